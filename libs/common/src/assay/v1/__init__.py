@@ -1,0 +1,1 @@
+"""Generated protobuf code for the assay.v1 API."""

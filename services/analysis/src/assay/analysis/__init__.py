@@ -1,0 +1,1 @@
+"""The analysis service: JetStream workers that run analyzers, and AnalysisService."""

@@ -1,0 +1,1 @@
+"""Built-in analyzer plugins, one subpackage each."""

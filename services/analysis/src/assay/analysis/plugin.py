@@ -1,0 +1,138 @@
+"""The analyzer plugin interface: what an analyzer is and what it may ask of the runtime.
+
+Analyzers are synchronous: the worker runtime calls ``run`` in a process pool so CPU-heavy work
+never blocks the event loop that heart-beats the job. The runtime streams every input file to a
+local temporary file first (memory stays flat), uploads artifact files after ``run`` returns, and
+turns the exceptions below into job outcomes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from assay.v1 import job_pb2
+
+
+@dataclass(frozen=True)
+class AnalyzerSpec:
+    """Static description of an analyzer, served by AnalysisService.ListAnalyzers."""
+
+    name: str
+    """Registered name, equal to the ``JobParams``/``JobResult`` oneof field, e.g. ``sentiment``."""
+    version: str
+    """Semantic version; recorded on every job the analyzer runs."""
+    description: str
+    """One sentence for clients."""
+    accepted_media_types: tuple[str, ...] = ()
+    """Media types of input files it reads (as sniffed by ingest)."""
+    accepts_text: bool = False
+    """Whether inline ``JobInputs.text`` is accepted."""
+    max_text_chars: int = 0
+    """Inline text limit in characters (0: no inline text)."""
+    max_input_bytes: int = 0
+    """Per-file size limit (0: the platform's upload limit)."""
+    time_limit_seconds: float = 600.0
+    """Wall-clock limit for one attempt; runaway work is ended after it."""
+
+
+@dataclass(frozen=True)
+class InputDocument:
+    """One input file, already streamed to local disk by the runtime."""
+
+    file_id: str
+    path: Path
+    media_type: str
+    display_name: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    """A file an analyzer wrote through ``RunContext.artifact_path``; uploaded by the runtime."""
+
+    path: Path
+    name: str
+    media_type: str
+
+
+class AnalysisInputError(Exception):
+    """The input content itself is unusable: the job fails for good, no retry helps.
+
+    ``code`` is a stable upper-snake-case reason (e.g. ``INPUT_UNPARSEABLE``, ``COLUMN_MISSING``);
+    ``message`` tells the user what to fix.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class AnalysisCancelled(Exception):
+    """Raised by ``RunContext.check_cancelled`` once the job's cancellation was requested."""
+
+
+class RunContext(Protocol):
+    """What an analyzer may ask of the runtime during one attempt."""
+
+    job_id: str
+    tenant_id: str
+    attempt: int
+    params: job_pb2.JobParams
+    text: str
+    inputs: Sequence[InputDocument]
+    logger: logging.Logger
+
+    def report_progress(self, percent: int, partial: job_pb2.JobResult | None = None) -> None:
+        """Record progress 0-100 and optionally a partial result; cheap, call it often."""
+
+    def check_cancelled(self) -> None:
+        """Raise ``AnalysisCancelled`` when the job was cancelled or the time limit passed."""
+
+    def artifact_path(self, name: str, media_type: str) -> Path:
+        """Return a fresh local path to write an artifact to; it is uploaded after ``run``."""
+
+
+class Analyzer(Protocol):
+    """An analyzer plugin. Implementations must be importable module-level objects."""
+
+    spec: AnalyzerSpec
+
+    def run(self, ctx: RunContext) -> job_pb2.JobResult:
+        """Analyse ``ctx.inputs`` / ``ctx.text`` with ``ctx.params`` and return the result."""
+
+
+@dataclass
+class LocalRunContext:
+    """A plain in-process ``RunContext``: used by tests, benchmarks and the process-pool child."""
+
+    job_id: str
+    tenant_id: str
+    params: job_pb2.JobParams
+    work_dir: Path
+    text: str = ""
+    inputs: Sequence[InputDocument] = ()
+    attempt: int = 1
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("assay.analysis.run"))
+    progress: list[int] = field(default_factory=list)
+    partials: list[job_pb2.JobResult] = field(default_factory=list)
+    artifacts: list[ArtifactFile] = field(default_factory=list)
+    cancelled: bool = False
+
+    def report_progress(self, percent: int, partial: job_pb2.JobResult | None = None) -> None:
+        self.progress.append(max(0, min(100, percent)))
+        if partial is not None:
+            self.partials.append(partial)
+
+    def check_cancelled(self) -> None:
+        if self.cancelled:
+            raise AnalysisCancelled("job cancelled")
+
+    def artifact_path(self, name: str, media_type: str) -> Path:
+        path = self.work_dir / f"artifact-{len(self.artifacts)}-{Path(name).name}"
+        self.artifacts.append(ArtifactFile(path=path, name=name, media_type=media_type))
+        return path
