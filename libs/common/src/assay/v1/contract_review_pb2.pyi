@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -77,6 +79,38 @@ JURISDICTION_US_CO: Jurisdiction.ValueType  # 4
 """JURISDICTION_US_CO is Colorado (CPA)."""
 Global___Jurisdiction: _TypeAlias = Jurisdiction  # noqa: Y015
 
+class _ContractSeverity:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ContractSeverityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ContractSeverity.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONTRACT_SEVERITY_UNSPECIFIED: _ContractSeverity.ValueType  # 0
+    """CONTRACT_SEVERITY_UNSPECIFIED is never assigned to a finding."""
+    CONTRACT_SEVERITY_LOW: _ContractSeverity.ValueType  # 1
+    """CONTRACT_SEVERITY_LOW is a drafting improvement."""
+    CONTRACT_SEVERITY_MEDIUM: _ContractSeverity.ValueType  # 2
+    """CONTRACT_SEVERITY_MEDIUM is a gap worth negotiating."""
+    CONTRACT_SEVERITY_HIGH: _ContractSeverity.ValueType  # 3
+    """CONTRACT_SEVERITY_HIGH is a gap that breaches a legal requirement."""
+    CONTRACT_SEVERITY_CRITICAL: _ContractSeverity.ValueType  # 4
+    """CONTRACT_SEVERITY_CRITICAL is a gap that makes the contract unfit for its purpose."""
+
+class ContractSeverity(_ContractSeverity, metaclass=_ContractSeverityEnumTypeWrapper):
+    """ContractSeverity is how serious a gap or a risky term is."""
+
+CONTRACT_SEVERITY_UNSPECIFIED: ContractSeverity.ValueType  # 0
+"""CONTRACT_SEVERITY_UNSPECIFIED is never assigned to a finding."""
+CONTRACT_SEVERITY_LOW: ContractSeverity.ValueType  # 1
+"""CONTRACT_SEVERITY_LOW is a drafting improvement."""
+CONTRACT_SEVERITY_MEDIUM: ContractSeverity.ValueType  # 2
+"""CONTRACT_SEVERITY_MEDIUM is a gap worth negotiating."""
+CONTRACT_SEVERITY_HIGH: ContractSeverity.ValueType  # 3
+"""CONTRACT_SEVERITY_HIGH is a gap that breaches a legal requirement."""
+CONTRACT_SEVERITY_CRITICAL: ContractSeverity.ValueType  # 4
+"""CONTRACT_SEVERITY_CRITICAL is a gap that makes the contract unfit for its purpose."""
+Global___ContractSeverity: _TypeAlias = ContractSeverity  # noqa: Y015
+
 @_typing.final
 class ContractReviewParams(_message.Message):
     """ContractReviewParams are the contract review analyzer's parameters."""
@@ -116,23 +150,232 @@ class ContractReviewResult(_message.Message):
     SUMMARY_FIELD_NUMBER: _builtins.int
     CLAUSES_FOUND_FIELD_NUMBER: _builtins.int
     ISSUES_DETECTED_FIELD_NUMBER: _builtins.int
+    PLAYBOOK_ID_FIELD_NUMBER: _builtins.int
+    PLAYBOOK_VERSION_FIELD_NUMBER: _builtins.int
+    REQUIREMENTS_FIELD_NUMBER: _builtins.int
+    RISKS_FIELD_NUMBER: _builtins.int
+    PAGES_PROCESSED_FIELD_NUMBER: _builtins.int
+    MATCHER_FIELD_NUMBER: _builtins.int
     summary: _builtins.str
     """summary is a one-paragraph overview of the findings."""
     clauses_found: _builtins.int
     """clauses_found is the number of clauses the document was segmented into."""
     issues_detected: _builtins.int
     """issues_detected is the number of requirements weak or missing plus risky terms."""
+    playbook_id: _builtins.str
+    """playbook_id is the id of the playbook the document was checked against."""
+    playbook_version: _builtins.str
+    """playbook_version is the version of that playbook."""
+    pages_processed: _builtins.int
+    """pages_processed is the number of PDF pages, or DOCX/text paragraphs, read."""
+    matcher: _builtins.str
+    """matcher names how clauses were recognised, e.g. "embedding:all-MiniLM-L6-v2-int8" or "lexical"."""
+    @_builtins.property
+    def requirements(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractRequirementFinding]:
+        """requirements has one finding per playbook requirement, in playbook order."""
+
+    @_builtins.property
+    def risks(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractRiskFinding]:
+        """risks are risky terms found in the document."""
+
     def __init__(
         self,
         *,
         summary: _builtins.str = ...,
         clauses_found: _builtins.int = ...,
         issues_detected: _builtins.int = ...,
+        playbook_id: _builtins.str = ...,
+        playbook_version: _builtins.str = ...,
+        requirements: _abc.Iterable[Global___ContractRequirementFinding] | None = ...,
+        risks: _abc.Iterable[Global___ContractRiskFinding] | None = ...,
+        pages_processed: _builtins.int = ...,
+        matcher: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["clauses_found", b"clauses_found", "issues_detected", b"issues_detected", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clauses_found", b"clauses_found", "issues_detected", b"issues_detected", "matcher", b"matcher", "pages_processed", b"pages_processed", "playbook_id", b"playbook_id", "playbook_version", b"playbook_version", "requirements", b"requirements", "risks", b"risks", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ContractReviewResult: _TypeAlias = ContractReviewResult  # noqa: Y015
+
+@_typing.final
+class ContractEvidence(_message.Message):
+    """ContractEvidence is a quoted excerpt of the document and where it is."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAUSE_ID_FIELD_NUMBER: _builtins.int
+    EXCERPT_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PARAGRAPH_FIELD_NUMBER: _builtins.int
+    FILE_ID_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    clause_id: _builtins.str
+    """clause_id is the id of the clause the excerpt belongs to."""
+    excerpt: _builtins.str
+    """excerpt is text quoted from the document (whitespace normalised)."""
+    page: _builtins.int
+    """page is the 1-based PDF page of the excerpt; 0 for DOCX and text."""
+    paragraph: _builtins.int
+    """paragraph is the 1-based DOCX or text paragraph of the excerpt; 0 for PDF."""
+    file_id: _builtins.str
+    """file_id is the input file quoted; empty for inline text."""
+    score: _builtins.float
+    """score is the recognition confidence, 0-1."""
+    def __init__(
+        self,
+        *,
+        clause_id: _builtins.str = ...,
+        excerpt: _builtins.str = ...,
+        page: _builtins.int = ...,
+        paragraph: _builtins.int = ...,
+        file_id: _builtins.str = ...,
+        score: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clause_id", b"clause_id", "excerpt", b"excerpt", "file_id", b"file_id", "page", b"page", "paragraph", b"paragraph", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContractEvidence: _TypeAlias = ContractEvidence  # noqa: Y015
+
+@_typing.final
+class ContractRequirementFinding(_message.Message):
+    """ContractRequirementFinding is the outcome for one playbook requirement."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Status:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _StatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[ContractRequirementFinding._Status.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        STATUS_UNSPECIFIED: ContractRequirementFinding._Status.ValueType  # 0
+        """STATUS_UNSPECIFIED is never assigned."""
+        STATUS_PRESENT: ContractRequirementFinding._Status.ValueType  # 1
+        """STATUS_PRESENT means the requirement is addressed."""
+        STATUS_WEAK: ContractRequirementFinding._Status.ValueType  # 2
+        """STATUS_WEAK means it is addressed only in part or with qualifying wording."""
+        STATUS_MISSING: ContractRequirementFinding._Status.ValueType  # 3
+        """STATUS_MISSING means no clause addresses it."""
+
+    class Status(_Status, metaclass=_StatusEnumTypeWrapper):
+        """Status is whether the document meets the requirement."""
+
+    STATUS_UNSPECIFIED: ContractRequirementFinding.Status.ValueType  # 0
+    """STATUS_UNSPECIFIED is never assigned."""
+    STATUS_PRESENT: ContractRequirementFinding.Status.ValueType  # 1
+    """STATUS_PRESENT means the requirement is addressed."""
+    STATUS_WEAK: ContractRequirementFinding.Status.ValueType  # 2
+    """STATUS_WEAK means it is addressed only in part or with qualifying wording."""
+    STATUS_MISSING: ContractRequirementFinding.Status.ValueType  # 3
+    """STATUS_MISSING means no clause addresses it."""
+
+    REQUIREMENT_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    LEGAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    RECOMMENDATION_FIELD_NUMBER: _builtins.int
+    CLAUSE_IDS_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    MISSING_ELEMENTS_FIELD_NUMBER: _builtins.int
+    requirement_id: _builtins.str
+    """requirement_id is the playbook's id for the requirement."""
+    title: _builtins.str
+    """title is a short name for the requirement."""
+    status: Global___ContractRequirementFinding.Status.ValueType
+    """status is whether the document meets it."""
+    severity: Global___ContractSeverity.ValueType
+    """severity is how serious the gap is; set for every status, as the playbook rates a gap."""
+    legal_reference: _builtins.str
+    """legal_reference cites the provision that demands it, e.g. "GDPR Art. 28(3)(a)"."""
+    recommendation: _builtins.str
+    """recommendation tells what to add or change."""
+    explanation: _builtins.str
+    """explanation says why the status was given, e.g. which elements are missing."""
+    @_builtins.property
+    def clause_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """clause_ids are the clauses that address it, in document order."""
+
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractEvidence]:
+        """evidence are the quoted excerpts behind the status."""
+
+    @_builtins.property
+    def missing_elements(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """missing_elements are the ids of the requirement's elements not found."""
+
+    def __init__(
+        self,
+        *,
+        requirement_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        status: Global___ContractRequirementFinding.Status.ValueType = ...,
+        severity: Global___ContractSeverity.ValueType = ...,
+        legal_reference: _builtins.str = ...,
+        recommendation: _builtins.str = ...,
+        clause_ids: _abc.Iterable[_builtins.str] | None = ...,
+        evidence: _abc.Iterable[Global___ContractEvidence] | None = ...,
+        explanation: _builtins.str = ...,
+        missing_elements: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clause_ids", b"clause_ids", "evidence", b"evidence", "explanation", b"explanation", "legal_reference", b"legal_reference", "missing_elements", b"missing_elements", "recommendation", b"recommendation", "requirement_id", b"requirement_id", "severity", b"severity", "status", b"status", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContractRequirementFinding: _TypeAlias = ContractRequirementFinding  # noqa: Y015
+
+@_typing.final
+class ContractRiskFinding(_message.Message):
+    """ContractRiskFinding is one risky term found in the document."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RISK_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    LEGAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    RECOMMENDATION_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    risk_id: _builtins.str
+    """risk_id is the playbook's id for the kind of risk."""
+    title: _builtins.str
+    """title is a short name for the risk."""
+    severity: Global___ContractSeverity.ValueType
+    """severity is how serious the risk is."""
+    legal_reference: _builtins.str
+    """legal_reference cites the provision the term works against."""
+    recommendation: _builtins.str
+    """recommendation tells what to change."""
+    explanation: _builtins.str
+    """explanation says what was found, e.g. the notice period read."""
+    @_builtins.property
+    def evidence(self) -> Global___ContractEvidence:
+        """evidence quotes the risky wording."""
+
+    def __init__(
+        self,
+        *,
+        risk_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        severity: Global___ContractSeverity.ValueType = ...,
+        legal_reference: _builtins.str = ...,
+        recommendation: _builtins.str = ...,
+        evidence: Global___ContractEvidence | None = ...,
+        explanation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "explanation", b"explanation", "legal_reference", b"legal_reference", "recommendation", b"recommendation", "risk_id", b"risk_id", "severity", b"severity", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContractRiskFinding: _TypeAlias = ContractRiskFinding  # noqa: Y015
