@@ -1,0 +1,59 @@
+"""Settings shared by every service, read once from ``ASSAY_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """Settings every service reads; each service subclasses it with its own fields."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    grpc_host: str = "0.0.0.0"
+    """Interface the gRPC server binds to."""
+    grpc_port: int = 50051
+    """Port the gRPC server binds to (0 picks a free one)."""
+    metrics_port: int = 9464
+    """Port of the Prometheus /metrics side server (0 picks a free one, -1 disables it)."""
+    log_level: str = "INFO"
+    """Root log level."""
+    shutdown_grace_seconds: float = 20.0
+    """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
+    jwt_hs256_secret: str = ""
+    """Shared secret for HS256 tokens (development and single-cluster setups)."""
+    jwt_public_key_file: str = ""
+    """PEM file with the RS256 public key used to verify tokens (instead of the secret)."""
+    jwt_private_key_file: str = ""
+    """PEM file with the RS256 private key, only where a service must mint its own tokens."""
+    jwt_issuer: str = "assay"
+    """Expected ``iss`` claim."""
+    jwt_audience: str = "assay"
+    """Expected ``aud`` claim."""
+    service_token: str = ""
+    """Bearer token this service presents to other services; minted from the key when empty."""
+
+
+class DatabaseSettings(BaseSettings):
+    """PostgreSQL connection settings."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    database_url: str = "postgresql+psycopg://assay:assay@127.0.0.1:5432/assay"
+    """SQLAlchemy URL of the PostgreSQL database (driver psycopg)."""
+    database_pool_size: int = 10
+    """Connections kept open in the pool."""
+    database_max_overflow: int = 10
+    """Extra connections allowed above the pool size under load."""
+
+
+class NatsSettings(BaseSettings):
+    """NATS JetStream connection settings."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    """Comma-separated NATS server URLs."""
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
+    """Replicas of the JetStream streams Assay provisions (3 in a clustered deployment)."""

@@ -1,0 +1,58 @@
+"""Async SQLAlchemy (psycopg 3) engines and tenant-scoped transactions backed by row-level security."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from assay.common.config import DatabaseSettings
+
+TENANT_SETTING = "assay.tenant_id"
+"""The transaction-local setting the RLS policies compare ``tenant_id`` with."""
+SYSTEM_SETTING = "assay.system"
+"""Set to ``on`` by cross-tenant system tasks (relay, reaper); RLS policies admit them."""
+
+_SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
+_SET_SYSTEM = text(f"SELECT set_config('{SYSTEM_SETTING}', 'on', true)")
+
+
+def create_engine(settings: DatabaseSettings) -> AsyncEngine:
+    """A pooled engine; connections are checked before use so a database restart heals itself."""
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_pre_ping=True,
+    )
+
+
+@asynccontextmanager
+async def tenant_transaction(engine: AsyncEngine, tenant: str) -> AsyncIterator[AsyncConnection]:
+    """A transaction in which RLS only shows ``tenant``'s rows; commits on success."""
+    async with engine.begin() as conn:
+        await conn.execute(_SET_TENANT, {"tenant": tenant})
+        yield conn
+
+
+@asynccontextmanager
+async def system_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction for cross-tenant system work (outbox relay, lease reaper)."""
+    async with engine.begin() as conn:
+        await conn.execute(_SET_SYSTEM)
+        yield conn
+
+
+def rls_policy_sql(table: str) -> list[str]:
+    """Statements that enable and force the tenant policy on ``table`` (used by migrations)."""
+    predicate = (
+        f"tenant_id = current_setting('{TENANT_SETTING}', true) "
+        f"OR current_setting('{SYSTEM_SETTING}', true) = 'on'"
+    )
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {table} USING ({predicate}) WITH CHECK ({predicate})",
+    ]

@@ -1,0 +1,155 @@
+"""Domain errors and their mapping to ``google.rpc.Status`` with ErrorInfo and BadRequest (AIP-193)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+ERROR_DOMAIN = "assay.dev"
+"""The ErrorInfo domain of every error Assay raises."""
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One invalid request field: ``field`` is a dotted path, ``description`` says what is wrong."""
+
+    field: str
+    description: str
+
+
+class AssayError(Exception):
+    """Base of errors that cross an API boundary; ``reason`` is a stable upper-snake code."""
+
+    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        violations: Iterable[FieldViolation] = (),
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.violations = tuple(violations)
+        self.metadata = dict(metadata or {})
+
+    def to_status(self) -> status_pb2.Status:
+        """Build the rich ``google.rpc.Status`` carried in the trailers."""
+        details = [_pack(error_details_pb2.ErrorInfo(
+            reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata
+        ))]
+        if self.violations:
+            details.append(_pack(error_details_pb2.BadRequest(field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in self.violations
+            ])))
+        return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
+
+
+class InvalidArgument(AssayError):
+    """The request is malformed; the field violations say which fields and why."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFound(AssayError):
+    """The resource does not exist for the caller's tenant (also for other tenants' resources)."""
+
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExists(AssayError):
+    """A resource with that identity exists with a different content (e.g. a reused request_id)."""
+
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class FailedPrecondition(AssayError):
+    """The resource is in a state that does not allow the operation (e.g. cancelling a done job)."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class ResourceExhausted(AssayError):
+    """A size or rate limit was exceeded."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class Unauthenticated(AssayError):
+    """No valid bearer token was presented."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(AssayError):
+    """The caller's roles do not allow the method."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class Unavailable(AssayError):
+    """A dependency is down; the caller may retry."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+def invalid_field(field: str, description: str, reason: str = "INVALID_ARGUMENT") -> InvalidArgument:
+    """Shortcut for a single-field INVALID_ARGUMENT."""
+    return InvalidArgument(reason, f"{field}: {description}", violations=[FieldViolation(field, description)])
+
+
+def _pack(message: error_details_pb2.ErrorInfo | error_details_pb2.BadRequest) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+async def abort_with(context: grpc.aio.ServicerContext, error: AssayError) -> None:
+    """Abort the RPC with the error's rich status."""
+    await context.abort_with_status(rpc_status.to_status(error.to_status()))
+
+
+@dataclass(frozen=True)
+class ErrorDetails:
+    """What a client reads back from a failed RPC."""
+
+    code: grpc.StatusCode
+    message: str
+    reason: str
+    violations: tuple[FieldViolation, ...]
+
+
+def details_from_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> ErrorDetails:
+    """Decode ErrorInfo and BadRequest from a failed call (the gateway and tests use it)."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+    reason, violations = "", []
+    if status is not None:
+        for detail in status.details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                reason = info.reason
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                violations = [FieldViolation(v.field, v.description) for v in bad.field_violations]
+    message = status.message if status is not None else (error.details() or "")  # type: ignore[attr-defined]
+    return ErrorDetails(code, message, reason, tuple(violations))
+
+
+__all__ = [
+    "ERROR_DOMAIN", "AlreadyExists", "AssayError", "ErrorDetails", "FailedPrecondition",
+    "FieldViolation", "InvalidArgument", "NotFound", "PermissionDenied", "ResourceExhausted",
+    "Unauthenticated", "Unavailable", "abort_with", "details_from_rpc_error",
+    "invalid_field",
+]

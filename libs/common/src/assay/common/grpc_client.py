@@ -1,0 +1,42 @@
+"""Client channels to peer services, carrying the caller's or the service's bearer token."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import grpc
+import jwt
+
+from assay.common.grpc_server import MAX_MESSAGE_BYTES
+
+
+class RefreshingToken:
+    """A bearer token source that calls ``mint`` again shortly before the token expires."""
+
+    def __init__(self, mint: Callable[[], str], refresh_margin_seconds: float = 300.0) -> None:
+        self._mint = mint
+        self._margin = refresh_margin_seconds
+        self._token = ""
+        self._expires_at = 0.0
+
+    def __call__(self) -> str:
+        if time.time() > self._expires_at - self._margin:
+            self._token = self._mint()
+            claims = jwt.decode(self._token, options={"verify_signature": False})
+            self._expires_at = float(claims.get("exp", time.time() + 3600))
+        return self._token
+
+
+def open_channel(address: str) -> grpc.aio.Channel:
+    """An insecure channel (mTLS is the mesh's job) with Assay's message-size limits."""
+    return grpc.aio.insecure_channel(address, options=[
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.keepalive_time_ms", 30_000),
+    ])
+
+
+def bearer(token: str) -> tuple[tuple[str, str], ...]:
+    """Call metadata presenting ``token``."""
+    return (("authorization", f"Bearer {token}"),)

@@ -1,0 +1,77 @@
+"""The one gRPC server bootstrap: health, reflection, interceptors, and a graceful SIGTERM drain."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from assay.common.auth import TokenVerifier
+from assay.common.config import CommonSettings
+from assay.common.interceptors import ServerInterceptor
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+"""Largest single gRPC message; uploads stream in chunks well below it."""
+
+
+@dataclass
+class GrpcServer:
+    """A started ``grpc.aio`` server with its health servicer, bound port and shutdown hooks."""
+
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    port: int
+    service_names: Sequence[str]
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING, drain in-flight RPCs for ``grace`` seconds, then run the hooks."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        for hook in reversed(self.on_stop):
+            await hook()
+
+
+async def start_grpc_server(
+    settings: CommonSettings,
+    register: Callable[[grpc.aio.Server], Sequence[str]],
+) -> GrpcServer:
+    """Build, bind and start a server; ``register`` adds servicers and returns their full names."""
+    server = grpc.aio.server(
+        interceptors=[ServerInterceptor(TokenVerifier(settings))],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    names = list(register(server))
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
+    port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    await server.start()
+    for name in ["", *names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    logger.info("grpc server started", extra={"port": port, "services": names})
+    return GrpcServer(server=server, health=health_servicer, port=port, service_names=names)
+
+
+async def wait_for_shutdown_signal() -> None:
+    """Return when SIGTERM or SIGINT arrives."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    logger.info("shutdown signal received")

@@ -1,0 +1,112 @@
+"""Server interceptors: authentication, domain-error mapping and access logging for every RPC."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from assay.common.auth import TokenVerifier, current_principal
+from assay.common.errors import AssayError, Unauthenticated, abort_with
+from assay.common.metrics import RPC_LATENCY
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+"""Methods callable without a token."""
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps every handler: authenticates, maps ``AssayError`` to a rich status, logs and times."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self._verifier = verifier
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        if handler is None or method.startswith(PUBLIC_SERVICES):
+            return handler
+        return _wrap(handler, method, self._verifier)
+
+
+def _token_from(context: grpc.aio.ServicerContext) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization":
+            scheme, _, token = str(value).partition(" ")
+            if scheme.lower() == "bearer" and token:
+                return token.strip()
+    raise Unauthenticated("UNAUTHENTICATED", "missing bearer token in the authorization metadata")
+
+
+def _wrap(handler: grpc.RpcMethodHandler, method: str, verifier: TokenVerifier) -> grpc.RpcMethodHandler:
+    def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started, code = time.perf_counter(), grpc.StatusCode.OK
+            try:
+                current_principal.set(verifier.verify(_token_from(context)))
+                return await behavior(request, context)
+            except AssayError as error:
+                code = error.code
+                await abort_with(context, error)
+            except BaseException:
+                code = _code_of(context)
+                raise
+            finally:
+                _record(method, code, started)
+
+        return wrapped
+
+    def stream_response(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            started, code = time.perf_counter(), grpc.StatusCode.OK
+            try:
+                current_principal.set(verifier.verify(_token_from(context)))
+                async for response in behavior(request, context):
+                    yield response
+            except AssayError as error:
+                code = error.code
+                await abort_with(context, error)
+            except BaseException:
+                code = _code_of(context)
+                raise
+            finally:
+                _record(method, code, started)
+
+        return wrapped
+
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            unary_response(handler.unary_unary), handler.request_deserializer, handler.response_serializer)
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(
+            unary_response(handler.stream_unary), handler.request_deserializer, handler.response_serializer)
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(
+            stream_response(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
+    return grpc.stream_stream_rpc_method_handler(
+        stream_response(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+
+
+def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code
+    return grpc.StatusCode.UNKNOWN
+
+
+def _record(method: str, code: grpc.StatusCode, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    RPC_LATENCY.labels(method=method, code=code.name).observe(elapsed)
+    level = logging.INFO if code in (grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND) else logging.WARNING
+    if code == grpc.StatusCode.OK and elapsed < 1.0:
+        level = logging.DEBUG
+    logger.log(level, "rpc finished", extra={"rpc_method": method, "grpc_code": code.name,
+                                             "duration_ms": round(elapsed * 1000, 2)})

@@ -1,0 +1,65 @@
+"""NATS connections, JetStream stream provisioning, and the subjects Assay uses."""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from assay.common.config import NatsSettings
+
+logger = logging.getLogger(__name__)
+
+WORK_STREAM = "ASSAY_WORK"
+"""Work-queue stream: one message per job attempt, on ``assay.work.<analyzer>``."""
+EVENTS_STREAM = "ASSAY_EVENTS"
+"""Lifecycle events on ``assay.events.<tenant>.<job_id>``."""
+DUPLICATE_WINDOW_SECONDS = 120.0
+
+
+def work_subject(analyzer: str) -> str:
+    """Subject of the work messages for one analyzer."""
+    return f"assay.work.{analyzer}"
+
+
+def event_subject(tenant: str, job_id: str) -> str:
+    """Subject of one job's lifecycle events."""
+    return f"assay.events.{tenant}.{job_id}"
+
+
+async def connect(settings: NatsSettings, name: str) -> Client:
+    """Connect with unbounded reconnects, so a NATS restart is ridden out, not fatal."""
+    return await nats.connect(
+        servers=settings.nats_url.split(","), name=name, max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5, connect_timeout=5,
+    )
+
+
+def stream_configs(replicas: int) -> list[StreamConfig]:
+    """The streams Assay needs. Work discards NEW when full (back-pressure), never old work."""
+    return [
+        StreamConfig(
+            name=WORK_STREAM, subjects=["assay.work.>"], retention=RetentionPolicy.WORK_QUEUE,
+            storage=StorageType.FILE, discard=DiscardPolicy.NEW, max_bytes=1024**3,
+            max_msgs=1_000_000, duplicate_window=DUPLICATE_WINDOW_SECONDS, num_replicas=replicas,
+        ),
+        StreamConfig(
+            name=EVENTS_STREAM, subjects=["assay.events.>"], retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE, discard=DiscardPolicy.OLD, max_age=7 * 86400,
+            max_bytes=4 * 1024**3, duplicate_window=DUPLICATE_WINDOW_SECONDS, num_replicas=replicas,
+        ),
+    ]
+
+
+async def provision_streams(nc: Client, replicas: int = 1) -> None:
+    """Create or update Assay's streams; safe to run any number of times."""
+    js = nc.jetstream()
+    for config in stream_configs(replicas):
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)
+        logger.info("stream provisioned", extra={"stream": config.name})

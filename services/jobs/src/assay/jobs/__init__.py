@@ -1,0 +1,1 @@
+"""The jobs service: job state in PostgreSQL, lifecycle over gRPC, events to JetStream."""

@@ -1,0 +1,50 @@
+"""``python -m assay.jobs [serve|migrate|provision]``: the jobs service's container command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from assay.common.grpc_server import wait_for_shutdown_signal
+from assay.common.logging import configure_logging
+from assay.common.metrics import start_metrics_server
+from assay.common.migrations import upgrade
+from assay.common.nats import connect, provision_streams
+from assay.jobs import server
+from assay.jobs.config import JobsSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def serve(settings: JobsSettings) -> None:
+    start_metrics_server(settings.grpc_host, settings.metrics_port)
+    running = await server.start(settings)
+    await wait_for_shutdown_signal()
+    await running.stop(settings.shutdown_grace_seconds)
+
+
+async def provision(settings: JobsSettings) -> None:
+    nc = await connect(settings, "assay-jobs-provision")
+    try:
+        await provision_streams(nc, settings.nats_stream_replicas)
+    finally:
+        await nc.drain()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m assay.jobs", description=__doc__)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "provision"])
+    command = parser.parse_args().command
+    settings = JobsSettings()
+    configure_logging("jobs", settings.log_level)
+    if command == "migrate":
+        upgrade(MIGRATIONS, settings.database_url, "jobs")
+    elif command == "provision":
+        asyncio.run(provision(settings))
+    else:
+        asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Prometheus metrics of the jobs service."""
+
+from __future__ import annotations
+
+import prometheus_client
+
+JOBS_CREATED = prometheus_client.Counter(
+    "assay_jobs_created_total", "Jobs accepted by CreateJob.", ["analyzer"])
+JOBS_FINISHED = prometheus_client.Counter(
+    "assay_jobs_finished_total", "Jobs that reached a terminal state.", ["analyzer", "outcome"])
+JOB_RETRIES = prometheus_client.Counter(
+    "assay_job_retries_total", "Failed attempts re-queued for another try.", ["analyzer"])
+JOB_DEAD_LETTERS = prometheus_client.Counter(
+    "assay_job_dead_letters_total", "Jobs failed because the message bus gave up on them.", ["analyzer"])
+ATTEMPT_DURATION = prometheus_client.Histogram(
+    "assay_job_attempt_duration_seconds", "Duration of finished attempts.", ["analyzer", "outcome"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900))
+OUTBOX_PUBLISHED = prometheus_client.Counter(
+    "assay_outbox_published_total", "Outbox messages published to JetStream.")
+OUTBOX_LAG = prometheus_client.Gauge(
+    "assay_outbox_lag_seconds", "Age of the oldest unpublished outbox message.")
+LEASES_REAPED = prometheus_client.Counter(
+    "assay_leases_reaped_total", "Running jobs settled by the reaper after their lease expired.")

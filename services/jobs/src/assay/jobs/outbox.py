@@ -1,0 +1,120 @@
+"""The outbox relay: publishes committed events to JetStream in commit order, then deletes them.
+
+Only one relay runs at a time (a PostgreSQL advisory lock elects it), so a job's events keep their
+order across replicas. A crash between publish and delete re-publishes the same Nats-Msg-Id, which
+JetStream's duplicate window drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from nats.aio.client import Client
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import APIError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assay.common.db import system_transaction
+from assay.jobs.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
+
+logger = logging.getLogger(__name__)
+
+RELAY_LOCK_KEY = 0x4153_5341_5930  # "ASSAY0": one relay leader per database
+NOTIFY_CHANNEL = "assay_outbox"
+
+_FETCH = text("""
+    SELECT id, subject, msg_id, payload, traceparent,
+           EXTRACT(EPOCH FROM now() - created_at) AS age
+    FROM jobs.outbox ORDER BY id LIMIT :limit
+""")
+_DELETE = text("DELETE FROM jobs.outbox WHERE id = ANY(:ids)")
+
+
+class OutboxRelay:
+    """Moves outbox rows to JetStream. ``run`` loops until cancelled; ``drain_once`` is one pass."""
+
+    def __init__(
+        self, engine: AsyncEngine, nc: Client, psycopg_url: str, *, batch_size: int,
+        poll_seconds: float,
+    ) -> None:
+        self._engine = engine
+        self._js = nc.jetstream(timeout=5)
+        self._psycopg_url = psycopg_url
+        self._batch = batch_size
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+
+    async def drain_once(self) -> int:
+        """Publish and delete up to one batch; returns how many rows were relayed."""
+        async with system_transaction(self._engine) as conn:
+            rows = (await conn.execute(_FETCH, {"limit": self._batch})).mappings().all()
+            if not rows:
+                OUTBOX_LAG.set(0)
+                return 0
+            OUTBOX_LAG.set(float(rows[0]["age"]))
+            published = await self._publish(rows)
+            if published:
+                await conn.execute(_DELETE, {"ids": published})
+        OUTBOX_PUBLISHED.inc(len(published))
+        return len(published)
+
+    async def _publish(self, rows: Sequence[Any]) -> list[int]:
+        """Publish in order, stopping at the first failure so no event overtakes an earlier one."""
+        done: list[int] = []
+        for row in rows:
+            headers = {"Nats-Msg-Id": row["msg_id"]}
+            if row["traceparent"]:
+                headers["traceparent"] = row["traceparent"]
+            try:
+                await self._js.publish(row["subject"], bytes(row["payload"]), headers=headers)
+            except (TimeoutError, NatsTimeoutError, APIError, ConnectionError) as exc:
+                logger.warning("outbox publish failed; will retry", extra={"error": str(exc)})
+                break
+            done.append(row["id"])
+        return done
+
+    async def run(self) -> None:
+        """Relay forever: wake on NOTIFY, fall back to polling, hold the leader lock throughout."""
+        while True:
+            try:
+                await self._run_as_leader()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox relay failed; restarting")
+                await asyncio.sleep(self._poll)
+
+    async def _run_as_leader(self) -> None:
+        async with await psycopg.AsyncConnection.connect(self._psycopg_url, autocommit=True) as lock_conn:
+            while not await _try_lock(lock_conn):  # noqa: ASYNC110 - a lock held elsewhere has no event
+                await asyncio.sleep(self._poll)
+            logger.info("outbox relay is the leader")
+            await lock_conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            listener = asyncio.create_task(self._listen(lock_conn))
+            try:
+                while True:
+                    self._wake.clear()
+                    while await self.drain_once() == self._batch:
+                        pass
+                    if listener.done():
+                        listener.result()  # re-raise: the lock connection broke
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll)
+            finally:
+                listener.cancel()
+
+    async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        async for _ in conn.notifies():
+            self._wake.set()
+
+
+async def _try_lock(conn: psycopg.AsyncConnection[Any]) -> bool:
+    cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (RELAY_LOCK_KEY,))
+    row = await cursor.fetchone()
+    return bool(row and row[0])

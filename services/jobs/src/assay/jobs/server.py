@@ -1,0 +1,83 @@
+"""Wiring of the jobs service: database, NATS, servicers, relay and reaper."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from contextlib import suppress
+
+import grpc
+
+from assay.common.db import create_engine
+from assay.common.grpc_client import open_channel
+from assay.common.grpc_server import GrpcServer, start_grpc_server
+from assay.common.nats import connect, provision_streams
+from assay.jobs.config import JobsSettings
+from assay.jobs.execution import JobExecutionServicer
+from assay.jobs.files import FileCatalog, IngestFileCatalog
+from assay.jobs.outbox import OutboxRelay
+from assay.jobs.reaper import run_reaper
+from assay.jobs.servicer import JobServicer
+from assay.jobs.store import JobStore
+from assay.v1 import (
+    job_execution_service_pb2,
+    job_execution_service_pb2_grpc,
+    jobs_service_pb2,
+    jobs_service_pb2_grpc,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def psycopg_url(sqlalchemy_url: str) -> str:
+    """The libpq form of a ``postgresql+psycopg://`` URL."""
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+async def start(settings: JobsSettings, files: FileCatalog | None = None) -> GrpcServer:
+    """Start the jobs service; the returned server's ``stop`` tears everything down."""
+    engine = create_engine(settings)
+    nc = await connect(settings, "assay-jobs")
+    await provision_streams(nc, settings.nats_stream_replicas)
+    store = JobStore(engine, settings.lease_seconds)
+    channel = None
+    if files is None:
+        channel = open_channel(settings.ingest_addr)
+        files = IngestFileCatalog(channel)
+    relay = OutboxRelay(engine, nc, psycopg_url(settings.database_url),
+                        batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
+    resolved_files = files
+
+    def register(server: grpc.aio.Server) -> Sequence[str]:
+        jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
+            JobServicer(store, resolved_files, nc, settings.default_max_attempts), server)
+        job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
+            JobExecutionServicer(store, settings), server)
+        return [
+            jobs_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
+            job_execution_service_pb2.DESCRIPTOR.services_by_name["JobExecutionService"].full_name,
+        ]
+
+    server = await start_grpc_server(settings, register)
+    tasks = [
+        asyncio.create_task(relay.run(), name="outbox-relay"),
+        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds,
+                                       grace=settings.lease_seconds), name="lease-reaper"),
+    ]
+
+    async def stop_background() -> None:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        with suppress(Exception):
+            await relay.drain_once()
+        await nc.drain()
+        if channel is not None:
+            await channel.close()
+        await engine.dispose()
+
+    server.on_stop.append(stop_background)
+    return server

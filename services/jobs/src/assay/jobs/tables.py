@@ -1,0 +1,69 @@
+"""The ``jobs`` schema as SQLAlchemy Core tables (the migrations create them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+metadata = MetaData(schema="jobs")
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("analyzer", Text, nullable=False),
+    Column("analyzer_version", Text, nullable=False),
+    Column("params", JSONB, nullable=False),
+    Column("inputs", JSONB, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("request_id", Text),
+    Column("request_hash", Text),
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("result", JSONB),
+    Column("artifacts", JSONB, nullable=False),
+    Column("error", JSONB),
+    Column("trace_id", Text, nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True)),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("subject", Text, nullable=False),
+    Column("msg_id", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("traceparent", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("job_id", UUID(as_uuid=True), nullable=False),
+    Column("details", JSONB, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
