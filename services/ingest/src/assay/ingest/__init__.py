@@ -1,0 +1,1 @@
+"""The ingest service: documents into object storage, validated."""
