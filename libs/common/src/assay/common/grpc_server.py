@@ -31,9 +31,13 @@ class GrpcServer:
     port: int
     service_names: Sequence[str]
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    stopped: bool = False
 
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING, drain in-flight RPCs for ``grace`` seconds, then run the hooks."""
+        if self.stopped:
+            return
+        self.stopped = True
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         for hook in reversed(self.on_stop):
