@@ -128,10 +128,10 @@ class ErrorDetails:
     violations: tuple[FieldViolation, ...]
 
 
-def details_from_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> ErrorDetails:
+def details_from_rpc_error(error: grpc.aio.AioRpcError) -> ErrorDetails:
     """Decode ErrorInfo and BadRequest from a failed call (the gateway and tests use it)."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+    status = rpc_status.from_call(error)
+    code: grpc.StatusCode = error.code()
     reason, violations = "", []
     if status is not None:
         for detail in status.details:
@@ -143,7 +143,7 @@ def details_from_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> Error
                 bad = error_details_pb2.BadRequest()
                 detail.Unpack(bad)
                 violations = [FieldViolation(v.field, v.description) for v in bad.field_violations]
-    message = status.message if status is not None else (error.details() or "")  # type: ignore[attr-defined]
+    message = status.message if status is not None else (error.details() or "")
     return ErrorDetails(code, message, reason, tuple(violations))
 
 

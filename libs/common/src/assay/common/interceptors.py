@@ -27,11 +27,11 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
         return _wrap(handler, method, self._verifier)
@@ -46,7 +46,9 @@ def _token_from(context: grpc.aio.ServicerContext) -> str:
     raise Unauthenticated("UNAUTHENTICATED", "missing bearer token in the authorization metadata")
 
 
-def _wrap(handler: grpc.RpcMethodHandler, method: str, verifier: TokenVerifier) -> grpc.RpcMethodHandler:
+def _wrap(
+    handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: TokenVerifier
+) -> grpc.RpcMethodHandler[Any, Any]:
     def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started, code = time.perf_counter(), grpc.StatusCode.OK
@@ -64,7 +66,7 @@ def _wrap(handler: grpc.RpcMethodHandler, method: str, verifier: TokenVerifier) 
 
         return wrapped
 
-    def stream_response(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    def stream_response(behavior: Any) -> Callable[..., AsyncIterator[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             started, code = time.perf_counter(), grpc.StatusCode.OK
             try:

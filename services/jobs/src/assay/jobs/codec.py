@@ -36,7 +36,7 @@ def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     return stamp
 
 
-def job_from_row(row: Mapping[str, Any]) -> job_pb2.Job:
+def job_from_row(row: Mapping[Any, Any]) -> job_pb2.Job:
     """Build the API message from a full ``jobs.jobs`` row."""
     job = job_pb2.Job(
         id=str(row["id"]),
@@ -44,7 +44,7 @@ def job_from_row(row: Mapping[str, Any]) -> job_pb2.Job:
         created_by=row["created_by"],
         analyzer=row["analyzer"],
         analyzer_version=row["analyzer_version"],
-        state=STATE_VALUES[row["state"]],  # type: ignore[arg-type]
+        state=STATE_VALUES[row["state"]],
         progress=row["progress"],
         attempt=row["attempt"],
         max_attempts=row["max_attempts"],

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import timestamp_pb2
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import RowMapping, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common.db import system_transaction, tenant_transaction
@@ -26,7 +26,7 @@ from assay.jobs.codec import ACTIVE, job_from_row
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
 
-Row = Mapping[str, Any]
+Row = RowMapping
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,48 @@
+# One way to run things: the README and .ci/run both use these targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+BUF    := node_modules/.bin/buf
+
+.PHONY: setup proto proto-check lint types test test-unit test-integration k8s ci baseline
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+setup: $(BIN)/python  ## install everything: Python deps (incl. test servers), buf, kubectl
+	$(BIN)/pip install --quiet -e '.[dev]'
+	npm install --no-audit --no-fund --silent
+	@command -v kubectl >/dev/null || { apt-get update -qq && apt-get install -y -qq kubernetes-client; }
+
+proto:  ## lint the contracts and regenerate the Python code
+	$(BUF) lint
+	$(BIN)/python scripts/gen_protos.py
+
+proto-check:  ## lint, check for breaking changes against the committed baseline, check generated code
+	$(BUF) lint
+	$(BUF) breaking --against protos/baseline.binpb
+	$(BIN)/python scripts/gen_protos.py --check
+
+lint:
+	$(BIN)/ruff check .
+
+types:
+	$(BIN)/mypy
+
+test:  ## the whole test suite (starts its own PostgreSQL, NATS and S3 on 127.0.0.1)
+	$(BIN)/pytest -q
+
+test-unit:
+	$(BIN)/pytest -q tests/unit
+
+test-integration:
+	$(BIN)/pytest -q tests/integration
+
+k8s:
+	$(BIN)/pytest -q tests/k8s
+
+ci: proto-check lint types test
+
+baseline:  ## refresh the buf breaking baseline (only in a change that breaks on purpose)
+	$(BUF) build -o protos/baseline.binpb
