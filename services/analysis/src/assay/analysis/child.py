@@ -1,0 +1,133 @@
+"""What runs inside an attempt's child process: the analyzer, with a pipe-backed RunContext.
+
+Messages to the parent (tuples over a one-way pipe):
+``("progress", percent, partial_bytes | None)``, and exactly one final message:
+``("done", result_bytes, [(path, name, media_type), ...])``, ``("input_error", code, message)``,
+``("cancelled", reason)`` (reason ``cancel`` or ``time_limit``) or ``("error", type, message)``.
+A child that dies without a final message crashed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import Any
+
+from assay.analysis.plugin import AnalysisCancelled, AnalysisInputError, ArtifactFile, InputDocument
+from assay.analysis.registry import load_ref
+from assay.v1 import job_pb2
+
+PROGRESS_MIN_INTERVAL = 0.2
+"""Seconds between two progress messages; in-between reports only update the latest value."""
+ORPHAN_EXIT_CODE = 70
+
+
+@dataclass(frozen=True)
+class ChildPayload:
+    """Everything the child needs, picklable."""
+
+    ref: str
+    job_id: str
+    tenant_id: str
+    attempt: int
+    params: bytes
+    text: str
+    inputs: tuple[InputDocument, ...]
+    work_dir: str
+    time_limit_seconds: float
+
+
+@dataclass
+class PipeRunContext:
+    """The child's RunContext: progress to the parent, cancellation from a shared Event."""
+
+    job_id: str
+    tenant_id: str
+    attempt: int
+    params: job_pb2.JobParams
+    text: str
+    inputs: Sequence[InputDocument]
+    logger: logging.Logger
+    conn: Connection
+    cancel: Event
+    deadline: float
+    work_dir: Path
+    artifacts: list[ArtifactFile] = field(default_factory=list)
+    _last_sent: float = 0.0
+    _pending: tuple[int, bytes | None] | None = None
+
+    def report_progress(self, percent: int, partial: job_pb2.JobResult | None = None) -> None:
+        pct = max(0, min(100, int(percent)))
+        data = partial.SerializeToString() if partial is not None else None
+        if self._pending is not None and data is None:
+            data = self._pending[1]  # keep an unsent partial
+        self._pending = (pct, data)
+        now = time.monotonic()
+        if now - self._last_sent >= PROGRESS_MIN_INTERVAL:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            self.conn.send(("progress", *self._pending))
+            self._pending = None
+            self._last_sent = time.monotonic()
+
+    def check_cancelled(self) -> None:
+        if self.cancel.is_set():
+            raise AnalysisCancelled("job cancelled")
+        if time.monotonic() > self.deadline:
+            raise _TimeLimit("time limit exceeded")
+
+    def artifact_path(self, name: str, media_type: str) -> Path:
+        path = self.work_dir / f"artifact-{len(self.artifacts)}-{Path(name).name}"
+        self.artifacts.append(ArtifactFile(path=path, name=name, media_type=media_type))
+        return path
+
+
+class _TimeLimit(AnalysisCancelled):
+    """The attempt's time limit passed (reported as ``cancelled/time_limit``)."""
+
+
+def _exit_when_orphaned(alive: Connection) -> None:
+    """Block on the worker's liveness pipe; EOF means the worker died, so stop at once."""
+    with contextlib.suppress(EOFError, OSError):
+        alive.recv()
+    os._exit(ORPHAN_EXIT_CODE)
+
+
+def child_main(payload: ChildPayload, conn: Connection, cancel: Event, alive: Connection) -> None:
+    """Entry point of the attempt's process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when its children stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_when_orphaned, args=(alive,), daemon=True).start()
+    ctx = PipeRunContext(
+        job_id=payload.job_id, tenant_id=payload.tenant_id, attempt=payload.attempt,
+        params=job_pb2.JobParams.FromString(payload.params), text=payload.text, inputs=payload.inputs,
+        logger=logging.getLogger("assay.analysis.run"), conn=conn, cancel=cancel,
+        deadline=time.monotonic() + payload.time_limit_seconds, work_dir=Path(payload.work_dir),
+    )
+    final: tuple[Any, ...]
+    try:
+        result = load_ref(payload.ref).run(ctx)
+        ctx.flush()
+        final = ("done", result.SerializeToString(),
+                 [(str(a.path), a.name, a.media_type) for a in ctx.artifacts])
+    except _TimeLimit:
+        final = ("cancelled", "time_limit")
+    except AnalysisCancelled:
+        final = ("cancelled", "time_limit" if time.monotonic() > ctx.deadline and not cancel.is_set() else "cancel")
+    except AnalysisInputError as exc:
+        final = ("input_error", exc.code, exc.message)
+    except BaseException as exc:  # every failure is reported to the parent
+        final = ("error", type(exc).__name__, str(exc)[:2000])
+    conn.send(final)
+    conn.close()

@@ -1,0 +1,73 @@
+"""The analysis worker's settings, read from ``ASSAY_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from assay.common.config import CommonSettings, NatsSettings
+from assay.common.storage import StorageSettings
+
+
+class AnalysisSettings(CommonSettings, NatsSettings, StorageSettings):
+    """Everything the analysis worker reads; durations are in seconds."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    grpc_port: int = 50053
+    """Port of AnalysisService."""
+    jobs_addr: str = "127.0.0.1:50051"
+    """Address of the jobs service (JobExecutionService)."""
+    ingest_addr: str = "127.0.0.1:50052"
+    """Address of ingest (WorkerFileService); empty disables file inputs and artifacts."""
+    worker_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    """Identifies this worker process in StartJob, for diagnostics."""
+    worker_concurrency: int = Field(default=2, ge=1, le=256)
+    """Attempts this process runs at once (one child process each)."""
+    worker_analyzers: str = ""
+    """Comma-separated analyzer names to consume; empty means every registered analyzer."""
+    worker_plugins: str = ""
+    """Comma-separated ``module:attribute`` analyzers added to (or replacing) the built-in ones."""
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    """Interval of ``in_progress()`` and jobs.Heartbeat while an attempt runs."""
+    worker_fetch_timeout_seconds: float = Field(default=2.0, gt=0)
+    """Longest wait of one pull request; bounds how fast a stop is noticed."""
+    worker_cancel_grace_seconds: float = Field(default=2.0, gt=0)
+    """How long a cancelled or timed-out analyzer may take to stop before its process is killed."""
+    worker_time_limit_seconds: float = Field(default=0.0, ge=0)
+    """Overrides every analyzer's own time limit when > 0 (tests, emergencies)."""
+    worker_rpc_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Deadline of each call to jobs and ingest."""
+    consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
+    """AckWait (and first BackOff step): redelivery after a worker went silent this long."""
+    consumer_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    """Cap of the growing redelivery delays after repeated silent deaths."""
+    consumer_max_deliver: int = Field(default=10, ge=2)
+    """Deliveries of one message before JetStream gives up and the job is dead-lettered."""
+    consumer_max_ack_pending: int = Field(default=64, ge=1)
+    """Unacknowledged messages per analyzer across ALL workers (incl. delayed naks)."""
+    consumer_stats_seconds: float = Field(default=15.0, gt=0)
+    """How often the consumer's pending counts are exported as metrics."""
+
+    @model_validator(mode="after")
+    def _heartbeat_within_ack_wait(self) -> AnalysisSettings:
+        if self.worker_heartbeat_seconds * 2 > self.consumer_ack_wait_seconds:
+            raise ValueError("ASSAY_WORKER_HEARTBEAT_SECONDS must be at most half of ASSAY_CONSUMER_ACK_WAIT_SECONDS")
+        return self
+
+    def analyzer_filter(self) -> set[str] | None:
+        """The analyzer names to consume, or None for all."""
+        names = {n.strip() for n in self.worker_analyzers.split(",") if n.strip()}
+        return names or None
+
+    def plugin_refs(self) -> list[str]:
+        """Extra ``module:attribute`` analyzer references."""
+        return [r.strip() for r in self.worker_plugins.split(",") if r.strip()]
+
+    def backoff(self) -> list[float]:
+        """Redelivery delays after ack timeouts: AckWait first (BackOff replaces it), then doubling."""
+        steps = min(5, self.consumer_max_deliver - 1)
+        return [min(self.consumer_backoff_max_seconds, self.consumer_ack_wait_seconds * 2**i) for i in range(steps)]

@@ -1,0 +1,23 @@
+"""Prometheus metrics of the analysis worker."""
+
+from __future__ import annotations
+
+import prometheus_client
+
+ATTEMPTS = prometheus_client.Counter(
+    "assay_worker_attempts_total",
+    "Work messages handled, by analyzer and outcome (succeeded, cancelled, error codes, skip, ...).",
+    ["analyzer", "outcome"])
+ATTEMPT_DURATION = prometheus_client.Histogram(
+    "assay_worker_attempt_duration_seconds", "Wall time of attempts the worker ran, StartJob to settle.",
+    ["analyzer", "outcome"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+IN_FLIGHT = prometheus_client.Gauge(
+    "assay_worker_in_flight", "Attempts running in this worker.", ["analyzer"])
+DEAD_LETTERS = prometheus_client.Counter(
+    "assay_worker_dead_letters_total", "Jobs this worker failed as dead-lettered (max deliveries).",
+    ["analyzer"])
+CONSUMER_PENDING = prometheus_client.Gauge(
+    "assay_worker_consumer_pending", "Messages not yet delivered by the analyzer's consumer.", ["analyzer"])
+CONSUMER_ACK_PENDING = prometheus_client.Gauge(
+    "assay_worker_consumer_ack_pending", "Delivered, unacknowledged messages (incl. delayed retries).",
+    ["analyzer"])

@@ -1,0 +1,265 @@
+"""One work message, start to settle: StartJob, inputs, the child process, heartbeats, outcome, ack.
+
+Acknowledgement rules (the attempt number in PostgreSQL fences everything):
+
+* SKIP → ack. RETRY_LATER → ``nak(delay=retry_delay)`` (never a bare nak: it would burn
+  MaxDeliver in milliseconds). Unknown job or malformed message → term.
+* success / cancellation / input error → CompleteJob or FailJob, then ack.
+* retryable failure (analyzer exception, crashed child, storage trouble) → FailJob(retryable);
+  re-queued → ``nak(delay=retry_delay)``; FAILED → ack.
+* on the message's last delivery (num_delivered >= MaxDeliver) a retryable failure is reported
+  with ``dead_lettered=True`` (job FAILED, code DEAD_LETTERED) and the message is nak'ed once more,
+  which JetStream refuses to redeliver: it stays in the stream for inspection and replay.
+* the lease was lost (Heartbeat/Complete refused as superseded) → the child is killed and the
+  message acked: whoever owns the job now settles it.
+* worker shutdown with the attempt still running → child killed, FailJob(retryable,
+  WORKER_SHUTDOWN) and ``nak(delay)`` so another worker takes over without waiting for the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from nats.aio.msg import Msg
+from opentelemetry import trace
+
+from assay.analysis.child import ChildPayload
+from assay.analysis.executor import Execution, Executor, Outcome
+from assay.analysis.files import ArtifactSink, InputsMissing, InputStore, InputsUnavailable
+from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, reason_of
+from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
+from assay.analysis.registry import Registry
+from assay.common.logging import bind_log_context, log_context
+from assay.common.telemetry import context_from_headers
+from assay.v1 import events_pb2, job_pb2
+from assay.v1 import job_execution_service_pb2 as pb
+
+logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("assay.analysis")
+
+START = pb.StartJobResponse
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """The knobs of one attempt."""
+
+    worker_id: str
+    max_deliver: int
+    heartbeat_seconds: float = 5.0
+    time_limit_override_seconds: float = 0.0
+    work_dir: str | None = None
+
+
+def _seconds(duration: object) -> float:
+    return float(duration.ToTimedelta().total_seconds())  # type: ignore[attr-defined]
+
+
+async def _nak(msg: Msg, delay: float | None) -> None:
+    await msg.nak(delay=max(delay, 0.05) if delay is not None else None)
+
+
+class AttemptRunner:
+    """Handles work messages; safe to call concurrently (one call per message)."""
+
+    def __init__(self, registry: Registry, executor: Executor, jobs: JobsClient, inputs: InputStore,
+                 artifacts: ArtifactSink, options: RuntimeOptions) -> None:
+        self._registry = registry
+        self._executor = executor
+        self._jobs = jobs
+        self._inputs = inputs
+        self._artifacts = artifacts
+        self._options = options
+
+    async def handle(self, analyzer: str, msg: Msg) -> None:
+        """Process one delivery of a work message; always acks, naks or terms it."""
+        try:
+            work = events_pb2.WorkMessage.FromString(msg.data)
+            if not work.job_id or not work.tenant_id:
+                raise ValueError("job_id and tenant_id are required")
+        except Exception as exc:
+            logger.error("malformed work message dropped", extra={"subject": msg.subject, "error": repr(exc)})
+            ATTEMPTS.labels(analyzer=analyzer, outcome="malformed").inc()
+            await msg.term()
+            return
+        token = log_context.set(None)
+        bind_log_context(job_id=work.job_id, tenant=work.tenant_id, analyzer=analyzer)
+        try:
+            with tracer.start_as_current_span(
+                f"process {msg.subject}", context=context_from_headers(msg.headers),
+                kind=trace.SpanKind.CONSUMER,
+                attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject,
+                            "assay.job_id": work.job_id, "assay.attempt": work.attempt},
+            ):
+                await self._handle(analyzer, msg, work)
+        finally:
+            log_context.reset(token)
+
+    async def _handle(self, analyzer: str, msg: Msg, work: events_pb2.WorkMessage) -> None:
+        entry = self._registry.get(analyzer)
+        if entry is None:
+            logger.error("no analyzer registered for work message")
+            await _nak(msg, 30.0)
+            return
+        delivered = msg.metadata.num_delivered or 1
+        try:
+            started = await self._jobs.start(pb.StartJobRequest(
+                id=work.job_id, tenant_id=work.tenant_id, attempt=work.attempt,
+                analyzer_version=entry.spec.version, worker_id=self._options.worker_id))
+        except grpc.aio.AioRpcError as exc:
+            await self._start_refused(analyzer, msg, exc, delivered)
+            return
+        if started.decision == START.DECISION_SKIP:
+            ATTEMPTS.labels(analyzer=analyzer, outcome="skipped").inc()
+            await msg.ack()
+            return
+        if started.decision == START.DECISION_RETRY_LATER:
+            ATTEMPTS.labels(analyzer=analyzer, outcome="retry_later").inc()
+            await _nak(msg, _seconds(started.retry_delay))
+            return
+        last_delivery = delivered >= self._options.max_deliver
+        await self._run(analyzer, msg, started.job, last_delivery)
+
+    async def _start_refused(self, analyzer: str, msg: Msg, exc: grpc.aio.AioRpcError, delivered: int) -> None:
+        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            logger.warning("work message for an unknown job dropped", extra={"reason": reason_of(exc)})
+            ATTEMPTS.labels(analyzer=analyzer, outcome="unknown_job").inc()
+            await msg.term()
+            return
+        delay = 10.0 if exc.code() not in TRANSIENT else min(30.0, 0.5 * 2 ** min(delivered, 6))
+        logger.warning("StartJob failed; redelivering later", extra={"code": exc.code().name, "delay": delay})
+        ATTEMPTS.labels(analyzer=analyzer, outcome="start_failed").inc()
+        await _nak(msg, delay)
+
+    async def _run(self, analyzer: str, msg: Msg, job: job_pb2.Job, last_delivery: bool) -> None:
+        entry = self._registry.get(analyzer)
+        assert entry is not None
+        bind_log_context(attempt=str(job.attempt))
+        began = time.monotonic()
+        IN_FLIGHT.labels(analyzer=analyzer).inc()
+        work_dir = Path(tempfile.mkdtemp(prefix="assay-job-", dir=self._options.work_dir))
+        execution: Execution | None = None
+        lost = asyncio.Event()
+        heartbeat: asyncio.Task[None] | None = None
+        outcome = Outcome("failed", "WORKER_SHUTDOWN", "the worker stopped during the attempt", retryable=True)
+        try:
+            try:
+                inputs = await self._inputs.fetch(job.tenant_id, list(job.inputs.file_ids), work_dir)
+            except InputsMissing as exc:
+                outcome = Outcome("input_error", "INPUT_NOT_FOUND", str(exc))
+            except (InputsUnavailable, OSError) as exc:
+                outcome = Outcome("failed", "INPUT_UNAVAILABLE", str(exc), retryable=True)
+            else:
+                limit = self._options.time_limit_override_seconds or entry.spec.time_limit_seconds
+                execution = await self._executor.start(ChildPayload(
+                    ref=entry.ref, job_id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
+                    params=job.params.SerializeToString(), text=job.inputs.text, inputs=tuple(inputs),
+                    work_dir=str(work_dir), time_limit_seconds=limit))
+                heartbeat = asyncio.create_task(self._heartbeat(msg, job, execution, lost))
+                outcome = await execution.wait()
+            if heartbeat is not None:
+                heartbeat.cancel()
+            if lost.is_set():
+                outcome = Outcome("failed", "ATTEMPT_SUPERSEDED", "the attempt lost its lease")
+                await msg.ack()
+            else:
+                await self._settle(analyzer, msg, job, outcome, last_delivery)
+        except asyncio.CancelledError:
+            # Worker shutdown past its grace period: hand the job back now rather than at lease expiry.
+            if execution is not None:
+                execution.abort()
+            if heartbeat is not None:
+                heartbeat.cancel()
+            await asyncio.shield(self._settle(analyzer, msg, job, Outcome(
+                "failed", "WORKER_SHUTDOWN", "the worker stopped during the attempt", retryable=True), False))
+            raise
+        finally:
+            IN_FLIGHT.labels(analyzer=analyzer).dec()
+            ATTEMPT_DURATION.labels(analyzer=analyzer, outcome=outcome.label).observe(time.monotonic() - began)
+            await asyncio.to_thread(shutil.rmtree, work_dir, True)
+
+    async def _heartbeat(self, msg: Msg, job: job_pb2.Job, execution: Execution, lost: asyncio.Event) -> None:
+        sent_partial: job_pb2.JobResult | None = None
+        while True:
+            await asyncio.sleep(self._options.heartbeat_seconds)
+            try:
+                await msg.in_progress()
+            except Exception as exc:
+                logger.warning("in_progress failed", extra={"error": repr(exc)})
+            request = pb.HeartbeatRequest(id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
+                                          progress=execution.progress)
+            partial = execution.partial
+            if partial is not None and partial is not sent_partial:
+                request.partial_result.CopyFrom(partial)
+            try:
+                response = await self._jobs.heartbeat(request)
+            except grpc.aio.AioRpcError as exc:
+                if is_superseded(exc):
+                    logger.warning("attempt superseded; stopping it", extra={"reason": reason_of(exc)})
+                    lost.set()
+                    execution.abort()
+                    return
+                logger.warning("heartbeat failed", extra={"code": exc.code().name})
+                continue
+            sent_partial = partial
+            if response.cancel_requested:
+                logger.info("cancellation requested; stopping the analyzer")
+                execution.cancel()
+
+    async def _settle(self, analyzer: str, msg: Msg, job: job_pb2.Job, outcome: Outcome,
+                      last_delivery: bool) -> None:
+        try:
+            if outcome.kind == "succeeded":
+                try:
+                    artifacts = [await self._artifacts.store(job.tenant_id, job.id, a) for a in outcome.artifacts]
+                except (InputsUnavailable, OSError) as exc:
+                    outcome = Outcome("failed", "ARTIFACT_UPLOAD_FAILED", str(exc), retryable=True)
+                else:
+                    await self._jobs.complete(pb.CompleteJobRequest(
+                        id=job.id, tenant_id=job.tenant_id, attempt=job.attempt, result=outcome.result,
+                        artifacts=artifacts))
+                    await msg.ack()
+                    ATTEMPTS.labels(analyzer=analyzer, outcome="succeeded").inc()
+                    return
+            if outcome.kind == "cancelled":
+                await self._jobs.complete(pb.CompleteJobRequest(
+                    id=job.id, tenant_id=job.tenant_id, attempt=job.attempt, cancelled=True))
+                await msg.ack()
+                ATTEMPTS.labels(analyzer=analyzer, outcome="cancelled").inc()
+                return
+            dead = last_delivery and outcome.retryable
+            message = outcome.message
+            if dead:
+                message = f"{outcome.code}: {message} (last of {self._options.max_deliver} deliveries)"
+            failed = await self._jobs.fail(pb.FailJobRequest(
+                id=job.id, tenant_id=job.tenant_id, attempt=job.attempt, dead_lettered=dead,
+                error=job_pb2.JobError(code=outcome.code, message=message[:4000], retryable=outcome.retryable)))
+            ATTEMPTS.labels(analyzer=analyzer, outcome=outcome.label).inc()
+            if failed.job.state == job_pb2.Job.STATE_QUEUED:
+                logger.info("attempt failed; retrying", extra={"code": outcome.code,
+                                                                "delay": _seconds(failed.retry_delay)})
+                await _nak(msg, _seconds(failed.retry_delay))
+            elif dead:
+                DEAD_LETTERS.labels(analyzer=analyzer).inc()
+                logger.error("job dead-lettered", extra={"code": outcome.code, "error_message": outcome.message})
+                await msg.nak()  # past MaxDeliver: not redelivered, kept in the stream for inspection
+            else:
+                logger.warning("job failed", extra={"code": outcome.code, "error_message": outcome.message})
+                await msg.ack()
+        except grpc.aio.AioRpcError as exc:
+            if is_superseded(exc):
+                logger.warning("outcome refused: attempt superseded", extra={"reason": reason_of(exc)})
+                ATTEMPTS.labels(analyzer=analyzer, outcome="superseded").inc()
+                await msg.ack()
+                return
+            # jobs unreachable: leave the job to lease expiry + redelivery rather than guess.
+            logger.error("could not report the outcome", extra={"code": exc.code().name})
+            ATTEMPTS.labels(analyzer=analyzer, outcome="report_failed").inc()
+            await _nak(msg, self._options.heartbeat_seconds * 2)

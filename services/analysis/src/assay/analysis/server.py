@@ -1,0 +1,140 @@
+"""Wiring of the analysis worker: NATS consumers, the attempt runtime, AnalysisService, drain."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from nats.aio.client import Client
+
+from assay.analysis.config import AnalysisSettings
+from assay.analysis.consumer import Slots, WorkConsumer, provision_consumer
+from assay.analysis.deadletter import DeadLetterListener
+from assay.analysis.executor import Executor
+from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorageFiles
+from assay.analysis.jobs_client import JobsClient
+from assay.analysis.registry import Registry, load_registry
+from assay.analysis.runtime import AttemptRunner, RuntimeOptions
+from assay.analysis.servicer import AnalysisServicer
+from assay.common.auth import service_token
+from assay.common.grpc_client import RefreshingToken, open_channel
+from assay.common.grpc_server import GrpcServer, start_grpc_server
+from assay.common.nats import connect, provision_streams
+from assay.common.storage import create_client
+from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AnalysisWorker:
+    """A running worker; ``stop`` drains it."""
+
+    settings: AnalysisSettings
+    registry: Registry
+    nc: Client
+    executor: Executor
+    slots: Slots
+    consumers: list[WorkConsumer]
+    in_flight: set[asyncio.Task[None]]
+    background: list[asyncio.Task[None]]
+    dead_letters: DeadLetterListener
+    channels: list[grpc.aio.Channel]
+    grpc: GrpcServer | None = None
+    loops: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return self.grpc.port if self.grpc is not None else 0
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop fetching, let running attempts finish for ``grace`` seconds, hand back the rest."""
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        for consumer in self.consumers:
+            consumer.stop()
+        self.slots.close()
+        await asyncio.wait(self.loops, timeout=self.settings.worker_fetch_timeout_seconds + 2)
+        for loop in self.loops:
+            loop.cancel()
+        if self.in_flight:
+            logger.info("draining in-flight attempts", extra={"count": len(self.in_flight), "grace": grace})
+            _, pending = await asyncio.wait(set(self.in_flight), timeout=grace)
+            for task in pending:
+                task.cancel()  # kills the child, FailJob(WORKER_SHUTDOWN), nak(delay)
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self.dead_letters.stop()
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.loops, *self.background, return_exceptions=True)
+        if self.grpc is not None:
+            await self.grpc.stop(min(grace, 5.0))
+        with contextlib.suppress(Exception):
+            await self.nc.drain()
+        for channel in self.channels:
+            await channel.close()
+        self.executor.close()
+
+
+async def start_worker(
+    settings: AnalysisSettings,
+    registry: Registry | None = None,
+    files: ObjectStorageFiles | NoFiles | None = None,
+    serve_grpc: bool = True,
+) -> AnalysisWorker:
+    """Provision consumers and start consuming; optionally serve AnalysisService."""
+    if registry is None:
+        registry = load_registry(settings.plugin_refs(), settings.analyzer_filter())
+    if not registry.names():
+        raise RuntimeError("no analyzers registered; check ASSAY_WORKER_ANALYZERS / ASSAY_WORKER_PLUGINS")
+    token = RefreshingToken(lambda: service_token(settings, service="analysis", roles=["worker"]))
+    jobs_channel = open_channel(settings.jobs_addr)
+    channels = [jobs_channel]
+    if files is None:
+        if settings.ingest_addr:
+            ingest_channel = open_channel(settings.ingest_addr)
+            channels.append(ingest_channel)
+            files = ObjectStorageFiles(ingest_channel, create_client(settings), settings.s3_bucket, token,
+                                       settings.worker_rpc_timeout_seconds)
+        else:
+            files = NoFiles()
+    inputs: InputStore = files
+    artifacts: ArtifactSink = files
+    jobs = JobsClient(jobs_channel, token, settings.worker_rpc_timeout_seconds)
+    executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds)
+    runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
+        worker_id=settings.worker_id, max_deliver=settings.consumer_max_deliver,
+        heartbeat_seconds=settings.worker_heartbeat_seconds,
+        time_limit_override_seconds=settings.worker_time_limit_seconds))
+
+    nc = await connect(settings, f"assay-analysis-{settings.worker_id}")
+    await provision_streams(nc, settings.nats_stream_replicas)
+    js = nc.jetstream()
+    for name in registry.names():
+        await provision_consumer(js, name, settings)
+    slots = Slots(settings.worker_concurrency)
+    in_flight: set[asyncio.Task[None]] = set()
+    consumers = [WorkConsumer(js, name, settings, slots, runner.handle, in_flight) for name in registry.names()]
+    dead_letters = DeadLetterListener(nc, jobs, settings.worker_id,
+                                      {e.spec.name: e.spec.version for e in registry.entries()})
+    await dead_letters.start()
+    worker = AnalysisWorker(
+        settings=settings, registry=registry, nc=nc, executor=executor, slots=slots, consumers=consumers,
+        in_flight=in_flight, dead_letters=dead_letters, channels=channels,
+        background=[asyncio.create_task(c.export_stats(), name=f"stats-{c.analyzer}") for c in consumers],
+    )
+    if serve_grpc:
+        servicer = AnalysisServicer(registry)
+
+        def register(server: grpc.aio.Server) -> Sequence[str]:
+            analysis_service_pb2_grpc.add_AnalysisServiceServicer_to_server(servicer, server)
+            return [analysis_service_pb2.DESCRIPTOR.services_by_name["AnalysisService"].full_name]
+
+        worker.grpc = await start_grpc_server(settings, register)
+    worker.loops = [asyncio.create_task(c.run(), name=f"consume-{c.analyzer}") for c in consumers]
+    logger.info("analysis worker started", extra={"analyzers": registry.names(),
+                                                  "concurrency": settings.worker_concurrency})
+    return worker

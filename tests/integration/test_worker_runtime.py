@@ -1,0 +1,164 @@
+"""The analysis worker against a real NATS JetStream, PostgreSQL and the in-process jobs service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import grpc
+import pytest
+from harness import eventually
+from worker_fixtures import LEASE_SECONDS, Stack, builtin_registry, stack  # noqa: F401 - fixture
+
+from assay.common.auth import mint_token
+from assay.common.grpc_client import bearer, open_channel
+from assay.common.nats import WORK_STREAM, connect, event_subject
+from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc, events_pb2, job_pb2
+
+Job = job_pb2.Job
+
+
+async def settled(stack: Stack, job_id: str, state: int, timeout: float = 15.0) -> Job:  # noqa: F811
+    async def check() -> Job | None:
+        job = await stack.get(job_id)
+        return job if job.state == state else None
+    return await eventually(check, timeout=timeout)
+
+
+async def test_a_text_sentiment_job_succeeds_end_to_end_and_analyzers_are_listed(stack: Stack) -> None:  # noqa: F811
+    worker = await stack.start_worker(builtin_registry())
+    try:
+        job = await stack.create("I absolutely love this, it is wonderful!")
+        done = await settled(stack, job.id, Job.STATE_SUCCEEDED)
+        assert done.attempt == 1 and done.progress == 100
+        assert done.result.sentiment.statistics.rows_scored == 1
+
+        channel = open_channel(f"127.0.0.1:{worker.port}")
+        token = mint_token(worker.settings, subject="reader", tenant="acme", roles=["readonly"])
+        listed = await analysis_service_pb2_grpc.AnalysisServiceStub(channel).ListAnalyzers(
+            analysis_service_pb2.ListAnalyzersRequest(), metadata=bearer(token))
+        await channel.close()
+        sentiment = next(a for a in listed.analyzers if a.name == "sentiment")
+        assert sentiment.accepts_text and sentiment.params_type == "assay.v1.SentimentParams"
+    finally:
+        await worker.stop(2.0)
+
+
+async def test_cancelling_a_running_job_stops_it_and_the_worker_takes_the_next_job(stack: Stack) -> None:  # noqa: F811
+    worker = await stack.start_worker(worker_concurrency=1)
+    try:
+        long = await stack.create("sleep:60")
+
+        async def progressing() -> bool:
+            job = await stack.get(long.id)
+            return job.state == Job.STATE_RUNNING and job.progress > 0
+        await eventually(progressing, timeout=10)
+        cancelled_at = time.monotonic()
+        await stack.cancel(long.id)
+        await settled(stack, long.id, Job.STATE_CANCELLED, timeout=10)
+        assert time.monotonic() - cancelled_at < worker.settings.worker_heartbeat_seconds + 2.0
+        following = await stack.create("ok")
+        await settled(stack, following.id, Job.STATE_SUCCEEDED)
+    finally:
+        await worker.stop(2.0)
+
+
+async def test_a_retryable_failure_is_retried_with_growing_delays_then_succeeds(stack: Stack) -> None:  # noqa: F811
+    nc = await connect(stack.worker_settings(), "test-events")
+    delays: list[float] = []
+
+    async def on_event(msg) -> None:  # type: ignore[no-untyped-def]
+        event = events_pb2.JobEvent.FromString(msg.data)
+        if event.job.state == Job.STATE_QUEUED and event.job.HasField("next_attempt_time"):
+            gap = event.job.next_attempt_time.ToDatetime() - event.event_time.ToDatetime()
+            delays.append(gap.total_seconds())
+
+    worker = await stack.start_worker()
+    try:
+        job = await stack.create("fail-until:2", max_attempts=3)
+        await nc.subscribe(event_subject("acme", job.id), cb=on_event)
+        done = await settled(stack, job.id, Job.STATE_SUCCEEDED)
+        assert done.attempt == 3
+        await eventually(lambda: asyncio.sleep(0, len(delays) == 2))
+        assert 0 < delays[0] <= delays[1], delays
+    finally:
+        await worker.stop(2.0)
+        await nc.drain()
+
+
+async def test_an_always_crashing_analyzer_is_dead_lettered_after_max_deliver(stack: Stack) -> None:  # noqa: F811
+    worker = await stack.start_worker(consumer_max_deliver=3)
+    try:
+        job = await stack.create("crash", max_attempts=10)
+        failed = await settled(stack, job.id, Job.STATE_FAILED, timeout=20)
+        assert failed.error.code == "DEAD_LETTERED" and not failed.error.retryable
+        assert "WORKER_CRASHED" in failed.error.message
+        assert failed.attempt == 3
+        assert await stack.running_jobs() == []
+        # JetStream gave up on the message but keeps it for inspection and replay.
+        js = worker.nc.jetstream()
+
+        async def kept() -> bool:
+            info = await js.consumer_info(WORK_STREAM, "analysis-sentiment")
+            stream = await js.stream_info(WORK_STREAM)
+            return info.num_ack_pending == 0 and stream.state.messages == 1
+        await eventually(kept, timeout=10)
+    finally:
+        await worker.stop(2.0)
+
+
+async def test_a_runaway_analyzer_is_killed_at_its_time_limit(stack: Stack) -> None:  # noqa: F811
+    worker = await stack.start_worker(worker_time_limit_seconds=1.0)
+    try:
+        job = await stack.create("hang")
+        failed = await settled(stack, job.id, Job.STATE_FAILED, timeout=10)
+        assert failed.error.code == "TIME_LIMIT_EXCEEDED" and not failed.error.retryable
+        following = await stack.create("ok")
+        await settled(stack, following.id, Job.STATE_SUCCEEDED)
+    finally:
+        await worker.stop(2.0)
+
+
+def _spawn_worker(stack: Stack) -> subprocess.Popen[bytes]:  # noqa: F811
+    return subprocess.Popen([sys.executable, "-m", "assay.analysis"], env={**os.environ, **stack.worker_env()},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def test_a_sigkilled_worker_s_job_succeeds_once_on_attempt_two(stack: Stack) -> None:  # noqa: F811
+    first = _spawn_worker(stack)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        job = await stack.create("sleep:1.5")
+        running = await settled(stack, job.id, Job.STATE_RUNNING, timeout=20)
+        assert running.attempt == 1
+        first.send_signal(signal.SIGKILL)
+        first.wait(5)
+        second = _spawn_worker(stack)
+        done = await settled(stack, job.id, Job.STATE_SUCCEEDED, timeout=LEASE_SECONDS * 4 + 15)
+        assert done.attempt == 2
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    pytest.fail("the worker did not drain within 10 s of SIGTERM")
+
+
+async def test_unauthenticated_list_analyzers_is_refused(stack: Stack) -> None:  # noqa: F811
+    worker = await stack.start_worker()
+    try:
+        channel = open_channel(f"127.0.0.1:{worker.port}")
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await analysis_service_pb2_grpc.AnalysisServiceStub(channel).ListAnalyzers(
+                analysis_service_pb2.ListAnalyzersRequest())
+        await channel.close()
+        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        await worker.stop(2.0)

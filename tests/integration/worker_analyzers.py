@@ -1,0 +1,42 @@
+"""Scripted test analyzer for the worker tests; importable by the worker's child processes.
+
+It registers as ``sentiment`` (the API only accepts known analyzer names) and obeys its inline
+text: ``ok``, ``sleep:<seconds>`` (cancellable, reports progress), ``crash`` (the process dies),
+``fail-until:<n>`` (a retryable error while the attempt is <= n), ``hang`` (ignores cancellation),
+``bad`` (an input error).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from assay.analysis.plugin import AnalysisInputError, AnalyzerSpec, RunContext
+from assay.v1 import job_pb2, sentiment_pb2
+
+
+class ScriptedAnalyzer:
+    spec = AnalyzerSpec(name="sentiment", version="0.0.0-test", description="Scripted test analyzer.",
+                        accepts_text=True, max_text_chars=512, time_limit_seconds=60)
+
+    def run(self, ctx: RunContext) -> job_pb2.JobResult:
+        command, _, arg = ctx.text.partition(":")
+        if command == "sleep":
+            end = time.monotonic() + float(arg)
+            while (left := end - time.monotonic()) > 0:
+                ctx.check_cancelled()
+                ctx.report_progress(int(100 * (1 - left / float(arg))))
+                time.sleep(min(left, 0.02))
+        elif command == "crash":
+            os._exit(3)
+        elif command == "fail-until" and ctx.attempt <= int(arg):
+            raise RuntimeError(f"injected failure on attempt {ctx.attempt}")
+        elif command == "hang":
+            time.sleep(3600)
+        elif command == "bad":
+            raise AnalysisInputError("INPUT_UNPARSEABLE", "scripted bad input")
+        return job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(
+            statistics=sentiment_pb2.SentimentStatistics(rows_total=1, rows_scored=1)))
+
+
+SCRIPTED = ScriptedAnalyzer()

@@ -1,0 +1,128 @@
+"""Fixtures and helpers of the analysis worker tests.
+
+Each test gets its own NATS server and jobs database: work subjects are named after analyzers,
+so a shared NATS would mix other modules' leftover messages and consumers into these tests.
+The jobs service runs in-process through tests/integration/conftest.py's helpers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import NatsServer, Postgres
+
+from assay.analysis.config import AnalysisSettings
+from assay.analysis.files import NoFiles
+from assay.analysis.registry import Registry, load_registry
+from assay.analysis.server import AnalysisWorker, start_worker
+from assay.common.migrations import upgrade
+from assay.jobs.__main__ import MIGRATIONS
+from assay.jobs.config import JobsSettings
+from assay.v1 import job_pb2
+from assay.v1 import jobs_service_pb2 as js
+
+
+def _integration_conftest() -> Any:
+    name = "assay_integration_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_conftest = _integration_conftest()
+JWT_SECRET: str = _conftest.JWT_SECRET
+fresh_database = _conftest.fresh_database
+start_jobs = _conftest.start_jobs
+
+SCRIPTED = "worker_analyzers:SCRIPTED"
+TESTS_DIR = Path(__file__).parent
+LEASE_SECONDS = 2.0
+
+
+@dataclass
+class Stack:
+    """A NATS server and a jobs service for one test."""
+
+    nats: NatsServer
+    jobs: Any  # conftest.JobsService
+
+    def worker_settings(self, **overrides: Any) -> AnalysisSettings:
+        values: dict[str, Any] = dict(
+            nats_url=self.nats.url, jobs_addr=f"127.0.0.1:{self.jobs.server.port}", ingest_addr="",
+            grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1, jwt_hs256_secret=JWT_SECRET,
+            worker_concurrency=2, worker_heartbeat_seconds=0.4, worker_fetch_timeout_seconds=0.5,
+            worker_cancel_grace_seconds=1.0, consumer_ack_wait_seconds=2.0, consumer_max_deliver=4,
+            consumer_backoff_max_seconds=4.0, consumer_stats_seconds=1.0, shutdown_grace_seconds=5.0,
+        )
+        values.update(overrides)
+        return AnalysisSettings(**values)
+
+    def worker_env(self, **overrides: str) -> dict[str, str]:
+        settings = self.worker_settings()
+        env = {f"ASSAY_{k.upper()}": str(v) for k, v in settings.model_dump().items()
+               if k in ("nats_url", "jobs_addr", "grpc_host", "grpc_port", "metrics_port", "jwt_hs256_secret",
+                        "worker_concurrency", "worker_heartbeat_seconds", "worker_fetch_timeout_seconds",
+                        "worker_cancel_grace_seconds", "consumer_ack_wait_seconds", "consumer_max_deliver",
+                        "consumer_backoff_max_seconds", "shutdown_grace_seconds")}
+        env.update(ASSAY_INGEST_ADDR="", ASSAY_WORKER_PLUGINS=SCRIPTED, ASSAY_WORKER_ANALYZERS="sentiment",
+                   PYTHONPATH=str(TESTS_DIR))
+        env.update(overrides)
+        return env
+
+    async def start_worker(self, registry: Registry | None = None, **overrides: Any) -> AnalysisWorker:
+        if registry is None:
+            registry = scripted_registry()
+        return await start_worker(self.worker_settings(**overrides), registry=registry, files=NoFiles())
+
+    async def create(self, text: str, **fields: Any) -> job_pb2.Job:
+        request = js.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=text), **fields)
+        return (await self.jobs.jobs.CreateJob(request, metadata=self.jobs.token())).job
+
+    async def get(self, job_id: str) -> job_pb2.Job:
+        return (await self.jobs.jobs.GetJob(js.GetJobRequest(id=job_id), metadata=self.jobs.token())).job
+
+    async def cancel(self, job_id: str) -> None:
+        await self.jobs.jobs.CancelJob(js.CancelJobRequest(id=job_id), metadata=self.jobs.token())
+
+    async def running_jobs(self) -> list[job_pb2.Job]:
+        response = await self.jobs.jobs.ListJobs(js.ListJobsRequest(page_size=100), metadata=self.jobs.token())
+        return [j for j in response.jobs if j.state == job_pb2.Job.STATE_RUNNING]
+
+
+def scripted_registry() -> Registry:
+    registry = Registry()
+    registry.add_ref(SCRIPTED)
+    return registry
+
+
+def builtin_registry() -> Registry:
+    return load_registry()
+
+
+@pytest.fixture
+async def stack(postgres: Postgres) -> AsyncIterator[Stack]:
+    with NatsServer() as nats:
+        url = fresh_database(postgres, "wjobs")
+        upgrade(MIGRATIONS, url, "jobs")
+        settings = JobsSettings(
+            database_url=url, nats_url=nats.url, grpc_host="127.0.0.1", grpc_port=0,
+            jwt_hs256_secret=JWT_SECRET, lease_seconds=LEASE_SECONDS, retry_base_seconds=0.2,
+            retry_max_seconds=1.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2,
+            ingest_addr="127.0.0.1:1",
+        )
+        service = await start_jobs(settings)
+        try:
+            yield Stack(nats=nats, jobs=service)
+        finally:
+            await service.channel.close()
+            await service.server.stop(1.0)
