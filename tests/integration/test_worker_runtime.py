@@ -22,7 +22,7 @@ from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc, events_pb2
 Job = job_pb2.Job
 
 
-async def settled(stack: Stack, job_id: str, state: int, timeout: float = 15.0) -> Job:  # noqa: F811
+async def settled(stack: Stack, job_id: str, state: int, timeout: float = 15.0) -> Job:  # noqa: ASYNC109, F811
     async def check() -> Job | None:
         job = await stack.get(job_id)
         return job if job.state == state else None

@@ -1,0 +1,128 @@
+"""End-to-end worker throughput: N small sentiment text jobs through jobs → JetStream → workers.
+
+Run: ``.venv/bin/python bench/bench_worker.py [--jobs N] [--workers 1,2,4] [--concurrency C]``.
+Starts PostgreSQL and NATS (tests/harness), the jobs service in-process, and the analysis
+workers as ``python -m assay.analysis`` subprocesses. For each worker count it submits N jobs at
+once and prints jobs/s (first create to last SUCCEEDED event) and the latency create → SUCCEEDED
+(p50/p95/p99), measured from the jobs service's own event timestamps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from harness import NatsServer, PostgresServer  # noqa: E402
+
+from assay.common.auth import mint_token  # noqa: E402
+from assay.common.grpc_client import bearer, open_channel  # noqa: E402
+from assay.common.migrations import upgrade  # noqa: E402
+from assay.common.nats import connect  # noqa: E402
+from assay.jobs import server as jobs_server  # noqa: E402
+from assay.jobs.__main__ import MIGRATIONS  # noqa: E402
+from assay.jobs.config import JobsSettings  # noqa: E402
+from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc  # noqa: E402
+
+SECRET = "bench-secret-0123456789abcdef0123456789"
+TEXTS = ("I love this product, it is wonderful!", "This is terrible, I hate it.",
+         "The package arrived on Tuesday.", "Great value, works as described :)")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def spawn_workers(count: int, nats_url: str, jobs_port: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "ASSAY_NATS_URL": nats_url, "ASSAY_JOBS_ADDR": f"127.0.0.1:{jobs_port}",
+           "ASSAY_INGEST_ADDR": "", "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_GRPC_PORT": "0",
+           "ASSAY_METRICS_PORT": "-1", "ASSAY_JWT_HS256_SECRET": SECRET, "ASSAY_LOG_LEVEL": "WARNING",
+           "ASSAY_WORKER_ANALYZERS": "sentiment", "ASSAY_WORKER_CONCURRENCY": str(concurrency)}
+    return [subprocess.Popen([sys.executable, "-m", "assay.analysis"], env=env) for _ in range(count)]
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    for proc in workers:
+        proc.send_signal(signal.SIGTERM)
+    for proc in workers:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def round_trip(stub: jobs_service_pb2_grpc.JobServiceStub, nc: object, settings: JobsSettings,
+                     count: int) -> tuple[float, list[float]]:
+    tenant = f"bench{uuid.uuid4().hex[:8]}"
+    metadata = bearer(mint_token(settings, subject="bench", tenant=tenant, roles=["user"]))
+    done: dict[str, float] = {}
+    finished = asyncio.Event()
+
+    async def on_event(msg) -> None:  # type: ignore[no-untyped-def]
+        event = events_pb2.JobEvent.FromString(msg.data)
+        if event.job.state == job_pb2.Job.STATE_SUCCEEDED:
+            created = event.job.create_time.ToDatetime().timestamp()
+            done[event.job.id] = event.event_time.ToDatetime().timestamp() - created
+            if len(done) >= count:
+                finished.set()
+
+    sub = await nc.subscribe(f"assay.events.{tenant}.>", cb=on_event)  # type: ignore[attr-defined]
+    began = time.perf_counter()
+    await asyncio.gather(*(stub.CreateJob(jobs_service_pb2.CreateJobRequest(
+        analyzer="sentiment", inputs=job_pb2.JobInputs(text=TEXTS[i % len(TEXTS)])), metadata=metadata)
+        for i in range(count)))
+    await asyncio.wait_for(finished.wait(), timeout=600)
+    elapsed = time.perf_counter() - began
+    await sub.unsubscribe()
+    return elapsed, list(done.values())
+
+
+async def main(args: argparse.Namespace) -> None:
+    with PostgresServer() as postgres, NatsServer() as nats:
+        postgres.create_role("bench", "pw")
+        postgres.create_database("bench", owner="bench")
+        url = postgres.url_for("bench", user="bench", password="pw")
+        upgrade(MIGRATIONS, url, "jobs")
+        settings = JobsSettings(database_url=url, nats_url=nats.url, grpc_host="127.0.0.1", grpc_port=0,
+                                jwt_hs256_secret=SECRET, outbox_poll_seconds=0.2, ingest_addr="127.0.0.1:1",
+                                database_pool_size=20)
+        jobs = await jobs_server.start(settings)
+        channel = open_channel(f"127.0.0.1:{jobs.port}")
+        stub = jobs_service_pb2_grpc.JobServiceStub(channel)
+        nc = await connect(settings, "bench")
+        print(f"{args.jobs} sentiment text jobs per round, {args.concurrency} slots per worker process")
+        print(f"{'workers':>7} {'jobs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        try:
+            for count in args.workers:
+                workers = spawn_workers(count, nats.url, jobs.port, args.concurrency)
+                try:
+                    await round_trip(stub, nc, settings, max(4, count * args.concurrency))  # warm-up
+                    elapsed, latencies = await round_trip(stub, nc, settings, args.jobs)
+                finally:
+                    stop_workers(workers)
+                ms = [v * 1000 for v in latencies]
+                print(f"{count:>7} {args.jobs / elapsed:>8.1f} {statistics.median(ms):>8.0f} "
+                      f"{percentile(ms, 0.95):>8.0f} {percentile(ms, 0.99):>8.0f}", flush=True)
+        finally:
+            await nc.drain()
+            await channel.close()
+            await jobs.stop(2.0)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=300)
+    parser.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4])
+    parser.add_argument("--concurrency", type=int, default=2)
+    asyncio.run(main(parser.parse_args()))
