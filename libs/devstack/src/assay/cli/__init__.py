@@ -1,0 +1,1 @@
+"""The ``assay`` command line: run a local stack, mint tokens, submit and follow jobs."""

@@ -1,0 +1,189 @@
+"""Start, supervise and stop a whole local Assay stack under one data directory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assay.common.auth import mint_token
+from assay.common.config import CommonSettings
+from assay.devstack._process import HOST, free_port, port_accepts, port_is_free, spawn, stop, wait_until
+from assay.devstack.backing import LocalS3, Nats, Postgres
+
+logger = logging.getLogger(__name__)
+
+SERVICES = ("jobs", "ingest", "analysis", "gateway")
+"""Started in this order; each listens on its own port."""
+RESTART_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
+"""Delays before restarting a service that keeps dying, as Kubernetes would back off."""
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _write_json(path: Path, data: dict[str, Any], mode: int = 0o644) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.chmod(mode)
+    tmp.replace(path)
+
+
+@dataclass
+class Service:
+    """One Assay service process and its restart bookkeeping."""
+
+    name: str
+    port: int
+    metrics_port: int
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+
+
+@dataclass
+class DevStack:
+    """Everything ``assay dev`` runs; ``stack.json`` in ``data_dir`` describes it for clients."""
+
+    data_dir: Path
+    services: dict[str, Service] = field(default_factory=dict)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.data_dir = self.data_dir.resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.secrets = self._load_secrets()
+        previous = _load_json(self.data_dir / "stack.json").get("ports", {})
+        self.ports = {name: self._port(previous.get(name)) for name in (
+            "postgres", "nats", "s3", *SERVICES, *(f"{s}_metrics" for s in SERVICES))}
+        self.postgres = Postgres(self.data_dir / "postgres", self.ports["postgres"], self.secrets["postgres_password"])
+        self.nats = Nats(self.data_dir / "nats", self.ports["nats"])
+        self.s3 = LocalS3(self.data_dir / "s3", self.ports["s3"])
+        self.database_url = ""
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start backing servers, migrate and provision, then start every service."""
+        self.postgres.start()
+        self.nats.start()
+        self.s3.start()
+        self.database_url = self.postgres.ensure_app_database("assay", self.secrets["app_db_password"])
+        for name in ("jobs", "ingest"):
+            self._run_once(name, "migrate")
+        self._run_once("jobs", "provision")
+        self._run_once("ingest", "provision")
+        for name in SERVICES:
+            service = Service(name, self.ports[name], self.ports[f"{name}_metrics"])
+            self.services[name] = service
+            self._start_service(service)
+        self.write_stack_file()
+
+    def supervise(self) -> None:
+        """Restart services that die, with back-off, until ``stop`` is called."""
+        while not self._stopping.wait(0.5):
+            for service in self.services.values():
+                if service.proc is not None and service.proc.poll() is not None and not self._stopping.is_set():
+                    code = service.proc.returncode
+                    if time.monotonic() - service.started_at > 60:
+                        service.restarts = 0  # it ran fine for a while: forget old crashes
+                    delay = RESTART_BACKOFF[min(service.restarts, len(RESTART_BACKOFF) - 1)]
+                    print(f"assay dev: {service.name} exited with code {code}; restarting in {delay:g}s",
+                          file=sys.stderr, flush=True)
+                    if self._stopping.wait(delay):
+                        return
+                    service.restarts += 1
+                    self._start_service(service)
+                    self.write_stack_file()
+                    print(f"assay dev: {service.name} restarted (pid {service.proc.pid})", file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        """Stop services (they drain), then the backing servers."""
+        self._stopping.set()
+        for service in reversed(list(self.services.values())):
+            if service.proc is not None:
+                stop(service.proc, signal.SIGTERM, timeout=30)
+        self.s3.stop()
+        self.nats.stop()
+        self.postgres.stop()
+
+    # -- description ---------------------------------------------------------------------------
+
+    def dev_token(self) -> str:
+        settings = CommonSettings(jwt_hs256_secret=self.secrets["jwt_secret"])
+        return mint_token(settings, subject="dev", tenant="dev", roles=["user", "admin"], ttl_seconds=30 * 86400)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "data_dir": str(self.data_dir),
+            "gateway_url": f"http://{HOST}:{self.ports['gateway']}",
+            "endpoints": {
+                "jobs": f"{HOST}:{self.ports['jobs']}", "ingest": f"{HOST}:{self.ports['ingest']}",
+                "analysis": f"{HOST}:{self.ports['analysis']}", "postgres": f"{HOST}:{self.ports['postgres']}",
+                "nats": self.nats.url, "s3": self.s3.endpoint,
+            },
+            "metrics": {s: f"http://{HOST}:{self.ports[f'{s}_metrics']}/metrics" for s in SERVICES},
+            "pids": {name: s.proc.pid for name, s in self.services.items() if s.proc is not None},
+            "supervisor_pid": os.getpid(),
+            "token": self.dev_token(),
+            "ports": self.ports,
+        }
+
+    def write_stack_file(self) -> None:
+        _write_json(self.data_dir / "stack.json", self.describe(), 0o600)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _port(self, previous: int | None) -> int:
+        return previous if previous and port_is_free(previous) else free_port()
+
+    def _load_secrets(self) -> dict[str, str]:
+        path = self.data_dir / "secrets.json"
+        stored = _load_json(path)
+        for key in ("postgres_password", "app_db_password", "jwt_secret", "s3_secret_key"):
+            stored.setdefault(key, secrets.token_urlsafe(32))
+        _write_json(path, stored, 0o600)
+        return stored
+
+    def env(self, name: str) -> dict[str, str]:
+        """The environment every service process gets (the same variables as in Kubernetes)."""
+        return {
+            **os.environ,
+            "ASSAY_GRPC_HOST": HOST, "ASSAY_GRPC_PORT": str(self.ports.get(name, 0)),
+            "ASSAY_HTTP_HOST": HOST, "ASSAY_HTTP_PORT": str(self.ports["gateway"]),
+            "ASSAY_METRICS_PORT": str(self.ports.get(f"{name}_metrics", -1)),
+            "ASSAY_DATABASE_URL": self.database_url,
+            "ASSAY_NATS_URL": self.nats.url,
+            "ASSAY_S3_ENDPOINT": self.s3.endpoint, "ASSAY_S3_ACCESS_KEY": "assay-dev",
+            "ASSAY_S3_SECRET_KEY": self.secrets["s3_secret_key"], "ASSAY_S3_BUCKET": "assay",
+            "ASSAY_JWT_HS256_SECRET": self.secrets["jwt_secret"],
+            "ASSAY_JOBS_ADDR": f"{HOST}:{self.ports['jobs']}",
+            "ASSAY_INGEST_ADDR": f"{HOST}:{self.ports['ingest']}",
+            "ASSAY_ANALYSIS_ADDR": f"{HOST}:{self.ports['analysis']}",
+            "ASSAY_DATA_DIR": str(self.data_dir),
+            "OTEL_SERVICE_NAME": f"assay-{name}",
+        }
+
+    def _run_once(self, name: str, command: str) -> None:
+        log = self.data_dir / "logs" / f"{name}-{command}.log"
+        proc = spawn([sys.executable, "-m", f"assay.{name}", command], log, env=self.env(name))
+        if proc.wait(180) != 0:
+            raise RuntimeError(f"`python -m assay.{name} {command}` failed; see {log}")
+
+    def _start_service(self, service: Service) -> None:
+        log = self.data_dir / "logs" / f"{service.name}.log"
+        service.proc = spawn([sys.executable, "-m", f"assay.{service.name}"], log, env=self.env(service.name))
+        service.started_at = time.monotonic()
+        proc = service.proc
+        wait_until(lambda: port_accepts(service.port), 60, f"{service.name} (log: {log})",
+                   alive=lambda: proc.poll() is None)
