@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -21,12 +22,14 @@ _SET_SYSTEM = text(f"SELECT set_config('{SYSTEM_SETTING}', 'on', true)")
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """A pooled engine; connections are checked before use so a database restart heals itself."""
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_pre_ping=True,
     )
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
+    return engine
 
 
 @asynccontextmanager

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import grpc
 import jwt
+from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from assay.common.grpc_server import MAX_MESSAGE_BYTES
 
@@ -30,7 +31,7 @@ class RefreshingToken:
 
 def open_channel(address: str) -> grpc.aio.Channel:
     """An insecure channel (mTLS is the mesh's job) with Assay's message-size limits."""
-    return grpc.aio.insecure_channel(address, options=[
+    return grpc.aio.insecure_channel(address, interceptors=aio_client_interceptors(), options=[  # type: ignore[no-untyped-call]
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ("grpc.keepalive_time_ms", 30_000),

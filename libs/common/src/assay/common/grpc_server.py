@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from assay.common.auth import TokenVerifier
 from assay.common.config import CommonSettings
@@ -50,7 +51,8 @@ async def start_grpc_server(
 ) -> GrpcServer:
     """Build, bind and start a server; ``register`` adds servicers and returns their full names."""
     server = grpc.aio.server(
-        interceptors=[ServerInterceptor(TokenVerifier(settings))],
+        # Tracing first, so the auth/error interceptor and the handler run inside the server span.
+        interceptors=[aio_server_interceptor(), ServerInterceptor(TokenVerifier(settings))],  # type: ignore[no-untyped-call]
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

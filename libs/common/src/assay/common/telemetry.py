@@ -1,10 +1,79 @@
-"""OpenTelemetry helpers: W3C trace context in and out of message headers."""
+"""OpenTelemetry: one set-up function for every process, and W3C context in message headers."""
 
 from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+TRACE_FILE_ENV = "ASSAY_TRACE_FILE"
+"""Where spans go as JSON lines when no OTLP endpoint is configured (``assay dev`` sets it)."""
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends one JSON object per finished span to a file that several processes share."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = [json.dumps(_span_record(span)) + "\n" for span in spans]
+        with self._lock, self._path.open("a") as handle:
+            handle.write("".join(lines))  # one write: lines from concurrent processes don't interleave
+        return SpanExportResult.SUCCESS
+
+
+def _span_record(span: ReadableSpan) -> dict[str, object]:
+    ctx = span.get_span_context()
+    return {
+        "trace_id": format(ctx.trace_id, "032x") if ctx else "",
+        "span_id": format(ctx.span_id, "016x") if ctx else "",
+        "parent_id": format(span.parent.span_id, "016x") if span.parent else "",
+        "links": [format(link.context.span_id, "016x") for link in span.links],
+        "name": span.name,
+        "kind": span.kind.name,
+        "service": span.resource.attributes.get("service.name", ""),
+        "start_ns": span.start_time,
+        "end_ns": span.end_time,
+        "status": span.status.status_code.name,
+        "status_message": span.status.description or "",
+        "attributes": {k: v if isinstance(v, str | int | float | bool) else str(v)
+                       for k, v in (span.attributes or {}).items()},
+    }
+
+
+def setup_telemetry(service: str, version: str = "0.1.0") -> TracerProvider:
+    """Install the global tracer provider: OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set, else
+    a JSON-lines file when ``ASSAY_TRACE_FILE`` is set, else spans are recorded but not exported.
+
+    ``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES`` and the other ``OTEL_*`` variables apply.
+    """
+    attributes = {
+        "service.name": f"assay-{service}",
+        "service.version": version,
+        "deployment.environment.name": os.environ.get("ASSAY_ENVIRONMENT", "development"),
+    }
+    provider = TracerProvider(resource=Resource.create(attributes))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    elif os.environ.get(TRACE_FILE_ENV):
+        exporter = JsonLinesSpanExporter(Path(os.environ[TRACE_FILE_ENV]))
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+    trace.set_tracer_provider(provider)
+    return provider
 
 
 def current_traceparent() -> str:
@@ -23,3 +92,9 @@ def current_trace_id() -> str:
 def context_from_headers(headers: dict[str, str] | None) -> otel_context.Context:
     """The remote context carried in message headers (``traceparent``/``tracestate``)."""
     return extract(headers or {})
+
+
+def inject_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Add the active span's ``traceparent`` (and ``tracestate``) to ``headers``."""
+    inject(headers)
+    return headers

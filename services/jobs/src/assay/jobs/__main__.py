@@ -11,6 +11,7 @@ from assay.common.logging import configure_logging
 from assay.common.metrics import start_metrics_server
 from assay.common.migrations import upgrade
 from assay.common.nats import connect, provision_streams
+from assay.common.telemetry import setup_telemetry
 from assay.jobs import server
 from assay.jobs.config import JobsSettings
 
@@ -38,6 +39,7 @@ def main() -> None:
     command = parser.parse_args().command
     settings = JobsSettings()
     configure_logging("jobs", settings.log_level)
+    setup_telemetry("jobs")
     if command == "migrate":
         upgrade(MIGRATIONS, settings.database_url, "jobs")
     elif command == "provision":

@@ -17,6 +17,7 @@ import psycopg
 from nats.aio.client import Client
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import APIError
+from opentelemetry import trace
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +25,7 @@ from assay.common.db import system_transaction
 from assay.jobs.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 RELAY_LOCK_KEY = 0x4153_5341_5930  # "ASSAY0": one relay leader per database
 NOTIFY_CHANNEL = "assay_outbox"
