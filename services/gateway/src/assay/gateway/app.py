@@ -1,0 +1,98 @@
+"""The FastAPI application: routes, problem handlers, middleware and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assay.gateway import problems, schemas
+from assay.gateway.config import GatewaySettings
+from assay.gateway.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from assay.gateway.routes import analyzers, files, health, jobs
+from assay.gateway.upstream import Channels, Stubs
+
+DESCRIPTION = """\
+The REST face of Assay for web clients. Every route is one or a few gRPC calls; JSON field names
+are the proto field names. Errors are RFC 7807 `application/problem+json` documents carrying the
+gRPC code (`grpc_code`), a stable reason (`code`) and field `violations`.
+
+`Authorization: Bearer <JWT>`, `traceparent` and `X-Request-ID` pass through to the services;
+`Idempotency-Key` becomes the create request's `request_id`.
+"""
+
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "traceparent", "tracestate"]
+
+
+def create_app(settings: GatewaySettings, channels: Channels | None = None) -> FastAPI:
+    """Build the app; without ``channels`` it opens them at startup and closes them at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if channels is not None:
+            yield
+            return
+        opened = Channels.open(settings)
+        app.state.channels, app.state.stubs = opened, Stubs.over(opened)
+        try:
+            yield
+        finally:
+            await opened.close()
+
+    app = FastAPI(title="Assay", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    if channels is not None:
+        app.state.channels, app.state.stubs = channels, Stubs.over(channels)
+    for router in (jobs.router, files.router, analyzers.router, health.router):
+        app.include_router(router)
+
+    app.add_exception_handler(problems.Problem, problems.handle_problem)
+    app.add_exception_handler(grpc.aio.AioRpcError, problems.handle_rpc_error)
+    app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, problems.handle_http_exception)
+    app.add_exception_handler(Exception, problems.handle_unexpected)
+
+    # Added last = outermost: CORS preflights and problem responses get ids and security headers too.
+    if settings.cors_origin_list:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=CORS_HEADERS,
+                           expose_headers=["Location", "X-Request-ID", "Retry-After"], max_age=600)
+    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = document.setdefault("components", {})
+    schemas_ = components.setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas_.pop(unused, None)
+    schemas_.update(schemas.all_components())
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+            if not path.startswith(("/healthz", "/readyz")):
+                operation["security"] = [{"bearer": []}]
+                operation.setdefault("parameters", []).extend(_COMMON_HEADERS)
+    app.openapi_schema = document
+    return document
+
+
+_COMMON_HEADERS = [
+    {"name": "X-Request-ID", "in": "header", "required": False,
+     "description": "echoed on the response (generated when absent) and passed to the services",
+     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"}},
+]

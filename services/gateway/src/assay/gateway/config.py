@@ -1,0 +1,42 @@
+"""Gateway settings, read once from ``ASSAY_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    """Where the gateway listens, which upstreams it calls and its HTTP policies."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    http_host: str = "0.0.0.0"
+    """Interface the HTTP server binds to."""
+    http_port: int = 8080
+    """Port the HTTP server binds to."""
+    jobs_addr: str = "127.0.0.1:50051"
+    """host:port of the jobs service."""
+    ingest_addr: str = "127.0.0.1:50052"
+    """host:port of the ingest service."""
+    analysis_addr: str = "127.0.0.1:50053"
+    """host:port of the analysis service."""
+    cors_origins: str = ""
+    """Comma-separated origins allowed by CORS; empty (the default) allows none."""
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    """Largest multipart upload the gateway forwards (ingest enforces its own caps as well)."""
+    upload_chunk_bytes: int = Field(default=64 * 1024, gt=0, le=4 * 1024 * 1024)
+    """Largest chunk message sent to ingest while streaming an upload."""
+    rpc_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Deadline of unary upstream calls."""
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    """Deadline of each upstream health check behind /readyz."""
+    sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    """Interval of SSE comment heartbeats while a watched job is quiet."""
+    log_level: str = "INFO"
+    """Root log level."""
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The configured CORS origins, without blanks."""
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]

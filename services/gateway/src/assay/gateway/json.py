@@ -1,0 +1,133 @@
+"""Proto <-> JSON for the REST API, and JSON Schemas derived from the same descriptors.
+
+The JSON is exactly ``google.protobuf.json_format``'s with proto field names (snake_case) and
+every field without presence printed, so a body's shape does not depend on its values. The
+OpenAPI schemas are generated from the message descriptors by the same rules (enums as names,
+64-bit integers as strings, Timestamps as RFC 3339 strings, Durations as ``"1.5s"``), so the
+documented schemas cannot drift from what is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+M = TypeVar("M", bound=Message)
+
+PACKAGE_PREFIX = "assay.v1."
+"""Stripped from schema names: ``assay.v1.Job`` is documented as ``Job``."""
+
+_INT64 = {
+    FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
+    FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64,
+}
+_INT32 = {
+    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_SINT32,
+    FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_SFIXED32,
+}
+_RFC3339 = {"type": "string", "format": "date-time"}
+_WELL_KNOWN: dict[str, dict[str, Any]] = {
+    "google.protobuf.Timestamp": _RFC3339,
+    "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?s$"},
+    "google.protobuf.Struct": {"type": "object"},
+    "google.protobuf.Value": {},
+    "google.protobuf.Empty": {"type": "object"},
+}
+
+
+def to_json(message: Message) -> dict[str, Any]:
+    """A message as the API's JSON object."""
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+def from_json(data: Any, message: M) -> M:
+    """Fill ``message`` from JSON; raises ``json_format.ParseError`` on unknown or mistyped fields."""
+    json_format.ParseDict(data, message, ignore_unknown_fields=False)
+    return message
+
+
+def schema_name(descriptor: Descriptor) -> str:
+    """The OpenAPI component name of a message."""
+    return descriptor.full_name.removeprefix(PACKAGE_PREFIX)
+
+
+def ref(descriptor: Descriptor) -> dict[str, str]:
+    """A ``$ref`` to the component schema of a message."""
+    return {"$ref": f"#/components/schemas/{schema_name(descriptor)}"}
+
+
+class SchemaRegistry:
+    """Collects JSON Schemas for messages (and everything they reference) as OpenAPI components."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, dict[str, Any]] = {}
+
+    def add(self, descriptor: Descriptor) -> dict[str, str]:
+        """Register ``descriptor`` (recursively) and return a ``$ref`` to it."""
+        name = schema_name(descriptor)
+        if name not in self.components:
+            self.components[name] = {}  # placeholder: breaks cycles
+            self.components[name] = self._message(descriptor)
+        return ref(descriptor)
+
+    def _message(self, descriptor: Descriptor) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for field in descriptor.fields:
+            properties[field.name] = self._field(field)
+            if not field.has_presence:
+                required.append(field.name)
+        schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+        if required:
+            schema["required"] = required
+        return schema
+
+    def _field(self, field: FieldDescriptor) -> dict[str, Any]:
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            value = field.message_type.fields_by_name["value"]
+            return {"type": "object", "additionalProperties": self._single(value)}
+        if field.is_repeated:
+            return {"type": "array", "items": self._single(field)}
+        return self._single(field)
+
+    def _single(self, field: FieldDescriptor) -> dict[str, Any]:
+        kind = field.type
+        if kind == FieldDescriptor.TYPE_MESSAGE:
+            assert field.message_type is not None
+            full_name = field.message_type.full_name
+            if full_name in _WELL_KNOWN:
+                return dict(_WELL_KNOWN[full_name])
+            return self.add(field.message_type)
+        if kind == FieldDescriptor.TYPE_ENUM:
+            assert field.enum_type is not None
+            return {"type": "string", "enum": [value.name for value in field.enum_type.values]}
+        if kind in _INT64:
+            return {"type": "string", "pattern": r"^-?[0-9]+$"}
+        if kind in _INT32:
+            return {"type": "integer", "format": "int32"}
+        if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+            return {"type": "number"}
+        if kind == FieldDescriptor.TYPE_BOOL:
+            return {"type": "boolean"}
+        if kind == FieldDescriptor.TYPE_BYTES:
+            return {"type": "string", "format": "byte"}
+        return {"type": "string"}
+
+
+def input_schema(
+    registry: SchemaRegistry, descriptor: Descriptor, *, exclude: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """An inline request-body schema for ``descriptor``'s top-level fields (none required).
+
+    Nested messages use the response components: ``ParseDict`` accepts everything they describe
+    (omitting a field simply leaves its default).
+    """
+    properties = {
+        field.name: registry._field(field) for field in descriptor.fields if field.name not in exclude
+    }
+    return {"type": "object", "properties": properties, "additionalProperties": False}

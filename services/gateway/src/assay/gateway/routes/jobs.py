@@ -1,0 +1,208 @@
+"""/v1/jobs: create (JSON or streamed multipart), read, list, cancel, result and events."""
+
+from __future__ import annotations
+
+import json as stdlib_json
+from typing import Annotated, Any
+
+import grpc
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from google.protobuf import json_format
+
+from assay.common.errors import FieldViolation
+from assay.gateway import schemas
+from assay.gateway.json import from_json, to_json
+from assay.gateway.multipart import PartStart, bad_request, events, read_field
+from assay.gateway.problems import Problem
+from assay.gateway.sse import job_events
+from assay.gateway.uploads import forward_file
+from assay.gateway.upstream import call_metadata, idempotency_key, settings_of, stubs
+from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+_STATE_ALIASES: dict[str, int] = {}
+for _value in job_pb2.Job.State.DESCRIPTOR.values:
+    if _value.number:
+        _short = _value.name.removeprefix("STATE_")
+        for _alias in (_value.name, _short, _short.lower()):
+            _STATE_ALIASES[_alias] = _value.number
+STATE_QUERY_VALUES = list(_STATE_ALIASES)
+
+_CREATE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": schemas.CREATE_JOB_BODY},
+        "multipart/form-data": {"schema": schemas.MULTIPART_SUBMIT, "encoding": {
+            "file": {"contentType": "application/octet-stream"}}},
+    },
+}
+_LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
+
+
+def _timeout(request: Request) -> float:
+    return settings_of(request).rpc_timeout_seconds
+
+
+def _accepted(job: job_pb2.Job) -> JSONResponse:
+    return JSONResponse(to_json(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+def _invalid_body(detail: str, field: str = "body") -> Problem:
+    return Problem(400, "INVALID_REQUEST_BODY", detail, grpc_code=grpc.StatusCode.INVALID_ARGUMENT,
+                   violations=[FieldViolation(field, detail)])
+
+
+@router.post(
+    "", status_code=202, summary="Create a job (JSON) or submit a document with a job (multipart)",
+    openapi_extra={"requestBody": _CREATE_BODY},
+    responses={**schemas.ok(202, "the accepted job", schemas.JOB, headers=_LOCATION),
+               **schemas.problems(400, 404, 409, 413, 415)},
+)
+async def create_job(request: Request) -> Response:
+    """JSON → JobService.CreateJob; multipart (analyzer, params, then file) → IngestService.SubmitDocument."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        return await _submit_document(request)
+    if content_type not in ("application/json", ""):
+        raise Problem(415, "UNSUPPORTED_MEDIA_TYPE", "send application/json or multipart/form-data")
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise _invalid_body("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise _invalid_body("the body must be a JSON object")
+    if "request_id" in body:
+        raise _invalid_body("use the Idempotency-Key header instead", field="request_id")
+    try:
+        create = from_json(body, jobs_service_pb2.CreateJobRequest())
+    except (json_format.ParseError, TypeError, ValueError) as error:
+        raise _invalid_body(str(error)) from None
+    create.request_id = idempotency_key(request)
+    response = await stubs(request).jobs.CreateJob(create, metadata=call_metadata(request),
+                                                    timeout=_timeout(request))
+    return _accepted(response.job)
+
+
+async def _submit_document(request: Request) -> Response:
+    settings = settings_of(request)
+    stream = events(request, settings.max_upload_bytes)
+    fields: dict[str, str] = {}
+    async for event in stream:
+        if not isinstance(event, PartStart):
+            continue
+        if event.filename is None and event.name != "file":
+            fields[event.name] = await read_field(stream, event.name)
+            continue
+        header = ingest_service_pb2.SubmitDocumentHeader(
+            file=ingest_service_pb2.FileHeader(
+                display_name=event.filename or "", media_type=_declared_type(event.content_type)),
+            analyzer=fields.pop("analyzer", ""),
+            request_id=idempotency_key(request),
+        )
+        if "params" in fields:
+            try:
+                from_json(stdlib_json.loads(fields.pop("params") or "{}"), header.params)
+            except (json_format.ParseError, ValueError, TypeError) as error:
+                raise bad_request(f"is not valid JobParams JSON: {error}", field="params") from None
+        if "priority" in fields:
+            raw = fields.pop("priority")
+            if not raw.isdigit() or len(raw) > 2:
+                raise bad_request("must be an integer 0-9", field="priority")
+            header.priority = int(raw)
+        if fields:
+            raise bad_request(f"unknown form fields: {', '.join(sorted(fields))}", field=sorted(fields)[0])
+        call = stubs(request).ingest.SubmitDocument(None, metadata=call_metadata(request))
+        response = await forward_file(
+            call, ingest_service_pb2.SubmitDocumentRequest(header=header), stream,
+            lambda data: ingest_service_pb2.SubmitDocumentRequest(chunk=data), settings.upload_chunk_bytes)
+        return _accepted(response.job)
+    raise bad_request("a file part is required", field="file")
+
+
+def _declared_type(content_type: str) -> str:
+    media_type = content_type.split(";")[0].strip().lower()
+    return "" if media_type in ("", "application/octet-stream") else media_type
+
+
+@router.get("", summary="List the caller's jobs, newest first",
+            responses={**schemas.ok(200, "one page of jobs", schemas.LIST_JOBS), **schemas.problems()})
+async def list_jobs(
+    request: Request,
+    state: Annotated[str | None, Query(json_schema_extra={"enum": STATE_QUERY_VALUES})] = None,
+    analyzer: str = "",
+    file_id: str = "",
+    active_only: bool = False,
+    page_size: Annotated[int, Query(ge=0, le=1000)] = 0,
+    page_token: str = "",
+) -> Response:
+    """JobService.ListJobs; ``state`` accepts ``queued``, ``QUEUED`` or ``STATE_QUEUED``."""
+    chosen = 0
+    if state:
+        if state not in _STATE_ALIASES:
+            raise Problem(400, "INVALID_ARGUMENT", f"unknown state {state!r}",
+                          grpc_code=grpc.StatusCode.INVALID_ARGUMENT,
+                          violations=[FieldViolation("state", "must be a job state, e.g. queued")])
+        chosen = _STATE_ALIASES[state]
+    listing = jobs_service_pb2.ListJobsRequest(
+        page_size=page_size, page_token=page_token, state=chosen,  # type: ignore[arg-type]
+        analyzer=analyzer, file_id=file_id, active_only=active_only)
+    response = await stubs(request).jobs.ListJobs(listing, metadata=call_metadata(request),
+                                                   timeout=_timeout(request))
+    return JSONResponse(to_json(response))
+
+
+@router.get("/{job_id}", summary="Get a job",
+            responses={**schemas.ok(200, "the job", schemas.JOB), **schemas.problems(404)})
+async def get_job(request: Request, job_id: str) -> Response:
+    """JobService.GetJob."""
+    response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
+                                                 metadata=call_metadata(request), timeout=_timeout(request))
+    return JSONResponse(to_json(response.job))
+
+
+@router.post("/{job_id}:cancel", summary="Cancel a job",
+             responses={**schemas.ok(200, "the job after the request", schemas.JOB),
+                        **schemas.problems(404, 409)})
+async def cancel_job(request: Request, job_id: str) -> Response:
+    """JobService.CancelJob: a queued job is CANCELLED at once, a running one gets cancel_requested."""
+    response = await stubs(request).jobs.CancelJob(jobs_service_pb2.CancelJobRequest(id=job_id),
+                                                    metadata=call_metadata(request), timeout=_timeout(request))
+    return JSONResponse(to_json(response.job))
+
+
+@router.get("/{job_id}/result", summary="Get a finished job's result and artifact download links",
+            responses={**schemas.ok(200, "the result", {"$ref": "#/components/schemas/JobResultView"}),
+                       **schemas.problems(404, 409)})
+async def get_result(request: Request, job_id: str) -> Response:
+    """JobService.GetJob, then IngestService.GetDownloadUrl per artifact; 409 while the job runs."""
+    metadata, timeout = call_metadata(request), _timeout(request)
+    job = (await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id), metadata=metadata,
+                                            timeout=timeout)).job
+    if job.state in (job_pb2.Job.STATE_QUEUED, job_pb2.Job.STATE_RUNNING):
+        raise Problem(409, "JOB_NOT_FINISHED", f"the job is {job_pb2.Job.State.Name(job.state)}; "
+                      "the result is available once it has finished",
+                      grpc_code=grpc.StatusCode.FAILED_PRECONDITION)
+    artifacts = []
+    for artifact in job.artifacts:
+        link = await stubs(request).ingest.GetDownloadUrl(
+            ingest_service_pb2.GetDownloadUrlRequest(id=artifact.file_id), metadata=metadata, timeout=timeout)
+        artifacts.append({"file_id": artifact.file_id, "name": artifact.name, "media_type": artifact.media_type,
+                          "download_url": link.url, "expires_in": int(link.expires_in.ToTimedelta().total_seconds())})
+    body: dict[str, Any] = {"job_id": job.id, "state": job_pb2.Job.State.Name(job.state), "artifacts": artifacts}
+    if job.HasField("result"):
+        body["result"] = to_json(job.result)
+    if job.HasField("error"):
+        body["error"] = to_json(job.error)
+    return JSONResponse(body)
+
+
+@router.get("/{job_id}/events", summary="Follow a job as Server-Sent Events (WatchJob)",
+            responses={200: {"description": "`event: job` messages with the job as JSON, until it has finished",
+                             "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                       **schemas.problems(404)})
+async def watch_job(request: Request, job_id: str) -> Response:
+    """JobService.WatchJob as SSE; errors before the first snapshot are problem+json."""
+    call = stubs(request).jobs.WatchJob(jobs_service_pb2.WatchJobRequest(id=job_id), metadata=call_metadata(request))
+    return await job_events(call, settings_of(request).sse_heartbeat_seconds)

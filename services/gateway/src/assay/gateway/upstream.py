@@ -1,0 +1,89 @@
+"""The gateway's long-lived gRPC channels and the metadata each call carries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import grpc
+from fastapi import Request
+
+from assay.common.grpc_client import open_channel
+from assay.gateway.config import GatewaySettings
+from assay.v1 import (
+    analysis_service_pb2_grpc,
+    ingest_service_pb2_grpc,
+    jobs_service_pb2_grpc,
+)
+
+PASSED_THROUGH = ("authorization", "traceparent", "tracestate")
+"""Request headers forwarded verbatim as gRPC metadata (besides x-request-id)."""
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@dataclass
+class Channels:
+    """One channel per upstream, opened at startup and closed at shutdown."""
+
+    jobs: grpc.aio.Channel
+    ingest: grpc.aio.Channel
+    analysis: grpc.aio.Channel
+
+    @classmethod
+    def open(cls, settings: GatewaySettings) -> Channels:
+        """Open channels to the configured addresses (connections are made lazily)."""
+        return cls(open_channel(settings.jobs_addr), open_channel(settings.ingest_addr),
+                   open_channel(settings.analysis_addr))
+
+    async def close(self) -> None:
+        """Close every channel."""
+        for channel in (self.jobs, self.ingest, self.analysis):
+            await channel.close()
+
+    def named(self) -> dict[str, grpc.aio.Channel]:
+        """The channels by upstream name."""
+        return {"jobs": self.jobs, "ingest": self.ingest, "analysis": self.analysis}
+
+
+@dataclass
+class Stubs:
+    """Client stubs over the channels."""
+
+    jobs: jobs_service_pb2_grpc.JobServiceAsyncStub
+    ingest: ingest_service_pb2_grpc.IngestServiceAsyncStub
+    analysis: analysis_service_pb2_grpc.AnalysisServiceAsyncStub
+
+    @classmethod
+    def over(cls, channels: Channels) -> Stubs:
+        return cls(
+            jobs_service_pb2_grpc.JobServiceStub(channels.jobs),
+            ingest_service_pb2_grpc.IngestServiceStub(channels.ingest),
+            analysis_service_pb2_grpc.AnalysisServiceStub(channels.analysis),
+        )
+
+
+def stubs(request: Request) -> Stubs:
+    """The app's stubs."""
+    found: Stubs = request.app.state.stubs
+    return found
+
+
+def settings_of(request: Request) -> GatewaySettings:
+    """The app's settings."""
+    found: GatewaySettings = request.app.state.settings
+    return found
+
+
+def call_metadata(request: Request) -> tuple[tuple[str, str], ...]:
+    """gRPC metadata for an upstream call made on behalf of ``request``."""
+    metadata = [(name, value) for name in PASSED_THROUGH if (value := request.headers.get(name))]
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        metadata.append(("x-request-id", request_id))
+    return tuple(metadata)
+
+
+def idempotency_key(request: Request) -> str:
+    """The Idempotency-Key header (the RPC's request_id), or empty; the upstream validates it."""
+    return request.headers.get("idempotency-key", "").strip()
