@@ -9,6 +9,7 @@ from assay.analysis.server import start_worker
 from assay.common.grpc_server import wait_for_shutdown_signal
 from assay.common.logging import configure_logging
 from assay.common.metrics import start_metrics_server
+from assay.common.telemetry import setup_telemetry
 
 
 async def serve(settings: AnalysisSettings) -> None:
@@ -21,6 +22,7 @@ async def serve(settings: AnalysisSettings) -> None:
 def main() -> None:
     settings = AnalysisSettings()
     configure_logging("analysis", settings.log_level)
+    setup_telemetry("analysis")
     asyncio.run(serve(settings))
 
 

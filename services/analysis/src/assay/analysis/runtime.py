@@ -35,6 +35,7 @@ from assay.analysis.executor import Execution, Executor, Outcome
 from assay.analysis.files import ArtifactSink, InputsMissing, InputStore, InputsUnavailable
 from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, reason_of
 from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
+from assay.analysis.plugin import AnalyzerSpec
 from assay.analysis.registry import Registry
 from assay.common.logging import bind_log_context, log_context
 from assay.common.telemetry import context_from_headers
@@ -163,7 +164,7 @@ class AttemptRunner:
                     params=job.params.SerializeToString(), text=job.inputs.text, inputs=tuple(inputs),
                     work_dir=str(work_dir), time_limit_seconds=limit))
                 heartbeat = asyncio.create_task(self._heartbeat(msg, job, execution, lost))
-                outcome = await execution.wait()
+                outcome = await self._analyze(entry.spec, job, execution)
             if heartbeat is not None:
                 heartbeat.cancel()
             if lost.is_set():
@@ -184,6 +185,19 @@ class AttemptRunner:
             IN_FLIGHT.labels(analyzer=analyzer).dec()
             ATTEMPT_DURATION.labels(analyzer=analyzer, outcome=outcome.label).observe(time.monotonic() - began)
             await asyncio.to_thread(shutil.rmtree, work_dir, True)
+
+    async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, execution: Execution) -> Outcome:
+        """The analyzer run as a span of its own: analyzer, version, job, outcome."""
+        attributes: dict[str, str | int] = {"assay.analyzer": spec.name, "assay.analyzer.version": spec.version,
+                      "job.id": job.id, "tenant": job.tenant_id, "assay.attempt": job.attempt}
+        with tracer.start_as_current_span(f"analyze {spec.name}", attributes=attributes) as span:
+            outcome = await execution.wait()
+            span.set_attribute("assay.outcome", outcome.label)
+            if outcome.result is not None and outcome.result.HasField("sentiment"):
+                span.set_attribute("assay.rows_processed", outcome.result.sentiment.statistics.rows_total)
+            if outcome.kind not in ("succeeded", "cancelled"):
+                span.set_status(trace.Status(trace.StatusCode.ERROR, f"{outcome.code}: {outcome.message}"))
+        return outcome
 
     async def _heartbeat(self, msg: Msg, job: job_pb2.Job, execution: Execution, lost: asyncio.Event) -> None:
         sent_partial: job_pb2.JobResult | None = None
