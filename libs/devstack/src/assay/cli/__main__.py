@@ -1,4 +1,4 @@
-"""``assay``: dev | token | submit | jobs (list, get, cancel, watch)."""
+"""``assay``: dev | token | submit | jobs (list, get, cancel, watch) | trace."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import grpc
 
-from assay.cli import output
-from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack
+from assay.cli import output, trace
+from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, trace_file
 from assay.cli.params import parse_params
 from assay.common.auth import ROLES, mint_token
 from assay.common.config import CommonSettings
@@ -144,6 +144,19 @@ async def cmd_jobs(args: argparse.Namespace, conn: Connection) -> int:
     return EXIT_JOB_FAILED if args.action == "watch" and job.state != job_pb2.Job.STATE_SUCCEEDED else EXIT_OK
 
 
+async def cmd_trace(args: argparse.Namespace, conn: Connection) -> int:
+    job = (await conn.jobs.GetJob(jobs_service_pb2.GetJobRequest(id=args.id), metadata=conn.metadata)).job
+    if not job.trace_id:
+        print(f"assay: job {job.id} has no trace id", file=sys.stderr)
+        return EXIT_JOB_FAILED
+    spans = trace.load_spans(trace_file(data_dir(args.data_dir)), job.trace_id)
+    if args.json:
+        output.print_json(spans)
+    else:
+        print(trace.render(job.trace_id, trace.build_tree(spans)))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assay", description="Assay: document analysis jobs.")
     parser.add_argument("--data-dir", help="the stack's directory (default $ASSAY_DATA_DIR or ./.assay-data)")
@@ -177,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", type=int, default=50)
     for name in ("get", "cancel", "watch"):
         actions.add_parser(name).add_argument("id")
+
+    tracing = commands.add_parser("trace", help="print a job's trace as a waterfall (from the stack's span file)")
+    tracing.add_argument("id")
     return parser
 
 
@@ -185,6 +201,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
     try:
         if args.command == "submit":
             return await cmd_submit(args, conn)
+        if args.command == "trace":
+            return await cmd_trace(args, conn)
         return await cmd_jobs(args, conn)
     finally:
         await conn.close()

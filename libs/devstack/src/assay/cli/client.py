@@ -37,6 +37,11 @@ def data_dir(flag: str | None) -> Path:
     return Path(flag or os.environ.get("ASSAY_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
+def trace_file(directory: Path) -> Path:
+    """Where ``assay dev`` services write their spans when no OTLP endpoint is configured."""
+    return directory / "traces" / "spans.jsonl"
+
+
 def load_stack(directory: Path) -> dict[str, object]:
     path = directory / "stack.json"
     if not path.exists():

@@ -172,6 +172,8 @@ class DevStack:
             "ASSAY_ANALYSIS_ADDR": f"{HOST}:{self.ports['analysis']}",
             "ASSAY_DATA_DIR": str(self.data_dir),
             "OTEL_SERVICE_NAME": f"assay-{name}",
+            # Spans go to a file `assay trace` reads, unless the user points OTLP somewhere.
+            "ASSAY_TRACE_FILE": str(self.data_dir / "traces" / "spans.jsonl"),
         }
 
     def _run_once(self, name: str, command: str) -> None:

@@ -1,0 +1,59 @@
+"""The CLI's pure parts: the trace waterfall and --param parsing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assay.cli.params import parse_params
+from assay.cli.trace import build_tree, load_spans, render
+from assay.v1 import contract_review_pb2
+
+
+def span(span_id: str, parent: str, name: str, service: str, start_ms: float, end_ms: float, status="OK"):
+    return {"trace_id": "t" * 32, "span_id": span_id, "parent_id": parent, "name": name, "service": service,
+            "start_ns": int(start_ms * 1e6), "end_ns": int(end_ms * 1e6), "status": status, "status_message": ""}
+
+
+def test_the_waterfall_indents_children_under_parents_in_start_order(tmp_path):
+    spans = [
+        span("c2", "root", "publish assay.work", "assay-jobs", 5, 6),
+        span("root", "", "POST /v1/jobs", "assay-gateway", 0, 10),
+        span("c1", "root", "/assay.v1.JobService/CreateJob", "assay-jobs", 1, 4),
+        span("g1", "c1", "INSERT", "assay-jobs", 2, 3, status="ERROR"),
+    ]
+    path = tmp_path / "spans.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in spans) + json.dumps({**spans[0], "trace_id": "x"}) + "\n")
+    loaded = load_spans(path, "t" * 32)
+    assert len(loaded) == 4, "spans of other traces are ignored"
+    text = render("t" * 32, build_tree(loaded)).splitlines()
+    assert text[0].startswith("trace tttt") and "4 spans" in text[0] and "10.0 ms" in text[0]
+    names = [line.split("  ")[1:] for line in text[2:]]
+    assert "POST /v1/jobs" in text[2]
+    assert "  /assay.v1.JobService/CreateJob" in text[3]
+    assert "    INSERT" in text[4] and "ERROR" in text[4]
+    assert "  publish assay.work" in text[5] and "+5.0 ms" in text[5]
+    assert len(names) == 4
+
+
+def test_a_trace_without_spans_says_so(tmp_path):
+    assert "no spans" in render("abc", build_tree(load_spans(tmp_path / "missing.jsonl", "abc")))
+
+
+def test_enum_params_accept_their_short_names():
+    params = parse_params("contract_review", ["contract_type=vendor_dpa", "jurisdiction=EU", "playbook=eu-gdpr"])
+    assert params.contract_review.contract_type == contract_review_pb2.CONTRACT_TYPE_VENDOR_DPA
+    assert params.contract_review.jurisdiction == contract_review_pb2.JURISDICTION_EU
+    assert params.contract_review.playbook == "eu-gdpr"
+
+
+@pytest.mark.parametrize(("analyzer", "pairs", "message"), [
+    ("astrology", [], "unknown analyzer"),
+    ("sentiment", ["text_column"], "not key=value"),
+    ("sentiment", ["colour=red"], "no parameter 'colour'"),
+    ("contract_review", ["jurisdiction=mars"], "jurisdiction must be one of"),
+])
+def test_bad_params_are_refused_with_a_clear_message(analyzer, pairs, message):
+    with pytest.raises(ValueError, match=message):
+        parse_params(analyzer, pairs)
