@@ -1,0 +1,149 @@
+"""Fixtures of the REST gateway tests: the jobs service in-process, the app on channels to it.
+
+Ingest and analysis are stood in for by small gRPC servers (health only, plus a recording
+IngestService) so the gateway's translation can be checked before those services exist.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from fastapi import FastAPI
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from harness import Postgres
+
+from assay.common.auth import mint_token
+from assay.common.grpc_client import open_channel
+from assay.common.migrations import upgrade
+from assay.gateway.app import create_app
+from assay.gateway.config import GatewaySettings
+from assay.gateway.upstream import Channels
+from assay.jobs.__main__ import MIGRATIONS
+from assay.jobs.config import JobsSettings
+from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc, job_pb2
+
+
+def integration_conftest() -> Any:
+    """tests/integration/conftest.py as a module (its helpers, not its fixtures)."""
+    name = "assay_integration_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+class RecordingIngest(ingest_service_pb2_grpc.IngestServiceServicer):
+    """Stands in for ingest: records what the gateway streams and answers like ingest would."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def SubmitDocument(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        self.messages = [message async for message in request_iterator]
+        header = self.messages[0].header
+        size = sum(len(m.chunk) for m in self.messages[1:])
+        job = job_pb2.Job(id="00000000-0000-4000-8000-000000000001", tenant_id="acme", analyzer=header.analyzer,
+                          state=job_pb2.Job.STATE_QUEUED, params=header.params,
+                          inputs=job_pb2.JobInputs(file_ids=["00000000-0000-4000-8000-0000000000f1"]))
+        return ingest_service_pb2.SubmitDocumentResponse(job=job, file=ingest_service_pb2.File(
+            id="00000000-0000-4000-8000-0000000000f1", display_name=header.file.display_name, size_bytes=size))
+
+    async def UploadFile(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+        self.messages = [message async for message in request_iterator]
+        header = self.messages[0].header
+        size = sum(len(m.chunk) for m in self.messages[1:])
+        return ingest_service_pb2.UploadFileResponse(file=ingest_service_pb2.File(
+            id="00000000-0000-4000-8000-0000000000f2", tenant_id="acme", display_name=header.display_name,
+            media_type=header.media_type or "text/plain", size_bytes=size,
+            scan_status=ingest_service_pb2.File.SCAN_STATUS_UNSCANNED))
+
+
+@dataclass
+class StandIn:
+    """A tiny gRPC server answering health checks (and ingest calls, when given a servicer)."""
+
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    address: str
+
+    async def set_serving(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        await self.health.set("", status)
+
+
+async def start_stand_in(ingest: RecordingIngest | None = None) -> StandIn:
+    server = grpc.aio.server()
+    servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    if ingest is not None:
+        ingest_service_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    await servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    return StandIn(server, servicer, f"127.0.0.1:{port}")
+
+
+@dataclass
+class Gateway:
+    """The gateway app over the in-process jobs service, and helpers to call it."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    jobs: Any  # conftest.JobsService
+    ingest: RecordingIngest
+    stand_ins: dict[str, StandIn]
+    channels: Channels
+    extra: list[Any] = field(default_factory=list)
+
+    def auth(self, tenant: str = "acme", roles: Iterable[str] = ("user",), subject: str = "alice") -> dict[str, str]:
+        token = mint_token(self.jobs.settings, subject=subject, tenant=tenant, roles=roles)
+        return {"Authorization": f"Bearer {token}"}
+
+    def client_for(self, app: FastAPI) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+        self.extra.append(client)
+        return client
+
+
+def gateway_settings(**overrides: Any) -> GatewaySettings:
+    return GatewaySettings(sse_heartbeat_seconds=0.2, **overrides)
+
+
+@pytest.fixture(scope="module")
+async def gateway(postgres: Postgres, nats_server: Any) -> AsyncIterator[Gateway]:
+    """A jobs service on a fresh database, stand-in ingest/analysis, and the gateway app over them."""
+    conftest = integration_conftest()
+    url = conftest.fresh_database(postgres, "gateway")
+    upgrade(MIGRATIONS, url, "jobs")
+    jobs = await conftest.start_jobs(JobsSettings(
+        database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0,
+        jwt_hs256_secret=conftest.JWT_SECRET, lease_seconds=5.0, outbox_poll_seconds=0.2,
+        ingest_addr="127.0.0.1:1",
+    ))
+    ingest = RecordingIngest()
+    stand_ins = {"ingest": await start_stand_in(ingest), "analysis": await start_stand_in()}
+    channels = Channels(open_channel(f"127.0.0.1:{jobs.server.port}"), open_channel(stand_ins["ingest"].address),
+                        open_channel(stand_ins["analysis"].address))
+    app = create_app(gateway_settings(), channels)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    found = Gateway(app, client, jobs, ingest, stand_ins, channels)
+    yield found
+    for extra in found.extra:
+        await extra.aclose()
+    await client.aclose()
+    await channels.close()
+    for stand_in in stand_ins.values():
+        await stand_in.server.stop(0)
+    await jobs.channel.close()
+    await jobs.server.stop(1.0)
