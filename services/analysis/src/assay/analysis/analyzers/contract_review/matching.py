@@ -1,0 +1,361 @@
+"""Requirement matching: patterns combined with semantic similarity, sentence by sentence.
+
+Every sentence of every non-heading clause is a *unit*. A unit scores 1.0 for a recogniser when
+one of its patterns matches, else its similarity to the recogniser's description and examples
+(cosine of sentence embeddings, or lexical similarity as a fallback). A recogniser is *found* at
+or above the matcher's ``present`` threshold and *partly found* at or above ``weak``. Units in a
+clause outside the playbook's context (e.g. an NDA clause not about personal data) score zero.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from assay.analysis.analyzers.contract_review.embedding import Embedder
+from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
+from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
+from assay.analysis.analyzers.contract_review.playbook import (
+    Playbook,
+    Recogniser,
+    Requirement,
+    all_recognisers,
+)
+from assay.analysis.analyzers.contract_review.segment import Clause, Span, sentences
+
+Status = Literal["present", "weak", "missing"]
+FloatMatrix = npt.NDArray[np.float32]
+OUT_OF_CONTEXT_FACTOR = 0.0
+PATTERN_SCORE = 1.0
+_DEFINITIONS = re.compile(r"^\s*(definitions?|interpretation)\b", re.IGNORECASE)
+_DEFINITION = re.compile(
+    r"^(?:\d+(?:\.\d+)*\.?\s+|\([a-z0-9]+\)\s+)?[\"“][^\"”]{1,60}[\"”](?:[^.]{0,200}?)\s+"
+    r"(?:means|shall\s+mean|has\s+the\s+meaning|have\s+the\s+meanings?|includes)\b",
+    re.IGNORECASE,
+)
+"""Definitions say what words mean, not what a party must do: they are never evidence."""
+DEFINITION_CLAUSES = 40
+"""Party definitions are read from this many clauses at the start of the document."""
+TOP_MARGIN = 0.05
+"""A sentence supports a requirement semantically only within this of its best requirement."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One sentence of a clause, located on one page or paragraph."""
+
+    clause: Clause
+    span: Span
+    text: str
+    """The sentence as it stands in the document (what is quoted)."""
+    match_text: str
+    """The sentence with party names replaced by their roles (what is matched)."""
+    in_context: bool
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A unit quoted for a recogniser, with its score."""
+
+    unit: Unit
+    score: float
+    recogniser_id: str
+
+
+@dataclass(frozen=True)
+class RequirementMatch:
+    """The outcome for one requirement."""
+
+    requirement: Requirement
+    status: Status
+    evidence: tuple[Evidence, ...]
+    missing_elements: tuple[str, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score cut-offs for one kind of similarity."""
+
+    present: float
+    weak: float
+
+
+EMBEDDING_THRESHOLDS = Thresholds(present=0.40, weak=0.32)
+LEXICAL_THRESHOLDS = Thresholds(present=0.42, weak=0.30)
+
+
+class Matcher:
+    """Scores units against recognisers with an embedder, or lexically without one."""
+
+    def __init__(self, embedder: Embedder | None) -> None:
+        self._embedder = embedder
+        self._lexical = LexicalSimilarity()
+        self._anchor_cache: dict[tuple[str, ...], FloatMatrix] = {}
+        self._lock = threading.Lock()
+        self.name = embedder.name if embedder is not None else self._lexical.name
+        self.thresholds = EMBEDDING_THRESHOLDS if embedder is not None else LEXICAL_THRESHOLDS
+
+    def _anchor_vectors(self, anchors: tuple[str, ...]) -> tuple[FloatMatrix, FloatMatrix]:
+        """The anchors' embeddings, centred on their mean and re-normalised, and that mean."""
+        assert self._embedder is not None
+        with self._lock:
+            cached = self._anchor_cache.get(anchors)
+            if cached is None:
+                vectors = self._embedder.embed(anchors)
+                mean = vectors.mean(axis=0, keepdims=True)
+                self._anchor_cache[anchors] = cached = np.concatenate([_unit_rows(vectors - mean), mean])
+            return cached[:-1], cached[-1:]
+
+    def similarity(
+        self,
+        texts: Sequence[str],
+        anchors: tuple[str, ...],
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> FloatMatrix:
+        """``len(texts) x len(anchors)`` similarities."""
+        if not texts or not anchors:
+            return np.zeros((len(texts), len(anchors)), dtype=np.float32)
+        if self._embedder is None:
+            result = self._lexical.similarity(texts, anchors)
+            if on_batch is not None:
+                on_batch(len(texts), len(texts))
+            return result
+        centred, mean = self._anchor_vectors(anchors)
+        vectors = _unit_rows(self._embedder.embed(texts, on_batch) - mean)
+        return np.asarray(vectors @ centred.T, dtype=np.float32)
+
+
+def _unit_rows(matrix: FloatMatrix) -> FloatMatrix:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.asarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _lead_in(clauses: Sequence[Clause]) -> dict[int, str]:
+    """For each list item, the text of the clause that introduces it."""
+    out: dict[int, str] = {}
+    last = ""
+    for clause in clauses:
+        if clause.kind == "list_item":
+            out[clause.ordinal] = last
+        else:
+            last = clause.text
+    return out
+
+
+def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
+    """Split every non-heading clause into sentence units and mark which are in context."""
+    lead_in = _lead_in(clauses)
+    parties = PartyAliases.from_texts(c.text for c in clauses[:DEFINITION_CLAUSES])
+    units: list[Unit] = []
+    for clause in clauses:
+        if clause.kind == "heading":
+            continue
+        scope = parties.normalise(" ".join((clause.heading, lead_in.get(clause.ordinal, ""), clause.text)))
+        in_context = not playbook.context or any(p.search(scope) for p in playbook.context)
+        if _DEFINITIONS.search(clause.heading):
+            in_context = False
+        for span in clause.spans:
+            for sentence in sentences(span.text):
+                units.append(
+                    Unit(
+                        clause=clause,
+                        span=span,
+                        text=sentence,
+                        match_text=parties.normalise(sentence),
+                        in_context=in_context and not _DEFINITION.match(sentence),
+                    )
+                )
+    return units
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """Scores of every unit for every recogniser of a playbook."""
+
+    recognisers: tuple[Recogniser, ...]
+    scores: FloatMatrix
+    """``units x recognisers``."""
+    pattern_hits: npt.NDArray[np.bool_]
+
+
+def score_units(
+    units: Sequence[Unit],
+    playbook: Playbook,
+    matcher: Matcher,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> ScoreTable:
+    """Combine pattern hits and similarities into one table."""
+    recognisers = tuple(r for req in playbook.requirements for r in all_recognisers(req))
+    anchors: list[str] = []
+    owner: list[int] = []
+    for index, recogniser in enumerate(recognisers):
+        for anchor in recogniser.anchors:
+            anchors.append(anchor)
+            owner.append(index)
+    background = len(anchors)
+    anchors.extend(playbook.background)
+    texts = [canonical_roles(u.match_text) for u in units]
+    sims = matcher.similarity(texts, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch)
+    floor = (
+        sims[:, background:].max(axis=1, keepdims=True)
+        if len(anchors) > background
+        else np.full((len(units), 1), -1.0, dtype=np.float32)
+    )
+    sims = sims[:, :background]
+    semantic = np.zeros((len(units), len(recognisers)), dtype=np.float32)
+    owners = np.asarray(owner)
+    for index in range(len(recognisers)):
+        columns = sims[:, owners == index]
+        if columns.shape[1]:
+            semantic[:, index] = columns.max(axis=1)
+    requirement_of = np.asarray([i for i, req in enumerate(playbook.requirements) for _ in all_recognisers(req)])
+    if len(units):
+        # A sentence is semantic evidence only for the requirement(s) it is most like, and only
+        # if it is more like them than like the playbook's background wordings.
+        by_requirement = np.stack(
+            [semantic[:, requirement_of == i].max(axis=1) for i in range(len(playbook.requirements))],
+            axis=1,
+        )
+        top = by_requirement.max(axis=1, keepdims=True)
+        leading = (by_requirement >= top - TOP_MARGIN) & (by_requirement > floor)
+        semantic = np.where(leading[:, requirement_of], semantic, 0.0).astype(np.float32)
+    hits = np.zeros((len(units), len(recognisers)), dtype=bool)
+    for row, unit in enumerate(units):
+        for index, recogniser in enumerate(recognisers):
+            if any(p.search(unit.match_text) for p in recogniser.patterns):
+                hits[row, index] = True
+    if len(units):
+        # A sentence that a requirement's main patterns claim is not semantic evidence for
+        # another requirement (element patterns, e.g. "immediately", are too loose to claim).
+        claims = np.asarray(
+            [r is req.primary or req.primary is None for req in playbook.requirements for r in all_recognisers(req)],
+            dtype=bool,
+        )
+        claimed = np.stack(
+            [(hits[:, (requirement_of == i) & claims]).any(axis=1) for i in range(len(playbook.requirements))],
+            axis=1,
+        )
+        other_claim = claimed.any(axis=1, keepdims=True) & ~claimed
+        semantic = np.where(other_claim[:, requirement_of], 0.0, semantic).astype(np.float32)
+    scores = np.where(hits, PATTERN_SCORE, np.clip(semantic, 0.0, 1.0)).astype(np.float32)
+    context = np.asarray([u.in_context for u in units], dtype=bool)
+    if len(units):
+        scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
+    return ScoreTable(recognisers=recognisers, scores=scores, pattern_hits=hits)
+
+
+def _section(unit: Unit) -> str:
+    return unit.clause.heading or unit.clause.clause_id
+
+
+def _best(
+    units: Sequence[Unit],
+    table: ScoreTable,
+    recogniser: Recogniser,
+    sections: set[str] | None = None,
+) -> Evidence | None:
+    """The best-scoring unit (the earliest of equals), only within ``sections`` if given."""
+    if not units:
+        return None
+    column = table.scores[:, table.recognisers.index(recogniser)]
+    if sections is not None:
+        allowed = np.asarray([_section(u) in sections for u in units], dtype=bool)
+        column = np.where(allowed, column, 0.0)
+    row = int(np.argmax(column))
+    return Evidence(unit=units[row], score=float(column[row]), recogniser_id=recogniser.id)
+
+
+def _qualifier(requirement: Requirement, evidence: Sequence[Evidence]) -> str:
+    for item in evidence:
+        for pattern in requirement.weak_if:
+            found = pattern.search(item.unit.match_text)
+            if found is not None:
+                return found.group(0)
+    return ""
+
+
+def evaluate(
+    requirement: Requirement,
+    units: Sequence[Unit],
+    table: ScoreTable,
+    thresholds: Thresholds,
+) -> RequirementMatch:
+    """Decide present / weak / missing for one requirement and pick its evidence."""
+    best: dict[str, Evidence | None] = {}
+    sections: set[str] | None = None
+    if requirement.primary is not None:
+        # Elements qualify the primary clause, so they are looked for in its section(s).
+        column = table.scores[:, table.recognisers.index(requirement.primary)]
+        cut = thresholds.present if column.size and column.max() >= thresholds.present else (thresholds.weak)
+        sections = {_section(units[int(i)]) for i in np.flatnonzero(column >= cut)}
+        best[requirement.primary.id] = _best(units, table, requirement.primary)
+    for element in requirement.elements:
+        best[element.id] = _best(units, table, element, sections)
+
+    def level(rid: str) -> int:
+        item = best[rid]
+        if item is None or item.score < thresholds.weak:
+            return 0
+        return 2 if item.score >= thresholds.present else 1
+
+    found = [e for e in best.values() if e is not None and e.score >= thresholds.weak]
+    missing = tuple(e.id for e in requirement.elements if level(e.id) < 2)
+    notes: list[str] = []
+    status: Status
+    if requirement.primary is not None:
+        primary = level(requirement.primary.id)
+        if primary == 0:
+            return RequirementMatch(
+                requirement, "missing", (), tuple(e.id for e in requirement.elements),
+                "No clause addresses this requirement.",
+            )  # fmt: skip
+        status = "present" if primary == 2 else "weak"
+        if primary == 1:
+            notes.append("Only a loose match: the wording does not clearly meet the requirement.")
+    else:
+        levels = [level(e.id) for e in requirement.elements]
+        if 2 not in levels:
+            return RequirementMatch(requirement, "missing", (), missing, "No clause addresses this requirement.")
+        status = "present" if all(lv == 2 for lv in levels) else "weak"
+    if missing:
+        status = "weak"
+        names = ", ".join(missing)
+        notes.append(f"Not found: {names}.")
+    qualifier = _qualifier(requirement, found)
+    if qualifier:
+        status = "weak"
+        notes.append(f"Qualified by '{qualifier}'.")
+    evidence = _dedupe(found)
+    if status == "present":
+        where = ", ".join(dict.fromkeys(e.unit.clause.clause_id for e in evidence))
+        notes.insert(0, f"Addressed in {where}.")
+    return RequirementMatch(requirement, status, evidence, missing, " ".join(notes))
+
+
+def _dedupe(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
+    seen: set[tuple[str, str]] = set()
+    out: list[Evidence] = []
+    for item in sorted(evidence, key=lambda e: e.unit.clause.ordinal):
+        key = (item.unit.clause.clause_id, item.unit.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return tuple(out)
+
+
+def match_playbook(
+    playbook: Playbook,
+    units: Sequence[Unit],
+    matcher: Matcher,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> list[RequirementMatch]:
+    """Evaluate every requirement of the playbook, in playbook order."""
+    table = score_units(units, playbook, matcher, on_batch)
+    return [evaluate(r, units, table, matcher.thresholds) for r in playbook.requirements]

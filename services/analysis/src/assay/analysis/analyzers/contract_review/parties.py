@@ -1,0 +1,105 @@
+"""Party-name normalisation: ``Cloudlane will ...`` reads as ``the Processor will ...``.
+
+Contracts define their parties once (``Cloudlane Analytics Ltd ("Processor")``) and then use
+either the name or the role. Sentence embeddings weigh names heavily, so before matching every
+alias of a defined party (full name, name without its legal form, distinctive first word) is
+replaced by its defined role. Quotes are always taken from the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_DEFINITION = re.compile(
+    r"(?P<name>[A-Z][\w&'’.\-]*(?:[ \t]+(?:[A-Z][\w&'’.\-]*|of|&|de|du|van|von)){0,6}"
+    r"(?:,\s+(?:Inc|LLC|Ltd|L\.L\.C|Limited|Corp)\.?)?)"
+    r",?\s*\((?P<inner>[^()]{1,120})\)",
+)
+_QUOTED = re.compile(r"[\"“'‘]([A-Za-z][A-Za-z\- ]{0,40})[\"”'’]")
+_LEGAL_FORMS = re.compile(
+    r"\s+(?:ltd\.?|limited|inc\.?|incorporated|llc|l\.l\.c\.|llp|plc|gmbh|ag|s\.a\.r?\.?l?\.?|"
+    r"sarl|s\.a\.|sa|b\.v\.|bv|n\.v\.|nv|corp\.?|corporation|co\.?|company|pty|srl|spa|oy|ab|as)$",
+    re.IGNORECASE,
+)
+_COMMON = frozenset(
+    """the this that data services service agreement party parties customer supplier vendor
+    provider processor controller company client business contractor recipient discloser
+    united national global international general first second new""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True)
+class PartyAliases:
+    """Aliases of the defined parties and the role each stands for."""
+
+    aliases: tuple[tuple[str, str], ...]
+    """``(alias, role)``, longest alias first."""
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> PartyAliases:
+        """Read party definitions from the first part of a document."""
+        found: dict[str, str] = {}
+        for text in texts:
+            for match in _DEFINITION.finditer(text):
+                name = " ".join(match.group("name").split())
+                quoted = [" ".join(q.split()) for q in _QUOTED.findall(match.group("inner"))]
+                if not quoted:
+                    continue
+                role = "we" if "we" in quoted else quoted[0]
+                if role.lower() in {"agreement", "dpa", "addendum", "purpose", "services"}:
+                    continue
+                for alias in _aliases(name):
+                    if alias.lower() != role.lower():
+                        found.setdefault(alias, role)
+        ordered = sorted(found.items(), key=lambda item: -len(item[0]))
+        return cls(tuple(ordered))
+
+    def normalise(self, text: str) -> str:
+        """Replace every alias by ``the <Role>`` (``we`` stays ``we``)."""
+        for alias, role in self.aliases:
+            if alias not in text:
+                continue
+            target = role if role in {"we", "us"} else f"the {role}"
+            text = re.sub(rf"(?:\b[Tt]he\s+)?(?<![\w-]){re.escape(alias)}(?![\w-])", target, text)
+        return text
+
+
+def _aliases(name: str) -> list[str]:
+    out = [name]
+    bare = name
+    while True:
+        stripped = _LEGAL_FORMS.sub("", bare).rstrip(" ,")
+        if stripped == bare:
+            break
+        bare = stripped
+    if bare and bare != name:
+        out.append(bare)
+    first = bare.split(" ")[0] if bare else ""
+    if len(first) >= 4 and first.lower() not in _COMMON and first[0].isupper():
+        out.append(first)
+    return [a for a in out if a and a.lower() not in _COMMON and not _LEGAL_FORMS.match(" " + a)]
+
+
+_PROCESSOR_ROLES = re.compile(
+    r"(?<![\w-])(?:Suppliers?|Vendors?|Service\s+Providers?|Data\s+Importers?|Providers?|"
+    r"Contractors?)(?![\w-])"
+)
+_CONTROLLER_ROLES = re.compile(r"(?<![\w-])(?:Customers?|Clients?|Data\s+Exporters?|Business|Company)(?![\w-])")
+
+
+_ANY_CASE_PROCESSOR = re.compile(_PROCESSOR_ROLES.pattern, re.IGNORECASE)
+_ANY_CASE_CONTROLLER = re.compile(_CONTROLLER_ROLES.pattern, re.IGNORECASE)
+
+
+def canonical_roles(text: str, any_case: bool = False) -> str:
+    """Map role words to ``processor`` / ``controller`` so wording, not labels, is compared.
+
+    Only used for semantic similarity, and only for capitalised (defined) roles: ``Supplier``,
+    ``Vendor``, ``Service Provider`` become ``processor``; ``Customer``, ``Client``,
+    ``Business`` and ``Company`` become ``controller``. Lower-case ``customers`` stay people.
+    """
+    if any_case:  # for the playbooks' own example wordings
+        return _ANY_CASE_CONTROLLER.sub("controller", _ANY_CASE_PROCESSOR.sub("processor", text))
+    return _CONTROLLER_ROLES.sub("controller", _PROCESSOR_ROLES.sub("processor", text))

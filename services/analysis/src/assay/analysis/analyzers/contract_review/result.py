@@ -1,0 +1,135 @@
+"""Result building: requirement matches and risky terms into the typed ContractReviewResult."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assay.analysis.analyzers.contract_review.matching import RequirementMatch, Unit
+from assay.analysis.analyzers.contract_review.playbook import Playbook, Severity
+from assay.analysis.analyzers.contract_review.risks import RiskMatch
+from assay.v1 import contract_review_pb2 as pb
+
+MAX_EXCERPT_CHARS = 400
+MAX_EVIDENCE = 4
+
+SEVERITY = {
+    "low": pb.CONTRACT_SEVERITY_LOW,
+    "medium": pb.CONTRACT_SEVERITY_MEDIUM,
+    "high": pb.CONTRACT_SEVERITY_HIGH,
+    "critical": pb.CONTRACT_SEVERITY_CRITICAL,
+}
+STATUS = {
+    "present": pb.ContractRequirementFinding.STATUS_PRESENT,
+    "weak": pb.ContractRequirementFinding.STATUS_WEAK,
+    "missing": pb.ContractRequirementFinding.STATUS_MISSING,
+}
+_RANK: dict[Severity, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def excerpt(text: str) -> str:
+    """Whitespace-normalised quote, cut at a word boundary when long (a prefix stays a quote)."""
+    text = " ".join(text.split())
+    if len(text) <= MAX_EXCERPT_CHARS:
+        return text
+    cut = text.rfind(" ", 0, MAX_EXCERPT_CHARS)
+    return text[: cut if cut > 0 else MAX_EXCERPT_CHARS]
+
+
+def evidence(unit: Unit, score: float) -> pb.ContractEvidence:
+    """A quoted excerpt with its clause, page or paragraph and file."""
+    return pb.ContractEvidence(
+        clause_id=unit.clause.clause_id,
+        excerpt=excerpt(unit.text),
+        page=unit.span.page,
+        paragraph=unit.span.paragraph,
+        file_id=unit.span.file_id,
+        score=round(min(max(score, 0.0), 1.0), 3),
+    )
+
+
+def requirement_finding(match: RequirementMatch) -> pb.ContractRequirementFinding:
+    """One requirement's typed finding."""
+    req = match.requirement
+    items = sorted(match.evidence, key=lambda e: -e.score)[:MAX_EVIDENCE]
+    items.sort(key=lambda e: e.unit.clause.ordinal)
+    return pb.ContractRequirementFinding(
+        requirement_id=req.id,
+        title=req.title,
+        status=STATUS[match.status],
+        severity=SEVERITY[req.severity],
+        legal_reference=req.legal_reference,
+        recommendation=req.recommendation,
+        clause_ids=list(dict.fromkeys(e.unit.clause.clause_id for e in items)),
+        evidence=[evidence(e.unit, e.score) for e in items],
+        explanation=match.explanation,
+        missing_elements=list(match.missing_elements),
+    )
+
+
+def risk_finding(match: RiskMatch) -> pb.ContractRiskFinding:
+    """One risky term's typed finding."""
+    return pb.ContractRiskFinding(
+        risk_id=match.rule.id,
+        title=match.rule.title,
+        severity=SEVERITY[match.rule.severity],
+        legal_reference=match.rule.legal_reference,
+        recommendation=match.rule.recommendation,
+        evidence=evidence(match.unit, 1.0),
+        explanation=match.explanation,
+    )
+
+
+def summary(
+    playbook: Playbook,
+    matches: Sequence[RequirementMatch],
+    risks: Sequence[RiskMatch],
+    clauses: int,
+    pages: int,
+    unit_name: str,
+) -> str:
+    """One paragraph: counts by status, the most serious gaps and the risky terms."""
+    present = sum(1 for m in matches if m.status == "present")
+    weak = sum(1 for m in matches if m.status == "weak")
+    missing = sum(1 for m in matches if m.status == "missing")
+    parts = [
+        f"Checked {pages} {unit_name}{'' if pages == 1 else 's'} ({clauses} clauses) against "
+        f"{playbook.title} ({playbook.id} v{playbook.version}): {present} of {len(matches)} "
+        f"requirements present, {weak} weak, {missing} missing; "
+        f"{len(risks)} risky term{'' if len(risks) == 1 else 's'} flagged."
+    ]
+    gaps = [m for m in matches if m.status != "present"]
+    gaps.sort(key=lambda m: (-_RANK[m.requirement.severity], m.status != "missing"))
+    if gaps:
+        listed = "; ".join(f"{m.requirement.title} ({m.requirement.legal_reference}, {m.status})" for m in gaps[:3])
+        parts.append(f"Most serious gaps: {listed}.")
+    if risks:
+        titles = ", ".join(dict.fromkeys(r.rule.title for r in risks))
+        parts.append(f"Risky terms: {titles}.")
+    if missing == len(matches):
+        parts.append("No requirement was found: the document may not be this kind of contract.")
+    return " ".join(parts)
+
+
+def build_result(
+    playbook: Playbook,
+    matches: Sequence[RequirementMatch],
+    risks: Sequence[RiskMatch],
+    *,
+    clauses: int,
+    pages: int,
+    unit_name: str,
+    matcher: str,
+) -> pb.ContractReviewResult:
+    """The full typed result."""
+    issues = sum(1 for m in matches if m.status != "present") + len(risks)
+    return pb.ContractReviewResult(
+        summary=summary(playbook, matches, risks, clauses, pages, unit_name),
+        clauses_found=clauses,
+        issues_detected=issues,
+        playbook_id=playbook.id,
+        playbook_version=playbook.version,
+        requirements=[requirement_finding(m) for m in matches],
+        risks=[risk_finding(r) for r in risks],
+        pages_processed=pages,
+        matcher=matcher,
+    )

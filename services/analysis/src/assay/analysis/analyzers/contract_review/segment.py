@@ -1,0 +1,272 @@
+"""Clause segmentation: numbered headings, paragraphs and list items, with stable clause ids.
+
+Ids follow the document's own numbering so they survive edits elsewhere in the text:
+``cl-5.2`` for clause 5.2, ``cl-5.2(a)`` for its list item (a), ``cl-5.2-p2`` for its second
+unnumbered paragraph, ``h-annex-1`` for an unnumbered heading, ``p3`` for the third unnumbered
+paragraph before any heading. A later input file gets a ``d2:`` (``d3:``, ...) prefix. Each
+clause keeps its text as spans, one per page or paragraph it covers, so any sentence of it can
+be quoted with the page or paragraph it is on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from assay.analysis.analyzers.contract_review.extract import Block, ExtractedDocument
+
+ClauseKind = Literal["heading", "paragraph", "list_item"]
+
+_SECTION = re.compile(
+    r"^(?:(?:section|clause|article|art\.|§)\s*)?(\d{1,3}(?:\.\d{1,3}){0,4})(?:\.(?!\d)|\))?\s+"
+    r"(?=[A-Z\"'“‘(\[])",
+    re.IGNORECASE,
+)
+_SECTION_WORD = re.compile(r"^(?:section|clause|article)\s+(\d{1,3}(?:\.\d{1,3}){0,4})\b[.:]?\s*", re.IGNORECASE)
+_LIST_PAREN = re.compile(r"^\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)\s+", re.IGNORECASE)
+_LIST_DOT = re.compile(r"^([a-z]|[ivx]{1,4})[.)]\s+(?=\S)")
+_BULLET = re.compile(r"^[•·▪◦‣●○■□\-–—*]\s+")
+_SENTENCE_END = re.compile(r"[.;:!?)\"”’]$")
+_SMALL_WORDS = {
+    "a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with",
+    "under", "from", "into", "its", "their", "per", "vs", "&",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Span:
+    """Part of a clause that lies on one page (PDF) or in one paragraph (DOCX, text)."""
+
+    text: str
+    page: int
+    paragraph: int
+    file_id: str
+
+
+@dataclass
+class Clause:
+    """One clause: a heading, a paragraph or a list item."""
+
+    clause_id: str
+    kind: ClauseKind
+    number: str
+    """The document's own label, e.g. ``5.2`` or ``(a)``; empty when unnumbered."""
+    heading: str
+    """Title of the enclosing section, e.g. ``Sub-processors``; empty when none."""
+    spans: list[Span] = field(default_factory=list)
+    ordinal: int = 0
+    """Position in the document, 0-based."""
+
+    @property
+    def text(self) -> str:
+        """The clause's text, spans joined with a space."""
+        return " ".join(s.text for s in self.spans if s.text)
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    block: Block
+    heading_style: bool
+    starts_block: bool
+
+
+def _lines(document: ExtractedDocument) -> Iterator[_Line]:
+    for block in document.blocks:
+        heading_style = block.style.lower().startswith(("heading", "title"))
+        first = True
+        for raw in block.text.split("\n"):
+            text = " ".join(raw.split())
+            if not text:
+                # A blank line inside a block still ends the running paragraph.
+                yield _Line("", block, False, False)
+                continue
+            yield _Line(text, block, heading_style, first)
+            first = False
+
+
+def _is_title(text: str) -> bool:
+    if len(text) > 90 or (_SENTENCE_END.search(text) and not text.endswith(")")):
+        return False
+    words = re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)
+    if not words or len(words) > 12:
+        return False
+    if text.upper() == text and any(c.isalpha() for c in text):
+        return True
+    content = [w for w in words if w.lower() not in _SMALL_WORDS]
+    if not content:
+        return False
+    capitalised = sum(1 for w in content if w[0].isupper())
+    return capitalised / len(content) >= 0.75
+
+
+def _slug(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())[:4]
+    return "-".join(words) or "section"
+
+
+class _Builder:
+    def __init__(self, prefix: str, kind: str) -> None:
+        self.prefix = prefix
+        self.paged = kind == "pdf"
+        self.clauses: list[Clause] = []
+        self.current: Clause | None = None
+        self.anchor = ""
+        self.anchor_heading = ""
+        self.used: dict[str, int] = {}
+        self.child_counts: dict[str, int] = {}
+        self.preamble = 0
+        self.last_line_len = 0
+        self.max_line_len = 0
+
+    def _unique(self, base: str) -> str:
+        n = self.used.get(base, 0) + 1
+        self.used[base] = n
+        return f"{self.prefix}{base}" if n == 1 else f"{self.prefix}{base}~{n}"
+
+    def _start(self, base: str, kind: ClauseKind, number: str, heading: str) -> Clause:
+        clause = Clause(
+            clause_id=self._unique(base),
+            kind=kind,
+            number=number,
+            heading=heading,
+            ordinal=len(self.clauses),
+        )
+        self.clauses.append(clause)
+        self.current = clause
+        return clause
+
+    def _child(self, suffix: str) -> str:
+        if not self.anchor:
+            self.preamble += 1
+            return f"{suffix}{self.preamble}"
+        n = self.child_counts.get(self.anchor, 0) + 1
+        self.child_counts[self.anchor] = n
+        return f"{self.anchor}-{suffix}{n}"
+
+    def _append(self, text: str, block: Block) -> None:
+        assert self.current is not None
+        spans = self.current.spans
+        if spans and spans[-1].page == block.page and spans[-1].paragraph == block.paragraph:
+            last = spans[-1]
+            spans[-1] = Span(f"{last.text} {text}", last.page, last.paragraph, last.file_id)
+        else:
+            spans.append(Span(text, block.page, block.paragraph, block.file_id))
+
+    def end_paragraph(self) -> None:
+        if self.current is not None and self.current.kind == "heading":
+            return
+        self.current = None
+
+    def add(self, line: _Line) -> None:
+        text = line.text
+        if not text:
+            self.end_paragraph()
+            return
+        if line.starts_block and not self.paged:
+            self.current = None
+        word = _SECTION_WORD.match(text)
+        section = word or _SECTION.match(text)
+        if section is not None:
+            number = section.group(1).rstrip(".")
+            rest = text[section.end() :]
+            is_heading = line.heading_style or (bool(rest) and _is_title(rest)) or not rest
+            self.anchor = f"cl-{number}"
+            if is_heading:
+                self.anchor_heading = rest.strip() or text
+                self._start(self.anchor, "heading", number, self.anchor_heading)
+            else:
+                self._start(self.anchor, "paragraph", number, self.anchor_heading)
+            self._append(text, line.block)
+            self._track(text)
+            return
+        listed = _LIST_PAREN.match(text) or _LIST_DOT.match(text)
+        if listed is not None:
+            label = f"({listed.group(1).lower()})"
+            base = f"{self.anchor}{label}" if self.anchor else f"item{label}"
+            self._start(base, "list_item", label, self.anchor_heading)
+            self._append(text, line.block)
+            self._track(text)
+            return
+        if _BULLET.match(text):
+            self._start(self._child("b"), "list_item", "", self.anchor_heading)
+            self._append(text, line.block)
+            self._track(text)
+            return
+        if line.heading_style or (_is_title(text) and (line.starts_block or self._paragraph_ended())):
+            self.anchor = f"h-{_slug(text)}"
+            self.anchor_heading = text
+            self._start(self.anchor, "heading", "", text)
+            self._append(text, line.block)
+            self._track(text)
+            return
+        if self.current is None or self.current.kind == "heading" or self._paragraph_ended():
+            self._start(self._child("p"), "paragraph", "", self.anchor_heading)
+        self._append(text, line.block)
+        self._track(text)
+
+    def _paragraph_ended(self) -> bool:
+        """In a PDF a short line ending a sentence closes its paragraph."""
+        if not self.paged or self.current is None:
+            return False
+        last = self.current.spans[-1].text if self.current.spans else ""
+        return last.endswith((".", ":", ";")) and self.max_line_len > 0 and self.last_line_len < 0.7 * self.max_line_len
+
+    def _track(self, text: str) -> None:
+        self.last_line_len = len(text)
+        self.max_line_len = max(self.max_line_len, len(text))
+
+
+def segment(documents: Sequence[ExtractedDocument]) -> list[Clause]:
+    """Split the documents into clauses, in reading order."""
+    clauses: list[Clause] = []
+    for index, document in enumerate(documents):
+        builder = _Builder(prefix="" if index == 0 else f"d{index + 1}:", kind=document.kind)
+        for line in _lines(document):
+            builder.add(line)
+        for clause in builder.clauses:
+            clause.ordinal = len(clauses)
+            clauses.append(clause)
+    return clauses
+
+
+_ABBREVIATIONS = {
+    "art", "arts", "no", "nos", "e.g", "i.e", "etc", "cf", "sec", "para", "paras", "ltd", "inc",
+    "co", "corp", "mr", "mrs", "ms", "dr", "st", "vs", "u.s", "u.k", "e.u", "ch", "pp", "p",
+    "s", "ss", "reg", "regs", "cl", "sch", "incl", "approx", "fig", "al",
+}  # fmt: skip
+_BOUNDARY = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[\"“‘(\[]?[A-Z0-9(])")
+MAX_SENTENCE_CHARS = 600
+
+
+def sentences(text: str) -> list[str]:
+    """Split a span's text into sentences (semicolon-separated limbs count as sentences)."""
+    out: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start()
+        candidate = text[start:end].strip()
+        tail = re.search(r"([A-Za-z.]+)[.]$", text[start : match.end()].rstrip())
+        if tail is not None and tail.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        if len(candidate) < 3:
+            continue
+        out.append(text[start : match.end()].strip())
+        start = match.end()
+    rest = text[start:].strip()
+    if rest:
+        out.append(rest)
+    result: list[str] = []
+    for sentence in out:
+        while len(sentence) > MAX_SENTENCE_CHARS:
+            cut = sentence.rfind(", ", 0, MAX_SENTENCE_CHARS)
+            cut = cut + 1 if cut > 100 else sentence.rfind(" ", 0, MAX_SENTENCE_CHARS)
+            if cut <= 0:
+                cut = MAX_SENTENCE_CHARS
+            result.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if sentence:
+            result.append(sentence)
+    return result
