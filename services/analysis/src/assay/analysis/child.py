@@ -1,4 +1,9 @@
-"""What runs inside an attempt's child process: the analyzer, with a pipe-backed RunContext.
+"""What runs inside an analyzer child process: attempts, one at a time, with a pipe-backed RunContext.
+
+A child is long-lived: ``serve_attempts`` receives one ``ChildPayload`` at a time over its command
+pipe, runs it, reports, and waits for the next, so imports and lazily built models (VADER) are
+paid once per child rather than once per attempt. The parent only sends the next payload after
+the previous attempt's final message, and replaces a child that crashed, was killed or raised.
 
 Messages to the parent (tuples over a one-way pipe):
 ``("progress", percent, partial_bytes | None)``, and exactly one final message:
@@ -104,11 +109,32 @@ def _exit_when_orphaned(alive: Connection) -> None:
     os._exit(ORPHAN_EXIT_CODE)
 
 
-def child_main(payload: ChildPayload, conn: Connection, cancel: Event, alive: Connection) -> None:
-    """Entry point of the attempt's process."""
+def _prepare_process(alive: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when its children stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_exit_when_orphaned, args=(alive,), daemon=True).start()
+
+
+def serve_attempts(commands: Connection, conn: Connection, cancel: Event, alive: Connection) -> None:
+    """Entry point of a long-lived analyzer process: run each payload received, until EOF."""
+    _prepare_process(alive)
+    while True:
+        try:
+            payload = commands.recv()
+        except (EOFError, OSError):
+            return  # the worker closed the pool
+        run_attempt(payload, conn, cancel)
+
+
+def child_main(payload: ChildPayload, conn: Connection, cancel: Event, alive: Connection) -> None:
+    """Entry point of a single-attempt process."""
+    _prepare_process(alive)
+    run_attempt(payload, conn, cancel)
+    conn.close()
+
+
+def run_attempt(payload: ChildPayload, conn: Connection, cancel: Event) -> None:
+    """Run one attempt and send its progress and exactly one final message."""
     ctx = PipeRunContext(
         job_id=payload.job_id, tenant_id=payload.tenant_id, attempt=payload.attempt,
         params=job_pb2.JobParams.FromString(payload.params), text=payload.text, inputs=payload.inputs,
@@ -130,4 +156,3 @@ def child_main(payload: ChildPayload, conn: Connection, cancel: Event, alive: Co
     except BaseException as exc:  # every failure is reported to the parent
         final = ("error", type(exc).__name__, str(exc)[:2000])
     conn.send(final)
-    conn.close()

@@ -1,30 +1,38 @@
-"""Runs each attempt in its own child process, forked from a preloaded forkserver.
+"""Runs attempts in child processes: a warm pool of long-lived children, one attempt at a time each.
 
-One process per attempt (instead of a shared ProcessPoolExecutor) keeps failures local: a crash,
-a hang or a kill ends exactly one attempt, never the pool's other in-flight work, and a hung
-analyzer is stopped with SIGKILL without rebuilding anything. Forkserver (not fork) because the
-worker is multi-threaded (gRPC, NATS); the forkserver preloads the analyzers so a fork costs
-milliseconds, and it inherits ``sys.path`` so test analyzers import in the child too.
+Children (not threads, not a shared ProcessPoolExecutor) keep failures local: each child runs
+exactly one attempt at a time, so a crash, a hang or a kill ends exactly that attempt, never other
+in-flight work, and a hung analyzer is stopped with SIGKILL without rebuilding anything. A child
+that finished an attempt cleanly waits, warm (imports done, models built), for the next one; a
+child that crashed, was killed, raised, or ran ``ATTEMPTS_PER_CHILD`` attempts is replaced by a
+fresh one. Forkserver (not fork) because the worker is multi-threaded (gRPC, NATS); the forkserver
+preloads the analyzers so a fork costs milliseconds, and it inherits ``sys.path`` so test
+analyzers import in the child too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
 
-from assay.analysis.child import ChildPayload, child_main
+from assay.analysis.child import ChildPayload, serve_attempts
 from assay.analysis.plugin import ArtifactFile
 from assay.v1 import job_pb2
 
 logger = logging.getLogger(__name__)
 
 OutcomeKind = Literal["succeeded", "cancelled", "input_error", "failed"]
+
+ATTEMPTS_PER_CHILD = 500
+"""A child is replaced after this many attempts, bounding whatever an analyzer leaks."""
+_REUSABLE_FINALS = ("done", "cancelled", "input_error")
+"""Final messages after which the child is known to be in a clean state (not after ``error``)."""
 
 
 @dataclass
@@ -44,8 +52,40 @@ class Outcome:
         return self.code.lower() if self.kind in ("failed", "input_error") and self.code else self.kind
 
 
+class _Child:
+    """One long-lived analyzer process and its pipes: payloads in, progress and outcomes out."""
+
+    def __init__(self, executor: Executor) -> None:
+        mp = executor._mp
+        self._commands_r, self.commands = mp.Pipe(duplex=False)
+        self.conn, self._conn_w = mp.Pipe(duplex=False)
+        self.cancel = mp.Event()
+        self.process = mp.Process(
+            target=serve_attempts, args=(self._commands_r, self._conn_w, self.cancel, executor._alive_r),
+            name="analyzer", daemon=True,
+        )
+        self.attempts = 0
+
+    def started(self) -> None:
+        """Drop the parent's copies of the child's pipe ends (so a dead child reads as EOF)."""
+        self._commands_r.close()
+        self._conn_w.close()
+
+    def usable(self) -> bool:
+        return self.process.is_alive() and self.attempts < ATTEMPTS_PER_CHILD
+
+    def close(self) -> None:
+        """Retire the child: EOF on its command pipe ends it; kill it if it lingers."""
+        for end in (self.commands, self.conn):
+            end.close()
+        self.process.join(1.0)
+        if self.process.exitcode is None:
+            self.process.kill()
+            self.process.join(1.0)
+
+
 class Executor:
-    """Starts attempt processes; ``close`` makes any orphaned child exit."""
+    """Hands attempts to warm child processes; ``close`` makes every child exit."""
 
     def __init__(self, preload: Sequence[str] = (), cancel_grace_seconds: float = 2.0) -> None:
         self._mp = multiprocessing.get_context("forkserver")
@@ -53,15 +93,40 @@ class Executor:
         self._mp.set_forkserver_preload(list(dict.fromkeys(modules)))
         self._alive_r, self._alive_w = self._mp.Pipe(duplex=False)
         self.cancel_grace_seconds = cancel_grace_seconds
+        self._idle: list[_Child] = []
 
     async def start(self, payload: ChildPayload) -> Execution:
-        """Start the attempt's process (the first start also starts the forkserver)."""
-        execution = Execution(self, payload)
-        await asyncio.to_thread(execution.process.start)
+        """Run the attempt in an idle warm child, or in a new one (the first also starts the forkserver)."""
+        while self._idle:
+            child = self._idle.pop()
+            if child.usable():
+                try:
+                    return self._run(child, payload)
+                except OSError:  # it died after the check: retire it and try another
+                    pass
+            await asyncio.to_thread(child.close)
+        child = _Child(self)
+        await asyncio.to_thread(child.process.start)
+        child.started()
+        return self._run(child, payload)
+
+    def _run(self, child: _Child, payload: ChildPayload) -> Execution:
+        child.cancel.clear()
+        child.commands.send(payload)
+        child.attempts += 1
+        execution = Execution(self, child, payload)
         execution.started()
         return execution
 
+    def _release(self, child: _Child, reusable: bool) -> None:
+        if reusable and child.usable():
+            self._idle.append(child)
+        else:
+            asyncio.get_running_loop().run_in_executor(None, child.close)
+
     def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
         self._alive_w.close()
         self._alive_r.close()
 
@@ -69,31 +134,27 @@ class Executor:
 class Execution:
     """One running attempt: its latest progress, cancellation, and how it ended."""
 
-    def __init__(self, executor: Executor, payload: ChildPayload) -> None:
+    def __init__(self, executor: Executor, child: _Child, payload: ChildPayload) -> None:
         self._executor = executor
+        self._child = child
         self._payload = payload
-        self._conn, child_conn = executor._mp.Pipe(duplex=False)
-        self._child_conn: Connection | None = child_conn
-        self._cancel = executor._mp.Event()
-        self.process = executor._mp.Process(
-            target=child_main, args=(payload, child_conn, self._cancel, executor._alive_r),
-            name=f"analyze-{payload.job_id}", daemon=True,
-        )
+        self._conn = child.conn
+        self._cancel = child.cancel
+        self.process = child.process
         self.progress = 0
         self.partial: job_pb2.JobResult | None = None
         self._final: tuple[Any, ...] | None = None
         self._reason: Literal["", "cancel", "time_limit", "abort"] = ""
         self._done: asyncio.Future[Outcome] | None = None
         self._timers: list[asyncio.TimerHandle] = []
+        self._watching = False
 
     def started(self) -> None:
-        if self._child_conn is not None:
-            self._child_conn.close()
-            self._child_conn = None
         loop = asyncio.get_running_loop()
         self._done = loop.create_future()
         loop.add_reader(self._conn.fileno(), self._drain)
         loop.add_reader(self.process.sentinel, self._exited)
+        self._watching = True
         self._timers.append(loop.call_later(self._payload.time_limit_seconds, self._stop, "time_limit"))
 
     def cancel(self) -> None:
@@ -118,35 +179,54 @@ class Execution:
         self._timers.append(loop.call_later(self._executor.cancel_grace_seconds, self._kill))
 
     def _kill(self) -> None:
-        if self.process.exitcode is None:
+        if self._done is not None and not self._done.done() and self.process.exitcode is None:
             logger.warning("killing analyzer process", extra={"job_id": self._payload.job_id,
                                                               "reason": self._reason})
             self.process.kill()
 
     def _drain(self) -> None:
         try:
-            while self._conn.poll():
-                message = self._conn.recv()
-                if message[0] == "progress":
-                    self.progress = max(self.progress, int(message[1]))
-                    if message[2] is not None:
-                        self.partial = job_pb2.JobResult.FromString(message[2])
-                else:
-                    self._final = message
+            while self._final is None and self._conn.poll():
+                self._receive(self._conn.recv())
         except (EOFError, OSError):
-            asyncio.get_running_loop().remove_reader(self._conn.fileno())
+            if self._watching:  # the child is gone; its sentinel settles the attempt
+                asyncio.get_running_loop().remove_reader(self._conn.fileno())
+            return
+        if self._final is not None and self._reason != "abort":
+            # The attempt ended and the child lives on: settle now, keep the child if it is clean.
+            self._finish(reusable=self._final[0] in _REUSABLE_FINALS)
+
+    def _receive(self, message: tuple[Any, ...]) -> None:
+        if message[0] == "progress":
+            self.progress = max(self.progress, int(message[1]))
+            if message[2] is not None:
+                self.partial = job_pb2.JobResult.FromString(message[2])
+        else:
+            self._final = message
 
     def _exited(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._drain()
-        loop.remove_reader(self._conn.fileno())
-        loop.remove_reader(self.process.sentinel)
+        if self._final is None:
+            with contextlib.suppress(EOFError, OSError):
+                while self._final is None and self._conn.poll():
+                    self._receive(self._conn.recv())
+        self.process.join(0)
+        self._finish(reusable=False)
+
+    def _unwatch(self) -> None:
+        if self._watching:
+            loop = asyncio.get_running_loop()
+            loop.remove_reader(self._conn.fileno())
+            loop.remove_reader(self.process.sentinel)
+            self._watching = False
+
+    def _finish(self, reusable: bool) -> None:
+        if self._done is None or self._done.done():
+            return
+        self._unwatch()
         for timer in self._timers:
             timer.cancel()
-        self.process.join(0)
-        self._conn.close()
-        if self._done is not None and not self._done.done():
-            self._done.set_result(self._outcome())
+        self._done.set_result(self._outcome())
+        self._executor._release(self._child, reusable)
 
     def _outcome(self) -> Outcome:
         final, reason = self._final, self._reason
