@@ -49,7 +49,7 @@ class RecordingIngest(ingest_service_pb2_grpc.IngestServiceServicer):
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def SubmitDocument(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def SubmitDocument(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
         self.messages = [message async for message in request_iterator]
         header = self.messages[0].header
         size = sum(len(m.chunk) for m in self.messages[1:])
@@ -59,7 +59,7 @@ class RecordingIngest(ingest_service_pb2_grpc.IngestServiceServicer):
         return ingest_service_pb2.SubmitDocumentResponse(job=job, file=ingest_service_pb2.File(
             id="00000000-0000-4000-8000-0000000000f1", display_name=header.file.display_name, size_bytes=size))
 
-    async def UploadFile(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
+    async def UploadFile(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
         self.messages = [message async for message in request_iterator]
         header = self.messages[0].header
         size = sum(len(m.chunk) for m in self.messages[1:])

@@ -1,4 +1,5 @@
 """The REST gateway over the real jobs service: translation, problems, headers and streaming."""
+# ruff: noqa: F811 - the gateway fixture is imported, then requested by name
 
 from __future__ import annotations
 
@@ -100,7 +101,8 @@ async def test_a_body_that_is_not_a_create_job_request_gets_a_400_problem(gatewa
             **gateway.auth(), "Content-Type": "application/json"})
         assert response.status_code == 400, body
         assert response.headers["content-type"] == PROBLEM and response.json()["violations"]
-    plain = await gateway.client.post("/v1/jobs", content=b"hi", headers={**gateway.auth(), "Content-Type": "text/plain"})
+    plain = await gateway.client.post("/v1/jobs", content=b"hi",
+                                      headers={**gateway.auth(), "Content-Type": "text/plain"})
     assert plain.status_code == 415
 
 
@@ -276,7 +278,8 @@ async def test_a_multipart_job_streams_the_file_to_submit_document_header_first_
 
 async def test_a_multipart_job_whose_fields_follow_the_file_gets_a_400_problem(gateway):
     body, content_type = multipart(("file", "a.txt", b"hello", "text/plain"), ("analyzer", None, b"sentiment", None))
-    response = await gateway.client.post("/v1/jobs", content=body, headers={**gateway.auth(), "Content-Type": content_type})
+    response = await gateway.client.post("/v1/jobs", content=body,
+                                         headers={**gateway.auth(), "Content-Type": content_type})
     assert response.status_code == 400 and response.json()["violations"][0]["field"] == "analyzer"
 
 

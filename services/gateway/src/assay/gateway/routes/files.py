@@ -39,9 +39,9 @@ async def upload_file(request: Request) -> Response:
         header = ingest_service_pb2.FileHeader(
             display_name=event.filename or "",
             media_type="" if media_type in ("", "application/octet-stream") else media_type)
-        call = stubs(request).ingest.UploadFile(None, metadata=call_metadata(request))
         response = await forward_file(
-            call, ingest_service_pb2.UploadFileRequest(header=header), stream,
+            stubs(request).ingest.UploadFile, call_metadata(request),
+            ingest_service_pb2.UploadFileRequest(header=header), stream,
             lambda data: ingest_service_pb2.UploadFileRequest(chunk=data), settings.upload_chunk_bytes)
         return JSONResponse(to_json(response.file), status_code=201,
                             headers={"Location": f"/v1/files/{response.file.id}"})

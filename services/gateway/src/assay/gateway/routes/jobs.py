@@ -113,9 +113,9 @@ async def _submit_document(request: Request) -> Response:
             header.priority = int(raw)
         if fields:
             raise bad_request(f"unknown form fields: {', '.join(sorted(fields))}", field=sorted(fields)[0])
-        call = stubs(request).ingest.SubmitDocument(None, metadata=call_metadata(request))
         response = await forward_file(
-            call, ingest_service_pb2.SubmitDocumentRequest(header=header), stream,
+            stubs(request).ingest.SubmitDocument, call_metadata(request),
+            ingest_service_pb2.SubmitDocumentRequest(header=header), stream,
             lambda data: ingest_service_pb2.SubmitDocumentRequest(chunk=data), settings.upload_chunk_bytes)
         return _accepted(response.job)
     raise bad_request("a file part is required", field="file")
