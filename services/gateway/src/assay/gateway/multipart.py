@@ -68,7 +68,7 @@ async def events(request: Request, max_bytes: int) -> AsyncIterator[Event]:
     pending: list[Event] = []
     header_field = bytearray()
     header_value = bytearray()
-    headers: dict[str, str] = {}
+    headers: dict[str, bytes] = {}
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         header_field.extend(data[start:end])
@@ -77,16 +77,17 @@ async def events(request: Request, max_bytes: int) -> AsyncIterator[Event]:
         header_value.extend(data[start:end])
 
     def on_header_end() -> None:
-        headers[header_field.decode("latin-1").lower()] = header_value.decode("utf-8", "replace")
+        headers[header_field.decode("latin-1").lower()] = bytes(header_value)
         header_field.clear()
         header_value.clear()
 
     def on_headers_finished() -> None:
-        _, disposition = parse_options_header(headers.get("content-disposition", ""))
+        _, disposition = parse_options_header(headers.get("content-disposition", b""))
         name = disposition.get(b"name", b"").decode("utf-8", "replace")
         raw_filename = disposition.get(b"filename")
         filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
-        pending.append(PartStart(name, filename, headers.get("content-type", "")))
+        content_type = headers.get("content-type", b"").decode("utf-8", "replace")
+        pending.append(PartStart(name, filename, content_type))
         headers.clear()
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -109,7 +110,7 @@ async def events(request: Request, max_bytes: int) -> AsyncIterator[Event]:
                               grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
             try:
                 parser.write(chunk)
-            except MultipartParseError as error:
+            except (MultipartParseError, ValueError) as error:
                 raise bad_request(f"malformed multipart body: {error}") from None
             while pending:
                 yield pending.pop(0)
