@@ -1,0 +1,37 @@
+"""The ingest service's settings."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from assay.common.config import CommonSettings, DatabaseSettings
+from assay.common.storage import StorageSettings
+from assay.ingest.validation import DEFAULT_MAX_UPLOAD_BYTES
+
+
+class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
+    """Everything the ingest service reads from ``ASSAY_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    grpc_port: int = 50052
+    """Port of IngestService and WorkerFileService."""
+    jobs_addr: str = "127.0.0.1:50051"
+    """Address of the jobs service (CreateJob for SubmitDocument, ListJobs before DeleteFile)."""
+    max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
+    """Largest accepted upload in bytes."""
+    download_url_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    """Lifetime of a presigned download URL."""
+    clamd_addr: str = ""
+    """clamd's ``host:port``; empty stores files unscanned."""
+    clamd_timeout_seconds: float = 30.0
+    """Seconds allowed for each clamd network step."""
+    spool_dir: str = ""
+    """Directory for the temporary copy of an upload being validated (system default when empty)."""
+    upload_part_bytes: int = Field(default=16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    """Multipart part size for the object store (memory per upload is about this, times the parallelism)."""
+    upload_parallelism: int = Field(default=2, ge=1, le=8)
+    """Parts of one object uploaded at once."""
+    jobs_timeout_seconds: float = 10.0
+    """Deadline of each call to the jobs service."""

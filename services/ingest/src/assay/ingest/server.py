@@ -1,0 +1,59 @@
+"""Wiring of the ingest service: database, object storage, the jobs client and the servicers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import grpc
+
+from assay.common.db import create_engine
+from assay.common.grpc_server import GrpcServer, start_grpc_server
+from assay.common.storage import create_client
+from assay.ingest.config import IngestSettings
+from assay.ingest.jobs_client import JobsClient
+from assay.ingest.objects import ObjectStore
+from assay.ingest.servicer import IngestServicer
+from assay.ingest.store import FileStore
+from assay.ingest.worker import WorkerFileServicer
+from assay.v1 import (
+    ingest_service_pb2,
+    ingest_service_pb2_grpc,
+    worker_file_service_pb2,
+    worker_file_service_pb2_grpc,
+)
+
+logger = logging.getLogger(__name__)
+
+
+async def start(settings: IngestSettings, jobs: JobsClient | None = None) -> GrpcServer:
+    """Start the ingest service; the returned server's ``stop`` tears everything down.
+
+    ``jobs`` defaults to a client of ``settings.jobs_addr``; pass an unconnected
+    :class:`JobsClient` and ``connect`` it later when jobs starts after ingest (tests do).
+    """
+    engine = create_engine(settings)
+    store = FileStore(engine)
+    objects = ObjectStore(create_client(settings), settings.s3_bucket,
+                          part_size=settings.upload_part_bytes, parallelism=settings.upload_parallelism)
+    jobs_client = jobs if jobs is not None else JobsClient(settings.jobs_addr, settings.jobs_timeout_seconds)
+    ingest = IngestServicer(store, objects, jobs_client, settings)
+
+    def register(server: grpc.aio.Server) -> Sequence[str]:
+        ingest_service_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
+        worker_file_service_pb2_grpc.add_WorkerFileServiceServicer_to_server(
+            WorkerFileServicer(store, objects), server)
+        return [
+            ingest_service_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
+            worker_file_service_pb2.DESCRIPTOR.services_by_name["WorkerFileService"].full_name,
+        ]
+
+    server = await start_grpc_server(settings, register)
+
+    async def stop_background() -> None:
+        await ingest.wait_background()
+        await jobs_client.close()
+        await engine.dispose()
+
+    server.on_stop.append(stop_background)
+    return server

@@ -1,0 +1,160 @@
+"""Data access for the ``ingest`` schema; every query runs in a tenant-scoped transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assay.common import paging
+from assay.common.db import tenant_transaction
+from assay.common.errors import NotFound
+from assay.common.storage import object_key
+from assay.ingest.codec import file_from_row
+from assay.ingest.tables import files, submissions
+from assay.v1 import ingest_service_pb2
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A validated, stored object about to be recorded."""
+
+    id: uuid.UUID
+    tenant: str
+    created_by: str
+    display_name: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    scan_status: str
+    job_id: uuid.UUID | None = None
+
+    @property
+    def object_key(self) -> str:
+        return object_key(self.tenant, self.id)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a SubmitDocument request_id is bound to."""
+
+    file_id: uuid.UUID
+    analyzer: str
+    job_id: uuid.UUID | None
+    claimed: bool
+    """True when this call created the record (and so must perform the submission)."""
+
+
+def not_found(file_id: uuid.UUID | str) -> NotFound:
+    return NotFound("FILE_NOT_FOUND", f"file {file_id} does not exist")
+
+
+class FileStore:
+    """Reads and writes ``ingest.files`` and ``ingest.submissions``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def insert(self, new: NewFile) -> ingest_service_pb2.File:
+        async with tenant_transaction(self._engine, new.tenant) as conn:
+            row = (await conn.execute(insert(files).values(
+                id=new.id, tenant_id=new.tenant, created_by=new.created_by, object_key=new.object_key,
+                display_name=new.display_name, media_type=new.media_type, size_bytes=new.size_bytes,
+                sha256=new.sha256, scan_status=new.scan_status, job_id=new.job_id, created_at=func.now(),
+            ).returning(*files.c))).mappings().one()
+        return file_from_row(row)
+
+    async def get(self, tenant: str, file_id: uuid.UUID) -> ingest_service_pb2.File:
+        return file_from_row(await self.get_row(tenant, file_id))
+
+    async def get_row(self, tenant: str, file_id: uuid.UUID) -> dict[str, Any]:
+        async with tenant_transaction(self._engine, tenant) as conn:
+            row = (await conn.execute(
+                select(files).where(files.c.tenant_id == tenant, files.c.id == file_id)
+            )).mappings().one_or_none()
+        if row is None:
+            raise not_found(file_id)
+        return dict(row)
+
+    async def get_many(self, tenant: str, ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+        """Rows in the order of ``ids``; NOT_FOUND naming the first id that does not exist."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            rows = (await conn.execute(
+                select(files).where(files.c.tenant_id == tenant, files.c.id.in_(set(ids)))
+            )).mappings().all()
+        by_id = {row["id"]: dict(row) for row in rows}
+        for file_id in ids:
+            if file_id not in by_id:
+                raise not_found(file_id)
+        return [by_id[file_id] for file_id in ids]
+
+    async def list(self, tenant: str, size: int, token: str) -> tuple[list[ingest_service_pb2.File], str]:
+        """A page of files, newest first, and the next page's token ("" at the end)."""
+        cursor = paging.decode(token, "files")
+        stmt = select(files).where(files.c.tenant_id == tenant)
+        if cursor is not None:
+            stmt = stmt.where(tuple_(files.c.created_at, files.c.id) < tuple_(cursor.created_at, cursor.id))
+        stmt = stmt.order_by(files.c.created_at.desc(), files.c.id.desc()).limit(size + 1)
+        async with tenant_transaction(self._engine, tenant) as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        page, more = rows[:size], len(rows) > size
+        next_token = ""
+        if more:
+            last = page[-1]
+            next_token = paging.encode(paging.Cursor(last["created_at"], last["id"]), "files")
+        return [file_from_row(r) for r in page], next_token
+
+    async def delete(
+        self, tenant: str, file_id: uuid.UUID, remove_object: Callable[[str], Awaitable[None]]
+    ) -> None:
+        """Delete the row and, before the deletion commits, its object; NOT_FOUND when absent."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            row = (await conn.execute(
+                delete(files).where(files.c.tenant_id == tenant, files.c.id == file_id).returning(files.c.object_key)
+            )).one_or_none()
+            if row is None:
+                raise not_found(file_id)
+            await remove_object(row.object_key)
+
+    async def claim_submission(self, tenant: str, request_id: str, analyzer: str) -> Submission:
+        """Bind ``request_id`` to a new file id, or return what it is already bound to."""
+        file_id = uuid.uuid4()
+        async with tenant_transaction(self._engine, tenant) as conn:
+            inserted = (await conn.execute(
+                pg_insert(submissions).values(
+                    tenant_id=tenant, request_id=request_id, file_id=file_id, analyzer=analyzer,
+                    created_at=func.now(),
+                ).on_conflict_do_nothing().returning(submissions.c.file_id)
+            )).one_or_none()
+            if inserted is not None:
+                return Submission(file_id=file_id, analyzer=analyzer, job_id=None, claimed=True)
+            row = (await conn.execute(select(submissions).where(
+                submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+            ))).mappings().one()
+        return Submission(file_id=row["file_id"], analyzer=row["analyzer"], job_id=row["job_id"], claimed=False)
+
+    async def record_job(self, tenant: str, request_id: str, job_id: uuid.UUID) -> None:
+        async with tenant_transaction(self._engine, tenant) as conn:
+            await conn.execute(update(submissions).where(
+                submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+            ).values(job_id=job_id))
+
+    async def release_submission(self, tenant: str, request_id: str) -> None:
+        """Forget a claim whose submission failed, so that a retry starts afresh."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            await conn.execute(delete(submissions).where(
+                submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+                submissions.c.job_id.is_(None),
+            ))
+
+    async def exists(self, tenant: str, file_id: uuid.UUID) -> bool:
+        async with tenant_transaction(self._engine, tenant) as conn:
+            found = (await conn.execute(
+                select(files.c.id).where(files.c.tenant_id == tenant, files.c.id == file_id)
+            )).one_or_none()
+        return found is not None
