@@ -1,8 +1,9 @@
 """End-to-end worker throughput: N small sentiment text jobs through jobs → JetStream → workers.
 
 Run: ``.venv/bin/python bench/bench_worker.py [--jobs N] [--workers 1,2,4] [--concurrency C]``.
-Starts PostgreSQL and NATS (tests/harness), the jobs service in-process, and the analysis
-workers as ``python -m assay.analysis`` subprocesses. For each worker count it submits N jobs at
+Starts PostgreSQL and NATS (tests/harness), the jobs service as a ``python -m assay.jobs``
+subprocess (its own process and core, as deployed), and the analysis workers as
+``python -m assay.analysis`` subprocesses. For each worker count it submits N jobs at
 once and prints jobs/s (first create to last SUCCEEDED event) and the latency create → SUCCEEDED
 (p50/p95/p99), measured from the jobs service's own event timestamps.
 """
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -29,7 +31,6 @@ from assay.common.auth import mint_token  # noqa: E402
 from assay.common.grpc_client import bearer, open_channel  # noqa: E402
 from assay.common.migrations import upgrade  # noqa: E402
 from assay.common.nats import connect  # noqa: E402
-from assay.jobs import server as jobs_server  # noqa: E402
 from assay.jobs.__main__ import MIGRATIONS  # noqa: E402
 from assay.jobs.config import JobsSettings  # noqa: E402
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc  # noqa: E402
@@ -42,6 +43,20 @@ TEXTS = ("I love this product, it is wonderful!", "This is terrible, I hate it."
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def spawn_jobs(database_url: str, nats_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ASSAY_DATABASE_URL": database_url, "ASSAY_NATS_URL": nats_url,
+           "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_GRPC_PORT": str(port), "ASSAY_METRICS_PORT": "-1",
+           "ASSAY_JWT_HS256_SECRET": SECRET, "ASSAY_LOG_LEVEL": "WARNING", "ASSAY_INGEST_ADDR": "127.0.0.1:1",
+           "ASSAY_OUTBOX_POLL_SECONDS": "0.2", "ASSAY_DATABASE_POOL_SIZE": "20"}
+    return subprocess.Popen([sys.executable, "-m", "assay.jobs"], env=env)
 
 
 def spawn_workers(count: int, nats_url: str, jobs_port: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
@@ -94,18 +109,18 @@ async def main(args: argparse.Namespace) -> None:
         postgres.create_database("bench", owner="bench")
         url = postgres.url_for("bench", user="bench", password="pw")
         upgrade(MIGRATIONS, url, "jobs")
-        settings = JobsSettings(database_url=url, nats_url=nats.url, grpc_host="127.0.0.1", grpc_port=0,
-                                jwt_hs256_secret=SECRET, outbox_poll_seconds=0.2, ingest_addr="127.0.0.1:1",
-                                database_pool_size=20)
-        jobs = await jobs_server.start(settings)
-        channel = open_channel(f"127.0.0.1:{jobs.port}")
+        settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
+        port = free_port()
+        jobs = spawn_jobs(url, nats.url, port)
+        channel = open_channel(f"127.0.0.1:{port}")
+        await asyncio.wait_for(channel.channel_ready(), timeout=30)
         stub = jobs_service_pb2_grpc.JobServiceStub(channel)
         nc = await connect(settings, "bench")
         print(f"{args.jobs} sentiment text jobs per round, {args.concurrency} slots per worker process")
         print(f"{'workers':>7} {'jobs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
         try:
             for count in args.workers:
-                workers = spawn_workers(count, nats.url, jobs.port, args.concurrency)
+                workers = spawn_workers(count, nats.url, port, args.concurrency)
                 try:
                     await round_trip(stub, nc, settings, max(4, count * args.concurrency))  # warm-up
                     elapsed, latencies = await round_trip(stub, nc, settings, args.jobs)
@@ -117,7 +132,7 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             await nc.drain()
             await channel.close()
-            await jobs.stop(2.0)
+            stop_workers([jobs])
 
 
 if __name__ == "__main__":
