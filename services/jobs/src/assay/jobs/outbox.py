@@ -15,8 +15,7 @@ from typing import Any
 
 import psycopg
 from nats.aio.client import Client
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.errors import APIError
+from nats.errors import Error as NatsError
 from opentelemetry import trace
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,7 +45,8 @@ class OutboxRelay:
         poll_seconds: float,
     ) -> None:
         self._engine = engine
-        self._js = nc.jetstream(timeout=5)
+        self._ack_timeout = 5.0
+        self._js = nc.jetstream(timeout=self._ack_timeout)
         self._psycopg_url = psycopg_url
         self._batch = batch_size
         self._poll = poll_seconds
@@ -67,18 +67,40 @@ class OutboxRelay:
         return len(published)
 
     async def _publish(self, rows: Sequence[Any]) -> list[int]:
-        """Publish in order, stopping at the first failure so no event overtakes an earlier one."""
-        done: list[int] = []
+        """Publish the batch pipelined (in order on one connection), then await the acks together.
+
+        Returns the ids of the longest prefix whose acks all arrived: a failure stops the batch
+        there, and everything from it on is published again next pass (JetStream's duplicate
+        window drops the repeats), so an unacknowledged event is never deleted.
+        """
+        pending: list[tuple[int, asyncio.Future[Any]]] = []
         for row in rows:
             headers = {"Nats-Msg-Id": row["msg_id"]}
             if row["traceparent"]:
                 headers["traceparent"] = row["traceparent"]
             try:
-                await self._js.publish(row["subject"], bytes(row["payload"]), headers=headers)
-            except (TimeoutError, NatsTimeoutError, APIError, ConnectionError) as exc:
+                future = await self._js.publish_async(row["subject"], bytes(row["payload"]), headers=headers)
+            except (NatsError, ConnectionError) as exc:
                 logger.warning("outbox publish failed; will retry", extra={"error": str(exc)})
                 break
-            done.append(row["id"])
+            pending.append((row["id"], future))
+        if not pending:
+            return []
+        await asyncio.wait([f for _, f in pending], timeout=self._ack_timeout)
+        done: list[int] = []
+        for row_id, future in pending:
+            if not future.done():
+                logger.warning("outbox publish not acknowledged in time; will retry")
+                break
+            if future.exception() is not None:
+                logger.warning("outbox publish failed; will retry", extra={"error": str(future.exception())})
+                break
+            done.append(row_id)
+        for _, future in pending:
+            if future.done():
+                future.exception()  # retrieved: no "never retrieved" warning past a failure
+            else:
+                future.cancel()  # releases the client's pending slot of an ack that never came
         return done
 
     async def run(self) -> None:
