@@ -77,6 +77,7 @@ class Postgres:
         if account is not None:
             for path in (self.root, pwfile):
                 os.chown(path, account.pw_uid, account.pw_gid)
+            _allow_traversal(self.root.parent)
         result = subprocess.run(
             [_pg_bin() / "initdb", "-D", self.root / "data", "-U", "postgres", f"--pwfile={pwfile}",
              "--auth-host=scram-sha-256", "--auth-local=trust", "--encoding=UTF8", "--no-locale",
@@ -141,6 +142,14 @@ class LocalS3:
     def stop(self) -> None:
         if self.proc is not None:
             stop(self.proc)
+
+
+def _allow_traversal(directory: Path) -> None:
+    """Let the PostgreSQL account reach its data dir: add search (x, not read) permission where missing."""
+    for path in (directory, *directory.parents):
+        mode = path.stat().st_mode
+        if not mode & 0o001:
+            path.chmod(mode | 0o001)
 
 
 def _pg_bin() -> Path:

@@ -1,0 +1,179 @@
+"""`assay dev` as a user runs it: one command, then REST, SSE, the CLI, a crash and a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from harness import assert_eventually
+
+pytestmark = pytest.mark.e2e
+
+CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe box is brown.\n"
+
+
+class Stack:
+    """A running `assay dev` and the handles a test needs."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = (self.data_dir.parent / "assay-dev.log").open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "assay.cli", "--data-dir", str(self.data_dir), "dev"],
+                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        assert_eventually(self._ready, timeout=180, interval=0.2)
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"assay dev exited: {(self.data_dir.parent / 'assay-dev.log').read_text()[-3000:]}")
+        info = self.info()
+        if len(info.get("pids", {})) != 4:
+            return False
+        try:
+            return httpx.get(f"{info['gateway_url']}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def info(self) -> dict:
+        path = self.data_dir / "stack.json"
+        try:
+            return json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(90)
+
+    def cli(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ}
+        if token:
+            env["ASSAY_TOKEN"] = token
+        return subprocess.run([sys.executable, "-m", "assay.cli", "--data-dir", str(self.data_dir), *args],
+                              capture_output=True, text=True, timeout=120, env=env)
+
+    def client(self) -> httpx.Client:
+        info = self.info()
+        return httpx.Client(base_url=info["gateway_url"], timeout=30,
+                            headers={"Authorization": f"Bearer {info['token']}"})
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(tmp_path_factory.mktemp("assay-dev") / "data")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def follow_events(client: httpx.Client, job_id: str) -> list[dict]:
+    """Read the SSE stream until it ends (the gateway closes it at a terminal state)."""
+    jobs = []
+    with client.stream("GET", f"/v1/jobs/{job_id}/events", timeout=120) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data:"):
+                jobs.append(json.loads(line.removeprefix("data:").strip()))
+    return jobs
+
+
+def test_a_json_job_over_rest_is_accepted_and_followed_over_sse_to_success(stack):
+    with stack.client() as client:
+        response = client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "I love it!"}})
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert response.headers["location"] == f"/v1/jobs/{job['id']}"
+        states = [j["state"] for j in follow_events(client, job["id"])]
+        assert states[-1] == "STATE_SUCCEEDED"
+        result = client.get(f"/v1/jobs/{job['id']}/result").json()
+        items = result["result"]["sentiment"]["items"]
+        assert items[0]["label"] == "SENTIMENT_LABEL_POSITIVE"
+
+
+def test_a_multipart_batch_runs_and_its_scored_csv_can_be_downloaded(stack):
+    with stack.client() as client:
+        response = client.post("/v1/jobs", data={"analyzer": "sentiment"},
+                               files={"file": ("reviews.csv", CSV.encode(), "text/csv")})
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        assert follow_events(client, job_id)[-1]["state"] == "STATE_SUCCEEDED"
+        result = client.get(f"/v1/jobs/{job_id}/result").json()
+        stats = result["result"]["sentiment"]["statistics"]
+        assert int(stats["rows_scored"]) == 3
+        [artifact] = result["artifacts"]
+        scored = httpx.get(artifact["download_url"], timeout=30)
+        assert scored.status_code == 200
+        lines = scored.text.strip().splitlines()
+        assert "label" in lines[0] and len(lines) == 4
+        assert "positive" in lines[1].lower() and "negative" in lines[2].lower()
+
+
+def test_the_cli_submits_waits_and_prints_the_result_as_json(stack):
+    done = stack.cli("--json", "submit", "--analyzer", "sentiment", "--text", "This is terrible.", "--wait")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["state"] == "STATE_SUCCEEDED"
+    assert job["result"]["sentiment"]["items"][0]["label"] == "SENTIMENT_LABEL_NEGATIVE"
+    listed = stack.cli("jobs", "list")
+    assert job["id"] in listed.stdout
+
+
+def test_another_tenant_sees_404_and_a_600_character_text_names_the_field(stack):
+    with stack.client() as client:
+        job_id = client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "fine"}}).json()["id"]
+        other = stack.cli("token", "--tenant", "globex", "--roles", "user").stdout.strip()
+        response = client.get(f"/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {other}"})
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+        too_long = client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "x" * 600}})
+        assert too_long.status_code in (400, 422)
+        problem = too_long.json()
+        assert any(v["field"] == "inputs.text" for v in problem["violations"]), problem
+
+
+def test_assay_trace_prints_a_waterfall_spanning_the_services(stack):
+    done = stack.cli("--json", "submit", "--analyzer", "sentiment", "--text", "Lovely!", "--wait")
+    job_id = json.loads(done.stdout)["id"]
+
+    def waterfall_complete() -> str:
+        text = stack.cli("trace", job_id).stdout
+        assert all(service in text for service in ("assay-jobs", "assay-analysis")), text
+        assert "CompleteJob" in text and "analyze sentiment" in text, text
+        return text
+
+    text = assert_eventually(waterfall_complete, timeout=20, interval=0.5)
+    assert text.startswith(f"trace ")
+
+
+def test_a_killed_service_is_restarted_and_the_stack_keeps_working(stack):
+    old_pid = stack.info()["pids"]["jobs"]
+    os.kill(old_pid, signal.SIGKILL)
+    assert_eventually(lambda: stack.info()["pids"]["jobs"] != old_pid, timeout=60, interval=0.2)
+    done = stack.cli("--json", "submit", "--analyzer", "sentiment", "--text", "Back again, great!", "--wait")
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_restarted_stack_still_has_every_job_and_file(stack):
+    with stack.client() as client:
+        job_id = client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "kept"}}).json()["id"]
+        follow_events(client, job_id)
+    stack.stop()
+    stack.start()
+    with stack.client() as client:
+        response = client.get(f"/v1/jobs/{job_id}")
+        assert response.status_code == 200
+        assert response.json()["state"] == "STATE_SUCCEEDED"
