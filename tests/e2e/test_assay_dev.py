@@ -156,7 +156,7 @@ def test_assay_trace_prints_a_waterfall_spanning_the_services(stack):
         return text
 
     text = assert_eventually(waterfall_complete, timeout=20, interval=0.5)
-    assert text.startswith(f"trace ")
+    assert text.startswith("trace ")
 
 
 def test_a_killed_service_is_restarted_and_the_stack_keeps_working(stack):
