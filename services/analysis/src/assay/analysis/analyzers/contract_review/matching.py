@@ -35,11 +35,14 @@ OUT_OF_CONTEXT_FACTOR = 0.0
 PATTERN_SCORE = 1.0
 _DEFINITIONS = re.compile(r"^\s*(definitions?|interpretation)\b", re.IGNORECASE)
 _DEFINITION = re.compile(
-    r"^(?:\d+(?:\.\d+)*\.?\s+|\([a-z0-9]+\)\s+)?[\"“][^\"”]{1,60}[\"”](?:[^.]{0,200}?)\s+"
+    r"^(?:\d+(?:\.\d+)*\.?\s+|\([a-z0-9]+\)\s+)?(?:in\s+this\s+\w+,?\s+)?"
+    r"[\"“][^\"”]{1,60}[\"”](?:[^.]{0,200}?)\s+"
     r"(?:means|shall\s+mean|has\s+the\s+meaning|have\s+the\s+meanings?|includes)\b",
     re.IGNORECASE,
 )
 """Definitions say what words mean, not what a party must do: they are never evidence."""
+DOCUMENT_CONTEXT_SHARE = 0.3
+"""When this share of clauses is about the playbook's subject, the whole document is."""
 DEFINITION_CLAUSES = 40
 """Party definitions are read from this many clauses at the start of the document."""
 TOP_MARGIN = 0.05
@@ -87,7 +90,7 @@ class Thresholds:
     weak: float
 
 
-EMBEDDING_THRESHOLDS = Thresholds(present=0.40, weak=0.32)
+EMBEDDING_THRESHOLDS = Thresholds(present=0.55, weak=0.45)
 LEXICAL_THRESHOLDS = Thresholds(present=0.42, weak=0.30)
 
 
@@ -102,16 +105,14 @@ class Matcher:
         self.name = embedder.name if embedder is not None else self._lexical.name
         self.thresholds = EMBEDDING_THRESHOLDS if embedder is not None else LEXICAL_THRESHOLDS
 
-    def _anchor_vectors(self, anchors: tuple[str, ...]) -> tuple[FloatMatrix, FloatMatrix]:
-        """The anchors' embeddings, centred on their mean and re-normalised, and that mean."""
+    def _anchor_vectors(self, anchors: tuple[str, ...]) -> FloatMatrix:
+        """The anchors' embeddings, computed once per playbook and process."""
         assert self._embedder is not None
         with self._lock:
             cached = self._anchor_cache.get(anchors)
             if cached is None:
-                vectors = self._embedder.embed(anchors)
-                mean = vectors.mean(axis=0, keepdims=True)
-                self._anchor_cache[anchors] = cached = np.concatenate([_unit_rows(vectors - mean), mean])
-            return cached[:-1], cached[-1:]
+                cached = self._anchor_cache[anchors] = self._embedder.embed(anchors)
+            return cached
 
     def similarity(
         self,
@@ -127,14 +128,8 @@ class Matcher:
             if on_batch is not None:
                 on_batch(len(texts), len(texts))
             return result
-        centred, mean = self._anchor_vectors(anchors)
-        vectors = _unit_rows(self._embedder.embed(texts, on_batch) - mean)
-        return np.asarray(vectors @ centred.T, dtype=np.float32)
-
-
-def _unit_rows(matrix: FloatMatrix) -> FloatMatrix:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.asarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
+        vectors = self._embedder.embed(texts, on_batch)
+        return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32)
 
 
 def _lead_in(clauses: Sequence[Clause]) -> dict[int, str]:
@@ -149,18 +144,39 @@ def _lead_in(clauses: Sequence[Clause]) -> dict[int, str]:
     return out
 
 
+def _in_context(clauses: Sequence[Clause], playbook: Playbook, parties: PartyAliases) -> set[int]:
+    """Ordinals of the clauses whose sentences may count as evidence.
+
+    A clause is in context when it, its section heading or the clause introducing it matches
+    a context pattern, when another clause of its section does, or when most of the document
+    does (a DPA written with "Supplier" and "Customer" still is a DPA in its audit clause).
+    Definitions never are.
+    """
+    if not playbook.context:
+        return {c.ordinal for c in clauses if not _DEFINITIONS.search(c.heading)}
+    lead_in = _lead_in(clauses)
+    body = [c for c in clauses if c.kind != "heading" and not _DEFINITIONS.search(c.heading)]
+    direct: set[int] = set()
+    sections: set[str] = set()
+    for clause in body:
+        scope = parties.normalise(" ".join((clause.heading, lead_in.get(clause.ordinal, ""), clause.text)))
+        if any(p.search(scope) for p in playbook.context):
+            direct.add(clause.ordinal)
+            if clause.heading:
+                sections.add(clause.heading)
+    if body and len(direct) >= DOCUMENT_CONTEXT_SHARE * len(body):
+        return {c.ordinal for c in body}
+    return direct | {c.ordinal for c in body if c.heading and c.heading in sections}
+
+
 def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
     """Split every non-heading clause into sentence units and mark which are in context."""
-    lead_in = _lead_in(clauses)
     parties = PartyAliases.from_texts(c.text for c in clauses[:DEFINITION_CLAUSES])
+    in_context = _in_context(clauses, playbook, parties)
     units: list[Unit] = []
     for clause in clauses:
         if clause.kind == "heading":
             continue
-        scope = parties.normalise(" ".join((clause.heading, lead_in.get(clause.ordinal, ""), clause.text)))
-        in_context = not playbook.context or any(p.search(scope) for p in playbook.context)
-        if _DEFINITIONS.search(clause.heading):
-            in_context = False
         for span in clause.spans:
             for sentence in sentences(span.text):
                 units.append(
@@ -169,7 +185,7 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         span=span,
                         text=sentence,
                         match_text=parties.normalise(sentence),
-                        in_context=in_context and not _DEFINITION.match(sentence),
+                        in_context=clause.ordinal in in_context and not _DEFINITION.match(sentence),
                     )
                 )
     return units
@@ -287,55 +303,46 @@ def evaluate(
     table: ScoreTable,
     thresholds: Thresholds,
 ) -> RequirementMatch:
-    """Decide present / weak / missing for one requirement and pick its evidence."""
+    """Decide present / weak / missing for one requirement and pick its evidence.
+
+    With a primary recogniser: missing unless the primary is found; weak when an element is
+    not found (elements are looked for in the primary's sections) or qualifying wording is
+    present. Without one: missing unless some element is found; weak unless all are.
+    """
     best: dict[str, Evidence | None] = {}
     sections: set[str] | None = None
     if requirement.primary is not None:
-        # Elements qualify the primary clause, so they are looked for in its section(s).
         column = table.scores[:, table.recognisers.index(requirement.primary)]
-        cut = thresholds.present if column.size and column.max() >= thresholds.present else (thresholds.weak)
-        sections = {_section(units[int(i)]) for i in np.flatnonzero(column >= cut)}
+        sections = {_section(units[int(i)]) for i in np.flatnonzero(column >= thresholds.present)}
         best[requirement.primary.id] = _best(units, table, requirement.primary)
     for element in requirement.elements:
         best[element.id] = _best(units, table, element, sections)
 
-    def level(rid: str) -> int:
+    def found(rid: str) -> bool:
         item = best[rid]
-        if item is None or item.score < thresholds.weak:
-            return 0
-        return 2 if item.score >= thresholds.present else 1
+        return item is not None and item.score >= thresholds.present
 
-    found = [e for e in best.values() if e is not None and e.score >= thresholds.weak]
-    missing = tuple(e.id for e in requirement.elements if level(e.id) < 2)
+    missing = tuple(e.id for e in requirement.elements if not found(e.id))
+    deciding = [requirement.primary.id] if requirement.primary else [e.id for e in requirement.elements]
+    if not any(found(rid) for rid in deciding):
+        near = [e for e in best.values() if e is not None and e.score >= thresholds.weak]
+        note = "No clause addresses this requirement."
+        if near:
+            closest = max(near, key=lambda e: e.score)
+            note += f" Closest wording, in {closest.unit.clause.clause_id}, does not clearly meet it."
+        return RequirementMatch(requirement, "missing", (), missing, note)
+    evidence = _dedupe([e for e in best.values() if e is not None and e.score >= thresholds.present])
     notes: list[str] = []
-    status: Status
-    if requirement.primary is not None:
-        primary = level(requirement.primary.id)
-        if primary == 0:
-            return RequirementMatch(
-                requirement, "missing", (), tuple(e.id for e in requirement.elements),
-                "No clause addresses this requirement.",
-            )  # fmt: skip
-        status = "present" if primary == 2 else "weak"
-        if primary == 1:
-            notes.append("Only a loose match: the wording does not clearly meet the requirement.")
-    else:
-        levels = [level(e.id) for e in requirement.elements]
-        if 2 not in levels:
-            return RequirementMatch(requirement, "missing", (), missing, "No clause addresses this requirement.")
-        status = "present" if all(lv == 2 for lv in levels) else "weak"
+    status: Status = "present"
     if missing:
         status = "weak"
-        names = ", ".join(missing)
-        notes.append(f"Not found: {names}.")
-    qualifier = _qualifier(requirement, found)
+        notes.append(f"Not found: {', '.join(missing)}.")
+    qualifier = _qualifier(requirement, evidence)
     if qualifier:
         status = "weak"
         notes.append(f"Qualified by '{qualifier}'.")
-    evidence = _dedupe(found)
-    if status == "present":
-        where = ", ".join(dict.fromkeys(e.unit.clause.clause_id for e in evidence))
-        notes.insert(0, f"Addressed in {where}.")
+    where = ", ".join(dict.fromkeys(e.unit.clause.clause_id for e in evidence))
+    notes.insert(0, f"Addressed in {where}." if status == "present" else f"Partly addressed in {where}.")
     return RequirementMatch(requirement, status, evidence, missing, " ".join(notes))
 
 
