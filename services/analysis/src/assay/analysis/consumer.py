@@ -102,7 +102,9 @@ class Slots:
                 waiter.set_result(None)
 
 
-Handler = Callable[[str, Msg], Awaitable[None]]
+Release = Callable[[], None]
+Handler = Callable[[str, Msg, Release], Awaitable[None]]
+"""Handles one message; may call ``release`` once its analyzer process is free (settling continues)."""
 
 
 class WorkConsumer:
@@ -147,8 +149,16 @@ class WorkConsumer:
                 await sub.unsubscribe()
 
     async def _process(self, msg: Msg) -> None:
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._slots.give(1)
+
         try:
-            await self._handler(self.analyzer, msg)
+            await self._handler(self.analyzer, msg, release)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -156,7 +166,7 @@ class WorkConsumer:
             with contextlib.suppress(Exception):
                 await msg.nak(delay=5.0)
         finally:
-            self._slots.give(1)
+            release()
 
     def stop(self) -> None:
         self._stopping.set()
