@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from minio import Minio
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,3 +48,15 @@ def ensure_bucket(client: Minio, bucket: str) -> None:
     """Create the bucket if it does not exist; safe to run repeatedly."""
     if not client.bucket_exists(bucket):
         client.make_bucket(bucket)
+
+
+_tracer = trace.get_tracer("assay.storage")
+
+
+@contextmanager
+def storage_span(operation: str, bucket: str, key: str) -> Iterator[Span]:
+    """A client span around one object-storage call (``S3 PutObject`` …); errors mark it failed."""
+    attributes = {"rpc.system": "aws-api", "rpc.service": "S3", "rpc.method": operation,
+                  "aws.s3.bucket": bucket, "aws.s3.key": key}
+    with _tracer.start_as_current_span(f"S3 {operation}", kind=SpanKind.CLIENT, attributes=attributes) as span:
+        yield span

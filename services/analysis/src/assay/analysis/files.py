@@ -14,7 +14,7 @@ from minio import Minio
 
 from assay.analysis.plugin import ArtifactFile, InputDocument
 from assay.common.grpc_client import bearer
-from assay.common.storage import object_key
+from assay.common.storage import object_key, storage_span
 from assay.v1 import job_pb2, worker_file_service_pb2, worker_file_service_pb2_grpc
 
 CHUNK_BYTES = 1024 * 1024
@@ -77,7 +77,8 @@ class ObjectStorageFiles:
         documents = []
         for index, item in enumerate(response.inputs):
             path = dest / f"input-{index}"
-            await asyncio.to_thread(self._download, item.object_key, path)
+            with storage_span("GetObject", self._bucket, item.object_key):
+                await asyncio.to_thread(self._download, item.object_key, path)
             documents.append(InputDocument(
                 file_id=item.file.id, path=path, media_type=item.file.media_type,
                 display_name=item.file.display_name, size_bytes=path.stat().st_size))
@@ -98,7 +99,8 @@ class ObjectStorageFiles:
 
     async def store(self, tenant: str, job_id: str, artifact: ArtifactFile) -> job_pb2.Artifact:
         file_id = str(uuid.uuid4())
-        digest = await asyncio.to_thread(self._upload, tenant, file_id, artifact)
+        with storage_span("PutObject", self._bucket, object_key(tenant, file_id)):
+            digest = await asyncio.to_thread(self._upload, tenant, file_id, artifact)
         try:
             response = await self._stub.RegisterArtifact(worker_file_service_pb2.RegisterArtifactRequest(
                 tenant_id=tenant, file_id=file_id, display_name=artifact.name,

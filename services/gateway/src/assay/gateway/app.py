@@ -10,6 +10,7 @@ import grpc
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay.gateway import problems, schemas
@@ -66,6 +67,9 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Outermost of all: one server span per request, continuing an incoming traceparent.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,docs,redoc,openapi.json",
+                                       exclude_spans=["receive", "send"])
     return app
 
 

@@ -15,6 +15,8 @@ class GatewaySettings(BaseSettings):
     """Interface the HTTP server binds to."""
     http_port: int = 8080
     """Port the HTTP server binds to."""
+    metrics_port: int = 9464
+    """Port of the Prometheus /metrics side server (-1 disables it)."""
     jobs_addr: str = "127.0.0.1:50051"
     """host:port of the jobs service."""
     ingest_addr: str = "127.0.0.1:50052"

@@ -16,8 +16,10 @@ from assay.v1 import (
     jobs_service_pb2_grpc,
 )
 
-PASSED_THROUGH = ("authorization", "traceparent", "tracestate")
-"""Request headers forwarded verbatim as gRPC metadata (besides x-request-id)."""
+PASSED_THROUGH = ("authorization",)
+"""Request headers forwarded verbatim as gRPC metadata (besides x-request-id). The trace context is
+not copied: the gateway's server span continues an incoming ``traceparent`` and the gRPC client
+instrumentation sends the child context upstream."""
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 

@@ -11,6 +11,7 @@ from assay.common.logging import configure_logging
 from assay.common.metrics import start_metrics_server
 from assay.common.migrations import upgrade
 from assay.common.storage import create_client, ensure_bucket
+from assay.common.telemetry import setup_telemetry
 from assay.ingest import server
 from assay.ingest.config import IngestSettings
 
@@ -35,6 +36,7 @@ def main() -> None:
     command = parser.parse_args().command
     settings = IngestSettings()
     configure_logging("ingest", settings.log_level)
+    setup_telemetry("ingest")
     if command == "migrate":
         upgrade(MIGRATIONS, settings.database_url, "ingest")
     elif command == "provision":

@@ -11,6 +11,7 @@ from minio import Minio
 from minio.error import S3Error
 
 from assay.common.errors import NotFound, Unavailable
+from assay.common.storage import storage_span
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,12 @@ class ObjectStore:
         """
         source.seek(0)
         try:
-            await asyncio.to_thread(
-                self._client.put_object, self._bucket, key, cast(BinaryIO, source), size, content_type=media_type,
-                part_size=self._part_size, num_parallel_uploads=self._parallelism,
-            )
+            with storage_span("PutObject", self._bucket, key) as span:
+                span.set_attribute("assay.size_bytes", size)
+                await asyncio.to_thread(
+                    self._client.put_object, self._bucket, key, cast(BinaryIO, source), size,
+                    content_type=media_type, part_size=self._part_size, num_parallel_uploads=self._parallelism,
+                )
         except Exception as exc:
             logger.warning("object put failed", extra={"object_key": key, "error": str(exc)})
             raise Unavailable("STORAGE_UNAVAILABLE", "the object store refused the upload; retry later") from exc
@@ -48,7 +51,8 @@ class ObjectStore:
     async def size_of(self, key: str) -> int:
         """The stored object's size; NOT_FOUND when there is no object at ``key``."""
         try:
-            stat = await asyncio.to_thread(self._client.stat_object, self._bucket, key)
+            with storage_span("HeadObject", self._bucket, key):
+                stat = await asyncio.to_thread(self._client.stat_object, self._bucket, key)
         except S3Error as exc:
             if exc.code in _MISSING:
                 raise NotFound("OBJECT_NOT_FOUND", "no object was written for this file id") from None
@@ -58,7 +62,8 @@ class ObjectStore:
     async def remove(self, key: str) -> None:
         """Delete ``key``; deleting a missing object is not an error."""
         try:
-            await asyncio.to_thread(self._client.remove_object, self._bucket, key)
+            with storage_span("DeleteObject", self._bucket, key):
+                await asyncio.to_thread(self._client.remove_object, self._bucket, key)
         except S3Error as exc:
             if exc.code in _MISSING:
                 return
