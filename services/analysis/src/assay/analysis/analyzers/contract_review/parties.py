@@ -76,9 +76,11 @@ def _aliases(name: str) -> list[str]:
         bare = stripped
     if bare and bare != name:
         out.append(bare)
-    first = bare.split(" ")[0] if bare else ""
-    if len(first) >= 4 and first.lower() not in _COMMON and first[0].isupper():
-        out.append(first)
+    words = bare.split(" ") if bare else []
+    for size in range(len(words) - 1, 0, -1):  # "Golden Poppy Outfitters" -> "Golden Poppy"
+        prefix = " ".join(words[:size])
+        if size > 1 or (len(prefix) >= 4 and prefix[0].isupper()):
+            out.append(prefix)
     return [a for a in out if a and a.lower() not in _COMMON and not _LEGAL_FORMS.match(" " + a)]
 
 
