@@ -42,8 +42,11 @@ class JobsService:
     token: Callable[..., tuple[tuple[str, str], ...]]
 
 
-def token_factory(settings: JobsSettings) -> Callable[..., tuple[tuple[str, str], ...]]:
-    def token(tenant: str = "acme", roles: Iterable[str] = ("user",), subject: str = "alice") -> tuple[tuple[str, str], ...]:
+Metadata = tuple[tuple[str, str], ...]
+
+
+def token_factory(settings: JobsSettings) -> Callable[..., Metadata]:
+    def token(tenant: str = "acme", roles: Iterable[str] = ("user",), subject: str = "alice") -> Metadata:
         return bearer(mint_token(settings, subject=subject, tenant=tenant, roles=roles))
 
     return token

@@ -8,13 +8,12 @@ from collections import defaultdict
 import grpc
 import nats
 import pytest
+from conftest import start_jobs
 from harness import eventually
 from test_jobs_lifecycle import complete, create, heartbeat, start
 
 from assay.v1 import events_pb2, job_pb2
 from assay.v1 import jobs_service_pb2 as js
-
-from conftest import start_jobs
 
 Job = job_pb2.Job
 

@@ -9,7 +9,8 @@ import pytest
 
 from assay.common.errors import details_from_rpc_error
 from assay.v1 import job_execution_service_pb2 as ex
-from assay.v1 import job_pb2, jobs_service_pb2 as js
+from assay.v1 import job_pb2
+from assay.v1 import jobs_service_pb2 as js
 
 Job = job_pb2.Job
 RUN = ex.StartJobResponse.DECISION_RUN

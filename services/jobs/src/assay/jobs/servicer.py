@@ -8,11 +8,11 @@ import grpc
 from nats.aio.client import Client
 
 from assay.common.auth import require_role
+from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
 from assay.jobs.codec import STATE_NAMES
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
-from assay.common.paging import page_size
 from assay.jobs.store import JobStore, ListQuery
 from assay.jobs.validation import parse_job_id, validate_create
 from assay.jobs.watch import watch_job

@@ -17,11 +17,11 @@ from google.protobuf import timestamp_pb2
 from sqlalchemy import RowMapping, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from assay.common import paging
 from assay.common.db import system_transaction, tenant_transaction
 from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
 from assay.common.nats import event_subject, work_subject
 from assay.common.telemetry import current_traceparent
-from assay.common import paging
 from assay.jobs.codec import ACTIVE, job_from_row
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
