@@ -177,3 +177,67 @@ def test_a_restarted_stack_still_has_every_job_and_file(stack):
         response = client.get(f"/v1/jobs/{job_id}")
         assert response.status_code == 200
         assert response.json()["state"] == "STATE_SUCCEEDED"
+
+
+def spans_of(stack: Stack, trace_id: str) -> list[dict]:
+    path = stack.data_dir / "traces" / "spans.jsonl"
+    return [s for s in map(json.loads, path.read_text().splitlines()) if s["trace_id"] == trace_id]
+
+
+def test_one_job_is_one_trace_from_the_gateway_through_the_bus_to_the_worker(stack):
+    with stack.client() as client:
+        response = client.post("/v1/jobs", data={"analyzer": "sentiment"},
+                               files={"file": ("reviews.csv", CSV.encode(), "text/csv")})
+        job_id = response.json()["id"]
+        follow_events(client, job_id)
+        trace_id = client.get(f"/v1/jobs/{job_id}").json()["trace_id"]
+    assert len(trace_id) == 32
+
+    def whole_trace() -> list[dict]:
+        spans = spans_of(stack, trace_id)
+        names = {(s["service"], s["name"]) for s in spans}
+        assert ("assay-gateway", "POST /v1/jobs") in names, names
+        assert ("assay-ingest", "/assay.v1.IngestService/SubmitDocument") in names, names
+        assert ("assay-jobs", "/assay.v1.JobService/CreateJob") in names, names
+        assert ("assay-jobs", "publish assay.work") in names, names
+        assert ("assay-analysis", "process assay.work.sentiment") in names, names
+        assert ("assay-analysis", "analyze sentiment") in names, names
+        assert ("assay-jobs", "/assay.v1.JobExecutionService/CompleteJob") in names, names
+        return spans
+
+    spans = assert_eventually(whole_trace, timeout=20, interval=0.5)
+    by_id = {s["span_id"]: s for s in spans}
+    roots = [s for s in spans if s["parent_id"] not in by_id]
+    assert [(r["service"], r["name"]) for r in roots] == [("assay-gateway", "POST /v1/jobs")], "no orphan spans"
+
+    def parent(name: str) -> dict:
+        span = next(s for s in spans if s["name"] == name)
+        return by_id[span["parent_id"]]
+
+    assert parent("process assay.work.sentiment")["name"] == "publish assay.work"
+    assert parent("analyze sentiment")["name"] == "process assay.work.sentiment"
+    process = next(s for s in spans if s["name"] == "process assay.work.sentiment")
+    assert process["kind"] == "CONSUMER" and process["attributes"]["messaging.system"] == "nats"
+
+
+def scrape(url: str) -> dict[str, float]:
+    samples = {}
+    for line in httpx.get(url, timeout=10).text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+def test_job_counters_and_histograms_move_when_a_job_runs(stack):
+    jobs_metrics = stack.info()["metrics"]["jobs"]
+    created = 'assay_jobs_created_total{analyzer="sentiment"}'
+    finished = 'assay_jobs_finished_total{analyzer="sentiment",outcome="succeeded"}'
+    duration = 'assay_job_attempt_duration_seconds_count{analyzer="sentiment",outcome="succeeded"}'
+    before = scrape(jobs_metrics)
+    done = stack.cli("--json", "submit", "--analyzer", "sentiment", "--text", "Metrics are nice", "--wait")
+    assert done.returncode == 0, done.stderr
+    after = scrape(jobs_metrics)
+    for name in (created, finished, duration):
+        assert after.get(name, 0) >= before.get(name, 0) + 1, name
+    assert any(k.startswith("assay_rpc_duration_seconds_bucket") for k in after)

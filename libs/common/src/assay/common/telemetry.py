@@ -94,7 +94,7 @@ def context_from_headers(headers: dict[str, str] | None) -> otel_context.Context
     return extract(headers or {})
 
 
-def inject_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Add the active span's ``traceparent`` (and ``tracestate``) to ``headers``."""
-    inject(headers)
+def inject_headers(headers: dict[str, str], context: otel_context.Context | None = None) -> dict[str, str]:
+    """Add the ``traceparent`` (and ``tracestate``) of ``context`` (default: the active one) to ``headers``."""
+    inject(headers, context=context)
     return headers

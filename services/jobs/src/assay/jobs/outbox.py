@@ -17,10 +17,12 @@ import psycopg
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.db import system_transaction
+from assay.common.telemetry import context_from_headers, inject_headers
 from assay.jobs.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
 
 logger = logging.getLogger(__name__)
@@ -73,30 +75,37 @@ class OutboxRelay:
         there, and everything from it on is published again next pass (JetStream's duplicate
         window drops the repeats), so an unacknowledged event is never deleted.
         """
-        pending: list[tuple[int, asyncio.Future[Any]]] = []
+        pending: list[tuple[int, asyncio.Future[Any], Span]] = []
         for row in rows:
-            headers = {"Nats-Msg-Id": row["msg_id"]}
-            if row["traceparent"]:
-                headers["traceparent"] = row["traceparent"]
+            span = _producer_span(row)
+            headers = inject_headers({"Nats-Msg-Id": row["msg_id"]}, trace.set_span_in_context(span))
             try:
                 future = await self._js.publish_async(row["subject"], bytes(row["payload"]), headers=headers)
             except (NatsError, ConnectionError) as exc:
                 logger.warning("outbox publish failed; will retry", extra={"error": str(exc)})
+                _end(span, str(exc))
                 break
-            pending.append((row["id"], future))
+            pending.append((row["id"], future, span))
         if not pending:
             return []
-        await asyncio.wait([f for _, f in pending], timeout=self._ack_timeout)
+        await asyncio.wait([f for _, f, _ in pending], timeout=self._ack_timeout)
         done: list[int] = []
-        for row_id, future in pending:
-            if not future.done():
-                logger.warning("outbox publish not acknowledged in time; will retry")
-                break
+        failed = False
+        for row_id, future, span in pending:
+            if failed or not future.done():
+                failed = True
+                _end(span, "not acknowledged in time" if not future.done() else "an earlier publish failed")
+                continue
             if future.exception() is not None:
                 logger.warning("outbox publish failed; will retry", extra={"error": str(future.exception())})
-                break
+                failed = True
+                _end(span, str(future.exception()))
+                continue
+            _end(span)
             done.append(row_id)
-        for _, future in pending:
+        if failed:
+            logger.warning("outbox publish not acknowledged; will retry", extra={"published": len(done)})
+        for _, future, _ in pending:
             if future.done():
                 future.exception()  # retrieved: no "never retrieved" warning past a failure
             else:
@@ -136,6 +145,24 @@ class OutboxRelay:
     async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> None:
         async for _ in conn.notifies():
             self._wake.set()
+
+
+def _producer_span(row: Any) -> Span:
+    """A PRODUCER span per message, child of the transaction that wrote it (its stored traceparent)."""
+    subject: str = row["subject"]
+    destination = "assay.work" if subject.startswith("assay.work.") else "assay.events"
+    parent = context_from_headers({"traceparent": row["traceparent"]}) if row["traceparent"] else None
+    return tracer.start_span(f"publish {destination}", context=parent, kind=SpanKind.PRODUCER, attributes={
+        "messaging.system": "nats", "messaging.operation.type": "publish",
+        "messaging.destination.name": subject, "messaging.message.id": row["msg_id"],
+        "job.id": row["msg_id"].split(".")[0],
+    })
+
+
+def _end(span: Span, error: str | None = None) -> None:
+    if error is not None:
+        span.set_status(Status(StatusCode.ERROR, error))
+    span.end()
 
 
 async def _try_lock(conn: psycopg.AsyncConnection[Any]) -> bool:
