@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, literal, tuple_
+
 from assay.common.errors import invalid_field
 
 DEFAULT_PAGE_SIZE = 50
@@ -56,3 +58,8 @@ def decode(token: str, filters: str) -> Cursor | None:
     if not matches:
         raise invalid_field("page_token", "was issued for different filters")
     return cursor
+
+
+def after(created_at: ColumnElement[datetime], id_: ColumnElement[uuid.UUID], cursor: Cursor) -> ColumnElement[bool]:
+    """The keyset condition: rows strictly after ``cursor`` in newest-first order."""
+    return tuple_(created_at, id_) < tuple_(literal(cursor.created_at, created_at.type), literal(cursor.id, id_.type))

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -98,7 +98,7 @@ class FileStore:
         cursor = paging.decode(token, "files")
         stmt = select(files).where(files.c.tenant_id == tenant)
         if cursor is not None:
-            stmt = stmt.where(tuple_(files.c.created_at, files.c.id) < tuple_(cursor.created_at, cursor.id))
+            stmt = stmt.where(paging.after(files.c.created_at, files.c.id, cursor))
         stmt = stmt.order_by(files.c.created_at.desc(), files.c.id.desc()).limit(size + 1)
         async with tenant_transaction(self._engine, tenant) as conn:
             rows = (await conn.execute(stmt)).mappings().all()

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import timestamp_pb2
-from sqlalchemy import RowMapping, literal, select, text, tuple_
+from sqlalchemy import RowMapping, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common import paging
@@ -142,8 +142,7 @@ class JobStore:
         if query.active_only:
             stmt = stmt.where(jobs.c.state.in_(ACTIVE))
         if cursor is not None:
-            after = tuple_(literal(cursor.created_at, jobs.c.created_at.type), literal(cursor.id, jobs.c.id.type))
-            stmt = stmt.where(tuple_(jobs.c.created_at, jobs.c.id) < after)
+            stmt = stmt.where(paging.after(jobs.c.created_at, jobs.c.id, cursor))
         stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(query.page_size + 1)
         async with tenant_transaction(self._engine, tenant) as conn:
             rows = (await conn.execute(stmt)).mappings().all()
