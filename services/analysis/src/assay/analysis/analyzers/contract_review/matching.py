@@ -44,6 +44,8 @@ _DEFINITION = re.compile(
 DOCUMENT_CONTEXT_SHARE = 0.3
 """When this share of clauses is about the playbook's subject, the whole document is."""
 DEFINITION_CLAUSES = 40
+LIST_ITEM_WORDS = 25
+"""A list item this short is embedded after its lead-in ("You can ask us to: ...")."""
 """Party definitions are read from this many clauses at the start of the document."""
 TOP_MARGIN = 0.05
 """A sentence supports a requirement semantically only within this of its best requirement."""
@@ -58,7 +60,9 @@ class Unit:
     text: str
     """The sentence as it stands in the document (what is quoted)."""
     match_text: str
-    """The sentence with party names replaced by their roles (what is matched)."""
+    """The sentence with party names replaced by their roles (what patterns are matched on)."""
+    semantic_text: str
+    """``match_text``, after the clause's lead-in for a list item (what is embedded)."""
     in_context: bool
 
 
@@ -174,17 +178,24 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
     parties = PartyAliases.from_texts(c.text for c in clauses[:DEFINITION_CLAUSES])
     in_context = _in_context(clauses, playbook, parties)
     units: list[Unit] = []
+    lead_in = _lead_in(clauses)
     for clause in clauses:
         if clause.kind == "heading":
             continue
+        intro = ""
+        introduction = sentences(lead_in.get(clause.ordinal, ""))
+        if clause.kind == "list_item" and introduction and len(clause.text.split()) <= LIST_ITEM_WORDS:
+            intro = parties.normalise(introduction[-1]) + " "
         for span in clause.spans:
             for sentence in sentences(span.text):
+                normalised = parties.normalise(sentence)
                 units.append(
                     Unit(
                         clause=clause,
                         span=span,
                         text=sentence,
-                        match_text=parties.normalise(sentence),
+                        match_text=normalised,
+                        semantic_text=intro + normalised,
                         in_context=clause.ordinal in in_context and not _DEFINITION.match(sentence),
                     )
                 )
@@ -217,7 +228,7 @@ def score_units(
             owner.append(index)
     background = len(anchors)
     anchors.extend(playbook.background)
-    texts = [canonical_roles(u.match_text) for u in units]
+    texts = [canonical_roles(u.semantic_text) for u in units]
     sims = matcher.similarity(texts, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch)
     floor = (
         sims[:, background:].max(axis=1, keepdims=True)

@@ -102,6 +102,12 @@ def _is_title(text: str) -> bool:
     return capitalised / len(content) >= 0.75
 
 
+def _is_short_title(text: str) -> bool:
+    """A numbered line of a few words without closing punctuation ("7. Automated decisions")."""
+    words = text.split()
+    return 0 < len(words) <= 8 and not _SENTENCE_END.search(text) and text[0].isupper()
+
+
 def _slug(text: str) -> str:
     words = re.findall(r"[a-z0-9]+", text.lower())[:4]
     return "-".join(words) or "section"
@@ -172,7 +178,7 @@ class _Builder:
         if section is not None:
             number = section.group(1).rstrip(".")
             rest = text[section.end() :]
-            is_heading = line.heading_style or (bool(rest) and _is_title(rest)) or not rest
+            is_heading = line.heading_style or not rest or _is_title(rest) or _is_short_title(rest)
             self.anchor = f"cl-{number}"
             if is_heading:
                 self.anchor_heading = rest.strip() or text
