@@ -20,9 +20,8 @@ from assay.analysis.analyzers.contract_review.extract import Block, ExtractedDoc
 ClauseKind = Literal["heading", "paragraph", "list_item"]
 
 _SECTION = re.compile(
-    r"^(?:(?:section|clause|article|art\.|§)\s*)?(\d{1,3}(?:\.\d{1,3}){0,4})(?:\.(?!\d)|\))?\s+"
-    r"(?=[A-Z\"'“‘(\[])",
-    re.IGNORECASE,
+    r"^(?:(?i:section|clause|article|art\.|§)\s*)?(\d{1,3}(?:\.\d{1,3}){0,4})(?:\.(?!\d)|\))?\s+"
+    r"(?=[A-Z\"'“‘(\[])"
 )
 _SECTION_WORD = re.compile(r"^(?:section|clause|article)\s+(\d{1,3}(?:\.\d{1,3}){0,4})\b[.:]?\s*", re.IGNORECASE)
 _LIST_PAREN = re.compile(r"^\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)\s+", re.IGNORECASE)
