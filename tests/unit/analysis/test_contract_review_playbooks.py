@@ -59,9 +59,7 @@ def test_every_shipped_playbook_has_cases_for_every_requirement() -> None:
 
 
 @pytest.mark.parametrize("playbook", sorted(CASES))
-def test_a_complete_document_meets_every_requirement_with_lexical_matching(
-    tmp_path: Path, playbook: str
-) -> None:
+def test_a_complete_document_meets_every_requirement_with_lexical_matching(tmp_path: Path, playbook: str) -> None:
     case = CASES[playbook]
     found = _review(lexical_analyzer(), tmp_path, case, fixture_text(case["document"]))
     assert {k: v.status for k, v in found.items()} == dict.fromkeys(found, STATUS.STATUS_PRESENT)
@@ -69,9 +67,7 @@ def test_a_complete_document_meets_every_requirement_with_lexical_matching(
 
 @needs_model
 @pytest.mark.parametrize("playbook", sorted(CASES))
-def test_a_complete_document_meets_every_requirement_with_embeddings(
-    tmp_path: Path, playbook: str
-) -> None:
+def test_a_complete_document_meets_every_requirement_with_embeddings(tmp_path: Path, playbook: str) -> None:
     case = CASES[playbook]
     found = _review(embedding_analyzer(), tmp_path, case, fixture_text(case["document"]))
     assert {k: v.status for k, v in found.items()} == dict.fromkeys(found, STATUS.STATUS_PRESENT)
@@ -95,9 +91,7 @@ def test_a_requirement_is_reported_missing_when_its_clauses_are_removed(
 
 @needs_model
 @pytest.mark.parametrize(("playbook", "requirement"), _paraphrases())
-def test_a_paraphrased_requirement_is_still_recognised(
-    tmp_path: Path, playbook: str, requirement: str
-) -> None:
+def test_a_paraphrased_requirement_is_still_recognised(tmp_path: Path, playbook: str, requirement: str) -> None:
     case = CASES[playbook]
     changes = case["paraphrase"][requirement]
     text = edit(fixture_text(case["document"]), changes)
@@ -110,9 +104,7 @@ def test_a_paraphrased_requirement_is_still_recognised(
 
 
 @pytest.mark.parametrize("playbook", PROCESSOR_PLAYBOOKS)
-def test_an_nda_meets_none_of_the_processor_terms_and_does_not_crash(
-    tmp_path: Path, playbook: str
-) -> None:
+def test_an_nda_meets_none_of_the_processor_terms_and_does_not_crash(tmp_path: Path, playbook: str) -> None:
     spec = builtin_playbooks()[playbook]
     analyzers = [lexical_analyzer()]
     if embedding_analyzer()._embedder() is not None:
@@ -124,8 +116,6 @@ def test_an_nda_meets_none_of_the_processor_terms_and_does_not_crash(
             text=fixture_text("mutual_nda.txt"),
         )
         result = analyzer.run(ctx).contract_review
-        assert [f.status for f in result.requirements] == [STATUS.STATUS_MISSING] * len(
-            spec.requirements
-        )
+        assert [f.status for f in result.requirements] == [STATUS.STATUS_MISSING] * len(spec.requirements)
         assert result.issues_detected == len(spec.requirements)
         assert "may not be this kind of contract" in result.summary
