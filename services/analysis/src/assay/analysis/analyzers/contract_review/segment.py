@@ -28,6 +28,7 @@ _LIST_PAREN = re.compile(r"^\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)\s+", re.IGNORE
 _LIST_DOT = re.compile(r"^([a-z]|[ivx]{1,4})[.)]\s+(?=\S)")
 _BULLET = re.compile(r"^[•·▪◦‣●○■□\-–—*]\s+")
 _SENTENCE_END = re.compile(r"[.;:!?)\"”’]$")
+_MODALS = {"shall", "will", "must", "may", "should", "is", "are", "can"}
 _SMALL_WORDS = {
     "a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with",
     "under", "from", "into", "its", "their", "per", "vs", "&",
@@ -76,7 +77,7 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
     for block in document.blocks:
         heading_style = block.style.lower().startswith(("heading", "title"))
         first = True
-        for raw in block.text.split("\n"):
+        for raw in block.text.strip("\n").split("\n"):
             text = " ".join(raw.split())
             if not text:
                 # A blank line inside a block still ends the running paragraph.
@@ -104,7 +105,12 @@ def _is_title(text: str) -> bool:
 def _is_short_title(text: str) -> bool:
     """A numbered line of a few words without closing punctuation ("7. Automated decisions")."""
     words = text.split()
-    return 0 < len(words) <= 8 and not _SENTENCE_END.search(text) and text[0].isupper()
+    return (
+        0 < len(words) <= 8
+        and not _SENTENCE_END.search(text)
+        and text[0].isupper()
+        and not any(w.lower() in _MODALS for w in words)
+    )
 
 
 def _slug(text: str) -> str:
@@ -177,7 +183,8 @@ class _Builder:
         if section is not None:
             number = section.group(1).rstrip(".")
             rest = text[section.end() :]
-            is_heading = line.heading_style or not rest or _is_title(rest) or _is_short_title(rest)
+            whole_block = line.starts_block and "\n" not in line.block.text.strip()
+            is_heading = line.heading_style or not rest or _is_title(rest) or (whole_block and _is_short_title(rest))
             self.anchor = f"cl-{number}"
             if is_heading:
                 self.anchor_heading = rest.strip() or text

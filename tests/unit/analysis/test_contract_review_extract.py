@@ -1,0 +1,119 @@
+"""Text extraction keeps page numbers (PDF) and paragraph numbers (DOCX, text)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from fixtures.contracts import docgen
+from fixtures.contracts.support import fixture_text
+
+from assay.analysis.analyzers.contract_review.extract import decode_text, extract_file, extract_text
+from assay.analysis.plugin import AnalysisInputError
+
+
+def test_a_pdf_yields_one_block_per_page_with_its_page_number(tmp_path: Path) -> None:
+    pdf = docgen.write_pdf(tmp_path / "c.pdf", [["1. First page clause."], ["2. Second page clause."]])
+    document = extract_file(pdf, file_id="f1", display_name="c.pdf")
+    assert document.kind == "pdf"
+    assert document.units == 2
+    assert [(b.page, b.paragraph) for b in document.blocks] == [(1, 0), (2, 0)]
+    assert "Second page clause" in document.blocks[1].text
+    assert all(b.file_id == "f1" for b in document.blocks)
+
+
+def test_progress_is_reported_as_each_pdf_page_is_read(tmp_path: Path) -> None:
+    pdf = docgen.write_pdf(tmp_path / "c.pdf", [[f"{i}. Clause on page {i}."] for i in range(1, 5)])
+    seen: list[tuple[int, int]] = []
+    extract_file(pdf, file_id="f1", display_name="c.pdf", progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_a_pdf_without_a_text_layer_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    scan = docgen.write_scanned_pdf(tmp_path / "scan.pdf", pages=3)
+    with pytest.raises(AnalysisInputError) as caught:
+        extract_file(scan, file_id="f1", display_name="scan.pdf")
+    assert caught.value.code == "PDF_NO_TEXT_LAYER"
+    assert "no text layer" in caught.value.message and "OCR" in caught.value.message
+
+
+def test_a_pdf_with_some_image_only_pages_keeps_the_text_pages_and_names_the_others(tmp_path: Path) -> None:
+    pdf = docgen.write_pdf(tmp_path / "c.pdf", [["1. Text page."], [], ["2. More text."]])
+    document = extract_file(pdf, file_id="f1", display_name="c.pdf")
+    assert [b.page for b in document.blocks] == [1, 3]
+    assert document.pages_without_text == (2,)
+
+
+def test_a_docx_yields_numbered_paragraphs(tmp_path: Path) -> None:
+    path = docgen.write_docx(
+        tmp_path / "c.docx", ["Heading", "1.1 First clause.", "", "1.2 Second clause."], ["Heading"]
+    )
+    document = extract_file(path, file_id="f1", display_name="c.docx")
+    assert document.kind == "docx"
+    assert [(b.paragraph, b.text, b.style) for b in document.blocks] == [
+        (1, "Heading", "Heading 1"),
+        (2, "1.1 First clause.", "Normal"),
+        (4, "1.2 Second clause.", "Normal"),
+    ]
+    assert all(b.page == 0 for b in document.blocks)
+
+
+def test_plain_text_paragraphs_are_numbered_from_one(tmp_path: Path) -> None:
+    document = extract_text("First.\n\n\n2. Second\n(a) item\n\nThird.", file_id="", display_name="t")
+    assert [(b.paragraph, b.text) for b in document.blocks] == [
+        (1, "First."),
+        (2, "2. Second\n(a) item"),
+        (3, "Third."),
+    ]
+
+
+def test_a_text_file_is_detected_by_content_not_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "contract.pdf"
+    path.write_text(fixture_text("eu_dpa.txt"), encoding="utf-8")
+    document = extract_file(path, file_id="f1", display_name="contract.pdf")
+    assert document.kind == "text"
+    assert document.blocks[0].text == "DATA PROCESSING AGREEMENT"
+
+
+def test_a_damaged_pdf_is_reported_unparseable(tmp_path: Path) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj garbage\n%%EOF")
+    with pytest.raises(AnalysisInputError) as caught:
+        extract_file(path, file_id="f1", display_name="broken.pdf")
+    assert caught.value.code == "INPUT_UNPARSEABLE"
+
+
+def test_a_zip_that_is_not_a_docx_is_reported_unparseable(tmp_path: Path) -> None:
+    path = tmp_path / "x.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "not word")
+    with pytest.raises(AnalysisInputError) as caught:
+        extract_file(path, file_id="f1", display_name="x.docx")
+    assert caught.value.code == "INPUT_UNPARSEABLE"
+
+
+def test_a_legacy_word_file_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "old.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    with pytest.raises(AnalysisInputError) as caught:
+        extract_file(path, file_id="f1", display_name="old.doc")
+    assert caught.value.code == "INPUT_UNPARSEABLE"
+    assert "DOCX" in caught.value.message
+
+
+def test_binary_content_is_refused() -> None:
+    with pytest.raises(AnalysisInputError) as caught:
+        decode_text(b"\x00\x01\x02binary")
+    assert caught.value.code == "INPUT_UNPARSEABLE"
+
+
+def test_utf16_and_cp1252_text_is_decoded() -> None:
+    assert decode_text("Processor’s duties".encode("utf-16")) == "Processor’s duties"
+    assert decode_text("Processor\x92s duties".encode("latin-1")) == "Processor’s duties"
+
+
+def test_an_empty_text_is_refused() -> None:
+    with pytest.raises(AnalysisInputError) as caught:
+        extract_text("  \n\n  ")
+    assert caught.value.code == "INPUT_EMPTY"

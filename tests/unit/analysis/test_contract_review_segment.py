@@ -1,0 +1,110 @@
+"""Clause segmentation: numbered headings, paragraphs and list items with stable ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fixtures.contracts import docgen
+
+from assay.analysis.analyzers.contract_review.extract import extract_file, extract_text
+from assay.analysis.analyzers.contract_review.segment import segment, sentences
+
+TEXT = """MASTER SERVICES AGREEMENT
+
+This Agreement is made between the parties named below.
+
+5. Sub-processors
+
+5.1 The Supplier shall not engage a sub-processor without consent.
+
+5.2 The Supplier shall:
+(a) give notice of changes;
+(b) flow down the same obligations.
+
+Unnumbered follow-up paragraph.
+
+Annex 1 Details of Processing
+
+Subject matter: hosting."""
+
+
+def _ids(text: str) -> list[str]:
+    return [c.clause_id for c in segment([extract_text(text)])]
+
+
+def test_clauses_take_their_ids_from_the_document_numbering() -> None:
+    assert _ids(TEXT) == [
+        "h-master-services-agreement",
+        "h-master-services-agreement-p1",
+        "cl-5",
+        "cl-5.1",
+        "cl-5.2",
+        "cl-5.2(a)",
+        "cl-5.2(b)",
+        "cl-5.2-p1",
+        "h-annex-1-details-of",
+        "h-annex-1-details-of-p1",
+    ]
+
+
+def test_clauses_know_their_kind_heading_and_number() -> None:
+    clauses = {c.clause_id: c for c in segment([extract_text(TEXT)])}
+    assert clauses["cl-5"].kind == "heading"
+    assert clauses["cl-5.1"].kind == "paragraph" and clauses["cl-5.1"].heading == "Sub-processors"
+    assert clauses["cl-5.2(a)"].kind == "list_item" and clauses["cl-5.2(a)"].number == "(a)"
+    assert clauses["cl-5.2(a)"].text == "(a) give notice of changes;"
+
+
+def test_clause_ids_do_not_move_when_text_is_added_elsewhere() -> None:
+    before = set(_ids(TEXT))
+    after = set(_ids(TEXT.replace("5. Sub-processors", "Recital text added here.\n\n5. Sub-processors")))
+    assert before <= after
+
+
+def test_repeated_numbers_get_distinct_ids() -> None:
+    assert _ids("1.1 First.\n\n1.1 Again.") == ["cl-1.1", "cl-1.1~2"]
+
+
+def test_a_wrapped_line_starting_with_a_number_is_not_a_new_clause() -> None:
+    text = "8.1 The Supplier shall notify the Customer within\n24 hours of becoming aware of a breach."
+    clauses = segment([extract_text(text)])
+    assert [c.clause_id for c in clauses] == ["cl-8.1"]
+    assert clauses[0].text.endswith("24 hours of becoming aware of a breach.")
+
+
+def test_a_clause_running_over_a_page_break_keeps_one_span_per_page(tmp_path: Path) -> None:
+    pdf = docgen.write_pdf(
+        tmp_path / "c.pdf",
+        [
+            ["1. Scope", "1.1 The Processor shall process personal data only on", "documented instructions"],
+            ["from the Controller, including transfers.", "1.2 Next clause."],
+        ],
+    )
+    clauses = {c.clause_id: c for c in segment([extract_file(pdf, file_id="f", display_name="c.pdf")])}
+    spans = clauses["cl-1.1"].spans
+    assert [s.page for s in spans] == [1, 2]
+    assert spans[1].text == "from the Controller, including transfers."
+    assert clauses["cl-1.2"].spans[0].page == 2
+
+
+def test_a_later_input_file_gets_a_prefix_on_its_ids() -> None:
+    first = extract_text("1.1 One.", file_id="a")
+    second = extract_text("1.1 Two.", file_id="b")
+    assert [c.clause_id for c in segment([first, second])] == ["cl-1.1", "d2:cl-1.1"]
+
+
+def test_sentences_are_not_split_after_legal_abbreviations() -> None:
+    text = "The Processor shall comply with Art. 28 GDPR, e.g. by assisting. It shall also notify. No. 5 applies."
+    assert sentences(text) == [
+        "The Processor shall comply with Art. 28 GDPR, e.g. by assisting.",
+        "It shall also notify.",
+        "No. 5 applies.",
+    ]
+
+
+def test_very_long_sentences_are_cut_into_quotable_pieces() -> None:
+    text = "The Processor shall " + ", ".join(f"do thing number {i}" for i in range(120)) + "."
+    pieces = sentences(text)
+    assert len(pieces) > 1
+    assert all(len(p) <= 600 for p in pieces)
+    assert " ".join(pieces) == text
