@@ -29,6 +29,8 @@ def _finding(
     ("text", "hours"),
     [
         ("within five (5) business days", 120.0),
+        ("within five business days", 120.0),
+        ("within seventy two hours", 72.0),
         ("no later than 72 hours after", 72.0),
         ("within twenty-four hours", 24.0),
         ("in no event later than 2 weeks", 336.0),

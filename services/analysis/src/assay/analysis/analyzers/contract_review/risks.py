@@ -27,7 +27,8 @@ _UNIT_HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0, "month": 720.0}
 _PERIOD = re.compile(
     r"\b(?:within|no\s+later\s+than|not\s+later\s+than|no\s+more\s+than|not\s+more\s+than|"
     r"up\s+to|not\s+exceeding|in\s+no\s+event\s+later\s+than|after)\s+"
-    r"(?:a\s+period\s+of\s+)?(?P<num>\d{1,4}|[a-z]+(?:[- ][a-z]+)?)\s*(?:\((?P<digits>\d{1,4})\)\s*)?"
+    r"(?:a\s+period\s+of\s+)?(?P<num>\d{1,4}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|[a-z]+)\s*(?:\((?P<digits>\d{1,4})\)\s*)?"
     r"(?P<kind>business\s+|working\s+|calendar\s+)?(?P<unit>hour|day|week|month)s?\b",
     re.IGNORECASE,
 )
