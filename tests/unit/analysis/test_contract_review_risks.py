@@ -48,7 +48,10 @@ def test_the_complete_dpa_has_no_risky_terms(tmp_path: Path) -> None:
 
 
 def test_a_breach_notice_slower_than_the_controller_can_use_is_flagged(tmp_path: Path) -> None:
-    slow = "8.1 The Processor shall notify the Controller of any Personal Data Breach within five (5) business days after becoming aware of it."
+    slow = (
+        "8.1 The Processor shall notify the Controller of any Personal Data Breach "
+        "within five (5) business days after becoming aware of it."
+    )
     result = _review(tmp_path, {"8.1": slow})
     [risk] = [r for r in result.risks if r.risk_id == "breach-notice-too-slow"]
     assert risk.evidence.clause_id == "cl-8.1"
@@ -65,7 +68,10 @@ def test_a_breach_notice_within_24_hours_is_not_flagged(tmp_path: Path) -> None:
 
 
 def test_sub_processors_added_without_notice_or_objection_are_flagged(tmp_path: Path) -> None:
-    loose = "6.1 The Processor may engage and replace Sub-processors at its sole discretion and without notice to the Controller."
+    loose = (
+        "6.1 The Processor may engage and replace Sub-processors at its sole discretion "
+        "and without notice to the Controller."
+    )
     result = _review(tmp_path, {"6.1": loose, "6.2": ""})
     assert [r.risk_id for r in result.risks] == ["subprocessor-changes-without-notice"]
     assert result.risks[0].evidence.clause_id == "cl-6.1"
@@ -80,7 +86,10 @@ def test_sub_processor_wording_is_not_flagged_when_the_controller_may_object(tmp
 
 
 def test_audits_limited_to_third_party_reports_are_flagged(tmp_path: Path) -> None:
-    reports = "10.2 Any audit right of the Controller shall be satisfied solely by the Processor providing its most recent SOC 2 Type II report."
+    reports = (
+        "10.2 Any audit right of the Controller shall be satisfied solely by the "
+        "Processor providing its most recent SOC 2 Type II report."
+    )
     result = _review(tmp_path, {"10.2": reports})
     assert [r.risk_id for r in result.risks] == ["audit-limited-to-reports"]
     finding = _finding(result, "art28-3h-information-audits")
@@ -89,7 +98,10 @@ def test_audits_limited_to_third_party_reports_are_flagged(tmp_path: Path) -> No
 
 
 def test_deletion_where_practicable_is_flagged_and_weakens_the_deletion_requirement(tmp_path: Path) -> None:
-    qualified = "9.1 After the end of the provision of the services, the Processor shall delete the Personal Data where reasonably practicable."
+    qualified = (
+        "9.1 After the end of the provision of the services, the Processor shall delete "
+        "the Personal Data where reasonably practicable."
+    )
     result = _review(tmp_path, {"9.1": qualified})
     assert [r.risk_id for r in result.risks] == ["deletion-where-practicable"]
     finding = _finding(result, "art28-3g-deletion-return")
@@ -99,7 +111,10 @@ def test_deletion_where_practicable_is_flagged_and_weakens_the_deletion_requirem
 
 
 def test_colorado_allows_an_independent_audit_report_when_the_controller_consents(tmp_path: Path) -> None:
-    consented = "5.2 With the Controller's consent, audits may be satisfied solely by an annual report of a qualified and independent auditor."
+    consented = (
+        "5.2 With the Controller's consent, audits may be satisfied solely by an annual "
+        "report of a qualified and independent auditor."
+    )
     result = _review(tmp_path, {"5.2": consented}, document="co_processor_agreement.txt", jurisdiction="US_CO")
     assert [r.risk_id for r in result.risks] == []
 
