@@ -36,10 +36,13 @@ def stem(word: str) -> str:
     """A deliberately crude suffix stripper (``processing`` and ``processor`` -> ``process``)."""
     word = word.replace("'", "").replace("-", "")
     if word.endswith("or") and len(word) > 6:
-        word = word[:-2]
+        return word[:-2]
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
+            stem_ = word[: -len(suffix)]
+            if suffix in ("s", "es") and stem_.endswith("s") and not stem_.endswith("ss"):
+                continue
+            return stem_
     return word
 
 
