@@ -228,8 +228,18 @@ def score_units(
             owner.append(index)
     background = len(anchors)
     anchors.extend(playbook.background)
+    # Only sentences that can count are embedded (out-of-context ones score zero anyway), and
+    # each distinct sentence once.
     texts = [canonical_roles(u.semantic_text) for u in units]
-    sims = matcher.similarity(texts, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch)
+    distinct = list(dict.fromkeys(t for t, u in zip(texts, units, strict=True) if u.in_context))
+    row_of = {t: i for i, t in enumerate(distinct)}
+    scored = matcher.similarity(distinct, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch)
+    sims = np.zeros((len(units), len(anchors)), dtype=np.float32)
+    for i, (text, unit) in enumerate(zip(texts, units, strict=True)):
+        if unit.in_context:
+            sims[i] = scored[row_of[text]]
+    if not distinct and on_batch is not None:
+        on_batch(1, 1)
     floor = (
         sims[:, background:].max(axis=1, keepdims=True)
         if len(anchors) > background
