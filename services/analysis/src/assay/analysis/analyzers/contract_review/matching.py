@@ -1,10 +1,18 @@
 """Requirement matching: patterns combined with semantic similarity, sentence by sentence.
 
-Every sentence of every non-heading clause is a *unit*. A unit scores 1.0 for a recogniser when
-one of its patterns matches, else its similarity to the recogniser's description and examples
-(cosine of sentence embeddings, or lexical similarity as a fallback). A recogniser is *found* at
-or above the matcher's ``present`` threshold and *partly found* at or above ``weak``. Units in a
-clause outside the playbook's context (e.g. an NDA clause not about personal data) score zero.
+Every sentence of every non-heading clause is a *unit*; party names are replaced by their roles
+first (``parties``). A unit scores 1.0 for a recogniser when one of its patterns matches, else
+its similarity to the recogniser's description and examples (cosine of sentence embeddings, or
+lexical similarity as a fallback), counted only when
+
+- the unit is *in context* (its clause, section or the whole document is about the playbook's
+  subject, e.g. personal data; an NDA clause is not) and is not a definition,
+- the recogniser's requirement is (within ``TOP_MARGIN``) the unit's most similar requirement,
+  and more similar than the playbook's *background* wordings (governing law, general
+  compliance with law, ...),
+- no other requirement's main patterns already claim the unit.
+
+A recogniser is *found* at or above the matcher's ``present`` threshold.
 """
 
 from __future__ import annotations
