@@ -241,3 +241,23 @@ def test_job_counters_and_histograms_move_when_a_job_runs(stack):
     for name in (created, finished, duration):
         assert after.get(name, 0) >= before.get(name, 0) + 1, name
     assert any(k.startswith("assay_rpc_duration_seconds_bucket") for k in after)
+
+
+def test_a_dpa_uploaded_as_a_file_gets_a_contract_review_with_evidence(stack):
+    contract = Path(__file__).parents[1] / "fixtures" / "contracts" / "eu_dpa.txt"
+    with stack.client() as client:
+        params = json.dumps({"contract_review": {"contract_type": "CONTRACT_TYPE_VENDOR_DPA",
+                                                 "jurisdiction": "JURISDICTION_EU"}})
+        response = client.post("/v1/jobs", data={"analyzer": "contract_review", "params": params},
+                               files={"file": ("dpa.txt", contract.read_bytes(), "text/plain")})
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        final = follow_events(client, job_id)[-1]
+        assert final["state"] == "STATE_SUCCEEDED", final
+        review = final["result"]["contract_review"]
+    text = contract.read_text()
+    present = [r for r in review["requirements"] if r["status"] == "STATUS_PRESENT"]
+    assert present, review["summary"]
+    for finding in present:
+        for evidence in finding["evidence"]:
+            assert " ".join(evidence["excerpt"].split())[:60] in " ".join(text.split()), evidence
