@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 BUF    := node_modules/.bin/buf
 
-.PHONY: setup proto proto-check lint types test test-unit test-integration k8s ci baseline
+.PHONY: setup proto proto-check lint types test test-unit test-integration k8s ci baseline bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ k8s:
 	$(BIN)/pytest -q tests/k8s
 
 ci: proto-check lint types test
+
+bench:  ## Assay vs the seeds' peer, side by side (bench/README.md); not a test
+	$(BIN)/python -m bench.compare
 
 baseline:  ## refresh the buf breaking baseline (only in a change that breaks on purpose)
 	$(BUF) build -o protos/baseline.binpb

@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of Assay and the seeds' peer (see bench/README.md)."""
