@@ -131,9 +131,6 @@ async def test_a_job_that_fails_for_good_has_an_error_analyze_span_in_its_trace(
     assert {_trace_id(s) for s in _of_job(spans, job.id, PROCESS)} == {failed.trace_id}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "jobs' lease reaper re-queues with the reaper's (empty) trace context: store._emit takes "
-    "current_traceparent(), so the new work message starts a new trace instead of the job's"))
 async def test_a_job_re_queued_by_the_lease_reaper_keeps_its_trace_in_the_new_work_message(
     stack: Stack, spans: InMemorySpanExporter,
 ) -> None:

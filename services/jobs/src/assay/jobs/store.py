@@ -7,6 +7,7 @@ to explain why (not found, superseded attempt, terminal state).
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -293,7 +294,7 @@ class JobStore:
         event_time = timestamp_pb2.Timestamp()
         event_time.FromDatetime(row["updated_at"])
         event = events_pb2.JobEvent(sequence=row["event_seq"], job=job, event_time=event_time)
-        traceparent = current_traceparent()
+        traceparent = current_traceparent() or _job_traceparent(row["trace_id"])
         messages = [{
             "subject": event_subject(job.tenant_id, job.id), "msg_id": f"{job.id}.e{row['event_seq']}",
             "payload": event.SerializeToString(), "traceparent": traceparent,
@@ -318,6 +319,11 @@ async def _audit(conn: AsyncConnection, row: Row, actor: str, action: str) -> No
         "tenant": row["tenant_id"], "actor": actor, "action": action, "job_id": row["id"],
         "details": json.dumps({"state": row["state"], "attempt": row["attempt"]}),
     })
+
+
+def _job_traceparent(trace_id: str) -> str:
+    """A traceparent in the job's own trace, for transitions made outside any request (the reaper)."""
+    return f"00-{trace_id}-{secrets.token_hex(8)}-01" if trace_id else ""
 
 
 def _seconds_until(moment: datetime, now: datetime) -> float:
