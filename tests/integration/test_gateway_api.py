@@ -304,3 +304,16 @@ async def test_uploading_a_file_answers_201_with_location_and_the_file(gateway):
 
 def test_job_states_in_json_are_the_proto_enum_names():
     assert job_pb2.Job.State.Name(job_pb2.Job.STATE_QUEUED) == "STATE_QUEUED"
+
+
+async def test_request_latency_is_recorded_per_route_template_not_per_raw_path(gateway):
+    import prometheus_client
+
+    labels = {"method": "GET", "route": "/v1/jobs/{job_id}", "status": "200"}
+    before = prometheus_client.REGISTRY.get_sample_value("assay_http_request_duration_seconds_count", labels) or 0
+    job = (await create(gateway)).json()
+    await gateway.client.get(f"/v1/jobs/{job['id']}", headers=gateway.auth())
+    after = prometheus_client.REGISTRY.get_sample_value("assay_http_request_duration_seconds_count", labels)
+    assert after == before + 1
+    raw = {**labels, "route": f"/v1/jobs/{job['id']}"}
+    assert prometheus_client.REGISTRY.get_sample_value("assay_http_request_duration_seconds_count", raw) is None
