@@ -1,0 +1,181 @@
+"""CPU cost of the jobs service per job and per status read.
+
+Run: ``.venv/bin/python bench/bench_jobs_cpu.py [--jobs N] [--reads M] [--concurrency C] [--trace-file]``.
+Starts PostgreSQL and NATS (tests/harness), the jobs service as a ``python -m assay.jobs``
+subprocess, then drives N x (CreateJob + StartJob + CompleteJob) and N x M GetJob from C
+concurrent gRPC clients. Prints the jobs process's CPU seconds (utime + stime from
+/proc/<pid>/stat) per 1000 jobs (lifecycle only) and per 1000 GetJob, plus wall time.
+``--trace-file`` exports spans to a JSON-lines file (ASSAY_TRACE_FILE) as ``assay dev`` does.
+``--hold`` keeps the load running in a loop so a profiler can attach (prints the pid).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from harness import NatsServer, PostgresServer  # noqa: E402
+
+from assay.common.auth import mint_token  # noqa: E402
+from assay.common.grpc_client import bearer, open_channel  # noqa: E402
+from assay.common.migrations import upgrade  # noqa: E402
+from assay.jobs.__main__ import MIGRATIONS  # noqa: E402
+from assay.jobs.config import JobsSettings  # noqa: E402
+from assay.v1 import (  # noqa: E402
+    job_execution_service_pb2,
+    job_execution_service_pb2_grpc,
+    job_pb2,
+    jobs_service_pb2,
+    jobs_service_pb2_grpc,
+)
+
+SECRET = "bench-secret-0123456789abcdef0123456789"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` (all threads) in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def spawn_jobs(database_url: str, nats_url: str, port: int, trace_file: str | None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ASSAY_DATABASE_URL": database_url, "ASSAY_NATS_URL": nats_url,
+           "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_GRPC_PORT": str(port), "ASSAY_METRICS_PORT": "-1",
+           "ASSAY_JWT_HS256_SECRET": SECRET, "ASSAY_LOG_LEVEL": "WARNING", "ASSAY_INGEST_ADDR": "127.0.0.1:1",
+           "ASSAY_OUTBOX_POLL_SECONDS": "0.2", "ASSAY_DATABASE_POOL_SIZE": "20"}
+    env.pop("ASSAY_TRACE_FILE", None)
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    if trace_file:
+        env["ASSAY_TRACE_FILE"] = trace_file
+    return subprocess.Popen([sys.executable, "-m", "assay.jobs"], env=env)
+
+
+def result() -> job_pb2.JobResult:
+    res = job_pb2.JobResult()
+    res.sentiment.statistics.rows_total = 1
+    res.sentiment.statistics.rows_scored = 1
+    res.sentiment.statistics.mean_compound = 0.6
+    item = res.sentiment.items.add()
+    item.row = 0
+    return res
+
+
+class Driver:
+    def __init__(self, channel: object, settings: JobsSettings) -> None:
+        self.jobs = jobs_service_pb2_grpc.JobServiceStub(channel)  # type: ignore[arg-type]
+        self.exe = job_execution_service_pb2_grpc.JobExecutionServiceStub(channel)  # type: ignore[arg-type]
+        self.tenant = f"bench{uuid.uuid4().hex[:8]}"
+        self.user = bearer(mint_token(settings, subject="bench", tenant=self.tenant, roles=["user"]))
+        self.worker = bearer(mint_token(settings, subject="service:worker", tenant="_system", roles=["worker"]))
+        self.result = result()
+
+    async def lifecycle(self) -> str:
+        created = await self.jobs.CreateJob(jobs_service_pb2.CreateJobRequest(
+            analyzer="sentiment", inputs=job_pb2.JobInputs(text="I love this product, it is wonderful!")),
+            metadata=self.user)
+        job_id = created.job.id
+        started = await self.exe.StartJob(job_execution_service_pb2.StartJobRequest(
+            id=job_id, tenant_id=self.tenant, analyzer_version="bench"), metadata=self.worker)
+        assert started.decision == job_execution_service_pb2.StartJobResponse.DECISION_RUN, started
+        done = await self.exe.CompleteJob(job_execution_service_pb2.CompleteJobRequest(
+            id=job_id, tenant_id=self.tenant, attempt=started.job.attempt, result=self.result),
+            metadata=self.worker)
+        assert done.job.state == job_pb2.Job.STATE_SUCCEEDED
+        return str(job_id)
+
+    async def read(self, job_id: str) -> None:
+        got = await self.jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id), metadata=self.user)
+        assert got.job.id == job_id
+
+
+async def run_phase(concurrency: int, count: int, work: object) -> list[object]:
+    results: list[object] = []
+    queue = iter(range(count))
+
+    async def client() -> None:
+        for i in queue:
+            results.append(await work(i))  # type: ignore[operator]
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return results
+
+
+async def measure(driver: Driver, pid: int, args: argparse.Namespace) -> None:
+    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+    ids = await run_phase(args.concurrency, args.jobs, lambda _i: driver.lifecycle())
+    cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
+    reads = args.jobs * args.reads
+    await run_phase(args.concurrency, reads, lambda i: driver.read(ids[i % len(ids)]))  # type: ignore[arg-type]
+    cpu2, wall2 = cpu_seconds(pid), time.perf_counter()
+    per_job = (cpu1 - cpu0) / args.jobs * 1000
+    per_read = (cpu2 - cpu1) / max(reads, 1) * 1000
+    print(f"trace_file={'on' if args.trace_file else 'off'} jobs={args.jobs} reads/job={args.reads} "
+          f"C={args.concurrency}")
+    print(f"  lifecycle: {per_job:7.2f} CPU s / 1000 jobs  (wall {wall1 - wall0:6.2f} s, "
+          f"{args.jobs / (wall1 - wall0):7.1f} jobs/s)")
+    print(f"  GetJob   : {per_read:7.2f} CPU s / 1000 reads (wall {wall2 - wall1:6.2f} s, "
+          f"{reads / (wall2 - wall1):7.1f} reads/s)")
+    print(f"  per job incl. {args.reads} reads: {per_job + per_read * args.reads:7.2f} CPU s / 1000 jobs",
+          flush=True)
+
+
+async def main(args: argparse.Namespace) -> None:
+    with PostgresServer() as postgres, NatsServer() as nats, tempfile.TemporaryDirectory() as tmp:
+        postgres.create_role("bench", "pw")
+        postgres.create_database("bench", owner="bench")
+        url = postgres.url_for("bench", user="bench", password="pw")
+        upgrade(MIGRATIONS, url, "jobs")
+        settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
+        port = free_port()
+        trace_file = str(Path(tmp) / "spans.jsonl") if args.trace_file else None
+        proc = spawn_jobs(url, nats.url, port, trace_file)
+        try:
+            channel = open_channel(f"127.0.0.1:{port}")
+            await asyncio.wait_for(channel.channel_ready(), timeout=30)
+            driver = Driver(channel, settings)
+            # warm-up: imports, pool connections, JIT-ish caches
+            warm = argparse.Namespace(**{**vars(args), "jobs": min(50, args.jobs), "reads": 2})
+            ids = await run_phase(args.concurrency, warm.jobs, lambda _i: driver.lifecycle())
+            await run_phase(args.concurrency, len(ids) * 2, lambda i: driver.read(ids[i % len(ids)]))  # type: ignore[arg-type]
+            if args.hold:
+                print(f"jobs pid {proc.pid}; looping", flush=True)
+                while True:
+                    await measure(driver, proc.pid, args)
+            for _ in range(args.rounds):
+                await measure(driver, proc.pid, args)
+            await channel.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--reads", type=int, default=20, help="GetJob calls per job")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--trace-file", action="store_true", help="export spans to a JSON-lines file")
+    parser.add_argument("--hold", action="store_true", help="loop forever (for py-spy)")
+    asyncio.run(main(parser.parse_args()))
