@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 
-from assay.common.auth import TokenVerifier, current_principal
+from assay.common.auth import Principal, TokenVerifier, current_principal
 from assay.common.errors import AssayError, Unauthenticated, abort_with
 from assay.common.metrics import RPC_LATENCY
 
@@ -19,11 +22,47 @@ PUBLIC_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 """Methods callable without a token."""
 
 
+class CachingVerifier:
+    """Remembers verified tokens (by the raw token string) until they expire: a client that sends
+    the same token on every call pays for the signature check once. Bounded LRU; failures are not
+    cached, so an invalid or expired token is always re-verified and refused."""
+
+    def __init__(self, verifier: TokenVerifier, max_entries: int = 1024) -> None:
+        self._verifier = verifier
+        self._max = max_entries
+        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def verify(self, token: str) -> Principal:
+        hit = self._cache.get(token)
+        if hit is not None:
+            if time.time() < hit[1]:
+                self._cache.move_to_end(token)
+                return hit[0]
+            del self._cache[token]
+        principal = self._verifier.verify(token)
+        expires = _expiry(token)
+        if expires is not None:
+            self._cache[token] = (principal, expires)
+            if len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        return principal
+
+
+def _expiry(token: str) -> float | None:
+    """The ``exp`` claim of a token whose signature was just verified (None if unreadable)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+
+
 class ServerInterceptor(grpc.aio.ServerInterceptor):
     """Wraps every handler: authenticates, maps ``AssayError`` to a rich status, logs and times."""
 
     def __init__(self, verifier: TokenVerifier) -> None:
-        self._verifier = verifier
+        self._verifier = CachingVerifier(verifier)
 
     async def intercept_service(
         self,
@@ -47,7 +86,7 @@ def _token_from(context: grpc.aio.ServicerContext) -> str:
 
 
 def _wrap(
-    handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: TokenVerifier
+    handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier
 ) -> grpc.RpcMethodHandler[Any, Any]:
     def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
