@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from assay.v1 import job_pb2
 
@@ -28,12 +30,40 @@ def to_json(message: Any) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
-def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+_PARSED: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+"""JSON text of a JSONB value → the wire form of the message ``ParseDict`` makes of it (LRU)."""
+_PARSED_MAX_ENTRIES = 4096
+_PARSED_MAX_CHARS = 16384
+"""Larger values are parsed every time, so the cache stays below ~64 MiB."""
+
+
+def _merge_json(value: Any, target: Message) -> None:
+    """``json_format.ParseDict(value, target, ignore_unknown_fields=True)``, memoised.
+
+    A job's params, inputs and result are read many times (every GetJob, every transition), and
+    ParseDict is slow pure Python; the parsed message is cached by the value's JSON text and
+    merged back from its wire form, which is equivalent. An empty message (whose presence
+    ``MergeFromString`` would not set) always goes through ParseDict.
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    if len(text) > _PARSED_MAX_CHARS:
+        json_format.ParseDict(value, target, ignore_unknown_fields=True)
+        return
+    key = (target.DESCRIPTOR.full_name, text)
+    wire = _PARSED.get(key)
+    if wire is None:
+        parsed = type(target)()
+        json_format.ParseDict(value, parsed, ignore_unknown_fields=True)
+        wire = parsed.SerializeToString()
+        _PARSED[key] = wire
+        if len(_PARSED) > _PARSED_MAX_ENTRIES:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(key)
+    if wire:
+        target.MergeFromString(wire)
+    else:
+        json_format.ParseDict(value, target, ignore_unknown_fields=True)
 
 
 def job_from_row(row: Mapping[Any, Any]) -> job_pb2.Job:
@@ -53,20 +83,20 @@ def job_from_row(row: Mapping[Any, Any]) -> job_pb2.Job:
         cancel_requested=row["cancel_requested"],
         trace_id=row["trace_id"],
     )
-    json_format.ParseDict(row["params"], job.params, ignore_unknown_fields=True)
-    json_format.ParseDict(row["inputs"], job.inputs, ignore_unknown_fields=True)
+    _merge_json(row["params"], job.params)
+    _merge_json(row["inputs"], job.inputs)
     if row["result"] is not None:
-        json_format.ParseDict(row["result"], job.result, ignore_unknown_fields=True)
+        _merge_json(row["result"], job.result)
     if row["error"] is not None:
-        json_format.ParseDict(row["error"], job.error, ignore_unknown_fields=True)
+        _merge_json(row["error"], job.error)
     for artifact in row["artifacts"]:
-        json_format.ParseDict(artifact, job.artifacts.add(), ignore_unknown_fields=True)
+        _merge_json(artifact, job.artifacts.add())
     for field, column in (
         ("lease_expire_time", "lease_expires_at"), ("create_time", "created_at"),
         ("start_time", "started_at"), ("end_time", "ended_at"), ("update_time", "updated_at"),
         ("next_attempt_time", "next_attempt_at"),
     ):
-        stamp = _timestamp(row[column])
-        if stamp is not None:
-            getattr(job, field).CopyFrom(stamp)
+        value = row[column]
+        if value is not None:
+            getattr(job, field).FromDatetime(value)
     return job

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import timestamp_pb2
-from sqlalchemy import RowMapping, select, text
+from sqlalchemy import RowMapping, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common import paging
@@ -100,9 +100,9 @@ class JobStore:
                 "trace_id": new.trace_id,
             })).mappings().one_or_none()
             if row is not None:
-                await self._emit(conn, row, work=True)
+                job = await self._emit(conn, row, work=True)
                 await _audit(conn, row, actor, "create")
-                return job_from_row(row), True
+                return job, True
             existing = (await conn.execute(
                 select(jobs).where(jobs.c.tenant_id == tenant, jobs.c.request_id == new.request_id)
             )).mappings().one()
@@ -159,9 +159,9 @@ class JobStore:
         async with tenant_transaction(self._engine, tenant) as conn:
             row = (await conn.execute(_CANCEL, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
-                await self._emit(conn, row)
+                job = await self._emit(conn, row)
                 await _audit(conn, row, actor, "cancel")
-                return job_from_row(row)
+                return job
             current = await _load(conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
@@ -177,9 +177,9 @@ class JobStore:
         async with tenant_transaction(self._engine, tenant) as conn:
             row = (await conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
-                await self._emit(conn, row, work=True)
+                job = await self._emit(conn, row, work=True)
                 await _audit(conn, row, actor, "retry")
-                return job_from_row(row)
+                return job
             current = await _load(conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
@@ -196,12 +196,10 @@ class JobStore:
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
             })).mappings().one_or_none()
             if row is not None:
-                await self._emit(conn, row)
-                return StartOutcome("RUN", job_from_row(row))
+                return StartOutcome("RUN", await self._emit(conn, row))
             settled = (await conn.execute(_SETTLE_EXPIRED, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if settled is not None:
-                await self._emit(conn, settled)
-                return StartOutcome("SKIP", job_from_row(settled))
+                return StartOutcome("SKIP", await self._emit(conn, settled))
             current = await _load(conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
@@ -243,8 +241,7 @@ class JobStore:
                 "artifacts": json.dumps(list(artifacts)),
             })).mappings().one_or_none()
             if row is not None:
-                await self._emit(conn, row)
-                return job_from_row(row)
+                return await self._emit(conn, row)
             current = await _load(conn, tenant, job_id)
         if current is not None and current["attempt"] == attempt and current["state"] in ("SUCCEEDED", "CANCELLED"):
             return job_from_row(current)  # a retried call whose first answer was lost
@@ -261,8 +258,7 @@ class JobStore:
                 "delay": delay_seconds, "error": json.dumps(error),
             })).mappings().one_or_none()
             if row is not None:
-                await self._emit(conn, row)
-                return job_from_row(row)
+                return await self._emit(conn, row)
             current = await _load(conn, tenant, job_id)
         if current is not None and current["attempt"] == attempt and current["state"] != "RUNNING" \
                 and current["error"] == error:
@@ -288,8 +284,9 @@ class JobStore:
         return _superseded(job_from_row(current), attempt)
 
     @staticmethod
-    async def _emit(conn: AsyncConnection, row: Row, *, work: bool = False) -> None:
-        """Queue the lifecycle event (and a work message) in the same transaction as the change."""
+    async def _emit(conn: AsyncConnection, row: Row, *, work: bool = False) -> job_pb2.Job:
+        """Queue the lifecycle event (and a work message) in the same transaction as the change;
+        returns the job (built once for the event and the RPC's answer)."""
         job = job_from_row(row)
         event_time = timestamp_pb2.Timestamp()
         event_time.FromDatetime(row["updated_at"])
@@ -307,10 +304,11 @@ class JobStore:
                 "payload": message.SerializeToString(), "traceparent": traceparent,
             })
         await conn.execute(_OUTBOX_INSERT, messages)
+        return job
 
 
 async def _load(conn: AsyncConnection, tenant: str, job_id: uuid.UUID) -> Row | None:
-    result = await conn.execute(select(jobs).where(jobs.c.id == job_id, jobs.c.tenant_id == tenant))
+    result = await conn.execute(_LOAD, {"id": job_id, "tenant": tenant})
     return result.mappings().one_or_none()
 
 
@@ -437,6 +435,9 @@ _REAP = text(f"""
     )
     RETURNING *
 """)
+
+_LOAD = select(jobs).where(jobs.c.id == bindparam("id"), jobs.c.tenant_id == bindparam("tenant"))
+"""Built once: SQLAlchemy's compiled cache still needs a cache key per execution, not a new statement."""
 
 _OUTBOX_INSERT = text("""
     INSERT INTO jobs.outbox (subject, msg_id, payload, traceparent)
