@@ -143,11 +143,19 @@ def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
+_LATENCY_CHILDREN: dict[tuple[str, grpc.StatusCode], Any] = {}
+"""``RPC_LATENCY.labels(...)`` per (method, code), looked up once instead of on every call."""
+
+
 def _record(method: str, code: grpc.StatusCode, started: float) -> None:
     elapsed = time.perf_counter() - started
-    RPC_LATENCY.labels(method=method, code=code.name).observe(elapsed)
+    child = _LATENCY_CHILDREN.get((method, code))
+    if child is None:
+        child = _LATENCY_CHILDREN[(method, code)] = RPC_LATENCY.labels(method=method, code=code.name)
+    child.observe(elapsed)
     level = logging.INFO if code in (grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND) else logging.WARNING
     if code == grpc.StatusCode.OK and elapsed < 1.0:
         level = logging.DEBUG
-    logger.log(level, "rpc finished", extra={"rpc_method": method, "grpc_code": code.name,
-                                             "duration_ms": round(elapsed * 1000, 2)})
+    if logger.isEnabledFor(level):
+        logger.log(level, "rpc finished", extra={"rpc_method": method, "grpc_code": code.name,
+                                                 "duration_ms": round(elapsed * 1000, 2)})

@@ -223,7 +223,7 @@ class JobStore:
             })).mappings().one_or_none()
             if row is not None:
                 if row["progressed"]:
-                    await self._emit(conn, row)
+                    return await self._emit(conn, row)
                 return job_from_row(row)
             current = await _load(conn, tenant, job_id)
         raise self._refusal(job_id, current, attempt)
