@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from opentelemetry.instrumentation.utils import suppress_instrumentation
-from sqlalchemy import text
+from opentelemetry.instrumentation.utils import suppress_instrumentation, unwrap
+from sqlalchemy import Engine, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from assay.common.config import DatabaseSettings
@@ -34,6 +34,9 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         max_overflow=settings.database_max_overflow,
     )
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
+    # Statements keep their spans; the instrumentor's "connect" span around every pool checkout
+    # (one per transaction, as many spans as all statements together, and no information) goes.
+    unwrap(Engine, "connect")
     return engine
 
 
