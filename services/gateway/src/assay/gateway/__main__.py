@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 
 from assay.common.logging import configure_logging
@@ -17,8 +19,13 @@ def main() -> None:
     configure_logging("gateway", settings.log_level)
     setup_telemetry("gateway")
     start_metrics_server(settings.http_host, settings.metrics_port)
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
-                log_config=None, proxy_headers=False, server_header=False)
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: GatewaySettings) -> dict[str, Any]:
+    """uvicorn's settings for ``settings`` (its default backlog of 2048 pending connections stays)."""
+    return {"host": settings.http_host, "port": settings.http_port, "log_config": None, "proxy_headers": False,
+            "server_header": False, "timeout_keep_alive": settings.http_keep_alive_seconds}
 
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@ class GatewaySettings(BaseSettings):
     """Interface the HTTP server binds to."""
     http_port: int = 8080
     """Port the HTTP server binds to."""
+    http_keep_alive_seconds: int = Field(default=75, gt=0)
+    """How long an idle keep-alive connection stays open. Longer than the usual 60 s idle timeout of
+    load balancers and clients, so the gateway is never the side that closes a connection while the
+    peer is already sending its next request on it (uvicorn's default is 5 s)."""
     metrics_port: int = 9464
     """Port of the Prometheus /metrics side server (-1 disables it)."""
     jobs_addr: str = "127.0.0.1:50051"
