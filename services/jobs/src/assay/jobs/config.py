@@ -32,5 +32,10 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """Fallback poll interval of the relay when no notification arrives."""
     max_result_bytes: int = 4 * 1024 * 1024
     """Largest serialized result or partial result a job may store."""
+    job_cache_size: int = 10_000
+    """Jobs whose latest state GetJob keeps in memory (0 turns the cache off)."""
+    job_cache_seconds: float = 2.0
+    """Longest a cached job is served before it is read again; bounds staleness if another
+    replica's event is missed (this replica's own changes are never stale). 0 turns it off."""
     max_text_chars: int = 100_000
     """Largest inline text CreateJob accepts (analyzers apply their own, smaller limits)."""

@@ -21,3 +21,6 @@ OUTBOX_LAG = prometheus_client.Gauge(
     "assay_outbox_lag_seconds", "Age of the oldest unpublished outbox message.")
 LEASES_REAPED = prometheus_client.Counter(
     "assay_leases_reaped_total", "Running jobs settled by the reaper after their lease expired.")
+CACHE_READS = prometheus_client.Counter(
+    "assay_jobs_cache_reads_total", "GetJob answers from the in-memory job cache (hit) or the database (miss).",
+    ["result"])

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import timestamp_pb2
+from opentelemetry import trace
 from sqlalchemy import RowMapping, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,6 +25,7 @@ from assay.common.db import system_transaction, tenant_transaction
 from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
 from assay.common.nats import event_subject, work_subject
 from assay.common.telemetry import current_traceparent
+from assay.jobs.cache import JobCache
 from assay.jobs.codec import ACTIVE, job_from_row
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
@@ -83,16 +86,27 @@ def _superseded(job: job_pb2.Job, attempt: int) -> FailedPrecondition:
 class JobStore:
     """Reads and transitions jobs; each public method is one short transaction."""
 
-    def __init__(self, engine: AsyncEngine, lease_seconds: float) -> None:
+    def __init__(self, engine: AsyncEngine, lease_seconds: float, cache: JobCache | None = None) -> None:
         self._engine = engine
         self._lease = lease_seconds
+        self._cache = cache if cache is not None else JobCache(capacity=0, ttl_seconds=0)
+
+    @asynccontextmanager
+    async def _transaction(self, tenant: str | None) -> AsyncIterator[_Transaction]:
+        """A tenant's transaction (``None``: a system one); the jobs it saw are cached once it commits."""
+        scope = system_transaction(self._engine) if tenant is None else tenant_transaction(self._engine, tenant)
+        async with scope as conn:
+            tx = _Transaction(conn)
+            yield tx
+        for job, sequence in tx.seen:
+            self._cache.put(job, sequence)
 
     # -- client-facing ------------------------------------------------------------------------
 
     async def create(self, tenant: str, actor: str, new: NewJob) -> tuple[job_pb2.Job, bool]:
         """Insert a QUEUED job and its work message; a repeated request_id returns the first job."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = (await conn.execute(_INSERT, {
+        async with self._transaction(tenant) as tx:
+            row = (await tx.conn.execute(_INSERT, {
                 "id": uuid.uuid4(), "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
                 "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
                 "max_attempts": new.max_attempts, "priority": new.priority,
@@ -100,10 +114,10 @@ class JobStore:
                 "trace_id": new.trace_id,
             })).mappings().one_or_none()
             if row is not None:
-                job = await self._emit(conn, row, work=True)
-                await _audit(conn, row, actor, "create")
+                job = await tx.emit(row, work=True)
+                await _audit(tx.conn, row, actor, "create")
                 return job, True
-            existing = (await conn.execute(
+            existing = (await tx.conn.execute(
                 select(jobs).where(jobs.c.tenant_id == tenant, jobs.c.request_id == new.request_id)
             )).mappings().one()
         if existing["request_hash"] != new.request_hash:
@@ -115,17 +129,22 @@ class JobStore:
         return job_from_row(existing), False
 
     async def get(self, tenant: str, job_id: uuid.UUID) -> job_pb2.Job:
-        """One job of ``tenant``; other tenants' jobs are NOT_FOUND."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = await _load(conn, tenant, job_id)
-        if row is None:
+        """One job of ``tenant``; other tenants' jobs are NOT_FOUND. May come from the job cache."""
+        cached = self._cache.get(tenant, str(job_id))
+        trace.get_current_span().set_attribute("assay.job_cache.hit", cached is not None)
+        if cached is not None:
+            return cached
+        async with self._transaction(tenant) as tx:
+            row = await _load(tx.conn, tenant, job_id)
+            job = None if row is None else tx.read(row)
+        if job is None:
             raise _not_found(job_id)
-        return job_from_row(row)
+        return job
 
     async def snapshot(self, tenant: str, job_id: uuid.UUID) -> tuple[job_pb2.Job, int]:
         """The job and the sequence number of its latest event."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = await _load(conn, tenant, job_id)
+        async with self._transaction(tenant) as tx:
+            row = await _load(tx.conn, tenant, job_id)
         if row is None:
             raise _not_found(job_id)
         return job_from_row(row), int(row["event_seq"])
@@ -145,8 +164,8 @@ class JobStore:
         if cursor is not None:
             stmt = stmt.where(paging.after(jobs.c.created_at, jobs.c.id, cursor))
         stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(query.page_size + 1)
-        async with tenant_transaction(self._engine, tenant) as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
+        async with self._transaction(tenant) as tx:
+            rows = (await tx.conn.execute(stmt)).mappings().all()
         page, more = rows[: query.page_size], len(rows) > query.page_size
         token = ""
         if more:
@@ -156,13 +175,13 @@ class JobStore:
 
     async def cancel(self, tenant: str, actor: str, job_id: uuid.UUID) -> job_pb2.Job:
         """QUEUED → CANCELLED at once; RUNNING → cancel_requested; terminal → FAILED_PRECONDITION."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = (await conn.execute(_CANCEL, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
+        async with self._transaction(tenant) as tx:
+            row = (await tx.conn.execute(_CANCEL, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
-                job = await self._emit(conn, row)
-                await _audit(conn, row, actor, "cancel")
+                job = await tx.emit(row)
+                await _audit(tx.conn, row, actor, "cancel")
                 return job
-            current = await _load(conn, tenant, job_id)
+            current = await _load(tx.conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
         job = job_from_row(current)
@@ -174,13 +193,13 @@ class JobStore:
 
     async def retry(self, tenant: str, actor: str, job_id: uuid.UUID) -> job_pb2.Job:
         """Re-queue a FAILED job for one more attempt (admin replay of dead letters)."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = (await conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
+        async with self._transaction(tenant) as tx:
+            row = (await tx.conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
-                job = await self._emit(conn, row, work=True)
-                await _audit(conn, row, actor, "retry")
+                job = await tx.emit(row, work=True)
+                await _audit(tx.conn, row, actor, "retry")
                 return job
-            current = await _load(conn, tenant, job_id)
+            current = await _load(tx.conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
         raise FailedPrecondition(
@@ -191,16 +210,17 @@ class JobStore:
 
     async def start(self, tenant: str, job_id: uuid.UUID, analyzer_version: str) -> StartOutcome:
         """Admit a new attempt when the job is due, or when the previous attempt's lease expired."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = (await conn.execute(_START, {
+        async with self._transaction(tenant) as tx:
+            row = (await tx.conn.execute(_START, {
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
             })).mappings().one_or_none()
             if row is not None:
-                return StartOutcome("RUN", await self._emit(conn, row))
-            settled = (await conn.execute(_SETTLE_EXPIRED, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
+                return StartOutcome("RUN", await tx.emit(row))
+            settled = (await tx.conn.execute(
+                _SETTLE_EXPIRED, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if settled is not None:
-                return StartOutcome("SKIP", await self._emit(conn, settled))
-            current = await _load(conn, tenant, job_id)
+                return StartOutcome("SKIP", await tx.emit(settled))
+            current = await _load(tx.conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
         job = job_from_row(current)
@@ -216,16 +236,16 @@ class JobStore:
         partial: dict[str, Any] | None,
     ) -> job_pb2.Job:
         """Extend the lease and record progress; a superseded attempt is refused."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = (await conn.execute(_HEARTBEAT, {
+        async with self._transaction(tenant) as tx:
+            row = (await tx.conn.execute(_HEARTBEAT, {
                 "id": job_id, "tenant": tenant, "attempt": attempt, "progress": progress,
                 "lease": self._lease, "partial": None if partial is None else json.dumps(partial),
             })).mappings().one_or_none()
             if row is not None:
                 if row["progressed"]:
-                    return await self._emit(conn, row)
-                return job_from_row(row)
-            current = await _load(conn, tenant, job_id)
+                    return await tx.emit(row)
+                return tx.read(row)
+            current = await _load(tx.conn, tenant, job_id)
         raise self._refusal(job_id, current, attempt)
 
     async def complete(
@@ -233,16 +253,16 @@ class JobStore:
         artifacts: Sequence[dict[str, Any]], cancelled: bool,
     ) -> job_pb2.Job:
         """End the attempt SUCCEEDED (or CANCELLED); repeating the same call returns the same job."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = (await conn.execute(_COMPLETE, {
+        async with self._transaction(tenant) as tx:
+            row = (await tx.conn.execute(_COMPLETE, {
                 "id": job_id, "tenant": tenant, "attempt": attempt,
                 "final": "CANCELLED" if cancelled else "SUCCEEDED",
                 "result": None if result is None else json.dumps(result),
                 "artifacts": json.dumps(list(artifacts)),
             })).mappings().one_or_none()
             if row is not None:
-                return await self._emit(conn, row)
-            current = await _load(conn, tenant, job_id)
+                return await tx.emit(row)
+            current = await _load(tx.conn, tenant, job_id)
         if current is not None and current["attempt"] == attempt and current["state"] in ("SUCCEEDED", "CANCELLED"):
             return job_from_row(current)  # a retried call whose first answer was lost
         raise self._refusal(job_id, current, attempt)
@@ -252,14 +272,14 @@ class JobStore:
         retryable: bool, delay_seconds: float,
     ) -> job_pb2.Job:
         """Record a failed attempt: QUEUED after ``delay_seconds`` if retryable with attempts left."""
-        async with tenant_transaction(self._engine, tenant) as conn:
-            row = (await conn.execute(_FAIL, {
+        async with self._transaction(tenant) as tx:
+            row = (await tx.conn.execute(_FAIL, {
                 "id": job_id, "tenant": tenant, "attempt": attempt, "retryable": retryable,
                 "delay": delay_seconds, "error": json.dumps(error),
             })).mappings().one_or_none()
             if row is not None:
-                return await self._emit(conn, row)
-            current = await _load(conn, tenant, job_id)
+                return await tx.emit(row)
+            current = await _load(tx.conn, tenant, job_id)
         if current is not None and current["attempt"] == attempt and current["state"] != "RUNNING" \
                 and current["error"] == error:
             return job_from_row(current)  # a retried call whose first answer was lost
@@ -269,10 +289,10 @@ class JobStore:
 
     async def reap_expired_leases(self, grace_seconds: float, limit: int = 100) -> int:
         """Settle RUNNING jobs whose lease expired ``grace_seconds`` ago: re-queue or fail them."""
-        async with system_transaction(self._engine) as conn:
-            rows = (await conn.execute(_REAP, {"grace": grace_seconds, "limit": limit})).mappings().all()
+        async with self._transaction(None) as tx:
+            rows = (await tx.conn.execute(_REAP, {"grace": grace_seconds, "limit": limit})).mappings().all()
             for row in rows:
-                await self._emit(conn, row, work=row["state"] == "QUEUED")
+                await tx.emit(row, work=row["state"] == "QUEUED")
         return len(rows)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -283,11 +303,25 @@ class JobStore:
             return _not_found(job_id)
         return _superseded(job_from_row(current), attempt)
 
-    @staticmethod
-    async def _emit(conn: AsyncConnection, row: Row, *, work: bool = False) -> job_pb2.Job:
+
+class _Transaction:
+    """One transaction's connection and the job states it read or wrote, in order."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.seen: list[tuple[job_pb2.Job, int]] = []
+
+    def read(self, row: Row) -> job_pb2.Job:
+        """The job of a row this transaction loaded or updated without a new event."""
+        job = job_from_row(row)
+        self.seen.append((job, int(row["event_seq"])))
+        return job
+
+    async def emit(self, row: Row, *, work: bool = False) -> job_pb2.Job:
         """Queue the lifecycle event (and a work message) in the same transaction as the change;
         returns the job (built once for the event and the RPC's answer)."""
         job = job_from_row(row)
+        self.seen.append((job, int(row["event_seq"])))
         event_time = timestamp_pb2.Timestamp()
         event_time.FromDatetime(row["updated_at"])
         event = events_pb2.JobEvent(sequence=row["event_seq"], job=job, event_time=event_time)
@@ -303,7 +337,7 @@ class JobStore:
                 "subject": work_subject(job.analyzer), "msg_id": f"{job.id}.{next_attempt}",
                 "payload": message.SerializeToString(), "traceparent": traceparent,
             })
-        await conn.execute(_OUTBOX_INSERT, messages)
+        await self.conn.execute(_OUTBOX_INSERT, messages)
         return job
 
 

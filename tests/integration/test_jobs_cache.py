@@ -1,0 +1,79 @@
+"""GetJob's job cache: read-your-writes on one replica, other replicas' changes seen promptly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from conftest import JWT_SECRET, JobsService, fresh_database, start_jobs
+from harness import Postgres, eventually
+from prometheus_client import REGISTRY
+from test_jobs_lifecycle import complete, create, start
+
+from assay.common.migrations import upgrade
+from assay.jobs.__main__ import MIGRATIONS
+from assay.jobs.config import JobsSettings
+from assay.v1 import job_pb2
+from assay.v1 import jobs_service_pb2 as js
+
+Job = job_pb2.Job
+
+
+@pytest.fixture(scope="module")
+async def replicas(postgres: Postgres, nats_server) -> AsyncIterator[tuple[JobsService, JobsService]]:  # type: ignore[no-untyped-def]
+    """Two jobs replicas on one database; the first caches for a minute, so only events refresh it."""
+    url = fresh_database(postgres, "jobcache")
+    upgrade(MIGRATIONS, url, "jobs")
+    base = JobsSettings(database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0,
+                        jwt_hs256_secret=JWT_SECRET, outbox_poll_seconds=0.2, ingest_addr="127.0.0.1:1")
+    first = await start_jobs(base.model_copy(update={"job_cache_seconds": 60.0}))
+    second = await start_jobs(base)
+    yield first, second
+    for service in (first, second):
+        await service.channel.close()
+        await service.server.stop(1.0)
+
+
+async def get(service: JobsService, job_id: str, tenant: str = "acme") -> job_pb2.Job:
+    response = await service.jobs.GetJob(js.GetJobRequest(id=job_id), metadata=service.token(tenant=tenant))
+    return response.job
+
+
+def cache_reads(result: str) -> float:
+    return REGISTRY.get_sample_value("assay_jobs_cache_reads_total", {"result": result}) or 0.0
+
+
+async def test_a_replica_answers_repeated_reads_from_the_cache_with_its_own_latest_writes(replicas):
+    first, _ = replicas
+    job = await create(first)
+    hits = cache_reads("hit")
+    assert (await get(first, job.id)).state == Job.STATE_QUEUED
+    await start(first, job)
+    assert (await get(first, job.id)).state == Job.STATE_RUNNING
+    await complete(first, job, 1)
+    done = await get(first, job.id)
+    assert done.state == Job.STATE_SUCCEEDED
+    assert cache_reads("hit") - hits == 3
+
+
+async def test_a_change_made_by_another_replica_reaches_the_cache_through_its_event(replicas):
+    first, second = replicas
+    job = await create(second)
+    assert (await get(first, job.id)).state == Job.STATE_QUEUED  # now cached by the first replica
+    await start(second, job)
+    await complete(second, job, 1)
+
+    async def first_sees_success() -> bool:
+        return (await get(first, job.id)).state == Job.STATE_SUCCEEDED
+
+    await eventually(first_sees_success, timeout=10)  # far sooner than its 60 s time to live
+
+
+async def test_another_tenant_asking_for_a_cached_job_gets_not_found(replicas):
+    first, _ = replicas
+    job = await create(first)
+    await get(first, job.id)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await get(first, job.id, tenant="globex")
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND

@@ -1,0 +1,76 @@
+"""The job cache: newest state wins, tenants never see each other's jobs, entries expire."""
+
+from __future__ import annotations
+
+from assay.jobs.cache import JobCache
+from assay.v1 import events_pb2, job_pb2
+
+Job = job_pb2.Job
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def job(job_id: str = "j1", state: int = Job.STATE_QUEUED, tenant: str = "acme") -> job_pb2.Job:
+    return Job(id=job_id, tenant_id=tenant, state=state)
+
+
+def event(state: int, sequence: int, job_id: str = "j1") -> tuple[str, bytes]:
+    payload = events_pb2.JobEvent(sequence=sequence, job=job(job_id, state)).SerializeToString()
+    return f"assay.events.acme.{job_id}", payload
+
+
+def test_a_cached_job_is_returned_to_its_own_tenant_only():
+    cache = JobCache(capacity=10, ttl_seconds=5)
+    cache.put(job(), 1)
+    assert cache.get("acme", "j1") == job()
+    assert cache.get("globex", "j1") is None
+
+
+def test_an_older_state_never_replaces_a_newer_one():
+    cache = JobCache(capacity=10, ttl_seconds=5)
+    cache.put(job(state=Job.STATE_SUCCEEDED), 3)
+    cache.put(job(state=Job.STATE_RUNNING), 2)
+    assert cache.get("acme", "j1").state == Job.STATE_SUCCEEDED
+
+
+def test_an_entry_expires_after_its_time_to_live():
+    clock = Clock()
+    cache = JobCache(capacity=10, ttl_seconds=2, clock=clock)
+    cache.put(job(), 1)
+    clock.now += 1.9
+    assert cache.get("acme", "j1") is not None
+    clock.now += 0.2
+    assert cache.get("acme", "j1") is None
+
+
+def test_the_least_recently_used_job_is_evicted_at_capacity():
+    cache = JobCache(capacity=2, ttl_seconds=5)
+    cache.put(job("a"), 1)
+    cache.put(job("b"), 1)
+    assert cache.get("acme", "a") is not None  # b is now the least recently used
+    cache.put(job("c"), 1)
+    assert cache.get("acme", "b") is None
+    assert cache.get("acme", "a") is not None
+    assert len(cache) == 2
+
+
+def test_events_refresh_cached_jobs_forward_only_and_add_no_others():
+    cache = JobCache(capacity=10, ttl_seconds=5)
+    cache.put(job(), 2)
+    cache.apply_event(*event(Job.STATE_SUCCEEDED, 4))
+    cache.apply_event(*event(Job.STATE_RUNNING, 3))  # late and out of order
+    assert cache.get("acme", "j1").state == Job.STATE_SUCCEEDED
+    cache.apply_event(*event(Job.STATE_QUEUED, 1, job_id="other"))
+    assert cache.get("acme", "other") is None
+
+
+def test_a_zero_size_or_zero_lifetime_cache_keeps_nothing():
+    for cache in (JobCache(capacity=0, ttl_seconds=5), JobCache(capacity=10, ttl_seconds=0)):
+        cache.put(job(), 1)
+        assert cache.get("acme", "j1") is None
