@@ -12,7 +12,7 @@ from google.protobuf import json_format
 
 from assay.common.errors import FieldViolation
 from assay.gateway import schemas
-from assay.gateway.json import from_json, to_json
+from assay.gateway.json import RenderCache, from_json, to_json
 from assay.gateway.multipart import PartStart, bad_request, events, read_field
 from assay.gateway.problems import Problem
 from assay.gateway.sse import job_events
@@ -38,6 +38,8 @@ _CREATE_BODY = {
             "file": {"contentType": "application/octet-stream"}}},
     },
 }
+_JOB_BODIES = RenderCache()
+"""Rendered jobs for status reads: polls mostly see a job that has not changed since the last read."""
 _LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
 
 
@@ -159,7 +161,7 @@ async def get_job(request: Request, job_id: str) -> Response:
     """JobService.GetJob."""
     response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
                                                  metadata=call_metadata(request), timeout=_timeout(request))
-    return JSONResponse(to_json(response.job))
+    return Response(_JOB_BODIES.body(response.job), media_type="application/json")
 
 
 @router.post("/{job_id}:cancel", summary="Cancel a job",
