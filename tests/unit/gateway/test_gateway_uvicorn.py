@@ -19,3 +19,11 @@ def test_idle_keep_alive_connections_outlive_a_load_balancers_60_seconds() -> No
 def test_the_keep_alive_timeout_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSAY_HTTP_KEEP_ALIVE_SECONDS", "120")
     assert uvicorn_options(GatewaySettings())["timeout_keep_alive"] == 120
+
+
+def test_http_is_parsed_by_httptools_on_the_asyncio_loop() -> None:
+    options = uvicorn_options(GatewaySettings())
+    assert (options["http"], options["loop"]) == ("httptools", "asyncio")
+    config = uvicorn.Config("assay.gateway.app:create_app", **options)
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"

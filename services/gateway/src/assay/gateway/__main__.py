@@ -23,9 +23,14 @@ def main() -> None:
 
 
 def uvicorn_options(settings: GatewaySettings) -> dict[str, Any]:
-    """uvicorn's settings for ``settings`` (its default backlog of 2048 pending connections stays)."""
+    """uvicorn's settings for ``settings`` (its default backlog of 2048 pending connections stays).
+
+    HTTP/1.1 is parsed by httptools (~10% less gateway CPU per status read than h11); the event loop
+    stays asyncio's (uvloop measured no better, and grpc.aio shares the loop).
+    """
     return {"host": settings.http_host, "port": settings.http_port, "log_config": None, "proxy_headers": False,
-            "server_header": False, "timeout_keep_alive": settings.http_keep_alive_seconds}
+            "server_header": False, "timeout_keep_alive": settings.http_keep_alive_seconds,
+            "http": "httptools", "loop": "asyncio"}
 
 
 if __name__ == "__main__":
