@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
+from assay.gateway.json import RenderCache
 from assay.gateway.middleware import MetricsMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from assay.gateway.routes import analyzers, files, health, jobs
 from assay.gateway.upstream import Channels, Stubs
@@ -48,6 +49,7 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
 
     app = FastAPI(title="Assay", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.job_bodies = RenderCache()  # status polls mostly see a job unchanged since the last read
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
     for router in (jobs.router, files.router, analyzers.router, health.router):

@@ -38,8 +38,6 @@ _CREATE_BODY = {
             "file": {"contentType": "application/octet-stream"}}},
     },
 }
-_JOB_BODIES = RenderCache()
-"""Rendered jobs for status reads: polls mostly see a job that has not changed since the last read."""
 _LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
 
 
@@ -161,7 +159,8 @@ async def get_job(request: Request, job_id: str) -> Response:
     """JobService.GetJob."""
     response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
                                                  metadata=call_metadata(request), timeout=_timeout(request))
-    return Response(_JOB_BODIES.body(response.job), media_type="application/json")
+    bodies: RenderCache = request.app.state.job_bodies
+    return Response(bodies.body(response.job), media_type="application/json")
 
 
 @router.post("/{job_id}:cancel", summary="Cancel a job",
