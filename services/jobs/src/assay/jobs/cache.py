@@ -51,6 +51,8 @@ class JobCache:
 
     def get(self, tenant: str, job_id: str) -> job_pb2.Job | None:
         """The cached job, or None (not cached, expired, or another tenant's: ask the database)."""
+        if not self.enabled:  # a disabled cache counts neither hits nor misses
+            return None
         entry = self._entries.get(job_id)
         if entry is None or entry.job.tenant_id != tenant or entry.expires <= self._clock():
             CACHE_READS.labels(result="miss").inc()
