@@ -68,7 +68,8 @@ async def job_events(call: Any, heartbeat_seconds: float) -> StreamingResponse:
                 return
             while True:
                 try:
-                    item = await asyncio.wait_for(queue.get(), heartbeat_seconds)
+                    async with asyncio.timeout(heartbeat_seconds):  # not wait_for: it can swallow a cancel
+                        item = await queue.get()
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue

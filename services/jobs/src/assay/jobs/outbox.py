@@ -137,14 +137,21 @@ class OutboxRelay:
                         pass
                     if listener.done():
                         listener.result()  # re-raise: the lock connection broke
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that races a
+                    # wake-up, and the relay would then outlive its service's shutdown.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll)
+                        async with asyncio.timeout(self._poll):
+                            await self._wake.wait()
             finally:
                 listener.cancel()
 
+    def wake(self) -> None:
+        """Start the next pass now instead of at the next poll."""
+        self._wake.set()
+
     async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> None:
         async for _ in conn.notifies():
-            self._wake.set()
+            self.wake()
 
 
 def _producer_span(row: Any) -> Span:

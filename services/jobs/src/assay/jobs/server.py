@@ -30,6 +30,8 @@ from assay.v1 import (
 
 logger = logging.getLogger(__name__)
 
+FINAL_DRAIN_SECONDS = 10.0
+
 
 def psycopg_url(sqlalchemy_url: str) -> str:
     """The libpq form of a ``postgresql+psycopg://`` URL."""
@@ -76,8 +78,9 @@ async def start(settings: JobsSettings, files: FileCatalog | None = None) -> Grp
         for task in tasks:
             with suppress(asyncio.CancelledError):
                 await task
-        with suppress(Exception):
-            await relay.drain_once()
+        with suppress(Exception):  # best effort, bounded: the next leader relays what is left
+            async with asyncio.timeout(FINAL_DRAIN_SECONDS):
+                await relay.drain_once()
         await nc.drain()
         if channel is not None:
             await channel.close()

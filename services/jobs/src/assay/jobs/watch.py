@@ -37,7 +37,8 @@ async def watch_job(
         yield job
         while not _terminal(job):
             try:
-                msg = await asyncio.wait_for(events.get(), RESYNC_SECONDS)
+                async with asyncio.timeout(RESYNC_SECONDS):  # not wait_for: it can swallow a cancel
+                    msg = await events.get()
             except TimeoutError:
                 latest, sequence = await store.snapshot(tenant, job_id)
                 if sequence > seen:
