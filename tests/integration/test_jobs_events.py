@@ -84,14 +84,16 @@ async def test_restarting_nats_mid_stream_loses_no_event_and_keeps_each_jobs_ord
         nats_server.start()
     nc, log = await follow(nats_server.url, tenant)
     try:
+        # At least: on a slow machine the lease reaper may already have settled a started job
+        # whose (2 s) lease ran out during the outage, which is one more event.
         expected = {job.id: 1 for job in before} | {job.id: 2 for job in during}
 
         async def all_arrived():
-            return all(len(log.by_job[i]) == n for i, n in expected.items())
+            return all(len(log.by_job[i]) >= n for i, n in expected.items())
 
         await eventually(all_arrived, timeout=30)
-        for job_id, events in log.by_job.items():
-            assert [e.sequence for e in events] == list(range(1, expected[job_id] + 1))
+        for events in log.by_job.values():
+            assert [e.sequence for e in events] == list(range(1, len(events) + 1)), "gap or duplicate"
     finally:
         await nc.close()
 
