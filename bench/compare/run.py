@@ -44,7 +44,7 @@ from bench.compare import crash, procs
 ROOT = Path(__file__).resolve().parents[2]
 WORK = Path(os.environ.get("ASSAY_BENCH_WORK") or ROOT / "bench" / ".work").resolve()
 RESULTS = WORK / "results"
-PEER_SRC = Path(os.environ.get("ASSAY_BENCH_PEER_SRC", "/work/shared/bench/peer_celery"))
+PEER_SRC = Path(os.environ.get("ASSAY_BENCH_PEER_SRC") or ROOT.parent / "shared" / "bench" / "peer_celery")
 PEER = WORK / "peer_celery"
 PEER_URL = "http://127.0.0.1:58000"
 SYSTEMS = ("peer", "assay-rest", "assay-grpc")
