@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
 from assay.gateway.json import RenderCache
-from assay.gateway.middleware import MetricsMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from assay.gateway.routes import analyzers, files, health, jobs
 from assay.gateway.upstream import Channels, Stubs
 
@@ -68,7 +68,7 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
                            expose_headers=["Location", "X-Request-ID", "Retry-After"], max_age=600)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(AccessMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outermost of all: one server span per request, continuing an incoming traceparent.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,docs,redoc,openapi.json",

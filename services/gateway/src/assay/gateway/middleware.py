@@ -1,7 +1,9 @@
-"""Pure-ASGI middleware: request ids and security headers (streaming responses pass untouched)."""
+"""Pure-ASGI middleware: request ids, security headers, metrics and the access log (streaming
+responses pass untouched)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -9,6 +11,10 @@ import uuid
 import prometheus_client
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("assay.gateway.access")
+SLOW_SECONDS = 1.0
+"""A request at least this slow is logged at INFO even when it succeeded."""
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 """An X-Request-ID the gateway echoes; anything else is replaced by a generated one."""
@@ -85,8 +91,13 @@ HTTP_LATENCY = prometheus_client.Histogram(
 )
 
 
-class MetricsMiddleware:
-    """Times every HTTP request; labels use the route template, never the raw path (bounded cardinality)."""
+class AccessMiddleware:
+    """Times every HTTP request and logs it; labels use the route template, never the raw path
+    (bounded cardinality).
+
+    The log follows the services' RPC log: server errors at WARNING, client errors and requests
+    slower than a second at INFO, the rest at DEBUG (so a status poll costs no log line at INFO).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -106,6 +117,20 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
+            elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_LATENCY.labels(method=scope["method"], route=route, status=str(status)).observe(
-                time.perf_counter() - started)
+            HTTP_LATENCY.labels(method=scope["method"], route=route, status=str(status)).observe(elapsed)
+            _log(scope, route, status, elapsed)
+
+
+def _log(scope: Scope, route: str, status: int, elapsed: float) -> None:
+    level = logging.DEBUG
+    if status >= 500:
+        level = logging.WARNING
+    elif status >= 400 or elapsed >= SLOW_SECONDS:
+        level = logging.INFO
+    if logger.isEnabledFor(level):
+        logger.log(level, "http request finished", extra={
+            "http_method": scope["method"], "http_route": route, "http_status": status,
+            "duration_ms": round(elapsed * 1000, 2), "request_id": scope.get("state", {}).get("request_id", ""),
+        })
