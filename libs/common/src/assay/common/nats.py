@@ -17,6 +17,8 @@ WORK_STREAM = "ASSAY_WORK"
 """Work-queue stream: one message per job attempt, on ``assay.work.<analyzer>``."""
 EVENTS_STREAM = "ASSAY_EVENTS"
 """Lifecycle events on ``assay.events.<tenant>.<job_id>``."""
+ALL_EVENTS = "assay.events.>"
+"""Every tenant's lifecycle events: the events stream's subjects."""
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 
@@ -47,7 +49,7 @@ def stream_configs(replicas: int) -> list[StreamConfig]:
             max_msgs=1_000_000, duplicate_window=DUPLICATE_WINDOW_SECONDS, num_replicas=replicas,
         ),
         StreamConfig(
-            name=EVENTS_STREAM, subjects=["assay.events.>"], retention=RetentionPolicy.LIMITS,
+            name=EVENTS_STREAM, subjects=[ALL_EVENTS], retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE, discard=DiscardPolicy.OLD, max_age=7 * 86400,
             max_bytes=4 * 1024**3, duplicate_window=DUPLICATE_WINDOW_SECONDS, num_replicas=replicas,
         ),

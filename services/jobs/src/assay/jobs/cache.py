@@ -23,9 +23,6 @@ from nats.aio.msg import Msg
 from assay.jobs.metrics import CACHE_READS
 from assay.v1 import events_pb2, job_pb2
 
-EVENTS_WILDCARD = "assay.events.>"
-"""Every tenant's lifecycle events (``assay.events.<tenant>.<job_id>``)."""
-
 
 class _Entry:
     __slots__ = ("expires", "job", "sequence")
@@ -83,7 +80,7 @@ class JobCache:
             entry.job, entry.sequence = event.job, event.sequence
 
     async def on_event(self, msg: Msg) -> None:
-        """Core NATS subscription callback for ``EVENTS_WILDCARD``."""
+        """Core NATS subscription callback for ``assay.common.nats.ALL_EVENTS``."""
         self.apply_event(msg.subject, msg.data)
 
     def __len__(self) -> int:

@@ -12,8 +12,8 @@ import grpc
 from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
-from assay.common.nats import connect, provision_streams
-from assay.jobs.cache import EVENTS_WILDCARD, JobCache
+from assay.common.nats import ALL_EVENTS, connect, provision_streams
+from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
 from assay.jobs.execution import JobExecutionServicer
 from assay.jobs.files import FileCatalog, IngestFileCatalog
@@ -45,7 +45,7 @@ async def start(settings: JobsSettings, files: FileCatalog | None = None) -> Grp
     await provision_streams(nc, settings.nats_stream_replicas)
     cache = JobCache(settings.job_cache_size, settings.job_cache_seconds)
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
-        await nc.subscribe(EVENTS_WILDCARD, cb=cache.on_event)
+        await nc.subscribe(ALL_EVENTS, cb=cache.on_event)
     store = JobStore(engine, settings.lease_seconds, cache)
     channel = None
     if files is None:
