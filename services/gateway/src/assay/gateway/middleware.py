@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 import prometheus_client
 from starlette.datastructures import MutableHeaders
@@ -31,8 +32,8 @@ DOCS_CSP = (
 )
 
 
-class RequestIdMiddleware:
-    """Takes X-Request-ID from the request (or generates one), exposes it and echoes it."""
+class _HttpMiddleware:
+    """Pure-ASGI middleware for HTTP requests (``handle``); lifespan and other scopes pass through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,6 +42,27 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+def on_response_start(send: Send, edit: Callable[[Message], None]) -> Send:
+    """``send``, calling ``edit`` with the response's start message (status, headers) before it goes."""
+
+    async def send_edited(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            edit(message)
+        await send(message)
+
+    return send_edited
+
+
+class RequestIdMiddleware(_HttpMiddleware):
+    """Takes X-Request-ID from the request (or generates one), exposes it and echoes it."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = ""
         for name, value in scope["headers"]:
             if name == b"x-request-id":
@@ -49,39 +71,29 @@ class RequestIdMiddleware:
         request_id = incoming if REQUEST_ID.match(incoming) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
-            await send(message)
+        def add_id(message: Message) -> None:
+            MutableHeaders(scope=message)["X-Request-ID"] = request_id
 
-        await self.app(scope, receive, send_with_id)
+        await self.app(scope, receive, on_response_start(send, add_id))
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(_HttpMiddleware):
     """Adds the security headers to every response; the docs pages get a CSP that lets them render."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         docs = scope["path"] in DOCS_PATHS
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["Content-Security-Policy"] = DOCS_CSP if docs else API_CSP
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if not docs and "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
+        def add_headers(message: Message) -> None:
+            headers = MutableHeaders(scope=message)
+            headers["X-Content-Type-Options"] = "nosniff"
+            headers["X-Frame-Options"] = "DENY"
+            headers["Referrer-Policy"] = "no-referrer"
+            headers["Content-Security-Policy"] = DOCS_CSP if docs else API_CSP
+            headers["Cross-Origin-Opener-Policy"] = "same-origin"
+            if not docs and "cache-control" not in headers:
+                headers["Cache-Control"] = "no-store"
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, on_response_start(send, add_headers))
 
 
 HTTP_LATENCY = prometheus_client.Histogram(
@@ -91,7 +103,7 @@ HTTP_LATENCY = prometheus_client.Histogram(
 )
 
 
-class AccessMiddleware:
+class AccessMiddleware(_HttpMiddleware):
     """Times every HTTP request and logs it; labels use the route template, never the raw path
     (bounded cardinality).
 
@@ -99,23 +111,15 @@ class AccessMiddleware:
     slower than a second at INFO, the rest at DEBUG (so a status poll costs no log line at INFO).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started, status = time.perf_counter(), 500
 
-        async def send_with_status(message: Message) -> None:
+        def note_status(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+            status = message["status"]
 
         try:
-            await self.app(scope, receive, send_with_status)
+            await self.app(scope, receive, on_response_start(send, note_status))
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
