@@ -24,15 +24,9 @@ import time
 from pathlib import Path
 
 import httpx
+from local_jobs import cpu_seconds
 
-TICKS = os.sysconf("SC_CLK_TCK")
 BODY = {"analyzer": "sentiment", "inputs": {"text": "I love it"}}
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` (all threads) in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 async def submit_and_wait(url: str, headers: dict[str, str], count: int) -> list[str]:

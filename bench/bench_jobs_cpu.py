@@ -13,59 +13,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from local_jobs import (
+    SECRET,
+    NatsServer,
+    PostgresServer,
+    cpu_seconds,
+    free_port,
+    jobs_database,
+    spawn_jobs,
+    stop_process,
+)
 
-from harness import NatsServer, PostgresServer  # noqa: E402
-
-from assay.common.auth import mint_token  # noqa: E402
-from assay.common.grpc_client import bearer, open_channel  # noqa: E402
-from assay.common.migrations import upgrade  # noqa: E402
-from assay.jobs.__main__ import MIGRATIONS  # noqa: E402
-from assay.jobs.config import JobsSettings  # noqa: E402
-from assay.v1 import (  # noqa: E402
+from assay.common.auth import mint_token
+from assay.common.grpc_client import bearer, open_channel
+from assay.jobs.config import JobsSettings
+from assay.v1 import (
     job_execution_service_pb2,
     job_execution_service_pb2_grpc,
     job_pb2,
     jobs_service_pb2,
     jobs_service_pb2_grpc,
 )
-
-SECRET = "bench-secret-0123456789abcdef0123456789"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` (all threads) in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def spawn_jobs(database_url: str, nats_url: str, port: int, trace_file: str | None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ASSAY_DATABASE_URL": database_url, "ASSAY_NATS_URL": nats_url,
-           "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_GRPC_PORT": str(port), "ASSAY_METRICS_PORT": "-1",
-           "ASSAY_JWT_HS256_SECRET": SECRET, "ASSAY_LOG_LEVEL": "WARNING", "ASSAY_INGEST_ADDR": "127.0.0.1:1",
-           "ASSAY_OUTBOX_POLL_SECONDS": "0.2", "ASSAY_DATABASE_POOL_SIZE": "20"}
-    env.pop("ASSAY_TRACE_FILE", None)
-    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-    if trace_file:
-        env["ASSAY_TRACE_FILE"] = trace_file
-    return subprocess.Popen([sys.executable, "-m", "assay.jobs"], env=env)
 
 
 def result() -> job_pb2.JobResult:
@@ -139,10 +112,7 @@ async def measure(driver: Driver, pid: int, args: argparse.Namespace) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     with PostgresServer() as postgres, NatsServer() as nats, tempfile.TemporaryDirectory() as tmp:
-        postgres.create_role("bench", "pw")
-        postgres.create_database("bench", owner="bench")
-        url = postgres.url_for("bench", user="bench", password="pw")
-        upgrade(MIGRATIONS, url, "jobs")
+        url = jobs_database(postgres)
         settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
         port = free_port()
         trace_file = str(Path(tmp) / "spans.jsonl") if args.trace_file else None
@@ -163,11 +133,7 @@ async def main(args: argparse.Namespace) -> None:
                 await measure(driver, proc.pid, args)
             await channel.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc, timeout=20)
 
 
 if __name__ == "__main__":

@@ -14,28 +14,20 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from local_jobs import SECRET, NatsServer, PostgresServer, free_port, jobs_database, spawn_jobs
 
-from harness import NatsServer, PostgresServer  # noqa: E402
+from assay.common.auth import mint_token
+from assay.common.grpc_client import bearer, open_channel
+from assay.common.nats import connect
+from assay.jobs.config import JobsSettings
+from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc
 
-from assay.common.auth import mint_token  # noqa: E402
-from assay.common.grpc_client import bearer, open_channel  # noqa: E402
-from assay.common.migrations import upgrade  # noqa: E402
-from assay.common.nats import connect  # noqa: E402
-from assay.jobs.__main__ import MIGRATIONS  # noqa: E402
-from assay.jobs.config import JobsSettings  # noqa: E402
-from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc  # noqa: E402
-
-SECRET = "bench-secret-0123456789abcdef0123456789"
 TEXTS = ("I love this product, it is wonderful!", "This is terrible, I hate it.",
          "The package arrived on Tuesday.", "Great value, works as described :)")
 
@@ -43,20 +35,6 @@ TEXTS = ("I love this product, it is wonderful!", "This is terrible, I hate it."
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def spawn_jobs(database_url: str, nats_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ASSAY_DATABASE_URL": database_url, "ASSAY_NATS_URL": nats_url,
-           "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_GRPC_PORT": str(port), "ASSAY_METRICS_PORT": "-1",
-           "ASSAY_JWT_HS256_SECRET": SECRET, "ASSAY_LOG_LEVEL": "WARNING", "ASSAY_INGEST_ADDR": "127.0.0.1:1",
-           "ASSAY_OUTBOX_POLL_SECONDS": "0.2", "ASSAY_DATABASE_POOL_SIZE": "20"}
-    return subprocess.Popen([sys.executable, "-m", "assay.jobs"], env=env)
 
 
 def spawn_workers(count: int, nats_url: str, jobs_port: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
@@ -105,10 +83,7 @@ async def round_trip(stub: jobs_service_pb2_grpc.JobServiceStub, nc: object, set
 
 async def main(args: argparse.Namespace) -> None:
     with PostgresServer() as postgres, NatsServer() as nats:
-        postgres.create_role("bench", "pw")
-        postgres.create_database("bench", owner="bench")
-        url = postgres.url_for("bench", user="bench", password="pw")
-        upgrade(MIGRATIONS, url, "jobs")
+        url = jobs_database(postgres)
         settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
         port = free_port()
         jobs = spawn_jobs(url, nats.url, port)

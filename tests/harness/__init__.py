@@ -1,5 +1,6 @@
 """Real PostgreSQL, NATS and S3 servers for tests, started on demand on 127.0.0.1."""
 
+from ._process import free_port, port_accepts, stop_process
 from .localbucket_s3 import LocalBucketServer
 from .nats import ExternalNats, NatsServer
 from .postgres import Postgres, PostgresServer
@@ -16,4 +17,7 @@ __all__ = [
     "S3Server",
     "assert_eventually",
     "eventually",
+    "free_port",
+    "port_accepts",
+    "stop_process",
 ]

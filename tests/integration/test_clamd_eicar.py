@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness import assert_eventually
+from harness import assert_eventually, free_port, port_accepts, stop_process
 
 from assay.ingest.validation import ClamdUnavailable, ping, scan
 
@@ -34,20 +33,6 @@ class Clamd:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
     if CLAMD is None:
@@ -57,7 +42,7 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
     database.mkdir()
     md5 = hashlib.md5(EICAR).hexdigest()
     (database / "assay-test.hdb").write_text(f"{md5}:{len(EICAR)}:Assay.Test.EICAR\n")
-    port = _free_port()
+    port = free_port()
     log = root / "clamd.log"
     config = root / "clamd.conf"
     config.write_text(
@@ -84,17 +69,12 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
         def ready() -> bool:
             if process.poll() is not None:
                 pytest.fail(f"clamd exited with {process.returncode}:\n{log.read_text()}")
-            return _accepts(port)
+            return port_accepts(port)
 
         assert_eventually(ready, timeout=60)
         yield Clamd(port=port, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)
 
 
 async def chunks(pieces: Iterable[bytes]) -> AsyncIterator[bytes]:
