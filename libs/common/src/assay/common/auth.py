@@ -29,6 +29,8 @@ class Principal:
     tenant: str
     roles: frozenset[str]
     token: str
+    expires_at: float
+    """The token's ``exp`` claim (seconds since the epoch)."""
 
     def has_any(self, roles: Iterable[str]) -> bool:
         """True when the caller holds at least one of ``roles``."""
@@ -89,7 +91,8 @@ class TokenVerifier:
         if not TENANT_PATTERN.match(tenant):
             raise Unauthenticated("TOKEN_INVALID", "the token's tenant claim is malformed")
         roles = frozenset(str(r) for r in claims.get("roles", ())) & ROLES
-        return Principal(subject=str(claims["sub"]), tenant=tenant, roles=roles, token=token)
+        return Principal(subject=str(claims["sub"]), tenant=tenant, roles=roles, token=token,
+                         expires_at=float(claims["exp"]))
 
 
 def mint_token(

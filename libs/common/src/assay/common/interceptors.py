@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -30,32 +28,20 @@ class CachingVerifier:
     def __init__(self, verifier: TokenVerifier, max_entries: int = 1024) -> None:
         self._verifier = verifier
         self._max = max_entries
-        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache: OrderedDict[str, Principal] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
-        hit = self._cache.get(token)
-        if hit is not None:
-            if time.time() < hit[1]:
+        principal = self._cache.get(token)
+        if principal is not None:
+            if time.time() < principal.expires_at:
                 self._cache.move_to_end(token)
-                return hit[0]
+                return principal
             del self._cache[token]
         principal = self._verifier.verify(token)
-        expires = _expiry(token)
-        if expires is not None:
-            self._cache[token] = (principal, expires)
-            if len(self._cache) > self._max:
-                self._cache.popitem(last=False)
+        self._cache[token] = principal
+        if len(self._cache) > self._max:
+            self._cache.popitem(last=False)
         return principal
-
-
-def _expiry(token: str) -> float | None:
-    """The ``exp`` claim of a token whose signature was just verified (None if unreadable)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims["exp"])
-    except (IndexError, ValueError, KeyError, TypeError):
-        return None
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
