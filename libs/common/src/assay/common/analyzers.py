@@ -30,6 +30,7 @@ INPUT_RULES: dict[str, InputRules] = {
     "sentiment": InputRules(accepts_text=True, max_text_chars=512, accepts_files=True, max_files=1),
     "contract_review": InputRules(accepts_text=True, max_text_chars=200_000, accepts_files=True,
                                   max_files=1),
+    "xml_to_csv": InputRules(accepts_text=False, max_text_chars=0, accepts_files=True, max_files=1),
 }
 
 ANALYZER_NAMES: tuple[str, ...] = tuple(

@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 BUILTIN_ANALYZERS: tuple[str, ...] = (
     "assay.analysis.analyzers.sentiment:ANALYZER",
     "assay.analysis.analyzers.contract_review:ANALYZER",
+    "assay.analysis.analyzers.xml_to_csv:ANALYZER",
 )
 """Built-in analyzers as ``module:attribute``; one that fails to import is skipped with a warning."""
 

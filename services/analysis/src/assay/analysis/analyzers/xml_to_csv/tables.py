@@ -1,0 +1,138 @@
+"""Output tables: rows spooled to disk while columns are discovered, then written as CSV.
+
+A record's columns are only known once the whole document was read (an optional element may first
+appear in the last record), so rows are spooled with ``marshal`` as (column index, value) pairs and
+the CSV (UTF-8, RFC 4180, CRLF) is written at the end with the final header. Memory holds the
+column names and one row at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import marshal
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO
+
+from assay.analysis.tabular.column_types import INTEGER, ColumnType, ColumnTypes
+
+ROW = "#row"
+PARENT_ROW = "#parent_row"
+TEXT = "#text"
+TAIL = "#tail"
+"""Generated names use ``#``, which no XML name can contain, so they never collide with data."""
+
+
+class Row:
+    """The cells of one record, named by column; a repeated name gets ``~2``, ``~3`` (never merged)."""
+
+    __slots__ = ("cells", "number", "parent", "table")
+
+    def __init__(self, table: Table, number: int, parent: int | None) -> None:
+        self.table = table
+        self.number = number
+        self.parent = parent
+        self.cells: dict[str, str] = {}
+
+    def set(self, column: str, value: str) -> None:
+        cells = self.cells
+        if column in cells:
+            suffix = 2
+            while f"{column}~{suffix}" in cells:
+                suffix += 1
+            column = f"{column}~{suffix}"
+        cells[column] = value
+
+
+class Table:
+    """One output table; ``add`` spools a finished row, ``write_csv`` writes the final file."""
+
+    def __init__(self, name: str, record_path: str, parent: Table | None, spool_dir: Path) -> None:
+        self.name = name
+        self.record_path = record_path
+        self.parent = parent
+        self.rows = 0
+        self.columns: dict[str, int] = {}
+        self.types = ColumnTypes()
+        self._next_number = 0
+        self._spool: IO[bytes] = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 closed by write_csv/close
+
+    def new_row(self, parent: Row | None) -> Row:
+        self._next_number += 1
+        return Row(self, self._next_number, parent.number if parent is not None else None)
+
+    def add(self, row: Row) -> None:
+        columns = self.columns
+        pairs = []
+        for column, value in row.cells.items():
+            index = columns.get(column)
+            if index is None:
+                index = columns[column] = len(columns)
+            pairs.append((index, value))
+        marshal.dump((row.number, row.parent, pairs), self._spool)
+        self.rows += 1
+
+    def header(self, repeated: Mapping[str, str]) -> list[str]:
+        generated = [ROW, PARENT_ROW] if self.parent is not None else [ROW]
+        return [*generated, *self.columns, *repeated]
+
+    def write_csv(self, path: Path, repeated: Mapping[str, str]) -> None:
+        """Write every spooled row; ``repeated`` (document values) is appended to each row."""
+        width = len(self.columns)
+        extra = list(repeated.values())
+        offset = 2 if self.parent is not None else 1
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(self.header(repeated))
+            for number, parent, pairs in self._rows():
+                line: list[object] = [number, parent] if offset == 2 else [number]
+                cells = [""] * width
+                for index, value in pairs:
+                    cells[index] = value
+                    self.types.observe(index, value)
+                line.extend(cells)
+                line.extend(extra)
+                writer.writerow(line)
+        for index, value in enumerate(extra):
+            self.types.observe(width + index, value)
+        self.close()
+
+    def column_types(self, repeated: Mapping[str, str]) -> list[tuple[str, ColumnType]]:
+        """(name, type) of every column, generated ones included, as written."""
+        generated = [(ROW, INTEGER), (PARENT_ROW, INTEGER)] if self.parent is not None else [(ROW, INTEGER)]
+        names = [*self.columns, *repeated]
+        return generated + [(name, self.types.type_of(i)) for i, name in enumerate(names)]
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def _rows(self) -> Iterator[tuple[int, int | None, list[tuple[int, str]]]]:
+        spool = self._spool
+        spool.flush()
+        spool.seek(0)
+        while True:
+            try:
+                yield marshal.load(spool)
+            except EOFError:
+                return
+
+
+class HeaderTable:
+    """Values outside every record, written as ``path,value`` rows as they come."""
+
+    COLUMNS = ("path", "value")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.values = 0
+        self._file = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._file, lineterminator="\r\n")
+        self._writer.writerow(self.COLUMNS)
+
+    def add(self, path: str, value: str) -> None:
+        self._writer.writerow((path, value))
+        self.values += 1
+
+    def close(self) -> None:
+        self._file.close()
