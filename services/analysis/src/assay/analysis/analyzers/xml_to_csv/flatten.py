@@ -21,11 +21,24 @@ from xml.etree.ElementTree import Element
 
 from assay.analysis.analyzers.xml_to_csv.layout import Layout
 from assay.analysis.analyzers.xml_to_csv.names import Namespaces
-from assay.analysis.analyzers.xml_to_csv.parse import XmlEvents, detach
+from assay.analysis.analyzers.xml_to_csv.parse import XmlEvents
 from assay.analysis.analyzers.xml_to_csv.profile import CHECK_EVERY, Path
 from assay.analysis.analyzers.xml_to_csv.tables import TAIL, TEXT, Row, Table
 
 HeaderSink = Callable[[str, str], None]
+
+
+class _Node:
+    """One element path, with everything the pass needs about it worked out once."""
+
+    __slots__ = ("children", "indexed", "path", "shown", "table")
+
+    def __init__(self, path: Path, shown: str, table: Table | None, indexed: bool) -> None:
+        self.path = path
+        self.shown = shown
+        self.table = table
+        self.indexed = indexed
+        self.children: dict[str, _Node] = {}
 
 
 @dataclass(slots=True)
@@ -39,20 +52,16 @@ class _Finished:
 
 
 class _Frame:
-    __slots__ = ("counts", "element", "finished", "own_row", "path", "prefix", "row")
+    __slots__ = ("counts", "element", "finished", "node", "own_row", "prefix", "row")
 
-    def __init__(self, element: Element, path: Path, row: Row | None, prefix: str, own_row: bool) -> None:
+    def __init__(self, element: Element, node: _Node, row: Row | None, prefix: str, own_row: bool) -> None:
         self.element = element
-        self.path = path
+        self.node = node
         self.row = row
         self.prefix = prefix
         self.own_row = own_row
-        self.counts: dict[str, int] = {}
+        self.counts: dict[_Node, int] = {}
         self.finished: _Finished | None = None
-
-
-def _meaningful(text: str | None) -> bool:
-    return text is not None and not text.isspace() and text != ""
 
 
 class Flattener:
@@ -63,7 +72,7 @@ class Flattener:
         self._layout = layout
         self._tables = tables
         self._header = header
-        self._element_names: dict[str, str] = {}
+        self._top = _Node((), "", None, False)
         self._attribute_names: dict[str, str] = {}
 
     def run(self, raw: IO[bytes], name: str, tick: Callable[[int], None]) -> None:
@@ -82,33 +91,36 @@ class Flattener:
 
     # -- events --------------------------------------------------------------------------------
 
+    def _node(self, parent: _Node, tag: str) -> _Node:
+        path = (*parent.path, tag)
+        node = parent.children[tag] = _Node(path, self._names.element(tag), self._tables.get(path),
+                                            path in self._layout.indexed)
+        return node
+
     def _start(self, stack: list[_Frame], element: Element) -> None:
         tag = element.tag
-        shown = self._element_names.get(tag)
-        if shown is None:
-            shown = self._element_names[tag] = self._names.element(tag)
         parent = stack[-1] if stack else None
         if parent is not None:
             if parent.finished is not None:
                 self._settle(parent.finished)
                 parent.finished = None
-            path = (*parent.path, tag)
+            node = parent.node.children.get(tag) or self._node(parent.node, tag)
         else:
-            path = (tag,)
-        step = shown
-        if path in self._layout.indexed and parent is not None:
-            number = parent.counts[tag] = parent.counts.get(tag, 0) + 1
-            step = f"{shown}[{number}]"
-        table = self._tables.get(path)
+            node = self._top.children.get(tag) or self._node(self._top, tag)
+        step = node.shown
+        if node.indexed and parent is not None:
+            number = parent.counts[node] = parent.counts.get(node, 0) + 1
+            step = f"{step}[{number}]"
+        table = node.table
         if table is not None:
             row = table.new_row(parent.row if parent is not None else None)
-            frame = _Frame(element, path, row, "", True)
+            frame = _Frame(element, node, row, "", True)
         elif parent is None:
-            frame = _Frame(element, path, None, "/" + step, False)
+            frame = _Frame(element, node, None, "/" + step, False)
         elif parent.row is None:
-            frame = _Frame(element, path, None, f"{parent.prefix}/{step}", False)
+            frame = _Frame(element, node, None, f"{parent.prefix}/{step}", False)
         else:
-            frame = _Frame(element, path, parent.row, f"{parent.prefix}.{step}" if parent.prefix else step, False)
+            frame = _Frame(element, node, parent.row, f"{parent.prefix}.{step}" if parent.prefix else step, False)
         stack.append(frame)
         if element.attrib:
             self._attributes(frame, element)
@@ -131,8 +143,7 @@ class Flattener:
             self._settle(frame.finished)
             frame.finished = None
         text = element.text
-        if _meaningful(text):
-            assert text is not None
+        if text and not text.isspace():
             if frame.row is not None:
                 frame.row.set(frame.prefix or TEXT, text)
             else:
@@ -144,18 +155,14 @@ class Flattener:
                 own_row.table.add(own_row)
             return
         if own_row is not None:
-            finished = _Finished(element, TAIL, own_row, own_row)
-        elif parent.row is not None:
-            finished = _Finished(element, frame.prefix + TAIL, parent.row, None)
+            parent.finished = _Finished(element, TAIL, own_row, own_row)
         else:
-            finished = _Finished(element, frame.prefix + TAIL, None, None)
-        parent.finished = finished
-        detach(parent.element, element)
+            parent.finished = _Finished(element, frame.prefix + TAIL, parent.row, None)
+        parent.element.remove(element)
 
     def _settle(self, finished: _Finished) -> None:
         tail = finished.element.tail
-        if _meaningful(tail):
-            assert tail is not None
+        if tail and not tail.isspace():
             if finished.owner is not None:
                 finished.owner.set(finished.tail_column, tail)
             else:

@@ -1,17 +1,16 @@
 """Output tables: rows spooled to disk while columns are discovered, then written as CSV.
 
 A record's columns are only known once the whole document was read (an optional element may first
-appear in the last record), so rows are spooled with ``marshal`` as (column index, value) pairs and
-the CSV (UTF-8, RFC 4180, CRLF) is written at the end with the final header. Memory holds the
-column names and one row at a time.
+appear in the last record), so rows are spooled to a temporary CSV in column-index order (as wide
+as the columns known so far) and the CSV (UTF-8, RFC 4180, CRLF) is written at the end with the
+final header, short rows padded. Memory holds the column names and one row at a time.
 """
 
 from __future__ import annotations
 
 import csv
-import marshal
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -56,7 +55,9 @@ class Table:
         self.columns: dict[str, int] = {}
         self.types = ColumnTypes()
         self._next_number = 0
-        self._spool: IO[bytes] = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 closed by write_csv/close
+        self._spool: IO[str] = tempfile.TemporaryFile(  # noqa: SIM115 closed by write_csv/close
+            "w+", encoding="utf-8", newline="", dir=spool_dir)
+        self._spool_writer = csv.writer(self._spool)
 
     def new_row(self, parent: Row | None) -> Row:
         self._next_number += 1
@@ -64,13 +65,16 @@ class Table:
 
     def add(self, row: Row) -> None:
         columns = self.columns
-        pairs = []
+        cells = [""] * len(columns)
+        observe = self.types.observe
         for column, value in row.cells.items():
             index = columns.get(column)
             if index is None:
                 index = columns[column] = len(columns)
-            pairs.append((index, value))
-        marshal.dump((row.number, row.parent, pairs), self._spool)
+                cells.append("")
+            cells[index] = value
+            observe(index, value)
+        self._spool_writer.writerow((row.number, "" if row.parent is None else row.parent, *cells))
         self.rows += 1
 
     def header(self, repeated: Mapping[str, str]) -> list[str]:
@@ -81,21 +85,22 @@ class Table:
         """Write every spooled row; ``repeated`` (document values) is appended to each row."""
         width = len(self.columns)
         extra = list(repeated.values())
-        offset = 2 if self.parent is not None else 1
+        for index, value in enumerate(extra):
+            self.types.observe(width + index, value)
+        child = self.parent is not None
+        self._spool.flush()
+        self._spool.seek(0)
         with path.open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\r\n")
             writer.writerow(self.header(repeated))
-            for number, parent, pairs in self._rows():
-                line: list[object] = [number, parent] if offset == 2 else [number]
-                cells = [""] * width
-                for index, value in pairs:
-                    cells[index] = value
-                    self.types.observe(index, value)
-                line.extend(cells)
-                line.extend(extra)
+            for spooled in csv.reader(self._spool):
+                line = spooled if child else [spooled[0], *spooled[2:]]
+                missing = width + (2 if child else 1) - len(line)
+                if missing:
+                    line.extend([""] * missing)
+                if extra:
+                    line.extend(extra)
                 writer.writerow(line)
-        for index, value in enumerate(extra):
-            self.types.observe(width + index, value)
         self.close()
 
     def column_types(self, repeated: Mapping[str, str]) -> list[tuple[str, ColumnType]]:
@@ -106,16 +111,6 @@ class Table:
 
     def close(self) -> None:
         self._spool.close()
-
-    def _rows(self) -> Iterator[tuple[int, int | None, list[tuple[int, str]]]]:
-        spool = self._spool
-        spool.flush()
-        spool.seek(0)
-        while True:
-            try:
-                yield marshal.load(spool)
-            except EOFError:
-                return
 
 
 class HeaderTable:

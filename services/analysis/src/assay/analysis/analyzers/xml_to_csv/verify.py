@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from assay.analysis.analyzers.xml_to_csv.parse import XmlEvents, detach
+from assay.analysis.analyzers.xml_to_csv.parse import XmlEvents
 from assay.analysis.analyzers.xml_to_csv.tables import PARENT_ROW, ROW, HeaderTable
 
 
@@ -31,8 +31,7 @@ def document_values(raw: IO[bytes], name: str = "document") -> Counter[str]:
             for text in (element.text, *(child.tail for child in element)):
                 if text and not text.isspace():
                     values[text] += 1
-            for child in list(element):
-                detach(element, child)
+            del element[:]  # children are done; keep element.tail, which its parent still reads
     return values
 
 
