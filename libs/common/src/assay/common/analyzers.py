@@ -31,6 +31,7 @@ INPUT_RULES: dict[str, InputRules] = {
     "contract_review": InputRules(accepts_text=True, max_text_chars=200_000, accepts_files=True,
                                   max_files=1),
     "xml_to_csv": InputRules(accepts_text=False, max_text_chars=0, accepts_files=True, max_files=1),
+    "compare": InputRules(accepts_text=False, max_text_chars=0, accepts_files=True, max_files=2),
 }
 
 ANALYZER_NAMES: tuple[str, ...] = tuple(

@@ -15,6 +15,7 @@ BUILTIN_ANALYZERS: tuple[str, ...] = (
     "assay.analysis.analyzers.sentiment:ANALYZER",
     "assay.analysis.analyzers.contract_review:ANALYZER",
     "assay.analysis.analyzers.xml_to_csv:ANALYZER",
+    "assay.analysis.analyzers.compare:ANALYZER",
 )
 """Built-in analyzers as ``module:attribute``; one that fails to import is skipped with a warning."""
 
