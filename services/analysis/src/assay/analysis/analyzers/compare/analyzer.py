@@ -82,6 +82,7 @@ class CompareAnalyzer:
             key = detect_key(alignment.compared, old.sample, new.sample, normalize)
             matching = compare_pb2.COMPARE_MATCHING_DETECTED_KEY if key else compare_pb2.COMPARE_MATCHING_CONTENT
         key_columns = key or alignment.compared
+        old.sample = new.sample = []  # done with: keep memory for the partitions
         partitions = max(1, math.ceil(max(old_doc.size_bytes, new_doc.size_bytes) / PARTITION_BYTES))
         old_stats, new_stats = SideStats(), SideStats()
         diff_path = ctx.artifact_path(DIFF_NAME, "text/csv")

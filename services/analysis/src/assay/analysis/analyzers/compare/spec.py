@@ -15,9 +15,9 @@ MEDIA_TYPES = (
 MAX_INPUT_BYTES = 0
 """No limit of its own: rows are partitioned to disk, so the platform's upload limit applies."""
 TIME_LIMIT_SECONDS = 3600.0
-PARTITION_BYTES = 16 * 1024 * 1024
+PARTITION_BYTES = 8 * 1024 * 1024
 """Input bytes per hash partition held in memory at once (memory stays flat in the file size)."""
-SAMPLE_ROWS = 20_000
+SAMPLE_ROWS = 10_000
 """Rows of each dataset read first to detect the key and renamed columns."""
 ROWS_LISTED = 1000
 """Most rows per list (changed, added, removed) in the stored result; the diff artifact has all."""
