@@ -3,6 +3,7 @@
 # ruff: noqa: F811
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
 import io
@@ -10,13 +11,15 @@ import json
 import urllib.request
 from pathlib import Path
 
+import pytest
 from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
 from fixtures import tabular, xmldocs
 from ingest_fixtures import new_tenant, submit_requests
 
-from assay.v1 import compare_pb2, job_pb2, xml_to_csv_pb2
+from assay.cli.__main__ import cmd_submit
+from assay.cli.client import Connection
 from assay.v1 import ingest_service_pb2 as ing
-from assay.v1 import jobs_service_pb2 as js
+from assay.v1 import job_pb2, xml_to_csv_pb2
 
 Job = job_pb2.Job
 
@@ -71,27 +74,29 @@ async def test_a_zip_of_xml_filings_becomes_downloadable_csv_tables_and_a_manife
         assert b"TOP-SECRET-VALUE" not in await fetch(name)
 
 
-async def test_two_uploaded_csvs_are_compared_by_a_worker_into_a_downloadable_diff(file_stack: FileStack) -> None:
+async def test_the_cli_compares_two_csv_files_through_a_worker_into_a_downloadable_diff(
+    file_stack: FileStack, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
     tenant = new_tenant()
     owner = file_stack.ingest.token(tenant=tenant)
-    old = await file_stack.ingest.upload([tabular.csv_bytes(tabular.HEADER, tabular.OLD)], name="master-2025.csv",
-                                         metadata=owner)
-    new = await file_stack.ingest.upload([tabular.csv_bytes(tabular.HEADER, tabular.NEW)], name="master-2026.csv",
-                                         metadata=owner)
+    old, new = tmp_path / "master-2025.csv", tmp_path / "master-2026.csv"
+    old.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.OLD))
+    new.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.NEW))
+    conn = Connection(jobs=file_stack.jobs.jobs, ingest=file_stack.ingest.files, metadata=owner, channels=())
+    args = argparse.Namespace(analyzer="compare", param=["key_columns=isin"], text=None, file=str(old),
+                              more_files=[str(new)], request_id=None, wait=True, json=True)
     worker = await file_stack.start_worker(worker_analyzers="compare")
     try:
-        created = await file_stack.jobs.jobs.CreateJob(js.CreateJobRequest(
-            analyzer="compare", inputs=job_pb2.JobInputs(file_ids=[old.id, new.id]),
-            params=job_pb2.JobParams(compare=compare_pb2.CompareParams(key_columns=["isin"]))),
-            metadata=file_stack.jobs.token(tenant=tenant))
-        done = await file_stack.settled(created.job.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+        assert await asyncio.wait_for(cmd_submit(args, conn), timeout=60) == 0
     finally:
         await worker.stop(2.0)
 
-    result = done.result.compare
-    assert (result.added, result.removed, result.changed, result.unchanged) == (1, 1, 2, 2)
-    assert (result.old.file_id, result.new.file_id) == (old.id, new.id)
-    (artifact,) = done.artifacts
+    done = json.loads(capsys.readouterr().out)
+    result = done["result"]["compare"]
+    assert (result["added"], result["removed"], result["changed"], result["unchanged"]) == ("1", "1", "2", "2")
+    job = await file_stack.get(done["id"], tenant)
+    assert len(job.inputs.file_ids) == 2 and job.result.compare.old.file_id == job.inputs.file_ids[0]
+    (artifact,) = job.artifacts
     assert artifact.name == "diff.csv" and artifact.media_type == "text/csv"
     link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=artifact.file_id), metadata=owner)
     lines = list(csv.DictReader(io.StringIO((await asyncio.to_thread(_download, link.url)).decode(), newline="")))

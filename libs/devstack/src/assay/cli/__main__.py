@@ -8,8 +8,9 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 
@@ -23,6 +24,7 @@ from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_NO_STACK, EXIT_API_ERROR = 0, 1, 2, 3, 4
 CHUNK_BYTES = 1024 * 1024
+Request = TypeVar("Request", ingest_service_pb2.SubmitDocumentRequest, ingest_service_pb2.UploadFileRequest)
 TERMINAL = {job_pb2.Job.STATE_SUCCEEDED, job_pb2.Job.STATE_FAILED, job_pb2.Job.STATE_CANCELLED}
 
 
@@ -72,12 +74,27 @@ def cmd_token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _upload_stream(path: Path, header: ingest_service_pb2.SubmitDocumentHeader
-                         ) -> AsyncIterator[ingest_service_pb2.SubmitDocumentRequest]:
-    yield ingest_service_pb2.SubmitDocumentRequest(header=header)
+async def _file_requests(path: Path, first: Request, chunk: Callable[[bytes], Request]) -> AsyncIterator[Request]:
+    """An upload request stream: ``first`` (the header), then one message per chunk of ``path``."""
+    yield first
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            yield ingest_service_pb2.SubmitDocumentRequest(chunk=chunk)
+        while data := handle.read(CHUNK_BYTES):
+            yield chunk(data)
+
+
+async def _create_with_files(conn: Connection, args: argparse.Namespace, params: job_pb2.JobParams,
+                             paths: list[Path]) -> job_pb2.Job:
+    """A job over several files (compare: old, then new): each is stored with UploadFile, then CreateJob."""
+    file_ids = []
+    for path in paths:
+        header = ingest_service_pb2.UploadFileRequest(header=ingest_service_pb2.FileHeader(
+            display_name=path.name, size_bytes=path.stat().st_size))
+        requests = _file_requests(path, header, lambda data: ingest_service_pb2.UploadFileRequest(chunk=data))
+        file_ids.append((await conn.ingest.UploadFile(requests, metadata=conn.metadata)).file.id)
+    response = await conn.jobs.CreateJob(jobs_service_pb2.CreateJobRequest(
+        analyzer=args.analyzer, params=params, inputs=job_pb2.JobInputs(file_ids=file_ids),
+        request_id=args.request_id or ""), metadata=conn.metadata)
+    return response.job
 
 
 async def _wait(conn: Connection, job: job_pb2.Job, show_progress: bool) -> job_pb2.Job:
@@ -99,15 +116,26 @@ async def cmd_submit(args: argparse.Namespace, conn: Connection) -> int:
             request_id=args.request_id or ""), metadata=conn.metadata)
         job = response.job
     else:
-        path = Path(args.file)
-        if not path.is_file():  # noqa: ASYNC240 - one stat before the upload
-            print(f"assay: {path} is not a file", file=sys.stderr)
+        paths = [Path(args.file), *map(Path, args.more_files or [])]
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            print(f"assay: {missing[0]} is not a file", file=sys.stderr)
             return EXIT_USAGE
+        if len(paths) > 1:
+            job = await _create_with_files(conn, args, params, paths)
+            return await _finish_submit(conn, args, job)
+        path = paths[0]
         header = ingest_service_pb2.SubmitDocumentHeader(
-            file=ingest_service_pb2.FileHeader(display_name=path.name, size_bytes=path.stat().st_size),  # noqa: ASYNC240
+            file=ingest_service_pb2.FileHeader(display_name=path.name, size_bytes=path.stat().st_size),
             analyzer=args.analyzer, params=params, request_id=args.request_id or "")
-        submitted = await conn.ingest.SubmitDocument(_upload_stream(path, header), metadata=conn.metadata)
+        requests = _file_requests(path, ingest_service_pb2.SubmitDocumentRequest(header=header),
+                                  lambda data: ingest_service_pb2.SubmitDocumentRequest(chunk=data))
+        submitted = await conn.ingest.SubmitDocument(requests, metadata=conn.metadata)
         job = submitted.job
+    return await _finish_submit(conn, args, job)
+
+
+async def _finish_submit(conn: Connection, args: argparse.Namespace, job: job_pb2.Job) -> int:
     if args.wait:
         job = await _wait(conn, job, show_progress=not args.json)
     if args.json:
@@ -178,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = submit.add_mutually_exclusive_group(required=True)
     source.add_argument("--text")
     source.add_argument("file", nargs="?")
+    submit.add_argument("more_files", nargs="*", metavar="file", help="further files, for analyzers that read several")
     submit.add_argument("--param", action="append", metavar="KEY=VALUE")
     submit.add_argument("--request-id", help="idempotency key")
     submit.add_argument("--wait", action="store_true", help="follow the job and print its result")
