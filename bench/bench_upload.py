@@ -28,9 +28,9 @@ from assay.common.grpc_client import bearer, open_channel
 from assay.common.migrations import upgrade
 from assay.common.storage import create_client, ensure_bucket
 from assay.ingest import server
-from assay.ingest.__main__ import MIGRATIONS
 from assay.ingest.config import IngestSettings
 from assay.ingest.jobs_client import JobsClient
+from assay.ingest.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import ingest_service_pb2_grpc
 

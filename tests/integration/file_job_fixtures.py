@@ -33,10 +33,10 @@ from assay.analysis.server import AnalysisWorker, start_worker
 from assay.common.migrations import upgrade
 from assay.common.nats import WORK_STREAM, connect
 from assay.common.storage import ensure_bucket
-from assay.ingest.__main__ import MIGRATIONS as INGEST_MIGRATIONS
 from assay.ingest.jobs_client import JobsClient
-from assay.jobs.__main__ import MIGRATIONS as JOBS_MIGRATIONS
+from assay.ingest.migrations import SCRIPT_LOCATION as INGEST_MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as JOBS_MIGRATIONS
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2, sentiment_pb2
 from assay.v1 import jobs_service_pb2 as js

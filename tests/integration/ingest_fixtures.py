@@ -27,11 +27,11 @@ from assay.common.grpc_server import GrpcServer
 from assay.common.migrations import upgrade
 from assay.common.storage import ensure_bucket
 from assay.ingest import server as ingest_server
-from assay.ingest.__main__ import MIGRATIONS as INGEST_MIGRATIONS
 from assay.ingest.config import IngestSettings
 from assay.ingest.jobs_client import JobsClient
-from assay.jobs.__main__ import MIGRATIONS as JOBS_MIGRATIONS
+from assay.ingest.migrations import SCRIPT_LOCATION as INGEST_MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as JOBS_MIGRATIONS
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import ingest_service_pb2_grpc, worker_file_service_pb2_grpc
 

@@ -22,8 +22,8 @@ from assay.analysis.files import NoFiles
 from assay.analysis.registry import Registry, load_registry
 from assay.analysis.server import AnalysisWorker, start_worker
 from assay.common.migrations import upgrade
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
 

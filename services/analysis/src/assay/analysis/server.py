@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import grpc
 from nats.aio.client import Client
 
+from assay.analysis.analysis_service import AnalysisServicer
 from assay.analysis.config import AnalysisSettings
 from assay.analysis.consumer import Slots, WorkConsumer, provision_consumer
 from assay.analysis.deadletter import DeadLetterListener
@@ -19,7 +20,6 @@ from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorag
 from assay.analysis.jobs_client import JobsClient
 from assay.analysis.registry import Registry, load_registry
 from assay.analysis.runtime import AttemptRunner, RuntimeOptions
-from assay.analysis.servicer import AnalysisServicer
 from assay.common.auth import service_token
 from assay.common.grpc_client import RefreshingToken, open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
 from assay.common.grpc_server import wait_for_shutdown_signal
 from assay.common.logging import configure_logging
 from assay.common.metrics import start_metrics_server
-from assay.common.migrations import upgrade
 from assay.common.nats import connect, provision_streams
 from assay.common.telemetry import setup_telemetry
-from assay.jobs import server
+from assay.jobs import migrations, server
 from assay.jobs.config import JobsSettings
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def serve(settings: JobsSettings) -> None:
@@ -41,7 +37,7 @@ def main() -> None:
     configure_logging("jobs", settings.log_level)
     setup_telemetry("jobs")
     if command == "migrate":
-        upgrade(MIGRATIONS, settings.database_url, "jobs")
+        migrations.upgrade(settings.database_url)
     elif command == "provision":
         asyncio.run(provision(settings))
     else:

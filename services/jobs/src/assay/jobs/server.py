@@ -15,11 +15,11 @@ from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect, provision_streams
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
-from assay.jobs.execution import JobExecutionServicer
 from assay.jobs.files import FileCatalog, IngestFileCatalog
+from assay.jobs.job_execution_service import JobExecutionServicer
+from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.reaper import run_reaper
-from assay.jobs.servicer import JobServicer
 from assay.jobs.store import JobStore
 from assay.v1 import (
     job_execution_service_pb2,

@@ -9,8 +9,8 @@ from assay.common.auth import TENANT_PATTERN, require_role
 from assay.common.errors import AlreadyExists, invalid_field
 from assay.common.storage import object_key
 from assay.ingest.codec import file_from_row
+from assay.ingest.ingest_service import parse_file_id, parse_file_ids
 from assay.ingest.objects import ObjectStore
-from assay.ingest.servicer import parse_file_id, parse_file_ids
 from assay.ingest.store import FileStore, NewFile
 from assay.ingest.upload import rejection
 from assay.ingest.validation import UploadRejected, parse_expected_sha256, sanitize_display_name
