@@ -69,7 +69,7 @@ async def run(total_mib: int) -> None:
             s3_bucket="bench", max_upload_bytes=(total_mib + 1) * MIB,
         )
         ensure_bucket(create_client(settings), "bench")
-        running = await server.start(settings, JobsClient())
+        running = await server.start(settings, jobs=JobsClient())
         channel = open_channel(f"127.0.0.1:{running.port}")
         stub = ingest_service_pb2_grpc.IngestServiceStub(channel)
         token = bearer(mint_token(settings, subject="bench", tenant="bench", roles=["user"]))

@@ -131,7 +131,7 @@ def ingest_settings(database_url: str, s3: S3Endpoint, bucket: str, **overrides:
 
 async def start_ingest(settings: IngestSettings, s3: S3Endpoint, jobs: JobsClient | None = None) -> IngestService:
     """Start ingest in-process (``settings.grpc_port`` 0 picks a port; read ``.server.port``)."""
-    running = await ingest_server.start(settings, jobs)
+    running = await ingest_server.start(settings, jobs=jobs)
     channel = open_channel(f"127.0.0.1:{running.port}")
 
     def token(tenant: str = "acme", roles: Iterable[str] = ("user",), subject: str = "alice") -> Metadata:

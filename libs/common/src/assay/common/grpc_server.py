@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -23,6 +24,17 @@ MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 """Largest single gRPC message; uploads stream in chunks well below it."""
 
 
+class RunningService(Protocol):
+    """What every service's ``server.start(settings, **overrides)`` returns."""
+
+    @property
+    def port(self) -> int:
+        """The bound gRPC port (0 when the process serves no gRPC)."""
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Drain for ``grace`` seconds (default: the settings' shutdown grace), then release everything."""
+
+
 @dataclass
 class GrpcServer:
     """A started ``grpc.aio`` server with its health servicer, bound port and shutdown hooks."""
@@ -31,16 +43,17 @@ class GrpcServer:
     health: health.aio.HealthServicer
     port: int
     service_names: Sequence[str]
+    shutdown_grace_seconds: float = 0.0
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     stopped: bool = False
 
-    async def stop(self, grace: float) -> None:
+    async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, drain in-flight RPCs for ``grace`` seconds, then run the hooks."""
         if self.stopped:
             return
         self.stopped = True
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
+        await self.server.stop(self.shutdown_grace_seconds if grace is None else grace)
         for hook in reversed(self.on_stop):
             await hook()
 
@@ -70,7 +83,8 @@ async def start_grpc_server(
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("grpc server started", extra={"port": port, "services": names})
-    return GrpcServer(server=server, health=health_servicer, port=port, service_names=names)
+    return GrpcServer(server=server, health=health_servicer, port=port, service_names=names,
+                      shutdown_grace_seconds=settings.shutdown_grace_seconds)
 
 
 async def wait_for_shutdown_signal() -> None:

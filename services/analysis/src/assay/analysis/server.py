@@ -79,13 +79,18 @@ class AnalysisWorker:
         self.executor.close()
 
 
-async def start_worker(
+async def start(
     settings: AnalysisSettings,
+    *,
     registry: Registry | None = None,
     files: ObjectStorageFiles | NoFiles | None = None,
     serve_grpc: bool = True,
 ) -> AnalysisWorker:
-    """Provision consumers and start consuming; optionally serve AnalysisService."""
+    """Provision consumers and start consuming; optionally serve AnalysisService.
+
+    ``registry`` defaults to the analyzers the settings select, ``files`` to WorkerFileService plus
+    object storage (``NoFiles`` without an ingest address).
+    """
     if registry is None:
         registry = load_registry(settings.plugin_refs(), settings.analyzer_filter())
     if not registry.names():

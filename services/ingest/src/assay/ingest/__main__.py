@@ -18,7 +18,7 @@ async def serve(settings: IngestSettings) -> None:
     start_metrics_server(settings.grpc_host, settings.metrics_port)
     running = await server.start(settings)
     await wait_for_shutdown_signal()
-    await running.stop(settings.shutdown_grace_seconds)
+    await running.stop()
 
 
 def provision(settings: IngestSettings) -> None:

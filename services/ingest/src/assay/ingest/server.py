@@ -26,7 +26,7 @@ from assay.v1 import (
 logger = logging.getLogger(__name__)
 
 
-async def start(settings: IngestSettings, jobs: JobsClient | None = None) -> GrpcServer:
+async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> GrpcServer:
     """Start the ingest service; the returned server's ``stop`` tears everything down.
 
     ``jobs`` defaults to a client of ``settings.jobs_addr``; pass an unconnected

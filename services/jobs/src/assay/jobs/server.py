@@ -38,8 +38,11 @@ def psycopg_url(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-async def start(settings: JobsSettings, files: FileCatalog | None = None) -> GrpcServer:
-    """Start the jobs service; the returned server's ``stop`` tears everything down."""
+async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> GrpcServer:
+    """Start the jobs service; the returned server's ``stop`` tears everything down.
+
+    ``files`` defaults to ingest's ``BatchGetFiles`` at ``settings.ingest_addr``.
+    """
     engine = create_engine(settings)
     nc = await connect(settings, "assay-jobs")
     await provision_streams(nc, settings.nats_stream_replicas)
