@@ -16,13 +16,10 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from assay.common.auth import TokenVerifier
 from assay.common.config import CommonSettings
+from assay.common.grpc_limits import MESSAGE_SIZE_OPTIONS
 from assay.common.interceptors import ServerInterceptor
 
 logger = logging.getLogger(__name__)
-
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-"""Largest single gRPC message; uploads stream in chunks well below it."""
-
 
 class RunningService(Protocol):
     """What every service's ``server.start(settings, **overrides)`` returns."""
@@ -67,8 +64,7 @@ async def start_grpc_server(
         # Tracing first, so the auth/error interceptor and the handler run inside the server span.
         interceptors=[aio_server_interceptor(), ServerInterceptor(TokenVerifier(settings))],  # type: ignore[no-untyped-call]
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            *MESSAGE_SIZE_OPTIONS,
             ("grpc.so_reuseport", 0),
         ],
     )
