@@ -23,7 +23,7 @@ from assay.analysis.runtime import AttemptRunner, RuntimeOptions
 from assay.common.auth import service_token
 from assay.common.grpc_client import RefreshingToken, open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
-from assay.common.nats import connect, provision_streams
+from assay.common.nats import connect_with_streams
 from assay.common.storage import create_client
 from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc
 
@@ -115,8 +115,7 @@ async def start(
         heartbeat_seconds=settings.worker_heartbeat_seconds,
         time_limit_override_seconds=settings.worker_time_limit_seconds))
 
-    nc = await connect(settings, f"assay-analysis-{settings.worker_id}")
-    await provision_streams(nc, settings.nats_stream_replicas)
+    nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
     js = nc.jetstream()
     for name in registry.names():
         await provision_consumer(js, name, settings)

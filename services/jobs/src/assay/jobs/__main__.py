@@ -8,7 +8,7 @@ import asyncio
 from assay.common.grpc_server import wait_for_shutdown_signal
 from assay.common.logging import configure_logging
 from assay.common.metrics import start_metrics_server
-from assay.common.nats import connect, provision_streams
+from assay.common.nats import connect_with_streams
 from assay.common.telemetry import setup_telemetry
 from assay.jobs import migrations, server
 from assay.jobs.config import JobsSettings
@@ -22,11 +22,8 @@ async def serve(settings: JobsSettings) -> None:
 
 
 async def provision(settings: JobsSettings) -> None:
-    nc = await connect(settings, "assay-jobs-provision")
-    try:
-        await provision_streams(nc, settings.nats_stream_replicas)
-    finally:
-        await nc.drain()
+    nc = await connect_with_streams(settings, "assay-jobs-provision")
+    await nc.drain()
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import grpc
 from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
-from assay.common.nats import ALL_EVENTS, connect, provision_streams
+from assay.common.nats import ALL_EVENTS, connect_with_streams
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
 from assay.jobs.files import FileCatalog, IngestFileCatalog
@@ -44,8 +44,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     ``files`` defaults to ingest's ``BatchGetFiles`` at ``settings.ingest_addr``.
     """
     engine = create_engine(settings)
-    nc = await connect(settings, "assay-jobs")
-    await provision_streams(nc, settings.nats_stream_replicas)
+    nc = await connect_with_streams(settings, "assay-jobs")
     cache = JobCache(settings.job_cache_size, settings.job_cache_seconds)
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
         await nc.subscribe(ALL_EVENTS, cb=cache.on_event)
