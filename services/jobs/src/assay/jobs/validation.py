@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 
 from assay.common.analyzers import ANALYZER_NAMES, INPUT_RULES
-from assay.common.errors import FieldViolation, InvalidArgument, invalid_field
+from assay.common.errors import FieldViolation, InvalidArgument
+from assay.common.fields import request_id_violation
 from assay.jobs.codec import to_json
 from assay.jobs.store import NewJob
 from assay.v1 import jobs_service_pb2
 
-REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MAX_PRIORITY = 9
 MAX_ATTEMPTS = 10
-
-
-def parse_job_id(raw: str, field: str = "id") -> uuid.UUID:
-    """A job id from a request, or INVALID_ARGUMENT naming ``field``."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise invalid_field(field, "must be a UUID") from None
 
 
 def validate_create(
@@ -42,9 +33,8 @@ def validate_create(
         violations.append(FieldViolation("params", f"holds {chosen} parameters but analyzer is {analyzer!r}"))
     if analyzer in INPUT_RULES:
         violations += _input_violations(request, analyzer)
-    if request.request_id and not REQUEST_ID_PATTERN.match(request.request_id):
-        violations.append(FieldViolation(
-            "request_id", "must be 1-128 characters of letters, digits and . _ : -"))
+    if (bad_request_id := request_id_violation(request.request_id, "request_id")) is not None:
+        violations.append(bad_request_id)
     if not 0 <= request.priority <= MAX_PRIORITY:
         violations.append(FieldViolation("priority", f"must be between 0 and {MAX_PRIORITY}"))
     if not 0 <= request.max_attempts <= MAX_ATTEMPTS:
