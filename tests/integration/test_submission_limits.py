@@ -8,6 +8,7 @@ import grpc
 import pytest
 from file_job_fixtures import MIB, FileStack, chunked, file_stack, reviews_csv  # noqa: F401 - fixture
 from ingest_fixtures import new_tenant
+from prometheus_client import REGISTRY
 from test_jobs_lifecycle import rpc_error
 
 from assay.common.analyzers import SPECS
@@ -27,9 +28,16 @@ async def create(stack: FileStack, tenant: str, **fields: object) -> js.CreateJo
     return await stack.jobs.jobs.CreateJob(js.CreateJobRequest(**fields), metadata=stack.jobs.token(tenant=tenant))
 
 
+def refusals(analyzer: str, field: str) -> float:
+    labels = {"analyzer": analyzer, "field": field}
+    return REGISTRY.get_sample_value("assay_jobs_refused_total", labels) or 0.0
+
+
 async def test_a_pdf_submitted_to_sentiment_is_refused_and_nothing_stays_stored(file_stack: FileStack) -> None:
     tenant = new_tenant()
+    before = refusals("sentiment", "inputs.file_ids")
     error = await rpc_error(file_stack.submit(PDF, tenant=tenant, name="report.pdf"))
+    assert refusals("sentiment", "inputs.file_ids") == before + 1
     found = violations(error)
     assert list(found) == ["inputs.file_ids[0]"]
     assert "application/pdf" in found["inputs.file_ids[0]"] and "text/csv" in found["inputs.file_ids[0]"]

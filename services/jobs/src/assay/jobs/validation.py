@@ -7,13 +7,18 @@ import re
 import uuid
 from collections.abc import Sequence
 
+from opentelemetry import trace
+
 from assay.common.analyzers import ANALYZER_NAMES, SPECS, AnalyzerSpec
 from assay.common.errors import FieldViolation, invalid_field, invalid_fields
 from assay.common.spec_checks import file_violations, params_violations, text_violations
 from assay.jobs.codec import to_json
+from assay.jobs.metrics import JOBS_REFUSED
 from assay.jobs.store import NewJob
 from assay.v1 import ingest_service_pb2, jobs_service_pb2
 
+INDEX = re.compile(r"\[\d+\]")
+"""``[0]`` in ``inputs.file_ids[0]``: dropped from metric labels to bound their number."""
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MAX_PRIORITY = 9
 MAX_ATTEMPTS = 10
@@ -74,6 +79,7 @@ def validate_create(
     if not 0 <= request.max_attempts <= MAX_ATTEMPTS:
         violations.append(FieldViolation("max_attempts", f"must be between 1 and {MAX_ATTEMPTS} (0: default)"))
     if violations:
+        _count_refusal(analyzer, violations)
         raise invalid_fields(violations)
     if chosen is None:
         getattr(params, analyzer).SetInParent()
@@ -90,6 +96,15 @@ def validate_create(
         max_attempts=request.max_attempts or default_max_attempts,
         trace_id=trace_id,
     )
+
+
+def _count_refusal(analyzer: str, violations: Sequence[FieldViolation]) -> None:
+    """Record the refused fields on the CreateJob span and in ``assay_jobs_refused_total``."""
+    fields = [v.field for v in violations]
+    trace.get_current_span().set_attribute("assay.invalid_fields", fields)
+    label = analyzer if analyzer in ANALYZER_NAMES else "unknown"
+    for field in fields:
+        JOBS_REFUSED.labels(analyzer=label, field=INDEX.sub("", field)).inc()
 
 
 def _input_violations(
