@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 from google.protobuf import json_format
 
-from assay.analysis.registry import BUILTIN_ANALYZERS, load_ref
+from assay.analysis.registry import BUILTIN_ANALYZERS, Registry, load_ref
 from assay.analysis.servicer import describe
 from assay.common.analyzers import ANALYZER_NAMES, CONTRACT_REVIEW, SENTIMENT, SPECS, AnalyzerSpec
 from assay.common.json_schema import params_schema
@@ -84,3 +84,21 @@ def test_the_served_schema_accepts_exactly_what_the_rest_api_parses_and_the_spec
     except json_format.ParseError:
         api_ok = False
     assert schema_ok == api_ok
+
+
+def test_a_plugin_whose_spec_differs_from_the_declared_one_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="assay.analysis.registry"):
+        Registry().add_ref("assay.analysis.analyzers.sentiment:ANALYZER")
+        assert not caplog.records
+        Registry().add_ref(f"{__name__}:_DIVERGENT")
+    assert [r.getMessage() for r in caplog.records] == [
+        "analyzer spec differs from assay.common.analyzers.SPECS, which CreateJob enforces"]
+
+
+class _Divergent:
+    spec = AnalyzerSpec(name="sentiment", version="9", description="a plugin with its own limits",
+                        accepts_text=True, max_text_chars=10)
+    run = None
+
+
+_DIVERGENT = _Divergent()
