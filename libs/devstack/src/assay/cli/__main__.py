@@ -1,4 +1,4 @@
-"""``assay``: dev | token | submit | jobs (list, get, cancel, watch) | trace."""
+"""``assay``: dev | token | submit | jobs (list, get, cancel, watch) | trace | analyzers."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import grpc
 
 from assay.cli import output, trace
+from assay.cli.analyzers import cmd_analyzers
 from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, trace_file
 from assay.cli.params import parse_params
 from assay.common.auth import ROLES, mint_token
@@ -192,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tracing = commands.add_parser("trace", help="print a job's trace as a waterfall (from the stack's span file)")
     tracing.add_argument("id")
+
+    commands.add_parser("analyzers", help="list the analyzers with the inputs and params each accepts")
     return parser
 
 
@@ -202,6 +205,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_submit(args, conn)
         if args.command == "trace":
             return await cmd_trace(args, conn)
+        if args.command == "analyzers":
+            return await cmd_analyzers(args, conn)
         return await cmd_jobs(args, conn)
     finally:
         await conn.close()
