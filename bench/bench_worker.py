@@ -21,6 +21,7 @@ from local_jobs import SECRET, NatsServer, PostgresServer, analysis_worker, free
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import connect
+from assay.devstack.servers import start_all, stop_all
 from assay.devstack.servers.service import AssayService
 from assay.jobs.config import JobsSettings
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc
@@ -36,16 +37,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def start_workers(count: int, nats_url: str, jobs_port: int, concurrency: int) -> list[AssayService]:
     workers = [analysis_worker(nats_url, jobs_port, concurrency) for _ in range(count)]
-    for worker in workers:
-        worker.launch()  # all at once, then wait for each
-    for worker in workers:
-        worker.wait_ready()
+    start_all(workers)
     return workers
-
-
-def stop_workers(workers: list[AssayService]) -> None:
-    for worker in workers:
-        worker.close()
 
 
 async def round_trip(stub: jobs_service_pb2_grpc.JobServiceStub, nc: object, settings: JobsSettings,
@@ -93,7 +86,7 @@ async def main(args: argparse.Namespace) -> None:
                     await round_trip(stub, nc, settings, max(4, count * args.concurrency))  # warm-up
                     elapsed, latencies = await round_trip(stub, nc, settings, args.jobs)
                 finally:
-                    stop_workers(workers)
+                    stop_all(workers, timeout=20)
                 ms = [v * 1000 for v in latencies]
                 print(f"{count:>7} {args.jobs / elapsed:>8.1f} {statistics.median(ms):>8.0f} "
                       f"{percentile(ms, 0.95):>8.0f} {percentile(ms, 0.99):>8.0f}", flush=True)

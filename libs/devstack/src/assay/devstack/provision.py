@@ -29,23 +29,28 @@ def migrations_dir(service: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "migrations"
 
 
-def fingerprint(database_url: str, nats: NatsSettings, storage: StorageSettings) -> str:
-    """Changes whenever a migration, a stream's configuration, the bucket or an endpoint changes."""
+def fingerprint(nats: NatsSettings, storage: StorageSettings) -> str:
+    """Changes whenever a migration, a stream's configuration or the bucket's name changes.
+
+    Ports may change between starts; the data they serve stays in the same directory.
+    """
     digest = hashlib.sha256()
     for service in SCHEMAS:
         root = migrations_dir(service)
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(repr(stream_configs(nats.nats_stream_replicas)).encode())
-    digest.update(f"{database_url}\0{nats.nats_url}\0{storage.s3_endpoint}\0{storage.s3_bucket}".encode())
+    digest.update(storage.s3_bucket.encode())
     return digest.hexdigest()
 
 
-def provision(data_dir: Path, database_url: str, nats: NatsSettings, storage: StorageSettings) -> bool:
-    """Bring schemas, streams and bucket up to date; False when they already were (nothing ran)."""
+def provision(data_dir: Path, database_url: str, nats: NatsSettings, storage: StorageSettings,
+              force: bool = False) -> bool:
+    """Bring schemas, streams and bucket up to date; False when the last run on ``data_dir`` did it
+    for the same migrations, streams and endpoints (then nothing runs) unless ``force``."""
     state = data_dir / STATE_FILE
-    current = fingerprint(database_url, nats, storage)
-    if state.exists() and json.loads(state.read_text()).get("fingerprint") == current:
+    current = fingerprint(nats, storage)
+    if not force and state.exists() and json.loads(state.read_text()).get("fingerprint") == current:
         return False
     from assay.common.migrations import upgrade  # alembic and SQLAlchemy: imported only when needed
 

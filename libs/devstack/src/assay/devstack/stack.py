@@ -16,8 +16,11 @@ from typing import Any
 from assay.common.auth import mint_token
 from assay.common.config import CommonSettings, NatsSettings
 from assay.common.storage import StorageSettings
+from assay.devstack import spans
+from assay.devstack.config import DevSettings
+from assay.devstack.lock import take_over_stale_locks
 from assay.devstack.provision import provision
-from assay.devstack.servers import HOST, free_port, port_is_free
+from assay.devstack.servers import HOST, free_port, port_is_free, start_all, stop_all
 from assay.devstack.servers.nats import NatsServer
 from assay.devstack.servers.postgres import PostgresServer
 from assay.devstack.servers.s3 import LocalBucketServer
@@ -26,7 +29,7 @@ from assay.devstack.servers.service import AssayService
 logger = logging.getLogger(__name__)
 
 SERVICES = ("jobs", "ingest", "analysis", "gateway")
-"""Started in this order; each listens on its own port."""
+"""Each listens on its own port; they start side by side."""
 BUCKET = "assay"
 RESTART_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 """Delays before restarting a service that keeps dying, as Kubernetes would back off."""
@@ -59,12 +62,17 @@ class Service:
         self.server.start()
         self.started_at = time.monotonic()
 
+    @property
+    def exited(self) -> bool:
+        return self.server.proc is not None and self.server.proc.poll() is not None
+
 
 @dataclass
 class DevStack:
     """Everything ``assay dev`` runs; ``stack.json`` in ``data_dir`` describes it for clients."""
 
     data_dir: Path
+    settings: DevSettings = field(default_factory=DevSettings)
     services: dict[str, Service] = field(default_factory=dict)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -80,31 +88,44 @@ class DevStack:
         self.nats = NatsServer(self.data_dir / "nats", self.ports["nats"], server_name="assay-dev")
         self.s3 = LocalBucketServer(self.data_dir / "s3", self.ports["s3"], "assay-dev", self.secrets["s3_secret_key"])
         self.database_url = ""
+        self.provisioned = False
+        """Whether this start migrated and provisioned (False: all was current, nothing ran)."""
+        self.timings: dict[str, float] = {}
+        """Seconds each start-up phase took: servers, provisioning, services."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start backing servers, migrate and provision, then start every service."""
-        self.postgres.start()
-        self.nats.start()
-        self.s3.start()
+        """Start the backing servers side by side, migrate and provision unless that is current,
+        then start every service side by side."""
+        fresh = not all(path.exists() for path in (
+            self.postgres.data_dir / "PG_VERSION", self.nats.store_dir, self.s3.data_dir))
+        take_over_stale_locks(self.data_dir)
+        began = time.monotonic()
+        start_all((self.nats, self.s3, self.postgres))  # postgres last: a first start runs initdb first
+        self.timings["servers"] = time.monotonic() - began
         self.database_url = self._ensure_app_database("assay", self.secrets["app_db_password"])
-        provision(self.data_dir, self.database_url, NatsSettings(nats_url=self.nats.url),
-                  StorageSettings(s3_endpoint=self.s3.endpoint, s3_access_key=self.s3.access_key,
-                                  s3_secret_key=self.s3.secret_key, s3_bucket=BUCKET))
-        for name in SERVICES:
-            service = Service(AssayService(name, self.env(name), self.data_dir / "logs", self.ports[name]))
-            self.services[name] = service
-            service.start()
+        self.provisioned = provision(
+            self.data_dir, self.database_url, NatsSettings(nats_url=self.nats.url),
+            StorageSettings(s3_endpoint=self.s3.endpoint, s3_access_key=self.s3.access_key,
+                            s3_secret_key=self.s3.secret_key, s3_bucket=BUCKET),
+            force=fresh)
+        self.timings["provisioning"] = time.monotonic() - began - self.timings["servers"]
+        self.services = {name: Service(AssayService(name, self.env(name), self.data_dir / "logs", self.ports[name]))
+                         for name in SERVICES}
+        start_all(service.server for service in self.services.values())
+        for service in self.services.values():
+            service.started_at = time.monotonic()
+        self.timings["services"] = time.monotonic() - began - self.timings["servers"] - self.timings["provisioning"]
         self.write_stack_file()
 
     def supervise(self) -> None:
         """Restart services that die, with back-off, until ``stop`` is called."""
         while not self._stopping.wait(0.5):
+            spans.rotate_if_large(self.span_file, self.settings.spans_max_bytes, self.settings.spans_keep)
             for service in self.services.values():
-                proc = service.server.proc
-                if proc is not None and proc.poll() is not None and not self._stopping.is_set():
-                    code = proc.returncode
+                if service.exited and not self._stopping.is_set():
+                    code = service.server.proc.returncode if service.server.proc is not None else None
                     if time.monotonic() - service.started_at > 60:
                         service.restarts = 0  # it ran fine for a while: forget old crashes
                     delay = RESTART_BACKOFF[min(service.restarts, len(RESTART_BACKOFF) - 1)]
@@ -119,13 +140,15 @@ class DevStack:
                           flush=True)
 
     def stop(self) -> None:
-        """Stop services (they drain), then the backing servers."""
+        """Stop the services (they drain, side by side), then the backing servers."""
         self._stopping.set()
-        for service in reversed(list(self.services.values())):
-            service.server.stop(timeout=30)
-        self.s3.stop()
-        self.nats.stop()
-        self.postgres.stop()
+        stop_all((service.server for service in self.services.values()), timeout=30)
+        stop_all((self.s3, self.nats, self.postgres), timeout=20)
+
+    @property
+    def span_file(self) -> Path:
+        """Where the services append their spans (rotated into ``spans.jsonl.1`` …)."""
+        return self.data_dir / "traces" / "spans.jsonl"
 
     # -- description ---------------------------------------------------------------------------
 
@@ -144,6 +167,8 @@ class DevStack:
             },
             "metrics": {s: f"http://{HOST}:{self.ports[f'{s}_metrics']}/metrics" for s in SERVICES},
             "pids": {name: s.server.pid for name, s in self.services.items() if s.server.pid is not None},
+            "backing_pids": {name: server.pid for name, server in (
+                ("postgres", self.postgres), ("nats", self.nats), ("s3", self.s3)) if server.pid is not None},
             "supervisor_pid": os.getpid(),
             "token": self.dev_token(),
             "ports": self.ports,
@@ -183,7 +208,7 @@ class DevStack:
             "ASSAY_DATA_DIR": str(self.data_dir),
             "OTEL_SERVICE_NAME": f"assay-{name}",
             # Spans go to a file `assay trace` reads, unless the user points OTLP somewhere.
-            "ASSAY_TRACE_FILE": str(self.data_dir / "traces" / "spans.jsonl"),
+            "ASSAY_TRACE_FILE": str(self.span_file),
         }
 
     def _ensure_app_database(self, name: str, password: str) -> str:

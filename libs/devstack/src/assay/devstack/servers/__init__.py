@@ -14,6 +14,14 @@ free port. ``stop()`` sends the server's shutdown signal, waits, then kills; ``s
 stopped server back on the same port and data.
 """
 
-from assay.devstack.servers.process import HOST, ServerProcess, free_port, port_accepts, port_is_free
+from assay.devstack.servers.process import (
+    HOST,
+    ServerProcess,
+    free_port,
+    port_accepts,
+    port_is_free,
+    start_all,
+    stop_all,
+)
 
-__all__ = ["HOST", "ServerProcess", "free_port", "port_accepts", "port_is_free"]
+__all__ = ["HOST", "ServerProcess", "free_port", "port_accepts", "port_is_free", "start_all", "stop_all"]

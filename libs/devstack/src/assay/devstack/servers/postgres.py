@@ -120,16 +120,18 @@ class PostgresServer(ServerProcess, Postgres):
         return run_as()
 
     def prepare(self) -> None:
+        assert self.root is not None
+        account = system_account()
+        if account is not None:
+            # Checked at every start: e.g. a pytest session resets its temp root to 0700.
+            _allow_traversal(self.root.parent)
         if (self.data_dir / "PG_VERSION").exists():
             return
-        assert self.root is not None
         pwfile = self.root / "pwfile"
         pwfile.write_text(self.password)
-        account = system_account()
         if account is not None:  # the server runs as that account, so it must own root
             for path in (self.root, pwfile):
                 os.chown(path, account.pw_uid, account.pw_gid)
-            _allow_traversal(self.root.parent)
         sync = ["--no-sync"] if self.throwaway else []
         result = subprocess.run(
             [bin_dir() / "initdb", "-D", self.data_dir, "-U", self.user, f"--pwfile={pwfile}",

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -23,8 +24,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing listens on ``port`` and it can be bound."""
+    """True when nothing listens on ``port`` and a server can bind it (as servers do, with
+    SO_REUSEADDR, so connections of a stopped server still in TIME_WAIT don't count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -45,11 +48,15 @@ def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeo
     """Send ``sig``, wait up to ``timeout``, then SIGKILL and reap."""
     if proc.poll() is None:
         proc.send_signal(sig)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        _wait_or_kill(proc, timeout)
+
+
+def _wait_or_kill(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    try:
+        proc.wait(max(timeout, 0.0))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 class Managed:
@@ -180,3 +187,25 @@ class ServerProcess(Managed):
         if self._owns_root and self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+
+
+def start_all(servers: Iterable[ServerProcess]) -> None:
+    """Launch every server, then wait for each: they start side by side."""
+    servers = list(servers)
+    for server in servers:
+        server.launch()
+    for server in servers:
+        server.wait_ready()
+
+
+def stop_all(servers: Iterable[ServerProcess], timeout: float = 10.0) -> None:
+    """Signal every server, then wait for each (within one ``timeout`` overall), killing stragglers."""
+    running = [server for server in servers if server.running]
+    for server in running:
+        assert server.proc is not None
+        server.proc.send_signal(server.stop_signal)
+    deadline = time.monotonic() + timeout
+    for server in running:
+        assert server.proc is not None
+        _wait_or_kill(server.proc, deadline - time.monotonic())
+        server.proc = None
