@@ -2,13 +2,11 @@
 
 Each test gets its own NATS server and jobs database: work subjects are named after analyzers,
 so a shared NATS would mix other modules' leftover messages and consumers into these tests.
-The jobs service runs in-process through tests/integration/conftest.py's helpers.
+The jobs service runs in-process through harness.jobs.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 
 import pytest
 from harness import NatsServer, Postgres
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 
 from assay.analysis import server as analysis_server
 from assay.analysis.config import AnalysisSettings
@@ -28,23 +27,6 @@ from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
-
-def _integration_conftest() -> Any:
-    name = "assay_integration_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_conftest = _integration_conftest()
-JWT_SECRET: str = _conftest.JWT_SECRET
-fresh_database = _conftest.fresh_database
-start_jobs = _conftest.start_jobs
-
 SCRIPTED = "worker_analyzers:SCRIPTED"
 TESTS_DIR = Path(__file__).parent
 LEASE_SECONDS = 2.0
@@ -55,7 +37,7 @@ class Stack:
     """A NATS server and a jobs service for one test."""
 
     nats: NatsServer
-    jobs: Any  # conftest.JobsService
+    jobs: JobsService
 
     def worker_settings(self, **overrides: Any) -> AnalysisSettings:
         values: dict[str, Any] = dict(

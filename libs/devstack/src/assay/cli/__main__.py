@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import grpc
 
 from assay.cli import output, trace
 from assay.cli.analyzers import cmd_analyzers
-from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, trace_file
+from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, span_files
 from assay.cli.params import parse_params
 from assay.common.auth import ROLES, mint_token
 from assay.common.config import CommonSettings
@@ -27,32 +25,9 @@ CHUNK_BYTES = 1024 * 1024
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from assay.devstack.stack import DevStack
+    from assay.devstack.dev import run
 
-    stack = DevStack(data_dir(args.data_dir))
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    try:
-        stack.start()
-    except BaseException:
-        stack.stop()
-        raise
-    info = stack.describe()
-    print("Assay is running.")
-    print(f"  gateway   {info['gateway_url']}   (docs: {info['gateway_url']}/docs)")
-    for name, endpoint in info["endpoints"].items():
-        print(f"  {name:<9} {endpoint}")
-    print(f"  data      {info['data_dir']}   (stack.json, logs/)")
-    print(f"  token     {info['token']}")
-    print("Press Ctrl-C to stop.", flush=True)
-    supervisor = threading.Thread(target=stack.supervise, daemon=True)
-    supervisor.start()
-    stopping.wait()
-    print("Stopping…", flush=True)
-    stack.stop()
-    supervisor.join(5)
-    return EXIT_OK
+    return run(data_dir(args.data_dir))
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -149,7 +124,7 @@ async def cmd_trace(args: argparse.Namespace, conn: Connection) -> int:
     if not job.trace_id:
         print(f"assay: job {job.id} has no trace id", file=sys.stderr)
         return EXIT_JOB_FAILED
-    spans = trace.load_spans(trace_file(data_dir(args.data_dir)), job.trace_id)
+    spans = [s for path in span_files(data_dir(args.data_dir)) for s in trace.load_spans(path, job.trace_id)]
     if args.json:
         output.print_json(spans)
     else:
