@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from file_job_fixtures import MIB, FileStack, file_stack, reviews_csv  # noqa: F401 - fixture
 from harness import eventually
 from worker_fixtures import Stack, stack  # noqa: F401 - fixture
 
-from assay.cli.__main__ import EXIT_OK, main
+from assay.cli.__main__ import EXIT_API_ERROR, EXIT_OK, main
 from assay.common.auth import mint_token
 from assay.v1 import job_pb2
 
@@ -47,6 +48,31 @@ def cli(stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli
     token = mint_token(stack.jobs.settings, subject="alice", tenant="acme", roles=["user"])
     write_stack_json(tmp_path, f"127.0.0.1:{stack.jobs.server.port}", "127.0.0.1:1", token)
     return Cli(tmp_path, capsys)
+
+
+@pytest.fixture
+def file_cli(file_stack: FileStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    token = mint_token(file_stack.jobs.settings, subject="alice", tenant="acme", roles=["user"])
+    write_stack_json(tmp_path / "stack", f"127.0.0.1:{file_stack.jobs.server.port}", file_stack.ingest.address,
+                     token)
+    return Cli(tmp_path / "stack", capsys)
+
+
+async def test_a_file_is_submitted_with_its_priority(file_stack: FileStack, file_cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(reviews_csv(3))
+    code, out, _ = await file_cli.run("submit", str(path), "--analyzer", "sentiment", "--priority", "7")
+    assert code == EXIT_OK
+    assert (await file_stack.get(out.strip(), "acme")).priority == 7
+
+
+async def test_an_upload_over_the_cap_is_refused_with_its_message_printed_once(file_cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"text\n" + b"x" * (12 * MIB))
+    code, _, err = await file_cli.run("submit", str(path), "--analyzer", "sentiment")
+    assert code == EXIT_API_ERROR
+    assert "RESOURCE_EXHAUSTED FILE_TOO_LARGE" in err
+    assert err.count("exceeds the 12582912 byte upload limit") == 1, err
 
 
 async def test_submit_with_a_priority_waits_and_prints_every_field_as_rest_does(stack: Stack, cli: Cli) -> None:

@@ -27,6 +27,13 @@ def test_an_error_whose_violation_repeats_the_message_is_printed_once():
     assert sum(message in line for line in lines) == 1
 
 
+def test_a_violation_the_message_states_with_its_field_is_printed_once():
+    description = "declared size 20 bytes exceeds the 10 byte upload limit"
+    details = ErrorDetails(grpc.StatusCode.RESOURCE_EXHAUSTED, f"header.file.size_bytes: {description}",
+                           "FILE_TOO_LARGE", (FieldViolation("header.file.size_bytes", description),))
+    assert len(output.error_lines(details)) == 1
+
+
 def test_violations_that_add_detail_are_printed():
     details = ErrorDetails(grpc.StatusCode.INVALID_ARGUMENT, "the request is invalid", "INVALID_ARGUMENT",
                            (FieldViolation("priority", "must be 0-9"),))

@@ -52,9 +52,9 @@ def print_job(job: job_pb2.Job) -> None:
 
 def error_lines(details: ErrorDetails) -> list[str]:
     """An API refusal for stderr: code, reason and message, then each field violation that adds
-    something (a violation that only repeats the message is left out)."""
+    something (one the message already states, as ``field: description`` or as is, is left out)."""
     lines = [f"assay: {details.code.name} {details.reason}: {details.message}"]
-    lines += [f"  {v.field}: {v.description}" for v in details.violations if v.description != details.message]
+    lines += [f"  {v.field}: {v.description}" for v in details.violations if v.description not in details.message]
     return lines
 
 
