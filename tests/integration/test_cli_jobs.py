@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from file_job_fixtures import MIB, FileStack, file_stack, reviews_csv  # noqa: F401 - fixture
-from harness import eventually
 from worker_fixtures import Stack, stack  # noqa: F401 - fixture
 
 from assay.cli.__main__ import EXIT_API_ERROR, EXIT_OK, main
@@ -121,12 +120,7 @@ async def test_cancelling_a_running_job_says_cancellation_was_requested_and_can_
     worker = await stack.start_worker()
     try:
         job = await stack.create("sleep:30")
-
-        async def running() -> Job | None:
-            current = await stack.get(job.id)
-            return current if current.state == Job.STATE_RUNNING else None
-
-        await eventually(running, timeout=15)
+        await stack.reaches(job.id, Job.STATE_RUNNING)
         code, out, err = await cli.run("jobs", "cancel", job.id)
         assert code == EXIT_OK
         assert "state     RUNNING" in out and "cancel    requested" in out

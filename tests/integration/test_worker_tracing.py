@@ -217,12 +217,7 @@ async def test_cancelling_a_running_job_shows_in_its_trace(stack: Stack, spans: 
     worker = await stack.start_worker()
     try:
         job = await stack.create("sleep:30")
-
-        async def running() -> Job | None:
-            current = await stack.get(job.id)
-            return current if current.state == Job.STATE_RUNNING else None
-
-        await eventually(running, timeout=15)
+        await _settled(stack, job.id, Job.STATE_RUNNING)
         await stack.cancel(job.id)
         await _settled(stack, job.id, Job.STATE_CANCELLED)
 
