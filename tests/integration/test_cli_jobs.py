@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from file_job_fixtures import MIB, FileStack, file_stack, reviews_csv  # noqa: F401 - fixture
+from file_job_fixtures import FileStack, file_stack, reviews_csv  # noqa: F401 - fixture
 from worker_fixtures import Stack, stack  # noqa: F401 - fixture
 
-from assay.cli.__main__ import EXIT_API_ERROR, EXIT_OK, main
+from assay.cli.__main__ import EXIT_OK, main
 from assay.common.auth import mint_token
 from assay.v1 import job_pb2
 
@@ -39,7 +39,7 @@ class Cli:
 def write_stack_json(directory: Path, jobs_addr: str, ingest_addr: str, token: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "stack.json").write_text(json.dumps({
-        "endpoints": {"jobs": jobs_addr, "ingest": ingest_addr}, "token": token}))
+        "endpoints": {"jobs": jobs_addr, "ingest": ingest_addr, "analysis": "127.0.0.1:1"}, "token": token}))
 
 
 @pytest.fixture
@@ -63,15 +63,6 @@ async def test_a_file_is_submitted_with_its_priority(file_stack: FileStack, file
     code, out, _ = await file_cli.run("submit", str(path), "--analyzer", "sentiment", "--priority", "7")
     assert code == EXIT_OK
     assert (await file_stack.get(out.strip(), "acme")).priority == 7
-
-
-async def test_an_upload_over_the_cap_is_refused_with_its_message_printed_once(file_cli: Cli, tmp_path: Path) -> None:
-    path = tmp_path / "big.csv"
-    path.write_bytes(b"text\n" + b"x" * (12 * MIB))
-    code, _, err = await file_cli.run("submit", str(path), "--analyzer", "sentiment")
-    assert code == EXIT_API_ERROR
-    assert "RESOURCE_EXHAUSTED FILE_TOO_LARGE" in err
-    assert err.count("exceeds the 12582912 byte upload limit") == 1, err
 
 
 async def test_submit_with_a_priority_waits_and_prints_every_field_as_rest_does(stack: Stack, cli: Cli) -> None:

@@ -19,6 +19,7 @@ def parse(*argv: str):  # type: ignore[no-untyped-def]
     ("jobs", "list", "--json", "--data-dir", "/d"),
     ("jobs", "--json", "list", "--data-dir", "/d"),
     ("--data-dir", "/d", "jobs", "list", "--json"),
+    ("analyzers", "--json", "--data-dir", "/d"),
 ])
 def test_json_and_data_dir_are_accepted_before_or_after_the_subcommand(argv):
     args = parse(*argv)

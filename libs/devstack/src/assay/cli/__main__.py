@@ -1,4 +1,4 @@
-"""``assay``: dev | token | submit | jobs (list, get, cancel, watch) | trace."""
+"""``assay``: dev | token | submit | jobs (list, get, cancel, watch) | trace | analyzers."""
 
 from __future__ import annotations
 
@@ -14,17 +14,18 @@ from pathlib import Path
 import grpc
 
 from assay.cli import output, trace
+from assay.cli.analyzers import cmd_analyzers
 from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, trace_file
 from assay.cli.params import parse_params
 from assay.common.auth import ROLES, TENANT_PATTERN, mint_token
 from assay.common.config import CommonSettings
 from assay.common.errors import details_from_rpc_error
+from assay.common.job_states import TERMINAL
 from assay.gateway.json import to_json
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_NO_STACK, EXIT_API_ERROR = 0, 1, 2, 3, 4
 CHUNK_BYTES = 1024 * 1024
-TERMINAL = {job_pb2.Job.STATE_SUCCEEDED, job_pb2.Job.STATE_FAILED, job_pb2.Job.STATE_CANCELLED}
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -273,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     tracing = commands.add_parser("trace", parents=common,
                                   help="print a job's trace as a waterfall (from the stack's span file)")
     tracing.add_argument("id")
+
+    commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
     return parser
 
 
@@ -292,6 +295,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_submit(args, conn)
         if args.command == "trace":
             return await cmd_trace(args, conn)
+        if args.command == "analyzers":
+            return await cmd_analyzers(args, conn)
         return await cmd_jobs(args, conn)
     finally:
         await conn.close()
