@@ -83,3 +83,15 @@ def test_a_span_s_events_are_marked_at_their_time_under_it():
     event = lines[3]
     assert "  ◆ assay.cancel_requested" in event and "+7.5 ms" in event
     assert event[event.index("|"):] == "|       ◆  |"
+
+
+@pytest.mark.parametrize(("attributes", "shown"), [
+    ({"rpc.grpc.status_code": 5}, "UNSET (grpc NOT_FOUND)"),
+    ({"rpc.grpc.status_code": 0}, "UNSET"),
+    ({"http.response.status_code": 404}, "UNSET (http 404)"),
+    ({"http.status_code": 200}, "UNSET"),
+])
+def test_an_unset_span_that_answered_an_error_names_the_code(attributes, shown):
+    record = {**span("s", "", "/assay.v1.JobService/GetJob", "assay-jobs", 0, 1, status="UNSET"),
+              "attributes": attributes}
+    assert render("t" * 32, build_tree([record])).splitlines()[2].endswith("|  " + shown)

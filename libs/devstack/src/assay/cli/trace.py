@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
+
 
 @dataclass
 class SpanNode:
@@ -145,8 +147,12 @@ def _offset(nanoseconds: int) -> str:
 
 
 def _status(record: dict[str, Any]) -> str:
+    """The span's status; an unset one that answered a gRPC or HTTP error (a caller's mistake, which
+    the conventions leave unset) names the code."""
     status = str(record.get("status") or "UNSET")
     message = str(record.get("status_message") or "")
+    if status == "UNSET" and not message:
+        message = _answered_error(record.get("attributes") or {})
     if len(message) > STATUS_MESSAGE_CHARS:
         message = message[:STATUS_MESSAGE_CHARS - 1] + "…"
     return f"{status} ({message})" if message else status
@@ -156,3 +162,14 @@ def _all(roots: list[SpanNode]) -> Iterable[SpanNode]:
     for root in roots:
         yield root
         yield from _all(root.children)
+
+
+def _answered_error(attributes: dict[str, Any]) -> str:
+    grpc_code = attributes.get("rpc.grpc.status_code")
+    if isinstance(grpc_code, int) and grpc_code > 0:
+        name = next((code.name for code in grpc.StatusCode if code.value[0] == grpc_code), str(grpc_code))
+        return f"grpc {name}"
+    http_code = attributes.get("http.response.status_code", attributes.get("http.status_code"))
+    if isinstance(http_code, int) and http_code >= 400:
+        return f"http {http_code}"
+    return ""
