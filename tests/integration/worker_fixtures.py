@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import NatsServer, Postgres
+from harness import NatsServer, Postgres, eventually
 from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 
 from assay.analysis import server as analysis_server
@@ -73,6 +73,14 @@ class Stack:
 
     async def get(self, job_id: str) -> job_pb2.Job:
         return (await self.jobs.jobs.GetJob(js.GetJobRequest(id=job_id), metadata=self.jobs.token())).job
+
+    async def reaches(self, job_id: str, state: int, timeout: float = 15.0) -> job_pb2.Job:  # noqa: ASYNC109
+        """The job once it is in ``state`` (polled until ``timeout``)."""
+        async def check() -> job_pb2.Job | None:
+            job = await self.get(job_id)
+            return job if job.state == state else None
+
+        return await eventually(check, timeout=timeout)
 
     async def cancel(self, job_id: str) -> None:
         await self.jobs.jobs.CancelJob(js.CancelJobRequest(id=job_id), metadata=self.jobs.token())
