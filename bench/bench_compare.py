@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from assay.analysis.analyzers.compare import ANALYZER
-from assay.analysis.plugin import InputDocument, LocalRunContext
+from assay.analysis.plugin import InputDocument
+from assay.analysis.testing import LocalRunContext
 from assay.v1 import compare_pb2, job_pb2
 
 MIB = 1024 * 1024

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from assay.analysis.analyzers.xml_to_csv import ANALYZER
 from assay.analysis.analyzers.xml_to_csv.verify import document_values, table_values
-from assay.analysis.plugin import InputDocument, LocalRunContext
+from assay.analysis.plugin import InputDocument
+from assay.analysis.testing import LocalRunContext
 from assay.v1 import job_pb2, xml_to_csv_pb2
 
 MIB = 1024 * 1024

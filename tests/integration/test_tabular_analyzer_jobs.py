@@ -82,9 +82,10 @@ async def test_the_cli_compares_two_csv_files_through_a_worker_into_a_downloadab
     old, new = tmp_path / "master-2025.csv", tmp_path / "master-2026.csv"
     old.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.OLD))
     new.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.NEW))
-    conn = Connection(jobs=file_stack.jobs.jobs, ingest=file_stack.ingest.files, metadata=owner, channels=())
+    conn = Connection(jobs=file_stack.jobs.jobs, ingest=file_stack.ingest.files, analysis=None, metadata=owner,
+                      channels=())  # submit never asks the analysis service
     args = argparse.Namespace(analyzer="compare", param=["key_columns=isin"], text=None, file=str(old),
-                              more_files=[str(new)], request_id=None, wait=True, json=True)
+                              more_files=[str(new)], priority=0, request_id=None, wait=True, json=True)
     worker = await file_stack.start_worker(worker_analyzers="compare")
     try:
         assert await asyncio.wait_for(cmd_submit(args, conn), timeout=60) == 0

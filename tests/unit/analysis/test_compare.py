@@ -14,7 +14,8 @@ from fixtures import tabular as fx
 
 from assay.analysis.analyzers.compare import ANALYZER, DIFF_NAME
 from assay.analysis.analyzers.compare import analyzer as compare_module
-from assay.analysis.plugin import AnalysisInputError, InputDocument, LocalRunContext
+from assay.analysis.plugin import AnalysisInputError, InputDocument
+from assay.analysis.testing import LocalRunContext
 from assay.v1 import compare_pb2, job_pb2, tabular_pb2
 
 C = compare_pb2

@@ -14,8 +14,9 @@ from fixtures import xmldocs as fx
 
 from assay.analysis.analyzers.xml_to_csv import ANALYZER, MANIFEST_NAME
 from assay.analysis.analyzers.xml_to_csv.verify import document_values, table_values
-from assay.analysis.plugin import AnalysisCancelled, AnalysisInputError, InputDocument, LocalRunContext
+from assay.analysis.plugin import AnalysisCancelled, AnalysisInputError, InputDocument
 from assay.analysis.tabular import column_types as ct
+from assay.analysis.testing import LocalRunContext
 from assay.v1 import job_pb2, tabular_pb2, xml_to_csv_pb2
 
 P = xml_to_csv_pb2
