@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import resource
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from fixtures import xmldocs as fx
 
 from assay.analysis.analyzers.xml_to_csv import ANALYZER, MANIFEST_NAME
+from assay.analysis.analyzers.xml_to_csv import tables as tables_module
 from assay.analysis.analyzers.xml_to_csv.verify import document_values, table_values
 from assay.analysis.plugin import AnalysisCancelled, AnalysisInputError, InputDocument
 from assay.analysis.tabular import column_types as ct
@@ -267,6 +270,23 @@ def test_a_zip_of_only_refused_documents_fails_with_the_first_reason(tmp_path: P
     with pytest.raises(AnalysisInputError) as refused:
         run(tmp_path, out.getvalue(), name="all-bad.zip")
     assert refused.value.code == "XML_ENTITIES_FORBIDDEN" and "1 more documents refused" in refused.value.message
+
+
+def test_thousands_of_record_types_convert_with_few_files_open(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    types = 600
+    data = ("<facts>" + "".join(f'<f{i} ctx="a">{i}</f{i}><f{i} ctx="b">-{i}</f{i}>' for i in range(types))
+            + "</facts>").encode()
+    monkeypatch.setattr(tables_module, "SPOOL_BUFFER_CELLS", 50)  # flush batches often, interleaved
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 64, hard))
+    try:
+        result, ctx = run(tmp_path, data)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert result.tables_total == types and result.rows_total == 2 * types
+    assert_lossless(ctx, data)
+    assert not [p for p in tmp_path.rglob("spool-*")]  # spool files are removed once written
 
 
 def test_cancellation_is_noticed_while_parsing(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from assay.analysis.analyzers.xml_to_csv.parse import DocumentRefused
 from assay.analysis.analyzers.xml_to_csv.profile import Path as ElementPath
 from assay.analysis.analyzers.xml_to_csv.profile import profile_document
 from assay.analysis.analyzers.xml_to_csv.spec import REPEATED_VALUES_LIMIT
-from assay.analysis.analyzers.xml_to_csv.tables import HeaderTable, Table
+from assay.analysis.analyzers.xml_to_csv.tables import HeaderTable, Spooler, Table
 from assay.v1 import tabular_pb2, xml_to_csv_pb2
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -82,9 +82,10 @@ def convert(document: Document, options: Options, work_dir: Path, artifact_path:
     member.namespaces.extend(xml_to_csv_pb2.XmlNamespace(prefix=p, uri=u) for p, u in names_of.listing())
     member.record_paths_detected = layout.detected
     tables: dict[ElementPath, Table] = {}
+    spooler = Spooler(work_dir)
     for path, plan in layout.tables.items():
         parent = tables[plan.parent] if plan.parent is not None else None
-        tables[path] = Table(plan.name, plan.record_path, parent, work_dir)
+        tables[path] = Table(plan.name, plan.record_path, parent, spooler)
     header = HeaderTable(work_dir / f"header-{id(member)}.csv")
     collected = _Collected()
 
