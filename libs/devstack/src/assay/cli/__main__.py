@@ -288,8 +288,6 @@ def _check_submit(submit: argparse.ArgumentParser) -> Callable[[argparse.Namespa
     def check(args: argparse.Namespace) -> None:
         if args.file is not None and args.text is not None:
             submit.error(f"give a FILE or --text, not both (got {args.file!r} and --text)")
-        if args.more_files and args.file is None:
-            submit.error("give the FILEs to upload, or --text TEXT without files")
         if args.file is None and args.text is None:
             submit.error("give a FILE to upload or --text TEXT")
     return check
