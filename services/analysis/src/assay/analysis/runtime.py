@@ -39,6 +39,7 @@ from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, rea
 from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
 from assay.analysis.plugin import AnalyzerSpec
 from assay.analysis.registry import Registry
+from assay.analysis.result_attributes import result_attributes
 from assay.common.logging import bind_log_context, log_context
 from assay.common.telemetry import context_from_headers
 from assay.v1 import events_pb2, job_pb2
@@ -214,8 +215,8 @@ class AttemptRunner:
         with tracer.start_as_current_span(f"analyze {spec.name}", attributes=attributes) as span:
             outcome = await execution.wait()
             span.set_attribute("assay.outcome", outcome.label)
-            if outcome.result is not None and outcome.result.HasField("sentiment"):
-                span.set_attribute("assay.rows_processed", outcome.result.sentiment.statistics.rows_total)
+            if outcome.result is not None:
+                span.set_attributes(result_attributes(outcome.result))
             if outcome.kind != "cancelled":  # a cancelled run neither succeeded nor failed: left unset
                 span.set_status(_span_status(outcome))
         return outcome
