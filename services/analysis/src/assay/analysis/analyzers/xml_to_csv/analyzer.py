@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from google.protobuf import json_format
@@ -103,7 +104,8 @@ class _Progress:
         self._done = 0
         self._percent = 0
 
-    def ticker(self, document: Document, start: float, end: float):  # type: ignore[no-untyped-def]
+    def ticker(self, document: Document, start: float, end: float) -> Callable[[int], None]:
+        """A tick for one pass over ``document``, covering ``start``-``end`` of its share."""
         def tick(bytes_read: int) -> None:
             self._ctx.check_cancelled()
             share = start + (end - start) * min(1.0, bytes_read / max(1, document.size))
