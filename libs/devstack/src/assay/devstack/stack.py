@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.common.auth import mint_token
-from assay.common.config import CommonSettings, NatsSettings
-from assay.common.storage import StorageSettings
+from assay.common.config import CommonSettings
 from assay.devstack import spans
 from assay.devstack.config import DevSettings
 from assay.devstack.lock import take_over_stale_locks
@@ -105,11 +104,7 @@ class DevStack:
         start_all((self.nats, self.s3, self.postgres))  # postgres last: a first start runs initdb first
         self.timings["servers"] = time.monotonic() - began
         self.database_url = self._ensure_app_database("assay", self.secrets["app_db_password"])
-        self.provisioned = provision(
-            self.data_dir, self.database_url, NatsSettings(nats_url=self.nats.url),
-            StorageSettings(s3_endpoint=self.s3.endpoint, s3_access_key=self.s3.access_key,
-                            s3_secret_key=self.s3.secret_key, s3_bucket=BUCKET),
-            force=fresh)
+        self.provisioned = provision(self.data_dir, self.database_url, self.nats.url, self.s3, BUCKET, force=fresh)
         self.timings["provisioning"] = time.monotonic() - began - self.timings["servers"]
         self.services = {name: Service(AssayService(name, self.env(name), self.data_dir / "logs", self.ports[name]))
                          for name in SERVICES}
