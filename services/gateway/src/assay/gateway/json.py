@@ -116,7 +116,7 @@ class SchemaRegistry:
         properties: dict[str, Any] = {}
         required: list[str] = []
         for field in descriptor.fields:
-            properties[field.name] = self._field(field)
+            properties[field.name] = self.field(field)
             if not field.has_presence:
                 required.append(field.name)
         schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
@@ -124,7 +124,8 @@ class SchemaRegistry:
             schema["required"] = required
         return schema
 
-    def _field(self, field: FieldDescriptor) -> dict[str, Any]:
+    def field(self, field: FieldDescriptor) -> dict[str, Any]:
+        """The schema of one field's value (registering the messages it references)."""
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value = field.message_type.fields_by_name["value"]
             return {"type": "object", "additionalProperties": self._single(value)}
@@ -165,6 +166,6 @@ def input_schema(
     (omitting a field simply leaves its default).
     """
     properties = {
-        field.name: registry._field(field) for field in descriptor.fields if field.name not in exclude
+        field.name: registry.field(field) for field in descriptor.fields if field.name not in exclude
     }
     return {"type": "object", "properties": properties, "additionalProperties": False}
