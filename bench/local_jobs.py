@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from harness import NatsServer, Postgres, PostgresServer, free_port, stop_process  # noqa: E402
 
 from assay.common.migrations import upgrade  # noqa: E402
-from assay.jobs.__main__ import MIGRATIONS  # noqa: E402
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 from harness import NatsServer, Postgres
 
+from assay.analysis import server as analysis_server
 from assay.analysis.config import AnalysisSettings
 from assay.analysis.files import NoFiles
 from assay.analysis.registry import Registry, load_registry
-from assay.analysis.server import AnalysisWorker, start_worker
+from assay.analysis.server import AnalysisWorker
 from assay.common.migrations import upgrade
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
@@ -82,7 +83,7 @@ class Stack:
     async def start_worker(self, registry: Registry | None = None, **overrides: Any) -> AnalysisWorker:
         if registry is None:
             registry = scripted_registry()
-        return await start_worker(self.worker_settings(**overrides), registry=registry, files=NoFiles())
+        return await analysis_server.start(self.worker_settings(**overrides), registry=registry, files=NoFiles())
 
     async def create(self, text: str, **fields: Any) -> job_pb2.Job:
         request = js.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=text), **fields)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assay.analysis.servicer import describe
+from assay.analysis.analysis_service import describe
 from assay.cli.__main__ import build_parser
 from assay.cli.analyzers import render
 from assay.common.analyzers import SPECS

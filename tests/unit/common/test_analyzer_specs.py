@@ -7,8 +7,8 @@ import jsonschema
 import pytest
 from google.protobuf import json_format
 
+from assay.analysis.analysis_service import describe
 from assay.analysis.registry import BUILTIN_ANALYZERS, Registry, load_ref
-from assay.analysis.servicer import describe
 from assay.common.analyzers import ANALYZER_NAMES, CONTRACT_REVIEW, SENTIMENT, SPECS, AnalyzerSpec
 from assay.common.json_schema import params_schema
 from assay.common.spec_checks import file_violations, params_violations, text_violations

@@ -78,6 +78,12 @@ class FailedPrecondition(AssayError):
     code = grpc.StatusCode.FAILED_PRECONDITION
 
 
+class Aborted(AssayError):
+    """A concurrent operation holds the resource; the caller may retry shortly."""
+
+    code = grpc.StatusCode.ABORTED
+
+
 class ResourceExhausted(AssayError):
     """A size or rate limit was exceeded."""
 

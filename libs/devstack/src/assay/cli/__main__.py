@@ -24,7 +24,6 @@ from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_NO_STACK, EXIT_API_ERROR = 0, 1, 2, 3, 4
 CHUNK_BYTES = 1024 * 1024
-TERMINAL = {job_pb2.Job.STATE_SUCCEEDED, job_pb2.Job.STATE_FAILED, job_pb2.Job.STATE_CANCELLED}
 
 
 def cmd_dev(args: argparse.Namespace) -> int:

@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from assay.common import paging
 from assay.common.db import system_transaction, tenant_transaction
 from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
+from assay.common.job_states import ACTIVE, STATE_NAMES
 from assay.common.nats import event_subject, work_subject
 from assay.common.telemetry import current_traceparent
 from assay.jobs.cache import JobCache
-from assay.jobs.codec import ACTIVE, job_from_row
+from assay.jobs.codec import job_from_row
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
 
@@ -160,7 +161,7 @@ class JobStore:
         if query.file_id:
             stmt = stmt.where(jobs.c.inputs["file_ids"].contains([query.file_id]))
         if query.active_only:
-            stmt = stmt.where(jobs.c.state.in_(ACTIVE))
+            stmt = stmt.where(jobs.c.state.in_([STATE_NAMES[state] for state in ACTIVE]))
         if cursor is not None:
             stmt = stmt.where(paging.after(jobs.c.created_at, jobs.c.id, cursor))
         stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(query.page_size + 1)

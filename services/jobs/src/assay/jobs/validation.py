@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from opentelemetry import trace
 
 from assay.common.analyzers import ANALYZER_NAMES, SPECS, AnalyzerSpec
-from assay.common.errors import FieldViolation, invalid_field, invalid_fields
+from assay.common.errors import FieldViolation, invalid_fields
+from assay.common.fields import request_id_violation
 from assay.common.spec_checks import file_violations, params_violations, text_violations
 from assay.jobs.codec import to_json
 from assay.jobs.metrics import JOBS_REFUSED
@@ -19,17 +20,8 @@ from assay.v1 import ingest_service_pb2, jobs_service_pb2
 
 INDEX = re.compile(r"\[\d+\]")
 """``[0]`` in ``inputs.file_ids[0]``: dropped from metric labels to bound their number."""
-REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MAX_PRIORITY = 9
 MAX_ATTEMPTS = 10
-
-
-def parse_job_id(raw: str, field: str = "id") -> uuid.UUID:
-    """A job id from a request, or INVALID_ARGUMENT naming ``field``."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise invalid_field(field, "must be a UUID") from None
 
 
 def files_to_look_up(request: jobs_service_pb2.CreateJobRequest) -> list[str]:
@@ -71,9 +63,8 @@ def validate_create(
         violations += _input_violations(request, spec, files)
         if chosen in (None, analyzer):
             violations += params_violations(spec, params)
-    if request.request_id and not REQUEST_ID_PATTERN.match(request.request_id):
-        violations.append(FieldViolation(
-            "request_id", "must be 1-128 characters of letters, digits and . _ : -"))
+    if (bad_request_id := request_id_violation(request.request_id, "request_id")) is not None:
+        violations.append(bad_request_id)
     if not 0 <= request.priority <= MAX_PRIORITY:
         violations.append(FieldViolation("priority", f"must be between 0 and {MAX_PRIORITY}"))
     if not 0 <= request.max_attempts <= MAX_ATTEMPTS:
