@@ -10,6 +10,7 @@ from google.protobuf import json_format
 
 from assay.cli import output
 from assay.cli.client import Connection
+from assay.gateway.json import to_json
 from assay.v1 import analysis_service_pb2
 
 
@@ -17,7 +18,7 @@ async def cmd_analyzers(args: argparse.Namespace, conn: Connection) -> int:
     """List every analyzer (AnalysisService.ListAnalyzers)."""
     listed = await conn.analysis.ListAnalyzers(analysis_service_pb2.ListAnalyzersRequest(), metadata=conn.metadata)
     if args.json:
-        output.print_json([output.to_dict(analyzer) for analyzer in listed.analyzers])
+        output.print_json(to_json(listed))  # the body of GET /v1/analyzers
     else:
         print(render(listed.analyzers), end="")
     return 0
