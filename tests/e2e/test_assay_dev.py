@@ -5,68 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from harness import assert_eventually
+from harness.assay_dev import Stack
 
 pytestmark = pytest.mark.e2e
 
 CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe box is brown.\n"
-
-
-class Stack:
-    """A running `assay dev` and the handles a test needs."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = (self.data_dir.parent / "assay-dev.log").open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "assay.cli", "--data-dir", str(self.data_dir), "dev"],
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        assert_eventually(self._ready, timeout=180, interval=0.2)
-
-    def _ready(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"assay dev exited: {(self.data_dir.parent / 'assay-dev.log').read_text()[-3000:]}")
-        info = self.info()
-        if len(info.get("pids", {})) != 4:
-            return False
-        try:
-            return httpx.get(f"{info['gateway_url']}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def info(self) -> dict:
-        path = self.data_dir / "stack.json"
-        try:
-            return json.loads(path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(90)
-
-    def cli(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ}
-        if token:
-            env["ASSAY_TOKEN"] = token
-        return subprocess.run([sys.executable, "-m", "assay.cli", "--data-dir", str(self.data_dir), *args],
-                              capture_output=True, text=True, timeout=120, env=env)
-
-    def client(self) -> httpx.Client:
-        info = self.info()
-        return httpx.Client(base_url=info["gateway_url"], timeout=30,
-                            headers={"Authorization": f"Bearer {info['token']}"})
 
 
 @pytest.fixture(scope="module")

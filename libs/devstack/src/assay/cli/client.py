@@ -10,6 +10,7 @@ from pathlib import Path
 import grpc
 
 from assay.common.grpc_client import bearer, open_channel
+from assay.devstack import spans
 from assay.v1 import analysis_service_pb2_grpc, ingest_service_pb2_grpc, jobs_service_pb2_grpc
 
 DEFAULT_DATA_DIR = ".assay-data"
@@ -38,9 +39,10 @@ def data_dir(flag: str | None) -> Path:
     return Path(flag or os.environ.get("ASSAY_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
-def trace_file(directory: Path) -> Path:
-    """Where ``assay dev`` services write their spans when no OTLP endpoint is configured."""
-    return directory / "traces" / "spans.jsonl"
+def span_files(directory: Path) -> list[Path]:
+    """The span files ``assay dev`` services write when no OTLP endpoint is configured, oldest first
+    (``spans.jsonl`` and its rotated predecessors)."""
+    return spans.files(directory / "traces" / "spans.jsonl")
 
 
 def load_stack(directory: Path) -> dict[str, object]:
