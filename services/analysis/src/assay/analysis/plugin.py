@@ -5,6 +5,9 @@ Analyzers are synchronous: the worker runtime calls ``run`` in a child process o
 and a crash or a hang ends only that attempt. The runtime streams every input file to a
 local temporary file first (memory stays flat), uploads artifact files after ``run`` returns, and
 turns the exceptions below into job outcomes.
+
+An analyzer's ``spec`` is its entry in ``assay.common.analyzers.SPECS`` (jobs enforces it at
+CreateJob); ``assay.analysis.testing`` runs an analyzer in process, for tests and benchmarks.
 """
 
 from __future__ import annotations

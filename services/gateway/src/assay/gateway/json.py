@@ -17,19 +17,13 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from assay.common.json_schema import scalar_schema
+
 M = TypeVar("M", bound=Message)
 
 PACKAGE_PREFIX = "assay.v1."
 """Stripped from schema names: ``assay.v1.Job`` is documented as ``Job``."""
 
-_INT64 = {
-    FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
-    FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64,
-}
-_INT32 = {
-    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_SINT32,
-    FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_SFIXED32,
-}
 _RFC3339 = {"type": "string", "format": "date-time"}
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": _RFC3339,
@@ -141,20 +135,7 @@ class SchemaRegistry:
             if full_name in _WELL_KNOWN:
                 return dict(_WELL_KNOWN[full_name])
             return self.add(field.message_type)
-        if kind == FieldDescriptor.TYPE_ENUM:
-            assert field.enum_type is not None
-            return {"type": "string", "enum": [value.name for value in field.enum_type.values]}
-        if kind in _INT64:
-            return {"type": "string", "pattern": r"^-?[0-9]+$"}
-        if kind in _INT32:
-            return {"type": "integer", "format": "int32"}
-        if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-            return {"type": "number"}
-        if kind == FieldDescriptor.TYPE_BOOL:
-            return {"type": "boolean"}
-        if kind == FieldDescriptor.TYPE_BYTES:
-            return {"type": "string", "format": "byte"}
-        return {"type": "string"}
+        return scalar_schema(field)
 
 
 def input_schema(
