@@ -13,7 +13,7 @@ from assay.devstack.servers import free_port
 from assay.devstack.servers.nats import NatsServer
 from assay.devstack.servers.postgres import Postgres, PostgresServer
 from assay.devstack.servers.service import AssayService
-from assay.jobs.__main__ import MIGRATIONS
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -94,6 +94,33 @@ def test_another_tenant_sees_404_and_a_600_character_text_names_the_field(stack)
         assert any(v["field"] == "inputs.text" for v in problem["violations"]), problem
 
 
+def test_what_get_analyzers_lists_is_what_create_enforces_and_the_cli_shows(stack):
+    with stack.client() as client:
+        listed = {a["name"]: a for a in client.get("/v1/analyzers").json()["analyzers"]}
+        contract = listed["contract_review"]
+        schema = contract["params_schema"]
+        assert schema["required"] == ["contract_type", "jurisdiction"]
+        assert "JURISDICTION_EU" in schema["properties"]["jurisdiction"]["enum"]
+        limit = contract["max_text_chars"]
+        refused = client.post("/v1/jobs", json={"analyzer": "contract_review", "inputs": {"text": "x" * (limit + 1)}})
+        assert refused.status_code == 400, refused.text
+        assert {v["field"] for v in refused.json()["violations"]} == {
+            "inputs.text", "params.contract_review.contract_type", "params.contract_review.jurisdiction"}
+        params = {"contract_review": {"contract_type": "CONTRACT_TYPE_MSA", "jurisdiction": "JURISDICTION_EU"}}
+        accepted = client.post("/v1/jobs", json={"analyzer": "contract_review", "params": params,
+                                                 "inputs": {"text": "x" * limit}})
+        assert accepted.status_code == 202, accepted.text
+        client.post(f"/v1/jobs/{accepted.json()['id']}:cancel")
+        assert "application/pdf" not in listed["sentiment"]["accepted_media_types"]
+        pdf = client.post("/v1/jobs", data={"analyzer": "sentiment"},
+                          files={"file": ("report.pdf", b"%PDF-1.7\n" + b"results\n" * 50, "application/pdf")})
+        assert pdf.status_code == 400, pdf.text
+        assert any("application/pdf" in v["description"] for v in pdf.json()["violations"])
+    shown = stack.cli("analyzers")
+    assert shown.returncode == 0, shown.stderr
+    assert "contract_type  required  one of vendor_dpa, msa, privacy_policy" in shown.stdout
+
+
 def test_assay_trace_prints_a_waterfall_spanning_the_services(stack):
     done = stack.cli("--json", "submit", "--analyzer", "sentiment", "--text", "Lovely!", "--wait")
     job_id = json.loads(done.stdout)["id"]

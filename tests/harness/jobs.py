@@ -16,8 +16,8 @@ from assay.common.grpc_server import GrpcServer
 from assay.common.migrations import upgrade
 from assay.devstack.servers.postgres import Postgres
 from assay.jobs import server as jobs_server
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_execution_service_pb2_grpc, jobs_service_pb2_grpc
 
 JWT_SECRET = "integration-test-secret-0123456789abcdef"

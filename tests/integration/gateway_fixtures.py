@@ -24,8 +24,8 @@ from assay.common.migrations import upgrade
 from assay.gateway.app import create_app
 from assay.gateway.config import GatewaySettings
 from assay.gateway.upstream import Channels
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc, job_pb2
 
 

@@ -12,8 +12,8 @@ from prometheus_client import REGISTRY
 from test_jobs_lifecycle import complete, create, start
 
 from assay.common.migrations import upgrade
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
 

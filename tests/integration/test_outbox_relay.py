@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.db import create_engine
 from assay.common.migrations import upgrade
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.server import psycopg_url
 

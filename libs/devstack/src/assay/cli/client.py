@@ -11,7 +11,7 @@ import grpc
 
 from assay.common.grpc_client import bearer, open_channel
 from assay.devstack import spans
-from assay.v1 import ingest_service_pb2_grpc, jobs_service_pb2_grpc
+from assay.v1 import analysis_service_pb2_grpc, ingest_service_pb2_grpc, jobs_service_pb2_grpc
 
 DEFAULT_DATA_DIR = ".assay-data"
 
@@ -26,6 +26,7 @@ class Connection:
 
     jobs: jobs_service_pb2_grpc.JobServiceAsyncStub
     ingest: ingest_service_pb2_grpc.IngestServiceAsyncStub
+    analysis: analysis_service_pb2_grpc.AnalysisServiceAsyncStub
     metadata: tuple[tuple[str, str], ...]
     channels: tuple[grpc.aio.Channel, ...]
 
@@ -58,9 +59,11 @@ def connect(directory: Path, token: str | None = None) -> Connection:
     assert isinstance(endpoints, dict)
     jobs_channel = open_channel(os.environ.get("ASSAY_JOBS_ADDR") or str(endpoints["jobs"]))
     ingest_channel = open_channel(os.environ.get("ASSAY_INGEST_ADDR") or str(endpoints["ingest"]))
+    analysis_channel = open_channel(os.environ.get("ASSAY_ANALYSIS_ADDR") or str(endpoints["analysis"]))
     chosen = token or os.environ.get("ASSAY_TOKEN") or str(stack["token"])
     return Connection(
         jobs=jobs_service_pb2_grpc.JobServiceStub(jobs_channel),
         ingest=ingest_service_pb2_grpc.IngestServiceStub(ingest_channel),
-        metadata=bearer(chosen), channels=(jobs_channel, ingest_channel),
+        analysis=analysis_service_pb2_grpc.AnalysisServiceStub(analysis_channel),
+        metadata=bearer(chosen), channels=(jobs_channel, ingest_channel, analysis_channel),
     )

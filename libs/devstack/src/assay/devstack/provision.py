@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from assay.common.config import NatsSettings
-from assay.common.nats import connect, provision_streams, stream_configs
+from assay.common.nats import connect_with_streams, stream_configs
 from assay.devstack.servers.s3 import S3Endpoint
 
 SCHEMAS = ("jobs", "ingest")
@@ -65,8 +65,5 @@ def provision(data_dir: Path, database_url: str, nats_url: str, s3: S3Endpoint, 
 
 
 async def _provision_streams(settings: NatsSettings) -> None:
-    nc = await connect(settings, "assay-dev-provision")
-    try:
-        await provision_streams(nc, settings.nats_stream_replicas)
-    finally:
-        await nc.drain()
+    nc = await connect_with_streams(settings, "assay-dev-provision")
+    await nc.drain()
