@@ -27,8 +27,9 @@ from assay.ingest.upload import (
     AcceptedUpload,
     CheckedHeader,
     Limits,
+    answered_after_stream,
     check_header,
-    drain,
+    discard,
     parse_clamd_addr,
     receive,
     spooled,
@@ -94,6 +95,7 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         self._limits = Limits(
             max_bytes=settings.max_upload_bytes, clamd=parse_clamd_addr(settings.clamd_addr),
             clamd_timeout=settings.clamd_timeout_seconds, spool_dir=settings.spool_dir or None,
+            drain_bytes=settings.upload_drain_bytes,
         )
         self._background: set[asyncio.Future[Any]] = set()
 
@@ -103,10 +105,11 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[ingest_service_pb2.UploadFileRequest],
         context: grpc.aio.ServicerContext,
     ) -> ingest_service_pb2.UploadFileResponse:
-        caller = require_role(*WRITERS)
-        header, chunks = await open_stream(request_iterator)
-        checked = check_header(header, "header", self._limits.max_bytes)
-        stored = await self._store_upload(caller, checked, chunks, uuid.uuid4())
+        async with answered_after_stream(request_iterator, self._limits):
+            caller = require_role(*WRITERS)
+            header, chunks = await open_stream(request_iterator)
+            checked = check_header(header, "header", self._limits.max_bytes)
+            stored = await self._store_upload(caller, checked, chunks, uuid.uuid4())
         return ingest_service_pb2.UploadFileResponse(file=stored)
 
     async def _store_upload(
@@ -150,6 +153,12 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[ingest_service_pb2.SubmitDocumentRequest],
         context: grpc.aio.ServicerContext,
     ) -> ingest_service_pb2.SubmitDocumentResponse:
+        async with answered_after_stream(request_iterator, self._limits):
+            return await self._submit(request_iterator)
+
+    async def _submit(
+        self, request_iterator: AsyncIterator[ingest_service_pb2.SubmitDocumentRequest],
+    ) -> ingest_service_pb2.SubmitDocumentResponse:
         caller = require_role(*WRITERS)
         header, chunks = await open_stream(request_iterator)
         if not header.analyzer:
@@ -166,7 +175,7 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         if request_id:
             submission = await self._store.claim_submission(caller.tenant, request_id, header.analyzer)
             if not submission.claimed:
-                await drain(chunks)
+                await discard(request_iterator, self._limits.max_bytes + self._limits.drain_bytes)
                 return await self._replay(caller, submission, header)
             file_id = submission.file_id
         try:
