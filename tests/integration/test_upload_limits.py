@@ -76,35 +76,24 @@ def tally(outcomes: collections.Counter[str], expected: str) -> None:
     assert outcomes == {expected: TRIES}, f"{TRIES} over-cap uploads answered {dict(outcomes)}"
 
 
-async def test_grpc_upload_file_over_the_cap_is_resource_exhausted_every_time(small_ingest: IngestService) -> None:
+@pytest.mark.parametrize("method", ["UploadFile", "SubmitDocument"])
+async def test_a_grpc_upload_over_the_cap_is_resource_exhausted_with_the_cap_every_time(
+    small_ingest: IngestService, method: str,
+) -> None:
+    call = getattr(small_ingest.files, method)
+    requests = upload_requests if method == "UploadFile" else submit_requests
     outcomes: collections.Counter[str] = collections.Counter()
     deadline = time.monotonic() + BUDGET_SECONDS
     for _ in range(TRIES):
         assert time.monotonic() < deadline, f"out of time after {sum(outcomes.values())} uploads: {dict(outcomes)}"
         try:
-            await small_ingest.files.UploadFile(upload_requests(over_cap_chunks()), metadata=small_ingest.token())
+            await call(requests(over_cap_chunks()), metadata=small_ingest.token())
             outcomes["OK"] += 1
         except grpc.aio.AioRpcError as error:
             details = details_from_rpc_error(error)
             outcomes[f"{details.code.name} {details.reason}"] += 1
             if details.reason == "FILE_TOO_LARGE":
                 assert str(CAP) in details.message
-    tally(outcomes, "RESOURCE_EXHAUSTED FILE_TOO_LARGE")
-
-
-async def test_grpc_submit_document_over_the_cap_is_resource_exhausted_every_time(
-    small_ingest: IngestService,
-) -> None:
-    outcomes: collections.Counter[str] = collections.Counter()
-    deadline = time.monotonic() + BUDGET_SECONDS
-    for _ in range(TRIES):
-        assert time.monotonic() < deadline, f"out of time after {sum(outcomes.values())} uploads: {dict(outcomes)}"
-        try:
-            await small_ingest.files.SubmitDocument(submit_requests(over_cap_chunks()), metadata=small_ingest.token())
-            outcomes["OK"] += 1
-        except grpc.aio.AioRpcError as error:
-            details = details_from_rpc_error(error)
-            outcomes[f"{details.code.name} {details.reason}"] += 1
     tally(outcomes, "RESOURCE_EXHAUSTED FILE_TOO_LARGE")
 
 
@@ -131,4 +120,5 @@ async def test_rest_upload_over_ingests_cap_is_413_with_the_cap_every_time(
         if response.status_code == 413:
             assert problem["grpc_code"] == "RESOURCE_EXHAUSTED"
             assert str(CAP) in problem["detail"], problem
+            assert [v["field"] for v in problem["violations"]] == ["file"], problem
     tally(outcomes, "413 FILE_TOO_LARGE")
