@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from gateway_fixtures import gateway_over
 from ingest_fixtures import (  # noqa: F401 - ingest_stack and ingest_variant are fixtures
     IngestService,
     ingest_stack,
@@ -28,10 +29,6 @@ from ingest_fixtures import (  # noqa: F401 - ingest_stack and ingest_variant ar
 )
 
 from assay.common.errors import details_from_rpc_error
-from assay.common.grpc_client import open_channel
-from assay.gateway.app import create_app
-from assay.gateway.config import GatewaySettings
-from assay.gateway.upstream import Channels
 
 pytestmark = pytest.mark.integration
 
@@ -64,12 +61,9 @@ async def small_ingest(
 async def rest(small_ingest: IngestService) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway app over the small-cap ingest (its own cap is larger, so ingest's is the one hit)."""
     assert small_ingest.jobs is not None
-    jobs_addr = f"127.0.0.1:{small_ingest.jobs.server.port}"
-    channels = Channels(open_channel(jobs_addr), open_channel(small_ingest.address), open_channel(jobs_addr))
-    app = create_app(GatewaySettings(max_upload_bytes=8 * OVER_CAP, metrics_port=-1), channels)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+    async with gateway_over(f"127.0.0.1:{small_ingest.jobs.server.port}", small_ingest.address,
+                            max_upload_bytes=8 * OVER_CAP) as client:
         yield client
-    await channels.close()
 
 
 def tally(outcomes: collections.Counter[str], expected: str) -> None:
