@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from google.protobuf.message import Message
+from opentelemetry import trace
 
 from assay.common.errors import AssayError, FieldViolation, InvalidArgument, ResourceExhausted, Unavailable
 from assay.ingest.validation import (
@@ -187,16 +188,20 @@ async def receive(
         return await receiving.finish()
 
 
-async def discard(requests: AsyncIterator[Message], max_bytes: int) -> None:
+async def discard(requests: AsyncIterator[Message], max_bytes: int) -> tuple[int, bool]:
     """Read and drop the rest of a request stream; give up after ``max_bytes`` of messages or when
-    the client has sent nothing for :data:`DRAIN_IDLE_SECONDS`."""
+    the client has sent nothing for :data:`DRAIN_IDLE_SECONDS`. Returns the bytes dropped and
+    whether the client finished its stream."""
     iterator, dropped = aiter(requests), 0
     while dropped <= max_bytes:
         try:
             message = await asyncio.wait_for(anext(iterator), DRAIN_IDLE_SECONDS)
-        except (StopAsyncIteration, TimeoutError):
-            return
+        except StopAsyncIteration:
+            return dropped, True
+        except TimeoutError:
+            break
         dropped += message.ByteSize()
+    return dropped, False
 
 
 @asynccontextmanager
@@ -214,6 +219,8 @@ async def answered_after_stream(requests: AsyncIterator[Message], limits: Limits
     """
     try:
         yield
-    except AssayError:
-        await discard(requests, limits.drain_bytes)
+    except AssayError as refusal:
+        dropped, finished = await discard(requests, limits.drain_bytes)
+        trace.get_current_span().add_event("refused upload drained", {
+            "assay.reason": refusal.reason, "assay.drained_bytes": dropped, "assay.client_finished": finished})
         raise
