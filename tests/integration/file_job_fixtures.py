@@ -4,7 +4,7 @@
 and a NATS server of its own (work subjects are named after analyzers, so a shared NATS would mix
 other modules' sentiment work into these tests). Workers run the real analyzers (VADER) with
 ``ObjectStorageFiles`` (inputs read through ingest's WorkerFileService, artifacts registered
-there), either in-process (``start_worker``) or as ``python -m assay.analysis`` subprocesses
+there), either in-process (``assay.analysis.server.start``) or as ``python -m assay.analysis`` subprocesses
 (``spawn_worker``). Import the fixture with ``# noqa: F401`` and put ``# ruff: noqa: F811`` at the
 top of the test module.
 """
@@ -23,20 +23,21 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import pytest
-from conftest import JWT_SECRET, JobsService, fresh_database, start_jobs
 from harness import NatsServer, Postgres, S3Endpoint, eventually
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 from ingest_fixtures import IngestService, ingest_settings, start_ingest, stop_ingest, submit_requests
 
+from assay.analysis import server as analysis_server
 from assay.analysis.config import AnalysisSettings
 from assay.analysis.consumer import consumer_name
-from assay.analysis.server import AnalysisWorker, start_worker
+from assay.analysis.server import AnalysisWorker
 from assay.common.migrations import upgrade
 from assay.common.nats import WORK_STREAM, connect
 from assay.common.storage import ensure_bucket
-from assay.ingest.__main__ import MIGRATIONS as INGEST_MIGRATIONS
 from assay.ingest.jobs_client import JobsClient
-from assay.jobs.__main__ import MIGRATIONS as JOBS_MIGRATIONS
+from assay.ingest.migrations import SCRIPT_LOCATION as INGEST_MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as JOBS_MIGRATIONS
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2, sentiment_pb2
 from assay.v1 import jobs_service_pb2 as js
@@ -120,7 +121,7 @@ class FileStack:
 
     async def start_worker(self, **overrides: Any) -> AnalysisWorker:
         """An in-process worker with the built-in sentiment analyzer and ObjectStorageFiles."""
-        return await start_worker(self.worker_settings(**overrides))
+        return await analysis_server.start(self.worker_settings(**overrides))
 
     def spawn_worker(self, log: IO[bytes], **overrides: Any) -> subprocess.Popen[bytes]:
         """``python -m assay.analysis`` with this stack's settings; stderr (JSON logs) goes to ``log``."""

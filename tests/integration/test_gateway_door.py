@@ -77,8 +77,9 @@ async def test_a_json_body_nested_100000_deep_is_a_400_problem_not_a_500(gateway
 
 async def test_brackets_inside_strings_do_not_count_as_nesting(gateway):
     text = '[[[{{{ "quoted \\" [[[ ' * 200
-    response = await gateway.client.post("/v1/jobs", json={"analyzer": "contract_review", "inputs": {"text": text}},
-                                         headers=gateway.auth())
+    params = {"contract_review": {"contract_type": "CONTRACT_TYPE_MSA", "jurisdiction": "JURISDICTION_EU"}}
+    response = await gateway.client.post("/v1/jobs", headers=gateway.auth(), json={
+        "analyzer": "contract_review", "params": params, "inputs": {"text": text}})
     assert response.status_code == 202, response.text
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from assay.analysis import server
 from assay.analysis.config import AnalysisSettings
-from assay.analysis.server import start_worker
 from assay.common.grpc_server import wait_for_shutdown_signal
 from assay.common.logging import configure_logging
 from assay.common.metrics import start_metrics_server
@@ -14,9 +14,9 @@ from assay.common.telemetry import setup_telemetry
 
 async def serve(settings: AnalysisSettings) -> None:
     start_metrics_server(settings.grpc_host, settings.metrics_port)
-    worker = await start_worker(settings)
+    running = await server.start(settings)
     await wait_for_shutdown_signal()
-    await worker.stop(settings.shutdown_grace_seconds)
+    await running.stop()
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ CREATE_JOB_BODY["description"] = (
     "CreateJobRequest as JSON (proto field names). The idempotency key is the Idempotency-Key header.")
 
 _STATE_NAMES = [value.name for value in job_pb2.Job.State.DESCRIPTOR.values]
-JOB_STATES = [name for name in _STATE_NAMES if name != "STATE_UNSPECIFIED"]
 
 EXTRA_COMPONENTS: dict[str, dict[str, Any]] = {
     "Problem": problem_schema(),

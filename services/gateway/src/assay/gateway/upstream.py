@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import grpc
@@ -21,8 +20,6 @@ PASSED_THROUGH = ("authorization",)
 """Request headers forwarded verbatim as gRPC metadata (besides x-request-id). The trace context is
 not copied: the gateway's server span continues an incoming ``traceparent`` and the gRPC client
 instrumentation sends the child context upstream."""
-
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 @dataclass

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
 from assay.common.grpc_server import wait_for_shutdown_signal
 from assay.common.logging import configure_logging
 from assay.common.metrics import start_metrics_server
-from assay.common.migrations import upgrade
 from assay.common.storage import create_client, ensure_bucket
 from assay.common.telemetry import setup_telemetry
-from assay.ingest import server
+from assay.ingest import migrations, server
 from assay.ingest.config import IngestSettings
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def serve(settings: IngestSettings) -> None:
     start_metrics_server(settings.grpc_host, settings.metrics_port)
     running = await server.start(settings)
     await wait_for_shutdown_signal()
-    await running.stop(settings.shutdown_grace_seconds)
+    await running.stop()
 
 
 def provision(settings: IngestSettings) -> None:
@@ -38,7 +34,7 @@ def main() -> None:
     configure_logging("ingest", settings.log_level)
     setup_telemetry("ingest")
     if command == "migrate":
-        upgrade(MIGRATIONS, settings.database_url, "ingest")
+        migrations.upgrade(settings.database_url)
     elif command == "provision":
         provision(settings)
     else:

@@ -188,6 +188,12 @@ async def receive(
         return await receiving.finish()
 
 
+async def drain(chunks: AsyncIterator[bytes]) -> None:
+    """Consume the rest of a stream without keeping anything (for an idempotent retry)."""
+    async for _ in chunks:
+        pass
+
+
 async def discard(requests: AsyncIterator[Message], max_bytes: int) -> tuple[int, bool]:
     """Read and drop the rest of a request stream; give up after ``max_bytes`` of messages or when
     the client has sent nothing for :data:`DRAIN_IDLE_SECONDS`. Returns the bytes dropped and

@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
 from assay.common.grpc_server import wait_for_shutdown_signal
 from assay.common.logging import configure_logging
 from assay.common.metrics import start_metrics_server
-from assay.common.migrations import upgrade
-from assay.common.nats import connect, provision_streams
+from assay.common.nats import connect_with_streams
 from assay.common.telemetry import setup_telemetry
-from assay.jobs import server
+from assay.jobs import migrations, server
 from assay.jobs.config import JobsSettings
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def serve(settings: JobsSettings) -> None:
     start_metrics_server(settings.grpc_host, settings.metrics_port)
     running = await server.start(settings)
     await wait_for_shutdown_signal()
-    await running.stop(settings.shutdown_grace_seconds)
+    await running.stop()
 
 
 async def provision(settings: JobsSettings) -> None:
-    nc = await connect(settings, "assay-jobs-provision")
-    try:
-        await provision_streams(nc, settings.nats_stream_replicas)
-    finally:
-        await nc.drain()
+    nc = await connect_with_streams(settings, "assay-jobs-provision")
+    await nc.drain()
 
 
 def main() -> None:
@@ -41,7 +34,7 @@ def main() -> None:
     configure_logging("jobs", settings.log_level)
     setup_telemetry("jobs")
     if command == "migrate":
-        upgrade(MIGRATIONS, settings.database_url, "jobs")
+        migrations.upgrade(settings.database_url)
     elif command == "provision":
         asyncio.run(provision(settings))
     else:

@@ -10,19 +10,8 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from assay.common.job_states import STATE_VALUES
 from assay.v1 import job_pb2
-
-STATE_NAMES = {
-    job_pb2.Job.STATE_QUEUED: "QUEUED",
-    job_pb2.Job.STATE_RUNNING: "RUNNING",
-    job_pb2.Job.STATE_SUCCEEDED: "SUCCEEDED",
-    job_pb2.Job.STATE_FAILED: "FAILED",
-    job_pb2.Job.STATE_CANCELLED: "CANCELLED",
-}
-"""Proto state → the text stored in ``jobs.state``."""
-STATE_VALUES = {name: value for value, name in STATE_NAMES.items()}
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
-ACTIVE = ("QUEUED", "RUNNING")
 
 
 def to_json(message: Any) -> dict[str, Any]:
