@@ -1,6 +1,5 @@
 """What the gateway refuses at the door, in the REST API's own words: oversized and deeply nested
 JSON, bad params named as the request spelled them, and credentials that are not a bearer token."""
-# ruff: noqa: F811 - the gateway fixture is imported, then requested by name
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
-from gateway_fixtures import Gateway, gateway, gateway_settings  # noqa: F401 - fixture
+from integration.gateway_fixtures import Gateway, gateway_settings
 
 from assay.gateway.app import create_app
 

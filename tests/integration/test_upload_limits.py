@@ -19,7 +19,6 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from gateway_fixtures import gateway_over
 from ingest_fixtures import (  # noqa: F401 - ingest_stack and ingest_variant are fixtures
     IngestService,
     ingest_stack,
@@ -27,6 +26,7 @@ from ingest_fixtures import (  # noqa: F401 - ingest_stack and ingest_variant ar
     submit_requests,
     upload_requests,
 )
+from integration.gateway_fixtures import gateway_over
 
 from assay.common.errors import details_from_rpc_error
 
