@@ -13,20 +13,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from harness import LocalBucketServer, PostgresServer
-
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.migrations import upgrade
 from assay.common.storage import create_client, ensure_bucket
+from assay.devstack.servers.postgres import PostgresServer
+from assay.devstack.servers.s3 import LocalBucketServer
 from assay.ingest import server
 from assay.ingest.config import IngestSettings
 from assay.ingest.jobs_client import JobsClient

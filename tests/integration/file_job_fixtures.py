@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import pytest
-from conftest import JWT_SECRET, JobsService, fresh_database, start_jobs
 from harness import NatsServer, Postgres, S3Endpoint, eventually
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 from ingest_fixtures import IngestService, ingest_settings, start_ingest, stop_ingest, submit_requests
 
 from assay.analysis import server as analysis_server

@@ -17,8 +17,8 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import JWT_SECRET, JobsService, fresh_database, start_jobs
 from harness import Postgres, S3Endpoint
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 from minio import Minio
 
 from assay.common.auth import mint_token
@@ -154,7 +154,7 @@ async def stop_ingest(service: IngestService) -> None:
 async def ingest_stack(postgres: Postgres, nats_server: Any, s3_server: S3Endpoint) -> AsyncIterator[IngestService]:
     """Ingest and jobs wired to each other: fresh databases, a fresh bucket, an 8 MiB size cap.
 
-    ``ingest_stack.jobs`` is the jobs service (a ``conftest.JobsService``) whose ingest_addr
+    ``ingest_stack.jobs`` is the jobs service (a ``harness.jobs.JobsService``) whose ingest_addr
     points at this ingest, so CreateJob checks files through ``BatchGetFiles``.
     """
     ingest_url = fresh_database(postgres, "ingest")

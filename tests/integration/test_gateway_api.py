@@ -1,5 +1,4 @@
 """The REST gateway over the real jobs service: translation, problems, headers and streaming."""
-# ruff: noqa: F811 - the gateway fixture is imported, then requested by name
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import json
 import uuid
 
 import httpx
-from gateway_fixtures import Gateway, gateway, gateway_settings  # noqa: F401 - fixture
+from integration.gateway_fixtures import Gateway, gateway_settings
 
 from assay.gateway.app import create_app
 from assay.v1 import job_execution_service_pb2 as ex

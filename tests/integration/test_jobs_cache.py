@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from conftest import JWT_SECRET, JobsService, fresh_database, start_jobs
 from harness import Postgres, eventually
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 from prometheus_client import REGISTRY
 from test_jobs_lifecycle import complete, create, start
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import nats
-from conftest import fresh_database
 from harness import Postgres, eventually
+from harness.jobs import fresh_database
 from nats.aio.client import Client
 from sqlalchemy.ext.asyncio import AsyncEngine
 

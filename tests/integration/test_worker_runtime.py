@@ -14,6 +14,7 @@ import pytest
 from harness import eventually
 from worker_fixtures import LEASE_SECONDS, Stack, builtin_registry, stack  # noqa: F401 - fixture
 
+from assay.common.analyzers import SPECS
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import WORK_STREAM, connect, event_subject
@@ -44,6 +45,8 @@ async def test_a_text_sentiment_job_succeeds_end_to_end_and_analyzers_are_listed
         await channel.close()
         sentiment = next(a for a in listed.analyzers if a.name == "sentiment")
         assert sentiment.accepts_text and sentiment.params_type == "assay.v1.SentimentParams"
+        assert sentiment.max_text_chars == SPECS["sentiment"].max_text_chars
+        assert set(sentiment.params_schema["properties"].keys()) == {"text_column"}
     finally:
         await worker.stop(2.0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -9,6 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 from assay.common.auth import Principal, TokenVerifier, current_principal
 from assay.common.errors import AssayError, Unauthenticated, abort_with
@@ -77,35 +80,43 @@ def _wrap(
 ) -> grpc.RpcMethodHandler[Any, Any]:
     def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            started, code = time.perf_counter(), grpc.StatusCode.OK
+            started, code, message = time.perf_counter(), grpc.StatusCode.OK, ""
             try:
                 current_principal.set(verifier.verify(_token_from(context)))
                 return await behavior(request, context)
             except AssayError as error:
-                code = error.code
+                code, message = error.code, error.message
                 await abort_with(context, error)
-            except BaseException:
-                code = _code_of(context)
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except BaseException as error:
+                code, message = _code_of(context), _message_of(context, error)
                 raise
             finally:
+                mark_server_span(code, message)
                 recorder.record(method, code, started)
 
         return wrapped
 
     def stream_response(behavior: Any) -> Callable[..., AsyncIterator[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            started, code = time.perf_counter(), grpc.StatusCode.OK
+            started, code, message = time.perf_counter(), grpc.StatusCode.OK, ""
             try:
                 current_principal.set(verifier.verify(_token_from(context)))
                 async for response in behavior(request, context):
                     yield response
             except AssayError as error:
-                code = error.code
+                code, message = error.code, error.message
                 await abort_with(context, error)
-            except BaseException:
-                code = _code_of(context)
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except BaseException as error:
+                code, message = _code_of(context), _message_of(context, error)
                 raise
             finally:
+                mark_server_span(code, message)
                 recorder.record(method, code, started)
 
         return wrapped
@@ -123,11 +134,38 @@ def _wrap(
         stream_response(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
 
 
+SERVER_FAULTS = frozenset({
+    grpc.StatusCode.UNKNOWN, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS,
+})
+"""The codes that make a gRPC server span an error (OpenTelemetry's RPC conventions); the others
+(a refused request: INVALID_ARGUMENT, NOT_FOUND …) are the caller's and leave its status unset."""
+
+
+def mark_server_span(code: grpc.StatusCode, message: str) -> None:
+    """Give the RPC's server span (the active one) its real outcome.
+
+    The instrumentation's span starts with ``rpc.grpc.status_code`` 0 and only notices
+    ``context.abort``, not ``abort_with_status`` (how a domain error is sent) nor an uncaught
+    exception, so without this every server span reads OK/UNSET.
+    """
+    span = trace.get_current_span()
+    span.set_attribute("rpc.grpc.status_code", code.value[0])
+    if code in SERVER_FAULTS:
+        span.set_status(Status(StatusCode.ERROR, f"{code.name}: {message}" if message else code.name))
+
+
 def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
     code = context.code()
     if isinstance(code, grpc.StatusCode):
         return code
     return grpc.StatusCode.UNKNOWN
+
+
+def _message_of(context: grpc.aio.ServicerContext, error: BaseException) -> str:
+    """The details a handler aborted with, else the exception itself."""
+    details = context.details() if isinstance(error, grpc.aio.AbortError) else None
+    return str(details) if details else repr(error)
 
 
 class RpcRecorder:

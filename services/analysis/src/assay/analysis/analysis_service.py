@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import grpc
+from google.protobuf import struct_pb2
 
 from assay.analysis.registry import Registry
+from assay.common.analyzers import AnalyzerSpec, params_descriptor
 from assay.common.auth import principal
+from assay.common.json_schema import params_schema
 from assay.v1 import analysis_service_pb2 as pb
-from assay.v1 import analysis_service_pb2_grpc, job_pb2
+from assay.v1 import analysis_service_pb2_grpc
 
 
-def params_type(name: str) -> str:
-    """Fully-qualified params message of an analyzer (its ``JobParams`` oneof field)."""
-    field = job_pb2.JobParams.DESCRIPTOR.fields_by_name.get(name)
-    return field.message_type.full_name if field is not None and field.message_type is not None else ""
+def describe(spec: AnalyzerSpec) -> pb.Analyzer:
+    """An analyzer's spec as the API shows it, with its params message's JSON Schema."""
+    analyzer = pb.Analyzer(
+        name=spec.name, version=spec.version, description=spec.description,
+        accepted_media_types=list(spec.accepted_media_types), accepts_text=spec.accepts_text,
+        max_text_chars=spec.max_text_chars, max_input_bytes=spec.max_input_bytes,
+        max_files=spec.max_files if spec.accepts_files else 0,
+    )
+    descriptor = params_descriptor(spec.name)
+    if descriptor is not None:
+        analyzer.params_type = descriptor.full_name
+        schema = struct_pb2.Struct()
+        schema.update(params_schema(descriptor, spec.required_params))
+        analyzer.params_schema.CopyFrom(schema)
+    return analyzer
 
 
 class AnalysisServicer(analysis_service_pb2_grpc.AnalysisServiceServicer):
@@ -23,11 +37,4 @@ class AnalysisServicer(analysis_service_pb2_grpc.AnalysisServiceServicer):
     async def ListAnalyzers(self, request: pb.ListAnalyzersRequest,
                             context: grpc.aio.ServicerContext) -> pb.ListAnalyzersResponse:
         principal()  # authenticated, any role
-        return pb.ListAnalyzersResponse(analyzers=[
-            pb.Analyzer(
-                name=e.spec.name, version=e.spec.version, description=e.spec.description,
-                accepted_media_types=list(e.spec.accepted_media_types), accepts_text=e.spec.accepts_text,
-                max_text_chars=e.spec.max_text_chars, max_input_bytes=e.spec.max_input_bytes,
-                params_type=params_type(e.spec.name),
-            ) for e in self._registry.entries()
-        ])
+        return pb.ListAnalyzersResponse(analyzers=[describe(e.spec) for e in self._registry.entries()])

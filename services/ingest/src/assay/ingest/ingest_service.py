@@ -12,10 +12,11 @@ import grpc
 from google.protobuf import duration_pb2
 
 from assay.common import paging
-from assay.common.analyzers import ANALYZER_NAMES
+from assay.common.analyzers import ANALYZER_NAMES, SPECS
 from assay.common.auth import READERS, WRITERS, require_role
-from assay.common.errors import FailedPrecondition, invalid_field
+from assay.common.errors import FailedPrecondition, FieldViolation, invalid_field, invalid_fields
 from assay.common.fields import REQUEST_ID_PATTERN, REQUEST_ID_RULE, parse_uuid
+from assay.common.spec_checks import declared_violations
 from assay.ingest.codec import file_from_row
 from assay.ingest.config import IngestSettings
 from assay.ingest.file_ids import parse_file_ids
@@ -24,7 +25,7 @@ from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
 from assay.ingest.store import FileStore
 from assay.ingest.submission import DocumentSubmitter
-from assay.ingest.upload import Limits, check_header, parse_clamd_addr
+from assay.ingest.upload import Limits, answered_after_stream, check_header, parse_clamd_addr
 from assay.ingest.validation import content_disposition
 from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc
 
@@ -60,6 +61,7 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         self._intake = FileIntake(store, objects, Limits(
             max_bytes=settings.max_upload_bytes, clamd=parse_clamd_addr(settings.clamd_addr),
             clamd_timeout=settings.clamd_timeout_seconds, spool_dir=settings.spool_dir or None,
+            drain_bytes=settings.upload_drain_bytes,
         ))
         self._submitter = DocumentSubmitter(store, objects, jobs, self._intake)
 
@@ -73,10 +75,11 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[ingest_service_pb2.UploadFileRequest],
         context: grpc.aio.ServicerContext,
     ) -> ingest_service_pb2.UploadFileResponse:
-        caller = require_role(*WRITERS)
-        header, chunks = await open_stream(request_iterator)
-        checked = check_header(header, "header", self._intake.limits.max_bytes)
-        stored = await self._intake.store(caller, checked, chunks, uuid.uuid4())
+        async with answered_after_stream(request_iterator, self._intake.limits):
+            caller = require_role(*WRITERS)
+            header, chunks = await open_stream(request_iterator)
+            checked = check_header(header, "header", self._intake.limits.max_bytes)
+            stored = await self._intake.store(caller, checked, chunks, uuid.uuid4())
         return ingest_service_pb2.UploadFileResponse(file=stored)
 
     # -- submission --------------------------------------------------------------------------
@@ -84,6 +87,12 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
     async def SubmitDocument(
         self, request_iterator: AsyncIterator[ingest_service_pb2.SubmitDocumentRequest],
         context: grpc.aio.ServicerContext,
+    ) -> ingest_service_pb2.SubmitDocumentResponse:
+        async with answered_after_stream(request_iterator, self._intake.limits):
+            return await self._submit(request_iterator)
+
+    async def _submit(
+        self, request_iterator: AsyncIterator[ingest_service_pb2.SubmitDocumentRequest],
     ) -> ingest_service_pb2.SubmitDocumentResponse:
         caller = require_role(*WRITERS)
         header, chunks = await open_stream(request_iterator)
@@ -94,6 +103,8 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
                                 f"unknown analyzer {header.analyzer!r}; known: {', '.join(ANALYZER_NAMES)}")
         if header.request_id and not REQUEST_ID_PATTERN.match(header.request_id):
             raise invalid_field("header.request_id", REQUEST_ID_RULE)
+        if early := _spec_violations(header):
+            raise invalid_fields(early)
         checked = check_header(header.file, "header.file", self._intake.limits.max_bytes)
         return await self._submitter.submit(caller, header, checked, chunks)
 
@@ -145,3 +156,13 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
 
 
 __all__ = ["IngestServicer", "open_stream"]
+
+
+def _spec_violations(header: ingest_service_pb2.SubmitDocumentHeader) -> list[FieldViolation]:
+    """What the analyzer's spec refuses anyway (params, a declared size), found before the upload is read;
+    the rest (the sniffed type, the real size) is CreateJob's to check."""
+    spec = SPECS.get(header.analyzer)
+    if spec is None or header.params.WhichOneof("analyzer_params") not in (None, header.analyzer):
+        return []
+    return declared_violations(spec, header.params, header.file.size_bytes,
+                               params_field="header.params", size_field="header.file.size_bytes")

@@ -39,5 +39,3 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""
-    max_text_chars: int = 100_000
-    """Largest inline text CreateJob accepts (analyzers apply their own, smaller limits)."""

@@ -15,7 +15,7 @@ from assay.common.telemetry import current_trace_id
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.store import JobStore, ListQuery
-from assay.jobs.validation import validate_create
+from assay.jobs.validation import files_to_look_up, validate_create
 from assay.jobs.watch import watch_job
 from assay.v1 import jobs_service_pb2, jobs_service_pb2_grpc
 
@@ -33,9 +33,9 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CreateJobResponse:
         caller = require_role(*WRITERS)
-        new = validate_create(request, default_max_attempts=self._default_max_attempts,
+        files = await self._files.require(files_to_look_up(request), caller.token)
+        new = validate_create(request, files, default_max_attempts=self._default_max_attempts,
                               trace_id=current_trace_id())
-        await self._files.require(list(request.inputs.file_ids), caller.token)
         job, created = await self._store.create(caller.tenant, caller.subject, new)
         if created:
             JOBS_CREATED.labels(analyzer=job.analyzer).inc()

@@ -25,11 +25,13 @@ from assay.common.db import system_transaction, tenant_transaction
 from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
 from assay.common.job_states import ACTIVE, STATE_NAMES
 from assay.common.nats import event_subject, work_subject
-from assay.common.telemetry import current_traceparent
+from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
+
+tracer = trace.get_tracer(__name__)
 
 Row = RowMapping
 
@@ -182,8 +184,11 @@ class JobStore:
             if row is not None:
                 job = await tx.emit(row)
                 await _audit(tx.conn, row, actor, "cancel")
-                return job
-            current = await _load(tx.conn, tenant, job_id)
+            else:
+                current = await _load(tx.conn, tenant, job_id)
+        if row is not None:
+            _record_cancel_in_job_trace(row)  # once committed
+            return job
         if current is None:
             raise _not_found(job_id)
         job = self._rows.job(current)
@@ -353,6 +358,25 @@ async def _audit(conn: AsyncConnection, row: Row, actor: str, action: str) -> No
         "tenant": row["tenant_id"], "actor": actor, "action": action, "job_id": row["id"],
         "details": json.dumps({"state": row["state"], "attempt": row["attempt"]}),
     })
+
+
+CANCEL_SPAN = "cancel job"
+
+
+def _record_cancel_in_job_trace(row: RowMapping) -> None:
+    """A span in the job's own trace for its cancellation, which the CancelJob call (a trace of its
+    own, linked) would otherwise leave out of it: ``assay.cancel.outcome`` is ``cancelled`` for a
+    queued job, ``requested`` for a running one (its worker stops it at the next heartbeat)."""
+    if not row["trace_id"]:
+        return
+    request = trace.get_current_span().get_span_context()
+    span = tracer.start_span(
+        CANCEL_SPAN, context=context_from_headers({"traceparent": _job_traceparent(row["trace_id"])}),
+        links=[trace.Link(request)] if request.is_valid else [],
+        attributes={"job.id": str(row["id"]), "tenant": row["tenant_id"],
+                    "assay.cancel.outcome": "cancelled" if row["state"] == "CANCELLED" else "requested"})
+    span.set_status(trace.Status(trace.StatusCode.OK))
+    span.end()
 
 
 def _job_traceparent(trace_id: str) -> str:
