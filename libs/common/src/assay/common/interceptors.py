@@ -75,49 +75,52 @@ def _token_from(context: grpc.aio.ServicerContext) -> str:
     raise Unauthenticated("UNAUTHENTICATED", "missing bearer token in the authorization metadata")
 
 
+class _Observed:
+    """One RPC's outcome, whichever way its body ends: a domain error is sent as its rich status, and
+    the server span's status and the latency record follow the code (both wrappers below use it)."""
+
+    __slots__ = ("_context", "_method", "_recorder", "_started")
+
+    def __init__(self, context: grpc.aio.ServicerContext, method: str, recorder: RpcRecorder) -> None:
+        self._context, self._method, self._recorder = context, method, recorder
+        self._started = time.perf_counter()
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        code, message = grpc.StatusCode.OK, ""
+        if isinstance(error, AssayError):
+            code, message = error.code, error.message
+        elif isinstance(error, asyncio.CancelledError):
+            code = grpc.StatusCode.CANCELLED
+        elif error is not None:
+            code, message = _code_of(self._context), _message_of(self._context, error)
+        try:
+            if isinstance(error, AssayError):
+                await abort_with(self._context, error)
+        finally:
+            mark_server_span(code, message)
+            self._recorder.record(self._method, code, self._started)
+
+
 def _wrap(
     handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier, recorder: RpcRecorder
 ) -> grpc.RpcMethodHandler[Any, Any]:
     def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            started, code, message = time.perf_counter(), grpc.StatusCode.OK, ""
-            try:
+            async with _Observed(context, method, recorder):
                 current_principal.set(verifier.verify(_token_from(context)))
                 return await behavior(request, context)
-            except AssayError as error:
-                code, message = error.code, error.message
-                await abort_with(context, error)
-            except asyncio.CancelledError:
-                code = grpc.StatusCode.CANCELLED
-                raise
-            except BaseException as error:
-                code, message = _code_of(context), _message_of(context, error)
-                raise
-            finally:
-                mark_server_span(code, message)
-                recorder.record(method, code, started)
 
         return wrapped
 
     def stream_response(behavior: Any) -> Callable[..., AsyncIterator[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            started, code, message = time.perf_counter(), grpc.StatusCode.OK, ""
-            try:
+            async with _Observed(context, method, recorder):
                 current_principal.set(verifier.verify(_token_from(context)))
                 async for response in behavior(request, context):
                     yield response
-            except AssayError as error:
-                code, message = error.code, error.message
-                await abort_with(context, error)
-            except asyncio.CancelledError:
-                code = grpc.StatusCode.CANCELLED
-                raise
-            except BaseException as error:
-                code, message = _code_of(context), _message_of(context, error)
-                raise
-            finally:
-                mark_server_span(code, message)
-                recorder.record(method, code, started)
 
         return wrapped
 
