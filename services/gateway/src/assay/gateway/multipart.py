@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import grpc
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from assay.gateway.problems import Problem, bad_request
+from assay.gateway.problems import Problem, bad_request, too_large
 
 MAX_FIELD_BYTES = 64 * 1024
 """Largest non-file form field (analyzer, params...) held in memory."""
@@ -114,8 +113,7 @@ async def events(request: Request, max_bytes: int) -> AsyncIterator[Event]:
         async for chunk in request.stream():
             received += len(chunk)
             if received > max_bytes:
-                raise Problem(413, "UPLOAD_TOO_LARGE", f"the request body exceeds {max_bytes} bytes",
-                              grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+                raise too_large("the request body", max_bytes, "UPLOAD_TOO_LARGE")
             try:
                 parser.write(chunk)
             except (MultipartParseError, ValueError) as error:
