@@ -52,6 +52,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, verifier: TokenVerifier) -> None:
         self._verifier = CachingVerifier(verifier)
+        self._recorder = RpcRecorder()
 
     async def intercept_service(
         self,
@@ -62,7 +63,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
-        return _wrap(handler, method, self._verifier)
+        return _wrap(handler, method, self._verifier, self._recorder)
 
 
 def _token_from(context: grpc.aio.ServicerContext) -> str:
@@ -75,7 +76,7 @@ def _token_from(context: grpc.aio.ServicerContext) -> str:
 
 
 def _wrap(
-    handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier
+    handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier, recorder: RpcRecorder
 ) -> grpc.RpcMethodHandler[Any, Any]:
     def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -94,7 +95,7 @@ def _wrap(
                 raise
             finally:
                 mark_server_span(code, message)
-                _record(method, code, started)
+                recorder.record(method, code, started)
 
         return wrapped
 
@@ -116,7 +117,7 @@ def _wrap(
                 raise
             finally:
                 mark_server_span(code, message)
-                _record(method, code, started)
+                recorder.record(method, code, started)
 
         return wrapped
 
@@ -167,19 +168,22 @@ def _message_of(context: grpc.aio.ServicerContext, error: BaseException) -> str:
     return str(details) if details else repr(error)
 
 
-_LATENCY_CHILDREN: dict[tuple[str, grpc.StatusCode], Any] = {}
-"""``RPC_LATENCY.labels(...)`` per (method, code), looked up once instead of on every call."""
+class RpcRecorder:
+    """Times and logs every finished RPC at a level that follows its outcome."""
 
+    def __init__(self) -> None:
+        self._latency: dict[tuple[str, grpc.StatusCode], Any] = {}
+        """``RPC_LATENCY.labels(...)`` per (method, code), looked up once instead of on every call."""
 
-def _record(method: str, code: grpc.StatusCode, started: float) -> None:
-    elapsed = time.perf_counter() - started
-    child = _LATENCY_CHILDREN.get((method, code))
-    if child is None:
-        child = _LATENCY_CHILDREN[(method, code)] = RPC_LATENCY.labels(method=method, code=code.name)
-    child.observe(elapsed)
-    level = logging.INFO if code in (grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND) else logging.WARNING
-    if code == grpc.StatusCode.OK and elapsed < 1.0:
-        level = logging.DEBUG
-    if logger.isEnabledFor(level):
-        logger.log(level, "rpc finished", extra={"rpc_method": method, "grpc_code": code.name,
-                                                 "duration_ms": round(elapsed * 1000, 2)})
+    def record(self, method: str, code: grpc.StatusCode, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        child = self._latency.get((method, code))
+        if child is None:
+            child = self._latency[(method, code)] = RPC_LATENCY.labels(method=method, code=code.name)
+        child.observe(elapsed)
+        level = logging.INFO if code in (grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND) else logging.WARNING
+        if code == grpc.StatusCode.OK and elapsed < 1.0:
+            level = logging.DEBUG
+        if logger.isEnabledFor(level):
+            logger.log(level, "rpc finished", extra={"rpc_method": method, "grpc_code": code.name,
+                                                     "duration_ms": round(elapsed * 1000, 2)})

@@ -22,7 +22,7 @@ async def serve(settings: AnalysisSettings) -> None:
 def main() -> None:
     settings = AnalysisSettings()
     configure_logging("analysis", settings.log_level)
-    setup_telemetry("analysis")
+    setup_telemetry("analysis", settings)
     asyncio.run(serve(settings))
 
 

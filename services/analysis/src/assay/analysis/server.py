@@ -118,7 +118,7 @@ async def start(
     nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
     js = nc.jetstream()
     for name in registry.names():
-        await provision_consumer(js, name, settings)
+        await provision_consumer(nc, name, settings)
     slots = Slots(settings.worker_concurrency)
     in_flight: set[asyncio.Task[None]] = set()
     consumers = [WorkConsumer(js, name, settings, slots, runner.handle, in_flight) for name in registry.names()]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from assay.common.config import TelemetrySettings
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(TelemetrySettings):
     """Where the gateway listens, which upstreams it calls and its HTTP policies."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")

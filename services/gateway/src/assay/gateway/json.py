@@ -19,20 +19,13 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from assay.common.errors import FieldViolation
+from assay.common.json_schema import scalar_schema
 
 M = TypeVar("M", bound=Message)
 
 PACKAGE_PREFIX = "assay.v1."
 """Stripped from schema names: ``assay.v1.Job`` is documented as ``Job``."""
 
-_INT64 = {
-    FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
-    FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64,
-}
-_INT32 = {
-    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_SINT32,
-    FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_SFIXED32,
-}
 _RFC3339 = {"type": "string", "format": "date-time"}
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": _RFC3339,
@@ -180,7 +173,7 @@ class SchemaRegistry:
         properties: dict[str, Any] = {}
         required: list[str] = []
         for field in descriptor.fields:
-            properties[field.name] = self._field(field)
+            properties[field.name] = self.field(field)
             if not field.has_presence:
                 required.append(field.name)
         schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
@@ -188,7 +181,8 @@ class SchemaRegistry:
             schema["required"] = required
         return schema
 
-    def _field(self, field: FieldDescriptor) -> dict[str, Any]:
+    def field(self, field: FieldDescriptor) -> dict[str, Any]:
+        """The schema of one field's value (registering the messages it references)."""
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value = field.message_type.fields_by_name["value"]
             return {"type": "object", "additionalProperties": self._single(value)}
@@ -204,20 +198,7 @@ class SchemaRegistry:
             if full_name in _WELL_KNOWN:
                 return dict(_WELL_KNOWN[full_name])
             return self.add(field.message_type)
-        if kind == FieldDescriptor.TYPE_ENUM:
-            assert field.enum_type is not None
-            return {"type": "string", "enum": [value.name for value in field.enum_type.values]}
-        if kind in _INT64:
-            return {"type": "string", "pattern": r"^-?[0-9]+$"}
-        if kind in _INT32:
-            return {"type": "integer", "format": "int32"}
-        if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-            return {"type": "number"}
-        if kind == FieldDescriptor.TYPE_BOOL:
-            return {"type": "boolean"}
-        if kind == FieldDescriptor.TYPE_BYTES:
-            return {"type": "string", "format": "byte"}
-        return {"type": "string"}
+        return scalar_schema(field)
 
 
 def input_schema(
@@ -229,6 +210,6 @@ def input_schema(
     (omitting a field simply leaves its default).
     """
     properties = {
-        field.name: registry._field(field) for field in descriptor.fields if field.name not in exclude
+        field.name: registry.field(field) for field in descriptor.fields if field.name not in exclude
     }
     return {"type": "object", "properties": properties, "additionalProperties": False}

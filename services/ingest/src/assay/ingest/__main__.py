@@ -32,7 +32,7 @@ def main() -> None:
     command = parser.parse_args().command
     settings = IngestSettings()
     configure_logging("ingest", settings.log_level)
-    setup_telemetry("ingest")
+    setup_telemetry("ingest", settings)
     if command == "migrate":
         migrations.upgrade(settings.database_url)
     elif command == "provision":

@@ -32,7 +32,7 @@ def main() -> None:
     command = parser.parse_args().command
     settings = JobsSettings()
     configure_logging("jobs", settings.log_level)
-    setup_telemetry("jobs")
+    setup_telemetry("jobs", settings)
     if command == "migrate":
         migrations.upgrade(settings.database_url)
     elif command == "provision":
