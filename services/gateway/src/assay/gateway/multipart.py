@@ -15,6 +15,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from assay.gateway.problems import Problem, bad_request, too_large
+from assay.gateway.upstream import declared_length
 
 MAX_FIELD_BYTES = 64 * 1024
 """Largest non-file form field (analyzer, params...) held in memory."""
@@ -108,6 +109,8 @@ async def events(request: Request, max_bytes: int) -> AsyncIterator[Event]:
         "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
         "on_part_data": on_part_data, "on_part_end": on_part_end,
     })
+    if (declared_length(request) or 0) > max_bytes:
+        raise too_large("the request body", max_bytes, "UPLOAD_TOO_LARGE")
     received = 0
     try:
         async for chunk in request.stream():
