@@ -126,3 +126,18 @@ async def test_basic_credentials_are_told_about_the_authorization_header_not_grp
         assert response.headers["www-authenticate"].startswith("Bearer")
     missing = await gateway.client.get("/v1/jobs")
     assert missing.status_code == 401 and "Authorization: Bearer" in missing.json()["detail"]
+
+
+async def test_a_multipart_upload_declaring_more_than_the_cap_is_413_before_any_of_it_is_read(gateway):
+    app = create_app(gateway_settings(max_upload_bytes=JSON_CAP), gateway.channels)
+    boundary = "doorboundary8"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+            f"Content-Type: text/plain\r\n\r\n").encode()
+    body = CountingBody(0)
+    body.body = head + b"x" * (10 * JSON_CAP) + f"\r\n--{boundary}--\r\n".encode()
+    response = await gateway.client_for(app).post("/v1/files", content=body, headers={
+        **gateway.auth(), "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(body.body))})
+    assert response.status_code == 413 and response.json()["code"] == "UPLOAD_TOO_LARGE"
+    assert f"{JSON_CAP} byte limit" in response.json()["detail"]
+    assert body.pulled <= 1, f"the gateway read {body.pulled} pieces of a body it had to refuse"

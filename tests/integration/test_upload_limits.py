@@ -1,9 +1,11 @@
-"""Over-cap uploads are refused with the cap, every time: RESOURCE_EXHAUSTED over gRPC, 413 over REST.
+"""Over-cap uploads are refused with the cap, every time: RESOURCE_EXHAUSTED over gRPC, 413 over REST;
+and an upload with a bad token is UNAUTHENTICATED every time.
 
-Ingest refuses an upload mid-stream while the client is still sending. Before ingest read the
-rest of a refused stream, grpc's asyncio client sometimes reported the write that the refusal
-cut off as INTERNAL "Internal error from Core" instead of the server's status (seen as 500 over
-REST), in 2 to 18 of 100 tries here; a loop of 100 per path caught it every run.
+Ingest refuses an upload mid-stream (or the interceptor refuses its token) while the client is
+still sending. Before the server read the rest of a refused stream, grpc's asyncio client
+sometimes reported the write that the refusal cut off as INTERNAL "Internal error from Core"
+instead of the server's status (seen as 500 over REST), in 2 to 18 of 100 tries here; a loop of
+100 per path caught it every run.
 """
 
 # ruff: noqa: F811 - test parameters named after the imported fixtures
@@ -71,24 +73,28 @@ def tally(outcomes: collections.Counter[str], expected: str) -> None:
 
 
 @pytest.mark.parametrize("method", ["UploadFile", "SubmitDocument"])
-async def test_a_grpc_upload_over_the_cap_is_resource_exhausted_with_the_cap_every_time(
-    small_ingest: IngestService, method: str,
+@pytest.mark.parametrize(("token", "expected"), [
+    ("valid", "RESOURCE_EXHAUSTED FILE_TOO_LARGE"), ("forged", "UNAUTHENTICATED TOKEN_INVALID"),
+], ids=["over-the-cap", "bad-token"])
+async def test_a_refused_grpc_upload_gets_its_status_every_time(
+    small_ingest: IngestService, method: str, token: str, expected: str,
 ) -> None:
     call = getattr(small_ingest.files, method)
     requests = upload_requests if method == "UploadFile" else submit_requests
+    metadata = small_ingest.token() if token == "valid" else (("authorization", "Bearer not.a.token"),)
     outcomes: collections.Counter[str] = collections.Counter()
     deadline = time.monotonic() + BUDGET_SECONDS
     for _ in range(TRIES):
         assert time.monotonic() < deadline, f"out of time after {sum(outcomes.values())} uploads: {dict(outcomes)}"
         try:
-            await call(requests(over_cap_chunks()), metadata=small_ingest.token())
+            await call(requests(over_cap_chunks()), metadata=metadata)
             outcomes["OK"] += 1
         except grpc.aio.AioRpcError as error:
             details = details_from_rpc_error(error)
             outcomes[f"{details.code.name} {details.reason}"] += 1
             if details.reason == "FILE_TOO_LARGE":
                 assert str(CAP) in details.message
-    tally(outcomes, "RESOURCE_EXHAUSTED FILE_TOO_LARGE")
+    tally(outcomes, expected)
 
 
 def auth(service: IngestService) -> dict[str, str]:

@@ -36,6 +36,10 @@ class CommonSettings(TelemetrySettings):
     """Root log level."""
     shutdown_grace_seconds: float = 20.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
+    refused_stream_drain_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """How much more of a refused client stream (an upload) is read and dropped before the refusal
+    is sent, so a client still writing gets the real status instead of a failed write
+    (``assay.common.streams``); a client sending more than this, or stalling, is cut off."""
     jwt_hs256_secret: str = ""
     """Shared secret for HS256 tokens (development and single-cluster setups)."""
     jwt_public_key_file: str = ""

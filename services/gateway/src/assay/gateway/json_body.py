@@ -8,10 +8,10 @@ import json
 import re
 from typing import Any
 
-import grpc
 from starlette.requests import ClientDisconnect, Request
 
-from assay.gateway.problems import Problem, bad_request
+from assay.gateway.problems import Problem, bad_request, too_large
+from assay.gateway.upstream import declared_length
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects accepted in a JSON body (the API's own bodies need 4)."""
@@ -24,8 +24,7 @@ _DELTA = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The request body, refused with 413 once its Content-Length or the bytes received pass ``max_bytes``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if (declared_length(request) or 0) > max_bytes:
         raise _too_large(max_bytes)
     body = bytearray()
     try:
@@ -39,8 +38,7 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 
 def _too_large(max_bytes: int) -> Problem:
-    return Problem(413, "BODY_TOO_LARGE", f"the JSON body exceeds the {max_bytes} byte limit",
-                   grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+    return too_large("the JSON body", max_bytes, "BODY_TOO_LARGE")
 
 
 def too_deep(raw: bytes, max_depth: int = MAX_DEPTH) -> bool:

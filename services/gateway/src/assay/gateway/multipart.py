@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import grpc
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from assay.gateway.problems import Problem, bad_request
+from assay.gateway.problems import Problem, bad_request, too_large
+from assay.gateway.upstream import declared_length
 
 MAX_FIELD_BYTES = 64 * 1024
 """Largest non-file form field (analyzer, params...) held in memory."""
@@ -109,13 +109,14 @@ async def events(request: Request, max_bytes: int) -> AsyncIterator[Event]:
         "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
         "on_part_data": on_part_data, "on_part_end": on_part_end,
     })
+    if (declared_length(request) or 0) > max_bytes:
+        raise too_large("the request body", max_bytes, "UPLOAD_TOO_LARGE")
     received = 0
     try:
         async for chunk in request.stream():
             received += len(chunk)
             if received > max_bytes:
-                raise Problem(413, "UPLOAD_TOO_LARGE", f"the request body exceeds {max_bytes} bytes",
-                              grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+                raise too_large("the request body", max_bytes, "UPLOAD_TOO_LARGE")
             try:
                 parser.write(chunk)
             except (MultipartParseError, ValueError) as error:

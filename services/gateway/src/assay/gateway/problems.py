@@ -135,6 +135,12 @@ def bad_request(
                    violations=violations or [FieldViolation(field, detail)])
 
 
+def too_large(what: str, max_bytes: int, code: str) -> Problem:
+    """The gateway's 413 problem: ``what`` exceeds the ``max_bytes`` cap, which the detail names."""
+    return Problem(413, code, f"{what} exceeds the {max_bytes} byte limit",
+                   grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
 def _listing(violations: Iterable[FieldViolation]) -> str:
     return "; ".join(f"{v.field}: {v.description}" for v in violations)
 

@@ -102,6 +102,12 @@ def bearer_token(request: Request) -> str:
                   headers={"WWW-Authenticate": 'Bearer realm="assay"'})
 
 
+def declared_length(request: Request) -> int | None:
+    """The request's Content-Length, when it sent a valid one."""
+    declared = request.headers.get("content-length", "").strip()
+    return int(declared) if declared.isdigit() else None
+
+
 def idempotency_key(request: Request) -> str:
     """The Idempotency-Key header (the RPC's request_id), or empty; the upstream validates it."""
     return request.headers.get("idempotency-key", "").strip()

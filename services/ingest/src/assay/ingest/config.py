@@ -21,10 +21,6 @@ class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
     """Address of the jobs service (CreateJob for SubmitDocument, ListJobs before DeleteFile)."""
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     """Largest accepted upload in bytes."""
-    upload_drain_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
-    """How much more of a refused upload is read and dropped before the refusal is answered, so a
-    client still streaming hears the real status instead of a failed write (see
-    ``upload.answered_after_stream``); cover the gateway's cap minus this one."""
     download_url_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
     """Lifetime of a presigned download URL."""
     clamd_addr: str = ""

@@ -25,7 +25,7 @@ from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
 from assay.ingest.store import FileStore
 from assay.ingest.submission import DocumentSubmitter
-from assay.ingest.upload import Limits, answered_after_stream, check_header, parse_clamd_addr
+from assay.ingest.upload import Limits, check_header, parse_clamd_addr
 from assay.ingest.validation import content_disposition
 from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc
 
@@ -61,7 +61,6 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         self._intake = FileIntake(store, objects, Limits(
             max_bytes=settings.max_upload_bytes, clamd=parse_clamd_addr(settings.clamd_addr),
             clamd_timeout=settings.clamd_timeout_seconds, spool_dir=settings.spool_dir or None,
-            drain_bytes=settings.upload_drain_bytes,
         ))
         self._submitter = DocumentSubmitter(store, objects, jobs, self._intake)
 
@@ -75,11 +74,10 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[ingest_service_pb2.UploadFileRequest],
         context: grpc.aio.ServicerContext,
     ) -> ingest_service_pb2.UploadFileResponse:
-        async with answered_after_stream(request_iterator, self._intake.limits):
-            caller = require_role(*WRITERS)
-            header, chunks = await open_stream(request_iterator)
-            checked = check_header(header, "header", self._intake.limits.max_bytes)
-            stored = await self._intake.store(caller, checked, chunks, uuid.uuid4())
+        caller = require_role(*WRITERS)
+        header, chunks = await open_stream(request_iterator)
+        checked = check_header(header, "header", self._intake.limits.max_bytes)
+        stored = await self._intake.store(caller, checked, chunks, uuid.uuid4())
         return ingest_service_pb2.UploadFileResponse(file=stored)
 
     # -- submission --------------------------------------------------------------------------
@@ -87,12 +85,6 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
     async def SubmitDocument(
         self, request_iterator: AsyncIterator[ingest_service_pb2.SubmitDocumentRequest],
         context: grpc.aio.ServicerContext,
-    ) -> ingest_service_pb2.SubmitDocumentResponse:
-        async with answered_after_stream(request_iterator, self._intake.limits):
-            return await self._submit(request_iterator)
-
-    async def _submit(
-        self, request_iterator: AsyncIterator[ingest_service_pb2.SubmitDocumentRequest],
     ) -> ingest_service_pb2.SubmitDocumentResponse:
         caller = require_role(*WRITERS)
         header, chunks = await open_stream(request_iterator)

@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
-
-from google.protobuf.message import Message
-from opentelemetry import trace
 
 from assay.common.errors import AssayError, FieldViolation, InvalidArgument, ResourceExhausted, Unavailable
 from assay.ingest.validation import (
@@ -39,9 +36,6 @@ from assay.v1 import ingest_service_pb2
 _THREAD_THRESHOLD = 64 * 1024
 """Chunks at least this big are hashed and written in a worker thread, off the event loop."""
 _SCAN_BLOCK = 1024 * 1024
-DRAIN_IDLE_SECONDS = 1.0
-"""A refused upload's client that sends nothing for this long has stopped: it is answered at once.
-(A write can only race the refusal while it is in flight, and a drained stream has none.)"""
 
 
 def rejection(exc: UploadRejected) -> AssayError:
@@ -56,8 +50,6 @@ class Limits:
     clamd: tuple[str, int] | None
     clamd_timeout: float
     spool_dir: str | None
-    drain_bytes: int
-    """How much more of a refused upload is read (and dropped) before the refusal is sent."""
 
 
 @dataclass(frozen=True)
@@ -192,41 +184,3 @@ async def drain(chunks: AsyncIterator[bytes]) -> None:
     """Consume the rest of a stream without keeping anything (for an idempotent retry)."""
     async for _ in chunks:
         pass
-
-
-async def discard(requests: AsyncIterator[Message], max_bytes: int) -> tuple[int, bool]:
-    """Read and drop the rest of a request stream; give up after ``max_bytes`` of messages or when
-    the client has sent nothing for :data:`DRAIN_IDLE_SECONDS`. Returns the bytes dropped and
-    whether the client finished its stream."""
-    iterator, dropped = aiter(requests), 0
-    while dropped <= max_bytes:
-        try:
-            message = await asyncio.wait_for(anext(iterator), DRAIN_IDLE_SECONDS)
-        except StopAsyncIteration:
-            return dropped, True
-        except TimeoutError:
-            break
-        dropped += message.ByteSize()
-    return dropped, False
-
-
-@asynccontextmanager
-async def answered_after_stream(requests: AsyncIterator[Message], limits: Limits) -> AsyncIterator[None]:
-    """Send an upload's refusal only once the client has finished sending (or sent ``drain_bytes`` more).
-
-    When a server answers a client stream while the client is still writing, grpc's asyncio
-    client fails the pending write and records it as INTERNAL "Internal error from Core"
-    (``_AioCall.set_internal_error``), overwriting the status the server sent: the client sees
-    our RESOURCE_EXHAUSTED or that INTERNAL depending on which completion it handles last
-    (about 1 upload in 50 to 6 on loopback). Reading what is still in flight lets every write
-    succeed, so the client half-closes and reads the real status. The rest of the stream is only
-    counted, never kept; a client still sending after ``drain_bytes`` more, or one that
-    stalls, is answered without waiting further.
-    """
-    try:
-        yield
-    except AssayError as refusal:
-        dropped, finished = await discard(requests, limits.drain_bytes)
-        trace.get_current_span().add_event("refused upload drained", {
-            "assay.reason": refusal.reason, "assay.drained_bytes": dropped, "assay.client_finished": finished})
-        raise
