@@ -4,8 +4,10 @@ refused while a stack (or what a killed one left) runs there, and stale locks ar
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,8 +50,12 @@ def kill_all(pids: list[int]) -> None:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return (tmp_path_factory.mktemp("assay-dev-lifecycle") / "data").resolve()
+def data_dir() -> Iterator[Path]:
+    # Not under pytest's temp root: another pytest session resets that to 0700 while it runs, and
+    # PostgreSQL runs as its own account when we are root.
+    root = Path(tempfile.mkdtemp(prefix="assay-dev-lifecycle-"))
+    yield root / "data"
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,13 +14,11 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import NatsServer, Postgres, S3Endpoint, eventually
@@ -34,6 +32,8 @@ from assay.analysis.server import AnalysisWorker
 from assay.common.migrations import upgrade
 from assay.common.nats import WORK_STREAM, connect
 from assay.common.storage import ensure_bucket
+from assay.devstack.servers import stop_all
+from assay.devstack.servers.service import AssayService
 from assay.ingest.jobs_client import JobsClient
 from assay.ingest.migrations import SCRIPT_LOCATION as INGEST_MIGRATIONS
 from assay.jobs.config import JobsSettings
@@ -84,7 +84,7 @@ class FileStack:
     nats: NatsServer
     ingest: IngestService
     s3: S3Endpoint
-    spawned: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    spawned: list[AssayService] = field(default_factory=list)
 
     @property
     def jobs(self) -> JobsService:
@@ -123,25 +123,19 @@ class FileStack:
         """An in-process worker with the built-in sentiment analyzer and ObjectStorageFiles."""
         return await analysis_server.start(self.worker_settings(**overrides))
 
-    def spawn_worker(self, log: IO[bytes], **overrides: Any) -> subprocess.Popen[bytes]:
-        """``python -m assay.analysis`` with this stack's settings; stderr (JSON logs) goes to ``log``."""
+    def spawn_worker(self, root: Path, **overrides: Any) -> AssayService:
+        """``python -m assay.analysis`` with this stack's settings, launched (not awaited); its JSON logs
+        go to ``root/analysis.log`` (``.log_path``)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OTEL_"))}
         env.update(self.worker_env(**overrides))
-        proc = subprocess.Popen([sys.executable, "-m", "assay.analysis"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=log)
-        self.spawned.append(proc)
-        return proc
+        worker = AssayService("analysis", env, root)
+        worker.launch()
+        self.spawned.append(worker)
+        return worker
 
     def stop_spawned(self) -> None:
         """SIGTERM every spawned worker still alive; SIGKILL one that does not drain in 10 s."""
-        for proc in self.spawned:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+        stop_all(self.spawned, timeout=10)
         self.spawned.clear()
 
     async def work_consumer_idle(self) -> bool:

@@ -7,6 +7,7 @@ IngestService) so the gateway's translation can be checked before those services
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,19 @@ class Gateway:
 
 def gateway_settings(**overrides: Any) -> GatewaySettings:
     return GatewaySettings(sse_heartbeat_seconds=0.2, **overrides)
+
+
+@asynccontextmanager
+async def gateway_over(jobs_addr: str, ingest_addr: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the gateway app over real jobs and ingest services (analysis: jobs' address,
+    only asked by /readyz)."""
+    channels = Channels(open_channel(jobs_addr), open_channel(ingest_addr), open_channel(jobs_addr))
+    app = create_app(gateway_settings(**overrides), channels)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            yield client
+    finally:
+        await channels.close()
 
 
 @pytest.fixture(scope="module")

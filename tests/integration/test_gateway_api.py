@@ -288,6 +288,7 @@ async def test_an_upload_above_the_cap_gets_a_413_problem(gateway):
     response = await gateway.client_for(app).post("/v1/files", content=chunked(body), headers={
         **gateway.auth(), "Content-Type": content_type})
     assert response.status_code == 413 and response.json()["code"] == "UPLOAD_TOO_LARGE"
+    assert "10000 byte limit" in response.json()["detail"]
 
 
 async def test_uploading_a_file_answers_201_with_location_and_the_file(gateway):

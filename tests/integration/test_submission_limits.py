@@ -4,6 +4,8 @@ file media types and sizes (from ingest's metadata), every required param at onc
 # ruff: noqa: F811
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import grpc
 import pytest
 from file_job_fixtures import MIB, FileStack, chunked, file_stack, reviews_csv  # noqa: F401 - fixture
@@ -14,6 +16,7 @@ from test_jobs_lifecycle import rpc_error
 from assay.common.analyzers import SPECS
 from assay.common.errors import details_from_rpc_error
 from assay.v1 import contract_review_pb2, job_pb2
+from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import jobs_service_pb2 as js
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"quarterly results\n" * 100
@@ -90,3 +93,26 @@ async def test_create_accepts_text_up_to_the_limit_the_spec_lists_and_not_one_ch
     error = await rpc_error(create(file_stack, tenant, analyzer=name, params=params,
                                    inputs=job_pb2.JobInputs(text="x" * (limit + 1))))
     assert str(limit) in violations(error)["inputs.text"]
+
+
+async def test_submit_document_refuses_missing_params_and_a_declared_size_from_the_header_alone(
+    file_stack: FileStack
+) -> None:
+    # A header and no file at all: the upload would be refused as empty, so the answer proves these
+    # checks run before it is read. (A client still streaming when any refusal comes back can see
+    # gRPC's INTERNAL instead; that race is the upload path's, answered after draining the stream.)
+    tenant = new_tenant()
+    limit = SPECS["sentiment"].max_input_bytes
+
+    def header_only(analyzer: str, size: int) -> Iterator[ing.SubmitDocumentRequest]:
+        yield ing.SubmitDocumentRequest(header=ing.SubmitDocumentHeader(
+            analyzer=analyzer, file=ing.FileHeader(display_name="doc.txt", size_bytes=size)))
+
+    token = file_stack.ingest.token(tenant=tenant)
+    error = await rpc_error(file_stack.ingest.files.SubmitDocument(header_only("contract_review", 10), metadata=token))
+    assert set(violations(error)) == {"header.params.contract_review.contract_type",
+                                      "header.params.contract_review.jurisdiction"}
+    error = await rpc_error(file_stack.ingest.files.SubmitDocument(header_only("sentiment", limit + 1),
+                                                                   metadata=token))
+    assert str(limit) in violations(error)["header.file.size_bytes"]
+    assert await file_stack.ingest.file_ids(token) == set()

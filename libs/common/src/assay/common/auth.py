@@ -20,6 +20,8 @@ READERS = ("admin", "user", "readonly")
 """Roles that may read a tenant's jobs and files."""
 WRITERS = ("admin", "user")
 """Roles that may create, change and delete a tenant's jobs and files."""
+ADMIN = "admin"
+"""The role that may also retry a tenant's failed jobs."""
 WORKER = "worker"
 """The analysis workers' role: the only one the worker-facing services accept."""
 

@@ -62,7 +62,8 @@ async def start_grpc_server(
     """Build, bind and start a server; ``register`` adds servicers and returns their full names."""
     server = grpc.aio.server(
         # Tracing first, so the auth/error interceptor and the handler run inside the server span.
-        interceptors=[aio_server_interceptor(), ServerInterceptor(TokenVerifier(settings))],  # type: ignore[no-untyped-call]
+        interceptors=[aio_server_interceptor(),  # type: ignore[no-untyped-call]
+                      ServerInterceptor(TokenVerifier(settings), settings.refused_stream_drain_bytes)],
         options=[
             *MESSAGE_SIZE_OPTIONS,
             ("grpc.so_reuseport", 0),

@@ -1,5 +1,8 @@
 """JSON Schemas of proto messages as the REST API reads them, generated from the descriptors.
 
+``scalar_schema`` is the one mapping of a proto value to JSON Schema: the gateway's OpenAPI
+components use it too.
+
 The REST API is ``google.protobuf.json_format`` with proto field names (``text_column``), enums by
 name, 64-bit integers as decimal strings. :func:`params_schema` describes an analyzer's params
 object (``params.<analyzer>`` in a CreateJob body) for clients that build a form from it:

@@ -56,3 +56,14 @@ def params_violations(spec: AnalyzerSpec, params: job_pb2.JobParams, field: str 
         elif enum is not None and not param.is_repeated and enum.values_by_number.get(value) is None:
             found.append(FieldViolation(f"{prefix}.{param.name}", f"{value} is not one of {choices}"))
     return found
+
+
+def declared_violations(
+    spec: AnalyzerSpec, params: job_pb2.JobParams, declared_size: int, *, params_field: str, size_field: str
+) -> list[FieldViolation]:
+    """What a submission shows before its file is read: every params problem, a declared size too large."""
+    found = params_violations(spec, params, params_field)
+    if spec.max_input_bytes and declared_size > spec.max_input_bytes:
+        found.append(FieldViolation(
+            size_field, f"is {declared_size} bytes; the {spec.name} analyzer reads at most {spec.max_input_bytes}"))
+    return found

@@ -18,7 +18,7 @@ async def cmd_analyzers(args: argparse.Namespace, conn: Connection) -> int:
     """List every analyzer (AnalysisService.ListAnalyzers)."""
     listed = await conn.analysis.ListAnalyzers(analysis_service_pb2.ListAnalyzersRequest(), metadata=conn.metadata)
     if args.json:
-        output.print_json([to_json(analyzer) for analyzer in listed.analyzers])
+        output.print_json(to_json(listed))  # the body of GET /v1/analyzers
     else:
         print(render(listed.analyzers), end="")
     return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assay.common.config import NatsSettings
 from assay.common.nats import connect_with_streams, stream_configs
-from assay.common.storage import StorageSettings, create_client, ensure_bucket
+from assay.devstack.servers.s3 import S3Endpoint
 
 SCHEMAS = ("jobs", "ingest")
 """Services that own a schema, migrated in this order."""
@@ -29,7 +29,7 @@ def migrations_dir(service: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "migrations"
 
 
-def fingerprint(nats: NatsSettings, storage: StorageSettings) -> str:
+def fingerprint(bucket: str, stream_replicas: int = 1) -> str:
     """Changes whenever a migration, a stream's configuration or the bucket's name changes.
 
     Ports may change between starts; the data they serve stays in the same directory.
@@ -39,25 +39,27 @@ def fingerprint(nats: NatsSettings, storage: StorageSettings) -> str:
         root = migrations_dir(service)
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(repr(stream_configs(nats.nats_stream_replicas)).encode())
-    digest.update(storage.s3_bucket.encode())
+    digest.update(repr(stream_configs(stream_replicas)).encode())
+    digest.update(bucket.encode())
     return digest.hexdigest()
 
 
-def provision(data_dir: Path, database_url: str, nats: NatsSettings, storage: StorageSettings,
+def provision(data_dir: Path, database_url: str, nats_url: str, s3: S3Endpoint, bucket: str,
               force: bool = False) -> bool:
     """Bring schemas, streams and bucket up to date; False when the last run on ``data_dir`` did it
     for the same migrations, streams and endpoints (then nothing runs) unless ``force``."""
     state = data_dir / STATE_FILE
-    current = fingerprint(nats, storage)
+    current = fingerprint(bucket)
     if not force and state.exists() and json.loads(state.read_text()).get("fingerprint") == current:
         return False
-    from assay.common.migrations import upgrade  # alembic and SQLAlchemy: imported only when needed
+    # Imported only when there is work: alembic, SQLAlchemy and minio take a while to import.
+    from assay.common.migrations import upgrade
+    from assay.common.storage import ensure_bucket
 
     for service in SCHEMAS:
         upgrade(migrations_dir(service), database_url, service)
-    asyncio.run(_provision_streams(nats))
-    ensure_bucket(create_client(storage), storage.s3_bucket)
+    asyncio.run(_provision_streams(NatsSettings(nats_url=nats_url)))
+    ensure_bucket(s3.client(), bucket)
     state.write_text(json.dumps({"fingerprint": current}) + "\n")
     return True
 

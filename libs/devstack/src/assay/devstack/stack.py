@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.common.auth import mint_token
-from assay.common.config import CommonSettings, NatsSettings
-from assay.common.storage import StorageSettings
+from assay.common.config import CommonSettings
 from assay.devstack import spans
 from assay.devstack.config import DevSettings
 from assay.devstack.lock import take_over_stale_locks
@@ -33,6 +33,12 @@ SERVICES = ("jobs", "ingest", "analysis", "gateway")
 BUCKET = "assay"
 RESTART_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 """Delays before restarting a service that keeps dying, as Kubernetes would back off."""
+
+
+def _report(text: str) -> None:
+    """A line on stderr, unless the terminal is gone."""
+    with contextlib.suppress(OSError):
+        print(f"assay dev: {text}", file=sys.stderr, flush=True)
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -58,10 +64,6 @@ class Service:
     def name(self) -> str:
         return self.server.name
 
-    def start(self) -> None:
-        self.server.start()
-        self.started_at = time.monotonic()
-
     @property
     def exited(self) -> bool:
         return self.server.proc is not None and self.server.proc.poll() is not None
@@ -75,6 +77,7 @@ class DevStack:
     settings: DevSettings = field(default_factory=DevSettings)
     services: dict[str, Service] = field(default_factory=dict)
     _stopping: threading.Event = field(default_factory=threading.Event)
+    _lifecycle: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
@@ -105,11 +108,7 @@ class DevStack:
         start_all((self.nats, self.s3, self.postgres))  # postgres last: a first start runs initdb first
         self.timings["servers"] = time.monotonic() - began
         self.database_url = self._ensure_app_database("assay", self.secrets["app_db_password"])
-        self.provisioned = provision(
-            self.data_dir, self.database_url, NatsSettings(nats_url=self.nats.url),
-            StorageSettings(s3_endpoint=self.s3.endpoint, s3_access_key=self.s3.access_key,
-                            s3_secret_key=self.s3.secret_key, s3_bucket=BUCKET),
-            force=fresh)
+        self.provisioned = provision(self.data_dir, self.database_url, self.nats.url, self.s3, BUCKET, force=fresh)
         self.timings["provisioning"] = time.monotonic() - began - self.timings["servers"]
         self.services = {name: Service(AssayService(name, self.env(name), self.data_dir / "logs", self.ports[name]))
                          for name in SERVICES}
@@ -129,19 +128,35 @@ class DevStack:
                     if time.monotonic() - service.started_at > 60:
                         service.restarts = 0  # it ran fine for a while: forget old crashes
                     delay = RESTART_BACKOFF[min(service.restarts, len(RESTART_BACKOFF) - 1)]
-                    print(f"assay dev: {service.name} exited with code {code}; restarting in {delay:g}s",
-                          file=sys.stderr, flush=True)
+                    _report(f"{service.name} exited with code {code}; restarting in {delay:g}s")
                     if self._stopping.wait(delay):
                         return
                     service.restarts += 1
-                    service.start()
+                    if not self._restart(service):
+                        return
                     self.write_stack_file()
-                    print(f"assay dev: {service.name} restarted (pid {service.server.pid})", file=sys.stderr,
-                          flush=True)
+                    _report(f"{service.name} restarted (pid {service.server.pid})")
+
+    def _restart(self, service: Service) -> bool:
+        """Start ``service`` again unless the stack is stopping (then False). The launch and the
+        stop flag share a lock, so ``stop`` sees, and stops, every process launched here."""
+        with self._lifecycle:
+            if self._stopping.is_set():
+                return False
+            service.server.launch()
+        try:
+            service.server.wait_ready()
+        except RuntimeError:
+            if self._stopping.is_set():
+                return False  # stopped while starting
+            raise
+        service.started_at = time.monotonic()
+        return True
 
     def stop(self) -> None:
         """Stop the services (they drain, side by side), then the backing servers."""
-        self._stopping.set()
+        with self._lifecycle:
+            self._stopping.set()
         stop_all((service.server for service in self.services.values()), timeout=30)
         stop_all((self.s3, self.nats, self.postgres), timeout=20)
 

@@ -1,9 +1,13 @@
 """The analyzer plugin interface: what an analyzer is and what it may ask of the runtime.
 
-Analyzers are synchronous: the worker runtime calls ``run`` in a process pool so CPU-heavy work
-never blocks the event loop that heart-beats the job. The runtime streams every input file to a
+Analyzers are synchronous: the worker runtime calls ``run`` in a child process of its own (see
+``assay.analysis.executor``), so CPU-heavy work never blocks the event loop that heart-beats the job
+and a crash or a hang ends only that attempt. The runtime streams every input file to a
 local temporary file first (memory stays flat), uploads artifact files after ``run`` returns, and
 turns the exceptions below into job outcomes.
+
+An analyzer's ``spec`` is its entry in ``assay.common.analyzers.SPECS`` (jobs enforces it at
+CreateJob); ``assay.analysis.testing`` runs an analyzer in process, for tests and benchmarks.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from opentelemetry import trace
 
 from assay.analysis.child import ChildPayload
 from assay.analysis.executor import Execution, Executor, Outcome
-from assay.analysis.files import ArtifactSink, InputsMissing, InputStore, InputsUnavailable
+from assay.analysis.files import ArtifactSink, ArtifactsUnavailable, InputsMissing, InputStore, InputsUnavailable
 from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, reason_of
 from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
 from assay.analysis.plugin import AnalyzerSpec
@@ -259,7 +259,7 @@ class AttemptRunner:
             if outcome.kind == "succeeded":
                 try:
                     artifacts = [await self._artifacts.store(job.tenant_id, job.id, a) for a in outcome.artifacts]
-                except (InputsUnavailable, OSError) as exc:
+                except (ArtifactsUnavailable, OSError) as exc:
                     outcome = Outcome("failed", "ARTIFACT_UPLOAD_FAILED", str(exc), retryable=True)
                 else:
                     await self._jobs.complete(pb.CompleteJobRequest(

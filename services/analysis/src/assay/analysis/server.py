@@ -20,7 +20,7 @@ from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorag
 from assay.analysis.jobs_client import JobsClient
 from assay.analysis.registry import Registry, load_registry
 from assay.analysis.runtime import AttemptRunner, RuntimeOptions
-from assay.common.auth import service_token
+from assay.common.auth import WORKER, service_token
 from assay.common.grpc_client import RefreshingToken, open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import connect_with_streams
@@ -95,7 +95,7 @@ async def start(
         registry = load_registry(settings.plugin_refs(), settings.analyzer_filter())
     if not registry.names():
         raise RuntimeError("no analyzers registered; check ASSAY_WORKER_ANALYZERS / ASSAY_WORKER_PLUGINS")
-    token = RefreshingToken(lambda: service_token(settings, service="analysis", roles=["worker"]))
+    token = RefreshingToken(lambda: service_token(settings, service="analysis", roles=[WORKER]))
     jobs_channel = open_channel(settings.jobs_addr)
     channels = [jobs_channel]
     if files is None:
@@ -118,7 +118,7 @@ async def start(
     nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
     js = nc.jetstream()
     for name in registry.names():
-        await provision_consumer(js, name, settings)
+        await provision_consumer(nc, name, settings)
     slots = Slots(settings.worker_concurrency)
     in_flight: set[asyncio.Task[None]] = set()
     consumers = [WorkConsumer(js, name, settings, slots, runner.handle, in_flight) for name in registry.names()]

@@ -29,10 +29,11 @@ EXTRA_COMPONENTS: dict[str, dict[str, Any]] = {
     "Problem": problem_schema(),
     "ArtifactLink": {
         "type": "object", "additionalProperties": False,
-        "required": ["file_id", "name", "media_type", "download_url", "expires_in"],
+        "required": ["file_id", "name", "media_type", "deleted"],
         "properties": {
             "file_id": {"type": "string"}, "name": {"type": "string"}, "media_type": {"type": "string"},
-            "download_url": {"type": "string"},
+            "deleted": {"type": "boolean", "description": "the file was deleted: no download_url"},
+            "download_url": {"type": "string", "description": "absent once the file was deleted"},
             "expires_in": {"type": "integer", "description": "seconds the download_url stays valid"},
         },
     },

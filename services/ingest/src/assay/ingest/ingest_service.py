@@ -12,10 +12,11 @@ import grpc
 from google.protobuf import duration_pb2
 
 from assay.common import paging
-from assay.common.analyzers import ANALYZER_NAMES
+from assay.common.analyzers import ANALYZER_NAMES, SPECS
 from assay.common.auth import READERS, WRITERS, require_role
-from assay.common.errors import FailedPrecondition, invalid_field
+from assay.common.errors import FailedPrecondition, FieldViolation, invalid_field, invalid_fields
 from assay.common.fields import REQUEST_ID_PATTERN, REQUEST_ID_RULE, parse_uuid
+from assay.common.spec_checks import declared_violations
 from assay.ingest.codec import file_from_row
 from assay.ingest.config import IngestSettings
 from assay.ingest.file_ids import parse_file_ids
@@ -94,6 +95,8 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
                                 f"unknown analyzer {header.analyzer!r}; known: {', '.join(ANALYZER_NAMES)}")
         if header.request_id and not REQUEST_ID_PATTERN.match(header.request_id):
             raise invalid_field("header.request_id", REQUEST_ID_RULE)
+        if early := _spec_violations(header):
+            raise invalid_fields(early)
         checked = check_header(header.file, "header.file", self._intake.limits.max_bytes)
         return await self._submitter.submit(caller, header, checked, chunks)
 
@@ -145,3 +148,13 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
 
 
 __all__ = ["IngestServicer", "open_stream"]
+
+
+def _spec_violations(header: ingest_service_pb2.SubmitDocumentHeader) -> list[FieldViolation]:
+    """What the analyzer's spec refuses anyway (params, a declared size), found before the upload is read;
+    the rest (the sniffed type, the real size) is CreateJob's to check."""
+    spec = SPECS.get(header.analyzer)
+    if spec is None or header.params.WhichOneof("analyzer_params") not in (None, header.analyzer):
+        return []
+    return declared_violations(spec, header.params, header.file.size_bytes,
+                               params_field="header.params", size_field="header.file.size_bytes")

@@ -16,6 +16,8 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """Port of JobService and JobExecutionService."""
     ingest_addr: str = "127.0.0.1:50052"
     """Address of the ingest service, asked whether input files exist."""
+    ingest_timeout_seconds: float = 10.0
+    """Deadline of the BatchGetFiles call that checks a new job's input files."""
     lease_seconds: float = 30.0
     """How long a StartJob or Heartbeat keeps a running attempt's lease."""
     default_max_attempts: int = 3

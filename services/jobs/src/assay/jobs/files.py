@@ -22,8 +22,9 @@ class FileCatalog(Protocol):
 class IngestFileCatalog:
     """``FileCatalog`` backed by ``IngestService.BatchGetFiles`` with the caller's own token."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
         self._stub = ingest_service_pb2_grpc.IngestServiceStub(channel)
+        self._timeout = timeout
 
     async def require(self, file_ids: Sequence[str], caller_token: str) -> Sequence[ingest_service_pb2.File]:
         if not file_ids:
@@ -31,7 +32,7 @@ class IngestFileCatalog:
         try:
             found = await self._stub.BatchGetFiles(
                 ingest_service_pb2.BatchGetFilesRequest(ids=list(file_ids)),
-                metadata=bearer(caller_token), timeout=10,
+                metadata=bearer(caller_token), timeout=self._timeout,
             )
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 from nats.aio.client import Client
 
-from assay.common.auth import READERS, WRITERS, require_role
+from assay.common.auth import ADMIN, READERS, WRITERS, require_role
 from assay.common.fields import parse_uuid
 from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
@@ -80,7 +80,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     async def RetryJob(
         self, request: jobs_service_pb2.RetryJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.RetryJobResponse:
-        caller = require_role("admin")
+        caller = require_role(ADMIN)
         job = await self._store.retry(caller.tenant, caller.subject, parse_uuid(request.id, "id"))
         return jobs_service_pb2.RetryJobResponse(job=job)
 

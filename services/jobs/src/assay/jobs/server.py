@@ -52,7 +52,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     channel = None
     if files is None:
         channel = open_channel(settings.ingest_addr)
-        files = IngestFileCatalog(channel)
+        files = IngestFileCatalog(channel, settings.ingest_timeout_seconds)
     relay = OutboxRelay(engine, nc, psycopg_url(settings.database_url),
                         batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
     resolved_files = files

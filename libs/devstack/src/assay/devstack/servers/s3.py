@@ -8,11 +8,10 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
-from minio import Minio
-
 from assay.devstack.servers.process import HOST, Managed, ServerProcess, free_port
 
 if TYPE_CHECKING:
+    from minio import Minio
     from moto.server import ThreadedMotoServer
 
 
@@ -32,6 +31,8 @@ class S3Endpoint:
         return f"{'https' if self.secure else 'http'}://{self.endpoint}"
 
     def client(self) -> Minio:
+        from minio import Minio  # imported when needed: it takes a good part of assay dev's start-up
+
         # Passing the region spares a GetBucketLocation round trip per bucket.
         return Minio(self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=self.secure,
                      region=self.region)
