@@ -8,12 +8,12 @@ import uuid
 
 from assay.common.analyzers import ANALYZER_NAMES, INPUT_RULES
 from assay.common.errors import FieldViolation, InvalidArgument, invalid_field
+from assay.common.nats import MAX_PRIORITY
 from assay.jobs.codec import to_json
 from assay.jobs.store import NewJob
 from assay.v1 import jobs_service_pb2
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-MAX_PRIORITY = 9
 MAX_ATTEMPTS = 10
 
 
