@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError, NotFoundError
 
@@ -70,13 +69,14 @@ def consumer_config(source: WorkSource, settings: AnalysisSettings) -> ConsumerC
     )
 
 
-async def provision_sources(js: JetStreamContext, analyzer: str, settings: AnalysisSettings) -> list[WorkSource]:
+async def provision_sources(nc: Client, analyzer: str, settings: AnalysisSettings) -> list[WorkSource]:
     """Create or update the analyzer's consumers (idempotent); returns its sources, highest first.
 
     A deployment from before priorities has a consumer on the analyzer's old subject, possibly
     with work in it: while it exists it is drained too, as priority 0, ahead of the new ``p0``
     (its messages are older). It is never created, so a new deployment does not carry it.
     """
+    js = nc.jetstream()
     sources = work_sources(analyzer)
     for source in sources:
         config = consumer_config(source, settings)
@@ -84,7 +84,7 @@ async def provision_sources(js: JetStreamContext, analyzer: str, settings: Analy
             await js.add_consumer(WORK_STREAM, config)
         except BadRequestError as exc:
             logger.info("updating consumer configuration", extra={"consumer": source.consumer, "error": str(exc)})
-            await _update_consumer(js, config)
+            await _update_consumer(nc, config)
     legacy = WorkSource(analyzer, 0, legacy_consumer_name(analyzer), work_destination(analyzer))
     try:
         await js.consumer_info(WORK_STREAM, legacy.consumer)
@@ -94,10 +94,15 @@ async def provision_sources(js: JetStreamContext, analyzer: str, settings: Analy
     return [*sources[:-1], legacy, sources[-1]]
 
 
-async def _update_consumer(js: JetStreamContext, config: ConsumerConfig) -> None:
+async def _update_consumer(nc: Client, config: ConsumerConfig) -> None:
+    """Update an existing consumer to ``config``.
+
+    nats-py has no ``update_consumer`` (``add_consumer`` sends no ``action``, so a changed durable is
+    refused), so this sends the JetStream API's own request, CONSUMER.CREATE with ``action: update``.
+    """
     name = config.durable_name
     request = json.dumps({"stream_name": WORK_STREAM, "config": config.as_dict(), "action": "update"}).encode()
-    response = await js._nc.request(f"$JS.API.CONSUMER.CREATE.{WORK_STREAM}.{name}", request, timeout=5)
+    response = await nc.request(f"$JS.API.CONSUMER.CREATE.{WORK_STREAM}.{name}", request, timeout=5)
     body = json.loads(response.data)
     if "error" in body:
         raise RuntimeError(f"updating consumer {name} failed: {body['error']}")

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assay.analysis.plugin import Analyzer, AnalyzerSpec
+from assay.common.analyzers import SPECS
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ class Registry:
     def add_ref(self, ref: str) -> Registered:
         """Import ``ref`` and register it; import errors propagate."""
         entry = Registered(ref=ref, spec=load_ref(ref).spec)
+        declared = SPECS.get(entry.spec.name)
+        if declared is not None and entry.spec != declared:
+            logger.warning("analyzer spec differs from assay.common.analyzers.SPECS, which CreateJob enforces",
+                           extra={"ref": ref, "analyzer": entry.spec.name})
         self.add(entry)
         return entry
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 import grpc
 from sqlalchemy.exc import IntegrityError
 
-from assay.common.auth import TENANT_PATTERN, require_role
+from assay.common.auth import TENANT_PATTERN, WORKER, require_role
 from assay.common.errors import AlreadyExists, invalid_field
+from assay.common.fields import parse_uuid
 from assay.common.storage import object_key
 from assay.ingest.codec import file_from_row
+from assay.ingest.file_ids import parse_file_ids
 from assay.ingest.objects import ObjectStore
-from assay.ingest.servicer import parse_file_id, parse_file_ids
 from assay.ingest.store import FileStore, NewFile
 from assay.ingest.upload import rejection
 from assay.ingest.validation import UploadRejected, parse_expected_sha256, sanitize_display_name
 from assay.v1 import worker_file_service_pb2, worker_file_service_pb2_grpc
-
-WORKER = "worker"
 
 
 def _tenant(raw: str) -> str:
@@ -48,8 +47,8 @@ class WorkerFileServicer(worker_file_service_pb2_grpc.WorkerFileServiceServicer)
     ) -> worker_file_service_pb2.RegisterArtifactResponse:
         caller = require_role(WORKER)
         tenant = _tenant(request.tenant_id)
-        file_id = parse_file_id(request.file_id, "file_id")
-        job_id = parse_file_id(request.job_id, "job_id") if request.job_id else None
+        file_id = parse_uuid(request.file_id, "file_id")
+        job_id = parse_uuid(request.job_id, "job_id") if request.job_id else None
         try:
             display_name = sanitize_display_name(request.display_name, field="display_name")
             sha256 = parse_expected_sha256(request.sha256, field="sha256")

@@ -1,4 +1,5 @@
-"""Fixtures that run the jobs service in-process against the harness's PostgreSQL and NATS."""
+"""The jobs service in-process on the harness's PostgreSQL and NATS (a pytest plugin: `jobs_service`),
+and the helpers other fixtures build on (`fresh_database`, `start_jobs`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from harness import Postgres
 
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.grpc_server import GrpcServer
 from assay.common.migrations import upgrade
+from assay.devstack.servers.postgres import Postgres
 from assay.jobs import server as jobs_server
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_execution_service_pb2_grpc, jobs_service_pb2_grpc
 
 JWT_SECRET = "integration-test-secret-0123456789abcdef"

@@ -7,14 +7,15 @@ import json
 import grpc
 from google.protobuf import duration_pb2
 
-from assay.common.auth import require_role
+from assay.common.auth import WORKER, require_role
 from assay.common.errors import invalid_field
+from assay.common.fields import parse_uuid
+from assay.common.job_states import STATE_NAMES
 from assay.jobs.backoff import retry_delay
-from assay.jobs.codec import STATE_NAMES, to_json
+from assay.jobs.codec import to_json
 from assay.jobs.config import JobsSettings
 from assay.jobs.metrics import ATTEMPT_DURATION, JOB_DEAD_LETTERS, JOB_RETRIES, JOBS_FINISHED
 from assay.jobs.store import JobStore
-from assay.jobs.validation import parse_job_id
 from assay.v1 import job_execution_service_pb2 as pb
 from assay.v1 import job_execution_service_pb2_grpc, job_pb2
 
@@ -53,8 +54,8 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
         self._settings = settings
 
     async def StartJob(self, request: pb.StartJobRequest, context: grpc.aio.ServicerContext) -> pb.StartJobResponse:
-        require_role("worker")
-        outcome = await self._store.start(request.tenant_id, parse_job_id(request.id), request.analyzer_version)
+        require_role(WORKER)
+        outcome = await self._store.start(request.tenant_id, parse_uuid(request.id, "id"), request.analyzer_version)
         if outcome.decision == "SKIP" and STATE_NAMES.get(outcome.job.state) == "FAILED":
             _record_finish(outcome.job)
         return pb.StartJobResponse(
@@ -63,30 +64,30 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
         )
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context: grpc.aio.ServicerContext) -> pb.HeartbeatResponse:
-        require_role("worker")
+        require_role(WORKER)
         if not 0 <= request.progress <= 100:
             raise invalid_field("progress", "must be between 0 and 100")
         partial = to_json(request.partial_result) if request.HasField("partial_result") else None
         self._check_size(partial, "partial_result")
         job = await self._store.heartbeat(
-            request.tenant_id, parse_job_id(request.id), _attempt(request.attempt), request.progress, partial)
+            request.tenant_id, parse_uuid(request.id, "id"), _attempt(request.attempt), request.progress, partial)
         return pb.HeartbeatResponse(
             cancel_requested=job.cancel_requested, lease_duration=_duration(self._settings.lease_seconds))
 
     async def CompleteJob(
         self, request: pb.CompleteJobRequest, context: grpc.aio.ServicerContext
     ) -> pb.CompleteJobResponse:
-        require_role("worker")
+        require_role(WORKER)
         result = to_json(request.result) if request.HasField("result") else None
         self._check_size(result, "result")
         job = await self._store.complete(
-            request.tenant_id, parse_job_id(request.id), _attempt(request.attempt), result,
+            request.tenant_id, parse_uuid(request.id, "id"), _attempt(request.attempt), result,
             [to_json(a) for a in request.artifacts], request.cancelled)
         _record_finish(job)
         return pb.CompleteJobResponse(job=job)
 
     async def FailJob(self, request: pb.FailJobRequest, context: grpc.aio.ServicerContext) -> pb.FailJobResponse:
-        require_role("worker")
+        require_role(WORKER)
         if not request.error.code:
             raise invalid_field("error.code", "is required")
         attempt = _attempt(request.attempt)
@@ -96,7 +97,7 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
             error.code, error.retryable = "DEAD_LETTERED", False
         delay = retry_delay(attempt, self._settings.retry_base_seconds, self._settings.retry_max_seconds)
         job = await self._store.fail(
-            request.tenant_id, parse_job_id(request.id), attempt, to_json(error), error.retryable, delay)
+            request.tenant_id, parse_uuid(request.id, "id"), attempt, to_json(error), error.retryable, delay)
         requeued = job.state == job_pb2.Job.STATE_QUEUED
         if requeued:
             JOB_RETRIES.labels(analyzer=job.analyzer).inc()

@@ -7,19 +7,17 @@ from collections.abc import AsyncIterator
 import grpc
 from nats.aio.client import Client
 
-from assay.common.auth import require_role
+from assay.common.auth import ADMIN, READERS, WRITERS, require_role
+from assay.common.fields import parse_uuid
+from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
-from assay.jobs.codec import STATE_NAMES
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.store import JobStore, ListQuery
-from assay.jobs.validation import parse_job_id, validate_create
+from assay.jobs.validation import files_to_look_up, validate_create
 from assay.jobs.watch import watch_job
 from assay.v1 import jobs_service_pb2, jobs_service_pb2_grpc
-
-READERS = ("admin", "user", "readonly")
-WRITERS = ("admin", "user")
 
 
 class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
@@ -35,9 +33,9 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CreateJobResponse:
         caller = require_role(*WRITERS)
-        new = validate_create(request, default_max_attempts=self._default_max_attempts,
+        files = await self._files.require(files_to_look_up(request), caller.token)
+        new = validate_create(request, files, default_max_attempts=self._default_max_attempts,
                               trace_id=current_trace_id())
-        await self._files.require(list(request.inputs.file_ids), caller.token)
         job, created = await self._store.create(caller.tenant, caller.subject, new)
         if created:
             JOBS_CREATED.labels(analyzer=job.analyzer).inc()
@@ -47,7 +45,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.GetJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.GetJobResponse:
         caller = require_role(*READERS)
-        job = await self._store.get(caller.tenant, parse_job_id(request.id))
+        job = await self._store.get(caller.tenant, parse_uuid(request.id, "id"))
         return jobs_service_pb2.GetJobResponse(job=job)
 
     async def ListJobs(
@@ -59,7 +57,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
             page_token=request.page_token,
             state=STATE_NAMES.get(request.state),
             analyzer=request.analyzer or None,
-            file_id=str(parse_job_id(request.file_id, "file_id")) if request.file_id else None,
+            file_id=str(parse_uuid(request.file_id, "file_id")) if request.file_id else None,
             active_only=request.active_only,
         )
         jobs, token = await self._store.list(caller.tenant, query)
@@ -69,21 +67,21 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CancelJobResponse:
         caller = require_role(*WRITERS)
-        job = await self._store.cancel(caller.tenant, caller.subject, parse_job_id(request.id))
+        job = await self._store.cancel(caller.tenant, caller.subject, parse_uuid(request.id, "id"))
         return jobs_service_pb2.CancelJobResponse(job=job)
 
     async def WatchJob(
         self, request: jobs_service_pb2.WatchJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[jobs_service_pb2.WatchJobResponse]:
         caller = require_role(*READERS)
-        async for job in watch_job(self._nc, self._store, caller.tenant, parse_job_id(request.id)):
+        async for job in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
             yield jobs_service_pb2.WatchJobResponse(job=job)
 
     async def RetryJob(
         self, request: jobs_service_pb2.RetryJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.RetryJobResponse:
-        caller = require_role("admin")
-        job = await self._store.retry(caller.tenant, caller.subject, parse_job_id(request.id))
+        caller = require_role(ADMIN)
+        job = await self._store.retry(caller.tenant, caller.subject, parse_uuid(request.id, "id"))
         return jobs_service_pb2.RetryJobResponse(job=job)
 
 
