@@ -13,7 +13,7 @@ from nats.js.api import AckPolicy
 from worker_fixtures import Stack, stack  # noqa: F401 - fixture
 
 from assay.analysis.consumer import legacy_consumer_name
-from assay.common.nats import ALL_WORK, WORK_STREAM, connect, work_destination, work_subject
+from assay.common.nats import ALL_WORK, STORED_WORK, WORK_STREAM, connect, work_destination, work_subject
 from assay.v1 import events_pb2, job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
@@ -104,10 +104,15 @@ async def test_a_waiting_lower_priority_is_passed_over_at_most_patience_times(st
 
 
 async def test_work_an_older_version_left_on_the_subject_without_priority_still_runs(stack: Stack) -> None:
-    """A deployment from before priorities: its consumer and a message on ``assay.work.sentiment``."""
+    """A deployment from before priorities: its stream without the doorbell, its consumer and a
+    message on ``assay.work.sentiment``."""
     nc = await connect(stack.worker_settings(), "test-legacy")
     try:
         jetstream = nc.jetstream()
+        before = (await jetstream.stream_info(WORK_STREAM)).config
+        before.republish = None
+        await jetstream.update_stream(before)
+        assert (await jetstream.stream_info(WORK_STREAM)).config.republish is None
         await jetstream.add_consumer(WORK_STREAM, durable_name=legacy_consumer_name("sentiment"),
                                      filter_subject=work_destination("sentiment"), ack_policy=AckPolicy.EXPLICIT)
         job = await create(stack, "ok")
@@ -120,6 +125,10 @@ async def test_work_an_older_version_left_on_the_subject_without_priority_still_
         try:
             await in_state(stack, [job], Job.STATE_SUCCEEDED)
             await stored(stack, {})
+            republish = (await jetstream.stream_info(WORK_STREAM)).config.republish
+            assert republish is not None and republish.dest == f"{STORED_WORK}.>"
+            following = await create(stack, "ok", priority=3)
+            await in_state(stack, [following], Job.STATE_SUCCEEDED)
         finally:
             await worker.stop(2.0)
     finally:
