@@ -297,6 +297,14 @@ def test_cancellation_is_noticed_while_parsing(tmp_path: Path) -> None:
         ANALYZER.run(ctx)
 
 
+def test_names_without_ascii_give_readable_unique_artifact_names(tmp_path: Path) -> None:
+    data = "<台帳><行><価格>1</価格></行><行><価格>2</価格></行><項目 k='a'/><項目 k='b'/></台帳>".encode()
+    result, ctx = run(tmp_path, data)
+    assert [t.name for t in result.members[0].tables] == ["行", "項目"]
+    assert [a.name for a in ctx.artifacts] == ["table.csv", "table-2.csv", MANIFEST_NAME]
+    assert table(ctx, "table.csv")[1]["価格"] == "2"
+
+
 def test_inline_text_and_missing_files_are_input_errors(tmp_path: Path) -> None:
     ctx = LocalRunContext(job_id="j", tenant_id="t", params=job_pb2.JobParams(), work_dir=tmp_path, text="<a/>")
     with pytest.raises(AnalysisInputError) as refused:
