@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_fixtures import gateway_over
 from ingest_fixtures import IngestService, ingest_stack, new_tenant  # noqa: F401 - ingest_stack is a fixture
+from integration.gateway_fixtures import gateway_over
 
 from assay.v1 import job_execution_service_pb2 as ex
 from assay.v1 import job_pb2

@@ -76,7 +76,13 @@ async def test_every_missing_required_param_and_every_other_problem_come_back_at
                                       "inputs.text", "priority"}
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
+@pytest.mark.parametrize("name", sorted(name for name, spec in SPECS.items() if not spec.accepts_text))
+async def test_inline_text_is_refused_for_an_analyzer_whose_spec_takes_none(file_stack: FileStack, name: str) -> None:
+    error = await rpc_error(create(file_stack, new_tenant(), analyzer=name, inputs=job_pb2.JobInputs(text="x")))
+    assert "does not accept inline text" in violations(error)["inputs.text"]
+
+
+@pytest.mark.parametrize("name", sorted(name for name, spec in SPECS.items() if spec.accepts_text))
 async def test_create_accepts_text_up_to_the_limit_the_spec_lists_and_not_one_character_more(
     file_stack: FileStack, name: str
 ) -> None:

@@ -25,6 +25,8 @@ def test_the_listing_shows_accepted_inputs_and_params_with_short_enum_names() ->
     assert "contract_type  required  one of vendor_dpa, msa, privacy_policy" in text
     assert "jurisdiction   required  one of eu, uk, us_ca, us_co" in text
     assert "text_column  optional  string" in text
+    assert "key_columns        optional  list of string (repeat --param)" in text
+    assert "files   up to 2 per job: text/csv" in text
     assert text.index("contract_type  required") < text.index("jurisdiction   required") < text.index(
         "playbook       optional"), "params in declaration order"
 

@@ -33,7 +33,8 @@ def render(analyzers: Iterable[analysis_service_pb2.Analyzer]) -> str:
             lines.append(f"  text    up to {analyzer.max_text_chars:,} characters")
         if analyzer.max_files and analyzer.accepted_media_types:
             size = f", up to {_size(analyzer.max_input_bytes)} each" if analyzer.max_input_bytes else ""
-            lines.append(f"  files   {analyzer.max_files} per job{size}: {', '.join(analyzer.accepted_media_types)}")
+            count = f"{'' if analyzer.max_files == 1 else 'up to '}{analyzer.max_files} per job"
+            lines.append(f"  files   {count}{size}: {', '.join(analyzer.accepted_media_types)}")
         schema = json_format.MessageToDict(analyzer.params_schema)
         params = _param_lines(schema)
         lines += [f"  {'params' if i == 0 else '':<7} {line}" for i, line in enumerate(params)]
@@ -49,9 +50,17 @@ def _param_lines(schema: dict[str, Any]) -> list[str]:
     lines = []
     for name in schema.get("x-order", properties):
         prop = properties[name]
-        kind = "one of " + ", ".join(_short_names(prop["enum"])) if "enum" in prop else str(prop.get("type", ""))
+        kind = _kind(prop)
         lines.append(f"{name:<{width}}  {'required' if name in required else 'optional'}  {kind}")
     return lines
+
+
+def _kind(prop: dict[str, Any]) -> str:
+    if "enum" in prop:
+        return "one of " + ", ".join(_short_names(prop["enum"]))
+    if prop.get("type") == "array":
+        return f"list of {_kind(prop.get('items', {}))} (repeat --param)"
+    return str(prop.get("type", ""))
 
 
 def _short_names(names: list[str]) -> list[str]:
