@@ -13,16 +13,24 @@ import re
 from collections.abc import Callable, Iterable
 
 _GAP = r"[\s*_`\\]+"
-_START = re.compile(r"(?:[.;!?]\s+|\n\s*\n|\n\s*(?:[*\-•]|\d+\.|\(\w+\))\s+|\n#+\s|\n\|)")
-_END = re.compile(r"(?:[.;!?](?=\s|$)|\n\s*\n|\n\s*(?:[*\-•]|\d+\.|\(\w+\))\s)")
+_START = re.compile(r"(?:[.!?]\s+|\n\s*\n|\n\s*(?:[*\-•]|\d+\.|\(\w+\))\s+|\n#+\s|\n\|)")
+_END = re.compile(r"(?:[.!?](?=\s|$)|\n\s*\n|\n\s*(?:[*\-•]|\d+\.|\(\w+\))\s)")
+
+
+def _pattern(span: str) -> str:
+    words = [re.escape(w) for w in span.replace("’", "'").split()]
+    return _GAP.join(words).replace("'", "['’]")
 
 
 def locate(text: str, span: str) -> tuple[int, int] | None:
-    """Where ``span`` is in ``text`` (whitespace, emphasis and escapes may differ), or None."""
-    words = [re.escape(w) for w in span.replace("’", "'").split()]
-    pattern = _GAP.join(words).replace("'", "['’]")
-    found = re.search(pattern, text, re.IGNORECASE)
+    """Where ``span`` first is in ``text`` (whitespace, emphasis and escapes may differ), or None."""
+    found = re.search(_pattern(span), text, re.IGNORECASE)
     return (found.start(), found.end()) if found else None
+
+
+def locate_all(text: str, span: str) -> list[tuple[int, int]]:
+    """Every place ``span`` is in ``text``."""
+    return [(m.start(), m.end()) for m in re.finditer(_pattern(span), text, re.IGNORECASE)]
 
 
 def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
@@ -38,9 +46,7 @@ def sentences_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
     """The sentences holding ``spans`` (those found), merged and in document order."""
     found: list[tuple[int, int]] = []
     for span in spans:
-        where = locate(text, span)
-        if where is not None:
-            found.append(sentence_at(text, *where))
+        found.extend(sentence_at(text, *where) for where in locate_all(text, span))
     found.sort()
     merged: list[tuple[int, int]] = []
     for begin, stop in found:

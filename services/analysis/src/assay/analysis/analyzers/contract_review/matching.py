@@ -74,6 +74,9 @@ class Unit:
     semantic_text: str
     """``match_text``, after the clause's lead-in for a list item (what is embedded)."""
     in_context: bool
+    concept_text: str = ""
+    """Where a recogniser's operative concept must be named: the sentence itself, or for a
+    verbless list item ("- Email addresses") the lead-in that gives it its meaning."""
 
 
 @dataclass(frozen=True)
@@ -198,13 +201,17 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
         introduction = sentences(lead_in.get(clause.ordinal, ""))
         if clause.kind == "list_item" and introduction and len(clause.text.split()) <= LIST_ITEM_WORDS:
             intro = parties.normalise(introduction[-1]) + " "
+        # A clause that opens with a definition ("SCCs" means ... (ii) for the UK, ...) is a
+        # definition throughout.
+        first = next((x for sp in clause.spans for x in sentences(sp.text)), "")
+        defines = bool(_DEFINITION.match(first) or is_definition(first))
         for span in clause.spans:
             for sentence in sentences(span.text):
                 normalised = parties.normalise(clean_markup(sentence))
-                # A verbless list item is content after its lead-in ("Data subjects: - staff"),
-                # elsewhere a verbless line is a heading or a label.
-                heading = is_heading_like(sentence) and not intro
-                evidence_kind = not (_DEFINITION.match(sentence) or is_definition(sentence) or heading)
+                # A verbless list item is content after its lead-in ("Data subjects: - staff"):
+                # its lead-in must name the concept; elsewhere a verbless line is a heading.
+                verbless = is_heading_like(sentence)
+                evidence_kind = not (defines or _DEFINITION.match(sentence) or is_definition(sentence))
                 units.append(
                     Unit(
                         clause=clause,
@@ -212,7 +219,8 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         text=sentence,
                         match_text=normalised,
                         semantic_text=intro + normalised,
-                        in_context=clause.ordinal in in_context and evidence_kind,
+                        in_context=clause.ordinal in in_context and evidence_kind and not (verbless and not intro),
+                        concept_text=intro if verbless else normalised,
                     )
                 )
     return units
@@ -273,7 +281,7 @@ def score_units(
     lacks = np.zeros((len(units), len(recognisers)), dtype=bool)
     for index, recogniser in enumerate(recognisers):
         if recogniser.operative:
-            lacks[:, index] = [not all(p.search(u.match_text) for p in recogniser.operative) for u in units]
+            lacks[:, index] = [not all(p.search(u.concept_text) for p in recogniser.operative) for u in units]
     semantic[lacks] = 0.0
     requirement_of = np.asarray([i for i, req in enumerate(playbook.requirements) for _ in all_recognisers(req)])
     if len(units):

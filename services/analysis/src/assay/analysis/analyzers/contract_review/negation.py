@@ -31,7 +31,7 @@ SCOPE_WORDS = 8
 """A cue governs an operative word at most this many words after it."""
 
 _CUE = re.compile(
-    r"\b(?:not|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
+    r"\b(?:not(?!\s+(?:limited|restricted)\s+to)(?!\s+only\b)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
     r"\bno\s+(?:obligation|duty|right|requirement|responsibility|liability)\b|\bunder\s+no\b|"
     r"\bfree\s+to\s+(?:refuse|decline)\b|\b(?:refuses?|declines?)\s+to\b",
     re.IGNORECASE,
