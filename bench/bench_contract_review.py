@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fixtures.contracts import docgen  # noqa: E402
 
 from assay.analysis.analyzers.contract_review import ContractReviewAnalyzer, default_embedder  # noqa: E402
-from assay.analysis.plugin import InputDocument, LocalRunContext  # noqa: E402
+from assay.analysis.plugin import InputDocument  # noqa: E402
+from assay.analysis.testing import LocalRunContext  # noqa: E402
 from assay.v1 import contract_review_pb2, job_pb2  # noqa: E402
 
 _TOPICS = (

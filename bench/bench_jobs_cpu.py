@@ -1,7 +1,7 @@
 """CPU cost of the jobs service per job and per status read.
 
 Run: ``.venv/bin/python bench/bench_jobs_cpu.py [--jobs N] [--reads M] [--concurrency C] [--trace-file]``.
-Starts PostgreSQL and NATS (tests/harness), the jobs service as a ``python -m assay.jobs``
+Starts PostgreSQL and NATS (assay.devstack.servers), the jobs service as a ``python -m assay.jobs``
 subprocess, then drives N x (CreateJob + StartJob + CompleteJob) and N x M GetJob from C
 concurrent gRPC clients. Prints the jobs process's CPU seconds (utime + stime from
 /proc/<pid>/stat) per 1000 jobs (lifecycle only) and per 1000 GetJob, plus wall time.
@@ -25,8 +25,7 @@ from local_jobs import (
     cpu_seconds,
     free_port,
     jobs_database,
-    spawn_jobs,
-    stop_process,
+    jobs_service,
 )
 
 from assay.common.auth import mint_token
@@ -116,8 +115,7 @@ async def main(args: argparse.Namespace) -> None:
         settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
         port = free_port()
         trace_file = str(Path(tmp) / "spans.jsonl") if args.trace_file else None
-        proc = spawn_jobs(url, nats.url, port, trace_file)
-        try:
+        with jobs_service(url, nats.url, port, trace_file) as proc:
             channel = open_channel(f"127.0.0.1:{port}")
             await asyncio.wait_for(channel.channel_ready(), timeout=30)
             driver = Driver(channel, settings)
@@ -132,8 +130,6 @@ async def main(args: argparse.Namespace) -> None:
             for _ in range(args.rounds):
                 await measure(driver, proc.pid, args)
             await channel.close()
-        finally:
-            stop_process(proc, timeout=20)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from assay.analysis.analyzers.sentiment import ANALYZER, default_model
-from assay.analysis.plugin import InputDocument, LocalRunContext
+from assay.analysis.plugin import InputDocument
+from assay.analysis.testing import LocalRunContext
 from assay.v1 import job_pb2, sentiment_pb2
 
 _REVIEWS = (

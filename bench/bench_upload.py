@@ -13,24 +13,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from harness import LocalBucketServer, PostgresServer
-
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.migrations import upgrade
 from assay.common.storage import create_client, ensure_bucket
+from assay.devstack.servers.postgres import PostgresServer
+from assay.devstack.servers.s3 import LocalBucketServer
 from assay.ingest import server
-from assay.ingest.__main__ import MIGRATIONS
 from assay.ingest.config import IngestSettings
 from assay.ingest.jobs_client import JobsClient
+from assay.ingest.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import ingest_service_pb2_grpc
 
@@ -69,7 +66,7 @@ async def run(total_mib: int) -> None:
             s3_bucket="bench", max_upload_bytes=(total_mib + 1) * MIB,
         )
         ensure_bucket(create_client(settings), "bench")
-        running = await server.start(settings, JobsClient())
+        running = await server.start(settings, jobs=JobsClient())
         channel = open_channel(f"127.0.0.1:{running.port}")
         stub = ingest_service_pb2_grpc.IngestServiceStub(channel)
         token = bearer(mint_token(settings, subject="bench", tenant="bench", roles=["user"]))

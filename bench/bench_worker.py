@@ -1,7 +1,7 @@
 """End-to-end worker throughput: N small sentiment text jobs through jobs → JetStream → workers.
 
 Run: ``.venv/bin/python bench/bench_worker.py [--jobs N] [--workers 1,2,4] [--concurrency C]``.
-Starts PostgreSQL and NATS (tests/harness), the jobs service as a ``python -m assay.jobs``
+Starts PostgreSQL and NATS (assay.devstack.servers), the jobs service as a ``python -m assay.jobs``
 subprocess (its own process and core, as deployed), and the analysis workers as
 ``python -m assay.analysis`` subprocesses. For each worker count it submits N jobs at
 once and prints jobs/s (first create to last SUCCEEDED event) and the latency create → SUCCEEDED
@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 
-from local_jobs import SECRET, NatsServer, PostgresServer, free_port, jobs_database, spawn_jobs
+from local_jobs import SECRET, NatsServer, PostgresServer, analysis_worker, free_port, jobs_database, jobs_service
 
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import connect
+from assay.devstack.servers import start_all, stop_all
+from assay.devstack.servers.service import AssayService
 from assay.jobs.config import JobsSettings
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc
 
@@ -37,22 +35,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def spawn_workers(count: int, nats_url: str, jobs_port: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "ASSAY_NATS_URL": nats_url, "ASSAY_JOBS_ADDR": f"127.0.0.1:{jobs_port}",
-           "ASSAY_INGEST_ADDR": "", "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_GRPC_PORT": "0",
-           "ASSAY_METRICS_PORT": "-1", "ASSAY_JWT_HS256_SECRET": SECRET, "ASSAY_LOG_LEVEL": "WARNING",
-           "ASSAY_WORKER_ANALYZERS": "sentiment", "ASSAY_WORKER_CONCURRENCY": str(concurrency)}
-    return [subprocess.Popen([sys.executable, "-m", "assay.analysis"], env=env) for _ in range(count)]
-
-
-def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
-    for proc in workers:
-        proc.send_signal(signal.SIGTERM)
-    for proc in workers:
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def start_workers(count: int, nats_url: str, jobs_port: int, concurrency: int) -> list[AssayService]:
+    workers = [analysis_worker(nats_url, jobs_port, concurrency) for _ in range(count)]
+    start_all(workers)
+    return workers
 
 
 async def round_trip(stub: jobs_service_pb2_grpc.JobServiceStub, nc: object, settings: JobsSettings,
@@ -86,7 +72,7 @@ async def main(args: argparse.Namespace) -> None:
         url = jobs_database(postgres)
         settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
         port = free_port()
-        jobs = spawn_jobs(url, nats.url, port)
+        jobs = jobs_service(url, nats.url, port).start()
         channel = open_channel(f"127.0.0.1:{port}")
         await asyncio.wait_for(channel.channel_ready(), timeout=30)
         stub = jobs_service_pb2_grpc.JobServiceStub(channel)
@@ -95,19 +81,19 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{'workers':>7} {'jobs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
         try:
             for count in args.workers:
-                workers = spawn_workers(count, nats.url, port, args.concurrency)
+                workers = start_workers(count, nats.url, port, args.concurrency)
                 try:
                     await round_trip(stub, nc, settings, max(4, count * args.concurrency))  # warm-up
                     elapsed, latencies = await round_trip(stub, nc, settings, args.jobs)
                 finally:
-                    stop_workers(workers)
+                    stop_all(workers, timeout=20)
                 ms = [v * 1000 for v in latencies]
                 print(f"{count:>7} {args.jobs / elapsed:>8.1f} {statistics.median(ms):>8.0f} "
                       f"{percentile(ms, 0.95):>8.0f} {percentile(ms, 0.99):>8.0f}", flush=True)
         finally:
             await nc.drain()
             await channel.close()
-            stop_workers([jobs])
+            jobs.close()
 
 
 if __name__ == "__main__":

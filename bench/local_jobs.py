@@ -1,28 +1,25 @@
-"""What the single-part benchmarks share: the test harness's PostgreSQL and NATS, a jobs service
-as a ``python -m assay.jobs`` subprocess on them, and a process's CPU seconds (bench_worker.py,
-bench_jobs_cpu.py, bench_gateway_reads.py import it as a sibling of the script being run).
+"""What the single-part benchmarks share: PostgreSQL and NATS from ``assay.devstack.servers``, the
+jobs service and analysis workers as processes on them, and a process's CPU seconds
+(bench_worker.py, bench_jobs_cpu.py, bench_gateway_reads.py import it as a sibling of the script).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from harness import NatsServer, Postgres, PostgresServer, free_port, stop_process  # noqa: E402
-
-from assay.common.migrations import upgrade  # noqa: E402
-from assay.jobs.__main__ import MIGRATIONS  # noqa: E402
+from assay.common.migrations import upgrade
+from assay.devstack.servers import free_port
+from assay.devstack.servers.nats import NatsServer
+from assay.devstack.servers.postgres import Postgres, PostgresServer
+from assay.devstack.servers.service import AssayService
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
 TICKS = os.sysconf("SC_CLK_TCK")
-__all__ = [  # with the harness pieces the benchmarks use, so they need not put tests/ on sys.path
-    "SECRET", "NatsServer", "PostgresServer", "cpu_seconds", "free_port", "jobs_database", "spawn_jobs",
-    "stop_process",
+__all__ = [
+    "SECRET", "NatsServer", "PostgresServer", "analysis_worker", "cpu_seconds", "free_port", "jobs_database",
+    "jobs_service",
 ]
 
 
@@ -41,14 +38,26 @@ def jobs_database(postgres: Postgres) -> str:
     return url
 
 
-def spawn_jobs(database_url: str, nats_url: str, port: int, trace_file: str | None = None) -> subprocess.Popen[bytes]:
-    """The jobs service on 127.0.0.1:``port``; spans go to ``trace_file`` if given, nowhere otherwise."""
-    env = {**os.environ, "ASSAY_DATABASE_URL": database_url, "ASSAY_NATS_URL": nats_url,
-           "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_GRPC_PORT": str(port), "ASSAY_METRICS_PORT": "-1",
-           "ASSAY_JWT_HS256_SECRET": SECRET, "ASSAY_LOG_LEVEL": "WARNING", "ASSAY_INGEST_ADDR": "127.0.0.1:1",
-           "ASSAY_OUTBOX_POLL_SECONDS": "0.2", "ASSAY_DATABASE_POOL_SIZE": "20"}
-    env.pop("ASSAY_TRACE_FILE", None)
-    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-    if trace_file:
-        env["ASSAY_TRACE_FILE"] = trace_file
-    return subprocess.Popen([sys.executable, "-m", "assay.jobs"], env=env)
+def _env(**overrides: str) -> dict[str, str]:
+    """Our environment without span exporters, quiet logs, and ``overrides``."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("ASSAY_TRACE_FILE", "OTEL_EXPORTER_OTLP_ENDPOINT")}
+    return {**env, "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_METRICS_PORT": "-1", "ASSAY_JWT_HS256_SECRET": SECRET,
+            "ASSAY_LOG_LEVEL": "WARNING", **overrides}
+
+
+def jobs_service(database_url: str, nats_url: str, port: int, trace_file: str | None = None) -> AssayService:
+    """The jobs service on 127.0.0.1:``port`` (start it, or use ``with``); spans go to ``trace_file`` if given."""
+    env = _env(ASSAY_DATABASE_URL=database_url, ASSAY_NATS_URL=nats_url, ASSAY_GRPC_PORT=str(port),
+               ASSAY_INGEST_ADDR="127.0.0.1:1", ASSAY_OUTBOX_POLL_SECONDS="0.2", ASSAY_DATABASE_POOL_SIZE="20",
+               **({"ASSAY_TRACE_FILE": trace_file} if trace_file else {}))
+    return AssayService("jobs", env, port=port)
+
+
+def analysis_worker(nats_url: str, jobs_port: int, concurrency: int) -> AssayService:
+    """An analysis worker consuming sentiment jobs (start it, or use ``with``)."""
+    port = free_port()
+    env = _env(ASSAY_NATS_URL=nats_url, ASSAY_JOBS_ADDR=f"127.0.0.1:{jobs_port}", ASSAY_INGEST_ADDR="",
+               ASSAY_GRPC_PORT=str(port), ASSAY_WORKER_ANALYZERS="sentiment",
+               ASSAY_WORKER_CONCURRENCY=str(concurrency))
+    return AssayService("analysis", env, port=port)

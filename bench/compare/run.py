@@ -338,6 +338,12 @@ class Bench:
                 self.peer.start()
             self.assay.start()
             systems = self.systems()
+            summary["systems"] = systems
+            if not self.loadgen_ok:
+                summary["left_out"] = {
+                    "assay-rest": f"the peer's REST load generator is not at {PEER / 'loadgen'} "
+                    "(no peer benchmark beside the clone; set ASSAY_BENCH_PEER_SRC)"
+                }
             warm = ["--mode", "flow", "-n", "20" if (args.quick or args.tiny) else "300", "-c", "20"]
             for s in systems:
                 self.run_one(s, "warmup", warm)
@@ -492,7 +498,9 @@ def render(summary: dict) -> str:
                 f"{c['failed']} | {c['ran_more_than_once']} | {c.get('last_completion_after_kill_s')} |"
             )
         lines.append("")
-    lines += targets(summary)
+    for system, why in summary.get("left_out", {}).items():
+        lines.append(f"{LABEL[system]} left out: {why}")
+    lines += ["", *targets(summary)]
     return "\n".join(lines)
 
 

@@ -7,9 +7,6 @@ minted token); no response may be a server error or disagree with the documented
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -27,21 +24,6 @@ NEEDS_REAL_SERVICES = {
     ("GET", "/v1/files"), ("GET", "/v1/files/{file_id}"), ("DELETE", "/v1/files/{file_id}"),
     ("GET", "/v1/files/{file_id}/download"), ("GET", "/v1/analyzers"),
 }
-
-
-def _gateway_fixtures() -> Any:
-    name = "assay_gateway_fixtures"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "integration" / "gateway_fixtures.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-gateway = _gateway_fixtures().gateway
 
 
 def run_schemathesis(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> dict[str, str]:

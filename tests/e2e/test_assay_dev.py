@@ -5,68 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from harness import assert_eventually
+from harness.assay_dev import Stack
 
 pytestmark = pytest.mark.e2e
 
 CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe box is brown.\n"
-
-
-class Stack:
-    """A running `assay dev` and the handles a test needs."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = (self.data_dir.parent / "assay-dev.log").open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "assay.cli", "--data-dir", str(self.data_dir), "dev"],
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        assert_eventually(self._ready, timeout=180, interval=0.2)
-
-    def _ready(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"assay dev exited: {(self.data_dir.parent / 'assay-dev.log').read_text()[-3000:]}")
-        info = self.info()
-        if len(info.get("pids", {})) != 4:
-            return False
-        try:
-            return httpx.get(f"{info['gateway_url']}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def info(self) -> dict:
-        path = self.data_dir / "stack.json"
-        try:
-            return json.loads(path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(90)
-
-    def cli(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ}
-        if token:
-            env["ASSAY_TOKEN"] = token
-        return subprocess.run([sys.executable, "-m", "assay.cli", "--data-dir", str(self.data_dir), *args],
-                              capture_output=True, text=True, timeout=120, env=env)
-
-    def client(self) -> httpx.Client:
-        info = self.info()
-        return httpx.Client(base_url=info["gateway_url"], timeout=30,
-                            headers={"Authorization": f"Bearer {info['token']}"})
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +92,33 @@ def test_another_tenant_sees_404_and_a_600_character_text_names_the_field(stack)
         assert too_long.status_code in (400, 422)
         problem = too_long.json()
         assert any(v["field"] == "inputs.text" for v in problem["violations"]), problem
+
+
+def test_what_get_analyzers_lists_is_what_create_enforces_and_the_cli_shows(stack):
+    with stack.client() as client:
+        listed = {a["name"]: a for a in client.get("/v1/analyzers").json()["analyzers"]}
+        contract = listed["contract_review"]
+        schema = contract["params_schema"]
+        assert schema["required"] == ["contract_type", "jurisdiction"]
+        assert "JURISDICTION_EU" in schema["properties"]["jurisdiction"]["enum"]
+        limit = contract["max_text_chars"]
+        refused = client.post("/v1/jobs", json={"analyzer": "contract_review", "inputs": {"text": "x" * (limit + 1)}})
+        assert refused.status_code == 400, refused.text
+        assert {v["field"] for v in refused.json()["violations"]} == {
+            "inputs.text", "params.contract_review.contract_type", "params.contract_review.jurisdiction"}
+        params = {"contract_review": {"contract_type": "CONTRACT_TYPE_MSA", "jurisdiction": "JURISDICTION_EU"}}
+        accepted = client.post("/v1/jobs", json={"analyzer": "contract_review", "params": params,
+                                                 "inputs": {"text": "x" * limit}})
+        assert accepted.status_code == 202, accepted.text
+        client.post(f"/v1/jobs/{accepted.json()['id']}:cancel")
+        assert "application/pdf" not in listed["sentiment"]["accepted_media_types"]
+        pdf = client.post("/v1/jobs", data={"analyzer": "sentiment"},
+                          files={"file": ("report.pdf", b"%PDF-1.7\n" + b"results\n" * 50, "application/pdf")})
+        assert pdf.status_code == 400, pdf.text
+        assert any("application/pdf" in v["description"] for v in pdf.json()["violations"])
+    shown = stack.cli("analyzers")
+    assert shown.returncode == 0, shown.stderr
+    assert "contract_type  required  one of vendor_dpa, msa, privacy_policy" in shown.stdout
 
 
 def test_assay_trace_prints_a_waterfall_spanning_the_services(stack):

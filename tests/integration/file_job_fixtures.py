@@ -4,7 +4,7 @@
 and a NATS server of its own (work subjects are named after analyzers, so a shared NATS would mix
 other modules' sentiment work into these tests). Workers run the real analyzers (VADER) with
 ``ObjectStorageFiles`` (inputs read through ingest's WorkerFileService, artifacts registered
-there), either in-process (``start_worker``) or as ``python -m assay.analysis`` subprocesses
+there), either in-process (``assay.analysis.server.start``) or as ``python -m assay.analysis`` subprocesses
 (``spawn_worker``). Import the fixture with ``# noqa: F401`` and put ``# ruff: noqa: F811`` at the
 top of the test module.
 """
@@ -14,29 +14,30 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import JWT_SECRET, JobsService, fresh_database, start_jobs
 from harness import NatsServer, Postgres, S3Endpoint, eventually
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 from ingest_fixtures import IngestService, ingest_settings, start_ingest, stop_ingest, submit_requests
 
+from assay.analysis import server as analysis_server
 from assay.analysis.config import AnalysisSettings
 from assay.analysis.consumer import consumer_name
-from assay.analysis.server import AnalysisWorker, start_worker
+from assay.analysis.server import AnalysisWorker
 from assay.common.migrations import upgrade
 from assay.common.nats import WORK_STREAM, connect
 from assay.common.storage import ensure_bucket
-from assay.ingest.__main__ import MIGRATIONS as INGEST_MIGRATIONS
+from assay.devstack.servers import stop_all
+from assay.devstack.servers.service import AssayService
 from assay.ingest.jobs_client import JobsClient
-from assay.jobs.__main__ import MIGRATIONS as JOBS_MIGRATIONS
+from assay.ingest.migrations import SCRIPT_LOCATION as INGEST_MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as JOBS_MIGRATIONS
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2, sentiment_pb2
 from assay.v1 import jobs_service_pb2 as js
@@ -83,7 +84,7 @@ class FileStack:
     nats: NatsServer
     ingest: IngestService
     s3: S3Endpoint
-    spawned: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    spawned: list[AssayService] = field(default_factory=list)
 
     @property
     def jobs(self) -> JobsService:
@@ -120,27 +121,21 @@ class FileStack:
 
     async def start_worker(self, **overrides: Any) -> AnalysisWorker:
         """An in-process worker with the built-in sentiment analyzer and ObjectStorageFiles."""
-        return await start_worker(self.worker_settings(**overrides))
+        return await analysis_server.start(self.worker_settings(**overrides))
 
-    def spawn_worker(self, log: IO[bytes], **overrides: Any) -> subprocess.Popen[bytes]:
-        """``python -m assay.analysis`` with this stack's settings; stderr (JSON logs) goes to ``log``."""
+    def spawn_worker(self, root: Path, **overrides: Any) -> AssayService:
+        """``python -m assay.analysis`` with this stack's settings, launched (not awaited); its JSON logs
+        go to ``root/analysis.log`` (``.log_path``)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OTEL_"))}
         env.update(self.worker_env(**overrides))
-        proc = subprocess.Popen([sys.executable, "-m", "assay.analysis"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=log)
-        self.spawned.append(proc)
-        return proc
+        worker = AssayService("analysis", env, root)
+        worker.launch()
+        self.spawned.append(worker)
+        return worker
 
     def stop_spawned(self) -> None:
         """SIGTERM every spawned worker still alive; SIGKILL one that does not drain in 10 s."""
-        for proc in self.spawned:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+        stop_all(self.spawned, timeout=10)
         self.spawned.clear()
 
     async def work_consumer_idle(self) -> bool:

@@ -6,11 +6,9 @@ IngestService) so the gateway's translation can be checked before those services
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -19,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from harness import Postgres
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 
 from assay.common.auth import mint_token
 from assay.common.grpc_client import open_channel
@@ -26,21 +25,9 @@ from assay.common.migrations import upgrade
 from assay.gateway.app import create_app
 from assay.gateway.config import GatewaySettings
 from assay.gateway.upstream import Channels
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc, job_pb2
-
-
-def integration_conftest() -> Any:
-    """tests/integration/conftest.py as a module (its helpers, not its fixtures)."""
-    name = "assay_integration_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 class RecordingIngest(ingest_service_pb2_grpc.IngestServiceServicer):
@@ -100,7 +87,7 @@ class Gateway:
 
     app: FastAPI
     client: httpx.AsyncClient
-    jobs: Any  # conftest.JobsService
+    jobs: JobsService
     ingest: RecordingIngest
     stand_ins: dict[str, StandIn]
     channels: Channels
@@ -120,15 +107,27 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
     return GatewaySettings(sse_heartbeat_seconds=0.2, **overrides)
 
 
+@asynccontextmanager
+async def gateway_over(jobs_addr: str, ingest_addr: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the gateway app over real jobs and ingest services (analysis: jobs' address,
+    only asked by /readyz)."""
+    channels = Channels(open_channel(jobs_addr), open_channel(ingest_addr), open_channel(jobs_addr))
+    app = create_app(gateway_settings(**overrides), channels)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            yield client
+    finally:
+        await channels.close()
+
+
 @pytest.fixture(scope="module")
 async def gateway(postgres: Postgres, nats_server: Any) -> AsyncIterator[Gateway]:
     """A jobs service on a fresh database, stand-in ingest/analysis, and the gateway app over them."""
-    conftest = integration_conftest()
-    url = conftest.fresh_database(postgres, "gateway")
+    url = fresh_database(postgres, "gateway")
     upgrade(MIGRATIONS, url, "jobs")
-    jobs = await conftest.start_jobs(JobsSettings(
+    jobs = await start_jobs(JobsSettings(
         database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0,
-        jwt_hs256_secret=conftest.JWT_SECRET, lease_seconds=5.0, outbox_poll_seconds=0.2,
+        jwt_hs256_secret=JWT_SECRET, lease_seconds=5.0, outbox_poll_seconds=0.2,
         ingest_addr="127.0.0.1:1",
     ))
     ingest = RecordingIngest()

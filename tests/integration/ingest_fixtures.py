@@ -17,8 +17,8 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import JWT_SECRET, JobsService, fresh_database, start_jobs
 from harness import Postgres, S3Endpoint
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 from minio import Minio
 
 from assay.common.auth import mint_token
@@ -27,11 +27,11 @@ from assay.common.grpc_server import GrpcServer
 from assay.common.migrations import upgrade
 from assay.common.storage import ensure_bucket
 from assay.ingest import server as ingest_server
-from assay.ingest.__main__ import MIGRATIONS as INGEST_MIGRATIONS
 from assay.ingest.config import IngestSettings
 from assay.ingest.jobs_client import JobsClient
-from assay.jobs.__main__ import MIGRATIONS as JOBS_MIGRATIONS
+from assay.ingest.migrations import SCRIPT_LOCATION as INGEST_MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as JOBS_MIGRATIONS
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import ingest_service_pb2_grpc, worker_file_service_pb2_grpc
 
@@ -131,7 +131,7 @@ def ingest_settings(database_url: str, s3: S3Endpoint, bucket: str, **overrides:
 
 async def start_ingest(settings: IngestSettings, s3: S3Endpoint, jobs: JobsClient | None = None) -> IngestService:
     """Start ingest in-process (``settings.grpc_port`` 0 picks a port; read ``.server.port``)."""
-    running = await ingest_server.start(settings, jobs)
+    running = await ingest_server.start(settings, jobs=jobs)
     channel = open_channel(f"127.0.0.1:{running.port}")
 
     def token(tenant: str = "acme", roles: Iterable[str] = ("user",), subject: str = "alice") -> Metadata:
@@ -154,7 +154,7 @@ async def stop_ingest(service: IngestService) -> None:
 async def ingest_stack(postgres: Postgres, nats_server: Any, s3_server: S3Endpoint) -> AsyncIterator[IngestService]:
     """Ingest and jobs wired to each other: fresh databases, a fresh bucket, an 8 MiB size cap.
 
-    ``ingest_stack.jobs`` is the jobs service (a ``conftest.JobsService``) whose ingest_addr
+    ``ingest_stack.jobs`` is the jobs service (a ``harness.jobs.JobsService``) whose ingest_addr
     points at this ingest, so CreateJob checks files through ``BatchGetFiles``.
     """
     ingest_url = fresh_database(postgres, "ingest")

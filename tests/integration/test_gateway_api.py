@@ -1,5 +1,4 @@
 """The REST gateway over the real jobs service: translation, problems, headers and streaming."""
-# ruff: noqa: F811 - the gateway fixture is imported, then requested by name
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import json
 import uuid
 
 import httpx
-from gateway_fixtures import Gateway, gateway, gateway_settings  # noqa: F401 - fixture
+from integration.gateway_fixtures import Gateway, gateway_settings
 
 from assay.gateway.app import create_app
 from assay.v1 import job_execution_service_pb2 as ex
@@ -289,6 +288,7 @@ async def test_an_upload_above_the_cap_gets_a_413_problem(gateway):
     response = await gateway.client_for(app).post("/v1/files", content=chunked(body), headers={
         **gateway.auth(), "Content-Type": content_type})
     assert response.status_code == 413 and response.json()["code"] == "UPLOAD_TOO_LARGE"
+    assert "10000 byte limit" in response.json()["detail"]
 
 
 async def test_uploading_a_file_answers_201_with_location_and_the_file(gateway):

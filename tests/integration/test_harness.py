@@ -197,7 +197,7 @@ def test_localbucket_stores_minio_uploads_as_files_in_a_temp_dir() -> None:
         s3.put_object("local", "dir/big.bin", io.BytesIO(data), len(data), part_size=5 * MiB)
         assert download(s3, "local", "dir/big.bin") == data
         assert (server.data_dir / "local" / "dir" / "big.bin").read_bytes() == data
-        tmp_dir = server.tmp_dir
+        tmp_dir = server.root
     assert tmp_dir is not None and not tmp_dir.exists()
 
 

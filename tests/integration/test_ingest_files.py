@@ -13,7 +13,7 @@ import uuid
 
 import grpc
 import pytest
-from harness import S3Server, eventually
+from harness import MotoServer, eventually
 from ingest_fixtures import (  # noqa: F401 - ingest_stack and ingest_variant are fixtures
     IngestService,
     ingest_stack,
@@ -139,7 +139,7 @@ async def test_a_presigned_url_downloads_exactly_the_stored_bytes_under_the_sani
 
 
 async def test_a_presigned_url_stops_working_after_its_lifetime(ingest_variant, s3_server) -> None:  # type: ignore[no-untyped-def]
-    if isinstance(s3_server, S3Server):
+    if isinstance(s3_server, MotoServer):
         pytest.skip("moto does not enforce presigned URL expiry; set ASSAY_TEST_S3_ENDPOINT to a MinIO/S3")
     async with ingest_variant(download_url_seconds=1) as short:
         stored = await short.upload([b"short-lived\n"])

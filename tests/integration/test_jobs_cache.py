@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from conftest import JWT_SECRET, JobsService, fresh_database, start_jobs
 from harness import Postgres, eventually
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 from prometheus_client import REGISTRY
 from test_jobs_lifecycle import complete, create, start
 
 from assay.common.migrations import upgrade
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
 

@@ -8,8 +8,8 @@ from collections import defaultdict
 import grpc
 import nats
 import pytest
-from conftest import start_jobs
 from harness import eventually
+from harness.jobs import start_jobs
 from test_jobs_lifecycle import complete, create, heartbeat, start
 
 from assay.v1 import events_pb2, job_pb2

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import nats
-from conftest import fresh_database
 from harness import Postgres, eventually
+from harness.jobs import fresh_database
 from nats.aio.client import Client
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.db import create_engine
 from assay.common.migrations import upgrade
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.server import psycopg_url
 

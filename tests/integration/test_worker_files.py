@@ -97,9 +97,7 @@ async def test_a_sigkilled_worker_subprocess_s_batch_succeeds_once_on_attempt_tw
     file_stack: FileStack, tmp_path: Path,
 ) -> None:
     tenant = new_tenant()
-    first_log, second_log = tmp_path / "worker-1.log", tmp_path / "worker-2.log"
-    with first_log.open("wb") as log:
-        first = file_stack.spawn_worker(log)
+    first = file_stack.spawn_worker(tmp_path / "worker-1")
     try:
         submitted = await file_stack.submit(reviews_csv(BIG_ROWS), tenant=tenant)
         job_id = submitted.job.id
@@ -114,17 +112,17 @@ async def test_a_sigkilled_worker_subprocess_s_batch_succeeds_once_on_attempt_tw
             try:
                 running = await file_stack.running_with_progress(job_id, tenant, timeout=30)
             except AssertionError as exc:
-                raise AssertionError(f"{exc}\nworker log:\n{_tail(first_log)}") from None
+                raise AssertionError(f"{exc}\nworker log:\n{_tail(first.log_path)}") from None
             assert running.attempt == 1 and running.progress < 100
-            first.send_signal(signal.SIGKILL)
-            await asyncio.to_thread(first.wait, 5)
+            assert first.proc is not None
+            first.proc.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(first.proc.wait, 5)
 
-            with second_log.open("wb") as log:
-                file_stack.spawn_worker(log)
+            second = file_stack.spawn_worker(tmp_path / "worker-2")
             try:
                 done = await file_stack.settled(job_id, tenant, Job.STATE_SUCCEEDED, timeout=40)
             except AssertionError as exc:
-                raise AssertionError(f"{exc}\nworker log:\n{_tail(second_log)}") from None
+                raise AssertionError(f"{exc}\nworker log:\n{_tail(second.log_path)}") from None
             assert done.attempt == 2
             assert done.result.sentiment.statistics.rows_scored == BIG_ROWS
             assert {c.label: c.count for c in done.result.sentiment.statistics.label_counts} == label_counts(BIG_ROWS)

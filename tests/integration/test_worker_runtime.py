@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import grpc
@@ -14,9 +13,11 @@ import pytest
 from harness import eventually
 from worker_fixtures import LEASE_SECONDS, Stack, builtin_registry, stack  # noqa: F401 - fixture
 
+from assay.common.analyzers import SPECS
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import WORK_STREAM, connect, event_subject
+from assay.devstack.servers.service import AssayService
 from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc, events_pb2, job_pb2
 
 Job = job_pb2.Job
@@ -44,6 +45,8 @@ async def test_a_text_sentiment_job_succeeds_end_to_end_and_analyzers_are_listed
         await channel.close()
         sentiment = next(a for a in listed.analyzers if a.name == "sentiment")
         assert sentiment.accepts_text and sentiment.params_type == "assay.v1.SentimentParams"
+        assert sentiment.max_text_chars == SPECS["sentiment"].max_text_chars
+        assert set(sentiment.params_schema["properties"].keys()) == {"text_column"}
     finally:
         await worker.stop(2.0)
 
@@ -123,32 +126,38 @@ async def test_a_runaway_analyzer_is_killed_at_its_time_limit(stack: Stack) -> N
         await worker.stop(2.0)
 
 
-def _spawn_worker(stack: Stack) -> subprocess.Popen[bytes]:  # noqa: F811
-    return subprocess.Popen([sys.executable, "-m", "assay.analysis"], env={**os.environ, **stack.worker_env()},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _spawn_worker(stack: Stack) -> AssayService:  # noqa: F811
+    """``python -m assay.analysis`` launched (not awaited), its log in a temp dir of its own."""
+    worker = AssayService("analysis", {**os.environ, **stack.worker_env()})
+    worker.launch()
+    return worker
 
 
 async def test_a_sigkilled_worker_s_job_succeeds_once_on_attempt_two(stack: Stack) -> None:  # noqa: F811
     first = _spawn_worker(stack)
-    second: subprocess.Popen[bytes] | None = None
+    second: AssayService | None = None
     try:
         job = await stack.create("sleep:1.5")
         running = await settled(stack, job.id, Job.STATE_RUNNING, timeout=20)
         assert running.attempt == 1
-        first.send_signal(signal.SIGKILL)
-        first.wait(5)
+        assert first.proc is not None
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(5)
         second = _spawn_worker(stack)
         done = await settled(stack, job.id, Job.STATE_SUCCEEDED, timeout=LEASE_SECONDS * 4 + 15)
         assert done.attempt == 2
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+        for worker in (first, second):
+            if worker is not None and worker.running:
+                assert worker.proc is not None
+                worker.proc.send_signal(signal.SIGTERM)
                 try:
-                    proc.wait(10)
+                    worker.proc.wait(10)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
+                    worker.close()
                     pytest.fail("the worker did not drain within 10 s of SIGTERM")
+            if worker is not None:
+                worker.close()
 
 
 async def test_unauthenticated_list_analyzers_is_refused(stack: Stack) -> None:  # noqa: F811

@@ -24,6 +24,7 @@ from assay.common.grpc_client import bearer
 from assay.common.nats import WORK_STREAM, connect
 from assay.v1 import job_execution_service_pb2 as pb
 from assay.v1 import job_pb2
+from assay.v1 import jobs_service_pb2 as js
 
 Job = job_pb2.Job
 PROCESS = "process assay.work.sentiment"
@@ -128,7 +129,10 @@ async def test_a_job_that_fails_for_good_has_an_error_analyze_span_in_its_trace(
     assert _trace_id(span) == failed.trace_id
     assert span.status.status_code == trace.StatusCode.ERROR
     assert "INPUT_UNPARSEABLE" in (span.status.description or "")
-    assert {_trace_id(s) for s in _of_job(spans, job.id, PROCESS)} == {failed.trace_id}
+    processed = _of_job(spans, job.id, PROCESS)
+    assert {_trace_id(s) for s in processed} == {failed.trace_id}
+    assert [s.status.status_code for s in processed] == [trace.StatusCode.ERROR], "the delivery failed too"
+    assert "INPUT_UNPARSEABLE" in (processed[0].status.description or "")
 
 
 async def test_a_job_re_queued_by_the_lease_reaper_keeps_its_trace_in_the_new_work_message(
@@ -161,3 +165,83 @@ async def test_a_job_re_queued_by_the_lease_reaper_keeps_its_trace_in_the_new_wo
     assert [h["Nats-Msg-Id"] for h in headers] == [f"{job.id}.1", f"{job.id}.2"]
     assert headers[0]["traceparent"].split("-")[1] == job.trace_id
     assert headers[1]["traceparent"].split("-")[1] == job.trace_id, "the re-queued attempt left the job's trace"
+
+
+def _in_trace(exporter: InMemorySpanExporter, trace_id: str) -> list[ReadableSpan]:
+    return [s for s in exporter.get_finished_spans() if _trace_id(s) == trace_id]
+
+
+async def test_a_succeeded_job_s_own_spans_are_ok(
+    stack: Stack, spans: InMemorySpanExporter,
+) -> None:
+    worker = await stack.start_worker()
+    try:
+        job = await stack.create("ok")
+        await _settled(stack, job.id, Job.STATE_SUCCEEDED)
+
+        async def processed() -> list[ReadableSpan]:
+            return _of_job(spans, job.id, PROCESS)
+
+        await eventually(processed, timeout=10)
+    finally:
+        await worker.stop(2.0)
+    in_trace = _in_trace(spans, job.trace_id)
+    by_name: dict[str, list[ReadableSpan]] = {}
+    for span in in_trace:
+        by_name.setdefault(span.name, []).append(span)
+    for name in (PROCESS, ANALYZE, "publish assay.work"):
+        assert [s.status.status_code for s in by_name[name]] == [trace.StatusCode.OK], name
+    # Instrumented spans follow the conventions: a server span that answered OK is left unset.
+    (create,) = [s for s in by_name["/assay.v1.JobService/CreateJob"] if s.kind == trace.SpanKind.SERVER]
+    assert create.status.status_code == trace.StatusCode.UNSET
+    assert (create.attributes or {})["rpc.grpc.status_code"] == 0
+
+
+async def test_a_refused_rpc_s_server_span_carries_its_grpc_code(
+    stack: Stack, spans: InMemorySpanExporter,
+) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    with pytest.raises(Exception, match="NOT_FOUND"):
+        await stack.jobs.jobs.GetJob(js.GetJobRequest(id=missing), metadata=stack.jobs.token())
+
+    async def server_span() -> list[ReadableSpan]:
+        return [s for s in spans.get_finished_spans()
+                if s.name == "/assay.v1.JobService/GetJob" and s.kind == trace.SpanKind.SERVER]
+
+    (span,) = await eventually(server_span, timeout=5)
+    assert (span.attributes or {})["rpc.grpc.status_code"] == 5, "NOT_FOUND, not the OK it started with"
+    assert span.status.status_code == trace.StatusCode.UNSET, "a caller's mistake is no server error"
+
+
+async def test_cancelling_a_running_job_shows_in_its_trace(stack: Stack, spans: InMemorySpanExporter) -> None:
+    worker = await stack.start_worker()
+    try:
+        job = await stack.create("sleep:30")
+        await _settled(stack, job.id, Job.STATE_RUNNING)
+        await stack.cancel(job.id)
+        await _settled(stack, job.id, Job.STATE_CANCELLED)
+
+        async def processed() -> list[ReadableSpan]:
+            return _of_job(spans, job.id, PROCESS)
+
+        (process,) = await eventually(processed, timeout=10)
+    finally:
+        await worker.stop(2.0)
+    in_trace = _in_trace(spans, job.trace_id)
+    (cancel,) = [s for s in in_trace if s.name == "cancel job"]
+    assert (cancel.attributes or {})["assay.cancel.outcome"] == "requested"
+    assert cancel.status.status_code == trace.StatusCode.OK
+    assert cancel.links, "linked to the CancelJob call's own trace"
+    assert [e.name for e in process.events] == ["assay.cancel_requested"], "the worker saw the request"
+    assert process.status.status_code == trace.StatusCode.OK
+    (analyze,) = _of_job(spans, job.id, ANALYZE)
+    assert (analyze.attributes or {})["assay.outcome"] == "cancelled"
+    assert cancel.start_time <= process.events[0].timestamp
+
+
+async def test_cancelling_a_queued_job_shows_in_its_trace(stack: Stack, spans: InMemorySpanExporter) -> None:
+    job = await stack.create("ok")  # no worker: it stays queued
+    await stack.cancel(job.id)
+    (cancel,) = [s for s in _in_trace(spans, job.trace_id) if s.name == "cancel job"]
+    assert (cancel.attributes or {})["assay.cancel.outcome"] == "cancelled"
+    assert (cancel.attributes or {})["job.id"] == job.id

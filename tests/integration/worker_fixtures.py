@@ -2,47 +2,30 @@
 
 Each test gets its own NATS server and jobs database: work subjects are named after analyzers,
 so a shared NATS would mix other modules' leftover messages and consumers into these tests.
-The jobs service runs in-process through tests/integration/conftest.py's helpers.
+The jobs service runs in-process through harness.jobs.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import NatsServer, Postgres
+from harness import NatsServer, Postgres, eventually
+from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
 
+from assay.analysis import server as analysis_server
 from assay.analysis.config import AnalysisSettings
 from assay.analysis.files import NoFiles
 from assay.analysis.registry import Registry, load_registry
-from assay.analysis.server import AnalysisWorker, start_worker
+from assay.analysis.server import AnalysisWorker
 from assay.common.migrations import upgrade
-from assay.jobs.__main__ import MIGRATIONS
 from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
-
-
-def _integration_conftest() -> Any:
-    name = "assay_integration_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_conftest = _integration_conftest()
-JWT_SECRET: str = _conftest.JWT_SECRET
-fresh_database = _conftest.fresh_database
-start_jobs = _conftest.start_jobs
 
 SCRIPTED = "worker_analyzers:SCRIPTED"
 TESTS_DIR = Path(__file__).parent
@@ -54,7 +37,7 @@ class Stack:
     """A NATS server and a jobs service for one test."""
 
     nats: NatsServer
-    jobs: Any  # conftest.JobsService
+    jobs: JobsService
 
     def worker_settings(self, **overrides: Any) -> AnalysisSettings:
         values: dict[str, Any] = dict(
@@ -82,7 +65,7 @@ class Stack:
     async def start_worker(self, registry: Registry | None = None, **overrides: Any) -> AnalysisWorker:
         if registry is None:
             registry = scripted_registry()
-        return await start_worker(self.worker_settings(**overrides), registry=registry, files=NoFiles())
+        return await analysis_server.start(self.worker_settings(**overrides), registry=registry, files=NoFiles())
 
     async def create(self, text: str, **fields: Any) -> job_pb2.Job:
         request = js.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=text), **fields)
@@ -90,6 +73,14 @@ class Stack:
 
     async def get(self, job_id: str) -> job_pb2.Job:
         return (await self.jobs.jobs.GetJob(js.GetJobRequest(id=job_id), metadata=self.jobs.token())).job
+
+    async def reaches(self, job_id: str, state: int, timeout: float = 15.0) -> job_pb2.Job:  # noqa: ASYNC109
+        """The job once it is in ``state`` (polled until ``timeout``)."""
+        async def check() -> job_pb2.Job | None:
+            job = await self.get(job_id)
+            return job if job.state == state else None
+
+        return await eventually(check, timeout=timeout)
 
     async def cancel(self, job_id: str) -> None:
         await self.jobs.jobs.CancelJob(js.CancelJobRequest(id=job_id), metadata=self.jobs.token())

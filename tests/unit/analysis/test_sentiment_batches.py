@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from assay.analysis.analyzers.sentiment import ANALYZER, SentimentAnalyzer
-from assay.analysis.plugin import AnalysisCancelled, InputDocument, LocalRunContext
+from assay.analysis.plugin import AnalysisCancelled, InputDocument
+from assay.analysis.testing import LocalRunContext
 from assay.v1 import job_pb2, sentiment_pb2
 
 POSITIVE = "I love this product, it is wonderful!"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from assay.analysis.analyzers.sentiment import ANALYZER
-from assay.analysis.plugin import AnalysisInputError, InputDocument, LocalRunContext
+from assay.analysis.plugin import AnalysisInputError, InputDocument
+from assay.analysis.testing import LocalRunContext
 from assay.v1 import job_pb2, sentiment_pb2
 
 

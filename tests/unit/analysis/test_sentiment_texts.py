@@ -14,7 +14,8 @@ from assay.analysis.analyzers.sentiment import (
     default_model,
     label_for,
 )
-from assay.analysis.plugin import AnalysisInputError, LocalRunContext
+from assay.analysis.plugin import AnalysisInputError
+from assay.analysis.testing import LocalRunContext
 from assay.v1 import job_pb2, sentiment_pb2
 
 

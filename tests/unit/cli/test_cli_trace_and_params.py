@@ -57,3 +57,41 @@ def test_enum_params_accept_their_short_names():
 def test_bad_params_are_refused_with_a_clear_message(analyzer, pairs, message):
     with pytest.raises(ValueError, match=message):
         parse_params(analyzer, pairs)
+
+
+def test_each_span_is_a_bar_on_the_trace_s_time_axis_with_its_status():
+    spans = [
+        span("root", "", "POST /v1/jobs", "assay-gateway", 0, 10),
+        span("c1", "root", "/assay.v1.JobService/CreateJob", "assay-jobs", 0, 5, status="UNSET"),
+        span("c2", "root", "analyze sentiment", "assay-analysis", 5, 6, status="ERROR"),
+    ]
+    spans[2]["status_message"] = "INPUT_UNPARSEABLE: scripted bad input"
+    lines = render("t" * 32, build_tree(spans), bar_width=10).splitlines()
+    header, root, create, analyze = lines[1:]
+    assert "|0  10.0 ms|" in header
+    bars = [line[line.index("|"):line.rindex("|") + 1] for line in (root, create, analyze)]
+    assert bars == ["|██████████|", "|█████     |", "|     █    |"]
+    assert root.endswith("|  OK") and create.endswith("|  UNSET")
+    assert analyze.endswith("|  ERROR (INPUT_UNPARSEABLE: scripted bad input)")
+
+
+def test_a_span_s_events_are_marked_at_their_time_under_it():
+    record = span("w", "", "process assay.work.sentiment", "assay-analysis", 0, 10)
+    record["events"] = [{"name": "assay.cancel_requested", "time_ns": int(7.5e6), "attributes": {}}]
+    lines = render("t" * 32, build_tree([record]), bar_width=10).splitlines()
+    assert lines[0].endswith("(1 spans, 10.0 ms)"), "event rows are not counted as spans"
+    event = lines[3]
+    assert "  ◆ assay.cancel_requested" in event and "+7.5 ms" in event
+    assert event[event.index("|"):] == "|       ◆  |"
+
+
+@pytest.mark.parametrize(("attributes", "shown"), [
+    ({"rpc.grpc.status_code": 5}, "UNSET (grpc NOT_FOUND)"),
+    ({"rpc.grpc.status_code": 0}, "UNSET"),
+    ({"http.response.status_code": 404}, "UNSET (http 404)"),
+    ({"http.status_code": 200}, "UNSET"),
+])
+def test_an_unset_span_that_answered_an_error_names_the_code(attributes, shown):
+    record = {**span("s", "", "/assay.v1.JobService/GetJob", "assay-jobs", 0, 1, status="UNSET"),
+              "attributes": attributes}
+    assert render("t" * 32, build_tree([record])).splitlines()[2].endswith("|  " + shown)

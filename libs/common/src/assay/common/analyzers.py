@@ -1,38 +1,141 @@
-"""The analyzers the API knows, and the input rules every service checks them against.
+"""The analyzers the API knows, each with its spec: the one source of truth of what it accepts.
 
-The ``JobParams``/``JobResult`` oneofs define the set; this table adds the limits the jobs service
-validates at CreateJob, so a bad request is refused before any work is queued. Each analyzer
-plugin's spec must agree with its row (a test checks it).
+The ``JobParams``/``JobResult`` oneofs define the set of analyzer names. Each built-in analyzer's
+:class:`AnalyzerSpec` is declared here, in ``assay.common``, because two services need it and
+neither may import the other: the jobs service checks every CreateJob (and so every
+SubmitDocument) against it before anything is queued, and the analysis service's plugin uses the
+very same object as its ``spec``, which ``ListAnalyzers`` serves. A limit therefore cannot say one
+thing in ``GET /v1/analyzers`` and another at the door.
+
+Adding an analyzer: add its params/result messages to the oneofs (``make proto``), declare its
+spec below and add it to ``SPECS``, then set ``spec = SPECS["<name>"]`` on the plugin class.
+``tests/unit/common/test_analyzer_specs.py`` fails while any of these steps is missing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from google.protobuf.descriptor import Descriptor
+
 from assay.v1 import job_pb2
-
-
-@dataclass(frozen=True)
-class InputRules:
-    """What one analyzer accepts."""
-
-    accepts_text: bool
-    """Whether inline text is accepted."""
-    max_text_chars: int
-    """Longest inline text, in characters."""
-    accepts_files: bool
-    """Whether stored files are accepted."""
-    max_files: int
-    """Most files one job may name."""
-
-
-INPUT_RULES: dict[str, InputRules] = {
-    "sentiment": InputRules(accepts_text=True, max_text_chars=512, accepts_files=True, max_files=1),
-    "contract_review": InputRules(accepts_text=True, max_text_chars=200_000, accepts_files=True,
-                                  max_files=1),
-}
 
 ANALYZER_NAMES: tuple[str, ...] = tuple(
     field.name for field in job_pb2.JobParams.DESCRIPTOR.oneofs_by_name["analyzer_params"].fields
 )
 """Every analyzer name the API accepts (the JobParams oneof's field names)."""
+
+MIB = 1024 * 1024
+
+
+def params_descriptor(name: str) -> Descriptor | None:
+    """The params message of analyzer ``name`` (its ``JobParams`` oneof field), if the API knows it."""
+    field = job_pb2.JobParams.DESCRIPTOR.fields_by_name.get(name)
+    return field.message_type if field is not None else None
+
+
+@dataclass(frozen=True)
+class AnalyzerSpec:
+    """Static description of an analyzer: served by ListAnalyzers, enforced by CreateJob."""
+
+    name: str
+    """Registered name, equal to the ``JobParams``/``JobResult`` oneof field, e.g. ``sentiment``."""
+    version: str
+    """Semantic version; recorded on every job the analyzer runs."""
+    description: str
+    """One sentence for clients."""
+    accepted_media_types: tuple[str, ...] = ()
+    """Media types of input files it reads, as ingest sniffs them (none: no files)."""
+    accepts_text: bool = False
+    """Whether inline ``JobInputs.text`` is accepted."""
+    max_text_chars: int = 0
+    """Inline text limit in characters (0: no inline text)."""
+    max_input_bytes: int = 0
+    """Per-file size limit (0: the platform's upload limit)."""
+    max_files: int = 1
+    """Most input files one job may name."""
+    required_params: tuple[str, ...] = ()
+    """Fields of the params message a job must set (to a non-default value)."""
+    time_limit_seconds: float = 600.0
+    """Wall-clock limit for one attempt; runaway work is ended after it."""
+
+    def __post_init__(self) -> None:
+        descriptor = params_descriptor(self.name)
+        if descriptor is None:
+            return  # a test or out-of-tree plugin the API does not name
+        unknown = [p for p in self.required_params if p not in descriptor.fields_by_name]
+        if unknown:
+            raise ValueError(f"{self.name}: required_params {unknown} are not fields of {descriptor.full_name}")
+
+    @property
+    def accepts_files(self) -> bool:
+        return bool(self.accepted_media_types) and self.max_files > 0
+
+
+SENTIMENT = AnalyzerSpec(
+    name="sentiment",
+    version="1.0.0",
+    description=(
+        "Labels review texts positive, negative or neutral with VADER scores, for one text "
+        "or a CSV, JSON or JSON Lines batch, with statistics and a scored CSV artifact."
+    ),
+    accepted_media_types=("text/csv", "application/json", "application/x-ndjson", "text/plain"),
+    accepts_text=True,
+    max_text_chars=512,
+    max_input_bytes=10 * MIB,
+    time_limit_seconds=300.0,
+)
+
+CONTRACT_REVIEW = AnalyzerSpec(
+    name="contract_review",
+    version="1.0.0",
+    description=(
+        "Checks a DPA, MSA or privacy notice (PDF, DOCX or text) against GDPR, UK GDPR, "
+        "CCPA or CPA playbooks, quoting the clauses behind each finding."
+    ),
+    accepted_media_types=(
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "text/plain",
+    ),
+    accepts_text=True,
+    max_text_chars=200_000,
+    max_input_bytes=50 * MIB,
+    required_params=("contract_type", "jurisdiction"),
+    time_limit_seconds=600.0,
+)
+
+XML_TO_CSV = AnalyzerSpec(
+    name="xml_to_csv",
+    version="1.0.0",
+    description=(
+        "Converts an XML document or a ZIP of them into CSV tables, losslessly and streaming: records "
+        "detected (or named by path), nested elements as dotted columns, attributes as @columns, "
+        "repeated children as child tables or indexed columns, with a JSON manifest."
+    ),
+    accepted_media_types=("application/xml", "application/zip"),
+    max_input_bytes=0,  # memory is flat in the file size: the platform's upload limit applies
+    time_limit_seconds=3600.0,
+)
+
+COMPARE = AnalyzerSpec(
+    name="compare",
+    version="1.0.0",
+    description=(
+        "Compares two tabular datasets (CSV/TSV, XLSX, JSON Lines; the old one first) row by row: "
+        "added, removed and changed rows by a given or detected key (or by content), schema "
+        "differences, similarity scores and a diff CSV artifact."
+    ),
+    accepted_media_types=(
+        "text/csv",
+        "text/plain",  # a TSV or CSV whose head ingest saw no consistent delimiter in
+        "application/x-ndjson",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    max_input_bytes=0,  # rows are partitioned to disk: the platform's upload limit applies
+    max_files=2,
+    time_limit_seconds=3600.0,
+)
+
+SPECS: dict[str, AnalyzerSpec] = {spec.name: spec for spec in (SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE)}
+"""The spec of every built-in analyzer, by name."""

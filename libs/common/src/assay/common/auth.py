@@ -16,6 +16,14 @@ from assay.common.errors import PermissionDenied, Unauthenticated
 
 ROLES = frozenset({"admin", "user", "readonly", "worker"})
 """Every role a token may carry."""
+READERS = ("admin", "user", "readonly")
+"""Roles that may read a tenant's jobs and files."""
+WRITERS = ("admin", "user")
+"""Roles that may create, change and delete a tenant's jobs and files."""
+ADMIN = "admin"
+"""The role that may also retry a tenant's failed jobs."""
+WORKER = "worker"
+"""The analysis workers' role: the only one the worker-facing services accept."""
 
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 """Tenant ids are used in NATS subjects and object keys, so they are restricted to this."""

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class CommonSettings(BaseSettings):
+class TelemetrySettings(BaseSettings):
+    """Where spans go, read by ``assay.common.telemetry.setup_telemetry`` in every process."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    environment: str = "development"
+    """The ``deployment.environment.name`` resource attribute."""
+    trace_file: str = ""
+    """Without an OTLP endpoint: append spans as JSON lines to this file (``assay dev`` sets it)."""
+    otlp_endpoint: str = Field(default="", validation_alias=AliasChoices(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
+    """The OpenTelemetry SDK's own variable: when set, spans go over OTLP/gRPC (the exporter reads
+    it and the other ``OTEL_*`` variables itself)."""
+
+
+class CommonSettings(TelemetrySettings):
     """Settings every service reads; each service subclasses it with its own fields."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -21,6 +36,10 @@ class CommonSettings(BaseSettings):
     """Root log level."""
     shutdown_grace_seconds: float = 20.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
+    refused_stream_drain_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """How much more of a refused client stream (an upload) is read and dropped before the refusal
+    is sent, so a client still writing gets the real status instead of a failed write
+    (``assay.common.streams``); a client sending more than this, or stalling, is cut off."""
     jwt_hs256_secret: str = ""
     """Shared secret for HS256 tokens (development and single-cluster setups)."""
     jwt_public_key_file: str = ""

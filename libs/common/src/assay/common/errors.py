@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -78,6 +78,12 @@ class FailedPrecondition(AssayError):
     code = grpc.StatusCode.FAILED_PRECONDITION
 
 
+class Aborted(AssayError):
+    """A concurrent operation holds the resource; the caller may retry shortly."""
+
+    code = grpc.StatusCode.ABORTED
+
+
 class ResourceExhausted(AssayError):
     """A size or rate limit was exceeded."""
 
@@ -105,6 +111,12 @@ class Unavailable(AssayError):
 def invalid_field(field: str, description: str, reason: str = "INVALID_ARGUMENT") -> InvalidArgument:
     """Shortcut for a single-field INVALID_ARGUMENT."""
     return InvalidArgument(reason, f"{field}: {description}", violations=[FieldViolation(field, description)])
+
+
+def invalid_fields(violations: Sequence[FieldViolation], reason: str = "INVALID_ARGUMENT") -> InvalidArgument:
+    """INVALID_ARGUMENT carrying every violation, its message listing them all."""
+    return InvalidArgument(reason, "; ".join(f"{v.field}: {v.description}" for v in violations),
+                           violations=violations)
 
 
 def _pack(message: error_details_pb2.ErrorInfo | error_details_pb2.BadRequest) -> any_pb2.Any:

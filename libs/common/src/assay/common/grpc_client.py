@@ -9,7 +9,7 @@ import grpc
 import jwt
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
-from assay.common.grpc_server import MAX_MESSAGE_BYTES
+from assay.common.grpc_limits import MESSAGE_SIZE_OPTIONS
 
 
 class RefreshingToken:
@@ -32,8 +32,7 @@ class RefreshingToken:
 def open_channel(address: str) -> grpc.aio.Channel:
     """An insecure channel (mTLS is the mesh's job) with Assay's message-size limits."""
     return grpc.aio.insecure_channel(address, interceptors=aio_client_interceptors(), options=[  # type: ignore[no-untyped-call]
-        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        *MESSAGE_SIZE_OPTIONS,
         ("grpc.keepalive_time_ms", 30_000),
     ])
 

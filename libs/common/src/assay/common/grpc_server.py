@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -15,12 +16,20 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from assay.common.auth import TokenVerifier
 from assay.common.config import CommonSettings
+from assay.common.grpc_limits import MESSAGE_SIZE_OPTIONS
 from assay.common.interceptors import ServerInterceptor
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-"""Largest single gRPC message; uploads stream in chunks well below it."""
+class RunningService(Protocol):
+    """What every service's ``server.start(settings, **overrides)`` returns."""
+
+    @property
+    def port(self) -> int:
+        """The bound gRPC port (0 when the process serves no gRPC)."""
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Drain for ``grace`` seconds (default: the settings' shutdown grace), then release everything."""
 
 
 @dataclass
@@ -31,16 +40,17 @@ class GrpcServer:
     health: health.aio.HealthServicer
     port: int
     service_names: Sequence[str]
+    shutdown_grace_seconds: float = 0.0
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     stopped: bool = False
 
-    async def stop(self, grace: float) -> None:
+    async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, drain in-flight RPCs for ``grace`` seconds, then run the hooks."""
         if self.stopped:
             return
         self.stopped = True
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
+        await self.server.stop(self.shutdown_grace_seconds if grace is None else grace)
         for hook in reversed(self.on_stop):
             await hook()
 
@@ -52,10 +62,10 @@ async def start_grpc_server(
     """Build, bind and start a server; ``register`` adds servicers and returns their full names."""
     server = grpc.aio.server(
         # Tracing first, so the auth/error interceptor and the handler run inside the server span.
-        interceptors=[aio_server_interceptor(), ServerInterceptor(TokenVerifier(settings))],  # type: ignore[no-untyped-call]
+        interceptors=[aio_server_interceptor(),  # type: ignore[no-untyped-call]
+                      ServerInterceptor(TokenVerifier(settings), settings.refused_stream_drain_bytes)],
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            *MESSAGE_SIZE_OPTIONS,
             ("grpc.so_reuseport", 0),
         ],
     )
@@ -70,7 +80,8 @@ async def start_grpc_server(
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("grpc server started", extra={"port": port, "services": names})
-    return GrpcServer(server=server, health=health_servicer, port=port, service_names=names)
+    return GrpcServer(server=server, health=health_servicer, port=port, service_names=names,
+                      shutdown_grace_seconds=settings.shutdown_grace_seconds)
 
 
 async def wait_for_shutdown_signal() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -9,10 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 from assay.common.auth import Principal, TokenVerifier, current_principal
 from assay.common.errors import AssayError, Unauthenticated, abort_with
 from assay.common.metrics import RPC_LATENCY
+from assay.common.streams import discard
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +49,17 @@ class CachingVerifier:
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
-    """Wraps every handler: authenticates, maps ``AssayError`` to a rich status, logs and times."""
+    """Wraps every handler: authenticates, maps ``AssayError`` to a rich status, logs and times.
 
-    def __init__(self, verifier: TokenVerifier) -> None:
+    A refused client-streaming call (an upload over the cap, or with a bad token) is answered once
+    the client has finished sending, or ``refused_stream_drain_bytes`` more were dropped: see
+    :mod:`assay.common.streams` for the grpc client behaviour this avoids.
+    """
+
+    def __init__(self, verifier: TokenVerifier, refused_stream_drain_bytes: int = 64 * 1024 * 1024) -> None:
         self._verifier = CachingVerifier(verifier)
+        self._recorder = RpcRecorder()
+        self._drain_bytes = refused_stream_drain_bytes
 
     async def intercept_service(
         self,
@@ -59,7 +70,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
-        return _wrap(handler, method, self._verifier)
+        return _wrap(handler, method, self._verifier, self._recorder, self._drain_bytes)
+
+
+async def _drain_refused(requests: AsyncIterator[Any], refusal: AssayError, max_bytes: int) -> None:
+    dropped, finished = await discard(requests, max_bytes)
+    trace.get_current_span().add_event("refused stream drained", {
+        "assay.reason": refusal.reason, "assay.drained_bytes": dropped, "assay.client_finished": finished})
 
 
 def _token_from(context: grpc.aio.ServicerContext) -> str:
@@ -71,41 +88,63 @@ def _token_from(context: grpc.aio.ServicerContext) -> str:
     raise Unauthenticated("UNAUTHENTICATED", "missing bearer token in the authorization metadata")
 
 
+class _Observed:
+    """One RPC's outcome, whichever way its body ends: a domain error is sent as its rich status, and
+    the server span's status and the latency record follow the code (both wrappers below use it)."""
+
+    __slots__ = ("_context", "_drain_bytes", "_method", "_recorder", "_requests", "_started")
+
+    def __init__(
+        self, context: grpc.aio.ServicerContext, method: str, recorder: RpcRecorder,
+        requests: AsyncIterator[Any] | None = None, drain_bytes: int = 0,
+    ) -> None:
+        """``requests``: a client stream, read to its end (up to ``drain_bytes``) before a refusal is
+        sent, so the client's pending writes cannot turn our status into INTERNAL."""
+        self._context, self._method, self._recorder = context, method, recorder
+        self._requests, self._drain_bytes = requests, drain_bytes
+        self._started = time.perf_counter()
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        code, message = grpc.StatusCode.OK, ""
+        if isinstance(error, AssayError):
+            code, message = error.code, error.message
+        elif isinstance(error, asyncio.CancelledError):
+            code = grpc.StatusCode.CANCELLED
+        elif error is not None:
+            code, message = _code_of(self._context), _message_of(self._context, error)
+        try:
+            if isinstance(error, AssayError):
+                if self._requests is not None:
+                    await _drain_refused(self._requests, error, self._drain_bytes)
+                await abort_with(self._context, error)
+        finally:
+            mark_server_span(code, message)
+            self._recorder.record(self._method, code, self._started)
+
+
 def _wrap(
-    handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier
+    handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier, recorder: RpcRecorder,
+    drain_bytes: int,
 ) -> grpc.RpcMethodHandler[Any, Any]:
-    def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def unary_response(
+        behavior: Callable[..., Awaitable[Any]], client_streaming: bool = False,
+    ) -> Callable[..., Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            started, code = time.perf_counter(), grpc.StatusCode.OK
-            try:
+            async with _Observed(context, method, recorder, request if client_streaming else None, drain_bytes):
                 current_principal.set(verifier.verify(_token_from(context)))
                 return await behavior(request, context)
-            except AssayError as error:
-                code = error.code
-                await abort_with(context, error)
-            except BaseException:
-                code = _code_of(context)
-                raise
-            finally:
-                _record(method, code, started)
 
         return wrapped
 
     def stream_response(behavior: Any) -> Callable[..., AsyncIterator[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            started, code = time.perf_counter(), grpc.StatusCode.OK
-            try:
+            async with _Observed(context, method, recorder):
                 current_principal.set(verifier.verify(_token_from(context)))
                 async for response in behavior(request, context):
                     yield response
-            except AssayError as error:
-                code = error.code
-                await abort_with(context, error)
-            except BaseException:
-                code = _code_of(context)
-                raise
-            finally:
-                _record(method, code, started)
 
         return wrapped
 
@@ -114,12 +153,34 @@ def _wrap(
             unary_response(handler.unary_unary), handler.request_deserializer, handler.response_serializer)
     if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(
-            unary_response(handler.stream_unary), handler.request_deserializer, handler.response_serializer)
+            unary_response(handler.stream_unary, client_streaming=True), handler.request_deserializer,
+            handler.response_serializer)
     if handler.unary_stream:
         return grpc.unary_stream_rpc_method_handler(
             stream_response(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
     return grpc.stream_stream_rpc_method_handler(
         stream_response(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+
+
+SERVER_FAULTS = frozenset({
+    grpc.StatusCode.UNKNOWN, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS,
+})
+"""The codes that make a gRPC server span an error (OpenTelemetry's RPC conventions); the others
+(a refused request: INVALID_ARGUMENT, NOT_FOUND …) are the caller's and leave its status unset."""
+
+
+def mark_server_span(code: grpc.StatusCode, message: str) -> None:
+    """Give the RPC's server span (the active one) its real outcome.
+
+    The instrumentation's span starts with ``rpc.grpc.status_code`` 0 and only notices
+    ``context.abort``, not ``abort_with_status`` (how a domain error is sent) nor an uncaught
+    exception, so without this every server span reads OK/UNSET.
+    """
+    span = trace.get_current_span()
+    span.set_attribute("rpc.grpc.status_code", code.value[0])
+    if code in SERVER_FAULTS:
+        span.set_status(Status(StatusCode.ERROR, f"{code.name}: {message}" if message else code.name))
 
 
 def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
@@ -129,19 +190,28 @@ def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
-_LATENCY_CHILDREN: dict[tuple[str, grpc.StatusCode], Any] = {}
-"""``RPC_LATENCY.labels(...)`` per (method, code), looked up once instead of on every call."""
+def _message_of(context: grpc.aio.ServicerContext, error: BaseException) -> str:
+    """The details a handler aborted with, else the exception itself."""
+    details = context.details() if isinstance(error, grpc.aio.AbortError) else None
+    return str(details) if details else repr(error)
 
 
-def _record(method: str, code: grpc.StatusCode, started: float) -> None:
-    elapsed = time.perf_counter() - started
-    child = _LATENCY_CHILDREN.get((method, code))
-    if child is None:
-        child = _LATENCY_CHILDREN[(method, code)] = RPC_LATENCY.labels(method=method, code=code.name)
-    child.observe(elapsed)
-    level = logging.INFO if code in (grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND) else logging.WARNING
-    if code == grpc.StatusCode.OK and elapsed < 1.0:
-        level = logging.DEBUG
-    if logger.isEnabledFor(level):
-        logger.log(level, "rpc finished", extra={"rpc_method": method, "grpc_code": code.name,
-                                                 "duration_ms": round(elapsed * 1000, 2)})
+class RpcRecorder:
+    """Times and logs every finished RPC at a level that follows its outcome."""
+
+    def __init__(self) -> None:
+        self._latency: dict[tuple[str, grpc.StatusCode], Any] = {}
+        """``RPC_LATENCY.labels(...)`` per (method, code), looked up once instead of on every call."""
+
+    def record(self, method: str, code: grpc.StatusCode, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        child = self._latency.get((method, code))
+        if child is None:
+            child = self._latency[(method, code)] = RPC_LATENCY.labels(method=method, code=code.name)
+        child.observe(elapsed)
+        level = logging.INFO if code in (grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND) else logging.WARNING
+        if code == grpc.StatusCode.OK and elapsed < 1.0:
+            level = logging.DEBUG
+        if logger.isEnabledFor(level):
+            logger.log(level, "rpc finished", extra={"rpc_method": method, "grpc_code": code.name,
+                                                     "duration_ms": round(elapsed * 1000, 2)})

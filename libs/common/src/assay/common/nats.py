@@ -56,6 +56,21 @@ def stream_configs(replicas: int) -> list[StreamConfig]:
     ]
 
 
+async def connect_with_streams(settings: NatsSettings, name: str) -> Client:
+    """Connect, and create or update Assay's streams first: the one place they are provisioned.
+
+    ``python -m assay.jobs provision`` (the setup Job, ``assay dev``) calls it, and so does every
+    process that publishes to or consumes from the streams, so none depends on starting after another.
+    """
+    nc = await connect(settings, name)
+    try:
+        await provision_streams(nc, settings.nats_stream_replicas)
+    except BaseException:
+        await nc.close()
+        raise
+    return nc
+
+
 async def provision_streams(nc: Client, replicas: int = 1) -> None:
     """Create or update Assay's streams; safe to run any number of times."""
     js = nc.jetstream()

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from minio import Minio
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,8 +55,10 @@ _tracer = trace.get_tracer("assay.storage")
 
 @contextmanager
 def storage_span(operation: str, bucket: str, key: str) -> Iterator[Span]:
-    """A client span around one object-storage call (``S3 PutObject`` …); errors mark it failed."""
+    """A client span around one object-storage call (``S3 PutObject`` …): OK when the call returns,
+    an exception marks it failed."""
     attributes = {"rpc.system": "aws-api", "rpc.service": "S3", "rpc.method": operation,
                   "aws.s3.bucket": bucket, "aws.s3.key": key}
     with _tracer.start_as_current_span(f"S3 {operation}", kind=SpanKind.CLIENT, attributes=attributes) as span:
         yield span
+        span.set_status(Status(StatusCode.OK))

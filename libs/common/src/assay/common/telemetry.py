@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from opentelemetry import context as otel_context
@@ -15,8 +14,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-TRACE_FILE_ENV = "ASSAY_TRACE_FILE"
-"""Where spans go as JSON lines when no OTLP endpoint is configured (``assay dev`` sets it)."""
+from assay.common.config import TelemetrySettings
+from assay.common.db_spans import DbSpanNames
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -48,29 +47,35 @@ def _span_record(span: ReadableSpan) -> dict[str, object]:
         "end_ns": span.end_time,
         "status": span.status.status_code.name,
         "status_message": span.status.description or "",
-        "attributes": {k: v if isinstance(v, str | int | float | bool) else str(v)
-                       for k, v in (span.attributes or {}).items()},
+        "attributes": _plain(span.attributes),
+        "events": [{"name": event.name, "time_ns": event.timestamp, "attributes": _plain(event.attributes)}
+                   for event in span.events],
     }
 
 
-def setup_telemetry(service: str, version: str = "0.1.0") -> TracerProvider:
-    """Install the global tracer provider: OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set, else
-    a JSON-lines file when ``ASSAY_TRACE_FILE`` is set, else spans are recorded but not exported.
+def _plain(attributes: Mapping[str, object] | None) -> dict[str, object]:
+    return {k: v if isinstance(v, str | int | float | bool) else str(v) for k, v in (attributes or {}).items()}
+
+
+def setup_telemetry(service: str, settings: TelemetrySettings, version: str = "0.1.0") -> TracerProvider:
+    """Install the global tracer provider: OTLP when ``settings.otlp_endpoint`` is set, else a
+    JSON-lines file when ``settings.trace_file`` is set, else spans are recorded but not exported.
+    Either way database spans are exported named ``{operation} {table}`` (``DbSpanNames``).
 
     ``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES`` and the other ``OTEL_*`` variables apply.
     """
     attributes = {
         "service.name": f"assay-{service}",
         "service.version": version,
-        "deployment.environment.name": os.environ.get("ASSAY_ENVIRONMENT", "development"),
+        "deployment.environment.name": settings.environment,
     }
     provider = TracerProvider(resource=Resource.create(attributes))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+    if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    elif os.environ.get(TRACE_FILE_ENV):
-        exporter = JsonLinesSpanExporter(Path(os.environ[TRACE_FILE_ENV]))
+        provider.add_span_processor(BatchSpanProcessor(DbSpanNames(OTLPSpanExporter())))
+    elif settings.trace_file:
+        exporter = DbSpanNames(JsonLinesSpanExporter(Path(settings.trace_file)))
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
     return provider

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
@@ -32,6 +33,8 @@ class Analyzer(_message.Message):
     MAX_TEXT_CHARS_FIELD_NUMBER: _builtins.int
     MAX_INPUT_BYTES_FIELD_NUMBER: _builtins.int
     PARAMS_TYPE_FIELD_NUMBER: _builtins.int
+    PARAMS_SCHEMA_FIELD_NUMBER: _builtins.int
+    MAX_FILES_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """name is the registered name used in CreateJob, e.g. "sentiment"."""
     version: _builtins.str
@@ -46,9 +49,19 @@ class Analyzer(_message.Message):
     """max_input_bytes is the per-file size limit."""
     params_type: _builtins.str
     """params_type is the fully-qualified proto message of its parameters."""
+    max_files: _builtins.int
+    """max_files is the most input files one job may name (0: files are not accepted)."""
     @_builtins.property
     def accepted_media_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """accepted_media_types are the file types it reads."""
+
+    @_builtins.property
+    def params_schema(self) -> _struct_pb2.Struct:
+        """params_schema is a JSON Schema (draft 2020-12) of the parameters object as the REST API takes
+        it under params.<name>: proto field names, enums by name (the unset zero value left out), the
+        required parameters listed, other properties refused; x-order lists the properties in
+        declaration order (a Struct's keys are unordered).
+        """
 
     def __init__(
         self,
@@ -61,10 +74,12 @@ class Analyzer(_message.Message):
         max_text_chars: _builtins.int = ...,
         max_input_bytes: _builtins.int = ...,
         params_type: _builtins.str = ...,
+        params_schema: _struct_pb2.Struct | None = ...,
+        max_files: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["params_schema", b"params_schema"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "accepts_text", b"accepts_text", "description", b"description", "max_input_bytes", b"max_input_bytes", "max_text_chars", b"max_text_chars", "name", b"name", "params_type", b"params_type", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "accepts_text", b"accepts_text", "description", b"description", "max_files", b"max_files", "max_input_bytes", b"max_input_bytes", "max_text_chars", b"max_text_chars", "name", b"name", "params_schema", b"params_schema", "params_type", b"params_type", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from assay.v1 import compare_pb2 as _compare_pb2
 from assay.v1 import contract_review_pb2 as _contract_review_pb2
 from assay.v1 import sentiment_pb2 as _sentiment_pb2
+from assay.v1 import xml_to_csv_pb2 as _xml_to_csv_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -229,6 +231,8 @@ class JobParams(_message.Message):
 
     SENTIMENT_FIELD_NUMBER: _builtins.int
     CONTRACT_REVIEW_FIELD_NUMBER: _builtins.int
+    XML_TO_CSV_FIELD_NUMBER: _builtins.int
+    COMPARE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentParams:
         """sentiment are the sentiment analyzer's parameters."""
@@ -237,17 +241,27 @@ class JobParams(_message.Message):
     def contract_review(self) -> _contract_review_pb2.ContractReviewParams:
         """contract_review are the contract review analyzer's parameters."""
 
+    @_builtins.property
+    def xml_to_csv(self) -> _xml_to_csv_pb2.XmlToCsvParams:
+        """xml_to_csv are the XML to CSV analyzer's parameters."""
+
+    @_builtins.property
+    def compare(self) -> _compare_pb2.CompareParams:
+        """compare are the dataset comparison analyzer's parameters."""
+
     def __init__(
         self,
         *,
         sentiment: _sentiment_pb2.SentimentParams | None = ...,
         contract_review: _contract_review_pb2.ContractReviewParams | None = ...,
+        xml_to_csv: _xml_to_csv_pb2.XmlToCsvParams | None = ...,
+        compare: _compare_pb2.CompareParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "contract_review", b"contract_review", "sentiment", b"sentiment"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "compare", b"compare", "contract_review", b"contract_review", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "contract_review", b"contract_review", "sentiment", b"sentiment"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "compare", b"compare", "contract_review", b"contract_review", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare"]  # noqa: Y015
     _WhichOneofArgType_analyzer_params: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_params) -> _WhichOneofReturnType_analyzer_params | None: ...
 
@@ -261,6 +275,8 @@ class JobResult(_message.Message):
 
     SENTIMENT_FIELD_NUMBER: _builtins.int
     CONTRACT_REVIEW_FIELD_NUMBER: _builtins.int
+    XML_TO_CSV_FIELD_NUMBER: _builtins.int
+    COMPARE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentResult:
         """sentiment is the sentiment analyzer's result."""
@@ -269,17 +285,27 @@ class JobResult(_message.Message):
     def contract_review(self) -> _contract_review_pb2.ContractReviewResult:
         """contract_review is the contract review analyzer's result."""
 
+    @_builtins.property
+    def xml_to_csv(self) -> _xml_to_csv_pb2.XmlToCsvResult:
+        """xml_to_csv is the XML to CSV analyzer's result."""
+
+    @_builtins.property
+    def compare(self) -> _compare_pb2.CompareResult:
+        """compare is the dataset comparison analyzer's result."""
+
     def __init__(
         self,
         *,
         sentiment: _sentiment_pb2.SentimentResult | None = ...,
         contract_review: _contract_review_pb2.ContractReviewResult | None = ...,
+        xml_to_csv: _xml_to_csv_pb2.XmlToCsvResult | None = ...,
+        compare: _compare_pb2.CompareResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "contract_review", b"contract_review", "sentiment", b"sentiment"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "compare", b"compare", "contract_review", b"contract_review", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "contract_review", b"contract_review", "sentiment", b"sentiment"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "compare", b"compare", "contract_review", b"contract_review", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare"]  # noqa: Y015
     _WhichOneofArgType_analyzer_result: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_result) -> _WhichOneofReturnType_analyzer_result | None: ...
 

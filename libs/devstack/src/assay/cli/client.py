@@ -10,7 +10,8 @@ from pathlib import Path
 import grpc
 
 from assay.common.grpc_client import bearer, open_channel
-from assay.v1 import ingest_service_pb2_grpc, jobs_service_pb2_grpc
+from assay.devstack import spans
+from assay.v1 import analysis_service_pb2_grpc, ingest_service_pb2_grpc, jobs_service_pb2_grpc
 
 DEFAULT_DATA_DIR = ".assay-data"
 
@@ -25,6 +26,7 @@ class Connection:
 
     jobs: jobs_service_pb2_grpc.JobServiceAsyncStub
     ingest: ingest_service_pb2_grpc.IngestServiceAsyncStub
+    analysis: analysis_service_pb2_grpc.AnalysisServiceAsyncStub
     metadata: tuple[tuple[str, str], ...]
     channels: tuple[grpc.aio.Channel, ...]
 
@@ -37,9 +39,10 @@ def data_dir(flag: str | None) -> Path:
     return Path(flag or os.environ.get("ASSAY_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
-def trace_file(directory: Path) -> Path:
-    """Where ``assay dev`` services write their spans when no OTLP endpoint is configured."""
-    return directory / "traces" / "spans.jsonl"
+def span_files(directory: Path) -> list[Path]:
+    """The span files ``assay dev`` services write when no OTLP endpoint is configured, oldest first
+    (``spans.jsonl`` and its rotated predecessors)."""
+    return spans.files(directory / "traces" / "spans.jsonl")
 
 
 def load_stack(directory: Path) -> dict[str, object]:
@@ -56,9 +59,11 @@ def connect(directory: Path, token: str | None = None) -> Connection:
     assert isinstance(endpoints, dict)
     jobs_channel = open_channel(os.environ.get("ASSAY_JOBS_ADDR") or str(endpoints["jobs"]))
     ingest_channel = open_channel(os.environ.get("ASSAY_INGEST_ADDR") or str(endpoints["ingest"]))
+    analysis_channel = open_channel(os.environ.get("ASSAY_ANALYSIS_ADDR") or str(endpoints["analysis"]))
     chosen = token or os.environ.get("ASSAY_TOKEN") or str(stack["token"])
     return Connection(
         jobs=jobs_service_pb2_grpc.JobServiceStub(jobs_channel),
         ingest=ingest_service_pb2_grpc.IngestServiceStub(ingest_channel),
-        metadata=bearer(chosen), channels=(jobs_channel, ingest_channel),
+        analysis=analysis_service_pb2_grpc.AnalysisServiceStub(analysis_channel),
+        metadata=bearer(chosen), channels=(jobs_channel, ingest_channel, analysis_channel),
     )

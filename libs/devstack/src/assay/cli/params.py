@@ -15,7 +15,7 @@ def parse_params(analyzer: str, pairs: list[str]) -> job_pb2.JobParams:
     if field is None or field.message_type is None:
         raise ValueError(f"unknown analyzer {analyzer!r}")
     message_type = field.message_type
-    values: dict[str, str] = {}
+    values: dict[str, str | list[str]] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
@@ -24,7 +24,13 @@ def parse_params(analyzer: str, pairs: list[str]) -> job_pb2.JobParams:
         if target is None:
             known = ", ".join(f.name for f in message_type.fields)
             raise ValueError(f"{analyzer} has no parameter {key!r}; known: {known}")
-        values[key] = _enum_name(target, value) if target.type == FieldDescriptor.TYPE_ENUM else value
+        value = _enum_name(target, value) if target.type == FieldDescriptor.TYPE_ENUM else value
+        if target.is_repeated:  # --param k=a --param k=b
+            listed = values.setdefault(key, [])
+            assert isinstance(listed, list)
+            listed.append(value)
+        else:
+            values[key] = value
     json_format.ParseDict({analyzer: values}, params)
     return params
 

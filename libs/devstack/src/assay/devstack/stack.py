@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import secrets
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -17,15 +16,29 @@ from typing import Any
 
 from assay.common.auth import mint_token
 from assay.common.config import CommonSettings
-from assay.devstack._process import HOST, free_port, port_accepts, port_is_free, spawn, stop, wait_until
-from assay.devstack.backing import LocalS3, Nats, Postgres
+from assay.devstack import spans
+from assay.devstack.config import DevSettings
+from assay.devstack.lock import take_over_stale_locks
+from assay.devstack.provision import provision
+from assay.devstack.servers import HOST, free_port, port_is_free, start_all, stop_all
+from assay.devstack.servers.nats import NatsServer
+from assay.devstack.servers.postgres import PostgresServer
+from assay.devstack.servers.s3 import LocalBucketServer
+from assay.devstack.servers.service import AssayService
 
 logger = logging.getLogger(__name__)
 
 SERVICES = ("jobs", "ingest", "analysis", "gateway")
-"""Started in this order; each listens on its own port."""
+"""Each listens on its own port; they start side by side."""
+BUCKET = "assay"
 RESTART_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 """Delays before restarting a service that keeps dying, as Kubernetes would back off."""
+
+
+def _report(text: str) -> None:
+    """A line on stderr, unless the terminal is gone."""
+    with contextlib.suppress(OSError):
+        print(f"assay dev: {text}", file=sys.stderr, flush=True)
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -43,12 +56,17 @@ def _write_json(path: Path, data: dict[str, Any], mode: int = 0o644) -> None:
 class Service:
     """One Assay service process and its restart bookkeeping."""
 
-    name: str
-    port: int
-    metrics_port: int
-    proc: subprocess.Popen[bytes] | None = None
+    server: AssayService
     restarts: int = 0
     started_at: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.server.name
+
+    @property
+    def exited(self) -> bool:
+        return self.server.proc is not None and self.server.proc.poll() is not None
 
 
 @dataclass
@@ -56,8 +74,10 @@ class DevStack:
     """Everything ``assay dev`` runs; ``stack.json`` in ``data_dir`` describes it for clients."""
 
     data_dir: Path
+    settings: DevSettings = field(default_factory=DevSettings)
     services: dict[str, Service] = field(default_factory=dict)
     _stopping: threading.Event = field(default_factory=threading.Event)
+    _lifecycle: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
@@ -66,56 +86,84 @@ class DevStack:
         previous = _load_json(self.data_dir / "stack.json").get("ports", {})
         self.ports = {name: self._port(previous.get(name)) for name in (
             "postgres", "nats", "s3", *SERVICES, *(f"{s}_metrics" for s in SERVICES))}
-        self.postgres = Postgres(self.data_dir / "postgres", self.ports["postgres"], self.secrets["postgres_password"])
-        self.nats = Nats(self.data_dir / "nats", self.ports["nats"])
-        self.s3 = LocalS3(self.data_dir / "s3", self.ports["s3"])
+        self.postgres = PostgresServer(self.data_dir / "postgres", self.ports["postgres"],
+                                       self.secrets["postgres_password"], throwaway=False)
+        self.nats = NatsServer(self.data_dir / "nats", self.ports["nats"], server_name="assay-dev")
+        self.s3 = LocalBucketServer(self.data_dir / "s3", self.ports["s3"], "assay-dev", self.secrets["s3_secret_key"])
         self.database_url = ""
+        self.provisioned = False
+        """Whether this start migrated and provisioned (False: all was current, nothing ran)."""
+        self.timings: dict[str, float] = {}
+        """Seconds each start-up phase took: servers, provisioning, services."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start backing servers, migrate and provision, then start every service."""
-        self.postgres.start()
-        self.nats.start()
-        self.s3.start()
-        self.database_url = self.postgres.ensure_app_database("assay", self.secrets["app_db_password"])
-        for name in ("jobs", "ingest"):
-            self._run_once(name, "migrate")
-        self._run_once("jobs", "provision")
-        self._run_once("ingest", "provision")
-        for name in SERVICES:
-            service = Service(name, self.ports[name], self.ports[f"{name}_metrics"])
-            self.services[name] = service
-            self._start_service(service)
+        """Start the backing servers side by side, migrate and provision unless that is current,
+        then start every service side by side."""
+        fresh = not all(path.exists() for path in (
+            self.postgres.data_dir / "PG_VERSION", self.nats.store_dir, self.s3.data_dir))
+        take_over_stale_locks(self.data_dir)
+        began = time.monotonic()
+        start_all((self.nats, self.s3, self.postgres))  # postgres last: a first start runs initdb first
+        self.timings["servers"] = time.monotonic() - began
+        self.database_url = self._ensure_app_database("assay", self.secrets["app_db_password"])
+        self.provisioned = provision(self.data_dir, self.database_url, self.nats.url, self.s3, BUCKET, force=fresh)
+        self.timings["provisioning"] = time.monotonic() - began - self.timings["servers"]
+        self.services = {name: Service(AssayService(name, self.env(name), self.data_dir / "logs", self.ports[name]))
+                         for name in SERVICES}
+        start_all(service.server for service in self.services.values())
+        for service in self.services.values():
+            service.started_at = time.monotonic()
+        self.timings["services"] = time.monotonic() - began - self.timings["servers"] - self.timings["provisioning"]
         self.write_stack_file()
 
     def supervise(self) -> None:
         """Restart services that die, with back-off, until ``stop`` is called."""
         while not self._stopping.wait(0.5):
+            spans.rotate_if_large(self.span_file, self.settings.spans_max_bytes, self.settings.spans_keep)
             for service in self.services.values():
-                if service.proc is not None and service.proc.poll() is not None and not self._stopping.is_set():
-                    code = service.proc.returncode
+                if service.exited and not self._stopping.is_set():
+                    code = service.server.proc.returncode if service.server.proc is not None else None
                     if time.monotonic() - service.started_at > 60:
                         service.restarts = 0  # it ran fine for a while: forget old crashes
                     delay = RESTART_BACKOFF[min(service.restarts, len(RESTART_BACKOFF) - 1)]
-                    print(f"assay dev: {service.name} exited with code {code}; restarting in {delay:g}s",
-                          file=sys.stderr, flush=True)
+                    _report(f"{service.name} exited with code {code}; restarting in {delay:g}s")
                     if self._stopping.wait(delay):
                         return
                     service.restarts += 1
-                    self._start_service(service)
+                    if not self._restart(service):
+                        return
                     self.write_stack_file()
-                    print(f"assay dev: {service.name} restarted (pid {service.proc.pid})", file=sys.stderr, flush=True)
+                    _report(f"{service.name} restarted (pid {service.server.pid})")
+
+    def _restart(self, service: Service) -> bool:
+        """Start ``service`` again unless the stack is stopping (then False). The launch and the
+        stop flag share a lock, so ``stop`` sees, and stops, every process launched here."""
+        with self._lifecycle:
+            if self._stopping.is_set():
+                return False
+            service.server.launch()
+        try:
+            service.server.wait_ready()
+        except RuntimeError:
+            if self._stopping.is_set():
+                return False  # stopped while starting
+            raise
+        service.started_at = time.monotonic()
+        return True
 
     def stop(self) -> None:
-        """Stop services (they drain), then the backing servers."""
-        self._stopping.set()
-        for service in reversed(list(self.services.values())):
-            if service.proc is not None:
-                stop(service.proc, signal.SIGTERM, timeout=30)
-        self.s3.stop()
-        self.nats.stop()
-        self.postgres.stop()
+        """Stop the services (they drain, side by side), then the backing servers."""
+        with self._lifecycle:
+            self._stopping.set()
+        stop_all((service.server for service in self.services.values()), timeout=30)
+        stop_all((self.s3, self.nats, self.postgres), timeout=20)
+
+    @property
+    def span_file(self) -> Path:
+        """Where the services append their spans (rotated into ``spans.jsonl.1`` …)."""
+        return self.data_dir / "traces" / "spans.jsonl"
 
     # -- description ---------------------------------------------------------------------------
 
@@ -133,7 +181,9 @@ class DevStack:
                 "nats": self.nats.url, "s3": self.s3.endpoint,
             },
             "metrics": {s: f"http://{HOST}:{self.ports[f'{s}_metrics']}/metrics" for s in SERVICES},
-            "pids": {name: s.proc.pid for name, s in self.services.items() if s.proc is not None},
+            "pids": {name: s.server.pid for name, s in self.services.items() if s.server.pid is not None},
+            "backing_pids": {name: server.pid for name, server in (
+                ("postgres", self.postgres), ("nats", self.nats), ("s3", self.s3)) if server.pid is not None},
             "supervisor_pid": os.getpid(),
             "token": self.dev_token(),
             "ports": self.ports,
@@ -164,8 +214,8 @@ class DevStack:
             "ASSAY_METRICS_PORT": str(self.ports.get(f"{name}_metrics", -1)),
             "ASSAY_DATABASE_URL": self.database_url,
             "ASSAY_NATS_URL": self.nats.url,
-            "ASSAY_S3_ENDPOINT": self.s3.endpoint, "ASSAY_S3_ACCESS_KEY": "assay-dev",
-            "ASSAY_S3_SECRET_KEY": self.secrets["s3_secret_key"], "ASSAY_S3_BUCKET": "assay",
+            "ASSAY_S3_ENDPOINT": self.s3.endpoint, "ASSAY_S3_ACCESS_KEY": self.s3.access_key,
+            "ASSAY_S3_SECRET_KEY": self.s3.secret_key, "ASSAY_S3_BUCKET": BUCKET,
             "ASSAY_JWT_HS256_SECRET": self.secrets["jwt_secret"],
             "ASSAY_JOBS_ADDR": f"{HOST}:{self.ports['jobs']}",
             "ASSAY_INGEST_ADDR": f"{HOST}:{self.ports['ingest']}",
@@ -173,19 +223,14 @@ class DevStack:
             "ASSAY_DATA_DIR": str(self.data_dir),
             "OTEL_SERVICE_NAME": f"assay-{name}",
             # Spans go to a file `assay trace` reads, unless the user points OTLP somewhere.
-            "ASSAY_TRACE_FILE": str(self.data_dir / "traces" / "spans.jsonl"),
+            "ASSAY_TRACE_FILE": str(self.span_file),
         }
 
-    def _run_once(self, name: str, command: str) -> None:
-        log = self.data_dir / "logs" / f"{name}-{command}.log"
-        proc = spawn([sys.executable, "-m", f"assay.{name}", command], log, env=self.env(name))
-        if proc.wait(180) != 0:
-            raise RuntimeError(f"`python -m assay.{name} {command}` failed; see {log}")
-
-    def _start_service(self, service: Service) -> None:
-        log = self.data_dir / "logs" / f"{service.name}.log"
-        service.proc = spawn([sys.executable, "-m", f"assay.{service.name}"], log, env=self.env(service.name))
-        service.started_at = time.monotonic()
-        proc = service.proc
-        wait_until(lambda: port_accepts(service.port), 60, f"{service.name} (log: {log})",
-                   alive=lambda: proc.poll() is None)
+    def _ensure_app_database(self, name: str, password: str) -> str:
+        """A non-superuser role owning database ``name`` (so RLS applies to the services)."""
+        with self.postgres.connect() as conn:
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is None:
+                self.postgres.create_role(name, password)
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                self.postgres.create_database(name, owner=name)
+        return self.postgres.url_for(name, user=name, password=password)

@@ -126,13 +126,6 @@ def serve_attempts(commands: Connection, conn: Connection, cancel: Event, alive:
         run_attempt(payload, conn, cancel)
 
 
-def child_main(payload: ChildPayload, conn: Connection, cancel: Event, alive: Connection) -> None:
-    """Entry point of a single-attempt process."""
-    _prepare_process(alive)
-    run_attempt(payload, conn, cancel)
-    conn.close()
-
-
 def run_attempt(payload: ChildPayload, conn: Connection, cancel: Event) -> None:
     """Run one attempt and send its progress and exactly one final message."""
     ctx = PipeRunContext(

@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -37,20 +38,25 @@ def consumer_config(analyzer: str, settings: AnalysisSettings) -> ConsumerConfig
     )
 
 
-async def provision_consumer(js: JetStreamContext, analyzer: str, settings: AnalysisSettings) -> None:
+async def provision_consumer(nc: Client, analyzer: str, settings: AnalysisSettings) -> None:
     """Create the durable consumer, or update it to this configuration; idempotent."""
     config = consumer_config(analyzer, settings)
     try:
-        await js.add_consumer(WORK_STREAM, config)
+        await nc.jetstream().add_consumer(WORK_STREAM, config)
     except BadRequestError as exc:
         logger.info("updating consumer configuration", extra={"consumer": config.durable_name, "error": str(exc)})
-        await _update_consumer(js, config)
+        await _update_consumer(nc, config)
 
 
-async def _update_consumer(js: JetStreamContext, config: ConsumerConfig) -> None:
+async def _update_consumer(nc: Client, config: ConsumerConfig) -> None:
+    """Update an existing consumer to ``config``.
+
+    nats-py has no ``update_consumer`` (``add_consumer`` sends no ``action``, so a changed durable is
+    refused), so this sends the JetStream API's own request, CONSUMER.CREATE with ``action: update``.
+    """
     name = config.durable_name
     request = json.dumps({"stream_name": WORK_STREAM, "config": config.as_dict(), "action": "update"}).encode()
-    response = await js._nc.request(f"$JS.API.CONSUMER.CREATE.{WORK_STREAM}.{name}", request, timeout=5)
+    response = await nc.request(f"$JS.API.CONSUMER.CREATE.{WORK_STREAM}.{name}", request, timeout=5)
     body = json.loads(response.data)
     if "error" in body:
         raise RuntimeError(f"updating consumer {name} failed: {body['error']}")

@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.context
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,13 +57,12 @@ class Outcome:
 class _Child:
     """One long-lived analyzer process and its pipes: payloads in, progress and outcomes out."""
 
-    def __init__(self, executor: Executor) -> None:
-        mp = executor._mp
+    def __init__(self, mp: multiprocessing.context.ForkServerContext, alive: Connection) -> None:
         self._commands_r, self.commands = mp.Pipe(duplex=False)
         self.conn, self._conn_w = mp.Pipe(duplex=False)
         self.cancel = mp.Event()
         self.process = mp.Process(
-            target=serve_attempts, args=(self._commands_r, self._conn_w, self.cancel, executor._alive_r),
+            target=serve_attempts, args=(self._commands_r, self._conn_w, self.cancel, alive),
             name="analyzer", daemon=True,
         )
         self.attempts = 0
@@ -105,7 +106,7 @@ class Executor:
                 except OSError:  # it died after the check: retire it and try another
                     pass
             await asyncio.to_thread(child.close)
-        child = _Child(self)
+        child = _Child(self._mp, self._alive_r)
         await asyncio.to_thread(child.process.start)
         child.started()
         return self._run(child, payload)

@@ -24,6 +24,10 @@ class InputsUnavailable(Exception):
     """Inputs could not be read right now (a retry may help)."""
 
 
+class ArtifactsUnavailable(Exception):
+    """An artifact could not be stored or registered right now (a retry may help)."""
+
+
 class InputsMissing(Exception):
     """An input file does not exist for the job's tenant (no retry helps)."""
 
@@ -49,7 +53,7 @@ class NoFiles:
         return []
 
     async def store(self, tenant: str, job_id: str, artifact: ArtifactFile) -> job_pb2.Artifact:
-        raise InputsUnavailable("this worker has no file storage configured (ASSAY_INGEST_ADDR)")
+        raise ArtifactsUnavailable("this worker has no file storage configured (ASSAY_INGEST_ADDR)")
 
 
 class ObjectStorageFiles:
@@ -107,7 +111,7 @@ class ObjectStorageFiles:
                 media_type=artifact.media_type, sha256=digest, job_id=job_id,
             ), metadata=bearer(self._token()), timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
-            raise InputsUnavailable(f"RegisterArtifact failed: {exc.code().name}") from None
+            raise ArtifactsUnavailable(f"RegisterArtifact failed: {exc.code().name}") from None
         return job_pb2.Artifact(file_id=response.file.id or file_id, name=artifact.name,
                                 media_type=artifact.media_type)
 
@@ -120,5 +124,5 @@ class ObjectStorageFiles:
             self._client.fput_object(self._bucket, object_key(tenant, file_id), str(artifact.path),
                                      content_type=artifact.media_type)
         except Exception as exc:
-            raise InputsUnavailable(f"writing artifact {artifact.name} failed: {exc}") from None
+            raise ArtifactsUnavailable(f"writing artifact {artifact.name} failed: {exc}") from None
         return sha.hexdigest()

@@ -1,42 +1,35 @@
 """The analyzer plugin interface: what an analyzer is and what it may ask of the runtime.
 
-Analyzers are synchronous: the worker runtime calls ``run`` in a process pool so CPU-heavy work
-never blocks the event loop that heart-beats the job. The runtime streams every input file to a
+Analyzers are synchronous: the worker runtime calls ``run`` in a child process of its own (see
+``assay.analysis.executor``), so CPU-heavy work never blocks the event loop that heart-beats the job
+and a crash or a hang ends only that attempt. The runtime streams every input file to a
 local temporary file first (memory stays flat), uploads artifact files after ``run`` returns, and
 turns the exceptions below into job outcomes.
+
+An analyzer's ``spec`` is its entry in ``assay.common.analyzers.SPECS`` (jobs enforces it at
+CreateJob); ``assay.analysis.testing`` runs an analyzer in process, for tests and benchmarks.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from assay.common.analyzers import AnalyzerSpec
 from assay.v1 import job_pb2
 
-
-@dataclass(frozen=True)
-class AnalyzerSpec:
-    """Static description of an analyzer, served by AnalysisService.ListAnalyzers."""
-
-    name: str
-    """Registered name, equal to the ``JobParams``/``JobResult`` oneof field, e.g. ``sentiment``."""
-    version: str
-    """Semantic version; recorded on every job the analyzer runs."""
-    description: str
-    """One sentence for clients."""
-    accepted_media_types: tuple[str, ...] = ()
-    """Media types of input files it reads (as sniffed by ingest)."""
-    accepts_text: bool = False
-    """Whether inline ``JobInputs.text`` is accepted."""
-    max_text_chars: int = 0
-    """Inline text limit in characters (0: no inline text)."""
-    max_input_bytes: int = 0
-    """Per-file size limit (0: the platform's upload limit)."""
-    time_limit_seconds: float = 600.0
-    """Wall-clock limit for one attempt; runaway work is ended after it."""
+__all__ = [
+    "AnalysisCancelled",
+    "AnalysisInputError",
+    "Analyzer",
+    "AnalyzerSpec",
+    "ArtifactFile",
+    "InputDocument",
+    "RunContext",
+]
 
 
 @dataclass(frozen=True)
@@ -104,35 +97,3 @@ class Analyzer(Protocol):
 
     def run(self, ctx: RunContext) -> job_pb2.JobResult:
         """Analyse ``ctx.inputs`` / ``ctx.text`` with ``ctx.params`` and return the result."""
-
-
-@dataclass
-class LocalRunContext:
-    """A plain in-process ``RunContext``: used by tests, benchmarks and the process-pool child."""
-
-    job_id: str
-    tenant_id: str
-    params: job_pb2.JobParams
-    work_dir: Path
-    text: str = ""
-    inputs: Sequence[InputDocument] = ()
-    attempt: int = 1
-    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("assay.analysis.run"))
-    progress: list[int] = field(default_factory=list)
-    partials: list[job_pb2.JobResult] = field(default_factory=list)
-    artifacts: list[ArtifactFile] = field(default_factory=list)
-    cancelled: bool = False
-
-    def report_progress(self, percent: int, partial: job_pb2.JobResult | None = None) -> None:
-        self.progress.append(max(0, min(100, percent)))
-        if partial is not None:
-            self.partials.append(partial)
-
-    def check_cancelled(self) -> None:
-        if self.cancelled:
-            raise AnalysisCancelled("job cancelled")
-
-    def artifact_path(self, name: str, media_type: str) -> Path:
-        path = self.work_dir / f"artifact-{len(self.artifacts)}-{Path(name).name}"
-        self.artifacts.append(ArtifactFile(path=path, name=name, media_type=media_type))
-        return path

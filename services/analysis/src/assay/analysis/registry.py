@@ -8,12 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assay.analysis.plugin import Analyzer, AnalyzerSpec
+from assay.common.analyzers import SPECS
 
 logger = logging.getLogger(__name__)
 
 BUILTIN_ANALYZERS: tuple[str, ...] = (
     "assay.analysis.analyzers.sentiment:ANALYZER",
     "assay.analysis.analyzers.contract_review:ANALYZER",
+    "assay.analysis.analyzers.xml_to_csv:ANALYZER",
+    "assay.analysis.analyzers.compare:ANALYZER",
 )
 """Built-in analyzers as ``module:attribute``; one that fails to import is skipped with a warning."""
 
@@ -52,6 +55,10 @@ class Registry:
     def add_ref(self, ref: str) -> Registered:
         """Import ``ref`` and register it; import errors propagate."""
         entry = Registered(ref=ref, spec=load_ref(ref).spec)
+        declared = SPECS.get(entry.spec.name)
+        if declared is not None and entry.spec != declared:
+            logger.warning("analyzer spec differs from assay.common.analyzers.SPECS, which CreateJob enforces",
+                           extra={"ref": ref, "analyzer": entry.spec.name})
         self.add(entry)
         return entry
 

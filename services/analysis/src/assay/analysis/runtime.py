@@ -34,11 +34,12 @@ from opentelemetry import trace
 
 from assay.analysis.child import ChildPayload
 from assay.analysis.executor import Execution, Executor, Outcome
-from assay.analysis.files import ArtifactSink, InputsMissing, InputStore, InputsUnavailable
+from assay.analysis.files import ArtifactSink, ArtifactsUnavailable, InputsMissing, InputStore, InputsUnavailable
 from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, reason_of
 from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
 from assay.analysis.plugin import AnalyzerSpec
 from assay.analysis.registry import Registry
+from assay.analysis.result_attributes import result_attributes
 from assay.common.logging import bind_log_context, log_context
 from assay.common.telemetry import context_from_headers
 from assay.v1 import events_pb2, job_pb2
@@ -46,6 +47,8 @@ from assay.v1 import job_execution_service_pb2 as pb
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("assay.analysis")
+CANCEL_REQUESTED_EVENT = "assay.cancel_requested"
+"""Added to a delivery's ``process`` span when a heartbeat learns the job was asked to cancel."""
 
 START = pb.StartJobResponse
 
@@ -112,18 +115,19 @@ class AttemptRunner:
                 kind=trace.SpanKind.CONSUMER,
                 attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject,
                             "assay.job_id": work.job_id, "assay.attempt": work.attempt},
-            ):
-                await self._handle(analyzer, msg, work, release)
+            ) as span:
+                span.set_status(await self._handle(analyzer, msg, work, release))
         finally:
             log_context.reset(token)
 
     async def _handle(self, analyzer: str, msg: Msg, work: events_pb2.WorkMessage,
-                      release: Callable[[], None]) -> None:
+                      release: Callable[[], None]) -> trace.Status:
+        """Settle one delivery; the returned status is its ``process`` span's."""
         entry = self._registry.get(analyzer)
         if entry is None:
             logger.error("no analyzer registered for work message")
             await _nak(msg, 30.0)
-            return
+            return trace.Status(trace.StatusCode.ERROR, f"no analyzer {analyzer!r} registered")
         delivered = msg.metadata.num_delivered or 1
         try:
             started = await self._jobs.start(pb.StartJobRequest(
@@ -131,17 +135,17 @@ class AttemptRunner:
                 analyzer_version=entry.spec.version, worker_id=self._options.worker_id))
         except grpc.aio.AioRpcError as exc:
             await self._start_refused(analyzer, msg, exc, delivered)
-            return
+            return trace.Status(trace.StatusCode.ERROR, f"StartJob refused: {exc.code().name}")
         if started.decision == START.DECISION_SKIP:
             ATTEMPTS.labels(analyzer=analyzer, outcome="skipped").inc()
             await msg.ack()
-            return
+            return trace.Status(trace.StatusCode.OK)
         if started.decision == START.DECISION_RETRY_LATER:
             ATTEMPTS.labels(analyzer=analyzer, outcome="retry_later").inc()
             await _nak(msg, _seconds(started.retry_delay))
-            return
+            return trace.Status(trace.StatusCode.OK)
         last_delivery = delivered >= self._options.max_deliver
-        await self._run(analyzer, msg, started.job, last_delivery, release)
+        return _span_status(await self._run(analyzer, msg, started.job, last_delivery, release))
 
     async def _start_refused(self, analyzer: str, msg: Msg, exc: grpc.aio.AioRpcError, delivered: int) -> None:
         if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
@@ -155,7 +159,7 @@ class AttemptRunner:
         await _nak(msg, delay)
 
     async def _run(self, analyzer: str, msg: Msg, job: job_pb2.Job, last_delivery: bool,
-                   release: Callable[[], None]) -> None:
+                   release: Callable[[], None]) -> Outcome:
         entry = self._registry.get(analyzer)
         assert entry is not None
         bind_log_context(attempt=str(job.attempt))
@@ -202,6 +206,7 @@ class AttemptRunner:
             IN_FLIGHT.labels(analyzer=analyzer).dec()
             ATTEMPT_DURATION.labels(analyzer=analyzer, outcome=outcome.label).observe(time.monotonic() - began)
             await _remove_work_dir(work_dir)
+        return outcome
 
     async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, execution: Execution) -> Outcome:
         """The analyzer run as a span of its own: analyzer, version, job, outcome."""
@@ -210,14 +215,15 @@ class AttemptRunner:
         with tracer.start_as_current_span(f"analyze {spec.name}", attributes=attributes) as span:
             outcome = await execution.wait()
             span.set_attribute("assay.outcome", outcome.label)
-            if outcome.result is not None and outcome.result.HasField("sentiment"):
-                span.set_attribute("assay.rows_processed", outcome.result.sentiment.statistics.rows_total)
-            if outcome.kind not in ("succeeded", "cancelled"):
-                span.set_status(trace.Status(trace.StatusCode.ERROR, f"{outcome.code}: {outcome.message}"))
+            if outcome.result is not None:
+                span.set_attributes(result_attributes(outcome.result))
+            if outcome.kind != "cancelled":  # a cancelled run neither succeeded nor failed: left unset
+                span.set_status(_span_status(outcome))
         return outcome
 
     async def _heartbeat(self, msg: Msg, job: job_pb2.Job, execution: Execution, lost: asyncio.Event) -> None:
         sent_partial: job_pb2.JobResult | None = None
+        cancel_seen = False
         while True:
             await asyncio.sleep(self._options.heartbeat_seconds)
             try:
@@ -241,6 +247,9 @@ class AttemptRunner:
                 continue
             sent_partial = partial
             if response.cancel_requested:
+                if not cancel_seen:  # on the delivery's process span: where the job's trace shows the cancellation
+                    cancel_seen = True
+                    trace.get_current_span().add_event(CANCEL_REQUESTED_EVENT, {"assay.attempt": job.attempt})
                 logger.info("cancellation requested; stopping the analyzer")
                 execution.cancel()
 
@@ -250,7 +259,7 @@ class AttemptRunner:
             if outcome.kind == "succeeded":
                 try:
                     artifacts = [await self._artifacts.store(job.tenant_id, job.id, a) for a in outcome.artifacts]
-                except (InputsUnavailable, OSError) as exc:
+                except (ArtifactsUnavailable, OSError) as exc:
                     outcome = Outcome("failed", "ARTIFACT_UPLOAD_FAILED", str(exc), retryable=True)
                 else:
                     await self._jobs.complete(pb.CompleteJobRequest(
@@ -294,3 +303,10 @@ class AttemptRunner:
             logger.error("could not report the outcome", extra={"code": exc.code().name})
             ATTEMPTS.labels(analyzer=analyzer, outcome="report_failed").inc()
             await _nak(msg, self._options.heartbeat_seconds * 2)
+
+
+def _span_status(outcome: Outcome) -> trace.Status:
+    """OK for an attempt that succeeded or stopped on request, ERROR (code: message) otherwise."""
+    if outcome.kind in ("succeeded", "cancelled"):
+        return trace.Status(trace.StatusCode.OK)
+    return trace.Status(trace.StatusCode.ERROR, f"{outcome.code}: {outcome.message}")

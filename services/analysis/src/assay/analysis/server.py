@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import grpc
 from nats.aio.client import Client
 
+from assay.analysis.analysis_service import AnalysisServicer
 from assay.analysis.config import AnalysisSettings
 from assay.analysis.consumer import Slots, WorkConsumer, provision_consumer
 from assay.analysis.deadletter import DeadLetterListener
@@ -19,11 +20,10 @@ from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorag
 from assay.analysis.jobs_client import JobsClient
 from assay.analysis.registry import Registry, load_registry
 from assay.analysis.runtime import AttemptRunner, RuntimeOptions
-from assay.analysis.servicer import AnalysisServicer
-from assay.common.auth import service_token
+from assay.common.auth import WORKER, service_token
 from assay.common.grpc_client import RefreshingToken, open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
-from assay.common.nats import connect, provision_streams
+from assay.common.nats import connect_with_streams
 from assay.common.storage import create_client
 from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc
 
@@ -79,18 +79,23 @@ class AnalysisWorker:
         self.executor.close()
 
 
-async def start_worker(
+async def start(
     settings: AnalysisSettings,
+    *,
     registry: Registry | None = None,
     files: ObjectStorageFiles | NoFiles | None = None,
     serve_grpc: bool = True,
 ) -> AnalysisWorker:
-    """Provision consumers and start consuming; optionally serve AnalysisService."""
+    """Provision consumers and start consuming; optionally serve AnalysisService.
+
+    ``registry`` defaults to the analyzers the settings select, ``files`` to WorkerFileService plus
+    object storage (``NoFiles`` without an ingest address).
+    """
     if registry is None:
         registry = load_registry(settings.plugin_refs(), settings.analyzer_filter())
     if not registry.names():
         raise RuntimeError("no analyzers registered; check ASSAY_WORKER_ANALYZERS / ASSAY_WORKER_PLUGINS")
-    token = RefreshingToken(lambda: service_token(settings, service="analysis", roles=["worker"]))
+    token = RefreshingToken(lambda: service_token(settings, service="analysis", roles=[WORKER]))
     jobs_channel = open_channel(settings.jobs_addr)
     channels = [jobs_channel]
     if files is None:
@@ -110,11 +115,10 @@ async def start_worker(
         heartbeat_seconds=settings.worker_heartbeat_seconds,
         time_limit_override_seconds=settings.worker_time_limit_seconds))
 
-    nc = await connect(settings, f"assay-analysis-{settings.worker_id}")
-    await provision_streams(nc, settings.nats_stream_replicas)
+    nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
     js = nc.jetstream()
     for name in registry.names():
-        await provision_consumer(js, name, settings)
+        await provision_consumer(nc, name, settings)
     slots = Slots(settings.worker_concurrency)
     in_flight: set[asyncio.Task[None]] = set()
     consumers = [WorkConsumer(js, name, settings, slots, runner.handle, in_flight) for name in registry.names()]

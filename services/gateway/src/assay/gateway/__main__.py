@@ -17,7 +17,7 @@ def main() -> None:
     """Read settings from the environment and serve until SIGTERM."""
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
-    setup_telemetry("gateway")
+    setup_telemetry("gateway", settings)
     start_metrics_server(settings.http_host, settings.metrics_port)
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
 

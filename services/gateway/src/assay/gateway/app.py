@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assay.common.fields import REQUEST_ID_REGEX
 from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
 from assay.gateway.json import RenderCache
@@ -101,5 +102,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 _COMMON_HEADERS = [
     {"name": "X-Request-ID", "in": "header", "required": False,
      "description": "echoed on the response (generated when absent) and passed to the services",
-     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"}},
+     "schema": {"type": "string", "pattern": REQUEST_ID_REGEX}},
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from assay.common.config import TelemetrySettings
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(TelemetrySettings):
     """Where the gateway listens, which upstreams it calls and its HTTP policies."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -31,6 +33,9 @@ class GatewaySettings(BaseSettings):
     """Comma-separated origins allowed by CORS; empty (the default) allows none."""
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     """Largest multipart upload the gateway forwards (ingest enforces its own caps as well)."""
+    max_json_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    """Largest JSON request body; refused with 413 from its Content-Length or as soon as more
+    arrives, never buffered whole (well under the services' 8 MiB gRPC message limit)."""
     upload_chunk_bytes: int = Field(default=64 * 1024, gt=0, le=4 * 1024 * 1024)
     """Largest chunk message sent to ingest while streaming an upload."""
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -10,26 +10,22 @@ documented schemas cannot drift from what is sent.
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from google.protobuf import json_format
+from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+
+from assay.common.errors import FieldViolation
+from assay.common.json_schema import scalar_schema
 
 M = TypeVar("M", bound=Message)
 
 PACKAGE_PREFIX = "assay.v1."
 """Stripped from schema names: ``assay.v1.Job`` is documented as ``Job``."""
 
-_INT64 = {
-    FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
-    FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64,
-}
-_INT32 = {
-    FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_SINT32,
-    FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_SFIXED32,
-}
 _RFC3339 = {"type": "string", "format": "date-time"}
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": _RFC3339,
@@ -82,10 +78,71 @@ class RenderCache:
         return body
 
 
-def from_json(data: Any, message: M) -> M:
-    """Fill ``message`` from JSON; raises ``json_format.ParseError`` on unknown or mistyped fields."""
-    json_format.ParseDict(data, message, ignore_unknown_fields=False)
+class JsonFieldError(ValueError):
+    """JSON that does not fit the message; ``violation`` names the field as the request spelled it."""
+
+    def __init__(self, violation: FieldViolation) -> None:
+        super().__init__(f"{violation.field}: {violation.description}")
+        self.violation = violation
+
+
+def from_json(data: Any, message: M, path: str = "") -> M:
+    """Fill ``message`` from JSON found at ``path`` of the request.
+
+    Raises:
+        JsonFieldError: naming the first unknown or mistyped field by its path as the request
+            wrote it (``params.sentiment.text_column``), never by the proto JSON name
+            (``textColumn``) that ``json_format``'s own messages use.
+    """
+    try:
+        json_format.ParseDict(data, message, ignore_unknown_fields=False)
+    except json_format.ParseError as error:
+        found = _refused_field(data, cast(Descriptor, message.DESCRIPTOR), path)
+        raise JsonFieldError(found or FieldViolation(path or "body", _innermost(error))) from None
     return message
+
+
+_FAILED_TO_PARSE = re.compile(r"^(?:Failed to parse \S+ field: )+")
+
+
+def _innermost(error: json_format.ParseError) -> str:
+    """The cause in a ParseError's message, without the ``Failed to parse X field:`` prefixes."""
+    return _FAILED_TO_PARSE.sub("", str(error)).rstrip(".")
+
+
+def _refused_field(data: Any, descriptor: Descriptor, path: str) -> FieldViolation | None:
+    """The first field of ``data`` that ``descriptor``'s message refuses (None if each is fine alone)."""
+    if not isinstance(data, dict):
+        return FieldViolation(path or "body", "must be a JSON object")
+    fields = {field.json_name: field for field in descriptor.fields} | {f.name: f for f in descriptor.fields}
+    for key, value in data.items():
+        where = f"{path}.{key}" if path else str(key)
+        field = fields.get(key)
+        if field is None:
+            known = ", ".join(f.name for f in descriptor.fields)
+            return FieldViolation(where, f"is not a field of {schema_name(descriptor)} (fields: {known})")
+        if _nested_message(field) and value is not None:
+            assert field.message_type is not None
+            found = _refused_field(value, field.message_type, where)
+        else:
+            found = _refused_value(descriptor, field, value, where)
+        if found is not None:
+            return found
+    return None
+
+
+def _nested_message(field: FieldDescriptor) -> bool:
+    kind = field.message_type
+    return (kind is not None and not field.is_repeated and not kind.GetOptions().map_entry
+            and kind.full_name not in _WELL_KNOWN)
+
+
+def _refused_value(descriptor: Descriptor, field: FieldDescriptor, value: Any, where: str) -> FieldViolation | None:
+    try:
+        json_format.ParseDict({field.name: value}, message_factory.GetMessageClass(descriptor)())
+    except json_format.ParseError as error:
+        return FieldViolation(where, _innermost(error))
+    return None
 
 
 def schema_name(descriptor: Descriptor) -> str:
@@ -116,7 +173,7 @@ class SchemaRegistry:
         properties: dict[str, Any] = {}
         required: list[str] = []
         for field in descriptor.fields:
-            properties[field.name] = self._field(field)
+            properties[field.name] = self.field(field)
             if not field.has_presence:
                 required.append(field.name)
         schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
@@ -124,7 +181,8 @@ class SchemaRegistry:
             schema["required"] = required
         return schema
 
-    def _field(self, field: FieldDescriptor) -> dict[str, Any]:
+    def field(self, field: FieldDescriptor) -> dict[str, Any]:
+        """The schema of one field's value (registering the messages it references)."""
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             value = field.message_type.fields_by_name["value"]
             return {"type": "object", "additionalProperties": self._single(value)}
@@ -140,20 +198,7 @@ class SchemaRegistry:
             if full_name in _WELL_KNOWN:
                 return dict(_WELL_KNOWN[full_name])
             return self.add(field.message_type)
-        if kind == FieldDescriptor.TYPE_ENUM:
-            assert field.enum_type is not None
-            return {"type": "string", "enum": [value.name for value in field.enum_type.values]}
-        if kind in _INT64:
-            return {"type": "string", "pattern": r"^-?[0-9]+$"}
-        if kind in _INT32:
-            return {"type": "integer", "format": "int32"}
-        if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-            return {"type": "number"}
-        if kind == FieldDescriptor.TYPE_BOOL:
-            return {"type": "boolean"}
-        if kind == FieldDescriptor.TYPE_BYTES:
-            return {"type": "string", "format": "byte"}
-        return {"type": "string"}
+        return scalar_schema(field)
 
 
 def input_schema(
@@ -165,6 +210,6 @@ def input_schema(
     (omitting a field simply leaves its default).
     """
     properties = {
-        field.name: registry._field(field) for field in descriptor.fields if field.name not in exclude
+        field.name: registry.field(field) for field in descriptor.fields if field.name not in exclude
     }
     return {"type": "object", "properties": properties, "additionalProperties": False}

@@ -4,7 +4,6 @@ responses pass untouched)."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -13,12 +12,11 @@ import prometheus_client
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assay.common.fields import REQUEST_ID_PATTERN
+
 logger = logging.getLogger("assay.gateway.access")
 SLOW_SECONDS = 1.0
 """A request at least this slow is logged at INFO even when it succeeded."""
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-"""An X-Request-ID the gateway echoes; anything else is replaced by a generated one."""
 
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 """Pages that render HTML and need scripts; everything else is API JSON."""
@@ -68,7 +66,7 @@ class RequestIdMiddleware(_HttpMiddleware):
             if name == b"x-request-id":
                 incoming = value.decode("latin-1").strip()
                 break
-        request_id = incoming if REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
 
         def add_id(message: Message) -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import grpc
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from assay.common.errors import FieldViolation
-from assay.gateway.problems import Problem
+from assay.gateway.problems import Problem, bad_request, too_large
+from assay.gateway.upstream import declared_length
 
 MAX_FIELD_BYTES = 64 * 1024
 """Largest non-file form field (analyzer, params...) held in memory."""
@@ -46,10 +45,19 @@ class PartEnd:
 Event = PartStart | PartData | PartEnd
 
 
-def bad_request(detail: str, field: str = "body", code: str = "INVALID_MULTIPART") -> Problem:
-    """A 400 problem about the multipart body."""
-    return Problem(400, code, detail, grpc_code=grpc.StatusCode.INVALID_ARGUMENT,
-                   violations=[FieldViolation(field, detail)])
+INVALID = "INVALID_MULTIPART"
+"""The reason code of a malformed multipart body."""
+
+
+def media_type(content_type: str) -> str:
+    """The lowercase ``type/subtype`` of a Content-Type value, parameters dropped (``""`` if none)."""
+    return content_type.split(";")[0].strip().lower()
+
+
+def declared_media_type(content_type: str) -> str:
+    """The media type a file part declares to ingest: none for absent or generic octet-stream."""
+    found = media_type(content_type)
+    return "" if found == "application/octet-stream" else found
 
 
 def boundary_of(request: Request) -> bytes:
@@ -59,7 +67,7 @@ def boundary_of(request: Request) -> bytes:
         raise Problem(415, "UNSUPPORTED_MEDIA_TYPE", "expected multipart/form-data")
     boundary = options.get(b"boundary")
     if not boundary:
-        raise bad_request("the multipart content type has no boundary")
+        raise bad_request("the multipart content type has no boundary", code=INVALID)
     return boundary
 
 
@@ -101,22 +109,23 @@ async def events(request: Request, max_bytes: int) -> AsyncIterator[Event]:
         "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
         "on_part_data": on_part_data, "on_part_end": on_part_end,
     })
+    if (declared_length(request) or 0) > max_bytes:
+        raise too_large("the request body", max_bytes, "UPLOAD_TOO_LARGE")
     received = 0
     try:
         async for chunk in request.stream():
             received += len(chunk)
             if received > max_bytes:
-                raise Problem(413, "UPLOAD_TOO_LARGE", f"the request body exceeds {max_bytes} bytes",
-                              grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+                raise too_large("the request body", max_bytes, "UPLOAD_TOO_LARGE")
             try:
                 parser.write(chunk)
             except (MultipartParseError, ValueError) as error:
-                raise bad_request(f"malformed multipart body: {error}") from None
+                raise bad_request(f"malformed multipart body: {error}", code=INVALID) from None
             while pending:
                 yield pending.pop(0)
         parser.finalize()
     except ClientDisconnect:
-        raise bad_request("the client disconnected before the body was complete") from None
+        raise bad_request("the client disconnected before the body was complete", code=INVALID) from None
     while pending:
         yield pending.pop(0)
 
@@ -130,11 +139,11 @@ async def read_field(stream: AsyncIterator[Event], name: str) -> str:
         if isinstance(event, PartData):
             value.extend(event.data)
             if len(value) > MAX_FIELD_BYTES:
-                raise bad_request(f"exceeds {MAX_FIELD_BYTES} bytes", field=name)
+                raise bad_request(f"exceeds {MAX_FIELD_BYTES} bytes", field=name, code=INVALID)
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
-        raise bad_request("is not UTF-8 text", field=name) from None
+        raise bad_request("is not UTF-8 text", field=name, code=INVALID) from None
 
 
 async def drain(stream: AsyncIterator[Event]) -> None:

@@ -8,7 +8,8 @@ the same shape with a gateway reason code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
@@ -91,6 +92,21 @@ class Problem(Exception):
         return cls(http_status(details.code, reason), reason, message, grpc_code=details.code,
                    violations=details.violations, headers=headers)
 
+    def renamed(self, names: Mapping[str, str]) -> Problem:
+        """The problem with violation fields named as the REST request spells them.
+
+        ``names`` maps an upstream field to its REST name: ``header.file`` → ``file`` renames that
+        field and every field under it; a key ending in a dot swaps a prefix (``header.params.`` →
+        ``params.`` keeps the rest of the path). The longest key wins; a detail that only listed
+        the violations is rewritten with the new names.
+        """
+        violations = tuple(replace(v, field=_rename(v.field, names)) for v in self.violations)
+        detail = self.detail
+        if violations != self.violations and detail == _listing(self.violations):
+            detail = _listing(violations)
+        return Problem(self.status, self.code, detail, grpc_code=self.grpc_code, violations=violations,
+                       headers=self.headers)
+
     def body(self, instance: str, request_id: str | None) -> dict[str, Any]:
         """The problem+json document."""
         title = HTTPStatus(self.status).phrase if self.status in HTTPStatus._value2member_map_ else "Error"
@@ -108,6 +124,37 @@ class Problem(Exception):
         if request_id:
             body["request_id"] = request_id
         return body
+
+
+def bad_request(
+    detail: str, field: str = "body", code: str = "INVALID_ARGUMENT", *,
+    violations: Sequence[FieldViolation] = (),
+) -> Problem:
+    """The gateway's 400 problem: ``detail`` about ``field`` (or about each of ``violations``)."""
+    return Problem(400, code, detail, grpc_code=grpc.StatusCode.INVALID_ARGUMENT,
+                   violations=violations or [FieldViolation(field, detail)])
+
+
+def too_large(what: str, max_bytes: int, code: str) -> Problem:
+    """The gateway's 413 problem: ``what`` exceeds the ``max_bytes`` cap, which the detail names."""
+    return Problem(413, code, f"{what} exceeds the {max_bytes} byte limit",
+                   grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
+def _listing(violations: Iterable[FieldViolation]) -> str:
+    return "; ".join(f"{v.field}: {v.description}" for v in violations)
+
+
+def _rename(field: str, names: Mapping[str, str]) -> str:
+    for upstream in sorted(names, key=len, reverse=True):
+        if upstream.endswith("."):  # a prefix swap: header.params.x -> params.x
+            if field.startswith(upstream):
+                return names[upstream] + field[len(upstream):]
+            if field == upstream[:-1]:
+                return names[upstream][:-1]
+        elif field == upstream or field.startswith((upstream + ".", upstream + "[")):
+            return names[upstream]  # the field and everything under it
+    return field
 
 
 _GRPC_CODE_OF_STATUS = {
@@ -158,9 +205,8 @@ async def handle_rpc_error(request: Request, error: Exception) -> JSONResponse:
 async def handle_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     violations = violations_from_validation(error.errors())
-    detail = "; ".join(f"{v.field}: {v.description}" for v in violations) or "the request is invalid"
-    return problem_response(request, Problem(
-        400, "INVALID_ARGUMENT", detail, grpc_code=grpc.StatusCode.INVALID_ARGUMENT, violations=violations))
+    return problem_response(request, bad_request(_listing(violations) or "the request is invalid",
+                                                 violations=violations))
 
 
 _HTTP_REASONS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}

@@ -24,16 +24,16 @@ CREATE_JOB_BODY["description"] = (
     "CreateJobRequest as JSON (proto field names). The idempotency key is the Idempotency-Key header.")
 
 _STATE_NAMES = [value.name for value in job_pb2.Job.State.DESCRIPTOR.values]
-JOB_STATES = [name for name in _STATE_NAMES if name != "STATE_UNSPECIFIED"]
 
 EXTRA_COMPONENTS: dict[str, dict[str, Any]] = {
     "Problem": problem_schema(),
     "ArtifactLink": {
         "type": "object", "additionalProperties": False,
-        "required": ["file_id", "name", "media_type", "download_url", "expires_in"],
+        "required": ["file_id", "name", "media_type", "deleted"],
         "properties": {
             "file_id": {"type": "string"}, "name": {"type": "string"}, "media_type": {"type": "string"},
-            "download_url": {"type": "string"},
+            "deleted": {"type": "boolean", "description": "the file was deleted: no download_url"},
+            "download_url": {"type": "string", "description": "absent once the file was deleted"},
             "expires_in": {"type": "integer", "description": "seconds the download_url stays valid"},
         },
     },

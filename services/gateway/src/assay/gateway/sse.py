@@ -11,13 +11,12 @@ from typing import Any
 import grpc
 from fastapi.responses import StreamingResponse
 
+from assay.common.job_states import TERMINAL
 from assay.gateway.json import to_json
 from assay.gateway.problems import Problem
-from assay.v1 import job_pb2
 
 logger = logging.getLogger(__name__)
 
-TERMINAL = frozenset({job_pb2.Job.STATE_SUCCEEDED, job_pb2.Job.STATE_FAILED, job_pb2.Job.STATE_CANCELLED})
 _DONE = object()
 
 

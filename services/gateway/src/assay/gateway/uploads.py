@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import grpc
 
 from assay.gateway.multipart import Event, PartData, PartEnd, drain
+from assay.gateway.problems import Problem
+
+UPLOAD_FIELDS = {"chunk": "file", "header": "file"}
+"""UploadFile's fields as the REST form names them: the header describes the ``file`` part."""
+SUBMIT_FIELDS = {
+    "chunk": "file", "header.file": "file", "inputs": "file", "header.analyzer": "analyzer",
+    "header.params.": "params.", "header.priority": "priority", "header.request_id": "Idempotency-Key",
+}
+"""SubmitDocument's fields (and those of the CreateJob it makes) as the REST form names them."""
 
 
 async def forward_file(
@@ -18,6 +27,7 @@ async def forward_file(
     stream: AsyncIterator[Event],
     chunk: Callable[[bytes], Any],
     chunk_bytes: int,
+    names: Mapping[str, str],
 ) -> Any:
     """Send ``header``, then the file part's bytes as chunk messages, and return the response.
 
@@ -25,6 +35,7 @@ async def forward_file(
     the request body (back-pressure) and nothing is buffered beyond one network chunk. When the
     body turns out bad midway (malformed, too large, client gone) the call is cancelled rather
     than half-closed, so ingest never keeps a truncated file; the body's problem is raised.
+    An upstream refusal's field violations are renamed by ``names`` to the form's field names.
     """
     failure: list[BaseException] = []
 
@@ -46,7 +57,9 @@ async def forward_file(
     call = method(requests(), metadata=metadata)
     try:
         return await call
-    except (grpc.aio.AioRpcError, asyncio.CancelledError):
+    except (grpc.aio.AioRpcError, asyncio.CancelledError) as error:
         if failure:
             raise failure[0] from None
+        if isinstance(error, grpc.aio.AioRpcError):
+            raise Problem.from_rpc_error(error).renamed(names) from None
         raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import grpc
@@ -10,6 +9,7 @@ from fastapi import Request
 
 from assay.common.grpc_client import open_channel
 from assay.gateway.config import GatewaySettings
+from assay.gateway.problems import Problem
 from assay.v1 import (
     analysis_service_pb2_grpc,
     ingest_service_pb2_grpc,
@@ -20,8 +20,6 @@ PASSED_THROUGH = ("authorization",)
 """Request headers forwarded verbatim as gRPC metadata (besides x-request-id). The trace context is
 not copied: the gateway's server span continues an incoming ``traceparent`` and the gRPC client
 instrumentation sends the child context upstream."""
-
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 @dataclass
@@ -78,12 +76,36 @@ def settings_of(request: Request) -> GatewaySettings:
 
 
 def call_metadata(request: Request) -> tuple[tuple[str, str], ...]:
-    """gRPC metadata for an upstream call made on behalf of ``request``."""
+    """gRPC metadata for an upstream call made on behalf of ``request``; 401 without a bearer token.
+
+    Every upstream call needs one, so a missing or non-Bearer Authorization header (Basic
+    credentials, say) is refused here in the REST API's words, before any upstream is called.
+    """
+    bearer_token(request)
     metadata = [(name, value) for name in PASSED_THROUGH if (value := request.headers.get(name))]
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         metadata.append(("x-request-id", request_id))
     return tuple(metadata)
+
+
+def bearer_token(request: Request) -> str:
+    """The token of the request's ``Authorization: Bearer`` header, or a 401 problem."""
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if scheme:
+        detail = f"the Authorization header must be 'Bearer <token>'; {scheme!r} credentials are not accepted"
+    else:
+        detail = "send the token in an 'Authorization: Bearer <token>' header"
+    raise Problem(401, "UNAUTHENTICATED", detail, grpc_code=grpc.StatusCode.UNAUTHENTICATED,
+                  headers={"WWW-Authenticate": 'Bearer realm="assay"'})
+
+
+def declared_length(request: Request) -> int | None:
+    """The request's Content-Length, when it sent a valid one."""
+    declared = request.headers.get("content-length", "").strip()
+    return int(declared) if declared.isdigit() else None
 
 
 def idempotency_key(request: Request) -> str:

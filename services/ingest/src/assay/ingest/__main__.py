@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-from pathlib import Path
-
-from assay.common.grpc_server import wait_for_shutdown_signal
-from assay.common.logging import configure_logging
-from assay.common.metrics import start_metrics_server
-from assay.common.migrations import upgrade
+from assay.common.service_main import run_service
 from assay.common.storage import create_client, ensure_bucket
-from assay.common.telemetry import setup_telemetry
-from assay.ingest import server
+from assay.ingest import migrations, server
 from assay.ingest.config import IngestSettings
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-async def serve(settings: IngestSettings) -> None:
-    start_metrics_server(settings.grpc_host, settings.metrics_port)
-    running = await server.start(settings)
-    await wait_for_shutdown_signal()
-    await running.stop(settings.shutdown_grace_seconds)
+def migrate(settings: IngestSettings) -> None:
+    migrations.upgrade(settings.database_url)
 
 
 def provision(settings: IngestSettings) -> None:
@@ -31,18 +18,7 @@ def provision(settings: IngestSettings) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m assay.ingest", description=__doc__)
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "provision"])
-    command = parser.parse_args().command
-    settings = IngestSettings()
-    configure_logging("ingest", settings.log_level)
-    setup_telemetry("ingest")
-    if command == "migrate":
-        upgrade(MIGRATIONS, settings.database_url, "ingest")
-    elif command == "provision":
-        provision(settings)
-    else:
-        asyncio.run(serve(settings))
+    run_service("ingest", IngestSettings, server.start, description=__doc__, migrate=migrate, provision=provision)
 
 
 if __name__ == "__main__":

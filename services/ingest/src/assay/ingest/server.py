@@ -11,11 +11,11 @@ from assay.common.db import create_engine
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.storage import create_client
 from assay.ingest.config import IngestSettings
+from assay.ingest.ingest_service import IngestServicer
 from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
-from assay.ingest.servicer import IngestServicer
 from assay.ingest.store import FileStore
-from assay.ingest.worker import WorkerFileServicer
+from assay.ingest.worker_file_service import WorkerFileServicer
 from assay.v1 import (
     ingest_service_pb2,
     ingest_service_pb2_grpc,
@@ -26,7 +26,7 @@ from assay.v1 import (
 logger = logging.getLogger(__name__)
 
 
-async def start(settings: IngestSettings, jobs: JobsClient | None = None) -> GrpcServer:
+async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> GrpcServer:
     """Start the ingest service; the returned server's ``stop`` tears everything down.
 
     ``jobs`` defaults to a client of ``settings.jobs_addr``; pass an unconnected

@@ -2,50 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-from pathlib import Path
 
-from assay.common.grpc_server import wait_for_shutdown_signal
-from assay.common.logging import configure_logging
-from assay.common.metrics import start_metrics_server
-from assay.common.migrations import upgrade
-from assay.common.nats import connect, provision_streams
-from assay.common.telemetry import setup_telemetry
-from assay.jobs import server
+from assay.common.nats import connect_with_streams
+from assay.common.service_main import run_service
+from assay.jobs import migrations, server
 from assay.jobs.config import JobsSettings
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+
+def migrate(settings: JobsSettings) -> None:
+    migrations.upgrade(settings.database_url)
 
 
-async def serve(settings: JobsSettings) -> None:
-    start_metrics_server(settings.grpc_host, settings.metrics_port)
-    running = await server.start(settings)
-    await wait_for_shutdown_signal()
-    await running.stop(settings.shutdown_grace_seconds)
+def provision(settings: JobsSettings) -> None:
+    """Create or update the JetStream streams; safe to run repeatedly."""
 
-
-async def provision(settings: JobsSettings) -> None:
-    nc = await connect(settings, "assay-jobs-provision")
-    try:
-        await provision_streams(nc, settings.nats_stream_replicas)
-    finally:
+    async def run() -> None:
+        nc = await connect_with_streams(settings, "assay-jobs-provision")
         await nc.drain()
+
+    asyncio.run(run())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m assay.jobs", description=__doc__)
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "provision"])
-    command = parser.parse_args().command
-    settings = JobsSettings()
-    configure_logging("jobs", settings.log_level)
-    setup_telemetry("jobs")
-    if command == "migrate":
-        upgrade(MIGRATIONS, settings.database_url, "jobs")
-    elif command == "provision":
-        asyncio.run(provision(settings))
-    else:
-        asyncio.run(serve(settings))
+    run_service("jobs", JobsSettings, server.start, description=__doc__, migrate=migrate, provision=provision)
 
 
 if __name__ == "__main__":

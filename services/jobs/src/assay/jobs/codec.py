@@ -10,19 +10,8 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from assay.common.job_states import STATE_VALUES
 from assay.v1 import job_pb2
-
-STATE_NAMES = {
-    job_pb2.Job.STATE_QUEUED: "QUEUED",
-    job_pb2.Job.STATE_RUNNING: "RUNNING",
-    job_pb2.Job.STATE_SUCCEEDED: "SUCCEEDED",
-    job_pb2.Job.STATE_FAILED: "FAILED",
-    job_pb2.Job.STATE_CANCELLED: "CANCELLED",
-}
-"""Proto state → the text stored in ``jobs.state``."""
-STATE_VALUES = {name: value for value, name in STATE_NAMES.items()}
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
-ACTIVE = ("QUEUED", "RUNNING")
 
 
 def to_json(message: Any) -> dict[str, Any]:
@@ -30,73 +19,76 @@ def to_json(message: Any) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
-_PARSED: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-"""JSON text of a JSONB value → the wire form of the message ``ParseDict`` makes of it (LRU)."""
-_PARSED_MAX_ENTRIES = 4096
-_PARSED_MAX_CHARS = 16384
-"""Larger values are parsed every time, so the cache stays below ~64 MiB."""
+class JobRows:
+    """Builds ``Job`` messages from ``jobs.jobs`` rows, memoising the parse of their JSONB values."""
 
+    MAX_ENTRIES = 4096
+    MAX_CHARS = 16384
+    """Larger values are parsed every time, so the memo stays below ~64 MiB."""
 
-def _merge_json(value: Any, target: Message) -> None:
-    """``json_format.ParseDict(value, target, ignore_unknown_fields=True)``, memoised.
+    def __init__(self) -> None:
+        self._parsed: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        """JSON text of a JSONB value → the wire form of the message ``ParseDict`` makes of it (LRU)."""
 
-    A job's params, inputs and result are read many times (every GetJob, every transition), and
-    ParseDict is slow pure Python; the parsed message is cached by the value's JSON text and
-    merged back from its wire form, which is equivalent. An empty message (whose presence
-    ``MergeFromString`` would not set) always goes through ParseDict.
-    """
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    if len(text) > _PARSED_MAX_CHARS:
-        json_format.ParseDict(value, target, ignore_unknown_fields=True)
-        return
-    key = (target.DESCRIPTOR.full_name, text)
-    wire = _PARSED.get(key)
-    if wire is None:
-        parsed = type(target)()
-        json_format.ParseDict(value, parsed, ignore_unknown_fields=True)
-        wire = parsed.SerializeToString()
-        _PARSED[key] = wire
-        if len(_PARSED) > _PARSED_MAX_ENTRIES:
-            _PARSED.popitem(last=False)
-    else:
-        _PARSED.move_to_end(key)
-    if wire:
-        target.MergeFromString(wire)
-    else:
-        json_format.ParseDict(value, target, ignore_unknown_fields=True)
+    def job(self, row: Mapping[Any, Any]) -> job_pb2.Job:
+        """Build the API message from a full ``jobs.jobs`` row."""
+        job = job_pb2.Job(
+            id=str(row["id"]),
+            tenant_id=row["tenant_id"],
+            created_by=row["created_by"],
+            analyzer=row["analyzer"],
+            analyzer_version=row["analyzer_version"],
+            state=STATE_VALUES[row["state"]],
+            progress=row["progress"],
+            attempt=row["attempt"],
+            max_attempts=row["max_attempts"],
+            priority=row["priority"],
+            request_id=row["request_id"] or "",
+            cancel_requested=row["cancel_requested"],
+            trace_id=row["trace_id"],
+        )
+        self._merge_json(row["params"], job.params)
+        self._merge_json(row["inputs"], job.inputs)
+        if row["result"] is not None:
+            self._merge_json(row["result"], job.result)
+        if row["error"] is not None:
+            self._merge_json(row["error"], job.error)
+        for artifact in row["artifacts"]:
+            self._merge_json(artifact, job.artifacts.add())
+        for field, column in (
+            ("lease_expire_time", "lease_expires_at"), ("create_time", "created_at"),
+            ("start_time", "started_at"), ("end_time", "ended_at"), ("update_time", "updated_at"),
+            ("next_attempt_time", "next_attempt_at"),
+        ):
+            value = row[column]
+            if value is not None:
+                getattr(job, field).FromDatetime(value)
+        return job
 
+    def _merge_json(self, value: Any, target: Message) -> None:
+        """``json_format.ParseDict(value, target, ignore_unknown_fields=True)``, memoised.
 
-def job_from_row(row: Mapping[Any, Any]) -> job_pb2.Job:
-    """Build the API message from a full ``jobs.jobs`` row."""
-    job = job_pb2.Job(
-        id=str(row["id"]),
-        tenant_id=row["tenant_id"],
-        created_by=row["created_by"],
-        analyzer=row["analyzer"],
-        analyzer_version=row["analyzer_version"],
-        state=STATE_VALUES[row["state"]],
-        progress=row["progress"],
-        attempt=row["attempt"],
-        max_attempts=row["max_attempts"],
-        priority=row["priority"],
-        request_id=row["request_id"] or "",
-        cancel_requested=row["cancel_requested"],
-        trace_id=row["trace_id"],
-    )
-    _merge_json(row["params"], job.params)
-    _merge_json(row["inputs"], job.inputs)
-    if row["result"] is not None:
-        _merge_json(row["result"], job.result)
-    if row["error"] is not None:
-        _merge_json(row["error"], job.error)
-    for artifact in row["artifacts"]:
-        _merge_json(artifact, job.artifacts.add())
-    for field, column in (
-        ("lease_expire_time", "lease_expires_at"), ("create_time", "created_at"),
-        ("start_time", "started_at"), ("end_time", "ended_at"), ("update_time", "updated_at"),
-        ("next_attempt_time", "next_attempt_at"),
-    ):
-        value = row[column]
-        if value is not None:
-            getattr(job, field).FromDatetime(value)
-    return job
+        A job's params, inputs and result are read many times (every GetJob, every transition), and
+        ParseDict is slow pure Python; the parsed message is cached by the value's JSON text and
+        merged back from its wire form, which is equivalent. An empty message (whose presence
+        ``MergeFromString`` would not set) always goes through ParseDict.
+        """
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        if len(text) > self.MAX_CHARS:
+            json_format.ParseDict(value, target, ignore_unknown_fields=True)
+            return
+        key = (target.DESCRIPTOR.full_name, text)
+        wire = self._parsed.get(key)
+        if wire is None:
+            parsed = type(target)()
+            json_format.ParseDict(value, parsed, ignore_unknown_fields=True)
+            wire = parsed.SerializeToString()
+            self._parsed[key] = wire
+            if len(self._parsed) > self.MAX_ENTRIES:
+                self._parsed.popitem(last=False)
+        else:
+            self._parsed.move_to_end(key)
+        if wire:
+            target.MergeFromString(wire)
+        else:
+            json_format.ParseDict(value, target, ignore_unknown_fields=True)

@@ -16,6 +16,8 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """Port of JobService and JobExecutionService."""
     ingest_addr: str = "127.0.0.1:50052"
     """Address of the ingest service, asked whether input files exist."""
+    ingest_timeout_seconds: float = 10.0
+    """Deadline of the BatchGetFiles call that checks a new job's input files."""
     lease_seconds: float = 30.0
     """How long a StartJob or Heartbeat keeps a running attempt's lease."""
     default_max_attempts: int = 3
@@ -37,5 +39,3 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""
-    max_text_chars: int = 100_000
-    """Largest inline text CreateJob accepts (analyzers apply their own, smaller limits)."""

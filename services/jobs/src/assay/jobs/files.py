@@ -1,4 +1,4 @@
-"""Checks that input files exist for the caller's tenant, by asking ingest (never its tables)."""
+"""Input files' metadata for the caller's tenant (existence, media type, size), from ingest (never its tables)."""
 
 from __future__ import annotations
 
@@ -15,23 +15,24 @@ from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc
 class FileCatalog(Protocol):
     """Answers whether files exist for the caller (whose token is passed through)."""
 
-    async def require(self, file_ids: Sequence[str], caller_token: str) -> None:
-        """Return when every file exists for the caller's tenant; else INVALID_ARGUMENT."""
+    async def require(self, file_ids: Sequence[str], caller_token: str) -> Sequence[ingest_service_pb2.File]:
+        """Every file's metadata when all exist for the caller's tenant; else INVALID_ARGUMENT."""
 
 
 class IngestFileCatalog:
     """``FileCatalog`` backed by ``IngestService.BatchGetFiles`` with the caller's own token."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
         self._stub = ingest_service_pb2_grpc.IngestServiceStub(channel)
+        self._timeout = timeout
 
-    async def require(self, file_ids: Sequence[str], caller_token: str) -> None:
+    async def require(self, file_ids: Sequence[str], caller_token: str) -> Sequence[ingest_service_pb2.File]:
         if not file_ids:
-            return
+            return []
         try:
-            await self._stub.BatchGetFiles(
+            found = await self._stub.BatchGetFiles(
                 ingest_service_pb2.BatchGetFilesRequest(ids=list(file_ids)),
-                metadata=bearer(caller_token), timeout=10,
+                metadata=bearer(caller_token), timeout=self._timeout,
             )
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
@@ -40,3 +41,4 @@ class IngestFileCatalog:
                     violations=[FieldViolation("inputs.file_ids", error.details() or "file not found")],
                 ) from None
             raise Unavailable("INGEST_UNAVAILABLE", f"could not verify input files: {error.details()}") from None
+        return list(found.files)

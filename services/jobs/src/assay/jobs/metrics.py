@@ -6,6 +6,9 @@ import prometheus_client
 
 JOBS_CREATED = prometheus_client.Counter(
     "assay_jobs_created_total", "Jobs accepted by CreateJob.", ["analyzer"])
+JOBS_REFUSED = prometheus_client.Counter(
+    "assay_jobs_refused_total", "Field violations CreateJob refused, by analyzer and field (indexes dropped).",
+    ["analyzer", "field"])
 JOBS_FINISHED = prometheus_client.Counter(
     "assay_jobs_finished_total", "Jobs that reached a terminal state.", ["analyzer", "outcome"])
 JOB_RETRIES = prometheus_client.Counter(

@@ -167,8 +167,8 @@ def _producer_span(row: Any) -> Span:
 
 
 def _end(span: Span, error: str | None = None) -> None:
-    if error is not None:
-        span.set_status(Status(StatusCode.ERROR, error))
+    """End a publish span: ERROR with the reason, or OK once the stream acknowledged the message."""
+    span.set_status(Status(StatusCode.ERROR, error) if error is not None else Status(StatusCode.OK))
     span.end()
 
 

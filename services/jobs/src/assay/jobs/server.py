@@ -12,14 +12,14 @@ import grpc
 from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
-from assay.common.nats import ALL_EVENTS, connect, provision_streams
+from assay.common.nats import ALL_EVENTS, connect_with_streams
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
-from assay.jobs.execution import JobExecutionServicer
 from assay.jobs.files import FileCatalog, IngestFileCatalog
+from assay.jobs.job_execution_service import JobExecutionServicer
+from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.reaper import run_reaper
-from assay.jobs.servicer import JobServicer
 from assay.jobs.store import JobStore
 from assay.v1 import (
     job_execution_service_pb2,
@@ -38,11 +38,13 @@ def psycopg_url(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-async def start(settings: JobsSettings, files: FileCatalog | None = None) -> GrpcServer:
-    """Start the jobs service; the returned server's ``stop`` tears everything down."""
+async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> GrpcServer:
+    """Start the jobs service; the returned server's ``stop`` tears everything down.
+
+    ``files`` defaults to ingest's ``BatchGetFiles`` at ``settings.ingest_addr``.
+    """
     engine = create_engine(settings)
-    nc = await connect(settings, "assay-jobs")
-    await provision_streams(nc, settings.nats_stream_replicas)
+    nc = await connect_with_streams(settings, "assay-jobs")
     cache = JobCache(settings.job_cache_size, settings.job_cache_seconds)
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
         await nc.subscribe(ALL_EVENTS, cb=cache.on_event)
@@ -50,7 +52,7 @@ async def start(settings: JobsSettings, files: FileCatalog | None = None) -> Grp
     channel = None
     if files is None:
         channel = open_channel(settings.ingest_addr)
-        files = IngestFileCatalog(channel)
+        files = IngestFileCatalog(channel, settings.ingest_timeout_seconds)
     relay = OutboxRelay(engine, nc, psycopg_url(settings.database_url),
                         batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
     resolved_files = files

@@ -23,12 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from assay.common import paging
 from assay.common.db import system_transaction, tenant_transaction
 from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
+from assay.common.job_states import ACTIVE, STATE_NAMES
 from assay.common.nats import event_subject, work_subject
-from assay.common.telemetry import current_traceparent
+from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.cache import JobCache
-from assay.jobs.codec import ACTIVE, job_from_row
+from assay.jobs.codec import JobRows
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
+
+tracer = trace.get_tracer(__name__)
 
 Row = RowMapping
 
@@ -90,13 +93,14 @@ class JobStore:
         self._engine = engine
         self._lease = lease_seconds
         self._cache = cache if cache is not None else JobCache(capacity=0, ttl_seconds=0)
+        self._rows = JobRows()
 
     @asynccontextmanager
     async def _transaction(self, tenant: str | None) -> AsyncIterator[_Transaction]:
         """A tenant's transaction (``None``: a system one); the jobs it saw are cached once it commits."""
         scope = system_transaction(self._engine) if tenant is None else tenant_transaction(self._engine, tenant)
         async with scope as conn:
-            tx = _Transaction(conn)
+            tx = _Transaction(conn, self._rows)
             yield tx
         for job, sequence in tx.seen:
             self._cache.put(job, sequence)
@@ -126,7 +130,7 @@ class JobStore:
                 f"request_id {new.request_id!r} was already used for a different request",
                 metadata={"job_id": str(existing["id"])},
             )
-        return job_from_row(existing), False
+        return self._rows.job(existing), False
 
     async def get(self, tenant: str, job_id: uuid.UUID) -> job_pb2.Job:
         """One job of ``tenant``; other tenants' jobs are NOT_FOUND. May come from the job cache."""
@@ -147,7 +151,7 @@ class JobStore:
             row = await _load(tx.conn, tenant, job_id)
         if row is None:
             raise _not_found(job_id)
-        return job_from_row(row), int(row["event_seq"])
+        return self._rows.job(row), int(row["event_seq"])
 
     async def list(self, tenant: str, query: ListQuery) -> tuple[list[job_pb2.Job], str]:
         """A page of jobs, newest first, and the token of the next page ("" at the end)."""
@@ -160,7 +164,7 @@ class JobStore:
         if query.file_id:
             stmt = stmt.where(jobs.c.inputs["file_ids"].contains([query.file_id]))
         if query.active_only:
-            stmt = stmt.where(jobs.c.state.in_(ACTIVE))
+            stmt = stmt.where(jobs.c.state.in_([STATE_NAMES[state] for state in ACTIVE]))
         if cursor is not None:
             stmt = stmt.where(paging.after(jobs.c.created_at, jobs.c.id, cursor))
         stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(query.page_size + 1)
@@ -171,7 +175,7 @@ class JobStore:
         if more:
             last = page[-1]
             token = paging.encode(paging.Cursor(last["created_at"], last["id"]), query.filters())
-        return [job_from_row(r) for r in page], token
+        return [self._rows.job(r) for r in page], token
 
     async def cancel(self, tenant: str, actor: str, job_id: uuid.UUID) -> job_pb2.Job:
         """QUEUED → CANCELLED at once; RUNNING → cancel_requested; terminal → FAILED_PRECONDITION."""
@@ -180,11 +184,14 @@ class JobStore:
             if row is not None:
                 job = await tx.emit(row)
                 await _audit(tx.conn, row, actor, "cancel")
-                return job
-            current = await _load(tx.conn, tenant, job_id)
+            else:
+                current = await _load(tx.conn, tenant, job_id)
+        if row is not None:
+            _record_cancel_in_job_trace(row)  # once committed
+            return job
         if current is None:
             raise _not_found(job_id)
-        job = job_from_row(current)
+        job = self._rows.job(current)
         if current["state"] == "RUNNING":
             return job  # cancellation was already requested
         raise FailedPrecondition(
@@ -223,7 +230,7 @@ class JobStore:
             current = await _load(tx.conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
-        job = job_from_row(current)
+        job = self._rows.job(current)
         now = datetime.now(UTC)
         if current["state"] == "QUEUED" and current["next_attempt_at"] is not None:
             return StartOutcome("RETRY_LATER", job, _seconds_until(current["next_attempt_at"], now))
@@ -264,7 +271,7 @@ class JobStore:
                 return await tx.emit(row)
             current = await _load(tx.conn, tenant, job_id)
         if current is not None and current["attempt"] == attempt and current["state"] in ("SUCCEEDED", "CANCELLED"):
-            return job_from_row(current)  # a retried call whose first answer was lost
+            return self._rows.job(current)  # a retried call whose first answer was lost
         raise self._refusal(job_id, current, attempt)
 
     async def fail(
@@ -282,7 +289,7 @@ class JobStore:
             current = await _load(tx.conn, tenant, job_id)
         if current is not None and current["attempt"] == attempt and current["state"] != "RUNNING" \
                 and current["error"] == error:
-            return job_from_row(current)  # a retried call whose first answer was lost
+            return self._rows.job(current)  # a retried call whose first answer was lost
         raise self._refusal(job_id, current, attempt)
 
     # -- system -------------------------------------------------------------------------------
@@ -297,30 +304,30 @@ class JobStore:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _refusal(job_id: uuid.UUID, current: Row | None, attempt: int) -> Exception:
+    def _refusal(self, job_id: uuid.UUID, current: Row | None, attempt: int) -> Exception:
         if current is None:
             return _not_found(job_id)
-        return _superseded(job_from_row(current), attempt)
+        return _superseded(self._rows.job(current), attempt)
 
 
 class _Transaction:
     """One transaction's connection and the job states it read or wrote, in order."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, rows: JobRows) -> None:
         self.conn = conn
+        self._rows = rows
         self.seen: list[tuple[job_pb2.Job, int]] = []
 
     def read(self, row: Row) -> job_pb2.Job:
         """The job of a row this transaction loaded or updated without a new event."""
-        job = job_from_row(row)
+        job = self._rows.job(row)
         self.seen.append((job, int(row["event_seq"])))
         return job
 
     async def emit(self, row: Row, *, work: bool = False) -> job_pb2.Job:
         """Queue the lifecycle event (and a work message) in the same transaction as the change;
         returns the job (built once for the event and the RPC's answer)."""
-        job = job_from_row(row)
+        job = self._rows.job(row)
         self.seen.append((job, int(row["event_seq"])))
         event_time = timestamp_pb2.Timestamp()
         event_time.FromDatetime(row["updated_at"])
@@ -351,6 +358,25 @@ async def _audit(conn: AsyncConnection, row: Row, actor: str, action: str) -> No
         "tenant": row["tenant_id"], "actor": actor, "action": action, "job_id": row["id"],
         "details": json.dumps({"state": row["state"], "attempt": row["attempt"]}),
     })
+
+
+CANCEL_SPAN = "cancel job"
+
+
+def _record_cancel_in_job_trace(row: RowMapping) -> None:
+    """A span in the job's own trace for its cancellation, which the CancelJob call (a trace of its
+    own, linked) would otherwise leave out of it: ``assay.cancel.outcome`` is ``cancelled`` for a
+    queued job, ``requested`` for a running one (its worker stops it at the next heartbeat)."""
+    if not row["trace_id"]:
+        return
+    request = trace.get_current_span().get_span_context()
+    span = tracer.start_span(
+        CANCEL_SPAN, context=context_from_headers({"traceparent": _job_traceparent(row["trace_id"])}),
+        links=[trace.Link(request)] if request.is_valid else [],
+        attributes={"job.id": str(row["id"]), "tenant": row["tenant_id"],
+                    "assay.cancel.outcome": "cancelled" if row["state"] == "CANCELLED" else "requested"})
+    span.set_status(trace.Status(trace.StatusCode.OK))
+    span.end()
 
 
 def _job_traceparent(trace_id: str) -> str:

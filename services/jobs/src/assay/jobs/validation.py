@@ -5,30 +5,48 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Sequence
 
-from assay.common.analyzers import ANALYZER_NAMES, INPUT_RULES
-from assay.common.errors import FieldViolation, InvalidArgument, invalid_field
+from opentelemetry import trace
+
+from assay.common.analyzers import ANALYZER_NAMES, SPECS, AnalyzerSpec
+from assay.common.errors import FieldViolation, invalid_fields
+from assay.common.fields import request_id_violation
+from assay.common.spec_checks import file_violations, params_violations, text_violations
 from assay.jobs.codec import to_json
+from assay.jobs.metrics import JOBS_REFUSED
 from assay.jobs.store import NewJob
-from assay.v1 import jobs_service_pb2
+from assay.v1 import ingest_service_pb2, jobs_service_pb2
 
-REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+INDEX = re.compile(r"\[\d+\]")
+"""``[0]`` in ``inputs.file_ids[0]``: dropped from metric labels to bound their number."""
 MAX_PRIORITY = 9
 MAX_ATTEMPTS = 10
 
 
-def parse_job_id(raw: str, field: str = "id") -> uuid.UUID:
-    """A job id from a request, or INVALID_ARGUMENT naming ``field``."""
+def files_to_look_up(request: jobs_service_pb2.CreateJobRequest) -> list[str]:
+    """The input file ids worth asking ingest about: none unless every one is a distinct UUID and
+    the analyzer takes that many (otherwise ``validate_create`` refuses the request anyway)."""
+    spec = SPECS.get(request.analyzer)
+    file_ids = list(request.inputs.file_ids)
+    too_many = spec is not None and len(file_ids) > spec.max_files
+    if too_many or len(set(file_ids)) != len(file_ids):
+        return []
     try:
-        return uuid.UUID(raw)
+        for file_id in file_ids:
+            uuid.UUID(file_id)
     except ValueError:
-        raise invalid_field(field, "must be a UUID") from None
+        return []
+    return file_ids
 
 
 def validate_create(
-    request: jobs_service_pb2.CreateJobRequest, *, default_max_attempts: int, trace_id: str
+    request: jobs_service_pb2.CreateJobRequest, files: Sequence[ingest_service_pb2.File] = (), *,
+    default_max_attempts: int, trace_id: str,
 ) -> NewJob:
-    """Check a CreateJob request and normalise it; raises INVALID_ARGUMENT with every violation."""
+    """Check a CreateJob request against its analyzer's spec and normalise it; raises
+    INVALID_ARGUMENT with every violation. ``files`` is ingest's metadata of the input files
+    (``files_to_look_up``), checked against the media types and size the analyzer accepts."""
     violations: list[FieldViolation] = []
     analyzer = request.analyzer
     if not analyzer:
@@ -40,18 +58,20 @@ def validate_create(
     chosen = params.WhichOneof("analyzer_params")
     if chosen is not None and analyzer and chosen != analyzer:
         violations.append(FieldViolation("params", f"holds {chosen} parameters but analyzer is {analyzer!r}"))
-    if analyzer in INPUT_RULES:
-        violations += _input_violations(request, analyzer)
-    if request.request_id and not REQUEST_ID_PATTERN.match(request.request_id):
-        violations.append(FieldViolation(
-            "request_id", "must be 1-128 characters of letters, digits and . _ : -"))
+    spec = SPECS.get(analyzer)
+    if spec is not None:
+        violations += _input_violations(request, spec, files)
+        if chosen in (None, analyzer):
+            violations += params_violations(spec, params)
+    if (bad_request_id := request_id_violation(request.request_id, "request_id")) is not None:
+        violations.append(bad_request_id)
     if not 0 <= request.priority <= MAX_PRIORITY:
         violations.append(FieldViolation("priority", f"must be between 0 and {MAX_PRIORITY}"))
     if not 0 <= request.max_attempts <= MAX_ATTEMPTS:
         violations.append(FieldViolation("max_attempts", f"must be between 1 and {MAX_ATTEMPTS} (0: default)"))
     if violations:
-        raise InvalidArgument("INVALID_ARGUMENT", "; ".join(f"{v.field}: {v.description}" for v in violations),
-                              violations=violations)
+        _count_refusal(analyzer, violations)
+        raise invalid_fields(violations)
     if chosen is None:
         getattr(params, analyzer).SetInParent()
     body = request.SerializeToString(deterministic=True)
@@ -69,8 +89,18 @@ def validate_create(
     )
 
 
-def _input_violations(request: jobs_service_pb2.CreateJobRequest, analyzer: str) -> list[FieldViolation]:
-    rules = INPUT_RULES[analyzer]
+def _count_refusal(analyzer: str, violations: Sequence[FieldViolation]) -> None:
+    """Record the refused fields on the CreateJob span and in ``assay_jobs_refused_total``."""
+    fields = [v.field for v in violations]
+    trace.get_current_span().set_attribute("assay.invalid_fields", fields)
+    label = analyzer if analyzer in ANALYZER_NAMES else "unknown"
+    for field in fields:
+        JOBS_REFUSED.labels(analyzer=label, field=INDEX.sub("", field)).inc()
+
+
+def _input_violations(
+    request: jobs_service_pb2.CreateJobRequest, spec: AnalyzerSpec, files: Sequence[ingest_service_pb2.File]
+) -> list[FieldViolation]:
     inputs = request.inputs
     found: list[FieldViolation] = []
     if not inputs.text and not inputs.file_ids:
@@ -78,22 +108,21 @@ def _input_violations(request: jobs_service_pb2.CreateJobRequest, analyzer: str)
     if inputs.text and inputs.file_ids:
         found.append(FieldViolation("inputs", "give either text or file_ids, not both"))
     if inputs.text:
-        if not rules.accepts_text:
-            found.append(FieldViolation("inputs.text", f"the {analyzer} analyzer does not accept inline text"))
-        elif len(inputs.text) > rules.max_text_chars:
-            found.append(FieldViolation(
-                "inputs.text", f"is {len(inputs.text)} characters; the {analyzer} analyzer accepts at most "
-                f"{rules.max_text_chars}"))
+        found += text_violations(spec, inputs.text)
     if inputs.file_ids:
-        if not rules.accepts_files:
-            found.append(FieldViolation("inputs.file_ids", f"the {analyzer} analyzer does not accept files"))
-        elif len(inputs.file_ids) > rules.max_files:
-            found.append(FieldViolation("inputs.file_ids", f"at most {rules.max_files} file(s) per job"))
+        if not spec.accepts_files:
+            found.append(FieldViolation("inputs.file_ids", f"the {spec.name} analyzer does not accept files"))
+        elif len(inputs.file_ids) > spec.max_files:
+            found.append(FieldViolation("inputs.file_ids", f"at most {spec.max_files} file(s) per job"))
         if len(set(inputs.file_ids)) != len(inputs.file_ids):
             found.append(FieldViolation("inputs.file_ids", "must not repeat a file"))
+        by_id = {file.id: file for file in files} if spec.accepts_files else {}
         for index, file_id in enumerate(inputs.file_ids):
             try:
-                uuid.UUID(file_id)
+                stored = by_id.get(str(uuid.UUID(file_id)))
             except ValueError:
                 found.append(FieldViolation(f"inputs.file_ids[{index}]", "must be a UUID"))
+                continue
+            if stored is not None:
+                found += file_violations(spec, stored.media_type, stored.size_bytes, f"inputs.file_ids[{index}]")
     return found

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from assay.common.job_states import TERMINAL
 from assay.common.nats import event_subject
-from assay.jobs.codec import STATE_NAMES, TERMINAL
 from assay.jobs.store import JobStore
 from assay.v1 import events_pb2, job_pb2
 
@@ -19,7 +19,7 @@ RESYNC_SECONDS = 5.0
 
 
 def _terminal(job: job_pb2.Job) -> bool:
-    return STATE_NAMES.get(job.state) in TERMINAL
+    return job.state in TERMINAL
 
 
 async def watch_job(

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from assay.gateway import schemas
+from assay.gateway import multipart, schemas
 from assay.gateway.json import to_json
-from assay.gateway.multipart import PartStart, bad_request, events, read_field
-from assay.gateway.uploads import forward_file
+from assay.gateway.multipart import PartStart, declared_media_type, events, read_field
+from assay.gateway.problems import bad_request
+from assay.gateway.uploads import UPLOAD_FIELDS, forward_file
 from assay.gateway.upstream import call_metadata, settings_of, stubs
 from assay.v1 import ingest_service_pb2
 
@@ -27,25 +28,24 @@ _LOCATION = {"Location": {"description": "the file's URL", "schema": {"type": "s
                         **schemas.problems(413, 415)})
 async def upload_file(request: Request) -> Response:
     """IngestService.UploadFile, fed chunk by chunk as the body arrives."""
-    settings = settings_of(request)
+    settings, metadata = settings_of(request), call_metadata(request)
     stream = events(request, settings.max_upload_bytes)
     async for event in stream:
         if not isinstance(event, PartStart):
             continue
         if event.name != "file":
             await read_field(stream, event.name)
-            raise bad_request(f"unknown form field {event.name!r}", field=event.name)
-        media_type = event.content_type.split(";")[0].strip().lower()
+            raise bad_request(f"unknown form field {event.name!r}", field=event.name, code=multipart.INVALID)
         header = ingest_service_pb2.FileHeader(
-            display_name=event.filename or "",
-            media_type="" if media_type in ("", "application/octet-stream") else media_type)
+            display_name=event.filename or "", media_type=declared_media_type(event.content_type))
         response = await forward_file(
-            stubs(request).ingest.UploadFile, call_metadata(request),
+            stubs(request).ingest.UploadFile, metadata,
             ingest_service_pb2.UploadFileRequest(header=header), stream,
-            lambda data: ingest_service_pb2.UploadFileRequest(chunk=data), settings.upload_chunk_bytes)
+            lambda data: ingest_service_pb2.UploadFileRequest(chunk=data), settings.upload_chunk_bytes,
+            UPLOAD_FIELDS)
         return JSONResponse(to_json(response.file), status_code=201,
                             headers={"Location": f"/v1/files/{response.file.id}"})
-    raise bad_request("a file part is required", field="file")
+    raise bad_request("a file part is required", field="file", code=multipart.INVALID)
 
 
 @router.get("", summary="List the caller's files, newest first",

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json as stdlib_json
+import asyncio
 from typing import Annotated, Any
 
 import grpc
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from google.protobuf import json_format
 
 from assay.common.errors import FieldViolation
-from assay.gateway import schemas
-from assay.gateway.json import RenderCache, from_json, to_json
-from assay.gateway.multipart import PartStart, bad_request, events, read_field
-from assay.gateway.problems import Problem
+from assay.gateway import json_body, multipart, schemas
+from assay.gateway.json import JsonFieldError, RenderCache, from_json, to_json
+from assay.gateway.multipart import PartStart, declared_media_type, events, media_type, read_field
+from assay.gateway.problems import Problem, bad_request
 from assay.gateway.sse import job_events
-from assay.gateway.uploads import forward_file
+from assay.gateway.uploads import SUBMIT_FIELDS, forward_file
 from assay.gateway.upstream import call_metadata, idempotency_key, settings_of, stubs
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
@@ -49,9 +48,8 @@ def _accepted(job: job_pb2.Job) -> JSONResponse:
     return JSONResponse(to_json(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
 
-def _invalid_body(detail: str, field: str = "body") -> Problem:
-    return Problem(400, "INVALID_REQUEST_BODY", detail, grpc_code=grpc.StatusCode.INVALID_ARGUMENT,
-                   violations=[FieldViolation(field, detail)])
+INVALID_BODY = "INVALID_REQUEST_BODY"
+"""The reason code of a JSON body that is not a CreateJobRequest."""
 
 
 @router.post(
@@ -62,31 +60,29 @@ def _invalid_body(detail: str, field: str = "body") -> Problem:
 )
 async def create_job(request: Request) -> Response:
     """JSON → JobService.CreateJob; multipart (analyzer, params, then file) → IngestService.SubmitDocument."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request.headers.get("content-type", ""))
     if content_type == "multipart/form-data":
         return await _submit_document(request)
     if content_type not in ("application/json", ""):
         raise Problem(415, "UNSUPPORTED_MEDIA_TYPE", "send application/json or multipart/form-data")
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise _invalid_body("the body is not valid JSON") from None
+    metadata = call_metadata(request)
+    body = json_body.parse(await json_body.read_body(request, settings_of(request).max_json_bytes),
+                           code=INVALID_BODY)
     if not isinstance(body, dict):
-        raise _invalid_body("the body must be a JSON object")
+        raise bad_request("the body must be a JSON object", code=INVALID_BODY)
     if "request_id" in body:
-        raise _invalid_body("use the Idempotency-Key header instead", field="request_id")
+        raise bad_request("use the Idempotency-Key header instead", field="request_id", code=INVALID_BODY)
     try:
         create = from_json(body, jobs_service_pb2.CreateJobRequest())
-    except (json_format.ParseError, TypeError, ValueError) as error:
-        raise _invalid_body(str(error)) from None
+    except JsonFieldError as error:
+        raise bad_request(str(error), code=INVALID_BODY, violations=[error.violation]) from None
     create.request_id = idempotency_key(request)
-    response = await stubs(request).jobs.CreateJob(create, metadata=call_metadata(request),
-                                                    timeout=_timeout(request))
+    response = await stubs(request).jobs.CreateJob(create, metadata=metadata, timeout=_timeout(request))
     return _accepted(response.job)
 
 
 async def _submit_document(request: Request) -> Response:
-    settings = settings_of(request)
+    settings, metadata = settings_of(request), call_metadata(request)
     stream = events(request, settings.max_upload_bytes)
     fields: dict[str, str] = {}
     async for event in stream:
@@ -97,33 +93,31 @@ async def _submit_document(request: Request) -> Response:
             continue
         header = ingest_service_pb2.SubmitDocumentHeader(
             file=ingest_service_pb2.FileHeader(
-                display_name=event.filename or "", media_type=_declared_type(event.content_type)),
+                display_name=event.filename or "", media_type=declared_media_type(event.content_type)),
             analyzer=fields.pop("analyzer", ""),
             request_id=idempotency_key(request),
         )
         if "params" in fields:
+            params = json_body.parse(fields.pop("params") or "{}", field="params", code=multipart.INVALID)
             try:
-                from_json(stdlib_json.loads(fields.pop("params") or "{}"), header.params)
-            except (json_format.ParseError, ValueError, TypeError) as error:
-                raise bad_request(f"is not valid JobParams JSON: {error}", field="params") from None
+                from_json(params, header.params, path="params")
+            except JsonFieldError as error:
+                raise bad_request(str(error), code=multipart.INVALID, violations=[error.violation]) from None
         if "priority" in fields:
             raw = fields.pop("priority")
             if not raw.isdigit() or len(raw) > 2:
-                raise bad_request("must be an integer 0-9", field="priority")
+                raise bad_request("must be an integer 0-9", field="priority", code=multipart.INVALID)
             header.priority = int(raw)
         if fields:
-            raise bad_request(f"unknown form fields: {', '.join(sorted(fields))}", field=sorted(fields)[0])
+            raise bad_request(f"unknown form fields: {', '.join(sorted(fields))}", field=sorted(fields)[0],
+                              code=multipart.INVALID)
         response = await forward_file(
-            stubs(request).ingest.SubmitDocument, call_metadata(request),
+            stubs(request).ingest.SubmitDocument, metadata,
             ingest_service_pb2.SubmitDocumentRequest(header=header), stream,
-            lambda data: ingest_service_pb2.SubmitDocumentRequest(chunk=data), settings.upload_chunk_bytes)
+            lambda data: ingest_service_pb2.SubmitDocumentRequest(chunk=data), settings.upload_chunk_bytes,
+            SUBMIT_FIELDS)
         return _accepted(response.job)
-    raise bad_request("a file part is required", field="file")
-
-
-def _declared_type(content_type: str) -> str:
-    media_type = content_type.split(";")[0].strip().lower()
-    return "" if media_type in ("", "application/octet-stream") else media_type
+    raise bad_request("a file part is required", field="file", code=multipart.INVALID)
 
 
 @router.get("", summary="List the caller's jobs, newest first",
@@ -141,9 +135,8 @@ async def list_jobs(
     chosen = 0
     if state:
         if state not in _STATE_ALIASES:
-            raise Problem(400, "INVALID_ARGUMENT", f"unknown state {state!r}",
-                          grpc_code=grpc.StatusCode.INVALID_ARGUMENT,
-                          violations=[FieldViolation("state", "must be a job state, e.g. queued")])
+            raise bad_request(f"unknown state {state!r}", violations=[
+                FieldViolation("state", "must be a job state, e.g. queued")])
         chosen = _STATE_ALIASES[state]
     listing = jobs_service_pb2.ListJobsRequest(
         page_size=page_size, page_token=page_token, state=chosen,  # type: ignore[arg-type]
@@ -177,7 +170,10 @@ async def cancel_job(request: Request, job_id: str) -> Response:
             responses={**schemas.ok(200, "the result", {"$ref": "#/components/schemas/JobResultView"}),
                        **schemas.problems(404, 409)})
 async def get_result(request: Request, job_id: str) -> Response:
-    """JobService.GetJob, then IngestService.GetDownloadUrl per artifact; 409 while the job runs."""
+    """JobService.GetJob, then IngestService.GetDownloadUrl per artifact; 409 while the job runs.
+
+    An artifact whose file was deleted is listed with ``deleted: true`` and no link: the job's
+    result stands even when one of its files is gone."""
     metadata, timeout = call_metadata(request), _timeout(request)
     job = (await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id), metadata=metadata,
                                             timeout=timeout)).job
@@ -185,18 +181,28 @@ async def get_result(request: Request, job_id: str) -> Response:
         raise Problem(409, "JOB_NOT_FINISHED", f"the job is {job_pb2.Job.State.Name(job.state)}; "
                       "the result is available once it has finished",
                       grpc_code=grpc.StatusCode.FAILED_PRECONDITION)
-    artifacts = []
-    for artifact in job.artifacts:
-        link = await stubs(request).ingest.GetDownloadUrl(
-            ingest_service_pb2.GetDownloadUrlRequest(id=artifact.file_id), metadata=metadata, timeout=timeout)
-        artifacts.append({"file_id": artifact.file_id, "name": artifact.name, "media_type": artifact.media_type,
-                          "download_url": link.url, "expires_in": int(link.expires_in.ToTimedelta().total_seconds())})
+    artifacts = await asyncio.gather(*(_artifact_link(request, artifact) for artifact in job.artifacts))
     body: dict[str, Any] = {"job_id": job.id, "state": job_pb2.Job.State.Name(job.state), "artifacts": artifacts}
     if job.HasField("result"):
         body["result"] = to_json(job.result)
     if job.HasField("error"):
         body["error"] = to_json(job.error)
     return JSONResponse(body)
+
+
+async def _artifact_link(request: Request, artifact: job_pb2.Artifact) -> dict[str, Any]:
+    """An artifact with a download link, or marked deleted when its file has been deleted since."""
+    link: dict[str, Any] = {"file_id": artifact.file_id, "name": artifact.name, "media_type": artifact.media_type}
+    try:
+        url = await stubs(request).ingest.GetDownloadUrl(
+            ingest_service_pb2.GetDownloadUrlRequest(id=artifact.file_id), metadata=call_metadata(request),
+            timeout=_timeout(request))
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        return {**link, "deleted": True}
+    return {**link, "deleted": False, "download_url": url.url,
+            "expires_in": int(url.expires_in.ToTimedelta().total_seconds())}
 
 
 @router.get("/{job_id}/events", summary="Follow a job as Server-Sent Events (WatchJob)",

@@ -16,18 +16,14 @@ from assay.analysis.analyzers.contract_review.playbook import Playbook, select_p
 from assay.analysis.analyzers.contract_review.result import build_result
 from assay.analysis.analyzers.contract_review.risks import find_risks
 from assay.analysis.analyzers.contract_review.segment import segment
-from assay.analysis.plugin import AnalysisInputError, AnalyzerSpec, RunContext
+from assay.analysis.plugin import AnalysisInputError, RunContext
+from assay.common.analyzers import CONTRACT_REVIEW
 from assay.v1 import contract_review_pb2 as pb
 from assay.v1 import job_pb2
 
-VERSION = "1.0.0"
-MAX_INPUT_BYTES = 50 * 1024 * 1024
-MAX_TEXT_CHARS = 2_000_000
-MEDIA_TYPES = (
-    "application/pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "text/plain",
-)
+VERSION = CONTRACT_REVIEW.version
+MAX_INPUT_BYTES = CONTRACT_REVIEW.max_input_bytes
+MAX_TEXT_CHARS = CONTRACT_REVIEW.max_text_chars
 CONTRACT_TYPES: Mapping[int, str] = {
     pb.CONTRACT_TYPE_VENDOR_DPA: "vendor_dpa",
     pb.CONTRACT_TYPE_MSA: "msa",
@@ -73,19 +69,7 @@ def parse_params(params: job_pb2.JobParams) -> ReviewParams:
 class ContractReviewAnalyzer:
     """Checks a contract against a playbook of legal requirements and flags risky terms."""
 
-    spec = AnalyzerSpec(
-        name="contract_review",
-        version=VERSION,
-        description=(
-            "Checks a DPA, MSA or privacy notice (PDF, DOCX or text) against GDPR, UK GDPR, "
-            "CCPA or CPA playbooks, quoting the clauses behind each finding."
-        ),
-        accepted_media_types=MEDIA_TYPES,
-        accepts_text=True,
-        max_text_chars=MAX_TEXT_CHARS,
-        max_input_bytes=MAX_INPUT_BYTES,
-        time_limit_seconds=600.0,
-    )
+    spec = CONTRACT_REVIEW
 
     def __init__(
         self,

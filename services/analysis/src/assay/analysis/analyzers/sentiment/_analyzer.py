@@ -9,13 +9,14 @@ from assay.analysis.analyzers.sentiment._artifact import ArtifactWriter
 from assay.analysis.analyzers.sentiment._model import Scores, SentimentModel, default_model
 from assay.analysis.analyzers.sentiment._readers import Batch, open_batch
 from assay.analysis.analyzers.sentiment._results import StatisticsAccumulator, make_item
-from assay.analysis.plugin import AnalysisInputError, AnalyzerSpec, RunContext
+from assay.analysis.plugin import AnalysisInputError, RunContext
+from assay.common.analyzers import SENTIMENT
 from assay.v1 import job_pb2, sentiment_pb2
 
-MAX_TEXT_CHARS = 512
-"""Longest text scored, inline or per row, in characters."""
-MAX_INPUT_BYTES = 10 * 1024 * 1024
-"""Largest batch file read."""
+MAX_TEXT_CHARS = SENTIMENT.max_text_chars
+"""Longest text scored, inline or per row, in characters (the spec's limit)."""
+MAX_INPUT_BYTES = SENTIMENT.max_input_bytes
+"""Largest batch file read (the spec's limit)."""
 ITEMS_LIMIT = 10_000
 """Most per-row items kept in the result (it is stored in a size-bounded JSONB column)."""
 DEFAULT_TEXT_COLUMN = "text"
@@ -39,25 +40,7 @@ class SentimentAnalyzer:
         progress_seconds: the longest time between two reports while rows are being read.
     """
 
-    spec = AnalyzerSpec(
-        name="sentiment",
-        version="1.0.0",
-        description=(
-            "Labels review texts positive, negative or neutral with VADER scores, for one text "
-            "or a CSV, JSON or JSON Lines batch, with statistics and a scored CSV artifact."
-        ),
-        accepted_media_types=(
-            "text/csv",
-            "application/json",
-            "application/x-ndjson",
-            "application/jsonl",
-            "text/plain",
-        ),
-        accepts_text=True,
-        max_text_chars=MAX_TEXT_CHARS,
-        max_input_bytes=MAX_INPUT_BYTES,
-        time_limit_seconds=300,
-    )
+    spec = SENTIMENT
 
     def __init__(
         self,

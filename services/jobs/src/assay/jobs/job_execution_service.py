@@ -1,0 +1,112 @@
+"""JobExecutionService: the worker-facing transitions, callable only with the ``worker`` role."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+from google.protobuf import duration_pb2
+
+from assay.common.auth import WORKER, require_role
+from assay.common.errors import invalid_field
+from assay.common.fields import parse_uuid
+from assay.common.job_states import STATE_NAMES
+from assay.jobs.backoff import retry_delay
+from assay.jobs.codec import to_json
+from assay.jobs.config import JobsSettings
+from assay.jobs.metrics import ATTEMPT_DURATION, JOB_DEAD_LETTERS, JOB_RETRIES, JOBS_FINISHED
+from assay.jobs.store import JobStore
+from assay.v1 import job_execution_service_pb2 as pb
+from assay.v1 import job_execution_service_pb2_grpc, job_pb2
+
+_DECISIONS = {
+    "RUN": pb.StartJobResponse.DECISION_RUN,
+    "SKIP": pb.StartJobResponse.DECISION_SKIP,
+    "RETRY_LATER": pb.StartJobResponse.DECISION_RETRY_LATER,
+}
+
+
+def _duration(seconds: float) -> duration_pb2.Duration:
+    duration = duration_pb2.Duration()
+    duration.FromNanoseconds(int(seconds * 1e9))
+    return duration
+
+
+def _attempt(value: int) -> int:
+    if value < 1:
+        raise invalid_field("attempt", "must be the attempt number StartJob returned (1 or more)")
+    return value
+
+
+def _record_finish(job: job_pb2.Job) -> None:
+    outcome = STATE_NAMES[job.state].lower()
+    JOBS_FINISHED.labels(analyzer=job.analyzer, outcome=outcome).inc()
+    if job.HasField("start_time") and job.HasField("end_time"):
+        elapsed = job.end_time.ToDatetime() - job.start_time.ToDatetime()
+        ATTEMPT_DURATION.labels(analyzer=job.analyzer, outcome=outcome).observe(elapsed.total_seconds())
+
+
+class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceServicer):
+    """StartJob, Heartbeat, CompleteJob, FailJob; the attempt number fences out stale workers."""
+
+    def __init__(self, store: JobStore, settings: JobsSettings) -> None:
+        self._store = store
+        self._settings = settings
+
+    async def StartJob(self, request: pb.StartJobRequest, context: grpc.aio.ServicerContext) -> pb.StartJobResponse:
+        require_role(WORKER)
+        outcome = await self._store.start(request.tenant_id, parse_uuid(request.id, "id"), request.analyzer_version)
+        if outcome.decision == "SKIP" and STATE_NAMES.get(outcome.job.state) == "FAILED":
+            _record_finish(outcome.job)
+        return pb.StartJobResponse(
+            decision=_DECISIONS[outcome.decision], job=outcome.job,
+            retry_delay=_duration(outcome.retry_after),
+        )
+
+    async def Heartbeat(self, request: pb.HeartbeatRequest, context: grpc.aio.ServicerContext) -> pb.HeartbeatResponse:
+        require_role(WORKER)
+        if not 0 <= request.progress <= 100:
+            raise invalid_field("progress", "must be between 0 and 100")
+        partial = to_json(request.partial_result) if request.HasField("partial_result") else None
+        self._check_size(partial, "partial_result")
+        job = await self._store.heartbeat(
+            request.tenant_id, parse_uuid(request.id, "id"), _attempt(request.attempt), request.progress, partial)
+        return pb.HeartbeatResponse(
+            cancel_requested=job.cancel_requested, lease_duration=_duration(self._settings.lease_seconds))
+
+    async def CompleteJob(
+        self, request: pb.CompleteJobRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CompleteJobResponse:
+        require_role(WORKER)
+        result = to_json(request.result) if request.HasField("result") else None
+        self._check_size(result, "result")
+        job = await self._store.complete(
+            request.tenant_id, parse_uuid(request.id, "id"), _attempt(request.attempt), result,
+            [to_json(a) for a in request.artifacts], request.cancelled)
+        _record_finish(job)
+        return pb.CompleteJobResponse(job=job)
+
+    async def FailJob(self, request: pb.FailJobRequest, context: grpc.aio.ServicerContext) -> pb.FailJobResponse:
+        require_role(WORKER)
+        if not request.error.code:
+            raise invalid_field("error.code", "is required")
+        attempt = _attempt(request.attempt)
+        error = job_pb2.JobError()
+        error.CopyFrom(request.error)
+        if request.dead_lettered:
+            error.code, error.retryable = "DEAD_LETTERED", False
+        delay = retry_delay(attempt, self._settings.retry_base_seconds, self._settings.retry_max_seconds)
+        job = await self._store.fail(
+            request.tenant_id, parse_uuid(request.id, "id"), attempt, to_json(error), error.retryable, delay)
+        requeued = job.state == job_pb2.Job.STATE_QUEUED
+        if requeued:
+            JOB_RETRIES.labels(analyzer=job.analyzer).inc()
+        else:
+            _record_finish(job)
+            if request.dead_lettered:
+                JOB_DEAD_LETTERS.labels(analyzer=job.analyzer).inc()
+        return pb.FailJobResponse(job=job, retry_delay=_duration(delay if requeued else 0.0))
+
+    def _check_size(self, payload: dict[str, object] | None, field: str) -> None:
+        if payload is not None and len(json.dumps(payload)) > self._settings.max_result_bytes:
+            raise invalid_field(field, f"exceeds {self._settings.max_result_bytes} bytes", "RESULT_TOO_LARGE")

@@ -1,0 +1,81 @@
+"""The jobs service in-process on the harness's PostgreSQL and NATS (a pytest plugin: `jobs_service`),
+and the helpers other fixtures build on (`fresh_database`, `start_jobs`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+
+import grpc
+import pytest
+
+from assay.common.auth import mint_token
+from assay.common.grpc_client import bearer, open_channel
+from assay.common.grpc_server import GrpcServer
+from assay.common.migrations import upgrade
+from assay.devstack.servers.postgres import Postgres
+from assay.jobs import server as jobs_server
+from assay.jobs.config import JobsSettings
+from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
+from assay.v1 import job_execution_service_pb2_grpc, jobs_service_pb2_grpc
+
+JWT_SECRET = "integration-test-secret-0123456789abcdef"
+
+
+def fresh_database(postgres: Postgres, prefix: str) -> str:
+    """A new database owned by a new non-superuser role, so row-level security applies."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    postgres.create_role(name, "pw")
+    postgres.create_database(name, owner=name)
+    return postgres.url_for(name, user=name, password="pw")
+
+
+@dataclass
+class JobsService:
+    """A running jobs service and what tests need to talk to it."""
+
+    settings: JobsSettings
+    server: GrpcServer
+    channel: grpc.aio.Channel
+    jobs: jobs_service_pb2_grpc.JobServiceStub
+    execution: job_execution_service_pb2_grpc.JobExecutionServiceStub
+    token: Callable[..., tuple[tuple[str, str], ...]]
+
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+def token_factory(settings: JobsSettings) -> Callable[..., Metadata]:
+    def token(tenant: str = "acme", roles: Iterable[str] = ("user",), subject: str = "alice") -> Metadata:
+        return bearer(mint_token(settings, subject=subject, tenant=tenant, roles=roles))
+
+    return token
+
+
+async def start_jobs(settings: JobsSettings) -> JobsService:
+    running = await jobs_server.start(settings)
+    channel = open_channel(f"127.0.0.1:{running.port}")
+    return JobsService(
+        settings=settings, server=running, channel=channel,
+        jobs=jobs_service_pb2_grpc.JobServiceStub(channel),
+        execution=job_execution_service_pb2_grpc.JobExecutionServiceStub(channel),
+        token=token_factory(settings),
+    )
+
+
+@pytest.fixture(scope="module")
+async def jobs_service(postgres: Postgres, nats_server) -> AsyncIterator[JobsService]:  # type: ignore[no-untyped-def]
+    """The jobs service on a fresh database, with short leases and retry delays for tests."""
+    url = fresh_database(postgres, "jobs")
+    upgrade(MIGRATIONS, url, "jobs")
+    settings = JobsSettings(
+        database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0,
+        jwt_hs256_secret=JWT_SECRET, lease_seconds=2.0, retry_base_seconds=0.2,
+        retry_max_seconds=1.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2,
+        ingest_addr="127.0.0.1:1",
+    )
+    service = await start_jobs(settings)
+    yield service
+    await service.channel.close()
+    await service.server.stop(1.0)

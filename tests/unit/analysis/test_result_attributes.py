@@ -1,0 +1,21 @@
+"""The analyze span's summary attributes, per analyzer result."""
+
+from __future__ import annotations
+
+from assay.analysis.result_attributes import result_attributes
+from assay.v1 import compare_pb2, job_pb2, sentiment_pb2, xml_to_csv_pb2
+
+
+def test_each_result_tells_its_rows_and_outcome_counts() -> None:
+    sentiment = job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(
+        statistics=sentiment_pb2.SentimentStatistics(rows_total=7)))
+    assert result_attributes(sentiment) == {"assay.rows_processed": 7}
+    xml = job_pb2.JobResult(xml_to_csv=xml_to_csv_pb2.XmlToCsvResult(rows_total=120, documents_converted=3,
+                                                                      documents_skipped=2))
+    assert result_attributes(xml) == {"assay.rows_processed": 120, "assay.documents_converted": 3,
+                                      "assay.documents_skipped": 2}
+    compared = job_pb2.JobResult(compare=compare_pb2.CompareResult(
+        old=compare_pb2.CompareInput(rows=10), new=compare_pb2.CompareInput(rows=11), added=2, removed=1, changed=4))
+    assert result_attributes(compared) == {"assay.rows_processed": 21, "assay.rows_added": 2,
+                                           "assay.rows_removed": 1, "assay.rows_changed": 4}
+    assert result_attributes(job_pb2.JobResult()) == {}
