@@ -48,7 +48,8 @@ from fixtures.contracts.support import CachedEmbedder  # noqa: E402
 
 from assay.analysis.analyzers.contract_review import ContractReviewAnalyzer, default_embedder  # noqa: E402
 from assay.analysis.analyzers.contract_review.extract import extract_file  # noqa: E402
-from assay.analysis.plugin import InputDocument, LocalRunContext  # noqa: E402
+from assay.analysis.plugin import InputDocument  # noqa: E402
+from assay.analysis.testing import LocalRunContext  # noqa: E402
 from assay.v1 import contract_review_pb2 as pb  # noqa: E402
 from assay.v1 import job_pb2  # noqa: E402
 
@@ -145,6 +146,29 @@ def ratio(a: int, b: int) -> str:
     return f"{a / b:.2f}" if b else "  - "
 
 
+def figure_row(tally: Tally, cut_ok: list[bool], negated: list[tuple[bool, bool, bool]]) -> dict[str, str]:
+    """The printed figures of one requirement (or of all)."""
+    return {
+        "precision": ratio(tally.tp, tally.tp + tally.fp),
+        "recall": ratio(tally.tp, tally.tp + tally.fn),
+        "evidence_recall": ratio(tally.supported_tp, tally.tp + tally.fn),
+        "evidence_support": ratio(tally.supported_positives, tally.positives),
+        "cut_missing": f"{sum(cut_ok)}/{len(cut_ok)}",
+        "negated_not_present": f"{sum(x[0] for x in negated)}/{len(negated)}",
+        "negated_contradicted": f"{sum(x[1] for x in negated)}/{len(negated)}",
+        "negated_cited_as_present": f"{sum(x[2] for x in negated)}/{len(negated)}",
+    }
+
+
+def print_row(name: str, row: dict[str, str]) -> dict[str, str]:
+    print(
+        f"{name:34} {row['precision']:>5} {row['recall']:>5} {row['evidence_recall']:>6} "
+        f"{row['evidence_support']:>6} {row['cut_missing']:>9} {row['negated_not_present']:>9} "
+        f"{row['negated_contradicted']:>6}"
+    )
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path)
@@ -233,46 +257,14 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     totals = Tally()
-    all_cuts: list[bool] = []
-    all_negs: list[tuple[bool, bool, bool]] = []
     figures: dict[str, Any] = {}
-    for rid, t in tallies.items():
-        c, n = cuts.get(rid, []), negations.get(rid, [])
-        all_cuts += c
-        all_negs += n
+    for rid, tally in tallies.items():
         for name in ("tp", "fp", "fn", "tn", "supported_tp", "positives", "supported_positives"):
-            setattr(totals, name, getattr(totals, name) + getattr(t, name))
-        row = {
-            "precision": ratio(t.tp, t.tp + t.fp),
-            "recall": ratio(t.tp, t.tp + t.fn),
-            "evidence_recall": ratio(t.supported_tp, t.tp + t.fn),
-            "evidence_support": ratio(t.supported_positives, t.positives),
-            "cut": f"{sum(c)}/{len(c)}",
-            "negated": f"{sum(x[0] for x in n)}/{len(n)}",
-            "contradicted": f"{sum(x[1] for x in n)}/{len(n)}",
-        }
-        figures[rid] = row
-        print(
-            f"{rid:34} {row['precision']:>5} {row['recall']:>5} {row['evidence_recall']:>6} "
-            f"{row['evidence_support']:>6} {row['cut']:>9} {row['negated']:>9} {row['contradicted']:>6}"
-        )
+            setattr(totals, name, getattr(totals, name) + getattr(tally, name))
+        figures[rid] = print_row(rid, figure_row(tally, cuts.get(rid, []), negations.get(rid, [])))
     print("-" * len(header))
-    summary = {
-        "precision": ratio(totals.tp, totals.tp + totals.fp),
-        "recall": ratio(totals.tp, totals.tp + totals.fn),
-        "evidence_recall": ratio(totals.supported_tp, totals.tp + totals.fn),
-        "evidence_support": ratio(totals.supported_positives, totals.positives),
-        "cut_missing": f"{sum(all_cuts)}/{len(all_cuts)}",
-        "negated_not_present": f"{sum(x[0] for x in all_negs)}/{len(all_negs)}",
-        "negated_contradicted": f"{sum(x[1] for x in all_negs)}/{len(all_negs)}",
-        "negated_cited_as_present": f"{sum(x[2] for x in all_negs)}/{len(all_negs)}",
-        "units_per_second": round(units / seconds, 1),
-    }
-    print(
-        f"{'all':34} {summary['precision']:>5} {summary['recall']:>5} {summary['evidence_recall']:>6} "
-        f"{summary['evidence_support']:>6} {summary['cut_missing']:>9} {summary['negated_not_present']:>9} "
-        f"{summary['negated_contradicted']:>6}"
-    )
+    everything = figure_row(totals, [x for c in cuts.values() for x in c], [x for n in negations.values() for x in n])
+    summary = {**print_row("all", everything), "units_per_second": round(units / seconds, 1)}
     print(f"negated sentence quoted as evidence of a PRESENT/WEAK finding: {summary['negated_cited_as_present']}")
     if args.verbose:
         print("\n".join(misses))
