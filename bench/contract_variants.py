@@ -1,7 +1,7 @@
 """Generated contract variants for the contract_review evaluation: clauses cut out, clauses negated.
 
 A label span (a verbatim part of a sentence, whitespace- and markup-insensitive) is located in
-the document's text and widened to its sentence; :func:`cut` deletes those sentences,
+the document's text and widened to its clause (paragraph or list item); :func:`cut` deletes them,
 :func:`negate_sentence` rewrites one obligation into its negation with generic rules on the
 modal or main verb ("shall delete" -> "shall not be required to delete", "permits audits" ->
 "does not permit audits", "may object" -> "may not object"). Nothing here knows a document.
@@ -42,11 +42,24 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
     return begin, (stop.end() if stop else len(text))
 
 
-def sentences_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
-    """The sentences holding ``spans`` (those found), merged and in document order."""
-    found: list[tuple[int, int]] = []
-    for span in spans:
-        found.extend(sentence_at(text, *where) for where in locate_all(text, span))
+_PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\(\w+\)|\*\*\d)\s)")
+MAX_CLAUSE_CHARS = 1500
+"""A paragraph longer than this (a PDF page without blank lines) is cut sentence by sentence."""
+
+
+def clause_at(text: str, start: int, end: int) -> tuple[int, int]:
+    """The paragraph or list item around ``text[start:end]`` (its sentence when very long)."""
+    begin = 0
+    for match in _PARAGRAPH.finditer(text, 0, start):
+        begin = match.end()
+    stop = _PARAGRAPH.search(text, end)
+    finish = stop.start() if stop else len(text)
+    if finish - begin > MAX_CLAUSE_CHARS:
+        return sentence_at(text, start, end)
+    return begin, finish
+
+
+def _merge(found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     found.sort()
     merged: list[tuple[int, int]] = []
     for begin, stop in found:
@@ -55,6 +68,16 @@ def sentences_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
         else:
             merged.append((begin, stop))
     return merged
+
+
+def clauses_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
+    """The clauses (paragraphs, list items) holding ``spans``, merged and in document order."""
+    return _merge([clause_at(text, *where) for span in spans for where in locate_all(text, span)])
+
+
+def sentences_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
+    """The sentences holding ``spans``, merged and in document order."""
+    return _merge([sentence_at(text, *where) for span in spans for where in locate_all(text, span)])
 
 
 def cut(text: str, ranges: Iterable[tuple[int, int]]) -> str:

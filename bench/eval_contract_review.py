@@ -12,12 +12,13 @@ spans of every sentence that implements it (an empty list: not implemented). Pri
 - **evidence-supported recall**: a true positive counts only when at least one quoted excerpt
   overlaps a labelled span of that requirement; **evidence support** is the share of positive
   findings with such a quote;
-- **cut variants**: for each implemented requirement of a DPA, every labelled sentence deleted:
-  the finding must not be PRESENT/WEAK (MISSING, CONTRADICTED or BY_REFERENCE);
+- **cut variants**: for each implemented requirement of a DPA, every clause (paragraph or list
+  item) holding a labelled sentence deleted: the finding must not be PRESENT/WEAK;
 - **negated variants**: the first labelled sentence rewritten negated (``contract_variants``),
-  the others deleted: the finding must not be PRESENT/WEAK, and CONTRADICTED quoting the negated
-  sentence is counted separately; a PRESENT/WEAK finding quoting the negated sentence is the
-  failure the issue names;
+  the other clauses (and the other labelled sentences of its own clause) deleted: the finding
+  must not be PRESENT/WEAK, and CONTRADICTED quoting the negated sentence is counted
+  separately; a PRESENT/WEAK finding quoting the negated sentence is the failure the issue
+  names;
 - pages or paragraphs per second over the original documents.
 
 Variants are run as plain text (a PDF's text layer as extracted by the analyzer).
@@ -43,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from contract_variants import cut, locate, negate_sentence, sentence_at, sentences_of  # noqa: E402
+from contract_variants import clauses_of, cut, locate, negate_sentence, sentence_at, sentences_of  # noqa: E402
 from fixtures.contracts.support import CachedEmbedder  # noqa: E402
 
 from assay.analysis.analyzers.contract_review import ContractReviewAnalyzer, default_embedder  # noqa: E402
@@ -223,7 +224,7 @@ def main() -> int:
             for rid, spans in label.requirements.items():
                 if not spans:
                     continue
-                ranges = sentences_of(text, spans)
+                ranges = clauses_of(text, spans)
                 if not ranges:
                     print(f"warning: no span of {rid} found in {label.path.name}", file=sys.stderr)
                     continue
@@ -240,7 +241,10 @@ def main() -> int:
                 assert where is not None
                 begin, stop = sentence_at(text, *where)
                 negated = negate_sentence(text[begin:stop], (where[0] - begin, where[1] - begin))
-                others = [r for r in ranges if not (r[0] <= begin < r[1])]
+                own = next(r for r in ranges if r[0] <= begin < r[1])
+                inside = [r for r in sentences_of(text[own[0] : own[1]], spans)]
+                siblings = [(own[0] + a, own[0] + b) for a, b in inside if not (a <= begin - own[0] < b)]
+                others = [r for r in ranges if r != own] + siblings
                 rest = cut(text, others)
                 sentence = text[begin:stop]
                 variant = work / f"neg-{rid}.txt"
