@@ -25,6 +25,7 @@ from assay.common.storage import object_key
 from assay.ingest.store import FileStore
 from assay.ingest.tables import submissions
 from assay.v1 import ingest_service_pb2 as ing
+from assay.v1 import job_pb2, sentiment_pb2
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +81,8 @@ async def test_a_retry_takes_over_a_claim_whose_upload_stopped(ingest_variant) -
             await stalled
         assert lost.value.code() == grpc.StatusCode.ABORTED
         assert details_from_rpc_error(lost.value).reason == "SUBMISSION_TAKEN_OVER"
-        again = await ingest.files.SubmitDocument(submit_requests([b"x\n"], request_id="stuck-1"), metadata=token)
+        again = await ingest.files.SubmitDocument(
+            submit_requests([b"first half of the reviews\n", b"second half\n"], request_id="stuck-1"), metadata=token)
         assert again.job.id == taken.job.id
         assert ingest.object_keys(tenant) == [object_key(tenant, taken.file.id)]
         assert await ingest.file_ids(token) == {taken.file.id}
@@ -108,3 +110,44 @@ async def test_a_claim_left_by_a_killed_ingest_is_taken_over_after_its_lease(ing
 
         done = await eventually(retried, timeout=20 * LEASE, interval=0.2)
         assert done.file.id != str(dead.file_id) and list(done.job.inputs.file_ids) == [done.file.id]
+
+
+async def refusal_reason(call) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    return details_from_rpc_error(caught.value).reason
+
+
+async def test_a_request_id_reused_with_other_content_name_or_params_is_refused(ingest_stack: IngestService) -> None:
+    tenant = new_tenant()
+    token = ingest_stack.token(tenant=tenant)
+    first = await ingest_stack.files.SubmitDocument(
+        submit_requests([b"great\n"], request_id="body-1", name="a.txt"), metadata=token)
+    differing = [
+        submit_requests([b"terrible\n"], request_id="body-1", name="a.txt"),
+        submit_requests([b"great\n"], request_id="body-1", name="b.txt"),
+        submit_requests([b"great\n"], request_id="body-1", name="a.txt", priority=7),
+        submit_requests([b"great\n"], request_id="body-1", name="a.txt",
+                        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(text_column="review"))),
+    ]
+    for requests in differing:
+        assert await refusal_reason(ingest_stack.files.SubmitDocument(requests, metadata=token)) == \
+            "REQUEST_ID_REUSED"
+    same = await ingest_stack.files.SubmitDocument(
+        submit_requests([b"great\n"], request_id="body-1", name="a.txt"), metadata=token)
+    assert same.job.id == first.job.id
+    assert await ingest_stack.file_ids(token) == {first.file.id}
+
+
+async def test_concurrent_identical_submissions_all_get_the_winners_job(ingest_stack: IngestService) -> None:
+    tenant = new_tenant()
+    token = ingest_stack.token(tenant=tenant)
+    body = [b"a fine product, would buy again\n" * 2048] * 16  # ~1 MiB in 16 chunks, so the uploads overlap
+    responses = await asyncio.gather(*(
+        ingest_stack.files.SubmitDocument(submit_requests(body, request_id="race-1"), metadata=token)
+        for _ in range(8)
+    ))
+    assert len({r.job.id for r in responses}) == 1
+    assert len({r.file.id for r in responses}) == 1
+    assert await ingest_stack.file_ids(token) == {responses[0].file.id}

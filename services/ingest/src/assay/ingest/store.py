@@ -54,6 +54,15 @@ class Submission:
     perform the submission."""
     stored: bool = False
     """True when a taken-over claim's file was already stored: only its job remains to be created."""
+    request_digest: str = ""
+    """The sha256 of the header the claim was made with (request_id aside); "" on claims older than it."""
+    live: bool = True
+    """False when the claim's lease has expired (its holder stopped renewing it)."""
+
+
+def _submission(row: Any) -> Submission:
+    return Submission(file_id=row["file_id"], analyzer=row["analyzer"], job_id=row["job_id"], claim_id=None,
+                      claimed=False, request_digest=row["request_digest"], live=not row["expired"])
 
 
 def not_found(file_id: uuid.UUID | str) -> NotFound:
@@ -128,7 +137,7 @@ class FileStore:
             await remove_object(row.object_key)
 
     async def claim_submission(
-        self, tenant: str, request_id: str, analyzer: str, lease: timedelta,
+        self, tenant: str, request_id: str, analyzer: str, lease: timedelta, digest: str = "",
     ) -> Submission:
         """Bind ``request_id`` to a new file id under a lease, or return what it is already bound to.
 
@@ -136,12 +145,13 @@ class FileStore:
         process holding it died) is taken over: a new claim id and file id replace it.
         """
         file_id, claim_id = uuid.uuid4(), uuid.uuid4()
-        claim = {"file_id": file_id, "claim_id": claim_id, "lease_expires_at": func.now() + lease}
+        claim: dict[str, Any] = {"file_id": file_id, "claim_id": claim_id, "lease_expires_at": func.now() + lease,
+                                 "request_digest": digest}
         async with tenant_transaction(self._engine, tenant) as conn:
             inserted = (await conn.execute(
                 pg_insert(submissions).values(
                     tenant_id=tenant, request_id=request_id, analyzer=analyzer, created_at=func.now(),
-                    request_digest="", **claim,
+                    **claim,
                 ).on_conflict_do_nothing().returning(submissions.c.file_id)
             )).one_or_none()
             if inserted is not None:
@@ -151,7 +161,8 @@ class FileStore:
                     submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
                 ).with_for_update()
             )).mappings().one()
-            if row["job_id"] is None and row["expired"] and row["analyzer"] == analyzer:
+            same_request = row["request_digest"] == digest if row["request_digest"] else row["analyzer"] == analyzer
+            if row["job_id"] is None and row["expired"] and same_request:
                 # Taken over: the file the old holder stored (if it got that far) is kept and used.
                 stored = (await conn.execute(select(files.c.id).where(
                     files.c.tenant_id == tenant, files.c.id == row["file_id"]))).one_or_none() is not None
@@ -162,8 +173,16 @@ class FileStore:
                 ).values(**claim))
                 return Submission(file_id=file_id, analyzer=analyzer, job_id=None, claim_id=claim_id, claimed=True,
                                   stored=stored)
-        return Submission(file_id=row["file_id"], analyzer=row["analyzer"], job_id=row["job_id"],
-                          claim_id=None, claimed=False)
+        return _submission(row)
+
+    async def find_submission(self, tenant: str, request_id: str) -> Submission | None:
+        """What ``request_id`` is bound to now (None once its claim was released)."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            row = (await conn.execute(
+                select(submissions, (submissions.c.lease_expires_at < func.now()).label("expired")).where(
+                    submissions.c.tenant_id == tenant, submissions.c.request_id == request_id)
+            )).mappings().one_or_none()
+        return None if row is None else _submission(row)
 
     async def renew_claim(self, tenant: str, request_id: str, claim_id: uuid.UUID, lease: timedelta) -> bool:
         """Extend a claim's lease; False when the claim is no longer ours (taken over, or done)."""

@@ -9,6 +9,8 @@ refuses the job, the upload is undone, so nothing is half-stored.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -45,16 +47,19 @@ class DocumentSubmitter:
         if not request_id:
             stored = await self._intake.store(caller, file, chunks, uuid.uuid4())
             return await self._create_job(caller, header, stored, None)
+        digest = request_digest(header)
         submission = await self._store.claim_submission(
-            caller.tenant, request_id, header.analyzer, timedelta(seconds=self._lease_seconds))
+            caller.tenant, request_id, header.analyzer, timedelta(seconds=self._lease_seconds), digest)
         if not submission.claimed or submission.claim_id is None:
-            await drain(chunks)
-            return await self._replay(caller, submission, header)
+            _check_same_request(submission, header, digest)
+            content = await drain(chunks)
+            return await self._replay(caller, submission, header, content)
         lease = ClaimLease(self._store, caller.tenant, request_id, submission.claim_id, self._lease_seconds)
         try:
             if submission.stored:  # a taken-over claim whose file was stored: only the job is missing
-                await drain(chunks)
+                content = await drain(chunks)
                 stored = await self._store.get(caller.tenant, submission.file_id)
+                _check_same_content(stored, content, request_id)
             else:
                 stored = await self._intake.store(caller, file, lease.renewing(chunks), submission.file_id)
             return await self._create_job(caller, header, stored, lease)
@@ -93,18 +98,52 @@ class DocumentSubmitter:
         return ingest_service_pb2.SubmitDocumentResponse(job=job, file=stored)
 
     async def _replay(
-        self, caller: Principal, submission: Submission, header: ingest_service_pb2.SubmitDocumentHeader
+        self, caller: Principal, submission: Submission, header: ingest_service_pb2.SubmitDocumentHeader,
+        content_sha256: str,
     ) -> ingest_service_pb2.SubmitDocumentResponse:
-        """Answer a retried request_id from what the first call recorded."""
-        if submission.analyzer != header.analyzer:
-            raise AlreadyExists("REQUEST_ID_REUSED",
-                                f"request_id {header.request_id!r} was used for a {submission.analyzer} submission")
-        if submission.job_id is not None:
-            job = await self._jobs.get_job(str(submission.job_id), caller.token)
-            try:
-                stored = await self._store.get(caller.tenant, submission.file_id)
-            except NotFound:
-                stored = None
-            return ingest_service_pb2.SubmitDocumentResponse(job=job, file=stored)
-        raise Aborted("SUBMISSION_IN_PROGRESS",
-                      f"a submission with request_id {header.request_id!r} is still uploading; retry shortly")
+        """Answer a retried request_id from what the first call recorded, waiting for it while it is
+        still being performed (a concurrent identical request gets the winner's job, not a refusal)."""
+        request_id = header.request_id
+        deadline = time.monotonic() + 2 * self._lease_seconds
+        pause = 0.05
+        found: Submission | None = submission
+        while found is not None and found.job_id is None and found.live and time.monotonic() < deadline:
+            await asyncio.sleep(pause)  # polling the claim the winner holds, up to a deadline
+            pause = min(pause * 2, 0.5)
+            found = await self._store.find_submission(caller.tenant, request_id)
+        if found is None or found.job_id is None:
+            raise Aborted("SUBMISSION_IN_PROGRESS",
+                          f"a submission with request_id {request_id!r} is still uploading; retry shortly")
+        try:
+            stored = await self._store.get(caller.tenant, found.file_id)
+        except NotFound:
+            stored = None  # deleted since: nothing left to compare the content with
+        if stored is not None:
+            _check_same_content(stored, content_sha256, request_id)
+        job = await self._jobs.get_job(str(found.job_id), caller.token)
+        return ingest_service_pb2.SubmitDocumentResponse(job=job, file=stored)
+
+
+def request_digest(header: ingest_service_pb2.SubmitDocumentHeader) -> str:
+    """The sha256 of everything a submission's header says except its request_id."""
+    canonical = ingest_service_pb2.SubmitDocumentHeader()
+    canonical.CopyFrom(header)
+    canonical.ClearField("request_id")
+    return hashlib.sha256(canonical.SerializeToString(deterministic=True)).hexdigest()
+
+
+def _reused(request_id: str, what: str) -> AlreadyExists:
+    return AlreadyExists("REQUEST_ID_REUSED", f"request_id {request_id!r} was already used for a submission "
+                                              f"with a different {what}")
+
+
+def _check_same_request(submission: Submission, header: ingest_service_pb2.SubmitDocumentHeader, digest: str) -> None:
+    if submission.analyzer != header.analyzer:
+        raise _reused(header.request_id, "analyzer")
+    if submission.request_digest and submission.request_digest != digest:
+        raise _reused(header.request_id, "header (file name, media type, params or priority)")
+
+
+def _check_same_content(stored: ingest_service_pb2.File, content_sha256: str, request_id: str) -> None:
+    if stored.sha256 != content_sha256:
+        raise _reused(request_id, "file content")
