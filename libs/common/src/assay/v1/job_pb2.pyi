@@ -48,6 +48,11 @@ class Job(_message.Message):
         """STATE_FAILED is terminal: error says why."""
         STATE_CANCELLED: Job._State.ValueType  # 5
         """STATE_CANCELLED is terminal: the job was cancelled on request."""
+        STATE_WAITING: Job._State.ValueType  # 6
+        """STATE_WAITING means the job waits for the jobs in inputs.jobs: it becomes QUEUED when every
+        one has SUCCEEDED, or FAILED (error code DEPENDENCY_FAILED, naming it) when one ends FAILED
+        or CANCELLED. A waiting job has no work message and can be cancelled.
+        """
 
     class State(_State, metaclass=_StateEnumTypeWrapper):
         """State is where a job stands in its lifecycle."""
@@ -64,6 +69,11 @@ class Job(_message.Message):
     """STATE_FAILED is terminal: error says why."""
     STATE_CANCELLED: Job.State.ValueType  # 5
     """STATE_CANCELLED is terminal: the job was cancelled on request."""
+    STATE_WAITING: Job.State.ValueType  # 6
+    """STATE_WAITING means the job waits for the jobs in inputs.jobs: it becomes QUEUED when every
+    one has SUCCEEDED, or FAILED (error code DEPENDENCY_FAILED, naming it) when one ends FAILED
+    or CANCELLED. A waiting job has no work message and can be cancelled.
+    """
 
     ID_FIELD_NUMBER: _builtins.int
     TENANT_ID_FIELD_NUMBER: _builtins.int
@@ -203,21 +213,30 @@ class JobInputs(_message.Message):
 
     FILE_IDS_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
+    JOBS_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     """text is inline text for analyzers that accept it."""
     @_builtins.property
     def file_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """file_ids are ids of files stored through ingest, owned by the job's tenant."""
 
+    @_builtins.property
+    def jobs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """jobs are ids of jobs of the same tenant whose results this job reads (its dependencies): the
+        job is created WAITING and queued once every one has SUCCEEDED. They must exist when the job
+        is created, so dependencies never form a cycle.
+        """
+
     def __init__(
         self,
         *,
         file_ids: _abc.Iterable[_builtins.str] | None = ...,
         text: _builtins.str = ...,
+        jobs: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_ids", b"file_ids", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_ids", b"file_ids", "jobs", b"jobs", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -351,7 +370,9 @@ class JobError(_message.Message):
     MESSAGE_FIELD_NUMBER: _builtins.int
     RETRYABLE_FIELD_NUMBER: _builtins.int
     code: _builtins.str
-    """code is a stable, upper-snake-case reason code, e.g. INPUT_UNPARSEABLE."""
+    """code is a stable, upper-snake-case reason code, e.g. INPUT_UNPARSEABLE, or DEPENDENCY_FAILED
+    when a job in inputs.jobs ended FAILED or CANCELLED (the message names it).
+    """
     message: _builtins.str
     """message is a human-readable explanation a user can act on."""
     retryable: _builtins.bool

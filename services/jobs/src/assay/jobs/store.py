@@ -23,11 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from assay.common import paging
 from assay.common.db import system_transaction, tenant_transaction
 from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
-from assay.common.job_states import ACTIVE, STATE_NAMES
+from assay.common.job_states import ACTIVE, STATE_NAMES, TERMINAL
 from assay.common.nats import event_subject, work_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
+from assay.jobs.dependencies import (
+    lock_dependencies,
+    lock_dependencies_of,
+    lock_waiting_dependents,
+    record_dependencies,
+    settle_waiting,
+)
+from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
 
@@ -48,6 +56,8 @@ class NewJob:
     priority: int
     max_attempts: int
     trace_id: str
+    dependencies: tuple[uuid.UUID, ...] = ()
+    """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
 
 
 @dataclass(frozen=True)
@@ -102,24 +112,33 @@ class JobStore:
         async with scope as conn:
             tx = _Transaction(conn, self._rows)
             yield tx
+            await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
         for job, sequence in tx.seen:
             self._cache.put(job, sequence)
 
     # -- client-facing ------------------------------------------------------------------------
 
     async def create(self, tenant: str, actor: str, new: NewJob) -> tuple[job_pb2.Job, bool]:
-        """Insert a QUEUED job and its work message; a repeated request_id returns the first job."""
+        """Insert a QUEUED job and its work message — or, with dependencies, a WAITING job settled at
+        once if they have already finished; a repeated request_id returns the first job."""
         async with self._transaction(tenant) as tx:
+            if new.dependencies:
+                await lock_dependencies(tx.conn, tenant, "inputs.jobs", new.dependencies)
             row = (await tx.conn.execute(_INSERT, {
                 "id": uuid.uuid4(), "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
                 "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
+                "state": "WAITING" if new.dependencies else "QUEUED",
                 "max_attempts": new.max_attempts, "priority": new.priority,
                 "request_id": new.request_id, "request_hash": new.request_hash,
                 "trace_id": new.trace_id,
             })).mappings().one_or_none()
             if row is not None:
-                job = await tx.emit(row, work=True)
+                job = await tx.emit(row, work=not new.dependencies)
                 await _audit(tx.conn, row, actor, "create")
+                if new.dependencies:
+                    await record_dependencies(tx.conn, tenant, row["id"], new.dependencies)
+                    for settled in await tx.settle([row["id"]]):
+                        job = settled
                 return job, True
             existing = (await tx.conn.execute(
                 select(jobs).where(jobs.c.tenant_id == tenant, jobs.c.request_id == new.request_id)
@@ -178,7 +197,7 @@ class JobStore:
         return [self._rows.job(r) for r in page], token
 
     async def cancel(self, tenant: str, actor: str, job_id: uuid.UUID) -> job_pb2.Job:
-        """QUEUED → CANCELLED at once; RUNNING → cancel_requested; terminal → FAILED_PRECONDITION."""
+        """WAITING or QUEUED → CANCELLED at once; RUNNING → cancel_requested; terminal → FAILED_PRECONDITION."""
         async with self._transaction(tenant) as tx:
             row = (await tx.conn.execute(_CANCEL, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
@@ -199,12 +218,18 @@ class JobStore:
         )
 
     async def retry(self, tenant: str, actor: str, job_id: uuid.UUID) -> job_pb2.Job:
-        """Re-queue a FAILED job for one more attempt (admin replay of dead letters)."""
+        """Re-queue a FAILED job for one more attempt (admin replay of dead letters); a job with
+        dependencies goes back to WAITING and is settled at once against them."""
         async with self._transaction(tenant) as tx:
+            await lock_dependencies_of(tx.conn, job_id)
             row = (await tx.conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
-                job = await tx.emit(row, work=True)
+                waiting = row["state"] == "WAITING"
+                job = await tx.emit(row, work=not waiting)
                 await _audit(tx.conn, row, actor, "retry")
+                if waiting:
+                    for settled in await tx.settle([row["id"]]):
+                        job = settled
                 return job
             current = await _load(tx.conn, tenant, job_id)
         if current is None:
@@ -317,6 +342,25 @@ class _Transaction:
         self.conn = conn
         self._rows = rows
         self.seen: list[tuple[job_pb2.Job, int]] = []
+        self._finished: list[uuid.UUID] = []
+        """Jobs this transaction moved to a terminal state whose waiting dependents are not settled yet."""
+
+    async def settle(self, waiting: Sequence[uuid.UUID]) -> list[job_pb2.Job]:
+        """Queue or fail the (locked) ``waiting`` jobs whose dependencies decide it, with their events."""
+        settled = []
+        for row in await settle_waiting(self.conn, waiting):
+            settled.append(await self.emit(row, work=row["state"] == "QUEUED"))
+            DEPENDENTS_SETTLED.labels(outcome=row["state"].lower()).inc()
+        return settled
+
+    async def settle_dependents(self) -> None:
+        """Settle the jobs waiting for the jobs this transaction ended, and theirs in turn (a job failed
+        for its dependency fails its own dependents)."""
+        while self._finished:
+            finished, self._finished = self._finished, []
+            waiting = await lock_waiting_dependents(self.conn, finished)
+            if waiting:
+                await self.settle(waiting)
 
     def read(self, row: Row) -> job_pb2.Job:
         """The job of a row this transaction loaded or updated without a new event."""
@@ -329,6 +373,8 @@ class _Transaction:
         returns the job (built once for the event and the RPC's answer)."""
         job = self._rows.job(row)
         self.seen.append((job, int(row["event_seq"])))
+        if job.state in TERMINAL:
+            self._finished.append(row["id"])
         event_time = timestamp_pb2.Timestamp()
         event_time.FromDatetime(row["updated_at"])
         event = events_pb2.JobEvent(sequence=row["event_seq"], job=job, event_time=event_time)
@@ -394,7 +440,7 @@ _EVENT = "updated_at = now(), event_seq = event_seq + 1"
 _INSERT = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, inputs, state, max_attempts,
                            priority, request_id, request_hash, trace_id)
-    VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:inputs AS jsonb), 'QUEUED',
+    VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:inputs AS jsonb), :state,
             :max_attempts, :priority, :request_id, :request_hash, :trace_id)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
@@ -402,16 +448,18 @@ _INSERT = text("""
 
 _CANCEL = text(f"""
     UPDATE jobs.jobs SET cancel_requested = true,
-        state = CASE WHEN state = 'QUEUED' THEN 'CANCELLED' ELSE state END,
-        ended_at = CASE WHEN state = 'QUEUED' THEN now() ELSE ended_at END,
+        state = CASE WHEN state IN ('QUEUED', 'WAITING') THEN 'CANCELLED' ELSE state END,
+        ended_at = CASE WHEN state IN ('QUEUED', 'WAITING') THEN now() ELSE ended_at END,
         next_attempt_at = NULL, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant
-      AND (state = 'QUEUED' OR (state = 'RUNNING' AND NOT cancel_requested))
+      AND (state IN ('QUEUED', 'WAITING') OR (state = 'RUNNING' AND NOT cancel_requested))
     RETURNING *
 """)
 
 _RETRY = text(f"""
-    UPDATE jobs.jobs SET state = 'QUEUED', max_attempts = attempt + 1, cancel_requested = false,
+    UPDATE jobs.jobs SET max_attempts = attempt + 1, cancel_requested = false,
+        state = CASE WHEN jsonb_array_length(COALESCE(inputs -> 'jobs', '[]')) > 0 THEN 'WAITING'
+                     ELSE 'QUEUED' END,
         ended_at = NULL, next_attempt_at = NULL, lease_expires_at = NULL, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant AND state = 'FAILED'
     RETURNING *

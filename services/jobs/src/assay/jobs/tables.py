@@ -67,3 +67,12 @@ audit_log = Table(
     Column("details", JSONB, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+dependencies = Table(
+    "dependencies", metadata,
+    Column("job_id", UUID(as_uuid=True), primary_key=True),
+    Column("depends_on", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+"""Which job waits for which (``inputs.jobs``): one row per dependency of a WAITING job."""
