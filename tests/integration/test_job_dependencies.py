@@ -20,7 +20,7 @@ from assay.jobs import store as jobs_store
 from assay.jobs.dependencies import MAX_DEPENDENCIES
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_execution_service_pb2 as ex
-from assay.v1 import job_pb2
+from assay.v1 import job_pb2, sentiment_pb2
 from assay.v1 import jobs_service_pb2 as js
 
 Job = job_pb2.Job
@@ -226,3 +226,25 @@ async def test_a_jobs_restart_after_a_dependency_finished_finds_its_dependent_qu
         await eventually(published, timeout=10)
     finally:
         await nc.close()
+
+
+async def test_a_dependent_jobs_worker_receives_its_dependencies_results_and_artifacts_at_start(jobs_service):
+    first, second = await create(jobs_service), await create(jobs_service)
+    worker = jobs_service.token(roles=["worker"])
+    results = {}
+    for job, rows in ((first, 3), (second, 5)):
+        assert (await start(jobs_service, job)).decision == RUN
+        result = job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(items_truncated=rows > 4))
+        artifact = job_pb2.Artifact(file_id=str(uuid.uuid4()), name=f"scores-{rows}.csv", media_type="text/csv")
+        await jobs_service.execution.CompleteJob(ex.CompleteJobRequest(
+            id=job.id, tenant_id="acme", attempt=1, result=result, artifacts=[artifact]), metadata=worker)
+        results[job.id] = (result, artifact)
+    dependent = await create(jobs_service, [second, first])
+    started = await start(jobs_service, dependent)
+    assert started.decision == RUN
+    assert [dep.id for dep in started.dependencies] == [second.id, first.id], "in inputs.jobs order"
+    for dep in started.dependencies:
+        result, artifact = results[dep.id]
+        assert dep.state == Job.STATE_SUCCEEDED and dep.result == result and list(dep.artifacts) == [artifact]
+    plain = await start(jobs_service, await create(jobs_service))
+    assert plain.decision == RUN and not plain.dependencies

@@ -57,6 +57,11 @@ async def record_dependencies(
         for position, dep in enumerate(depends_on)])
 
 
+async def load_dependencies(conn: AsyncConnection, job_id: uuid.UUID) -> Sequence[RowMapping]:
+    """The rows of the jobs ``job_id`` depends on, in ``inputs.jobs`` order (in the caller's tenant scope)."""
+    return (await conn.execute(_LOAD_DEPENDENCIES, {"id": job_id})).mappings().all()
+
+
 async def lock_waiting_dependents(conn: AsyncConnection, finished: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     """The WAITING jobs that wait for any of ``finished``, locked in id order (no deadlock between
     two transactions locking the same set)."""
@@ -84,6 +89,11 @@ _LOCK_DEPENDENCIES_OF = text("""
 _INSERT_DEPENDENCIES = text("""
     INSERT INTO jobs.dependencies (job_id, depends_on, tenant_id, position)
     VALUES (:job, :dep, :tenant, :position)
+""")
+
+_LOAD_DEPENDENCIES = text("""
+    SELECT j.* FROM jobs.dependencies d JOIN jobs.jobs j ON j.id = d.depends_on
+    WHERE d.job_id = :id ORDER BY d.position
 """)
 
 _LOCK_WAITING_DEPENDENTS = text("""

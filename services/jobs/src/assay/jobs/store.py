@@ -29,6 +29,7 @@ from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
 from assay.jobs.dependencies import (
+    load_dependencies,
     lock_dependencies,
     lock_dependencies_of,
     lock_waiting_dependents,
@@ -82,6 +83,8 @@ class StartOutcome:
     decision: str
     job: job_pb2.Job
     retry_after: float = 0.0
+    dependencies: tuple[job_pb2.Job, ...] = ()
+    """On RUN, the jobs in ``inputs.jobs`` (their results and artifacts), for the analyzer to read."""
 
 
 def _not_found(job_id: uuid.UUID) -> NotFound:
@@ -247,7 +250,8 @@ class JobStore:
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
             })).mappings().one_or_none()
             if row is not None:
-                return StartOutcome("RUN", await tx.emit(row))
+                dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
+                return StartOutcome("RUN", await tx.emit(row), dependencies=dependencies)
             settled = (await tx.conn.execute(
                 _SETTLE_EXPIRED, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if settled is not None:
