@@ -17,7 +17,7 @@ from typing import Any
 
 from google.protobuf import timestamp_pb2
 from opentelemetry import trace
-from sqlalchemy import RowMapping, bindparam, select, text
+from sqlalchemy import RowMapping, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common import paging
@@ -59,6 +59,16 @@ class NewJob:
     trace_id: str
     dependencies: tuple[uuid.UUID, ...] = ()
     """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    """One validated job of a CreatePipeline request; ``new.dependencies`` holds every job it waits
+    for (earlier steps and ``existing`` jobs)."""
+
+    job_id: uuid.UUID
+    new: NewJob
+    existing: tuple[uuid.UUID, ...]
 
 
 @dataclass(frozen=True)
@@ -127,21 +137,8 @@ class JobStore:
         async with self._transaction(tenant) as tx:
             if new.dependencies:
                 await lock_dependencies(tx.conn, tenant, "inputs.jobs", new.dependencies)
-            row = (await tx.conn.execute(_INSERT, {
-                "id": uuid.uuid4(), "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
-                "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
-                "state": "WAITING" if new.dependencies else "QUEUED",
-                "max_attempts": new.max_attempts, "priority": new.priority,
-                "request_id": new.request_id, "request_hash": new.request_hash,
-                "trace_id": new.trace_id,
-            })).mappings().one_or_none()
-            if row is not None:
-                job = await tx.emit(row, work=not new.dependencies)
-                await _audit(tx.conn, row, actor, "create")
-                if new.dependencies:
-                    await record_dependencies(tx.conn, tenant, row["id"], new.dependencies)
-                    for settled in await tx.settle([row["id"]]):
-                        job = settled
+            job = await _insert(tx, tenant, actor, new, uuid.uuid4())
+            if job is not None:
                 return job, True
             existing = (await tx.conn.execute(
                 select(jobs).where(jobs.c.tenant_id == tenant, jobs.c.request_id == new.request_id)
@@ -153,6 +150,38 @@ class JobStore:
                 metadata={"job_id": str(existing["id"])},
             )
         return self._rows.job(existing), False
+
+    async def create_pipeline(
+        self, tenant: str, actor: str, pipeline_id: uuid.UUID, steps: Sequence[PipelineStep],
+    ) -> None:
+        """Insert a pipeline and its jobs in one transaction, each WAITING for the earlier steps and
+        existing jobs it names (and settled at once against the existing ones)."""
+        async with self._transaction(tenant) as tx:
+            for index, step in enumerate(steps):
+                if step.existing:
+                    await lock_dependencies(tx.conn, tenant, f"jobs[{index}].job.inputs.jobs", step.existing)
+            await tx.conn.execute(_INSERT_PIPELINE, {"id": pipeline_id, "tenant": tenant, "actor": actor})
+            for index, step in enumerate(steps):
+                await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index))
+
+    async def pipeline(self, tenant: str, pipeline_id: uuid.UUID) -> tuple[datetime, list[job_pb2.Job]]:
+        """A pipeline's creation time and its jobs in request order; NOT_FOUND for other tenants'."""
+        async with self._transaction(tenant) as tx:
+            created = (await tx.conn.execute(_LOAD_PIPELINE, {"id": pipeline_id})).scalar_one_or_none()
+            rows = (await tx.conn.execute(_PIPELINE_JOBS, {"id": pipeline_id})).mappings().all()
+        if created is None:
+            raise NotFound("PIPELINE_NOT_FOUND", f"pipeline {pipeline_id} not found")
+        return created, [self._rows.job(row) for row in rows]
+
+    async def cancel_pipeline(self, tenant: str, actor: str, pipeline_id: uuid.UUID) -> None:
+        """Cancel every WAITING or QUEUED job of the pipeline and ask its RUNNING ones to stop."""
+        async with self._transaction(tenant) as tx:
+            rows = (await tx.conn.execute(_CANCEL_PIPELINE, {"id": pipeline_id})).mappings().all()
+            for row in rows:
+                await tx.emit(row)
+                await _audit(tx.conn, row, actor, "cancel")
+        for row in rows:
+            _record_cancel_in_job_trace(row)
 
     async def get(self, tenant: str, job_id: uuid.UUID) -> job_pb2.Job:
         """One job of ``tenant``; other tenants' jobs are NOT_FOUND. May come from the job cache."""
@@ -398,6 +427,32 @@ class _Transaction:
         return job
 
 
+async def _insert(
+    tx: _Transaction, tenant: str, actor: str, new: NewJob, job_id: uuid.UUID,
+    pipeline: tuple[uuid.UUID, int] | None = None,
+) -> job_pb2.Job | None:
+    """Insert a job (QUEUED with its work message, or WAITING for its dependencies, which must be
+    locked, and settled at once against them); ``None`` when its request_id is taken."""
+    row = (await tx.conn.execute(_INSERT, {
+        "id": job_id, "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
+        "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
+        "state": "WAITING" if new.dependencies else "QUEUED",
+        "max_attempts": new.max_attempts, "priority": new.priority,
+        "request_id": new.request_id, "request_hash": new.request_hash, "trace_id": new.trace_id,
+        "pipeline_id": None if pipeline is None else pipeline[0],
+        "pipeline_index": None if pipeline is None else pipeline[1],
+    })).mappings().one_or_none()
+    if row is None:
+        return None
+    job = await tx.emit(row, work=not new.dependencies)
+    await _audit(tx.conn, row, actor, "create")
+    if new.dependencies:
+        await record_dependencies(tx.conn, tenant, row["id"], new.dependencies)
+        for settled in await tx.settle([row["id"]]):
+            job = settled
+    return job
+
+
 async def _load(conn: AsyncConnection, tenant: str, job_id: uuid.UUID) -> Row | None:
     result = await conn.execute(_LOAD, {"id": job_id, "tenant": tenant})
     return result.mappings().one_or_none()
@@ -443,22 +498,35 @@ _EVENT = "updated_at = now(), event_seq = event_seq + 1"
 
 _INSERT = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, inputs, state, max_attempts,
-                           priority, request_id, request_hash, trace_id)
+                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index)
     VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:inputs AS jsonb), :state,
-            :max_attempts, :priority, :request_id, :request_hash, :trace_id)
+            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
 """)
 
-_CANCEL = text(f"""
-    UPDATE jobs.jobs SET cancel_requested = true,
-        state = CASE WHEN state IN ('QUEUED', 'WAITING') THEN 'CANCELLED' ELSE state END,
-        ended_at = CASE WHEN state IN ('QUEUED', 'WAITING') THEN now() ELSE ended_at END,
-        next_attempt_at = NULL, {_EVENT}
-    WHERE id = :id AND tenant_id = :tenant
-      AND (state IN ('QUEUED', 'WAITING') OR (state = 'RUNNING' AND NOT cancel_requested))
-    RETURNING *
+
+def _cancel(where: str) -> TextClause:
+    return text(f"""
+        UPDATE jobs.jobs SET cancel_requested = true,
+            state = CASE WHEN state IN ('QUEUED', 'WAITING') THEN 'CANCELLED' ELSE state END,
+            ended_at = CASE WHEN state IN ('QUEUED', 'WAITING') THEN now() ELSE ended_at END,
+            next_attempt_at = NULL, {_EVENT}
+        WHERE {where}
+          AND (state IN ('QUEUED', 'WAITING') OR (state = 'RUNNING' AND NOT cancel_requested))
+        RETURNING *
+    """)
+
+
+_CANCEL = _cancel("id = :id AND tenant_id = :tenant")
+_CANCEL_PIPELINE = _cancel("pipeline_id = :id")
+"""Every unfinished job of a pipeline (the tenant transaction's row-level security scopes it)."""
+
+_INSERT_PIPELINE = text("""
+    INSERT INTO jobs.pipelines (id, tenant_id, created_by) VALUES (:id, :tenant, :actor)
 """)
+_LOAD_PIPELINE = text("SELECT created_at FROM jobs.pipelines WHERE id = :id")
+_PIPELINE_JOBS = text("SELECT * FROM jobs.jobs WHERE pipeline_id = :id ORDER BY pipeline_index")
 
 _RETRY = text(f"""
     UPDATE jobs.jobs SET max_attempts = attempt + 1, cancel_requested = false,
