@@ -11,6 +11,7 @@ import grpc
 import pytest
 from harness import eventually
 from harness.jobs import fresh_database, start_jobs
+from sqlalchemy.engine import make_url
 from test_jobs_events import follow
 from test_jobs_lifecycle import complete, fail, get, rpc_error, start
 
@@ -248,3 +249,37 @@ async def test_a_dependent_jobs_worker_receives_its_dependencies_results_and_art
         assert dep.state == Job.STATE_SUCCEEDED and dep.result == result and list(dep.artifacts) == [artifact]
     plain = await start(jobs_service, await create(jobs_service))
     assert plain.decision == RUN and not plain.dependencies
+
+
+async def test_a_deadlock_while_settling_dependents_is_aborted_whole_and_a_retry_succeeds(jobs_service, postgres):
+    """Settling locks the dependents of a job that ended while holding that job's row, so two
+    settlements can deadlock; PostgreSQL rolls one back and the caller gets ABORTED (retried by the
+    worker's client), with nothing half-done. Provoked here by holding a dependent's lock from outside."""
+    dependency = await create(jobs_service)
+    middle = await create(jobs_service, [dependency])
+    last = await create(jobs_service, [middle])
+    database = make_url(jobs_service.settings.database_url).database
+    holder, watcher = postgres.connect(database), postgres.connect(database)
+    try:
+        holder.execute("SET deadlock_timeout = '30s'")  # the service's transaction detects it first
+        holder.execute("BEGIN")
+        holder.execute("SELECT 1 FROM jobs.jobs WHERE id = %s FOR UPDATE", (last.id,))
+        cancelling = asyncio.create_task(cancel(jobs_service, middle))
+
+        async def cancel_waits_for_the_held_lock():
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                (database,)).fetchone()
+            return row is not None and row[0] == 1
+        await eventually(cancel_waits_for_the_held_lock, timeout=10)
+        await asyncio.to_thread(holder.execute, "SELECT 1 FROM jobs.jobs WHERE id = %s FOR UPDATE", (middle.id,))
+        error = await rpc_error(cancelling)
+        assert error.code() == grpc.StatusCode.ABORTED
+        assert details_from_rpc_error(error).reason == "TRANSACTION_CONFLICT"
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+        watcher.close()
+    assert (await get(jobs_service, middle)).state == Job.STATE_WAITING, "rolled back whole"
+    assert (await cancel(jobs_service, middle)).state == Job.STATE_CANCELLED
+    assert (await get(jobs_service, last)).error.code == "DEPENDENCY_FAILED"

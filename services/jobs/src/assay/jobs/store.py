@@ -18,11 +18,12 @@ from typing import Any
 from google.protobuf import timestamp_pb2
 from opentelemetry import trace
 from sqlalchemy import RowMapping, TextClause, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common import paging
 from assay.common.db import system_transaction, tenant_transaction
-from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
+from assay.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound
 from assay.common.job_states import ACTIVE, STATE_NAMES, TERMINAL
 from assay.common.nats import event_subject, work_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
@@ -122,10 +123,17 @@ class JobStore:
     async def _transaction(self, tenant: str | None) -> AsyncIterator[_Transaction]:
         """A tenant's transaction (``None``: a system one); the jobs it saw are cached once it commits."""
         scope = system_transaction(self._engine) if tenant is None else tenant_transaction(self._engine, tenant)
-        async with scope as conn:
-            tx = _Transaction(conn, self._rows)
-            yield tx
-            await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
+        try:
+            async with scope as conn:
+                tx = _Transaction(conn, self._rows)
+                yield tx
+                await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) in _CONFLICTS:
+                # A deadlock between settlements (two jobs' ends meeting in a third one's dependents):
+                # PostgreSQL rolled this one back whole, and ABORTED is retried by workers and clients.
+                raise Aborted("TRANSACTION_CONFLICT", "the job changed concurrently; retry the call") from None
+            raise
         for job, sequence in tx.seen:
             self._cache.put(job, sequence)
 
@@ -492,6 +500,9 @@ def _job_traceparent(trace_id: str) -> str:
 def _seconds_until(moment: datetime, now: datetime) -> float:
     return max(0.0, (moment - now) / timedelta(seconds=1))
 
+
+_CONFLICTS = frozenset({"40P01", "40001"})
+"""deadlock_detected, serialization_failure: the transaction was rolled back and may simply be retried."""
 
 _LEASE = "now() + make_interval(secs => :lease)"
 _EVENT = "updated_at = now(), event_seq = event_seq + 1"
