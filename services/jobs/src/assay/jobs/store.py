@@ -390,8 +390,11 @@ class _Transaction:
         """Queue or fail the (locked) ``waiting`` jobs whose dependencies decide it, with their events."""
         settled = []
         for row in await settle_waiting(self.conn, waiting):
-            settled.append(await self.emit(row, work=row["state"] == "QUEUED"))
-            DEPENDENTS_SETTLED.labels(outcome=row["state"].lower()).inc()
+            outcome = row["state"].lower()
+            span = _span_in_job_trace(row, SETTLE_SPAN, {"assay.settle.outcome": outcome})
+            with trace.use_span(span, end_on_exit=True):  # its event and work message follow the job's trace
+                settled.append(await self.emit(row, work=row["state"] == "QUEUED"))
+            DEPENDENTS_SETTLED.labels(outcome=outcome).inc()
         return settled
 
     async def settle_dependents(self) -> None:
@@ -482,14 +485,22 @@ def _record_cancel_in_job_trace(row: RowMapping) -> None:
     queued job, ``requested`` for a running one (its worker stops it at the next heartbeat)."""
     if not row["trace_id"]:
         return
-    request = trace.get_current_span().get_span_context()
-    span = tracer.start_span(
-        CANCEL_SPAN, context=context_from_headers({"traceparent": _job_traceparent(row["trace_id"])}),
-        links=[trace.Link(request)] if request.is_valid else [],
-        attributes={"job.id": str(row["id"]), "tenant": row["tenant_id"],
-                    "assay.cancel.outcome": "cancelled" if row["state"] == "CANCELLED" else "requested"})
+    span = _span_in_job_trace(row, CANCEL_SPAN, {
+        "assay.cancel.outcome": "cancelled" if row["state"] == "CANCELLED" else "requested"})
     span.set_status(trace.Status(trace.StatusCode.OK))
     span.end()
+
+
+SETTLE_SPAN = "settle job"
+
+
+def _span_in_job_trace(row: RowMapping, name: str, attributes: dict[str, str]) -> trace.Span:
+    """A span in the job's own trace (when it has one), linked to the current span: the request or
+    the dependency's transition that acted on the job."""
+    current = trace.get_current_span().get_span_context()
+    own = context_from_headers({"traceparent": _job_traceparent(row["trace_id"])}) if row["trace_id"] else None
+    return tracer.start_span(name, context=own, links=[trace.Link(current)] if current.is_valid else [],
+                             attributes={"job.id": str(row["id"]), "tenant": row["tenant_id"], **attributes})
 
 
 def _job_traceparent(trace_id: str) -> str:
