@@ -12,7 +12,7 @@ from google.protobuf import json_format
 from assay.cli import output
 from assay.cli.client import Connection
 from assay.common.job_states import TERMINAL
-from assay.gateway.json import to_json
+from assay.common.proto_json import to_json
 from assay.v1 import job_pb2, jobs_service_pb2
 
 Pipeline = jobs_service_pb2.Pipeline
