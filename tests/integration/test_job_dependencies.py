@@ -231,14 +231,14 @@ async def test_a_jobs_restart_after_a_dependency_finished_finds_its_dependent_qu
 
 async def test_a_dependent_jobs_worker_receives_its_dependencies_results_and_artifacts_at_start(jobs_service):
     first, second = await create(jobs_service), await create(jobs_service)
-    worker = jobs_service.token(roles=["worker"])
     results = {}
     for job, rows in ((first, 3), (second, 5)):
         assert (await start(jobs_service, job)).decision == RUN
         result = job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(items_truncated=rows > 4))
         artifact = job_pb2.Artifact(file_id=str(uuid.uuid4()), name=f"scores-{rows}.csv", media_type="text/csv")
         await jobs_service.execution.CompleteJob(ex.CompleteJobRequest(
-            id=job.id, tenant_id="acme", attempt=1, result=result, artifacts=[artifact]), metadata=worker)
+            id=job.id, tenant_id="acme", attempt=1, result=result, artifacts=[artifact],
+            capability=jobs_service.capability("acme", job.id)), metadata=jobs_service.worker)
         results[job.id] = (result, artifact)
     dependent = await create(jobs_service, [second, first])
     started = await start(jobs_service, dependent)
