@@ -38,6 +38,13 @@ async def test_submit_prints_the_id_and_watch_follows_every_job_to_the_end(cli: 
     pipeline = await get_pipeline(jobs_service, out.strip())
     first, second = pipeline.jobs
     watching = asyncio.create_task(cli.run("pipeline", "watch", pipeline.id))
+    printed = ""
+
+    async def watch_shows_the_second_job_waiting() -> bool:
+        nonlocal printed
+        printed += cli.capsys.readouterr().out
+        return any(second.id in line and "WAITING" in line for line in printed.splitlines())
+    await eventually(watch_shows_the_second_job_waiting, timeout=10)  # only then let the first job run
 
     await run(jobs_service, first)
 
@@ -45,10 +52,10 @@ async def test_submit_prints_the_id_and_watch_follows_every_job_to_the_end(cli: 
         return (await get_pipeline(jobs_service, pipeline.id)).jobs[1].state == second.STATE_QUEUED
     await eventually(queued, timeout=10)
     await run(jobs_service, second)
-    code, out, _ = await asyncio.wait_for(watching, timeout=30)
+    code, rest, _ = await asyncio.wait_for(watching, timeout=30)
     assert code == EXIT_OK
+    out = printed + rest
     lines = out.splitlines()
-    assert any(second.id in line and "WAITING" in line for line in lines), out
     assert any(second.id in line and "SUCCEEDED" in line for line in lines), out
     assert f"pipeline  {pipeline.id}   SUCCEEDED" in out
 
