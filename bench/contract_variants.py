@@ -43,6 +43,7 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\(\w+\)|\*\*\d)\s)")
+_LIST_ITEM = re.compile(r"\s*\n\s*(?:[*\-•]|\d+\.|\([a-z0-9]+\))\s+\S")
 MAX_CLAUSE_CHARS = 1500
 """A paragraph longer than this (a PDF page without blank lines) is cut sentence by sentence."""
 
@@ -56,6 +57,14 @@ def clause_at(text: str, start: int, end: int) -> tuple[int, int]:
     finish = stop.start() if stop else len(text)
     if finish - begin > MAX_CLAUSE_CHARS:
         return sentence_at(text, start, end)
+    if text[begin:finish].rstrip().endswith(":"):
+        # A lead-in ("... the following categories:") takes its list items with it.
+        while True:
+            item = _LIST_ITEM.match(text, finish)
+            if item is None:
+                break
+            following = _PARAGRAPH.search(text, item.end())
+            finish = following.start() if following else len(text)
     return begin, finish
 
 

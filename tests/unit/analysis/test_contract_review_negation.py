@@ -10,7 +10,16 @@ import re
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, context, edit, fixture_text, lexical_analyzer, params
+from fixtures.contracts.support import (
+    STATUS,
+    context,
+    edit,
+    embedding_analyzer,
+    fixture_text,
+    lexical_analyzer,
+    needs_model,
+    params,
+)
 
 from assay.analysis.analyzers.contract_review.negation import contradiction
 from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_definition, is_heading_like
@@ -51,6 +60,12 @@ SUBPROCESSORS = [re.compile(r"sub-?processors?|another\s+processor", re.IGNORECA
             "may engage sub-processors without",
         ),
         ("It is not agreed that the Processor will delete the personal data.", DELETION, "It is not agreed that"),
+        ("The Processor does not undertake to delete or return the personal data.", DELETION, "does not undertake to"),
+        (
+            "All personal data will not be deleted without undue delay after termination.",
+            DELETION,
+            "not be deleted without",
+        ),
     ],
 )
 def test_a_negated_or_gutted_obligation_is_a_contradiction(
@@ -69,6 +84,8 @@ def test_a_negated_or_gutted_obligation_is_a_contradiction(
         ("This obligation does not apply where the law requires storage; otherwise the data is deleted.", DELETION),
         ("The Processor shall allow for and contribute to audits, including inspections.", AUDITS),
         ("The Recipient will not disclose confidential information to third parties.", DELETION),
+        ("The Processor shall allow audits, including but not limited to inspections of its premises.", AUDITS),
+        ("The Processor shall allow audits, but only if such an audit may not impose a threat to others.", AUDITS),
     ],
 )
 def test_an_affirmed_or_restricting_obligation_is_no_contradiction(
@@ -92,9 +109,12 @@ def test_headings_labels_and_definitions_are_recognised_and_markup_is_stripped()
     )
 
 
-def _review(tmp_path: Path, changes: dict[str, str]) -> dict[str, contract_review_pb2.ContractRequirementFinding]:
+def _review(
+    tmp_path: Path, changes: dict[str, str], semantic: bool = False
+) -> dict[str, contract_review_pb2.ContractRequirementFinding]:
     text = edit(fixture_text("eu_dpa.txt"), changes)
-    result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
+    analyzer = embedding_analyzer() if semantic else lexical_analyzer()
+    result = analyzer.run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
     return {f.requirement_id: f for f in result.requirements}
 
 
@@ -161,3 +181,26 @@ def test_markdown_markup_is_not_quoted(tmp_path: Path) -> None:
     finding = _review(tmp_path, {"9.1": bold})["art28-3g-deletion-return"]
     assert finding.status == STATUS.STATUS_PRESENT
     assert finding.evidence[0].excerpt.startswith("9.1 At the choice of the Controller, the Processor shall delete")
+
+
+@needs_model
+def test_transfer_safeguards_are_not_evidence_of_security_of_processing(tmp_path: Path) -> None:
+    findings = _review(
+        tmp_path,
+        {
+            "5.1": "5.1 The Processor must provide evidence of appropriate safeguards for any transfer.",
+            "ANNEX 2": "",
+            "Encryption": "",
+        },
+        semantic=True,
+    )
+    assert findings["art28-3c-security"].status == STATUS.STATUS_MISSING
+
+
+def test_every_sentence_of_a_clause_that_opens_with_a_definition_is_a_definition(tmp_path: Path) -> None:
+    defined = (
+        '11.1 "Transfer Clauses" means the standard contractual clauses adopted by the European Commission. '
+        "For the United Kingdom, the standard contractual clauses come with the International Data Transfer Addendum."
+    )
+    findings = _review(tmp_path, {"11.1": defined})
+    assert findings["chapter-v-transfers"].status == STATUS.STATUS_MISSING

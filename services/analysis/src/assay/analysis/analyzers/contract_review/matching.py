@@ -203,15 +203,17 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
             intro = parties.normalise(introduction[-1]) + " "
         # A clause that opens with a definition ("SCCs" means ... (ii) for the UK, ...) is a
         # definition throughout.
-        first = next((x for sp in clause.spans for x in sentences(sp.text)), "")
-        defines = bool(_DEFINITION.match(first) or is_definition(first))
+        # Out of context nothing counts, so the checks below are skipped.
+        relevant = clause.ordinal in in_context
+        first = next((x for sp in clause.spans for x in sentences(sp.text)), "") if relevant else ""
+        defines = relevant and bool(_DEFINITION.match(first) or is_definition(first))
         for span in clause.spans:
             for sentence in sentences(span.text):
                 normalised = parties.normalise(clean_markup(sentence))
                 # A verbless list item is content after its lead-in ("Data subjects: - staff"):
                 # its lead-in must name the concept; elsewhere a verbless line is a heading.
-                verbless = is_heading_like(sentence)
-                evidence_kind = not (defines or _DEFINITION.match(sentence) or is_definition(sentence))
+                verbless = relevant and is_heading_like(sentence)
+                evidence_kind = relevant and not (defines or _DEFINITION.match(sentence) or is_definition(sentence))
                 units.append(
                     Unit(
                         clause=clause,
@@ -219,7 +221,7 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         text=sentence,
                         match_text=normalised,
                         semantic_text=intro + normalised,
-                        in_context=clause.ordinal in in_context and evidence_kind and not (verbless and not intro),
+                        in_context=evidence_kind and not (verbless and not intro),
                         concept_text=intro if verbless else normalised,
                     )
                 )
@@ -279,9 +281,12 @@ def score_units(
     # Semantically near, or a loose pattern, is not enough: the sentence must name the
     # obligation's operative concept (every one of the recogniser's operative patterns).
     lacks = np.zeros((len(units), len(recognisers)), dtype=bool)
+    counted = [row for row, unit in enumerate(units) if unit.in_context]
     for index, recogniser in enumerate(recognisers):
         if recogniser.operative:
-            lacks[:, index] = [not all(p.search(u.concept_text) for p in recogniser.operative) for u in units]
+            lacks[counted, index] = [
+                not all(p.search(units[row].concept_text) for p in recogniser.operative) for row in counted
+            ]
     semantic[lacks] = 0.0
     requirement_of = np.asarray([i for i, req in enumerate(playbook.requirements) for _ in all_recognisers(req)])
     if len(units):
