@@ -1,0 +1,123 @@
+"""Blocks into typed statements: classify, pick one per type, read periods and line items, check."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assay.analysis.analyzers.financial_statements.amounts import decimal_text
+from assay.analysis.analyzers.financial_statements.blocks import Block
+from assay.analysis.analyzers.financial_statements.checks import run_checks
+from assay.analysis.analyzers.financial_statements.classify import BALANCE, Classification, classify
+from assay.analysis.analyzers.financial_statements.periods import currency, periods, unit
+from assay.analysis.analyzers.financial_statements.table import Row, Table, parse_table
+from assay.v1 import financial_statements_pb2 as fs
+
+_MIN_ROWS = 3
+_TOTAL = re.compile(r"^(?:total|net (?:income|earnings|loss|\(loss\)|cash|increase|decrease|change|sales|revenues?)|"
+                    r"gross (?:profit|margin)|operating (?:income|profit|loss)|(?:income|loss|earnings|profit)\b.*"
+                    r"before|comprehensive (?:income|loss)|balances?\b.*(?:end|at)|cash.*end of)", re.I)
+_PER_SHARE = re.compile(r"per (?:common |ordinary )?share|per unit\b|\beps\b", re.I)
+_SHARES = re.compile(r"\bshares\b|number of (?:common )?shares|weighted[- ]average", re.I)
+_NORMALISE = re.compile(r"\(\d{1,2}\)|\[\d+\]|[*†‡§]|\$")
+
+
+@dataclass
+class Candidate:
+    block: Block
+    table: Table
+    kind: Classification
+
+
+def normalise(label: str) -> str:
+    text = _NORMALISE.sub(" ", label.lower()).replace("’", "'").replace("'", "")
+    text = re.sub(r"[^\w%()&/ -]+", " ", text)
+    return " ".join(text.replace("(", " ").replace(")", " ").split()).strip(" -")
+
+
+def candidates(blocks: list[Block], name_hint: str = "") -> list[Candidate]:
+    out = []
+    for block in blocks:
+        table = parse_table(block)
+        valued = [row for row in table.rows if row.values]
+        if len(valued) < _MIN_ROWS or not table.columns:
+            continue
+        kind = classify(block.heading, [row.label for row in valued], name_hint)
+        if kind is not None:
+            out.append(Candidate(block, table, kind))
+    return out
+
+
+def choose(found: list[Candidate], wanted: set[int]) -> list[list[Candidate]]:
+    """The best candidate per wanted type, with the continuation pages/tables that follow it."""
+    groups: list[list[Candidate]] = []
+    for cand in found:
+        if groups and cand.kind.continued and groups[-1][0].kind.type == cand.kind.type \
+                and len(cand.table.columns) == len(groups[-1][0].table.columns):
+            groups[-1].append(cand)
+            continue
+        groups.append([cand])
+    best: dict[int, list[Candidate]] = {}
+    for group in groups:
+        head = group[0]
+        if head.kind.type not in wanted:
+            continue
+        score = (head.kind.confidence, sum(len(c.table.rows) for c in group))
+        current = best.get(head.kind.type)
+        if current is None or score > (current[0].kind.confidence, sum(len(c.table.rows) for c in current)):
+            best[head.kind.type] = group
+    return sorted(best.values(), key=lambda g: (g[0].block.page, g[0].block.lines[0].number))
+
+
+def _depths(rows: list[Row]) -> dict[float, int]:
+    levels = sorted({round(row.indent / 3) * 3 for row in rows})
+    return {level: depth for depth, level in enumerate(levels[:8])}
+
+
+def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], index: int) -> fs.FinancialStatement:
+    head = group[0]
+    header = [*head.block.heading, *head.table.header]
+    stated = unit([*head.block.context, *header])
+    count = len(head.table.columns)
+    titled = head.block.heading
+    if head.kind.title in titled:
+        titled = titled[titled.index(head.kind.title):]
+    found_periods = periods([*titled[-6:], *head.table.header], count, head.kind.type == BALANCE)
+    statement = fs.FinancialStatement(
+        type=fs.StatementType.ValueType(head.kind.type), title=head.kind.title, first_page=head.block.page,
+        last_page=max(c.block.last_page for c in group), currency=currency([*head.block.context, *header]),
+        unit_scale=stated.scale, unit_text=stated.text, condensed=head.kind.condensed,
+        periods=[fs.FinancialPeriod(header=p.header, end_date=p.end_date, fiscal_year=p.fiscal_year,
+                                    duration_months=p.duration_months) for p in found_periods])
+    rows = [row for cand in group for row in cand.table.rows]
+    depths = _depths(rows)
+    for row in rows:
+        if not row.label and not row.values:
+            continue
+        label = row.label
+        scale = stated.scale
+        if _PER_SHARE.search(label) or (_SHARES.search(label) and stated.shares_own_scale):
+            scale = 1
+        item = fs.FinancialLineItem(
+            label=label, normalized_label=normalise(label), depth=depths.get(round(row.indent / 3) * 3, 0),
+            is_total=bool(_TOTAL.search(normalise(label))) and bool(row.values), is_heading=not row.values,
+            page=row.page, line=row.line, scale=scale)
+        for column in sorted(row.values):
+            amount = row.values[column]
+            item.values.append(fs.FinancialValue(period_index=column, raw=amount.raw,
+                                                 value=decimal_text(amount.value) if amount.value is not None else "",
+                                                 unreadable=amount.unreadable))
+            if amount.unreadable:
+                unreadable.append(fs.FinancialUnreadableCell(statement_index=index, page=row.page, line=row.line,
+                                                             label=label, raw=amount.raw))
+        statement.line_items.append(item)
+    checks = run_checks(statement)
+    statement.checks.extend(checks)
+    failed = sum(1 for c in checks if not c.passed)
+    confidence = head.kind.confidence
+    if checks:
+        confidence = confidence * (1 - 0.5 * failed / len(checks)) + (0.05 if not failed else 0.0)
+    if any(v.unreadable for item in statement.line_items for v in item.values):
+        confidence *= 0.9
+    statement.confidence = round(max(0.0, min(1.0, confidence)), 3)
+    return statement

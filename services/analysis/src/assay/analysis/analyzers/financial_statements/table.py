@@ -1,0 +1,151 @@
+"""A block's lines into header text, value columns and labelled rows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assay.analysis.analyzers.financial_statements.amounts import Amount, clean, is_amount, is_year, parse_amount
+from assay.analysis.analyzers.financial_statements.blocks import Block, Cell, Line
+
+_CURRENCY_ONLY = re.compile(r"^(?:[$€£¥₹]|US\$|\(|\)|%|\$\s*\(|\)\s*%)$")
+_MIN_COLUMN_SHARE = 0.15
+
+
+@dataclass
+class Row:
+    """A labelled row with its values by column index."""
+
+    label: str
+    values: dict[int, Amount]
+    page: int
+    line: int
+    indent: float
+
+
+@dataclass
+class Table:
+    """What a block holds: its header text (above the first row of figures), columns and rows."""
+
+    header: list[str]
+    header_cells: list[list[Cell]]
+    columns: list[float]
+    rows: list[Row]
+
+
+def _merge_marks(cells: list[Cell]) -> list[Cell]:
+    """Join "$", "(" and ")" cells to the number they belong to; drop empty cells."""
+    out: list[Cell] = []
+    pending = ""
+    for cell in cells:
+        text = clean(cell.text)
+        if not text:
+            continue
+        if text in {"$", "US$", "€", "£", "¥", "₹"}:
+            continue
+        if text in {"(", "$(", "$ ("}:
+            pending = "("
+            continue
+        if text in {")", ")%", "%"} and out:
+            out[-1] = Cell(out[-1].text + text.replace("%", ""), out[-1].pos, out[-1].start)
+            continue
+        out.append(Cell(pending + text, cell.pos, cell.start))
+        pending = ""
+    return out
+
+
+def _split(cells: list[Cell]) -> tuple[list[Cell], list[Cell]]:
+    """Label cells (up to the last non-amount cell) and the trailing value cells."""
+    cut = len(cells)
+    while cut > 0 and is_amount(cells[cut - 1].text):
+        cut -= 1
+    return cells[:cut], cells[cut:]
+
+
+def _columns(positions: list[list[float]], tolerance: float) -> list[float]:
+    """Right edges where values line up on enough lines, left to right."""
+    flat = sorted(p for line in positions for p in line)
+    if not flat:
+        return []
+    clusters: list[list[float]] = [[flat[0]]]
+    for pos in flat[1:]:
+        if pos - clusters[-1][-1] <= tolerance:
+            clusters[-1].append(pos)
+        else:
+            clusters.append([pos])
+    need = max(2, int(_MIN_COLUMN_SHARE * len(positions))) if len(positions) > 3 else 1
+    kept = [c for c in clusters if len({id(x) for x in c}) and len(c) >= need]
+    return [max(c) for c in kept]
+
+
+def _nearest(columns: list[float], pos: float, tolerance: float) -> int | None:
+    best, distance = None, tolerance * 1.5 + 1e-9
+    for index, column in enumerate(columns):
+        if abs(column - pos) <= distance:
+            best, distance = index, abs(column - pos)
+    return best
+
+
+def _resplit(cells: list[Cell], columns: list[float], tolerance: float) -> tuple[list[Cell], list[Cell]]:
+    """Label cells, then value cells: from the first cell after the label that sits in a value column."""
+    for index, cell in enumerate(cells):
+        if index == 0 and not is_amount(cell.text):
+            continue
+        if _nearest(columns, cell.pos, tolerance) is not None:
+            return cells[:index], cells[index:]
+    return cells, []
+
+
+def _is_header_line(values: list[Cell], label: list[Cell]) -> bool:
+    return bool(values) and all(is_year(v.text) for v in values) and not "".join(c.text for c in label).strip(" :")
+
+
+def parse_table(block: Block) -> Table:
+    """Split ``block`` into header and rows; values are placed by column, never shifted."""
+    prepared: list[tuple[Line, list[Cell], list[Cell]]] = []
+    for line in block.lines:
+        cells = _merge_marks(line.cells)
+        label, values = _split(cells)
+        prepared.append((line, label, values))
+    data_positions = [[v.pos for v in values] for _, label, values in prepared
+                      if values and not _is_header_line(values, label)]
+    columns = _columns(data_positions, block.tolerance)
+    header: list[str] = []
+    header_cells: list[list[Cell]] = []
+    rows: list[Row] = []
+    started = False
+    seen_years = False
+    for line, label, values in prepared:
+        section = not values and (seen_years or line.text.rstrip().endswith(":"))
+        if not started and not section and (not values or _is_header_line(values, label) or not columns):
+            seen_years = seen_years or _is_header_line(values, label)
+            header.append(line.text)
+            header_cells.append(line.cells)
+            continue
+        started = True
+        label, values = _resplit([*label, *values], columns, block.tolerance)
+        placed: dict[int, Amount] = {}
+        extra_label: list[str] = []
+        for cell in values:
+            index = _nearest(columns, cell.pos, block.tolerance)
+            if index is None or index in placed:
+                extra_label.append(cell.text)
+                continue
+            placed[index] = parse_amount(cell.text)
+        text = clean(" ".join([*(c.text for c in label), *extra_label]))
+        rows.append(Row(label=text, values=placed, page=line.page, line=line.number,
+                        indent=line.indent))
+    return Table(header=header, header_cells=header_cells, columns=columns, rows=_join_wrapped(rows))
+
+
+def _join_wrapped(rows: list[Row]) -> list[Row]:
+    """A label-only row continued on the next line (which starts lower-case) is one row."""
+    out: list[Row] = []
+    for row in rows:
+        if out and not out[-1].values and out[-1].label and not out[-1].label.endswith(":") \
+                and row.label[:1].islower():
+            prev = out.pop()
+            row = Row(label=f"{prev.label} {row.label}", values=row.values, page=prev.page, line=prev.line,
+                      indent=prev.indent)
+        out.append(row)
+    return out

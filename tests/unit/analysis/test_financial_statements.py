@@ -1,0 +1,183 @@
+"""financial_statements: locating, classifying, reading and checking statements in self-written fixtures."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fixtures import financial as fx
+from fixtures.contracts.docgen import write_scanned_pdf
+
+from assay.analysis.analyzers.financial_statements import ANALYZER
+from assay.analysis.analyzers.financial_statements.amounts import parse_amount
+from assay.analysis.analyzers.financial_statements.artifacts import JSON_NAME, safe_cell
+from assay.analysis.plugin import AnalysisInputError, InputDocument
+from assay.analysis.testing import LocalRunContext
+from assay.v1 import financial_statements_pb2 as fs
+from assay.v1 import job_pb2
+
+
+def run(tmp_path: Path, path: Path, media_type: str,
+        types: tuple[int, ...] = ()) -> tuple[fs.FinancialStatementsResult, LocalRunContext]:
+    params = job_pb2.JobParams(financial_statements=fs.FinancialStatementsParams(statement_types=list(types)))
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    ctx = LocalRunContext(job_id="j", tenant_id="t", params=params, work_dir=work, inputs=[InputDocument(
+        file_id="f", path=path, media_type=media_type, display_name=path.name, size_bytes=path.stat().st_size)])
+    return ANALYZER.run(ctx).financial_statements, ctx
+
+
+def statement(result: fs.FinancialStatementsResult, kind: int) -> fs.FinancialStatement:
+    return next(s for s in result.statements if s.type == kind)
+
+
+def values(st: fs.FinancialStatement, label: str) -> list[str]:
+    item = next(i for i in st.line_items if i.label == label)
+    return [v.value for v in item.values]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("(1,234)", Decimal("-1234")), ("$ 1,234.50", Decimal("1234.50")), ("-12", Decimal("-12")),
+    ("$(7)", Decimal("-7")), ("0.40", Decimal("0.40")), ("—", None), ("-", None),
+])
+def test_amounts_are_exact_decimals_with_parentheses_negative_and_dashes_empty(raw: str,
+                                                                                expected: Decimal | None) -> None:
+    amount = parse_amount(raw)
+    assert amount.value == expected
+    assert not amount.unreadable
+
+
+def test_a_cell_that_is_not_a_number_is_unreadable_not_guessed() -> None:
+    amount = parse_amount("n/m")
+    assert amount.unreadable and amount.value is None
+
+
+def test_pdf_statements_are_found_on_their_pages_and_selected_data_is_not_one(tmp_path: Path) -> None:
+    pdf = fx.annual_report_pdf(tmp_path / "report.pdf")
+    result, ctx = run(tmp_path, pdf, "application/pdf")
+    assert result.format == "pdf" and result.pages == 8
+    assert result.entity == "ACME WIDGETS, INC."
+    kinds = [(s.type, s.first_page) for s in result.statements]
+    assert kinds == [(fs.STATEMENT_TYPE_BALANCE_SHEET, 6), (fs.STATEMENT_TYPE_INCOME, 7),
+                     (fs.STATEMENT_TYPE_CASH_FLOW, 8)]
+    assert set(result.not_found) == {fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME, fs.STATEMENT_TYPE_CHANGES_IN_EQUITY}
+    balance = statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET)
+    assert balance.title == "CONSOLIDATED BALANCE SHEETS"
+    assert balance.unit_scale == 1000 and balance.currency == "USD"
+    assert [p.fiscal_year for p in balance.periods] == [2024, 2023]
+    assert [p.end_date for p in balance.periods] == ["2024-12-31", "2023-12-31"]
+    assert values(balance, "Cash and cash equivalents") == ["1200", "900"]
+    assert values(balance, "Accrued liabilities") == ["400", ""]
+    total = next(i for i in balance.line_items if i.label == "Total assets")
+    assert total.is_total and total.page == 6
+    heading = next(i for i in balance.line_items if i.label == "Current assets:")
+    assert heading.is_heading and not heading.values
+    assert next(i for i in balance.line_items if i.label == "Accounts receivable").depth > heading.depth
+    identity = [c for c in balance.checks if c.name.startswith("total assets")]
+    assert identity and all(c.passed for c in identity)
+    assert any(c.name == "Total current assets = sum of its lines" and c.passed for c in balance.checks)
+    income = statement(result, fs.STATEMENT_TYPE_INCOME)
+    assert values(income, "Cost of sales") == ["-6000", "-5500"]
+    eps = next(i for i in income.line_items if i.label.startswith("Earnings per share"))
+    assert eps.scale == 1 and values(income, "Earnings per share - basic") == ["1.40", "0.90"]
+    assert [p.duration_months for p in income.periods] == [12, 12]
+    cash = statement(result, fs.STATEMENT_TYPE_CASH_FLOW)
+    assert any(c.name.startswith("net change in cash") and c.passed for c in cash.checks)
+    assert result.checks_failed == 0 and result.checks_passed >= 4
+    assert ctx.progress[-1] == 100 and ctx.progress == sorted(ctx.progress)
+
+
+def test_artifacts_are_one_csv_per_statement_and_the_whole_result_as_json(tmp_path: Path) -> None:
+    result, ctx = run(tmp_path, fx.annual_report_pdf(tmp_path / "report.pdf"), "application/pdf")
+    names = {a.name: a for a in ctx.artifacts}
+    assert set(names) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", JSON_NAME}
+    rows = list(csv.reader(names["balance_sheet.csv"].path.open(encoding="utf-8")))
+    assert rows[0][:2] == ["label", "normalized_label"] and rows[0][6:] == ["December 31, 2024", "December 31, 2023"]
+    assert rows[[r[0] for r in rows].index("Total assets")][:2] == ["Total assets", "total assets"]
+    whole = json.loads(names[JSON_NAME].path.read_text(encoding="utf-8"))
+    assert len(whole["statements"]) == 3 and whole["json_artifact_name"] == JSON_NAME
+    assert statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET).artifact_name == "balance_sheet.csv"
+
+
+def test_a_page_with_no_text_layer_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    scanned = write_scanned_pdf(tmp_path / "scan.pdf", pages=2)
+    with pytest.raises(AnalysisInputError) as caught:
+        run(tmp_path, scanned, "application/pdf")
+    assert caught.value.code == "OCR_UNAVAILABLE" and "page(s) 1, 2 of 2" in caught.value.message
+
+
+def test_a_pdf_without_statements_is_refused_as_such(tmp_path: Path) -> None:
+    pdf = fx.write_pdf(tmp_path / "letter.pdf", [fx.text_page(["Dear shareholder,", "A fine year."])])
+    with pytest.raises(AnalysisInputError) as caught:
+        run(tmp_path, pdf, "application/pdf")
+    assert caught.value.code == "NO_STATEMENTS"
+
+
+def test_html_split_cells_and_spacer_columns_line_up_and_a_failed_check_lowers_confidence(tmp_path: Path) -> None:
+    path = tmp_path / "filing.html"
+    path.write_text(fx.HTML_CASH_FLOW, encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/plain")
+    assert result.format == "html"
+    assert [s.type for s in result.statements] == [fs.STATEMENT_TYPE_CASH_FLOW]
+    cash = result.statements[0]
+    assert cash.condensed and cash.unit_scale == 1_000_000
+    assert [p.end_date for p in cash.periods] == ["2023-06-30", "2024-06-30"]  # oldest first, as printed
+    assert [p.duration_months for p in cash.periods] == [6, 6]
+    assert values(cash, "Net cash used in investing activities") == ["-40", "-45"]
+    assert values(cash, "Net cash used in financing activities") == ["-30", ""]
+    checks = [c for c in cash.checks if c.name.startswith("net change in cash")]
+    assert [c.passed for c in checks] == [True, False]  # 130 - 45 + 0 (dash) + 1 = 86, not 99
+    assert checks[1].expected == "99" and checks[1].actual == "86"
+    assert cash.confidence < 0.9
+    assert [(u.label, u.raw) for u in result.unreadable_cells] == [("Cash at end of period", "n/m")]
+    assert result.checks_failed == 1
+
+
+def test_markdown_pipe_table_with_its_unit_and_per_share_scale(tmp_path: Path) -> None:
+    path = tmp_path / "filing.md"
+    path.write_text(fx.MARKDOWN_INCOME, encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/plain")
+    income = statement(result, fs.STATEMENT_TYPE_INCOME)
+    assert income.title == "Consolidated Statement of Profit or Loss"
+    assert income.currency == "EUR" and income.unit_scale == 1000
+    assert [p.end_date for p in income.periods] == ["2024-12-31", "2023-12-31"]
+    assert values(income, "Cost of sales") == ["-3000", "-2500"]
+    assert next(i for i in income.line_items if i.label.startswith("Basic")).scale == 1
+    assert next(i for i in income.line_items if i.label == "Gross profit").is_total
+
+
+def test_csv_statement_oldest_first_checks_and_formula_cells_neutralised(tmp_path: Path) -> None:
+    path = tmp_path / "balance_sheet.csv"
+    path.write_text(fx.CSV_BALANCE_OLDEST_FIRST, encoding="utf-8")
+    result, ctx = run(tmp_path, path, "text/csv")
+    balance = statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET)
+    assert [p.fiscal_year for p in balance.periods] == [2022, 2023]
+    assert values(balance, "Total assets") == ["1000", "1200"]
+    assert all(c.passed for c in balance.checks) and len(balance.checks) == 2
+    artifact = next(a for a in ctx.artifacts if a.name == "balance_sheet.csv")
+    labels = [row[0] for row in csv.reader(artifact.path.open(encoding="utf-8"))]
+    assert "'=HYPERLINK(\"http://evil.example\")" in labels
+
+
+def test_formula_neutralising_keeps_plain_negative_numbers() -> None:
+    assert safe_cell("-1234.5") == "-1234.5"
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("+1 (555)") == "'+1 (555)"
+
+
+def test_an_empty_csv_is_input_empty(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("label,2024\n", encoding="utf-8")
+    with pytest.raises(AnalysisInputError) as caught:
+        run(tmp_path, path, "text/csv")
+    assert caught.value.code == "INPUT_EMPTY"
+
+
+def test_statement_types_param_limits_the_search(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, fx.annual_report_pdf(tmp_path / "r.pdf"), "application/pdf",
+                    types=(fs.STATEMENT_TYPE_CASH_FLOW,))
+    assert [s.type for s in result.statements] == [fs.STATEMENT_TYPE_CASH_FLOW]
+    assert list(result.not_found) == []
