@@ -173,7 +173,7 @@ class FinancialLineItem(_message.Message):
     is_heading: _builtins.bool
     """is_heading marks a row with a label and no values (a section heading)."""
     page: _builtins.int
-    """page is the 1-based page (PDF), printed page or table number (HTML) or row (CSV/XLSX) it was read from."""
+    """page is the 1-based page (PDF), printed page (HTML), sheet (XLSX) or 1 (CSV, markdown) it was read from."""
     scale: _builtins.int
     """scale is the unit scale of this row's values (1, 1000, 1000000, ...): per-share amounts and share counts keep their own."""
     line: _builtins.int
@@ -379,7 +379,7 @@ class FinancialStatementsResult(_message.Message):
     format: _builtins.str
     """format is pdf, html, markdown, csv or xlsx."""
     pages: _builtins.int
-    """pages is the number of pages (PDF), printed pages or tables (HTML/markdown) or sheets (XLSX) read."""
+    """pages is the number of pages (PDF), page-break-delimited pages (HTML), sheets (XLSX) or 1 (CSV, markdown) read."""
     checks_passed: _builtins.int
     """checks_passed counts passing checks over all statements."""
     checks_failed: _builtins.int

@@ -96,9 +96,9 @@ def _read(kind: str, source: InputDocument, ctx: RunContext) -> tuple[list[Block
     if kind == formats.XLSX:
         out = []
         formulas_only = []
-        for name, rows, uncached in sheets.xlsx_sheets(source.path):
+        for number, (name, rows, uncached) in enumerate(sheets.xlsx_sheets(source.path), start=1):
             if rows:
-                out.append(sheets.rows_block(rows, name))
+                out.append(sheets.rows_block(rows, name, number))
             elif uncached:
                 formulas_only.append(name)
         if not out and formulas_only:

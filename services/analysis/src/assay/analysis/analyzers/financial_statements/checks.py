@@ -49,10 +49,11 @@ def _check(name: str, period: int, expected: Decimal, parts: list[tuple[str, Dec
 def balance_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
     """Total assets = total liabilities and equity (or liabilities + temporary equity + equity)."""
     assets = _find(statement, r"^total assets$")
-    both = _find(statement, r"^total liabilities (?:and|&) .*(?:equity|deficit|capital)")
+    both = _find(statement, r"^total liabilities (?:and|&) .*(?:equity|deficit|capital)|"
+                            r"(?:^|- )total (?:\w+ )?(?:equity|deficit) (?:and|&) liabilities$")
     liabilities = _find(statement, r"^total liabilities$")
-    equity = _find(statement, r"^total (?:\w+ )?(?:equity|deficit)$|^total (?:stock|share)holders (?:equity|deficit)",
-                   exclude="liabilities")
+    equity = _find(statement, r"(?:^|- )total (?:\w+ )?(?:equity|deficit)$|"
+                              r"^total (?:stock|share)holders (?:equity|deficit)", exclude="liabilities")
     temporary = _find(statement, r"redeemable|temporary equity|mezzanine")
     out: list[fs.FinancialCheck] = []
     if assets is None:
@@ -101,12 +102,18 @@ def cash_flow_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck
         if total is None or any(v is None for _, v in values):
             continue
         parts = [(label, v) for label, v in values if v is not None]
-        if fx is not None and _value(fx, period) is not None:
+        if fx is not None and _value(fx, period) is not None and _after(statement, fx, financing):
             fx_value = _value(fx, period)
             assert fx_value is not None
             parts.append((fx.label, fx_value))
         out.append(_check("net change in cash = operating + investing + financing (+ FX)", period, total, parts))
     return out
+
+
+def _after(statement: fs.FinancialStatement, item: fs.FinancialLineItem, anchor: fs.FinancialLineItem) -> bool:
+    """Whether ``item`` is printed below ``anchor`` (an FX line above financing is an operating adjustment)."""
+    items = list(statement.line_items)
+    return items.index(item) > items.index(anchor)
 
 
 def subtotal_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:

@@ -22,8 +22,8 @@ TITLES: tuple[tuple[int, re.Pattern[str]], ...] = (
                                r"(?:income|loss|earnings)\W*$", re.I)),
     (CASH_FLOW, re.compile(rf"{_S} of (?:consolidated )?cash flows?|cash flows? statements?|"
                            r"^(?:condensed |consolidated )+cash flows?\W*$", re.I)),
-    (EQUITY, re.compile(rf"{_S} of (?:consolidated )?(?:changes in )?(?:\w+['’]?s['’]? )?(?:equity|deficit)|"
-                        r"changes in (?:\w+['’]?s['’]? )?(?:equity|deficit)|"
+    (EQUITY, re.compile(rf"{_S} of (?:consolidated )?(?:changes in )?(?:consolidated )?(?:\w+['’]?s['’]? )?"
+                        r"(?:equity|deficit)|changes in (?:consolidated )?(?:\w+['’]?s['’]? )?(?:equity|deficit)|"
                         r"^(?:condensed |consolidated )+(?:stock|share)holders['’]? (?:equity|deficit)\W*$", re.I)),
     (BALANCE, re.compile(r"balance sheets?|statements? of (?:consolidated )?financial (?:position|condition)", re.I)),
     (INCOME, re.compile(rf"{_S} of (?:consolidated )?(?:operations|income|earnings|\(?loss\)?|profit or loss)|"

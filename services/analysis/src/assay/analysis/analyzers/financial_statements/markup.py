@@ -23,6 +23,8 @@ _HEADING_LINES = 10
 
 
 def _text(el: etree._Element) -> str:
+    for br in el.iter("br"):
+        br.tail = " " + (br.tail or "")
     return " ".join("".join(el.itertext()).replace("\u200b", "").split())
 
 

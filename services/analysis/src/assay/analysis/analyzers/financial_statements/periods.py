@@ -129,6 +129,29 @@ def periods(header: list[str], count: int, point_in_time: bool) -> list[Period]:
     return [Period("", "", 0, _pick(durations, i, count)) for i in range(count)]
 
 
+def column_periods(column_headers: list[str], header: list[str], point_in_time: bool) -> list[Period]:
+    """Periods read from each column's own header where every column names its year; else from the whole header."""
+    count = len(column_headers)
+    whole = periods(header, count, point_in_time)
+    own = [periods([re.sub(r"\([^)]*\)", " ", text)], 1, point_in_time)[0] if text else None
+           for text in column_headers]
+    if count == 0 or any(p is None or not p.fiscal_year for p in own):
+        if all(text for text in column_headers) and not any(p and p.fiscal_year for p in own):
+            # columns named by component (changes in equity): keep their names as headers
+            return [Period(text, w.end_date, w.fiscal_year, w.duration_months)
+                    for text, w in zip(column_headers, whole, strict=True)]
+        return whole
+    out = []
+    for mine, fallback in zip(own, whole, strict=True):
+        assert mine is not None
+        end = mine.end_date
+        if not end and fallback.fiscal_year == mine.fiscal_year:
+            end = fallback.end_date
+        out.append(Period(mine.header if mine.end_date else (fallback.header if end else mine.header), end,
+                          mine.fiscal_year, mine.duration_months or fallback.duration_months))
+    return out
+
+
 def _pick(durations: list[int], index: int, count: int) -> int:
     if not durations:
         return 0

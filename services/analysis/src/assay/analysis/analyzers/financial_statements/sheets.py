@@ -87,7 +87,7 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def rows_block(rows: list[list[str]], name: str) -> Block:
+def rows_block(rows: list[list[str]], name: str, page: int = 1) -> Block:
     """A block of ``rows``; the first row is the header (periods), the first text cell each row's label."""
     rows = _transposed(rows) if _periods_down(rows) else rows
     lines: list[Line] = []
@@ -100,8 +100,8 @@ def rows_block(rows: list[list[str]], name: str) -> Block:
             header.append(" ".join(c.text for c in cells))
         first = row[int(cells[0].start)]
         indent = float(len(first) - len(first.lstrip()))
-        lines.append(Line(cells=cells, page=number, number=number, indent=indent + cells[0].start * 4))
-    return Block(lines=lines, heading=[name, *header[:1]], page=1, tolerance=0.0, context=[name, *header])
+        lines.append(Line(cells=cells, page=page, number=number, indent=indent + cells[0].start * 4))
+    return Block(lines=lines, heading=[name, *header[:1]], page=page, tolerance=0.0, context=[name, *header])
 
 
 def _periods_down(rows: list[list[str]]) -> bool:

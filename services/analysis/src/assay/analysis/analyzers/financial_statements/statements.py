@@ -9,7 +9,7 @@ from assay.analysis.analyzers.financial_statements.amounts import decimal_text
 from assay.analysis.analyzers.financial_statements.blocks import Block
 from assay.analysis.analyzers.financial_statements.checks import run_checks
 from assay.analysis.analyzers.financial_statements.classify import BALANCE, Classification, classify
-from assay.analysis.analyzers.financial_statements.periods import currency, periods, unit
+from assay.analysis.analyzers.financial_statements.periods import column_periods, currency, unit
 from assay.analysis.analyzers.financial_statements.table import Row, Table, parse_table
 from assay.v1 import financial_statements_pb2 as fs
 
@@ -78,11 +78,11 @@ def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], 
     head = group[0]
     header = [*head.block.heading, *head.table.header]
     stated = unit([*head.block.context, *header])
-    count = len(head.table.columns)
     titled = head.block.heading
     if head.kind.title in titled:
         titled = titled[titled.index(head.kind.title):]
-    found_periods = periods([*titled[-6:], *head.table.header], count, head.kind.type == BALANCE)
+    found_periods = column_periods(head.table.column_headers, [*titled[-6:], *head.table.header],
+                                   head.kind.type == BALANCE)
     statement = fs.FinancialStatement(
         type=fs.StatementType.ValueType(head.kind.type), title=head.kind.title, first_page=head.block.page,
         last_page=max(c.block.last_page for c in group), currency=currency([*head.block.context, *header]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assay.analysis.analyzers.financial_statements.amounts import Amount, clean, is_amount, is_year, parse_amount
 from assay.analysis.analyzers.financial_statements.blocks import Block, Cell, Line
@@ -31,6 +31,8 @@ class Table:
     header_cells: list[list[Cell]]
     columns: list[float]
     rows: list[Row]
+    column_headers: list[str] = field(default_factory=list)
+    """Each column's header text: the header cells printed over it, top to bottom."""
 
 
 def _merge_marks(cells: list[Cell]) -> list[Cell]:
@@ -46,8 +48,11 @@ def _merge_marks(cells: list[Cell]) -> list[Cell]:
         if text in {"(", "$(", "$ ("}:
             pending = "("
             continue
-        if text in {")", ")%", "%"} and out:
-            out[-1] = Cell(out[-1].text + text.replace("%", ""), out[-1].pos, out[-1].start)
+        if text in {"%", ")%"} and out:
+            out[-1] = Cell(out[-1].text + text, out[-1].pos, out[-1].start)  # a ratio, dropped by column
+            continue
+        if text == ")" and out:
+            out[-1] = Cell(out[-1].text + text, out[-1].pos, out[-1].start)
             continue
         out.append(Cell(pending + text, cell.pos, cell.start))
         pending = ""
@@ -100,6 +105,7 @@ def _is_header_line(values: list[Cell], label: list[Cell]) -> bool:
     return bool(values) and all(is_year(v.text) for v in values) and not "".join(c.text for c in label).strip(" :")
 
 
+
 def parse_table(block: Block) -> Table:
     """Split ``block`` into header and rows; values are placed by column, never shifted."""
     prepared: list[tuple[Line, list[Cell], list[Cell]]] = []
@@ -110,6 +116,8 @@ def parse_table(block: Block) -> Table:
     data_positions = [[v.pos for v in values] for _, label, values in prepared
                       if values and not _is_header_line(values, label)]
     columns = _columns(data_positions, block.tolerance)
+    percent = {i for _, label, values in prepared for v in values if v.text.endswith("%")
+               if (i := _nearest(columns, v.pos, block.tolerance)) is not None}
     header: list[str] = []
     header_cells: list[list[Cell]] = []
     rows: list[Row] = []
@@ -131,11 +139,31 @@ def parse_table(block: Block) -> Table:
             if index is None or index in placed:
                 extra_label.append(cell.text)
                 continue
-            placed[index] = parse_amount(cell.text)
+            if index not in percent:
+                placed[index] = parse_amount(cell.text)
         text = clean(" ".join([*(c.text for c in label), *extra_label]))
         rows.append(Row(label=text, values=placed, page=line.page, line=line.number,
                         indent=line.indent))
-    return Table(header=header, header_cells=header_cells, columns=columns, rows=_join_wrapped(rows))
+    kept = [i for i in range(len(columns)) if i not in percent]
+    renumber = {old: new for new, old in enumerate(kept)}
+    for row in rows:
+        row.values = {renumber[i]: amount for i, amount in row.values.items() if i in renumber}
+    headers = _column_headers(header_cells, columns, block.tolerance)
+    return Table(header=header, header_cells=header_cells, columns=[columns[i] for i in kept],
+                 rows=_join_wrapped(rows), column_headers=[headers[i] for i in kept])
+
+
+def _column_headers(lines: list[list[Cell]], columns: list[float], tolerance: float) -> list[str]:
+    """The header cells over each column: a cell covers the columns whose right edge lies within it."""
+    texts: list[list[str]] = [[] for _ in columns]
+    slack = tolerance
+    for cells in lines:
+        for cell in cells:
+            first = float(int(cell.start)) if tolerance == 0 else cell.start - slack
+            for index, column in enumerate(columns):
+                if first - 1e-9 <= column <= cell.pos + slack and len(cell.text) < 80:
+                    texts[index].append(clean(cell.text))
+    return [" ".join(t) for t in texts]
 
 
 def _join_wrapped(rows: list[Row]) -> list[Row]:
