@@ -181,3 +181,27 @@ def test_statement_types_param_limits_the_search(tmp_path: Path) -> None:
                     types=(fs.STATEMENT_TYPE_CASH_FLOW,))
     assert [s.type for s in result.statements] == [fs.STATEMENT_TYPE_CASH_FLOW]
     assert list(result.not_found) == []
+
+
+def test_ratio_columns_are_dropped_and_a_combined_title_yields_both_statements(tmp_path: Path) -> None:
+    path = tmp_path / "quarter.html"
+    path.write_text(fx.HTML_EARNINGS_WITH_RATIOS_AND_CONTINUATION, encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/plain")
+    income = statement(result, fs.STATEMENT_TYPE_INCOME)
+    assert [p.end_date for p in income.periods] == ["2023-08-04", "2022-07-29"]
+    assert [p.duration_months for p in income.periods] == [3, 3]
+    assert values(income, "Cost of sales") == ["600", "560"]  # the "% Sales" columns are not periods
+    comprehensive = statement(result, fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME)
+    assert comprehensive.first_page == income.first_page == 1
+    assert values(comprehensive, "Other comprehensive income") == ["2", "-1"]
+
+
+def test_an_untitled_table_on_the_next_page_continues_the_statement_but_notes_do_not(tmp_path: Path) -> None:
+    path = tmp_path / "quarter.html"
+    path.write_text(fx.HTML_EARNINGS_WITH_RATIOS_AND_CONTINUATION, encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/plain")
+    cash = statement(result, fs.STATEMENT_TYPE_CASH_FLOW)
+    assert (cash.first_page, cash.last_page) == (2, 3)
+    assert values(cash, "Net cash used in financing activities") == ["-100", "-90"]
+    assert "Segment A" not in [i.label for i in cash.line_items]
+    assert [c.passed for c in cash.checks if c.name.startswith("net change in cash")] == [True, True]

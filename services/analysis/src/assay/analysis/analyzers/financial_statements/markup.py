@@ -88,6 +88,7 @@ def html_blocks(path: Path) -> tuple[list[Block], list[str], int]:
                 head.append(line)
 
     skip_depth = 0
+    after_table = 0
     for event, el in etree.iterwalk(root, events=("start", "end")):
         if not isinstance(el.tag, str):
             if event == "end" and skip_depth == 0 and el.tail:
@@ -107,9 +108,11 @@ def html_blocks(path: Path) -> tuple[list[Block], list[str], int]:
                 flush()
                 lines = _table_lines(el, page)
                 if lines:
-                    blocks.append(Block(lines=lines, heading=text_lines[-_HEADING_LINES:], page=page, tolerance=0.0,
+                    since = text_lines[after_table:][-_HEADING_LINES:]
+                    blocks.append(Block(lines=lines, heading=since, page=page, tolerance=0.0,
                                         context=text_lines[-25:]))
                     text_lines.append(" ".join(line.text for line in lines[:1]))
+                    after_table = len(text_lines)
                 skip_depth += 1
                 continue
             if tag in _BLOCK_TAGS:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assay.analysis.analyzers.financial_statements.amounts import decimal_text
 from assay.analysis.analyzers.financial_statements.blocks import Block
 from assay.analysis.analyzers.financial_statements.checks import run_checks
-from assay.analysis.analyzers.financial_statements.classify import BALANCE, Classification, classify
+from assay.analysis.analyzers.financial_statements.classify import (
+    BALANCE,
+    COMPREHENSIVE,
+    INCOME,
+    Classification,
+    classify,
+)
 from assay.analysis.analyzers.financial_statements.periods import column_periods, currency, unit
 from assay.analysis.analyzers.financial_statements.table import Row, Table, parse_table
 from assay.v1 import financial_statements_pb2 as fs
@@ -19,6 +25,7 @@ _TOTAL = re.compile(r"^(?:total|net (?:income|earnings|loss|\(loss\)|cash|increa
                     r"before|comprehensive (?:income|loss)|balances?\b.*(?:end|at)|cash.*end of)", re.I)
 _PER_SHARE = re.compile(r"per (?:common |ordinary )?share|per unit\b|\beps\b", re.I)
 _SHARES = re.compile(r"\bshares\b|number of (?:common )?shares|weighted[- ]average", re.I)
+COMPREHENSIVE_TITLE = re.compile(r"(?:\band|&) (?:other )?comprehensive (?:income|loss|\(loss\)|earnings)", re.I)
 _NORMALISE = re.compile(r"\(\d{1,2}\)|\[\d+\]|[*†‡§]|\$")
 
 
@@ -36,16 +43,31 @@ def normalise(label: str) -> str:
 
 
 def candidates(blocks: list[Block], name_hint: str = "") -> list[Candidate]:
-    out = []
+    """Classified blocks, and untitled blocks that continue the one before on the next page."""
+    out: list[Candidate] = []
+    previous: Candidate | None = None
     for block in blocks:
         table = parse_table(block)
         valued = [row for row in table.rows if row.values]
-        if len(valued) < _MIN_ROWS or not table.columns:
+        if not valued or not table.columns:
+            previous = None
             continue
         kind = classify(block.heading, [row.label for row in valued], name_hint)
-        if kind is not None:
-            out.append(Candidate(block, table, kind))
+        if previous is not None and (kind is None or not kind.title) and _continues(previous, block, table):
+            kind = replace(previous.kind, continued=True)
+        elif len(valued) < _MIN_ROWS:
+            kind = None
+        previous = Candidate(block, table, kind) if kind is not None else None
+        if previous is not None:
+            out.append(previous)
     return out
+
+
+def _continues(previous: Candidate, block: Block, table: Table) -> bool:
+    """An untitled table right after a statement, on its page or the next, with as many columns."""
+    return (previous.block.last_page <= block.page <= previous.block.last_page + 1
+            and len(table.columns) == len(previous.table.columns)
+            and len(block.heading) <= 4 and all(len(line) < 80 for line in block.heading))
 
 
 def choose(found: list[Candidate], wanted: set[int]) -> list[list[Candidate]]:
@@ -58,6 +80,11 @@ def choose(found: list[Candidate], wanted: set[int]) -> list[list[Candidate]]:
             continue
         groups.append([cand])
     best: dict[int, list[Candidate]] = {}
+    for group in list(groups):
+        head = group[0]
+        if head.kind.type == INCOME and COMPREHENSIVE_TITLE.search(head.kind.title):
+            # "Statements of Income and Comprehensive Income": one table, both statements
+            groups.append([Candidate(c.block, c.table, replace(c.kind, type=COMPREHENSIVE)) for c in group])
     for group in groups:
         head = group[0]
         if head.kind.type not in wanted:

@@ -10,6 +10,8 @@ from assay.analysis.analyzers.financial_statements.blocks import Block, Cell, Li
 
 _CURRENCY_ONLY = re.compile(r"^(?:[$€£¥₹]|US\$|\(|\)|%|\$\s*\(|\)\s*%)$")
 _MIN_COLUMN_SHARE = 0.15
+_TRAILING_CURRENCY = re.compile(r"(?<=[\d)—–-])\s+(?:[$€£¥₹]|US\$)$")
+"""A currency sign printed close after a figure belongs to the next column's figure."""
 
 
 @dataclass
@@ -41,6 +43,11 @@ def _merge_marks(cells: list[Cell]) -> list[Cell]:
     pending = ""
     for cell in cells:
         text = clean(cell.text)
+        trimmed = _TRAILING_CURRENCY.sub("", text)
+        if trimmed != text:  # the right edge moves back by the share of the characters dropped
+            width = cell.pos - cell.start
+            cell = Cell(trimmed, cell.pos - width * (len(text) - len(trimmed)) / max(1, len(text)), cell.start)
+            text = trimmed
         if not text:
             continue
         if text in {"$", "US$", "€", "£", "¥", "₹"}:
