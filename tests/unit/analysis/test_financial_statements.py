@@ -205,3 +205,59 @@ def test_an_untitled_table_on_the_next_page_continues_the_statement_but_notes_do
     assert values(cash, "Net cash used in financing activities") == ["-100", "-90"]
     assert "Segment A" not in [i.label for i in cash.line_items]
     assert [c.passed for c in cash.checks if c.name.startswith("net change in cash")] == [True, True]
+
+
+def test_an_encrypted_pdf_is_refused_as_encrypted(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    plain = fx.annual_report_pdf(tmp_path / "plain.pdf")
+    writer = PdfWriter()
+    for page in PdfReader(plain).pages:
+        writer.add_page(page)
+    writer.encrypt("secret", algorithm="AES-256")
+    locked = tmp_path / "locked.pdf"
+    with locked.open("wb") as handle:
+        writer.write(handle)
+    with pytest.raises(AnalysisInputError) as caught:
+        run(tmp_path, locked, "application/pdf")
+    assert caught.value.code == "INPUT_ENCRYPTED"
+
+
+def test_a_workbook_of_formulas_without_saved_values_is_refused_naming_the_sheet(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Trends"
+    sheet["A1"] = "=1+1"
+    sheet["B2"] = "=SUM(A1:A1)"
+    path = tmp_path / "formulas.xlsx"
+    book.save(path)
+    with pytest.raises(AnalysisInputError) as caught:
+        run(tmp_path, path, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert caught.value.code == "FORMULAS_UNCALCULATED" and "Trends" in caught.value.message
+
+
+def test_an_xlsx_statement_per_sheet_with_date_headers(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "balance_sheet"
+    sheet.append([None, "Balance Sheet"])
+    sheet.append([None, None, dt.datetime(2025, 12, 31), dt.datetime(2024, 12, 31)])
+    for label, a, b in (("Total Assets", 500, 450), ("Total Liabilities", 300, 280), ("Total Equity", 200, 170),
+                        ("Cash And Cash Equivalents", 50, 40)):
+        sheet.append([None, label, a, b])
+    path = tmp_path / "statements.xlsx"
+    book.save(path)
+    result, _ = run(tmp_path, path, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    balance = statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET)
+    assert result.format == "xlsx" and balance.first_page == 1
+    assert [p.end_date for p in balance.periods] == ["2025-12-31", "2024-12-31"]
+    assert values(balance, "Total Assets") == ["500", "450"]
+    assert [c.passed for c in balance.checks] == [True, True]
