@@ -20,7 +20,7 @@ from assay.common.auth import ROLES, TENANT_PATTERN, mint_token
 from assay.common.config import CommonSettings
 from assay.common.errors import details_from_rpc_error
 from assay.common.job_states import TERMINAL
-from assay.gateway.json import to_json
+from assay.common.proto_json import to_json
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_NO_STACK, EXIT_API_ERROR = 0, 1, 2, 3, 4
