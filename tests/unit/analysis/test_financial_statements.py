@@ -261,3 +261,24 @@ def test_an_xlsx_statement_per_sheet_with_date_headers(tmp_path: Path) -> None:
     assert [p.end_date for p in balance.periods] == ["2025-12-31", "2024-12-31"]
     assert values(balance, "Total Assets") == ["500", "450"]
     assert [c.passed for c in balance.checks] == [True, True]
+
+
+def test_net_income_and_closing_cash_are_reconciled_across_statements(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, fx.annual_report_pdf(tmp_path / "report.pdf"), "application/pdf")
+    cash = statement(result, fs.STATEMENT_TYPE_CASH_FLOW)
+    across = [(c.name.split(" ")[0], c.period_index, c.passed) for c in cash.checks
+              if "income statement" in c.name or "balance sheet" in c.name]
+    assert across == [("net", 0, True), ("net", 1, True), ("closing", 0, True), ("closing", 1, True)]
+
+
+def test_a_cash_flow_whose_starting_line_disagrees_with_net_income_fails_and_loses_confidence(tmp_path: Path) -> None:
+    rows = [("Net income", ("701", "450"), 0), *fx.CASH_ROWS[1:]]
+    pages = [fx.statement_page(["CONSOLIDATED STATEMENTS OF OPERATIONS", "(In thousands)", "Years Ended December 31,"],
+                               ["2024", "2023"], fx.INCOME_ROWS),
+             fx.statement_page(["CONSOLIDATED STATEMENTS OF CASH FLOWS", "(In thousands)", "Years Ended December 31,"],
+                               ["2024", "2023"], rows)]
+    result, _ = run(tmp_path, fx.write_pdf(tmp_path / "r.pdf", pages), "application/pdf")
+    cash = statement(result, fs.STATEMENT_TYPE_CASH_FLOW)
+    failed = [c for c in cash.checks if not c.passed]
+    assert [(c.expected, c.actual, c.period_index) for c in failed] == [("700", "701", 0)]
+    assert cash.confidence < statement(result, fs.STATEMENT_TYPE_INCOME).confidence

@@ -12,7 +12,12 @@ from assay.analysis.analyzers.financial_statements.blocks import Block
 from assay.analysis.analyzers.financial_statements.classify import ALL_TYPES
 from assay.analysis.analyzers.financial_statements.entity import entity_name
 from assay.analysis.analyzers.financial_statements.spec import SPEC
-from assay.analysis.analyzers.financial_statements.statements import build, candidates, choose
+from assay.analysis.analyzers.financial_statements.statements import (
+    adjust_for_cross_checks,
+    build,
+    candidates,
+    choose,
+)
 from assay.analysis.plugin import AnalysisInputError, InputDocument, RunContext
 from assay.v1 import financial_statements_pb2 as fs
 from assay.v1 import job_pb2
@@ -63,6 +68,7 @@ class FinancialStatementsAnalyzer:
         unreadable: list[fs.FinancialUnreadableCell] = []
         for index, group in enumerate(groups):
             result.statements.append(build(group, unreadable, index))
+        adjust_for_cross_checks(result.statements)
         found = {s.type for s in result.statements}
         result.not_found.extend(fs.StatementType.ValueType(t) for t in ALL_TYPES if t in wanted and t not in found)
         result.unreadable_cells.extend(unreadable)

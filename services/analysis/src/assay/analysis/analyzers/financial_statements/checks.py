@@ -33,9 +33,13 @@ def _find(statement: fs.FinancialStatement, pattern: str, exclude: str = "") -> 
 
 
 def _tolerance(*values: Decimal) -> Decimal:
-    """One unit of the last printed digit per figure combined (rounding in the statement)."""
+    """The expected figure first, then the parts: one unit of the last printed digit per part beyond the first.
+
+    Two printed figures that should be the same figure must agree exactly; a sum of n rounded parts
+    may be off by n - 1 units from its rounded total.
+    """
     exponent = min((v.as_tuple().exponent for v in values if isinstance(v.as_tuple().exponent, int)), default=0)
-    return Decimal(1).scaleb(int(exponent)) * max(1, len(values) - 1)
+    return Decimal(1).scaleb(int(exponent)) * max(0, len(values) - 2)
 
 
 def _check(name: str, period: int, expected: Decimal, parts: list[tuple[str, Decimal]]) -> fs.FinancialCheck:
@@ -152,3 +156,51 @@ def run_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
     if statement.type == CASH_FLOW:
         checks = cash_flow_checks(statement) + checks
     return checks
+
+
+_NET_INCOME = r"^net (?:income|earnings|loss|profit|\(?loss\)? income|income \(?loss\)?|earnings \(?loss\)?)"
+_CASH_END = r"^cash (?:and cash equivalents,? )?(?:at )?end of (?:the )?(?:period|year)"
+
+
+def _matching_periods(a: fs.FinancialStatement, b: fs.FinancialStatement, same_duration: bool) -> list[tuple[int, int]]:
+    """Pairs of period indices naming the same period (end date, and duration when asked)."""
+    pairs = []
+    for i, pa in enumerate(a.periods):
+        for j, pb in enumerate(b.periods):
+            if pa.end_date and pa.end_date == pb.end_date and (
+                    not same_duration or not pa.duration_months or not pb.duration_months
+                    or pa.duration_months == pb.duration_months):
+                pairs.append((i, j))
+                break
+    return pairs
+
+
+def cross_checks(statements: list[fs.FinancialStatement]) -> None:
+    """Net income as the income and cash-flow statements print it; closing cash against the balance sheet.
+
+    The checks are added to the cash-flow statement, for periods both statements name by end date.
+    """
+    by_type = {s.type: s for s in statements}
+    cash = by_type.get(CASH_FLOW)
+    if cash is None or not cash.line_items:
+        return
+    income = by_type.get(fs.STATEMENT_TYPE_INCOME)
+    first = next((i for i in cash.line_items if i.values), None)
+    if income is not None and first is not None and re.search(_NET_INCOME, first.normalized_label):
+        reported = _find(income, _NET_INCOME + r"$|" + _NET_INCOME + r" (?:attributable to|for the)")
+        if reported is not None:
+            for i, j in _matching_periods(income, cash, same_duration=True):
+                expected, actual = _value(reported, i), _value(first, j)
+                if expected is not None and actual is not None:
+                    check = _check("net income (income statement) = cash flow's starting line", j, expected,
+                                   [(first.label, actual)])
+                    cash.checks.append(check)
+    balance = by_type.get(BALANCE)
+    closing = _find(cash, _CASH_END)
+    held = _find(balance, r"^cash and cash equivalents$") if balance is not None else None
+    if balance is not None and closing is not None and held is not None:
+        for i, j in _matching_periods(balance, cash, same_duration=False):
+            expected, actual = _value(held, i), _value(closing, j)
+            if expected is not None and actual is not None:
+                cash.checks.append(_check("closing cash (cash flow) = cash (balance sheet)", j, expected,
+                                          [(closing.label, actual)]))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from assay.analysis.analyzers.financial_statements.amounts import decimal_text
 from assay.analysis.analyzers.financial_statements.blocks import Block
-from assay.analysis.analyzers.financial_statements.checks import run_checks
+from assay.analysis.analyzers.financial_statements.checks import cross_checks, run_checks
 from assay.analysis.analyzers.financial_statements.classify import (
     BALANCE,
     COMPREHENSIVE,
@@ -148,3 +149,15 @@ def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], 
         confidence *= 0.9
     statement.confidence = round(max(0.0, min(1.0, confidence)), 3)
     return statement
+
+
+def adjust_for_cross_checks(statements: Sequence[fs.FinancialStatement]) -> None:
+    """Run the checks across statements; each failed one lowers the cash-flow statement's confidence."""
+    cash = next((s for s in statements if s.type == fs.STATEMENT_TYPE_CASH_FLOW), None)
+    if cash is None:
+        return
+    before = len(cash.checks)
+    cross_checks(list(statements))
+    failed = sum(1 for c in cash.checks[before:] if not c.passed)
+    if failed:
+        cash.confidence = round(cash.confidence * 0.85 ** failed, 3)

@@ -109,7 +109,13 @@ def _resplit(cells: list[Cell], columns: list[float], tolerance: float) -> tuple
 
 
 def _is_header_line(values: list[Cell], label: list[Cell]) -> bool:
-    return bool(values) and all(is_year(v.text) for v in values) and not "".join(c.text for c in label).strip(" :")
+    """Years over the columns, alone or after a unit note ("(In thousands) 2023 2022")."""
+    text = "".join(c.text for c in label).strip(" :")
+    return bool(values) and all(is_year(v.text) for v in values) and (not text or _UNIT_NOTE.match(text) is not None)
+
+
+_UNIT_NOTE = re.compile(r"^\(?(?:(?:amounts|dollars|figures|\$) )?in (?:thousands|millions|billions|crores?|lakhs?)\b",
+                        re.I)
 
 
 
