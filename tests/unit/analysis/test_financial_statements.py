@@ -282,3 +282,14 @@ def test_a_cash_flow_whose_starting_line_disagrees_with_net_income_fails_and_los
     failed = [c for c in cash.checks if not c.passed]
     assert [(c.expected, c.actual, c.period_index) for c in failed] == [("700", "701", 0)]
     assert cash.confidence < statement(result, fs.STATEMENT_TYPE_INCOME).confidence
+
+
+def test_markdown_rows_shifted_by_a_dollar_cell_line_up_in_one_column(tmp_path: Path) -> None:
+    path = tmp_path / "filing.md"
+    path.write_text(fx.MARKDOWN_FROM_HTML_WITHOUT_COLSPANS, encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/plain")
+    balance = statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET)
+    assert len(balance.periods) == 2
+    assert values(balance, "Cash and cash equivalents") == ["921.7", "1139.0"]
+    assert values(balance, "Receivables, net") == ["91.0", "153.9"]
+    assert [c.passed for c in balance.checks] == [True, True]

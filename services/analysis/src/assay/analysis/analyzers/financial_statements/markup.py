@@ -156,13 +156,15 @@ def markdown_blocks(text: str) -> tuple[list[Block], list[str]]:
     table: list[Line] = []
     aligned: list[Line] = []
     heading_for_aligned: list[str] = []
+    since = [0]  # prose index after the last table: a table's heading is the text since then
     lines = text.splitlines()
 
     def close_table() -> None:
         if table:
-            blocks.append(Block(lines=list(table), heading=prose[-_HEADING_LINES:], page=1, tolerance=0.0,
-                                context=prose[-25:]))
+            blocks.append(Block(lines=list(table), heading=prose[since[0]:][-_HEADING_LINES:], page=1,
+                                tolerance=0.0, context=prose[-25:]))
             table.clear()
+            since[0] = len(prose)
 
     def close_aligned() -> None:
         if len(aligned) >= 3:

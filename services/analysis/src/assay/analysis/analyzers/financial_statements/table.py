@@ -90,6 +90,28 @@ def _columns(positions: list[list[float]], tolerance: float) -> list[float]:
     return [max(c) for c in kept]
 
 
+def _snap_grid(prepared: list[tuple[Line, list[Cell], list[Cell]]]) -> list[tuple[Line, list[Cell], list[Cell]]]:
+    """Grid columns one or two apart that never both hold a figure on one row are one column.
+
+    A rendering that dropped colspans (markdown from HTML) puts a figure after a "$" cell one
+    column further right than the same column's figures without "$".
+    """
+    rows = [{v.pos for v in values} for _, _, values in prepared if values]
+    clusters: list[list[float]] = []
+    for pos in sorted({p for row in rows for p in row}):
+        if clusters and pos - clusters[-1][-1] <= 2 \
+                and not any(pos in row and any(m in row for m in clusters[-1]) for row in rows):
+            clusters[-1].append(pos)
+        else:
+            clusters.append([pos])
+    snap = {member: cluster[-1] for cluster in clusters for member in cluster}
+
+    def moved(cells: list[Cell]) -> list[Cell]:
+        return [Cell(c.text, snap.get(c.pos, c.pos), c.start) for c in cells]
+
+    return [(line, label, moved(values)) for line, label, values in prepared]
+
+
 def _nearest(columns: list[float], pos: float, tolerance: float) -> int | None:
     best, distance = None, tolerance * 1.5 + 1e-9
     for index, column in enumerate(columns):
@@ -126,6 +148,8 @@ def parse_table(block: Block) -> Table:
         cells = _merge_marks(line.cells)
         label, values = _split(cells)
         prepared.append((line, label, values))
+    if block.tolerance == 0:
+        prepared = _snap_grid(prepared)
     data_positions = [[v.pos for v in values] for _, label, values in prepared
                       if values and not _is_header_line(values, label)]
     columns = _columns(data_positions, block.tolerance)
