@@ -5,6 +5,10 @@ Run:
     runs the analyzer on every labelled document under DIR (paths in the labels are relative to
     it) and prints, per document and in total: statement types found on the labelled pages,
     labelled line-item values read exactly, checks passed, pages/s and the peak RSS;
+  ``.venv/bin/python bench/eval_financial.py corpus DIR --as-markdown``
+    the same, with every HTML filing first rendered as markdown (paragraphs, and each table as a
+    pipe table of its cells, colspans dropped, as HTML-to-markdown converters do); page numbers
+    are then not compared (markdown has none);
   ``.venv/bin/python bench/eval_financial.py long PDF [--pages 300]``
     builds a PDF of about N pages by repeating PDF's pages (real filing pages, statements
     included) and times the analyzer on it in a child process (wall time, pages/s, peak RSS).
@@ -74,13 +78,46 @@ def score_items(statement: fs.FinancialStatement | None, items: list[list[object
     return exact, misses
 
 
-def bench_corpus(directory: Path, labels_path: Path) -> None:
+def html_to_markdown(source: Path, target: Path) -> Path:
+    """A plain HTML-to-markdown rendering: leaf paragraphs as text, tables as pipe tables of their cells."""
+    from lxml import html
+
+    data = source.read_bytes()
+    root = html.fromstring(data[max(0, data.lower().find(b"<html")):])
+    out: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag.lower()
+        if tag == "table":
+            rows = []
+            for tr in el.iter("tr"):
+                cells = [" ".join("".join(td.itertext()).split()) for td in tr
+                         if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")]
+                if any(cells):
+                    rows.append("| " + " | ".join(cells) + " |")
+            if rows:
+                out += ["", rows[0], "|" + "---|" * (rows[0].count("|") - 1), *rows[1:], ""]
+        elif tag in ("p", "div") and not el.findall(".//table") and not el.findall(".//div") \
+                and not el.findall(".//p"):
+            text = " ".join("".join(el.itertext()).split())
+            if text:
+                out += [text, ""]
+    target.write_text("\n".join(out), encoding="utf-8")
+    return target
+
+
+def bench_corpus(directory: Path, labels_path: Path, as_markdown: bool = False) -> None:
     labels = {k: v for k, v in json.loads(labels_path.read_text(encoding="utf-8")).items() if not k.startswith("_")}
     totals = {"statements": 0, "found": 0, "extra": 0, "items": 0, "exact": 0, "passed": 0, "checks": 0,
               "pages": 0, "seconds": 0.0}
     print(f"{'document':48} {'types':>7} {'extra':>5} {'items':>7} {'checks':>7} {'pages':>5} {'s':>6} {'pages/s':>8}")
+    rendered = tempfile.TemporaryDirectory()
     for name, label in labels.items():
         path = directory / name
+        if as_markdown and path.suffix.lower() in {".html", ".htm"}:
+            path = html_to_markdown(path, Path(rendered.name) / (path.stem + ".md"))
+        pages_compared = not (as_markdown and path.suffix == ".md")
         try:
             result, seconds = analyse(path)
         except AnalysisInputError as exc:
@@ -95,7 +132,7 @@ def bench_corpus(directory: Path, labels_path: Path) -> None:
             kind = fs.StatementType.Value("STATEMENT_TYPE_" + expected["type"])
             first, last = expected["pages"]
             index = next((i for i, s in enumerate(result.statements) if s.type == kind
-                          and s.first_page <= last and s.last_page >= first), None)
+                          and (not pages_compared or (s.first_page <= last and s.last_page >= first))), None)
             statement = result.statements[index] if index is not None else None
             if index is not None:
                 found += 1
@@ -122,6 +159,7 @@ def bench_corpus(directory: Path, labels_path: Path) -> None:
                            ("items", items), ("exact", exact), ("passed", passed), ("checks", checks),
                            ("pages", result.pages), ("seconds", seconds)):
             totals[key] += value
+    rendered.cleanup()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nstatement type/location: {totals['found']}/{totals['statements']} "
           f"= {totals['found'] / max(1, totals['statements']):.3f} ({totals['extra']} reported beyond the labels)")
@@ -161,12 +199,13 @@ def main() -> None:
     corpus = sub.add_parser("corpus", help="labelled documents under DIR")
     corpus.add_argument("directory", type=Path)
     corpus.add_argument("--labels", type=Path, default=Path(__file__).parent / "labels/financial/labels.json")
+    corpus.add_argument("--as-markdown", action="store_true", help="render HTML filings as markdown first")
     long = sub.add_parser("long", help="a long PDF built from a real one")
     long.add_argument("pdf", type=Path)
     long.add_argument("--pages", type=int, default=300)
     args = parser.parse_args()
     if args.mode == "corpus":
-        bench_corpus(args.directory, args.labels)
+        bench_corpus(args.directory, args.labels, args.as_markdown)
     else:
         bench_long(args.pdf, args.pages)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from assay.analysis.analyzers.financial_statements.amounts import Amount, clean, is_amount, is_year, parse_amount
@@ -91,25 +92,39 @@ def _columns(positions: list[list[float]], tolerance: float) -> list[float]:
 
 
 def _snap_grid(prepared: list[tuple[Line, list[Cell], list[Cell]]]) -> list[tuple[Line, list[Cell], list[Cell]]]:
-    """Grid columns one or two apart that never both hold a figure on one row are one column.
+    """Grid rows with the usual number of figures place them in order; the others by where those stood.
 
-    A rendering that dropped colspans (markdown from HTML) puts a figure after a "$" cell one
-    column further right than the same column's figures without "$".
+    A rendering that dropped colspans (markdown from HTML) puts a figure after a "$" cell one grid
+    column further right than the same column's figures without "$", and the shift adds up along
+    the row; the k-th figure of a full row is still in the k-th column.
     """
-    rows = [{v.pos for v in values} for _, _, values in prepared if values]
-    clusters: list[list[float]] = []
-    for pos in sorted({p for row in rows for p in row}):
-        if clusters and pos - clusters[-1][-1] <= 2 \
-                and not any(pos in row and any(m in row for m in clusters[-1]) for row in rows):
-            clusters[-1].append(pos)
-        else:
-            clusters.append([pos])
-    snap = {member: cluster[-1] for cluster in clusters for member in cluster}
+    data = [values for _, label, values in prepared if values and not _is_header_line(values, label)]
+    if not data:
+        return prepared
+    width = Counter(len(values) for values in data).most_common(1)[0][0]
+    members: list[set[float]] = [set() for _ in range(width)]
+    for values in data:
+        if len(values) == width:
+            for k, cell in enumerate(values):
+                members[k].add(cell.pos)
+    canonical = [max(m) for m in members]
 
-    def moved(cells: list[Cell]) -> list[Cell]:
-        return [Cell(c.text, snap.get(c.pos, c.pos), c.start) for c in cells]
+    def snap(values: list[Cell]) -> list[Cell]:
+        if len(values) == width:
+            return [Cell(c.text, canonical[k], c.start) for k, c in enumerate(values)]
+        out = []
+        for cell in values:
+            k = next((k for k, m in enumerate(members) if cell.pos in m), None)
+            if k is None:
+                k = min(range(width), key=lambda j: min(abs(cell.pos - x) for x in members[j]))
+                if min(abs(cell.pos - x) for x in members[k]) > 1:
+                    out.append(cell)
+                    continue
+            out.append(Cell(cell.text, canonical[k], cell.start))
+        return out
 
-    return [(line, label, moved(values)) for line, label, values in prepared]
+    return [(line, label, snap(values) if values and not _is_header_line(values, label) else values)
+            for line, label, values in prepared]
 
 
 def _nearest(columns: list[float], pos: float, tolerance: float) -> int | None:
