@@ -95,7 +95,7 @@ def test_artifacts_are_one_csv_per_statement_and_the_whole_result_as_json(tmp_pa
     names = {a.name: a for a in ctx.artifacts}
     assert set(names) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", JSON_NAME}
     rows = list(csv.reader(names["balance_sheet.csv"].path.open(encoding="utf-8")))
-    assert rows[0][:2] == ["label", "normalized_label"] and rows[0][6:] == ["December 31, 2024", "December 31, 2023"]
+    assert rows[0][:2] == ["label", "normalized_label"] and rows[0][6:] == ["2024", "2023"]  # headers as printed
     assert rows[[r[0] for r in rows].index("Total assets")][:2] == ["Total assets", "total assets"]
     whole = json.loads(names[JSON_NAME].path.read_text(encoding="utf-8"))
     assert len(whole["statements"]) == 3 and whole["json_artifact_name"] == JSON_NAME
@@ -293,3 +293,14 @@ def test_markdown_rows_shifted_by_a_dollar_cell_line_up_in_one_column(tmp_path: 
     assert values(balance, "Cash and cash equivalents") == ["921.7", "1139.0"]
     assert values(balance, "Receivables, net") == ["91.0", "153.9"]
     assert [c.passed for c in balance.checks] == [True, True]
+
+
+def test_a_statement_with_years_down_the_rows_and_spanish_labels_is_turned_and_classified(tmp_path: Path) -> None:
+    path = tmp_path / "estado.csv"  # the name says nothing: the lines decide
+    path.write_text("year;Ingresos de actividades ordinarias;Costo de ventas;Ganancia bruta;Utilidad neta\n"
+                    "2020;1000;-600;400;120\n2021;1100;-650;450;130\n", encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/csv")
+    income = statement(result, fs.STATEMENT_TYPE_INCOME)
+    assert [p.fiscal_year for p in income.periods] == [2020, 2021]
+    assert values(income, "Costo de ventas") == ["-600", "-650"]
+    assert income.confidence < 0.8  # no title: classified by its lines only

@@ -40,14 +40,18 @@ _NOT_PRIMARY = re.compile(r"selected (?:consolidated )?financial data|"
 _CONTINUED = re.compile(r"\(continued\)|continued\b", re.I)
 
 EVIDENCE: dict[int, tuple[re.Pattern[str], ...]] = {
-    BALANCE: (re.compile(r"^total assets\b", re.I), re.compile(r"^total (?:current )?liabilities\b", re.I),
+    BALANCE: (re.compile(r"^total assets\b|^(?:total )?activos? total|^total (?:del )?activo|자산총계", re.I),
+              re.compile(r"^total (?:current )?liabilities\b", re.I),
               re.compile(r"total liabilities (?:and|&)", re.I), re.compile(r"^cash and cash equivalents\b", re.I),
               re.compile(r"total (?:stock|share)holders['’]? (?:equity|deficit)|^total equity", re.I)),
-    INCOME: (re.compile(r"^(?:net |total )?(?:sales|revenues?|operating revenues?)\b", re.I),
+    INCOME: (re.compile(r"^(?:net |total )?(?:sales|revenues?|operating revenues?)\b|"
+                        r"^(?:total )?(?:ingresos|ventas|umsatz|chiffre d.affaires)|매출|영업수익", re.I),
              re.compile(r"per (?:common )?share|earnings per|\bEPS\b", re.I),
              re.compile(r"^(?:net )?(?:income|earnings|\(?loss\)?|profit)\b.*(?:income )?tax", re.I),
-             re.compile(r"^net (?:income|earnings|\(?loss\)?|profit)", re.I),
-             re.compile(r"^(?:gross (?:profit|margin)|operating (?:income|profit|loss)|cost of)", re.I)),
+             re.compile(r"^net (?:income|earnings|\(?loss\)?|profit)|utilidad neta|ganancia neta|"
+                        r"resultado (?:neto|del ejercicio)|jahres(?:überschuss|ergebnis)|résultat net|순이익", re.I),
+             re.compile(r"^(?:gross (?:profit|margin)|operating (?:income|profit|loss)|cost of)|"
+                        r"ganancia bruta|utilidad bruta|costo de ventas|영업이익|매출원가", re.I)),
     CASH_FLOW: (re.compile(r"operating activities", re.I), re.compile(r"investing activities", re.I),
                 re.compile(r"financing activities", re.I), re.compile(r"depreciation|amortization", re.I),
                 re.compile(r"cash (?:and cash equivalents )?(?:at|,) (?:beginning|end)", re.I)),

@@ -142,13 +142,12 @@ def column_periods(column_headers: list[str], header: list[str], point_in_time: 
                     for text, w in zip(column_headers, whole, strict=True)]
         return whole
     out = []
-    for mine, fallback in zip(own, whole, strict=True):
+    for printed, mine, fallback in zip(column_headers, own, whole, strict=True):
         assert mine is not None
         end = mine.end_date
         if not end and fallback.fiscal_year == mine.fiscal_year:
             end = fallback.end_date
-        out.append(Period(mine.header if mine.end_date else (fallback.header if end else mine.header), end,
-                          mine.fiscal_year, mine.duration_months or fallback.duration_months))
+        out.append(Period(printed, end, mine.fiscal_year, mine.duration_months or fallback.duration_months))
     return out
 
 
