@@ -304,3 +304,26 @@ def test_a_statement_with_years_down_the_rows_and_spanish_labels_is_turned_and_c
     assert [p.fiscal_year for p in income.periods] == [2020, 2021]
     assert values(income, "Costo de ventas") == ["-600", "-650"]
     assert income.confidence < 0.8  # no title: classified by its lines only
+
+
+def test_an_ifrs_statement_with_a_notes_column_dotted_dates_and_euro_millions(tmp_path: Path) -> None:
+    columns = (330.0, 420.0, 520.0)
+    rows: list[fx.Row] = [
+        ("Property, plant and equipment", ("12", "1,500", "1,400"), 0),
+        ("Inventories", ("", "300", "280"), 0),
+        ("Trade receivables", ("14", "200", "220"), 0),
+        ("Total assets", ("", "2,000", "1,900"), 0),
+        ("Total equity", ("18", "1,200", "1,100"), 0),
+        ("Borrowings", ("20", "500", "520"), 0),
+        ("Trade payables", ("", "300", "280"), 0),
+        ("Total liabilities", ("", "800", "800"), 0),
+        ("Total equity and liabilities", ("", "2,000", "1,900"), 0),
+    ]
+    page = fx.statement_page(["Example SE", "Consolidated statement of financial position", "EUR m"],
+                             ["Note", "31.12.2024", "31.12.2023"], rows, columns)
+    result, _ = run(tmp_path, fx.write_pdf(tmp_path / "ifrs.pdf", [page]), "application/pdf")
+    balance = statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET)
+    assert balance.unit_scale == 1_000_000
+    assert [p.end_date for p in balance.periods] == ["2024-12-31", "2023-12-31"]
+    assert values(balance, "Property, plant and equipment") == ["1500", "1400"]  # the note "12" is not a value
+    assert all(c.passed for c in balance.checks) and balance.checks

@@ -14,6 +14,8 @@ _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|A
 _FULL_DATE = re.compile(rf"\b({_MONTH})\s+(\d{{1,2}}),?\s*((?:19|20)\d\d)\b", re.I)
 _DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH}),?\s*((?:19|20)\d\d)\b", re.I)
 _ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+_DOTTED_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./]((?:19|20)\d\d)\b")
+"""31.12.2024 (day first, as European reports print it)."""
 _MONTH_DAY = re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})\b(?!,?\s*(?:19|20)\d\d)", re.I)
 _ANY_MONTH_DAY = re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})\b", re.I)
 _YEAR = re.compile(r"(?<![\d,.$])(?:FY\s?|fiscal\s)?((?:19|20)\d\d)(?![\d,])", re.I)
@@ -49,8 +51,27 @@ class Unit:
     shares_own_scale: bool
 
 
+_SHORT_UNIT = re.compile(r"(?:[$€£¥₹]|\b(?:EUR|GBP|USD|CHF|T)\s?)\s?(m|mn|bn|k|000|'000|million|thousand)\b|"
+                         r"\bTEUR\b|\bTUSD\b|\bMio\.?\s?(?:EUR|€)", re.I)
+_SHORT_SCALES = {"m": 10**6, "mn": 10**6, "million": 10**6, "bn": 10**9, "k": 10**3, "000": 10**3, "'000": 10**3,
+                 "thousand": 10**3}
+
+
 def unit(lines: list[str]) -> Unit:
-    """The unit statement ("in thousands, except per share data") nearest the table."""
+    """The unit statement ("in thousands, except per share data", "€m", "TEUR") nearest the table."""
+    stated = _stated_unit(lines)
+    if stated.scale != 1:
+        return stated
+    for line in reversed(lines):
+        match = _SHORT_UNIT.search(line)
+        if match:
+            word = (match.group(1) or "").lower()
+            scale = _SHORT_SCALES.get(word, 10**6 if "mio" in match.group(0).lower() else 10**3)
+            return Unit(scale=scale, text=match.group(0).strip(), per_share_own_scale=True, shares_own_scale=True)
+    return stated
+
+
+def _stated_unit(lines: list[str]) -> Unit:
     for line in reversed(lines):
         match = _UNIT.search(line)
         if match:
@@ -105,7 +126,9 @@ def periods(header: list[str], count: int, point_in_time: bool) -> list[Period]:
     dates = [(_iso(int(y), _month(m), int(d)), f"{m} {d}, {y}") for m, d, y in _FULL_DATE.findall(text)]
     dates += [(_iso(int(y), _month(m), int(d)), f"{d} {m} {y}") for d, m, y in _DAY_MONTH_YEAR.findall(text)]
     dates += [(f"{y}-{m}-{d}", f"{y}-{m}-{d}") for y, m, d in _ISO_DATE.findall(text)]
-    stripped = _ISO_DATE.sub(" ", _DAY_MONTH_YEAR.sub(" ", _FULL_DATE.sub(" ", text)))
+    dates += [(_iso(int(y), int(m), int(d)) if 1 <= int(m) <= 12 else "", f"{d}.{m}.{y}")
+              for d, m, y in _DOTTED_DATE.findall(text)]
+    stripped = _DOTTED_DATE.sub(" ", _ISO_DATE.sub(" ", _DAY_MONTH_YEAR.sub(" ", _FULL_DATE.sub(" ", text))))
     years = [int(y) for y in _YEAR.findall(stripped)]
     month_days = [(_month(m), int(d)) for m, d in _MONTH_DAY.findall(stripped)]
     durations = [] if point_in_time else [d for d in _durations(text) if d]

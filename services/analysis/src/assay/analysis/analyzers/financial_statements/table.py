@@ -196,13 +196,32 @@ def parse_table(block: Block) -> Table:
         text = clean(" ".join([*(c.text for c in label), *extra_label]))
         rows.append(Row(label=text, values=placed, page=line.page, line=line.number,
                         indent=line.indent))
-    kept = [i for i in range(len(columns)) if i not in percent]
+    headers = _column_headers(header_cells, columns, block.tolerance)
+    kept = [i for i in range(len(columns)) if i not in percent and not _notes_column(i, rows, headers)]
     renumber = {old: new for new, old in enumerate(kept)}
     for row in rows:
         row.values = {renumber[i]: amount for i, amount in row.values.items() if i in renumber}
-    headers = _column_headers(header_cells, columns, block.tolerance)
     return Table(header=header, header_cells=header_cells, columns=[columns[i] for i in kept],
                  rows=_join_wrapped(rows), column_headers=[headers[i] for i in kept])
+
+
+_NOTE_HEADER = re.compile(r"^notes?\b|^anm\.?$|^anmerkung|^nota$", re.I)
+_NOTE_REF = re.compile(r"^\d{1,2}(?:\.\d{1,2})?[a-z]?$")
+
+
+def _notes_column(index: int, rows: list[Row], headers: list[str]) -> bool:
+    """The "Note" column of IFRS statements (note references, not amounts), by header or by content.
+
+    By content: the first column, holding only small note numbers ("5", "12.3"), on fewer rows than
+    the next column holds figures.
+    """
+    if index < len(headers) and _NOTE_HEADER.match(headers[index].strip()):
+        return True
+    if index != 0:
+        return False
+    cells = [row.values[0].raw for row in rows if 0 in row.values]
+    following = sum(1 for row in rows if 1 in row.values)
+    return len(cells) >= 2 and all(_NOTE_REF.match(c) for c in cells) and len(cells) < following
 
 
 def _column_headers(lines: list[list[Cell]], columns: list[float], tolerance: float) -> list[str]:
