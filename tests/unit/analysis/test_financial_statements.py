@@ -327,3 +327,14 @@ def test_an_ifrs_statement_with_a_notes_column_dotted_dates_and_euro_millions(tm
     assert [p.end_date for p in balance.periods] == ["2024-12-31", "2023-12-31"]
     assert values(balance, "Property, plant and equipment") == ["1500", "1400"]  # the note "12" is not a value
     assert all(c.passed for c in balance.checks) and balance.checks
+
+
+def test_a_pdf_drawn_column_by_column_still_reads_row_by_row(tmp_path: Path) -> None:
+    page = fx.columnwise_page(["CONSOLIDATED BALANCE SHEETS", "(In thousands)", "December 31,"], ["2024", "2023"],
+                              fx.BALANCE_ROWS)
+    result, _ = run(tmp_path, fx.write_pdf(tmp_path / "columns.pdf", [page]), "application/pdf")
+    balance = statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET)
+    assert values(balance, "Accounts payable") == ["600", "550"]
+    assert values(balance, "Accrued liabilities") == ["400", ""]
+    assert values(balance, "Total liabilities and shareholders' equity") == ["5000", "4700"]
+    assert result.checks_failed == 0 and result.checks_passed >= 2

@@ -16,6 +16,8 @@ _NUMBER = re.compile(r"(?<![\w.])\(?\d[\d,]*(?:\.\d+)?\)?")
 _MIN_NUMBERS = 12
 """Figures a page needs before its layout is read (a contents page or a note has fewer)."""
 _TEXT_LAYER_MIN_CHARS = 20
+Glyph = tuple[str, float, float, float, float]
+"""A character and its box: text, left, bottom, right, top (points)."""
 
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:
@@ -92,6 +94,9 @@ def _lines(chars: list[tuple[str, float, float, float, float]], page: int) -> It
             if ch[1] < prev[1] - 50 and abs(ch[2] - prev[2]) > 2:
                 rows.append(current)
                 current = []
+        if current and ch[0].strip() and _other_height(current, ch):
+            rows.append(current)  # a glyph of another printed line that PDFium ran on
+            current = []
         current.append(ch)
     if current:
         rows.append(current)
@@ -105,7 +110,10 @@ def _lines(chars: list[tuple[str, float, float, float, float]], page: int) -> It
 
 def _merge_same_height(rows: list[list[tuple[str, float, float, float, float]]]
                        ) -> list[list[tuple[str, float, float, float, float]]]:
-    """Fragments PDFium put on separate lines but printed at the same height (a dash, a "$") are one line."""
+    """Fragments PDFium put on separate lines but printed at the same height are one line.
+
+    A dash or a "$" drawn apart, or a whole column of figures emitted after the column of labels.
+    """
     merged: list[list[tuple[str, float, float, float, float]]] = []
     spans: list[tuple[float, float]] = []
     for row in rows:
@@ -114,7 +122,7 @@ def _merge_same_height(rows: list[list[tuple[str, float, float, float, float]]]
             continue
         low, high = min(c[2] for c in glyphs), max(c[4] for c in glyphs)
         centre = (low + high) / 2
-        for back in range(1, min(3, len(merged)) + 1):
+        for back in range(1, len(merged) + 1):  # any earlier line: some generators emit column by column
             other_low, other_high = spans[-back]
             if _inside(centre, other_low, other_high) or _inside((other_low + other_high) / 2, low, high):
                 target = len(merged) - back
@@ -126,6 +134,17 @@ def _merge_same_height(rows: list[list[tuple[str, float, float, float, float]]]
             merged.append(list(row))
             spans.append((low, high))
     return merged
+
+
+def _other_height(row: list[Glyph], ch: Glyph) -> bool:
+    """Whether ``ch`` sits clearly above or below the glyphs of ``row`` (another printed line)."""
+    glyphs = [c for c in row if c[0].strip()]
+    if not glyphs:
+        return False
+    low, high = min(c[2] for c in glyphs), max(c[4] for c in glyphs)
+    margin = (high - low) * 0.3
+    centre = (ch[2] + ch[4]) / 2
+    return centre < low - margin or centre > high + margin
 
 
 def _inside(point: float, low: float, high: float) -> bool:
