@@ -82,21 +82,24 @@ def page_lines(doc: pdfium.PdfDocument, index: int) -> list[Line]:
 def _lines(chars: list[tuple[str, float, float, float, float]], page: int) -> Iterator[Line]:
     rows: list[list[tuple[str, float, float, float, float]]] = []
     current: list[tuple[str, float, float, float, float]] = []
+    span: tuple[float, float] | None = None
     for ch in chars:
         if ch[0] in "\r\n":
             if current:
                 rows.append(current)
-            current = []
+            current, span = [], None
             continue
         if current and ch[0].strip() and current[-1][0].strip():
             # pdfium keeps reading order; a big jump down or back left starts a new line
             prev = current[-1]
             if ch[1] < prev[1] - 50 and abs(ch[2] - prev[2]) > 2:
                 rows.append(current)
-                current = []
-        if current and ch[0].strip() and _other_height(current, ch):
-            rows.append(current)  # a glyph of another printed line that PDFium ran on
-            current = []
+                current, span = [], None
+        if ch[0].strip():
+            if span is not None and current and _other_height(span, ch):
+                rows.append(current)  # a glyph of another printed line that PDFium ran on
+                current, span = [], None
+            span = (ch[2], ch[4]) if span is None else (min(span[0], ch[2]), max(span[1], ch[4]))
         current.append(ch)
     if current:
         rows.append(current)
@@ -136,12 +139,9 @@ def _merge_same_height(rows: list[list[tuple[str, float, float, float, float]]]
     return merged
 
 
-def _other_height(row: list[Glyph], ch: Glyph) -> bool:
-    """Whether ``ch`` sits clearly above or below the glyphs of ``row`` (another printed line)."""
-    glyphs = [c for c in row if c[0].strip()]
-    if not glyphs:
-        return False
-    low, high = min(c[2] for c in glyphs), max(c[4] for c in glyphs)
+def _other_height(span: tuple[float, float], ch: Glyph) -> bool:
+    """Whether ``ch`` sits clearly above or below ``span``, the height of its run so far (another line)."""
+    low, high = span
     margin = (high - low) * 0.3
     centre = (ch[2] + ch[4]) / 2
     return centre < low - margin or centre > high + margin
