@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fixtures import tabular, xmldocs
 from harness import assert_eventually
-from harness.assay_dev import Stack
+from harness.assay_dev import Stack, private_root
 
 pytestmark = pytest.mark.e2e
 
@@ -20,13 +20,14 @@ CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe bo
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("assay-dev") / "data")
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+def stack() -> Iterator[Stack]:
+    with private_root("assay-dev-e2e-") as root:
+        running = Stack(root / "data")
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 def follow_events(client: httpx.Client, job_id: str) -> list[dict]:
@@ -93,6 +94,18 @@ def test_another_tenant_sees_404_and_a_600_character_text_names_the_field(stack)
         assert too_long.status_code in (400, 422)
         problem = too_long.json()
         assert any(v["field"] == "inputs.text" for v in problem["violations"]), problem
+
+
+def test_the_worker_keys_reach_only_the_services_that_use_them_and_assay_token_mints_no_worker(stack):
+    def environ(pid: int) -> dict[str, str]:
+        pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        return dict(p.decode(errors="replace").split("=", 1) for p in pairs if b"=" in p)
+
+    keys = ("ASSAY_WORKER_SECRET", "ASSAY_JOB_CAPABILITY_SECRET")
+    held = {name: {k for k in keys if environ(pid).get(k)} for name, pid in stack.info()["pids"].items()}
+    assert held == {"jobs": set(keys), "ingest": set(keys), "analysis": {"ASSAY_WORKER_SECRET"}, "gateway": set()}
+    refused = stack.cli("token", "--tenant", "globex", "--roles", "worker")
+    assert refused.returncode == 2 and "unknown role(s) worker" in refused.stderr
 
 
 def test_what_get_analyzers_lists_is_what_create_enforces_and_the_cli_shows(stack):

@@ -244,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", parents=common, help="mint a development token with the stack's key")
     token.add_argument("--tenant", default="dev", type=_tenant)
-    token.add_argument("--roles", default="user", help="comma-separated: admin,user,readonly,worker")
+    token.add_argument("--roles", default="user", help="comma-separated: admin,user,readonly (tenant roles; "
+                       "worker credentials are never minted for a tenant)")
     token.add_argument("--subject", default="dev")
     token.add_argument("--ttl", type=_int_in(1), default=86400, help="lifetime in seconds (at least 1)")
 
