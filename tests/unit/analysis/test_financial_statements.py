@@ -338,3 +338,20 @@ def test_a_pdf_drawn_column_by_column_still_reads_row_by_row(tmp_path: Path) -> 
     assert values(balance, "Accrued liabilities") == ["400", ""]
     assert values(balance, "Total liabilities and shareholders' equity") == ["5000", "4700"]
     assert result.checks_failed == 0 and result.checks_passed >= 2
+
+
+@pytest.mark.parametrize(("name", "data", "media_type", "code"), [
+    ("blank.html", b"<html>   ", "text/plain", "NO_STATEMENTS"),
+    ("spaces.html", b"   \n  ", "text/plain", "INPUT_UNPARSEABLE"),
+    ("broken.pdf", b"%PDF-1.4 not really", "application/pdf", "INPUT_UNPARSEABLE"),
+    ("broken.xlsx", b"PK\x03\x04 not a workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+     "INPUT_UNPARSEABLE"),
+    ("prose.md", b"# Letter\n\nNo tables here.\n", "text/plain", "NO_STATEMENTS"),
+])
+def test_malformed_inputs_are_job_errors_with_a_code_not_crashes(tmp_path: Path, name: str, data: bytes,
+                                                                 media_type: str, code: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(AnalysisInputError) as caught:
+        run(tmp_path, path, media_type)
+    assert caught.value.code == code

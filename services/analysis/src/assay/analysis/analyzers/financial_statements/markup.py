@@ -14,6 +14,7 @@ from pathlib import Path
 from lxml import etree, html
 
 from assay.analysis.analyzers.financial_statements.blocks import Block, Cell, Line
+from assay.analysis.plugin import AnalysisInputError
 
 _BLOCK_TAGS = frozenset({"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "center", "table"})
 _PAGE_BREAK = re.compile(r"page-break-(?:before|after)\s*:\s*always|break-(?:before|after)\s*:\s*page", re.I)
@@ -71,7 +72,10 @@ def html_blocks(path: Path) -> tuple[list[Block], list[str], int]:
     """Tables with the text above each; also the document's first text lines and its page count."""
     data = path.read_bytes()
     start = data.lower().find(b"<html")
-    root = html.fromstring(data[start:] if start > 0 else data)
+    try:
+        root = html.fromstring(data[start:] if start > 0 else data)
+    except etree.ParserError as exc:
+        raise AnalysisInputError("INPUT_UNPARSEABLE", f"the HTML cannot be read: {exc}") from exc
     blocks: list[Block] = []
     text_lines: list[str] = []
     head: list[str] = []

@@ -39,7 +39,10 @@ def csv_rows(path: Path) -> list[list[str]]:
     except csv.Error:
         delimiter = ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = [row[:_MAX_COLUMNS] for _, row in zip(range(_MAX_ROWS), reader, strict=False)]
+    try:
+        rows = [row[:_MAX_COLUMNS] for _, row in zip(range(_MAX_ROWS), reader, strict=False)]
+    except csv.Error as exc:
+        raise AnalysisInputError("INPUT_UNPARSEABLE", f"the CSV cannot be read: {exc}") from exc
     return [row for row in rows if any(cell.strip() for cell in row)]
 
 
