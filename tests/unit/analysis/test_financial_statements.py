@@ -355,3 +355,26 @@ def test_malformed_inputs_are_job_errors_with_a_code_not_crashes(tmp_path: Path,
     with pytest.raises(AnalysisInputError) as caught:
         run(tmp_path, path, media_type)
     assert caught.value.code == code
+
+
+def test_a_rendering_gap_inside_a_grouped_figure_is_read_but_two_figures_are_not_joined() -> None:
+    assert parse_amount("3,51 1").value == Decimal("3511") and parse_amount("3,51 1").raw == "3,51 1"
+    assert parse_amount("12 34").unreadable
+
+
+def test_a_header_row_inside_a_table_is_not_reported_as_unreadable_figures(tmp_path: Path) -> None:
+    path = tmp_path / "ci.html"
+    path.write_text("""<html><body><p>Statement of Consolidated Comprehensive Income</p><p>(in millions)</p><table>
+<tr><td></td><td>2018</td><td>2017</td></tr>
+<tr><td>Net income</td><td>75</td><td>75</td></tr>
+<tr><td>Other comprehensive loss</td><td>(437)</td><td>(3)</td></tr>
+<tr><td>Comprehensive (loss) income</td><td>(362)</td><td>72</td></tr>
+<tr><td>Six months ended June 30,</td><td>Six months ended June 30,</td><td></td></tr>
+<tr><td>Net income</td><td>225</td><td>300</td></tr>
+<tr><td>Comprehensive income</td><td>440</td><td>272</td></tr>
+</table></body></html>""", encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/plain")
+    assert list(result.unreadable_cells) == []
+    comprehensive = statement(result, fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME)
+    row = next(i for i in comprehensive.line_items if i.label.startswith("Six months"))
+    assert row.is_heading and not row.values

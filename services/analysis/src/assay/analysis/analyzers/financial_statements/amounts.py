@@ -13,6 +13,8 @@ _AMOUNT = re.compile(
     r"(?P<num>\d{1,3}(?:[,\u00a0 ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<pct>%)?\s*(?P<close>\))?$"
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_GAPPED = re.compile(r"^[($\d][\d, ]*\d\)?$")
+_GROUPED = re.compile(r"^\(?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?\)?$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def parse_amount(raw: str) -> Amount:
     text = clean(raw)
     if not text or is_dash(text):
         return Amount(raw=text, value=None)
-    match = _AMOUNT.match(text)
+    match = _match(text)
     if match is None or bool(match.group("open")) != bool(match.group("close")):
         return Amount(raw=text, value=None, unreadable=True)
     digits = re.sub(r"[,\u00a0 ]", "", match.group("num"))
@@ -51,10 +53,19 @@ def parse_amount(raw: str) -> Amount:
     return Amount(raw=text, value=value)
 
 
+def _match(text: str) -> re.Match[str] | None:
+    match = _AMOUNT.match(text)
+    if match is None and _GAPPED.match(text):
+        joined = text.replace(" ", "")  # "3,51 1": a rendering gap inside one grouped figure
+        if _GROUPED.match(joined):
+            return _AMOUNT.match(joined)
+    return match
+
+
 def is_amount(text: str) -> bool:
     """Whether ``text`` reads as an amount or a dash (a value cell)."""
     text = clean(text)
-    return bool(text) and (is_dash(text) or _AMOUNT.match(text) is not None)
+    return bool(text) and (is_dash(text) or _match(text) is not None)
 
 
 def is_year(text: str) -> bool:

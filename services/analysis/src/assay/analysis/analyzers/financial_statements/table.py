@@ -11,6 +11,7 @@ from assay.analysis.analyzers.financial_statements.blocks import Block, Cell, Li
 
 _CURRENCY_ONLY = re.compile(r"^(?:[$€£¥₹]|US\$|\(|\)|%|\$\s*\(|\)\s*%)$")
 _MIN_COLUMN_SHARE = 0.15
+_WORDS = re.compile(r"[A-Za-z]{4,}")
 _TRAILING_CURRENCY = re.compile(r"(?<=[\d)—–-])\s+(?:[$€£¥₹]|US\$)$")
 """A currency sign printed close after a figure belongs to the next column's figure."""
 
@@ -193,6 +194,8 @@ def parse_table(block: Block) -> Table:
                 continue
             if index not in percent:
                 placed[index] = parse_amount(cell.text)
+        if placed and all(a.unreadable and _WORDS.search(a.raw) for a in placed.values()):
+            placed = {}  # a header row inside the table ("Six months ended June 30,"), not figures
         text = clean(" ".join([*(c.text for c in label), *extra_label]))
         rows.append(Row(label=text, values=placed, page=line.page, line=line.number,
                         indent=line.indent))
