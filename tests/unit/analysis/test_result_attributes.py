@@ -19,3 +19,13 @@ def test_each_result_tells_its_rows_and_outcome_counts() -> None:
     assert result_attributes(compared) == {"assay.rows_processed": 21, "assay.rows_added": 2,
                                            "assay.rows_removed": 1, "assay.rows_changed": 4}
     assert result_attributes(job_pb2.JobResult()) == {}
+
+
+def test_a_financial_statements_result_tells_its_lines_statements_and_failed_checks() -> None:
+    from assay.v1 import financial_statements_pb2 as fs
+
+    found = fs.FinancialStatementsResult(checks_failed=1, statements=[
+        fs.FinancialStatement(line_items=[fs.FinancialLineItem(label="a"), fs.FinancialLineItem(label="b")]),
+        fs.FinancialStatement(line_items=[fs.FinancialLineItem(label="c")])])
+    assert result_attributes(job_pb2.JobResult(financial_statements=found)) == {
+        "assay.rows_processed": 3, "assay.statements_found": 2, "assay.checks_failed": 1}

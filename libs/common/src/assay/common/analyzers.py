@@ -137,5 +137,27 @@ COMPARE = AnalyzerSpec(
     time_limit_seconds=3600.0,
 )
 
-SPECS: dict[str, AnalyzerSpec] = {spec.name: spec for spec in (SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE)}
+FINANCIAL_STATEMENTS = AnalyzerSpec(
+    name="financial_statements",
+    version="1.0.0",
+    description=(
+        "Finds the primary financial statements (income, balance sheet, cash flow, comprehensive income, "
+        "changes in equity) in a filing (PDF with a text layer, HTML, markdown, CSV or XLSX), extracts every "
+        "line item as exact decimals per period with unit and currency, checks the totals, and writes a CSV "
+        "per statement and a JSON of the result."
+    ),
+    accepted_media_types=(
+        "application/pdf",
+        "text/plain",  # HTML and markdown renderings of filings
+        "application/xml",  # XHTML renderings
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    max_input_bytes=50 * MIB,
+    time_limit_seconds=600.0,
+)
+
+SPECS: dict[str, AnalyzerSpec] = {
+    spec.name: spec for spec in (SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE, FINANCIAL_STATEMENTS)
+}
 """The spec of every built-in analyzer, by name."""

@@ -5,6 +5,7 @@ isort:skip_file
 
 from assay.v1 import compare_pb2 as _compare_pb2
 from assay.v1 import contract_review_pb2 as _contract_review_pb2
+from assay.v1 import financial_statements_pb2 as _financial_statements_pb2
 from assay.v1 import sentiment_pb2 as _sentiment_pb2
 from assay.v1 import xml_to_csv_pb2 as _xml_to_csv_pb2
 from collections import abc as _abc
@@ -256,6 +257,7 @@ class JobParams(_message.Message):
     CONTRACT_REVIEW_FIELD_NUMBER: _builtins.int
     XML_TO_CSV_FIELD_NUMBER: _builtins.int
     COMPARE_FIELD_NUMBER: _builtins.int
+    FINANCIAL_STATEMENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentParams:
         """sentiment are the sentiment analyzer's parameters."""
@@ -272,6 +274,10 @@ class JobParams(_message.Message):
     def compare(self) -> _compare_pb2.CompareParams:
         """compare are the dataset comparison analyzer's parameters."""
 
+    @_builtins.property
+    def financial_statements(self) -> _financial_statements_pb2.FinancialStatementsParams:
+        """financial_statements are the financial statements analyzer's parameters."""
+
     def __init__(
         self,
         *,
@@ -279,12 +285,13 @@ class JobParams(_message.Message):
         contract_review: _contract_review_pb2.ContractReviewParams | None = ...,
         xml_to_csv: _xml_to_csv_pb2.XmlToCsvParams | None = ...,
         compare: _compare_pb2.CompareParams | None = ...,
+        financial_statements: _financial_statements_pb2.FinancialStatementsParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "compare", b"compare", "contract_review", b"contract_review", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "compare", b"compare", "contract_review", b"contract_review", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements"]  # noqa: Y015
     _WhichOneofArgType_analyzer_params: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_params) -> _WhichOneofReturnType_analyzer_params | None: ...
 
@@ -300,6 +307,7 @@ class JobResult(_message.Message):
     CONTRACT_REVIEW_FIELD_NUMBER: _builtins.int
     XML_TO_CSV_FIELD_NUMBER: _builtins.int
     COMPARE_FIELD_NUMBER: _builtins.int
+    FINANCIAL_STATEMENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentResult:
         """sentiment is the sentiment analyzer's result."""
@@ -316,6 +324,10 @@ class JobResult(_message.Message):
     def compare(self) -> _compare_pb2.CompareResult:
         """compare is the dataset comparison analyzer's result."""
 
+    @_builtins.property
+    def financial_statements(self) -> _financial_statements_pb2.FinancialStatementsResult:
+        """financial_statements is the financial statements analyzer's result."""
+
     def __init__(
         self,
         *,
@@ -323,12 +335,13 @@ class JobResult(_message.Message):
         contract_review: _contract_review_pb2.ContractReviewResult | None = ...,
         xml_to_csv: _xml_to_csv_pb2.XmlToCsvResult | None = ...,
         compare: _compare_pb2.CompareResult | None = ...,
+        financial_statements: _financial_statements_pb2.FinancialStatementsResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "compare", b"compare", "contract_review", b"contract_review", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "compare", b"compare", "contract_review", b"contract_review", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements"]  # noqa: Y015
     _WhichOneofArgType_analyzer_result: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_result) -> _WhichOneofReturnType_analyzer_result | None: ...
 

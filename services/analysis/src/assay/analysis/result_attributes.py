@@ -18,4 +18,8 @@ def result_attributes(result: job_pb2.JobResult) -> dict[str, int]:
         compared = result.compare
         return {"assay.rows_processed": compared.old.rows + compared.new.rows, "assay.rows_added": compared.added,
                 "assay.rows_removed": compared.removed, "assay.rows_changed": compared.changed}
+    if which == "financial_statements":
+        found = result.financial_statements
+        return {"assay.rows_processed": sum(len(s.line_items) for s in found.statements),
+                "assay.statements_found": len(found.statements), "assay.checks_failed": found.checks_failed}
     return {}

@@ -1,0 +1,62 @@
+"""One CSV per statement and a JSON of the whole result, CSV cells safe from formula injection."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from google.protobuf import json_format
+
+from assay.v1 import financial_statements_pb2 as fs
+
+JSON_NAME = "financial_statements.json"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PURE_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+_NAMES = {
+    fs.STATEMENT_TYPE_INCOME: "income_statement",
+    fs.STATEMENT_TYPE_BALANCE_SHEET: "balance_sheet",
+    fs.STATEMENT_TYPE_CASH_FLOW: "cash_flow",
+    fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME: "comprehensive_income",
+    fs.STATEMENT_TYPE_CHANGES_IN_EQUITY: "changes_in_equity",
+}
+
+
+def safe_cell(text: str) -> str:
+    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula."""
+    if text.startswith(_FORMULA_START) and not _PURE_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def statement_rows(statement: fs.FinancialStatement) -> list[list[str]]:
+    header = ["label", "normalized_label", "depth", "is_total", "page", "scale"]
+    header += [p.header or p.end_date or f"period {i + 1}" for i, p in enumerate(statement.periods)]
+    rows = [header]
+    for item in statement.line_items:
+        values = {v.period_index: v.value if not v.unreadable else v.raw for v in item.values}
+        rows.append([item.label, item.normalized_label, str(item.depth), "true" if item.is_total else "false",
+                     str(item.page), str(item.scale),
+                     *(values.get(i, "") for i in range(len(statement.periods)))])
+    return rows
+
+
+def write_artifacts(result: fs.FinancialStatementsResult, artifact_path: Callable[[str, str], Path]) -> None:
+    used: set[str] = set()
+    for statement in result.statements:
+        base = _NAMES.get(statement.type, "statement")
+        name = f"{base}.csv"
+        suffix = 2
+        while name in used:
+            name = f"{base}_{suffix}.csv"
+            suffix += 1
+        used.add(name)
+        statement.artifact_name = name
+        with artifact_path(name, "text/csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            for row in statement_rows(statement):
+                writer.writerow([safe_cell(cell) for cell in row])
+    result.json_artifact_name = JSON_NAME
+    artifact_path(JSON_NAME, "application/json").write_text(
+        json_format.MessageToJson(result, preserving_proto_field_name=True), encoding="utf-8")

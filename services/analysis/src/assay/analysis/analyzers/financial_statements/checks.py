@@ -1,0 +1,206 @@
+"""Arithmetic checks over a statement's figures: each passed or failed, with the figures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+from assay.analysis.analyzers.financial_statements.amounts import decimal_text, is_dash
+from assay.analysis.analyzers.financial_statements.classify import BALANCE, CASH_FLOW
+from assay.v1 import financial_statements_pb2 as fs
+
+Finder = Callable[[int], Decimal | None]
+
+
+def _value(item: fs.FinancialLineItem, period: int) -> Decimal | None:
+    """The value in ``period``; a printed dash counts as zero here (it means "none" in a sum)."""
+    for value in item.values:
+        if value.period_index == period and value.value:
+            return Decimal(value.value)
+        if value.period_index == period and is_dash(value.raw):
+            return Decimal(0)
+    return None
+
+
+def _find(statement: fs.FinancialStatement, pattern: str, exclude: str = "") -> fs.FinancialLineItem | None:
+    regex = re.compile(pattern, re.I)
+    skip = re.compile(exclude, re.I) if exclude else None
+    for item in statement.line_items:
+        if regex.search(item.normalized_label) and not (skip and skip.search(item.normalized_label)):
+            return item
+    return None
+
+
+def _tolerance(*values: Decimal) -> Decimal:
+    """The expected figure first, then the parts: one unit of the last printed digit per part beyond the first.
+
+    Two printed figures that should be the same figure must agree exactly; a sum of n rounded parts
+    may be off by n - 1 units from its rounded total.
+    """
+    exponent = min((v.as_tuple().exponent for v in values if isinstance(v.as_tuple().exponent, int)), default=0)
+    return Decimal(1).scaleb(int(exponent)) * max(0, len(values) - 2)
+
+
+def _check(name: str, period: int, expected: Decimal, parts: list[tuple[str, Decimal]]) -> fs.FinancialCheck:
+    actual = sum((v for _, v in parts), Decimal(0))
+    passed = abs(actual - expected) <= _tolerance(expected, *(v for _, v in parts))
+    return fs.FinancialCheck(name=name, passed=passed, period_index=period, expected=decimal_text(expected),
+                             actual=decimal_text(actual), detail=" + ".join(f"{label} ({decimal_text(v)})"
+                                                                             for label, v in parts))
+
+
+def balance_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
+    """Total assets = total liabilities and equity (or liabilities + temporary equity + equity)."""
+    assets = _find(statement, r"^total assets$")
+    both = _find(statement, r"^total liabilities (?:and|&) .*(?:equity|deficit|capital)|"
+                            r"(?:^|- )total (?:\w+ )?(?:equity|deficit) (?:and|&) liabilities$")
+    liabilities = _find(statement, r"^total liabilities$")
+    equity = _find(statement, r"(?:^|- )total (?:\w+ )?(?:equity|deficit)$|"
+                              r"^total (?:stock|share)holders (?:equity|deficit)", exclude="liabilities")
+    temporary = _find(statement, r"redeemable|temporary equity|mezzanine")
+    out: list[fs.FinancialCheck] = []
+    if assets is None:
+        return out
+    for period in range(len(statement.periods)):
+        total = _value(assets, period)
+        if total is None:
+            continue
+        if both is not None and _value(both, period) is not None:
+            value = _value(both, period)
+            assert value is not None
+            out.append(_check("total assets = total liabilities and equity", period, total,
+                              [(both.label, value)]))
+        if liabilities is not None and equity is not None:
+            lv, ev = _value(liabilities, period), _value(equity, period)
+            if lv is not None and ev is not None:
+                parts = [(liabilities.label, lv), (equity.label, ev)]
+                tv = _value(temporary, period) if temporary is not None and temporary.is_total is False else None
+                if tv is not None and temporary is not None and abs(lv + ev - total) > _tolerance(total, lv, ev):
+                    parts.insert(1, (temporary.label, tv))
+                if both is not None and _value(both, period) is not None and not _adds(total, parts):
+                    continue  # equity total excludes items between it and the grand total: the first check covers it
+                out.append(_check("total assets = total liabilities + equity", period, total, parts))
+    return out
+
+
+def _adds(total: Decimal, parts: list[tuple[str, Decimal]]) -> bool:
+    return abs(sum((v for _, v in parts), Decimal(0)) - total) <= _tolerance(total, *(v for _, v in parts))
+
+
+def cash_flow_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
+    """Net change in cash = operating + investing + financing (+ exchange-rate effect)."""
+    operating = _find(statement, r"^net cash .*operating activities|operating activities$", exclude="^adjustments")
+    investing = _find(statement, r"^net cash .*investing activities|investing activities$")
+    financing = _find(statement, r"^net cash .*financing activities|financing activities$")
+    fx = _find(statement, r"exchange rate|foreign (?:currency|exchange)")
+    change = _find(statement, r"^net (?:increase|decrease|change|\(?decrease\)? increase|increase \(?decrease\)?)"
+                              r".*cash|^(?:increase|decrease|change) in cash|^net cash flow$")
+    out: list[fs.FinancialCheck] = []
+    if None in (operating, investing, financing, change):
+        return out
+    assert operating and investing and financing and change
+    for period in range(len(statement.periods)):
+        values = [(i.label, _value(i, period)) for i in (operating, investing, financing)]
+        total = _value(change, period)
+        if total is None or any(v is None for _, v in values):
+            continue
+        parts = [(label, v) for label, v in values if v is not None]
+        if fx is not None and _value(fx, period) is not None and _after(statement, fx, financing):
+            fx_value = _value(fx, period)
+            assert fx_value is not None
+            parts.append((fx.label, fx_value))
+        out.append(_check("net change in cash = operating + investing + financing (+ FX)", period, total, parts))
+    return out
+
+
+def _after(statement: fs.FinancialStatement, item: fs.FinancialLineItem, anchor: fs.FinancialLineItem) -> bool:
+    """Whether ``item`` is printed below ``anchor`` (an FX line above financing is an operating adjustment)."""
+    items = list(statement.line_items)
+    return items.index(item) > items.index(anchor)
+
+
+def subtotal_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
+    """A "Total X" line equals the lines between it and the heading that names X ("X:")."""
+    out: list[fs.FinancialCheck] = []
+    items = list(statement.line_items)
+    for index, item in enumerate(items):
+        name = item.normalized_label
+        if not name.startswith("total ") or not item.values:
+            continue
+        members: list[fs.FinancialLineItem] = []
+        heading = None
+        for prev in reversed(items[:index]):
+            if prev.is_heading:
+                heading = prev
+                break
+            if prev.is_total:
+                break
+            members.append(prev)
+        if heading is None or len(members) < 2 or not heading.normalized_label \
+                or heading.normalized_label not in name:
+            continue
+        for period in range(len(statement.periods)):
+            expected = _value(item, period)
+            known = [(m.label, v) for m in reversed(members) if (v := _value(m, period)) is not None]
+            if expected is None or not known:
+                continue
+            out.append(_check(f"{item.label} = sum of its lines", period, expected, known))
+    return out
+
+
+def run_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
+    checks = subtotal_checks(statement)
+    if statement.type == BALANCE:
+        checks = balance_checks(statement) + checks
+    if statement.type == CASH_FLOW:
+        checks = cash_flow_checks(statement) + checks
+    return checks
+
+
+_NET_INCOME = r"^net (?:income|earnings|loss|profit|\(?loss\)? income|income \(?loss\)?|earnings \(?loss\)?)"
+_CASH_END = r"^cash (?:and cash equivalents,? )?(?:at )?end of (?:the )?(?:period|year)"
+
+
+def _matching_periods(a: fs.FinancialStatement, b: fs.FinancialStatement, same_duration: bool) -> list[tuple[int, int]]:
+    """Pairs of period indices naming the same period (end date, and duration when asked)."""
+    pairs = []
+    for i, pa in enumerate(a.periods):
+        for j, pb in enumerate(b.periods):
+            if pa.end_date and pa.end_date == pb.end_date and (
+                    not same_duration or not pa.duration_months or not pb.duration_months
+                    or pa.duration_months == pb.duration_months):
+                pairs.append((i, j))
+                break
+    return pairs
+
+
+def cross_checks(statements: list[fs.FinancialStatement]) -> None:
+    """Net income as the income and cash-flow statements print it; closing cash against the balance sheet.
+
+    The checks are added to the cash-flow statement, for periods both statements name by end date.
+    """
+    by_type = {s.type: s for s in statements}
+    cash = by_type.get(CASH_FLOW)
+    if cash is None or not cash.line_items:
+        return
+    income = by_type.get(fs.STATEMENT_TYPE_INCOME)
+    first = next((i for i in cash.line_items if i.values), None)
+    if income is not None and first is not None and re.search(_NET_INCOME, first.normalized_label):
+        reported = _find(income, _NET_INCOME + r"$|" + _NET_INCOME + r" (?:attributable to|for the)")
+        if reported is not None:
+            for i, j in _matching_periods(income, cash, same_duration=True):
+                expected, actual = _value(reported, i), _value(first, j)
+                if expected is not None and actual is not None:
+                    check = _check("net income (income statement) = cash flow's starting line", j, expected,
+                                   [(first.label, actual)])
+                    cash.checks.append(check)
+    balance = by_type.get(BALANCE)
+    closing = _find(cash, _CASH_END)
+    held = _find(balance, r"^cash and cash equivalents$") if balance is not None else None
+    if balance is not None and closing is not None and held is not None:
+        for i, j in _matching_periods(balance, cash, same_duration=False):
+            expected, actual = _value(held, i), _value(closing, j)
+            if expected is not None and actual is not None:
+                cash.checks.append(_check("closing cash (cash flow) = cash (balance sheet)", j, expected,
+                                          [(closing.label, actual)]))

@@ -1,0 +1,163 @@
+"""Blocks into typed statements: classify, pick one per type, read periods and line items, check."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from assay.analysis.analyzers.financial_statements.amounts import decimal_text
+from assay.analysis.analyzers.financial_statements.blocks import Block
+from assay.analysis.analyzers.financial_statements.checks import cross_checks, run_checks
+from assay.analysis.analyzers.financial_statements.classify import (
+    BALANCE,
+    COMPREHENSIVE,
+    INCOME,
+    Classification,
+    classify,
+)
+from assay.analysis.analyzers.financial_statements.periods import column_periods, currency, unit
+from assay.analysis.analyzers.financial_statements.table import Row, Table, parse_table
+from assay.v1 import financial_statements_pb2 as fs
+
+_MIN_ROWS = 3
+_TOTAL = re.compile(r"^(?:total|net (?:income|earnings|loss|\(loss\)|cash|increase|decrease|change|sales|revenues?)|"
+                    r"gross (?:profit|margin)|operating (?:income|profit|loss)|(?:income|loss|earnings|profit)\b.*"
+                    r"before|comprehensive (?:income|loss)|balances?\b.*(?:end|at)|cash.*end of)", re.I)
+_PER_SHARE = re.compile(r"per (?:common |ordinary )?share|per unit\b|\beps\b", re.I)
+_SHARES = re.compile(r"\bshares\b|number of (?:common )?shares|weighted[- ]average", re.I)
+COMPREHENSIVE_TITLE = re.compile(r"(?:\band|&) (?:other )?comprehensive (?:income|loss|\(loss\)|earnings)", re.I)
+_NORMALISE = re.compile(r"\(\d{1,2}\)|\[\d+\]|[*†‡§]|\$")
+
+
+@dataclass
+class Candidate:
+    block: Block
+    table: Table
+    kind: Classification
+
+
+def normalise(label: str) -> str:
+    text = _NORMALISE.sub(" ", label.lower()).replace("’", "'").replace("'", "")
+    text = re.sub(r"[^\w%()&/ -]+", " ", text)
+    return " ".join(text.replace("(", " ").replace(")", " ").split()).strip(" -")
+
+
+def candidates(blocks: list[Block], name_hint: str = "") -> list[Candidate]:
+    """Classified blocks, and untitled blocks that continue the one before on the next page."""
+    out: list[Candidate] = []
+    previous: Candidate | None = None
+    for block in blocks:
+        table = parse_table(block)
+        valued = [row for row in table.rows if row.values]
+        if not valued or not table.columns:
+            previous = None
+            continue
+        kind = classify(block.heading, [row.label for row in valued], name_hint)
+        if previous is not None and (kind is None or not kind.title) and _continues(previous, block, table):
+            kind = replace(previous.kind, continued=True)
+        elif len(valued) < _MIN_ROWS:
+            kind = None
+        previous = Candidate(block, table, kind) if kind is not None else None
+        if previous is not None:
+            out.append(previous)
+    return out
+
+
+def _continues(previous: Candidate, block: Block, table: Table) -> bool:
+    """An untitled table right after a statement, on its page or the next, with as many columns."""
+    return (previous.block.last_page <= block.page <= previous.block.last_page + 1
+            and len(table.columns) == len(previous.table.columns)
+            and len(block.heading) <= 4 and all(len(line) < 80 for line in block.heading))
+
+
+def choose(found: list[Candidate], wanted: set[int]) -> list[list[Candidate]]:
+    """The best candidate per wanted type, with the continuation pages/tables that follow it."""
+    groups: list[list[Candidate]] = []
+    for cand in found:
+        if groups and cand.kind.continued and groups[-1][0].kind.type == cand.kind.type \
+                and len(cand.table.columns) == len(groups[-1][0].table.columns):
+            groups[-1].append(cand)
+            continue
+        groups.append([cand])
+    best: dict[int, list[Candidate]] = {}
+    for group in list(groups):
+        head = group[0]
+        if head.kind.type == INCOME and COMPREHENSIVE_TITLE.search(head.kind.title):
+            # "Statements of Income and Comprehensive Income": one table, both statements
+            groups.append([Candidate(c.block, c.table, replace(c.kind, type=COMPREHENSIVE)) for c in group])
+    for group in groups:
+        head = group[0]
+        if head.kind.type not in wanted:
+            continue
+        score = (head.kind.confidence, sum(len(c.table.rows) for c in group))
+        current = best.get(head.kind.type)
+        if current is None or score > (current[0].kind.confidence, sum(len(c.table.rows) for c in current)):
+            best[head.kind.type] = group
+    return sorted(best.values(), key=lambda g: (g[0].block.page, g[0].block.lines[0].number))
+
+
+def _depths(rows: list[Row]) -> dict[float, int]:
+    levels = sorted({round(row.indent / 3) * 3 for row in rows})
+    return {level: depth for depth, level in enumerate(levels[:8])}
+
+
+def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], index: int) -> fs.FinancialStatement:
+    head = group[0]
+    header = [*head.block.heading, *head.table.header]
+    stated = unit([*head.block.context, *header])
+    titled = head.block.heading
+    if head.kind.title in titled:
+        titled = titled[titled.index(head.kind.title):]
+    found_periods = column_periods(head.table.column_headers, [*titled[-6:], *head.table.header],
+                                   head.kind.type == BALANCE)
+    statement = fs.FinancialStatement(
+        type=fs.StatementType.ValueType(head.kind.type), title=head.kind.title, first_page=head.block.page,
+        last_page=max(c.block.last_page for c in group), currency=currency([*head.block.context, *header]),
+        unit_scale=stated.scale, unit_text=stated.text, condensed=head.kind.condensed,
+        periods=[fs.FinancialPeriod(header=p.header, end_date=p.end_date, fiscal_year=p.fiscal_year,
+                                    duration_months=p.duration_months) for p in found_periods])
+    rows = [row for cand in group for row in cand.table.rows]
+    depths = _depths(rows)
+    for row in rows:
+        if not row.label and not row.values:
+            continue
+        label = row.label
+        scale = stated.scale
+        if _PER_SHARE.search(label) or (_SHARES.search(label) and stated.shares_own_scale):
+            scale = 1
+        item = fs.FinancialLineItem(
+            label=label, normalized_label=normalise(label), depth=depths.get(round(row.indent / 3) * 3, 0),
+            is_total=bool(_TOTAL.search(normalise(label))) and bool(row.values), is_heading=not row.values,
+            page=row.page, line=row.line, scale=scale)
+        for column in sorted(row.values):
+            amount = row.values[column]
+            item.values.append(fs.FinancialValue(period_index=column, raw=amount.raw,
+                                                 value=decimal_text(amount.value) if amount.value is not None else "",
+                                                 unreadable=amount.unreadable))
+            if amount.unreadable:
+                unreadable.append(fs.FinancialUnreadableCell(statement_index=index, page=row.page, line=row.line,
+                                                             label=label, raw=amount.raw))
+        statement.line_items.append(item)
+    checks = run_checks(statement)
+    statement.checks.extend(checks)
+    failed = sum(1 for c in checks if not c.passed)
+    confidence = head.kind.confidence
+    if checks:
+        confidence = confidence * (1 - 0.5 * failed / len(checks)) + (0.05 if not failed else 0.0)
+    if any(v.unreadable for item in statement.line_items for v in item.values):
+        confidence *= 0.9
+    statement.confidence = round(max(0.0, min(1.0, confidence)), 3)
+    return statement
+
+
+def adjust_for_cross_checks(statements: Sequence[fs.FinancialStatement]) -> None:
+    """Run the checks across statements; each failed one lowers the cash-flow statement's confidence."""
+    cash = next((s for s in statements if s.type == fs.STATEMENT_TYPE_CASH_FLOW), None)
+    if cash is None:
+        return
+    before = len(cash.checks)
+    cross_checks(list(statements))
+    failed = sum(1 for c in cash.checks[before:] if not c.passed)
+    if failed:
+        cash.confidence = round(cash.confidence * 0.85 ** failed, 3)

@@ -1,0 +1,70 @@
+"""financial_statements end to end: a PDF report through ingest and a real worker, artifacts back in ingest."""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import urllib.request
+from pathlib import Path
+
+from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
+from fixtures import financial
+from fixtures.contracts.docgen import write_scanned_pdf
+from ingest_fixtures import new_tenant, submit_requests
+
+from assay.v1 import financial_statements_pb2 as fs
+from assay.v1 import ingest_service_pb2 as ing
+from assay.v1 import job_pb2
+
+Job = job_pb2.Job
+
+
+def _download(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return bytes(response.read())
+
+
+async def test_a_pdf_report_yields_typed_statements_and_downloadable_csv_and_json(
+    file_stack: FileStack, tmp_path: Path,
+) -> None:
+    tenant = new_tenant()
+    report = financial.annual_report_pdf(tmp_path / "report.pdf").read_bytes()
+    params = job_pb2.JobParams(financial_statements=fs.FinancialStatementsParams())
+    worker = await file_stack.start_worker(worker_analyzers="financial_statements")
+    try:
+        submitted = await file_stack.ingest.files.SubmitDocument(
+            submit_requests(chunked(report), analyzer="financial_statements", name="report.pdf", params=params),
+            metadata=file_stack.ingest.token(tenant=tenant))
+        assert submitted.file.media_type == "application/pdf"
+        done = await file_stack.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+        scanned = write_scanned_pdf(tmp_path / "scan.pdf").read_bytes()
+        refused = await file_stack.ingest.files.SubmitDocument(
+            submit_requests(chunked(scanned), analyzer="financial_statements", name="scan.pdf", params=params),
+            metadata=file_stack.ingest.token(tenant=tenant))
+        failed = await file_stack.settled(refused.job.id, tenant, Job.STATE_FAILED, timeout=60)
+    finally:
+        await worker.stop(2.0)
+
+    result = done.result.financial_statements
+    assert [s.type for s in result.statements] == [fs.STATEMENT_TYPE_BALANCE_SHEET, fs.STATEMENT_TYPE_INCOME,
+                                                   fs.STATEMENT_TYPE_CASH_FLOW]
+    assert result.checks_failed == 0 and result.checks_passed > 0
+    by_name = {a.name: a for a in done.artifacts}
+    assert set(by_name) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", "financial_statements.json"}
+    owner = file_stack.ingest.token(tenant=tenant)
+
+    async def fetch(name: str) -> bytes:
+        link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=by_name[name].file_id),
+                                                            metadata=owner)
+        return await asyncio.to_thread(_download, link.url)
+
+    rows = list(csv.reader(io.StringIO((await fetch("balance_sheet.csv")).decode(), newline="")))
+    assert ["Total assets", "total assets", "0", "true", "6", "1000", "5000", "4700"] in rows
+    whole = json.loads(await fetch("financial_statements.json"))
+    assert whole["entity"] == "ACME WIDGETS, INC." and len(whole["statements"]) == 3
+
+    assert failed.error.code == "OCR_UNAVAILABLE" and not failed.error.retryable
+    assert failed.attempt == 1
