@@ -17,6 +17,7 @@ BUILTIN_ANALYZERS: tuple[str, ...] = (
     "assay.analysis.analyzers.contract_review:ANALYZER",
     "assay.analysis.analyzers.xml_to_csv:ANALYZER",
     "assay.analysis.analyzers.compare:ANALYZER",
+    "assay.analysis.analyzers.bank_statement:ANALYZER",
 )
 """Built-in analyzers as ``module:attribute``; one that fails to import is skipped with a warning."""
 

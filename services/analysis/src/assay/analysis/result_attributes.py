@@ -18,4 +18,9 @@ def result_attributes(result: job_pb2.JobResult) -> dict[str, int]:
         compared = result.compare
         return {"assay.rows_processed": compared.old.rows + compared.new.rows, "assay.rows_added": compared.added,
                 "assay.rows_removed": compared.removed, "assay.rows_changed": compared.changed}
+    if which == "bank_statement":
+        statement = result.bank_statement
+        return {"assay.rows_processed": statement.transactions_total, "assay.pages": statement.pages,
+                "assay.reconciled": int(statement.reconciliation.reconciled),
+                "assay.mismatches": statement.reconciliation.mismatches_total}
     return {}

@@ -1,0 +1,217 @@
+"""The transaction table of a PDF statement's layout text: rows, continuation lines, columns.
+
+A row starts with a date at the start of a line (optionally a value date next); its amounts are
+the run of decimal amounts that ends the line, each assigned to the header column (debit, credit,
+amount, balance) it stands under. Lines without a date that start at the description column
+continue the previous row's description (also across a page break, after the repeated header).
+A line naming a balance (opening, brought/carried forward, closing) sets the balances and is no
+transaction; a totals line ends the rows above it. Page furniture (page numbers, repeated headers)
+is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from assay.analysis.analyzers.bank_statement.facts import CLOSING, OPENING, TOTALS, balance_mentions
+from assay.analysis.analyzers.bank_statement.model import Statement, Transaction
+from assay.analysis.analyzers.bank_statement.numbers import AMOUNT, DateReader, amount_of
+
+_HEADER_DATE = re.compile(r"\b(?:date|posted|posting)\b", re.I)
+_COLUMNS: dict[str, re.Pattern[str]] = {
+    "debit": re.compile(r"\b(?:debits?|withdrawals?|paid out|money out|payments? out|dr)\b", re.I),
+    "credit": re.compile(r"\b(?:credits?|deposits?|paid in|money in|receipts?|cr)\b", re.I),
+    "amount": re.compile(r"\bamount\b", re.I),
+    "balance": re.compile(r"\bbalance\b", re.I),
+}
+_DESCRIPTION = re.compile(r"\b(?:description|details|particulars|transaction|narrative|memo|payee)\b", re.I)
+_FURNITURE = re.compile(r"^\s*(?:page \d+(?: of \d+)?|\d+ of \d+|continued.*|.*\(continued\))\s*$", re.I)
+_DECIMALS = re.compile(r"[.,]\d{2}$")
+
+
+@dataclass
+class _Columns:
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    description_start: int | None = None
+
+    def role_of(self, start: int, end: int) -> str | None:
+        best: tuple[int, str] | None = None
+        for role, (s, e) in self.spans.items():
+            distance = 0 if start <= e and end >= s else min(abs(end - e), abs(start - s))
+            if best is None or distance < best[0]:
+                best = (distance, role)
+        return best[1] if best else None
+
+
+def header_columns(line: str) -> _Columns | None:
+    """The columns a table header line names, or None when ``line`` is no table header."""
+    if not _HEADER_DATE.search(line):
+        return None
+    spans = {role: (m.start(), m.end()) for role, pattern in _COLUMNS.items() if (m := pattern.search(line))}
+    if not spans or _has_amount(line):
+        return None
+    if "balance" in spans and len(spans) == 1 and not _DESCRIPTION.search(line):
+        return None
+    description = _DESCRIPTION.search(line)
+    return _Columns(spans=spans, description_start=description.start() if description else None)
+
+
+def _has_amount(line: str) -> bool:
+    return any(_DECIMALS.search(m["num"]) for m in AMOUNT.finditer(line))
+
+
+def trailing_amounts(line: str) -> tuple[int, list[re.Match[str]]]:
+    """Where the run of decimal amounts that ends ``line`` starts, and those amounts (left to right)."""
+    matches = [m for m in AMOUNT.finditer(line) if _DECIMALS.search(m["num"])]
+    run: list[re.Match[str]] = []
+    end = len(line.rstrip())
+    for m in reversed(matches):
+        if line[m.end():end].strip():
+            break
+        run.insert(0, m)
+        end = m.start()
+    if run and run[0].start() > 0 and not line[max(0, run[0].start() - 2):run[0].start()].isspace():
+        # an amount glued to the text before it is part of the description (e.g. "PIRKINYS 12.00 LTL")
+        run = run[1:] if len(run) > 1 and line[run[0].end():run[1].start()].startswith("  ") else []
+    return (run[0].start() if run else len(line)), run
+
+
+class TableReader:
+    """Reads transaction rows line by line over every page of one statement."""
+
+    def __init__(self, dates: DateReader, statement: Statement) -> None:
+        self._dates = dates
+        self._statement = statement
+        self._columns: _Columns | None = None
+        self._last: Transaction | None = None
+        self._pending_amount = False
+        self._continuing = False
+
+    def new_page(self) -> None:
+        """A page starts: continuation lines wait for this page's header or first row."""
+        self._continuing = False
+
+    def feed(self, line: str, page: int, number: int) -> None:
+        """Read one layout line."""
+        if not line.strip() or _FURNITURE.match(line):
+            return
+        columns = header_columns(line)
+        if columns is not None:
+            self._columns = columns
+            self._continuing = self._last is not None
+            return
+        if self._balance_line(line):
+            return
+        if TOTALS.search(line):
+            self._continuing = False
+            return
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        found = self._dates.find(stripped, at_start=True)
+        if found is not None:
+            self._row(line, indent, found, page, number)
+            return
+        self._continuation(line, indent, page, number)
+
+    def finish(self) -> None:
+        """The last row still waiting for its amount is dropped."""
+        if self._pending_amount and self._last is not None:
+            self._statement.transactions.remove(self._last)
+            self._pending_amount = False
+
+    def _balance_line(self, line: str) -> bool:
+        if not (OPENING.search(line) or CLOSING.search(line)):
+            return False
+        opening, closing = balance_mentions(line)
+        _, amounts = trailing_amounts(line)
+        if self._columns and amounts and (opening is None) != (closing is None):
+            # a table row "… Balance brought forward … 1,234.56": the amount in the balance column
+            by_role = self._by_role(amounts)
+            value = by_role.get("balance", amount_of(amounts[-1]))
+            opening, closing = (value, None) if opening is not None else (None, value)
+        if opening is not None and self._statement.opening_balance is None:
+            self._statement.opening_balance = opening
+        if closing is not None:
+            self._statement.closing_balance = closing
+        if opening is not None or closing is not None:
+            self._continuing = False
+            return True
+        return False
+
+    def _row(self, line: str, indent: int, found: tuple[dt.date, re.Match[str]], page: int, number: int) -> None:
+        date, m = found
+        rest_start = indent + m.end()
+        value_date = None
+        after = line[rest_start:]
+        second = self._dates.find(after.lstrip(), at_start=True)
+        if second is not None:
+            gap = len(after) - len(after.lstrip())
+            value_date = second[0]
+            rest_start += gap + second[1].end()
+        amounts_start, amounts = trailing_amounts(line)
+        description = " ".join(line[rest_start:max(rest_start, amounts_start)].split())
+        transaction = Transaction(date=date, value_date=value_date, description=description,
+                                  amount=Decimal(0), page=page, line=number)
+        if self._columns is not None and self._columns.description_start is None:
+            self._columns.description_start = rest_start + (len(line[rest_start:]) - len(line[rest_start:].lstrip()))
+        self._statement.transactions.append(transaction)
+        self._last = transaction
+        self._pending_amount = not self._set_amounts(transaction, amounts)
+        self._continuing = True
+
+    def _continuation(self, line: str, indent: int, page: int, number: int) -> None:
+        if self._last is None or not self._continuing:
+            return
+        start = self._description_start()
+        if start is not None and indent < start - 2:
+            self._continuing = False
+            return
+        amounts_start, amounts = trailing_amounts(line)
+        text = " ".join(line[:amounts_start].split())
+        if amounts and not self._pending_amount:
+            # a second row of the same day, its date printed once
+            transaction = Transaction(date=self._last.date, description=text, amount=Decimal(0), page=page,
+                                      line=number)
+            if self._set_amounts(transaction, amounts):
+                self._statement.transactions.append(transaction)
+                self._last = transaction
+            return
+        if text:
+            self._last.description = f"{self._last.description} {text}".strip()
+        if amounts and self._pending_amount:
+            self._pending_amount = not self._set_amounts(self._last, amounts)
+
+    def _description_start(self) -> int | None:
+        return self._columns.description_start if self._columns else None
+
+    def _by_role(self, amounts: list[re.Match[str]]) -> dict[str, Decimal]:
+        values: dict[str, Decimal] = {}
+        columns = self._columns
+        if columns is None or not columns.spans:
+            if len(amounts) >= 2:
+                values["balance"] = amount_of(amounts[-1]) or Decimal(0)
+            if amounts:
+                values["amount"] = amount_of(amounts[0]) or Decimal(0)
+            return values
+        for m in amounts:
+            role = columns.role_of(m.start(), m.end())
+            value = amount_of(m)
+            if role is not None and value is not None and role not in values:
+                values[role] = value
+        return values
+
+    def _set_amounts(self, transaction: Transaction, amounts: list[re.Match[str]]) -> bool:
+        values = self._by_role(amounts)
+        if "debit" in values:
+            transaction.amount = -abs(values["debit"])
+        elif "credit" in values:
+            transaction.amount = abs(values["credit"])
+        elif "amount" in values:
+            transaction.amount = values["amount"]
+        else:
+            return False
+        transaction.balance = values.get("balance")
+        return True
