@@ -14,14 +14,23 @@ from decimal import Decimal
 from assay.analysis.analyzers.bank_statement.model import Statement
 from assay.analysis.analyzers.bank_statement.numbers import AMOUNT, DateReader, amount_of
 
-OPENING = re.compile(r"opening balance|balance brought forward|brought forward|balance b/?f\b|previous balance|"
-                     r"balance forward|beginning balance|starting balance|start balance|balance at start", re.I)
-CLOSING = re.compile(r"closing balance|balance carried forward|carried forward|balance c/?f\b|new balance|"
-                     r"ending balance|end balance|balance at end|total balance due", re.I)
+
+def _labels(*phrases: str) -> re.Pattern[str]:
+    """Phrases matched case-insensitively, any run of spaces between their words."""
+    return re.compile("|".join(r"\b" + r"\s+".join(re.escape(w) for w in p.split()) + r"\b" for p in phrases), re.I)
+
+
+OPENING = _labels("opening balance", "balance brought forward", "brought forward", "balance b/f", "balance bf",
+                  "previous balance", "previous statement balance", "last month's balance", "last statement balance",
+                  "balance forward", "beginning balance", "starting balance", "start balance", "balance at start")
+CLOSING = _labels("closing balance", "balance carried forward", "carried forward", "balance c/f", "balance cf",
+                  "new balance", "ending balance", "end balance", "balance at end", "total balance due",
+                  "total amount due")
 TOTALS = re.compile(r"^\s*(?:sub-?)?totals?\b|\bturnover\b|^\s*total (?:debits|credits|payments|charges)", re.I)
 _ACCOUNT = re.compile(r"\b(?:account|acct|a/c)\.?\s*(?:number|no\.?|#)?\s*[:#]?\s*(?P<n>\d[\d \-*Xx]{4,}\d)\b", re.I)
 _IBAN = re.compile(r"\bIBAN\s*:?\s*(?P<n>[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8})\b")
 _CARD = re.compile(r"\bcard\s*(?:number|no\.?)?\s*:?\s*(?P<n>(?:[\dXx*]{4}[ \-]?){3}\d{4})\b", re.I)
+_CARD_NUMBER = re.compile(r"(?<![\d-])(?P<n>\d{4}(?P<sep>[- ])\d{4}(?P=sep)\d{4}(?P=sep)\d{4})(?![\d-])")
 _HOLDER = re.compile(r"\b(?:account holder|account name|customer name|name)\s*:\s*(?P<h>\S.*?)(?:\s{2,}|$)", re.I)
 _CURRENCY_LABEL = re.compile(r"\bcurrency\s*:?\s*(?P<c>[A-Z]{3})\b", re.I)
 CURRENCIES = frozenset(
@@ -48,7 +57,7 @@ def read_facts(lines: list[str], dates: DateReader, statement: Statement) -> Non
     """Fill the statement's header facts from ``lines`` (the text before and around the table)."""
     for line in lines:
         if not statement.account_number:
-            for pattern in (_IBAN, _ACCOUNT, _CARD):
+            for pattern in (_IBAN, _ACCOUNT, _CARD, _CARD_NUMBER):
                 m = pattern.search(line)
                 if m:
                     statement.account_number = m["n"]

@@ -29,7 +29,8 @@ DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("numeric", re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\b")),
     ("day_mon", re.compile(rf"\b(?P<a>\d{{1,2}})[ \-]?(?P<mon>{_MON})(?:[ \-,]+(?P<y>\d{{4}}|\d{{2}}))?\b", re.I)),
     ("mon_day", re.compile(rf"\b(?P<mon>{_MON}) (?P<a>\d{{1,2}})(?:,? (?P<y>\d{{4}}))?\b", re.I)),
-    ("short", re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[/.])(?P<b>\d{1,2})\b(?!(?P=sep)\d)")),
+    # day/month without a year; spaces after the separator are an OCR layer's ("07/   07")
+    ("short", re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[/.]) {0,8}(?P<b>\d{1,2})\b(?!(?P=sep)\d)")),
 )
 
 

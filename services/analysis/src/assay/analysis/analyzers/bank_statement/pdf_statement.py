@@ -9,7 +9,7 @@ from pathlib import Path
 from assay.analysis.analyzers.bank_statement.facts import read_facts
 from assay.analysis.analyzers.bank_statement.model import Statement
 from assay.analysis.analyzers.bank_statement.numbers import DateReader
-from assay.analysis.analyzers.bank_statement.pdf_table import TableReader
+from assay.analysis.analyzers.bank_statement.pdf_table import TableReader, header_columns
 from assay.analysis.analyzers.bank_statement.pdf_text import open_pdf, page_lines
 from assay.analysis.plugin import AnalysisInputError
 
@@ -32,7 +32,8 @@ def read_pdf(path: Path, password: str, display_name: str, month_first_hint: boo
     read_facts(pages[0][:FACT_LINES] + [line for lines in pages[1:] for line in lines[:20]], dates, statement)
     if statement.period_end is not None:
         dates.default_year = statement.period_end.year
-    table = TableReader(dates, statement)
+    header_first = any(header_columns(line) is not None for lines in pages for line in lines)
+    table = TableReader(dates, statement, header_first=header_first)
     for page, lines in enumerate(pages, start=1):
         table.new_page()
         for number, line in enumerate(lines, start=1):

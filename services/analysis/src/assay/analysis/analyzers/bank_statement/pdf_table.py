@@ -27,8 +27,10 @@ _COLUMNS: dict[str, re.Pattern[str]] = {
     "amount": re.compile(r"\bamount\b", re.I),
     "balance": re.compile(r"\bbalance\b", re.I),
 }
-_DESCRIPTION = re.compile(r"\b(?:description|details|particulars|transaction|narrative|memo|payee)\b", re.I)
-_FURNITURE = re.compile(r"^\s*(?:page \d+(?: of \d+)?|\d+ of \d+|continued.*|.*\(continued\))\s*$", re.I)
+_DESCRIPTIONS = tuple(re.compile(rf"\b{word}\b", re.I) for word in (
+    "description", "details", "particulars", "narrative", "memo", "payee", "transaction"))
+"""Names of the description column, most telling first ("transaction" also heads "Transaction date")."""
+_FURNITURE = re.compile(r"\bpage \d+ of \d+\b|^\s*(?:page \d+|\d+ of \d+|continued.*|.*\(continued\))\s*$", re.I)
 _DECIMALS = re.compile(r"[.,]\d{2}$")
 
 
@@ -53,10 +55,16 @@ def header_columns(line: str) -> _Columns | None:
     spans = {role: (m.start(), m.end()) for role, pattern in _COLUMNS.items() if (m := pattern.search(line))}
     if not spans or _has_amount(line):
         return None
-    if "balance" in spans and len(spans) == 1 and not _DESCRIPTION.search(line):
-        return None
-    description = _DESCRIPTION.search(line)
-    return _Columns(spans=spans, description_start=description.start() if description else None)
+    description = next((m for pattern in _DESCRIPTIONS if (m := pattern.search(line))), None)
+    if description is None and len(spans) < 2:
+        return None  # "Statement date … Total credit limit": a summary box, not the table
+    return _Columns(spans=spans, description_start=_cell_start(line, description.start()) if description else None)
+
+
+def _cell_start(line: str, position: int) -> int:
+    """Where the header cell holding ``position`` starts: after the last gap of two spaces before it."""
+    gap = line.rfind("  ", 0, position)
+    return gap + 2 if gap >= 0 else len(line) - len(line.lstrip())
 
 
 def _has_amount(line: str) -> bool:
@@ -82,8 +90,9 @@ def trailing_amounts(line: str) -> tuple[int, list[re.Match[str]]]:
 class TableReader:
     """Reads transaction rows line by line over every page of one statement."""
 
-    def __init__(self, dates: DateReader, statement: Statement) -> None:
+    def __init__(self, dates: DateReader, statement: Statement, *, header_first: bool) -> None:
         self._dates = dates
+        self._header_first = header_first
         self._statement = statement
         self._columns: _Columns | None = None
         self._last: Transaction | None = None
@@ -96,7 +105,7 @@ class TableReader:
 
     def feed(self, line: str, page: int, number: int) -> None:
         """Read one layout line."""
-        if not line.strip() or _FURNITURE.match(line):
+        if not line.strip() or _FURNITURE.search(line):
             return
         columns = header_columns(line)
         if columns is not None:
@@ -111,7 +120,7 @@ class TableReader:
         stripped = line.lstrip()
         indent = len(line) - len(stripped)
         found = self._dates.find(stripped, at_start=True)
-        if found is not None:
+        if found is not None and (self._columns is not None or not self._header_first):
             self._row(line, indent, found, page, number)
             return
         self._continuation(line, indent, page, number)
