@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fixtures import tabular, xmldocs
 from harness import assert_eventually
 from harness.assay_dev import Stack
 
@@ -237,3 +238,27 @@ def test_a_dpa_uploaded_as_a_file_gets_a_contract_review_with_evidence(stack):
     for finding in present:
         for evidence in finding["evidence"]:
             assert " ".join(evidence["excerpt"].split())[:60] in " ".join(text.split()), evidence
+
+
+def test_xml_to_csv_over_rest_and_compare_over_the_cli_give_downloadable_csvs(stack, tmp_path):
+    with stack.client() as client:
+        listed = {a["name"] for a in client.get("/v1/analyzers").json()["analyzers"]}
+        assert {"xml_to_csv", "compare"} <= listed
+        archive = xmldocs.hostile_zip(str(tmp_path / "nothing-to-read"))
+        response = client.post("/v1/jobs", data={"analyzer": "xml_to_csv"},
+                               files={"file": ("filings.zip", archive, "application/zip")})
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        assert follow_events(client, job_id)[-1]["state"] == "STATE_SUCCEEDED"
+        result = client.get(f"/v1/jobs/{job_id}/result").json()
+        assert result["result"]["xml_to_csv"]["documents_skipped"] == "5"
+        by_name = {a["name"]: a for a in result["artifacts"]}
+        holdings = httpx.get(by_name["filings_holdings.infoTable.csv"]["download_url"], timeout=30)
+        assert holdings.status_code == 200 and "GLOBEX & SONS" in holdings.text
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    old.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.OLD))
+    new.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.NEW))
+    done = stack.cli("--json", "submit", "--analyzer", "compare", str(old), str(new), "--wait")
+    assert done.returncode == 0, done.stderr
+    compared = json.loads(done.stdout)["result"]["compare"]
+    assert (compared["key_columns"], compared["changed"], compared["added"]) == (["isin"], "2", "1")

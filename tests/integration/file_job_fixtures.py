@@ -27,7 +27,7 @@ from ingest_fixtures import IngestService, ingest_settings, start_ingest, stop_i
 
 from assay.analysis import server as analysis_server
 from assay.analysis.config import AnalysisSettings
-from assay.analysis.consumer import consumer_name
+from assay.analysis.consumer import work_sources
 from assay.analysis.server import AnalysisWorker
 from assay.common.migrations import upgrade
 from assay.common.nats import WORK_STREAM, connect
@@ -139,11 +139,14 @@ class FileStack:
         self.spawned.clear()
 
     async def work_consumer_idle(self) -> bool:
-        """Whether every work message was settled (none pending, none awaiting an ack)."""
+        """Whether every work message was settled (none pending, none awaiting an ack, at any priority)."""
         nc = await connect(self.worker_settings(), "test-consumer-info")
         try:
-            info = await nc.jetstream().consumer_info(WORK_STREAM, consumer_name("sentiment"))
-            return (info.num_pending or 0) == 0 and (info.num_ack_pending or 0) == 0
+            for source in work_sources("sentiment"):
+                info = await nc.jetstream().consumer_info(WORK_STREAM, source.consumer)
+                if info.num_pending or info.num_ack_pending:
+                    return False
+            return True
         finally:
             await nc.close()
 

@@ -13,6 +13,7 @@ import pytest
 from harness import eventually
 from worker_fixtures import LEASE_SECONDS, Stack, builtin_registry, stack  # noqa: F401 - fixture
 
+from assay.analysis.consumer import consumer_name
 from assay.common.analyzers import SPECS
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
@@ -106,7 +107,7 @@ async def test_an_always_crashing_analyzer_is_dead_lettered_after_max_deliver(st
         js = worker.nc.jetstream()
 
         async def kept() -> bool:
-            info = await js.consumer_info(WORK_STREAM, "analysis-sentiment")
+            info = await js.consumer_info(WORK_STREAM, consumer_name("sentiment", 0))
             stream = await js.stream_info(WORK_STREAM)
             return info.num_ack_pending == 0 and stream.state.messages == 1
         await eventually(kept, timeout=10)

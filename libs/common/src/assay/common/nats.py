@@ -6,7 +6,7 @@ import logging
 
 import nats
 from nats.aio.client import Client
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, RePublish, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from assay.common.config import NatsSettings
@@ -14,7 +14,13 @@ from assay.common.config import NatsSettings
 logger = logging.getLogger(__name__)
 
 WORK_STREAM = "ASSAY_WORK"
-"""Work-queue stream: one message per job attempt, on ``assay.work.<analyzer>``."""
+"""Work-queue stream: one message per job attempt, on ``assay.work.<analyzer>.p<priority>``."""
+ALL_WORK = "assay.work.>"
+"""Every analyzer's work: the work stream's subjects."""
+STORED_WORK = "assay.stored.work"
+"""Prefix under which the work stream republishes the headers of each message it stored (a doorbell)."""
+MAX_PRIORITY = 9
+"""Job priorities run from 0 (the default) to 9; each has its own work subject per analyzer."""
 EVENTS_STREAM = "ASSAY_EVENTS"
 """Lifecycle events on ``assay.events.<tenant>.<job_id>``."""
 ALL_EVENTS = "assay.events.>"
@@ -22,9 +28,22 @@ ALL_EVENTS = "assay.events.>"
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 
-def work_subject(analyzer: str) -> str:
-    """Subject of the work messages for one analyzer."""
+def work_destination(analyzer: str) -> str:
+    """``assay.work.<analyzer>``: prefix of the analyzer's priority subjects, the name of its work in
+    spans, and the subject its work had before priorities (still drained where a consumer has it)."""
     return f"assay.work.{analyzer}"
+
+
+def work_subject(analyzer: str, priority: int) -> str:
+    """Subject of the work messages of one analyzer at one priority."""
+    if not 0 <= priority <= MAX_PRIORITY:
+        raise ValueError(f"priority {priority} is outside 0..{MAX_PRIORITY}")
+    return f"{work_destination(analyzer)}.p{priority}"
+
+
+def stored_subject(subject: str) -> str:
+    """The doorbell subject on which the work stream announces a message it stored on ``subject``."""
+    return f"{STORED_WORK}.{subject.removeprefix('assay.work.')}"
 
 
 def event_subject(tenant: str, job_id: str) -> str:
@@ -41,12 +60,15 @@ async def connect(settings: NatsSettings, name: str) -> Client:
 
 
 def stream_configs(replicas: int) -> list[StreamConfig]:
-    """The streams Assay needs. Work discards NEW when full (back-pressure), never old work."""
+    """The streams Assay needs. Work discards NEW when full (back-pressure), never old work, and
+    republishes each stored message's headers under ``STORED_WORK`` to wake idle workers."""
     return [
         StreamConfig(
-            name=WORK_STREAM, subjects=["assay.work.>"], retention=RetentionPolicy.WORK_QUEUE,
+            name=WORK_STREAM, subjects=[ALL_WORK], retention=RetentionPolicy.WORK_QUEUE,
             storage=StorageType.FILE, discard=DiscardPolicy.NEW, max_bytes=1024**3,
             max_msgs=1_000_000, duplicate_window=DUPLICATE_WINDOW_SECONDS, num_replicas=replicas,
+            # Announced once stored (headers only), so a worker woken by it finds the message.
+            republish=RePublish(src=ALL_WORK, dest=f"{STORED_WORK}.>", headers_only=True),
         ),
         StreamConfig(
             name=EVENTS_STREAM, subjects=[ALL_EVENTS], retention=RetentionPolicy.LIMITS,

@@ -34,7 +34,9 @@ class AnalysisSettings(CommonSettings, NatsSettings, StorageSettings):
     worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
     """Interval of ``in_progress()`` and jobs.Heartbeat while an attempt runs."""
     worker_fetch_timeout_seconds: float = Field(default=2.0, gt=0)
-    """Longest wait of one pull request; bounds how fast a stop is noticed."""
+    """Longest idle wait before looking for work again (redeliveries ring no doorbell); bounds a pull."""
+    worker_priority_patience: int = Field(default=8, ge=1, le=1000)
+    """Starts of other work a waiting priority level may be passed over before it is served first."""
     worker_cancel_grace_seconds: float = Field(default=2.0, gt=0)
     """How long a cancelled or timed-out analyzer may take to stop before its process is killed."""
     worker_time_limit_seconds: float = Field(default=0.0, ge=0)

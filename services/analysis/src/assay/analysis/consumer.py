@@ -1,4 +1,11 @@
-"""Durable pull consumers on ASSAY_WORK, one per analyzer, fetching only what free slots can start."""
+"""Durable pull consumers on ASSAY_WORK, one per analyzer and priority, and the worker's fetch loop.
+
+The worker fetches only what free slots can start, choosing among its sources with the
+``PriorityPicker`` (higher priority first, lower priority never starved). An idle worker waits
+for the work stream's doorbell (``STORED_WORK``: a message was stored) or, at the latest,
+``worker_fetch_timeout_seconds``, after which it looks again (that is how redeliveries after a
+nak delay or an expired AckWait are noticed).
+"""
 
 from __future__ import annotations
 
@@ -7,45 +14,84 @@ import collections
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
+from nats.aio.subscription import Subscription
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from assay.analysis.config import AnalysisSettings
-from assay.analysis.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
-from assay.common.nats import WORK_STREAM, work_subject
+from assay.analysis.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING, DISPATCHED
+from assay.analysis.picker import PriorityPicker
+from assay.analysis.pull import NoWaitPull
+from assay.common.nats import ALL_WORK, MAX_PRIORITY, WORK_STREAM, stored_subject, work_destination, work_subject
 
 logger = logging.getLogger(__name__)
 
 
-def consumer_name(analyzer: str) -> str:
-    """The durable consumer of one analyzer's work subject (shared by every worker)."""
+@dataclass(frozen=True)
+class WorkSource:
+    """One durable consumer a worker takes work from: an analyzer's subject at one priority."""
+
+    analyzer: str
+    priority: int
+    consumer: str
+    subject: str
+
+
+def consumer_name(analyzer: str, priority: int) -> str:
+    """The durable consumer of one analyzer's work at one priority (shared by every worker)."""
+    return f"analysis-{analyzer}-p{priority}"
+
+
+def legacy_consumer_name(analyzer: str) -> str:
+    """The consumer of ``work_destination`` itself, from before priorities had subjects."""
     return f"analysis-{analyzer}"
 
 
-def consumer_config(analyzer: str, settings: AnalysisSettings) -> ConsumerConfig:
+def work_sources(analyzer: str) -> list[WorkSource]:
+    """An analyzer's sources, highest priority first."""
+    return [WorkSource(analyzer, p, consumer_name(analyzer, p), work_subject(analyzer, p))
+            for p in range(MAX_PRIORITY, -1, -1)]
+
+
+def consumer_config(source: WorkSource, settings: AnalysisSettings) -> ConsumerConfig:
     """Explicit ack; AckWait = first BackOff step; MaxAckPending bounds the whole fleet's in-flight."""
     return ConsumerConfig(
-        durable_name=consumer_name(analyzer), filter_subject=work_subject(analyzer),
+        durable_name=source.consumer, filter_subject=source.subject,
         ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
         ack_wait=settings.consumer_ack_wait_seconds, backoff=settings.backoff(),
         max_deliver=settings.consumer_max_deliver, max_ack_pending=settings.consumer_max_ack_pending,
-        max_waiting=512, description=f"Assay analysis workers for {analyzer}",
+        max_waiting=512, description=f"Assay analysis workers for {source.analyzer}, priority {source.priority}",
     )
 
 
-async def provision_consumer(nc: Client, analyzer: str, settings: AnalysisSettings) -> None:
-    """Create the durable consumer, or update it to this configuration; idempotent."""
-    config = consumer_config(analyzer, settings)
+async def provision_sources(nc: Client, analyzer: str, settings: AnalysisSettings) -> list[WorkSource]:
+    """Create or update the analyzer's consumers (idempotent); returns its sources, highest first.
+
+    A deployment from before priorities has a consumer on the analyzer's old subject, possibly
+    with work in it: while it exists it is drained too, as priority 0, ahead of the new ``p0``
+    (its messages are older). It is never created, so a new deployment does not carry it.
+    """
+    js = nc.jetstream()
+    sources = work_sources(analyzer)
+    for source in sources:
+        config = consumer_config(source, settings)
+        try:
+            await js.add_consumer(WORK_STREAM, config)
+        except BadRequestError as exc:
+            logger.info("updating consumer configuration", extra={"consumer": source.consumer, "error": str(exc)})
+            await _update_consumer(nc, config)
+    legacy = WorkSource(analyzer, 0, legacy_consumer_name(analyzer), work_destination(analyzer))
     try:
-        await nc.jetstream().add_consumer(WORK_STREAM, config)
-    except BadRequestError as exc:
-        logger.info("updating consumer configuration", extra={"consumer": config.durable_name, "error": str(exc)})
-        await _update_consumer(nc, config)
+        await js.consumer_info(WORK_STREAM, legacy.consumer)
+    except NotFoundError:
+        return sources
+    logger.info("draining the consumer of the subject without priority", extra={"consumer": legacy.consumer})
+    return [*sources[:-1], legacy, sources[-1]]
 
 
 async def _update_consumer(nc: Client, config: ConsumerConfig) -> None:
@@ -63,7 +109,7 @@ async def _update_consumer(nc: Client, config: ConsumerConfig) -> None:
 
 
 class Slots:
-    """The worker's free capacity, handed out first-come first-served so no consumer starves."""
+    """The worker's free capacity: the fetch loop takes slots, each attempt gives its slot back."""
 
     def __init__(self, capacity: int) -> None:
         self._free = capacity
@@ -113,48 +159,88 @@ Handler = Callable[[str, Msg, Release], Awaitable[None]]
 """Handles one message; may call ``release`` once its analyzer process is free (settling continues)."""
 
 
-class WorkConsumer:
-    """Fetch loop of one analyzer's consumer; hands each message to ``handler`` in its own task."""
+class WorkDispatcher:
+    """The worker's fetch loop over all its sources; hands each message to ``handler`` in its own task."""
 
-    def __init__(self, js: JetStreamContext, analyzer: str, settings: AnalysisSettings, slots: Slots,
+    def __init__(self, nc: Client, sources: Sequence[WorkSource], settings: AnalysisSettings, slots: Slots,
                  handler: Handler, tasks: set[asyncio.Task[None]]) -> None:
-        self._js = js
-        self.analyzer = analyzer
+        self._nc = nc
+        self._js = nc.jetstream()
+        self.sources = list(sources)
         self._settings = settings
         self._slots = slots
         self._handler = handler
         self._tasks = tasks
+        self._picker = PriorityPicker([s.priority for s in self.sources], settings.worker_priority_patience)
+        self._index = {s.subject: i for i, s in enumerate(self.sources)}
+        self._pulls = [NoWaitPull(nc, WORK_STREAM, s.consumer, settings.worker_fetch_timeout_seconds)
+                       for s in self.sources]
+        self._bell = asyncio.Event()
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        sub = await self._js.pull_subscribe_bind(consumer_name(self.analyzer), WORK_STREAM)
+        doorbells: list[Subscription] = []
         try:
+            for subject in sorted({stored_subject(s.subject) for s in self.sources}):
+                doorbells.append(await self._nc.subscribe(subject, cb=self._ring))
             while not self._stopping.is_set():
+                self._bell.clear()  # before looking: a message stored meanwhile rings again
                 taken = await self._slots.take(self._settings.worker_concurrency)
                 if self._stopping.is_set() or taken == 0:
                     self._slots.give(taken)
                     break
                 try:
-                    messages = await sub.fetch(taken, timeout=self._settings.worker_fetch_timeout_seconds)
-                except TimeoutError:
-                    messages = []
+                    started = await self._dispatch(taken)
                 except Exception as exc:
-                    logger.warning("fetch failed", extra={"analyzer": self.analyzer, "error": repr(exc)})
-                    messages = []
+                    logger.warning("fetch failed", extra={"error": repr(exc)})
                     self._slots.give(taken)
                     await asyncio.sleep(0.5)
                     continue
-                if len(messages) < taken:
-                    self._slots.give(taken - len(messages))
-                for msg in messages:
-                    task = asyncio.create_task(self._process(msg), name=f"work-{self.analyzer}")
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                if started < taken:
+                    self._slots.give(taken - started)
+                if started == 0:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._settings.worker_fetch_timeout_seconds):
+                            await self._bell.wait()
         finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+            for sub in doorbells:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+            for pull in self._pulls:
+                await pull.close()
 
-    async def _process(self, msg: Msg) -> None:
+    async def _ring(self, _: Msg) -> None:
+        self._bell.set()
+
+    async def _dispatch(self, wanted: int) -> int:
+        """Pull up to ``wanted`` messages from the sources in the picker's order; returns how many."""
+        waiting = await self._waiting()
+        left = wanted
+        for index in self._picker.order(waiting):
+            messages = await self._pulls[index].pull(left)
+            if not messages:
+                self._picker.drained(index)
+                continue
+            source = self.sources[index]
+            DISPATCHED.labels(analyzer=source.analyzer, priority=str(source.priority),
+                              rule=self._picker.rule(index)).inc(len(messages))
+            self._picker.started(index, len(messages), waiting)
+            for msg in messages:
+                task = asyncio.create_task(self._process(source.analyzer, msg), name=f"work-{source.analyzer}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            left -= len(messages)
+            if left == 0:
+                break
+        return wanted - left
+
+    async def _waiting(self) -> set[int]:
+        """The sources whose subjects hold messages: waiting, or delivered and not yet acknowledged."""
+        info = await self._js.stream_info(WORK_STREAM, subjects_filter=ALL_WORK)
+        stored = info.state.subjects or {}
+        return {self._index[subject] for subject, count in stored.items() if count and subject in self._index}
+
+    async def _process(self, analyzer: str, msg: Msg) -> None:
         released = False
 
         def release() -> None:
@@ -164,11 +250,11 @@ class WorkConsumer:
                 self._slots.give(1)
 
         try:
-            await self._handler(self.analyzer, msg, release)
+            await self._handler(analyzer, msg, release)
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("work message handling failed", extra={"analyzer": self.analyzer})
+            logger.exception("work message handling failed", extra={"analyzer": analyzer})
             with contextlib.suppress(Exception):
                 await msg.nak(delay=5.0)
         finally:
@@ -176,14 +262,27 @@ class WorkConsumer:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._bell.set()
 
     async def export_stats(self) -> None:
-        """Publish the consumer's pending counts as metrics, periodically."""
-        while True:
+        """Publish each analyzer's pending counts (summed over its priorities) as metrics, until stopped.
+
+        The loop ends on ``stop`` rather than relying on cancellation alone: on Python 3.11 a cancel
+        that races a NATS reply is swallowed inside the client's ``wait_for``.
+        """
+        while not self._stopping.is_set():
+            pending: dict[str, int] = collections.Counter()
+            ack_pending: dict[str, int] = collections.Counter()
             try:
-                info = await self._js.consumer_info(WORK_STREAM, consumer_name(self.analyzer))
-                CONSUMER_PENDING.labels(analyzer=self.analyzer).set(info.num_pending or 0)
-                CONSUMER_ACK_PENDING.labels(analyzer=self.analyzer).set(info.num_ack_pending or 0)
+                for source in self.sources:
+                    info = await self._js.consumer_info(WORK_STREAM, source.consumer)
+                    pending[source.analyzer] += info.num_pending or 0
+                    ack_pending[source.analyzer] += info.num_ack_pending or 0
+                for analyzer in {s.analyzer for s in self.sources}:
+                    CONSUMER_PENDING.labels(analyzer=analyzer).set(pending[analyzer])
+                    CONSUMER_ACK_PENDING.labels(analyzer=analyzer).set(ack_pending[analyzer])
             except Exception as exc:
                 logger.debug("consumer_info failed", extra={"error": repr(exc)})
-            await asyncio.sleep(self._settings.consumer_stats_seconds)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._settings.consumer_stats_seconds):
+                    await self._stopping.wait()

@@ -3,9 +3,10 @@
 The worker itself fails a job as dead-lettered when an attempt fails on the message's last
 delivery (see runtime). This listener covers the other road to MaxDeliver: deliveries that never
 ran an attempt to its end (worker killed while holding it, RETRY_LATER naks on the last delivery).
-It listens to ``$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ASSAY_WORK.<consumer>`` in a queue
-group (one worker handles each advisory), reads the message by stream sequence (it stays in the
-stream) and, if its job is still QUEUED, starts it only to fail it with ``dead_lettered=True``.
+It listens to ``$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ASSAY_WORK.<consumer>`` (every consumer
+of the worker's sources: one per analyzer and priority) in a queue group (one worker handles
+each advisory), reads the message by stream sequence (it stays in the stream) and, if its job
+is still QUEUED, starts it only to fail it with ``dead_lettered=True``.
 A RUNNING job is left to its lease holder, or to the jobs reaper once the lease expires.
 Advisories are best effort (core NATS, not emitted when MaxDeliver is lowered): the reaper
 remains the guarantee that nothing stays RUNNING.
@@ -16,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 
 import grpc
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from assay.analysis.consumer import consumer_name
+from assay.analysis.consumer import WorkSource
 from assay.analysis.jobs_client import JobsClient
 from assay.analysis.metrics import DEAD_LETTERS
 from assay.common.nats import WORK_STREAM
@@ -36,15 +38,17 @@ MAX_WAITS = 5
 """RETRY_LATER rounds for a QUEUED job before giving up (the job then needs RetryJob/operator)."""
 
 
-def advisory_subject(analyzer: str) -> str:
-    return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{WORK_STREAM}.{consumer_name(analyzer)}"
+def advisory_subject(consumer: str) -> str:
+    return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{WORK_STREAM}.{consumer}"
 
 
 class DeadLetterListener:
     """Fails the jobs of max-delivered messages; runs in every worker, one handles each advisory."""
 
-    def __init__(self, nc: Client, jobs: JobsClient, worker_id: str, versions: dict[str, str]) -> None:
+    def __init__(self, nc: Client, jobs: JobsClient, worker_id: str, sources: Sequence[WorkSource],
+                 versions: dict[str, str]) -> None:
         self._nc = nc
+        self._analyzers = {s.consumer: s.analyzer for s in sources}
         self._jobs = jobs
         self._worker_id = worker_id
         self._versions = versions
@@ -52,8 +56,8 @@ class DeadLetterListener:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        for analyzer in self._versions:
-            self._subs.append(await self._nc.subscribe(advisory_subject(analyzer), queue=QUEUE_GROUP,
+        for consumer in self._analyzers:
+            self._subs.append(await self._nc.subscribe(advisory_subject(consumer), queue=QUEUE_GROUP,
                                                        cb=self._on_advisory))
 
     async def stop(self) -> None:
@@ -71,7 +75,7 @@ class DeadLetterListener:
     async def _handle(self, data: bytes) -> None:
         try:
             body = json.loads(data)
-            analyzer = str(body["consumer"]).removeprefix("analysis-")
+            analyzer = self._analyzers[str(body["consumer"])]
             raw = await self._nc.jetstream().get_msg(WORK_STREAM, int(body["stream_seq"]))
             work = events_pb2.WorkMessage.FromString(raw.data or b"")
         except Exception as exc:

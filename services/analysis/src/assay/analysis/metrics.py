@@ -21,3 +21,8 @@ CONSUMER_PENDING = prometheus_client.Gauge(
 CONSUMER_ACK_PENDING = prometheus_client.Gauge(
     "assay_worker_consumer_ack_pending", "Delivered, unacknowledged messages (incl. delayed retries).",
     ["analyzer"])
+DISPATCHED = prometheus_client.Counter(
+    "assay_worker_dispatched_total",
+    "Work messages this worker fetched, by analyzer, priority and the rule that chose them "
+    "(priority: highest waiting; patience: a lower priority passed over too often).",
+    ["analyzer", "priority", "rule"])

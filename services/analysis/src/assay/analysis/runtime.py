@@ -41,6 +41,7 @@ from assay.analysis.plugin import AnalyzerSpec
 from assay.analysis.registry import Registry
 from assay.analysis.result_attributes import result_attributes
 from assay.common.logging import bind_log_context, log_context
+from assay.common.nats import work_destination
 from assay.common.telemetry import context_from_headers
 from assay.v1 import events_pb2, job_pb2
 from assay.v1 import job_execution_service_pb2 as pb
@@ -111,7 +112,7 @@ class AttemptRunner:
         bind_log_context(job_id=work.job_id, tenant=work.tenant_id, analyzer=analyzer)
         try:
             with tracer.start_as_current_span(
-                f"process {msg.subject}", context=context_from_headers(msg.headers),
+                f"process {work_destination(analyzer)}", context=context_from_headers(msg.headers),
                 kind=trace.SpanKind.CONSUMER,
                 attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject,
                             "assay.job_id": work.job_id, "assay.attempt": work.attempt},
@@ -211,7 +212,8 @@ class AttemptRunner:
     async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, execution: Execution) -> Outcome:
         """The analyzer run as a span of its own: analyzer, version, job, outcome."""
         attributes: dict[str, str | int] = {"assay.analyzer": spec.name, "assay.analyzer.version": spec.version,
-                      "job.id": job.id, "tenant": job.tenant_id, "assay.attempt": job.attempt}
+                      "job.id": job.id, "tenant": job.tenant_id, "assay.attempt": job.attempt,
+                      "assay.priority": job.priority}
         with tracer.start_as_current_span(f"analyze {spec.name}", attributes=attributes) as span:
             outcome = await execution.wait()
             span.set_attribute("assay.outcome", outcome.label)

@@ -13,7 +13,7 @@ from nats.aio.client import Client
 
 from assay.analysis.analysis_service import AnalysisServicer
 from assay.analysis.config import AnalysisSettings
-from assay.analysis.consumer import Slots, WorkConsumer, provision_consumer
+from assay.analysis.consumer import Slots, WorkDispatcher, provision_sources
 from assay.analysis.deadletter import DeadLetterListener
 from assay.analysis.executor import Executor
 from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorageFiles
@@ -39,7 +39,7 @@ class AnalysisWorker:
     nc: Client
     executor: Executor
     slots: Slots
-    consumers: list[WorkConsumer]
+    dispatcher: WorkDispatcher
     in_flight: set[asyncio.Task[None]]
     background: list[asyncio.Task[None]]
     dead_letters: DeadLetterListener
@@ -54,8 +54,7 @@ class AnalysisWorker:
     async def stop(self, grace: float | None = None) -> None:
         """Stop fetching, let running attempts finish for ``grace`` seconds, hand back the rest."""
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
-        for consumer in self.consumers:
-            consumer.stop()
+        self.dispatcher.stop()
         self.slots.close()
         await asyncio.wait(self.loops, timeout=self.settings.worker_fetch_timeout_seconds + 2)
         for loop in self.loops:
@@ -116,19 +115,17 @@ async def start(
         time_limit_override_seconds=settings.worker_time_limit_seconds))
 
     nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
-    js = nc.jetstream()
-    for name in registry.names():
-        await provision_consumer(nc, name, settings)
+    sources = [source for name in registry.names() for source in await provision_sources(nc, name, settings)]
     slots = Slots(settings.worker_concurrency)
     in_flight: set[asyncio.Task[None]] = set()
-    consumers = [WorkConsumer(js, name, settings, slots, runner.handle, in_flight) for name in registry.names()]
-    dead_letters = DeadLetterListener(nc, jobs, settings.worker_id,
+    dispatcher = WorkDispatcher(nc, sources, settings, slots, runner.handle, in_flight)
+    dead_letters = DeadLetterListener(nc, jobs, settings.worker_id, sources,
                                       {e.spec.name: e.spec.version for e in registry.entries()})
     await dead_letters.start()
     worker = AnalysisWorker(
-        settings=settings, registry=registry, nc=nc, executor=executor, slots=slots, consumers=consumers,
+        settings=settings, registry=registry, nc=nc, executor=executor, slots=slots, dispatcher=dispatcher,
         in_flight=in_flight, dead_letters=dead_letters, channels=channels,
-        background=[asyncio.create_task(c.export_stats(), name=f"stats-{c.analyzer}") for c in consumers],
+        background=[asyncio.create_task(dispatcher.export_stats(), name="consumer-stats")],
     )
     if serve_grpc:
         servicer = AnalysisServicer(registry)
@@ -138,7 +135,7 @@ async def start(
             return [analysis_service_pb2.DESCRIPTOR.services_by_name["AnalysisService"].full_name]
 
         worker.grpc = await start_grpc_server(settings, register)
-    worker.loops = [asyncio.create_task(c.run(), name=f"consume-{c.analyzer}") for c in consumers]
+    worker.loops = [asyncio.create_task(dispatcher.run(), name="dispatch")]
     logger.info("analysis worker started", extra={"analyzers": registry.names(),
                                                   "concurrency": settings.worker_concurrency})
     return worker

@@ -35,3 +35,6 @@ class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
     """Parts of one object uploaded at once."""
     jobs_timeout_seconds: float = 10.0
     """Deadline of each call to the jobs service."""
+    submission_lease_seconds: float = Field(default=30.0, gt=0)
+    """Lease of a SubmitDocument request_id claim: renewed while its upload progresses; a claim not
+    renewed for this long is taken over by a retry. Keep it above ``jobs_timeout_seconds``."""

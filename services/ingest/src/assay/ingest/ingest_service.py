@@ -62,7 +62,7 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
             max_bytes=settings.max_upload_bytes, clamd=parse_clamd_addr(settings.clamd_addr),
             clamd_timeout=settings.clamd_timeout_seconds, spool_dir=settings.spool_dir or None,
         ))
-        self._submitter = DocumentSubmitter(store, objects, jobs, self._intake)
+        self._submitter = DocumentSubmitter(store, objects, jobs, self._intake, settings.submission_lease_seconds)
 
     async def wait_background(self) -> None:
         """Let stores that outlived their RPC finish (called on shutdown)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -46,8 +47,22 @@ class Submission:
     file_id: uuid.UUID
     analyzer: str
     job_id: uuid.UUID | None
+    claim_id: uuid.UUID | None
+    """The claim this call holds when ``claimed``: every later write is fenced by it."""
     claimed: bool
-    """True when this call created the record (and so must perform the submission)."""
+    """True when this call holds the claim (it created it, or took over an expired one) and so must
+    perform the submission."""
+    stored: bool = False
+    """True when a taken-over claim's file was already stored: only its job remains to be created."""
+    request_digest: str = ""
+    """The sha256 of the header the claim was made with (request_id aside); "" on claims older than it."""
+    live: bool = True
+    """False when the claim's lease has expired (its holder stopped renewing it)."""
+
+
+def _submission(row: Any) -> Submission:
+    return Submission(file_id=row["file_id"], analyzer=row["analyzer"], job_id=row["job_id"], claim_id=None,
+                      claimed=False, request_digest=row["request_digest"], live=not row["expired"])
 
 
 def not_found(file_id: uuid.UUID | str) -> NotFound:
@@ -121,35 +136,93 @@ class FileStore:
                 raise not_found(file_id)
             await remove_object(row.object_key)
 
-    async def claim_submission(self, tenant: str, request_id: str, analyzer: str) -> Submission:
-        """Bind ``request_id`` to a new file id, or return what it is already bound to."""
-        file_id = uuid.uuid4()
+    async def claim_submission(
+        self, tenant: str, request_id: str, analyzer: str, lease: timedelta, digest: str = "",
+    ) -> Submission:
+        """Bind ``request_id`` to a new file id under a lease, or return what it is already bound to.
+
+        A claim that never recorded a job and whose lease has expired (its upload stopped, or the
+        process holding it died) is taken over: a new claim id and file id replace it.
+        """
+        file_id, claim_id = uuid.uuid4(), uuid.uuid4()
+        claim: dict[str, Any] = {"file_id": file_id, "claim_id": claim_id, "lease_expires_at": func.now() + lease,
+                                 "request_digest": digest}
         async with tenant_transaction(self._engine, tenant) as conn:
             inserted = (await conn.execute(
                 pg_insert(submissions).values(
-                    tenant_id=tenant, request_id=request_id, file_id=file_id, analyzer=analyzer,
-                    created_at=func.now(),
+                    tenant_id=tenant, request_id=request_id, analyzer=analyzer, created_at=func.now(),
+                    **claim,
                 ).on_conflict_do_nothing().returning(submissions.c.file_id)
             )).one_or_none()
             if inserted is not None:
-                return Submission(file_id=file_id, analyzer=analyzer, job_id=None, claimed=True)
-            row = (await conn.execute(select(submissions).where(
-                submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
-            ))).mappings().one()
-        return Submission(file_id=row["file_id"], analyzer=row["analyzer"], job_id=row["job_id"], claimed=False)
+                return Submission(file_id=file_id, analyzer=analyzer, job_id=None, claim_id=claim_id, claimed=True)
+            row = (await conn.execute(
+                select(submissions, (submissions.c.lease_expires_at < func.now()).label("expired")).where(
+                    submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+                ).with_for_update()
+            )).mappings().one()
+            same_request = row["request_digest"] == digest if row["request_digest"] else row["analyzer"] == analyzer
+            if row["job_id"] is None and row["expired"] and same_request:
+                # Taken over: the file the old holder stored (if it got that far) is kept and used.
+                stored = (await conn.execute(select(files.c.id).where(
+                    files.c.tenant_id == tenant, files.c.id == row["file_id"]))).one_or_none() is not None
+                if stored:
+                    claim["file_id"] = file_id = row["file_id"]
+                await conn.execute(update(submissions).where(
+                    submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+                ).values(**claim))
+                return Submission(file_id=file_id, analyzer=analyzer, job_id=None, claim_id=claim_id, claimed=True,
+                                  stored=stored)
+        return _submission(row)
 
-    async def record_job(self, tenant: str, request_id: str, job_id: uuid.UUID) -> None:
+    async def find_submission(self, tenant: str, request_id: str) -> Submission | None:
+        """What ``request_id`` is bound to now (None once its claim was released)."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            row = (await conn.execute(
+                select(submissions, (submissions.c.lease_expires_at < func.now()).label("expired")).where(
+                    submissions.c.tenant_id == tenant, submissions.c.request_id == request_id)
+            )).mappings().one_or_none()
+        return None if row is None else _submission(row)
+
+    async def renew_claim(self, tenant: str, request_id: str, claim_id: uuid.UUID, lease: timedelta) -> bool:
+        """Extend a claim's lease; False when the claim is no longer ours (taken over, or done)."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            renewed = (await conn.execute(update(submissions).where(
+                submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+                submissions.c.claim_id == claim_id, submissions.c.job_id.is_(None),
+            ).values(lease_expires_at=func.now() + lease).returning(submissions.c.claim_id))).one_or_none()
+        return renewed is not None
+
+    async def record_job(self, tenant: str, request_id: str, claim_id: uuid.UUID, job_id: uuid.UUID) -> None:
         async with tenant_transaction(self._engine, tenant) as conn:
             await conn.execute(update(submissions).where(
                 submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+                submissions.c.claim_id == claim_id,
             ).values(job_id=job_id))
 
-    async def release_submission(self, tenant: str, request_id: str) -> None:
-        """Forget a claim whose submission failed, so that a retry starts afresh."""
+    async def discard_lost_claim_file(
+        self, tenant: str, request_id: str, file_id: uuid.UUID, remove_object: Callable[[str], Awaitable[None]],
+    ) -> None:
+        """Delete the file a claim that was taken over stored, unless the new holder adopted it."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            adopted = (await conn.execute(select(submissions.c.file_id).where(
+                submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+                submissions.c.file_id == file_id,
+            ).with_for_update())).one_or_none()
+            if adopted is not None:
+                return
+            row = (await conn.execute(
+                delete(files).where(files.c.tenant_id == tenant, files.c.id == file_id).returning(files.c.object_key)
+            )).one_or_none()
+            if row is not None:
+                await remove_object(row.object_key)
+
+    async def release_submission(self, tenant: str, request_id: str, claim_id: uuid.UUID) -> None:
+        """Forget our claim on a submission that failed, so that a retry starts afresh."""
         async with tenant_transaction(self._engine, tenant) as conn:
             await conn.execute(delete(submissions).where(
                 submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
-                submissions.c.job_id.is_(None),
+                submissions.c.claim_id == claim_id, submissions.c.job_id.is_(None),
             ))
 
     async def exists(self, tenant: str, file_id: uuid.UUID) -> bool:

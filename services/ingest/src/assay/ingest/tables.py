@@ -30,4 +30,7 @@ submissions = Table(
     Column("analyzer", Text, nullable=False),
     Column("job_id", UUID(as_uuid=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("claim_id", UUID(as_uuid=True)),
+    Column("lease_expires_at", DateTime(timezone=True), nullable=False),
+    Column("request_digest", Text, nullable=False),
 )

@@ -9,6 +9,7 @@ refused mid-stream), and nothing reaches object storage until every check has pa
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -180,7 +181,9 @@ async def receive(
         return await receiving.finish()
 
 
-async def drain(chunks: AsyncIterator[bytes]) -> None:
-    """Consume the rest of a stream without keeping anything (for an idempotent retry)."""
-    async for _ in chunks:
-        pass
+async def drain(chunks: AsyncIterator[bytes]) -> str:
+    """Consume the rest of a stream without keeping anything (for an idempotent retry); its sha256."""
+    digest = hashlib.sha256()
+    async for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()

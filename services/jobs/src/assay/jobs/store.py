@@ -341,7 +341,7 @@ class _Transaction:
             next_attempt = job.attempt + 1
             message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=next_attempt)
             messages.append({
-                "subject": work_subject(job.analyzer), "msg_id": f"{job.id}.{next_attempt}",
+                "subject": work_subject(job.analyzer, job.priority), "msg_id": f"{job.id}.{next_attempt}",
                 "payload": message.SerializeToString(), "traceparent": traceparent,
             })
         await self.conn.execute(_OUTBOX_INSERT, messages)

@@ -12,6 +12,7 @@ from opentelemetry import trace
 from assay.common.analyzers import ANALYZER_NAMES, SPECS, AnalyzerSpec
 from assay.common.errors import FieldViolation, invalid_fields
 from assay.common.fields import request_id_violation
+from assay.common.nats import MAX_PRIORITY
 from assay.common.spec_checks import file_violations, params_violations, text_violations
 from assay.jobs.codec import to_json
 from assay.jobs.metrics import JOBS_REFUSED
@@ -20,7 +21,6 @@ from assay.v1 import ingest_service_pb2, jobs_service_pb2
 
 INDEX = re.compile(r"\[\d+\]")
 """``[0]`` in ``inputs.file_ids[0]``: dropped from metric labels to bound their number."""
-MAX_PRIORITY = 9
 MAX_ATTEMPTS = 10
 
 
