@@ -7,7 +7,9 @@ import asyncio
 import csv
 import io
 import json
+import signal
 import urllib.request
+from pathlib import Path
 
 from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
 from fixtures import bankstatements as fx
@@ -70,3 +72,31 @@ async def test_a_protected_pdf_statement_is_read_reconciled_and_its_transactions
     # no password: a clear input error on the first attempt, no retry
     assert refused.error.code == "PDF_PASSWORD_REQUIRED" and not refused.error.retryable
     assert refused.attempt == 1
+
+
+async def test_a_sigkilled_worker_s_statement_succeeds_on_attempt_two_with_every_transaction(
+    file_stack: FileStack, tmp_path: Path,
+) -> None:
+    tenant = new_tenant()
+    statement = fx.make_statement(seed=9, transactions=6000)
+    data = fx.render_pdf(statement, "signed_amount", rows_per_page=30)
+    first = file_stack.spawn_worker(tmp_path / "worker-1", worker_analyzers="bank_statement")
+    try:
+        submitted = await file_stack.ingest.files.SubmitDocument(
+            submit_requests(chunked(data), analyzer="bank_statement", name="year.pdf"),
+            metadata=file_stack.ingest.token(tenant=tenant))
+        running = await file_stack.running_with_progress(submitted.job.id, tenant, timeout=60)
+        assert running.attempt == 1 and running.progress < 100
+        assert first.proc is not None
+        first.proc.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(first.proc.wait, 5)
+        file_stack.spawn_worker(tmp_path / "worker-2", worker_analyzers="bank_statement")
+        done = await file_stack.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=90)
+    finally:
+        await asyncio.to_thread(file_stack.stop_spawned)
+
+    result = done.result.bank_statement
+    assert done.attempt == 2
+    assert result.transactions_total == 6000 and result.pages == 200 and result.transactions_truncated
+    assert len(result.transactions) == 1000 and result.reconciliation.reconciled
+    assert {a.name for a in done.artifacts} == {"transactions.csv", "statement.json"}
