@@ -238,3 +238,61 @@ def test_safe_cell(value: str, safe: str) -> None:
                                              ("£1,000.00", "1000.00"), ("12.00-", "-12.00"), ("100", "100")])
 def test_amounts_are_read_exactly(text: str, value: str) -> None:
     assert parse_amount(text) == Decimal(value)
+
+
+UK_STYLE = [
+    "FIRST EXAMPLE BANK                      Statement",
+    "Sort code 12-34-56   Account 87654321",
+    "Statement period 1 March to 31 March 2024",
+    "",
+    "Date     Payment type and details               Paid out      Paid in      Balance",
+    "01 Mar   BALANCE BROUGHT FORWARD                                           1,000.00",
+    "02 Mar   CARD PAYMENT TO TESCO                     25.10",
+    "         CARD PAYMENT TO SHELL                     40.00                     934.90",
+    "05 Mar   SALARY ACME LTD                                       2,500.00   3,434.90",
+    "06 Mar   DD BRITISH GAS                            80.00",
+    "         MONTHLY FEE                                5.00                  3,349.90",
+    "31 Mar   BALANCE CARRIED FORWARD                                         3,349.90",
+]
+
+US_STYLE = [
+    "SECOND NATIONAL BANK",
+    "Account Name: John Public               Account Number: 000123456789",
+    "Statement Period: 02/01/2024 - 02/29/2024",
+    "Beginning Balance  $1,200.00         Ending Balance   $1,029.46",
+    "",
+    "Date      Description                                   Amount          Balance",
+    "Feb 3     ONLINE TRANSFER TO SAVINGS                    -150.00         1,050.00",
+    "Feb 14    VENMO PAYMENT 1029384 FROM ALEX               +75.25          1,125.25",
+    "Feb 15    CHECK 1043                                    -95.79          1,029.46",
+    "Feb 20    POS PURCHASE WALMART #1234                    -12.00          1,017.46",
+    "          SPRINGFIELD IL",
+    "Feb 21    REFUND WALMART #1234                          +12.00          1,029.46",
+    "                                                        Page 1 of 1",
+]
+
+
+def test_dates_without_a_year_printed_once_per_day_take_the_period_s_year(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, fx.text_pdf([UK_STYLE]))
+    assert [(t.date, t.description, t.amount, t.balance) for t in result.transactions] == [
+        ("2024-03-02", "CARD PAYMENT TO TESCO", "-25.10", ""),
+        ("2024-03-02", "CARD PAYMENT TO SHELL", "-40.00", "934.90"),
+        ("2024-03-05", "SALARY ACME LTD", "2500.00", "3434.90"),
+        ("2024-03-06", "DD BRITISH GAS", "-80.00", ""),
+        ("2024-03-06", "MONTHLY FEE", "-5.00", "3349.90"),
+    ]
+    assert (result.period_start, result.period_end) == ("2024-03-01", "2024-03-31")
+    assert (result.opening_balance, result.closing_balance) == ("1000.00", "3349.90")
+    assert result.reconciliation.reconciled and result.account_number_masked == "****4321"
+
+
+def test_a_summary_box_gives_the_balances_and_month_day_rows_a_signed_amount(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, fx.text_pdf([US_STYLE]))
+    assert [(t.date, t.amount) for t in result.transactions] == [
+        ("2024-02-03", "-150.00"), ("2024-02-14", "75.25"), ("2024-02-15", "-95.79"), ("2024-02-20", "-12.00"),
+        ("2024-02-21", "12.00")]
+    assert result.transactions[3].description == "POS PURCHASE WALMART #1234 SPRINGFIELD IL"
+    assert (result.opening_balance, result.closing_balance) == ("1200.00", "1029.46")
+    assert result.account_holder == "John Public" and result.account_number_masked == "********6789"
+    assert result.reconciliation.reconciled and result.reconciliation.running_ok == 5
+    assert [t.category for t in result.transactions] == ["transfer", "other", "other", "card_payment", "refund"]

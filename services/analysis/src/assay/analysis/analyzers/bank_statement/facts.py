@@ -67,7 +67,7 @@ def read_facts(lines: list[str], dates: DateReader, statement: Statement) -> Non
             if m:
                 statement.account_holder = m["h"].strip()
         if statement.period_start is None and _PERIOD.search(line):
-            found = _dates_in(line, dates)
+            found = _period_dates(line, dates)
             if len(found) >= 2:
                 statement.period_start, statement.period_end = found[0], found[1]
         if statement.period_end is None and _STATEMENT_DATE.search(line):
@@ -97,6 +97,18 @@ def _labelled_amount(line: str, label: re.Pattern[str], other: re.Pattern[str]) 
         if re.search(r"[.,]\d{2}$", amount["num"]):
             return amount_of(amount)
     return None
+
+
+def _period_dates(line: str, dates: DateReader) -> list[dt.date]:
+    """The dates of a period line; "1 March to 31 March 2024": the first takes the last one's year."""
+    found = _dates_in(line, dates)
+    if len(found) == 1 and dates.default_year is None:
+        dates.default_year = found[0].year
+        try:
+            found = _dates_in(line, dates)
+        finally:
+            dates.default_year = None
+    return found
 
 
 def _dates_in(line: str, dates: DateReader) -> list[dt.date]:

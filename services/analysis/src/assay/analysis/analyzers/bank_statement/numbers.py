@@ -87,12 +87,13 @@ class DateReader:
         """The first date in ``text`` (only one starting the text when ``at_start``) and its match."""
         best: tuple[dt.date, re.Match[str]] | None = None
         for kind, pattern in DATE_PATTERNS:
-            m = pattern.match(text) if at_start else pattern.search(text)
-            if m is None:
-                continue
-            date = self._date(kind, m)
-            if date is not None and (best is None or m.start() < best[1].start()):
-                best = (date, m)
+            matches = [m] if at_start and (m := pattern.match(text)) else [] if at_start else pattern.finditer(text)
+            for m in matches:
+                date = self._date(kind, m)
+                if date is not None:
+                    if best is None or m.start() < best[1].start():
+                        best = (date, m)
+                    break
         return best
 
     def parse(self, text: str) -> dt.date | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from assay.analysis.analyzers.bank_statement.facts import read_facts
@@ -13,6 +15,7 @@ from assay.analysis.analyzers.bank_statement.pdf_table import TableReader, heade
 from assay.analysis.analyzers.bank_statement.pdf_text import open_pdf, page_lines
 from assay.analysis.plugin import AnalysisInputError
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 FACT_LINES = 80
 """Lines of the first page searched for the holder, account, period and currency."""
 
@@ -32,6 +35,8 @@ def read_pdf(path: Path, password: str, display_name: str, month_first_hint: boo
     read_facts(pages[0][:FACT_LINES] + [line for lines in pages[1:] for line in lines[:20]], dates, statement)
     if statement.period_end is not None:
         dates.default_year = statement.period_end.year
+    else:
+        dates.default_year = _most_common_year(line for lines in pages for line in lines)
     header_first = any(header_columns(line) is not None for lines in pages for line in lines)
     table = TableReader(dates, statement, header_first=header_first)
     for page, lines in enumerate(pages, start=1):
@@ -41,6 +46,12 @@ def read_pdf(path: Path, password: str, display_name: str, month_first_hint: boo
     table.finish()
     _year_wrap(statement)
     return statement
+
+
+def _most_common_year(lines: Iterable[str]) -> int | None:
+    """The year printed most often (19xx/20xx), for dates printed without one when no period is stated."""
+    years = Counter(int(m[0]) for line in lines for m in _YEAR.finditer(line))
+    return years.most_common(1)[0][0] if years else None
 
 
 def _year_wrap(statement: Statement) -> None:
