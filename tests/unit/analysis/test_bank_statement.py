@@ -296,3 +296,35 @@ def test_a_summary_box_gives_the_balances_and_month_day_rows_a_signed_amount(tmp
     assert result.account_holder == "John Public" and result.account_number_masked == "********6789"
     assert result.reconciliation.reconciled and result.reconciliation.running_ok == 5
     assert [t.category for t in result.transactions] == ["transfer", "other", "other", "card_payment", "refund"]
+
+
+EU_STYLE = [
+    "THIRD BANK   Current account statement",
+    "IBAN: GB29 NWBK 6016 1331 9268 19        Currency: EUR",
+    "Period: 01.04.2024 - 30.04.2024",
+    "",
+    "Booking    Value      Description                          Amount         Balance",
+    "                      Opening balance                                    250.00 CR",
+    "03.04.2024 03.04.2024 Grocery store Berlin                 45.20          204.80 CR",
+    "05.04.2024 06.04.2024 Salary April Example GmbH         2,100.00 CR     2,304.80 CR",
+    "10.04.2024 10.04.2024 Rent April                        2,400.00           95.20 DR",
+    "15.04.2024 15.04.2024 Card fee                              2.00           97.20 DR",
+    "                      Closing balance                                     97.20 DR",
+]
+
+
+def test_unsigned_amounts_take_the_direction_their_running_balances_prove(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, fx.text_pdf([EU_STYLE]))
+    assert [(t.date, t.value_date, t.amount, t.balance) for t in result.transactions] == [
+        ("2024-04-03", "2024-04-03", "-45.20", "204.80"), ("2024-04-05", "2024-04-06", "2100.00", "2304.80"),
+        ("2024-04-10", "2024-04-10", "-2400.00", "-95.20"), ("2024-04-15", "2024-04-15", "-2.00", "-97.20")]
+    assert (result.opening_balance, result.closing_balance, result.currency) == ("250.00", "-97.20", "EUR")
+    assert result.account_number_masked.endswith("6819") and result.reconciliation.reconciled
+    assert [t.category for t in result.transactions][2:] == ["rent", "fee"]
+
+
+def test_an_unsigned_csv_amount_column_is_signed_by_its_balances_only_where_they_decide(tmp_path: Path) -> None:
+    data = (b"Date,Description,Amount,Balance\n2024-03-01,Opening balance,,100.00\n2024-03-02,Coffee,2.50,97.50\n"
+            b"2024-03-03,Salary,1000.00,1097.50\n2024-03-04,Unknown,5.00,\n")
+    result, _ = run(tmp_path, data, name="s.csv", media_type="text/csv")
+    assert [t.amount for t in result.transactions] == ["-2.50", "1000.00", "5.00"]

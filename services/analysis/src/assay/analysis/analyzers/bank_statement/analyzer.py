@@ -13,6 +13,7 @@ from assay.analysis.analyzers.bank_statement.fingerprint import assign_fingerpri
 from assay.analysis.analyzers.bank_statement.model import Statement
 from assay.analysis.analyzers.bank_statement.pdf_statement import read_pdf
 from assay.analysis.analyzers.bank_statement.reconcile import reconcile
+from assay.analysis.analyzers.bank_statement.signs import infer_signs
 from assay.analysis.analyzers.bank_statement.spec import (
     MAX_CATEGORY_RULES,
     RESULT_JSON,
@@ -72,6 +73,7 @@ class BankStatementAnalyzer:
                                      f"no transactions were found in {source.display_name} (no row with a readable "
                                      "date and amount)")
         statement.bank = hint
+        infer_signs(statement)
         assign_fingerprints(statement)
         categorise(statement.transactions, rules)
         transactions = [to_proto(row, t) for row, t in enumerate(statement.transactions, start=1)]

@@ -19,7 +19,7 @@ import charset_normalizer
 
 from assay.analysis.analyzers.bank_statement.facts import CLOSING, OPENING, TOTALS, read_facts
 from assay.analysis.analyzers.bank_statement.model import Statement, Transaction
-from assay.analysis.analyzers.bank_statement.numbers import DateReader, parse_amount
+from assay.analysis.analyzers.bank_statement.numbers import AMOUNT, DateReader, has_sign, parse_amount
 from assay.analysis.plugin import AnalysisInputError
 
 HEADER_SCAN_ROWS = 30
@@ -145,7 +145,18 @@ def _read_row(statement: Statement, layout: _Layout, dates: DateReader, number: 
         return
     value_date = dates.parse(_cell(row, layout.first("value_date")))
     statement.transactions.append(Transaction(date=date, value_date=value_date, description=description,
-                                              amount=amount, balance=balance, line=number))
+                                              amount=amount, balance=balance, line=number,
+                                              sign_printed=_sign_printed(layout, row)))
+
+
+def _sign_printed(layout: _Layout, row: list[str]) -> bool:
+    """False when the amount came unsigned from a single amount column with no D/C indicator."""
+    if parse_amount(_cell(row, layout.first("debit"))) or parse_amount(_cell(row, layout.first("credit"))):
+        return True
+    if _cell(row, layout.first("indicator")).lower() in _DEBIT_FLAGS | _CREDIT_FLAGS:
+        return True
+    match = AMOUNT.fullmatch(_cell(row, layout.first("amount")))
+    return match is None or has_sign(match)
 
 
 def _signed_amount(layout: _Layout, row: list[str]) -> Decimal | None:

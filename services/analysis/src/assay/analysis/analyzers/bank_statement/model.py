@@ -20,6 +20,8 @@ class Transaction:
     balance: Decimal | None = None
     category: str = ""
     fingerprint: str = ""
+    sign_printed: bool = True
+    """False for an amount printed without a direction in a single amount column (see ``signs``)."""
 
     @property
     def debit(self) -> Decimal | None:

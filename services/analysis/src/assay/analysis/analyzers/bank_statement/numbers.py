@@ -52,6 +52,11 @@ def amount_of(match: re.Match[str]) -> Decimal | None:
     return -number if negative else number
 
 
+def has_sign(match: re.Match[str]) -> bool:
+    """Whether an ``AMOUNT`` match prints its direction (a sign, parentheses, CR/DR)."""
+    return bool(match["lead"] or match["open"] or (match["trail"] or "").strip())
+
+
 def _normalise_number(raw: str) -> Decimal | None:
     text = raw.replace("\u00a0", " ").replace("\u202f", " ")
     decimals = re.search(r"[.,](\d{1,2})$", text)

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from assay.analysis.analyzers.bank_statement.facts import CLOSING, OPENING, TOTALS, balance_mentions
 from assay.analysis.analyzers.bank_statement.model import Statement, Transaction
-from assay.analysis.analyzers.bank_statement.numbers import AMOUNT, DateReader, amount_of
+from assay.analysis.analyzers.bank_statement.numbers import AMOUNT, DateReader, amount_of, has_sign
 
 _HEADER_DATE = re.compile(r"\b(?:date|posted|posting)\b", re.I)
 _COLUMNS: dict[str, re.Pattern[str]] = {
@@ -139,7 +139,7 @@ class TableReader:
         if self._columns and amounts and (opening is None) != (closing is None):
             # a table row "… Balance brought forward … 1,234.56": the amount in the balance column
             by_role = self._by_role(amounts)
-            value = by_role.get("balance", amount_of(amounts[-1]))
+            value = amount_of(by_role.get("balance", amounts[-1]))
             opening, closing = (value, None) if opening is not None else (None, value)
         if opening is not None and self._statement.opening_balance is None:
             self._statement.opening_balance = opening
@@ -196,30 +196,32 @@ class TableReader:
     def _description_start(self) -> int | None:
         return self._columns.description_start if self._columns else None
 
-    def _by_role(self, amounts: list[re.Match[str]]) -> dict[str, Decimal]:
-        values: dict[str, Decimal] = {}
+    def _by_role(self, amounts: list[re.Match[str]]) -> dict[str, re.Match[str]]:
+        """Each amount under the header column it stands under (no header: first amount, last balance)."""
+        roles: dict[str, re.Match[str]] = {}
         columns = self._columns
         if columns is None or not columns.spans:
             if len(amounts) >= 2:
-                values["balance"] = amount_of(amounts[-1]) or Decimal(0)
+                roles["balance"] = amounts[-1]
             if amounts:
-                values["amount"] = amount_of(amounts[0]) or Decimal(0)
-            return values
+                roles["amount"] = amounts[0]
+            return roles
         for m in amounts:
             role = columns.role_of(m.start(), m.end())
-            value = amount_of(m)
-            if role is not None and value is not None and role not in values:
-                values[role] = value
-        return values
+            if role is not None and role not in roles:
+                roles[role] = m
+        return roles
 
     def _set_amounts(self, transaction: Transaction, amounts: list[re.Match[str]]) -> bool:
-        values = self._by_role(amounts)
+        roles = self._by_role(amounts)
+        values = {role: value for role, m in roles.items() if (value := amount_of(m)) is not None}
         if "debit" in values:
             transaction.amount = -abs(values["debit"])
         elif "credit" in values:
             transaction.amount = abs(values["credit"])
         elif "amount" in values:
             transaction.amount = values["amount"]
+            transaction.sign_printed = has_sign(roles["amount"])
         else:
             return False
         transaction.balance = values.get("balance")
