@@ -328,3 +328,16 @@ def test_an_unsigned_csv_amount_column_is_signed_by_its_balances_only_where_they
             b"2024-03-03,Salary,1000.00,1097.50\n2024-03-04,Unknown,5.00,\n")
     result, _ = run(tmp_path, data, name="s.csv", media_type="text/csv")
     assert [t.amount for t in result.transactions] == ["-2.50", "1000.00", "5.00"]
+
+
+def test_a_csv_with_timestamps_compact_dates_and_a_debit_credit_flag_column(tmp_path: Path) -> None:
+    stamped = (b"Details,Posting Date,Description,Amount\nDEBIT,2024-03-02T10:15:00Z,COFFEE,4.50\n"
+               b"CREDIT,2024-03-03 09:00,REFUND SHOP,10.00\n")
+    result, _ = run(tmp_path, stamped, name="a.csv", media_type="text/csv")
+    assert [(t.date, t.description, t.amount) for t in result.transactions] == [
+        ("2024-03-02", "COFFEE", "-4.50"), ("2024-03-03", "REFUND SHOP", "10.00")]
+    compact = b"Buchungstag;Verwendungszweck;Betrag\n20240305;Miete;-750,00\n20240306;Gehalt;2.500,00\n"
+    result, _ = run(tmp_path, compact, name="b.csv", media_type="text/csv")
+    assert [(t.date, t.description, t.amount) for t in result.transactions] == [
+        ("2024-03-05", "Miete", "-750.00"), ("2024-03-06", "Gehalt", "2500.00")]
+    assert [t.category for t in result.transactions] == ["rent", "salary"]

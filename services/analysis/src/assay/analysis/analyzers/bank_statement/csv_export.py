@@ -24,17 +24,18 @@ from assay.analysis.plugin import AnalysisInputError
 
 HEADER_SCAN_ROWS = 30
 _ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("value_date", re.compile(r"value\s*date|valuta|execution date", re.I)),
-    ("date", re.compile(r"date|posted|datum|fecha", re.I)),
+    ("value_date", re.compile(r"value\s*date|valuta|wertstellung|execution date|fecha valor|date de valeur", re.I)),
+    ("date", re.compile(r"date|posted|datum|fecha|buchungstag|^data\b", re.I)),
     ("balance", re.compile(r"balance", re.I)),
     ("debit", re.compile(r"debit|withdrawal|paid out|money out|outflow|^out$", re.I)),
     ("credit", re.compile(r"credit|deposit|paid in|money in|inflow|^in$", re.I)),
     ("indicator", re.compile(r"^(?:d/[ck]|dr/cr|cr/dr|c/d|type)$", re.I)),
-    ("amount", re.compile(r"amount|^sum$|^value$|betrag", re.I)),
+    ("amount", re.compile(r"amount|^sum$|^value$|betrag|importe|montant|bedrag|importo|kwota|suma", re.I)),
     ("currency", re.compile(r"^(?:currency|ccy)$", re.I)),
     ("account", re.compile(r"^(?:account(?: no\.?| number)?|iban)$", re.I)),
     ("description", re.compile(r"description|details|narrative|memo|payee|particulars|^transaction$|beneficiary|"
-                               r"merchant|counterparty|message|reference|^name$", re.I)),
+                               r"merchant|counterparty|message|reference|^name$|verwendungszweck|buchungstext|"
+                               r"beschreibung|concepto|libell|omschrijving|descrizione|opis", re.I)),
 )
 _DEBIT_FLAGS = frozenset({"d", "dr", "debit", "db"})
 _CREDIT_FLAGS = frozenset({"c", "k", "cr", "credit", "kr"})
@@ -77,6 +78,7 @@ def read_csv(path: Path, display_name: str, month_first_hint: bool | None) -> St
         cell.strip() for cell in row)]
     if not data:
         raise AnalysisInputError("INPUT_EMPTY", f"{display_name} has a header row but no transactions")
+    _flag_columns(layout, [row for _, row in data])
     statement = Statement(format="csv")
     date_column = layout.first("date")
     assert date_column is not None
@@ -111,6 +113,18 @@ def _find_layout(rows: list[list[str]]) -> _Layout | None:
         if "date" in layout.roles and ({"amount", "debit", "credit"} & set(layout.roles)):
             return layout
     return None
+
+
+def _flag_columns(layout: _Layout, rows: list[list[str]]) -> None:
+    """A description-named column holding only DEBIT/CREDIT (D/C, DR/CR) flags is the indicator."""
+    if "indicator" in layout.roles:
+        return
+    for column in list(layout.roles.get("description", [])):
+        values = {_cell(row, column).lower() for row in rows} - {""}
+        if values and values <= _DEBIT_FLAGS | _CREDIT_FLAGS:
+            layout.roles["description"].remove(column)
+            layout.roles["indicator"] = [column]
+            return
 
 
 def _cell(row: list[str], column: int | None) -> str:

@@ -25,13 +25,18 @@ AMOUNT = re.compile(
 """An amount token; a number without decimals counts only where a column says it is an amount."""
 
 DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})\b")),
+    ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})(?![\d-])")),
+    ("compact", re.compile(r"\b(?P<y>(?:19|20)\d{2})(?P<a>[01]\d)(?P<b>[0-3]\d)\b")),
     ("numeric", re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\b")),
     ("day_mon", re.compile(rf"\b(?P<a>\d{{1,2}})[ \-]?(?P<mon>{_MON})(?:[ \-,]+(?P<y>\d{{4}}|\d{{2}}))?\b", re.I)),
     ("mon_day", re.compile(rf"\b(?P<mon>{_MON}) (?P<a>\d{{1,2}})(?:,? (?P<y>\d{{4}}))?\b", re.I)),
     # day/month without a year; spaces after the separator are an OCR layer's ("07/   07")
     ("short", re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[/.]) {0,8}(?P<b>\d{1,2})\b(?!(?P=sep)\d)")),
 )
+
+
+_TIME_OR_END = re.compile(r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+"""What may follow a date in a date cell: nothing, or a time of day."""
 
 
 def parse_amount(text: str) -> Decimal | None:
@@ -103,8 +108,9 @@ class DateReader:
 
     def parse(self, text: str) -> dt.date | None:
         """``text`` read as exactly one date, or None."""
-        found = self.find(text.strip(), at_start=True)
-        if found is None or found[1].end() != len(text.strip()):
+        text = text.strip()
+        found = self.find(text, at_start=True)
+        if found is None or not _TIME_OR_END.fullmatch(text[found[1].end():]):
             return None
         return found[0]
 
@@ -113,7 +119,7 @@ class DateReader:
         year = _year(groups.get("y")) or self.default_year
         if year is None:
             return None
-        if kind == "iso":
+        if kind in ("iso", "compact"):
             day, month = int(m["b"]), int(m["a"])
         elif kind in ("numeric", "short"):
             a, b = int(m["a"]), int(m["b"])
