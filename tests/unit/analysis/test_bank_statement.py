@@ -341,3 +341,15 @@ def test_a_csv_with_timestamps_compact_dates_and_a_debit_credit_flag_column(tmp_
     assert [(t.date, t.description, t.amount) for t in result.transactions] == [
         ("2024-03-05", "Miete", "-750.00"), ("2024-03-06", "Gehalt", "2500.00")]
     assert [t.category for t in result.transactions] == ["rent", "salary"]
+
+
+def test_a_summary_box_with_a_date_and_amount_columns_above_the_table_is_no_table(tmp_path: Path) -> None:
+    lines = [
+        "Statement date       Credit limit       Available credit       Balance",
+        "01/03/2024              5,000.00              4,000.00       1,000.00",
+        "",
+        *US_STYLE[4:],
+    ]
+    result, _ = run(tmp_path, fx.text_pdf([lines]))
+    assert [t.date for t in result.transactions] == ["2024-02-03", "2024-02-14", "2024-02-15", "2024-02-20",
+                                                     "2024-02-21"]

@@ -37,8 +37,9 @@ def read_pdf(path: Path, password: str, display_name: str, month_first_hint: boo
         dates.default_year = statement.period_end.year
     else:
         dates.default_year = _most_common_year(line for lines in pages for line in lines)
-    header_first = any(header_columns(line) is not None for lines in pages for line in lines)
-    table = TableReader(dates, statement, header_first=header_first)
+    strict = any(header_columns(line) is not None for lines in pages for line in lines)
+    header_first = strict or any(header_columns(line, strict=False) is not None for lines in pages for line in lines)
+    table = TableReader(dates, statement, header_first=header_first, strict=strict)
     for page, lines in enumerate(pages, start=1):
         table.new_page()
         for number, line in enumerate(lines, start=1):

@@ -48,16 +48,21 @@ class _Columns:
         return best[1] if best else None
 
 
-def header_columns(line: str) -> _Columns | None:
-    """The columns a table header line names, or None when ``line`` is no table header."""
+def header_columns(line: str, *, strict: bool = True) -> _Columns | None:
+    """The columns a table header line names, or None when ``line`` is no table header.
+
+    Strict: a description column besides the date and an amount column. Otherwise two amount
+    columns may stand in for it — only for statements with no strict header at all, since a summary
+    box ("Statement date  Credit limit  Balance") reads the same.
+    """
     if not _HEADER_DATE.search(line):
         return None
     spans = {role: (m.start(), m.end()) for role, pattern in _COLUMNS.items() if (m := pattern.search(line))}
     if not spans or _has_amount(line):
         return None
     description = next((m for pattern in _DESCRIPTIONS if (m := pattern.search(line))), None)
-    if description is None and len(spans) < 2:
-        return None  # "Statement date … Total credit limit": a summary box, not the table
+    if description is None and (strict or len(spans) < 2):
+        return None
     return _Columns(spans=spans, description_start=_cell_start(line, description.start()) if description else None)
 
 
@@ -90,9 +95,10 @@ def trailing_amounts(line: str) -> tuple[int, list[re.Match[str]]]:
 class TableReader:
     """Reads transaction rows line by line over every page of one statement."""
 
-    def __init__(self, dates: DateReader, statement: Statement, *, header_first: bool) -> None:
+    def __init__(self, dates: DateReader, statement: Statement, *, header_first: bool, strict: bool) -> None:
         self._dates = dates
         self._header_first = header_first
+        self._strict = strict
         self._statement = statement
         self._columns: _Columns | None = None
         self._last: Transaction | None = None
@@ -107,7 +113,7 @@ class TableReader:
         """Read one layout line."""
         if not line.strip() or _FURNITURE.search(line):
             return
-        columns = header_columns(line)
+        columns = header_columns(line, strict=self._strict)
         if columns is not None:
             self._columns = columns
             self._continuing = self._last is not None
