@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
@@ -14,7 +15,7 @@ from fixtures import bankstatements as fx
 
 from assay.analysis.analyzers.bank_statement import ANALYZER
 from assay.analysis.analyzers.bank_statement.artifacts import safe_cell
-from assay.analysis.analyzers.bank_statement.numbers import parse_amount
+from assay.analysis.analyzers.bank_statement.numbers import DateReader, parse_amount
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
 from assay.v1 import bank_statement_pb2 as pb
@@ -235,7 +236,9 @@ def test_safe_cell(value: str, safe: str) -> None:
 
 @pytest.mark.parametrize(("text", "value"), [("1,234.56", "1234.56"), ("(412.16)", "-412.16"), ("12.00 CR", "12.00"),
                                              ("12.00 DR", "-12.00"), ("1.234,56", "1234.56"), ("-111,11", "-111.11"),
-                                             ("£1,000.00", "1000.00"), ("12.00-", "-12.00"), ("100", "100")])
+                                             ("£1,000.00", "1000.00"), ("12.00-", "-12.00"), ("100", "100"),
+                                             ("1'234.50", "1234.50"), ("12.50 EUR", "12.50"),
+                                             ("-1 234,56 €", "-1234.56"), ("USD 7.00", "7.00")])
 def test_amounts_are_read_exactly(text: str, value: str) -> None:
     assert parse_amount(text) == Decimal(value)
 
@@ -353,3 +356,11 @@ def test_a_summary_box_with_a_date_and_amount_columns_above_the_table_is_no_tabl
     result, _ = run(tmp_path, fx.text_pdf([lines]))
     assert [t.date for t in result.transactions] == ["2024-02-03", "2024-02-14", "2024-02-15", "2024-02-20",
                                                      "2024-02-21"]
+
+
+@pytest.mark.parametrize(("text", "iso"), [("2024/03/01", "2024-03-01"), ("2024.03.01", "2024-03-01"),
+                                           ("01.03.2024", "2024-03-01"), ("1 Mar 2024", "2024-03-01"),
+                                           ("Mar 1, 2024", "2024-03-01"), ("01-Mar-24", "2024-03-01"),
+                                           ("20240301", "2024-03-01"), ("2024-03-01T23:59:59+01:00", "2024-03-01")])
+def test_dates_are_read_in_their_many_spellings(text: str, iso: str) -> None:
+    assert DateReader([]).parse(text) == dt.date.fromisoformat(iso)

@@ -17,15 +17,16 @@ MONTHS = {name: i + 1 for i, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
 _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 
+_CODES = "EUR|USD|GBP|CHF|SGD|JPY|AUD|CAD|INR|SEK|NOK|DKK|PLN|CZK|HKD|NZD|ZAR|HUF|RON|MYR|CNY|BRL|MXN|LTL"
 AMOUNT = re.compile(
     r"(?<![\w.,/])(?:(?P<open>\()|(?P<lead>[-+−]))?\s?(?:[£€$¥]|[A-Z]{3}\s)?\s?"
-    r"(?P<num>\d{1,3}(?:[, .\u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
-    r"(?P<close>\))?(?P<trail>-|\s?(?:CR|DR|Cr|Dr|C|D)\b)?(?![\w/])"
+    r"(?P<num>\d{1,3}(?:[, .'’\u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    rf"(?P<close>\))?(?P<trail>-|\s?(?:CR|DR|Cr|Dr|C|D)\b)?(?:\s?(?:{_CODES})\b|\s?[€£])?(?![\w/])"
 )
 """An amount token; a number without decimals counts only where a column says it is an amount."""
 
 DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})(?![\d-])")),
+    ("iso", re.compile(r"\b(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<a>\d{1,2})(?P=sep)(?P<b>\d{1,2})(?![\d-])")),
     ("compact", re.compile(r"\b(?P<y>(?:19|20)\d{2})(?P<a>[01]\d)(?P<b>[0-3]\d)\b")),
     ("numeric", re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\b")),
     ("day_mon", re.compile(rf"\b(?P<a>\d{{1,2}})[ \-]?(?P<mon>{_MON})(?:[ \-,]+(?P<y>\d{{4}}|\d{{2}}))?\b", re.I)),
@@ -69,7 +70,7 @@ def _normalise_number(raw: str) -> Decimal | None:
         whole, frac = text[:decimals.start()], decimals.group(1)
     else:
         whole, frac = text, ""
-    whole = re.sub(r"[, .]", "", whole)
+    whole = re.sub(r"[, .'’]", "", whole)
     try:
         return Decimal(f"{whole}.{frac}") if frac else Decimal(whole)
     except InvalidOperation:
@@ -117,7 +118,7 @@ class DateReader:
     def _date(self, kind: str, m: re.Match[str]) -> dt.date | None:
         groups = m.groupdict()
         year = _year(groups.get("y")) or self.default_year
-        if year is None:
+        if year is None or not 1900 <= year <= 2099:
             return None
         if kind in ("iso", "compact"):
             day, month = int(m["b"]), int(m["a"])
