@@ -364,3 +364,32 @@ def test_a_summary_box_with_a_date_and_amount_columns_above_the_table_is_no_tabl
                                            ("20240301", "2024-03-01"), ("2024-03-01T23:59:59+01:00", "2024-03-01")])
 def test_dates_are_read_in_their_many_spellings(text: str, iso: str) -> None:
     assert DateReader([]).parse(text) == dt.date.fromisoformat(iso)
+
+
+def test_an_amount_one_space_after_a_long_description_counts_when_it_stands_under_its_column(tmp_path: Path) -> None:
+    def row(date: str, text: str, debit: str, credit: str, balance: str) -> str:
+        return f"{date:<12}{text:<36}{debit:>6}{credit:>10}{balance:>11}"
+
+    lines = [
+        row("Date", "Description", "Debit", "Credit", "Balance"),
+        row("", "Opening balance", "", "", "100.00"),
+        "02/03/2024  CARD PAYMENT VERY LONG MERCHANT NAME 12.50" + f"{'87.50':>21}",
+        row("03/03/2024", "INVOICE 12.50 PAID", "", "20.00", "107.50"),
+        row("04/03/2024", "TOP UP REF 7.25", "", "10.00", "117.50"),
+    ]
+    result, _ = run(tmp_path, fx.text_pdf([lines]))
+    assert [(t.description, t.amount) for t in result.transactions] == [
+        ("CARD PAYMENT VERY LONG MERCHANT NAME", "-12.50"), ("INVOICE 12.50 PAID", "20.00"),
+        ("TOP UP REF 7.25", "10.00")]
+    assert result.reconciliation.reconciled
+
+
+def test_a_dated_row_whose_amount_cannot_be_read_is_counted_not_kept_as_zero(tmp_path: Path) -> None:
+    lines = [
+        "Date        Description                          Debit     Credit    Balance",
+        "02/03/2024  COFFEE SHOP                            n/a                 87.50",
+        "03/03/2024  SALARY                                          20.00     107.50",
+    ]
+    result, _ = run(tmp_path, fx.text_pdf([lines]))
+    assert [(t.description, t.amount) for t in result.transactions] == [("SALARY", "20.00")]
+    assert result.rows_without_amount == 1

@@ -295,6 +295,7 @@ class BankStatementResult(_message.Message):
     TOTAL_CREDITS_FIELD_NUMBER: _builtins.int
     TRANSACTIONS_ARTIFACT_NAME_FIELD_NUMBER: _builtins.int
     JSON_ARTIFACT_NAME_FIELD_NUMBER: _builtins.int
+    ROWS_WITHOUT_AMOUNT_FIELD_NUMBER: _builtins.int
     format: _builtins.str
     """format is the input's format: pdf or csv."""
     bank: _builtins.str
@@ -329,6 +330,10 @@ class BankStatementResult(_message.Message):
     """transactions_artifact_name is the CSV artifact with every transaction."""
     json_artifact_name: _builtins.str
     """json_artifact_name is the JSON artifact with the whole result and every transaction."""
+    rows_without_amount: _builtins.int
+    """rows_without_amount counts dated rows of a PDF table whose amount could not be read; they are
+    not transactions, and a non-zero count says the extraction is incomplete.
+    """
     @_builtins.property
     def transactions(self) -> _containers.RepeatedCompositeFieldContainer[Global___BankTransaction]:
         """transactions are the first 1000 transactions; the CSV and JSON artifacts hold them all."""
@@ -363,10 +368,11 @@ class BankStatementResult(_message.Message):
         total_credits: _builtins.str = ...,
         transactions_artifact_name: _builtins.str = ...,
         json_artifact_name: _builtins.str = ...,
+        rows_without_amount: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["reconciliation", b"reconciliation"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_holder", b"account_holder", "account_number_masked", b"account_number_masked", "bank", b"bank", "categories", b"categories", "closing_balance", b"closing_balance", "currency", b"currency", "format", b"format", "json_artifact_name", b"json_artifact_name", "opening_balance", b"opening_balance", "pages", b"pages", "period_end", b"period_end", "period_start", b"period_start", "reconciliation", b"reconciliation", "total_credits", b"total_credits", "total_debits", b"total_debits", "transactions", b"transactions", "transactions_artifact_name", b"transactions_artifact_name", "transactions_total", b"transactions_total", "transactions_truncated", b"transactions_truncated"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_holder", b"account_holder", "account_number_masked", b"account_number_masked", "bank", b"bank", "categories", b"categories", "closing_balance", b"closing_balance", "currency", b"currency", "format", b"format", "json_artifact_name", b"json_artifact_name", "opening_balance", b"opening_balance", "pages", b"pages", "period_end", b"period_end", "period_start", b"period_start", "reconciliation", b"reconciliation", "rows_without_amount", b"rows_without_amount", "total_credits", b"total_credits", "total_debits", b"total_debits", "transactions", b"transactions", "transactions_artifact_name", b"transactions_artifact_name", "transactions_total", b"transactions_total", "transactions_truncated", b"transactions_truncated"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -101,7 +101,8 @@ def _result(statement: Statement, transactions: list[pb.BankTransaction]) -> pb.
         pages=statement.pages, transactions_total=len(transactions),
         transactions_truncated=len(transactions) > TRANSACTIONS_LISTED,
         reconciliation=reconcile(statement), total_debits=str(debits), total_credits=str(credits),
-        transactions_artifact_name=TRANSACTIONS_CSV, json_artifact_name=RESULT_JSON)
+        transactions_artifact_name=TRANSACTIONS_CSV, json_artifact_name=RESULT_JSON,
+        rows_without_amount=statement.rows_without_amount)
     result.transactions.extend(transactions[:TRANSACTIONS_LISTED])
     counts: dict[str, list[Decimal]] = defaultdict(list)
     for t in statement.transactions:

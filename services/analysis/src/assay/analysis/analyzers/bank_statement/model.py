@@ -47,3 +47,5 @@ class Statement:
     closing_balance: Decimal | None = None
     pages: int = 0
     bank: str = ""
+    rows_without_amount: int = 0
+    """Dated rows of a PDF table whose amount could not be read (not transactions)."""

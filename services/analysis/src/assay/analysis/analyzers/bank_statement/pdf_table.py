@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -76,8 +77,13 @@ def _has_amount(line: str) -> bool:
     return any(_DECIMALS.search(m["num"]) for m in AMOUNT.finditer(line))
 
 
-def trailing_amounts(line: str) -> tuple[int, list[re.Match[str]]]:
-    """Where the run of decimal amounts that ends ``line`` starts, and those amounts (left to right)."""
+def trailing_amounts(line: str, aligned: Callable[[re.Match[str]], bool] = lambda m: False,
+                     ) -> tuple[int, list[re.Match[str]]]:
+    """Where the run of decimal amounts that ends ``line`` starts, and those amounts (left to right).
+
+    An amount with less than two spaces before it belongs to the text before it ("INV 12.50"),
+    unless ``aligned`` says it stands under an amount column's header.
+    """
     matches = [m for m in AMOUNT.finditer(line) if _DECIMALS.search(m["num"])]
     run: list[re.Match[str]] = []
     end = len(line.rstrip())
@@ -86,7 +92,8 @@ def trailing_amounts(line: str) -> tuple[int, list[re.Match[str]]]:
             break
         run.insert(0, m)
         end = m.start()
-    if run and run[0].start() > 0 and not line[max(0, run[0].start() - 2):run[0].start()].isspace():
+    if (run and run[0].start() > 0 and not line[max(0, run[0].start() - 2):run[0].start()].isspace()
+            and not aligned(run[0])):
         # an amount glued to the text before it is part of the description (e.g. "PIRKINYS 12.00 LTL")
         run = run[1:] if len(run) > 1 and line[run[0].end():run[1].start()].startswith("  ") else []
     return (run[0].start() if run else len(line)), run
@@ -132,10 +139,16 @@ class TableReader:
         self._continuation(line, indent, page, number)
 
     def finish(self) -> None:
-        """The last row still waiting for its amount is dropped."""
+        """The last row still waiting for its amount is dropped (and counted)."""
+        self._drop_pending()
+
+    def _drop_pending(self) -> None:
+        """A dated row whose amount never came (before the next row or the end) is no transaction."""
         if self._pending_amount and self._last is not None:
             self._statement.transactions.remove(self._last)
-            self._pending_amount = False
+            self._statement.rows_without_amount += 1
+            self._last = self._statement.transactions[-1] if self._statement.transactions else None
+        self._pending_amount = False
 
     def _balance_line(self, line: str) -> bool:
         if not (OPENING.search(line) or CLOSING.search(line)):
@@ -166,8 +179,9 @@ class TableReader:
             gap = len(after) - len(after.lstrip())
             value_date = second[0]
             rest_start += gap + second[1].end()
-        amounts_start, amounts = trailing_amounts(line)
+        amounts_start, amounts = trailing_amounts(line, self._aligned)
         description = " ".join(line[rest_start:max(rest_start, amounts_start)].split())
+        self._drop_pending()
         transaction = Transaction(date=date, value_date=value_date, description=description,
                                   amount=Decimal(0), page=page, line=number)
         if self._columns is not None and self._columns.description_start is None:
@@ -184,7 +198,7 @@ class TableReader:
         if start is not None and indent < start - 2:
             self._continuing = False
             return
-        amounts_start, amounts = trailing_amounts(line)
+        amounts_start, amounts = trailing_amounts(line, self._aligned)
         text = " ".join(line[:amounts_start].split())
         if amounts and not self._pending_amount:
             # a second row of the same day, its date printed once
@@ -198,6 +212,13 @@ class TableReader:
             self._last.description = f"{self._last.description} {text}".strip()
         if amounts and self._pending_amount:
             self._pending_amount = not self._set_amounts(self._last, amounts)
+
+    def _aligned(self, amount: re.Match[str]) -> bool:
+        """Whether ``amount`` overlaps an amount column's header, right of the description column."""
+        columns = self._columns
+        if columns is None or amount.start() <= (columns.description_start or 0) + 2:
+            return False
+        return any(amount.start() <= end and amount.end() >= start for start, end in columns.spans.values())
 
     def _description_start(self) -> int | None:
         return self._columns.description_start if self._columns else None
