@@ -112,6 +112,8 @@ def test_a_password_protected_pdf_opens_with_its_password(tmp_path: Path, caplog
         result, ctx = run(tmp_path, data, password="s3cret-PW")
     assert read_rows(result) == expected_rows(statement)
     assert "s3cret-PW" not in caplog.text
+    assert "J*** Q E******" in caplog.text and "Jane" not in caplog.text  # the holder is masked in logs
+    assert "12345678901234" not in caplog.text
     assert "s3cret-PW" not in str(result)
     for artifact in ctx.artifacts:
         assert b"s3cret-PW" not in artifact.path.read_bytes()
