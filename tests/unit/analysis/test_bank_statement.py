@@ -18,6 +18,7 @@ from assay.analysis.analyzers.bank_statement.artifacts import safe_cell
 from assay.analysis.analyzers.bank_statement.numbers import DateReader, parse_amount
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
+from assay.cli.params import parse_params
 from assay.v1 import bank_statement_pb2 as pb
 from assay.v1 import job_pb2
 
@@ -395,3 +396,10 @@ def test_a_dated_row_whose_amount_cannot_be_read_is_counted_not_kept_as_zero(tmp
     result, _ = run(tmp_path, fx.text_pdf([lines]))
     assert [(t.description, t.amount) for t in result.transactions] == [("SALARY", "20.00")]
     assert result.rows_without_amount == 1
+
+
+def test_the_cli_takes_the_password_hint_and_repeated_category_rules_as_params() -> None:
+    params = parse_params("bank_statement", ["password=s3=cret", "bank_hint=Chase", "category_rules=rent=\\bACME",
+                                             "category_rules=gym=PURE"])
+    assert params.bank_statement == pb.BankStatementParams(password="s3=cret", bank_hint="Chase",
+                                                           category_rules=["rent=\\bACME", "gym=PURE"])
