@@ -95,6 +95,18 @@ def test_another_tenant_sees_404_and_a_600_character_text_names_the_field(stack)
         assert any(v["field"] == "inputs.text" for v in problem["violations"]), problem
 
 
+def test_the_worker_keys_reach_only_the_services_that_use_them_and_assay_token_mints_no_worker(stack):
+    def environ(pid: int) -> dict[str, str]:
+        pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        return dict(p.decode(errors="replace").split("=", 1) for p in pairs if b"=" in p)
+
+    keys = ("ASSAY_WORKER_SECRET", "ASSAY_JOB_CAPABILITY_SECRET")
+    held = {name: {k for k in keys if environ(pid).get(k)} for name, pid in stack.info()["pids"].items()}
+    assert held == {"jobs": set(keys), "ingest": set(keys), "analysis": {"ASSAY_WORKER_SECRET"}, "gateway": set()}
+    refused = stack.cli("token", "--tenant", "globex", "--roles", "worker")
+    assert refused.returncode == 2 and "unknown role(s) worker" in refused.stderr
+
+
 def test_what_get_analyzers_lists_is_what_create_enforces_and_the_cli_shows(stack):
     with stack.client() as client:
         listed = {a["name"]: a for a in client.get("/v1/analyzers").json()["analyzers"]}
