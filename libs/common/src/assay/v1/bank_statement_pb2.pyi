@@ -54,8 +54,8 @@ class BankStatementParams(_message.Message):
     CATEGORY_RULES_FIELD_NUMBER: _builtins.int
     password: _builtins.str
     """password opens a password-protected PDF. The analyzer never logs, traces or returns it in its
-    result or artifacts; note that the platform stores a job's params with the job (see the
-    analyzer's README, "Limits").
+    result or artifacts, and the REST API and CLI print it as "***"; note that jobs stores a job's
+    params with the job and sends them over gRPC (see the analyzer's README, "Limits").
     """
     bank_hint: _builtins.str
     """bank_hint names the bank or layout ("chase", "bank of ireland", ...); used as a label and to
