@@ -403,3 +403,13 @@ def test_the_cli_takes_the_password_hint_and_repeated_category_rules_as_params()
                                              "category_rules=gym=PURE"])
     assert params.bank_statement == pb.BankStatementParams(password="s3=cret", bank_hint="Chase",
                                                            category_rules=["rent=\\bACME", "gym=PURE"])
+
+
+def test_an_ing_style_export_with_an_af_bij_column_and_the_currency_in_a_header(tmp_path: Path) -> None:
+    data = (b'"Datum";"Naam / Omschrijving";"Rekening";"Af Bij";"Bedrag (EUR)";"Mededelingen";"Saldo na mutatie"\n'
+            b'"20240301";"Albert Heijn";"NL00BANK0123456789";"Af";"12,50";"Pasbetaling";"987,50"\n'
+            b'"20240302";"Werkgever BV";"NL00BANK0123456789";"Bij";"2.000,00";"Salaris";"2.987,50"\n')
+    result, _ = run(tmp_path, data, name="ing.csv", media_type="text/csv")
+    assert [(t.date, t.amount, t.balance) for t in result.transactions] == [
+        ("2024-03-01", "-12.50", "987.50"), ("2024-03-02", "2000.00", "2987.50")]
+    assert result.currency == "EUR" and result.reconciliation.running_ok == 1

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import charset_normalizer
 
-from assay.analysis.analyzers.bank_statement.facts import CLOSING, OPENING, TOTALS, read_facts
+from assay.analysis.analyzers.bank_statement.facts import CLOSING, CURRENCIES, OPENING, TOTALS, read_facts
 from assay.analysis.analyzers.bank_statement.model import Statement, Transaction
 from assay.analysis.analyzers.bank_statement.numbers import AMOUNT, DateReader, has_sign, parse_amount
 from assay.analysis.plugin import AnalysisInputError
@@ -26,10 +26,10 @@ HEADER_SCAN_ROWS = 30
 _ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("value_date", re.compile(r"value\s*date|valuta|wertstellung|execution date|fecha valor|date de valeur", re.I)),
     ("date", re.compile(r"date|posted|datum|fecha|buchungstag|^data\b", re.I)),
-    ("balance", re.compile(r"balance", re.I)),
+    ("balance", re.compile(r"balance|\bbal\b|saldo|solde|kontostand", re.I)),
     ("debit", re.compile(r"debit|withdrawal|paid out|money out|outflow|^out$", re.I)),
     ("credit", re.compile(r"credit|deposit|paid in|money in|inflow|^in$", re.I)),
-    ("indicator", re.compile(r"^(?:d/[ck]|dr/cr|cr/dr|c/d|type)$", re.I)),
+    ("indicator", re.compile(r"^(?:d/[ck]|dr/cr|cr/dr|c/d|dc|af ?/? ?bij|soll ?/? ?haben|s/h|type)$", re.I)),
     ("amount", re.compile(r"amount|^sum$|^value$|betrag|importe|montant|bedrag|importo|kwota|suma", re.I)),
     ("currency", re.compile(r"^(?:currency|ccy)$", re.I)),
     ("account", re.compile(r"^(?:account(?: no\.?| number)?|iban)$", re.I)),
@@ -37,8 +37,9 @@ _ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
                                r"merchant|counterparty|message|reference|^name$|verwendungszweck|buchungstext|"
                                r"beschreibung|concepto|libell|omschrijving|descrizione|opis", re.I)),
 )
-_DEBIT_FLAGS = frozenset({"d", "dr", "debit", "db"})
-_CREDIT_FLAGS = frozenset({"c", "k", "cr", "credit", "kr"})
+_DEBIT_FLAGS = frozenset({"d", "dr", "debit", "db", "af", "s", "soll"})
+_CREDIT_FLAGS = frozenset({"c", "k", "cr", "credit", "kr", "bij", "h", "haben"})
+_HEADER_CURRENCY = re.compile(r"\((?P<c>[A-Z]{3})\)|\b(?P<d>[A-Z]{3})$")
 
 
 @dataclass
@@ -84,6 +85,7 @@ def read_csv(path: Path, display_name: str, month_first_hint: bool | None) -> St
     assert date_column is not None
     dates = DateReader((_cell(row, date_column) for _, row in data), month_first_hint)
     read_facts([" ".join(row) for row in rows[:layout.header_row]], dates, statement)
+    statement.currency = statement.currency or _header_currency(rows[layout.header_row])
     for number, row in data:
         _read_row(statement, layout, dates, number, row)
     if statement.transactions:
@@ -113,6 +115,16 @@ def _find_layout(rows: list[list[str]]) -> _Layout | None:
         if "date" in layout.roles and ({"amount", "debit", "credit"} & set(layout.roles)):
             return layout
     return None
+
+
+def _header_currency(header: list[str]) -> str:
+    """A currency named in a column header: "Amount (EUR)", "Bedrag (EUR)", "Balance GBP"."""
+    for name in header:
+        m = _HEADER_CURRENCY.search(name.strip())
+        code = (m["c"] or m["d"]) if m else ""
+        if code in CURRENCIES:
+            return code
+    return ""
 
 
 def _flag_columns(layout: _Layout, rows: list[list[str]]) -> None:
