@@ -413,3 +413,16 @@ def test_an_ing_style_export_with_an_af_bij_column_and_the_currency_in_a_header(
     assert [(t.date, t.amount, t.balance) for t in result.transactions] == [
         ("2024-03-01", "-12.50", "987.50"), ("2024-03-02", "2000.00", "2987.50")]
     assert result.currency == "EUR" and result.reconciliation.running_ok == 1
+
+
+def test_amount_columns_named_on_the_line_above_the_header_count(tmp_path: Path) -> None:
+    lines = [
+        "                                             Withdrawals    Deposits",
+        "Date        Description                        ($)            ($)      Balance",
+        "            Beginning balance                                           500.00",
+        "03/13/2024  GROCERY OUTLET                     45.10                    454.90",
+        "03/14/2024  PAYROLL DEPOSIT                               1,200.00    1,654.90",
+    ]
+    result, _ = run(tmp_path, fx.text_pdf([lines]))
+    assert [(t.date, t.amount) for t in result.transactions] == [("2024-03-13", "-45.10"), ("2024-03-14", "1200.00")]
+    assert result.reconciliation.reconciled

@@ -40,13 +40,31 @@ class _Columns:
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
     description_start: int | None = None
 
+    def add_from(self, line: str) -> None:
+        """Amount columns named on the header's upper line ("Withdrawals  Deposits" over "($)  ($)")."""
+        if _HEADER_DATE.search(line) or _has_amount(line):
+            return
+        for role, pattern in _COLUMNS.items():
+            m = pattern.search(line)
+            if m and role not in self.spans:
+                self.spans[role] = (m.start(), m.end())
+
     def role_of(self, start: int, end: int) -> str | None:
-        best: tuple[int, str] | None = None
+        """The column ``start``-``end`` stands under: the widest overlap with a header word, else the nearest."""
+        best: tuple[int, int, str] | None = None
         for role, (s, e) in self.spans.items():
-            distance = 0 if start <= e and end >= s else min(abs(end - e), abs(start - s))
-            if best is None or distance < best[0]:
-                best = (distance, role)
-        return best[1] if best else None
+            overlap = min(end, e) - max(start, s)
+            distance = 0 if overlap > 0 else min(abs(end - e), abs(start - s))
+            score = (-max(overlap, 0), distance, role)
+            if best is None or score < best:
+                best = score
+        return best[2] if best else None
+
+
+def _span(amount: re.Match[str]) -> tuple[int, int]:
+    """An amount's columns without the spaces its match may start with."""
+    text = amount.group(0)
+    return amount.start() + len(text) - len(text.lstrip()), amount.end()
 
 
 def header_columns(line: str, *, strict: bool = True) -> _Columns | None:
@@ -111,6 +129,7 @@ class TableReader:
         self._last: Transaction | None = None
         self._pending_amount = False
         self._continuing = False
+        self._line_above = ""
 
     def new_page(self) -> None:
         """A page starts: continuation lines wait for this page's header or first row."""
@@ -120,8 +139,10 @@ class TableReader:
         """Read one layout line."""
         if not line.strip() or _FURNITURE.search(line):
             return
+        above, self._line_above = self._line_above, line
         columns = header_columns(line, strict=self._strict)
         if columns is not None:
+            columns.add_from(above)
             self._columns = columns
             self._continuing = self._last is not None
             return
@@ -216,9 +237,10 @@ class TableReader:
     def _aligned(self, amount: re.Match[str]) -> bool:
         """Whether ``amount`` overlaps an amount column's header, right of the description column."""
         columns = self._columns
-        if columns is None or amount.start() <= (columns.description_start or 0) + 2:
+        first, last = _span(amount)
+        if columns is None or first <= (columns.description_start or 0) + 2:
             return False
-        return any(amount.start() <= end and amount.end() >= start for start, end in columns.spans.values())
+        return any(first < end and last > start for start, end in columns.spans.values())
 
     def _description_start(self) -> int | None:
         return self._columns.description_start if self._columns else None
@@ -234,7 +256,7 @@ class TableReader:
                 roles["amount"] = amounts[0]
             return roles
         for m in amounts:
-            role = columns.role_of(m.start(), m.end())
+            role = columns.role_of(*_span(m))
             if role is not None and role not in roles:
                 roles[role] = m
         return roles
