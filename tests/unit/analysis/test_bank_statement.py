@@ -426,3 +426,12 @@ def test_amount_columns_named_on_the_line_above_the_header_count(tmp_path: Path)
     result, _ = run(tmp_path, fx.text_pdf([lines]))
     assert [(t.date, t.amount) for t in result.transactions] == [("2024-03-13", "-45.10"), ("2024-03-14", "1200.00")]
     assert result.reconciliation.reconciled
+
+
+def test_a_newest_first_export_reconciles_from_its_bottom_row(tmp_path: Path) -> None:
+    statement = fx.make_statement(seed=31, transactions=15)
+    lines = fx.render_csv(statement, "amount").decode().splitlines()
+    newest_first = "\n".join([lines[0], *reversed(lines[1:])]).encode()
+    result, _ = run(tmp_path, newest_first, name="n.csv", media_type="text/csv")
+    assert [t.amount for t in result.transactions] == [str(r.amount) for r in reversed(statement.rows)]
+    assert result.reconciliation.running_checked == 14 == result.reconciliation.running_ok

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from assay.analysis.analyzers.bank_statement.model import Statement
+from assay.analysis.analyzers.bank_statement.model import Statement, Transaction
 from assay.v1 import bank_statement_pb2 as pb
 
 MISMATCHES_LISTED = 100
+
+
+def chronological(statement: Statement) -> list[tuple[int, Transaction]]:
+    """The transactions with their 1-based row, oldest first: a list printed newest first
+    (its first date after its last) is walked from the bottom."""
+    rows = list(enumerate(statement.transactions, start=1))
+    if len(rows) > 1 and rows[0][1].date > rows[-1][1].date:
+        rows.reverse()
+    return rows
 
 
 def reconcile(statement: Statement) -> pb.BankReconciliation:
@@ -25,7 +34,7 @@ def reconcile(statement: Statement) -> pb.BankReconciliation:
                 message=(f"opening {statement.opening_balance} + transactions {total} = {expected}, "
                          f"but the closing balance is {statement.closing_balance}")))
     previous = statement.opening_balance
-    for row, transaction in enumerate(statement.transactions, start=1):
+    for row, transaction in chronological(statement):
         if transaction.balance is None:
             previous = previous + transaction.amount if previous is not None else None
             continue

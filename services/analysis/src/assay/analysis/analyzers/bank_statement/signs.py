@@ -11,13 +11,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from assay.analysis.analyzers.bank_statement.model import Statement
+from assay.analysis.analyzers.bank_statement.reconcile import chronological
 
 
 def infer_signs(statement: Statement) -> int:
     """Flip the unsigned amounts the running balances prove to be money out; return how many."""
     flipped = 0
     previous: Decimal | None = statement.opening_balance
-    for transaction in statement.transactions:
+    for _, transaction in chronological(statement):
         if (not transaction.sign_printed and transaction.balance is not None and previous is not None
                 and previous + transaction.amount != transaction.balance
                 and previous - transaction.amount == transaction.balance):
