@@ -19,7 +19,7 @@ _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 
 _CODES = "EUR|USD|GBP|CHF|SGD|JPY|AUD|CAD|INR|SEK|NOK|DKK|PLN|CZK|HKD|NZD|ZAR|HUF|RON|MYR|CNY|BRL|MXN|LTL"
 AMOUNT = re.compile(
-    r"(?<![\w.,/])(?:(?P<open>\()|(?P<lead>[-+−]))?\s?(?:[£€$¥]|[A-Z]{3}\s)?\s?"
+    r"(?<![\w.,/])(?:(?P<open>\()|(?P<lead>[-+−]))?\s?(?:(?:[£€$¥]|[A-Z]{3}\s)(?P<after>[-−])?)?\s?"
     r"(?P<num>\d{1,3}(?:[, .'’\u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
     rf"(?P<close>\))?(?P<trail>-|\s?(?:CR|DR|Cr|Dr|C|D)\b)?(?:\s?(?:{_CODES})\b|\s?[€£])?(?![\w/])"
 )
@@ -54,13 +54,14 @@ def amount_of(match: re.Match[str]) -> Decimal | None:
     if number is None:
         return None
     trail = (match["trail"] or "").strip().upper()
-    negative = bool(match["open"] and match["close"]) or match["lead"] in ("-", "−") or trail in ("-", "DR", "D")
+    negative = (bool(match["open"] and match["close"]) or match["lead"] in ("-", "−") or bool(match["after"])
+                or trail in ("-", "DR", "D"))
     return -number if negative else number
 
 
 def has_sign(match: re.Match[str]) -> bool:
     """Whether an ``AMOUNT`` match prints its direction (a sign, parentheses, CR/DR)."""
-    return bool(match["lead"] or match["open"] or (match["trail"] or "").strip())
+    return bool(match["lead"] or match["open"] or match["after"] or (match["trail"] or "").strip())
 
 
 def _normalise_number(raw: str) -> Decimal | None:
