@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fixtures import tabular, xmldocs
 from harness import assert_eventually
-from harness.assay_dev import Stack
+from harness.assay_dev import Stack, private_root
 
 pytestmark = pytest.mark.e2e
 
@@ -20,13 +20,14 @@ CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe bo
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("assay-dev") / "data")
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+def stack() -> Iterator[Stack]:
+    with private_root("assay-dev-e2e-") as root:
+        running = Stack(root / "data")
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 def follow_events(client: httpx.Client, job_id: str) -> list[dict]:

@@ -3,7 +3,7 @@
 It registers as ``sentiment`` (the API only accepts known analyzer names) and obeys its inline
 text: ``ok``, ``sleep:<seconds>`` (cancellable, reports progress), ``crash`` (the process dies),
 ``fail-until:<n>`` (a retryable error while the attempt is <= n), ``hang`` (ignores cancellation),
-``bad`` (an input error).
+``bad`` (an input error), ``sum-dependencies`` (rows_total: the sum of its dependencies' rows_total).
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ class ScriptedAnalyzer:
             time.sleep(3600)
         elif command == "bad":
             raise AnalysisInputError("INPUT_UNPARSEABLE", "scripted bad input")
+        elif command == "sum-dependencies":
+            total = sum(dep.result.sentiment.statistics.rows_total for dep in ctx.dependencies)
+            return job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(
+                statistics=sentiment_pb2.SentimentStatistics(rows_total=total)))
         return job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(
             statistics=sentiment_pb2.SentimentStatistics(rows_total=1, rows_scored=1)))
 

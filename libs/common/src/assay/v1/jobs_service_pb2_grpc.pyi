@@ -45,6 +45,12 @@ class JobServiceStub:
     """WatchJob streams the current job, then every transition, ending at a terminal state."""
     RetryJob: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.RetryJobRequest, _jobs_service_pb2.RetryJobResponse]
     """RetryJob re-queues a failed or cancelled job as a new attempt; admin only."""
+    CreatePipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.CreatePipelineRequest, _jobs_service_pb2.CreatePipelineResponse]
+    """CreatePipeline creates several jobs, some waiting for others, in one transaction."""
+    GetPipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.GetPipelineRequest, _jobs_service_pb2.GetPipelineResponse]
+    """GetPipeline returns a pipeline of the caller's tenant with its jobs."""
+    CancelPipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.CancelPipelineRequest, _jobs_service_pb2.CancelPipelineResponse]
+    """CancelPipeline cancels every unfinished job of a pipeline."""
 
 @_typing.type_check_only
 class JobServiceAsyncStub(JobServiceStub):
@@ -63,6 +69,12 @@ class JobServiceAsyncStub(JobServiceStub):
     """WatchJob streams the current job, then every transition, ending at a terminal state."""
     RetryJob: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.RetryJobRequest, _jobs_service_pb2.RetryJobResponse]  # type: ignore[assignment]
     """RetryJob re-queues a failed or cancelled job as a new attempt; admin only."""
+    CreatePipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.CreatePipelineRequest, _jobs_service_pb2.CreatePipelineResponse]  # type: ignore[assignment]
+    """CreatePipeline creates several jobs, some waiting for others, in one transaction."""
+    GetPipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.GetPipelineRequest, _jobs_service_pb2.GetPipelineResponse]  # type: ignore[assignment]
+    """GetPipeline returns a pipeline of the caller's tenant with its jobs."""
+    CancelPipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.CancelPipelineRequest, _jobs_service_pb2.CancelPipelineResponse]  # type: ignore[assignment]
+    """CancelPipeline cancels every unfinished job of a pipeline."""
 
 class JobServiceServicer(metaclass=_abc_1.ABCMeta):
     """JobService lets clients create, read, list, cancel and watch jobs."""
@@ -114,5 +126,29 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_jobs_service_pb2.RetryJobResponse, _abc.Awaitable[_jobs_service_pb2.RetryJobResponse]]:
         """RetryJob re-queues a failed or cancelled job as a new attempt; admin only."""
+
+    @_abc_1.abstractmethod
+    def CreatePipeline(
+        self,
+        request: _jobs_service_pb2.CreatePipelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.CreatePipelineResponse, _abc.Awaitable[_jobs_service_pb2.CreatePipelineResponse]]:
+        """CreatePipeline creates several jobs, some waiting for others, in one transaction."""
+
+    @_abc_1.abstractmethod
+    def GetPipeline(
+        self,
+        request: _jobs_service_pb2.GetPipelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.GetPipelineResponse, _abc.Awaitable[_jobs_service_pb2.GetPipelineResponse]]:
+        """GetPipeline returns a pipeline of the caller's tenant with its jobs."""
+
+    @_abc_1.abstractmethod
+    def CancelPipeline(
+        self,
+        request: _jobs_service_pb2.CancelPipelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.CancelPipelineResponse, _abc.Awaitable[_jobs_service_pb2.CancelPipelineResponse]]:
+        """CancelPipeline cancels every unfinished job of a pipeline."""
 
 def add_JobServiceServicer_to_server(servicer: JobServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
