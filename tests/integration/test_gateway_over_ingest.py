@@ -108,3 +108,22 @@ async def test_the_result_outlives_a_deleted_artifact_which_is_marked_deleted_wi
     assert body["state"] == "STATE_SUCCEEDED" and body["job_id"] == job_id
     assert body["artifacts"] == [{"file_id": artifact_id, "name": "scored.csv", "media_type": "text/csv",
                                   "deleted": True}]
+
+
+async def test_a_bank_statement_password_is_accepted_in_the_form_and_never_rendered_back(
+    rest: httpx.AsyncClient, ingest_stack: IngestService,
+) -> None:
+    tenant = new_tenant()
+    params = '{"bank_statement": {"password": "s3cret-PW", "bank_hint": "chase"}}'
+    created = await rest.post("/v1/jobs", headers=auth(ingest_stack, tenant),
+                              data={"analyzer": "bank_statement", "params": params},
+                              files={"file": ("march.csv", b"Date,Description,Amount\n2024-03-01,x,1.00\n",
+                                              "text/csv")})
+    assert created.status_code == 202, created.text
+    assert "s3cret-PW" not in created.text
+    job_id = created.json()["id"]
+    shown = await rest.get(f"/v1/jobs/{job_id}", headers=auth(ingest_stack, tenant))
+    assert shown.json()["params"]["bank_statement"] == {"password": "***", "bank_hint": "chase",
+                                                        "category_rules": []}
+    listed = await rest.get("/v1/jobs", headers=auth(ingest_stack, tenant))
+    assert job_id in listed.text and "s3cret-PW" not in listed.text

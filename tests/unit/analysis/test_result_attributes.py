@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assay.analysis.result_attributes import result_attributes
-from assay.v1 import compare_pb2, job_pb2, sentiment_pb2, xml_to_csv_pb2
+from assay.v1 import bank_statement_pb2, compare_pb2, job_pb2, sentiment_pb2, xml_to_csv_pb2
 
 
 def test_each_result_tells_its_rows_and_outcome_counts() -> None:
@@ -18,6 +18,11 @@ def test_each_result_tells_its_rows_and_outcome_counts() -> None:
         old=compare_pb2.CompareInput(rows=10), new=compare_pb2.CompareInput(rows=11), added=2, removed=1, changed=4))
     assert result_attributes(compared) == {"assay.rows_processed": 21, "assay.rows_added": 2,
                                            "assay.rows_removed": 1, "assay.rows_changed": 4}
+    statement = job_pb2.JobResult(bank_statement=bank_statement_pb2.BankStatementResult(
+        transactions_total=40, pages=3, reconciliation=bank_statement_pb2.BankReconciliation(
+            reconciled=False, mismatches_total=2)))
+    assert result_attributes(statement) == {"assay.rows_processed": 40, "assay.pages": 3, "assay.reconciled": 0,
+                                            "assay.mismatches": 2}
     assert result_attributes(job_pb2.JobResult()) == {}
 
 

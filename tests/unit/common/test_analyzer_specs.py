@@ -74,6 +74,8 @@ def test_the_contract_review_params_schema_lists_fields_in_order_enums_by_name_a
     ("compare", {"key_columns": ["id", "region"], "ignore_case": True}),
     ("compare", {"key_columns": "id"}),
     ("xml_to_csv", {"repeated_children": "XML_REPEATED_CHILDREN_INDEXED_COLUMNS", "record_paths": ["//Cube"]}),
+    ("bank_statement", {"password": "pw", "bank_hint": "chase", "category_rules": ["rent=landlord"]}),
+    ("bank_statement", {"category_rules": "rent=landlord"}),
 ])
 def test_the_served_schema_accepts_exactly_what_the_rest_api_parses_and_the_spec_lets_through(
     name: str, params: dict[str, object]

@@ -157,7 +157,22 @@ FINANCIAL_STATEMENTS = AnalyzerSpec(
     time_limit_seconds=600.0,
 )
 
+BANK_STATEMENT = AnalyzerSpec(
+    name="bank_statement",
+    version="1.0.0",
+    description=(
+        "Reads a bank statement (PDF with a text layer, password-protected or not, or a CSV export) into "
+        "its account, period, balances and every transaction, reconciles the balances, fingerprints and "
+        "categorises the transactions, with a transactions CSV and a JSON artifact."
+    ),
+    accepted_media_types=("application/pdf", "text/csv", "text/plain"),
+    max_input_bytes=50 * MIB,
+    time_limit_seconds=600.0,
+)
+
 SPECS: dict[str, AnalyzerSpec] = {
-    spec.name: spec for spec in (SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE, FINANCIAL_STATEMENTS)
+    spec.name: spec for spec in (
+        SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE, FINANCIAL_STATEMENTS, BANK_STATEMENT,
+    )
 }
 """The spec of every built-in analyzer, by name."""

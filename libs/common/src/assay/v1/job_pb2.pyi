@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from assay.v1 import bank_statement_pb2 as _bank_statement_pb2
 from assay.v1 import compare_pb2 as _compare_pb2
 from assay.v1 import contract_review_pb2 as _contract_review_pb2
 from assay.v1 import financial_statements_pb2 as _financial_statements_pb2
@@ -258,6 +259,7 @@ class JobParams(_message.Message):
     XML_TO_CSV_FIELD_NUMBER: _builtins.int
     COMPARE_FIELD_NUMBER: _builtins.int
     FINANCIAL_STATEMENTS_FIELD_NUMBER: _builtins.int
+    BANK_STATEMENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentParams:
         """sentiment are the sentiment analyzer's parameters."""
@@ -278,6 +280,10 @@ class JobParams(_message.Message):
     def financial_statements(self) -> _financial_statements_pb2.FinancialStatementsParams:
         """financial_statements are the financial statements analyzer's parameters."""
 
+    @_builtins.property
+    def bank_statement(self) -> _bank_statement_pb2.BankStatementParams:
+        """bank_statement are the bank statement analyzer's parameters."""
+
     def __init__(
         self,
         *,
@@ -286,12 +292,13 @@ class JobParams(_message.Message):
         xml_to_csv: _xml_to_csv_pb2.XmlToCsvParams | None = ...,
         compare: _compare_pb2.CompareParams | None = ...,
         financial_statements: _financial_statements_pb2.FinancialStatementsParams | None = ...,
+        bank_statement: _bank_statement_pb2.BankStatementParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement"]  # noqa: Y015
     _WhichOneofArgType_analyzer_params: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_params) -> _WhichOneofReturnType_analyzer_params | None: ...
 
@@ -308,6 +315,7 @@ class JobResult(_message.Message):
     XML_TO_CSV_FIELD_NUMBER: _builtins.int
     COMPARE_FIELD_NUMBER: _builtins.int
     FINANCIAL_STATEMENTS_FIELD_NUMBER: _builtins.int
+    BANK_STATEMENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentResult:
         """sentiment is the sentiment analyzer's result."""
@@ -328,6 +336,10 @@ class JobResult(_message.Message):
     def financial_statements(self) -> _financial_statements_pb2.FinancialStatementsResult:
         """financial_statements is the financial statements analyzer's result."""
 
+    @_builtins.property
+    def bank_statement(self) -> _bank_statement_pb2.BankStatementResult:
+        """bank_statement is the bank statement analyzer's result."""
+
     def __init__(
         self,
         *,
@@ -336,12 +348,13 @@ class JobResult(_message.Message):
         xml_to_csv: _xml_to_csv_pb2.XmlToCsvResult | None = ...,
         compare: _compare_pb2.CompareResult | None = ...,
         financial_statements: _financial_statements_pb2.FinancialStatementsResult | None = ...,
+        bank_statement: _bank_statement_pb2.BankStatementResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement"]  # noqa: Y015
     _WhichOneofArgType_analyzer_result: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_result) -> _WhichOneofReturnType_analyzer_result | None: ...
 

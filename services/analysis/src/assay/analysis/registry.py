@@ -18,6 +18,7 @@ BUILTIN_ANALYZERS: tuple[str, ...] = (
     "assay.analysis.analyzers.xml_to_csv:ANALYZER",
     "assay.analysis.analyzers.compare:ANALYZER",
     "assay.analysis.analyzers.financial_statements:ANALYZER",
+    "assay.analysis.analyzers.bank_statement:ANALYZER",
 )
 """Built-in analyzers as ``module:attribute``; one that fails to import is skipped with a warning."""
 

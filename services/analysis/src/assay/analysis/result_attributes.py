@@ -22,4 +22,9 @@ def result_attributes(result: job_pb2.JobResult) -> dict[str, int]:
         found = result.financial_statements
         return {"assay.rows_processed": sum(len(s.line_items) for s in found.statements),
                 "assay.statements_found": len(found.statements), "assay.checks_failed": found.checks_failed}
+    if which == "bank_statement":
+        statement = result.bank_statement
+        return {"assay.rows_processed": statement.transactions_total, "assay.pages": statement.pages,
+                "assay.reconciled": int(statement.reconciliation.reconciled),
+                "assay.mismatches": statement.reconciliation.mismatches_total}
     return {}
