@@ -28,6 +28,7 @@ from assay.common.nats import event_subject, work_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
+from assay.jobs.file_releases import lock_files, refuse_released
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
 
@@ -108,8 +109,13 @@ class JobStore:
     # -- client-facing ------------------------------------------------------------------------
 
     async def create(self, tenant: str, actor: str, new: NewJob) -> tuple[job_pb2.Job, bool]:
-        """Insert a QUEUED job and its work message; a repeated request_id returns the first job."""
+        """Insert a QUEUED job and its work message; a repeated request_id returns the first job.
+
+        Its input files are locked against a concurrent release for deletion (``file_releases``)
+        and a file already released refuses the job, in the transaction that inserts it."""
+        file_ids = [str(file_id) for file_id in new.inputs.get("file_ids", [])]
         async with self._transaction(tenant) as tx:
+            await lock_files(tx.conn, tenant, file_ids)
             row = (await tx.conn.execute(_INSERT, {
                 "id": uuid.uuid4(), "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
                 "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
@@ -118,6 +124,7 @@ class JobStore:
                 "trace_id": new.trace_id,
             })).mappings().one_or_none()
             if row is not None:
+                await refuse_released(tx.conn, tenant, file_ids)
                 job = await tx.emit(row, work=True)
                 await _audit(tx.conn, row, actor, "create")
                 return job, True

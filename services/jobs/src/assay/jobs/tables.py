@@ -67,3 +67,10 @@ audit_log = Table(
     Column("details", JSONB, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+released_files = Table(
+    "released_files", metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("file_id", UUID(as_uuid=True), primary_key=True),
+    Column("released_at", DateTime(timezone=True), nullable=False),
+)
