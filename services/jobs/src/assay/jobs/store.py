@@ -468,6 +468,7 @@ _COMPLETE = text(f"""
     UPDATE jobs.jobs SET state = :final,
         progress = CASE WHEN :final = 'SUCCEEDED' THEN 100 ELSE progress END,
         result = COALESCE(CAST(:result AS jsonb), result), artifacts = CAST(:artifacts AS jsonb),
+        error = CASE WHEN :final = 'SUCCEEDED' THEN NULL ELSE error END,
         ended_at = now(), lease_expires_at = NULL, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant AND state = 'RUNNING' AND attempt = :attempt
     RETURNING *
