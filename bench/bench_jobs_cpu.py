@@ -19,7 +19,9 @@ import uuid
 from pathlib import Path
 
 from local_jobs import (
+    CAPABILITY_SECRET,
     SECRET,
+    WORKER_SECRET,
     NatsServer,
     PostgresServer,
     cpu_seconds,
@@ -28,7 +30,8 @@ from local_jobs import (
     jobs_service,
 )
 
-from assay.common.auth import mint_token
+from assay.common.auth import mint_token, mint_worker_credential
+from assay.common.capabilities import JobCapabilities
 from assay.common.grpc_client import bearer, open_channel
 from assay.jobs.config import JobsSettings
 from assay.v1 import (
@@ -56,7 +59,8 @@ class Driver:
         self.exe = job_execution_service_pb2_grpc.JobExecutionServiceStub(channel)  # type: ignore[arg-type]
         self.tenant = f"bench{uuid.uuid4().hex[:8]}"
         self.user = bearer(mint_token(settings, subject="bench", tenant=self.tenant, roles=["user"]))
-        self.worker = bearer(mint_token(settings, subject="service:worker", tenant="_system", roles=["worker"]))
+        self.worker = bearer(mint_worker_credential(settings, subject="service:bench"))
+        self.capabilities = JobCapabilities(settings)
         self.result = result()
 
     async def lifecycle(self) -> str:
@@ -65,10 +69,12 @@ class Driver:
             metadata=self.user)
         job_id = created.job.id
         started = await self.exe.StartJob(job_execution_service_pb2.StartJobRequest(
-            id=job_id, tenant_id=self.tenant, analyzer_version="bench"), metadata=self.worker)
+            id=job_id, tenant_id=self.tenant, analyzer_version="bench",
+            capability=self.capabilities.issue(self.tenant, job_id)), metadata=self.worker)
         assert started.decision == job_execution_service_pb2.StartJobResponse.DECISION_RUN, started
         done = await self.exe.CompleteJob(job_execution_service_pb2.CompleteJobRequest(
-            id=job_id, tenant_id=self.tenant, attempt=started.job.attempt, result=self.result),
+            id=job_id, tenant_id=self.tenant, attempt=started.job.attempt, result=self.result,
+            capability=self.capabilities.issue(self.tenant, job_id)),
             metadata=self.worker)
         assert done.job.state == job_pb2.Job.STATE_SUCCEEDED
         return str(job_id)
@@ -112,7 +118,8 @@ async def measure(driver: Driver, pid: int, args: argparse.Namespace) -> None:
 async def main(args: argparse.Namespace) -> None:
     with PostgresServer() as postgres, NatsServer() as nats, tempfile.TemporaryDirectory() as tmp:
         url = jobs_database(postgres)
-        settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
+        settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET,
+                                worker_secret=WORKER_SECRET, job_capability_secret=CAPABILITY_SECRET)
         port = free_port()
         trace_file = str(Path(tmp) / "spans.jsonl") if args.trace_file else None
         with jobs_service(url, nats.url, port, trace_file) as proc:

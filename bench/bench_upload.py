@@ -62,6 +62,7 @@ async def run(total_mib: int) -> None:
         upgrade(MIGRATIONS, url, "ingest")
         settings = IngestSettings(
             database_url=url, grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1, jwt_hs256_secret="bench" * 8,
+            job_capability_secret="bench-capability" * 4,
             s3_endpoint=s3.endpoint, s3_access_key=s3.access_key, s3_secret_key=s3.secret_key, s3_region=s3.region,
             s3_bucket="bench", max_upload_bytes=(total_mib + 1) * MIB,
         )

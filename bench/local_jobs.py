@@ -16,9 +16,12 @@ from assay.devstack.servers.service import AssayService
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
+WORKER_SECRET = "bench-worker-secret-0123456789abcdef0123"
+CAPABILITY_SECRET = "bench-capability-secret-0123456789abcdef"
 TICKS = os.sysconf("SC_CLK_TCK")
 __all__ = [
-    "SECRET", "NatsServer", "PostgresServer", "analysis_worker", "cpu_seconds", "free_port", "jobs_database",
+    "CAPABILITY_SECRET", "SECRET", "WORKER_SECRET",
+    "NatsServer", "PostgresServer", "analysis_worker", "cpu_seconds", "free_port", "jobs_database",
     "jobs_service",
 ]
 
@@ -43,13 +46,14 @@ def _env(**overrides: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if key not in ("ASSAY_TRACE_FILE", "OTEL_EXPORTER_OTLP_ENDPOINT")}
     return {**env, "ASSAY_GRPC_HOST": "127.0.0.1", "ASSAY_METRICS_PORT": "-1", "ASSAY_JWT_HS256_SECRET": SECRET,
-            "ASSAY_LOG_LEVEL": "WARNING", **overrides}
+            "ASSAY_WORKER_SECRET": WORKER_SECRET, "ASSAY_LOG_LEVEL": "WARNING", **overrides}
 
 
 def jobs_service(database_url: str, nats_url: str, port: int, trace_file: str | None = None) -> AssayService:
     """The jobs service on 127.0.0.1:``port`` (start it, or use ``with``); spans go to ``trace_file`` if given."""
     env = _env(ASSAY_DATABASE_URL=database_url, ASSAY_NATS_URL=nats_url, ASSAY_GRPC_PORT=str(port),
                ASSAY_INGEST_ADDR="127.0.0.1:1", ASSAY_OUTBOX_POLL_SECONDS="0.2", ASSAY_DATABASE_POOL_SIZE="20",
+               ASSAY_JOB_CAPABILITY_SECRET=CAPABILITY_SECRET,
                **({"ASSAY_TRACE_FILE": trace_file} if trace_file else {}))
     return AssayService("jobs", env, port=port)
 

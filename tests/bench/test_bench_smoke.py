@@ -13,10 +13,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.assay_dev import private_root
 
 pytestmark = pytest.mark.e2e
 
@@ -24,9 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+def tiny_run() -> Iterator[tuple[str, dict[str, Any]]]:
     """Runs `python -m bench.compare --tiny --no-peer` once; its printed table and summary.json."""
-    work = tmp_path_factory.mktemp("bench") / "work"
+    with private_root("assay-bench-smoke-") as root:
+        yield _run(root / "work")
+
+
+def _run(work: Path) -> tuple[str, dict[str, Any]]:
     env = {**os.environ, "ASSAY_BENCH_WORK": str(work)}
     env.pop("ASSAY_TOKEN", None)
     done = subprocess.run(

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fixtures import tabular, xmldocs
 from harness import assert_eventually
-from harness.assay_dev import Stack
+from harness.assay_dev import Stack, private_root
 
 pytestmark = pytest.mark.e2e
 
@@ -19,13 +20,14 @@ CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe bo
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("assay-dev") / "data")
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+def stack() -> Iterator[Stack]:
+    with private_root("assay-dev-e2e-") as root:
+        running = Stack(root / "data")
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 def follow_events(client: httpx.Client, job_id: str) -> list[dict]:
@@ -92,6 +94,18 @@ def test_another_tenant_sees_404_and_a_600_character_text_names_the_field(stack)
         assert too_long.status_code in (400, 422)
         problem = too_long.json()
         assert any(v["field"] == "inputs.text" for v in problem["violations"]), problem
+
+
+def test_the_worker_keys_reach_only_the_services_that_use_them_and_assay_token_mints_no_worker(stack):
+    def environ(pid: int) -> dict[str, str]:
+        pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        return dict(p.decode(errors="replace").split("=", 1) for p in pairs if b"=" in p)
+
+    keys = ("ASSAY_WORKER_SECRET", "ASSAY_JOB_CAPABILITY_SECRET")
+    held = {name: {k for k in keys if environ(pid).get(k)} for name, pid in stack.info()["pids"].items()}
+    assert held == {"jobs": set(keys), "ingest": set(keys), "analysis": {"ASSAY_WORKER_SECRET"}, "gateway": set()}
+    refused = stack.cli("token", "--tenant", "globex", "--roles", "worker")
+    assert refused.returncode == 2 and "unknown role(s) worker" in refused.stderr
 
 
 def test_what_get_analyzers_lists_is_what_create_enforces_and_the_cli_shows(stack):
@@ -237,3 +251,27 @@ def test_a_dpa_uploaded_as_a_file_gets_a_contract_review_with_evidence(stack):
     for finding in present:
         for evidence in finding["evidence"]:
             assert " ".join(evidence["excerpt"].split())[:60] in " ".join(text.split()), evidence
+
+
+def test_xml_to_csv_over_rest_and_compare_over_the_cli_give_downloadable_csvs(stack, tmp_path):
+    with stack.client() as client:
+        listed = {a["name"] for a in client.get("/v1/analyzers").json()["analyzers"]}
+        assert {"xml_to_csv", "compare"} <= listed
+        archive = xmldocs.hostile_zip(str(tmp_path / "nothing-to-read"))
+        response = client.post("/v1/jobs", data={"analyzer": "xml_to_csv"},
+                               files={"file": ("filings.zip", archive, "application/zip")})
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        assert follow_events(client, job_id)[-1]["state"] == "STATE_SUCCEEDED"
+        result = client.get(f"/v1/jobs/{job_id}/result").json()
+        assert result["result"]["xml_to_csv"]["documents_skipped"] == "5"
+        by_name = {a["name"]: a for a in result["artifacts"]}
+        holdings = httpx.get(by_name["filings_holdings.infoTable.csv"]["download_url"], timeout=30)
+        assert holdings.status_code == 200 and "GLOBEX & SONS" in holdings.text
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    old.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.OLD))
+    new.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.NEW))
+    done = stack.cli("--json", "submit", "--analyzer", "compare", str(old), str(new), "--wait")
+    assert done.returncode == 0, done.stderr
+    compared = json.loads(done.stdout)["result"]["compare"]
+    assert (compared["key_columns"], compared["changed"], compared["added"]) == (["isin"], "2", "1")

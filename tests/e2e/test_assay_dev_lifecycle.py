@@ -4,17 +4,15 @@ refused while a stack (or what a killed one left) runs there, and stale locks ar
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from harness import assert_eventually
-from harness.assay_dev import Stack
+from harness.assay_dev import Stack, private_root
 
 pytestmark = pytest.mark.e2e
 
@@ -51,11 +49,8 @@ def kill_all(pids: list[int]) -> None:
 
 @pytest.fixture(scope="module")
 def data_dir() -> Iterator[Path]:
-    # Not under pytest's temp root: another pytest session resets that to 0700 while it runs, and
-    # PostgreSQL runs as its own account when we are root.
-    root = Path(tempfile.mkdtemp(prefix="assay-dev-lifecycle-"))
-    yield root / "data"
-    shutil.rmtree(root, ignore_errors=True)
+    with private_root("assay-dev-lifecycle-") as root:
+        yield root / "data"
 
 
 @pytest.fixture

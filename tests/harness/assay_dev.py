@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from .waiting import assert_eventually
+
+
+@contextlib.contextmanager
+def private_root(prefix: str) -> Iterator[Path]:
+    """A temporary directory for a stack's data, not under pytest's temp root: another pytest
+    session resets that root to 0700 while it runs, and PostgreSQL runs as its own account when
+    the tests run as root, so it would lose access to its data directory mid-test."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class Stack:

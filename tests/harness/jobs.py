@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import grpc
 import pytest
 
-from assay.common.auth import mint_token
+from assay.common.auth import mint_token, mint_worker_credential
+from assay.common.capabilities import JobCapabilities
+from assay.common.config import CommonSettings
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.grpc_server import GrpcServer
 from assay.common.migrations import upgrade
@@ -21,6 +23,12 @@ from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_execution_service_pb2_grpc, jobs_service_pb2_grpc
 
 JWT_SECRET = "integration-test-secret-0123456789abcdef"
+WORKER_SECRET = "integration-worker-secret-0123456789abcdef"
+CAPABILITY_SECRET = "integration-capability-secret-0123456789abcdef"
+WORKER_KEYS = {"jwt_hs256_secret": JWT_SECRET, "worker_secret": WORKER_SECRET}
+"""The keys an analysis worker gets: tenant tokens' and its own credential's (no capability key)."""
+SERVICE_KEYS = {**WORKER_KEYS, "job_capability_secret": CAPABILITY_SECRET}
+"""The keys jobs and ingest get."""
 
 
 def fresh_database(postgres: Postgres, prefix: str) -> str:
@@ -29,6 +37,9 @@ def fresh_database(postgres: Postgres, prefix: str) -> str:
     postgres.create_role(name, "pw")
     postgres.create_database(name, owner=name)
     return postgres.url_for(name, user=name, password="pw")
+
+
+Metadata = tuple[tuple[str, str], ...]
 
 
 @dataclass
@@ -41,9 +52,12 @@ class JobsService:
     jobs: jobs_service_pb2_grpc.JobServiceStub
     execution: job_execution_service_pb2_grpc.JobExecutionServiceStub
     token: Callable[..., tuple[tuple[str, str], ...]]
+    worker: Metadata
+    """A worker credential, as a worker presents it (with a job's capability on each call)."""
 
-
-Metadata = tuple[tuple[str, str], ...]
+    def capability(self, tenant: str, job_id: str) -> str:
+        """The capability jobs writes into the work message of ``job_id`` of ``tenant``."""
+        return JobCapabilities(self.settings).issue(tenant, job_id)
 
 
 def token_factory(settings: JobsSettings) -> Callable[..., Metadata]:
@@ -53,6 +67,11 @@ def token_factory(settings: JobsSettings) -> Callable[..., Metadata]:
     return token
 
 
+def worker_credential(settings: CommonSettings, subject: str = "service:test-worker") -> Metadata:
+    """The bearer metadata of a worker credential minted with the worker key."""
+    return bearer(mint_worker_credential(settings, subject=subject))
+
+
 async def start_jobs(settings: JobsSettings) -> JobsService:
     running = await jobs_server.start(settings)
     channel = open_channel(f"127.0.0.1:{running.port}")
@@ -60,7 +79,7 @@ async def start_jobs(settings: JobsSettings) -> JobsService:
         settings=settings, server=running, channel=channel,
         jobs=jobs_service_pb2_grpc.JobServiceStub(channel),
         execution=job_execution_service_pb2_grpc.JobExecutionServiceStub(channel),
-        token=token_factory(settings),
+        token=token_factory(settings), worker=worker_credential(settings),
     )
 
 
@@ -71,7 +90,7 @@ async def jobs_service(postgres: Postgres, nats_server) -> AsyncIterator[JobsSer
     upgrade(MIGRATIONS, url, "jobs")
     settings = JobsSettings(
         database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0,
-        jwt_hs256_secret=JWT_SECRET, lease_seconds=2.0, retry_base_seconds=0.2,
+        **SERVICE_KEYS, lease_seconds=2.0, retry_base_seconds=0.2,
         retry_max_seconds=1.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2,
         ingest_addr="127.0.0.1:1",
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from harness import NatsServer, Postgres, S3Endpoint, eventually
-from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
+from harness.jobs import SERVICE_KEYS, WORKER_KEYS, JobsService, fresh_database, start_jobs
 from ingest_fixtures import IngestService, ingest_settings, start_ingest, stop_ingest, submit_requests
 
 from assay.analysis import server as analysis_server
@@ -99,7 +99,7 @@ class FileStack:
             ingest_addr=self.ingest.address, s3_endpoint=self.s3.endpoint, s3_access_key=self.s3.access_key,
             s3_secret_key=self.s3.secret_key, s3_region=self.s3.region, s3_secure=self.s3.secure,
             s3_bucket=self.ingest.bucket, grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1,
-            jwt_hs256_secret=JWT_SECRET, worker_analyzers="sentiment", worker_concurrency=1,
+            **WORKER_KEYS, worker_analyzers="sentiment", worker_concurrency=1,
             worker_heartbeat_seconds=HEARTBEAT_SECONDS, worker_fetch_timeout_seconds=0.5,
             worker_cancel_grace_seconds=1.0, consumer_ack_wait_seconds=ACK_WAIT_SECONDS, consumer_max_deliver=4,
             consumer_backoff_max_seconds=4.0, consumer_stats_seconds=1.0, shutdown_grace_seconds=5.0,
@@ -112,7 +112,7 @@ class FileStack:
         settings = self.worker_settings(**overrides).model_dump(exclude={"worker_id"})
         env = {f"ASSAY_{k.upper()}": str(settings[k]) for k in (
             "nats_url", "jobs_addr", "ingest_addr", "s3_endpoint", "s3_access_key", "s3_secret_key", "s3_region",
-            "s3_secure", "s3_bucket", "grpc_host", "grpc_port", "metrics_port", "jwt_hs256_secret",
+            "s3_secure", "s3_bucket", "grpc_host", "grpc_port", "metrics_port", "jwt_hs256_secret", "worker_secret",
             "worker_analyzers", "worker_concurrency", "worker_heartbeat_seconds", "worker_fetch_timeout_seconds",
             "worker_cancel_grace_seconds", "consumer_ack_wait_seconds", "consumer_max_deliver",
             "consumer_backoff_max_seconds", "consumer_stats_seconds", "shutdown_grace_seconds")}
@@ -208,7 +208,7 @@ async def file_stack(postgres: Postgres, s3_server: S3Endpoint) -> AsyncIterator
         upgrade(JOBS_MIGRATIONS, jobs_url, "jobs")
         jobs = await start_jobs(JobsSettings(
             database_url=jobs_url, nats_url=nats.url, grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1,
-            jwt_hs256_secret=JWT_SECRET, lease_seconds=LEASE_SECONDS, retry_base_seconds=0.2,
+            **SERVICE_KEYS, lease_seconds=LEASE_SECONDS, retry_base_seconds=0.2,
             retry_max_seconds=1.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2,
             ingest_addr=ingest.address,
         ))

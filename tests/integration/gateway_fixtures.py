@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from harness import Postgres
-from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
+from harness.jobs import SERVICE_KEYS, JobsService, fresh_database, start_jobs
 
 from assay.common.auth import mint_token
 from assay.common.grpc_client import open_channel
@@ -127,7 +127,7 @@ async def gateway(postgres: Postgres, nats_server: Any) -> AsyncIterator[Gateway
     upgrade(MIGRATIONS, url, "jobs")
     jobs = await start_jobs(JobsSettings(
         database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0,
-        jwt_hs256_secret=JWT_SECRET, lease_seconds=5.0, outbox_poll_seconds=0.2,
+        **SERVICE_KEYS, lease_seconds=5.0, outbox_poll_seconds=0.2,
         ingest_addr="127.0.0.1:1",
     ))
     ingest = RecordingIngest()

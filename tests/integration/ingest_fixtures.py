@@ -18,10 +18,11 @@ from typing import Any
 import grpc
 import pytest
 from harness import Postgres, S3Endpoint
-from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
+from harness.jobs import SERVICE_KEYS, JobsService, fresh_database, start_jobs, worker_credential
 from minio import Minio
 
 from assay.common.auth import mint_token
+from assay.common.capabilities import JobCapabilities
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.grpc_server import GrpcServer
 from assay.common.migrations import upgrade
@@ -59,6 +60,15 @@ class IngestService:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.server.port}"
+
+    @property
+    def worker_credential(self) -> Metadata:
+        """A worker credential (minted with the worker key), as analysis presents it."""
+        return worker_credential(self.settings)
+
+    def capability(self, tenant: str, job_id: str) -> str:
+        """The capability jobs would write into the work message of ``job_id`` of ``tenant``."""
+        return JobCapabilities(self.settings).issue(tenant, job_id)
 
     def object_keys(self, tenant: str) -> list[str]:
         """Every object stored under the tenant's prefix."""
@@ -121,7 +131,7 @@ def new_tenant() -> str:
 def ingest_settings(database_url: str, s3: S3Endpoint, bucket: str, **overrides: Any) -> IngestSettings:
     values: dict[str, Any] = {
         "database_url": database_url, "grpc_host": "127.0.0.1", "grpc_port": 0, "metrics_port": -1,
-        "jwt_hs256_secret": JWT_SECRET, "s3_endpoint": s3.endpoint, "s3_access_key": s3.access_key,
+        **SERVICE_KEYS, "s3_endpoint": s3.endpoint, "s3_access_key": s3.access_key,
         "s3_secret_key": s3.secret_key, "s3_region": s3.region, "s3_secure": s3.secure, "s3_bucket": bucket,
         "max_upload_bytes": TEST_MAX_UPLOAD_BYTES, "jobs_addr": "",
     }
@@ -168,7 +178,7 @@ async def ingest_stack(postgres: Postgres, nats_server: Any, s3_server: S3Endpoi
     upgrade(JOBS_MIGRATIONS, jobs_url, "jobs")
     jobs = await start_jobs(JobsSettings(
         database_url=jobs_url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1,
-        jwt_hs256_secret=JWT_SECRET, lease_seconds=2.0, retry_base_seconds=0.2, retry_max_seconds=1.0,
+        **SERVICE_KEYS, lease_seconds=2.0, retry_base_seconds=0.2, retry_max_seconds=1.0,
         reaper_interval_seconds=0.5, outbox_poll_seconds=0.2, ingest_addr=ingest.address,
     ))
     jobs_client.connect(f"127.0.0.1:{jobs.server.port}")

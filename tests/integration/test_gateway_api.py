@@ -158,14 +158,14 @@ async def test_cors_preflight_is_allowed_only_for_configured_origins(gateway):
 
 
 async def drive_to_success(gateway: Gateway, job_id: str) -> None:
-    worker = gateway.jobs.token(roles=["worker"], subject="worker-1")
-    started = await gateway.jobs.execution.StartJob(
-        ex.StartJobRequest(id=job_id, tenant_id="acme", attempt=1, analyzer_version="1.0.0"), metadata=worker)
+    worker, capability = gateway.jobs.worker, gateway.jobs.capability("acme", job_id)
+    started = await gateway.jobs.execution.StartJob(ex.StartJobRequest(
+        id=job_id, tenant_id="acme", attempt=1, analyzer_version="1.0.0", capability=capability), metadata=worker)
     assert started.decision == ex.StartJobResponse.DECISION_RUN
-    await gateway.jobs.execution.Heartbeat(
-        ex.HeartbeatRequest(id=job_id, tenant_id="acme", attempt=1, progress=50), metadata=worker)
+    await gateway.jobs.execution.Heartbeat(ex.HeartbeatRequest(
+        id=job_id, tenant_id="acme", attempt=1, progress=50, capability=capability), metadata=worker)
     await gateway.jobs.execution.CompleteJob(
-        ex.CompleteJobRequest(id=job_id, tenant_id="acme", attempt=1), metadata=worker)
+        ex.CompleteJobRequest(id=job_id, tenant_id="acme", attempt=1, capability=capability), metadata=worker)
 
 
 def parse_sse(text: str) -> list[dict[str, str]]:

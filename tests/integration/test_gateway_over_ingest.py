@@ -71,12 +71,13 @@ async def upload(rest: httpx.AsyncClient, headers: dict[str, str], name: str, co
 
 async def finish_with_artifact(ingest_stack: IngestService, tenant: str, job_id: str, artifact_id: str) -> None:
     assert ingest_stack.jobs is not None
-    execution, worker = ingest_stack.jobs.execution, ingest_stack.jobs.token(roles=["worker"], subject="worker-1")
-    started = await execution.StartJob(
-        ex.StartJobRequest(id=job_id, tenant_id=tenant, attempt=1, analyzer_version="1.0.0"), metadata=worker)
+    execution, worker = ingest_stack.jobs.execution, ingest_stack.jobs.worker
+    capability = ingest_stack.jobs.capability(tenant, job_id)
+    started = await execution.StartJob(ex.StartJobRequest(
+        id=job_id, tenant_id=tenant, attempt=1, analyzer_version="1.0.0", capability=capability), metadata=worker)
     assert started.decision == ex.StartJobResponse.DECISION_RUN
     await execution.CompleteJob(ex.CompleteJobRequest(
-        id=job_id, tenant_id=tenant, attempt=1,
+        id=job_id, tenant_id=tenant, attempt=1, capability=capability,
         artifacts=[job_pb2.Artifact(file_id=artifact_id, name="scored.csv", media_type="text/csv")],
     ), metadata=worker)
 

@@ -65,9 +65,10 @@ async def test_another_tenants_file_is_not_found_everywhere_and_cannot_be_used_i
         analyzer="sentiment", inputs=job_pb2.JobInputs(file_ids=[stored.id])), metadata=other))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert details_from_rpc_error(error).reason == "FILE_NOT_FOUND"
-    worker = ingest_stack.token(tenant="_system", roles=("worker",))
-    error = await rpc_error(ingest_stack.worker.ResolveInputs(
-        wf.ResolveInputsRequest(tenant_id="globex", ids=[stored.id]), metadata=worker))
+    globex_job = str(uuid.uuid4())
+    error = await rpc_error(ingest_stack.worker.ResolveInputs(wf.ResolveInputsRequest(
+        tenant_id="globex", ids=[stored.id], job_id=globex_job,
+        capability=ingest_stack.capability("globex", globex_job)), metadata=ingest_stack.worker_credential))
     assert error.code() == grpc.StatusCode.NOT_FOUND
     owner = await files.GetFile(ing.GetFileRequest(id=stored.id), metadata=ingest_stack.token(tenant="acme"))
     assert owner.file == stored
@@ -196,17 +197,18 @@ async def test_a_submission_jobs_refuses_leaves_no_file_behind(ingest_stack: Ing
 
 async def test_a_worker_resolves_inputs_and_registers_an_artifact_it_wrote(ingest_stack: IngestService) -> None:
     tenant = new_tenant()
-    worker = ingest_stack.token(tenant="_system", roles=("worker",), subject="service:analysis")
+    worker, job_id = ingest_stack.worker_credential, str(uuid.uuid4())
+    capability = ingest_stack.capability(tenant, job_id)
     stored = await ingest_stack.upload([b"input\n"], metadata=ingest_stack.token(tenant=tenant))
-    resolved = await ingest_stack.worker.ResolveInputs(wf.ResolveInputsRequest(tenant_id=tenant, ids=[stored.id]),
-                                                       metadata=worker)
+    resolved = await ingest_stack.worker.ResolveInputs(wf.ResolveInputsRequest(
+        tenant_id=tenant, ids=[stored.id], job_id=job_id, capability=capability), metadata=worker)
     assert [(i.file.id, i.object_key) for i in resolved.inputs] == [(stored.id, object_key(tenant, stored.id))]
 
     artifact_id, body = str(uuid.uuid4()), b"label,score\npositive,0.9\n"
     ingest_stack.s3.put_object(ingest_stack.bucket, object_key(tenant, artifact_id), io.BytesIO(body), len(body))
     request = wf.RegisterArtifactRequest(
         tenant_id=tenant, file_id=artifact_id, display_name="scores.csv", media_type="text/csv",
-        sha256=hashlib.sha256(body).hexdigest(), job_id=str(uuid.uuid4()))
+        sha256=hashlib.sha256(body).hexdigest(), job_id=job_id, capability=capability)
     registered = (await ingest_stack.worker.RegisterArtifact(request, metadata=worker)).file
     assert (registered.size_bytes, registered.tenant_id) == (len(body), tenant)
     again = (await ingest_stack.worker.RegisterArtifact(request, metadata=worker)).file
@@ -216,10 +218,11 @@ async def test_a_worker_resolves_inputs_and_registers_an_artifact_it_wrote(inges
     assert got.file.sha256 == request.sha256
 
     missing = wf.RegisterArtifactRequest(tenant_id=tenant, file_id=str(uuid.uuid4()), display_name="x.csv",
-                                         sha256=request.sha256)
+                                         sha256=request.sha256, job_id=job_id, capability=capability)
     assert (await rpc_error(ingest_stack.worker.RegisterArtifact(missing, metadata=worker))).code() == \
         grpc.StatusCode.NOT_FOUND
     user = ingest_stack.token(tenant=tenant)
     error = await rpc_error(ingest_stack.worker.ResolveInputs(
-        wf.ResolveInputsRequest(tenant_id=tenant, ids=[stored.id]), metadata=user))
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+        wf.ResolveInputsRequest(tenant_id=tenant, ids=[stored.id], job_id=job_id, capability=capability),
+        metadata=user))
+    assert error.code() == grpc.StatusCode.UNAUTHENTICATED, "a tenant token is no worker credential"

@@ -99,7 +99,7 @@ async def test_users_cannot_call_the_worker_service_and_workers_cannot_retry(job
     job = await create(jobs_service)
     error = await rpc_error(jobs_service.execution.StartJob(
         ex.StartJobRequest(id=job.id, tenant_id=job.tenant_id, attempt=1), metadata=jobs_service.token()))
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert error.code() == grpc.StatusCode.UNAUTHENTICATED, "a tenant token is no worker credential"
     error = await rpc_error(jobs_service.jobs.RetryJob(js.RetryJobRequest(id=job.id),
                                                        metadata=jobs_service.token(roles=["user"])))
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from harness import Postgres, eventually
-from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
+from harness.jobs import SERVICE_KEYS, JobsService, fresh_database, start_jobs
 from prometheus_client import REGISTRY
 from test_jobs_lifecycle import complete, create, start
 
@@ -26,7 +26,7 @@ async def replicas(postgres: Postgres, nats_server) -> AsyncIterator[tuple[JobsS
     url = fresh_database(postgres, "jobcache")
     upgrade(MIGRATIONS, url, "jobs")
     base = JobsSettings(database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0,
-                        jwt_hs256_secret=JWT_SECRET, outbox_poll_seconds=0.2, ingest_addr="127.0.0.1:1")
+                        **SERVICE_KEYS, outbox_poll_seconds=0.2, ingest_addr="127.0.0.1:1")
     first = await start_jobs(base.model_copy(update={"job_cache_seconds": 60.0}))
     second = await start_jobs(base)
     yield first, second

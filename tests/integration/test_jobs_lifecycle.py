@@ -26,27 +26,31 @@ async def create(service, text="I love it", tenant="acme", **fields) -> job_pb2.
 
 async def start(service, job, attempt=1) -> ex.StartJobResponse:
     return await service.execution.StartJob(
-        ex.StartJobRequest(id=job.id, tenant_id=job.tenant_id, attempt=attempt, analyzer_version="1.0.0"),
-        metadata=service.token(roles=["worker"], subject="worker-1"))
+        ex.StartJobRequest(id=job.id, tenant_id=job.tenant_id, attempt=attempt, analyzer_version="1.0.0",
+                           capability=service.capability(job.tenant_id, job.id)),
+        metadata=service.worker)
 
 
 async def complete(service, job, attempt) -> ex.CompleteJobResponse:
     return await service.execution.CompleteJob(
-        ex.CompleteJobRequest(id=job.id, tenant_id=job.tenant_id, attempt=attempt),
-        metadata=service.token(roles=["worker"]))
+        ex.CompleteJobRequest(id=job.id, tenant_id=job.tenant_id, attempt=attempt,
+                              capability=service.capability(job.tenant_id, job.id)),
+        metadata=service.worker)
 
 
 async def fail(service, job, attempt, retryable=True, code="BOOM") -> ex.FailJobResponse:
     return await service.execution.FailJob(
         ex.FailJobRequest(id=job.id, tenant_id=job.tenant_id, attempt=attempt,
-                          error=job_pb2.JobError(code=code, message="it broke", retryable=retryable)),
-        metadata=service.token(roles=["worker"]))
+                          error=job_pb2.JobError(code=code, message="it broke", retryable=retryable),
+                          capability=service.capability(job.tenant_id, job.id)),
+        metadata=service.worker)
 
 
 async def heartbeat(service, job, attempt, progress=10) -> ex.HeartbeatResponse:
     return await service.execution.Heartbeat(
-        ex.HeartbeatRequest(id=job.id, tenant_id=job.tenant_id, attempt=attempt, progress=progress),
-        metadata=service.token(roles=["worker"]))
+        ex.HeartbeatRequest(id=job.id, tenant_id=job.tenant_id, attempt=attempt, progress=progress,
+                            capability=service.capability(job.tenant_id, job.id)),
+        metadata=service.worker)
 
 
 async def get(service, job, tenant="acme") -> job_pb2.Job:
@@ -165,8 +169,9 @@ async def test_cancelling_a_running_job_requests_cancellation_until_the_worker_s
     assert requested.state == Job.STATE_RUNNING and requested.cancel_requested
     assert (await heartbeat(jobs_service, job, 1)).cancel_requested
     stopped = await jobs_service.execution.CompleteJob(
-        ex.CompleteJobRequest(id=job.id, tenant_id=job.tenant_id, attempt=1, cancelled=True),
-        metadata=jobs_service.token(roles=["worker"]))
+        ex.CompleteJobRequest(id=job.id, tenant_id=job.tenant_id, attempt=1, cancelled=True,
+                              capability=jobs_service.capability(job.tenant_id, job.id)),
+        metadata=jobs_service.worker)
     assert stopped.job.state == Job.STATE_CANCELLED
 
 

@@ -118,7 +118,8 @@ async def test_work_an_older_version_left_on_the_subject_without_priority_still_
         job = await create(stack, "ok")
         await stored(stack, {work_subject("sentiment", 0): 1})
         await jetstream.purge_stream(WORK_STREAM, subject=work_subject("sentiment", 0))
-        message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=1)
+        message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=1,
+                                         capability=stack.jobs.capability(job.tenant_id, job.id))
         await jetstream.publish(work_destination("sentiment"), message.SerializeToString())
 
         worker = await stack.start_worker()

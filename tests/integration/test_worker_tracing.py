@@ -19,8 +19,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from worker_fixtures import Stack, stack  # noqa: F401 - fixture
 
-from assay.common.auth import mint_token
-from assay.common.grpc_client import bearer
 from assay.common.nats import WORK_STREAM, connect
 from assay.v1 import job_execution_service_pb2 as pb
 from assay.v1 import job_pb2
@@ -139,10 +137,11 @@ async def test_a_job_re_queued_by_the_lease_reaper_keeps_its_trace_in_the_new_wo
     stack: Stack, spans: InMemorySpanExporter,
 ) -> None:
     job = await stack.create("ok")
-    worker_token = bearer(mint_token(stack.jobs.settings, subject="vanished", tenant="acme", roles=["worker"]))
+    worker_token = stack.jobs.worker
     # A worker that starts attempt 1 and vanishes without a heartbeat (no worker consumes here).
     started = await stack.jobs.execution.StartJob(pb.StartJobRequest(
-        id=job.id, tenant_id="acme", attempt=1, analyzer_version="0.0.0-test", worker_id="vanished"),
+        id=job.id, tenant_id="acme", attempt=1, analyzer_version="0.0.0-test", worker_id="vanished",
+        capability=stack.jobs.capability("acme", job.id)),
         metadata=worker_token)
     assert started.decision == pb.StartJobResponse.DECISION_RUN
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from harness import NatsServer, Postgres, eventually
-from harness.jobs import JWT_SECRET, JobsService, fresh_database, start_jobs
+from harness.jobs import SERVICE_KEYS, WORKER_KEYS, JobsService, fresh_database, start_jobs
 
 from assay.analysis import server as analysis_server
 from assay.analysis.config import AnalysisSettings
@@ -42,7 +42,7 @@ class Stack:
     def worker_settings(self, **overrides: Any) -> AnalysisSettings:
         values: dict[str, Any] = dict(
             nats_url=self.nats.url, jobs_addr=f"127.0.0.1:{self.jobs.server.port}", ingest_addr="",
-            grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1, jwt_hs256_secret=JWT_SECRET,
+            grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1, **WORKER_KEYS,
             worker_concurrency=2, worker_heartbeat_seconds=0.4, worker_fetch_timeout_seconds=0.5,
             worker_cancel_grace_seconds=1.0, consumer_ack_wait_seconds=2.0, consumer_max_deliver=4,
             consumer_backoff_max_seconds=4.0, consumer_stats_seconds=1.0, shutdown_grace_seconds=5.0,
@@ -54,6 +54,7 @@ class Stack:
         settings = self.worker_settings()
         env = {f"ASSAY_{k.upper()}": str(v) for k, v in settings.model_dump().items()
                if k in ("nats_url", "jobs_addr", "grpc_host", "grpc_port", "metrics_port", "jwt_hs256_secret",
+                        "worker_secret",
                         "worker_concurrency", "worker_heartbeat_seconds", "worker_fetch_timeout_seconds",
                         "worker_cancel_grace_seconds", "consumer_ack_wait_seconds", "consumer_max_deliver",
                         "consumer_backoff_max_seconds", "shutdown_grace_seconds")}
@@ -107,7 +108,7 @@ async def stack(postgres: Postgres) -> AsyncIterator[Stack]:
         upgrade(MIGRATIONS, url, "jobs")
         settings = JobsSettings(
             database_url=url, nats_url=nats.url, grpc_host="127.0.0.1", grpc_port=0,
-            jwt_hs256_secret=JWT_SECRET, lease_seconds=LEASE_SECONDS, retry_base_seconds=0.2,
+            **SERVICE_KEYS, lease_seconds=LEASE_SECONDS, retry_base_seconds=0.2,
             retry_max_seconds=1.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2,
             ingest_addr="127.0.0.1:1",
         )

@@ -488,6 +488,18 @@ def test_every_secret_key_a_container_needs_is_generated_in_dev_and_documented_f
                 assert secret_ref["key"] in readme, f"README does not mention {secret_ref}"
 
 
+def test_the_worker_keys_reach_only_the_services_that_use_them(docs: list[Manifest]) -> None:
+    """The worker-credential key: jobs and ingest verify, analysis mints; the capability key: jobs
+    signs, ingest verifies, and analysis (which only passes capabilities on) never holds it."""
+    holders: dict[str, set[str]] = {"ASSAY_WORKER_SECRET": set(), "ASSAY_JOB_CAPABILITY_SECRET": set()}
+    for workload, container in all_containers(docs):
+        for var in container.get("env", []):
+            if var["name"] in holders:
+                holders[var["name"]].add(workload_name(workload))
+    assert holders == {"ASSAY_WORKER_SECRET": {"jobs", "ingest", "analysis"},
+                       "ASSAY_JOB_CAPABILITY_SECRET": {"jobs", "ingest"}}
+
+
 # -------------------------------------------------------------------------------------- labels
 
 

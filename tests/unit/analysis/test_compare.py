@@ -14,6 +14,9 @@ from fixtures import tabular as fx
 
 from assay.analysis.analyzers.compare import ANALYZER, DIFF_NAME
 from assay.analysis.analyzers.compare import analyzer as compare_module
+from assay.analysis.analyzers.compare.matching import Matcher, SideStats
+from assay.analysis.analyzers.compare.outcome import Outcome
+from assay.analysis.analyzers.compare.schema import ComparedColumn
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
 from assay.v1 import compare_pb2, job_pb2, tabular_pb2
@@ -116,6 +119,19 @@ def test_without_a_usable_key_rows_are_matched_by_content(tmp_path: Path) -> Non
     assert (kuna.old_row, kuna.new_row, kuna.similarity) == (1, 2, 0.75)
 
 
+def test_past_the_content_matching_limit_unpaired_rows_are_added_and_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    header = ["entity", "currency", "alpha", "withdrawn"]
+    old = [["CROATIA", "Kuna", "HRK", ""], ["PERU", "Sol", "PEN", ""]]
+    new = [["PERU", "Sol", "PEN", ""], ["CROATIA", "Kuna", "HRK", "2023-01"], ["CROATIA", "Euro", "EUR", ""],
+           ["BULGARIA", "Euro", "EUR", ""]]
+    monkeypatch.setattr(compare_module, "CONTENT_MATCH_LIMIT", 2)
+    result, _ = run(tmp_path, fx.csv_bytes(header, old), fx.csv_bytes(header, new))
+    assert result.matching == C.COMPARE_MATCHING_CONTENT
+    assert (result.unchanged, result.changed, result.added, result.removed) == (1, 0, 3, 1)
+
+
 def test_normalisation_is_a_param_and_reported(tmp_path: Path) -> None:
     old = fx.csv_bytes(["id", "name", "amount"], [["1", "ACME ", "1.50"], ["2", "Globex", "10"]])
     new = fx.csv_bytes(["id", "name", "amount"], [["1", "acme", "1.5"], ["2", "Globex\u00a0", "1e1"]])
@@ -169,3 +185,17 @@ def test_input_errors(tmp_path: Path) -> None:
     with pytest.raises(AnalysisInputError) as disjoint:
         run(tmp_path, fx.csv_bytes(["isin", "name"], [["A", "a"]]), fx.csv_bytes(["x", "y"], [["1", "2"]]))
     assert disjoint.value.code == "NO_COMMON_COLUMNS"
+
+
+def test_content_matching_holds_at_most_the_limit_of_unpaired_rows(tmp_path: Path) -> None:
+    columns = [ComparedColumn("a", 0, 0), ComparedColumn("b", 1, 1)]
+    outcome = Outcome(tmp_path / "diff.csv", [], ["a", "b"], ["a", "b"], len(columns), rows_listed=10)
+    whole_row = lambda row: tuple(row)  # noqa: E731 - the content key: every compared value
+    matcher = Matcher(columns, [], whole_row, whole_row, str, True, outcome, content_limit=2)
+    old = [(i, [f"old{i}", "x"]) for i in range(1, 6)]
+    new = [(i, [f"new{i}", "y"]) for i in range(1, 6)]
+    matcher.partition(old, new, SideStats(), SideStats())
+    assert (outcome.added, outcome.removed) == (5, 5)  # given up on before finish(): nothing held
+    matcher.finish()
+    outcome.close()
+    assert (outcome.added, outcome.removed, outcome.changed) == (5, 5, 0)

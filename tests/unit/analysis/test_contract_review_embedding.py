@@ -10,29 +10,33 @@ from assay.analysis.analyzers.contract_review import embedding
 from assay.analysis.analyzers.contract_review.embedding import VOCAB_PATH, OnnxMiniLM, bundled_model_path
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity, terms
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
-from assay.analysis.analyzers.contract_review.wordpiece import WordPieceTokenizer, basic_tokens
+from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
 
 
 @pytest.fixture(scope="module")
-def tokenizer() -> WordPieceTokenizer:
-    return WordPieceTokenizer.from_file(VOCAB_PATH)
+def tokenizer() -> BertTokenizer:
+    return BertTokenizer(VOCAB_PATH, 128)
 
 
-def test_the_tokenizer_produces_bert_uncased_ids(tokenizer: WordPieceTokenizer) -> None:
-    assert tokenizer.encode("Hello, world!", 16).ids == (101, 7592, 1010, 2088, 999, 102)
+def test_the_tokenizer_produces_bert_uncased_ids(tokenizer: BertTokenizer) -> None:
+    assert tokenizer.encode_batch(["Hello, world!"]) == [[101, 7592, 1010, 2088, 999, 102]]
 
 
-def test_the_tokenizer_splits_unknown_words_into_word_pieces(tokenizer: WordPieceTokenizer) -> None:
-    ids = tokenizer.encode("sub-processors", 16).ids
+def test_the_tokenizer_splits_unknown_words_into_word_pieces(tokenizer: BertTokenizer) -> None:
+    [ids] = tokenizer.encode_batch(["sub-processors"])
     assert ids[0] == 101 and ids[-1] == 102 and len(ids) > 4
 
 
-def test_the_tokenizer_lowercases_strips_accents_and_splits_punctuation() -> None:
-    assert basic_tokens("Art. 28(3) — Café") == ["art", ".", "28", "(", "3", ")", "—", "cafe"]
+def test_the_tokenizer_lowercases_strips_accents_and_drops_replacement_characters(tokenizer: BertTokenizer) -> None:
+    # The ids the former hand-written BERT tokenizer produced for the same texts.
+    assert tokenizer.encode_batch(["Art. 28(3) — Café", "Au\ufffdragsverarbeiter"]) == [
+        [101, 2396, 1012, 2654, 1006, 1017, 1007, 1517, 7668, 102],
+        [101, 15240, 5620, 26061, 15185, 20175, 2121, 102],
+    ]
 
 
-def test_the_tokenizer_truncates_to_the_maximum_length(tokenizer: WordPieceTokenizer) -> None:
-    ids = tokenizer.encode("word " * 500, 128).ids
+def test_the_tokenizer_truncates_to_the_maximum_length(tokenizer: BertTokenizer) -> None:
+    [ids] = tokenizer.encode_batch(["word " * 500])
     assert len(ids) == 128 and ids[-1] == 102
 
 

@@ -213,6 +213,19 @@ def test_an_external_entity_is_never_read(tmp_path: Path) -> None:
     assert "TOP-SECRET-VALUE" not in refused.value.message
 
 
+def test_an_external_dtd_and_xinclude_are_never_loaded(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.dtd"
+    secret.write_text('<!ENTITY x "TOP-SECRET-VALUE">')
+    external = f'<?xml version="1.0"?>\n<!DOCTYPE r SYSTEM "file://{secret}">\n<r><v>1</v><v>&x;</v></r>'.encode()
+    with pytest.raises(AnalysisInputError) as refused:
+        run(tmp_path, external)
+    assert refused.value.code == "XML_MALFORMED" and "undefined entity at line 3" in refused.value.message
+    xinclude = (f'<r xmlns:xi="http://www.w3.org/2001/XInclude"><v>1</v><v>2</v>'
+                f'<xi:include href="file://{secret}" parse="text"/></r>').encode()
+    _, ctx = run(tmp_path, xinclude)
+    assert not [a for a in ctx.artifacts if b"TOP-SECRET-VALUE" in a.path.read_bytes()]
+
+
 def test_leading_whitespace_before_the_declaration_is_tolerated(tmp_path: Path) -> None:
     result, ctx = run(tmp_path, fx.LEADING_WHITESPACE)
     assert result.members[0].tables[0].rows == 2
@@ -295,6 +308,14 @@ def test_cancellation_is_noticed_while_parsing(tmp_path: Path) -> None:
     ctx.cancelled = True
     with pytest.raises(AnalysisCancelled):
         ANALYZER.run(ctx)
+
+
+def test_names_without_ascii_give_readable_unique_artifact_names(tmp_path: Path) -> None:
+    data = "<台帳><行><価格>1</価格></行><行><価格>2</価格></行><項目 k='a'/><項目 k='b'/></台帳>".encode()
+    result, ctx = run(tmp_path, data)
+    assert [t.name for t in result.members[0].tables] == ["行", "項目"]
+    assert [a.name for a in ctx.artifacts] == ["table.csv", "table-2.csv", MANIFEST_NAME]
+    assert table(ctx, "table.csv")[1]["価格"] == "2"
 
 
 def test_inline_text_and_missing_files_are_input_errors(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from assay.analysis.analysis_service import describe
 from assay.cli.__main__ import build_parser
 from assay.cli.analyzers import cmd_analyzers, render
 from assay.common.analyzers import SPECS
-from assay.gateway.json import to_json
+from assay.common.proto_json import to_json
 from assay.v1 import analysis_service_pb2
 
 

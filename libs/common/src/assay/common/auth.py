@@ -13,9 +13,10 @@ import jwt
 
 from assay.common.config import CommonSettings
 from assay.common.errors import PermissionDenied, Unauthenticated
+from assay.common.metrics import WORKER_REFUSALS
 
-ROLES = frozenset({"admin", "user", "readonly", "worker"})
-"""Every role a token may carry."""
+ROLES = frozenset({"admin", "user", "readonly"})
+"""Every role a tenant token may carry (a ``worker`` role in one is ignored)."""
 READERS = ("admin", "user", "readonly")
 """Roles that may read a tenant's jobs and files."""
 WRITERS = ("admin", "user")
@@ -23,7 +24,12 @@ WRITERS = ("admin", "user")
 ADMIN = "admin"
 """The role that may also retry a tenant's failed jobs."""
 WORKER = "worker"
-"""The analysis workers' role: the only one the worker-facing services accept."""
+"""The role of a verified worker credential (never of a tenant token): the only one the
+worker-facing services accept."""
+WORKER_AUDIENCE = "assay-worker"
+"""The ``aud`` of a worker credential; tenant tokens never carry it."""
+WORKER_TENANT = "_service"
+"""The tenant of a worker principal: a worker acts for a job's tenant only with its capability."""
 
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 """Tenant ids are used in NATS subjects and object keys, so they are restricted to this."""
@@ -81,6 +87,8 @@ class TokenVerifier:
             self._algorithms = ["HS256"]
         else:
             raise ValueError("set ASSAY_JWT_HS256_SECRET or ASSAY_JWT_PUBLIC_KEY_FILE")
+        if settings.jwt_audience == WORKER_AUDIENCE:
+            raise ValueError(f"ASSAY_JWT_AUDIENCE must not be {WORKER_AUDIENCE!r} (the worker credential's)")
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
 
@@ -125,9 +133,50 @@ def mint_token(
     return jwt.encode(claims, settings.jwt_hs256_secret, algorithm="HS256")
 
 
-def service_token(settings: CommonSettings, *, service: str, roles: Iterable[str]) -> str:
-    """The bearer token a service presents to its peers: configured, or minted for a day."""
+def _worker_secret(settings: CommonSettings) -> str:
+    if not settings.worker_secret:
+        raise ValueError("worker credentials need ASSAY_WORKER_SECRET")
+    if settings.worker_secret == settings.jwt_hs256_secret:
+        raise ValueError("ASSAY_WORKER_SECRET must differ from ASSAY_JWT_HS256_SECRET (the tenant-token key)")
+    return settings.worker_secret
+
+
+class WorkerVerifier:
+    """Verifies worker credentials: HS256 with ASSAY_WORKER_SECRET and audience ``assay-worker``.
+
+    The key is not the tenant-token key, so a tenant token (whatever its roles) never verifies here,
+    and a worker credential never verifies as a tenant token (other key, other audience)."""
+
+    def __init__(self, settings: CommonSettings) -> None:
+        self._key = _worker_secret(settings)
+        self._issuer = settings.jwt_issuer
+
+    def verify(self, token: str) -> Principal:
+        """Decode and check a worker credential; raises UNAUTHENTICATED with the reason."""
+        try:
+            claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=WORKER_AUDIENCE,
+                                issuer=self._issuer, options={"require": ["exp", "sub"]})
+        except jwt.ExpiredSignatureError:
+            WORKER_REFUSALS.labels(reason="TOKEN_EXPIRED").inc()
+            raise Unauthenticated("TOKEN_EXPIRED", "the worker credential has expired") from None
+        except jwt.PyJWTError as exc:
+            WORKER_REFUSALS.labels(reason="WORKER_CREDENTIAL_REQUIRED").inc()
+            raise Unauthenticated(
+                "WORKER_CREDENTIAL_REQUIRED", f"this service accepts only a worker credential: {exc}") from None
+        return Principal(subject=str(claims["sub"]), tenant=WORKER_TENANT, roles=frozenset({WORKER}),
+                         token=token, expires_at=float(claims["exp"]))
+
+
+def mint_worker_credential(settings: CommonSettings, *, subject: str, ttl_seconds: int = 86400) -> str:
+    """A worker credential signed with ASSAY_WORKER_SECRET (analysis mints its own; tests too)."""
+    now = int(time.time())
+    claims = {"sub": subject, "iss": settings.jwt_issuer, "aud": WORKER_AUDIENCE, "iat": now,
+              "exp": now + ttl_seconds}
+    return jwt.encode(claims, _worker_secret(settings), algorithm="HS256")
+
+
+def worker_credential(settings: CommonSettings, *, service: str) -> str:
+    """The credential a worker presents to jobs and ingest: configured, or minted for a day."""
     if settings.service_token:
         return settings.service_token
-    return mint_token(settings, subject=f"service:{service}", tenant="_system", roles=roles,
-                      ttl_seconds=86400)
+    return mint_worker_credential(settings, subject=f"service:{service}")

@@ -54,7 +54,17 @@ class CommonSettings(TelemetrySettings):
     jwt_audience: str = "assay"
     """Expected ``aud`` claim."""
     service_token: str = ""
-    """Bearer token this service presents to other services; minted from the key when empty."""
+    """The worker credential analysis presents to jobs and ingest; minted from ASSAY_WORKER_SECRET
+    when empty."""
+    worker_secret: str = ""
+    """HS256 key of the analysis workers' service credential (audience ``assay-worker``): analysis
+    mints its credential with it, jobs and ingest verify worker RPCs with it. Must differ from the
+    tenant-token key, so nothing that mints tenant tokens can mint a worker credential."""
+    job_capability_secret: str = ""
+    """HS256 key of job capabilities: jobs signs one into every work message, jobs and ingest verify
+    the one a worker presents (it binds the job and its tenant). Set on jobs and ingest only."""
+    job_capability_seconds: int = Field(default=7 * 86400, ge=60)
+    """Lifetime of a work message's capability: a message still unstarted after this is refused."""
 
 
 class DatabaseSettings(BaseSettings):

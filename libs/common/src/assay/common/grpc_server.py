@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-from assay.common.auth import TokenVerifier
+from assay.common.auth import TokenVerifier, WorkerVerifier
 from assay.common.config import CommonSettings
 from assay.common.grpc_limits import MESSAGE_SIZE_OPTIONS
 from assay.common.interceptors import ServerInterceptor
@@ -63,7 +63,8 @@ async def start_grpc_server(
     server = grpc.aio.server(
         # Tracing first, so the auth/error interceptor and the handler run inside the server span.
         interceptors=[aio_server_interceptor(),  # type: ignore[no-untyped-call]
-                      ServerInterceptor(TokenVerifier(settings), settings.refused_stream_drain_bytes)],
+                      ServerInterceptor(TokenVerifier(settings), settings.refused_stream_drain_bytes,
+                                        WorkerVerifier(settings) if settings.worker_secret else None)],
         options=[
             *MESSAGE_SIZE_OPTIONS,
             ("grpc.so_reuseport", 0),

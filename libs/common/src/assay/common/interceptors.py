@@ -13,15 +13,17 @@ import grpc
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
-from assay.common.auth import Principal, TokenVerifier, current_principal
+from assay.common.auth import Principal, TokenVerifier, WorkerVerifier, current_principal
 from assay.common.errors import AssayError, Unauthenticated, abort_with
-from assay.common.metrics import RPC_LATENCY
+from assay.common.metrics import RPC_LATENCY, WORKER_REFUSALS
 from assay.common.streams import discard
 
 logger = logging.getLogger(__name__)
 
 PUBLIC_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 """Methods callable without a token."""
+WORKER_SERVICES = ("/assay.v1.JobExecutionService/", "/assay.v1.WorkerFileService/")
+"""Methods callable only with a worker credential (never with a tenant token)."""
 
 
 class CachingVerifier:
@@ -29,7 +31,7 @@ class CachingVerifier:
     the same token on every call pays for the signature check once. Bounded LRU; failures are not
     cached, so an invalid or expired token is always re-verified and refused."""
 
-    def __init__(self, verifier: TokenVerifier, max_entries: int = 1024) -> None:
+    def __init__(self, verifier: TokenVerifier | WorkerVerifier | NoWorkers, max_entries: int = 1024) -> None:
         self._verifier = verifier
         self._max = max_entries
         self._cache: OrderedDict[str, Principal] = OrderedDict()
@@ -48,6 +50,15 @@ class CachingVerifier:
         return principal
 
 
+class NoWorkers:
+    """Where no worker key is configured: every worker credential is refused."""
+
+    def verify(self, token: str) -> Principal:
+        WORKER_REFUSALS.labels(reason="WORKER_CREDENTIAL_REQUIRED").inc()
+        raise Unauthenticated("WORKER_CREDENTIAL_REQUIRED",
+                              "this service accepts no worker credentials (ASSAY_WORKER_SECRET is not set)")
+
+
 class ServerInterceptor(grpc.aio.ServerInterceptor):
     """Wraps every handler: authenticates, maps ``AssayError`` to a rich status, logs and times.
 
@@ -56,8 +67,12 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
     :mod:`assay.common.streams` for the grpc client behaviour this avoids.
     """
 
-    def __init__(self, verifier: TokenVerifier, refused_stream_drain_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, verifier: TokenVerifier, refused_stream_drain_bytes: int = 64 * 1024 * 1024,
+                 worker_verifier: WorkerVerifier | None = None) -> None:
+        """``verifier`` checks tenant tokens, ``worker_verifier`` the worker credentials that the
+        methods of :data:`WORKER_SERVICES` take instead (refused there without one)."""
         self._verifier = CachingVerifier(verifier)
+        self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers())
         self._recorder = RpcRecorder()
         self._drain_bytes = refused_stream_drain_bytes
 
@@ -70,7 +85,8 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
-        return _wrap(handler, method, self._verifier, self._recorder, self._drain_bytes)
+        verifier = self._worker_verifier if method.startswith(WORKER_SERVICES) else self._verifier
+        return _wrap(handler, method, verifier, self._recorder, self._drain_bytes)
 
 
 async def _drain_refused(requests: AsyncIterator[Any], refusal: AssayError, max_bytes: int) -> None:

@@ -161,7 +161,7 @@ class ContractReviewResult(_message.Message):
     clauses_found: _builtins.int
     """clauses_found is the number of clauses the document was segmented into."""
     issues_detected: _builtins.int
-    """issues_detected is the number of requirements weak or missing plus risky terms."""
+    """issues_detected is the number of requirements weak, missing or contradicted plus risky terms."""
     playbook_id: _builtins.str
     """playbook_id is the id of the playbook the document was checked against."""
     playbook_version: _builtins.str
@@ -261,6 +261,11 @@ class ContractRequirementFinding(_message.Message):
         """STATUS_WEAK means it is addressed only in part or with qualifying wording."""
         STATUS_MISSING: ContractRequirementFinding._Status.ValueType  # 3
         """STATUS_MISSING means no clause addresses it."""
+        STATUS_CONTRADICTED: ContractRequirementFinding._Status.ValueType  # 4
+        """STATUS_CONTRADICTED means the document addresses it only to negate or gut it ("shall not
+        be required to delete", "reserves the right to", "does not permit audits"); the evidence
+        quotes the offending text and the explanation names the negating wording.
+        """
 
     class Status(_Status, metaclass=_StatusEnumTypeWrapper):
         """Status is whether the document meets the requirement."""
@@ -273,6 +278,11 @@ class ContractRequirementFinding(_message.Message):
     """STATUS_WEAK means it is addressed only in part or with qualifying wording."""
     STATUS_MISSING: ContractRequirementFinding.Status.ValueType  # 3
     """STATUS_MISSING means no clause addresses it."""
+    STATUS_CONTRADICTED: ContractRequirementFinding.Status.ValueType  # 4
+    """STATUS_CONTRADICTED means the document addresses it only to negate or gut it ("shall not
+    be required to delete", "reserves the right to", "does not permit audits"); the evidence
+    quotes the offending text and the explanation names the negating wording.
+    """
 
     REQUIREMENT_ID_FIELD_NUMBER: _builtins.int
     TITLE_FIELD_NUMBER: _builtins.int

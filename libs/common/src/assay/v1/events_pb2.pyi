@@ -27,22 +27,28 @@ class WorkMessage(_message.Message):
     JOB_ID_FIELD_NUMBER: _builtins.int
     TENANT_ID_FIELD_NUMBER: _builtins.int
     ATTEMPT_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     """job_id is the job's UUID."""
     tenant_id: _builtins.str
     """tenant_id is the job's tenant."""
     attempt: _builtins.int
     """attempt is the attempt number the message was published for."""
+    capability: _builtins.str
+    """capability is the job-scoped capability jobs signed for this job and tenant; the worker passes
+    it on to every JobExecutionService and WorkerFileService call about the job.
+    """
     def __init__(
         self,
         *,
         job_id: _builtins.str = ...,
         tenant_id: _builtins.str = ...,
         attempt: _builtins.int = ...,
+        capability: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "job_id", b"job_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "capability", b"capability", "job_id", b"job_id", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -32,6 +32,7 @@ class StartJobRequest(_message.Message):
     ATTEMPT_FIELD_NUMBER: _builtins.int
     ANALYZER_VERSION_FIELD_NUMBER: _builtins.int
     WORKER_ID_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -42,6 +43,8 @@ class StartJobRequest(_message.Message):
     """analyzer_version is the version of the analyzer about to run."""
     worker_id: _builtins.str
     """worker_id identifies the worker process, for diagnostics."""
+    capability: _builtins.str
+    """capability is the work message's capability for this job and tenant (required)."""
     def __init__(
         self,
         *,
@@ -50,10 +53,11 @@ class StartJobRequest(_message.Message):
         attempt: _builtins.int = ...,
         analyzer_version: _builtins.str = ...,
         worker_id: _builtins.str = ...,
+        capability: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_version", b"analyzer_version", "attempt", b"attempt", "id", b"id", "tenant_id", b"tenant_id", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_version", b"analyzer_version", "attempt", b"attempt", "capability", b"capability", "id", b"id", "tenant_id", b"tenant_id", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -131,6 +135,7 @@ class HeartbeatRequest(_message.Message):
     ATTEMPT_FIELD_NUMBER: _builtins.int
     PROGRESS_FIELD_NUMBER: _builtins.int
     PARTIAL_RESULT_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -139,6 +144,8 @@ class HeartbeatRequest(_message.Message):
     """attempt is the fencing token returned by StartJob."""
     progress: _builtins.int
     """progress is 0-100; lower values than already recorded are ignored."""
+    capability: _builtins.str
+    """capability is the work message's capability for this job and tenant (required)."""
     @_builtins.property
     def partial_result(self) -> _job_pb2.JobResult:
         """partial_result optionally replaces the job's partial result."""
@@ -151,10 +158,11 @@ class HeartbeatRequest(_message.Message):
         attempt: _builtins.int = ...,
         progress: _builtins.int = ...,
         partial_result: _job_pb2.JobResult | None = ...,
+        capability: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["partial_result", b"partial_result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "id", b"id", "partial_result", b"partial_result", "progress", b"progress", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "capability", b"capability", "id", b"id", "partial_result", b"partial_result", "progress", b"progress", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -200,6 +208,7 @@ class CompleteJobRequest(_message.Message):
     RESULT_FIELD_NUMBER: _builtins.int
     ARTIFACTS_FIELD_NUMBER: _builtins.int
     CANCELLED_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -208,6 +217,8 @@ class CompleteJobRequest(_message.Message):
     """attempt is the fencing token returned by StartJob."""
     cancelled: _builtins.bool
     """cancelled reports that the worker stopped because cancellation was requested."""
+    capability: _builtins.str
+    """capability is the work message's capability for this job and tenant (required)."""
     @_builtins.property
     def result(self) -> _job_pb2.JobResult:
         """result is the analyzer's final result."""
@@ -225,10 +236,11 @@ class CompleteJobRequest(_message.Message):
         result: _job_pb2.JobResult | None = ...,
         artifacts: _abc.Iterable[_job_pb2.Artifact] | None = ...,
         cancelled: _builtins.bool = ...,
+        capability: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifacts", b"artifacts", "attempt", b"attempt", "cancelled", b"cancelled", "id", b"id", "result", b"result", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifacts", b"artifacts", "attempt", b"attempt", "cancelled", b"cancelled", "capability", b"capability", "id", b"id", "result", b"result", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -269,6 +281,7 @@ class FailJobRequest(_message.Message):
     ATTEMPT_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     DEAD_LETTERED_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -277,6 +290,8 @@ class FailJobRequest(_message.Message):
     """attempt is the fencing token returned by StartJob."""
     dead_lettered: _builtins.bool
     """dead_lettered reports that the message bus gave up on the job (max deliveries)."""
+    capability: _builtins.str
+    """capability is the work message's capability for this job and tenant (required)."""
     @_builtins.property
     def error(self) -> _job_pb2.JobError:
         """error describes the failure; error.retryable asks for another attempt."""
@@ -289,10 +304,11 @@ class FailJobRequest(_message.Message):
         attempt: _builtins.int = ...,
         error: _job_pb2.JobError | None = ...,
         dead_lettered: _builtins.bool = ...,
+        capability: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "dead_lettered", b"dead_lettered", "error", b"error", "id", b"id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "capability", b"capability", "dead_lettered", b"dead_lettered", "error", b"error", "id", b"id", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

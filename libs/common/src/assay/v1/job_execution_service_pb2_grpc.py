@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class JobExecutionServiceStub:
-    """JobExecutionService is called by analysis workers (role "worker") to run jobs.
+    """JobExecutionService is called by analysis workers to run jobs: with a worker credential (never a
+    tenant token) and, on every call, the job's capability from its work message.
     """
 
     def __init__(self, channel):
@@ -58,7 +59,8 @@ class JobExecutionServiceStub:
 
 
 class JobExecutionServiceServicer:
-    """JobExecutionService is called by analysis workers (role "worker") to run jobs.
+    """JobExecutionService is called by analysis workers to run jobs: with a worker credential (never a
+    tenant token) and, on every call, the job's capability from its work message.
     """
 
     def StartJob(self, request, context):
@@ -121,7 +123,8 @@ def add_JobExecutionServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class JobExecutionService:
-    """JobExecutionService is called by analysis workers (role "worker") to run jobs.
+    """JobExecutionService is called by analysis workers to run jobs: with a worker credential (never a
+    tenant token) and, on every call, the job's capability from its work message.
     """
 
     @staticmethod

@@ -27,7 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class JobExecutionServiceStub:
-    """JobExecutionService is called by analysis workers (role "worker") to run jobs."""
+    """JobExecutionService is called by analysis workers to run jobs: with a worker credential (never a
+    tenant token) and, on every call, the job's capability from its work message.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -44,7 +46,9 @@ class JobExecutionServiceStub:
 
 @_typing.type_check_only
 class JobExecutionServiceAsyncStub(JobExecutionServiceStub):
-    """JobExecutionService is called by analysis workers (role "worker") to run jobs."""
+    """JobExecutionService is called by analysis workers to run jobs: with a worker credential (never a
+    tenant token) and, on every call, the job's capability from its work message.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     StartJob: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.StartJobRequest, _job_execution_service_pb2.StartJobResponse]  # type: ignore[assignment]
@@ -57,7 +61,9 @@ class JobExecutionServiceAsyncStub(JobExecutionServiceStub):
     """FailJob records a failed attempt: re-queued with backoff when retryable, else FAILED."""
 
 class JobExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
-    """JobExecutionService is called by analysis workers (role "worker") to run jobs."""
+    """JobExecutionService is called by analysis workers to run jobs: with a worker credential (never a
+    tenant token) and, on every call, the job's capability from its work message.
+    """
 
     @_abc_1.abstractmethod
     def StartJob(

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from assay.v1 import ingest_service_pb2 as assay_dot_v1_dot_ingest__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"assay/v1/worker_file_service.proto\x12\x08\x61ssay.v1\x1a\x1d\x61ssay/v1/ingest_service.proto\"6\n\x14ResolveInputsRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\"A\n\rResolvedInput\x12\x1c\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x0e.assay.v1.File\x12\x12\n\nobject_key\x18\x02 \x01(\t\"@\n\x15ResolveInputsResponse\x12\'\n\x06inputs\x18\x01 \x03(\x0b\x32\x17.assay.v1.ResolvedInput\"\x87\x01\n\x17RegisterArtifactRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x12\n\nmedia_type\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\x0e\n\x06job_id\x18\x06 \x01(\t\"8\n\x18RegisterArtifactResponse\x12\x1c\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x0e.assay.v1.File2\xc0\x01\n\x11WorkerFileService\x12P\n\rResolveInputs\x12\x1e.assay.v1.ResolveInputsRequest\x1a\x1f.assay.v1.ResolveInputsResponse\x12Y\n\x10RegisterArtifact\x12!.assay.v1.RegisterArtifactRequest\x1a\".assay.v1.RegisterArtifactResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"assay/v1/worker_file_service.proto\x12\x08\x61ssay.v1\x1a\x1d\x61ssay/v1/ingest_service.proto\"Z\n\x14ResolveInputsRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x12\n\ncapability\x18\x04 \x01(\t\"A\n\rResolvedInput\x12\x1c\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x0e.assay.v1.File\x12\x12\n\nobject_key\x18\x02 \x01(\t\"@\n\x15ResolveInputsResponse\x12\'\n\x06inputs\x18\x01 \x03(\x0b\x32\x17.assay.v1.ResolvedInput\"\x9b\x01\n\x17RegisterArtifactRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x12\n\nmedia_type\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\x0e\n\x06job_id\x18\x06 \x01(\t\x12\x12\n\ncapability\x18\x07 \x01(\t\"8\n\x18RegisterArtifactResponse\x12\x1c\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x0e.assay.v1.File2\xc0\x01\n\x11WorkerFileService\x12P\n\rResolveInputs\x12\x1e.assay.v1.ResolveInputsRequest\x1a\x1f.assay.v1.ResolveInputsResponse\x12Y\n\x10RegisterArtifact\x12!.assay.v1.RegisterArtifactRequest\x1a\".assay.v1.RegisterArtifactResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,15 +33,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.worker_file_servic
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RESOLVEINPUTSREQUEST']._serialized_start=79
-  _globals['_RESOLVEINPUTSREQUEST']._serialized_end=133
-  _globals['_RESOLVEDINPUT']._serialized_start=135
-  _globals['_RESOLVEDINPUT']._serialized_end=200
-  _globals['_RESOLVEINPUTSRESPONSE']._serialized_start=202
-  _globals['_RESOLVEINPUTSRESPONSE']._serialized_end=266
-  _globals['_REGISTERARTIFACTREQUEST']._serialized_start=269
-  _globals['_REGISTERARTIFACTREQUEST']._serialized_end=404
-  _globals['_REGISTERARTIFACTRESPONSE']._serialized_start=406
-  _globals['_REGISTERARTIFACTRESPONSE']._serialized_end=462
-  _globals['_WORKERFILESERVICE']._serialized_start=465
-  _globals['_WORKERFILESERVICE']._serialized_end=657
+  _globals['_RESOLVEINPUTSREQUEST']._serialized_end=169
+  _globals['_RESOLVEDINPUT']._serialized_start=171
+  _globals['_RESOLVEDINPUT']._serialized_end=236
+  _globals['_RESOLVEINPUTSRESPONSE']._serialized_start=238
+  _globals['_RESOLVEINPUTSRESPONSE']._serialized_end=302
+  _globals['_REGISTERARTIFACTREQUEST']._serialized_start=305
+  _globals['_REGISTERARTIFACTREQUEST']._serialized_end=460
+  _globals['_REGISTERARTIFACTRESPONSE']._serialized_start=462
+  _globals['_REGISTERARTIFACTRESPONSE']._serialized_end=518
+  _globals['_WORKERFILESERVICE']._serialized_start=521
+  _globals['_WORKERFILESERVICE']._serialized_end=713
 # @@protoc_insertion_point(module_scope)

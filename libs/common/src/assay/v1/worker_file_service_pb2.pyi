@@ -27,8 +27,14 @@ class ResolveInputsRequest(_message.Message):
 
     TENANT_ID_FIELD_NUMBER: _builtins.int
     IDS_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
     tenant_id: _builtins.str
     """tenant_id is the job's tenant."""
+    job_id: _builtins.str
+    """job_id is the job whose inputs these are."""
+    capability: _builtins.str
+    """capability is the work message's capability for this job and tenant (required)."""
     @_builtins.property
     def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """ids are file UUIDs (at most 100)."""
@@ -38,10 +44,12 @@ class ResolveInputsRequest(_message.Message):
         *,
         tenant_id: _builtins.str = ...,
         ids: _abc.Iterable[_builtins.str] | None = ...,
+        job_id: _builtins.str = ...,
+        capability: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capability", b"capability", "ids", b"ids", "job_id", b"job_id", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -111,6 +119,7 @@ class RegisterArtifactRequest(_message.Message):
     MEDIA_TYPE_FIELD_NUMBER: _builtins.int
     SHA256_FIELD_NUMBER: _builtins.int
     JOB_ID_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
     tenant_id: _builtins.str
     """tenant_id is the job's tenant."""
     file_id: _builtins.str
@@ -122,7 +131,9 @@ class RegisterArtifactRequest(_message.Message):
     sha256: _builtins.str
     """sha256 is the lowercase hex digest the worker computed while writing."""
     job_id: _builtins.str
-    """job_id is the job that produced the artifact."""
+    """job_id is the job that produced the artifact (required)."""
+    capability: _builtins.str
+    """capability is the work message's capability for this job and tenant (required)."""
     def __init__(
         self,
         *,
@@ -132,10 +143,11 @@ class RegisterArtifactRequest(_message.Message):
         media_type: _builtins.str = ...,
         sha256: _builtins.str = ...,
         job_id: _builtins.str = ...,
+        capability: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "file_id", b"file_id", "job_id", b"job_id", "media_type", b"media_type", "sha256", b"sha256", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capability", b"capability", "display_name", b"display_name", "file_id", b"file_id", "job_id", b"job_id", "media_type", b"media_type", "sha256", b"sha256", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class WorkerFileServiceStub:
-    """WorkerFileService lets analysis workers (role "worker") resolve job inputs and register artifacts.
+    """WorkerFileService lets analysis workers resolve job inputs and register artifacts: with a worker
+    credential (never a tenant token) and the job's capability, which must name the request's tenant.
     Workers stream object bytes directly from and to object storage; ingest keeps the metadata.
     """
 
@@ -49,7 +50,8 @@ class WorkerFileServiceStub:
 
 
 class WorkerFileServiceServicer:
-    """WorkerFileService lets analysis workers (role "worker") resolve job inputs and register artifacts.
+    """WorkerFileService lets analysis workers resolve job inputs and register artifacts: with a worker
+    credential (never a tenant token) and the job's capability, which must name the request's tenant.
     Workers stream object bytes directly from and to object storage; ingest keeps the metadata.
     """
 
@@ -89,7 +91,8 @@ def add_WorkerFileServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WorkerFileService:
-    """WorkerFileService lets analysis workers (role "worker") resolve job inputs and register artifacts.
+    """WorkerFileService lets analysis workers resolve job inputs and register artifacts: with a worker
+    credential (never a tenant token) and the job's capability, which must name the request's tenant.
     Workers stream object bytes directly from and to object storage; ingest keeps the metadata.
     """
 

@@ -27,7 +27,8 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class WorkerFileServiceStub:
-    """WorkerFileService lets analysis workers (role "worker") resolve job inputs and register artifacts.
+    """WorkerFileService lets analysis workers resolve job inputs and register artifacts: with a worker
+    credential (never a tenant token) and the job's capability, which must name the request's tenant.
     Workers stream object bytes directly from and to object storage; ingest keeps the metadata.
     """
 
@@ -42,7 +43,8 @@ class WorkerFileServiceStub:
 
 @_typing.type_check_only
 class WorkerFileServiceAsyncStub(WorkerFileServiceStub):
-    """WorkerFileService lets analysis workers (role "worker") resolve job inputs and register artifacts.
+    """WorkerFileService lets analysis workers resolve job inputs and register artifacts: with a worker
+    credential (never a tenant token) and the job's capability, which must name the request's tenant.
     Workers stream object bytes directly from and to object storage; ingest keeps the metadata.
     """
 
@@ -53,7 +55,8 @@ class WorkerFileServiceAsyncStub(WorkerFileServiceStub):
     """RegisterArtifact records an object the worker already wrote under the tenant's file key."""
 
 class WorkerFileServiceServicer(metaclass=_abc_1.ABCMeta):
-    """WorkerFileService lets analysis workers (role "worker") resolve job inputs and register artifacts.
+    """WorkerFileService lets analysis workers resolve job inputs and register artifacts: with a worker
+    credential (never a tenant token) and the job's capability, which must name the request's tenant.
     Workers stream object bytes directly from and to object storage; ingest keeps the metadata.
     """
 

@@ -20,7 +20,7 @@ from assay.common.auth import ROLES, TENANT_PATTERN, mint_token
 from assay.common.config import CommonSettings
 from assay.common.errors import details_from_rpc_error
 from assay.common.job_states import TERMINAL
-from assay.gateway.json import to_json
+from assay.common.proto_json import to_json
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_NO_STACK, EXIT_API_ERROR = 0, 1, 2, 3, 4
@@ -244,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", parents=common, help="mint a development token with the stack's key")
     token.add_argument("--tenant", default="dev", type=_tenant)
-    token.add_argument("--roles", default="user", help="comma-separated: admin,user,readonly,worker")
+    token.add_argument("--roles", default="user", help="comma-separated: admin,user,readonly (tenant roles; "
+                       "worker credentials are never minted for a tenant)")
     token.add_argument("--subject", default="dev")
     token.add_argument("--ttl", type=_int_in(1), default=86400, help="lifetime in seconds (at least 1)")
 

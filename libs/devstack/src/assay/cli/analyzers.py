@@ -10,7 +10,7 @@ from google.protobuf import json_format
 
 from assay.cli import output
 from assay.cli.client import Connection
-from assay.gateway.json import to_json
+from assay.common.proto_json import to_json
 from assay.v1 import analysis_service_pb2
 
 

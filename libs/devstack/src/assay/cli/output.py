@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from assay.common.errors import ErrorDetails
-from assay.gateway.json import to_json  # the REST API's rendering: every field, zero or not
+from assay.common.proto_json import to_json  # the REST API's rendering: every field, zero or not
 from assay.v1 import job_pb2
 
 JOB_COLUMNS = (("ID", 36), ("STATE", 9), ("ANALYZER", 15), ("PROGRESS", 8), ("CREATED", 0))

@@ -200,7 +200,8 @@ class DevStack:
     def _load_secrets(self) -> dict[str, str]:
         path = self.data_dir / "secrets.json"
         stored = _load_json(path)
-        for key in ("postgres_password", "app_db_password", "jwt_secret", "s3_secret_key"):
+        for key in ("postgres_password", "app_db_password", "jwt_secret", "s3_secret_key", "worker_secret",
+                    "job_capability_secret"):
             stored.setdefault(key, secrets.token_urlsafe(32))
         _write_json(path, stored, 0o600)
         return stored
@@ -221,10 +222,21 @@ class DevStack:
             "ASSAY_INGEST_ADDR": f"{HOST}:{self.ports['ingest']}",
             "ASSAY_ANALYSIS_ADDR": f"{HOST}:{self.ports['analysis']}",
             "ASSAY_DATA_DIR": str(self.data_dir),
+            **self._worker_keys(name),
             "OTEL_SERVICE_NAME": f"assay-{name}",
             # Spans go to a file `assay trace` reads, unless the user points OTLP somewhere.
             "ASSAY_TRACE_FILE": str(self.span_file),
         }
+
+    def _worker_keys(self, name: str) -> dict[str, str]:
+        """The worker-credential key (analysis mints with it, jobs and ingest verify) and the job
+        capability key (jobs signs, ingest verifies): each only where it is needed, never the gateway."""
+        keys = {}
+        if name in ("jobs", "ingest", "analysis"):
+            keys["ASSAY_WORKER_SECRET"] = self.secrets["worker_secret"]
+        if name in ("jobs", "ingest"):
+            keys["ASSAY_JOB_CAPABILITY_SECRET"] = self.secrets["job_capability_secret"]
+        return keys
 
     def _ensure_app_database(self, name: str, password: str) -> str:
         """A non-superuser role owning database ``name`` (so RLS applies to the services)."""

@@ -87,11 +87,12 @@ class DeadLetterListener:
             try:
                 started = await self._jobs.start(pb.StartJobRequest(
                     id=work.job_id, tenant_id=work.tenant_id, attempt=work.attempt,
-                    analyzer_version=self._versions.get(analyzer, ""), worker_id=self._worker_id))
+                    analyzer_version=self._versions.get(analyzer, ""), worker_id=self._worker_id,
+                    capability=work.capability))
                 if started.decision == pb.StartJobResponse.DECISION_RUN:
                     await self._jobs.fail(pb.FailJobRequest(
                         id=work.job_id, tenant_id=work.tenant_id, attempt=started.job.attempt,
-                        dead_lettered=True, error=job_pb2.JobError(
+                        dead_lettered=True, capability=work.capability, error=job_pb2.JobError(
                             code="MAX_DELIVERIES_EXCEEDED", retryable=False,
                             message=f"the work message was delivered {body.get('deliveries')} times "
                                     "without an outcome")))

@@ -35,24 +35,28 @@ class InputsMissing(Exception):
 class InputStore(Protocol):
     """Streams a job's input files to local disk."""
 
-    async def fetch(self, tenant: str, file_ids: Sequence[str], dest: Path) -> list[InputDocument]: ...
+    async def fetch(self, tenant: str, file_ids: Sequence[str], dest: Path, *, job_id: str,
+                    capability: str) -> list[InputDocument]: ...
 
 
 class ArtifactSink(Protocol):
     """Stores an artifact file and registers it as a file of the tenant."""
 
-    async def store(self, tenant: str, job_id: str, artifact: ArtifactFile) -> job_pb2.Artifact: ...
+    async def store(self, tenant: str, job_id: str, artifact: ArtifactFile, *,
+                    capability: str) -> job_pb2.Artifact: ...
 
 
 class NoFiles:
     """For workers without ingest: file inputs and artifacts are refused (retryably)."""
 
-    async def fetch(self, tenant: str, file_ids: Sequence[str], dest: Path) -> list[InputDocument]:
+    async def fetch(self, tenant: str, file_ids: Sequence[str], dest: Path, *, job_id: str,
+                    capability: str) -> list[InputDocument]:
         if file_ids:
             raise InputsUnavailable("this worker has no file storage configured (ASSAY_INGEST_ADDR)")
         return []
 
-    async def store(self, tenant: str, job_id: str, artifact: ArtifactFile) -> job_pb2.Artifact:
+    async def store(self, tenant: str, job_id: str, artifact: ArtifactFile, *,
+                    capability: str) -> job_pb2.Artifact:
         raise ArtifactsUnavailable("this worker has no file storage configured (ASSAY_INGEST_ADDR)")
 
 
@@ -67,12 +71,14 @@ class ObjectStorageFiles:
         self._token = token
         self._timeout = timeout
 
-    async def fetch(self, tenant: str, file_ids: Sequence[str], dest: Path) -> list[InputDocument]:
+    async def fetch(self, tenant: str, file_ids: Sequence[str], dest: Path, *, job_id: str,
+                    capability: str) -> list[InputDocument]:
         if not file_ids:
             return []
         try:
             response = await self._stub.ResolveInputs(
-                worker_file_service_pb2.ResolveInputsRequest(tenant_id=tenant, ids=list(file_ids)),
+                worker_file_service_pb2.ResolveInputsRequest(
+                    tenant_id=tenant, ids=list(file_ids), job_id=job_id, capability=capability),
                 metadata=bearer(self._token()), timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
@@ -101,7 +107,8 @@ class ObjectStorageFiles:
             response.close()
             response.release_conn()
 
-    async def store(self, tenant: str, job_id: str, artifact: ArtifactFile) -> job_pb2.Artifact:
+    async def store(self, tenant: str, job_id: str, artifact: ArtifactFile, *,
+                    capability: str) -> job_pb2.Artifact:
         file_id = str(uuid.uuid4())
         with storage_span("PutObject", self._bucket, object_key(tenant, file_id)):
             digest = await asyncio.to_thread(self._upload, tenant, file_id, artifact)
@@ -109,6 +116,7 @@ class ObjectStorageFiles:
             response = await self._stub.RegisterArtifact(worker_file_service_pb2.RegisterArtifactRequest(
                 tenant_id=tenant, file_id=file_id, display_name=artifact.name,
                 media_type=artifact.media_type, sha256=digest, job_id=job_id,
+                capability=capability,
             ), metadata=bearer(self._token()), timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             raise ArtifactsUnavailable(f"RegisterArtifact failed: {exc.code().name}") from None

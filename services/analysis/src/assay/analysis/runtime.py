@@ -133,7 +133,8 @@ class AttemptRunner:
         try:
             started = await self._jobs.start(pb.StartJobRequest(
                 id=work.job_id, tenant_id=work.tenant_id, attempt=work.attempt,
-                analyzer_version=entry.spec.version, worker_id=self._options.worker_id))
+                analyzer_version=entry.spec.version, worker_id=self._options.worker_id,
+                capability=work.capability))
         except grpc.aio.AioRpcError as exc:
             await self._start_refused(analyzer, msg, exc, delivered)
             return trace.Status(trace.StatusCode.ERROR, f"StartJob refused: {exc.code().name}")
@@ -146,7 +147,7 @@ class AttemptRunner:
             await _nak(msg, _seconds(started.retry_delay))
             return trace.Status(trace.StatusCode.OK)
         last_delivery = delivered >= self._options.max_deliver
-        return _span_status(await self._run(analyzer, msg, started.job, last_delivery, release))
+        return _span_status(await self._run(analyzer, msg, started.job, work.capability, last_delivery, release))
 
     async def _start_refused(self, analyzer: str, msg: Msg, exc: grpc.aio.AioRpcError, delivered: int) -> None:
         if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
@@ -159,8 +160,9 @@ class AttemptRunner:
         ATTEMPTS.labels(analyzer=analyzer, outcome="start_failed").inc()
         await _nak(msg, delay)
 
-    async def _run(self, analyzer: str, msg: Msg, job: job_pb2.Job, last_delivery: bool,
+    async def _run(self, analyzer: str, msg: Msg, job: job_pb2.Job, capability: str, last_delivery: bool,
                    release: Callable[[], None]) -> Outcome:
+        """``capability``: the work message's, passed on to every call about the job."""
         entry = self._registry.get(analyzer)
         assert entry is not None
         bind_log_context(attempt=str(job.attempt))
@@ -173,7 +175,8 @@ class AttemptRunner:
         outcome = Outcome("failed", "WORKER_SHUTDOWN", "the worker stopped during the attempt", retryable=True)
         try:
             try:
-                inputs = await self._inputs.fetch(job.tenant_id, list(job.inputs.file_ids), work_dir)
+                inputs = await self._inputs.fetch(job.tenant_id, list(job.inputs.file_ids), work_dir,
+                                                  job_id=job.id, capability=capability)
             except InputsMissing as exc:
                 outcome = Outcome("input_error", "INPUT_NOT_FOUND", str(exc))
             except (InputsUnavailable, OSError) as exc:
@@ -184,7 +187,7 @@ class AttemptRunner:
                     ref=entry.ref, job_id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
                     params=job.params.SerializeToString(), text=job.inputs.text, inputs=tuple(inputs),
                     work_dir=str(work_dir), time_limit_seconds=limit))
-                heartbeat = asyncio.create_task(self._heartbeat(msg, job, execution, lost))
+                heartbeat = asyncio.create_task(self._heartbeat(msg, job, capability, execution, lost))
                 outcome = await self._analyze(entry.spec, job, execution)
                 release()  # the analyzer process is free: the next attempt may start meanwhile
             if heartbeat is not None:
@@ -193,14 +196,14 @@ class AttemptRunner:
                 outcome = Outcome("failed", "ATTEMPT_SUPERSEDED", "the attempt lost its lease")
                 await msg.ack()
             else:
-                await self._settle(analyzer, msg, job, outcome, last_delivery)
+                await self._settle(analyzer, msg, job, capability, outcome, last_delivery)
         except asyncio.CancelledError:
             # Worker shutdown past its grace period: hand the job back now rather than at lease expiry.
             if execution is not None:
                 execution.abort()
             if heartbeat is not None:
                 heartbeat.cancel()
-            await asyncio.shield(self._settle(analyzer, msg, job, Outcome(
+            await asyncio.shield(self._settle(analyzer, msg, job, capability, Outcome(
                 "failed", "WORKER_SHUTDOWN", "the worker stopped during the attempt", retryable=True), False))
             raise
         finally:
@@ -223,7 +226,8 @@ class AttemptRunner:
                 span.set_status(_span_status(outcome))
         return outcome
 
-    async def _heartbeat(self, msg: Msg, job: job_pb2.Job, execution: Execution, lost: asyncio.Event) -> None:
+    async def _heartbeat(self, msg: Msg, job: job_pb2.Job, capability: str, execution: Execution,
+                         lost: asyncio.Event) -> None:
         sent_partial: job_pb2.JobResult | None = None
         cancel_seen = False
         while True:
@@ -233,7 +237,7 @@ class AttemptRunner:
             except Exception as exc:
                 logger.warning("in_progress failed", extra={"error": repr(exc)})
             request = pb.HeartbeatRequest(id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
-                                          progress=execution.progress)
+                                          progress=execution.progress, capability=capability)
             partial = execution.partial
             if partial is not None and partial is not sent_partial:
                 request.partial_result.CopyFrom(partial)
@@ -255,24 +259,26 @@ class AttemptRunner:
                 logger.info("cancellation requested; stopping the analyzer")
                 execution.cancel()
 
-    async def _settle(self, analyzer: str, msg: Msg, job: job_pb2.Job, outcome: Outcome,
+    async def _settle(self, analyzer: str, msg: Msg, job: job_pb2.Job, capability: str, outcome: Outcome,
                       last_delivery: bool) -> None:
         try:
             if outcome.kind == "succeeded":
                 try:
-                    artifacts = [await self._artifacts.store(job.tenant_id, job.id, a) for a in outcome.artifacts]
+                    artifacts = [await self._artifacts.store(job.tenant_id, job.id, a, capability=capability)
+                                 for a in outcome.artifacts]
                 except (ArtifactsUnavailable, OSError) as exc:
                     outcome = Outcome("failed", "ARTIFACT_UPLOAD_FAILED", str(exc), retryable=True)
                 else:
                     await self._jobs.complete(pb.CompleteJobRequest(
                         id=job.id, tenant_id=job.tenant_id, attempt=job.attempt, result=outcome.result,
-                        artifacts=artifacts))
+                        artifacts=artifacts, capability=capability))
                     await msg.ack()
                     ATTEMPTS.labels(analyzer=analyzer, outcome="succeeded").inc()
                     return
             if outcome.kind == "cancelled":
                 await self._jobs.complete(pb.CompleteJobRequest(
-                    id=job.id, tenant_id=job.tenant_id, attempt=job.attempt, cancelled=True))
+                    id=job.id, tenant_id=job.tenant_id, attempt=job.attempt, cancelled=True,
+                    capability=capability))
                 await msg.ack()
                 ATTEMPTS.labels(analyzer=analyzer, outcome="cancelled").inc()
                 return
@@ -281,7 +287,7 @@ class AttemptRunner:
             if dead:
                 message = f"{outcome.code}: {message} (last of {self._options.max_deliver} deliveries)"
             failed = await self._jobs.fail(pb.FailJobRequest(
-                id=job.id, tenant_id=job.tenant_id, attempt=job.attempt, dead_lettered=dead,
+                id=job.id, tenant_id=job.tenant_id, attempt=job.attempt, dead_lettered=dead, capability=capability,
                 error=job_pb2.JobError(code=outcome.code, message=message[:4000], retryable=outcome.retryable)))
             ATTEMPTS.labels(analyzer=analyzer, outcome=outcome.label).inc()
             if failed.job.state == job_pb2.Job.STATE_QUEUED:

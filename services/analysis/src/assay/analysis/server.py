@@ -20,7 +20,7 @@ from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorag
 from assay.analysis.jobs_client import JobsClient
 from assay.analysis.registry import Registry, load_registry
 from assay.analysis.runtime import AttemptRunner, RuntimeOptions
-from assay.common.auth import WORKER, service_token
+from assay.common.auth import worker_credential
 from assay.common.grpc_client import RefreshingToken, open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import connect_with_streams
@@ -94,7 +94,8 @@ async def start(
         registry = load_registry(settings.plugin_refs(), settings.analyzer_filter())
     if not registry.names():
         raise RuntimeError("no analyzers registered; check ASSAY_WORKER_ANALYZERS / ASSAY_WORKER_PLUGINS")
-    token = RefreshingToken(lambda: service_token(settings, service="analysis", roles=[WORKER]))
+    token = RefreshingToken(lambda: worker_credential(settings, service="analysis"))
+    token()  # no worker credential configured: fail at start, not at the first job
     jobs_channel = open_channel(settings.jobs_addr)
     channels = [jobs_channel]
     if files is None:

@@ -20,8 +20,12 @@ from google.protobuf.message import Message
 
 from assay.common.errors import FieldViolation
 from assay.common.json_schema import scalar_schema
+from assay.common.proto_json import to_json
 
 M = TypeVar("M", bound=Message)
+
+__all__ = ["JsonFieldError", "RenderCache", "SchemaRegistry", "from_json", "input_schema", "ref", "render",
+           "schema_name", "to_json"]
 
 PACKAGE_PREFIX = "assay.v1."
 """Stripped from schema names: ``assay.v1.Job`` is documented as ``Job``."""
@@ -34,13 +38,6 @@ _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Value": {},
     "google.protobuf.Empty": {"type": "object"},
 }
-
-
-def to_json(message: Message) -> dict[str, Any]:
-    """A message as the API's JSON object."""
-    return json_format.MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
 
 
 def render(content: Any) -> bytes:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import grpc
 
+from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.storage import create_client
@@ -38,11 +39,12 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
                           part_size=settings.upload_part_bytes, parallelism=settings.upload_parallelism)
     jobs_client = jobs if jobs is not None else JobsClient(settings.jobs_addr, settings.jobs_timeout_seconds)
     ingest = IngestServicer(store, objects, jobs_client, settings)
+    capabilities = JobCapabilities(settings)
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         ingest_service_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
         worker_file_service_pb2_grpc.add_WorkerFileServiceServicer_to_server(
-            WorkerFileServicer(store, objects), server)
+            WorkerFileServicer(store, objects, capabilities), server)
         return [
             ingest_service_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
             worker_file_service_pb2.DESCRIPTOR.services_by_name["WorkerFileService"].full_name,

@@ -1,11 +1,15 @@
-"""WorkerFileService: input resolution and artifact registration for analysis workers only."""
+"""WorkerFileService: input resolution and artifact registration for analysis workers only: a worker
+credential and the job's capability, which must name the request's tenant and job."""
 
 from __future__ import annotations
+
+import uuid
 
 import grpc
 from sqlalchemy.exc import IntegrityError
 
-from assay.common.auth import TENANT_PATTERN, WORKER, require_role
+from assay.common.auth import TENANT_PATTERN, WORKER, principal, require_role
+from assay.common.capabilities import JobCapabilities
 from assay.common.errors import AlreadyExists, invalid_field
 from assay.common.fields import parse_uuid
 from assay.common.storage import object_key
@@ -25,17 +29,27 @@ def _tenant(raw: str) -> str:
 
 
 class WorkerFileServicer(worker_file_service_pb2_grpc.WorkerFileServiceServicer):
-    """Trusted worker calls: the tenant comes from the request, the caller must hold ``worker``."""
+    """Worker calls: the tenant and job come from the request, the capability must name both."""
 
-    def __init__(self, store: FileStore, objects: ObjectStore) -> None:
+    def __init__(self, store: FileStore, objects: ObjectStore, capabilities: JobCapabilities) -> None:
         self._store = store
         self._objects = objects
+        self._capabilities = capabilities
+
+    def _authorize(self, tenant: str, job_id: str, capability: str) -> tuple[str, uuid.UUID]:
+        """The request's tenant and job, once the caller is a worker holding that job's capability."""
+        require_role(WORKER)
+        checked = _tenant(tenant)
+        if not job_id:
+            raise invalid_field("job_id", "is required: the job the worker acts for")
+        parsed = parse_uuid(job_id, "job_id")
+        self._capabilities.verify(capability, tenant=checked, job_id=str(parsed))
+        return checked, parsed
 
     async def ResolveInputs(
         self, request: worker_file_service_pb2.ResolveInputsRequest, context: grpc.aio.ServicerContext
     ) -> worker_file_service_pb2.ResolveInputsResponse:
-        require_role(WORKER)
-        tenant = _tenant(request.tenant_id)
+        tenant, _ = self._authorize(request.tenant_id, request.job_id, request.capability)
         rows = await self._store.get_many(tenant, parse_file_ids(request.ids))
         return worker_file_service_pb2.ResolveInputsResponse(inputs=[
             worker_file_service_pb2.ResolvedInput(file=file_from_row(row), object_key=row["object_key"])
@@ -45,10 +59,9 @@ class WorkerFileServicer(worker_file_service_pb2_grpc.WorkerFileServiceServicer)
     async def RegisterArtifact(
         self, request: worker_file_service_pb2.RegisterArtifactRequest, context: grpc.aio.ServicerContext
     ) -> worker_file_service_pb2.RegisterArtifactResponse:
-        caller = require_role(WORKER)
-        tenant = _tenant(request.tenant_id)
+        tenant, job_id = self._authorize(request.tenant_id, request.job_id, request.capability)
+        caller = principal()
         file_id = parse_uuid(request.file_id, "file_id")
-        job_id = parse_uuid(request.job_id, "job_id") if request.job_id else None
         try:
             display_name = sanitize_display_name(request.display_name, field="display_name")
             sha256 = parse_expected_sha256(request.sha256, field="sha256")

@@ -1,13 +1,16 @@
-"""JobExecutionService: the worker-facing transitions, callable only with the ``worker`` role."""
+"""JobExecutionService: the worker-facing transitions, callable only with a worker credential and the
+job's capability (see :mod:`assay.common.capabilities`)."""
 
 from __future__ import annotations
 
 import json
+import uuid
 
 import grpc
 from google.protobuf import duration_pb2
 
 from assay.common.auth import WORKER, require_role
+from assay.common.capabilities import JobCapabilities
 from assay.common.errors import invalid_field
 from assay.common.fields import parse_uuid
 from assay.common.job_states import STATE_NAMES
@@ -49,13 +52,21 @@ def _record_finish(job: job_pb2.Job) -> None:
 class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceServicer):
     """StartJob, Heartbeat, CompleteJob, FailJob; the attempt number fences out stale workers."""
 
-    def __init__(self, store: JobStore, settings: JobsSettings) -> None:
+    def __init__(self, store: JobStore, settings: JobsSettings, capabilities: JobCapabilities) -> None:
         self._store = store
         self._settings = settings
+        self._capabilities = capabilities
+
+    def _authorize(self, tenant: str, job_id: str, capability: str) -> uuid.UUID:
+        """The job's id, once the caller is a worker holding this job's capability (before any lookup)."""
+        require_role(WORKER)
+        parsed = parse_uuid(job_id, "id")
+        self._capabilities.verify(capability, tenant=tenant, job_id=str(parsed))
+        return parsed
 
     async def StartJob(self, request: pb.StartJobRequest, context: grpc.aio.ServicerContext) -> pb.StartJobResponse:
-        require_role(WORKER)
-        outcome = await self._store.start(request.tenant_id, parse_uuid(request.id, "id"), request.analyzer_version)
+        job_id = self._authorize(request.tenant_id, request.id, request.capability)
+        outcome = await self._store.start(request.tenant_id, job_id, request.analyzer_version)
         if outcome.decision == "SKIP" and STATE_NAMES.get(outcome.job.state) == "FAILED":
             _record_finish(outcome.job)
         return pb.StartJobResponse(
@@ -64,30 +75,30 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
         )
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context: grpc.aio.ServicerContext) -> pb.HeartbeatResponse:
-        require_role(WORKER)
+        job_id = self._authorize(request.tenant_id, request.id, request.capability)
         if not 0 <= request.progress <= 100:
             raise invalid_field("progress", "must be between 0 and 100")
         partial = to_json(request.partial_result) if request.HasField("partial_result") else None
         self._check_size(partial, "partial_result")
         job = await self._store.heartbeat(
-            request.tenant_id, parse_uuid(request.id, "id"), _attempt(request.attempt), request.progress, partial)
+            request.tenant_id, job_id, _attempt(request.attempt), request.progress, partial)
         return pb.HeartbeatResponse(
             cancel_requested=job.cancel_requested, lease_duration=_duration(self._settings.lease_seconds))
 
     async def CompleteJob(
         self, request: pb.CompleteJobRequest, context: grpc.aio.ServicerContext
     ) -> pb.CompleteJobResponse:
-        require_role(WORKER)
+        job_id = self._authorize(request.tenant_id, request.id, request.capability)
         result = to_json(request.result) if request.HasField("result") else None
         self._check_size(result, "result")
         job = await self._store.complete(
-            request.tenant_id, parse_uuid(request.id, "id"), _attempt(request.attempt), result,
+            request.tenant_id, job_id, _attempt(request.attempt), result,
             [to_json(a) for a in request.artifacts], request.cancelled)
         _record_finish(job)
         return pb.CompleteJobResponse(job=job)
 
     async def FailJob(self, request: pb.FailJobRequest, context: grpc.aio.ServicerContext) -> pb.FailJobResponse:
-        require_role(WORKER)
+        job_id = self._authorize(request.tenant_id, request.id, request.capability)
         if not request.error.code:
             raise invalid_field("error.code", "is required")
         attempt = _attempt(request.attempt)
@@ -97,7 +108,7 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
             error.code, error.retryable = "DEAD_LETTERED", False
         delay = retry_delay(attempt, self._settings.retry_base_seconds, self._settings.retry_max_seconds)
         job = await self._store.fail(
-            request.tenant_id, parse_uuid(request.id, "id"), attempt, to_json(error), error.retryable, delay)
+            request.tenant_id, job_id, attempt, to_json(error), error.retryable, delay)
         requeued = job.state == job_pb2.Job.STATE_QUEUED
         if requeued:
             JOB_RETRIES.labels(analyzer=job.analyzer).inc()

@@ -9,6 +9,7 @@ from contextlib import suppress
 
 import grpc
 
+from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
@@ -49,7 +50,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     cache = JobCache(settings.job_cache_size, settings.job_cache_seconds)
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
         await nc.subscribe(ALL_EVENTS, cb=cache.on_event)
-    store = JobStore(engine, settings.lease_seconds, cache)
+    capabilities = JobCapabilities(settings)
+    store = JobStore(engine, settings.lease_seconds, capabilities, cache)
     channel = None
     if files is None:
         channel = open_channel(settings.ingest_addr)
@@ -62,7 +64,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
             JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine)), server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
-            JobExecutionServicer(store, settings), server)
+            JobExecutionServicer(store, settings, capabilities), server)
         return [
             jobs_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
             job_execution_service_pb2.DESCRIPTOR.services_by_name["JobExecutionService"].full_name,

@@ -21,6 +21,7 @@ from sqlalchemy import RowMapping, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common import paging
+from assay.common.capabilities import JobCapabilities
 from assay.common.db import system_transaction, tenant_transaction
 from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
 from assay.common.job_states import ACTIVE, STATE_NAMES
@@ -90,8 +91,10 @@ def _superseded(job: job_pb2.Job, attempt: int) -> FailedPrecondition:
 class JobStore:
     """Reads and transitions jobs; each public method is one short transaction."""
 
-    def __init__(self, engine: AsyncEngine, lease_seconds: float, cache: JobCache | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, lease_seconds: float, capabilities: JobCapabilities,
+                 cache: JobCache | None = None) -> None:
         self._engine = engine
+        self._capabilities = capabilities
         self._lease = lease_seconds
         self._cache = cache if cache is not None else JobCache(capacity=0, ttl_seconds=0)
         self._rows = JobRows()
@@ -101,7 +104,7 @@ class JobStore:
         """A tenant's transaction (``None``: a system one); the jobs it saw are cached once it commits."""
         scope = system_transaction(self._engine) if tenant is None else tenant_transaction(self._engine, tenant)
         async with scope as conn:
-            tx = _Transaction(conn, self._rows)
+            tx = _Transaction(conn, self._rows, self._capabilities)
             yield tx
         for job, sequence in tx.seen:
             self._cache.put(job, sequence)
@@ -320,9 +323,10 @@ class JobStore:
 class _Transaction:
     """One transaction's connection and the job states it read or wrote, in order."""
 
-    def __init__(self, conn: AsyncConnection, rows: JobRows) -> None:
+    def __init__(self, conn: AsyncConnection, rows: JobRows, capabilities: JobCapabilities) -> None:
         self.conn = conn
         self._rows = rows
+        self._capabilities = capabilities
         self.seen: list[tuple[job_pb2.Job, int]] = []
 
     def read(self, row: Row) -> job_pb2.Job:
@@ -346,7 +350,8 @@ class _Transaction:
         }]
         if work:
             next_attempt = job.attempt + 1
-            message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=next_attempt)
+            message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=next_attempt,
+                                             capability=self._capabilities.issue(job.tenant_id, job.id))
             messages.append({
                 "subject": work_subject(job.analyzer, job.priority), "msg_id": f"{job.id}.{next_attempt}",
                 "payload": message.SerializeToString(), "traceparent": traceparent,

@@ -5,7 +5,7 @@ partition holds about ``PARTITION_BYTES`` of input); then, partition by partitio
 held in a dict by key and the new rows stream past it. Row order therefore never matters. Without a
 key the whole row (compared columns, normalised) is the key: identical rows pair first, and the
 rows left over are paired by similarity (shared values, found through an inverted index) up to
-``CONTENT_MATCH_LIMIT`` rows per side.
+``CONTENT_MATCH_LIMIT`` rows per side (past it, unpaired rows are added/removed: memory stays bounded).
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class Matcher:
         self._content_limit = content_limit
         self._left_old: list[tuple[int, list[str]]] = []
         self._left_new: list[tuple[int, list[str]]] = []
+        self._too_many_left = False
 
     def partition(self, old_rows: Iterable[tuple[int, list[str]]], new_rows: Iterable[tuple[int, list[str]]],
                   old_stats: SideStats, new_stats: SideStats) -> None:
@@ -119,14 +120,14 @@ class Matcher:
             if queue:
                 old_number, old_row = queue.popleft()
                 outcome.pair(old_number, number, self._shown(row, new=True), self._changes(old_row, row))
-            elif self._by_content:
-                self._left_new.append((number, row))
+            elif self._by_content and not self._too_many_left:
+                self._leave(self._left_new, number, row)
             else:
                 outcome.only_new(number, self._shown(row, new=True), row)
         for queue in waiting.values():
             for number, row in queue:
-                if self._by_content:
-                    self._left_old.append((number, row))
+                if self._by_content and not self._too_many_left:
+                    self._leave(self._left_old, number, row)
                 else:
                     outcome.only_old(number, self._shown(row, new=False), row)
 
@@ -136,8 +137,7 @@ class Matcher:
             return
         outcome = self._outcome
         old_rows, new_rows = self._left_old, self._left_new
-        pairs = self._similar_pairs() if len(old_rows) <= self._content_limit and \
-            len(new_rows) <= self._content_limit else {}
+        pairs = self._similar_pairs()
         used_old = set(pairs.values())
         for index, (number, row) in enumerate(new_rows):
             if index in pairs:
@@ -148,6 +148,19 @@ class Matcher:
         for index, (number, row) in enumerate(old_rows):
             if index not in used_old:
                 outcome.only_old(number, (), row)
+
+    def _leave(self, rows: list[tuple[int, list[str]]], number: int, row: list[str]) -> None:
+        """Keep an unpaired row for similarity pairing; past the limit, give up on it for all rows
+        (memory stays bounded) and report every unpaired row as added or removed instead."""
+        rows.append((number, row))
+        if len(rows) > self._content_limit:
+            self._too_many_left = True
+            for old_number, old_row in self._left_old:
+                self._outcome.only_old(old_number, (), old_row)
+            for new_number, new_row in self._left_new:
+                self._outcome.only_new(new_number, (), new_row)
+            self._left_old.clear()
+            self._left_new.clear()
 
     def _similar_pairs(self) -> dict[int, int]:
         """new index -> old index, greedily by most shared values (at least half the compared columns)."""

@@ -12,5 +12,6 @@ SAMPLE_ROWS = 10_000
 """Rows of each dataset read first to detect the key and renamed columns."""
 ROWS_LISTED = 1000
 """Most rows per list (changed, added, removed) in the stored result; the diff artifact has all."""
-CONTENT_MATCH_LIMIT = 100_000
-"""Most unpaired rows per side that content matching pairs by similarity; beyond, they stay added/removed."""
+CONTENT_MATCH_LIMIT = 20_000
+"""Most unpaired rows per side that content matching holds to pair by similarity (its inverted index
+has a key per value); past it every unpaired row is reported added or removed."""

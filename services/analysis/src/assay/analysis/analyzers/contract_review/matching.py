@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
+from assay.analysis.analyzers.contract_review.negation import contradiction
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 from assay.analysis.analyzers.contract_review.playbook import (
     Playbook,
@@ -36,8 +37,9 @@ from assay.analysis.analyzers.contract_review.playbook import (
     all_recognisers,
 )
 from assay.analysis.analyzers.contract_review.segment import Clause, Span, sentences
+from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_definition, is_heading_like
 
-Status = Literal["present", "weak", "missing"]
+Status = Literal["present", "weak", "missing", "contradicted"]
 FloatMatrix = npt.NDArray[np.float32]
 OUT_OF_CONTEXT_FACTOR = 0.0
 PATTERN_SCORE = 1.0
@@ -72,6 +74,9 @@ class Unit:
     semantic_text: str
     """``match_text``, after the clause's lead-in for a list item (what is embedded)."""
     in_context: bool
+    concept_text: str = ""
+    """Where a recogniser's operative concept must be named: the sentence itself, or for a
+    verbless list item ("- Email addresses") the lead-in that gives it its meaning."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class Evidence:
     unit: Unit
     score: float
     recogniser_id: str
+    negation: str = ""
+    """For a contradicting sentence, the wording that negates the obligation."""
 
 
 @dataclass(frozen=True)
@@ -194,9 +201,17 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
         introduction = sentences(lead_in.get(clause.ordinal, ""))
         if clause.kind == "list_item" and introduction and len(clause.text.split()) <= LIST_ITEM_WORDS:
             intro = parties.normalise(introduction[-1]) + " "
+        # A clause that opens with a definition ("SCCs" means ... (ii) for the UK, ...) is a
+        # definition throughout.
+        first = next((x for sp in clause.spans for x in sentences(sp.text)), "")
+        defines = bool(_DEFINITION.match(first) or is_definition(first))
         for span in clause.spans:
             for sentence in sentences(span.text):
-                normalised = parties.normalise(sentence)
+                normalised = parties.normalise(clean_markup(sentence))
+                # A verbless list item is content after its lead-in ("Data subjects: - staff"):
+                # its lead-in must name the concept; elsewhere a verbless line is a heading.
+                verbless = is_heading_like(sentence)
+                evidence_kind = not (defines or _DEFINITION.match(sentence) or is_definition(sentence))
                 units.append(
                     Unit(
                         clause=clause,
@@ -204,7 +219,8 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         text=sentence,
                         match_text=normalised,
                         semantic_text=intro + normalised,
-                        in_context=clause.ordinal in in_context and not _DEFINITION.match(sentence),
+                        in_context=clause.ordinal in in_context and evidence_kind and not (verbless and not intro),
+                        concept_text=intro if verbless else normalised,
                     )
                 )
     return units
@@ -260,6 +276,13 @@ def score_units(
         columns = sims[:, owners == index]
         if columns.shape[1]:
             semantic[:, index] = columns.max(axis=1)
+    # Semantically near, or a loose pattern, is not enough: the sentence must name the
+    # obligation's operative concept (every one of the recogniser's operative patterns).
+    lacks = np.zeros((len(units), len(recognisers)), dtype=bool)
+    for index, recogniser in enumerate(recognisers):
+        if recogniser.operative:
+            lacks[:, index] = [not all(p.search(u.concept_text) for p in recogniser.operative) for u in units]
+    semantic[lacks] = 0.0
     requirement_of = np.asarray([i for i, req in enumerate(playbook.requirements) for _ in all_recognisers(req)])
     if len(units):
         # A sentence is semantic evidence only for the requirement(s) it is most like, and only
@@ -276,6 +299,7 @@ def score_units(
         for index, recogniser in enumerate(recognisers):
             if any(p.search(unit.match_text) for p in recogniser.patterns):
                 hits[row, index] = True
+    hits &= ~lacks
     if len(units):
         # A sentence that a requirement's main patterns claim is not semantic evidence for
         # another requirement (element patterns, e.g. "immediately", are too loose to claim).
@@ -302,14 +326,13 @@ def _section(unit: Unit) -> str:
 
 def _best(
     units: Sequence[Unit],
-    table: ScoreTable,
+    column: npt.NDArray[np.float32],
     recogniser: Recogniser,
     sections: set[str] | None = None,
 ) -> Evidence | None:
     """The best-scoring unit (the earliest of equals), only within ``sections`` if given."""
     if not units:
         return None
-    column = table.scores[:, table.recognisers.index(recogniser)]
     if sections is not None:
         allowed = np.asarray([_section(u) in sections for u in units], dtype=bool)
         column = np.where(allowed, column, 0.0)
@@ -326,26 +349,52 @@ def _qualifier(requirement: Requirement, evidence: Sequence[Evidence]) -> str:
     return ""
 
 
+def _affirmed(
+    units: Sequence[Unit],
+    table: ScoreTable,
+    recogniser: Recogniser,
+    thresholds: Thresholds,
+    contradicting: list[Evidence],
+) -> npt.NDArray[np.float32]:
+    """The recogniser's scores without the sentences that negate its obligation (those are
+    added to ``contradicting``)."""
+    column = table.scores[:, table.recognisers.index(recogniser)].copy()
+    if not recogniser.operative:
+        return column
+    for row in np.flatnonzero(column >= thresholds.present):
+        unit = units[int(row)]
+        found = contradiction(unit.match_text, recogniser.operative)
+        if found is not None:
+            contradicting.append(Evidence(unit, float(column[row]), recogniser.id, negation=found.cue))
+            column[row] = 0.0
+    return column
+
+
 def evaluate(
     requirement: Requirement,
     units: Sequence[Unit],
     table: ScoreTable,
     thresholds: Thresholds,
 ) -> RequirementMatch:
-    """Decide present / weak / missing for one requirement and pick its evidence.
+    """Decide present / weak / missing / contradicted for one requirement and pick its evidence.
 
     With a primary recogniser: missing unless the primary is found; weak when an element is
     not found (elements are looked for in the primary's sections) or qualifying wording is
-    present. Without one: missing unless some element is found; weak unless all are.
+    present. Without one: missing unless some element is found; weak unless all are. A
+    sentence that negates the obligation (:mod:`.negation`) is never evidence for it: when only
+    such sentences address the requirement it is contradicted, quoting them; when another
+    sentence meets it, it is at most weak.
     """
     best: dict[str, Evidence | None] = {}
     sections: set[str] | None = None
+    contradicting: list[Evidence] = []
     if requirement.primary is not None:
-        column = table.scores[:, table.recognisers.index(requirement.primary)]
+        column = _affirmed(units, table, requirement.primary, thresholds, contradicting)
         sections = {_section(units[int(i)]) for i in np.flatnonzero(column >= thresholds.present)}
-        best[requirement.primary.id] = _best(units, table, requirement.primary)
+        best[requirement.primary.id] = _best(units, column, requirement.primary)
     for element in requirement.elements:
-        best[element.id] = _best(units, table, element, sections)
+        column = _affirmed(units, table, element, thresholds, contradicting)
+        best[element.id] = _best(units, column, element, sections)
 
     def found(rid: str) -> bool:
         item = best[rid]
@@ -353,6 +402,11 @@ def evaluate(
 
     missing = tuple(e.id for e in requirement.elements if not found(e.id))
     deciding = [requirement.primary.id] if requirement.primary else [e.id for e in requirement.elements]
+    negated = _dedupe([e for e in contradicting if e.recogniser_id in deciding])
+    if not any(found(rid) for rid in deciding) and negated:
+        cues = "; ".join(dict.fromkeys(f"'{e.negation}' in {e.unit.clause.clause_id}" for e in negated))
+        note = f"Addressed only to be negated or made optional: {cues}."
+        return RequirementMatch(requirement, "contradicted", negated, missing, note)
     if not any(found(rid) for rid in deciding):
         near = [e for e in best.values() if e is not None and e.score >= thresholds.weak]
         note = "No clause addresses this requirement."
@@ -370,6 +424,10 @@ def evaluate(
     if qualifier:
         status = "weak"
         notes.append(f"Qualified by '{qualifier}'.")
+    if negated:
+        status = "weak"
+        cues = "; ".join(dict.fromkeys(f"'{e.negation}' in {e.unit.clause.clause_id}" for e in negated))
+        notes.append(f"Also negated or made optional: {cues}.")
     where = ", ".join(dict.fromkeys(e.unit.clause.clause_id for e in evidence))
     notes.insert(0, f"Addressed in {where}." if status == "present" else f"Partly addressed in {where}.")
     return RequirementMatch(requirement, status, evidence, missing, " ".join(notes))

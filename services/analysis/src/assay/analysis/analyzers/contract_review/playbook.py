@@ -5,7 +5,9 @@ Each ``playbooks/*.yaml`` file is one playbook: ``id``, ``version``, ``title``,
 ``risks`` and ``background`` (wordings that meet no requirement). A requirement says what
 must be present (``description``), how to recognise it (``recognise.patterns`` —
 case-insensitive regular expressions — and ``recognise.examples`` — sentences used as
-semantic anchors), optional ``elements`` that must all be present, optional
+semantic anchors), ``operative`` patterns naming the obligation's operative concept (on the
+requirement, or on one recogniser; a sentence must match every one to be evidence, and one
+that negates the concept contradicts the requirement), optional ``elements`` that must all be present, optional
 ``weak_if`` patterns for qualifying wording, its ``severity`` when missing, the
 ``legal_reference`` and a ``recommendation``.
 """
@@ -44,6 +46,9 @@ class Recogniser:
     description: str
     patterns: tuple[re.Pattern[str], ...]
     examples: tuple[str, ...]
+    operative: tuple[re.Pattern[str], ...] = ()
+    """The obligation's operative concept (``delet|return|destroy`` and ``data|copies``): a
+    sentence must match every pattern to be evidence; one that negates it contradicts."""
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -139,12 +144,19 @@ def _severity(data: Mapping[str, Any], where: str) -> Severity:
     raise PlaybookError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
 
 
-def _recogniser(rid: str, description: str, data: Mapping[str, Any], where: str) -> Recogniser:
+def _recogniser(
+    rid: str,
+    description: str,
+    data: Mapping[str, Any],
+    where: str,
+    operative: tuple[re.Pattern[str], ...] = (),
+) -> Recogniser:
     patterns = _compile(data.get("patterns"), where)
     examples = _strings(data, "examples", where)
     if not patterns and not examples:
         raise PlaybookError(f"{where}: needs patterns or examples")
-    return Recogniser(id=rid, description=description, patterns=patterns, examples=examples)
+    own = _compile(data.get("operative"), f"{where} operative")
+    return Recogniser(id=rid, description=description, patterns=patterns, examples=examples, operative=own or operative)
 
 
 def _requirement(data: Any, where: str) -> Requirement:
@@ -153,15 +165,16 @@ def _requirement(data: Any, where: str) -> Requirement:
     rid = _text(data, "id", where)
     where = f"{where} {rid}"
     description = _text(data, "description", where)
+    operative = _compile(data.get("operative"), f"{where} operative")
     primary = None
     if data.get("recognise") is not None:
-        primary = _recogniser(rid, description, data["recognise"], f"{where} recognise")
+        primary = _recogniser(rid, description, data["recognise"], f"{where} recognise", operative)
     elements: list[Recogniser] = []
     for raw in data.get("elements") or []:
         if not isinstance(raw, dict):
             raise PlaybookError(f"{where}: an element must be a mapping")
         eid = _text(raw, "id", where)
-        elements.append(_recogniser(eid, _text(raw, "description", f"{where}.{eid}"), raw, f"{where}.{eid}"))
+        elements.append(_recogniser(eid, _text(raw, "description", f"{where}.{eid}"), raw, f"{where}.{eid}", operative))
     if primary is None and not elements:
         raise PlaybookError(f"{where}: needs 'recognise' or 'elements'")
     if len({e.id for e in elements}) != len(elements):

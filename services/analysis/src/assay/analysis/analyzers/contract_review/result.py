@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from assay.analysis.analyzers.contract_review.matching import RequirementMatch, Unit
 from assay.analysis.analyzers.contract_review.playbook import Playbook, Severity
 from assay.analysis.analyzers.contract_review.risks import RiskMatch
+from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup
 from assay.v1 import contract_review_pb2 as pb
 
 MAX_EXCERPT_CHARS = 400
@@ -22,13 +23,14 @@ STATUS = {
     "present": pb.ContractRequirementFinding.STATUS_PRESENT,
     "weak": pb.ContractRequirementFinding.STATUS_WEAK,
     "missing": pb.ContractRequirementFinding.STATUS_MISSING,
+    "contradicted": pb.ContractRequirementFinding.STATUS_CONTRADICTED,
 }
 _RANK: dict[Severity, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 
 def excerpt(text: str) -> str:
-    """Whitespace-normalised quote, cut at a word boundary when long (a prefix stays a quote)."""
-    text = " ".join(text.split())
+    """Quote without markup, whitespace normalised, cut at a word boundary when long."""
+    text = clean_markup(text)
     if len(text) <= MAX_EXCERPT_CHARS:
         return text
     cut = text.rfind(" ", 0, MAX_EXCERPT_CHARS)
@@ -91,14 +93,16 @@ def summary(
     present = sum(1 for m in matches if m.status == "present")
     weak = sum(1 for m in matches if m.status == "weak")
     missing = sum(1 for m in matches if m.status == "missing")
+    contradicted = sum(1 for m in matches if m.status == "contradicted")
     parts = [
         f"Checked {pages} {unit_name}{'' if pages == 1 else 's'} ({clauses} clauses) against "
         f"{playbook.title} ({playbook.id} v{playbook.version}): {present} of {len(matches)} "
-        f"requirements present, {weak} weak, {missing} missing; "
-        f"{len(risks)} risky term{'' if len(risks) == 1 else 's'} flagged."
+        f"requirements present, {weak} weak, {missing} missing"
+        + (f", {contradicted} contradicted; " if contradicted else "; ")
+        + f"{len(risks)} risky term{'' if len(risks) == 1 else 's'} flagged."
     ]
     gaps = [m for m in matches if m.status != "present"]
-    gaps.sort(key=lambda m: (-_RANK[m.requirement.severity], m.status != "missing"))
+    gaps.sort(key=lambda m: (-_RANK[m.requirement.severity], m.status not in ("missing", "contradicted")))
     if gaps:
         listed = "; ".join(f"{m.requirement.title} ({m.requirement.legal_reference}, {m.status})" for m in gaps[:3])
         parts.append(f"Most serious gaps: {listed}.")

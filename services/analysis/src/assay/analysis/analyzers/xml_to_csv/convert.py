@@ -40,7 +40,7 @@ class ArtifactNames:
         stem = ""
         if document.in_archive:
             stem = _UNSAFE_FILE_CHARS.sub("_", document.name.rsplit(".", 1)[0]).strip("._") + "."
-        base = stem + _UNSAFE_FILE_CHARS.sub("_", table).strip("._")
+        base = stem + (_UNSAFE_FILE_CHARS.sub("_", table).strip("._") or "table")  # e.g. names in Japanese
         name, number = f"{base}.csv", 1
         while name in self._used:
             number += 1

@@ -1,0 +1,142 @@
+"""Generated contract variants for the contract_review evaluation: clauses cut out, clauses negated.
+
+A label span (a verbatim part of a sentence, whitespace- and markup-insensitive) is located in
+the document's text and widened to its clause (paragraph or list item); :func:`cut` deletes them,
+:func:`negate_sentence` rewrites one obligation into its negation with generic rules on the
+modal or main verb ("shall delete" -> "shall not be required to delete", "permits audits" ->
+"does not permit audits", "may object" -> "may not object"). Nothing here knows a document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+_GAP = r"[\s*_`\\]+"
+_START = re.compile(r"(?:[.!?]\s+|\n\s*\n|\n\s*(?:[*\-•]|\d+\.|\(\w+\))\s+|\n#+\s|\n\|)")
+_END = re.compile(r"(?:[.!?](?=\s|$)|\n\s*\n|\n\s*(?:[*\-•]|\d+\.|\(\w+\))\s)")
+
+
+def _pattern(span: str) -> str:
+    words = [re.escape(w) for w in span.replace("’", "'").split()]
+    return _GAP.join(words).replace("'", "['’]")
+
+
+def locate(text: str, span: str) -> tuple[int, int] | None:
+    """Where ``span`` first is in ``text`` (whitespace, emphasis and escapes may differ), or None."""
+    found = re.search(_pattern(span), text, re.IGNORECASE)
+    return (found.start(), found.end()) if found else None
+
+
+def locate_all(text: str, span: str) -> list[tuple[int, int]]:
+    """Every place ``span`` is in ``text``."""
+    return [(m.start(), m.end()) for m in re.finditer(_pattern(span), text, re.IGNORECASE)]
+
+
+def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or list item) around ``text[start:end]``."""
+    begin = 0
+    for match in _START.finditer(text, 0, start):
+        begin = match.end()
+    stop = _END.search(text, end)
+    return begin, (stop.end() if stop else len(text))
+
+
+_PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\(\w+\)|\*\*\d)\s)")
+MAX_CLAUSE_CHARS = 1500
+"""A paragraph longer than this (a PDF page without blank lines) is cut sentence by sentence."""
+
+
+def clause_at(text: str, start: int, end: int) -> tuple[int, int]:
+    """The paragraph or list item around ``text[start:end]`` (its sentence when very long)."""
+    begin = 0
+    for match in _PARAGRAPH.finditer(text, 0, start):
+        begin = match.end()
+    stop = _PARAGRAPH.search(text, end)
+    finish = stop.start() if stop else len(text)
+    if finish - begin > MAX_CLAUSE_CHARS:
+        return sentence_at(text, start, end)
+    return begin, finish
+
+
+def _merge(found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for begin, stop in found:
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
+        else:
+            merged.append((begin, stop))
+    return merged
+
+
+def clauses_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
+    """The clauses (paragraphs, list items) holding ``spans``, merged and in document order."""
+    return _merge([clause_at(text, *where) for span in spans for where in locate_all(text, span)])
+
+
+def sentences_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
+    """The sentences holding ``spans``, merged and in document order."""
+    return _merge([sentence_at(text, *where) for span in spans for where in locate_all(text, span)])
+
+
+def cut(text: str, ranges: Iterable[tuple[int, int]]) -> str:
+    """``text`` without the given ranges."""
+    out: list[str] = []
+    last = 0
+    for begin, stop in sorted(ranges):
+        out.append(text[last:begin])
+        last = max(last, stop)
+    out.append(text[last:])
+    return " ".join(part for part in out)
+
+
+_MODAL_BE = re.compile(r"\b(shall|will|must)\s+be\b", re.IGNORECASE)
+_MODAL_NOT = re.compile(r"\b(shall|will|must)\s+not\s+(?:on\s+\w+\s+own\s+authority\s+)?(\w+)", re.IGNORECASE)
+_MODAL = re.compile(r"\b(shall|will|must)\s+(?!not\b)", re.IGNORECASE)
+_OBLIGED = re.compile(r"\b(is|are)\s+(obliged|obligated|required|bound|committed)\s+to\b", re.IGNORECASE)
+_UNDERTAKE = re.compile(r"\b(undertakes?|agrees?|commits?|warrants?)\s+to\b", re.IGNORECASE)
+_RIGHT = re.compile(r"\b(has|have)\s+the\s+right\s+to\b", re.IGNORECASE)
+_MAY = re.compile(r"\b(may|can)\s+(?!not\b)", re.IGNORECASE)
+_VERB = re.compile(
+    r"\b(processes|ensures|implements|uses|assists|forwards|provides|notifies|informs|allows|permits|"
+    r"deletes|returns|remains|maintains|takes|imposes|binds|supports|applies|engages|makes|offers)\b",
+    re.IGNORECASE,
+)
+
+
+def _base(verb: str) -> str:
+    lower = verb.lower()
+    if lower.endswith("ies"):
+        return lower[:-3] + "y"
+    if lower.endswith(("sses", "shes", "ches", "xes")):
+        return lower[:-2]
+    return lower[:-1]
+
+
+_INFINITIVE = re.compile(r"^(\s*(?:\d+\.\s*)?)to\s+", re.IGNORECASE)
+_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (_INFINITIVE, lambda m: f"{m.group(1)}the processor is not required to "),
+    (_MODAL_NOT, lambda m: f"may {m.group(2)}"),
+    (_MODAL_BE, lambda m: f"{m.group(1)} not be"),
+    (_OBLIGED, lambda m: f"{m.group(1)} not {m.group(2)} to"),
+    (_UNDERTAKE, lambda m: f"does not {_base(m.group(1)) if m.group(1).lower().endswith('s') else m.group(1)} to"),
+    (_RIGHT, lambda m: f"{m.group(1)} no right to"),
+    (_MODAL, lambda m: f"{m.group(1)} not be required to "),
+    (_VERB, lambda m: f"does not {_base(m.group(1))}"),
+    (_MAY, lambda m: f"{m.group(1)} not "),
+)
+FOCUS_BEFORE = 100
+"""A rule applies to the obligation the labelled span is about: a match at most this many
+characters before the span, or inside it."""
+
+
+def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
+    """The sentence with its obligation negated: the first rule with a match near ``focus``."""
+    begin, stop = focus if focus is not None else (0, len(sentence))
+    for pattern, replace in _RULES:
+        near = [m for m in pattern.finditer(sentence) if begin - FOCUS_BEFORE <= m.start() <= stop]
+        if near:
+            m = min(near, key=lambda m: abs(m.start() - begin))
+            return sentence[: m.start()] + replace(m) + sentence[m.end() :]
+    return "It is not agreed that " + sentence[:1].lower() + sentence[1:]

@@ -1,0 +1,281 @@
+"""Evaluates contract_review's Art. 28(3) verdicts and evidence on labelled real documents.
+
+Run: ``.venv/bin/python bench/eval_contract_review.py CORPUS_DIR [--labels DIR] [--lexical] [--json FILE]``.
+
+``CORPUS_DIR`` holds the documents named by the labels (``bench/labels/contract_review/*.yaml``;
+searched recursively, checked by SHA-256); the documents themselves are never part of the
+repository. Each label file lists, per requirement of the EU processor-terms playbook, verbatim
+spans of every sentence that implements it (an empty list: not implemented). Printed:
+
+- **verdicts**: per requirement, precision and recall of "addressed" (PRESENT or WEAK) against
+  the labels, on every labelled document (DPAs and negatives);
+- **evidence-supported recall**: a true positive counts only when at least one quoted excerpt
+  overlaps a labelled span of that requirement; **evidence support** is the share of positive
+  findings with such a quote;
+- **cut variants**: for each implemented requirement of a DPA, every clause (paragraph or list
+  item) holding a labelled sentence deleted: the finding must not be PRESENT/WEAK;
+- **negated variants**: the first labelled sentence rewritten negated (``contract_variants``),
+  the other clauses (and the other labelled sentences of its own clause) deleted: the finding
+  must not be PRESENT/WEAK, and CONTRADICTED quoting the negated sentence is counted
+  separately; a PRESENT/WEAK finding quoting the negated sentence is the failure the issue
+  names;
+- pages or paragraphs per second over the original documents.
+
+Variants are run as plain text (a PDF's text layer as extracted by the analyzer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from contract_variants import clauses_of, cut, locate, negate_sentence, sentence_at, sentences_of  # noqa: E402
+from fixtures.contracts.support import CachedEmbedder  # noqa: E402
+
+from assay.analysis.analyzers.contract_review import ContractReviewAnalyzer, default_embedder  # noqa: E402
+from assay.analysis.analyzers.contract_review.extract import extract_file  # noqa: E402
+from assay.analysis.plugin import InputDocument  # noqa: E402
+from assay.analysis.testing import LocalRunContext  # noqa: E402
+from assay.v1 import contract_review_pb2 as pb  # noqa: E402
+from assay.v1 import job_pb2  # noqa: E402
+
+Finding = pb.ContractRequirementFinding
+POSITIVE = {Finding.STATUS_PRESENT, Finding.STATUS_WEAK}
+MEDIA = {".pdf": "application/pdf", ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+NO_NEGATION = {"art28-3-processing-details"}
+"""A description of the processing has no obligation to negate: cut variants only."""
+MIN_OVERLAP = 40
+
+
+@dataclass
+class Label:
+    path: Path
+    document_type: str
+    ablation: bool
+    requirements: dict[str, list[str]]
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    supported_tp: int = 0
+    positives: int = 0
+    supported_positives: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def norm(text: str) -> str:
+    return " ".join(text.replace("’", "'").replace("*", "").replace("\\", "").lower().split())
+
+
+def supports(excerpt: str, spans: list[str]) -> bool:
+    """The excerpt overlaps a span by a whole short span or ``MIN_OVERLAP`` characters."""
+    quote = norm(excerpt)
+    for span in spans:
+        wanted = norm(span)
+        match = SequenceMatcher(None, quote, wanted, autojunk=False).find_longest_match()
+        if match.size >= min(len(wanted), MIN_OVERLAP):
+            return True
+    return False
+
+
+def load_labels(folder: Path, corpus: Path) -> list[Label]:
+    by_name = {p.name: p for p in corpus.rglob("*") if p.is_file()}
+    labels: list[Label] = []
+    for file in sorted(folder.glob("*.yaml")):
+        data: dict[str, Any] = yaml.safe_load(file.read_text(encoding="utf-8"))
+        path = by_name.get(data["file"])
+        if path is None:
+            print(f"skipped {data['file']}: not in {corpus}", file=sys.stderr)
+            continue
+        if hashlib.sha256(path.read_bytes()).hexdigest() != data["sha256"]:
+            print(f"skipped {data['file']}: SHA-256 differs from the labelled version", file=sys.stderr)
+            continue
+        requirements = {k: list(v or []) for k, v in data["requirements"].items()}
+        labels.append(Label(path, data["document_type"], bool(data.get("ablation", True)), requirements))
+    return labels
+
+
+def review(analyzer: ContractReviewAnalyzer, path: Path, work: Path) -> pb.ContractReviewResult:
+    params = job_pb2.JobParams(
+        contract_review=pb.ContractReviewParams(
+            contract_type=pb.CONTRACT_TYPE_VENDOR_DPA, jurisdiction=pb.JURISDICTION_EU
+        )
+    )
+    media = MEDIA.get(path.suffix.lower(), "text/plain")
+    ctx = LocalRunContext(
+        job_id="eval",
+        tenant_id="eval",
+        params=params,
+        work_dir=work,
+        inputs=[InputDocument("f1", path, media, path.name, path.stat().st_size)],
+    )
+    return analyzer.run(ctx).contract_review
+
+
+def document_text(path: Path) -> str:
+    if path.suffix.lower() in MEDIA:
+        doc = extract_file(path, file_id="f1", display_name=path.name, media_type=MEDIA[path.suffix.lower()])
+        return "\n\n".join(b.text for b in doc.blocks)
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def quoted(finding: Any) -> str:
+    """A finding's status and the start of each quote, for ``--verbose``."""
+    return f"{Finding.Status.Name(finding.status)} citing {[e.excerpt[:90] for e in finding.evidence]}"
+
+
+def ratio(a: int, b: int) -> str:
+    return f"{a / b:.2f}" if b else "  - "
+
+
+def figure_row(tally: Tally, cut_ok: list[bool], negated: list[tuple[bool, bool, bool]]) -> dict[str, str]:
+    """The printed figures of one requirement (or of all)."""
+    return {
+        "precision": ratio(tally.tp, tally.tp + tally.fp),
+        "recall": ratio(tally.tp, tally.tp + tally.fn),
+        "evidence_recall": ratio(tally.supported_tp, tally.tp + tally.fn),
+        "evidence_support": ratio(tally.supported_positives, tally.positives),
+        "cut_missing": f"{sum(cut_ok)}/{len(cut_ok)}",
+        "negated_not_present": f"{sum(x[0] for x in negated)}/{len(negated)}",
+        "negated_contradicted": f"{sum(x[1] for x in negated)}/{len(negated)}",
+        "negated_cited_as_present": f"{sum(x[2] for x in negated)}/{len(negated)}",
+    }
+
+
+def print_row(name: str, row: dict[str, str]) -> dict[str, str]:
+    print(
+        f"{name:34} {row['precision']:>5} {row['recall']:>5} {row['evidence_recall']:>6} "
+        f"{row['evidence_support']:>6} {row['cut_missing']:>9} {row['negated_not_present']:>9} "
+        f"{row['negated_contradicted']:>6}"
+    )
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--labels", type=Path, default=ROOT / "bench" / "labels" / "contract_review")
+    parser.add_argument("--lexical", action="store_true", help="force the lexical fallback")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--verbose", action="store_true", help="print every miss")
+    args = parser.parse_args()
+    embedder = None if args.lexical else default_embedder()
+    cached = CachedEmbedder(embedder) if embedder is not None else None
+    analyzer = ContractReviewAnalyzer(embedder=lambda: cached)
+    labels = load_labels(args.labels, args.corpus)
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    cuts: dict[str, list[bool]] = defaultdict(list)
+    negations: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    misses: list[str] = []
+    units = 0
+    seconds = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for label in labels:
+            print(f"{label.path.name} ...", file=sys.stderr)
+            start = time.perf_counter()
+            result = review(analyzer, label.path, work)
+            seconds += time.perf_counter() - start
+            units += result.pages_processed
+            found = {f.requirement_id: f for f in result.requirements}
+            for rid, spans in label.requirements.items():
+                finding = found[rid]
+                tally = tallies[rid]
+                positive = finding.status in POSITIVE
+                supported = positive and any(supports(e.excerpt, spans) for e in finding.evidence)
+                if positive:
+                    tally.positives += 1
+                    tally.supported_positives += supported
+                if spans and positive:
+                    tally.tp += 1
+                    tally.supported_tp += supported
+                    if not supported:
+                        misses.append(f"{label.path.name} {rid}: unsupported evidence, {quoted(finding)}")
+                elif spans:
+                    tally.fn += 1
+                    misses.append(f"{label.path.name} {rid}: {Finding.Status.Name(finding.status)}, labelled present")
+                elif positive:
+                    tally.fp += 1
+                    misses.append(f"{label.path.name} {rid}: labelled absent, {quoted(finding)}")
+                else:
+                    tally.tn += 1
+            if not label.ablation:
+                continue
+            text = document_text(label.path)
+            for rid, spans in label.requirements.items():
+                if not spans:
+                    continue
+                ranges = clauses_of(text, spans)
+                if not ranges:
+                    print(f"warning: no span of {rid} found in {label.path.name}", file=sys.stderr)
+                    continue
+                variant = work / f"cut-{rid}.txt"
+                variant.write_text(cut(text, ranges), encoding="utf-8")
+                status = {f.requirement_id: f for f in review(analyzer, variant, work).requirements}[rid]
+                ok = status.status not in POSITIVE
+                cuts[rid].append(ok)
+                if not ok:
+                    misses.append(f"cut {label.path.name} {rid}: {quoted(status)}")
+                if rid in NO_NEGATION:
+                    continue
+                where = locate(text, spans[0])
+                assert where is not None
+                begin, stop = sentence_at(text, *where)
+                negated = negate_sentence(text[begin:stop], (where[0] - begin, where[1] - begin))
+                own = next(r for r in ranges if r[0] <= begin < r[1])
+                inside = [r for r in sentences_of(text[own[0] : own[1]], spans)]
+                siblings = [(own[0] + a, own[0] + b) for a, b in inside if not (a <= begin - own[0] < b)]
+                others = [r for r in ranges if r != own] + siblings
+                rest = cut(text, others)
+                sentence = text[begin:stop]
+                variant = work / f"neg-{rid}.txt"
+                variant.write_text(rest.replace(sentence, negated, 1), encoding="utf-8")
+                status = {f.requirement_id: f for f in review(analyzer, variant, work).requirements}[rid]
+                cites = any(supports(e.excerpt, [negated[:200]]) for e in status.evidence)
+                not_present = status.status not in POSITIVE
+                contradicted = status.status == getattr(Finding, "STATUS_CONTRADICTED", -1) and cites
+                negations[rid].append((not_present, contradicted, status.status in POSITIVE and cites))
+                if not not_present:
+                    misses.append(f"negated {label.path.name} {rid}: {quoted(status)} for '{negated[:140]}'")
+    print(f"{len(labels)} labelled documents, {units} pages/paragraphs, {units / seconds:.1f} per second")
+    header = f"{'requirement':34} {'P':>5} {'R':>5} {'R(ev)':>6} {'ev.sup':>6} {'cut':>9} {'negated':>9} {'contra':>6}"
+    print(header)
+    print("-" * len(header))
+    totals = Tally()
+    figures: dict[str, Any] = {}
+    for rid, tally in tallies.items():
+        for name in ("tp", "fp", "fn", "tn", "supported_tp", "positives", "supported_positives"):
+            setattr(totals, name, getattr(totals, name) + getattr(tally, name))
+        figures[rid] = print_row(rid, figure_row(tally, cuts.get(rid, []), negations.get(rid, [])))
+    print("-" * len(header))
+    everything = figure_row(totals, [x for c in cuts.values() for x in c], [x for n in negations.values() for x in n])
+    summary = {**print_row("all", everything), "units_per_second": round(units / seconds, 1)}
+    print(f"negated sentence quoted as evidence of a PRESENT/WEAK finding: {summary['negated_cited_as_present']}")
+    if args.verbose:
+        print("\n".join(misses))
+    if args.json:
+        args.json.write_text(json.dumps({"requirements": figures, "all": summary}, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Job capabilities: what lets a worker act on one job of one tenant.
+
+Jobs signs a capability into every work message it writes (a JWT, HS256 with
+ASSAY_JOB_CAPABILITY_SECRET, binding the job id and its tenant, with an expiry). A worker presents
+it with every worker RPC (StartJob, Heartbeat, CompleteJob, FailJob, ResolveInputs,
+RegisterArtifact), and the service checks it names the job and tenant the request is about before
+touching any data: a worker credential alone reaches nothing, and a capability for one job reaches
+no other job nor another tenant's files.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+
+from assay.common.config import CommonSettings
+from assay.common.errors import PermissionDenied
+from assay.common.metrics import WORKER_REFUSALS
+
+CAPABILITY_AUDIENCE = "assay-job"
+"""The ``aud`` of a job capability (no token of another kind carries it)."""
+
+
+class JobCapabilities:
+    """Issues (jobs) and verifies (jobs, ingest) job capabilities."""
+
+    def __init__(self, settings: CommonSettings) -> None:
+        if not settings.job_capability_secret:
+            raise ValueError("set ASSAY_JOB_CAPABILITY_SECRET (the key of job capabilities)")
+        if settings.job_capability_secret in (settings.jwt_hs256_secret, settings.worker_secret):
+            raise ValueError("ASSAY_JOB_CAPABILITY_SECRET must differ from the token and worker keys")
+        self._key = settings.job_capability_secret
+        self._ttl = settings.job_capability_seconds
+
+    def issue(self, tenant: str, job_id: str) -> str:
+        """A capability for ``job_id`` of ``tenant``, valid for the configured lifetime."""
+        now = int(time.time())
+        claims = {"aud": CAPABILITY_AUDIENCE, "sub": job_id, "tenant": tenant, "iat": now, "exp": now + self._ttl}
+        return jwt.encode(claims, self._key, algorithm="HS256")
+
+    def verify(self, capability: str, *, tenant: str, job_id: str) -> None:
+        """PERMISSION_DENIED unless ``capability`` is valid and names exactly this job and tenant.
+
+        Decided from the capability alone, before any lookup: it says nothing about whether the job
+        or the tenant exists."""
+        if not capability:
+            raise _refused("CAPABILITY_REQUIRED", "worker calls must carry the work message's capability")
+        try:
+            claims = jwt.decode(capability, self._key, algorithms=["HS256"], audience=CAPABILITY_AUDIENCE,
+                                options={"require": ["exp", "sub", "tenant"]})
+        except jwt.ExpiredSignatureError:
+            raise _refused("CAPABILITY_EXPIRED", "the job capability has expired") from None
+        except jwt.PyJWTError as exc:
+            raise _refused("CAPABILITY_INVALID", f"the job capability is invalid: {exc}") from None
+        if claims["sub"] != job_id or claims["tenant"] != tenant:
+            raise _refused("CAPABILITY_MISMATCH", "the job capability is for another job or tenant")
+
+
+def _refused(reason: str, message: str) -> PermissionDenied:
+    WORKER_REFUSALS.labels(reason=reason).inc()
+    return PermissionDenied(reason, message)

@@ -1,0 +1,157 @@
+"""Negation and gutting of an obligation within one sentence.
+
+A sentence *contradicts* a requirement when the requirement's operative concept (a playbook
+``operative`` pattern, e.g. ``delet|return|destroy`` for deletion) lies in the scope of
+
+- a duty taken away ("not be required to", "does not undertake to", "no obligation to"),
+  anywhere before the concept or a duty verb in the same clause;
+- a negation cue ("not", "never", "no obligation", "under no circumstances"...) at most
+  ``SCOPE_WORDS`` words before it or before a duty verb ("notify", "delete", "permit"...),
+  within the same clause (no ``;`` or ``:`` or sentence end in between), unless the negation
+  is a restriction, i.e. followed by an exception such as "without", "unless", "other than",
+  "except" or "of its own authority" ("shall not engage a sub-processor without prior
+  authorisation" restricts, it does not negate), or preceded by a condition ("only if the audit
+  does not impose a threat"); "It is not agreed that ..." negates all of it;
+- discretionary wording in the clause that names the concept, turning the duty into an option
+  or a substitute: "reserves the right to", "at its sole discretion", "limited to third-party
+  reports"; or retention "indefinitely";
+- a permission with an exception: "may process personal data other than on instructions",
+  "may engage sub-processors without notice".
+
+Nothing here knows a particular document: the cues are ordinary English drafting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+SCOPE_WORDS = 8
+"""A cue governs an operative word at most this many words after it."""
+
+_CUE = re.compile(
+    r"\b(?:not(?!\s+(?:limited|restricted)\s+to)(?!\s+only\b)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
+    r"\bno\s+(?:obligation|duty|right|requirement|responsibility|liability)\b|\bunder\s+no\b|"
+    r"\bfree\s+to\s+(?:refuse|decline)\b|\b(?:refuses?|declines?)\s+to\b",
+    re.IGNORECASE,
+)
+_STRONG = re.compile(
+    r"\b(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed|responsible)\s+to\b|"
+    r"\b(?:does|do|shall|will)\s+not\s+(?:undertake|commit|agree)\s+to\b|"
+    r"\bno\s+(?:obligation|duty|responsibility)\s+(?:to|of|for)\b|\bneed\s+not\b|\bnot\s+be\s+obliged\b",
+    re.IGNORECASE,
+)
+"""A duty explicitly taken away: it negates whatever the rest of the clause would oblige."""
+_CONDITION = re.compile(
+    r"\b(?:if|unless|provided\s+that|where|insofar\s+as|so\s+as|in\s+order|whether)\b", re.IGNORECASE
+)
+"""Before a cue, a condition or purpose: "only if the audit may not impose a threat" is no negation."""
+_DISCRETION = re.compile(
+    r"\breserves?\s+the\s+right\s+(?:\(?but\s+not\s+the\s+obligation\)?\s+)?to\b|"
+    r"\bat\s+(?:its|their|his|the\s+processor's|the\s+supplier's)\s+(?:sole|absolute|own)\s+discretion\b|"
+    r"\bindefinitely\b|\b(?:(?:solely|only|exclusively)\s+(?:by\s+way\s+of|by|through)|(?:limited|restricted)\s+"
+    r"(?:solely\s+|only\s+|exclusively\s+)?to)\s+(?:providing\s+|making\s+available\s+)?"
+    r"(?:(?:its|a|the|third[- ]party)\s+)?(?:audit\s+)?(?:reports?|certifications?|certificates?|summar\w+)\b",
+    re.IGNORECASE,
+)
+_WHOLE_SENTENCE = re.compile(
+    r"\b(?:it\s+is|does|do|shall|will)\s+not\s+(?:agreed|intended|the\s+case|warranted|guaranteed|"
+    r"warrant|guarantee|represent|agree)\s+that\b",
+    re.IGNORECASE,
+)
+"""Negation of the whole statement that follows ("It is not agreed that the processor ...")."""
+_PERMISSION = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\b", re.IGNORECASE)
+_EXCEPTION = re.compile(
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|save\s+(?:as|where|for|to)|beyond|"
+    r"outside|apart\s+from|prior\s+to|before|until|for\s+(?:its|their|his)\s+own|"
+    r"(?:on|of|by)\s+(?:its|their|his)\s+own\s+(?:authority|initiative|account)|"
+    r"for\s+any\s+(?:other\s+)?purpose)\b",
+    re.IGNORECASE,
+)
+_DUTY = re.compile(
+    r"\b(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make\s+available|delet|return|destr|"
+    r"implement|maintain|process|forward|submit|cooperat|comply|impos|remain|obtain|give|bind|keep|follow|"
+    r"enforc|establish|uphold|adopt|take|respect|observe|honou?r|guarantee|treat|train|entrust|report|"
+    r"document|audit|inspect)\w*",
+    re.IGNORECASE,
+)
+"""Duty verbs: in a sentence about the obligation, negating one of them negates the obligation."""
+_LOOPHOLE = re.compile(
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|other\s+than|otherwise\s+than|for\s+(?:its|their|his)\s+own|"
+    r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of)\b",
+    re.IGNORECASE,
+)
+"""After a permission, wording that escapes the obligation: "may engage sub-processors without notice"."""
+_BOUNDARY = re.compile(r"[;:]|[.!?](?=\s|$)|\s(?:but|however|whereas)\s", re.IGNORECASE)
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """What in a sentence negates or guts an obligation."""
+
+    cue: str
+    """The negating or discretionary wording, e.g. ``not be required to``."""
+
+
+def _clause_end(text: str, start: int) -> int:
+    found = _BOUNDARY.search(text, start)
+    return found.start() if found else len(text)
+
+
+def _words_after(text: str, start: int, count: int) -> int:
+    """The end offset of the ``count`` words after ``start``."""
+    end = start
+    for index, match in enumerate(_WORD.finditer(text, start)):
+        if index >= count:
+            break
+        end = match.end()
+    return end
+
+
+def _governs(text: str, start: int, operative: Sequence[re.Pattern[str]]) -> bool:
+    """An operative word within ``SCOPE_WORDS`` words after ``start``, in the same clause."""
+    stop = min(_words_after(text, start, SCOPE_WORDS), _clause_end(text, start))
+    window = text[start:stop]
+    return _DUTY.search(window) is not None or any(p.search(window) for p in operative)
+
+
+def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction | None:
+    """The wording in ``text`` that negates or guts the obligation ``operative`` names, if any."""
+    if not operative or not all(p.search(text) for p in operative):
+        return None
+    whole = _WHOLE_SENTENCE.search(text)
+    if whole is not None:
+        return Contradiction(" ".join(whole.group(0).split()))
+    for cue in _STRONG.finditer(text):
+        clause = text[cue.end() : _clause_end(text, cue.end())]
+        if _DUTY.search(clause) or any(p.search(clause) for p in operative):
+            return Contradiction(" ".join(cue.group(0).split()))
+    for cue in _CUE.finditer(text):
+        if not _governs(text, cue.end(), operative):
+            continue
+        before = text[max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0) : cue.start()]
+        if _CONDITION.search(" ".join(before.split()[-6:])):
+            continue
+        rest = text[cue.end() : _clause_end(text, cue.end())]
+        if _EXCEPTION.search(rest):
+            continue
+        end = _words_after(text, cue.end(), 3)
+        return Contradiction(" ".join(text[cue.start() : end].split()))
+    for cue in _DISCRETION.finditer(text):
+        begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
+        clause = text[begin : _clause_end(text, cue.end())]
+        if cue.group(0).lower() == "indefinitely" or any(p.search(clause) for p in operative):
+            return Contradiction(" ".join(cue.group(0).split()))
+    for cue in _PERMISSION.finditer(text):
+        rest = text[cue.end() : _clause_end(text, cue.end())]
+        exception = _LOOPHOLE.search(rest)
+        if exception is None:
+            continue
+        if any(p.search(rest[: exception.start()]) for p in operative) or _governs(
+            text, cue.end() + exception.end(), operative
+        ):
+            end = cue.end() + exception.end()
+            return Contradiction(" ".join(text[cue.start() : end].split()))
+    return None

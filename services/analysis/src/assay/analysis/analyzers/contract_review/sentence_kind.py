@@ -1,0 +1,79 @@
+"""What kind of sentence a unit is, before it may count as evidence: markup, headings, definitions.
+
+- :func:`clean_markup` removes Markdown and HTML markup (``**``, ``__``, backslash escapes,
+  leading ``#``, ``<span ...>``/``<li>`` tags, link targets) from a sentence, for matching and for
+  the quoted excerpt.
+- :func:`is_heading_like` is true for a heading, a table-of-contents line or a field label that
+  the segmenter left inside a clause ("2. Subject-matter and duration of the processing.",
+  "## Processor's obligations", "Categories of data subjects:"): short and without a verb that
+  could carry an obligation.
+- :func:`is_definition` is true for a definition ("'Processor' means ...", "... shall be
+  interpreted in accordance with ...", "... refers to ..."), which says what words mean, not
+  what a party must do.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+_LINK = re.compile(r"\[([^\]]{0,300})\]\([^)]{0,500}\)")
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|`")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
+_HEADING_MARK = re.compile(r"^\s*(?:#{1,6}\s+|>\s+|[*\-•]\s+|\|\s*)")
+_NUMBER = re.compile(r"^\s*(?:\(?[0-9ivxlcIVXLC]{1,6}(?:\.[0-9]{1,3}){0,4}[.)]?|\(?[a-zA-Z][.)])\s+")
+_VERB = re.compile(
+    r"\b(?:shall|will|must|may|can|should|would|is|are|was|were|be|been|being|has|have|had|does|do|did|"
+    r"agrees|undertakes|warrants|ensures|processes|provides|notifies|informs|assists|allows|permits|"
+    r"deletes|implements|maintains|engages|remains|acknowledges|commits|applies|means|refers|forwards|"
+    r"consists|comprises|involves|includes|contains|covers|concerns|relates)\b",
+    re.IGNORECASE,
+)
+"""Finite verbs that can carry an obligation (not the noun-like "return", "use", "notice")."""
+HEADING_WORDS = 14
+"""A verbless line up to this many words is a heading or a label."""
+_DEFINITION = re.compile(
+    r"^[\"“'‘][^\"”'’]{1,80}[\"”'’](?:\s*(?:,|and|or)\s*[\"“'‘][^\"”'’]{1,80}[\"”'’])*[^.]{0,120}?\s+"
+    r"(?:means|mean|shall\s+mean|refers?\s+to|has\s+the\s+meaning|have\s+the\s+meanings?|"
+    r"shall\s+(?:have|bear)\s+the\s+meanings?|(?:shall\s+be|are|is)\s+(?:interpreted|construed)|includes)\b",
+    re.IGNORECASE,
+)
+
+
+def clean_markup(text: str) -> str:
+    """The sentence without Markdown/HTML markup, whitespace normalised."""
+    text = _TAG.sub(" ", text)
+    text = _LINK.sub(r"\1", text)
+    text = _ESCAPE.sub(r"\1", text)
+    text = _EMPHASIS.sub("", text)
+    text = _HEADING_MARK.sub("", text)
+    return " ".join(text.split())
+
+
+def _body(text: str) -> str:
+    """The sentence without its list mark or clause number."""
+    text = _HEADING_MARK.sub("", clean_markup(text))
+    return _NUMBER.sub("", text)
+
+
+def is_heading_like(text: str) -> bool:
+    """A heading, a table-of-contents entry or a field label: a short verbless line that is a
+    Markdown heading, all bold, ends with a colon or without punctuation, or is in title case."""
+    if re.match(r"^\s*#{1,6}\s", text):
+        return True
+    body = _body(text)
+    if len(body.split()) > HEADING_WORDS or _VERB.search(body) is not None:
+        return False
+    raw = _NUMBER.sub("", _HEADING_MARK.sub("", text.strip()))
+    if re.fullmatch(r"(\*\*|__)[^*_]+(\*\*|__)\s*[.:]?", raw):
+        return True
+    if body.endswith(":") or not re.search(r"[.;!?]$", body):
+        return True
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", body) if len(w) >= 4]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+def is_definition(text: str) -> bool:
+    """A sentence that defines words rather than binding a party."""
+    body = re.sub(r"^(?:in\s+this|for\s+the\s+purposes?\s+of)\b[^,]{1,80},\s*", "", _body(text), flags=re.I)
+    return _DEFINITION.match(body) is not None

@@ -1,0 +1,163 @@
+"""A negated, gutted or cut obligation is never reported PRESENT on the strength of its own text.
+
+Sentences and documents here were written for these tests (the EU DPA fixture with one clause
+rewritten or removed).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fixtures.contracts.support import STATUS, context, edit, fixture_text, lexical_analyzer, params
+
+from assay.analysis.analyzers.contract_review.negation import contradiction
+from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_definition, is_heading_like
+from assay.v1 import contract_review_pb2
+
+DELETION = [re.compile(r"delet|\breturn|destr", re.IGNORECASE), re.compile(r"\bdata\b|copies", re.IGNORECASE)]
+AUDITS = [re.compile(r"audit|inspect", re.IGNORECASE)]
+SUBPROCESSORS = [re.compile(r"sub-?processors?|another\s+processor", re.IGNORECASE)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "operative", "cue"),
+    [
+        (
+            "The Processor shall not be required to delete or return the personal data and may retain it.",
+            DELETION,
+            "not be required to",
+        ),
+        (
+            "Upon termination the Processor reserves the right to delete all personal data.",
+            DELETION,
+            "reserves the right to",
+        ),
+        (
+            "Instead of deleting the personal data, the Processor may retain copies indefinitely.",
+            DELETION,
+            "indefinitely",
+        ),
+        ("The Processor does not permit audits or inspections of its facilities.", AUDITS, "not permit audits or"),
+        (
+            "Audits are limited solely to providing third-party reports.",
+            AUDITS,
+            "limited solely to providing third-party reports",
+        ),
+        (
+            "The Processor may engage sub-processors without notice to the Controller.",
+            SUBPROCESSORS,
+            "may engage sub-processors without",
+        ),
+        ("It is not agreed that the Processor will delete the personal data.", DELETION, "It is not agreed that"),
+    ],
+)
+def test_a_negated_or_gutted_obligation_is_a_contradiction(
+    sentence: str, operative: list[re.Pattern[str]], cue: str
+) -> None:
+    found = contradiction(sentence, operative)
+    assert found is not None and found.cue == cue
+
+
+@pytest.mark.parametrize(
+    ("sentence", "operative"),
+    [
+        ("The Processor shall delete or return all personal data at the end of the services.", DELETION),
+        ("The Processor shall not engage another processor without prior written authorisation.", SUBPROCESSORS),
+        ("The Processor is not entitled of its own authority to delete the personal data.", DELETION),
+        ("This obligation does not apply where the law requires storage; otherwise the data is deleted.", DELETION),
+        ("The Processor shall allow for and contribute to audits, including inspections.", AUDITS),
+        ("The Recipient will not disclose confidential information to third parties.", DELETION),
+    ],
+)
+def test_an_affirmed_or_restricting_obligation_is_no_contradiction(
+    sentence: str, operative: list[re.Pattern[str]]
+) -> None:
+    assert contradiction(sentence, operative) is None
+
+
+def test_headings_labels_and_definitions_are_recognised_and_markup_is_stripped() -> None:
+    assert is_heading_like("## Processor's obligations with respect to the controller")
+    assert is_heading_like("2. **Subject-matter and duration of the processing**.")
+    assert is_heading_like("Categories of personal data transferred:")
+    assert not is_heading_like("The Processor shall delete all personal data.")
+    assert is_definition(
+        '"data controller", "data subject" and "processing" shall be interpreted in accordance with the GDPR.'
+    )
+    assert is_definition('In this DPA ("DPA"), "Data Protection Law" means the GDPR.')
+    assert not is_definition("The Processor processes personal data only on documented instructions.")
+    assert clean_markup("**9.1** The <span class='x'>Processor</span> shall \\*delete\\* [data](https://x.test).") == (
+        "9.1 The Processor shall delete data."
+    )
+
+
+def _review(tmp_path: Path, changes: dict[str, str]) -> dict[str, contract_review_pb2.ContractRequirementFinding]:
+    text = edit(fixture_text("eu_dpa.txt"), changes)
+    result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
+    return {f.requirement_id: f for f in result.requirements}
+
+
+def test_a_negated_deletion_clause_is_contradicted_quoting_the_negation(tmp_path: Path) -> None:
+    negated = (
+        "9.1 The Processor shall not be required to delete or return the Personal Data after the end of the "
+        "services and may retain it indefinitely."
+    )
+    finding = _review(tmp_path, {"9.1": negated})["art28-3g-deletion-return"]
+    assert finding.status == STATUS.STATUS_CONTRADICTED
+    assert [e.excerpt for e in finding.evidence] == [negated]
+    assert "'not be required to' in cl-9.1" in finding.explanation
+    assert finding.severity == contract_review_pb2.CONTRACT_SEVERITY_HIGH and finding.recommendation
+
+
+def test_a_deletion_right_instead_of_a_duty_is_contradicted(tmp_path: Path) -> None:
+    gutted = "9.1 Upon termination of the services the Processor reserves the right to delete all Personal Data."
+    finding = _review(tmp_path, {"9.1": gutted})["art28-3g-deletion-return"]
+    assert finding.status == STATUS.STATUS_CONTRADICTED
+    assert "reserves the right to" in finding.explanation
+
+
+def test_audits_that_are_not_permitted_are_contradicted(tmp_path: Path) -> None:
+    findings = _review(
+        tmp_path,
+        {
+            "10.1": "10.1 The Processor does not make available any information on its compliance with this DPA.",
+            "10.2": "10.2 The Processor does not permit audits or inspections by the Controller or any auditor.",
+        },
+    )
+    finding = findings["art28-3h-information-audits"]
+    assert finding.status == STATUS.STATUS_CONTRADICTED
+    assert {e.clause_id for e in finding.evidence} == {"cl-10.1", "cl-10.2"}
+
+
+def test_a_negated_sentence_is_never_the_evidence_of_a_met_requirement(tmp_path: Path) -> None:
+    negated = "10.2 The Processor does not permit audits or inspections by the Controller or any auditor."
+    finding = _review(tmp_path, {"10.2": negated})["art28-3h-information-audits"]
+    assert finding.status != STATUS.STATUS_PRESENT
+    assert all(e.clause_id != "cl-10.2" for e in finding.evidence)
+
+
+def test_returning_confidential_information_is_not_evidence_of_deleting_personal_data(tmp_path: Path) -> None:
+    nda_clause = (
+        "9.1 Upon termination of the Services Agreement, each party will return or destroy the other party's "
+        "Confidential Information."
+    )
+    finding = _review(tmp_path, {"9.1": nda_clause})["art28-3g-deletion-return"]
+    assert finding.status == STATUS.STATUS_MISSING
+
+
+def test_a_heading_alone_is_not_evidence(tmp_path: Path) -> None:
+    findings = _review(
+        tmp_path, {"9.": "9. Deletion and return of personal data at the end of the services", "9.1": ""}
+    )
+    assert findings["art28-3g-deletion-return"].status == STATUS.STATUS_MISSING
+
+
+def test_markdown_markup_is_not_quoted(tmp_path: Path) -> None:
+    bold = (
+        "9.1 **At the choice of the Controller**, the Processor shall delete or return all the Personal Data to the "
+        "Controller after the end of the provision of the services."
+    )
+    finding = _review(tmp_path, {"9.1": bold})["art28-3g-deletion-return"]
+    assert finding.status == STATUS.STATUS_PRESENT
+    assert finding.evidence[0].excerpt.startswith("9.1 At the choice of the Controller, the Processor shall delete")
