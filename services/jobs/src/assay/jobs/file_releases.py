@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from opentelemetry import trace
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -62,6 +63,7 @@ class FileReleases:
                 jobs.c.tenant_id == tenant, jobs.c.inputs["file_ids"].contains([str(file_id)]),
                 jobs.c.state.in_([STATE_NAMES[state] for state in ACTIVE]),
             ).limit(1))).one_or_none()
+            trace.get_current_span().set_attribute("assay.file.in_use", in_use is not None)
             if in_use is not None:
                 raise FailedPrecondition(
                     "FILE_IN_USE", f"file {file_id} is an input of job {in_use.id}, which has not finished; "
