@@ -5,6 +5,7 @@ fields, and a job's result after one of its artifacts was deleted."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -108,3 +109,19 @@ async def test_the_result_outlives_a_deleted_artifact_which_is_marked_deleted_wi
     assert body["state"] == "STATE_SUCCEEDED" and body["job_id"] == job_id
     assert body["artifacts"] == [{"file_id": artifact_id, "name": "scored.csv", "media_type": "text/csv",
                                   "deleted": True}]
+
+
+async def test_a_multipart_idempotency_key_reused_with_another_file_is_409_and_identical_ones_share_a_job(
+    rest: httpx.AsyncClient, ingest_stack: IngestService,
+) -> None:
+    headers = {**auth(ingest_stack, new_tenant()), "Idempotency-Key": "multipart-1"}
+
+    async def post(content: bytes) -> httpx.Response:
+        return await rest.post("/v1/jobs", headers=headers, data={"analyzer": "sentiment"},
+                               files={"file": ("reviews.txt", content, "text/plain")})
+
+    identical = await asyncio.gather(*(post(b"lovely\n" * 20000) for _ in range(6)))
+    assert [r.status_code for r in identical] == [202] * 6, [r.text for r in identical]
+    assert len({r.json()["id"] for r in identical}) == 1
+    other = await post(b"awful\n")
+    assert other.status_code == 409 and other.json()["code"] == "REQUEST_ID_REUSED", other.text
