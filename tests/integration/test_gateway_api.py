@@ -27,7 +27,7 @@ async def test_creating_a_job_answers_202_with_location_and_the_queued_job_which
     job = created.json()
     assert created.headers["location"] == f"/v1/jobs/{job['id']}"
     assert job["state"] == "STATE_QUEUED" and job["analyzer"] == "sentiment"
-    assert job["inputs"] == {"file_ids": [], "text": "I love it"}
+    assert job["inputs"] == {"file_ids": [], "text": "I love it", "jobs": []}
     assert job["progress"] == 0 and job["cancel_requested"] is False, "fields without presence are printed"
     fetched = await gateway.client.get(created.headers["location"], headers=gateway.auth())
     assert fetched.status_code == 200 and fetched.json() == job

@@ -48,7 +48,7 @@ def test_submit_takes_a_priority_with_text_or_a_file():
     (("submit", "--analyzer", "sentiment", "f.csv", "--text", "hi"), "give a FILE or --text, not both"),
     (("submit", "--analyzer", "sentiment", "--priority", "5"), "give a FILE to upload or --text TEXT"),
     (("jobs", "list", "--state", "done"),
-     "invalid choice: 'done' (choose from 'queued', 'running', 'succeeded', 'failed', 'cancelled')"),
+     "invalid choice: 'done' (choose from 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'waiting')"),
     (("jobs", "list", "--all", "--page-token", "x"), "not allowed with argument"),
     (("token", "--ttl", "-5"), "-5 is out of range: give an integer at least 1"),
     (("token", "--ttl", "0"), "0 is out of range"),

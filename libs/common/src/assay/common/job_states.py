@@ -1,6 +1,7 @@
 """The states of a job: ``assay.v1.Job.State`` values, and the names the jobs table stores.
 
 ``QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED``; a retryable failure goes back to QUEUED.
+A job with dependencies starts ``WAITING`` and becomes QUEUED (or FAILED, or CANCELLED) from there.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ STATE_NAMES = {
     Job.STATE_SUCCEEDED: "SUCCEEDED",
     Job.STATE_FAILED: "FAILED",
     Job.STATE_CANCELLED: "CANCELLED",
+    Job.STATE_WAITING: "WAITING",
 }
 """Proto state → the text stored in ``jobs.state``."""
 STATE_VALUES = {name: value for value, name in STATE_NAMES.items()}
 """The text stored in ``jobs.state`` → proto state."""
 
-ACTIVE = (Job.STATE_QUEUED, Job.STATE_RUNNING)
+ACTIVE = (Job.STATE_WAITING, Job.STATE_QUEUED, Job.STATE_RUNNING)
 """States a job can still leave."""
 TERMINAL = (Job.STATE_SUCCEEDED, Job.STATE_FAILED, Job.STATE_CANCELLED)
 """States a job ends in."""

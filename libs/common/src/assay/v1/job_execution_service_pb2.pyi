@@ -99,6 +99,7 @@ class StartJobResponse(_message.Message):
     DECISION_FIELD_NUMBER: _builtins.int
     JOB_FIELD_NUMBER: _builtins.int
     RETRY_DELAY_FIELD_NUMBER: _builtins.int
+    DEPENDENCIES_FIELD_NUMBER: _builtins.int
     decision: Global___StartJobResponse.Decision.ValueType
     """decision is what the worker must do."""
     @_builtins.property
@@ -109,16 +110,24 @@ class StartJobResponse(_message.Message):
     def retry_delay(self) -> _duration_pb2.Duration:
         """retry_delay is how long to wait before redelivery when decision is RETRY_LATER."""
 
+    @_builtins.property
+    def dependencies(self) -> _containers.RepeatedCompositeFieldContainer[_job_pb2.Job]:
+        """dependencies are the jobs named in job.inputs.jobs, in that order, with their results and
+        artifacts (all SUCCEEDED, of the job's tenant), when decision is RUN: what a dependent job's
+        analyzer reads of them.
+        """
+
     def __init__(
         self,
         *,
         decision: Global___StartJobResponse.Decision.ValueType = ...,
         job: _job_pb2.Job | None = ...,
         retry_delay: _duration_pb2.Duration | None = ...,
+        dependencies: _abc.Iterable[_job_pb2.Job] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "retry_delay", b"retry_delay"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "job", b"job", "retry_delay", b"retry_delay"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "dependencies", b"dependencies", "job", b"job", "retry_delay", b"retry_delay"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

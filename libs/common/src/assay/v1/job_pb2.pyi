@@ -48,6 +48,11 @@ class Job(_message.Message):
         """STATE_FAILED is terminal: error says why."""
         STATE_CANCELLED: Job._State.ValueType  # 5
         """STATE_CANCELLED is terminal: the job was cancelled on request."""
+        STATE_WAITING: Job._State.ValueType  # 6
+        """STATE_WAITING means the job waits for the jobs in inputs.jobs: it becomes QUEUED when every
+        one has SUCCEEDED, or FAILED (error code DEPENDENCY_FAILED, naming it) when one ends FAILED
+        or CANCELLED. A waiting job has no work message and can be cancelled.
+        """
 
     class State(_State, metaclass=_StateEnumTypeWrapper):
         """State is where a job stands in its lifecycle."""
@@ -64,6 +69,11 @@ class Job(_message.Message):
     """STATE_FAILED is terminal: error says why."""
     STATE_CANCELLED: Job.State.ValueType  # 5
     """STATE_CANCELLED is terminal: the job was cancelled on request."""
+    STATE_WAITING: Job.State.ValueType  # 6
+    """STATE_WAITING means the job waits for the jobs in inputs.jobs: it becomes QUEUED when every
+    one has SUCCEEDED, or FAILED (error code DEPENDENCY_FAILED, naming it) when one ends FAILED
+    or CANCELLED. A waiting job has no work message and can be cancelled.
+    """
 
     ID_FIELD_NUMBER: _builtins.int
     TENANT_ID_FIELD_NUMBER: _builtins.int
@@ -89,6 +99,7 @@ class Job(_message.Message):
     END_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     NEXT_ATTEMPT_TIME_FIELD_NUMBER: _builtins.int
+    PIPELINE_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -115,6 +126,8 @@ class Job(_message.Message):
     """cancel_requested is set when a running job was asked to cancel."""
     trace_id: _builtins.str
     """trace_id is the OpenTelemetry trace that follows this job."""
+    pipeline_id: _builtins.str
+    """pipeline_id is the pipeline the job was created in (CreatePipeline), empty otherwise."""
     @_builtins.property
     def params(self) -> Global___JobParams:
         """params are the analyzer's typed parameters."""
@@ -186,10 +199,11 @@ class Job(_message.Message):
         end_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         next_attempt_time: _timestamp_pb2.Timestamp | None = ...,
+        pipeline_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "end_time", b"end_time", "error", b"error", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "next_attempt_time", b"next_attempt_time", "params", b"params", "result", b"result", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "analyzer_version", b"analyzer_version", "artifacts", b"artifacts", "attempt", b"attempt", "cancel_requested", b"cancel_requested", "create_time", b"create_time", "created_by", b"created_by", "end_time", b"end_time", "error", b"error", "id", b"id", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "max_attempts", b"max_attempts", "next_attempt_time", b"next_attempt_time", "params", b"params", "priority", b"priority", "progress", b"progress", "request_id", b"request_id", "result", b"result", "start_time", b"start_time", "state", b"state", "tenant_id", b"tenant_id", "trace_id", b"trace_id", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "analyzer_version", b"analyzer_version", "artifacts", b"artifacts", "attempt", b"attempt", "cancel_requested", b"cancel_requested", "create_time", b"create_time", "created_by", b"created_by", "end_time", b"end_time", "error", b"error", "id", b"id", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "max_attempts", b"max_attempts", "next_attempt_time", b"next_attempt_time", "params", b"params", "pipeline_id", b"pipeline_id", "priority", b"priority", "progress", b"progress", "request_id", b"request_id", "result", b"result", "start_time", b"start_time", "state", b"state", "tenant_id", b"tenant_id", "trace_id", b"trace_id", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -203,21 +217,30 @@ class JobInputs(_message.Message):
 
     FILE_IDS_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
+    JOBS_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     """text is inline text for analyzers that accept it."""
     @_builtins.property
     def file_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """file_ids are ids of files stored through ingest, owned by the job's tenant."""
 
+    @_builtins.property
+    def jobs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """jobs are ids of jobs of the same tenant whose results this job reads (its dependencies): the
+        job is created WAITING and queued once every one has SUCCEEDED. They must exist when the job
+        is created, so dependencies never form a cycle.
+        """
+
     def __init__(
         self,
         *,
         file_ids: _abc.Iterable[_builtins.str] | None = ...,
         text: _builtins.str = ...,
+        jobs: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_ids", b"file_ids", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_ids", b"file_ids", "jobs", b"jobs", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -351,7 +374,9 @@ class JobError(_message.Message):
     MESSAGE_FIELD_NUMBER: _builtins.int
     RETRYABLE_FIELD_NUMBER: _builtins.int
     code: _builtins.str
-    """code is a stable, upper-snake-case reason code, e.g. INPUT_UNPARSEABLE."""
+    """code is a stable, upper-snake-case reason code, e.g. INPUT_UNPARSEABLE, or DEPENDENCY_FAILED
+    when a job in inputs.jobs ended FAILED or CANCELLED (the message names it).
+    """
     message: _builtins.str
     """message is a human-readable explanation a user can act on."""
     retryable: _builtins.bool

@@ -7,7 +7,9 @@ from assay.v1 import job_pb2 as _job_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -381,3 +383,254 @@ class ReleaseFileResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReleaseFileResponse: _TypeAlias = ReleaseFileResponse  # noqa: Y015
+
+@_typing.final
+class Pipeline(_message.Message):
+    """Pipeline is a set of jobs created together, some waiting for others (inputs.jobs)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _State:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _StateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[Pipeline._State.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        STATE_UNSPECIFIED: Pipeline._State.ValueType  # 0
+        """STATE_UNSPECIFIED is never returned."""
+        STATE_RUNNING: Pipeline._State.ValueType  # 1
+        """STATE_RUNNING means at least one job is WAITING, QUEUED or RUNNING."""
+        STATE_SUCCEEDED: Pipeline._State.ValueType  # 2
+        """STATE_SUCCEEDED means every job SUCCEEDED."""
+        STATE_FAILED: Pipeline._State.ValueType  # 3
+        """STATE_FAILED means every job finished and at least one FAILED."""
+        STATE_CANCELLED: Pipeline._State.ValueType  # 4
+        """STATE_CANCELLED means every job finished, none FAILED, and at least one was CANCELLED."""
+
+    class State(_State, metaclass=_StateEnumTypeWrapper):
+        """State summarises the pipeline's jobs."""
+
+    STATE_UNSPECIFIED: Pipeline.State.ValueType  # 0
+    """STATE_UNSPECIFIED is never returned."""
+    STATE_RUNNING: Pipeline.State.ValueType  # 1
+    """STATE_RUNNING means at least one job is WAITING, QUEUED or RUNNING."""
+    STATE_SUCCEEDED: Pipeline.State.ValueType  # 2
+    """STATE_SUCCEEDED means every job SUCCEEDED."""
+    STATE_FAILED: Pipeline.State.ValueType  # 3
+    """STATE_FAILED means every job finished and at least one FAILED."""
+    STATE_CANCELLED: Pipeline.State.ValueType  # 4
+    """STATE_CANCELLED means every job finished, none FAILED, and at least one was CANCELLED."""
+
+    ID_FIELD_NUMBER: _builtins.int
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    JOBS_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """id is the pipeline's UUID (also Job.pipeline_id of its jobs)."""
+    tenant_id: _builtins.str
+    """tenant_id is the tenant that owns the pipeline."""
+    state: Global___Pipeline.State.ValueType
+    """state summarises the jobs' states."""
+    @_builtins.property
+    def jobs(self) -> _containers.RepeatedCompositeFieldContainer[_job_pb2.Job]:
+        """jobs are the pipeline's jobs, in the order of the request."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """create_time is when the pipeline was created."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        tenant_id: _builtins.str = ...,
+        state: Global___Pipeline.State.ValueType = ...,
+        jobs: _abc.Iterable[_job_pb2.Job] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "id", b"id", "jobs", b"jobs", "state", b"state", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Pipeline: _TypeAlias = Pipeline  # noqa: Y015
+
+@_typing.final
+class PipelineJob(_message.Message):
+    """PipelineJob is one job of a CreatePipelineRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    JOB_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """key names the job within the request (1-64 characters of A-Z a-z 0-9 . _ -), for after."""
+    @_builtins.property
+    def job(self) -> Global___CreateJobRequest:
+        """job is the job to create, as for CreateJob (request_id is not allowed); its inputs.jobs may
+        name jobs that already exist.
+        """
+
+    @_builtins.property
+    def after(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """after are the keys of earlier jobs of the request this job waits for (added to inputs.jobs);
+        naming only earlier jobs rules out cycles.
+        """
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        job: Global___CreateJobRequest | None = ...,
+        after: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "job", b"job", "key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PipelineJob: _TypeAlias = PipelineJob  # noqa: Y015
+
+@_typing.final
+class CreatePipelineRequest(_message.Message):
+    """CreatePipelineRequest describes the jobs to create."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOBS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def jobs(self) -> _containers.RepeatedCompositeFieldContainer[Global___PipelineJob]:
+        """jobs are created in one transaction: all of them or none."""
+
+    def __init__(
+        self,
+        *,
+        jobs: _abc.Iterable[Global___PipelineJob] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["jobs", b"jobs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePipelineRequest: _TypeAlias = CreatePipelineRequest  # noqa: Y015
+
+@_typing.final
+class CreatePipelineResponse(_message.Message):
+    """CreatePipelineResponse carries the created pipeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PIPELINE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def pipeline(self) -> Global___Pipeline:
+        """pipeline is the created pipeline with its jobs."""
+
+    def __init__(
+        self,
+        *,
+        pipeline: Global___Pipeline | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["pipeline", b"pipeline"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pipeline", b"pipeline"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePipelineResponse: _TypeAlias = CreatePipelineResponse  # noqa: Y015
+
+@_typing.final
+class GetPipelineRequest(_message.Message):
+    """GetPipelineRequest names a pipeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """id is the pipeline's UUID."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPipelineRequest: _TypeAlias = GetPipelineRequest  # noqa: Y015
+
+@_typing.final
+class GetPipelineResponse(_message.Message):
+    """GetPipelineResponse carries the pipeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PIPELINE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def pipeline(self) -> Global___Pipeline:
+        """pipeline is the requested pipeline with its jobs."""
+
+    def __init__(
+        self,
+        *,
+        pipeline: Global___Pipeline | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["pipeline", b"pipeline"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pipeline", b"pipeline"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPipelineResponse: _TypeAlias = GetPipelineResponse  # noqa: Y015
+
+@_typing.final
+class CancelPipelineRequest(_message.Message):
+    """CancelPipelineRequest names the pipeline to cancel."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """id is the pipeline's UUID."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelPipelineRequest: _TypeAlias = CancelPipelineRequest  # noqa: Y015
+
+@_typing.final
+class CancelPipelineResponse(_message.Message):
+    """CancelPipelineResponse carries the pipeline after the request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PIPELINE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def pipeline(self) -> Global___Pipeline:
+        """pipeline is the pipeline with every unfinished job CANCELLED or asked to stop."""
+
+    def __init__(
+        self,
+        *,
+        pipeline: Global___Pipeline | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["pipeline", b"pipeline"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pipeline", b"pipeline"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelPipelineResponse: _TypeAlias = CancelPipelineResponse  # noqa: Y015

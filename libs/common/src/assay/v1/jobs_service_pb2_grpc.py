@@ -70,6 +70,21 @@ class JobServiceStub:
                 request_serializer=assay_dot_v1_dot_jobs__service__pb2.ReleaseFileRequest.SerializeToString,
                 response_deserializer=assay_dot_v1_dot_jobs__service__pb2.ReleaseFileResponse.FromString,
                 _registered_method=True)
+        self.CreatePipeline = channel.unary_unary(
+                '/assay.v1.JobService/CreatePipeline',
+                request_serializer=assay_dot_v1_dot_jobs__service__pb2.CreatePipelineRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_jobs__service__pb2.CreatePipelineResponse.FromString,
+                _registered_method=True)
+        self.GetPipeline = channel.unary_unary(
+                '/assay.v1.JobService/GetPipeline',
+                request_serializer=assay_dot_v1_dot_jobs__service__pb2.GetPipelineRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_jobs__service__pb2.GetPipelineResponse.FromString,
+                _registered_method=True)
+        self.CancelPipeline = channel.unary_unary(
+                '/assay.v1.JobService/CancelPipeline',
+                request_serializer=assay_dot_v1_dot_jobs__service__pb2.CancelPipelineRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_jobs__service__pb2.CancelPipelineResponse.FromString,
+                _registered_method=True)
 
 
 class JobServiceServicer:
@@ -120,9 +135,30 @@ class JobServiceServicer:
 
     def ReleaseFile(self, request, context):
         """ReleaseFile records that a file of the caller's tenant is about to be deleted: refused with
-        FAILED_PRECONDITION FILE_IN_USE while a queued or running job names it; once it succeeds,
+        FAILED_PRECONDITION FILE_IN_USE while a waiting, queued or running job names it; once it succeeds,
         CreateJob refuses the file (FILE_NOT_FOUND). Ingest calls it before DeleteFile deletes a file;
         both decisions take the same per-file lock, so a delete and a create never both win.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePipeline(self, request, context):
+        """CreatePipeline creates several jobs, some waiting for others, in one transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPipeline(self, request, context):
+        """GetPipeline returns a pipeline of the caller's tenant with its jobs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelPipeline(self, request, context):
+        """CancelPipeline cancels every unfinished job of a pipeline.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -165,6 +201,21 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.ReleaseFile,
                     request_deserializer=assay_dot_v1_dot_jobs__service__pb2.ReleaseFileRequest.FromString,
                     response_serializer=assay_dot_v1_dot_jobs__service__pb2.ReleaseFileResponse.SerializeToString,
+            ),
+            'CreatePipeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePipeline,
+                    request_deserializer=assay_dot_v1_dot_jobs__service__pb2.CreatePipelineRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_jobs__service__pb2.CreatePipelineResponse.SerializeToString,
+            ),
+            'GetPipeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPipeline,
+                    request_deserializer=assay_dot_v1_dot_jobs__service__pb2.GetPipelineRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_jobs__service__pb2.GetPipelineResponse.SerializeToString,
+            ),
+            'CancelPipeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelPipeline,
+                    request_deserializer=assay_dot_v1_dot_jobs__service__pb2.CancelPipelineRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_jobs__service__pb2.CancelPipelineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -357,6 +408,87 @@ class JobService:
             '/assay.v1.JobService/ReleaseFile',
             assay_dot_v1_dot_jobs__service__pb2.ReleaseFileRequest.SerializeToString,
             assay_dot_v1_dot_jobs__service__pb2.ReleaseFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePipeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobService/CreatePipeline',
+            assay_dot_v1_dot_jobs__service__pb2.CreatePipelineRequest.SerializeToString,
+            assay_dot_v1_dot_jobs__service__pb2.CreatePipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPipeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobService/GetPipeline',
+            assay_dot_v1_dot_jobs__service__pb2.GetPipelineRequest.SerializeToString,
+            assay_dot_v1_dot_jobs__service__pb2.GetPipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelPipeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobService/CancelPipeline',
+            assay_dot_v1_dot_jobs__service__pb2.CancelPipelineRequest.SerializeToString,
+            assay_dot_v1_dot_jobs__service__pb2.CancelPipelineResponse.FromString,
             options,
             channel_credentials,
             insecure,

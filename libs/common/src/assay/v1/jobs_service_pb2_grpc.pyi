@@ -47,10 +47,16 @@ class JobServiceStub:
     """RetryJob re-queues a failed or cancelled job as a new attempt; admin only."""
     ReleaseFile: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.ReleaseFileRequest, _jobs_service_pb2.ReleaseFileResponse]
     """ReleaseFile records that a file of the caller's tenant is about to be deleted: refused with
-    FAILED_PRECONDITION FILE_IN_USE while a queued or running job names it; once it succeeds,
+    FAILED_PRECONDITION FILE_IN_USE while a waiting, queued or running job names it; once it succeeds,
     CreateJob refuses the file (FILE_NOT_FOUND). Ingest calls it before DeleteFile deletes a file;
     both decisions take the same per-file lock, so a delete and a create never both win.
     """
+    CreatePipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.CreatePipelineRequest, _jobs_service_pb2.CreatePipelineResponse]
+    """CreatePipeline creates several jobs, some waiting for others, in one transaction."""
+    GetPipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.GetPipelineRequest, _jobs_service_pb2.GetPipelineResponse]
+    """GetPipeline returns a pipeline of the caller's tenant with its jobs."""
+    CancelPipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.CancelPipelineRequest, _jobs_service_pb2.CancelPipelineResponse]
+    """CancelPipeline cancels every unfinished job of a pipeline."""
 
 @_typing.type_check_only
 class JobServiceAsyncStub(JobServiceStub):
@@ -71,10 +77,16 @@ class JobServiceAsyncStub(JobServiceStub):
     """RetryJob re-queues a failed or cancelled job as a new attempt; admin only."""
     ReleaseFile: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.ReleaseFileRequest, _jobs_service_pb2.ReleaseFileResponse]  # type: ignore[assignment]
     """ReleaseFile records that a file of the caller's tenant is about to be deleted: refused with
-    FAILED_PRECONDITION FILE_IN_USE while a queued or running job names it; once it succeeds,
+    FAILED_PRECONDITION FILE_IN_USE while a waiting, queued or running job names it; once it succeeds,
     CreateJob refuses the file (FILE_NOT_FOUND). Ingest calls it before DeleteFile deletes a file;
     both decisions take the same per-file lock, so a delete and a create never both win.
     """
+    CreatePipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.CreatePipelineRequest, _jobs_service_pb2.CreatePipelineResponse]  # type: ignore[assignment]
+    """CreatePipeline creates several jobs, some waiting for others, in one transaction."""
+    GetPipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.GetPipelineRequest, _jobs_service_pb2.GetPipelineResponse]  # type: ignore[assignment]
+    """GetPipeline returns a pipeline of the caller's tenant with its jobs."""
+    CancelPipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.CancelPipelineRequest, _jobs_service_pb2.CancelPipelineResponse]  # type: ignore[assignment]
+    """CancelPipeline cancels every unfinished job of a pipeline."""
 
 class JobServiceServicer(metaclass=_abc_1.ABCMeta):
     """JobService lets clients create, read, list, cancel and watch jobs."""
@@ -134,9 +146,33 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_jobs_service_pb2.ReleaseFileResponse, _abc.Awaitable[_jobs_service_pb2.ReleaseFileResponse]]:
         """ReleaseFile records that a file of the caller's tenant is about to be deleted: refused with
-        FAILED_PRECONDITION FILE_IN_USE while a queued or running job names it; once it succeeds,
+        FAILED_PRECONDITION FILE_IN_USE while a waiting, queued or running job names it; once it succeeds,
         CreateJob refuses the file (FILE_NOT_FOUND). Ingest calls it before DeleteFile deletes a file;
         both decisions take the same per-file lock, so a delete and a create never both win.
         """
+
+    @_abc_1.abstractmethod
+    def CreatePipeline(
+        self,
+        request: _jobs_service_pb2.CreatePipelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.CreatePipelineResponse, _abc.Awaitable[_jobs_service_pb2.CreatePipelineResponse]]:
+        """CreatePipeline creates several jobs, some waiting for others, in one transaction."""
+
+    @_abc_1.abstractmethod
+    def GetPipeline(
+        self,
+        request: _jobs_service_pb2.GetPipelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.GetPipelineResponse, _abc.Awaitable[_jobs_service_pb2.GetPipelineResponse]]:
+        """GetPipeline returns a pipeline of the caller's tenant with its jobs."""
+
+    @_abc_1.abstractmethod
+    def CancelPipeline(
+        self,
+        request: _jobs_service_pb2.CancelPipelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.CancelPipelineResponse, _abc.Awaitable[_jobs_service_pb2.CancelPipelineResponse]]:
+        """CancelPipeline cancels every unfinished job of a pipeline."""
 
 def add_JobServiceServicer_to_server(servicer: JobServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

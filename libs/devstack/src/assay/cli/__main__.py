@@ -1,4 +1,5 @@
-"""``assay``: dev | token | submit | jobs (list, get, cancel, watch) | trace | analyzers."""
+"""``assay``: dev | token | submit | jobs (list, get, cancel, watch) | pipeline (submit, get, cancel, watch)
+| trace | analyzers."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TypeVar
 
 import grpc
 
-from assay.cli import output, trace
+from assay.cli import output, pipelines, trace
 from assay.cli.analyzers import cmd_analyzers
 from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, span_files
 from assay.cli.params import parse_params
@@ -277,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     actions.choices["cancel"].add_argument(
         "--wait", action="store_true", help="follow the job until it has stopped and print it")
 
+    pipelines.add_parser(commands, common)
+
     tracing = commands.add_parser("trace", parents=common,
                                   help="print a job's trace as a waterfall (from the stack's span file)")
     tracing.add_argument("id")
@@ -303,6 +306,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_trace(args, conn)
         if args.command == "analyzers":
             return await cmd_analyzers(args, conn)
+        if args.command == "pipeline":
+            return await pipelines.cmd_pipeline(args, conn)
         return await cmd_jobs(args, conn)
     finally:
         await conn.close()

@@ -53,6 +53,8 @@ class ChildPayload:
     inputs: tuple[InputDocument, ...]
     work_dir: str
     time_limit_seconds: float
+    dependencies: tuple[bytes, ...] = ()
+    """The dependency jobs (``StartJobResponse.dependencies``), serialised."""
 
 
 @dataclass
@@ -70,6 +72,7 @@ class PipeRunContext:
     cancel: Event
     deadline: float
     work_dir: Path
+    dependencies: Sequence[job_pb2.Job] = ()
     artifacts: list[ArtifactFile] = field(default_factory=list)
     _last_sent: float = 0.0
     _pending: tuple[int, bytes | None] | None = None
@@ -142,6 +145,7 @@ def run_attempt(payload: ChildPayload, conn: Connection, cancel: Event) -> None:
         params=job_pb2.JobParams.FromString(payload.params), text=payload.text, inputs=payload.inputs,
         logger=logging.getLogger("assay.analysis.run"), conn=conn, cancel=cancel,
         deadline=time.monotonic() + payload.time_limit_seconds, work_dir=Path(payload.work_dir),
+        dependencies=[job_pb2.Job.FromString(data) for data in payload.dependencies],
     )
     final: tuple[Any, ...]
     try:

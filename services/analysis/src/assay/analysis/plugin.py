@@ -78,6 +78,9 @@ class RunContext(Protocol):
     params: job_pb2.JobParams
     text: str
     inputs: Sequence[InputDocument]
+    dependencies: Sequence[job_pb2.Job]
+    """The jobs in ``inputs.jobs`` (all SUCCEEDED: results, artifact ids), in that order; empty for
+    a job without dependencies."""
     logger: logging.Logger
 
     def report_progress(self, percent: int, partial: job_pb2.JobResult | None = None) -> None:

@@ -147,7 +147,7 @@ class AttemptRunner:
             await _nak(msg, _seconds(started.retry_delay))
             return trace.Status(trace.StatusCode.OK)
         last_delivery = delivered >= self._options.max_deliver
-        return _span_status(await self._run(analyzer, msg, started.job, work.capability, last_delivery, release))
+        return _span_status(await self._run(analyzer, msg, started, work.capability, last_delivery, release))
 
     async def _start_refused(self, analyzer: str, msg: Msg, exc: grpc.aio.AioRpcError, delivered: int) -> None:
         if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
@@ -160,9 +160,10 @@ class AttemptRunner:
         ATTEMPTS.labels(analyzer=analyzer, outcome="start_failed").inc()
         await _nak(msg, delay)
 
-    async def _run(self, analyzer: str, msg: Msg, job: job_pb2.Job, capability: str, last_delivery: bool,
-                   release: Callable[[], None]) -> Outcome:
+    async def _run(self, analyzer: str, msg: Msg, started: pb.StartJobResponse, capability: str,
+                   last_delivery: bool, release: Callable[[], None]) -> Outcome:
         """``capability``: the work message's, passed on to every call about the job."""
+        job = started.job
         entry = self._registry.get(analyzer)
         assert entry is not None
         bind_log_context(attempt=str(job.attempt))
@@ -186,7 +187,8 @@ class AttemptRunner:
                 execution = await self._executor.start(ChildPayload(
                     ref=entry.ref, job_id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
                     params=job.params.SerializeToString(), text=job.inputs.text, inputs=tuple(inputs),
-                    work_dir=str(work_dir), time_limit_seconds=limit))
+                    work_dir=str(work_dir), time_limit_seconds=limit,
+                    dependencies=tuple(dep.SerializeToString() for dep in started.dependencies)))
                 heartbeat = asyncio.create_task(self._heartbeat(msg, job, capability, execution, lost))
                 outcome = await self._analyze(entry.spec, job, execution)
                 release()  # the analyzer process is free: the next attempt may start meanwhile

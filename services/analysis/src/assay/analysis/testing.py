@@ -43,6 +43,7 @@ class LocalRunContext:
     work_dir: Path
     text: str = ""
     inputs: Sequence[InputDocument] = ()
+    dependencies: Sequence[job_pb2.Job] = ()
     attempt: int = 1
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("assay.analysis.run"))
     progress: list[int] = field(default_factory=list)

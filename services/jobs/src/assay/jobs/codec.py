@@ -46,6 +46,7 @@ class JobRows:
             request_id=row["request_id"] or "",
             cancel_requested=row["cancel_requested"],
             trace_id=row["trace_id"],
+            pipeline_id=str(row.get("pipeline_id") or ""),
         )
         self._merge_json(row["params"], job.params)
         self._merge_json(row["inputs"], job.inputs)

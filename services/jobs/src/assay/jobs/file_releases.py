@@ -34,19 +34,21 @@ async def lock_files(conn: AsyncConnection, tenant: str, file_ids: Sequence[str]
         await conn.execute(_LOCK, {"key": f"assay.file:{tenant}:{file_id}"})
 
 
-async def refuse_released(conn: AsyncConnection, tenant: str, file_ids: Sequence[str]) -> None:
-    """INVALID_ARGUMENT FILE_NOT_FOUND naming every input file already released for deletion
-    (call with the files locked)."""
+async def refuse_released(
+    conn: AsyncConnection, tenant: str, file_ids: Sequence[str], field: str = "inputs.file_ids",
+) -> None:
+    """INVALID_ARGUMENT FILE_NOT_FOUND naming (``field[i]``) every input file already released for
+    deletion (call with the files locked)."""
     if not file_ids:
         return
     released = set((await conn.execute(select(released_files.c.file_id).where(
         released_files.c.tenant_id == tenant,
         released_files.c.file_id.in_([uuid.UUID(f) for f in file_ids]),
     ))).scalars())
-    violations = [FieldViolation(f"inputs.file_ids[{index}]", f"file {file_id} does not exist (deleted)")
+    violations = [FieldViolation(f"{field}[{index}]", f"file {file_id} does not exist (deleted)")
                   for index, file_id in enumerate(file_ids) if uuid.UUID(file_id) in released]
     if violations:
-        raise InvalidArgument("FILE_NOT_FOUND", "inputs.file_ids: a named file was deleted", violations=violations)
+        raise InvalidArgument("FILE_NOT_FOUND", f"{field}: a named file was deleted", violations=violations)
 
 
 class FileReleases:

@@ -71,7 +71,7 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
             _record_finish(outcome.job)
         return pb.StartJobResponse(
             decision=_DECISIONS[outcome.decision], job=outcome.job,
-            retry_delay=_duration(outcome.retry_after),
+            retry_delay=_duration(outcome.retry_after), dependencies=outcome.dependencies,
         )
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context: grpc.aio.ServicerContext) -> pb.HeartbeatResponse:

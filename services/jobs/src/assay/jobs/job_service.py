@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import grpc
 from nats.aio.client import Client
+from opentelemetry import trace
 
 from assay.common.auth import ADMIN, READERS, WRITERS, require_role
 from assay.common.fields import parse_uuid
@@ -15,7 +17,8 @@ from assay.common.telemetry import current_trace_id
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
-from assay.jobs.store import JobStore, ListQuery
+from assay.jobs.pipelines import pipeline_message, validate_pipeline
+from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
 from assay.jobs.watch import watch_job
 from assay.v1 import jobs_service_pb2, jobs_service_pb2_grpc
@@ -37,13 +40,47 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CreateJobResponse:
         caller = require_role(*WRITERS)
-        files = await self._files.require(files_to_look_up(request), caller.token)
-        new = validate_create(request, files, default_max_attempts=self._default_max_attempts,
-                              trace_id=current_trace_id())
+        new = await self._validate(request, caller.token)
         job, created = await self._store.create(caller.tenant, caller.subject, new)
         if created:
             JOBS_CREATED.labels(analyzer=job.analyzer).inc()
         return jobs_service_pb2.CreateJobResponse(job=job)
+
+    async def _validate(self, request: jobs_service_pb2.CreateJobRequest, token: str) -> NewJob:
+        files = await self._files.require(files_to_look_up(request), token)
+        return validate_create(request, files, default_max_attempts=self._default_max_attempts,
+                               trace_id=current_trace_id())
+
+    async def CreatePipeline(
+        self, request: jobs_service_pb2.CreatePipelineRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.CreatePipelineResponse:
+        caller = require_role(*WRITERS)
+        steps = await validate_pipeline(request, lambda job: self._validate(job, caller.token))
+        pipeline_id = uuid.uuid4()
+        trace.get_current_span().set_attribute("assay.pipeline.id", str(pipeline_id))
+        await self._store.create_pipeline(caller.tenant, caller.subject, pipeline_id, steps)
+        for step in steps:
+            JOBS_CREATED.labels(analyzer=step.new.analyzer).inc()
+        return jobs_service_pb2.CreatePipelineResponse(pipeline=await self._pipeline(caller.tenant, pipeline_id))
+
+    async def GetPipeline(
+        self, request: jobs_service_pb2.GetPipelineRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.GetPipelineResponse:
+        caller = require_role(*READERS)
+        pipeline = await self._pipeline(caller.tenant, parse_uuid(request.id, "id"))
+        return jobs_service_pb2.GetPipelineResponse(pipeline=pipeline)
+
+    async def CancelPipeline(
+        self, request: jobs_service_pb2.CancelPipelineRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.CancelPipelineResponse:
+        caller = require_role(*WRITERS)
+        pipeline_id = parse_uuid(request.id, "id")
+        await self._store.cancel_pipeline(caller.tenant, caller.subject, pipeline_id)
+        return jobs_service_pb2.CancelPipelineResponse(pipeline=await self._pipeline(caller.tenant, pipeline_id))
+
+    async def _pipeline(self, tenant: str, pipeline_id: uuid.UUID) -> jobs_service_pb2.Pipeline:
+        created, jobs = await self._store.pipeline(tenant, pipeline_id)
+        return pipeline_message(pipeline_id, tenant, created, jobs)
 
     async def GetJob(
         self, request: jobs_service_pb2.GetJobRequest, context: grpc.aio.ServicerContext

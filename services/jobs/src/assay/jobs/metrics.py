@@ -27,3 +27,7 @@ LEASES_REAPED = prometheus_client.Counter(
 CACHE_READS = prometheus_client.Counter(
     "assay_jobs_cache_reads_total", "GetJob answers from the in-memory job cache (hit) or the database (miss).",
     ["result"])
+DEPENDENTS_SETTLED = prometheus_client.Counter(
+    "assay_job_dependents_settled_total",
+    "WAITING jobs settled by their dependencies: queued (all succeeded) or failed (DEPENDENCY_FAILED).",
+    ["outcome"])

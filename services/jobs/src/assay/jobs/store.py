@@ -17,19 +17,29 @@ from typing import Any
 
 from google.protobuf import timestamp_pb2
 from opentelemetry import trace
-from sqlalchemy import RowMapping, bindparam, select, text
+from sqlalchemy import RowMapping, TextClause, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common import paging
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import system_transaction, tenant_transaction
-from assay.common.errors import AlreadyExists, FailedPrecondition, NotFound
-from assay.common.job_states import ACTIVE, STATE_NAMES
+from assay.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound
+from assay.common.job_states import ACTIVE, STATE_NAMES, TERMINAL
 from assay.common.nats import event_subject, work_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
+from assay.jobs.dependencies import (
+    load_dependencies,
+    lock_dependencies,
+    lock_dependencies_of,
+    lock_waiting_dependents,
+    record_dependencies,
+    settle_waiting,
+)
 from assay.jobs.file_releases import lock_files, refuse_released
+from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
 
@@ -50,6 +60,18 @@ class NewJob:
     priority: int
     max_attempts: int
     trace_id: str
+    dependencies: tuple[uuid.UUID, ...] = ()
+    """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    """One validated job of a CreatePipeline request; ``new.dependencies`` holds every job it waits
+    for (earlier steps and ``existing`` jobs)."""
+
+    job_id: uuid.UUID
+    new: NewJob
+    existing: tuple[uuid.UUID, ...]
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,8 @@ class StartOutcome:
     decision: str
     job: job_pb2.Job
     retry_after: float = 0.0
+    dependencies: tuple[job_pb2.Job, ...] = ()
+    """On RUN, the jobs in ``inputs.jobs`` (their results and artifacts), for the analyzer to read."""
 
 
 def _not_found(job_id: uuid.UUID) -> NotFound:
@@ -103,33 +127,31 @@ class JobStore:
     async def _transaction(self, tenant: str | None) -> AsyncIterator[_Transaction]:
         """A tenant's transaction (``None``: a system one); the jobs it saw are cached once it commits."""
         scope = system_transaction(self._engine) if tenant is None else tenant_transaction(self._engine, tenant)
-        async with scope as conn:
-            tx = _Transaction(conn, self._rows, self._capabilities)
-            yield tx
+        try:
+            async with scope as conn:
+                tx = _Transaction(conn, self._rows, self._capabilities)
+                yield tx
+                await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) in _CONFLICTS:
+                # A deadlock between settlements (two jobs' ends meeting in a third one's dependents):
+                # PostgreSQL rolled this one back whole, and ABORTED is retried by workers and clients.
+                raise Aborted("TRANSACTION_CONFLICT", "the job changed concurrently; retry the call") from None
+            raise
         for job, sequence in tx.seen:
             self._cache.put(job, sequence)
 
     # -- client-facing ------------------------------------------------------------------------
 
     async def create(self, tenant: str, actor: str, new: NewJob) -> tuple[job_pb2.Job, bool]:
-        """Insert a QUEUED job and its work message; a repeated request_id returns the first job.
-
-        Its input files are locked against a concurrent release for deletion (``file_releases``)
-        and a file already released refuses the job, in the transaction that inserts it."""
-        file_ids = [str(file_id) for file_id in new.inputs.get("file_ids", [])]
+        """Insert a QUEUED job and its work message — or, with dependencies, a WAITING job settled at
+        once if they have already finished; a repeated request_id returns the first job."""
         async with self._transaction(tenant) as tx:
-            await lock_files(tx.conn, tenant, file_ids)
-            row = (await tx.conn.execute(_INSERT, {
-                "id": uuid.uuid4(), "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
-                "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
-                "max_attempts": new.max_attempts, "priority": new.priority,
-                "request_id": new.request_id, "request_hash": new.request_hash,
-                "trace_id": new.trace_id,
-            })).mappings().one_or_none()
-            if row is not None:
-                await refuse_released(tx.conn, tenant, file_ids)
-                job = await tx.emit(row, work=True)
-                await _audit(tx.conn, row, actor, "create")
+            if new.dependencies:
+                await lock_dependencies(tx.conn, tenant, "inputs.jobs", new.dependencies)
+            await lock_files(tx.conn, tenant, _file_ids(new))
+            job = await _insert(tx, tenant, actor, new, uuid.uuid4())
+            if job is not None:
                 return job, True
             existing = (await tx.conn.execute(
                 select(jobs).where(jobs.c.tenant_id == tenant, jobs.c.request_id == new.request_id)
@@ -141,6 +163,40 @@ class JobStore:
                 metadata={"job_id": str(existing["id"])},
             )
         return self._rows.job(existing), False
+
+    async def create_pipeline(
+        self, tenant: str, actor: str, pipeline_id: uuid.UUID, steps: Sequence[PipelineStep],
+    ) -> None:
+        """Insert a pipeline and its jobs in one transaction, each WAITING for the earlier steps and
+        existing jobs it names (and settled at once against the existing ones)."""
+        async with self._transaction(tenant) as tx:
+            for index, step in enumerate(steps):
+                if step.existing:
+                    await lock_dependencies(tx.conn, tenant, f"jobs[{index}].job.inputs.jobs", step.existing)
+            await lock_files(tx.conn, tenant, [file_id for step in steps for file_id in _file_ids(step.new)])
+            await tx.conn.execute(_INSERT_PIPELINE, {"id": pipeline_id, "tenant": tenant, "actor": actor})
+            for index, step in enumerate(steps):
+                await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
+                              field=f"jobs[{index}].job.inputs.file_ids")
+
+    async def pipeline(self, tenant: str, pipeline_id: uuid.UUID) -> tuple[datetime, list[job_pb2.Job]]:
+        """A pipeline's creation time and its jobs in request order; NOT_FOUND for other tenants'."""
+        async with self._transaction(tenant) as tx:
+            created = (await tx.conn.execute(_LOAD_PIPELINE, {"id": pipeline_id})).scalar_one_or_none()
+            rows = (await tx.conn.execute(_PIPELINE_JOBS, {"id": pipeline_id})).mappings().all()
+        if created is None:
+            raise NotFound("PIPELINE_NOT_FOUND", f"pipeline {pipeline_id} not found")
+        return created, [self._rows.job(row) for row in rows]
+
+    async def cancel_pipeline(self, tenant: str, actor: str, pipeline_id: uuid.UUID) -> None:
+        """Cancel every WAITING or QUEUED job of the pipeline and ask its RUNNING ones to stop."""
+        async with self._transaction(tenant) as tx:
+            rows = (await tx.conn.execute(_CANCEL_PIPELINE, {"id": pipeline_id})).mappings().all()
+            for row in rows:
+                await tx.emit(row)
+                await _audit(tx.conn, row, actor, "cancel")
+        for row in rows:
+            _record_cancel_in_job_trace(row)
 
     async def get(self, tenant: str, job_id: uuid.UUID) -> job_pb2.Job:
         """One job of ``tenant``; other tenants' jobs are NOT_FOUND. May come from the job cache."""
@@ -188,7 +244,7 @@ class JobStore:
         return [self._rows.job(r) for r in page], token
 
     async def cancel(self, tenant: str, actor: str, job_id: uuid.UUID) -> job_pb2.Job:
-        """QUEUED → CANCELLED at once; RUNNING → cancel_requested; terminal → FAILED_PRECONDITION."""
+        """WAITING or QUEUED → CANCELLED at once; RUNNING → cancel_requested; terminal → FAILED_PRECONDITION."""
         async with self._transaction(tenant) as tx:
             row = (await tx.conn.execute(_CANCEL, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
@@ -209,12 +265,18 @@ class JobStore:
         )
 
     async def retry(self, tenant: str, actor: str, job_id: uuid.UUID) -> job_pb2.Job:
-        """Re-queue a FAILED job for one more attempt (admin replay of dead letters)."""
+        """Re-queue a FAILED job for one more attempt (admin replay of dead letters); a job with
+        dependencies goes back to WAITING and is settled at once against them."""
         async with self._transaction(tenant) as tx:
+            await lock_dependencies_of(tx.conn, job_id)
             row = (await tx.conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
-                job = await tx.emit(row, work=True)
+                waiting = row["state"] == "WAITING"
+                job = await tx.emit(row, work=not waiting)
                 await _audit(tx.conn, row, actor, "retry")
+                if waiting:
+                    for settled in await tx.settle([row["id"]]):
+                        job = settled
                 return job
             current = await _load(tx.conn, tenant, job_id)
         if current is None:
@@ -232,7 +294,8 @@ class JobStore:
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
             })).mappings().one_or_none()
             if row is not None:
-                return StartOutcome("RUN", await tx.emit(row))
+                dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
+                return StartOutcome("RUN", await tx.emit(row), dependencies=dependencies)
             settled = (await tx.conn.execute(
                 _SETTLE_EXPIRED, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if settled is not None:
@@ -328,6 +391,28 @@ class _Transaction:
         self._rows = rows
         self._capabilities = capabilities
         self.seen: list[tuple[job_pb2.Job, int]] = []
+        self._finished: list[uuid.UUID] = []
+        """Jobs this transaction moved to a terminal state whose waiting dependents are not settled yet."""
+
+    async def settle(self, waiting: Sequence[uuid.UUID]) -> list[job_pb2.Job]:
+        """Queue or fail the (locked) ``waiting`` jobs whose dependencies decide it, with their events."""
+        settled = []
+        for row in await settle_waiting(self.conn, waiting):
+            outcome = row["state"].lower()
+            span = _span_in_job_trace(row, SETTLE_SPAN, {"assay.settle.outcome": outcome})
+            with trace.use_span(span, end_on_exit=True):  # its event and work message follow the job's trace
+                settled.append(await self.emit(row, work=row["state"] == "QUEUED"))
+            DEPENDENTS_SETTLED.labels(outcome=outcome).inc()
+        return settled
+
+    async def settle_dependents(self) -> None:
+        """Settle the jobs waiting for the jobs this transaction ended, and theirs in turn (a job failed
+        for its dependency fails its own dependents)."""
+        while self._finished:
+            finished, self._finished = self._finished, []
+            waiting = await lock_waiting_dependents(self.conn, finished)
+            if waiting:
+                await self.settle(waiting)
 
     def read(self, row: Row) -> job_pb2.Job:
         """The job of a row this transaction loaded or updated without a new event."""
@@ -340,6 +425,8 @@ class _Transaction:
         returns the job (built once for the event and the RPC's answer)."""
         job = self._rows.job(row)
         self.seen.append((job, int(row["event_seq"])))
+        if job.state in TERMINAL:
+            self._finished.append(row["id"])
         event_time = timestamp_pb2.Timestamp()
         event_time.FromDatetime(row["updated_at"])
         event = events_pb2.JobEvent(sequence=row["event_seq"], job=job, event_time=event_time)
@@ -358,6 +445,39 @@ class _Transaction:
             })
         await self.conn.execute(_OUTBOX_INSERT, messages)
         return job
+
+
+def _file_ids(new: NewJob) -> list[str]:
+    return [str(file_id) for file_id in new.inputs.get("file_ids", [])]
+
+
+async def _insert(
+    tx: _Transaction, tenant: str, actor: str, new: NewJob, job_id: uuid.UUID,
+    pipeline: tuple[uuid.UUID, int] | None = None, field: str = "inputs.file_ids",
+) -> job_pb2.Job | None:
+    """Insert a job (QUEUED with its work message, or WAITING for its dependencies, which must be
+    locked, and settled at once against them); ``None`` when its request_id is taken. Its input
+    files must be locked (``file_releases.lock_files``): one released for deletion refuses the job
+    (``field`` names them), rolling the transaction back."""
+    row = (await tx.conn.execute(_INSERT, {
+        "id": job_id, "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
+        "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
+        "state": "WAITING" if new.dependencies else "QUEUED",
+        "max_attempts": new.max_attempts, "priority": new.priority,
+        "request_id": new.request_id, "request_hash": new.request_hash, "trace_id": new.trace_id,
+        "pipeline_id": None if pipeline is None else pipeline[0],
+        "pipeline_index": None if pipeline is None else pipeline[1],
+    })).mappings().one_or_none()
+    if row is None:
+        return None
+    await refuse_released(tx.conn, tenant, _file_ids(new), field)
+    job = await tx.emit(row, work=not new.dependencies)
+    await _audit(tx.conn, row, actor, "create")
+    if new.dependencies:
+        await record_dependencies(tx.conn, tenant, row["id"], new.dependencies)
+        for settled in await tx.settle([row["id"]]):
+            job = settled
+    return job
 
 
 async def _load(conn: AsyncConnection, tenant: str, job_id: uuid.UUID) -> Row | None:
@@ -381,14 +501,22 @@ def _record_cancel_in_job_trace(row: RowMapping) -> None:
     queued job, ``requested`` for a running one (its worker stops it at the next heartbeat)."""
     if not row["trace_id"]:
         return
-    request = trace.get_current_span().get_span_context()
-    span = tracer.start_span(
-        CANCEL_SPAN, context=context_from_headers({"traceparent": _job_traceparent(row["trace_id"])}),
-        links=[trace.Link(request)] if request.is_valid else [],
-        attributes={"job.id": str(row["id"]), "tenant": row["tenant_id"],
-                    "assay.cancel.outcome": "cancelled" if row["state"] == "CANCELLED" else "requested"})
+    span = _span_in_job_trace(row, CANCEL_SPAN, {
+        "assay.cancel.outcome": "cancelled" if row["state"] == "CANCELLED" else "requested"})
     span.set_status(trace.Status(trace.StatusCode.OK))
     span.end()
+
+
+SETTLE_SPAN = "settle job"
+
+
+def _span_in_job_trace(row: RowMapping, name: str, attributes: dict[str, str]) -> trace.Span:
+    """A span in the job's own trace (when it has one), linked to the current span: the request or
+    the dependency's transition that acted on the job."""
+    current = trace.get_current_span().get_span_context()
+    own = context_from_headers({"traceparent": _job_traceparent(row["trace_id"])}) if row["trace_id"] else None
+    return tracer.start_span(name, context=own, links=[trace.Link(current)] if current.is_valid else [],
+                             attributes={"job.id": str(row["id"]), "tenant": row["tenant_id"], **attributes})
 
 
 def _job_traceparent(trace_id: str) -> str:
@@ -400,30 +528,48 @@ def _seconds_until(moment: datetime, now: datetime) -> float:
     return max(0.0, (moment - now) / timedelta(seconds=1))
 
 
+_CONFLICTS = frozenset({"40P01", "40001"})
+"""deadlock_detected, serialization_failure: the transaction was rolled back and may simply be retried."""
+
 _LEASE = "now() + make_interval(secs => :lease)"
 _EVENT = "updated_at = now(), event_seq = event_seq + 1"
 
 _INSERT = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, inputs, state, max_attempts,
-                           priority, request_id, request_hash, trace_id)
-    VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:inputs AS jsonb), 'QUEUED',
-            :max_attempts, :priority, :request_id, :request_hash, :trace_id)
+                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index)
+    VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:inputs AS jsonb), :state,
+            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
 """)
 
-_CANCEL = text(f"""
-    UPDATE jobs.jobs SET cancel_requested = true,
-        state = CASE WHEN state = 'QUEUED' THEN 'CANCELLED' ELSE state END,
-        ended_at = CASE WHEN state = 'QUEUED' THEN now() ELSE ended_at END,
-        next_attempt_at = NULL, {_EVENT}
-    WHERE id = :id AND tenant_id = :tenant
-      AND (state = 'QUEUED' OR (state = 'RUNNING' AND NOT cancel_requested))
-    RETURNING *
+
+def _cancel(where: str) -> TextClause:
+    return text(f"""
+        UPDATE jobs.jobs SET cancel_requested = true,
+            state = CASE WHEN state IN ('QUEUED', 'WAITING') THEN 'CANCELLED' ELSE state END,
+            ended_at = CASE WHEN state IN ('QUEUED', 'WAITING') THEN now() ELSE ended_at END,
+            next_attempt_at = NULL, {_EVENT}
+        WHERE {where}
+          AND (state IN ('QUEUED', 'WAITING') OR (state = 'RUNNING' AND NOT cancel_requested))
+        RETURNING *
+    """)
+
+
+_CANCEL = _cancel("id = :id AND tenant_id = :tenant")
+_CANCEL_PIPELINE = _cancel("pipeline_id = :id")
+"""Every unfinished job of a pipeline (the tenant transaction's row-level security scopes it)."""
+
+_INSERT_PIPELINE = text("""
+    INSERT INTO jobs.pipelines (id, tenant_id, created_by) VALUES (:id, :tenant, :actor)
 """)
+_LOAD_PIPELINE = text("SELECT created_at FROM jobs.pipelines WHERE id = :id")
+_PIPELINE_JOBS = text("SELECT * FROM jobs.jobs WHERE pipeline_id = :id ORDER BY pipeline_index")
 
 _RETRY = text(f"""
-    UPDATE jobs.jobs SET state = 'QUEUED', max_attempts = attempt + 1, cancel_requested = false,
+    UPDATE jobs.jobs SET max_attempts = attempt + 1, cancel_requested = false,
+        state = CASE WHEN jsonb_array_length(COALESCE(inputs -> 'jobs', '[]')) > 0 THEN 'WAITING'
+                     ELSE 'QUEUED' END,
         ended_at = NULL, next_attempt_at = NULL, lease_expires_at = NULL, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant AND state = 'FAILED'
     RETURNING *

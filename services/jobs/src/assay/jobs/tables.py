@@ -45,6 +45,8 @@ jobs = Table(
     Column("ended_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("next_attempt_at", DateTime(timezone=True)),
+    Column("pipeline_id", UUID(as_uuid=True)),
+    Column("pipeline_index", Integer),
 )
 
 outbox = Table(
@@ -67,6 +69,24 @@ audit_log = Table(
     Column("details", JSONB, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+dependencies = Table(
+    "dependencies", metadata,
+    Column("job_id", UUID(as_uuid=True), primary_key=True),
+    Column("depends_on", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+"""Which job waits for which (``inputs.jobs``): one row per dependency of a WAITING job."""
+
+pipelines = Table(
+    "pipelines", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Jobs created together by CreatePipeline (``jobs.pipeline_id``)."""
 
 released_files = Table(
     "released_files", metadata,

@@ -15,6 +15,7 @@ from assay.common.fields import request_id_violation
 from assay.common.nats import MAX_PRIORITY
 from assay.common.spec_checks import file_violations, params_violations, text_violations
 from assay.jobs.codec import to_json
+from assay.jobs.dependencies import MAX_DEPENDENCIES
 from assay.jobs.metrics import JOBS_REFUSED
 from assay.jobs.store import NewJob
 from assay.v1 import ingest_service_pb2, jobs_service_pb2
@@ -63,6 +64,7 @@ def validate_create(
         violations += _input_violations(request, spec, files)
         if chosen in (None, analyzer):
             violations += params_violations(spec, params)
+    violations += _dependency_violations(request.inputs.jobs)
     if (bad_request_id := request_id_violation(request.request_id, "request_id")) is not None:
         violations.append(bad_request_id)
     if not 0 <= request.priority <= MAX_PRIORITY:
@@ -86,7 +88,26 @@ def validate_create(
         priority=request.priority,
         max_attempts=request.max_attempts or default_max_attempts,
         trace_id=trace_id,
+        dependencies=tuple(uuid.UUID(job_id) for job_id in request.inputs.jobs),
     )
+
+
+def _dependency_violations(job_ids: Sequence[str]) -> list[FieldViolation]:
+    """``inputs.jobs``: distinct job UUIDs, at most ``MAX_DEPENDENCIES`` (existence is the store's)."""
+    found: list[FieldViolation] = []
+    if len(job_ids) > MAX_DEPENDENCIES:
+        found.append(FieldViolation("inputs.jobs", f"at most {MAX_DEPENDENCIES} jobs per job"))
+    parsed: set[uuid.UUID] = set()
+    malformed = 0
+    for index, job_id in enumerate(job_ids):
+        try:
+            parsed.add(uuid.UUID(job_id))
+        except ValueError:
+            malformed += 1
+            found.append(FieldViolation(f"inputs.jobs[{index}]", "must be a UUID"))
+    if len(parsed) + malformed < len(job_ids):
+        found.append(FieldViolation("inputs.jobs", "must not repeat a job"))
+    return found
 
 
 def _count_refusal(analyzer: str, violations: Sequence[FieldViolation]) -> None:

@@ -1,7 +1,7 @@
 """Files released for deletion: CreateJob refuses them, decided under a per-file lock.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-04
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 
 from assay.common.db import rls_policy_sql
 
-revision = "0002"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
