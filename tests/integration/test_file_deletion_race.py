@@ -43,6 +43,31 @@ async def test_a_file_deleted_while_a_job_is_created_on_it_never_leaves_a_job_wi
         )
         seen.append((deleted, created))
         assert (deleted, created) in {("OK", "FILE_NOT_FOUND"), ("FILE_IN_USE", "OK")}, seen
+    await assert_every_job_has_its_files(ingest_stack, token)
+
+
+async def test_a_file_deleted_while_a_pipeline_is_created_on_it_never_leaves_a_job_without_its_file(
+    ingest_stack: IngestService,
+) -> None:
+    assert ingest_stack.jobs is not None
+    tenant = new_tenant()
+    token = ingest_stack.token(tenant=tenant)
+    seen = []
+    for _ in range(ROUNDS):
+        stored = await ingest_stack.upload([b"text\ngreat\n"], name="reviews.csv", metadata=token)
+        job = js.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(file_ids=[stored.id]))
+        pipeline = js.CreatePipelineRequest(jobs=[js.PipelineJob(key="score", job=job)])
+        deleted, created = await asyncio.gather(
+            outcome(ingest_stack.files.DeleteFile(ing.DeleteFileRequest(id=stored.id), metadata=token)),
+            outcome(ingest_stack.jobs.jobs.CreatePipeline(pipeline, metadata=token)),
+        )
+        seen.append((deleted, created))
+        assert (deleted, created) in {("OK", "FILE_NOT_FOUND"), ("FILE_IN_USE", "OK")}, seen
+    await assert_every_job_has_its_files(ingest_stack, token)
+
+
+async def assert_every_job_has_its_files(ingest_stack: IngestService, token: tuple[tuple[str, str], ...]) -> None:
+    assert ingest_stack.jobs is not None
     listed = await ingest_stack.jobs.jobs.ListJobs(js.ListJobsRequest(page_size=100), metadata=token)
     remaining = await ingest_stack.file_ids(token)
     for job in listed.jobs:
