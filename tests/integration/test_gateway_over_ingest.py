@@ -5,6 +5,7 @@ fields, and a job's result after one of its artifacts was deleted."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -127,3 +128,19 @@ async def test_a_bank_statement_password_is_accepted_in_the_form_and_never_rende
                                                         "category_rules": []}
     listed = await rest.get("/v1/jobs", headers=auth(ingest_stack, tenant))
     assert job_id in listed.text and "s3cret-PW" not in listed.text
+
+
+async def test_a_multipart_idempotency_key_reused_with_another_file_is_409_and_identical_ones_share_a_job(
+    rest: httpx.AsyncClient, ingest_stack: IngestService,
+) -> None:
+    headers = {**auth(ingest_stack, new_tenant()), "Idempotency-Key": "multipart-1"}
+
+    async def post(content: bytes) -> httpx.Response:
+        return await rest.post("/v1/jobs", headers=headers, data={"analyzer": "sentiment"},
+                               files={"file": ("reviews.txt", content, "text/plain")})
+
+    identical = await asyncio.gather(*(post(b"lovely\n" * 20000) for _ in range(6)))
+    assert [r.status_code for r in identical] == [202] * 6, [r.text for r in identical]
+    assert len({r.json()["id"] for r in identical}) == 1
+    other = await post(b"awful\n")
+    assert other.status_code == 409 and other.json()["code"] == "REQUEST_ID_REUSED", other.text

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -22,7 +24,8 @@ from sqlalchemy import select
 from assay.common.db import create_engine, tenant_transaction
 from assay.common.errors import details_from_rpc_error
 from assay.common.storage import object_key
-from assay.ingest.store import FileStore
+from assay.ingest.store import FileStore, NewFile
+from assay.ingest.submission import request_digest
 from assay.ingest.tables import submissions
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2, sentiment_pb2
@@ -151,3 +154,34 @@ async def test_concurrent_identical_submissions_all_get_the_winners_job(ingest_s
     assert len({r.job.id for r in responses}) == 1
     assert len({r.file.id for r in responses}) == 1
     assert await ingest_stack.file_ids(token) == {responses[0].file.id}
+
+
+async def test_a_taken_over_claim_whose_file_was_stored_adopts_that_file(ingest_variant) -> None:  # type: ignore[no-untyped-def]
+    async with ingest_variant(submission_lease_seconds=LEASE) as ingest:
+        ingest: IngestService
+        tenant = new_tenant()
+        token = ingest.token(tenant=tenant)
+        body = b"stored before the crash\n"
+        engine = create_engine(ingest.settings)
+        try:  # killed after storing the file, before CreateJob: a claim and a file, no job
+            store = FileStore(engine)
+            digest = request_digest(next(submit_requests([body], request_id="half-1")).header)
+            dead = await store.claim_submission(tenant, "half-1", "sentiment", timedelta(seconds=LEASE), digest)
+            ingest.s3.put_object(ingest.bucket, object_key(tenant, dead.file_id), io.BytesIO(body), len(body))
+            await store.insert(NewFile(id=dead.file_id, tenant=tenant, created_by="alice", display_name="reviews.txt",
+                                       media_type="text/plain", size_bytes=len(body),
+                                       sha256=hashlib.sha256(body).hexdigest(), scan_status="UNSCANNED"))
+        finally:
+            await engine.dispose()
+
+        async def retried() -> ing.SubmitDocumentResponse:
+            try:
+                return await ingest.files.SubmitDocument(submit_requests([body], request_id="half-1"),
+                                                         metadata=token)
+            except grpc.aio.AioRpcError as error:
+                assert details_from_rpc_error(error).reason == "SUBMISSION_IN_PROGRESS"
+                raise AssertionError("still in progress") from None
+
+        done = await eventually(retried, timeout=20 * LEASE, interval=0.2)
+        assert done.file.id == str(dead.file_id) and list(done.job.inputs.file_ids) == [done.file.id]
+        assert await ingest.file_ids(token) == {done.file.id}

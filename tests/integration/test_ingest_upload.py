@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import stat
+import struct
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 
@@ -175,6 +176,24 @@ async def test_a_bad_upload_is_refused_precisely_and_leaves_no_object_and_no_row
     assert field in [v.field for v in details.violations]
     assert ingest_stack.object_keys(tenant) == []
     assert await ingest_stack.file_ids(token) == set()
+
+
+async def test_a_zip_whose_headers_understate_what_it_inflates_to_is_refused_and_nothing_stored(
+    ingest_stack: IngestService,
+) -> None:
+    tenant = new_tenant()
+    token = ingest_stack.token(tenant=tenant)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("data.txt", "w") as member:
+        for _ in range(200):
+            member.write(b"\0" * (1024 * 1024))  # 200 MiB inflated ...
+    data = bytearray(buffer.getvalue())
+    struct.pack_into("<L", data, data.index(b"PK\x03\x04") + 22, 100)  # ... declared as 100 B
+    struct.pack_into("<L", data, data.index(b"PK\x01\x02") + 24, 100)
+    error = await rpc_error(ingest_stack.upload([bytes(data)], name="bomb.zip", metadata=token))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert details_from_rpc_error(error).reason == "ZIP_CORRUPT"
+    assert ingest_stack.object_keys(tenant) == [] and await ingest_stack.file_ids(token) == set()
 
 
 async def test_a_zip_passing_inspection_is_stored_as_a_zip(ingest_stack: IngestService) -> None:

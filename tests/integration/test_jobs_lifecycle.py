@@ -131,6 +131,22 @@ async def test_a_retryable_failure_requeues_with_a_delay_and_the_last_attempt_fa
     assert (await start(jobs_service, job)).decision == SKIP
 
 
+async def test_a_job_that_succeeds_after_a_failed_attempt_shows_no_error(jobs_service):
+    from harness import eventually
+
+    job = await create(jobs_service, max_attempts=3)
+    await start(jobs_service, job)
+    assert (await fail(jobs_service, job, 1, retryable=True)).job.error.code == "BOOM"
+
+    async def runs_again():
+        return (await start(jobs_service, job)).decision == RUN
+
+    await eventually(runs_again, timeout=10)
+    done = (await complete(jobs_service, job, 2)).job
+    assert done.state == Job.STATE_SUCCEEDED and not done.HasField("error")
+    assert not (await get(jobs_service, job)).HasField("error")
+
+
 async def test_a_permanent_failure_ends_the_job_failed_at_once(jobs_service):
     job = await create(jobs_service)
     await start(jobs_service, job)

@@ -3,11 +3,14 @@
 It registers as ``sentiment`` (the API only accepts known analyzer names) and obeys its inline
 text: ``ok``, ``sleep:<seconds>`` (cancellable, reports progress), ``crash`` (the process dies),
 ``fail-until:<n>`` (a retryable error while the attempt is <= n), ``hang`` (ignores cancellation),
-``bad`` (an input error), ``sum-dependencies`` (rows_total: the sum of its dependencies' rows_total).
+``bad`` (an input error), ``sum-dependencies`` (rows_total: the sum of its dependencies' rows_total),
+``deep-json:<depth>`` (parses JSON nested that deep), ``allocate:<MiB>`` (allocates and touches
+that much memory).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -35,6 +38,11 @@ class ScriptedAnalyzer:
             time.sleep(3600)
         elif command == "bad":
             raise AnalysisInputError("INPUT_UNPARSEABLE", "scripted bad input")
+        elif command == "deep-json":
+            json.loads("[" * int(arg) + "]" * int(arg))
+        elif command == "allocate":
+            block = bytearray(int(arg) * 1024 * 1024)
+            block[::4096] = b"x" * len(block[::4096])
         elif command == "sum-dependencies":
             total = sum(dep.result.sentiment.statistics.rows_total for dep in ctx.dependencies)
             return job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(

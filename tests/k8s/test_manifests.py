@@ -814,3 +814,18 @@ def test_prod_uses_an_external_database_instead_of_the_in_cluster_postgres(
 ) -> None:
     assert not [d for d in prod if d["metadata"]["name"] == "postgres"]
     assert not any(env.get("name") == "POSTGRES_PASSWORD" for _, c in all_containers(prod) for env in c.get("env", []))
+
+
+def test_grpc_reflection_is_off_in_prod_and_left_on_in_dev(dev: list[Manifest], prod: list[Manifest]) -> None:
+    def reflection_settings(docs: list[Manifest]) -> set[str | None]:
+        config_maps = {c["metadata"]["name"]: c.get("data", {}) for c in of_kind(docs, "ConfigMap")}
+        found: set[str | None] = set()
+        for _, container in all_containers(docs):
+            if is_assay(container):
+                (source,) = [s["configMapRef"]["name"] for s in container.get("envFrom", [])]
+                found.add(env_value(container, "ASSAY_GRPC_REFLECTION") or
+                          config_maps[source].get("ASSAY_GRPC_REFLECTION"))
+        return found
+
+    assert reflection_settings(prod) == {"false"}
+    assert reflection_settings(dev) == {None}

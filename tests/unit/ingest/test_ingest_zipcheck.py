@@ -256,9 +256,29 @@ def test_a_nested_archive_whose_compressed_bytes_are_damaged_is_refused_as_corru
     assert rejection(bytes(outer)).reason == Reason.ZIP_CORRUPT
 
 
-def test_entries_inside_a_nested_archive_are_not_decompressed() -> None:
-    # Only the nested archive's central directory is read: its entries' data stays untouched.
+def test_entries_inside_a_nested_archive_are_inflated_and_checked_too() -> None:
+    # Every entry is inflated to check its real size, a nested archive's too: damaged data is refused.
     inner = bytearray(make_zip({"data.txt": b"some text " * 200}))
     local = inner.index(_LOCAL)
     inner[local + 40 : local + 60] = bytes(20)
-    assert inspect_zip(io.BytesIO(make_zip({"inner.zip": bytes(inner)}))).files == 2
+    assert rejection(make_zip({"inner.zip": bytes(inner)})).reason == Reason.ZIP_CORRUPT
+
+
+def understated_zip(real_size: int, declared_size: int = 100) -> bytes:
+    """A ZIP whose one entry's headers (local and central) declare ``declared_size`` bytes but whose
+    deflate stream inflates to ``real_size``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("data.txt", "w") as member:
+        block = b"\0" * (1024 * 1024)
+        for _ in range(real_size // len(block)):
+            member.write(block)
+    data = bytearray(buffer.getvalue())
+    struct.pack_into("<L", data, data.index(_LOCAL) + 22, declared_size)
+    struct.pack_into("<L", data, data.index(_CENTRAL) + 24, declared_size)
+    return bytes(data)
+
+
+def test_an_entry_inflating_past_its_declared_size_is_refused_while_inflating() -> None:
+    refused = rejection(understated_zip(64 * 1024 * 1024))
+    assert refused.reason == Reason.ZIP_CORRUPT
+    assert "declares" in refused.message

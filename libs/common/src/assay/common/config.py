@@ -34,6 +34,9 @@ class CommonSettings(TelemetrySettings):
     """Port of the Prometheus /metrics side server (0 picks a free one, -1 disables it)."""
     log_level: str = "INFO"
     """Root log level."""
+    grpc_reflection: bool = True
+    """Serve gRPC server reflection (answered without a token: it lists the services and their
+    schemas); the production overlay turns it off."""
     shutdown_grace_seconds: float = 20.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
     refused_stream_drain_bytes: int = Field(default=64 * 1024 * 1024, ge=0)

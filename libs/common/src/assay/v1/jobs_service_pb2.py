@@ -26,7 +26,7 @@ from assay.v1 import job_pb2 as assay_dot_v1_dot_job__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61ssay/v1/jobs_service.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n\x10\x43reateJobRequest\x12\x10\n\x08\x61nalyzer\x18\x01 \x01(\t\x12#\n\x06params\x18\x02 \x01(\x0b\x32\x13.assay.v1.JobParams\x12#\n\x06inputs\x18\x03 \x01(\x0b\x32\x13.assay.v1.JobInputs\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x06 \x01(\x05\"/\n\x11\x43reateJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1b\n\rGetJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x0eGetJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x94\x01\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.assay.v1.Job.State\x12\x10\n\x08\x61nalyzer\x18\x04 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x63tive_only\x18\x06 \x01(\x08\"H\n\x10ListJobsResponse\x12\x1b\n\x04jobs\x18\x01 \x03(\x0b\x32\r.assay.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1e\n\x10\x43\x61ncelJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x11\x43\x61ncelJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1d\n\x0fWatchJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x10WatchJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1d\n\x0fRetryJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x10RetryJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x8f\x02\n\x08Pipeline\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\'\n\x05state\x18\x03 \x01(\x0e\x32\x18.assay.v1.Pipeline.State\x12\x1b\n\x04jobs\x18\x04 \x03(\x0b\x32\r.assay.v1.Job\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"m\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_RUNNING\x10\x01\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x02\x12\x10\n\x0cSTATE_FAILED\x10\x03\x12\x13\n\x0fSTATE_CANCELLED\x10\x04\"R\n\x0bPipelineJob\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x03job\x18\x02 \x01(\x0b\x32\x1a.assay.v1.CreateJobRequest\x12\r\n\x05\x61\x66ter\x18\x03 \x03(\t\"<\n\x15\x43reatePipelineRequest\x12#\n\x04jobs\x18\x01 \x03(\x0b\x32\x15.assay.v1.PipelineJob\">\n\x16\x43reatePipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\" \n\x12GetPipelineRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x13GetPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\"#\n\x15\x43\x61ncelPipelineRequest\x12\n\n\x02id\x18\x01 \x01(\t\">\n\x16\x43\x61ncelPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline2\x96\x05\n\nJobService\x12\x44\n\tCreateJob\x12\x1a.assay.v1.CreateJobRequest\x1a\x1b.assay.v1.CreateJobResponse\x12;\n\x06GetJob\x12\x17.assay.v1.GetJobRequest\x1a\x18.assay.v1.GetJobResponse\x12\x41\n\x08ListJobs\x12\x19.assay.v1.ListJobsRequest\x1a\x1a.assay.v1.ListJobsResponse\x12\x44\n\tCancelJob\x12\x1a.assay.v1.CancelJobRequest\x1a\x1b.assay.v1.CancelJobResponse\x12\x43\n\x08WatchJob\x12\x19.assay.v1.WatchJobRequest\x1a\x1a.assay.v1.WatchJobResponse0\x01\x12\x41\n\x08RetryJob\x12\x19.assay.v1.RetryJobRequest\x1a\x1a.assay.v1.RetryJobResponse\x12S\n\x0e\x43reatePipeline\x12\x1f.assay.v1.CreatePipelineRequest\x1a .assay.v1.CreatePipelineResponse\x12J\n\x0bGetPipeline\x12\x1c.assay.v1.GetPipelineRequest\x1a\x1d.assay.v1.GetPipelineResponse\x12S\n\x0e\x43\x61ncelPipeline\x12\x1f.assay.v1.CancelPipelineRequest\x1a .assay.v1.CancelPipelineResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61ssay/v1/jobs_service.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n\x10\x43reateJobRequest\x12\x10\n\x08\x61nalyzer\x18\x01 \x01(\t\x12#\n\x06params\x18\x02 \x01(\x0b\x32\x13.assay.v1.JobParams\x12#\n\x06inputs\x18\x03 \x01(\x0b\x32\x13.assay.v1.JobInputs\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x06 \x01(\x05\"/\n\x11\x43reateJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1b\n\rGetJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x0eGetJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x94\x01\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.assay.v1.Job.State\x12\x10\n\x08\x61nalyzer\x18\x04 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x63tive_only\x18\x06 \x01(\x08\"H\n\x10ListJobsResponse\x12\x1b\n\x04jobs\x18\x01 \x03(\x0b\x32\r.assay.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1e\n\x10\x43\x61ncelJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x11\x43\x61ncelJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1d\n\x0fWatchJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x10WatchJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1d\n\x0fRetryJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x10RetryJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"%\n\x12ReleaseFileRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"\x15\n\x13ReleaseFileResponse\"\x8f\x02\n\x08Pipeline\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\'\n\x05state\x18\x03 \x01(\x0e\x32\x18.assay.v1.Pipeline.State\x12\x1b\n\x04jobs\x18\x04 \x03(\x0b\x32\r.assay.v1.Job\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"m\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_RUNNING\x10\x01\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x02\x12\x10\n\x0cSTATE_FAILED\x10\x03\x12\x13\n\x0fSTATE_CANCELLED\x10\x04\"R\n\x0bPipelineJob\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x03job\x18\x02 \x01(\x0b\x32\x1a.assay.v1.CreateJobRequest\x12\r\n\x05\x61\x66ter\x18\x03 \x03(\t\"<\n\x15\x43reatePipelineRequest\x12#\n\x04jobs\x18\x01 \x03(\x0b\x32\x15.assay.v1.PipelineJob\">\n\x16\x43reatePipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\" \n\x12GetPipelineRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x13GetPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\"#\n\x15\x43\x61ncelPipelineRequest\x12\n\n\x02id\x18\x01 \x01(\t\">\n\x16\x43\x61ncelPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline2\xe2\x05\n\nJobService\x12\x44\n\tCreateJob\x12\x1a.assay.v1.CreateJobRequest\x1a\x1b.assay.v1.CreateJobResponse\x12;\n\x06GetJob\x12\x17.assay.v1.GetJobRequest\x1a\x18.assay.v1.GetJobResponse\x12\x41\n\x08ListJobs\x12\x19.assay.v1.ListJobsRequest\x1a\x1a.assay.v1.ListJobsResponse\x12\x44\n\tCancelJob\x12\x1a.assay.v1.CancelJobRequest\x1a\x1b.assay.v1.CancelJobResponse\x12\x43\n\x08WatchJob\x12\x19.assay.v1.WatchJobRequest\x1a\x1a.assay.v1.WatchJobResponse0\x01\x12\x41\n\x08RetryJob\x12\x19.assay.v1.RetryJobRequest\x1a\x1a.assay.v1.RetryJobResponse\x12J\n\x0bReleaseFile\x12\x1c.assay.v1.ReleaseFileRequest\x1a\x1d.assay.v1.ReleaseFileResponse\x12S\n\x0e\x43reatePipeline\x12\x1f.assay.v1.CreatePipelineRequest\x1a .assay.v1.CreatePipelineResponse\x12J\n\x0bGetPipeline\x12\x1c.assay.v1.GetPipelineRequest\x1a\x1d.assay.v1.GetPipelineResponse\x12S\n\x0e\x43\x61ncelPipeline\x12\x1f.assay.v1.CancelPipelineRequest\x1a .assay.v1.CancelPipelineResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -57,24 +57,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RETRYJOBREQUEST']._serialized_end=805
   _globals['_RETRYJOBRESPONSE']._serialized_start=807
   _globals['_RETRYJOBRESPONSE']._serialized_end=853
-  _globals['_PIPELINE']._serialized_start=856
-  _globals['_PIPELINE']._serialized_end=1127
-  _globals['_PIPELINE_STATE']._serialized_start=1018
-  _globals['_PIPELINE_STATE']._serialized_end=1127
-  _globals['_PIPELINEJOB']._serialized_start=1129
-  _globals['_PIPELINEJOB']._serialized_end=1211
-  _globals['_CREATEPIPELINEREQUEST']._serialized_start=1213
-  _globals['_CREATEPIPELINEREQUEST']._serialized_end=1273
-  _globals['_CREATEPIPELINERESPONSE']._serialized_start=1275
-  _globals['_CREATEPIPELINERESPONSE']._serialized_end=1337
-  _globals['_GETPIPELINEREQUEST']._serialized_start=1339
-  _globals['_GETPIPELINEREQUEST']._serialized_end=1371
-  _globals['_GETPIPELINERESPONSE']._serialized_start=1373
-  _globals['_GETPIPELINERESPONSE']._serialized_end=1432
-  _globals['_CANCELPIPELINEREQUEST']._serialized_start=1434
-  _globals['_CANCELPIPELINEREQUEST']._serialized_end=1469
-  _globals['_CANCELPIPELINERESPONSE']._serialized_start=1471
-  _globals['_CANCELPIPELINERESPONSE']._serialized_end=1533
-  _globals['_JOBSERVICE']._serialized_start=1536
-  _globals['_JOBSERVICE']._serialized_end=2198
+  _globals['_RELEASEFILEREQUEST']._serialized_start=855
+  _globals['_RELEASEFILEREQUEST']._serialized_end=892
+  _globals['_RELEASEFILERESPONSE']._serialized_start=894
+  _globals['_RELEASEFILERESPONSE']._serialized_end=915
+  _globals['_PIPELINE']._serialized_start=918
+  _globals['_PIPELINE']._serialized_end=1189
+  _globals['_PIPELINE_STATE']._serialized_start=1080
+  _globals['_PIPELINE_STATE']._serialized_end=1189
+  _globals['_PIPELINEJOB']._serialized_start=1191
+  _globals['_PIPELINEJOB']._serialized_end=1273
+  _globals['_CREATEPIPELINEREQUEST']._serialized_start=1275
+  _globals['_CREATEPIPELINEREQUEST']._serialized_end=1335
+  _globals['_CREATEPIPELINERESPONSE']._serialized_start=1337
+  _globals['_CREATEPIPELINERESPONSE']._serialized_end=1399
+  _globals['_GETPIPELINEREQUEST']._serialized_start=1401
+  _globals['_GETPIPELINEREQUEST']._serialized_end=1433
+  _globals['_GETPIPELINERESPONSE']._serialized_start=1435
+  _globals['_GETPIPELINERESPONSE']._serialized_end=1494
+  _globals['_CANCELPIPELINEREQUEST']._serialized_start=1496
+  _globals['_CANCELPIPELINEREQUEST']._serialized_end=1531
+  _globals['_CANCELPIPELINERESPONSE']._serialized_start=1533
+  _globals['_CANCELPIPELINERESPONSE']._serialized_end=1595
+  _globals['_JOBSERVICE']._serialized_start=1598
+  _globals['_JOBSERVICE']._serialized_end=2336
 # @@protoc_insertion_point(module_scope)

@@ -346,6 +346,45 @@ class RetryJobResponse(_message.Message):
 Global___RetryJobResponse: _TypeAlias = RetryJobResponse  # noqa: Y015
 
 @_typing.final
+class ReleaseFileRequest(_message.Message):
+    """ReleaseFileRequest names a file of the caller's tenant about to be deleted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_ID_FIELD_NUMBER: _builtins.int
+    file_id: _builtins.str
+    """file_id is the file's UUID."""
+    def __init__(
+        self,
+        *,
+        file_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_id", b"file_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseFileRequest: _TypeAlias = ReleaseFileRequest  # noqa: Y015
+
+@_typing.final
+class ReleaseFileResponse(_message.Message):
+    """ReleaseFileResponse is empty: the file may now be deleted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseFileResponse: _TypeAlias = ReleaseFileResponse  # noqa: Y015
+
+@_typing.final
 class Pipeline(_message.Message):
     """Pipeline is a set of jobs created together, some waiting for others (inputs.jobs)."""
 

@@ -65,6 +65,11 @@ class JobServiceStub:
                 request_serializer=assay_dot_v1_dot_jobs__service__pb2.RetryJobRequest.SerializeToString,
                 response_deserializer=assay_dot_v1_dot_jobs__service__pb2.RetryJobResponse.FromString,
                 _registered_method=True)
+        self.ReleaseFile = channel.unary_unary(
+                '/assay.v1.JobService/ReleaseFile',
+                request_serializer=assay_dot_v1_dot_jobs__service__pb2.ReleaseFileRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_jobs__service__pb2.ReleaseFileResponse.FromString,
+                _registered_method=True)
         self.CreatePipeline = channel.unary_unary(
                 '/assay.v1.JobService/CreatePipeline',
                 request_serializer=assay_dot_v1_dot_jobs__service__pb2.CreatePipelineRequest.SerializeToString,
@@ -128,6 +133,16 @@ class JobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseFile(self, request, context):
+        """ReleaseFile records that a file of the caller's tenant is about to be deleted: refused with
+        FAILED_PRECONDITION FILE_IN_USE while a waiting, queued or running job names it; once it succeeds,
+        CreateJob refuses the file (FILE_NOT_FOUND). Ingest calls it before DeleteFile deletes a file;
+        both decisions take the same per-file lock, so a delete and a create never both win.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreatePipeline(self, request, context):
         """CreatePipeline creates several jobs, some waiting for others, in one transaction.
         """
@@ -181,6 +196,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.RetryJob,
                     request_deserializer=assay_dot_v1_dot_jobs__service__pb2.RetryJobRequest.FromString,
                     response_serializer=assay_dot_v1_dot_jobs__service__pb2.RetryJobResponse.SerializeToString,
+            ),
+            'ReleaseFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseFile,
+                    request_deserializer=assay_dot_v1_dot_jobs__service__pb2.ReleaseFileRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_jobs__service__pb2.ReleaseFileResponse.SerializeToString,
             ),
             'CreatePipeline': grpc.unary_unary_rpc_method_handler(
                     servicer.CreatePipeline,
@@ -361,6 +381,33 @@ class JobService:
             '/assay.v1.JobService/RetryJob',
             assay_dot_v1_dot_jobs__service__pb2.RetryJobRequest.SerializeToString,
             assay_dot_v1_dot_jobs__service__pb2.RetryJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobService/ReleaseFile',
+            assay_dot_v1_dot_jobs__service__pb2.ReleaseFileRequest.SerializeToString,
+            assay_dot_v1_dot_jobs__service__pb2.ReleaseFileResponse.FromString,
             options,
             channel_credentials,
             insecure,

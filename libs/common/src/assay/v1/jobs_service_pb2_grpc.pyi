@@ -45,6 +45,12 @@ class JobServiceStub:
     """WatchJob streams the current job, then every transition, ending at a terminal state."""
     RetryJob: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.RetryJobRequest, _jobs_service_pb2.RetryJobResponse]
     """RetryJob re-queues a failed or cancelled job as a new attempt; admin only."""
+    ReleaseFile: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.ReleaseFileRequest, _jobs_service_pb2.ReleaseFileResponse]
+    """ReleaseFile records that a file of the caller's tenant is about to be deleted: refused with
+    FAILED_PRECONDITION FILE_IN_USE while a waiting, queued or running job names it; once it succeeds,
+    CreateJob refuses the file (FILE_NOT_FOUND). Ingest calls it before DeleteFile deletes a file;
+    both decisions take the same per-file lock, so a delete and a create never both win.
+    """
     CreatePipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.CreatePipelineRequest, _jobs_service_pb2.CreatePipelineResponse]
     """CreatePipeline creates several jobs, some waiting for others, in one transaction."""
     GetPipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.GetPipelineRequest, _jobs_service_pb2.GetPipelineResponse]
@@ -69,6 +75,12 @@ class JobServiceAsyncStub(JobServiceStub):
     """WatchJob streams the current job, then every transition, ending at a terminal state."""
     RetryJob: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.RetryJobRequest, _jobs_service_pb2.RetryJobResponse]  # type: ignore[assignment]
     """RetryJob re-queues a failed or cancelled job as a new attempt; admin only."""
+    ReleaseFile: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.ReleaseFileRequest, _jobs_service_pb2.ReleaseFileResponse]  # type: ignore[assignment]
+    """ReleaseFile records that a file of the caller's tenant is about to be deleted: refused with
+    FAILED_PRECONDITION FILE_IN_USE while a waiting, queued or running job names it; once it succeeds,
+    CreateJob refuses the file (FILE_NOT_FOUND). Ingest calls it before DeleteFile deletes a file;
+    both decisions take the same per-file lock, so a delete and a create never both win.
+    """
     CreatePipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.CreatePipelineRequest, _jobs_service_pb2.CreatePipelineResponse]  # type: ignore[assignment]
     """CreatePipeline creates several jobs, some waiting for others, in one transaction."""
     GetPipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.GetPipelineRequest, _jobs_service_pb2.GetPipelineResponse]  # type: ignore[assignment]
@@ -126,6 +138,18 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_jobs_service_pb2.RetryJobResponse, _abc.Awaitable[_jobs_service_pb2.RetryJobResponse]]:
         """RetryJob re-queues a failed or cancelled job as a new attempt; admin only."""
+
+    @_abc_1.abstractmethod
+    def ReleaseFile(
+        self,
+        request: _jobs_service_pb2.ReleaseFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.ReleaseFileResponse, _abc.Awaitable[_jobs_service_pb2.ReleaseFileResponse]]:
+        """ReleaseFile records that a file of the caller's tenant is about to be deleted: refused with
+        FAILED_PRECONDITION FILE_IN_USE while a waiting, queued or running job names it; once it succeeds,
+        CreateJob refuses the file (FILE_NOT_FOUND). Ingest calls it before DeleteFile deletes a file;
+        both decisions take the same per-file lock, so a delete and a create never both win.
+        """
 
     @_abc_1.abstractmethod
     def CreatePipeline(

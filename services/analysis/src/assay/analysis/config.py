@@ -39,6 +39,9 @@ class AnalysisSettings(CommonSettings, NatsSettings, StorageSettings):
     """Starts of other work a waiting priority level may be passed over before it is served first."""
     worker_cancel_grace_seconds: float = Field(default=2.0, gt=0)
     """How long a cancelled or timed-out analyzer may take to stop before its process is killed."""
+    worker_memory_limit_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=0)
+    """Address-space limit (RLIMIT_AS) of each analyzer child process; an input needing more fails
+    INPUT_TOO_COMPLEX (not retried). 0: no limit."""
     worker_time_limit_seconds: float = Field(default=0.0, ge=0)
     """Overrides every analyzer's own time limit when > 0 (tests, emergencies)."""
     worker_rpc_timeout_seconds: float = Field(default=10.0, gt=0)

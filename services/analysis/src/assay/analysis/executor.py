@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from assay.analysis.child import ChildPayload, serve_attempts
+from assay.analysis.input_limits import TOO_COMPLEX
 from assay.analysis.plugin import ArtifactFile
 from assay.v1 import job_pb2
 
@@ -57,12 +58,14 @@ class Outcome:
 class _Child:
     """One long-lived analyzer process and its pipes: payloads in, progress and outcomes out."""
 
-    def __init__(self, mp: multiprocessing.context.ForkServerContext, alive: Connection) -> None:
+    def __init__(
+        self, mp: multiprocessing.context.ForkServerContext, alive: Connection, memory_limit_bytes: int,
+    ) -> None:
         self._commands_r, self.commands = mp.Pipe(duplex=False)
         self.conn, self._conn_w = mp.Pipe(duplex=False)
         self.cancel = mp.Event()
         self.process = mp.Process(
-            target=serve_attempts, args=(self._commands_r, self._conn_w, self.cancel, alive),
+            target=serve_attempts, args=(self._commands_r, self._conn_w, self.cancel, alive, memory_limit_bytes),
             name="analyzer", daemon=True,
         )
         self.attempts = 0
@@ -88,12 +91,16 @@ class _Child:
 class Executor:
     """Hands attempts to warm child processes; ``close`` makes every child exit."""
 
-    def __init__(self, preload: Sequence[str] = (), cancel_grace_seconds: float = 2.0) -> None:
+    def __init__(
+        self, preload: Sequence[str] = (), cancel_grace_seconds: float = 2.0, memory_limit_bytes: int = 0,
+    ) -> None:
         self._mp = multiprocessing.get_context("forkserver")
         modules = ["assay.analysis.child", *(ref.partition(":")[0] for ref in preload)]
         self._mp.set_forkserver_preload(list(dict.fromkeys(modules)))
         self._alive_r, self._alive_w = self._mp.Pipe(duplex=False)
         self.cancel_grace_seconds = cancel_grace_seconds
+        self.memory_limit_bytes = memory_limit_bytes
+        """Address-space limit (RLIMIT_AS) of each child; 0: none."""
         self._idle: list[_Child] = []
 
     async def start(self, payload: ChildPayload) -> Execution:
@@ -106,7 +113,7 @@ class Executor:
                 except OSError:  # it died after the check: retire it and try another
                     pass
             await asyncio.to_thread(child.close)
-        child = _Child(self._mp, self._alive_r)
+        child = _Child(self._mp, self._alive_r, self.memory_limit_bytes)
         await asyncio.to_thread(child.process.start)
         child.started()
         return self._run(child, payload)
@@ -195,7 +202,7 @@ class Execution:
             return
         if self._final is not None and self._reason != "abort":
             # The attempt ended and the child lives on: settle now, keep the child if it is clean.
-            self._finish(reusable=self._final[0] in _REUSABLE_FINALS)
+            self._finish(reusable=self._final[0] in _REUSABLE_FINALS and self._final[1:2] != (TOO_COMPLEX,))
 
     def _receive(self, message: tuple[Any, ...]) -> None:
         if message[0] == "progress":

@@ -109,7 +109,8 @@ async def start(
     inputs: InputStore = files
     artifacts: ArtifactSink = files
     jobs = JobsClient(jobs_channel, token, settings.worker_rpc_timeout_seconds)
-    executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds)
+    executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
+                        settings.worker_memory_limit_bytes)
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
         worker_id=settings.worker_id, max_deliver=settings.consumer_max_deliver,
         heartbeat_seconds=settings.worker_heartbeat_seconds,

@@ -18,7 +18,7 @@ class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
     grpc_port: int = 50052
     """Port of IngestService and WorkerFileService."""
     jobs_addr: str = "127.0.0.1:50051"
-    """Address of the jobs service (CreateJob for SubmitDocument, ListJobs before DeleteFile)."""
+    """Address of the jobs service (CreateJob for SubmitDocument, ReleaseFile before DeleteFile)."""
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     """Largest accepted upload in bytes."""
     download_url_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)

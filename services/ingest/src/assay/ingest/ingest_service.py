@@ -14,7 +14,7 @@ from google.protobuf import duration_pb2
 from assay.common import paging
 from assay.common.analyzers import ANALYZER_NAMES, SPECS
 from assay.common.auth import READERS, WRITERS, require_role
-from assay.common.errors import FailedPrecondition, FieldViolation, invalid_field, invalid_fields
+from assay.common.errors import FieldViolation, invalid_field, invalid_fields
 from assay.common.fields import REQUEST_ID_PATTERN, REQUEST_ID_RULE, parse_uuid
 from assay.common.spec_checks import declared_violations
 from assay.ingest.codec import file_from_row
@@ -129,9 +129,8 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         caller = require_role(*WRITERS)
         file_id = parse_uuid(request.id, "id")
         await self._store.get_row(caller.tenant, file_id)  # NOT_FOUND before asking jobs anything
-        if await self._jobs.file_in_use(str(file_id), caller.token):
-            raise FailedPrecondition("FILE_IN_USE", f"file {file_id} is an input of a job that has not finished; "
-                                     "cancel the job or wait for it to end")
+        # Jobs refuses (FILE_IN_USE) while a job names the file, and refuses new jobs on it once released.
+        await self._jobs.release_file(str(file_id), caller.token)
         await self._store.delete(caller.tenant, file_id, self._objects.remove)
         return ingest_service_pb2.DeleteFileResponse()
 

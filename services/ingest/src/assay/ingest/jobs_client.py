@@ -58,15 +58,14 @@ class JobsClient:
             raise _translate(error) from None
         return response.job
 
-    async def file_in_use(self, file_id: str, token: str) -> bool:
-        """Whether a non-terminal job of the caller's tenant names the file."""
+    async def release_file(self, file_id: str, token: str) -> None:
+        """Have jobs release the file for deletion; FAILED_PRECONDITION FILE_IN_USE while a queued or
+        running job names it (jobs decides, under the same lock as CreateJob)."""
         try:
-            response = await self._jobs().ListJobs(
-                jobs_service_pb2.ListJobsRequest(file_id=file_id, active_only=True, page_size=1),
-                metadata=bearer(token), timeout=self._timeout)
+            await self._jobs().ReleaseFile(jobs_service_pb2.ReleaseFileRequest(file_id=file_id),
+                                           metadata=bearer(token), timeout=self._timeout)
         except grpc.aio.AioRpcError as error:
             raise _translate(error) from None
-        return len(response.jobs) > 0
 
 
 _UNAVAILABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL,

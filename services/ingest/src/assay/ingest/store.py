@@ -52,6 +52,8 @@ class Submission:
     claimed: bool
     """True when this call holds the claim (it created it, or took over an expired one) and so must
     perform the submission."""
+    taken_over: bool = False
+    """True when this call took over a claim whose lease had expired."""
     stored: bool = False
     """True when a taken-over claim's file was already stored: only its job remains to be created."""
     request_digest: str = ""
@@ -172,7 +174,7 @@ class FileStore:
                     submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
                 ).values(**claim))
                 return Submission(file_id=file_id, analyzer=analyzer, job_id=None, claim_id=claim_id, claimed=True,
-                                  stored=stored)
+                                  taken_over=True, stored=stored)
         return _submission(row)
 
     async def find_submission(self, tenant: str, request_id: str) -> Submission | None:

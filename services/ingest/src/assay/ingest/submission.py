@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+
+from opentelemetry import trace
 
 from assay.common.auth import Principal
 from assay.common.errors import Aborted, AlreadyExists, NotFound
@@ -24,6 +27,8 @@ from assay.ingest.objects import ObjectStore
 from assay.ingest.store import FileStore, Submission
 from assay.ingest.upload import CheckedHeader, drain
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
+
+logger = logging.getLogger(__name__)
 
 
 class DocumentSubmitter:
@@ -50,6 +55,11 @@ class DocumentSubmitter:
         digest = request_digest(header)
         submission = await self._store.claim_submission(
             caller.tenant, request_id, header.analyzer, timedelta(seconds=self._lease_seconds), digest)
+        claim = "replay" if not submission.claimed else "taken_over" if submission.taken_over else "new"
+        trace.get_current_span().set_attribute("assay.submission.claim", claim)
+        if submission.taken_over:
+            logger.warning("took over a stalled submission claim",
+                           extra={"request_id": request_id, "tenant": caller.tenant, "stored": submission.stored})
         if not submission.claimed or submission.claim_id is None:
             _check_same_request(submission, header, digest)
             content = await drain(chunks)

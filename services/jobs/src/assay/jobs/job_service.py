@@ -14,6 +14,7 @@ from assay.common.fields import parse_uuid
 from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
+from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, validate_pipeline
@@ -26,8 +27,11 @@ from assay.v1 import jobs_service_pb2, jobs_service_pb2_grpc
 class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     """The client-facing job API; every call is scoped to the caller's tenant."""
 
-    def __init__(self, store: JobStore, files: FileCatalog, nc: Client, default_max_attempts: int) -> None:
+    def __init__(
+        self, store: JobStore, files: FileCatalog, nc: Client, default_max_attempts: int, releases: FileReleases,
+    ) -> None:
         self._store = store
+        self._releases = releases
         self._files = files
         self._nc = nc
         self._default_max_attempts = default_max_attempts
@@ -120,6 +124,13 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         caller = require_role(ADMIN)
         job = await self._store.retry(caller.tenant, caller.subject, parse_uuid(request.id, "id"))
         return jobs_service_pb2.RetryJobResponse(job=job)
+
+    async def ReleaseFile(
+        self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.ReleaseFileResponse:
+        caller = require_role(*WRITERS)
+        await self._releases.release(caller.tenant, parse_uuid(request.file_id, "file_id"))
+        return jobs_service_pb2.ReleaseFileResponse()
 
 
 __all__ = ["JobServicer"]

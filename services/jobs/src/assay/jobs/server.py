@@ -16,6 +16,7 @@ from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
+from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog, IngestFileCatalog
 from assay.jobs.job_execution_service import JobExecutionServicer
 from assay.jobs.job_service import JobServicer
@@ -61,7 +62,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
-            JobServicer(store, resolved_files, nc, settings.default_max_attempts), server)
+            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine)), server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
         return [

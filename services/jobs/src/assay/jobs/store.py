@@ -38,6 +38,7 @@ from assay.jobs.dependencies import (
     record_dependencies,
     settle_waiting,
 )
+from assay.jobs.file_releases import lock_files, refuse_released
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
@@ -148,6 +149,7 @@ class JobStore:
         async with self._transaction(tenant) as tx:
             if new.dependencies:
                 await lock_dependencies(tx.conn, tenant, "inputs.jobs", new.dependencies)
+            await lock_files(tx.conn, tenant, _file_ids(new))
             job = await _insert(tx, tenant, actor, new, uuid.uuid4())
             if job is not None:
                 return job, True
@@ -171,9 +173,11 @@ class JobStore:
             for index, step in enumerate(steps):
                 if step.existing:
                     await lock_dependencies(tx.conn, tenant, f"jobs[{index}].job.inputs.jobs", step.existing)
+            await lock_files(tx.conn, tenant, [file_id for step in steps for file_id in _file_ids(step.new)])
             await tx.conn.execute(_INSERT_PIPELINE, {"id": pipeline_id, "tenant": tenant, "actor": actor})
             for index, step in enumerate(steps):
-                await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index))
+                await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
+                              field=f"jobs[{index}].job.inputs.file_ids")
 
     async def pipeline(self, tenant: str, pipeline_id: uuid.UUID) -> tuple[datetime, list[job_pb2.Job]]:
         """A pipeline's creation time and its jobs in request order; NOT_FOUND for other tenants'."""
@@ -443,12 +447,18 @@ class _Transaction:
         return job
 
 
+def _file_ids(new: NewJob) -> list[str]:
+    return [str(file_id) for file_id in new.inputs.get("file_ids", [])]
+
+
 async def _insert(
     tx: _Transaction, tenant: str, actor: str, new: NewJob, job_id: uuid.UUID,
-    pipeline: tuple[uuid.UUID, int] | None = None,
+    pipeline: tuple[uuid.UUID, int] | None = None, field: str = "inputs.file_ids",
 ) -> job_pb2.Job | None:
     """Insert a job (QUEUED with its work message, or WAITING for its dependencies, which must be
-    locked, and settled at once against them); ``None`` when its request_id is taken."""
+    locked, and settled at once against them); ``None`` when its request_id is taken. Its input
+    files must be locked (``file_releases.lock_files``): one released for deletion refuses the job
+    (``field`` names them), rolling the transaction back."""
     row = (await tx.conn.execute(_INSERT, {
         "id": job_id, "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
         "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
@@ -460,6 +470,7 @@ async def _insert(
     })).mappings().one_or_none()
     if row is None:
         return None
+    await refuse_released(tx.conn, tenant, _file_ids(new), field)
     job = await tx.emit(row, work=not new.dependencies)
     await _audit(tx.conn, row, actor, "create")
     if new.dependencies:
@@ -608,6 +619,7 @@ _COMPLETE = text(f"""
     UPDATE jobs.jobs SET state = :final,
         progress = CASE WHEN :final = 'SUCCEEDED' THEN 100 ELSE progress END,
         result = COALESCE(CAST(:result AS jsonb), result), artifacts = CAST(:artifacts AS jsonb),
+        error = CASE WHEN :final = 'SUCCEEDED' THEN NULL ELSE error END,
         ended_at = now(), lease_expires_at = NULL, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant AND state = 'RUNNING' AND attempt = :attempt
     RETURNING *

@@ -87,3 +87,10 @@ pipelines = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 """Jobs created together by CreatePipeline (``jobs.pipeline_id``)."""
+
+released_files = Table(
+    "released_files", metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("file_id", UUID(as_uuid=True), primary_key=True),
+    Column("released_at", DateTime(timezone=True), nullable=False),
+)

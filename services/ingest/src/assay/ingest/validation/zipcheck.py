@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import lzma
 import os
 import re
@@ -110,8 +111,10 @@ def inspect_zip(source: ZipSource, limits: ZipLimits | None = None) -> ZipSummar
     refused, and ``.zip`` entries are read, with a hard cap, and inspected in turn down to
     ``limits.max_nesting_depth``. Totals include nested archives.
 
-    Declared sizes are what the limits apply to; :mod:`zipfile` refuses to expand an entry past
-    its declared size (the CRC check fails), so readers using it cannot be bombed by a lie.
+    Declared sizes are what the limits apply to, and every entry is then inflated (nothing kept)
+    to check that it expands to exactly what it declares: one whose data inflates past its
+    declared size is refused as ``ZIP_CORRUPT``, so no reader — whatever it trusts — can be
+    bombed by headers that lie. The work is bounded by the declared totals.
 
     Args:
         source: The archive, as a path or a seekable binary file object.
@@ -201,8 +204,12 @@ def _inspect(fp: IO[bytes], limits: ZipLimits, tally: _Tally, *, depth: int, lab
             )
         _check_no_overlap(infos, cd_start, label)
         for info in infos:
-            if not info.is_dir() and info.filename.lower().endswith(_NESTED_SUFFIXES):
+            if info.is_dir():
+                continue
+            if info.filename.lower().endswith(_NESTED_SUFFIXES):
                 _inspect_nested(zf, info, limits, tally, depth=depth + 1, label=label)
+            else:
+                _inflate_checked(zf, info, None, f"{label}/{info.filename}" if label else info.filename)
 
 
 def _check_entry(info: zipfile.ZipInfo, limits: ZipLimits, label: str, seen: set[str]) -> None:
@@ -312,34 +319,44 @@ def _inspect_nested(
             f"most {cap} bytes, so upload it on its own",
         )
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-        _copy_member_bounded(zf, info, spool, min(cap, info.file_size), path)
+        _inflate_checked(zf, info, spool, path)
         spool.seek(0)
         tally.nested.append(path)
         _inspect(spool, limits, tally, depth=depth, label=path)
 
 
-def _copy_member_bounded(
-    zf: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    sink: tempfile.SpooledTemporaryFile[bytes],
-    cap: int,
-    path: str,
+def _inflate_checked(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, sink: tempfile.SpooledTemporaryFile[bytes] | None, path: str,
 ) -> None:
-    copied = 0
+    """Inflate an entry (into ``sink`` when given) and refuse it if it expands past its declared size.
+
+    :mod:`zipfile` stops reading an entry at the size its header declares, so the entry is opened
+    with a declared size one byte larger (and its CRC checked here, at the real end): getting that
+    byte means the data holds more than declared.
+    """
+    probe = copy.copy(info)
+    probe.file_size = info.file_size + 1
+    del probe.CRC  # zipfile would check it on reaching the probe's size, before the extra byte is seen
+    inflated, crc = 0, 0
     try:
-        with zf.open(info) as member:
+        with zf.open(probe) as member:
             while block := member.read(_COPY_BLOCK):
-                copied += len(block)
-                if copied > cap:
+                inflated += len(block)
+                crc = zlib.crc32(block, crc)
+                if inflated > info.file_size:
                     raise UploadRejected(
-                        Reason.ZIP_RATIO_EXCEEDED,
+                        Reason.ZIP_CORRUPT,
                         CONTENT_FIELD,
-                        f"nested archive {path!a} expands beyond its declared "
-                        f"{info.file_size} bytes",
+                        f"archive entry {_show('', path)} inflates past the {info.file_size} bytes its "
+                        "header declares",
                     )
-                sink.write(block)
+                if sink is not None:
+                    sink.write(block)
     except _CORRUPT_ERRORS as exc:
         raise _corrupt(path, exc) from exc
+    if inflated != info.file_size or crc != info.CRC:
+        raise _corrupt(path, f"entry inflates to {inflated} bytes with crc {crc:08x}; its header declares "
+                             f"{info.file_size} bytes with crc {info.CRC:08x}")
 
 
 _EOCD = struct.Struct("<4s4H2LH")

@@ -10,7 +10,6 @@ as a JSON object.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from assay.analysis.analyzers.compare.schema import ComparedColumn
+from assay.common.csv_cells import SpreadsheetSafeWriter
 from assay.v1 import compare_pb2
 
 FieldChange = tuple[ComparedColumn, str, str]
@@ -39,7 +39,7 @@ class Outcome:
         self._compared = max(1, compared_count)
         self._listed = rows_listed
         self._file: IO[str] = diff_path.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._file, lineterminator="\r\n")
+        self._writer = SpreadsheetSafeWriter(self._file, lineterminator="\r\n")
         self._writer.writerow(["change", "old_row", "new_row", *(f"key:{k}" for k in key_names), "column",
                                "old_value", "new_value", "similarity"])
 

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from assay.analysis.input_limits import (
+    check_zip_inflated_size,
+    is_entity_amplification,
+    pdf_decoding_limits,
+    too_complex,
+)
 from assay.analysis.plugin import AnalysisInputError
 
 DocumentKind = Literal["pdf", "docx", "text"]
@@ -92,8 +98,13 @@ def extract_file(
 
 def extract_pdf(path: Path, *, file_id: str, display_name: str, progress: Progress | None = None) -> ExtractedDocument:
     """One block per page of the PDF's text layer; refuse a PDF that has none."""
+    with pdf_decoding_limits():
+        return _extract_pdf(path, file_id=file_id, display_name=display_name, progress=progress)
+
+
+def _extract_pdf(path: Path, *, file_id: str, display_name: str, progress: Progress | None) -> ExtractedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PdfReadError
 
     try:
         reader = PdfReader(path)
@@ -113,6 +124,8 @@ def extract_pdf(path: Path, *, file_id: str, display_name: str, progress: Progre
     for number, page in enumerate(reader.pages, start=1):
         try:
             text = page.extract_text() or ""
+        except (LimitReachedError, MemoryError, RecursionError):
+            raise
         except Exception as exc:  # pypdf raises a wide range of errors on damaged content streams
             raise AnalysisInputError("INPUT_UNPARSEABLE", f"page {number} of the PDF cannot be read: {exc}") from exc
         text = _clean(text)
@@ -145,8 +158,13 @@ def extract_docx(path: Path, *, file_id: str, display_name: str, progress: Progr
     from docx.oxml.ns import qn
     from docx.text.paragraph import Paragraph
 
+    check_zip_inflated_size(path)
     try:
         document = docx.Document(str(path))
+    except SyntaxError as exc:  # lxml's XMLSyntaxError
+        if is_entity_amplification(exc):
+            raise too_complex(f"the DOCX expands XML entities past the parser's limit: {exc}") from exc
+        raise AnalysisInputError("INPUT_UNPARSEABLE", f"the DOCX's XML cannot be read: {exc}") from exc
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise AnalysisInputError("INPUT_UNPARSEABLE", f"the file is neither a valid DOCX nor a PDF: {exc}") from exc
     body = document.element.body

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
 from assay.analysis.analyzers.sentiment._model import Scores
+from assay.common.csv_cells import SpreadsheetSafeWriter
 
 APPENDED_COLUMNS = ("label", "positive", "negative", "neutral", "compound", "skip_reason")
 """Result columns appended after the input's own columns."""
@@ -18,7 +18,7 @@ class ArtifactWriter:
 
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self._file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 closed in __exit__
-        self._writer = csv.writer(self._file)
+        self._writer = SpreadsheetSafeWriter(self._file)
         self._writer.writerow([*columns, *APPENDED_COLUMNS])
 
     def write(self, cells: Sequence[str], scores: Scores | None, skip_reason: str) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from assay.analysis.tabular.column_types import INTEGER, ColumnType, ColumnTypes
+from assay.common.csv_cells import SpreadsheetSafeWriter
 
 ROW = "#row"
 PARENT_ROW = "#parent_row"
@@ -127,8 +128,8 @@ class Table:
         self.flush()
         with path.open("w", encoding="utf-8", newline="") as out, \
                 self._spool.open(encoding="utf-8", newline="") as spool:
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(self.header(repeated))
+            writer = SpreadsheetSafeWriter(out, lineterminator="\r\n")
+            writer.write_generated_header(self.header(repeated))  # XML names (@attr), documented as such
             for spooled in csv.reader(spool):
                 line = spooled if child else [spooled[0], *spooled[2:]]
                 missing = width + (2 if child else 1) - len(line)
@@ -160,7 +161,7 @@ class HeaderTable:
         self.path = path
         self.values = 0
         self._file = path.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._file, lineterminator="\r\n")
+        self._writer = SpreadsheetSafeWriter(self._file, lineterminator="\r\n")
         self._writer.writerow(self.COLUMNS)
 
     def add(self, path: str, value: str) -> None:

@@ -3,8 +3,9 @@
 ``document_values`` reads the document with the same safe parser and keeps every attribute value
 and every text that is not whitespace only (element text and tail text), empty attribute values
 aside (an empty cell reads the same as an absent attribute); ``table_values`` reads
-the written CSVs back, leaving out the generated ``#row``/``#parent_row`` keys and, in a header
-table, the path column. The conversion is lossless when the two multisets are equal.
+the written CSVs back (undoing the formula-injection quote, ``assay.common.csv_cells``), leaving
+out the generated ``#row``/``#parent_row`` keys and, in a header table, the path column. The
+conversion is lossless when the two multisets are equal.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import IO
 
 from assay.analysis.analyzers.xml_to_csv.parse import XmlEvents
 from assay.analysis.analyzers.xml_to_csv.tables import PARENT_ROW, ROW, HeaderTable
+from assay.common.csv_cells import restore
 
 
 def document_values(raw: IO[bytes], name: str = "document") -> Counter[str]:
@@ -46,5 +48,5 @@ def table_values(paths: Iterable[Path]) -> Counter[str]:
             else:
                 keep = [i for i, name in enumerate(header) if name not in (ROW, PARENT_ROW)]
             for line in reader:
-                values.update(line[i] for i in keep if line[i] != "")
+                values.update(restore(line[i]) for i in keep if line[i] != "")
     return values

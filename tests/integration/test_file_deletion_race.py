@@ -1,0 +1,74 @@
+"""DeleteFile racing CreateJob on the same file: exactly one of them wins, decided atomically."""
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from ingest_fixtures import IngestService, ingest_stack, new_tenant  # noqa: F401 - ingest_stack is a fixture
+
+from assay.common.errors import details_from_rpc_error
+from assay.v1 import ingest_service_pb2 as ing
+from assay.v1 import job_pb2
+from assay.v1 import jobs_service_pb2 as js
+
+pytestmark = pytest.mark.integration
+
+ROUNDS = 15
+
+
+async def outcome(call) -> str:  # type: ignore[no-untyped-def]
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return details_from_rpc_error(error).reason or error.code().name
+    return "OK"
+
+
+async def test_a_file_deleted_while_a_job_is_created_on_it_never_leaves_a_job_without_its_file(
+    ingest_stack: IngestService,
+) -> None:
+    assert ingest_stack.jobs is not None
+    tenant = new_tenant()
+    token = ingest_stack.token(tenant=tenant)
+    seen = []
+    for _ in range(ROUNDS):
+        stored = await ingest_stack.upload([b"text\ngreat\n"], name="reviews.csv", metadata=token)
+        deleted, created = await asyncio.gather(
+            outcome(ingest_stack.files.DeleteFile(ing.DeleteFileRequest(id=stored.id), metadata=token)),
+            outcome(ingest_stack.jobs.jobs.CreateJob(js.CreateJobRequest(
+                analyzer="sentiment", inputs=job_pb2.JobInputs(file_ids=[stored.id])), metadata=token)),
+        )
+        seen.append((deleted, created))
+        assert (deleted, created) in {("OK", "FILE_NOT_FOUND"), ("FILE_IN_USE", "OK")}, seen
+    await assert_every_job_has_its_files(ingest_stack, token)
+
+
+async def test_a_file_deleted_while_a_pipeline_is_created_on_it_never_leaves_a_job_without_its_file(
+    ingest_stack: IngestService,
+) -> None:
+    assert ingest_stack.jobs is not None
+    tenant = new_tenant()
+    token = ingest_stack.token(tenant=tenant)
+    seen = []
+    for _ in range(ROUNDS):
+        stored = await ingest_stack.upload([b"text\ngreat\n"], name="reviews.csv", metadata=token)
+        job = js.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(file_ids=[stored.id]))
+        pipeline = js.CreatePipelineRequest(jobs=[js.PipelineJob(key="score", job=job)])
+        deleted, created = await asyncio.gather(
+            outcome(ingest_stack.files.DeleteFile(ing.DeleteFileRequest(id=stored.id), metadata=token)),
+            outcome(ingest_stack.jobs.jobs.CreatePipeline(pipeline, metadata=token)),
+        )
+        seen.append((deleted, created))
+        assert (deleted, created) in {("OK", "FILE_NOT_FOUND"), ("FILE_IN_USE", "OK")}, seen
+    await assert_every_job_has_its_files(ingest_stack, token)
+
+
+async def assert_every_job_has_its_files(ingest_stack: IngestService, token: tuple[tuple[str, str], ...]) -> None:
+    assert ingest_stack.jobs is not None
+    listed = await ingest_stack.jobs.jobs.ListJobs(js.ListJobsRequest(page_size=100), metadata=token)
+    remaining = await ingest_stack.file_ids(token)
+    for job in listed.jobs:
+        assert set(job.inputs.file_ids) <= remaining
