@@ -19,7 +19,11 @@ spans of every sentence that implements it (an empty list: not implemented). Pri
   must not be PRESENT/WEAK, and CONTRADICTED quoting the negated sentence is counted
   separately; a PRESENT/WEAK finding quoting the negated sentence is the failure the issue
   names;
-- pages or paragraphs per second over the original documents.
+- pages or paragraphs per second over the original documents;
+- **document type**: the result's ``document_type`` against
+  ``bench/labels/contract_review_document_types.yaml`` (DPAs, CCPA addenda, NDA, MSAs, terms of
+  service, a privacy notice, 10-K/10-Q filings found in ``--also`` directories), with accuracy.
+  ``--types-only`` prints just this part.
 
 Variants are run as plain text (a PDF's text layer as extracted by the analyzer).
 """
@@ -114,6 +118,33 @@ def load_labels(folder: Path, corpus: Path) -> list[Label]:
     return labels
 
 
+def document_types(file: Path, folders: list[Path]) -> list[tuple[Path, str]]:
+    """``(path, expected type)`` of every listed document found (by name and SHA-256) in ``folders``."""
+    by_name = {p.name: p for folder in folders for p in folder.rglob("*") if p.is_file()}
+    found: list[tuple[Path, str]] = []
+    for entry in yaml.safe_load(file.read_text(encoding="utf-8"))["documents"]:
+        path = by_name.get(entry["file"])
+        if path is None or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+            print(f"skipped {entry['file']}: not found, or not the labelled version", file=sys.stderr)
+            continue
+        found.append((path, entry["type"]))
+    return found
+
+
+def type_accuracy(analyzer: ContractReviewAnalyzer, expected: list[tuple[Path, str]], work: Path) -> dict[str, Any]:
+    """Print each document's type verdict and return the accuracy."""
+    right = 0
+    print(f"{'document':55} {'expected':28} {'found':28} conf")
+    for path, wanted in expected:
+        result = review(analyzer, path, work)
+        found = pb.ContractDocumentType.Name(result.document_type).removeprefix("CONTRACT_DOCUMENT_TYPE_").lower()
+        right += found == wanted
+        mark = "" if found == wanted else "  <- wrong"
+        print(f"{path.name[:55]:55} {wanted:28} {found:28} {result.document_type_confidence:.2f}{mark}")
+    print(f"document type accuracy: {right}/{len(expected)}")
+    return {"right": right, "documents": len(expected)}
+
+
 def review(analyzer: ContractReviewAnalyzer, path: Path, work: Path) -> pb.ContractReviewResult:
     params = job_pb2.JobParams(
         contract_review=pb.ContractReviewParams(
@@ -177,10 +208,17 @@ def main() -> int:
     parser.add_argument("--lexical", action="store_true", help="force the lexical fallback")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--verbose", action="store_true", help="print every miss")
+    parser.add_argument("--types", type=Path, default=ROOT / "bench" / "labels" / "contract_review_document_types.yaml")
+    parser.add_argument("--also", type=Path, action="append", default=[], help="more folders for --types")
+    parser.add_argument("--types-only", action="store_true", help="only the document-type accuracy")
     args = parser.parse_args()
     embedder = None if args.lexical else default_embedder()
     cached = CachedEmbedder(embedder) if embedder is not None else None
     analyzer = ContractReviewAnalyzer(embedder=lambda: cached)
+    with tempfile.TemporaryDirectory() as tmp:
+        types = type_accuracy(analyzer, document_types(args.types, [args.corpus, *args.also]), Path(tmp))
+    if args.types_only:
+        return 0
     labels = load_labels(args.labels, args.corpus)
     tallies: dict[str, Tally] = defaultdict(Tally)
     cuts: dict[str, list[bool]] = defaultdict(list)
@@ -273,7 +311,8 @@ def main() -> int:
     if args.verbose:
         print("\n".join(misses))
     if args.json:
-        args.json.write_text(json.dumps({"requirements": figures, "all": summary}, indent=2), encoding="utf-8")
+        report = {"requirements": figures, "all": summary, "document_types": types}
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0
 
 

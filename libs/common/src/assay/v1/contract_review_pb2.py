@@ -24,29 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x61ssay/v1/contract_review.proto\x12\x08\x61ssay.v1\"\x85\x01\n\x14\x43ontractReviewParams\x12-\n\rcontract_type\x18\x01 \x01(\x0e\x32\x16.assay.v1.ContractType\x12,\n\x0cjurisdiction\x18\x02 \x01(\x0e\x32\x16.assay.v1.Jurisdiction\x12\x10\n\x08playbook\x18\x03 \x01(\t\"\x9a\x02\n\x14\x43ontractReviewResult\x12\x0f\n\x07summary\x18\x01 \x01(\t\x12\x15\n\rclauses_found\x18\x02 \x01(\x05\x12\x17\n\x0fissues_detected\x18\x03 \x01(\x05\x12\x13\n\x0bplaybook_id\x18\x04 \x01(\t\x12\x18\n\x10playbook_version\x18\x05 \x01(\t\x12:\n\x0crequirements\x18\x06 \x03(\x0b\x32$.assay.v1.ContractRequirementFinding\x12,\n\x05risks\x18\x07 \x03(\x0b\x32\x1d.assay.v1.ContractRiskFinding\x12\x17\n\x0fpages_processed\x18\x08 \x01(\x05\x12\x0f\n\x07matcher\x18\t \x01(\t\"w\n\x10\x43ontractEvidence\x12\x11\n\tclause_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65xcerpt\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\x11\n\tparagraph\x18\x04 \x01(\x05\x12\x0f\n\x07\x66ile_id\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\"\xc4\x03\n\x1a\x43ontractRequirementFinding\x12\x16\n\x0erequirement_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12;\n\x06status\x18\x03 \x01(\x0e\x32+.assay.v1.ContractRequirementFinding.Status\x12,\n\x08severity\x18\x04 \x01(\x0e\x32\x1a.assay.v1.ContractSeverity\x12\x17\n\x0flegal_reference\x18\x05 \x01(\t\x12\x16\n\x0erecommendation\x18\x06 \x01(\t\x12\x12\n\nclause_ids\x18\x07 \x03(\t\x12,\n\x08\x65vidence\x18\x08 \x03(\x0b\x32\x1a.assay.v1.ContractEvidence\x12\x13\n\x0b\x65xplanation\x18\t \x01(\t\x12\x18\n\x10missing_elements\x18\n \x03(\t\"r\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATUS_PRESENT\x10\x01\x12\x0f\n\x0bSTATUS_WEAK\x10\x02\x12\x12\n\x0eSTATUS_MISSING\x10\x03\x12\x17\n\x13STATUS_CONTRADICTED\x10\x04\"\xd7\x01\n\x13\x43ontractRiskFinding\x12\x0f\n\x07risk_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12,\n\x08severity\x18\x03 \x01(\x0e\x32\x1a.assay.v1.ContractSeverity\x12\x17\n\x0flegal_reference\x18\x04 \x01(\t\x12\x16\n\x0erecommendation\x18\x05 \x01(\t\x12,\n\x08\x65vidence\x18\x06 \x01(\x0b\x32\x1a.assay.v1.ContractEvidence\x12\x13\n\x0b\x65xplanation\x18\x07 \x01(\t*\x84\x01\n\x0c\x43ontractType\x12\x1d\n\x19\x43ONTRACT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43ONTRACT_TYPE_VENDOR_DPA\x10\x01\x12\x15\n\x11\x43ONTRACT_TYPE_MSA\x10\x02\x12 \n\x1c\x43ONTRACT_TYPE_PRIVACY_POLICY\x10\x03*\x86\x01\n\x0cJurisdiction\x12\x1c\n\x18JURISDICTION_UNSPECIFIED\x10\x00\x12\x13\n\x0fJURISDICTION_EU\x10\x01\x12\x13\n\x0fJURISDICTION_UK\x10\x02\x12\x16\n\x12JURISDICTION_US_CA\x10\x03\x12\x16\n\x12JURISDICTION_US_CO\x10\x04*\xaa\x01\n\x10\x43ontractSeverity\x12!\n\x1d\x43ONTRACT_SEVERITY_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43ONTRACT_SEVERITY_LOW\x10\x01\x12\x1c\n\x18\x43ONTRACT_SEVERITY_MEDIUM\x10\x02\x12\x1a\n\x16\x43ONTRACT_SEVERITY_HIGH\x10\x03\x12\x1e\n\x1a\x43ONTRACT_SEVERITY_CRITICAL\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x61ssay/v1/contract_review.proto\x12\x08\x61ssay.v1\"\x85\x01\n\x14\x43ontractReviewParams\x12-\n\rcontract_type\x18\x01 \x01(\x0e\x32\x16.assay.v1.ContractType\x12,\n\x0cjurisdiction\x18\x02 \x01(\x0e\x32\x16.assay.v1.Jurisdiction\x12\x10\n\x08playbook\x18\x03 \x01(\t\"\x91\x03\n\x14\x43ontractReviewResult\x12\x0f\n\x07summary\x18\x01 \x01(\t\x12\x15\n\rclauses_found\x18\x02 \x01(\x05\x12\x17\n\x0fissues_detected\x18\x03 \x01(\x05\x12\x13\n\x0bplaybook_id\x18\x04 \x01(\t\x12\x18\n\x10playbook_version\x18\x05 \x01(\t\x12:\n\x0crequirements\x18\x06 \x03(\x0b\x32$.assay.v1.ContractRequirementFinding\x12,\n\x05risks\x18\x07 \x03(\x0b\x32\x1d.assay.v1.ContractRiskFinding\x12\x17\n\x0fpages_processed\x18\x08 \x01(\x05\x12\x0f\n\x07matcher\x18\t \x01(\t\x12\x35\n\rdocument_type\x18\n \x01(\x0e\x32\x1e.assay.v1.ContractDocumentType\x12 \n\x18\x64ocument_type_confidence\x18\x0b \x01(\x01\x12\x1c\n\x14\x64ocument_type_reason\x18\x0c \x01(\t\"w\n\x10\x43ontractEvidence\x12\x11\n\tclause_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65xcerpt\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\x11\n\tparagraph\x18\x04 \x01(\x05\x12\x0f\n\x07\x66ile_id\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\"\xc4\x03\n\x1a\x43ontractRequirementFinding\x12\x16\n\x0erequirement_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12;\n\x06status\x18\x03 \x01(\x0e\x32+.assay.v1.ContractRequirementFinding.Status\x12,\n\x08severity\x18\x04 \x01(\x0e\x32\x1a.assay.v1.ContractSeverity\x12\x17\n\x0flegal_reference\x18\x05 \x01(\t\x12\x16\n\x0erecommendation\x18\x06 \x01(\t\x12\x12\n\nclause_ids\x18\x07 \x03(\t\x12,\n\x08\x65vidence\x18\x08 \x03(\x0b\x32\x1a.assay.v1.ContractEvidence\x12\x13\n\x0b\x65xplanation\x18\t \x01(\t\x12\x18\n\x10missing_elements\x18\n \x03(\t\"r\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATUS_PRESENT\x10\x01\x12\x0f\n\x0bSTATUS_WEAK\x10\x02\x12\x12\n\x0eSTATUS_MISSING\x10\x03\x12\x17\n\x13STATUS_CONTRADICTED\x10\x04\"\xd7\x01\n\x13\x43ontractRiskFinding\x12\x0f\n\x07risk_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12,\n\x08severity\x18\x03 \x01(\x0e\x32\x1a.assay.v1.ContractSeverity\x12\x17\n\x0flegal_reference\x18\x04 \x01(\t\x12\x16\n\x0erecommendation\x18\x05 \x01(\t\x12,\n\x08\x65vidence\x18\x06 \x01(\x0b\x32\x1a.assay.v1.ContractEvidence\x12\x13\n\x0b\x65xplanation\x18\x07 \x01(\t*\x84\x01\n\x0c\x43ontractType\x12\x1d\n\x19\x43ONTRACT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43ONTRACT_TYPE_VENDOR_DPA\x10\x01\x12\x15\n\x11\x43ONTRACT_TYPE_MSA\x10\x02\x12 \n\x1c\x43ONTRACT_TYPE_PRIVACY_POLICY\x10\x03*\x86\x01\n\x0cJurisdiction\x12\x1c\n\x18JURISDICTION_UNSPECIFIED\x10\x00\x12\x13\n\x0fJURISDICTION_EU\x10\x01\x12\x13\n\x0fJURISDICTION_UK\x10\x02\x12\x16\n\x12JURISDICTION_US_CA\x10\x03\x12\x16\n\x12JURISDICTION_US_CO\x10\x04*\xfe\x02\n\x14\x43ontractDocumentType\x12&\n\"CONTRACT_DOCUMENT_TYPE_UNSPECIFIED\x10\x00\x12*\n&CONTRACT_DOCUMENT_TYPE_PROCESSOR_TERMS\x10\x01\x12\x39\n5CONTRACT_DOCUMENT_TYPE_AGREEMENT_WITH_PROCESSOR_TERMS\x10\x02\x12\x36\n2CONTRACT_DOCUMENT_TYPE_AGREEMENT_INCORPORATING_DPA\x10\x03\x12\x1e\n\x1a\x43ONTRACT_DOCUMENT_TYPE_NDA\x10\x04\x12)\n%CONTRACT_DOCUMENT_TYPE_PRIVACY_NOTICE\x10\x05\x12)\n%CONTRACT_DOCUMENT_TYPE_OTHER_CONTRACT\x10\x06\x12)\n%CONTRACT_DOCUMENT_TYPE_NOT_A_CONTRACT\x10\x07*\xaa\x01\n\x10\x43ontractSeverity\x12!\n\x1d\x43ONTRACT_SEVERITY_UNSPECIFIED\x10\x00\x12\x19\n\x15\x43ONTRACT_SEVERITY_LOW\x10\x01\x12\x1c\n\x18\x43ONTRACT_SEVERITY_MEDIUM\x10\x02\x12\x1a\n\x16\x43ONTRACT_SEVERITY_HIGH\x10\x03\x12\x1e\n\x1a\x43ONTRACT_SEVERITY_CRITICAL\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.contract_review_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONTRACTTYPE']._serialized_start=1260
-  _globals['_CONTRACTTYPE']._serialized_end=1392
-  _globals['_JURISDICTION']._serialized_start=1395
-  _globals['_JURISDICTION']._serialized_end=1529
-  _globals['_CONTRACTSEVERITY']._serialized_start=1532
-  _globals['_CONTRACTSEVERITY']._serialized_end=1702
+  _globals['_CONTRACTTYPE']._serialized_start=1379
+  _globals['_CONTRACTTYPE']._serialized_end=1511
+  _globals['_JURISDICTION']._serialized_start=1514
+  _globals['_JURISDICTION']._serialized_end=1648
+  _globals['_CONTRACTDOCUMENTTYPE']._serialized_start=1651
+  _globals['_CONTRACTDOCUMENTTYPE']._serialized_end=2033
+  _globals['_CONTRACTSEVERITY']._serialized_start=2036
+  _globals['_CONTRACTSEVERITY']._serialized_end=2206
   _globals['_CONTRACTREVIEWPARAMS']._serialized_start=45
   _globals['_CONTRACTREVIEWPARAMS']._serialized_end=178
   _globals['_CONTRACTREVIEWRESULT']._serialized_start=181
-  _globals['_CONTRACTREVIEWRESULT']._serialized_end=463
-  _globals['_CONTRACTEVIDENCE']._serialized_start=465
-  _globals['_CONTRACTEVIDENCE']._serialized_end=584
-  _globals['_CONTRACTREQUIREMENTFINDING']._serialized_start=587
-  _globals['_CONTRACTREQUIREMENTFINDING']._serialized_end=1039
-  _globals['_CONTRACTREQUIREMENTFINDING_STATUS']._serialized_start=925
-  _globals['_CONTRACTREQUIREMENTFINDING_STATUS']._serialized_end=1039
-  _globals['_CONTRACTRISKFINDING']._serialized_start=1042
-  _globals['_CONTRACTRISKFINDING']._serialized_end=1257
+  _globals['_CONTRACTREVIEWRESULT']._serialized_end=582
+  _globals['_CONTRACTEVIDENCE']._serialized_start=584
+  _globals['_CONTRACTEVIDENCE']._serialized_end=703
+  _globals['_CONTRACTREQUIREMENTFINDING']._serialized_start=706
+  _globals['_CONTRACTREQUIREMENTFINDING']._serialized_end=1158
+  _globals['_CONTRACTREQUIREMENTFINDING_STATUS']._serialized_start=1044
+  _globals['_CONTRACTREQUIREMENTFINDING_STATUS']._serialized_end=1158
+  _globals['_CONTRACTRISKFINDING']._serialized_start=1161
+  _globals['_CONTRACTRISKFINDING']._serialized_end=1376
 # @@protoc_insertion_point(module_scope)

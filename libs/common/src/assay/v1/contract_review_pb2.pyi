@@ -79,6 +79,58 @@ JURISDICTION_US_CO: Jurisdiction.ValueType  # 4
 """JURISDICTION_US_CO is Colorado (CPA)."""
 Global___Jurisdiction: _TypeAlias = Jurisdiction  # noqa: Y015
 
+class _ContractDocumentType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ContractDocumentTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ContractDocumentType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONTRACT_DOCUMENT_TYPE_UNSPECIFIED: _ContractDocumentType.ValueType  # 0
+    """CONTRACT_DOCUMENT_TYPE_UNSPECIFIED is not classified (results of older versions)."""
+    CONTRACT_DOCUMENT_TYPE_PROCESSOR_TERMS: _ContractDocumentType.ValueType  # 1
+    """CONTRACT_DOCUMENT_TYPE_PROCESSOR_TERMS is a DPA, processor or service-provider terms."""
+    CONTRACT_DOCUMENT_TYPE_AGREEMENT_WITH_PROCESSOR_TERMS: _ContractDocumentType.ValueType  # 2
+    """CONTRACT_DOCUMENT_TYPE_AGREEMENT_WITH_PROCESSOR_TERMS is an MSA or services agreement that
+    embeds processor terms.
+    """
+    CONTRACT_DOCUMENT_TYPE_AGREEMENT_INCORPORATING_DPA: _ContractDocumentType.ValueType  # 3
+    """CONTRACT_DOCUMENT_TYPE_AGREEMENT_INCORPORATING_DPA is an agreement that only incorporates a
+    DPA by reference.
+    """
+    CONTRACT_DOCUMENT_TYPE_NDA: _ContractDocumentType.ValueType  # 4
+    """CONTRACT_DOCUMENT_TYPE_NDA is a non-disclosure agreement."""
+    CONTRACT_DOCUMENT_TYPE_PRIVACY_NOTICE: _ContractDocumentType.ValueType  # 5
+    """CONTRACT_DOCUMENT_TYPE_PRIVACY_NOTICE is a privacy notice or policy."""
+    CONTRACT_DOCUMENT_TYPE_OTHER_CONTRACT: _ContractDocumentType.ValueType  # 6
+    """CONTRACT_DOCUMENT_TYPE_OTHER_CONTRACT is a contract without processor terms or a DPA reference."""
+    CONTRACT_DOCUMENT_TYPE_NOT_A_CONTRACT: _ContractDocumentType.ValueType  # 7
+    """CONTRACT_DOCUMENT_TYPE_NOT_A_CONTRACT is not a contract (a report, a filing, ...)."""
+
+class ContractDocumentType(_ContractDocumentType, metaclass=_ContractDocumentTypeEnumTypeWrapper):
+    """ContractDocumentType is what kind of document was reviewed."""
+
+CONTRACT_DOCUMENT_TYPE_UNSPECIFIED: ContractDocumentType.ValueType  # 0
+"""CONTRACT_DOCUMENT_TYPE_UNSPECIFIED is not classified (results of older versions)."""
+CONTRACT_DOCUMENT_TYPE_PROCESSOR_TERMS: ContractDocumentType.ValueType  # 1
+"""CONTRACT_DOCUMENT_TYPE_PROCESSOR_TERMS is a DPA, processor or service-provider terms."""
+CONTRACT_DOCUMENT_TYPE_AGREEMENT_WITH_PROCESSOR_TERMS: ContractDocumentType.ValueType  # 2
+"""CONTRACT_DOCUMENT_TYPE_AGREEMENT_WITH_PROCESSOR_TERMS is an MSA or services agreement that
+embeds processor terms.
+"""
+CONTRACT_DOCUMENT_TYPE_AGREEMENT_INCORPORATING_DPA: ContractDocumentType.ValueType  # 3
+"""CONTRACT_DOCUMENT_TYPE_AGREEMENT_INCORPORATING_DPA is an agreement that only incorporates a
+DPA by reference.
+"""
+CONTRACT_DOCUMENT_TYPE_NDA: ContractDocumentType.ValueType  # 4
+"""CONTRACT_DOCUMENT_TYPE_NDA is a non-disclosure agreement."""
+CONTRACT_DOCUMENT_TYPE_PRIVACY_NOTICE: ContractDocumentType.ValueType  # 5
+"""CONTRACT_DOCUMENT_TYPE_PRIVACY_NOTICE is a privacy notice or policy."""
+CONTRACT_DOCUMENT_TYPE_OTHER_CONTRACT: ContractDocumentType.ValueType  # 6
+"""CONTRACT_DOCUMENT_TYPE_OTHER_CONTRACT is a contract without processor terms or a DPA reference."""
+CONTRACT_DOCUMENT_TYPE_NOT_A_CONTRACT: ContractDocumentType.ValueType  # 7
+"""CONTRACT_DOCUMENT_TYPE_NOT_A_CONTRACT is not a contract (a report, a filing, ...)."""
+Global___ContractDocumentType: _TypeAlias = ContractDocumentType  # noqa: Y015
+
 class _ContractSeverity:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -156,6 +208,9 @@ class ContractReviewResult(_message.Message):
     RISKS_FIELD_NUMBER: _builtins.int
     PAGES_PROCESSED_FIELD_NUMBER: _builtins.int
     MATCHER_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_CONFIDENCE_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_REASON_FIELD_NUMBER: _builtins.int
     summary: _builtins.str
     """summary is a one-paragraph overview of the findings."""
     clauses_found: _builtins.int
@@ -170,6 +225,12 @@ class ContractReviewResult(_message.Message):
     """pages_processed is the number of PDF pages, or DOCX/text paragraphs, read."""
     matcher: _builtins.str
     """matcher names how clauses were recognised, e.g. "embedding:all-MiniLM-L6-v2-int8" or "lexical"."""
+    document_type: Global___ContractDocumentType.ValueType
+    """document_type is what the document is, whatever playbook it was checked against."""
+    document_type_confidence: _builtins.float
+    """document_type_confidence is how sure the type rules are, 0-1 (rule-based, not calibrated)."""
+    document_type_reason: _builtins.str
+    """document_type_reason names the signals behind the type (title, processor duties, references)."""
     @_builtins.property
     def requirements(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractRequirementFinding]:
         """requirements has one finding per playbook requirement, in playbook order."""
@@ -190,10 +251,13 @@ class ContractReviewResult(_message.Message):
         risks: _abc.Iterable[Global___ContractRiskFinding] | None = ...,
         pages_processed: _builtins.int = ...,
         matcher: _builtins.str = ...,
+        document_type: Global___ContractDocumentType.ValueType = ...,
+        document_type_confidence: _builtins.float = ...,
+        document_type_reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["clauses_found", b"clauses_found", "issues_detected", b"issues_detected", "matcher", b"matcher", "pages_processed", b"pages_processed", "playbook_id", b"playbook_id", "playbook_version", b"playbook_version", "requirements", b"requirements", "risks", b"risks", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clauses_found", b"clauses_found", "document_type", b"document_type", "document_type_confidence", b"document_type_confidence", "document_type_reason", b"document_type_reason", "issues_detected", b"issues_detected", "matcher", b"matcher", "pages_processed", b"pages_processed", "playbook_id", b"playbook_id", "playbook_version", b"playbook_version", "requirements", b"requirements", "risks", b"risks", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from assay.analysis.analyzers.contract_review.document_type import classify
 from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
 from assay.analysis.analyzers.contract_review.extract import (
     ExtractedDocument,
@@ -121,6 +122,7 @@ class ContractReviewAnalyzer:
         ctx.check_cancelled()
         documents = self._extract(ctx)
         clauses = segment(documents)
+        document_type = classify("\n\n".join(b.text for d in documents for b in d.blocks))
         pages = sum(d.units for d in documents)
         unit_name = "page" if any(d.kind == "pdf" for d in documents) else "paragraph"
         ctx.report_progress(
@@ -159,6 +161,7 @@ class ContractReviewAnalyzer:
             pages=pages,
             unit_name=unit_name,
             matcher=matcher.name,
+            document_type=document_type,
         )
         ctx.report_progress(95)
         return job_pb2.JobResult(contract_review=result)

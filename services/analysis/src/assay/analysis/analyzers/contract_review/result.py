@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assay.analysis.analyzers.contract_review.document_type import DocumentType, DocumentTypeVerdict
 from assay.analysis.analyzers.contract_review.matching import RequirementMatch, Unit
 from assay.analysis.analyzers.contract_review.playbook import Playbook, Severity
 from assay.analysis.analyzers.contract_review.risks import RiskMatch
@@ -24,6 +25,15 @@ STATUS = {
     "weak": pb.ContractRequirementFinding.STATUS_WEAK,
     "missing": pb.ContractRequirementFinding.STATUS_MISSING,
     "contradicted": pb.ContractRequirementFinding.STATUS_CONTRADICTED,
+}
+DOCUMENT_TYPE: dict[DocumentType, pb.ContractDocumentType.ValueType] = {
+    "processor_terms": pb.CONTRACT_DOCUMENT_TYPE_PROCESSOR_TERMS,
+    "agreement_with_processor_terms": pb.CONTRACT_DOCUMENT_TYPE_AGREEMENT_WITH_PROCESSOR_TERMS,
+    "agreement_incorporating_dpa": pb.CONTRACT_DOCUMENT_TYPE_AGREEMENT_INCORPORATING_DPA,
+    "nda": pb.CONTRACT_DOCUMENT_TYPE_NDA,
+    "privacy_notice": pb.CONTRACT_DOCUMENT_TYPE_PRIVACY_NOTICE,
+    "other_contract": pb.CONTRACT_DOCUMENT_TYPE_OTHER_CONTRACT,
+    "not_a_contract": pb.CONTRACT_DOCUMENT_TYPE_NOT_A_CONTRACT,
 }
 _RANK: dict[Severity, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
@@ -88,18 +98,20 @@ def summary(
     clauses: int,
     pages: int,
     unit_name: str,
+    document_type: DocumentTypeVerdict,
 ) -> str:
-    """One paragraph: counts by status, the most serious gaps and the risky terms."""
+    """One paragraph led by the document type: counts by status, the most serious gaps, the risky terms."""
     present = sum(1 for m in matches if m.status == "present")
     weak = sum(1 for m in matches if m.status == "weak")
     missing = sum(1 for m in matches if m.status == "missing")
     contradicted = sum(1 for m in matches if m.status == "contradicted")
     parts = [
+        f"Document type: {document_type.label} (confidence {document_type.confidence:.2f}).",
         f"Checked {pages} {unit_name}{'' if pages == 1 else 's'} ({clauses} clauses) against "
         f"{playbook.title} ({playbook.id} v{playbook.version}): {present} of {len(matches)} "
         f"requirements present, {weak} weak, {missing} missing"
         + (f", {contradicted} contradicted; " if contradicted else "; ")
-        + f"{len(risks)} risky term{'' if len(risks) == 1 else 's'} flagged."
+        + f"{len(risks)} risky term{'' if len(risks) == 1 else 's'} flagged.",
     ]
     gaps = [m for m in matches if m.status != "present"]
     gaps.sort(key=lambda m: (-_RANK[m.requirement.severity], m.status not in ("missing", "contradicted")))
@@ -123,11 +135,12 @@ def build_result(
     pages: int,
     unit_name: str,
     matcher: str,
+    document_type: DocumentTypeVerdict,
 ) -> pb.ContractReviewResult:
     """The full typed result."""
     issues = sum(1 for m in matches if m.status != "present") + len(risks)
     return pb.ContractReviewResult(
-        summary=summary(playbook, matches, risks, clauses, pages, unit_name),
+        summary=summary(playbook, matches, risks, clauses, pages, unit_name, document_type),
         clauses_found=clauses,
         issues_detected=issues,
         playbook_id=playbook.id,
@@ -136,4 +149,7 @@ def build_result(
         risks=[risk_finding(r) for r in risks],
         pages_processed=pages,
         matcher=matcher,
+        document_type=DOCUMENT_TYPE[document_type.type],
+        document_type_confidence=document_type.confidence,
+        document_type_reason=document_type.reason,
     )

@@ -1,0 +1,218 @@
+"""What kind of document is under review: processor terms, an agreement embedding or incorporating
+them, an NDA, a privacy notice, another contract, or not a contract at all.
+
+Deterministic rules over two kinds of signal, each explained in the verdict's reason:
+
+- the **title**: the earliest document-type name in the opening of the document ("Data
+  Processing Agreement", "Master Subscription Agreement", "Privacy Policy", "Form 10-K", ...);
+- the **body**: how many sentences bind a processor or service provider ("Processor shall ...",
+  "Service Provider will not ..."), how many refer to a separate DPA as incorporated or
+  applicable, how contract-like the wording is (shall, parties, agreement, hereby per 1,000
+  words), how notice-like ("we collect", "your information") and how much of it is a financial
+  filing.
+
+Confidence is high when title and body agree, lower when only one of them speaks, and lowest for
+a fallback; it is a rule-based certainty, not a calibrated probability.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
+
+DocumentType = Literal[
+    "processor_terms",
+    "agreement_with_processor_terms",
+    "agreement_incorporating_dpa",
+    "nda",
+    "privacy_notice",
+    "other_contract",
+    "not_a_contract",
+]
+
+LABELS: dict[DocumentType, str] = {
+    "processor_terms": "data processing agreement / processor terms",
+    "agreement_with_processor_terms": "agreement that embeds processor terms",
+    "agreement_incorporating_dpa": "agreement that incorporates a DPA by reference only",
+    "nda": "non-disclosure agreement",
+    "privacy_notice": "privacy notice",
+    "other_contract": "contract without processor terms",
+    "not_a_contract": "not a contract",
+}
+
+HEAD_CHARS = 1500
+"""The opening searched for a title."""
+MIN_PROCESSOR_DUTIES = 5
+"""Sentences binding a processor / service provider that make a document carry processor terms."""
+PROCESSOR_DUTY_SHARE = 0.08
+"""... and their share of all sentences that makes an untitled document processor terms."""
+MIN_CONTRACT_DENSITY = 4.0
+"""Contract words (shall, parties, agreement, hereby ...) per 1,000 words below which a document
+without a contract title is not read as a contract."""
+
+_TITLES: tuple[tuple[DocumentType | Literal["agreement"], re.Pattern[str]], ...] = (
+    (
+        "processor_terms",
+        re.compile(
+            r"data[ -]process(?:ing|or) (?:agreement|addendum|terms|contract|schedule|exhibit|annex|appendix)|"
+            r"\bdpa\b|data protection (?:agreement|addendum|schedule|exhibit)|processor terms|"
+            r"service provider (?:addendum|terms|agreement)|\b(?:ccpa|cpra|cpa) (?:addendum|terms)|"
+            r"auftrags?verarbeitung|databehandleraftale|databehandler|"
+            r"(?:gem[äa](?:ß|ss)|pursuant to|under|in accordance with) art(?:icle|\.)? ?28\b"
+        ),
+    ),
+    ("nda", re.compile(r"non-?disclosure|confidential(?:ity)? agreement|geheimhaltungs|\bnda\b")),
+    (
+        "privacy_notice",
+        re.compile(r"privacy (?:policy|notice|statement)|datenschutzerkl[äa]rung|cookie (?:policy|notice)"),
+    ),
+    (
+        "not_a_contract",
+        re.compile(
+            r"form 10-[kq]\b|annual report|quarterly report|securities and exchange commission|"
+            r"financial statements|prospectus"
+        ),
+    ),
+    (
+        "agreement",
+        re.compile(
+            r"(?:master|subscription|services?|software|saas|license|licence|purchase|supply|"
+            r"consulting|reseller|partner(?:ship)?)\s+(?:\w+\s+){0,2}agreement|"
+            r"terms (?:of|and conditions of) (?:service|use|sale)|terms and conditions|"
+            r"general terms|order form"
+        ),
+    ),
+)
+_SENTENCE = re.compile(r"(?<=[.;:!?])\s+|\n\s*\n")
+_WORD = re.compile(r"\w+")
+_PROCESSOR = re.compile(
+    r"\b(?:sub-?)?processors?\b|\bservice providers?\b|\bcontractors?\b|auftrags?verarbeit|auftragnehmer|databehandler"
+)
+_DUTY = re.compile(
+    r"\b(?:shall|must|will|agrees?|undertakes?|warrants?|is obliged|is required)\b|"
+    r"verpflichtet|\bhat\b|\bwird\b|\bskal\b"
+)
+_ABOUT_DATA = re.compile(r"\bprocess(?:es|ed|ing)?\b|\bdata\b|personal information|daten|oplysning")
+_DPA_NAME = re.compile(
+    r"data process(?:ing|or) (?:agreement|addendum|terms)|data protection (?:agreement|addendum)|\bdpa\b|"
+    r"auftragsverarbeitungsvertrag"
+)
+_REFERENCE = re.compile(r"incorporat|forms? (?:a )?part|\bcomply with\b|\bsubject to\b|\bmeans\b|\bgoverned by\b")
+_CONTRACT = re.compile(
+    r"\bshall\b|\bparties\b|\bparty\b|\bagreement\b|\bhereby\b|\bhereunder\b|\bherein\b|\bvertrag|"
+    r"\bparteien\b|\baftale|\bskal\b|\bverpflichtet"
+)
+_NOTICE = re.compile(
+    r"\bwe (?:may )?(?:collect|use|share|process|store|retain|disclose)\b|\byour (?:personal )?(?:information|data)\b|"
+    r"\bcookies\b|\bopt[- ]out\b"
+)
+_CONFIDENTIAL = re.compile(r"confidential information|vertrauliche informationen")
+_FILING = re.compile(
+    r"fiscal (?:year|quarter)|net (?:income|loss|revenue)|\bshareholders?\b|\bstockholders?\b|"
+    r"earnings per share|form 10-[kq]\b|exchange act"
+)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the rules read off the text."""
+
+    title: str
+    """The earliest title kind found in the opening, or empty."""
+    title_text: str
+    words: int
+    sentences: int
+    processor_duties: int
+    dpa_references: int
+    contract_density: float
+    notice_density: float
+    confidential_mentions: int
+    filing_density: float
+
+
+@dataclass(frozen=True)
+class DocumentTypeVerdict:
+    """The document type, how sure the rules are (0-1), and why."""
+
+    type: DocumentType
+    confidence: float
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.type]
+
+
+def read_signals(text: str) -> Signals:
+    """Title and body signals of ``text``."""
+    head = text[:HEAD_CHARS].lower()
+    lowered = canonical_roles(PartyAliases.from_texts([text[:HEAD_CHARS]]).normalise(text)).lower()
+    title, title_text, first = "", "", len(head) + 1
+    for kind, pattern in _TITLES:
+        found = pattern.search(head)
+        if found is not None and found.start() < first:
+            title, title_text, first = kind, found.group(0), found.start()
+    sentences = [s for s in _SENTENCE.split(lowered) if s.strip()]
+    words = max(len(_WORD.findall(lowered)), 1)
+    duties = sum(1 for s in sentences if _PROCESSOR.search(s) and _DUTY.search(s) and _about_data(s))
+    references = sum(1 for s in sentences if _DPA_NAME.search(s) and _REFERENCE.search(s))
+    per_k = 1000 / words
+    return Signals(
+        title=title,
+        title_text=title_text,
+        words=words,
+        sentences=len(sentences),
+        processor_duties=duties,
+        dpa_references=references,
+        contract_density=len(_CONTRACT.findall(lowered)) * per_k,
+        notice_density=len(_NOTICE.findall(lowered)) * per_k,
+        confidential_mentions=len(_CONFIDENTIAL.findall(lowered)),
+        filing_density=len(_FILING.findall(lowered)) * per_k,
+    )
+
+
+def _about_data(sentence: str) -> bool:
+    """A processor sentence about data (not a "contractor shall invoice ...")."""
+    return bool(_ABOUT_DATA.search(sentence))
+
+
+def classify(text: str) -> DocumentTypeVerdict:
+    """The document type of ``text`` with a confidence and the signals behind it."""
+    s = read_signals(text)
+    body = (
+        f"{s.processor_duties} sentences binding a processor or service provider, "
+        f"{s.dpa_references} references to a DPA, {s.contract_density:.0f} contract words per 1,000"
+    )
+    titled = f"titled '{s.title_text}'; " if s.title else "no type named in its opening; "
+    carries_terms = s.processor_duties >= MIN_PROCESSOR_DUTIES
+    share = s.processor_duties / max(s.sentences, 1)
+    contract_like = s.contract_density >= MIN_CONTRACT_DENSITY
+
+    def verdict(kind: DocumentType, confidence: float) -> DocumentTypeVerdict:
+        return DocumentTypeVerdict(kind, confidence, titled + body)
+
+    if s.title == "not_a_contract" or (not s.title and not contract_like and s.filing_density > s.notice_density):
+        return verdict("not_a_contract", 0.9 if not contract_like else 0.6)
+    if s.title == "privacy_notice":
+        return verdict("privacy_notice", 0.9 if s.notice_density > s.contract_density / 4 else 0.7)
+    if s.title == "nda":
+        return verdict("nda", 0.9 if s.confidential_mentions and not carries_terms else 0.7)
+    if s.title == "processor_terms":
+        return verdict("processor_terms", 0.95 if carries_terms else 0.7)
+    if s.title == "agreement" or contract_like:
+        sure = 0.9 if s.title == "agreement" else 0.6
+        if carries_terms and share >= PROCESSOR_DUTY_SHARE and s.title != "agreement":
+            return verdict("processor_terms", 0.7)
+        if carries_terms:
+            return verdict("agreement_with_processor_terms", sure - 0.1)
+        if s.dpa_references:
+            return verdict("agreement_incorporating_dpa", sure - 0.1)
+        if s.confidential_mentions >= 3 and s.title != "agreement" and s.notice_density < 1:
+            return verdict("nda", 0.5)
+        return verdict("other_contract", sure - 0.1)
+    if s.notice_density >= 2:
+        return verdict("privacy_notice", 0.6)
+    return verdict("not_a_contract", 0.6)

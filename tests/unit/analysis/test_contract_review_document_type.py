@@ -1,0 +1,98 @@
+"""contract_review's document-type verdict: what the document is, with a confidence and a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures.contracts.support import context, fixture_text, lexical_analyzer, params
+
+from assay.analysis.analyzers.contract_review.document_type import classify
+from assay.v1 import contract_review_pb2 as pb
+
+PROCESSOR_CLAUSES = "\n\n".join(
+    [
+        "Processor shall process the personal data only on the documented instructions of the Customer.",
+        "Processor shall ensure that persons authorised to process personal data are bound by confidentiality.",
+        "Processor shall implement appropriate technical and organisational measures to protect personal data.",
+        "Processor shall not engage a sub-processor for personal data without the written authorisation of Customer.",
+        "Processor shall notify Customer of a personal data breach without undue delay.",
+        "At the end of the services Processor shall delete or return all personal data to Customer.",
+    ]
+)
+SERVICES_TERMS = "\n\n".join(
+    [
+        "1. Services. Provider shall provide the Services described in each Order Form to Customer.",
+        "2. Fees. Customer shall pay the fees within thirty days of the invoice date.",
+        "3. Term. This Agreement remains in force until terminated by either party on ninety days' notice.",
+        "4. Liability. Neither party shall be liable for indirect or consequential damages.",
+        "5. Governing law. This Agreement is governed by the laws of Ireland and the parties submit to its courts.",
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("eu_dpa.txt", "processor_terms"),
+        ("uk_dpa.txt", "processor_terms"),
+        ("co_processor_agreement.txt", "processor_terms"),
+        ("ca_service_provider_addendum.txt", "processor_terms"),
+        ("mutual_nda.txt", "nda"),
+        ("eu_privacy_notice.txt", "privacy_notice"),
+    ],
+)
+def test_fixture_documents_get_their_type(fixture: str, expected: str) -> None:
+    verdict = classify(fixture_text(fixture))
+    assert verdict.type == expected, verdict
+    assert 0.5 <= verdict.confidence <= 1.0
+    assert verdict.reason
+
+
+def test_a_services_agreement_embedding_processor_terms_is_told_from_a_dpa() -> None:
+    text = "MASTER SERVICES AGREEMENT\n\n" + SERVICES_TERMS + "\n\n6. Data protection\n\n" + PROCESSOR_CLAUSES
+    verdict = classify(text)
+    assert verdict.type == "agreement_with_processor_terms", verdict
+    assert "6 sentences binding a processor" in verdict.reason
+
+
+def test_an_agreement_that_only_incorporates_a_dpa_by_reference_is_named_so() -> None:
+    text = (
+        "MASTER SUBSCRIPTION AGREEMENT\n\n"
+        + SERVICES_TERMS
+        + "\n\n6. Data Processing Addendum. The Data Processing Addendum available at "
+        "https://vendor.example/dpa is incorporated into this Agreement by reference."
+    )
+    assert classify(text).type == "agreement_incorporating_dpa"
+    assert classify("MASTER SUBSCRIPTION AGREEMENT\n\n" + SERVICES_TERMS).type == "other_contract"
+
+
+def test_a_dpa_without_a_title_is_read_from_its_processor_duties() -> None:
+    text = "Between Customer (controller) and Vendor (processor).\n\n" + PROCESSOR_CLAUSES
+    verdict = classify(text)
+    assert verdict.type == "processor_terms", verdict
+    assert "no type named" in verdict.reason
+
+
+def test_an_annual_report_is_not_a_contract() -> None:
+    text = (
+        "UNITED STATES SECURITIES AND EXCHANGE COMMISSION\n\nFORM 10-K\n\nAnnual report for the fiscal year "
+        "ended December 31, 2025.\n\nTrust is the foundation of our relationship with drivers. Net income rose "
+        "12% in the fiscal year; our stockholders approved the plan. We process personal data of riders "
+        "in many countries and transfer it internationally."
+    )
+    verdict = classify(text)
+    assert verdict.type == "not_a_contract", verdict
+    assert verdict.confidence >= 0.9
+
+
+def test_the_result_carries_the_type_and_the_summary_leads_with_it(tmp_path: Path) -> None:
+    result = (
+        lexical_analyzer()
+        .run(context(tmp_path, params("vendor_dpa", "EU"), text=fixture_text("mutual_nda.txt")))
+        .contract_review
+    )
+    assert result.document_type == pb.CONTRACT_DOCUMENT_TYPE_NDA
+    assert result.document_type_confidence >= 0.5
+    assert result.document_type_reason
+    assert result.summary.startswith("Document type: non-disclosure agreement (confidence ")
