@@ -224,6 +224,7 @@ def main() -> int:
     cuts: dict[str, list[bool]] = defaultdict(list)
     negations: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     misses: list[str] = []
+    by_reference = 0
     units = 0
     seconds = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -271,6 +272,7 @@ def main() -> int:
                 status = {f.requirement_id: f for f in review(analyzer, variant, work).requirements}[rid]
                 ok = status.status not in POSITIVE
                 cuts[rid].append(ok)
+                by_reference += status.status == getattr(Finding, "STATUS_BY_REFERENCE", -1)
                 if not ok:
                     misses.append(f"cut {label.path.name} {rid}: {quoted(status)}")
                 if rid in NO_NEGATION:
@@ -308,6 +310,8 @@ def main() -> int:
     everything = figure_row(totals, [x for c in cuts.values() for x in c], [x for n in negations.values() for x in n])
     summary = {**print_row("all", everything), "units_per_second": round(units / seconds, 1)}
     print(f"negated sentence quoted as evidence of a PRESENT/WEAK finding: {summary['negated_cited_as_present']}")
+    print(f"cut requirement reported BY_REFERENCE (a reference to another document remains): {by_reference}")
+    summary["cut_by_reference"] = str(by_reference)
     if args.verbose:
         print("\n".join(misses))
     if args.json:

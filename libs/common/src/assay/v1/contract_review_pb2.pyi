@@ -330,6 +330,11 @@ class ContractRequirementFinding(_message.Message):
         be required to delete", "reserves the right to", "does not permit audits"); the evidence
         quotes the offending text and the explanation names the negating wording.
         """
+        STATUS_BY_REFERENCE: ContractRequirementFinding._Status.ValueType  # 5
+        """STATUS_BY_REFERENCE means the document does not meet it itself but refers to another
+        document for it (the Standard Contractual Clauses, a security policy, a DPA); the evidence
+        quotes the referring sentence and referenced_documents names what must be checked.
+        """
 
     class Status(_Status, metaclass=_StatusEnumTypeWrapper):
         """Status is whether the document meets the requirement."""
@@ -347,6 +352,11 @@ class ContractRequirementFinding(_message.Message):
     be required to delete", "reserves the right to", "does not permit audits"); the evidence
     quotes the offending text and the explanation names the negating wording.
     """
+    STATUS_BY_REFERENCE: ContractRequirementFinding.Status.ValueType  # 5
+    """STATUS_BY_REFERENCE means the document does not meet it itself but refers to another
+    document for it (the Standard Contractual Clauses, a security policy, a DPA); the evidence
+    quotes the referring sentence and referenced_documents names what must be checked.
+    """
 
     REQUIREMENT_ID_FIELD_NUMBER: _builtins.int
     TITLE_FIELD_NUMBER: _builtins.int
@@ -358,6 +368,7 @@ class ContractRequirementFinding(_message.Message):
     EVIDENCE_FIELD_NUMBER: _builtins.int
     EXPLANATION_FIELD_NUMBER: _builtins.int
     MISSING_ELEMENTS_FIELD_NUMBER: _builtins.int
+    REFERENCED_DOCUMENTS_FIELD_NUMBER: _builtins.int
     requirement_id: _builtins.str
     """requirement_id is the playbook's id for the requirement."""
     title: _builtins.str
@@ -384,6 +395,10 @@ class ContractRequirementFinding(_message.Message):
     def missing_elements(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """missing_elements are the ids of the requirement's elements not found."""
 
+    @_builtins.property
+    def referenced_documents(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """referenced_documents names the documents a BY_REFERENCE finding defers to."""
+
     def __init__(
         self,
         *,
@@ -397,10 +412,11 @@ class ContractRequirementFinding(_message.Message):
         evidence: _abc.Iterable[Global___ContractEvidence] | None = ...,
         explanation: _builtins.str = ...,
         missing_elements: _abc.Iterable[_builtins.str] | None = ...,
+        referenced_documents: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["clause_ids", b"clause_ids", "evidence", b"evidence", "explanation", b"explanation", "legal_reference", b"legal_reference", "missing_elements", b"missing_elements", "recommendation", b"recommendation", "requirement_id", b"requirement_id", "severity", b"severity", "status", b"status", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clause_ids", b"clause_ids", "evidence", b"evidence", "explanation", b"explanation", "legal_reference", b"legal_reference", "missing_elements", b"missing_elements", "recommendation", b"recommendation", "referenced_documents", b"referenced_documents", "requirement_id", b"requirement_id", "severity", b"severity", "status", b"status", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

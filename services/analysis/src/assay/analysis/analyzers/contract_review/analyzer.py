@@ -14,6 +14,7 @@ from assay.analysis.analyzers.contract_review.extract import (
 )
 from assay.analysis.analyzers.contract_review.matching import Matcher, build_units, match_playbook
 from assay.analysis.analyzers.contract_review.playbook import Playbook, select_playbook
+from assay.analysis.analyzers.contract_review.references import apply_references
 from assay.analysis.analyzers.contract_review.result import build_result
 from assay.analysis.analyzers.contract_review.risks import find_risks
 from assay.analysis.analyzers.contract_review.segment import segment
@@ -144,7 +145,7 @@ class ContractReviewAnalyzer:
             ctx.check_cancelled()
             ctx.report_progress(MATCH_START + (MATCH_END - MATCH_START) * done // max(total, 1))
 
-        matches = match_playbook(playbook, units, matcher, on_batch)
+        matches = apply_references(match_playbook(playbook, units, matcher, on_batch), units, document_type)
         ctx.check_cancelled()
         risks = find_risks(playbook, units)
         for warning in (d for d in documents if d.pages_without_text):

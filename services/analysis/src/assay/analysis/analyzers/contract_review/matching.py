@@ -39,7 +39,7 @@ from assay.analysis.analyzers.contract_review.playbook import (
 from assay.analysis.analyzers.contract_review.segment import Clause, Span, sentences
 from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_definition, is_heading_like
 
-Status = Literal["present", "weak", "missing", "contradicted"]
+Status = Literal["present", "weak", "missing", "contradicted", "by_reference"]
 FloatMatrix = npt.NDArray[np.float32]
 OUT_OF_CONTEXT_FACTOR = 0.0
 PATTERN_SCORE = 1.0
@@ -99,6 +99,8 @@ class RequirementMatch:
     evidence: tuple[Evidence, ...]
     missing_elements: tuple[str, ...]
     explanation: str
+    referenced: tuple[str, ...] = ()
+    """For BY_REFERENCE, the documents the requirement is left to."""
 
 
 @dataclass(frozen=True)

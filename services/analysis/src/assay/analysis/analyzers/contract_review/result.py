@@ -25,6 +25,7 @@ STATUS = {
     "weak": pb.ContractRequirementFinding.STATUS_WEAK,
     "missing": pb.ContractRequirementFinding.STATUS_MISSING,
     "contradicted": pb.ContractRequirementFinding.STATUS_CONTRADICTED,
+    "by_reference": pb.ContractRequirementFinding.STATUS_BY_REFERENCE,
 }
 DOCUMENT_TYPE: dict[DocumentType, pb.ContractDocumentType.ValueType] = {
     "processor_terms": pb.CONTRACT_DOCUMENT_TYPE_PROCESSOR_TERMS,
@@ -75,6 +76,7 @@ def requirement_finding(match: RequirementMatch) -> pb.ContractRequirementFindin
         evidence=[evidence(e.unit, e.score) for e in items],
         explanation=match.explanation,
         missing_elements=list(match.missing_elements),
+        referenced_documents=list(match.referenced),
     )
 
 
@@ -105,12 +107,15 @@ def summary(
     weak = sum(1 for m in matches if m.status == "weak")
     missing = sum(1 for m in matches if m.status == "missing")
     contradicted = sum(1 for m in matches if m.status == "contradicted")
+    referenced = sum(1 for m in matches if m.status == "by_reference")
     parts = [
         f"Document type: {document_type.label} (confidence {document_type.confidence:.2f}).",
         f"Checked {pages} {unit_name}{'' if pages == 1 else 's'} ({clauses} clauses) against "
         f"{playbook.title} ({playbook.id} v{playbook.version}): {present} of {len(matches)} "
         f"requirements present, {weak} weak, {missing} missing"
-        + (f", {contradicted} contradicted; " if contradicted else "; ")
+        + (f", {contradicted} contradicted" if contradicted else "")
+        + (f", {referenced} left to a referenced document" if referenced else "")
+        + "; "
         + f"{len(risks)} risky term{'' if len(risks) == 1 else 's'} flagged.",
     ]
     gaps = [m for m in matches if m.status != "present"]
