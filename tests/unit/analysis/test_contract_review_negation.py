@@ -28,6 +28,7 @@ from assay.v1 import contract_review_pb2
 DELETION = [re.compile(r"delet|\breturn|destr", re.IGNORECASE), re.compile(r"\bdata\b|copies", re.IGNORECASE)]
 AUDITS = [re.compile(r"audit|inspect", re.IGNORECASE)]
 SUBPROCESSORS = [re.compile(r"sub-?processors?|another\s+processor", re.IGNORECASE)]
+INSTRUCTIONS = [re.compile(r"instruct", re.IGNORECASE), re.compile(r"process", re.IGNORECASE)]
 
 
 @pytest.mark.parametrize(
@@ -66,6 +67,11 @@ SUBPROCESSORS = [re.compile(r"sub-?processors?|another\s+processor", re.IGNORECA
             DELETION,
             "not be deleted without",
         ),
+        (
+            "The Processor may not only process the personal data on the documented instructions of the Controller.",
+            INSTRUCTIONS,
+            "may not only",
+        ),
     ],
 )
 def test_a_negated_or_gutted_obligation_is_a_contradiction(
@@ -86,6 +92,7 @@ def test_a_negated_or_gutted_obligation_is_a_contradiction(
         ("The Recipient will not disclose confidential information to third parties.", DELETION),
         ("The Processor shall allow audits, including but not limited to inspections of its premises.", AUDITS),
         ("The Processor shall allow audits, but only if such an audit may not impose a threat to others.", AUDITS),
+        ("The Processor shall not only delete the personal data but also certify the deletion.", DELETION),
     ],
 )
 def test_an_affirmed_or_restricting_obligation_is_no_contradiction(
@@ -204,3 +211,18 @@ def test_every_sentence_of_a_clause_that_opens_with_a_definition_is_a_definition
     )
     findings = _review(tmp_path, {"11.1": defined})
     assert findings["chapter-v-transfers"].status == STATUS.STATUS_MISSING
+
+
+def _statuses(tmp_path: Path, text: str) -> dict[str, int]:
+    result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
+    return {f.requirement_id: f.status for f in result.requirements}
+
+
+def test_one_stray_element_of_the_processing_details_does_not_address_them(tmp_path: Path) -> None:
+    """Processing details are decided by their elements: with the clauses describing the processing
+    cut, the one element left ("the categories of Data Subjects are ...") is not the requirement met."""
+    original = fixture_text("eu_dpa.txt")
+    cut = edit(original, {"2.1": "", "2.2": "", "2.3": "", "2.4": ""})
+    assert "2.5 The categories of Data Subjects" in cut
+    assert _statuses(tmp_path, original)["art28-3-processing-details"] == STATUS.STATUS_PRESENT
+    assert _statuses(tmp_path, cut)["art28-3-processing-details"] == STATUS.STATUS_MISSING

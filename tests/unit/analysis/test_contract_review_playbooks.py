@@ -19,7 +19,12 @@ from fixtures.contracts.support import (
     params,
 )
 
-from assay.analysis.analyzers.contract_review import ContractReviewAnalyzer, builtin_playbooks
+from assay.analysis.analyzers.contract_review import (
+    ContractReviewAnalyzer,
+    PlaybookError,
+    builtin_playbooks,
+    parse_playbook,
+)
 from assay.v1 import contract_review_pb2
 
 CASES = cases()
@@ -119,3 +124,31 @@ def test_an_nda_meets_none_of_the_processor_terms_and_does_not_crash(tmp_path: P
         assert [f.status for f in result.requirements] == [STATUS.STATUS_MISSING] * len(spec.requirements)
         assert result.issues_detected == len(spec.requirements)
         assert "may not be this kind of contract" in result.summary
+
+
+def test_processing_details_are_one_description_and_the_flag_is_checked() -> None:
+    playbooks = builtin_playbooks()
+    for name in ("eu-gdpr-processor-terms", "uk-gdpr-processor-terms"):
+        details = next(r for r in playbooks[name].requirements if r.id == "art28-3-processing-details")
+        assert details.elements_together
+    bad = {
+        "id": "x",
+        "title": "x",
+        "version": "1",
+        "jurisdiction": "EU",
+        "contract_types": ["vendor_dpa"],
+        "requirements": [
+            {
+                "id": "r",
+                "title": "r",
+                "legal_reference": "r",
+                "description": "r",
+                "severity": "low",
+                "recommendation": "r",
+                "elements_together": "yes",
+                "elements": [{"id": "e", "description": "e", "patterns": ["e"]}],
+            }
+        ],
+    }
+    with pytest.raises(PlaybookError, match="elements_together must be true or false"):
+        parse_playbook(bad, "bad.yaml")

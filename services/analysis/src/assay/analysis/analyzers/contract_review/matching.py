@@ -57,6 +57,11 @@ DEFINITION_CLAUSES = 40
 LIST_ITEM_WORDS = 25
 """A list item this short is embedded after its lead-in ("You can ask us to: ...")."""
 """Party definitions are read from this many clauses at the start of the document."""
+MIN_COLOCATED_ELEMENTS = 2
+"""A requirement whose elements form one description (``elements_together``: the processing
+details) and that has no primary recogniser needs this many of them found in one section: one
+stray element elsewhere (a "categories of data subjects" line of an SCC annex) is not the
+requirement addressed."""
 TOP_MARGIN = 0.05
 """A sentence supports a requirement semantically only within this of its best requirement."""
 
@@ -407,6 +412,12 @@ def evaluate(
         item = best[rid]
         return item is not None and item.score >= thresholds.present
 
+    if (
+        requirement.primary is None
+        and requirement.elements_together
+        and _most_colocated(requirement, units, table, thresholds) < MIN_COLOCATED_ELEMENTS
+    ):
+        best = dict.fromkeys(best)
     missing = tuple(e.id for e in requirement.elements if not found(e.id))
     deciding = [requirement.primary.id] if requirement.primary else [e.id for e in requirement.elements]
     negated = _dedupe([e for e in contradicting if e.recogniser_id in deciding])
@@ -438,6 +449,18 @@ def evaluate(
     where = ", ".join(dict.fromkeys(e.unit.clause.clause_id for e in evidence))
     notes.insert(0, f"Addressed in {where}." if status == "present" else f"Partly addressed in {where}.")
     return RequirementMatch(requirement, status, evidence, missing, " ".join(notes))
+
+
+def _most_colocated(
+    requirement: Requirement, units: Sequence[Unit], table: ScoreTable, thresholds: Thresholds
+) -> int:
+    """The most elements of ``requirement`` found in any one section."""
+    by_section: dict[str, set[str]] = {}
+    for element in requirement.elements:
+        column = table.scores[:, table.recognisers.index(element)]
+        for row in np.flatnonzero(column >= thresholds.present):
+            by_section.setdefault(_section(units[int(row)]), set()).add(element.id)
+    return max((len(found) for found in by_section.values()), default=0)
 
 
 def _dedupe(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:

@@ -83,6 +83,11 @@ _LOOPHOLE = re.compile(
     re.IGNORECASE,
 )
 """After a permission, wording that escapes the obligation: "may engage sub-processors without notice"."""
+_BROADENED = re.compile(
+    r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE
+)
+"""A permission widened past the obligation: "may not only process ... on instructions" (but
+also otherwise). "shall not only ... but also" stays a duty."""
 _BOUNDARY = re.compile(r"[;:]|[.!?](?=\s|$)|\s(?:but|however|whereas)\s", re.IGNORECASE)
 _WORD = re.compile(r"\S+")
 
@@ -143,6 +148,9 @@ def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradict
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         clause = text[begin : _clause_end(text, cue.end())]
         if cue.group(0).lower() == "indefinitely" or any(p.search(clause) for p in operative):
+            return Contradiction(" ".join(cue.group(0).split()))
+    for cue in _BROADENED.finditer(text):
+        if any(p.search(text[cue.end() : _clause_end(text, cue.end())]) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
     for cue in _PERMISSION.finditer(text):
         rest = text[cue.end() : _clause_end(text, cue.end())]

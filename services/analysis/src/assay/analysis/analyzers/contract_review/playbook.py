@@ -7,7 +7,8 @@ must be present (``description``), how to recognise it (``recognise.patterns`` �
 case-insensitive regular expressions — and ``recognise.examples`` — sentences used as
 semantic anchors), ``operative`` patterns naming the obligation's operative concept (on the
 requirement, or on one recogniser; a sentence must match every one to be evidence, and one
-that negates the concept contradicts the requirement), optional ``elements`` that must all be present, optional
+that negates the concept contradicts the requirement), optional ``elements`` that must all be present
+(``elements_together: true`` when they form one description that is found in one place), optional
 ``weak_if`` patterns for qualifying wording, its ``severity`` when missing, the
 ``legal_reference`` and a ``recommendation``.
 """
@@ -72,6 +73,9 @@ class Requirement:
     """Parts that must all be present for the requirement to be fully met."""
     weak_if: tuple[re.Pattern[str], ...]
     """Qualifying wording that makes a matching clause weak, e.g. ``where practicable``."""
+    elements_together: bool = False
+    """The elements form one description (the processing details): without a primary, the
+    requirement is addressed only where several of them are found in one section."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,9 @@ def _requirement(data: Any, where: str) -> Requirement:
         raise PlaybookError(f"{where}: needs 'recognise' or 'elements'")
     if len({e.id for e in elements}) != len(elements):
         raise PlaybookError(f"{where}: element ids must be unique")
+    together = data.get("elements_together", False)
+    if not isinstance(together, bool):
+        raise PlaybookError(f"{where}: elements_together must be true or false")
     return Requirement(
         id=rid,
         title=_text(data, "title", where),
@@ -189,6 +196,7 @@ def _requirement(data: Any, where: str) -> Requirement:
         primary=primary,
         elements=tuple(elements),
         weak_if=_compile(data.get("weak_if"), where),
+        elements_together=together,
     )
 
 
