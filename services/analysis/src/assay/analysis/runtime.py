@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from assay.analysis.executor import Execution, Executor, Outcome
 from assay.analysis.files import ArtifactSink, ArtifactsUnavailable, InputsMissing, InputStore, InputsUnavailable
 from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, reason_of
 from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
-from assay.analysis.plugin import AnalyzerSpec
+from assay.analysis.plugin import AnalyzerSpec, InputDocument
 from assay.analysis.registry import Registry
 from assay.analysis.result_attributes import result_attributes
 from assay.common.logging import bind_log_context, log_context
@@ -178,6 +178,8 @@ class AttemptRunner:
             try:
                 inputs = await self._inputs.fetch(job.tenant_id, list(job.inputs.file_ids), work_dir,
                                                   job_id=job.id, capability=capability)
+                dependency_files = await self._fetch_dependency_files(job, started.dependencies, work_dir,
+                                                                      capability)
             except InputsMissing as exc:
                 outcome = Outcome("input_error", "INPUT_NOT_FOUND", str(exc))
             except (InputsUnavailable, OSError) as exc:
@@ -188,7 +190,8 @@ class AttemptRunner:
                     ref=entry.ref, job_id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
                     params=job.params.SerializeToString(), text=job.inputs.text, inputs=tuple(inputs),
                     work_dir=str(work_dir), time_limit_seconds=limit,
-                    dependencies=tuple(dep.SerializeToString() for dep in started.dependencies)))
+                    dependencies=tuple(dep.SerializeToString() for dep in started.dependencies),
+                    dependency_files=tuple(dependency_files)))
                 heartbeat = asyncio.create_task(self._heartbeat(msg, job, capability, execution, lost))
                 outcome = await self._analyze(entry.spec, job, execution)
                 release()  # the analyzer process is free: the next attempt may start meanwhile
@@ -213,6 +216,16 @@ class AttemptRunner:
             ATTEMPT_DURATION.labels(analyzer=analyzer, outcome=outcome.label).observe(time.monotonic() - began)
             await _remove_work_dir(work_dir)
         return outcome
+
+    async def _fetch_dependency_files(self, job: job_pb2.Job, dependencies: Sequence[job_pb2.Job],
+                                      work_dir: Path, capability: str) -> list[InputDocument]:
+        """The dependencies' artifacts on local disk (the job's capability lists them)."""
+        ids = [artifact.file_id for dependency in dependencies for artifact in dependency.artifacts]
+        if not ids:
+            return []
+        dest = work_dir / "dependencies"
+        dest.mkdir()
+        return await self._inputs.fetch(job.tenant_id, ids, dest, job_id=job.id, capability=capability)
 
     async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, execution: Execution) -> Outcome:
         """The analyzer run as a span of its own: analyzer, version, job, outcome."""

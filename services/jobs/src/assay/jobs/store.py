@@ -422,6 +422,15 @@ class _Transaction:
         self.seen.append((job, int(row["event_seq"])))
         return job
 
+    async def _readable_files(self, job: job_pb2.Job) -> list[str]:
+        """What the job's capability lets its worker read: its input files and its dependencies'
+        artifacts (a job is queued only once every dependency SUCCEEDED, whose artifacts never change)."""
+        files = list(job.inputs.file_ids)
+        if job.inputs.jobs:
+            for dependency in await load_dependencies(self.conn, uuid.UUID(job.id)):
+                files += [artifact["file_id"] for artifact in dependency["artifacts"] if artifact.get("file_id")]
+        return files
+
     async def emit(self, row: Row, *, work: bool = False) -> job_pb2.Job:
         """Queue the lifecycle event (and a work message) in the same transaction as the change;
         returns the job (built once for the event and the RPC's answer)."""
@@ -441,8 +450,9 @@ class _Transaction:
         }]
         if work:
             next_attempt = job.attempt + 1
+            capability = self._capabilities.issue(job.tenant_id, job.id, await self._readable_files(job))
             message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=next_attempt,
-                                             capability=self._capabilities.issue(job.tenant_id, job.id))
+                                             capability=capability)
             messages.append({
                 "subject": work_subject(job.analyzer, job.priority), "msg_id": f"{job.id}.{next_attempt}",
                 "payload": message.SerializeToString(), "traceparent": traceparent,
