@@ -18,8 +18,7 @@ from assay.analysis.analyzers.bank_statement.numbers import DateReader, parse_am
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
 from assay.cli.params import parse_params
-from assay.common.csv_cells import neutralise as safe_cell
-from assay.common.csv_cells import restore
+from assay.common.csv_cells import neutralise, restore
 from assay.v1 import bank_statement_pb2 as pb
 from assay.v1 import job_pb2
 
@@ -235,7 +234,7 @@ def test_the_transactions_csv_neutralises_formulas_and_the_json_holds_every_tran
 @pytest.mark.parametrize(("value", "safe"), [("=1+2", "'=1+2"), ("-12.50", "-12.50"), ("+A1", "'+A1"),
                                              ("@x", "'@x"), ("-", "'-"), ("plain", "plain")])
 def test_safe_cell(value: str, safe: str) -> None:
-    assert safe_cell(value) == safe
+    assert neutralise(value) == safe
 
 
 def test_transactions_csv_cells_are_the_shared_neutraliser_s_so_every_description_reads_back_exactly(

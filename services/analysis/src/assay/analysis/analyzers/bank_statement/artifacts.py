@@ -1,5 +1,4 @@
-"""The transactions CSV (safe to open in a spreadsheet: :mod:`assay.common.csv_cells`) and the whole result
-as JSON."""
+"""The transactions CSV (safe to open in a spreadsheet) and the whole result as JSON."""
 
 from __future__ import annotations
 
@@ -29,7 +28,8 @@ def write_csv(path: Path, transactions: list[pb.BankTransaction]) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = SpreadsheetSafeWriter(out)
         writer.writerow(CSV_COLUMNS)
-        writer.writerows([str(getattr(t, column)) for column in CSV_COLUMNS] for t in transactions)
+        for t in transactions:
+            writer.writerow([str(getattr(t, column)) for column in CSV_COLUMNS])
 
 
 def write_json(path: Path, result: pb.BankStatementResult, transactions: list[pb.BankTransaction]) -> None:

@@ -1,5 +1,4 @@
-"""One CSV per statement and a JSON of the whole result, CSV cells safe from formula injection
-(:mod:`assay.common.csv_cells`)."""
+"""One CSV per statement and a JSON of the whole result, CSV cells safe from formula injection."""
 
 from __future__ import annotations
 
