@@ -8,6 +8,8 @@ Create Date: 2026-12-04
 
 from alembic import op
 
+from assay.common.db import SYSTEM_SETTING
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -17,7 +19,9 @@ depends_on = None
 def upgrade() -> None:
     op.execute("ALTER TABLE jobs.jobs ADD COLUMN secret_params jsonb")
     # Rows written before this revision: move bank_statement.password out of params (only while the
-    # job can still run; a finished job's secret is simply dropped).
+    # job can still run; a finished job's secret is simply dropped). Every tenant's rows: the
+    # row-level security policy admits a system task (the migration's own transaction only).
+    op.execute(f"SELECT set_config('{SYSTEM_SETTING}', 'on', true)")
     op.execute("""
         UPDATE jobs.jobs
         SET secret_params = CASE WHEN state IN ('WAITING', 'QUEUED', 'RUNNING')
@@ -30,6 +34,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(f"SELECT set_config('{SYSTEM_SETTING}', 'on', true)")
     op.execute("""
         UPDATE jobs.jobs SET params = jsonb_set(params, '{bank_statement,password}',
                                                 secret_params #> '{bank_statement,password}')
