@@ -11,7 +11,10 @@ import urllib.request
 import grpc
 import pytest
 from file_job_fixtures import FileStack, file_stack  # noqa: F401 - fixture
+from harness import eventually
 from ingest_fixtures import new_tenant
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from test_worker_tracing import span_exporter, spans  # noqa: F401 - fixtures
 from worker_fixtures import scripted_registry
 
 from assay.analysis import server as analysis_server
@@ -34,7 +37,9 @@ async def _create(stack: FileStack, tenant: str, text: str, after: tuple[str, ..
     return (await stack.jobs.jobs.CreateJob(request, metadata=stack.jobs.token(tenant=tenant))).job
 
 
-async def test_a_dependent_job_reads_its_dependencies_artifacts_and_no_other_file(file_stack: FileStack) -> None:
+async def test_a_dependent_job_reads_its_dependencies_artifacts_and_no_other_file(
+    file_stack: FileStack, spans: InMemorySpanExporter,
+) -> None:
     tenant = new_tenant()
     worker = await analysis_server.start(file_stack.worker_settings(), registry=scripted_registry())
     try:
@@ -44,6 +49,11 @@ async def test_a_dependent_job_reads_its_dependencies_artifacts_and_no_other_fil
         dependent = await _create(file_stack, tenant, "copy-dependency-files", (first.id, second.id))
         done = await file_stack.settled(dependent.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
         other = await file_stack.settled(unrelated.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+
+        async def attempt_span_counts_two_dependency_files() -> bool:
+            return any(span.attributes is not None and span.attributes.get("assay.dependency_files") == 2
+                       for span in spans.get_finished_spans())
+        await eventually(attempt_span_counts_two_dependency_files, timeout=15)
     finally:
         await worker.stop(2.0)
 

@@ -223,6 +223,7 @@ class AttemptRunner:
         ids = [artifact.file_id for dependency in dependencies for artifact in dependency.artifacts]
         if not ids:
             return []
+        trace.get_current_span().set_attribute("assay.dependency_files", len(ids))
         dest = work_dir / "dependencies"
         dest.mkdir()
         return await self._inputs.fetch(job.tenant_id, ids, dest, job_id=job.id, capability=capability)
