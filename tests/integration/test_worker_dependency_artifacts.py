@@ -18,6 +18,7 @@ from test_worker_tracing import span_exporter, spans  # noqa: F401 - fixtures
 from worker_fixtures import scripted_registry
 
 from assay.analysis import server as analysis_server
+from assay.analysis.files import RESOLVE_BATCH
 from assay.common.errors import details_from_rpc_error
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2
@@ -79,3 +80,20 @@ async def test_a_dependent_job_reads_its_dependencies_artifacts_and_no_other_fil
         tenant_id=tenant, ids=[first_done.artifacts[0].file_id], job_id=dependent.id, capability=capability),
         metadata=credential)
     assert [item.file.id for item in resolved.inputs] == [first_done.artifacts[0].file_id]
+
+
+async def test_a_dependency_with_more_artifacts_than_one_resolve_call_takes_is_read_whole(
+    file_stack: FileStack,
+) -> None:
+    tenant = new_tenant()
+    count = RESOLVE_BATCH + 5
+    worker = await analysis_server.start(file_stack.worker_settings(), registry=scripted_registry())
+    try:
+        many = await _create(file_stack, tenant, f"write-artifacts:{count}")
+        dependent = await _create(file_stack, tenant, "copy-dependency-files", (many.id,))
+        done = await file_stack.settled(dependent.id, tenant, Job.STATE_SUCCEEDED, timeout=120)
+    finally:
+        await worker.stop(2.0)
+    link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=done.artifacts[0].file_id),
+                                                        metadata=file_stack.ingest.token(tenant=tenant))
+    assert await asyncio.to_thread(_download, link.url) == "".join(f"{i}," for i in range(count)).encode()
