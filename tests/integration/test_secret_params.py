@@ -79,3 +79,19 @@ async def test_a_password_reaches_only_the_worker_and_is_gone_once_the_job_ends(
     assert secret_text is None and PASSWORD not in str(whole_row), "gone from the database once the job ended"
     ended = (await jobs.jobs.GetJob(js.GetJobRequest(id=created.id), metadata=jobs.token(tenant=tenant))).job
     assert ended.state == job_pb2.Job.STATE_SUCCEEDED and PASSWORD not in str(ended)
+
+
+async def test_a_jobs_request_hash_is_not_derived_from_its_password(file_stack: FileStack, postgres: Postgres) -> None:
+    """The stored idempotency digest would let whoever reads the row test guesses of the password."""
+    tenant = new_tenant()
+    jobs = file_stack.jobs
+    statement = await file_stack.ingest.upload([b"Date,Description,Amount\n2024-03-01,Tea,-1.00\n"],
+                                               name="march.csv", metadata=file_stack.ingest.token(tenant=tenant))
+    hashes = []
+    for index, password in enumerate(("first-PW", "second-PW")):
+        params = job_pb2.JobParams(bank_statement=bank_statement_pb2.BankStatementParams(password=password))
+        created = (await jobs.jobs.CreateJob(js.CreateJobRequest(
+            analyzer="bank_statement", params=params, request_id=f"statement-{index}",
+            inputs=job_pb2.JobInputs(file_ids=[statement.id])), metadata=jobs.token(tenant=tenant))).job
+        hashes.append(json.loads(str(_row(postgres, file_stack, created.id)[2]))["request_hash"])
+    assert hashes[0] == hashes[1]
