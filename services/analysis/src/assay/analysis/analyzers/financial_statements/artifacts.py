@@ -1,4 +1,4 @@
-"""One CSV per statement and a JSON of the whole result, CSV cells safe from formula injection."""
+"""One CSV per statement, a JSON of the whole result (CSV cells safe from formula injection) and an XLSX workbook."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
+from assay.analysis.analyzers.financial_statements.workbook import XLSX_MEDIA_TYPE, XLSX_NAME, write_workbook
 from assay.v1 import financial_statements_pb2 as fs
 
 JSON_NAME = "financial_statements.json"
@@ -60,3 +61,4 @@ def write_artifacts(result: fs.FinancialStatementsResult, artifact_path: Callabl
     result.json_artifact_name = JSON_NAME
     artifact_path(JSON_NAME, "application/json").write_text(
         json_format.MessageToJson(result, preserving_proto_field_name=True), encoding="utf-8")
+    write_workbook(result, artifact_path(XLSX_NAME, XLSX_MEDIA_TYPE))

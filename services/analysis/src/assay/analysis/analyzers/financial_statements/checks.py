@@ -120,29 +120,44 @@ def _after(statement: fs.FinancialStatement, item: fs.FinancialLineItem, anchor:
     return items.index(item) > items.index(anchor)
 
 
-def subtotal_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
-    """A "Total X" line equals the lines between it and the heading that names X ("X:")."""
-    out: list[fs.FinancialCheck] = []
+def subtotal_spans(statement: fs.FinancialStatement) -> list[tuple[int, int, int]]:
+    """``(total, first, last)`` line indices: a "Total X" line and the run of lines between it and the heading "X:".
+
+    The members are contiguous (the heading's next line up to the line before the total), at least two of them.
+    """
+    out: list[tuple[int, int, int]] = []
     items = list(statement.line_items)
     for index, item in enumerate(items):
         name = item.normalized_label
         if not name.startswith("total ") or not item.values:
             continue
-        members: list[fs.FinancialLineItem] = []
         heading = None
-        for prev in reversed(items[:index]):
+        first = index
+        for position in range(index - 1, -1, -1):
+            prev = items[position]
             if prev.is_heading:
                 heading = prev
                 break
             if prev.is_total:
                 break
-            members.append(prev)
-        if heading is None or len(members) < 2 or not heading.normalized_label \
+            first = position
+        if heading is None or index - first < 2 or not heading.normalized_label \
                 or heading.normalized_label not in name:
             continue
+        out.append((index, first, index - 1))
+    return out
+
+
+def subtotal_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
+    """A "Total X" line equals the lines between it and the heading that names X ("X:")."""
+    out: list[fs.FinancialCheck] = []
+    items = list(statement.line_items)
+    for index, first, last in subtotal_spans(statement):
+        item = items[index]
+        members = items[first:last + 1]
         for period in range(len(statement.periods)):
             expected = _value(item, period)
-            known = [(m.label, v) for m in reversed(members) if (v := _value(m, period)) is not None]
+            known = [(m.label, v) for m in members if (v := _value(m, period)) is not None]
             if expected is None or not known:
                 continue
             out.append(_check(f"{item.label} = sum of its lines", period, expected, known))
