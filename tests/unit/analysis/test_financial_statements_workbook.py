@@ -16,8 +16,11 @@ from fixtures import financial as fx
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from assay.analysis.analyzers.financial_statements import ANALYZER
+from assay.analysis.analyzers.financial_statements import ANALYZER, workbook
 from assay.analysis.analyzers.financial_statements.workbook import HEADER_ROW, SOURCES_SHEET, XLSX_NAME
 from assay.analysis.plugin import InputDocument
 from assay.analysis.testing import LocalRunContext
@@ -35,9 +38,9 @@ def run(tmp_path: Path, path: Path, media_type: str) -> tuple[fs.FinancialStatem
         InputDocument(file_id="f", path=path, media_type=media_type, display_name=path.name,
                       size_bytes=path.stat().st_size)])
     result = ANALYZER.run(ctx).financial_statements
-    workbook = next(a for a in ctx.artifacts if a.name == XLSX_NAME)
-    assert workbook.media_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return result, openpyxl.load_workbook(workbook.path)
+    artifact = next(a for a in ctx.artifacts if a.name == XLSX_NAME)
+    assert artifact.media_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return result, openpyxl.load_workbook(artifact.path)
 
 
 class Engine:
@@ -184,3 +187,17 @@ def test_a_label_that_looks_like_a_formula_is_text_in_the_workbook(tmp_path: Pat
     assert b"HYPERLINK" in xml and not re.search(rb"<f>[^<]*HYPERLINK", xml)
     label = book["Balance sheet"].cell(FIRST_ITEM_ROW + len(result.statements[0].line_items) - 1, 1)
     assert label.value.startswith("=HYPERLINK") and label.data_type == "s"
+
+
+def test_the_export_is_one_span_with_its_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(workbook, "_tracer", provider.get_tracer("test"))
+    run(tmp_path, fx.annual_report_pdf(tmp_path / "report.pdf"), "application/pdf")
+    (span,) = [s for s in exporter.get_finished_spans() if s.name == "financial_statements.workbook"]
+    assert span.attributes is not None
+    assert span.attributes["assay.workbook.sheets"] == 4
+    assert span.attributes["assay.workbook.subtotal_formulas"] == 6
+    assert span.attributes["assay.workbook.values"] == 2 * (14 + 8 + 7)
+    assert int(str(span.attributes["assay.workbook.bytes"])) > 0

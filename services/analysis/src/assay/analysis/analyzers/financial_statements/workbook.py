@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from opentelemetry import trace
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -28,6 +29,7 @@ from assay.analysis.analyzers.financial_statements.amounts import is_dash
 from assay.analysis.analyzers.financial_statements.checks import subtotal_spans
 from assay.v1 import financial_statements_pb2 as fs
 
+_tracer = trace.get_tracer(__name__)
 XLSX_NAME = "financial_statements.xlsx"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_ROW = 2
@@ -245,17 +247,21 @@ def _write_sources(sheet: Worksheet, sources: list[Source], formats: _Formats) -
 
 def write_workbook(result: fs.FinancialStatementsResult, path: Path) -> None:
     """Write ``result`` to ``path`` as XLSX (streamed: each sheet's rows go to disk as they are written)."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                           "strings_to_numbers": False, "strings_to_urls": False,
-                                           "tmpdir": str(path.parent)})
-    try:
-        formats = _Formats(book, {})
-        sources: list[Source] = []
-        statements = list(result.statements)
-        for name, statement in zip(_sheet_names(statements), statements, strict=True):
-            _write_statement(book.add_worksheet(name), name, statement, formats, sources)
-        _write_sources(book.add_worksheet(SOURCES_SHEET), sources, formats)
-        book.set_properties({"title": f"{result.entity or 'Financial statements'}", "comments": "Assay"})
-    finally:
-        book.close()
-
+    with _tracer.start_as_current_span("financial_statements.workbook") as span:
+        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                               "strings_to_numbers": False, "strings_to_urls": False,
+                                               "tmpdir": str(path.parent)})
+        try:
+            formats = _Formats(book, {})
+            sources: list[Source] = []
+            statements = list(result.statements)
+            for name, statement in zip(_sheet_names(statements), statements, strict=True):
+                _write_statement(book.add_worksheet(name), name, statement, formats, sources)
+            _write_sources(book.add_worksheet(SOURCES_SHEET), sources, formats)
+            book.set_properties({"title": f"{result.entity or 'Financial statements'}", "comments": "Assay"})
+        finally:
+            book.close()
+        span.set_attribute("assay.workbook.sheets", len(statements) + 1)
+        span.set_attribute("assay.workbook.values", len(sources))
+        span.set_attribute("assay.workbook.subtotal_formulas", sum(1 for s in sources if s.formula))
+        span.set_attribute("assay.workbook.bytes", path.stat().st_size)
