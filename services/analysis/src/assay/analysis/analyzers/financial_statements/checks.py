@@ -11,6 +11,8 @@ from assay.analysis.analyzers.financial_statements.classify import BALANCE, CASH
 from assay.v1 import financial_statements_pb2 as fs
 
 Finder = Callable[[int], Decimal | None]
+SUBTOTAL_SUFFIX = " = sum of its lines"
+"""A subtotal check is named after its total: "Total current assets = sum of its lines"."""
 
 
 def _value(item: fs.FinancialLineItem, period: int) -> Decimal | None:
@@ -160,7 +162,7 @@ def subtotal_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]
             known = [(m.label, v) for m in members if (v := _value(m, period)) is not None]
             if expected is None or not known:
                 continue
-            out.append(_check(f"{item.label} = sum of its lines", period, expected, known))
+            out.append(_check(item.label + SUBTOTAL_SUFFIX, period, expected, known))
     return out
 
 

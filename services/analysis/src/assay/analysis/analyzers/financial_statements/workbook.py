@@ -26,7 +26,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from assay.analysis.analyzers.financial_statements.amounts import is_dash
-from assay.analysis.analyzers.financial_statements.checks import subtotal_spans
+from assay.analysis.analyzers.financial_statements.checks import SUBTOTAL_SUFFIX, subtotal_spans
 from assay.v1 import financial_statements_pb2 as fs
 
 _tracer = trace.get_tracer(__name__)
@@ -139,7 +139,7 @@ def _subtotal_formulas(statement: fs.FinancialStatement) -> dict[tuple[int, int]
         pending.setdefault((check.name, check.period_index), []).append(check)
     out = {}
     for total, first, last in subtotal_spans(statement):
-        name = f"{statement.line_items[total].label} = sum of its lines"
+        name = statement.line_items[total].label + SUBTOTAL_SUFFIX
         for period in range(len(statement.periods)):
             found = pending.get((name, period))
             if found and (check := found.pop(0)).passed:
@@ -176,6 +176,8 @@ def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStateme
         sheet.write_string(HEADER_ROW, first_change + 2 * offset, f"Change {later} vs {earlier}", header)
         sheet.write_string(HEADER_ROW, first_change + 2 * offset + 1, f"% change {later} vs {earlier}", header)
     formulas = _subtotal_formulas(statement)
+    failed_subtotals = {(c.name.removesuffix(SUBTOTAL_SUFFIX), c.period_index): c for c in statement.checks
+                        if not c.passed and c.name.endswith(SUBTOTAL_SUFFIX)}
     for index, item in enumerate(statement.line_items):
         row = HEADER_ROW + 1 + index
         sheet.write_string(row, 0, item.label, formats.get(indent=item.depth, bold=item.is_total or item.is_heading))
@@ -200,8 +202,7 @@ def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStateme
                     sheet.write_comment(row, col, f"Printed {check.expected}; its lines add up to {check.actual}.")
             elif number is not None:
                 sheet.write_number(row, col, float(number), amount)
-                failed = next((c for c in statement.checks if c.period_index == period and not c.passed
-                               and c.name == f"{item.label} = sum of its lines"), None)
+                failed = failed_subtotals.get((item.label, period))
                 if failed is not None:
                     sheet.write_comment(row, col, f"As printed; its lines add up to {failed.actual} "
                                                   "(subtotal check failed), so this is not a formula.")
