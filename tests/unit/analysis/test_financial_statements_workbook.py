@@ -201,3 +201,28 @@ def test_the_export_is_one_span_with_its_size(tmp_path: Path, monkeypatch: pytes
     assert span.attributes["assay.workbook.subtotal_formulas"] == 6
     assert span.attributes["assay.workbook.values"] == 2 * (14 + 8 + 7)
     assert int(str(span.attributes["assay.workbook.bytes"])) > 0
+
+
+def test_periods_of_different_durations_are_grouped_and_only_compared_within_a_group() -> None:
+    def period(end: str, months: int) -> fs.FinancialPeriod:
+        return fs.FinancialPeriod(header=f"{months}m {end}", end_date=end, duration_months=months)
+
+    statement = fs.FinancialStatement(periods=[period("2024-09-30", 3), period("2023-09-30", 3),
+                                               period("2024-09-30", 9), period("2023-09-30", 9)])
+    assert workbook.period_groups(statement) == [[1, 0], [3, 2]]
+    undated = fs.FinancialStatement(periods=[fs.FinancialPeriod(header="Current"),
+                                             fs.FinancialPeriod(header="Prior")])
+    assert workbook.period_groups(undated) == [[0, 1]]  # no dates: printed order kept
+
+
+def test_a_dash_is_zero_and_an_unreadable_cell_is_its_text_with_no_change_formula(tmp_path: Path) -> None:
+    path = tmp_path / "cash.html"
+    path.write_text(fx.HTML_CASH_FLOW, encoding="utf-8")
+    result, book = run(tmp_path, path, "text/html")
+    sheet = book["Cash flow"]
+    rows = {sheet.cell(r, 1).value: r for r in range(FIRST_ITEM_ROW, sheet.max_row + 1)}
+    financing, closing = rows["Net cash used in financing activities"], rows["Cash at end of period"]
+    assert sheet.cell(financing, 3).value == 0 and sheet.cell(financing, 4).value == f"=C{financing}-B{financing}"
+    assert sheet.cell(closing, 3).value == "n/m" and sheet.cell(closing, 4).value is None
+    assert sheet.cell(closing, 3).data_type == "s"
+    check_every_formula(result, book)
