@@ -226,3 +226,15 @@ def test_a_dash_is_zero_and_an_unreadable_cell_is_its_text_with_no_change_formul
     assert sheet.cell(closing, 3).value == "n/m" and sheet.cell(closing, 4).value is None
     assert sheet.cell(closing, 3).data_type == "s"
     check_every_formula(result, book)
+
+
+def test_a_value_in_a_column_without_a_period_still_gets_a_column(tmp_path: Path) -> None:
+    item = fs.FinancialLineItem(label="Revenue", normalized_label="revenue", scale=1, page=1, line=2, values=[
+        fs.FinancialValue(period_index=0, value="5", raw="5"), fs.FinancialValue(period_index=1, value="7", raw="7")])
+    result = fs.FinancialStatementsResult(statements=[fs.FinancialStatement(
+        type=fs.STATEMENT_TYPE_INCOME, title="Income", periods=[fs.FinancialPeriod(header="2024")], line_items=[item])])
+    workbook.write_workbook(result, tmp_path / "w.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "w.xlsx")["Income statement"]
+    assert [c.value for c in sheet[FIRST_ITEM_ROW - 1]] == ["Line item", "2024", "column 2", "Change column 2 vs 2024",
+                                                            "% change column 2 vs 2024"]
+    assert [c.value for c in sheet[FIRST_ITEM_ROW]][:4] == ["Revenue", 5, 7, "=C4-B4"]

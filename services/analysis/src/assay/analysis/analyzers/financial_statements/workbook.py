@@ -45,17 +45,25 @@ _SHEET_NAMES = {
 _SCALE_WORDS = {1: "", 1000: "in thousands", 1000000: "in millions", 1000000000: "in billions"}
 
 
+def columns(statement: fs.FinancialStatement) -> list[fs.FinancialPeriod]:
+    """The statement's periods, padded with undated ones should a value name a column beyond them."""
+    count = max((v.period_index + 1 for item in statement.line_items for v in item.values), default=0)
+    return [*statement.periods, *(fs.FinancialPeriod(header=f"column {i + 1}")
+                                  for i in range(len(statement.periods), count))]
+
+
 def period_groups(statement: fs.FinancialStatement) -> list[list[int]]:
     """Period indices grouped by duration (in order of first appearance), each group oldest → newest.
 
     A period's date is its end date, else its fiscal year; periods with neither keep their printed order.
     """
     groups: dict[int, list[int]] = {}
-    for index, period in enumerate(statement.periods):
+    periods = columns(statement)
+    for index, period in enumerate(periods):
         groups.setdefault(period.duration_months, []).append(index)
 
     def when(index: int) -> str:
-        period = statement.periods[index]
+        period = periods[index]
         return period.end_date or (f"{period.fiscal_year:04d}" if period.fiscal_year else "")
 
     out = []
@@ -160,7 +168,8 @@ def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStateme
     order = [p for group in groups for p in group]
     column = {period: 1 + position for position, period in enumerate(order)}
     pairs = [(a, b) for group in groups for a, b in pairwise(group)]
-    headers = [statement.periods[p].header or statement.periods[p].end_date or f"period {p + 1}" for p in order]
+    periods = columns(statement)
+    headers = [periods[p].header or periods[p].end_date or f"period {p + 1}" for p in order]
     sheet.set_column(0, 0, 48)
     sheet.set_column(1, len(order) + 2 * len(pairs), 14)
     sheet.freeze_panes(HEADER_ROW + 1, 1)
