@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from assay.analysis.analyzers.financial_statements import ANALYZER, workbook
+from assay.analysis.analyzers.financial_statements.checks import CASH_FLOW_CHECK, SUBTOTAL_SUFFIX
 from assay.analysis.analyzers.financial_statements.workbook import HEADER_ROW, SOURCES_SHEET, XLSX_NAME
 from assay.analysis.plugin import InputDocument
 from assay.analysis.testing import LocalRunContext
@@ -92,13 +93,14 @@ def check_every_formula(result: fs.FinancialStatementsResult, book: Workbook) ->
         period_of = {2 + position: [p.header for p in statement.periods].index(h)
                      for position, h in enumerate(headers)}
         engine = Engine(sheet)
-        subtotals = {(c.name, c.period_index): c for c in statement.checks if c.name.endswith("= sum of its lines")}
+        subtotals = {(c.name, c.period_index): c for c in statement.checks if c.name.endswith(SUBTOTAL_SUFFIX)}
         for ref, text in formula_cells(sheet):
             row, col = coordinate_to_tuple(ref)
             item = statement.line_items[row - FIRST_ITEM_ROW]
             computed = engine.value(ref)
-            if text.startswith("=SUM("):
-                check = subtotals[(f"{item.label} = sum of its lines", period_of[col])]
+            if col in period_of:  # a total: the check that added up its lines
+                check = subtotals.get((item.label + SUBTOTAL_SUFFIX, period_of[col])) or next(
+                    c for c in statement.checks if c.name == CASH_FLOW_CHECK and c.period_index == period_of[col])
                 assert check.passed
                 assert close(computed, Decimal(check.actual) * item.scale), (ref, text, computed, check)
             else:
@@ -122,8 +124,11 @@ def test_every_formula_recomputes_to_the_analyzers_own_figures(tmp_path: Path) -
     assert sorted(sums) == sorted(["=SUM(B5:B6)", "=SUM(C5:C6)", "=SUM(B11:B12)", "=SUM(C11:C12)",
                                    "=SUM(B17:B18)", "=SUM(C17:C18)"])
     assert balance["D7"].value == "=C7-B7"
-    # 3 subtotals x 2 periods, then change and % change for each of 17 + 8 + 7 lines with two figures
-    assert check_every_formula(result, book) == 6 + 2 * (14 + 8 + 7)
+    cash = book["Cash flow"]
+    assert cash["A8"].value == "Net increase in cash and cash equivalents"
+    assert (cash["B8"].value, cash["C8"].value) == ("=SUM(B5:B7)", "=SUM(C5:C7)")  # operating + investing + financing
+    # 3 subtotals and the cash-flow sum x 2 periods, then change and % change for each line with two figures
+    assert check_every_formula(result, book) == 8 + 2 * (14 + 8 + 7)
 
 
 def test_a_corrected_cell_flows_into_its_subtotal_and_the_changes(tmp_path: Path) -> None:
@@ -198,7 +203,7 @@ def test_the_export_is_one_span_with_its_size(tmp_path: Path, monkeypatch: pytes
     (span,) = [s for s in exporter.get_finished_spans() if s.name == "financial_statements.workbook"]
     assert span.attributes is not None
     assert span.attributes["assay.workbook.sheets"] == 4
-    assert span.attributes["assay.workbook.subtotal_formulas"] == 6
+    assert span.attributes["assay.workbook.subtotal_formulas"] == 8
     assert span.attributes["assay.workbook.values"] == 2 * (14 + 8 + 7)
     assert int(str(span.attributes["assay.workbook.bytes"])) > 0
 
@@ -225,6 +230,9 @@ def test_a_dash_is_zero_and_an_unreadable_cell_is_its_text_with_no_change_formul
     assert sheet.cell(financing, 3).value == 0 and sheet.cell(financing, 4).value == f"=C{financing}-B{financing}"
     assert sheet.cell(closing, 3).value == "n/m" and sheet.cell(closing, 4).value is None
     assert sheet.cell(closing, 3).data_type == "s"
+    change = rows["Net increase in cash and cash equivalents"]  # the cash-flow sum passed for 2023 only
+    assert sheet.cell(change, 2).value == f"=SUM(B{financing - 2}:B{financing + 1})"  # FX below financing included
+    assert sheet.cell(change, 3).value == 99_000_000 and "add up to 86" in sheet.cell(change, 3).comment.text
     check_every_formula(result, book)
 
 

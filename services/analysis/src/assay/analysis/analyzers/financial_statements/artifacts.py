@@ -7,18 +7,12 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
+from assay.analysis.analyzers.financial_statements.classify import SHORT_NAMES
 from assay.analysis.analyzers.financial_statements.workbook import XLSX_MEDIA_TYPE, XLSX_NAME, write_workbook
 from assay.common.csv_cells import SpreadsheetSafeWriter
 from assay.v1 import financial_statements_pb2 as fs
 
 JSON_NAME = "financial_statements.json"
-_NAMES = {
-    fs.STATEMENT_TYPE_INCOME: "income_statement",
-    fs.STATEMENT_TYPE_BALANCE_SHEET: "balance_sheet",
-    fs.STATEMENT_TYPE_CASH_FLOW: "cash_flow",
-    fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME: "comprehensive_income",
-    fs.STATEMENT_TYPE_CHANGES_IN_EQUITY: "changes_in_equity",
-}
 
 
 def statement_rows(statement: fs.FinancialStatement) -> list[list[str]]:
@@ -36,7 +30,7 @@ def statement_rows(statement: fs.FinancialStatement) -> list[list[str]]:
 def write_artifacts(result: fs.FinancialStatementsResult, artifact_path: Callable[[str, str], Path]) -> None:
     used: set[str] = set()
     for statement in result.statements:
-        base = _NAMES.get(statement.type, "statement")
+        base = SHORT_NAMES.get(statement.type, "statement")
         name = f"{base}.csv"
         suffix = 2
         while name in used:

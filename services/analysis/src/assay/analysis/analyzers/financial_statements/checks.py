@@ -90,29 +90,43 @@ def _adds(total: Decimal, parts: list[tuple[str, Decimal]]) -> bool:
     return abs(sum((v for _, v in parts), Decimal(0)) - total) <= _tolerance(total, *(v for _, v in parts))
 
 
-def cash_flow_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
-    """Net change in cash = operating + investing + financing (+ exchange-rate effect)."""
+CASH_FLOW_CHECK = "net change in cash = operating + investing + financing (+ FX)"
+
+
+def cash_flow_lines(statement: fs.FinancialStatement) -> tuple[int, list[int], int | None] | None:
+    """Line indices of the net change in cash, of operating, investing and financing, and of an exchange-rate
+    effect printed below financing (None when there is none); None when one of the first four is missing."""
     operating = _find(statement, r"^net cash .*operating activities|operating activities$", exclude="^adjustments")
     investing = _find(statement, r"^net cash .*investing activities|investing activities$")
     financing = _find(statement, r"^net cash .*financing activities|financing activities$")
     fx = _find(statement, r"exchange rate|foreign (?:currency|exchange)")
     change = _find(statement, r"^net (?:increase|decrease|change|\(?decrease\)? increase|increase \(?decrease\)?)"
                               r".*cash|^(?:increase|decrease|change) in cash|^net cash flow$")
+    if operating is None or investing is None or financing is None or change is None:
+        return None
+    items = list(statement.line_items)
+    below = fx is not None and _after(statement, fx, financing)
+    return (items.index(change), [items.index(operating), items.index(investing), items.index(financing)],
+            items.index(fx) if fx is not None and below else None)
+
+
+def cash_flow_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
+    """Net change in cash = operating + investing + financing (+ exchange-rate effect)."""
+    lines = cash_flow_lines(statement)
     out: list[fs.FinancialCheck] = []
-    if None in (operating, investing, financing, change):
+    if lines is None:
         return out
-    assert operating and investing and financing and change
+    change, flows, fx = lines
+    items = statement.line_items
     for period in range(len(statement.periods)):
-        values = [(i.label, _value(i, period)) for i in (operating, investing, financing)]
-        total = _value(change, period)
+        values = [(items[i].label, _value(items[i], period)) for i in flows]
+        total = _value(items[change], period)
         if total is None or any(v is None for _, v in values):
             continue
         parts = [(label, v) for label, v in values if v is not None]
-        if fx is not None and _value(fx, period) is not None and _after(statement, fx, financing):
-            fx_value = _value(fx, period)
-            assert fx_value is not None
-            parts.append((fx.label, fx_value))
-        out.append(_check("net change in cash = operating + investing + financing (+ FX)", period, total, parts))
+        if fx is not None and (fx_value := _value(items[fx], period)) is not None:
+            parts.append((items[fx].label, fx_value))
+        out.append(_check(CASH_FLOW_CHECK, period, total, parts))
     return out
 
 

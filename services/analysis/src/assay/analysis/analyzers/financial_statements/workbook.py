@@ -26,7 +26,13 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from assay.analysis.analyzers.financial_statements.amounts import is_dash
-from assay.analysis.analyzers.financial_statements.checks import SUBTOTAL_SUFFIX, subtotal_spans
+from assay.analysis.analyzers.financial_statements.checks import (
+    CASH_FLOW_CHECK,
+    SUBTOTAL_SUFFIX,
+    cash_flow_lines,
+    subtotal_spans,
+)
+from assay.analysis.analyzers.financial_statements.classify import SHORT_NAMES
 from assay.v1 import financial_statements_pb2 as fs
 
 _tracer = trace.get_tracer(__name__)
@@ -35,13 +41,6 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 HEADER_ROW = 2
 """0-based row of the column headers; line items start on the next row."""
 SOURCES_SHEET = "Sources"
-_SHEET_NAMES = {
-    fs.STATEMENT_TYPE_INCOME: "Income statement",
-    fs.STATEMENT_TYPE_BALANCE_SHEET: "Balance sheet",
-    fs.STATEMENT_TYPE_CASH_FLOW: "Cash flow",
-    fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME: "Comprehensive income",
-    fs.STATEMENT_TYPE_CHANGES_IN_EQUITY: "Changes in equity",
-}
 _SCALE_WORDS = {1: "", 1000: "in thousands", 1000000: "in millions", 1000000000: "in billions"}
 
 
@@ -130,7 +129,7 @@ def _sheet_names(statements: list[fs.FinancialStatement]) -> list[str]:
     used: set[str] = {SOURCES_SHEET}
     out = []
     for statement in statements:
-        base = _SHEET_NAMES.get(statement.type, "Statement")
+        base = SHORT_NAMES.get(statement.type, "statement").replace("_", " ").capitalize()
         name, suffix = base, 2
         while name in used:
             name = f"{base} ({suffix})"
@@ -140,8 +139,17 @@ def _sheet_names(statements: list[fs.FinancialStatement]) -> list[str]:
     return out
 
 
-def _subtotal_formulas(statement: fs.FinancialStatement) -> dict[tuple[int, int], tuple[int, int, fs.FinancialCheck]]:
-    """``(line, period) -> (first, last, check)`` for each total its subtotal check passed in that period."""
+@dataclass(frozen=True)
+class _Total:
+    """A total line in one period as a check saw it: the lines it adds up and the check."""
+
+    members: list[int]
+    check: fs.FinancialCheck
+
+
+def _checked_totals(statement: fs.FinancialStatement) -> dict[tuple[int, int], _Total]:
+    """``(line, period) -> _Total`` for each subtotal check ("Total X" = the lines under "X:") and the cash-flow
+    sum (net change = operating + investing + financing (+ FX)), passed or failed."""
     pending: dict[tuple[str, int], list[fs.FinancialCheck]] = {}
     for check in statement.checks:
         pending.setdefault((check.name, check.period_index), []).append(check)
@@ -150,9 +158,26 @@ def _subtotal_formulas(statement: fs.FinancialStatement) -> dict[tuple[int, int]
         name = statement.line_items[total].label + SUBTOTAL_SUFFIX
         for period in range(len(statement.periods)):
             found = pending.get((name, period))
-            if found and (check := found.pop(0)).passed:
-                out[(total, period)] = (first, last, check)
+            if found:
+                out[(total, period)] = _Total(list(range(first, last + 1)), found.pop(0))
+    lines = cash_flow_lines(statement) if statement.type == fs.STATEMENT_TYPE_CASH_FLOW else None
+    if lines is not None:
+        change, flows, fx = lines
+        for period in range(len(statement.periods)):
+            found = pending.get((CASH_FLOW_CHECK, period))
+            if found:
+                fx_there = fx is not None and any(v.period_index == period and cell_number(statement.line_items[fx], v)
+                                                  is not None for v in statement.line_items[fx].values)
+                out[(change, period)] = _Total([*flows, fx] if fx is not None and fx_there else flows, found[0])
     return out
+
+
+def _sum_formula(members: list[int], col: int) -> str:
+    """``=SUM(C5:C9)`` over a run of lines, else ``=C5+C7+C9``."""
+    cells = [xl_rowcol_to_cell(HEADER_ROW + 1 + line, col) for line in members]
+    if members == list(range(members[0], members[-1] + 1)):
+        return f"=SUM({cells[0]}:{cells[-1]})"
+    return "=" + "+".join(cells)
 
 
 def _unit_line(statement: fs.FinancialStatement) -> str:
@@ -184,9 +209,7 @@ def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStateme
         later, earlier = headers[order.index(b)], headers[order.index(a)]
         sheet.write_string(HEADER_ROW, first_change + 2 * offset, f"Change {later} vs {earlier}", header)
         sheet.write_string(HEADER_ROW, first_change + 2 * offset + 1, f"% change {later} vs {earlier}", header)
-    formulas = _subtotal_formulas(statement)
-    failed_subtotals = {(c.name.removesuffix(SUBTOTAL_SUFFIX), c.period_index): c for c in statement.checks
-                        if not c.passed and c.name.endswith(SUBTOTAL_SUFFIX)}
+    totals = _checked_totals(statement)
     for index, item in enumerate(statement.line_items):
         row = HEADER_ROW + 1 + index
         sheet.write_string(row, 0, item.label, formats.get(indent=item.depth, bold=item.is_total or item.is_heading))
@@ -199,22 +222,21 @@ def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStateme
             value = by_period.get(period)
             number = cell_number(item, value) if value is not None else None
             formula = ""
-            if (index, period) in formulas:
-                first, last, check = formulas[(index, period)]
-                formula = (f"=SUM({xl_rowcol_to_cell(HEADER_ROW + 1 + first, col)}:"
-                           f"{xl_rowcol_to_cell(HEADER_ROW + 1 + last, col)})")
-                members = statement.line_items[first:last + 1]
+            total = totals.get((index, period))
+            if total is not None and total.check.passed:
+                formula = _sum_formula(total.members, col)
+                members = [statement.line_items[m] for m in total.members]
                 number = sum((n for m in members for v in m.values if v.period_index == period
                               if (n := cell_number(m, v)) is not None), Decimal(0))
                 sheet.write_formula(row, col, formula, amount, float(number))
-                if check.actual != check.expected:
-                    sheet.write_comment(row, col, f"Printed {check.expected}; its lines add up to {check.actual}.")
+                if total.check.actual != total.check.expected:
+                    sheet.write_comment(row, col, f"Printed {total.check.expected}; "
+                                                  f"its lines add up to {total.check.actual}.")
             elif number is not None:
                 sheet.write_number(row, col, float(number), amount)
-                failed = failed_subtotals.get((item.label, period))
-                if failed is not None:
-                    sheet.write_comment(row, col, f"As printed; its lines add up to {failed.actual} "
-                                                  "(subtotal check failed), so this is not a formula.")
+                if total is not None:
+                    sheet.write_comment(row, col, f"As printed; its lines add up to {total.check.actual} "
+                                                  f"(check failed: {total.check.name}), so this is not a formula.")
             elif value is not None and value.raw:
                 sheet.write_string(row, col, value.raw)
             if number is not None:
