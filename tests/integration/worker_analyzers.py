@@ -5,7 +5,7 @@ text: ``ok``, ``sleep:<seconds>`` (cancellable, reports progress), ``crash`` (th
 ``fail-until:<n>`` (a retryable error while the attempt is <= n), ``hang`` (ignores cancellation),
 ``bad`` (an input error), ``sum-dependencies`` (rows_total: the sum of its dependencies' rows_total),
 ``deep-json:<depth>`` (parses JSON nested that deep), ``allocate:<MiB>`` (allocates and touches
-that much memory).
+that much memory), ``pdf-bomb:<MiB>`` (pypdf inflates a FlateDecode stream of that many MiB).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 
 from assay.analysis.plugin import AnalysisInputError, AnalyzerSpec, RunContext
 from assay.v1 import job_pb2, sentiment_pb2
@@ -40,6 +41,10 @@ class ScriptedAnalyzer:
             raise AnalysisInputError("INPUT_UNPARSEABLE", "scripted bad input")
         elif command == "deep-json":
             json.loads("[" * int(arg) + "]" * int(arg))
+        elif command == "pdf-bomb":
+            from pypdf.filters import FlateDecode
+
+            FlateDecode.decode(zlib.compress(b"\0" * (int(arg) * 1024 * 1024)))
         elif command == "allocate":
             block = bytearray(int(arg) * 1024 * 1024)
             block[::4096] = b"x" * len(block[::4096])

@@ -14,11 +14,11 @@ import pytest
 from fixtures import bankstatements as fx
 
 from assay.analysis.analyzers.bank_statement import ANALYZER
-from assay.analysis.analyzers.bank_statement.artifacts import safe_cell
 from assay.analysis.analyzers.bank_statement.numbers import DateReader, parse_amount
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
 from assay.cli.params import parse_params
+from assay.common.csv_cells import neutralise
 from assay.v1 import bank_statement_pb2 as pb
 from assay.v1 import job_pb2
 
@@ -234,7 +234,7 @@ def test_the_transactions_csv_neutralises_formulas_and_the_json_holds_every_tran
 @pytest.mark.parametrize(("value", "safe"), [("=1+2", "'=1+2"), ("-12.50", "-12.50"), ("+A1", "'+A1"),
                                              ("@x", "'@x"), ("-", "'-"), ("plain", "plain")])
 def test_safe_cell(value: str, safe: str) -> None:
-    assert safe_cell(value) == safe
+    assert neutralise(value) == safe
 
 
 @pytest.mark.parametrize(("text", "value"), [("1,234.56", "1234.56"), ("(412.16)", "-412.16"), ("12.00 CR", "12.00"),

@@ -13,9 +13,10 @@ from fixtures.contracts.docgen import write_scanned_pdf
 
 from assay.analysis.analyzers.financial_statements import ANALYZER
 from assay.analysis.analyzers.financial_statements.amounts import parse_amount
-from assay.analysis.analyzers.financial_statements.artifacts import JSON_NAME, safe_cell
+from assay.analysis.analyzers.financial_statements.artifacts import JSON_NAME
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
+from assay.common.csv_cells import neutralise
 from assay.v1 import financial_statements_pb2 as fs
 from assay.v1 import job_pb2
 
@@ -163,9 +164,9 @@ def test_csv_statement_oldest_first_checks_and_formula_cells_neutralised(tmp_pat
 
 
 def test_formula_neutralising_keeps_plain_negative_numbers() -> None:
-    assert safe_cell("-1234.5") == "-1234.5"
-    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
-    assert safe_cell("+1 (555)") == "'+1 (555)"
+    assert neutralise("-1234.5") == "-1234.5"
+    assert neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise("+1 (555)") == "'+1 (555)"
 
 
 def test_an_empty_csv_is_input_empty(tmp_path: Path) -> None:
