@@ -188,7 +188,7 @@ class WorkDispatcher:
             while not self._stopping.is_set():
                 self._bell.clear()  # before looking: a message stored meanwhile rings again
                 if self._breakers is not None:  # a dependency is down: fetch nothing until it is back
-                    await self._breakers.wait_all_closed()
+                    await self._breakers.wait_all_closed(self._stopping)
                 taken = await self._slots.take(self._settings.worker_concurrency)
                 if self._stopping.is_set() or taken == 0:
                     self._slots.give(taken)

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
+from opentelemetry import trace
 
 from assay.analysis.metrics import BREAKER_OPEN, DEPENDENCY_RETRIES
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+DEPENDENCY_RETRY_EVENT = "assay.dependency_retry"
+"""Added to the current span (the delivery's ``process`` span) for each retry of an unreachable dependency."""
 DEPENDENCIES = ("jobs", "ingest", "s3")
 """What a worker depends on, each with its circuit breaker."""
 UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
@@ -123,7 +126,19 @@ class Breakers:
     def open(self) -> list[str]:
         return [name for name, breaker in self._by_name.items() if breaker.is_open]
 
-    async def wait_all_closed(self) -> None:
+    async def wait_all_closed(self, stop: asyncio.Event) -> None:
+        """Return once no breaker is open (cooled-down ones let one try through), or once ``stop`` is set."""
+        if not self.open():
+            return
+        waiting = asyncio.ensure_future(self._wait_all())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiting, stopping):
+                task.cancel()
+
+    async def _wait_all(self) -> None:
         for breaker in self._by_name.values():
             await breaker.wait_closed()
 
@@ -150,6 +165,9 @@ async def retry_while_unreachable(call: Callable[[], Awaitable[T]], *, what: str
             if time.monotonic() + delay > deadline:
                 raise
             DEPENDENCY_RETRIES.labels(dependency=breaker.name, call=what).inc()
+            trace.get_current_span().add_event(DEPENDENCY_RETRY_EVENT, {
+                "assay.dependency": breaker.name, "rpc.method": what, "assay.retry": retry + 1,
+                "assay.retry_delay_seconds": delay, "exception.message": str(exc)[:200]})
             logger.info("dependency unreachable; retrying", extra={"dependency": breaker.name, "call": what,
                                                                    "delay": round(delay, 3)})
             retry += 1
