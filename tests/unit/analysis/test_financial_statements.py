@@ -17,7 +17,7 @@ from assay.analysis.analyzers.financial_statements.artifacts import JSON_NAME
 from assay.analysis.analyzers.financial_statements.workbook import XLSX_NAME
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
-from assay.common.csv_cells import neutralise
+from assay.common.csv_cells import neutralise, restore
 from assay.v1 import financial_statements_pb2 as fs
 from assay.v1 import job_pb2
 
@@ -168,6 +168,18 @@ def test_formula_neutralising_keeps_plain_negative_numbers() -> None:
     assert neutralise("-1234.5") == "-1234.5"
     assert neutralise("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise("+1 (555)") == "'+1 (555)"
+
+
+def test_statement_csv_cells_are_the_shared_neutraliser_s_so_every_label_reads_back_exactly(tmp_path: Path) -> None:
+    # A label already quoted before a trigger gets one more quote (assay.common.csv_cells), so
+    # restore() gives it back; a private neutraliser that leaves "'=x" alone loses the quote.
+    quoted = "'=HYPERLINK(\"http://evil.example\")"
+    path = tmp_path / "balance_sheet.csv"
+    path.write_text(fx.CSV_BALANCE_OLDEST_FIRST + '"' + quoted.replace('"', '""') + '",3,4\n', encoding="utf-8")
+    _, ctx = run(tmp_path, path, "text/csv")
+    artifact = next(a for a in ctx.artifacts if a.name == "balance_sheet.csv")
+    restored = {restore(row[0]) for row in csv.reader(artifact.path.open(encoding="utf-8"))}
+    assert {quoted, '=HYPERLINK("http://evil.example")'} <= restored
 
 
 def test_an_empty_csv_is_input_empty(tmp_path: Path) -> None:
