@@ -14,6 +14,7 @@ from fixtures.contracts.docgen import write_scanned_pdf
 from assay.analysis.analyzers.financial_statements import ANALYZER
 from assay.analysis.analyzers.financial_statements.amounts import parse_amount
 from assay.analysis.analyzers.financial_statements.artifacts import JSON_NAME
+from assay.analysis.analyzers.financial_statements.workbook import XLSX_NAME
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
 from assay.common.csv_cells import neutralise, restore
@@ -94,7 +95,7 @@ def test_pdf_statements_are_found_on_their_pages_and_selected_data_is_not_one(tm
 def test_artifacts_are_one_csv_per_statement_and_the_whole_result_as_json(tmp_path: Path) -> None:
     result, ctx = run(tmp_path, fx.annual_report_pdf(tmp_path / "report.pdf"), "application/pdf")
     names = {a.name: a for a in ctx.artifacts}
-    assert set(names) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", JSON_NAME}
+    assert set(names) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", JSON_NAME, XLSX_NAME}
     rows = list(csv.reader(names["balance_sheet.csv"].path.open(encoding="utf-8")))
     assert rows[0][:2] == ["label", "normalized_label"] and rows[0][6:] == ["2024", "2023"]  # headers as printed
     assert rows[[r[0] for r in rows].index("Total assets")][:2] == ["Total assets", "total assets"]

@@ -11,8 +11,10 @@ from typing import Protocol
 
 import grpc
 from minio import Minio
+from minio.error import InvalidResponseError, S3Error, ServerError
 
 from assay.analysis.plugin import ArtifactFile, InputDocument
+from assay.analysis.resilience import UNREACHABLE
 from assay.common.grpc_client import bearer
 from assay.common.storage import object_key, storage_span
 from assay.v1 import job_pb2, worker_file_service_pb2, worker_file_service_pb2_grpc
@@ -28,6 +30,19 @@ class InputsUnavailable(Exception):
 
 class ArtifactsUnavailable(Exception):
     """An artifact could not be stored or registered right now (a retry may help)."""
+
+
+class DependencyDown(InputsUnavailable, ArtifactsUnavailable):
+    """``dependency`` (ingest, s3) could not be reached: not the job's fault, waiting may help."""
+
+    def __init__(self, dependency: str, message: str) -> None:
+        super().__init__(message)
+        self.dependency = dependency
+
+
+def _unreachable_s3(exc: Exception) -> bool:
+    """A connection failure (urllib3, socket), not an answer of the S3 server (S3Error)."""
+    return not isinstance(exc, S3Error | ServerError | InvalidResponseError)
 
 
 class InputsMissing(Exception):
@@ -86,6 +101,8 @@ class ObjectStorageFiles:
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.NOT_FOUND:
                     raise InputsMissing(exc.details() or "an input file does not exist") from None
+                if exc.code() in UNREACHABLE:
+                    raise DependencyDown("ingest", f"ResolveInputs failed: {exc.code().name}") from None
                 raise InputsUnavailable(f"ResolveInputs failed: {exc.code().name}") from None
             resolved.extend(response.inputs)
         documents = []
@@ -102,6 +119,8 @@ class ObjectStorageFiles:
         try:
             response = self._client.get_object(self._bucket, key)
         except Exception as exc:
+            if _unreachable_s3(exc):
+                raise DependencyDown("s3", f"reading {key} failed: {exc}") from None
             raise InputsUnavailable(f"reading {key} failed: {exc}") from None
         try:
             with path.open("wb") as out:
@@ -123,6 +142,8 @@ class ObjectStorageFiles:
                 capability=capability,
             ), metadata=bearer(self._token()), timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
+            if exc.code() in UNREACHABLE:
+                raise DependencyDown("ingest", f"RegisterArtifact failed: {exc.code().name}") from None
             raise ArtifactsUnavailable(f"RegisterArtifact failed: {exc.code().name}") from None
         return job_pb2.Artifact(file_id=response.file.id or file_id, name=artifact.name,
                                 media_type=artifact.media_type)
@@ -136,5 +157,7 @@ class ObjectStorageFiles:
             self._client.fput_object(self._bucket, object_key(tenant, file_id), str(artifact.path),
                                      content_type=artifact.media_type)
         except Exception as exc:
+            if _unreachable_s3(exc):
+                raise DependencyDown("s3", f"writing artifact {artifact.name} failed: {exc}") from None
             raise ArtifactsUnavailable(f"writing artifact {artifact.name} failed: {exc}") from None
         return sha.hexdigest()
