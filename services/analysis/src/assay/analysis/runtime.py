@@ -99,6 +99,14 @@ async def _remove_work_dir(work_dir: Path) -> None:
         await asyncio.to_thread(shutil.rmtree, work_dir, True)
 
 
+async def _keep_in_progress(msg: Msg) -> None:
+    """Reset the message's AckWait while StartJob waits for jobs to be reachable again."""
+    try:
+        await msg.in_progress()
+    except Exception as exc:
+        logger.warning("in_progress failed", extra={"error": repr(exc)})
+
+
 async def _nak(msg: Msg, delay: float | None) -> None:
     await msg.nak(delay=max(delay, 0.05) if delay is not None else None)
 
@@ -157,7 +165,7 @@ class AttemptRunner:
             started = await self._jobs.start(pb.StartJobRequest(
                 id=work.job_id, tenant_id=work.tenant_id, attempt=work.attempt,
                 analyzer_version=entry.spec.version, worker_id=self._options.worker_id,
-                capability=work.capability))
+                capability=work.capability), keepalive=functools.partial(_keep_in_progress, msg))
         except grpc.aio.AioRpcError as exc:
             await self._start_refused(analyzer, msg, exc, delivered)
             return trace.Status(trace.StatusCode.ERROR, f"StartJob refused: {exc.code().name}")
