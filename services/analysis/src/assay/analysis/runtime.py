@@ -5,6 +5,10 @@ Acknowledgement rules (the attempt number in PostgreSQL fences everything):
 * SKIP → ack. RETRY_LATER → ``nak(delay=retry_delay)`` (never a bare nak: it would burn
   MaxDeliver in milliseconds). Unknown job or malformed message → term.
 * success / cancellation / input error → CompleteJob or FailJob, then ack.
+* a dependency unreachable (jobs for StartJob/CompleteJob/FailJob, ingest or S3 for inputs and
+  artifacts) is not the job's failure: the call is retried with backoff and jitter (message kept
+  in progress, lease heartbeated) for up to the wait budget, and its circuit breaker pauses
+  fetching; only past the budget does it count as below.
 * retryable failure (analyzer exception, crashed child, storage trouble) → FailJob(retryable);
   re-queued → ``nak(delay=retry_delay)``; FAILED → ack.
 * on the message's last delivery (num_delivered >= MaxDeliver) a retryable failure is reported
@@ -362,7 +366,7 @@ class AttemptRunner:
                 ATTEMPTS.labels(analyzer=analyzer, outcome="superseded").inc()
                 await msg.ack()
                 return
-            # jobs unreachable: leave the job to lease expiry + redelivery rather than guess.
+            # jobs unreachable past the report budget: leave the job to lease expiry + redelivery.
             logger.error("could not report the outcome", extra={"code": exc.code().name})
             ATTEMPTS.labels(analyzer=analyzer, outcome="report_failed").inc()
             await _nak(msg, self._options.heartbeat_seconds * 2)
