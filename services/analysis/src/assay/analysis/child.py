@@ -55,6 +55,8 @@ class ChildPayload:
     time_limit_seconds: float
     dependencies: tuple[bytes, ...] = ()
     """The dependency jobs (``StartJobResponse.dependencies``), serialised."""
+    dependency_files: tuple[InputDocument, ...] = ()
+    """The dependencies' artifacts on local disk."""
 
 
 @dataclass
@@ -73,6 +75,7 @@ class PipeRunContext:
     deadline: float
     work_dir: Path
     dependencies: Sequence[job_pb2.Job] = ()
+    dependency_files: Sequence[InputDocument] = ()
     artifacts: list[ArtifactFile] = field(default_factory=list)
     _last_sent: float = 0.0
     _pending: tuple[int, bytes | None] | None = None
@@ -147,6 +150,7 @@ def run_attempt(payload: ChildPayload, conn: Connection, cancel: Event) -> None:
         logger=logging.getLogger("assay.analysis.run"), conn=conn, cancel=cancel,
         deadline=time.monotonic() + payload.time_limit_seconds, work_dir=Path(payload.work_dir),
         dependencies=[job_pb2.Job.FromString(data) for data in payload.dependencies],
+        dependency_files=payload.dependency_files,
     )
     final: tuple[Any, ...]
     try:

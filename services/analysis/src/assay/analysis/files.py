@@ -20,6 +20,8 @@ from assay.common.storage import object_key, storage_span
 from assay.v1 import job_pb2, worker_file_service_pb2, worker_file_service_pb2_grpc
 
 CHUNK_BYTES = 1024 * 1024
+RESOLVE_BATCH = 100
+"""Ids per ResolveInputs call (the contract's limit); a job's dependencies may have more artifacts."""
 
 
 class InputsUnavailable(Exception):
@@ -88,21 +90,23 @@ class ObjectStorageFiles:
 
     async def fetch(self, tenant: str, file_ids: Sequence[str], dest: Path, *, job_id: str,
                     capability: str) -> list[InputDocument]:
-        if not file_ids:
-            return []
-        try:
-            response = await self._stub.ResolveInputs(
-                worker_file_service_pb2.ResolveInputsRequest(
-                    tenant_id=tenant, ids=list(file_ids), job_id=job_id, capability=capability),
-                metadata=bearer(self._token()), timeout=self._timeout)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                raise InputsMissing(exc.details() or "an input file does not exist") from None
-            if exc.code() in UNREACHABLE:
-                raise DependencyDown("ingest", f"ResolveInputs failed: {exc.code().name}") from None
-            raise InputsUnavailable(f"ResolveInputs failed: {exc.code().name}") from None
+        resolved: list[worker_file_service_pb2.ResolvedInput] = []
+        for start in range(0, len(file_ids), RESOLVE_BATCH):
+            batch = list(file_ids[start:start + RESOLVE_BATCH])
+            try:
+                response = await self._stub.ResolveInputs(
+                    worker_file_service_pb2.ResolveInputsRequest(
+                        tenant_id=tenant, ids=batch, job_id=job_id, capability=capability),
+                    metadata=bearer(self._token()), timeout=self._timeout)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.NOT_FOUND:
+                    raise InputsMissing(exc.details() or "an input file does not exist") from None
+                if exc.code() in UNREACHABLE:
+                    raise DependencyDown("ingest", f"ResolveInputs failed: {exc.code().name}") from None
+                raise InputsUnavailable(f"ResolveInputs failed: {exc.code().name}") from None
+            resolved.extend(response.inputs)
         documents = []
-        for index, item in enumerate(response.inputs):
+        for index, item in enumerate(resolved):
             path = dest / f"input-{index}"
             with storage_span("GetObject", self._bucket, item.object_key):
                 await asyncio.to_thread(self._download, item.object_key, path)

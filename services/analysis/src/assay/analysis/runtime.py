@@ -29,7 +29,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -50,7 +50,7 @@ from assay.analysis.files import (
 )
 from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, reason_of
 from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
-from assay.analysis.plugin import AnalyzerSpec
+from assay.analysis.plugin import AnalyzerSpec, InputDocument
 from assay.analysis.registry import Registry
 from assay.analysis.resilience import DEFAULT_BACKOFF, Backoff, Breakers, retry_while_unreachable
 from assay.analysis.result_attributes import result_attributes
@@ -217,6 +217,10 @@ class AttemptRunner:
                 inputs = await self._waiting_out_outages("ResolveInputs", lambda: self._inputs.fetch(
                     job.tenant_id, list(job.inputs.file_ids), work_dir, job_id=job.id, capability=capability),
                     reached=FILE_DEPENDENCIES if job.inputs.file_ids else ())
+                dependency_files = await self._waiting_out_outages(
+                    "ResolveInputs",
+                    lambda: self._fetch_dependency_files(job, started.dependencies, work_dir, capability),
+                    reached=FILE_DEPENDENCIES if started.dependencies else ())
                 if lost.is_set():
                     raise InputsUnavailable("the attempt lost its lease while waiting for its inputs")
             except InputsMissing as exc:
@@ -229,7 +233,8 @@ class AttemptRunner:
                     ref=entry.ref, job_id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
                     params=job.params.SerializeToString(), text=job.inputs.text, inputs=tuple(inputs),
                     work_dir=str(work_dir), time_limit_seconds=limit,
-                    dependencies=tuple(dep.SerializeToString() for dep in started.dependencies)))
+                    dependencies=tuple(dep.SerializeToString() for dep in started.dependencies),
+                    dependency_files=tuple(dependency_files)))
                 running.execution = execution
                 outcome = await self._analyze(entry.spec, job, execution)
                 release()  # the analyzer process is free: the next attempt may start meanwhile
@@ -257,6 +262,17 @@ class AttemptRunner:
             ATTEMPT_DURATION.labels(analyzer=analyzer, outcome=outcome.label).observe(time.monotonic() - began)
             await _remove_work_dir(work_dir)
         return outcome
+
+    async def _fetch_dependency_files(self, job: job_pb2.Job, dependencies: Sequence[job_pb2.Job],
+                                      work_dir: Path, capability: str) -> list[InputDocument]:
+        """The dependencies' artifacts on local disk (the job's capability lists them)."""
+        ids = [artifact.file_id for dependency in dependencies for artifact in dependency.artifacts]
+        if not ids:
+            return []
+        trace.get_current_span().set_attribute("assay.dependency_files", len(ids))
+        dest = work_dir / "dependencies"
+        dest.mkdir(exist_ok=True)  # a retry after an outage fetches again into the same place
+        return await self._inputs.fetch(job.tenant_id, ids, dest, job_id=job.id, capability=capability)
 
     async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, execution: Execution) -> Outcome:
         """The analyzer run as a span of its own: analyzer, version, job, outcome."""

@@ -1,4 +1,4 @@
-"""One CSV per statement and a JSON of the whole result, CSV cells safe from formula injection."""
+"""One CSV per statement, a JSON of the whole result (CSV cells safe from formula injection) and an XLSX workbook."""
 
 from __future__ import annotations
 
@@ -7,17 +7,12 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
+from assay.analysis.analyzers.financial_statements.classify import SHORT_NAMES
+from assay.analysis.analyzers.financial_statements.workbook import XLSX_MEDIA_TYPE, XLSX_NAME, write_workbook
 from assay.common.csv_cells import SpreadsheetSafeWriter
 from assay.v1 import financial_statements_pb2 as fs
 
 JSON_NAME = "financial_statements.json"
-_NAMES = {
-    fs.STATEMENT_TYPE_INCOME: "income_statement",
-    fs.STATEMENT_TYPE_BALANCE_SHEET: "balance_sheet",
-    fs.STATEMENT_TYPE_CASH_FLOW: "cash_flow",
-    fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME: "comprehensive_income",
-    fs.STATEMENT_TYPE_CHANGES_IN_EQUITY: "changes_in_equity",
-}
 
 
 def statement_rows(statement: fs.FinancialStatement) -> list[list[str]]:
@@ -35,7 +30,7 @@ def statement_rows(statement: fs.FinancialStatement) -> list[list[str]]:
 def write_artifacts(result: fs.FinancialStatementsResult, artifact_path: Callable[[str, str], Path]) -> None:
     used: set[str] = set()
     for statement in result.statements:
-        base = _NAMES.get(statement.type, "statement")
+        base = SHORT_NAMES.get(statement.type, "statement")
         name = f"{base}.csv"
         suffix = 2
         while name in used:
@@ -48,3 +43,4 @@ def write_artifacts(result: fs.FinancialStatementsResult, artifact_path: Callabl
     result.json_artifact_name = JSON_NAME
     artifact_path(JSON_NAME, "application/json").write_text(
         json_format.MessageToJson(result, preserving_proto_field_name=True), encoding="utf-8")
+    write_workbook(result, artifact_path(XLSX_NAME, XLSX_MEDIA_TYPE))
