@@ -21,6 +21,7 @@ from assay.analysis.metrics import DEPENDENCY_RETRIES
 from assay.analysis.resilience import Backoff
 from assay.common.db_health import DATABASE_UNAVAILABLE
 from assay.common.errors import details_from_rpc_error
+from assay.common.grpc_server import LIVENESS_SERVICE
 from assay.common.migrations import upgrade
 from assay.devstack.servers.postgres import PostgresServer
 from assay.jobs.config import JobsSettings
@@ -55,9 +56,9 @@ async def outage_jobs(own_postgres, nats_server) -> AsyncIterator[JobsService]: 
     await service.server.stop(1.0)
 
 
-async def _health(service: JobsService) -> int:
+async def _health(service: JobsService, name: str = "") -> int:
     stub = health_pb2_grpc.HealthStub(service.channel)
-    response = await stub.Check(health_pb2.HealthCheckRequest(service="assay.v1.JobService"), timeout=2)
+    response = await stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=2)
     return int(response.status)
 
 
@@ -85,9 +86,10 @@ async def test_an_outage_is_unavailable_and_not_serving_then_recovers(outage_job
             assert details_from_rpc_error(raised.value).reason == DATABASE_UNAVAILABLE
 
         async def not_serving() -> bool:
-            return await _health(outage_jobs) == NOT_SERVING
+            return await _health(outage_jobs) == NOT_SERVING == await _health(outage_jobs, "assay.v1.JobService")
 
         await eventually(not_serving, timeout=10)
+        assert await _health(outage_jobs, LIVENESS_SERVICE) == SERVING  # not restarted for an outage
     finally:
         await _start(own_postgres)
 

@@ -24,6 +24,11 @@ from assay.common.interceptors import ServerInterceptor
 
 logger = logging.getLogger(__name__)
 
+LIVENESS_SERVICE = "assay.liveness"
+"""gRPC health name that is SERVING for as long as the process serves (liveness probes ask for it);
+the server's own name ``""`` and each service's name are readiness: NOT_SERVING while a dependency
+the service needs (its database, a worker's jobs/ingest/S3) is unreachable."""
+
 class RunningService(Protocol):
     """What every service's ``server.start(settings, **overrides)`` returns."""
 
@@ -48,7 +53,8 @@ class GrpcServer:
     stopped: bool = False
 
     async def set_serving(self, serving: bool) -> None:
-        """Report every service (and the server, ``""``) SERVING or NOT_SERVING, unless stopping."""
+        """Readiness: every service (and the server, ``""``) SERVING or NOT_SERVING, unless stopping;
+        ``LIVENESS_SERVICE`` stays SERVING (a dependency outage must not get the process restarted)."""
         if self.stopped:
             return
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -104,7 +110,7 @@ async def start_grpc_server(
         )
     port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
     await server.start()
-    for name in ["", *names]:
+    for name in ["", *names, LIVENESS_SERVICE]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("grpc server started", extra={"port": port, "services": names})
     return GrpcServer(server=server, health=health_servicer, port=port, service_names=names,

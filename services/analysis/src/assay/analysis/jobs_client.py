@@ -22,6 +22,10 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, grpc.aio.AioRpcError) and exc.code() in TRANSIENT
 
 
+def _unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, grpc.aio.AioRpcError) and exc.code() in UNREACHABLE
+
+
 def is_superseded(exc: grpc.aio.AioRpcError) -> bool:
     """The attempt is no longer ours (another attempt owns the job, or it ended)."""
     return exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND)
@@ -41,13 +45,15 @@ class JobsClient:
     """
 
     def __init__(self, channel: grpc.aio.Channel, token: Callable[[], str], timeout: float = 10.0, *,
-                 breaker: CircuitBreaker | None = None, report_budget: float = 300.0,
+                 breaker: CircuitBreaker | None = None, report_budget: float = 300.0, start_budget: float = 0.0,
                  backoff: Backoff = DEFAULT_BACKOFF) -> None:
+        """``start_budget``: how long ``start`` with a ``keepalive`` retries while jobs is unreachable."""
         self._stub = job_execution_service_pb2_grpc.JobExecutionServiceStub(channel)
         self._token = token
         self._timeout = timeout
         self.breaker = breaker if breaker is not None else CircuitBreaker("jobs")
         self._report_budget = report_budget
+        self._start_budget = start_budget
         self._backoff = backoff
 
     async def _once(self, fn: Callable[..., Awaitable[T]], request: object) -> T:
@@ -68,9 +74,26 @@ class JobsClient:
             what=what, budget=self._report_budget, backoff=self._backoff,
             breaker_of=lambda exc: self.breaker if is_transient(exc) else None, reached=(self.breaker,))
 
-    async def start(self, request: pb.StartJobRequest) -> pb.StartJobResponse:
-        # Not retried here: a lost answer would hold a lease nobody heartbeats (redelivery fixes it).
-        return await self._once(self._stub.StartJob, request)
+    async def start(self, request: pb.StartJobRequest,
+                    keepalive: Callable[[], Awaitable[None]] | None = None) -> pb.StartJobResponse:
+        """StartJob; with ``keepalive`` (the work message's ``in_progress``, called before each retry)
+        retried while jobs is unreachable, so an outage of jobs does not spend the message's
+        deliveries. A start whose answer was lost is not repeated blindly: the retry is answered
+        RETRY_LATER (the lease is held) and redelivery after lease expiry settles it."""
+        if keepalive is None or self._start_budget <= 0:
+            return await self._once(self._stub.StartJob, request)
+        calls = 0
+
+        async def call() -> pb.StartJobResponse:
+            nonlocal calls
+            if calls:
+                await keepalive()
+            calls += 1
+            return await self._stub.StartJob(request, metadata=bearer(self._token()), timeout=self._timeout)
+
+        return await retry_while_unreachable(
+            call, what="StartJob", budget=self._start_budget, backoff=self._backoff,
+            breaker_of=lambda exc: self.breaker if _unreachable(exc) else None, reached=(self.breaker,))
 
     async def heartbeat(self, request: pb.HeartbeatRequest) -> pb.HeartbeatResponse:
         return await self._once(self._stub.Heartbeat, request)

@@ -5,6 +5,10 @@ Acknowledgement rules (the attempt number in PostgreSQL fences everything):
 * SKIP → ack. RETRY_LATER → ``nak(delay=retry_delay)`` (never a bare nak: it would burn
   MaxDeliver in milliseconds). Unknown job or malformed message → term.
 * success / cancellation / input error → CompleteJob or FailJob, then ack.
+* a dependency unreachable (jobs for StartJob/CompleteJob/FailJob, ingest or S3 for inputs and
+  artifacts) is not the job's failure: the call is retried with backoff and jitter (message kept
+  in progress, lease heartbeated) for up to the wait budget, and its circuit breaker pauses
+  fetching; only past the budget does it count as below.
 * retryable failure (analyzer exception, crashed child, storage trouble) → FailJob(retryable);
   re-queued → ``nak(delay=retry_delay)``; FAILED → ack.
 * on the message's last delivery (num_delivered >= MaxDeliver) a retryable failure is reported
@@ -99,6 +103,14 @@ async def _remove_work_dir(work_dir: Path) -> None:
         await asyncio.to_thread(shutil.rmtree, work_dir, True)
 
 
+async def _keep_in_progress(msg: Msg) -> None:
+    """Reset the message's AckWait while StartJob waits for jobs to be reachable again."""
+    try:
+        await msg.in_progress()
+    except Exception as exc:
+        logger.warning("in_progress failed", extra={"error": repr(exc)})
+
+
 async def _nak(msg: Msg, delay: float | None) -> None:
     await msg.nak(delay=max(delay, 0.05) if delay is not None else None)
 
@@ -157,7 +169,7 @@ class AttemptRunner:
             started = await self._jobs.start(pb.StartJobRequest(
                 id=work.job_id, tenant_id=work.tenant_id, attempt=work.attempt,
                 analyzer_version=entry.spec.version, worker_id=self._options.worker_id,
-                capability=work.capability))
+                capability=work.capability), keepalive=functools.partial(_keep_in_progress, msg))
         except grpc.aio.AioRpcError as exc:
             await self._start_refused(analyzer, msg, exc, delivered)
             return trace.Status(trace.StatusCode.ERROR, f"StartJob refused: {exc.code().name}")
@@ -370,7 +382,7 @@ class AttemptRunner:
                 ATTEMPTS.labels(analyzer=analyzer, outcome="superseded").inc()
                 await msg.ack()
                 return
-            # jobs unreachable: leave the job to lease expiry + redelivery rather than guess.
+            # jobs unreachable past the report budget: leave the job to lease expiry + redelivery.
             logger.error("could not report the outcome", extra={"code": exc.code().name})
             ATTEMPTS.labels(analyzer=analyzer, outcome="report_failed").inc()
             await _nak(msg, self._options.heartbeat_seconds * 2)

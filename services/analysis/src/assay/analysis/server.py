@@ -112,7 +112,8 @@ async def start(
     backoff = Backoff(settings.worker_backoff_base_seconds, settings.worker_backoff_max_seconds)
     breakers = Breakers(DEPENDENCIES, settings.worker_breaker_threshold, settings.worker_breaker_cooldown_seconds)
     jobs = JobsClient(jobs_channel, token, settings.worker_rpc_timeout_seconds, breaker=breakers["jobs"],
-                      report_budget=settings.worker_report_retry_seconds, backoff=backoff)
+                      report_budget=settings.worker_report_retry_seconds,
+                      start_budget=settings.worker_dependency_wait_seconds, backoff=backoff)
     executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
                         settings.worker_memory_limit_bytes)
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
