@@ -55,9 +55,9 @@ class JobsService:
     worker: Metadata
     """A worker credential, as a worker presents it (with a job's capability on each call)."""
 
-    def capability(self, tenant: str, job_id: str) -> str:
+    def capability(self, tenant: str, job_id: str, files: Iterable[str] = ()) -> str:
         """The capability jobs writes into the work message of ``job_id`` of ``tenant``."""
-        return JobCapabilities(self.settings).issue(tenant, job_id)
+        return JobCapabilities(self.settings).issue(tenant, job_id, files)
 
 
 def token_factory(settings: JobsSettings) -> Callable[..., Metadata]:

@@ -66,9 +66,9 @@ class IngestService:
         """A worker credential (minted with the worker key), as analysis presents it."""
         return worker_credential(self.settings)
 
-    def capability(self, tenant: str, job_id: str) -> str:
+    def capability(self, tenant: str, job_id: str, files: Iterable[str] = ()) -> str:
         """The capability jobs would write into the work message of ``job_id`` of ``tenant``."""
-        return JobCapabilities(self.settings).issue(tenant, job_id)
+        return JobCapabilities(self.settings).issue(tenant, job_id, files)
 
     def object_keys(self, tenant: str) -> list[str]:
         """Every object stored under the tenant's prefix."""

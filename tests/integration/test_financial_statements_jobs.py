@@ -10,6 +10,7 @@ import json
 import urllib.request
 from pathlib import Path
 
+import openpyxl
 from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
 from fixtures import financial
 from fixtures.contracts.docgen import write_scanned_pdf
@@ -53,7 +54,8 @@ async def test_a_pdf_report_yields_typed_statements_and_downloadable_csv_and_jso
                                                    fs.STATEMENT_TYPE_CASH_FLOW]
     assert result.checks_failed == 0 and result.checks_passed > 0
     by_name = {a.name: a for a in done.artifacts}
-    assert set(by_name) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", "financial_statements.json"}
+    assert set(by_name) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", "financial_statements.json",
+                            "financial_statements.xlsx"}
     owner = file_stack.ingest.token(tenant=tenant)
 
     async def fetch(name: str) -> bytes:
@@ -65,6 +67,9 @@ async def test_a_pdf_report_yields_typed_statements_and_downloadable_csv_and_jso
     assert ["Total assets", "total assets", "0", "true", "6", "1000", "5000", "4700"] in rows
     whole = json.loads(await fetch("financial_statements.json"))
     assert whole["entity"] == "ACME WIDGETS, INC." and len(whole["statements"]) == 3
+    book = openpyxl.load_workbook(io.BytesIO(await fetch("financial_statements.xlsx")))
+    assert book.sheetnames == ["Balance sheet", "Income statement", "Cash flow", "Sources"]
+    assert book["Balance sheet"]["C7"].value == "=SUM(C5:C6)"
 
     assert failed.error.code == "OCR_UNAVAILABLE" and not failed.error.retryable
     assert failed.attempt == 1

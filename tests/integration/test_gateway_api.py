@@ -215,10 +215,21 @@ async def test_healthz_is_ok_and_readyz_follows_the_upstreams_health_checks(gate
     ready = await gateway.client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["upstreams"] == {"jobs": "SERVING", "ingest": "SERVING", "analysis": "SERVING"}
-    await gateway.stand_ins["analysis"].set_serving(False)
+    await gateway.stand_ins["ingest"].set_serving(False)
     try:
         not_ready = await gateway.client.get("/readyz")
-        assert not_ready.status_code == 503 and not_ready.json()["upstreams"]["analysis"] == "NOT_SERVING"
+        assert not_ready.status_code == 503 and not_ready.json()["upstreams"]["ingest"] == "NOT_SERVING"
+    finally:
+        await gateway.stand_ins["ingest"].set_serving(True)
+
+
+async def test_readyz_stays_ready_while_the_workers_wait_out_an_outage(gateway):
+    # Workers read NOT_SERVING while a breaker pauses their fetching; reads and creates still work.
+    await gateway.stand_ins["analysis"].set_serving(False)
+    try:
+        response = await gateway.client.get("/readyz")
+        assert response.status_code == 200, response.text
+        assert response.json()["upstreams"]["analysis"] == "NOT_SERVING"
     finally:
         await gateway.stand_ins["analysis"].set_serving(True)
 
@@ -229,11 +240,11 @@ async def test_readyz_is_503_when_an_upstream_does_not_answer(gateway):
 
     dead = open_channel("127.0.0.1:1")
     app = create_app(gateway_settings(readiness_timeout_seconds=1.0),
-                     Channels(gateway.channels.jobs, gateway.channels.ingest, dead))
+                     Channels(gateway.channels.jobs, dead, gateway.channels.analysis))
     try:
         response = await gateway.client_for(app).get("/readyz")
         assert response.status_code == 503
-        assert response.json()["upstreams"]["analysis"] in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+        assert response.json()["upstreams"]["ingest"] in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
     finally:
         await dead.close()
 

@@ -68,7 +68,8 @@ async def test_another_tenants_file_is_not_found_everywhere_and_cannot_be_used_i
     globex_job = str(uuid.uuid4())
     error = await rpc_error(ingest_stack.worker.ResolveInputs(wf.ResolveInputsRequest(
         tenant_id="globex", ids=[stored.id], job_id=globex_job,
-        capability=ingest_stack.capability("globex", globex_job)), metadata=ingest_stack.worker_credential))
+        capability=ingest_stack.capability("globex", globex_job, [stored.id])),
+        metadata=ingest_stack.worker_credential))
     assert error.code() == grpc.StatusCode.NOT_FOUND
     owner = await files.GetFile(ing.GetFileRequest(id=stored.id), metadata=ingest_stack.token(tenant="acme"))
     assert owner.file == stored
@@ -198,8 +199,8 @@ async def test_a_submission_jobs_refuses_leaves_no_file_behind(ingest_stack: Ing
 async def test_a_worker_resolves_inputs_and_registers_an_artifact_it_wrote(ingest_stack: IngestService) -> None:
     tenant = new_tenant()
     worker, job_id = ingest_stack.worker_credential, str(uuid.uuid4())
-    capability = ingest_stack.capability(tenant, job_id)
     stored = await ingest_stack.upload([b"input\n"], metadata=ingest_stack.token(tenant=tenant))
+    capability = ingest_stack.capability(tenant, job_id, [stored.id])  # jobs lists the job's inputs
     resolved = await ingest_stack.worker.ResolveInputs(wf.ResolveInputsRequest(
         tenant_id=tenant, ids=[stored.id], job_id=job_id, capability=capability), metadata=worker)
     assert [(i.file.id, i.object_key) for i in resolved.inputs] == [(stored.id, object_key(tenant, stored.id))]

@@ -171,7 +171,7 @@ async def test_the_capability_jobs_writes_runs_the_job_and_the_worker_flow_passe
     """The right credential with the right capability: start, resolve, register, heartbeat, complete."""
     victim = await victim_job(ingest_stack)
     assert ingest_stack.jobs is not None
-    capability = ingest_stack.jobs.capability(victim.tenant, victim.job.id)
+    capability = ingest_stack.jobs.capability(victim.tenant, victim.job.id, [victim.file.id])  # lists its input
     calls = worker_calls(ingest_stack, victim.tenant, victim.job.id, victim.file.id, capability)
     worker = ingest_stack.jobs.worker
     started = await calls["StartJob"](worker)

@@ -44,3 +44,13 @@ async def test_an_input_needing_more_memory_than_the_child_limit_fails_as_input_
         assert "memory" in done.error.message
     finally:
         await worker.stop(2.0)
+
+
+async def test_a_pdf_stream_inflating_past_the_cap_fails_as_input_too_complex(stack: Stack) -> None:  # noqa: F811
+    worker = await stack.start_worker()
+    try:
+        job = await stack.create("pdf-bomb:64", max_attempts=3)
+        done = await failed(stack, job.id)
+        assert (done.error.code, done.error.retryable, done.attempt) == ("INPUT_TOO_COMPLEX", False, 1)
+    finally:
+        await worker.stop(2.0)

@@ -5,7 +5,10 @@ text: ``ok``, ``sleep:<seconds>`` (cancellable, reports progress), ``crash`` (th
 ``fail-until:<n>`` (a retryable error while the attempt is <= n), ``hang`` (ignores cancellation),
 ``bad`` (an input error), ``sum-dependencies`` (rows_total: the sum of its dependencies' rows_total),
 ``deep-json:<depth>`` (parses JSON nested that deep), ``allocate:<MiB>`` (allocates and touches
-that much memory).
+that much memory), ``pdf-bomb:<MiB>`` (pypdf inflates a FlateDecode stream of that many MiB),
+``write-artifact:<text>`` (an artifact ``note.txt`` holding the text), ``write-artifacts:<n>`` (n
+artifacts, the i-th holding ``i,``), ``copy-dependency-files`` (an
+artifact ``copy.txt``: its dependencies' artifacts' bytes, concatenated).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 
 from assay.analysis.plugin import AnalysisInputError, AnalyzerSpec, RunContext
 from assay.v1 import job_pb2, sentiment_pb2
@@ -40,9 +44,21 @@ class ScriptedAnalyzer:
             raise AnalysisInputError("INPUT_UNPARSEABLE", "scripted bad input")
         elif command == "deep-json":
             json.loads("[" * int(arg) + "]" * int(arg))
+        elif command == "pdf-bomb":
+            from pypdf.filters import FlateDecode
+
+            FlateDecode.decode(zlib.compress(b"\0" * (int(arg) * 1024 * 1024)))
         elif command == "allocate":
             block = bytearray(int(arg) * 1024 * 1024)
             block[::4096] = b"x" * len(block[::4096])
+        elif command == "write-artifact":
+            ctx.artifact_path("note.txt", "text/plain").write_text(arg, encoding="utf-8")
+        elif command == "write-artifacts":
+            for index in range(int(arg)):
+                ctx.artifact_path(f"part-{index}.txt", "text/plain").write_text(f"{index},", encoding="utf-8")
+        elif command == "copy-dependency-files":
+            copied = b"".join(document.path.read_bytes() for document in ctx.dependency_files)
+            ctx.artifact_path("copy.txt", "text/plain").write_bytes(copied)
         elif command == "sum-dependencies":
             total = sum(dep.result.sentiment.statistics.rows_total for dep in ctx.dependencies)
             return job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(

@@ -14,11 +14,11 @@ import pytest
 from fixtures import bankstatements as fx
 
 from assay.analysis.analyzers.bank_statement import ANALYZER
-from assay.analysis.analyzers.bank_statement.artifacts import safe_cell
 from assay.analysis.analyzers.bank_statement.numbers import DateReader, parse_amount
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
 from assay.cli.params import parse_params
+from assay.common.csv_cells import neutralise, restore
 from assay.v1 import bank_statement_pb2 as pb
 from assay.v1 import job_pb2
 
@@ -234,7 +234,18 @@ def test_the_transactions_csv_neutralises_formulas_and_the_json_holds_every_tran
 @pytest.mark.parametrize(("value", "safe"), [("=1+2", "'=1+2"), ("-12.50", "-12.50"), ("+A1", "'+A1"),
                                              ("@x", "'@x"), ("-", "'-"), ("plain", "plain")])
 def test_safe_cell(value: str, safe: str) -> None:
-    assert safe_cell(value) == safe
+    assert neutralise(value) == safe
+
+
+def test_transactions_csv_cells_are_the_shared_neutraliser_s_so_every_description_reads_back_exactly(
+        tmp_path: Path) -> None:
+    # One neutraliser for every CSV Assay writes (assay.common.csv_cells): a description already quoted
+    # before a trigger gets one more quote, so restore() gives the original back.
+    data = b"Date,Description,Amount\n2024-03-01,'=cmd|' /C calc'!A0,-2.50\n"
+    _, ctx = run(tmp_path, data, name="c.csv", media_type="text/csv")
+    by_name = {a.name: a.path for a in ctx.artifacts}
+    rows = list(csv.DictReader(io.StringIO(by_name["transactions.csv"].read_text(encoding="utf-8"))))
+    assert [restore(r["description"]) for r in rows] == ["'=cmd|' /C calc'!A0"]
 
 
 @pytest.mark.parametrize(("text", "value"), [("1,234.56", "1234.56"), ("(412.16)", "-412.16"), ("12.00 CR", "12.00"),

@@ -13,9 +13,11 @@ from fixtures.contracts.docgen import write_scanned_pdf
 
 from assay.analysis.analyzers.financial_statements import ANALYZER
 from assay.analysis.analyzers.financial_statements.amounts import parse_amount
-from assay.analysis.analyzers.financial_statements.artifacts import JSON_NAME, safe_cell
+from assay.analysis.analyzers.financial_statements.artifacts import JSON_NAME
+from assay.analysis.analyzers.financial_statements.workbook import XLSX_NAME
 from assay.analysis.plugin import AnalysisInputError, InputDocument
 from assay.analysis.testing import LocalRunContext
+from assay.common.csv_cells import neutralise, restore
 from assay.v1 import financial_statements_pb2 as fs
 from assay.v1 import job_pb2
 
@@ -93,7 +95,7 @@ def test_pdf_statements_are_found_on_their_pages_and_selected_data_is_not_one(tm
 def test_artifacts_are_one_csv_per_statement_and_the_whole_result_as_json(tmp_path: Path) -> None:
     result, ctx = run(tmp_path, fx.annual_report_pdf(tmp_path / "report.pdf"), "application/pdf")
     names = {a.name: a for a in ctx.artifacts}
-    assert set(names) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", JSON_NAME}
+    assert set(names) == {"balance_sheet.csv", "income_statement.csv", "cash_flow.csv", JSON_NAME, XLSX_NAME}
     rows = list(csv.reader(names["balance_sheet.csv"].path.open(encoding="utf-8")))
     assert rows[0][:2] == ["label", "normalized_label"] and rows[0][6:] == ["2024", "2023"]  # headers as printed
     assert rows[[r[0] for r in rows].index("Total assets")][:2] == ["Total assets", "total assets"]
@@ -163,9 +165,21 @@ def test_csv_statement_oldest_first_checks_and_formula_cells_neutralised(tmp_pat
 
 
 def test_formula_neutralising_keeps_plain_negative_numbers() -> None:
-    assert safe_cell("-1234.5") == "-1234.5"
-    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
-    assert safe_cell("+1 (555)") == "'+1 (555)"
+    assert neutralise("-1234.5") == "-1234.5"
+    assert neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise("+1 (555)") == "'+1 (555)"
+
+
+def test_statement_csv_cells_are_the_shared_neutraliser_s_so_every_label_reads_back_exactly(tmp_path: Path) -> None:
+    # A label already quoted before a trigger gets one more quote (assay.common.csv_cells), so
+    # restore() gives it back; a private neutraliser that leaves "'=x" alone loses the quote.
+    quoted = "'=HYPERLINK(\"http://evil.example\")"
+    path = tmp_path / "balance_sheet.csv"
+    path.write_text(fx.CSV_BALANCE_OLDEST_FIRST + '"' + quoted.replace('"', '""') + '",3,4\n', encoding="utf-8")
+    _, ctx = run(tmp_path, path, "text/csv")
+    artifact = next(a for a in ctx.artifacts if a.name == "balance_sheet.csv")
+    restored = {restore(row[0]) for row in csv.reader(artifact.path.open(encoding="utf-8"))}
+    assert {quoted, '=HYPERLINK("http://evil.example")'} <= restored
 
 
 def test_an_empty_csv_is_input_empty(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assay.common.proto_json import REDACTED, redacted_paths, to_json
+from assay.common.proto_json import REDACTED, clear_redacted, redacted_paths, to_json
 from assay.v1 import bank_statement_pb2, job_pb2, jobs_service_pb2
 
 
@@ -24,3 +24,12 @@ def test_messages_without_redacted_fields_render_as_before() -> None:
     assert redacted_paths(job_pb2.Job.DESCRIPTOR) == (("params", "bank_statement", "password"),)
     assert to_json(job_pb2.Job(id="j2", analyzer="sentiment"))["id"] == "j2"
     assert redacted_paths(job_pb2.JobInputs.DESCRIPTOR) == ()
+
+
+def test_clear_redacted_takes_the_password_out_of_nested_and_repeated_messages() -> None:
+    listing = jobs_service_pb2.ListJobsResponse(jobs=[_job("s3cret-PW"), _job("other-PW")])
+    clear_redacted(listing)
+    assert [j.params.bank_statement.password for j in listing.jobs] == ["", ""]
+    assert [j.params.bank_statement.bank_hint for j in listing.jobs] == ["chase", "chase"]
+    assert listing.jobs[0].params.WhichOneof("analyzer_params") == "bank_statement"
+

@@ -1,16 +1,19 @@
 """Job capabilities: what lets a worker act on one job of one tenant.
 
 Jobs signs a capability into every work message it writes (a JWT, HS256 with
-ASSAY_JOB_CAPABILITY_SECRET, binding the job id and its tenant, with an expiry). A worker presents
+ASSAY_JOB_CAPABILITY_SECRET, binding the job id, its tenant and the files the job may read — its
+input files and its dependencies' artifacts, all known when the work message is written — with an
+expiry). A worker presents
 it with every worker RPC (StartJob, Heartbeat, CompleteJob, FailJob, ResolveInputs,
 RegisterArtifact), and the service checks it names the job and tenant the request is about before
 touching any data: a worker credential alone reaches nothing, and a capability for one job reaches
-no other job nor another tenant's files.
+no other job and no file but the ones it lists.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 
 import jwt
 
@@ -33,17 +36,20 @@ class JobCapabilities:
         self._key = settings.job_capability_secret
         self._ttl = settings.job_capability_seconds
 
-    def issue(self, tenant: str, job_id: str) -> str:
-        """A capability for ``job_id`` of ``tenant``, valid for the configured lifetime."""
+    def issue(self, tenant: str, job_id: str, files: Iterable[str] = ()) -> str:
+        """A capability for ``job_id`` of ``tenant`` that may read ``files`` (ids), valid for the
+        configured lifetime."""
         now = int(time.time())
-        claims = {"aud": CAPABILITY_AUDIENCE, "sub": job_id, "tenant": tenant, "iat": now, "exp": now + self._ttl}
+        claims = {"aud": CAPABILITY_AUDIENCE, "sub": job_id, "tenant": tenant, "iat": now, "exp": now + self._ttl,
+                  "files": sorted(set(files))}
         return jwt.encode(claims, self._key, algorithm="HS256")
 
-    def verify(self, capability: str, *, tenant: str, job_id: str) -> None:
-        """PERMISSION_DENIED unless ``capability`` is valid and names exactly this job and tenant.
+    def verify(self, capability: str, *, tenant: str, job_id: str, reads: Sequence[str] = ()) -> None:
+        """PERMISSION_DENIED unless ``capability`` is valid, names exactly this job and tenant, and
+        lists every file id in ``reads`` (canonical UUID text).
 
-        Decided from the capability alone, before any lookup: it says nothing about whether the job
-        or the tenant exists."""
+        Decided from the capability alone, before any lookup: it says nothing about whether the job,
+        the tenant or a file exists."""
         if not capability:
             raise _refused("CAPABILITY_REQUIRED", "worker calls must carry the work message's capability")
         try:
@@ -55,6 +61,11 @@ class JobCapabilities:
             raise _refused("CAPABILITY_INVALID", f"the job capability is invalid: {exc}") from None
         if claims["sub"] != job_id or claims["tenant"] != tenant:
             raise _refused("CAPABILITY_MISMATCH", "the job capability is for another job or tenant")
+        readable = claims.get("files", [])
+        outside = [file_id for file_id in reads if file_id not in readable]
+        if outside:
+            raise _refused("CAPABILITY_FILE_OUTSIDE",
+                           f"file {outside[0]} is neither an input of this job nor an artifact of its dependencies")
 
 
 def _refused(reason: str, message: str) -> PermissionDenied:

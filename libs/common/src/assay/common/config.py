@@ -78,6 +78,10 @@ class DatabaseSettings(BaseSettings):
     """Connections kept open in the pool."""
     database_max_overflow: int = 10
     """Extra connections allowed above the pool size under load."""
+    database_probe_seconds: float = Field(default=2.0, gt=0)
+    """Interval of the readiness probe (``SELECT 1``): gRPC health is NOT_SERVING while it fails."""
+    database_probe_timeout_seconds: float = Field(default=1.0, gt=0)
+    """How long one readiness probe may take before the database counts as unreachable."""
 
 
 class NatsSettings(BaseSettings):

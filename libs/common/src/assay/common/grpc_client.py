@@ -34,6 +34,8 @@ def open_channel(address: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(address, interceptors=aio_client_interceptors(), options=[  # type: ignore[no-untyped-call]
         *MESSAGE_SIZE_OPTIONS,
         ("grpc.keepalive_time_ms", 30_000),
+        # After an outage of the server, reconnect within 5 s (gRPC's default backoff grows to 120 s).
+        ("grpc.max_reconnect_backoff_ms", 5_000),
     ])
 
 

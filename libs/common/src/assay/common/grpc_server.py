@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,13 +14,20 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.auth import TokenVerifier, WorkerVerifier
-from assay.common.config import CommonSettings
+from assay.common.config import CommonSettings, DatabaseSettings
+from assay.common.db_health import DatabaseReadiness
 from assay.common.grpc_limits import MESSAGE_SIZE_OPTIONS
 from assay.common.interceptors import ServerInterceptor
 
 logger = logging.getLogger(__name__)
+
+LIVENESS_SERVICE = "assay.liveness"
+"""gRPC health name that is SERVING for as long as the process serves (liveness probes ask for it);
+the server's own name ``""`` and each service's name are readiness: NOT_SERVING while a dependency
+the service needs (its database, a worker's jobs/ingest/S3) is unreachable."""
 
 class RunningService(Protocol):
     """What every service's ``server.start(settings, **overrides)`` returns."""
@@ -43,6 +51,29 @@ class GrpcServer:
     shutdown_grace_seconds: float = 0.0
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     stopped: bool = False
+
+    async def set_serving(self, serving: bool) -> None:
+        """Readiness: every service (and the server, ``""``) SERVING or NOT_SERVING, unless stopping;
+        ``LIVENESS_SERVICE`` stays SERVING (a dependency outage must not get the process restarted)."""
+        if self.stopped:
+            return
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ["", *self.service_names]:
+            await self.health.set(name, status)
+
+    def watch_database(self, engine: AsyncEngine, settings: DatabaseSettings) -> DatabaseReadiness:
+        """Keep health NOT_SERVING while the database is unreachable; stopped with the server."""
+        readiness = DatabaseReadiness(engine, self.set_serving, settings.database_probe_seconds,
+                                      settings.database_probe_timeout_seconds)
+        task = asyncio.create_task(readiness.run(), name="database-readiness")
+
+        async def stop_probe() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self.on_stop.append(stop_probe)  # hooks run in reverse: the probe stops before what was added earlier
+        return readiness
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, drain in-flight RPCs for ``grace`` seconds, then run the hooks."""
@@ -79,7 +110,7 @@ async def start_grpc_server(
         )
     port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
     await server.start()
-    for name in ["", *names]:
+    for name in ["", *names, LIVENESS_SERVICE]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("grpc server started", extra={"port": port, "services": names})
     return GrpcServer(server=server, health=health_servicer, port=port, service_names=names,

@@ -14,6 +14,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from assay.common.auth import Principal, TokenVerifier, WorkerVerifier, current_principal
+from assay.common.db_health import database_unavailable, is_database_unavailable
 from assay.common.errors import AssayError, Unauthenticated, abort_with
 from assay.common.metrics import RPC_LATENCY, WORKER_REFUSALS
 from assay.common.streams import discard
@@ -125,6 +126,8 @@ class _Observed:
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
         code, message = grpc.StatusCode.OK, ""
+        if error is not None and not isinstance(error, AssayError) and is_database_unavailable(error):
+            error = database_unavailable()  # a PostgreSQL outage: UNAVAILABLE (503), not UNKNOWN (500)
         if isinstance(error, AssayError):
             code, message = error.code, error.message
         elif isinstance(error, asyncio.CancelledError):

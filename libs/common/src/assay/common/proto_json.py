@@ -1,7 +1,8 @@
 """Messages as the API's JSON: the one rendering the REST gateway sends and the CLI prints.
 
 Fields marked ``[debug_redact = true]`` in the contracts (a bank statement's PDF ``password``)
-are rendered as ``"***"`` when set: the REST API and the CLI never print them back.
+are rendered as ``"***"`` when set: the REST API and the CLI never print them back; and
+:func:`clear_redacted` takes them out of a message whose digest is stored (idempotency keys).
 """
 
 from __future__ import annotations
@@ -26,6 +27,25 @@ def to_json(message: Message) -> dict[str, Any]:
     for path in redacted_paths(message.DESCRIPTOR):
         _mask(rendered, path)
     return rendered
+
+
+def clear_redacted(message: Message) -> None:
+    """Clear every ``debug_redact`` field of ``message`` in place, nested ones included: what is
+    hashed and stored (a request's idempotency digest) must not be derived from a secret."""
+    for path in redacted_paths(message.DESCRIPTOR):
+        _clear(message, path)
+
+
+def _clear(message: Message, path: tuple[str, ...]) -> None:
+    if len(path) == 1:
+        message.ClearField(path[0])
+        return
+    value = getattr(message, path[0])
+    if not isinstance(value, Message):  # a repeated message field
+        for item in value:
+            _clear(item, path[1:])
+    elif message.HasField(path[0]):
+        _clear(value, path[1:])
 
 
 @cache

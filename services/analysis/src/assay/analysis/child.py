@@ -8,8 +8,8 @@ the previous attempt's final message, and replaces a child that crashed, was kil
 Messages to the parent (tuples over a one-way pipe):
 ``("progress", percent, partial_bytes | None)``, and exactly one final message:
 ``("done", result_bytes, [(path, name, media_type), ...])``, ``("input_error", code, message)``
-(also for a ``RecursionError`` or a ``MemoryError`` — the child's address space is limited —
-reported as ``INPUT_TOO_COMPLEX``),
+(also for a ``RecursionError``, a ``MemoryError`` — the child's address space is limited — or a
+PDF stream past its decoding cap, reported as ``INPUT_TOO_COMPLEX``),
 ``("cancelled", reason)`` (reason ``cancel`` or ``time_limit``) or ``("error", type, message)``.
 A child that dies without a final message crashed.
 """
@@ -30,7 +30,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
-from assay.analysis.input_limits import TOO_COMPLEX
+from assay.analysis.input_limits import cap_pdf_decoding_in_this_process, limit_error
 from assay.analysis.plugin import AnalysisCancelled, AnalysisInputError, ArtifactFile, InputDocument
 from assay.analysis.registry import load_ref
 from assay.v1 import job_pb2
@@ -55,6 +55,8 @@ class ChildPayload:
     time_limit_seconds: float
     dependencies: tuple[bytes, ...] = ()
     """The dependency jobs (``StartJobResponse.dependencies``), serialised."""
+    dependency_files: tuple[InputDocument, ...] = ()
+    """The dependencies' artifacts on local disk."""
 
 
 @dataclass
@@ -73,6 +75,7 @@ class PipeRunContext:
     deadline: float
     work_dir: Path
     dependencies: Sequence[job_pb2.Job] = ()
+    dependency_files: Sequence[InputDocument] = ()
     artifacts: list[ArtifactFile] = field(default_factory=list)
     _last_sent: float = 0.0
     _pending: tuple[int, bytes | None] | None = None
@@ -120,6 +123,7 @@ def _prepare_process(alive: Connection, memory_limit_bytes: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when its children stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_exit_when_orphaned, args=(alive,), daemon=True).start()
+    cap_pdf_decoding_in_this_process()
     if memory_limit_bytes > 0:
         # An input that needs more than this fails with MemoryError, reported as INPUT_TOO_COMPLEX.
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
@@ -146,6 +150,7 @@ def run_attempt(payload: ChildPayload, conn: Connection, cancel: Event) -> None:
         logger=logging.getLogger("assay.analysis.run"), conn=conn, cancel=cancel,
         deadline=time.monotonic() + payload.time_limit_seconds, work_dir=Path(payload.work_dir),
         dependencies=[job_pb2.Job.FromString(data) for data in payload.dependencies],
+        dependency_files=payload.dependency_files,
     )
     final: tuple[Any, ...]
     try:
@@ -159,10 +164,7 @@ def run_attempt(payload: ChildPayload, conn: Connection, cancel: Event) -> None:
         final = ("cancelled", "time_limit" if time.monotonic() > ctx.deadline and not cancel.is_set() else "cancel")
     except AnalysisInputError as exc:
         final = ("input_error", exc.code, exc.message)
-    except RecursionError:
-        final = ("input_error", TOO_COMPLEX, "the input is nested too deeply to be parsed")
-    except MemoryError:
-        final = ("input_error", TOO_COMPLEX, "the input needs more memory than an analyzer process may use")
     except BaseException as exc:  # every failure is reported to the parent
-        final = ("error", type(exc).__name__, str(exc)[:2000])
+        limit = limit_error(exc)  # a RecursionError, MemoryError or PDF decoding cap: INPUT_TOO_COMPLEX
+        final = ("input_error", limit.code, limit.message) if limit else ("error", type(exc).__name__, str(exc)[:2000])
     conn.send(final)

@@ -46,6 +46,19 @@ class AnalysisSettings(CommonSettings, NatsSettings, StorageSettings):
     """Overrides every analyzer's own time limit when > 0 (tests, emergencies)."""
     worker_rpc_timeout_seconds: float = Field(default=10.0, gt=0)
     """Deadline of each call to jobs and ingest."""
+    worker_dependency_wait_seconds: float = Field(default=300.0, ge=0)
+    """How long an attempt waits (lease held, backoff with jitter) for an unreachable ingest or S3
+    before the failure spends one of the job's attempts (INPUT_UNAVAILABLE / ARTIFACT_UPLOAD_FAILED)."""
+    worker_report_retry_seconds: float = Field(default=300.0, ge=0)
+    """How long CompleteJob / FailJob are retried while jobs (or its database) is unreachable."""
+    worker_backoff_base_seconds: float = Field(default=0.2, gt=0)
+    """First retry delay while a dependency is unreachable; doubles per retry, full jitter."""
+    worker_backoff_max_seconds: float = Field(default=5.0, gt=0)
+    """Cap of that retry delay."""
+    worker_breaker_threshold: int = Field(default=3, ge=1)
+    """Consecutive unreachable calls that open a dependency's circuit breaker (no new work fetched)."""
+    worker_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
+    """How long an open breaker pauses fetching before one more try is let through."""
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     """AckWait (and first BackOff step): redelivery after a worker went silent this long."""
     consumer_backoff_max_seconds: float = Field(default=300.0, gt=0)

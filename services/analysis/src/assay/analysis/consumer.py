@@ -27,6 +27,7 @@ from assay.analysis.config import AnalysisSettings
 from assay.analysis.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING, DISPATCHED
 from assay.analysis.picker import PriorityPicker
 from assay.analysis.pull import NoWaitPull
+from assay.analysis.resilience import Breakers
 from assay.common.nats import ALL_WORK, MAX_PRIORITY, WORK_STREAM, stored_subject, work_destination, work_subject
 
 logger = logging.getLogger(__name__)
@@ -163,8 +164,9 @@ class WorkDispatcher:
     """The worker's fetch loop over all its sources; hands each message to ``handler`` in its own task."""
 
     def __init__(self, nc: Client, sources: Sequence[WorkSource], settings: AnalysisSettings, slots: Slots,
-                 handler: Handler, tasks: set[asyncio.Task[None]]) -> None:
+                 handler: Handler, tasks: set[asyncio.Task[None]], breakers: Breakers | None = None) -> None:
         self._nc = nc
+        self._breakers = breakers
         self._js = nc.jetstream()
         self.sources = list(sources)
         self._settings = settings
@@ -185,6 +187,8 @@ class WorkDispatcher:
                 doorbells.append(await self._nc.subscribe(subject, cb=self._ring))
             while not self._stopping.is_set():
                 self._bell.clear()  # before looking: a message stored meanwhile rings again
+                if self._breakers is not None:  # a dependency is down: fetch nothing until it is back
+                    await self._breakers.wait_all_closed(self._stopping)
                 taken = await self._slots.take(self._settings.worker_concurrency)
                 if self._stopping.is_set() or taken == 0:
                     self._slots.give(taken)

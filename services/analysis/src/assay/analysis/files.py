@@ -11,13 +11,17 @@ from typing import Protocol
 
 import grpc
 from minio import Minio
+from minio.error import InvalidResponseError, S3Error, ServerError
 
 from assay.analysis.plugin import ArtifactFile, InputDocument
+from assay.analysis.resilience import UNREACHABLE
 from assay.common.grpc_client import bearer
 from assay.common.storage import object_key, storage_span
 from assay.v1 import job_pb2, worker_file_service_pb2, worker_file_service_pb2_grpc
 
 CHUNK_BYTES = 1024 * 1024
+RESOLVE_BATCH = 100
+"""Ids per ResolveInputs call (the contract's limit); a job's dependencies may have more artifacts."""
 
 
 class InputsUnavailable(Exception):
@@ -26,6 +30,19 @@ class InputsUnavailable(Exception):
 
 class ArtifactsUnavailable(Exception):
     """An artifact could not be stored or registered right now (a retry may help)."""
+
+
+class DependencyDown(InputsUnavailable, ArtifactsUnavailable):
+    """``dependency`` (ingest, s3) could not be reached: not the job's fault, waiting may help."""
+
+    def __init__(self, dependency: str, message: str) -> None:
+        super().__init__(message)
+        self.dependency = dependency
+
+
+def _unreachable_s3(exc: Exception) -> bool:
+    """A connection failure (urllib3, socket), not an answer of the S3 server (S3Error)."""
+    return not isinstance(exc, S3Error | ServerError | InvalidResponseError)
 
 
 class InputsMissing(Exception):
@@ -73,19 +90,23 @@ class ObjectStorageFiles:
 
     async def fetch(self, tenant: str, file_ids: Sequence[str], dest: Path, *, job_id: str,
                     capability: str) -> list[InputDocument]:
-        if not file_ids:
-            return []
-        try:
-            response = await self._stub.ResolveInputs(
-                worker_file_service_pb2.ResolveInputsRequest(
-                    tenant_id=tenant, ids=list(file_ids), job_id=job_id, capability=capability),
-                metadata=bearer(self._token()), timeout=self._timeout)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                raise InputsMissing(exc.details() or "an input file does not exist") from None
-            raise InputsUnavailable(f"ResolveInputs failed: {exc.code().name}") from None
+        resolved: list[worker_file_service_pb2.ResolvedInput] = []
+        for start in range(0, len(file_ids), RESOLVE_BATCH):
+            batch = list(file_ids[start:start + RESOLVE_BATCH])
+            try:
+                response = await self._stub.ResolveInputs(
+                    worker_file_service_pb2.ResolveInputsRequest(
+                        tenant_id=tenant, ids=batch, job_id=job_id, capability=capability),
+                    metadata=bearer(self._token()), timeout=self._timeout)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.NOT_FOUND:
+                    raise InputsMissing(exc.details() or "an input file does not exist") from None
+                if exc.code() in UNREACHABLE:
+                    raise DependencyDown("ingest", f"ResolveInputs failed: {exc.code().name}") from None
+                raise InputsUnavailable(f"ResolveInputs failed: {exc.code().name}") from None
+            resolved.extend(response.inputs)
         documents = []
-        for index, item in enumerate(response.inputs):
+        for index, item in enumerate(resolved):
             path = dest / f"input-{index}"
             with storage_span("GetObject", self._bucket, item.object_key):
                 await asyncio.to_thread(self._download, item.object_key, path)
@@ -98,6 +119,8 @@ class ObjectStorageFiles:
         try:
             response = self._client.get_object(self._bucket, key)
         except Exception as exc:
+            if _unreachable_s3(exc):
+                raise DependencyDown("s3", f"reading {key} failed: {exc}") from None
             raise InputsUnavailable(f"reading {key} failed: {exc}") from None
         try:
             with path.open("wb") as out:
@@ -119,6 +142,8 @@ class ObjectStorageFiles:
                 capability=capability,
             ), metadata=bearer(self._token()), timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
+            if exc.code() in UNREACHABLE:
+                raise DependencyDown("ingest", f"RegisterArtifact failed: {exc.code().name}") from None
             raise ArtifactsUnavailable(f"RegisterArtifact failed: {exc.code().name}") from None
         return job_pb2.Artifact(file_id=response.file.id or file_id, name=artifact.name,
                                 media_type=artifact.media_type)
@@ -132,5 +157,7 @@ class ObjectStorageFiles:
             self._client.fput_object(self._bucket, object_key(tenant, file_id), str(artifact.path),
                                      content_type=artifact.media_type)
         except Exception as exc:
+            if _unreachable_s3(exc):
+                raise DependencyDown("s3", f"writing artifact {artifact.name} failed: {exc}") from None
             raise ArtifactsUnavailable(f"writing artifact {artifact.name} failed: {exc}") from None
         return sha.hexdigest()

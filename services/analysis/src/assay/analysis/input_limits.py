@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from assay.analysis.plugin import AnalysisInputError
 
@@ -29,22 +30,50 @@ def too_complex(message: str) -> AnalysisInputError:
     return AnalysisInputError(TOO_COMPLEX, message)
 
 
+def _pdf_caps() -> dict[str, Any]:
+    cap = MAX_PDF_STREAM_BYTES
+    return {name: cap for name in (
+        "maximum_declared_stream_length", "array_based_stream_maximum_output_length", "zlib_maximum_output_length",
+        "lzw_maximum_output_length", "run_length_maximum_output_length", "brotli_maximum_output_length",
+        "jbig2_maximum_output_length", "image_maximum_buffer_size")}
+
+
+def pdf_too_complex(exc: BaseException) -> AnalysisInputError:
+    return too_complex(f"the PDF has a stream that inflates past {MAX_PDF_STREAM_BYTES // (1024 * 1024)} MiB ({exc})")
+
+
 @contextmanager
 def pdf_decoding_limits() -> Iterator[None]:
     """Parse PDFs inside this block with every decompression capped at ``MAX_PDF_STREAM_BYTES``."""
     from pypdf import apply_configuration
     from pypdf.errors import LimitReachedError
 
-    cap = MAX_PDF_STREAM_BYTES
-    with apply_configuration(
-        maximum_declared_stream_length=cap, array_based_stream_maximum_output_length=cap,
-        zlib_maximum_output_length=cap, lzw_maximum_output_length=cap, run_length_maximum_output_length=cap,
-        brotli_maximum_output_length=cap, jbig2_maximum_output_length=cap, image_maximum_buffer_size=cap,
-    ):
+    with apply_configuration(**_pdf_caps()):
         try:
             yield
         except LimitReachedError as exc:
-            raise too_complex(f"the PDF has a stream that inflates past {cap // (1024 * 1024)} MiB ({exc})") from exc
+            raise pdf_too_complex(exc) from exc
+
+
+def cap_pdf_decoding_in_this_process() -> None:
+    """Apply the PDF caps to every pypdf use of an analyzer child (its attempts run in one context);
+    a ``LimitReachedError`` that escapes an analyzer is then reported as INPUT_TOO_COMPLEX."""
+    from pypdf import overwrite_configuration
+
+    overwrite_configuration(**_pdf_caps())
+
+
+def limit_error(exc: BaseException) -> AnalysisInputError | None:
+    """The INPUT_TOO_COMPLEX error for an exception that means a parse limit was reached, else None."""
+    from pypdf.errors import LimitReachedError
+
+    if isinstance(exc, RecursionError):
+        return too_complex("the input is nested too deeply to be parsed")
+    if isinstance(exc, MemoryError):
+        return too_complex("the input needs more memory than an analyzer process may use")
+    if isinstance(exc, LimitReachedError):
+        return pdf_too_complex(exc)
+    return None
 
 
 def check_zip_inflated_size(path: Path, limit: int = MAX_DOCX_INFLATED_BYTES) -> None:

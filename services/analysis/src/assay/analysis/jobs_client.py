@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import grpc
 
+from assay.analysis.resilience import DEFAULT_BACKOFF, UNREACHABLE, Backoff, CircuitBreaker, retry_while_unreachable
 from assay.common.errors import details_from_rpc_error
 from assay.common.grpc_client import bearer
 from assay.v1 import job_execution_service_pb2 as pb
@@ -16,7 +16,14 @@ from assay.v1 import job_execution_service_pb2_grpc
 T = TypeVar("T")
 TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
                        grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED})
-RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, grpc.aio.AioRpcError) and exc.code() in TRANSIENT
+
+
+def _unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, grpc.aio.AioRpcError) and exc.code() in UNREACHABLE
 
 
 def is_superseded(exc: grpc.aio.AioRpcError) -> bool:
@@ -29,33 +36,70 @@ def reason_of(exc: grpc.aio.AioRpcError) -> str:
 
 
 class JobsClient:
-    """StartJob / Heartbeat / CompleteJob / FailJob as the ``worker`` role."""
+    """StartJob / Heartbeat / CompleteJob / FailJob as the ``worker`` role.
 
-    def __init__(self, channel: grpc.aio.Channel, token: Callable[[], str], timeout: float = 10.0) -> None:
+    Every call feeds the ``jobs`` circuit breaker. CompleteJob and FailJob (idempotent for the
+    same attempt) are retried with backoff and jitter for up to ``report_budget`` seconds while
+    jobs (or its database) is unreachable: a finished attempt is reported through an outage
+    instead of being left to lease expiry and run again.
+    """
+
+    def __init__(self, channel: grpc.aio.Channel, token: Callable[[], str], timeout: float = 10.0, *,
+                 breaker: CircuitBreaker | None = None, report_budget: float = 300.0, start_budget: float = 0.0,
+                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
+        """``start_budget``: how long ``start`` with a ``keepalive`` retries while jobs is unreachable."""
         self._stub = job_execution_service_pb2_grpc.JobExecutionServiceStub(channel)
         self._token = token
         self._timeout = timeout
+        self.breaker = breaker if breaker is not None else CircuitBreaker("jobs")
+        self._report_budget = report_budget
+        self._start_budget = start_budget
+        self._backoff = backoff
 
-    async def _call(self, fn: Callable[..., Awaitable[T]], request: object, retries: bool = True) -> T:
-        delays = RETRY_DELAYS if retries else ()
-        for delay in (*delays, None):
-            try:
-                return await fn(request, metadata=bearer(self._token()), timeout=self._timeout)
-            except grpc.aio.AioRpcError as exc:
-                if delay is None or exc.code() not in TRANSIENT:
-                    raise
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+    async def _once(self, fn: Callable[..., Awaitable[T]], request: object) -> T:
+        try:
+            response = await fn(request, metadata=bearer(self._token()), timeout=self._timeout)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in UNREACHABLE:
+                self.breaker.failure()
+            else:
+                self.breaker.success()
+            raise
+        self.breaker.success()
+        return response
 
-    async def start(self, request: pb.StartJobRequest) -> pb.StartJobResponse:
-        # Not retried here: a lost answer would hold a lease nobody heartbeats (redelivery fixes it).
-        return await self._call(self._stub.StartJob, request, retries=False)
+    async def _reported(self, fn: Callable[..., Awaitable[T]], request: object, what: str) -> T:
+        return await retry_while_unreachable(
+            lambda: fn(request, metadata=bearer(self._token()), timeout=self._timeout),
+            what=what, budget=self._report_budget, backoff=self._backoff,
+            breaker_of=lambda exc: self.breaker if is_transient(exc) else None, reached=(self.breaker,))
+
+    async def start(self, request: pb.StartJobRequest,
+                    keepalive: Callable[[], Awaitable[None]] | None = None) -> pb.StartJobResponse:
+        """StartJob; with ``keepalive`` (the work message's ``in_progress``, called before each retry)
+        retried while jobs is unreachable, so an outage of jobs does not spend the message's
+        deliveries. A start whose answer was lost is not repeated blindly: the retry is answered
+        RETRY_LATER (the lease is held) and redelivery after lease expiry settles it."""
+        if keepalive is None or self._start_budget <= 0:
+            return await self._once(self._stub.StartJob, request)
+        calls = 0
+
+        async def call() -> pb.StartJobResponse:
+            nonlocal calls
+            if calls:
+                await keepalive()
+            calls += 1
+            return await self._stub.StartJob(request, metadata=bearer(self._token()), timeout=self._timeout)
+
+        return await retry_while_unreachable(
+            call, what="StartJob", budget=self._start_budget, backoff=self._backoff,
+            breaker_of=lambda exc: self.breaker if _unreachable(exc) else None, reached=(self.breaker,))
 
     async def heartbeat(self, request: pb.HeartbeatRequest) -> pb.HeartbeatResponse:
-        return await self._call(self._stub.Heartbeat, request, retries=False)
+        return await self._once(self._stub.Heartbeat, request)
 
     async def complete(self, request: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
-        return await self._call(self._stub.CompleteJob, request)  # idempotent for the same attempt
+        return await self._reported(self._stub.CompleteJob, request, "CompleteJob")  # idempotent per attempt
 
     async def fail(self, request: pb.FailJobRequest) -> pb.FailJobResponse:
-        return await self._call(self._stub.FailJob, request)  # idempotent for the same attempt
+        return await self._reported(self._stub.FailJob, request, "FailJob")  # idempotent per attempt

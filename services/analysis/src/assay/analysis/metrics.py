@@ -26,3 +26,9 @@ DISPATCHED = prometheus_client.Counter(
     "Work messages this worker fetched, by analyzer, priority and the rule that chose them "
     "(priority: highest waiting; patience: a lower priority passed over too often).",
     ["analyzer", "priority", "rule"])
+DEPENDENCY_RETRIES = prometheus_client.Counter(
+    "assay_worker_dependency_retries_total",
+    "Calls retried because a dependency (jobs, ingest, s3) was unreachable, by dependency and call.",
+    ["dependency", "call"])
+BREAKER_OPEN = prometheus_client.Gauge(
+    "assay_worker_breaker_open", "1 while the worker's circuit breaker of a dependency is open.", ["dependency"])

@@ -81,6 +81,10 @@ class RunContext(Protocol):
     dependencies: Sequence[job_pb2.Job]
     """The jobs in ``inputs.jobs`` (all SUCCEEDED: results, artifact ids), in that order; empty for
     a job without dependencies."""
+    dependency_files: Sequence[InputDocument]
+    """The artifacts of ``dependencies``, already on local disk (``file_id`` is the artifact's
+    ``Artifact.file_id``), in dependency then artifact order; fetched through ingest with the job's
+    capability, which lists exactly these and the job's inputs."""
     logger: logging.Logger
 
     def report_progress(self, percent: int, partial: job_pb2.JobResult | None = None) -> None:

@@ -5,6 +5,10 @@ Acknowledgement rules (the attempt number in PostgreSQL fences everything):
 * SKIP → ack. RETRY_LATER → ``nak(delay=retry_delay)`` (never a bare nak: it would burn
   MaxDeliver in milliseconds). Unknown job or malformed message → term.
 * success / cancellation / input error → CompleteJob or FailJob, then ack.
+* a dependency unreachable (jobs for StartJob/CompleteJob/FailJob, ingest or S3 for inputs and
+  artifacts) is not the job's failure: the call is retried with backoff and jitter (message kept
+  in progress, lease heartbeated) for up to the wait budget, and its circuit breaker pauses
+  fetching; only past the budget does it count as below.
 * retryable failure (analyzer exception, crashed child, storage trouble) → FailJob(retryable);
   re-queued → ``nak(delay=retry_delay)``; FAILED → ack.
 * on the message's last delivery (num_delivered >= MaxDeliver) a retryable failure is reported
@@ -19,14 +23,16 @@ Acknowledgement rules (the attempt number in PostgreSQL fences everything):
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 from nats.aio.msg import Msg
@@ -34,11 +40,19 @@ from opentelemetry import trace
 
 from assay.analysis.child import ChildPayload
 from assay.analysis.executor import Execution, Executor, Outcome
-from assay.analysis.files import ArtifactSink, ArtifactsUnavailable, InputsMissing, InputStore, InputsUnavailable
+from assay.analysis.files import (
+    ArtifactSink,
+    ArtifactsUnavailable,
+    DependencyDown,
+    InputsMissing,
+    InputStore,
+    InputsUnavailable,
+)
 from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, reason_of
 from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
-from assay.analysis.plugin import AnalyzerSpec
+from assay.analysis.plugin import AnalyzerSpec, InputDocument
 from assay.analysis.registry import Registry
+from assay.analysis.resilience import DEFAULT_BACKOFF, Backoff, Breakers, retry_while_unreachable
 from assay.analysis.result_attributes import result_attributes
 from assay.common.logging import bind_log_context, log_context
 from assay.common.nats import work_destination
@@ -52,6 +66,9 @@ CANCEL_REQUESTED_EVENT = "assay.cancel_requested"
 """Added to a delivery's ``process`` span when a heartbeat learns the job was asked to cancel."""
 
 START = pb.StartJobResponse
+T = TypeVar("T")
+FILE_DEPENDENCIES = ("ingest", "s3")
+"""The dependencies an attempt waits for (jobs has its own breaker, in the JobsClient)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,15 @@ class RuntimeOptions:
     heartbeat_seconds: float = 5.0
     time_limit_override_seconds: float = 0.0
     work_dir: str | None = None
+    dependency_wait_seconds: float = 300.0
+    """How long ingest/S3 unreachability is waited out (lease held) before it spends an attempt."""
+    backoff: Backoff = DEFAULT_BACKOFF
+
+
+class _Running:
+    """The attempt's analyzer process once started (the heartbeat runs before it, while inputs load)."""
+
+    execution: Execution | None = None
 
 
 def _seconds(duration: object) -> float:
@@ -77,6 +103,14 @@ async def _remove_work_dir(work_dir: Path) -> None:
         await asyncio.to_thread(shutil.rmtree, work_dir, True)
 
 
+async def _keep_in_progress(msg: Msg) -> None:
+    """Reset the message's AckWait while StartJob waits for jobs to be reachable again."""
+    try:
+        await msg.in_progress()
+    except Exception as exc:
+        logger.warning("in_progress failed", extra={"error": repr(exc)})
+
+
 async def _nak(msg: Msg, delay: float | None) -> None:
     await msg.nak(delay=max(delay, 0.05) if delay is not None else None)
 
@@ -85,7 +119,8 @@ class AttemptRunner:
     """Handles work messages; safe to call concurrently (one call per message)."""
 
     def __init__(self, registry: Registry, executor: Executor, jobs: JobsClient, inputs: InputStore,
-                 artifacts: ArtifactSink, options: RuntimeOptions) -> None:
+                 artifacts: ArtifactSink, options: RuntimeOptions, breakers: Breakers | None = None) -> None:
+        self._breakers = breakers if breakers is not None else Breakers(FILE_DEPENDENCIES)
         self._registry = registry
         self._executor = executor
         self._jobs = jobs
@@ -134,7 +169,7 @@ class AttemptRunner:
             started = await self._jobs.start(pb.StartJobRequest(
                 id=work.job_id, tenant_id=work.tenant_id, attempt=work.attempt,
                 analyzer_version=entry.spec.version, worker_id=self._options.worker_id,
-                capability=work.capability))
+                capability=work.capability), keepalive=functools.partial(_keep_in_progress, msg))
         except grpc.aio.AioRpcError as exc:
             await self._start_refused(analyzer, msg, exc, delivered)
             return trace.Status(trace.StatusCode.ERROR, f"StartJob refused: {exc.code().name}")
@@ -171,13 +206,23 @@ class AttemptRunner:
         IN_FLIGHT.labels(analyzer=analyzer).inc()
         work_dir = Path(tempfile.mkdtemp(prefix="assay-job-", dir=self._options.work_dir))
         execution: Execution | None = None
+        running = _Running()
         lost = asyncio.Event()
         heartbeat: asyncio.Task[None] | None = None
         outcome = Outcome("failed", "WORKER_SHUTDOWN", "the worker stopped during the attempt", retryable=True)
         try:
+            # Heartbeats from here on: waiting out an ingest/S3 outage keeps the lease (and the attempt).
+            heartbeat = asyncio.create_task(self._heartbeat(msg, job, capability, running, lost))
             try:
-                inputs = await self._inputs.fetch(job.tenant_id, list(job.inputs.file_ids), work_dir,
-                                                  job_id=job.id, capability=capability)
+                inputs = await self._waiting_out_outages("ResolveInputs", lambda: self._inputs.fetch(
+                    job.tenant_id, list(job.inputs.file_ids), work_dir, job_id=job.id, capability=capability),
+                    reached=FILE_DEPENDENCIES if job.inputs.file_ids else ())
+                dependency_files = await self._waiting_out_outages(
+                    "ResolveInputs",
+                    lambda: self._fetch_dependency_files(job, started.dependencies, work_dir, capability),
+                    reached=FILE_DEPENDENCIES if started.dependencies else ())
+                if lost.is_set():
+                    raise InputsUnavailable("the attempt lost its lease while waiting for its inputs")
             except InputsMissing as exc:
                 outcome = Outcome("input_error", "INPUT_NOT_FOUND", str(exc))
             except (InputsUnavailable, OSError) as exc:
@@ -188,17 +233,21 @@ class AttemptRunner:
                     ref=entry.ref, job_id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
                     params=job.params.SerializeToString(), text=job.inputs.text, inputs=tuple(inputs),
                     work_dir=str(work_dir), time_limit_seconds=limit,
-                    dependencies=tuple(dep.SerializeToString() for dep in started.dependencies)))
-                heartbeat = asyncio.create_task(self._heartbeat(msg, job, capability, execution, lost))
+                    dependencies=tuple(dep.SerializeToString() for dep in started.dependencies),
+                    dependency_files=tuple(dependency_files)))
+                running.execution = execution
                 outcome = await self._analyze(entry.spec, job, execution)
                 release()  # the analyzer process is free: the next attempt may start meanwhile
-            if heartbeat is not None:
-                heartbeat.cancel()
+                running.execution = None  # heartbeats go on while the outcome is reported, the run is over
             if lost.is_set():
+                heartbeat.cancel()
                 outcome = Outcome("failed", "ATTEMPT_SUPERSEDED", "the attempt lost its lease")
                 await msg.ack()
             else:
-                await self._settle(analyzer, msg, job, capability, outcome, last_delivery)
+                try:  # the lease stays held while CompleteJob/FailJob wait out an outage of jobs
+                    await self._settle(analyzer, msg, job, capability, outcome, last_delivery)
+                finally:
+                    heartbeat.cancel()
         except asyncio.CancelledError:
             # Worker shutdown past its grace period: hand the job back now rather than at lease expiry.
             if execution is not None:
@@ -214,6 +263,17 @@ class AttemptRunner:
             await _remove_work_dir(work_dir)
         return outcome
 
+    async def _fetch_dependency_files(self, job: job_pb2.Job, dependencies: Sequence[job_pb2.Job],
+                                      work_dir: Path, capability: str) -> list[InputDocument]:
+        """The dependencies' artifacts on local disk (the job's capability lists them)."""
+        ids = [artifact.file_id for dependency in dependencies for artifact in dependency.artifacts]
+        if not ids:
+            return []
+        trace.get_current_span().set_attribute("assay.dependency_files", len(ids))
+        dest = work_dir / "dependencies"
+        dest.mkdir(exist_ok=True)  # a retry after an outage fetches again into the same place
+        return await self._inputs.fetch(job.tenant_id, ids, dest, job_id=job.id, capability=capability)
+
     async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, execution: Execution) -> Outcome:
         """The analyzer run as a span of its own: analyzer, version, job, outcome."""
         attributes: dict[str, str | int] = {"assay.analyzer": spec.name, "assay.analyzer.version": spec.version,
@@ -228,7 +288,15 @@ class AttemptRunner:
                 span.set_status(_span_status(outcome))
         return outcome
 
-    async def _heartbeat(self, msg: Msg, job: job_pb2.Job, capability: str, execution: Execution,
+    async def _waiting_out_outages(self, what: str, call: Callable[[], Awaitable[T]], reached: Iterable[str]) -> T:
+        """``call``, retried with backoff while ingest or S3 is unreachable (``DependencyDown``); an
+        answer closes the breakers of ``reached``, the dependencies the call talked to."""
+        return await retry_while_unreachable(
+            call, what=what, budget=self._options.dependency_wait_seconds, backoff=self._options.backoff,
+            breaker_of=lambda exc: self._breakers[exc.dependency] if isinstance(exc, DependencyDown) else None,
+            reached=[self._breakers[name] for name in reached])
+
+    async def _heartbeat(self, msg: Msg, job: job_pb2.Job, capability: str, running: _Running,
                          lost: asyncio.Event) -> None:
         sent_partial: job_pb2.JobResult | None = None
         cancel_seen = False
@@ -238,9 +306,10 @@ class AttemptRunner:
                 await msg.in_progress()
             except Exception as exc:
                 logger.warning("in_progress failed", extra={"error": repr(exc)})
+            execution = running.execution
             request = pb.HeartbeatRequest(id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
-                                          progress=execution.progress, capability=capability)
-            partial = execution.partial
+                                          progress=execution.progress if execution else 0, capability=capability)
+            partial = execution.partial if execution else None
             if partial is not None and partial is not sent_partial:
                 request.partial_result.CopyFrom(partial)
             try:
@@ -249,7 +318,8 @@ class AttemptRunner:
                 if is_superseded(exc):
                     logger.warning("attempt superseded; stopping it", extra={"reason": reason_of(exc)})
                     lost.set()
-                    execution.abort()
+                    if execution is not None:
+                        execution.abort()
                     return
                 logger.warning("heartbeat failed", extra={"code": exc.code().name})
                 continue
@@ -258,15 +328,18 @@ class AttemptRunner:
                 if not cancel_seen:  # on the delivery's process span: where the job's trace shows the cancellation
                     cancel_seen = True
                     trace.get_current_span().add_event(CANCEL_REQUESTED_EVENT, {"assay.attempt": job.attempt})
-                logger.info("cancellation requested; stopping the analyzer")
-                execution.cancel()
+                if execution is not None:
+                    logger.info("cancellation requested; stopping the analyzer")
+                    execution.cancel()
 
     async def _settle(self, analyzer: str, msg: Msg, job: job_pb2.Job, capability: str, outcome: Outcome,
                       last_delivery: bool) -> None:
         try:
             if outcome.kind == "succeeded":
                 try:
-                    artifacts = [await self._artifacts.store(job.tenant_id, job.id, a, capability=capability)
+                    artifacts = [await self._waiting_out_outages("StoreArtifact", functools.partial(
+                        self._artifacts.store, job.tenant_id, job.id, a, capability=capability),
+                        reached=FILE_DEPENDENCIES)
                                  for a in outcome.artifacts]
                 except (ArtifactsUnavailable, OSError) as exc:
                     outcome = Outcome("failed", "ARTIFACT_UPLOAD_FAILED", str(exc), retryable=True)
@@ -309,7 +382,7 @@ class AttemptRunner:
                 ATTEMPTS.labels(analyzer=analyzer, outcome="superseded").inc()
                 await msg.ack()
                 return
-            # jobs unreachable: leave the job to lease expiry + redelivery rather than guess.
+            # jobs unreachable past the report budget: leave the job to lease expiry + redelivery.
             logger.error("could not report the outcome", extra={"code": exc.code().name})
             ATTEMPTS.labels(analyzer=analyzer, outcome="report_failed").inc()
             await _nak(msg, self._options.heartbeat_seconds * 2)

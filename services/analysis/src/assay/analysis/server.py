@@ -19,6 +19,7 @@ from assay.analysis.executor import Executor
 from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorageFiles
 from assay.analysis.jobs_client import JobsClient
 from assay.analysis.registry import Registry, load_registry
+from assay.analysis.resilience import DEPENDENCIES, Backoff, Breakers
 from assay.analysis.runtime import AttemptRunner, RuntimeOptions
 from assay.common.auth import worker_credential
 from assay.common.grpc_client import RefreshingToken, open_channel
@@ -108,19 +109,24 @@ async def start(
             files = NoFiles()
     inputs: InputStore = files
     artifacts: ArtifactSink = files
-    jobs = JobsClient(jobs_channel, token, settings.worker_rpc_timeout_seconds)
+    backoff = Backoff(settings.worker_backoff_base_seconds, settings.worker_backoff_max_seconds)
+    breakers = Breakers(DEPENDENCIES, settings.worker_breaker_threshold, settings.worker_breaker_cooldown_seconds)
+    jobs = JobsClient(jobs_channel, token, settings.worker_rpc_timeout_seconds, breaker=breakers["jobs"],
+                      report_budget=settings.worker_report_retry_seconds,
+                      start_budget=settings.worker_dependency_wait_seconds, backoff=backoff)
     executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
                         settings.worker_memory_limit_bytes)
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
         worker_id=settings.worker_id, max_deliver=settings.consumer_max_deliver,
         heartbeat_seconds=settings.worker_heartbeat_seconds,
-        time_limit_override_seconds=settings.worker_time_limit_seconds))
+        time_limit_override_seconds=settings.worker_time_limit_seconds,
+        dependency_wait_seconds=settings.worker_dependency_wait_seconds, backoff=backoff), breakers)
 
     nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
     sources = [source for name in registry.names() for source in await provision_sources(nc, name, settings)]
     slots = Slots(settings.worker_concurrency)
     in_flight: set[asyncio.Task[None]] = set()
-    dispatcher = WorkDispatcher(nc, sources, settings, slots, runner.handle, in_flight)
+    dispatcher = WorkDispatcher(nc, sources, settings, slots, runner.handle, in_flight, breakers)
     dead_letters = DeadLetterListener(nc, jobs, settings.worker_id, sources,
                                       {e.spec.name: e.spec.version for e in registry.entries()})
     await dead_letters.start()
@@ -137,6 +143,7 @@ async def start(
             return [analysis_service_pb2.DESCRIPTOR.services_by_name["AnalysisService"].full_name]
 
         worker.grpc = await start_grpc_server(settings, register)
+        breakers.on_change(worker.grpc.set_serving)  # readiness: NOT_SERVING while a dependency is down
     worker.loops = [asyncio.create_task(dispatcher.run(), name="dispatch")]
     logger.info("analysis worker started", extra={"analyzers": registry.names(),
                                                   "concurrency": settings.worker_concurrency})

@@ -44,6 +44,7 @@ class LocalRunContext:
     text: str = ""
     inputs: Sequence[InputDocument] = ()
     dependencies: Sequence[job_pb2.Job] = ()
+    dependency_files: Sequence[InputDocument] = ()
     attempt: int = 1
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("assay.analysis.run"))
     progress: list[int] = field(default_factory=list)

@@ -58,4 +58,5 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
         await engine.dispose()
 
     server.on_stop.append(stop_background)
+    server.watch_database(engine, settings)
     return server

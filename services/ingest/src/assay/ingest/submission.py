@@ -20,6 +20,7 @@ from opentelemetry import trace
 
 from assay.common.auth import Principal
 from assay.common.errors import Aborted, AlreadyExists, NotFound
+from assay.common.proto_json import clear_redacted
 from assay.ingest.claims import ClaimLease
 from assay.ingest.intake import FileIntake
 from assay.ingest.jobs_client import ForwardedError, JobsClient
@@ -135,10 +136,11 @@ class DocumentSubmitter:
 
 
 def request_digest(header: ingest_service_pb2.SubmitDocumentHeader) -> str:
-    """The sha256 of everything a submission's header says except its request_id."""
+    """The sha256 of everything a submission's header says except its request_id and secret params."""
     canonical = ingest_service_pb2.SubmitDocumentHeader()
     canonical.CopyFrom(header)
     canonical.ClearField("request_id")
+    clear_redacted(canonical)  # the stored digest must not be a way to test guesses of a password
     return hashlib.sha256(canonical.SerializeToString(deterministic=True)).hexdigest()
 
 

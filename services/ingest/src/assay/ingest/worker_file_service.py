@@ -4,6 +4,7 @@ credential and the job's capability, which must name the request's tenant and jo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import grpc
 from sqlalchemy.exc import IntegrityError
@@ -36,21 +37,26 @@ class WorkerFileServicer(worker_file_service_pb2_grpc.WorkerFileServiceServicer)
         self._objects = objects
         self._capabilities = capabilities
 
-    def _authorize(self, tenant: str, job_id: str, capability: str) -> tuple[str, uuid.UUID]:
-        """The request's tenant and job, once the caller is a worker holding that job's capability."""
+    def _authorize(self, tenant: str, job_id: str, capability: str,
+                   reads: Sequence[uuid.UUID] = ()) -> tuple[str, uuid.UUID]:
+        """The request's tenant and job, once the caller is a worker holding that job's capability
+        (which must list every file in ``reads``)."""
         require_role(WORKER)
         checked = _tenant(tenant)
         if not job_id:
             raise invalid_field("job_id", "is required: the job the worker acts for")
         parsed = parse_uuid(job_id, "job_id")
-        self._capabilities.verify(capability, tenant=checked, job_id=str(parsed))
+        self._capabilities.verify(capability, tenant=checked, job_id=str(parsed),
+                                  reads=[str(file_id) for file_id in reads])
         return checked, parsed
 
     async def ResolveInputs(
         self, request: worker_file_service_pb2.ResolveInputsRequest, context: grpc.aio.ServicerContext
     ) -> worker_file_service_pb2.ResolveInputsResponse:
-        tenant, _ = self._authorize(request.tenant_id, request.job_id, request.capability)
-        rows = await self._store.get_many(tenant, parse_file_ids(request.ids))
+        ids = parse_file_ids(request.ids)
+        # Only the job's inputs and its dependencies' artifacts, as the capability lists them.
+        tenant, _ = self._authorize(request.tenant_id, request.job_id, request.capability, reads=ids)
+        rows = await self._store.get_many(tenant, ids)
         return worker_file_service_pb2.ResolveInputsResponse(inputs=[
             worker_file_service_pb2.ResolvedInput(file=file_from_row(row), object_key=row["object_key"])
             for row in rows

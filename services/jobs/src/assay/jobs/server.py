@@ -92,4 +92,5 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         await engine.dispose()
 
     server.on_stop.append(stop_background)
+    server.watch_database(engine, settings)
     return server

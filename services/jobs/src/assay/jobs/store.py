@@ -28,6 +28,7 @@ from assay.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotF
 from assay.common.job_states import ACTIVE, STATE_NAMES, TERMINAL
 from assay.common.nats import event_subject, work_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
+from assay.jobs import secret_params
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
 from assay.jobs.dependencies import (
@@ -295,7 +296,8 @@ class JobStore:
             })).mappings().one_or_none()
             if row is not None:
                 dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
-                return StartOutcome("RUN", await tx.emit(row), dependencies=dependencies)
+                job = secret_params.reveal(await tx.emit(row), row["secret_params"])  # the worker's copy only
+                return StartOutcome("RUN", job, dependencies=dependencies)
             settled = (await tx.conn.execute(
                 _SETTLE_EXPIRED, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if settled is not None:
@@ -420,6 +422,15 @@ class _Transaction:
         self.seen.append((job, int(row["event_seq"])))
         return job
 
+    async def _readable_files(self, job: job_pb2.Job) -> list[str]:
+        """What the job's capability lets its worker read: its input files and its dependencies'
+        artifacts (a job is queued only once every dependency SUCCEEDED, whose artifacts never change)."""
+        files = list(job.inputs.file_ids)
+        if job.inputs.jobs:
+            for dependency in await load_dependencies(self.conn, uuid.UUID(job.id)):
+                files += [artifact["file_id"] for artifact in dependency["artifacts"] if artifact.get("file_id")]
+        return files
+
     async def emit(self, row: Row, *, work: bool = False) -> job_pb2.Job:
         """Queue the lifecycle event (and a work message) in the same transaction as the change;
         returns the job (built once for the event and the RPC's answer)."""
@@ -427,6 +438,8 @@ class _Transaction:
         self.seen.append((job, int(row["event_seq"])))
         if job.state in TERMINAL:
             self._finished.append(row["id"])
+            if row.get("secret_params") is not None:  # no attempt will need them again
+                await self.conn.execute(_CLEAR_SECRET_PARAMS, {"id": row["id"]})
         event_time = timestamp_pb2.Timestamp()
         event_time.FromDatetime(row["updated_at"])
         event = events_pb2.JobEvent(sequence=row["event_seq"], job=job, event_time=event_time)
@@ -437,8 +450,9 @@ class _Transaction:
         }]
         if work:
             next_attempt = job.attempt + 1
+            capability = self._capabilities.issue(job.tenant_id, job.id, await self._readable_files(job))
             message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=next_attempt,
-                                             capability=self._capabilities.issue(job.tenant_id, job.id))
+                                             capability=capability)
             messages.append({
                 "subject": work_subject(job.analyzer, job.priority), "msg_id": f"{job.id}.{next_attempt}",
                 "payload": message.SerializeToString(), "traceparent": traceparent,
@@ -459,9 +473,11 @@ async def _insert(
     locked, and settled at once against them); ``None`` when its request_id is taken. Its input
     files must be locked (``file_releases.lock_files``): one released for deletion refuses the job
     (``field`` names them), rolling the transaction back."""
+    params, secret = secret_params.split(new.params)
     row = (await tx.conn.execute(_INSERT, {
         "id": job_id, "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
-        "params": json.dumps(new.params), "inputs": json.dumps(new.inputs),
+        "params": json.dumps(params), "secret_params": None if secret is None else json.dumps(secret),
+        "inputs": json.dumps(new.inputs),
         "state": "WAITING" if new.dependencies else "QUEUED",
         "max_attempts": new.max_attempts, "priority": new.priority,
         "request_id": new.request_id, "request_hash": new.request_hash, "trace_id": new.trace_id,
@@ -535,9 +551,10 @@ _LEASE = "now() + make_interval(secs => :lease)"
 _EVENT = "updated_at = now(), event_seq = event_seq + 1"
 
 _INSERT = text("""
-    INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, inputs, state, max_attempts,
+    INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, secret_params, inputs, state, max_attempts,
                            priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index)
-    VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:inputs AS jsonb), :state,
+    VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:secret_params AS jsonb),
+            CAST(:inputs AS jsonb), :state,
             :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
@@ -574,6 +591,8 @@ _RETRY = text(f"""
     WHERE id = :id AND tenant_id = :tenant AND state = 'FAILED'
     RETURNING *
 """)
+
+_CLEAR_SECRET_PARAMS = text("UPDATE jobs.jobs SET secret_params = NULL WHERE id = :id")
 
 _START = text(f"""
     UPDATE jobs.jobs SET state = 'RUNNING', attempt = attempt + 1, progress = 0, result = NULL,

@@ -47,6 +47,7 @@ jobs = Table(
     Column("next_attempt_at", DateTime(timezone=True)),
     Column("pipeline_id", UUID(as_uuid=True)),
     Column("pipeline_index", Integer),
+    Column("secret_params", JSONB),  # debug_redact params: StartJob only, cleared at the end (secret_params.py)
 )
 
 outbox = Table(

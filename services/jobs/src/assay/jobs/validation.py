@@ -13,6 +13,7 @@ from assay.common.analyzers import ANALYZER_NAMES, SPECS, AnalyzerSpec
 from assay.common.errors import FieldViolation, invalid_fields
 from assay.common.fields import request_id_violation
 from assay.common.nats import MAX_PRIORITY
+from assay.common.proto_json import clear_redacted
 from assay.common.spec_checks import file_violations, params_violations, text_violations
 from assay.jobs.codec import to_json
 from assay.jobs.dependencies import MAX_DEPENDENCIES
@@ -79,6 +80,7 @@ def validate_create(
     body = request.SerializeToString(deterministic=True)
     canonical = jobs_service_pb2.CreateJobRequest.FromString(body)
     canonical.ClearField("request_id")
+    clear_redacted(canonical)  # the stored digest must not be a way to test guesses of a password
     return NewJob(
         analyzer=analyzer,
         params=to_json(params),

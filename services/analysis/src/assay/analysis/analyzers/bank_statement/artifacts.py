@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 from pathlib import Path
 
 from google.protobuf import json_format
 
 from assay.analysis.analyzers.bank_statement.model import Transaction
+from assay.common.csv_cells import SpreadsheetSafeWriter
 from assay.v1 import bank_statement_pb2 as pb
 
 CSV_COLUMNS = ("row", "date", "value_date", "description", "amount", "debit", "credit", "balance", "category",
                "fingerprint", "page", "line")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
-
-
-def safe_cell(value: str) -> str:
-    """``value`` with a leading apostrophe when a spreadsheet would read it as a formula.
-
-    Cells starting with ``= + - @`` (or a tab / carriage return) are neutralised unless they are
-    a plain number such as ``-12.50``, which stays a number.
-    """
-    if value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
 
 
 def to_proto(row: int, t: Transaction) -> pb.BankTransaction:
@@ -40,10 +26,10 @@ def to_proto(row: int, t: Transaction) -> pb.BankTransaction:
 
 def write_csv(path: Path, transactions: list[pb.BankTransaction]) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
+        writer = SpreadsheetSafeWriter(out)
         writer.writerow(CSV_COLUMNS)
         for t in transactions:
-            writer.writerow([safe_cell(str(getattr(t, column))) for column in CSV_COLUMNS])
+            writer.writerow([str(getattr(t, column)) for column in CSV_COLUMNS])
 
 
 def write_json(path: Path, result: pb.BankStatementResult, transactions: list[pb.BankTransaction]) -> None:

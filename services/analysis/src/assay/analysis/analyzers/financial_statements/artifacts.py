@@ -1,33 +1,18 @@
-"""One CSV per statement and a JSON of the whole result, CSV cells safe from formula injection."""
+"""One CSV per statement, a JSON of the whole result (CSV cells safe from formula injection) and an XLSX workbook."""
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 from google.protobuf import json_format
 
+from assay.analysis.analyzers.financial_statements.classify import SHORT_NAMES
+from assay.analysis.analyzers.financial_statements.workbook import XLSX_MEDIA_TYPE, XLSX_NAME, write_workbook
+from assay.common.csv_cells import SpreadsheetSafeWriter
 from assay.v1 import financial_statements_pb2 as fs
 
 JSON_NAME = "financial_statements.json"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PURE_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
-_NAMES = {
-    fs.STATEMENT_TYPE_INCOME: "income_statement",
-    fs.STATEMENT_TYPE_BALANCE_SHEET: "balance_sheet",
-    fs.STATEMENT_TYPE_CASH_FLOW: "cash_flow",
-    fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME: "comprehensive_income",
-    fs.STATEMENT_TYPE_CHANGES_IN_EQUITY: "changes_in_equity",
-}
-
-
-def safe_cell(text: str) -> str:
-    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula."""
-    if text.startswith(_FORMULA_START) and not _PURE_NUMBER.match(text):
-        return "'" + text
-    return text
 
 
 def statement_rows(statement: fs.FinancialStatement) -> list[list[str]]:
@@ -45,7 +30,7 @@ def statement_rows(statement: fs.FinancialStatement) -> list[list[str]]:
 def write_artifacts(result: fs.FinancialStatementsResult, artifact_path: Callable[[str, str], Path]) -> None:
     used: set[str] = set()
     for statement in result.statements:
-        base = _NAMES.get(statement.type, "statement")
+        base = SHORT_NAMES.get(statement.type, "statement")
         name = f"{base}.csv"
         suffix = 2
         while name in used:
@@ -54,9 +39,8 @@ def write_artifacts(result: fs.FinancialStatementsResult, artifact_path: Callabl
         used.add(name)
         statement.artifact_name = name
         with artifact_path(name, "text/csv").open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            for row in statement_rows(statement):
-                writer.writerow([safe_cell(cell) for cell in row])
+            SpreadsheetSafeWriter(handle).writerows(statement_rows(statement))
     result.json_artifact_name = JSON_NAME
     artifact_path(JSON_NAME, "application/json").write_text(
         json_format.MessageToJson(result, preserving_proto_field_name=True), encoding="utf-8")
+    write_workbook(result, artifact_path(XLSX_NAME, XLSX_MEDIA_TYPE))

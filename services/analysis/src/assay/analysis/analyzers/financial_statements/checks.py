@@ -11,6 +11,8 @@ from assay.analysis.analyzers.financial_statements.classify import BALANCE, CASH
 from assay.v1 import financial_statements_pb2 as fs
 
 Finder = Callable[[int], Decimal | None]
+SUBTOTAL_SUFFIX = " = sum of its lines"
+"""A subtotal check is named after its total: "Total current assets = sum of its lines"."""
 
 
 def _value(item: fs.FinancialLineItem, period: int) -> Decimal | None:
@@ -88,29 +90,43 @@ def _adds(total: Decimal, parts: list[tuple[str, Decimal]]) -> bool:
     return abs(sum((v for _, v in parts), Decimal(0)) - total) <= _tolerance(total, *(v for _, v in parts))
 
 
-def cash_flow_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
-    """Net change in cash = operating + investing + financing (+ exchange-rate effect)."""
+CASH_FLOW_CHECK = "net change in cash = operating + investing + financing (+ FX)"
+
+
+def cash_flow_lines(statement: fs.FinancialStatement) -> tuple[int, list[int], int | None] | None:
+    """Line indices of the net change in cash, of operating, investing and financing, and of an exchange-rate
+    effect printed below financing (None when there is none); None when one of the first four is missing."""
     operating = _find(statement, r"^net cash .*operating activities|operating activities$", exclude="^adjustments")
     investing = _find(statement, r"^net cash .*investing activities|investing activities$")
     financing = _find(statement, r"^net cash .*financing activities|financing activities$")
     fx = _find(statement, r"exchange rate|foreign (?:currency|exchange)")
     change = _find(statement, r"^net (?:increase|decrease|change|\(?decrease\)? increase|increase \(?decrease\)?)"
                               r".*cash|^(?:increase|decrease|change) in cash|^net cash flow$")
+    if operating is None or investing is None or financing is None or change is None:
+        return None
+    items = list(statement.line_items)
+    below = fx is not None and _after(statement, fx, financing)
+    return (items.index(change), [items.index(operating), items.index(investing), items.index(financing)],
+            items.index(fx) if fx is not None and below else None)
+
+
+def cash_flow_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
+    """Net change in cash = operating + investing + financing (+ exchange-rate effect)."""
+    lines = cash_flow_lines(statement)
     out: list[fs.FinancialCheck] = []
-    if None in (operating, investing, financing, change):
+    if lines is None:
         return out
-    assert operating and investing and financing and change
+    change, flows, fx = lines
+    items = statement.line_items
     for period in range(len(statement.periods)):
-        values = [(i.label, _value(i, period)) for i in (operating, investing, financing)]
-        total = _value(change, period)
+        values = [(items[i].label, _value(items[i], period)) for i in flows]
+        total = _value(items[change], period)
         if total is None or any(v is None for _, v in values):
             continue
         parts = [(label, v) for label, v in values if v is not None]
-        if fx is not None and _value(fx, period) is not None and _after(statement, fx, financing):
-            fx_value = _value(fx, period)
-            assert fx_value is not None
-            parts.append((fx.label, fx_value))
-        out.append(_check("net change in cash = operating + investing + financing (+ FX)", period, total, parts))
+        if fx is not None and (fx_value := _value(items[fx], period)) is not None:
+            parts.append((items[fx].label, fx_value))
+        out.append(_check(CASH_FLOW_CHECK, period, total, parts))
     return out
 
 
@@ -120,32 +136,47 @@ def _after(statement: fs.FinancialStatement, item: fs.FinancialLineItem, anchor:
     return items.index(item) > items.index(anchor)
 
 
-def subtotal_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
-    """A "Total X" line equals the lines between it and the heading that names X ("X:")."""
-    out: list[fs.FinancialCheck] = []
+def subtotal_spans(statement: fs.FinancialStatement) -> list[tuple[int, int, int]]:
+    """``(total, first, last)`` line indices: a "Total X" line and the run of lines between it and the heading "X:".
+
+    The members are contiguous (the heading's next line up to the line before the total), at least two of them.
+    """
+    out: list[tuple[int, int, int]] = []
     items = list(statement.line_items)
     for index, item in enumerate(items):
         name = item.normalized_label
         if not name.startswith("total ") or not item.values:
             continue
-        members: list[fs.FinancialLineItem] = []
         heading = None
-        for prev in reversed(items[:index]):
+        first = index
+        for position in range(index - 1, -1, -1):
+            prev = items[position]
             if prev.is_heading:
                 heading = prev
                 break
             if prev.is_total:
                 break
-            members.append(prev)
-        if heading is None or len(members) < 2 or not heading.normalized_label \
+            first = position
+        if heading is None or index - first < 2 or not heading.normalized_label \
                 or heading.normalized_label not in name:
             continue
+        out.append((index, first, index - 1))
+    return out
+
+
+def subtotal_checks(statement: fs.FinancialStatement) -> list[fs.FinancialCheck]:
+    """A "Total X" line equals the lines between it and the heading that names X ("X:")."""
+    out: list[fs.FinancialCheck] = []
+    items = list(statement.line_items)
+    for index, first, last in subtotal_spans(statement):
+        item = items[index]
+        members = items[first:last + 1]
         for period in range(len(statement.periods)):
             expected = _value(item, period)
-            known = [(m.label, v) for m in reversed(members) if (v := _value(m, period)) is not None]
+            known = [(m.label, v) for m in members if (v := _value(m, period)) is not None]
             if expected is None or not known:
                 continue
-            out.append(_check(f"{item.label} = sum of its lines", period, expected, known))
+            out.append(_check(item.label + SUBTOTAL_SUFFIX, period, expected, known))
     return out
 
 

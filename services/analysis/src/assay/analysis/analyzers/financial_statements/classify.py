@@ -12,6 +12,9 @@ BALANCE = fs.STATEMENT_TYPE_BALANCE_SHEET
 CASH_FLOW = fs.STATEMENT_TYPE_CASH_FLOW
 COMPREHENSIVE = fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME
 EQUITY = fs.STATEMENT_TYPE_CHANGES_IN_EQUITY
+SHORT_NAMES = {INCOME: "income_statement", BALANCE: "balance_sheet", CASH_FLOW: "cash_flow",
+               COMPREHENSIVE: "comprehensive_income", EQUITY: "changes_in_equity"}
+"""A statement type as a file name (``balance_sheet.csv``) and, spaced and capitalised, a sheet name."""
 ALL_TYPES: tuple[int, ...] = (INCOME, BALANCE, CASH_FLOW, COMPREHENSIVE, EQUITY)
 
 _S = r"(?:statements?|accounts?)"
