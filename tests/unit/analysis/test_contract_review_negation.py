@@ -226,3 +226,15 @@ def test_one_stray_element_of_the_processing_details_does_not_address_them(tmp_p
     assert "2.5 The categories of Data Subjects" in cut
     assert _statuses(tmp_path, original)["art28-3-processing-details"] == STATUS.STATUS_PRESENT
     assert _statuses(tmp_path, cut)["art28-3-processing-details"] == STATUS.STATUS_MISSING
+
+
+def test_inspections_by_the_supervisory_authority_are_not_audits_by_the_controller(tmp_path: Path) -> None:
+    authority = (
+        "10.2 The Processor shall inform the Controller without delay of any inspections conducted by the "
+        "supervisory authority and shall allow the supervisory authority to audit its processing."
+    )
+    text = edit(fixture_text("eu_dpa.txt"), {"10.2": authority})
+    result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
+    audits = next(f for f in result.requirements if f.requirement_id == "art28-3h-information-audits")
+    assert audits.status != STATUS.STATUS_PRESENT
+    assert {"audits", "inspections"} <= set(audits.missing_elements), audits

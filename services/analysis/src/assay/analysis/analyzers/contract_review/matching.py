@@ -326,6 +326,12 @@ def score_units(
         other_claim = claimed.any(axis=1, keepdims=True) & ~claimed
         semantic = np.where(other_claim[:, requirement_of], 0.0, semantic).astype(np.float32)
     scores = np.where(hits, PATTERN_SCORE, np.clip(semantic, 0.0, 1.0)).astype(np.float32)
+    for index, recogniser in enumerate(recognisers):
+        if recogniser.not_about:
+            # After ranking, so the sentence still keeps other requirements from claiming it.
+            for row in counted:
+                if any(p.search(units[row].concept_text) for p in recogniser.not_about):
+                    scores[row, index] = 0.0
     context = np.asarray([u.in_context for u in units], dtype=bool)
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
@@ -451,9 +457,7 @@ def evaluate(
     return RequirementMatch(requirement, status, evidence, missing, " ".join(notes))
 
 
-def _most_colocated(
-    requirement: Requirement, units: Sequence[Unit], table: ScoreTable, thresholds: Thresholds
-) -> int:
+def _most_colocated(requirement: Requirement, units: Sequence[Unit], table: ScoreTable, thresholds: Thresholds) -> int:
     """The most elements of ``requirement`` found in any one section."""
     by_section: dict[str, set[str]] = {}
     for element in requirement.elements:

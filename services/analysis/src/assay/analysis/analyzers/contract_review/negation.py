@@ -83,9 +83,7 @@ _LOOPHOLE = re.compile(
     re.IGNORECASE,
 )
 """After a permission, wording that escapes the obligation: "may engage sub-processors without notice"."""
-_BROADENED = re.compile(
-    r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE
-)
+_BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE)
 """A permission widened past the obligation: "may not only process ... on instructions" (but
 also otherwise). "shall not only ... but also" stays a duty."""
 _BOUNDARY = re.compile(r"[;:]|[.!?](?=\s|$)|\s(?:but|however|whereas)\s", re.IGNORECASE)

@@ -8,7 +8,8 @@ case-insensitive regular expressions — and ``recognise.examples`` — sentence
 semantic anchors), ``operative`` patterns naming the obligation's operative concept (on the
 requirement, or on one recogniser; a sentence must match every one to be evidence, and one
 that negates the concept contradicts the requirement), optional ``elements`` that must all be present
-(``elements_together: true`` when they form one description that is found in one place), optional
+(``elements_together: true`` when they form one description that is found in one place;
+``not_about`` on a recogniser: wordings that make a sentence about something else), optional
 ``weak_if`` patterns for qualifying wording, its ``severity`` when missing, the
 ``legal_reference`` and a ``recommendation``.
 """
@@ -50,6 +51,10 @@ class Recogniser:
     operative: tuple[re.Pattern[str], ...] = ()
     """The obligation's operative concept (``delet|return|destroy`` and ``data|copies``): a
     sentence must match every pattern to be evidence; one that negates it contradicts."""
+    not_about: tuple[re.Pattern[str], ...] = ()
+    """Wordings that make a sentence about something else (an inspection *by the supervisory
+    authority* is no audit by the controller): never evidence for this recogniser, while still
+    claiming the sentence from other requirements."""
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -160,7 +165,14 @@ def _recogniser(
     if not patterns and not examples:
         raise PlaybookError(f"{where}: needs patterns or examples")
     own = _compile(data.get("operative"), f"{where} operative")
-    return Recogniser(id=rid, description=description, patterns=patterns, examples=examples, operative=own or operative)
+    return Recogniser(
+        id=rid,
+        description=description,
+        patterns=patterns,
+        examples=examples,
+        operative=own or operative,
+        not_about=_compile(data.get("not_about"), f"{where} not_about"),
+    )
 
 
 def _requirement(data: Any, where: str) -> Requirement:
