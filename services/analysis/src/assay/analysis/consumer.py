@@ -1,10 +1,12 @@
 """Durable pull consumers on ASSAY_WORK, one per analyzer and priority, and the worker's fetch loop.
 
 The worker fetches only what free slots can start, choosing among its sources with the
-``PriorityPicker`` (higher priority first, lower priority never starved). An idle worker waits
-for the work stream's doorbell (``STORED_WORK``: a message was stored) or, at the latest,
-``worker_fetch_timeout_seconds``, after which it looks again (that is how redeliveries after a
-nak delay or an expired AckWait are noticed).
+``PriorityPicker`` (higher priority first, lower priority never starved). It keeps the set of
+sources with work waiting itself: the work stream's doorbell (``STORED_WORK``: a message was
+stored on that subject) adds one, a pull that comes back short removes it, and at least every
+``worker_fetch_timeout_seconds`` one look at the stream's per-subject counts adds the subjects
+holding messages (that is how redeliveries after a nak delay or an expired AckWait, which ring
+no doorbell, are noticed). An idle worker waits for the doorbell or that timeout.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import collections
 import contextlib
 import json
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -175,6 +179,10 @@ class WorkDispatcher:
         self._tasks = tasks
         self._picker = PriorityPicker([s.priority for s in self.sources], settings.worker_priority_patience)
         self._index = {s.subject: i for i, s in enumerate(self.sources)}
+        self._by_doorbell = {stored_subject(s.subject): i for i, s in enumerate(self.sources)}
+        self._waiting: set[int] = set()
+        self._rung = [0] * len(self.sources)
+        self._looked_at = -math.inf
         self._pulls = [NoWaitPull(nc, WORK_STREAM, s.consumer, settings.worker_fetch_timeout_seconds)
                        for s in self.sources]
         self._bell = asyncio.Event()
@@ -183,7 +191,7 @@ class WorkDispatcher:
     async def run(self) -> None:
         doorbells: list[Subscription] = []
         try:
-            for subject in sorted({stored_subject(s.subject) for s in self.sources}):
+            for subject in sorted(self._by_doorbell):
                 doorbells.append(await self._nc.subscribe(subject, cb=self._ring))
             while not self._stopping.is_set():
                 self._bell.clear()  # before looking: a message stored meanwhile rings again
@@ -213,15 +221,24 @@ class WorkDispatcher:
             for pull in self._pulls:
                 await pull.close()
 
-    async def _ring(self, _: Msg) -> None:
+    async def _ring(self, msg: Msg) -> None:
+        index = self._by_doorbell.get(msg.subject)
+        if index is not None:
+            self._waiting.add(index)
+            self._rung[index] += 1
         self._bell.set()
 
     async def _dispatch(self, wanted: int) -> int:
         """Pull up to ``wanted`` messages from the sources in the picker's order; returns how many."""
-        waiting = await self._waiting()
+        if time.monotonic() - self._looked_at >= self._settings.worker_fetch_timeout_seconds:
+            await self._look()
+        waiting = set(self._waiting)
         left = wanted
         for index in self._picker.order(waiting):
+            rung = self._rung[index]
             messages = await self._pulls[index].pull(left)
+            if len(messages) < left and self._rung[index] == rung:
+                self._waiting.discard(index)  # nothing else pending there (a later store rings again)
             if not messages:
                 self._picker.drained(index)
                 continue
@@ -238,11 +255,13 @@ class WorkDispatcher:
                 break
         return wanted - left
 
-    async def _waiting(self) -> set[int]:
-        """The sources whose subjects hold messages: waiting, or delivered and not yet acknowledged."""
+    async def _look(self) -> None:
+        """Add the sources whose subjects hold messages (waiting, delayed, or delivered and unacked)."""
+        looked_at = time.monotonic()
         info = await self._js.stream_info(WORK_STREAM, subjects_filter=ALL_WORK)
         stored = info.state.subjects or {}
-        return {self._index[subject] for subject, count in stored.items() if count and subject in self._index}
+        self._waiting |= {self._index[subject] for subject, count in stored.items() if count and subject in self._index}
+        self._looked_at = looked_at
 
     async def _process(self, analyzer: str, msg: Msg) -> None:
         released = False
