@@ -65,6 +65,19 @@ class AnalysisInputError(Exception):
         self.message = message
 
 
+def single_file(ctx: RunContext, name: str, *, takes: str, needs: str) -> InputDocument:
+    """The one input file of an analyzer that reads exactly one file and no inline text.
+
+    Refusals: inline text is ``INPUT_UNSUPPORTED`` ("``name`` ``takes``"), no file or several are
+    ``INPUT_MISSING`` / ``INPUT_AMBIGUOUS`` ("``name`` ``needs``").
+    """
+    if ctx.text:
+        raise AnalysisInputError("INPUT_UNSUPPORTED", f"{name} {takes}")
+    if len(ctx.inputs) != 1:
+        raise AnalysisInputError("INPUT_MISSING" if not ctx.inputs else "INPUT_AMBIGUOUS", f"{name} {needs}")
+    return ctx.inputs[0]
+
+
 class AnalysisCancelled(Exception):
     """Raised by ``RunContext.check_cancelled`` once the job's cancellation was requested."""
 

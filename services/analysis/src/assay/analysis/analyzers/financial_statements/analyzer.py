@@ -18,7 +18,7 @@ from assay.analysis.analyzers.financial_statements.statements import (
     candidates,
     choose,
 )
-from assay.analysis.plugin import AnalysisInputError, InputDocument, RunContext
+from assay.analysis.plugin import AnalysisInputError, InputDocument, RunContext, single_file
 from assay.v1 import financial_statements_pb2 as fs
 from assay.v1 import job_pb2
 
@@ -45,13 +45,9 @@ class FinancialStatementsAnalyzer:
 
     def run(self, ctx: RunContext) -> job_pb2.JobResult:
         ctx.check_cancelled()
-        if ctx.text:
-            raise AnalysisInputError("INPUT_UNSUPPORTED", "financial_statements reads a file; upload the filing")
-        if len(ctx.inputs) != 1:
-            raise AnalysisInputError("INPUT_MISSING" if not ctx.inputs else "INPUT_AMBIGUOUS",
-                                     "financial_statements reads exactly one document per job")
+        source = single_file(ctx, "financial_statements", takes="reads a file; upload the filing",
+                             needs="reads exactly one document per job")
         wanted = wanted_types(ctx.params)
-        source = ctx.inputs[0]
         kind = formats.detect(source.path, source.media_type, source.display_name)
         with _tracer.start_as_current_span("financial_statements.read") as span:
             blocks, head, pages = _read(kind, source, ctx)

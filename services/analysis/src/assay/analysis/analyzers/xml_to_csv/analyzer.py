@@ -11,7 +11,7 @@ from google.protobuf import json_format
 from assay.analysis.analyzers.xml_to_csv.convert import ArtifactNames, Options, convert
 from assay.analysis.analyzers.xml_to_csv.documents import Document, documents
 from assay.analysis.analyzers.xml_to_csv.spec import MEMBERS_LISTED, SPEC
-from assay.analysis.plugin import AnalysisInputError, RunContext
+from assay.analysis.plugin import AnalysisInputError, RunContext, single_file
 from assay.v1 import job_pb2, xml_to_csv_pb2
 
 MANIFEST_NAME = "manifest.json"
@@ -42,13 +42,9 @@ class XmlToCsvAnalyzer:
 
     def run(self, ctx: RunContext) -> job_pb2.JobResult:
         ctx.check_cancelled()
-        if ctx.text:
-            raise AnalysisInputError("INPUT_UNSUPPORTED", "xml_to_csv converts a file; upload the XML or ZIP")
-        if len(ctx.inputs) != 1:
-            raise AnalysisInputError("INPUT_MISSING" if not ctx.inputs else "INPUT_AMBIGUOUS",
-                                     "xml_to_csv converts exactly one XML document or ZIP archive per job")
+        source = single_file(ctx, "xml_to_csv", takes="converts a file; upload the XML or ZIP",
+                             needs="converts exactly one XML document or ZIP archive per job")
         options = parse_options(ctx.params)
-        source = ctx.inputs[0]
         result = xml_to_csv_pb2.XmlToCsvResult(manifest_artifact_name=MANIFEST_NAME)
         members: list[xml_to_csv_pb2.XmlMember] = []
         names = ArtifactNames()
