@@ -15,7 +15,7 @@ from assay.common import paging
 from assay.common.analyzers import ANALYZER_NAMES, SPECS
 from assay.common.auth import READERS, WRITERS, require_role
 from assay.common.errors import FieldViolation, invalid_field, invalid_fields
-from assay.common.fields import REQUEST_ID_PATTERN, REQUEST_ID_RULE, parse_uuid
+from assay.common.fields import parse_uuid, request_id_violation
 from assay.common.spec_checks import declared_violations
 from assay.ingest.codec import file_from_row
 from assay.ingest.config import IngestSettings
@@ -93,8 +93,8 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         if header.analyzer not in ANALYZER_NAMES:
             raise invalid_field("header.analyzer",
                                 f"unknown analyzer {header.analyzer!r}; known: {', '.join(ANALYZER_NAMES)}")
-        if header.request_id and not REQUEST_ID_PATTERN.match(header.request_id):
-            raise invalid_field("header.request_id", REQUEST_ID_RULE)
+        if (bad_request_id := request_id_violation(header.request_id, "header.request_id")) is not None:
+            raise invalid_fields([bad_request_id])
         if early := _spec_violations(header):
             raise invalid_fields(early)
         checked = check_header(header.file, "header.file", self._intake.limits.max_bytes)
