@@ -11,9 +11,11 @@ top of the test module.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,14 @@ def reviews_csv(rows: int, text_column: str = "text") -> bytes:
 def label_counts(rows: int) -> dict[int, int]:
     """The per-label counts ``reviews_csv(rows)`` must get (proto label -> count)."""
     return {label: len(range(i, rows, 3)) for i, label in enumerate(PROTO_LABELS)}
+
+
+async def download(url: str) -> bytes:
+    """The bytes behind a presigned download link (read in a thread: urllib blocks)."""
+    def read() -> bytes:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return bytes(response.read())
+    return await asyncio.to_thread(read)
 
 
 def chunked(data: bytes, size: int = MIB) -> Iterator[bytes]:

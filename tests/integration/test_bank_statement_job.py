@@ -8,10 +8,9 @@ import csv
 import io
 import json
 import signal
-import urllib.request
 from pathlib import Path
 
-from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
+from file_job_fixtures import FileStack, chunked, download, file_stack  # noqa: F401 - fixture
 from fixtures import bankstatements as fx
 from ingest_fixtures import new_tenant, submit_requests
 
@@ -20,11 +19,6 @@ from assay.v1 import ingest_service_pb2 as ing
 
 Job = job_pb2.Job
 PASSWORD = "corr3ct-horse-PW"
-
-
-def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return bytes(response.read())
 
 
 async def test_a_protected_pdf_statement_is_read_reconciled_and_its_transactions_downloadable(
@@ -60,7 +54,7 @@ async def test_a_protected_pdf_statement_is_read_reconciled_and_its_transactions
     async def fetch(name: str) -> bytes:
         link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=by_name[name].file_id),
                                                             metadata=owner)
-        return await asyncio.to_thread(_download, link.url)
+        return await download(link.url)
 
     rows = list(csv.DictReader(io.StringIO((await fetch("transactions.csv")).decode(), newline="")))
     assert [row["balance"] for row in rows] == [str(r.balance) for r in statement.rows]

@@ -3,15 +3,13 @@
 # ruff: noqa: F811
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import urllib.request
 from pathlib import Path
 
 import openpyxl
-from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
+from file_job_fixtures import FileStack, chunked, download, file_stack  # noqa: F401 - fixture
 from fixtures import financial
 from fixtures.contracts.docgen import write_scanned_pdf
 from ingest_fixtures import new_tenant, submit_requests
@@ -21,11 +19,6 @@ from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2
 
 Job = job_pb2.Job
-
-
-def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return bytes(response.read())
 
 
 async def test_a_pdf_report_yields_typed_statements_and_downloadable_csv_and_json(
@@ -61,7 +54,7 @@ async def test_a_pdf_report_yields_typed_statements_and_downloadable_csv_and_jso
     async def fetch(name: str) -> bytes:
         link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=by_name[name].file_id),
                                                             metadata=owner)
-        return await asyncio.to_thread(_download, link.url)
+        return await download(link.url)
 
     rows = list(csv.reader(io.StringIO((await fetch("balance_sheet.csv")).decode(), newline="")))
     assert ["Total assets", "total assets", "0", "true", "6", "1000", "5000", "4700"] in rows

@@ -8,11 +8,10 @@ import asyncio
 import csv
 import io
 import json
-import urllib.request
 from pathlib import Path
 
 import pytest
-from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
+from file_job_fixtures import FileStack, chunked, download, file_stack  # noqa: F401 - fixture
 from fixtures import tabular, xmldocs
 from ingest_fixtures import new_tenant, submit_requests
 
@@ -22,11 +21,6 @@ from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2, xml_to_csv_pb2
 
 Job = job_pb2.Job
-
-
-def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return bytes(response.read())
 
 
 async def test_a_zip_of_xml_filings_becomes_downloadable_csv_tables_and_a_manifest(
@@ -63,7 +57,7 @@ async def test_a_zip_of_xml_filings_becomes_downloadable_csv_tables_and_a_manife
     async def fetch(name: str) -> bytes:
         link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=by_name[name].file_id),
                                                             metadata=owner)
-        return await asyncio.to_thread(_download, link.url)
+        return await download(link.url)
 
     holdings = list(csv.DictReader(io.StringIO((await fetch("filings_holdings.infoTable.csv")).decode(), newline="")))
     assert [row["nameOfIssuer"] for row in holdings] == ["ACME CORP", "GLOBEX & SONS"]
@@ -100,5 +94,5 @@ async def test_the_cli_compares_two_csv_files_through_a_worker_into_a_downloadab
     (artifact,) = job.artifacts
     assert artifact.name == "diff.csv" and artifact.media_type == "text/csv"
     link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=artifact.file_id), metadata=owner)
-    lines = list(csv.DictReader(io.StringIO((await asyncio.to_thread(_download, link.url)).decode(), newline="")))
+    lines = list(csv.DictReader(io.StringIO((await download(link.url)).decode(), newline="")))
     assert sorted(line["change"] for line in lines) == ["added", "changed", "changed", "removed"]

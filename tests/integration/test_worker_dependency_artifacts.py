@@ -5,12 +5,9 @@ and nothing else. Real PostgreSQL, NATS, S3, ingest, jobs and an in-process work
 # ruff: noqa: F811
 from __future__ import annotations
 
-import asyncio
-import urllib.request
-
 import grpc
 import pytest
-from file_job_fixtures import FileStack, file_stack  # noqa: F401 - fixture
+from file_job_fixtures import FileStack, download, file_stack  # noqa: F401 - fixture
 from harness import eventually
 from ingest_fixtures import new_tenant
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -26,11 +23,6 @@ from assay.v1 import jobs_service_pb2 as js
 from assay.v1 import worker_file_service_pb2 as wf
 
 Job = job_pb2.Job
-
-
-def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return bytes(response.read())
 
 
 async def _create(stack: FileStack, tenant: str, text: str, after: tuple[str, ...] = ()) -> Job:
@@ -61,7 +53,7 @@ async def test_a_dependent_job_reads_its_dependencies_artifacts_and_no_other_fil
     (copy,) = done.artifacts
     link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=copy.file_id),
                                                         metadata=file_stack.ingest.token(tenant=tenant))
-    assert await asyncio.to_thread(_download, link.url) == b"first dependency's bytes|second's"
+    assert await download(link.url) == b"first dependency's bytes|second's"
 
     # What the dependent's capability does not list stays out of reach: an unrelated artifact of the
     # same tenant, and anything of another tenant.
@@ -96,4 +88,4 @@ async def test_a_dependency_with_more_artifacts_than_one_resolve_call_takes_is_r
         await worker.stop(2.0)
     link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=done.artifacts[0].file_id),
                                                         metadata=file_stack.ingest.token(tenant=tenant))
-    assert await asyncio.to_thread(_download, link.url) == "".join(f"{i}," for i in range(count)).encode()
+    assert await download(link.url) == "".join(f"{i}," for i in range(count)).encode()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from file_job_fixtures import (
     PROTO_LABELS,
     FileStack,
     csv_lines,
+    download,
     file_stack,  # noqa: F401 - fixture
     label_counts,
     reviews_csv,
@@ -35,11 +35,6 @@ Job = job_pb2.Job
 APPENDED = ["label", "positive", "negative", "neutral", "compound", "skip_reason"]
 BIG_ROWS = 60_000
 """About 1.8 MB of CSV (under the analyzer's 10 MB cap), a few seconds of VADER scoring."""
-
-
-def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return bytes(response.read())
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -76,7 +71,7 @@ async def test_a_5000_row_csv_gets_labels_statistics_and_a_downloadable_scored_c
     assert registered.tenant_id == tenant and registered.size_bytes > 0
     link = await file_stack.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=artifact.file_id),
                                                         metadata=owner)
-    body = await asyncio.to_thread(_download, link.url)
+    body = await download(link.url)
     assert len(body) == registered.size_bytes
     lines = csv_lines(body)
     assert len(lines) == rows + 1
