@@ -32,3 +32,9 @@ DEPENDENCY_RETRIES = prometheus_client.Counter(
     ["dependency", "call"])
 BREAKER_OPEN = prometheus_client.Gauge(
     "assay_worker_breaker_open", "1 while the worker's circuit breaker of a dependency is open.", ["dependency"])
+OCR_PAGES = prometheus_client.Counter(
+    "assay_worker_ocr_pages_total",
+    "PDF pages without a text layer, by analyzer and outcome (read: by OCR; unread: OCR unavailable or failed).",
+    ["analyzer", "outcome"])
+OCR_SECONDS = prometheus_client.Counter(
+    "assay_worker_ocr_seconds_total", "Wall seconds analyzers spent rendering and OCR-ing pages.", ["analyzer"])
