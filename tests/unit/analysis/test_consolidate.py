@@ -187,3 +187,17 @@ def test_a_statement_type_missing_from_a_filing_is_reported(tmp_path: Path) -> N
     result = run(tmp_path, jobs)
     missing = [i for i in result.issues if i.kind == cpb.CONSOLIDATION_ISSUE_KIND_MISSING_TYPE]
     assert [(i.statement_type, list(i.source_indexes)) for i in missing] == [(fs.STATEMENT_TYPE_BALANCE_SHEET, [0])]
+
+
+def test_undated_columns_and_a_repeated_period_stay_separate_columns(tmp_path: Path) -> None:
+    dated = cx.statement(cx.BALANCE, [2023, 2022], [("Cash", 0, False, ["10", "9"])])
+    undated = cx.statement(cx.BALANCE, [2023, 2022], [("Cash", 0, False, ["11", "10"])])
+    for period in undated.periods:
+        period.end_date, period.fiscal_year, period.header = "", 0, ""
+    repeated = cx.statement(cx.BALANCE, [2021, 2021], [("Cash", 0, False, ["8", "7"])])
+    result = run(tmp_path, [cx.job("a", dated), cx.job("b", undated), cx.job("c", repeated)])
+    (statement,) = result.statements
+    assert len(statement.periods) == 6  # 2022, 2023; two undated; 2021 twice (a misread header)
+    assert sorted(v.value for v in statement.lines[0].values) == sorted(
+        ["10000000", "9000000", "11000000", "10000000", "8000000", "7000000"])
+    assert result.restated_values == 0

@@ -31,12 +31,18 @@ PeriodKey = tuple[int, str]
 """(duration in months, end date or "FY<year>" or the header): the same period in any filing."""
 
 
-def period_key(period: fs.FinancialPeriod) -> PeriodKey:
-    if period.end_date:
-        return (period.duration_months, period.end_date)
-    if period.fiscal_year:
-        return (period.duration_months, f"FY{period.fiscal_year}")
-    return (period.duration_months, period.header)
+def period_keys(filing: int, statement: fs.FinancialStatement) -> list[PeriodKey]:
+    """Each column's period: the same period in any filing has the same key (duration and end date, else fiscal
+    year). A column with neither, or one repeating another column's key (a misread header), is its own period."""
+    keys: list[PeriodKey] = []
+    for index, period in enumerate(statement.periods):
+        when = period.end_date or (f"FY{period.fiscal_year}" if period.fiscal_year else "")
+        key = (period.duration_months, when)
+        if not when or key in keys:
+            named = when or period.header or "undated"
+            key = (period.duration_months, f"{named} (source {filing}, column {index + 1})")
+        keys.append(key)
+    return keys
 
 
 def match_key(normalized_label: str) -> str:
@@ -105,8 +111,7 @@ def figure(item: fs.FinancialLineItem, value: fs.FinancialValue) -> Decimal | No
     return Decimal(0) if is_dash(value.raw) else None
 
 
-def _figures(statement: fs.FinancialStatement, item: fs.FinancialLineItem) -> dict[PeriodKey, Decimal]:
-    keys = [period_key(p) for p in statement.periods]
+def _figures(keys: list[PeriodKey], item: fs.FinancialLineItem) -> dict[PeriodKey, Decimal]:
     out = {}
     for value in item.values:
         number = figure(item, value)
@@ -131,16 +136,17 @@ class Alignment:
 
     def add(self, filing: int, statement: fs.FinancialStatement) -> None:
         """Match ``statement``'s lines to the rows, add the rest as rows, merge the figures."""
+        keys = period_keys(filing, statement)
         items = list(statement.line_items)
         where = sections(statement)
         per_share = [item.scale != (statement.unit_scale or 1) for item in items]
         matched: dict[int, Row] = {}
         if self.rows:
             free = [row for row in self.rows if filing not in row.members]
-            figures = [_figures(statement, item) for item in items]
+            figures = [_figures(keys, item) for item in items]
             self._pass(items, where, free, matched, filing, lambda i, row: self._exact(items[i], row))
             self._pass(items, where, free, matched, filing,
-                       lambda i, row: self._by_values(items[i], figures[i], statement, row))
+                       lambda i, row: self._by_values(items[i], figures[i], row))
             self._pass(items, where, free, matched, filing, lambda i, row: self._fuzzy(items[i], row))
         previous: Row | None = None
         for index, item in enumerate(items):
@@ -152,7 +158,7 @@ class Alignment:
                 self.rows.insert(position, row)
             row.members[filing] = index
             row.sections.add(where[index])
-            self._merge(row, filing, statement, item)
+            self._merge(row, filing, keys, item)
             previous = row
 
     def _pass(self, items: Sequence[fs.FinancialLineItem], where: list[str], free: list[Row],
@@ -187,8 +193,7 @@ class Alignment:
         return (100.0, cpb.LINE_MATCH_LABEL) if match_key(item.normalized_label) == match_key(
             row.normalized_label) else None
 
-    def _by_values(self, item: fs.FinancialLineItem, figures: dict[PeriodKey, Decimal],
-                   statement: fs.FinancialStatement, row: Row) -> Scored | None:
+    def _by_values(self, item: fs.FinancialLineItem, figures: dict[PeriodKey, Decimal], row: Row) -> Scored | None:
         shared = [key for key in figures if key in row.cells]
         if not shared or all(figures[k] == 0 for k in shared):
             return None
@@ -201,8 +206,7 @@ class Alignment:
         score = fuzz.token_sort_ratio(match_key(item.normalized_label), match_key(row.normalized_label))
         return (score, cpb.LINE_MATCH_FUZZY) if score >= self.threshold else None
 
-    def _merge(self, row: Row, filing: int, statement: fs.FinancialStatement, item: fs.FinancialLineItem) -> None:
-        keys = [period_key(p) for p in statement.periods]
+    def _merge(self, row: Row, filing: int, keys: list[PeriodKey], item: fs.FinancialLineItem) -> None:
         for value in item.values:
             number = figure(item, value)
             if number is None or value.period_index >= len(keys):

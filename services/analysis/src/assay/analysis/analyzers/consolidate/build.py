@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from assay.analysis.analyzers.consolidate.align import Alignment, PeriodKey, Row, period_key
+from assay.analysis.analyzers.consolidate.align import Alignment, PeriodKey, Row, period_keys
 from assay.analysis.analyzers.consolidate.figures import amount_text, analyse, ordered
 from assay.analysis.analyzers.consolidate.filings import Filing
 from assay.analysis.analyzers.financial_statements.checks import run_checks
@@ -25,8 +25,7 @@ def _statement_of(filing: Filing, kind: fs.StatementType.ValueType) -> fs.Financ
 def _periods(newest_first: Sequence[tuple[Filing, fs.FinancialStatement]]) -> dict[PeriodKey, cpb.ConsolidatedPeriod]:
     out: dict[PeriodKey, cpb.ConsolidatedPeriod] = {}
     for filing, statement in newest_first:
-        for period in statement.periods:
-            key = period_key(period)
+        for period, key in zip(statement.periods, period_keys(filing.index, statement), strict=True):
             if key not in out:
                 out[key] = cpb.ConsolidatedPeriod(header=period.header, end_date=period.end_date,
                                                   fiscal_year=period.fiscal_year,
@@ -106,7 +105,7 @@ def consolidate_statement(kind: fs.StatementType.ValueType, newest_first: list[t
                             detail=f"source {source} has this line under {section or 'no heading'!r}, the newest "
                                    f"filing under {row.section or 'no heading'!r}; matched as one line"))
     for filing, statement in newest_first:
-        position = {i: index_of[period_key(p)] for i, p in enumerate(statement.periods)}
+        position = {i: index_of[key] for i, key in enumerate(period_keys(filing.index, statement))}
         for check in statement.checks:
             carried = fs.FinancialCheck()
             carried.CopyFrom(check)
