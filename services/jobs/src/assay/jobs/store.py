@@ -66,6 +66,14 @@ class NewJob:
 
 
 @dataclass(frozen=True)
+class PipelineRequest:
+    """A CreatePipeline request's idempotency key (None: none given) and the digest of the rest of it."""
+
+    request_id: str | None = None
+    request_hash: str | None = None
+
+
+@dataclass(frozen=True)
 class PipelineStep:
     """One validated job of a CreatePipeline request; ``new.dependencies`` holds every job it waits
     for (earlier steps and ``existing`` jobs)."""
@@ -167,18 +175,32 @@ class JobStore:
 
     async def create_pipeline(
         self, tenant: str, actor: str, pipeline_id: uuid.UUID, steps: Sequence[PipelineStep],
-    ) -> None:
+        request: PipelineRequest = PipelineRequest(),
+    ) -> uuid.UUID:
         """Insert a pipeline and its jobs in one transaction, each WAITING for the earlier steps and
-        existing jobs it names (and settled at once against the existing ones)."""
+        existing jobs it names (and settled at once against the existing ones). A repeated request_id
+        returns the first pipeline's id and inserts nothing; with another request, ALREADY_EXISTS."""
         async with self._transaction(tenant) as tx:
             for index, step in enumerate(steps):
                 if step.existing:
                     await lock_dependencies(tx.conn, tenant, f"jobs[{index}].job.inputs.jobs", step.existing)
             await lock_files(tx.conn, tenant, [file_id for step in steps for file_id in _file_ids(step.new)])
-            await tx.conn.execute(_INSERT_PIPELINE, {"id": pipeline_id, "tenant": tenant, "actor": actor})
-            for index, step in enumerate(steps):
-                await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
-                              field=f"jobs[{index}].job.inputs.file_ids")
+            inserted = (await tx.conn.execute(_INSERT_PIPELINE, {
+                "id": pipeline_id, "tenant": tenant, "actor": actor, "request_id": request.request_id,
+                "request_hash": request.request_hash})).scalar_one_or_none()
+            if inserted is None:
+                existing = (await tx.conn.execute(_PIPELINE_BY_REQUEST, {
+                    "tenant": tenant, "request_id": request.request_id})).mappings().one()
+            else:
+                for index, step in enumerate(steps):
+                    await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
+                                  field=f"jobs[{index}].job.inputs.file_ids")
+                return pipeline_id
+        if existing["request_hash"] != request.request_hash:
+            raise AlreadyExists("REQUEST_ID_REUSED",
+                                f"request_id {request.request_id!r} was already used for a different pipeline",
+                                metadata={"pipeline_id": str(existing["id"])})
+        return uuid.UUID(str(existing["id"]))
 
     async def pipeline(self, tenant: str, pipeline_id: uuid.UUID) -> tuple[datetime, list[job_pb2.Job]]:
         """A pipeline's creation time and its jobs in request order; NOT_FOUND for other tenants'."""
@@ -581,8 +603,13 @@ _CANCEL_PIPELINE = _cancel("pipeline_id = :id")
 """Every unfinished job of a pipeline (the tenant transaction's row-level security scopes it)."""
 
 _INSERT_PIPELINE = text("""
-    INSERT INTO jobs.pipelines (id, tenant_id, created_by) VALUES (:id, :tenant, :actor)
+    INSERT INTO jobs.pipelines (id, tenant_id, created_by, request_id, request_hash)
+    VALUES (:id, :tenant, :actor, :request_id, :request_hash)
+    ON CONFLICT (tenant_id, request_id) DO NOTHING
+    RETURNING id
 """)
+_PIPELINE_BY_REQUEST = text(
+    "SELECT id, request_hash FROM jobs.pipelines WHERE tenant_id = :tenant AND request_id = :request_id")
 _LOAD_PIPELINE = text("SELECT created_at FROM jobs.pipelines WHERE id = :id")
 _PIPELINE_JOBS = text("SELECT * FROM jobs.jobs WHERE pipeline_id = :id ORDER BY pipeline_index")
 
