@@ -32,3 +32,8 @@ DEPENDENCY_RETRIES = prometheus_client.Counter(
     ["dependency", "call"])
 BREAKER_OPEN = prometheus_client.Gauge(
     "assay_worker_breaker_open", "1 while the worker's circuit breaker of a dependency is open.", ["dependency"])
+INDEX_ASK_DURATION = prometheus_client.Histogram(
+    "assay_index_ask_duration_seconds", "Wall time of AskQuestion (embedding, both searches, fusion).",
+    ["answered"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5))
+INDEX_FORGOTTEN = prometheus_client.Counter(
+    "assay_index_files_forgotten_total", "Collections a deleted file was removed from (ForgetFile).")
