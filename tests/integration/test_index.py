@@ -9,17 +9,21 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
+import httpx
 import psycopg
 import pytest
 from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
 from harness import Postgres
 from harness.jobs import fresh_database
 from ingest_fixtures import ingest_settings, new_tenant, start_ingest, stop_ingest, submit_requests
+from integration.gateway_fixtures import gateway_settings
 
 from assay.analysis.migrations import SCRIPT_LOCATION as INDEX_MIGRATIONS
 from assay.analysis.server import AnalysisWorker
 from assay.common.grpc_client import open_channel
 from assay.common.migrations import upgrade
+from assay.gateway.app import create_app
+from assay.gateway.upstream import Channels
 from assay.ingest.jobs_client import JobsClient
 from assay.v1 import index_pb2 as ix
 from assay.v1 import index_pb2_grpc, job_pb2
@@ -102,7 +106,7 @@ async def test_the_migration_creates_the_index_schema_with_rls_hnsw_and_gin(inde
         tables = conn.execute("""SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
                                  WHERE relnamespace = 'index'::regnamespace AND relkind = 'r'
                                  AND relname <> 'alembic_version' ORDER BY relname""").fetchall()
-        indexes = dict(conn.execute("""SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'index'""").fetchall())
+        indexes = dict(conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'index'").fetchall())
     assert tables == [("chunks", True, True), ("collections", True, True), ("documents", True, True)]
     assert "USING hnsw (embedding vector_cosine_ops)" in indexes["chunks_embedding"]
     assert "USING gin (tsv)" in indexes["chunks_tsv"]
@@ -273,3 +277,55 @@ async def test_collection_names_are_unique_per_tenant_and_writes_need_a_writer(i
         await index_stack.index.CreateCollection(ix.CreateCollectionRequest(name="mine"),
                                                  metadata=index_stack.token(tenant, ("readonly",)))
     assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.fixture(scope="module")
+async def rest(index_stack: IndexStack) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway app over the real jobs, ingest and analysis (IndexService) of the module."""
+    files = index_stack.files
+    channels = Channels(open_channel(f"127.0.0.1:{files.jobs.server.port}"), open_channel(files.ingest.address),
+                        open_channel(f"127.0.0.1:{index_stack.worker.port}"))
+    app = create_app(gateway_settings(), channels)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            yield client
+    finally:
+        await channels.close()
+
+
+def bearer_of(index_stack: IndexStack, tenant: str) -> dict[str, str]:
+    return {"Authorization": dict(index_stack.token(tenant))["authorization"]}
+
+
+async def test_collections_and_ask_over_rest(index_stack: IndexStack, rest: httpx.AsyncClient) -> None:
+    tenant = new_tenant()
+    headers = bearer_of(index_stack, tenant)
+    created = await rest.post("/v1/collections", json={"name": "handbooks", "description": "HR"}, headers=headers)
+    assert created.status_code == 201, created.text
+    collection = created.json()["id"]
+    assert created.headers["location"] == f"/v1/collections/{collection}"
+    assert (await rest.post("/v1/collections", json={"name": "handbooks"}, headers=headers)).status_code == 409
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+
+    listed = (await rest.get("/v1/collections", headers=headers)).json()
+    assert [(c["id"], c["document_count"]) for c in listed["collections"]] == [(collection, 1)]
+    answer = await rest.post(f"/v1/collections/{collection}:ask", headers=headers,
+                             json={"question": "How many days of paid annual leave?", "top_k": 2})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["answered"] is True and len(body["passages"]) == 2
+    assert body["passages"][0]["citation"]["display_name"] == "handbook.md"
+    assert "twenty-eight days" in body["answer"]
+
+    empty = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json={"question": ""})
+    assert empty.status_code == 400 and [v["field"] for v in empty.json()["violations"]] == ["question"]
+    not_json = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, content=b"[1]")
+    assert not_json.status_code == 400 and not_json.json()["code"] == "INVALID_REQUEST_BODY"
+    unknown = await rest.post(f"/v1/collections/{uuid.uuid4()}:ask", headers=headers, json={"question": "leave"})
+    assert unknown.status_code == 404
+    other = await rest.post(f"/v1/collections/{collection}:ask", headers=bearer_of(index_stack, new_tenant()),
+                            json={"question": "leave"})
+    assert other.status_code == 404
+
+    assert (await rest.delete(f"/v1/collections/{collection}", headers=headers)).status_code == 204
+    assert (await rest.get(f"/v1/collections/{collection}", headers=headers)).status_code == 404
