@@ -121,7 +121,7 @@ class JobStore:
         self._engine = engine
         self._capabilities = capabilities
         self._lease = lease_seconds
-        self._cache = cache if cache is not None else JobCache(capacity=0, ttl_seconds=0)
+        self._cache = cache if cache is not None else JobCache(max_bytes=0, ttl_seconds=0)
         self._rows = JobRows()
 
     @asynccontextmanager
