@@ -50,6 +50,7 @@ class JobRows:
             cancel_requested=row["cancel_requested"],
             trace_id=row["trace_id"],
             pipeline_id=str(row.get("pipeline_id") or ""),
+            event_sequence=row.get("event_seq") or 0,
         )
         self._merge_json(row["params"], job.params)
         self._merge_json(row["inputs"], job.inputs)
