@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
@@ -34,8 +35,9 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """Fallback poll interval of the relay when no notification arrives."""
     max_result_bytes: int = 4 * 1024 * 1024
     """Largest serialized result or partial result a job may store."""
-    job_cache_size: int = 10_000
-    """Jobs whose latest state GetJob keeps in memory (0 turns the cache off)."""
+    job_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Bytes of recent jobs (their wire form, results included) GetJob keeps in memory; the least
+    recently used are dropped past it (0 turns the cache off)."""
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""

@@ -129,7 +129,7 @@ class JobStore:
         self._engine = engine
         self._capabilities = capabilities
         self._lease = lease_seconds
-        self._cache = cache if cache is not None else JobCache(capacity=0, ttl_seconds=0)
+        self._cache = cache if cache is not None else JobCache(max_bytes=0, ttl_seconds=0)
         self._rows = JobRows()
 
     @asynccontextmanager
@@ -320,7 +320,9 @@ class JobStore:
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
             })).mappings().one_or_none()
             if row is not None:
-                dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
+                dependencies: tuple[job_pb2.Job, ...] = ()
+                if (row["inputs"] or {}).get("jobs"):  # most jobs have none: no query for them
+                    dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
                 job = secret_params.reveal(await tx.emit(row), row["secret_params"])  # the worker's copy only
                 return StartOutcome("RUN", job, dependencies=dependencies)
             settled = (await tx.conn.execute(
