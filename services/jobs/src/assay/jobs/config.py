@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
+from assay.jobs.fair_share import Policy, parse_policy
 
 
 class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
@@ -34,8 +36,33 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """Fallback poll interval of the relay when no notification arrives."""
     max_result_bytes: int = 4 * 1024 * 1024
     """Largest serialized result or partial result a job may store."""
+    dispatch_backlog: int = Field(default=16, ge=1)
+    """Work messages per analyzer the dispatcher keeps in the stream not yet started; the rest are
+    held and dispatched by fair share across tenants as places free (``fair_share``)."""
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0)
+    """Longest a dispatch round waits without a notification (a retry delay ending wakes none)."""
+    tenant_weights: str = ""
+    """``tenant=W,…``: a tenant's weight in the fair share (``*``: every other tenant; default 1)."""
+    tenant_concurrency: str = ""
+    """``tenant=N,tenant/analyzer=N,…``: most jobs of a tenant (of an analyzer) in flight at once."""
     job_cache_size: int = 10_000
     """Jobs whose latest state GetJob keeps in memory (0 turns the cache off)."""
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""
+
+    @field_validator("tenant_concurrency")
+    @classmethod
+    def _concurrency_parses(cls, value: str) -> str:
+        parse_policy("", value)
+        return value
+
+    @field_validator("tenant_weights")
+    @classmethod
+    def _weights_parse(cls, value: str) -> str:
+        parse_policy(value, "")
+        return value
+
+    def fair_share(self) -> Policy:
+        """The tenant weights and concurrency limits the dispatcher applies."""
+        return parse_policy(self.tenant_weights, self.tenant_concurrency)
