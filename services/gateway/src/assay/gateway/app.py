@@ -18,7 +18,7 @@ from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
-from assay.gateway.routes import analyzers, files, health, jobs, pipelines
+from assay.gateway.routes import analyzers, files, health, jobs, pipelines, usage
 from assay.gateway.upstream import Channels, Stubs
 
 DESCRIPTION = """\
@@ -53,7 +53,7 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     app.state.job_bodies = RenderCache()  # status polls mostly see a job unchanged since the last read
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
-    for router in (jobs.router, pipelines.router, files.router, analyzers.router, health.router):
+    for router in (jobs.router, pipelines.router, files.router, analyzers.router, usage.router, health.router):
         app.include_router(router)
 
     app.add_exception_handler(problems.Problem, problems.handle_problem)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
 from assay.jobs.fair_share import Policy, parse_policy
+from assay.jobs.quotas import Quotas
+from assay.jobs.tenant_values import PerTenant
 
 
 class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
@@ -45,6 +47,10 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """``tenant=W,…``: a tenant's weight in the fair share (``*``: every other tenant; default 1)."""
     tenant_concurrency: str = ""
     """``tenant=N,tenant/analyzer=N,…``: most jobs of a tenant (of an analyzer) in flight at once."""
+    quota_jobs_per_day: str = ""
+    """``tenant=N,…``: most jobs a tenant may create per day (UTC); ``*`` for every other tenant."""
+    quota_max_queued: str = ""
+    """``tenant=N,…``: most jobs of a tenant waiting or queued at once; ``*`` for every other tenant."""
     job_cache_size: int = 10_000
     """Jobs whose latest state GetJob keeps in memory (0 turns the cache off)."""
     job_cache_seconds: float = 2.0
@@ -62,6 +68,17 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     def _weights_parse(cls, value: str) -> str:
         parse_policy(value, "")
         return value
+
+    @field_validator("quota_jobs_per_day", "quota_max_queued")
+    @classmethod
+    def _quota_parses(cls, value: str, info: ValidationInfo) -> str:
+        PerTenant.parse(value, f"ASSAY_{(info.field_name or '').upper()}")
+        return value
+
+    def quotas(self) -> Quotas:
+        """The per-tenant job quotas CreateJob and CreatePipeline enforce."""
+        return Quotas(PerTenant.parse(self.quota_jobs_per_day, "ASSAY_QUOTA_JOBS_PER_DAY"),
+                      PerTenant.parse(self.quota_max_queued, "ASSAY_QUOTA_MAX_QUEUED"))
 
     def fair_share(self) -> Policy:
         """The tenant weights and concurrency limits the dispatcher applies."""

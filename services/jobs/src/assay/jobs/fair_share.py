@@ -17,17 +17,11 @@ limit those of one analyzer; a tenant at a limit is passed over until one of its
 from __future__ import annotations
 
 import heapq
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from assay.common.auth import TENANT_PATTERN
-
-ANY_TENANT = "*"
-
-_TENANT = TENANT_PATTERN.pattern.removeprefix("^").removesuffix("$")
-_ENTRY = re.compile(rf"^(?P<tenant>{_TENANT}|\*)(?:/(?P<analyzer>[a-z0-9_]{{1,64}}))?=(?P<value>\S+)$")
+from assay.jobs.tenant_values import ANY_TENANT, parse_entries
 
 
 @dataclass(frozen=True)
@@ -64,35 +58,18 @@ def parse_policy(weights: str, concurrency: str) -> Policy:
     """``weights``: ``tenant=W,…`` (W > 0); ``concurrency``: ``tenant=N,tenant/analyzer=N,…`` (N ≥ 1),
     ``*`` standing for every tenant without an entry of its own. Raises ValueError naming a bad entry."""
     parsed_weights: dict[str, float] = {}
-    for tenant, analyzer, value in _entries(weights, "ASSAY_TENANT_WEIGHTS"):
+    for tenant, analyzer, weight in parse_entries(weights, "ASSAY_TENANT_WEIGHTS"):
         if analyzer is not None:
             raise ValueError(f"ASSAY_TENANT_WEIGHTS: weights are per tenant, not per analyzer ({tenant}/{analyzer})")
-        weight = float(value)
         if not weight > 0:
-            raise ValueError(f"ASSAY_TENANT_WEIGHTS: the weight of {tenant} must be positive, not {value}")
+            raise ValueError(f"ASSAY_TENANT_WEIGHTS: the weight of {tenant} must be positive, not {weight:g}")
         parsed_weights[tenant] = weight
     limits: dict[tuple[str, str | None], int] = {}
-    for tenant, analyzer, value in _entries(concurrency, "ASSAY_TENANT_CONCURRENCY"):
-        limit = int(value)
-        if limit < 1:
-            raise ValueError(f"ASSAY_TENANT_CONCURRENCY: the limit of {tenant} must be at least 1, not {value}")
-        limits[(tenant, analyzer)] = limit
+    for tenant, analyzer, value in parse_entries(concurrency, "ASSAY_TENANT_CONCURRENCY"):
+        if value < 1 or value != int(value):
+            raise ValueError(f"ASSAY_TENANT_CONCURRENCY: the limit of {tenant} must be a whole number of at least 1")
+        limits[(tenant, analyzer)] = int(value)
     return Policy(parsed_weights, limits)
-
-
-def _entries(spec: str, name: str) -> Iterable[tuple[str, str | None, str]]:
-    for raw in spec.split(","):
-        entry = raw.strip()
-        if not entry:
-            continue
-        match = _ENTRY.match(entry)
-        if match is None:
-            raise ValueError(f"{name}: {entry!r} is not tenant=value or tenant/analyzer=value")
-        try:
-            float(match["value"])
-        except ValueError:
-            raise ValueError(f"{name}: {entry!r} has no number after '='") from None
-        yield match["tenant"], match["analyzer"], match["value"]
 
 
 @dataclass

@@ -52,7 +52,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
         await nc.subscribe(ALL_EVENTS, cb=cache.on_event)
     capabilities = JobCapabilities(settings)
-    store = JobStore(engine, settings.lease_seconds, cache)
+    store = JobStore(engine, settings.lease_seconds, cache, settings.quotas())
     channel = None
     if files is None:
         channel = open_channel(settings.ingest_addr)

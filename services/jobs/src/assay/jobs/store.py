@@ -41,6 +41,7 @@ from assay.jobs.dependencies import (
 from assay.jobs.dispatcher import hold
 from assay.jobs.file_releases import lock_files, refuse_released
 from assay.jobs.metrics import DEPENDENTS_SETTLED
+from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.tables import jobs
 from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2
@@ -117,8 +118,10 @@ def _superseded(job: job_pb2.Job, attempt: int) -> FailedPrecondition:
 class JobStore:
     """Reads and transitions jobs; each public method is one short transaction."""
 
-    def __init__(self, engine: AsyncEngine, lease_seconds: float, cache: JobCache | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, lease_seconds: float, cache: JobCache | None = None,
+                 quotas: Quotas | None = None) -> None:
         self._engine = engine
+        self._quotas = quotas if quotas is not None else Quotas()
         self._lease = lease_seconds
         self._cache = cache if cache is not None else JobCache(capacity=0, ttl_seconds=0)
         self._rows = JobRows()
@@ -152,6 +155,7 @@ class JobStore:
             await lock_files(tx.conn, tenant, _file_ids(new))
             job = await _insert(tx, tenant, actor, new, uuid.uuid4())
             if job is not None:
+                await self._quotas.enforce(tx.conn, tenant, added=1)
                 return job, True
             existing = (await tx.conn.execute(
                 select(jobs).where(jobs.c.tenant_id == tenant, jobs.c.request_id == new.request_id)
@@ -178,6 +182,7 @@ class JobStore:
             for index, step in enumerate(steps):
                 await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
                               field=f"jobs[{index}].job.inputs.file_ids")
+            await self._quotas.enforce(tx.conn, tenant, added=len(steps))
 
     async def pipeline(self, tenant: str, pipeline_id: uuid.UUID) -> tuple[datetime, list[job_pb2.Job]]:
         """A pipeline's creation time and its jobs in request order; NOT_FOUND for other tenants'."""
@@ -197,6 +202,11 @@ class JobStore:
                 await _audit(tx.conn, row, actor, "cancel")
         for row in rows:
             _record_cancel_in_job_trace(row)
+
+    async def usage(self, tenant: str) -> list[Usage]:
+        """The tenant's job quotas and how much of each is used."""
+        async with self._transaction(tenant) as tx:
+            return await self._quotas.usage(tx.conn, tenant, datetime.now(UTC))
 
     async def get(self, tenant: str, job_id: uuid.UUID) -> job_pb2.Job:
         """One job of ``tenant``; other tenants' jobs are NOT_FOUND. May come from the job cache."""
