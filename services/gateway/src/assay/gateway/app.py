@@ -66,7 +66,8 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=CORS_HEADERS,
-                           expose_headers=["Location", "X-Request-ID", "Retry-After"], max_age=600)
+                           expose_headers=["Location", "X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
+                           max_age=600)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessMiddleware)

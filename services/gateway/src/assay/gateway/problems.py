@@ -93,7 +93,7 @@ class Problem(Exception):
                 else "an upstream service failed"
         headers = {"Retry-After": "1"} if details.code == grpc.StatusCode.UNAVAILABLE else None
         if "retry_after_seconds" in details.metadata:
-            headers = {"Retry-After": details.metadata["retry_after_seconds"]}
+            headers = {"Retry-After": details.metadata["retry_after_seconds"], **_rate_limit(details.metadata)}
         return cls(http_status(details.code, reason), reason, message, grpc_code=details.code,
                    violations=details.violations, headers=headers, extensions=_quota(details.metadata))
 
@@ -145,6 +145,18 @@ def too_large(what: str, max_bytes: int, code: str) -> Problem:
     """The gateway's 413 problem: ``what`` exceeds the ``max_bytes`` cap, which the detail names."""
     return Problem(413, code, f"{what} exceeds the {max_bytes} byte limit",
                    grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
+def _rate_limit(metadata: Mapping[str, str]) -> dict[str, str]:
+    """A refused rate limit as the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-08+):
+    the policy (quota ``q`` per window ``w`` seconds) and what is left (``r``) until ``t`` seconds."""
+    if "rate_limit" not in metadata:
+        return {}
+    name = metadata["rate_limit"]
+    return {
+        "RateLimit-Policy": f'"{name}";q={metadata["limit"]};w={metadata["window_seconds"]}',
+        "RateLimit": f'"{name}";r={metadata["remaining"]};t={metadata["reset_seconds"]}',
+    }
 
 
 def _quota(metadata: Mapping[str, str]) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
+from assay.common.tenant_values import PerTenant
 from assay.jobs.fair_share import Policy, parse_policy
 from assay.jobs.quotas import Quotas
-from assay.jobs.tenant_values import PerTenant
 
 
 class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):

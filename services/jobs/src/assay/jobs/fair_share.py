@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from assay.jobs.tenant_values import ANY_TENANT, parse_entries
+from assay.common.tenant_values import ANY_TENANT, parse_entries
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.common.errors import ResourceExhausted
-from assay.jobs.tenant_values import PerTenant
+from assay.common.tenant_values import PerTenant
 from assay.v1 import jobs_service_pb2
 
 JOBS_PER_DAY = "jobs_per_day"
