@@ -18,6 +18,7 @@ from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
+from assay.jobs.quotas import usage_message
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
 from assay.jobs.watch import watch_job
@@ -128,6 +129,13 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         caller = require_role(ADMIN)
         job = await self._store.retry(caller.tenant, caller.subject, parse_uuid(request.id, "id"))
         return jobs_service_pb2.RetryJobResponse(job=job)
+
+    async def GetUsage(
+        self, request: jobs_service_pb2.GetUsageRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.GetUsageResponse:
+        caller = require_role(*READERS)
+        return jobs_service_pb2.GetUsageResponse(quotas=[
+            usage_message(usage) for usage in await self._store.usage(caller.tenant)])
 
     async def ReleaseFile(
         self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext
