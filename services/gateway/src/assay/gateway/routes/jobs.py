@@ -14,9 +14,11 @@ from assay.gateway import json_body, multipart, schemas
 from assay.gateway.json import JsonFieldError, RenderCache, from_json, to_json
 from assay.gateway.multipart import PartStart, declared_media_type, events, media_type, read_field
 from assay.gateway.problems import Problem, bad_request
-from assay.gateway.sse import job_events
+from assay.gateway.sse import job_events, resume_after
+from assay.gateway.tickets import stream_metadata
 from assay.gateway.uploads import SUBMIT_FIELDS, forward_file
 from assay.gateway.upstream import call_metadata, idempotency_key, settings_of, stubs
+from assay.gateway.views import VIEW_QUERY_VALUES, parse_view
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -130,8 +132,10 @@ async def list_jobs(
     active_only: bool = False,
     page_size: Annotated[int, Query(ge=0, le=1000)] = 0,
     page_token: str = "",
+    view: Annotated[str | None, Query(json_schema_extra={"enum": VIEW_QUERY_VALUES})] = None,
 ) -> Response:
-    """JobService.ListJobs; ``state`` accepts ``queued``, ``QUEUED`` or ``STATE_QUEUED``."""
+    """JobService.ListJobs; ``state`` accepts ``queued``, ``QUEUED`` or ``STATE_QUEUED``; ``view``
+    is ``BASIC`` (the default: no inline text, params, result, artifacts or error message) or ``FULL``."""
     chosen = 0
     if state:
         if state not in _STATE_ALIASES:
@@ -140,7 +144,7 @@ async def list_jobs(
         chosen = _STATE_ALIASES[state]
     listing = jobs_service_pb2.ListJobsRequest(
         page_size=page_size, page_token=page_token, state=chosen,  # type: ignore[arg-type]
-        analyzer=analyzer, file_id=file_id, active_only=active_only)
+        analyzer=analyzer, file_id=file_id, active_only=active_only, view=parse_view(view))
     response = await stubs(request).jobs.ListJobs(listing, metadata=call_metadata(request),
                                                    timeout=_timeout(request))
     return JSONResponse(to_json(response))
@@ -148,9 +152,12 @@ async def list_jobs(
 
 @router.get("/{job_id}", summary="Get a job",
             responses={**schemas.ok(200, "the job", schemas.JOB), **schemas.problems(404)})
-async def get_job(request: Request, job_id: str) -> Response:
-    """JobService.GetJob."""
-    response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
+async def get_job(
+    request: Request, job_id: str,
+    view: Annotated[str | None, Query(json_schema_extra={"enum": VIEW_QUERY_VALUES})] = None,
+) -> Response:
+    """JobService.GetJob; ``view`` is ``FULL`` (the default) or ``BASIC``."""
+    response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id, view=parse_view(view)),
                                                  metadata=call_metadata(request), timeout=_timeout(request))
     bodies: RenderCache = request.app.state.job_bodies
     return Response(bodies.body(response.job), media_type="application/json")
@@ -206,10 +213,16 @@ async def _artifact_link(request: Request, artifact: job_pb2.Artifact) -> dict[s
 
 
 @router.get("/{job_id}/events", summary="Follow a job as Server-Sent Events (WatchJob)",
-            responses={200: {"description": "`event: job` messages with the job as JSON, until it has finished",
+            responses={200: {"description": "`retry:`, then `event: job` messages (the job as JSON, `id:` its "
+                             "event sequence) until it has finished, then `event: end`",
                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                        **schemas.problems(404)})
-async def watch_job(request: Request, job_id: str) -> Response:
-    """JobService.WatchJob as SSE; errors before the first snapshot are problem+json."""
-    call = stubs(request).jobs.WatchJob(jobs_service_pb2.WatchJobRequest(id=job_id), metadata=call_metadata(request))
-    return await job_events(call, settings_of(request).sse_heartbeat_seconds)
+async def watch_job(request: Request, job_id: str, ticket: str | None = None) -> Response:
+    """JobService.WatchJob as SSE; errors before the first snapshot are problem+json.
+
+    Authenticated by the Authorization header or by ``ticket`` (``POST …/events:ticket``, for
+    EventSource); ``Last-Event-ID`` resumes after the snapshot it names, without repeating it."""
+    after = resume_after(request)
+    metadata = stream_metadata(request, job_id, ticket)
+    call = stubs(request).jobs.WatchJob(jobs_service_pb2.WatchJobRequest(id=job_id), metadata=metadata)
+    return await job_events(call, settings_of(request).sse_heartbeat_seconds, after)
