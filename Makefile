@@ -10,13 +10,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-setup: $(BIN)/python  ## install everything: Python deps (incl. test servers), buf (npm, if present), kubectl (apt, if root on Debian)
+setup: $(BIN)/python  ## install everything: Python deps (incl. test servers), buf (npm, if present), kubectl and chromium (apt, if root on Debian)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; \
 	 else echo "notice: npm not found; buf is not installed (only 'make proto' and 'make proto-check' need it)"; fi
 	@if command -v kubectl >/dev/null; then :; \
 	 elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq kubernetes-client; \
 	 else echo "notice: kubectl not found and not root on Debian; install kubernetes-client for 'make k8s' (those tests skip without it)"; fi
+	@if command -v chromium >/dev/null; then :; \
+	 elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq chromium; \
+	 else echo "notice: chromium not found and not root on Debian; install chromium for the console's browser tests (they skip without it)"; fi
 
 proto:  ## lint the contracts and regenerate the Python code
 	$(BUF) lint

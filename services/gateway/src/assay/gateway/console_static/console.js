@@ -307,7 +307,7 @@ function showJob(job) {
     ...[["analyzer", job.analyzer], ["created", when(job.create_time)], ["attempt", `${job.attempt} of ${job.max_attempts}`],
       ["trace", job.trace_id]].flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
   $("#job-progress").value = job.progress;
-  $("#job-state").textContent = shortState(job.state) + (job.cancel_requested ? " (cancel requested)" : "");
+  $("#job-state").textContent = shortState(job.state) + (job.cancel_requested && !isFinished(job) ? " (cancel requested)" : "");
   $("#job-state").className = `state ${shortState(job.state)}`;
   $("#job-error").textContent = job.error?.code ? `${job.error.code}: ${job.error.message}` : "";
   $("#cancel").disabled = isFinished(job);

@@ -1,0 +1,226 @@
+"""The web console and /docs in a real browser: headless Chromium (Debian's ``chromium``, driven by
+Playwright through ``executable_path``; nothing is downloaded) against a real ``assay dev`` stack.
+
+Screenshots of each view are written to ``build/console-screenshots/`` (``ASSAY_SCREENSHOTS``
+overrides it) for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from harness.assay_dev import Stack, private_root
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = os.environ.get("ASSAY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(os.environ.get("ASSAY_SCREENSHOTS", Path(__file__).parents[2] / "build" / "console-screenshots"))
+CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe box is brown.\n"
+TIMEOUT_MS = 120_000
+
+if CHROMIUM is None:
+    pytest.skip("Chromium is not installed (Debian: apt-get install chromium; make setup does it as root)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (make setup)")
+sync_api.expect.set_options(timeout=TIMEOUT_MS)  # jobs run on a shared, busy machine
+
+# Records every EventSource the page opens and what it received, so the test can see that a stream
+# delivered one event per state, ended with `end` and was closed instead of reconnecting.
+RECORD_EVENT_SOURCES = """
+(() => {
+  const Native = window.EventSource;
+  window.__sources = [];
+  window.EventSource = class extends Native {
+    constructor(url, options) {
+      super(url, options);
+      const record = { url: String(url), events: [], opened: 0 };
+      window.__sources.push(record);
+      this.__record = record;
+      this.addEventListener("open", () => { record.opened += 1; });
+      for (const type of ["job", "end"]) {
+        this.addEventListener(type, (e) => record.events.push({ type, id: e.lastEventId, data: JSON.parse(e.data) }));
+      }
+    }
+    close() { this.__record.closed = true; super.close(); }
+  };
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with private_root("assay-console-e2e-") as root:
+        running = Stack(root / "data")
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        args = ["--no-sandbox"] if os.geteuid() == 0 else []  # Chromium's sandbox refuses to run as root
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, stack: Stack) -> Iterator[Any]:
+    """A page that may reach the gateway and nothing else: every other request is aborted and noted."""
+    gateway = urlsplit(stack.info()["gateway_url"]).netloc
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    outside: list[str] = []
+
+    def only_the_gateway(route: Any) -> None:
+        if urlsplit(route.request.url).netloc == gateway:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_gateway)
+    opened = context.new_page()
+    opened.add_init_script(RECORD_EVENT_SOURCES)
+    opened.outside_requests = outside
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def shoot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_docs_and_redoc_render_offline_from_the_gateways_own_assets(page: Any, stack: Stack) -> None:
+    gateway = stack.info()["gateway_url"]
+    page.goto(f"{gateway}/docs")
+    sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("Assay")
+    sync_api.expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    shoot(page, "docs")
+    page.goto(f"{gateway}/redoc")
+    sync_api.expect(page.locator("h1").first).to_contain_text("Assay")
+    shoot(page, "redoc")
+    assert page.outside_requests == [], "nothing may come from another host (no CDN)"
+
+
+def sign_in(page: Any, stack: Stack) -> None:
+    """Through the link `assay dev` prints: the token travels in the fragment, which is dropped at once."""
+    page.goto(f"{stack.info()['gateway_url']}/console/#token={stack.info()['token']}")
+    sync_api.expect(page.locator("#workspace")).to_be_visible()
+    assert "token" not in page.url, "the token does not stay in the address bar"
+    assert page.evaluate("sessionStorage.getItem('assay.token')") == stack.info()["token"]
+
+
+def test_sign_in_with_a_pasted_token_and_a_wrong_one_is_refused(page: Any, stack: Stack) -> None:
+    page.goto(f"{stack.info()['gateway_url']}/console/")
+    page.get_by_label("Bearer token").fill("not-a-token")
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.locator("#sign-in-error")).not_to_be_empty()
+    assert page.locator("#workspace").is_hidden()
+    page.get_by_label("Bearer token").fill(stack.info()["token"])
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.locator("#who")).to_contain_text("tenant dev")
+    shoot(page, "signed-in")
+
+
+def test_upload_a_csv_follow_it_live_to_the_end_then_see_the_result_and_its_trace(
+        page: Any, stack: Stack, tmp_path: Path) -> None:
+    sign_in(page, stack)
+    page.get_by_label("Analyzer", exact=True).select_option("sentiment")
+    sync_api.expect(page.locator("#params-text_column")).to_be_visible()  # the form comes from params_schema
+    page.locator("#params-text_column").fill("text")
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text(CSV)
+    page.locator("#file").set_input_files(str(reviews))
+    shoot(page, "submit-form")
+    page.get_by_role("button", name="Submit").click()
+
+    sync_api.expect(page.locator("#job-state")).to_have_text("succeeded")
+    sync_api.expect(page.locator(".sentiment table tbody tr")).to_have_count(3)
+    first_row = page.locator(".sentiment table tbody tr").first
+    sync_api.expect(first_row).to_contain_text("negative")  # most negative first
+    sync_api.expect(page.locator(".chart .bar-row")).not_to_have_count(0)
+    sync_api.expect(page.locator(".artifacts a")).to_have_count(1)
+    shoot(page, "result-sentiment")
+
+    job_id = page.locator("#job-title").inner_text().removeprefix("Job ").strip()
+    streams = [s for s in page.evaluate("window.__sources") if f"/v1/jobs/{job_id}/events" in s["url"]]
+    assert streams, "the job was followed over SSE"
+    detail = streams[-1]
+    assert "ticket=" in detail["url"] and stack.info()["token"] not in detail["url"], "a ticket, never the token"
+    kinds = [event["type"] for event in detail["events"]]
+    assert kinds[-1] == "end" and kinds.count("end") == 1, kinds
+    ids = [int(event["id"]) for event in detail["events"] if event["type"] == "job"]
+    assert ids == sorted(set(ids)), "no snapshot delivered twice"
+    assert detail["opened"] == 1 and detail.get("closed"), "closed at `end`: no reconnection"
+
+    page.get_by_role("button", name="Trace").click()
+    sync_api.expect(page.locator(".waterfall .span-row").first).to_be_visible()
+    assert page.locator(".waterfall .span-row").count() >= 3
+    services = page.locator(".waterfall .span-name").all_inner_texts()
+    assert any(s.startswith("assay-analysis") for s in services) and any(s.startswith("assay-jobs") for s in services)
+    shoot(page, "trace")
+
+    page.get_by_label("Filter by state").select_option("succeeded")
+    page.get_by_role("button", name="Refresh").click()
+    sync_api.expect(page.locator(f"#row-{job_id}")).to_contain_text("succeeded")
+    shoot(page, "job-list")
+    assert page.outside_requests == []
+
+
+def test_cancel_a_running_job_from_the_console(page: Any, stack: Stack, tmp_path: Path) -> None:
+    sign_in(page, stack)
+    big = tmp_path / "many.csv"
+    big.write_text("text\n" + "The delivery was late and the box was damaged, but support was kind.\n" * 120_000)
+    page.get_by_label("Analyzer", exact=True).select_option("sentiment")
+    page.locator("#file").set_input_files(str(big))
+    page.get_by_role("button", name="Submit").click()
+    sync_api.expect(page.locator("#job-state")).to_have_text("running")
+    page.get_by_role("button", name="Cancel").click()
+    sync_api.expect(page.locator("#job-state")).to_have_text("cancelled")
+    shoot(page, "cancelled")
+
+
+def test_a_contract_reviews_evidence_is_highlighted_in_the_document(page: Any, stack: Stack) -> None:
+    text = (Path(__file__).parents[1] / "fixtures" / "contracts" / "eu_dpa.txt").read_text()
+    params = {"contract_review": {"contract_type": "CONTRACT_TYPE_VENDOR_DPA", "jurisdiction": "JURISDICTION_EU"}}
+    with stack.client() as client:
+        job_id = client.post("/v1/jobs", json={"analyzer": "contract_review", "params": params,
+                                               "inputs": {"text": text}}).json()["id"]
+    sign_in(page, stack)
+    page.get_by_label("Open job by id").fill(job_id)
+    page.get_by_role("button", name="Open", exact=True).click()
+    sync_api.expect(page.locator("#job-state")).to_have_text("succeeded")
+    sync_api.expect(page.locator(".contract .document mark").first).to_be_visible()
+    findings = page.locator(".findings li")
+    assert findings.count() > 0
+    findings.first.get_by_role("button").click()
+    shoot(page, "result-contract-review")
+
+
+def test_another_tenants_job_id_reads_not_found(page: Any, stack: Stack) -> None:
+    other = stack.cli("token", "--tenant", "globex", "--roles", "user").stdout.strip()
+    with stack.client() as client:
+        response = client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "fine"}},
+                               headers={"Authorization": f"Bearer {other}"})
+        foreign = json.loads(response.text)["id"]
+    sign_in(page, stack)
+    page.get_by_label("Open job by id").fill(foreign)
+    page.get_by_role("button", name="Open", exact=True).click()
+    sync_api.expect(page.locator("#job-error")).to_have_text(f"job {foreign} not found")
+    shoot(page, "not-found")
