@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fixtures import tabular, xmldocs
 from harness import assert_eventually
-from harness.assay_dev import Stack, private_root
+from harness.assay_dev import Stack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -21,13 +21,8 @@ CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe bo
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    with private_root("assay-dev-e2e-") as root:
-        running = Stack(root / "data")
-        running.start()
-        try:
-            yield running
-        finally:
-            running.stop()
+    with running_stack("assay-dev-e2e-") as running:
+        yield running
 
 
 def follow_events(client: httpx.Client, job_id: str) -> list[dict]:

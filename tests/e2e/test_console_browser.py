@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from harness.assay_dev import Stack, private_root
+from harness.assay_dev import Stack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -56,13 +56,8 @@ RECORD_EVENT_SOURCES = """
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    with private_root("assay-console-e2e-") as root:
-        running = Stack(root / "data")
-        running.start()
-        try:
-            yield running
-        finally:
-            running.stop()
+    with running_stack("assay-console-e2e-") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +130,13 @@ def test_sign_in_with_a_pasted_token_and_a_wrong_one_is_refused(page: Any, stack
     page.get_by_label("Bearer token").fill(stack.info()["token"])
     page.get_by_role("button", name="Sign in").click()
     sync_api.expect(page.locator("#who")).to_contain_text("tenant dev")
+    sync_api.expect(page.locator("#params .field").first).to_be_visible()
+    unlabelled = page.evaluate("""[...document.querySelectorAll('input, select, textarea, progress')]
+        .filter((e) => e.offsetParent !== null && !e.labels?.length && !e.getAttribute('aria-label'))
+        .map((e) => e.id || e.outerHTML)""")
+    assert unlabelled == [], "every visible control has a label (screen readers, click targets)"
+    nameless = page.evaluate("[...document.querySelectorAll('button')].filter((b) => !b.textContent.trim()).length")
+    assert nameless == 0
     shoot(page, "signed-in")
 
 

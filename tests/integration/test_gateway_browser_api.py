@@ -10,12 +10,17 @@ from pathlib import Path
 
 from integration.gateway_fixtures import Gateway, gateway_settings
 from integration.test_gateway_api import create, drive_to_success, parse_sse
+from prometheus_client import REGISTRY
 
 from assay.gateway.app import create_app
 from assay.gateway.tickets import TicketBox
 from assay.v1 import job_execution_service_pb2 as ex
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
+
+
+def expired_count() -> float:
+    return REGISTRY.get_sample_value("assay_gateway_stream_tickets_total", {"outcome": "ticket_expired"}) or 0.0
 
 
 def events_of(text: str) -> list[dict[str, str]]:
@@ -100,8 +105,10 @@ async def test_a_ticket_is_refused_for_another_job_tampered_expired_or_on_any_ot
     box: TicketBox = gateway.app.state.tickets
     token = gateway.auth()["Authorization"].removeprefix("Bearer ")
     old = box.seal(job_id, token, issued_at=int(time.time()) - box.ttl_seconds - 5)
+    refused_before = expired_count()
     expired = await gateway.client.get(f"/v1/jobs/{job_id}/events", params={"ticket": old})
     assert expired.status_code == 401 and expired.json()["code"] == "TICKET_EXPIRED"
+    assert expired_count() == refused_before + 1, "refusals are counted by reason"
     assert expired.headers["www-authenticate"].startswith("Bearer")
 
 
@@ -201,3 +208,20 @@ async def test_the_trace_route_serves_the_jobs_spans_as_offsets_when_a_span_file
     assert foreign.status_code == 404 and foreign.json()["code"] == "JOB_NOT_FOUND"
     without = await gateway.client.get(f"/v1/jobs/{job['id']}/trace", headers=gateway.auth())
     assert without.status_code == 404 and without.json()["code"] == "TRACE_UNAVAILABLE"
+
+
+async def test_retry_requeues_a_failed_job_for_an_admin_and_is_refused_to_a_user(gateway):
+    job = (await create(gateway)).json()
+    worker, capability = gateway.jobs.worker, gateway.jobs.capability("acme", job["id"])
+    await gateway.jobs.execution.StartJob(ex.StartJobRequest(
+        id=job["id"], tenant_id="acme", attempt=1, analyzer_version="1.0.0", capability=capability), metadata=worker)
+    await gateway.jobs.execution.FailJob(ex.FailJobRequest(
+        id=job["id"], tenant_id="acme", attempt=1, capability=capability,
+        error=job_pb2.JobError(code="INPUT_UNPARSEABLE", message="bad", retryable=False)), metadata=worker)
+    refused = await gateway.client.post(f"/v1/jobs/{job['id']}:retry", headers=gateway.auth(roles=("user",)))
+    assert refused.status_code == 403 and refused.json()["code"] == "ROLE_REQUIRED"
+    retried = await gateway.client.post(f"/v1/jobs/{job['id']}:retry", headers=gateway.auth(roles=("admin",)))
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["state"] == "STATE_QUEUED"
+    again = await gateway.client.post(f"/v1/jobs/{job['id']}:retry", headers=gateway.auth(roles=("admin",)))
+    assert again.status_code == 409 and again.json()["code"] == "JOB_NOT_FAILED"

@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 from fastapi import Request
 from fastapi.responses import StreamingResponse
+from opentelemetry import trace
 
 from assay.common.job_states import TERMINAL
 from assay.gateway.json import to_json
@@ -40,6 +41,7 @@ def resume_after(request: Request) -> int:
     if not raw.isdigit() or len(raw) > 18:
         raise bad_request("must be the id of an event this stream sent (a sequence number)",
                           field="Last-Event-ID")
+    trace.get_current_span().set_attribute("assay.sse.resumed_after", int(raw))
     return int(raw)
 
 

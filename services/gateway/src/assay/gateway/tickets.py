@@ -22,12 +22,15 @@ import time
 from dataclasses import dataclass
 
 import grpc
+import prometheus_client
 from cryptography.fernet import Fernet, InvalidToken
 from fastapi import Request
 
 from assay.gateway.problems import Problem
 from assay.gateway.upstream import call_metadata
 
+STREAM_TICKETS = prometheus_client.Counter(
+    "assay_gateway_stream_tickets_total", "Stream tickets issued, and refused by reason.", ["outcome"])
 TICKET_KEY_CONTEXT = b"assay gateway stream ticket v1"
 """Mixed into the key derivation, so the configured secret is never used as a key elsewhere as is."""
 
@@ -54,6 +57,7 @@ class TicketBox:
         seconds since the epoch)."""
         payload = json.dumps({"job": job_id, "token": token}, separators=(",", ":")).encode()
         issued = int(time.time()) if issued_at is None else issued_at
+        STREAM_TICKETS.labels(outcome="issued").inc()
         return self._fernet.encrypt_at_time(payload, issued).decode()
 
     def open(self, ticket: str, job_id: str) -> Ticket:
@@ -72,6 +76,7 @@ class TicketBox:
 
 
 def _refused(code: str, detail: str) -> Problem:
+    STREAM_TICKETS.labels(outcome=code.lower()).inc()
     return Problem(401, code, detail, grpc_code=grpc.StatusCode.UNAUTHENTICATED,
                    headers={"WWW-Authenticate": 'Bearer realm="assay"'})
 

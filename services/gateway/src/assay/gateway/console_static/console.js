@@ -311,7 +311,7 @@ function showJob(job) {
   $("#job-state").className = `state ${shortState(job.state)}`;
   $("#job-error").textContent = job.error?.code ? `${job.error.code}: ${job.error.message}` : "";
   $("#cancel").disabled = isFinished(job);
-  $("#retry").disabled = !["STATE_FAILED", "STATE_CANCELLED"].includes(job.state);
+  $("#retry").disabled = job.state !== "STATE_FAILED";
   const row = document.getElementById(`row-${job.id}`);
   if (row) row.replaceWith(jobRow(job));
   if (isFinished(job) && (first || !$("#result").dataset.job || $("#result").dataset.job !== job.id)) showResult(job);

@@ -173,6 +173,15 @@ async def cancel_job(request: Request, job_id: str) -> Response:
     return JSONResponse(to_json(response.job))
 
 
+@router.post("/{job_id}:retry", summary="Retry a failed job (admin)",
+             responses={**schemas.ok(200, "the job, queued again", schemas.JOB), **schemas.problems(404, 409)})
+async def retry_job(request: Request, job_id: str) -> Response:
+    """JobService.RetryJob: a FAILED job gets a new attempt; the caller needs the admin role."""
+    response = await stubs(request).jobs.RetryJob(jobs_service_pb2.RetryJobRequest(id=job_id),
+                                                   metadata=call_metadata(request), timeout=_timeout(request))
+    return JSONResponse(to_json(response.job))
+
+
 @router.get("/{job_id}/result", summary="Get a finished job's result and artifact download links",
             responses={**schemas.ok(200, "the result", {"$ref": "#/components/schemas/JobResultView"}),
                        **schemas.problems(404, 409)})
