@@ -90,13 +90,15 @@ CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
     version="1.0.0",
     description=(
-        "Checks a DPA, MSA or privacy notice (PDF, DOCX or text) against GDPR, UK GDPR, "
+        "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."
     ),
     accepted_media_types=(
         "application/pdf",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "text/plain",
+        "text/markdown",
+        "text/html",
     ),
     accepts_text=True,
     max_text_chars=200_000,

@@ -39,7 +39,7 @@ from assay.jobs.dependencies import (
     record_dependencies,
     settle_waiting,
 )
-from assay.jobs.file_releases import lock_files, refuse_released
+from assay.jobs.file_releases import lock_files, refuse_released, refuse_retry_of_released
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.tables import jobs
 from assay.v1 import events_pb2, job_pb2
@@ -272,6 +272,9 @@ class JobStore:
             await lock_dependencies_of(tx.conn, job_id)
             row = (await tx.conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
+                files = [str(file_id) for file_id in row["inputs"].get("file_ids", [])]
+                await lock_files(tx.conn, tenant, files)
+                await refuse_retry_of_released(tx.conn, tenant, job_id, files)  # rolls the retry back
                 waiting = row["state"] == "WAITING"
                 job = await tx.emit(row, work=not waiting)
                 await _audit(tx.conn, row, actor, "retry")
