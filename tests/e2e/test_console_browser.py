@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from harness.assay_dev import Stack, running_stack
 
@@ -111,6 +112,17 @@ def test_docs_and_redoc_render_offline_from_the_gateways_own_assets(page: Any, s
     sync_api.expect(page.locator("h1").first).to_contain_text("Assay")
     shoot(page, "redoc")
     assert page.outside_requests == [], "nothing may come from another host (no CDN)"
+
+
+def test_assay_dev_prints_the_console_link_and_allows_its_origin_by_cors(stack: Stack) -> None:
+    info = stack.info()
+    assert f"{info['gateway_url']}/console/#token={info['token']}" in stack.log_path.read_text()
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    with httpx.Client(base_url=info["gateway_url"], timeout=30) as client:
+        own = client.options("/v1/jobs", headers={**preflight, "Origin": info["gateway_url"]})
+        assert own.status_code == 200 and own.headers["access-control-allow-origin"] == info["gateway_url"]
+        other = client.options("/v1/jobs", headers={**preflight, "Origin": "https://elsewhere.example"})
+        assert "access-control-allow-origin" not in other.headers
 
 
 def sign_in(page: Any, stack: Stack) -> None:

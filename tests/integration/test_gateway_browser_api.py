@@ -225,3 +225,18 @@ async def test_retry_requeues_a_failed_job_for_an_admin_and_is_refused_to_a_user
     assert retried.json()["state"] == "STATE_QUEUED"
     again = await gateway.client.post(f"/v1/jobs/{job['id']}:retry", headers=gateway.auth(roles=("admin",)))
     assert again.status_code == 409 and again.json()["code"] == "JOB_NOT_FAILED"
+
+
+async def test_the_console_is_served_small_with_a_strict_csp_and_no_outside_reference(gateway):
+    index = await gateway.client.get("/console/")
+    assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
+    policy = index.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy and "https:" not in policy
+    assert (await gateway.client.get("/console", follow_redirects=False)).headers["location"] == "/console/"
+    total = len(index.content)
+    for asset in ("/console/console.js", "/console/console.css"):
+        response = await gateway.client.get(asset)
+        assert response.status_code == 200
+        total += len(response.content)
+        assert "http://" not in response.text and "https://" not in response.text, "nothing from another host"
+    assert total < 200 * 1024, "first load under 200 KB even uncompressed"
