@@ -51,6 +51,13 @@ RECORD_EVENT_SOURCES = """
     }
     close() { this.__record.closed = true; super.close(); }
   };
+  // The highest value the upload progress bar showed.
+  window.__uploadMax = 0;
+  document.addEventListener("DOMContentLoaded", () => {
+    const bar = document.getElementById("upload-progress");
+    new MutationObserver(() => { window.__uploadMax = Math.max(window.__uploadMax, bar.value); })
+      .observe(bar, { attributes: true });
+  });
 })();
 """
 
@@ -153,14 +160,18 @@ def test_sign_in_with_a_pasted_token_and_a_wrong_one_is_refused(page: Any, stack
 
 
 def test_upload_a_csv_follow_it_live_to_the_end_then_see_the_result_and_its_trace(
-        page: Any, stack: Stack, tmp_path: Path) -> None:
+        page: Any, stack: Stack) -> None:
     sign_in(page, stack)
     page.get_by_label("Analyzer", exact=True).select_option("sentiment")
     sync_api.expect(page.locator("#params-text_column")).to_be_visible()  # the form comes from params_schema
     page.locator("#params-text_column").fill("text")
-    reviews = tmp_path / "reviews.csv"
-    reviews.write_text(CSV)
-    page.locator("#file").set_input_files(str(reviews))
+    dropped = page.evaluate_handle("""(text) => {
+        const data = new DataTransfer();
+        data.items.add(new File([text], "reviews.csv", { type: "text/csv" }));
+        return data;
+    }""", CSV)
+    page.dispatch_event("#drop", "drop", {"dataTransfer": dropped})  # drag and drop onto the zone
+    assert page.evaluate("document.getElementById('file').files[0].name") == "reviews.csv"
     shoot(page, "submit-form")
     page.get_by_role("button", name="Submit").click()
 
@@ -168,6 +179,11 @@ def test_upload_a_csv_follow_it_live_to_the_end_then_see_the_result_and_its_trac
     sync_api.expect(page.locator(".sentiment table tbody tr")).to_have_count(3)
     first_row = page.locator(".sentiment table tbody tr").first
     sync_api.expect(first_row).to_contain_text("negative")  # most negative first
+    assert page.evaluate("window.__uploadMax") == 100, "the upload progress bar reached 100%"
+    page.get_by_role("button", name="compound").click()  # same column again: most positive first
+    sync_api.expect(first_row).to_contain_text("positive")
+    page.get_by_role("button", name="compound").click()
+    sync_api.expect(first_row).to_contain_text("negative")
     sync_api.expect(page.locator(".chart .bar-row")).not_to_have_count(0)
     sync_api.expect(page.locator(".artifacts a")).to_have_count(1)
     shoot(page, "result-sentiment")

@@ -90,6 +90,8 @@ async def job_events(call: Any, heartbeat_seconds: float, after: int = 0) -> Str
 
         def snapshot(item: Any) -> bytes:
             nonlocal sent
+            if not item.sequence:  # an upstream that does not number its snapshots: send, without an id
+                return format_event("job", to_json(item.job))
             if item.sequence <= sent:
                 return b""
             sent = item.sequence
