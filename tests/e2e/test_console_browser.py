@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fixtures import bankstatements
 from harness.assay_dev import Stack, running_stack
 
 pytestmark = pytest.mark.e2e
@@ -241,6 +242,40 @@ def test_a_contract_reviews_evidence_is_highlighted_in_the_document(page: Any, s
     assert findings.count() > 0
     findings.first.get_by_role("button").click()
     shoot(page, "result-contract-review")
+
+
+def test_a_bank_statement_without_a_view_of_its_own_shows_its_transactions_as_a_table(
+        page: Any, stack: Stack, tmp_path: Path) -> None:
+    statement = bankstatements.make_statement(seed=7, transactions=12)
+    csv_file = tmp_path / "march.csv"
+    csv_file.write_bytes(bankstatements.render_csv(statement))
+    sign_in(page, stack)
+    page.get_by_label("Analyzer", exact=True).select_option("bank_statement")
+    sync_api.expect(page.locator("#params-password")).to_have_attribute("type", "password")
+    page.locator("#file").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Submit").click()
+    sync_api.expect(page.locator("#job-state")).to_have_text("succeeded")
+    transactions = page.locator("table.records", has=page.locator("caption", has_text="transactions"))
+    sync_api.expect(transactions.locator("tbody tr")).to_have_count(len(statement.rows))
+    sync_api.expect(page.locator(".artifacts a").first).to_be_visible()  # download links
+    shoot(page, "result-bank-statement")
+
+
+def test_the_job_list_follows_active_jobs_live_without_a_refresh(page: Any, stack: Stack) -> None:
+    sign_in(page, stack)
+    with stack.client() as client:
+        rows = "text\n" + "Fine, though the box was dented.\n" * 120_000
+        job_id = client.post("/v1/jobs", data={"analyzer": "sentiment"},
+                             files={"file": ("many.csv", rows.encode(), "text/csv")}).json()["id"]
+        page.get_by_role("button", name="Refresh").click()
+        row = page.locator(f"#row-{job_id}")
+        sync_api.expect(row).to_be_visible()
+        sync_api.expect(page.locator(f"#row-{job_id} .state")).not_to_have_text("cancelled")
+        page.wait_for_function(
+            "(id) => window.__sources.some((s) => s.url.includes(`/v1/jobs/${id}/events`) && s.opened)", arg=job_id)
+        client.post(f"/v1/jobs/{job_id}:cancel")
+    sync_api.expect(page.locator(f"#row-{job_id} .state")).to_have_text("cancelled")  # pushed over SSE
+    shoot(page, "job-list-live")
 
 
 def test_another_tenants_job_id_reads_not_found(page: Any, stack: Stack) -> None:

@@ -401,18 +401,36 @@ function statusClass(finding) {
   return `status ${shortEnum(finding.status, "STATUS_").replaceAll(" ", "-")}`;
 }
 
-// anything else: arrays of objects as tables, the rest as JSON
+// anything else (financial statements, bank statements, comparisons, …): every array of records
+// as a table (nested ones too, a few levels down), and the whole result as JSON
+const TABLE_ROWS = 200;
+
 function genericView(result) {
   const box = el("div", { class: "generic" });
-  for (const [name, value] of Object.entries(result)) {
-    if (Array.isArray(value) && value.length && typeof value[0] === "object") {
-      const columns = Object.keys(value[0]).filter((k) => typeof value[0][k] !== "object");
-      box.append(el("h4", {}, name), el("table", {}, el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col" }, c)))),
-        el("tbody", {}, value.slice(0, 200).map((row) => el("tr", {}, columns.map((c) => el("td", {}, String(row[c]))))))));
-    }
-  }
+  recordTables(box, result, "", 0);
   box.append(el("details", {}, el("summary", {}, "JSON"), el("pre", {}, JSON.stringify(result, null, 2))));
   return box;
+}
+
+function recordTables(box, value, path, depth) {
+  if (depth > 3 || value === null || typeof value !== "object") return;
+  for (const [name, inner] of Object.entries(value)) {
+    const where = path ? `${path}.${name}` : name;
+    if (Array.isArray(inner) && inner.length && typeof inner[0] === "object" && inner[0] !== null) {
+      box.append(recordTable(where, inner));
+      inner.slice(0, 20).forEach((item, index) => recordTables(box, item, `${where}[${index}]`, depth + 1));
+    } else if (inner && typeof inner === "object" && !Array.isArray(inner)) {
+      recordTables(box, inner, where, depth + 1);
+    }
+  }
+}
+
+function recordTable(title, rows) {
+  const columns = [...new Set(rows.slice(0, 50).flatMap((row) => Object.keys(row).filter((k) => typeof row[k] !== "object")))];
+  const caption = rows.length > TABLE_ROWS ? `${title} (first ${TABLE_ROWS} of ${rows.length})` : title;
+  return el("table", { class: "records" }, el("caption", {}, caption),
+    el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col" }, c)))),
+    el("tbody", {}, rows.slice(0, TABLE_ROWS).map((row) => el("tr", {}, columns.map((c) => el("td", {}, String(row[c] ?? "")))))));
 }
 
 // ---- trace waterfall ---------------------------------------------------------------------------
