@@ -20,6 +20,8 @@ def apply_view(job: job_pb2.Job, view: jobs_service_pb2.JobView.ValueType, defau
         return job
     for name in BASIC_LEFT_OUT:
         job.ClearField(name)  # type: ignore[arg-type]
-    job.inputs.ClearField("text")
-    job.error.ClearField("message")
+    if job.HasField("inputs"):  # touching an unset sub-message would make it present
+        job.inputs.ClearField("text")
+    if job.HasField("error"):
+        job.error.ClearField("message")
     return job
