@@ -19,7 +19,7 @@ from google.protobuf import timestamp_pb2
 from opentelemetry import trace
 
 from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
-from assay.analysis.analyzers.index.retrieval import Ranked, fuse, highlight
+from assay.analysis.analyzers.index.retrieval import Ranked, by_term_overlap, fuse, highlight
 from assay.analysis.analyzers.index.writer import vector_literal
 from assay.analysis.index_store import CollectionRow, IndexStore
 from assay.analysis.metrics import INDEX_ASK_DURATION, INDEX_FORGOTTEN
@@ -152,7 +152,10 @@ class IndexServicer(index_pb2_grpc.IndexServiceServicer):
                 [uuid.UUID(f) for f in request.file_ids], CANDIDATES)
             span.set_attribute("assay.index.vector_hits", len(rankings[0]))
             span.set_attribute("assay.index.text_hits", len(rankings[1]))
-        best = fuse(rankings)[:top_k]
+        # Re-ranking: the candidates of both searches ranked once more by how many of the question's
+        # words they contain, fused with the two rankings.
+        reranked = by_term_overlap(question, [c for ranking in rankings for c in ranking])
+        best = fuse([*rankings, reranked])[:top_k]
         passages = [passage_message(question, r) for r in best]
         answered = bool(passages) and max(p.similarity for p in passages) >= self._min_similarity
         if answered:
