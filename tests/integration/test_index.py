@@ -4,9 +4,12 @@ with citations, re-indexing, deletion of a collection or a file, tenant isolatio
 # ruff: noqa: F811
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import httpx
@@ -20,6 +23,7 @@ from integration.gateway_fixtures import gateway_settings
 
 from assay.analysis.migrations import SCRIPT_LOCATION as INDEX_MIGRATIONS
 from assay.analysis.server import AnalysisWorker
+from assay.cli.__main__ import main as cli_main
 from assay.common.grpc_client import open_channel
 from assay.common.migrations import upgrade
 from assay.gateway.app import create_app
@@ -329,3 +333,39 @@ async def test_collections_and_ask_over_rest(index_stack: IndexStack, rest: http
 
     assert (await rest.delete(f"/v1/collections/{collection}", headers=headers)).status_code == 204
     assert (await rest.get(f"/v1/collections/{collection}", headers=headers)).status_code == 404
+
+
+async def test_assay_ask_by_collection_name_prints_the_answer_and_citations(
+    index_stack: IndexStack, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant, "hr")
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    token = dict(index_stack.token(tenant))["authorization"].removeprefix("Bearer ")
+    files = index_stack.files
+    (tmp_path / "stack.json").write_text(json.dumps({"token": token, "endpoints": {
+        "jobs": f"127.0.0.1:{files.jobs.server.port}", "ingest": files.ingest.address,
+        "analysis": f"127.0.0.1:{index_stack.worker.port}"}}))
+
+    async def assay(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = await asyncio.to_thread(cli_main, ["--data-dir", str(tmp_path), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = await assay("ask", "hr", "How many days of paid annual leave do employees get?")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert "twenty-eight days" in lines[0]
+    assert lines[1].startswith("[1] handbook.md paragraph 1 ") and "Employee handbook > Annual leave" in lines[1]
+    assert "»Every employee is entitled to twenty-eight days" in lines[2]
+    code, out, _ = await assay("--json", "ask", collection, "annual leave", "--top-k", "1")
+    assert code == 0 and len(json.loads(out)["passages"]) == 1
+    code, _, err = await assay("ask", "hr", "")
+    assert code == 4 and "question" in err
+    code, _, err = await assay("ask", "no-such-collection", "annual leave")
+    assert code == 2 and "no collection is named 'no-such-collection'" in err
+    code, _, err = await assay("ask", str(uuid.uuid4()), "annual leave")
+    assert code == 4 and "COLLECTION_NOT_FOUND" in err
+    code, out, _ = await assay("collections", "list")
+    assert code == 0 and out.split()[:2] == [collection, "hr"]

@@ -1,5 +1,5 @@
 """``assay``: dev | token | submit | jobs (list, get, cancel, watch) | pipeline (submit, get, cancel, watch)
-| trace | analyzers."""
+| trace | analyzers | ask | collections (list, create, delete)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import grpc
 
 from assay.cli import output, pipelines, trace
 from assay.cli.analyzers import cmd_analyzers
+from assay.cli.ask import add_parsers as add_index_parsers
+from assay.cli.ask import cmd_ask, cmd_collections
 from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, span_files
 from assay.cli.params import parse_params
 from assay.common.auth import ROLES, TENANT_PATTERN, mint_token
@@ -285,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     tracing.add_argument("id")
 
     commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
+    add_index_parsers(commands, common)
     return parser
 
 
@@ -308,6 +311,10 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_analyzers(args, conn)
         if args.command == "pipeline":
             return await pipelines.cmd_pipeline(args, conn)
+        if args.command == "ask":
+            return await cmd_ask(args, conn)
+        if args.command == "collections":
+            return await cmd_collections(args, conn)
         return await cmd_jobs(args, conn)
     finally:
         await conn.close()
