@@ -27,7 +27,7 @@ from assay.ingest.objects import ObjectStore
 from assay.ingest.store import FileStore
 from assay.ingest.submission import DocumentSubmitter
 from assay.ingest.upload import Limits, check_header, parse_clamd_addr
-from assay.ingest.validation import content_disposition
+from assay.ingest.validation import content_disposition, download_media_type
 from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc
 
 logger = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         row = await self._store.get_row(caller.tenant, parse_uuid(request.id, "id"))
         lifetime = timedelta(seconds=self._settings.download_url_seconds)
         url = self._objects.presign_get(row["object_key"], lifetime, content_disposition(row["display_name"]),
-                                        row["media_type"])
+                                        download_media_type(row["media_type"]))
         return ingest_service_pb2.GetDownloadUrlResponse(
             url=url, expires_in=duration_pb2.Duration(seconds=self._settings.download_url_seconds))
 
