@@ -21,6 +21,7 @@ from harness.jobs import fresh_database
 from ingest_fixtures import ingest_settings, new_tenant, start_ingest, stop_ingest, submit_requests
 from integration.gateway_fixtures import gateway_settings
 
+from assay.analysis.analyzers.index.writer import IndexWriter
 from assay.analysis.migrations import SCRIPT_LOCATION as INDEX_MIGRATIONS
 from assay.analysis.server import AnalysisWorker
 from assay.cli.__main__ import main as cli_main
@@ -111,7 +112,8 @@ async def test_the_migration_creates_the_index_schema_with_rls_hnsw_and_gin(inde
                                  WHERE relnamespace = 'index'::regnamespace AND relkind = 'r'
                                  AND relname <> 'alembic_version' ORDER BY relname""").fetchall()
         indexes = dict(conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'index'").fetchall())
-    assert tables == [("chunks", True, True), ("collections", True, True), ("documents", True, True)]
+    assert tables == [("chunks", True, True), ("collections", True, True), ("documents", True, True),
+                      ("indexing", True, True)]
     assert "USING hnsw (embedding vector_cosine_ops)" in indexes["chunks_embedding"]
     assert "USING gin (tsv)" in indexes["chunks_tsv"]
 
@@ -369,3 +371,22 @@ async def test_assay_ask_by_collection_name_prints_the_answer_and_citations(
     assert code == 4 and "COLLECTION_NOT_FOUND" in err
     code, out, _ = await assay("collections", "list")
     assert code == 0 and out.split()[:2] == [collection, "hr"]
+
+
+async def test_asking_during_indexing_answers_from_what_is_indexed_and_says_so(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    done = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    settled = await index_stack.ask(tenant, collection, "How many days of paid annual leave?")
+    assert settled.answered and not settled.indexing  # the job said it ended
+    running = str(uuid.uuid4())
+    with IndexWriter(index_stack.database_url, tenant) as writer:  # what an index job does first
+        writer.begin_job(uuid.UUID(collection), running)
+        meanwhile = await index_stack.ask(tenant, collection, "How many days of paid annual leave?")
+        assert meanwhile.indexing and meanwhile.answered and meanwhile.indexed_documents == 1
+        assert meanwhile.passages[0].citation.file_id == done.inputs.file_ids[0]
+        elsewhere = new_tenant()
+        other = await index_stack.ask(elsewhere, await index_stack.collection(elsewhere), "leave")
+        assert not other.indexing
+        writer.end_job(uuid.UUID(collection), running)
+    assert not (await index_stack.ask(tenant, collection, "annual leave")).indexing

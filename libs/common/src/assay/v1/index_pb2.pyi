@@ -379,6 +379,7 @@ class AskQuestionResponse(_message.Message):
     ANSWER_FIELD_NUMBER: _builtins.int
     PASSAGES_FIELD_NUMBER: _builtins.int
     INDEXED_DOCUMENTS_FIELD_NUMBER: _builtins.int
+    INDEXING_FIELD_NUMBER: _builtins.int
     answered: _builtins.bool
     """answered is false when no passage is close enough: the collection does not answer the
     question, and passages are only the nearest.
@@ -387,6 +388,10 @@ class AskQuestionResponse(_message.Message):
     """answer is the highlighted sentence of the best passage ("" when not answered)."""
     indexed_documents: _builtins.int
     """indexed_documents is the number of documents searched."""
+    indexing: _builtins.bool
+    """indexing is true while an index job is adding documents to the collection: the answer comes
+    from what is indexed so far.
+    """
     @_builtins.property
     def passages(self) -> _containers.RepeatedCompositeFieldContainer[Global___Passage]:
         """passages are the best passages, best first."""
@@ -398,10 +403,11 @@ class AskQuestionResponse(_message.Message):
         answer: _builtins.str = ...,
         passages: _abc.Iterable[Global___Passage] | None = ...,
         indexed_documents: _builtins.int = ...,
+        indexing: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "answered", b"answered", "indexed_documents", b"indexed_documents", "passages", b"passages"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "answered", b"answered", "indexed_documents", b"indexed_documents", "indexing", b"indexing", "passages", b"passages"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

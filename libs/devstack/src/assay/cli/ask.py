@@ -55,6 +55,8 @@ async def cmd_ask(args: argparse.Namespace, conn: Connection) -> int:
 def render(answer: index_pb2.AskQuestionResponse) -> str:
     """The answer (or "no answer"), then each passage with its citation, the answering sentence in » «."""
     lines = [answer.answer if answer.answered else "no answer: the collection does not say; the nearest passages:"]
+    if answer.indexing:
+        lines.insert(0, "(documents are being indexed: this answer is from what is indexed so far)")
     for number, passage in enumerate(answer.passages, start=1):
         cite = passage.citation
         where = "".join((f" page {cite.page}" if cite.page else "",

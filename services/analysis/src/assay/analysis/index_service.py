@@ -147,9 +147,10 @@ class IndexServicer(index_pb2_grpc.IndexServiceServicer):
         with tracer.start_as_current_span("embed question"):
             vector = (await asyncio.to_thread(model.embed, [question]))[0]
         with tracer.start_as_current_span("hybrid search") as span:
-            collection, rankings = await self._store.search(
+            found = await self._store.search(
                 caller.tenant, uuid.UUID(request.collection_id), question, vector_literal(vector),
                 [uuid.UUID(f) for f in request.file_ids], CANDIDATES)
+            rankings = found.rankings
             span.set_attribute("assay.index.vector_hits", len(rankings[0]))
             span.set_attribute("assay.index.text_hits", len(rankings[1]))
         # Re-ranking: the candidates of both searches ranked once more by how many of the question's
@@ -167,6 +168,7 @@ class IndexServicer(index_pb2_grpc.IndexServiceServicer):
         span = trace.get_current_span()
         span.set_attribute("assay.index.answered", answered)
         span.set_attribute("assay.index.passages", len(passages))
+        span.set_attribute("assay.index.indexing", found.indexing)
         INDEX_ASK_DURATION.labels(answered=str(answered).lower()).observe(time.perf_counter() - started)
         return pb.AskQuestionResponse(answered=answered, answer=answer, passages=passages,
-                                      indexed_documents=collection.document_count)
+                                      indexed_documents=found.collection.document_count, indexing=found.indexing)

@@ -56,11 +56,16 @@ class IndexAnalyzer:
         result = index_pb2.IndexResult(collection_id=str(collection_id), model=model.name)
         with IndexWriter(DatabaseSettings().database_url, ctx.tenant_id) as writer:
             writer.check_collection(collection_id)
-            for number, document in enumerate(documents):
-                ctx.check_cancelled()
-                result.files.append(self._index_one(ctx, writer, model, collection_id, document,
-                                                    (number, len(documents))))
-                ctx.report_progress(100 * (number + 1) // len(documents))
+            writer.begin_job(collection_id, ctx.job_id)
+            try:
+                for number, document in enumerate(documents):
+                    ctx.check_cancelled()
+                    result.files.append(self._index_one(ctx, writer, model, collection_id, document,
+                                                        (number, len(documents))))
+                    ctx.report_progress(100 * (number + 1) // len(documents))
+            finally:
+                # A killed child leaves the row: AskQuestion ignores rows older than STALE_INDEXING.
+                writer.end_job(collection_id, ctx.job_id)
         result.chunks = sum(f.chunks for f in result.files)
         return job_pb2.JobResult(index=result)
 
