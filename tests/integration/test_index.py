@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
+from fixtures import xmldocs
 from harness import Postgres
 from harness.jobs import fresh_database
 from ingest_fixtures import ingest_settings, new_tenant, start_ingest, stop_ingest, submit_requests
@@ -390,3 +391,27 @@ async def test_asking_during_indexing_answers_from_what_is_indexed_and_says_so(i
         assert not other.indexing
         writer.end_job(uuid.UUID(collection), running)
     assert not (await index_stack.ask(tenant, collection, "annual leave")).indexing
+
+
+async def test_the_csv_tables_of_a_dependency_job_are_indexed_with_their_columns(index_stack: IndexStack) -> None:
+    files = index_stack.files
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant, "rates")
+    converter = await files.start_worker(worker_analyzers="xml_to_csv")
+    try:
+        submitted = await files.ingest.files.SubmitDocument(
+            submit_requests(chunked(xmldocs.RATE_FEED), analyzer="xml_to_csv", name="rates.xml"),
+            metadata=index_stack.token(tenant))
+        await files.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+    finally:
+        await converter.stop(5.0)
+    params = job_pb2.JobParams(index=ix.IndexParams(collection_id=collection))
+    created = await files.jobs.jobs.CreateJob(js.CreateJobRequest(  # the dependency only, no file
+        analyzer="index", params=params, inputs=job_pb2.JobInputs(jobs=[submitted.job.id])),
+        metadata=files.jobs.token(tenant=tenant))
+    done = await files.settled(created.job.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+    assert [f.format for f in done.result.index.files] and all(f.format == "csv" for f in done.result.index.files)
+    answer = await index_stack.ask(tenant, collection, "What is the JPY rate?")
+    best = answer.passages[0]
+    assert "currency: JPY" in best.text and "rate: 161.52" in best.text
+    assert best.citation.display_name.endswith(".csv") and best.citation.paragraph >= 1

@@ -61,6 +61,9 @@ class AnalyzerSpec:
     inputs_from_dependencies: bool = False
     """Whether the only inputs are the results of the jobs in ``inputs.jobs``: a job then names at
     least one of them and no file or text (``accepted_media_types`` and ``accepts_text`` stay empty)."""
+    reads_dependency_tables: bool = False
+    """Whether the CSV artifacts of the jobs in ``inputs.jobs`` are inputs besides its files (index):
+    a job may then name jobs and no file."""
 
     def __post_init__(self) -> None:
         descriptor = params_descriptor(self.name)
@@ -210,6 +213,7 @@ INDEX = AnalyzerSpec(
     max_input_bytes=50 * MIB,
     max_files=20,
     required_params=("collection_id",),
+    reads_dependency_tables=True,
     time_limit_seconds=1800.0,
 )
 
