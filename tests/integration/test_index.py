@@ -415,3 +415,15 @@ async def test_the_csv_tables_of_a_dependency_job_are_indexed_with_their_columns
     best = answer.passages[0]
     assert "currency: JPY" in best.text and "rate: 161.52" in best.text
     assert best.citation.display_name.endswith(".csv") and best.citation.paragraph >= 1
+
+
+async def test_file_ids_restrict_the_search_to_those_files(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    handbook = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    offices = await index_stack.index_upload(tenant, collection, OFFICES.encode(), "offices.csv")
+    only = offices.inputs.file_ids[0]
+    answer = await index_stack.ask(tenant, collection, "How many days of paid annual leave?", file_ids=[only])
+    assert answer.passages and {p.citation.file_id for p in answer.passages} == {only}
+    both = await index_stack.ask(tenant, collection, "How many days of paid annual leave?")
+    assert both.passages[0].citation.file_id == handbook.inputs.file_ids[0]
