@@ -337,7 +337,9 @@ class Passage(_message.Message):
     heading: _builtins.str
     """heading is the title of the section it lies in ("" when none; a table's column names for a row)."""
     score: _builtins.float
-    """score is the fused retrieval score (reciprocal rank fusion of vector and full-text ranks)."""
+    """score is the fused retrieval score: reciprocal rank fusion of the vector ranking and the lexical
+    ranking of the vector and full-text candidates.
+    """
     similarity: _builtins.float
     """similarity is the cosine similarity of the passage and the question (-1 to 1)."""
     highlight_start: _builtins.int
