@@ -72,6 +72,13 @@ class CommonSettings(TelemetrySettings, TokenSettings):
     the one a worker presents (it binds the job and its tenant). Set on jobs and ingest only."""
     job_capability_seconds: int = Field(default=7 * 86400, ge=60)
     """Lifetime of a work message's capability: a message still unstarted after this is refused."""
+    rate_limit_tenant: str = ""
+    """``tenant=requests per second,…`` (``*``: every other tenant): each service's limit of a tenant's
+    calls (``assay.common.rate_limits``); empty: no per-tenant limit."""
+    rate_limit_token: float = Field(default=0.0, ge=0)
+    """Requests per second one token may make to each service; 0: no per-token limit."""
+    rate_limit_burst_seconds: float = Field(default=2.0, gt=0)
+    """A bucket holds this many seconds of its rate: the burst allowed after a quiet spell."""
 
 
 class DatabaseSettings(BaseSettings):

@@ -17,6 +17,7 @@ from assay.common.byte_cache import ByteLRU
 from assay.common.db_health import database_unavailable, is_database_unavailable
 from assay.common.errors import AssayError, Unauthenticated, abort_with
 from assay.common.metrics import RPC_LATENCY, WORKER_REFUSALS
+from assay.common.rate_limits import RateLimiter
 from assay.common.streams import discard
 
 logger = logging.getLogger(__name__)
@@ -71,11 +72,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
     """
 
     def __init__(self, verifier: TokenVerifier, refused_stream_drain_bytes: int = 64 * 1024 * 1024,
-                 worker_verifier: WorkerVerifier | None = None) -> None:
+                 worker_verifier: WorkerVerifier | None = None, rate_limiter: RateLimiter | None = None) -> None:
         """``verifier`` checks tenant tokens, ``worker_verifier`` the worker credentials that the
-        methods of :data:`WORKER_SERVICES` take instead (refused there without one)."""
+        methods of :data:`WORKER_SERVICES` take instead (refused there without one); ``rate_limiter``
+        limits tenant calls (never worker calls)."""
         self._verifier = CachingVerifier(verifier)
         self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers(), name="verified_worker_credentials")
+        self._limiter = rate_limiter if rate_limiter is not None and rate_limiter.enabled else None
         self._recorder = RpcRecorder()
         self._drain_bytes = refused_stream_drain_bytes
 
@@ -88,8 +91,9 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
-        verifier = self._worker_verifier if method.startswith(WORKER_SERVICES) else self._verifier
-        return _wrap(handler, method, verifier, self._recorder, self._drain_bytes)
+        if method.startswith(WORKER_SERVICES):
+            return _wrap(handler, method, self._worker_verifier, self._recorder, self._drain_bytes)
+        return _wrap(handler, method, self._verifier, self._recorder, self._drain_bytes, self._limiter)
 
 
 async def _drain_refused(requests: AsyncIterator[Any], refusal: AssayError, max_bytes: int) -> None:
@@ -148,14 +152,20 @@ class _Observed:
 
 def _wrap(
     handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier, recorder: RpcRecorder,
-    drain_bytes: int,
+    drain_bytes: int, limiter: RateLimiter | None = None,
 ) -> grpc.RpcMethodHandler[Any, Any]:
+    def authenticate(context: grpc.aio.ServicerContext) -> None:
+        caller = verifier.verify(_token_from(context))
+        if limiter is not None:
+            limiter.check(caller)
+        current_principal.set(caller)
+
     def unary_response(
         behavior: Callable[..., Awaitable[Any]], client_streaming: bool = False,
     ) -> Callable[..., Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             async with _Observed(context, method, recorder, request if client_streaming else None, drain_bytes):
-                current_principal.set(verifier.verify(_token_from(context)))
+                authenticate(context)
                 return await behavior(request, context)
 
         return wrapped
@@ -163,7 +173,7 @@ def _wrap(
     def stream_response(behavior: Any) -> Callable[..., AsyncIterator[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             async with _Observed(context, method, recorder):
-                current_principal.set(verifier.verify(_token_from(context)))
+                authenticate(context)
                 async for response in behavior(request, context):
                     yield response
 

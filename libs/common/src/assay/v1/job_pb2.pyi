@@ -5,8 +5,10 @@ isort:skip_file
 
 from assay.v1 import bank_statement_pb2 as _bank_statement_pb2
 from assay.v1 import compare_pb2 as _compare_pb2
+from assay.v1 import consolidate_pb2 as _consolidate_pb2
 from assay.v1 import contract_review_pb2 as _contract_review_pb2
 from assay.v1 import financial_statements_pb2 as _financial_statements_pb2
+from assay.v1 import index_pb2 as _index_pb2
 from assay.v1 import sentiment_pb2 as _sentiment_pb2
 from assay.v1 import xml_to_csv_pb2 as _xml_to_csv_pb2
 from collections import abc as _abc
@@ -266,6 +268,8 @@ class JobParams(_message.Message):
     COMPARE_FIELD_NUMBER: _builtins.int
     FINANCIAL_STATEMENTS_FIELD_NUMBER: _builtins.int
     BANK_STATEMENT_FIELD_NUMBER: _builtins.int
+    CONSOLIDATE_FIELD_NUMBER: _builtins.int
+    INDEX_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentParams:
         """sentiment are the sentiment analyzer's parameters."""
@@ -290,6 +294,14 @@ class JobParams(_message.Message):
     def bank_statement(self) -> _bank_statement_pb2.BankStatementParams:
         """bank_statement are the bank statement analyzer's parameters."""
 
+    @_builtins.property
+    def consolidate(self) -> _consolidate_pb2.ConsolidateParams:
+        """consolidate are the consolidate analyzer's parameters."""
+
+    @_builtins.property
+    def index(self) -> _index_pb2.IndexParams:
+        """index are the index analyzer's parameters."""
+
     def __init__(
         self,
         *,
@@ -299,12 +311,14 @@ class JobParams(_message.Message):
         compare: _compare_pb2.CompareParams | None = ...,
         financial_statements: _financial_statements_pb2.FinancialStatementsParams | None = ...,
         bank_statement: _bank_statement_pb2.BankStatementParams | None = ...,
+        consolidate: _consolidate_pb2.ConsolidateParams | None = ...,
+        index: _index_pb2.IndexParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index"]  # noqa: Y015
     _WhichOneofArgType_analyzer_params: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_params) -> _WhichOneofReturnType_analyzer_params | None: ...
 
@@ -322,6 +336,8 @@ class JobResult(_message.Message):
     COMPARE_FIELD_NUMBER: _builtins.int
     FINANCIAL_STATEMENTS_FIELD_NUMBER: _builtins.int
     BANK_STATEMENT_FIELD_NUMBER: _builtins.int
+    CONSOLIDATE_FIELD_NUMBER: _builtins.int
+    INDEX_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentResult:
         """sentiment is the sentiment analyzer's result."""
@@ -346,6 +362,14 @@ class JobResult(_message.Message):
     def bank_statement(self) -> _bank_statement_pb2.BankStatementResult:
         """bank_statement is the bank statement analyzer's result."""
 
+    @_builtins.property
+    def consolidate(self) -> _consolidate_pb2.ConsolidateResult:
+        """consolidate is the consolidate analyzer's result."""
+
+    @_builtins.property
+    def index(self) -> _index_pb2.IndexResult:
+        """index is the index analyzer's result."""
+
     def __init__(
         self,
         *,
@@ -355,12 +379,14 @@ class JobResult(_message.Message):
         compare: _compare_pb2.CompareResult | None = ...,
         financial_statements: _financial_statements_pb2.FinancialStatementsResult | None = ...,
         bank_statement: _bank_statement_pb2.BankStatementResult | None = ...,
+        consolidate: _consolidate_pb2.ConsolidateResult | None = ...,
+        index: _index_pb2.IndexResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index"]  # noqa: Y015
     _WhichOneofArgType_analyzer_result: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_result) -> _WhichOneofReturnType_analyzer_result | None: ...
 

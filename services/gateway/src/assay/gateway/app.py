@@ -19,7 +19,7 @@ from assay.gateway.config import GatewaySettings
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
-from assay.gateway.routes import analyzers, files, health, jobs, pipelines
+from assay.gateway.routes import analyzers, collections, files, health, jobs, pipelines, usage
 from assay.gateway.upstream import Channels, Stubs
 
 DESCRIPTION = """\
@@ -60,7 +60,8 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     app.state.job_view = job_view(settings)  # recent jobs fed by their events: polls answered here
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
-    for router in (jobs.router, pipelines.router, files.router, analyzers.router, health.router):
+    for router in (jobs.router, pipelines.router, files.router, analyzers.router, collections.router,
+                   usage.router, health.router):
         app.include_router(router)
 
     app.add_exception_handler(problems.Problem, problems.handle_problem)
@@ -73,7 +74,8 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=CORS_HEADERS,
-                           expose_headers=["Location", "X-Request-ID", "Retry-After"], max_age=600)
+                           expose_headers=["Location", "X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
+                           max_age=600)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessMiddleware)
