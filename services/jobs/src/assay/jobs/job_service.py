@@ -21,6 +21,7 @@ from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pi
 from assay.jobs.quotas import usage_message
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
+from assay.jobs.views import apply_view
 from assay.jobs.watch import watch_job
 from assay.v1 import jobs_service_pb2, jobs_service_pb2_grpc
 
@@ -92,7 +93,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     ) -> jobs_service_pb2.GetJobResponse:
         caller = require_role(*READERS)
         job = await self._store.get(caller.tenant, parse_uuid(request.id, "id"))
-        return jobs_service_pb2.GetJobResponse(job=job)
+        return jobs_service_pb2.GetJobResponse(job=apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_FULL))
 
     async def ListJobs(
         self, request: jobs_service_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
@@ -107,7 +108,8 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
             active_only=request.active_only,
         )
         jobs, token = await self._store.list(caller.tenant, query)
-        return jobs_service_pb2.ListJobsResponse(jobs=jobs, next_page_token=token)
+        shown = [apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_BASIC) for job in jobs]
+        return jobs_service_pb2.ListJobsResponse(jobs=shown, next_page_token=token)
 
     async def CancelJob(
         self, request: jobs_service_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
