@@ -23,6 +23,8 @@ from assay.v1 import consolidate_pb2 as cpb
 from assay.v1 import financial_statements_pb2 as fs
 
 _IGNORED = re.compile(r"^(?:total|consolidated)\s+|\s+(?:total|expenses?|net)$")
+_SPAN = re.compile(r"\b(?:the )?(?:year|period|quarter|month)s?\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 VALUE_MATCH_SIMILARITY = 50.0
 """Least label similarity for two lines whose figures agree to be the same line."""
 Scored = tuple[float, cpb.LineMatch.ValueType]
@@ -48,8 +50,15 @@ def period_keys(filing: int, statement: fs.FinancialStatement) -> list[PeriodKey
 def match_key(normalized_label: str) -> str:
     """A normalised label without a leading "total"/"consolidated" or a trailing "expenses"/"net", "&" as "and"
     ("total net sales" -> "net sales", "selling general & administrative expenses" -> "selling general and
-    administrative")."""
-    return _IGNORED.sub("", normalized_label.replace("&", " and ")).strip().replace("  ", " ")
+    administrative"), "year", "quarter" and "the period" as "period" ("cash at end of the year" -> "cash at end of
+    period")."""
+    text = _SPAN.sub("period", _IGNORED.sub("", normalized_label.replace("&", " and ")).strip())
+    return " ".join(text.split())
+
+
+def years_differ(a: str, b: str) -> bool:
+    """Whether two labels name different years ("Balance as of October 1, 2020" / "..., 2021"): never one line."""
+    return set(_YEAR.findall(a)) != set(_YEAR.findall(b))
 
 
 @dataclass
@@ -163,19 +172,22 @@ class Alignment:
 
     def _pass(self, items: Sequence[fs.FinancialLineItem], where: list[str], free: list[Row],
               matched: dict[int, Row], filing: int, score_of: Callable[[int, Row], Scored | None]) -> None:
-        """One matching pass: each unmatched line takes the best free row it scores against."""
+        """One matching pass: each unmatched line takes the best free row it scores against (ties: the same
+        section, then the nearest relative position)."""
+        place = {id(row): position / max(1, len(self.rows)) for position, row in enumerate(self.rows)}
         for index, item in enumerate(items):
             if index in matched:
                 continue
-            best: tuple[float, int, int, Row, cpb.LineMatch.ValueType] | None = None
-            for position, row in enumerate(free):
+            best: tuple[float, int, float, Row, cpb.LineMatch.ValueType] | None = None
+            for row in free:
                 if row.is_heading != item.is_heading:
                     continue
                 scored = score_of(index, row)
                 if not scored:
                     continue
                 score, kind = scored
-                rank = (score, 1 if row.section == where[index] else 0, -abs(position - index), row, kind)
+                nearness = -abs(place[id(row)] - index / max(1, len(items)))  # relative positions in both
+                rank = (score, 1 if row.section == where[index] else 0, nearness, row, kind)
                 if best is None or rank[:3] > best[:3]:
                     best = rank
             if best is not None:
@@ -203,6 +215,8 @@ class Alignment:
         return (score, cpb.LINE_MATCH_VALUES) if score >= VALUE_MATCH_SIMILARITY else None
 
     def _fuzzy(self, item: fs.FinancialLineItem, row: Row) -> Scored | None:
+        if years_differ(item.normalized_label, row.normalized_label):
+            return None
         score = fuzz.token_sort_ratio(match_key(item.normalized_label), match_key(row.normalized_label))
         return (score, cpb.LINE_MATCH_FUZZY) if score >= self.threshold else None
 
