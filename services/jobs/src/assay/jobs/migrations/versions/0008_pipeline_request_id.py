@@ -1,4 +1,5 @@
-"""CreatePipeline idempotency: a pipeline's request_id (unique per tenant) and the digest of its request.
+"""CreatePipeline idempotency: a pipeline's request_id (unique per tenant) and the digest of its request; the
+traceparent of the span that ended each job, so a dependent's release can link to every dependency's end.
 
 Revision ID: 0008
 Revises: 0005
@@ -17,9 +18,11 @@ def upgrade() -> None:
     op.execute("ALTER TABLE jobs.pipelines ADD COLUMN request_id text")
     op.execute("ALTER TABLE jobs.pipelines ADD COLUMN request_hash text")
     op.execute("ALTER TABLE jobs.pipelines ADD CONSTRAINT pipelines_tenant_request UNIQUE (tenant_id, request_id)")
+    op.execute("ALTER TABLE jobs.jobs ADD COLUMN end_traceparent text")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE jobs.jobs DROP COLUMN end_traceparent")
     op.execute("ALTER TABLE jobs.pipelines DROP CONSTRAINT pipelines_tenant_request")
     op.execute("ALTER TABLE jobs.pipelines DROP COLUMN request_hash")
     op.execute("ALTER TABLE jobs.pipelines DROP COLUMN request_id")
