@@ -95,13 +95,15 @@ CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
     version="1.0.0",
     description=(
-        "Checks a DPA, MSA or privacy notice (PDF, DOCX or text) against GDPR, UK GDPR, "
+        "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."
     ),
     accepted_media_types=(
         "application/pdf",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "text/plain",
+        "text/markdown",
+        "text/html",
     ),
     accepts_text=True,
     max_text_chars=200_000,
@@ -189,9 +191,32 @@ CONSOLIDATE = AnalyzerSpec(
     time_limit_seconds=600.0,
 )
 
+INDEX = AnalyzerSpec(
+    name="index",
+    version="1.0.0",
+    description=(
+        "Adds documents (PDF with a text layer, DOCX, markdown, HTML, text, CSV, and the CSV tables of its "
+        "dependency jobs such as xml_to_csv or financial_statements) to a collection: structure-following "
+        "chunks with page, paragraph and offsets, sentence embeddings and full text, for AskQuestion."
+    ),
+    accepted_media_types=(
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "text/plain",
+        "text/markdown",
+        "text/html",
+        "text/csv",
+    ),
+    max_input_bytes=50 * MIB,
+    max_files=20,
+    required_params=("collection_id",),
+    time_limit_seconds=1800.0,
+)
+
 SPECS: dict[str, AnalyzerSpec] = {
     spec.name: spec for spec in (
         SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE, FINANCIAL_STATEMENTS, BANK_STATEMENT, CONSOLIDATE,
+        INDEX,
     )
 }
 """The spec of every built-in analyzer, by name."""

@@ -18,6 +18,7 @@ LIST_ANALYZERS = registry.add(analysis_service_pb2.ListAnalyzersResponse.DESCRIP
 JOB_RESULT = registry.add(job_pb2.JobResult.DESCRIPTOR)
 JOB_ERROR = registry.add(job_pb2.JobError.DESCRIPTOR)
 PIPELINE = registry.add(jobs_service_pb2.Pipeline.DESCRIPTOR)
+USAGE = registry.add(jobs_service_pb2.GetUsageResponse.DESCRIPTOR)
 
 CREATE_JOB_BODY: dict[str, Any] = input_schema(
     registry, jobs_service_pb2.CreateJobRequest.DESCRIPTOR, exclude=("request_id",))

@@ -18,8 +18,10 @@ from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
+from assay.jobs.quotas import usage_message
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
+from assay.jobs.views import apply_view
 from assay.jobs.watch import watch_job
 from assay.v1 import jobs_service_pb2, jobs_service_pb2_grpc
 
@@ -91,7 +93,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     ) -> jobs_service_pb2.GetJobResponse:
         caller = require_role(*READERS)
         job = await self._store.get(caller.tenant, parse_uuid(request.id, "id"))
-        return jobs_service_pb2.GetJobResponse(job=job)
+        return jobs_service_pb2.GetJobResponse(job=apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_FULL))
 
     async def ListJobs(
         self, request: jobs_service_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
@@ -106,7 +108,8 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
             active_only=request.active_only,
         )
         jobs, token = await self._store.list(caller.tenant, query)
-        return jobs_service_pb2.ListJobsResponse(jobs=jobs, next_page_token=token)
+        shown = [apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_BASIC) for job in jobs]
+        return jobs_service_pb2.ListJobsResponse(jobs=shown, next_page_token=token)
 
     async def CancelJob(
         self, request: jobs_service_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
@@ -119,8 +122,8 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.WatchJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[jobs_service_pb2.WatchJobResponse]:
         caller = require_role(*READERS)
-        async for job in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
-            yield jobs_service_pb2.WatchJobResponse(job=job)
+        async for job, sequence in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
+            yield jobs_service_pb2.WatchJobResponse(job=job, sequence=sequence)
 
     async def RetryJob(
         self, request: jobs_service_pb2.RetryJobRequest, context: grpc.aio.ServicerContext
@@ -128,6 +131,13 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         caller = require_role(ADMIN)
         job = await self._store.retry(caller.tenant, caller.subject, parse_uuid(request.id, "id"))
         return jobs_service_pb2.RetryJobResponse(job=job)
+
+    async def GetUsage(
+        self, request: jobs_service_pb2.GetUsageRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.GetUsageResponse:
+        caller = require_role(*READERS)
+        return jobs_service_pb2.GetUsageResponse(quotas=[
+            usage_message(usage) for usage in await self._store.usage(caller.tenant)])
 
     async def ReleaseFile(
         self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext
