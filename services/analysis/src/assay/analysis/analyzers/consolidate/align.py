@@ -1,9 +1,10 @@
 """Lines of one statement type matched across filings, newest filing first, and their figures merged.
 
 The newest filing's statement gives the order and hierarchy. Each older filing's lines are matched, one to
-one, in three passes: the same label once normalised (``match_key``: a leading "total" ignored, ..., same
-section preferred, then the nearest position); then lines whose figures for a period both filings report agree
-(labels at least loosely alike); then labels alike by rapidfuzz's token-sort ratio at or above the threshold.
+one, in three passes: the same label once normalised (``match_key``); then lines whose figures for a period both
+filings report agree (labels at least loosely alike); then labels alike by rapidfuzz's token-sort ratio at or
+above the threshold, unless they name different years. Ties go to the same section, then to the nearest
+relative position.
 A line that matches nothing is kept as its own line after the line it followed in its filing. Figures are taken
 from the newest filing that has them; an older filing that gives a different figure (beyond rounding) is a
 restatement, reported with both figures.
@@ -88,7 +89,6 @@ class Row:
     cells: dict[PeriodKey, Cell] = field(default_factory=dict)
     match: cpb.LineMatch.ValueType = cpb.LINE_MATCH_SINGLE_SOURCE
     score: float = 100.0
-    sections: set[str] = field(default_factory=set)
     key: str = ""
 
     def __post_init__(self) -> None:
@@ -205,7 +205,6 @@ class Alignment:
                 position = self.rows.index(previous) + 1 if previous is not None else 0
                 self.rows.insert(position, row)
             row.members[filing] = index
-            row.sections.add(where[index])
             self._merge(row, filing, keys, item)
             previous = row
 
