@@ -10,22 +10,31 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
 import psycopg
 import pytest
+import uvicorn
+from fastapi import FastAPI, Request
 from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
 from fixtures import xmldocs
-from harness import Postgres
+from harness import Postgres, eventually
 from harness.jobs import fresh_database
 from ingest_fixtures import ingest_settings, new_tenant, start_ingest, stop_ingest, submit_requests
 from integration.gateway_fixtures import gateway_settings
 
 from assay.analysis.analyzers.index.writer import IndexWriter
+from assay.analysis.generation import Generator
+from assay.analysis.index_service import IndexServicer
+from assay.analysis.index_store import IndexStore
 from assay.analysis.migrations import SCRIPT_LOCATION as INDEX_MIGRATIONS
 from assay.analysis.server import AnalysisWorker
 from assay.cli.__main__ import main as cli_main
+from assay.common.auth import Principal, current_principal
+from assay.common.config import DatabaseSettings
+from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.migrations import upgrade
 from assay.gateway.app import create_app
@@ -427,3 +436,75 @@ async def test_file_ids_restrict_the_search_to_those_files(index_stack: IndexSta
     assert answer.passages and {p.citation.file_id for p in answer.passages} == {only}
     both = await index_stack.ask(tenant, collection, "How many days of paid annual leave?")
     assert both.passages[0].citation.file_id == handbook.inputs.file_ids[0]
+
+
+@dataclass
+class FakeLlm:
+    """An OpenAI-compatible chat endpoint that records each request and answers ``reply``."""
+
+    port: int
+    requests: list[dict[str, Any]]
+    reply: str = ""
+
+
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[FakeLlm]:
+    app = FastAPI()
+    fake = FakeLlm(0, [])
+
+    @app.post("/v1/chat/completions")
+    async def complete(request: Request) -> dict[str, Any]:
+        fake.requests.append(await request.json())
+        return {"choices": [{"index": 0, "message": {"role": "assistant", "content": fake.reply}}]}
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        return bool(server.started)
+
+    await eventually(started, timeout=10)
+    fake.port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_configured_llm_answers_from_the_retrieved_passages_only_and_must_cite_them(
+    index_stack: IndexStack, fake_llm: FakeLlm,
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    engine = create_engine(DatabaseSettings(database_url=index_stack.database_url))
+    generator = Generator(f"http://127.0.0.1:{fake_llm.port}/v1", "fake-model", "k")
+    servicer = IndexServicer(IndexStore(engine), 0.3, generator)
+    current_principal.set(Principal("alice", tenant, frozenset({"user"}), "", 0.0))
+    question = "How many days of paid annual leave do employees get?"
+
+    async def ask(reply: str, text: str = question) -> ix.AskQuestionResponse:
+        fake_llm.reply = reply
+        request = ix.AskQuestionRequest(collection_id=collection, question=text, top_k=1)
+        return await servicer.AskQuestion(request, None)  # type: ignore[arg-type]
+
+    try:
+        grounded = await ask("Twenty-eight days a year [1].")
+        assert grounded.generated_answer == "Twenty-eight days a year [1]."
+        assert list(grounded.generated_citations) == [1]
+        sent = fake_llm.requests[-1]
+        assert sent["model"] == "fake-model"
+        # The prompt holds the question and the one retrieved passage, nothing else of the collection.
+        assert sent["messages"][1]["content"] == f"Passages:\n\n[1] {grounded.passages[0].text}\n\nQuestion: {question}"
+        assert "Laptops" not in json.dumps(sent) and "forty euros" not in json.dumps(sent)
+        assert not (await ask("Employees get twenty-eight days.")).generated_answer  # cites nothing
+        assert not (await ask("See [4].")).generated_answer  # cites a passage it was not given
+        assert (await ask("Twenty-eight days [1].")).answer  # the extractive answer stays either way
+        requests = len(fake_llm.requests)
+        unanswerable = await ask("[1]", "What is the boiling point of liquid nitrogen in kelvin?")
+        assert not unanswerable.answered and not unanswerable.generated_answer
+        assert len(fake_llm.requests) == requests  # "no answer" asks no LLM
+    finally:
+        await generator.close()
+        await engine.dispose()

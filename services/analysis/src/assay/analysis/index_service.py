@@ -22,6 +22,7 @@ from opentelemetry import trace
 from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
 from assay.analysis.analyzers.index.retrieval import Ranked, by_term_overlap, fuse, highlight
 from assay.analysis.analyzers.index.writer import vector_literal
+from assay.analysis.generation import Generator
 from assay.analysis.index_store import CollectionRow, IndexStore
 from assay.analysis.metrics import INDEX_ASK_DURATION, INDEX_FORGOTTEN
 from assay.common.auth import READERS, WRITERS, require_role
@@ -90,9 +91,10 @@ def passage_message(question: str, ranked: Ranked) -> pb.Passage:
 
 
 class IndexServicer(index_pb2_grpc.IndexServiceServicer):
-    def __init__(self, store: IndexStore, min_similarity: float) -> None:
+    def __init__(self, store: IndexStore, min_similarity: float, generator: Generator | None = None) -> None:
         self._store = store
         self._min_similarity = min_similarity
+        self._generator = generator
 
     async def _embedder(self) -> Embedder:
         model = await asyncio.to_thread(default_embedder)
@@ -173,5 +175,11 @@ class IndexServicer(index_pb2_grpc.IndexServiceServicer):
         span.set_attribute("assay.index.passages", len(passages))
         span.set_attribute("assay.index.indexing", found.indexing)
         INDEX_ASK_DURATION.labels(answered=str(answered).lower()).observe(time.perf_counter() - started)
-        return pb.AskQuestionResponse(answered=answered, answer=answer, passages=passages,
-                                      indexed_documents=found.collection.document_count, indexing=found.indexing)
+        response = pb.AskQuestionResponse(answered=answered, answer=answer, passages=passages,
+                                          indexed_documents=found.collection.document_count, indexing=found.indexing)
+        if answered and self._generator is not None:
+            generated = await self._generator.generate(question, passages)
+            if generated is not None:
+                response.generated_answer = generated.answer
+                response.generated_citations.extend(generated.citations)
+        return response
