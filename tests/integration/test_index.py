@@ -508,3 +508,18 @@ async def test_a_configured_llm_answers_from_the_retrieved_passages_only_and_mus
     finally:
         await generator.close()
         await engine.dispose()
+
+
+async def test_an_uploaded_html_page_is_indexed_by_its_headings_and_tables(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant, "pages")
+    page = ("<!doctype html><html><head><title>Fees</title><script>var tracking = 1;</script></head><body>"
+            "<h1>Price list</h1><h2>Support</h2><p>Priority support costs ninety euros per month.</p>"
+            "<table><tr><th>plan</th><th>seats</th></tr><tr><td>team</td><td>25</td></tr></table></body></html>")
+    done = await index_stack.index_upload(tenant, collection, page.encode(), "fees.html")
+    assert done.result.index.files[0].format == "html" and done.result.index.chunks == 2
+    answer = await index_stack.ask(tenant, collection, "How much does priority support cost?")
+    assert answer.passages[0].heading == "Price list > Support"
+    assert "ninety euros" in answer.answer
+    seats = await index_stack.ask(tenant, collection, "How many seats does the team plan have?")
+    assert seats.passages[0].text == "plan: team; seats: 25"
