@@ -29,6 +29,7 @@ DELETION = [re.compile(r"delet|\breturn|destr", re.IGNORECASE), re.compile(r"\bd
 AUDITS = [re.compile(r"audit|inspect", re.IGNORECASE)]
 SUBPROCESSORS = [re.compile(r"sub-?processors?|another\s+processor", re.IGNORECASE)]
 INSTRUCTIONS = [re.compile(r"instruct", re.IGNORECASE), re.compile(r"process", re.IGNORECASE)]
+TRANSFERS = [re.compile(r"third\s+countr|transfer", re.IGNORECASE)]
 
 
 @pytest.mark.parametrize(
@@ -71,6 +72,11 @@ INSTRUCTIONS = [re.compile(r"instruct", re.IGNORECASE), re.compile(r"process", r
             "The Processor may not only process the personal data on the documented instructions of the Controller.",
             INSTRUCTIONS,
             "may not only",
+        ),
+        (
+            "Any transfer to a third country shall not be required to require the prior consent of the Controller.",
+            TRANSFERS,
+            "not be required to",
         ),
     ],
 )

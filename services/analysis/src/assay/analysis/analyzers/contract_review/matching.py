@@ -29,6 +29,7 @@ import numpy.typing as npt
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
 from assay.analysis.analyzers.contract_review.negation import contradiction
+from assay.analysis.analyzers.contract_review.obligation import non_binding
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 from assay.analysis.analyzers.contract_review.playbook import (
     Playbook,
@@ -64,6 +65,7 @@ stray element elsewhere (a "categories of data subjects" line of an SCC annex) i
 requirement addressed."""
 TOP_MARGIN = 0.05
 """A sentence supports a requirement semantically only within this of its best requirement."""
+
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,12 @@ def score_units(
             for row in counted:
                 if any(p.search(units[row].concept_text) for p in recogniser.not_about):
                     scores[row, index] = 0.0
+    if playbook.binds_processor:
+        # After ranking too: a pointer or a permission names the topic, it just binds no one.
+        obligations = np.asarray([not req.elements_together for req in playbook.requirements])[requirement_of]
+        for row in counted:
+            if non_binding(units[row].match_text):
+                scores[row, obligations] = 0.0
     context = np.asarray([u.in_context for u in units], dtype=bool)
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
