@@ -23,6 +23,7 @@ from assay.v1 import contract_review_pb2
         ("Annex I shall be deemed completed with the information set out in Schedule A.", "cross-reference"),
         ("This includes proof of the obligation of employees to confidentiality.", "continuation"),
         ("These cover encryption and access control of personal data.", "continuation"),
+        ("Categories of personal data transferred and safeguards applied to them:", "label"),
         ("Authorised personnel may access personal data where necessary to ensure security.", "processor permission"),
         ("The Processor may suspend the execution of the instruction until it is confirmed.", "processor permission"),
         ("Customer is solely responsible for making appropriate use of the Service to ensure security.",
@@ -48,6 +49,7 @@ def test_sentences_that_only_name_the_topic_bind_no_processor(sentence: str, kin
         "The Client acknowledges and consents that the Processor engages Amazon Web Services as a sub-processor.",
         "The notification to the Controller must include the nature of the breach.",
         "The Processor implements appropriate technical and organisational measures.",
+        "The Processor shall, at the choice of the Controller:",
     ],
 )
 def test_obligations_rights_and_restrictions_still_bind(sentence: str) -> None:

@@ -1,11 +1,13 @@
 """Does a sentence bind the processor, or does it only name the obligation's topic?
 
-A requirement of processor terms is an obligation of the processor. Four kinds of sentence name
+A requirement of processor terms is an obligation of the processor. Five kinds of sentence name
 its topic without binding the processor to anything, and are never evidence of it:
 
 - a **continuation** without a duty of its own ("This includes proof of ... the obligation of
   employees to confidentiality"): it only lists what the sentence before it covers, and that
   sentence is the evidence when it binds;
+- a **label** of a form or list without a duty ("Categories of sensitive personal data
+  transferred and safeguards applied:"): what follows it is the content, if anything does;
 - a **cross-reference**: the topic is only pointed to ("TOMs are as set forth in Schedule B",
   "Annex I shall be deemed completed with the information set out in Schedule A") and no duty
   is stated besides the pointer;
@@ -79,9 +81,11 @@ its antecedent, which then is the evidence."""
 
 def non_binding(text: str) -> str:
     """Why ``text`` (party names already read as roles) binds no processor: ``cross-reference``,
-    ``continuation``, ``processor permission`` or ``controller duty``; empty when it may."""
+    ``continuation``, ``label``, ``processor permission`` or ``controller duty``; empty when it may."""
     if _CONTINUATION.match(text) and _DUTY.search(text) is None:
         return "continuation"
+    if text.rstrip(" *_").endswith(":") and _DUTY.search(text) is None:
+        return "label"
     reference = _REFERENCE.search(text)
     if reference is not None and _DUTY.search(text[: reference.start()] + " " + text[reference.end() :]) is None:
         return "cross-reference"
