@@ -80,3 +80,12 @@ def test_the_processors_permission_and_the_controllers_duty_are_not_evidence(tmp
     assert findings["art28-3c-security"].status == STATUS.STATUS_MISSING
     assert findings["art28-3g-deletion-return"].status == STATUS.STATUS_MISSING
     assert _review(tmp_path, {})["art28-3c-security"].status == STATUS.STATUS_PRESENT
+
+
+def test_documentation_handed_over_is_not_the_information_that_demonstrates_compliance(tmp_path: Path) -> None:
+    handed_over = (
+        "10.1 The Processor shall keep records of all requests from authorities and make the information in "
+        "those records available to the Controller."
+    )
+    findings = _review(tmp_path, {"10.1": handed_over, "10.2": ""})
+    assert findings["art28-3h-information-audits"].status == STATUS.STATUS_MISSING

@@ -387,13 +387,35 @@ def _affirmed(
     column = table.scores[:, table.recognisers.index(recogniser)].copy()
     if not recogniser.operative:
         return column
+    negated_lead_ins: set[int] = set()
     for row in np.flatnonzero(column >= thresholds.present):
         unit = units[int(row)]
         found = contradiction(unit.match_text, recogniser.operative)
         if found is not None:
             contradicting.append(Evidence(unit, float(column[row]), recogniser.id, negation=found.cue))
             column[row] = 0.0
+            negated_lead_ins.add(unit.clause.ordinal)
+    if negated_lead_ins:
+        # The items of a negated lead-in ("the SCCs shall not be required to apply, completed as
+        # follows:") complete what it negates: they do not affirm it.
+        introduced_by = _lead_in_ordinals(units)
+        for index, item in enumerate(units):
+            if introduced_by.get(item.clause.ordinal) in negated_lead_ins:
+                column[index] = 0.0
     return column
+
+
+def _lead_in_ordinals(units: Sequence[Unit]) -> dict[int, int]:
+    """For each list item's clause, the ordinal of the clause that introduces it."""
+    out: dict[int, int] = {}
+    last = -1
+    for unit in units:
+        clause = unit.clause
+        if clause.kind == "list_item":
+            out.setdefault(clause.ordinal, last)
+        else:
+            last = clause.ordinal
+    return out
 
 
 def evaluate(
