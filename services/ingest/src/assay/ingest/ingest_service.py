@@ -20,6 +20,7 @@ from assay.common.spec_checks import declared_violations
 from assay.ingest.codec import file_from_row
 from assay.ingest.config import IngestSettings
 from assay.ingest.file_ids import parse_file_ids
+from assay.ingest.index_client import IndexClient
 from assay.ingest.intake import FileIntake
 from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
@@ -53,8 +54,10 @@ async def open_stream(requests: AsyncIterator[Any]) -> tuple[Any, AsyncIterator[
 class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
     """The client-facing file API; every call is scoped to the caller's tenant."""
 
-    def __init__(self, store: FileStore, objects: ObjectStore, jobs: JobsClient, settings: IngestSettings) -> None:
+    def __init__(self, store: FileStore, objects: ObjectStore, jobs: JobsClient, settings: IngestSettings,
+                 index: IndexClient | None = None) -> None:
         self._store = store
+        self._index = index or IndexClient()
         self._objects = objects
         self._jobs = jobs
         self._settings = settings
@@ -131,6 +134,8 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         await self._store.get_row(caller.tenant, file_id)  # NOT_FOUND before asking jobs anything
         # Jobs refuses (FILE_IN_USE) while a job names the file, and refuses new jobs on it once released.
         await self._jobs.release_file(str(file_id), caller.token)
+        # Nothing of a deleted document stays searchable: its chunks go before its bytes.
+        await self._index.forget_file(str(file_id), caller.token)
         await self._store.delete(caller.tenant, file_id, self._objects.remove)
         return ingest_service_pb2.DeleteFileResponse()
 

@@ -48,6 +48,7 @@ jobs = Table(
     Column("pipeline_id", UUID(as_uuid=True)),
     Column("pipeline_index", Integer),
     Column("secret_params", JSONB),  # debug_redact params: StartJob only, cleared at the end (secret_params.py)
+    Column("end_traceparent", Text),  # the span that ended the job: its dependents' release links to it
 )
 
 outbox = Table(
@@ -86,8 +87,10 @@ pipelines = Table(
     Column("tenant_id", Text, nullable=False),
     Column("created_by", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("request_id", Text),
+    Column("request_hash", Text),
 )
-"""Jobs created together by CreatePipeline (``jobs.pipeline_id``)."""
+"""Jobs created together by CreatePipeline (``jobs.pipeline_id``); ``request_id`` is unique per tenant."""
 
 released_files = Table(
     "released_files", metadata,
