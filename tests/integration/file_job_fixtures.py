@@ -70,8 +70,9 @@ def reviews_csv(rows: int, text_column: str = "text") -> bytes:
 
 
 def label_counts(rows: int) -> dict[int, int]:
-    """The per-label counts ``reviews_csv(rows)`` must get (proto label -> count)."""
-    return {label: len(range(i, rows, 3)) for i, label in enumerate(PROTO_LABELS)}
+    """The per-label counts ``reviews_csv(rows)`` must get from the default (learned) model."""
+    counts = {label: len(range(i, rows, 3)) for i, label in enumerate(PROTO_LABELS)}
+    return {**counts, sentiment_pb2.SENTIMENT_LABEL_MIXED: 0}
 
 
 async def download(url: str) -> bytes:

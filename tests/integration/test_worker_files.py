@@ -32,7 +32,8 @@ from assay.v1 import events_pb2, job_pb2
 from assay.v1 import ingest_service_pb2 as ing
 
 Job = job_pb2.Job
-APPENDED = ["label", "positive", "negative", "neutral", "compound", "skip_reason"]
+APPENDED = ["label", "positive", "negative", "neutral", "compound", "skip_reason",
+            "confidence", "mixed", "language", "aspects"]  # the default, learned model's columns
 BIG_ROWS = 60_000
 """About 1.8 MB of CSV (under the analyzer's 10 MB cap), a few seconds of VADER scoring."""
 
