@@ -146,7 +146,7 @@ def job_rate(kind: ModelKind, texts: Sequence[str], work: Path) -> float:
         job_id="eval", tenant_id="eval",
         params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(model=kind)),
         work_dir=work / f"work-{kind}",
-        inputs=[InputDocument(path=path, media_type="text/csv", display_name=path.name)],
+        inputs=[InputDocument("eval", path, "text/csv", path.name, path.stat().st_size)],
     )
     analyzer = SentimentAnalyzer(uncached)
     started = time.perf_counter()
@@ -158,7 +158,7 @@ def report(name: str, gold: list[str], texts: list[str], classes: Sequence[str],
     print(f"\n## {name} ({len(texts)} texts)\n")
     print("| model | accuracy | macro-F1 | " + " | ".join(f"{c.lower()} P/R/F1" for c in classes)
           + " | MIXED | unscored | ECE | model rows/s | job rows/s |")
-    print("|---" * (7 + len(classes)) + "|")
+    print("|---" * (8 + len(classes)) + "|")
     reliabilities = {}
     for kind, label in ((LEXICON, "lexicon"), (LEARNED, "learned")):
         predicted, confidences, rate = score(kind, texts)

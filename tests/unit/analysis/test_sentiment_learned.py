@@ -305,3 +305,18 @@ def test_the_param_schema_and_the_cli_name_both_models() -> None:
     assert schema["properties"]["aspects"] == {"type": "boolean"}
     assert parse_params("sentiment", ["model=lexicon"]).sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON
     assert parse_params("sentiment", ["model=learned"]).sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_LEARNED
+
+
+def test_a_missing_embedding_model_is_a_clear_error_naming_the_lexicon_fallback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assay.analysis.analyzers.sentiment import ModelUnavailableError, _models
+
+    _models._learned.cache_clear()
+    monkeypatch.setattr(_models, "shared_embedder", lambda: None)
+    try:
+        with pytest.raises(ModelUnavailableError, match="model=lexicon"):
+            model_for(LEARNED)
+        assert model_for(sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON) is lexicon_model()
+    finally:
+        _models._learned.cache_clear()

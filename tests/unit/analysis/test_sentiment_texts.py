@@ -96,15 +96,7 @@ def test_blank_inline_text_is_refused_as_empty(tmp_path: Path) -> None:
 
 
 def test_inline_text_writes_no_artifact(tmp_path: Path) -> None:
-    ctx = LocalRunContext(
-        job_id="j",
-        tenant_id="t",
-        params=job_pb2.JobParams(
-            sentiment=sentiment_pb2.SentimentParams(model=sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON)
-        ),
-        work_dir=tmp_path,
-        text="Great!",
-    )
+    ctx = LocalRunContext(job_id="j", tenant_id="t", params=job_pb2.JobParams(), work_dir=tmp_path, text="Great!")
 
     ANALYZER.run(ctx)
 
