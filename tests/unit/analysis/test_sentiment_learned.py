@@ -320,3 +320,19 @@ def test_a_missing_embedding_model_is_a_clear_error_naming_the_lexicon_fallback(
         assert model_for(sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON) is lexicon_model()
     finally:
         _models._learned.cache_clear()
+
+
+def test_rest_json_selects_either_model_and_names_a_wrong_one_by_its_path() -> None:
+    from assay.gateway.json import JsonFieldError, from_json
+    from assay.v1 import jobs_service_pb2
+
+    params = {"sentiment": {"model": "SENTIMENT_MODEL_KIND_LEXICON", "aspects": True}}
+    body: dict[str, object] = {"analyzer": "sentiment", "params": params, "inputs": {"text": "Great!"}}
+    request = from_json(body, jobs_service_pb2.CreateJobRequest())
+    assert request.params.sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON
+    assert request.params.sentiment.aspects
+
+    body["params"] = {"sentiment": {"model": "bert"}}
+    with pytest.raises(JsonFieldError) as refused:
+        from_json(body, jobs_service_pb2.CreateJobRequest())
+    assert refused.value.violation.field == "params.sentiment.model"
