@@ -196,8 +196,10 @@ class FileStack:
         return await eventually(check, timeout=timeout)
 
 
-def sentiment_params(text_column: str) -> job_pb2.JobParams:
-    return job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(text_column=text_column))
+def sentiment_params(
+    text_column: str = "", model: sentiment_pb2.SentimentModelKind.ValueType = 0
+) -> job_pb2.JobParams:
+    return job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(text_column=text_column, model=model))
 
 
 def csv_lines(data: bytes) -> Sequence[list[str]]:
