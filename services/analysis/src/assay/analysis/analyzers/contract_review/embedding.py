@@ -127,20 +127,28 @@ def embeddings_enabled() -> bool:
 
 
 def default_embedder() -> Embedder | None:
-    """The process-wide embedder, loaded on first use; ``None`` when it cannot be loaded."""
-    global _loaded, _embedder
+    """The process-wide embedder, loaded on first use; ``None`` when it cannot be loaded or is off."""
     if not embeddings_enabled():
         return None
+    return shared_embedder()
+
+
+def shared_embedder() -> Embedder | None:
+    """The process-wide embedder whatever ``ENV_SWITCH`` says (also used by the sentiment analyzer).
+
+    Loaded once, on first use; ``None`` when the runtime or the model file is missing or broken.
+    """
+    global _loaded, _embedder
     with _lock:
         if not _loaded:
             _loaded = True
             path = bundled_model_path()
             if path is None:
-                logger.warning("contract_review: no embedding model found, using lexical matching")
+                logger.warning("no embedding model found (%s)", MODEL_PACKAGE)
             else:
                 try:
                     _embedder = OnnxMiniLM(path)
-                except Exception:  # a broken runtime must not take the analyzer down with it
-                    logger.exception("contract_review: embedding model failed to load")
+                except Exception:  # a broken runtime must not take the analyzers down with it
+                    logger.exception("the embedding model failed to load")
                     _embedder = None
         return _embedder
