@@ -26,15 +26,15 @@ from assay.v1 import job_pb2 as assay_dot_v1_dot_job__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61ssay/v1/jobs_service.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n\x10\x43reateJobRequest\x12\x10\n\x08\x61nalyzer\x18\x01 \x01(\t\x12#\n\x06params\x18\x02 \x01(\x0b\x32\x13.assay.v1.JobParams\x12#\n\x06inputs\x18\x03 \x01(\x0b\x32\x13.assay.v1.JobInputs\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x06 \x01(\x05\"/\n\x11\x43reateJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"<\n\rGetJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1f\n\x04view\x18< \x01(\x0e\x32\x11.assay.v1.JobView\",\n\x0eGetJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\xb5\x01\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.assay.v1.Job.State\x12\x10\n\x08\x61nalyzer\x18\x04 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x63tive_only\x18\x06 \x01(\x08\x12\x1f\n\x04view\x18< \x01(\x0e\x32\x11.assay.v1.JobView\"H\n\x10ListJobsResponse\x12\x1b\n\x04jobs\x18\x01 \x03(\x0b\x32\r.assay.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1e\n\x10\x43\x61ncelJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x11\x43\x61ncelJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1d\n\x0fWatchJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"@\n\x10WatchJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\x12\x10\n\x08sequence\x18< \x01(\x03\"\x1d\n\x0fRetryJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x10RetryJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"%\n\x12ReleaseFileRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"\x15\n\x13ReleaseFileResponse\"\x8f\x02\n\x08Pipeline\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\'\n\x05state\x18\x03 \x01(\x0e\x32\x18.assay.v1.Pipeline.State\x12\x1b\n\x04jobs\x18\x04 \x03(\x0b\x32\r.assay.v1.Job\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"m\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_RUNNING\x10\x01\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x02\x12\x10\n\x0cSTATE_FAILED\x10\x03\x12\x13\n\x0fSTATE_CANCELLED\x10\x04\"R\n\x0bPipelineJob\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x03job\x18\x02 \x01(\x0b\x32\x1a.assay.v1.CreateJobRequest\x12\r\n\x05\x61\x66ter\x18\x03 \x03(\t\"P\n\x15\x43reatePipelineRequest\x12#\n\x04jobs\x18\x01 \x03(\x0b\x32\x15.assay.v1.PipelineJob\x12\x12\n\nrequest_id\x18\x46 \x01(\t\">\n\x16\x43reatePipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\" \n\x12GetPipelineRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x13GetPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\"#\n\x15\x43\x61ncelPipelineRequest\x12\n\n\x02id\x18\x01 \x01(\t\">\n\x16\x43\x61ncelPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\"\x11\n\x0fGetUsageRequest\"g\n\nQuotaUsage\x12\r\n\x05quota\x18\x01 \x01(\t\x12\x0c\n\x04used\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x03\x12-\n\tresets_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x10GetUsageResponse\x12$\n\x06quotas\x18\x01 \x03(\x0b\x32\x14.assay.v1.QuotaUsage*J\n\x07JobView\x12\x18\n\x14JOB_VIEW_UNSPECIFIED\x10\x00\x12\x12\n\x0eJOB_VIEW_BASIC\x10\x01\x12\x11\n\rJOB_VIEW_FULL\x10\x02\x32\xa5\x06\n\nJobService\x12\x44\n\tCreateJob\x12\x1a.assay.v1.CreateJobRequest\x1a\x1b.assay.v1.CreateJobResponse\x12;\n\x06GetJob\x12\x17.assay.v1.GetJobRequest\x1a\x18.assay.v1.GetJobResponse\x12\x41\n\x08ListJobs\x12\x19.assay.v1.ListJobsRequest\x1a\x1a.assay.v1.ListJobsResponse\x12\x44\n\tCancelJob\x12\x1a.assay.v1.CancelJobRequest\x1a\x1b.assay.v1.CancelJobResponse\x12\x43\n\x08WatchJob\x12\x19.assay.v1.WatchJobRequest\x1a\x1a.assay.v1.WatchJobResponse0\x01\x12\x41\n\x08RetryJob\x12\x19.assay.v1.RetryJobRequest\x1a\x1a.assay.v1.RetryJobResponse\x12J\n\x0bReleaseFile\x12\x1c.assay.v1.ReleaseFileRequest\x1a\x1d.assay.v1.ReleaseFileResponse\x12S\n\x0e\x43reatePipeline\x12\x1f.assay.v1.CreatePipelineRequest\x1a .assay.v1.CreatePipelineResponse\x12J\n\x0bGetPipeline\x12\x1c.assay.v1.GetPipelineRequest\x1a\x1d.assay.v1.GetPipelineResponse\x12S\n\x0e\x43\x61ncelPipeline\x12\x1f.assay.v1.CancelPipelineRequest\x1a .assay.v1.CancelPipelineResponse\x12\x41\n\x08GetUsage\x12\x19.assay.v1.GetUsageRequest\x1a\x1a.assay.v1.GetUsageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61ssay/v1/jobs_service.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n\x10\x43reateJobRequest\x12\x10\n\x08\x61nalyzer\x18\x01 \x01(\t\x12#\n\x06params\x18\x02 \x01(\x0b\x32\x13.assay.v1.JobParams\x12#\n\x06inputs\x18\x03 \x01(\x0b\x32\x13.assay.v1.JobInputs\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x06 \x01(\x05\"/\n\x11\x43reateJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"<\n\rGetJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1f\n\x04view\x18< \x01(\x0e\x32\x11.assay.v1.JobView\",\n\x0eGetJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\xb5\x01\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.assay.v1.Job.State\x12\x10\n\x08\x61nalyzer\x18\x04 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x63tive_only\x18\x06 \x01(\x08\x12\x1f\n\x04view\x18< \x01(\x0e\x32\x11.assay.v1.JobView\"H\n\x10ListJobsResponse\x12\x1b\n\x04jobs\x18\x01 \x03(\x0b\x32\r.assay.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1e\n\x10\x43\x61ncelJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x11\x43\x61ncelJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1d\n\x0fWatchJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x10WatchJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x1d\n\x0fRetryJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x10RetryJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"%\n\x12ReleaseFileRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\"\x15\n\x13ReleaseFileResponse\"\x8f\x02\n\x08Pipeline\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\'\n\x05state\x18\x03 \x01(\x0e\x32\x18.assay.v1.Pipeline.State\x12\x1b\n\x04jobs\x18\x04 \x03(\x0b\x32\r.assay.v1.Job\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"m\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_RUNNING\x10\x01\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x02\x12\x10\n\x0cSTATE_FAILED\x10\x03\x12\x13\n\x0fSTATE_CANCELLED\x10\x04\"R\n\x0bPipelineJob\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\'\n\x03job\x18\x02 \x01(\x0b\x32\x1a.assay.v1.CreateJobRequest\x12\r\n\x05\x61\x66ter\x18\x03 \x03(\t\"P\n\x15\x43reatePipelineRequest\x12#\n\x04jobs\x18\x01 \x03(\x0b\x32\x15.assay.v1.PipelineJob\x12\x12\n\nrequest_id\x18\x46 \x01(\t\">\n\x16\x43reatePipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\" \n\x12GetPipelineRequest\x12\n\n\x02id\x18\x01 \x01(\t\";\n\x13GetPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\"#\n\x15\x43\x61ncelPipelineRequest\x12\n\n\x02id\x18\x01 \x01(\t\">\n\x16\x43\x61ncelPipelineResponse\x12$\n\x08pipeline\x18\x01 \x01(\x0b\x32\x12.assay.v1.Pipeline\"\x11\n\x0fGetUsageRequest\"g\n\nQuotaUsage\x12\r\n\x05quota\x18\x01 \x01(\t\x12\x0c\n\x04used\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x03\x12-\n\tresets_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x10GetUsageResponse\x12$\n\x06quotas\x18\x01 \x03(\x0b\x32\x14.assay.v1.QuotaUsage*J\n\x07JobView\x12\x18\n\x14JOB_VIEW_UNSPECIFIED\x10\x00\x12\x12\n\x0eJOB_VIEW_BASIC\x10\x01\x12\x11\n\rJOB_VIEW_FULL\x10\x02\x32\xa5\x06\n\nJobService\x12\x44\n\tCreateJob\x12\x1a.assay.v1.CreateJobRequest\x1a\x1b.assay.v1.CreateJobResponse\x12;\n\x06GetJob\x12\x17.assay.v1.GetJobRequest\x1a\x18.assay.v1.GetJobResponse\x12\x41\n\x08ListJobs\x12\x19.assay.v1.ListJobsRequest\x1a\x1a.assay.v1.ListJobsResponse\x12\x44\n\tCancelJob\x12\x1a.assay.v1.CancelJobRequest\x1a\x1b.assay.v1.CancelJobResponse\x12\x43\n\x08WatchJob\x12\x19.assay.v1.WatchJobRequest\x1a\x1a.assay.v1.WatchJobResponse0\x01\x12\x41\n\x08RetryJob\x12\x19.assay.v1.RetryJobRequest\x1a\x1a.assay.v1.RetryJobResponse\x12J\n\x0bReleaseFile\x12\x1c.assay.v1.ReleaseFileRequest\x1a\x1d.assay.v1.ReleaseFileResponse\x12S\n\x0e\x43reatePipeline\x12\x1f.assay.v1.CreatePipelineRequest\x1a .assay.v1.CreatePipelineResponse\x12J\n\x0bGetPipeline\x12\x1c.assay.v1.GetPipelineRequest\x1a\x1d.assay.v1.GetPipelineResponse\x12S\n\x0e\x43\x61ncelPipeline\x12\x1f.assay.v1.CancelPipelineRequest\x1a .assay.v1.CancelPipelineResponse\x12\x41\n\x08GetUsage\x12\x19.assay.v1.GetUsageRequest\x1a\x1a.assay.v1.GetUsageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.jobs_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBVIEW']._serialized_start=1883
-  _globals['_JOBVIEW']._serialized_end=1957
+  _globals['_JOBVIEW']._serialized_start=1865
+  _globals['_JOBVIEW']._serialized_end=1939
   _globals['_CREATEJOBREQUEST']._serialized_start=95
   _globals['_CREATEJOBREQUEST']._serialized_end=265
   _globals['_CREATEJOBRESPONSE']._serialized_start=267
@@ -54,39 +54,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WATCHJOBREQUEST']._serialized_start=763
   _globals['_WATCHJOBREQUEST']._serialized_end=792
   _globals['_WATCHJOBRESPONSE']._serialized_start=794
-  _globals['_WATCHJOBRESPONSE']._serialized_end=858
-  _globals['_RETRYJOBREQUEST']._serialized_start=860
-  _globals['_RETRYJOBREQUEST']._serialized_end=889
-  _globals['_RETRYJOBRESPONSE']._serialized_start=891
-  _globals['_RETRYJOBRESPONSE']._serialized_end=937
-  _globals['_RELEASEFILEREQUEST']._serialized_start=939
-  _globals['_RELEASEFILEREQUEST']._serialized_end=976
-  _globals['_RELEASEFILERESPONSE']._serialized_start=978
-  _globals['_RELEASEFILERESPONSE']._serialized_end=999
-  _globals['_PIPELINE']._serialized_start=1002
-  _globals['_PIPELINE']._serialized_end=1273
-  _globals['_PIPELINE_STATE']._serialized_start=1164
-  _globals['_PIPELINE_STATE']._serialized_end=1273
-  _globals['_PIPELINEJOB']._serialized_start=1275
-  _globals['_PIPELINEJOB']._serialized_end=1357
-  _globals['_CREATEPIPELINEREQUEST']._serialized_start=1359
-  _globals['_CREATEPIPELINEREQUEST']._serialized_end=1439
-  _globals['_CREATEPIPELINERESPONSE']._serialized_start=1441
-  _globals['_CREATEPIPELINERESPONSE']._serialized_end=1503
-  _globals['_GETPIPELINEREQUEST']._serialized_start=1505
-  _globals['_GETPIPELINEREQUEST']._serialized_end=1537
-  _globals['_GETPIPELINERESPONSE']._serialized_start=1539
-  _globals['_GETPIPELINERESPONSE']._serialized_end=1598
-  _globals['_CANCELPIPELINEREQUEST']._serialized_start=1600
-  _globals['_CANCELPIPELINEREQUEST']._serialized_end=1635
-  _globals['_CANCELPIPELINERESPONSE']._serialized_start=1637
-  _globals['_CANCELPIPELINERESPONSE']._serialized_end=1699
-  _globals['_GETUSAGEREQUEST']._serialized_start=1701
-  _globals['_GETUSAGEREQUEST']._serialized_end=1718
-  _globals['_QUOTAUSAGE']._serialized_start=1720
-  _globals['_QUOTAUSAGE']._serialized_end=1823
-  _globals['_GETUSAGERESPONSE']._serialized_start=1825
-  _globals['_GETUSAGERESPONSE']._serialized_end=1881
-  _globals['_JOBSERVICE']._serialized_start=1960
-  _globals['_JOBSERVICE']._serialized_end=2765
+  _globals['_WATCHJOBRESPONSE']._serialized_end=840
+  _globals['_RETRYJOBREQUEST']._serialized_start=842
+  _globals['_RETRYJOBREQUEST']._serialized_end=871
+  _globals['_RETRYJOBRESPONSE']._serialized_start=873
+  _globals['_RETRYJOBRESPONSE']._serialized_end=919
+  _globals['_RELEASEFILEREQUEST']._serialized_start=921
+  _globals['_RELEASEFILEREQUEST']._serialized_end=958
+  _globals['_RELEASEFILERESPONSE']._serialized_start=960
+  _globals['_RELEASEFILERESPONSE']._serialized_end=981
+  _globals['_PIPELINE']._serialized_start=984
+  _globals['_PIPELINE']._serialized_end=1255
+  _globals['_PIPELINE_STATE']._serialized_start=1146
+  _globals['_PIPELINE_STATE']._serialized_end=1255
+  _globals['_PIPELINEJOB']._serialized_start=1257
+  _globals['_PIPELINEJOB']._serialized_end=1339
+  _globals['_CREATEPIPELINEREQUEST']._serialized_start=1341
+  _globals['_CREATEPIPELINEREQUEST']._serialized_end=1421
+  _globals['_CREATEPIPELINERESPONSE']._serialized_start=1423
+  _globals['_CREATEPIPELINERESPONSE']._serialized_end=1485
+  _globals['_GETPIPELINEREQUEST']._serialized_start=1487
+  _globals['_GETPIPELINEREQUEST']._serialized_end=1519
+  _globals['_GETPIPELINERESPONSE']._serialized_start=1521
+  _globals['_GETPIPELINERESPONSE']._serialized_end=1580
+  _globals['_CANCELPIPELINEREQUEST']._serialized_start=1582
+  _globals['_CANCELPIPELINEREQUEST']._serialized_end=1617
+  _globals['_CANCELPIPELINERESPONSE']._serialized_start=1619
+  _globals['_CANCELPIPELINERESPONSE']._serialized_end=1681
+  _globals['_GETUSAGEREQUEST']._serialized_start=1683
+  _globals['_GETUSAGEREQUEST']._serialized_end=1700
+  _globals['_QUOTAUSAGE']._serialized_start=1702
+  _globals['_QUOTAUSAGE']._serialized_end=1805
+  _globals['_GETUSAGERESPONSE']._serialized_start=1807
+  _globals['_GETUSAGERESPONSE']._serialized_end=1863
+  _globals['_JOBSERVICE']._serialized_start=1942
+  _globals['_JOBSERVICE']._serialized_end=2747
 # @@protoc_insertion_point(module_scope)
