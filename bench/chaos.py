@@ -16,7 +16,8 @@ to finish, then prints:
   succeeded, failed (by error code), stranded (not finished at the deadline), lost
   (accepted but unknown to the jobs service), run twice (more than one terminal event for a job on
   the events stream, by distinct sequence), re-run (attempt > 1: crash recovery re-ran an attempt
-  that never settled), client-visible errors by HTTP status, and the wall time.
+  that never settled), orphaned objects (stored, no file row), client-visible errors by HTTP
+  status, and the wall time.
 
 Bounded in count (``--jobs``) and time (``--deadline``); the stack is stopped at the end, whatever
 happens. Exit code 1 when anything was not accepted, lost, stranded, run twice or failed.
@@ -41,7 +42,7 @@ import httpx
 import nats
 
 from assay.common.nats import ALL_EVENTS, EVENTS_STREAM
-from assay.devstack.stack import DevStack
+from assay.devstack.stack import BUCKET, DevStack
 from assay.v1 import events_pb2, job_pb2
 
 SERVICES = ("analysis", "jobs", "ingest", "gateway")
@@ -162,6 +163,14 @@ async def terminal_events(nats_url: str) -> collections.Counter[str]:
     return collections.Counter({job_id: len(sequences) for job_id, sequences in seen.items()})
 
 
+def orphaned_objects(stack: DevStack) -> int:
+    """Objects under ``tenants/`` that no ``ingest.files`` row names (ingest sweeps them after its grace)."""
+    with stack.postgres.connect("assay") as conn:
+        known = {str(row[0]) for row in conn.execute("SELECT object_key FROM ingest.files")}
+    listed = stack.s3.client().list_objects(BUCKET, prefix="tenants/", recursive=True)
+    return sum(1 for item in listed if item.object_name not in known)
+
+
 async def load(stack: DevStack, args: argparse.Namespace, began: float, log: list[tuple[float, str, float]]) -> int:
     info = stack.describe()
     errors: collections.Counter[str] = collections.Counter()
@@ -210,6 +219,7 @@ async def load(stack: DevStack, args: argparse.Namespace, began: float, log: lis
     print(f"lost          {lost}")
     print(f"run twice     {twice}")
     print(f"re-run        {rerun} (attempt > 1 after a crash)")
+    print(f"orphaned      {orphaned_objects(stack)} objects without a file row (swept after the grace)")
     print(f"client errors {dict(errors) if errors else 0}")
     print(f"faults        {', '.join(f'{at:.0f}s {fault}' for at, fault, _ in log)}")
     print(f"wall time     {wall:.1f}s")
