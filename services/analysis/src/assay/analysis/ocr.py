@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import statistics
 import time
@@ -62,7 +63,7 @@ class OcrSettings(BaseSettings):
     """Longest one page's OCR may take; the page is then reported unread."""
     threads: int = Field(default=1, ge=1, le=64)
     """Tesseract's OpenMP threads per page (OMP_THREAD_LIMIT)."""
-    second_look_confidence: float = Field(default=60.0, ge=0, le=100)
+    second_look_confidence: float = Field(default=80.0, ge=0, le=100)
     """A word with a figure read with less confidence is read again on its own (a lost minus sign)."""
     second_looks_per_page: int = Field(default=40, ge=0)
     """Most words of one page read again."""
@@ -244,15 +245,16 @@ def _tesseract(image: Image, psm: int, settings: OcrSettings, deadline: float) -
 def _second_look(image: Image, data: dict[str, list[object]], settings: OcrSettings, deadline: float) -> int:
     """Figures read with low confidence, read again each on its own (``--psm 7``) with some margin.
 
-    In a full page Tesseract can drop a minus sign before a figure; cut out with room to its left,
-    the figure is read whole. The second reading replaces the first when it is one word with a digit.
-    Returns how many words were read again.
+    In a full page Tesseract can drop a minus sign before a figure or read a separator as another
+    ("07/07" as "0707", "27.75" as "27:75"); cut out with room to its left, the figure is read whole.
+    The second reading replaces the first when it is one word with the same digits. Returns how
+    many words were read again.
     """
     looked = 0
     for i, raw in enumerate(data["text"]):
         text = str(raw).strip()
         if (looked >= settings.second_looks_per_page or not any(ch.isdigit() for ch in text)
-                or float(str(data["conf"][i])) >= settings.second_look_confidence):
+                or (float(str(data["conf"][i])) >= settings.second_look_confidence and not _ODD_FIGURE.search(text))):
             continue
         looked += 1
         left, top = int(str(data["left"][i])), int(str(data["top"][i]))
@@ -264,11 +266,19 @@ def _second_look(image: Image, data: dict[str, list[object]], settings: OcrSetti
         finally:
             crop.close()
         found = [(str(t).strip(), c) for t, c in zip(again["text"], again["conf"], strict=True) if str(t).strip()]
-        if len(found) == 1 and any(ch.isdigit() for ch in found[0][0]):
+        # only signs and separators may change, and only into a figure's own characters
+        if len(found) == 1 and _digits(found[0][0]) == _digits(text) and set(found[0][0]) <= _FIGURE_CHARS:
             data["text"][i], data["conf"][i] = found[0]
     return looked
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+_FIGURE_CHARS = set("0123456789.,-()/$€£%+")
+_ODD_FIGURE = re.compile(r"\d[:;]\d{2}$")
+"""A figure whose decimal point may have been read as a colon ("27:75"): read again whatever its confidence."""
 _SPLIT_NUMBER_GAP = 0.6
 """A gap narrower than this share of the words' height between two digits is no space: Tesseract
 splits figures at narrow digits ("03/1 1/2024", "3,51 1"); figures in separate columns stand much
