@@ -132,6 +132,35 @@ def test_an_encrypted_pdf_without_the_right_password_is_a_clear_input_error(
     assert "s3cret-PW" not in raised.value.message and (not password or password not in raised.value.message)
 
 
+def test_an_xlsx_export_is_read_from_its_transactions_sheet_exactly(tmp_path: Path) -> None:
+    statement = fx.make_statement(seed=11, transactions=30)
+    result, _ = run(tmp_path, fx.render_xlsx(statement), name="export.xlsx",
+                      media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert result.format == "xlsx"
+    as_stored = [(d, text, Decimal(amount), Decimal(balance)) for d, text, amount, balance in read_rows(result)]
+    # a spreadsheet keeps numbers, not their printed form: 372.70 is stored (and read) as 372.7
+    assert as_stored == [(d, text, Decimal(a), Decimal(b)) for d, text, a, b in expected_rows(statement)]
+    assert [t.value_date for t in result.transactions] == [r.value_date.isoformat() for r in statement.rows
+                                                           if r.value_date is not None]
+    assert result.reconciliation.running_checked == 29 == result.reconciliation.running_ok
+    assert result.account_number_masked == "**********1234"
+
+
+def test_an_xlsx_without_a_transactions_header_is_columns_not_found(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "colour"])
+    sheet.append(["foo", "red"])
+    book.save(tmp_path / "other.xlsx")
+    with pytest.raises(AnalysisInputError) as raised:
+        run(tmp_path, (tmp_path / "other.xlsx").read_bytes(), name="other.xlsx",
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert raised.value.code == "COLUMNS_NOT_FOUND" and "no sheet of other.xlsx" in raised.value.message
+
+
 @needs_tesseract
 @pytest.mark.parametrize("layout", fx.LAYOUTS)
 def test_a_scanned_statement_is_read_by_ocr_exactly_and_reconciles(tmp_path: Path, layout: str) -> None:

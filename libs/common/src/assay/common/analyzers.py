@@ -159,13 +159,15 @@ FINANCIAL_STATEMENTS = AnalyzerSpec(
 
 BANK_STATEMENT = AnalyzerSpec(
     name="bank_statement",
-    version="1.1.0",  # 1.1: OCR of pages without a text layer
+    version="1.1.0",  # 1.1: OCR of pages without a text layer, XLSX exports
     description=(
-        "Reads a bank statement (PDF, password-protected or not, scanned pages read by OCR; or a CSV export) into "
+        "Reads a bank statement (PDF, password-protected or not, scanned pages read by OCR; or a CSV or XLSX "
+        "export) into "
         "its account, period, balances and every transaction, reconciles the balances, fingerprints and "
         "categorises the transactions, with a transactions CSV and a JSON artifact."
     ),
-    accepted_media_types=("application/pdf", "text/csv", "text/plain"),
+    accepted_media_types=("application/pdf", "text/csv", "text/plain",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     max_input_bytes=50 * MIB,
     time_limit_seconds=600.0,
 )
