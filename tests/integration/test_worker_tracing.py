@@ -138,6 +138,14 @@ async def test_a_job_re_queued_by_the_lease_reaper_keeps_its_trace_in_the_new_wo
 ) -> None:
     job = await stack.create("ok")
     worker_token = stack.jobs.worker
+    nc = await connect(stack.worker_settings(), "test-work-headers")
+    try:
+        async def dispatched() -> bool:  # the work message a worker would start attempt 1 from
+            return (await nc.jetstream().stream_info(WORK_STREAM)).state.messages == 1
+
+        await eventually(dispatched, timeout=10)
+    finally:
+        await nc.close()
     # A worker that starts attempt 1 and vanishes without a heartbeat (no worker consumes here).
     started = await stack.jobs.execution.StartJob(pb.StartJobRequest(
         id=job.id, tenant_id="acme", attempt=1, analyzer_version="0.0.0-test", worker_id="vanished",

@@ -7,6 +7,7 @@ The jobs service runs in-process through harness.jobs.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,20 +102,28 @@ def builtin_registry() -> Registry:
     return load_registry()
 
 
-@pytest.fixture
-async def stack(postgres: Postgres) -> AsyncIterator[Stack]:
+@contextlib.asynccontextmanager
+async def open_stack(postgres: Postgres, **jobs_overrides: Any) -> AsyncIterator[Stack]:
+    """A NATS server and a jobs service on a fresh database (``jobs_overrides``: JobsSettings fields)."""
     with NatsServer() as nats:
         url = fresh_database(postgres, "wjobs")
         upgrade(MIGRATIONS, url, "jobs")
-        settings = JobsSettings(
+        values: dict[str, Any] = dict(
             database_url=url, nats_url=nats.url, grpc_host="127.0.0.1", grpc_port=0,
             **SERVICE_KEYS, lease_seconds=LEASE_SECONDS, retry_base_seconds=0.2,
             retry_max_seconds=1.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2,
             ingest_addr="127.0.0.1:1",
         )
-        service = await start_jobs(settings)
+        values.update(jobs_overrides)
+        service = await start_jobs(JobsSettings(**values))
         try:
             yield Stack(nats=nats, jobs=service)
         finally:
             await service.channel.close()
             await service.server.stop(1.0)
+
+
+@pytest.fixture
+async def stack(postgres: Postgres) -> AsyncIterator[Stack]:
+    async with open_stack(postgres) as opened:
+        yield opened

@@ -12,14 +12,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from assay.common.db_spans import DbSpanNames, sql_span_name
 from assay.common.telemetry import JsonLinesSpanExporter
-from assay.jobs import store
+from assay.jobs import store, work_messages
 
 
 @pytest.mark.parametrize(("statement", "expected"), [
     (store._HEARTBEAT.text, ("UPDATE", "jobs.jobs")),  # WITH prev AS (SELECT … FOR UPDATE) UPDATE jobs.jobs …
     (store._REAP.text, ("UPDATE", "jobs.jobs")),  # … WHERE id IN (SELECT … FROM jobs.jobs …)
     (store._INSERT.text, ("INSERT", "jobs.jobs")),
-    (store._OUTBOX_INSERT.text, ("INSERT", "jobs.outbox")),
+    (work_messages.OUTBOX_INSERT.text, ("INSERT", "jobs.outbox")),
     ("SELECT jobs.jobs.id FROM jobs.jobs WHERE jobs.jobs.id = %(id)s::UUID", ("SELECT", "jobs.jobs")),
     ("select * from ingest.files f where f.id = 'x FROM y'", ("SELECT", "ingest.files")),
     ('DELETE FROM "ingest"."files" WHERE id = %s', ("DELETE", "ingest.files")),

@@ -21,7 +21,24 @@ class TelemetrySettings(BaseSettings):
     it and the other ``OTEL_*`` variables itself)."""
 
 
-class CommonSettings(TelemetrySettings):
+class TokenSettings(BaseSettings):
+    """The keys and claims of tenant bearer tokens (services, and the gateway's job view)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    jwt_hs256_secret: str = ""
+    """Shared secret for HS256 tokens (development and single-cluster setups)."""
+    jwt_public_key_file: str = ""
+    """PEM file with the RS256 public key used to verify tokens (instead of the secret)."""
+    jwt_private_key_file: str = ""
+    """PEM file with the RS256 private key, only where a service must mint its own tokens."""
+    jwt_issuer: str = "assay"
+    """Expected ``iss`` claim."""
+    jwt_audience: str = "assay"
+    """Expected ``aud`` claim."""
+
+
+class CommonSettings(TelemetrySettings, TokenSettings):
     """Settings every service reads; each service subclasses it with its own fields."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -43,16 +60,6 @@ class CommonSettings(TelemetrySettings):
     """How much more of a refused client stream (an upload) is read and dropped before the refusal
     is sent, so a client still writing gets the real status instead of a failed write
     (``assay.common.streams``); a client sending more than this, or stalling, is cut off."""
-    jwt_hs256_secret: str = ""
-    """Shared secret for HS256 tokens (development and single-cluster setups)."""
-    jwt_public_key_file: str = ""
-    """PEM file with the RS256 public key used to verify tokens (instead of the secret)."""
-    jwt_private_key_file: str = ""
-    """PEM file with the RS256 private key, only where a service must mint its own tokens."""
-    jwt_issuer: str = "assay"
-    """Expected ``iss`` claim."""
-    jwt_audience: str = "assay"
-    """Expected ``aud`` claim."""
     service_token: str = ""
     """The worker credential analysis presents to jobs and ingest; minted from ASSAY_WORKER_SECRET
     when empty."""
@@ -65,6 +72,13 @@ class CommonSettings(TelemetrySettings):
     the one a worker presents (it binds the job and its tenant). Set on jobs and ingest only."""
     job_capability_seconds: int = Field(default=7 * 86400, ge=60)
     """Lifetime of a work message's capability: a message still unstarted after this is refused."""
+    rate_limit_tenant: str = ""
+    """``tenant=requests per second,…`` (``*``: every other tenant): each service's limit of a tenant's
+    calls (``assay.common.rate_limits``); empty: no per-tenant limit."""
+    rate_limit_token: float = Field(default=0.0, ge=0)
+    """Requests per second one token may make to each service; 0: no per-token limit."""
+    rate_limit_burst_seconds: float = Field(default=2.0, gt=0)
+    """A bucket holds this many seconds of its rate: the burst allowed after a quiet spell."""
 
 
 class DatabaseSettings(BaseSettings):

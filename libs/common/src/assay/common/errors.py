@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from google.protobuf import any_pb2
@@ -138,25 +138,28 @@ class ErrorDetails:
     message: str
     reason: str
     violations: tuple[FieldViolation, ...]
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    """The ErrorInfo's metadata (e.g. a refused quota's ``quota``, ``limit``, ``usage``)."""
 
 
 def details_from_rpc_error(error: grpc.aio.AioRpcError) -> ErrorDetails:
     """Decode ErrorInfo and BadRequest from a failed call (the gateway and tests use it)."""
     status = rpc_status.from_call(error)
     code: grpc.StatusCode = error.code()
-    reason, violations = "", []
+    reason, violations, metadata = "", [], {}
     if status is not None:
         for detail in status.details:
             if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 info = error_details_pb2.ErrorInfo()
                 detail.Unpack(info)
                 reason = info.reason
+                metadata = dict(info.metadata)
             elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
                 bad = error_details_pb2.BadRequest()
                 detail.Unpack(bad)
                 violations = [FieldViolation(v.field, v.description) for v in bad.field_violations]
     message = status.message if status is not None else (error.details() or "")
-    return ErrorDetails(code, message, reason, tuple(violations))
+    return ErrorDetails(code, message, reason, tuple(violations), metadata)
 
 
 __all__ = [

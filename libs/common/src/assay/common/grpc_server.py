@@ -21,6 +21,7 @@ from assay.common.config import CommonSettings, DatabaseSettings
 from assay.common.db_health import DatabaseReadiness
 from assay.common.grpc_limits import MESSAGE_SIZE_OPTIONS
 from assay.common.interceptors import ServerInterceptor
+from assay.common.rate_limits import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ async def start_grpc_server(
         # Tracing first, so the auth/error interceptor and the handler run inside the server span.
         interceptors=[aio_server_interceptor(),  # type: ignore[no-untyped-call]
                       ServerInterceptor(TokenVerifier(settings), settings.refused_stream_drain_bytes,
-                                        WorkerVerifier(settings) if settings.worker_secret else None)],
+                                        WorkerVerifier(settings) if settings.worker_secret else None,
+                                        RateLimiter(settings.rate_limit_tenant, settings.rate_limit_token,
+                                                    settings.rate_limit_burst_seconds))],
         options=[
             *MESSAGE_SIZE_OPTIONS,
             ("grpc.so_reuseport", 0),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,9 +13,11 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from assay.common.auth import Principal, TokenVerifier, WorkerVerifier, current_principal
+from assay.common.byte_cache import ByteLRU
 from assay.common.db_health import database_unavailable, is_database_unavailable
 from assay.common.errors import AssayError, Unauthenticated, abort_with
 from assay.common.metrics import RPC_LATENCY, WORKER_REFUSALS
+from assay.common.rate_limits import RateLimiter
 from assay.common.streams import discard
 
 logger = logging.getLogger(__name__)
@@ -29,25 +30,27 @@ WORKER_SERVICES = ("/assay.v1.JobExecutionService/", "/assay.v1.WorkerFileServic
 
 class CachingVerifier:
     """Remembers verified tokens (by the raw token string) until they expire: a client that sends
-    the same token on every call pays for the signature check once. Bounded LRU; failures are not
-    cached, so an invalid or expired token is always re-verified and refused."""
+    the same token on every call pays for the signature check once. An LRU bounded by bytes (each
+    token's text plus its principal); failures are not cached, so an invalid or expired token is
+    always re-verified and refused."""
 
-    def __init__(self, verifier: TokenVerifier | WorkerVerifier | NoWorkers, max_entries: int = 1024) -> None:
+    PRINCIPAL_BYTES = 256
+    """Charged per entry for the principal beside its token text (subject, tenant, roles)."""
+
+    def __init__(self, verifier: TokenVerifier | WorkerVerifier | NoWorkers, max_bytes: int = 4 * 1024 * 1024,
+                 name: str = "verified_tokens") -> None:
         self._verifier = verifier
-        self._max = max_entries
-        self._cache: OrderedDict[str, Principal] = OrderedDict()
+        self._cache: ByteLRU[str, Principal] = ByteLRU(
+            name, max_bytes, lambda principal: len(principal.token) + self.PRINCIPAL_BYTES)
 
     def verify(self, token: str) -> Principal:
         principal = self._cache.get(token)
         if principal is not None:
             if time.time() < principal.expires_at:
-                self._cache.move_to_end(token)
                 return principal
-            del self._cache[token]
+            self._cache.pop(token)
         principal = self._verifier.verify(token)
-        self._cache[token] = principal
-        if len(self._cache) > self._max:
-            self._cache.popitem(last=False)
+        self._cache.put(token, principal)
         return principal
 
 
@@ -69,11 +72,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
     """
 
     def __init__(self, verifier: TokenVerifier, refused_stream_drain_bytes: int = 64 * 1024 * 1024,
-                 worker_verifier: WorkerVerifier | None = None) -> None:
+                 worker_verifier: WorkerVerifier | None = None, rate_limiter: RateLimiter | None = None) -> None:
         """``verifier`` checks tenant tokens, ``worker_verifier`` the worker credentials that the
-        methods of :data:`WORKER_SERVICES` take instead (refused there without one)."""
+        methods of :data:`WORKER_SERVICES` take instead (refused there without one); ``rate_limiter``
+        limits tenant calls (never worker calls)."""
         self._verifier = CachingVerifier(verifier)
-        self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers())
+        self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers(), name="verified_worker_credentials")
+        self._limiter = rate_limiter if rate_limiter is not None and rate_limiter.enabled else None
         self._recorder = RpcRecorder()
         self._drain_bytes = refused_stream_drain_bytes
 
@@ -86,8 +91,9 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
-        verifier = self._worker_verifier if method.startswith(WORKER_SERVICES) else self._verifier
-        return _wrap(handler, method, verifier, self._recorder, self._drain_bytes)
+        if method.startswith(WORKER_SERVICES):
+            return _wrap(handler, method, self._worker_verifier, self._recorder, self._drain_bytes)
+        return _wrap(handler, method, self._verifier, self._recorder, self._drain_bytes, self._limiter)
 
 
 async def _drain_refused(requests: AsyncIterator[Any], refusal: AssayError, max_bytes: int) -> None:
@@ -146,14 +152,20 @@ class _Observed:
 
 def _wrap(
     handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier, recorder: RpcRecorder,
-    drain_bytes: int,
+    drain_bytes: int, limiter: RateLimiter | None = None,
 ) -> grpc.RpcMethodHandler[Any, Any]:
+    def authenticate(context: grpc.aio.ServicerContext) -> None:
+        caller = verifier.verify(_token_from(context))
+        if limiter is not None:
+            limiter.check(caller)
+        current_principal.set(caller)
+
     def unary_response(
         behavior: Callable[..., Awaitable[Any]], client_streaming: bool = False,
     ) -> Callable[..., Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             async with _Observed(context, method, recorder, request if client_streaming else None, drain_bytes):
-                current_principal.set(verifier.verify(_token_from(context)))
+                authenticate(context)
                 return await behavior(request, context)
 
         return wrapped
@@ -161,7 +173,7 @@ def _wrap(
     def stream_response(behavior: Any) -> Callable[..., AsyncIterator[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             async with _Observed(context, method, recorder):
-                current_principal.set(verifier.verify(_token_from(context)))
+                authenticate(context)
                 async for response in behavior(request, context):
                     yield response
 

@@ -21,6 +21,34 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _JobView:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _JobViewEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_JobView.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    JOB_VIEW_UNSPECIFIED: _JobView.ValueType  # 0
+    """JOB_VIEW_UNSPECIFIED is the method's default: BASIC for ListJobs, FULL for GetJob."""
+    JOB_VIEW_BASIC: _JobView.ValueType  # 1
+    """JOB_VIEW_BASIC leaves out the inline input text, params, result, artifacts and the error's
+    message: what a list needs (state, progress, timing, analyzer, error code), bounded in size.
+    """
+    JOB_VIEW_FULL: _JobView.ValueType  # 2
+    """JOB_VIEW_FULL is every field of the job."""
+
+class JobView(_JobView, metaclass=_JobViewEnumTypeWrapper):
+    """JobView chooses how much of a job a read returns (AIP-157)."""
+
+JOB_VIEW_UNSPECIFIED: JobView.ValueType  # 0
+"""JOB_VIEW_UNSPECIFIED is the method's default: BASIC for ListJobs, FULL for GetJob."""
+JOB_VIEW_BASIC: JobView.ValueType  # 1
+"""JOB_VIEW_BASIC leaves out the inline input text, params, result, artifacts and the error's
+message: what a list needs (state, progress, timing, analyzer, error code), bounded in size.
+"""
+JOB_VIEW_FULL: JobView.ValueType  # 2
+"""JOB_VIEW_FULL is every field of the job."""
+Global___JobView: _TypeAlias = JobView  # noqa: Y015
+
 @_typing.final
 class CreateJobRequest(_message.Message):
     """CreateJobRequest describes the job to create."""
@@ -98,16 +126,20 @@ class GetJobRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
+    view: Global___JobView.ValueType
+    """view chooses how much of the job to return; unset means JOB_VIEW_FULL."""
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
+        view: Global___JobView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -149,6 +181,7 @@ class ListJobsRequest(_message.Message):
     ANALYZER_FIELD_NUMBER: _builtins.int
     FILE_ID_FIELD_NUMBER: _builtins.int
     ACTIVE_ONLY_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """page_size is the maximum number of jobs to return (default 50, capped at 1000)."""
     page_token: _builtins.str
@@ -161,6 +194,8 @@ class ListJobsRequest(_message.Message):
     """file_id filters to jobs whose inputs include this file when set."""
     active_only: _builtins.bool
     """active_only keeps only jobs that are not in a terminal state."""
+    view: Global___JobView.ValueType
+    """view chooses how much of each job to return; unset means JOB_VIEW_BASIC."""
     def __init__(
         self,
         *,
@@ -170,10 +205,11 @@ class ListJobsRequest(_message.Message):
         analyzer: _builtins.str = ...,
         file_id: _builtins.str = ...,
         active_only: _builtins.bool = ...,
+        view: Global___JobView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "analyzer", b"analyzer", "file_id", b"file_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "analyzer", b"analyzer", "file_id", b"file_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -502,6 +538,11 @@ class CreatePipelineRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     JOBS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """request_id is an optional idempotency key (AIP-155), unique per tenant among pipelines: the same
+    request_id with the same body returns the same pipeline; with another body, ALREADY_EXISTS.
+    """
     @_builtins.property
     def jobs(self) -> _containers.RepeatedCompositeFieldContainer[Global___PipelineJob]:
         """jobs are created in one transaction: all of them or none."""
@@ -510,10 +551,11 @@ class CreatePipelineRequest(_message.Message):
         self,
         *,
         jobs: _abc.Iterable[Global___PipelineJob] | None = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["jobs", b"jobs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["jobs", b"jobs", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -634,3 +676,82 @@ class CancelPipelineResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CancelPipelineResponse: _TypeAlias = CancelPipelineResponse  # noqa: Y015
+
+@_typing.final
+class GetUsageRequest(_message.Message):
+    """GetUsageRequest asks for the caller's tenant's usage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsageRequest: _TypeAlias = GetUsageRequest  # noqa: Y015
+
+@_typing.final
+class QuotaUsage(_message.Message):
+    """QuotaUsage is one quota of a tenant and how much of it is used."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTA_FIELD_NUMBER: _builtins.int
+    USED_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    RESETS_AT_FIELD_NUMBER: _builtins.int
+    quota: _builtins.str
+    """quota names it: "jobs_per_day" (jobs created since 00:00 UTC) or "max_queued" (jobs waiting
+    or queued).
+    """
+    used: _builtins.int
+    """used is how much of it is used now."""
+    limit: _builtins.int
+    """limit is the most allowed; 0 means the tenant has no such limit."""
+    @_builtins.property
+    def resets_at(self) -> _timestamp_pb2.Timestamp:
+        """resets_at is when the usage starts over (jobs_per_day); unset for a quota that never resets."""
+
+    def __init__(
+        self,
+        *,
+        quota: _builtins.str = ...,
+        used: _builtins.int = ...,
+        limit: _builtins.int = ...,
+        resets_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["resets_at", b"resets_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "quota", b"quota", "resets_at", b"resets_at", "used", b"used"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuotaUsage: _TypeAlias = QuotaUsage  # noqa: Y015
+
+@_typing.final
+class GetUsageResponse(_message.Message):
+    """GetUsageResponse lists the tenant's quotas."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTAS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def quotas(self) -> _containers.RepeatedCompositeFieldContainer[Global___QuotaUsage]:
+        """quotas are every job quota, with or without a limit."""
+
+    def __init__(
+        self,
+        *,
+        quotas: _abc.Iterable[Global___QuotaUsage] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quotas", b"quotas"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsageResponse: _TypeAlias = GetUsageResponse  # noqa: Y015

@@ -85,6 +85,11 @@ class JobServiceStub:
                 request_serializer=assay_dot_v1_dot_jobs__service__pb2.CancelPipelineRequest.SerializeToString,
                 response_deserializer=assay_dot_v1_dot_jobs__service__pb2.CancelPipelineResponse.FromString,
                 _registered_method=True)
+        self.GetUsage = channel.unary_unary(
+                '/assay.v1.JobService/GetUsage',
+                request_serializer=assay_dot_v1_dot_jobs__service__pb2.GetUsageRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_jobs__service__pb2.GetUsageResponse.FromString,
+                _registered_method=True)
 
 
 class JobServiceServicer:
@@ -164,6 +169,15 @@ class JobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsage(self, request, context):
+        """GetUsage returns the caller's tenant's job quotas and how much of each is used. A request
+        that would exceed a quota is refused with RESOURCE_EXHAUSTED QUOTA_EXCEEDED, whose ErrorInfo
+        metadata names the quota, its limit, the usage and, where waiting helps, retry_after_seconds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -216,6 +230,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.CancelPipeline,
                     request_deserializer=assay_dot_v1_dot_jobs__service__pb2.CancelPipelineRequest.FromString,
                     response_serializer=assay_dot_v1_dot_jobs__service__pb2.CancelPipelineResponse.SerializeToString,
+            ),
+            'GetUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsage,
+                    request_deserializer=assay_dot_v1_dot_jobs__service__pb2.GetUsageRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_jobs__service__pb2.GetUsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -489,6 +508,33 @@ class JobService:
             '/assay.v1.JobService/CancelPipeline',
             assay_dot_v1_dot_jobs__service__pb2.CancelPipelineRequest.SerializeToString,
             assay_dot_v1_dot_jobs__service__pb2.CancelPipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobService/GetUsage',
+            assay_dot_v1_dot_jobs__service__pb2.GetUsageRequest.SerializeToString,
+            assay_dot_v1_dot_jobs__service__pb2.GetUsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -57,6 +57,11 @@ class JobServiceStub:
     """GetPipeline returns a pipeline of the caller's tenant with its jobs."""
     CancelPipeline: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.CancelPipelineRequest, _jobs_service_pb2.CancelPipelineResponse]
     """CancelPipeline cancels every unfinished job of a pipeline."""
+    GetUsage: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.GetUsageRequest, _jobs_service_pb2.GetUsageResponse]
+    """GetUsage returns the caller's tenant's job quotas and how much of each is used. A request
+    that would exceed a quota is refused with RESOURCE_EXHAUSTED QUOTA_EXCEEDED, whose ErrorInfo
+    metadata names the quota, its limit, the usage and, where waiting helps, retry_after_seconds.
+    """
 
 @_typing.type_check_only
 class JobServiceAsyncStub(JobServiceStub):
@@ -87,6 +92,11 @@ class JobServiceAsyncStub(JobServiceStub):
     """GetPipeline returns a pipeline of the caller's tenant with its jobs."""
     CancelPipeline: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.CancelPipelineRequest, _jobs_service_pb2.CancelPipelineResponse]  # type: ignore[assignment]
     """CancelPipeline cancels every unfinished job of a pipeline."""
+    GetUsage: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.GetUsageRequest, _jobs_service_pb2.GetUsageResponse]  # type: ignore[assignment]
+    """GetUsage returns the caller's tenant's job quotas and how much of each is used. A request
+    that would exceed a quota is refused with RESOURCE_EXHAUSTED QUOTA_EXCEEDED, whose ErrorInfo
+    metadata names the quota, its limit, the usage and, where waiting helps, retry_after_seconds.
+    """
 
 class JobServiceServicer(metaclass=_abc_1.ABCMeta):
     """JobService lets clients create, read, list, cancel and watch jobs."""
@@ -174,5 +184,16 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_jobs_service_pb2.CancelPipelineResponse, _abc.Awaitable[_jobs_service_pb2.CancelPipelineResponse]]:
         """CancelPipeline cancels every unfinished job of a pipeline."""
+
+    @_abc_1.abstractmethod
+    def GetUsage(
+        self,
+        request: _jobs_service_pb2.GetUsageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.GetUsageResponse, _abc.Awaitable[_jobs_service_pb2.GetUsageResponse]]:
+        """GetUsage returns the caller's tenant's job quotas and how much of each is used. A request
+        that would exceed a quota is refused with RESOURCE_EXHAUSTED QUOTA_EXCEEDED, whose ErrorInfo
+        metadata names the quota, its limit, the usage and, where waiting helps, retry_after_seconds.
+        """
 
 def add_JobServiceServicer_to_server(servicer: JobServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,5 +1,5 @@
 """``assay``: dev | token | submit | jobs (list, get, cancel, watch) | pipeline (submit, get, cancel, watch)
-| trace | analyzers."""
+| trace | analyzers | usage."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ from assay.cli import output, pipelines, trace
 from assay.cli.analyzers import cmd_analyzers
 from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, span_files
 from assay.cli.params import parse_params
+from assay.cli.usage import cmd_usage
 from assay.common.auth import ROLES, TENANT_PATTERN, mint_token
 from assay.common.config import CommonSettings
 from assay.common.errors import details_from_rpc_error
 from assay.common.job_states import TERMINAL
 from assay.common.proto_json import to_json
+from assay.devstack.spans import load_spans
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_NO_STACK, EXIT_API_ERROR = 0, 1, 2, 3, 4
@@ -186,7 +188,7 @@ async def cmd_trace(args: argparse.Namespace, conn: Connection) -> int:
     if not job.trace_id:
         print(f"assay: job {job.id} has no trace id", file=sys.stderr)
         return EXIT_JOB_FAILED
-    spans = [s for path in span_files(data_dir(args.data_dir)) for s in trace.load_spans(path, job.trace_id)]
+    spans = [s for path in span_files(data_dir(args.data_dir)) for s in load_spans(path, job.trace_id)]
     if args.json:
         output.print_json(spans)
     else:
@@ -285,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     tracing.add_argument("id")
 
     commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
+    commands.add_parser("usage", parents=common, help="the tenant's job quotas and how much of each is used")
     return parser
 
 
@@ -306,6 +309,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_trace(args, conn)
         if args.command == "analyzers":
             return await cmd_analyzers(args, conn)
+        if args.command == "usage":
+            return await cmd_usage(args, conn)
         if args.command == "pipeline":
             return await pipelines.cmd_pipeline(args, conn)
         return await cmd_jobs(args, conn)

@@ -55,7 +55,22 @@ def error_lines(details: ErrorDetails) -> list[str]:
     something (one the message already states, as ``field: description`` or as is, is left out)."""
     lines = [f"assay: {details.code.name} {details.reason}: {details.message}"]
     lines += [f"  {v.field}: {v.description}" for v in details.violations if v.description not in details.message]
+    if "quota" in details.metadata:  # QUOTA_EXCEEDED
+        meta = details.metadata
+        line = f"  quota {meta['quota']}: {int(meta['usage']):,} of {int(meta['limit']):,} used"
+        if "retry_after_seconds" in meta:
+            line += f"; try again in {_duration(int(meta['retry_after_seconds']))}"
+        lines.append(line)
     return lines
+
+
+def _duration(seconds: int) -> str:
+    """``3h 05m``, ``4m 10s``, ``9s``."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def progress_bar(job: job_pb2.Job, width: int = 30) -> None:

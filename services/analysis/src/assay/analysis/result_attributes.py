@@ -28,6 +28,12 @@ def result_attributes(result: job_pb2.JobResult) -> dict[str, int]:
         return {"assay.rows_processed": statement.transactions_total, "assay.pages": statement.pages,
                 "assay.reconciled": int(statement.reconciliation.reconciled),
                 "assay.mismatches": statement.reconciliation.mismatches_total, **_ocr_attributes(statement.ocr)}
+    if which == "consolidate":
+        consolidated = result.consolidate
+        return {"assay.rows_processed": sum(len(s.lines) for s in consolidated.statements),
+                "assay.consolidate.sources": len(consolidated.sources),
+                "assay.consolidate.restated_values": consolidated.restated_values,
+                "assay.consolidate.unmatched_lines": consolidated.unmatched_lines}
     return {}
 
 

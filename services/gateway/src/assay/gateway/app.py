@@ -16,21 +16,39 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assay.common.fields import REQUEST_ID_REGEX
 from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
+from assay.gateway.console import add_console
+from assay.gateway.docs import add_docs
+from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
-from assay.gateway.routes import analyzers, files, health, jobs, pipelines
+from assay.gateway.routes import (
+    analyzers,
+    collections,
+    files,
+    health,
+    job_streams,
+    jobs,
+    pipelines,
+    traces,
+    usage,
+)
+from assay.gateway.tickets import TicketBox
 from assay.gateway.upstream import Channels, Stubs
 
 DESCRIPTION = """\
 The REST face of Assay for web clients. Every route is one or a few gRPC calls; JSON field names
-are the proto field names. Errors are RFC 7807 `application/problem+json` documents carrying the
-gRPC code (`grpc_code`), a stable reason (`code`) and field `violations`.
+are the proto field names, enums their proto value names (`STATE_SUCCEEDED`), 64-bit integers
+numbers up to 2^53 (decimal strings beyond). Errors are RFC 7807 `application/problem+json`
+documents carrying the gRPC code (`grpc_code`), a stable reason (`code`) and field `violations`.
+Job lists default to `view=BASIC`. Browsers follow a job with `EventSource` on the `events_url` of
+`POST /v1/jobs/{job_id}/events:ticket` (`event: end` closes it; `Last-Event-ID` resumes).
 
 `Authorization: Bearer <JWT>`, `traceparent` and `X-Request-ID` pass through to the services;
 `Idempotency-Key` becomes the create request's `request_id`.
 """
 
-CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "traceparent", "tracestate"]
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID", "traceparent",
+                "tracestate"]
 
 
 def create_app(settings: GatewaySettings, channels: Channels | None = None) -> FastAPI:
@@ -38,24 +56,35 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if channels is not None:
-            yield
-            return
-        opened = Channels.open(settings)
-        app.state.channels, app.state.stubs = opened, Stubs.over(opened)
+        feed = EventFeed(app.state.job_view)
+        await feed.start(settings)
         try:
-            yield
+            if channels is not None:
+                yield
+                return
+            opened = Channels.open(settings)
+            app.state.channels, app.state.stubs = opened, Stubs.over(opened)
+            try:
+                yield
+            finally:
+                await opened.close()
         finally:
-            await opened.close()
+            await feed.close()
 
-    app = FastAPI(title="Assay", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Assay", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served offline by add_docs
     app.state.settings = settings
     app.state.job_bodies = RenderCache()  # status polls mostly see a job unchanged since the last read
+    app.state.job_view = job_view(settings)  # recent jobs fed by their events: polls answered here
+    app.state.tickets = TicketBox(settings.stream_ticket_secret, settings.stream_ticket_seconds)
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
-    for router in (jobs.router, pipelines.router, files.router, analyzers.router, health.router):
+    for router in (jobs.router, job_streams.router, traces.router, pipelines.router, files.router, analyzers.router,
+                   collections.router, usage.router, health.router):
         app.include_router(router)
 
+    add_docs(app)
+    add_console(app)
     app.add_exception_handler(problems.Problem, problems.handle_problem)
     app.add_exception_handler(grpc.aio.AioRpcError, problems.handle_rpc_error)
     app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
@@ -66,13 +95,14 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=CORS_HEADERS,
-                           expose_headers=["Location", "X-Request-ID", "Retry-After"], max_age=600)
+                           expose_headers=["Location", "X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
+                           max_age=600)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outermost of all: one server span per request, continuing an incoming traceparent.
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,docs,redoc,openapi.json",
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,docs,redoc,openapi.json,console",
                                        exclude_spans=["receive", "send"])
     return app
 

@@ -67,6 +67,7 @@ class Problem(Exception):
         grpc_code: grpc.StatusCode | None = None,
         violations: Sequence[FieldViolation] = (),
         headers: dict[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -75,6 +76,8 @@ class Problem(Exception):
         self.grpc_code = grpc_code
         self.violations = tuple(violations)
         self.headers = headers or {}
+        self.extensions = dict(extensions or {})
+        """Members added to the problem document (RFC 7807 extensions), e.g. a refused quota's."""
 
     @classmethod
     def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> Problem:
@@ -89,8 +92,10 @@ class Problem(Exception):
             message = "an upstream service is unavailable" if details.code == grpc.StatusCode.UNAVAILABLE \
                 else "an upstream service failed"
         headers = {"Retry-After": "1"} if details.code == grpc.StatusCode.UNAVAILABLE else None
+        if "retry_after_seconds" in details.metadata:
+            headers = {"Retry-After": details.metadata["retry_after_seconds"], **_rate_limit(details.metadata)}
         return cls(http_status(details.code, reason), reason, message, grpc_code=details.code,
-                   violations=details.violations, headers=headers)
+                   violations=details.violations, headers=headers, extensions=_quota(details.metadata))
 
     def renamed(self, names: Mapping[str, str]) -> Problem:
         """The problem with violation fields named as the REST request spells them.
@@ -105,7 +110,7 @@ class Problem(Exception):
         if violations != self.violations and detail == _listing(self.violations):
             detail = _listing(violations)
         return Problem(self.status, self.code, detail, grpc_code=self.grpc_code, violations=violations,
-                       headers=self.headers)
+                       headers=self.headers, extensions=self.extensions)
 
     def body(self, instance: str, request_id: str | None) -> dict[str, Any]:
         """The problem+json document."""
@@ -123,6 +128,7 @@ class Problem(Exception):
         }
         if request_id:
             body["request_id"] = request_id
+        body.update(self.extensions)
         return body
 
 
@@ -139,6 +145,25 @@ def too_large(what: str, max_bytes: int, code: str) -> Problem:
     """The gateway's 413 problem: ``what`` exceeds the ``max_bytes`` cap, which the detail names."""
     return Problem(413, code, f"{what} exceeds the {max_bytes} byte limit",
                    grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
+def _rate_limit(metadata: Mapping[str, str]) -> dict[str, str]:
+    """A refused rate limit as the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-08+):
+    the policy (quota ``q`` per window ``w`` seconds) and what is left (``r``) until ``t`` seconds."""
+    if "rate_limit" not in metadata:
+        return {}
+    name = metadata["rate_limit"]
+    return {
+        "RateLimit-Policy": f'"{name}";q={metadata["limit"]};w={metadata["window_seconds"]}',
+        "RateLimit": f'"{name}";r={metadata["remaining"]};t={metadata["reset_seconds"]}',
+    }
+
+
+def _quota(metadata: Mapping[str, str]) -> dict[str, Any]:
+    """A refused quota's name, limit and usage (upstream ErrorInfo metadata) as problem members."""
+    if "quota" not in metadata:
+        return {}
+    return {"quota": metadata["quota"], "limit": int(metadata["limit"]), "usage": int(metadata["usage"])}
 
 
 def _listing(violations: Iterable[FieldViolation]) -> str:
@@ -246,6 +271,9 @@ def problem_schema() -> dict[str, Any]:
                 "properties": {"field": {"type": "string"}, "description": {"type": "string"}},
             }},
             "request_id": {"type": "string"},
+            "quota": {"type": "string", "description": "QUOTA_EXCEEDED: the quota refused, e.g. jobs_per_day"},
+            "limit": {"type": "integer", "description": "QUOTA_EXCEEDED: the quota's limit"},
+            "usage": {"type": "integer", "description": "QUOTA_EXCEEDED: how much of it is used"},
         },
         "required": ["type", "title", "status", "detail", "code", "grpc_code", "violations"],
     }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
+from assay.common.tenant_values import PerTenant
+from assay.jobs.fair_share import Policy, parse_policy
+from assay.jobs.quotas import Quotas
 
 
 class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
@@ -34,8 +38,49 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """Fallback poll interval of the relay when no notification arrives."""
     max_result_bytes: int = 4 * 1024 * 1024
     """Largest serialized result or partial result a job may store."""
-    job_cache_size: int = 10_000
-    """Jobs whose latest state GetJob keeps in memory (0 turns the cache off)."""
+    job_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Bytes of recent jobs (their wire form, results included) GetJob keeps in memory; the least
+    recently used are dropped past it (0 turns the cache off)."""
+    dispatch_backlog: int = Field(default=16, ge=1)
+    """Work messages per analyzer the dispatcher keeps in the stream not yet started; the rest are
+    held and dispatched by fair share across tenants as places free (``fair_share``)."""
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0)
+    """Longest a dispatch round waits without a notification (a retry delay ending wakes none)."""
+    tenant_weights: str = ""
+    """``tenant=W,…``: a tenant's weight in the fair share (``*``: every other tenant; default 1)."""
+    tenant_concurrency: str = ""
+    """``tenant=N,tenant/analyzer=N,…``: most jobs of a tenant (of an analyzer) in flight at once."""
+    quota_jobs_per_day: str = ""
+    """``tenant=N,…``: most jobs a tenant may create per day (UTC); ``*`` for every other tenant."""
+    quota_max_queued: str = ""
+    """``tenant=N,…``: most jobs of a tenant waiting or queued at once; ``*`` for every other tenant."""
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""
+
+    @field_validator("tenant_concurrency")
+    @classmethod
+    def _concurrency_parses(cls, value: str) -> str:
+        parse_policy("", value)
+        return value
+
+    @field_validator("tenant_weights")
+    @classmethod
+    def _weights_parse(cls, value: str) -> str:
+        parse_policy(value, "")
+        return value
+
+    @field_validator("quota_jobs_per_day", "quota_max_queued")
+    @classmethod
+    def _quota_parses(cls, value: str, info: ValidationInfo) -> str:
+        PerTenant.parse(value, f"ASSAY_{(info.field_name or '').upper()}")
+        return value
+
+    def quotas(self) -> Quotas:
+        """The per-tenant job quotas CreateJob and CreatePipeline enforce."""
+        return Quotas(PerTenant.parse(self.quota_jobs_per_day, "ASSAY_QUOTA_JOBS_PER_DAY"),
+                      PerTenant.parse(self.quota_max_queued, "ASSAY_QUOTA_MAX_QUEUED"))
+
+    def fair_share(self) -> Policy:
+        """The tenant weights and concurrency limits the dispatcher applies."""
+        return parse_policy(self.tenant_weights, self.tenant_concurrency)

@@ -17,9 +17,11 @@ from assay.common.telemetry import current_trace_id
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
-from assay.jobs.pipelines import pipeline_message, validate_pipeline
+from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
+from assay.jobs.quotas import usage_message
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
+from assay.jobs.views import apply_view
 from assay.jobs.watch import watch_job
 from assay.v1 import jobs_service_pb2, jobs_service_pb2_grpc
 
@@ -56,11 +58,15 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     ) -> jobs_service_pb2.CreatePipelineResponse:
         caller = require_role(*WRITERS)
         steps = await validate_pipeline(request, lambda job: self._validate(job, caller.token))
-        pipeline_id = uuid.uuid4()
-        trace.get_current_span().set_attribute("assay.pipeline.id", str(pipeline_id))
-        await self._store.create_pipeline(caller.tenant, caller.subject, pipeline_id, steps)
-        for step in steps:
-            JOBS_CREATED.labels(analyzer=step.new.analyzer).inc()
+        created = uuid.uuid4()
+        pipeline_id = await self._store.create_pipeline(caller.tenant, caller.subject, created, steps,
+                                                        pipeline_request(request))
+        span = trace.get_current_span()
+        span.set_attribute("assay.pipeline.id", str(pipeline_id))
+        span.set_attribute("assay.pipeline.repeated", pipeline_id != created)
+        if pipeline_id == created:
+            for step in steps:
+                JOBS_CREATED.labels(analyzer=step.new.analyzer).inc()
         return jobs_service_pb2.CreatePipelineResponse(pipeline=await self._pipeline(caller.tenant, pipeline_id))
 
     async def GetPipeline(
@@ -87,7 +93,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     ) -> jobs_service_pb2.GetJobResponse:
         caller = require_role(*READERS)
         job = await self._store.get(caller.tenant, parse_uuid(request.id, "id"))
-        return jobs_service_pb2.GetJobResponse(job=job)
+        return jobs_service_pb2.GetJobResponse(job=apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_FULL))
 
     async def ListJobs(
         self, request: jobs_service_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
@@ -102,7 +108,8 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
             active_only=request.active_only,
         )
         jobs, token = await self._store.list(caller.tenant, query)
-        return jobs_service_pb2.ListJobsResponse(jobs=jobs, next_page_token=token)
+        shown = [apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_BASIC) for job in jobs]
+        return jobs_service_pb2.ListJobsResponse(jobs=shown, next_page_token=token)
 
     async def CancelJob(
         self, request: jobs_service_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
@@ -124,6 +131,13 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         caller = require_role(ADMIN)
         job = await self._store.retry(caller.tenant, caller.subject, parse_uuid(request.id, "id"))
         return jobs_service_pb2.RetryJobResponse(job=job)
+
+    async def GetUsage(
+        self, request: jobs_service_pb2.GetUsageRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.GetUsageResponse:
+        caller = require_role(*READERS)
+        return jobs_service_pb2.GetUsageResponse(quotas=[
+            usage_message(usage) for usage in await self._store.usage(caller.tenant)])
 
     async def ReleaseFile(
         self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext

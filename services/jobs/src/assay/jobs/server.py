@@ -1,4 +1,4 @@
-"""Wiring of the jobs service: database, NATS, servicers, relay and reaper."""
+"""Wiring of the jobs service: database, NATS, servicers, relay, dispatcher and reaper."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
+from assay.jobs.dispatcher import Dispatcher
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog, IngestFileCatalog
 from assay.jobs.job_execution_service import JobExecutionServicer
@@ -47,17 +48,19 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     """
     engine = create_engine(settings)
     nc = await connect_with_streams(settings, "assay-jobs")
-    cache = JobCache(settings.job_cache_size, settings.job_cache_seconds)
+    cache = JobCache(settings.job_cache_bytes, settings.job_cache_seconds)
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
         await nc.subscribe(ALL_EVENTS, cb=cache.on_event)
     capabilities = JobCapabilities(settings)
-    store = JobStore(engine, settings.lease_seconds, capabilities, cache)
+    store = JobStore(engine, settings.lease_seconds, cache, settings.quotas())
     channel = None
     if files is None:
         channel = open_channel(settings.ingest_addr)
         files = IngestFileCatalog(channel, settings.ingest_timeout_seconds)
     relay = OutboxRelay(engine, nc, psycopg_url(settings.database_url),
                         batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
+    dispatcher = Dispatcher(engine, capabilities, settings.fair_share(), backlog=settings.dispatch_backlog,
+                            poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
     resolved_files = files
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
@@ -73,6 +76,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     server = await start_grpc_server(settings, register)
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
+        asyncio.create_task(dispatcher.run(), name="dispatcher"),
         asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds,
                                        grace=settings.lease_seconds), name="lease-reaper"),
     ]

@@ -22,11 +22,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common import paging
-from assay.common.capabilities import JobCapabilities
 from assay.common.db import system_transaction, tenant_transaction
 from assay.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound
 from assay.common.job_states import ACTIVE, STATE_NAMES, TERMINAL
-from assay.common.nats import event_subject, work_subject
+from assay.common.nats import event_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs import secret_params
 from assay.jobs.cache import JobCache
@@ -39,9 +38,12 @@ from assay.jobs.dependencies import (
     record_dependencies,
     settle_waiting,
 )
-from assay.jobs.file_releases import lock_files, refuse_released
+from assay.jobs.dispatcher import hold
+from assay.jobs.file_releases import lock_files, refuse_released, refuse_retry_of_released
 from assay.jobs.metrics import DEPENDENTS_SETTLED
+from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.tables import jobs
+from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2
 
 tracer = trace.get_tracer(__name__)
@@ -63,6 +65,14 @@ class NewJob:
     trace_id: str
     dependencies: tuple[uuid.UUID, ...] = ()
     """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
+
+
+@dataclass(frozen=True)
+class PipelineRequest:
+    """A CreatePipeline request's idempotency key (None: none given) and the digest of the rest of it."""
+
+    request_id: str | None = None
+    request_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,12 +126,12 @@ def _superseded(job: job_pb2.Job, attempt: int) -> FailedPrecondition:
 class JobStore:
     """Reads and transitions jobs; each public method is one short transaction."""
 
-    def __init__(self, engine: AsyncEngine, lease_seconds: float, capabilities: JobCapabilities,
-                 cache: JobCache | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, lease_seconds: float, cache: JobCache | None = None,
+                 quotas: Quotas | None = None) -> None:
         self._engine = engine
-        self._capabilities = capabilities
+        self._quotas = quotas if quotas is not None else Quotas()
         self._lease = lease_seconds
-        self._cache = cache if cache is not None else JobCache(capacity=0, ttl_seconds=0)
+        self._cache = cache if cache is not None else JobCache(max_bytes=0, ttl_seconds=0)
         self._rows = JobRows()
 
     @asynccontextmanager
@@ -130,7 +140,7 @@ class JobStore:
         scope = system_transaction(self._engine) if tenant is None else tenant_transaction(self._engine, tenant)
         try:
             async with scope as conn:
-                tx = _Transaction(conn, self._rows, self._capabilities)
+                tx = _Transaction(conn, self._rows)
                 yield tx
                 await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
         except DBAPIError as error:
@@ -153,6 +163,7 @@ class JobStore:
             await lock_files(tx.conn, tenant, _file_ids(new))
             job = await _insert(tx, tenant, actor, new, uuid.uuid4())
             if job is not None:
+                await self._quotas.enforce(tx.conn, tenant, added=1)
                 return job, True
             existing = (await tx.conn.execute(
                 select(jobs).where(jobs.c.tenant_id == tenant, jobs.c.request_id == new.request_id)
@@ -167,18 +178,33 @@ class JobStore:
 
     async def create_pipeline(
         self, tenant: str, actor: str, pipeline_id: uuid.UUID, steps: Sequence[PipelineStep],
-    ) -> None:
+        request: PipelineRequest = PipelineRequest(),
+    ) -> uuid.UUID:
         """Insert a pipeline and its jobs in one transaction, each WAITING for the earlier steps and
-        existing jobs it names (and settled at once against the existing ones)."""
+        existing jobs it names (and settled at once against the existing ones). A repeated request_id
+        returns the first pipeline's id and inserts nothing; with another request, ALREADY_EXISTS."""
         async with self._transaction(tenant) as tx:
             for index, step in enumerate(steps):
                 if step.existing:
                     await lock_dependencies(tx.conn, tenant, f"jobs[{index}].job.inputs.jobs", step.existing)
             await lock_files(tx.conn, tenant, [file_id for step in steps for file_id in _file_ids(step.new)])
-            await tx.conn.execute(_INSERT_PIPELINE, {"id": pipeline_id, "tenant": tenant, "actor": actor})
-            for index, step in enumerate(steps):
-                await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
-                              field=f"jobs[{index}].job.inputs.file_ids")
+            inserted = (await tx.conn.execute(_INSERT_PIPELINE, {
+                "id": pipeline_id, "tenant": tenant, "actor": actor, "request_id": request.request_id,
+                "request_hash": request.request_hash})).scalar_one_or_none()
+            if inserted is None:
+                existing = (await tx.conn.execute(_PIPELINE_BY_REQUEST, {
+                    "tenant": tenant, "request_id": request.request_id})).mappings().one()
+            else:
+                for index, step in enumerate(steps):
+                    await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
+                                  field=f"jobs[{index}].job.inputs.file_ids")
+                await self._quotas.enforce(tx.conn, tenant, added=len(steps))
+                return pipeline_id
+        if existing["request_hash"] != request.request_hash:
+            raise AlreadyExists("REQUEST_ID_REUSED",
+                                f"request_id {request.request_id!r} was already used for a different pipeline",
+                                metadata={"pipeline_id": str(existing["id"])})
+        return uuid.UUID(str(existing["id"]))
 
     async def pipeline(self, tenant: str, pipeline_id: uuid.UUID) -> tuple[datetime, list[job_pb2.Job]]:
         """A pipeline's creation time and its jobs in request order; NOT_FOUND for other tenants'."""
@@ -198,6 +224,11 @@ class JobStore:
                 await _audit(tx.conn, row, actor, "cancel")
         for row in rows:
             _record_cancel_in_job_trace(row)
+
+    async def usage(self, tenant: str) -> list[Usage]:
+        """The tenant's job quotas and how much of each is used."""
+        async with self._transaction(tenant) as tx:
+            return await self._quotas.usage(tx.conn, tenant, datetime.now(UTC))
 
     async def get(self, tenant: str, job_id: uuid.UUID) -> job_pb2.Job:
         """One job of ``tenant``; other tenants' jobs are NOT_FOUND. May come from the job cache."""
@@ -272,6 +303,9 @@ class JobStore:
             await lock_dependencies_of(tx.conn, job_id)
             row = (await tx.conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
+                files = [str(file_id) for file_id in row["inputs"].get("file_ids", [])]
+                await lock_files(tx.conn, tenant, files)
+                await refuse_retry_of_released(tx.conn, tenant, job_id, files)  # rolls the retry back
                 waiting = row["state"] == "WAITING"
                 job = await tx.emit(row, work=not waiting)
                 await _audit(tx.conn, row, actor, "retry")
@@ -295,7 +329,9 @@ class JobStore:
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
             })).mappings().one_or_none()
             if row is not None:
-                dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
+                dependencies: tuple[job_pb2.Job, ...] = ()
+                if (row["inputs"] or {}).get("jobs"):  # most jobs have none: no query for them
+                    dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
                 job = secret_params.reveal(await tx.emit(row), row["secret_params"])  # the worker's copy only
                 return StartOutcome("RUN", job, dependencies=dependencies)
             settled = (await tx.conn.execute(
@@ -388,10 +424,9 @@ class JobStore:
 class _Transaction:
     """One transaction's connection and the job states it read or wrote, in order."""
 
-    def __init__(self, conn: AsyncConnection, rows: JobRows, capabilities: JobCapabilities) -> None:
+    def __init__(self, conn: AsyncConnection, rows: JobRows) -> None:
         self.conn = conn
         self._rows = rows
-        self._capabilities = capabilities
         self.seen: list[tuple[job_pb2.Job, int]] = []
         self._finished: list[uuid.UUID] = []
         """Jobs this transaction moved to a terminal state whose waiting dependents are not settled yet."""
@@ -422,15 +457,6 @@ class _Transaction:
         self.seen.append((job, int(row["event_seq"])))
         return job
 
-    async def _readable_files(self, job: job_pb2.Job) -> list[str]:
-        """What the job's capability lets its worker read: its input files and its dependencies'
-        artifacts (a job is queued only once every dependency SUCCEEDED, whose artifacts never change)."""
-        files = list(job.inputs.file_ids)
-        if job.inputs.jobs:
-            for dependency in await load_dependencies(self.conn, uuid.UUID(job.id)):
-                files += [artifact["file_id"] for artifact in dependency["artifacts"] if artifact.get("file_id")]
-        return files
-
     async def emit(self, row: Row, *, work: bool = False) -> job_pb2.Job:
         """Queue the lifecycle event (and a work message) in the same transaction as the change;
         returns the job (built once for the event and the RPC's answer)."""
@@ -448,16 +474,9 @@ class _Transaction:
             "subject": event_subject(job.tenant_id, job.id), "msg_id": f"{job.id}.e{row['event_seq']}",
             "payload": event.SerializeToString(), "traceparent": traceparent,
         }]
-        if work:
-            next_attempt = job.attempt + 1
-            capability = self._capabilities.issue(job.tenant_id, job.id, await self._readable_files(job))
-            message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=next_attempt,
-                                             capability=capability)
-            messages.append({
-                "subject": work_subject(job.analyzer, job.priority), "msg_id": f"{job.id}.{next_attempt}",
-                "payload": message.SerializeToString(), "traceparent": traceparent,
-            })
-        await self.conn.execute(_OUTBOX_INSERT, messages)
+        if work:  # its work message waits for the dispatcher's fair share
+            await hold(self.conn, row, traceparent)
+        await self.conn.execute(OUTBOX_INSERT, messages)
         return job
 
 
@@ -578,8 +597,13 @@ _CANCEL_PIPELINE = _cancel("pipeline_id = :id")
 """Every unfinished job of a pipeline (the tenant transaction's row-level security scopes it)."""
 
 _INSERT_PIPELINE = text("""
-    INSERT INTO jobs.pipelines (id, tenant_id, created_by) VALUES (:id, :tenant, :actor)
+    INSERT INTO jobs.pipelines (id, tenant_id, created_by, request_id, request_hash)
+    VALUES (:id, :tenant, :actor, :request_id, :request_hash)
+    ON CONFLICT (tenant_id, request_id) DO NOTHING
+    RETURNING id
 """)
+_PIPELINE_BY_REQUEST = text(
+    "SELECT id, request_hash FROM jobs.pipelines WHERE tenant_id = :tenant AND request_id = :request_id")
 _LOAD_PIPELINE = text("SELECT created_at FROM jobs.pipelines WHERE id = :id")
 _PIPELINE_JOBS = text("SELECT * FROM jobs.jobs WHERE pipeline_id = :id ORDER BY pipeline_index")
 
@@ -676,11 +700,6 @@ _REAP = text(f"""
 
 _LOAD = select(jobs).where(jobs.c.id == bindparam("id"), jobs.c.tenant_id == bindparam("tenant"))
 """Built once: SQLAlchemy's compiled cache still needs a cache key per execution, not a new statement."""
-
-_OUTBOX_INSERT = text("""
-    INSERT INTO jobs.outbox (subject, msg_id, payload, traceparent)
-    VALUES (:subject, :msg_id, :payload, :traceparent)
-""")
 
 _AUDIT_INSERT = text("""
     INSERT INTO jobs.audit_log (tenant_id, actor, action, job_id, details)

@@ -1,0 +1,197 @@
+"""The dispatcher: decides which tenant's queued work goes to the work stream next (fair share).
+
+A transition that queues a job (CreateJob, a dependency's release, RetryJob, the reaper's re-queue)
+*holds* it in ``jobs.dispatch_queue`` instead of writing its work message. Each dispatch round,
+for each analyzer with held work, fills the analyzer's backlog — work messages in the stream not
+yet started, at most ``dispatch_backlog`` — with held jobs chosen by ``fair_share.plan`` (weighted
+fair share across tenants, each tenant's own jobs by priority then age, concurrency limits), and
+writes their work messages into the outbox in that order, in the round's transaction. Workers
+are unchanged: every delivery, ack, lease and fencing rule applies to the message as before.
+
+Rounds are serialised across jobs replicas by a transaction-level advisory lock, so any number of
+replicas may run a dispatcher; one wakes on ``NOTIFY assay_dispatch`` (a job held, a job started
+or finished: the migration's triggers) and otherwise every ``dispatch_poll_seconds`` (a retry
+delay running out frees a place without a notification).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from opentelemetry import trace
+from sqlalchemy import text
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from assay.common.capabilities import JobCapabilities
+from assay.common.db import system_transaction
+from assay.common.telemetry import context_from_headers, current_traceparent
+from assay.jobs.codec import JobRows
+from assay.jobs.fair_share import Head, InFlight, Policy, plan
+from assay.jobs.metrics import JOB_HOLD_SECONDS, JOBS_DISPATCHED, JOBS_HELD
+from assay.jobs.work_messages import OUTBOX_INSERT, work_message
+
+logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+DISPATCH_LOCK_KEY = 0x4153_5341_5931  # "ASSAY1": one dispatch round at a time per database
+NOTIFY_CHANNEL = "assay_dispatch"
+
+
+async def hold(conn: AsyncConnection, row: RowMapping, traceparent: str) -> None:
+    """Hold a QUEUED job for the dispatcher (in the transaction that queued it)."""
+    await conn.execute(_HOLD, {
+        "id": row["id"], "tenant": row["tenant_id"], "analyzer": row["analyzer"],
+        "priority": row["priority"], "created_at": row["created_at"], "traceparent": traceparent,
+    })
+
+
+class Dispatcher:
+    """Moves held jobs into the outbox by fair share. ``run`` loops; ``dispatch_once`` is one round."""
+
+    def __init__(self, engine: AsyncEngine, capabilities: JobCapabilities, policy: Policy, *,
+                 backlog: int, poll_seconds: float, psycopg_url: str) -> None:
+        if backlog < 1:
+            raise ValueError("the dispatch backlog must be at least 1")
+        self._engine = engine
+        self._capabilities = capabilities
+        self._policy = policy
+        self._backlog = backlog
+        self._poll = poll_seconds
+        self._psycopg_url = psycopg_url
+        self._rows = JobRows()
+        self._wake = asyncio.Event()
+        self._gauged: set[str] = set()
+
+    async def dispatch_once(self) -> int:
+        """One round; returns how many jobs it dispatched."""
+        async with system_transaction(self._engine) as conn:
+            await conn.execute(_LOCK, {"key": DISPATCH_LOCK_KEY})
+            held = {row.analyzer: row.held for row in await conn.execute(_HELD)}
+            for analyzer in self._gauged - held.keys():  # drained since the last round
+                JOBS_HELD.labels(analyzer).set(0)
+            self._gauged = set(held)
+            if not held:
+                return 0
+            in_flight = InFlight()
+            waiting: dict[str, int] = defaultdict(int)
+            for row in await conn.execute(_IN_FLIGHT):
+                in_flight.add(row.tenant_id, row.analyzer, row.in_flight)
+                waiting[row.analyzer] += row.waiting
+            chosen: list[Head] = []
+            for analyzer in sorted(held):
+                JOBS_HELD.labels(analyzer).set(held[analyzer])
+                capacity = self._backlog - waiting[analyzer]
+                if capacity > 0:
+                    heads = await _heads(conn, analyzer, capacity)
+                    chosen += plan(analyzer, capacity, heads, in_flight, self._policy)
+            if chosen:
+                await self._dispatch(conn, chosen)
+        return len(chosen)
+
+    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head]) -> None:
+        ids = [uuid.UUID(head.job_id) for head in chosen]
+        released = {row.job_id: row for row in await conn.execute(_RELEASE, {"ids": ids})}
+        jobs = {row["id"]: row for row in (await conn.execute(_QUEUED, {"ids": ids})).mappings()}
+        now = datetime.now(UTC)
+        messages: list[dict[str, Any]] = []
+        for job_id in ids:  # the plan's order is the stream's order
+            if job_id not in released or job_id not in jobs:
+                continue  # started or cancelled since the round looked
+            row, entry = jobs[job_id], released[job_id]
+            job = self._rows.job(row)
+            with _dispatch_span(row, entry.traceparent, now - entry.held_at):
+                messages.append(await work_message(conn, self._capabilities, job, current_traceparent()))
+            JOBS_DISPATCHED.labels(row["analyzer"]).inc()
+            JOB_HOLD_SECONDS.labels(row["analyzer"]).observe((now - entry.held_at).total_seconds())
+        if messages:
+            await conn.execute(OUTBOX_INSERT, messages)
+
+    async def run(self) -> None:
+        """Dispatch forever: a round at each notification, at least every ``poll_seconds``."""
+        while True:
+            try:
+                await self._run_listening()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("dispatcher failed; restarting")
+                await asyncio.sleep(self._poll)
+
+    async def _run_listening(self) -> None:
+        async with await psycopg.AsyncConnection.connect(self._psycopg_url, autocommit=True) as conn:
+            await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            listener = asyncio.create_task(self._listen(conn))
+            try:
+                while True:
+                    self._wake.clear()
+                    await self.dispatch_once()
+                    if listener.done():
+                        listener.result()  # re-raise: the listening connection broke
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._poll):
+                            await self._wake.wait()
+            finally:
+                listener.cancel()
+
+    async def _listen(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        async for _ in conn.notifies():
+            self._wake.set()
+
+
+async def _heads(conn: AsyncConnection, analyzer: str, limit: int) -> dict[str, list[Head]]:
+    """Each tenant's first ``limit`` held jobs of the analyzer, by priority then age."""
+    heads: dict[str, list[Head]] = defaultdict(list)
+    rows = await conn.execute(_HEADS, {"analyzer": analyzer, "limit": limit})
+    for row in sorted(rows, key=lambda r: (-r.priority, r.created_at, str(r.job_id))):
+        heads[row.tenant_id].append(Head(str(row.job_id), row.tenant_id, row.priority, row.created_at))
+    return heads
+
+
+@contextlib.contextmanager
+def _dispatch_span(row: RowMapping, traceparent: str, held: Any) -> Any:
+    """A span in the job's trace for its dispatch (how long it was held); the work message carries it."""
+    parent = context_from_headers({"traceparent": traceparent}) if traceparent else None
+    with tracer.start_as_current_span("dispatch job", context=parent, attributes={
+        "job.id": str(row["id"]), "tenant": row["tenant_id"], "assay.analyzer": row["analyzer"],
+        "assay.dispatch.held_seconds": held.total_seconds(),
+    }) as span:
+        span.set_status(trace.Status(trace.StatusCode.OK))
+        yield span
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_HOLD = text("""
+    INSERT INTO jobs.dispatch_queue (job_id, tenant_id, analyzer, priority, created_at, traceparent)
+    VALUES (:id, :tenant, :analyzer, :priority, :created_at, :traceparent)
+    ON CONFLICT (job_id) DO NOTHING
+""")
+_HELD = text("SELECT analyzer, count(*) AS held FROM jobs.dispatch_queue GROUP BY analyzer")
+_IN_FLIGHT = text("""
+    SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,
+           count(*) FILTER (WHERE j.state = 'QUEUED'
+                              AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting
+    FROM jobs.jobs j
+    WHERE j.state IN ('QUEUED', 'RUNNING')
+      AND NOT EXISTS (SELECT 1 FROM jobs.dispatch_queue d WHERE d.job_id = j.id)
+    GROUP BY j.tenant_id, j.analyzer
+""")
+_HEADS = text("""
+    SELECT h.job_id, h.tenant_id, h.priority, h.created_at
+    FROM (SELECT DISTINCT tenant_id FROM jobs.dispatch_queue WHERE analyzer = :analyzer) t
+    CROSS JOIN LATERAL (
+        SELECT q.job_id, q.tenant_id, q.priority, q.created_at FROM jobs.dispatch_queue q
+        WHERE q.analyzer = :analyzer AND q.tenant_id = t.tenant_id
+        ORDER BY q.priority DESC, q.created_at, q.job_id LIMIT :limit
+    ) h
+""")
+_RELEASE = text("DELETE FROM jobs.dispatch_queue WHERE job_id = ANY(:ids) RETURNING job_id, traceparent, held_at")
+_QUEUED = text("SELECT * FROM jobs.jobs WHERE id = ANY(:ids) AND state = 'QUEUED'")

@@ -1,0 +1,76 @@
+"""The dispatcher's choice among tenants: weighted fair share of in-flight work, limits, order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from assay.jobs.fair_share import Head, InFlight, Policy, parse_policy, plan
+
+T0 = datetime(2026, 12, 4, tzinfo=UTC)
+
+
+def held(tenant: str, count: int, *, priority: int = 0, start: int = 0) -> list[Head]:
+    return [Head(f"{tenant}-{start + i}", tenant, priority, T0 + timedelta(seconds=start + i)) for i in range(count)]
+
+
+def test_a_newcomer_with_nothing_in_flight_goes_before_a_tenant_with_a_thousand_waiting() -> None:
+    in_flight = InFlight()
+    in_flight.add("a", "sentiment", 16)
+    heads = {"a": held("a", 4), "b": held("b", 1, start=500)}
+
+    chosen = plan("sentiment", 1, heads, in_flight, Policy())
+
+    assert [h.job_id for h in chosen] == ["b-500"]
+    assert in_flight.of("b", "sentiment") == 1
+
+
+def test_equal_weights_alternate_and_a_lone_tenant_takes_every_place() -> None:
+    chosen = plan("sentiment", 6, {"a": held("a", 10), "b": held("b", 10, start=100)}, InFlight(), Policy())
+    assert [h.tenant for h in chosen] == ["a", "b", "a", "b", "a", "b"]
+
+    alone = plan("sentiment", 5, {"a": held("a", 10)}, InFlight(), Policy())
+    assert len(alone) == 5
+
+
+def test_weights_divide_the_places_in_proportion() -> None:
+    policy = parse_policy("a=3,b=1", "")
+    chosen = plan("sentiment", 8, {"a": held("a", 20), "b": held("b", 20, start=100)}, InFlight(), policy)
+    assert [h.tenant for h in chosen].count("a") == 6
+    assert [h.tenant for h in chosen].count("b") == 2
+
+
+def test_within_a_tenant_higher_priority_then_older_first() -> None:
+    heads = {"a": sorted([*held("a", 2), *held("a", 1, priority=9, start=50)],
+                         key=lambda h: (-h.priority, h.created_at))}
+    chosen = plan("sentiment", 3, heads, InFlight(), Policy())
+    assert [h.job_id for h in chosen] == ["a-50", "a-0", "a-1"]
+
+
+def test_a_tenant_at_its_limit_is_passed_over_and_the_rest_keep_flowing() -> None:
+    policy = parse_policy("", "a=2,b/sentiment=1")
+    in_flight = InFlight()
+    in_flight.add("a", "compare", 1)  # the tenant-wide limit counts every analyzer
+    chosen = plan("sentiment", 10, {"a": held("a", 5), "b": held("b", 5, start=10), "c": held("c", 2, start=20)},
+                  in_flight, policy)
+    tenants = [h.tenant for h in chosen]
+    assert tenants.count("a") == 1 and tenants.count("b") == 1 and tenants.count("c") == 2
+
+
+def test_a_wildcard_limit_applies_to_tenants_without_their_own() -> None:
+    policy = parse_policy("", "*=1,big=3")
+    assert policy.limit("small", None) == 1 and policy.limit("big", None) == 3
+    assert policy.limit("small", "sentiment") is None
+
+
+@pytest.mark.parametrize(("weights", "concurrency", "named"), [
+    ("a=0", "", "positive"),
+    ("a/sentiment=2", "", "per tenant"),
+    ("", "a=0", "at least 1"),
+    ("", "a=x", "no number"),
+    ("", "a:3", "tenant=value"),
+])
+def test_a_malformed_policy_is_refused_with_the_entry_named(weights: str, concurrency: str, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        parse_policy(weights, concurrency)
