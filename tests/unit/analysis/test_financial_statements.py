@@ -452,3 +452,16 @@ def test_the_parent_company_statements_are_kept_beside_the_consolidated_ones_and
         closing = [c for c in cash.checks if "balance sheet" in c.name]
         assert [c.passed for c in closing] == [True, True]
     assert {a.name for a in ctx.artifacts} >= {"balance_sheet.csv", "balance_sheet_2.csv", "cash_flow_2.csv"}
+
+
+def test_a_statement_printed_without_indentation_takes_its_depths_from_headings_and_totals(tmp_path: Path) -> None:
+    path = tmp_path / "balance_sheet.csv"
+    path.write_text("Balance sheet (in thousands),2024,2023\nASSETS,,\nCurrent assets:,,\nCash,100,90\n"
+                    "Receivables,50,40\nTotal current assets,150,130\nProperty,200,210\nTotal assets,350,340\n"
+                    "LIABILITIES AND EQUITY,,\nLoans,100,110\nEquity,250,230\n"
+                    "Total liabilities and equity,350,340\n", encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/csv")
+    depths = [(i.label, i.depth) for i in statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET).line_items]
+    assert depths == [("Balance sheet (in thousands)", 0), ("ASSETS", 0), ("Current assets:", 1), ("Cash", 2),
+                      ("Receivables", 2), ("Total current assets", 1), ("Property", 1), ("Total assets", 0),
+                      ("LIABILITIES AND EQUITY", 0), ("Loans", 1), ("Equity", 1), ("Total liabilities and equity", 0)]

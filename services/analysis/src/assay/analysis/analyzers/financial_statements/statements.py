@@ -113,6 +113,38 @@ def _depths(rows: list[Row]) -> dict[float, int]:
     return {level: depth for depth, level in enumerate(levels[:8])}
 
 
+_SECTION_NOISE = frozenset({"total", "net", "cash", "flows", "flow", "from", "provided", "used", "by", "in", "for",
+                            "and", "of", "the", "s"})
+
+
+def _section_words(label: str) -> set[str]:
+    return set(normalise(label).replace(":", " ").split()) - _SECTION_NOISE
+
+
+def structural_depths(items: Sequence[fs.FinancialLineItem]) -> None:
+    """Depths of a statement printed without indentation, from its structure.
+
+    A heading (a label without figures ending in ":" or in capitals: "Current assets:", "ASSETS")
+    opens a level; the lines under it are one deeper; a total whose label holds the heading's words
+    ("Total current assets", "Net cash provided by operating activities" for "Cash flows from
+    operating activities:") closes it and stands at the heading's depth.
+    """
+    open_sections: list[set[str]] = []
+    for item in items:
+        label = item.label.strip()
+        if item.is_heading and (label.endswith(":") or (label.isupper() and any(ch.isalpha() for ch in label))):
+            item.depth = len(open_sections)
+            open_sections.append(_section_words(label))
+            continue
+        if item.is_total:
+            words = _section_words(label)
+            closes = next((i for i in range(len(open_sections) - 1, -1, -1)
+                           if open_sections[i] and open_sections[i] <= words), None)
+            if closes is not None:
+                del open_sections[closes:]
+        item.depth = len(open_sections)
+
+
 def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], index: int) -> fs.FinancialStatement:
     head = group[0]
     header = [*head.block.heading, *head.table.header]
@@ -150,6 +182,8 @@ def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], 
                 unreadable.append(fs.FinancialUnreadableCell(statement_index=index, page=row.page, line=row.line,
                                                              label=label, raw=amount.raw))
         statement.line_items.append(item)
+    if len(depths) <= 1:  # the statement does not indent: depth from its headings and totals instead
+        structural_depths(statement.line_items)
     checks = run_checks(statement)
     statement.checks.extend(checks)
     failed = sum(1 for c in checks if not c.passed)
