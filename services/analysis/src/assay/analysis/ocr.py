@@ -63,7 +63,7 @@ class OcrSettings(BaseSettings):
     """Longest one page's OCR may take; the page is then reported unread."""
     threads: int = Field(default=1, ge=1, le=64)
     """Tesseract's OpenMP threads per page (OMP_THREAD_LIMIT)."""
-    second_look_confidence: float = Field(default=80.0, ge=0, le=100)
+    second_look_confidence: float = Field(default=60.0, ge=0, le=100)
     """A word with a figure read with less confidence is read again on its own (a lost minus sign)."""
     second_looks_per_page: int = Field(default=40, ge=0)
     """Most words of one page read again."""
