@@ -242,6 +242,12 @@ def _tesseract(image: Image, psm: int, settings: OcrSettings, deadline: float) -
     return data
 
 
+def needs_second_look(text: str, confidence: float, settings: OcrSettings) -> bool:
+    """Whether a word is a figure read with low confidence or with a misread separator."""
+    return any(ch.isdigit() for ch in text) and (confidence < settings.second_look_confidence
+                                                 or _ODD_FIGURE.search(text) is not None)
+
+
 def _second_look(image: Image, data: dict[str, list[object]], settings: OcrSettings, deadline: float) -> int:
     """Figures read with low confidence, read again each on its own (``--psm 7``) with some margin.
 
@@ -253,8 +259,8 @@ def _second_look(image: Image, data: dict[str, list[object]], settings: OcrSetti
     looked = 0
     for i, raw in enumerate(data["text"]):
         text = str(raw).strip()
-        if (looked >= settings.second_looks_per_page or not any(ch.isdigit() for ch in text)
-                or (float(str(data["conf"][i])) >= settings.second_look_confidence and not _ODD_FIGURE.search(text))):
+        if looked >= settings.second_looks_per_page or not needs_second_look(text, float(str(data["conf"][i])),
+                                                                             settings):
             continue
         looked += 1
         left, top = int(str(data["left"][i])), int(str(data["top"][i]))
@@ -277,8 +283,9 @@ def _digits(text: str) -> str:
 
 
 _FIGURE_CHARS = set("0123456789.,-()/$€£%+")
-_ODD_FIGURE = re.compile(r"\d[:;]\d{2}$")
-"""A figure whose decimal point may have been read as a colon ("27:75"): read again whatever its confidence."""
+_ODD_FIGURE = re.compile(r"\d[:;]\d|\d\.$")
+"""A figure with a separator misread ("27:75", "2:723") or a trailing point ("7732." for "7,732"): read
+again whatever its confidence."""
 _SPLIT_NUMBER_GAP = 0.6
 """A gap narrower than this share of the words' height between two digits is no space: Tesseract
 splits figures at narrow digits ("03/1 1/2024", "3,51 1"); figures in separate columns stand much
