@@ -10,13 +10,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-setup: $(BIN)/python  ## install everything: Python deps (incl. test servers), buf (npm, if present), kubectl (apt, if root on Debian)
+# Debian tools some features and their tests need, as command:package (installed by apt when root on Debian)
+DEBIAN_TOOLS := kubectl:kubernetes-client tesseract:tesseract-ocr soffice:libreoffice-calc-nogui
+
+setup: $(BIN)/python  ## install everything: Python deps (incl. test servers), buf (npm, if present), the Debian tools (apt, if root on Debian)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; \
 	 else echo "notice: npm not found; buf is not installed (only 'make proto' and 'make proto-check' need it)"; fi
-	@if command -v kubectl >/dev/null; then :; \
-	 elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq kubernetes-client; \
-	 else echo "notice: kubectl not found and not root on Debian; install kubernetes-client for 'make k8s' (those tests skip without it)"; fi
+	@missing=""; for tool in $(DEBIAN_TOOLS); do command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; done; \
+	 if [ -z "$$missing" ]; then :; \
+	 elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	 else echo "notice: not root on Debian; install$$missing by hand (kubectl: 'make k8s'; tesseract: OCR of scanned PDFs; soffice: workbook recalculation; tests needing one skip without it)"; fi
 
 proto:  ## lint the contracts and regenerate the Python code
 	$(BUF) lint

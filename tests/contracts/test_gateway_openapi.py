@@ -23,6 +23,8 @@ MAX_EXAMPLES = 20
 NEEDS_REAL_SERVICES = {
     ("GET", "/v1/files"), ("GET", "/v1/files/{file_id}"), ("DELETE", "/v1/files/{file_id}"),
     ("GET", "/v1/files/{file_id}/download"), ("GET", "/v1/analyzers"),
+    ("POST", "/v1/collections"), ("GET", "/v1/collections"), ("GET", "/v1/collections/{collection_id}"),
+    ("DELETE", "/v1/collections/{collection_id}"), ("POST", "/v1/collections/{collection_id}:ask"),
 }
 
 

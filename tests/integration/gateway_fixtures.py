@@ -28,6 +28,7 @@ from assay.gateway.upstream import Channels
 from assay.jobs.config import JobsSettings
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc, job_pb2
+from assay.v1 import job_execution_service_pb2 as ex
 
 
 class RecordingIngest(ingest_service_pb2_grpc.IngestServiceServicer):
@@ -101,6 +102,18 @@ class Gateway:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
         self.extra.append(client)
         return client
+
+
+async def drive_to_success(gateway: Gateway, job_id: str) -> None:
+    """Start, heartbeat (progress 50) and complete attempt 1 of acme's job as a worker would."""
+    worker, capability = gateway.jobs.worker, gateway.jobs.capability("acme", job_id)
+    started = await gateway.jobs.execution.StartJob(ex.StartJobRequest(
+        id=job_id, tenant_id="acme", attempt=1, analyzer_version="1.0.0", capability=capability), metadata=worker)
+    assert started.decision == ex.StartJobResponse.DECISION_RUN
+    await gateway.jobs.execution.Heartbeat(ex.HeartbeatRequest(
+        id=job_id, tenant_id="acme", attempt=1, progress=50, capability=capability), metadata=worker)
+    await gateway.jobs.execution.CompleteJob(
+        ex.CompleteJobRequest(id=job_id, tenant_id="acme", attempt=1, capability=capability), metadata=worker)
 
 
 def gateway_settings(**overrides: Any) -> GatewaySettings:

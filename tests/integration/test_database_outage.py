@@ -48,7 +48,7 @@ async def outage_jobs(own_postgres, nats_server) -> AsyncIterator[JobsService]: 
     settings = JobsSettings(
         database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0, **SERVICE_KEYS,
         lease_seconds=30.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2, ingest_addr="127.0.0.1:1",
-        job_cache_size=0, database_probe_seconds=0.2, database_probe_timeout_seconds=0.5,
+        job_cache_bytes=0, database_probe_seconds=0.2, database_probe_timeout_seconds=0.5,
     )
     service = await start_jobs(settings)
     yield service

@@ -72,3 +72,26 @@ async def assert_every_job_has_its_files(ingest_stack: IngestService, token: tup
     remaining = await ingest_stack.file_ids(token)
     for job in listed.jobs:
         assert set(job.inputs.file_ids) <= remaining
+
+
+async def test_a_failed_job_whose_file_was_since_deleted_is_not_retried(ingest_stack: IngestService) -> None:
+    from test_jobs_lifecycle import fail, start
+    jobs_service = ingest_stack.jobs
+    assert jobs_service is not None
+    tenant = new_tenant()
+    token = ingest_stack.token(tenant=tenant)
+    stored = await ingest_stack.upload([b"text\ngreat\n"], name="reviews.csv", metadata=token)
+    job = (await jobs_service.jobs.CreateJob(js.CreateJobRequest(
+        analyzer="sentiment", inputs=job_pb2.JobInputs(file_ids=[stored.id]), max_attempts=1), metadata=token)).job
+    await start(jobs_service, job)
+    await fail(jobs_service, job, 1, retryable=False)
+    await ingest_stack.files.DeleteFile(ing.DeleteFileRequest(id=stored.id), metadata=token)
+
+    admin = ingest_stack.token(tenant=tenant, roles=["admin"])
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await jobs_service.jobs.RetryJob(js.RetryJobRequest(id=job.id), metadata=admin)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert details_from_rpc_error(refused.value).reason == "INPUT_DELETED"
+    assert stored.id in (refused.value.details() or "")
+    after = (await jobs_service.jobs.GetJob(js.GetJobRequest(id=job.id), metadata=token)).job
+    assert after.state == job_pb2.Job.STATE_FAILED and after.max_attempts == 1, "nothing half-written"

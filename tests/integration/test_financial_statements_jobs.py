@@ -6,12 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import openpyxl
 from file_job_fixtures import FileStack, chunked, download, file_stack  # noqa: F401 - fixture
 from fixtures import financial
 from fixtures.contracts.docgen import write_scanned_pdf
+from fixtures.scans import image_only_pdf, needs_tesseract
 from ingest_fixtures import new_tenant, submit_requests
 
 from assay.v1 import financial_statements_pb2 as fs
@@ -64,5 +66,25 @@ async def test_a_pdf_report_yields_typed_statements_and_downloadable_csv_and_jso
     assert book.sheetnames == ["Balance sheet", "Income statement", "Cash flow", "Sources"]
     assert book["Balance sheet"]["C7"].value == "=SUM(C5:C6)"
 
-    assert failed.error.code == "OCR_UNAVAILABLE" and not failed.error.retryable
-    assert failed.attempt == 1
+    # a scan of shapes only: OCR reads no statement (without tesseract: OCR_UNAVAILABLE naming the pages)
+    assert failed.error.code == ("NO_STATEMENTS" if shutil.which("tesseract") else "OCR_UNAVAILABLE")
+    assert not failed.error.retryable and failed.attempt == 1
+
+
+@needs_tesseract
+async def test_an_image_only_report_is_read_by_ocr_in_a_real_worker(file_stack: FileStack, tmp_path: Path) -> None:
+    tenant = new_tenant()
+    scan = image_only_pdf(financial.annual_report_pdf(tmp_path / "report.pdf", filler_pages=0).read_bytes())
+    worker = await file_stack.start_worker(worker_analyzers="financial_statements")
+    try:
+        submitted = await file_stack.ingest.files.SubmitDocument(
+            submit_requests(chunked(scan), analyzer="financial_statements", name="scan.pdf",
+                            params=job_pb2.JobParams(financial_statements=fs.FinancialStatementsParams())),
+            metadata=file_stack.ingest.token(tenant=tenant))
+        done = await file_stack.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=120)
+    finally:
+        await worker.stop(2.0)
+    result = done.result.financial_statements
+    assert [s.type for s in result.statements] == [fs.STATEMENT_TYPE_BALANCE_SHEET, fs.STATEMENT_TYPE_INCOME,
+                                                   fs.STATEMENT_TYPE_CASH_FLOW]
+    assert result.checks_failed == 0 and list(result.ocr.pages) == [1, 2, 3, 4, 5]

@@ -7,10 +7,9 @@ import json
 import uuid
 
 import httpx
-from integration.gateway_fixtures import Gateway, gateway_settings
+from integration.gateway_fixtures import Gateway, drive_to_success, gateway_settings
 
 from assay.gateway.app import create_app
-from assay.v1 import job_execution_service_pb2 as ex
 from assay.v1 import job_pb2
 
 PROBLEM = "application/problem+json"
@@ -155,17 +154,6 @@ async def test_cors_preflight_is_allowed_only_for_configured_origins(gateway):
     assert allowed.headers["x-content-type-options"] == "nosniff"
     refused = await client.options("/v1/jobs", headers={**preflight, "Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in refused.headers
-
-
-async def drive_to_success(gateway: Gateway, job_id: str) -> None:
-    worker, capability = gateway.jobs.worker, gateway.jobs.capability("acme", job_id)
-    started = await gateway.jobs.execution.StartJob(ex.StartJobRequest(
-        id=job_id, tenant_id="acme", attempt=1, analyzer_version="1.0.0", capability=capability), metadata=worker)
-    assert started.decision == ex.StartJobResponse.DECISION_RUN
-    await gateway.jobs.execution.Heartbeat(ex.HeartbeatRequest(
-        id=job_id, tenant_id="acme", attempt=1, progress=50, capability=capability), metadata=worker)
-    await gateway.jobs.execution.CompleteJob(
-        ex.CompleteJobRequest(id=job_id, tenant_id="acme", attempt=1, capability=capability), metadata=worker)
 
 
 def parse_sse(text: str) -> list[dict[str, str]]:

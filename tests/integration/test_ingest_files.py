@@ -140,6 +140,32 @@ async def test_a_presigned_url_downloads_exactly_the_stored_bytes_under_the_sani
     assert "Quartal" not in response.url.split("?")[0], "client names never appear in keys"
 
 
+async def test_an_html_upload_is_stored_as_html_and_downloaded_as_an_attachment_no_browser_renders(
+    ingest_stack: IngestService,
+) -> None:
+    page = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script><p>Processor shall</p></body></html>"
+    stored = await ingest_stack.upload([page], name="dpa.html")
+    assert stored.media_type == "text/html"
+    response = await ingest_stack.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=stored.id),
+                                                       metadata=ingest_stack.token())
+
+    def headers() -> tuple[bytes, str, str]:
+        with urllib.request.urlopen(response.url, timeout=10) as served:
+            return served.read(), served.headers.get("Content-Type", ""), served.headers.get("Content-Disposition", "")
+
+    body, content_type, disposition = await asyncio.to_thread(headers)
+    assert body == page
+    assert content_type == "application/octet-stream"
+    assert disposition.startswith("attachment;")
+
+
+async def test_a_declared_markdown_upload_is_stored_as_markdown(ingest_stack: IngestService) -> None:
+    text = b"# Data Processing Agreement\n\n| Party | Role |\n|---|---|\n| Acme | Processor |\n"
+    declared = await ingest_stack.upload([text], name="dpa.txt", media_type="text/markdown; charset=utf-8")
+    by_name = await ingest_stack.upload([text], name="dpa.md")
+    assert declared.media_type == by_name.media_type == "text/markdown"
+
+
 async def test_a_presigned_url_stops_working_after_its_lifetime(ingest_variant, s3_server) -> None:  # type: ignore[no-untyped-def]
     if isinstance(s3_server, MotoServer):
         pytest.skip("moto does not enforce presigned URL expiry; set ASSAY_TEST_S3_ENDPOINT to a MinIO/S3")

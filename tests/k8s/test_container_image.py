@@ -115,3 +115,9 @@ def test_the_build_context_is_an_allow_list_of_what_the_dockerfile_copies(docker
         for source in arguments.split()[:-1]
     }
     assert copied == allowed
+
+
+def test_the_final_stage_installs_tesseract_with_english_data_for_ocr(final_stage: list[tuple[str, str]]) -> None:
+    runs = " ".join(arguments for keyword, arguments in final_stage if keyword == "RUN")
+    assert re.search(r"apt-get install .*\btesseract-ocr\b.*\btesseract-ocr-eng\b", runs)
+    assert "rm -rf /var/lib/apt/lists/*" in runs

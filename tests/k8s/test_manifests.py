@@ -59,6 +59,7 @@ FLOWS = {
     ("gateway", "ingest", "50052/TCP"),
     ("gateway", "jobs", "50051/TCP"),
     ("gateway", "analysis", "50053/TCP"),
+    ("gateway", "nats", "4222/TCP"),
     ("ingest", "jobs", "50051/TCP"),
     ("ingest", "minio", "9000/TCP"),
     ("jobs", "ingest", "50052/TCP"),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fixtures import bankstatements as fx
+from fixtures.scans import image_only_pdf, needs_tesseract
 
 from assay.analysis.analyzers.bank_statement import ANALYZER
 from assay.analysis.analyzers.bank_statement.numbers import DateReader, parse_amount
@@ -129,6 +130,34 @@ def test_an_encrypted_pdf_without_the_right_password_is_a_clear_input_error(
         run(tmp_path, data, password=password)
     assert raised.value.code == code
     assert "s3cret-PW" not in raised.value.message and (not password or password not in raised.value.message)
+
+
+@needs_tesseract
+@pytest.mark.parametrize("layout", fx.LAYOUTS)
+def test_a_scanned_statement_is_read_by_ocr_exactly_and_reconciles(tmp_path: Path, layout: str) -> None:
+    statement = fx.make_statement(seed=7, transactions=35)
+    result, _ = run(tmp_path, image_only_pdf(fx.render_pdf(statement, layout)))
+    assert read_rows(result) == expected_rows(statement)
+    assert (result.opening_balance, result.closing_balance) == (str(statement.opening), str(statement.closing))
+    assert result.reconciliation.reconciled and result.reconciliation.running_ok == 35
+    assert result.account_number_masked == "**********1234" and result.period_end == "2024-03-31"
+    assert list(result.ocr.pages) == [1, 2] and result.ocr.engine.startswith("tesseract")
+
+
+@needs_tesseract
+def test_a_scanned_password_protected_statement_is_decrypted_then_read_by_ocr(tmp_path: Path) -> None:
+    statement = fx.make_statement(seed=3, transactions=8)
+    result, _ = run(tmp_path, fx.encrypt(image_only_pdf(fx.render_pdf(statement)), "s3cret-PW"), password="s3cret-PW")
+    assert read_rows(result) == expected_rows(statement) and list(result.ocr.pages) == [1]
+
+
+def test_a_scanned_statement_without_tesseract_is_ocr_unavailable_naming_the_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ASSAY_OCR_TESSERACT_CMD", "no-such-tesseract")
+    with pytest.raises(AnalysisInputError) as raised:
+        run(tmp_path, image_only_pdf(fx.render_pdf(fx.make_statement(seed=3, transactions=40), rows_per_page=25)))
+    assert raised.value.code == "OCR_UNAVAILABLE" and "page(s) 1, 2 of 2" in raised.value.message
 
 
 @pytest.mark.parametrize(("data", "name", "media_type", "code"), [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import docx
@@ -66,6 +67,23 @@ def test_findings_quote_text_that_is_in_the_docx_paragraph_they_name(tmp_path: P
         assert all(f.status == STATUS.STATUS_PRESENT for f in result.requirements)
         for item in _evidence(result):
             assert item.page == 0
+            assert item.excerpt in paragraphs[item.paragraph - 1], (item.paragraph, item.excerpt)
+
+
+def test_findings_on_html_quote_clean_text_of_the_paragraph_they_name(tmp_path: Path) -> None:
+    items = docgen.paragraphs(fixture_text("eu_dpa.txt"))
+    body = "".join(
+        f"<h2>{html.escape(i)}</h2>" if len(i) < 40 else f'<p><span class="c1">{html.escape(i)}</span></p>'
+        for i in items
+    )
+    path = tmp_path / "dpa.html"
+    path.write_text(f"<!DOCTYPE html><html><head><script>alert(1)</script></head><body>{body}</body></html>")
+    paragraphs = [normalise(i) for i in items]
+    for analyzer in _analyzers():
+        result = analyzer.run(context(tmp_path, params("vendor_dpa", "EU"), files=[path])).contract_review
+        assert all(f.status == STATUS.STATUS_PRESENT for f in result.requirements)
+        for item in _evidence(result):
+            assert "<" not in item.excerpt and "alert" not in item.excerpt
             assert item.excerpt in paragraphs[item.paragraph - 1], (item.paragraph, item.excerpt)
 
 

@@ -9,7 +9,7 @@ import pytest
 from fixtures.contracts import docgen
 from fixtures.contracts.support import fixture_text
 
-from assay.analysis.analyzers.contract_review.extract import decode_text, extract_file, extract_text
+from assay.analysis.analyzers.contract_review.extract import decode_text, extract_file, extract_html, extract_text
 from assay.analysis.plugin import AnalysisInputError
 
 
@@ -74,6 +74,48 @@ def test_a_text_file_is_detected_by_content_not_by_name(tmp_path: Path) -> None:
     document = extract_file(path, file_id="f1", display_name="contract.pdf")
     assert document.kind == "text"
     assert document.blocks[0].text == "DATA PROCESSING AGREEMENT"
+
+
+_PAGE = b"""<!DOCTYPE html><html><head><title>DPA</title><style>p { color: red }</style>
+<script>document.write("<p>Processor shall sell all data.</p>")</script></head>
+<body><h1>Data Processing <span class="x">Agreement</span></h1>
+<p>The <b>Processor</b> shall process Personal Data only on the <a href="#i">documented instructions</a>
+of the Controller.<br>It shall inform the Controller.</p>
+<!-- <p>commented out clause</p> -->
+<p style="display:none">Hidden clause.</p>
+<ol start="3"><li>Delete all Personal Data.</li><li>Return all copies.</li></ol>
+<ul><li>Names &amp; emails</li></ul>
+<table><tr><td>Sub-processor</td><td>Purpose</td></tr></table>
+</body></html>"""
+
+
+def test_html_yields_one_block_per_element_without_markup_script_or_hidden_text(tmp_path: Path) -> None:
+    path = tmp_path / "dpa.html"
+    path.write_bytes(_PAGE)
+    document = extract_file(path, file_id="f1", display_name="dpa.html", media_type="text/html")
+    assert document.kind == "html"
+    assert [(b.paragraph, b.text, b.style) for b in document.blocks] == [
+        (1, "Data Processing Agreement", "Heading 1"),
+        (2, "The Processor shall process Personal Data only on the documented instructions of the Controller.\n"
+            "It shall inform the Controller.", ""),
+        (3, "3. Delete all Personal Data.", ""),
+        (4, "4. Return all copies.", ""),
+        (5, "- Names & emails", ""),
+        (6, "Sub-processor", ""),
+        (7, "Purpose", ""),
+    ]
+
+
+def test_html_is_told_by_its_content_when_no_type_is_given(tmp_path: Path) -> None:
+    path = tmp_path / "dpa.txt"
+    path.write_bytes(b"\xef\xbb\xbf  " + _PAGE)
+    assert extract_file(path, file_id="f1", display_name="dpa.txt").kind == "html"
+
+
+def test_an_html_page_without_text_is_refused_as_empty() -> None:
+    with pytest.raises(AnalysisInputError) as caught:
+        extract_html(b"<html><head><script>x()</script></head><body><p> </p></body></html>")
+    assert caught.value.code == "INPUT_EMPTY"
 
 
 def test_a_damaged_pdf_is_reported_unparseable(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fixtures import financial as fx
 from fixtures.contracts.docgen import write_scanned_pdf
+from fixtures.scans import needs_tesseract, write_image_only_pdf
 
 from assay.analysis.analyzers.financial_statements import ANALYZER
 from assay.analysis.analyzers.financial_statements.amounts import parse_amount
@@ -104,11 +105,38 @@ def test_artifacts_are_one_csv_per_statement_and_the_whole_result_as_json(tmp_pa
     assert statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET).artifact_name == "balance_sheet.csv"
 
 
-def test_a_page_with_no_text_layer_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+def test_a_page_with_no_text_layer_and_no_tesseract_is_a_clear_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ASSAY_OCR_TESSERACT_CMD", "no-such-tesseract")
     scanned = write_scanned_pdf(tmp_path / "scan.pdf", pages=2)
     with pytest.raises(AnalysisInputError) as caught:
         run(tmp_path, scanned, "application/pdf")
     assert caught.value.code == "OCR_UNAVAILABLE" and "page(s) 1, 2 of 2" in caught.value.message
+
+
+@needs_tesseract
+def test_an_image_only_report_is_read_by_ocr_with_every_value_and_check(tmp_path: Path) -> None:
+    text_pdf = fx.annual_report_pdf(tmp_path / "report.pdf", filler_pages=0)
+    result, _ = run(tmp_path, write_image_only_pdf(tmp_path / "scan.pdf", text_pdf), "application/pdf")
+    assert [(s.type, s.first_page) for s in result.statements] == [
+        (fs.STATEMENT_TYPE_BALANCE_SHEET, 3), (fs.STATEMENT_TYPE_INCOME, 4), (fs.STATEMENT_TYPE_CASH_FLOW, 5)]
+    read = {i.label.replace("\u2019", "'"): [v.value for v in i.values]  # OCR reads some apostrophes curly
+            for i in statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET).line_items}
+    assert read == {label: [c.replace("$ ", "").replace(",", "").replace("\x97", "") for c in cells]
+                    for label, cells, _ in fx.BALANCE_ROWS}
+    assert values(statement(result, fs.STATEMENT_TYPE_INCOME), "Cost of sales") == ["-6000", "-5500"]
+    assert values(statement(result, fs.STATEMENT_TYPE_INCOME), "Earnings per share - basic") == ["1.40", "0.90"]
+    assert result.checks_failed == 0 and result.checks_passed >= 16
+    assert list(result.ocr.pages) == [1, 2, 3, 4, 5] and not result.ocr.unread_pages
+    assert result.entity == "ACME WIDGETS, INC."
+
+
+@needs_tesseract
+def test_a_scan_with_nothing_to_read_is_no_statements_once_ocr_read_it(tmp_path: Path) -> None:
+    with pytest.raises(AnalysisInputError) as caught:
+        run(tmp_path, write_scanned_pdf(tmp_path / "scan.pdf", pages=2), "application/pdf")
+    assert caught.value.code == "NO_STATEMENTS"
 
 
 def test_a_pdf_without_statements_is_refused_as_such(tmp_path: Path) -> None:

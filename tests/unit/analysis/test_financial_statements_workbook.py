@@ -6,16 +6,13 @@ import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import formulas
-import numpy as np
 import openpyxl
 import pytest
 from fixtures import financial as fx
-from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+from fixtures.workbook_formulas import Engine, close, formula_cells
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -44,44 +41,10 @@ def run(tmp_path: Path, path: Path, media_type: str) -> tuple[fs.FinancialStatem
     return result, openpyxl.load_workbook(artifact.path)
 
 
-class Engine:
-    """Recomputes a sheet's formulas with the ``formulas`` package, cell by cell, following references."""
-
-    def __init__(self, sheet: Worksheet) -> None:
-        self.sheet = sheet
-        self.memo: dict[str, Any] = {}
-
-    def value(self, ref: str) -> Any:
-        if ref not in self.memo:
-            raw = self.sheet[ref].value
-            if self.sheet[ref].data_type == "f":
-                func = formulas.Parser().ast(raw)[1].compile()
-                args = [self.block(name) if ":" in name else self.value(name) for name in func.inputs]
-                out = func(*args)
-                self.memo[ref] = out.item() if isinstance(out, np.ndarray) else out
-            else:
-                self.memo[ref] = raw
-        return self.memo[ref]
-
-    def block(self, ref: str) -> np.ndarray[Any, Any]:
-        left, top, right, bottom = range_boundaries(ref)
-        assert left is not None and top is not None and right is not None and bottom is not None
-        return np.array([[self.value(self.sheet.cell(r, c).coordinate) for c in range(left, right + 1)]
-                         for r in range(top, bottom + 1)], dtype=object)
-
-
-def formula_cells(sheet: Worksheet) -> list[tuple[str, str]]:
-    return [(cell.coordinate, cell.value) for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
-
-
 def full(item: fs.FinancialLineItem, period: int) -> Decimal:
     """The analyzer's figure in full: the printed value (a dash is zero) times the row's scale."""
     value = next(v for v in item.values if v.period_index == period)
     return Decimal(value.value or 0) * item.scale
-
-
-def close(computed: Any, expected: Decimal) -> bool:
-    return abs(Decimal(str(computed)) - expected) <= abs(expected) * Decimal("1e-12") + Decimal("1e-9")
 
 
 def check_every_formula(result: fs.FinancialStatementsResult, book: Workbook) -> int:

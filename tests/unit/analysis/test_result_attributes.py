@@ -34,3 +34,26 @@ def test_a_financial_statements_result_tells_its_lines_statements_and_failed_che
         fs.FinancialStatement(line_items=[fs.FinancialLineItem(label="c")])])
     assert result_attributes(job_pb2.JobResult(financial_statements=found)) == {
         "assay.rows_processed": 3, "assay.statements_found": 2, "assay.checks_failed": 1}
+
+
+def test_pages_read_by_ocr_are_counted_on_the_span_and_in_the_metrics() -> None:
+    import prometheus_client
+
+    from assay.analysis.runtime import _count_ocr
+    from assay.v1 import ocr_pb2
+
+    ocr = ocr_pb2.OcrSummary(pages=[2, 3], unread_pages=[4], seconds=1.25)
+    result = job_pb2.JobResult(bank_statement=bank_statement_pb2.BankStatementResult(transactions_total=5, ocr=ocr))
+    attributes = result_attributes(result)
+    assert {k: v for k, v in attributes.items() if k.startswith("assay.ocr.")} == {
+        "assay.ocr.pages": 2, "assay.ocr.unread_pages": 1, "assay.ocr.ms": 1250}
+
+    def sample(name: str, **labels: str) -> float:
+        return prometheus_client.REGISTRY.get_sample_value(name, {"analyzer": "bank_statement", **labels}) or 0.0
+
+    before = (sample("assay_worker_ocr_pages_total", outcome="read"), sample("assay_worker_ocr_seconds_total"))
+    _count_ocr("bank_statement", result)
+    assert sample("assay_worker_ocr_pages_total", outcome="read") == before[0] + 2
+    assert sample("assay_worker_ocr_seconds_total") == before[1] + 1.25
+    assert "assay.ocr.pages" not in result_attributes(job_pb2.JobResult(
+        bank_statement=bank_statement_pb2.BankStatementResult(transactions_total=5)))

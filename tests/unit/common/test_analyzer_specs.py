@@ -51,6 +51,16 @@ def test_text_and_file_checks_follow_the_spec() -> None:
     assert len(too_big) == 1 and str(SENTIMENT.max_input_bytes) in too_big[0].description
 
 
+def test_markdown_is_read_wherever_plain_text_is_and_html_only_where_named() -> None:
+    reads_text = [spec for spec in SPECS.values() if "text/plain" in spec.accepted_media_types]
+    assert reads_text
+    for spec in reads_text:
+        assert file_violations(spec, "text/markdown; charset=utf-8", 10, "f") == [], spec.name
+    assert file_violations(CONTRACT_REVIEW, "text/html", 10, "f") == []
+    refused = file_violations(SENTIMENT, "text/html", 10, "f")
+    assert len(refused) == 1 and "text/html" in refused[0].description
+
+
 def test_the_contract_review_params_schema_lists_fields_in_order_enums_by_name_and_what_is_required() -> None:
     descriptor = contract_review_pb2.ContractReviewParams.DESCRIPTOR
     schema = params_schema(descriptor, CONTRACT_REVIEW.required_params)

@@ -6,6 +6,7 @@ import pytest
 
 from assay.common import interceptors
 from assay.common.auth import Principal, TokenVerifier, mint_token
+from assay.common.byte_cache import ENTRY_OVERHEAD
 from assay.common.config import CommonSettings
 from assay.common.errors import Unauthenticated
 from assay.common.interceptors import CachingVerifier
@@ -58,8 +59,9 @@ def test_a_refused_token_is_not_remembered() -> None:
 
 def test_the_least_recently_used_token_is_forgotten_beyond_the_bound() -> None:
     counting = CountingVerifier()
-    cache = CachingVerifier(counting, max_entries=2)
     a, b, c = (mint_token(SETTINGS, subject=s, tenant="acme", roles=["user"]) for s in "abc")
+    one = len(a) + CachingVerifier.PRINCIPAL_BYTES + ENTRY_OVERHEAD
+    cache = CachingVerifier(counting, max_bytes=2 * one)
     for each in (a, b, c):
         cache.verify(each)
     cache.verify(c)

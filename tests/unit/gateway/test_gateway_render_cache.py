@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
+from assay.common.byte_cache import ENTRY_OVERHEAD
 from assay.gateway.json import RenderCache, to_json
 from assay.v1 import job_pb2
 
@@ -26,8 +27,10 @@ def test_the_body_is_byte_for_byte_the_json_response_body_and_repeats_come_from_
 
 
 def test_a_changed_job_is_rendered_again_and_old_entries_are_evicted() -> None:
-    cache = RenderCache(max_entries=2)
+    key, body = job(progress=1).SerializeToString(deterministic=True), RenderCache().body(job(progress=1))
+    cache = RenderCache(max_bytes=2 * (len(key) + len(body) + ENTRY_OVERHEAD))  # room for two
     bodies = [cache.body(job(progress=p)) for p in (1, 2, 3)]
+    assert len(cache._bodies) == 2 and cache.nbytes <= 2 * (len(key) + len(body) + ENTRY_OVERHEAD)
     assert [b[b.index(b'"progress"'):][:12] for b in bodies] == [b'"progress":1', b'"progress":2', b'"progress":3']
     assert cache.body(job(progress=3)) is bodies[2]
     assert cache.body(job(progress=1)) is not bodies[0]  # evicted, rendered again

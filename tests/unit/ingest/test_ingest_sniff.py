@@ -17,6 +17,7 @@ from assay.ingest.validation import (
     UploadRejected,
     ZipLimits,
     check_declared_media_type,
+    download_media_type,
     refine_zip_type,
     sniff_media_type,
 )
@@ -71,6 +72,15 @@ def not_allowed(head: bytes, display_name: str = "upload") -> str:
         (b"GIF89a was a good year for image formats.\n", "essay.txt", MediaType.TEXT),
         (b"<3 this product\n", "review.txt", MediaType.TEXT),
         (b"2024-01-01 \x1b[32mINFO\x1b[0m started\n", "app.log", MediaType.TEXT),
+        (b"<!DOCTYPE html><html><body>hi</body></html>", "page", MediaType.HTML),
+        (b"  <html lang=en><script>alert(1)</script></html>", "a.txt", MediaType.HTML),
+        (b"<body><p>Processor shall</p></body>", "dpa.xml", MediaType.HTML),
+        (b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"/>', "a.xml", MediaType.HTML),
+        (b"# Data Processing Agreement\n\n1. Processor shall\n", "dpa.md", MediaType.MARKDOWN),
+        (b"| a | b |\n|---|---|\n| 1 | 2 |\n", "TABLE.MARKDOWN", MediaType.MARKDOWN),
+        (b'<div align="center">\n\n# Title\n</div>\n', "README.md", MediaType.MARKDOWN),
+        (b"<!DOCTYPE html><html></html>", "page.md", MediaType.HTML),
+        (b"# not markdown by name\n", "notes.txt", MediaType.TEXT),
     ],
 )
 def test_each_allowed_type_is_recognised(head: bytes, name: str, expected: MediaType) -> None:
@@ -113,8 +123,6 @@ def test_deeply_nested_json_does_not_break_the_sniffer() -> None:
         (b"\x00\x01\x02\x03binary", "binary data"),
         (b"text with a nul\x00 inside", "binary data"),
         (b"\xc3\x28 invalid utf-8", "not utf-8"),
-        (b"<!DOCTYPE html><html><body>hi</body></html>", "HTML document"),
-        (b"<html><script>alert(1)</script></html>", "HTML document"),
         (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "SVG image"),
         (b'<?xml version="1.0"?><!-- x --><svg:svg xmlns:svg="x"/>', "SVG image"),
         (b"{\\rtf1\\ansi hello}", "RTF document"),
@@ -144,6 +152,8 @@ def test_the_allow_list_is_exactly_the_documented_types() -> None:
         "application/x-ndjson",
         "text/csv",
         "text/plain",
+        "text/markdown",
+        "text/html",
     } == ALLOWED_MEDIA_TYPES
 
 
@@ -206,12 +216,41 @@ def test_refining_bounds_the_central_directory_before_reading_it() -> None:
         ("application/zip", MediaType.DOCX),
         ("application/zip", MediaType.XLSX),
         (MediaType.DOCX.value, MediaType.DOCX),
+        ("text/plain", MediaType.MARKDOWN),
+        ("text/markdown", MediaType.MARKDOWN),
+        ("text/html; charset=utf-8", MediaType.HTML),
     ],
 )
 def test_a_declared_type_that_agrees_with_the_content_is_accepted(
     declared: str | None, sniffed: MediaType
 ) -> None:
-    check_declared_media_type(declared, sniffed)
+    assert check_declared_media_type(declared, sniffed) == sniffed
+
+
+@pytest.mark.parametrize(
+    ("declared", "sniffed", "stored"),
+    [
+        ("text/markdown", MediaType.TEXT, MediaType.MARKDOWN),
+        ("text/markdown; charset=utf-8", MediaType.CSV, MediaType.MARKDOWN),
+        ("text/x-markdown", MediaType.XML, MediaType.MARKDOWN),
+        ("text/html", MediaType.TEXT, MediaType.HTML),
+        ("application/xhtml+xml", MediaType.XML, MediaType.HTML),
+        # HTML content is never stored under a type that hides it, whatever text type is declared.
+        ("text/plain", MediaType.HTML, MediaType.HTML),
+        ("application/xml", MediaType.HTML, MediaType.HTML),
+        ("text/markdown", MediaType.HTML, MediaType.HTML),
+    ],
+)
+def test_a_declaration_names_the_stored_type_only_where_content_cannot_tell(
+    declared: str, sniffed: MediaType, stored: MediaType
+) -> None:
+    assert check_declared_media_type(declared, sniffed) == stored
+
+
+def test_html_is_downloaded_as_octet_stream_and_every_other_type_as_stored() -> None:
+    assert download_media_type(MediaType.HTML) == "application/octet-stream"
+    for other in ALLOWED_MEDIA_TYPES - {MediaType.HTML}:
+        assert download_media_type(other) == other
 
 
 @pytest.mark.parametrize(
@@ -224,6 +263,9 @@ def test_a_declared_type_that_agrees_with_the_content_is_accepted(
         (MediaType.DOCX.value, MediaType.ZIP),
         (MediaType.DOCX.value, MediaType.XLSX),
         ("application/xml", MediaType.PDF),
+        ("text/markdown", MediaType.PDF),
+        ("text/html", MediaType.JSON),
+        ("text/markdown", MediaType.DOCX),
     ],
 )
 def test_a_declared_type_that_contradicts_the_content_is_refused(

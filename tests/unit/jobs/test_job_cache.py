@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assay.common.byte_cache import ENTRY_OVERHEAD
 from assay.jobs.cache import JobCache
 from assay.v1 import events_pb2, job_pb2
 
@@ -26,14 +27,14 @@ def event(state: int, sequence: int, job_id: str = "j1") -> tuple[str, bytes]:
 
 
 def test_a_cached_job_is_returned_to_its_own_tenant_only():
-    cache = JobCache(capacity=10, ttl_seconds=5)
+    cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
     cache.put(job(), 1)
     assert cache.get("acme", "j1") == job()
     assert cache.get("globex", "j1") is None
 
 
 def test_an_older_state_never_replaces_a_newer_one():
-    cache = JobCache(capacity=10, ttl_seconds=5)
+    cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
     cache.put(job(state=Job.STATE_SUCCEEDED), 3)
     cache.put(job(state=Job.STATE_RUNNING), 2)
     assert cache.get("acme", "j1").state == Job.STATE_SUCCEEDED
@@ -41,7 +42,7 @@ def test_an_older_state_never_replaces_a_newer_one():
 
 def test_an_entry_expires_after_its_time_to_live():
     clock = Clock()
-    cache = JobCache(capacity=10, ttl_seconds=2, clock=clock)
+    cache = JobCache(max_bytes=64 * 1024, ttl_seconds=2, clock=clock)
     cache.put(job(), 1)
     clock.now += 1.9
     assert cache.get("acme", "j1") is not None
@@ -50,7 +51,8 @@ def test_an_entry_expires_after_its_time_to_live():
 
 
 def test_the_least_recently_used_job_is_evicted_at_capacity():
-    cache = JobCache(capacity=2, ttl_seconds=5)
+    one = ENTRY_OVERHEAD + len(job("a").SerializeToString())
+    cache = JobCache(max_bytes=2 * one, ttl_seconds=5)
     cache.put(job("a"), 1)
     cache.put(job("b"), 1)
     assert cache.get("acme", "a") is not None  # b is now the least recently used
@@ -61,7 +63,7 @@ def test_the_least_recently_used_job_is_evicted_at_capacity():
 
 
 def test_events_refresh_cached_jobs_forward_only_and_add_no_others():
-    cache = JobCache(capacity=10, ttl_seconds=5)
+    cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
     cache.put(job(), 2)
     cache.apply_event(*event(Job.STATE_SUCCEEDED, 4))
     cache.apply_event(*event(Job.STATE_RUNNING, 3))  # late and out of order
@@ -71,6 +73,28 @@ def test_events_refresh_cached_jobs_forward_only_and_add_no_others():
 
 
 def test_a_zero_size_or_zero_lifetime_cache_keeps_nothing():
-    for cache in (JobCache(capacity=0, ttl_seconds=5), JobCache(capacity=10, ttl_seconds=0)):
+    for cache in (JobCache(max_bytes=0, ttl_seconds=5), JobCache(max_bytes=64 * 1024, ttl_seconds=0)):
         cache.put(job(), 1)
         assert cache.get("acme", "j1") is None
+
+
+def test_large_results_cannot_grow_the_cache_past_its_byte_bound():
+    """Issue 20 item 6: 200 jobs with ~1 MB results in a 4 MiB cache hold at most 4 MiB."""
+    bound = 4 * 1024 * 1024
+    cache = JobCache(max_bytes=bound, ttl_seconds=5)
+    for index in range(200):
+        big = job(f"j{index}", Job.STATE_SUCCEEDED)
+        big.error.message = "x" * (1024 * 1024)
+        cache.put(big, 3)
+        assert cache.nbytes <= bound
+    assert 1 <= len(cache) <= 4
+    assert cache.get("acme", "j199").error.message == "x" * (1024 * 1024)
+    assert cache.get("acme", "j0") is None
+
+
+def test_a_job_larger_than_the_whole_cache_is_not_kept():
+    cache = JobCache(max_bytes=1024, ttl_seconds=5)
+    big = job()
+    big.error.message = "x" * 2048
+    cache.put(big, 1)
+    assert cache.get("acme", "j1") is None and cache.nbytes == 0

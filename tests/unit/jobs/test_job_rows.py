@@ -34,11 +34,12 @@ def test_builds_the_job_and_memoises_per_instance() -> None:
     assert JobRows().job(row("I love it")) == first  # another instance, another memo, the same message
 
 
-def test_memo_is_bounded() -> None:
+def test_memo_is_bounded_by_bytes() -> None:
     class Small(JobRows):
-        MAX_ENTRIES = 3
+        MAX_BYTES = 4096
 
     rows = Small()
-    for index in range(10):
-        assert rows.job(row(f"text {index}")).inputs.text == f"text {index}"
-    assert len(rows._parsed) <= Small.MAX_ENTRIES
+    for index in range(100):
+        assert rows.job(row(f"text {index} " + "x" * 500)).inputs.text.startswith(f"text {index} ")
+        assert rows._parsed.nbytes <= Small.MAX_BYTES
+    assert 0 < len(rows._parsed) < 100

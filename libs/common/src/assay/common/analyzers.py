@@ -58,6 +58,9 @@ class AnalyzerSpec:
     """Fields of the params message a job must set (to a non-default value)."""
     time_limit_seconds: float = 600.0
     """Wall-clock limit for one attempt; runaway work is ended after it."""
+    inputs_from_dependencies: bool = False
+    """Whether the only inputs are the results of the jobs in ``inputs.jobs``: a job then names at
+    least one of them and no file or text (``accepted_media_types`` and ``accepts_text`` stay empty)."""
 
     def __post_init__(self) -> None:
         descriptor = params_descriptor(self.name)
@@ -66,6 +69,8 @@ class AnalyzerSpec:
         unknown = [p for p in self.required_params if p not in descriptor.fields_by_name]
         if unknown:
             raise ValueError(f"{self.name}: required_params {unknown} are not fields of {descriptor.full_name}")
+        if self.inputs_from_dependencies and (self.accepted_media_types or self.accepts_text):
+            raise ValueError(f"{self.name}: an analyzer whose inputs are its dependencies takes no file or text")
 
     @property
     def accepts_files(self) -> bool:
@@ -90,13 +95,15 @@ CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
     version="1.0.0",
     description=(
-        "Checks a DPA, MSA or privacy notice (PDF, DOCX or text) against GDPR, UK GDPR, "
+        "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."
     ),
     accepted_media_types=(
         "application/pdf",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "text/plain",
+        "text/markdown",
+        "text/html",
     ),
     accepts_text=True,
     max_text_chars=200_000,
@@ -170,9 +177,46 @@ BANK_STATEMENT = AnalyzerSpec(
     time_limit_seconds=600.0,
 )
 
+CONSOLIDATE = AnalyzerSpec(
+    name="consolidate",
+    version="1.0.0",
+    description=(
+        "Consolidates the results of several financial_statements jobs (inputs.jobs: periods and filings of "
+        "one company) into one statement per type: lines aligned across filings, restatements reported (the "
+        "later filing wins), changes, CAGR and trends, with provenance per figure and an XLSX workbook of "
+        "live formulas."
+    ),
+    max_files=0,
+    inputs_from_dependencies=True,
+    time_limit_seconds=600.0,
+)
+
+INDEX = AnalyzerSpec(
+    name="index",
+    version="1.0.0",
+    description=(
+        "Adds documents (PDF with a text layer, DOCX, markdown, HTML, text, CSV, and the CSV tables of its "
+        "dependency jobs such as xml_to_csv or financial_statements) to a collection: structure-following "
+        "chunks with page, paragraph and offsets, sentence embeddings and full text, for AskQuestion."
+    ),
+    accepted_media_types=(
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "text/plain",
+        "text/markdown",
+        "text/html",
+        "text/csv",
+    ),
+    max_input_bytes=50 * MIB,
+    max_files=20,
+    required_params=("collection_id",),
+    time_limit_seconds=1800.0,
+)
+
 SPECS: dict[str, AnalyzerSpec] = {
     spec.name: spec for spec in (
-        SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE, FINANCIAL_STATEMENTS, BANK_STATEMENT,
+        SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE, FINANCIAL_STATEMENTS, BANK_STATEMENT, CONSOLIDATE,
+        INDEX,
     )
 }
 """The spec of every built-in analyzer, by name."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jwt
 
-from assay.common.config import CommonSettings
+from assay.common.config import CommonSettings, TokenSettings
 from assay.common.errors import PermissionDenied, Unauthenticated
 from assay.common.metrics import WORKER_REFUSALS
 
@@ -78,7 +78,7 @@ def require_role(*roles: str) -> Principal:
 class TokenVerifier:
     """Verifies HS256 or RS256 bearer tokens against the configured key."""
 
-    def __init__(self, settings: CommonSettings) -> None:
+    def __init__(self, settings: TokenSettings) -> None:
         if settings.jwt_public_key_file:
             self._key: str | bytes = Path(settings.jwt_public_key_file).read_bytes()
             self._algorithms = ["RS256"]

@@ -21,7 +21,24 @@ class TelemetrySettings(BaseSettings):
     it and the other ``OTEL_*`` variables itself)."""
 
 
-class CommonSettings(TelemetrySettings):
+class TokenSettings(BaseSettings):
+    """The keys and claims of tenant bearer tokens (services, and the gateway's job view)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    jwt_hs256_secret: str = ""
+    """Shared secret for HS256 tokens (development and single-cluster setups)."""
+    jwt_public_key_file: str = ""
+    """PEM file with the RS256 public key used to verify tokens (instead of the secret)."""
+    jwt_private_key_file: str = ""
+    """PEM file with the RS256 private key, only where a service must mint its own tokens."""
+    jwt_issuer: str = "assay"
+    """Expected ``iss`` claim."""
+    jwt_audience: str = "assay"
+    """Expected ``aud`` claim."""
+
+
+class CommonSettings(TelemetrySettings, TokenSettings):
     """Settings every service reads; each service subclasses it with its own fields."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -43,16 +60,6 @@ class CommonSettings(TelemetrySettings):
     """How much more of a refused client stream (an upload) is read and dropped before the refusal
     is sent, so a client still writing gets the real status instead of a failed write
     (``assay.common.streams``); a client sending more than this, or stalling, is cut off."""
-    jwt_hs256_secret: str = ""
-    """Shared secret for HS256 tokens (development and single-cluster setups)."""
-    jwt_public_key_file: str = ""
-    """PEM file with the RS256 public key used to verify tokens (instead of the secret)."""
-    jwt_private_key_file: str = ""
-    """PEM file with the RS256 private key, only where a service must mint its own tokens."""
-    jwt_issuer: str = "assay"
-    """Expected ``iss`` claim."""
-    jwt_audience: str = "assay"
-    """Expected ``aud`` claim."""
     service_token: str = ""
     """The worker credential analysis presents to jobs and ingest; minted from ASSAY_WORKER_SECRET
     when empty."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from assay.common.auth import Principal, TokenVerifier, WorkerVerifier, current_principal
+from assay.common.byte_cache import ByteLRU
 from assay.common.db_health import database_unavailable, is_database_unavailable
 from assay.common.errors import AssayError, Unauthenticated, abort_with
 from assay.common.metrics import RPC_LATENCY, WORKER_REFUSALS
@@ -30,25 +30,27 @@ WORKER_SERVICES = ("/assay.v1.JobExecutionService/", "/assay.v1.WorkerFileServic
 
 class CachingVerifier:
     """Remembers verified tokens (by the raw token string) until they expire: a client that sends
-    the same token on every call pays for the signature check once. Bounded LRU; failures are not
-    cached, so an invalid or expired token is always re-verified and refused."""
+    the same token on every call pays for the signature check once. An LRU bounded by bytes (each
+    token's text plus its principal); failures are not cached, so an invalid or expired token is
+    always re-verified and refused."""
 
-    def __init__(self, verifier: TokenVerifier | WorkerVerifier | NoWorkers, max_entries: int = 1024) -> None:
+    PRINCIPAL_BYTES = 256
+    """Charged per entry for the principal beside its token text (subject, tenant, roles)."""
+
+    def __init__(self, verifier: TokenVerifier | WorkerVerifier | NoWorkers, max_bytes: int = 4 * 1024 * 1024,
+                 name: str = "verified_tokens") -> None:
         self._verifier = verifier
-        self._max = max_entries
-        self._cache: OrderedDict[str, Principal] = OrderedDict()
+        self._cache: ByteLRU[str, Principal] = ByteLRU(
+            name, max_bytes, lambda principal: len(principal.token) + self.PRINCIPAL_BYTES)
 
     def verify(self, token: str) -> Principal:
         principal = self._cache.get(token)
         if principal is not None:
             if time.time() < principal.expires_at:
-                self._cache.move_to_end(token)
                 return principal
-            del self._cache[token]
+            self._cache.pop(token)
         principal = self._verifier.verify(token)
-        self._cache[token] = principal
-        if len(self._cache) > self._max:
-            self._cache.popitem(last=False)
+        self._cache.put(token, principal)
         return principal
 
 
@@ -75,7 +77,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         methods of :data:`WORKER_SERVICES` take instead (refused there without one); ``rate_limiter``
         limits tenant calls (never worker calls)."""
         self._verifier = CachingVerifier(verifier)
-        self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers())
+        self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers(), name="verified_worker_credentials")
         self._limiter = rate_limiter if rate_limiter is not None and rate_limiter.enabled else None
         self._recorder = RpcRecorder()
         self._drain_bytes = refused_stream_drain_bytes

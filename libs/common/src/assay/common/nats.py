@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import nats
 from nats.aio.client import Client
@@ -51,11 +52,12 @@ def event_subject(tenant: str, job_id: str) -> str:
     return f"assay.events.{tenant}.{job_id}"
 
 
-async def connect(settings: NatsSettings, name: str) -> Client:
-    """Connect with unbounded reconnects, so a NATS restart is ridden out, not fatal."""
+async def connect(settings: NatsSettings, name: str, **callbacks: Any) -> Client:
+    """Connect with unbounded reconnects, so a NATS restart is ridden out, not fatal; ``callbacks``
+    (``error_cb``, ``disconnected_cb``, ...) go to ``nats.connect``."""
     return await nats.connect(
         servers=settings.nats_url.split(","), name=name, max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5, connect_timeout=5,
+        reconnect_time_wait=0.5, connect_timeout=5, **callbacks,
     )
 
 

@@ -24,11 +24,19 @@ def text_violations(spec: AnalyzerSpec, text: str, field: str = "inputs.text") -
     return []
 
 
+_PLAIN_TEXT = "text/plain"
+_READ_AS_PLAIN_TEXT = frozenset({"text/markdown"})
+"""Markdown is plain text with a name: an analyzer that reads text/plain reads it too."""
+
+
 def file_violations(spec: AnalyzerSpec, media_type: str, size_bytes: int, field: str) -> list[FieldViolation]:
-    """A file of a type the analyzer does not read, or larger than its ``max_input_bytes``."""
+    """A file of a type the analyzer does not read, or larger than its ``max_input_bytes``.
+
+    A ``text/markdown`` file is read by every analyzer that reads ``text/plain``."""
     found: list[FieldViolation] = []
     bare_type = media_type.split(";", 1)[0].strip().lower()
-    if bare_type not in spec.accepted_media_types:
+    as_text = bare_type in _READ_AS_PLAIN_TEXT and _PLAIN_TEXT in spec.accepted_media_types
+    if bare_type not in spec.accepted_media_types and not as_text:
         accepted = ", ".join(spec.accepted_media_types) or "no files"
         found.append(FieldViolation(
             field, f"is {bare_type or 'of unknown type'}; the {spec.name} analyzer reads {accepted}"))

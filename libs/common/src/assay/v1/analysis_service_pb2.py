@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61ssay/v1/analysis_service.proto\x12\x08\x61ssay.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xfb\x01\n\x08\x41nalyzer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x1c\n\x14\x61\x63\x63\x65pted_media_types\x18\x04 \x03(\t\x12\x14\n\x0c\x61\x63\x63\x65pts_text\x18\x05 \x01(\x08\x12\x16\n\x0emax_text_chars\x18\x06 \x01(\x05\x12\x17\n\x0fmax_input_bytes\x18\x07 \x01(\x03\x12\x13\n\x0bparams_type\x18\x08 \x01(\t\x12.\n\rparams_schema\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\tmax_files\x18\n \x01(\x05\"\x16\n\x14ListAnalyzersRequest\">\n\x15ListAnalyzersResponse\x12%\n\tanalyzers\x18\x01 \x03(\x0b\x32\x12.assay.v1.Analyzer2c\n\x0f\x41nalysisService\x12P\n\rListAnalyzers\x12\x1e.assay.v1.ListAnalyzersRequest\x1a\x1f.assay.v1.ListAnalyzersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61ssay/v1/analysis_service.proto\x12\x08\x61ssay.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x9d\x02\n\x08\x41nalyzer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x1c\n\x14\x61\x63\x63\x65pted_media_types\x18\x04 \x03(\t\x12\x14\n\x0c\x61\x63\x63\x65pts_text\x18\x05 \x01(\x08\x12\x16\n\x0emax_text_chars\x18\x06 \x01(\x05\x12\x17\n\x0fmax_input_bytes\x18\x07 \x01(\x03\x12\x13\n\x0bparams_type\x18\x08 \x01(\t\x12.\n\rparams_schema\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\tmax_files\x18\n \x01(\x05\x12 \n\x18inputs_from_dependencies\x18\x46 \x01(\x08\"\x16\n\x14ListAnalyzersRequest\">\n\x15ListAnalyzersResponse\x12%\n\tanalyzers\x18\x01 \x03(\x0b\x32\x12.assay.v1.Analyzer2c\n\x0f\x41nalysisService\x12P\n\rListAnalyzers\x12\x1e.assay.v1.ListAnalyzersRequest\x1a\x1f.assay.v1.ListAnalyzersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.analysis_service_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ANALYZER']._serialized_start=76
-  _globals['_ANALYZER']._serialized_end=327
-  _globals['_LISTANALYZERSREQUEST']._serialized_start=329
-  _globals['_LISTANALYZERSREQUEST']._serialized_end=351
-  _globals['_LISTANALYZERSRESPONSE']._serialized_start=353
-  _globals['_LISTANALYZERSRESPONSE']._serialized_end=415
-  _globals['_ANALYSISSERVICE']._serialized_start=417
-  _globals['_ANALYSISSERVICE']._serialized_end=516
+  _globals['_ANALYZER']._serialized_end=361
+  _globals['_LISTANALYZERSREQUEST']._serialized_start=363
+  _globals['_LISTANALYZERSREQUEST']._serialized_end=385
+  _globals['_LISTANALYZERSRESPONSE']._serialized_start=387
+  _globals['_LISTANALYZERSRESPONSE']._serialized_end=449
+  _globals['_ANALYSISSERVICE']._serialized_start=451
+  _globals['_ANALYSISSERVICE']._serialized_end=550
 # @@protoc_insertion_point(module_scope)

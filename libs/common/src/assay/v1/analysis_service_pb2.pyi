@@ -35,6 +35,7 @@ class Analyzer(_message.Message):
     PARAMS_TYPE_FIELD_NUMBER: _builtins.int
     PARAMS_SCHEMA_FIELD_NUMBER: _builtins.int
     MAX_FILES_FIELD_NUMBER: _builtins.int
+    INPUTS_FROM_DEPENDENCIES_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """name is the registered name used in CreateJob, e.g. "sentiment"."""
     version: _builtins.str
@@ -51,6 +52,10 @@ class Analyzer(_message.Message):
     """params_type is the fully-qualified proto message of its parameters."""
     max_files: _builtins.int
     """max_files is the most input files one job may name (0: files are not accepted)."""
+    inputs_from_dependencies: _builtins.bool
+    """inputs_from_dependencies says the analyzer's only inputs are the results of the jobs in
+    JobInputs.jobs: a job names at least one and no file or text.
+    """
     @_builtins.property
     def accepted_media_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """accepted_media_types are the file types it reads."""
@@ -76,10 +81,11 @@ class Analyzer(_message.Message):
         params_type: _builtins.str = ...,
         params_schema: _struct_pb2.Struct | None = ...,
         max_files: _builtins.int = ...,
+        inputs_from_dependencies: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["params_schema", b"params_schema"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "accepts_text", b"accepts_text", "description", b"description", "max_files", b"max_files", "max_input_bytes", b"max_input_bytes", "max_text_chars", b"max_text_chars", "name", b"name", "params_schema", b"params_schema", "params_type", b"params_type", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_media_types", b"accepted_media_types", "accepts_text", b"accepts_text", "description", b"description", "inputs_from_dependencies", b"inputs_from_dependencies", "max_files", b"max_files", "max_input_bytes", b"max_input_bytes", "max_text_chars", b"max_text_chars", "name", b"name", "params_schema", b"params_schema", "params_type", b"params_type", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

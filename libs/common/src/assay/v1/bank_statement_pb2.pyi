@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from assay.v1 import ocr_pb2 as _ocr_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -296,6 +297,7 @@ class BankStatementResult(_message.Message):
     TRANSACTIONS_ARTIFACT_NAME_FIELD_NUMBER: _builtins.int
     JSON_ARTIFACT_NAME_FIELD_NUMBER: _builtins.int
     ROWS_WITHOUT_AMOUNT_FIELD_NUMBER: _builtins.int
+    OCR_FIELD_NUMBER: _builtins.int
     format: _builtins.str
     """format is the input's format: pdf or csv."""
     bank: _builtins.str
@@ -346,6 +348,10 @@ class BankStatementResult(_message.Message):
     def categories(self) -> _containers.RepeatedCompositeFieldContainer[Global___BankCategoryCount]:
         """categories count the transactions per category."""
 
+    @_builtins.property
+    def ocr(self) -> _ocr_pb2.OcrSummary:
+        """ocr says which pages were read by OCR (no text layer) and which could not be read."""
+
     def __init__(
         self,
         *,
@@ -369,10 +375,11 @@ class BankStatementResult(_message.Message):
         transactions_artifact_name: _builtins.str = ...,
         json_artifact_name: _builtins.str = ...,
         rows_without_amount: _builtins.int = ...,
+        ocr: _ocr_pb2.OcrSummary | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["reconciliation", b"reconciliation"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ocr", b"ocr", "reconciliation", b"reconciliation"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_holder", b"account_holder", "account_number_masked", b"account_number_masked", "bank", b"bank", "categories", b"categories", "closing_balance", b"closing_balance", "currency", b"currency", "format", b"format", "json_artifact_name", b"json_artifact_name", "opening_balance", b"opening_balance", "pages", b"pages", "period_end", b"period_end", "period_start", b"period_start", "reconciliation", b"reconciliation", "rows_without_amount", b"rows_without_amount", "total_credits", b"total_credits", "total_debits", b"total_debits", "transactions", b"transactions", "transactions_artifact_name", b"transactions_artifact_name", "transactions_total", b"transactions_total", "transactions_truncated", b"transactions_truncated"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_holder", b"account_holder", "account_number_masked", b"account_number_masked", "bank", b"bank", "categories", b"categories", "closing_balance", b"closing_balance", "currency", b"currency", "format", b"format", "json_artifact_name", b"json_artifact_name", "ocr", b"ocr", "opening_balance", b"opening_balance", "pages", b"pages", "period_end", b"period_end", "period_start", b"period_start", "reconciliation", b"reconciliation", "rows_without_amount", b"rows_without_amount", "total_credits", b"total_credits", "total_debits", b"total_debits", "transactions", b"transactions", "transactions_artifact_name", b"transactions_artifact_name", "transactions_total", b"transactions_total", "transactions_truncated", b"transactions_truncated"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -22,31 +22,32 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from assay.v1 import ocr_pb2 as assay_dot_v1_dot_ocr__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#assay/v1/financial_statements.proto\x12\x08\x61ssay.v1\"M\n\x19\x46inancialStatementsParams\x12\x30\n\x0fstatement_types\x18\x01 \x03(\x0e\x32\x17.assay.v1.StatementType\"a\n\x0f\x46inancialPeriod\x12\x0e\n\x06header\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t\x12\x13\n\x0b\x66iscal_year\x18\x03 \x01(\x05\x12\x17\n\x0f\x64uration_months\x18\x04 \x01(\x05\"V\n\x0e\x46inancialValue\x12\x14\n\x0cperiod_index\x18\x01 \x01(\x05\x12\r\n\x05value\x18\x02 \x01(\t\x12\x0b\n\x03raw\x18\x03 \x01(\t\x12\x12\n\nunreadable\x18\x04 \x01(\x08\"\xc6\x01\n\x11\x46inancialLineItem\x12\r\n\x05label\x18\x01 \x01(\t\x12\x18\n\x10normalized_label\x18\x02 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x03 \x01(\x05\x12\x10\n\x08is_total\x18\x04 \x01(\x08\x12\x12\n\nis_heading\x18\x05 \x01(\x08\x12(\n\x06values\x18\x06 \x03(\x0b\x32\x18.assay.v1.FinancialValue\x12\x0c\n\x04page\x18\x07 \x01(\x05\x12\r\n\x05scale\x18\x08 \x01(\x03\x12\x0c\n\x04line\x18\t \x01(\x05\"v\n\x0e\x46inancialCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06passed\x18\x02 \x01(\x08\x12\x14\n\x0cperiod_index\x18\x03 \x01(\x05\x12\x10\n\x08\x65xpected\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tual\x18\x05 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xef\x02\n\x12\x46inancialStatement\x12%\n\x04type\x18\x01 \x01(\x0e\x32\x17.assay.v1.StatementType\x12\r\n\x05title\x18\x02 \x01(\t\x12\x12\n\nfirst_page\x18\x03 \x01(\x05\x12\x11\n\tlast_page\x18\x04 \x01(\x05\x12\x12\n\nconfidence\x18\x05 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x12\n\nunit_scale\x18\x07 \x01(\x03\x12\x11\n\tunit_text\x18\x08 \x01(\t\x12*\n\x07periods\x18\t \x03(\x0b\x32\x19.assay.v1.FinancialPeriod\x12/\n\nline_items\x18\n \x03(\x0b\x32\x1b.assay.v1.FinancialLineItem\x12(\n\x06\x63hecks\x18\x0b \x03(\x0b\x32\x18.assay.v1.FinancialCheck\x12\x15\n\rartifact_name\x18\x0c \x01(\t\x12\x11\n\tcondensed\x18\r \x01(\x08\"j\n\x17\x46inancialUnreadableCell\x12\x17\n\x0fstatement_index\x18\x01 \x01(\x05\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x0c\n\x04line\x18\x03 \x01(\x05\x12\r\n\x05label\x18\x04 \x01(\t\x12\x0b\n\x03raw\x18\x05 \x01(\t\"\xaf\x02\n\x19\x46inancialStatementsResult\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\r\n\x05pages\x18\x03 \x01(\x05\x12\x30\n\nstatements\x18\x04 \x03(\x0b\x32\x1c.assay.v1.FinancialStatement\x12*\n\tnot_found\x18\x05 \x03(\x0e\x32\x17.assay.v1.StatementType\x12;\n\x10unreadable_cells\x18\x06 \x03(\x0b\x32!.assay.v1.FinancialUnreadableCell\x12\x15\n\rchecks_passed\x18\x07 \x01(\x05\x12\x15\n\rchecks_failed\x18\x08 \x01(\x05\x12\x1a\n\x12json_artifact_name\x18\t \x01(\t*\xd9\x01\n\rStatementType\x12\x1e\n\x1aSTATEMENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15STATEMENT_TYPE_INCOME\x10\x01\x12 \n\x1cSTATEMENT_TYPE_BALANCE_SHEET\x10\x02\x12\x1c\n\x18STATEMENT_TYPE_CASH_FLOW\x10\x03\x12\'\n#STATEMENT_TYPE_COMPREHENSIVE_INCOME\x10\x04\x12$\n STATEMENT_TYPE_CHANGES_IN_EQUITY\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#assay/v1/financial_statements.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/ocr.proto\"M\n\x19\x46inancialStatementsParams\x12\x30\n\x0fstatement_types\x18\x01 \x03(\x0e\x32\x17.assay.v1.StatementType\"a\n\x0f\x46inancialPeriod\x12\x0e\n\x06header\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t\x12\x13\n\x0b\x66iscal_year\x18\x03 \x01(\x05\x12\x17\n\x0f\x64uration_months\x18\x04 \x01(\x05\"V\n\x0e\x46inancialValue\x12\x14\n\x0cperiod_index\x18\x01 \x01(\x05\x12\r\n\x05value\x18\x02 \x01(\t\x12\x0b\n\x03raw\x18\x03 \x01(\t\x12\x12\n\nunreadable\x18\x04 \x01(\x08\"\xc6\x01\n\x11\x46inancialLineItem\x12\r\n\x05label\x18\x01 \x01(\t\x12\x18\n\x10normalized_label\x18\x02 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x03 \x01(\x05\x12\x10\n\x08is_total\x18\x04 \x01(\x08\x12\x12\n\nis_heading\x18\x05 \x01(\x08\x12(\n\x06values\x18\x06 \x03(\x0b\x32\x18.assay.v1.FinancialValue\x12\x0c\n\x04page\x18\x07 \x01(\x05\x12\r\n\x05scale\x18\x08 \x01(\x03\x12\x0c\n\x04line\x18\t \x01(\x05\"v\n\x0e\x46inancialCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06passed\x18\x02 \x01(\x08\x12\x14\n\x0cperiod_index\x18\x03 \x01(\x05\x12\x10\n\x08\x65xpected\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tual\x18\x05 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xef\x02\n\x12\x46inancialStatement\x12%\n\x04type\x18\x01 \x01(\x0e\x32\x17.assay.v1.StatementType\x12\r\n\x05title\x18\x02 \x01(\t\x12\x12\n\nfirst_page\x18\x03 \x01(\x05\x12\x11\n\tlast_page\x18\x04 \x01(\x05\x12\x12\n\nconfidence\x18\x05 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x12\n\nunit_scale\x18\x07 \x01(\x03\x12\x11\n\tunit_text\x18\x08 \x01(\t\x12*\n\x07periods\x18\t \x03(\x0b\x32\x19.assay.v1.FinancialPeriod\x12/\n\nline_items\x18\n \x03(\x0b\x32\x1b.assay.v1.FinancialLineItem\x12(\n\x06\x63hecks\x18\x0b \x03(\x0b\x32\x18.assay.v1.FinancialCheck\x12\x15\n\rartifact_name\x18\x0c \x01(\t\x12\x11\n\tcondensed\x18\r \x01(\x08\"j\n\x17\x46inancialUnreadableCell\x12\x17\n\x0fstatement_index\x18\x01 \x01(\x05\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x0c\n\x04line\x18\x03 \x01(\x05\x12\r\n\x05label\x18\x04 \x01(\t\x12\x0b\n\x03raw\x18\x05 \x01(\t\"\xd2\x02\n\x19\x46inancialStatementsResult\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\r\n\x05pages\x18\x03 \x01(\x05\x12\x30\n\nstatements\x18\x04 \x03(\x0b\x32\x1c.assay.v1.FinancialStatement\x12*\n\tnot_found\x18\x05 \x03(\x0e\x32\x17.assay.v1.StatementType\x12;\n\x10unreadable_cells\x18\x06 \x03(\x0b\x32!.assay.v1.FinancialUnreadableCell\x12\x15\n\rchecks_passed\x18\x07 \x01(\x05\x12\x15\n\rchecks_failed\x18\x08 \x01(\x05\x12\x1a\n\x12json_artifact_name\x18\t \x01(\t\x12!\n\x03ocr\x18\n \x01(\x0b\x32\x14.assay.v1.OcrSummary*\xd9\x01\n\rStatementType\x12\x1e\n\x1aSTATEMENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15STATEMENT_TYPE_INCOME\x10\x01\x12 \n\x1cSTATEMENT_TYPE_BALANCE_SHEET\x10\x02\x12\x1c\n\x18STATEMENT_TYPE_CASH_FLOW\x10\x03\x12\'\n#STATEMENT_TYPE_COMPREHENSIVE_INCOME\x10\x04\x12$\n STATEMENT_TYPE_CHANGES_IN_EQUITY\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.financial_statements_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STATEMENTTYPE']._serialized_start=1421
-  _globals['_STATEMENTTYPE']._serialized_end=1638
-  _globals['_FINANCIALSTATEMENTSPARAMS']._serialized_start=49
-  _globals['_FINANCIALSTATEMENTSPARAMS']._serialized_end=126
-  _globals['_FINANCIALPERIOD']._serialized_start=128
-  _globals['_FINANCIALPERIOD']._serialized_end=225
-  _globals['_FINANCIALVALUE']._serialized_start=227
-  _globals['_FINANCIALVALUE']._serialized_end=313
-  _globals['_FINANCIALLINEITEM']._serialized_start=316
-  _globals['_FINANCIALLINEITEM']._serialized_end=514
-  _globals['_FINANCIALCHECK']._serialized_start=516
-  _globals['_FINANCIALCHECK']._serialized_end=634
-  _globals['_FINANCIALSTATEMENT']._serialized_start=637
-  _globals['_FINANCIALSTATEMENT']._serialized_end=1004
-  _globals['_FINANCIALUNREADABLECELL']._serialized_start=1006
-  _globals['_FINANCIALUNREADABLECELL']._serialized_end=1112
-  _globals['_FINANCIALSTATEMENTSRESULT']._serialized_start=1115
-  _globals['_FINANCIALSTATEMENTSRESULT']._serialized_end=1418
+  _globals['_STATEMENTTYPE']._serialized_start=1476
+  _globals['_STATEMENTTYPE']._serialized_end=1693
+  _globals['_FINANCIALSTATEMENTSPARAMS']._serialized_start=69
+  _globals['_FINANCIALSTATEMENTSPARAMS']._serialized_end=146
+  _globals['_FINANCIALPERIOD']._serialized_start=148
+  _globals['_FINANCIALPERIOD']._serialized_end=245
+  _globals['_FINANCIALVALUE']._serialized_start=247
+  _globals['_FINANCIALVALUE']._serialized_end=333
+  _globals['_FINANCIALLINEITEM']._serialized_start=336
+  _globals['_FINANCIALLINEITEM']._serialized_end=534
+  _globals['_FINANCIALCHECK']._serialized_start=536
+  _globals['_FINANCIALCHECK']._serialized_end=654
+  _globals['_FINANCIALSTATEMENT']._serialized_start=657
+  _globals['_FINANCIALSTATEMENT']._serialized_end=1024
+  _globals['_FINANCIALUNREADABLECELL']._serialized_start=1026
+  _globals['_FINANCIALUNREADABLECELL']._serialized_end=1132
+  _globals['_FINANCIALSTATEMENTSRESULT']._serialized_start=1135
+  _globals['_FINANCIALSTATEMENTSRESULT']._serialized_end=1473
 # @@protoc_insertion_point(module_scope)

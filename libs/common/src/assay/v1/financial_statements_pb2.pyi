@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from assay.v1 import ocr_pb2 as _ocr_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -374,6 +375,7 @@ class FinancialStatementsResult(_message.Message):
     CHECKS_PASSED_FIELD_NUMBER: _builtins.int
     CHECKS_FAILED_FIELD_NUMBER: _builtins.int
     JSON_ARTIFACT_NAME_FIELD_NUMBER: _builtins.int
+    OCR_FIELD_NUMBER: _builtins.int
     entity: _builtins.str
     """entity is the reporting entity's name when the document states it."""
     format: _builtins.str
@@ -398,6 +400,10 @@ class FinancialStatementsResult(_message.Message):
     def unreadable_cells(self) -> _containers.RepeatedCompositeFieldContainer[Global___FinancialUnreadableCell]:
         """unreadable_cells are the cells reported as unreadable."""
 
+    @_builtins.property
+    def ocr(self) -> _ocr_pb2.OcrSummary:
+        """ocr says which pages were read by OCR (no text layer) and which could not be read."""
+
     def __init__(
         self,
         *,
@@ -410,10 +416,11 @@ class FinancialStatementsResult(_message.Message):
         checks_passed: _builtins.int = ...,
         checks_failed: _builtins.int = ...,
         json_artifact_name: _builtins.str = ...,
+        ocr: _ocr_pb2.OcrSummary | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ocr", b"ocr"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checks_failed", b"checks_failed", "checks_passed", b"checks_passed", "entity", b"entity", "format", b"format", "json_artifact_name", b"json_artifact_name", "not_found", b"not_found", "pages", b"pages", "statements", b"statements", "unreadable_cells", b"unreadable_cells"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checks_failed", b"checks_failed", "checks_passed", b"checks_passed", "entity", b"entity", "format", b"format", "json_artifact_name", b"json_artifact_name", "not_found", b"not_found", "ocr", b"ocr", "pages", b"pages", "statements", b"statements", "unreadable_cells", b"unreadable_cells"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

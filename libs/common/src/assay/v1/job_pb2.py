@@ -24,32 +24,34 @@ _sym_db = _symbol_database.Default()
 
 from assay.v1 import bank_statement_pb2 as assay_dot_v1_dot_bank__statement__pb2
 from assay.v1 import compare_pb2 as assay_dot_v1_dot_compare__pb2
+from assay.v1 import consolidate_pb2 as assay_dot_v1_dot_consolidate__pb2
 from assay.v1 import contract_review_pb2 as assay_dot_v1_dot_contract__review__pb2
 from assay.v1 import financial_statements_pb2 as assay_dot_v1_dot_financial__statements__pb2
+from assay.v1 import index_pb2 as assay_dot_v1_dot_index__pb2
 from assay.v1 import sentiment_pb2 as assay_dot_v1_dot_sentiment__pb2
 from assay.v1 import xml_to_csv_pb2 as assay_dot_v1_dot_xml__to__csv__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x61ssay/v1/job.proto\x12\x08\x61ssay.v1\x1a\x1d\x61ssay/v1/bank_statement.proto\x1a\x16\x61ssay/v1/compare.proto\x1a\x1e\x61ssay/v1/contract_review.proto\x1a#assay/v1/financial_statements.proto\x1a\x18\x61ssay/v1/sentiment.proto\x1a\x19\x61ssay/v1/xml_to_csv.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x07\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\ncreated_by\x18\x03 \x01(\t\x12\x10\n\x08\x61nalyzer\x18\x04 \x01(\t\x12\x18\n\x10\x61nalyzer_version\x18\x05 \x01(\t\x12#\n\x06params\x18\x06 \x01(\x0b\x32\x13.assay.v1.JobParams\x12#\n\x06inputs\x18\x07 \x01(\x0b\x32\x13.assay.v1.JobInputs\x12\"\n\x05state\x18\x08 \x01(\x0e\x32\x13.assay.v1.Job.State\x12\x10\n\x08progress\x18\t \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\n \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x0b \x01(\x05\x12\x10\n\x08priority\x18\x0c \x01(\x05\x12\x12\n\nrequest_id\x18\r \x01(\t\x12\x18\n\x10\x63\x61ncel_requested\x18\x0e \x01(\x08\x12\x35\n\x11lease_expire_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x06result\x18\x10 \x01(\x0b\x32\x13.assay.v1.JobResult\x12%\n\tartifacts\x18\x11 \x03(\x0b\x32\x12.assay.v1.Artifact\x12!\n\x05\x65rror\x18\x12 \x01(\x0b\x32\x12.assay.v1.JobError\x12\x10\n\x08trace_id\x18\x13 \x01(\t\x12/\n\x0b\x63reate_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11next_attempt_time\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpipeline_id\x18\x19 \x01(\t\"\x92\x01\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATE_QUEUED\x10\x01\x12\x11\n\rSTATE_RUNNING\x10\x02\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x03\x12\x10\n\x0cSTATE_FAILED\x10\x04\x12\x13\n\x0fSTATE_CANCELLED\x10\x05\x12\x11\n\rSTATE_WAITING\x10\x06\"9\n\tJobInputs\x12\x10\n\x08\x66ile_ids\x18\x01 \x03(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04jobs\x18\x03 \x03(\t\"\xe3\x02\n\tJobParams\x12.\n\tsentiment\x18\x01 \x01(\x0b\x32\x19.assay.v1.SentimentParamsH\x00\x12\x39\n\x0f\x63ontract_review\x18\x02 \x01(\x0b\x32\x1e.assay.v1.ContractReviewParamsH\x00\x12.\n\nxml_to_csv\x18\x03 \x01(\x0b\x32\x18.assay.v1.XmlToCsvParamsH\x00\x12*\n\x07\x63ompare\x18\x04 \x01(\x0b\x32\x17.assay.v1.CompareParamsH\x00\x12\x43\n\x14\x66inancial_statements\x18\x05 \x01(\x0b\x32#.assay.v1.FinancialStatementsParamsH\x00\x12\x37\n\x0e\x62\x61nk_statement\x18\x06 \x01(\x0b\x32\x1d.assay.v1.BankStatementParamsH\x00\x42\x11\n\x0f\x61nalyzer_params\"\xe3\x02\n\tJobResult\x12.\n\tsentiment\x18\x01 \x01(\x0b\x32\x19.assay.v1.SentimentResultH\x00\x12\x39\n\x0f\x63ontract_review\x18\x02 \x01(\x0b\x32\x1e.assay.v1.ContractReviewResultH\x00\x12.\n\nxml_to_csv\x18\x03 \x01(\x0b\x32\x18.assay.v1.XmlToCsvResultH\x00\x12*\n\x07\x63ompare\x18\x04 \x01(\x0b\x32\x17.assay.v1.CompareResultH\x00\x12\x43\n\x14\x66inancial_statements\x18\x05 \x01(\x0b\x32#.assay.v1.FinancialStatementsResultH\x00\x12\x37\n\x0e\x62\x61nk_statement\x18\x06 \x01(\x0b\x32\x1d.assay.v1.BankStatementResultH\x00\x42\x11\n\x0f\x61nalyzer_result\"=\n\x08\x41rtifact\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nmedia_type\x18\x03 \x01(\t\"<\n\x08JobError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\tretryable\x18\x03 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x61ssay/v1/job.proto\x12\x08\x61ssay.v1\x1a\x1d\x61ssay/v1/bank_statement.proto\x1a\x16\x61ssay/v1/compare.proto\x1a\x1a\x61ssay/v1/consolidate.proto\x1a\x1e\x61ssay/v1/contract_review.proto\x1a#assay/v1/financial_statements.proto\x1a\x14\x61ssay/v1/index.proto\x1a\x18\x61ssay/v1/sentiment.proto\x1a\x19\x61ssay/v1/xml_to_csv.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x07\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\ncreated_by\x18\x03 \x01(\t\x12\x10\n\x08\x61nalyzer\x18\x04 \x01(\t\x12\x18\n\x10\x61nalyzer_version\x18\x05 \x01(\t\x12#\n\x06params\x18\x06 \x01(\x0b\x32\x13.assay.v1.JobParams\x12#\n\x06inputs\x18\x07 \x01(\x0b\x32\x13.assay.v1.JobInputs\x12\"\n\x05state\x18\x08 \x01(\x0e\x32\x13.assay.v1.Job.State\x12\x10\n\x08progress\x18\t \x01(\x05\x12\x0f\n\x07\x61ttempt\x18\n \x01(\x05\x12\x14\n\x0cmax_attempts\x18\x0b \x01(\x05\x12\x10\n\x08priority\x18\x0c \x01(\x05\x12\x12\n\nrequest_id\x18\r \x01(\t\x12\x18\n\x10\x63\x61ncel_requested\x18\x0e \x01(\x08\x12\x35\n\x11lease_expire_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x06result\x18\x10 \x01(\x0b\x32\x13.assay.v1.JobResult\x12%\n\tartifacts\x18\x11 \x03(\x0b\x32\x12.assay.v1.Artifact\x12!\n\x05\x65rror\x18\x12 \x01(\x0b\x32\x12.assay.v1.JobError\x12\x10\n\x08trace_id\x18\x13 \x01(\t\x12/\n\x0b\x63reate_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11next_attempt_time\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpipeline_id\x18\x19 \x01(\t\x12\x16\n\x0e\x65vent_sequence\x18\x32 \x01(\x03\"\x92\x01\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATE_QUEUED\x10\x01\x12\x11\n\rSTATE_RUNNING\x10\x02\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x03\x12\x10\n\x0cSTATE_FAILED\x10\x04\x12\x13\n\x0fSTATE_CANCELLED\x10\x05\x12\x11\n\rSTATE_WAITING\x10\x06\"9\n\tJobInputs\x12\x10\n\x08\x66ile_ids\x18\x01 \x03(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0c\n\x04jobs\x18\x03 \x03(\t\"\xbf\x03\n\tJobParams\x12.\n\tsentiment\x18\x01 \x01(\x0b\x32\x19.assay.v1.SentimentParamsH\x00\x12\x39\n\x0f\x63ontract_review\x18\x02 \x01(\x0b\x32\x1e.assay.v1.ContractReviewParamsH\x00\x12.\n\nxml_to_csv\x18\x03 \x01(\x0b\x32\x18.assay.v1.XmlToCsvParamsH\x00\x12*\n\x07\x63ompare\x18\x04 \x01(\x0b\x32\x17.assay.v1.CompareParamsH\x00\x12\x43\n\x14\x66inancial_statements\x18\x05 \x01(\x0b\x32#.assay.v1.FinancialStatementsParamsH\x00\x12\x37\n\x0e\x62\x61nk_statement\x18\x06 \x01(\x0b\x32\x1d.assay.v1.BankStatementParamsH\x00\x12\x32\n\x0b\x63onsolidate\x18\x46 \x01(\x0b\x32\x1b.assay.v1.ConsolidateParamsH\x00\x12&\n\x05index\x18P \x01(\x0b\x32\x15.assay.v1.IndexParamsH\x00\x42\x11\n\x0f\x61nalyzer_params\"\xbf\x03\n\tJobResult\x12.\n\tsentiment\x18\x01 \x01(\x0b\x32\x19.assay.v1.SentimentResultH\x00\x12\x39\n\x0f\x63ontract_review\x18\x02 \x01(\x0b\x32\x1e.assay.v1.ContractReviewResultH\x00\x12.\n\nxml_to_csv\x18\x03 \x01(\x0b\x32\x18.assay.v1.XmlToCsvResultH\x00\x12*\n\x07\x63ompare\x18\x04 \x01(\x0b\x32\x17.assay.v1.CompareResultH\x00\x12\x43\n\x14\x66inancial_statements\x18\x05 \x01(\x0b\x32#.assay.v1.FinancialStatementsResultH\x00\x12\x37\n\x0e\x62\x61nk_statement\x18\x06 \x01(\x0b\x32\x1d.assay.v1.BankStatementResultH\x00\x12\x32\n\x0b\x63onsolidate\x18\x46 \x01(\x0b\x32\x1b.assay.v1.ConsolidateResultH\x00\x12&\n\x05index\x18P \x01(\x0b\x32\x15.assay.v1.IndexResultH\x00\x42\x11\n\x0f\x61nalyzer_result\"=\n\x08\x41rtifact\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nmedia_type\x18\x03 \x01(\t\"<\n\x08JobError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\tretryable\x18\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.job_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOB']._serialized_start=243
-  _globals['_JOB']._serialized_end=1175
-  _globals['_JOB_STATE']._serialized_start=1029
-  _globals['_JOB_STATE']._serialized_end=1175
-  _globals['_JOBINPUTS']._serialized_start=1177
-  _globals['_JOBINPUTS']._serialized_end=1234
-  _globals['_JOBPARAMS']._serialized_start=1237
-  _globals['_JOBPARAMS']._serialized_end=1592
-  _globals['_JOBRESULT']._serialized_start=1595
-  _globals['_JOBRESULT']._serialized_end=1950
-  _globals['_ARTIFACT']._serialized_start=1952
-  _globals['_ARTIFACT']._serialized_end=2013
-  _globals['_JOBERROR']._serialized_start=2015
-  _globals['_JOBERROR']._serialized_end=2075
+  _globals['_JOB']._serialized_start=293
+  _globals['_JOB']._serialized_end=1249
+  _globals['_JOB_STATE']._serialized_start=1103
+  _globals['_JOB_STATE']._serialized_end=1249
+  _globals['_JOBINPUTS']._serialized_start=1251
+  _globals['_JOBINPUTS']._serialized_end=1308
+  _globals['_JOBPARAMS']._serialized_start=1311
+  _globals['_JOBPARAMS']._serialized_end=1758
+  _globals['_JOBRESULT']._serialized_start=1761
+  _globals['_JOBRESULT']._serialized_end=2208
+  _globals['_ARTIFACT']._serialized_start=2210
+  _globals['_ARTIFACT']._serialized_end=2271
+  _globals['_JOBERROR']._serialized_start=2273
+  _globals['_JOBERROR']._serialized_end=2333
 # @@protoc_insertion_point(module_scope)

@@ -5,8 +5,10 @@ isort:skip_file
 
 from assay.v1 import bank_statement_pb2 as _bank_statement_pb2
 from assay.v1 import compare_pb2 as _compare_pb2
+from assay.v1 import consolidate_pb2 as _consolidate_pb2
 from assay.v1 import contract_review_pb2 as _contract_review_pb2
 from assay.v1 import financial_statements_pb2 as _financial_statements_pb2
+from assay.v1 import index_pb2 as _index_pb2
 from assay.v1 import sentiment_pb2 as _sentiment_pb2
 from assay.v1 import xml_to_csv_pb2 as _xml_to_csv_pb2
 from collections import abc as _abc
@@ -102,6 +104,7 @@ class Job(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     NEXT_ATTEMPT_TIME_FIELD_NUMBER: _builtins.int
     PIPELINE_ID_FIELD_NUMBER: _builtins.int
+    EVENT_SEQUENCE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -130,6 +133,10 @@ class Job(_message.Message):
     """trace_id is the OpenTelemetry trace that follows this job."""
     pipeline_id: _builtins.str
     """pipeline_id is the pipeline the job was created in (CreatePipeline), empty otherwise."""
+    event_sequence: _builtins.int
+    """event_sequence is the sequence number of the job's latest lifecycle event (JobEvent.sequence):
+    it grows with every change, so of two copies of a job the one with the larger value is newer.
+    """
     @_builtins.property
     def params(self) -> Global___JobParams:
         """params are the analyzer's typed parameters."""
@@ -202,10 +209,11 @@ class Job(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         next_attempt_time: _timestamp_pb2.Timestamp | None = ...,
         pipeline_id: _builtins.str = ...,
+        event_sequence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "end_time", b"end_time", "error", b"error", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "next_attempt_time", b"next_attempt_time", "params", b"params", "result", b"result", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "analyzer_version", b"analyzer_version", "artifacts", b"artifacts", "attempt", b"attempt", "cancel_requested", b"cancel_requested", "create_time", b"create_time", "created_by", b"created_by", "end_time", b"end_time", "error", b"error", "id", b"id", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "max_attempts", b"max_attempts", "next_attempt_time", b"next_attempt_time", "params", b"params", "pipeline_id", b"pipeline_id", "priority", b"priority", "progress", b"progress", "request_id", b"request_id", "result", b"result", "start_time", b"start_time", "state", b"state", "tenant_id", b"tenant_id", "trace_id", b"trace_id", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "analyzer_version", b"analyzer_version", "artifacts", b"artifacts", "attempt", b"attempt", "cancel_requested", b"cancel_requested", "create_time", b"create_time", "created_by", b"created_by", "end_time", b"end_time", "error", b"error", "event_sequence", b"event_sequence", "id", b"id", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "max_attempts", b"max_attempts", "next_attempt_time", b"next_attempt_time", "params", b"params", "pipeline_id", b"pipeline_id", "priority", b"priority", "progress", b"progress", "request_id", b"request_id", "result", b"result", "start_time", b"start_time", "state", b"state", "tenant_id", b"tenant_id", "trace_id", b"trace_id", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -260,6 +268,8 @@ class JobParams(_message.Message):
     COMPARE_FIELD_NUMBER: _builtins.int
     FINANCIAL_STATEMENTS_FIELD_NUMBER: _builtins.int
     BANK_STATEMENT_FIELD_NUMBER: _builtins.int
+    CONSOLIDATE_FIELD_NUMBER: _builtins.int
+    INDEX_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentParams:
         """sentiment are the sentiment analyzer's parameters."""
@@ -284,6 +294,14 @@ class JobParams(_message.Message):
     def bank_statement(self) -> _bank_statement_pb2.BankStatementParams:
         """bank_statement are the bank statement analyzer's parameters."""
 
+    @_builtins.property
+    def consolidate(self) -> _consolidate_pb2.ConsolidateParams:
+        """consolidate are the consolidate analyzer's parameters."""
+
+    @_builtins.property
+    def index(self) -> _index_pb2.IndexParams:
+        """index are the index analyzer's parameters."""
+
     def __init__(
         self,
         *,
@@ -293,12 +311,14 @@ class JobParams(_message.Message):
         compare: _compare_pb2.CompareParams | None = ...,
         financial_statements: _financial_statements_pb2.FinancialStatementsParams | None = ...,
         bank_statement: _bank_statement_pb2.BankStatementParams | None = ...,
+        consolidate: _consolidate_pb2.ConsolidateParams | None = ...,
+        index: _index_pb2.IndexParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index"]  # noqa: Y015
     _WhichOneofArgType_analyzer_params: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_params) -> _WhichOneofReturnType_analyzer_params | None: ...
 
@@ -316,6 +336,8 @@ class JobResult(_message.Message):
     COMPARE_FIELD_NUMBER: _builtins.int
     FINANCIAL_STATEMENTS_FIELD_NUMBER: _builtins.int
     BANK_STATEMENT_FIELD_NUMBER: _builtins.int
+    CONSOLIDATE_FIELD_NUMBER: _builtins.int
+    INDEX_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentResult:
         """sentiment is the sentiment analyzer's result."""
@@ -340,6 +362,14 @@ class JobResult(_message.Message):
     def bank_statement(self) -> _bank_statement_pb2.BankStatementResult:
         """bank_statement is the bank statement analyzer's result."""
 
+    @_builtins.property
+    def consolidate(self) -> _consolidate_pb2.ConsolidateResult:
+        """consolidate is the consolidate analyzer's result."""
+
+    @_builtins.property
+    def index(self) -> _index_pb2.IndexResult:
+        """index is the index analyzer's result."""
+
     def __init__(
         self,
         *,
@@ -349,12 +379,14 @@ class JobResult(_message.Message):
         compare: _compare_pb2.CompareResult | None = ...,
         financial_statements: _financial_statements_pb2.FinancialStatementsResult | None = ...,
         bank_statement: _bank_statement_pb2.BankStatementResult | None = ...,
+        consolidate: _consolidate_pb2.ConsolidateResult | None = ...,
+        index: _index_pb2.IndexResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index"]  # noqa: Y015
     _WhichOneofArgType_analyzer_result: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_result) -> _WhichOneofReturnType_analyzer_result | None: ...
 

@@ -35,6 +35,8 @@ def render(analyzers: Iterable[analysis_service_pb2.Analyzer]) -> str:
             size = f", up to {_size(analyzer.max_input_bytes)} each" if analyzer.max_input_bytes else ""
             count = f"{'' if analyzer.max_files == 1 else 'up to '}{analyzer.max_files} per job"
             lines.append(f"  files   {count}{size}: {', '.join(analyzer.accepted_media_types)}")
+        if analyzer.inputs_from_dependencies:
+            lines.append("  jobs    the results of the jobs in inputs.jobs (assay pipeline), no file or text")
         schema = json_format.MessageToDict(analyzer.params_schema)
         params = _param_lines(schema)
         lines += [f"  {'params' if i == 0 else '':<7} {line}" for i, line in enumerate(params)]

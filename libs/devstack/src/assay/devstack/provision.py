@@ -17,8 +17,8 @@ from assay.common.config import NatsSettings
 from assay.common.nats import connect_with_streams, stream_configs
 from assay.devstack.servers.s3 import S3Endpoint
 
-SCHEMAS = ("jobs", "ingest")
-"""Services that own a schema, migrated in this order."""
+SCHEMAS = {"jobs": "jobs", "ingest": "ingest", "analysis": "index"}
+"""Services that own a schema (service -> schema), migrated in this order."""
 STATE_FILE = "provisioned.json"
 
 
@@ -56,8 +56,8 @@ def provision(data_dir: Path, database_url: str, nats_url: str, s3: S3Endpoint, 
     from assay.common.migrations import upgrade
     from assay.common.storage import ensure_bucket
 
-    for service in SCHEMAS:
-        upgrade(migrations_dir(service), database_url, service)
+    for service, schema in SCHEMAS.items():
+        upgrade(migrations_dir(service), database_url, schema)
     asyncio.run(_provision_streams(NatsSettings(nats_url=nats_url)))
     ensure_bucket(s3.client(), bucket)
     state.write_text(json.dumps({"fingerprint": current}) + "\n")

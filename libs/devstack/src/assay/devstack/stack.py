@@ -245,4 +245,5 @@ class DevStack:
                 self.postgres.create_role(name, password)
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
                 self.postgres.create_database(name, owner=name)
+        self.postgres.create_extensions(name)  # a data directory from before the index schema
         return self.postgres.url_for(name, user=name, password=password)

@@ -20,6 +20,7 @@ def describe(spec: AnalyzerSpec) -> pb.Analyzer:
         accepted_media_types=list(spec.accepted_media_types), accepts_text=spec.accepts_text,
         max_text_chars=spec.max_text_chars, max_input_bytes=spec.max_input_bytes,
         max_files=spec.max_files if spec.accepts_files else 0,
+        inputs_from_dependencies=spec.inputs_from_dependencies,
     )
     descriptor = params_descriptor(spec.name)
     if descriptor is not None:

@@ -131,8 +131,10 @@ def _prepare_process(alive: Connection, memory_limit_bytes: int) -> None:
 
 def serve_attempts(
     commands: Connection, conn: Connection, cancel: Event, alive: Connection, memory_limit_bytes: int = 0,
+    environment: dict[str, str] | None = None,
 ) -> None:
     """Entry point of a long-lived analyzer process: run each payload received, until EOF."""
+    os.environ.update(environment or {})
     _prepare_process(alive, memory_limit_bytes)
     while True:
         try:

@@ -8,11 +8,11 @@ import socket
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from assay.common.config import CommonSettings, NatsSettings
+from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
 from assay.common.storage import StorageSettings
 
 
-class AnalysisSettings(CommonSettings, NatsSettings, StorageSettings):
+class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSettings):
     """Everything the analysis worker reads; durations are in seconds."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -59,6 +59,11 @@ class AnalysisSettings(CommonSettings, NatsSettings, StorageSettings):
     """Consecutive unreachable calls that open a dependency's circuit breaker (no new work fetched)."""
     worker_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
     """How long an open breaker pauses fetching before one more try is let through."""
+    index_min_similarity: float = Field(default=0.3, ge=-1, le=1)
+    """AskQuestion answers "no answer" when no passage's cosine similarity to the question reaches this
+    (calibrated on bench/eval_index.py's questions)."""
+    index_ef_search: int = Field(default=100, ge=10, le=1000)
+    """pgvector's ``hnsw.ef_search`` for AskQuestion's vector search (recall vs latency)."""
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     """AckWait (and first BackOff step): redelivery after a worker went silent this long."""
     consumer_backoff_max_seconds: float = Field(default=300.0, gt=0)

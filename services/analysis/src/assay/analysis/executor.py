@@ -17,7 +17,7 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.context
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -60,12 +60,14 @@ class _Child:
 
     def __init__(
         self, mp: multiprocessing.context.ForkServerContext, alive: Connection, memory_limit_bytes: int,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self._commands_r, self.commands = mp.Pipe(duplex=False)
         self.conn, self._conn_w = mp.Pipe(duplex=False)
         self.cancel = mp.Event()
         self.process = mp.Process(
-            target=serve_attempts, args=(self._commands_r, self._conn_w, self.cancel, alive, memory_limit_bytes),
+            target=serve_attempts, args=(self._commands_r, self._conn_w, self.cancel, alive, memory_limit_bytes,
+                                          dict(environment or {})),
             name="analyzer", daemon=True,
         )
         self.attempts = 0
@@ -93,13 +95,18 @@ class Executor:
 
     def __init__(
         self, preload: Sequence[str] = (), cancel_grace_seconds: float = 2.0, memory_limit_bytes: int = 0,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
+        """``environment``: variables set in every child before it runs an attempt (the analyzers'
+        own settings, e.g. the database the index analyzer writes; the forkserver's environment is
+        the one of its first start)."""
         self._mp = multiprocessing.get_context("forkserver")
         modules = ["assay.analysis.child", *(ref.partition(":")[0] for ref in preload)]
         self._mp.set_forkserver_preload(list(dict.fromkeys(modules)))
         self._alive_r, self._alive_w = self._mp.Pipe(duplex=False)
         self.cancel_grace_seconds = cancel_grace_seconds
         self.memory_limit_bytes = memory_limit_bytes
+        self.environment = dict(environment or {})
         """Address-space limit (RLIMIT_AS) of each child; 0: none."""
         self._idle: list[_Child] = []
 
@@ -113,7 +120,7 @@ class Executor:
                 except OSError:  # it died after the check: retire it and try another
                     pass
             await asyncio.to_thread(child.close)
-        child = _Child(self._mp, self._alive_r, self.memory_limit_bytes)
+        child = _Child(self._mp, self._alive_r, self.memory_limit_bytes, self.environment)
         await asyncio.to_thread(child.process.start)
         child.started()
         return self._run(child, payload)

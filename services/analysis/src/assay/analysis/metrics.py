@@ -32,3 +32,14 @@ DEPENDENCY_RETRIES = prometheus_client.Counter(
     ["dependency", "call"])
 BREAKER_OPEN = prometheus_client.Gauge(
     "assay_worker_breaker_open", "1 while the worker's circuit breaker of a dependency is open.", ["dependency"])
+OCR_PAGES = prometheus_client.Counter(
+    "assay_worker_ocr_pages_total",
+    "PDF pages without a text layer, by analyzer and outcome (read: by OCR; unread: OCR unavailable or failed).",
+    ["analyzer", "outcome"])
+OCR_SECONDS = prometheus_client.Counter(
+    "assay_worker_ocr_seconds_total", "Wall seconds analyzers spent rendering and OCR-ing pages.", ["analyzer"])
+INDEX_ASK_DURATION = prometheus_client.Histogram(
+    "assay_index_ask_duration_seconds", "Wall time of AskQuestion (embedding, both searches, fusion).",
+    ["answered"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5))
+INDEX_FORGOTTEN = prometheus_client.Counter(
+    "assay_index_files_forgotten_total", "Collections a deleted file was removed from (ForgetFile).")

@@ -19,6 +19,8 @@ BUILTIN_ANALYZERS: tuple[str, ...] = (
     "assay.analysis.analyzers.compare:ANALYZER",
     "assay.analysis.analyzers.financial_statements:ANALYZER",
     "assay.analysis.analyzers.bank_statement:ANALYZER",
+    "assay.analysis.analyzers.consolidate:ANALYZER",
+    "assay.analysis.analyzers.index:ANALYZER",
 )
 """Built-in analyzers as ``module:attribute``; one that fails to import is skipped with a warning."""
 

@@ -49,11 +49,11 @@ from assay.analysis.files import (
     InputsUnavailable,
 )
 from assay.analysis.jobs_client import TRANSIENT, JobsClient, is_superseded, reason_of
-from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT
+from assay.analysis.metrics import ATTEMPT_DURATION, ATTEMPTS, DEAD_LETTERS, IN_FLIGHT, OCR_PAGES, OCR_SECONDS
 from assay.analysis.plugin import AnalyzerSpec, InputDocument
 from assay.analysis.registry import Registry
 from assay.analysis.resilience import DEFAULT_BACKOFF, Backoff, Breakers, retry_while_unreachable
-from assay.analysis.result_attributes import result_attributes
+from assay.analysis.result_attributes import ocr_summary, result_attributes
 from assay.common.logging import bind_log_context, log_context
 from assay.common.nats import work_destination
 from assay.common.telemetry import context_from_headers
@@ -284,6 +284,7 @@ class AttemptRunner:
             span.set_attribute("assay.outcome", outcome.label)
             if outcome.result is not None:
                 span.set_attributes(result_attributes(outcome.result))
+                _count_ocr(spec.name, outcome.result)
             if outcome.kind != "cancelled":  # a cancelled run neither succeeded nor failed: left unset
                 span.set_status(_span_status(outcome))
         return outcome
@@ -386,6 +387,14 @@ class AttemptRunner:
             logger.error("could not report the outcome", extra={"code": exc.code().name})
             ATTEMPTS.labels(analyzer=analyzer, outcome="report_failed").inc()
             await _nak(msg, self._options.heartbeat_seconds * 2)
+
+
+def _count_ocr(analyzer: str, result: job_pb2.JobResult) -> None:
+    summary = ocr_summary(result)
+    if summary is not None and (summary.pages or summary.unread_pages):
+        OCR_PAGES.labels(analyzer, "read").inc(len(summary.pages))
+        OCR_PAGES.labels(analyzer, "unread").inc(len(summary.unread_pages))
+        OCR_SECONDS.labels(analyzer).inc(summary.seconds)
 
 
 def _span_status(outcome: Outcome) -> trace.Status:

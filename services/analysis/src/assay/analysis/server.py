@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import grpc
 from nats.aio.client import Client
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.analysis.analysis_service import AnalysisServicer
 from assay.analysis.config import AnalysisSettings
@@ -17,16 +18,19 @@ from assay.analysis.consumer import Slots, WorkDispatcher, provision_sources
 from assay.analysis.deadletter import DeadLetterListener
 from assay.analysis.executor import Executor
 from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorageFiles
+from assay.analysis.index_service import IndexServicer
+from assay.analysis.index_store import IndexStore
 from assay.analysis.jobs_client import JobsClient
 from assay.analysis.registry import Registry, load_registry
 from assay.analysis.resilience import DEPENDENCIES, Backoff, Breakers
 from assay.analysis.runtime import AttemptRunner, RuntimeOptions
 from assay.common.auth import worker_credential
+from assay.common.db import create_engine
 from assay.common.grpc_client import RefreshingToken, open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import connect_with_streams
 from assay.common.storage import create_client
-from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc
+from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc, index_pb2, index_pb2_grpc
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ class AnalysisWorker:
     dead_letters: DeadLetterListener
     channels: list[grpc.aio.Channel]
     grpc: GrpcServer | None = None
+    engine: AsyncEngine | None = None
     loops: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -72,6 +77,8 @@ class AnalysisWorker:
         await asyncio.gather(*self.loops, *self.background, return_exceptions=True)
         if self.grpc is not None:
             await self.grpc.stop(min(grace, 5.0))
+        if self.engine is not None:
+            await self.engine.dispose()
         with contextlib.suppress(Exception):
             await self.nc.drain()
         for channel in self.channels:
@@ -115,7 +122,7 @@ async def start(
                       report_budget=settings.worker_report_retry_seconds,
                       start_budget=settings.worker_dependency_wait_seconds, backoff=backoff)
     executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
-                        settings.worker_memory_limit_bytes)
+                        settings.worker_memory_limit_bytes, {"ASSAY_DATABASE_URL": settings.database_url})
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
         worker_id=settings.worker_id, max_deliver=settings.consumer_max_deliver,
         heartbeat_seconds=settings.worker_heartbeat_seconds,
@@ -137,10 +144,14 @@ async def start(
     )
     if serve_grpc:
         servicer = AnalysisServicer(registry)
+        worker.engine = create_engine(settings)
+        index = IndexServicer(IndexStore(worker.engine, settings.index_ef_search), settings.index_min_similarity)
 
         def register(server: grpc.aio.Server) -> Sequence[str]:
             analysis_service_pb2_grpc.add_AnalysisServiceServicer_to_server(servicer, server)
-            return [analysis_service_pb2.DESCRIPTOR.services_by_name["AnalysisService"].full_name]
+            index_pb2_grpc.add_IndexServiceServicer_to_server(index, server)
+            return [analysis_service_pb2.DESCRIPTOR.services_by_name["AnalysisService"].full_name,
+                    index_pb2.DESCRIPTOR.services_by_name["IndexService"].full_name]
 
         worker.grpc = await start_grpc_server(settings, register)
         breakers.on_change(worker.grpc.set_serving)  # readiness: NOT_SERVING while a dependency is down

@@ -16,9 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assay.common.fields import REQUEST_ID_REGEX
 from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
+from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
-from assay.gateway.routes import analyzers, files, health, jobs, pipelines, usage
+from assay.gateway.routes import analyzers, collections, files, health, jobs, pipelines, usage
 from assay.gateway.upstream import Channels, Stubs
 
 DESCRIPTION = """\
@@ -38,22 +39,29 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if channels is not None:
-            yield
-            return
-        opened = Channels.open(settings)
-        app.state.channels, app.state.stubs = opened, Stubs.over(opened)
+        feed = EventFeed(app.state.job_view)
+        await feed.start(settings)
         try:
-            yield
+            if channels is not None:
+                yield
+                return
+            opened = Channels.open(settings)
+            app.state.channels, app.state.stubs = opened, Stubs.over(opened)
+            try:
+                yield
+            finally:
+                await opened.close()
         finally:
-            await opened.close()
+            await feed.close()
 
     app = FastAPI(title="Assay", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.job_bodies = RenderCache()  # status polls mostly see a job unchanged since the last read
+    app.state.job_view = job_view(settings)  # recent jobs fed by their events: polls answered here
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
-    for router in (jobs.router, pipelines.router, files.router, analyzers.router, usage.router, health.router):
+    for router in (jobs.router, pipelines.router, files.router, analyzers.router, collections.router,
+                   usage.router, health.router):
         app.include_router(router)
 
     app.add_exception_handler(problems.Problem, problems.handle_problem)

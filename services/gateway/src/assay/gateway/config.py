@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from assay.common.config import TelemetrySettings
+from assay.common.config import NatsSettings, TelemetrySettings, TokenSettings
 
 
-class GatewaySettings(TelemetrySettings):
+class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings):
     """Where the gateway listens, which upstreams it calls and its HTTP policies."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -46,6 +46,14 @@ class GatewaySettings(TelemetrySettings):
     """Interval of SSE comment heartbeats while a watched job is quiet."""
     log_level: str = "INFO"
     """Root log level."""
+    nats_url: str = ""
+    """NATS, whose job events keep the job view current; empty (the default) leaves the view off."""
+    job_view_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Budget of the job view (``assay.gateway.job_view``): recent jobs' wire bytes or rendered JSON;
+    0 turns it off (every status read is a GetJob)."""
+    job_view_seconds: float = Field(default=2.0, ge=0)
+    """Longest a job is served from the view since it was last updated (by an event, a CreateJob
+    or a GetJob answer): bounds staleness should an event be lost. 0 turns the view off."""
 
     @property
     def cors_origin_list(self) -> list[str]:

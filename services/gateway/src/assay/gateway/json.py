@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
 from typing import Any, TypeVar, cast
 
 from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from assay.common.byte_cache import ByteLRU
 from assay.common.errors import FieldViolation
 from assay.common.json_schema import scalar_schema
 from assay.common.proto_json import to_json
@@ -46,7 +46,8 @@ def render(content: Any) -> bytes:
 
 
 class RenderCache:
-    """Rendered JSON bodies of messages, keyed by the message's deterministic wire bytes (an LRU).
+    """Rendered JSON bodies of messages, keyed by the message's deterministic wire bytes (an LRU
+    bounded by bytes: each entry costs its key and its body).
 
     The body is a pure function of the message's contents (the API has no map fields, whose order
     could differ between equal messages), so equal bytes give the same body; a
@@ -55,24 +56,26 @@ class RenderCache:
     microseconds against ~150 for rendering. Large messages (big results) are rendered, not cached.
     """
 
-    def __init__(self, max_entries: int = 2048, max_message_bytes: int = 16 * 1024) -> None:
-        self.max_entries = max_entries
+    def __init__(self, max_bytes: int = 8 * 1024 * 1024, max_message_bytes: int = 16 * 1024) -> None:
         self.max_message_bytes = max_message_bytes
-        self._bodies: OrderedDict[bytes, bytes] = OrderedDict()
+        self._bodies: ByteLRU[bytes, tuple[bytes, bytes]] = ByteLRU(
+            "gateway_rendered_bodies", max_bytes, lambda entry: len(entry[0]) + len(entry[1]))
 
     def body(self, message: Message) -> bytes:
         """``render(to_json(message))``, from the cache when the same message was rendered recently."""
         key = message.SerializeToString(deterministic=True)
         if len(key) > self.max_message_bytes:
             return render(to_json(message))
-        body = self._bodies.get(key)
-        if body is not None:
-            self._bodies.move_to_end(key)
-            return body
-        body = self._bodies[key] = render(to_json(message))
-        if len(self._bodies) > self.max_entries:
-            self._bodies.popitem(last=False)
+        found = self._bodies.get(key)
+        if found is not None:
+            return found[1]
+        body = render(to_json(message))
+        self._bodies.put(key, (key, body))
         return body
+
+    @property
+    def nbytes(self) -> int:
+        return self._bodies.nbytes
 
 
 class JsonFieldError(ValueError):

@@ -25,8 +25,10 @@ CREATE_JOB_BODY: dict[str, Any] = input_schema(
 CREATE_JOB_BODY["description"] = (
     "CreateJobRequest as JSON (proto field names). The idempotency key is the Idempotency-Key header.")
 
-CREATE_PIPELINE_BODY: dict[str, Any] = input_schema(registry, jobs_service_pb2.CreatePipelineRequest.DESCRIPTOR)
-CREATE_PIPELINE_BODY["description"] = "CreatePipelineRequest as JSON (proto field names)."
+CREATE_PIPELINE_BODY: dict[str, Any] = input_schema(
+    registry, jobs_service_pb2.CreatePipelineRequest.DESCRIPTOR, exclude=("request_id",))
+CREATE_PIPELINE_BODY["description"] = (
+    "CreatePipelineRequest as JSON (proto field names). The idempotency key is the Idempotency-Key header.")
 
 _STATE_NAMES = [value.name for value in job_pb2.Job.State.DESCRIPTOR.values]
 

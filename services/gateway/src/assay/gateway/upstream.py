@@ -12,6 +12,7 @@ from assay.gateway.config import GatewaySettings
 from assay.gateway.problems import Problem
 from assay.v1 import (
     analysis_service_pb2_grpc,
+    index_pb2_grpc,
     ingest_service_pb2_grpc,
     jobs_service_pb2_grpc,
 )
@@ -53,6 +54,7 @@ class Stubs:
     jobs: jobs_service_pb2_grpc.JobServiceAsyncStub
     ingest: ingest_service_pb2_grpc.IngestServiceAsyncStub
     analysis: analysis_service_pb2_grpc.AnalysisServiceAsyncStub
+    index: index_pb2_grpc.IndexServiceAsyncStub
 
     @classmethod
     def over(cls, channels: Channels) -> Stubs:
@@ -60,6 +62,7 @@ class Stubs:
             jobs_service_pb2_grpc.JobServiceStub(channels.jobs),
             ingest_service_pb2_grpc.IngestServiceStub(channels.ingest),
             analysis_service_pb2_grpc.AnalysisServiceStub(channels.analysis),
+            index_pb2_grpc.IndexServiceStub(channels.analysis),
         )
 
 

@@ -19,6 +19,9 @@ class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
     """Port of IngestService and WorkerFileService."""
     jobs_addr: str = "127.0.0.1:50051"
     """Address of the jobs service (CreateJob for SubmitDocument, ReleaseFile before DeleteFile)."""
+    analysis_addr: str = ""
+    """Address of the analysis service: DeleteFile has IndexService.ForgetFile remove the file from every
+    search collection first. Empty: no search index is cleaned (only where analysis has none)."""
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     """Largest accepted upload in bytes."""
     download_url_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)

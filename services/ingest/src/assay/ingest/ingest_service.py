@@ -20,13 +20,14 @@ from assay.common.spec_checks import declared_violations
 from assay.ingest.codec import file_from_row
 from assay.ingest.config import IngestSettings
 from assay.ingest.file_ids import parse_file_ids
+from assay.ingest.index_client import IndexClient
 from assay.ingest.intake import FileIntake
 from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
 from assay.ingest.store import FileStore
 from assay.ingest.submission import DocumentSubmitter
 from assay.ingest.upload import Limits, check_header, parse_clamd_addr
-from assay.ingest.validation import content_disposition
+from assay.ingest.validation import content_disposition, download_media_type
 from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc
 
 logger = logging.getLogger(__name__)
@@ -53,8 +54,10 @@ async def open_stream(requests: AsyncIterator[Any]) -> tuple[Any, AsyncIterator[
 class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
     """The client-facing file API; every call is scoped to the caller's tenant."""
 
-    def __init__(self, store: FileStore, objects: ObjectStore, jobs: JobsClient, settings: IngestSettings) -> None:
+    def __init__(self, store: FileStore, objects: ObjectStore, jobs: JobsClient, settings: IngestSettings,
+                 index: IndexClient | None = None) -> None:
         self._store = store
+        self._index = index or IndexClient()
         self._objects = objects
         self._jobs = jobs
         self._settings = settings
@@ -131,6 +134,8 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         await self._store.get_row(caller.tenant, file_id)  # NOT_FOUND before asking jobs anything
         # Jobs refuses (FILE_IN_USE) while a job names the file, and refuses new jobs on it once released.
         await self._jobs.release_file(str(file_id), caller.token)
+        # Nothing of a deleted document stays searchable: its chunks go before its bytes.
+        await self._index.forget_file(str(file_id), caller.token)
         await self._store.delete(caller.tenant, file_id, self._objects.remove)
         return ingest_service_pb2.DeleteFileResponse()
 
@@ -141,7 +146,7 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         row = await self._store.get_row(caller.tenant, parse_uuid(request.id, "id"))
         lifetime = timedelta(seconds=self._settings.download_url_seconds)
         url = self._objects.presign_get(row["object_key"], lifetime, content_disposition(row["display_name"]),
-                                        row["media_type"])
+                                        download_media_type(row["media_type"]))
         return ingest_service_pb2.GetDownloadUrlResponse(
             url=url, expires_in=duration_pb2.Duration(seconds=self._settings.download_url_seconds))
 

@@ -12,6 +12,7 @@ from assay.common.db import create_engine
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.storage import create_client
 from assay.ingest.config import IngestSettings
+from assay.ingest.index_client import IndexClient
 from assay.ingest.ingest_service import IngestServicer
 from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
@@ -38,7 +39,8 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
     objects = ObjectStore(create_client(settings), settings.s3_bucket,
                           part_size=settings.upload_part_bytes, parallelism=settings.upload_parallelism)
     jobs_client = jobs if jobs is not None else JobsClient(settings.jobs_addr, settings.jobs_timeout_seconds)
-    ingest = IngestServicer(store, objects, jobs_client, settings)
+    index_client = IndexClient(settings.analysis_addr, settings.jobs_timeout_seconds)
+    ingest = IngestServicer(store, objects, jobs_client, settings, index_client)
     capabilities = JobCapabilities(settings)
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
@@ -55,6 +57,7 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
     async def stop_background() -> None:
         await ingest.wait_background()
         await jobs_client.close()
+        await index_client.close()
         await engine.dispose()
 
     server.on_stop.append(stop_background)

@@ -141,7 +141,7 @@ class _Receiving:
         if media == MediaType.ZIP:
             await asyncio.to_thread(inspect_zip, self.spool)
             media = await asyncio.to_thread(refine_zip_type, self.spool)
-        check_declared_media_type(header.declared_media_type, media, field=f"{header.field}.media_type")
+        media = check_declared_media_type(header.declared_media_type, media, field=f"{header.field}.media_type")
         scan_status = await self._scan()
         return AcceptedUpload(display_name=header.display_name, media_type=str(media), size=done.size,
                               sha256=done.sha256, scan_status=scan_status, spool=self.spool)

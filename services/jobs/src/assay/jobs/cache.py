@@ -10,74 +10,81 @@ an entry is anyway dropped ``ttl_seconds`` after it was last read from or writte
 database, which bounds staleness if an event is missed (core NATS subscriptions may drop
 messages). Every entry carries the job's event sequence number, and an older state never
 replaces a newer one, so concurrent writers and late events cannot move a job backwards.
+
+Memory: entries are the jobs' wire bytes, bounded in total by ``ASSAY_JOB_CACHE_BYTES``
+(:class:`assay.common.byte_cache.ByteLRU`), so large results cannot make the cache grow past it.
 """
 
 from __future__ import annotations
 
-import collections
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from nats.aio.msg import Msg
 
+from assay.common.byte_cache import ByteLRU
 from assay.jobs.metrics import CACHE_READS
 from assay.v1 import events_pb2, job_pb2
 
 
-class _Entry:
-    __slots__ = ("expires", "job", "sequence")
-
-    def __init__(self, job: job_pb2.Job, sequence: int, expires: float) -> None:
-        self.job = job
-        self.sequence = sequence
-        self.expires = expires
+class _Entry(NamedTuple):
+    tenant: str
+    sequence: int
+    expires: float
+    wire: bytes
+    """The job's serialized form: its size is what the entry costs (a parsed message can be several
+    times larger than its wire bytes, and a 1 MB result must cost 1 MB, not an unknown multiple)."""
 
 
 class JobCache:
-    """A bounded LRU of job id → (event sequence, Job); the Jobs it returns must not be mutated."""
+    """A job id → (tenant, event sequence, Job) LRU bounded by ``max_bytes`` (the jobs' wire bytes)."""
 
-    def __init__(self, capacity: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._capacity = capacity
+    def __init__(self, max_bytes: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl_seconds
         self._clock = clock
-        self._entries: collections.OrderedDict[str, _Entry] = collections.OrderedDict()
+        self._entries: ByteLRU[str, _Entry] = ByteLRU(
+            "jobs_job_cache", max_bytes if ttl_seconds > 0 else 0, lambda entry: len(entry.wire))
 
     @property
     def enabled(self) -> bool:
-        return self._capacity > 0 and self._ttl > 0
+        return self._entries.enabled
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held now."""
+        return self._entries.nbytes
 
     def get(self, tenant: str, job_id: str) -> job_pb2.Job | None:
         """The cached job, or None (not cached, expired, or another tenant's: ask the database)."""
         if not self.enabled:  # a disabled cache counts neither hits nor misses
             return None
         entry = self._entries.get(job_id)
-        if entry is None or entry.job.tenant_id != tenant or entry.expires <= self._clock():
+        if entry is None or entry.tenant != tenant or entry.expires <= self._clock():
             CACHE_READS.labels(result="miss").inc()
             return None
-        self._entries.move_to_end(job_id)
         CACHE_READS.labels(result="hit").inc()
-        return entry.job
+        return job_pb2.Job.FromString(entry.wire)
 
     def put(self, job: job_pb2.Job, sequence: int) -> None:
         """Remember the job as of event ``sequence`` unless a newer state is already cached."""
         if not self.enabled:
             return
-        entry = self._entries.get(job.id)
+        entry = self._entries.peek(job.id)
         if entry is not None and entry.sequence > sequence:
             return
-        self._entries[job.id] = _Entry(job, sequence, self._clock() + self._ttl)
-        self._entries.move_to_end(job.id)
-        if len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
+        self._entries.put(job.id, _Entry(job.tenant_id, sequence, self._clock() + self._ttl,
+                                         job.SerializeToString()))
 
     def apply_event(self, subject: str, payload: bytes) -> None:
         """Take a newer state from a lifecycle event, for jobs already cached (others are not added)."""
-        entry = self._entries.get(subject.rpartition(".")[2])
+        job_id = subject.rpartition(".")[2]
+        entry = self._entries.peek(job_id)
         if entry is None:
             return
         event = events_pb2.JobEvent.FromString(payload)
         if event.sequence > entry.sequence:
-            entry.job, entry.sequence = event.job, event.sequence
+            self._entries.put(job_id, entry._replace(sequence=event.sequence, wire=event.job.SerializeToString()))
 
     async def on_event(self, msg: Msg) -> None:
         """Core NATS subscription callback for ``assay.common.nats.ALL_EVENTS``."""

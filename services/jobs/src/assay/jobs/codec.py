@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from assay.common.byte_cache import ByteLRU
 from assay.common.job_states import STATE_VALUES
 from assay.v1 import job_pb2
 
@@ -22,13 +22,16 @@ def to_json(message: Any) -> dict[str, Any]:
 class JobRows:
     """Builds ``Job`` messages from ``jobs.jobs`` rows, memoising the parse of their JSONB values."""
 
-    MAX_ENTRIES = 4096
+    MAX_BYTES = 16 * 1024 * 1024
+    """Budget of the memo: JSON text and wire form of each value it holds."""
     MAX_CHARS = 16384
-    """Larger values are parsed every time, so the memo stays below ~64 MiB."""
+    """Larger values are parsed every time (one result must not push out every params entry)."""
 
     def __init__(self) -> None:
-        self._parsed: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-        """JSON text of a JSONB value → the wire form of the message ``ParseDict`` makes of it (LRU)."""
+        self._parsed: ByteLRU[tuple[str, str], tuple[str, bytes]] = ByteLRU(
+            "jobs_json_memo", self.MAX_BYTES, lambda value: len(value[0]) + len(value[1]))
+        """(message, JSON text of a JSONB value) → (that text, the wire form of the message
+        ``ParseDict`` makes of it); the text is the key's own string, counted once."""
 
     def job(self, row: Mapping[Any, Any]) -> job_pb2.Job:
         """Build the API message from a full ``jobs.jobs`` row."""
@@ -47,6 +50,7 @@ class JobRows:
             cancel_requested=row["cancel_requested"],
             trace_id=row["trace_id"],
             pipeline_id=str(row.get("pipeline_id") or ""),
+            event_sequence=row.get("event_seq") or 0,
         )
         self._merge_json(row["params"], job.params)
         self._merge_json(row["inputs"], job.inputs)
@@ -79,16 +83,14 @@ class JobRows:
             json_format.ParseDict(value, target, ignore_unknown_fields=True)
             return
         key = (target.DESCRIPTOR.full_name, text)
-        wire = self._parsed.get(key)
-        if wire is None:
+        memo = self._parsed.get(key)
+        if memo is None:
             parsed = type(target)()
             json_format.ParseDict(value, parsed, ignore_unknown_fields=True)
             wire = parsed.SerializeToString()
-            self._parsed[key] = wire
-            if len(self._parsed) > self.MAX_ENTRIES:
-                self._parsed.popitem(last=False)
+            self._parsed.put(key, (text, wire))
         else:
-            self._parsed.move_to_end(key)
+            wire = memo[1]
         if wire:
             target.MergeFromString(wire)
         else:

@@ -6,8 +6,9 @@ kept on one side, the jobs side: before deleting a file, ingest asks jobs to *re
 (``ReleaseFile``). Releasing and creating a job on the file both take the same transaction-scoped
 advisory lock of that file, so they are serialised: a release that finds a queued or running job
 naming the file is refused (FILE_IN_USE), and a create that finds the file released is refused
-(FILE_NOT_FOUND). A release is permanent (file ids are never reused); if ingest dies between the
-release and the deletion, the file stays unusable by new jobs and a retried DELETE finishes it.
+(FILE_NOT_FOUND); so is an admin's RetryJob of a failed job that names it (INPUT_DELETED). A
+release is permanent (file ids are never reused); if ingest dies between the release and the
+deletion, the file stays unusable by new jobs and a retried DELETE finishes it.
 """
 
 from __future__ import annotations
@@ -39,16 +40,34 @@ async def refuse_released(
 ) -> None:
     """INVALID_ARGUMENT FILE_NOT_FOUND naming (``field[i]``) every input file already released for
     deletion (call with the files locked)."""
-    if not file_ids:
-        return
-    released = set((await conn.execute(select(released_files.c.file_id).where(
-        released_files.c.tenant_id == tenant,
-        released_files.c.file_id.in_([uuid.UUID(f) for f in file_ids]),
-    ))).scalars())
+    released = await _released(conn, tenant, file_ids)
     violations = [FieldViolation(f"{field}[{index}]", f"file {file_id} does not exist (deleted)")
-                  for index, file_id in enumerate(file_ids) if uuid.UUID(file_id) in released]
+                  for index, file_id in enumerate(file_ids) if file_id in released]
     if violations:
         raise InvalidArgument("FILE_NOT_FOUND", f"{field}: a named file was deleted", violations=violations)
+
+
+async def refuse_retry_of_released(
+    conn: AsyncConnection, tenant: str, job_id: uuid.UUID, file_ids: Sequence[str],
+) -> None:
+    """FAILED_PRECONDITION INPUT_DELETED when a job to be retried names a file released for deletion
+    (call with the files locked): the attempt could only fail with INPUT_NOT_FOUND."""
+    released = await _released(conn, tenant, file_ids)
+    if released:
+        names = ", ".join(sorted(released))
+        raise FailedPrecondition(
+            "INPUT_DELETED", f"job {job_id} cannot be retried: its input file {names} was deleted; "
+            "upload the document again and create a new job")
+
+
+async def _released(conn: AsyncConnection, tenant: str, file_ids: Sequence[str]) -> set[str]:
+    if not file_ids:
+        return set()
+    rows = await conn.execute(select(released_files.c.file_id).where(
+        released_files.c.tenant_id == tenant,
+        released_files.c.file_id.in_([uuid.UUID(f) for f in file_ids]),
+    ))
+    return {str(file_id) for file_id in rows.scalars()}
 
 
 class FileReleases:

@@ -17,7 +17,7 @@ from assay.common.telemetry import current_trace_id
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
-from assay.jobs.pipelines import pipeline_message, validate_pipeline
+from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
 from assay.jobs.quotas import usage_message
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
@@ -57,11 +57,15 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     ) -> jobs_service_pb2.CreatePipelineResponse:
         caller = require_role(*WRITERS)
         steps = await validate_pipeline(request, lambda job: self._validate(job, caller.token))
-        pipeline_id = uuid.uuid4()
-        trace.get_current_span().set_attribute("assay.pipeline.id", str(pipeline_id))
-        await self._store.create_pipeline(caller.tenant, caller.subject, pipeline_id, steps)
-        for step in steps:
-            JOBS_CREATED.labels(analyzer=step.new.analyzer).inc()
+        created = uuid.uuid4()
+        pipeline_id = await self._store.create_pipeline(caller.tenant, caller.subject, created, steps,
+                                                        pipeline_request(request))
+        span = trace.get_current_span()
+        span.set_attribute("assay.pipeline.id", str(pipeline_id))
+        span.set_attribute("assay.pipeline.repeated", pipeline_id != created)
+        if pipeline_id == created:
+            for step in steps:
+                JOBS_CREATED.labels(analyzer=step.new.analyzer).inc()
         return jobs_service_pb2.CreatePipelineResponse(pipeline=await self._pipeline(caller.tenant, pipeline_id))
 
     async def GetPipeline(

@@ -4,6 +4,7 @@ summarising a pipeline's jobs."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,8 +13,10 @@ from datetime import datetime
 from google.protobuf import timestamp_pb2
 
 from assay.common.errors import FieldViolation, InvalidArgument, invalid_fields
+from assay.common.fields import request_id_violation
+from assay.common.proto_json import clear_redacted
 from assay.jobs.dependencies import MAX_DEPENDENCIES
-from assay.jobs.store import NewJob, PipelineStep
+from assay.jobs.store import NewJob, PipelineRequest, PipelineStep
 from assay.v1 import job_pb2, jobs_service_pb2
 
 Job = job_pb2.Job
@@ -34,6 +37,8 @@ async def validate_pipeline(
     violations: list[FieldViolation] = []
     if not 1 <= len(request.jobs) <= MAX_PIPELINE_JOBS:
         violations.append(FieldViolation("jobs", f"name between 1 and {MAX_PIPELINE_JOBS} jobs"))
+    if (bad_request_id := request_id_violation(request.request_id, "request_id")) is not None:
+        violations.append(bad_request_id)
     ids: dict[str, uuid.UUID] = {}
     steps: list[PipelineStep] = []
     for index, step in enumerate(request.jobs):
@@ -57,7 +62,7 @@ async def validate_pipeline(
         if len(step.job.inputs.jobs) + len(after) > MAX_DEPENDENCIES:
             violations.append(FieldViolation(f"{field}.after", f"at most {MAX_DEPENDENCIES} jobs to wait for"))
         try:
-            new = await validate_job(step.job)
+            new = await validate_job(_with_after(step, after))
         except InvalidArgument as refused:
             violations += [FieldViolation(f"{field}.job.{v.field}", v.description) for v in refused.violations]
             new = None
@@ -65,7 +70,7 @@ async def validate_pipeline(
         if KEY.fullmatch(step.key) and step.key not in ids:
             ids[step.key] = job_id
         if new is not None:
-            existing = new.dependencies
+            existing = new.dependencies[:len(step.job.inputs.jobs)]
             inputs = dict(new.inputs, jobs=[str(dep) for dep in (*existing, *after)])
             steps.append(PipelineStep(
                 job_id=job_id, existing=existing,
@@ -73,6 +78,26 @@ async def validate_pipeline(
     if violations:
         raise invalid_fields(violations)
     return steps
+
+
+def _with_after(step: jobs_service_pb2.PipelineJob, after: Sequence[uuid.UUID]) -> jobs_service_pb2.CreateJobRequest:
+    """The step's job as CreateJob checks it: the jobs it waits for count as its ``inputs.jobs`` (an analyzer
+    whose only inputs are its dependencies is then valid with none named in the step itself)."""
+    if not after:
+        return step.job
+    job = jobs_service_pb2.CreateJobRequest()
+    job.CopyFrom(step.job)
+    job.inputs.jobs.extend(str(dep) for dep in after)
+    return job
+
+
+def pipeline_request(request: jobs_service_pb2.CreatePipelineRequest) -> PipelineRequest:
+    """The request's idempotency key and the digest of the rest (secret params left out, as CreateJob does)."""
+    canonical = jobs_service_pb2.CreatePipelineRequest.FromString(request.SerializeToString(deterministic=True))
+    canonical.ClearField("request_id")
+    clear_redacted(canonical)
+    digest = hashlib.sha256(canonical.SerializeToString(deterministic=True)).hexdigest()
+    return PipelineRequest(request.request_id or None, digest)
 
 
 def pipeline_message(pipeline_id: uuid.UUID, tenant: str, created: datetime, jobs: Sequence[Job]) -> Pipeline:

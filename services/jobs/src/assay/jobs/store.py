@@ -39,7 +39,7 @@ from assay.jobs.dependencies import (
     settle_waiting,
 )
 from assay.jobs.dispatcher import hold
-from assay.jobs.file_releases import lock_files, refuse_released
+from assay.jobs.file_releases import lock_files, refuse_released, refuse_retry_of_released
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.tables import jobs
@@ -65,6 +65,14 @@ class NewJob:
     trace_id: str
     dependencies: tuple[uuid.UUID, ...] = ()
     """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
+
+
+@dataclass(frozen=True)
+class PipelineRequest:
+    """A CreatePipeline request's idempotency key (None: none given) and the digest of the rest of it."""
+
+    request_id: str | None = None
+    request_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ class JobStore:
         self._engine = engine
         self._quotas = quotas if quotas is not None else Quotas()
         self._lease = lease_seconds
-        self._cache = cache if cache is not None else JobCache(capacity=0, ttl_seconds=0)
+        self._cache = cache if cache is not None else JobCache(max_bytes=0, ttl_seconds=0)
         self._rows = JobRows()
 
     @asynccontextmanager
@@ -170,19 +178,33 @@ class JobStore:
 
     async def create_pipeline(
         self, tenant: str, actor: str, pipeline_id: uuid.UUID, steps: Sequence[PipelineStep],
-    ) -> None:
+        request: PipelineRequest = PipelineRequest(),
+    ) -> uuid.UUID:
         """Insert a pipeline and its jobs in one transaction, each WAITING for the earlier steps and
-        existing jobs it names (and settled at once against the existing ones)."""
+        existing jobs it names (and settled at once against the existing ones). A repeated request_id
+        returns the first pipeline's id and inserts nothing; with another request, ALREADY_EXISTS."""
         async with self._transaction(tenant) as tx:
             for index, step in enumerate(steps):
                 if step.existing:
                     await lock_dependencies(tx.conn, tenant, f"jobs[{index}].job.inputs.jobs", step.existing)
             await lock_files(tx.conn, tenant, [file_id for step in steps for file_id in _file_ids(step.new)])
-            await tx.conn.execute(_INSERT_PIPELINE, {"id": pipeline_id, "tenant": tenant, "actor": actor})
-            for index, step in enumerate(steps):
-                await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
-                              field=f"jobs[{index}].job.inputs.file_ids")
-            await self._quotas.enforce(tx.conn, tenant, added=len(steps))
+            inserted = (await tx.conn.execute(_INSERT_PIPELINE, {
+                "id": pipeline_id, "tenant": tenant, "actor": actor, "request_id": request.request_id,
+                "request_hash": request.request_hash})).scalar_one_or_none()
+            if inserted is None:
+                existing = (await tx.conn.execute(_PIPELINE_BY_REQUEST, {
+                    "tenant": tenant, "request_id": request.request_id})).mappings().one()
+            else:
+                for index, step in enumerate(steps):
+                    await _insert(tx, tenant, actor, step.new, step.job_id, pipeline=(pipeline_id, index),
+                                  field=f"jobs[{index}].job.inputs.file_ids")
+                await self._quotas.enforce(tx.conn, tenant, added=len(steps))
+                return pipeline_id
+        if existing["request_hash"] != request.request_hash:
+            raise AlreadyExists("REQUEST_ID_REUSED",
+                                f"request_id {request.request_id!r} was already used for a different pipeline",
+                                metadata={"pipeline_id": str(existing["id"])})
+        return uuid.UUID(str(existing["id"]))
 
     async def pipeline(self, tenant: str, pipeline_id: uuid.UUID) -> tuple[datetime, list[job_pb2.Job]]:
         """A pipeline's creation time and its jobs in request order; NOT_FOUND for other tenants'."""
@@ -281,6 +303,9 @@ class JobStore:
             await lock_dependencies_of(tx.conn, job_id)
             row = (await tx.conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
             if row is not None:
+                files = [str(file_id) for file_id in row["inputs"].get("file_ids", [])]
+                await lock_files(tx.conn, tenant, files)
+                await refuse_retry_of_released(tx.conn, tenant, job_id, files)  # rolls the retry back
                 waiting = row["state"] == "WAITING"
                 job = await tx.emit(row, work=not waiting)
                 await _audit(tx.conn, row, actor, "retry")
@@ -304,7 +329,9 @@ class JobStore:
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
             })).mappings().one_or_none()
             if row is not None:
-                dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
+                dependencies: tuple[job_pb2.Job, ...] = ()
+                if (row["inputs"] or {}).get("jobs"):  # most jobs have none: no query for them
+                    dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, job_id))
                 job = secret_params.reveal(await tx.emit(row), row["secret_params"])  # the worker's copy only
                 return StartOutcome("RUN", job, dependencies=dependencies)
             settled = (await tx.conn.execute(
@@ -570,8 +597,13 @@ _CANCEL_PIPELINE = _cancel("pipeline_id = :id")
 """Every unfinished job of a pipeline (the tenant transaction's row-level security scopes it)."""
 
 _INSERT_PIPELINE = text("""
-    INSERT INTO jobs.pipelines (id, tenant_id, created_by) VALUES (:id, :tenant, :actor)
+    INSERT INTO jobs.pipelines (id, tenant_id, created_by, request_id, request_hash)
+    VALUES (:id, :tenant, :actor, :request_id, :request_hash)
+    ON CONFLICT (tenant_id, request_id) DO NOTHING
+    RETURNING id
 """)
+_PIPELINE_BY_REQUEST = text(
+    "SELECT id, request_hash FROM jobs.pipelines WHERE tenant_id = :tenant AND request_id = :request_id")
 _LOAD_PIPELINE = text("SELECT created_at FROM jobs.pipelines WHERE id = :id")
 _PIPELINE_JOBS = text("SELECT * FROM jobs.jobs WHERE pipeline_id = :id ORDER BY pipeline_index")
 

@@ -86,8 +86,10 @@ pipelines = Table(
     Column("tenant_id", Text, nullable=False),
     Column("created_by", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("request_id", Text),
+    Column("request_hash", Text),
 )
-"""Jobs created together by CreatePipeline (``jobs.pipeline_id``)."""
+"""Jobs created together by CreatePipeline (``jobs.pipeline_id``); ``request_id`` is unique per tenant."""
 
 released_files = Table(
     "released_files", metadata,

@@ -19,7 +19,7 @@ from assay.jobs.codec import to_json
 from assay.jobs.dependencies import MAX_DEPENDENCIES
 from assay.jobs.metrics import JOBS_REFUSED
 from assay.jobs.store import NewJob
-from assay.v1 import ingest_service_pb2, jobs_service_pb2
+from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 INDEX = re.compile(r"\[\d+\]")
 """``[0]`` in ``inputs.file_ids[0]``: dropped from metric labels to bound their number."""
@@ -121,11 +121,26 @@ def _count_refusal(analyzer: str, violations: Sequence[FieldViolation]) -> None:
         JOBS_REFUSED.labels(analyzer=label, field=INDEX.sub("", field)).inc()
 
 
+def _dependency_input_violations(inputs: job_pb2.JobInputs, spec: AnalyzerSpec) -> list[FieldViolation]:
+    """An analyzer that reads only its dependencies' results: at least one job, no file, no text."""
+    found: list[FieldViolation] = []
+    if not inputs.jobs:
+        found.append(FieldViolation(
+            "inputs.jobs", f"the {spec.name} analyzer reads the results of other jobs: name at least one"))
+    if inputs.file_ids:
+        found.append(FieldViolation("inputs.file_ids", f"the {spec.name} analyzer does not accept files"))
+    if inputs.text:
+        found.append(FieldViolation("inputs.text", f"the {spec.name} analyzer does not accept inline text"))
+    return found
+
+
 def _input_violations(
     request: jobs_service_pb2.CreateJobRequest, spec: AnalyzerSpec, files: Sequence[ingest_service_pb2.File]
 ) -> list[FieldViolation]:
     inputs = request.inputs
     found: list[FieldViolation] = []
+    if spec.inputs_from_dependencies:
+        return _dependency_input_violations(inputs, spec)
     if not inputs.text and not inputs.file_ids:
         found.append(FieldViolation("inputs", "name at least one file in file_ids or give text"))
     if inputs.text and inputs.file_ids:

@@ -56,7 +56,8 @@ class Postgres:
                                dbname=database or self.database, autocommit=True)
 
     def create_database(self, name: str, owner: str | None = None) -> str:
-        """Create an empty database and return its superuser URL.
+        """Create an empty database (with the extensions Assay's schemas need) and return its
+        superuser URL.
 
         The owner (superuser by default) owns schema ``public`` and may create tables in it.
         """
@@ -65,7 +66,17 @@ class Postgres:
             query += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
         with self.connect() as conn:
             conn.execute(query)
+        self.create_extensions(name)
         return self.url_for(name)
+
+    def create_extensions(self, database: str) -> None:
+        """Create ``vector`` (pgvector, the analysis service's ``index`` schema) in ``database``.
+
+        pgvector is not a trusted extension, so the services' non-superuser role cannot create it;
+        its migration's ``CREATE EXTENSION IF NOT EXISTS`` then finds it there.
+        """
+        with self.connect(database) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
 
     def create_role(self, name: str, password: str) -> None:
         """A login role that is neither superuser nor BYPASSRLS, so row-level security applies."""

@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse, Response
 
 from assay.common.errors import FieldViolation
 from assay.gateway import json_body, multipart, schemas
+from assay.gateway.job_view import JobView
 from assay.gateway.json import JsonFieldError, RenderCache, from_json, to_json
 from assay.gateway.multipart import PartStart, declared_media_type, events, media_type, read_field
 from assay.gateway.problems import Problem, bad_request
 from assay.gateway.sse import job_events
 from assay.gateway.uploads import SUBMIT_FIELDS, forward_file
-from assay.gateway.upstream import call_metadata, idempotency_key, settings_of, stubs
+from assay.gateway.upstream import bearer_token, call_metadata, idempotency_key, settings_of, stubs
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -44,8 +45,15 @@ def _timeout(request: Request) -> float:
     return settings_of(request).rpc_timeout_seconds
 
 
-def _accepted(job: job_pb2.Job) -> JSONResponse:
+def _accepted(request: Request, job: job_pb2.Job) -> JSONResponse:
+    """202 with the new job, which the job view now holds: the creator's next read sees it (or newer)."""
+    view(request).remember(job)
     return JSONResponse(to_json(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+def view(request: Request) -> JobView:
+    found: JobView = request.app.state.job_view
+    return found
 
 
 INVALID_BODY = "INVALID_REQUEST_BODY"
@@ -78,7 +86,7 @@ async def create_job(request: Request) -> Response:
         raise bad_request(str(error), code=INVALID_BODY, violations=[error.violation]) from None
     create.request_id = idempotency_key(request)
     response = await stubs(request).jobs.CreateJob(create, metadata=metadata, timeout=_timeout(request))
-    return _accepted(response.job)
+    return _accepted(request, response.job)
 
 
 async def _submit_document(request: Request) -> Response:
@@ -116,7 +124,7 @@ async def _submit_document(request: Request) -> Response:
             ingest_service_pb2.SubmitDocumentRequest(header=header), stream,
             lambda data: ingest_service_pb2.SubmitDocumentRequest(chunk=data), settings.upload_chunk_bytes,
             SUBMIT_FIELDS)
-        return _accepted(response.job)
+        return _accepted(request, response.job)
     raise bad_request("a file part is required", field="file", code=multipart.INVALID)
 
 
@@ -149,11 +157,16 @@ async def list_jobs(
 @router.get("/{job_id}", summary="Get a job",
             responses={**schemas.ok(200, "the job", schemas.JOB), **schemas.problems(404)})
 async def get_job(request: Request, job_id: str) -> Response:
-    """JobService.GetJob."""
-    response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
-                                                 metadata=call_metadata(request), timeout=_timeout(request))
-    bodies: RenderCache = request.app.state.job_bodies
-    return Response(bodies.body(response.job), media_type="application/json")
+    """From the gateway's job view when it holds the caller's job (``assay.gateway.job_view``),
+    else JobService.GetJob (whose answer the view then keeps)."""
+    body = view(request).body(bearer_token(request), job_id)
+    if body is None:
+        response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
+                                                     metadata=call_metadata(request), timeout=_timeout(request))
+        bodies: RenderCache = request.app.state.job_bodies
+        body = bodies.body(response.job)
+        view(request).remember(response.job, body)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/{job_id}:cancel", summary="Cancel a job",
@@ -163,6 +176,7 @@ async def cancel_job(request: Request, job_id: str) -> Response:
     """JobService.CancelJob: a queued job is CANCELLED at once, a running one gets cancel_requested."""
     response = await stubs(request).jobs.CancelJob(jobs_service_pb2.CancelJobRequest(id=job_id),
                                                     metadata=call_metadata(request), timeout=_timeout(request))
+    view(request).remember(response.job)  # the canceller's next read sees the cancellation
     return JSONResponse(to_json(response.job))
 
 

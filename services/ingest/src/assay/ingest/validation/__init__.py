@@ -19,6 +19,7 @@ from assay.ingest.validation.sniff import (
     ALLOWED_MEDIA_TYPES,
     MediaType,
     check_declared_media_type,
+    download_media_type,
     refine_zip_type,
     sniff_media_type,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "ZipSummary",
     "check_declared_media_type",
     "content_disposition",
+    "download_media_type",
     "inspect_zip",
     "open_zip",
     "parse_declared_size",

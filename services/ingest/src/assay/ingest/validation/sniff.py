@@ -1,4 +1,11 @@
-"""Media types decided by content against an allow-list, never by the client's word."""
+"""Media types decided by content against an allow-list, never by the client's word.
+
+HTML is accepted as ``text/html`` (content that starts like an HTML document, or an XHTML root) and
+markdown as ``text/markdown`` (a ``.md``/``.markdown`` name, or a ``text/markdown`` declaration, on
+text content). Neither is ever served for a browser to render: :func:`download_media_type` names
+HTML ``application/octet-stream`` on download, and every download is ``Content-Disposition:
+attachment``.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +34,8 @@ class MediaType(StrEnum):
     NDJSON = "application/x-ndjson"
     CSV = "text/csv"
     TEXT = "text/plain"
+    MARKDOWN = "text/markdown"
+    HTML = "text/html"
 
 
 ALLOWED_MEDIA_TYPES: frozenset[str] = frozenset(MediaType)
@@ -85,11 +94,16 @@ _XML_START = re.compile(r"<(?:\?xml[\s?]|!--|!DOCTYPE\s|[A-Za-z_])")
 _XML_PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S)
 _XML_ELEMENT = re.compile(r"\s*<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _HTML_START = re.compile(r"<!doctype\s+html|<(?:html|head|body|script|iframe)[\s>/]", re.I)
-# Markup roots a browser would render (script and all) if the file were ever served inline.
-_RENDERED_ROOTS = {"html": "HTML document", "svg": "SVG image"}
+# A markup root a browser would render, script and all, if the file were ever served inline; an
+# XHTML root is stored as HTML (and so downloaded as octet-stream), an SVG one is refused.
+_SVG_ROOT = "svg"
+_HTML_ROOT = "html"
 _CSV_DELIMITERS = ",;\t|"
 _CSV_SAMPLE_LINES = 50
 _CSV_SUFFIXES = (".csv", ".tsv")
+_MARKDOWN_SUFFIXES = (".md", ".markdown")
+# Stored types a browser would render inline if a download carried them: served as a plain download.
+_DOWNLOAD_AS: dict[str, str] = {MediaType.HTML: "application/octet-stream"}
 
 
 def sniff_media_type(head: bytes, display_name: str) -> MediaType:
@@ -97,14 +111,17 @@ def sniff_media_type(head: bytes, display_name: str) -> MediaType:
 
     PDF and ZIP are told by magic bytes; for ZIP, call :func:`refine_zip_type` once the whole
     file is at hand to tell DOCX and XLSX apart. UTF-8 text (an optional BOM allowed, no NUL) is
-    XML (``<?xml`` or a root element), JSON (``{``/``[``; NDJSON when a first complete line is a
-    JSON object or array and more lines follow), CSV (a ``.csv``/``.tsv`` display name, or lines
-    that split consistently on one delimiter) or else plain text.
+    HTML (a doctype, ``<html>``, ``<head>``, ``<body>``, ``<script>`` or ``<iframe>`` first, or an
+    XHTML root), markdown (a ``.md`` or ``.markdown`` display name), XML (``<?xml`` or a root
+    element), JSON (``{``/``[``; NDJSON when a first complete line is a JSON object or array and
+    more lines follow), CSV (a ``.csv``/``.tsv`` display name, or lines that split
+    consistently on one delimiter) or else plain text.
 
     Args:
         head: The leading bytes of the content (8 KiB is plenty; a multi-byte character cut at
             the end is tolerated).
-        display_name: The sanitized display name; only a ``.csv`` or ``.tsv`` suffix counts.
+        display_name: The sanitized display name; only a ``.csv``, ``.tsv``, ``.md`` or
+            ``.markdown`` suffix counts.
 
     Raises:
         UploadRejected: ``FILE_EMPTY`` for no bytes, ``MEDIA_TYPE_NOT_ALLOWED`` for anything else,
@@ -129,10 +146,13 @@ def sniff_media_type(head: bytes, display_name: str) -> MediaType:
         raise _not_allowed("RTF document")
     if body.startswith("#!"):
         raise _not_allowed("executable script")
+    is_markdown = display_name.lower().endswith(_MARKDOWN_SUFFIXES)
     if body.startswith("<"):
         markup = _sniff_markup(body)
-        if markup is not None:
-            return markup
+        if markup is not None and not (markup == MediaType.XML and is_markdown):
+            return markup  # markdown may open with inline HTML (a comment, a <div>)
+    if is_markdown:
+        return MediaType.MARKDOWN
     if body.startswith(("{", "[")):
         return _sniff_json(body)
     if display_name.lower().endswith(_CSV_SUFFIXES) or _looks_delimited(text):
@@ -177,6 +197,8 @@ _ALIASES: dict[str, str] = {
     "application/csv": MediaType.CSV,
     "text/x-csv": MediaType.CSV,
     "text/tab-separated-values": MediaType.CSV,
+    "text/x-markdown": MediaType.MARKDOWN,
+    "application/xhtml+xml": MediaType.HTML,
 }
 # Declared types that say "I don't know": no contradiction possible.
 _UNSPECIFIED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
@@ -189,30 +211,54 @@ _COMPATIBLE: frozenset[tuple[str, str]] = frozenset(
         (MediaType.NDJSON, MediaType.JSON),
         (MediaType.ZIP, MediaType.DOCX),
         (MediaType.ZIP, MediaType.XLSX),
+        # Markdown is plain text with a name; HTML content stays HTML whatever text type is declared.
+        (MediaType.TEXT, MediaType.MARKDOWN),
+        (MediaType.CSV, MediaType.MARKDOWN),
+        (MediaType.TEXT, MediaType.HTML),
+        (MediaType.XML, MediaType.HTML),
+        (MediaType.MARKDOWN, MediaType.HTML),
     }
 )
+# Declared -> sniffed pairs where the declaration says more than content sniffing can: markdown
+# looks like text (a table like CSV, leading inline HTML like XML); an HTML fragment like text or XML.
+_REFINED_BY_DECLARATION: dict[tuple[str, str], MediaType] = {
+    (MediaType.MARKDOWN, MediaType.TEXT): MediaType.MARKDOWN,
+    (MediaType.MARKDOWN, MediaType.CSV): MediaType.MARKDOWN,
+    (MediaType.MARKDOWN, MediaType.XML): MediaType.MARKDOWN,
+    (MediaType.HTML, MediaType.TEXT): MediaType.HTML,
+    (MediaType.HTML, MediaType.XML): MediaType.HTML,
+    (MediaType.HTML, MediaType.MARKDOWN): MediaType.HTML,
+}
 
 
 def check_declared_media_type(
-    declared: str | None, sniffed: str, *, field: str = MEDIA_TYPE_FIELD
-) -> None:
-    """Refuse a declared media type that contradicts the sniffed one.
+    declared: str | None, sniffed: MediaType, *, field: str = MEDIA_TYPE_FIELD
+) -> MediaType:
+    """Refuse a declared media type that contradicts the sniffed one; return the type to store.
 
     Parameters (``; charset=utf-8``) and case are ignored, common aliases (``text/xml``,
-    ``application/x-zip-compressed``, ...) are understood, and an empty or
+    ``application/x-zip-compressed``, ``text/x-markdown``, ...) are understood, and an empty or
     ``application/octet-stream`` declaration says nothing. text/plain and text/csv are
     interchangeable, as are application/json and application/x-ndjson, and a DOCX or XLSX may be
     declared application/zip. For ZIP content pass the type :func:`refine_zip_type` returned.
+
+    The stored type is the sniffed one, except where the declaration is the only way to tell:
+    ``text/markdown`` declared for text (or a table sniffed as CSV, or leading inline HTML sniffed
+    as XML) stores markdown, ``text/html`` declared for text or XML stores HTML. Content sniffed as
+    HTML is stored as HTML under any text declaration.
 
     Raises:
         UploadRejected: ``MEDIA_TYPE_MISMATCH``.
     """
     base = (declared or "").split(";", 1)[0].strip().lower()
     if base in _UNSPECIFIED:
-        return
+        return sniffed
     base = _ALIASES.get(base, base)
     if base == sniffed or (base, sniffed) in _COMPATIBLE:
-        return
+        return sniffed
+    refined = _REFINED_BY_DECLARATION.get((base, sniffed))
+    if refined is not None:
+        return refined
     raise UploadRejected(
         Reason.MEDIA_TYPE_MISMATCH,
         field,
@@ -254,9 +300,19 @@ def _as_text(head: bytes) -> str | None:
     return text
 
 
+def download_media_type(stored: str) -> str:
+    """The ``Content-Type`` a download of a file stored as ``stored`` is served with.
+
+    HTML is served as ``application/octet-stream`` so that no browser renders (and runs) an
+    uploaded page even if it ignored ``Content-Disposition: attachment``; every other type as
+    stored.
+    """
+    return _DOWNLOAD_AS.get(stored, stored)
+
+
 def _sniff_markup(body: str) -> MediaType | None:
     if _HTML_START.match(body):
-        raise _not_allowed("HTML document")
+        return MediaType.HTML
     if not _XML_START.match(body):
         return None
     position = 0
@@ -266,9 +322,11 @@ def _sniff_markup(body: str) -> MediaType | None:
         position = item.end()
     root = _XML_ELEMENT.match(body, position)
     if root is not None:
-        kind = _RENDERED_ROOTS.get(root.group(2).lower())
-        if kind is not None:
-            raise _not_allowed(kind)
+        name = root.group(2).lower()
+        if name == _HTML_ROOT:
+            return MediaType.HTML
+        if name == _SVG_ROOT:
+            raise _not_allowed("SVG image")
     return MediaType.XML
 
 

@@ -21,6 +21,7 @@ from assay.analysis.analyzers.bank_statement.spec import (
     TRANSACTIONS_CSV,
     TRANSACTIONS_LISTED,
 )
+from assay.analysis.ocr import OcrRun
 from assay.analysis.plugin import AnalysisInputError, InputDocument, RunContext
 from assay.v1 import bank_statement_pb2 as pb
 from assay.v1 import job_pb2
@@ -63,12 +64,16 @@ class BankStatementAnalyzer:
             ctx.check_cancelled()
             ctx.report_progress(min(90, page * 90 // max(1, pages)))
 
+        ocr = OcrRun()
         if _is_pdf(source):
-            statement = read_pdf(source.path, params.password, source.display_name, month_first, tick)
+            statement = read_pdf(source.path, params.password, source.display_name, month_first, tick, ocr)
         else:
             statement = read_csv(source.path, source.display_name, month_first)
         del params  # the password goes no further than the PDF reader
         if not statement.transactions:
+            if ocr.unread:
+                raise ocr.error(statement.pages, f"no transactions were found on the other pages of "
+                                                 f"{source.display_name}")
             raise AnalysisInputError("NO_TRANSACTIONS",
                                      f"no transactions were found in {source.display_name} (no row with a readable "
                                      "date and amount)")
@@ -78,6 +83,7 @@ class BankStatementAnalyzer:
         categorise(statement.transactions, rules)
         transactions = [to_proto(row, t) for row, t in enumerate(statement.transactions, start=1)]
         result = _result(statement, transactions)
+        result.ocr.CopyFrom(ocr.summary())
         write_csv(ctx.artifact_path(TRANSACTIONS_CSV, "text/csv"), transactions)
         write_json(ctx.artifact_path(RESULT_JSON, "application/json"), result, transactions)
         ctx.report_progress(100)

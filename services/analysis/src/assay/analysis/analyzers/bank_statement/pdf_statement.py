@@ -12,7 +12,8 @@ from assay.analysis.analyzers.bank_statement.facts import read_facts
 from assay.analysis.analyzers.bank_statement.model import Statement
 from assay.analysis.analyzers.bank_statement.numbers import DateReader
 from assay.analysis.analyzers.bank_statement.pdf_table import TableReader, header_columns
-from assay.analysis.analyzers.bank_statement.pdf_text import open_pdf, page_lines
+from assay.analysis.analyzers.bank_statement.pdf_text import ocr_layout_lines, open_pdf, page_lines
+from assay.analysis.ocr import OcrRun
 from assay.analysis.plugin import AnalysisInputError
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
@@ -21,15 +22,19 @@ FACT_LINES = 80
 
 
 def read_pdf(path: Path, password: str, display_name: str, month_first_hint: bool | None,
-             tick: Callable[[int, int], None]) -> Statement:
-    """The statement of a PDF; ``tick(page, pages)`` after each page's text is read."""
+             tick: Callable[[int, int], None], ocr: OcrRun) -> Statement:
+    """The statement of a PDF; ``tick(page, pages)`` after each page's text is read (or OCR'd)."""
     reader = open_pdf(path, password, display_name)
     total = len(reader.pages)
     pages = list(page_lines(reader, lambda page: tick(page, total)))
+    textless = [number for number, lines in enumerate(pages, start=1) if not any(line.strip() for line in lines)]
+    if textless:
+        _read_by_ocr(path, password, textless, pages, ocr, tick)
     if not any(line.strip() for lines in pages for line in lines):
+        if ocr.unread:
+            raise ocr.error(total, f"no text was found in {display_name}")
         raise AnalysisInputError("PDF_NO_TEXT_LAYER",
-                                 f"{display_name} has no text layer on any of its {total} pages (a scan); "
-                                 "OCR is not available to this analyzer")
+                                 f"{display_name} has no text on any of its {total} pages, not even by OCR")
     statement = Statement(format="pdf", pages=total)
     dates = DateReader((line for lines in pages for line in lines), month_first_hint)
     read_facts(pages[0][:FACT_LINES] + [line for lines in pages[1:] for line in lines[:20]], dates, statement)
@@ -47,6 +52,21 @@ def read_pdf(path: Path, password: str, display_name: str, month_first_hint: boo
     table.finish()
     _year_wrap(statement)
     return statement
+
+
+def _read_by_ocr(path: Path, password: str, numbers: list[int], pages: list[list[str]], ocr: OcrRun,
+                 tick: Callable[[int, int], None]) -> None:
+    """The layout lines of the pages without a text layer (1-based ``numbers``), by OCR, in place in ``pages``."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(path), password=password or None)
+    try:
+        for number, scanned in ocr.read_pages(doc, numbers):
+            if scanned is not None:
+                pages[number - 1] = ocr_layout_lines(scanned)
+            tick(number, len(pages))
+    finally:
+        doc.close()
 
 
 def _most_common_year(lines: Iterable[str]) -> int | None:

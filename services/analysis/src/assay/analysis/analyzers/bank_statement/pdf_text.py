@@ -14,6 +14,7 @@ from pathlib import Path
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import PdfReadError
 
+from assay.analysis.ocr import OcrPage
 from assay.analysis.plugin import AnalysisInputError
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -42,6 +43,31 @@ def open_pdf(path: Path, password: str, display_name: str) -> PdfReader:
         raise AnalysisInputError("PDF_ENCRYPTION_UNSUPPORTED",
                                  f"{display_name} uses an encryption this service cannot open") from None
     return reader
+
+
+def ocr_layout_lines(page: OcrPage) -> list[str]:
+    """An OCR'd page as layout text, like pypdf's layout mode: each word at the character column of its left edge.
+
+    The column width is the page's median character width, so a table's columns stay columns; a
+    gap narrower than two characters is one space (words of a phrase), a wider one at least two (a
+    column boundary, as the table reader expects).
+    """
+    widths = sorted((w.right - w.left) / len(w.text) for w in page.words if len(w.text) >= 3)
+    width = widths[len(widths) // 2] if widths else 6.0
+    out = []
+    for line in page.lines():
+        text = ""
+        right = 0.0
+        for word in line:
+            if text:
+                wide = word.left - right >= 2 * width
+                text += " " * (max(2, round(word.left / width) - len(text)) if wide else 1)
+            else:
+                text = " " * round(word.left / width)
+            text += word.text
+            right = word.right
+        out.append(text)
+    return out
 
 
 def page_lines(reader: PdfReader, tick: Callable[[int], None]) -> Iterator[list[str]]:

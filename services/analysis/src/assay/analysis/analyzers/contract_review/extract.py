@@ -1,9 +1,11 @@
-"""Text extraction from PDF (text layer), DOCX and plain text, keeping where each piece came from.
+"""Text extraction from PDF (text layer), DOCX, HTML and plain text or markdown, keeping where each
+piece came from.
 
 A PDF yields one block per page (``page`` set, 1-based); a DOCX one block per body paragraph in
-reading order, table cells included (``paragraph`` set, 1-based, empty paragraphs counted); plain
-text one block per blank-line-separated paragraph (``paragraph`` set, 1-based, counting
-non-empty paragraphs).
+reading order, table cells included (``paragraph`` set, 1-based, empty paragraphs counted); HTML
+one block per block-level element (``html_text``; ``paragraph`` set, 1-based, headings styled
+``Heading N``); plain text and markdown one block per blank-line-separated paragraph
+(``paragraph`` set, 1-based, counting non-empty paragraphs).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from assay.analysis.analyzers.contract_review.html_text import html_paragraphs
 from assay.analysis.input_limits import (
     check_zip_inflated_size,
     is_entity_amplification,
@@ -23,8 +26,10 @@ from assay.analysis.input_limits import (
 )
 from assay.analysis.plugin import AnalysisInputError
 
-DocumentKind = Literal["pdf", "docx", "text"]
+DocumentKind = Literal["pdf", "docx", "html", "text"]
 
+HTML_MEDIA_TYPE = "text/html"
+_HTML_START = re.compile(rb"<!doctype\s+html|<(?:html|head|body)[\s>]", re.IGNORECASE)
 MAX_PAGES = 2000
 """PDFs with more pages are refused (``INPUT_TOO_LARGE``)."""
 MIN_PAGE_CHARS = 3
@@ -74,6 +79,10 @@ def sniff_kind(head: bytes, media_type: str = "") -> DocumentKind:
         )
     if media_type == "application/pdf":
         raise AnalysisInputError("INPUT_UNPARSEABLE", "the file is not a valid PDF")
+    if media_type.split(";", 1)[0].strip().lower() == HTML_MEDIA_TYPE or _HTML_START.match(
+        head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    ):
+        return "html"
     return "text"
 
 
@@ -93,6 +102,8 @@ def extract_file(
         return extract_pdf(path, file_id=file_id, display_name=display_name, progress=progress)
     if kind == "docx":
         return extract_docx(path, file_id=file_id, display_name=display_name, progress=progress)
+    if kind == "html":
+        return extract_html(path.read_bytes(), file_id=file_id, display_name=display_name)
     return extract_text(decode_text(path.read_bytes()), file_id=file_id, display_name=display_name)
 
 
@@ -191,6 +202,18 @@ def extract_docx(path: Path, *, file_id: str, display_name: str, progress: Progr
         blocks=tuple(blocks),
         units=len(elements),
     )
+
+
+def extract_html(data: bytes, *, file_id: str = "", display_name: str = "page") -> ExtractedDocument:
+    """One block per block-level element of an HTML page, markup removed."""
+    paragraphs = html_paragraphs(data)
+    blocks = tuple(
+        Block(text=_clean(p.text), page=0, paragraph=i, file_id=file_id, style=p.style)
+        for i, p in enumerate(paragraphs, start=1)
+    )
+    if not blocks:
+        raise AnalysisInputError("INPUT_EMPTY", f"the HTML page '{display_name}' contains no text")
+    return ExtractedDocument(file_id=file_id, display_name=display_name, kind="html", blocks=blocks, units=len(blocks))
 
 
 def decode_text(data: bytes) -> str:

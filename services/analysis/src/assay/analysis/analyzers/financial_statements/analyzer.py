@@ -18,6 +18,7 @@ from assay.analysis.analyzers.financial_statements.statements import (
     candidates,
     choose,
 )
+from assay.analysis.ocr import OcrRun
 from assay.analysis.plugin import AnalysisInputError, InputDocument, RunContext, single_file
 from assay.v1 import financial_statements_pb2 as fs
 from assay.v1 import job_pb2
@@ -49,13 +50,15 @@ class FinancialStatementsAnalyzer:
                              needs="reads exactly one document per job")
         wanted = wanted_types(ctx.params)
         kind = formats.detect(source.path, source.media_type, source.display_name)
+        ocr = OcrRun()
         with _tracer.start_as_current_span("financial_statements.read") as span:
-            blocks, head, pages = _read(kind, source, ctx)
+            blocks, head, pages = _read(kind, source, ctx, ocr)
             span.set_attribute("assay.document.format", kind)
             span.set_attribute("assay.document.pages", pages)
             span.set_attribute("assay.tables", len(blocks))
+            span.set_attribute("assay.ocr.pages", len(ocr.pages))
         ctx.check_cancelled()
-        result = fs.FinancialStatementsResult(format=kind, pages=pages, entity=entity_name(head))
+        result = fs.FinancialStatementsResult(format=kind, pages=pages, entity=entity_name(head), ocr=ocr.summary())
         hint = Path(source.display_name).stem if kind in {formats.CSV, formats.XLSX} else ""
         groups = choose(candidates(blocks, hint), wanted)
         if not groups:
@@ -80,9 +83,9 @@ class FinancialStatementsAnalyzer:
         return job_pb2.JobResult(financial_statements=result)
 
 
-def _read(kind: str, source: InputDocument, ctx: RunContext) -> tuple[list[Block], list[str], int]:
+def _read(kind: str, source: InputDocument, ctx: RunContext, ocr: OcrRun) -> tuple[list[Block], list[str], int]:
     if kind == formats.PDF:
-        return _read_pdf(source, ctx)
+        return _read_pdf(source, ctx, ocr)
     if kind == formats.HTML:
         from assay.analysis.analyzers.financial_statements.markup import html_blocks
 
@@ -116,7 +119,8 @@ def _read(kind: str, source: InputDocument, ctx: RunContext) -> tuple[list[Block
     return [sheets.rows_block(rows, source.display_name)], [], 1
 
 
-def _read_pdf(source: InputDocument, ctx: RunContext) -> tuple[list[Block], list[str], int]:
+def _read_pdf(source: InputDocument, ctx: RunContext, ocr: OcrRun) -> tuple[list[Block], list[str], int]:
+    """Every page's text (OCR for pages without a text layer), then positioned lines of the candidate pages."""
     from assay.analysis.analyzers.financial_statements import pdf
 
     doc = pdf.open_pdf(source.path)
@@ -127,16 +131,16 @@ def _read_pdf(source: InputDocument, ctx: RunContext) -> tuple[list[Block], list
                 ctx.report_progress(min(99, done * _SCAN_SHARE // max(1, total)))
 
         texts = pdf.page_texts(doc, tick)
+        textless = pdf.textless_pages(texts)
+        for done, (number, scanned) in enumerate(ocr.read_pages(doc, textless), start=1):
+            if scanned is not None:
+                texts[number - 1] = scanned.text()
+            ctx.check_cancelled()
+            ctx.report_progress(min(99, _SCAN_SHARE + done * (99 - _SCAN_SHARE) // len(textless)))
         pages = pdf.candidate_pages(texts)
-        if not pages:
-            textless = pdf.textless_pages(texts)
-            if textless:
-                listed = ", ".join(str(p) for p in textless[:20]) + (" …" if len(textless) > 20 else "")
-                raise AnalysisInputError(
-                    "OCR_UNAVAILABLE",
-                    f"page(s) {listed} of {len(texts)} have no text layer and OCR is not available; "
-                    "upload a PDF with a text layer")
+        if not pages and ocr.unread:
+            raise ocr.error(len(texts), "no statement was found on the other pages")
         head = [line for text in texts[:3] for line in text.splitlines()]
-        return pdf.blocks(doc, pages), head, len(texts)
+        return pdf.blocks(doc, pages, ocr.pages), head, len(texts)
     finally:
         doc.close()

@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 
 from assay.analysis.analyzers.financial_statements.blocks import Block, Cell, Line
 from assay.analysis.analyzers.financial_statements.classify import title_type
+from assay.analysis.ocr import OcrPage
 from assay.analysis.plugin import AnalysisInputError
 
 _NUMBER = re.compile(r"(?<![\w.])\(?\d[\d,]*(?:\.\d+)?\)?")
@@ -77,6 +78,24 @@ def page_lines(doc: pdfium.PdfDocument, index: int) -> list[Line]:
         textpage.close()
         page.close()
     return list(_lines(chars, index + 1))
+
+
+def ocr_lines(page: OcrPage) -> list[Line]:
+    """An OCR'd page's lines as positioned cells, read like a text layer.
+
+    Each word's box is shared evenly among its characters, words of a line are separated by a
+    space and lines by a line break, so the text layer's line and cell grouping applies unchanged.
+    """
+    chars: list[Glyph] = []
+    for line in page.lines():
+        for number, word in enumerate(line):
+            if number:
+                chars.append((" ", word.left, word.bottom, word.left, word.top))
+            step = (word.right - word.left) / len(word.text)
+            chars.extend((ch, word.left + i * step, word.bottom, word.left + (i + 1) * step, word.top)
+                         for i, ch in enumerate(word.text))
+        chars.append(("\n", 0.0, 0.0, 0.0, 0.0))
+    return list(_lines(chars, page.number))
 
 
 def _lines(chars: list[tuple[str, float, float, float, float]], page: int) -> Iterator[Line]:
@@ -183,11 +202,15 @@ def _cells(row: list[tuple[str, float, float, float, float]]) -> list[Cell]:
     return cells
 
 
-def blocks(doc: pdfium.PdfDocument, pages: list[int]) -> list[Block]:
-    """One block per statement title on each candidate page (a page may print two statements)."""
+def blocks(doc: pdfium.PdfDocument, pages: list[int], ocr: dict[int, OcrPage] | None = None) -> list[Block]:
+    """One block per statement title on each candidate page (a page may print two statements).
+
+    ``ocr`` holds the pages read by OCR (by 1-based number): their words stand in for the text layer.
+    """
     out: list[Block] = []
     for index in pages:
-        lines = page_lines(doc, index)
+        scanned = (ocr or {}).get(index + 1)
+        lines = ocr_lines(scanned) if scanned is not None else page_lines(doc, index)
         context = [line.text for line in lines[:12]]
         current: list[Line] = []
         heading: list[str] = []

@@ -9,11 +9,17 @@ analyzer's subtotal check confirmed for a period is ``=SUM(...)`` over its lines
 keeps the printed figure with a comment. Every formula also carries its computed value, so a reader that
 does not recalculate (a previewer, openpyxl's ``data_only``) still sees the figure. A "Sources" sheet gives
 each value's page and line in the document.
+
+Other analyzers reuse it (``consolidate``): ``provenance`` replaces each value's page and line and adds columns
+to the Sources sheet (the source job and file of a consolidated figure), and ``growth`` adds, per group of
+annual or point-in-time periods, a CAGR column (``=(F7/C7)^(1/3)-1`` over the row's oldest and newest figure).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -81,6 +87,47 @@ def cell_number(item: fs.FinancialLineItem, value: fs.FinancialValue) -> Decimal
     return None
 
 
+GROWTH_DURATIONS = (12, 0)
+"""Durations (months) a CAGR is given for: annual periods and balance-sheet dates."""
+
+
+def years_between(earlier: fs.FinancialPeriod, later: fs.FinancialPeriod) -> int | None:
+    """Whole years from one period's end to another's (end dates, else fiscal years); None when unknown or < 1."""
+    if earlier.end_date and later.end_date:
+        days = (date.fromisoformat(later.end_date) - date.fromisoformat(earlier.end_date)).days
+        years = round(days / 365.25)
+    elif earlier.fiscal_year and later.fiscal_year:
+        years = later.fiscal_year - earlier.fiscal_year
+    else:
+        return None
+    return years if years >= 1 else None
+
+
+def cagr(first: Decimal, last: Decimal, years: int) -> float | None:
+    """Compound annual growth from ``first`` to ``last`` over ``years``; None unless both are positive."""
+    if first <= 0 or last <= 0:
+        return None
+    return float((last / first) ** (Decimal(1) / Decimal(years)) - 1)
+
+
+@dataclass(frozen=True)
+class CellOrigin:
+    """Where one value came from, for the Sources sheet: its page and line, and the ``Provenance.columns``."""
+
+    page: int
+    line: int
+    extra: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Per-value origins that replace the line item's page and line: ``origin(statement, line, period)``
+    (indexes into the result), with extra Sources columns named ``columns``."""
+
+    columns: tuple[str, ...]
+    origin: Callable[[int, int, int], CellOrigin | None]
+
+
 @dataclass(frozen=True)
 class Source:
     sheet: str
@@ -93,6 +140,7 @@ class Source:
     page: int
     line: int
     formula: str
+    extra: tuple[str, ...] = ()
 
 
 @dataclass
@@ -187,16 +235,50 @@ def _unit_line(statement: fs.FinancialStatement) -> str:
     return f"{unit or 'Amounts'}{stated}; values stored in full, shown in the statement's unit"
 
 
-def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStatement, formats: _Formats,
+@dataclass(frozen=True)
+class _Place:
+    """Where one statement is written: its sheet's name, its index in the result, how to name origins."""
+
+    name: str
+    index: int
+    provenance: Provenance | None
+    growth: bool
+
+
+def _growth_groups(statement: fs.FinancialStatement, groups: list[list[int]]) -> list[list[int]]:
+    periods = columns(statement)
+    return [group for group in groups if len(group) > 1 and periods[group[0]].duration_months in GROWTH_DURATIONS
+            and years_between(periods[group[0]], periods[group[-1]]) is not None]
+
+
+def _write_growth(sheet: Worksheet, row: int, col: int, cells: list[tuple[int, int, Decimal]],
+                  periods: list[fs.FinancialPeriod], formats: _Formats, bold: bool) -> None:
+    """``cells`` are (period, column, number) of one row in a growth group, oldest first."""
+    if len(cells) < 2:
+        return
+    (first, first_col, first_number), (last, last_col, last_number) = cells[0], cells[-1]
+    years = years_between(periods[first], periods[last])
+    if years is None:
+        return
+    old, new = xl_rowcol_to_cell(row, first_col), xl_rowcol_to_cell(row, last_col)
+    computed = cagr(first_number, last_number, years)
+    sheet.write_formula(row, col, f'=IF(AND({old}>0,{new}>0),({new}/{old})^(1/{years})-1,"")',
+                        formats.percent(bold), "" if computed is None else computed)
+
+
+def _write_statement(sheet: Worksheet, place: _Place, statement: fs.FinancialStatement, formats: _Formats,
                      sources: list[Source]) -> None:
+    name = place.name
     groups = period_groups(statement)
     order = [p for group in groups for p in group]
     column = {period: 1 + position for position, period in enumerate(order)}
     pairs = [(a, b) for group in groups for a, b in pairwise(group)]
+    growth = _growth_groups(statement, groups) if place.growth else []
     periods = columns(statement)
     headers = [periods[p].header or periods[p].end_date or f"period {p + 1}" for p in order]
+    first_growth = 1 + len(order) + 2 * len(pairs)
     sheet.set_column(0, 0, 48)
-    sheet.set_column(1, len(order) + 2 * len(pairs), 14)
+    sheet.set_column(1, first_growth + len(growth) - 1, 14)
     sheet.freeze_panes(HEADER_ROW + 1, 1)
     sheet.write_string(0, 0, statement.title or name, formats.get(bold=True, font_size=12))
     sheet.write_string(1, 0, _unit_line(statement))
@@ -209,6 +291,9 @@ def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStateme
         later, earlier = headers[order.index(b)], headers[order.index(a)]
         sheet.write_string(HEADER_ROW, first_change + 2 * offset, f"Change {later} vs {earlier}", header)
         sheet.write_string(HEADER_ROW, first_change + 2 * offset + 1, f"% change {later} vs {earlier}", header)
+    for offset, group in enumerate(growth):
+        span = f"{headers[order.index(group[0])]} to {headers[order.index(group[-1])]}"
+        sheet.write_string(HEADER_ROW, first_growth + offset, f"CAGR {span}", header)
     totals = _checked_totals(statement)
     for index, item in enumerate(statement.line_items):
         row = HEADER_ROW + 1 + index
@@ -242,8 +327,11 @@ def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStateme
             if number is not None:
                 numbers[period] = number
             if value is not None or formula:
+                origin = place.provenance.origin(place.index, index, period) if place.provenance else None
                 sources.append(Source(name, cell, statement.title, item.label, headers[order.index(period)],
-                                      value.raw if value is not None else "", number, item.page, item.line, formula))
+                                      value.raw if value is not None else "", number,
+                                      origin.page if origin else item.page, origin.line if origin else item.line,
+                                      formula, origin.extra if origin else ()))
         for offset, (a, b) in enumerate(pairs):
             if a not in numbers or b not in numbers:
                 continue
@@ -254,17 +342,21 @@ def _write_statement(sheet: Worksheet, name: str, statement: fs.FinancialStateme
             ratio: float | str = float(change / abs(numbers[a])) if numbers[a] else ""
             sheet.write_formula(row, first_change + 2 * offset + 1, f'=IF({old}=0,"",({new}-{old})/ABS({old}))',
                                 formats.percent(item.is_total), ratio)
+        for offset, group in enumerate(growth):
+            cells = [(p, column[p], numbers[p]) for p in group if p in numbers]
+            _write_growth(sheet, row, first_growth + offset, cells, periods, formats, item.is_total)
 
 
-def _write_sources(sheet: Worksheet, sources: list[Source], formats: _Formats) -> None:
-    columns = ["Sheet", "Cell", "Statement", "Line item", "Period", "As printed", "Value", "Page", "Line", "Formula"]
+def _write_sources(sheet: Worksheet, sources: list[Source], formats: _Formats, extra: tuple[str, ...]) -> None:
+    columns = ["Sheet", "Cell", "Statement", "Line item", "Period", "As printed", "Value", "Page", "Line", "Formula",
+               *extra]
     bold = formats.get(bold=True, bottom=1)
     for col, title in enumerate(columns):
         sheet.write_string(0, col, title, bold)
     sheet.freeze_panes(1, 0)
     sheet.set_column(0, 1, 12)
     sheet.set_column(2, 4, 28)
-    sheet.set_column(5, 9, 14)
+    sheet.set_column(5, 9 + len(extra), 14)
     for row, source in enumerate(sources, start=1):
         for col, text in enumerate((source.sheet, source.cell, source.statement, source.label, source.period,
                                     source.raw)):
@@ -275,11 +367,15 @@ def _write_sources(sheet: Worksheet, sources: list[Source], formats: _Formats) -
         sheet.write_number(row, 8, source.line)
         if source.formula:
             sheet.write_string(row, 9, source.formula)
+        for col, text in enumerate(source.extra, start=10):
+            sheet.write_string(row, col, text)
 
 
-def write_workbook(result: fs.FinancialStatementsResult, path: Path) -> None:
-    """Write ``result`` to ``path`` as XLSX (streamed: each sheet's rows go to disk as they are written)."""
-    with _tracer.start_as_current_span("financial_statements.workbook") as span:
+def write_workbook(result: fs.FinancialStatementsResult, path: Path, *, provenance: Provenance | None = None,
+                   growth: bool = False, span_name: str = "financial_statements.workbook") -> None:
+    """Write ``result`` to ``path`` as XLSX (streamed: each sheet's rows go to disk as they are written);
+    ``provenance`` and ``growth`` as the module says."""
+    with _tracer.start_as_current_span(span_name) as span:
         book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                                "strings_to_numbers": False, "strings_to_urls": False,
                                                "tmpdir": str(path.parent)})
@@ -287,9 +383,11 @@ def write_workbook(result: fs.FinancialStatementsResult, path: Path) -> None:
             formats = _Formats(book, {})
             sources: list[Source] = []
             statements = list(result.statements)
-            for name, statement in zip(_sheet_names(statements), statements, strict=True):
-                _write_statement(book.add_worksheet(name), name, statement, formats, sources)
-            _write_sources(book.add_worksheet(SOURCES_SHEET), sources, formats)
+            for index, (name, statement) in enumerate(zip(_sheet_names(statements), statements, strict=True)):
+                place = _Place(name, index, provenance, growth)
+                _write_statement(book.add_worksheet(name), place, statement, formats, sources)
+            _write_sources(book.add_worksheet(SOURCES_SHEET), sources, formats,
+                           provenance.columns if provenance else ())
             book.set_properties({"title": f"{result.entity or 'Financial statements'}", "comments": "Assay"})
         finally:
             book.close()

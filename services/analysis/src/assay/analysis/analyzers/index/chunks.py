@@ -1,0 +1,86 @@
+"""Units packed into searchable chunks: small neighbours at one location joined, long ones split
+at sentence ends, table rows kept one per chunk (a row is found with its column names)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from assay.analysis.analyzers.contract_review.segment import sentences
+from assay.analysis.analyzers.index.units import Unit, UnitKind
+
+TARGET_CHARS = 700
+"""Neighbouring units at the same page/paragraph under the same heading are joined up to this size."""
+MAX_CHARS = 1200
+"""A longer unit is split at sentence ends into parts of about ``TARGET_CHARS``."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One searchable passage and where it lies."""
+
+    content: str
+    heading: str
+    kind: UnitKind
+    page: int
+    paragraph: int
+    start: int
+    end: int
+
+    @property
+    def embedding_text(self) -> str:
+        """What is embedded: the section title gives a short passage its context."""
+        return f"{self.heading}\n{self.content}" if self.heading else self.content
+
+
+def pack(units: Iterable[Unit]) -> list[Chunk]:
+    """The chunks of a document's units, in reading order."""
+    out: list[Chunk] = []
+    pending: Chunk | None = None
+    for unit in units:
+        for piece in _split(unit):
+            if pending is not None and _joinable(pending, piece):
+                pending = replace(pending, content=f"{pending.content}\n{piece.content}",
+                                  end=max(pending.end, piece.end))
+                continue
+            if pending is not None:
+                out.append(pending)
+            pending = piece
+    if pending is not None:
+        out.append(pending)
+    return [c for c in out if c.content.strip()]
+
+
+def _joinable(pending: Chunk, piece: Chunk) -> bool:
+    """Text at the same page, paragraph and heading, together still short."""
+    return (piece.kind == pending.kind == "text"
+            and (pending.page, pending.paragraph, pending.heading) == (piece.page, piece.paragraph, piece.heading)
+            and len(pending.content) + 1 + len(piece.content) <= TARGET_CHARS)
+
+
+def _split(unit: Unit) -> Iterator[Chunk]:
+    whole = Chunk(unit.text, unit.heading, unit.kind, unit.page, unit.paragraph, unit.start, unit.end)
+    if unit.kind == "table_row" or len(unit.text) <= MAX_CHARS:
+        yield whole
+        return
+    part: list[str] = []
+    size = 0
+    span = max(unit.end - unit.start, 1)
+    consumed = 0
+    for sentence in sentences(unit.text):
+        if part and size + len(sentence) > TARGET_CHARS:
+            yield _part(unit, part, consumed - size, consumed, span)
+            part, size = [], 0
+        part.append(sentence)
+        size += len(sentence) + 1
+        consumed += len(sentence) + 1
+    if part:
+        yield _part(unit, part, consumed - size, consumed, span)
+
+
+def _part(unit: Unit, sentences_: list[str], local_start: int, local_end: int, span: int) -> Chunk:
+    """A part of a split unit; its offsets are the unit's, scaled to where the part lies in it."""
+    length = max(len(unit.text), 1)
+    start = unit.start + span * local_start // length
+    end = unit.start + min(span, span * local_end // length)
+    return Chunk(" ".join(sentences_), unit.heading, unit.kind, unit.page, unit.paragraph, start, max(start, end))

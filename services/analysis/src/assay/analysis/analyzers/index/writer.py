@@ -1,0 +1,84 @@
+"""Writing one file's chunks into the ``index`` schema, replacing what an earlier indexing wrote.
+
+Runs in the analyzer's child process (synchronous psycopg, one connection per attempt), in a
+transaction scoped to the job's tenant by row-level security: the collection is locked ``FOR
+SHARE`` (a concurrent DeleteCollection waits for the commit, then removes these chunks too), the
+file's previous document row and its chunks are deleted, and the new rows are inserted. A reader
+sees the old chunks or the new ones, never a mixture or none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+from sqlalchemy.engine import make_url
+
+from assay.analysis.analyzers.index.chunks import Chunk
+from assay.analysis.plugin import AnalysisInputError
+from assay.common.db import TENANT_SETTING
+
+# COPY is not allowed on a table with row-level security; psycopg pipelines executemany's INSERTs.
+_INSERT = """INSERT INTO "index".chunks (tenant_id, collection_id, file_id, ordinal, kind, heading, content, page,
+    paragraph, start_offset, end_offset, embedding) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::vector)"""
+
+
+def psycopg_conninfo(database_url: str) -> str:
+    """A libpq connection string from the services' SQLAlchemy URL (``postgresql+psycopg://…``)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def vector_literal(row: npt.NDArray[np.float32]) -> str:
+    """pgvector's text form, ``[0.1,0.2,…]``."""
+    return "[" + ",".join(f"{x:.6g}" for x in row.tolist()) + "]"
+
+
+class IndexWriter:
+    """One connection to the index database for one attempt; use as a context manager."""
+
+    def __init__(self, database_url: str, tenant: str) -> None:
+        self._conn: psycopg.Connection[Any] = psycopg.connect(psycopg_conninfo(database_url))
+        self._tenant = tenant
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._conn.close()
+
+    def _scope(self, cur: psycopg.Cursor[Any]) -> None:
+        cur.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, self._tenant))
+
+    def _lock_collection(self, cur: psycopg.Cursor[Any], collection_id: uuid.UUID) -> None:
+        cur.execute('SELECT 1 FROM "index".collections WHERE id = %s FOR SHARE', (collection_id,))
+        if cur.fetchone() is None:
+            raise AnalysisInputError("COLLECTION_NOT_FOUND", f"collection {collection_id} does not exist")
+
+    def check_collection(self, collection_id: uuid.UUID) -> None:
+        """Refuse an unknown (or another tenant's) collection before any work is done."""
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            self._scope(cur)
+            self._lock_collection(cur, collection_id)
+
+    def replace(self, collection_id: uuid.UUID, file_id: uuid.UUID, *, display_name: str, media_type: str,
+                job_id: str, chunks: Sequence[Chunk], vectors: npt.NDArray[np.float32]) -> None:
+        """Make ``chunks`` the file's only chunks in the collection, in one transaction."""
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            self._scope(cur)
+            self._lock_collection(cur, collection_id)
+            cur.execute('DELETE FROM "index".documents WHERE collection_id = %s AND file_id = %s',
+                        (collection_id, file_id))
+            cur.execute(
+                'INSERT INTO "index".documents (tenant_id, collection_id, file_id, display_name, media_type, job_id, '
+                "chunk_count) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (self._tenant, collection_id, file_id, display_name, media_type, job_id, len(chunks)))
+            cur.executemany(_INSERT, [
+                (self._tenant, collection_id, file_id, ordinal, chunk.kind, chunk.heading,
+                 chunk.content.replace("\x00", ""), chunk.page, chunk.paragraph, chunk.start, chunk.end,
+                 vector_literal(vector))
+                for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True))])

@@ -1,0 +1,169 @@
+"""IndexService: a tenant's collections, AskQuestion (hybrid retrieval with citations), ForgetFile.
+
+Indexing itself is the ``index`` analyzer's (a job); this service reads what it wrote. A question
+is embedded here with the same model, in a thread (a few milliseconds), then searched twice in one
+tenant-scoped transaction (pgvector HNSW by cosine distance, PostgreSQL full text), the two
+rankings fused by reciprocal rank; below ``ASSAY_INDEX_MIN_SIMILARITY`` the answer is "no answer"
+with the nearest passages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import unicodedata
+import uuid
+
+import grpc
+from google.protobuf import timestamp_pb2
+from opentelemetry import trace
+
+from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
+from assay.analysis.analyzers.index.retrieval import Ranked, fuse, highlight
+from assay.analysis.analyzers.index.writer import vector_literal
+from assay.analysis.index_store import CollectionRow, IndexStore
+from assay.analysis.metrics import INDEX_ASK_DURATION, INDEX_FORGOTTEN
+from assay.common.auth import READERS, WRITERS, require_role
+from assay.common.errors import FieldViolation, Unavailable, invalid_field, invalid_fields
+from assay.common.fields import parse_uuid
+from assay.v1 import index_pb2 as pb
+from assay.v1 import index_pb2_grpc
+
+tracer = trace.get_tracer("assay.analysis.index")
+
+MAX_NAME_CHARS = 200
+MAX_DESCRIPTION_CHARS = 2000
+MAX_QUESTION_CHARS = 2000
+DEFAULT_TOP_K = 5
+MAX_TOP_K = 20
+MAX_FILTER_FILES = 100
+CANDIDATES = 50
+"""Chunks each search returns before fusion."""
+
+
+def collection_message(row: CollectionRow) -> pb.Collection:
+    created = timestamp_pb2.Timestamp()
+    created.FromDatetime(row.created_at)
+    return pb.Collection(id=str(row.id), name=row.name, description=row.description, create_time=created,
+                         document_count=row.document_count, chunk_count=row.chunk_count)
+
+
+def _name(raw: str) -> str:
+    name = raw.strip()
+    if not 1 <= len(name) <= MAX_NAME_CHARS or any(unicodedata.category(c) == "Cc" for c in name):
+        raise invalid_field("name", f"must be 1-{MAX_NAME_CHARS} characters without control characters")
+    return name
+
+
+def _ask_violations(request: pb.AskQuestionRequest) -> list[FieldViolation]:
+    violations: list[FieldViolation] = []
+    question = request.question.strip()
+    if not question:
+        violations.append(FieldViolation("question", "must not be empty"))
+    elif len(question) > MAX_QUESTION_CHARS:
+        violations.append(FieldViolation("question", f"must be at most {MAX_QUESTION_CHARS} characters"))
+    if not 0 <= request.top_k <= MAX_TOP_K:
+        violations.append(FieldViolation("top_k", f"must be between 1 and {MAX_TOP_K} (0: {DEFAULT_TOP_K})"))
+    if len(request.file_ids) > MAX_FILTER_FILES:
+        violations.append(FieldViolation("file_ids", f"must name at most {MAX_FILTER_FILES} files"))
+    for i, raw in enumerate(request.file_ids):
+        try:
+            uuid.UUID(raw)
+        except ValueError:
+            violations.append(FieldViolation(f"file_ids[{i}]", "must be a UUID"))
+    try:
+        uuid.UUID(request.collection_id)
+    except ValueError:
+        violations.append(FieldViolation("collection_id", "must be a UUID"))
+    return violations
+
+
+def passage_message(question: str, ranked: Ranked) -> pb.Passage:
+    c = ranked.candidate
+    start, end = highlight(question, c.content)
+    return pb.Passage(
+        text=c.content, heading=c.heading, score=ranked.score, similarity=c.similarity,
+        highlight_start=start, highlight_end=end,
+        citation=pb.Citation(file_id=c.file_id, display_name=c.display_name, page=c.page, paragraph=c.paragraph,
+                             start_offset=c.start, end_offset=c.end))
+
+
+class IndexServicer(index_pb2_grpc.IndexServiceServicer):
+    def __init__(self, store: IndexStore, min_similarity: float) -> None:
+        self._store = store
+        self._min_similarity = min_similarity
+
+    async def _embedder(self) -> Embedder:
+        model = await asyncio.to_thread(default_embedder)
+        if model is None:
+            raise Unavailable("EMBEDDING_MODEL_UNAVAILABLE", "the sentence-embedding model is not available")
+        return model
+
+    async def CreateCollection(self, request: pb.CreateCollectionRequest,
+                               context: grpc.aio.ServicerContext) -> pb.CreateCollectionResponse:
+        caller = require_role(*WRITERS)
+        name = _name(request.name)
+        if len(request.description) > MAX_DESCRIPTION_CHARS:
+            raise invalid_field("description", f"must be at most {MAX_DESCRIPTION_CHARS} characters")
+        row = await self._store.create_collection(caller.tenant, caller.subject, name, request.description)
+        return pb.CreateCollectionResponse(collection=collection_message(row))
+
+    async def GetCollection(self, request: pb.GetCollectionRequest,
+                            context: grpc.aio.ServicerContext) -> pb.GetCollectionResponse:
+        caller = require_role(*READERS)
+        row = await self._store.get_collection(caller.tenant, parse_uuid(request.id, "id"))
+        return pb.GetCollectionResponse(collection=collection_message(row))
+
+    async def ListCollections(self, request: pb.ListCollectionsRequest,
+                              context: grpc.aio.ServicerContext) -> pb.ListCollectionsResponse:
+        caller = require_role(*READERS)
+        rows = await self._store.list_collections(caller.tenant)
+        return pb.ListCollectionsResponse(collections=[collection_message(r) for r in rows])
+
+    async def DeleteCollection(self, request: pb.DeleteCollectionRequest,
+                               context: grpc.aio.ServicerContext) -> pb.DeleteCollectionResponse:
+        caller = require_role(*WRITERS)
+        await self._store.delete_collection(caller.tenant, parse_uuid(request.id, "id"))
+        return pb.DeleteCollectionResponse()
+
+    async def ForgetFile(self, request: pb.ForgetFileRequest,
+                         context: grpc.aio.ServicerContext) -> pb.ForgetFileResponse:
+        caller = require_role(*WRITERS)
+        removed = await self._store.forget_file(caller.tenant, parse_uuid(request.file_id, "file_id"))
+        INDEX_FORGOTTEN.inc(removed)
+        trace.get_current_span().set_attribute("assay.index.collections", removed)
+        return pb.ForgetFileResponse(collections=removed)
+
+    async def AskQuestion(self, request: pb.AskQuestionRequest,
+                          context: grpc.aio.ServicerContext) -> pb.AskQuestionResponse:
+        caller = require_role(*READERS)
+        violations = _ask_violations(request)
+        if violations:
+            raise invalid_fields(violations)
+        started = time.perf_counter()
+        question = " ".join(request.question.split())
+        top_k = request.top_k or DEFAULT_TOP_K
+        model = await self._embedder()
+        with tracer.start_as_current_span("embed question"):
+            vector = (await asyncio.to_thread(model.embed, [question]))[0]
+        with tracer.start_as_current_span("hybrid search") as span:
+            collection, rankings = await self._store.search(
+                caller.tenant, uuid.UUID(request.collection_id), question, vector_literal(vector),
+                [uuid.UUID(f) for f in request.file_ids], CANDIDATES)
+            span.set_attribute("assay.index.vector_hits", len(rankings[0]))
+            span.set_attribute("assay.index.text_hits", len(rankings[1]))
+        best = fuse(rankings)[:top_k]
+        passages = [passage_message(question, r) for r in best]
+        answered = bool(passages) and max(p.similarity for p in passages) >= self._min_similarity
+        if answered:
+            top = max(passages, key=lambda p: p.similarity) if passages[0].similarity < self._min_similarity \
+                else passages[0]
+            answer = top.text[top.highlight_start:top.highlight_end]
+        else:
+            answer = ""
+        span = trace.get_current_span()
+        span.set_attribute("assay.index.answered", answered)
+        span.set_attribute("assay.index.passages", len(passages))
+        INDEX_ASK_DURATION.labels(answered=str(answered).lower()).observe(time.perf_counter() - started)
+        return pb.AskQuestionResponse(answered=answered, answer=answer, passages=passages,
+                                      indexed_documents=collection.document_count)

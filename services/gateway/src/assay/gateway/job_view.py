@@ -1,0 +1,199 @@
+"""The gateway's view of recent jobs: status reads answered without a call to the jobs service.
+
+Clients poll ``GET /v1/jobs/{id}``; each poll used to be a gateway request plus a GetJob call into
+jobs. The view holds recent jobs' rendered JSON, kept current by the lifecycle events on
+``assay.events.>`` (the events WatchJob follows), by every CreateJob answer the gateway relays
+(read-your-writes) and by GetJob on a miss. A read is answered from it only when all of these hold:
+
+- the view is *live*: subscribed to the events and connected to NATS (while disconnected, or once
+  NATS reported that this subscriber dropped messages, the view is emptied and reads go to jobs
+  until the connection is back);
+- the caller's token verifies here (the services' key and claims) with a role that may read jobs;
+- the job is the caller's tenant's (else jobs answers, which says NOT_FOUND without revealing it);
+- the entry was updated less than ``ASSAY_JOB_VIEW_SECONDS`` ago (a bound on staleness should an
+  event be lost: it is read from jobs again after that).
+
+Never backwards: each job carries the sequence of its latest event (``Job.event_sequence``), and a
+copy older than the one held (a late event, a GetJob answer overtaken by an event) is ignored.
+Bounded by bytes (``ASSAY_JOB_VIEW_BYTES``): an entry costs its job's wire bytes until it is first
+read, then its rendered JSON (rendered once per job version, so repeated polls cost no rendering).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import prometheus_client
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import SlowConsumerError
+from opentelemetry import trace
+
+from assay.common.auth import READERS, TokenVerifier
+from assay.common.byte_cache import ByteLRU
+from assay.common.errors import AssayError
+from assay.common.interceptors import CachingVerifier
+from assay.common.nats import ALL_EVENTS, connect
+from assay.gateway.config import GatewaySettings
+from assay.gateway.json import render, to_json
+from assay.v1 import events_pb2, job_pb2
+
+logger = logging.getLogger(__name__)
+
+VIEW_READS = prometheus_client.Counter(
+    "assay_gateway_job_view_reads_total",
+    "Status reads answered from the gateway's job view (hit) or by GetJob (miss, and why).", ["result"])
+VIEW_EVENTS = prometheus_client.Counter(
+    "assay_gateway_job_view_events_total", "Lifecycle events the job view took (applied) or ignored (stale).",
+    ["result"])
+
+
+class _Entry(NamedTuple):
+    tenant: str
+    sequence: int
+    fresh_until: float
+    payload: bytes
+    """The job's wire bytes, or once read its rendered JSON body (``rendered``)."""
+    rendered: bool
+
+
+class JobView:
+    """Recent jobs by id, bounded by bytes; see the module docstring for when a read is answered."""
+
+    def __init__(self, max_bytes: int, ttl_seconds: float, verifier: CachingVerifier | None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._verifier = verifier
+        self._entries: ByteLRU[str, _Entry] = ByteLRU(
+            "gateway_job_view", max_bytes if ttl_seconds > 0 and verifier is not None else 0,
+            lambda entry: len(entry.payload))
+        self.live = False
+        """True while the event feed is subscribed and connected; reads are answered only then."""
+
+    @property
+    def enabled(self) -> bool:
+        return self._entries.enabled
+
+    @property
+    def nbytes(self) -> int:
+        return self._entries.nbytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def remember(self, job: job_pb2.Job, body: bytes | None = None) -> None:
+        """Take a job from a CreateJob or GetJob answer (with its rendered ``body`` when it has one),
+        unless a newer copy is held."""
+        if body is None:
+            self._take(job.id, job.tenant_id, job.event_sequence, job.SerializeToString)
+        else:
+            self._take(job.id, job.tenant_id, job.event_sequence, lambda: body, rendered=True)
+
+    def apply_event(self, payload: bytes) -> None:
+        """Take the job of a lifecycle event."""
+        event = events_pb2.JobEvent.FromString(payload)
+        taken = self._take(event.job.id, event.job.tenant_id, event.sequence, event.job.SerializeToString)
+        VIEW_EVENTS.labels(result="applied" if taken else "stale").inc()
+
+    def _take(self, job_id: str, tenant: str, sequence: int, payload: Callable[[], bytes],
+              rendered: bool = False) -> bool:
+        if not self.live or not job_id or sequence <= 0:
+            return False
+        held = self._entries.peek(job_id)
+        if held is not None and held.sequence > sequence:
+            return False  # an equal one may still be newer: a heartbeat moves the lease, not the sequence
+        self._entries.put(job_id, _Entry(tenant, sequence, self._clock() + self._ttl, payload(), rendered))
+        return True
+
+    def body(self, token: str, job_id: str) -> bytes | None:
+        """The job's JSON body for the holder of ``token``, or None: ask jobs (see the module docstring)."""
+        if not self.live or self._verifier is None:
+            return None
+        entry = self._entries.get(job_id)
+        if entry is None:
+            return self._miss("absent")
+        if entry.fresh_until <= self._clock():
+            return self._miss("expired")
+        try:
+            caller = self._verifier.verify(token)
+        except AssayError:
+            return self._miss("token")  # jobs refuses it in its own words
+        if not caller.has_any(READERS) or caller.tenant != entry.tenant:
+            return self._miss("tenant")  # jobs answers NOT_FOUND or PERMISSION_DENIED
+        if not entry.rendered:
+            entry = entry._replace(payload=render(to_json(job_pb2.Job.FromString(entry.payload))), rendered=True)
+            self._entries.put(job_id, entry)
+        VIEW_READS.labels(result="hit").inc()
+        trace.get_current_span().set_attribute("assay.job_view.hit", True)
+        return entry.payload
+
+    @staticmethod
+    def _miss(why: str) -> None:
+        VIEW_READS.labels(result=why).inc()
+        trace.get_current_span().set_attribute("assay.job_view.hit", False)
+
+    def set_live(self, live: bool) -> None:
+        """Start or stop answering; whatever was held may have missed events, so it is dropped."""
+        self.live = live
+        self._entries.clear()
+
+
+def job_view(settings: GatewaySettings) -> JobView:
+    """The view the settings ask for: inert without NATS or a token key (every read goes to jobs)."""
+    verifier = None
+    if settings.nats_url and settings.job_view_bytes > 0:
+        try:
+            verifier = CachingVerifier(TokenVerifier(settings), name="gateway_verified_tokens")
+        except ValueError as error:
+            logger.warning("job view off: no token key to check tenants with", extra={"reason": str(error)})
+    return JobView(settings.job_view_bytes, settings.job_view_seconds, verifier)
+
+
+class EventFeed:
+    """The NATS connection and subscription that keep a :class:`JobView` current."""
+
+    def __init__(self, view: JobView) -> None:
+        self._view = view
+        self._nc: Client | None = None
+
+    async def start(self, settings: GatewaySettings) -> None:
+        """Connect and subscribe; without NATS the gateway still serves (every read goes to jobs)."""
+        if not self._view.enabled:
+            return
+        try:
+            self._nc = await connect(settings, "assay-gateway", error_cb=self._on_error,
+                                     disconnected_cb=self._on_disconnect, reconnected_cb=self._on_reconnect)
+            await self._nc.subscribe(ALL_EVENTS, cb=self._on_event)
+            await self._nc.flush()
+        except Exception as error:
+            logger.warning("job view off: cannot follow job events", extra={"reason": repr(error)})
+            await self.close()
+            return
+        self._view.set_live(True)
+
+    async def close(self) -> None:
+        self._view.set_live(False)
+        if self._nc is not None:
+            nc, self._nc = self._nc, None
+            await nc.close()
+
+    async def _on_event(self, msg: Msg) -> None:
+        try:
+            self._view.apply_event(msg.data)
+        except Exception:  # a malformed message must not stop the subscription
+            logger.exception("job view: unreadable event", extra={"subject": msg.subject})
+
+    async def _on_error(self, error: Exception) -> None:
+        if isinstance(error, SlowConsumerError):  # events were dropped: what is held may be stale
+            logger.warning("job view: events dropped, emptied")
+            self._view.set_live(True)
+
+    async def _on_disconnect(self) -> None:
+        self._view.set_live(False)
+
+    async def _on_reconnect(self) -> None:
+        self._view.set_live(True)

@@ -1,0 +1,142 @@
+"""The gateway's job view over the real jobs service and NATS: status reads answered without GetJob,
+never another tenant's job, never backwards, and a completion seen (issue 21)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import nats
+import pytest
+from harness.waiting import eventually
+from integration.gateway_fixtures import Gateway, drive_to_success, gateway_settings
+from prometheus_client import REGISTRY
+
+from assay.common.nats import event_subject
+from assay.gateway.app import create_app
+from assay.gateway.job_view import EventFeed, JobView
+from assay.v1 import events_pb2, job_pb2
+
+
+def reads(result: str) -> float:
+    return REGISTRY.get_sample_value("assay_gateway_job_view_reads_total", {"result": result}) or 0.0
+
+
+def events(result: str) -> float:
+    return REGISTRY.get_sample_value("assay_gateway_job_view_events_total", {"result": result}) or 0.0
+
+
+@dataclass
+class Viewing:
+    client: httpx.AsyncClient
+    view: JobView
+    gateway: Gateway
+
+
+@pytest.fixture
+async def viewing(gateway: Gateway, nats_server) -> AsyncIterator[Viewing]:  # type: ignore[no-untyped-def]
+    """A gateway app whose view follows the job events; 60 s freshness, so only events update it."""
+    settings = gateway_settings(nats_url=nats_server.url, jwt_hs256_secret=gateway.jobs.settings.jwt_hs256_secret,
+                                job_view_seconds=60)
+    app = create_app(settings, gateway.channels)
+    feed = EventFeed(app.state.job_view)
+    await feed.start(settings)  # what the lifespan does (httpx's ASGI transport runs no lifespan)
+    assert app.state.job_view.live
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        yield Viewing(client, app.state.job_view, gateway)
+    await feed.close()
+
+
+async def create(viewing: Viewing, tenant: str = "acme") -> dict:  # type: ignore[type-arg]
+    created = await viewing.client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "fine"}},
+                                        headers=viewing.gateway.auth(tenant=tenant))
+    assert created.status_code == 202, created.text
+    return created.json()  # type: ignore[no-any-return]
+
+
+async def get(
+    viewing: Viewing, job_id: str, tenant: str = "acme", roles: tuple[str, ...] = ("user",),
+) -> httpx.Response:
+    return await viewing.client.get(f"/v1/jobs/{job_id}", headers=viewing.gateway.auth(tenant=tenant, roles=roles))
+
+
+async def test_the_creator_reads_its_new_job_from_the_view_and_then_its_completion(viewing):
+    job = await create(viewing)
+    assert job["event_sequence"] == "1"
+    hits = reads("hit")
+    first = await get(viewing, job["id"])
+    assert first.status_code == 200 and first.json() == job  # read-your-writes, without a GetJob
+    assert reads("hit") == hits + 1
+    misses = reads("absent") + reads("expired")
+    await drive_to_success(viewing.gateway, job["id"])
+
+    async def succeeded() -> bool:
+        return (await get(viewing, job["id"])).json()["state"] == "STATE_SUCCEEDED"
+
+    await eventually(succeeded, timeout=10)
+    final = (await get(viewing, job["id"])).json()
+    assert final["progress"] == 100 and int(final["event_sequence"]) >= 4
+    assert reads("absent") + reads("expired") == misses, "the completion came as an event, not by GetJob"
+
+
+async def test_another_tenant_or_a_token_without_a_reading_role_never_gets_the_viewed_job(viewing):
+    job = await create(viewing)
+    assert (await get(viewing, job["id"])).status_code == 200  # held by the view
+    refused = reads("tenant")
+    other = await get(viewing, job["id"], tenant="globex")
+    assert other.status_code == 404 and other.json()["code"] == "JOB_NOT_FOUND"
+    assert not {"state", "analyzer", "inputs", "tenant_id"} & other.json().keys()
+    no_role = await get(viewing, job["id"], roles=())
+    assert no_role.status_code == 403
+    assert reads("tenant") == refused + 2  # both went to jobs, which answered in its own words
+    forged = await viewing.client.get(f"/v1/jobs/{job['id']}", headers={"Authorization": "Bearer not.a.token"})
+    assert forged.status_code == 401
+
+
+async def test_a_late_or_replayed_older_event_never_moves_a_job_backwards(viewing, nats_server):
+    job = await create(viewing)
+    await drive_to_success(viewing.gateway, job["id"])
+
+    async def succeeded() -> bool:
+        return (await get(viewing, job["id"])).json()["state"] == "STATE_SUCCEEDED"
+
+    await eventually(succeeded, timeout=10)
+    done = (await get(viewing, job["id"])).json()
+    stale_before = events("stale")
+    old = job_pb2.Job(id=job["id"], tenant_id="acme", analyzer="sentiment", state=job_pb2.Job.STATE_RUNNING,
+                      event_sequence=2)
+    nc = await nats.connect(nats_server.url)
+    try:
+        await nc.publish(event_subject("acme", job["id"]),
+                         events_pb2.JobEvent(sequence=2, job=old).SerializeToString())
+        await nc.flush()
+    finally:
+        await nc.close()
+
+    async def ignored() -> bool:
+        await asyncio.sleep(0)
+        return events("stale") > stale_before
+
+    await eventually(ignored, timeout=5)
+    assert (await get(viewing, job["id"])).json() == done
+
+
+async def test_without_nats_the_view_answers_nothing_and_reads_go_to_jobs(gateway):
+    app = create_app(gateway_settings(), gateway.channels)
+    view: JobView = app.state.job_view
+    assert not view.enabled and not view.live
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        created = await client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "ok"}},
+                                    headers=gateway.auth())
+        fetched = await client.get(f"/v1/jobs/{created.json()['id']}", headers=gateway.auth())
+    assert fetched.json() == created.json() and len(view) == 0
+
+
+async def test_a_cancellation_is_seen_by_the_next_read(viewing):
+    job = await create(viewing)
+    assert (await get(viewing, job["id"])).json()["state"] == "STATE_QUEUED"  # held by the view
+    cancelled = await viewing.client.post(f"/v1/jobs/{job['id']}:cancel", headers=viewing.gateway.auth())
+    assert cancelled.status_code == 200
+    assert (await get(viewing, job["id"])).json()["state"] == "STATE_CANCELLED"

@@ -1,0 +1,331 @@
+"""The search index end to end: collections, index jobs through ingest and a real worker, AskQuestion
+with citations, re-indexing, deletion of a collection or a file, tenant isolation, bad input."""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+import httpx
+import psycopg
+import pytest
+from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
+from harness import Postgres
+from harness.jobs import fresh_database
+from ingest_fixtures import ingest_settings, new_tenant, start_ingest, stop_ingest, submit_requests
+from integration.gateway_fixtures import gateway_settings
+
+from assay.analysis.migrations import SCRIPT_LOCATION as INDEX_MIGRATIONS
+from assay.analysis.server import AnalysisWorker
+from assay.common.grpc_client import open_channel
+from assay.common.migrations import upgrade
+from assay.gateway.app import create_app
+from assay.gateway.upstream import Channels
+from assay.ingest.jobs_client import JobsClient
+from assay.v1 import index_pb2 as ix
+from assay.v1 import index_pb2_grpc, job_pb2
+from assay.v1 import ingest_service_pb2 as ing
+from assay.v1 import jobs_service_pb2 as js
+
+Job = job_pb2.Job
+
+HANDBOOK = """# Employee handbook
+
+## Annual leave
+
+Every employee is entitled to twenty-eight days of paid annual leave per calendar year.
+Unused leave may be carried over until the end of March of the following year.
+
+## Expenses
+
+Travel expenses are reimbursed within fourteen days of the claim, with receipts attached.
+Meals abroad are reimbursed up to a daily allowance of forty euros.
+
+## Security
+
+Laptops must be encrypted and locked whenever they are left unattended.
+"""
+
+OFFICES = "city,country,employees,opened\nLisbon,Portugal,120,2015\nOslo,Norway,45,2019\nTallinn,Estonia,80,2021\n"
+
+
+@dataclass
+class IndexStack:
+    files: FileStack
+    worker: AnalysisWorker
+    index: index_pb2_grpc.IndexServiceStub
+    database_url: str
+    superuser_url: str
+
+    def token(self, tenant: str, roles: tuple[str, ...] = ("user",)) -> tuple[tuple[str, str], ...]:
+        return self.files.ingest.token(tenant=tenant, roles=roles)
+
+    async def collection(self, tenant: str, name: str = "handbooks") -> str:
+        created = await self.index.CreateCollection(ix.CreateCollectionRequest(name=name), metadata=self.token(tenant))
+        return created.collection.id
+
+    async def index_upload(self, tenant: str, collection_id: str, data: bytes, name: str) -> Job:
+        params = job_pb2.JobParams(index=ix.IndexParams(collection_id=collection_id))
+        submitted = await self.files.ingest.files.SubmitDocument(
+            submit_requests(chunked(data), analyzer="index", name=name, params=params), metadata=self.token(tenant))
+        return await self.files.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=90)
+
+    async def ask(self, tenant: str, collection_id: str, question: str, **fields: object) -> ix.AskQuestionResponse:
+        request = ix.AskQuestionRequest(collection_id=collection_id, question=question, **fields)  # type: ignore[arg-type]
+        return await self.index.AskQuestion(request, metadata=self.token(tenant))
+
+    def chunk_count(self, **where: str) -> int:
+        """Chunks in the index as the superuser sees them (RLS does not apply), e.g. file_id=..."""
+        clause = " AND ".join(f"{k}::text = %s" for k in where) or "true"
+        with psycopg.connect(self.superuser_url) as conn:
+            row = conn.execute(f'SELECT count(*) FROM "index".chunks WHERE {clause}', tuple(where.values())).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+@pytest.fixture(scope="module")
+async def index_stack(file_stack: FileStack, postgres: Postgres) -> AsyncIterator[IndexStack]:
+    url = fresh_database(postgres, "index")
+    upgrade(INDEX_MIGRATIONS, url, "index")
+    worker = await file_stack.start_worker(worker_analyzers="index", database_url=url, worker_concurrency=1)
+    channel = open_channel(f"127.0.0.1:{worker.port}")
+    name = url.rsplit("/", 1)[1]
+    try:
+        yield IndexStack(file_stack, worker, index_pb2_grpc.IndexServiceStub(channel), url,
+                         postgres.url_for(name).replace("postgresql+psycopg://", "postgresql://"))
+    finally:
+        await channel.close()
+        await worker.stop(5.0)
+
+
+async def test_the_migration_creates_the_index_schema_with_rls_hnsw_and_gin(index_stack: IndexStack) -> None:
+    with psycopg.connect(index_stack.superuser_url) as conn:
+        tables = conn.execute("""SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
+                                 WHERE relnamespace = 'index'::regnamespace AND relkind = 'r'
+                                 AND relname <> 'alembic_version' ORDER BY relname""").fetchall()
+        indexes = dict(conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'index'").fetchall())
+    assert tables == [("chunks", True, True), ("collections", True, True), ("documents", True, True)]
+    assert "USING hnsw (embedding vector_cosine_ops)" in indexes["chunks_embedding"]
+    assert "USING gin (tsv)" in indexes["chunks_tsv"]
+
+
+async def test_index_then_ask_cites_the_paragraph_and_highlights_the_answering_sentence(
+    index_stack: IndexStack,
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    done = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    result = done.result.index
+    assert result.collection_id == collection and result.files[0].format == "markdown" and result.chunks == 3
+
+    answer = await index_stack.ask(tenant, collection, "How many days of paid annual leave do employees get?")
+    assert answer.answered and answer.indexed_documents == 1
+    best = answer.passages[0]
+    assert best.heading == "Employee handbook > Annual leave"
+    assert best.citation.display_name == "handbook.md" and best.citation.file_id == result.files[0].file_id
+    assert best.citation.paragraph == 1
+    assert "twenty-eight days" in best.text[best.highlight_start:best.highlight_end]
+    assert "twenty-eight days" in answer.answer
+
+    meals = await index_stack.ask(tenant, collection, "What is the daily allowance for meals abroad?")
+    assert "forty euros" in meals.passages[0].text
+
+
+async def test_a_table_row_is_found_with_its_column_names(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant, "offices")
+    done = await index_stack.index_upload(tenant, collection, OFFICES.encode(), "offices.csv")
+    assert done.result.index.files[0].format == "csv" and done.result.index.chunks == 3
+    answer = await index_stack.ask(tenant, collection, "How many employees work in Oslo?")
+    best = answer.passages[0]
+    assert best.text == "city: Oslo; country: Norway; employees: 45; opened: 2019"
+    assert best.citation.paragraph == 2  # the second data row
+
+
+async def test_reindexing_a_file_replaces_its_chunks(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    done = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    file_id = done.inputs.file_ids[0]
+    before = index_stack.chunk_count(file_id=file_id)
+    params = job_pb2.JobParams(index=ix.IndexParams(collection_id=collection))
+    again = await index_stack.files.jobs.jobs.CreateJob(js.CreateJobRequest(
+        analyzer="index", params=params, inputs=job_pb2.JobInputs(file_ids=[file_id])),
+        metadata=index_stack.files.jobs.token(tenant=tenant))
+    await index_stack.files.settled(again.job.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+    assert index_stack.chunk_count(file_id=file_id) == before > 0
+    got = await index_stack.index.GetCollection(ix.GetCollectionRequest(id=collection),
+                                                metadata=index_stack.token(tenant))
+    assert got.collection.document_count == 1 and got.collection.chunk_count == before
+
+
+async def test_deleting_a_collection_removes_every_chunk_in_it(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    assert index_stack.chunk_count(collection_id=collection) > 0
+    await index_stack.index.DeleteCollection(ix.DeleteCollectionRequest(id=collection),
+                                             metadata=index_stack.token(tenant))
+    assert index_stack.chunk_count(collection_id=collection) == 0
+    with pytest.raises(grpc.aio.AioRpcError) as gone:
+        await index_stack.ask(tenant, collection, "annual leave")
+    assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_deleting_a_file_through_ingest_removes_its_chunks_from_every_collection(
+    index_stack: IndexStack,
+) -> None:
+    files = index_stack.files
+    # An ingest that knows the analysis service (the module's ingest started before any worker).
+    jobs_client = JobsClient(f"127.0.0.1:{files.jobs.server.port}")
+    ingest = await start_ingest(ingest_settings(
+        files.ingest.settings.database_url, files.s3, files.ingest.bucket,
+        analysis_addr=f"127.0.0.1:{index_stack.worker.port}"), files.s3, jobs_client)
+    try:
+        tenant = new_tenant()
+        first, second = await index_stack.collection(tenant, "a"), await index_stack.collection(tenant, "b")
+        done = await index_stack.index_upload(tenant, first, HANDBOOK.encode(), "handbook.md")
+        file_id = done.inputs.file_ids[0]
+        params = job_pb2.JobParams(index=ix.IndexParams(collection_id=second))
+        also = await files.jobs.jobs.CreateJob(js.CreateJobRequest(
+            analyzer="index", params=params, inputs=job_pb2.JobInputs(file_ids=[file_id])),
+            metadata=files.jobs.token(tenant=tenant))
+        await files.settled(also.job.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+        assert index_stack.chunk_count(file_id=file_id) > 0
+
+        await ingest.files.DeleteFile(ing.DeleteFileRequest(id=file_id), metadata=index_stack.token(tenant))
+
+        assert index_stack.chunk_count(file_id=file_id) == 0
+        for collection in (first, second):
+            answer = await index_stack.ask(tenant, collection, "How many days of paid annual leave?")
+            assert not answer.passages and not answer.answered and answer.indexed_documents == 0
+    finally:
+        await stop_ingest(ingest)
+        await jobs_client.close()
+
+
+async def test_another_tenant_never_sees_a_collection_or_its_chunks(index_stack: IndexStack) -> None:
+    owner, other = new_tenant(), new_tenant()
+    collection = await index_stack.collection(owner)
+    await index_stack.index_upload(owner, collection, HANDBOOK.encode(), "handbook.md")
+    mine = await index_stack.collection(other, "handbooks")  # the same name is the other tenant's own
+    listed = await index_stack.index.ListCollections(ix.ListCollectionsRequest(), metadata=index_stack.token(other))
+    assert [c.id for c in listed.collections] == [mine]
+    for call in (index_stack.ask(other, collection, "annual leave"),
+                 index_stack.index.GetCollection(ix.GetCollectionRequest(id=collection),
+                                                 metadata=index_stack.token(other)),
+                 index_stack.index.DeleteCollection(ix.DeleteCollectionRequest(id=collection),
+                                                    metadata=index_stack.token(other))):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await call
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    assert not (await index_stack.ask(other, mine, "How many days of paid annual leave?")).passages
+    # An index job of the other tenant into the owner's collection (a guessed id) fails, writing nothing.
+    params = job_pb2.JobParams(index=ix.IndexParams(collection_id=collection))
+    submitted = await index_stack.files.ingest.files.SubmitDocument(
+        submit_requests(chunked(HANDBOOK.encode()), analyzer="index", name="stolen.md", params=params),
+        metadata=index_stack.token(other))
+    failed = await index_stack.files.settled(submitted.job.id, other, Job.STATE_FAILED, timeout=60)
+    assert failed.error.code == "COLLECTION_NOT_FOUND"
+    assert index_stack.chunk_count(file_id=submitted.file.id) == 0
+
+
+async def test_a_question_the_collection_cannot_answer_is_no_answer_with_the_nearest_passages(
+    index_stack: IndexStack,
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    answer = await index_stack.ask(tenant, collection, "What is the boiling point of liquid nitrogen in kelvin?")
+    assert not answer.answered and answer.answer == "" and answer.passages
+
+
+@pytest.mark.parametrize(("fields", "code", "field"), [
+    ({"question": ""}, grpc.StatusCode.INVALID_ARGUMENT, "question"),
+    ({"question": "   "}, grpc.StatusCode.INVALID_ARGUMENT, "question"),
+    ({"question": "why? " * 20_000}, grpc.StatusCode.INVALID_ARGUMENT, "question"),
+    ({"question": "leave", "top_k": 21}, grpc.StatusCode.INVALID_ARGUMENT, "top_k"),
+    ({"question": "leave", "file_ids": ["nope"]}, grpc.StatusCode.INVALID_ARGUMENT, "file_ids[0]"),
+    ({"question": "leave", "collection_id": "nope"}, grpc.StatusCode.INVALID_ARGUMENT, "collection_id"),
+    ({"question": "leave", "collection_id": str(uuid.uuid4())}, grpc.StatusCode.NOT_FOUND, ""),
+])
+async def test_bad_questions_are_refused_precisely(
+    index_stack: IndexStack, fields: dict[str, object], code: grpc.StatusCode, field: str,
+) -> None:
+    tenant = new_tenant()
+    request: dict[str, object] = {"collection_id": await index_stack.collection(tenant), **fields}
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await index_stack.index.AskQuestion(ix.AskQuestionRequest(**request),  # type: ignore[arg-type]
+                                            metadata=index_stack.token(tenant))
+    assert refused.value.code() == code
+    if field:
+        assert field in str(refused.value.trailing_metadata())
+
+
+async def test_collection_names_are_unique_per_tenant_and_writes_need_a_writer(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    await index_stack.collection(tenant, "contracts")
+    for name, code in (("contracts", grpc.StatusCode.ALREADY_EXISTS), ("", grpc.StatusCode.INVALID_ARGUMENT),
+                       ("x" * 201, grpc.StatusCode.INVALID_ARGUMENT)):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await index_stack.collection(tenant, name)
+        assert refused.value.code() == code
+    with pytest.raises(grpc.aio.AioRpcError) as denied:
+        await index_stack.index.CreateCollection(ix.CreateCollectionRequest(name="mine"),
+                                                 metadata=index_stack.token(tenant, ("readonly",)))
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.fixture(scope="module")
+async def rest(index_stack: IndexStack) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway app over the real jobs, ingest and analysis (IndexService) of the module."""
+    files = index_stack.files
+    channels = Channels(open_channel(f"127.0.0.1:{files.jobs.server.port}"), open_channel(files.ingest.address),
+                        open_channel(f"127.0.0.1:{index_stack.worker.port}"))
+    app = create_app(gateway_settings(), channels)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            yield client
+    finally:
+        await channels.close()
+
+
+def bearer_of(index_stack: IndexStack, tenant: str) -> dict[str, str]:
+    return {"Authorization": dict(index_stack.token(tenant))["authorization"]}
+
+
+async def test_collections_and_ask_over_rest(index_stack: IndexStack, rest: httpx.AsyncClient) -> None:
+    tenant = new_tenant()
+    headers = bearer_of(index_stack, tenant)
+    created = await rest.post("/v1/collections", json={"name": "handbooks", "description": "HR"}, headers=headers)
+    assert created.status_code == 201, created.text
+    collection = created.json()["id"]
+    assert created.headers["location"] == f"/v1/collections/{collection}"
+    assert (await rest.post("/v1/collections", json={"name": "handbooks"}, headers=headers)).status_code == 409
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+
+    listed = (await rest.get("/v1/collections", headers=headers)).json()
+    assert [(c["id"], c["document_count"]) for c in listed["collections"]] == [(collection, 1)]
+    answer = await rest.post(f"/v1/collections/{collection}:ask", headers=headers,
+                             json={"question": "How many days of paid annual leave?", "top_k": 2})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["answered"] is True and len(body["passages"]) == 2
+    assert body["passages"][0]["citation"]["display_name"] == "handbook.md"
+    assert "twenty-eight days" in body["answer"]
+
+    empty = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json={"question": ""})
+    assert empty.status_code == 400 and [v["field"] for v in empty.json()["violations"]] == ["question"]
+    not_json = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, content=b"[1]")
+    assert not_json.status_code == 400 and not_json.json()["code"] == "INVALID_REQUEST_BODY"
+    unknown = await rest.post(f"/v1/collections/{uuid.uuid4()}:ask", headers=headers, json={"question": "leave"})
+    assert unknown.status_code == 404
+    other = await rest.post(f"/v1/collections/{collection}:ask", headers=bearer_of(index_stack, new_tenant()),
+                            json={"question": "leave"})
+    assert other.status_code == 404
+
+    assert (await rest.delete(f"/v1/collections/{collection}", headers=headers)).status_code == 204
+    assert (await rest.get(f"/v1/collections/{collection}", headers=headers)).status_code == 404

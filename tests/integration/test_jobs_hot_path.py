@@ -1,0 +1,36 @@
+"""The jobs hot path spends no statement a job does not need (issue 21: fewer round trips per job)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+from test_jobs_lifecycle import complete, create, start
+
+from assay.v1 import job_execution_service_pb2 as ex
+from assay.v1 import job_pb2
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine of this process runs meanwhile (the jobs service runs in it)."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(Engine, "before_cursor_execute", record)
+
+
+async def test_starting_a_job_without_dependencies_reads_no_dependencies(jobs_service, statements):
+    job = await create(jobs_service)
+    statements.clear()
+    started = await start(jobs_service, job)
+    assert started.decision == ex.StartJobResponse.DECISION_RUN and not started.dependencies
+    assert not [s for s in statements if "jobs.dependencies" in s], statements
+    done = await complete(jobs_service, job, started.job.attempt)
+    assert done.job.state == job_pb2.Job.STATE_SUCCEEDED

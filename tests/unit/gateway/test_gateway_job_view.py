@@ -1,0 +1,83 @@
+"""The gateway's job view: answers only live, fresh, for the job's own tenant with a reading role;
+never moves a job backwards; bounded by bytes."""
+
+from __future__ import annotations
+
+from assay.common.auth import TokenVerifier, mint_token
+from assay.common.byte_cache import ENTRY_OVERHEAD
+from assay.common.config import CommonSettings
+from assay.common.interceptors import CachingVerifier
+from assay.gateway.job_view import JobView
+from assay.gateway.json import render, to_json
+from assay.v1 import events_pb2, job_pb2
+
+Job = job_pb2.Job
+SETTINGS = CommonSettings(jwt_hs256_secret="unit-test-secret-0123456789abcdef0123")
+ACME = mint_token(SETTINGS, subject="alice", tenant="acme", roles=["readonly"])
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def view(max_bytes: int = 1 << 20, clock: Clock | None = None) -> JobView:
+    found = JobView(max_bytes, 2.0, CachingVerifier(TokenVerifier(SETTINGS)), clock=clock or Clock())
+    found.set_live(True)
+    return found
+
+
+def job(state: int = Job.STATE_QUEUED, sequence: int = 1, job_id: str = "j1", tenant: str = "acme") -> job_pb2.Job:
+    return Job(id=job_id, tenant_id=tenant, analyzer="sentiment", state=state, event_sequence=sequence)
+
+
+def event(found: job_pb2.Job) -> bytes:
+    return events_pb2.JobEvent(sequence=found.event_sequence, job=found).SerializeToString()
+
+
+def test_the_body_is_the_jobs_json_for_its_tenant_only_and_for_reading_roles_only() -> None:
+    jobs = view()
+    jobs.remember(job())
+    assert jobs.body(ACME, "j1") == render(to_json(job()))
+    assert jobs.body(mint_token(SETTINGS, subject="eve", tenant="globex", roles=["admin"]), "j1") is None
+    assert jobs.body(mint_token(SETTINGS, subject="bob", tenant="acme", roles=[]), "j1") is None
+    assert jobs.body("not-a-token", "j1") is None
+
+
+def test_events_move_jobs_forward_only() -> None:
+    jobs = view()
+    jobs.apply_event(event(job(Job.STATE_SUCCEEDED, 3)))
+    jobs.apply_event(event(job(Job.STATE_RUNNING, 2)))  # late
+    jobs.remember(job(Job.STATE_QUEUED, 1))  # a CreateJob answer overtaken by the job's events
+    assert b'"state":"STATE_SUCCEEDED"' in (jobs.body(ACME, "j1") or b"")
+
+
+def test_an_entry_not_updated_for_its_lifetime_is_asked_of_jobs_again() -> None:
+    clock = Clock()
+    jobs = view(clock=clock)
+    jobs.remember(job())
+    clock.now += 1.9
+    assert jobs.body(ACME, "j1") is not None
+    clock.now += 0.2
+    assert jobs.body(ACME, "j1") is None
+
+
+def test_not_live_it_answers_nothing_and_going_live_again_drops_what_it_held() -> None:
+    jobs = view()
+    jobs.remember(job())
+    jobs.set_live(False)
+    assert jobs.body(ACME, "j1") is None
+    jobs.remember(job())
+    jobs.set_live(True)
+    assert len(jobs) == 0 and jobs.body(ACME, "j1") is None
+
+
+def test_the_view_never_holds_more_than_its_byte_budget() -> None:
+    one = len(job(job_id="j0000").SerializeToString()) + ENTRY_OVERHEAD
+    jobs = view(max_bytes=50 * one)
+    for index in range(1_000):
+        jobs.remember(job(job_id=f"j{index:04}"))
+        assert jobs.nbytes <= 50 * one
+    assert len(jobs) == 50
