@@ -149,6 +149,7 @@ class ListJobsRequest(_message.Message):
     ANALYZER_FIELD_NUMBER: _builtins.int
     FILE_ID_FIELD_NUMBER: _builtins.int
     ACTIVE_ONLY_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """page_size is the maximum number of jobs to return (default 50, capped at 1000)."""
     page_token: _builtins.str
@@ -161,6 +162,10 @@ class ListJobsRequest(_message.Message):
     """file_id filters to jobs whose inputs include this file when set."""
     active_only: _builtins.bool
     """active_only keeps only jobs that are not in a terminal state."""
+    error_code: _builtins.str
+    """error_code filters to jobs whose error has this code, e.g. DEAD_LETTERED (jobs the message bus
+    gave up on) with state FAILED.
+    """
     def __init__(
         self,
         *,
@@ -170,10 +175,11 @@ class ListJobsRequest(_message.Message):
         analyzer: _builtins.str = ...,
         file_id: _builtins.str = ...,
         active_only: _builtins.bool = ...,
+        error_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "analyzer", b"analyzer", "file_id", b"file_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "analyzer", b"analyzer", "error_code", b"error_code", "file_id", b"file_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -719,3 +725,97 @@ class GetUsageResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetUsageResponse: _TypeAlias = GetUsageResponse  # noqa: Y015
+
+@_typing.final
+class RedriveJobsRequest(_message.Message):
+    """RedriveJobsRequest selects the jobs to retry."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    ANALYZER_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    state: _job_pb2.Job.State.ValueType
+    """state is FAILED (the default when unset) or CANCELLED."""
+    error_code: _builtins.str
+    """error_code keeps only jobs whose error has this code, e.g. DEAD_LETTERED."""
+    analyzer: _builtins.str
+    """analyzer keeps only this analyzer's jobs when set."""
+    limit: _builtins.int
+    """limit is the most jobs retried by one call (default 100, at most 1000)."""
+    def __init__(
+        self,
+        *,
+        state: _job_pb2.Job.State.ValueType = ...,
+        error_code: _builtins.str = ...,
+        analyzer: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "error_code", b"error_code", "limit", b"limit", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveJobsRequest: _TypeAlias = RedriveJobsRequest  # noqa: Y015
+
+@_typing.final
+class RedriveJobsResponse(_message.Message):
+    """RedriveJobsResponse says what was retried."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RETRIED_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def retried(self) -> _containers.RepeatedCompositeFieldContainer[_job_pb2.Job]:
+        """retried are the jobs re-queued (or back to WAITING), oldest first."""
+
+    @_builtins.property
+    def refused(self) -> _containers.RepeatedCompositeFieldContainer[Global___RedriveRefusal]:
+        """refused are the matching jobs that could not be retried, with why."""
+
+    def __init__(
+        self,
+        *,
+        retried: _abc.Iterable[_job_pb2.Job] | None = ...,
+        refused: _abc.Iterable[Global___RedriveRefusal] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["refused", b"refused", "retried", b"retried"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveJobsResponse: _TypeAlias = RedriveJobsResponse  # noqa: Y015
+
+@_typing.final
+class RedriveRefusal(_message.Message):
+    """RedriveRefusal is a job RedriveJobs left as it was."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    """job_id is the job's UUID."""
+    reason: _builtins.str
+    """reason is the refusal's code, as RetryJob would answer it (e.g. INPUT_DELETED)."""
+    message: _builtins.str
+    """message explains it."""
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "message", b"message", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveRefusal: _TypeAlias = RedriveRefusal  # noqa: Y015

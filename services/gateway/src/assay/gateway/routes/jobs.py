@@ -136,6 +136,7 @@ async def list_jobs(
     analyzer: str = "",
     file_id: str = "",
     active_only: bool = False,
+    error_code: Annotated[str, Query(description="e.g. DEAD_LETTERED")] = "",
     page_size: Annotated[int, Query(ge=0, le=1000)] = 0,
     page_token: str = "",
 ) -> Response:
@@ -148,7 +149,7 @@ async def list_jobs(
         chosen = _STATE_ALIASES[state]
     listing = jobs_service_pb2.ListJobsRequest(
         page_size=page_size, page_token=page_token, state=chosen,  # type: ignore[arg-type]
-        analyzer=analyzer, file_id=file_id, active_only=active_only)
+        analyzer=analyzer, file_id=file_id, active_only=active_only, error_code=error_code)
     response = await stubs(request).jobs.ListJobs(listing, metadata=call_metadata(request),
                                                    timeout=_timeout(request))
     return JSONResponse(to_json(response))
