@@ -1,5 +1,5 @@
 """``assay``: dev | token | submit | jobs (list, get, cancel, watch, retry, redrive)
-| pipeline (submit, get, cancel, watch) | trace | analyzers | usage."""
+| pipeline (submit, get, cancel, watch) | trace | analyzers | usage | audit."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import grpc
 
-from assay.cli import output, pipelines, redrive, trace
+from assay.cli import audit, output, pipelines, redrive, trace
 from assay.cli.analyzers import cmd_analyzers
 from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, span_files
 from assay.cli.params import parse_params
@@ -294,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
     commands.add_parser("usage", parents=common, help="the tenant's job quotas and how much of each is used")
+    audit.add_parser(commands, common)
     return parser
 
 
@@ -317,6 +318,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_analyzers(args, conn)
         if args.command == "usage":
             return await cmd_usage(args, conn)
+        if args.command == "audit":
+            return await audit.cmd_audit(args, conn)
         if args.command == "pipeline":
             return await pipelines.cmd_pipeline(args, conn)
         return await cmd_jobs(args, conn)

@@ -19,7 +19,7 @@ from assay.gateway.config import GatewaySettings
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
-from assay.gateway.routes import analyzers, collections, files, health, jobs, pipelines, retries, usage
+from assay.gateway.routes import analyzers, audit, collections, files, health, jobs, pipelines, retries, usage
 from assay.gateway.upstream import Channels, Stubs
 
 DESCRIPTION = """\
@@ -61,7 +61,7 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
     for router in (jobs.router, pipelines.router, files.router, analyzers.router, collections.router,
-                   retries.router, usage.router, health.router):
+                   retries.router, usage.router, audit.router, health.router):
         app.include_router(router)
 
     app.add_exception_handler(problems.Problem, problems.handle_problem)

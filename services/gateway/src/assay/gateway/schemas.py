@@ -20,6 +20,7 @@ JOB_ERROR = registry.add(job_pb2.JobError.DESCRIPTOR)
 PIPELINE = registry.add(jobs_service_pb2.Pipeline.DESCRIPTOR)
 USAGE = registry.add(jobs_service_pb2.GetUsageResponse.DESCRIPTOR)
 REDRIVE = registry.add(jobs_service_pb2.RedriveJobsResponse.DESCRIPTOR)
+AUDIT = registry.add(jobs_service_pb2.ListAuditEventsResponse.DESCRIPTOR)
 
 CREATE_JOB_BODY: dict[str, Any] = input_schema(
     registry, jobs_service_pb2.CreateJobRequest.DESCRIPTOR, exclude=("request_id",))

@@ -15,6 +15,7 @@ from assay.common.fields import parse_uuid
 from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
+from assay.jobs.audit import audit_query
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
@@ -152,6 +153,13 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
                 response.refused.append(jobs_service_pb2.RedriveRefusal(
                     job_id=str(job_id), reason=refusal.reason, message=refusal.message))
         return response
+
+    async def ListAuditEvents(
+        self, request: jobs_service_pb2.ListAuditEventsRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.ListAuditEventsResponse:
+        caller = require_role(ADMIN)
+        events, token = await self._store.audit_events(caller.tenant, audit_query(request))
+        return jobs_service_pb2.ListAuditEventsResponse(events=events, next_page_token=token)
 
     async def ReleaseFile(
         self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext

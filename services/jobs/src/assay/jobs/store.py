@@ -28,6 +28,7 @@ from assay.common.job_states import ACTIVE, STATE_NAMES, TERMINAL
 from assay.common.nats import event_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs import secret_params
+from assay.jobs.audit import AuditQuery, list_events
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
 from assay.jobs.dependencies import (
@@ -44,7 +45,7 @@ from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.tables import jobs
 from assay.jobs.work_messages import OUTBOX_INSERT
-from assay.v1 import events_pb2, job_pb2
+from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
 
 tracer = trace.get_tracer(__name__)
 
@@ -334,6 +335,12 @@ class JobStore:
             "JOB_NOT_FAILED",
             f"job {job_id} is {current['state'].lower()}; only failed or cancelled jobs can be retried"
         )
+
+    async def audit_events(
+        self, tenant: str, query: AuditQuery,
+    ) -> tuple[Sequence[jobs_service_pb2.AuditEvent], str]:
+        """A page of the tenant's audit log, newest first (``audit.list_events``)."""
+        return await list_events(self._engine, tenant, query)
 
     async def retry_candidates(self, tenant: str, query: RedriveQuery) -> Sequence[uuid.UUID]:
         """The tenant's ended jobs a redrive would retry, oldest first."""
