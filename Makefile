@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Debian tools some features and their tests need, as command:package (installed by apt when root on Debian)
-DEBIAN_TOOLS := kubectl:kubernetes-client tesseract:tesseract-ocr soffice:libreoffice-calc-nogui
+DEBIAN_TOOLS := kubectl:kubernetes-client tesseract:tesseract-ocr soffice:libreoffice-calc-nogui chromium:chromium
 
 setup: $(BIN)/python  ## install everything: Python deps (incl. test servers), buf (npm, if present), the Debian tools (apt, if root on Debian)
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -21,7 +21,7 @@ setup: $(BIN)/python  ## install everything: Python deps (incl. test servers), b
 	 if [ -z "$$missing" ]; then :; \
 	 elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	 else echo "notice: not root on Debian; install$$missing by hand (kubectl: 'make k8s'; tesseract: OCR of scanned PDFs; soffice: workbook recalculation; tests needing one skip without it)"; fi
+	 else echo "notice: not root on Debian; install$$missing by hand (kubectl: 'make k8s'; tesseract: OCR of scanned PDFs; soffice: workbook recalculation; chromium: the console's browser tests; tests needing one skip without it)"; fi
 
 proto:  ## lint the contracts and regenerate the Python code
 	$(BUF) lint

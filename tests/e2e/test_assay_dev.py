@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fixtures import tabular, xmldocs
 from harness import assert_eventually
-from harness.assay_dev import Stack, private_root
+from harness.assay_dev import Stack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -21,24 +21,22 @@ CSV = "text\nI love this, it is wonderful!\nThis is awful and I hate it.\nThe bo
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    with private_root("assay-dev-e2e-") as root:
-        running = Stack(root / "data")
-        running.start()
-        try:
-            yield running
-        finally:
-            running.stop()
+    with running_stack("assay-dev-e2e-") as running:
+        yield running
 
 
 def follow_events(client: httpx.Client, job_id: str) -> list[dict]:
-    """Read the SSE stream until it ends (the gateway closes it at a terminal state)."""
-    jobs = []
+    """The ``job`` events of the SSE stream, read until it ends (``event: end`` at a terminal state)."""
+    jobs, event = [], ""
     with client.stream("GET", f"/v1/jobs/{job_id}/events", timeout=120) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
-            if line.startswith("data:"):
+            if line.startswith("event:"):
+                event = line.removeprefix("event:").strip()
+            elif line.startswith("data:") and event == "job":
                 jobs.append(json.loads(line.removeprefix("data:").strip()))
+    assert event == "end", "the stream ends with an end event"
     return jobs
 
 
@@ -264,7 +262,7 @@ def test_xml_to_csv_over_rest_and_compare_over_the_cli_give_downloadable_csvs(st
         job_id = response.json()["id"]
         assert follow_events(client, job_id)[-1]["state"] == "STATE_SUCCEEDED"
         result = client.get(f"/v1/jobs/{job_id}/result").json()
-        assert result["result"]["xml_to_csv"]["documents_skipped"] == "5"
+        assert result["result"]["xml_to_csv"]["documents_skipped"] == 5
         by_name = {a["name"]: a for a in result["artifacts"]}
         holdings = httpx.get(by_name["filings_holdings.infoTable.csv"]["download_url"], timeout=30)
         assert holdings.status_code == 200 and "GLOBEX & SONS" in holdings.text
@@ -274,4 +272,4 @@ def test_xml_to_csv_over_rest_and_compare_over_the_cli_give_downloadable_csvs(st
     done = stack.cli("--json", "submit", "--analyzer", "compare", str(old), str(new), "--wait")
     assert done.returncode == 0, done.stderr
     compared = json.loads(done.stdout)["result"]["compare"]
-    assert (compared["key_columns"], compared["changed"], compared["added"]) == (["isin"], "2", "1")
+    assert (compared["key_columns"], compared["changed"], compared["added"]) == (["isin"], 2, 1)

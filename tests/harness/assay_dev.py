@@ -81,3 +81,15 @@ class Stack:
         info = self.info()
         return httpx.Client(base_url=info["gateway_url"], timeout=30,
                             headers={"Authorization": f"Bearer {info['token']}"})
+
+
+@contextlib.contextmanager
+def running_stack(prefix: str) -> Iterator[Stack]:
+    """A started `assay dev` on a private data directory, stopped on the way out."""
+    with private_root(prefix) as root:
+        running = Stack(root / "data")
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()

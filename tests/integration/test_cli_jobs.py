@@ -77,7 +77,7 @@ async def test_submit_with_a_priority_waits_and_prints_every_field_as_rest_does(
     assert job["state"] == "STATE_SUCCEEDED" and job["priority"] == 5
     # Zero-valued fields the REST API prints (MessageToDict would drop them).
     assert job["cancel_requested"] is False and job["request_id"] == ""
-    assert job["result"]["sentiment"]["statistics"]["rows_skipped"] == "0"
+    assert job["result"]["sentiment"]["statistics"]["rows_skipped"] == 0, "int64 as a number, as REST renders it"
 
 
 async def test_jobs_list_has_a_header_validates_states_and_pages(stack: Stack, cli: Cli) -> None:

@@ -57,7 +57,8 @@ async def test_a_password_reaches_only_the_worker_and_is_gone_once_the_job_ends(
         assert PASSWORD not in str(params_text) and json.loads(str(params_text))["bank_statement"]["bank_hint"]
         assert PASSWORD in str(secret_text), "kept apart for the worker"
         fetched = (await jobs.jobs.GetJob(js.GetJobRequest(id=created.id), metadata=jobs.token(tenant=tenant))).job
-        listed = (await jobs.jobs.ListJobs(js.ListJobsRequest(), metadata=jobs.token(tenant=tenant))).jobs
+        listed = (await jobs.jobs.ListJobs(js.ListJobsRequest(view=js.JOB_VIEW_FULL),
+                                           metadata=jobs.token(tenant=tenant))).jobs
         assert PASSWORD not in str(fetched) and PASSWORD not in str(list(listed))
 
         capability = jobs.capability(tenant, created.id)

@@ -88,7 +88,7 @@ async def test_the_cli_compares_two_csv_files_through_a_worker_into_a_downloadab
 
     done = json.loads(capsys.readouterr().out)
     result = done["result"]["compare"]
-    assert (result["added"], result["removed"], result["changed"], result["unchanged"]) == ("1", "1", "2", "2")
+    assert (result["added"], result["removed"], result["changed"], result["unchanged"]) == (1, 1, 2, 2)
     job = await file_stack.get(done["id"], tenant)
     assert len(job.inputs.file_ids) == 2 and job.result.compare.old.file_id == job.inputs.file_ids[0]
     (artifact,) = job.artifacts

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from assay.cli.params import parse_params
-from assay.cli.trace import build_tree, load_spans, render
+from assay.cli.trace import build_tree, render
+from assay.devstack.spans import load_spans
 from assay.v1 import contract_review_pb2
 
 

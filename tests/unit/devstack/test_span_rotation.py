@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from assay.cli.client import span_files
-from assay.cli.trace import load_spans
-from assay.devstack.spans import files, rotate_if_large
+from assay.devstack.spans import files, load_spans, rotate_if_large
 
 TRACE = "a" * 32
 

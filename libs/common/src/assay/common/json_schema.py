@@ -4,12 +4,13 @@
 components use it too.
 
 The REST API is ``google.protobuf.json_format`` with proto field names (``text_column``), enums by
-name, 64-bit integers as decimal strings. :func:`params_schema` describes an analyzer's params
-object (``params.<analyzer>`` in a CreateJob body) for clients that build a form from it:
-every field with its type, enums as their settable names (the zero ``*_UNSPECIFIED`` value means
-"not set" and is left out), the required fields listed, anything else refused. Objects also
-carry ``x-order``, their property names in declaration order, for a form's field order: the schema
-travels as a ``google.protobuf.Struct``, whose keys are unordered.
+name, 64-bit integers as numbers (decimal strings beyond 2^53; either is accepted).
+:func:`params_schema` describes an analyzer's params object (``params.<analyzer>`` in a CreateJob
+body) for clients that build a form from it: every field with its type, enums as their settable
+names (the zero ``*_UNSPECIFIED`` value means "not set" and is left out), the required fields
+listed, anything else refused. Objects also carry ``x-order``, their property names in declaration
+order, for a form's field order: the schema travels as a ``google.protobuf.Struct``, whose keys
+are unordered.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ _SCALARS: dict[int, dict[str, Any]] = {
     **{kind: {"type": "integer", "format": "int32"} for kind in (
         FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_SINT32,
         FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_SFIXED32)},
-    **{kind: {"type": "string", "pattern": r"^-?[0-9]+$"} for kind in _INT64},
+    # a number where it fits in 2^53 (what responses send), else a decimal string; requests may use either
+    **{kind: {"type": ["integer", "string"], "format": "int64", "pattern": r"^-?[0-9]+$"} for kind in _INT64},
     FieldDescriptor.TYPE_DOUBLE: {"type": "number"},
     FieldDescriptor.TYPE_FLOAT: {"type": "number"},
     FieldDescriptor.TYPE_BOOL: {"type": "boolean"},

@@ -22,6 +22,34 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _JobView:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _JobViewEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_JobView.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    JOB_VIEW_UNSPECIFIED: _JobView.ValueType  # 0
+    """JOB_VIEW_UNSPECIFIED is the method's default: BASIC for ListJobs, FULL for GetJob."""
+    JOB_VIEW_BASIC: _JobView.ValueType  # 1
+    """JOB_VIEW_BASIC leaves out the inline input text, params, result, artifacts and the error's
+    message: what a list needs (state, progress, timing, analyzer, error code), bounded in size.
+    """
+    JOB_VIEW_FULL: _JobView.ValueType  # 2
+    """JOB_VIEW_FULL is every field of the job."""
+
+class JobView(_JobView, metaclass=_JobViewEnumTypeWrapper):
+    """JobView chooses how much of a job a read returns (AIP-157)."""
+
+JOB_VIEW_UNSPECIFIED: JobView.ValueType  # 0
+"""JOB_VIEW_UNSPECIFIED is the method's default: BASIC for ListJobs, FULL for GetJob."""
+JOB_VIEW_BASIC: JobView.ValueType  # 1
+"""JOB_VIEW_BASIC leaves out the inline input text, params, result, artifacts and the error's
+message: what a list needs (state, progress, timing, analyzer, error code), bounded in size.
+"""
+JOB_VIEW_FULL: JobView.ValueType  # 2
+"""JOB_VIEW_FULL is every field of the job."""
+Global___JobView: _TypeAlias = JobView  # noqa: Y015
+
 @_typing.final
 class CreateJobRequest(_message.Message):
     """CreateJobRequest describes the job to create."""
@@ -99,16 +127,20 @@ class GetJobRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
+    view: Global___JobView.ValueType
+    """view chooses how much of the job to return; unset means JOB_VIEW_FULL."""
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
+        view: Global___JobView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -151,6 +183,7 @@ class ListJobsRequest(_message.Message):
     FILE_ID_FIELD_NUMBER: _builtins.int
     ACTIVE_ONLY_FIELD_NUMBER: _builtins.int
     ERROR_CODE_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """page_size is the maximum number of jobs to return (default 50, capped at 1000)."""
     page_token: _builtins.str
@@ -167,6 +200,8 @@ class ListJobsRequest(_message.Message):
     """error_code filters to jobs whose error has this code, e.g. DEAD_LETTERED (jobs the message bus
     gave up on) with state FAILED.
     """
+    view: Global___JobView.ValueType
+    """view chooses how much of each job to return; unset means JOB_VIEW_BASIC."""
     def __init__(
         self,
         *,
@@ -177,10 +212,11 @@ class ListJobsRequest(_message.Message):
         file_id: _builtins.str = ...,
         active_only: _builtins.bool = ...,
         error_code: _builtins.str = ...,
+        view: Global___JobView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "analyzer", b"analyzer", "error_code", b"error_code", "file_id", b"file_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "analyzer", b"analyzer", "error_code", b"error_code", "file_id", b"file_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -289,6 +325,11 @@ class WatchJobResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     JOB_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    sequence: _builtins.int
+    """sequence is the number of the job's latest lifecycle event at this snapshot: it grows with
+    every transition, so a client resuming a watch can skip snapshots it has already seen.
+    """
     @_builtins.property
     def job(self) -> _job_pb2.Job:
         """job is the job as of this transition."""
@@ -297,10 +338,11 @@ class WatchJobResponse(_message.Message):
         self,
         *,
         job: _job_pb2.Job | None = ...,
+        sequence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "sequence", b"sequence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -23,6 +23,7 @@ from assay.common.config import CommonSettings
 from assay.common.errors import details_from_rpc_error
 from assay.common.job_states import TERMINAL
 from assay.common.proto_json import to_json
+from assay.devstack.spans import load_spans
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_NO_STACK, EXIT_API_ERROR = 0, 1, 2, 3, 4
@@ -191,7 +192,7 @@ async def cmd_trace(args: argparse.Namespace, conn: Connection) -> int:
     if not job.trace_id:
         print(f"assay: job {job.id} has no trace id", file=sys.stderr)
         return EXIT_JOB_FAILED
-    spans = [s for path in span_files(data_dir(args.data_dir)) for s in trace.load_spans(path, job.trace_id)]
+    spans = [s for path in span_files(data_dir(args.data_dir)) for s in load_spans(path, job.trace_id)]
     if args.json:
         output.print_json(spans)
     else:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -27,20 +25,6 @@ class SpanNode:
     @property
     def duration_ms(self) -> float:
         return (int(self.record["end_ns"]) - self.start) / 1e6
-
-
-def load_spans(path: Path, trace_id: str) -> list[dict[str, Any]]:
-    """Every span of ``trace_id`` in a JSON-lines span file."""
-    if not path.exists():
-        return []
-    spans = []
-    with path.open() as handle:
-        for line in handle:
-            if trace_id in line:
-                record = json.loads(line)
-                if record.get("trace_id") == trace_id:
-                    spans.append(record)
-    return spans
 
 
 def build_tree(spans: Iterable[dict[str, Any]]) -> list[SpanNode]:

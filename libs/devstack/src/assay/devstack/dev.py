@@ -79,4 +79,5 @@ def _announce(stack: DevStack, seconds: float) -> None:
         _say(f"  {name:<9} {endpoint}")
     _say(f"  data      {info['data_dir']}   (stack.json, logs/, traces/)")
     _say(f"  token     {info['token']}")
+    _say(f"  console   {info['gateway_url']}/console/#token={info['token']}   (signs in as tenant dev)")
     _say("Press Ctrl-C to stop.")

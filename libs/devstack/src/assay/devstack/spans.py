@@ -1,4 +1,5 @@
 """The span file of ``assay dev`` and its rotated predecessors: ``spans.jsonl``, ``spans.jsonl.1``, …
+and reading a trace's spans from them (``assay trace``, the gateway's ``/v1/jobs/{id}/trace``).
 
 Services append to ``spans.jsonl``, opening it for each batch, so renaming it away is safe: the
 next batch creates a new one, and a batch written to the old name during the rename lands in
@@ -7,8 +8,10 @@ next batch creates a new one, and a batch written to the old name during the ren
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 
 def rotated(path: Path, generation: int) -> Path:
@@ -47,3 +50,22 @@ def files(path: Path) -> list[Path]:
 def _generation(path: Path, candidate: Path) -> int:
     match = re.fullmatch(re.escape(path.name) + r"\.(\d+)", candidate.name)
     return int(match.group(1)) if match else 0
+
+
+def load_spans(path: Path, trace_id: str) -> list[dict[str, Any]]:
+    """Every span of ``trace_id`` in a JSON-lines span file."""
+    if not path.exists():
+        return []
+    spans = []
+    with path.open() as handle:
+        for line in handle:
+            if trace_id in line:
+                record = json.loads(line)
+                if record.get("trace_id") == trace_id:
+                    spans.append(record)
+    return spans
+
+
+def trace_spans(span_file: Path, trace_id: str) -> list[dict[str, Any]]:
+    """Every span of ``trace_id`` in ``span_file`` and its rotated files, oldest file first."""
+    return [record for path in files(span_file) for record in load_spans(path, trace_id)]

@@ -212,6 +212,8 @@ class DevStack:
             **os.environ,
             "ASSAY_GRPC_HOST": HOST, "ASSAY_GRPC_PORT": str(self.ports.get(name, 0)),
             "ASSAY_HTTP_HOST": HOST, "ASSAY_HTTP_PORT": str(self.ports["gateway"]),
+            # the console it serves, by either name of this host (pages from another origin stay refused)
+            "ASSAY_CORS_ORIGINS": f"http://{HOST}:{self.ports['gateway']},http://localhost:{self.ports['gateway']}",
             "ASSAY_METRICS_PORT": str(self.ports.get(f"{name}_metrics", -1)),
             "ASSAY_DATABASE_URL": self.database_url,
             "ASSAY_NATS_URL": self.nats.url,

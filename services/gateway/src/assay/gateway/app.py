@@ -16,10 +16,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assay.common.fields import REQUEST_ID_REGEX
 from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
+from assay.gateway.console import add_console
+from assay.gateway.docs import add_docs
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
-from assay.gateway.routes import analyzers, audit, collections, files, health, jobs, pipelines, retries, usage
+from assay.gateway.routes import (
+    analyzers,
+    audit,
+    collections,
+    files,
+    health,
+    job_streams,
+    jobs,
+    pipelines,
+    redrive,
+    traces,
+    usage,
+)
+from assay.gateway.tickets import TicketBox
 from assay.gateway.upstream import Channels, Stubs
 
 DESCRIPTION = """\
@@ -31,7 +46,8 @@ gRPC code (`grpc_code`), a stable reason (`code`) and field `violations`.
 `Idempotency-Key` becomes the create request's `request_id`.
 """
 
-CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "traceparent", "tracestate"]
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-ID", "traceparent",
+                "tracestate"]
 
 
 def create_app(settings: GatewaySettings, channels: Channels | None = None) -> FastAPI:
@@ -54,16 +70,20 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
         finally:
             await feed.close()
 
-    app = FastAPI(title="Assay", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Assay", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served offline by add_docs
     app.state.settings = settings
     app.state.job_bodies = RenderCache()  # status polls mostly see a job unchanged since the last read
     app.state.job_view = job_view(settings)  # recent jobs fed by their events: polls answered here
+    app.state.tickets = TicketBox(settings.stream_ticket_secret, settings.stream_ticket_seconds)
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
-    for router in (jobs.router, pipelines.router, files.router, analyzers.router, collections.router,
-                   retries.router, usage.router, audit.router, health.router):
+    for router in (jobs.router, job_streams.router, traces.router, pipelines.router, files.router, analyzers.router,
+                   collections.router, redrive.router, usage.router, audit.router, health.router):
         app.include_router(router)
 
+    add_docs(app)
+    add_console(app)
     app.add_exception_handler(problems.Problem, problems.handle_problem)
     app.add_exception_handler(grpc.aio.AioRpcError, problems.handle_rpc_error)
     app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
@@ -81,7 +101,7 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     app.add_middleware(AccessMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outermost of all: one server span per request, continuing an incoming traceparent.
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,docs,redoc,openapi.json",
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,docs,redoc,openapi.json,console",
                                        exclude_spans=["receive", "send"])
     return app
 

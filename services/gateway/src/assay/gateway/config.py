@@ -44,6 +44,11 @@ class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings):
     """Deadline of each upstream health check behind /readyz."""
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     """Interval of SSE comment heartbeats while a watched job is quiet."""
+    stream_ticket_secret: str = ""
+    """Key material of stream tickets (``?ticket=`` on /v1/jobs/{id}/events); replicas must share
+    it. Empty: a random key per process."""
+    stream_ticket_seconds: int = Field(default=60, gt=0, le=3600)
+    """How long a stream ticket may be used to (re)open the job's event stream."""
     log_level: str = "INFO"
     """Root log level."""
     nats_url: str = ""

@@ -1,10 +1,11 @@
 """Proto <-> JSON for the REST API, and JSON Schemas derived from the same descriptors.
 
-The JSON is exactly ``google.protobuf.json_format``'s with proto field names (snake_case) and
-every field without presence printed, so a body's shape does not depend on its values. The
-OpenAPI schemas are generated from the message descriptors by the same rules (enums as names,
-64-bit integers as strings, Timestamps as RFC 3339 strings, Durations as ``"1.5s"``), so the
-documented schemas cannot drift from what is sent.
+The JSON is ``assay.common.proto_json.to_json``'s (``google.protobuf.json_format`` with proto
+field names and every field without presence printed, so a body's shape does not depend on its
+values; 64-bit integers as numbers up to 2^53). The OpenAPI schemas are generated from the message
+descriptors by the same rules (enums as their proto value names, 64-bit integers as numbers or
+strings, Timestamps as RFC 3339 strings, Durations as ``"1.5s"``), so the documented schemas
+cannot drift from what is sent.
 """
 
 from __future__ import annotations

@@ -19,14 +19,18 @@ SLOW_SECONDS = 1.0
 """A request at least this slow is logged at INFO even when it succeeded."""
 
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
-"""Pages that render HTML and need scripts; everything else is API JSON."""
+"""Pages that render HTML and need scripts (and inline ones); everything else is API JSON or the console."""
+CONSOLE_PREFIX = "/console"
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; base-uri 'none'"
+DOCS_CSP = (  # the assets are served by the gateway itself (assay.gateway.docs): nothing from elsewhere
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+CONSOLE_CSP = (  # the console's own module, stylesheet and API calls only; no inline script or style
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 
@@ -80,13 +84,14 @@ class SecurityHeadersMiddleware(_HttpMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         docs = scope["path"] in DOCS_PATHS
+        policy = DOCS_CSP if docs else CONSOLE_CSP if scope["path"].startswith(CONSOLE_PREFIX) else API_CSP
 
         def add_headers(message: Message) -> None:
             headers = MutableHeaders(scope=message)
             headers["X-Content-Type-Options"] = "nosniff"
             headers["X-Frame-Options"] = "DENY"
             headers["Referrer-Policy"] = "no-referrer"
-            headers["Content-Security-Policy"] = DOCS_CSP if docs else API_CSP
+            headers["Content-Security-Policy"] = policy
             headers["Cross-Origin-Opener-Policy"] = "same-origin"
             if not docs and "cache-control" not in headers:
                 headers["Cache-Control"] = "no-store"

@@ -38,6 +38,9 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """Fallback poll interval of the relay when no notification arrives."""
     max_result_bytes: int = 4 * 1024 * 1024
     """Largest serialized result or partial result a job may store."""
+    job_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Bytes of recent jobs (their wire form, results included) GetJob keeps in memory; the least
+    recently used are dropped past it (0 turns the cache off)."""
     dispatch_backlog: int = Field(default=16, ge=1)
     """Work messages per analyzer the dispatcher keeps in the stream not yet started; the rest are
     held and dispatched by fair share across tenants as places free (``fair_share``)."""
@@ -51,9 +54,6 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """``tenant=N,…``: most jobs a tenant may create per day (UTC); ``*`` for every other tenant."""
     quota_max_queued: str = ""
     """``tenant=N,…``: most jobs of a tenant waiting or queued at once; ``*`` for every other tenant."""
-    job_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
-    """Bytes of recent jobs (their wire form, results included) GetJob keeps in memory; the least
-    recently used are dropped past it (0 turns the cache off)."""
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""

@@ -24,6 +24,7 @@ from assay.jobs.quotas import usage_message
 from assay.jobs.redrive import redrive_query
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
+from assay.jobs.views import apply_view
 from assay.jobs.watch import watch_job
 from assay.v1 import jobs_service_pb2, jobs_service_pb2_grpc
 
@@ -95,7 +96,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     ) -> jobs_service_pb2.GetJobResponse:
         caller = require_role(*READERS)
         job = await self._store.get(caller.tenant, parse_uuid(request.id, "id"))
-        return jobs_service_pb2.GetJobResponse(job=job)
+        return jobs_service_pb2.GetJobResponse(job=apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_FULL))
 
     async def ListJobs(
         self, request: jobs_service_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
@@ -111,7 +112,8 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
             error_code=request.error_code or None,
         )
         jobs, token = await self._store.list(caller.tenant, query)
-        return jobs_service_pb2.ListJobsResponse(jobs=jobs, next_page_token=token)
+        shown = [apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_BASIC) for job in jobs]
+        return jobs_service_pb2.ListJobsResponse(jobs=shown, next_page_token=token)
 
     async def CancelJob(
         self, request: jobs_service_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
@@ -124,8 +126,8 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.WatchJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[jobs_service_pb2.WatchJobResponse]:
         caller = require_role(*READERS)
-        async for job in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
-            yield jobs_service_pb2.WatchJobResponse(job=job)
+        async for job, sequence in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
+            yield jobs_service_pb2.WatchJobResponse(job=job, sequence=sequence)
 
     async def RetryJob(
         self, request: jobs_service_pb2.RetryJobRequest, context: grpc.aio.ServicerContext

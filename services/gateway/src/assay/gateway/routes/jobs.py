@@ -15,9 +15,11 @@ from assay.gateway.job_view import JobView
 from assay.gateway.json import JsonFieldError, RenderCache, from_json, to_json
 from assay.gateway.multipart import PartStart, declared_media_type, events, media_type, read_field
 from assay.gateway.problems import Problem, bad_request
-from assay.gateway.sse import job_events
+from assay.gateway.sse import job_events, resume_after
+from assay.gateway.tickets import stream_metadata
 from assay.gateway.uploads import SUBMIT_FIELDS, forward_file
 from assay.gateway.upstream import bearer_token, call_metadata, idempotency_key, settings_of, stubs
+from assay.gateway.views import VIEW_QUERY_VALUES, parse_view
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -47,11 +49,11 @@ def _timeout(request: Request) -> float:
 
 def _accepted(request: Request, job: job_pb2.Job) -> JSONResponse:
     """202 with the new job, which the job view now holds: the creator's next read sees it (or newer)."""
-    view(request).remember(job)
+    job_view_of(request).remember(job)
     return JSONResponse(to_json(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
 
-def view(request: Request) -> JobView:
+def job_view_of(request: Request) -> JobView:
     found: JobView = request.app.state.job_view
     return found
 
@@ -139,8 +141,10 @@ async def list_jobs(
     error_code: Annotated[str, Query(description="e.g. DEAD_LETTERED")] = "",
     page_size: Annotated[int, Query(ge=0, le=1000)] = 0,
     page_token: str = "",
+    view: Annotated[str | None, Query(json_schema_extra={"enum": VIEW_QUERY_VALUES})] = None,
 ) -> Response:
-    """JobService.ListJobs; ``state`` accepts ``queued``, ``QUEUED`` or ``STATE_QUEUED``."""
+    """JobService.ListJobs; ``state`` accepts ``queued``, ``QUEUED`` or ``STATE_QUEUED``; ``view``
+    is ``BASIC`` (the default: no inline text, params, result, artifacts or error message) or ``FULL``."""
     chosen = 0
     if state:
         if state not in _STATE_ALIASES:
@@ -149,7 +153,8 @@ async def list_jobs(
         chosen = _STATE_ALIASES[state]
     listing = jobs_service_pb2.ListJobsRequest(
         page_size=page_size, page_token=page_token, state=chosen,  # type: ignore[arg-type]
-        analyzer=analyzer, file_id=file_id, active_only=active_only, error_code=error_code)
+        analyzer=analyzer, file_id=file_id, active_only=active_only, error_code=error_code,
+        view=parse_view(view))
     response = await stubs(request).jobs.ListJobs(listing, metadata=call_metadata(request),
                                                    timeout=_timeout(request))
     return JSONResponse(to_json(response))
@@ -157,16 +162,23 @@ async def list_jobs(
 
 @router.get("/{job_id}", summary="Get a job",
             responses={**schemas.ok(200, "the job", schemas.JOB), **schemas.problems(404)})
-async def get_job(request: Request, job_id: str) -> Response:
-    """From the gateway's job view when it holds the caller's job (``assay.gateway.job_view``),
-    else JobService.GetJob (whose answer the view then keeps)."""
-    body = view(request).body(bearer_token(request), job_id)
+async def get_job(
+    request: Request, job_id: str,
+    view: Annotated[str | None, Query(json_schema_extra={"enum": VIEW_QUERY_VALUES})] = None,
+) -> Response:
+    """``view`` is ``FULL`` (the default) or ``BASIC``. A FULL read comes from the gateway's job view
+    when it holds the caller's job (``assay.gateway.job_view``), else from JobService.GetJob (whose
+    FULL answer the view then keeps); a BASIC read always asks GetJob."""
+    requested = parse_view(view)
+    full = requested != jobs_service_pb2.JOB_VIEW_BASIC
+    body = job_view_of(request).body(bearer_token(request), job_id) if full else None
     if body is None:
-        response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
+        response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id, view=requested),
                                                      metadata=call_metadata(request), timeout=_timeout(request))
         bodies: RenderCache = request.app.state.job_bodies
         body = bodies.body(response.job)
-        view(request).remember(response.job, body)
+        if full:
+            job_view_of(request).remember(response.job, body)
     return Response(body, media_type="application/json")
 
 
@@ -177,7 +189,17 @@ async def cancel_job(request: Request, job_id: str) -> Response:
     """JobService.CancelJob: a queued job is CANCELLED at once, a running one gets cancel_requested."""
     response = await stubs(request).jobs.CancelJob(jobs_service_pb2.CancelJobRequest(id=job_id),
                                                     metadata=call_metadata(request), timeout=_timeout(request))
-    view(request).remember(response.job)  # the canceller's next read sees the cancellation
+    job_view_of(request).remember(response.job)  # the canceller's next read sees the cancellation
+    return JSONResponse(to_json(response.job))
+
+
+@router.post("/{job_id}:retry", summary="Retry a failed or cancelled job (admin)",
+             responses={**schemas.ok(200, "the job, queued again", schemas.JOB), **schemas.problems(404, 409)})
+async def retry_job(request: Request, job_id: str) -> Response:
+    """JobService.RetryJob: a FAILED or CANCELLED job gets a new attempt; the caller needs the admin role."""
+    response = await stubs(request).jobs.RetryJob(jobs_service_pb2.RetryJobRequest(id=job_id),
+                                                   metadata=call_metadata(request), timeout=_timeout(request))
+    job_view_of(request).remember(response.job)  # the caller's next read sees it queued
     return JSONResponse(to_json(response.job))
 
 
@@ -221,10 +243,16 @@ async def _artifact_link(request: Request, artifact: job_pb2.Artifact) -> dict[s
 
 
 @router.get("/{job_id}/events", summary="Follow a job as Server-Sent Events (WatchJob)",
-            responses={200: {"description": "`event: job` messages with the job as JSON, until it has finished",
+            responses={200: {"description": "`retry:`, then `event: job` messages (the job as JSON, `id:` its "
+                             "event sequence) until it has finished, then `event: end`",
                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                        **schemas.problems(404)})
-async def watch_job(request: Request, job_id: str) -> Response:
-    """JobService.WatchJob as SSE; errors before the first snapshot are problem+json."""
-    call = stubs(request).jobs.WatchJob(jobs_service_pb2.WatchJobRequest(id=job_id), metadata=call_metadata(request))
-    return await job_events(call, settings_of(request).sse_heartbeat_seconds)
+async def watch_job(request: Request, job_id: str, ticket: str | None = None) -> Response:
+    """JobService.WatchJob as SSE; errors before the first snapshot are problem+json.
+
+    Authenticated by the Authorization header or by ``ticket`` (``POST …/events:ticket``, for
+    EventSource); ``Last-Event-ID`` resumes after the snapshot it names, without repeating it."""
+    after = resume_after(request)
+    metadata = stream_metadata(request, job_id, ticket)
+    call = stubs(request).jobs.WatchJob(jobs_service_pb2.WatchJobRequest(id=job_id), metadata=metadata)
+    return await job_events(call, settings_of(request).sse_heartbeat_seconds, after)

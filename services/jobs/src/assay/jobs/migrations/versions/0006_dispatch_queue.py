@@ -7,7 +7,7 @@ insert trigger, wakes the dispatcher (``NOTIFY assay_dispatch``) whenever a plac
 Jobs queued before this revision already have their work message and are simply in flight.
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0005
 Create Date: 2026-12-04
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from assay.common.db import SYSTEM_SETTING, rls_policy_sql
 
 revision = "0006"
-down_revision = "0008"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

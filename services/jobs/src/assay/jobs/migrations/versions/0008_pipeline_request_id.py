@@ -1,14 +1,14 @@
 """CreatePipeline idempotency: a pipeline's request_id (unique per tenant) and the digest of its request.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-04
 """
 
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,5 @@
-"""Retrying ended jobs (admin): one (`POST /v1/jobs/{id}:retry`) or every match of a filter
-(`POST /v1/jobs:redrive`, e.g. the dead letters)."""
+"""Retrying every ended job matching a filter (admin): `POST /v1/jobs:redrive`, e.g. the dead
+letters (one job: `POST /v1/jobs/{id}:retry`, in routes/jobs.py)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,11 @@ from fastapi.responses import JSONResponse, Response
 from assay.gateway import json_body, schemas
 from assay.gateway.json import JsonFieldError, from_json, to_json
 from assay.gateway.problems import bad_request
-from assay.gateway.routes.jobs import view
+from assay.gateway.routes.jobs import job_view_of
 from assay.gateway.upstream import call_metadata, settings_of, stubs
 from assay.v1 import jobs_service_pb2
 
 router = APIRouter(tags=["jobs"])
-
-
-@router.post("/v1/jobs/{job_id}:retry", summary="Retry a failed or cancelled job (admin)",
-             responses={**schemas.ok(200, "the job, queued again", schemas.JOB), **schemas.problems(403, 404, 409)})
-async def retry_job(request: Request, job_id: str) -> Response:
-    """JobService.RetryJob: one more attempt (a job with dependencies waits for them again)."""
-    response = await stubs(request).jobs.RetryJob(jobs_service_pb2.RetryJobRequest(id=job_id),
-                                                  metadata=call_metadata(request),
-                                                  timeout=settings_of(request).rpc_timeout_seconds)
-    view(request).remember(response.job)  # the caller's next read sees it queued
-    return JSONResponse(to_json(response.job))
 
 
 @router.post("/v1/jobs:redrive", summary="Retry every failed (or cancelled) job matching a filter (admin)",
@@ -46,5 +35,5 @@ async def redrive_jobs(request: Request) -> Response:
     response = await stubs(request).jobs.RedriveJobs(redrive, metadata=metadata,
                                                      timeout=settings_of(request).rpc_timeout_seconds)
     for job in response.retried:
-        view(request).remember(job)
+        job_view_of(request).remember(job)
     return JSONResponse(to_json(response))
