@@ -1,7 +1,7 @@
 """Tenant isolation: a flooding tenant against a trickling one, for fair share and for rate limits.
 
 Run: ``.venv/bin/python bench/bench_tenants.py [--flood 2000] [--trickle 40] [--interval 0.25]
-[--backlog 2] [--concurrency 2] [--rate 20]``. Starts PostgreSQL, NATS, the jobs service and one
+[--backlog 2] [--per-running 2] [--concurrency 2] [--rate 20]``. Starts PostgreSQL, NATS, the jobs service and one
 analysis worker as processes (``local_jobs``). Two measurements:
 
 1. **fair share**: the trickling tenant submits one sentiment job every ``--interval`` seconds,
@@ -93,7 +93,8 @@ async def stack(args: argparse.Namespace, **settings: str) -> AsyncIterator[tupl
         url = jobs_database(postgres)
         jobs_settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
         port = free_port()
-        jobs = jobs_service(url, nats.url, port, ASSAY_DISPATCH_BACKLOG=str(args.backlog), **settings).start()
+        jobs = jobs_service(url, nats.url, port, ASSAY_DISPATCH_BACKLOG=str(args.backlog),
+                            ASSAY_DISPATCH_BACKLOG_PER_RUNNING=str(args.per_running), **settings).start()
         workers = [analysis_worker(nats.url, port, args.concurrency)]
         start_all(workers)
         channel = open_channel(f"127.0.0.1:{port}")
@@ -131,7 +132,8 @@ async def fair_share(args: argparse.Namespace) -> None:
         ids, _ = await trickle(stub, small, args.trickle, args.interval)
         loaded = await wait_done(completions, ids, 600)
         rate = (len(completions.latency) - before) / (time.perf_counter() - began)
-        print(f"fair share: 1 worker x {args.concurrency} slots, backlog {args.backlog}, "
+        print(f"fair share: 1 worker x {args.concurrency} slots, backlog {args.backlog} (+{args.per_running:g} "
+              "per running job), "
               f"{args.flood} flood jobs queued in {queued:.1f} s, a trickle job every {args.interval} s")
         print(f"  trickle completion alone    {summary(alone)}")
         print(f"  trickle completion flooded  {summary(loaded)}")
@@ -188,6 +190,7 @@ if __name__ == "__main__":
     parser.add_argument("--trickle", type=int, default=40, help="jobs the trickling tenant submits")
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between trickle jobs")
     parser.add_argument("--backlog", type=int, default=2, help="ASSAY_DISPATCH_BACKLOG (its minimum)")
+    parser.add_argument("--per-running", type=float, default=2.0, help="ASSAY_DISPATCH_BACKLOG_PER_RUNNING")
     parser.add_argument("--concurrency", type=int, default=2, help="the worker's slots")
     parser.add_argument("--rate", type=float, default=20, help="the flooding tenant's rate limit (calls/s)")
     parser.add_argument("--only", default="fair,rate", help="fair, rate or both (comma-separated)")

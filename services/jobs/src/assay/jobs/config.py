@@ -44,7 +44,7 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     dispatch_backlog: int = Field(default=2, ge=1)
     """Fewest work messages per analyzer the dispatcher lets wait in the stream not yet started; the
     rest are held and dispatched by fair share across tenants as places free (``fair_share``)."""
-    dispatch_backlog_per_running: float = Field(default=1.0, ge=0)
+    dispatch_backlog_per_running: float = Field(default=2.0, ge=0)
     """More may wait while more run: up to this many per running job of the analyzer (so the
     backlog follows the fleet's slots, and a newcomer waits behind about one round of them)."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
