@@ -99,6 +99,10 @@ def page(browser: Any, stack: Stack) -> Iterator[Any]:
     opened = context.new_page()
     opened.add_init_script(RECORD_EVENT_SOURCES)
     opened.outside_requests = outside
+    errors: list[str] = []  # script errors and console errors (a CSP violation is one)
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    opened.errors = errors
     try:
         yield opened
     finally:
@@ -212,6 +216,7 @@ def test_upload_a_csv_follow_it_live_to_the_end_then_see_the_result_and_its_trac
     sync_api.expect(page.locator(f"#row-{job_id}")).to_contain_text("succeeded")
     shoot(page, "job-list")
     assert page.outside_requests == []
+    assert page.errors == [], "no script error, no CSP violation"
 
 
 def test_cancel_a_running_job_from_the_console(page: Any, stack: Stack, tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from integration.gateway_fixtures import Gateway, gateway_settings
 from integration.test_gateway_api import create, drive_to_success, parse_sse
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import REGISTRY
+from test_worker_tracing import span_exporter, spans  # noqa: F401 - fixtures
 
 from assay.gateway.app import create_app
 from assay.gateway.tickets import TicketBox
@@ -61,15 +63,16 @@ async def test_a_resumed_live_stream_skips_the_snapshot_already_seen_and_follows
     await gateway.jobs.execution.StartJob(ex.StartJobRequest(
         id=job["id"], tenant_id="acme", attempt=1, analyzer_version="1.0.0", capability=capability), metadata=worker)
     seen = await gateway.jobs.jobs.WatchJob(js.WatchJobRequest(id=job["id"]), metadata=gateway.jobs.token()).read()
-    assert seen.job.state == job_pb2.Job.STATE_RUNNING and seen.sequence > 0
+    sequence = seen.job.event_sequence
+    assert seen.job.state == job_pb2.Job.STATE_RUNNING and sequence > 0
     stream = asyncio.create_task(gateway.client.get(
-        f"/v1/jobs/{job['id']}/events", headers={**gateway.auth(), "Last-Event-ID": str(seen.sequence)}))
+        f"/v1/jobs/{job['id']}/events", headers={**gateway.auth(), "Last-Event-ID": str(sequence)}))
     await gateway.jobs.execution.CompleteJob(
         ex.CompleteJobRequest(id=job["id"], tenant_id="acme", attempt=1, capability=capability), metadata=worker)
     events = events_of((await asyncio.wait_for(stream, 20)).text)
     states = [json.loads(m["data"])["state"] for m in events if m["event"] == "job"]
     assert states == ["STATE_SUCCEEDED"], "the RUNNING snapshot the client had is not sent again"
-    assert int(events[0]["id"]) > seen.sequence and events[-1]["event"] == "end"
+    assert int(events[0]["id"]) > sequence and events[-1]["event"] == "end"
 
 
 async def test_a_malformed_last_event_id_is_a_400_naming_the_header(gateway):
@@ -91,6 +94,18 @@ async def test_a_stream_ticket_opens_that_jobs_events_without_an_authorization_h
     stream = await gateway.client.get(body["events_url"])  # what EventSource does: no headers
     assert stream.status_code == 200
     assert [m["event"] for m in events_of(stream.text)] == ["job", "end"]
+
+
+async def test_the_ticket_is_redacted_from_the_server_spans_url(gateway, spans: InMemorySpanExporter):  # noqa: F811 - the fixture
+    job_id = await succeeded_job(gateway)
+    body = (await gateway.client.post(f"/v1/jobs/{job_id}/events:ticket", headers=gateway.auth())).json()
+    assert (await gateway.client.get(body["events_url"])).status_code == 200
+    servers = [s for s in spans.get_finished_spans()
+               if any("/events" in str(v) for v in (s.attributes or {}).values())]
+    assert servers, "the stream's server span was recorded"
+    values = [str(v) for s in servers for v in (s.attributes or {}).values()]
+    assert not any(body["ticket"] in v for v in values)
+    assert any("ticket=REDACTED" in v for v in values)
 
 
 async def test_a_ticket_is_refused_for_another_job_tampered_expired_or_on_any_other_route(gateway):
@@ -187,15 +202,15 @@ async def test_the_trace_route_serves_the_jobs_spans_as_offsets_when_a_span_file
     job = (await create(gateway, traceparent=f"00-{'e' * 32}-{'1' * 16}-01")).json()
     assert job["trace_id"] == "e" * 32, "the job joined the caller's trace"
     base = 1_764_000_000_000_000_000  # nanoseconds since the epoch: beyond 2^53
-    spans = tmp_path / "spans.jsonl"
-    spans.write_text("\n".join([
+    span_file = tmp_path / "spans.jsonl"
+    span_file.write_text("\n".join([
         span(job["trace_id"], "b" * 16, "a" * 16, "analyze sentiment", base + 2_000_000, base + 5_000_000, "ERROR"),
         span(job["trace_id"], "a" * 16, "", "CreateJob", base, base + 10_000_000),
         span("f" * 32, "c" * 16, "", "another trace", base, base + 1),
     ]) + "\n")
     (tmp_path / "spans.jsonl.1").write_text(span(job["trace_id"], "d" * 16, "a" * 16, "older file", base + 1_000_000,
                                                  base + 1_500_000) + "\n")
-    client = gateway.client_for(create_app(gateway_settings(trace_file=str(spans)), gateway.channels))
+    client = gateway.client_for(create_app(gateway_settings(trace_file=str(span_file)), gateway.channels))
     response = await client.get(f"/v1/jobs/{job['id']}/trace", headers=gateway.auth())
     assert response.status_code == 200, response.text
     body = response.json()

@@ -64,7 +64,7 @@ async def get(
 
 async def test_the_creator_reads_its_new_job_from_the_view_and_then_its_completion(viewing):
     job = await create(viewing)
-    assert job["event_sequence"] == "1"
+    assert job["event_sequence"] == 1, "int64 as a JSON number"
     hits = reads("hit")
     first = await get(viewing, job["id"])
     assert first.status_code == 200 and first.json() == job  # read-your-writes, without a GetJob

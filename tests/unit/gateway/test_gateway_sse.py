@@ -27,7 +27,7 @@ class ScriptedCall:
 
 
 def snapshot(state: int, sequence: int = 0) -> js.WatchJobResponse:
-    return js.WatchJobResponse(job=Job(id="j1", state=state), sequence=sequence)  # type: ignore[arg-type]
+    return js.WatchJobResponse(job=Job(id="j1", state=state, event_sequence=sequence))  # type: ignore[arg-type]
 
 
 async def body(call: ScriptedCall, after: int = 0) -> str:

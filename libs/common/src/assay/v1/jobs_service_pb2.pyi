@@ -325,11 +325,6 @@ class WatchJobResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     JOB_FIELD_NUMBER: _builtins.int
-    SEQUENCE_FIELD_NUMBER: _builtins.int
-    sequence: _builtins.int
-    """sequence is the number of the job's latest lifecycle event at this snapshot: it grows with
-    every transition, so a client resuming a watch can skip snapshots it has already seen.
-    """
     @_builtins.property
     def job(self) -> _job_pb2.Job:
         """job is the job as of this transition."""
@@ -338,11 +333,10 @@ class WatchJobResponse(_message.Message):
         self,
         *,
         job: _job_pb2.Job | None = ...,
-        sequence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "sequence", b"sequence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

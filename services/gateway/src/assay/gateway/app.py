@@ -39,8 +39,11 @@ from assay.gateway.upstream import Channels, Stubs
 
 DESCRIPTION = """\
 The REST face of Assay for web clients. Every route is one or a few gRPC calls; JSON field names
-are the proto field names. Errors are RFC 7807 `application/problem+json` documents carrying the
-gRPC code (`grpc_code`), a stable reason (`code`) and field `violations`.
+are the proto field names, enums their proto value names (`STATE_SUCCEEDED`), 64-bit integers
+numbers up to 2^53 (decimal strings beyond). Errors are RFC 7807 `application/problem+json`
+documents carrying the gRPC code (`grpc_code`), a stable reason (`code`) and field `violations`.
+Job lists default to `view=BASIC`. Browsers follow a job with `EventSource` on the `events_url` of
+`POST /v1/jobs/{job_id}/events:ticket` (`event: end` closes it; `Last-Event-ID` resumes).
 
 `Authorization: Bearer <JWT>`, `traceparent` and `X-Request-ID` pass through to the services;
 `Idempotency-Key` becomes the create request's `request_id`.

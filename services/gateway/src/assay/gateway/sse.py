@@ -1,11 +1,11 @@
 """Server-Sent Events fed by JobService.WatchJob, shaped for the browser's ``EventSource``.
 
 The stream opens with ``retry:`` (the reconnection delay), sends each snapshot as ``event: job``
-with the job's event sequence number as its ``id:``, and closes with ``event: end`` once the job has
-finished, so a client knows to stop instead of reconnecting. A client that lost the connection
-reconnects with ``Last-Event-ID`` (EventSource does so by itself): snapshots up to that sequence
-are skipped, so nothing is delivered twice, and a job that finished meanwhile gets its final
-snapshot (if unseen) and ``end``.
+with the job's event sequence number (``Job.event_sequence``) as its ``id:``, and closes with
+``event: end`` once the job has finished, so a client knows to stop instead of reconnecting. A
+client that lost the connection reconnects with ``Last-Event-ID`` (EventSource does so by itself):
+snapshots up to that sequence are skipped, so nothing is delivered twice, and a job that finished
+meanwhile gets its final snapshot (if unseen) and ``end``.
 """
 
 from __future__ import annotations
@@ -90,12 +90,13 @@ async def job_events(call: Any, heartbeat_seconds: float, after: int = 0) -> Str
 
         def snapshot(item: Any) -> bytes:
             nonlocal sent
-            if not item.sequence:  # an upstream that does not number its snapshots: send, without an id
+            sequence = item.job.event_sequence
+            if not sequence:  # a job not numbered by its upstream: sent, without an id
                 return format_event("job", to_json(item.job))
-            if item.sequence <= sent:
+            if sequence <= sent:
                 return b""
-            sent = item.sequence
-            return format_event("job", to_json(item.job), item.sequence)
+            sent = sequence
+            return format_event("job", to_json(item.job), sequence)
 
         try:
             yield f"retry: {RETRY_MILLISECONDS}\n\n".encode() + snapshot(first)

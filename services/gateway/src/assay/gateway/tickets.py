@@ -20,11 +20,13 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import grpc
 import prometheus_client
 from cryptography.fernet import Fernet, InvalidToken
 from fastapi import Request
+from opentelemetry import trace
 
 from assay.gateway.problems import Problem
 from assay.gateway.upstream import call_metadata
@@ -92,9 +94,26 @@ def stream_metadata(request: Request, job_id: str, ticket: str | None) -> tuple[
     own Authorization header (a missing or bad one is a 401 either way)."""
     if ticket is None:
         return call_metadata(request)
+    redact_from_server_span(ticket)
     grant = ticket_box(request).open(ticket, job_id)
     metadata = [("authorization", f"Bearer {grant.token}")]
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         metadata.append(("x-request-id", request_id))
     return tuple(metadata)
+
+
+URL_ATTRIBUTES = ("http.url", "http.target", "url.full", "url.query")
+"""Server span attributes that carry the request's query string (old and new HTTP conventions)."""
+REDACTED = "REDACTED"
+
+
+def redact_from_server_span(ticket: str) -> None:
+    """Take the ticket out of the HTTP server span's URL attributes: traces outlive tickets, and a
+    credential does not belong in them (the access log records the route template only)."""
+    span = trace.get_current_span()
+    attributes = getattr(span, "attributes", None) or {}
+    for key in URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str) and ticket in unquote(value):
+            span.set_attribute(key, unquote(value).replace(ticket, REDACTED))

@@ -126,8 +126,8 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.WatchJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[jobs_service_pb2.WatchJobResponse]:
         caller = require_role(*READERS)
-        async for job, sequence in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
-            yield jobs_service_pb2.WatchJobResponse(job=job, sequence=sequence)
+        async for job in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
+            yield jobs_service_pb2.WatchJobResponse(job=job)
 
     async def RetryJob(
         self, request: jobs_service_pb2.RetryJobRequest, context: grpc.aio.ServicerContext

@@ -24,10 +24,8 @@ def _terminal(job: job_pb2.Job) -> bool:
 
 async def watch_job(
     nc: Client, store: JobStore, tenant: str, job_id: uuid.UUID
-) -> AsyncIterator[tuple[job_pb2.Job, int]]:
-    """The job and its event sequence number, at once and after each transition.
-
-    Subscribe first, then read the snapshot, so no transition falls between the two."""
+) -> AsyncIterator[job_pb2.Job]:
+    """Subscribe first, then read the snapshot, so no transition falls between the two."""
     events: asyncio.Queue[Msg] = asyncio.Queue()
 
     async def enqueue(msg: Msg) -> None:
@@ -36,7 +34,7 @@ async def watch_job(
     subscription = await nc.subscribe(event_subject(tenant, str(job_id)), cb=enqueue)
     try:
         job, seen = await store.snapshot(tenant, job_id)
-        yield job, seen
+        yield job
         while not _terminal(job):
             try:
                 async with asyncio.timeout(RESYNC_SECONDS):  # not wait_for: it can swallow a cancel
@@ -45,12 +43,12 @@ async def watch_job(
                 latest, sequence = await store.snapshot(tenant, job_id)
                 if sequence > seen:
                     job, seen = latest, sequence
-                    yield job, seen
+                    yield job
                 continue
             event = events_pb2.JobEvent.FromString(msg.data)
             if event.sequence <= seen:
                 continue
             job, seen = event.job, event.sequence
-            yield job, seen
+            yield job
     finally:
         await subscription.unsubscribe()

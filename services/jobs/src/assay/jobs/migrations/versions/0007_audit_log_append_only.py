@@ -2,14 +2,14 @@
 jobs.audit_log raise for every role (the service's own included); and its newest-first listing.
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0008b
 Create Date: 2026-12-04
 """
 
 from alembic import op
 
 revision = "0007"
-down_revision = "0008"
+down_revision = "0008b"
 branch_labels = None
 depends_on = None
 
