@@ -1,5 +1,6 @@
 """``assay``: dev | token | submit | jobs (list, get, cancel, watch, retry, redrive)
-| pipeline (submit, get, cancel, watch) | trace | analyzers | usage | audit."""
+| pipeline (submit, get, cancel, watch) | trace | analyzers | usage | audit | ask
+| collections (list, create, delete)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import grpc
 
 from assay.cli import audit, output, pipelines, redrive, trace
 from assay.cli.analyzers import cmd_analyzers
+from assay.cli.ask import add_parsers as add_index_parsers
+from assay.cli.ask import cmd_ask, cmd_collections
 from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, span_files
 from assay.cli.params import parse_params
 from assay.cli.usage import cmd_usage
@@ -296,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
     commands.add_parser("usage", parents=common, help="the tenant's job quotas and how much of each is used")
     audit.add_parser(commands, common)
+    add_index_parsers(commands, common)
     return parser
 
 
@@ -323,6 +327,10 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await audit.cmd_audit(args, conn)
         if args.command == "pipeline":
             return await pipelines.cmd_pipeline(args, conn)
+        if args.command == "ask":
+            return await cmd_ask(args, conn)
+        if args.command == "collections":
+            return await cmd_collections(args, conn)
         return await cmd_jobs(args, conn)
     finally:
         await conn.close()
