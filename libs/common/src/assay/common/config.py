@@ -70,8 +70,9 @@ class CommonSettings(TelemetrySettings, TokenSettings):
     job_capability_secret: str = ""
     """HS256 key of job capabilities: jobs signs one into every work message, jobs and ingest verify
     the one a worker presents (it binds the job and its tenant). Set on jobs and ingest only."""
-    job_capability_seconds: int = Field(default=7 * 86400, ge=60)
-    """Lifetime of a work message's capability: a message still unstarted after this is refused."""
+    job_capability_seconds: int = Field(default=7 * 86400, ge=1)
+    """Lifetime of a job capability. A work message unstarted for longer still runs: StartJob renews an
+    authentic expired capability (``assay.common.capabilities``); a running attempt must finish within it."""
     rate_limit_tenant: str = ""
     """``tenant=requests per second,…`` (``*``: every other tenant): each service's limit of a tenant's
     calls (``assay.common.rate_limits``); empty: no per-tenant limit."""

@@ -100,8 +100,14 @@ class StartJobResponse(_message.Message):
     JOB_FIELD_NUMBER: _builtins.int
     RETRY_DELAY_FIELD_NUMBER: _builtins.int
     DEPENDENCIES_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
     decision: Global___StartJobResponse.Decision.ValueType
     """decision is what the worker must do."""
+    capability: _builtins.str
+    """capability, when decision is RUN and the work message's capability had expired (it was
+    authentic and named this job and tenant), is a fresh one with the same files: the worker
+    presents it instead on every later call about this attempt. Empty otherwise.
+    """
     @_builtins.property
     def job(self) -> _job_pb2.Job:
         """job is the job as it now stands; when running, job.attempt is the fencing token."""
@@ -124,10 +130,11 @@ class StartJobResponse(_message.Message):
         job: _job_pb2.Job | None = ...,
         retry_delay: _duration_pb2.Duration | None = ...,
         dependencies: _abc.Iterable[_job_pb2.Job] | None = ...,
+        capability: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "retry_delay", b"retry_delay"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "dependencies", b"dependencies", "job", b"job", "retry_delay", b"retry_delay"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capability", b"capability", "decision", b"decision", "dependencies", b"dependencies", "job", b"job", "retry_delay", b"retry_delay"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

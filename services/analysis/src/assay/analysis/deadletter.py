@@ -92,7 +92,7 @@ class DeadLetterListener:
                 if started.decision == pb.StartJobResponse.DECISION_RUN:
                     await self._jobs.fail(pb.FailJobRequest(
                         id=work.job_id, tenant_id=work.tenant_id, attempt=started.job.attempt,
-                        dead_lettered=True, capability=work.capability, error=job_pb2.JobError(
+                        dead_lettered=True, capability=started.capability or work.capability, error=job_pb2.JobError(
                             code="MAX_DELIVERIES_EXCEEDED", retryable=False,
                             message=f"the work message was delivered {body.get('deliveries')} times "
                                     "without an outcome")))

@@ -182,7 +182,8 @@ class AttemptRunner:
             await _nak(msg, _seconds(started.retry_delay))
             return trace.Status(trace.StatusCode.OK)
         last_delivery = delivered >= self._options.max_deliver
-        return _span_status(await self._run(analyzer, msg, started, work.capability, last_delivery, release))
+        capability = started.capability or work.capability  # fresh when the message's had expired
+        return _span_status(await self._run(analyzer, msg, started, capability, last_delivery, release))
 
     async def _start_refused(self, analyzer: str, msg: Msg, exc: grpc.aio.AioRpcError, delivered: int) -> None:
         if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
@@ -197,7 +198,7 @@ class AttemptRunner:
 
     async def _run(self, analyzer: str, msg: Msg, started: pb.StartJobResponse, capability: str,
                    last_delivery: bool, release: Callable[[], None]) -> Outcome:
-        """``capability``: the work message's, passed on to every call about the job."""
+        """``capability``: the work message's (or StartJob's fresh one), passed on to every call about the job."""
         job = started.job
         entry = self._registry.get(analyzer)
         assert entry is not None

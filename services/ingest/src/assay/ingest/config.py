@@ -45,6 +45,11 @@ class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
     submission_lease_seconds: float = Field(default=30.0, gt=0)
     """Lease of a SubmitDocument request_id claim: renewed while its upload progresses; a claim not
     renewed for this long is taken over by a retry. Keep it above ``jobs_timeout_seconds``."""
+    orphan_sweep_seconds: float = Field(default=3600.0, ge=0)
+    """How often ingest deletes orphaned objects (``assay.ingest.orphans``); 0 never."""
+    orphan_grace_seconds: float = Field(default=86400.0, ge=0)
+    """Age below which an object with no ``ingest.files`` row is left alone: an upload or a worker's
+    artifact is stored before its row commits, and a worker retries RegisterArtifact through outages."""
 
     @field_validator("quota_bytes_stored")
     @classmethod

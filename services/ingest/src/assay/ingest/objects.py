@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, BinaryIO, cast
 
 from minio import Minio
@@ -58,6 +58,17 @@ class ObjectStore:
                 raise NotFound("OBJECT_NOT_FOUND", "no object was written for this file id") from None
             raise Unavailable("STORAGE_UNAVAILABLE", f"could not stat the object: {exc.code}") from exc
         return int(stat.size or 0)
+
+    async def list_objects(self, prefix: str) -> list[tuple[str, datetime]]:
+        """Every object under ``prefix`` with its last-modified time."""
+        def listing() -> list[tuple[str, datetime]]:
+            return [(str(o.object_name), o.last_modified or datetime.now(UTC))
+                    for o in self._client.list_objects(self._bucket, prefix=prefix, recursive=True)]
+        try:
+            with storage_span("ListObjects", self._bucket, prefix):
+                return await asyncio.to_thread(listing)
+        except Exception as exc:
+            raise Unavailable("STORAGE_UNAVAILABLE", "could not list the objects") from exc
 
     async def remove(self, key: str) -> None:
         """Delete ``key``; deleting a missing object is not an error."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -17,6 +19,7 @@ from assay.ingest.index_client import IndexClient
 from assay.ingest.ingest_service import IngestServicer
 from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
+from assay.ingest.orphans import run_orphan_sweeper
 from assay.ingest.store import FileStore
 from assay.ingest.worker_file_service import WorkerFileServicer
 from assay.v1 import (
@@ -54,8 +57,15 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
         ]
 
     server = await start_grpc_server(settings, register)
+    sweeper = (asyncio.create_task(run_orphan_sweeper(
+        engine, objects, settings.orphan_sweep_seconds, settings.orphan_grace_seconds), name="orphan-sweeper")
+        if settings.orphan_sweep_seconds > 0 else None)
 
     async def stop_background() -> None:
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         await ingest.wait_background()
         await jobs_client.close()
         await index_client.close()

@@ -226,12 +226,21 @@ class FileStore:
                 await remove_object(row.object_key)
 
     async def release_submission(self, tenant: str, request_id: str, claim_id: uuid.UUID) -> None:
-        """Forget our claim on a submission that failed, so that a retry starts afresh."""
+        """Give up our claim on a submission that failed, so that a retry goes ahead at once.
+
+        A claim whose file is stored is expired, not forgotten: the failure may have been CreateJob's
+        lost answer (jobs committed the job, then died), and a retry that takes the claim over adopts
+        the file, so it sends jobs the same request and gets that job back. A fresh file would make
+        the request differ and jobs refuse the request_id (REQUEST_ID_REUSED) for ever."""
+        mine = (submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
+                submissions.c.claim_id == claim_id, submissions.c.job_id.is_(None))
+        file_stored = select(files.c.id).where(
+            files.c.tenant_id == tenant, files.c.id == submissions.c.file_id).exists()
         async with tenant_transaction(self._engine, tenant) as conn:
-            await conn.execute(delete(submissions).where(
-                submissions.c.tenant_id == tenant, submissions.c.request_id == request_id,
-                submissions.c.claim_id == claim_id, submissions.c.job_id.is_(None),
-            ))
+            expired = (await conn.execute(update(submissions).where(*mine, file_stored).values(
+                lease_expires_at=func.now() - timedelta(seconds=1)).returning(submissions.c.claim_id))).one_or_none()
+            if expired is None:
+                await conn.execute(delete(submissions).where(*mine))
 
     async def exists(self, tenant: str, file_id: uuid.UUID) -> bool:
         async with tenant_transaction(self._engine, tenant) as conn:

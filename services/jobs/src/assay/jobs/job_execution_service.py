@@ -8,6 +8,7 @@ import uuid
 
 import grpc
 from google.protobuf import duration_pb2
+from opentelemetry import trace
 
 from assay.common.auth import WORKER, require_role
 from assay.common.capabilities import JobCapabilities
@@ -17,7 +18,7 @@ from assay.common.job_states import STATE_NAMES
 from assay.jobs.backoff import retry_delay
 from assay.jobs.codec import to_json
 from assay.jobs.config import JobsSettings
-from assay.jobs.metrics import ATTEMPT_DURATION, JOB_DEAD_LETTERS, JOB_RETRIES, JOBS_FINISHED
+from assay.jobs.metrics import ATTEMPT_DURATION, CAPABILITIES_RENEWED, JOB_DEAD_LETTERS, JOB_RETRIES, JOBS_FINISHED
 from assay.jobs.store import JobStore
 from assay.v1 import job_execution_service_pb2 as pb
 from assay.v1 import job_execution_service_pb2_grpc, job_pb2
@@ -65,13 +66,23 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
         return parsed
 
     async def StartJob(self, request: pb.StartJobRequest, context: grpc.aio.ServicerContext) -> pb.StartJobResponse:
-        job_id = self._authorize(request.tenant_id, request.id, request.capability)
+        """An expired capability still starts the attempt its work message was written for (a
+        message can wait in a backlog longer than a capability lives): the answer then carries a
+        fresh one."""
+        require_role(WORKER)
+        job_id = parse_uuid(request.id, "id")
+        renewed = self._capabilities.renew(request.capability, tenant=request.tenant_id, job_id=str(job_id))
         outcome = await self._store.start(request.tenant_id, job_id, request.analyzer_version)
         if outcome.decision == "SKIP" and STATE_NAMES.get(outcome.job.state) == "FAILED":
             _record_finish(outcome.job)
+        running = outcome.decision == "RUN"
+        if renewed and running:
+            CAPABILITIES_RENEWED.inc()
+            trace.get_current_span().set_attribute("assay.capability_renewed", True)
         return pb.StartJobResponse(
             decision=_DECISIONS[outcome.decision], job=outcome.job,
             retry_delay=_duration(outcome.retry_after), dependencies=outcome.dependencies,
+            capability=renewed if running else "",
         )
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context: grpc.aio.ServicerContext) -> pb.HeartbeatResponse:

@@ -22,6 +22,9 @@ OUTBOX_PUBLISHED = prometheus_client.Counter(
     "assay_outbox_published_total", "Outbox messages published to JetStream.")
 OUTBOX_LAG = prometheus_client.Gauge(
     "assay_outbox_lag_seconds", "Age of the oldest unpublished outbox message.")
+CAPABILITIES_RENEWED = prometheus_client.Counter(
+    "assay_job_capabilities_renewed_total",
+    "Attempts StartJob admitted on an expired (authentic) work-message capability, answering a fresh one.")
 LEASES_REAPED = prometheus_client.Counter(
     "assay_leases_reaped_total", "Running jobs settled by the reaper after their lease expired.")
 CACHE_READS = prometheus_client.Counter(
