@@ -7,6 +7,8 @@ no arguments, so everything comes from the environment:
 * ``ASSAY_TOKEN``: the bearer token; without it, the ``token`` of ``stack.json`` in
   ``ASSAY_STACK_JSON`` (a path) or ``$ASSAY_DATA_DIR/stack.json`` (default ``.assay-data``).
 * ``ASSAY_BENCH_ANALYZER``: the analyzer (default ``sentiment``).
+* ``ASSAY_BENCH_SENTIMENT_MODEL``: the sentiment ``model`` param, ``lexicon`` (default: VADER, as
+  the peer scores) or ``learned``.
 
 Contract (checked against the running gateway, not ARCHITECTURE.md):
 
@@ -44,7 +46,7 @@ STATES = {
     "STATE_FAILED": "failed",
     "STATE_CANCELLED": "cancelled",
 }
-LABELS = {"SENTIMENT_LABEL_POSITIVE", "SENTIMENT_LABEL_NEGATIVE", "SENTIMENT_LABEL_NEUTRAL"}
+LABELS = {"SENTIMENT_LABEL_POSITIVE", "SENTIMENT_LABEL_NEGATIVE", "SENTIMENT_LABEL_NEUTRAL", "SENTIMENT_LABEL_MIXED"}
 
 
 def stack_token() -> str | None:
@@ -69,10 +71,14 @@ class AssayAdapter(Adapter):
             raise SystemExit("assay adapter: no token (set ASSAY_TOKEN, ASSAY_STACK_JSON or ASSAY_DATA_DIR)")
         self.headers = {"authorization": f"Bearer {token}"}
         self.analyzer = analyzer or os.environ.get("ASSAY_BENCH_ANALYZER") or "sentiment"
+        model = os.environ.get("ASSAY_BENCH_SENTIMENT_MODEL") or "lexicon"
+        self.params = {"sentiment": {"model": f"SENTIMENT_MODEL_KIND_{model.upper()}"}}
 
     async def submit(self, http, text: str) -> str:
         r = await http.request(
-            "POST", "/v1/jobs", headers=self.headers, json={"analyzer": self.analyzer, "inputs": {"text": text}}
+            "POST", "/v1/jobs", headers=self.headers,
+            json={"analyzer": self.analyzer, "inputs": {"text": text},
+                  **({"params": self.params} if self.analyzer == "sentiment" else {})},
         )
         if r.status != 202:
             raise SubmitError(f"HTTP {r.status}: {r.body[:200]!r}")

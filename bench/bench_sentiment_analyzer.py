@@ -1,4 +1,4 @@
-"""Measures the sentiment analyzer's batch throughput (rows/s) on a generated 50,000-row CSV.
+"""Measures the sentiment analyzer's lexicon (VADER) throughput (rows/s) on a generated 50,000-row CSV.
 
 Run: ``.venv/bin/python bench/bench_sentiment_analyzer.py [--rows N] [--repeat K]``. It prints the
 model alone (VADER ``score`` per text) next to the whole analyzer run (reading, scoring,
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assay.analysis.analyzers.sentiment import ANALYZER, default_model
+from assay.analysis.analyzers.sentiment import ANALYZER, lexicon_model
 from assay.analysis.plugin import InputDocument
 from assay.analysis.testing import LocalRunContext
 from assay.v1 import job_pb2, sentiment_pb2
@@ -48,7 +48,7 @@ def bench_model(path: Path) -> float:
     """Rows/s of the model alone over the same texts (the ceiling for the analyzer)."""
     with path.open(encoding="utf-8", newline="") as f:
         texts = [row["text"] for row in csv.DictReader(f)]
-    model = default_model()
+    model = lexicon_model()
     start = time.perf_counter()
     for text in texts:
         model.score(text)
@@ -60,7 +60,9 @@ def bench_analyzer(path: Path, work_dir: Path) -> tuple[float, int]:
     ctx = LocalRunContext(
         job_id="bench",
         tenant_id="bench",
-        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams()),
+        params=job_pb2.JobParams(
+            sentiment=sentiment_pb2.SentimentParams(model=sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON)
+        ),
         work_dir=work_dir,
         inputs=[InputDocument("bench", path, "text/csv", path.name, path.stat().st_size)],
     )
@@ -84,7 +86,7 @@ def main() -> None:
         print(f"input: {args.rows} rows, {size_mb:.1f} MB CSV")
 
         start = time.perf_counter()
-        default_model()
+        lexicon_model()
         print(f"model load: {1000 * (time.perf_counter() - start):.0f} ms (once per process)")
 
         model_rates = [bench_model(path) for _ in range(args.repeat)]

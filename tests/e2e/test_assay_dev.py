@@ -273,3 +273,27 @@ def test_xml_to_csv_over_rest_and_compare_over_the_cli_give_downloadable_csvs(st
     assert done.returncode == 0, done.stderr
     compared = json.loads(done.stdout)["result"]["compare"]
     assert (compared["key_columns"], compared["changed"], compared["added"]) == (["isin"], 2, 1)
+
+
+def test_a_document_indexed_into_a_collection_answers_a_question_until_it_is_deleted(stack):
+    handbook = ("# Handbook\n\n## Annual leave\n\nEvery employee is entitled to twenty-eight days of paid annual "
+                "leave per calendar year.\n\n## Security\n\nLaptops must be encrypted.\n")
+    with stack.client() as client:
+        created = client.post("/v1/collections", json={"name": "e2e-handbooks"})
+        assert created.status_code == 201, created.text
+        collection = created.json()["id"]
+        params = json.dumps({"index": {"collection_id": collection}})
+        response = client.post("/v1/jobs", data={"analyzer": "index", "params": params},
+                               files={"file": ("handbook.md", handbook.encode(), "text/plain")})
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert follow_events(client, job["id"])[-1]["state"] == "STATE_SUCCEEDED"
+        asked = client.post(f"/v1/collections/{collection}:ask", json={"question": "How many days of annual leave?"})
+        assert asked.status_code == 200, asked.text
+        answer = asked.json()
+        assert answer["answered"] and "twenty-eight days" in answer["answer"]
+        assert answer["passages"][0]["citation"]["display_name"] == "handbook.md"
+        file_id = answer["passages"][0]["citation"]["file_id"]
+        assert client.delete(f"/v1/files/{file_id}").status_code == 204
+        after = client.post(f"/v1/collections/{collection}:ask", json={"question": "How many days of annual leave?"})
+        assert after.json().get("passages", []) == []

@@ -70,8 +70,9 @@ def reviews_csv(rows: int, text_column: str = "text") -> bytes:
 
 
 def label_counts(rows: int) -> dict[int, int]:
-    """The per-label counts ``reviews_csv(rows)`` must get (proto label -> count)."""
-    return {label: len(range(i, rows, 3)) for i, label in enumerate(PROTO_LABELS)}
+    """The per-label counts ``reviews_csv(rows)`` must get from the default (learned) model."""
+    counts = {label: len(range(i, rows, 3)) for i, label in enumerate(PROTO_LABELS)}
+    return {**counts, sentiment_pb2.SENTIMENT_LABEL_MIXED: 0}
 
 
 async def download(url: str) -> bytes:
@@ -195,8 +196,10 @@ class FileStack:
         return await eventually(check, timeout=timeout)
 
 
-def sentiment_params(text_column: str) -> job_pb2.JobParams:
-    return job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(text_column=text_column))
+def sentiment_params(
+    text_column: str = "", model: sentiment_pb2.SentimentModelKind.ValueType = 0
+) -> job_pb2.JobParams:
+    return job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(text_column=text_column, model=model))
 
 
 def csv_lines(data: bytes) -> Sequence[list[str]]:

@@ -5,8 +5,10 @@ recomputes to the consolidation's figure."""
 # ruff: noqa: F811
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import signal
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +28,9 @@ from assay.common.auth import mint_token
 from assay.v1 import consolidate_pb2 as cpb
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2
+from assay.v1 import jobs_service_pb2 as js
+
+Job = job_pb2.Job
 
 pytestmark = pytest.mark.integration
 
@@ -150,3 +155,32 @@ async def upload(stack: FileStack, tenant: str, path: Path) -> str:
         yield ing.UploadFileRequest(chunk=path.read_bytes())
     stored = await stack.ingest.files.UploadFile(requests(), metadata=stack.ingest.token(tenant=tenant))
     return stored.file.id
+
+
+async def test_a_worker_killed_mid_pipeline_still_yields_exactly_one_workbook(file_stack: FileStack,
+                                                                             tmp_path: Path) -> None:
+    tenant = new_tenant()
+    file_ids = [await upload(file_stack, tenant, filing_pdf(tmp_path / f"{year}.pdf", year)) for year in FILING_YEARS]
+    request = json_format.ParseDict(pipeline_body(file_ids), js.CreatePipelineRequest())
+    first = file_stack.spawn_worker(tmp_path / "worker-1", worker_analyzers="financial_statements,consolidate")
+    try:
+        pipeline = (await file_stack.jobs.jobs.CreatePipeline(
+            request, metadata=file_stack.jobs.token(tenant=tenant))).pipeline
+
+        async def one_filing_read() -> bool:
+            jobs = [await file_stack.get(job.id, tenant) for job in pipeline.jobs[:3]]
+            return any(job.state == Job.STATE_SUCCEEDED for job in jobs)
+        await eventually(one_filing_read, timeout=90)
+        assert first.proc is not None
+        first.proc.send_signal(signal.SIGKILL)  # mid-pipeline: the other filings queued or running
+        await asyncio.to_thread(first.proc.wait, 5)
+        file_stack.spawn_worker(tmp_path / "worker-2", worker_analyzers="financial_statements,consolidate")
+        done = await file_stack.settled(pipeline.jobs[-1].id, tenant, Job.STATE_SUCCEEDED, timeout=120)
+    finally:
+        await asyncio.to_thread(file_stack.stop_spawned)
+    assert [a.name for a in done.artifacts].count("consolidated.xlsx") == 1
+    check_consolidation(done.result.consolidate)
+    link = await file_stack.ingest.files.GetDownloadUrl(
+        ing.GetDownloadUrlRequest(id=next(a.file_id for a in done.artifacts if a.name == "consolidated.xlsx")),
+        metadata=file_stack.ingest.token(tenant=tenant))
+    assert check_workbook(done.result.consolidate, await download(link.url)) > 50

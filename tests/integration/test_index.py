@@ -4,22 +4,37 @@ with citations, re-indexing, deletion of a collection or a file, tenant isolatio
 # ruff: noqa: F811
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
 import psycopg
 import pytest
+import uvicorn
+from fastapi import FastAPI, Request
 from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
-from harness import Postgres
+from fixtures import xmldocs
+from harness import Postgres, eventually
 from harness.jobs import fresh_database
 from ingest_fixtures import ingest_settings, new_tenant, start_ingest, stop_ingest, submit_requests
 from integration.gateway_fixtures import gateway_settings
 
+from assay.analysis.analyzers.index.writer import IndexWriter
+from assay.analysis.generation import Generator
+from assay.analysis.index_service import IndexServicer
+from assay.analysis.index_store import IndexStore
 from assay.analysis.migrations import SCRIPT_LOCATION as INDEX_MIGRATIONS
 from assay.analysis.server import AnalysisWorker
+from assay.cli.__main__ import main as cli_main
+from assay.common.auth import Principal, current_principal
+from assay.common.config import DatabaseSettings
+from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.migrations import upgrade
 from assay.gateway.app import create_app
@@ -107,7 +122,8 @@ async def test_the_migration_creates_the_index_schema_with_rls_hnsw_and_gin(inde
                                  WHERE relnamespace = 'index'::regnamespace AND relkind = 'r'
                                  AND relname <> 'alembic_version' ORDER BY relname""").fetchall()
         indexes = dict(conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'index'").fetchall())
-    assert tables == [("chunks", True, True), ("collections", True, True), ("documents", True, True)]
+    assert tables == [("chunks", True, True), ("collections", True, True), ("documents", True, True),
+                      ("indexing", True, True)]
     assert "USING hnsw (embedding vector_cosine_ops)" in indexes["chunks_embedding"]
     assert "USING gin (tsv)" in indexes["chunks_tsv"]
 
@@ -329,3 +345,181 @@ async def test_collections_and_ask_over_rest(index_stack: IndexStack, rest: http
 
     assert (await rest.delete(f"/v1/collections/{collection}", headers=headers)).status_code == 204
     assert (await rest.get(f"/v1/collections/{collection}", headers=headers)).status_code == 404
+
+
+async def test_assay_ask_by_collection_name_prints_the_answer_and_citations(
+    index_stack: IndexStack, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant, "hr")
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    token = dict(index_stack.token(tenant))["authorization"].removeprefix("Bearer ")
+    files = index_stack.files
+    (tmp_path / "stack.json").write_text(json.dumps({"token": token, "endpoints": {
+        "jobs": f"127.0.0.1:{files.jobs.server.port}", "ingest": files.ingest.address,
+        "analysis": f"127.0.0.1:{index_stack.worker.port}"}}))
+
+    async def assay(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = await asyncio.to_thread(cli_main, ["--data-dir", str(tmp_path), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = await assay("ask", "hr", "How many days of paid annual leave do employees get?")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert "twenty-eight days" in lines[0]
+    assert lines[1].startswith("[1] handbook.md paragraph 1 ") and "Employee handbook > Annual leave" in lines[1]
+    assert "»Every employee is entitled to twenty-eight days" in lines[2]
+    code, out, _ = await assay("--json", "ask", collection, "annual leave", "--top-k", "1")
+    assert code == 0 and len(json.loads(out)["passages"]) == 1
+    code, _, err = await assay("ask", "hr", "")
+    assert code == 4 and "question" in err
+    code, _, err = await assay("ask", "no-such-collection", "annual leave")
+    assert code == 2 and "no collection is named 'no-such-collection'" in err
+    code, _, err = await assay("ask", str(uuid.uuid4()), "annual leave")
+    assert code == 4 and "COLLECTION_NOT_FOUND" in err
+    code, out, _ = await assay("collections", "list")
+    assert code == 0 and out.split()[:2] == [collection, "hr"]
+
+
+async def test_asking_during_indexing_answers_from_what_is_indexed_and_says_so(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    done = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    settled = await index_stack.ask(tenant, collection, "How many days of paid annual leave?")
+    assert settled.answered and not settled.indexing  # the job said it ended
+    running = str(uuid.uuid4())
+    with IndexWriter(index_stack.database_url, tenant) as writer:  # what an index job does first
+        writer.begin_job(uuid.UUID(collection), running)
+        meanwhile = await index_stack.ask(tenant, collection, "How many days of paid annual leave?")
+        assert meanwhile.indexing and meanwhile.answered and meanwhile.indexed_documents == 1
+        assert meanwhile.passages[0].citation.file_id == done.inputs.file_ids[0]
+        elsewhere = new_tenant()
+        other = await index_stack.ask(elsewhere, await index_stack.collection(elsewhere), "leave")
+        assert not other.indexing
+        writer.end_job(uuid.UUID(collection), running)
+    assert not (await index_stack.ask(tenant, collection, "annual leave")).indexing
+
+
+async def test_the_csv_tables_of_a_dependency_job_are_indexed_with_their_columns(index_stack: IndexStack) -> None:
+    files = index_stack.files
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant, "rates")
+    converter = await files.start_worker(worker_analyzers="xml_to_csv")
+    try:
+        submitted = await files.ingest.files.SubmitDocument(
+            submit_requests(chunked(xmldocs.RATE_FEED), analyzer="xml_to_csv", name="rates.xml"),
+            metadata=index_stack.token(tenant))
+        await files.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+    finally:
+        await converter.stop(5.0)
+    params = job_pb2.JobParams(index=ix.IndexParams(collection_id=collection))
+    created = await files.jobs.jobs.CreateJob(js.CreateJobRequest(  # the dependency only, no file
+        analyzer="index", params=params, inputs=job_pb2.JobInputs(jobs=[submitted.job.id])),
+        metadata=files.jobs.token(tenant=tenant))
+    done = await files.settled(created.job.id, tenant, Job.STATE_SUCCEEDED, timeout=60)
+    assert [f.format for f in done.result.index.files] and all(f.format == "csv" for f in done.result.index.files)
+    answer = await index_stack.ask(tenant, collection, "What is the JPY rate?")
+    best = answer.passages[0]
+    assert "currency: JPY" in best.text and "rate: 161.52" in best.text
+    assert best.citation.display_name.endswith(".csv") and best.citation.paragraph >= 1
+
+
+async def test_file_ids_restrict_the_search_to_those_files(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    handbook = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    offices = await index_stack.index_upload(tenant, collection, OFFICES.encode(), "offices.csv")
+    only = offices.inputs.file_ids[0]
+    answer = await index_stack.ask(tenant, collection, "How many days of paid annual leave?", file_ids=[only])
+    assert answer.passages and {p.citation.file_id for p in answer.passages} == {only}
+    both = await index_stack.ask(tenant, collection, "How many days of paid annual leave?")
+    assert both.passages[0].citation.file_id == handbook.inputs.file_ids[0]
+
+
+@dataclass
+class FakeLlm:
+    """An OpenAI-compatible chat endpoint that records each request and answers ``reply``."""
+
+    port: int
+    requests: list[dict[str, Any]]
+    reply: str = ""
+
+
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[FakeLlm]:
+    app = FastAPI()
+    fake = FakeLlm(0, [])
+
+    @app.post("/v1/chat/completions")
+    async def complete(request: Request) -> dict[str, Any]:
+        fake.requests.append(await request.json())
+        return {"choices": [{"index": 0, "message": {"role": "assistant", "content": fake.reply}}]}
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        return bool(server.started)
+
+    await eventually(started, timeout=10)
+    fake.port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_configured_llm_answers_from_the_retrieved_passages_only_and_must_cite_them(
+    index_stack: IndexStack, fake_llm: FakeLlm,
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    engine = create_engine(DatabaseSettings(database_url=index_stack.database_url))
+    generator = Generator(f"http://127.0.0.1:{fake_llm.port}/v1", "fake-model", "k")
+    servicer = IndexServicer(IndexStore(engine), 0.3, generator)
+    current_principal.set(Principal("alice", tenant, frozenset({"user"}), "", 0.0))
+    question = "How many days of paid annual leave do employees get?"
+
+    async def ask(reply: str, text: str = question) -> ix.AskQuestionResponse:
+        fake_llm.reply = reply
+        request = ix.AskQuestionRequest(collection_id=collection, question=text, top_k=1)
+        return await servicer.AskQuestion(request, None)  # type: ignore[arg-type]
+
+    try:
+        grounded = await ask("Twenty-eight days a year [1].")
+        assert grounded.generated_answer == "Twenty-eight days a year [1]."
+        assert list(grounded.generated_citations) == [1]
+        sent = fake_llm.requests[-1]
+        assert sent["model"] == "fake-model"
+        # The prompt holds the question and the one retrieved passage, nothing else of the collection.
+        assert sent["messages"][1]["content"] == f"Passages:\n\n[1] {grounded.passages[0].text}\n\nQuestion: {question}"
+        assert "Laptops" not in json.dumps(sent) and "forty euros" not in json.dumps(sent)
+        assert not (await ask("Employees get twenty-eight days.")).generated_answer  # cites nothing
+        assert not (await ask("See [4].")).generated_answer  # cites a passage it was not given
+        assert (await ask("Twenty-eight days [1].")).answer  # the extractive answer stays either way
+        requests = len(fake_llm.requests)
+        unanswerable = await ask("[1]", "What is the boiling point of liquid nitrogen in kelvin?")
+        assert not unanswerable.answered and not unanswerable.generated_answer
+        assert len(fake_llm.requests) == requests  # "no answer" asks no LLM
+    finally:
+        await generator.close()
+        await engine.dispose()
+
+
+async def test_an_uploaded_html_page_is_indexed_by_its_headings_and_tables(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant, "pages")
+    page = ("<!doctype html><html><head><title>Fees</title><script>var tracking = 1;</script></head><body>"
+            "<h1>Price list</h1><h2>Support</h2><p>Priority support costs ninety euros per month.</p>"
+            "<table><tr><th>plan</th><th>seats</th></tr><tr><td>team</td><td>25</td></tr></table></body></html>")
+    done = await index_stack.index_upload(tenant, collection, page.encode(), "fees.html")
+    assert done.result.index.files[0].format == "html" and done.result.index.chunks == 2
+    answer = await index_stack.ask(tenant, collection, "How much does priority support cost?")
+    assert answer.passages[0].heading == "Price list > Support"
+    assert "ninety euros" in answer.answer
+    seats = await index_stack.ask(tenant, collection, "How many seats does the team plan have?")
+    assert seats.passages[0].text == "plan: team; seats: 25"

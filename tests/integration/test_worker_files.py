@@ -28,11 +28,12 @@ from harness import eventually
 from ingest_fixtures import new_tenant
 
 from assay.common.nats import event_subject
-from assay.v1 import events_pb2, job_pb2
+from assay.v1 import events_pb2, job_pb2, sentiment_pb2
 from assay.v1 import ingest_service_pb2 as ing
 
 Job = job_pb2.Job
-APPENDED = ["label", "positive", "negative", "neutral", "compound", "skip_reason"]
+APPENDED = ["label", "positive", "negative", "neutral", "compound", "skip_reason",
+            "confidence", "mixed", "language", "aspects"]  # the default, learned model's columns
 BIG_ROWS = 60_000
 """About 1.8 MB of CSV (under the analyzer's 10 MB cap), a few seconds of VADER scoring."""
 
@@ -147,7 +148,10 @@ async def test_cancelling_a_large_batch_ends_it_within_a_heartbeat_and_the_worke
     tenant = new_tenant()
     worker = await file_stack.start_worker(worker_concurrency=1)
     try:
-        big = await file_stack.submit(reviews_csv(BIG_ROWS), tenant=tenant)
+        # VADER scores every row; the learned model would answer these three repeated texts from
+        # its cache faster than the cancel arrives.
+        big = await file_stack.submit(reviews_csv(BIG_ROWS), tenant=tenant,
+                                      params=sentiment_params(model=sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON))
         await file_stack.running_with_progress(big.job.id, tenant, timeout=30)
         cancelled_at = time.monotonic()
         await file_stack.cancel(big.job.id, tenant)

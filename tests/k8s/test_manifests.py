@@ -45,6 +45,7 @@ ASSAY_PROCESSES = (
     *APP_SERVICES,
     "jobs-migrate",
     "ingest-migrate",
+    "analysis-migrate",
     "jobs-provision",
     "ingest-provision",
 )
@@ -59,6 +60,7 @@ FLOWS = {
     ("gateway", "ingest", "50052/TCP"),
     ("gateway", "jobs", "50051/TCP"),
     ("gateway", "analysis", "50053/TCP"),
+    ("ingest", "analysis", "50053/TCP"),
     ("gateway", "nats", "4222/TCP"),
     ("ingest", "jobs", "50051/TCP"),
     ("ingest", "minio", "9000/TCP"),
@@ -76,7 +78,7 @@ FLOWS = {
     ("otel-collector", "jaeger", "4317/TCP"),
     *((process, "otel-collector", "4317/TCP") for process in ASSAY_PROCESSES),
 }
-DATABASE_CLIENTS = ("ingest", "jobs", "jobs-migrate", "ingest-migrate")
+DATABASE_CLIENTS = ("ingest", "jobs", "analysis", "jobs-migrate", "ingest-migrate", "analysis-migrate")
 IN_CLUSTER_POSTGRES_FLOWS = {(client, "postgres", "5432/TCP") for client in DATABASE_CLIENTS}
 DNS_PEER = "namespaces(kubernetes.io/metadata.name=kube-system) pods(k8s-app in (kube-dns))"
 MONITORING_PEERS = ("namespaces(assay.dev/monitoring=true)", "pods(assay.dev/monitoring in (true))")
@@ -644,6 +646,7 @@ def test_setup_jobs_migrate_and_provision_with_bounded_retries_and_cleanup(
     jobs = of_kind(docs, "Job")
     commands = sorted(tuple(containers_of(job)[0]["args"]) for job in jobs)
     assert commands == [
+        ("assay.analysis", "migrate"),
         ("assay.ingest", "migrate"),
         ("assay.ingest", "provision"),
         ("assay.jobs", "migrate"),

@@ -201,3 +201,29 @@ def test_undated_columns_and_a_repeated_period_stay_separate_columns(tmp_path: P
     assert sorted(v.value for v in statement.lines[0].values) == sorted(
         ["10000000", "9000000", "11000000", "10000000", "8000000", "7000000"])
     assert result.restated_values == 0
+
+
+def test_a_label_printed_twice_matches_its_own_occurrence_by_position(tmp_path: Path) -> None:
+    lines: list[cx.Line] = [*((f"Asset {n}", 0, False, [str(n), str(n)]) for n in range(1, 9)),
+                            ("Current liabilities:", 0, False, []), ("Accrued insurance", 1, False, ["5", "4"]),
+                            ("Accounts payable", 1, False, ["3", "3"]), ("Deferred taxes", 0, False, ["2", "2"]),
+                            ("Accrued insurance", 0, False, ["9", "8"])]
+    old = cx.statement(cx.BALANCE, [2021, 2020], lines)
+    new = cx.statement(cx.BALANCE, [2023, 2022], [*lines[:11], ("Land", 0, False, ["1", "1"]), *lines[11:]])
+    (statement,) = run(tmp_path, [cx.job("old", old), cx.job("new", new)]).statements
+    accrued = [by_year(statement, line) for line in statement.lines if line.label == "Accrued insurance"]
+    assert [sorted(figures.values()) for figures in accrued] == [
+        [Decimal(4_000_000), Decimal(4_000_000), Decimal(5_000_000), Decimal(5_000_000)],
+        [Decimal(8_000_000), Decimal(8_000_000), Decimal(9_000_000), Decimal(9_000_000)]]
+
+
+def test_labels_naming_different_years_never_match_and_year_is_period(tmp_path: Path) -> None:
+    old = cx.statement(cx.CHANGES, [2021], [("Balance as of October 1, 2020", 0, False, ["10"]),
+                                              ("Cash at end of the year", 0, True, ["7"])])
+    new = cx.statement(cx.CHANGES, [2023], [("Balance as of October 1, 2022", 0, False, ["12"]),
+                                              ("Cash at end of period", 0, True, ["9"])])
+    (statement,) = run(tmp_path, [cx.job("old", old), cx.job("new", new)]).statements
+    assert [(line.label, line.match) for line in statement.lines] == [
+        ("Balance as of October 1, 2020", cpb.LINE_MATCH_SINGLE_SOURCE),
+        ("Balance as of October 1, 2022", cpb.LINE_MATCH_SINGLE_SOURCE),
+        ("Cash at end of period", cpb.LINE_MATCH_LABEL)]

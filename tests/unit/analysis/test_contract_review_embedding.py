@@ -100,3 +100,10 @@ def test_capitalised_roles_are_canonical_but_ordinary_words_are_not() -> None:
     assert canonical_roles("The Supplier assists the Customer and its customers.") == (
         "The processor assists the controller and its customers."
     )
+
+
+@needs_model
+def test_the_model_s_idle_threads_sleep_instead_of_spinning() -> None:
+    # Spinning intra-op threads burn a shared worker's CPU against each other.
+    model = OnnxMiniLM(bundled_model_path())
+    assert model.session_options.get_session_config_entry(embedding.SPINNING_CONFIG_KEY) == "0"

@@ -29,6 +29,7 @@ DELETION = [re.compile(r"delet|\breturn|destr", re.IGNORECASE), re.compile(r"\bd
 AUDITS = [re.compile(r"audit|inspect", re.IGNORECASE)]
 SUBPROCESSORS = [re.compile(r"sub-?processors?|another\s+processor", re.IGNORECASE)]
 INSTRUCTIONS = [re.compile(r"instruct", re.IGNORECASE), re.compile(r"process", re.IGNORECASE)]
+TRANSFERS = [re.compile(r"third\s+countr|transfer", re.IGNORECASE)]
 
 
 @pytest.mark.parametrize(
@@ -71,6 +72,11 @@ INSTRUCTIONS = [re.compile(r"instruct", re.IGNORECASE), re.compile(r"process", r
             "The Processor may not only process the personal data on the documented instructions of the Controller.",
             INSTRUCTIONS,
             "may not only",
+        ),
+        (
+            "Any transfer to a third country shall not be required to require the prior consent of the Controller.",
+            TRANSFERS,
+            "not be required to",
         ),
     ],
 )
@@ -238,3 +244,15 @@ def test_inspections_by_the_supervisory_authority_are_not_audits_by_the_controll
     audits = next(f for f in result.requirements if f.requirement_id == "art28-3h-information-audits")
     assert audits.status != STATUS.STATUS_PRESENT
     assert {"audits", "inspections"} <= set(audits.missing_elements), audits
+
+
+def test_the_items_of_a_negated_lead_in_do_not_affirm_it(tmp_path: Path) -> None:
+    negated = (
+        "11.1 The standard contractual clauses shall not be required to apply to transfers of Personal Data "
+        "outside the European Economic Area, completed as follows:\n"
+        "(a) the standard contractual clauses govern transfers of Personal Data to third countries under module two;\n"
+        "(b) the standard contractual clauses for transfers of Personal Data are governed by the laws of Ireland."
+    )
+    finding = _review(tmp_path, {"11.1": negated})["chapter-v-transfers"]
+    assert finding.status == STATUS.STATUS_CONTRADICTED
+    assert "not be required to" in finding.explanation

@@ -88,3 +88,12 @@ def test_the_highlight_is_the_sentence_sharing_most_words_with_the_question() ->
     passage = "Fees are due monthly. Employees get twenty-eight days of paid annual leave. Offices close at six."
     start, end = highlight("How many days of annual leave do employees get?", passage)
     assert passage[start:end] == "Employees get twenty-eight days of paid annual leave."
+
+
+def test_an_index_result_tells_its_chunks_files_and_pages_on_the_analyze_span() -> None:
+    from assay.analysis.result_attributes import result_attributes
+    from assay.v1 import index_pb2, job_pb2
+
+    result = job_pb2.JobResult(index=index_pb2.IndexResult(chunks=57, files=[
+        index_pb2.IndexedFile(chunks=50, pages=12), index_pb2.IndexedFile(chunks=7)]))
+    assert result_attributes(result) == {"assay.rows_processed": 57, "assay.index.files": 2, "assay.pages": 12}

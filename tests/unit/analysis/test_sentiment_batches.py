@@ -1,4 +1,7 @@
-"""Batch files (CSV, JSON array, JSON Lines) through the sentiment analyzer."""
+"""Batch files (CSV, JSON array, JSON Lines) through the sentiment analyzer's lexicon model.
+
+These figures are VADER's: the lexicon path must stay exactly as it was before the learned model.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,11 @@ def batch_ctx(
     return LocalRunContext(
         job_id="job-1",
         tenant_id="tenant-1",
-        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(text_column=text_column)),
+        params=job_pb2.JobParams(
+            sentiment=sentiment_pb2.SentimentParams(
+                text_column=text_column, model=sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON
+            )
+        ),
         work_dir=tmp_path,
         inputs=[InputDocument("file-1", path, media_type, name, len(data))],
     )

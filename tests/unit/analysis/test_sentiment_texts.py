@@ -1,7 +1,8 @@
-"""Inline texts and the model interface of the sentiment analyzer."""
+"""Inline texts and the model interface of the sentiment analyzer, on the lexicon model (VADER)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from assay.analysis.analyzers.sentiment import (
     Label,
     Scores,
     SentimentAnalyzer,
-    default_model,
+    Unscored,
     label_for,
+    lexicon_model,
 )
 from assay.analysis.plugin import AnalysisInputError
 from assay.analysis.testing import LocalRunContext
@@ -23,7 +25,9 @@ def run_text(tmp_path: Path, text: str, analyzer: SentimentAnalyzer = ANALYZER) 
     ctx = LocalRunContext(
         job_id="job-1",
         tenant_id="tenant-1",
-        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams()),
+        params=job_pb2.JobParams(
+            sentiment=sentiment_pb2.SentimentParams(model=sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON)
+        ),
         work_dir=tmp_path,
         text=text,
     )
@@ -113,11 +117,13 @@ def test_labels_follow_the_standard_vader_thresholds(compound: float, label: Lab
     assert label_for(compound) is label
 
 
-def test_the_default_model_is_built_once_per_process() -> None:
-    assert default_model() is default_model()
+def test_the_lexicon_model_is_built_once_per_process() -> None:
+    assert lexicon_model() is lexicon_model()
 
 
 class _ConstantModel:
+    name = "constant"
+
     def __init__(self) -> None:
         self.texts: list[str] = []
 
@@ -125,10 +131,13 @@ class _ConstantModel:
         self.texts.append(text)
         return Scores(positive=0.0, negative=1.0, neutral=0.0, compound=-0.9)
 
+    def score_batch(self, texts: Sequence[str], *, aspects: bool = False) -> list[Scores | Unscored]:
+        return [self.score(text) for text in texts]
+
 
 def test_another_model_can_be_configured(tmp_path: Path) -> None:
     model = _ConstantModel()
-    analyzer = SentimentAnalyzer(lambda: model)
+    analyzer = SentimentAnalyzer(lambda kind: model)
 
     result = run_text(tmp_path, "I love it", analyzer).sentiment
 
@@ -141,9 +150,9 @@ def test_the_plugin_spec_describes_the_limits() -> None:
     spec = ANALYZER.spec
 
     assert spec.name == "sentiment"
-    assert spec.version == "1.0.0"
+    assert spec.version == "1.1.0"
     assert spec.accepts_text
     assert spec.max_text_chars == 512
     assert spec.max_input_bytes == 10 * 1024 * 1024
-    assert spec.time_limit_seconds == 300
+    assert spec.time_limit_seconds == 1800
     assert {"text/csv", "application/json", "application/x-ndjson"} <= set(spec.accepted_media_types)

@@ -45,3 +45,11 @@ def test_json_output_is_the_rest_body(capsys: pytest.CaptureFixture[str]) -> Non
     conn = SimpleNamespace(analysis=Stub(), metadata=())
     assert asyncio.run(cmd_analyzers(argparse.Namespace(json=True), conn)) == 0  # type: ignore[arg-type]
     assert json.loads(capsys.readouterr().out) == to_json(listed)
+
+
+def test_an_analyzer_reading_only_its_dependencies_says_so_and_lists_no_files() -> None:
+    described = describe(SPECS["consolidate"])
+    assert described.inputs_from_dependencies and described.max_files == 0 and not described.accepts_text
+    text = render([described])
+    assert "jobs    the results of the jobs in inputs.jobs (assay pipeline), no file or text" in text
+    assert "  files " not in text and "match_threshold         optional  number" in text

@@ -81,3 +81,15 @@ def test_the_view_never_holds_more_than_its_byte_budget() -> None:
         jobs.remember(job(job_id=f"j{index:04}"))
         assert jobs.nbytes <= 50 * one
     assert len(jobs) == 50
+
+
+def test_a_finished_job_stays_answerable_longer_than_a_running_one() -> None:
+    clock = Clock()
+    jobs = JobView(1 << 20, 2.0, CachingVerifier(TokenVerifier(SETTINGS)), clock=clock, finished_ttl_seconds=60)
+    jobs.set_live(True)
+    jobs.remember(job(Job.STATE_RUNNING, 2))
+    jobs.remember(job(Job.STATE_SUCCEEDED, 3, job_id="j2"))
+    clock.now += 30
+    assert jobs.body(ACME, "j1") is None and jobs.body(ACME, "j2") is not None
+    clock.now += 31
+    assert jobs.body(ACME, "j2") is None

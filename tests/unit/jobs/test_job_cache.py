@@ -98,3 +98,15 @@ def test_a_job_larger_than_the_whole_cache_is_not_kept():
     big.error.message = "x" * 2048
     cache.put(big, 1)
     assert cache.get("acme", "j1") is None and cache.nbytes == 0
+
+
+def test_a_finished_job_is_kept_longer_than_a_running_one():
+    clock = Clock()
+    cache = JobCache(max_bytes=64 * 1024, ttl_seconds=2, clock=clock, finished_ttl_seconds=60)
+    cache.put(job("running", Job.STATE_RUNNING), 2)
+    cache.put(job("done", Job.STATE_SUCCEEDED), 3)
+    clock.now += 30
+    assert cache.get("acme", "running") is None
+    assert cache.get("acme", "done") is not None
+    clock.now += 31
+    assert cache.get("acme", "done") is None

@@ -61,6 +61,9 @@ class AnalyzerSpec:
     inputs_from_dependencies: bool = False
     """Whether the only inputs are the results of the jobs in ``inputs.jobs``: a job then names at
     least one of them and no file or text (``accepted_media_types`` and ``accepts_text`` stay empty)."""
+    reads_dependency_tables: bool = False
+    """Whether the CSV artifacts of the jobs in ``inputs.jobs`` are inputs besides its files (index):
+    a job may then name jobs and no file."""
 
     def __post_init__(self) -> None:
         descriptor = params_descriptor(self.name)
@@ -79,16 +82,17 @@ class AnalyzerSpec:
 
 SENTIMENT = AnalyzerSpec(
     name="sentiment",
-    version="1.0.0",
+    version="1.1.0",
     description=(
-        "Labels review texts positive, negative or neutral with VADER scores, for one text "
-        "or a CSV, JSON or JSON Lines batch, with statistics and a scored CSV artifact."
+        "Labels review texts positive, negative, neutral or mixed with calibrated confidence "
+        "(a learned model by default, or VADER with model=lexicon), optionally per aspect, for one "
+        "text or a CSV, JSON or JSON Lines batch, with statistics and a scored CSV artifact."
     ),
     accepted_media_types=("text/csv", "application/json", "application/x-ndjson", "text/plain"),
     accepts_text=True,
     max_text_chars=512,
     max_input_bytes=10 * MIB,
-    time_limit_seconds=300.0,
+    time_limit_seconds=1800.0,  # a 10 MB file of distinct short reviews takes minutes on the learned model
 )
 
 CONTRACT_REVIEW = AnalyzerSpec(
@@ -212,6 +216,7 @@ INDEX = AnalyzerSpec(
     max_input_bytes=50 * MIB,
     max_files=20,
     required_params=("collection_id",),
+    reads_dependency_tables=True,
     time_limit_seconds=1800.0,
 )
 

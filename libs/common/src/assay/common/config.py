@@ -96,6 +96,10 @@ class DatabaseSettings(BaseSettings):
     """Interval of the readiness probe (``SELECT 1``): gRPC health is NOT_SERVING while it fails."""
     database_probe_timeout_seconds: float = Field(default=1.0, gt=0)
     """How long one readiness probe may take before the database counts as unreachable."""
+    database_statement_spans: bool = False
+    """A client span per SQL statement (``UPDATE jobs.jobs``); off by default: each RPC and each
+    transition keeps its own span, and statement spans cost more CPU than the statements' own
+    client-side work."""
 
 
 class NatsSettings(BaseSettings):

@@ -22,7 +22,9 @@ _SET_SYSTEM = text(f"SELECT set_config('{SYSTEM_SETTING}', 'on', true)")
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
-    """A pooled engine.
+    """A pooled engine; a span per statement only with ``ASSAY_DATABASE_STATEMENT_SPANS`` (they were
+    about a quarter of the jobs service's CPU: five or more statements per transition, each a span
+    recorded and exported).
 
     No ``pool_pre_ping``: it cost one extra round trip per transaction. SQLAlchemy still
     invalidates a connection (and the pool) on a disconnect error, so a database restart fails at
@@ -33,10 +35,11 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
     )
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
-    # Statements keep their spans; the instrumentor's "connect" span around every pool checkout
-    # (one per transaction, as many spans as all statements together, and no information) goes.
-    unwrap(Engine, "connect")
+    if settings.database_statement_spans:
+        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
+        # Statements keep their spans; the instrumentor's "connect" span around every pool checkout
+        # (one per transaction, as many spans as all statements together, and no information) goes.
+        unwrap(Engine, "connect")
     return engine
 
 

@@ -337,7 +337,9 @@ class Passage(_message.Message):
     heading: _builtins.str
     """heading is the title of the section it lies in ("" when none; a table's column names for a row)."""
     score: _builtins.float
-    """score is the fused retrieval score (reciprocal rank fusion of vector and full-text ranks)."""
+    """score is the fused retrieval score: reciprocal rank fusion of the vector ranking and the lexical
+    ranking of the vector and full-text candidates.
+    """
     similarity: _builtins.float
     """similarity is the cosine similarity of the passage and the question (-1 to 1)."""
     highlight_start: _builtins.int
@@ -379,6 +381,9 @@ class AskQuestionResponse(_message.Message):
     ANSWER_FIELD_NUMBER: _builtins.int
     PASSAGES_FIELD_NUMBER: _builtins.int
     INDEXED_DOCUMENTS_FIELD_NUMBER: _builtins.int
+    INDEXING_FIELD_NUMBER: _builtins.int
+    GENERATED_ANSWER_FIELD_NUMBER: _builtins.int
+    GENERATED_CITATIONS_FIELD_NUMBER: _builtins.int
     answered: _builtins.bool
     """answered is false when no passage is close enough: the collection does not answer the
     question, and passages are only the nearest.
@@ -387,9 +392,21 @@ class AskQuestionResponse(_message.Message):
     """answer is the highlighted sentence of the best passage ("" when not answered)."""
     indexed_documents: _builtins.int
     """indexed_documents is the number of documents searched."""
+    indexing: _builtins.bool
+    """indexing is true while an index job is adding documents to the collection: the answer comes
+    from what is indexed so far.
+    """
+    generated_answer: _builtins.str
+    """generated_answer is the answer an LLM wrote from the passages alone, citing them as [n], when
+    the deployment configures one (ASSAY_LLM_BASE_URL) and its answer cites a passage ("" otherwise).
+    """
     @_builtins.property
     def passages(self) -> _containers.RepeatedCompositeFieldContainer[Global___Passage]:
         """passages are the best passages, best first."""
+
+    @_builtins.property
+    def generated_citations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """generated_citations are the 1-based numbers of the passages generated_answer cites."""
 
     def __init__(
         self,
@@ -398,10 +415,13 @@ class AskQuestionResponse(_message.Message):
         answer: _builtins.str = ...,
         passages: _abc.Iterable[Global___Passage] | None = ...,
         indexed_documents: _builtins.int = ...,
+        indexing: _builtins.bool = ...,
+        generated_answer: _builtins.str = ...,
+        generated_citations: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "answered", b"answered", "indexed_documents", b"indexed_documents", "passages", b"passages"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "answered", b"answered", "generated_answer", b"generated_answer", "generated_citations", b"generated_citations", "indexed_documents", b"indexed_documents", "indexing", b"indexing", "passages", b"passages"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

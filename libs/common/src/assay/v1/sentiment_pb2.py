@@ -24,27 +24,39 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61ssay/v1/sentiment.proto\x12\x08\x61ssay.v1\"&\n\x0fSentimentParams\x12\x13\n\x0btext_column\x18\x01 \x01(\t\"X\n\x0fSentimentScores\x12\x10\n\x08positive\x18\x01 \x01(\x01\x12\x10\n\x08negative\x18\x02 \x01(\x01\x12\x0f\n\x07neutral\x18\x03 \x01(\x01\x12\x10\n\x08\x63ompound\x18\x04 \x01(\x01\"\x85\x01\n\rSentimentItem\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\'\n\x05label\x18\x02 \x01(\x0e\x32\x18.assay.v1.SentimentLabel\x12)\n\x06scores\x18\x03 \x01(\x0b\x32\x19.assay.v1.SentimentScores\x12\x13\n\x0bskip_reason\x18\x04 \x01(\t\"a\n\x13SentimentLabelCount\x12\'\n\x05label\x18\x01 \x01(\x0e\x32\x18.assay.v1.SentimentLabel\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x12\n\npercentage\x18\x03 \x01(\x01\"3\n\x12SentimentSkipCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\xd4\x01\n\x13SentimentStatistics\x12\x12\n\nrows_total\x18\x01 \x01(\x03\x12\x13\n\x0brows_scored\x18\x02 \x01(\x03\x12\x14\n\x0crows_skipped\x18\x03 \x01(\x03\x12\x33\n\x0clabel_counts\x18\x04 \x03(\x0b\x32\x1d.assay.v1.SentimentLabelCount\x12\x15\n\rmean_compound\x18\x05 \x01(\x01\x12\x32\n\x0cskip_reasons\x18\x06 \x03(\x0b\x32\x1c.assay.v1.SentimentSkipCount\"\x85\x01\n\x0fSentimentResult\x12\x31\n\nstatistics\x18\x01 \x01(\x0b\x32\x1d.assay.v1.SentimentStatistics\x12&\n\x05items\x18\x02 \x03(\x0b\x32\x17.assay.v1.SentimentItem\x12\x17\n\x0fitems_truncated\x18\x03 \x01(\x08*\x8a\x01\n\x0eSentimentLabel\x12\x1f\n\x1bSENTIMENT_LABEL_UNSPECIFIED\x10\x00\x12\x1c\n\x18SENTIMENT_LABEL_POSITIVE\x10\x01\x12\x1c\n\x18SENTIMENT_LABEL_NEGATIVE\x10\x02\x12\x1b\n\x17SENTIMENT_LABEL_NEUTRAL\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61ssay/v1/sentiment.proto\x12\x08\x61ssay.v1\"d\n\x0fSentimentParams\x12\x13\n\x0btext_column\x18\x01 \x01(\t\x12+\n\x05model\x18\x02 \x01(\x0e\x32\x1c.assay.v1.SentimentModelKind\x12\x0f\n\x07\x61spects\x18\x03 \x01(\x08\"M\n\x13SentimentClassScore\x12\'\n\x05label\x18\x01 \x01(\x0e\x32\x18.assay.v1.SentimentLabel\x12\r\n\x05score\x18\x02 \x01(\x01\"|\n\x0fSentimentAspect\x12\x0e\n\x06\x61spect\x18\x01 \x01(\t\x12\x0c\n\x04term\x18\x02 \x01(\t\x12\'\n\x05label\x18\x03 \x01(\x0e\x32\x18.assay.v1.SentimentLabel\x12\x12\n\nconfidence\x18\x04 \x01(\x01\x12\x0e\n\x06\x63lause\x18\x05 \x01(\t\"X\n\x0fSentimentScores\x12\x10\n\x08positive\x18\x01 \x01(\x01\x12\x10\n\x08negative\x18\x02 \x01(\x01\x12\x0f\n\x07neutral\x18\x03 \x01(\x01\x12\x10\n\x08\x63ompound\x18\x04 \x01(\x01\"\x8c\x02\n\rSentimentItem\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\'\n\x05label\x18\x02 \x01(\x0e\x32\x18.assay.v1.SentimentLabel\x12)\n\x06scores\x18\x03 \x01(\x0b\x32\x19.assay.v1.SentimentScores\x12\x13\n\x0bskip_reason\x18\x04 \x01(\t\x12\x12\n\nconfidence\x18\x05 \x01(\x01\x12\x33\n\x0c\x63lass_scores\x18\x06 \x03(\x0b\x32\x1d.assay.v1.SentimentClassScore\x12\x10\n\x08language\x18\x07 \x01(\t\x12*\n\x07\x61spects\x18\x08 \x03(\x0b\x32\x19.assay.v1.SentimentAspect\"E\n\x16SentimentConfidenceBin\x12\r\n\x05lower\x18\x01 \x01(\x01\x12\r\n\x05upper\x18\x02 \x01(\x01\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\">\n\x0fSentimentRowRef\x12\x0b\n\x03row\x18\x01 \x01(\x03\x12\x10\n\x08\x63ompound\x18\x02 \x01(\x01\x12\x0c\n\x04text\x18\x03 \x01(\t\"[\n\x14SentimentAspectCount\x12\x0e\n\x06\x61spect\x18\x01 \x01(\t\x12\x10\n\x08positive\x18\x02 \x01(\x03\x12\x10\n\x08negative\x18\x03 \x01(\x03\x12\x0f\n\x07neutral\x18\x04 \x01(\x03\"a\n\x13SentimentLabelCount\x12\'\n\x05label\x18\x01 \x01(\x0e\x32\x18.assay.v1.SentimentLabel\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x12\n\npercentage\x18\x03 \x01(\x01\"3\n\x12SentimentSkipCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\xbe\x03\n\x13SentimentStatistics\x12\x12\n\nrows_total\x18\x01 \x01(\x03\x12\x13\n\x0brows_scored\x18\x02 \x01(\x03\x12\x14\n\x0crows_skipped\x18\x03 \x01(\x03\x12\x33\n\x0clabel_counts\x18\x04 \x03(\x0b\x32\x1d.assay.v1.SentimentLabelCount\x12\x15\n\rmean_compound\x18\x05 \x01(\x01\x12\x32\n\x0cskip_reasons\x18\x06 \x03(\x0b\x32\x1c.assay.v1.SentimentSkipCount\x12\r\n\x05model\x18\x07 \x01(\t\x12>\n\x14\x63onfidence_histogram\x18\x08 \x03(\x0b\x32 .assay.v1.SentimentConfidenceBin\x12\x30\n\rmost_negative\x18\t \x03(\x0b\x32\x19.assay.v1.SentimentRowRef\x12\x30\n\rmost_positive\x18\n \x03(\x0b\x32\x19.assay.v1.SentimentRowRef\x12\x35\n\raspect_counts\x18\x0b \x03(\x0b\x32\x1e.assay.v1.SentimentAspectCount\"\x85\x01\n\x0fSentimentResult\x12\x31\n\nstatistics\x18\x01 \x01(\x0b\x32\x1d.assay.v1.SentimentStatistics\x12&\n\x05items\x18\x02 \x03(\x0b\x32\x17.assay.v1.SentimentItem\x12\x17\n\x0fitems_truncated\x18\x03 \x01(\x08*\xa5\x01\n\x0eSentimentLabel\x12\x1f\n\x1bSENTIMENT_LABEL_UNSPECIFIED\x10\x00\x12\x1c\n\x18SENTIMENT_LABEL_POSITIVE\x10\x01\x12\x1c\n\x18SENTIMENT_LABEL_NEGATIVE\x10\x02\x12\x1b\n\x17SENTIMENT_LABEL_NEUTRAL\x10\x03\x12\x19\n\x15SENTIMENT_LABEL_MIXED\x10\x04*~\n\x12SentimentModelKind\x12$\n SENTIMENT_MODEL_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cSENTIMENT_MODEL_KIND_LEARNED\x10\x01\x12 \n\x1cSENTIMENT_MODEL_KIND_LEXICON\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.sentiment_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SENTIMENTLABEL']._serialized_start=808
-  _globals['_SENTIMENTLABEL']._serialized_end=946
+  _globals['_SENTIMENTLABEL']._serialized_start=1672
+  _globals['_SENTIMENTLABEL']._serialized_end=1837
+  _globals['_SENTIMENTMODELKIND']._serialized_start=1839
+  _globals['_SENTIMENTMODELKIND']._serialized_end=1965
   _globals['_SENTIMENTPARAMS']._serialized_start=38
-  _globals['_SENTIMENTPARAMS']._serialized_end=76
-  _globals['_SENTIMENTSCORES']._serialized_start=78
-  _globals['_SENTIMENTSCORES']._serialized_end=166
-  _globals['_SENTIMENTITEM']._serialized_start=169
-  _globals['_SENTIMENTITEM']._serialized_end=302
-  _globals['_SENTIMENTLABELCOUNT']._serialized_start=304
-  _globals['_SENTIMENTLABELCOUNT']._serialized_end=401
-  _globals['_SENTIMENTSKIPCOUNT']._serialized_start=403
-  _globals['_SENTIMENTSKIPCOUNT']._serialized_end=454
-  _globals['_SENTIMENTSTATISTICS']._serialized_start=457
-  _globals['_SENTIMENTSTATISTICS']._serialized_end=669
-  _globals['_SENTIMENTRESULT']._serialized_start=672
-  _globals['_SENTIMENTRESULT']._serialized_end=805
+  _globals['_SENTIMENTPARAMS']._serialized_end=138
+  _globals['_SENTIMENTCLASSSCORE']._serialized_start=140
+  _globals['_SENTIMENTCLASSSCORE']._serialized_end=217
+  _globals['_SENTIMENTASPECT']._serialized_start=219
+  _globals['_SENTIMENTASPECT']._serialized_end=343
+  _globals['_SENTIMENTSCORES']._serialized_start=345
+  _globals['_SENTIMENTSCORES']._serialized_end=433
+  _globals['_SENTIMENTITEM']._serialized_start=436
+  _globals['_SENTIMENTITEM']._serialized_end=704
+  _globals['_SENTIMENTCONFIDENCEBIN']._serialized_start=706
+  _globals['_SENTIMENTCONFIDENCEBIN']._serialized_end=775
+  _globals['_SENTIMENTROWREF']._serialized_start=777
+  _globals['_SENTIMENTROWREF']._serialized_end=839
+  _globals['_SENTIMENTASPECTCOUNT']._serialized_start=841
+  _globals['_SENTIMENTASPECTCOUNT']._serialized_end=932
+  _globals['_SENTIMENTLABELCOUNT']._serialized_start=934
+  _globals['_SENTIMENTLABELCOUNT']._serialized_end=1031
+  _globals['_SENTIMENTSKIPCOUNT']._serialized_start=1033
+  _globals['_SENTIMENTSKIPCOUNT']._serialized_end=1084
+  _globals['_SENTIMENTSTATISTICS']._serialized_start=1087
+  _globals['_SENTIMENTSTATISTICS']._serialized_end=1533
+  _globals['_SENTIMENTRESULT']._serialized_start=1536
+  _globals['_SENTIMENTRESULT']._serialized_end=1669
 # @@protoc_insertion_point(module_scope)

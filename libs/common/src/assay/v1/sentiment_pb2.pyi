@@ -33,6 +33,10 @@ class _SentimentLabelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Sentim
     """SENTIMENT_LABEL_NEGATIVE is a negative text."""
     SENTIMENT_LABEL_NEUTRAL: _SentimentLabel.ValueType  # 3
     """SENTIMENT_LABEL_NEUTRAL is a neutral text."""
+    SENTIMENT_LABEL_MIXED: _SentimentLabel.ValueType  # 4
+    """SENTIMENT_LABEL_MIXED is a text with a clearly positive part and a clearly negative part
+    ("great screen, but the battery died in a week"); only the learned model assigns it.
+    """
 
 class SentimentLabel(_SentimentLabel, metaclass=_SentimentLabelEnumTypeWrapper):
     """SentimentLabel is the polarity assigned to one text."""
@@ -45,7 +49,39 @@ SENTIMENT_LABEL_NEGATIVE: SentimentLabel.ValueType  # 2
 """SENTIMENT_LABEL_NEGATIVE is a negative text."""
 SENTIMENT_LABEL_NEUTRAL: SentimentLabel.ValueType  # 3
 """SENTIMENT_LABEL_NEUTRAL is a neutral text."""
+SENTIMENT_LABEL_MIXED: SentimentLabel.ValueType  # 4
+"""SENTIMENT_LABEL_MIXED is a text with a clearly positive part and a clearly negative part
+("great screen, but the battery died in a week"); only the learned model assigns it.
+"""
 Global___SentimentLabel: _TypeAlias = SentimentLabel  # noqa: Y015
+
+class _SentimentModelKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SentimentModelKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SentimentModelKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SENTIMENT_MODEL_KIND_UNSPECIFIED: _SentimentModelKind.ValueType  # 0
+    """SENTIMENT_MODEL_KIND_UNSPECIFIED means the default, SENTIMENT_MODEL_KIND_LEARNED."""
+    SENTIMENT_MODEL_KIND_LEARNED: _SentimentModelKind.ValueType  # 1
+    """SENTIMENT_MODEL_KIND_LEARNED is sentence embeddings (all-MiniLM-L6-v2) with VADER features
+    and a trained, calibrated classification head: confidence, class scores, MIXED, aspects.
+    """
+    SENTIMENT_MODEL_KIND_LEXICON: _SentimentModelKind.ValueType  # 2
+    """SENTIMENT_MODEL_KIND_LEXICON is plain VADER, the fast path (labels as before this option)."""
+
+class SentimentModelKind(_SentimentModelKind, metaclass=_SentimentModelKindEnumTypeWrapper):
+    """SentimentModelKind chooses the model that scores the texts."""
+
+SENTIMENT_MODEL_KIND_UNSPECIFIED: SentimentModelKind.ValueType  # 0
+"""SENTIMENT_MODEL_KIND_UNSPECIFIED means the default, SENTIMENT_MODEL_KIND_LEARNED."""
+SENTIMENT_MODEL_KIND_LEARNED: SentimentModelKind.ValueType  # 1
+"""SENTIMENT_MODEL_KIND_LEARNED is sentence embeddings (all-MiniLM-L6-v2) with VADER features
+and a trained, calibrated classification head: confidence, class scores, MIXED, aspects.
+"""
+SENTIMENT_MODEL_KIND_LEXICON: SentimentModelKind.ValueType  # 2
+"""SENTIMENT_MODEL_KIND_LEXICON is plain VADER, the fast path (labels as before this option)."""
+Global___SentimentModelKind: _TypeAlias = SentimentModelKind  # noqa: Y015
 
 @_typing.final
 class SentimentParams(_message.Message):
@@ -54,20 +90,94 @@ class SentimentParams(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TEXT_COLUMN_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    ASPECTS_FIELD_NUMBER: _builtins.int
     text_column: _builtins.str
     """text_column names the CSV column holding the text; default "text"."""
+    model: Global___SentimentModelKind.ValueType
+    """model chooses the model; unset means SENTIMENT_MODEL_KIND_LEARNED."""
+    aspects: _builtins.bool
+    """aspects asks the learned model for the aspects each text mentions (price, delivery, ...)
+    with their own polarity; ignored by the lexicon model.
+    """
     def __init__(
         self,
         *,
         text_column: _builtins.str = ...,
+        model: Global___SentimentModelKind.ValueType = ...,
+        aspects: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["text_column", b"text_column"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aspects", b"aspects", "model", b"model", "text_column", b"text_column"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SentimentParams: _TypeAlias = SentimentParams  # noqa: Y015
+
+@_typing.final
+class SentimentClassScore(_message.Message):
+    """SentimentClassScore is the probability of one label."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    label: Global___SentimentLabel.ValueType
+    """label is the class."""
+    score: _builtins.float
+    """score is its probability, 0-1."""
+    def __init__(
+        self,
+        *,
+        label: Global___SentimentLabel.ValueType = ...,
+        score: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["label", b"label", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SentimentClassScore: _TypeAlias = SentimentClassScore  # noqa: Y015
+
+@_typing.final
+class SentimentAspect(_message.Message):
+    """SentimentAspect is one aspect a text mentions, with the polarity of the clause that mentions it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ASPECT_FIELD_NUMBER: _builtins.int
+    TERM_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    CLAUSE_FIELD_NUMBER: _builtins.int
+    aspect: _builtins.str
+    """aspect is the aspect's name, e.g. "battery", "delivery", "service", "price"."""
+    term: _builtins.str
+    """term is the word of the text that named it, e.g. "shipping" for the aspect "delivery"."""
+    label: Global___SentimentLabel.ValueType
+    """label is the clause's polarity (POSITIVE, NEGATIVE or NEUTRAL)."""
+    confidence: _builtins.float
+    """confidence is the calibrated probability of that label, 0-1."""
+    clause: _builtins.str
+    """clause is the part of the text that was scored for the aspect."""
+    def __init__(
+        self,
+        *,
+        aspect: _builtins.str = ...,
+        term: _builtins.str = ...,
+        label: Global___SentimentLabel.ValueType = ...,
+        confidence: _builtins.float = ...,
+        clause: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aspect", b"aspect", "clause", b"clause", "confidence", b"confidence", "label", b"label", "term", b"term"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SentimentAspect: _TypeAlias = SentimentAspect  # noqa: Y015
 
 @_typing.final
 class SentimentScores(_message.Message):
@@ -113,15 +223,31 @@ class SentimentItem(_message.Message):
     LABEL_FIELD_NUMBER: _builtins.int
     SCORES_FIELD_NUMBER: _builtins.int
     SKIP_REASON_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    CLASS_SCORES_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    ASPECTS_FIELD_NUMBER: _builtins.int
     row: _builtins.int
     """row is the 1-based row number in a batch file; 0 for inline text."""
     label: Global___SentimentLabel.ValueType
     """label is the assigned polarity; unspecified when the row was skipped."""
     skip_reason: _builtins.str
     """skip_reason says why a row was not scored (e.g. EMPTY_TEXT, TEXT_TOO_LONG)."""
+    confidence: _builtins.float
+    """confidence is the calibrated probability of the label, 0-1 (learned model only; 0 otherwise)."""
+    language: _builtins.str
+    """language is the detected ISO 639-1 code ("und" when too short to tell; learned model only)."""
     @_builtins.property
     def scores(self) -> Global___SentimentScores:
         """scores are the scores behind the label."""
+
+    @_builtins.property
+    def class_scores(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentimentClassScore]:
+        """class_scores are the probabilities of POSITIVE, NEGATIVE, NEUTRAL and MIXED (learned model only)."""
+
+    @_builtins.property
+    def aspects(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentimentAspect]:
+        """aspects are the aspects the text mentions, when the aspects parameter is set."""
 
     def __init__(
         self,
@@ -130,14 +256,112 @@ class SentimentItem(_message.Message):
         label: Global___SentimentLabel.ValueType = ...,
         scores: Global___SentimentScores | None = ...,
         skip_reason: _builtins.str = ...,
+        confidence: _builtins.float = ...,
+        class_scores: _abc.Iterable[Global___SentimentClassScore] | None = ...,
+        language: _builtins.str = ...,
+        aspects: _abc.Iterable[Global___SentimentAspect] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["scores", b"scores"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["label", b"label", "row", b"row", "scores", b"scores", "skip_reason", b"skip_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aspects", b"aspects", "class_scores", b"class_scores", "confidence", b"confidence", "label", b"label", "language", b"language", "row", b"row", "scores", b"scores", "skip_reason", b"skip_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SentimentItem: _TypeAlias = SentimentItem  # noqa: Y015
+
+@_typing.final
+class SentimentConfidenceBin(_message.Message):
+    """SentimentConfidenceBin counts the scored texts whose confidence falls in [lower, upper)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOWER_FIELD_NUMBER: _builtins.int
+    UPPER_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    lower: _builtins.float
+    """lower is the bin's lower edge, inclusive."""
+    upper: _builtins.float
+    """upper is the bin's upper edge, exclusive (inclusive for the last bin, 1.0)."""
+    count: _builtins.int
+    """count is the number of texts in the bin."""
+    def __init__(
+        self,
+        *,
+        lower: _builtins.float = ...,
+        upper: _builtins.float = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "lower", b"lower", "upper", b"upper"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SentimentConfidenceBin: _TypeAlias = SentimentConfidenceBin  # noqa: Y015
+
+@_typing.final
+class SentimentRowRef(_message.Message):
+    """SentimentRowRef names one row with its score, for the most negative and most positive rows."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROW_FIELD_NUMBER: _builtins.int
+    COMPOUND_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    row: _builtins.int
+    """row is the 1-based row number (0 for inline text)."""
+    compound: _builtins.float
+    """compound is the row's overall score, -1 to 1."""
+    text: _builtins.str
+    """text is the row's text (at most 512 characters, the scoring limit)."""
+    def __init__(
+        self,
+        *,
+        row: _builtins.int = ...,
+        compound: _builtins.float = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compound", b"compound", "row", b"row", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SentimentRowRef: _TypeAlias = SentimentRowRef  # noqa: Y015
+
+@_typing.final
+class SentimentAspectCount(_message.Message):
+    """SentimentAspectCount is how often an aspect was mentioned, by polarity."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ASPECT_FIELD_NUMBER: _builtins.int
+    POSITIVE_FIELD_NUMBER: _builtins.int
+    NEGATIVE_FIELD_NUMBER: _builtins.int
+    NEUTRAL_FIELD_NUMBER: _builtins.int
+    aspect: _builtins.str
+    """aspect is the aspect's name."""
+    positive: _builtins.int
+    """positive is the mentions in positive clauses."""
+    negative: _builtins.int
+    """negative is the mentions in negative clauses."""
+    neutral: _builtins.int
+    """neutral is the mentions in neutral clauses."""
+    def __init__(
+        self,
+        *,
+        aspect: _builtins.str = ...,
+        positive: _builtins.int = ...,
+        negative: _builtins.int = ...,
+        neutral: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aspect", b"aspect", "negative", b"negative", "neutral", b"neutral", "positive", b"positive"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SentimentAspectCount: _TypeAlias = SentimentAspectCount  # noqa: Y015
 
 @_typing.final
 class SentimentLabelCount(_message.Message):
@@ -207,6 +431,11 @@ class SentimentStatistics(_message.Message):
     LABEL_COUNTS_FIELD_NUMBER: _builtins.int
     MEAN_COMPOUND_FIELD_NUMBER: _builtins.int
     SKIP_REASONS_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_HISTOGRAM_FIELD_NUMBER: _builtins.int
+    MOST_NEGATIVE_FIELD_NUMBER: _builtins.int
+    MOST_POSITIVE_FIELD_NUMBER: _builtins.int
+    ASPECT_COUNTS_FIELD_NUMBER: _builtins.int
     rows_total: _builtins.int
     """rows_total is every row read."""
     rows_scored: _builtins.int
@@ -215,6 +444,8 @@ class SentimentStatistics(_message.Message):
     """rows_skipped is the rows that were not scored."""
     mean_compound: _builtins.float
     """mean_compound is the mean compound score of scored rows."""
+    model: _builtins.str
+    """model names the model that scored the rows: "lexicon:vader" or "learned:<version>"."""
     @_builtins.property
     def label_counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentimentLabelCount]:
         """label_counts has one entry per label."""
@@ -222,6 +453,22 @@ class SentimentStatistics(_message.Message):
     @_builtins.property
     def skip_reasons(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentimentSkipCount]:
         """skip_reasons counts skipped rows by reason."""
+
+    @_builtins.property
+    def confidence_histogram(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentimentConfidenceBin]:
+        """confidence_histogram has ten bins of 0.1 over the confidence (learned model only)."""
+
+    @_builtins.property
+    def most_negative(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentimentRowRef]:
+        """most_negative are the rows with the lowest compound score, lowest first (at most 5)."""
+
+    @_builtins.property
+    def most_positive(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentimentRowRef]:
+        """most_positive are the rows with the highest compound score, highest first (at most 5)."""
+
+    @_builtins.property
+    def aspect_counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___SentimentAspectCount]:
+        """aspect_counts count the aspects mentioned, most mentioned first (aspects parameter only)."""
 
     def __init__(
         self,
@@ -232,10 +479,15 @@ class SentimentStatistics(_message.Message):
         label_counts: _abc.Iterable[Global___SentimentLabelCount] | None = ...,
         mean_compound: _builtins.float = ...,
         skip_reasons: _abc.Iterable[Global___SentimentSkipCount] | None = ...,
+        model: _builtins.str = ...,
+        confidence_histogram: _abc.Iterable[Global___SentimentConfidenceBin] | None = ...,
+        most_negative: _abc.Iterable[Global___SentimentRowRef] | None = ...,
+        most_positive: _abc.Iterable[Global___SentimentRowRef] | None = ...,
+        aspect_counts: _abc.Iterable[Global___SentimentAspectCount] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["label_counts", b"label_counts", "mean_compound", b"mean_compound", "rows_scored", b"rows_scored", "rows_skipped", b"rows_skipped", "rows_total", b"rows_total", "skip_reasons", b"skip_reasons"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aspect_counts", b"aspect_counts", "confidence_histogram", b"confidence_histogram", "label_counts", b"label_counts", "mean_compound", b"mean_compound", "model", b"model", "most_negative", b"most_negative", "most_positive", b"most_positive", "rows_scored", b"rows_scored", "rows_skipped", b"rows_skipped", "rows_total", b"rows_total", "skip_reasons", b"skip_reasons"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

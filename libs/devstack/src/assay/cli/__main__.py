@@ -1,5 +1,5 @@
 """``assay``: dev | token | submit | jobs (list, get, cancel, watch) | pipeline (submit, get, cancel, watch)
-| trace | analyzers | usage."""
+| trace | analyzers | usage | ask | collections (list, create, delete)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import grpc
 
 from assay.cli import output, pipelines, trace
 from assay.cli.analyzers import cmd_analyzers
+from assay.cli.ask import add_parsers as add_index_parsers
+from assay.cli.ask import cmd_ask, cmd_collections
 from assay.cli.client import Connection, StackNotRunning, connect, data_dir, load_stack, span_files
 from assay.cli.params import parse_params
 from assay.cli.usage import cmd_usage
@@ -288,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
     commands.add_parser("usage", parents=common, help="the tenant's job quotas and how much of each is used")
+    add_index_parsers(commands, common)
     return parser
 
 
@@ -313,6 +316,10 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_usage(args, conn)
         if args.command == "pipeline":
             return await pipelines.cmd_pipeline(args, conn)
+        if args.command == "ask":
+            return await cmd_ask(args, conn)
+        if args.command == "collections":
+            return await cmd_collections(args, conn)
         return await cmd_jobs(args, conn)
     finally:
         await conn.close()

@@ -11,7 +11,7 @@ import grpc
 
 from assay.common.grpc_client import bearer, open_channel
 from assay.devstack import spans
-from assay.v1 import analysis_service_pb2_grpc, ingest_service_pb2_grpc, jobs_service_pb2_grpc
+from assay.v1 import analysis_service_pb2_grpc, index_pb2_grpc, ingest_service_pb2_grpc, jobs_service_pb2_grpc
 
 DEFAULT_DATA_DIR = ".assay-data"
 
@@ -27,6 +27,7 @@ class Connection:
     jobs: jobs_service_pb2_grpc.JobServiceAsyncStub
     ingest: ingest_service_pb2_grpc.IngestServiceAsyncStub
     analysis: analysis_service_pb2_grpc.AnalysisServiceAsyncStub
+    index: index_pb2_grpc.IndexServiceAsyncStub
     metadata: tuple[tuple[str, str], ...]
     channels: tuple[grpc.aio.Channel, ...]
 
@@ -65,5 +66,6 @@ def connect(directory: Path, token: str | None = None) -> Connection:
         jobs=jobs_service_pb2_grpc.JobServiceStub(jobs_channel),
         ingest=ingest_service_pb2_grpc.IngestServiceStub(ingest_channel),
         analysis=analysis_service_pb2_grpc.AnalysisServiceStub(analysis_channel),
+        index=index_pb2_grpc.IndexServiceStub(analysis_channel),
         metadata=bearer(chosen), channels=(jobs_channel, ingest_channel, analysis_channel),
     )

@@ -62,6 +62,15 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     index_min_similarity: float = Field(default=0.3, ge=-1, le=1)
     """AskQuestion answers "no answer" when no passage's cosine similarity to the question reaches this
     (calibrated on bench/eval_index.py's questions)."""
+    llm_base_url: str = ""
+    """OpenAI-compatible endpoint (``…/v1``) that writes AskQuestion's ``generated_answer`` from the
+    retrieved passages; empty: answers stay extractive."""
+    llm_model: str = ""
+    """Model name sent to that endpoint."""
+    llm_api_key: str = ""
+    """Bearer key of that endpoint."""
+    llm_timeout_seconds: float = Field(default=20.0, gt=0)
+    """How long a generation may take before the extractive answer is returned alone."""
     index_ef_search: int = Field(default=100, ge=10, le=1000)
     """pgvector's ``hnsw.ef_search`` for AskQuestion's vector search (recall vs latency)."""
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)

@@ -27,6 +27,17 @@ class CollectionRow:
     chunk_count: int
 
 
+@dataclass(frozen=True)
+class Search:
+    collection: CollectionRow
+    indexing: bool
+    """An index job is adding documents to the collection meanwhile."""
+    rankings: list[list[Candidate]]
+
+
+STALE_INDEXING_SECONDS = 2 * 1800.0
+"""Twice the index analyzer's time limit: a row this old belongs to a process that died."""
+
 _COLLECTIONS = """
     SELECT c.id, c.name, c.description, c.created_at,
            count(d.file_id)::int AS document_count, coalesce(sum(d.chunk_count), 0)::bigint AS chunk_count
@@ -117,13 +128,24 @@ class IndexStore:
                                        {"tenant": tenant, "file": file_id})).all()
         return len(rows)
 
+    async def indexing(self, conn: AsyncConnection, collection_id: uuid.UUID) -> bool:
+        """Whether an index job is adding documents to the collection (a row older than
+        ``STALE_INDEXING_SECONDS`` is a job whose process died before it could say it ended)."""
+        row = (await conn.execute(text(
+            'SELECT EXISTS (SELECT 1 FROM "index".indexing WHERE collection_id = :id '
+            "AND started_at > now() - make_interval(secs => :stale))"),
+            {"id": collection_id, "stale": STALE_INDEXING_SECONDS})).scalar_one()
+        return bool(row)
+
     async def search(self, tenant: str, collection_id: uuid.UUID, question: str, vector: str,
-                     file_ids: Sequence[uuid.UUID], candidates: int) -> tuple[CollectionRow, list[list[Candidate]]]:
-        """The collection, and its chunks nearest the question by embedding and by full text."""
+                     file_ids: Sequence[uuid.UUID], candidates: int) -> Search:
+        """The collection, whether it is being indexed, and its chunks nearest the question by
+        embedding and by full text."""
         params = {"collection": collection_id, "q": vector, "question": question, "n": candidates,
                   "files": list(file_ids) or None}
         async with tenant_transaction(self._engine, tenant) as conn:
             collection = await self._get(conn, collection_id)
+            indexing = await self.indexing(conn, collection_id)
             # HNSW with a filter: keep scanning the graph until enough rows pass it (pgvector >= 0.8).
             await conn.execute(text("SELECT set_config('hnsw.ef_search', :ef, true), "
                                     "set_config('hnsw.iterative_scan', 'relaxed_order', true)"),
@@ -132,4 +154,4 @@ class IndexStore:
             by_text = [_candidate(r) for r in (await conn.execute(_TEXT_SEARCH, params)).all()]
         # relaxed_order may return near-ties out of order: rank by the exact distance.
         by_vector.sort(key=lambda c: -c.similarity)
-        return collection, [by_vector, by_text]
+        return Search(collection, indexing, [by_vector, by_text])

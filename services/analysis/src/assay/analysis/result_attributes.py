@@ -34,6 +34,10 @@ def result_attributes(result: job_pb2.JobResult) -> dict[str, int]:
                 "assay.consolidate.sources": len(consolidated.sources),
                 "assay.consolidate.restated_values": consolidated.restated_values,
                 "assay.consolidate.unmatched_lines": consolidated.unmatched_lines}
+    if which == "index":
+        indexed = result.index
+        return {"assay.rows_processed": indexed.chunks, "assay.index.files": len(indexed.files),
+                "assay.pages": sum(f.pages for f in indexed.files)}
     return {}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -18,6 +18,7 @@ from assay.analysis.consumer import Slots, WorkDispatcher, provision_sources
 from assay.analysis.deadletter import DeadLetterListener
 from assay.analysis.executor import Executor
 from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorageFiles
+from assay.analysis.generation import Generator
 from assay.analysis.index_service import IndexServicer
 from assay.analysis.index_store import IndexStore
 from assay.analysis.jobs_client import JobsClient
@@ -51,6 +52,7 @@ class AnalysisWorker:
     channels: list[grpc.aio.Channel]
     grpc: GrpcServer | None = None
     engine: AsyncEngine | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     loops: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -79,6 +81,8 @@ class AnalysisWorker:
             await self.grpc.stop(min(grace, 5.0))
         if self.engine is not None:
             await self.engine.dispose()
+        for close in self.closers:
+            await close()
         with contextlib.suppress(Exception):
             await self.nc.drain()
         for channel in self.channels:
@@ -145,7 +149,12 @@ async def start(
     if serve_grpc:
         servicer = AnalysisServicer(registry)
         worker.engine = create_engine(settings)
-        index = IndexServicer(IndexStore(worker.engine, settings.index_ef_search), settings.index_min_similarity)
+        generator = Generator(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
+                              settings.llm_timeout_seconds) if settings.llm_base_url else None
+        index = IndexServicer(IndexStore(worker.engine, settings.index_ef_search), settings.index_min_similarity,
+                              generator)
+        if generator is not None:
+            worker.closers.append(generator.close)
 
         def register(server: grpc.aio.Server) -> Sequence[str]:
             analysis_service_pb2_grpc.add_AnalysisServiceServicer_to_server(servicer, server)

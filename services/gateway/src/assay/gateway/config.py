@@ -59,6 +59,9 @@ class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings):
     job_view_seconds: float = Field(default=2.0, ge=0)
     """Longest a job is served from the view since it was last updated (by an event, a CreateJob
     or a GetJob answer): bounds staleness should an event be lost. 0 turns the view off."""
+    job_view_finished_seconds: float = Field(default=60.0, ge=0)
+    """The same for a job in a terminal state, which only an admin's RetryJob changes again (never
+    less than ``job_view_seconds``)."""
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -10,8 +10,9 @@ jobs. The view holds recent jobs' rendered JSON, kept current by the lifecycle e
   until the connection is back);
 - the caller's token verifies here (the services' key and claims) with a role that may read jobs;
 - the job is the caller's tenant's (else jobs answers, which says NOT_FOUND without revealing it);
-- the entry was updated less than ``ASSAY_JOB_VIEW_SECONDS`` ago (a bound on staleness should an
-  event be lost: it is read from jobs again after that).
+- the entry was updated less than ``ASSAY_JOB_VIEW_SECONDS`` ago, or for a finished job (which
+  only an admin's RetryJob changes again) ``ASSAY_JOB_VIEW_FINISHED_SECONDS``: a bound on staleness
+  should an event be lost (it is read from jobs again after that).
 
 Never backwards: each job carries the sequence of its latest event (``Job.event_sequence``), and a
 copy older than the one held (a late event, a GetJob answer overtaken by an event) is ignored.
@@ -36,6 +37,7 @@ from assay.common.auth import READERS, TokenVerifier
 from assay.common.byte_cache import ByteLRU
 from assay.common.errors import AssayError
 from assay.common.interceptors import CachingVerifier
+from assay.common.job_states import TERMINAL
 from assay.common.nats import ALL_EVENTS, connect
 from assay.gateway.config import GatewaySettings
 from assay.gateway.json import render, to_json
@@ -64,8 +66,9 @@ class JobView:
     """Recent jobs by id, bounded by bytes; see the module docstring for when a read is answered."""
 
     def __init__(self, max_bytes: int, ttl_seconds: float, verifier: CachingVerifier | None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, finished_ttl_seconds: float | None = None) -> None:
         self._ttl = ttl_seconds
+        self._finished_ttl = ttl_seconds if finished_ttl_seconds is None else max(finished_ttl_seconds, ttl_seconds)
         self._clock = clock
         self._verifier = verifier
         self._entries: ByteLRU[str, _Entry] = ByteLRU(
@@ -89,24 +92,24 @@ class JobView:
         """Take a job from a CreateJob or GetJob answer (with its rendered ``body`` when it has one),
         unless a newer copy is held."""
         if body is None:
-            self._take(job.id, job.tenant_id, job.event_sequence, job.SerializeToString)
+            self._take(job, job.event_sequence, job.SerializeToString)
         else:
-            self._take(job.id, job.tenant_id, job.event_sequence, lambda: body, rendered=True)
+            self._take(job, job.event_sequence, lambda: body, rendered=True)
 
     def apply_event(self, payload: bytes) -> None:
         """Take the job of a lifecycle event."""
         event = events_pb2.JobEvent.FromString(payload)
-        taken = self._take(event.job.id, event.job.tenant_id, event.sequence, event.job.SerializeToString)
+        taken = self._take(event.job, event.sequence, event.job.SerializeToString)
         VIEW_EVENTS.labels(result="applied" if taken else "stale").inc()
 
-    def _take(self, job_id: str, tenant: str, sequence: int, payload: Callable[[], bytes],
-              rendered: bool = False) -> bool:
-        if not self.live or not job_id or sequence <= 0:
+    def _take(self, job: job_pb2.Job, sequence: int, payload: Callable[[], bytes], rendered: bool = False) -> bool:
+        if not self.live or not job.id or sequence <= 0:
             return False
-        held = self._entries.peek(job_id)
+        held = self._entries.peek(job.id)
         if held is not None and held.sequence > sequence:
             return False  # an equal one may still be newer: a heartbeat moves the lease, not the sequence
-        self._entries.put(job_id, _Entry(tenant, sequence, self._clock() + self._ttl, payload(), rendered))
+        ttl = self._finished_ttl if job.state in TERMINAL else self._ttl
+        self._entries.put(job.id, _Entry(job.tenant_id, sequence, self._clock() + ttl, payload(), rendered))
         return True
 
     def body(self, token: str, job_id: str) -> bytes | None:
@@ -150,7 +153,8 @@ def job_view(settings: GatewaySettings) -> JobView:
             verifier = CachingVerifier(TokenVerifier(settings), name="gateway_verified_tokens")
         except ValueError as error:
             logger.warning("job view off: no token key to check tenants with", extra={"reason": str(error)})
-    return JobView(settings.job_view_bytes, settings.job_view_seconds, verifier)
+    return JobView(settings.job_view_bytes, settings.job_view_seconds, verifier,
+                   finished_ttl_seconds=settings.job_view_finished_seconds)
 
 
 class EventFeed:

@@ -7,7 +7,8 @@ Freshness: every transition this process commits is written through (after the c
 with one replica a cached job is never stale. Transitions committed by another replica arrive
 as lifecycle events on ``assay.events.>`` and replace the cached state within milliseconds;
 an entry is anyway dropped ``ttl_seconds`` after it was last read from or written to the
-database, which bounds staleness if an event is missed (core NATS subscriptions may drop
+database (``finished_ttl_seconds`` for a finished job, which only an admin's RetryJob changes
+again), which bounds staleness if an event is missed (core NATS subscriptions may drop
 messages). Every entry carries the job's event sequence number, and an older state never
 replaces a newer one, so concurrent writers and late events cannot move a job backwards.
 
@@ -24,6 +25,7 @@ from typing import NamedTuple
 from nats.aio.msg import Msg
 
 from assay.common.byte_cache import ByteLRU
+from assay.common.job_states import TERMINAL
 from assay.jobs.metrics import CACHE_READS
 from assay.v1 import events_pb2, job_pb2
 
@@ -40,8 +42,10 @@ class _Entry(NamedTuple):
 class JobCache:
     """A job id → (tenant, event sequence, Job) LRU bounded by ``max_bytes`` (the jobs' wire bytes)."""
 
-    def __init__(self, max_bytes: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_bytes: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic,
+                 finished_ttl_seconds: float | None = None) -> None:
         self._ttl = ttl_seconds
+        self._finished_ttl = ttl_seconds if finished_ttl_seconds is None else max(finished_ttl_seconds, ttl_seconds)
         self._clock = clock
         self._entries: ByteLRU[str, _Entry] = ByteLRU(
             "jobs_job_cache", max_bytes if ttl_seconds > 0 else 0, lambda entry: len(entry.wire))
@@ -73,8 +77,8 @@ class JobCache:
         entry = self._entries.peek(job.id)
         if entry is not None and entry.sequence > sequence:
             return
-        self._entries.put(job.id, _Entry(job.tenant_id, sequence, self._clock() + self._ttl,
-                                         job.SerializeToString()))
+        ttl = self._finished_ttl if job.state in TERMINAL else self._ttl
+        self._entries.put(job.id, _Entry(job.tenant_id, sequence, self._clock() + ttl, job.SerializeToString()))
 
     def apply_event(self, subject: str, payload: bytes) -> None:
         """Take a newer state from a lifecycle event, for jobs already cached (others are not added)."""

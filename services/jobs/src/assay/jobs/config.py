@@ -57,6 +57,9 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""
+    job_cache_finished_seconds: float = Field(default=60.0, ge=0)
+    """The same for a job in a terminal state, which only an admin's RetryJob changes again (never
+    less than ``job_cache_seconds``): status reads of finished jobs stay answered from memory."""
 
     @field_validator("tenant_concurrency")
     @classmethod

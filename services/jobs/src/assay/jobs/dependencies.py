@@ -62,6 +62,11 @@ async def load_dependencies(conn: AsyncConnection, job_id: uuid.UUID) -> Sequenc
     return (await conn.execute(_LOAD_DEPENDENCIES, {"id": job_id})).mappings().all()
 
 
+async def dependency_ends(conn: AsyncConnection, job_id: uuid.UUID) -> Sequence[RowMapping]:
+    """``id`` and ``end_traceparent`` (the span that ended it) of each dependency of ``job_id`` that has one."""
+    return (await conn.execute(_DEPENDENCY_ENDS, {"id": job_id})).mappings().all()
+
+
 async def lock_waiting_dependents(conn: AsyncConnection, finished: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     """The WAITING jobs that wait for any of ``finished``, locked in id order (no deadlock between
     two transactions locking the same set)."""
@@ -94,6 +99,11 @@ _INSERT_DEPENDENCIES = text("""
 _LOAD_DEPENDENCIES = text("""
     SELECT j.* FROM jobs.dependencies d JOIN jobs.jobs j ON j.id = d.depends_on
     WHERE d.job_id = :id ORDER BY d.position
+""")
+
+_DEPENDENCY_ENDS = text("""
+    SELECT j.id, j.end_traceparent FROM jobs.dependencies d JOIN jobs.jobs j ON j.id = d.depends_on
+    WHERE d.job_id = :id AND j.end_traceparent IS NOT NULL ORDER BY d.position
 """)
 
 _LOCK_WAITING_DEPENDENTS = text("""

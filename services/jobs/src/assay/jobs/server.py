@@ -48,7 +48,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     """
     engine = create_engine(settings)
     nc = await connect_with_streams(settings, "assay-jobs")
-    cache = JobCache(settings.job_cache_bytes, settings.job_cache_seconds)
+    cache = JobCache(settings.job_cache_bytes, settings.job_cache_seconds,
+                     finished_ttl_seconds=settings.job_cache_finished_seconds)
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
         await nc.subscribe(ALL_EVENTS, cb=cache.on_event)
     capabilities = JobCapabilities(settings)

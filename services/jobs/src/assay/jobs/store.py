@@ -31,6 +31,7 @@ from assay.jobs import secret_params
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
 from assay.jobs.dependencies import (
+    dependency_ends,
     load_dependencies,
     lock_dependencies,
     lock_dependencies_of,
@@ -436,7 +437,8 @@ class _Transaction:
         settled = []
         for row in await settle_waiting(self.conn, waiting):
             outcome = row["state"].lower()
-            span = _span_in_job_trace(row, SETTLE_SPAN, {"assay.settle.outcome": outcome})
+            ends = await dependency_ends(self.conn, row["id"])
+            span = _span_in_job_trace(row, SETTLE_SPAN, {"assay.settle.outcome": outcome}, _dependency_links(ends))
             with trace.use_span(span, end_on_exit=True):  # its event and work message follow the job's trace
                 settled.append(await self.emit(row, work=row["state"] == "QUEUED"))
             DEPENDENTS_SETTLED.labels(outcome=outcome).inc()
@@ -464,6 +466,8 @@ class _Transaction:
         self.seen.append((job, int(row["event_seq"])))
         if job.state in TERMINAL:
             self._finished.append(row["id"])
+            if ending := current_traceparent():  # where a dependent's release links to
+                await self.conn.execute(_RECORD_END, {"id": row["id"], "traceparent": ending})
             if row.get("secret_params") is not None:  # no attempt will need them again
                 await self.conn.execute(_CLEAR_SECRET_PARAMS, {"id": row["id"]})
         event_time = timestamp_pb2.Timestamp()
@@ -545,13 +549,27 @@ def _record_cancel_in_job_trace(row: RowMapping) -> None:
 SETTLE_SPAN = "settle job"
 
 
-def _span_in_job_trace(row: RowMapping, name: str, attributes: dict[str, str]) -> trace.Span:
-    """A span in the job's own trace (when it has one), linked to the current span: the request or
-    the dependency's transition that acted on the job."""
+def _span_in_job_trace(row: RowMapping, name: str, attributes: dict[str, str],
+                       more_links: Sequence[trace.Link] = ()) -> trace.Span:
+    """A span in the job's own trace (when it has one), linked to the current span (the request or the
+    dependency's transition that acted on the job) and to ``more_links`` (every dependency's end)."""
     current = trace.get_current_span().get_span_context()
     own = context_from_headers({"traceparent": _job_traceparent(row["trace_id"])}) if row["trace_id"] else None
-    return tracer.start_span(name, context=own, links=[trace.Link(current)] if current.is_valid else [],
+    links = list(more_links)
+    if current.is_valid and all(link.context.span_id != current.span_id for link in links):
+        links.insert(0, trace.Link(current))
+    return tracer.start_span(name, context=own, links=links,
                              attributes={"job.id": str(row["id"]), "tenant": row["tenant_id"], **attributes})
+
+
+def _dependency_links(ends: Sequence[RowMapping]) -> list[trace.Link]:
+    """A link to the span that ended each dependency, naming it (``assay.dependency.job_id``)."""
+    links = []
+    for end in ends:
+        context = trace.get_current_span(context_from_headers({"traceparent": end["end_traceparent"]}))
+        if context.get_span_context().is_valid:
+            links.append(trace.Link(context.get_span_context(), {"assay.dependency.job_id": str(end["id"])}))
+    return links
 
 
 def _job_traceparent(trace_id: str) -> str:
@@ -596,6 +614,7 @@ _CANCEL = _cancel("id = :id AND tenant_id = :tenant")
 _CANCEL_PIPELINE = _cancel("pipeline_id = :id")
 """Every unfinished job of a pipeline (the tenant transaction's row-level security scopes it)."""
 
+_RECORD_END = text("UPDATE jobs.jobs SET end_traceparent = :traceparent WHERE id = :id")
 _INSERT_PIPELINE = text("""
     INSERT INTO jobs.pipelines (id, tenant_id, created_by, request_id, request_hash)
     VALUES (:id, :tenant, :actor, :request_id, :request_hash)

@@ -48,6 +48,7 @@ jobs = Table(
     Column("pipeline_id", UUID(as_uuid=True)),
     Column("pipeline_index", Integer),
     Column("secret_params", JSONB),  # debug_redact params: StartJob only, cleared at the end (secret_params.py)
+    Column("end_traceparent", Text),  # the span that ended the job: its dependents' release links to it
 )
 
 outbox = Table(

@@ -141,7 +141,7 @@ def _input_violations(
     found: list[FieldViolation] = []
     if spec.inputs_from_dependencies:
         return _dependency_input_violations(inputs, spec)
-    if not inputs.text and not inputs.file_ids:
+    if not inputs.text and not inputs.file_ids and not (spec.reads_dependency_tables and inputs.jobs):
         found.append(FieldViolation("inputs", "name at least one file in file_ids or give text"))
     if inputs.text and inputs.file_ids:
         found.append(FieldViolation("inputs", "give either text or file_ids, not both"))

@@ -1,9 +1,10 @@
 """Lines of one statement type matched across filings, newest filing first, and their figures merged.
 
 The newest filing's statement gives the order and hierarchy. Each older filing's lines are matched, one to
-one, in three passes: the same label once normalised (``match_key``: a leading "total" ignored, ..., same
-section preferred, then the nearest position); then lines whose figures for a period both filings report agree
-(labels at least loosely alike); then labels alike by rapidfuzz's token-sort ratio at or above the threshold.
+one, in three passes: the same label once normalised (``match_key``); then lines whose figures for a period both
+filings report agree (labels at least loosely alike); then labels alike by rapidfuzz's token-sort ratio at or
+above the threshold, unless they name different years. Ties go to the same section, then to the nearest
+relative position.
 A line that matches nothing is kept as its own line after the line it followed in its filing. Figures are taken
 from the newest filing that has them; an older filing that gives a different figure (beyond rounding) is a
 restatement, reported with both figures.
@@ -12,21 +13,21 @@ restatement, reported with both figures.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from assay.analysis.analyzers.financial_statements.amounts import is_dash
 from assay.v1 import consolidate_pb2 as cpb
 from assay.v1 import financial_statements_pb2 as fs
 
 _IGNORED = re.compile(r"^(?:total|consolidated)\s+|\s+(?:total|expenses?|net)$")
+_SPAN = re.compile(r"\b(?:the )?(?:year|period|quarter|month)s?\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 VALUE_MATCH_SIMILARITY = 50.0
 """Least label similarity for two lines whose figures agree to be the same line."""
-Scored = tuple[float, cpb.LineMatch.ValueType]
-"""A candidate row's label similarity (0-100) and how it matched."""
 PeriodKey = tuple[int, str]
 """(duration in months, end date or "FY<year>" or the header): the same period in any filing."""
 
@@ -48,8 +49,15 @@ def period_keys(filing: int, statement: fs.FinancialStatement) -> list[PeriodKey
 def match_key(normalized_label: str) -> str:
     """A normalised label without a leading "total"/"consolidated" or a trailing "expenses"/"net", "&" as "and"
     ("total net sales" -> "net sales", "selling general & administrative expenses" -> "selling general and
-    administrative")."""
-    return _IGNORED.sub("", normalized_label.replace("&", " and ")).strip().replace("  ", " ")
+    administrative"), "year", "quarter" and "the period" as "period" ("cash at end of the year" -> "cash at end of
+    period")."""
+    text = _SPAN.sub("period", _IGNORED.sub("", normalized_label.replace("&", " and ")).strip())
+    return " ".join(text.split())
+
+
+def years_differ(a: str, b: str) -> bool:
+    """Whether two labels name different years ("Balance as of October 1, 2020" / "..., 2021"): never one line."""
+    return set(_YEAR.findall(a)) != set(_YEAR.findall(b))
 
 
 @dataclass
@@ -81,7 +89,41 @@ class Row:
     cells: dict[PeriodKey, Cell] = field(default_factory=dict)
     match: cpb.LineMatch.ValueType = cpb.LINE_MATCH_SINGLE_SOURCE
     score: float = 100.0
-    sections: set[str] = field(default_factory=set)
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = match_key(self.normalized_label)
+
+
+Candidate = tuple[Row, float, cpb.LineMatch.ValueType]
+"""A row a line may match, its label similarity (0-100) and how it matched."""
+
+
+class _Buckets:
+    """Rows by (period, figure rounded to the coarsest scale in play): the rows whose figures may agree with a
+    line's, without comparing the line with every row."""
+
+    def __init__(self, rows: Iterable[Row], scales: Iterable[int]) -> None:
+        self.rows = list(rows)
+        self.width = Decimal(max([*scales, *(c.scale for r in self.rows for c in r.cells.values()), 1]))
+        self.index: dict[tuple[PeriodKey, int], list[Row]] = {}
+        for row in self.rows:
+            for key, cell in row.cells.items():
+                if cell.value:
+                    self.index.setdefault((key, self._bucket(cell.value)), []).append(row)
+
+    def _bucket(self, value: Decimal) -> int:
+        return int(value // self.width)
+
+    def near(self, figures: dict[PeriodKey, Decimal]) -> list[Row]:
+        found: dict[int, Row] = {}
+        for key, value in figures.items():
+            if value:
+                bucket = self._bucket(value)
+                for step in (-1, 0, 1):
+                    for row in self.index.get((key, bucket + step), ()):
+                        found[id(row)] = row
+        return list(found.values())
 
 
 @dataclass(frozen=True)
@@ -142,12 +184,18 @@ class Alignment:
         per_share = [item.scale != (statement.unit_scale or 1) for item in items]
         matched: dict[int, Row] = {}
         if self.rows:
-            free = [row for row in self.rows if filing not in row.members]
+            labels = [match_key(item.normalized_label) for item in items]
             figures = [_figures(keys, item) for item in items]
-            self._pass(items, where, free, matched, filing, lambda i, row: self._exact(items[i], row))
+            free = {id(row): row for row in self.rows if filing not in row.members}
+            exact: dict[str, list[Row]] = {}
+            for candidate in free.values():
+                exact.setdefault(candidate.key, []).append(candidate)
             self._pass(items, where, free, matched, filing,
-                       lambda i, row: self._by_values(items[i], figures[i], row))
-            self._pass(items, where, free, matched, filing, lambda i, row: self._fuzzy(items[i], row))
+                       lambda i: [(same, 100.0, cpb.LINE_MATCH_LABEL) for same in exact.get(labels[i], ())])
+            buckets = _Buckets(free.values(), [item.scale or 1 for item in items])
+            self._pass(items, where, free, matched, filing,
+                       lambda i: self._by_values(items[i], labels[i], figures[i], buckets.near(figures[i])))
+            self._pass(items, where, free, matched, filing, lambda i: self._fuzzy(items[i], labels[i], free))
         previous: Row | None = None
         for index, item in enumerate(items):
             row = matched.get(index)
@@ -157,31 +205,29 @@ class Alignment:
                 position = self.rows.index(previous) + 1 if previous is not None else 0
                 self.rows.insert(position, row)
             row.members[filing] = index
-            row.sections.add(where[index])
             self._merge(row, filing, keys, item)
             previous = row
 
-    def _pass(self, items: Sequence[fs.FinancialLineItem], where: list[str], free: list[Row],
-              matched: dict[int, Row], filing: int, score_of: Callable[[int, Row], Scored | None]) -> None:
-        """One matching pass: each unmatched line takes the best free row it scores against."""
+    def _pass(self, items: Sequence[fs.FinancialLineItem], where: list[str], free: dict[int, Row],
+              matched: dict[int, Row], filing: int, candidates: Callable[[int], Iterable[Candidate]]) -> None:
+        """One matching pass: each unmatched line takes the best free row among its candidates (ties: the same
+        section, then the nearest relative position in both statements)."""
+        place = {id(row): position / max(1, len(self.rows)) for position, row in enumerate(self.rows)}
         for index, item in enumerate(items):
             if index in matched:
                 continue
-            best: tuple[float, int, int, Row, cpb.LineMatch.ValueType] | None = None
-            for position, row in enumerate(free):
-                if row.is_heading != item.is_heading:
+            best: tuple[float, int, float, Row, cpb.LineMatch.ValueType] | None = None
+            for candidate, score, kind in candidates(index):
+                if id(candidate) not in free or candidate.is_heading != item.is_heading:
                     continue
-                scored = score_of(index, row)
-                if not scored:
-                    continue
-                score, kind = scored
-                rank = (score, 1 if row.section == where[index] else 0, -abs(position - index), row, kind)
+                nearness = -abs(place[id(candidate)] - index / max(1, len(items)))
+                rank = (score, 1 if candidate.section == where[index] else 0, nearness, candidate, kind)
                 if best is None or rank[:3] > best[:3]:
                     best = rank
             if best is not None:
                 score, _, _, row, kind = best
                 matched[index] = row
-                free.remove(row)
+                del free[id(row)]
                 if kind != cpb.LINE_MATCH_LABEL or row.match == cpb.LINE_MATCH_SINGLE_SOURCE:
                     row.match = kind  # the loosest way any filing was matched
                 row.score = min(row.score, score)
@@ -189,22 +235,29 @@ class Alignment:
                     self.moved.append((row, filing, where[index]))
 
     @staticmethod
-    def _exact(item: fs.FinancialLineItem, row: Row) -> Scored | None:
-        return (100.0, cpb.LINE_MATCH_LABEL) if match_key(item.normalized_label) == match_key(
-            row.normalized_label) else None
+    def _by_values(item: fs.FinancialLineItem, label: str, figures: dict[PeriodKey, Decimal],
+                   near: Iterable[Row]) -> list[Candidate]:
+        """Rows whose figures agree with the line's in every period both have (not all zero), labels loosely alike."""
+        found = []
+        for row in near:
+            shared = [key for key in figures if key in row.cells]
+            if not shared or all(figures[k] == 0 for k in shared):
+                continue
+            if not all(same_figure(figures[k], row.cells[k].value, item.scale or 1, row.cells[k].scale)
+                       for k in shared):
+                continue
+            score = fuzz.token_sort_ratio(label, row.key)
+            if score >= VALUE_MATCH_SIMILARITY:
+                found.append((row, score, cpb.LINE_MATCH_VALUES))
+        return found
 
-    def _by_values(self, item: fs.FinancialLineItem, figures: dict[PeriodKey, Decimal], row: Row) -> Scored | None:
-        shared = [key for key in figures if key in row.cells]
-        if not shared or all(figures[k] == 0 for k in shared):
-            return None
-        if not all(same_figure(figures[k], row.cells[k].value, item.scale or 1, row.cells[k].scale) for k in shared):
-            return None
-        score = fuzz.token_sort_ratio(match_key(item.normalized_label), match_key(row.normalized_label))
-        return (score, cpb.LINE_MATCH_VALUES) if score >= VALUE_MATCH_SIMILARITY else None
-
-    def _fuzzy(self, item: fs.FinancialLineItem, row: Row) -> Scored | None:
-        score = fuzz.token_sort_ratio(match_key(item.normalized_label), match_key(row.normalized_label))
-        return (score, cpb.LINE_MATCH_FUZZY) if score >= self.threshold else None
+    def _fuzzy(self, item: fs.FinancialLineItem, label: str, free: dict[int, Row]) -> list[Candidate]:
+        """Free rows whose label scores at least the threshold (rapidfuzz's token-sort ratio), naming the same years."""
+        rows = [row for row in free.values() if row.is_heading == item.is_heading]
+        scored = process.extract(label, [row.key for row in rows], scorer=fuzz.token_sort_ratio,
+                                 score_cutoff=self.threshold, limit=None)
+        return [(rows[position], score, cpb.LINE_MATCH_FUZZY) for _, score, position in scored
+                if not years_differ(item.normalized_label, rows[position].normalized_label)]
 
     def _merge(self, row: Row, filing: int, keys: list[PeriodKey], item: fs.FinancialLineItem) -> None:
         for value in item.values:

@@ -40,7 +40,7 @@ def write_artifacts(result: cpb.ConsolidateResult, artifact_path: Callable[[str,
     result.json_artifact_name = JSON_NAME
     result.xlsx_artifact_name = XLSX_NAME
     artifact_path(JSON_NAME, "application/json").write_text(
-        json_format.MessageToJson(result, preserving_proto_field_name=True), encoding="utf-8")
+        json_format.MessageToJson(result, preserving_proto_field_name=True, indent=None), encoding="utf-8")
     shaped = fs.FinancialStatementsResult(entity=result.entity,
                                           statements=[to_financial_statement(s) for s in result.statements])
     for statement, consolidated in zip(shaped.statements, result.statements, strict=True):

@@ -41,6 +41,7 @@ ENV_MODEL_PATH = "ASSAY_CONTRACT_REVIEW_MODEL_PATH"
 """Optional path of an alternative ``model.onnx`` with the same inputs and outputs."""
 ENV_THREADS = "ASSAY_CONTRACT_REVIEW_THREADS"
 """Optional onnxruntime intra-op thread count (default: onnxruntime's choice)."""
+SPINNING_CONFIG_KEY = "session.intra_op.allow_spinning"
 
 
 class Embedder(Protocol):
@@ -61,6 +62,9 @@ class OnnxMiniLM:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # Idle intra-op threads sleep instead of spinning: on a worker sharing its cores with other
+        # processes, spinning threads burn CPU against each other (600 sentences: 4.5 -> 3.0 CPU s).
+        options.add_session_config_entry(SPINNING_CONFIG_KEY, "0")
         threads = os.environ.get(ENV_THREADS, "")
         if threads.isdigit() and int(threads) > 0:
             options.intra_op_num_threads = int(threads)
@@ -68,6 +72,7 @@ class OnnxMiniLM:
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
+        self.session_options = self._session.get_session_options()
         self._tokenizer = BertTokenizer(vocab_path, MAX_TOKENS)
         self.name = f"embedding:{name}"
 
@@ -127,20 +132,28 @@ def embeddings_enabled() -> bool:
 
 
 def default_embedder() -> Embedder | None:
-    """The process-wide embedder, loaded on first use; ``None`` when it cannot be loaded."""
-    global _loaded, _embedder
+    """The process-wide embedder, loaded on first use; ``None`` when it cannot be loaded or is off."""
     if not embeddings_enabled():
         return None
+    return shared_embedder()
+
+
+def shared_embedder() -> Embedder | None:
+    """The process-wide embedder whatever ``ENV_SWITCH`` says (also used by the sentiment analyzer).
+
+    Loaded once, on first use; ``None`` when the runtime or the model file is missing or broken.
+    """
+    global _loaded, _embedder
     with _lock:
         if not _loaded:
             _loaded = True
             path = bundled_model_path()
             if path is None:
-                logger.warning("contract_review: no embedding model found, using lexical matching")
+                logger.warning("no embedding model found (%s)", MODEL_PACKAGE)
             else:
                 try:
                     _embedder = OnnxMiniLM(path)
-                except Exception:  # a broken runtime must not take the analyzer down with it
-                    logger.exception("contract_review: embedding model failed to load")
+                except Exception:  # a broken runtime must not take the analyzers down with it
+                    logger.exception("the embedding model failed to load")
                     _embedder = None
         return _embedder

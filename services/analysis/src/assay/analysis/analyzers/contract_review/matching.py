@@ -29,6 +29,7 @@ import numpy.typing as npt
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
 from assay.analysis.analyzers.contract_review.negation import contradiction
+from assay.analysis.analyzers.contract_review.obligation import non_binding
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 from assay.analysis.analyzers.contract_review.playbook import (
     Playbook,
@@ -64,6 +65,7 @@ stray element elsewhere (a "categories of data subjects" line of an SCC annex) i
 requirement addressed."""
 TOP_MARGIN = 0.05
 """A sentence supports a requirement semantically only within this of its best requirement."""
+
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,12 @@ def score_units(
             for row in counted:
                 if any(p.search(units[row].concept_text) for p in recogniser.not_about):
                     scores[row, index] = 0.0
+    if playbook.binds_processor:
+        # After ranking too: a pointer or a permission names the topic, it just binds no one.
+        obligations = np.asarray([not req.elements_together for req in playbook.requirements])[requirement_of]
+        for row in counted:
+            if non_binding(units[row].match_text):
+                scores[row, obligations] = 0.0
     context = np.asarray([u.in_context for u in units], dtype=bool)
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
@@ -379,13 +387,35 @@ def _affirmed(
     column = table.scores[:, table.recognisers.index(recogniser)].copy()
     if not recogniser.operative:
         return column
+    negated_lead_ins: set[int] = set()
     for row in np.flatnonzero(column >= thresholds.present):
         unit = units[int(row)]
         found = contradiction(unit.match_text, recogniser.operative)
         if found is not None:
             contradicting.append(Evidence(unit, float(column[row]), recogniser.id, negation=found.cue))
             column[row] = 0.0
+            negated_lead_ins.add(unit.clause.ordinal)
+    if negated_lead_ins:
+        # The items of a negated lead-in ("the SCCs shall not be required to apply, completed as
+        # follows:") complete what it negates: they do not affirm it.
+        introduced_by = _lead_in_ordinals(units)
+        for index, item in enumerate(units):
+            if introduced_by.get(item.clause.ordinal) in negated_lead_ins:
+                column[index] = 0.0
     return column
+
+
+def _lead_in_ordinals(units: Sequence[Unit]) -> dict[int, int]:
+    """For each list item's clause, the ordinal of the clause that introduces it."""
+    out: dict[int, int] = {}
+    last = -1
+    for unit in units:
+        clause = unit.clause
+        if clause.kind == "list_item":
+            out.setdefault(clause.ordinal, last)
+        else:
+            last = clause.ordinal
+    return out
 
 
 def evaluate(

@@ -4,7 +4,8 @@ A sentence *contradicts* a requirement when the requirement's operative concept 
 ``operative`` pattern, e.g. ``delet|return|destroy`` for deletion) lies in the scope of
 
 - a duty taken away ("not be required to", "does not undertake to", "no obligation to"),
-  anywhere before the concept or a duty verb in the same clause;
+  anywhere before the concept or a duty verb in the same clause, or after the concept as the
+  clause's subject ("Any transfer to a third country shall not be required to ...");
 - a negation cue ("not", "never", "no obligation", "under no circumstances"...) at most
   ``SCOPE_WORDS`` words before it or before a duty verb ("notify", "delete", "permit"...),
   within the same clause (no ``;`` or ``:`` or sentence end in between), unless the negation
@@ -129,7 +130,11 @@ def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradict
         return Contradiction(" ".join(whole.group(0).split()))
     for cue in _STRONG.finditer(text):
         clause = text[cue.end() : _clause_end(text, cue.end())]
-        if _DUTY.search(clause) or any(p.search(clause) for p in operative):
+        # The concept may also be the clause's subject: "Any transfer to a third country shall
+        # not be required to ...".
+        begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
+        subject = text[begin : cue.start()]
+        if _DUTY.search(clause) or any(p.search(clause) or p.search(subject) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
     for cue in _CUE.finditer(text):
         if not _governs(text, cue.end(), operative):

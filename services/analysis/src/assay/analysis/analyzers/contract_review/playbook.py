@@ -1,7 +1,8 @@
 """Playbooks: the requirements a contract is checked against, loaded from data files.
 
 Each ``playbooks/*.yaml`` file is one playbook: ``id``, ``version``, ``title``,
-``jurisdiction``, ``contract_types``, optional ``context`` patterns, ``requirements``,
+``jurisdiction``, ``contract_types``, optional ``context`` patterns, optional ``binds:
+processor`` (evidence must bind the processor: :mod:`.obligation`), ``requirements``,
 ``risks`` and ``background`` (wordings that meet no requirement). A requirement says what
 must be present (``description``), how to recognise it (``recognise.patterns`` —
 case-insensitive regular expressions — and ``recognise.examples`` — sentences used as
@@ -118,6 +119,9 @@ class Playbook:
     background: tuple[str, ...] = ()
     """Wordings of clauses that meet no requirement (governing law, general compliance with
     law...): a sentence more like these than like a requirement is not semantic evidence."""
+    binds_processor: bool = False
+    """Requirements are processor obligations: a cross-reference, a permission of the processor
+    or a duty of the controller is never evidence (:mod:`.obligation`)."""
 
 
 def _compile(patterns: Any, where: str) -> tuple[re.Pattern[str], ...]:
@@ -274,7 +278,15 @@ def parse_playbook(data: Any, source: str = "playbook") -> Playbook:
         requirements=requirements,
         risks=risks,
         background=_strings(data, "background", where),
+        binds_processor=_binds_processor(data, where),
     )
+
+
+def _binds_processor(data: Mapping[str, Any], where: str) -> bool:
+    binds = data.get("binds")
+    if binds not in (None, "processor"):
+        raise PlaybookError(f"{where}: binds must be 'processor' or absent")
+    return binds == "processor"
 
 
 @functools.cache

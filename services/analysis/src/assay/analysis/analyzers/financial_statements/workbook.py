@@ -8,7 +8,7 @@ format (``#,##0,`` shows thousands), so a formula over rows of different scales 
 analyzer's subtotal check confirmed for a period is ``=SUM(...)`` over its lines; a total whose check failed
 keeps the printed figure with a comment. Every formula also carries its computed value, so a reader that
 does not recalculate (a previewer, openpyxl's ``data_only``) still sees the figure. A "Sources" sheet gives
-each value's page and line in the document.
+each value's page and line in the document, written as the values are (nothing held in memory).
 
 Other analyzers reuse it (``consolidate``): ``provenance`` replaces each value's page and line and adds columns
 to the Sources sheet (the source job and file of a consolidated figure), and ``growth`` adds, per group of
@@ -267,7 +267,7 @@ def _write_growth(sheet: Worksheet, row: int, col: int, cells: list[tuple[int, i
 
 
 def _write_statement(sheet: Worksheet, place: _Place, statement: fs.FinancialStatement, formats: _Formats,
-                     sources: list[Source]) -> None:
+                     sources: _SourcesSheet) -> None:
     name = place.name
     groups = period_groups(statement)
     order = [p for group in groups for p in group]
@@ -347,17 +347,27 @@ def _write_statement(sheet: Worksheet, place: _Place, statement: fs.FinancialSta
             _write_growth(sheet, row, first_growth + offset, cells, periods, formats, item.is_total)
 
 
-def _write_sources(sheet: Worksheet, sources: list[Source], formats: _Formats, extra: tuple[str, ...]) -> None:
-    columns = ["Sheet", "Cell", "Statement", "Line item", "Period", "As printed", "Value", "Page", "Line", "Formula",
-               *extra]
-    bold = formats.get(bold=True, bottom=1)
-    for col, title in enumerate(columns):
-        sheet.write_string(0, col, title, bold)
-    sheet.freeze_panes(1, 0)
-    sheet.set_column(0, 1, 12)
-    sheet.set_column(2, 4, 28)
-    sheet.set_column(5, 9 + len(extra), 14)
-    for row, source in enumerate(sources, start=1):
+class _SourcesSheet:
+    """The Sources sheet, written a row per value as the statements are written (constant memory: each sheet
+    streams to its own temporary file, so the two interleave and nothing is held back)."""
+
+    def __init__(self, sheet: Worksheet, formats: _Formats, extra: tuple[str, ...]) -> None:
+        self.sheet = sheet
+        self.rows = 0
+        self.formulas = 0
+        columns = ["Sheet", "Cell", "Statement", "Line item", "Period", "As printed", "Value", "Page", "Line",
+                   "Formula", *extra]
+        bold = formats.get(bold=True, bottom=1)
+        for col, title in enumerate(columns):
+            sheet.write_string(0, col, title, bold)
+        sheet.freeze_panes(1, 0)
+        sheet.set_column(0, 1, 12)
+        sheet.set_column(2, 4, 28)
+        sheet.set_column(5, 9 + len(extra), 14)
+
+    def append(self, source: Source) -> None:
+        self.rows += 1
+        row, sheet = self.rows, self.sheet
         for col, text in enumerate((source.sheet, source.cell, source.statement, source.label, source.period,
                                     source.raw)):
             sheet.write_string(row, col, text)
@@ -366,6 +376,7 @@ def _write_sources(sheet: Worksheet, sources: list[Source], formats: _Formats, e
         sheet.write_number(row, 7, source.page)
         sheet.write_number(row, 8, source.line)
         if source.formula:
+            self.formulas += 1
             sheet.write_string(row, 9, source.formula)
         for col, text in enumerate(source.extra, start=10):
             sheet.write_string(row, col, text)
@@ -381,17 +392,17 @@ def write_workbook(result: fs.FinancialStatementsResult, path: Path, *, provenan
                                                "tmpdir": str(path.parent)})
         try:
             formats = _Formats(book, {})
-            sources: list[Source] = []
             statements = list(result.statements)
-            for index, (name, statement) in enumerate(zip(_sheet_names(statements), statements, strict=True)):
-                place = _Place(name, index, provenance, growth)
-                _write_statement(book.add_worksheet(name), place, statement, formats, sources)
-            _write_sources(book.add_worksheet(SOURCES_SHEET), sources, formats,
-                           provenance.columns if provenance else ())
+            names = _sheet_names(statements)
+            sheets = [book.add_worksheet(name) for name in names]  # in order, Sources last
+            sources = _SourcesSheet(book.add_worksheet(SOURCES_SHEET), formats,
+                                    provenance.columns if provenance else ())
+            for index, (name, sheet, statement) in enumerate(zip(names, sheets, statements, strict=True)):
+                _write_statement(sheet, _Place(name, index, provenance, growth), statement, formats, sources)
             book.set_properties({"title": f"{result.entity or 'Financial statements'}", "comments": "Assay"})
         finally:
             book.close()
         span.set_attribute("assay.workbook.sheets", len(statements) + 1)
-        span.set_attribute("assay.workbook.values", len(sources))
-        span.set_attribute("assay.workbook.subtotal_formulas", sum(1 for s in sources if s.formula))
+        span.set_attribute("assay.workbook.values", sources.rows)
+        span.set_attribute("assay.workbook.subtotal_formulas", sources.formulas)
         span.set_attribute("assay.workbook.bytes", path.stat().st_size)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
-from assay.analysis.analyzers.index.chunks import pack
+from assay.analysis.analyzers.index.chunks import embedding_texts, pack
 from assay.analysis.analyzers.index.units import read_units
 from assay.analysis.analyzers.index.writer import IndexWriter
 from assay.analysis.plugin import AnalysisInputError, InputDocument, RunContext
@@ -56,11 +56,16 @@ class IndexAnalyzer:
         result = index_pb2.IndexResult(collection_id=str(collection_id), model=model.name)
         with IndexWriter(DatabaseSettings().database_url, ctx.tenant_id) as writer:
             writer.check_collection(collection_id)
-            for number, document in enumerate(documents):
-                ctx.check_cancelled()
-                result.files.append(self._index_one(ctx, writer, model, collection_id, document,
-                                                    (number, len(documents))))
-                ctx.report_progress(100 * (number + 1) // len(documents))
+            writer.begin_job(collection_id, ctx.job_id)
+            try:
+                for number, document in enumerate(documents):
+                    ctx.check_cancelled()
+                    result.files.append(self._index_one(ctx, writer, model, collection_id, document,
+                                                        (number, len(documents))))
+                    ctx.report_progress(100 * (number + 1) // len(documents))
+            finally:
+                # A killed child leaves the row: AskQuestion ignores rows older than STALE_INDEXING.
+                writer.end_job(collection_id, ctx.job_id)
         result.chunks = sum(f.chunks for f in result.files)
         return job_pb2.JobResult(index=result)
 
@@ -77,7 +82,7 @@ class IndexAnalyzer:
             ctx.check_cancelled()
             ctx.report_progress((100 * number + 90 * done // max(count, 1)) // total)
 
-        vectors = model.embed([c.embedding_text for c in chunks], on_batch)
+        vectors = model.embed(embedding_texts(document.display_name, chunks), on_batch)
         writer.replace(collection_id, uuid.UUID(document.file_id), display_name=document.display_name,
                        media_type=document.media_type, job_id=ctx.job_id, chunks=chunks, vectors=vectors)
         ctx.logger.info("indexed", extra={"file_id": document.file_id, "chunks": len(chunks)})

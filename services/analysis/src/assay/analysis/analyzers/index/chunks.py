@@ -3,15 +3,16 @@ at sentence ends, table rows kept one per chunk (a row is found with its column 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from assay.analysis.analyzers.contract_review.segment import sentences
 from assay.analysis.analyzers.index.units import Unit, UnitKind
 
-TARGET_CHARS = 700
+TARGET_CHARS = 400
 """Neighbouring units at the same page/paragraph under the same heading are joined up to this size."""
-MAX_CHARS = 1200
+MAX_CHARS = 800
 """A longer unit is split at sentence ends into parts of about ``TARGET_CHARS``."""
 
 
@@ -29,8 +30,17 @@ class Chunk:
 
     @property
     def embedding_text(self) -> str:
-        """What is embedded: the section title gives a short passage its context."""
-        return f"{self.heading}\n{self.content}" if self.heading else self.content
+        """What is embedded: the section title gives a short passage its context (a table row already
+        names its columns, so only the table's title goes with it)."""
+        heading = self.heading.split(" | ")[0] if self.kind == "table_row" else self.heading
+        return f"{heading}\n{self.content}" if heading else self.content
+
+
+def embedding_texts(display_name: str, chunks: Sequence[Chunk]) -> list[str]:
+    """What is embedded for each chunk: the document's name (questions often name the document or
+    its party, which a clause rarely repeats) before the chunk's own text."""
+    title = " ".join(re.sub(r"[_\-.]+", " ", display_name.rsplit(".", 1)[0]).split())
+    return [f"{title}: {c.embedding_text}" if title else c.embedding_text for c in chunks]
 
 
 def pack(units: Iterable[Unit]) -> list[Chunk]:

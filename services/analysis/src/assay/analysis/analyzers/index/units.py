@@ -118,8 +118,7 @@ def _segmented_units(document: ExtractedDocument) -> Iterator[Unit]:
         start, _ = locate(block_text, same_block[0].text, cursor.get(key, 0))
         _, end = locate(block_text, same_block[-1].text, start)
         cursor[key] = max(start, end)
-        heading = " ".join(p for p in (clause.number, clause.heading) if p and clause.heading) or clause.heading
-        yield Unit(clause.text, heading, first.page, first.paragraph, start, max(start, end))
+        yield Unit(clause.text, clause.heading, first.page, first.paragraph, start, max(start, end))
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -136,8 +135,7 @@ def markdown_units(text: str) -> Iterator[Unit]:
         line = lines[i]
         match = _MD_HEADING.match(line)
         if match:
-            level = len(match.group(1))
-            headings = [*headings[: level - 1], match.group(2)]
+            headings = _nest(headings, len(match.group(1)), match.group(2))
             i += 1
             continue
         if not line.strip():
@@ -161,6 +159,14 @@ def markdown_units(text: str) -> Iterator[Unit]:
         body = "\n".join(block)
         clean = re.sub(r"[*_`]+", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", body))
         yield Unit(" ".join(clean.split()), heading, 0, paragraph, 0, len(body))
+
+
+def _nest(headings: list[str], level: int, title: str) -> list[str]:
+    """The heading path after a level-``level`` heading: its ancestors kept, itself at its level
+    (a document may start at level 2), deeper ones dropped."""
+    path = (headings + [""] * 6)[:6]
+    path[level - 1] = title
+    return path[:level]
 
 
 def _pipe_cells(line: str) -> list[str]:
@@ -212,8 +218,7 @@ def html_units(text: str) -> Iterator[Unit]:
     for element in root.iter():
         tag = element.tag if isinstance(element.tag, str) else ""
         if re.fullmatch(r"h[1-6]", tag):
-            level = int(tag[1])
-            headings = [*headings[: level - 1], " ".join(element.text_content().split())]
+            headings = _nest(headings, int(tag[1]), " ".join(element.text_content().split()))
             continue
         heading = " > ".join(h for h in headings if h)
         if tag == "table":

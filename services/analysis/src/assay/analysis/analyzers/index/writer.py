@@ -65,6 +65,21 @@ class IndexWriter:
             self._scope(cur)
             self._lock_collection(cur, collection_id)
 
+    def begin_job(self, collection_id: uuid.UUID, job_id: str) -> None:
+        """Note that ``job_id`` is adding documents to the collection (AskQuestion says so meanwhile)."""
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            self._scope(cur)
+            cur.execute('INSERT INTO "index".indexing (tenant_id, collection_id, job_id) VALUES (%s, %s, %s) '
+                        "ON CONFLICT (collection_id, job_id) DO UPDATE SET started_at = now()",
+                        (self._tenant, collection_id, job_id))
+
+    def end_job(self, collection_id: uuid.UUID, job_id: str) -> None:
+        """The job's attempt is over (succeeded, failed or cancelled)."""
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            self._scope(cur)
+            cur.execute('DELETE FROM "index".indexing WHERE collection_id = %s AND job_id = %s',
+                        (collection_id, job_id))
+
     def replace(self, collection_id: uuid.UUID, file_id: uuid.UUID, *, display_name: str, media_type: str,
                 job_id: str, chunks: Sequence[Chunk], vectors: npt.NDArray[np.float32]) -> None:
         """Make ``chunks`` the file's only chunks in the collection, in one transaction."""

@@ -1,4 +1,4 @@
-"""The sentiment analyzer plugin: VADER polarity labels for one text or a batch file."""
+"""The sentiment analyzer plugin: a learned model (default) or VADER, for one text or a batch file."""
 
 from assay.analysis.analyzers.sentiment._analyzer import (
     ITEMS_LIMIT,
@@ -6,15 +6,27 @@ from assay.analysis.analyzers.sentiment._analyzer import (
     MAX_TEXT_CHARS,
     SentimentAnalyzer,
 )
+from assay.analysis.analyzers.sentiment._head import Head, decide, features
+from assay.analysis.analyzers.sentiment._learned import LANGUAGE_UNSUPPORTED, LearnedModel
 from assay.analysis.analyzers.sentiment._model import (
     NEGATIVE_THRESHOLD,
     POSITIVE_THRESHOLD,
+    Aspect,
     Label,
     Scores,
     SentimentModel,
+    Unscored,
     VaderModel,
-    default_model,
     label_for,
+    lexicon_model,
+)
+from assay.analysis.analyzers.sentiment._models import (
+    DEFAULT,
+    LEARNED,
+    LEXICON,
+    ModelKind,
+    ModelUnavailableError,
+    model_for,
 )
 
 ANALYZER = SentimentAnalyzer()
@@ -22,16 +34,29 @@ ANALYZER = SentimentAnalyzer()
 
 __all__ = [
     "ANALYZER",
+    "DEFAULT",
     "ITEMS_LIMIT",
+    "LANGUAGE_UNSUPPORTED",
+    "LEARNED",
+    "LEXICON",
     "MAX_INPUT_BYTES",
     "MAX_TEXT_CHARS",
     "NEGATIVE_THRESHOLD",
     "POSITIVE_THRESHOLD",
+    "Aspect",
+    "Head",
     "Label",
+    "LearnedModel",
+    "ModelKind",
+    "ModelUnavailableError",
     "Scores",
     "SentimentAnalyzer",
     "SentimentModel",
+    "Unscored",
     "VaderModel",
-    "default_model",
+    "decide",
+    "features",
     "label_for",
+    "lexicon_model",
+    "model_for",
 ]
