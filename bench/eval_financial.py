@@ -9,6 +9,9 @@ Run:
     the same, with every HTML filing first rendered as markdown (paragraphs, and each table as a
     pipe table of its cells, colspans dropped, as HTML-to-markdown converters do); page numbers
     are then not compared (markdown has none);
+  ``.venv/bin/python bench/eval_financial.py corpus DIR --scanned DPI``
+    the same, with every PDF first turned into a scan without a text layer (each page rendered to a
+    grey image at DPI, ``tests/fixtures/scans.py``): the analyzer reads it through OCR (Tesseract);
   ``.venv/bin/python bench/eval_financial.py long PDF [--pages 300]``
     builds a PDF of about N pages by repeating PDF's pages (real filing pages, statements
     included) and times the analyzer on it in a child process (wall time, pages/s, peak RSS).
@@ -107,7 +110,15 @@ def html_to_markdown(source: Path, target: Path) -> Path:
     return target
 
 
-def bench_corpus(directory: Path, labels_path: Path, as_markdown: bool = False) -> None:
+def scan(source: Path, target: Path, dpi: int) -> Path:
+    """``source`` as an image-only PDF at ``target`` (the tests' own scanner)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from fixtures.scans import write_image_only_pdf
+
+    return write_image_only_pdf(target, source, dpi)
+
+
+def bench_corpus(directory: Path, labels_path: Path, as_markdown: bool = False, scanned_dpi: int = 0) -> None:
     labels = {k: v for k, v in json.loads(labels_path.read_text(encoding="utf-8")).items() if not k.startswith("_")}
     totals = {"statements": 0, "found": 0, "extra": 0, "items": 0, "exact": 0, "passed": 0, "checks": 0,
               "pages": 0, "seconds": 0.0}
@@ -117,6 +128,8 @@ def bench_corpus(directory: Path, labels_path: Path, as_markdown: bool = False) 
         path = directory / name
         if as_markdown and path.suffix.lower() in {".html", ".htm"}:
             path = html_to_markdown(path, Path(rendered.name) / (path.stem + ".md"))
+        if scanned_dpi and path.suffix.lower() == ".pdf":
+            path = scan(path, Path(rendered.name) / path.name, scanned_dpi)
         pages_compared = not (as_markdown and path.suffix == ".md")
         try:
             result, seconds = analyse(path)
@@ -148,6 +161,10 @@ def bench_corpus(directory: Path, labels_path: Path, as_markdown: bool = False) 
         checks = result.checks_passed + result.checks_failed
         print(f"{name:48} {found:>3}/{len(label['statements']):<3} {extra:>5} {exact:>3}/{items:<3} "
               f"{passed:>3}/{checks:<3} {result.pages:>5} {seconds:>6.2f} {result.pages / seconds:>8.0f}")
+        if result.ocr.pages:
+            print(f"    ocr: {len(result.ocr.pages)} pages in {result.ocr.seconds:.1f} s "
+                  f"({len(result.ocr.pages) / max(1e-9, result.ocr.seconds):.2f} pages/s), "
+                  f"mean word confidence {result.ocr.mean_word_confidence:.1f}")
         for miss in misses:
             print(f"    miss: {miss}")
         for statement in result.statements:
@@ -200,12 +217,14 @@ def main() -> None:
     corpus.add_argument("directory", type=Path)
     corpus.add_argument("--labels", type=Path, default=Path(__file__).parent / "labels/financial/labels.json")
     corpus.add_argument("--as-markdown", action="store_true", help="render HTML filings as markdown first")
+    corpus.add_argument("--scanned", type=int, default=0, metavar="DPI",
+                        help="scan every PDF to images at DPI first (no text layer: read by OCR)")
     long = sub.add_parser("long", help="a long PDF built from a real one")
     long.add_argument("pdf", type=Path)
     long.add_argument("--pages", type=int, default=300)
     args = parser.parse_args()
     if args.mode == "corpus":
-        bench_corpus(args.directory, args.labels, args.as_markdown)
+        bench_corpus(args.directory, args.labels, args.as_markdown, args.scanned)
     else:
         bench_long(args.pdf, args.pages)
 

@@ -49,12 +49,14 @@ def _env(**overrides: str) -> dict[str, str]:
             "ASSAY_WORKER_SECRET": WORKER_SECRET, "ASSAY_LOG_LEVEL": "WARNING", **overrides}
 
 
-def jobs_service(database_url: str, nats_url: str, port: int, trace_file: str | None = None) -> AssayService:
-    """The jobs service on 127.0.0.1:``port`` (start it, or use ``with``); spans go to ``trace_file`` if given."""
+def jobs_service(database_url: str, nats_url: str, port: int, trace_file: str | None = None,
+                 **settings: str) -> AssayService:
+    """The jobs service on 127.0.0.1:``port`` (start it, or use ``with``); spans go to ``trace_file`` if given;
+    ``settings`` are further ``ASSAY_*`` variables."""
     env = _env(ASSAY_DATABASE_URL=database_url, ASSAY_NATS_URL=nats_url, ASSAY_GRPC_PORT=str(port),
                ASSAY_INGEST_ADDR="127.0.0.1:1", ASSAY_OUTBOX_POLL_SECONDS="0.2", ASSAY_DATABASE_POOL_SIZE="20",
                ASSAY_JOB_CAPABILITY_SECRET=CAPABILITY_SECRET,
-               **({"ASSAY_TRACE_FILE": trace_file} if trace_file else {}))
+               **({"ASSAY_TRACE_FILE": trace_file} if trace_file else {}), **settings)
     return AssayService("jobs", env, port=port)
 
 

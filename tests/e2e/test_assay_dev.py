@@ -297,3 +297,50 @@ def test_a_document_indexed_into_a_collection_answers_a_question_until_it_is_del
         assert client.delete(f"/v1/files/{file_id}").status_code == 204
         after = client.post(f"/v1/collections/{collection}:ask", json={"question": "How many days of annual leave?"})
         assert after.json().get("passages", []) == []
+
+
+def test_a_pipeline_survives_killing_jobs_and_the_worker_and_yields_exactly_one_workbook(stack, tmp_path):
+    from fixtures.consolidation import FILING_YEARS, filing_pdf
+    from fixtures.consolidation_checks import check_consolidation, check_workbook, pipeline_body
+    from google.protobuf import json_format
+    from test_assay_dev_lifecycle import descendants
+
+    from assay.v1 import job_pb2
+
+    with stack.client() as client:
+        file_ids = []
+        for year in FILING_YEARS:
+            pdf = filing_pdf(tmp_path / f"{year}.pdf", year).read_bytes()
+            uploaded = client.post("/v1/files", files={"file": (f"10-K {year}.pdf", pdf, "application/pdf")})
+            assert uploaded.status_code == 201, uploaded.text
+            file_ids.append(uploaded.json()["id"])
+        created = client.post("/v1/pipelines", json=pipeline_body(file_ids))
+        assert created.status_code == 201, created.text
+        pipeline = created.json()
+        filings = [job["id"] for job in pipeline["jobs"][:-1]]
+
+        def a_filing_is_being_read() -> bool:
+            states = {client.get(f"/v1/jobs/{job_id}").json()["state"] for job_id in filings}
+            return bool(states & {"STATE_RUNNING", "STATE_SUCCEEDED"})
+        assert_eventually(a_filing_is_being_read, timeout=120, interval=0.1)
+        consolidation = client.get(f"/v1/jobs/{pipeline['jobs'][-1]['id']}").json()["state"]
+        assert consolidation == "STATE_WAITING", "the kill comes mid-pipeline"
+        killed = stack.info()["pids"]
+        for name in ("jobs", "analysis"):  # as a node failure would: the worker with its analyzer processes
+            for pid in [killed[name], *descendants(killed[name])]:
+                os.kill(pid, signal.SIGKILL)
+        assert_eventually(lambda: all(stack.info()["pids"][name] != killed[name] for name in ("jobs", "analysis")),
+                          timeout=60, interval=0.2)
+
+        def finished() -> dict | None:
+            body = client.get(f"/v1/pipelines/{pipeline['id']}").json()
+            return body if body["state"] != "STATE_RUNNING" else None
+        done = assert_eventually(finished, timeout=300, interval=0.5)
+        assert done["state"] == "STATE_SUCCEEDED", done
+        view = client.get(f"/v1/jobs/{done['jobs'][-1]['id']}/result").json()
+        links = [a["download_url"] for a in view["artifacts"] if a["name"] == "consolidated.xlsx"]
+        assert len(links) == 1, view["artifacts"]
+        workbook = httpx.get(links[0], timeout=30).content
+    result = json_format.ParseDict(view["result"], job_pb2.JobResult(), ignore_unknown_fields=True).consolidate
+    check_consolidation(result)
+    assert check_workbook(result, workbook) > 50

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import pytest
@@ -83,18 +85,29 @@ async def start_jobs(settings: JobsSettings) -> JobsService:
     )
 
 
+@asynccontextmanager
+async def jobs_on_fresh_database(postgres: Postgres, nats_url: str, prefix: str = "jobs",
+                                 **overrides: Any) -> AsyncIterator[JobsService]:
+    """The jobs service on a fresh database, with short leases and retry delays for tests;
+    ``overrides`` are further JobsSettings fields (quotas, rate limits, ...)."""
+    url = fresh_database(postgres, prefix)
+    upgrade(MIGRATIONS, url, "jobs")
+    settings = JobsSettings(**{
+        "database_url": url, "nats_url": nats_url, "grpc_host": "127.0.0.1", "grpc_port": 0,
+        **SERVICE_KEYS, "lease_seconds": 2.0, "retry_base_seconds": 0.2,
+        "retry_max_seconds": 1.0, "reaper_interval_seconds": 0.5, "outbox_poll_seconds": 0.2,
+        "ingest_addr": "127.0.0.1:1", **overrides,
+    })
+    service = await start_jobs(settings)
+    try:
+        yield service
+    finally:
+        await service.channel.close()
+        await service.server.stop(1.0)
+
+
 @pytest.fixture(scope="module")
 async def jobs_service(postgres: Postgres, nats_server) -> AsyncIterator[JobsService]:  # type: ignore[no-untyped-def]
     """The jobs service on a fresh database, with short leases and retry delays for tests."""
-    url = fresh_database(postgres, "jobs")
-    upgrade(MIGRATIONS, url, "jobs")
-    settings = JobsSettings(
-        database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0,
-        **SERVICE_KEYS, lease_seconds=2.0, retry_base_seconds=0.2,
-        retry_max_seconds=1.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2,
-        ingest_addr="127.0.0.1:1",
-    )
-    service = await start_jobs(settings)
-    yield service
-    await service.channel.close()
-    await service.server.stop(1.0)
+    async with jobs_on_fresh_database(postgres, nats_server.url) as service:
+        yield service

@@ -6,18 +6,15 @@ recomputes to the consolidation's figure."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import signal
-from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import openpyxl
 import pytest
 from file_job_fixtures import FileStack, download, file_stack  # noqa: F401 - fixture
 from fixtures.consolidation import FILING_YEARS, filing_pdf
-from fixtures.workbook_formulas import Engine, close, formula_cells
+from fixtures.consolidation_checks import check_consolidation, check_workbook, pipeline_body
 from google.protobuf import json_format
 from harness import eventually
 from ingest_fixtures import new_tenant
@@ -25,7 +22,6 @@ from integration.gateway_fixtures import gateway_over
 from test_cli_jobs import Cli, write_stack_json
 
 from assay.common.auth import mint_token
-from assay.v1 import consolidate_pb2 as cpb
 from assay.v1 import ingest_service_pb2 as ing
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
@@ -33,52 +29,6 @@ from assay.v1 import jobs_service_pb2 as js
 Job = job_pb2.Job
 
 pytestmark = pytest.mark.integration
-
-
-def pipeline_body(file_ids: list[str]) -> dict:
-    steps = [{"key": f"fs{i}", "job": {"analyzer": "financial_statements", "inputs": {"file_ids": [file_id]}}}
-             for i, file_id in enumerate(file_ids)]
-    return {"jobs": [*steps, {"key": "all", "after": [s["key"] for s in steps],
-                              "job": {"analyzer": "consolidate", "params": {"consolidate": {}}}}]}
-
-
-def check_workbook(result: cpb.ConsolidateResult, data: bytes) -> int:
-    """Recompute every formula of the workbook and compare it with the consolidation's figure; return how many."""
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    checked = 0
-    for statement in result.statements:
-        sheet = next(s for s in book.worksheets if s.cell(1, 1).value == statement.title)
-        engine = Engine(sheet)
-        periods = {p.header: i for i, p in enumerate(statement.periods)}
-        for ref, _ in formula_cells(sheet):
-            row, col = sheet[ref].row, sheet[ref].column
-            line = statement.lines[row - 4]
-            header = sheet.cell(3, col).value
-            got = engine.value(ref)
-            if header in periods:
-                want = Decimal(next(v.value for v in line.values if v.period_index == periods[header]))
-                assert close(got, want), (ref, got, want)
-            elif header.startswith("CAGR") and not line.cagr:
-                assert got == "", (ref, got)  # a cost line: negative figures have no CAGR
-            elif header.startswith("CAGR"):
-                assert abs(Decimal(str(got)) - Decimal(line.cagr)) < Decimal("1e-6"), (ref, got, line.cagr)
-            elif header.startswith("Change"):
-                later, earlier = header.removeprefix("Change ").split(" vs ")
-                change = next(c for c in line.changes if c.to_period == periods[later]
-                              and c.from_period == periods[earlier])
-                assert close(got, Decimal(change.absolute)), (ref, got, change)
-            checked += 1
-    return checked
-
-
-def check_consolidation(result: cpb.ConsolidateResult) -> None:
-    income = next(s for s in result.statements if s.title.startswith("CONSOLIDATED STATEMENTS OF OPERATIONS"))
-    assert [p.header for p in income.periods] == ["2021", "2022", "2023", "2024"]
-    sales = income.lines[0]
-    assert sales.label == "Total net sales" and [v.value for v in sales.values] == [
-        "8000000", "9000000", "10000000", "11000000"]
-    restated = {i.label for i in result.issues if i.kind == cpb.CONSOLIDATION_ISSUE_KIND_RESTATED}
-    assert restated == {"Selling, general and administrative", "Income before income taxes", "Net income"}
 
 
 async def test_three_reports_become_one_workbook_through_rest(file_stack: FileStack, tmp_path: Path) -> None:

@@ -38,9 +38,11 @@ class Jobs:
     engine: AsyncEngine
     store: JobStore
 
-    def dispatcher(self, weights: str = "", concurrency: str = "", backlog: int = BACKLOG) -> Dispatcher:
+    def dispatcher(self, weights: str = "", concurrency: str = "", backlog: int = BACKLOG,
+                   per_running: float = 0.0) -> Dispatcher:
         return Dispatcher(self.engine, JobCapabilities(self.settings), parse_policy(weights, concurrency),
-                          backlog=backlog, poll_seconds=0.2, psycopg_url=psycopg_url(self.settings.database_url))
+                          backlog=backlog, backlog_per_running=per_running, poll_seconds=0.2,
+                          psycopg_url=psycopg_url(self.settings.database_url))
 
     async def create(self, tenant: str, analyzer: str = "sentiment", priority: int = 0) -> str:
         new = NewJob(analyzer=analyzer, params={}, inputs={"text": "fine"}, request_id=None,
@@ -188,3 +190,16 @@ async def test_a_job_re_queued_by_the_lease_reaper_is_dispatched_again(jobs: Job
     assert await dispatcher.dispatch_once() == 1
     again = await stream.next()
     assert again is not None and again.job_id == job_id and again.attempt == 2
+
+
+async def test_the_backlog_grows_with_the_jobs_running_and_never_falls_under_its_minimum(
+    jobs: Jobs, stream: Stream,
+) -> None:
+    dispatcher = jobs.dispatcher(backlog=1, per_running=1.0)
+    await jobs.create_many("acme", 10)
+    assert await dispatcher.dispatch_once() == 1  # nothing running: the minimum
+    await stream.start()
+    assert await dispatcher.dispatch_once() == 1  # 1 running: 1 may wait
+    await stream.start()
+    assert await dispatcher.dispatch_once() == 2  # 2 running: 2 may wait
+    assert await dispatcher.dispatch_once() == 0

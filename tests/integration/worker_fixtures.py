@@ -113,6 +113,9 @@ async def open_stack(postgres: Postgres, **jobs_overrides: Any) -> AsyncIterator
             **SERVICE_KEYS, lease_seconds=LEASE_SECONDS, retry_base_seconds=0.2,
             retry_max_seconds=1.0, reaper_interval_seconds=0.5, outbox_poll_seconds=0.2,
             ingest_addr="127.0.0.1:1",
+            # The worker tests look at the stream's messages (priorities, redeliveries): every queued
+            # job is dispatched at once unless a test asks for the fair-share backlog.
+            dispatch_backlog=1000,
         )
         values.update(jobs_overrides)
         service = await start_jobs(JobsSettings(**values))

@@ -132,6 +132,35 @@ def test_an_encrypted_pdf_without_the_right_password_is_a_clear_input_error(
     assert "s3cret-PW" not in raised.value.message and (not password or password not in raised.value.message)
 
 
+def test_an_xlsx_export_is_read_from_its_transactions_sheet_exactly(tmp_path: Path) -> None:
+    statement = fx.make_statement(seed=11, transactions=30)
+    result, _ = run(tmp_path, fx.render_xlsx(statement), name="export.xlsx",
+                      media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert result.format == "xlsx"
+    as_stored = [(d, text, Decimal(amount), Decimal(balance)) for d, text, amount, balance in read_rows(result)]
+    # a spreadsheet keeps numbers, not their printed form: 372.70 is stored (and read) as 372.7
+    assert as_stored == [(d, text, Decimal(a), Decimal(b)) for d, text, a, b in expected_rows(statement)]
+    assert [t.value_date for t in result.transactions] == [r.value_date.isoformat() for r in statement.rows
+                                                           if r.value_date is not None]
+    assert result.reconciliation.running_checked == 29 == result.reconciliation.running_ok
+    assert result.account_number_masked == "**********1234"
+
+
+def test_an_xlsx_without_a_transactions_header_is_columns_not_found(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "colour"])
+    sheet.append(["foo", "red"])
+    book.save(tmp_path / "other.xlsx")
+    with pytest.raises(AnalysisInputError) as raised:
+        run(tmp_path, (tmp_path / "other.xlsx").read_bytes(), name="other.xlsx",
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert raised.value.code == "COLUMNS_NOT_FOUND" and "no sheet of other.xlsx" in raised.value.message
+
+
 @needs_tesseract
 @pytest.mark.parametrize("layout", fx.LAYOUTS)
 def test_a_scanned_statement_is_read_by_ocr_exactly_and_reconciles(tmp_path: Path, layout: str) -> None:
@@ -476,3 +505,52 @@ def test_a_newest_first_export_reconciles_from_its_bottom_row(tmp_path: Path) ->
     result, _ = run(tmp_path, newest_first, name="n.csv", media_type="text/csv")
     assert [t.amount for t in result.transactions] == [str(r.amount) for r in reversed(statement.rows)]
     assert result.reconciliation.running_checked == 14 == result.reconciliation.running_ok
+
+
+GERMAN_STYLE = [
+    "MUSTERBANK AG   Kontoauszug",
+    "Kontoinhaber: Erika Mustermann",
+    "IBAN: DE89 3704 0044 0532 0130 00        Währung: EUR",
+    "Zeitraum: 01.03.2024 bis 31.03.2024",
+    "",
+    "Buchungstag Wertstellung Verwendungszweck                         Soll          Haben          Saldo",
+    "                         Alter Kontostand                                                   1.000,00",
+    "04.03.2024  04.03.2024   Miete März Hausverwaltung             750,00                         250,00",
+    "15.03.2024  15.03.2024   Gehalt März Beispiel GmbH                         2.500,00          2.750,00",
+    "                         Lohnabrechnung 03/2024",
+    "20.03.2024  21.03.2024   Kartenzahlung Supermarkt               42,15                       2.707,85",
+    "                         Neuer Kontostand                                                   2.707,85",
+]
+
+FRENCH_STYLE = [
+    "BANQUE EXEMPLE   Relevé de compte",
+    "Titulaire: Jean Dupont",
+    "Numéro de compte: 12345678901         Devise: EUR",
+    "Période du 01/03/2024 au 31/03/2024",
+    "",
+    "Date        Libellé                                      Débit          Crédit          Solde",
+    "            Ancien solde                                                                500,00",
+    "05/03/2024  Prélèvement loyer                           400,00                          100,00",
+    "12/03/2024  Virement salaire                                          1 800,00        1 900,00",
+    "            Nouveau solde                                                             1 900,00",
+]
+
+
+@pytest.mark.parametrize(("lines", "expected", "balances", "holder", "last4"), [
+    (GERMAN_STYLE, [("2024-03-04", "2024-03-04", "-750.00", "250.00"),
+                    ("2024-03-15", "2024-03-15", "2500.00", "2750.00"),
+                    ("2024-03-20", "2024-03-21", "-42.15", "2707.85")],
+     ("1000.00", "2707.85"), "Erika Mustermann", "3000"),
+    (FRENCH_STYLE, [("2024-03-05", "", "-400.00", "100.00"), ("2024-03-12", "", "1800.00", "1900.00")],
+     ("500.00", "1900.00"), "Jean Dupont", "8901"),
+])
+def test_german_and_french_statements_are_read_by_their_own_headers_and_balance_labels(
+    tmp_path: Path, lines: list[str], expected: list[tuple[str, str, str, str]], balances: tuple[str, str],
+    holder: str, last4: str,
+) -> None:
+    result, _ = run(tmp_path, fx.text_pdf([lines]))
+    assert [(t.date, t.value_date, t.amount, t.balance) for t in result.transactions] == expected
+    assert (result.opening_balance, result.closing_balance, result.currency) == (*balances, "EUR")
+    assert result.account_holder == holder and result.account_number_masked.endswith(last4)
+    assert (result.period_start, result.period_end) == ("2024-03-01", "2024-03-31")
+    assert result.reconciliation.reconciled and result.reconciliation.running_ok == len(expected)

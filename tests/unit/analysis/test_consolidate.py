@@ -227,3 +227,15 @@ def test_labels_naming_different_years_never_match_and_year_is_period(tmp_path: 
         ("Balance as of October 1, 2020", cpb.LINE_MATCH_SINGLE_SOURCE),
         ("Balance as of October 1, 2022", cpb.LINE_MATCH_SINGLE_SOURCE),
         ("Cash at end of period", cpb.LINE_MATCH_LABEL)]
+
+
+def test_a_filing_with_the_parent_company_s_own_statement_too_consolidates_the_group_s(tmp_path: Path) -> None:
+    group = cx.statement(cx.INCOME, [2023, 2022], [("Net sales", 0, True, ["146.4", "133.1"])])
+    group.scope = "consolidated"
+    parent = cx.statement(cx.INCOME, [2023, 2022], [
+        ("Net sales", 0, True, ["12.0", "11.0"]), ("Dividends from subsidiaries", 0, False, ["3.0", "2.0"]),
+        ("Administrative expenses", 0, False, ["1.0", "1.0"])])  # more lines than the group's, as parents' often have
+    parent.scope = "parent"
+    statement = income(run(tmp_path, [cx.job("k", parent, group)]))
+    assert by_year(statement, line(statement, "Net sales")) == {2022: Decimal("133100000"),
+                                                                2023: Decimal("146400000")}

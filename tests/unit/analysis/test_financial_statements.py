@@ -420,3 +420,48 @@ def test_a_header_row_inside_a_table_is_not_reported_as_unreadable_figures(tmp_p
     comprehensive = statement(result, fs.STATEMENT_TYPE_COMPREHENSIVE_INCOME)
     row = next(i for i in comprehensive.line_items if i.label.startswith("Six months"))
     assert row.is_heading and not row.values
+
+
+def test_the_parent_company_statements_are_kept_beside_the_consolidated_ones_and_checked_within_their_scope(
+    tmp_path: Path,
+) -> None:
+    def scaled(rows: list[fx.Row], factor: int) -> list[fx.Row]:  # the parent's figures: the group's / factor
+        def cell(text: str) -> str:
+            digits = text.replace("$ ", "").replace(",", "").strip("()")
+            if not digits.isdigit():
+                return text
+            value = f"{int(digits) // factor:,}"
+            return ("$ " if text.startswith("$") else "") + (f"({value})" if text.startswith("(") else value)
+        return [(label, tuple(cell(c) for c in cells), indent) for label, cells, indent in rows]
+
+    years = ["2024", "2023"]
+    pages = [fx.statement_page(["CONSOLIDATED BALANCE SHEETS", "(In thousands)", "December 31,"], years,
+                               fx.BALANCE_ROWS),
+             fx.statement_page(["CONSOLIDATED STATEMENTS OF CASH FLOWS", "(In thousands)", "Years Ended December 31,"],
+                               years, fx.CASH_ROWS),
+             fx.statement_page(["PARENT COMPANY BALANCE SHEETS", "(In thousands)", "December 31,"], years,
+                               scaled(fx.BALANCE_ROWS, 100)),
+             fx.statement_page(["PARENT COMPANY STATEMENTS OF CASH FLOWS", "(In thousands)",
+                                "Years Ended December 31,"], years, scaled(fx.CASH_ROWS, 100))]
+    result, ctx = run(tmp_path, fx.write_pdf(tmp_path / "r.pdf", pages), "application/pdf")
+    assert [(s.type, s.scope, s.first_page) for s in result.statements] == [
+        (fs.STATEMENT_TYPE_BALANCE_SHEET, "consolidated", 1), (fs.STATEMENT_TYPE_CASH_FLOW, "consolidated", 2),
+        (fs.STATEMENT_TYPE_BALANCE_SHEET, "parent", 3), (fs.STATEMENT_TYPE_CASH_FLOW, "parent", 4)]
+    assert values(result.statements[2], "Total assets") == ["50", "47"]
+    for cash in (result.statements[1], result.statements[3]):  # closing cash against its own scope's balance sheet
+        closing = [c for c in cash.checks if "balance sheet" in c.name]
+        assert [c.passed for c in closing] == [True, True]
+    assert {a.name for a in ctx.artifacts} >= {"balance_sheet.csv", "balance_sheet_2.csv", "cash_flow_2.csv"}
+
+
+def test_a_statement_printed_without_indentation_takes_its_depths_from_headings_and_totals(tmp_path: Path) -> None:
+    path = tmp_path / "balance_sheet.csv"
+    path.write_text("Balance sheet (in thousands),2024,2023\nASSETS,,\nCurrent assets:,,\nCash,100,90\n"
+                    "Receivables,50,40\nTotal current assets,150,130\nProperty,200,210\nTotal assets,350,340\n"
+                    "LIABILITIES AND EQUITY,,\nLoans,100,110\nEquity,250,230\n"
+                    "Total liabilities and equity,350,340\n", encoding="utf-8")
+    result, _ = run(tmp_path, path, "text/csv")
+    depths = [(i.label, i.depth) for i in statement(result, fs.STATEMENT_TYPE_BALANCE_SHEET).line_items]
+    assert depths == [("Balance sheet (in thousands)", 0), ("ASSETS", 0), ("Current assets:", 1), ("Cash", 2),
+                      ("Receivables", 2), ("Total current assets", 1), ("Property", 1), ("Total assets", 0),
+                      ("LIABILITIES AND EQUITY", 0), ("Loans", 1), ("Equity", 1), ("Total liabilities and equity", 0)]

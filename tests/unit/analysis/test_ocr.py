@@ -9,7 +9,7 @@ import pytest
 from fixtures import financial as fx
 from fixtures.scans import image_only_pdf, needs_tesseract
 
-from assay.analysis.ocr import OcrRun, OcrSettings, OcrWord, _joined, render_scale
+from assay.analysis.ocr import OcrRun, OcrSettings, OcrWord, _joined, needs_second_look, render_scale
 
 
 def scanned_statement(tmp_path: Path) -> pdfium.PdfDocument:
@@ -68,3 +68,13 @@ def test_a_scanned_page_yields_its_words_with_boxes_where_they_are_printed(tmp_p
     assert total[-1].text == "4,700" and total[0].bottom < total[0].top
     summary = run.summary()
     assert summary.pages == [1] and summary.engine.startswith("tesseract ") and summary.mean_word_confidence > 80
+
+
+@pytest.mark.parametrize(("text", "confidence", "again"), [
+    ("22,218.23", 0.0, True), ("2:723", 96.0, True), ("27:75", 96.0, True), ("7732.", 69.0, True),
+    ("2,723", 95.0, False), ("12:30", 40.0, True), ("PAYMENT", 10.0, False), ("(8,330)", 96.0, False),
+])
+def test_a_figure_is_read_again_when_unsure_or_when_a_separator_looks_misread(
+    text: str, confidence: float, again: bool,
+) -> None:
+    assert needs_second_look(text, confidence, OcrSettings()) is again

@@ -150,10 +150,10 @@ COMPARE = AnalyzerSpec(
 
 FINANCIAL_STATEMENTS = AnalyzerSpec(
     name="financial_statements",
-    version="1.0.0",
+    version="1.1.0",  # 1.1: OCR of pages without a text layer; one statement per type and scope
     description=(
         "Finds the primary financial statements (income, balance sheet, cash flow, comprehensive income, "
-        "changes in equity) in a filing (PDF with a text layer, HTML, markdown, CSV or XLSX), extracts every "
+        "changes in equity) in a filing (PDF, scanned pages read by OCR; HTML, markdown, CSV or XLSX), extracts every "
         "line item as exact decimals per period with unit and currency, checks the totals, and writes a CSV "
         "per statement and a JSON of the result."
     ),
@@ -170,13 +170,15 @@ FINANCIAL_STATEMENTS = AnalyzerSpec(
 
 BANK_STATEMENT = AnalyzerSpec(
     name="bank_statement",
-    version="1.0.0",
+    version="1.1.0",  # 1.1: OCR of pages without a text layer, XLSX exports
     description=(
-        "Reads a bank statement (PDF with a text layer, password-protected or not, or a CSV export) into "
+        "Reads a bank statement (PDF, password-protected or not, scanned pages read by OCR; or a CSV or XLSX "
+        "export) into "
         "its account, period, balances and every transaction, reconciles the balances, fingerprints and "
         "categorises the transactions, with a transactions CSV and a JSON artifact."
     ),
-    accepted_media_types=("application/pdf", "text/csv", "text/plain"),
+    accepted_media_types=("application/pdf", "text/csv", "text/plain",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     max_input_bytes=50 * MIB,
     time_limit_seconds=600.0,
 )

@@ -299,7 +299,7 @@ class BankStatementResult(_message.Message):
     ROWS_WITHOUT_AMOUNT_FIELD_NUMBER: _builtins.int
     OCR_FIELD_NUMBER: _builtins.int
     format: _builtins.str
-    """format is the input's format: pdf or csv."""
+    """format is the input's format: pdf, csv or xlsx."""
     bank: _builtins.str
     """bank is the bank hint as given, or the bank named on the statement when recognisable."""
     account_holder: _builtins.str

@@ -265,6 +265,7 @@ class FinancialStatement(_message.Message):
     CHECKS_FIELD_NUMBER: _builtins.int
     ARTIFACT_NAME_FIELD_NUMBER: _builtins.int
     CONDENSED_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
     type: Global___StatementType.ValueType
     """type is the statement's kind."""
     title: _builtins.str
@@ -285,6 +286,11 @@ class FinancialStatement(_message.Message):
     """artifact_name is the CSV artifact holding this statement."""
     condensed: _builtins.bool
     """condensed says the title calls the statement condensed (interim reports)."""
+    scope: _builtins.str
+    """scope says whose statement it is as its title (or the lines above it) says: "consolidated",
+    "parent" (the parent company alone: "Company only", "Parent company", "Registrant"), or "".
+    A document may hold one statement of a type per scope.
+    """
     @_builtins.property
     def periods(self) -> _containers.RepeatedCompositeFieldContainer[Global___FinancialPeriod]:
         """periods are the value columns, in the order printed (they may run oldest first)."""
@@ -313,10 +319,11 @@ class FinancialStatement(_message.Message):
         checks: _abc.Iterable[Global___FinancialCheck] | None = ...,
         artifact_name: _builtins.str = ...,
         condensed: _builtins.bool = ...,
+        scope: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifact_name", b"artifact_name", "checks", b"checks", "condensed", b"condensed", "confidence", b"confidence", "currency", b"currency", "first_page", b"first_page", "last_page", b"last_page", "line_items", b"line_items", "periods", b"periods", "title", b"title", "type", b"type", "unit_scale", b"unit_scale", "unit_text", b"unit_text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifact_name", b"artifact_name", "checks", b"checks", "condensed", b"condensed", "confidence", b"confidence", "currency", b"currency", "first_page", b"first_page", "last_page", b"last_page", "line_items", b"line_items", "periods", b"periods", "scope", b"scope", "title", b"title", "type", b"type", "unit_scale", b"unit_scale", "unit_text", b"unit_text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

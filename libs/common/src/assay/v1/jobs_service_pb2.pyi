@@ -7,6 +7,7 @@ from assay.v1 import job_pb2 as _job_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -181,6 +182,7 @@ class ListJobsRequest(_message.Message):
     ANALYZER_FIELD_NUMBER: _builtins.int
     FILE_ID_FIELD_NUMBER: _builtins.int
     ACTIVE_ONLY_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
     VIEW_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """page_size is the maximum number of jobs to return (default 50, capped at 1000)."""
@@ -194,6 +196,10 @@ class ListJobsRequest(_message.Message):
     """file_id filters to jobs whose inputs include this file when set."""
     active_only: _builtins.bool
     """active_only keeps only jobs that are not in a terminal state."""
+    error_code: _builtins.str
+    """error_code filters to jobs whose error has this code, e.g. DEAD_LETTERED (jobs the message bus
+    gave up on) with state FAILED.
+    """
     view: Global___JobView.ValueType
     """view chooses how much of each job to return; unset means JOB_VIEW_BASIC."""
     def __init__(
@@ -205,11 +211,12 @@ class ListJobsRequest(_message.Message):
         analyzer: _builtins.str = ...,
         file_id: _builtins.str = ...,
         active_only: _builtins.bool = ...,
+        error_code: _builtins.str = ...,
         view: Global___JobView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "analyzer", b"analyzer", "file_id", b"file_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state", "view", b"view"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_only", b"active_only", "analyzer", b"analyzer", "error_code", b"error_code", "file_id", b"file_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -755,3 +762,213 @@ class GetUsageResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetUsageResponse: _TypeAlias = GetUsageResponse  # noqa: Y015
+
+@_typing.final
+class RedriveJobsRequest(_message.Message):
+    """RedriveJobsRequest selects the jobs to retry."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    ANALYZER_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    state: _job_pb2.Job.State.ValueType
+    """state is FAILED (the default when unset) or CANCELLED."""
+    error_code: _builtins.str
+    """error_code keeps only jobs whose error has this code, e.g. DEAD_LETTERED."""
+    analyzer: _builtins.str
+    """analyzer keeps only this analyzer's jobs when set."""
+    limit: _builtins.int
+    """limit is the most jobs retried by one call (default 100, at most 1000)."""
+    def __init__(
+        self,
+        *,
+        state: _job_pb2.Job.State.ValueType = ...,
+        error_code: _builtins.str = ...,
+        analyzer: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "error_code", b"error_code", "limit", b"limit", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveJobsRequest: _TypeAlias = RedriveJobsRequest  # noqa: Y015
+
+@_typing.final
+class RedriveJobsResponse(_message.Message):
+    """RedriveJobsResponse says what was retried."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RETRIED_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def retried(self) -> _containers.RepeatedCompositeFieldContainer[_job_pb2.Job]:
+        """retried are the jobs re-queued (or back to WAITING), oldest first."""
+
+    @_builtins.property
+    def refused(self) -> _containers.RepeatedCompositeFieldContainer[Global___RedriveRefusal]:
+        """refused are the matching jobs that could not be retried, with why."""
+
+    def __init__(
+        self,
+        *,
+        retried: _abc.Iterable[_job_pb2.Job] | None = ...,
+        refused: _abc.Iterable[Global___RedriveRefusal] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["refused", b"refused", "retried", b"retried"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveJobsResponse: _TypeAlias = RedriveJobsResponse  # noqa: Y015
+
+@_typing.final
+class RedriveRefusal(_message.Message):
+    """RedriveRefusal is a job RedriveJobs left as it was."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    """job_id is the job's UUID."""
+    reason: _builtins.str
+    """reason is the refusal's code, as RetryJob would answer it (e.g. INPUT_DELETED)."""
+    message: _builtins.str
+    """message explains it."""
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id", "message", b"message", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveRefusal: _TypeAlias = RedriveRefusal  # noqa: Y015
+
+@_typing.final
+class AuditEvent(_message.Message):
+    """AuditEvent is one state-changing call recorded in the audit log."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    DETAILS_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    """id orders the log (higher is later)."""
+    tenant_id: _builtins.str
+    """tenant_id is the tenant the call acted in."""
+    actor: _builtins.str
+    """actor is the caller's subject."""
+    action: _builtins.str
+    """action is what was done: create, cancel or retry."""
+    job_id: _builtins.str
+    """job_id is the job acted on."""
+    @_builtins.property
+    def details(self) -> _struct_pb2.Struct:
+        """details are the job's state and attempt after the call."""
+
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """time is when it was recorded."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        tenant_id: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        action: _builtins.str = ...,
+        job_id: _builtins.str = ...,
+        details: _struct_pb2.Struct | None = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["details", b"details", "time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "details", b"details", "id", b"id", "job_id", b"job_id", "tenant_id", b"tenant_id", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditEvent: _TypeAlias = AuditEvent  # noqa: Y015
+
+@_typing.final
+class ListAuditEventsRequest(_message.Message):
+    """ListAuditEventsRequest selects a page of the audit log."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """page_size is the maximum number of events (default 50, capped at 1000)."""
+    page_token: _builtins.str
+    """page_token continues a previous listing."""
+    action: _builtins.str
+    """action keeps only this action when set."""
+    job_id: _builtins.str
+    """job_id keeps only events about this job when set."""
+    actor: _builtins.str
+    """actor keeps only this subject's events when set."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        action: _builtins.str = ...,
+        job_id: _builtins.str = ...,
+        actor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "job_id", b"job_id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAuditEventsRequest: _TypeAlias = ListAuditEventsRequest  # noqa: Y015
+
+@_typing.final
+class ListAuditEventsResponse(_message.Message):
+    """ListAuditEventsResponse is one page of the audit log."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """next_page_token is empty on the last page."""
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditEvent]:
+        """events are newest first."""
+
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___AuditEvent] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAuditEventsResponse: _TypeAlias = ListAuditEventsResponse  # noqa: Y015

@@ -90,6 +90,16 @@ class JobServiceStub:
                 request_serializer=assay_dot_v1_dot_jobs__service__pb2.GetUsageRequest.SerializeToString,
                 response_deserializer=assay_dot_v1_dot_jobs__service__pb2.GetUsageResponse.FromString,
                 _registered_method=True)
+        self.RedriveJobs = channel.unary_unary(
+                '/assay.v1.JobService/RedriveJobs',
+                request_serializer=assay_dot_v1_dot_jobs__service__pb2.RedriveJobsRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_jobs__service__pb2.RedriveJobsResponse.FromString,
+                _registered_method=True)
+        self.ListAuditEvents = channel.unary_unary(
+                '/assay.v1.JobService/ListAuditEvents',
+                request_serializer=assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsResponse.FromString,
+                _registered_method=True)
 
 
 class JobServiceServicer:
@@ -178,6 +188,23 @@ class JobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RedriveJobs(self, request, context):
+        """RedriveJobs retries, like RetryJob, every failed (or cancelled) job of the caller's tenant that
+        matches a filter, oldest first, up to a limit; admin only. Each retry is its own transaction:
+        a job that cannot be retried (its input deleted since) is reported and the rest go on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEvents(self, request, context):
+        """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
+        retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -235,6 +262,16 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.GetUsage,
                     request_deserializer=assay_dot_v1_dot_jobs__service__pb2.GetUsageRequest.FromString,
                     response_serializer=assay_dot_v1_dot_jobs__service__pb2.GetUsageResponse.SerializeToString,
+            ),
+            'RedriveJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedriveJobs,
+                    request_deserializer=assay_dot_v1_dot_jobs__service__pb2.RedriveJobsRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_jobs__service__pb2.RedriveJobsResponse.SerializeToString,
+            ),
+            'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -535,6 +572,60 @@ class JobService:
             '/assay.v1.JobService/GetUsage',
             assay_dot_v1_dot_jobs__service__pb2.GetUsageRequest.SerializeToString,
             assay_dot_v1_dot_jobs__service__pb2.GetUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedriveJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobService/RedriveJobs',
+            assay_dot_v1_dot_jobs__service__pb2.RedriveJobsRequest.SerializeToString,
+            assay_dot_v1_dot_jobs__service__pb2.RedriveJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobService/ListAuditEvents',
+            assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsRequest.SerializeToString,
+            assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,6 +62,15 @@ class JobServiceStub:
     that would exceed a quota is refused with RESOURCE_EXHAUSTED QUOTA_EXCEEDED, whose ErrorInfo
     metadata names the quota, its limit, the usage and, where waiting helps, retry_after_seconds.
     """
+    RedriveJobs: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.RedriveJobsRequest, _jobs_service_pb2.RedriveJobsResponse]
+    """RedriveJobs retries, like RetryJob, every failed (or cancelled) job of the caller's tenant that
+    matches a filter, oldest first, up to a limit; admin only. Each retry is its own transaction:
+    a job that cannot be retried (its input deleted since) is reported and the rest go on.
+    """
+    ListAuditEvents: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.ListAuditEventsRequest, _jobs_service_pb2.ListAuditEventsResponse]
+    """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
+    retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+    """
 
 @_typing.type_check_only
 class JobServiceAsyncStub(JobServiceStub):
@@ -96,6 +105,15 @@ class JobServiceAsyncStub(JobServiceStub):
     """GetUsage returns the caller's tenant's job quotas and how much of each is used. A request
     that would exceed a quota is refused with RESOURCE_EXHAUSTED QUOTA_EXCEEDED, whose ErrorInfo
     metadata names the quota, its limit, the usage and, where waiting helps, retry_after_seconds.
+    """
+    RedriveJobs: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.RedriveJobsRequest, _jobs_service_pb2.RedriveJobsResponse]  # type: ignore[assignment]
+    """RedriveJobs retries, like RetryJob, every failed (or cancelled) job of the caller's tenant that
+    matches a filter, oldest first, up to a limit; admin only. Each retry is its own transaction:
+    a job that cannot be retried (its input deleted since) is reported and the rest go on.
+    """
+    ListAuditEvents: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.ListAuditEventsRequest, _jobs_service_pb2.ListAuditEventsResponse]  # type: ignore[assignment]
+    """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
+    retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
     """
 
 class JobServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -194,6 +212,27 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         """GetUsage returns the caller's tenant's job quotas and how much of each is used. A request
         that would exceed a quota is refused with RESOURCE_EXHAUSTED QUOTA_EXCEEDED, whose ErrorInfo
         metadata names the quota, its limit, the usage and, where waiting helps, retry_after_seconds.
+        """
+
+    @_abc_1.abstractmethod
+    def RedriveJobs(
+        self,
+        request: _jobs_service_pb2.RedriveJobsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.RedriveJobsResponse, _abc.Awaitable[_jobs_service_pb2.RedriveJobsResponse]]:
+        """RedriveJobs retries, like RetryJob, every failed (or cancelled) job of the caller's tenant that
+        matches a filter, oldest first, up to a limit; admin only. Each retry is its own transaction:
+        a job that cannot be retried (its input deleted since) is reported and the rest go on.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAuditEvents(
+        self,
+        request: _jobs_service_pb2.ListAuditEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.ListAuditEventsResponse, _abc.Awaitable[_jobs_service_pb2.ListAuditEventsResponse]]:
+        """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
+        retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
         """
 
 def add_JobServiceServicer_to_server(servicer: JobServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,5 +1,6 @@
-"""``assay``: dev | token | submit | jobs (list, get, cancel, watch) | pipeline (submit, get, cancel, watch)
-| trace | analyzers | usage | ask | collections (list, create, delete)."""
+"""``assay``: dev | token | submit | jobs (list, get, cancel, watch, retry, redrive)
+| pipeline (submit, get, cancel, watch) | trace | analyzers | usage | audit | ask
+| collections (list, create, delete)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import TypeVar
 
 import grpc
 
-from assay.cli import output, pipelines, trace
+from assay.cli import audit, output, pipelines, redrive, trace
 from assay.cli.analyzers import cmd_analyzers
 from assay.cli.ask import add_parsers as add_index_parsers
 from assay.cli.ask import cmd_ask, cmd_collections
@@ -133,7 +134,7 @@ async def _finish_submit(conn: Connection, args: argparse.Namespace, job: job_pb
 async def _list_jobs(args: argparse.Namespace, conn: Connection) -> int:
     state = job_pb2.Job.State.Value(f"STATE_{args.state.upper()}") if args.state else job_pb2.Job.STATE_UNSPECIFIED
     request = jobs_service_pb2.ListJobsRequest(page_size=args.limit, state=state, analyzer=args.analyzer or "",
-                                               page_token=args.page_token or "")
+                                               page_token=args.page_token or "", error_code=args.error_code or "")
     listed = jobs_service_pb2.ListJobsResponse()
     while True:
         page = await conn.jobs.ListJobs(request, metadata=conn.metadata)
@@ -172,6 +173,10 @@ async def cmd_jobs(args: argparse.Namespace, conn: Connection) -> int:
         job = await _wait(conn, job_pb2.Job(id=args.id), show_progress=not args.json)
     elif args.action == "cancel":
         job = await _cancel_job(args, conn)
+    elif args.action == "retry":
+        job = (await conn.jobs.RetryJob(jobs_service_pb2.RetryJobRequest(id=args.id), metadata=conn.metadata)).job
+    elif args.action == "redrive":
+        return await redrive.cmd_redrive(args, conn)
     else:
         job = (await conn.jobs.GetJob(jobs_service_pb2.GetJobRequest(id=args.id), metadata=conn.metadata)).job
     if args.json:
@@ -267,18 +272,21 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--wait", action="store_true", help="follow the job and print its result")
     submit.set_defaults(check=_check_submit(submit))
 
-    jobs = commands.add_parser("jobs", parents=common, help="list, get, cancel or watch jobs")
+    jobs = commands.add_parser("jobs", parents=common, help="list, get, cancel, watch, retry or redrive jobs")
     actions = jobs.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", parents=common)
     listing.add_argument("--state", type=str.lower, choices=STATE_CHOICES)
     listing.add_argument("--analyzer")
+    listing.add_argument("--error-code", help="only jobs whose error has this code, e.g. DEAD_LETTERED")
     listing.add_argument("--limit", type=_int_in(1, 1000), default=50, help="jobs per page (1-1000)")
     pages = listing.add_mutually_exclusive_group()
     pages.add_argument("--page-token", help="continue a listing (printed after a page that has more)")
     pages.add_argument("--all", action="store_true", help="every page")
-    for name in ("get", "cancel", "watch"):
+    for name in ("get", "cancel", "watch", "retry"):
         action = actions.add_parser(name, parents=common)
         action.add_argument("id")
+    redrive.add_arguments(actions.add_parser("redrive", parents=common,
+                                             help="retry every failed (or cancelled) job matching a filter (admin)"))
     actions.choices["cancel"].add_argument(
         "--wait", action="store_true", help="follow the job until it has stopped and print it")
 
@@ -290,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
     commands.add_parser("usage", parents=common, help="the tenant's job quotas and how much of each is used")
+    audit.add_parser(commands, common)
     add_index_parsers(commands, common)
     return parser
 
@@ -314,6 +323,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_analyzers(args, conn)
         if args.command == "usage":
             return await cmd_usage(args, conn)
+        if args.command == "audit":
+            return await audit.cmd_audit(args, conn)
         if args.command == "pipeline":
             return await pipelines.cmd_pipeline(args, conn)
         if args.command == "ask":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import statistics
 import time
@@ -241,18 +242,25 @@ def _tesseract(image: Image, psm: int, settings: OcrSettings, deadline: float) -
     return data
 
 
+def needs_second_look(text: str, confidence: float, settings: OcrSettings) -> bool:
+    """Whether a word is a figure read with low confidence or with a misread separator."""
+    return any(ch.isdigit() for ch in text) and (confidence < settings.second_look_confidence
+                                                 or _ODD_FIGURE.search(text) is not None)
+
+
 def _second_look(image: Image, data: dict[str, list[object]], settings: OcrSettings, deadline: float) -> int:
     """Figures read with low confidence, read again each on its own (``--psm 7``) with some margin.
 
-    In a full page Tesseract can drop a minus sign before a figure; cut out with room to its left,
-    the figure is read whole. The second reading replaces the first when it is one word with a digit.
-    Returns how many words were read again.
+    In a full page Tesseract can drop a minus sign before a figure or read a separator as another
+    ("07/07" as "0707", "27.75" as "27:75"); cut out with room to its left, the figure is read whole.
+    The second reading replaces the first when it is one word with the same digits. Returns how
+    many words were read again.
     """
     looked = 0
     for i, raw in enumerate(data["text"]):
         text = str(raw).strip()
-        if (looked >= settings.second_looks_per_page or not any(ch.isdigit() for ch in text)
-                or float(str(data["conf"][i])) >= settings.second_look_confidence):
+        if looked >= settings.second_looks_per_page or not needs_second_look(text, float(str(data["conf"][i])),
+                                                                             settings):
             continue
         looked += 1
         left, top = int(str(data["left"][i])), int(str(data["top"][i]))
@@ -264,11 +272,20 @@ def _second_look(image: Image, data: dict[str, list[object]], settings: OcrSetti
         finally:
             crop.close()
         found = [(str(t).strip(), c) for t, c in zip(again["text"], again["conf"], strict=True) if str(t).strip()]
-        if len(found) == 1 and any(ch.isdigit() for ch in found[0][0]):
+        # only signs and separators may change, and only into a figure's own characters
+        if len(found) == 1 and _digits(found[0][0]) == _digits(text) and set(found[0][0]) <= _FIGURE_CHARS:
             data["text"][i], data["conf"][i] = found[0]
     return looked
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+_FIGURE_CHARS = set("0123456789.,-()/$€£%+")
+_ODD_FIGURE = re.compile(r"\d[:;]\d|\d\.$")
+"""A figure with a separator misread ("27:75", "2:723") or a trailing point ("7732." for "7,732"): read
+again whatever its confidence."""
 _SPLIT_NUMBER_GAP = 0.6
 """A gap narrower than this share of the words' height between two digits is no space: Tesseract
 splits figures at narrow digits ("03/1 1/2024", "3,51 1"); figures in separate columns stand much

@@ -23,12 +23,14 @@ from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from assay.gateway.routes import (
     analyzers,
+    audit,
     collections,
     files,
     health,
     job_streams,
     jobs,
     pipelines,
+    redrive,
     traces,
     usage,
 )
@@ -80,7 +82,7 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
     for router in (jobs.router, job_streams.router, traces.router, pipelines.router, files.router, analyzers.router,
-                   collections.router, usage.router, health.router):
+                   collections.router, redrive.router, usage.router, audit.router, health.router):
         app.include_router(router)
 
     add_docs(app)

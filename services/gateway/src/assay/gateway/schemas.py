@@ -19,12 +19,15 @@ JOB_RESULT = registry.add(job_pb2.JobResult.DESCRIPTOR)
 JOB_ERROR = registry.add(job_pb2.JobError.DESCRIPTOR)
 PIPELINE = registry.add(jobs_service_pb2.Pipeline.DESCRIPTOR)
 USAGE = registry.add(jobs_service_pb2.GetUsageResponse.DESCRIPTOR)
+REDRIVE = registry.add(jobs_service_pb2.RedriveJobsResponse.DESCRIPTOR)
+AUDIT = registry.add(jobs_service_pb2.ListAuditEventsResponse.DESCRIPTOR)
 
 CREATE_JOB_BODY: dict[str, Any] = input_schema(
     registry, jobs_service_pb2.CreateJobRequest.DESCRIPTOR, exclude=("request_id",))
 CREATE_JOB_BODY["description"] = (
     "CreateJobRequest as JSON (proto field names). The idempotency key is the Idempotency-Key header.")
 
+REDRIVE_BODY: dict[str, Any] = input_schema(registry, jobs_service_pb2.RedriveJobsRequest.DESCRIPTOR)
 CREATE_PIPELINE_BODY: dict[str, Any] = input_schema(
     registry, jobs_service_pb2.CreatePipelineRequest.DESCRIPTOR, exclude=("request_id",))
 CREATE_PIPELINE_BODY["description"] = (

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings
 from assay.common.storage import StorageSettings
+from assay.common.tenant_values import PerTenant
 from assay.ingest.validation import DEFAULT_MAX_UPLOAD_BYTES
 
 
@@ -38,6 +39,9 @@ class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
     """Parts of one object uploaded at once."""
     jobs_timeout_seconds: float = 10.0
     """Deadline of each call to the jobs service."""
+    quota_bytes_stored: str = ""
+    """``tenant=N,…`` (``*``: every other tenant): most bytes of files a tenant may store; an upload
+    past it is refused ``RESOURCE_EXHAUSTED QUOTA_EXCEEDED`` (``assay.ingest.quota``)."""
     submission_lease_seconds: float = Field(default=30.0, gt=0)
     """Lease of a SubmitDocument request_id claim: renewed while its upload progresses; a claim not
     renewed for this long is taken over by a retry. Keep it above ``jobs_timeout_seconds``."""
@@ -46,3 +50,9 @@ class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
     orphan_grace_seconds: float = Field(default=86400.0, ge=0)
     """Age below which an object with no ``ingest.files`` row is left alone: an upload or a worker's
     artifact is stored before its row commits, and a worker retries RegisterArtifact through outages."""
+
+    @field_validator("quota_bytes_stored")
+    @classmethod
+    def _quota_parses(cls, value: str) -> str:
+        PerTenant.parse(value, "ASSAY_QUOTA_BYTES_STORED")
+        return value

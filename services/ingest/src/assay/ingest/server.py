@@ -13,6 +13,7 @@ from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.storage import create_client
+from assay.common.tenant_values import PerTenant
 from assay.ingest.config import IngestSettings
 from assay.ingest.index_client import IndexClient
 from assay.ingest.ingest_service import IngestServicer
@@ -38,7 +39,7 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
     :class:`JobsClient` and ``connect`` it later when jobs starts after ingest (tests do).
     """
     engine = create_engine(settings)
-    store = FileStore(engine)
+    store = FileStore(engine, PerTenant.parse(settings.quota_bytes_stored, "ASSAY_QUOTA_BYTES_STORED"))
     objects = ObjectStore(create_client(settings), settings.s3_bucket,
                           part_size=settings.upload_part_bytes, parallelism=settings.upload_parallelism)
     jobs_client = jobs if jobs is not None else JobsClient(settings.jobs_addr, settings.jobs_timeout_seconds)

@@ -16,7 +16,9 @@ from assay.common import paging
 from assay.common.db import tenant_transaction
 from assay.common.errors import NotFound
 from assay.common.storage import object_key
+from assay.common.tenant_values import PerTenant
 from assay.ingest.codec import file_from_row
+from assay.ingest.quota import enforce_bytes_stored
 from assay.ingest.tables import files, submissions
 from assay.v1 import ingest_service_pb2
 
@@ -74,8 +76,9 @@ def not_found(file_id: uuid.UUID | str) -> NotFound:
 class FileStore:
     """Reads and writes ``ingest.files`` and ``ingest.submissions``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, bytes_stored: PerTenant | None = None) -> None:
         self._engine = engine
+        self._bytes_stored = bytes_stored if bytes_stored is not None else PerTenant()
 
     async def insert(self, new: NewFile) -> ingest_service_pb2.File:
         async with tenant_transaction(self._engine, new.tenant) as conn:
@@ -84,6 +87,9 @@ class FileStore:
                 display_name=new.display_name, media_type=new.media_type, size_bytes=new.size_bytes,
                 sha256=new.sha256, scan_status=new.scan_status, job_id=new.job_id, created_at=func.now(),
             ).returning(*files.c))).mappings().one()
+            limit = self._bytes_stored.of(new.tenant)
+            if limit is not None and new.job_id is None:  # an upload; artifacts count but are never refused
+                await enforce_bytes_stored(conn, new.tenant, limit, new.size_bytes)
         return file_from_row(row)
 
     async def get(self, tenant: str, file_id: uuid.UUID) -> ingest_service_pb2.File:

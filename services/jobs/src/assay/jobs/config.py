@@ -41,9 +41,12 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     job_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     """Bytes of recent jobs (their wire form, results included) GetJob keeps in memory; the least
     recently used are dropped past it (0 turns the cache off)."""
-    dispatch_backlog: int = Field(default=16, ge=1)
-    """Work messages per analyzer the dispatcher keeps in the stream not yet started; the rest are
-    held and dispatched by fair share across tenants as places free (``fair_share``)."""
+    dispatch_backlog: int = Field(default=2, ge=1)
+    """Fewest work messages per analyzer the dispatcher lets wait in the stream not yet started; the
+    rest are held and dispatched by fair share across tenants as places free (``fair_share``)."""
+    dispatch_backlog_per_running: float = Field(default=2.0, ge=0)
+    """More may wait while more run: up to this many per running job of the analyzer (so the
+    backlog follows the fleet's slots, and a newcomer waits behind about one round of them)."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     """Longest a dispatch round waits without a notification (a retry delay ending wakes none)."""
     tenant_weights: str = ""

@@ -3,7 +3,9 @@
 A transition that queues a job (CreateJob, a dependency's release, RetryJob, the reaper's re-queue)
 *holds* it in ``jobs.dispatch_queue`` instead of writing its work message. Each dispatch round,
 for each analyzer with held work, fills the analyzer's backlog — work messages in the stream not
-yet started, at most ``dispatch_backlog`` — with held jobs chosen by ``fair_share.plan`` (weighted
+yet started, at most ``backlog_for(running)``: the analyzer's running jobs times
+``dispatch_backlog_per_running``, and never under ``dispatch_backlog`` — with held jobs chosen by
+``fair_share.plan`` (weighted
 fair share across tenants, each tenant's own jobs by priority then age, concurrency limits), and
 writes their work messages into the outbox in that order, in the round's transaction. Workers
 are unchanged: every delivery, ack, lease and fencing rule applies to the message as before.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -58,13 +61,14 @@ class Dispatcher:
     """Moves held jobs into the outbox by fair share. ``run`` loops; ``dispatch_once`` is one round."""
 
     def __init__(self, engine: AsyncEngine, capabilities: JobCapabilities, policy: Policy, *,
-                 backlog: int, poll_seconds: float, psycopg_url: str) -> None:
-        if backlog < 1:
-            raise ValueError("the dispatch backlog must be at least 1")
+                 backlog: int, poll_seconds: float, psycopg_url: str, backlog_per_running: float = 0.0) -> None:
+        if backlog < 1 or backlog_per_running < 0:
+            raise ValueError("the dispatch backlog must be at least 1 (and its per-running factor not negative)")
         self._engine = engine
         self._capabilities = capabilities
         self._policy = policy
         self._backlog = backlog
+        self._per_running = backlog_per_running
         self._poll = poll_seconds
         self._psycopg_url = psycopg_url
         self._rows = JobRows()
@@ -83,19 +87,26 @@ class Dispatcher:
                 return 0
             in_flight = InFlight()
             waiting: dict[str, int] = defaultdict(int)
+            running: dict[str, int] = defaultdict(int)
             for row in await conn.execute(_IN_FLIGHT):
                 in_flight.add(row.tenant_id, row.analyzer, row.in_flight)
                 waiting[row.analyzer] += row.waiting
+                running[row.analyzer] += row.running
             chosen: list[Head] = []
             for analyzer in sorted(held):
                 JOBS_HELD.labels(analyzer).set(held[analyzer])
-                capacity = self._backlog - waiting[analyzer]
+                capacity = self.backlog_for(running[analyzer]) - waiting[analyzer]
                 if capacity > 0:
                     heads = await _heads(conn, analyzer, capacity)
                     chosen += plan(analyzer, capacity, heads, in_flight, self._policy)
             if chosen:
                 await self._dispatch(conn, chosen)
         return len(chosen)
+
+    def backlog_for(self, running: int) -> int:
+        """How many unstarted messages an analyzer with ``running`` jobs may have in the stream: about one
+        more round of its workers' slots, so a newcomer waits behind at most that, however large the fleet."""
+        return max(self._backlog, math.ceil(running * self._per_running))
 
     async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head]) -> None:
         ids = [uuid.UUID(head.job_id) for head in chosen]
@@ -178,7 +189,8 @@ _HELD = text("SELECT analyzer, count(*) AS held FROM jobs.dispatch_queue GROUP B
 _IN_FLIGHT = text("""
     SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,
            count(*) FILTER (WHERE j.state = 'QUEUED'
-                              AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting
+                              AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting,
+           count(*) FILTER (WHERE j.state = 'RUNNING') AS running
     FROM jobs.jobs j
     WHERE j.state IN ('QUEUED', 'RUNNING')
       AND NOT EXISTS (SELECT 1 FROM jobs.dispatch_queue d WHERE d.job_id = j.id)

@@ -10,15 +10,18 @@ from nats.aio.client import Client
 from opentelemetry import trace
 
 from assay.common.auth import ADMIN, READERS, WRITERS, require_role
+from assay.common.errors import AssayError
 from assay.common.fields import parse_uuid
 from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
+from assay.jobs.audit import audit_query
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
 from assay.jobs.quotas import usage_message
+from assay.jobs.redrive import redrive_query
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
 from assay.jobs.views import apply_view
@@ -106,6 +109,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
             analyzer=request.analyzer or None,
             file_id=str(parse_uuid(request.file_id, "file_id")) if request.file_id else None,
             active_only=request.active_only,
+            error_code=request.error_code or None,
         )
         jobs, token = await self._store.list(caller.tenant, query)
         shown = [apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_BASIC) for job in jobs]
@@ -138,6 +142,26 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         caller = require_role(*READERS)
         return jobs_service_pb2.GetUsageResponse(quotas=[
             usage_message(usage) for usage in await self._store.usage(caller.tenant)])
+
+    async def RedriveJobs(
+        self, request: jobs_service_pb2.RedriveJobsRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.RedriveJobsResponse:
+        caller = require_role(ADMIN)
+        response = jobs_service_pb2.RedriveJobsResponse()
+        for job_id in await self._store.retry_candidates(caller.tenant, redrive_query(request)):
+            try:
+                response.retried.append(await self._store.retry(caller.tenant, caller.subject, job_id))
+            except AssayError as refusal:  # e.g. INPUT_DELETED, or retried by someone else meanwhile
+                response.refused.append(jobs_service_pb2.RedriveRefusal(
+                    job_id=str(job_id), reason=refusal.reason, message=refusal.message))
+        return response
+
+    async def ListAuditEvents(
+        self, request: jobs_service_pb2.ListAuditEventsRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.ListAuditEventsResponse:
+        caller = require_role(ADMIN)
+        events, token = await self._store.audit_events(caller.tenant, audit_query(request))
+        return jobs_service_pb2.ListAuditEventsResponse(events=events, next_page_token=token)
 
     async def ReleaseFile(
         self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext

@@ -61,6 +61,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     relay = OutboxRelay(engine, nc, psycopg_url(settings.database_url),
                         batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
     dispatcher = Dispatcher(engine, capabilities, settings.fair_share(), backlog=settings.dispatch_backlog,
+                            backlog_per_running=settings.dispatch_backlog_per_running,
                             poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
     resolved_files = files
 

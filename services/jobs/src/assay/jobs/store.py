@@ -28,6 +28,7 @@ from assay.common.job_states import ACTIVE, STATE_NAMES, TERMINAL
 from assay.common.nats import event_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs import secret_params
+from assay.jobs.audit import AuditQuery, list_events
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
 from assay.jobs.dependencies import (
@@ -45,7 +46,7 @@ from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.tables import jobs
 from assay.jobs.work_messages import OUTBOX_INSERT
-from assay.v1 import events_pb2, job_pb2
+from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
 
 tracer = trace.get_tracer(__name__)
 
@@ -96,9 +97,21 @@ class ListQuery:
     analyzer: str | None
     file_id: str | None
     active_only: bool
+    error_code: str | None = None
 
     def filters(self) -> str:
-        return f"{self.state}|{self.analyzer}|{self.file_id}|{self.active_only}"
+        base = f"{self.state}|{self.analyzer}|{self.file_id}|{self.active_only}"
+        return f"{base}|{self.error_code}" if self.error_code else base
+
+
+@dataclass(frozen=True)
+class RedriveQuery:
+    """A validated RedriveJobs filter."""
+
+    state: str
+    error_code: str | None
+    analyzer: str | None
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -264,6 +277,8 @@ class JobStore:
             stmt = stmt.where(jobs.c.inputs["file_ids"].contains([query.file_id]))
         if query.active_only:
             stmt = stmt.where(jobs.c.state.in_([STATE_NAMES[state] for state in ACTIVE]))
+        if query.error_code:
+            stmt = stmt.where(jobs.c.error["code"].astext == query.error_code)
         if cursor is not None:
             stmt = stmt.where(paging.after(jobs.c.created_at, jobs.c.id, cursor))
         stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(query.page_size + 1)
@@ -298,8 +313,8 @@ class JobStore:
         )
 
     async def retry(self, tenant: str, actor: str, job_id: uuid.UUID) -> job_pb2.Job:
-        """Re-queue a FAILED job for one more attempt (admin replay of dead letters); a job with
-        dependencies goes back to WAITING and is settled at once against them."""
+        """Re-queue a FAILED or CANCELLED job for one more attempt (admin replay of dead letters); a
+        job with dependencies goes back to WAITING and is settled at once against them."""
         async with self._transaction(tenant) as tx:
             await lock_dependencies_of(tx.conn, job_id)
             row = (await tx.conn.execute(_RETRY, {"id": job_id, "tenant": tenant})).mappings().one_or_none()
@@ -318,8 +333,26 @@ class JobStore:
         if current is None:
             raise _not_found(job_id)
         raise FailedPrecondition(
-            "JOB_NOT_FAILED", f"job {job_id} is {current['state'].lower()}; only failed jobs can be retried"
+            "JOB_NOT_FAILED",
+            f"job {job_id} is {current['state'].lower()}; only failed or cancelled jobs can be retried"
         )
+
+    async def audit_events(
+        self, tenant: str, query: AuditQuery,
+    ) -> tuple[Sequence[jobs_service_pb2.AuditEvent], str]:
+        """A page of the tenant's audit log, newest first (``audit.list_events``)."""
+        return await list_events(self._engine, tenant, query)
+
+    async def retry_candidates(self, tenant: str, query: RedriveQuery) -> Sequence[uuid.UUID]:
+        """The tenant's ended jobs a redrive would retry, oldest first."""
+        stmt = select(jobs.c.id).where(jobs.c.tenant_id == tenant, jobs.c.state == query.state)
+        if query.error_code:
+            stmt = stmt.where(jobs.c.error["code"].astext == query.error_code)
+        if query.analyzer:
+            stmt = stmt.where(jobs.c.analyzer == query.analyzer)
+        stmt = stmt.order_by(jobs.c.created_at, jobs.c.id).limit(query.limit)
+        async with self._transaction(tenant) as tx:
+            return list((await tx.conn.execute(stmt)).scalars())
 
     # -- worker-facing ------------------------------------------------------------------------
 
@@ -631,7 +664,7 @@ _RETRY = text(f"""
         state = CASE WHEN jsonb_array_length(COALESCE(inputs -> 'jobs', '[]')) > 0 THEN 'WAITING'
                      ELSE 'QUEUED' END,
         ended_at = NULL, next_attempt_at = NULL, lease_expires_at = NULL, {_EVENT}
-    WHERE id = :id AND tenant_id = :tenant AND state = 'FAILED'
+    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED')
     RETURNING *
 """)
 

@@ -138,6 +138,7 @@ async def list_jobs(
     analyzer: str = "",
     file_id: str = "",
     active_only: bool = False,
+    error_code: Annotated[str, Query(description="e.g. DEAD_LETTERED")] = "",
     page_size: Annotated[int, Query(ge=0, le=1000)] = 0,
     page_token: str = "",
     view: Annotated[str | None, Query(json_schema_extra={"enum": VIEW_QUERY_VALUES})] = None,
@@ -152,7 +153,8 @@ async def list_jobs(
         chosen = _STATE_ALIASES[state]
     listing = jobs_service_pb2.ListJobsRequest(
         page_size=page_size, page_token=page_token, state=chosen,  # type: ignore[arg-type]
-        analyzer=analyzer, file_id=file_id, active_only=active_only, view=parse_view(view))
+        analyzer=analyzer, file_id=file_id, active_only=active_only, error_code=error_code,
+        view=parse_view(view))
     response = await stubs(request).jobs.ListJobs(listing, metadata=call_metadata(request),
                                                    timeout=_timeout(request))
     return JSONResponse(to_json(response))
@@ -191,12 +193,13 @@ async def cancel_job(request: Request, job_id: str) -> Response:
     return JSONResponse(to_json(response.job))
 
 
-@router.post("/{job_id}:retry", summary="Retry a failed job (admin)",
+@router.post("/{job_id}:retry", summary="Retry a failed or cancelled job (admin)",
              responses={**schemas.ok(200, "the job, queued again", schemas.JOB), **schemas.problems(404, 409)})
 async def retry_job(request: Request, job_id: str) -> Response:
-    """JobService.RetryJob: a FAILED job gets a new attempt; the caller needs the admin role."""
+    """JobService.RetryJob: a FAILED or CANCELLED job gets a new attempt; the caller needs the admin role."""
     response = await stubs(request).jobs.RetryJob(jobs_service_pb2.RetryJobRequest(id=job_id),
                                                    metadata=call_metadata(request), timeout=_timeout(request))
+    job_view_of(request).remember(response.job)  # the caller's next read sees it queued
     return JSONResponse(to_json(response.job))
 
 

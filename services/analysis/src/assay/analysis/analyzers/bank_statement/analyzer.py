@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from assay.analysis.analyzers.bank_statement.artifacts import to_proto, write_csv, write_json
 from assay.analysis.analyzers.bank_statement.categories import builtin_rules, categorise, parse_rules
-from assay.analysis.analyzers.bank_statement.csv_export import read_csv
+from assay.analysis.analyzers.bank_statement.csv_export import read_csv, read_xlsx
 from assay.analysis.analyzers.bank_statement.facts import mask_account, mask_name
 from assay.analysis.analyzers.bank_statement.fingerprint import assign_fingerprints
 from assay.analysis.analyzers.bank_statement.model import Statement
@@ -26,6 +26,7 @@ from assay.analysis.plugin import AnalysisInputError, InputDocument, RunContext
 from assay.v1 import bank_statement_pb2 as pb
 from assay.v1 import job_pb2
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTH_FIRST_BANKS = ("chase", "bank of america", "wells fargo", "citi", "capital one", "us bank", "pnc", "td bank")
 """Bank hints whose statements print dates month first when the dates alone do not tell."""
 
@@ -44,6 +45,11 @@ def _is_pdf(source: InputDocument) -> bool:
         return head.read(1024).lstrip().startswith(b"%PDF-") or source.media_type == "application/pdf"
 
 
+def _is_xlsx(source: InputDocument) -> bool:
+    with source.path.open("rb") as head:
+        return head.read(4) == b"PK\x03\x04" or source.media_type == XLSX_MEDIA_TYPE
+
+
 class BankStatementAnalyzer:
     """Reads a bank statement into its facts and transactions and proves its balances."""
 
@@ -53,7 +59,7 @@ class BankStatementAnalyzer:
         ctx.check_cancelled()
         if ctx.text or len(ctx.inputs) != 1:
             raise AnalysisInputError("INPUT_MISSING" if not ctx.inputs else "INPUT_AMBIGUOUS",
-                                     "bank_statement reads exactly one PDF or CSV statement file per job")
+                                     "bank_statement reads exactly one PDF, CSV or XLSX statement file per job")
         params = _params(ctx.params)
         rules = parse_rules(list(params.category_rules)) + builtin_rules()
         source = ctx.inputs[0]
@@ -67,6 +73,8 @@ class BankStatementAnalyzer:
         ocr = OcrRun()
         if _is_pdf(source):
             statement = read_pdf(source.path, params.password, source.display_name, month_first, tick, ocr)
+        elif _is_xlsx(source):
+            statement = read_xlsx(source.path, source.display_name, month_first)
         else:
             statement = read_csv(source.path, source.display_name, month_first)
         del params  # the password goes no further than the PDF reader

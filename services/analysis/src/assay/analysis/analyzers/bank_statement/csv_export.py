@@ -66,10 +66,37 @@ def read_text(path: Path) -> str:
 
 def read_csv(path: Path, display_name: str, month_first_hint: bool | None) -> Statement:
     """The statement of a CSV export; raises when it has no rows or no recognisable columns."""
-    text = read_text(path)
-    rows = _rows(text)
+    rows = _rows(read_text(path))
     if not [row for row in rows if any(cell.strip() for cell in row)]:
         raise AnalysisInputError("INPUT_EMPTY", f"{display_name} has no rows")
+    return read_rows(rows, display_name, month_first_hint, "csv")
+
+
+def read_xlsx(path: Path, display_name: str, month_first_hint: bool | None) -> Statement:
+    """The statement of an XLSX export: the first sheet with a header row naming a date and an amount.
+
+    Cells are read as saved (openpyxl, read-only, cached values of formulas); dates become ISO dates.
+    """
+    from assay.analysis.analyzers.financial_statements.sheets import xlsx_sheets
+
+    sheets = xlsx_sheets(path)
+    for _, rows, _ in sheets:
+        if _find_layout(rows) is not None:
+            return read_rows(rows, display_name, month_first_hint, "xlsx")
+    uncalculated = [name for name, rows, uncached in sheets if uncached and not rows]
+    if uncalculated:
+        raise AnalysisInputError("FORMULAS_UNCALCULATED",
+                                 f"sheet(s) {', '.join(uncalculated)} hold formulas with no saved values; "
+                                 "open and save the workbook in a spreadsheet application first")
+    if not any(rows for _, rows, _ in sheets):
+        raise AnalysisInputError("INPUT_EMPTY", f"{display_name} has no filled cells")
+    raise AnalysisInputError("COLUMNS_NOT_FOUND",
+                             f"no sheet of {display_name} has a header row naming a date and an amount (or "
+                             f"debit/credit) column in its first {HEADER_SCAN_ROWS} rows")
+
+
+def read_rows(rows: list[list[str]], display_name: str, month_first_hint: bool | None, kind: str) -> Statement:
+    """The statement of an export's rows (``kind``: its format, csv or xlsx)."""
     layout = _find_layout(rows)
     if layout is None:
         raise AnalysisInputError("COLUMNS_NOT_FOUND",
@@ -80,7 +107,7 @@ def read_csv(path: Path, display_name: str, month_first_hint: bool | None) -> St
     if not data:
         raise AnalysisInputError("INPUT_EMPTY", f"{display_name} has a header row but no transactions")
     _flag_columns(layout, [row for _, row in data])
-    statement = Statement(format="csv")
+    statement = Statement(format=kind)
     date_column = layout.first("date")
     assert date_column is not None
     dates = DateReader((_cell(row, date_column) for _, row in data), month_first_hint)

@@ -2,7 +2,8 @@
 
 Each is read by a documented label pattern ("Account number:", "IBAN", "Statement period ... to
 ...", "Opening balance", "Balance carried forward", ...), never by a bank's page geometry, so the
-same rules apply to any statement that labels them in English.
+same rules apply to any statement that labels them in English, German, French, Spanish, Dutch or
+Italian.
 """
 
 from __future__ import annotations
@@ -22,23 +23,32 @@ def _labels(*phrases: str) -> re.Pattern[str]:
 
 OPENING = _labels("opening balance", "balance brought forward", "brought forward", "balance b/f", "balance bf",
                   "previous balance", "previous statement balance", "last month's balance", "last statement balance",
-                  "balance forward", "beginning balance", "starting balance", "start balance", "balance at start")
+                  "balance forward", "beginning balance", "starting balance", "start balance", "balance at start",
+                  "alter kontostand", "kontostand alt", "anfangssaldo", "saldo alt", "alter saldo", "ancien solde",
+                  "solde précédent", "solde initial", "solde de début", "saldo anterior", "saldo inicial",
+                  "beginsaldo", "vorig saldo", "oud saldo", "saldo iniziale", "saldo precedente")
 CLOSING = _labels("closing balance", "balance carried forward", "carried forward", "balance c/f", "balance cf",
                   "new balance", "ending balance", "end balance", "balance at end", "total balance due",
-                  "total amount due")
+                  "total amount due", "neuer kontostand", "kontostand neu", "endsaldo", "saldo neu",
+                  "neuer saldo", "nouveau solde", "solde final", "solde de fin", "saldo final", "saldo actual",
+                  "eindsaldo", "nieuw saldo", "saldo finale")
 TOTALS = re.compile(r"^\s*(?:sub-?)?totals?\b|\bturnover\b|^\s*total (?:debits|credits|payments|charges)", re.I)
-_ACCOUNT = re.compile(r"\b(?:account|acct|a/c)\.?\s*(?:number|no\.?|#)?\s*[:#]?\s*(?P<n>\d[\d \-*Xx]{4,}\d)\b", re.I)
+_ACCOUNT = re.compile(r"\b(?:account|acct|a/c|konto(?:nummer)?|num[ée]ro de compte|compte|n[úu]mero de cuenta|cuenta|"
+                      r"rekening(?:nummer)?|conto(?: corrente)?)\.?\s*(?:number|no\.?|nr\.?|#)?\s*[:#]?\s*"
+                      r"(?P<n>\d[\d \-*Xx]{4,}\d)\b", re.I)
 _IBAN = re.compile(r"\bIBAN\s*:?\s*(?P<n>[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8})\b")
 _CARD = re.compile(r"\bcard\s*(?:number|no\.?)?\s*:?\s*(?P<n>(?:[\dXx*]{4}[ \-]?){3}\d{4})\b", re.I)
 _CARD_NUMBER = re.compile(r"(?<![\d-])(?P<n>\d{4}(?P<sep>[- ])\d{4}(?P=sep)\d{4}(?P=sep)\d{4})(?![\d-])")
-_HOLDER = re.compile(r"\b(?:account holder|account name|customer name|name)\s*:\s*(?P<h>\S.*?)(?:\s{2,}|$)", re.I)
-_CURRENCY_LABEL = re.compile(r"\bcurrency\s*:?\s*(?P<c>[A-Z]{3})\b", re.I)
+_HOLDER = re.compile(r"\b(?:account holder|account name|customer name|name|kontoinhaber(?:in)?|inhaber|titulaire|"
+                     r"titular|rekeninghouder|intestatario)\s*:\s*(?P<h>\S.*?)(?:\s{2,}|$)", re.I)
+_CURRENCY_LABEL = re.compile(r"\b(?:currency|währung|devise|moneda)\s*:?\s*(?P<c>[A-Z]{3})\b", re.I)
 CURRENCIES = frozenset(
     ["EUR", "USD", "GBP", "SGD", "CHF", "JPY", "AUD", "CAD", "INR", "LTL", "CZK", "SEK",
      "NOK", "DKK", "PLN", "HKD", "NZD", "ZAR", "MYR", "CNY", "BRL", "MXN", "HUF", "RON"])
 _CODE = re.compile(r"\b(?P<c>[A-Z]{3})\b")
 _SYMBOLS = {"£": "GBP", "€": "EUR"}
-_PERIOD = re.compile(r"period|statement from|\bfrom\b|\bbetween\b", re.I)
+_PERIOD = re.compile(r"period|statement from|\bfrom\b|\bbetween\b|zeitraum|\bvom\b|p[ée]riode|periodo|\bdu\b|\bdel\b|"
+                     r"\bvan\b", re.I)
 _STATEMENT_DATE = re.compile(r"statement date", re.I)
 
 

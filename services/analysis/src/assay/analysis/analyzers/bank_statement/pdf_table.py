@@ -21,15 +21,19 @@ from assay.analysis.analyzers.bank_statement.facts import CLOSING, OPENING, TOTA
 from assay.analysis.analyzers.bank_statement.model import Statement, Transaction
 from assay.analysis.analyzers.bank_statement.numbers import AMOUNT, DateReader, amount_of, has_sign
 
-_HEADER_DATE = re.compile(r"\b(?:date|posted|posting)\b", re.I)
+_HEADER_DATE = re.compile(r"\b(?:date|posted|posting|datum|buchungs(?:tag|datum)|fecha|data)\b", re.I)
 _COLUMNS: dict[str, re.Pattern[str]] = {
-    "debit": re.compile(r"\b(?:debits?|withdrawals?|paid out|money out|payments? out|dr)\b", re.I),
-    "credit": re.compile(r"\b(?:credits?|deposits?|paid in|money in|receipts?|cr)\b", re.I),
-    "amount": re.compile(r"\bamount\b", re.I),
-    "balance": re.compile(r"\bbalance\b", re.I),
+    "debit": re.compile(r"\b(?:debits?|withdrawals?|paid out|money out|payments? out|dr|soll|lastschrift|belastung|"
+                        r"d[ée]bit|debe|cargos?|addebit[oi]|uitgaven?)\b", re.I),
+    "credit": re.compile(r"\b(?:credits?|deposits?|paid in|money in|receipts?|cr|haben|gutschrift|cr[ée]dit|haber|"
+                         r"abonos?|accredit[oi]|ontvangsten)\b", re.I),
+    "amount": re.compile(r"\b(?:amount|betrag|montant|importe|bedrag|importo|kwota)\b", re.I),
+    "balance": re.compile(r"\b(?:balance|saldo|solde|kontostand)\b", re.I),
 }
 _DESCRIPTIONS = tuple(re.compile(rf"\b{word}\b", re.I) for word in (
-    "description", "details", "particulars", "narrative", "memo", "payee", "transaction"))
+    "description", "details", "particulars", "narrative", "memo", "payee", "verwendungszweck", "buchungstext",
+    "beschreibung", "libell[ée]", "op[ée]ration", "concepto", "descripci[óo]n", "omschrijving", "descrizione",
+    "causale", "transaction"))
 """Names of the description column, most telling first ("transaction" also heads "Transaction date")."""
 _FURNITURE = re.compile(r"\bpage \d+ of \d+\b|^\s*(?:page \d+|\d+ of \d+|continued.*|.*\(continued\))\s*$", re.I)
 _DECIMALS = re.compile(r"[.,]\d{2}$")

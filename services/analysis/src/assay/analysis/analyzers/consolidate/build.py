@@ -17,9 +17,10 @@ ISSUE = cpb.ConsolidationIssue
 
 
 def _statement_of(filing: Filing, kind: fs.StatementType.ValueType) -> fs.FinancialStatement | None:
-    """The filing's statement of ``kind`` (the one with most lines when it has several)."""
+    """The filing's statement of ``kind``: of several (one per scope), the group's rather than the parent
+    company's own, then the one with most lines."""
     found = [s for s in filing.result.statements if s.type == kind]
-    return max(found, key=lambda s: len(s.line_items)) if found else None
+    return max(found, key=lambda s: (s.scope != "parent", len(s.line_items))) if found else None
 
 
 def _periods(newest_first: Sequence[tuple[Filing, fs.FinancialStatement]]) -> dict[PeriodKey, cpb.ConsolidatedPeriod]:

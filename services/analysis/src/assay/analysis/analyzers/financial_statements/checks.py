@@ -206,15 +206,21 @@ def _matching_periods(a: fs.FinancialStatement, b: fs.FinancialStatement, same_d
     return pairs
 
 
-def cross_checks(statements: list[fs.FinancialStatement]) -> None:
+def cross_checks(cash: fs.FinancialStatement, others: list[fs.FinancialStatement]) -> None:
     """Net income as the income and cash-flow statements print it; closing cash against the balance sheet.
 
-    The checks are added to the cash-flow statement, for periods both statements name by end date.
+    The checks are added to the cash-flow statement ``cash``, for periods both statements name by
+    end date; of ``others`` (the same scope's statements), the income statement and balance sheet
+    sharing the most such periods with it are used.
     """
-    by_type = {s.type: s for s in statements}
-    cash = by_type.get(CASH_FLOW)
-    if cash is None or not cash.line_items:
+    if not cash.line_items:
         return
+    by_type: dict[int, fs.FinancialStatement] = {}
+    for kind, same_duration in ((fs.STATEMENT_TYPE_INCOME, True), (BALANCE, False)):
+        scored = [(len(_matching_periods(s, cash, same_duration=same_duration)), -i, s)
+                  for i, s in enumerate(others) if s.type == kind]
+        if scored:
+            by_type[kind] = max(scored, key=lambda t: t[:2])[2]
     income = by_type.get(fs.STATEMENT_TYPE_INCOME)
     first = next((i for i in cash.line_items if i.values), None)
     if income is not None and first is not None and re.search(_NET_INCOME, first.normalized_label):

@@ -74,6 +74,23 @@ class Classification:
     confidence: float
     continued: bool = False
     condensed: bool = False
+    scope: str = ""
+    """Whose statement: ``consolidated`` (the group), ``parent`` (the parent company alone) or "" (not said)."""
+
+
+_PARENT = re.compile(r"\b(?:parent(?: company)?|company[- ]only|registrant|separate|stand-?alone|unconsolidated)\b|"
+                     r"^(?:the )?company(?:'s)? (?:statements?|balance sheet)", re.I)
+_CONSOLIDATED = re.compile(r"\bconsolidated\b|^group\b", re.I)
+
+
+def scope_of(title: str, heading: list[str]) -> str:
+    """``parent`` or ``consolidated`` as the title (else the lines just above it) says, or ""."""
+    for text in (title, " ".join(heading[-4:])):
+        if _PARENT.search(text):
+            return "parent"
+        if _CONSOLIDATED.search(text):
+            return "consolidated"
+    return ""
 
 
 def title_type(text: str) -> int:
@@ -125,4 +142,4 @@ def classify(heading: list[str], labels: list[str], name_hint: str = "") -> Clas
         title = ""
     return Classification(type=kind, title=title, confidence=round(confidence, 3),
                           continued=bool(_CONTINUED.search(recent)),
-                          condensed="condensed" in (title or recent).lower())
+                          condensed="condensed" in (title or recent).lower(), scope=scope_of(title, heading))

@@ -50,10 +50,13 @@ def xlsx_sheets(path: Path) -> list[tuple[str, list[list[str]], int]]:
     """Each sheet's rows as text, and how many cells held a formula with no cached value."""
     import openpyxl
 
+    values_file, formulas_file = path.open("rb"), path.open("rb")  # a file, not a name: any name will do
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        formulas_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        book = openpyxl.load_workbook(values_file, read_only=True, data_only=True)
+        formulas_book = openpyxl.load_workbook(formulas_file, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken archive
+        values_file.close()
+        formulas_file.close()
         raise AnalysisInputError("INPUT_UNPARSEABLE", f"the XLSX workbook cannot be read: {exc}") from exc
     out = []
     try:
@@ -75,6 +78,8 @@ def xlsx_sheets(path: Path) -> list[tuple[str, list[list[str]], int]]:
     finally:
         book.close()
         formulas_book.close()
+        values_file.close()
+        formulas_file.close()
     return out
 
 

@@ -21,6 +21,8 @@ from assay.analysis.analyzers.financial_statements.table import Row, Table, pars
 from assay.v1 import financial_statements_pb2 as fs
 
 _MIN_ROWS = 3
+_UNTITLED = "untitled"
+"""The scope key of statements without a title (their scope is unknown)."""
 _TOTAL = re.compile(r"^(?:total|net (?:income|earnings|loss|\(loss\)|cash|increase|decrease|change|sales|revenues?)|"
                     r"gross (?:profit|margin)|operating (?:income|profit|loss)|(?:income|loss|earnings|profit)\b.*"
                     r"before|comprehensive (?:income|loss)|balances?\b.*(?:end|at)|cash.*end of)", re.I)
@@ -72,7 +74,12 @@ def _continues(previous: Candidate, block: Block, table: Table) -> bool:
 
 
 def choose(found: list[Candidate], wanted: set[int]) -> list[list[Candidate]]:
-    """The best candidate per wanted type, with the continuation pages/tables that follow it."""
+    """The best candidate per wanted type and scope, with the continuation pages/tables that follow it.
+
+    Titled statements are kept one per scope: the parent company's alone beside the consolidated
+    one (a title that names neither counts as consolidated). A statement known only by its lines
+    (no title) is kept only when no titled one of its type was found.
+    """
     groups: list[list[Candidate]] = []
     for cand in found:
         if groups and cand.kind.continued and groups[-1][0].kind.type == cand.kind.type \
@@ -80,7 +87,7 @@ def choose(found: list[Candidate], wanted: set[int]) -> list[list[Candidate]]:
             groups[-1].append(cand)
             continue
         groups.append([cand])
-    best: dict[int, list[Candidate]] = {}
+    best: dict[tuple[int, str], list[Candidate]] = {}
     for group in list(groups):
         head = group[0]
         if head.kind.type == INCOME and COMPREHENSIVE_TITLE.search(head.kind.title):
@@ -90,16 +97,52 @@ def choose(found: list[Candidate], wanted: set[int]) -> list[list[Candidate]]:
         head = group[0]
         if head.kind.type not in wanted:
             continue
+        # a title that names no scope is the document's main statement: it competes with the consolidated one
+        key = (head.kind.type, (head.kind.scope or "consolidated") if head.kind.title else _UNTITLED)
         score = (head.kind.confidence, sum(len(c.table.rows) for c in group))
-        current = best.get(head.kind.type)
+        current = best.get(key)
         if current is None or score > (current[0].kind.confidence, sum(len(c.table.rows) for c in current)):
-            best[head.kind.type] = group
-    return sorted(best.values(), key=lambda g: (g[0].block.page, g[0].block.lines[0].number))
+            best[key] = group
+    titled = {kind for kind, scope in best if scope != _UNTITLED}
+    kept = [group for (kind, scope), group in best.items() if scope != _UNTITLED or kind not in titled]
+    return sorted(kept, key=lambda g: (g[0].block.page, g[0].block.lines[0].number))
 
 
 def _depths(rows: list[Row]) -> dict[float, int]:
     levels = sorted({round(row.indent / 3) * 3 for row in rows})
     return {level: depth for depth, level in enumerate(levels[:8])}
+
+
+_SECTION_NOISE = frozenset({"total", "net", "cash", "flows", "flow", "from", "provided", "used", "by", "in", "for",
+                            "and", "of", "the", "s"})
+
+
+def _section_words(label: str) -> set[str]:
+    return set(normalise(label).replace(":", " ").split()) - _SECTION_NOISE
+
+
+def structural_depths(items: Sequence[fs.FinancialLineItem]) -> None:
+    """Depths of a statement printed without indentation, from its structure.
+
+    A heading (a label without figures ending in ":" or in capitals: "Current assets:", "ASSETS")
+    opens a level; the lines under it are one deeper; a total whose label holds the heading's words
+    ("Total current assets", "Net cash provided by operating activities" for "Cash flows from
+    operating activities:") closes it and stands at the heading's depth.
+    """
+    open_sections: list[set[str]] = []
+    for item in items:
+        label = item.label.strip()
+        if item.is_heading and (label.endswith(":") or (label.isupper() and any(ch.isalpha() for ch in label))):
+            item.depth = len(open_sections)
+            open_sections.append(_section_words(label))
+            continue
+        if item.is_total:
+            words = _section_words(label)
+            closes = next((i for i in range(len(open_sections) - 1, -1, -1)
+                           if open_sections[i] and open_sections[i] <= words), None)
+            if closes is not None:
+                del open_sections[closes:]
+        item.depth = len(open_sections)
 
 
 def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], index: int) -> fs.FinancialStatement:
@@ -114,7 +157,7 @@ def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], 
     statement = fs.FinancialStatement(
         type=fs.StatementType.ValueType(head.kind.type), title=head.kind.title, first_page=head.block.page,
         last_page=max(c.block.last_page for c in group), currency=currency([*head.block.context, *header]),
-        unit_scale=stated.scale, unit_text=stated.text, condensed=head.kind.condensed,
+        unit_scale=stated.scale, unit_text=stated.text, condensed=head.kind.condensed, scope=head.kind.scope,
         periods=[fs.FinancialPeriod(header=p.header, end_date=p.end_date, fiscal_year=p.fiscal_year,
                                     duration_months=p.duration_months) for p in found_periods])
     rows = [row for cand in group for row in cand.table.rows]
@@ -139,6 +182,8 @@ def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], 
                 unreadable.append(fs.FinancialUnreadableCell(statement_index=index, page=row.page, line=row.line,
                                                              label=label, raw=amount.raw))
         statement.line_items.append(item)
+    if len(depths) <= 1:  # the statement does not indent: depth from its headings and totals instead
+        structural_depths(statement.line_items)
     checks = run_checks(statement)
     statement.checks.extend(checks)
     failed = sum(1 for c in checks if not c.passed)
@@ -152,12 +197,15 @@ def build(group: list[Candidate], unreadable: list[fs.FinancialUnreadableCell], 
 
 
 def adjust_for_cross_checks(statements: Sequence[fs.FinancialStatement]) -> None:
-    """Run the checks across statements; each failed one lowers the cash-flow statement's confidence."""
-    cash = next((s for s in statements if s.type == fs.STATEMENT_TYPE_CASH_FLOW), None)
-    if cash is None:
-        return
-    before = len(cash.checks)
-    cross_checks(list(statements))
-    failed = sum(1 for c in cash.checks[before:] if not c.passed)
-    if failed:
-        cash.confidence = round(cash.confidence * 0.85 ** failed, 3)
+    """Run the checks across statements of one scope (or of no stated scope); each failed one lowers the
+    cash-flow statement's confidence."""
+    for cash in statements:
+        if cash.type != fs.STATEMENT_TYPE_CASH_FLOW:
+            continue
+        before = len(cash.checks)
+        others = [s for s in statements if s.type != fs.STATEMENT_TYPE_CASH_FLOW
+                  and (s.scope == cash.scope or not s.scope or not cash.scope)]
+        cross_checks(cash, sorted(others, key=lambda s: s.scope != cash.scope))  # the same scope first
+        failed = sum(1 for c in cash.checks[before:] if not c.passed)
+        if failed:
+            cash.confidence = round(cash.confidence * 0.85 ** failed, 3)

@@ -8,28 +8,18 @@ import grpc
 import pytest
 from gateway_fixtures import gateway_over
 from harness import Postgres
-from harness.jobs import SERVICE_KEYS, JobsService, fresh_database, start_jobs
+from harness.jobs import JobsService, jobs_on_fresh_database
 
 from assay.common.errors import details_from_rpc_error
-from assay.common.migrations import upgrade
-from assay.jobs.config import JobsSettings
-from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.v1 import job_execution_service_pb2 as ex
 from assay.v1 import jobs_service_pb2 as js
 
 
 @pytest.fixture(scope="module")
 async def limited_jobs(postgres: Postgres, nats_server) -> AsyncIterator[JobsService]:  # type: ignore[no-untyped-def]
-    url = fresh_database(postgres, "rates")
-    upgrade(MIGRATIONS, url, "jobs")
-    settings = JobsSettings(
-        database_url=url, nats_url=nats_server.url, grpc_host="127.0.0.1", grpc_port=0, **SERVICE_KEYS,
-        ingest_addr="127.0.0.1:1", rate_limit_tenant="flood=0.01,rest=0.01", rate_limit_burst_seconds=300,
-    )
-    service = await start_jobs(settings)
-    yield service
-    await service.channel.close()
-    await service.server.stop(1.0)
+    async with jobs_on_fresh_database(postgres, nats_server.url, "rates", rate_limit_tenant="flood=0.01,rest=0.01",
+                                      rate_limit_burst_seconds=300) as service:
+        yield service
 
 
 async def get_usage(service: JobsService, tenant: str) -> js.GetUsageResponse:

@@ -1,0 +1,90 @@
+"""The audit log read by a tenant's admins (gRPC, REST, CLI) and append-only in PostgreSQL itself."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import grpc
+import psycopg
+import pytest
+from gateway_fixtures import gateway_over
+from harness.jobs import JobsService
+from tenancy_fixtures import create
+
+from assay.cli.__main__ import EXIT_OK, main
+from assay.common.auth import mint_token
+from assay.common.db import SYSTEM_SETTING
+from assay.v1 import jobs_service_pb2 as js
+
+TENANT = "audited"
+ADMIN = ("user", "admin")
+
+
+async def events(service: JobsService, tenant: str = TENANT, **filters: object) -> js.ListAuditEventsResponse:
+    return await service.jobs.ListAuditEvents(js.ListAuditEventsRequest(**filters),  # type: ignore[arg-type]
+                                              metadata=service.token(tenant=tenant, roles=ADMIN))
+
+
+async def test_admins_read_their_tenants_log_newest_first_filtered_and_paged(jobs_service: JobsService) -> None:
+    first, second = await create(jobs_service, TENANT), await create(jobs_service, TENANT)
+    await jobs_service.jobs.CancelJob(js.CancelJobRequest(id=first.id), metadata=jobs_service.token(tenant=TENANT))
+    await create(jobs_service, "someone-else")
+
+    page = await events(jobs_service, page_size=2)
+    assert [(e.action, e.job_id) for e in page.events] == [("cancel", first.id), ("create", second.id)]
+    assert page.events[0].actor == "alice" and page.events[0].details.fields["state"].string_value == "CANCELLED"
+    rest = await events(jobs_service, page_size=2, page_token=page.next_page_token)
+    assert [(e.action, e.job_id) for e in rest.events] == [("create", first.id)] and not rest.next_page_token
+    assert [e.action for e in (await events(jobs_service, job_id=first.id)).events] == ["cancel", "create"]
+    assert [e.job_id for e in (await events(jobs_service, action="cancel")).events] == [first.id]
+
+    with pytest.raises(grpc.aio.AioRpcError) as not_admin:
+        await jobs_service.jobs.ListAuditEvents(js.ListAuditEventsRequest(),
+                                                metadata=jobs_service.token(tenant=TENANT))
+    assert not_admin.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as other_filters:
+        await events(jobs_service, page_size=2, page_token=page.next_page_token, action="create")
+    assert other_filters.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE jobs.audit_log SET actor = 'mallory'",
+    "DELETE FROM jobs.audit_log",
+    "TRUNCATE jobs.audit_log",
+])
+async def test_no_role_can_change_or_remove_the_log(jobs_service: JobsService, statement: str) -> None:
+    await create(jobs_service, TENANT)
+    url = jobs_service.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    async with await psycopg.AsyncConnection.connect(url) as conn:  # the service's own role, owner of the table
+        await conn.execute(f"SELECT set_config('{SYSTEM_SETTING}', 'on', false)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            await conn.execute(statement)
+
+
+async def test_rest_and_cli_read_the_log(jobs_service: JobsService, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    job = await create(jobs_service, "restaudit")
+    async with gateway_over(f"127.0.0.1:{jobs_service.server.port}", "127.0.0.1:1") as client:
+        admin = {"Authorization": jobs_service.token(tenant="restaudit", roles=ADMIN)[0][1]}
+        response = await client.get("/v1/audit", params={"action": "create"}, headers=admin)
+        assert response.status_code == 200
+        assert [(e["action"], e["job_id"]) for e in response.json()["events"]] == [("create", job.id)]
+        user = {"Authorization": jobs_service.token(tenant="restaudit")[0][1]}
+        assert (await client.get("/v1/audit", headers=user)).status_code == 403
+
+    token = mint_token(jobs_service.settings, subject="alice", tenant="restaudit", roles=list(ADMIN))
+    (tmp_path / "stack.json").write_text(json.dumps({"endpoints": {
+        "jobs": f"127.0.0.1:{jobs_service.server.port}", "ingest": "127.0.0.1:1", "analysis": "127.0.0.1:1"},
+        "token": token}))
+
+    def cli() -> tuple[int, str]:
+        capsys.readouterr()
+        code = main(["--data-dir", str(tmp_path), "audit"])
+        return code, capsys.readouterr().out
+
+    code, out = await asyncio.to_thread(cli)
+    lines = out.splitlines()
+    assert code == EXIT_OK and lines[0].split() == ["TIME", "ACTOR", "ACTION", "JOB", "STATE"]
+    assert lines[1].split()[1:] == ["alice", "create", job.id, "QUEUED"]
