@@ -222,7 +222,9 @@ def test_upload_a_csv_follow_it_live_to_the_end_then_see_the_result_and_its_trac
 def test_cancel_a_running_job_from_the_console(page: Any, stack: Stack, tmp_path: Path) -> None:
     sign_in(page, stack)
     big = tmp_path / "many.csv"
-    big.write_text("text\n" + "The delivery was late and the box was damaged, but support was kind.\n" * 120_000)
+    # Distinct rows: the learned model answers a repeated text from its cache, faster than a cancel.
+    big.write_text("text\n" + "".join(f"Delivery {i} was late and the box was damaged, but support was kind.\n"
+                                       for i in range(100_000)))
     page.get_by_label("Analyzer", exact=True).select_option("sentiment")
     page.locator("#file").set_input_files(str(big))
     page.get_by_role("button", name="Submit").click()
