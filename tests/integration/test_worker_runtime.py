@@ -47,7 +47,7 @@ async def test_a_text_sentiment_job_succeeds_end_to_end_and_analyzers_are_listed
         sentiment = next(a for a in listed.analyzers if a.name == "sentiment")
         assert sentiment.accepts_text and sentiment.params_type == "assay.v1.SentimentParams"
         assert sentiment.max_text_chars == SPECS["sentiment"].max_text_chars
-        assert set(sentiment.params_schema["properties"].keys()) == {"text_column"}
+        assert set(sentiment.params_schema["properties"].keys()) == {"text_column", "model", "aspects"}
     finally:
         await worker.stop(2.0)
 

@@ -122,13 +122,11 @@ class PostgresServer(ServerProcess, Postgres):
         options = ["-c", "unix_socket_directories=", "-c", "max_connections=200"]
         if self.throwaway:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-        return [str(bin_dir() / "postgres"), "-D", str(self.data_dir), "-h", HOST, "-p", str(self.port), *options]
+        return as_account([str(bin_dir() / "postgres"), "-D", str(self.data_dir), "-h", HOST, "-p", str(self.port),
+                           *options])
 
     def ready(self, output: str) -> bool:
         return READY_LINE in output
-
-    def spawn_options(self) -> dict[str, Any]:
-        return run_as()
 
     def prepare(self) -> None:
         assert self.root is not None
@@ -145,10 +143,10 @@ class PostgresServer(ServerProcess, Postgres):
                 os.chown(path, account.pw_uid, account.pw_gid)
         sync = ["--no-sync"] if self.throwaway else []
         result = subprocess.run(
-            [bin_dir() / "initdb", "-D", self.data_dir, "-U", self.user, f"--pwfile={pwfile}",
-             "--auth-host=scram-sha-256", "--auth-local=trust", "--encoding=UTF8", "--no-locale",
-             "--no-instructions", *sync],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=self.root, timeout=120, **run_as(),
+            as_account([str(bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", self.user, f"--pwfile={pwfile}",
+                        "--auth-host=scram-sha-256", "--auth-local=trust", "--encoding=UTF8", "--no-locale",
+                        "--no-instructions", *sync]),
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=self.root, timeout=120,
         )
         pwfile.unlink()
         if result.returncode != 0:
@@ -188,9 +186,12 @@ def system_account() -> pwd.struct_passwd | None:
         return pwd.getpwnam(SYSTEM_USER)
 
 
-def run_as() -> dict[str, Any]:
-    """``subprocess`` arguments that run a PostgreSQL binary as ``system_account()``."""
+def as_account(command: list[str]) -> list[str]:
+    """``command`` run as ``system_account()`` when we are root: ``setpriv`` (util-linux) switches the
+    account and execs it (same pid). Not Popen's ``user=``/``group=``: those make Python fork() instead of
+    vfork(), and a fork of our many-threaded processes (gRPC, onnxruntime) now and then died of SIGSEGV
+    before reaching exec."""
     account = system_account()
     if account is None:
-        return {}
-    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        return command
+    return ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups", "--", *command]
