@@ -76,8 +76,8 @@ async def test_the_cli_compares_two_csv_files_through_a_worker_into_a_downloadab
     old, new = tmp_path / "master-2025.csv", tmp_path / "master-2026.csv"
     old.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.OLD))
     new.write_bytes(tabular.csv_bytes(tabular.HEADER, tabular.NEW))
-    conn = Connection(jobs=file_stack.jobs.jobs, ingest=file_stack.ingest.files, analysis=None, metadata=owner,
-                      channels=())  # submit never asks the analysis service
+    conn = Connection(jobs=file_stack.jobs.jobs, ingest=file_stack.ingest.files, analysis=None, index=None,
+                      metadata=owner, channels=())  # submit never asks the analysis or index service
     args = argparse.Namespace(analyzer="compare", param=["key_columns=isin"], text=None, file=str(old),
                               more_files=[str(new)], priority=0, request_id=None, wait=True, json=True)
     worker = await file_stack.start_worker(worker_analyzers="compare")
