@@ -219,12 +219,17 @@ def test_upload_a_csv_follow_it_live_to_the_end_then_see_the_result_and_its_trac
     assert page.errors == [], "no script error, no CSP violation"
 
 
+def slow_reviews_csv() -> str:
+    """A sentiment batch that runs long enough to be cancelled: distinct rows, since the learned model
+    answers a repeated text from its cache faster than a cancel arrives."""
+    return "text\n" + "".join(f"Delivery {i} was late and the box was damaged, but support was kind.\n"
+                               for i in range(100_000))
+
+
 def test_cancel_a_running_job_from_the_console(page: Any, stack: Stack, tmp_path: Path) -> None:
     sign_in(page, stack)
     big = tmp_path / "many.csv"
-    # Distinct rows: the learned model answers a repeated text from its cache, faster than a cancel.
-    big.write_text("text\n" + "".join(f"Delivery {i} was late and the box was damaged, but support was kind.\n"
-                                       for i in range(100_000)))
+    big.write_text(slow_reviews_csv())
     page.get_by_label("Analyzer", exact=True).select_option("sentiment")
     page.locator("#file").set_input_files(str(big))
     page.get_by_role("button", name="Submit").click()
@@ -271,9 +276,8 @@ def test_a_bank_statement_without_a_view_of_its_own_shows_its_transactions_as_a_
 def test_the_job_list_follows_active_jobs_live_without_a_refresh(page: Any, stack: Stack) -> None:
     sign_in(page, stack)
     with stack.client() as client:
-        rows = "text\n" + "Fine, though the box was dented.\n" * 120_000
         job_id = client.post("/v1/jobs", data={"analyzer": "sentiment"},
-                             files={"file": ("many.csv", rows.encode(), "text/csv")}).json()["id"]
+                             files={"file": ("many.csv", slow_reviews_csv().encode(), "text/csv")}).json()["id"]
         page.get_by_role("button", name="Refresh").click()
         row = page.locator(f"#row-{job_id}")
         sync_api.expect(row).to_be_visible()
