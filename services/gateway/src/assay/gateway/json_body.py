@@ -6,12 +6,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
+from google.protobuf.message import Message
 from starlette.requests import ClientDisconnect, Request
 
+from assay.gateway.json import JsonFieldError, from_json
 from assay.gateway.problems import Problem, bad_request, too_large
-from assay.gateway.upstream import declared_length
+from assay.gateway.upstream import declared_length, idempotency_key, settings_of
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects accepted in a JSON body (the API's own bodies need 4)."""
@@ -66,3 +68,27 @@ def parse(raw: bytes | str, field: str = "body", code: str = "INVALID_ARGUMENT")
         raise bad_request("nests too deeply", field=field, code=code) from None
     except ValueError as error:
         raise bad_request(f"is not valid JSON: {error}", field=field, code=code) from None
+
+
+INVALID_BODY = "INVALID_REQUEST_BODY"
+"""The reason code of a JSON body that does not fit the request message."""
+
+M = TypeVar("M", bound=Message)
+
+
+async def read_message(request: Request, message: M, *, idempotent: bool = False) -> M:
+    """Fill ``message`` from the request's JSON object body (bounded by ``ASSAY_MAX_JSON_BYTES``, nesting
+    checked); 400 ``INVALID_REQUEST_BODY`` naming what is wrong. ``idempotent``: the message's
+    ``request_id`` comes from the Idempotency-Key header, never from the body."""
+    body = parse(await read_body(request, settings_of(request).max_json_bytes), code=INVALID_BODY)
+    if not isinstance(body, dict):
+        raise bad_request("the body must be a JSON object", code=INVALID_BODY)
+    if idempotent and "request_id" in body:
+        raise bad_request("use the Idempotency-Key header instead", field="request_id", code=INVALID_BODY)
+    try:
+        from_json(body, message)
+    except JsonFieldError as error:
+        raise bad_request(str(error), code=INVALID_BODY, violations=[error.violation]) from None
+    if idempotent:
+        message.request_id = idempotency_key(request)  # type: ignore[attr-defined]
+    return message

@@ -10,17 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from google.protobuf.message import Message
 
 from assay.gateway import json_body, schemas
-from assay.gateway.json import JsonFieldError, from_json, input_schema, to_json
-from assay.gateway.problems import bad_request
+from assay.gateway.json import input_schema, to_json
 from assay.gateway.upstream import call_metadata, settings_of, stubs
 from assay.v1 import index_pb2
 
 router = APIRouter(prefix="/v1/collections", tags=["collections"])
-
-INVALID_BODY = "INVALID_REQUEST_BODY"
 
 COLLECTION = schemas.registry.add(index_pb2.Collection.DESCRIPTOR)
 LIST_COLLECTIONS = schemas.registry.add(index_pb2.ListCollectionsResponse.DESCRIPTOR)
@@ -34,17 +30,6 @@ def _timeout(request: Request) -> float:
     return settings_of(request).rpc_timeout_seconds
 
 
-async def _body(request: Request, message: Message) -> None:
-    """Fill ``message`` from the request's JSON object body; 400 naming what is wrong."""
-    body = json_body.parse(await json_body.read_body(request, settings_of(request).max_json_bytes), code=INVALID_BODY)
-    if not isinstance(body, dict):
-        raise bad_request("the body must be a JSON object", code=INVALID_BODY)
-    try:
-        from_json(body, message)
-    except JsonFieldError as error:
-        raise bad_request(str(error), code=INVALID_BODY, violations=[error.violation]) from None
-
-
 @router.post(
     "", status_code=201, summary="Create a named collection",
     openapi_extra={"requestBody": {"required": True, "content": schemas.json_content(CREATE_BODY)}},
@@ -53,7 +38,7 @@ async def _body(request: Request, message: Message) -> None:
 async def create_collection(request: Request) -> Response:
     """JSON CreateCollectionRequest → IndexService.CreateCollection."""
     create = index_pb2.CreateCollectionRequest()
-    await _body(request, create)
+    await json_body.read_message(request, create)
     response = await stubs(request).index.CreateCollection(create, metadata=call_metadata(request),
                                                            timeout=_timeout(request))
     collection = response.collection
@@ -95,7 +80,7 @@ async def delete_collection(request: Request, collection_id: str) -> Response:
 async def ask(request: Request, collection_id: str) -> Response:
     """JSON AskQuestionRequest (without collection_id) → IndexService.AskQuestion."""
     question = index_pb2.AskQuestionRequest()
-    await _body(request, question)
+    await json_body.read_message(request, question)
     question.collection_id = collection_id
     response = await stubs(request).index.AskQuestion(question, metadata=call_metadata(request),
                                                       timeout=_timeout(request))

@@ -58,10 +58,6 @@ def job_view_of(request: Request) -> JobView:
     return found
 
 
-INVALID_BODY = "INVALID_REQUEST_BODY"
-"""The reason code of a JSON body that is not a CreateJobRequest."""
-
-
 @router.post(
     "", status_code=202, summary="Create a job (JSON) or submit a document with a job (multipart)",
     openapi_extra={"requestBody": _CREATE_BODY},
@@ -76,17 +72,7 @@ async def create_job(request: Request) -> Response:
     if content_type not in ("application/json", ""):
         raise Problem(415, "UNSUPPORTED_MEDIA_TYPE", "send application/json or multipart/form-data")
     metadata = call_metadata(request)
-    body = json_body.parse(await json_body.read_body(request, settings_of(request).max_json_bytes),
-                           code=INVALID_BODY)
-    if not isinstance(body, dict):
-        raise bad_request("the body must be a JSON object", code=INVALID_BODY)
-    if "request_id" in body:
-        raise bad_request("use the Idempotency-Key header instead", field="request_id", code=INVALID_BODY)
-    try:
-        create = from_json(body, jobs_service_pb2.CreateJobRequest())
-    except JsonFieldError as error:
-        raise bad_request(str(error), code=INVALID_BODY, violations=[error.violation]) from None
-    create.request_id = idempotency_key(request)
+    create = await json_body.read_message(request, jobs_service_pb2.CreateJobRequest(), idempotent=True)
     response = await stubs(request).jobs.CreateJob(create, metadata=metadata, timeout=_timeout(request))
     return _accepted(request, response.job)
 

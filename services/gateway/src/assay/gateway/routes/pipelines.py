@@ -6,16 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from assay.gateway import json_body, schemas
-from assay.gateway.json import JsonFieldError, from_json, to_json
-from assay.gateway.problems import bad_request
-from assay.gateway.upstream import call_metadata, idempotency_key, settings_of, stubs
+from assay.gateway.json import to_json
+from assay.gateway.upstream import call_metadata, settings_of, stubs
 from assay.v1 import jobs_service_pb2
 
 router = APIRouter(prefix="/v1/pipelines", tags=["pipelines"])
-
-INVALID_BODY = "INVALID_REQUEST_BODY"
-"""The reason code of a JSON body that is not a CreatePipelineRequest."""
-
 
 def _timeout(request: Request) -> float:
     return settings_of(request).rpc_timeout_seconds
@@ -29,17 +24,7 @@ def _timeout(request: Request) -> float:
 async def create_pipeline(request: Request) -> Response:
     """JSON CreatePipelineRequest → JobService.CreatePipeline; the Idempotency-Key header is its request_id (the same
     key and body again: the same pipeline; another body: 409)."""
-    body = json_body.parse(await json_body.read_body(request, settings_of(request).max_json_bytes),
-                           code=INVALID_BODY)
-    if not isinstance(body, dict):
-        raise bad_request("the body must be a JSON object", code=INVALID_BODY)
-    if "request_id" in body:
-        raise bad_request("use the Idempotency-Key header instead", field="request_id", code=INVALID_BODY)
-    try:
-        create = from_json(body, jobs_service_pb2.CreatePipelineRequest())
-    except JsonFieldError as error:
-        raise bad_request(str(error), code=INVALID_BODY, violations=[error.violation]) from None
-    create.request_id = idempotency_key(request)
+    create = await json_body.read_message(request, jobs_service_pb2.CreatePipelineRequest(), idempotent=True)
     response = await stubs(request).jobs.CreatePipeline(create, metadata=call_metadata(request),
                                                          timeout=_timeout(request))
     pipeline = response.pipeline
