@@ -42,16 +42,36 @@ class AssayError(Exception):
         self.metadata = dict(metadata or {})
 
     def to_status(self) -> status_pb2.Status:
-        """Build the rich ``google.rpc.Status`` carried in the trailers."""
-        details = [_pack(error_details_pb2.ErrorInfo(
-            reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata
-        ))]
+        """Build the rich ``google.rpc.Status`` carried in the trailers, bounded so the trailers stay under
+        gRPC's 8 KiB metadata limit (past it the client sees RESOURCE_EXHAUSTED "Stream removed" instead of
+        the error): the message is cut at :data:`MAX_MESSAGE_CHARS`, and violations past
+        :data:`MAX_DETAILS_BYTES` are summed up in a last one ("… and N more")."""
+        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata)
+        details = [_pack(info)]
         if self.violations:
-            details.append(_pack(error_details_pb2.BadRequest(field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                for v in self.violations
-            ])))
-        return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
+            details.append(_pack(_bounded_violations(self.violations, MAX_DETAILS_BYTES - info.ByteSize())))
+        message = self.message if len(self.message) <= MAX_MESSAGE_CHARS else self.message[:MAX_MESSAGE_CHARS] + "…"
+        return status_pb2.Status(code=self.code.value[0], message=message, details=details)
+
+
+MAX_MESSAGE_CHARS = 1000
+"""Longest status message sent; a longer one is cut (the violations still name each field)."""
+MAX_DETAILS_BYTES = 4096
+"""Most bytes of serialized error details (base64 in the trailers: about 5.5 KiB)."""
+_MAX_VIOLATION_CHARS = 300
+"""Longest field name or description of one violation sent."""
+
+
+def _bounded_violations(violations: Sequence[FieldViolation], budget: int) -> error_details_pb2.BadRequest:
+    bad = error_details_pb2.BadRequest()
+    for index, violation in enumerate(violations):
+        bad.field_violations.add(field=violation.field[:_MAX_VIOLATION_CHARS],
+                                 description=violation.description[:_MAX_VIOLATION_CHARS])
+        if bad.ByteSize() > budget - 64:  # room for the summary below
+            del bad.field_violations[-1]
+            bad.field_violations.add(field="", description=f"… and {len(violations) - index} more")
+            break
+    return bad
 
 
 class InvalidArgument(AssayError):
