@@ -111,6 +111,11 @@ def declared_length(request: Request) -> int | None:
     return int(declared) if declared.isdigit() else None
 
 
+def rpc_timeout(request: Request) -> float:
+    """The deadline of one call to a service (``ASSAY_RPC_TIMEOUT_SECONDS``)."""
+    return settings_of(request).rpc_timeout_seconds
+
+
 def idempotency_key(request: Request) -> str:
     """The Idempotency-Key header (the RPC's request_id), or empty; the upstream validates it."""
     return request.headers.get("idempotency-key", "").strip()

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from assay.gateway import json_body, schemas
 from assay.gateway.json import input_schema, to_json
-from assay.gateway.upstream import call_metadata, settings_of, stubs
+from assay.gateway.upstream import call_metadata, rpc_timeout, stubs
 from assay.v1 import index_pb2
 
 router = APIRouter(prefix="/v1/collections", tags=["collections"])
@@ -26,10 +26,6 @@ ASK_BODY: dict[str, Any] = input_schema(schemas.registry, index_pb2.AskQuestionR
                                         exclude=("collection_id",))
 
 
-def _timeout(request: Request) -> float:
-    return settings_of(request).rpc_timeout_seconds
-
-
 @router.post(
     "", status_code=201, summary="Create a named collection",
     openapi_extra={"requestBody": {"required": True, "content": schemas.json_content(CREATE_BODY)}},
@@ -40,7 +36,7 @@ async def create_collection(request: Request) -> Response:
     create = index_pb2.CreateCollectionRequest()
     await json_body.read_message(request, create)
     response = await stubs(request).index.CreateCollection(create, metadata=call_metadata(request),
-                                                           timeout=_timeout(request))
+                                                           timeout=rpc_timeout(request))
     collection = response.collection
     return JSONResponse(to_json(collection), status_code=201, headers={"Location": f"/v1/collections/{collection.id}"})
 
@@ -50,7 +46,7 @@ async def create_collection(request: Request) -> Response:
 async def list_collections(request: Request) -> Response:
     """IndexService.ListCollections."""
     response = await stubs(request).index.ListCollections(index_pb2.ListCollectionsRequest(),
-                                                          metadata=call_metadata(request), timeout=_timeout(request))
+                                                          metadata=call_metadata(request), timeout=rpc_timeout(request))
     return JSONResponse(to_json(response))
 
 
@@ -59,7 +55,7 @@ async def list_collections(request: Request) -> Response:
 async def get_collection(request: Request, collection_id: str) -> Response:
     """IndexService.GetCollection."""
     response = await stubs(request).index.GetCollection(index_pb2.GetCollectionRequest(id=collection_id),
-                                                        metadata=call_metadata(request), timeout=_timeout(request))
+                                                        metadata=call_metadata(request), timeout=rpc_timeout(request))
     return JSONResponse(to_json(response.collection))
 
 
@@ -68,7 +64,7 @@ async def get_collection(request: Request, collection_id: str) -> Response:
 async def delete_collection(request: Request, collection_id: str) -> Response:
     """IndexService.DeleteCollection."""
     await stubs(request).index.DeleteCollection(index_pb2.DeleteCollectionRequest(id=collection_id),
-                                                metadata=call_metadata(request), timeout=_timeout(request))
+                                                metadata=call_metadata(request), timeout=rpc_timeout(request))
     return Response(status_code=204)
 
 
@@ -83,5 +79,5 @@ async def ask(request: Request, collection_id: str) -> Response:
     await json_body.read_message(request, question)
     question.collection_id = collection_id
     response = await stubs(request).index.AskQuestion(question, metadata=call_metadata(request),
-                                                      timeout=_timeout(request))
+                                                      timeout=rpc_timeout(request))
     return JSONResponse(to_json(response))

@@ -18,7 +18,7 @@ from assay.gateway.problems import Problem, bad_request
 from assay.gateway.sse import job_events, resume_after
 from assay.gateway.tickets import stream_metadata
 from assay.gateway.uploads import SUBMIT_FIELDS, forward_file
-from assay.gateway.upstream import bearer_token, call_metadata, idempotency_key, settings_of, stubs
+from assay.gateway.upstream import bearer_token, call_metadata, idempotency_key, rpc_timeout, settings_of, stubs
 from assay.gateway.views import VIEW_QUERY_VALUES, parse_view
 from assay.v1 import ingest_service_pb2, job_pb2, jobs_service_pb2
 
@@ -41,10 +41,6 @@ _CREATE_BODY = {
     },
 }
 _LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
-
-
-def _timeout(request: Request) -> float:
-    return settings_of(request).rpc_timeout_seconds
 
 
 def _accepted(request: Request, job: job_pb2.Job) -> JSONResponse:
@@ -73,7 +69,7 @@ async def create_job(request: Request) -> Response:
         raise Problem(415, "UNSUPPORTED_MEDIA_TYPE", "send application/json or multipart/form-data")
     metadata = call_metadata(request)
     create = await json_body.read_message(request, jobs_service_pb2.CreateJobRequest(), idempotent=True)
-    response = await stubs(request).jobs.CreateJob(create, metadata=metadata, timeout=_timeout(request))
+    response = await stubs(request).jobs.CreateJob(create, metadata=metadata, timeout=rpc_timeout(request))
     return _accepted(request, response.job)
 
 
@@ -142,7 +138,7 @@ async def list_jobs(
         analyzer=analyzer, file_id=file_id, active_only=active_only, error_code=error_code,
         view=parse_view(view))
     response = await stubs(request).jobs.ListJobs(listing, metadata=call_metadata(request),
-                                                   timeout=_timeout(request))
+                                                   timeout=rpc_timeout(request))
     return JSONResponse(to_json(response))
 
 
@@ -160,7 +156,7 @@ async def get_job(
     body = job_view_of(request).body(bearer_token(request), job_id) if full else None
     if body is None:
         response = await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id, view=requested),
-                                                     metadata=call_metadata(request), timeout=_timeout(request))
+                                                     metadata=call_metadata(request), timeout=rpc_timeout(request))
         bodies: RenderCache = request.app.state.job_bodies
         body = bodies.body(response.job)
         if full:
@@ -174,7 +170,7 @@ async def get_job(
 async def cancel_job(request: Request, job_id: str) -> Response:
     """JobService.CancelJob: a queued job is CANCELLED at once, a running one gets cancel_requested."""
     response = await stubs(request).jobs.CancelJob(jobs_service_pb2.CancelJobRequest(id=job_id),
-                                                    metadata=call_metadata(request), timeout=_timeout(request))
+                                                    metadata=call_metadata(request), timeout=rpc_timeout(request))
     job_view_of(request).remember(response.job)  # the canceller's next read sees the cancellation
     return JSONResponse(to_json(response.job))
 
@@ -184,7 +180,7 @@ async def cancel_job(request: Request, job_id: str) -> Response:
 async def retry_job(request: Request, job_id: str) -> Response:
     """JobService.RetryJob: a FAILED or CANCELLED job gets a new attempt; the caller needs the admin role."""
     response = await stubs(request).jobs.RetryJob(jobs_service_pb2.RetryJobRequest(id=job_id),
-                                                   metadata=call_metadata(request), timeout=_timeout(request))
+                                                   metadata=call_metadata(request), timeout=rpc_timeout(request))
     job_view_of(request).remember(response.job)  # the caller's next read sees it queued
     return JSONResponse(to_json(response.job))
 
@@ -197,7 +193,7 @@ async def get_result(request: Request, job_id: str) -> Response:
 
     An artifact whose file was deleted is listed with ``deleted: true`` and no link: the job's
     result stands even when one of its files is gone."""
-    metadata, timeout = call_metadata(request), _timeout(request)
+    metadata, timeout = call_metadata(request), rpc_timeout(request)
     job = (await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id), metadata=metadata,
                                             timeout=timeout)).job
     if job.state in (job_pb2.Job.STATE_QUEUED, job_pb2.Job.STATE_RUNNING):
@@ -219,7 +215,7 @@ async def _artifact_link(request: Request, artifact: job_pb2.Artifact) -> dict[s
     try:
         url = await stubs(request).ingest.GetDownloadUrl(
             ingest_service_pb2.GetDownloadUrlRequest(id=artifact.file_id), metadata=call_metadata(request),
-            timeout=_timeout(request))
+            timeout=rpc_timeout(request))
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.NOT_FOUND:
             raise

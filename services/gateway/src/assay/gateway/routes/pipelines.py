@@ -7,14 +7,10 @@ from fastapi.responses import JSONResponse, Response
 
 from assay.gateway import json_body, schemas
 from assay.gateway.json import to_json
-from assay.gateway.upstream import call_metadata, settings_of, stubs
+from assay.gateway.upstream import call_metadata, rpc_timeout, stubs
 from assay.v1 import jobs_service_pb2
 
 router = APIRouter(prefix="/v1/pipelines", tags=["pipelines"])
-
-def _timeout(request: Request) -> float:
-    return settings_of(request).rpc_timeout_seconds
-
 
 @router.post(
     "", status_code=201, summary="Create a pipeline: several jobs, some waiting for others, all or none",
@@ -26,7 +22,7 @@ async def create_pipeline(request: Request) -> Response:
     key and body again: the same pipeline; another body: 409)."""
     create = await json_body.read_message(request, jobs_service_pb2.CreatePipelineRequest(), idempotent=True)
     response = await stubs(request).jobs.CreatePipeline(create, metadata=call_metadata(request),
-                                                         timeout=_timeout(request))
+                                                         timeout=rpc_timeout(request))
     pipeline = response.pipeline
     return JSONResponse(to_json(pipeline), status_code=201, headers={"Location": f"/v1/pipelines/{pipeline.id}"})
 
@@ -36,7 +32,7 @@ async def create_pipeline(request: Request) -> Response:
 async def get_pipeline(request: Request, pipeline_id: str) -> Response:
     """JobService.GetPipeline."""
     response = await stubs(request).jobs.GetPipeline(jobs_service_pb2.GetPipelineRequest(id=pipeline_id),
-                                                      metadata=call_metadata(request), timeout=_timeout(request))
+                                                      metadata=call_metadata(request), timeout=rpc_timeout(request))
     return JSONResponse(to_json(response.pipeline))
 
 
@@ -46,5 +42,5 @@ async def get_pipeline(request: Request, pipeline_id: str) -> Response:
 async def cancel_pipeline(request: Request, pipeline_id: str) -> Response:
     """JobService.CancelPipeline."""
     response = await stubs(request).jobs.CancelPipeline(jobs_service_pb2.CancelPipelineRequest(id=pipeline_id),
-                                                         metadata=call_metadata(request), timeout=_timeout(request))
+                                                         metadata=call_metadata(request), timeout=rpc_timeout(request))
     return JSONResponse(to_json(response.pipeline))
