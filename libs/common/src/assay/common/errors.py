@@ -58,8 +58,9 @@ MAX_MESSAGE_CHARS = 1000
 """Longest status message sent; a longer one is cut (the violations still name each field)."""
 MAX_DETAILS_BYTES = 4096
 """Most bytes of serialized error details (base64 in the trailers: about 5.5 KiB)."""
-_MAX_VIOLATION_CHARS = 300
-"""Longest field name or description of one violation sent."""
+_MAX_VIOLATION_CHARS = MAX_MESSAGE_CHARS
+"""Longest field name or description of one violation sent (as long as a message, so a message that
+only lists its violations still reads as that listing)."""
 
 
 def _bounded_violations(violations: Sequence[FieldViolation], budget: int) -> error_details_pb2.BadRequest:
