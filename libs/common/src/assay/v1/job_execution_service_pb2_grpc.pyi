@@ -43,6 +43,11 @@ class JobExecutionServiceStub:
     """CompleteJob records the result and ends the job SUCCEEDED (or CANCELLED if it was cancelled)."""
     FailJob: _grpc.UnaryUnaryMultiCallable[_job_execution_service_pb2.FailJobRequest, _job_execution_service_pb2.FailJobResponse]
     """FailJob records a failed attempt: re-queued with backoff when retryable, else FAILED."""
+    ReleaseWorkerAttempts: _grpc.UnaryUnaryMultiCallable[_job_execution_service_pb2.ReleaseWorkerAttemptsRequest, _job_execution_service_pb2.ReleaseWorkerAttemptsResponse]
+    """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+    previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+    one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
+    """
 
 @_typing.type_check_only
 class JobExecutionServiceAsyncStub(JobExecutionServiceStub):
@@ -59,6 +64,11 @@ class JobExecutionServiceAsyncStub(JobExecutionServiceStub):
     """CompleteJob records the result and ends the job SUCCEEDED (or CANCELLED if it was cancelled)."""
     FailJob: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.FailJobRequest, _job_execution_service_pb2.FailJobResponse]  # type: ignore[assignment]
     """FailJob records a failed attempt: re-queued with backoff when retryable, else FAILED."""
+    ReleaseWorkerAttempts: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.ReleaseWorkerAttemptsRequest, _job_execution_service_pb2.ReleaseWorkerAttemptsResponse]  # type: ignore[assignment]
+    """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+    previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+    one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
+    """
 
 class JobExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
     """JobExecutionService is called by analysis workers to run jobs: with a worker credential (never a
@@ -96,5 +106,16 @@ class JobExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_job_execution_service_pb2.FailJobResponse, _abc.Awaitable[_job_execution_service_pb2.FailJobResponse]]:
         """FailJob records a failed attempt: re-queued with backoff when retryable, else FAILED."""
+
+    @_abc_1.abstractmethod
+    def ReleaseWorkerAttempts(
+        self,
+        request: _job_execution_service_pb2.ReleaseWorkerAttemptsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_job_execution_service_pb2.ReleaseWorkerAttemptsResponse, _abc.Awaitable[_job_execution_service_pb2.ReleaseWorkerAttemptsResponse]]:
+        """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+        previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+        one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
+        """
 
 def add_JobExecutionServiceServicer_to_server(servicer: JobExecutionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -18,8 +18,15 @@ from assay.common.job_states import STATE_NAMES
 from assay.jobs.backoff import retry_delay
 from assay.jobs.codec import to_json
 from assay.jobs.config import JobsSettings
-from assay.jobs.metrics import ATTEMPT_DURATION, CAPABILITIES_RENEWED, JOB_DEAD_LETTERS, JOB_RETRIES, JOBS_FINISHED
-from assay.jobs.store import JobStore
+from assay.jobs.metrics import (
+    ATTEMPT_DURATION,
+    ATTEMPTS_RELEASED,
+    CAPABILITIES_RENEWED,
+    JOB_DEAD_LETTERS,
+    JOB_RETRIES,
+    JOBS_FINISHED,
+)
+from assay.jobs.store import JobStore, WorkerSlot
 from assay.v1 import job_execution_service_pb2 as pb
 from assay.v1 import job_execution_service_pb2_grpc, job_pb2
 
@@ -72,7 +79,8 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
         require_role(WORKER)
         job_id = parse_uuid(request.id, "id")
         renewed = self._capabilities.renew(request.capability, tenant=request.tenant_id, job_id=str(job_id))
-        outcome = await self._store.start(request.tenant_id, job_id, request.analyzer_version)
+        worker = WorkerSlot(request.worker_slot, request.worker_boot) if request.worker_slot else None
+        outcome = await self._store.start(request.tenant_id, job_id, request.analyzer_version, worker)
         if outcome.decision == "SKIP" and STATE_NAMES.get(outcome.job.state) == "FAILED":
             _record_finish(outcome.job)
         running = outcome.decision == "RUN"
@@ -128,6 +136,22 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
             if request.dead_lettered:
                 JOB_DEAD_LETTERS.labels(analyzer=job.analyzer).inc()
         return pb.FailJobResponse(job=job, retry_delay=_duration(delay if requeued else 0.0))
+
+    async def ReleaseWorkerAttempts(
+        self, request: pb.ReleaseWorkerAttemptsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReleaseWorkerAttemptsResponse:
+        """A worker process starting in a slot proves its predecessors in the slot are gone: their
+        running attempts are settled now, not after their leases (no job capability: no one job)."""
+        require_role(WORKER)
+        for field in ("worker_slot", "worker_boot"):
+            if not getattr(request, field):
+                raise invalid_field(field, "is required")
+        released = await self._store.release_worker(WorkerSlot(request.worker_slot, request.worker_boot))
+        span = trace.get_current_span()
+        span.set_attribute("assay.worker_slot", request.worker_slot)
+        span.set_attribute("assay.attempts_released", released)
+        ATTEMPTS_RELEASED.inc(released)
+        return pb.ReleaseWorkerAttemptsResponse(released=released)
 
     def _check_size(self, payload: dict[str, object] | None, field: str) -> None:
         if payload is not None and len(json.dumps(payload)) > self._settings.max_result_bytes:
