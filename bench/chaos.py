@@ -104,26 +104,17 @@ def plan(seed: int, window: float, kills: int, restarts: Sequence[str], outage: 
     return sorted(faults)
 
 
-def _server(stack: DevStack, name: str) -> Any:
-    return {"postgres": stack.postgres, "nats": stack.nats, "s3": stack.s3}[name]
-
-
 def inject(stack: DevStack, fault: Fault) -> None:
     if fault.kind == "kill":
         proc = stack.services[fault.target].server.proc
         if proc is not None and proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)  # the supervisor restarts it after its back-off
     elif fault.kind == "restart":
-        _server(stack, fault.target).restart()
-    elif fault.target in SERVICES:
+        stack.restart_server(fault.target)
+    else:
         stack.hold_down(fault.target)
         time.sleep(fault.seconds)
         stack.bring_back(fault.target)
-    else:
-        server = _server(stack, fault.target)
-        server.stop()
-        time.sleep(fault.seconds)
-        server.start()
 
 
 def run_faults(stack: DevStack, faults: list[Fault], began: float, done: threading.Event,

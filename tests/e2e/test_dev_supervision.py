@@ -1,7 +1,8 @@
 """`assay dev`'s supervisor (``DevStack.supervise``) as bench/chaos.py drives it: a service that fails
 while starting (as analysis did with NATS restarting under it) is started again after its back-off
 instead of ending supervision for every service, and a service held down for an outage stays down
-until it is brought back."""
+until it is brought back; a backing server that dies (PostgreSQL, NATS, the S3 server) is started
+again too."""
 
 from __future__ import annotations
 
@@ -57,3 +58,12 @@ def test_a_held_down_service_stays_down_until_brought_back(supervised: DevStack)
     assert supervised.services["ingest"].exited and not port_accepts(supervised.ports["ingest"])
     supervised.bring_back("ingest")
     assert not supervised.services["ingest"].exited and port_accepts(supervised.ports["ingest"])
+
+
+def test_a_backing_server_that_dies_is_started_again(supervised: DevStack) -> None:
+    proc = supervised.nats.proc
+    assert proc is not None
+    os.kill(proc.pid, signal.SIGKILL)
+    assert_eventually(lambda: supervised.nats.pid not in (None, proc.pid) and supervised.nats.running
+                      and port_accepts(supervised.ports["nats"]), timeout=60)
+    assert_eventually(lambda: supervised.describe()["backing_pids"]["nats"] == supervised.nats.pid)

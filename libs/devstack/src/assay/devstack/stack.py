@@ -20,7 +20,7 @@ from assay.devstack import spans
 from assay.devstack.config import DevSettings
 from assay.devstack.lock import take_over_stale_locks
 from assay.devstack.provision import provision
-from assay.devstack.servers import HOST, free_port, port_is_free, start_all, stop_all
+from assay.devstack.servers import HOST, ServerProcess, free_port, port_is_free, start_all, stop_all
 from assay.devstack.servers.nats import NatsServer
 from assay.devstack.servers.postgres import PostgresServer
 from assay.devstack.servers.s3 import LocalBucketServer
@@ -122,9 +122,10 @@ class DevStack:
         self.write_stack_file()
 
     def supervise(self) -> None:
-        """Restart services that die, with back-off, until ``stop`` is called."""
+        """Restart services and backing servers that die (services with back-off) until ``stop`` is called."""
         while not self._stopping.wait(0.5):
             spans.rotate_if_large(self.span_file, self.settings.spans_max_bytes, self.settings.spans_keep)
+            self._revive_servers()
             for service in self.services.values():
                 if service.exited and service.name not in self.held and not self._stopping.is_set():
                     code = service.server.proc.returncode if service.server.proc is not None else None
@@ -140,6 +141,36 @@ class DevStack:
                     if not service.exited:
                         self.write_stack_file()
                         _report(f"{service.name} restarted (pid {service.server.pid})")
+
+    def _backing(self) -> dict[str, ServerProcess]:
+        return {"postgres": self.postgres, "nats": self.nats, "s3": self.s3}
+
+    def _revive_servers(self) -> None:
+        """Start again a backing server whose process died (one stopped on purpose has none, or is held)."""
+        for name, server in self._backing().items():
+            proc = server.proc
+            if proc is None or proc.poll() is None or name in self.held:
+                continue
+            _report(f"{name} exited with code {proc.returncode}; restarting")
+            with self._lifecycle:
+                if self._stopping.is_set() or name in self.held:
+                    return
+                server.launch()
+            try:
+                server.wait_ready()
+            except RuntimeError as exc:  # e.g. PostgreSQL's old backends still hold its memory: next pass
+                _report(f"{name} failed to start: {str(exc).splitlines()[0]}")
+                continue
+            self.write_stack_file()
+            _report(f"{name} restarted (pid {server.pid})")
+
+    def restart_server(self, name: str) -> None:
+        """Restart backing server ``name`` in an orderly way (the supervisor leaves it meanwhile)."""
+        self.held.add(name)
+        try:
+            self._backing()[name].restart()
+        finally:
+            self.held.discard(name)
 
     def _restart(self, service: Service) -> bool:
         """Start ``service`` again unless the stack is stopping (then False). The launch and the
@@ -160,16 +191,22 @@ class DevStack:
         return True
 
     def hold_down(self, name: str) -> None:
-        """Stop service ``name`` and keep it down (the supervisor does not restart it) until ``bring_back``."""
+        """Stop service or backing server ``name`` and keep it down (the supervisor leaves it) until
+        ``bring_back``: an outage."""
         self.held.add(name)
-        self.services[name].server.stop()
+        if name in self.services:
+            self.services[name].server.stop()
+        else:
+            self._backing()[name].stop()
 
     def bring_back(self, name: str) -> None:
-        """End ``hold_down``: start the service again (waits until it is ready) and supervise it again."""
-        service = self.services[name]
-        if self._restart(service):
-            self.held.discard(name)
-            self.write_stack_file()
+        """End ``hold_down``: start it again (waits until it is ready) and supervise it again."""
+        if name in self.services:
+            self._restart(self.services[name])
+        else:
+            self._backing()[name].start()
+        self.held.discard(name)
+        self.write_stack_file()
 
     def stop(self) -> None:
         """Stop the services (they drain, side by side), then the backing servers."""
