@@ -81,8 +81,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
-        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds,
-                                       grace=settings.lease_seconds), name="lease-reaper"),
+        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
+                                       calm=settings.lease_seconds), name="lease-reaper"),
     ]
 
     async def stop_background() -> None:
