@@ -19,6 +19,7 @@ from assay.jobs.config import JobsSettings
 from assay.jobs.dispatcher import Dispatcher
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog, IngestFileCatalog
+from assay.jobs.group_create import JobCreator
 from assay.jobs.job_execution_service import JobExecutionServicer
 from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
@@ -64,10 +65,13 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
                             backlog_per_running=settings.dispatch_backlog_per_running,
                             poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
     resolved_files = files
+    creator = JobCreator(store, max_size=settings.create_batch_max, concurrency=settings.create_batch_concurrency,
+                         max_wait=settings.create_batch_wait_seconds)
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
-            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine)), server)
+            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), creator),
+            server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
         return [
