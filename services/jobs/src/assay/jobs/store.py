@@ -553,7 +553,7 @@ class JobStore:
                 by_id = {row["id"]: row for row in rows}
                 started = [(index, by_id[items[index].job_id]) for index in first if items[index].job_id in by_id]
                 jobs = await tx.emit_batch([row for _, row in started],
-                                           [_span_traceparent(spans[index]) for index, _ in started])
+                                           [_span_traceparent(spans[index], items[index].traceparent) for index, _ in started])
                 for (index, row), job in zip(started, jobs, strict=True):
                     dependencies: tuple[job_pb2.Job, ...] = ()
                     if (row["inputs"] or {}).get("jobs"):
@@ -583,11 +583,11 @@ class JobStore:
             batch = [items[index] for index in first]
             async with self._transaction(None) as tx:
                 rows = (await tx.conn.execute(COMPLETE_BATCH, complete_params(
-                    batch, [_span_traceparent(spans[index]) for index in first]))).mappings().all()
+                    batch, [_span_traceparent(spans[index], items[index].traceparent) for index in first]))).mappings().all()
                 by_id = {row["id"]: row for row in rows}
                 ended = [(index, by_id[items[index].job_id]) for index in first if items[index].job_id in by_id]
                 jobs = await tx.emit_batch([row for _, row in ended],
-                                           [_span_traceparent(spans[index]) for index, _ in ended])
+                                           [_span_traceparent(spans[index], items[index].traceparent) for index, _ in ended])
                 for (index, _), job in zip(ended, jobs, strict=True):
                     answers[index] = job
             for index, item in enumerate(items):
@@ -811,9 +811,10 @@ def _item_span(name: str, traceparent: str, job_id: uuid.UUID, tenant: str, batc
                              attributes={"job.id": str(job_id), "tenant": tenant, "assay.batch.size": batch_size})
 
 
-def _span_traceparent(span: trace.Span) -> str:
+def _span_traceparent(span: trace.Span, given: str) -> str:
+    """The item span's traceparent (``given``, the worker's span, when spans are not recorded)."""
     with trace.use_span(span):
-        return current_traceparent()
+        return current_traceparent() or given
 
 
 def _ended(spans: Sequence[trace.Span], answers: Sequence[T | Exception | None]) -> list[T | Exception]:
