@@ -14,6 +14,8 @@ from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
+from assay.common.schema_revision import SchemaRevision
+from assay.jobs import migrations
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
 from assay.jobs.dispatcher import Dispatcher
@@ -83,8 +85,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
-        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds,
-                                       grace=settings.lease_seconds), name="lease-reaper"),
+        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
+                                       calm=settings.lease_seconds), name="lease-reaper"),
     ]
 
     async def stop_background() -> None:
@@ -102,5 +104,5 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         await engine.dispose()
 
     server.on_stop.append(stop_background)
-    server.watch_database(engine, settings)
+    server.watch_database(engine, settings, SchemaRevision(migrations.SCRIPT_LOCATION, migrations.SCHEMA, "jobs"))
     return server
