@@ -45,6 +45,7 @@ from assay.jobs.file_releases import lock_files, refuse_released, refuse_retry_o
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.tables import jobs
+from assay.jobs.webhook_events import WebhookOutbox
 from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
 
@@ -157,6 +158,7 @@ class JobStore:
                 tx = _Transaction(conn, self._rows)
                 yield tx
                 await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
+                await tx.webhooks.settle_pipelines()  # a pipeline whose last job ended here: its webhook event
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) in _CONFLICTS:
                 # A deadlock between settlements (two jobs' ends meeting in a third one's dependents):
@@ -464,6 +466,8 @@ class _Transaction:
         self.seen: list[tuple[job_pb2.Job, int]] = []
         self._finished: list[uuid.UUID] = []
         """Jobs this transaction moved to a terminal state whose waiting dependents are not settled yet."""
+        self.webhooks = WebhookOutbox(conn, rows)
+        """The webhook deliveries of this transaction's terminal transitions (queued with them)."""
 
     async def settle(self, waiting: Sequence[uuid.UUID]) -> list[job_pb2.Job]:
         """Queue or fail the (locked) ``waiting`` jobs whose dependencies decide it, with their events."""
@@ -503,6 +507,7 @@ class _Transaction:
                 await self.conn.execute(_RECORD_END, {"id": row["id"], "traceparent": ending})
             if row.get("secret_params") is not None:  # no attempt will need them again
                 await self.conn.execute(_CLEAR_SECRET_PARAMS, {"id": row["id"]})
+            await self.webhooks.job_ended(row, job)
         event_time = timestamp_pb2.Timestamp()
         event_time.FromDatetime(row["updated_at"])
         event = events_pb2.JobEvent(sequence=row["event_seq"], job=job, event_time=event_time)

@@ -1,0 +1,236 @@
+"""Webhooks on the real harness: subscriptions over gRPC, Standard Webhooks deliveries from the
+outbox to a local receiver, retries, the delivery log, redelivery, disabling, restarts, tenancy, SSRF."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from harness import Postgres
+from harness.jobs import JobsService, start_jobs
+from harness.waiting import eventually
+from standardwebhooks import Webhook
+from tenancy_fixtures import create, dead_letter
+from webhook_fixtures import ADMIN, Receiver, receiver, subscribe, webhook_jobs, webhooks
+
+from assay.common.errors import details_from_rpc_error
+from assay.v1 import job_execution_service_pb2 as ex
+from assay.v1 import job_pb2
+from assay.v1 import jobs_service_pb2 as js
+from assay.v1 import webhooks_service_pb2 as wh
+
+TENANT = "hooked"
+
+
+@pytest.fixture(scope="module")
+async def service(postgres: Postgres, nats_server) -> AsyncIterator[JobsService]:  # type: ignore[no-untyped-def]
+    async with webhook_jobs(postgres, nats_server.url) as running:
+        yield running
+
+
+async def deliveries(service: JobsService, webhook_id: str, tenant: str = TENANT) -> list[wh.WebhookDelivery]:
+    response = await webhooks(service).ListWebhookDeliveries(
+        wh.ListWebhookDeliveriesRequest(webhook_id=webhook_id), metadata=service.token(tenant=tenant, roles=ADMIN))
+    return list(response.deliveries)
+
+
+async def succeed(service: JobsService, tenant: str) -> job_pb2.Job:
+    job = await create(service, tenant)
+    capability = service.capability(tenant, job.id)
+    await service.execution.StartJob(ex.StartJobRequest(
+        id=job.id, tenant_id=tenant, attempt=1, analyzer_version="1", capability=capability), metadata=service.worker)
+    done = await service.execution.CompleteJob(ex.CompleteJobRequest(
+        id=job.id, tenant_id=tenant, attempt=1, capability=capability), metadata=service.worker)
+    return done.job
+
+
+async def test_a_finished_job_is_delivered_signed_with_the_secret_shown_once(service: JobsService) -> None:
+    async with receiver() as hooks:
+        created = await subscribe(service, TENANT, hooks.url, "job.succeeded")
+        assert created.secret.startswith("whsec_") and created.webhook.enabled
+        job = await succeed(service, TENANT)
+        await create(service, TENANT)  # queued: no event
+
+        await eventually(lambda: _received(hooks, 1))
+        request = hooks.requests[0]
+        body = Webhook(created.secret).verify(request.body, request.headers)
+        assert body["type"] == "job.succeeded" and body["data"]["id"] == job.id
+        assert body["data"]["state"] == "STATE_SUCCEEDED" and "params" not in body["data"]  # the BASIC view
+        assert request.headers["webhook-id"] == f"msg_{job.id}.e{job.event_sequence}"
+        with pytest.raises(Exception, match="signature"):
+            Webhook("whsec_" + "A" * 44).verify(request.body, request.headers)
+
+        got = await webhooks(service).GetWebhook(wh.GetWebhookRequest(id=created.webhook.id),
+                                                 metadata=service.token(tenant=TENANT, roles=ADMIN))
+        assert "whsec_" not in str(got)  # never shown again
+        [delivery] = await eventually(lambda: _delivered(service, created.webhook.id))
+        assert delivery.attempt_count == 1 and delivery.attempts[0].status_code == 204
+        assert delivery.attempts[0].latency_ms > 0 and delivery.job_id == job.id
+
+
+async def _received(hooks: Receiver, count: int) -> bool:
+    return len(hooks.requests) >= count
+
+
+async def _delivered(service: JobsService, webhook_id: str, tenant: str = TENANT) -> list[wh.WebhookDelivery]:
+    found = await deliveries(service, webhook_id, tenant)
+    return found if found and all(d.state == wh.WebhookDelivery.STATE_DELIVERED for d in found) else []
+
+
+async def test_a_receiver_answering_500_gets_the_delivery_again_and_it_can_be_redelivered(service: JobsService) -> None:
+    async with receiver() as hooks:
+        hooks.statuses = [500, 503]
+        created = await subscribe(service, "retried", hooks.url, "job.dead_lettered")
+        job = await dead_letter(service, "retried")
+        [delivery] = await eventually(lambda: _delivered(service, created.webhook.id, "retried"))
+        assert [a.status_code for a in delivery.attempts] == [500, 503, 204]
+        assert [a.error for a in delivery.attempts] == ["HTTP 500", "HTTP 503", ""]
+        assert len({r.headers["webhook-id"] for r in hooks.requests}) == 1  # one message, three attempts
+        assert json.loads(hooks.requests[-1].body)["data"]["id"] == job.id
+
+        again = await webhooks(service).RedeliverWebhook(
+            wh.RedeliverWebhookRequest(webhook_id=created.webhook.id, delivery_id=delivery.id),
+            metadata=service.token(tenant="retried", roles=ADMIN))
+        assert again.delivery.redelivery_of == delivery.id
+        await eventually(lambda: _received(hooks, 4))
+        assert hooks.requests[3].headers["webhook-id"] == delivery.message_id
+        Webhook(created.secret).verify(hooks.requests[3].body, hooks.requests[3].headers)
+
+
+async def test_a_persistently_failing_target_is_disabled_and_audited(
+        postgres: Postgres, nats_server) -> None:  # type: ignore[no-untyped-def]
+    async with webhook_jobs(postgres, nats_server.url, webhook_disable_after_seconds=0.3,
+                            webhook_retry_for_seconds=0.6) as short, receiver() as hooks:
+        hooks.default_status = 500
+        created = await subscribe(short, TENANT, hooks.url, "job.cancelled")
+        job = await create(short, TENANT)
+        await short.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=short.token(tenant=TENANT))
+
+        async def disabled() -> wh.Webhook | None:
+            got = await webhooks(short).GetWebhook(wh.GetWebhookRequest(id=created.webhook.id),
+                                                   metadata=short.token(tenant=TENANT, roles=ADMIN))
+            return None if got.webhook.enabled else got.webhook
+
+        webhook = await eventually(disabled, timeout=15)
+        assert "every attempt failed" in webhook.disabled_reason and "HTTP 500" in webhook.disabled_reason
+        audit = await short.jobs.ListAuditEvents(js.ListAuditEventsRequest(action="webhook.disable"),
+                                                 metadata=short.token(tenant=TENANT, roles=ADMIN))
+        assert [e.actor for e in audit.events] == ["system:webhooks"]
+        assert audit.events[0].details.fields["webhook_id"].string_value == created.webhook.id
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await webhooks(short).RedeliverWebhook(wh.RedeliverWebhookRequest(
+                webhook_id=created.webhook.id, delivery_id=(await deliveries(short, created.webhook.id))[0].id),
+                metadata=short.token(tenant=TENANT, roles=ADMIN))
+        assert details_from_rpc_error(refused.value).reason == "WEBHOOK_DISABLED"
+
+
+async def test_a_committed_event_is_sent_after_a_jobs_restart(
+        postgres: Postgres, nats_server) -> None:  # type: ignore[no-untyped-def]
+    """The first service's loop looks once at start, then not for an hour: the cancel's delivery is
+    committed with it but unsent when that service stops; the next one sends it."""
+    async with receiver() as hooks:
+        async with webhook_jobs(postgres, nats_server.url, webhook_poll_seconds=3600) as first:
+            created = await subscribe(first, TENANT, hooks.url, "job.cancelled")
+            job = await create(first, TENANT)
+            await first.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=first.token(tenant=TENANT))
+            [pending] = await deliveries(first, created.webhook.id)
+            assert pending.state == wh.WebhookDelivery.STATE_PENDING and pending.attempt_count == 0
+            settings = first.settings
+        assert hooks.requests == []
+        second = await start_jobs(settings.model_copy(update={"webhook_poll_seconds": 0.05}))
+        try:
+            await eventually(lambda: _received(hooks, 1))
+            body = Webhook(created.secret).verify(hooks.requests[0].body, hooks.requests[0].headers)
+            assert body["type"] == "job.cancelled" and body["data"]["id"] == job.id
+        finally:
+            await second.channel.close()
+            await second.server.stop(1.0)
+
+
+async def test_tenants_see_and_receive_only_their_own(service: JobsService) -> None:
+    async with receiver() as hooks:
+        mine = await subscribe(service, "tenant-a", hooks.url, "job.cancelled")
+        other = await create(service, "tenant-b")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=other.id), metadata=service.token(tenant="tenant-b"))
+        own = await create(service, "tenant-a")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=own.id), metadata=service.token(tenant="tenant-a"))
+        await eventually(lambda: _delivered(service, mine.webhook.id, "tenant-a"))
+        assert [json.loads(r.body)["data"]["id"] for r in hooks.requests] == [own.id]
+
+        b_admin = service.token(tenant="tenant-b", roles=ADMIN)
+        listed = await webhooks(service).ListWebhooks(wh.ListWebhooksRequest(), metadata=b_admin)
+        assert mine.webhook.id not in [w.id for w in listed.webhooks]
+        for call in (webhooks(service).GetWebhook(wh.GetWebhookRequest(id=mine.webhook.id), metadata=b_admin),
+                     webhooks(service).DeleteWebhook(wh.DeleteWebhookRequest(id=mine.webhook.id), metadata=b_admin),
+                     webhooks(service).ListWebhookDeliveries(
+                         wh.ListWebhookDeliveriesRequest(webhook_id=mine.webhook.id), metadata=b_admin)):
+            with pytest.raises(grpc.aio.AioRpcError) as hidden:
+                await call
+            assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
+        with pytest.raises(grpc.aio.AioRpcError) as not_admin:
+            await webhooks(service).ListWebhooks(wh.ListWebhooksRequest(), metadata=service.token(tenant="tenant-a"))
+        assert not_admin.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(("url", "field", "reason"), [
+    ("http://127.0.0.2/hook", "url", "WEBHOOK_TARGET_FORBIDDEN"),  # loopback outside the allow-list
+    ("http://169.254.169.254/latest/meta-data", "url", "WEBHOOK_TARGET_FORBIDDEN"),
+    ("http://10.0.0.8/", "url", "WEBHOOK_TARGET_FORBIDDEN"),
+    ("http://[::1]/", "url", "WEBHOOK_TARGET_FORBIDDEN"),
+    ("http://[::ffff:192.168.1.1]/", "url", "WEBHOOK_TARGET_FORBIDDEN"),
+    ("http://0.0.0.0/", "url", "WEBHOOK_TARGET_FORBIDDEN"),
+    ("http://224.0.0.1/", "url", "WEBHOOK_TARGET_FORBIDDEN"),
+    ("ftp://example.com/", "url", "INVALID_ARGUMENT"),
+    ("http://user:pw@example.com/", "url", "INVALID_ARGUMENT"),
+    ("not a url", "url", "INVALID_ARGUMENT"),
+    ("", "url", "INVALID_ARGUMENT"),
+])
+async def test_forbidden_or_malformed_targets_are_refused_at_create(service: JobsService, url: str, field: str,
+                                                                    reason: str) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await subscribe(service, TENANT, url, "job.failed")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = details_from_rpc_error(refused.value)
+    assert details.reason == reason and [v.field for v in details.violations] == [field]
+
+
+async def test_bad_event_types_are_refused_every_violation_at_once(service: JobsService) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await webhooks(service).CreateWebhook(wh.CreateWebhookRequest(
+            url="http://10.1.1.1/", event_types=["job.succeeded", "job.exploded"], description="x" * 501),
+            metadata=service.token(tenant=TENANT, roles=ADMIN))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fields = [v.field for v in details_from_rpc_error(refused.value).violations]
+    assert fields == ["url", "event_types[1]", "description"]
+    for request in (wh.GetWebhookRequest(id="nope"),):
+        with pytest.raises(grpc.aio.AioRpcError) as bad_id:
+            await webhooks(service).GetWebhook(request, metadata=service.token(tenant=TENANT, roles=ADMIN))
+        assert bad_id.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_target_resolving_to_a_forbidden_address_at_delivery_is_not_called(
+        postgres: Postgres, nats_server) -> None:  # type: ignore[no-untyped-def]
+    """Allowed at create (the allow-list named the host), refused at delivery once it no longer does:
+    the check runs again on the addresses each connection uses."""
+    async with receiver() as hooks:
+        async with webhook_jobs(postgres, nats_server.url, webhook_allow_targets="127.0.0.1/32") as first:
+            created = await subscribe(first, TENANT, hooks.url, "job.cancelled")
+            settings = first.settings
+        stricter = settings.model_copy(update={"webhook_allow_targets": ""})
+        second = await start_jobs(stricter)
+        try:
+            job = await create(second, TENANT)
+            await second.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=second.token(tenant=TENANT))
+
+            async def refused_attempt() -> wh.WebhookAttempt | None:
+                found = await deliveries(second, created.webhook.id)
+                return found[0].attempts[0] if found and found[0].attempts else None
+
+            attempt = await eventually(refused_attempt)
+            assert attempt.status_code == 0 and "refused" in attempt.error and "127.0.0.1" in attempt.error
+            assert hooks.requests == []
+        finally:
+            await second.channel.close()
+            await second.server.stop(1.0)
