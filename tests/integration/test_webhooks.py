@@ -3,11 +3,14 @@ outbox to a local receiver, retries, the delivery log, redelivery, disabling, re
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import pytest
+from gateway_fixtures import gateway_over
 from harness import Postgres
 from harness.jobs import JobsService, start_jobs
 from harness.waiting import eventually
@@ -15,6 +18,8 @@ from standardwebhooks import Webhook
 from tenancy_fixtures import create, dead_letter
 from webhook_fixtures import ADMIN, Receiver, receiver, subscribe, webhook_jobs, webhooks
 
+from assay.cli.__main__ import EXIT_API_ERROR, EXIT_OK, main
+from assay.common.auth import mint_token
 from assay.common.errors import details_from_rpc_error
 from assay.v1 import job_execution_service_pb2 as ex
 from assay.v1 import job_pb2
@@ -234,3 +239,64 @@ async def test_a_target_resolving_to_a_forbidden_address_at_delivery_is_not_call
         finally:
             await second.channel.close()
             await second.server.stop(1.0)
+
+
+async def test_rest_and_cli_manage_webhooks(service: JobsService, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    async with gateway_over(f"127.0.0.1:{service.server.port}", "127.0.0.1:1") as client, receiver() as hooks:
+        admin = {"Authorization": service.token(tenant="rest", roles=ADMIN)[0][1]}
+        created = await client.post("/v1/webhooks", headers=admin, json={
+            "url": hooks.url, "event_types": ["job.cancelled"], "description": "ops"})
+        assert created.status_code == 201 and created.headers["cache-control"] == "no-store"
+        webhook, secret = created.json()["webhook"], created.json()["secret"]
+        assert created.headers["location"] == f"/v1/webhooks/{webhook['id']}" and secret.startswith("whsec_")
+        shown = await client.get(f"/v1/webhooks/{webhook['id']}", headers=admin)
+        assert shown.status_code == 200 and "secret" not in shown.text and shown.json()["enabled"] is True
+
+        bad = await client.post("/v1/webhooks", headers=admin,
+                                json={"url": "http://169.254.169.254/", "event_types": []})
+        assert bad.status_code == 400
+        assert [v["field"] for v in bad.json()["violations"]] == ["url", "event_types"]
+        assert (await client.post("/v1/webhooks", headers=admin, json={"url": 5})).status_code == 400
+        user = {"Authorization": service.token(tenant="rest")[0][1]}
+        assert (await client.get("/v1/webhooks", headers=user)).status_code == 403
+        other = {"Authorization": service.token(tenant="rest-other", roles=ADMIN)[0][1]}
+        assert (await client.get(f"/v1/webhooks/{webhook['id']}", headers=other)).status_code == 404
+
+        job = await create(service, "rest")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=service.token(tenant="rest"))
+        await eventually(lambda: _received(hooks, 1))
+        listed = (await client.get(f"/v1/webhooks/{webhook['id']}/deliveries", headers=admin)).json()
+        [delivery] = listed["deliveries"]
+        assert delivery["event_type"] == "job.cancelled" and delivery["job_id"] == job.id
+        again = await client.post(f"/v1/webhooks/{webhook['id']}/deliveries/{delivery['id']}:redeliver",
+                                  headers=admin)
+        assert again.status_code == 202 and again.json()["redelivery_of"] == delivery["id"]
+        disabled = await client.post(f"/v1/webhooks/{webhook['id']}:disable", headers=admin)
+        assert disabled.status_code == 200 and disabled.json()["enabled"] is False
+
+        token = mint_token(service.settings, subject="alice", tenant="rest", roles=list(ADMIN))
+        (tmp_path / "stack.json").write_text(json.dumps({"endpoints": {
+            "jobs": f"127.0.0.1:{service.server.port}", "ingest": "127.0.0.1:1", "analysis": "127.0.0.1:1"},
+            "token": token}))
+
+        def cli(*argv: str) -> tuple[int, str]:
+            capsys.readouterr()
+            code = main(["--data-dir", str(tmp_path), "webhooks", *argv])
+            return code, capsys.readouterr().out
+
+        code, out = await asyncio.to_thread(cli, "create", hooks.url, "--event", "job.failed")
+        assert code == EXIT_OK and "secret: whsec_" in out
+        code, out = await asyncio.to_thread(cli, "list")
+        lines = out.splitlines()
+        assert code == EXIT_OK and lines[0].split() == ["ID", "ENABLED", "EVENTS", "URL"] and len(lines) == 3
+        assert lines[2].split()[1:] == ["no", "job.cancelled", hooks.url]
+        code, out = await asyncio.to_thread(cli, "deliveries", webhook["id"])
+        lines = out.splitlines()  # newest first: the redelivery, then the first delivery
+        assert code == EXIT_OK and [line.split()[1] for line in lines[1:]] == ["job.cancelled", "job.cancelled"]
+        assert lines[2].split()[2:5] == ["DELIVERED", "1", "204"]
+        code, _ = await asyncio.to_thread(cli, "create", "http://10.0.0.1/", "--event", "job.failed")
+        assert code == EXIT_API_ERROR
+        code, out = await asyncio.to_thread(cli, "delete", webhook["id"])
+        assert code == EXIT_OK
+        assert (await client.get(f"/v1/webhooks/{webhook['id']}", headers=admin)).status_code == 404
