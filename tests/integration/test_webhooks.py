@@ -14,13 +14,17 @@ from gateway_fixtures import gateway_over
 from harness import Postgres
 from harness.jobs import JobsService, start_jobs
 from harness.waiting import eventually
+from sqlalchemy import text
 from standardwebhooks import Webhook
 from tenancy_fixtures import create, dead_letter
 from webhook_fixtures import ADMIN, Receiver, receiver, subscribe, webhook_jobs, webhooks
 
 from assay.cli.__main__ import EXIT_API_ERROR, EXIT_OK, main
 from assay.common.auth import mint_token
+from assay.common.db import create_engine, system_transaction, tenant_transaction
 from assay.common.errors import details_from_rpc_error
+from assay.jobs.codec import JobRows
+from assay.jobs.webhook_events import WebhookOutbox
 from assay.v1 import job_execution_service_pb2 as ex
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
@@ -42,7 +46,11 @@ async def deliveries(service: JobsService, webhook_id: str, tenant: str = TENANT
 
 
 async def succeed(service: JobsService, tenant: str) -> job_pb2.Job:
-    job = await create(service, tenant)
+    return await run(service, tenant, await create(service, tenant))
+
+
+async def run(service: JobsService, tenant: str, job: job_pb2.Job) -> job_pb2.Job:
+    """Start and complete ``job`` as a worker would."""
     capability = service.capability(tenant, job.id)
     await service.execution.StartJob(ex.StartJobRequest(
         id=job.id, tenant_id=tenant, attempt=1, analyzer_version="1", capability=capability), metadata=service.worker)
@@ -300,3 +308,110 @@ async def test_rest_and_cli_manage_webhooks(service: JobsService, tmp_path: Path
         code, out = await asyncio.to_thread(cli, "delete", webhook["id"])
         assert code == EXIT_OK
         assert (await client.get(f"/v1/webhooks/{webhook['id']}", headers=admin)).status_code == 404
+
+
+async def test_a_finished_or_cancelled_pipeline_is_reported_once(service: JobsService) -> None:
+    """Six jobs completed concurrently, then a pipeline cancelled: one pipeline.finished each."""
+    async with receiver() as hooks:
+        created = await subscribe(service, "piped", hooks.url, "pipeline.finished")
+        steps = [js.PipelineJob(key=f"s{i}", job=js.CreateJobRequest(
+            analyzer="sentiment", inputs=job_pb2.JobInputs(text="fine"))) for i in range(6)]
+        pipeline = (await service.jobs.CreatePipeline(js.CreatePipelineRequest(jobs=steps),
+                                                      metadata=service.token(tenant="piped"))).pipeline
+        await asyncio.gather(*(run(service, "piped", job) for job in pipeline.jobs))
+        await eventually(lambda: _delivered(service, created.webhook.id, "piped"))
+        [delivered] = await deliveries(service, created.webhook.id, "piped")
+        assert delivered.pipeline_id == pipeline.id and not delivered.job_id
+        [request] = hooks.requests
+        body = Webhook(created.secret).verify(request.body, request.headers)
+        assert body["type"] == "pipeline.finished" and body["data"]["state"] == "STATE_SUCCEEDED"
+        assert [job["id"] for job in body["data"]["jobs"]] == [job.id for job in pipeline.jobs]
+        assert all("result" not in job for job in body["data"]["jobs"])  # BASIC jobs
+
+        cancelled = (await service.jobs.CreatePipeline(js.CreatePipelineRequest(jobs=steps[:2]),
+                                                       metadata=service.token(tenant="piped"))).pipeline
+        await service.jobs.CancelPipeline(js.CancelPipelineRequest(id=cancelled.id),
+                                          metadata=service.token(tenant="piped"))
+        await eventually(lambda: _received(hooks, 2))
+        body = json.loads(hooks.requests[1].body)
+        assert body["data"]["id"] == cancelled.id and body["data"]["state"] == "STATE_CANCELLED"
+        assert len(await deliveries(service, created.webhook.id, "piped")) == 2
+
+
+async def test_two_replicas_never_send_one_attempt_twice(postgres: Postgres,
+                                                         nats_server) -> None:  # type: ignore[no-untyped-def]
+    """Two jobs services on one database, both delivering: every delivery is sent once."""
+    async with webhook_jobs(postgres, nats_server.url) as first, receiver() as hooks:
+        second = await start_jobs(first.settings)
+        try:
+            created = await subscribe(first, TENANT, hooks.url, "job.cancelled")
+            jobs = [await create(first, TENANT) for _ in range(20)]
+            await asyncio.gather(*(first.jobs.CancelJob(js.CancelJobRequest(id=job.id),
+                                                        metadata=first.token(tenant=TENANT)) for job in jobs))
+
+            async def all_delivered() -> list[wh.WebhookDelivery]:
+                found = await deliveries(first, created.webhook.id)
+                return found if len(found) == 20 and all(d.attempt_count == 1 for d in found) and \
+                    all(d.state == wh.WebhookDelivery.STATE_DELIVERED for d in found) else []
+
+            await eventually(all_delivered)
+            ids = [r.headers["webhook-id"] for r in hooks.requests]
+            assert len(ids) == 20 and len(set(ids)) == 20
+        finally:
+            await second.channel.close()
+            await second.server.stop(1.0)
+
+
+async def test_of_two_transactions_ending_a_pipelines_last_jobs_exactly_one_reports_it(
+        service: JobsService) -> None:
+    """The race made deterministic: A's transaction ends its job and looks (B still running), B's
+    ends its job and looks before A commits. B's look waits for A's lock on the pipeline row, then
+    sees A's commit: one pipeline.finished (without the lock, B saw A running and none was queued)."""
+    hook = await subscribe(service, "raced", "http://127.0.0.1:9/", "pipeline.finished")
+    steps = [js.PipelineJob(key=key, job=js.CreateJobRequest(analyzer="sentiment",
+                                                             inputs=job_pb2.JobInputs(text="fine")))
+             for key in ("a", "b")]
+    pipeline = (await service.jobs.CreatePipeline(js.CreatePipelineRequest(jobs=steps),
+                                                  metadata=service.token(tenant="raced"))).pipeline
+    for job in pipeline.jobs:
+        await service.execution.StartJob(ex.StartJobRequest(
+            id=job.id, tenant_id="raced", attempt=1, analyzer_version="1",
+            capability=service.capability("raced", job.id)), metadata=service.worker)
+    engine = create_engine(service.settings)
+    rows = JobRows()
+    try:
+        first, second = tenant_transaction(engine, "raced"), tenant_transaction(engine, "raced")
+        conn_a, conn_b = await first.__aenter__(), await second.__aenter__()
+        outbox_a, outbox_b = WebhookOutbox(conn_a, rows), WebhookOutbox(conn_b, rows)
+        for conn, outbox, job in ((conn_a, outbox_a, pipeline.jobs[0]), (conn_b, outbox_b, pipeline.jobs[1])):
+            row = (await conn.execute(_SUCCEED, {"id": job.id})).mappings().one()
+            await outbox.job_ended(row, rows.job(row))
+        await outbox_a.settle_pipelines()  # b is running: nothing
+        looking = asyncio.create_task(outbox_b.settle_pipelines())
+
+        async def waiting_or_done() -> bool:
+            async with engine.connect() as probe:
+                waiting = (await probe.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))).scalar_one()
+            return looking.done() or waiting >= 1
+
+        await eventually(waiting_or_done)
+        await first.__aexit__(None, None, None)
+        await looking
+        await second.__aexit__(None, None, None)
+        async with system_transaction(engine) as conn:
+            count = (await conn.execute(text(
+                "SELECT count(*) FROM jobs.webhook_deliveries WHERE pipeline_id = :id AND event_type = :type"),
+                {"id": pipeline.id, "type": "pipeline.finished"})).scalar_one()
+        assert count == 1
+    finally:
+        await engine.dispose()
+        await webhooks(service).DeleteWebhook(wh.DeleteWebhookRequest(id=hook.webhook.id),
+                                              metadata=service.token(tenant="raced", roles=ADMIN))
+
+
+_SUCCEED = text("""
+    UPDATE jobs.jobs SET state = 'SUCCEEDED', ended_at = now(), lease_expires_at = NULL,
+        updated_at = now(), event_seq = event_seq + 1
+    WHERE id = :id RETURNING *
+""")
