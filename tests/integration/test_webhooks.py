@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """Webhooks on the real harness: subscriptions over gRPC, Standard Webhooks deliveries from the
 outbox to a local receiver, retries, the delivery log, redelivery, disabling, restarts, tenancy, SSRF."""
 
@@ -14,9 +15,12 @@ from gateway_fixtures import gateway_over
 from harness import Postgres
 from harness.jobs import JobsService, start_jobs
 from harness.waiting import eventually
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from standardwebhooks import Webhook
 from tenancy_fixtures import create, dead_letter
+from test_worker_tracing import span_exporter, spans  # noqa: F401 - fixtures
 from webhook_fixtures import ADMIN, Receiver, receiver, subscribe, webhook_jobs, webhooks
 
 from assay.cli.__main__ import EXIT_API_ERROR, EXIT_OK, main
@@ -415,3 +419,30 @@ _SUCCEED = text("""
         updated_at = now(), event_seq = event_seq + 1
     WHERE id = :id RETURNING *
 """)
+
+
+def attempts(outcome: str) -> float:
+    return REGISTRY.get_sample_value("assay_webhook_attempts_total", {"outcome": outcome}) or 0.0
+
+
+async def test_each_attempt_has_a_span_in_the_changes_trace_and_is_counted(
+        service: JobsService, spans: InMemorySpanExporter) -> None:
+    delivered, failed = attempts("delivered"), attempts("http_error")
+    async with receiver() as hooks:
+        hooks.statuses = [502]
+        created = await subscribe(service, "traced", hooks.url, "job.cancelled")
+        job = await create(service, "traced")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=service.token(tenant="traced"))
+        await eventually(lambda: _delivered(service, created.webhook.id, "traced"))
+
+    sent = [s for s in spans.get_finished_spans() if s.name == "deliver webhook"
+            and (s.attributes or {}).get("webhook.id") == created.webhook.id]
+    assert [(s.attributes or {}).get("http.response.status_code") for s in sent] == [502, 204]
+    assert [s.status.status_code.name for s in sent] == ["ERROR", "OK"]
+    cancel = [s for s in spans.get_finished_spans() if s.name.endswith("CancelJob")
+              and s.kind.name == "SERVER"]
+    assert sent[0].parent is not None and sent[0].context is not None and cancel[-1].context is not None
+    assert sent[0].context.trace_id == cancel[-1].context.trace_id  # the CancelJob call's trace
+    assert attempts("delivered") == delivered + 1 and attempts("http_error") == failed + 1
+    every_attribute = [str(v) for s in spans.get_finished_spans() for v in (s.attributes or {}).values()]
+    assert not any(created.secret in value or "whsec_" in value for value in every_attribute)
