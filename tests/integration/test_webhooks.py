@@ -371,7 +371,7 @@ async def test_of_two_transactions_ending_a_pipelines_last_jobs_exactly_one_repo
     """The race made deterministic: A's transaction ends its job and looks (B still running), B's
     ends its job and looks before A commits. B's look waits for A's lock on the pipeline row, then
     sees A's commit: one pipeline.finished (without the lock, B saw A running and none was queued)."""
-    hook = await subscribe(service, "raced", "http://127.0.0.1:9/", "pipeline.finished")
+    hook = await subscribe(service, "raced", "http://127.0.0.1:65535/", "pipeline.finished")
     steps = [js.PipelineJob(key=key, job=js.CreateJobRequest(analyzer="sentiment",
                                                              inputs=job_pb2.JobInputs(text="fine")))
              for key in ("a", "b")]
@@ -446,3 +446,22 @@ async def test_each_attempt_has_a_span_in_the_changes_trace_and_is_counted(
     assert attempts("delivered") == delivered + 1 and attempts("http_error") == failed + 1
     every_attribute = [str(v) for s in spans.get_finished_spans() for v in (s.attributes or {}).values()]
     assert not any(created.secret in value or "whsec_" in value for value in every_attribute)
+
+
+async def test_a_webhook_deleted_while_its_attempt_is_in_flight_leaves_the_loop_working(
+        service: JobsService, caplog: pytest.LogCaptureFixture) -> None:
+    async with receiver() as hooks:
+        hooks.hold = asyncio.Event()
+        doomed = await subscribe(service, "deleting", hooks.url, "job.cancelled")
+        job = await create(service, "deleting")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=service.token(tenant="deleting"))
+        await eventually(lambda: _received(hooks, 1))
+        await webhooks(service).DeleteWebhook(wh.DeleteWebhookRequest(id=doomed.webhook.id),
+                                              metadata=service.token(tenant="deleting", roles=ADMIN))
+        hooks.hold.set()  # the attempt ends after its delivery row is gone
+        hooks.hold = None
+        kept = await subscribe(service, "deleting", hooks.url, "job.cancelled")
+        later = await create(service, "deleting")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=later.id), metadata=service.token(tenant="deleting"))
+        await eventually(lambda: _delivered(service, kept.webhook.id, "deleting"))
+    assert "webhook delivery round failed" not in caplog.text

@@ -38,6 +38,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     default_status: int = 204
+    hold: asyncio.Event | None = None
+    """When set, each answer waits for it (an attempt in flight for as long as a test needs)."""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -47,6 +49,8 @@ class Receiver:
                        for name, _, value in (line.partition(":") for line in lines[1:] if line)}
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             self.requests.append(Received(headers, body.decode()))
+            if self.hold is not None:
+                await self.hold.wait()
             status = self.statuses.pop(0) if self.statuses else self.default_status
             writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode())
             await writer.drain()

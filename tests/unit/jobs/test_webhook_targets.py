@@ -58,7 +58,7 @@ async def test_the_guarded_backend_never_connects_to_a_forbidden_address() -> No
     ("", "is required"), ("ftp://example.com/", "http or https"), ("http:///path", "has no host"),
     ("https://u:p@example.com/", "credentials"), ("https://example.com/#x", "fragment"),
     ("https://example.com:99999/", "not a valid URL"), ("https://example.com/a b", "whitespace"),
-    ("https://example.com/" + "a" * 2048, "longer than 2048"),
+    ("https://example.com/" + "a" * 2048, "longer than 2048"), ("http://example.com:25/", "port 80, 443"),
 ])
 def test_malformed_urls_name_the_problem(url: str, problem: str) -> None:
     with pytest.raises(InvalidArgument, match=problem):

@@ -21,6 +21,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import prometheus_client
@@ -37,7 +38,7 @@ from assay.jobs.backoff import retry_delay
 from assay.jobs.webhook_config import WebhookSettings
 from assay.jobs.webhook_secrets import SecretBox
 from assay.jobs.webhook_store import audit
-from assay.jobs.webhook_targets import GuardedBackend, parse_target
+from assay.jobs.webhook_targets import GuardedBackend
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -102,12 +103,13 @@ class WebhookDeliverer:
 
     async def _attempt(self, row: RowMapping) -> None:
         parent = context_from_headers({"traceparent": row["traceparent"]}) if row["traceparent"] else None
-        target = parse_target(row["url"])
+        target = urlsplit(row["url"])
         with tracer.start_as_current_span("deliver webhook", context=parent, kind=SpanKind.CLIENT, attributes={
             "webhook.id": str(row["subscription_id"]), "webhook.delivery.id": str(row["id"]),
             "webhook.message.id": row["message_id"], "webhook.event.type": row["event_type"],
             "webhook.attempt": row["attempts"], "tenant": row["tenant_id"], "http.request.method": "POST",
-            "server.address": target.host, "server.port": target.port,
+            "server.address": target.hostname or "",
+            "server.port": target.port or (443 if target.scheme == "https" else 80),
         }) as span:
             started, at = time.perf_counter(), datetime.now(UTC)
             status, error, outcome = await self._send(row, at)
@@ -147,6 +149,8 @@ class WebhookDeliverer:
         """The attempt in the log, the delivery's next state, the subscription's failure streak."""
         settings = self._settings
         async with system_transaction(self._engine) as conn:
+            if (await conn.execute(_LOCK_DELIVERY, {"id": row["id"]})).scalar_one_or_none() is None:
+                return  # its subscription was deleted meanwhile (the lock holds a deletion off from here)
             await conn.execute(_ATTEMPT, {"delivery": row["id"], "attempt": row["attempts"], "tenant": row["tenant_id"],
                                           "at": at, "status": status, "latency": latency * 1000, "error": error})
             if not error:
@@ -190,6 +194,7 @@ _CLAIM = text("""
     RETURNING d.id, d.tenant_id, d.subscription_id, d.message_id, d.event_type, d.payload, d.attempts,
               d.traceparent, s.url, s.secret_sealed
 """)
+_LOCK_DELIVERY = text("SELECT 1 FROM jobs.webhook_deliveries WHERE id = :id FOR UPDATE")
 _ATTEMPT = text("""
     INSERT INTO jobs.webhook_attempts (delivery_id, attempt, tenant_id, at, status_code, latency_ms, error)
     VALUES (:delivery, :attempt, :tenant, :at, :status, :latency, :error)

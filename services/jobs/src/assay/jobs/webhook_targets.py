@@ -1,6 +1,7 @@
 """Which webhook targets may be called (SSRF): URL rules and the addresses a host resolves to.
 
-A target must be ``http``/``https`` with a host and no credentials, and every address its host
+A target must be ``http``/``https`` with a host, no credentials, port 80, 443 or 1024 and up
+(never SMTP, SSH and the like), and every address its host
 resolves to must be public: loopback, private, link-local (169.254.169.254, the cloud metadata
 service, included), multicast, unspecified, reserved and other non-global ranges are refused —
 unless ``ASSAY_WEBHOOK_ALLOW_TARGETS`` lists the address's network or the host by name. The check
@@ -122,7 +123,10 @@ def parse_target(url: str, field: str = "url") -> Target:
         raise invalid_field(field, "must not have a fragment")
     if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
         raise invalid_field(field, "must not contain whitespace or control characters")
-    return Target(url, parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    port = port or (443 if parts.scheme == "https" else 80)
+    if port not in (80, 443) and port < 1024:
+        raise invalid_field(field, "must use port 80, 443 or one from 1024 up (no other well-known service)")
+    return Target(url, parts.hostname, port)
 
 
 async def check_target(policy: TargetPolicy, url: str, field: str = "url") -> Target:
