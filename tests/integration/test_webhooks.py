@@ -465,3 +465,18 @@ async def test_a_webhook_deleted_while_its_attempt_is_in_flight_leaves_the_loop_
         await service.jobs.CancelJob(js.CancelJobRequest(id=later.id), metadata=service.token(tenant="deleting"))
         await eventually(lambda: _delivered(service, kept.webhook.id, "deleting"))
     assert "webhook delivery round failed" not in caplog.text
+
+
+async def test_finished_deliveries_leave_the_log_after_its_retention(
+        postgres: Postgres, nats_server) -> None:  # type: ignore[no-untyped-def]
+    async with webhook_jobs(postgres, nats_server.url, webhook_log_retention_seconds=1.0) as short, \
+            receiver() as hooks:
+        created = await subscribe(short, TENANT, hooks.url, "job.cancelled")
+        job = await create(short, TENANT)
+        await short.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=short.token(tenant=TENANT))
+        await eventually(lambda: _delivered(short, created.webhook.id))
+
+        async def pruned() -> bool:
+            return await deliveries(short, created.webhook.id) == []
+
+        await eventually(pruned)

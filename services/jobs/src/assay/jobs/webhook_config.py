@@ -33,6 +33,8 @@ class WebhookSettings(BaseSettings):
     """A delivery still failing this long after it was queued is given up (FAILED)."""
     webhook_disable_after_seconds: float = Field(default=5 * 86400.0, gt=0)
     """A subscription whose every attempt failed for this long is disabled (audited)."""
+    webhook_log_retention_seconds: float = Field(default=30 * 86400.0, gt=0)
+    """Delivered and failed deliveries (with their attempts) older than this leave the delivery log."""
 
     @field_validator("webhook_allow_targets")
     @classmethod

@@ -45,6 +45,7 @@ tracer = trace.get_tracer(__name__)
 
 SYSTEM_ACTOR = "system:webhooks"
 USER_AGENT = "Assay-Webhooks/1"
+PRUNE_EVERY_SECONDS = 60.0
 LEASE_MARGIN_SECONDS = 30.0
 """How long past its deadline a claimed attempt stays leased to the replica sending it."""
 
@@ -76,8 +77,12 @@ class WebhookDeliverer:
         self._timeouts = {"connect": min(5.0, timeout), "read": timeout, "write": timeout, "pool": timeout}
 
     async def run(self) -> None:
+        pruned_at, prune_every = 0.0, min(PRUNE_EVERY_SECONDS, self._settings.webhook_log_retention_seconds)
         while True:
             try:
+                if time.monotonic() - pruned_at >= prune_every:
+                    await self.prune_log()
+                    pruned_at = time.monotonic()
                 claimed = await self.deliver_once()
             except asyncio.CancelledError:
                 raise
@@ -89,6 +94,12 @@ class WebhookDeliverer:
 
     async def close(self) -> None:
         await self._pool.aclose()
+
+    async def prune_log(self) -> int:
+        """Delete finished deliveries older than the log's retention (a bounded batch); how many."""
+        async with system_transaction(self._engine) as conn:
+            result = await conn.execute(_PRUNE, {"retention": self._settings.webhook_log_retention_seconds})
+        return result.rowcount
 
     async def deliver_once(self) -> int:
         """Claim the due deliveries and send them concurrently; returns how many were claimed."""
@@ -217,4 +228,11 @@ _DISABLE_IF_PERSISTENT = text("""
     UPDATE jobs.webhook_subscriptions SET enabled = false, disabled_reason = :reason, updated_at = now()
     WHERE id = :id AND enabled AND now() - failing_since >= make_interval(secs => :after)
     RETURNING id, tenant_id, url, event_types, enabled, disabled_reason
+""")
+_PRUNE = text("""
+    DELETE FROM jobs.webhook_deliveries WHERE id IN (
+        SELECT id FROM jobs.webhook_deliveries
+        WHERE state <> 'PENDING' AND created_at < now() - make_interval(secs => :retention)
+        LIMIT 1000
+    )
 """)

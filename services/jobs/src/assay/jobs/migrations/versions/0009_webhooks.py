@@ -64,6 +64,9 @@ def upgrade() -> None:
                "WHERE state = 'PENDING'")
     op.execute("CREATE INDEX webhook_deliveries_log ON jobs.webhook_deliveries "
                "(subscription_id, created_at DESC, id DESC)")
+    # The log's pruning: finished deliveries past the retention.
+    op.execute("CREATE INDEX webhook_deliveries_finished ON jobs.webhook_deliveries (created_at) "
+               "WHERE state <> 'PENDING'")
     op.execute("""
         CREATE TABLE jobs.webhook_attempts (
             delivery_id uuid NOT NULL REFERENCES jobs.webhook_deliveries (id) ON DELETE CASCADE,
