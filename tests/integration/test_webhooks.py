@@ -86,6 +86,17 @@ async def test_a_finished_job_is_delivered_signed_with_the_secret_shown_once(ser
         assert delivery.attempt_count == 1 and delivery.attempts[0].status_code == 204
         assert delivery.attempts[0].latency_ms > 0 and delivery.job_id == job.id
 
+        audit = await service.jobs.ListAuditEvents(js.ListAuditEventsRequest(action="webhook.create"),
+                                                   metadata=service.token(tenant=TENANT, roles=ADMIN))
+        [record] = [e for e in audit.events if e.details.fields["webhook_id"].string_value == created.webhook.id]
+        assert record.actor == "alice" and record.details.fields["url"].string_value == hooks.url
+        assert created.secret not in str(record) and not record.job_id
+        with pytest.raises(grpc.aio.AioRpcError) as elsewhere:  # a delivery of another webhook
+            await webhooks(service).RedeliverWebhook(wh.RedeliverWebhookRequest(
+                webhook_id=(await subscribe(service, TENANT, hooks.url)).webhook.id, delivery_id=delivery.id),
+                metadata=service.token(tenant=TENANT, roles=ADMIN))
+        assert details_from_rpc_error(elsewhere.value).reason == "WEBHOOK_DELIVERY_NOT_FOUND"
+
 
 async def _received(hooks: Receiver, count: int) -> bool:
     return len(hooks.requests) >= count
