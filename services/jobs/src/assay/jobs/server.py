@@ -27,11 +27,17 @@ from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.reaper import run_reaper
 from assay.jobs.store import JobStore
+from assay.jobs.webhook_delivery import WebhookDeliverer
+from assay.jobs.webhook_secrets import SecretBox
+from assay.jobs.webhook_service import WebhookServicer
+from assay.jobs.webhook_store import WebhookStore
 from assay.v1 import (
     job_execution_service_pb2,
     job_execution_service_pb2_grpc,
     jobs_service_pb2,
     jobs_service_pb2_grpc,
+    webhooks_service_pb2,
+    webhooks_service_pb2_grpc,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,6 +75,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     resolved_files = files
     creator = JobCreator(store, max_size=settings.create_batch_max, concurrency=settings.create_batch_concurrency,
                          max_wait=settings.create_batch_wait_seconds)
+    webhook_secrets = SecretBox(settings.secret_key_material(settings.job_capability_secret))
+    deliverer = WebhookDeliverer(engine, settings, webhook_secrets)
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
@@ -76,7 +84,10 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
             server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
+        webhooks_service_pb2_grpc.add_WebhookServiceServicer_to_server(
+            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy()), server)
         return [
+            webhooks_service_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
             jobs_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
             job_execution_service_pb2.DESCRIPTOR.services_by_name["JobExecutionService"].full_name,
         ]
@@ -87,6 +98,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
         asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
                                        calm=settings.lease_seconds), name="lease-reaper"),
+        asyncio.create_task(deliverer.run(), name="webhook-delivery"),
     ]
 
     async def stop_background() -> None:
@@ -98,6 +110,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         with suppress(Exception):  # best effort, bounded: the next leader relays what is left
             async with asyncio.timeout(FINAL_DRAIN_SECONDS):
                 await relay.drain_once()
+        await deliverer.close()
         await nc.drain()
         if channel is not None:
             await channel.close()

@@ -65,6 +65,7 @@ from assay.jobs.file_releases import (
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.tables import jobs
+from assay.jobs.webhook_events import WebhookOutbox
 from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
 
@@ -188,6 +189,7 @@ class JobStore:
                 tx = _Transaction(conn, self._rows)
                 yield tx
                 await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
+                await tx.webhooks.settle_pipelines()  # a pipeline whose last job ended here: its webhook event
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) in _CONFLICTS:
                 # A deadlock between settlements (two jobs' ends meeting in a third one's dependents):
@@ -675,6 +677,8 @@ class _Transaction:
         self.seen: list[tuple[job_pb2.Job, int]] = []
         self._finished: list[uuid.UUID] = []
         """Jobs this transaction moved to a terminal state whose waiting dependents are not settled yet."""
+        self.webhooks = WebhookOutbox(conn, rows)
+        """The webhook deliveries of this transaction's terminal transitions (queued with them)."""
 
     async def settle(self, waiting: Sequence[uuid.UUID]) -> list[job_pb2.Job]:
         """Queue or fail the (locked) ``waiting`` jobs whose dependencies decide it, with their events."""
@@ -712,6 +716,7 @@ class _Transaction:
                 await self.conn.execute(_RECORD_END, {"id": row["id"], "traceparent": ending})
             if row.get("secret_params") is not None:  # no attempt will need them again
                 await self.conn.execute(_CLEAR_SECRET_PARAMS, {"id": row["id"]})
+            await self.webhooks.job_ended(row, job)
         traceparent = current_traceparent() or _job_traceparent(row["trace_id"])
         if work:  # its work message waits for the dispatcher's fair share
             await hold(self.conn, row, traceparent)
@@ -732,6 +737,8 @@ class _Transaction:
         if work and rows:
             held = [(row, str(message["traceparent"])) for row, message in zip(rows, messages, strict=True)]
             await hold_many(self.conn, held)
+        await self.webhooks.jobs_ended([(row, job, str(message["traceparent"]))
+                                        for row, job, message in zip(rows, jobs, messages, strict=True)])
         if messages:
             await self.conn.execute(OUTBOX_INSERT, messages)
         return jobs
