@@ -112,7 +112,8 @@ class IngestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteFile(self, request, context):
-        """DeleteFile removes a file not used by any active job.
+        """DeleteFile removes a file not used by any active job; with cascade, also every job derived
+        from it (their results, events and artifacts) and its search-index chunks (erasure).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -44,7 +44,9 @@ class IngestServiceStub:
     ListFiles: _grpc.UnaryUnaryMultiCallable[_ingest_service_pb2.ListFilesRequest, _ingest_service_pb2.ListFilesResponse]
     """ListFiles pages through the tenant's files, newest first."""
     DeleteFile: _grpc.UnaryUnaryMultiCallable[_ingest_service_pb2.DeleteFileRequest, _ingest_service_pb2.DeleteFileResponse]
-    """DeleteFile removes a file not used by any active job."""
+    """DeleteFile removes a file not used by any active job; with cascade, also every job derived
+    from it (their results, events and artifacts) and its search-index chunks (erasure).
+    """
     GetDownloadUrl: _grpc.UnaryUnaryMultiCallable[_ingest_service_pb2.GetDownloadUrlRequest, _ingest_service_pb2.GetDownloadUrlResponse]
     """GetDownloadUrl returns a short-lived presigned GET URL."""
 
@@ -64,7 +66,9 @@ class IngestServiceAsyncStub(IngestServiceStub):
     ListFiles: _aio.UnaryUnaryMultiCallable[_ingest_service_pb2.ListFilesRequest, _ingest_service_pb2.ListFilesResponse]  # type: ignore[assignment]
     """ListFiles pages through the tenant's files, newest first."""
     DeleteFile: _aio.UnaryUnaryMultiCallable[_ingest_service_pb2.DeleteFileRequest, _ingest_service_pb2.DeleteFileResponse]  # type: ignore[assignment]
-    """DeleteFile removes a file not used by any active job."""
+    """DeleteFile removes a file not used by any active job; with cascade, also every job derived
+    from it (their results, events and artifacts) and its search-index chunks (erasure).
+    """
     GetDownloadUrl: _aio.UnaryUnaryMultiCallable[_ingest_service_pb2.GetDownloadUrlRequest, _ingest_service_pb2.GetDownloadUrlResponse]  # type: ignore[assignment]
     """GetDownloadUrl returns a short-lived presigned GET URL."""
 
@@ -117,7 +121,9 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ingest_service_pb2.DeleteFileRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ingest_service_pb2.DeleteFileResponse, _abc.Awaitable[_ingest_service_pb2.DeleteFileResponse]]:
-        """DeleteFile removes a file not used by any active job."""
+        """DeleteFile removes a file not used by any active job; with cascade, also every job derived
+        from it (their results, events and artifacts) and its search-index chunks (erasure).
+        """
 
     @_abc_1.abstractmethod
     def GetDownloadUrl(

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import grpc
 
-from assay.cli import audit, output, pipelines, redrive, trace
+from assay.cli import audit, deletion, output, pipelines, redrive, trace
 from assay.cli.analyzers import cmd_analyzers
 from assay.cli.ask import add_parsers as add_index_parsers
 from assay.cli.ask import cmd_ask, cmd_collections
@@ -177,6 +177,8 @@ async def cmd_jobs(args: argparse.Namespace, conn: Connection) -> int:
         job = (await conn.jobs.RetryJob(jobs_service_pb2.RetryJobRequest(id=args.id), metadata=conn.metadata)).job
     elif args.action == "redrive":
         return await redrive.cmd_redrive(args, conn)
+    elif args.action == "delete":
+        return await deletion.cmd_delete_job(args, conn)
     else:
         job = (await conn.jobs.GetJob(jobs_service_pb2.GetJobRequest(id=args.id), metadata=conn.metadata)).job
     if args.json:
@@ -272,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--wait", action="store_true", help="follow the job and print its result")
     submit.set_defaults(check=_check_submit(submit))
 
-    jobs = commands.add_parser("jobs", parents=common, help="list, get, cancel, watch, retry or redrive jobs")
+    jobs = commands.add_parser("jobs", parents=common, help="list, get, cancel, watch, retry, redrive or delete jobs")
     actions = jobs.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", parents=common)
     listing.add_argument("--state", type=str.lower, choices=STATE_CHOICES)
@@ -287,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("id")
     redrive.add_arguments(actions.add_parser("redrive", parents=common,
                                              help="retry every failed (or cancelled) job matching a filter (admin)"))
+    deletion.add_job_parser(actions, common)
     actions.choices["cancel"].add_argument(
         "--wait", action="store_true", help="follow the job until it has stopped and print it")
 
@@ -299,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
     commands.add_parser("usage", parents=common, help="the tenant's job quotas and how much of each is used")
     audit.add_parser(commands, common)
+    deletion.add_files_parser(commands, common)
     add_index_parsers(commands, common)
     return parser
 
@@ -325,6 +329,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_usage(args, conn)
         if args.command == "audit":
             return await audit.cmd_audit(args, conn)
+        if args.command == "files":
+            return await deletion.cmd_files(args, conn)
         if args.command == "pipeline":
             return await pipelines.cmd_pipeline(args, conn)
         if args.command == "ask":

@@ -132,11 +132,12 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         caller = require_role(*WRITERS)
         file_id = parse_uuid(request.id, "id")
         await self._store.get_row(caller.tenant, file_id)  # NOT_FOUND before asking jobs anything
-        # Jobs refuses (FILE_IN_USE) while a job names the file, and refuses new jobs on it once released.
-        await self._jobs.release_file(str(file_id), caller.token)
+        # Jobs refuses (FILE_IN_USE) while a job names the file, and refuses new jobs on it once released;
+        # with cascade it first deletes every job derived from it (and, through us, their artifacts).
+        await self._jobs.release_file(str(file_id), caller.token, cascade=request.cascade)
         # Nothing of a deleted document stays searchable: its chunks go before its bytes.
         await self._index.forget_file(str(file_id), caller.token)
-        await self._store.delete(caller.tenant, file_id, self._objects.remove)
+        await self._store.delete(caller.tenant, file_id, self._objects.remove, with_submissions=request.cascade)
         return ingest_service_pb2.DeleteFileResponse()
 
     async def GetDownloadUrl(

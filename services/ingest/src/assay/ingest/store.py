@@ -133,10 +133,15 @@ class FileStore:
         return [file_from_row(r) for r in page], next_token
 
     async def delete(
-        self, tenant: str, file_id: uuid.UUID, remove_object: Callable[[str], Awaitable[None]]
+        self, tenant: str, file_id: uuid.UUID, remove_object: Callable[[str], Awaitable[None]],
+        *, with_submissions: bool = False,
     ) -> None:
-        """Delete the row and, before the deletion commits, its object; NOT_FOUND when absent."""
+        """Delete the row and, before the deletion commits, its object; NOT_FOUND when absent. With
+        ``with_submissions`` (an erasure) the SubmitDocument claims that named the file go too."""
         async with tenant_transaction(self._engine, tenant) as conn:
+            if with_submissions:
+                await conn.execute(delete(submissions).where(
+                    submissions.c.tenant_id == tenant, submissions.c.file_id == file_id))
             row = (await conn.execute(
                 delete(files).where(files.c.tenant_id == tenant, files.c.id == file_id).returning(files.c.object_key)
             )).one_or_none()

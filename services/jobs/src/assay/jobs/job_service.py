@@ -16,6 +16,7 @@ from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
 from assay.jobs.audit import audit_query
+from assay.jobs.deletion import JobDeletion
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.metrics import JOBS_CREATED
@@ -34,8 +35,10 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
 
     def __init__(
         self, store: JobStore, files: FileCatalog, nc: Client, default_max_attempts: int, releases: FileReleases,
+        deletion: JobDeletion,
     ) -> None:
         self._store = store
+        self._deletion = deletion
         self._releases = releases
         self._files = files
         self._nc = nc
@@ -167,8 +170,20 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.ReleaseFileResponse:
         caller = require_role(*WRITERS)
-        await self._releases.release(caller.tenant, parse_uuid(request.file_id, "file_id"))
+        file_id = parse_uuid(request.file_id, "file_id")
+        await self._releases.release(caller.tenant, file_id)
+        deleted = 0
+        if request.cascade:
+            deleted = await self._deletion.delete_derived(caller.tenant, str(file_id), caller.token)
+        await self._releases.record_deletion(caller.tenant, file_id, cascade=request.cascade, jobs_deleted=deleted)
         return jobs_service_pb2.ReleaseFileResponse()
+
+    async def DeleteJob(
+        self, request: jobs_service_pb2.DeleteJobRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.DeleteJobResponse:
+        caller = require_role(*WRITERS)
+        await self._deletion.delete_job(caller.tenant, parse_uuid(request.id, "id"), caller.token)
+        return jobs_service_pb2.DeleteJobResponse()
 
 
 __all__ = ["JobServicer"]

@@ -16,6 +16,7 @@ from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
+from assay.jobs.deletion import IngestArtifactEraser, JobDeletion
 from assay.jobs.dispatcher import Dispatcher
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog, IngestFileCatalog
@@ -64,10 +65,13 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
                             backlog_per_running=settings.dispatch_backlog_per_running,
                             poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
     resolved_files = files
+    eraser_channel = open_channel(settings.ingest_addr)
+    deletion = JobDeletion(engine, nc, IngestArtifactEraser(eraser_channel, settings.ingest_timeout_seconds), cache)
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
-            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine)), server)
+            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), deletion),
+            server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
         return [
@@ -95,6 +99,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         await nc.drain()
         if channel is not None:
             await channel.close()
+        await eraser_channel.close()
         await engine.dispose()
 
     server.on_stop.append(stop_background)

@@ -29,6 +29,7 @@ from assay.common.nats import event_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs import secret_params
 from assay.jobs.audit import AuditQuery, list_events
+from assay.jobs.audit_record import AuditEntry, record
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
 from assay.jobs.dependencies import (
@@ -332,6 +333,8 @@ class JobStore:
             current = await _load(tx.conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
+        if current["deleting_at"] is not None:
+            raise FailedPrecondition("JOB_DELETING", f"job {job_id} is being deleted; repeat the DeleteJob call")
         raise FailedPrecondition(
             "JOB_NOT_FAILED",
             f"job {job_id} is {current['state'].lower()}; only failed or cancelled jobs can be retried"
@@ -558,10 +561,9 @@ async def _load(conn: AsyncConnection, tenant: str, job_id: uuid.UUID) -> Row | 
 
 
 async def _audit(conn: AsyncConnection, row: Row, actor: str, action: str) -> None:
-    await conn.execute(_AUDIT_INSERT, {
-        "tenant": row["tenant_id"], "actor": actor, "action": action, "job_id": row["id"],
-        "details": json.dumps({"state": row["state"], "attempt": row["attempt"]}),
-    })
+    await record(conn, AuditEntry(tenant=row["tenant_id"], action=action, resource=f"jobs/{row['id']}",
+                                  job_id=row["id"], actor=actor,
+                                  details={"state": row["state"], "attempt": row["attempt"]}))
 
 
 CANCEL_SPAN = "cancel job"
@@ -664,7 +666,7 @@ _RETRY = text(f"""
         state = CASE WHEN jsonb_array_length(COALESCE(inputs -> 'jobs', '[]')) > 0 THEN 'WAITING'
                      ELSE 'QUEUED' END,
         ended_at = NULL, next_attempt_at = NULL, lease_expires_at = NULL, {_EVENT}
-    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED')
+    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED') AND deleting_at IS NULL
     RETURNING *
 """)
 
@@ -753,7 +755,3 @@ _REAP = text(f"""
 _LOAD = select(jobs).where(jobs.c.id == bindparam("id"), jobs.c.tenant_id == bindparam("tenant"))
 """Built once: SQLAlchemy's compiled cache still needs a cache key per execution, not a new statement."""
 
-_AUDIT_INSERT = text("""
-    INSERT INTO jobs.audit_log (tenant_id, actor, action, job_id, details)
-    VALUES (:tenant, :actor, :action, :job_id, CAST(:details AS jsonb))
-""")

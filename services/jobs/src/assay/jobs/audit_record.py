@@ -1,0 +1,64 @@
+"""Writing the audit log: one row per state-changing call, with who, from where and how it ended.
+
+The caller (subject, roles) comes from the authenticated principal, the peer address and request
+id from the call (``assay.common.interceptors.call_info``); calls made by the service itself
+(the retention sweep) name a system actor. Rows are only ever inserted: migration 0007 makes
+UPDATE, DELETE and TRUNCATE of ``jobs.audit_log`` raise for every role.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from assay.common.auth import current_principal
+from assay.common.db import tenant_transaction
+from assay.common.interceptors import call_info
+
+OK = "OK"
+"""The outcome of a call that did what it was asked; a refusal records its reason code instead."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What one audit row says; who and from where are filled in from the call being served."""
+
+    tenant: str
+    action: str
+    resource: str
+    job_id: uuid.UUID | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    outcome: str = OK
+    actor: str | None = None
+    """The subject; None: the caller's (outside a call, name a system actor such as ``system:retention``)."""
+
+
+async def record(conn: AsyncConnection, entry: AuditEntry) -> None:
+    """Append ``entry`` in the caller's transaction (it commits, or rolls back, with the change)."""
+    caller = current_principal.get()
+    call = call_info()
+    await conn.execute(_INSERT, {
+        "tenant": entry.tenant, "actor": entry.actor or (caller.subject if caller else "system"),
+        "roles": sorted(caller.roles) if caller else [],
+        "action": entry.action, "job_id": entry.job_id, "resource": entry.resource,
+        "details": json.dumps(entry.details), "outcome": entry.outcome,
+        "peer": call.peer if call else "", "request_id": call.request_id if call else "",
+    })
+
+
+async def record_refusal(engine: AsyncEngine, entry: AuditEntry) -> None:
+    """Append a refused call in a transaction of its own (the refused change rolled back)."""
+    async with tenant_transaction(engine, entry.tenant) as conn:
+        await record(conn, entry)
+
+
+_INSERT = text("""
+    INSERT INTO jobs.audit_log (tenant_id, actor, roles, action, job_id, resource, details, outcome, peer, request_id)
+    VALUES (:tenant, :actor, :roles, :action, :job_id, :resource, CAST(:details AS jsonb), :outcome, :peer,
+            :request_id)
+""")
