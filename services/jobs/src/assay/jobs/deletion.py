@@ -124,7 +124,8 @@ class JobDeletion:
                 job_ids = await derived_jobs(conn, file_id)
             return await self.delete_jobs(tenant, job_ids, token, reason="cascade")
 
-    async def delete_jobs(self, tenant: str, job_ids: Sequence[uuid.UUID], token: str, *, reason: str) -> int:
+    async def delete_jobs(self, tenant: str, job_ids: Sequence[uuid.UUID], token: str, *, reason: str,
+                          actor: str | None = None) -> int:
         """Delete these finished jobs of ``tenant`` together (those already gone are skipped); returns
         how many were deleted. FAILED_PRECONDITION when one has not finished or another job still
         reads one of them (inputs.jobs) and is not deleted with them."""
@@ -138,7 +139,7 @@ class JobDeletion:
         if marked.artifacts:
             await self._eraser.delete_files(marked.artifacts, token)
         await self._purge_events(tenant, marked.job_ids)
-        deleted = await self._remove_rows(tenant, marked.job_ids, reason)
+        deleted = await self._remove_rows(tenant, marked.job_ids, reason, actor)
         await self._purge_events(tenant, marked.job_ids)  # what the relay published meanwhile
         for job_id in marked.job_ids:
             self._cache.forget(str(job_id))
@@ -178,13 +179,13 @@ class JobDeletion:
             raise Unavailable("EVENTS_UNAVAILABLE", "could not purge the job's events; it stays marked for "
                               "deletion, repeat the call") from error
 
-    async def _remove_rows(self, tenant: str, job_ids: Sequence[uuid.UUID], reason: str) -> int:
+    async def _remove_rows(self, tenant: str, job_ids: Sequence[uuid.UUID], reason: str, actor: str | None) -> int:
         async with tenant_transaction(self._engine, tenant) as conn:
             await conn.execute(_DELETE_DEPENDENCIES, {"ids": list(job_ids)})
             deleted = (await conn.execute(_DELETE_JOBS, {"ids": list(job_ids)})).mappings().all()
             for row in deleted:
                 await record(conn, AuditEntry(
-                    tenant=tenant, action="delete", resource=f"jobs/{row['id']}", job_id=row["id"],
+                    tenant=tenant, action="delete", resource=f"jobs/{row['id']}", job_id=row["id"], actor=actor,
                     details={"reason": reason, "analyzer": row["analyzer"], "state": row["state"]}))
         return len(deleted)
 

@@ -9,6 +9,7 @@ from contextlib import suppress
 
 import grpc
 
+from assay.common.auth import mint_token
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
@@ -24,6 +25,7 @@ from assay.jobs.job_execution_service import JobExecutionServicer
 from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.reaper import run_reaper
+from assay.jobs.retention import SYSTEM_ACTOR, RetentionSweep, run_retention_sweep
 from assay.jobs.store import JobStore
 from assay.v1 import (
     job_execution_service_pb2,
@@ -80,12 +82,18 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         ]
 
     server = await start_grpc_server(settings, register)
+    retention = settings.retention()
+    sweep = RetentionSweep(engine, deletion, retention, lambda tenant: mint_token(
+        settings, subject=SYSTEM_ACTOR, tenant=tenant, roles=["user"], ttl_seconds=600), batch=settings.retention_batch)
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
         asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds,
                                        grace=settings.lease_seconds), name="lease-reaper"),
     ]
+    if retention.enabled:
+        tasks.append(asyncio.create_task(run_retention_sweep(sweep, settings.retention_sweep_seconds),
+                                         name="retention-sweep"))
 
     async def stop_background() -> None:
         for task in tasks:
