@@ -200,12 +200,15 @@ class SubmitDocumentHeader(_message.Message):
     PARAMS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
+    NO_CACHE_FIELD_NUMBER: _builtins.int
     analyzer: _builtins.str
     """analyzer is the analyzer to run."""
     request_id: _builtins.str
     """request_id is an idempotency key for the whole submission."""
     priority: _builtins.int
     """priority is passed to CreateJob."""
+    no_cache: _builtins.bool
+    """no_cache is passed to CreateJob: run even when a succeeded job could answer from the result cache."""
     @_builtins.property
     def file(self) -> Global___FileHeader:
         """file describes the document."""
@@ -222,10 +225,11 @@ class SubmitDocumentHeader(_message.Message):
         params: _job_pb2.JobParams | None = ...,
         request_id: _builtins.str = ...,
         priority: _builtins.int = ...,
+        no_cache: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "params", b"params"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "file", b"file", "params", b"params", "priority", b"priority", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "file", b"file", "no_cache", b"no_cache", "params", b"params", "priority", b"priority", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -139,9 +139,9 @@ class Job(_message.Message):
     it grows with every change, so of two copies of a job the one with the larger value is newer.
     """
     cached_from: _builtins.str
-    """cached_from is the id of the succeeded job whose result and artifacts (shared by reference)
-    this job was answered with at creation, without running: same tenant, analyzer, analyzer
-    version, params and input content (CreateJobRequest.no_cache opts out); empty when it ran.
+    """cached_from is the id of the succeeded job that ran and whose result and artifacts (shared by
+    reference) this job was answered with at creation, without running: same tenant, analyzer,
+    analyzer version, params and input content (CreateJobRequest.no_cache opts out); empty when it ran.
     """
     @_builtins.property
     def params(self) -> Global___JobParams:

@@ -76,7 +76,8 @@ async def _create_with_files(conn: Connection, args: argparse.Namespace, params:
         file_ids.append((await conn.ingest.UploadFile(requests, metadata=conn.metadata)).file.id)
     response = await conn.jobs.CreateJob(jobs_service_pb2.CreateJobRequest(
         analyzer=args.analyzer, params=params, inputs=job_pb2.JobInputs(file_ids=file_ids),
-        priority=args.priority, request_id=args.request_id or ""), metadata=conn.metadata)
+        priority=args.priority, request_id=args.request_id or "", no_cache=args.no_cache),
+        metadata=conn.metadata)
     return response.job
 
 
@@ -96,7 +97,8 @@ async def cmd_submit(args: argparse.Namespace, conn: Connection) -> int:
     if args.text is not None:
         response = await conn.jobs.CreateJob(jobs_service_pb2.CreateJobRequest(
             analyzer=args.analyzer, params=params, inputs=job_pb2.JobInputs(text=args.text),
-            priority=args.priority, request_id=args.request_id or ""), metadata=conn.metadata)
+            priority=args.priority, request_id=args.request_id or "", no_cache=args.no_cache),
+        metadata=conn.metadata)
         job = response.job
     else:
         paths = [Path(args.file), *map(Path, args.more_files or [])]
@@ -110,7 +112,8 @@ async def cmd_submit(args: argparse.Namespace, conn: Connection) -> int:
         path = paths[0]
         header = ingest_service_pb2.SubmitDocumentHeader(
             file=ingest_service_pb2.FileHeader(display_name=path.name, size_bytes=path.stat().st_size),
-            analyzer=args.analyzer, params=params, priority=args.priority, request_id=args.request_id or "")
+            analyzer=args.analyzer, params=params, priority=args.priority, request_id=args.request_id or "",
+            no_cache=args.no_cache)
         requests = _file_requests(path, ingest_service_pb2.SubmitDocumentRequest(header=header),
                                   lambda data: ingest_service_pb2.SubmitDocumentRequest(chunk=data))
         submitted = await conn.ingest.SubmitDocument(requests, metadata=conn.metadata)
@@ -271,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--param", action="append", metavar="KEY=VALUE")
     submit.add_argument("--priority", type=_int_in(0, 9), default=0, help="0 (default) to 9; higher runs first")
     submit.add_argument("--request-id", help="idempotency key")
+    submit.add_argument("--no-cache", action="store_true",
+                        help="run even when a succeeded job with the same input and params could answer")
     submit.add_argument("--wait", action="store_true", help="follow the job and print its result")
     submit.set_defaults(check=_check_submit(submit))
 

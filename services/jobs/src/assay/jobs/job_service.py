@@ -23,6 +23,7 @@ from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
 from assay.jobs.quotas import usage_message
 from assay.jobs.redrive import redrive_query
+from assay.jobs.result_cache import with_cache_key
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
 from assay.jobs.views import apply_view
@@ -56,8 +57,9 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
 
     async def _validate(self, request: jobs_service_pb2.CreateJobRequest, token: str) -> NewJob:
         files = await self._files.require(files_to_look_up(request), token)
-        return validate_create(request, files, default_max_attempts=self._default_max_attempts,
-                               trace_id=current_trace_id())
+        new = validate_create(request, files, default_max_attempts=self._default_max_attempts,
+                              trace_id=current_trace_id())
+        return with_cache_key(new, request, files)
 
     async def CreatePipeline(
         self, request: jobs_service_pb2.CreatePipelineRequest, context: grpc.aio.ServicerContext

@@ -45,6 +45,7 @@ from assay.jobs.dispatcher import hold
 from assay.jobs.file_releases import lock_files, refuse_released, refuse_retry_of_released
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
+from assay.jobs.result_cache import cached_answer, insert_answered
 from assay.jobs.tables import jobs
 from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
@@ -68,6 +69,10 @@ class NewJob:
     trace_id: str
     dependencies: tuple[uuid.UUID, ...] = ()
     """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
+    cache_key: str | None = None
+    """Analyzer, params and input content digest (``result_cache``); None: never cached."""
+    use_cache: bool = True
+    """False: run even when a succeeded job with the same key could answer (``no_cache``)."""
 
 
 @dataclass(frozen=True)
@@ -533,7 +538,7 @@ async def _insert(
     files must be locked (``file_releases.lock_files``): one released for deletion refuses the job
     (``field`` names them), rolling the transaction back."""
     params, secret = secret_params.split(new.params)
-    row = (await tx.conn.execute(_INSERT, {
+    values = {
         "id": job_id, "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
         "params": json.dumps(params), "secret_params": None if secret is None else json.dumps(secret),
         "inputs": json.dumps(new.inputs),
@@ -541,12 +546,17 @@ async def _insert(
         "max_attempts": new.max_attempts, "priority": new.priority,
         "request_id": new.request_id, "request_hash": new.request_hash, "trace_id": new.trace_id,
         "pipeline_id": None if pipeline is None else pipeline[0],
-        "pipeline_index": None if pipeline is None else pipeline[1],
-    })).mappings().one_or_none()
+        "pipeline_index": None if pipeline is None else pipeline[1], "cache_key": new.cache_key,
+    }
+    source = await cached_answer(tx.conn, tenant, new)  # answered at once from a succeeded job's result
+    if source is not None:
+        row = await insert_answered(tx.conn, values, source, new)
+    else:
+        row = (await tx.conn.execute(_INSERT, values)).mappings().one_or_none()
     if row is None:
         return None
     await refuse_released(tx.conn, tenant, _file_ids(new), field)
-    job = await tx.emit(row, work=not new.dependencies)
+    job = await tx.emit(row, work=not new.dependencies and source is None)
     await _audit(tx.conn, row, actor, "create")
     if new.dependencies:
         await record_dependencies(tx.conn, tenant, row["id"], new.dependencies)
@@ -624,10 +634,11 @@ _EVENT = "updated_at = now(), event_seq = event_seq + 1"
 
 _INSERT = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, secret_params, inputs, state, max_attempts,
-                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index)
+                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index, cache_key)
     VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:secret_params AS jsonb),
             CAST(:inputs AS jsonb), :state,
-            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index)
+            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index,
+            :cache_key)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
 """)
