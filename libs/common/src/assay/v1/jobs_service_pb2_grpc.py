@@ -203,8 +203,9 @@ class JobServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAuditEvents(self, request, context):
-        """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
-        retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+        """ListAuditEvents pages through the caller's tenant's audit log (who — subject, roles, peer,
+        request id — did what to which resource, when, and how it ended, refusals by role or quota
+        included), newest first; admin only. The log is append-only in PostgreSQL.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -68,8 +68,9 @@ class JobServiceStub:
     a job that cannot be retried (its input deleted since) is reported and the rest go on.
     """
     ListAuditEvents: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.ListAuditEventsRequest, _jobs_service_pb2.ListAuditEventsResponse]
-    """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
-    retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+    """ListAuditEvents pages through the caller's tenant's audit log (who — subject, roles, peer,
+    request id — did what to which resource, when, and how it ended, refusals by role or quota
+    included), newest first; admin only. The log is append-only in PostgreSQL.
     """
     DeleteJob: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.DeleteJobRequest, _jobs_service_pb2.DeleteJobResponse]
     """DeleteJob removes a finished job of the caller's tenant for good: its row (inline input, params,
@@ -119,8 +120,9 @@ class JobServiceAsyncStub(JobServiceStub):
     a job that cannot be retried (its input deleted since) is reported and the rest go on.
     """
     ListAuditEvents: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.ListAuditEventsRequest, _jobs_service_pb2.ListAuditEventsResponse]  # type: ignore[assignment]
-    """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
-    retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+    """ListAuditEvents pages through the caller's tenant's audit log (who — subject, roles, peer,
+    request id — did what to which resource, when, and how it ended, refusals by role or quota
+    included), newest first; admin only. The log is append-only in PostgreSQL.
     """
     DeleteJob: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.DeleteJobRequest, _jobs_service_pb2.DeleteJobResponse]  # type: ignore[assignment]
     """DeleteJob removes a finished job of the caller's tenant for good: its row (inline input, params,
@@ -245,8 +247,9 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _jobs_service_pb2.ListAuditEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_jobs_service_pb2.ListAuditEventsResponse, _abc.Awaitable[_jobs_service_pb2.ListAuditEventsResponse]]:
-        """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
-        retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+        """ListAuditEvents pages through the caller's tenant's audit log (who — subject, roles, peer,
+        request id — did what to which resource, when, and how it ended, refusals by role or quota
+        included), newest first; admin only. The log is append-only in PostgreSQL.
         """
 
     @_abc_1.abstractmethod

@@ -8,17 +8,24 @@ UPDATE, DELETE and TRUNCATE of ``jobs.audit_log`` raise for every role.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import grpc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common.auth import current_principal
 from assay.common.db import tenant_transaction
+from assay.common.errors import AssayError
 from assay.common.interceptors import call_info
+
+logger = logging.getLogger(__name__)
 
 OK = "OK"
 """The outcome of a call that did what it was asked; a refusal records its reason code instead."""
@@ -51,14 +58,50 @@ async def record(conn: AsyncConnection, entry: AuditEntry) -> None:
     })
 
 
-async def record_refusal(engine: AsyncEngine, entry: AuditEntry) -> None:
-    """Append a refused call in a transaction of its own (the refused change rolled back)."""
-    async with tenant_transaction(engine, entry.tenant) as conn:
-        await record(conn, entry)
-
-
 _INSERT = text("""
     INSERT INTO jobs.audit_log (tenant_id, actor, roles, action, job_id, resource, details, outcome, peer, request_id)
     VALUES (:tenant, :actor, :roles, :action, :job_id, :resource, CAST(:details AS jsonb), :outcome, :peer,
             :request_id)
 """)
+
+
+AUDITED_REFUSALS = frozenset({grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.RESOURCE_EXHAUSTED})
+"""Refusals worth a row: a caller without the role, a quota reached. Rate-limit refusals are not
+recorded (they happen before the call reaches the service, and a flood must not become a write flood)."""
+
+
+Response = TypeVar("Response")
+Method = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Response]]
+
+
+def audit_refusals(action: str, resource: Callable[[Any], str]) -> Callable[[Method[Response]], Method[Response]]:
+    """Decorate a state-changing servicer method (whose object has ``refusals: AuditLog``): a refusal
+    by role or quota (``AUDITED_REFUSALS``) is recorded with its reason as the outcome, then raised."""
+    def decorate(method: Method[Response]) -> Method[Response]:
+        @functools.wraps(method)
+        async def audited(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Response:
+            try:
+                return await method(self, request, context)
+            except AssayError as refusal:
+                caller = current_principal.get()
+                if refusal.code in AUDITED_REFUSALS and caller is not None:
+                    await self.refusals.record(AuditEntry(
+                        tenant=caller.tenant, action=action, resource=resource(request), outcome=refusal.reason,
+                        details={"code": refusal.code.name, "message": refusal.message[:500]}))
+                raise
+        return audited
+    return decorate
+
+
+class AuditLog:
+    """Records refused calls, each in a transaction of its own (the refused change rolled back)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(self, entry: AuditEntry) -> None:
+        try:
+            async with tenant_transaction(self._engine, entry.tenant) as conn:
+                await record(conn, entry)
+        except Exception:  # the refusal itself must reach the caller
+            logger.exception("could not record a refused call in the audit log")

@@ -16,6 +16,7 @@ from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
 from assay.jobs.audit import audit_query
+from assay.jobs.audit_record import AuditLog, audit_refusals
 from assay.jobs.deletion import JobDeletion
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
@@ -36,15 +37,18 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
 
     def __init__(
         self, store: JobStore, files: FileCatalog, nc: Client, default_max_attempts: int, releases: FileReleases,
-        deletion: JobDeletion,
+        deletion: JobDeletion, refusals: AuditLog,
     ) -> None:
         self._store = store
         self._deletion = deletion
+        self.refusals = refusals
+        """Where refusals by role or quota are recorded (``audit_refusals``)."""
         self._releases = releases
         self._files = files
         self._nc = nc
         self._default_max_attempts = default_max_attempts
 
+    @audit_refusals('create', lambda request: "jobs")
     async def CreateJob(
         self, request: jobs_service_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CreateJobResponse:
@@ -61,6 +65,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
                               trace_id=current_trace_id())
         return with_cache_key(new, request, files)
 
+    @audit_refusals('create_pipeline', lambda request: "pipelines")
     async def CreatePipeline(
         self, request: jobs_service_pb2.CreatePipelineRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CreatePipelineResponse:
@@ -84,6 +89,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         pipeline = await self._pipeline(caller.tenant, parse_uuid(request.id, "id"))
         return jobs_service_pb2.GetPipelineResponse(pipeline=pipeline)
 
+    @audit_refusals('cancel_pipeline', lambda request: f"pipelines/{request.id}")
     async def CancelPipeline(
         self, request: jobs_service_pb2.CancelPipelineRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CancelPipelineResponse:
@@ -120,6 +126,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         shown = [apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_BASIC) for job in jobs]
         return jobs_service_pb2.ListJobsResponse(jobs=shown, next_page_token=token)
 
+    @audit_refusals('cancel', lambda request: f"jobs/{request.id}")
     async def CancelJob(
         self, request: jobs_service_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CancelJobResponse:
@@ -134,6 +141,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         async for job in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
             yield jobs_service_pb2.WatchJobResponse(job=job)
 
+    @audit_refusals('retry', lambda request: f"jobs/{request.id}")
     async def RetryJob(
         self, request: jobs_service_pb2.RetryJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.RetryJobResponse:
@@ -148,6 +156,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         return jobs_service_pb2.GetUsageResponse(quotas=[
             usage_message(usage) for usage in await self._store.usage(caller.tenant)])
 
+    @audit_refusals('redrive', lambda request: "jobs")
     async def RedriveJobs(
         self, request: jobs_service_pb2.RedriveJobsRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.RedriveJobsResponse:
@@ -159,6 +168,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
             except AssayError as refusal:  # e.g. INPUT_DELETED, or retried by someone else meanwhile
                 response.refused.append(jobs_service_pb2.RedriveRefusal(
                     job_id=str(job_id), reason=refusal.reason, message=refusal.message))
+        await self._store.record_redrive(caller.tenant, request, len(response.retried), len(response.refused))
         return response
 
     async def ListAuditEvents(
@@ -168,6 +178,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         events, token = await self._store.audit_events(caller.tenant, audit_query(request))
         return jobs_service_pb2.ListAuditEventsResponse(events=events, next_page_token=token)
 
+    @audit_refusals('delete_file', lambda request: f"files/{request.file_id}")
     async def ReleaseFile(
         self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.ReleaseFileResponse:
@@ -180,6 +191,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         await self._releases.record_deletion(caller.tenant, file_id, cascade=request.cascade, jobs_deleted=deleted)
         return jobs_service_pb2.ReleaseFileResponse()
 
+    @audit_refusals('delete', lambda request: f"jobs/{request.id}")
     async def DeleteJob(
         self, request: jobs_service_pb2.DeleteJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.DeleteJobResponse:

@@ -15,6 +15,7 @@ from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
+from assay.jobs.audit_record import AuditLog
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
 from assay.jobs.deletion import IngestArtifactEraser, JobDeletion
@@ -72,7 +73,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
-            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), deletion),
+            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), deletion,
+                        AuditLog(engine)),
             server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)

@@ -345,6 +345,14 @@ class JobStore:
             f"job {job_id} is {current['state'].lower()}; only failed or cancelled jobs can be retried"
         )
 
+    async def record_redrive(self, tenant: str, request: jobs_service_pb2.RedriveJobsRequest, retried: int,
+                             refused: int) -> None:
+        """The audit log's summary of a RedriveJobs call (each retry has its own ``retry`` row)."""
+        async with self._transaction(tenant) as tx:
+            await record(tx.conn, AuditEntry(tenant=tenant, action="redrive", resource="jobs", details={
+                "state": STATE_NAMES.get(request.state, "FAILED"), "error_code": request.error_code,
+                "analyzer": request.analyzer, "retried": retried, "refused": refused}))
+
     async def audit_events(
         self, tenant: str, query: AuditQuery,
     ) -> tuple[Sequence[jobs_service_pb2.AuditEvent], str]:
