@@ -537,3 +537,50 @@ class GetDownloadUrlResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetDownloadUrlResponse: _TypeAlias = GetDownloadUrlResponse  # noqa: Y015
+
+@_typing.final
+class GetStorageUsageRequest(_message.Message):
+    """GetStorageUsageRequest asks for the caller's tenant's stored bytes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStorageUsageRequest: _TypeAlias = GetStorageUsageRequest  # noqa: Y015
+
+@_typing.final
+class GetStorageUsageResponse(_message.Message):
+    """GetStorageUsageResponse is the tenant's storage and its quota."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BYTES_STORED_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    FILES_FIELD_NUMBER: _builtins.int
+    bytes_stored: _builtins.int
+    """bytes_stored is the size of every file the tenant stores, uploads and artifacts."""
+    limit: _builtins.int
+    """limit is the bytes-stored quota (ASSAY_QUOTA_BYTES_STORED); 0 means none."""
+    files: _builtins.int
+    """files is how many files that is."""
+    def __init__(
+        self,
+        *,
+        bytes_stored: _builtins.int = ...,
+        limit: _builtins.int = ...,
+        files: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes_stored", b"bytes_stored", "files", b"files", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStorageUsageResponse: _TypeAlias = GetStorageUsageResponse  # noqa: Y015

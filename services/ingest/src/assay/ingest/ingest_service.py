@@ -135,6 +135,12 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         await self._deletion.delete(caller.tenant, parse_uuid(request.id, "id"), caller.token, cascade=request.cascade)
         return ingest_service_pb2.DeleteFileResponse()
 
+    async def GetStorageUsage(
+        self, request: ingest_service_pb2.GetStorageUsageRequest, context: grpc.aio.ServicerContext
+    ) -> ingest_service_pb2.GetStorageUsageResponse:
+        caller = require_role(*READERS)
+        return await self._store.storage_usage(caller.tenant)
+
     async def GetDownloadUrl(
         self, request: ingest_service_pb2.GetDownloadUrlRequest, context: grpc.aio.ServicerContext
     ) -> ingest_service_pb2.GetDownloadUrlResponse:
