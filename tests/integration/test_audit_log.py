@@ -18,6 +18,7 @@ from tenancy_fixtures import create
 from assay.cli.__main__ import EXIT_OK, main
 from assay.common.auth import mint_token
 from assay.common.db import SYSTEM_SETTING
+from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
 TENANT = "audited"
@@ -133,3 +134,22 @@ async def test_every_call_records_roles_peer_request_id_resource_and_outcome_and
     assert [e["action"] for e in reversed(by_resource.json()["events"])] == [
         "create", "retry", "cancel", "retry", "cancel", "delete"]
     assert events[2]["details"]["retried"] == 1 and events[2]["roles"] == ["admin", "user"]
+
+
+async def test_group_committed_creates_each_record_their_own_request_id_and_roles(jobs_service: JobsService) -> None:
+    tenant = "batchaudit"
+
+    async def create_as(index: int) -> str:
+        metadata = (*jobs_service.token(tenant=tenant, subject=f"user{index}", roles=("user", "readonly")),
+                    ("x-request-id", f"req-{index}"))
+        request = js.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=f"text {index}"))
+        return (await jobs_service.jobs.CreateJob(request, metadata=metadata)).job.id
+
+    ids = await asyncio.gather(*(create_as(index) for index in range(8)))  # concurrent: batched together
+    listed = (await events(jobs_service, tenant=tenant, action="create", page_size=50)).events
+    by_job = {event.job_id: event for event in listed}
+    for index, job_id in enumerate(ids):
+        event = by_job[job_id]
+        assert (event.actor, event.request_id, list(event.roles)) == (f"user{index}", f"req-{index}",
+                                                                       ["readonly", "user"])
+        assert event.peer.startswith("ipv") and event.resource == f"jobs/{job_id}" and event.outcome == "OK"

@@ -27,6 +27,9 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     """Identifies this worker process in StartJob, for diagnostics."""
     worker_concurrency: int = Field(default=2, ge=1, le=256)
     """Attempts this process runs at once (one child process each)."""
+    worker_batch_size: int = Field(default=64, ge=0, le=256)
+    """Most StartJob / CompleteJob calls of concurrent attempts sent to jobs together, as one
+    StartJobs / CompleteJobs call (0: each on its own)."""
     worker_analyzers: str = ""
     """Comma-separated analyzer names to consume; empty means every registered analyzer."""
     worker_plugins: str = ""

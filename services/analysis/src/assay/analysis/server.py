@@ -124,7 +124,8 @@ async def start(
     breakers = Breakers(DEPENDENCIES, settings.worker_breaker_threshold, settings.worker_breaker_cooldown_seconds)
     jobs = JobsClient(jobs_channel, token, settings.worker_rpc_timeout_seconds, breaker=breakers["jobs"],
                       report_budget=settings.worker_report_retry_seconds,
-                      start_budget=settings.worker_dependency_wait_seconds, backoff=backoff)
+                      start_budget=settings.worker_dependency_wait_seconds, backoff=backoff,
+                      batch_size=settings.worker_batch_size)
     executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
                         settings.worker_memory_limit_bytes, {"ASSAY_DATABASE_URL": settings.database_url})
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(

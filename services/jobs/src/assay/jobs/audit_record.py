@@ -12,7 +12,7 @@ import functools
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -32,6 +32,25 @@ OK = "OK"
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who made a call, captured while serving it (for work done later in another task)."""
+
+    roles: tuple[str, ...]
+    peer: str
+    request_id: str
+
+
+def current_caller() -> Caller | None:
+    """The caller of the RPC being served (None outside one)."""
+    principal = current_principal.get()
+    call = call_info()
+    if principal is None and call is None:
+        return None
+    return Caller(roles=tuple(sorted(principal.roles)) if principal else (),
+                  peer=call.peer if call else "", request_id=call.request_id if call else "")
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """What one audit row says; who and from where are filled in from the call being served."""
 
@@ -43,19 +62,33 @@ class AuditEntry:
     outcome: str = OK
     actor: str | None = None
     """The subject; None: the caller's (outside a call, name a system actor such as ``system:retention``)."""
+    caller: Caller | None = None
+    """Roles, peer and request id captured earlier (``current_caller``); None: the call being served's."""
 
 
 async def record(conn: AsyncConnection, entry: AuditEntry) -> None:
     """Append ``entry`` in the caller's transaction (it commits, or rolls back, with the change)."""
-    caller = current_principal.get()
-    call = call_info()
-    await conn.execute(_INSERT, {
-        "tenant": entry.tenant, "actor": entry.actor or (caller.subject if caller else "system"),
-        "roles": sorted(caller.roles) if caller else [],
+    await record_many(conn, [entry])
+
+
+async def record_many(conn: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
+    """Append several entries in one pipelined statement, in the caller's transaction."""
+    if not entries:
+        return
+    principal = current_principal.get()
+    serving = current_caller()
+    await conn.execute(_INSERT, [_values(entry, principal.subject if principal else "system", serving)
+                                 for entry in entries])
+
+
+def _values(entry: AuditEntry, subject: str, serving: Caller | None) -> dict[str, Any]:
+    caller = entry.caller or serving
+    return {
+        "tenant": entry.tenant, "actor": entry.actor or subject, "roles": list(caller.roles) if caller else [],
         "action": entry.action, "job_id": entry.job_id, "resource": entry.resource,
         "details": json.dumps(entry.details), "outcome": entry.outcome,
-        "peer": call.peer if call else "", "request_id": call.request_id if call else "",
-    })
+        "peer": caller.peer if caller else "", "request_id": caller.request_id if caller else "",
+    }
 
 
 _INSERT = text("""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,10 +17,11 @@ from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
 from assay.jobs.audit import audit_query
-from assay.jobs.audit_record import AuditLog, audit_refusals
+from assay.jobs.audit_record import AuditLog, audit_refusals, current_caller
 from assay.jobs.deletion import JobDeletion
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
+from assay.jobs.group_create import JobCreator
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
 from assay.jobs.quotas import usage_message
@@ -37,9 +39,10 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
 
     def __init__(
         self, store: JobStore, files: FileCatalog, nc: Client, default_max_attempts: int, releases: FileReleases,
-        deletion: JobDeletion, refusals: AuditLog,
+        deletion: JobDeletion, refusals: AuditLog, creator: JobCreator | None = None,
     ) -> None:
         self._store = store
+        self._creator = creator if creator is not None else JobCreator(store)
         self._deletion = deletion
         self.refusals = refusals
         """Where refusals by role or quota are recorded (``audit_refusals``)."""
@@ -54,7 +57,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     ) -> jobs_service_pb2.CreateJobResponse:
         caller = require_role(*WRITERS)
         new = await self._validate(request, caller.token)
-        job, created = await self._store.create(caller.tenant, caller.subject, new)
+        job, created = await self._creator.create(caller.tenant, caller.subject, new)
         if created:
             JOBS_CREATED.labels(analyzer=job.analyzer).inc()
         return jobs_service_pb2.CreateJobResponse(job=job)
@@ -63,7 +66,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         files = await self._files.require(files_to_look_up(request), token)
         new = validate_create(request, files, default_max_attempts=self._default_max_attempts,
                               trace_id=current_trace_id())
-        return with_cache_key(new, request, files)
+        return dataclasses.replace(with_cache_key(new, request, files), caller=current_caller())
 
     @audit_refusals('create_pipeline', lambda request: "pipelines")
     async def CreatePipeline(

@@ -74,6 +74,18 @@ async def cached_answer(conn: AsyncConnection, tenant: str, new: NewJob) -> RowM
     return source
 
 
+async def answerable(conn: AsyncConnection, tenant: str, news: Sequence[NewJob]) -> set[int]:
+    """Which of ``news`` (positions) a succeeded job could answer now: one statement for a group-committed
+    batch, whose answered jobs are then created one by one (``cached_answer`` locks the source)."""
+    usable = [(index, new) for index, new in enumerate(news) if new.cache_key is not None and new.use_cache]
+    if not usable:
+        return set()
+    found = set((await conn.execute(_ANSWERABLE, {
+        "tenant": tenant, "keys": [new.cache_key for _, new in usable],
+        "versions": [SPECS[new.analyzer].version for _, new in usable]})).scalars())
+    return {index for index, new in usable if new.cache_key in found}
+
+
 async def insert_answered(conn: AsyncConnection, values: Mapping[str, Any], source: RowMapping,
                           new: NewJob) -> RowMapping | None:
     """Insert the job SUCCEEDED with the source's result and artifacts (``values``: the plain insert's
@@ -113,4 +125,10 @@ _INSERT_ANSWERED = text("""
             CAST(:artifacts AS jsonb), now(), now(), :source)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
+""")
+_ANSWERABLE = text("""
+    SELECT DISTINCT j.cache_key FROM jobs.jobs j
+    JOIN unnest(CAST(:keys AS text[]), CAST(:versions AS text[])) AS k(key, version)
+      ON j.cache_key = k.key AND j.analyzer_version = k.version
+    WHERE j.tenant_id = :tenant AND j.state = 'SUCCEEDED' AND j.deleting_at IS NULL
 """)

@@ -22,6 +22,7 @@ from assay.jobs.deletion import IngestArtifactEraser, JobDeletion
 from assay.jobs.dispatcher import Dispatcher
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog, IngestFileCatalog
+from assay.jobs.group_create import JobCreator
 from assay.jobs.job_execution_service import JobExecutionServicer
 from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
@@ -70,11 +71,13 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     resolved_files = files
     eraser_channel = open_channel(settings.ingest_addr)
     deletion = JobDeletion(engine, nc, IngestArtifactEraser(eraser_channel, settings.ingest_timeout_seconds), cache)
+    creator = JobCreator(store, max_size=settings.create_batch_max, concurrency=settings.create_batch_concurrency,
+                         max_wait=settings.create_batch_wait_seconds)
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
             JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), deletion,
-                        AuditLog(engine)),
+                        AuditLog(engine), creator),
             server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
