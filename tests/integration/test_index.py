@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -523,3 +524,101 @@ async def test_an_uploaded_html_page_is_indexed_by_its_headings_and_tables(index
     assert "ninety euros" in answer.answer
     seats = await index_stack.ask(tenant, collection, "How many seats does the team plan have?")
     assert seats.passages[0].text == "plan: team; seats: 25"
+
+
+NDA = """# Mutual non-disclosure agreement
+
+This agreement is made between Acme Ltd and Beta GmbH. Each party shall keep the other party's
+confidential information secret and shall use it only to evaluate the proposed business relationship.
+
+## Term
+
+The obligations of confidentiality survive for five years after the disclosure.
+"""
+
+
+async def test_metadata_filters_select_documents_by_what_indexing_recorded_and_by_job_metadata(
+    index_stack: IndexStack,
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    handbook = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    params = job_pb2.JobParams(index=ix.IndexParams(collection_id=collection, metadata={"team": "legal"}))
+    submitted = await index_stack.files.ingest.files.SubmitDocument(
+        submit_requests(chunked(NDA.encode()), analyzer="index", name="nda.md", params=params),
+        metadata=index_stack.token(tenant))
+    nda = await index_stack.files.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=90)
+    recorded = dict(nda.result.index.files[0].metadata)
+    assert recorded["team"] == "legal" and recorded["format"] == "markdown"
+    assert recorded["document_type"] == "nda"
+    assert dict(handbook.result.index.files[0].metadata)["format"] == "markdown"
+
+    question = "How many days of paid annual leave do employees get?"
+    legal = await index_stack.ask(tenant, collection, question, filter=ix.DocumentFilter(metadata={"team": "legal"}))
+    assert legal.passages and {p.citation.file_id for p in legal.passages} == {nda.inputs.file_ids[0]}
+    ndas = await index_stack.ask(tenant, collection, question, filter=ix.DocumentFilter(
+        metadata={"document_type": "nda", "format": "markdown"}))
+    assert {p.citation.file_id for p in ndas.passages} == {nda.inputs.file_ids[0]}
+    nothing = await index_stack.ask(tenant, collection, question, filter=ix.DocumentFilter(metadata={"team": "hr"}))
+    assert not nothing.passages and not nothing.answered and nothing.indexed_documents == 2
+
+
+async def test_date_filters_select_documents_by_upload_and_indexing_time(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    first = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    with psycopg.connect(index_stack.superuser_url) as conn:
+        row = conn.execute('SELECT indexed_at, uploaded_at FROM "index".documents WHERE file_id = %s',
+                           (first.inputs.file_ids[0],)).fetchone()
+    assert row is not None and row[1] is not None and row[1] <= row[0]  # uploaded, then indexed
+    boundary = row[0]
+    second = await index_stack.index_upload(tenant, collection, NDA.encode(), "nda.md")
+    question = "How many days of paid annual leave do employees get?"
+
+    def stamp(moment: Any) -> Any:
+        from google.protobuf import timestamp_pb2
+        out = timestamp_pb2.Timestamp()
+        out.FromDatetime(moment)
+        return out
+
+    later = await index_stack.ask(tenant, collection, question,
+                                  filter=ix.DocumentFilter(indexed_after=stamp(boundary + timedelta(microseconds=1))))
+    assert {p.citation.file_id for p in later.passages} == {second.inputs.file_ids[0]}
+    earlier = await index_stack.ask(tenant, collection, question,
+                                    filter=ix.DocumentFilter(uploaded_before=stamp(row[1] + timedelta(microseconds=1))))
+    assert {p.citation.file_id for p in earlier.passages} == {first.inputs.file_ids[0]}
+
+
+@pytest.mark.parametrize(("filter_", "field"), [
+    ({"metadata": {"Bad Key": "x"}}, "filter.metadata"),
+    ({"metadata": {"team": "x" * 201}}, "filter.metadata[team]"),
+    ({"metadata": {f"k{i}": "v" for i in range(21)}}, "filter.metadata"),
+    ({"indexed_after": {"seconds": 2_000_000_000}, "indexed_before": {"seconds": 1_000_000_000}},
+     "filter.indexed_before"),
+    ({"uploaded_after": {"seconds": 5}, "uploaded_before": {"seconds": 5}}, "filter.uploaded_before"),
+])
+async def test_bad_filters_are_refused_precisely(index_stack: IndexStack, filter_: dict[str, Any], field: str) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await index_stack.ask(tenant, collection, "leave", filter=ix.DocumentFilter(**filter_))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"'{field}'" in str(refused.value.trailing_metadata()) or field in str(refused.value.trailing_metadata())
+
+
+async def test_filters_over_rest(index_stack: IndexStack, rest: httpx.AsyncClient) -> None:
+    tenant = new_tenant()
+    headers = bearer_of(index_stack, tenant)
+    collection = await index_stack.collection(tenant)
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    body = {"question": "How many days of paid annual leave?", "filter": {"metadata": {"format": "markdown"},
+                                                                        "indexed_after": "2020-01-01T00:00:00Z"}}
+    found = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json=body)
+    assert found.status_code == 200, found.text
+    assert "twenty-eight days" in found.json()["answer"]
+    body["filter"] = {"metadata": {"format": "pdf"}}
+    none = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json=body)
+    assert none.status_code == 200 and none.json()["passages"] == [] and none.json()["answered"] is False
+    body["filter"] = {"indexed_after": "2030-01-01T00:00:00Z", "indexed_before": "2020-01-01T00:00:00Z"}
+    bad = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json=body)
+    assert bad.status_code == 400 and [v["field"] for v in bad.json()["violations"]] == ["filter.indexed_before"]
