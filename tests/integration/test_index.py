@@ -19,7 +19,7 @@ import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
-from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
+from file_job_fixtures import FileStack, chunked, csv_lines, download, file_stack  # noqa: F401 - fixture
 from fixtures import xmldocs
 from harness import Postgres, eventually
 from harness.jobs import fresh_database
@@ -106,7 +106,7 @@ class IndexStack:
 async def index_stack(file_stack: FileStack, postgres: Postgres) -> AsyncIterator[IndexStack]:
     url = fresh_database(postgres, "index")
     upgrade(INDEX_MIGRATIONS, url, "index")
-    worker = await file_stack.start_worker(worker_analyzers="index", database_url=url, worker_concurrency=1)
+    worker = await file_stack.start_worker(worker_analyzers="index,ask", database_url=url, worker_concurrency=1)
     channel = open_channel(f"127.0.0.1:{worker.port}")
     name = url.rsplit("/", 1)[1]
     try:
@@ -622,3 +622,60 @@ async def test_filters_over_rest(index_stack: IndexStack, rest: httpx.AsyncClien
     body["filter"] = {"indexed_after": "2030-01-01T00:00:00Z", "indexed_before": "2020-01-01T00:00:00Z"}
     bad = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json=body)
     assert bad.status_code == 400 and [v["field"] for v in bad.json()["violations"]] == ["filter.indexed_before"]
+
+
+async def test_a_csv_of_questions_is_answered_as_a_job_into_a_spreadsheet_safe_csv(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    offices = await index_stack.index_upload(tenant, collection, OFFICES.encode(), "offices.csv")
+    questions = (
+        "question,metadata.format,indexed_after\n"
+        "How many days of paid annual leave do employees get?,,\n"
+        "How many employees work in Oslo?,csv,2020-01-01\n"
+        "What is the boiling point of liquid nitrogen in kelvin?,,\n"
+        ",,\n"
+        '"=HYPERLINK(""http://evil.example"",""annual leave"")",,\n'
+        "How many days of paid annual leave do employees get?,,not a date\n"
+        "How many days of paid annual leave do employees get?,pdf,\n"
+    )
+    params = job_pb2.JobParams(ask=ix.AskParams(collection_id=collection))
+    submitted = await index_stack.files.ingest.files.SubmitDocument(
+        submit_requests(chunked(questions.encode()), analyzer="ask", name="questions.csv", params=params),
+        metadata=index_stack.token(tenant))
+    done = await index_stack.files.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=90)
+    result = done.result.ask
+    assert (result.questions, result.skipped) == (6, 1)
+    artifact = next(a for a in done.artifacts if a.name == "answers.csv")
+    link = await index_stack.files.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=artifact.file_id),
+                                                              metadata=index_stack.token(tenant))
+    header, *rows = csv_lines(await download(link.url))
+    assert header[:4] == ["row", "question", "answered", "answer"] and header[-1] == "error"
+    by_row = {int(r[0]): dict(zip(header, r, strict=True)) for r in rows}
+    assert result.answered == sum(r["answered"] == "true" for r in by_row.values()) >= 2
+    assert by_row[1]["answered"] == "true" and "twenty-eight days" in by_row[1]["answer"]
+    assert by_row[1]["display_name"] == "handbook.md" and by_row[1]["paragraph"] == "1"
+    assert by_row[2]["file_id"] == offices.inputs.file_ids[0] and "Oslo" in by_row[2]["passage"]
+    assert by_row[3]["answered"] == "false" and by_row[3]["answer"] == ""
+    assert 4 not in by_row  # no question: skipped
+    assert by_row[5]["question"].startswith("'=HYPERLINK(")  # neutralised, shown as text
+    assert by_row[6]["answered"] == "false" and "indexed_after" in by_row[6]["error"]
+    assert by_row[7]["answered"] == "false" and by_row[7]["passage"] == ""  # no PDF in the collection
+
+
+@pytest.mark.parametrize(("questions", "params", "code"), [
+    ("text\nhello\n", {}, "COLUMN_MISSING"),
+    ("question\nhello\n", {"collection_id": str(uuid.uuid4())}, "COLLECTION_NOT_FOUND"),
+    ("question\nhello\n", {"filter": ix.DocumentFilter(metadata={"Bad Key": "x"})}, "PARAMS_INVALID"),
+])
+async def test_a_questions_job_with_bad_input_fails_precisely(
+    index_stack: IndexStack, questions: str, params: dict[str, Any], code: str,
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    ask = ix.AskParams(**{"collection_id": collection, **params})
+    submitted = await index_stack.files.ingest.files.SubmitDocument(
+        submit_requests(chunked(questions.encode()), analyzer="ask", name="questions.csv",
+                        params=job_pb2.JobParams(ask=ask)), metadata=index_stack.token(tenant))
+    failed = await index_stack.files.settled(submitted.job.id, tenant, Job.STATE_FAILED, timeout=60)
+    assert failed.error.code == code

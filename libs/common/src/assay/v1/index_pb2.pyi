@@ -762,8 +762,9 @@ class AskResult(_message.Message):
     skipped: _builtins.int
     """skipped is the number of rows without a question."""
     artifact_name: _builtins.str
-    """artifact_name is the CSV artifact: question, answered, answer, score, similarity, file_id,
-    display_name, page, paragraph, start_offset, end_offset, passage, one row per question.
+    """artifact_name is the CSV artifact, one row per question: row, question, answered, answer, score,
+    similarity, file_id, display_name, page, paragraph, start_offset, end_offset, passage (the best
+    passage, or the nearest when not answered), indexing, error (a row's unusable question or filter).
     """
     def __init__(
         self,

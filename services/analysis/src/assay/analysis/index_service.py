@@ -21,7 +21,7 @@ from opentelemetry import trace
 
 from assay.analysis.analyzers.index.answer import answer
 from assay.analysis.analyzers.index.embedding import QuestionEmbeddings, index_embedder
-from assay.analysis.analyzers.index.search import selection, selection_violations
+from assay.analysis.analyzers.index.search import CANDIDATES, MAX_QUESTION_CHARS, selection, selection_violations
 from assay.analysis.generation import Generator
 from assay.analysis.index_store import CollectionRow, IndexStore
 from assay.analysis.metrics import INDEX_ASK_DURATION, INDEX_FORGOTTEN
@@ -35,11 +35,8 @@ tracer = trace.get_tracer("assay.analysis.index")
 
 MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 2000
-MAX_QUESTION_CHARS = 2000
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
-CANDIDATES = 50
-"""Chunks each search returns before fusion."""
 
 
 def collection_message(row: CollectionRow) -> pb.Collection:

@@ -32,6 +32,9 @@ MAX_METADATA_PAIRS = 20
 MAX_METADATA_VALUE_CHARS = 200
 METADATA_KEY = re.compile(r"[a-z0-9_.]{1,64}")
 MAX_FILTER_FILES = 100
+MAX_QUESTION_CHARS = 2000
+CANDIDATES = 50
+"""Chunks each search (vector, full text) returns before fusion."""
 
 
 @dataclass(frozen=True)
