@@ -382,6 +382,19 @@ async def test_assay_ask_by_collection_name_prints_the_answer_and_citations(
     assert code == 4 and "COLLECTION_NOT_FOUND" in err
     code, out, _ = await assay("collections", "list")
     assert code == 0 and out.split()[:2] == [collection, "hr"]
+    code, out, _ = await assay("--json", "ask", "hr", "annual leave", "--meta", "format=markdown",
+                               "--indexed-after", "2020-01-01")
+    assert code == 0 and json.loads(out)["passages"]
+    code, out, _ = await assay("--json", "ask", "hr", "annual leave", "--meta", "format=pdf")
+    assert code == 0 and json.loads(out)["passages"] == []
+    code, out, _ = await assay("--json", "ask", "hr", "annual leave", "--uploaded-before", "2000-01-01T00:00:00Z")
+    assert code == 0 and json.loads(out)["passages"] == []
+    code, _, err = await assay("ask", "hr", "annual leave", "--meta", "format")
+    assert code == 2 and "KEY=VALUE" in err
+    code, _, err = await assay("ask", "hr", "annual leave", "--indexed-after", "yesterday")
+    assert code == 2 and "ISO 8601" in err
+    code, _, err = await assay("ask", "hr", "annual leave", "--meta", "Bad Key=x")
+    assert code == 4 and "filter.metadata" in err
 
 
 async def test_asking_during_indexing_answers_from_what_is_indexed_and_says_so(index_stack: IndexStack) -> None:
