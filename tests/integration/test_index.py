@@ -635,6 +635,11 @@ async def test_filters_over_rest(index_stack: IndexStack, rest: httpx.AsyncClien
     body["filter"] = {"indexed_after": "2030-01-01T00:00:00Z", "indexed_before": "2020-01-01T00:00:00Z"}
     bad = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json=body)
     assert bad.status_code == 400 and [v["field"] for v in bad.json()["violations"]] == ["filter.indexed_before"]
+    huge = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json={"question": "why? " * 20_000})
+    assert huge.status_code == 400 and [v["field"] for v in huge.json()["violations"]] == ["question"]
+    bad_date = await rest.post(f"/v1/collections/{collection}:ask", headers=headers,
+                               json={"question": "leave", "filter": {"indexed_after": "yesterday"}})
+    assert bad_date.status_code == 400, bad_date.text
 
 
 async def test_a_csv_of_questions_is_answered_as_a_job_into_a_spreadsheet_safe_csv(index_stack: IndexStack) -> None:
