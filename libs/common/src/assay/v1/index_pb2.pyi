@@ -417,8 +417,8 @@ class Passage(_message.Message):
     heading: _builtins.str
     """heading is the title of the section it lies in ("" when none; a table's column names for a row)."""
     score: _builtins.float
-    """score is the fused retrieval score: reciprocal rank fusion of the vector ranking and the lexical
-    ranking of the vector and full-text candidates.
+    """score is the retrieval score passages are ranked by: the similarity plus 0.3 times the share of
+    the question's content words the passage (with its document name and heading) contains.
     """
     similarity: _builtins.float
     """similarity is the cosine similarity of the passage and the question (-1 to 1)."""

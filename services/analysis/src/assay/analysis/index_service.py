@@ -1,11 +1,12 @@
 """IndexService: a tenant's collections, AskQuestion (hybrid retrieval with citations), ForgetFile.
 
 Indexing itself is the ``index`` analyzer's (a job); this service reads what it wrote. A question
-is embedded here with the same model, in a thread (a few milliseconds), then searched twice in one
-tenant-scoped transaction (pgvector HNSW by cosine distance, PostgreSQL full text); both
-searches' candidates are ranked by the share of the question's words they contain, and that
-lexical ranking is fused with the vector ranking by reciprocal rank; below
-``ASSAY_INDEX_MIN_SIMILARITY`` the answer is "no answer" with the nearest passages.
+is embedded here with the same model, in a thread (a few milliseconds; recent questions cached),
+then searched by one statement in one tenant-scoped transaction (pgvector HNSW by cosine distance
+and PostgreSQL full text, among the documents the request's filter selects); both searches'
+candidates are ranked by similarity plus the share of the question's words they contain
+(``analyzers/index/answer.py``); below ``ASSAY_INDEX_MIN_SIMILARITY`` the answer is "no answer"
+with the nearest passages.
 """
 
 from __future__ import annotations
