@@ -1,9 +1,9 @@
 """PDF pages into clean paragraphs, read from PDFium's positioned text boxes.
 
-- **Lines** are rebuilt from the text boxes PDFium reports (``FPDFText_CountRects``): boxes that
-  share a height are one printed line, whatever order the generator drew them in, so a text layer
-  that holds one word per text object no longer becomes one "line" per word, and a paragraph's
-  first word drawn apart is not a heading of its own.
+- **Lines** are rebuilt from PDFium's text and character boxes: runs that share a height are one
+  printed line, whatever order the generator drew them in, so a text layer that holds one word
+  per text object no longer becomes one "line" per word, and a paragraph's first word drawn
+  apart is not a heading of its own.
 - **Running headers, footers and page numbers** are dropped: a line in the top or bottom margin
   whose text (digits ignored) recurs at the same height on at least half of the pages, and any
   bare page number ("3", "Page 3 of 12", "- 3 -", "1 / 12") in a margin.
@@ -17,12 +17,15 @@
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any
+
+import pypdfium2.raw as pdfium_c
 
 MARGIN = 0.13
 """Share of the page height at the top and at the bottom where running lines are looked for."""
@@ -49,6 +52,9 @@ _STARTS_ITEM = re.compile(
     r"|[•·▪◦‣●○■□\-–—*]\s+\S)",
     re.IGNORECASE,
 )
+_RUN = re.compile(r"[^\r\n\ufffe]*[^\s\ufffe][^\r\n\ufffe]*\ufffe?")
+"""A run of PDFium's text up to a line break; PDFium joins a hyphenated line to the next one
+with U+FFFE, which ends a run here too."""
 _SENTENCE_END = re.compile(r"[.!?;:][\"”’)]?$")
 _SOFT_HYPHENS = "\u00ad\ufffe\x02"
 _KEEP_HYPHEN = frozenset({
@@ -61,19 +67,6 @@ _ABBREVIATION = re.compile(
     r"u\.s|u\.k|e\.u|ch|pp|p|s|ss|reg|regs|cl|sch|incl|approx|fig|al|sent|lit|abs|nr|ff|seq|et)\.$",
     re.IGNORECASE,
 )
-
-
-class TextPage(Protocol):
-    """The part of ``pypdfium2.PdfTextPage`` read here."""
-
-    def count_rects(self, index: int = 0, count: int = -1) -> int: ...
-
-    def get_rect(self, index: int) -> tuple[float, float, float, float]: ...
-
-    def get_text_bounded(
-        self, left: float | None = None, bottom: float | None = None, right: float | None = None,
-        top: float | None = None, errors: str = "ignore",
-    ) -> str: ...
 
 
 @dataclass
@@ -112,25 +105,51 @@ class PdfPage:
         return "\n\n".join(self.paragraphs)
 
 
-def page_lines(textpage: TextPage) -> list[TextLine]:
-    """The page's printed lines in PDFium's reading order."""
+def page_lines(textpage: Any) -> list[TextLine]:
+    """The page's printed lines in PDFium's reading order.
+
+    ``textpage`` is a ``pypdfium2.PdfTextPage``. PDFium's text has a line break wherever it sees
+    a new line; each such run is placed by its first and last characters (their edges, baseline
+    and font size: a few look-ups a line, not one a character). Runs at
+    the same height and close together are one printed line, put in order left to right.
+    """
+    count = textpage.count_chars()
+    text = textpage.get_text_range()
+    if len(text) != count:  # characters PDFium generated differently: read them one by one
+        text = "".join(textpage.get_text_range(i, 1) for i in range(count))
     lines: list[TextLine] = []
     pieces: list[tuple[float, float, str]] = []
-    for index in range(textpage.count_rects()):
-        left, bottom, right, top = textpage.get_rect(index)
-        text = textpage.get_text_bounded(left, bottom, right, top)
-        if not text.strip():
+    for match in _RUN.finditer(text):
+        piece = match.group()
+        first = match.start() + len(piece) - len(piece.lstrip())
+        last = match.start() + len(piece.rstrip().rstrip("\ufffe").rstrip()) - 1
+        left, base_a, _, size_a = _glyph(textpage, first)
+        _, base_b, right, size_b = _glyph(textpage, last)
+        size = max(size_a, size_b)
+        if size <= 0:
             continue
-        last = lines[-1] if lines else None
-        if last is not None and _same_height(last, bottom, top) and left <= last.right + COLUMN_GAP * (top - bottom):
-            pieces.append((left, right, text))
-            last.left, last.right = min(last.left, left), max(last.right, right)
-            last.bottom, last.top = min(last.bottom, bottom), max(last.top, top)
-            last.text = _join_pieces(pieces)
+        bottom, top = min(base_a, base_b) - 0.2 * size, max(base_a, base_b) + 0.8 * size
+        line = lines[-1] if lines else None
+        if line is not None and _same_height(line, bottom, top) and left <= line.right + COLUMN_GAP * (top - bottom):
+            pieces.append((left, right, piece))
+            line.left, line.right = min(line.left, left), max(line.right, right)
+            line.bottom, line.top = min(line.bottom, bottom), max(line.top, top)
+            line.text = _join_pieces(pieces)
             continue
-        pieces = [(left, right, text)]
+        pieces = [(left, right, piece)]
         lines.append(TextLine(_join_pieces(pieces), left, bottom, right, top))
     return lines
+
+
+def _glyph(textpage: Any, index: int) -> tuple[float, float, float, float]:
+    """A character's left and right edge, baseline and font size (points): the baseline and size
+    place a line the same way whatever its letters (a tight box of "a" is lower than of "T")."""
+    left, bottom, right, top = textpage.get_charbox(index)
+    x, y = ctypes.c_double(), ctypes.c_double()
+    if pdfium_c.FPDFText_GetCharOrigin(textpage.raw, index, ctypes.byref(x), ctypes.byref(y)):
+        bottom = y.value
+    size = float(pdfium_c.FPDFText_GetFontSize(textpage.raw, index))
+    return left, bottom, right, size if size > 0 else top - bottom
 
 
 def _same_height(line: TextLine, bottom: float, top: float) -> bool:
