@@ -80,13 +80,15 @@ async def test_a_worker_restarted_in_its_slot_reruns_its_predecessor_s_job_at_on
     running = await _state(stack, job.id, Job.STATE_RUNNING, timeout=30)
     assert running.state == Job.STATE_RUNNING and running.attempt == 1
     _kill(first)
-    killed_at = time.monotonic()
+    lease_ends = (await stack.get(job.id)).lease_expire_time.ToDatetime()  # the dead attempt's last lease
     _spawn(stack, workers, "slot-a")
-    done = await _state(stack, job.id, Job.STATE_SUCCEEDED, timeout=LEASE)
-    took = time.monotonic() - killed_at
-    assert done.state == Job.STATE_SUCCEEDED, f"{Job.State.Name(done.state)} after {took:.1f}s"
+    done = await _state(stack, job.id, Job.STATE_SUCCEEDED, timeout=LEASE + ACK_WAIT)
+    assert done.state == Job.STATE_SUCCEEDED, Job.State.Name(done.state)
     assert done.attempt == 2
-    assert took < ACK_WAIT / 2, f"re-run after {took:.1f}s: the lease or AckWait, not the slot's release"
+    # Without the slot's release, attempt 2 could only start once that lease had run out (a work
+    # message redelivered after AckWait is answered RETRY_LATER until then); the successor's start
+    # is timed by the machine's load, so the proof is this order, not a number of seconds.
+    assert done.start_time.ToDatetime() < lease_ends, "attempt 2 waited for the lease: the slot released nothing"
 
 
 async def test_a_worker_of_another_slot_leaves_a_live_lease_alone(stack: Stack, workers: list[AssayService]) -> None:

@@ -269,6 +269,8 @@ class DevStack:
             "ASSAY_HTTP_HOST": HOST, "ASSAY_HTTP_PORT": str(self.ports["gateway"]),
             # the console it serves, by either name of this host (pages from another origin stay refused)
             "ASSAY_CORS_ORIGINS": f"http://{HOST}:{self.ports['gateway']},http://localhost:{self.ports['gateway']}",
+            # webhooks to a receiver on this machine, so a user can try them (jobs refuses loopback otherwise)
+            "ASSAY_WEBHOOK_ALLOW_TARGETS": os.environ.get("ASSAY_WEBHOOK_ALLOW_TARGETS") or "127.0.0.0/8,::1/128",
             "ASSAY_METRICS_PORT": str(self.ports.get(f"{name}_metrics", -1)),
             "ASSAY_DATABASE_URL": self.database_url,
             "ASSAY_NATS_URL": self.nats.url,

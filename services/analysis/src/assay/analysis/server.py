@@ -126,7 +126,8 @@ async def start(
     breakers = Breakers(DEPENDENCIES, settings.worker_breaker_threshold, settings.worker_breaker_cooldown_seconds)
     jobs = JobsClient(jobs_channel, token, settings.worker_rpc_timeout_seconds, breaker=breakers["jobs"],
                       report_budget=settings.worker_report_retry_seconds,
-                      start_budget=settings.worker_dependency_wait_seconds, backoff=backoff)
+                      start_budget=settings.worker_dependency_wait_seconds, backoff=backoff,
+                      batch_size=settings.worker_batch_size)
     executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
                         settings.worker_memory_limit_bytes, {"ASSAY_DATABASE_URL": settings.database_url})
     boot = uuid.uuid4().hex  # this process, within its slot
@@ -156,7 +157,9 @@ async def start(
         generator = Generator(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
                               settings.llm_timeout_seconds) if settings.llm_base_url else None
         index = IndexServicer(IndexStore(worker.engine, settings.index_ef_search), settings.index_min_similarity,
-                              generator)
+                              generator, settings.index_question_cache_bytes)
+        # The model loaded and run once before the first question, without delaying readiness.
+        worker.background.append(asyncio.create_task(index.warm(), name="index-warm"))
         if generator is not None:
             worker.closers.append(generator.close)
 
