@@ -6,17 +6,18 @@ restarted and one dependency held down for minutes (issue 20).
                                     [--deadline 600] [--data-dir DIR]
 
 It starts the same stack as ``assay dev`` (``assay.devstack.stack.DevStack``: embedded PostgreSQL,
-NATS JetStream and the S3 server, then jobs, ingest, analysis and the gateway as processes, restarted
-by the supervisor when they die) on a fresh directory and submits ``--jobs`` jobs through the gateway,
-spread evenly over ``--window`` seconds: inline sentiment texts, CSV batches and (with ``--corpus``)
-the corpus's contract PDFs for ``contract_review`` (one job in ``--pdf-every``), the last two as
-multipart uploads; each with an ``Idempotency-Key`` and resubmitted with it until accepted. Meanwhile it injects a fault schedule
-drawn from ``--seed`` over the same window: ``--kills`` SIGKILLs of a random service (analysis, jobs,
-ingest, gateway) at random times, one orderly restart of each server in ``--restarts``, and one
-outage: ``--outage`` (ingest, postgres, nats or s3; ``none`` for no outage) stopped for
-``--outage-seconds`` from a quarter of the window on. Once every job is submitted it waits (bounded
-by ``--deadline`` overall) for every job to finish, sweeps orphaned objects as ingest's sweep would
-(nothing is in flight by then, so with no grace), then prints:
+NATS JetStream and the S3 server, then jobs, ingest, analysis and the gateway as processes,
+restarted by the supervisor when they die) on a fresh directory and submits ``--jobs`` jobs through
+the gateway, spread evenly over ``--window`` seconds: inline sentiment texts, CSV batches and (with
+``--corpus``) the corpus's contract PDFs for ``contract_review`` (one job in ``--pdf-every``), the
+last two as multipart uploads; each with an ``Idempotency-Key`` and resubmitted with it until
+accepted. Meanwhile it injects a fault schedule drawn from ``--seed`` over the same window:
+``--kills`` SIGKILLs of a random service (analysis, jobs, ingest, gateway) at random times, one
+orderly restart of each server in ``--restarts``, and one outage: ``--outage`` (ingest, postgres,
+nats or s3; ``none`` for no outage) stopped for ``--outage-seconds`` from a quarter of the window
+on. Once every job is submitted it waits (bounded by ``--deadline`` overall) for every job to
+finish, sweeps orphaned objects as ingest's sweep would (nothing is in flight by then, so with no
+grace), then prints:
 
 * accepted, not accepted (a resubmission refused with a final 4xx, by code, or the deadline),
   succeeded, failed (by error code), stranded (not finished at the deadline), lost (accepted but
