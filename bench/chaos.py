@@ -212,13 +212,19 @@ class Load:
         return {"json": {"analyzer": "sentiment", "inputs": {"text": f"review {index}: I love it"}}}
 
 
-async def submit(client: httpx.AsyncClient, load: Load, index: int, clients: Clients, deadline: float) -> str | None:
-    """Submit job ``index`` until it is accepted (same Idempotency-Key each time); its id or None."""
+async def submit(client: httpx.AsyncClient, load: Load, index: int, clients: Clients, deadline: float,
+                 sending: asyncio.Semaphore) -> str | None:
+    """Submit job ``index`` until it is accepted (same Idempotency-Key each time); its id or None.
+
+    ``sending`` bounds the requests in flight, not the jobs being retried: a multipart job waiting
+    out an ingest outage must not keep an inline job (which needs no ingest) from being sent."""
     headers = {"Idempotency-Key": f"chaos-{load.seed}-{index}"}
     request = load.request(index)
+    tries = 0
     while time.monotonic() < deadline:
         try:
-            response = await client.post("/v1/jobs", headers=headers, **request)
+            async with sending:
+                response = await client.post("/v1/jobs", headers=headers, **request)
         except httpx.HTTPError as exc:
             clients.answered(None, exc)
         else:
@@ -229,7 +235,8 @@ async def submit(client: httpx.AsyncClient, load: Load, index: int, clients: Cli
             if 400 <= response.status_code < 500 and code not in RETRYABLE_REFUSALS:
                 clients.refused[code] += 1  # final: resubmitting the same request cannot succeed
                 return None
-        await asyncio.sleep(0.5)  # pacing between resubmissions while a service is down
+        tries += 1
+        await asyncio.sleep(min(5.0, 0.25 * 2 ** tries))  # back-off between resubmissions while a service is down
     return None
 
 
@@ -321,8 +328,7 @@ async def load(stack: DevStack, args: argparse.Namespace, work: Load, began: flo
 
         async def one(index: int) -> str | None:
             await asyncio.sleep(max(0.0, began + index * args.window / args.jobs - time.monotonic()))  # pacing
-            async with semaphore:
-                return await submit(client, work, index, clients, deadline)
+            return await submit(client, work, index, clients, deadline, semaphore)
         ids = [job_id for job_id in await asyncio.gather(*(one(i) for i in range(args.jobs))) if job_id]
         print(f"  {time.monotonic() - began:6.1f}s  all {len(ids)} accepted", file=sys.stderr)
         final = await drain(client, ids, clients, deadline)
