@@ -32,7 +32,7 @@ ITEMS_LIMIT = 10_000
 DEFAULT_TEXT_COLUMN = "text"
 """Column (CSV) or key (JSON objects) holding the text when ``text_column`` is unset."""
 ARTIFACT_NAME = "sentiment.csv"
-BATCH_ROWS = 64
+BATCH_ROWS = 256
 """Rows scored together (the learned model embeds them in one call); cancellation is checked between."""
 
 EMPTY_TEXT = "EMPTY_TEXT"
