@@ -105,14 +105,14 @@ def supports(excerpt: str, spans: list[str]) -> bool:
     return False
 
 
-def load_labels(folder: Path, corpus: Path) -> list[Label]:
-    by_name = {p.name: p for p in corpus.rglob("*") if p.is_file()}
+def load_labels(folder: Path, corpora: list[Path]) -> list[Label]:
+    by_name = {p.name: p for corpus in corpora for p in corpus.rglob("*") if p.is_file()}
     labels: list[Label] = []
     for file in sorted(folder.glob("*.yaml")):
         data: dict[str, Any] = yaml.safe_load(file.read_text(encoding="utf-8"))
         path = by_name.get(data["file"])
         if path is None:
-            print(f"skipped {data['file']}: not in {corpus}", file=sys.stderr)
+            print(f"skipped {data['file']}: not in {', '.join(map(str, corpora))}", file=sys.stderr)
             continue
         if hashlib.sha256(path.read_bytes()).hexdigest() != data["sha256"]:
             print(f"skipped {data['file']}: SHA-256 differs from the labelled version", file=sys.stderr)
@@ -207,7 +207,7 @@ def print_row(name: str, row: dict[str, str]) -> dict[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", type=Path)
+    parser.add_argument("corpus", type=Path, nargs="+", help="folders holding the labelled documents")
     parser.add_argument("--labels", type=Path, default=ROOT / "bench" / "labels" / "contract_review")
     parser.add_argument("--lexical", action="store_true", help="force the lexical fallback")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -223,7 +223,7 @@ def main() -> int:
     types: dict[str, Any] = {}
     if not args.no_types:
         with tempfile.TemporaryDirectory() as tmp:
-            types = type_accuracy(analyzer, document_types(args.types, [args.corpus, *args.also]), Path(tmp))
+            types = type_accuracy(analyzer, document_types(args.types, [*args.corpus, *args.also]), Path(tmp))
     if args.types_only:
         return 0
     labels = load_labels(args.labels, args.corpus)
