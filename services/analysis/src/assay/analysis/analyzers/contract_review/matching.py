@@ -40,7 +40,7 @@ from assay.analysis.analyzers.contract_review.playbook import (
 from assay.analysis.analyzers.contract_review.segment import Clause, Span, sentences
 from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_definition, is_heading_like
 
-Status = Literal["present", "weak", "missing", "contradicted", "by_reference"]
+Status = Literal["present", "weak", "missing", "contradicted", "by_reference", "not_assessed"]
 FloatMatrix = npt.NDArray[np.float32]
 OUT_OF_CONTEXT_FACTOR = 0.0
 PATTERN_SCORE = 1.0
