@@ -55,8 +55,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from contract_variants import clauses_of, cut, locate, negate_sentence, sentence_at, sentences_of  # noqa: E402
 from fixtures.contracts.support import CachedEmbedder  # noqa: E402
 
-from assay.analysis.analyzers.contract_review import ContractReviewAnalyzer, default_embedder  # noqa: E402
+from assay.analysis.analyzers.contract_review import (  # noqa: E402
+    ContractReviewAnalyzer,
+    default_embedder,
+    matching,
+)
 from assay.analysis.analyzers.contract_review.extract import extract_file  # noqa: E402
+from assay.analysis.analyzers.contract_review.requirement_head import load_head  # noqa: E402
 from assay.analysis.plugin import InputDocument  # noqa: E402
 from assay.analysis.testing import LocalRunContext  # noqa: E402
 from assay.v1 import contract_review_pb2 as pb  # noqa: E402
@@ -215,8 +220,11 @@ def print_row(name: str, row: dict[str, str]) -> dict[str, str]:
     return row
 
 
-def evaluate_set(name: str, analyzer: ContractReviewAnalyzer, labels: list[Label], verbose: bool) -> dict[str, Any]:
-    """Run one label set (originals and variants), print its table and return its figures."""
+def evaluate_set(
+    name: str, analyzer: ContractReviewAnalyzer, labels: list[Label], verbose: bool, head_folds: Path | None = None
+) -> dict[str, Any]:
+    """Run one label set (originals and variants), print its table and return its figures. With
+    ``head_folds``, each document is scored with the requirement head trained without it."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     cuts: dict[str, list[bool]] = defaultdict(list)
     negations: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
@@ -228,6 +236,11 @@ def evaluate_set(name: str, analyzer: ContractReviewAnalyzer, labels: list[Label
         work = Path(tmp)
         for label in labels:
             print(f"{label.path.name} ...", file=sys.stderr)
+            if head_folds is not None:
+                fold = load_head(head_folds / f"{label.path.name}.json")
+                if fold is None:
+                    raise SystemExit(f"no fold head for {label.path.name} in {head_folds}")
+                matching.load_head = lambda fold=fold: fold  # type: ignore[misc]
             start = time.perf_counter()
             result = review(analyzer, label.path, work)
             seconds += time.perf_counter() - start
@@ -331,6 +344,12 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="print every miss")
     parser.add_argument("--types", type=Path, default=ROOT / "bench" / "labels" / "contract_review_document_types.yaml")
     parser.add_argument("--also", type=Path, action="append", default=[], help="more folders for --types")
+    parser.add_argument(
+        "--head-folds",
+        type=Path,
+        help="leave-one-document-out: score each development document with the requirement head trained "
+        "without it (files written by bench/train_contract_head.py --folds)",
+    )
     parser.add_argument("--types-only", action="store_true", help="only the document-type accuracy")
     parser.add_argument("--no-types", action="store_true", help="skip the document-type accuracy")
     args = parser.parse_args()
@@ -348,7 +367,8 @@ def main() -> int:
         if str(args.holdout) != "none" and args.holdout.resolve() != args.labels.resolve():
             sets.append(("hold-out", args.holdout))
         for name, folder in sets:
-            report[name] = evaluate_set(name, analyzer, load_labels(folder, args.corpus), args.verbose)
+            folds = args.head_folds if name == "development" else None
+            report[name] = evaluate_set(name, analyzer, load_labels(folder, args.corpus), args.verbose, folds)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0

@@ -86,6 +86,11 @@ def main() -> int:
     parser.add_argument("--labels", type=Path, default=ROOT / "bench" / "labels" / "contract_review")
     parser.add_argument("--write", action="store_true", help="store the head in the analyzer's model folder")
     parser.add_argument("--cache", type=Path, help="keep sentence embeddings in this .npz between runs")
+    parser.add_argument(
+        "--folds",
+        type=Path,
+        help="also write one head per development document, trained without it (for eval --head-folds)",
+    )
     args = parser.parse_args()
     model = default_embedder()
     if model is None:
@@ -130,9 +135,11 @@ def main() -> int:
 
     held_scores: list[np.ndarray] = []
     held_truth: list[np.ndarray] = []
+    folds: list[tuple[str, np.ndarray, np.ndarray]] = []
     for index, (name, x, y) in enumerate(groups):
         others = [(gx, gy) for j, (_, gx, gy) in enumerate(groups) if j != index] + [anchors]
         weights, bias = fit(others)
+        folds.append((name, weights, bias))
         held_scores.append(1.0 / (1.0 + np.exp(-(x @ weights.T + bias))))
         held_truth.append(y)
         print(f"held out {name}", file=sys.stderr)
@@ -165,22 +172,38 @@ def main() -> int:
             f"  {rid:34} positives {int(t.sum()):3}  kept by veto {(s[t] >= veto).mean() if t.any() else 0:.2f}  "
             f"accepted {(s[t] >= accept).mean() if t.any() else 0:.2f}  false accepts {int((s[~t] >= accept).sum())}"
         )
+
+    def head_file(weights: np.ndarray, bias: np.ndarray, trained_on: list[str]) -> str:
+        return (
+            json.dumps(
+                {
+                    "about": "contract_review requirement head: logistic regression per requirement on "
+                    "all-MiniLM-L6-v2 int8 sentence embeddings; trained by bench/train_contract_head.py on the "
+                    "development labels "
+                    "(bench/labels/contract_review) and the playbook's own wordings",
+                    "embedding_model": embedder.name,
+                    "playbook": playbook.id,
+                    "requirements": ids,
+                    "veto": round(veto, 4),
+                    "accept": accept,
+                    "trained_on": trained_on,
+                    "weights": [[round(float(v), 5) for v in row] for row in weights],
+                    "bias": [round(float(v), 5) for v in bias],
+                },
+                indent=1,
+            )
+            + "\n"
+        )
+
+    if args.folds:
+        args.folds.mkdir(parents=True, exist_ok=True)
+        for name, weights, bias in folds:
+            trained_on = [other for other, _, _ in groups if other != name]
+            (args.folds / f"{name}.json").write_text(head_file(weights, bias, trained_on), encoding="utf-8")
+        print(f"wrote {len(folds)} fold heads to {args.folds}")
     if args.write:
         weights, bias = fit([(x, y) for _, x, y in groups] + [anchors])
-        head = {
-            "about": "contract_review requirement head: logistic regression per requirement on all-MiniLM-L6-v2 "
-            "int8 sentence embeddings; trained by bench/train_contract_head.py on the development labels "
-            "(bench/labels/contract_review) and the playbook's own wordings",
-            "embedding_model": embedder.name,
-            "playbook": playbook.id,
-            "requirements": ids,
-            "veto": round(veto, 4),
-            "accept": accept,
-            "trained_on": [name for name, _, _ in groups],
-            "weights": [[round(float(v), 5) for v in row] for row in weights],
-            "bias": [round(float(v), 5) for v in bias],
-        }
-        HEAD_PATH.write_text(json.dumps(head, indent=1) + "\n", encoding="utf-8")
+        HEAD_PATH.write_text(head_file(weights, bias, [name for name, _, _ in groups]), encoding="utf-8")
         print(f"wrote {HEAD_PATH}")
     return 0
 

@@ -1,5 +1,5 @@
 """The requirement head (a logistic regression per requirement on the sentence embeddings) vetoes
-semantic evidence it rules out, and is used only with the embeddings it was trained on."""
+evidence it rules out, and is used only with the embeddings it was trained on."""
 
 from __future__ import annotations
 
@@ -47,14 +47,13 @@ def _scores() -> np.ndarray:
 
 
 @needs_model
-def test_a_sentence_the_head_rules_out_is_no_semantic_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sentence_the_head_rules_out_is_no_evidence_not_even_by_a_keyword(monkeypatch: pytest.MonkeyPatch) -> None:
     with_head = _scores()
     assert ((with_head > 0.0) & (with_head < 1.0)).any(), "some sentences score semantically"
+    assert (with_head == 1.0).any(), "some sentences match a pattern"
     name = embedding_analyzer()._matcher().name
     monkeypatch.setattr(matching, "load_head", lambda: _veto_everything(name))
-    vetoed = _scores()
-    assert set(np.unique(vetoed)) <= {0.0, 1.0}, "only pattern hits are left"
-    assert (vetoed == 1.0).sum() == (with_head == 1.0).sum()
+    assert not _scores().any(), "a head that rules every sentence out leaves no evidence"
 
 
 @needs_model

@@ -305,11 +305,13 @@ def score_units(
         columns = sims[:, owners == index]
         if columns.shape[1]:
             semantic[:, index] = columns.max(axis=1)
+    ruled_out = np.zeros((len(units), len(recognisers)), dtype=bool)
     head = matcher.head()
     if head is not None and vectors is not None:
         rows = [row_of[t] if u.in_context else -1 for t, u in zip(texts, units, strict=True)]
         requirement_ids = [req.id for req in playbook.requirements for _ in all_recognisers(req)]
-        _veto(semantic, rows, head, head.probabilities(vectors), requirement_ids)
+        ruled_out = _ruled_out(rows, head, head.probabilities(vectors), requirement_ids)
+        semantic[ruled_out] = 0.0
     # Semantically near, or a loose pattern, is not enough: the sentence must name the
     # obligation's operative concept (every one of the recogniser's operative patterns).
     lacks = np.zeros((len(units), len(recognisers)), dtype=bool)
@@ -337,6 +339,8 @@ def score_units(
             if any(p.search(unit.match_text) for p in recogniser.patterns):
                 hits[row, index] = True
     hits &= ~lacks
+    # A pattern hit on a sentence the head rules out is a stray keyword, not the obligation.
+    hits &= ~ruled_out
     if len(units):
         # A sentence that a requirement's main patterns claim is not semantic evidence for
         # another requirement (element patterns, e.g. "immediately", are too loose to claim).
@@ -369,25 +373,23 @@ def score_units(
     return ScoreTable(recognisers=recognisers, scores=scores, pattern_hits=hits)
 
 
-def _veto(
-    semantic: FloatMatrix,
+def _ruled_out(
     rows: Sequence[int],
     head: RequirementHead,
     probabilities: FloatMatrix,
-    owners: Sequence[str],
-) -> None:
-    """Zero the semantic scores of sentences the requirement head rules out (in place); ``rows``
-    maps each unit to its row of ``probabilities`` (-1: not embedded), ``owners`` each recogniser
-    (column of ``semantic``) to its requirement id."""
+    requirement_ids: Sequence[str],
+) -> npt.NDArray[np.bool_]:
+    """``units x recognisers``: where the requirement head rules the sentence out for the
+    recogniser's requirement. ``rows`` maps each unit to its row of ``probabilities`` (-1: not
+    embedded), ``requirement_ids`` each recogniser to its requirement."""
     index = np.asarray(rows, dtype=np.int64)
     counted = index >= 0
-    for position, requirement_id in enumerate(owners):
+    out = np.zeros((len(index), len(requirement_ids)), dtype=bool)
+    for position, requirement_id in enumerate(requirement_ids):
         column = head.column(requirement_id)
-        if column is None:
-            continue
-        ruled_out = np.zeros(len(index), dtype=bool)
-        ruled_out[counted] = probabilities[index[counted], column] < head.veto
-        semantic[ruled_out, position] = 0.0
+        if column is not None:
+            out[counted, position] = probabilities[index[counted], column] < head.veto
+    return out
 
 
 def _section(unit: Unit) -> str:
