@@ -12,8 +12,10 @@ import grpc
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_server import GrpcServer, start_grpc_server
+from assay.common.schema_revision import SchemaRevision
 from assay.common.storage import create_client
 from assay.common.tenant_values import PerTenant
+from assay.ingest import migrations
 from assay.ingest.config import IngestSettings
 from assay.ingest.index_client import IndexClient
 from assay.ingest.ingest_service import IngestServicer
@@ -72,5 +74,5 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
         await engine.dispose()
 
     server.on_stop.append(stop_background)
-    server.watch_database(engine, settings)
+    server.watch_database(engine, settings, SchemaRevision(migrations.SCRIPT_LOCATION, migrations.SCHEMA, "ingest"))
     return server

@@ -71,6 +71,6 @@ def _event(row: RowMapping) -> jobs_service_pb2.AuditEvent:
     details = struct_pb2.Struct()
     details.update(row["details"])
     event = jobs_service_pb2.AuditEvent(id=row["id"], tenant_id=row["tenant_id"], actor=row["actor"],
-                                        action=row["action"], job_id=str(row["job_id"]), details=details)
+                                        action=row["action"], job_id=str(row["job_id"] or ""), details=details)
     event.time.FromDatetime(row["at"])
     return event

@@ -9,9 +9,10 @@ from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
 from assay.common.tenant_values import PerTenant
 from assay.jobs.fair_share import Policy, parse_policy
 from assay.jobs.quotas import Quotas
+from assay.jobs.webhook_config import WebhookSettings
 
 
-class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
+class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettings):
     """Everything the jobs service reads from ``ASSAY_*`` variables."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -57,6 +58,13 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """``tenant=N,…``: most jobs a tenant may create per day (UTC); ``*`` for every other tenant."""
     quota_max_queued: str = ""
     """``tenant=N,…``: most jobs of a tenant waiting or queued at once; ``*`` for every other tenant."""
+    create_batch_max: int = Field(default=64, ge=0)
+    """Most CreateJob calls inserted together (group commit, ``group_create``); 0 creates each job
+    in a transaction of its own."""
+    create_batch_concurrency: int = Field(default=2, ge=1)
+    """Batches of CreateJob calls written at once; calls arriving meanwhile wait for the next batch."""
+    create_batch_wait_seconds: float = Field(default=0.0, ge=0, le=0.1)
+    """How long a new batch waits for more calls before it is written (0: one turn of the event loop)."""
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""

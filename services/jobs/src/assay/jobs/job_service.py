@@ -18,6 +18,7 @@ from assay.common.telemetry import current_trace_id
 from assay.jobs.audit import audit_query
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
+from assay.jobs.group_create import JobCreator
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
 from assay.jobs.quotas import usage_message
@@ -34,8 +35,10 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
 
     def __init__(
         self, store: JobStore, files: FileCatalog, nc: Client, default_max_attempts: int, releases: FileReleases,
+        creator: JobCreator | None = None,
     ) -> None:
         self._store = store
+        self._creator = creator if creator is not None else JobCreator(store)
         self._releases = releases
         self._files = files
         self._nc = nc
@@ -46,7 +49,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     ) -> jobs_service_pb2.CreateJobResponse:
         caller = require_role(*WRITERS)
         new = await self._validate(request, caller.token)
-        job, created = await self._store.create(caller.tenant, caller.subject, new)
+        job, created = await self._creator.create(caller.tenant, caller.subject, new)
         if created:
             JOBS_CREATED.labels(analyzer=job.analyzer).inc()
         return jobs_service_pb2.CreateJobResponse(job=job)

@@ -14,21 +14,30 @@ from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
+from assay.common.schema_revision import SchemaRevision
+from assay.jobs import migrations
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
 from assay.jobs.dispatcher import Dispatcher
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog, IngestFileCatalog
+from assay.jobs.group_create import JobCreator
 from assay.jobs.job_execution_service import JobExecutionServicer
 from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.reaper import run_reaper
 from assay.jobs.store import JobStore
+from assay.jobs.webhook_delivery import WebhookDeliverer
+from assay.jobs.webhook_secrets import SecretBox
+from assay.jobs.webhook_service import WebhookServicer
+from assay.jobs.webhook_store import WebhookStore
 from assay.v1 import (
     job_execution_service_pb2,
     job_execution_service_pb2_grpc,
     jobs_service_pb2,
     jobs_service_pb2_grpc,
+    webhooks_service_pb2,
+    webhooks_service_pb2_grpc,
 )
 
 logger = logging.getLogger(__name__)
@@ -64,13 +73,21 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
                             backlog_per_running=settings.dispatch_backlog_per_running,
                             poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
     resolved_files = files
+    creator = JobCreator(store, max_size=settings.create_batch_max, concurrency=settings.create_batch_concurrency,
+                         max_wait=settings.create_batch_wait_seconds)
+    webhook_secrets = SecretBox(settings.secret_key_material(settings.job_capability_secret))
+    deliverer = WebhookDeliverer(engine, settings, webhook_secrets)
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
-            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine)), server)
+            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), creator),
+            server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
+        webhooks_service_pb2_grpc.add_WebhookServiceServicer_to_server(
+            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy()), server)
         return [
+            webhooks_service_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
             jobs_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
             job_execution_service_pb2.DESCRIPTOR.services_by_name["JobExecutionService"].full_name,
         ]
@@ -79,8 +96,9 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
-        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds,
-                                       grace=settings.lease_seconds), name="lease-reaper"),
+        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
+                                       calm=settings.lease_seconds), name="lease-reaper"),
+        asyncio.create_task(deliverer.run(), name="webhook-delivery"),
     ]
 
     async def stop_background() -> None:
@@ -92,11 +110,12 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         with suppress(Exception):  # best effort, bounded: the next leader relays what is left
             async with asyncio.timeout(FINAL_DRAIN_SECONDS):
                 await relay.drain_once()
+        await deliverer.close()
         await nc.drain()
         if channel is not None:
             await channel.close()
         await engine.dispose()
 
     server.on_stop.append(stop_background)
-    server.watch_database(engine, settings)
+    server.watch_database(engine, settings, SchemaRevision(migrations.SCRIPT_LOCATION, migrations.SCHEMA, "jobs"))
     return server
