@@ -154,23 +154,27 @@ async def test_a_persistently_failing_target_is_disabled_and_audited(
         assert details_from_rpc_error(refused.value).reason == "WEBHOOK_DISABLED"
 
 
-async def test_a_committed_event_is_sent_after_a_jobs_restart(
+async def test_a_delivery_in_flight_when_jobs_stops_is_sent_after_the_restart(
         postgres: Postgres, nats_server) -> None:  # type: ignore[no-untyped-def]
-    """The first service's loop looks once at start, then not for an hour: the cancel's delivery is
-    committed with it but unsent when that service stops; the next one sends it."""
+    """The receiver holds the first attempt; the service stops mid-send (nothing recorded). The next
+    service sends the committed delivery again once the attempt's lease ran out: at least once."""
     async with receiver() as hooks:
-        async with webhook_jobs(postgres, nats_server.url, webhook_poll_seconds=3600) as first:
+        hooks.hold = asyncio.Event()
+        async with webhook_jobs(postgres, nats_server.url, webhook_timeout_seconds=1.0) as first:
             created = await subscribe(first, TENANT, hooks.url, "job.cancelled")
             job = await create(first, TENANT)
             await first.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=first.token(tenant=TENANT))
-            [pending] = await deliveries(first, created.webhook.id)
-            assert pending.state == wh.WebhookDelivery.STATE_PENDING and pending.attempt_count == 0
-            settings = first.settings
-        assert hooks.requests == []
-        second = await start_jobs(settings.model_copy(update={"webhook_poll_seconds": 0.05}))
-        try:
             await eventually(lambda: _received(hooks, 1))
-            body = Webhook(created.secret).verify(hooks.requests[0].body, hooks.requests[0].headers)
+            settings = first.settings
+        hooks.hold.set()
+        hooks.hold = None
+        second = await start_jobs(settings)
+        try:
+            [delivered] = await eventually(lambda: _delivered(second, created.webhook.id), timeout=30)
+            assert delivered.attempt_count == 2 and [a.attempt for a in delivered.attempts] == [2]
+            ids = {r.headers["webhook-id"] for r in hooks.requests}
+            assert len(hooks.requests) == 2 and ids == {delivered.message_id}  # the same message twice
+            body = Webhook(created.secret).verify(hooks.requests[1].body, hooks.requests[1].headers)
             assert body["type"] == "job.cancelled" and body["data"]["id"] == job.id
         finally:
             await second.channel.close()

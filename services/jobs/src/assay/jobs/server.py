@@ -92,7 +92,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
         asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds,
                                        grace=settings.lease_seconds), name="lease-reaper"),
-        asyncio.create_task(deliverer.run(), name="webhook-delivery"),
+        asyncio.create_task(deliverer.run(psycopg_url(settings.database_url)), name="webhook-delivery"),
     ]
 
     async def stop_background() -> None:

@@ -35,6 +35,7 @@ from standardwebhooks import Webhook
 from assay.common.db import system_transaction
 from assay.common.telemetry import context_from_headers
 from assay.jobs.backoff import retry_delay
+from assay.jobs.notified_loop import run_notified
 from assay.jobs.webhook_config import WebhookSettings
 from assay.jobs.webhook_secrets import SecretBox
 from assay.jobs.webhook_store import audit
@@ -45,9 +46,12 @@ tracer = trace.get_tracer(__name__)
 
 SYSTEM_ACTOR = "system:webhooks"
 USER_AGENT = "Assay-Webhooks/1"
+NOTIFY_CHANNEL = "assay_webhooks"
+"""Migration 0009's trigger notifies it when deliveries are queued."""
 PRUNE_EVERY_SECONDS = 60.0
-LEASE_MARGIN_SECONDS = 30.0
-"""How long past its deadline a claimed attempt stays leased to the replica sending it."""
+LEASE_MARGIN_SECONDS = 5.0
+"""A claimed attempt stays leased to the replica sending it for twice its deadline and this margin
+(time enough to record the outcome); a replica that died mid-send leaves it due again then."""
 
 ATTEMPTS = prometheus_client.Counter(
     "assay_webhook_attempts_total",
@@ -75,22 +79,19 @@ class WebhookDeliverer:
             keepalive_expiry=30.0, retries=0)
         timeout = settings.webhook_timeout_seconds
         self._timeouts = {"connect": min(5.0, timeout), "read": timeout, "write": timeout, "pool": timeout}
+        self._pruned_at = 0.0
 
-    async def run(self) -> None:
-        pruned_at, prune_every = 0.0, min(PRUNE_EVERY_SECONDS, self._settings.webhook_log_retention_seconds)
-        while True:
-            try:
-                if time.monotonic() - pruned_at >= prune_every:
-                    await self.prune_log()
-                    pruned_at = time.monotonic()
-                claimed = await self.deliver_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("webhook delivery round failed; trying again")
-                claimed = 0
-            if claimed < self._settings.webhook_batch_size:
-                await asyncio.sleep(self._settings.webhook_poll_seconds)  # a poll interval, not a synchronisation
+    async def run(self, psycopg_url: str) -> None:
+        """Deliver until cancelled: a round when a delivery is queued (``NOTIFY assay_webhooks``, from
+        any replica), at least every ``ASSAY_WEBHOOK_POLL_SECONDS`` (a retry falling due wakes none)."""
+        await run_notified(psycopg_url, NOTIFY_CHANNEL, self._round,
+                           poll_seconds=self._settings.webhook_poll_seconds, name="webhook delivery")
+
+    async def _round(self) -> bool:
+        if time.monotonic() - self._pruned_at >= min(PRUNE_EVERY_SECONDS, self._settings.webhook_log_retention_seconds):
+            await self.prune_log()
+            self._pruned_at = time.monotonic()
+        return await self.deliver_once() == self._settings.webhook_batch_size
 
     async def close(self) -> None:
         await self._pool.aclose()
@@ -106,7 +107,7 @@ class WebhookDeliverer:
         async with system_transaction(self._engine) as conn:
             rows = (await conn.execute(_CLAIM, {
                 "limit": self._settings.webhook_batch_size,
-                "lease": self._settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS,
+                "lease": 2 * self._settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS,
             })).mappings().all()
         if rows:
             await asyncio.gather(*(self._attempt(row) for row in rows))
@@ -160,8 +161,9 @@ class WebhookDeliverer:
         """The attempt in the log, the delivery's next state, the subscription's failure streak."""
         settings = self._settings
         async with system_transaction(self._engine) as conn:
-            if (await conn.execute(_LOCK_DELIVERY, {"id": row["id"]})).scalar_one_or_none() is None:
-                return  # its subscription was deleted meanwhile (the lock holds a deletion off from here)
+            # The subscription first, as DeleteWebhook's cascade locks them (else the two deadlock).
+            if (await conn.execute(_LOCK_SUBSCRIPTION, {"id": row["subscription_id"]})).scalar_one_or_none() is None:
+                return  # deleted meanwhile (the lock holds a deletion off from here on)
             await conn.execute(_ATTEMPT, {"delivery": row["id"], "attempt": row["attempts"], "tenant": row["tenant_id"],
                                           "at": at, "status": status, "latency": latency * 1000, "error": error})
             if not error:
@@ -205,7 +207,7 @@ _CLAIM = text("""
     RETURNING d.id, d.tenant_id, d.subscription_id, d.message_id, d.event_type, d.payload, d.attempts,
               d.traceparent, s.url, s.secret_sealed
 """)
-_LOCK_DELIVERY = text("SELECT 1 FROM jobs.webhook_deliveries WHERE id = :id FOR UPDATE")
+_LOCK_SUBSCRIPTION = text("SELECT 1 FROM jobs.webhook_subscriptions WHERE id = :id FOR NO KEY UPDATE")
 _ATTEMPT = text("""
     INSERT INTO jobs.webhook_attempts (delivery_id, attempt, tenant_id, at, status_code, latency_ms, error)
     VALUES (:delivery, :attempt, :tenant, :at, :status, :latency, :error)
