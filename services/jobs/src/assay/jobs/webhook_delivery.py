@@ -162,22 +162,26 @@ class WebhookDeliverer:
         settings = self._settings
         async with system_transaction(self._engine) as conn:
             # The subscription first, as DeleteWebhook's cascade locks them (else the two deadlock).
-            if (await conn.execute(_LOCK_SUBSCRIPTION, {"id": row["subscription_id"]})).scalar_one_or_none() is None:
+            subscription = (await conn.execute(_LOCK_SUBSCRIPTION, {"id": row["subscription_id"]})).one_or_none()
+            if subscription is None:
                 return  # deleted meanwhile (the lock holds a deletion off from here on)
-            await conn.execute(_ATTEMPT, {"delivery": row["id"], "attempt": row["attempts"], "tenant": row["tenant_id"],
-                                          "at": at, "status": status, "latency": latency * 1000, "error": error})
+            attempt = {"id": row["id"], "attempt": row["attempts"], "tenant": row["tenant_id"], "at": at,
+                       "status": status, "latency": latency * 1000, "error": error}
             if not error:
-                await conn.execute(_DELIVERED, {"id": row["id"], "attempt": row["attempts"]})
-                await conn.execute(_SUCCEEDED, {"id": row["subscription_id"]})
+                await conn.execute(_DELIVERED, attempt)
+                if subscription.failing_since is not None:  # most successes follow successes: no write
+                    await conn.execute(_SUCCEEDED, {"id": row["subscription_id"]})
                 return
             state = (await conn.execute(_FAILED_ATTEMPT, {
-                "id": row["id"], "attempt": row["attempts"], "retry_for": settings.webhook_retry_for_seconds,
+                **attempt, "retry_for": settings.webhook_retry_for_seconds,
                 "delay": retry_delay(row["attempts"], settings.webhook_retry_base_seconds,
                                      settings.webhook_retry_max_seconds),
             })).scalar_one_or_none()
             if state == "FAILED":
                 GIVEN_UP.inc()
-            await conn.execute(_FAILING, {"id": row["subscription_id"]})
+            if subscription.failing_since is None:  # the first failure of a streak cannot disable
+                await conn.execute(_FAILING, {"id": row["subscription_id"]})
+                return
             disabled = (await conn.execute(_DISABLE_IF_PERSISTENT, {
                 "id": row["subscription_id"], "after": settings.webhook_disable_after_seconds,
                 "reason": f"every attempt failed for {settings.webhook_disable_after_seconds:g} s; last: {error}",
@@ -207,25 +211,29 @@ _CLAIM = text("""
     RETURNING d.id, d.tenant_id, d.subscription_id, d.message_id, d.event_type, d.payload, d.attempts,
               d.traceparent, s.url, s.secret_sealed
 """)
-_LOCK_SUBSCRIPTION = text("SELECT 1 FROM jobs.webhook_subscriptions WHERE id = :id FOR NO KEY UPDATE")
-_ATTEMPT = text("""
-    INSERT INTO jobs.webhook_attempts (delivery_id, attempt, tenant_id, at, status_code, latency_ms, error)
-    VALUES (:delivery, :attempt, :tenant, :at, :status, :latency, :error)
-    ON CONFLICT (delivery_id, attempt) DO NOTHING
-""")
-_DELIVERED = text("""
+_LOCK_SUBSCRIPTION = text(
+    "SELECT failing_since FROM jobs.webhook_subscriptions WHERE id = :id FOR NO KEY UPDATE")
+_INSERT_ATTEMPT = """
+    WITH logged AS (
+        INSERT INTO jobs.webhook_attempts (delivery_id, attempt, tenant_id, at, status_code, latency_ms, error)
+        VALUES (:id, :attempt, :tenant, :at, :status, :latency, :error)
+        ON CONFLICT (delivery_id, attempt) DO NOTHING
+    )
+"""
+"""Every outcome's statement logs its attempt in the same round trip."""
+_DELIVERED = text(_INSERT_ATTEMPT + """
     UPDATE jobs.webhook_deliveries SET state = 'DELIVERED'
     WHERE id = :id AND attempts = :attempt AND state = 'PENDING'
 """)
 _SUCCEEDED = text("UPDATE jobs.webhook_subscriptions SET failing_since = NULL WHERE id = :id")
-_FAILED_ATTEMPT = text("""
+_FAILED_ATTEMPT = text(_INSERT_ATTEMPT + """
     UPDATE jobs.webhook_deliveries SET
         state = CASE WHEN now() - created_at >= make_interval(secs => :retry_for) THEN 'FAILED' ELSE 'PENDING' END,
         next_attempt_at = now() + make_interval(secs => :delay)
     WHERE id = :id AND attempts = :attempt AND state = 'PENDING'
     RETURNING state
 """)
-_FAILING = text("UPDATE jobs.webhook_subscriptions SET failing_since = COALESCE(failing_since, now()) WHERE id = :id")
+_FAILING = text("UPDATE jobs.webhook_subscriptions SET failing_since = now() WHERE id = :id")
 _DISABLE_IF_PERSISTENT = text("""
     UPDATE jobs.webhook_subscriptions SET enabled = false, disabled_reason = :reason, updated_at = now()
     WHERE id = :id AND enabled AND now() - failing_since >= make_interval(secs => :after)
