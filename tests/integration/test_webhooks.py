@@ -98,6 +98,42 @@ async def test_a_finished_job_is_delivered_signed_with_the_secret_shown_once(ser
         assert details_from_rpc_error(elsewhere.value).reason == "WEBHOOK_DELIVERY_NOT_FOUND"
 
 
+async def test_jobs_completed_by_one_completejobs_batch_are_each_delivered(service: JobsService) -> None:
+    """The worker settles attempts with CompleteJobs: one statement ends the batch, and each job's
+    delivery is queued with it (a second tenant's job in the same batch reaches only its own hook)."""
+    async with receiver() as hooks, receiver() as other_hooks:
+        mine = await subscribe(service, "batched", hooks.url, "job.succeeded")
+        await subscribe(service, "batched-other", other_hooks.url, "job.succeeded")
+        jobs = [(tenant, await create(service, tenant)) for tenant in ("batched", "batched", "batched-other")]
+        started = await service.execution.StartJobs(ex.StartJobsRequest(items=[ex.StartJobsItem(
+            request=ex.StartJobRequest(id=job.id, tenant_id=tenant, attempt=1, analyzer_version="1",
+                                       capability=service.capability(tenant, job.id))) for tenant, job in jobs]),
+            metadata=service.worker)
+        assert all(r.response.decision == ex.StartJobResponse.DECISION_RUN for r in started.results)
+        done = await service.execution.CompleteJobs(ex.CompleteJobsRequest(items=[ex.CompleteJobsItem(
+            request=ex.CompleteJobRequest(id=job.id, tenant_id=tenant, attempt=1,
+                                          capability=service.capability(tenant, job.id))) for tenant, job in jobs]),
+            metadata=service.worker)
+        assert all(r.response.job.state == job_pb2.Job.STATE_SUCCEEDED for r in done.results)
+
+        await eventually(lambda: _received(hooks, 2))
+        await eventually(lambda: _received(other_hooks, 1))
+        ids = sorted(Webhook(mine.secret).verify(r.body, r.headers)["data"]["id"] for r in hooks.requests)
+        assert ids == sorted(job.id for tenant, job in jobs if tenant == "batched")
+        assert json.loads(other_hooks.requests[0].body)["data"]["id"] == jobs[2][1].id
+
+
+async def test_deleting_a_job_removes_its_deliveries_from_the_log(service: JobsService) -> None:
+    """A delivery's payload shows the job: DeleteJob (and so an erasure) leaves none of it behind."""
+    async with receiver() as hooks:
+        created = await subscribe(service, "forgotten", hooks.url, "job.succeeded")
+        job = await succeed(service, "forgotten")
+        await eventually(lambda: _delivered(service, created.webhook.id, "forgotten"))
+        await service.jobs.DeleteJob(js.DeleteJobRequest(id=job.id),
+                                     metadata=service.token(tenant="forgotten", roles=ADMIN))
+        assert await deliveries(service, created.webhook.id, "forgotten") == []
+
+
 async def _received(hooks: Receiver, count: int) -> bool:
     return len(hooks.requests) >= count
 

@@ -86,6 +86,27 @@ class WebhookOutbox:
                             payload(event_type, row["updated_at"], to_json(basic(job))),
                             job_id=row["id"], pipeline_id=None)
 
+    async def jobs_ended(self, ended: Sequence[tuple[RowMapping, Job, str]]) -> None:
+        """``job_ended`` for the rows one batch statement moved (row, job, the item's traceparent):
+        one ``INSERT … SELECT`` queues the deliveries of all the terminal ones."""
+        batch = []
+        for row, job, traceparent in ended:
+            event_type = job_event_type(job)
+            if event_type is None:
+                continue
+            if row.get("pipeline_id") is not None:
+                self._pipelines[row["pipeline_id"]] = row["tenant_id"]
+            batch.append((row, job, event_type, traceparent))
+        if batch:
+            await self._conn.execute(_ENQUEUE_MANY, {
+                "tenants": [row["tenant_id"] for row, _, _, _ in batch],
+                "types": [event_type for _, _, event_type, _ in batch],
+                "message_ids": [f"msg_{job.id}.e{row['event_seq']}" for row, job, _, _ in batch],
+                "payloads": [payload(event_type, row["updated_at"], to_json(basic(job)))
+                             for row, job, event_type, _ in batch],
+                "job_ids": [row["id"] for row, _, _, _ in batch],
+                "traceparents": [traceparent for _, _, _, traceparent in batch]})
+
     async def settle_pipelines(self) -> None:
         """Queue ``pipeline.finished`` for each pipeline whose last unfinished job this transaction
         ended. The pipeline row is locked first, so of two transactions ending a pipeline's last two
@@ -123,5 +144,15 @@ _ENQUEUE = text("""
     FROM jobs.webhook_subscriptions s
     WHERE s.tenant_id = :tenant AND s.enabled AND :type = ANY(s.event_types)
 """)
+_ENQUEUE_MANY = text("""
+    INSERT INTO jobs.webhook_deliveries (id, tenant_id, subscription_id, message_id, event_type, payload,
+                                         job_id, pipeline_id, traceparent)
+    SELECT gen_random_uuid(), s.tenant_id, s.id, b.message_id, b.type, b.payload, b.job_id, NULL, b.traceparent
+    FROM unnest(CAST(:tenants AS text[]), CAST(:types AS text[]), CAST(:message_ids AS text[]),
+                CAST(:payloads AS text[]), CAST(:job_ids AS uuid[]), CAST(:traceparents AS text[]))
+         AS b(tenant, type, message_id, payload, job_id, traceparent)
+    JOIN jobs.webhook_subscriptions s ON s.tenant_id = b.tenant AND s.enabled AND b.type = ANY(s.event_types)
+""")
+"""``_ENQUEUE`` for the jobs of one batch (the subscriptions of each job's own tenant)."""
 _LOCK_PIPELINE = text("SELECT created_at FROM jobs.pipelines WHERE id = :id FOR UPDATE")
 _PIPELINE_JOBS = text("SELECT * FROM jobs.jobs WHERE pipeline_id = :id ORDER BY pipeline_index")
