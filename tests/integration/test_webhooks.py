@@ -90,6 +90,8 @@ async def test_a_finished_job_is_delivered_signed_with_the_secret_shown_once(ser
                                                    metadata=service.token(tenant=TENANT, roles=ADMIN))
         [record] = [e for e in audit.events if e.details.fields["webhook_id"].string_value == created.webhook.id]
         assert record.actor == "alice" and record.details.fields["url"].string_value == hooks.url
+        assert record.resource == f"webhooks/{created.webhook.id}" and "admin" in record.roles
+        assert record.outcome == "OK"
         assert created.secret not in str(record) and not record.job_id
         with pytest.raises(grpc.aio.AioRpcError) as elsewhere:  # a delivery of another webhook
             await webhooks(service).RedeliverWebhook(wh.RedeliverWebhookRequest(
@@ -240,6 +242,14 @@ async def test_tenants_see_and_receive_only_their_own(service: JobsService) -> N
         with pytest.raises(grpc.aio.AioRpcError) as not_admin:
             await webhooks(service).ListWebhooks(wh.ListWebhooksRequest(), metadata=service.token(tenant="tenant-a"))
         assert not_admin.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.aio.AioRpcError) as not_admin:  # a refused change is audited
+            await webhooks(service).DeleteWebhook(wh.DeleteWebhookRequest(id=mine.webhook.id),
+                                                  metadata=service.token(tenant="tenant-a", subject="mallory"))
+        assert not_admin.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        audit = await service.jobs.ListAuditEvents(js.ListAuditEventsRequest(action="webhook.delete"),
+                                                   metadata=service.token(tenant="tenant-a", roles=ADMIN))
+        assert [(e.actor, e.resource, e.outcome) for e in audit.events] == [
+            ("mallory", f"webhooks/{mine.webhook.id}", details_from_rpc_error(not_admin.value).reason)]
 
 
 @pytest.mark.parametrize(("url", "field", "reason"), [
