@@ -525,7 +525,7 @@ async def test_a_webhook_deleted_while_its_attempt_is_in_flight_leaves_the_loop_
         later = await create(service, "deleting")
         await service.jobs.CancelJob(js.CancelJobRequest(id=later.id), metadata=service.token(tenant="deleting"))
         await eventually(lambda: _delivered(service, kept.webhook.id, "deleting"))
-    assert "webhook delivery round failed" not in caplog.text
+    assert "webhook delivery failed" not in caplog.text
 
 
 async def test_finished_deliveries_leave_the_log_after_its_retention(
@@ -541,3 +541,21 @@ async def test_finished_deliveries_leave_the_log_after_its_retention(
             return await deliveries(short, created.webhook.id) == []
 
         await eventually(pruned)
+
+
+async def test_a_job_deleted_while_its_delivery_is_in_flight_leaves_the_loop_working(
+        service: JobsService, caplog: pytest.LogCaptureFixture) -> None:
+    async with receiver() as hooks:
+        hooks.hold = asyncio.Event()
+        hook = await subscribe(service, "erasing", hooks.url, "job.cancelled")
+        job = await create(service, "erasing")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=service.token(tenant="erasing"))
+        await eventually(lambda: _received(hooks, 1))
+        await service.jobs.DeleteJob(js.DeleteJobRequest(id=job.id), metadata=service.token(tenant="erasing"))
+        assert await deliveries(service, hook.webhook.id, "erasing") == []  # the payload showed the job
+        hooks.hold.set()  # the attempt ends after its delivery row is gone
+        hooks.hold = None
+        later = await create(service, "erasing")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=later.id), metadata=service.token(tenant="erasing"))
+        await eventually(lambda: _delivered(service, hook.webhook.id, "erasing"))
+    assert "webhook delivery failed" not in caplog.text

@@ -165,6 +165,8 @@ class WebhookDeliverer:
             subscription = (await conn.execute(_LOCK_SUBSCRIPTION, {"id": row["subscription_id"]})).one_or_none()
             if subscription is None:
                 return  # deleted meanwhile (the lock holds a deletion off from here on)
+            if (await conn.execute(_LOCK_DELIVERY, {"id": row["id"]})).one_or_none() is None:
+                return  # its job was deleted meanwhile (DeleteJob and the retention sweep take its deliveries)
             attempt = {"id": row["id"], "attempt": row["attempts"], "tenant": row["tenant_id"], "at": at,
                        "status": status, "latency": latency * 1000, "error": error}
             if not error:
@@ -213,6 +215,7 @@ _CLAIM = text("""
 """)
 _LOCK_SUBSCRIPTION = text(
     "SELECT failing_since FROM jobs.webhook_subscriptions WHERE id = :id FOR NO KEY UPDATE")
+_LOCK_DELIVERY = text("SELECT 1 FROM jobs.webhook_deliveries WHERE id = :id FOR UPDATE")
 _INSERT_ATTEMPT = """
     WITH logged AS (
         INSERT INTO jobs.webhook_attempts (delivery_id, attempt, tenant_id, at, status_code, latency_ms, error)
