@@ -21,6 +21,7 @@ import statistics
 import time
 from collections.abc import AsyncIterator
 
+from bench_tenants import percentile
 from local_jobs import SECRET, NatsServer, PostgresServer, cpu_seconds, free_port, jobs_database, jobs_service
 
 from assay.common.auth import mint_token
@@ -29,11 +30,6 @@ from assay.jobs.config import JobsSettings
 from assay.v1 import job_pb2, jobs_service_pb2, jobs_service_pb2_grpc, webhooks_service_pb2, webhooks_service_pb2_grpc
 
 TENANT = "bench"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summary(values: list[float]) -> str:
