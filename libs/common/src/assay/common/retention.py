@@ -55,3 +55,14 @@ class Retention:
             "rule_analyzers": [analyzer for (_, analyzer), _ in ordered],
             "rule_seconds": [seconds for _, seconds in ordered],
         }
+
+
+def retention_seconds_sql(tenant: str, analyzer: str = "'*'") -> str:
+    """A scalar subquery: the retention (seconds, NULL: kept for ever) of the row whose tenant and analyzer
+    are the SQL expressions given, from the ``rules()`` parameters, the most specific entry first."""
+    return f"""(
+        SELECT r.seconds
+        FROM unnest(CAST(:rule_tenants AS text[]), CAST(:rule_analyzers AS text[]), CAST(:rule_seconds AS float8[]))
+             WITH ORDINALITY AS r(tenant, analyzer, seconds, rank)
+        WHERE r.tenant IN ({tenant}, '*') AND r.analyzer IN ({analyzer}, '*')
+        ORDER BY r.rank LIMIT 1)"""
