@@ -10,11 +10,17 @@ upload, the tenant's entry without an analyzer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from assay.common.auth import mint_token
+from assay.common.config import CommonSettings
 from assay.common.tenant_values import ANY_TENANT, parse_entries
 
 DAY_SECONDS = 86400.0
+SYSTEM_ACTOR = "system:retention"
+"""The subject the sweeps act as (and the audit log names)."""
+SWEEP_TOKEN_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -66,3 +72,12 @@ def retention_seconds_sql(tenant: str, analyzer: str = "'*'") -> str:
              WITH ORDINALITY AS r(tenant, analyzer, seconds, rank)
         WHERE r.tenant IN ({tenant}, '*') AND r.analyzer IN ({analyzer}, '*')
         ORDER BY r.rank LIMIT 1)"""
+
+
+def sweep_token_minter(settings: CommonSettings) -> Callable[[str], str]:
+    """A tenant's short-lived token (``SYSTEM_ACTOR``, role user) for a sweep's calls to the other
+    services, signed with the service's key (``ASSAY_JWT_HS256_SECRET`` or ``ASSAY_JWT_PRIVATE_KEY_FILE``)."""
+    def mint(tenant: str) -> str:
+        return mint_token(settings, subject=SYSTEM_ACTOR, tenant=tenant, roles=["user"],
+                          ttl_seconds=SWEEP_TOKEN_SECONDS)
+    return mint

@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 RETENTION_LOCK_KEY = 0x4153_5341_5933  # "ASSAY3": one file retention sweep at a time per database
-SYSTEM_ACTOR = "system:retention"
 MAX_FILES = 10_000
 """Files deleted per round at most (the rest waits for the next round)."""
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.db import system_transaction, tenant_transaction
 from assay.common.periodic import run_every, session_lock
-from assay.common.retention import Retention, retention_seconds_sql
+from assay.common.retention import SYSTEM_ACTOR, Retention, retention_seconds_sql
 from assay.jobs.audit_record import AuditEntry, record
 from assay.jobs.deletion import JobDeletion
 
@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 RETENTION_LOCK_KEY = 0x4153_5341_5932  # "ASSAY2": one retention sweep at a time per database
-SYSTEM_ACTOR = "system:retention"
 MAX_BATCHES = 1000
 """Batches per round at most (the rest waits for the next round)."""
 
