@@ -183,6 +183,9 @@ class JobDeletion:
         async with tenant_transaction(self._engine, tenant) as conn:
             await conn.execute(_DELETE_DEPENDENCIES, {"ids": list(job_ids)})
             deleted = (await conn.execute(_DELETE_JOBS, {"ids": list(job_ids)})).mappings().all()
+            pipelines = list({row["pipeline_id"] for row in deleted if row["pipeline_id"] is not None})
+            if pipelines:  # a pipeline whose every job is gone goes too (it holds its request id and digest)
+                await conn.execute(_DELETE_EMPTY_PIPELINES, {"ids": pipelines})
             for row in deleted:
                 await record(conn, AuditEntry(
                     tenant=tenant, action="delete", resource=f"jobs/{row['id']}", job_id=row["id"], actor=actor,
@@ -215,5 +218,9 @@ _SHARED = text("""
 _DELETE_OUTBOX = text("DELETE FROM jobs.outbox WHERE msg_id LIKE ANY(:prefixes)")
 _DELETE_DEPENDENCIES = text("DELETE FROM jobs.dependencies WHERE job_id = ANY(:ids)")
 _DELETE_JOBS = text("""
-    DELETE FROM jobs.jobs WHERE id = ANY(:ids) AND deleting_at IS NOT NULL RETURNING id, analyzer, state
+    DELETE FROM jobs.jobs WHERE id = ANY(:ids) AND deleting_at IS NOT NULL RETURNING id, analyzer, state, pipeline_id
+""")
+_DELETE_EMPTY_PIPELINES = text("""
+    DELETE FROM jobs.pipelines p
+    WHERE p.id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM jobs.jobs j WHERE j.pipeline_id = p.id)
 """)
