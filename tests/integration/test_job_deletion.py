@@ -18,6 +18,8 @@ from file_job_fixtures import (
     reviews_csv,
 )
 from gateway_fixtures import gateway_over
+from harness import eventually
+from harness.jobs import start_jobs
 from ingest_fixtures import new_tenant
 from lifecycle_fixtures import events_of, refusal, rows, succeeded_csv_job, system_url
 
@@ -158,3 +160,27 @@ async def test_a_job_another_reads_is_refused_until_the_reader_goes_and_an_empti
     assert await rows(db, "SELECT 1 FROM jobs.pipelines WHERE id = %s", pipeline.id) == []
     gone = await refusal(jobs.jobs.GetPipeline(js.GetPipelineRequest(id=pipeline.id), metadata=token))
     assert gone.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_another_jobs_replica_drops_a_deleted_job_from_its_cache_at_once(file_stack: FileStack) -> None:
+    tenant = new_tenant()
+    queued = await file_stack.submit(reviews_csv(3), tenant=tenant)
+    await file_stack.cancel(queued.job.id, tenant)
+    jobs, token = file_stack.jobs, file_stack.jobs.token(tenant=tenant)
+    other = await start_jobs(jobs.settings.model_copy(update={"job_cache_finished_seconds": 600.0}))
+    try:
+        read = await other.jobs.GetJob(js.GetJobRequest(id=queued.job.id), metadata=token)  # now in its cache
+        assert read.job.state == Job.STATE_CANCELLED
+        await jobs.jobs.DeleteJob(js.DeleteJobRequest(id=queued.job.id), metadata=token)
+
+        async def gone() -> bool:
+            try:
+                await other.jobs.GetJob(js.GetJobRequest(id=queued.job.id), metadata=token)
+            except grpc.aio.AioRpcError as error:
+                return error.code() == grpc.StatusCode.NOT_FOUND
+            return False
+
+        await eventually(gone, timeout=10)
+    finally:
+        await other.channel.close()
+        await other.server.stop(1.0)
