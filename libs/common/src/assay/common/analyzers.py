@@ -225,10 +225,23 @@ INDEX = AnalyzerSpec(
     cacheable=False,  # its work is the chunks it writes, which a cached answer would not write
 )
 
+ASK = AnalyzerSpec(
+    name="ask",
+    version="1.0.0",
+    description=(
+        "Asks a collection every question of a CSV (a question column, optional per-row filter columns) as "
+        "AskQuestion answers it, and writes the answers with their citations, score and no-answer flag to a CSV."
+    ),
+    accepted_media_types=("text/csv", "text/plain"),
+    max_input_bytes=10 * MIB,
+    required_params=("collection_id",),
+    time_limit_seconds=1800.0,
+)
+
 SPECS: dict[str, AnalyzerSpec] = {
     spec.name: spec for spec in (
         SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE, FINANCIAL_STATEMENTS, BANK_STATEMENT, CONSOLIDATE,
-        INDEX,
+        INDEX, ASK,
     )
 }
 """The spec of every built-in analyzer, by name."""

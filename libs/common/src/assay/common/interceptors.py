@@ -20,6 +20,7 @@ from assay.common.db_health import database_unavailable, is_database_unavailable
 from assay.common.errors import AssayError, Unauthenticated, abort_with
 from assay.common.metrics import RPC_LATENCY, WORKER_REFUSALS
 from assay.common.rate_limits import RateLimiter
+from assay.common.schema_revision import is_schema_outdated, schema_outdated
 from assay.common.streams import discard
 
 logger = logging.getLogger(__name__)
@@ -165,6 +166,8 @@ class _Observed:
         code, message = grpc.StatusCode.OK, ""
         if error is not None and not isinstance(error, AssayError) and is_database_unavailable(error):
             error = database_unavailable()  # a PostgreSQL outage: UNAVAILABLE (503), not UNKNOWN (500)
+        elif error is not None and not isinstance(error, AssayError) and is_schema_outdated(error):
+            error = schema_outdated(error)  # deployment skew: a migration has not run (503, not 500)
         if isinstance(error, AssayError):
             code, message = error.code, error.message
         elif isinstance(error, asyncio.CancelledError):

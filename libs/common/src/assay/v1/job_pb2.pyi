@@ -277,6 +277,7 @@ class JobParams(_message.Message):
     BANK_STATEMENT_FIELD_NUMBER: _builtins.int
     CONSOLIDATE_FIELD_NUMBER: _builtins.int
     INDEX_FIELD_NUMBER: _builtins.int
+    ASK_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentParams:
         """sentiment are the sentiment analyzer's parameters."""
@@ -309,6 +310,10 @@ class JobParams(_message.Message):
     def index(self) -> _index_pb2.IndexParams:
         """index are the index analyzer's parameters."""
 
+    @_builtins.property
+    def ask(self) -> _index_pb2.AskParams:
+        """ask are the ask analyzer's parameters (a CSV of questions to a collection)."""
+
     def __init__(
         self,
         *,
@@ -320,12 +325,13 @@ class JobParams(_message.Message):
         bank_statement: _bank_statement_pb2.BankStatementParams | None = ...,
         consolidate: _consolidate_pb2.ConsolidateParams | None = ...,
         index: _index_pb2.IndexParams | None = ...,
+        ask: _index_pb2.AskParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "ask", b"ask", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "ask", b"ask", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index", "ask"]  # noqa: Y015
     _WhichOneofArgType_analyzer_params: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_params) -> _WhichOneofReturnType_analyzer_params | None: ...
 
@@ -345,6 +351,7 @@ class JobResult(_message.Message):
     BANK_STATEMENT_FIELD_NUMBER: _builtins.int
     CONSOLIDATE_FIELD_NUMBER: _builtins.int
     INDEX_FIELD_NUMBER: _builtins.int
+    ASK_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentResult:
         """sentiment is the sentiment analyzer's result."""
@@ -377,6 +384,10 @@ class JobResult(_message.Message):
     def index(self) -> _index_pb2.IndexResult:
         """index is the index analyzer's result."""
 
+    @_builtins.property
+    def ask(self) -> _index_pb2.AskResult:
+        """ask is the ask analyzer's result."""
+
     def __init__(
         self,
         *,
@@ -388,12 +399,13 @@ class JobResult(_message.Message):
         bank_statement: _bank_statement_pb2.BankStatementResult | None = ...,
         consolidate: _consolidate_pb2.ConsolidateResult | None = ...,
         index: _index_pb2.IndexResult | None = ...,
+        ask: _index_pb2.AskResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "ask", b"ask", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "ask", b"ask", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index", "ask"]  # noqa: Y015
     _WhichOneofArgType_analyzer_result: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_result) -> _WhichOneofReturnType_analyzer_result | None: ...
 

@@ -1,5 +1,5 @@
 """``assay``: dev | token | submit | jobs (list, get, cancel, watch, retry, redrive, delete)
-| pipeline (submit, get, cancel, watch) | trace | analyzers | usage | audit | files (delete) | ask
+| pipeline (submit, get, cancel, watch) | trace | analyzers | usage | audit | webhooks | files (delete) | ask
 | collections (list, create, delete)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import grpc
 
-from assay.cli import audit, deletion, output, pipelines, redrive, trace
+from assay.cli import audit, deletion, output, pipelines, redrive, trace, webhooks
 from assay.cli.analyzers import cmd_analyzers
 from assay.cli.ask import add_parsers as add_index_parsers
 from assay.cli.ask import cmd_ask, cmd_collections
@@ -307,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("analyzers", parents=common, help="list the analyzers with the inputs and params each accepts")
     commands.add_parser("usage", parents=common, help="the tenant's job quotas and how much of each is used")
     audit.add_parser(commands, common)
+    webhooks.add_parser(commands, common)
     deletion.add_files_parser(commands, common)
     add_index_parsers(commands, common)
     return parser
@@ -334,6 +335,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await cmd_usage(args, conn)
         if args.command == "audit":
             return await audit.cmd_audit(args, conn)
+        if args.command == "webhooks":
+            return await webhooks.cmd_webhooks(args, conn)
         if args.command == "files":
             return await deletion.cmd_files(args, conn)
         if args.command == "pipeline":

@@ -13,8 +13,10 @@ from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.retention import Retention, sweep_token_minter
+from assay.common.schema_revision import SchemaRevision
 from assay.common.storage import create_client
 from assay.common.tenant_values import PerTenant
+from assay.ingest import migrations
 from assay.ingest.config import IngestSettings
 from assay.ingest.file_deletion import FileDeletion
 from assay.ingest.index_client import IndexClient
@@ -82,5 +84,5 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
         await engine.dispose()
 
     server.on_stop.append(stop_background)
-    server.watch_database(engine, settings)
+    server.watch_database(engine, settings, SchemaRevision(migrations.SCRIPT_LOCATION, migrations.SCHEMA, "ingest"))
     return server

@@ -10,9 +10,10 @@ from assay.common.retention import Retention
 from assay.common.tenant_values import PerTenant
 from assay.jobs.fair_share import Policy, parse_policy
 from assay.jobs.quotas import Quotas
+from assay.jobs.webhook_config import WebhookSettings
 
 
-class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
+class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettings):
     """Everything the jobs service reads from ``ASSAY_*`` variables."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")

@@ -199,6 +199,7 @@ class JobDeletion:
                            actor: str | None) -> list[Any]:
         async with tenant_transaction(self._engine, tenant) as conn:
             await conn.execute(_DELETE_DEPENDENCIES, {"ids": list(job_ids)})
+            await conn.execute(_DELETE_WEBHOOK_DELIVERIES, {"ids": list(job_ids)})  # their payloads show the job
             deleted = (await conn.execute(_DELETE_JOBS, {"ids": list(job_ids)})).mappings().all()
             pipelines = list({row["pipeline_id"] for row in deleted if row["pipeline_id"] is not None})
             if pipelines:  # a pipeline whose every job is gone goes too (it holds its request id and digest)
@@ -234,6 +235,7 @@ _SHARED = text("""
 """Artifacts another job still references (a result-cache answer shares its source's artifacts)."""
 _DELETE_OUTBOX = text("DELETE FROM jobs.outbox WHERE msg_id LIKE ANY(:prefixes)")
 _DELETE_DEPENDENCIES = text("DELETE FROM jobs.dependencies WHERE job_id = ANY(:ids)")
+_DELETE_WEBHOOK_DELIVERIES = text("DELETE FROM jobs.webhook_deliveries WHERE job_id = ANY(:ids)")
 _DELETE_JOBS = text("""
     DELETE FROM jobs.jobs WHERE id = ANY(:ids) AND deleting_at IS NOT NULL
     RETURNING id, tenant_id, analyzer, state, pipeline_id, event_seq

@@ -15,6 +15,8 @@ from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
 from assay.common.retention import sweep_token_minter
+from assay.common.schema_revision import SchemaRevision
+from assay.jobs import migrations
 from assay.jobs.audit_record import AuditLog
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
@@ -29,11 +31,17 @@ from assay.jobs.outbox import OutboxRelay
 from assay.jobs.reaper import run_reaper
 from assay.jobs.retention import RetentionSweep, run_retention_sweep
 from assay.jobs.store import JobStore
+from assay.jobs.webhook_delivery import WebhookDeliverer
+from assay.jobs.webhook_secrets import SecretBox
+from assay.jobs.webhook_service import WebhookServicer
+from assay.jobs.webhook_store import WebhookStore
 from assay.v1 import (
     job_execution_service_pb2,
     job_execution_service_pb2_grpc,
     jobs_service_pb2,
     jobs_service_pb2_grpc,
+    webhooks_service_pb2,
+    webhooks_service_pb2_grpc,
 )
 
 logger = logging.getLogger(__name__)
@@ -73,6 +81,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     deletion = JobDeletion(engine, nc, IngestArtifactEraser(eraser_channel, settings.ingest_timeout_seconds), cache)
     creator = JobCreator(store, max_size=settings.create_batch_max, concurrency=settings.create_batch_concurrency,
                          max_wait=settings.create_batch_wait_seconds)
+    webhook_secrets = SecretBox(settings.secret_key_material(settings.job_capability_secret))
+    deliverer = WebhookDeliverer(engine, settings, webhook_secrets)
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
@@ -81,7 +91,10 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
             server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
+        webhooks_service_pb2_grpc.add_WebhookServiceServicer_to_server(
+            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy()), server)
         return [
+            webhooks_service_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
             jobs_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
             job_execution_service_pb2.DESCRIPTOR.services_by_name["JobExecutionService"].full_name,
         ]
@@ -92,8 +105,9 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
-        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds,
-                                       grace=settings.lease_seconds), name="lease-reaper"),
+        asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
+                                       calm=settings.lease_seconds), name="lease-reaper"),
+        asyncio.create_task(deliverer.run(), name="webhook-delivery"),
     ]
     if retention.enabled:
         tasks.append(asyncio.create_task(run_retention_sweep(sweep, settings.retention_sweep_seconds),
@@ -108,6 +122,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         with suppress(Exception):  # best effort, bounded: the next leader relays what is left
             async with asyncio.timeout(FINAL_DRAIN_SECONDS):
                 await relay.drain_once()
+        await deliverer.close()
         await nc.drain()
         if channel is not None:
             await channel.close()
@@ -115,5 +130,5 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         await engine.dispose()
 
     server.on_stop.append(stop_background)
-    server.watch_database(engine, settings)
+    server.watch_database(engine, settings, SchemaRevision(migrations.SCRIPT_LOCATION, migrations.SCHEMA, "jobs"))
     return server

@@ -67,6 +67,7 @@ from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.result_cache import answerable, cached_answer, insert_answered
 from assay.jobs.tables import jobs
+from assay.jobs.webhook_events import WebhookOutbox
 from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
 
@@ -147,6 +148,14 @@ class RedriveQuery:
 
 
 @dataclass(frozen=True)
+class WorkerSlot:
+    """A worker process: the slot it holds (one live process at a time) and its own boot id."""
+
+    slot: str
+    boot: str
+
+
+@dataclass(frozen=True)
 class StartOutcome:
     """What StartJob decided: run (the job holds the new attempt), skip, or retry after a delay."""
 
@@ -189,6 +198,7 @@ class JobStore:
                 tx = _Transaction(conn, self._rows)
                 yield tx
                 await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
+                await tx.webhooks.settle_pipelines()  # a pipeline whose last job ended here: its webhook event
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) in _CONFLICTS:
                 # A deadlock between settlements (two jobs' ends meeting in a third one's dependents):
@@ -392,11 +402,14 @@ class JobStore:
 
     # -- worker-facing ------------------------------------------------------------------------
 
-    async def start(self, tenant: str, job_id: uuid.UUID, analyzer_version: str) -> StartOutcome:
-        """Admit a new attempt when the job is due, or when the previous attempt's lease expired."""
+    async def start(self, tenant: str, job_id: uuid.UUID, analyzer_version: str,
+                    worker: WorkerSlot | None = None) -> StartOutcome:
+        """Admit a new attempt when the job is due, or when the previous attempt's lease expired;
+        ``worker``: the slot and boot of the worker process, recorded with the attempt."""
         async with self._transaction(tenant) as tx:
             row = (await tx.conn.execute(_START, {
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
+                "slot": worker.slot if worker else None, "boot": worker.boot if worker else None,
             })).mappings().one_or_none()
             if row is not None:
                 dependencies: tuple[job_pb2.Job, ...] = ()
@@ -578,8 +591,8 @@ class JobStore:
                     [items[index] for index in first], self._lease))).mappings().all()
                 by_id = {row["id"]: row for row in rows}
                 started = [(index, by_id[items[index].job_id]) for index in first if items[index].job_id in by_id]
-                jobs = await tx.emit_batch([row for _, row in started], [
-                    _span_traceparent(spans[index], items[index].traceparent) for index, _ in started])
+                traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index, _ in started]
+                jobs = await tx.emit_batch([row for _, row in started], traceparents)
                 for (index, row), job in zip(started, jobs, strict=True):
                     dependencies: tuple[job_pb2.Job, ...] = ()
                     if (row["inputs"] or {}).get("jobs"):
@@ -590,7 +603,8 @@ class JobStore:
                 if answers[index] is None:
                     with trace.use_span(spans[index]):
                         try:
-                            answers[index] = await self.start(item.tenant, item.job_id, item.analyzer_version)
+                            answers[index] = await self.start(
+                                item.tenant, item.job_id, item.analyzer_version, item.worker)
                         except AssayError as error:
                             answers[index] = error
             return _ended(spans, answers)
@@ -608,12 +622,13 @@ class JobStore:
             first, _repeats = first_of_each_job([item.job_id for item in items])
             batch = [items[index] for index in first]
             async with self._transaction(None) as tx:
-                rows = (await tx.conn.execute(COMPLETE_BATCH, complete_params(batch, [
-                    _span_traceparent(spans[index], items[index].traceparent) for index in first]))).mappings().all()
+                batch_traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index in first]
+                rows = (await tx.conn.execute(
+                    COMPLETE_BATCH, complete_params(batch, batch_traceparents))).mappings().all()
                 by_id = {row["id"]: row for row in rows}
                 ended = [(index, by_id[items[index].job_id]) for index in first if items[index].job_id in by_id]
-                jobs = await tx.emit_batch([row for _, row in ended], [
-                    _span_traceparent(spans[index], items[index].traceparent) for index, _ in ended])
+                traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index, _ in ended]
+                jobs = await tx.emit_batch([row for _, row in ended], traceparents)
                 for (index, _), job in zip(ended, jobs, strict=True):
                     answers[index] = job
             for index, item in enumerate(items):
@@ -643,8 +658,22 @@ class JobStore:
 
     async def reap_expired_leases(self, grace_seconds: float, limit: int = 100) -> int:
         """Settle RUNNING jobs whose lease expired ``grace_seconds`` ago: re-queue or fail them."""
+        return await self._settle_abandoned(_REAP, {"grace": grace_seconds, "limit": limit})
+
+    async def release_worker(self, worker: WorkerSlot, limit: int = 100) -> int:
+        """Settle, as the reaper would, every attempt RUNNING under ``worker.slot`` by another boot
+        (a process of the slot that is gone: the slot is held by one live process at a time)."""
+        released = 0
+        while True:
+            settled = await self._settle_abandoned(_RELEASE, {"slot": worker.slot, "boot": worker.boot, "limit": limit})
+            released += settled
+            if settled < limit:
+                return released
+
+    async def _settle_abandoned(self, statement: TextClause, params: dict[str, Any]) -> int:
+        """Run a statement that settles abandoned attempts; re-queued jobs get a new work message."""
         async with self._transaction(None) as tx:
-            rows = (await tx.conn.execute(_REAP, {"grace": grace_seconds, "limit": limit})).mappings().all()
+            rows = (await tx.conn.execute(statement, params)).mappings().all()
             for row in rows:
                 await tx.emit(row, work=row["state"] == "QUEUED")
         return len(rows)
@@ -674,6 +703,8 @@ class _Transaction:
         self.seen: list[tuple[job_pb2.Job, int]] = []
         self._finished: list[uuid.UUID] = []
         """Jobs this transaction moved to a terminal state whose waiting dependents are not settled yet."""
+        self.webhooks = WebhookOutbox(conn, rows)
+        """The webhook deliveries of this transaction's terminal transitions (queued with them)."""
 
     async def settle(self, waiting: Sequence[uuid.UUID]) -> list[job_pb2.Job]:
         """Queue or fail the (locked) ``waiting`` jobs whose dependencies decide it, with their events."""
@@ -711,6 +742,7 @@ class _Transaction:
                 await self.conn.execute(_RECORD_END, {"id": row["id"], "traceparent": ending})
             if row.get("secret_params") is not None:  # no attempt will need them again
                 await self.conn.execute(_CLEAR_SECRET_PARAMS, {"id": row["id"]})
+            await self.webhooks.job_ended(row, job)
         traceparent = current_traceparent() or _job_traceparent(row["trace_id"])
         if work:  # its work message waits for the dispatcher's fair share
             await hold(self.conn, row, traceparent)
@@ -731,6 +763,8 @@ class _Transaction:
         if work and rows:
             held = [(row, str(message["traceparent"])) for row, message in zip(rows, messages, strict=True)]
             await hold_many(self.conn, held)
+        await self.webhooks.jobs_ended([(row, job, str(message["traceparent"]))
+                                        for row, job, message in zip(rows, jobs, messages, strict=True)])
         if messages:
             await self.conn.execute(OUTBOX_INSERT, messages)
         return jobs
@@ -956,7 +990,7 @@ _CLEAR_SECRET_PARAMS = text("UPDATE jobs.jobs SET secret_params = NULL WHERE id 
 _START = text(f"""
     UPDATE jobs.jobs SET state = 'RUNNING', attempt = attempt + 1, progress = 0, result = NULL,
         lease_expires_at = {_LEASE}, started_at = now(), next_attempt_at = NULL,
-        analyzer_version = :version, {_EVENT}
+        analyzer_version = :version, worker_slot = :slot, worker_boot = :boot, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant AND attempt < max_attempts AND NOT cancel_requested
       AND ((state = 'QUEUED' AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
            OR (state = 'RUNNING' AND lease_expires_at < now()))
@@ -965,9 +999,10 @@ _START = text(f"""
 
 
 
-def _expired_error(outcome: str, retryable: bool) -> str:
-    return (f"jsonb_build_object('code', 'LEASE_EXPIRED', 'retryable', {str(retryable).lower()}, "
-            f"'message', 'the worker running attempt ' || attempt || ' stopped reporting; {outcome}')")
+def _expired_error(outcome: str, retryable: bool, code: str = "LEASE_EXPIRED",
+                   why: str = "stopped reporting") -> str:
+    return (f"jsonb_build_object('code', '{code}', 'retryable', {str(retryable).lower()}, "
+            f"'message', 'the worker running attempt ' || attempt || ' {why}; {outcome}')")
 
 
 _SETTLE_EXPIRED = text(f"""
@@ -1016,22 +1051,30 @@ _FAIL = text(f"""
     RETURNING *
 """)
 
-_REAP = text(f"""
-    UPDATE jobs.jobs SET
-        state = CASE WHEN cancel_requested THEN 'CANCELLED'
-                     WHEN attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,
-        error = CASE WHEN cancel_requested THEN error
-                     WHEN attempt < max_attempts THEN {_expired_error("the job was re-queued", True)}
-                     ELSE {_expired_error("no attempts are left", False)} END,
-        ended_at = CASE WHEN NOT cancel_requested AND attempt < max_attempts THEN NULL ELSE now() END,
-        lease_expires_at = NULL, {_EVENT}
-    WHERE id IN (
-        SELECT id FROM jobs.jobs
-        WHERE state = 'RUNNING' AND lease_expires_at < now() - make_interval(secs => :grace)
-        ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
-    )
-    RETURNING *
-""")
+def _settle_abandoned(where: str, code: str, why: str) -> TextClause:
+    """Re-queue (or fail, with no attempts left) the RUNNING jobs ``where`` selects, as ``code``."""
+    return text(f"""
+        UPDATE jobs.jobs SET
+            state = CASE WHEN cancel_requested THEN 'CANCELLED'
+                         WHEN attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,
+            error = CASE WHEN cancel_requested THEN error
+                         WHEN attempt < max_attempts THEN {_expired_error("the job was re-queued", True, code, why)}
+                         ELSE {_expired_error("no attempts are left", False, code, why)} END,
+            ended_at = CASE WHEN NOT cancel_requested AND attempt < max_attempts THEN NULL ELSE now() END,
+            lease_expires_at = NULL, {_EVENT}
+        WHERE id IN (
+            SELECT id FROM jobs.jobs
+            WHERE state = 'RUNNING' AND {where}
+            ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+        )
+        RETURNING *
+    """)
+
+
+_REAP = _settle_abandoned("lease_expires_at < now() - make_interval(secs => :grace)", "LEASE_EXPIRED",
+                          "stopped reporting")
+_RELEASE = _settle_abandoned("worker_slot = :slot AND worker_boot IS DISTINCT FROM :boot", "WORKER_RESTARTED",
+                             "was in a worker process that restarted")
 
 _LOAD = select(jobs).where(jobs.c.id == bindparam("id"), jobs.c.tenant_id == bindparam("tenant"))
 """Built once: SQLAlchemy's compiled cache still needs a cache key per execution, not a new statement."""

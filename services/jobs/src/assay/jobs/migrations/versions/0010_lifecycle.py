@@ -16,7 +16,7 @@ Create Date: 2026-12-04
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
