@@ -92,7 +92,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
         webhooks_service_pb2_grpc.add_WebhookServiceServicer_to_server(
-            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy()), server)
+            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy(), AuditLog(engine)),
+            server)
         return [
             webhooks_service_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
             jobs_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
