@@ -76,7 +76,12 @@ def retention_seconds_sql(tenant: str, analyzer: str = "'*'") -> str:
 
 def sweep_token_minter(settings: CommonSettings) -> Callable[[str], str]:
     """A tenant's short-lived token (``SYSTEM_ACTOR``, role user) for a sweep's calls to the other
-    services, signed with the service's key (``ASSAY_JWT_HS256_SECRET`` or ``ASSAY_JWT_PRIVATE_KEY_FILE``)."""
+    services, signed with the service's key (``ASSAY_JWT_HS256_SECRET`` or ``ASSAY_JWT_PRIVATE_KEY_FILE``);
+    ValueError at once (the service does not start) when it has neither."""
+    if not (settings.jwt_hs256_secret or settings.jwt_private_key_file):
+        raise ValueError("ASSAY_RETENTION_DAYS needs ASSAY_JWT_HS256_SECRET or ASSAY_JWT_PRIVATE_KEY_FILE: the "
+                         "retention sweeps act with a token of each tenant they sweep")
+
     def mint(tenant: str) -> str:
         return mint_token(settings, subject=SYSTEM_ACTOR, tenant=tenant, roles=["user"],
                           ttl_seconds=SWEEP_TOKEN_SECONDS)

@@ -102,7 +102,6 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
 
     server = await start_grpc_server(settings, register)
     retention = settings.retention()
-    sweep = RetentionSweep(engine, deletion, retention, sweep_token_minter(settings), batch=settings.retention_batch)
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
@@ -111,6 +110,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         asyncio.create_task(deliverer.run(), name="webhook-delivery"),
     ]
     if retention.enabled:
+        sweep = RetentionSweep(engine, deletion, retention, sweep_token_minter(settings),
+                               batch=settings.retention_batch)
         tasks.append(asyncio.create_task(run_retention_sweep(sweep, settings.retention_sweep_seconds),
                                          name="retention-sweep"))
 
