@@ -92,8 +92,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
         webhooks_service_pb2_grpc.add_WebhookServiceServicer_to_server(
-            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy(), AuditLog(engine)),
-            server)
+            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy(), AuditLog(engine)), server)
         return [
             webhooks_service_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
             jobs_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
@@ -107,7 +106,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
         asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
                                        calm=settings.lease_seconds), name="lease-reaper"),
-        asyncio.create_task(deliverer.run(), name="webhook-delivery"),
+        asyncio.create_task(deliverer.run(psycopg_url(settings.database_url)), name="webhook-delivery"),
     ]
     if retention.enabled:
         sweep = RetentionSweep(engine, deletion, retention, sweep_token_minter(settings),

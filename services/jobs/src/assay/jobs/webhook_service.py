@@ -31,8 +31,7 @@ def _event_types(requested: list[str]) -> tuple[tuple[str, ...], list[FieldViola
 class WebhookServicer(webhooks_service_pb2_grpc.WebhookServiceServicer):
     """Every method needs the tenant's admin role and acts in the caller's tenant only."""
 
-    def __init__(self, store: WebhookStore, secrets: SecretBox, targets: TargetPolicy,
-                 refusals: AuditLog | None = None) -> None:
+    def __init__(self, store: WebhookStore, secrets: SecretBox, targets: TargetPolicy, refusals: AuditLog) -> None:
         self.refusals = refusals
         """Where refusals by role are recorded (``audit_refusals``)."""
         self._store = store

@@ -153,11 +153,12 @@ async def _load(conn: AsyncConnection, tenant: str, webhook_id: uuid.UUID) -> Ro
 
 
 async def audit(conn: AsyncConnection, tenant: str, actor: str, action: str, row: RowMapping, **more: str) -> None:
-    """An audit record of a change to a subscription (never its secret)."""
-    await record(conn, AuditEntry(tenant=tenant, actor=actor, action=action, resource=f"webhooks/{row['id']}",
-                                  details={
-        "webhook_id": str(row["id"]), "url": row["url"], "event_types": list(row["event_types"]),
-        "enabled": row["enabled"], "disabled_reason": row["disabled_reason"], **more}))
+    """An audit record of a change to a subscription (never its secret), with the caller's roles, peer
+    and request id (``audit_record``); ``actor`` names the system outside a call."""
+    await record(conn, AuditEntry(tenant=tenant, action=action, resource=f"webhooks/{row['id']}", actor=actor,
+                                  details={"webhook_id": str(row["id"]), "url": row["url"],
+                                           "event_types": list(row["event_types"]), "enabled": row["enabled"],
+                                           "disabled_reason": row["disabled_reason"], **more}))
 
 
 def _after(cursor: paging.Cursor | None) -> dict[str, Any]:
@@ -206,4 +207,3 @@ _REDELIVER = text("""
     FROM jobs.webhook_deliveries WHERE id = :of AND subscription_id = :subscription
     RETURNING *
 """)
-
