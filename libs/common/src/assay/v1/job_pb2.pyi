@@ -105,6 +105,7 @@ class Job(_message.Message):
     NEXT_ATTEMPT_TIME_FIELD_NUMBER: _builtins.int
     PIPELINE_ID_FIELD_NUMBER: _builtins.int
     EVENT_SEQUENCE_FIELD_NUMBER: _builtins.int
+    CACHED_FROM_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -136,6 +137,11 @@ class Job(_message.Message):
     event_sequence: _builtins.int
     """event_sequence is the sequence number of the job's latest lifecycle event (JobEvent.sequence):
     it grows with every change, so of two copies of a job the one with the larger value is newer.
+    """
+    cached_from: _builtins.str
+    """cached_from is the id of the succeeded job that ran and whose result and artifacts (shared by
+    reference) this job was answered with at creation, without running: same tenant, analyzer,
+    analyzer version, params and input content (CreateJobRequest.no_cache opts out); empty when it ran.
     """
     @_builtins.property
     def params(self) -> Global___JobParams:
@@ -210,10 +216,11 @@ class Job(_message.Message):
         next_attempt_time: _timestamp_pb2.Timestamp | None = ...,
         pipeline_id: _builtins.str = ...,
         event_sequence: _builtins.int = ...,
+        cached_from: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "end_time", b"end_time", "error", b"error", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "next_attempt_time", b"next_attempt_time", "params", b"params", "result", b"result", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "analyzer_version", b"analyzer_version", "artifacts", b"artifacts", "attempt", b"attempt", "cancel_requested", b"cancel_requested", "create_time", b"create_time", "created_by", b"created_by", "end_time", b"end_time", "error", b"error", "event_sequence", b"event_sequence", "id", b"id", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "max_attempts", b"max_attempts", "next_attempt_time", b"next_attempt_time", "params", b"params", "pipeline_id", b"pipeline_id", "priority", b"priority", "progress", b"progress", "request_id", b"request_id", "result", b"result", "start_time", b"start_time", "state", b"state", "tenant_id", b"tenant_id", "trace_id", b"trace_id", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "analyzer_version", b"analyzer_version", "artifacts", b"artifacts", "attempt", b"attempt", "cached_from", b"cached_from", "cancel_requested", b"cancel_requested", "create_time", b"create_time", "created_by", b"created_by", "end_time", b"end_time", "error", b"error", "event_sequence", b"event_sequence", "id", b"id", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "max_attempts", b"max_attempts", "next_attempt_time", b"next_attempt_time", "params", b"params", "pipeline_id", b"pipeline_id", "priority", b"priority", "progress", b"progress", "request_id", b"request_id", "result", b"result", "start_time", b"start_time", "state", b"state", "tenant_id", b"tenant_id", "trace_id", b"trace_id", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
