@@ -1,11 +1,14 @@
 """CPU cost of the jobs service per job and per status read.
 
-Run: ``.venv/bin/python bench/bench_jobs_cpu.py [--jobs N] [--reads M] [--concurrency C] [--trace-file]``.
+Run: ``.venv/bin/python bench/bench_jobs_cpu.py [--jobs N] [--reads M] [--concurrency C] [--trace-file]
+[--batched]``.
 Starts PostgreSQL and NATS (assay.devstack.servers), the jobs service as a ``python -m assay.jobs``
 subprocess, then drives N x (CreateJob + StartJob + CompleteJob) and N x M GetJob from C
 concurrent gRPC clients. Prints the jobs process's CPU seconds (utime + stime from
 /proc/<pid>/stat) per 1000 jobs (lifecycle only) and per 1000 GetJob, plus wall time.
 ``--trace-file`` exports spans to a JSON-lines file (ASSAY_TRACE_FILE) as ``assay dev`` does.
+``--batched`` turns on CreateJob's group commit and sends StartJob/CompleteJob as the worker
+does (StartJobs/CompleteJobs batches); without it every call is on its own, as before issue 21.
 ``--hold`` keeps the load running in a loop so a profiler can attach (prints the pid).
 """
 
@@ -30,6 +33,7 @@ from local_jobs import (
     jobs_service,
 )
 
+from assay.analysis.batched_calls import BatchedCalls
 from assay.common.auth import mint_token, mint_worker_credential
 from assay.common.capabilities import JobCapabilities
 from assay.common.grpc_client import bearer, open_channel
@@ -54,12 +58,16 @@ def result() -> job_pb2.JobResult:
 
 
 class Driver:
-    def __init__(self, channel: object, settings: JobsSettings) -> None:
+    def __init__(self, channel: object, settings: JobsSettings, batched: bool = False) -> None:
         self.jobs = jobs_service_pb2_grpc.JobServiceStub(channel)  # type: ignore[arg-type]
         self.exe = job_execution_service_pb2_grpc.JobExecutionServiceStub(channel)  # type: ignore[arg-type]
         self.tenant = f"bench{uuid.uuid4().hex[:8]}"
         self.user = bearer(mint_token(settings, subject="bench", tenant=self.tenant, roles=["user"]))
-        self.worker = bearer(mint_worker_credential(settings, subject="service:bench"))
+        credential = mint_worker_credential(settings, subject="service:bench")
+        self.worker = bearer(credential)
+        if batched:  # StartJob / CompleteJob as the worker sends them: concurrent calls in one batch call
+            calls = BatchedCalls(self.exe, lambda: credential, 10.0, 64)  # type: ignore[arg-type]
+            self.exe.StartJob, self.exe.CompleteJob = calls.start, calls.complete  # type: ignore[method-assign]
         self.capabilities = JobCapabilities(settings)
         self.result = result()
 
@@ -105,8 +113,8 @@ async def measure(driver: Driver, pid: int, args: argparse.Namespace) -> None:
     cpu2, wall2 = cpu_seconds(pid), time.perf_counter()
     per_job = (cpu1 - cpu0) / args.jobs * 1000
     per_read = (cpu2 - cpu1) / max(reads, 1) * 1000
-    print(f"trace_file={'on' if args.trace_file else 'off'} jobs={args.jobs} reads/job={args.reads} "
-          f"C={args.concurrency}")
+    print(f"trace_file={'on' if args.trace_file else 'off'} batched={'on' if args.batched else 'off'} "
+          f"jobs={args.jobs} reads/job={args.reads} C={args.concurrency}")
     print(f"  lifecycle: {per_job:7.2f} CPU s / 1000 jobs  (wall {wall1 - wall0:6.2f} s, "
           f"{args.jobs / (wall1 - wall0):7.1f} jobs/s)")
     print(f"  GetJob   : {per_read:7.2f} CPU s / 1000 reads (wall {wall2 - wall1:6.2f} s, "
@@ -122,10 +130,11 @@ async def main(args: argparse.Namespace) -> None:
                                 worker_secret=WORKER_SECRET, job_capability_secret=CAPABILITY_SECRET)
         port = free_port()
         trace_file = str(Path(tmp) / "spans.jsonl") if args.trace_file else None
-        with jobs_service(url, nats.url, port, trace_file) as proc:
+        batching = {} if args.batched else {"ASSAY_CREATE_BATCH_MAX": "0"}
+        with jobs_service(url, nats.url, port, trace_file, **batching) as proc:
             channel = open_channel(f"127.0.0.1:{port}")
             await asyncio.wait_for(channel.channel_ready(), timeout=30)
-            driver = Driver(channel, settings)
+            driver = Driver(channel, settings, batched=args.batched)
             # warm-up: imports, pool connections, JIT-ish caches
             warm = argparse.Namespace(**{**vars(args), "jobs": min(50, args.jobs), "reads": 2})
             ids = await run_phase(args.concurrency, warm.jobs, lambda _i: driver.lifecycle())
@@ -147,4 +156,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--trace-file", action="store_true", help="export spans to a JSON-lines file")
     parser.add_argument("--hold", action="store_true", help="loop forever (for py-spy)")
+    parser.add_argument("--batched", action="store_true",
+                        help="group-committed CreateJob, StartJobs/CompleteJobs (off: every call on its own)")
     asyncio.run(main(parser.parse_args()))

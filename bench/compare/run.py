@@ -347,7 +347,7 @@ class Bench:
             warm = ["--mode", "flow", "-n", "20" if (args.quick or args.tiny) else "300", "-c", "20"]
             for s in systems:
                 self.run_one(s, "warmup", warm)
-            plan = cases(args.quick, args.tiny)
+            plan = [c for c in cases(args.quick, args.tiny) if not args.cases or c[0] in args.cases.split(",")]
             runs: dict[str, dict[str, list[dict]]] = {c: {s: [] for s in systems} for c, _, _ in plan}
             for i in range(args.runs):
                 for case, _, largs in plan:
@@ -565,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run the crash tests (default: yes, except with --quick / --tiny)",
     )
     ap.add_argument("--runs", type=int, default=1, help="runs of each case per system (median is reported)")
+    ap.add_argument("--cases", default="", help="comma-separated cases to run (default: all), e.g. c1,c2s")
     ap.add_argument("--crash-runs", type=int, default=1)
     ap.add_argument("--http", choices=["httpx", "aiohttp"], default="httpx", help="load client of the loadgen")
     ap.add_argument(

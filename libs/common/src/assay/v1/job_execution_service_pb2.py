@@ -26,31 +26,57 @@ from assay.v1 import job_pb2 as assay_dot_v1_dot_job__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$assay/v1/job_execution_service.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\"\x82\x01\n\x0fStartJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x18\n\x10\x61nalyzer_version\x18\x04 \x01(\t\x12\x11\n\tworker_id\x18\x05 \x01(\t\x12\x12\n\ncapability\x18\x06 \x01(\t\"\xb3\x02\n\x10StartJobResponse\x12\x35\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32#.assay.v1.StartJobResponse.Decision\x12\x1a\n\x03job\x18\x02 \x01(\x0b\x32\r.assay.v1.Job\x12.\n\x0bretry_delay\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12#\n\x0c\x64\x65pendencies\x18\x08 \x03(\x0b\x32\r.assay.v1.Job\x12\x12\n\ncapability\x18_ \x01(\t\"c\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x44\x45\x43ISION_RUN\x10\x01\x12\x11\n\rDECISION_SKIP\x10\x02\x12\x18\n\x14\x44\x45\x43ISION_RETRY_LATER\x10\x03\"\x95\x01\n\x10HeartbeatRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x10\n\x08progress\x18\x04 \x01(\x05\x12+\n\x0epartial_result\x18\x05 \x01(\x0b\x32\x13.assay.v1.JobResult\x12\x12\n\ncapability\x18\x06 \x01(\t\"`\n\x11HeartbeatResponse\x12\x18\n\x10\x63\x61ncel_requested\x18\x01 \x01(\x08\x12\x31\n\x0elease_duration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xb7\x01\n\x12\x43ompleteJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12#\n\x06result\x18\x04 \x01(\x0b\x32\x13.assay.v1.JobResult\x12%\n\tartifacts\x18\x05 \x03(\x0b\x32\x12.assay.v1.Artifact\x12\x11\n\tcancelled\x18\x06 \x01(\x08\x12\x12\n\ncapability\x18\x07 \x01(\t\"1\n\x13\x43ompleteJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x8e\x01\n\x0e\x46\x61ilJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12!\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.assay.v1.JobError\x12\x15\n\rdead_lettered\x18\x05 \x01(\x08\x12\x12\n\ncapability\x18\x06 \x01(\t\"]\n\x0f\x46\x61ilJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\x12.\n\x0bretry_delay\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration2\xaa\x02\n\x13JobExecutionService\x12\x41\n\x08StartJob\x12\x19.assay.v1.StartJobRequest\x1a\x1a.assay.v1.StartJobResponse\x12\x44\n\tHeartbeat\x12\x1a.assay.v1.HeartbeatRequest\x1a\x1b.assay.v1.HeartbeatResponse\x12J\n\x0b\x43ompleteJob\x12\x1c.assay.v1.CompleteJobRequest\x1a\x1d.assay.v1.CompleteJobResponse\x12>\n\x07\x46\x61ilJob\x12\x18.assay.v1.FailJobRequest\x1a\x19.assay.v1.FailJobResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$assay/v1/job_execution_service.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\"\xae\x01\n\x0fStartJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x18\n\x10\x61nalyzer_version\x18\x04 \x01(\t\x12\x11\n\tworker_id\x18\x05 \x01(\t\x12\x12\n\ncapability\x18\x06 \x01(\t\x12\x14\n\x0bworker_slot\x18\x8c\x01 \x01(\t\x12\x14\n\x0bworker_boot\x18\x8d\x01 \x01(\t\"\xb3\x02\n\x10StartJobResponse\x12\x35\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32#.assay.v1.StartJobResponse.Decision\x12\x1a\n\x03job\x18\x02 \x01(\x0b\x32\r.assay.v1.Job\x12.\n\x0bretry_delay\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12#\n\x0c\x64\x65pendencies\x18\x08 \x03(\x0b\x32\r.assay.v1.Job\x12\x12\n\ncapability\x18_ \x01(\t\"c\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x44\x45\x43ISION_RUN\x10\x01\x12\x11\n\rDECISION_SKIP\x10\x02\x12\x18\n\x14\x44\x45\x43ISION_RETRY_LATER\x10\x03\"\x95\x01\n\x10HeartbeatRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x10\n\x08progress\x18\x04 \x01(\x05\x12+\n\x0epartial_result\x18\x05 \x01(\x0b\x32\x13.assay.v1.JobResult\x12\x12\n\ncapability\x18\x06 \x01(\t\"`\n\x11HeartbeatResponse\x12\x18\n\x10\x63\x61ncel_requested\x18\x01 \x01(\x08\x12\x31\n\x0elease_duration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xb7\x01\n\x12\x43ompleteJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12#\n\x06result\x18\x04 \x01(\x0b\x32\x13.assay.v1.JobResult\x12%\n\tartifacts\x18\x05 \x03(\x0b\x32\x12.assay.v1.Artifact\x12\x11\n\tcancelled\x18\x06 \x01(\x08\x12\x12\n\ncapability\x18\x07 \x01(\t\"1\n\x13\x43ompleteJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\"\x8e\x01\n\x0e\x46\x61ilJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12!\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.assay.v1.JobError\x12\x15\n\rdead_lettered\x18\x05 \x01(\x08\x12\x12\n\ncapability\x18\x06 \x01(\t\"]\n\x0f\x46\x61ilJobResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\x12.\n\x0bretry_delay\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\":\n\x10StartJobsRequest\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.assay.v1.StartJobsItem\"P\n\rStartJobsItem\x12*\n\x07request\x18\x01 \x01(\x0b\x32\x19.assay.v1.StartJobRequest\x12\x13\n\x0btraceparent\x18\x02 \x01(\t\"?\n\x11StartJobsResponse\x12*\n\x07results\x18\x01 \x03(\x0b\x32\x19.assay.v1.StartJobsResult\"u\n\x0fStartJobsResult\x12.\n\x08response\x18\x01 \x01(\x0b\x32\x1a.assay.v1.StartJobResponseH\x00\x12\'\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x16.assay.v1.JobItemErrorH\x00\x42\t\n\x07outcome\"@\n\x13\x43ompleteJobsRequest\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.assay.v1.CompleteJobsItem\"V\n\x10\x43ompleteJobsItem\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.assay.v1.CompleteJobRequest\x12\x13\n\x0btraceparent\x18\x02 \x01(\t\"E\n\x14\x43ompleteJobsResponse\x12-\n\x07results\x18\x01 \x03(\x0b\x32\x1c.assay.v1.CompleteJobsResult\"{\n\x12\x43ompleteJobsResult\x12\x31\n\x08response\x18\x01 \x01(\x0b\x32\x1d.assay.v1.CompleteJobResponseH\x00\x12\'\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x16.assay.v1.JobItemErrorH\x00\x42\t\n\x07outcome\"\xa6\x01\n\x0cJobItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x36\n\x08metadata\x18\x04 \x03(\x0b\x32$.assay.v1.JobItemError.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"H\n\x1cReleaseWorkerAttemptsRequest\x12\x13\n\x0bworker_slot\x18\x01 \x01(\t\x12\x13\n\x0bworker_boot\x18\x02 \x01(\t\"1\n\x1dReleaseWorkerAttemptsResponse\x12\x10\n\x08released\x18\x01 \x01(\x05\x32\xa9\x04\n\x13JobExecutionService\x12\x41\n\x08StartJob\x12\x19.assay.v1.StartJobRequest\x1a\x1a.assay.v1.StartJobResponse\x12\x44\n\tHeartbeat\x12\x1a.assay.v1.HeartbeatRequest\x1a\x1b.assay.v1.HeartbeatResponse\x12J\n\x0b\x43ompleteJob\x12\x1c.assay.v1.CompleteJobRequest\x1a\x1d.assay.v1.CompleteJobResponse\x12>\n\x07\x46\x61ilJob\x12\x18.assay.v1.FailJobRequest\x1a\x19.assay.v1.FailJobResponse\x12\x44\n\tStartJobs\x12\x1a.assay.v1.StartJobsRequest\x1a\x1b.assay.v1.StartJobsResponse\x12M\n\x0c\x43ompleteJobs\x12\x1d.assay.v1.CompleteJobsRequest\x1a\x1e.assay.v1.CompleteJobsResponse\x12h\n\x15ReleaseWorkerAttempts\x12&.assay.v1.ReleaseWorkerAttemptsRequest\x1a\'.assay.v1.ReleaseWorkerAttemptsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.job_execution_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_JOBITEMERROR_METADATAENTRY']._loaded_options = None
+  _globals['_JOBITEMERROR_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_STARTJOBREQUEST']._serialized_start=103
-  _globals['_STARTJOBREQUEST']._serialized_end=233
-  _globals['_STARTJOBRESPONSE']._serialized_start=236
-  _globals['_STARTJOBRESPONSE']._serialized_end=543
-  _globals['_STARTJOBRESPONSE_DECISION']._serialized_start=444
-  _globals['_STARTJOBRESPONSE_DECISION']._serialized_end=543
-  _globals['_HEARTBEATREQUEST']._serialized_start=546
-  _globals['_HEARTBEATREQUEST']._serialized_end=695
-  _globals['_HEARTBEATRESPONSE']._serialized_start=697
-  _globals['_HEARTBEATRESPONSE']._serialized_end=793
-  _globals['_COMPLETEJOBREQUEST']._serialized_start=796
-  _globals['_COMPLETEJOBREQUEST']._serialized_end=979
-  _globals['_COMPLETEJOBRESPONSE']._serialized_start=981
-  _globals['_COMPLETEJOBRESPONSE']._serialized_end=1030
-  _globals['_FAILJOBREQUEST']._serialized_start=1033
-  _globals['_FAILJOBREQUEST']._serialized_end=1175
-  _globals['_FAILJOBRESPONSE']._serialized_start=1177
-  _globals['_FAILJOBRESPONSE']._serialized_end=1270
-  _globals['_JOBEXECUTIONSERVICE']._serialized_start=1273
-  _globals['_JOBEXECUTIONSERVICE']._serialized_end=1571
+  _globals['_STARTJOBREQUEST']._serialized_end=277
+  _globals['_STARTJOBRESPONSE']._serialized_start=280
+  _globals['_STARTJOBRESPONSE']._serialized_end=587
+  _globals['_STARTJOBRESPONSE_DECISION']._serialized_start=488
+  _globals['_STARTJOBRESPONSE_DECISION']._serialized_end=587
+  _globals['_HEARTBEATREQUEST']._serialized_start=590
+  _globals['_HEARTBEATREQUEST']._serialized_end=739
+  _globals['_HEARTBEATRESPONSE']._serialized_start=741
+  _globals['_HEARTBEATRESPONSE']._serialized_end=837
+  _globals['_COMPLETEJOBREQUEST']._serialized_start=840
+  _globals['_COMPLETEJOBREQUEST']._serialized_end=1023
+  _globals['_COMPLETEJOBRESPONSE']._serialized_start=1025
+  _globals['_COMPLETEJOBRESPONSE']._serialized_end=1074
+  _globals['_FAILJOBREQUEST']._serialized_start=1077
+  _globals['_FAILJOBREQUEST']._serialized_end=1219
+  _globals['_FAILJOBRESPONSE']._serialized_start=1221
+  _globals['_FAILJOBRESPONSE']._serialized_end=1314
+  _globals['_STARTJOBSREQUEST']._serialized_start=1316
+  _globals['_STARTJOBSREQUEST']._serialized_end=1374
+  _globals['_STARTJOBSITEM']._serialized_start=1376
+  _globals['_STARTJOBSITEM']._serialized_end=1456
+  _globals['_STARTJOBSRESPONSE']._serialized_start=1458
+  _globals['_STARTJOBSRESPONSE']._serialized_end=1521
+  _globals['_STARTJOBSRESULT']._serialized_start=1523
+  _globals['_STARTJOBSRESULT']._serialized_end=1640
+  _globals['_COMPLETEJOBSREQUEST']._serialized_start=1642
+  _globals['_COMPLETEJOBSREQUEST']._serialized_end=1706
+  _globals['_COMPLETEJOBSITEM']._serialized_start=1708
+  _globals['_COMPLETEJOBSITEM']._serialized_end=1794
+  _globals['_COMPLETEJOBSRESPONSE']._serialized_start=1796
+  _globals['_COMPLETEJOBSRESPONSE']._serialized_end=1865
+  _globals['_COMPLETEJOBSRESULT']._serialized_start=1867
+  _globals['_COMPLETEJOBSRESULT']._serialized_end=1990
+  _globals['_JOBITEMERROR']._serialized_start=1993
+  _globals['_JOBITEMERROR']._serialized_end=2159
+  _globals['_JOBITEMERROR_METADATAENTRY']._serialized_start=2112
+  _globals['_JOBITEMERROR_METADATAENTRY']._serialized_end=2159
+  _globals['_RELEASEWORKERATTEMPTSREQUEST']._serialized_start=2161
+  _globals['_RELEASEWORKERATTEMPTSREQUEST']._serialized_end=2233
+  _globals['_RELEASEWORKERATTEMPTSRESPONSE']._serialized_start=2235
+  _globals['_RELEASEWORKERATTEMPTSRESPONSE']._serialized_end=2284
+  _globals['_JOBEXECUTIONSERVICE']._serialized_start=2287
+  _globals['_JOBEXECUTIONSERVICE']._serialized_end=2840
 # @@protoc_insertion_point(module_scope)

@@ -33,6 +33,8 @@ class StartJobRequest(_message.Message):
     ANALYZER_VERSION_FIELD_NUMBER: _builtins.int
     WORKER_ID_FIELD_NUMBER: _builtins.int
     CAPABILITY_FIELD_NUMBER: _builtins.int
+    WORKER_SLOT_FIELD_NUMBER: _builtins.int
+    WORKER_BOOT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -45,6 +47,12 @@ class StartJobRequest(_message.Message):
     """worker_id identifies the worker process, for diagnostics."""
     capability: _builtins.str
     """capability is the work message's capability for this job and tenant (required)."""
+    worker_slot: _builtins.str
+    """worker_slot names a slot only one live worker process holds at a time (empty: none); a later
+    process of the slot releases this attempt at its start (ReleaseWorkerAttempts).
+    """
+    worker_boot: _builtins.str
+    """worker_boot identifies this process of the slot (random per process start)."""
     def __init__(
         self,
         *,
@@ -54,10 +62,12 @@ class StartJobRequest(_message.Message):
         analyzer_version: _builtins.str = ...,
         worker_id: _builtins.str = ...,
         capability: _builtins.str = ...,
+        worker_slot: _builtins.str = ...,
+        worker_boot: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_version", b"analyzer_version", "attempt", b"attempt", "capability", b"capability", "id", b"id", "tenant_id", b"tenant_id", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_version", b"analyzer_version", "attempt", b"attempt", "capability", b"capability", "id", b"id", "tenant_id", b"tenant_id", "worker_boot", b"worker_boot", "worker_id", b"worker_id", "worker_slot", b"worker_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -359,3 +369,331 @@ class FailJobResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FailJobResponse: _TypeAlias = FailJobResponse  # noqa: Y015
+
+@_typing.final
+class StartJobsRequest(_message.Message):
+    """StartJobsRequest starts several jobs (at most 256 items)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___StartJobsItem]:
+        """items are the jobs to start, each as its own StartJob call would ask."""
+
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___StartJobsItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartJobsRequest: _TypeAlias = StartJobsRequest  # noqa: Y015
+
+@_typing.final
+class StartJobsItem(_message.Message):
+    """StartJobsItem is one job of a StartJobs call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_FIELD_NUMBER: _builtins.int
+    TRACEPARENT_FIELD_NUMBER: _builtins.int
+    traceparent: _builtins.str
+    """traceparent is the W3C trace context of the worker's span for this job's work message: the
+    transition is recorded in the job's own trace, as a StartJob call made from that span would be.
+    """
+    @_builtins.property
+    def request(self) -> Global___StartJobRequest:
+        """request is what StartJob would receive for this job."""
+
+    def __init__(
+        self,
+        *,
+        request: Global___StartJobRequest | None = ...,
+        traceparent: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request", b"request", "traceparent", b"traceparent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartJobsItem: _TypeAlias = StartJobsItem  # noqa: Y015
+
+@_typing.final
+class StartJobsResponse(_message.Message):
+    """StartJobsResponse answers each item, in the request's order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___StartJobsResult]:
+        """results are the items' answers, one per item, in the same order."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___StartJobsResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartJobsResponse: _TypeAlias = StartJobsResponse  # noqa: Y015
+
+@_typing.final
+class StartJobsResult(_message.Message):
+    """StartJobsResult is one item's answer: StartJob's response, or the error StartJob would have
+    returned for it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def response(self) -> Global___StartJobResponse:
+        """response is what StartJob would have answered."""
+
+    @_builtins.property
+    def error(self) -> Global___JobItemError:
+        """error is the status StartJob would have failed with."""
+
+    def __init__(
+        self,
+        *,
+        response: Global___StartJobResponse | None = ...,
+        error: Global___JobItemError | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "outcome", b"outcome", "response", b"response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "outcome", b"outcome", "response", b"response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_outcome: _TypeAlias = _typing.Literal["response", "error"]  # noqa: Y015
+    _WhichOneofArgType_outcome: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_outcome) -> _WhichOneofReturnType_outcome | None: ...
+
+Global___StartJobsResult: _TypeAlias = StartJobsResult  # noqa: Y015
+
+@_typing.final
+class CompleteJobsRequest(_message.Message):
+    """CompleteJobsRequest completes several attempts (at most 256 items)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompleteJobsItem]:
+        """items are the attempts to complete, each as its own CompleteJob call would ask."""
+
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___CompleteJobsItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteJobsRequest: _TypeAlias = CompleteJobsRequest  # noqa: Y015
+
+@_typing.final
+class CompleteJobsItem(_message.Message):
+    """CompleteJobsItem is one attempt of a CompleteJobs call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_FIELD_NUMBER: _builtins.int
+    TRACEPARENT_FIELD_NUMBER: _builtins.int
+    traceparent: _builtins.str
+    """traceparent is the W3C trace context of the worker's span for this attempt (see StartJobsItem)."""
+    @_builtins.property
+    def request(self) -> Global___CompleteJobRequest:
+        """request is what CompleteJob would receive for this attempt."""
+
+    def __init__(
+        self,
+        *,
+        request: Global___CompleteJobRequest | None = ...,
+        traceparent: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request", b"request", "traceparent", b"traceparent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteJobsItem: _TypeAlias = CompleteJobsItem  # noqa: Y015
+
+@_typing.final
+class CompleteJobsResponse(_message.Message):
+    """CompleteJobsResponse answers each item, in the request's order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompleteJobsResult]:
+        """results are the items' answers, one per item, in the same order."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___CompleteJobsResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteJobsResponse: _TypeAlias = CompleteJobsResponse  # noqa: Y015
+
+@_typing.final
+class CompleteJobsResult(_message.Message):
+    """CompleteJobsResult is one item's answer: CompleteJob's response, or the error CompleteJob would
+    have returned for it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def response(self) -> Global___CompleteJobResponse:
+        """response is what CompleteJob would have answered."""
+
+    @_builtins.property
+    def error(self) -> Global___JobItemError:
+        """error is the status CompleteJob would have failed with."""
+
+    def __init__(
+        self,
+        *,
+        response: Global___CompleteJobResponse | None = ...,
+        error: Global___JobItemError | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "outcome", b"outcome", "response", b"response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "outcome", b"outcome", "response", b"response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_outcome: _TypeAlias = _typing.Literal["response", "error"]  # noqa: Y015
+    _WhichOneofArgType_outcome: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_outcome) -> _WhichOneofReturnType_outcome | None: ...
+
+Global___CompleteJobsResult: _TypeAlias = CompleteJobsResult  # noqa: Y015
+
+@_typing.final
+class JobItemError(_message.Message):
+    """JobItemError is the error status of one item of a batch call: what the single call would have
+    failed with (its gRPC code, and the ErrorInfo reason, message and metadata of its rich status).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class MetadataEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    CODE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
+    code: _builtins.int
+    """code is the gRPC status code (google.rpc.Code), e.g. 9 FAILED_PRECONDITION."""
+    reason: _builtins.str
+    """reason is the stable upper-snake reason, e.g. ATTEMPT_SUPERSEDED."""
+    message: _builtins.str
+    """message is the human-readable message."""
+    @_builtins.property
+    def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """metadata is the ErrorInfo metadata."""
+
+    def __init__(
+        self,
+        *,
+        code: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        message: _builtins.str = ...,
+        metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "message", b"message", "metadata", b"metadata", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JobItemError: _TypeAlias = JobItemError  # noqa: Y015
+
+@_typing.final
+class ReleaseWorkerAttemptsRequest(_message.Message):
+    """ReleaseWorkerAttemptsRequest names the calling process: its slot and its own boot id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_SLOT_FIELD_NUMBER: _builtins.int
+    WORKER_BOOT_FIELD_NUMBER: _builtins.int
+    worker_slot: _builtins.str
+    """worker_slot is the slot the caller holds (required)."""
+    worker_boot: _builtins.str
+    """worker_boot is the caller's boot id (required): its own attempts are kept."""
+    def __init__(
+        self,
+        *,
+        worker_slot: _builtins.str = ...,
+        worker_boot: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["worker_boot", b"worker_boot", "worker_slot", b"worker_slot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseWorkerAttemptsRequest: _TypeAlias = ReleaseWorkerAttemptsRequest  # noqa: Y015
+
+@_typing.final
+class ReleaseWorkerAttemptsResponse(_message.Message):
+    """ReleaseWorkerAttemptsResponse says how many attempts were settled."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RELEASED_FIELD_NUMBER: _builtins.int
+    released: _builtins.int
+    """released counts the running attempts of earlier processes of the slot that were settled."""
+    def __init__(
+        self,
+        *,
+        released: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["released", b"released"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseWorkerAttemptsResponse: _TypeAlias = ReleaseWorkerAttemptsResponse  # noqa: Y015

@@ -43,6 +43,20 @@ class JobExecutionServiceStub:
     """CompleteJob records the result and ends the job SUCCEEDED (or CANCELLED if it was cancelled)."""
     FailJob: _grpc.UnaryUnaryMultiCallable[_job_execution_service_pb2.FailJobRequest, _job_execution_service_pb2.FailJobResponse]
     """FailJob records a failed attempt: re-queued with backoff when retryable, else FAILED."""
+    StartJobs: _grpc.UnaryUnaryMultiCallable[_job_execution_service_pb2.StartJobsRequest, _job_execution_service_pb2.StartJobsResponse]
+    """StartJobs is StartJob for several work messages in one call: the jobs are started with one
+    statement for the batch, each item decided exactly as StartJob would (capability, attempt
+    fencing, due time, lease), and a refused item does not fail the others.
+    """
+    CompleteJobs: _grpc.UnaryUnaryMultiCallable[_job_execution_service_pb2.CompleteJobsRequest, _job_execution_service_pb2.CompleteJobsResponse]
+    """CompleteJobs is CompleteJob for several attempts in one call (one statement for the batch),
+    each item fenced by its own attempt and capability; a refused item does not fail the others.
+    """
+    ReleaseWorkerAttempts: _grpc.UnaryUnaryMultiCallable[_job_execution_service_pb2.ReleaseWorkerAttemptsRequest, _job_execution_service_pb2.ReleaseWorkerAttemptsResponse]
+    """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+    previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+    one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
+    """
 
 @_typing.type_check_only
 class JobExecutionServiceAsyncStub(JobExecutionServiceStub):
@@ -59,6 +73,20 @@ class JobExecutionServiceAsyncStub(JobExecutionServiceStub):
     """CompleteJob records the result and ends the job SUCCEEDED (or CANCELLED if it was cancelled)."""
     FailJob: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.FailJobRequest, _job_execution_service_pb2.FailJobResponse]  # type: ignore[assignment]
     """FailJob records a failed attempt: re-queued with backoff when retryable, else FAILED."""
+    StartJobs: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.StartJobsRequest, _job_execution_service_pb2.StartJobsResponse]  # type: ignore[assignment]
+    """StartJobs is StartJob for several work messages in one call: the jobs are started with one
+    statement for the batch, each item decided exactly as StartJob would (capability, attempt
+    fencing, due time, lease), and a refused item does not fail the others.
+    """
+    CompleteJobs: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.CompleteJobsRequest, _job_execution_service_pb2.CompleteJobsResponse]  # type: ignore[assignment]
+    """CompleteJobs is CompleteJob for several attempts in one call (one statement for the batch),
+    each item fenced by its own attempt and capability; a refused item does not fail the others.
+    """
+    ReleaseWorkerAttempts: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.ReleaseWorkerAttemptsRequest, _job_execution_service_pb2.ReleaseWorkerAttemptsResponse]  # type: ignore[assignment]
+    """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+    previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+    one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
+    """
 
 class JobExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
     """JobExecutionService is called by analysis workers to run jobs: with a worker credential (never a
@@ -96,5 +124,37 @@ class JobExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_job_execution_service_pb2.FailJobResponse, _abc.Awaitable[_job_execution_service_pb2.FailJobResponse]]:
         """FailJob records a failed attempt: re-queued with backoff when retryable, else FAILED."""
+
+    @_abc_1.abstractmethod
+    def StartJobs(
+        self,
+        request: _job_execution_service_pb2.StartJobsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_job_execution_service_pb2.StartJobsResponse, _abc.Awaitable[_job_execution_service_pb2.StartJobsResponse]]:
+        """StartJobs is StartJob for several work messages in one call: the jobs are started with one
+        statement for the batch, each item decided exactly as StartJob would (capability, attempt
+        fencing, due time, lease), and a refused item does not fail the others.
+        """
+
+    @_abc_1.abstractmethod
+    def CompleteJobs(
+        self,
+        request: _job_execution_service_pb2.CompleteJobsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_job_execution_service_pb2.CompleteJobsResponse, _abc.Awaitable[_job_execution_service_pb2.CompleteJobsResponse]]:
+        """CompleteJobs is CompleteJob for several attempts in one call (one statement for the batch),
+        each item fenced by its own attempt and capability; a refused item does not fail the others.
+        """
+
+    @_abc_1.abstractmethod
+    def ReleaseWorkerAttempts(
+        self,
+        request: _job_execution_service_pb2.ReleaseWorkerAttemptsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_job_execution_service_pb2.ReleaseWorkerAttemptsResponse, _abc.Awaitable[_job_execution_service_pb2.ReleaseWorkerAttemptsResponse]]:
+        """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+        previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+        one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
+        """
 
 def add_JobExecutionServiceServicer_to_server(servicer: JobExecutionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

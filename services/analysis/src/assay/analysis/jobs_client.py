@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import grpc
 
+from assay.analysis.batched_calls import BatchedCalls
 from assay.analysis.resilience import DEFAULT_BACKOFF, UNREACHABLE, Backoff, CircuitBreaker, retry_while_unreachable
 from assay.common.errors import details_from_rpc_error
 from assay.common.grpc_client import bearer
@@ -46,8 +47,10 @@ class JobsClient:
 
     def __init__(self, channel: grpc.aio.Channel, token: Callable[[], str], timeout: float = 10.0, *,
                  breaker: CircuitBreaker | None = None, report_budget: float = 300.0, start_budget: float = 0.0,
-                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
-        """``start_budget``: how long ``start`` with a ``keepalive`` retries while jobs is unreachable."""
+                 backoff: Backoff = DEFAULT_BACKOFF, batch_size: int = 64) -> None:
+        """``start_budget``: how long ``start`` with a ``keepalive`` retries while jobs is unreachable;
+        ``batch_size``: most StartJob / CompleteJob calls sent together as one StartJobs / CompleteJobs
+        (``batched_calls``; 0: every call on its own)."""
         self._stub = job_execution_service_pb2_grpc.JobExecutionServiceStub(channel)
         self._token = token
         self._timeout = timeout
@@ -55,6 +58,9 @@ class JobsClient:
         self._report_budget = report_budget
         self._start_budget = start_budget
         self._backoff = backoff
+        self._batches = BatchedCalls(self._stub, token, timeout, batch_size) if batch_size > 0 else None
+        self._start_call = self._batches.start if self._batches is not None else self._stub.StartJob
+        self._complete_call = self._batches.complete if self._batches is not None else self._stub.CompleteJob
 
     async def _once(self, fn: Callable[..., Awaitable[T]], request: object) -> T:
         try:
@@ -81,7 +87,7 @@ class JobsClient:
         deliveries. A start whose answer was lost is not repeated blindly: the retry is answered
         RETRY_LATER (the lease is held) and redelivery after lease expiry settles it."""
         if keepalive is None or self._start_budget <= 0:
-            return await self._once(self._stub.StartJob, request)
+            return await self._once(self._start_call, request)
         calls = 0
 
         async def call() -> pb.StartJobResponse:
@@ -89,7 +95,7 @@ class JobsClient:
             if calls:
                 await keepalive()
             calls += 1
-            return await self._stub.StartJob(request, metadata=bearer(self._token()), timeout=self._timeout)
+            return await self._start_call(request, metadata=bearer(self._token()), timeout=self._timeout)
 
         return await retry_while_unreachable(
             call, what="StartJob", budget=self._start_budget, backoff=self._backoff,
@@ -99,7 +105,10 @@ class JobsClient:
         return await self._once(self._stub.Heartbeat, request)
 
     async def complete(self, request: pb.CompleteJobRequest) -> pb.CompleteJobResponse:
-        return await self._reported(self._stub.CompleteJob, request, "CompleteJob")  # idempotent per attempt
+        return await self._reported(self._complete_call, request, "CompleteJob")  # idempotent per attempt
 
     async def fail(self, request: pb.FailJobRequest) -> pb.FailJobResponse:
         return await self._reported(self._stub.FailJob, request, "FailJob")  # idempotent per attempt
+
+    async def release_worker(self, request: pb.ReleaseWorkerAttemptsRequest) -> pb.ReleaseWorkerAttemptsResponse:
+        return await self._reported(self._stub.ReleaseWorkerAttempts, request, "ReleaseWorkerAttempts")  # idempotent

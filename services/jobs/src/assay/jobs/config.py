@@ -6,12 +6,14 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
+from assay.common.retention import Retention
 from assay.common.tenant_values import PerTenant
 from assay.jobs.fair_share import Policy, parse_policy
 from assay.jobs.quotas import Quotas
+from assay.jobs.webhook_config import WebhookSettings
 
 
-class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
+class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettings):
     """Everything the jobs service reads from ``ASSAY_*`` variables."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -57,12 +59,37 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings):
     """``tenant=N,…``: most jobs a tenant may create per day (UTC); ``*`` for every other tenant."""
     quota_max_queued: str = ""
     """``tenant=N,…``: most jobs of a tenant waiting or queued at once; ``*`` for every other tenant."""
+    create_batch_max: int = Field(default=64, ge=0)
+    """Most CreateJob calls inserted together (group commit, ``group_create``); 0 creates each job
+    in a transaction of its own."""
+    create_batch_concurrency: int = Field(default=2, ge=1)
+    """Batches of CreateJob calls written at once; calls arriving meanwhile wait for the next batch."""
+    create_batch_wait_seconds: float = Field(default=0.0, ge=0, le=0.1)
+    """How long a new batch waits for more calls before it is written (0: one turn of the event loop)."""
     job_cache_seconds: float = 2.0
     """Longest a cached job is served before it is read again; bounds staleness if another
     replica's event is missed (this replica's own changes are never stale). 0 turns it off."""
     job_cache_finished_seconds: float = Field(default=60.0, ge=0)
     """The same for a job in a terminal state, which only an admin's RetryJob changes again (never
     less than ``job_cache_seconds``): status reads of finished jobs stay answered from memory."""
+
+    retention_days: str = ""
+    """``tenant=D,tenant/analyzer=D,…`` (``*``: every other tenant): days a finished job is kept with its
+    inputs, result and artifacts (``assay.common.retention``); empty keeps everything."""
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+    """How often the retention sweep runs (one replica at a time, by an advisory lock)."""
+    retention_batch: int = Field(default=200, ge=1, le=10000)
+    """Jobs the sweep deletes per statement batch."""
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_parses(cls, value: str) -> str:
+        Retention.parse(value)
+        return value
+
+    def retention(self) -> Retention:
+        """How long each tenant's finished jobs are kept."""
+        return Retention.parse(self.retention_days)
 
     @field_validator("tenant_concurrency")
     @classmethod

@@ -51,10 +51,17 @@ NOTIFY_CHANNEL = "assay_dispatch"
 
 async def hold(conn: AsyncConnection, row: RowMapping, traceparent: str) -> None:
     """Hold a QUEUED job for the dispatcher (in the transaction that queued it)."""
-    await conn.execute(_HOLD, {
+    await hold_many(conn, [(row, traceparent)])
+
+
+async def hold_many(conn: AsyncConnection, rows: Sequence[tuple[RowMapping, str]]) -> None:
+    """``hold`` for several jobs (each with its traceparent) in one pipelined statement."""
+    if not rows:
+        return
+    await conn.execute(_HOLD, [{
         "id": row["id"], "tenant": row["tenant_id"], "analyzer": row["analyzer"],
         "priority": row["priority"], "created_at": row["created_at"], "traceparent": traceparent,
-    })
+    } for row, traceparent in rows])
 
 
 class Dispatcher:

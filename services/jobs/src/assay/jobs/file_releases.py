@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from assay.common.db import tenant_transaction
 from assay.common.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from assay.common.job_states import ACTIVE, STATE_NAMES
+from assay.jobs.audit_record import AuditEntry, record
 from assay.jobs.tables import jobs, released_files
 
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
@@ -40,11 +41,20 @@ async def refuse_released(
 ) -> None:
     """INVALID_ARGUMENT FILE_NOT_FOUND naming (``field[i]``) every input file already released for
     deletion (call with the files locked)."""
-    released = await _released(conn, tenant, file_ids)
+    refusal = released_refusal(file_ids, await released_among(conn, tenant, file_ids), field)
+    if refusal is not None:
+        raise refusal
+
+
+def released_refusal(
+    file_ids: Sequence[str], released: set[str], field: str = "inputs.file_ids",
+) -> InvalidArgument | None:
+    """INVALID_ARGUMENT FILE_NOT_FOUND naming (``field[i]``) every one of ``file_ids`` in ``released``."""
     violations = [FieldViolation(f"{field}[{index}]", f"file {file_id} does not exist (deleted)")
                   for index, file_id in enumerate(file_ids) if file_id in released]
     if violations:
-        raise InvalidArgument("FILE_NOT_FOUND", f"{field}: a named file was deleted", violations=violations)
+        return InvalidArgument("FILE_NOT_FOUND", f"{field}: a named file was deleted", violations=violations)
+    return None
 
 
 async def refuse_retry_of_released(
@@ -52,7 +62,7 @@ async def refuse_retry_of_released(
 ) -> None:
     """FAILED_PRECONDITION INPUT_DELETED when a job to be retried names a file released for deletion
     (call with the files locked): the attempt could only fail with INPUT_NOT_FOUND."""
-    released = await _released(conn, tenant, file_ids)
+    released = await released_among(conn, tenant, file_ids)
     if released:
         names = ", ".join(sorted(released))
         raise FailedPrecondition(
@@ -60,7 +70,8 @@ async def refuse_retry_of_released(
             "upload the document again and create a new job")
 
 
-async def _released(conn: AsyncConnection, tenant: str, file_ids: Sequence[str]) -> set[str]:
+async def released_among(conn: AsyncConnection, tenant: str, file_ids: Sequence[str]) -> set[str]:
+    """Which of ``file_ids`` are released for deletion (call with the files locked)."""
     if not file_ids:
         return set()
     rows = await conn.execute(select(released_files.c.file_id).where(
@@ -92,3 +103,9 @@ class FileReleases:
             await conn.execute(pg_insert(released_files).values(
                 tenant_id=tenant, file_id=file_id, released_at=func.now(),
             ).on_conflict_do_nothing())
+
+    async def record_deletion(self, tenant: str, file_id: uuid.UUID, *, cascade: bool, jobs_deleted: int) -> None:
+        """The audit log's record of a file deletion (ingest deletes the file once this returns)."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            await record(conn, AuditEntry(tenant=tenant, action="delete_file", resource=f"files/{file_id}",
+                                          details={"cascade": cascade, "jobs_deleted": jobs_deleted}))

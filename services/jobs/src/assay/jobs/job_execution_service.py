@@ -16,10 +16,19 @@ from assay.common.errors import invalid_field
 from assay.common.fields import parse_uuid
 from assay.common.job_states import STATE_NAMES
 from assay.jobs.backoff import retry_delay
+from assay.jobs.batch_transitions import CompleteItem, StartItem
 from assay.jobs.codec import to_json
 from assay.jobs.config import JobsSettings
-from assay.jobs.metrics import ATTEMPT_DURATION, CAPABILITIES_RENEWED, JOB_DEAD_LETTERS, JOB_RETRIES, JOBS_FINISHED
-from assay.jobs.store import JobStore
+from assay.jobs.job_execution_batch import answer_batch
+from assay.jobs.metrics import (
+    ATTEMPT_DURATION,
+    ATTEMPTS_RELEASED,
+    CAPABILITIES_RENEWED,
+    JOB_DEAD_LETTERS,
+    JOB_RETRIES,
+    JOBS_FINISHED,
+)
+from assay.jobs.store import JobStore, StartOutcome, WorkerSlot
 from assay.v1 import job_execution_service_pb2 as pb
 from assay.v1 import job_execution_service_pb2_grpc, job_pb2
 
@@ -40,6 +49,26 @@ def _attempt(value: int) -> int:
     if value < 1:
         raise invalid_field("attempt", "must be the attempt number StartJob returned (1 or more)")
     return value
+
+
+def start_response(outcome: StartOutcome, renewed: str) -> pb.StartJobResponse:
+    """StartJob's answer for ``outcome`` (``renewed``: the capability renewed for the attempt, if so)."""
+    if outcome.decision == "SKIP" and STATE_NAMES.get(outcome.job.state) == "FAILED":
+        _record_finish(outcome.job)
+    running = outcome.decision == "RUN"
+    if renewed and running:
+        CAPABILITIES_RENEWED.inc()
+        trace.get_current_span().set_attribute("assay.capability_renewed", True)
+    return pb.StartJobResponse(
+        decision=_DECISIONS[outcome.decision], job=outcome.job,
+        retry_delay=_duration(outcome.retry_after), dependencies=outcome.dependencies,
+        capability=renewed if running else "",
+    )
+
+
+def worker_slot(request: pb.StartJobRequest) -> WorkerSlot | None:
+    """The calling worker process's slot and boot, when it holds a slot."""
+    return WorkerSlot(request.worker_slot, request.worker_boot) if request.worker_slot else None
 
 
 def _record_finish(job: job_pb2.Job) -> None:
@@ -70,20 +99,31 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
         message can wait in a backlog longer than a capability lives): the answer then carries a
         fresh one."""
         require_role(WORKER)
+        job_id, renewed = self.admit_start(request)
+        outcome = await self._store.start(request.tenant_id, job_id, request.analyzer_version, worker_slot(request))
+        return start_response(outcome, renewed)
+
+    def admit_start(self, request: pb.StartJobRequest) -> tuple[uuid.UUID, str]:
+        """The job's id and its capability (renewed when it had expired), or the refusal."""
         job_id = parse_uuid(request.id, "id")
-        renewed = self._capabilities.renew(request.capability, tenant=request.tenant_id, job_id=str(job_id))
-        outcome = await self._store.start(request.tenant_id, job_id, request.analyzer_version)
-        if outcome.decision == "SKIP" and STATE_NAMES.get(outcome.job.state) == "FAILED":
-            _record_finish(outcome.job)
-        running = outcome.decision == "RUN"
-        if renewed and running:
-            CAPABILITIES_RENEWED.inc()
-            trace.get_current_span().set_attribute("assay.capability_renewed", True)
-        return pb.StartJobResponse(
-            decision=_DECISIONS[outcome.decision], job=outcome.job,
-            retry_delay=_duration(outcome.retry_after), dependencies=outcome.dependencies,
-            capability=renewed if running else "",
-        )
+        return job_id, self._capabilities.renew(request.capability, tenant=request.tenant_id, job_id=str(job_id))
+
+    async def StartJobs(self, request: pb.StartJobsRequest, context: grpc.aio.ServicerContext) -> pb.StartJobsResponse:
+        """StartJob for each item, the due jobs started with one statement (``JobStore.start_many``)."""
+        require_role(WORKER)
+
+        def admit(item: pb.StartJobsItem) -> tuple[StartItem, str]:
+            job_id, renewed = self.admit_start(item.request)
+            return StartItem(item.request.tenant_id, job_id, item.request.analyzer_version, item.traceparent,
+                             worker_slot(item.request)), renewed
+
+        answers = await answer_batch(
+            list(request.items), admit,
+            lambda admitted: self._store.start_many([item for item, _ in admitted]),
+            lambda outcome, admitted: start_response(outcome, admitted[1]))
+        return pb.StartJobsResponse(results=[
+            pb.StartJobsResult(error=answer) if isinstance(answer, pb.JobItemError) else
+            pb.StartJobsResult(response=answer) for answer in answers])
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context: grpc.aio.ServicerContext) -> pb.HeartbeatResponse:
         job_id = self._authorize(request.tenant_id, request.id, request.capability)
@@ -99,14 +139,37 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
     async def CompleteJob(
         self, request: pb.CompleteJobRequest, context: grpc.aio.ServicerContext
     ) -> pb.CompleteJobResponse:
+        item = self.admit_complete(request)
+        job = await self._store.complete(
+            item.tenant, item.job_id, item.attempt, item.result, item.artifacts, item.cancelled)
+        _record_finish(job)
+        return pb.CompleteJobResponse(job=job)
+
+    def admit_complete(self, request: pb.CompleteJobRequest, traceparent: str = "") -> CompleteItem:
+        """The attempt to complete, once the caller is a worker holding the job's capability and the
+        result fits, or the refusal."""
         job_id = self._authorize(request.tenant_id, request.id, request.capability)
         result = to_json(request.result) if request.HasField("result") else None
         self._check_size(result, "result")
-        job = await self._store.complete(
-            request.tenant_id, job_id, _attempt(request.attempt), result,
-            [to_json(a) for a in request.artifacts], request.cancelled)
-        _record_finish(job)
-        return pb.CompleteJobResponse(job=job)
+        return CompleteItem(request.tenant_id, job_id, _attempt(request.attempt), result,
+                            [to_json(a) for a in request.artifacts], request.cancelled, traceparent)
+
+    async def CompleteJobs(
+        self, request: pb.CompleteJobsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CompleteJobsResponse:
+        """CompleteJob for each item, the running attempts ended with one statement."""
+        require_role(WORKER)
+
+        def respond(job: job_pb2.Job, _item: CompleteItem) -> pb.CompleteJobResponse:
+            _record_finish(job)
+            return pb.CompleteJobResponse(job=job)
+
+        answers = await answer_batch(
+            list(request.items), lambda item: self.admit_complete(item.request, item.traceparent),
+            self._store.complete_many, respond)
+        return pb.CompleteJobsResponse(results=[
+            pb.CompleteJobsResult(error=answer) if isinstance(answer, pb.JobItemError) else
+            pb.CompleteJobsResult(response=answer) for answer in answers])
 
     async def FailJob(self, request: pb.FailJobRequest, context: grpc.aio.ServicerContext) -> pb.FailJobResponse:
         job_id = self._authorize(request.tenant_id, request.id, request.capability)
@@ -128,6 +191,22 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
             if request.dead_lettered:
                 JOB_DEAD_LETTERS.labels(analyzer=job.analyzer).inc()
         return pb.FailJobResponse(job=job, retry_delay=_duration(delay if requeued else 0.0))
+
+    async def ReleaseWorkerAttempts(
+        self, request: pb.ReleaseWorkerAttemptsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReleaseWorkerAttemptsResponse:
+        """A worker process starting in a slot proves its predecessors in the slot are gone: their
+        running attempts are settled now, not after their leases (no job capability: no one job)."""
+        require_role(WORKER)
+        for field in ("worker_slot", "worker_boot"):
+            if not getattr(request, field):
+                raise invalid_field(field, "is required")
+        released = await self._store.release_worker(WorkerSlot(request.worker_slot, request.worker_boot))
+        span = trace.get_current_span()
+        span.set_attribute("assay.worker_slot", request.worker_slot)
+        span.set_attribute("assay.attempts_released", released)
+        ATTEMPTS_RELEASED.inc(released)
+        return pb.ReleaseWorkerAttemptsResponse(released=released)
 
     def _check_size(self, payload: dict[str, object] | None, field: str) -> None:
         if payload is not None and len(json.dumps(payload)) > self._settings.max_result_bytes:

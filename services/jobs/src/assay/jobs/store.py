@@ -6,6 +6,7 @@ to explain why (not found, superseded attempt, terminal state).
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import uuid
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
 from opentelemetry import trace
@@ -23,12 +24,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common import paging
 from assay.common.db import system_transaction, tenant_transaction
-from assay.common.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound
+from assay.common.errors import Aborted, AlreadyExists, AssayError, FailedPrecondition, NotFound
 from assay.common.job_states import ACTIVE, STATE_NAMES, TERMINAL
 from assay.common.nats import event_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs import secret_params
 from assay.jobs.audit import AuditQuery, list_events
+from assay.jobs.audit_record import AuditEntry, Caller, record, record_many
+from assay.jobs.batch_transitions import (
+    BY_REQUEST_IDS,
+    COMPLETE_BATCH,
+    CREATE_BATCH,
+    START_BATCH,
+    CompleteItem,
+    CreateItem,
+    StartItem,
+    complete_params,
+    create_params,
+    first_of_each_job,
+    start_params,
+)
 from assay.jobs.cache import JobCache
 from assay.jobs.codec import JobRows
 from assay.jobs.dependencies import (
@@ -40,17 +55,28 @@ from assay.jobs.dependencies import (
     record_dependencies,
     settle_waiting,
 )
-from assay.jobs.dispatcher import hold
-from assay.jobs.file_releases import lock_files, refuse_released, refuse_retry_of_released
+from assay.jobs.dispatcher import hold, hold_many
+from assay.jobs.file_releases import (
+    lock_files,
+    refuse_released,
+    refuse_retry_of_released,
+    released_among,
+    released_refusal,
+)
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
+from assay.jobs.result_cache import answerable, cached_answer, insert_answered
 from assay.jobs.tables import jobs
+from assay.jobs.webhook_events import WebhookOutbox
 from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
 
 tracer = trace.get_tracer(__name__)
 
 Row = RowMapping
+T = TypeVar("T")
+Created = tuple[job_pb2.Job, bool]
+"""A CreateJob's job, and whether this call created it (False: its request_id named it)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,13 @@ class NewJob:
     trace_id: str
     dependencies: tuple[uuid.UUID, ...] = ()
     """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
+    cache_key: str | None = None
+    """Analyzer, params and input content digest (``result_cache``); None: never cached."""
+    use_cache: bool = True
+    """False: run even when a succeeded job with the same key could answer (``no_cache``)."""
+    caller: Caller | None = None
+    """Who asked (roles, peer, request id), captured in the CreateJob call for its audit entry, which a
+    group commit writes from another task."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +148,14 @@ class RedriveQuery:
 
 
 @dataclass(frozen=True)
+class WorkerSlot:
+    """A worker process: the slot it holds (one live process at a time) and its own boot id."""
+
+    slot: str
+    boot: str
+
+
+@dataclass(frozen=True)
 class StartOutcome:
     """What StartJob decided: run (the job holds the new attempt), skip, or retry after a delay."""
 
@@ -157,6 +198,7 @@ class JobStore:
                 tx = _Transaction(conn, self._rows)
                 yield tx
                 await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
+                await tx.webhooks.settle_pipelines()  # a pipeline whose last job ended here: its webhook event
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) in _CONFLICTS:
                 # A deadlock between settlements (two jobs' ends meeting in a third one's dependents):
@@ -182,13 +224,7 @@ class JobStore:
             existing = (await tx.conn.execute(
                 select(jobs).where(jobs.c.tenant_id == tenant, jobs.c.request_id == new.request_id)
             )).mappings().one()
-        if existing["request_hash"] != new.request_hash:
-            raise AlreadyExists(
-                "REQUEST_ID_REUSED",
-                f"request_id {new.request_id!r} was already used for a different request",
-                metadata={"job_id": str(existing["id"])},
-            )
-        return self._rows.job(existing), False
+        return self._repeated(existing, new)
 
     async def create_pipeline(
         self, tenant: str, actor: str, pipeline_id: uuid.UUID, steps: Sequence[PipelineStep],
@@ -332,10 +368,20 @@ class JobStore:
             current = await _load(tx.conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
+        if current["deleting_at"] is not None:
+            raise FailedPrecondition("JOB_DELETING", f"job {job_id} is being deleted; repeat the DeleteJob call")
         raise FailedPrecondition(
             "JOB_NOT_FAILED",
             f"job {job_id} is {current['state'].lower()}; only failed or cancelled jobs can be retried"
         )
+
+    async def record_redrive(self, tenant: str, request: jobs_service_pb2.RedriveJobsRequest, retried: int,
+                             refused: int) -> None:
+        """The audit log's summary of a RedriveJobs call (each retry has its own ``retry`` row)."""
+        async with self._transaction(tenant) as tx:
+            await record(tx.conn, AuditEntry(tenant=tenant, action="redrive", resource="jobs", details={
+                "state": STATE_NAMES.get(request.state, "FAILED"), "error_code": request.error_code,
+                "analyzer": request.analyzer, "retried": retried, "refused": refused}))
 
     async def audit_events(
         self, tenant: str, query: AuditQuery,
@@ -356,11 +402,14 @@ class JobStore:
 
     # -- worker-facing ------------------------------------------------------------------------
 
-    async def start(self, tenant: str, job_id: uuid.UUID, analyzer_version: str) -> StartOutcome:
-        """Admit a new attempt when the job is due, or when the previous attempt's lease expired."""
+    async def start(self, tenant: str, job_id: uuid.UUID, analyzer_version: str,
+                    worker: WorkerSlot | None = None) -> StartOutcome:
+        """Admit a new attempt when the job is due, or when the previous attempt's lease expired;
+        ``worker``: the slot and boot of the worker process, recorded with the attempt."""
         async with self._transaction(tenant) as tx:
             row = (await tx.conn.execute(_START, {
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
+                "slot": worker.slot if worker else None, "boot": worker.boot if worker else None,
             })).mappings().one_or_none()
             if row is not None:
                 dependencies: tuple[job_pb2.Job, ...] = ()
@@ -437,12 +486,194 @@ class JobStore:
             return self._rows.job(current)  # a retried call whose first answer was lost
         raise self._refusal(job_id, current, attempt)
 
+    # -- batches (batch_transitions) ---------------------------------------------------------
+
+    async def create_many(self, items: Sequence[CreateItem]) -> Sequence[Created | Exception]:
+        """``create`` for jobs without dependencies, each tenant's with one multi-row INSERT (and one
+        statement each for their holds, events and audit entries) in one transaction. Each item gets
+        ``create``'s answer or its own error: a file released for deletion or a request_id reused for
+        another request refuses only that item; anything that fails a tenant's batch whole (a quota
+        the batch would exceed, a conflict) sends its items through ``create`` one by one."""
+        answers: builtins.list[Created | Exception | None] = [None] * len(items)
+        by_tenant: dict[str, builtins.list[int]] = {}
+        for index, item in enumerate(items):
+            by_tenant.setdefault(item.tenant, []).append(index)
+        for tenant, indexes in by_tenant.items():
+            group: Sequence[Created | Exception]
+            try:
+                group = await self._create_group(tenant, [items[index] for index in indexes])
+            except _Unsettled as error:  # the commit's outcome is unknown: no second try, the callers retry
+                group = [error.cause] * len(indexes)
+            except Exception:
+                continue
+            for index, answer in zip(indexes, group, strict=True):
+                answers[index] = answer
+        for index, item in enumerate(items):
+            if answers[index] is None:
+                try:
+                    answers[index] = await self.create(item.tenant, item.actor, item.new)
+                except Exception as error:
+                    answers[index] = error
+        return [answer for answer in answers if answer is not None]
+
+    async def _create_group(self, tenant: str, items: Sequence[CreateItem]) -> Sequence[Created | Exception]:
+        refused: dict[int, Exception] = {}
+        repeats: builtins.list[int] = []
+        inserting: builtins.list[tuple[int, uuid.UUID]] = []
+        first_of_request: dict[str, int] = {}
+        committing = False
+        try:
+            async with self._transaction(tenant) as tx:
+                files = sorted({file_id for item in items for file_id in _file_ids(item.new)})
+                await lock_files(tx.conn, tenant, files)
+                released = await released_among(tx.conn, tenant, files)
+                cached = await answerable(tx.conn, tenant, [item.new for item in items])  # result_cache
+                answered: builtins.list[tuple[int, uuid.UUID]] = []
+                for position, item in enumerate(items):
+                    if item.new.dependencies:
+                        raise ValueError("create_many takes jobs without dependencies")
+                    refusal = released_refusal(_file_ids(item.new), released)
+                    if refusal is not None:
+                        refused[position] = refusal
+                    elif item.new.request_id is not None and item.new.request_id in first_of_request:
+                        repeats.append(position)  # answered by the job its first occurrence creates (or finds)
+                    else:
+                        if item.new.request_id is not None:
+                            first_of_request[item.new.request_id] = position
+                        (answered if position in cached else inserting).append((position, uuid.uuid4()))
+                rows = (await tx.conn.execute(CREATE_BATCH, create_params(tenant, [
+                    (job_id, items[position].actor, items[position].new) for position, job_id in inserting
+                ]))).mappings().all()
+                by_id = {row["id"]: row for row in rows}
+                inserted = [(position, by_id[job_id]) for position, job_id in inserting if job_id in by_id]
+                jobs = await tx.emit_batch([row for _, row in inserted],
+                                           [items[position].traceparent for position, _ in inserted], work=True)
+                await _audit_many(tx.conn, [(row, items[position].actor) for position, row in inserted], "create",
+                                  [items[position].new.caller for position, _ in inserted])
+                created = {position: job for (position, _), job in zip(inserted, jobs, strict=True)}
+                for position, job_id in answered:  # SUCCEEDED at once from a succeeded job's result
+                    if (job := await _insert(tx, tenant, items[position].actor, items[position].new, job_id)):
+                        created[position] = job
+                await self._quotas.enforce(tx.conn, tenant, added=len(created))
+                taken = [items[position].new.request_id for position, _ in (*inserting, *answered)
+                         if position not in created]
+                taken += [items[position].new.request_id for position in repeats]
+                existing = {} if not taken else {row["request_id"]: row for row in (await tx.conn.execute(
+                    BY_REQUEST_IDS, {"tenant": tenant, "request_ids": taken})).mappings()}
+                committing = True
+        except Exception as error:
+            if committing:
+                raise _Unsettled(error) from error
+            raise
+        answers: builtins.list[Created | Exception] = []
+        for position, item in enumerate(items):
+            if position in refused:
+                answers.append(refused[position])
+            elif position in created:
+                answers.append((created[position], True))
+            else:
+                try:
+                    answers.append(self._repeated(existing[item.new.request_id], item.new))
+                except AlreadyExists as error:
+                    answers.append(error)
+        return answers
+
+    async def start_many(self, items: Sequence[StartItem]) -> Sequence[StartOutcome | Exception]:
+        """``start`` for several jobs: the due ones start with one statement (their events with one
+        more), each transition in its job's trace (a span per item, child of ``item.traceparent``);
+        every other item is decided by ``start`` on its own afterwards, as StartJob decides it."""
+        answers: builtins.list[StartOutcome | Exception | None] = [None] * len(items)
+        spans = [_item_span(START_SPAN, item.traceparent, item.job_id, item.tenant, len(items)) for item in items]
+        try:
+            first, _repeats = first_of_each_job([item.job_id for item in items])
+            async with self._transaction(None) as tx:
+                rows = (await tx.conn.execute(START_BATCH, start_params(
+                    [items[index] for index in first], self._lease))).mappings().all()
+                by_id = {row["id"]: row for row in rows}
+                started = [(index, by_id[items[index].job_id]) for index in first if items[index].job_id in by_id]
+                traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index, _ in started]
+                jobs = await tx.emit_batch([row for _, row in started], traceparents)
+                for (index, row), job in zip(started, jobs, strict=True):
+                    dependencies: tuple[job_pb2.Job, ...] = ()
+                    if (row["inputs"] or {}).get("jobs"):
+                        dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, row["id"]))
+                    answers[index] = StartOutcome("RUN", secret_params.reveal(job, row["secret_params"]),
+                                                  dependencies=dependencies)
+            for index, item in enumerate(items):
+                if answers[index] is None:
+                    with trace.use_span(spans[index]):
+                        try:
+                            answers[index] = await self.start(
+                                item.tenant, item.job_id, item.analyzer_version, item.worker)
+                        except AssayError as error:
+                            answers[index] = error
+            return _ended(spans, answers)
+        finally:
+            for span in spans:
+                span.end()
+
+    async def complete_many(self, items: Sequence[CompleteItem]) -> Sequence[job_pb2.Job | Exception]:
+        """``complete`` for several attempts: the ones still running under their attempt end with one
+        statement (their events with one more), each in its job's trace; every other item (a repeat
+        whose first answer was lost, a superseded attempt) is answered by ``complete`` on its own."""
+        answers: builtins.list[job_pb2.Job | Exception | None] = [None] * len(items)
+        spans = [_item_span(COMPLETE_SPAN, item.traceparent, item.job_id, item.tenant, len(items)) for item in items]
+        try:
+            first, _repeats = first_of_each_job([item.job_id for item in items])
+            batch = [items[index] for index in first]
+            async with self._transaction(None) as tx:
+                batch_traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index in first]
+                rows = (await tx.conn.execute(
+                    COMPLETE_BATCH, complete_params(batch, batch_traceparents))).mappings().all()
+                by_id = {row["id"]: row for row in rows}
+                ended = [(index, by_id[items[index].job_id]) for index in first if items[index].job_id in by_id]
+                traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index, _ in ended]
+                jobs = await tx.emit_batch([row for _, row in ended], traceparents)
+                for (index, _), job in zip(ended, jobs, strict=True):
+                    answers[index] = job
+            for index, item in enumerate(items):
+                if answers[index] is None:
+                    with trace.use_span(spans[index]):
+                        try:
+                            answers[index] = await self.complete(item.tenant, item.job_id, item.attempt,
+                                                                 item.result, item.artifacts, item.cancelled)
+                        except AssayError as error:
+                            answers[index] = error
+            return _ended(spans, answers)
+        finally:
+            for span in spans:
+                span.end()
+
+    def _repeated(self, existing: Row, new: NewJob) -> Created:
+        """The job a repeated request_id names (ALREADY_EXISTS when it was another request)."""
+        if existing["request_hash"] != new.request_hash:
+            raise AlreadyExists(
+                "REQUEST_ID_REUSED",
+                f"request_id {new.request_id!r} was already used for a different request",
+                metadata={"job_id": str(existing["id"])},
+            )
+        return self._rows.job(existing), False
+
     # -- system -------------------------------------------------------------------------------
 
     async def reap_expired_leases(self, grace_seconds: float, limit: int = 100) -> int:
         """Settle RUNNING jobs whose lease expired ``grace_seconds`` ago: re-queue or fail them."""
+        return await self._settle_abandoned(_REAP, {"grace": grace_seconds, "limit": limit})
+
+    async def release_worker(self, worker: WorkerSlot, limit: int = 100) -> int:
+        """Settle, as the reaper would, every attempt RUNNING under ``worker.slot`` by another boot
+        (a process of the slot that is gone: the slot is held by one live process at a time)."""
+        released = 0
+        while True:
+            settled = await self._settle_abandoned(_RELEASE, {"slot": worker.slot, "boot": worker.boot, "limit": limit})
+            released += settled
+            if settled < limit:
+                return released
+
+    async def _settle_abandoned(self, statement: TextClause, params: dict[str, Any]) -> int:
+        """Run a statement that settles abandoned attempts; re-queued jobs get a new work message."""
         async with self._transaction(None) as tx:
-            rows = (await tx.conn.execute(_REAP, {"grace": grace_seconds, "limit": limit})).mappings().all()
+            rows = (await tx.conn.execute(statement, params)).mappings().all()
             for row in rows:
                 await tx.emit(row, work=row["state"] == "QUEUED")
         return len(rows)
@@ -455,6 +686,14 @@ class JobStore:
         return _superseded(self._rows.job(current), attempt)
 
 
+class _Unsettled(Exception):
+    """A batch transaction failed while committing: whether it committed is unknown."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 class _Transaction:
     """One transaction's connection and the job states it read or wrote, in order."""
 
@@ -464,6 +703,8 @@ class _Transaction:
         self.seen: list[tuple[job_pb2.Job, int]] = []
         self._finished: list[uuid.UUID] = []
         """Jobs this transaction moved to a terminal state whose waiting dependents are not settled yet."""
+        self.webhooks = WebhookOutbox(conn, rows)
+        """The webhook deliveries of this transaction's terminal transitions (queued with them)."""
 
     async def settle(self, waiting: Sequence[uuid.UUID]) -> list[job_pb2.Job]:
         """Queue or fail the (locked) ``waiting`` jobs whose dependencies decide it, with their events."""
@@ -495,26 +736,57 @@ class _Transaction:
     async def emit(self, row: Row, *, work: bool = False) -> job_pb2.Job:
         """Queue the lifecycle event (and a work message) in the same transaction as the change;
         returns the job (built once for the event and the RPC's answer)."""
-        job = self._rows.job(row)
-        self.seen.append((job, int(row["event_seq"])))
+        job = self._note(row)
         if job.state in TERMINAL:
-            self._finished.append(row["id"])
             if ending := current_traceparent():  # where a dependent's release links to
                 await self.conn.execute(_RECORD_END, {"id": row["id"], "traceparent": ending})
             if row.get("secret_params") is not None:  # no attempt will need them again
                 await self.conn.execute(_CLEAR_SECRET_PARAMS, {"id": row["id"]})
-        event_time = timestamp_pb2.Timestamp()
-        event_time.FromDatetime(row["updated_at"])
-        event = events_pb2.JobEvent(sequence=row["event_seq"], job=job, event_time=event_time)
+            await self.webhooks.job_ended(row, job)
         traceparent = current_traceparent() or _job_traceparent(row["trace_id"])
-        messages = [{
-            "subject": event_subject(job.tenant_id, job.id), "msg_id": f"{job.id}.e{row['event_seq']}",
-            "payload": event.SerializeToString(), "traceparent": traceparent,
-        }]
         if work:  # its work message waits for the dispatcher's fair share
             await hold(self.conn, row, traceparent)
-        await self.conn.execute(OUTBOX_INSERT, messages)
+        await self.conn.execute(OUTBOX_INSERT, [_event_message(job, row, traceparent)])
         return job
+
+    async def emit_batch(
+        self, rows: Sequence[Row], traceparents: Sequence[str], *, work: bool = False,
+    ) -> list[job_pb2.Job]:
+        """``emit`` for the rows of one batch statement, each event in the trace of its own
+        ``traceparents`` entry: one statement for all their events (and one for their work). A
+        terminal row's end traceparent and secret params must have been written by that statement."""
+        jobs, messages = [], []
+        for row, given in zip(rows, traceparents, strict=True):
+            job = self._note(row)
+            jobs.append(job)
+            messages.append(_event_message(job, row, given or _job_traceparent(row["trace_id"])))
+        if work and rows:
+            held = [(row, str(message["traceparent"])) for row, message in zip(rows, messages, strict=True)]
+            await hold_many(self.conn, held)
+        await self.webhooks.jobs_ended([(row, job, str(message["traceparent"]))
+                                        for row, job, message in zip(rows, jobs, messages, strict=True)])
+        if messages:
+            await self.conn.execute(OUTBOX_INSERT, messages)
+        return jobs
+
+    def _note(self, row: Row) -> job_pb2.Job:
+        """The row's job, remembered for the cache (and, once terminal, for its dependents)."""
+        job = self._rows.job(row)
+        self.seen.append((job, int(row["event_seq"])))
+        if job.state in TERMINAL:
+            self._finished.append(row["id"])
+        return job
+
+
+def _event_message(job: job_pb2.Job, row: Row, traceparent: str) -> dict[str, Any]:
+    """The outbox row of the job's lifecycle event (``Nats-Msg-Id`` job id + event sequence)."""
+    event_time = timestamp_pb2.Timestamp()
+    event_time.FromDatetime(row["updated_at"])
+    event = events_pb2.JobEvent(sequence=row["event_seq"], job=job, event_time=event_time)
+    return {
+        "subject": event_subject(job.tenant_id, job.id), "msg_id": f"{job.id}.e{row['event_seq']}",
+        "payload": event.SerializeToString(), "traceparent": traceparent,
+    }
 
 
 def _file_ids(new: NewJob) -> list[str]:
@@ -530,7 +802,7 @@ async def _insert(
     files must be locked (``file_releases.lock_files``): one released for deletion refuses the job
     (``field`` names them), rolling the transaction back."""
     params, secret = secret_params.split(new.params)
-    row = (await tx.conn.execute(_INSERT, {
+    values = {
         "id": job_id, "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
         "params": json.dumps(params), "secret_params": None if secret is None else json.dumps(secret),
         "inputs": json.dumps(new.inputs),
@@ -538,13 +810,18 @@ async def _insert(
         "max_attempts": new.max_attempts, "priority": new.priority,
         "request_id": new.request_id, "request_hash": new.request_hash, "trace_id": new.trace_id,
         "pipeline_id": None if pipeline is None else pipeline[0],
-        "pipeline_index": None if pipeline is None else pipeline[1],
-    })).mappings().one_or_none()
+        "pipeline_index": None if pipeline is None else pipeline[1], "cache_key": new.cache_key,
+    }
+    source = await cached_answer(tx.conn, tenant, new)  # answered at once from a succeeded job's result
+    if source is not None:
+        row = await insert_answered(tx.conn, values, source, new)
+    else:
+        row = (await tx.conn.execute(_INSERT, values)).mappings().one_or_none()
     if row is None:
         return None
     await refuse_released(tx.conn, tenant, _file_ids(new), field)
-    job = await tx.emit(row, work=not new.dependencies)
-    await _audit(tx.conn, row, actor, "create")
+    job = await tx.emit(row, work=not new.dependencies and source is None)
+    await _audit_many(tx.conn, [(row, actor)], "create", [new.caller])
     if new.dependencies:
         await record_dependencies(tx.conn, tenant, row["id"], new.dependencies)
         for settled in await tx.settle([row["id"]]):
@@ -558,10 +835,17 @@ async def _load(conn: AsyncConnection, tenant: str, job_id: uuid.UUID) -> Row | 
 
 
 async def _audit(conn: AsyncConnection, row: Row, actor: str, action: str) -> None:
-    await conn.execute(_AUDIT_INSERT, {
-        "tenant": row["tenant_id"], "actor": actor, "action": action, "job_id": row["id"],
-        "details": json.dumps({"state": row["state"], "attempt": row["attempt"]}),
-    })
+    await _audit_many(conn, [(row, actor)], action)
+
+
+async def _audit_many(conn: AsyncConnection, rows: Sequence[tuple[Row, str]], action: str,
+                      callers: Sequence[Caller | None] | None = None) -> None:
+    """The audit entries of several jobs (each with its actor, and who asked: ``NewJob.caller`` when
+    made outside the call's own task, as a group commit is) in one pipelined statement."""
+    await record_many(conn, [AuditEntry(
+        tenant=row["tenant_id"], action=action, resource=f"jobs/{row['id']}", job_id=row["id"], actor=actor,
+        details={"state": row["state"], "attempt": row["attempt"]},
+        caller=None if callers is None else callers[index]) for index, (row, actor) in enumerate(rows)])
 
 
 CANCEL_SPAN = "cancel job"
@@ -577,6 +861,38 @@ def _record_cancel_in_job_trace(row: RowMapping) -> None:
         "assay.cancel.outcome": "cancelled" if row["state"] == "CANCELLED" else "requested"})
     span.set_status(trace.Status(trace.StatusCode.OK))
     span.end()
+
+
+START_SPAN = "start job"
+COMPLETE_SPAN = "complete job"
+
+
+def _item_span(name: str, traceparent: str, job_id: uuid.UUID, tenant: str, batch_size: int) -> trace.Span:
+    """A batch item's transition as a span in its job's trace (child of the worker's span for the
+    job, ``traceparent``), linked to the batch call's span."""
+    current = trace.get_current_span().get_span_context()
+    parent = context_from_headers({"traceparent": traceparent}) if traceparent else None
+    return tracer.start_span(name, context=parent, links=[trace.Link(current)] if current.is_valid else [],
+                             attributes={"job.id": str(job_id), "tenant": tenant, "assay.batch.size": batch_size})
+
+
+def _span_traceparent(span: trace.Span, given: str) -> str:
+    """The item span's traceparent (``given``, the worker's span, when spans are not recorded)."""
+    with trace.use_span(span):
+        return current_traceparent() or given
+
+
+def _ended(spans: Sequence[trace.Span], answers: Sequence[T | Exception | None]) -> list[T | Exception]:
+    """The answers (all given), each item's span's status set from its own."""
+    done: list[T | Exception] = []
+    for span, answer in zip(spans, answers, strict=True):
+        assert answer is not None
+        if isinstance(answer, AssayError):
+            span.set_status(trace.Status(trace.StatusCode.ERROR, f"{answer.reason}: {answer.message}"))
+        else:
+            span.set_status(trace.Status(trace.StatusCode.OK))
+        done.append(answer)
+    return done
 
 
 SETTLE_SPAN = "settle job"
@@ -622,10 +938,11 @@ _EVENT = "updated_at = now(), event_seq = event_seq + 1"
 
 _INSERT = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, secret_params, inputs, state, max_attempts,
-                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index)
+                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index, cache_key)
     VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:secret_params AS jsonb),
             CAST(:inputs AS jsonb), :state,
-            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index)
+            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index,
+            :cache_key)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
 """)
@@ -664,7 +981,7 @@ _RETRY = text(f"""
         state = CASE WHEN jsonb_array_length(COALESCE(inputs -> 'jobs', '[]')) > 0 THEN 'WAITING'
                      ELSE 'QUEUED' END,
         ended_at = NULL, next_attempt_at = NULL, lease_expires_at = NULL, {_EVENT}
-    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED')
+    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED') AND deleting_at IS NULL
     RETURNING *
 """)
 
@@ -673,7 +990,7 @@ _CLEAR_SECRET_PARAMS = text("UPDATE jobs.jobs SET secret_params = NULL WHERE id 
 _START = text(f"""
     UPDATE jobs.jobs SET state = 'RUNNING', attempt = attempt + 1, progress = 0, result = NULL,
         lease_expires_at = {_LEASE}, started_at = now(), next_attempt_at = NULL,
-        analyzer_version = :version, {_EVENT}
+        analyzer_version = :version, worker_slot = :slot, worker_boot = :boot, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant AND attempt < max_attempts AND NOT cancel_requested
       AND ((state = 'QUEUED' AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
            OR (state = 'RUNNING' AND lease_expires_at < now()))
@@ -682,9 +999,10 @@ _START = text(f"""
 
 
 
-def _expired_error(outcome: str, retryable: bool) -> str:
-    return (f"jsonb_build_object('code', 'LEASE_EXPIRED', 'retryable', {str(retryable).lower()}, "
-            f"'message', 'the worker running attempt ' || attempt || ' stopped reporting; {outcome}')")
+def _expired_error(outcome: str, retryable: bool, code: str = "LEASE_EXPIRED",
+                   why: str = "stopped reporting") -> str:
+    return (f"jsonb_build_object('code', '{code}', 'retryable', {str(retryable).lower()}, "
+            f"'message', 'the worker running attempt ' || attempt || ' {why}; {outcome}')")
 
 
 _SETTLE_EXPIRED = text(f"""
@@ -733,27 +1051,31 @@ _FAIL = text(f"""
     RETURNING *
 """)
 
-_REAP = text(f"""
-    UPDATE jobs.jobs SET
-        state = CASE WHEN cancel_requested THEN 'CANCELLED'
-                     WHEN attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,
-        error = CASE WHEN cancel_requested THEN error
-                     WHEN attempt < max_attempts THEN {_expired_error("the job was re-queued", True)}
-                     ELSE {_expired_error("no attempts are left", False)} END,
-        ended_at = CASE WHEN NOT cancel_requested AND attempt < max_attempts THEN NULL ELSE now() END,
-        lease_expires_at = NULL, {_EVENT}
-    WHERE id IN (
-        SELECT id FROM jobs.jobs
-        WHERE state = 'RUNNING' AND lease_expires_at < now() - make_interval(secs => :grace)
-        ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
-    )
-    RETURNING *
-""")
+def _settle_abandoned(where: str, code: str, why: str) -> TextClause:
+    """Re-queue (or fail, with no attempts left) the RUNNING jobs ``where`` selects, as ``code``."""
+    return text(f"""
+        UPDATE jobs.jobs SET
+            state = CASE WHEN cancel_requested THEN 'CANCELLED'
+                         WHEN attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,
+            error = CASE WHEN cancel_requested THEN error
+                         WHEN attempt < max_attempts THEN {_expired_error("the job was re-queued", True, code, why)}
+                         ELSE {_expired_error("no attempts are left", False, code, why)} END,
+            ended_at = CASE WHEN NOT cancel_requested AND attempt < max_attempts THEN NULL ELSE now() END,
+            lease_expires_at = NULL, {_EVENT}
+        WHERE id IN (
+            SELECT id FROM jobs.jobs
+            WHERE state = 'RUNNING' AND {where}
+            ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+        )
+        RETURNING *
+    """)
+
+
+_REAP = _settle_abandoned("lease_expires_at < now() - make_interval(secs => :grace)", "LEASE_EXPIRED",
+                          "stopped reporting")
+_RELEASE = _settle_abandoned("worker_slot = :slot AND worker_boot IS DISTINCT FROM :boot", "WORKER_RESTARTED",
+                             "was in a worker process that restarted")
 
 _LOAD = select(jobs).where(jobs.c.id == bindparam("id"), jobs.c.tenant_id == bindparam("tenant"))
 """Built once: SQLAlchemy's compiled cache still needs a cache key per execution, not a new statement."""
 
-_AUDIT_INSERT = text("""
-    INSERT INTO jobs.audit_log (tenant_id, actor, action, job_id, details)
-    VALUES (:tenant, :actor, :action, :job_id, CAST(:details AS jsonb))
-""")
