@@ -344,3 +344,42 @@ def test_a_pipeline_survives_killing_jobs_and_the_worker_and_yields_exactly_one_
     result = json_format.ParseDict(view["result"], job_pb2.JobResult(), ignore_unknown_fields=True).consolidate
     check_consolidation(result)
     assert check_workbook(result, workbook) > 50
+
+
+def test_a_webhook_to_a_receiver_on_this_machine_gets_a_signed_delivery(stack):
+    """`assay dev` allows loopback targets, so a user can try webhooks locally."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from standardwebhooks import Webhook
+
+    received: list[tuple[dict[str, str], str]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"])).decode()
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with stack.client() as client:
+            created = client.post("/v1/webhooks", json={
+                "url": f"http://127.0.0.1:{server.server_address[1]}/hook", "event_types": ["job.succeeded"]})
+            assert created.status_code == 201, created.text
+            secret = created.json()["secret"]
+            job = client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "Lovely"}}).json()
+            assert_eventually(lambda: any(json.loads(body)["data"]["id"] == job["id"] for _, body in received),
+                              timeout=120, interval=0.2)
+            headers, body = next((h, b) for h, b in received if json.loads(b)["data"]["id"] == job["id"])
+            assert Webhook(secret).verify(body, headers)["type"] == "job.succeeded"
+            private = client.post("/v1/webhooks", json={"url": "http://10.0.0.1/", "event_types": ["job.failed"]})
+            assert private.status_code == 400 and private.json()["code"] == "WEBHOOK_TARGET_FORBIDDEN"
+            client.delete(f"/v1/webhooks/{created.json()['webhook']['id']}")
+    finally:
+        server.shutdown()

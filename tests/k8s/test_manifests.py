@@ -726,10 +726,12 @@ def test_network_policies_allow_exactly_the_documented_flows_between_pods(docs: 
     assert expected - actual == set(), "documented but not allowed"
 
 
-def test_network_policies_open_to_the_outside_only_dns_scrapes_the_gateway_and_the_database(
+def test_network_policies_open_to_the_outside_only_dns_scrapes_the_gateway_the_database_and_webhooks(
     docs: list[Manifest], overlay: str
 ) -> None:
     expected = {("anywhere", "gateway", "8080/TCP")}
+    expected |= {("jobs", f"ipBlock({cidr})", port)
+                 for cidr in ("0.0.0.0/0", "::/0") for port in ("80/TCP", "443/TCP", "1024/TCP")}
     expected |= {(peer, app, "9464/TCP") for peer in MONITORING_PEERS for app in APP_SERVICES}
     expected |= {(pod.name, DNS_PEER, f"53/{protocol}") for pod in pods_of(docs) for protocol in ("UDP", "TCP")}
     if overlay == "prod":

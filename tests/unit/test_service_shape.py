@@ -15,17 +15,18 @@ from assay.v1 import (
     ingest_service_pb2,
     job_execution_service_pb2,
     jobs_service_pb2,
+    webhooks_service_pb2,
     worker_file_service_pb2,
 )
 
 OWNER = {"JobService": "jobs", "JobExecutionService": "jobs", "IngestService": "ingest",
-         "WorkerFileService": "ingest", "AnalysisService": "analysis"}
+         "WorkerFileService": "ingest", "AnalysisService": "analysis", "WebhookService": "jobs"}
 """Which service package implements each proto service."""
 
 PROTO_SERVICES = [
     (module, service.name)
     for module in (jobs_service_pb2, job_execution_service_pb2, ingest_service_pb2, worker_file_service_pb2,
-                   analysis_service_pb2)
+                   analysis_service_pb2, webhooks_service_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
 ]
 

@@ -107,6 +107,68 @@ def test_an_affirmed_or_restricting_obligation_is_no_contradiction(
     assert contradiction(sentence, operative) is None
 
 
+BREACH_NOTICE = [re.compile(r"breach|incident", re.IGNORECASE), re.compile(r"notif|inform", re.IGNORECASE)]
+INFORMATION = [re.compile(r"information", re.IGNORECASE), re.compile(r"make\s+available|provide", re.IGNORECASE)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "operative", "cue"),
+    [
+        (
+            "The Supplier shall not be required to promptly, but within a reasonable period, notify the Customer of a "
+            "security incident.",
+            BREACH_NOTICE,
+            "not be required to",
+        ),
+        (
+            "The Processor need not, but may at its option, delete the personal data after termination.",
+            DELETION,
+            "need not",
+        ),
+        (
+            "The Processor shall not be required to permit audits, but shall make available to the Controller all "
+            "information necessary to demonstrate compliance.",
+            AUDITS,
+            "not be required to",
+        ),
+        (
+            "The Vendor will not, however reasonable the request, permit inspections of its premises.",
+            AUDITS,
+            "not, however reasonable",
+        ),
+    ],
+)
+def test_a_but_or_however_that_only_qualifies_keeps_the_negation_going(
+    sentence: str, operative: list[re.Pattern[str]], cue: str
+) -> None:
+    found = contradiction(sentence, operative)
+    assert found is not None and found.cue == cue
+
+
+@pytest.mark.parametrize(
+    ("sentence", "operative"),
+    [
+        (
+            "The Processor shall not be required to permit audits, but shall make available to the Controller all "
+            "information necessary to demonstrate compliance.",
+            INFORMATION,
+        ),
+        (
+            "The Processor is not responsible for the Controller's systems, but it shall notify the Controller of any "
+            "personal data breach without undue delay.",
+            BREACH_NOTICE,
+        ),
+        (
+            "Sub-processors are not engaged by default; however, the Processor shall delete all personal data on "
+            "termination.",
+            DELETION,
+        ),
+    ],
+)
+def test_a_but_or_however_opening_a_new_duty_ends_the_negation(sentence: str, operative: list[re.Pattern[str]]) -> None:
+    assert contradiction(sentence, operative) is None
+
+
 def test_headings_labels_and_definitions_are_recognised_and_markup_is_stripped() -> None:
     assert is_heading_like("## Processor's obligations with respect to the controller")
     assert is_heading_like("2. **Subject-matter and duration of the processing**.")

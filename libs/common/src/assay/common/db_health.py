@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.errors import Unavailable
+from assay.common.schema_revision import SchemaRevision
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +52,14 @@ class DatabaseReadiness:
     """Probes the database every ``interval`` seconds and calls ``report(ready)`` when that changes.
 
     The probe is ``SELECT 1`` on a pooled connection with a timeout: one round trip per interval.
+    With ``schema`` it reads the schema's Alembic revision instead (still one round trip), and a
+    database lacking a migration the code needs is not ready either (``assay.common.schema_revision``).
     """
 
     def __init__(self, engine: AsyncEngine, report: Callable[[bool], Awaitable[None]],
-                 interval: float, timeout: float) -> None:
+                 interval: float, timeout: float, schema: SchemaRevision | None = None) -> None:
         self._engine = engine
+        self._schema = schema
         self._report = report
         self._interval = interval
         self._timeout = timeout
@@ -66,6 +70,8 @@ class DatabaseReadiness:
             async with asyncio.timeout(self._timeout):
                 with suppress_instrumentation():
                     async with self._engine.connect() as conn:
+                        if self._schema is not None:
+                            return await self._schema.check(conn) is None
                         await conn.execute(_PROBE)
         except (TimeoutError, sa_exc.SQLAlchemyError, psycopg.Error, OSError) as exc:
             logger.debug("database probe failed", extra={"error": repr(exc)})

@@ -22,6 +22,7 @@ from assay.common.db_health import DatabaseReadiness
 from assay.common.grpc_limits import MESSAGE_SIZE_OPTIONS
 from assay.common.interceptors import ServerInterceptor
 from assay.common.rate_limits import RateLimiter
+from assay.common.schema_revision import SchemaRevision
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +63,12 @@ class GrpcServer:
         for name in ["", *self.service_names]:
             await self.health.set(name, status)
 
-    def watch_database(self, engine: AsyncEngine, settings: DatabaseSettings) -> DatabaseReadiness:
-        """Keep health NOT_SERVING while the database is unreachable; stopped with the server."""
+    def watch_database(self, engine: AsyncEngine, settings: DatabaseSettings,
+                       schema: SchemaRevision | None = None) -> DatabaseReadiness:
+        """Keep health NOT_SERVING while the database is unreachable (or, with ``schema``, lacks a
+        migration the code needs); stopped with the server."""
         readiness = DatabaseReadiness(engine, self.set_serving, settings.database_probe_seconds,
-                                      settings.database_probe_timeout_seconds)
+                                      settings.database_probe_timeout_seconds, schema)
         task = asyncio.create_task(readiness.run(), name="database-readiness")
 
         async def stop_probe() -> None:

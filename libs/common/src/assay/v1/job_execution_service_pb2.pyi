@@ -33,6 +33,8 @@ class StartJobRequest(_message.Message):
     ANALYZER_VERSION_FIELD_NUMBER: _builtins.int
     WORKER_ID_FIELD_NUMBER: _builtins.int
     CAPABILITY_FIELD_NUMBER: _builtins.int
+    WORKER_SLOT_FIELD_NUMBER: _builtins.int
+    WORKER_BOOT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -45,6 +47,12 @@ class StartJobRequest(_message.Message):
     """worker_id identifies the worker process, for diagnostics."""
     capability: _builtins.str
     """capability is the work message's capability for this job and tenant (required)."""
+    worker_slot: _builtins.str
+    """worker_slot names a slot only one live worker process holds at a time (empty: none); a later
+    process of the slot releases this attempt at its start (ReleaseWorkerAttempts).
+    """
+    worker_boot: _builtins.str
+    """worker_boot identifies this process of the slot (random per process start)."""
     def __init__(
         self,
         *,
@@ -54,10 +62,12 @@ class StartJobRequest(_message.Message):
         analyzer_version: _builtins.str = ...,
         worker_id: _builtins.str = ...,
         capability: _builtins.str = ...,
+        worker_slot: _builtins.str = ...,
+        worker_boot: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_version", b"analyzer_version", "attempt", b"attempt", "capability", b"capability", "id", b"id", "tenant_id", b"tenant_id", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_version", b"analyzer_version", "attempt", b"attempt", "capability", b"capability", "id", b"id", "tenant_id", b"tenant_id", "worker_boot", b"worker_boot", "worker_id", b"worker_id", "worker_slot", b"worker_slot"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -639,3 +649,51 @@ class JobItemError(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___JobItemError: _TypeAlias = JobItemError  # noqa: Y015
+
+@_typing.final
+class ReleaseWorkerAttemptsRequest(_message.Message):
+    """ReleaseWorkerAttemptsRequest names the calling process: its slot and its own boot id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_SLOT_FIELD_NUMBER: _builtins.int
+    WORKER_BOOT_FIELD_NUMBER: _builtins.int
+    worker_slot: _builtins.str
+    """worker_slot is the slot the caller holds (required)."""
+    worker_boot: _builtins.str
+    """worker_boot is the caller's boot id (required): its own attempts are kept."""
+    def __init__(
+        self,
+        *,
+        worker_slot: _builtins.str = ...,
+        worker_boot: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["worker_boot", b"worker_boot", "worker_slot", b"worker_slot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseWorkerAttemptsRequest: _TypeAlias = ReleaseWorkerAttemptsRequest  # noqa: Y015
+
+@_typing.final
+class ReleaseWorkerAttemptsResponse(_message.Message):
+    """ReleaseWorkerAttemptsResponse says how many attempts were settled."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RELEASED_FIELD_NUMBER: _builtins.int
+    released: _builtins.int
+    """released counts the running attempts of earlier processes of the slot that were settled."""
+    def __init__(
+        self,
+        *,
+        released: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["released", b"released"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseWorkerAttemptsResponse: _TypeAlias = ReleaseWorkerAttemptsResponse  # noqa: Y015

@@ -66,6 +66,11 @@ class JobExecutionServiceStub:
                 request_serializer=assay_dot_v1_dot_job__execution__service__pb2.CompleteJobsRequest.SerializeToString,
                 response_deserializer=assay_dot_v1_dot_job__execution__service__pb2.CompleteJobsResponse.FromString,
                 _registered_method=True)
+        self.ReleaseWorkerAttempts = channel.unary_unary(
+                '/assay.v1.JobExecutionService/ReleaseWorkerAttempts',
+                request_serializer=assay_dot_v1_dot_job__execution__service__pb2.ReleaseWorkerAttemptsRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_job__execution__service__pb2.ReleaseWorkerAttemptsResponse.FromString,
+                _registered_method=True)
 
 
 class JobExecutionServiceServicer:
@@ -118,6 +123,15 @@ class JobExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseWorkerAttempts(self, request, context):
+        """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+        previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+        one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -150,6 +164,11 @@ def add_JobExecutionServiceServicer_to_server(servicer, server):
                     servicer.CompleteJobs,
                     request_deserializer=assay_dot_v1_dot_job__execution__service__pb2.CompleteJobsRequest.FromString,
                     response_serializer=assay_dot_v1_dot_job__execution__service__pb2.CompleteJobsResponse.SerializeToString,
+            ),
+            'ReleaseWorkerAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseWorkerAttempts,
+                    request_deserializer=assay_dot_v1_dot_job__execution__service__pb2.ReleaseWorkerAttemptsRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_job__execution__service__pb2.ReleaseWorkerAttemptsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -316,6 +335,33 @@ class JobExecutionService:
             '/assay.v1.JobExecutionService/CompleteJobs',
             assay_dot_v1_dot_job__execution__service__pb2.CompleteJobsRequest.SerializeToString,
             assay_dot_v1_dot_job__execution__service__pb2.CompleteJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseWorkerAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobExecutionService/ReleaseWorkerAttempts',
+            assay_dot_v1_dot_job__execution__service__pb2.ReleaseWorkerAttemptsRequest.SerializeToString,
+            assay_dot_v1_dot_job__execution__service__pb2.ReleaseWorkerAttemptsResponse.FromString,
             options,
             channel_credentials,
             insecure,

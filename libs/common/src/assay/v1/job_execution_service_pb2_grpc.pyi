@@ -52,6 +52,11 @@ class JobExecutionServiceStub:
     """CompleteJobs is CompleteJob for several attempts in one call (one statement for the batch),
     each item fenced by its own attempt and capability; a refused item does not fail the others.
     """
+    ReleaseWorkerAttempts: _grpc.UnaryUnaryMultiCallable[_job_execution_service_pb2.ReleaseWorkerAttemptsRequest, _job_execution_service_pb2.ReleaseWorkerAttemptsResponse]
+    """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+    previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+    one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
+    """
 
 @_typing.type_check_only
 class JobExecutionServiceAsyncStub(JobExecutionServiceStub):
@@ -76,6 +81,11 @@ class JobExecutionServiceAsyncStub(JobExecutionServiceStub):
     CompleteJobs: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.CompleteJobsRequest, _job_execution_service_pb2.CompleteJobsResponse]  # type: ignore[assignment]
     """CompleteJobs is CompleteJob for several attempts in one call (one statement for the batch),
     each item fenced by its own attempt and capability; a refused item does not fail the others.
+    """
+    ReleaseWorkerAttempts: _aio.UnaryUnaryMultiCallable[_job_execution_service_pb2.ReleaseWorkerAttemptsRequest, _job_execution_service_pb2.ReleaseWorkerAttemptsResponse]  # type: ignore[assignment]
+    """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+    previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+    one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
     """
 
 class JobExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -134,6 +144,17 @@ class JobExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_job_execution_service_pb2.CompleteJobsResponse, _abc.Awaitable[_job_execution_service_pb2.CompleteJobsResponse]]:
         """CompleteJobs is CompleteJob for several attempts in one call (one statement for the batch),
         each item fenced by its own attempt and capability; a refused item does not fail the others.
+        """
+
+    @_abc_1.abstractmethod
+    def ReleaseWorkerAttempts(
+        self,
+        request: _job_execution_service_pb2.ReleaseWorkerAttemptsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_job_execution_service_pb2.ReleaseWorkerAttemptsResponse, _abc.Awaitable[_job_execution_service_pb2.ReleaseWorkerAttemptsResponse]]:
+        """ReleaseWorkerAttempts settles at once, as the lease reaper would, every running attempt a
+        previous process of the calling worker's slot left behind (the slot named in StartJob, held by
+        one live process at a time, a different boot): re-queued, or FAILED with no attempts left.
         """
 
 def add_JobExecutionServiceServicer_to_server(servicer: JobExecutionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

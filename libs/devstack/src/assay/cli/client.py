@@ -11,7 +11,13 @@ import grpc
 
 from assay.common.grpc_client import bearer, open_channel
 from assay.devstack import spans
-from assay.v1 import analysis_service_pb2_grpc, index_pb2_grpc, ingest_service_pb2_grpc, jobs_service_pb2_grpc
+from assay.v1 import (
+    analysis_service_pb2_grpc,
+    index_pb2_grpc,
+    ingest_service_pb2_grpc,
+    jobs_service_pb2_grpc,
+    webhooks_service_pb2_grpc,
+)
 
 DEFAULT_DATA_DIR = ".assay-data"
 
@@ -30,6 +36,10 @@ class Connection:
     index: index_pb2_grpc.IndexServiceAsyncStub
     metadata: tuple[tuple[str, str], ...]
     channels: tuple[grpc.aio.Channel, ...]
+
+    def webhooks(self) -> webhooks_service_pb2_grpc.WebhookServiceAsyncStub:
+        """WebhookService, which the jobs service (the first channel) serves."""
+        return webhooks_service_pb2_grpc.WebhookServiceStub(self.channels[0])
 
     async def close(self) -> None:
         for channel in self.channels:

@@ -20,7 +20,7 @@ from assay.devstack import spans
 from assay.devstack.config import DevSettings
 from assay.devstack.lock import take_over_stale_locks
 from assay.devstack.provision import provision
-from assay.devstack.servers import HOST, free_port, port_is_free, start_all, stop_all
+from assay.devstack.servers import HOST, ServerProcess, free_port, port_is_free, start_all, stop_all
 from assay.devstack.servers.nats import NatsServer
 from assay.devstack.servers.postgres import PostgresServer
 from assay.devstack.servers.s3 import LocalBucketServer
@@ -66,7 +66,8 @@ class Service:
 
     @property
     def exited(self) -> bool:
-        return self.server.proc is not None and self.server.proc.poll() is not None
+        """Not running: it exited, or a start that failed left no process."""
+        return self.server.proc is None or self.server.proc.poll() is not None
 
 
 @dataclass
@@ -76,6 +77,8 @@ class DevStack:
     data_dir: Path
     settings: DevSettings = field(default_factory=DevSettings)
     services: dict[str, Service] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)
+    """Services kept down on purpose (an outage being rehearsed): the supervisor leaves them."""
     _stopping: threading.Event = field(default_factory=threading.Event)
     _lifecycle: threading.Lock = field(default_factory=threading.Lock)
 
@@ -119,11 +122,12 @@ class DevStack:
         self.write_stack_file()
 
     def supervise(self) -> None:
-        """Restart services that die, with back-off, until ``stop`` is called."""
+        """Restart services and backing servers that die (services with back-off) until ``stop`` is called."""
         while not self._stopping.wait(0.5):
             spans.rotate_if_large(self.span_file, self.settings.spans_max_bytes, self.settings.spans_keep)
+            self._revive_servers()
             for service in self.services.values():
-                if service.exited and not self._stopping.is_set():
+                if service.exited and service.name not in self.held and not self._stopping.is_set():
                     code = service.server.proc.returncode if service.server.proc is not None else None
                     if time.monotonic() - service.started_at > 60:
                         service.restarts = 0  # it ran fine for a while: forget old crashes
@@ -134,8 +138,39 @@ class DevStack:
                     service.restarts += 1
                     if not self._restart(service):
                         return
-                    self.write_stack_file()
-                    _report(f"{service.name} restarted (pid {service.server.pid})")
+                    if not service.exited:
+                        self.write_stack_file()
+                        _report(f"{service.name} restarted (pid {service.server.pid})")
+
+    def _backing(self) -> dict[str, ServerProcess]:
+        return {"postgres": self.postgres, "nats": self.nats, "s3": self.s3}
+
+    def _revive_servers(self) -> None:
+        """Start again a backing server whose process died (one stopped on purpose has none, or is held)."""
+        for name, server in self._backing().items():
+            proc = server.proc
+            if proc is None or proc.poll() is None or name in self.held:
+                continue
+            _report(f"{name} exited with code {proc.returncode}; restarting")
+            with self._lifecycle:
+                if self._stopping.is_set() or name in self.held:
+                    return
+                server.launch()
+            try:
+                server.wait_ready()
+            except RuntimeError as exc:  # e.g. PostgreSQL's old backends still hold its memory: next pass
+                _report(f"{name} failed to start: {str(exc).splitlines()[0]}")
+                continue
+            self.write_stack_file()
+            _report(f"{name} restarted (pid {server.pid})")
+
+    def restart_server(self, name: str) -> None:
+        """Restart backing server ``name`` in an orderly way (the supervisor leaves it meanwhile)."""
+        self.held.add(name)
+        try:
+            self._backing()[name].restart()
+        finally:
+            self.held.discard(name)
 
     def _restart(self, service: Service) -> bool:
         """Start ``service`` again unless the stack is stopping (then False). The launch and the
@@ -146,12 +181,32 @@ class DevStack:
             service.server.launch()
         try:
             service.server.wait_ready()
-        except RuntimeError:
+        except RuntimeError as exc:
             if self._stopping.is_set():
                 return False  # stopped while starting
-            raise
+            # It died (or hung) while starting, e.g. with a backing server restarting: the next
+            # pass starts it again after a longer back-off, as Kubernetes would.
+            _report(f"{service.name} failed to start: {str(exc).splitlines()[0]}")
         service.started_at = time.monotonic()
         return True
+
+    def hold_down(self, name: str) -> None:
+        """Stop service or backing server ``name`` and keep it down (the supervisor leaves it) until
+        ``bring_back``: an outage."""
+        self.held.add(name)
+        if name in self.services:
+            self.services[name].server.stop()
+        else:
+            self._backing()[name].stop()
+
+    def bring_back(self, name: str) -> None:
+        """End ``hold_down``: start it again (waits until it is ready) and supervise it again."""
+        if name in self.services:
+            self._restart(self.services[name])
+        else:
+            self._backing()[name].start()
+        self.held.discard(name)
+        self.write_stack_file()
 
     def stop(self) -> None:
         """Stop the services (they drain, side by side), then the backing servers."""
@@ -214,6 +269,8 @@ class DevStack:
             "ASSAY_HTTP_HOST": HOST, "ASSAY_HTTP_PORT": str(self.ports["gateway"]),
             # the console it serves, by either name of this host (pages from another origin stay refused)
             "ASSAY_CORS_ORIGINS": f"http://{HOST}:{self.ports['gateway']},http://localhost:{self.ports['gateway']}",
+            # webhooks to a receiver on this machine, so a user can try them (jobs refuses loopback otherwise)
+            "ASSAY_WEBHOOK_ALLOW_TARGETS": os.environ.get("ASSAY_WEBHOOK_ALLOW_TARGETS") or "127.0.0.0/8,::1/128",
             "ASSAY_METRICS_PORT": str(self.ports.get(f"{name}_metrics", -1)),
             "ASSAY_DATABASE_URL": self.database_url,
             "ASSAY_NATS_URL": self.nats.url,
@@ -225,6 +282,9 @@ class DevStack:
             "ASSAY_ANALYSIS_ADDR": f"{HOST}:{self.ports['analysis']}",
             "ASSAY_DATA_DIR": str(self.data_dir),
             **self._worker_keys(name),
+            # One analysis process at a time, started only after the last one exited (``supervise``):
+            # a restarted worker may release what its predecessor left running (ReleaseWorkerAttempts).
+            **({"ASSAY_WORKER_SLOT": "assay-dev-analysis"} if name == "analysis" else {}),
             "OTEL_SERVICE_NAME": f"assay-{name}",
             # Spans go to a file `assay trace` reads, unless the user points OTLP somewhere.
             "ASSAY_TRACE_FILE": str(self.span_file),

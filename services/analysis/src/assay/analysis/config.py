@@ -25,6 +25,12 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     """Address of ingest (WorkerFileService); empty disables file inputs and artifacts."""
     worker_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     """Identifies this worker process in StartJob, for diagnostics."""
+    worker_slot: str = ""
+    """A name only one live worker process holds at a time (``assay dev`` gives its analysis process one:
+    it starts a new process only once the old one has exited). A process starting in a slot has jobs
+    release at once the attempts its predecessors in the slot left running (ReleaseWorkerAttempts)
+    instead of after their leases. Empty: off. A name several live processes share (a hostname, a
+    Deployment's pod template) would have their live attempts re-run: never set it to one."""
     worker_concurrency: int = Field(default=2, ge=1, le=256)
     """Attempts this process runs at once (one child process each)."""
     worker_batch_size: int = Field(default=64, ge=0, le=256)
@@ -76,6 +82,8 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     """How long a generation may take before the extractive answer is returned alone."""
     index_ef_search: int = Field(default=100, ge=10, le=1000)
     """pgvector's ``hnsw.ef_search`` for AskQuestion's vector search (recall vs latency)."""
+    index_question_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
+    """AskQuestion keeps the embeddings of recent questions up to this many bytes (~4 KB each; 0: off)."""
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     """AckWait (and first BackOff step): redelivery after a worker went silent this long."""
     consumer_backoff_max_seconds: float = Field(default=300.0, gt=0)

@@ -109,3 +109,6 @@ class JobsClient:
 
     async def fail(self, request: pb.FailJobRequest) -> pb.FailJobResponse:
         return await self._reported(self._stub.FailJob, request, "FailJob")  # idempotent per attempt
+
+    async def release_worker(self, request: pb.ReleaseWorkerAttemptsRequest) -> pb.ReleaseWorkerAttemptsResponse:
+        return await self._reported(self._stub.ReleaseWorkerAttempts, request, "ReleaseWorkerAttempts")  # idempotent

@@ -77,6 +77,10 @@ class RuntimeOptions:
 
     worker_id: str
     max_deliver: int
+    worker_slot: str = ""
+    """The slot this process holds (empty: none), recorded with each attempt it starts."""
+    worker_boot: str = ""
+    """This process's boot id within its slot."""
     heartbeat_seconds: float = 5.0
     time_limit_override_seconds: float = 0.0
     work_dir: str | None = None
@@ -169,7 +173,9 @@ class AttemptRunner:
             started = await self._jobs.start(pb.StartJobRequest(
                 id=work.job_id, tenant_id=work.tenant_id, attempt=work.attempt,
                 analyzer_version=entry.spec.version, worker_id=self._options.worker_id,
-                capability=work.capability), keepalive=functools.partial(_keep_in_progress, msg))
+                capability=work.capability, worker_slot=self._options.worker_slot,
+                worker_boot=self._options.worker_boot if self._options.worker_slot else ""),
+                keepalive=functools.partial(_keep_in_progress, msg))
         except grpc.aio.AioRpcError as exc:
             await self._start_refused(analyzer, msg, exc, delivered)
             return trace.Status(trace.StatusCode.ERROR, f"StartJob refused: {exc.code().name}")

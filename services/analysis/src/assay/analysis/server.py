@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from assay.analysis.jobs_client import JobsClient
 from assay.analysis.registry import Registry, load_registry
 from assay.analysis.resilience import DEPENDENCIES, Backoff, Breakers
 from assay.analysis.runtime import AttemptRunner, RuntimeOptions
+from assay.analysis.worker_slot import release_predecessors
 from assay.common.auth import worker_credential
 from assay.common.db import create_engine
 from assay.common.grpc_client import RefreshingToken, open_channel
@@ -128,8 +130,10 @@ async def start(
                       batch_size=settings.worker_batch_size)
     executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
                         settings.worker_memory_limit_bytes, {"ASSAY_DATABASE_URL": settings.database_url})
+    boot = uuid.uuid4().hex  # this process, within its slot
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
         worker_id=settings.worker_id, max_deliver=settings.consumer_max_deliver,
+        worker_slot=settings.worker_slot, worker_boot=boot,
         heartbeat_seconds=settings.worker_heartbeat_seconds,
         time_limit_override_seconds=settings.worker_time_limit_seconds,
         dependency_wait_seconds=settings.worker_dependency_wait_seconds, backoff=backoff), breakers)
@@ -153,7 +157,9 @@ async def start(
         generator = Generator(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
                               settings.llm_timeout_seconds) if settings.llm_base_url else None
         index = IndexServicer(IndexStore(worker.engine, settings.index_ef_search), settings.index_min_similarity,
-                              generator)
+                              generator, settings.index_question_cache_bytes)
+        # The model loaded and run once before the first question, without delaying readiness.
+        worker.background.append(asyncio.create_task(index.warm(), name="index-warm"))
         if generator is not None:
             worker.closers.append(generator.close)
 
@@ -166,6 +172,9 @@ async def start(
         worker.grpc = await start_grpc_server(settings, register)
         breakers.on_change(worker.grpc.set_serving)  # readiness: NOT_SERVING while a dependency is down
     worker.loops = [asyncio.create_task(dispatcher.run(), name="dispatch")]
+    if settings.worker_slot:  # the predecessor in the slot is gone: its attempts run again now
+        worker.background.append(asyncio.create_task(release_predecessors(jobs, settings.worker_slot, boot),
+                                                     name="release-slot"))
     logger.info("analysis worker started", extra={"analyzers": registry.names(),
                                                   "concurrency": settings.worker_concurrency})
     return worker

@@ -25,6 +25,7 @@ from assay.gateway.routes import (
     analyzers,
     audit,
     collections,
+    deletion,
     files,
     health,
     job_streams,
@@ -33,6 +34,7 @@ from assay.gateway.routes import (
     redrive,
     traces,
     usage,
+    webhooks,
 )
 from assay.gateway.tickets import TicketBox
 from assay.gateway.upstream import Channels, Stubs
@@ -82,7 +84,8 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
     for router in (jobs.router, job_streams.router, traces.router, pipelines.router, files.router, analyzers.router,
-                   collections.router, redrive.router, usage.router, audit.router, health.router):
+                   collections.router, redrive.router, usage.router, audit.router, webhooks.router, health.router,
+                   deletion.router):
         app.include_router(router)
 
     add_docs(app)

@@ -15,6 +15,7 @@ from assay.v1 import (
     index_pb2_grpc,
     ingest_service_pb2_grpc,
     jobs_service_pb2_grpc,
+    webhooks_service_pb2_grpc,
 )
 
 PASSED_THROUGH = ("authorization",)
@@ -55,6 +56,7 @@ class Stubs:
     ingest: ingest_service_pb2_grpc.IngestServiceAsyncStub
     analysis: analysis_service_pb2_grpc.AnalysisServiceAsyncStub
     index: index_pb2_grpc.IndexServiceAsyncStub
+    webhooks: webhooks_service_pb2_grpc.WebhookServiceAsyncStub
 
     @classmethod
     def over(cls, channels: Channels) -> Stubs:
@@ -63,6 +65,7 @@ class Stubs:
             ingest_service_pb2_grpc.IngestServiceStub(channels.ingest),
             analysis_service_pb2_grpc.AnalysisServiceStub(channels.analysis),
             index_pb2_grpc.IndexServiceStub(channels.analysis),
+            webhooks_service_pb2_grpc.WebhookServiceStub(channels.jobs),
         )
 
 
@@ -89,6 +92,8 @@ def call_metadata(request: Request) -> tuple[tuple[str, str], ...]:
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         metadata.append(("x-request-id", request_id))
+    if request.client is not None:  # the caller's address, for the audit log (the services see the gateway's)
+        metadata.append(("x-forwarded-for", request.client.host))
     return tuple(metadata)
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from assay.jobs import secret_params
 
 if TYPE_CHECKING:
-    from assay.jobs.store import NewJob
+    from assay.jobs.store import NewJob, WorkerSlot
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class StartItem:
     job_id: uuid.UUID
     analyzer_version: str
     traceparent: str = ""
+    worker: WorkerSlot | None = None
+    """The worker process's slot and boot, recorded with the attempt (see ``JobStore.start``)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ def first_of_each_job(job_ids: Sequence[uuid.UUID]) -> tuple[list[int], list[int
 
 def start_params(items: Sequence[StartItem], lease: float) -> dict[str, Any]:
     return {"ids": [item.job_id for item in items], "tenants": [item.tenant for item in items],
-            "versions": [item.analyzer_version for item in items], "lease": lease}
+            "versions": [item.analyzer_version for item in items], "lease": lease,
+            "slots": [item.worker.slot if item.worker else None for item in items],
+            "boots": [item.worker.boot if item.worker else None for item in items]}
 
 
 def complete_params(items: Sequence[CompleteItem], traceparents: Sequence[str]) -> dict[str, Any]:
@@ -103,7 +107,7 @@ def create_params(tenant: str, rows: Sequence[tuple[uuid.UUID, str, NewJob]]) ->
         "max_attempts": [new.max_attempts for _, _, new in rows], "priorities": [new.priority for _, _, new in rows],
         "request_ids": [new.request_id for _, _, new in rows],
         "request_hashes": [new.request_hash for _, _, new in rows],
-        "trace_ids": [new.trace_id for _, _, new in rows],
+        "trace_ids": [new.trace_id for _, _, new in rows], "cache_keys": [new.cache_key for _, _, new in rows],
     }
 
 
@@ -112,8 +116,9 @@ _EVENT = "updated_at = now(), event_seq = j.event_seq + 1"
 START_BATCH = text(f"""
     UPDATE jobs.jobs j SET state = 'RUNNING', attempt = j.attempt + 1, progress = 0, result = NULL,
         lease_expires_at = now() + make_interval(secs => :lease), started_at = now(), next_attempt_at = NULL,
-        analyzer_version = b.version, {_EVENT}
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS text[]), CAST(:versions AS text[])) AS b(id, tenant, version)
+        analyzer_version = b.version, worker_slot = b.slot, worker_boot = b.boot, {_EVENT}
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS text[]), CAST(:versions AS text[]), CAST(:slots AS text[]),
+                CAST(:boots AS text[])) AS b(id, tenant, version, slot, boot)
     WHERE j.id = b.id AND j.tenant_id = b.tenant AND j.attempt < j.max_attempts AND NOT j.cancel_requested
       AND ((j.state = 'QUEUED' AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now()))
            OR (j.state = 'RUNNING' AND j.lease_expires_at < now()))
@@ -139,15 +144,16 @@ COMPLETE_BATCH = text(f"""
 
 CREATE_BATCH = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, secret_params, inputs, state, max_attempts,
-                           priority, request_id, request_hash, trace_id)
+                           priority, request_id, request_hash, trace_id, cache_key)
     SELECT b.id, :tenant, b.actor, b.analyzer, CAST(b.params AS jsonb), CAST(b.secret AS jsonb),
-           CAST(b.inputs AS jsonb), 'QUEUED', b.max_attempts, b.priority, b.request_id, b.request_hash, b.trace_id
+           CAST(b.inputs AS jsonb), 'QUEUED', b.max_attempts, b.priority, b.request_id, b.request_hash, b.trace_id,
+           b.cache_key
     FROM unnest(CAST(:ids AS uuid[]), CAST(:actors AS text[]), CAST(:analyzers AS text[]), CAST(:params AS text[]),
                 CAST(:secrets AS text[]), CAST(:inputs AS text[]), CAST(:max_attempts AS int[]),
                 CAST(:priorities AS int[]), CAST(:request_ids AS text[]), CAST(:request_hashes AS text[]),
-                CAST(:trace_ids AS text[]))
+                CAST(:trace_ids AS text[]), CAST(:cache_keys AS text[]))
          WITH ORDINALITY AS b(id, actor, analyzer, params, secret, inputs, max_attempts, priority, request_id,
-                              request_hash, trace_id, position)
+                              request_hash, trace_id, cache_key, position)
     ORDER BY b.position
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *

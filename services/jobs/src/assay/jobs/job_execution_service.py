@@ -20,8 +20,15 @@ from assay.jobs.batch_transitions import CompleteItem, StartItem
 from assay.jobs.codec import to_json
 from assay.jobs.config import JobsSettings
 from assay.jobs.job_execution_batch import answer_batch
-from assay.jobs.metrics import ATTEMPT_DURATION, CAPABILITIES_RENEWED, JOB_DEAD_LETTERS, JOB_RETRIES, JOBS_FINISHED
-from assay.jobs.store import JobStore, StartOutcome
+from assay.jobs.metrics import (
+    ATTEMPT_DURATION,
+    ATTEMPTS_RELEASED,
+    CAPABILITIES_RENEWED,
+    JOB_DEAD_LETTERS,
+    JOB_RETRIES,
+    JOBS_FINISHED,
+)
+from assay.jobs.store import JobStore, StartOutcome, WorkerSlot
 from assay.v1 import job_execution_service_pb2 as pb
 from assay.v1 import job_execution_service_pb2_grpc, job_pb2
 
@@ -59,6 +66,11 @@ def start_response(outcome: StartOutcome, renewed: str) -> pb.StartJobResponse:
     )
 
 
+def worker_slot(request: pb.StartJobRequest) -> WorkerSlot | None:
+    """The calling worker process's slot and boot, when it holds a slot."""
+    return WorkerSlot(request.worker_slot, request.worker_boot) if request.worker_slot else None
+
+
 def _record_finish(job: job_pb2.Job) -> None:
     outcome = STATE_NAMES[job.state].lower()
     JOBS_FINISHED.labels(analyzer=job.analyzer, outcome=outcome).inc()
@@ -88,7 +100,7 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
         fresh one."""
         require_role(WORKER)
         job_id, renewed = self.admit_start(request)
-        outcome = await self._store.start(request.tenant_id, job_id, request.analyzer_version)
+        outcome = await self._store.start(request.tenant_id, job_id, request.analyzer_version, worker_slot(request))
         return start_response(outcome, renewed)
 
     def admit_start(self, request: pb.StartJobRequest) -> tuple[uuid.UUID, str]:
@@ -102,7 +114,8 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
 
         def admit(item: pb.StartJobsItem) -> tuple[StartItem, str]:
             job_id, renewed = self.admit_start(item.request)
-            return StartItem(item.request.tenant_id, job_id, item.request.analyzer_version, item.traceparent), renewed
+            return StartItem(item.request.tenant_id, job_id, item.request.analyzer_version, item.traceparent,
+                             worker_slot(item.request)), renewed
 
         answers = await answer_batch(
             list(request.items), admit,
@@ -178,6 +191,22 @@ class JobExecutionServicer(job_execution_service_pb2_grpc.JobExecutionServiceSer
             if request.dead_lettered:
                 JOB_DEAD_LETTERS.labels(analyzer=job.analyzer).inc()
         return pb.FailJobResponse(job=job, retry_delay=_duration(delay if requeued else 0.0))
+
+    async def ReleaseWorkerAttempts(
+        self, request: pb.ReleaseWorkerAttemptsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReleaseWorkerAttemptsResponse:
+        """A worker process starting in a slot proves its predecessors in the slot are gone: their
+        running attempts are settled now, not after their leases (no job capability: no one job)."""
+        require_role(WORKER)
+        for field in ("worker_slot", "worker_boot"):
+            if not getattr(request, field):
+                raise invalid_field(field, "is required")
+        released = await self._store.release_worker(WorkerSlot(request.worker_slot, request.worker_boot))
+        span = trace.get_current_span()
+        span.set_attribute("assay.worker_slot", request.worker_slot)
+        span.set_attribute("assay.attempts_released", released)
+        ATTEMPTS_RELEASED.inc(released)
+        return pb.ReleaseWorkerAttemptsResponse(released=released)
 
     def _check_size(self, payload: dict[str, object] | None, field: str) -> None:
         if payload is not None and len(json.dumps(payload)) > self._settings.max_result_bytes:

@@ -27,6 +27,9 @@ CAPABILITIES_RENEWED = prometheus_client.Counter(
     "Attempts StartJob admitted on an expired (authentic) work-message capability, answering a fresh one.")
 LEASES_REAPED = prometheus_client.Counter(
     "assay_leases_reaped_total", "Running jobs settled by the reaper after their lease expired.")
+ATTEMPTS_RELEASED = prometheus_client.Counter(
+    "assay_attempts_released_total",
+    "Running attempts settled at once because a restarted worker process of their slot released them.")
 CACHE_READS = prometheus_client.Counter(
     "assay_jobs_cache_reads_total", "GetJob answers from the in-memory job cache (hit) or the database (miss).",
     ["result"])

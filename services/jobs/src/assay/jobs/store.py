@@ -30,6 +30,7 @@ from assay.common.nats import event_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs import secret_params
 from assay.jobs.audit import AuditQuery, list_events
+from assay.jobs.audit_record import AuditEntry, Caller, record, record_many
 from assay.jobs.batch_transitions import (
     BY_REQUEST_IDS,
     COMPLETE_BATCH,
@@ -64,7 +65,9 @@ from assay.jobs.file_releases import (
 )
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
+from assay.jobs.result_cache import answerable, cached_answer, insert_answered
 from assay.jobs.tables import jobs
+from assay.jobs.webhook_events import WebhookOutbox
 from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
 
@@ -91,6 +94,13 @@ class NewJob:
     trace_id: str
     dependencies: tuple[uuid.UUID, ...] = ()
     """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
+    cache_key: str | None = None
+    """Analyzer, params and input content digest (``result_cache``); None: never cached."""
+    use_cache: bool = True
+    """False: run even when a succeeded job with the same key could answer (``no_cache``)."""
+    caller: Caller | None = None
+    """Who asked (roles, peer, request id), captured in the CreateJob call for its audit entry, which a
+    group commit writes from another task."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,14 @@ class RedriveQuery:
 
 
 @dataclass(frozen=True)
+class WorkerSlot:
+    """A worker process: the slot it holds (one live process at a time) and its own boot id."""
+
+    slot: str
+    boot: str
+
+
+@dataclass(frozen=True)
 class StartOutcome:
     """What StartJob decided: run (the job holds the new attempt), skip, or retry after a delay."""
 
@@ -181,6 +199,7 @@ class JobStore:
                 tx = _Transaction(conn, self._rows)
                 yield tx
                 await tx.settle_dependents()  # before commit: a job's end and its dependents' release are one
+                await tx.webhooks.settle_pipelines()  # a pipeline whose last job ended here: its webhook event
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) in _CONFLICTS:
                 # A deadlock between settlements (two jobs' ends meeting in a third one's dependents):
@@ -350,10 +369,20 @@ class JobStore:
             current = await _load(tx.conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
+        if current["deleting_at"] is not None:
+            raise FailedPrecondition("JOB_DELETING", f"job {job_id} is being deleted; repeat the DeleteJob call")
         raise FailedPrecondition(
             "JOB_NOT_FAILED",
             f"job {job_id} is {current['state'].lower()}; only failed or cancelled jobs can be retried"
         )
+
+    async def record_redrive(self, tenant: str, request: jobs_service_pb2.RedriveJobsRequest, retried: int,
+                             refused: int) -> None:
+        """The audit log's summary of a RedriveJobs call (each retry has its own ``retry`` row)."""
+        async with self._transaction(tenant) as tx:
+            await record(tx.conn, AuditEntry(tenant=tenant, action="redrive", resource="jobs", details={
+                "state": STATE_NAMES.get(request.state, "FAILED"), "error_code": request.error_code,
+                "analyzer": request.analyzer, "retried": retried, "refused": refused}))
 
     async def audit_events(
         self, tenant: str, query: AuditQuery,
@@ -374,11 +403,14 @@ class JobStore:
 
     # -- worker-facing ------------------------------------------------------------------------
 
-    async def start(self, tenant: str, job_id: uuid.UUID, analyzer_version: str) -> StartOutcome:
-        """Admit a new attempt when the job is due, or when the previous attempt's lease expired."""
+    async def start(self, tenant: str, job_id: uuid.UUID, analyzer_version: str,
+                    worker: WorkerSlot | None = None) -> StartOutcome:
+        """Admit a new attempt when the job is due, or when the previous attempt's lease expired;
+        ``worker``: the slot and boot of the worker process, recorded with the attempt."""
         async with self._transaction(tenant) as tx:
             row = (await tx.conn.execute(_START, {
                 "id": job_id, "tenant": tenant, "lease": self._lease, "version": analyzer_version,
+                "slot": worker.slot if worker else None, "boot": worker.boot if worker else None,
             })).mappings().one_or_none()
             if row is not None:
                 dependencies: tuple[job_pb2.Job, ...] = ()
@@ -496,6 +528,8 @@ class JobStore:
                 files = sorted({file_id for item in items for file_id in _file_ids(item.new)})
                 await lock_files(tx.conn, tenant, files)
                 released = await released_among(tx.conn, tenant, files)
+                cached = await answerable(tx.conn, tenant, [item.new for item in items])  # result_cache
+                answered: builtins.list[tuple[int, uuid.UUID]] = []
                 for position, item in enumerate(items):
                     if item.new.dependencies:
                         raise ValueError("create_many takes jobs without dependencies")
@@ -507,7 +541,7 @@ class JobStore:
                     else:
                         if item.new.request_id is not None:
                             first_of_request[item.new.request_id] = position
-                        inserting.append((position, uuid.uuid4()))
+                        (answered if position in cached else inserting).append((position, uuid.uuid4()))
                 rows = (await tx.conn.execute(CREATE_BATCH, create_params(tenant, [
                     (job_id, items[position].actor, items[position].new) for position, job_id in inserting
                 ]))).mappings().all()
@@ -515,10 +549,15 @@ class JobStore:
                 inserted = [(position, by_id[job_id]) for position, job_id in inserting if job_id in by_id]
                 jobs = await tx.emit_batch([row for _, row in inserted],
                                            [items[position].traceparent for position, _ in inserted], work=True)
-                await _audit_many(tx.conn, [(row, items[position].actor) for position, row in inserted], "create")
-                await self._quotas.enforce(tx.conn, tenant, added=len(inserted))
+                await _audit_many(tx.conn, [(row, items[position].actor) for position, row in inserted], "create",
+                                  [items[position].new.caller for position, _ in inserted])
                 created = {position: job for (position, _), job in zip(inserted, jobs, strict=True)}
-                taken = [items[position].new.request_id for position, _ in inserting if position not in created]
+                for position, job_id in answered:  # SUCCEEDED at once from a succeeded job's result
+                    if (job := await _insert(tx, tenant, items[position].actor, items[position].new, job_id)):
+                        created[position] = job
+                await self._quotas.enforce(tx.conn, tenant, added=len(created))
+                taken = [items[position].new.request_id for position, _ in (*inserting, *answered)
+                         if position not in created]
                 taken += [items[position].new.request_id for position in repeats]
                 existing = {} if not taken else {row["request_id"]: row for row in (await tx.conn.execute(
                     BY_REQUEST_IDS, {"tenant": tenant, "request_ids": taken})).mappings()}
@@ -561,8 +600,8 @@ class JobStore:
                         dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, row["id"]))
                     answers[index] = StartOutcome("RUN", secret_params.reveal(job, row["secret_params"]),
                                                   dependencies=dependencies)
-            await _one_by_one(spans, answers, lambda item: self.start(item.tenant, item.job_id, item.analyzer_version),
-                              items)
+            await _one_by_one(spans, answers, lambda item: self.start(
+                item.tenant, item.job_id, item.analyzer_version, item.worker), items)
             return _ended(spans, answers)
         finally:
             for span in spans:
@@ -607,8 +646,22 @@ class JobStore:
 
     async def reap_expired_leases(self, grace_seconds: float, limit: int = 100) -> int:
         """Settle RUNNING jobs whose lease expired ``grace_seconds`` ago: re-queue or fail them."""
+        return await self._settle_abandoned(_REAP, {"grace": grace_seconds, "limit": limit})
+
+    async def release_worker(self, worker: WorkerSlot, limit: int = 100) -> int:
+        """Settle, as the reaper would, every attempt RUNNING under ``worker.slot`` by another boot
+        (a process of the slot that is gone: the slot is held by one live process at a time)."""
+        released = 0
+        while True:
+            settled = await self._settle_abandoned(_RELEASE, {"slot": worker.slot, "boot": worker.boot, "limit": limit})
+            released += settled
+            if settled < limit:
+                return released
+
+    async def _settle_abandoned(self, statement: TextClause, params: dict[str, Any]) -> int:
+        """Run a statement that settles abandoned attempts; re-queued jobs get a new work message."""
         async with self._transaction(None) as tx:
-            rows = (await tx.conn.execute(_REAP, {"grace": grace_seconds, "limit": limit})).mappings().all()
+            rows = (await tx.conn.execute(statement, params)).mappings().all()
             for row in rows:
                 await tx.emit(row, work=row["state"] == "QUEUED")
         return len(rows)
@@ -638,6 +691,8 @@ class _Transaction:
         self.seen: list[tuple[job_pb2.Job, int]] = []
         self._finished: list[uuid.UUID] = []
         """Jobs this transaction moved to a terminal state whose waiting dependents are not settled yet."""
+        self.webhooks = WebhookOutbox(conn, rows)
+        """The webhook deliveries of this transaction's terminal transitions (queued with them)."""
 
     async def settle(self, waiting: Sequence[uuid.UUID]) -> list[job_pb2.Job]:
         """Queue or fail the (locked) ``waiting`` jobs whose dependencies decide it, with their events."""
@@ -675,6 +730,7 @@ class _Transaction:
                 await self.conn.execute(_RECORD_END, {"id": row["id"], "traceparent": ending})
             if row.get("secret_params") is not None:  # no attempt will need them again
                 await self.conn.execute(_CLEAR_SECRET_PARAMS, {"id": row["id"]})
+            await self.webhooks.job_ended(row, job)
         traceparent = current_traceparent() or _job_traceparent(row["trace_id"])
         if work:  # its work message waits for the dispatcher's fair share
             await hold(self.conn, row, traceparent)
@@ -695,6 +751,8 @@ class _Transaction:
         if work and rows:
             held = [(row, str(message["traceparent"])) for row, message in zip(rows, messages, strict=True)]
             await hold_many(self.conn, held)
+        await self.webhooks.jobs_ended([(row, job, str(message["traceparent"]))
+                                        for row, job, message in zip(rows, jobs, messages, strict=True)])
         if messages:
             await self.conn.execute(OUTBOX_INSERT, messages)
         return jobs
@@ -732,7 +790,7 @@ async def _insert(
     files must be locked (``file_releases.lock_files``): one released for deletion refuses the job
     (``field`` names them), rolling the transaction back."""
     params, secret = secret_params.split(new.params)
-    row = (await tx.conn.execute(_INSERT, {
+    values = {
         "id": job_id, "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
         "params": json.dumps(params), "secret_params": None if secret is None else json.dumps(secret),
         "inputs": json.dumps(new.inputs),
@@ -740,13 +798,18 @@ async def _insert(
         "max_attempts": new.max_attempts, "priority": new.priority,
         "request_id": new.request_id, "request_hash": new.request_hash, "trace_id": new.trace_id,
         "pipeline_id": None if pipeline is None else pipeline[0],
-        "pipeline_index": None if pipeline is None else pipeline[1],
-    })).mappings().one_or_none()
+        "pipeline_index": None if pipeline is None else pipeline[1], "cache_key": new.cache_key,
+    }
+    source = await cached_answer(tx.conn, tenant, new)  # answered at once from a succeeded job's result
+    if source is not None:
+        row = await insert_answered(tx.conn, values, source, new)
+    else:
+        row = (await tx.conn.execute(_INSERT, values)).mappings().one_or_none()
     if row is None:
         return None
     await refuse_released(tx.conn, tenant, _file_ids(new), field)
-    job = await tx.emit(row, work=not new.dependencies)
-    await _audit(tx.conn, row, actor, "create")
+    job = await tx.emit(row, work=not new.dependencies and source is None)
+    await _audit_many(tx.conn, [(row, actor)], "create", [new.caller])
     if new.dependencies:
         await record_dependencies(tx.conn, tenant, row["id"], new.dependencies)
         for settled in await tx.settle([row["id"]]):
@@ -763,14 +826,14 @@ async def _audit(conn: AsyncConnection, row: Row, actor: str, action: str) -> No
     await _audit_many(conn, [(row, actor)], action)
 
 
-async def _audit_many(conn: AsyncConnection, rows: Sequence[tuple[Row, str]], action: str) -> None:
-    """The audit entries of several jobs (each with its actor) in one pipelined statement."""
-    if not rows:
-        return
-    await conn.execute(_AUDIT_INSERT, [{
-        "tenant": row["tenant_id"], "actor": actor, "action": action, "job_id": row["id"],
-        "details": json.dumps({"state": row["state"], "attempt": row["attempt"]}),
-    } for row, actor in rows])
+async def _audit_many(conn: AsyncConnection, rows: Sequence[tuple[Row, str]], action: str,
+                      callers: Sequence[Caller | None] | None = None) -> None:
+    """The audit entries of several jobs (each with its actor, and who asked: ``NewJob.caller`` when
+    made outside the call's own task, as a group commit is) in one pipelined statement."""
+    await record_many(conn, [AuditEntry(
+        tenant=row["tenant_id"], action=action, resource=f"jobs/{row['id']}", job_id=row["id"], actor=actor,
+        details={"state": row["state"], "attempt": row["attempt"]},
+        caller=None if callers is None else callers[index]) for index, (row, actor) in enumerate(rows)])
 
 
 CANCEL_SPAN = "cancel job"
@@ -875,10 +938,11 @@ _EVENT = "updated_at = now(), event_seq = event_seq + 1"
 
 _INSERT = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, secret_params, inputs, state, max_attempts,
-                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index)
+                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index, cache_key)
     VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:secret_params AS jsonb),
             CAST(:inputs AS jsonb), :state,
-            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index)
+            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index,
+            :cache_key)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
 """)
@@ -917,7 +981,7 @@ _RETRY = text(f"""
         state = CASE WHEN jsonb_array_length(COALESCE(inputs -> 'jobs', '[]')) > 0 THEN 'WAITING'
                      ELSE 'QUEUED' END,
         ended_at = NULL, next_attempt_at = NULL, lease_expires_at = NULL, {_EVENT}
-    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED')
+    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED') AND deleting_at IS NULL
     RETURNING *
 """)
 
@@ -926,7 +990,7 @@ _CLEAR_SECRET_PARAMS = text("UPDATE jobs.jobs SET secret_params = NULL WHERE id 
 _START = text(f"""
     UPDATE jobs.jobs SET state = 'RUNNING', attempt = attempt + 1, progress = 0, result = NULL,
         lease_expires_at = {_LEASE}, started_at = now(), next_attempt_at = NULL,
-        analyzer_version = :version, {_EVENT}
+        analyzer_version = :version, worker_slot = :slot, worker_boot = :boot, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant AND attempt < max_attempts AND NOT cancel_requested
       AND ((state = 'QUEUED' AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
            OR (state = 'RUNNING' AND lease_expires_at < now()))
@@ -935,9 +999,10 @@ _START = text(f"""
 
 
 
-def _expired_error(outcome: str, retryable: bool) -> str:
-    return (f"jsonb_build_object('code', 'LEASE_EXPIRED', 'retryable', {str(retryable).lower()}, "
-            f"'message', 'the worker running attempt ' || attempt || ' stopped reporting; {outcome}')")
+def _expired_error(outcome: str, retryable: bool, code: str = "LEASE_EXPIRED",
+                   why: str = "stopped reporting") -> str:
+    return (f"jsonb_build_object('code', '{code}', 'retryable', {str(retryable).lower()}, "
+            f"'message', 'the worker running attempt ' || attempt || ' {why}; {outcome}')")
 
 
 _SETTLE_EXPIRED = text(f"""
@@ -986,27 +1051,31 @@ _FAIL = text(f"""
     RETURNING *
 """)
 
-_REAP = text(f"""
-    UPDATE jobs.jobs SET
-        state = CASE WHEN cancel_requested THEN 'CANCELLED'
-                     WHEN attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,
-        error = CASE WHEN cancel_requested THEN error
-                     WHEN attempt < max_attempts THEN {_expired_error("the job was re-queued", True)}
-                     ELSE {_expired_error("no attempts are left", False)} END,
-        ended_at = CASE WHEN NOT cancel_requested AND attempt < max_attempts THEN NULL ELSE now() END,
-        lease_expires_at = NULL, {_EVENT}
-    WHERE id IN (
-        SELECT id FROM jobs.jobs
-        WHERE state = 'RUNNING' AND lease_expires_at < now() - make_interval(secs => :grace)
-        ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
-    )
-    RETURNING *
-""")
+def _settle_abandoned(where: str, code: str, why: str) -> TextClause:
+    """Re-queue (or fail, with no attempts left) the RUNNING jobs ``where`` selects, as ``code``."""
+    return text(f"""
+        UPDATE jobs.jobs SET
+            state = CASE WHEN cancel_requested THEN 'CANCELLED'
+                         WHEN attempt < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,
+            error = CASE WHEN cancel_requested THEN error
+                         WHEN attempt < max_attempts THEN {_expired_error("the job was re-queued", True, code, why)}
+                         ELSE {_expired_error("no attempts are left", False, code, why)} END,
+            ended_at = CASE WHEN NOT cancel_requested AND attempt < max_attempts THEN NULL ELSE now() END,
+            lease_expires_at = NULL, {_EVENT}
+        WHERE id IN (
+            SELECT id FROM jobs.jobs
+            WHERE state = 'RUNNING' AND {where}
+            ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+        )
+        RETURNING *
+    """)
+
+
+_REAP = _settle_abandoned("lease_expires_at < now() - make_interval(secs => :grace)", "LEASE_EXPIRED",
+                          "stopped reporting")
+_RELEASE = _settle_abandoned("worker_slot = :slot AND worker_boot IS DISTINCT FROM :boot", "WORKER_RESTARTED",
+                             "was in a worker process that restarted")
 
 _LOAD = select(jobs).where(jobs.c.id == bindparam("id"), jobs.c.tenant_id == bindparam("tenant"))
 """Built once: SQLAlchemy's compiled cache still needs a cache key per execution, not a new statement."""
 
-_AUDIT_INSERT = text("""
-    INSERT INTO jobs.audit_log (tenant_id, actor, action, job_id, details)
-    VALUES (:tenant, :actor, :action, :job_id, CAST(:details AS jsonb))
-""")

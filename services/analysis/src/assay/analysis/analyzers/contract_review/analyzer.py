@@ -12,6 +12,7 @@ from assay.analysis.analyzers.contract_review.extract import (
     extract_file,
     extract_text,
 )
+from assay.analysis.analyzers.contract_review.language import identify, not_assessed
 from assay.analysis.analyzers.contract_review.matching import Matcher, build_units, match_playbook
 from assay.analysis.analyzers.contract_review.playbook import Playbook, select_playbook
 from assay.analysis.analyzers.contract_review.references import apply_references
@@ -138,16 +139,20 @@ class ContractReviewAnalyzer:
                 )
             ),
         )
-        units = build_units(clauses, playbook)
+        language = identify([b.text for d in documents for b in d.blocks])
         matcher = self._matcher()
+        if language.supported:
+            units = build_units(clauses, playbook)
 
-        def on_batch(done: int, total: int) -> None:
+            def on_batch(done: int, total: int) -> None:
+                ctx.check_cancelled()
+                ctx.report_progress(MATCH_START + (MATCH_END - MATCH_START) * done // max(total, 1))
+
+            matches = apply_references(match_playbook(playbook, units, matcher, on_batch), units, document_type)
             ctx.check_cancelled()
-            ctx.report_progress(MATCH_START + (MATCH_END - MATCH_START) * done // max(total, 1))
-
-        matches = apply_references(match_playbook(playbook, units, matcher, on_batch), units, document_type)
-        ctx.check_cancelled()
-        risks = find_risks(playbook, units)
+            risks = find_risks(playbook, units)
+        else:
+            matches, risks = not_assessed(playbook, language), []
         for warning in (d for d in documents if d.pages_without_text):
             ctx.logger.warning(
                 "contract_review: %s has pages without text: %s",
@@ -163,6 +168,7 @@ class ContractReviewAnalyzer:
             unit_name=unit_name,
             matcher=matcher.name,
             document_type=document_type,
+            language=language,
         )
         ctx.report_progress(95)
         return job_pb2.JobResult(contract_review=result)
