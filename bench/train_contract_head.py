@@ -48,7 +48,7 @@ from assay.analysis.analyzers.contract_review.requirement_head import HEAD_PATH 
 from assay.analysis.analyzers.contract_review.segment import segment  # noqa: E402
 
 C = 1.0
-VETO_RECALL = 0.95
+VETO_RECALL = 0.98
 ACCEPT_PRECISION = 0.95
 
 
