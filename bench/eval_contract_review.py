@@ -30,6 +30,8 @@ Variants are run as plain text (a PDF's text layer as extracted by the analyzer)
 Two label sets: ``bench/labels/contract_review/`` is the development set the rules were written
 against; ``bench/labels/contract_review_holdout/`` (``--labels`` it, with ``--no-types``) was
 labelled before the analyzer ever ran on its documents and is never used to develop rules.
+``bench/labels/contract_review_us/`` labels the CCPA service-provider addenda for the US_CA
+playbook (a label file's ``jurisdiction:`` picks the playbook; run it with ``--no-types``).
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class Label:
     document_type: str
     ablation: bool
     requirements: dict[str, list[str]]
+    jurisdiction: str = "EU"
+    """The job's jurisdiction (``jurisdiction:`` in the label file): its default playbook is checked."""
 
 
 @dataclass
@@ -123,7 +127,8 @@ def load_labels(folder: Path, corpora: list[Path]) -> list[Label]:
             print(f"skipped {data['file']}: SHA-256 differs from the labelled version", file=sys.stderr)
             continue
         requirements = {k: list(v or []) for k, v in data["requirements"].items()}
-        labels.append(Label(path, data["document_type"], bool(data.get("ablation", True)), requirements))
+        labels.append(Label(path, data["document_type"], bool(data.get("ablation", True)), requirements,
+                            str(data.get("jurisdiction", "EU"))))
     return labels
 
 
@@ -164,10 +169,10 @@ def type_accuracy(
     return {"right": right, "documents": len(expected), "languages_right": languages, "by_type": dict(by_type)}
 
 
-def review(analyzer: ContractReviewAnalyzer, path: Path, work: Path) -> pb.ContractReviewResult:
+def review(analyzer: ContractReviewAnalyzer, path: Path, work: Path, region: str = "EU") -> pb.ContractReviewResult:
     params = job_pb2.JobParams(
         contract_review=pb.ContractReviewParams(
-            contract_type=pb.CONTRACT_TYPE_VENDOR_DPA, jurisdiction=pb.JURISDICTION_EU
+            contract_type=pb.CONTRACT_TYPE_VENDOR_DPA, jurisdiction=pb.Jurisdiction.Value(f"JURISDICTION_{region}")
         )
     )
     media = MEDIA.get(path.suffix.lower(), "text/plain")
@@ -236,13 +241,14 @@ def evaluate_set(
         work = Path(tmp)
         for label in labels:
             print(f"{label.path.name} ...", file=sys.stderr)
+            region = label.jurisdiction
             if head_folds is not None:
                 fold = load_head(head_folds / f"{label.path.name}.json")
                 if fold is None:
                     raise SystemExit(f"no fold head for {label.path.name} in {head_folds}")
                 matching.load_head = lambda fold=fold: fold  # type: ignore[misc]
             start = time.perf_counter()
-            result = review(analyzer, label.path, work)
+            result = review(analyzer, label.path, work, region)
             seconds += time.perf_counter() - start
             units += result.pages_processed
             found = {f.requirement_id: f for f in result.requirements}
@@ -279,7 +285,7 @@ def evaluate_set(
                     continue
                 variant = work / f"cut-{rid}.txt"
                 variant.write_text(cut(text, ranges), encoding="utf-8")
-                status = {f.requirement_id: f for f in review(analyzer, variant, work).requirements}[rid]
+                status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
                 ok = status.status not in POSITIVE
                 cuts[rid].append(ok)
                 by_reference += status.status == getattr(Finding, "STATUS_BY_REFERENCE", -1)
@@ -299,7 +305,7 @@ def evaluate_set(
                 sentence = text[begin:stop]
                 variant = work / f"neg-{rid}.txt"
                 variant.write_text(rest.replace(sentence, negated, 1), encoding="utf-8")
-                status = {f.requirement_id: f for f in review(analyzer, variant, work).requirements}[rid]
+                status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
                 cites = any(supports(e.excerpt, [negated[:200]]) for e in status.evidence)
                 not_present = status.status not in POSITIVE
                 contradicted = status.status == getattr(Finding, "STATUS_CONTRADICTED", -1) and cites

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
-from file_job_fixtures import FileStack, chunked, file_stack  # noqa: F401 - fixture
+from file_job_fixtures import FileStack, chunked, csv_lines, download, file_stack  # noqa: F401 - fixture
 from fixtures import xmldocs
 from harness import Postgres, eventually
 from harness.jobs import fresh_database
@@ -105,7 +106,7 @@ class IndexStack:
 async def index_stack(file_stack: FileStack, postgres: Postgres) -> AsyncIterator[IndexStack]:
     url = fresh_database(postgres, "index")
     upgrade(INDEX_MIGRATIONS, url, "index")
-    worker = await file_stack.start_worker(worker_analyzers="index", database_url=url, worker_concurrency=1)
+    worker = await file_stack.start_worker(worker_analyzers="index,ask", database_url=url, worker_concurrency=1)
     channel = open_channel(f"127.0.0.1:{worker.port}")
     name = url.rsplit("/", 1)[1]
     try:
@@ -381,6 +382,19 @@ async def test_assay_ask_by_collection_name_prints_the_answer_and_citations(
     assert code == 4 and "COLLECTION_NOT_FOUND" in err
     code, out, _ = await assay("collections", "list")
     assert code == 0 and out.split()[:2] == [collection, "hr"]
+    code, out, _ = await assay("--json", "ask", "hr", "annual leave", "--meta", "format=markdown",
+                               "--indexed-after", "2020-01-01")
+    assert code == 0 and json.loads(out)["passages"]
+    code, out, _ = await assay("--json", "ask", "hr", "annual leave", "--meta", "format=pdf")
+    assert code == 0 and json.loads(out)["passages"] == []
+    code, out, _ = await assay("--json", "ask", "hr", "annual leave", "--uploaded-before", "2000-01-01T00:00:00Z")
+    assert code == 0 and json.loads(out)["passages"] == []
+    code, _, err = await assay("ask", "hr", "annual leave", "--meta", "format")
+    assert code == 2 and "KEY=VALUE" in err
+    code, _, err = await assay("ask", "hr", "annual leave", "--indexed-after", "yesterday")
+    assert code == 2 and "ISO 8601" in err
+    code, _, err = await assay("ask", "hr", "annual leave", "--meta", "Bad Key=x")
+    assert code == 4 and "filter.metadata" in err
 
 
 async def test_asking_during_indexing_answers_from_what_is_indexed_and_says_so(index_stack: IndexStack) -> None:
@@ -523,3 +537,163 @@ async def test_an_uploaded_html_page_is_indexed_by_its_headings_and_tables(index
     assert "ninety euros" in answer.answer
     seats = await index_stack.ask(tenant, collection, "How many seats does the team plan have?")
     assert seats.passages[0].text == "plan: team; seats: 25"
+
+
+NDA = """# Mutual non-disclosure agreement
+
+This agreement is made between Acme Ltd and Beta GmbH. Each party shall keep the other party's
+confidential information secret and shall use it only to evaluate the proposed business relationship.
+
+## Term
+
+The obligations of confidentiality survive for five years after the disclosure.
+"""
+
+
+async def test_metadata_filters_select_documents_by_what_indexing_recorded_and_by_job_metadata(
+    index_stack: IndexStack,
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    handbook = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    params = job_pb2.JobParams(index=ix.IndexParams(collection_id=collection, metadata={"team": "legal"}))
+    submitted = await index_stack.files.ingest.files.SubmitDocument(
+        submit_requests(chunked(NDA.encode()), analyzer="index", name="nda.md", params=params),
+        metadata=index_stack.token(tenant))
+    nda = await index_stack.files.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=90)
+    recorded = dict(nda.result.index.files[0].metadata)
+    assert recorded["team"] == "legal" and recorded["format"] == "markdown"
+    assert recorded["document_type"] == "nda"
+    assert dict(handbook.result.index.files[0].metadata)["format"] == "markdown"
+
+    question = "How many days of paid annual leave do employees get?"
+    legal = await index_stack.ask(tenant, collection, question, filter=ix.DocumentFilter(metadata={"team": "legal"}))
+    assert legal.passages and {p.citation.file_id for p in legal.passages} == {nda.inputs.file_ids[0]}
+    ndas = await index_stack.ask(tenant, collection, question, filter=ix.DocumentFilter(
+        metadata={"document_type": "nda", "format": "markdown"}))
+    assert {p.citation.file_id for p in ndas.passages} == {nda.inputs.file_ids[0]}
+    nothing = await index_stack.ask(tenant, collection, question, filter=ix.DocumentFilter(metadata={"team": "hr"}))
+    assert not nothing.passages and not nothing.answered and nothing.indexed_documents == 2
+
+
+async def test_date_filters_select_documents_by_upload_and_indexing_time(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    first = await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    with psycopg.connect(index_stack.superuser_url) as conn:
+        row = conn.execute('SELECT indexed_at, uploaded_at FROM "index".documents WHERE file_id = %s',
+                           (first.inputs.file_ids[0],)).fetchone()
+    assert row is not None and row[1] is not None and row[1] <= row[0]  # uploaded, then indexed
+    boundary = row[0]
+    second = await index_stack.index_upload(tenant, collection, NDA.encode(), "nda.md")
+    question = "How many days of paid annual leave do employees get?"
+
+    def stamp(moment: Any) -> Any:
+        from google.protobuf import timestamp_pb2
+        out = timestamp_pb2.Timestamp()
+        out.FromDatetime(moment)
+        return out
+
+    later = await index_stack.ask(tenant, collection, question,
+                                  filter=ix.DocumentFilter(indexed_after=stamp(boundary + timedelta(microseconds=1))))
+    assert {p.citation.file_id for p in later.passages} == {second.inputs.file_ids[0]}
+    earlier = await index_stack.ask(tenant, collection, question,
+                                    filter=ix.DocumentFilter(uploaded_before=stamp(row[1] + timedelta(microseconds=1))))
+    assert {p.citation.file_id for p in earlier.passages} == {first.inputs.file_ids[0]}
+
+
+@pytest.mark.parametrize(("filter_", "field"), [
+    ({"metadata": {"Bad Key": "x"}}, "filter.metadata"),
+    ({"metadata": {"team": "x" * 201}}, "filter.metadata[team]"),
+    ({"metadata": {f"k{i}": "v" for i in range(21)}}, "filter.metadata"),
+    ({"indexed_after": {"seconds": 2_000_000_000}, "indexed_before": {"seconds": 1_000_000_000}},
+     "filter.indexed_before"),
+    ({"uploaded_after": {"seconds": 5}, "uploaded_before": {"seconds": 5}}, "filter.uploaded_before"),
+])
+async def test_bad_filters_are_refused_precisely(index_stack: IndexStack, filter_: dict[str, Any], field: str) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await index_stack.ask(tenant, collection, "leave", filter=ix.DocumentFilter(**filter_))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"'{field}'" in str(refused.value.trailing_metadata()) or field in str(refused.value.trailing_metadata())
+
+
+async def test_filters_over_rest(index_stack: IndexStack, rest: httpx.AsyncClient) -> None:
+    tenant = new_tenant()
+    headers = bearer_of(index_stack, tenant)
+    collection = await index_stack.collection(tenant)
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    body = {"question": "How many days of paid annual leave?", "filter": {"metadata": {"format": "markdown"},
+                                                                        "indexed_after": "2020-01-01T00:00:00Z"}}
+    found = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json=body)
+    assert found.status_code == 200, found.text
+    assert "twenty-eight days" in found.json()["answer"]
+    body["filter"] = {"metadata": {"format": "pdf"}}
+    none = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json=body)
+    assert none.status_code == 200 and none.json()["passages"] == [] and none.json()["answered"] is False
+    body["filter"] = {"indexed_after": "2030-01-01T00:00:00Z", "indexed_before": "2020-01-01T00:00:00Z"}
+    bad = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json=body)
+    assert bad.status_code == 400 and [v["field"] for v in bad.json()["violations"]] == ["filter.indexed_before"]
+    huge = await rest.post(f"/v1/collections/{collection}:ask", headers=headers, json={"question": "why? " * 20_000})
+    assert huge.status_code == 400 and [v["field"] for v in huge.json()["violations"]] == ["question"]
+    bad_date = await rest.post(f"/v1/collections/{collection}:ask", headers=headers,
+                               json={"question": "leave", "filter": {"indexed_after": "yesterday"}})
+    assert bad_date.status_code == 400, bad_date.text
+
+
+async def test_a_csv_of_questions_is_answered_as_a_job_into_a_spreadsheet_safe_csv(index_stack: IndexStack) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    await index_stack.index_upload(tenant, collection, HANDBOOK.encode(), "handbook.md")
+    offices = await index_stack.index_upload(tenant, collection, OFFICES.encode(), "offices.csv")
+    questions = (
+        "question,metadata.format,indexed_after\n"
+        "How many days of paid annual leave do employees get?,,\n"
+        "How many employees work in Oslo?,csv,2020-01-01\n"
+        "What is the boiling point of liquid nitrogen in kelvin?,,\n"
+        ",,\n"
+        '"=HYPERLINK(""http://evil.example"",""annual leave"")",,\n'
+        "How many days of paid annual leave do employees get?,,not a date\n"
+        "How many days of paid annual leave do employees get?,pdf,\n"
+    )
+    params = job_pb2.JobParams(ask=ix.AskParams(collection_id=collection))
+    submitted = await index_stack.files.ingest.files.SubmitDocument(
+        submit_requests(chunked(questions.encode()), analyzer="ask", name="questions.csv", params=params),
+        metadata=index_stack.token(tenant))
+    done = await index_stack.files.settled(submitted.job.id, tenant, Job.STATE_SUCCEEDED, timeout=90)
+    result = done.result.ask
+    assert (result.questions, result.skipped) == (6, 1)
+    artifact = next(a for a in done.artifacts if a.name == "answers.csv")
+    link = await index_stack.files.ingest.files.GetDownloadUrl(ing.GetDownloadUrlRequest(id=artifact.file_id),
+                                                              metadata=index_stack.token(tenant))
+    header, *rows = csv_lines(await download(link.url))
+    assert header[:4] == ["row", "question", "answered", "answer"] and header[-1] == "error"
+    by_row = {int(r[0]): dict(zip(header, r, strict=True)) for r in rows}
+    assert result.answered == sum(r["answered"] == "true" for r in by_row.values()) >= 2
+    assert by_row[1]["answered"] == "true" and "twenty-eight days" in by_row[1]["answer"]
+    assert by_row[1]["display_name"] == "handbook.md" and by_row[1]["paragraph"] == "1"
+    assert by_row[2]["file_id"] == offices.inputs.file_ids[0] and "Oslo" in by_row[2]["passage"]
+    assert by_row[3]["answered"] == "false" and by_row[3]["answer"] == ""
+    assert 4 not in by_row  # no question: skipped
+    assert by_row[5]["question"].startswith("'=HYPERLINK(")  # neutralised, shown as text
+    assert by_row[6]["answered"] == "false" and "indexed_after" in by_row[6]["error"]
+    assert by_row[7]["answered"] == "false" and by_row[7]["passage"] == ""  # no PDF in the collection
+
+
+@pytest.mark.parametrize(("questions", "params", "code"), [
+    ("text\nhello\n", {}, "COLUMN_MISSING"),
+    ("question\nhello\n", {"collection_id": str(uuid.uuid4())}, "COLLECTION_NOT_FOUND"),
+    ("question\nhello\n", {"filter": ix.DocumentFilter(metadata={"Bad Key": "x"})}, "PARAMS_INVALID"),
+])
+async def test_a_questions_job_with_bad_input_fails_precisely(
+    index_stack: IndexStack, questions: str, params: dict[str, Any], code: str,
+) -> None:
+    tenant = new_tenant()
+    collection = await index_stack.collection(tenant)
+    ask = ix.AskParams(**{"collection_id": collection, **params})
+    submitted = await index_stack.files.ingest.files.SubmitDocument(
+        submit_requests(chunked(questions.encode()), analyzer="ask", name="questions.csv",
+                        params=job_pb2.JobParams(ask=ask)), metadata=index_stack.token(tenant))
+    failed = await index_stack.files.settled(submitted.job.id, tenant, Job.STATE_FAILED, timeout=60)
+    assert failed.error.code == code

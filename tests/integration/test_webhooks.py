@@ -123,6 +123,17 @@ async def test_jobs_completed_by_one_completejobs_batch_are_each_delivered(servi
         assert json.loads(other_hooks.requests[0].body)["data"]["id"] == jobs[2][1].id
 
 
+async def test_deleting_a_job_removes_its_deliveries_from_the_log(service: JobsService) -> None:
+    """A delivery's payload shows the job: DeleteJob (and so an erasure) leaves none of it behind."""
+    async with receiver() as hooks:
+        created = await subscribe(service, "forgotten", hooks.url, "job.succeeded")
+        job = await succeed(service, "forgotten")
+        await eventually(lambda: _delivered(service, created.webhook.id, "forgotten"))
+        await service.jobs.DeleteJob(js.DeleteJobRequest(id=job.id),
+                                     metadata=service.token(tenant="forgotten", roles=ADMIN))
+        assert await deliveries(service, created.webhook.id, "forgotten") == []
+
+
 async def _received(hooks: Receiver, count: int) -> bool:
     return len(hooks.requests) >= count
 

@@ -72,18 +72,23 @@ def test_a_wrapped_line_starting_with_a_number_is_not_a_new_clause() -> None:
     assert clauses[0].text.endswith("24 hours of becoming aware of a breach.")
 
 
-def test_a_clause_running_over_a_page_break_keeps_one_span_per_page(tmp_path: Path) -> None:
+def test_a_clause_running_over_a_page_break_keeps_one_span_per_page_and_whole_sentences(tmp_path: Path) -> None:
     pdf = docgen.write_pdf(
         tmp_path / "c.pdf",
         [
             ["1. Scope", "1.1 The Processor shall process personal data only on", "documented instructions"],
-            ["from the Controller, including transfers.", "1.2 Next clause."],
+            ["from the Controller, including transfers. It shall keep records.", "1.2 Next clause."],
         ],
     )
     clauses = {c.clause_id: c for c in segment([extract_file(pdf, file_id="f", display_name="c.pdf")])}
     spans = clauses["cl-1.1"].spans
     assert [s.page for s in spans] == [1, 2]
-    assert spans[1].text == "from the Controller, including transfers."
+    # The sentence the page break cuts is quoted whole on the page where it starts.
+    assert spans[0].text == (
+        "1.1 The Processor shall process personal data only on documented instructions from the Controller, "
+        "including transfers."
+    )
+    assert spans[1].text == "It shall keep records."
     assert clauses["cl-1.2"].spans[0].page == 2
 
 

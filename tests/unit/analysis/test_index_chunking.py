@@ -8,7 +8,7 @@ from fpdf import FPDF
 
 from assay.analysis.analyzers.contract_review.extract import extract_pdf
 from assay.analysis.analyzers.index.chunks import MAX_CHARS, pack
-from assay.analysis.analyzers.index.retrieval import Candidate, fuse, highlight
+from assay.analysis.analyzers.index.retrieval import LEXICAL_WEIGHT, Candidate, blend, highlight
 from assay.analysis.analyzers.index.units import Unit, html_units, markdown_units, read_units, table_units
 
 
@@ -74,14 +74,20 @@ def test_pack_joins_small_neighbours_splits_long_units_and_keeps_rows_apart() ->
     assert chunks[0].embedding_text.startswith("A\n")
 
 
-def _candidate(id_: int, similarity: float = 0.5) -> Candidate:
-    return Candidate(id_, "f", "f.txt", "", "", 0, 1, 0, 0, similarity)
+def _candidate(id_: int, similarity: float = 0.5, content: str = "") -> Candidate:
+    return Candidate(id_, "f", "f.txt", "", content, 0, 1, 0, 0, similarity)
 
 
-def test_reciprocal_rank_fusion_rewards_agreement_between_the_rankings() -> None:
-    fused = fuse([[_candidate(1), _candidate(2), _candidate(3)], [_candidate(2), _candidate(4)]])
-    assert [r.candidate.id for r in fused] == [2, 1, 4, 3]
-    assert fused[0].score == 1 / 62 + 1 / 61
+def test_a_passage_naming_what_was_asked_outranks_a_slightly_closer_one_that_does_not() -> None:
+    question = "Which law governs the agreement?"
+    topical = _candidate(1, 0.72, "The parties agree to keep information confidential.")
+    naming = _candidate(2, 0.64, "This agreement is governed by German law.")
+    unrelated = _candidate(3, 0.30, "Governing law: the agreement is governed by Irish law.")
+    ranked = blend(question, [[topical, naming], [naming, unrelated]])
+    assert [r.candidate.id for r in ranked] == [2, 1, 3]  # each candidate once, however many searches found it
+    assert ranked[0].score == 0.64 + LEXICAL_WEIGHT * 1.0
+    # With no content words in the question, similarity alone decides.
+    assert [r.candidate.id for r in blend("what is it?", [[naming, topical]])] == [1, 2]
 
 
 def test_the_highlight_is_the_sentence_sharing_most_words_with_the_question() -> None:

@@ -64,6 +64,10 @@ class AnalyzerSpec:
     reads_dependency_tables: bool = False
     """Whether the CSV artifacts of the jobs in ``inputs.jobs`` are inputs besides its files (index):
     a job may then name jobs and no file."""
+    cacheable: bool = True
+    """Whether a job's result depends on its analyzer version, params and input content alone, so a
+    succeeded job can answer a later identical one (jobs' result cache); False for an analyzer whose
+    work is a side effect (index writes a collection)."""
 
     def __post_init__(self) -> None:
         descriptor = params_descriptor(self.name)
@@ -218,12 +222,26 @@ INDEX = AnalyzerSpec(
     required_params=("collection_id",),
     reads_dependency_tables=True,
     time_limit_seconds=1800.0,
+    cacheable=False,  # its work is the chunks it writes, which a cached answer would not write
+)
+
+ASK = AnalyzerSpec(
+    name="ask",
+    version="1.0.0",
+    description=(
+        "Asks a collection every question of a CSV (a question column, optional per-row filter columns) as "
+        "AskQuestion answers it, and writes the answers with their citations, score and no-answer flag to a CSV."
+    ),
+    accepted_media_types=("text/csv", "text/plain"),
+    max_input_bytes=10 * MIB,
+    required_params=("collection_id",),
+    time_limit_seconds=1800.0,
 )
 
 SPECS: dict[str, AnalyzerSpec] = {
     spec.name: spec for spec in (
         SENTIMENT, CONTRACT_REVIEW, XML_TO_CSV, COMPARE, FINANCIAL_STATEMENTS, BANK_STATEMENT, CONSOLIDATE,
-        INDEX,
+        INDEX, ASK,
     )
 }
 """The spec of every built-in analyzer, by name."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -27,6 +29,35 @@ PUBLIC_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 """Methods callable without a token."""
 WORKER_SERVICES = ("/assay.v1.JobExecutionService/", "/assay.v1.WorkerFileService/")
 """Methods callable only with a worker credential (never with a tenant token)."""
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """Where the RPC being served came from, for the audit log."""
+
+    peer: str
+    """The transport peer (``ipv4:10.0.0.5:41234``), preceded by the client address the gateway forwarded
+    (``x-forwarded-for``) when there is one: ``203.0.113.7 via ipv4:10.0.0.5:41234``."""
+    request_id: str
+    """The ``x-request-id`` metadata (the gateway's request id), or ""."""
+
+
+current_call: contextvars.ContextVar[grpc.aio.ServicerContext | None] = contextvars.ContextVar(
+    "assay_call", default=None)
+"""The RPC being served, set by the auth interceptor beside ``current_principal`` (read only when
+something is audited: ``call_info``)."""
+
+
+def call_info() -> CallInfo | None:
+    """Where the RPC being served came from; None outside an RPC (background work)."""
+    context = current_call.get()
+    if context is None:
+        return None
+    metadata = {key: str(value) for key, value in context.invocation_metadata() or ()}
+    peer = context.peer() or ""
+    if forwarded := metadata.get("x-forwarded-for", "").strip():
+        peer = f"{forwarded[:200]} via {peer}"
+    return CallInfo(peer=peer, request_id=metadata.get("x-request-id", "")[:200])
 
 
 class CachingVerifier:
@@ -162,6 +193,7 @@ def _wrap(
         if limiter is not None:
             limiter.check(caller)
         current_principal.set(caller)
+        current_call.set(context)
 
     def unary_response(
         behavior: Callable[..., Awaitable[Any]], client_streaming: bool = False,

@@ -25,13 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61ssay/v1/index.proto\x12\x08\x61ssay.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\nCollection\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x64ocument_count\x18\x05 \x01(\x05\x12\x13\n\x0b\x63hunk_count\x18\x06 \x01(\x03\"<\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"D\n\x18\x43reateCollectionResponse\x12(\n\ncollection\x18\x01 \x01(\x0b\x32\x14.assay.v1.Collection\"\"\n\x14GetCollectionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"A\n\x15GetCollectionResponse\x12(\n\ncollection\x18\x01 \x01(\x0b\x32\x14.assay.v1.Collection\"\x18\n\x16ListCollectionsRequest\"D\n\x17ListCollectionsResponse\x12)\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x14.assay.v1.Collection\"%\n\x17\x44\x65leteCollectionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteCollectionResponse\"^\n\x12\x41skQuestionRequest\x12\x15\n\rcollection_id\x18\x01 \x01(\t\x12\x10\n\x08question\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x10\n\x08\x66ile_ids\x18\x04 \x03(\t\"|\n\x08\x43itation\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\x11\n\tparagraph\x18\x04 \x01(\x05\x12\x14\n\x0cstart_offset\x18\x05 \x01(\x05\x12\x12\n\nend_offset\x18\x06 \x01(\x05\"\xa1\x01\n\x07Passage\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0f\n\x07heading\x18\x02 \x01(\t\x12$\n\x08\x63itation\x18\x03 \x01(\x0b\x32\x12.assay.v1.Citation\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x12\n\nsimilarity\x18\x05 \x01(\x01\x12\x17\n\x0fhighlight_start\x18\x06 \x01(\x05\x12\x15\n\rhighlight_end\x18\x07 \x01(\x05\"\xc0\x01\n\x13\x41skQuestionResponse\x12\x10\n\x08\x61nswered\x18\x01 \x01(\x08\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12#\n\x08passages\x18\x03 \x03(\x0b\x32\x11.assay.v1.Passage\x12\x19\n\x11indexed_documents\x18\x04 \x01(\x05\x12\x10\n\x08indexing\x18\x05 \x01(\x08\x12\x18\n\x10generated_answer\x18\x06 \x01(\t\x12\x1b\n\x13generated_citations\x18\x07 \x03(\x05\"$\n\x11\x46orgetFileRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\")\n\x12\x46orgetFileResponse\x12\x13\n\x0b\x63ollections\x18\x01 \x01(\x05\"$\n\x0bIndexParams\x12\x15\n\rcollection_id\x18\x01 \x01(\t\"c\n\x0bIndexedFile\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x0e\n\x06\x63hunks\x18\x04 \x01(\x05\x12\r\n\x05pages\x18\x05 \x01(\x05\"i\n\x0bIndexResult\x12\x15\n\rcollection_id\x18\x01 \x01(\t\x12$\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x15.assay.v1.IndexedFile\x12\x0e\n\x06\x63hunks\x18\x03 \x01(\x05\x12\r\n\x05model\x18\x04 \x01(\t2\x83\x04\n\x0cIndexService\x12Y\n\x10\x43reateCollection\x12!.assay.v1.CreateCollectionRequest\x1a\".assay.v1.CreateCollectionResponse\x12P\n\rGetCollection\x12\x1e.assay.v1.GetCollectionRequest\x1a\x1f.assay.v1.GetCollectionResponse\x12V\n\x0fListCollections\x12 .assay.v1.ListCollectionsRequest\x1a!.assay.v1.ListCollectionsResponse\x12Y\n\x10\x44\x65leteCollection\x12!.assay.v1.DeleteCollectionRequest\x1a\".assay.v1.DeleteCollectionResponse\x12J\n\x0b\x41skQuestion\x12\x1c.assay.v1.AskQuestionRequest\x1a\x1d.assay.v1.AskQuestionResponse\x12G\n\nForgetFile\x12\x1b.assay.v1.ForgetFileRequest\x1a\x1c.assay.v1.ForgetFileResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61ssay/v1/index.proto\x12\x08\x61ssay.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\nCollection\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x64ocument_count\x18\x05 \x01(\x05\x12\x13\n\x0b\x63hunk_count\x18\x06 \x01(\x03\"<\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"D\n\x18\x43reateCollectionResponse\x12(\n\ncollection\x18\x01 \x01(\x0b\x32\x14.assay.v1.Collection\"\"\n\x14GetCollectionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"A\n\x15GetCollectionResponse\x12(\n\ncollection\x18\x01 \x01(\x0b\x32\x14.assay.v1.Collection\"\x18\n\x16ListCollectionsRequest\"D\n\x17ListCollectionsResponse\x12)\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x14.assay.v1.Collection\"%\n\x17\x44\x65leteCollectionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteCollectionResponse\"\x88\x01\n\x12\x41skQuestionRequest\x12\x15\n\rcollection_id\x18\x01 \x01(\t\x12\x10\n\x08question\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x10\n\x08\x66ile_ids\x18\x04 \x03(\t\x12(\n\x06\x66ilter\x18\x05 \x01(\x0b\x32\x18.assay.v1.DocumentFilter\"\xcb\x02\n\x0e\x44ocumentFilter\x12\x38\n\x08metadata\x18\x01 \x03(\x0b\x32&.assay.v1.DocumentFilter.MetadataEntry\x12\x31\n\rindexed_after\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0eindexed_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0euploaded_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fuploaded_before\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"|\n\x08\x43itation\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\x11\n\tparagraph\x18\x04 \x01(\x05\x12\x14\n\x0cstart_offset\x18\x05 \x01(\x05\x12\x12\n\nend_offset\x18\x06 \x01(\x05\"\xa1\x01\n\x07Passage\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0f\n\x07heading\x18\x02 \x01(\t\x12$\n\x08\x63itation\x18\x03 \x01(\x0b\x32\x12.assay.v1.Citation\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x12\n\nsimilarity\x18\x05 \x01(\x01\x12\x17\n\x0fhighlight_start\x18\x06 \x01(\x05\x12\x15\n\rhighlight_end\x18\x07 \x01(\x05\"\xc0\x01\n\x13\x41skQuestionResponse\x12\x10\n\x08\x61nswered\x18\x01 \x01(\x08\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12#\n\x08passages\x18\x03 \x03(\x0b\x32\x11.assay.v1.Passage\x12\x19\n\x11indexed_documents\x18\x04 \x01(\x05\x12\x10\n\x08indexing\x18\x05 \x01(\x08\x12\x18\n\x10generated_answer\x18\x06 \x01(\t\x12\x1b\n\x13generated_citations\x18\x07 \x03(\x05\"$\n\x11\x46orgetFileRequest\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\")\n\x12\x46orgetFileResponse\x12\x13\n\x0b\x63ollections\x18\x01 \x01(\x05\"\x8c\x01\n\x0bIndexParams\x12\x15\n\rcollection_id\x18\x01 \x01(\t\x12\x35\n\x08metadata\x18\x02 \x03(\x0b\x32#.assay.v1.IndexParams.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xcb\x01\n\x0bIndexedFile\x12\x0f\n\x07\x66ile_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x0e\n\x06\x63hunks\x18\x04 \x01(\x05\x12\r\n\x05pages\x18\x05 \x01(\x05\x12\x35\n\x08metadata\x18\x06 \x03(\x0b\x32#.assay.v1.IndexedFile.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"i\n\x0bIndexResult\x12\x15\n\rcollection_id\x18\x01 \x01(\t\x12$\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x15.assay.v1.IndexedFile\x12\x0e\n\x06\x63hunks\x18\x03 \x01(\x05\x12\r\n\x05model\x18\x04 \x01(\t\"e\n\tAskParams\x12\x15\n\rcollection_id\x18\x01 \x01(\t\x12\x17\n\x0fquestion_column\x18\x02 \x01(\t\x12(\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x18.assay.v1.DocumentFilter\"o\n\tAskResult\x12\x15\n\rcollection_id\x18\x01 \x01(\t\x12\x11\n\tquestions\x18\x02 \x01(\x05\x12\x10\n\x08\x61nswered\x18\x03 \x01(\x05\x12\x0f\n\x07skipped\x18\x04 \x01(\x05\x12\x15\n\rartifact_name\x18\x05 \x01(\t2\x83\x04\n\x0cIndexService\x12Y\n\x10\x43reateCollection\x12!.assay.v1.CreateCollectionRequest\x1a\".assay.v1.CreateCollectionResponse\x12P\n\rGetCollection\x12\x1e.assay.v1.GetCollectionRequest\x1a\x1f.assay.v1.GetCollectionResponse\x12V\n\x0fListCollections\x12 .assay.v1.ListCollectionsRequest\x1a!.assay.v1.ListCollectionsResponse\x12Y\n\x10\x44\x65leteCollection\x12!.assay.v1.DeleteCollectionRequest\x1a\".assay.v1.DeleteCollectionResponse\x12J\n\x0b\x41skQuestion\x12\x1c.assay.v1.AskQuestionRequest\x1a\x1d.assay.v1.AskQuestionResponse\x12G\n\nForgetFile\x12\x1b.assay.v1.ForgetFileRequest\x1a\x1c.assay.v1.ForgetFileResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.index_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_DOCUMENTFILTER_METADATAENTRY']._loaded_options = None
+  _globals['_DOCUMENTFILTER_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_INDEXPARAMS_METADATAENTRY']._loaded_options = None
+  _globals['_INDEXPARAMS_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_INDEXEDFILE_METADATAENTRY']._loaded_options = None
+  _globals['_INDEXEDFILE_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_COLLECTION']._serialized_start=68
   _globals['_COLLECTION']._serialized_end=221
   _globals['_CREATECOLLECTIONREQUEST']._serialized_start=223
@@ -50,24 +56,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETECOLLECTIONREQUEST']._serialized_end=591
   _globals['_DELETECOLLECTIONRESPONSE']._serialized_start=593
   _globals['_DELETECOLLECTIONRESPONSE']._serialized_end=619
-  _globals['_ASKQUESTIONREQUEST']._serialized_start=621
-  _globals['_ASKQUESTIONREQUEST']._serialized_end=715
-  _globals['_CITATION']._serialized_start=717
-  _globals['_CITATION']._serialized_end=841
-  _globals['_PASSAGE']._serialized_start=844
-  _globals['_PASSAGE']._serialized_end=1005
-  _globals['_ASKQUESTIONRESPONSE']._serialized_start=1008
-  _globals['_ASKQUESTIONRESPONSE']._serialized_end=1200
-  _globals['_FORGETFILEREQUEST']._serialized_start=1202
-  _globals['_FORGETFILEREQUEST']._serialized_end=1238
-  _globals['_FORGETFILERESPONSE']._serialized_start=1240
-  _globals['_FORGETFILERESPONSE']._serialized_end=1281
-  _globals['_INDEXPARAMS']._serialized_start=1283
-  _globals['_INDEXPARAMS']._serialized_end=1319
-  _globals['_INDEXEDFILE']._serialized_start=1321
-  _globals['_INDEXEDFILE']._serialized_end=1420
-  _globals['_INDEXRESULT']._serialized_start=1422
-  _globals['_INDEXRESULT']._serialized_end=1527
-  _globals['_INDEXSERVICE']._serialized_start=1530
-  _globals['_INDEXSERVICE']._serialized_end=2045
+  _globals['_ASKQUESTIONREQUEST']._serialized_start=622
+  _globals['_ASKQUESTIONREQUEST']._serialized_end=758
+  _globals['_DOCUMENTFILTER']._serialized_start=761
+  _globals['_DOCUMENTFILTER']._serialized_end=1092
+  _globals['_DOCUMENTFILTER_METADATAENTRY']._serialized_start=1045
+  _globals['_DOCUMENTFILTER_METADATAENTRY']._serialized_end=1092
+  _globals['_CITATION']._serialized_start=1094
+  _globals['_CITATION']._serialized_end=1218
+  _globals['_PASSAGE']._serialized_start=1221
+  _globals['_PASSAGE']._serialized_end=1382
+  _globals['_ASKQUESTIONRESPONSE']._serialized_start=1385
+  _globals['_ASKQUESTIONRESPONSE']._serialized_end=1577
+  _globals['_FORGETFILEREQUEST']._serialized_start=1579
+  _globals['_FORGETFILEREQUEST']._serialized_end=1615
+  _globals['_FORGETFILERESPONSE']._serialized_start=1617
+  _globals['_FORGETFILERESPONSE']._serialized_end=1658
+  _globals['_INDEXPARAMS']._serialized_start=1661
+  _globals['_INDEXPARAMS']._serialized_end=1801
+  _globals['_INDEXPARAMS_METADATAENTRY']._serialized_start=1045
+  _globals['_INDEXPARAMS_METADATAENTRY']._serialized_end=1092
+  _globals['_INDEXEDFILE']._serialized_start=1804
+  _globals['_INDEXEDFILE']._serialized_end=2007
+  _globals['_INDEXEDFILE_METADATAENTRY']._serialized_start=1045
+  _globals['_INDEXEDFILE_METADATAENTRY']._serialized_end=1092
+  _globals['_INDEXRESULT']._serialized_start=2009
+  _globals['_INDEXRESULT']._serialized_end=2114
+  _globals['_ASKPARAMS']._serialized_start=2116
+  _globals['_ASKPARAMS']._serialized_end=2217
+  _globals['_ASKRESULT']._serialized_start=2219
+  _globals['_ASKRESULT']._serialized_end=2330
+  _globals['_INDEXSERVICE']._serialized_start=2333
+  _globals['_INDEXSERVICE']._serialized_end=2848
 # @@protoc_insertion_point(module_scope)

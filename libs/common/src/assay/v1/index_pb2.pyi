@@ -249,6 +249,7 @@ class AskQuestionRequest(_message.Message):
     QUESTION_FIELD_NUMBER: _builtins.int
     TOP_K_FIELD_NUMBER: _builtins.int
     FILE_IDS_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
     collection_id: _builtins.str
     """collection_id is the collection to search."""
     question: _builtins.str
@@ -259,6 +260,10 @@ class AskQuestionRequest(_message.Message):
     def file_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """file_ids restrict the search to these files (empty: every file of the collection)."""
 
+    @_builtins.property
+    def filter(self) -> Global___DocumentFilter:
+        """filter restricts the search to the documents matching every condition it sets."""
+
     def __init__(
         self,
         *,
@@ -266,14 +271,89 @@ class AskQuestionRequest(_message.Message):
         question: _builtins.str = ...,
         top_k: _builtins.int = ...,
         file_ids: _abc.Iterable[_builtins.str] | None = ...,
+        filter: Global___DocumentFilter | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["collection_id", b"collection_id", "file_ids", b"file_ids", "question", b"question", "top_k", b"top_k"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collection_id", b"collection_id", "file_ids", b"file_ids", "filter", b"filter", "question", b"question", "top_k", b"top_k"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AskQuestionRequest: _TypeAlias = AskQuestionRequest  # noqa: Y015
+
+@_typing.final
+class DocumentFilter(_message.Message):
+    """DocumentFilter selects a collection's documents by their metadata and dates; a condition left
+    unset does not restrict.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class MetadataEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    METADATA_FIELD_NUMBER: _builtins.int
+    INDEXED_AFTER_FIELD_NUMBER: _builtins.int
+    INDEXED_BEFORE_FIELD_NUMBER: _builtins.int
+    UPLOADED_AFTER_FIELD_NUMBER: _builtins.int
+    UPLOADED_BEFORE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """metadata are key/value pairs every selected document's metadata must contain, e.g.
+        {"document_type": "processor_terms"} or {"statement_type": "balance_sheet"} (at most 20).
+        """
+
+    @_builtins.property
+    def indexed_after(self) -> _timestamp_pb2.Timestamp:
+        """indexed_after keeps documents indexed at or after this time."""
+
+    @_builtins.property
+    def indexed_before(self) -> _timestamp_pb2.Timestamp:
+        """indexed_before keeps documents indexed before this time."""
+
+    @_builtins.property
+    def uploaded_after(self) -> _timestamp_pb2.Timestamp:
+        """uploaded_after keeps documents whose file was uploaded (or, for a dependency's table, produced)
+        at or after this time.
+        """
+
+    @_builtins.property
+    def uploaded_before(self) -> _timestamp_pb2.Timestamp:
+        """uploaded_before keeps documents whose file was uploaded before this time."""
+
+    def __init__(
+        self,
+        *,
+        metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        indexed_after: _timestamp_pb2.Timestamp | None = ...,
+        indexed_before: _timestamp_pb2.Timestamp | None = ...,
+        uploaded_after: _timestamp_pb2.Timestamp | None = ...,
+        uploaded_before: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["indexed_after", b"indexed_after", "indexed_before", b"indexed_before", "uploaded_after", b"uploaded_after", "uploaded_before", b"uploaded_before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["indexed_after", b"indexed_after", "indexed_before", b"indexed_before", "metadata", b"metadata", "uploaded_after", b"uploaded_after", "uploaded_before", b"uploaded_before"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentFilter: _TypeAlias = DocumentFilter  # noqa: Y015
 
 @_typing.final
 class Citation(_message.Message):
@@ -337,8 +417,8 @@ class Passage(_message.Message):
     heading: _builtins.str
     """heading is the title of the section it lies in ("" when none; a table's column names for a row)."""
     score: _builtins.float
-    """score is the fused retrieval score: reciprocal rank fusion of the vector ranking and the lexical
-    ranking of the vector and full-text candidates.
+    """score is the retrieval score passages are ranked by: the similarity plus 0.3 times the share of
+    the question's content words the passage (with its document name and heading) contains.
     """
     similarity: _builtins.float
     """similarity is the cosine similarity of the passage and the question (-1 to 1)."""
@@ -479,17 +559,48 @@ class IndexParams(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class MetadataEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     COLLECTION_ID_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
     collection_id: _builtins.str
     """collection_id is the collection to add the documents to."""
+    @_builtins.property
+    def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """metadata is added to every document of the job (at most 20 pairs, keys 1-64 characters of
+        a-z, 0-9, '_' and '.', values at most 200 characters); AskQuestion's DocumentFilter selects by it.
+        The index analyzer records its own keys too: format, document_type (PDF, DOCX, text, markdown,
+        HTML), and for a dependency's table analyzer, source_job, table and statement_type
+        (financial_statements); a key given here wins.
+        """
+
     def __init__(
         self,
         *,
         collection_id: _builtins.str = ...,
+        metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["collection_id", b"collection_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collection_id", b"collection_id", "metadata", b"metadata"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -501,11 +612,32 @@ class IndexedFile(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class MetadataEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     FILE_ID_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     FORMAT_FIELD_NUMBER: _builtins.int
     CHUNKS_FIELD_NUMBER: _builtins.int
     PAGES_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
     file_id: _builtins.str
     """file_id is the file (an input, or a dependency's artifact)."""
     display_name: _builtins.str
@@ -516,6 +648,10 @@ class IndexedFile(_message.Message):
     """chunks is the number of passages written (replacing those of an earlier indexing)."""
     pages: _builtins.int
     """pages is the number of PDF pages (0 for other formats)."""
+    @_builtins.property
+    def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """metadata is what was recorded for the document (see IndexParams.metadata)."""
+
     def __init__(
         self,
         *,
@@ -524,10 +660,11 @@ class IndexedFile(_message.Message):
         format: _builtins.str = ...,
         chunks: _builtins.int = ...,
         pages: _builtins.int = ...,
+        metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunks", b"chunks", "display_name", b"display_name", "file_id", b"file_id", "format", b"format", "pages", b"pages"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunks", b"chunks", "display_name", b"display_name", "file_id", b"file_id", "format", b"format", "metadata", b"metadata", "pages", b"pages"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -568,3 +705,80 @@ class IndexResult(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___IndexResult: _TypeAlias = IndexResult  # noqa: Y015
+
+@_typing.final
+class AskParams(_message.Message):
+    """AskParams are the ask analyzer's parameters: every question of the input CSV is asked of the
+    collection as AskQuestion would answer it, and the answers are written to a CSV artifact.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COLLECTION_ID_FIELD_NUMBER: _builtins.int
+    QUESTION_COLUMN_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    collection_id: _builtins.str
+    """collection_id is the collection to ask."""
+    question_column: _builtins.str
+    """question_column is the input CSV's column holding the questions (default "question")."""
+    @_builtins.property
+    def filter(self) -> Global___DocumentFilter:
+        """filter applies to every question; a row's own filter columns (metadata.KEY, indexed_after,
+        indexed_before, uploaded_after, uploaded_before, file_ids) add to it.
+        """
+
+    def __init__(
+        self,
+        *,
+        collection_id: _builtins.str = ...,
+        question_column: _builtins.str = ...,
+        filter: Global___DocumentFilter | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collection_id", b"collection_id", "filter", b"filter", "question_column", b"question_column"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AskParams: _TypeAlias = AskParams  # noqa: Y015
+
+@_typing.final
+class AskResult(_message.Message):
+    """AskResult is the ask analyzer's result; the answers are in the CSV artifact."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COLLECTION_ID_FIELD_NUMBER: _builtins.int
+    QUESTIONS_FIELD_NUMBER: _builtins.int
+    ANSWERED_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    ARTIFACT_NAME_FIELD_NUMBER: _builtins.int
+    collection_id: _builtins.str
+    """collection_id is the collection asked."""
+    questions: _builtins.int
+    """questions is the number of questions asked (rows with an empty question are skipped)."""
+    answered: _builtins.int
+    """answered is the number of questions answered; the others are "no answer"."""
+    skipped: _builtins.int
+    """skipped is the number of rows without a question."""
+    artifact_name: _builtins.str
+    """artifact_name is the CSV artifact, one row per question: row, question, answered, answer, score,
+    similarity, file_id, display_name, page, paragraph, start_offset, end_offset, passage (the best
+    passage, or the nearest when not answered), indexing, error (a row's unusable question or filter).
+    """
+    def __init__(
+        self,
+        *,
+        collection_id: _builtins.str = ...,
+        questions: _builtins.int = ...,
+        answered: _builtins.int = ...,
+        skipped: _builtins.int = ...,
+        artifact_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered", b"answered", "artifact_name", b"artifact_name", "collection_id", b"collection_id", "questions", b"questions", "skipped", b"skipped"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AskResult: _TypeAlias = AskResult  # noqa: Y015

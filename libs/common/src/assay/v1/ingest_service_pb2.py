@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61ssay/v1/ingest_service.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x02\n\x04\x46ile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\ncreated_by\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x12\n\nmedia_type\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12.\n\x0bscan_status\x18\x08 \x01(\x0e\x32\x19.assay.v1.File.ScanStatus\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\nScanStatus\x12\x1b\n\x17SCAN_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SCAN_STATUS_UNSCANNED\x10\x01\x12\x15\n\x11SCAN_STATUS_CLEAN\x10\x02\"Z\n\nFileHeader\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\"W\n\x11UploadFileRequest\x12&\n\x06header\x18\x01 \x01(\x0b\x32\x14.assay.v1.FileHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"2\n\x12UploadFileResponse\x12\x1c\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x0e.assay.v1.File\"\x97\x01\n\x14SubmitDocumentHeader\x12\"\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x14.assay.v1.FileHeader\x12\x10\n\x08\x61nalyzer\x18\x02 \x01(\t\x12#\n\x06params\x18\x03 \x01(\x0b\x32\x13.assay.v1.JobParams\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\x05\"e\n\x15SubmitDocumentRequest\x12\x30\n\x06header\x18\x01 \x01(\x0b\x32\x1e.assay.v1.SubmitDocumentHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"R\n\x16SubmitDocumentResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\x12\x1c\n\x04\x66ile\x18\x02 \x01(\x0b\x32\x0e.assay.v1.File\"\x1c\n\x0eGetFileRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x0fGetFileResponse\x12\x1c\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x0e.assay.v1.File\"#\n\x14\x42\x61tchGetFilesRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"6\n\x15\x42\x61tchGetFilesResponse\x12\x1d\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x0e.assay.v1.File\"9\n\x10ListFilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"K\n\x11ListFilesResponse\x12\x1d\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x0e.assay.v1.File\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x11\x44\x65leteFileRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x14\n\x12\x44\x65leteFileResponse\"#\n\x15GetDownloadUrlRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x16GetDownloadUrlResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12-\n\nexpires_in\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration2\xa7\x04\n\rIngestService\x12I\n\nUploadFile\x12\x1b.assay.v1.UploadFileRequest\x1a\x1c.assay.v1.UploadFileResponse(\x01\x12U\n\x0eSubmitDocument\x12\x1f.assay.v1.SubmitDocumentRequest\x1a .assay.v1.SubmitDocumentResponse(\x01\x12>\n\x07GetFile\x12\x18.assay.v1.GetFileRequest\x1a\x19.assay.v1.GetFileResponse\x12P\n\rBatchGetFiles\x12\x1e.assay.v1.BatchGetFilesRequest\x1a\x1f.assay.v1.BatchGetFilesResponse\x12\x44\n\tListFiles\x12\x1a.assay.v1.ListFilesRequest\x1a\x1b.assay.v1.ListFilesResponse\x12G\n\nDeleteFile\x12\x1b.assay.v1.DeleteFileRequest\x1a\x1c.assay.v1.DeleteFileResponse\x12S\n\x0eGetDownloadUrl\x12\x1f.assay.v1.GetDownloadUrlRequest\x1a .assay.v1.GetDownloadUrlResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61ssay/v1/ingest_service.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x02\n\x04\x46ile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\ncreated_by\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x12\n\nmedia_type\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12.\n\x0bscan_status\x18\x08 \x01(\x0e\x32\x19.assay.v1.File.ScanStatus\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\nScanStatus\x12\x1b\n\x17SCAN_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SCAN_STATUS_UNSCANNED\x10\x01\x12\x15\n\x11SCAN_STATUS_CLEAN\x10\x02\"Z\n\nFileHeader\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\"W\n\x11UploadFileRequest\x12&\n\x06header\x18\x01 \x01(\x0b\x32\x14.assay.v1.FileHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"2\n\x12UploadFileResponse\x12\x1c\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x0e.assay.v1.File\"\xa9\x01\n\x14SubmitDocumentHeader\x12\"\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x14.assay.v1.FileHeader\x12\x10\n\x08\x61nalyzer\x18\x02 \x01(\t\x12#\n\x06params\x18\x03 \x01(\x0b\x32\x13.assay.v1.JobParams\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12\x10\n\x08no_cache\x18n \x01(\x08\"e\n\x15SubmitDocumentRequest\x12\x30\n\x06header\x18\x01 \x01(\x0b\x32\x1e.assay.v1.SubmitDocumentHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"R\n\x16SubmitDocumentResponse\x12\x1a\n\x03job\x18\x01 \x01(\x0b\x32\r.assay.v1.Job\x12\x1c\n\x04\x66ile\x18\x02 \x01(\x0b\x32\x0e.assay.v1.File\"\x1c\n\x0eGetFileRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x0fGetFileResponse\x12\x1c\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x0e.assay.v1.File\"#\n\x14\x42\x61tchGetFilesRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"6\n\x15\x42\x61tchGetFilesResponse\x12\x1d\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x0e.assay.v1.File\"9\n\x10ListFilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"K\n\x11ListFilesResponse\x12\x1d\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x0e.assay.v1.File\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x11\x44\x65leteFileRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61scade\x18n \x01(\x08\"\x14\n\x12\x44\x65leteFileResponse\"#\n\x15GetDownloadUrlRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x16GetDownloadUrlResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12-\n\nexpires_in\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x18\n\x16GetStorageUsageRequest\"M\n\x17GetStorageUsageResponse\x12\x14\n\x0c\x62ytes_stored\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x03\x12\r\n\x05\x66iles\x18\x03 \x01(\x03\x32\xff\x04\n\rIngestService\x12I\n\nUploadFile\x12\x1b.assay.v1.UploadFileRequest\x1a\x1c.assay.v1.UploadFileResponse(\x01\x12U\n\x0eSubmitDocument\x12\x1f.assay.v1.SubmitDocumentRequest\x1a .assay.v1.SubmitDocumentResponse(\x01\x12>\n\x07GetFile\x12\x18.assay.v1.GetFileRequest\x1a\x19.assay.v1.GetFileResponse\x12P\n\rBatchGetFiles\x12\x1e.assay.v1.BatchGetFilesRequest\x1a\x1f.assay.v1.BatchGetFilesResponse\x12\x44\n\tListFiles\x12\x1a.assay.v1.ListFilesRequest\x1a\x1b.assay.v1.ListFilesResponse\x12G\n\nDeleteFile\x12\x1b.assay.v1.DeleteFileRequest\x1a\x1c.assay.v1.DeleteFileResponse\x12S\n\x0eGetDownloadUrl\x12\x1f.assay.v1.GetDownloadUrlRequest\x1a .assay.v1.GetDownloadUrlResponse\x12V\n\x0fGetStorageUsage\x12 .assay.v1.GetStorageUsageRequest\x1a!.assay.v1.GetStorageUsageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,31 +45,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPLOADFILERESPONSE']._serialized_start=637
   _globals['_UPLOADFILERESPONSE']._serialized_end=687
   _globals['_SUBMITDOCUMENTHEADER']._serialized_start=690
-  _globals['_SUBMITDOCUMENTHEADER']._serialized_end=841
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=843
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=944
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=946
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=1028
-  _globals['_GETFILEREQUEST']._serialized_start=1030
-  _globals['_GETFILEREQUEST']._serialized_end=1058
-  _globals['_GETFILERESPONSE']._serialized_start=1060
-  _globals['_GETFILERESPONSE']._serialized_end=1107
-  _globals['_BATCHGETFILESREQUEST']._serialized_start=1109
-  _globals['_BATCHGETFILESREQUEST']._serialized_end=1144
-  _globals['_BATCHGETFILESRESPONSE']._serialized_start=1146
-  _globals['_BATCHGETFILESRESPONSE']._serialized_end=1200
-  _globals['_LISTFILESREQUEST']._serialized_start=1202
-  _globals['_LISTFILESREQUEST']._serialized_end=1259
-  _globals['_LISTFILESRESPONSE']._serialized_start=1261
-  _globals['_LISTFILESRESPONSE']._serialized_end=1336
-  _globals['_DELETEFILEREQUEST']._serialized_start=1338
-  _globals['_DELETEFILEREQUEST']._serialized_end=1369
-  _globals['_DELETEFILERESPONSE']._serialized_start=1371
-  _globals['_DELETEFILERESPONSE']._serialized_end=1391
-  _globals['_GETDOWNLOADURLREQUEST']._serialized_start=1393
-  _globals['_GETDOWNLOADURLREQUEST']._serialized_end=1428
-  _globals['_GETDOWNLOADURLRESPONSE']._serialized_start=1430
-  _globals['_GETDOWNLOADURLRESPONSE']._serialized_end=1514
-  _globals['_INGESTSERVICE']._serialized_start=1517
-  _globals['_INGESTSERVICE']._serialized_end=2068
+  _globals['_SUBMITDOCUMENTHEADER']._serialized_end=859
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=861
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=962
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=964
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=1046
+  _globals['_GETFILEREQUEST']._serialized_start=1048
+  _globals['_GETFILEREQUEST']._serialized_end=1076
+  _globals['_GETFILERESPONSE']._serialized_start=1078
+  _globals['_GETFILERESPONSE']._serialized_end=1125
+  _globals['_BATCHGETFILESREQUEST']._serialized_start=1127
+  _globals['_BATCHGETFILESREQUEST']._serialized_end=1162
+  _globals['_BATCHGETFILESRESPONSE']._serialized_start=1164
+  _globals['_BATCHGETFILESRESPONSE']._serialized_end=1218
+  _globals['_LISTFILESREQUEST']._serialized_start=1220
+  _globals['_LISTFILESREQUEST']._serialized_end=1277
+  _globals['_LISTFILESRESPONSE']._serialized_start=1279
+  _globals['_LISTFILESRESPONSE']._serialized_end=1354
+  _globals['_DELETEFILEREQUEST']._serialized_start=1356
+  _globals['_DELETEFILEREQUEST']._serialized_end=1404
+  _globals['_DELETEFILERESPONSE']._serialized_start=1406
+  _globals['_DELETEFILERESPONSE']._serialized_end=1426
+  _globals['_GETDOWNLOADURLREQUEST']._serialized_start=1428
+  _globals['_GETDOWNLOADURLREQUEST']._serialized_end=1463
+  _globals['_GETDOWNLOADURLRESPONSE']._serialized_start=1465
+  _globals['_GETDOWNLOADURLRESPONSE']._serialized_end=1549
+  _globals['_GETSTORAGEUSAGEREQUEST']._serialized_start=1551
+  _globals['_GETSTORAGEUSAGEREQUEST']._serialized_end=1575
+  _globals['_GETSTORAGEUSAGERESPONSE']._serialized_start=1577
+  _globals['_GETSTORAGEUSAGERESPONSE']._serialized_end=1654
+  _globals['_INGESTSERVICE']._serialized_start=1657
+  _globals['_INGESTSERVICE']._serialized_end=2296
 # @@protoc_insertion_point(module_scope)

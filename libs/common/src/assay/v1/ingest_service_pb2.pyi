@@ -200,12 +200,15 @@ class SubmitDocumentHeader(_message.Message):
     PARAMS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
+    NO_CACHE_FIELD_NUMBER: _builtins.int
     analyzer: _builtins.str
     """analyzer is the analyzer to run."""
     request_id: _builtins.str
     """request_id is an idempotency key for the whole submission."""
     priority: _builtins.int
     """priority is passed to CreateJob."""
+    no_cache: _builtins.bool
+    """no_cache is passed to CreateJob: run even when a succeeded job could answer from the result cache."""
     @_builtins.property
     def file(self) -> Global___FileHeader:
         """file describes the document."""
@@ -222,10 +225,11 @@ class SubmitDocumentHeader(_message.Message):
         params: _job_pb2.JobParams | None = ...,
         request_id: _builtins.str = ...,
         priority: _builtins.int = ...,
+        no_cache: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "params", b"params"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "file", b"file", "params", b"params", "priority", b"priority", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "file", b"file", "no_cache", b"no_cache", "params", b"params", "priority", b"priority", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -446,16 +450,22 @@ class DeleteFileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
+    CASCADE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the file's UUID."""
+    cascade: _builtins.bool
+    """cascade deletes every finished job derived from the file first (ReleaseFileRequest.cascade);
+    without it a file is deleted alone and its jobs keep their results.
+    """
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
+        cascade: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cascade", b"cascade", "id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -527,3 +537,50 @@ class GetDownloadUrlResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetDownloadUrlResponse: _TypeAlias = GetDownloadUrlResponse  # noqa: Y015
+
+@_typing.final
+class GetStorageUsageRequest(_message.Message):
+    """GetStorageUsageRequest asks for the caller's tenant's stored bytes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStorageUsageRequest: _TypeAlias = GetStorageUsageRequest  # noqa: Y015
+
+@_typing.final
+class GetStorageUsageResponse(_message.Message):
+    """GetStorageUsageResponse is the tenant's storage and its quota."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BYTES_STORED_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    FILES_FIELD_NUMBER: _builtins.int
+    bytes_stored: _builtins.int
+    """bytes_stored is the size of every file the tenant stores, uploads and artifacts."""
+    limit: _builtins.int
+    """limit is the bytes-stored quota (ASSAY_QUOTA_BYTES_STORED); 0 means none."""
+    files: _builtins.int
+    """files is how many files that is."""
+    def __init__(
+        self,
+        *,
+        bytes_stored: _builtins.int = ...,
+        limit: _builtins.int = ...,
+        files: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes_stored", b"bytes_stored", "files", b"files", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStorageUsageResponse: _TypeAlias = GetStorageUsageResponse  # noqa: Y015

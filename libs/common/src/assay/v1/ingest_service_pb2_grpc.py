@@ -70,6 +70,11 @@ class IngestServiceStub:
                 request_serializer=assay_dot_v1_dot_ingest__service__pb2.GetDownloadUrlRequest.SerializeToString,
                 response_deserializer=assay_dot_v1_dot_ingest__service__pb2.GetDownloadUrlResponse.FromString,
                 _registered_method=True)
+        self.GetStorageUsage = channel.unary_unary(
+                '/assay.v1.IngestService/GetStorageUsage',
+                request_serializer=assay_dot_v1_dot_ingest__service__pb2.GetStorageUsageRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_ingest__service__pb2.GetStorageUsageResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -112,7 +117,8 @@ class IngestServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteFile(self, request, context):
-        """DeleteFile removes a file not used by any active job.
+        """DeleteFile removes a file not used by any active job; with cascade, also every job derived
+        from it (their results, events and artifacts) and its search-index chunks (erasure).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -120,6 +126,14 @@ class IngestServiceServicer:
 
     def GetDownloadUrl(self, request, context):
         """GetDownloadUrl returns a short-lived presigned GET URL.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStorageUsage(self, request, context):
+        """GetStorageUsage returns the bytes of files the caller's tenant stores (uploads and artifacts)
+        and its bytes-stored quota; GET /v1/usage and `assay usage` show it beside the job quotas.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -162,6 +176,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.GetDownloadUrl,
                     request_deserializer=assay_dot_v1_dot_ingest__service__pb2.GetDownloadUrlRequest.FromString,
                     response_serializer=assay_dot_v1_dot_ingest__service__pb2.GetDownloadUrlResponse.SerializeToString,
+            ),
+            'GetStorageUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStorageUsage,
+                    request_deserializer=assay_dot_v1_dot_ingest__service__pb2.GetStorageUsageRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_ingest__service__pb2.GetStorageUsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -354,6 +373,33 @@ class IngestService:
             '/assay.v1.IngestService/GetDownloadUrl',
             assay_dot_v1_dot_ingest__service__pb2.GetDownloadUrlRequest.SerializeToString,
             assay_dot_v1_dot_ingest__service__pb2.GetDownloadUrlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStorageUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.IngestService/GetStorageUsage',
+            assay_dot_v1_dot_ingest__service__pb2.GetStorageUsageRequest.SerializeToString,
+            assay_dot_v1_dot_ingest__service__pb2.GetStorageUsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -44,9 +44,15 @@ class IngestServiceStub:
     ListFiles: _grpc.UnaryUnaryMultiCallable[_ingest_service_pb2.ListFilesRequest, _ingest_service_pb2.ListFilesResponse]
     """ListFiles pages through the tenant's files, newest first."""
     DeleteFile: _grpc.UnaryUnaryMultiCallable[_ingest_service_pb2.DeleteFileRequest, _ingest_service_pb2.DeleteFileResponse]
-    """DeleteFile removes a file not used by any active job."""
+    """DeleteFile removes a file not used by any active job; with cascade, also every job derived
+    from it (their results, events and artifacts) and its search-index chunks (erasure).
+    """
     GetDownloadUrl: _grpc.UnaryUnaryMultiCallable[_ingest_service_pb2.GetDownloadUrlRequest, _ingest_service_pb2.GetDownloadUrlResponse]
     """GetDownloadUrl returns a short-lived presigned GET URL."""
+    GetStorageUsage: _grpc.UnaryUnaryMultiCallable[_ingest_service_pb2.GetStorageUsageRequest, _ingest_service_pb2.GetStorageUsageResponse]
+    """GetStorageUsage returns the bytes of files the caller's tenant stores (uploads and artifacts)
+    and its bytes-stored quota; GET /v1/usage and `assay usage` show it beside the job quotas.
+    """
 
 @_typing.type_check_only
 class IngestServiceAsyncStub(IngestServiceStub):
@@ -64,9 +70,15 @@ class IngestServiceAsyncStub(IngestServiceStub):
     ListFiles: _aio.UnaryUnaryMultiCallable[_ingest_service_pb2.ListFilesRequest, _ingest_service_pb2.ListFilesResponse]  # type: ignore[assignment]
     """ListFiles pages through the tenant's files, newest first."""
     DeleteFile: _aio.UnaryUnaryMultiCallable[_ingest_service_pb2.DeleteFileRequest, _ingest_service_pb2.DeleteFileResponse]  # type: ignore[assignment]
-    """DeleteFile removes a file not used by any active job."""
+    """DeleteFile removes a file not used by any active job; with cascade, also every job derived
+    from it (their results, events and artifacts) and its search-index chunks (erasure).
+    """
     GetDownloadUrl: _aio.UnaryUnaryMultiCallable[_ingest_service_pb2.GetDownloadUrlRequest, _ingest_service_pb2.GetDownloadUrlResponse]  # type: ignore[assignment]
     """GetDownloadUrl returns a short-lived presigned GET URL."""
+    GetStorageUsage: _aio.UnaryUnaryMultiCallable[_ingest_service_pb2.GetStorageUsageRequest, _ingest_service_pb2.GetStorageUsageResponse]  # type: ignore[assignment]
+    """GetStorageUsage returns the bytes of files the caller's tenant stores (uploads and artifacts)
+    and its bytes-stored quota; GET /v1/usage and `assay usage` show it beside the job quotas.
+    """
 
 class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     """IngestService stores documents in object storage and submits them as jobs."""
@@ -117,7 +129,9 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ingest_service_pb2.DeleteFileRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ingest_service_pb2.DeleteFileResponse, _abc.Awaitable[_ingest_service_pb2.DeleteFileResponse]]:
-        """DeleteFile removes a file not used by any active job."""
+        """DeleteFile removes a file not used by any active job; with cascade, also every job derived
+        from it (their results, events and artifacts) and its search-index chunks (erasure).
+        """
 
     @_abc_1.abstractmethod
     def GetDownloadUrl(
@@ -126,5 +140,15 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ingest_service_pb2.GetDownloadUrlResponse, _abc.Awaitable[_ingest_service_pb2.GetDownloadUrlResponse]]:
         """GetDownloadUrl returns a short-lived presigned GET URL."""
+
+    @_abc_1.abstractmethod
+    def GetStorageUsage(
+        self,
+        request: _ingest_service_pb2.GetStorageUsageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingest_service_pb2.GetStorageUsageResponse, _abc.Awaitable[_ingest_service_pb2.GetStorageUsageResponse]]:
+        """GetStorageUsage returns the bytes of files the caller's tenant stores (uploads and artifacts)
+        and its bytes-stored quota; GET /v1/usage and `assay usage` show it beside the job quotas.
+        """
 
 def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -105,6 +105,7 @@ class Job(_message.Message):
     NEXT_ATTEMPT_TIME_FIELD_NUMBER: _builtins.int
     PIPELINE_ID_FIELD_NUMBER: _builtins.int
     EVENT_SEQUENCE_FIELD_NUMBER: _builtins.int
+    CACHED_FROM_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """id is the job's UUID."""
     tenant_id: _builtins.str
@@ -136,6 +137,11 @@ class Job(_message.Message):
     event_sequence: _builtins.int
     """event_sequence is the sequence number of the job's latest lifecycle event (JobEvent.sequence):
     it grows with every change, so of two copies of a job the one with the larger value is newer.
+    """
+    cached_from: _builtins.str
+    """cached_from is the id of the succeeded job that ran and whose result and artifacts (shared by
+    reference) this job was answered with at creation, without running: same tenant, analyzer,
+    analyzer version, params and input content (CreateJobRequest.no_cache opts out); empty when it ran.
     """
     @_builtins.property
     def params(self) -> Global___JobParams:
@@ -210,10 +216,11 @@ class Job(_message.Message):
         next_attempt_time: _timestamp_pb2.Timestamp | None = ...,
         pipeline_id: _builtins.str = ...,
         event_sequence: _builtins.int = ...,
+        cached_from: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "end_time", b"end_time", "error", b"error", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "next_attempt_time", b"next_attempt_time", "params", b"params", "result", b"result", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "analyzer_version", b"analyzer_version", "artifacts", b"artifacts", "attempt", b"attempt", "cancel_requested", b"cancel_requested", "create_time", b"create_time", "created_by", b"created_by", "end_time", b"end_time", "error", b"error", "event_sequence", b"event_sequence", "id", b"id", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "max_attempts", b"max_attempts", "next_attempt_time", b"next_attempt_time", "params", b"params", "pipeline_id", b"pipeline_id", "priority", b"priority", "progress", b"progress", "request_id", b"request_id", "result", b"result", "start_time", b"start_time", "state", b"state", "tenant_id", b"tenant_id", "trace_id", b"trace_id", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "analyzer_version", b"analyzer_version", "artifacts", b"artifacts", "attempt", b"attempt", "cached_from", b"cached_from", "cancel_requested", b"cancel_requested", "create_time", b"create_time", "created_by", b"created_by", "end_time", b"end_time", "error", b"error", "event_sequence", b"event_sequence", "id", b"id", "inputs", b"inputs", "lease_expire_time", b"lease_expire_time", "max_attempts", b"max_attempts", "next_attempt_time", b"next_attempt_time", "params", b"params", "pipeline_id", b"pipeline_id", "priority", b"priority", "progress", b"progress", "request_id", b"request_id", "result", b"result", "start_time", b"start_time", "state", b"state", "tenant_id", b"tenant_id", "trace_id", b"trace_id", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -270,6 +277,7 @@ class JobParams(_message.Message):
     BANK_STATEMENT_FIELD_NUMBER: _builtins.int
     CONSOLIDATE_FIELD_NUMBER: _builtins.int
     INDEX_FIELD_NUMBER: _builtins.int
+    ASK_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentParams:
         """sentiment are the sentiment analyzer's parameters."""
@@ -302,6 +310,10 @@ class JobParams(_message.Message):
     def index(self) -> _index_pb2.IndexParams:
         """index are the index analyzer's parameters."""
 
+    @_builtins.property
+    def ask(self) -> _index_pb2.AskParams:
+        """ask are the ask analyzer's parameters (a CSV of questions to a collection)."""
+
     def __init__(
         self,
         *,
@@ -313,12 +325,13 @@ class JobParams(_message.Message):
         bank_statement: _bank_statement_pb2.BankStatementParams | None = ...,
         consolidate: _consolidate_pb2.ConsolidateParams | None = ...,
         index: _index_pb2.IndexParams | None = ...,
+        ask: _index_pb2.AskParams | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "ask", b"ask", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params", "ask", b"ask", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_params: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index", "ask"]  # noqa: Y015
     _WhichOneofArgType_analyzer_params: _TypeAlias = _typing.Literal["analyzer_params", b"analyzer_params"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_params) -> _WhichOneofReturnType_analyzer_params | None: ...
 
@@ -338,6 +351,7 @@ class JobResult(_message.Message):
     BANK_STATEMENT_FIELD_NUMBER: _builtins.int
     CONSOLIDATE_FIELD_NUMBER: _builtins.int
     INDEX_FIELD_NUMBER: _builtins.int
+    ASK_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def sentiment(self) -> _sentiment_pb2.SentimentResult:
         """sentiment is the sentiment analyzer's result."""
@@ -370,6 +384,10 @@ class JobResult(_message.Message):
     def index(self) -> _index_pb2.IndexResult:
         """index is the index analyzer's result."""
 
+    @_builtins.property
+    def ask(self) -> _index_pb2.AskResult:
+        """ask is the ask analyzer's result."""
+
     def __init__(
         self,
         *,
@@ -381,12 +399,13 @@ class JobResult(_message.Message):
         bank_statement: _bank_statement_pb2.BankStatementResult | None = ...,
         consolidate: _consolidate_pb2.ConsolidateResult | None = ...,
         index: _index_pb2.IndexResult | None = ...,
+        ask: _index_pb2.AskResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "ask", b"ask", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result", "ask", b"ask", "bank_statement", b"bank_statement", "compare", b"compare", "consolidate", b"consolidate", "contract_review", b"contract_review", "financial_statements", b"financial_statements", "index", b"index", "sentiment", b"sentiment", "xml_to_csv", b"xml_to_csv"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index"]  # noqa: Y015
+    _WhichOneofReturnType_analyzer_result: _TypeAlias = _typing.Literal["sentiment", "contract_review", "xml_to_csv", "compare", "financial_statements", "bank_statement", "consolidate", "index", "ask"]  # noqa: Y015
     _WhichOneofArgType_analyzer_result: _TypeAlias = _typing.Literal["analyzer_result", b"analyzer_result"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_analyzer_result) -> _WhichOneofReturnType_analyzer_result | None: ...
 

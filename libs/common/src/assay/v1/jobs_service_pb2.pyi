@@ -62,6 +62,7 @@ class CreateJobRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     MAX_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    NO_CACHE_FIELD_NUMBER: _builtins.int
     analyzer: _builtins.str
     """analyzer is the registered analyzer name, e.g. "sentiment"."""
     request_id: _builtins.str
@@ -70,6 +71,10 @@ class CreateJobRequest(_message.Message):
     """priority is 0 (default) to 9; higher runs first."""
     max_attempts: _builtins.int
     """max_attempts overrides the default number of attempts (1-10)."""
+    no_cache: _builtins.bool
+    """no_cache runs the job even when a succeeded job of the tenant with the same analyzer, analyzer
+    version, params and input content could answer it (the result cache; see Job.cached_from).
+    """
     @_builtins.property
     def params(self) -> _job_pb2.JobParams:
         """params are the analyzer's typed parameters; must match analyzer when set."""
@@ -87,10 +92,11 @@ class CreateJobRequest(_message.Message):
         request_id: _builtins.str = ...,
         priority: _builtins.int = ...,
         max_attempts: _builtins.int = ...,
+        no_cache: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["inputs", b"inputs", "params", b"params"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "inputs", b"inputs", "max_attempts", b"max_attempts", "params", b"params", "priority", b"priority", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analyzer", b"analyzer", "inputs", b"inputs", "max_attempts", b"max_attempts", "no_cache", b"no_cache", "params", b"params", "priority", b"priority", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -395,16 +401,24 @@ class ReleaseFileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     FILE_ID_FIELD_NUMBER: _builtins.int
+    CASCADE_FIELD_NUMBER: _builtins.int
     file_id: _builtins.str
     """file_id is the file's UUID."""
+    cascade: _builtins.bool
+    """cascade also deletes, as DeleteJob does, every finished job derived from the file: the jobs
+    naming it as an input, the jobs reading those (inputs.jobs), the jobs answered from their
+    results (cached_from) and the jobs naming one of their artifacts, transitively (an erasure
+    request). Refused with FILE_IN_USE while any of them has not finished.
+    """
     def __init__(
         self,
         *,
         file_id: _builtins.str = ...,
+        cascade: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_id", b"file_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cascade", b"cascade", "file_id", b"file_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -870,6 +884,11 @@ class AuditEvent(_message.Message):
     JOB_ID_FIELD_NUMBER: _builtins.int
     DETAILS_FIELD_NUMBER: _builtins.int
     TIME_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    PEER_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """id orders the log (higher is later)."""
     tenant_id: _builtins.str
@@ -877,16 +896,32 @@ class AuditEvent(_message.Message):
     actor: _builtins.str
     """actor is the caller's subject."""
     action: _builtins.str
-    """action is what was done: create, cancel or retry."""
+    """action is what was done: create, cancel, retry, redrive, delete, delete_file, retention_sweep,
+    create_pipeline, cancel_pipeline.
+    """
     job_id: _builtins.str
-    """job_id is the job acted on."""
+    """job_id is the job acted on; empty when the action was not about one job."""
+    peer: _builtins.str
+    """peer is where the call came from: the client address the gateway forwarded, then the transport
+    peer ("203.0.113.7 via ipv4:10.0.0.5:41234"); empty for the service's own actions.
+    """
+    request_id: _builtins.str
+    """request_id is the request's id (the gateway's X-Request-ID), empty when the call carried none."""
+    resource: _builtins.str
+    """resource names what was acted on: jobs/<id>, files/<id>, pipelines/<id>, tenants/<tenant>/jobs."""
+    outcome: _builtins.str
+    """outcome is OK, or the reason code of a refusal (e.g. ROLE_REQUIRED, QUOTA_EXCEEDED)."""
     @_builtins.property
     def details(self) -> _struct_pb2.Struct:
-        """details are the job's state and attempt after the call."""
+        """details are the job's state and attempt after the call, or what the action reports (counts, reason)."""
 
     @_builtins.property
     def time(self) -> _timestamp_pb2.Timestamp:
         """time is when it was recorded."""
+
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """roles are the caller's roles (empty for the service's own actions, e.g. actor system:retention)."""
 
     def __init__(
         self,
@@ -898,10 +933,15 @@ class AuditEvent(_message.Message):
         job_id: _builtins.str = ...,
         details: _struct_pb2.Struct | None = ...,
         time: _timestamp_pb2.Timestamp | None = ...,
+        roles: _abc.Iterable[_builtins.str] | None = ...,
+        peer: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        resource: _builtins.str = ...,
+        outcome: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["details", b"details", "time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "details", b"details", "id", b"id", "job_id", b"job_id", "tenant_id", b"tenant_id", "time", b"time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "details", b"details", "id", b"id", "job_id", b"job_id", "outcome", b"outcome", "peer", b"peer", "request_id", b"request_id", "resource", b"resource", "roles", b"roles", "tenant_id", b"tenant_id", "time", b"time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -918,6 +958,10 @@ class ListAuditEventsRequest(_message.Message):
     ACTION_FIELD_NUMBER: _builtins.int
     JOB_ID_FIELD_NUMBER: _builtins.int
     ACTOR_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    REFUSED_ONLY_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """page_size is the maximum number of events (default 50, capped at 1000)."""
     page_token: _builtins.str
@@ -928,6 +972,14 @@ class ListAuditEventsRequest(_message.Message):
     """job_id keeps only events about this job when set."""
     actor: _builtins.str
     """actor keeps only this subject's events when set."""
+    outcome: _builtins.str
+    """outcome keeps only events with this outcome when set: OK, or a refusal's reason code."""
+    resource: _builtins.str
+    """resource keeps only events about this resource when set, e.g. files/<id>."""
+    request_id: _builtins.str
+    """request_id keeps only events of this request when set."""
+    refused_only: _builtins.bool
+    """refused_only keeps only refused calls (outcome other than OK)."""
     def __init__(
         self,
         *,
@@ -936,10 +988,14 @@ class ListAuditEventsRequest(_message.Message):
         action: _builtins.str = ...,
         job_id: _builtins.str = ...,
         actor: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        resource: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        refused_only: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "job_id", b"job_id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "job_id", b"job_id", "outcome", b"outcome", "page_size", b"page_size", "page_token", b"page_token", "refused_only", b"refused_only", "request_id", b"request_id", "resource", b"resource"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -972,3 +1028,42 @@ class ListAuditEventsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListAuditEventsResponse: _TypeAlias = ListAuditEventsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteJobRequest(_message.Message):
+    """DeleteJobRequest names the job to delete."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """id is the job's UUID."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteJobRequest: _TypeAlias = DeleteJobRequest  # noqa: Y015
+
+@_typing.final
+class DeleteJobResponse(_message.Message):
+    """DeleteJobResponse is empty: the job and what only it referenced are gone."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteJobResponse: _TypeAlias = DeleteJobResponse  # noqa: Y015

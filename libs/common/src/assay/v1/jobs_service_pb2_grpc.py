@@ -100,6 +100,11 @@ class JobServiceStub:
                 request_serializer=assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsRequest.SerializeToString,
                 response_deserializer=assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsResponse.FromString,
                 _registered_method=True)
+        self.DeleteJob = channel.unary_unary(
+                '/assay.v1.JobService/DeleteJob',
+                request_serializer=assay_dot_v1_dot_jobs__service__pb2.DeleteJobRequest.SerializeToString,
+                response_deserializer=assay_dot_v1_dot_jobs__service__pb2.DeleteJobResponse.FromString,
+                _registered_method=True)
 
 
 class JobServiceServicer:
@@ -198,8 +203,20 @@ class JobServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAuditEvents(self, request, context):
-        """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
-        retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+        """ListAuditEvents pages through the caller's tenant's audit log (who — subject, roles, peer,
+        request id — did what to which resource, when, and how it ended, refusals by role or quota
+        included), newest first; admin only. The log is append-only in PostgreSQL.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteJob(self, request, context):
+        """DeleteJob removes a finished job of the caller's tenant for good: its row (inline input, params,
+        result), its lifecycle events in the events stream, its unpublished outbox rows and the
+        artifacts no other job references (deleted through ingest). A waiting, queued or running job is
+        refused with FAILED_PRECONDITION JOB_NOT_FINISHED. A deletion interrupted half-way leaves the
+        job marked for deletion (no RetryJob, no cache hit on it) and a repeated call completes it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -272,6 +289,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEvents,
                     request_deserializer=assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsRequest.FromString,
                     response_serializer=assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'DeleteJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteJob,
+                    request_deserializer=assay_dot_v1_dot_jobs__service__pb2.DeleteJobRequest.FromString,
+                    response_serializer=assay_dot_v1_dot_jobs__service__pb2.DeleteJobResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -626,6 +648,33 @@ class JobService:
             '/assay.v1.JobService/ListAuditEvents',
             assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsRequest.SerializeToString,
             assay_dot_v1_dot_jobs__service__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assay.v1.JobService/DeleteJob',
+            assay_dot_v1_dot_jobs__service__pb2.DeleteJobRequest.SerializeToString,
+            assay_dot_v1_dot_jobs__service__pb2.DeleteJobResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -68,8 +68,16 @@ class JobServiceStub:
     a job that cannot be retried (its input deleted since) is reported and the rest go on.
     """
     ListAuditEvents: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.ListAuditEventsRequest, _jobs_service_pb2.ListAuditEventsResponse]
-    """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
-    retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+    """ListAuditEvents pages through the caller's tenant's audit log (who — subject, roles, peer,
+    request id — did what to which resource, when, and how it ended, refusals by role or quota
+    included), newest first; admin only. The log is append-only in PostgreSQL.
+    """
+    DeleteJob: _grpc.UnaryUnaryMultiCallable[_jobs_service_pb2.DeleteJobRequest, _jobs_service_pb2.DeleteJobResponse]
+    """DeleteJob removes a finished job of the caller's tenant for good: its row (inline input, params,
+    result), its lifecycle events in the events stream, its unpublished outbox rows and the
+    artifacts no other job references (deleted through ingest). A waiting, queued or running job is
+    refused with FAILED_PRECONDITION JOB_NOT_FINISHED. A deletion interrupted half-way leaves the
+    job marked for deletion (no RetryJob, no cache hit on it) and a repeated call completes it.
     """
 
 @_typing.type_check_only
@@ -112,8 +120,16 @@ class JobServiceAsyncStub(JobServiceStub):
     a job that cannot be retried (its input deleted since) is reported and the rest go on.
     """
     ListAuditEvents: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.ListAuditEventsRequest, _jobs_service_pb2.ListAuditEventsResponse]  # type: ignore[assignment]
-    """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
-    retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+    """ListAuditEvents pages through the caller's tenant's audit log (who — subject, roles, peer,
+    request id — did what to which resource, when, and how it ended, refusals by role or quota
+    included), newest first; admin only. The log is append-only in PostgreSQL.
+    """
+    DeleteJob: _aio.UnaryUnaryMultiCallable[_jobs_service_pb2.DeleteJobRequest, _jobs_service_pb2.DeleteJobResponse]  # type: ignore[assignment]
+    """DeleteJob removes a finished job of the caller's tenant for good: its row (inline input, params,
+    result), its lifecycle events in the events stream, its unpublished outbox rows and the
+    artifacts no other job references (deleted through ingest). A waiting, queued or running job is
+    refused with FAILED_PRECONDITION JOB_NOT_FINISHED. A deletion interrupted half-way leaves the
+    job marked for deletion (no RetryJob, no cache hit on it) and a repeated call completes it.
     """
 
 class JobServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -231,8 +247,22 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _jobs_service_pb2.ListAuditEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_jobs_service_pb2.ListAuditEventsResponse, _abc.Awaitable[_jobs_service_pb2.ListAuditEventsResponse]]:
-        """ListAuditEvents pages through the caller's tenant's audit log (who created, cancelled or
-        retried which job, when), newest first; admin only. The log is append-only in PostgreSQL.
+        """ListAuditEvents pages through the caller's tenant's audit log (who — subject, roles, peer,
+        request id — did what to which resource, when, and how it ended, refusals by role or quota
+        included), newest first; admin only. The log is append-only in PostgreSQL.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteJob(
+        self,
+        request: _jobs_service_pb2.DeleteJobRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_jobs_service_pb2.DeleteJobResponse, _abc.Awaitable[_jobs_service_pb2.DeleteJobResponse]]:
+        """DeleteJob removes a finished job of the caller's tenant for good: its row (inline input, params,
+        result), its lifecycle events in the events stream, its unpublished outbox rows and the
+        artifacts no other job references (deleted through ingest). A waiting, queued or running job is
+        refused with FAILED_PRECONDITION JOB_NOT_FINISHED. A deletion interrupted half-way leaves the
+        job marked for deletion (no RetryJob, no cache hit on it) and a repeated call completes it.
         """
 
 def add_JobServiceServicer_to_server(servicer: JobServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import grpc
 
-from assay.cli import audit, output, pipelines, redrive, trace, webhooks
+from assay.cli import audit, deletion, output, pipelines, redrive, trace, webhooks
 from assay.cli.analyzers import cmd_analyzers
 from assay.cli.ask import add_parsers as add_index_parsers
 from assay.cli.ask import cmd_ask, cmd_collections
@@ -76,7 +76,8 @@ async def _create_with_files(conn: Connection, args: argparse.Namespace, params:
         file_ids.append((await conn.ingest.UploadFile(requests, metadata=conn.metadata)).file.id)
     response = await conn.jobs.CreateJob(jobs_service_pb2.CreateJobRequest(
         analyzer=args.analyzer, params=params, inputs=job_pb2.JobInputs(file_ids=file_ids),
-        priority=args.priority, request_id=args.request_id or ""), metadata=conn.metadata)
+        priority=args.priority, request_id=args.request_id or "", no_cache=args.no_cache),
+        metadata=conn.metadata)
     return response.job
 
 
@@ -96,7 +97,8 @@ async def cmd_submit(args: argparse.Namespace, conn: Connection) -> int:
     if args.text is not None:
         response = await conn.jobs.CreateJob(jobs_service_pb2.CreateJobRequest(
             analyzer=args.analyzer, params=params, inputs=job_pb2.JobInputs(text=args.text),
-            priority=args.priority, request_id=args.request_id or ""), metadata=conn.metadata)
+            priority=args.priority, request_id=args.request_id or "", no_cache=args.no_cache),
+        metadata=conn.metadata)
         job = response.job
     else:
         paths = [Path(args.file), *map(Path, args.more_files or [])]
@@ -110,7 +112,8 @@ async def cmd_submit(args: argparse.Namespace, conn: Connection) -> int:
         path = paths[0]
         header = ingest_service_pb2.SubmitDocumentHeader(
             file=ingest_service_pb2.FileHeader(display_name=path.name, size_bytes=path.stat().st_size),
-            analyzer=args.analyzer, params=params, priority=args.priority, request_id=args.request_id or "")
+            analyzer=args.analyzer, params=params, priority=args.priority, request_id=args.request_id or "",
+            no_cache=args.no_cache)
         requests = _file_requests(path, ingest_service_pb2.SubmitDocumentRequest(header=header),
                                   lambda data: ingest_service_pb2.SubmitDocumentRequest(chunk=data))
         submitted = await conn.ingest.SubmitDocument(requests, metadata=conn.metadata)
@@ -177,6 +180,8 @@ async def cmd_jobs(args: argparse.Namespace, conn: Connection) -> int:
         job = (await conn.jobs.RetryJob(jobs_service_pb2.RetryJobRequest(id=args.id), metadata=conn.metadata)).job
     elif args.action == "redrive":
         return await redrive.cmd_redrive(args, conn)
+    elif args.action == "delete":
+        return await deletion.cmd_delete_job(args, conn)
     else:
         job = (await conn.jobs.GetJob(jobs_service_pb2.GetJobRequest(id=args.id), metadata=conn.metadata)).job
     if args.json:
@@ -269,10 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--param", action="append", metavar="KEY=VALUE")
     submit.add_argument("--priority", type=_int_in(0, 9), default=0, help="0 (default) to 9; higher runs first")
     submit.add_argument("--request-id", help="idempotency key")
+    submit.add_argument("--no-cache", action="store_true",
+                        help="run even when a succeeded job with the same input and params could answer")
     submit.add_argument("--wait", action="store_true", help="follow the job and print its result")
     submit.set_defaults(check=_check_submit(submit))
 
-    jobs = commands.add_parser("jobs", parents=common, help="list, get, cancel, watch, retry or redrive jobs")
+    jobs = commands.add_parser("jobs", parents=common, help="list, get, cancel, watch, retry, redrive or delete jobs")
     actions = jobs.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", parents=common)
     listing.add_argument("--state", type=str.lower, choices=STATE_CHOICES)
@@ -287,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("id")
     redrive.add_arguments(actions.add_parser("redrive", parents=common,
                                              help="retry every failed (or cancelled) job matching a filter (admin)"))
+    deletion.add_job_parser(actions, common)
     actions.choices["cancel"].add_argument(
         "--wait", action="store_true", help="follow the job until it has stopped and print it")
 
@@ -300,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("usage", parents=common, help="the tenant's job quotas and how much of each is used")
     audit.add_parser(commands, common)
     webhooks.add_parser(commands, common)
+    deletion.add_files_parser(commands, common)
     add_index_parsers(commands, common)
     return parser
 
@@ -328,6 +337,8 @@ async def _run_remote(args: argparse.Namespace) -> int:
             return await audit.cmd_audit(args, conn)
         if args.command == "webhooks":
             return await webhooks.cmd_webhooks(args, conn)
+        if args.command == "files":
+            return await deletion.cmd_files(args, conn)
         if args.command == "pipeline":
             return await pipelines.cmd_pipeline(args, conn)
         if args.command == "ask":

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from datetime import UTC, datetime
 
 from assay.cli import output
 from assay.cli.client import Connection
 from assay.common.proto_json import to_json
 from assay.v1 import index_pb2
+
+DATE_FILTERS = ("indexed_after", "indexed_before", "uploaded_after", "uploaded_before")
 
 
 def add_parsers(commands: argparse._SubParsersAction, common: list[argparse.ArgumentParser]) -> None:
@@ -19,6 +22,12 @@ def add_parsers(commands: argparse._SubParsersAction, common: list[argparse.Argu
     ask.add_argument("--top-k", type=int, default=0, help="passages to return (default 5, at most 20)")
     ask.add_argument("--file", action="append", default=[], dest="file_ids", metavar="FILE_ID",
                      help="search only this file (repeatable)")
+    ask.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
+                     help="search only documents with this metadata, e.g. document_type=nda (repeatable)")
+    for name in DATE_FILTERS:
+        ask.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="DATE",
+                         help=f"search only documents {name.replace('_', ' ')} this ISO 8601 date or time (UTC "
+                              "unless it names a zone)")
     collections = commands.add_parser("collections", parents=common, help="list, create or delete collections")
     actions = collections.add_subparsers(dest="action", required=True)
     actions.add_parser("list", parents=common)
@@ -41,9 +50,31 @@ async def resolve(conn: Connection, collection: str) -> str:
         return found
 
 
+def document_filter(args: argparse.Namespace) -> index_pb2.DocumentFilter:
+    """The ``--meta`` and date options as a DocumentFilter (ValueError, exit 2, on a malformed one)."""
+    chosen = index_pb2.DocumentFilter()
+    for pair in args.meta:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--meta takes KEY=VALUE, not {pair!r}")
+        chosen.metadata[key] = value
+    for name in DATE_FILTERS:
+        raw = getattr(args, name)
+        if raw:
+            try:
+                moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"--{name.replace('_', '-')} takes an ISO 8601 date or time, not {raw!r}") from None
+            getattr(chosen, name).FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return chosen
+
+
 async def cmd_ask(args: argparse.Namespace, conn: Connection) -> int:
+    chosen = document_filter(args)
     request = index_pb2.AskQuestionRequest(collection_id=await resolve(conn, args.collection), question=args.question,
                                            top_k=args.top_k, file_ids=args.file_ids)
+    if chosen.ByteSize():
+        request.filter.CopyFrom(chosen)
     answer = await conn.index.AskQuestion(request, metadata=conn.metadata)
     if args.json:
         output.print_json(to_json(answer))  # the body of POST /v1/collections/{id}:ask

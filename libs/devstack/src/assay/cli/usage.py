@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from assay.cli import output
 from assay.cli.client import Connection
 from assay.common.proto_json import to_json
+from assay.common.usage import tenant_usage
 from assay.v1 import jobs_service_pb2
 
 
 async def cmd_usage(args: argparse.Namespace, conn: Connection) -> int:
-    """Print JobService.GetUsage as a table (``--json``: the body of ``GET /v1/usage``)."""
-    response = await conn.jobs.GetUsage(jobs_service_pb2.GetUsageRequest(), metadata=conn.metadata)
+    """Print JobService.GetUsage and the bytes stored (IngestService.GetStorageUsage) as a table
+    (``--json``: the body of ``GET /v1/usage``)."""
+    response = await tenant_usage(conn.jobs, conn.ingest, conn.metadata)
     if args.json:
         output.print_json(to_json(response))
     else:

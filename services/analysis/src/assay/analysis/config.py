@@ -82,6 +82,8 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     """How long a generation may take before the extractive answer is returned alone."""
     index_ef_search: int = Field(default=100, ge=10, le=1000)
     """pgvector's ``hnsw.ef_search`` for AskQuestion's vector search (recall vs latency)."""
+    index_question_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
+    """AskQuestion keeps the embeddings of recent questions up to this many bytes (~4 KB each; 0: off)."""
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     """AckWait (and first BackOff step): redelivery after a worker went silent this long."""
     consumer_backoff_max_seconds: float = Field(default=300.0, gt=0)

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import Protocol
 
@@ -110,9 +111,10 @@ class ObjectStorageFiles:
             path = dest / f"input-{index}"
             with storage_span("GetObject", self._bucket, item.object_key):
                 await asyncio.to_thread(self._download, item.object_key, path)
+            uploaded = item.file.create_time.ToDatetime(tzinfo=UTC) if item.file.HasField("create_time") else None
             documents.append(InputDocument(
                 file_id=item.file.id, path=path, media_type=item.file.media_type,
-                display_name=item.file.display_name, size_bytes=path.stat().st_size))
+                display_name=item.file.display_name, size_bytes=path.stat().st_size, uploaded_at=uploaded))
         return documents
 
     def _download(self, key: str, path: Path) -> None:

@@ -1,11 +1,12 @@
 """IndexService: a tenant's collections, AskQuestion (hybrid retrieval with citations), ForgetFile.
 
 Indexing itself is the ``index`` analyzer's (a job); this service reads what it wrote. A question
-is embedded here with the same model, in a thread (a few milliseconds), then searched twice in one
-tenant-scoped transaction (pgvector HNSW by cosine distance, PostgreSQL full text); both
-searches' candidates are ranked by the share of the question's words they contain, and that
-lexical ranking is fused with the vector ranking by reciprocal rank; below
-``ASSAY_INDEX_MIN_SIMILARITY`` the answer is "no answer" with the nearest passages.
+is embedded here with the same model, in a thread (a few milliseconds; recent questions cached),
+then searched by one statement in one tenant-scoped transaction (pgvector HNSW by cosine distance
+and PostgreSQL full text, among the documents the request's filter selects); both searches'
+candidates are ranked by similarity plus the share of the question's words they contain
+(``analyzers/index/answer.py``); below ``ASSAY_INDEX_MIN_SIMILARITY`` the answer is "no answer"
+with the nearest passages.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import grpc
 from google.protobuf import timestamp_pb2
 from opentelemetry import trace
 
-from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
-from assay.analysis.analyzers.index.retrieval import Ranked, by_term_overlap, fuse, highlight
-from assay.analysis.analyzers.index.writer import vector_literal
+from assay.analysis.analyzers.index.answer import answer
+from assay.analysis.analyzers.index.embedding import QuestionEmbeddings, index_embedder
+from assay.analysis.analyzers.index.search import CANDIDATES, MAX_QUESTION_CHARS, selection, selection_violations
 from assay.analysis.generation import Generator
 from assay.analysis.index_store import CollectionRow, IndexStore
 from assay.analysis.metrics import INDEX_ASK_DURATION, INDEX_FORGOTTEN
@@ -35,12 +36,8 @@ tracer = trace.get_tracer("assay.analysis.index")
 
 MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 2000
-MAX_QUESTION_CHARS = 2000
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
-MAX_FILTER_FILES = 100
-CANDIDATES = 50
-"""Chunks each search returns before fusion."""
 
 
 def collection_message(row: CollectionRow) -> pb.Collection:
@@ -57,7 +54,7 @@ def _name(raw: str) -> str:
     return name
 
 
-def _ask_violations(request: pb.AskQuestionRequest) -> list[FieldViolation]:
+def ask_violations(request: pb.AskQuestionRequest) -> list[FieldViolation]:
     violations: list[FieldViolation] = []
     question = request.question.strip()
     if not question:
@@ -66,13 +63,7 @@ def _ask_violations(request: pb.AskQuestionRequest) -> list[FieldViolation]:
         violations.append(FieldViolation("question", f"must be at most {MAX_QUESTION_CHARS} characters"))
     if not 0 <= request.top_k <= MAX_TOP_K:
         violations.append(FieldViolation("top_k", f"must be between 1 and {MAX_TOP_K} (0: {DEFAULT_TOP_K})"))
-    if len(request.file_ids) > MAX_FILTER_FILES:
-        violations.append(FieldViolation("file_ids", f"must name at most {MAX_FILTER_FILES} files"))
-    for i, raw in enumerate(request.file_ids):
-        try:
-            uuid.UUID(raw)
-        except ValueError:
-            violations.append(FieldViolation(f"file_ids[{i}]", "must be a UUID"))
+    violations.extend(selection_violations(request.file_ids, request.filter))
     try:
         uuid.UUID(request.collection_id)
     except ValueError:
@@ -80,27 +71,23 @@ def _ask_violations(request: pb.AskQuestionRequest) -> list[FieldViolation]:
     return violations
 
 
-def passage_message(question: str, ranked: Ranked) -> pb.Passage:
-    c = ranked.candidate
-    start, end = highlight(question, c.content)
-    return pb.Passage(
-        text=c.content, heading=c.heading, score=ranked.score, similarity=c.similarity,
-        highlight_start=start, highlight_end=end,
-        citation=pb.Citation(file_id=c.file_id, display_name=c.display_name, page=c.page, paragraph=c.paragraph,
-                             start_offset=c.start, end_offset=c.end))
-
-
 class IndexServicer(index_pb2_grpc.IndexServiceServicer):
-    def __init__(self, store: IndexStore, min_similarity: float, generator: Generator | None = None) -> None:
+    def __init__(self, store: IndexStore, min_similarity: float, generator: Generator | None = None,
+                 question_cache_bytes: int = 8 * 1024 * 1024) -> None:
         self._store = store
         self._min_similarity = min_similarity
         self._generator = generator
+        self._questions = QuestionEmbeddings(index_embedder, question_cache_bytes)
 
-    async def _embedder(self) -> Embedder:
-        model = await asyncio.to_thread(default_embedder)
-        if model is None:
+    async def warm(self) -> None:
+        """Load the model and run it once, so the first question does not pay for either."""
+        await asyncio.to_thread(self._questions.vector, "warm up")
+
+    async def _vector(self, question: str) -> str:
+        vector = await asyncio.to_thread(self._questions.vector, question)
+        if vector is None:
             raise Unavailable("EMBEDDING_MODEL_UNAVAILABLE", "the sentence-embedding model is not available")
-        return model
+        return vector
 
     async def CreateCollection(self, request: pb.CreateCollectionRequest,
                                context: grpc.aio.ServicerContext) -> pb.CreateCollectionResponse:
@@ -140,45 +127,28 @@ class IndexServicer(index_pb2_grpc.IndexServiceServicer):
     async def AskQuestion(self, request: pb.AskQuestionRequest,
                           context: grpc.aio.ServicerContext) -> pb.AskQuestionResponse:
         caller = require_role(*READERS)
-        violations = _ask_violations(request)
+        violations = ask_violations(request)
         if violations:
             raise invalid_fields(violations)
         started = time.perf_counter()
         question = " ".join(request.question.split())
-        top_k = request.top_k or DEFAULT_TOP_K
-        model = await self._embedder()
         with tracer.start_as_current_span("embed question"):
-            vector = (await asyncio.to_thread(model.embed, [question]))[0]
+            vector = await self._vector(question)
         with tracer.start_as_current_span("hybrid search") as span:
-            found = await self._store.search(
-                caller.tenant, uuid.UUID(request.collection_id), question, vector_literal(vector),
-                [uuid.UUID(f) for f in request.file_ids], CANDIDATES)
-            rankings = found.rankings
-            span.set_attribute("assay.index.vector_hits", len(rankings[0]))
-            span.set_attribute("assay.index.text_hits", len(rankings[1]))
-        # The full-text search widens the pool; the pool's lexical ranking (the share of the question's
-        # words each candidate contains) is fused with the vector ranking. Fusing ts_rank_cd's order
-        # as well scored lower on bench/eval_index.py (recall@5 0.786 vs 0.857, MRR 0.579 vs 0.787).
-        by_vector, by_text = rankings
-        lexical = by_term_overlap(question, [*by_vector, *by_text])
-        best = fuse([by_vector, lexical])[:top_k]
-        passages = [passage_message(question, r) for r in best]
-        answered = bool(passages) and max(p.similarity for p in passages) >= self._min_similarity
-        if answered:
-            top = max(passages, key=lambda p: p.similarity) if passages[0].similarity < self._min_similarity \
-                else passages[0]
-            answer = top.text[top.highlight_start:top.highlight_end]
-        else:
-            answer = ""
+            found = await self._store.search(caller.tenant, uuid.UUID(request.collection_id), question, vector,
+                                             selection(request.file_ids, request.filter), CANDIDATES)
+            span.set_attribute("assay.index.vector_hits", len(found.by_vector))
+            span.set_attribute("assay.index.text_hits", len(found.by_text))
+        response = answer(question, found, request.top_k or DEFAULT_TOP_K, self._min_similarity)
+        answered = response.answered
         span = trace.get_current_span()
         span.set_attribute("assay.index.answered", answered)
-        span.set_attribute("assay.index.passages", len(passages))
+        span.set_attribute("assay.index.passages", len(response.passages))
         span.set_attribute("assay.index.indexing", found.indexing)
+        span.set_attribute("assay.index.filtered", bool(request.file_ids) or request.HasField("filter"))
         INDEX_ASK_DURATION.labels(answered=str(answered).lower()).observe(time.perf_counter() - started)
-        response = pb.AskQuestionResponse(answered=answered, answer=answer, passages=passages,
-                                          indexed_documents=found.collection.document_count, indexing=found.indexing)
         if answered and self._generator is not None:
-            generated = await self._generator.generate(question, passages)
+            generated = await self._generator.generate(question, response.passages)
             if generated is not None:
                 response.generated_answer = generated.answer
                 response.generated_citations.extend(generated.citations)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -41,6 +42,8 @@ class InputDocument:
     media_type: str
     display_name: str
     size_bytes: int
+    uploaded_at: datetime | None = None
+    """When the file's upload completed (an artifact: when its job stored it), if ingest said."""
 
 
 @dataclass(frozen=True)

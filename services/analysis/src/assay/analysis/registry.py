@@ -21,6 +21,7 @@ BUILTIN_ANALYZERS: tuple[str, ...] = (
     "assay.analysis.analyzers.bank_statement:ANALYZER",
     "assay.analysis.analyzers.consolidate:ANALYZER",
     "assay.analysis.analyzers.index:ANALYZER",
+    "assay.analysis.analyzers.ask:ANALYZER",
 )
 """Built-in analyzers as ``module:attribute``; one that fails to import is skipped with a warning."""
 

@@ -34,6 +34,8 @@ def result_attributes(result: job_pb2.JobResult) -> dict[str, int]:
                 "assay.consolidate.sources": len(consolidated.sources),
                 "assay.consolidate.restated_values": consolidated.restated_values,
                 "assay.consolidate.unmatched_lines": consolidated.unmatched_lines}
+    if which == "ask":
+        return {"assay.rows_processed": result.ask.questions, "assay.ask.answered": result.ask.answered}
     if which == "index":
         indexed = result.index
         return {"assay.rows_processed": indexed.chunks, "assay.index.files": len(indexed.files),

@@ -157,7 +157,9 @@ async def start(
         generator = Generator(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
                               settings.llm_timeout_seconds) if settings.llm_base_url else None
         index = IndexServicer(IndexStore(worker.engine, settings.index_ef_search), settings.index_min_similarity,
-                              generator)
+                              generator, settings.index_question_cache_bytes)
+        # The model loaded and run once before the first question, without delaying readiness.
+        worker.background.append(asyncio.create_task(index.warm(), name="index-warm"))
         if generator is not None:
             worker.closers.append(generator.close)
 

@@ -25,6 +25,7 @@ from assay.gateway.routes import (
     analyzers,
     audit,
     collections,
+    deletion,
     files,
     health,
     job_streams,
@@ -83,7 +84,8 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
     for router in (jobs.router, job_streams.router, traces.router, pipelines.router, files.router, analyzers.router,
-                   collections.router, redrive.router, usage.router, audit.router, webhooks.router, health.router):
+                   collections.router, redrive.router, usage.router, audit.router, webhooks.router, health.router,
+                   deletion.router):
         app.include_router(router)
 
     add_docs(app)

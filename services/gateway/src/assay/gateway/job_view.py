@@ -96,6 +96,10 @@ class JobView:
         else:
             self._take(job, job.event_sequence, lambda: body, rendered=True)
 
+    def forget(self, job_id: str) -> None:
+        """Drop a job deleted through this gateway (other gateways hold it at most ``ttl`` longer)."""
+        self._entries.pop(job_id)
+
     def apply_event(self, payload: bytes) -> None:
         """Take the job of a lifecycle event."""
         event = events_pb2.JobEvent.FromString(payload)

@@ -74,6 +74,8 @@ MULTIPART_SUBMIT: dict[str, Any] = {
         "analyzer": {"type": "string", "description": "registered analyzer name; must precede file"},
         "params": {"type": "string", "description": "JobParams as a JSON string; must precede file"},
         "priority": {"type": "string", "pattern": "^[0-9]$", "description": "0-9; must precede file"},
+        "no_cache": {"type": "string", "enum": ["true", "false"],
+                     "description": "true: run even when the result cache could answer; must precede file"},
         "file": {"type": "string", "format": "binary"},
     },
 }

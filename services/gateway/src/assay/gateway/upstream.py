@@ -92,6 +92,8 @@ def call_metadata(request: Request) -> tuple[tuple[str, str], ...]:
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         metadata.append(("x-request-id", request_id))
+    if request.client is not None:  # the caller's address, for the audit log (the services see the gateway's)
+        metadata.append(("x-forwarded-for", request.client.host))
     return tuple(metadata)
 
 

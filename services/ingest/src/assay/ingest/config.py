@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings
+from assay.common.retention import Retention
 from assay.common.storage import StorageSettings
 from assay.common.tenant_values import PerTenant
 from assay.ingest.validation import DEFAULT_MAX_UPLOAD_BYTES
@@ -50,6 +51,18 @@ class IngestSettings(CommonSettings, DatabaseSettings, StorageSettings):
     orphan_grace_seconds: float = Field(default=86400.0, ge=0)
     """Age below which an object with no ``ingest.files`` row is left alone: an upload or a worker's
     artifact is stored before its row commits, and a worker retries RegisterArtifact through outages."""
+
+    retention_days: str = ""
+    """``tenant=D,…`` (``*``: every other tenant): days an upload is kept (``assay.common.retention``;
+    the same variable as jobs', whose per-analyzer entries apply to jobs only); empty keeps everything."""
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+    """How often the file retention sweep runs (one replica at a time, by an advisory lock)."""
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_parses(cls, value: str) -> str:
+        Retention.parse(value)
+        return value
 
     @field_validator("quota_bytes_stored")
     @classmethod

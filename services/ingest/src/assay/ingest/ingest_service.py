@@ -19,6 +19,7 @@ from assay.common.fields import parse_uuid, request_id_violation
 from assay.common.spec_checks import declared_violations
 from assay.ingest.codec import file_from_row
 from assay.ingest.config import IngestSettings
+from assay.ingest.file_deletion import FileDeletion
 from assay.ingest.file_ids import parse_file_ids
 from assay.ingest.index_client import IndexClient
 from assay.ingest.intake import FileIntake
@@ -65,6 +66,7 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
             max_bytes=settings.max_upload_bytes, clamd=parse_clamd_addr(settings.clamd_addr),
             clamd_timeout=settings.clamd_timeout_seconds, spool_dir=settings.spool_dir or None,
         ))
+        self._deletion = FileDeletion(store, objects, jobs, self._index)
         self._submitter = DocumentSubmitter(store, objects, jobs, self._intake, settings.submission_lease_seconds)
 
     async def wait_background(self) -> None:
@@ -130,14 +132,14 @@ class IngestServicer(ingest_service_pb2_grpc.IngestServiceServicer):
         self, request: ingest_service_pb2.DeleteFileRequest, context: grpc.aio.ServicerContext
     ) -> ingest_service_pb2.DeleteFileResponse:
         caller = require_role(*WRITERS)
-        file_id = parse_uuid(request.id, "id")
-        await self._store.get_row(caller.tenant, file_id)  # NOT_FOUND before asking jobs anything
-        # Jobs refuses (FILE_IN_USE) while a job names the file, and refuses new jobs on it once released.
-        await self._jobs.release_file(str(file_id), caller.token)
-        # Nothing of a deleted document stays searchable: its chunks go before its bytes.
-        await self._index.forget_file(str(file_id), caller.token)
-        await self._store.delete(caller.tenant, file_id, self._objects.remove)
+        await self._deletion.delete(caller.tenant, parse_uuid(request.id, "id"), caller.token, cascade=request.cascade)
         return ingest_service_pb2.DeleteFileResponse()
+
+    async def GetStorageUsage(
+        self, request: ingest_service_pb2.GetStorageUsageRequest, context: grpc.aio.ServicerContext
+    ) -> ingest_service_pb2.GetStorageUsageResponse:
+        caller = require_role(*READERS)
+        return await self._store.storage_usage(caller.tenant)
 
     async def GetDownloadUrl(
         self, request: ingest_service_pb2.GetDownloadUrlRequest, context: grpc.aio.ServicerContext

@@ -58,12 +58,14 @@ class JobsClient:
             raise _translate(error) from None
         return response.job
 
-    async def release_file(self, file_id: str, token: str) -> None:
+    async def release_file(self, file_id: str, token: str, *, cascade: bool = False) -> None:
         """Have jobs release the file for deletion; FAILED_PRECONDITION FILE_IN_USE while a queued or
-        running job names it (jobs decides, under the same lock as CreateJob)."""
+        running job names it (jobs decides, under the same lock as CreateJob). With ``cascade``, jobs
+        also deletes every finished job derived from the file (their artifacts through our DeleteFile),
+        which takes a deadline per job, not one call's."""
         try:
-            await self._jobs().ReleaseFile(jobs_service_pb2.ReleaseFileRequest(file_id=file_id),
-                                           metadata=bearer(token), timeout=self._timeout)
+            await self._jobs().ReleaseFile(jobs_service_pb2.ReleaseFileRequest(file_id=file_id, cascade=cascade),
+                                           metadata=bearer(token), timeout=self._timeout * (6 if cascade else 1))
         except grpc.aio.AioRpcError as error:
             raise _translate(error) from None
 

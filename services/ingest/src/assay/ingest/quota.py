@@ -30,5 +30,12 @@ async def enforce_bytes_stored(conn: AsyncConnection, tenant: str, limit: int, a
         )
 
 
+async def bytes_stored(conn: AsyncConnection, tenant: str) -> tuple[int, int]:
+    """The tenant's stored bytes and file count (GetStorageUsage)."""
+    row = (await conn.execute(_STORED, {"tenant": tenant})).one()
+    return int(row[0]), int(row[1])
+
+
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 _USED = text("SELECT COALESCE(sum(size_bytes), 0) FROM ingest.files WHERE tenant_id = :tenant")
+_STORED = text("SELECT COALESCE(sum(size_bytes), 0), count(*) FROM ingest.files WHERE tenant_id = :tenant")

@@ -9,19 +9,23 @@ from collections.abc import Sequence
 
 import grpc
 
+from assay.common.auth import mint_token
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_server import GrpcServer, start_grpc_server
+from assay.common.retention import Retention
 from assay.common.schema_revision import SchemaRevision
 from assay.common.storage import create_client
 from assay.common.tenant_values import PerTenant
 from assay.ingest import migrations
 from assay.ingest.config import IngestSettings
+from assay.ingest.file_deletion import FileDeletion
 from assay.ingest.index_client import IndexClient
 from assay.ingest.ingest_service import IngestServicer
 from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
 from assay.ingest.orphans import run_orphan_sweeper
+from assay.ingest.retention import SYSTEM_ACTOR, FileRetentionSweep, run_file_retention_sweep
 from assay.ingest.store import FileStore
 from assay.ingest.worker_file_service import WorkerFileServicer
 from assay.v1 import (
@@ -63,11 +67,18 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
         engine, objects, settings.orphan_sweep_seconds, settings.orphan_grace_seconds), name="orphan-sweeper")
         if settings.orphan_sweep_seconds > 0 else None)
 
+    retention = Retention.parse(settings.retention_days)
+    expiry = (asyncio.create_task(run_file_retention_sweep(FileRetentionSweep(
+        engine, FileDeletion(store, objects, jobs_client, index_client), retention,
+        lambda tenant: mint_token(settings, subject=SYSTEM_ACTOR, tenant=tenant, roles=["user"], ttl_seconds=600)),
+        settings.retention_sweep_seconds), name="file-retention-sweep") if retention.enabled else None)
+
     async def stop_background() -> None:
-        if sweeper is not None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        for task in (sweeper, expiry):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await ingest.wait_background()
         await jobs_client.close()
         await index_client.close()

@@ -18,7 +18,7 @@ from assay.common.errors import NotFound
 from assay.common.storage import object_key
 from assay.common.tenant_values import PerTenant
 from assay.ingest.codec import file_from_row
-from assay.ingest.quota import enforce_bytes_stored
+from assay.ingest.quota import bytes_stored, enforce_bytes_stored
 from assay.ingest.tables import files, submissions
 from assay.v1 import ingest_service_pb2
 
@@ -133,10 +133,15 @@ class FileStore:
         return [file_from_row(r) for r in page], next_token
 
     async def delete(
-        self, tenant: str, file_id: uuid.UUID, remove_object: Callable[[str], Awaitable[None]]
+        self, tenant: str, file_id: uuid.UUID, remove_object: Callable[[str], Awaitable[None]],
+        *, with_submissions: bool = False,
     ) -> None:
-        """Delete the row and, before the deletion commits, its object; NOT_FOUND when absent."""
+        """Delete the row and, before the deletion commits, its object; NOT_FOUND when absent. With
+        ``with_submissions`` (an erasure) the SubmitDocument claims that named the file go too."""
         async with tenant_transaction(self._engine, tenant) as conn:
+            if with_submissions:
+                await conn.execute(delete(submissions).where(
+                    submissions.c.tenant_id == tenant, submissions.c.file_id == file_id))
             row = (await conn.execute(
                 delete(files).where(files.c.tenant_id == tenant, files.c.id == file_id).returning(files.c.object_key)
             )).one_or_none()
@@ -241,6 +246,13 @@ class FileStore:
                 lease_expires_at=func.now() - timedelta(seconds=1)).returning(submissions.c.claim_id))).one_or_none()
             if expired is None:
                 await conn.execute(delete(submissions).where(*mine))
+
+    async def storage_usage(self, tenant: str) -> ingest_service_pb2.GetStorageUsageResponse:
+        """The tenant's stored bytes and files, and its bytes-stored quota (0: none)."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            used, count = await bytes_stored(conn, tenant)
+        return ingest_service_pb2.GetStorageUsageResponse(
+            bytes_stored=used, files=count, limit=self._bytes_stored.of(tenant) or 0)
 
     async def exists(self, tenant: str, file_id: uuid.UUID) -> bool:
         async with tenant_transaction(self._engine, tenant) as conn:

@@ -96,7 +96,7 @@ class DocumentSubmitter:
                 raise
         request = jobs_service_pb2.CreateJobRequest(
             analyzer=header.analyzer, params=header.params, request_id=header.request_id,
-            priority=header.priority, inputs=job_pb2.JobInputs(file_ids=[stored.id]),
+            priority=header.priority, inputs=job_pb2.JobInputs(file_ids=[stored.id]), no_cache=header.no_cache,
         )
         try:
             job = await self._jobs.create_job(request, caller.token)

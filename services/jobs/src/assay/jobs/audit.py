@@ -1,4 +1,5 @@
-"""Reading the audit log: a tenant's events newest first, filtered and paged (ListAuditEvents).
+"""Reading the audit log: a tenant's events newest first, filtered and paged (ListAuditEvents); by
+action, job, actor, outcome (or refusals only), resource and request id.
 
 Rows are only ever inserted (the store's transitions write them; migration 0007 makes UPDATE,
 DELETE and TRUNCATE raise). Page tokens are the shared keyset tokens of ``assay.common.paging``
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from assay.common import paging
 from assay.common.db import tenant_transaction
 from assay.common.fields import parse_uuid
+from assay.jobs.audit_record import OK
 from assay.jobs.tables import audit_log
 from assay.v1 import jobs_service_pb2
 
@@ -29,9 +31,15 @@ class AuditQuery:
     action: str | None
     job_id: uuid.UUID | None
     actor: str | None
+    outcome: str | None = None
+    resource: str | None = None
+    request_id: str | None = None
+    refused_only: bool = False
 
     def filters(self) -> str:
-        return f"audit|{self.action}|{self.job_id}|{self.actor}"
+        base = f"audit|{self.action}|{self.job_id}|{self.actor}"
+        more = (self.outcome, self.resource, self.request_id, self.refused_only)
+        return base if more == (None, None, None, False) else f"{base}|{'|'.join(map(str, more))}"
 
 
 def audit_query(request: jobs_service_pb2.ListAuditEventsRequest) -> AuditQuery:
@@ -39,6 +47,8 @@ def audit_query(request: jobs_service_pb2.ListAuditEventsRequest) -> AuditQuery:
         page_size=paging.page_size(request.page_size), page_token=request.page_token,
         action=request.action or None, actor=request.actor or None,
         job_id=parse_uuid(request.job_id, "job_id") if request.job_id else None,
+        outcome=request.outcome or None, resource=request.resource or None,
+        request_id=request.request_id or None, refused_only=request.refused_only,
     )
 
 
@@ -53,6 +63,14 @@ async def list_events(engine: AsyncEngine, tenant: str,
         stmt = stmt.where(audit_log.c.job_id == query.job_id)
     if query.actor:
         stmt = stmt.where(audit_log.c.actor == query.actor)
+    if query.outcome:
+        stmt = stmt.where(audit_log.c.outcome == query.outcome)
+    if query.resource:
+        stmt = stmt.where(audit_log.c.resource == query.resource)
+    if query.request_id:
+        stmt = stmt.where(audit_log.c.request_id == query.request_id)
+    if query.refused_only:
+        stmt = stmt.where(audit_log.c.outcome != OK)
     if cursor is not None:
         stmt = stmt.where(tuple_(audit_log.c.at, audit_log.c.id)
                           < tuple_(literal(cursor.created_at, audit_log.c.at.type), literal(cursor.id.int)))
@@ -70,7 +88,9 @@ async def list_events(engine: AsyncEngine, tenant: str,
 def _event(row: RowMapping) -> jobs_service_pb2.AuditEvent:
     details = struct_pb2.Struct()
     details.update(row["details"])
-    event = jobs_service_pb2.AuditEvent(id=row["id"], tenant_id=row["tenant_id"], actor=row["actor"],
-                                        action=row["action"], job_id=str(row["job_id"] or ""), details=details)
+    event = jobs_service_pb2.AuditEvent(
+        id=row["id"], tenant_id=row["tenant_id"], actor=row["actor"], action=row["action"],
+        job_id=str(row["job_id"] or ""), details=details, roles=row["roles"], peer=row["peer"],
+        request_id=row["request_id"], resource=row["resource"], outcome=row["outcome"])
     event.time.FromDatetime(row["at"])
     return event

@@ -107,7 +107,7 @@ def create_params(tenant: str, rows: Sequence[tuple[uuid.UUID, str, NewJob]]) ->
         "max_attempts": [new.max_attempts for _, _, new in rows], "priorities": [new.priority for _, _, new in rows],
         "request_ids": [new.request_id for _, _, new in rows],
         "request_hashes": [new.request_hash for _, _, new in rows],
-        "trace_ids": [new.trace_id for _, _, new in rows],
+        "trace_ids": [new.trace_id for _, _, new in rows], "cache_keys": [new.cache_key for _, _, new in rows],
     }
 
 
@@ -144,15 +144,16 @@ COMPLETE_BATCH = text(f"""
 
 CREATE_BATCH = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, secret_params, inputs, state, max_attempts,
-                           priority, request_id, request_hash, trace_id)
+                           priority, request_id, request_hash, trace_id, cache_key)
     SELECT b.id, :tenant, b.actor, b.analyzer, CAST(b.params AS jsonb), CAST(b.secret AS jsonb),
-           CAST(b.inputs AS jsonb), 'QUEUED', b.max_attempts, b.priority, b.request_id, b.request_hash, b.trace_id
+           CAST(b.inputs AS jsonb), 'QUEUED', b.max_attempts, b.priority, b.request_id, b.request_hash, b.trace_id,
+           b.cache_key
     FROM unnest(CAST(:ids AS uuid[]), CAST(:actors AS text[]), CAST(:analyzers AS text[]), CAST(:params AS text[]),
                 CAST(:secrets AS text[]), CAST(:inputs AS text[]), CAST(:max_attempts AS int[]),
                 CAST(:priorities AS int[]), CAST(:request_ids AS text[]), CAST(:request_hashes AS text[]),
-                CAST(:trace_ids AS text[]))
+                CAST(:trace_ids AS text[]), CAST(:cache_keys AS text[]))
          WITH ORDINALITY AS b(id, actor, analyzer, params, secret, inputs, max_attempts, priority, request_id,
-                              request_hash, trace_id, position)
+                              request_hash, trace_id, cache_key, position)
     ORDER BY b.position
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *

@@ -90,6 +90,10 @@ class JobCache:
         if event.sequence > entry.sequence:
             self._entries.put(job_id, entry._replace(sequence=event.sequence, wire=event.job.SerializeToString()))
 
+    def forget(self, job_id: str) -> None:
+        """Drop a deleted job (DeleteJob)."""
+        self._entries.pop(job_id)
+
     async def on_event(self, msg: Msg) -> None:
         """Core NATS subscription callback for ``assay.common.nats.ALL_EVENTS``."""
         self.apply_event(msg.subject, msg.data)

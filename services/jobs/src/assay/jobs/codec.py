@@ -51,6 +51,7 @@ class JobRows:
             trace_id=row["trace_id"],
             pipeline_id=str(row.get("pipeline_id") or ""),
             event_sequence=row.get("event_seq") or 0,
+            cached_from=str(row.get("cached_from") or ""),
         )
         self._merge_json(row["params"], job.params)
         self._merge_json(row["inputs"], job.inputs)

@@ -6,6 +6,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
+from assay.common.retention import Retention
 from assay.common.tenant_values import PerTenant
 from assay.jobs.fair_share import Policy, parse_policy
 from assay.jobs.quotas import Quotas
@@ -71,6 +72,24 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettin
     job_cache_finished_seconds: float = Field(default=60.0, ge=0)
     """The same for a job in a terminal state, which only an admin's RetryJob changes again (never
     less than ``job_cache_seconds``): status reads of finished jobs stay answered from memory."""
+
+    retention_days: str = ""
+    """``tenant=D,tenant/analyzer=D,…`` (``*``: every other tenant): days a finished job is kept with its
+    inputs, result and artifacts (``assay.common.retention``); empty keeps everything."""
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+    """How often the retention sweep runs (one replica at a time, by an advisory lock)."""
+    retention_batch: int = Field(default=200, ge=1, le=10000)
+    """Jobs the sweep deletes per statement batch."""
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_parses(cls, value: str) -> str:
+        Retention.parse(value)
+        return value
+
+    def retention(self) -> Retention:
+        """How long each tenant's finished jobs are kept."""
+        return Retention.parse(self.retention_days)
 
     @field_validator("tenant_concurrency")
     @classmethod

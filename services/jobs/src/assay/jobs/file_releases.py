@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from assay.common.db import tenant_transaction
 from assay.common.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from assay.common.job_states import ACTIVE, STATE_NAMES
+from assay.jobs.audit_record import AuditEntry, record
 from assay.jobs.tables import jobs, released_files
 
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
@@ -102,3 +103,9 @@ class FileReleases:
             await conn.execute(pg_insert(released_files).values(
                 tenant_id=tenant, file_id=file_id, released_at=func.now(),
             ).on_conflict_do_nothing())
+
+    async def record_deletion(self, tenant: str, file_id: uuid.UUID, *, cascade: bool, jobs_deleted: int) -> None:
+        """The audit log's record of a file deletion (ingest deletes the file once this returns)."""
+        async with tenant_transaction(self._engine, tenant) as conn:
+            await record(conn, AuditEntry(tenant=tenant, action="delete_file", resource=f"files/{file_id}",
+                                          details={"cascade": cascade, "jobs_deleted": jobs_deleted}))

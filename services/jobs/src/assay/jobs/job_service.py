@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,6 +17,8 @@ from assay.common.job_states import STATE_NAMES
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
 from assay.jobs.audit import audit_query
+from assay.jobs.audit_record import AuditLog, audit_refusals, current_caller
+from assay.jobs.deletion import JobDeletion
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.group_create import JobCreator
@@ -23,6 +26,7 @@ from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
 from assay.jobs.quotas import usage_message
 from assay.jobs.redrive import redrive_query
+from assay.jobs.result_cache import with_cache_key
 from assay.jobs.store import JobStore, ListQuery, NewJob
 from assay.jobs.validation import files_to_look_up, validate_create
 from assay.jobs.views import apply_view
@@ -35,15 +39,19 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
 
     def __init__(
         self, store: JobStore, files: FileCatalog, nc: Client, default_max_attempts: int, releases: FileReleases,
-        creator: JobCreator | None = None,
+        deletion: JobDeletion, refusals: AuditLog, creator: JobCreator | None = None,
     ) -> None:
         self._store = store
         self._creator = creator if creator is not None else JobCreator(store)
+        self._deletion = deletion
+        self.refusals = refusals
+        """Where refusals by role or quota are recorded (``audit_refusals``)."""
         self._releases = releases
         self._files = files
         self._nc = nc
         self._default_max_attempts = default_max_attempts
 
+    @audit_refusals('create', lambda request: "jobs")
     async def CreateJob(
         self, request: jobs_service_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CreateJobResponse:
@@ -56,9 +64,11 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
 
     async def _validate(self, request: jobs_service_pb2.CreateJobRequest, token: str) -> NewJob:
         files = await self._files.require(files_to_look_up(request), token)
-        return validate_create(request, files, default_max_attempts=self._default_max_attempts,
-                               trace_id=current_trace_id())
+        new = validate_create(request, files, default_max_attempts=self._default_max_attempts,
+                              trace_id=current_trace_id())
+        return dataclasses.replace(with_cache_key(new, request, files), caller=current_caller())
 
+    @audit_refusals('create_pipeline', lambda request: "pipelines")
     async def CreatePipeline(
         self, request: jobs_service_pb2.CreatePipelineRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CreatePipelineResponse:
@@ -82,6 +92,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         pipeline = await self._pipeline(caller.tenant, parse_uuid(request.id, "id"))
         return jobs_service_pb2.GetPipelineResponse(pipeline=pipeline)
 
+    @audit_refusals('cancel_pipeline', lambda request: f"pipelines/{request.id}")
     async def CancelPipeline(
         self, request: jobs_service_pb2.CancelPipelineRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CancelPipelineResponse:
@@ -118,6 +129,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         shown = [apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_BASIC) for job in jobs]
         return jobs_service_pb2.ListJobsResponse(jobs=shown, next_page_token=token)
 
+    @audit_refusals('cancel', lambda request: f"jobs/{request.id}")
     async def CancelJob(
         self, request: jobs_service_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.CancelJobResponse:
@@ -132,6 +144,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         async for job in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
             yield jobs_service_pb2.WatchJobResponse(job=job)
 
+    @audit_refusals('retry', lambda request: f"jobs/{request.id}")
     async def RetryJob(
         self, request: jobs_service_pb2.RetryJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.RetryJobResponse:
@@ -146,6 +159,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         return jobs_service_pb2.GetUsageResponse(quotas=[
             usage_message(usage) for usage in await self._store.usage(caller.tenant)])
 
+    @audit_refusals('redrive', lambda request: "jobs")
     async def RedriveJobs(
         self, request: jobs_service_pb2.RedriveJobsRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.RedriveJobsResponse:
@@ -157,6 +171,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
             except AssayError as refusal:  # e.g. INPUT_DELETED, or retried by someone else meanwhile
                 response.refused.append(jobs_service_pb2.RedriveRefusal(
                     job_id=str(job_id), reason=refusal.reason, message=refusal.message))
+        await self._store.record_redrive(caller.tenant, request, len(response.retried), len(response.refused))
         return response
 
     async def ListAuditEvents(
@@ -166,12 +181,26 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         events, token = await self._store.audit_events(caller.tenant, audit_query(request))
         return jobs_service_pb2.ListAuditEventsResponse(events=events, next_page_token=token)
 
+    @audit_refusals('delete_file', lambda request: f"files/{request.file_id}")
     async def ReleaseFile(
         self, request: jobs_service_pb2.ReleaseFileRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.ReleaseFileResponse:
         caller = require_role(*WRITERS)
-        await self._releases.release(caller.tenant, parse_uuid(request.file_id, "file_id"))
+        file_id = parse_uuid(request.file_id, "file_id")
+        await self._releases.release(caller.tenant, file_id)
+        deleted = 0
+        if request.cascade:
+            deleted = await self._deletion.delete_derived(caller.tenant, str(file_id), caller.token)
+        await self._releases.record_deletion(caller.tenant, file_id, cascade=request.cascade, jobs_deleted=deleted)
         return jobs_service_pb2.ReleaseFileResponse()
+
+    @audit_refusals('delete', lambda request: f"jobs/{request.id}")
+    async def DeleteJob(
+        self, request: jobs_service_pb2.DeleteJobRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_service_pb2.DeleteJobResponse:
+        caller = require_role(*WRITERS)
+        await self._deletion.delete_job(caller.tenant, parse_uuid(request.id, "id"), caller.token)
+        return jobs_service_pb2.DeleteJobResponse()
 
 
 __all__ = ["JobServicer"]

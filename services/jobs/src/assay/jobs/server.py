@@ -9,6 +9,7 @@ from contextlib import suppress
 
 import grpc
 
+from assay.common.auth import mint_token
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
@@ -16,8 +17,10 @@ from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
 from assay.common.schema_revision import SchemaRevision
 from assay.jobs import migrations
+from assay.jobs.audit_record import AuditLog
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
+from assay.jobs.deletion import IngestArtifactEraser, JobDeletion
 from assay.jobs.dispatcher import Dispatcher
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog, IngestFileCatalog
@@ -26,6 +29,7 @@ from assay.jobs.job_execution_service import JobExecutionServicer
 from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.reaper import run_reaper
+from assay.jobs.retention import SYSTEM_ACTOR, RetentionSweep, run_retention_sweep
 from assay.jobs.store import JobStore
 from assay.jobs.webhook_delivery import WebhookDeliverer
 from assay.jobs.webhook_secrets import SecretBox
@@ -73,6 +77,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
                             backlog_per_running=settings.dispatch_backlog_per_running,
                             poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
     resolved_files = files
+    eraser_channel = open_channel(settings.ingest_addr)
+    deletion = JobDeletion(engine, nc, IngestArtifactEraser(eraser_channel, settings.ingest_timeout_seconds), cache)
     creator = JobCreator(store, max_size=settings.create_batch_max, concurrency=settings.create_batch_concurrency,
                          max_wait=settings.create_batch_wait_seconds)
     webhook_secrets = SecretBox(settings.secret_key_material(settings.job_capability_secret))
@@ -80,7 +86,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
-            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), creator),
+            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), deletion,
+                        AuditLog(engine), creator),
             server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
@@ -93,6 +100,9 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         ]
 
     server = await start_grpc_server(settings, register)
+    retention = settings.retention()
+    sweep = RetentionSweep(engine, deletion, retention, lambda tenant: mint_token(
+        settings, subject=SYSTEM_ACTOR, tenant=tenant, roles=["user"], ttl_seconds=600), batch=settings.retention_batch)
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
@@ -100,6 +110,9 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
                                        calm=settings.lease_seconds), name="lease-reaper"),
         asyncio.create_task(deliverer.run(), name="webhook-delivery"),
     ]
+    if retention.enabled:
+        tasks.append(asyncio.create_task(run_retention_sweep(sweep, settings.retention_sweep_seconds),
+                                         name="retention-sweep"))
 
     async def stop_background() -> None:
         for task in tasks:
@@ -114,6 +127,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         await nc.drain()
         if channel is not None:
             await channel.close()
+        await eraser_channel.close()
         await engine.dispose()
 
     server.on_stop.append(stop_background)

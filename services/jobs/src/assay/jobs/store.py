@@ -30,6 +30,7 @@ from assay.common.nats import event_subject
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs import secret_params
 from assay.jobs.audit import AuditQuery, list_events
+from assay.jobs.audit_record import AuditEntry, Caller, record, record_many
 from assay.jobs.batch_transitions import (
     BY_REQUEST_IDS,
     COMPLETE_BATCH,
@@ -64,6 +65,7 @@ from assay.jobs.file_releases import (
 )
 from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
+from assay.jobs.result_cache import answerable, cached_answer, insert_answered
 from assay.jobs.tables import jobs
 from assay.jobs.webhook_events import WebhookOutbox
 from assay.jobs.work_messages import OUTBOX_INSERT
@@ -91,6 +93,13 @@ class NewJob:
     trace_id: str
     dependencies: tuple[uuid.UUID, ...] = ()
     """``inputs.jobs``: the job is created WAITING and queued once all of them have SUCCEEDED."""
+    cache_key: str | None = None
+    """Analyzer, params and input content digest (``result_cache``); None: never cached."""
+    use_cache: bool = True
+    """False: run even when a succeeded job with the same key could answer (``no_cache``)."""
+    caller: Caller | None = None
+    """Who asked (roles, peer, request id), captured in the CreateJob call for its audit entry, which a
+    group commit writes from another task."""
 
 
 @dataclass(frozen=True)
@@ -359,10 +368,20 @@ class JobStore:
             current = await _load(tx.conn, tenant, job_id)
         if current is None:
             raise _not_found(job_id)
+        if current["deleting_at"] is not None:
+            raise FailedPrecondition("JOB_DELETING", f"job {job_id} is being deleted; repeat the DeleteJob call")
         raise FailedPrecondition(
             "JOB_NOT_FAILED",
             f"job {job_id} is {current['state'].lower()}; only failed or cancelled jobs can be retried"
         )
+
+    async def record_redrive(self, tenant: str, request: jobs_service_pb2.RedriveJobsRequest, retried: int,
+                             refused: int) -> None:
+        """The audit log's summary of a RedriveJobs call (each retry has its own ``retry`` row)."""
+        async with self._transaction(tenant) as tx:
+            await record(tx.conn, AuditEntry(tenant=tenant, action="redrive", resource="jobs", details={
+                "state": STATE_NAMES.get(request.state, "FAILED"), "error_code": request.error_code,
+                "analyzer": request.analyzer, "retried": retried, "refused": refused}))
 
     async def audit_events(
         self, tenant: str, query: AuditQuery,
@@ -508,6 +527,8 @@ class JobStore:
                 files = sorted({file_id for item in items for file_id in _file_ids(item.new)})
                 await lock_files(tx.conn, tenant, files)
                 released = await released_among(tx.conn, tenant, files)
+                cached = await answerable(tx.conn, tenant, [item.new for item in items])  # result_cache
+                answered: builtins.list[tuple[int, uuid.UUID]] = []
                 for position, item in enumerate(items):
                     if item.new.dependencies:
                         raise ValueError("create_many takes jobs without dependencies")
@@ -519,7 +540,7 @@ class JobStore:
                     else:
                         if item.new.request_id is not None:
                             first_of_request[item.new.request_id] = position
-                        inserting.append((position, uuid.uuid4()))
+                        (answered if position in cached else inserting).append((position, uuid.uuid4()))
                 rows = (await tx.conn.execute(CREATE_BATCH, create_params(tenant, [
                     (job_id, items[position].actor, items[position].new) for position, job_id in inserting
                 ]))).mappings().all()
@@ -527,10 +548,15 @@ class JobStore:
                 inserted = [(position, by_id[job_id]) for position, job_id in inserting if job_id in by_id]
                 jobs = await tx.emit_batch([row for _, row in inserted],
                                            [items[position].traceparent for position, _ in inserted], work=True)
-                await _audit_many(tx.conn, [(row, items[position].actor) for position, row in inserted], "create")
-                await self._quotas.enforce(tx.conn, tenant, added=len(inserted))
+                await _audit_many(tx.conn, [(row, items[position].actor) for position, row in inserted], "create",
+                                  [items[position].new.caller for position, _ in inserted])
                 created = {position: job for (position, _), job in zip(inserted, jobs, strict=True)}
-                taken = [items[position].new.request_id for position, _ in inserting if position not in created]
+                for position, job_id in answered:  # SUCCEEDED at once from a succeeded job's result
+                    if (job := await _insert(tx, tenant, items[position].actor, items[position].new, job_id)):
+                        created[position] = job
+                await self._quotas.enforce(tx.conn, tenant, added=len(created))
+                taken = [items[position].new.request_id for position, _ in (*inserting, *answered)
+                         if position not in created]
                 taken += [items[position].new.request_id for position in repeats]
                 existing = {} if not taken else {row["request_id"]: row for row in (await tx.conn.execute(
                     BY_REQUEST_IDS, {"tenant": tenant, "request_ids": taken})).mappings()}
@@ -776,7 +802,7 @@ async def _insert(
     files must be locked (``file_releases.lock_files``): one released for deletion refuses the job
     (``field`` names them), rolling the transaction back."""
     params, secret = secret_params.split(new.params)
-    row = (await tx.conn.execute(_INSERT, {
+    values = {
         "id": job_id, "tenant": tenant, "actor": actor, "analyzer": new.analyzer,
         "params": json.dumps(params), "secret_params": None if secret is None else json.dumps(secret),
         "inputs": json.dumps(new.inputs),
@@ -784,13 +810,18 @@ async def _insert(
         "max_attempts": new.max_attempts, "priority": new.priority,
         "request_id": new.request_id, "request_hash": new.request_hash, "trace_id": new.trace_id,
         "pipeline_id": None if pipeline is None else pipeline[0],
-        "pipeline_index": None if pipeline is None else pipeline[1],
-    })).mappings().one_or_none()
+        "pipeline_index": None if pipeline is None else pipeline[1], "cache_key": new.cache_key,
+    }
+    source = await cached_answer(tx.conn, tenant, new)  # answered at once from a succeeded job's result
+    if source is not None:
+        row = await insert_answered(tx.conn, values, source, new)
+    else:
+        row = (await tx.conn.execute(_INSERT, values)).mappings().one_or_none()
     if row is None:
         return None
     await refuse_released(tx.conn, tenant, _file_ids(new), field)
-    job = await tx.emit(row, work=not new.dependencies)
-    await _audit(tx.conn, row, actor, "create")
+    job = await tx.emit(row, work=not new.dependencies and source is None)
+    await _audit_many(tx.conn, [(row, actor)], "create", [new.caller])
     if new.dependencies:
         await record_dependencies(tx.conn, tenant, row["id"], new.dependencies)
         for settled in await tx.settle([row["id"]]):
@@ -807,14 +838,14 @@ async def _audit(conn: AsyncConnection, row: Row, actor: str, action: str) -> No
     await _audit_many(conn, [(row, actor)], action)
 
 
-async def _audit_many(conn: AsyncConnection, rows: Sequence[tuple[Row, str]], action: str) -> None:
-    """The audit entries of several jobs (each with its actor) in one pipelined statement."""
-    if not rows:
-        return
-    await conn.execute(_AUDIT_INSERT, [{
-        "tenant": row["tenant_id"], "actor": actor, "action": action, "job_id": row["id"],
-        "details": json.dumps({"state": row["state"], "attempt": row["attempt"]}),
-    } for row, actor in rows])
+async def _audit_many(conn: AsyncConnection, rows: Sequence[tuple[Row, str]], action: str,
+                      callers: Sequence[Caller | None] | None = None) -> None:
+    """The audit entries of several jobs (each with its actor, and who asked: ``NewJob.caller`` when
+    made outside the call's own task, as a group commit is) in one pipelined statement."""
+    await record_many(conn, [AuditEntry(
+        tenant=row["tenant_id"], action=action, resource=f"jobs/{row['id']}", job_id=row["id"], actor=actor,
+        details={"state": row["state"], "attempt": row["attempt"]},
+        caller=None if callers is None else callers[index]) for index, (row, actor) in enumerate(rows)])
 
 
 CANCEL_SPAN = "cancel job"
@@ -907,10 +938,11 @@ _EVENT = "updated_at = now(), event_seq = event_seq + 1"
 
 _INSERT = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, secret_params, inputs, state, max_attempts,
-                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index)
+                           priority, request_id, request_hash, trace_id, pipeline_id, pipeline_index, cache_key)
     VALUES (:id, :tenant, :actor, :analyzer, CAST(:params AS jsonb), CAST(:secret_params AS jsonb),
             CAST(:inputs AS jsonb), :state,
-            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index)
+            :max_attempts, :priority, :request_id, :request_hash, :trace_id, :pipeline_id, :pipeline_index,
+            :cache_key)
     ON CONFLICT (tenant_id, request_id) DO NOTHING
     RETURNING *
 """)
@@ -949,7 +981,7 @@ _RETRY = text(f"""
         state = CASE WHEN jsonb_array_length(COALESCE(inputs -> 'jobs', '[]')) > 0 THEN 'WAITING'
                      ELSE 'QUEUED' END,
         ended_at = NULL, next_attempt_at = NULL, lease_expires_at = NULL, {_EVENT}
-    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED')
+    WHERE id = :id AND tenant_id = :tenant AND state IN ('FAILED', 'CANCELLED') AND deleting_at IS NULL
     RETURNING *
 """)
 
@@ -1047,7 +1079,3 @@ _RELEASE = _settle_abandoned("worker_slot = :slot AND worker_boot IS DISTINCT FR
 _LOAD = select(jobs).where(jobs.c.id == bindparam("id"), jobs.c.tenant_id == bindparam("tenant"))
 """Built once: SQLAlchemy's compiled cache still needs a cache key per execution, not a new statement."""
 
-_AUDIT_INSERT = text("""
-    INSERT INTO jobs.audit_log (tenant_id, actor, action, job_id, details)
-    VALUES (:tenant, :actor, :action, :job_id, CAST(:details AS jsonb))
-""")

@@ -13,7 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData(schema="jobs")
 
@@ -49,6 +49,9 @@ jobs = Table(
     Column("pipeline_index", Integer),
     Column("secret_params", JSONB),  # debug_redact params: StartJob only, cleared at the end (secret_params.py)
     Column("end_traceparent", Text),  # the span that ended the job: its dependents' release links to it
+    Column("deleting_at", DateTime(timezone=True)),  # a deletion began (deletion.py): finished by a repeat
+    Column("cache_key", Text),  # analyzer, params and input content digest (result_cache.py)
+    Column("cached_from", UUID(as_uuid=True)),  # the succeeded job this one was answered from
 )
 
 outbox = Table(
@@ -67,9 +70,14 @@ audit_log = Table(
     Column("tenant_id", Text, nullable=False),
     Column("actor", Text, nullable=False),
     Column("action", Text, nullable=False),
-    Column("job_id", UUID(as_uuid=True), nullable=False),
+    Column("job_id", UUID(as_uuid=True)),
     Column("details", JSONB, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    Column("roles", ARRAY(Text), nullable=False),
+    Column("peer", Text, nullable=False),
+    Column("request_id", Text, nullable=False),
+    Column("resource", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
 )
 
 dependencies = Table(

@@ -71,10 +71,11 @@ async def get_file(request: Request, file_id: str) -> Response:
 
 @router.delete("/{file_id}", status_code=204, summary="Delete a file not used by an active job",
                responses={204: {"description": "deleted"}, **schemas.problems(404, 409)})
-async def delete_file(request: Request, file_id: str) -> Response:
-    """IngestService.DeleteFile."""
+async def delete_file(request: Request, file_id: str, cascade: bool = False) -> Response:
+    """IngestService.DeleteFile; ``cascade=true`` also deletes every finished job derived from the file
+    with its results, events and artifacts, and its search-index chunks (an erasure request)."""
     await stubs(request).ingest.DeleteFile(
-        ingest_service_pb2.DeleteFileRequest(id=file_id), metadata=call_metadata(request),
+        ingest_service_pb2.DeleteFileRequest(id=file_id, cascade=cascade), metadata=call_metadata(request),
         timeout=settings_of(request).rpc_timeout_seconds)
     return Response(status_code=204)
 

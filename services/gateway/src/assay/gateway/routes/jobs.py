@@ -100,6 +100,11 @@ async def _submit_document(request: Request) -> Response:
             if not raw.isdigit() or len(raw) > 2:
                 raise bad_request("must be an integer 0-9", field="priority", code=multipart.INVALID)
             header.priority = int(raw)
+        if "no_cache" in fields:
+            raw = fields.pop("no_cache").lower()
+            if raw not in ("true", "false"):
+                raise bad_request("must be true or false", field="no_cache", code=multipart.INVALID)
+            header.no_cache = raw == "true"
         if fields:
             raise bad_request(f"unknown form fields: {', '.join(sorted(fields))}", field=sorted(fields)[0],
                               code=multipart.INVALID)

@@ -57,7 +57,10 @@ class Embedder(Protocol):
 class OnnxMiniLM:
     """all-MiniLM-L6-v2 on onnxruntime: mean pooling over the last hidden state, then L2."""
 
-    def __init__(self, model_path: Path, vocab_path: Path = VOCAB_PATH, name: str = MODEL_NAME):
+    def __init__(self, model_path: Path, vocab_path: Path = VOCAB_PATH, name: str = MODEL_NAME,
+                 threads: int | None = None):
+        """``threads``: onnxruntime's intra-op thread count (default ``ASSAY_CONTRACT_REVIEW_THREADS``, else
+        onnxruntime's choice)."""
         import onnxruntime as ort  # type: ignore[import-untyped]
 
         options = ort.SessionOptions()
@@ -65,9 +68,11 @@ class OnnxMiniLM:
         # Idle intra-op threads sleep instead of spinning: on a worker sharing its cores with other
         # processes, spinning threads burn CPU against each other (600 sentences: 4.5 -> 3.0 CPU s).
         options.add_session_config_entry(SPINNING_CONFIG_KEY, "0")
-        threads = os.environ.get(ENV_THREADS, "")
-        if threads.isdigit() and int(threads) > 0:
-            options.intra_op_num_threads = int(threads)
+        configured = os.environ.get(ENV_THREADS, "")
+        if threads is None and configured.isdigit() and int(configured) > 0:
+            threads = int(configured)
+        if threads:
+            options.intra_op_num_threads = threads
         self._session: Any = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )

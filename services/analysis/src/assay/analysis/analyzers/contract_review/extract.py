@@ -1,8 +1,10 @@
 """Text extraction from PDF (text layer), DOCX, HTML and plain text or markdown, keeping where each
 piece came from.
 
-A PDF yields one block per page (``page`` set, 1-based); a DOCX one block per body paragraph in
-reading order, table cells included (``paragraph`` set, 1-based, empty paragraphs counted); HTML
+A PDF yields one block per page (``page`` set, 1-based), one paragraph per line, read
+layout-aware by ``pdf_layout`` (PDFium's text boxes); a DOCX one block per body paragraph in
+reading order, table cells included (``paragraph`` set, 1-based, empty paragraphs counted), a
+numbered paragraph's list label ("5.2", "(b)") written before its text (``docx_numbering``); HTML
 one block per block-level element (``html_text``; ``paragraph`` set, 1-based, headings styled
 ``Heading N``); plain text and markdown one block per blank-line-separated paragraph
 (``paragraph`` set, 1-based, counting non-empty paragraphs).
@@ -15,15 +17,12 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from assay.analysis.analyzers.contract_review import pdf_layout
+from assay.analysis.analyzers.contract_review.docx_numbering import Numbering
 from assay.analysis.analyzers.contract_review.html_text import html_paragraphs
-from assay.analysis.input_limits import (
-    check_zip_inflated_size,
-    is_entity_amplification,
-    pdf_decoding_limits,
-    too_complex,
-)
+from assay.analysis.input_limits import check_zip_inflated_size, is_entity_amplification, too_complex
 from assay.analysis.plugin import AnalysisInputError
 
 DocumentKind = Literal["pdf", "docx", "html", "text"]
@@ -51,6 +50,8 @@ class Block:
     file_id: str
     style: str = ""
     """DOCX paragraph style name (e.g. ``Heading 1``); empty elsewhere."""
+    continues: bool = False
+    """PDF: the page's first paragraph goes on with the previous page's last one."""
 
 
 @dataclass(frozen=True)
@@ -108,44 +109,40 @@ def extract_file(
 
 
 def extract_pdf(path: Path, *, file_id: str, display_name: str, progress: Progress | None = None) -> ExtractedDocument:
-    """One block per page of the PDF's text layer; refuse a PDF that has none."""
-    with pdf_decoding_limits():
-        return _extract_pdf(path, file_id=file_id, display_name=display_name, progress=progress)
-
-
-def _extract_pdf(path: Path, *, file_id: str, display_name: str, progress: Progress | None) -> ExtractedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import LimitReachedError, PdfReadError
+    """One block per page of the PDF's text layer, read layout-aware (``pdf_layout``): running
+    headers, footers and page numbers dropped, one paragraph per line of the block, paragraphs
+    joined over page breaks; a PDF without a text layer is refused."""
+    import pypdfium2 as pdfium
 
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise AnalysisInputError("INPUT_UNPARSEABLE", "the PDF is password-protected: upload an unlocked copy")
-        total = len(reader.pages)
-    except AnalysisInputError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise AnalysisInputError(
+                "INPUT_UNPARSEABLE", "the PDF is password-protected: upload an unlocked copy"
+            ) from exc
         raise AnalysisInputError("INPUT_UNPARSEABLE", f"the PDF cannot be read: {exc}") from exc
-    if total == 0:
-        raise AnalysisInputError("INPUT_UNPARSEABLE", "the PDF has no pages")
-    if total > MAX_PAGES:
-        raise AnalysisInputError("INPUT_TOO_LARGE", f"the PDF has {total} pages; at most {MAX_PAGES} are reviewed")
-    blocks: list[Block] = []
-    empty: list[int] = []
-    for number, page in enumerate(reader.pages, start=1):
-        try:
-            text = page.extract_text() or ""
-        except (LimitReachedError, MemoryError, RecursionError):
-            raise
-        except Exception as exc:  # pypdf raises a wide range of errors on damaged content streams
-            raise AnalysisInputError("INPUT_UNPARSEABLE", f"page {number} of the PDF cannot be read: {exc}") from exc
-        text = _clean(text)
-        if len(re.sub(r"\s+", "", text)) < MIN_PAGE_CHARS:
-            empty.append(number)
-        else:
-            blocks.append(Block(text=text, page=number, paragraph=0, file_id=file_id))
-        if progress is not None:
-            progress(number, total)
+    try:
+        total = len(document)
+        if total == 0:
+            raise AnalysisInputError("INPUT_UNPARSEABLE", "the PDF has no pages")
+        if total > MAX_PAGES:
+            raise AnalysisInputError("INPUT_TOO_LARGE", f"the PDF has {total} pages; at most {MAX_PAGES} are reviewed")
+        lines, heights = _pdf_lines(document, progress)
+    finally:
+        document.close()
+    drop = pdf_layout.running_lines(lines, heights)
+    pages = []
+    for p, page_lines in enumerate(lines):
+        paragraphs, open_end = pdf_layout.paragraphs([ln for i, ln in enumerate(page_lines) if (p, i) not in drop])
+        pages.append(pdf_layout.PdfPage(number=p + 1, paragraphs=paragraphs, open_end=open_end))
+    empty = [page.number for page in pages if len(re.sub(r"\s+", "", page.text)) < MIN_PAGE_CHARS]
+    pdf_layout.stitch(pages)
+    blocks = [
+        Block(text=_clean(page.text), page=page.number, paragraph=0, file_id=file_id, continues=page.continues)
+        for page in pages
+        if page.number not in empty and page.paragraphs
+    ]
     if not blocks:
         raise AnalysisInputError(
             "PDF_NO_TEXT_LAYER",
@@ -161,6 +158,30 @@ def _extract_pdf(path: Path, *, file_id: str, display_name: str, progress: Progr
         units=total,
         pages_without_text=tuple(empty),
     )
+
+
+def _pdf_lines(document: Any, progress: Progress | None) -> tuple[list[list[pdf_layout.TextLine]], list[float]]:
+    """Every page's printed lines and the page's height, reporting each page read."""
+    import pypdfium2 as pdfium
+
+    total = len(document)
+    lines: list[list[pdf_layout.TextLine]] = []
+    heights: list[float] = []
+    for index in range(total):
+        try:
+            page = document[index]
+            textpage = page.get_textpage()
+            try:
+                lines.append(pdf_layout.page_lines(textpage))
+                heights.append(float(page.get_height()))
+            finally:
+                textpage.close()
+                page.close()
+        except pdfium.PdfiumError as exc:
+            raise AnalysisInputError("INPUT_UNPARSEABLE", f"page {index + 1} of the PDF cannot be read: {exc}") from exc
+        if progress is not None:
+            progress(index + 1, total)
+    return lines, heights
 
 
 def extract_docx(path: Path, *, file_id: str, display_name: str, progress: Progress | None = None) -> ExtractedDocument:
@@ -180,10 +201,14 @@ def extract_docx(path: Path, *, file_id: str, display_name: str, progress: Progr
         raise AnalysisInputError("INPUT_UNPARSEABLE", f"the file is neither a valid DOCX nor a PDF: {exc}") from exc
     body = document.element.body
     elements = list(body.iter(qn("w:p")))
+    numbering = _docx_numbering(document)
     blocks: list[Block] = []
     for number, element in enumerate(elements, start=1):
         paragraph = Paragraph(element, document)
         text = _clean(paragraph.text)
+        label = numbering.label(element) if text.strip() else ""
+        if label:
+            text = f"{label} {text.lstrip()}"
         if text.strip():
             style = ""
             try:
@@ -201,6 +226,18 @@ def extract_docx(path: Path, *, file_id: str, display_name: str, progress: Progr
         kind="docx",
         blocks=tuple(blocks),
         units=len(elements),
+    )
+
+
+def _docx_numbering(document: Any) -> Numbering:
+    """The document's list numbering (``numbering.xml`` and the styles that carry numbering)."""
+    try:
+        numbering_part = document.part.numbering_part
+    except (KeyError, NotImplementedError):
+        numbering_part = None
+    return Numbering(
+        numbering_part.element if numbering_part is not None else None,
+        document.styles.element,
     )
 
 

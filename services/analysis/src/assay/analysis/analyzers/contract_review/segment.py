@@ -71,20 +71,24 @@ class _Line:
     block: Block
     heading_style: bool
     starts_block: bool
+    starts_paragraph: bool = False
+    """First line of its block or after a blank line."""
+    whole_paragraph: bool = False
+    """The only line of its paragraph."""
 
 
 def _lines(document: ExtractedDocument) -> Iterator[_Line]:
     for block in document.blocks:
         heading_style = block.style.lower().startswith(("heading", "title"))
-        first = True
-        for raw in block.text.strip("\n").split("\n"):
-            text = " ".join(raw.split())
+        raw_lines = [" ".join(raw.split()) for raw in block.text.strip("\n").split("\n")]
+        for i, text in enumerate(raw_lines):
             if not text:
                 # A blank line inside a block still ends the running paragraph.
                 yield _Line("", block, False, False)
                 continue
-            yield _Line(text, block, heading_style, first)
-            first = False
+            starts = i == 0 or not raw_lines[i - 1]
+            alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1])
+            yield _Line(text, block, heading_style, i == 0, starts, alone)
 
 
 def _is_title(text: str) -> bool:
@@ -119,9 +123,8 @@ def _slug(text: str) -> str:
 
 
 class _Builder:
-    def __init__(self, prefix: str, kind: str) -> None:
+    def __init__(self, prefix: str) -> None:
         self.prefix = prefix
-        self.paged = kind == "pdf"
         self.clauses: list[Clause] = []
         self.current: Clause | None = None
         self.anchor = ""
@@ -129,8 +132,6 @@ class _Builder:
         self.used: dict[str, int] = {}
         self.child_counts: dict[str, int] = {}
         self.preamble = 0
-        self.last_line_len = 0
-        self.max_line_len = 0
 
     def _unique(self, base: str) -> str:
         n = self.used.get(base, 0) + 1
@@ -176,15 +177,16 @@ class _Builder:
         if not text:
             self.end_paragraph()
             return
-        if line.starts_block and not self.paged:
+        if line.starts_block and not line.block.continues:
             self.current = None
         word = _SECTION_WORD.match(text)
         section = word or _SECTION.match(text)
         if section is not None:
             number = section.group(1).rstrip(".")
             rest = text[section.end() :]
-            whole_block = line.starts_block and "\n" not in line.block.text.strip()
-            is_heading = line.heading_style or not rest or _is_title(rest) or (whole_block and _is_short_title(rest))
+            is_heading = (
+                line.heading_style or not rest or _is_title(rest) or (line.whole_paragraph and _is_short_title(rest))
+            )
             self.anchor = f"cl-{number}"
             if is_heading:
                 self.anchor_heading = rest.strip() or text
@@ -192,7 +194,6 @@ class _Builder:
             else:
                 self._start(self.anchor, "paragraph", number, self.anchor_heading)
             self._append(text, line.block)
-            self._track(text)
             return
         listed = _LIST_PAREN.match(text) or _LIST_DOT.match(text)
         if listed is not None:
@@ -200,42 +201,27 @@ class _Builder:
             base = f"{self.anchor}{label}" if self.anchor else f"item{label}"
             self._start(base, "list_item", label, self.anchor_heading)
             self._append(text, line.block)
-            self._track(text)
             return
         if _BULLET.match(text):
             self._start(self._child("b"), "list_item", "", self.anchor_heading)
             self._append(text, line.block)
-            self._track(text)
             return
-        if line.heading_style or (_is_title(text) and (line.starts_block or self._paragraph_ended())):
+        if line.heading_style or (_is_title(text) and line.starts_paragraph):
             self.anchor = f"h-{_slug(text)}"
             self.anchor_heading = text
             self._start(self.anchor, "heading", "", text)
             self._append(text, line.block)
-            self._track(text)
             return
-        if self.current is None or self.current.kind == "heading" or self._paragraph_ended():
+        if self.current is None or self.current.kind == "heading":
             self._start(self._child("p"), "paragraph", "", self.anchor_heading)
         self._append(text, line.block)
-        self._track(text)
-
-    def _paragraph_ended(self) -> bool:
-        """In a PDF a short line ending a sentence closes its paragraph."""
-        if not self.paged or self.current is None:
-            return False
-        last = self.current.spans[-1].text if self.current.spans else ""
-        return last.endswith((".", ":", ";")) and self.max_line_len > 0 and self.last_line_len < 0.7 * self.max_line_len
-
-    def _track(self, text: str) -> None:
-        self.last_line_len = len(text)
-        self.max_line_len = max(self.max_line_len, len(text))
 
 
 def segment(documents: Sequence[ExtractedDocument]) -> list[Clause]:
     """Split the documents into clauses, in reading order."""
     clauses: list[Clause] = []
     for index, document in enumerate(documents):
-        builder = _Builder(prefix="" if index == 0 else f"d{index + 1}:", kind=document.kind)
+        builder = _Builder(prefix="" if index == 0 else f"d{index + 1}:")
         for line in _lines(document):
             builder.add(line)
         for clause in builder.clauses:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
+from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.index.chunks import embedding_texts, pack
+from assay.analysis.analyzers.index.embedding import embed_passages, index_embedder
+from assay.analysis.analyzers.index.metadata import check_given, document_metadata
 from assay.analysis.analyzers.index.units import read_units
 from assay.analysis.analyzers.index.writer import IndexWriter
 from assay.analysis.plugin import AnalysisInputError, InputDocument, RunContext
@@ -38,7 +40,7 @@ def documents_to_index(ctx: RunContext) -> list[InputDocument]:
 
 
 def embedder() -> Embedder:
-    model = default_embedder()
+    model = index_embedder()
     if model is None:  # the model ships with the package: its absence is a broken installation
         raise RuntimeError("the sentence-embedding model is not available (ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off?)")
     return model
@@ -51,6 +53,7 @@ class IndexAnalyzer:
 
     def run(self, ctx: RunContext) -> job_pb2.JobResult:
         collection_id = parse_collection_id(ctx.params)
+        check_given(ctx.params.index.metadata)
         documents = documents_to_index(ctx)
         model = embedder()
         result = index_pb2.IndexResult(collection_id=str(collection_id), model=model.name)
@@ -82,9 +85,11 @@ class IndexAnalyzer:
             ctx.check_cancelled()
             ctx.report_progress((100 * number + 90 * done // max(count, 1)) // total)
 
-        vectors = model.embed(embedding_texts(document.display_name, chunks), on_batch)
+        vectors = embed_passages(model, embedding_texts(document.display_name, chunks), on_batch)
+        metadata = document_metadata(document.file_id, read, ctx.dependencies, ctx.params.index.metadata)
         writer.replace(collection_id, uuid.UUID(document.file_id), display_name=document.display_name,
-                       media_type=document.media_type, job_id=ctx.job_id, chunks=chunks, vectors=vectors)
+                       media_type=document.media_type, job_id=ctx.job_id, chunks=chunks, vectors=vectors,
+                       metadata=metadata, uploaded_at=document.uploaded_at)
         ctx.logger.info("indexed", extra={"file_id": document.file_id, "chunks": len(chunks)})
         return index_pb2.IndexedFile(file_id=document.file_id, display_name=document.display_name,
-                                     format=read.format, chunks=len(chunks), pages=read.pages)
+                                     format=read.format, chunks=len(chunks), pages=read.pages, metadata=metadata)

@@ -10,32 +10,36 @@ sees the old chunks or the new ones, never a mixture or none.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
 from assay.analysis.analyzers.index.chunks import Chunk
+from assay.analysis.analyzers.index.embedding import vector_literal
 from assay.analysis.plugin import AnalysisInputError
 from assay.common.db import TENANT_SETTING
 
-# COPY is not allowed on a table with row-level security; psycopg pipelines executemany's INSERTs.
+# COPY FROM is refused on a table with row-level security, so one INSERT takes every row as arrays
+# (one statement and one round trip for the file, where executemany sent one INSERT per chunk).
 _INSERT = """INSERT INTO "index".chunks (tenant_id, collection_id, file_id, ordinal, kind, heading, content, page,
-    paragraph, start_offset, end_offset, embedding) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::vector)"""
+    paragraph, start_offset, end_offset, embedding)
+    SELECT %s, %s, %s, r.ordinal, r.kind, r.heading, r.content, r.page, r.paragraph, r.start_offset, r.end_offset,
+           r.embedding::vector
+    FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::int[], %s::int[], %s::int[], %s::int[],
+                %s::text[])
+         AS r(ordinal, kind, heading, content, page, paragraph, start_offset, end_offset, embedding)"""
 
 
 def psycopg_conninfo(database_url: str) -> str:
     """A libpq connection string from the services' SQLAlchemy URL (``postgresql+psycopg://…``)."""
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def vector_literal(row: npt.NDArray[np.float32]) -> str:
-    """pgvector's text form, ``[0.1,0.2,…]``."""
-    return "[" + ",".join(f"{x:.6g}" for x in row.tolist()) + "]"
 
 
 class IndexWriter:
@@ -81,8 +85,11 @@ class IndexWriter:
                         (collection_id, job_id))
 
     def replace(self, collection_id: uuid.UUID, file_id: uuid.UUID, *, display_name: str, media_type: str,
-                job_id: str, chunks: Sequence[Chunk], vectors: npt.NDArray[np.float32]) -> None:
+                job_id: str, chunks: Sequence[Chunk], vectors: npt.NDArray[np.float32],
+                metadata: Mapping[str, str] | None = None, uploaded_at: datetime | None = None) -> None:
         """Make ``chunks`` the file's only chunks in the collection, in one transaction."""
+        if len(vectors) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
         with self._conn.transaction(), self._conn.cursor() as cur:
             self._scope(cur)
             self._lock_collection(cur, collection_id)
@@ -90,10 +97,11 @@ class IndexWriter:
                         (collection_id, file_id))
             cur.execute(
                 'INSERT INTO "index".documents (tenant_id, collection_id, file_id, display_name, media_type, job_id, '
-                "chunk_count) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (self._tenant, collection_id, file_id, display_name, media_type, job_id, len(chunks)))
-            cur.executemany(_INSERT, [
-                (self._tenant, collection_id, file_id, ordinal, chunk.kind, chunk.heading,
-                 chunk.content.replace("\x00", ""), chunk.page, chunk.paragraph, chunk.start, chunk.end,
-                 vector_literal(vector))
-                for ordinal, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True))])
+                "chunk_count, metadata, uploaded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (self._tenant, collection_id, file_id, display_name, media_type, job_id, len(chunks),
+                 Jsonb(dict(metadata or {})), uploaded_at))
+            cur.execute(_INSERT, (self._tenant, collection_id, file_id, list(range(len(chunks))),
+                                  [c.kind for c in chunks], [c.heading.replace("\x00", "") for c in chunks],
+                                  [c.content.replace("\x00", "") for c in chunks], [c.page for c in chunks],
+                                  [c.paragraph for c in chunks], [c.start for c in chunks], [c.end for c in chunks],
+                                  [vector_literal(v) for v in vectors]))

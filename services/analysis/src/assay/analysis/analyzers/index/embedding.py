@@ -1,0 +1,112 @@
+"""The index's embeddings: the shipped MiniLM model (contract_review's loader) in a session of its own,
+with one intra-op thread, for passages (in small batches spread over the process's cores) and
+questions (one short text, cached).
+
+Why a session of its own: profiled on the 12-page Hetzner DPA (78 chunks, 7,380 word pieces),
+embedding was 93% of indexing. With onnxruntime's default threads and batches of 32 it cost 2.55
+CPU-seconds; with one intra-op thread and batches of 8 (less padding, no thread hand-offs) 1.65-1.9
+CPU-seconds, and the cores are then used by running batches side by side (``Session.run`` is
+thread-safe and releases the GIL). A single question costs ~4 ms of CPU on one thread, where two
+threads only add synchronisation.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from assay.analysis.analyzers.contract_review.embedding import (
+    Embedder,
+    FloatMatrix,
+    OnnxMiniLM,
+    bundled_model_path,
+    embeddings_enabled,
+)
+from assay.common.byte_cache import ByteLRU
+
+PASSAGE_BATCH = 8
+"""Passages per model call: 8 cost ~30% less CPU than 32 on the DPA above (padding, cache)."""
+DIMENSIONS = 384
+
+_lock = threading.Lock()
+_loaded = False
+_model: Embedder | None = None
+
+
+def index_embedder() -> Embedder | None:
+    """The process-wide single-threaded session; ``None`` when the model is absent or switched off
+    (``ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off``)."""
+    global _loaded, _model
+    if not embeddings_enabled():
+        return None
+    with _lock:
+        if not _loaded:
+            _loaded = True
+            path = bundled_model_path()
+            _model = OnnxMiniLM(path, threads=1) if path is not None else None
+        return _model
+
+
+def cores() -> int:
+    """CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def embed_passages(model: Embedder, texts: Sequence[str],
+                   on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
+    """One unit row per text: batches of texts of similar length, as many at a time as there are
+    cores; ``on_batch(done, total)`` after each (in order, from the calling thread)."""
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    batches = deque(order[s:s + PASSAGE_BATCH] for s in range(0, len(order), PASSAGE_BATCH))
+    workers = max(1, min(cores(), len(batches)))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed")
+    pending: deque[tuple[list[int], Future[FloatMatrix]]] = deque()
+    done = 0
+    try:
+        while batches or pending:
+            # A bounded window: an exception from on_batch (a cancelled job) leaves little queued.
+            while batches and len(pending) < 2 * workers:
+                idx = batches.popleft()
+                pending.append((idx, pool.submit(model.embed, [texts[i] for i in idx])))
+            idx, future = pending.popleft()
+            out[idx] = future.result()
+            done += len(idx)
+            if on_batch is not None:
+                on_batch(done, len(texts))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return out
+
+
+class QuestionEmbeddings:
+    """Questions' vectors (pgvector's text form), kept in an LRU bounded by bytes: a question asked
+    again (a dashboard, a batch of questions, a retry) skips the model."""
+
+    def __init__(self, model: Callable[[], Embedder | None], max_bytes: int) -> None:
+        self._model = model
+        self._cache: ByteLRU[str, str] = ByteLRU("index_question_embeddings", max_bytes,
+                                                 lambda v: len(v))
+
+    def vector(self, question: str) -> str | None:
+        """The question's vector literal; ``None`` when the model is unavailable. Blocking: run it
+        in a thread."""
+        cached = self._cache.get(question)
+        if cached is not None:
+            return cached
+        model = self._model()
+        if model is None:
+            return None
+        literal = vector_literal(model.embed([question])[0])
+        self._cache.put(question, literal)
+        return literal
+
+
+def vector_literal(row: FloatMatrix) -> str:
+    """pgvector's text form, ``[0.1,0.2,…]``."""
+    return "[" + ",".join(f"{x:.6g}" for x in row.tolist()) + "]"

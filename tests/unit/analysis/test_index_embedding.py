@@ -1,0 +1,68 @@
+"""The index's embedding helpers: passages in small parallel batches keep their order, a cancelled
+job stops the batches, a question asked again skips the model."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pytest
+
+from assay.analysis.analyzers.contract_review.embedding import FloatMatrix
+from assay.analysis.analyzers.index.embedding import PASSAGE_BATCH, QuestionEmbeddings, embed_passages
+
+
+class CountingModel:
+    """Embeds a text as a one-hot of its length (so each row says which text it came from)."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.threads: set[str] = set()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
+        with self._lock:
+            self.calls.append(len(texts))
+            self.threads.add(threading.current_thread().name)
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, len(text)] = 1.0
+        return out
+
+
+def test_passages_come_back_in_input_order_from_small_batches() -> None:
+    model = CountingModel()
+    texts = ["x" * n for n in (50, 3, 120, 7, 7, 300, 1, 64, 90, 12, 33, 5, 250, 2, 8, 81, 17)]
+    progress: list[int] = []
+    vectors = embed_passages(model, texts, lambda done, total: progress.append(done))
+    assert [int(np.argmax(v)) for v in vectors] == [len(t) for t in texts]
+    assert max(model.calls) <= PASSAGE_BATCH and sum(model.calls) == len(texts)
+    assert progress == sorted(progress) and progress[-1] == len(texts)
+
+
+def test_an_error_in_the_progress_callback_stops_embedding() -> None:
+    model = CountingModel()
+    texts = ["word"] * (PASSAGE_BATCH * 40)
+
+    def cancelled(done: int, total: int) -> None:
+        raise RuntimeError("cancelled")
+
+    with pytest.raises(RuntimeError):
+        embed_passages(model, texts, cancelled)
+    assert sum(model.calls) < len(texts)  # a bounded window was queued, not the whole document
+
+
+def test_a_question_asked_again_is_not_embedded_again_and_the_cache_is_bounded_by_bytes() -> None:
+    model = CountingModel()
+    questions = QuestionEmbeddings(lambda: model, 64 * 1024)
+    first = questions.vector("How many days of leave?")
+    assert first is not None and first.startswith("[") and first == questions.vector("How many days of leave?")
+    assert model.calls == [1]
+    for n in range(200):  # ~2 KB each: the budget keeps only the most recent ones
+        questions.vector(f"question {n}")
+    assert questions.vector("How many days of leave?") == first and model.calls[-1] == 1
+    assert len(model.calls) == 1 + 200 + 1
+    assert QuestionEmbeddings(lambda: None, 1024).vector("anything") is None
