@@ -2,21 +2,22 @@
 restarted and one dependency held down for minutes (issue 20).
 
     .venv/bin/python bench/chaos.py [--jobs 40] [--window 60] [--kills 4] [--restarts postgres,nats,s3]
-                                    [--outage ingest] [--outage-seconds 20] [--corpus DIR] [--seed 7]
+                                    [--outage ingest] [--outage-seconds 20] [--corpus DIR [--pdf-every 25]] [--seed 7]
                                     [--deadline 600] [--data-dir DIR]
 
 It starts the same stack as ``assay dev`` (``assay.devstack.stack.DevStack``: embedded PostgreSQL,
-NATS JetStream and the S3 server, then jobs, ingest, analysis and the gateway as processes, restarted
-by the supervisor when they die) on a fresh directory and submits ``--jobs`` jobs through the gateway,
-spread evenly over ``--window`` seconds: inline sentiment texts, CSV batches and (with ``--corpus``)
-the corpus's contract PDFs for ``contract_review``, the last two as multipart uploads; each with an
-``Idempotency-Key`` and resubmitted with it until accepted. Meanwhile it injects a fault schedule
-drawn from ``--seed`` over the same window: ``--kills`` SIGKILLs of a random service (analysis, jobs,
-ingest, gateway) at random times, one orderly restart of each server in ``--restarts``, and one
-outage: ``--outage`` (ingest, postgres, nats or s3; ``none`` for no outage) stopped for
-``--outage-seconds`` from a quarter of the window on. Once every job is submitted it waits (bounded
-by ``--deadline`` overall) for every job to finish, sweeps orphaned objects as ingest's sweep would
-(nothing is in flight by then, so with no grace), then prints:
+NATS JetStream and the S3 server, then jobs, ingest, analysis and the gateway as processes,
+restarted by the supervisor when they die) on a fresh directory and submits ``--jobs`` jobs through
+the gateway, spread evenly over ``--window`` seconds: inline sentiment texts, CSV batches and (with
+``--corpus``) the corpus's contract PDFs for ``contract_review`` (one job in ``--pdf-every``), the
+last two as multipart uploads; each with an ``Idempotency-Key`` and resubmitted with it until
+accepted. Meanwhile it injects a fault schedule drawn from ``--seed`` over the same window:
+``--kills`` SIGKILLs of a random service (analysis, jobs, ingest, gateway) at random times, one
+orderly restart of each server in ``--restarts``, and one outage: ``--outage`` (ingest, postgres,
+nats or s3; ``none`` for no outage) stopped for ``--outage-seconds`` from a quarter of the window
+on. Once every job is submitted it waits (bounded by ``--deadline`` overall) for every job to
+finish, sweeps orphaned objects as ingest's sweep would (nothing is in flight by then, so with no
+grace), then prints:
 
 * accepted, not accepted (a resubmission refused with a final 4xx, by code, or the deadline),
   succeeded, failed (by error code), stranded (not finished at the deadline), lost (accepted but
@@ -66,8 +67,6 @@ TERMINAL = {"STATE_SUCCEEDED", "STATE_FAILED", "STATE_CANCELLED"}
 RETRYABLE_REFUSALS = {"SUBMISSION_IN_PROGRESS", "RATE_LIMITED", "408", "429"}
 """4xx answers a client retries; any other 4xx to an identical resubmission is a final refusal."""
 TERMINAL_STATES = {job_pb2.Job.STATE_SUCCEEDED, job_pb2.Job.STATE_FAILED, job_pb2.Job.STATE_CANCELLED}
-PDF_EVERY = 25
-"""One job in this many is a contract PDF (when ``--corpus`` has any): they take seconds each."""
 CSV_ROWS = 20
 CONTRACT_PARAMS = json.dumps({"contract_review": {"contract_type": "CONTRACT_TYPE_VENDOR_DPA",
                                                   "jurisdiction": "JURISDICTION_EU"}})
@@ -191,16 +190,19 @@ class Load:
 
     seed: int
     pdfs: Sequence[tuple[str, bytes]]
+    pdf_every: int = 25
+    """One job in this many is a contract PDF (when there are PDFs): each takes a worker slot for
+    tens of seconds on a loaded machine, so they dominate the load's cost."""
 
     def kind(self, index: int) -> str:
-        if self.pdfs and index % PDF_EVERY == PDF_EVERY - 1:
+        if self.pdfs and index % self.pdf_every == self.pdf_every - 1:
             return "pdf"
         return "csv" if index % 3 == 2 else "text"
 
     def request(self, index: int) -> dict[str, Any]:
         kind = self.kind(index)
         if kind == "pdf":
-            name, body = self.pdfs[(index // PDF_EVERY) % len(self.pdfs)]
+            name, body = self.pdfs[(index // self.pdf_every) % len(self.pdfs)]
             return {"data": {"analyzer": "contract_review", "params": CONTRACT_PARAMS},
                     "files": {"file": (name, body, "application/pdf")}}
         if kind == "csv":
@@ -374,6 +376,7 @@ def main() -> int:
     parser.add_argument("--outage", default="ingest", choices=[*OUTAGES, "none"], help="the dependency held down")
     parser.add_argument("--outage-seconds", type=float, default=20.0)
     parser.add_argument("--corpus", type=Path, help="a corpus directory: its contracts/**/*.pdf join the mix")
+    parser.add_argument("--pdf-every", type=int, default=25, help="one job in this many is a contract PDF")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--deadline", type=float, default=600.0, help="bound of the whole run in seconds")
     parser.add_argument("--data-dir", type=Path, help="stack directory (default: a temporary one)")
@@ -383,7 +386,7 @@ def main() -> int:
         parser.error(f"--restarts takes {', '.join(BACKING)}, not {', '.join(sorted(unknown))}")
     if args.jobs < 1 or args.deadline <= 0 or args.window <= 0 or args.kills < 0 or args.outage_seconds < 0:
         parser.error("--jobs, --deadline and --window must be positive, --kills and --outage-seconds not negative")
-    work = Load(args.seed, _pdfs(args.corpus))
+    work = Load(args.seed, _pdfs(args.corpus), max(1, args.pdf_every))
     if args.corpus is not None and not work.pdfs:
         parser.error(f"no contracts/**/*.pdf under {args.corpus}")
     outage = None if args.outage == "none" else args.outage

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fixtures.contracts.support import STATUS, context, fixture_text, lexical_analyzer, params
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from assay.analysis.analyzers.contract_review import analyzer
 from assay.analysis.analyzers.contract_review.language import UNDETERMINED, identify
 
 GERMAN_DPA = (
@@ -57,3 +62,15 @@ def test_an_english_dpa_with_a_german_annex_is_english() -> None:
 def test_too_little_prose_is_undetermined_and_assessed() -> None:
     language = identify(["Annex 1", "Schedule B", "Name: ____", "Signature"])
     assert language.code == UNDETERMINED and language.supported
+
+
+def test_the_language_is_a_span_attribute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(analyzer, "_tracer", provider.get_tracer("test"))
+    lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=GERMAN_DPA))
+    (span,) = [s for s in exporter.get_finished_spans() if s.name == "contract_review.language"]
+    assert span.attributes is not None
+    assert span.attributes["assay.contract_review.language"] == "de"
+    assert span.attributes["assay.contract_review.language_unsupported"] is True

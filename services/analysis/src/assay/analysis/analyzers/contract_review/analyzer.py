@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from opentelemetry import trace
+
 from assay.analysis.analyzers.contract_review.document_type import classify
 from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
 from assay.analysis.analyzers.contract_review.extract import (
@@ -24,6 +26,7 @@ from assay.common.analyzers import CONTRACT_REVIEW
 from assay.v1 import contract_review_pb2 as pb
 from assay.v1 import job_pb2
 
+_tracer = trace.get_tracer(__name__)
 VERSION = CONTRACT_REVIEW.version
 MAX_INPUT_BYTES = CONTRACT_REVIEW.max_input_bytes
 MAX_TEXT_CHARS = CONTRACT_REVIEW.max_text_chars
@@ -139,7 +142,10 @@ class ContractReviewAnalyzer:
                 )
             ),
         )
-        language = identify([b.text for d in documents for b in d.blocks])
+        with _tracer.start_as_current_span("contract_review.language") as span:
+            language = identify([b.text for d in documents for b in d.blocks])
+            span.set_attribute("assay.contract_review.language", language.code)
+            span.set_attribute("assay.contract_review.language_unsupported", not language.supported)
         matcher = self._matcher()
         if language.supported:
             units = build_units(clauses, playbook)
