@@ -57,8 +57,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from contract_variants import clauses_of, cut, locate, negate_sentence, sentence_at, sentences_of  # noqa: E402
 from fixtures.contracts.support import CachedEmbedder  # noqa: E402
 
-from assay.analysis.analyzers.contract_review import ContractReviewAnalyzer, default_embedder  # noqa: E402
+from assay.analysis.analyzers.contract_review import (  # noqa: E402
+    ContractReviewAnalyzer,
+    default_embedder,
+    matching,
+)
 from assay.analysis.analyzers.contract_review.extract import extract_file  # noqa: E402
+from assay.analysis.analyzers.contract_review.requirement_head import load_head  # noqa: E402
 from assay.analysis.plugin import InputDocument  # noqa: E402
 from assay.analysis.testing import LocalRunContext  # noqa: E402
 from assay.v1 import contract_review_pb2 as pb  # noqa: E402
@@ -109,14 +114,14 @@ def supports(excerpt: str, spans: list[str]) -> bool:
     return False
 
 
-def load_labels(folder: Path, corpus: Path) -> list[Label]:
-    by_name = {p.name: p for p in corpus.rglob("*") if p.is_file()}
+def load_labels(folder: Path, corpora: list[Path]) -> list[Label]:
+    by_name = {p.name: p for corpus in corpora for p in corpus.rglob("*") if p.is_file()}
     labels: list[Label] = []
     for file in sorted(folder.glob("*.yaml")):
         data: dict[str, Any] = yaml.safe_load(file.read_text(encoding="utf-8"))
         path = by_name.get(data["file"])
         if path is None:
-            print(f"skipped {data['file']}: not in {corpus}", file=sys.stderr)
+            print(f"skipped {data['file']}: not in {', '.join(map(str, corpora))}", file=sys.stderr)
             continue
         if hashlib.sha256(path.read_bytes()).hexdigest() != data["sha256"]:
             print(f"skipped {data['file']}: SHA-256 differs from the labelled version", file=sys.stderr)
@@ -127,31 +132,41 @@ def load_labels(folder: Path, corpus: Path) -> list[Label]:
     return labels
 
 
-def document_types(file: Path, folders: list[Path]) -> list[tuple[Path, str]]:
-    """``(path, expected type)`` of every listed document found (by name and SHA-256) in ``folders``."""
+def document_types(file: Path, folders: list[Path]) -> list[tuple[Path, str, str]]:
+    """``(path, expected type, expected language)`` of every listed document found (by name and
+    SHA-256) in ``folders``; the language defaults to English."""
     by_name = {p.name: p for folder in folders for p in folder.rglob("*") if p.is_file()}
-    found: list[tuple[Path, str]] = []
+    found: list[tuple[Path, str, str]] = []
     for entry in yaml.safe_load(file.read_text(encoding="utf-8"))["documents"]:
         path = by_name.get(entry["file"])
         if path is None or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
             print(f"skipped {entry['file']}: not found, or not the labelled version", file=sys.stderr)
             continue
-        found.append((path, entry["type"]))
+        found.append((path, entry["type"], entry.get("language", "en")))
     return found
 
 
-def type_accuracy(analyzer: ContractReviewAnalyzer, expected: list[tuple[Path, str]], work: Path) -> dict[str, Any]:
-    """Print each document's type verdict and return the accuracy."""
-    right = 0
-    print(f"{'document':55} {'expected':28} {'found':28} conf")
-    for path, wanted in expected:
+def type_accuracy(
+    analyzer: ContractReviewAnalyzer, expected: list[tuple[Path, str, str]], work: Path
+) -> dict[str, Any]:
+    """Print each document's type and language verdicts and return the accuracies."""
+    right = languages = 0
+    by_type: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    print(f"{'document':55} {'expected':28} {'found':28} conf  language")
+    for path, wanted, language in expected:
         result = review(analyzer, path, work)
         found = pb.ContractDocumentType.Name(result.document_type).removeprefix("CONTRACT_DOCUMENT_TYPE_").lower()
         right += found == wanted
+        by_type[wanted][0] += found == wanted
+        by_type[wanted][1] += 1
+        languages += result.language == language
         mark = "" if found == wanted else "  <- wrong"
-        print(f"{path.name[:55]:55} {wanted:28} {found:28} {result.document_type_confidence:.2f}{mark}")
-    print(f"document type accuracy: {right}/{len(expected)}")
-    return {"right": right, "documents": len(expected)}
+        said = result.language + (" (not assessed)" if result.language_unsupported else "")
+        print(f"{path.name[:55]:55} {wanted:28} {found:28} {result.document_type_confidence:.2f}  {said}{mark}")
+    print(f"document type accuracy: {right}/{len(expected)}; language right: {languages}/{len(expected)}")
+    for wanted, (ok, total) in sorted(by_type.items()):
+        print(f"  {wanted:28} {ok}/{total}")
+    return {"right": right, "documents": len(expected), "languages_right": languages, "by_type": dict(by_type)}
 
 
 def review(analyzer: ContractReviewAnalyzer, path: Path, work: Path, region: str = "EU") -> pb.ContractReviewResult:
@@ -210,28 +225,11 @@ def print_row(name: str, row: dict[str, str]) -> dict[str, str]:
     return row
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("--labels", type=Path, default=ROOT / "bench" / "labels" / "contract_review")
-    parser.add_argument("--lexical", action="store_true", help="force the lexical fallback")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-    parser.add_argument("--verbose", action="store_true", help="print every miss")
-    parser.add_argument("--types", type=Path, default=ROOT / "bench" / "labels" / "contract_review_document_types.yaml")
-    parser.add_argument("--also", type=Path, action="append", default=[], help="more folders for --types")
-    parser.add_argument("--types-only", action="store_true", help="only the document-type accuracy")
-    parser.add_argument("--no-types", action="store_true", help="skip the document-type accuracy")
-    args = parser.parse_args()
-    embedder = None if args.lexical else default_embedder()
-    cached = CachedEmbedder(embedder) if embedder is not None else None
-    analyzer = ContractReviewAnalyzer(embedder=lambda: cached)
-    types: dict[str, Any] = {}
-    if not args.no_types:
-        with tempfile.TemporaryDirectory() as tmp:
-            types = type_accuracy(analyzer, document_types(args.types, [args.corpus, *args.also]), Path(tmp))
-    if args.types_only:
-        return 0
-    labels = load_labels(args.labels, args.corpus)
+def evaluate_set(
+    name: str, analyzer: ContractReviewAnalyzer, labels: list[Label], verbose: bool, head_folds: Path | None = None
+) -> dict[str, Any]:
+    """Run one label set (originals and variants), print its table and return its figures. With
+    ``head_folds``, each document is scored with the requirement head trained without it."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     cuts: dict[str, list[bool]] = defaultdict(list)
     negations: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
@@ -244,6 +242,11 @@ def main() -> int:
         for label in labels:
             print(f"{label.path.name} ...", file=sys.stderr)
             region = label.jurisdiction
+            if head_folds is not None:
+                fold = load_head(head_folds / f"{label.path.name}.json")
+                if fold is None:
+                    raise SystemExit(f"no fold head for {label.path.name} in {head_folds}")
+                matching.load_head = lambda fold=fold: fold  # type: ignore[misc]
             start = time.perf_counter()
             result = review(analyzer, label.path, work, region)
             seconds += time.perf_counter() - start
@@ -309,15 +312,17 @@ def main() -> int:
                 negations[rid].append((not_present, contradicted, status.status in POSITIVE and cites))
                 if not not_present:
                     misses.append(f"negated {label.path.name} {rid}: {quoted(status)} for '{negated[:140]}'")
-    print(f"{len(labels)} labelled documents, {units} pages/paragraphs, {units / seconds:.1f} per second")
+    print(
+        f"\n== {name} ==\n{len(labels)} labelled documents, {units} pages/paragraphs, {units / seconds:.1f} per second"
+    )
     header = f"{'requirement':34} {'P':>5} {'R':>5} {'R(ev)':>6} {'ev.sup':>6} {'cut':>9} {'negated':>9} {'contra':>6}"
     print(header)
     print("-" * len(header))
     totals = Tally()
     figures: dict[str, Any] = {}
     for rid, tally in tallies.items():
-        for name in ("tp", "fp", "fn", "tn", "supported_tp", "positives", "supported_positives"):
-            setattr(totals, name, getattr(totals, name) + getattr(tally, name))
+        for attr in ("tp", "fp", "fn", "tn", "supported_tp", "positives", "supported_positives"):
+            setattr(totals, attr, getattr(totals, attr) + getattr(tally, attr))
         figures[rid] = print_row(rid, figure_row(tally, cuts.get(rid, []), negations.get(rid, [])))
     print("-" * len(header))
     everything = figure_row(totals, [x for c in cuts.values() for x in c], [x for n in negations.values() for x in n])
@@ -325,10 +330,52 @@ def main() -> int:
     print(f"negated sentence quoted as evidence of a PRESENT/WEAK finding: {summary['negated_cited_as_present']}")
     print(f"cut requirement reported BY_REFERENCE (a reference to another document remains): {by_reference}")
     summary["cut_by_reference"] = str(by_reference)
-    if args.verbose:
+    if verbose:
         print("\n".join(misses))
+    return {"requirements": figures, "all": summary}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path, nargs="+", help="folders holding the labelled documents")
+    parser.add_argument("--labels", type=Path, default=ROOT / "bench" / "labels" / "contract_review")
+    parser.add_argument(
+        "--holdout",
+        type=Path,
+        default=ROOT / "bench" / "labels" / "contract_review_holdout",
+        help="the hold-out label set, printed separately ('none' to skip)",
+    )
+    parser.add_argument("--lexical", action="store_true", help="force the lexical fallback")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--verbose", action="store_true", help="print every miss")
+    parser.add_argument("--types", type=Path, default=ROOT / "bench" / "labels" / "contract_review_document_types.yaml")
+    parser.add_argument("--also", type=Path, action="append", default=[], help="more folders for --types")
+    parser.add_argument(
+        "--head-folds",
+        type=Path,
+        help="leave-one-document-out: score each development document with the requirement head trained "
+        "without it (files written by bench/train_contract_head.py --folds)",
+    )
+    parser.add_argument("--types-only", action="store_true", help="only the document-type accuracy")
+    parser.add_argument("--no-types", action="store_true", help="skip the document-type accuracy")
+    args = parser.parse_args()
+    embedder = None if args.lexical else default_embedder()
+    cached = CachedEmbedder(embedder) if embedder is not None else None
+    analyzer = ContractReviewAnalyzer(embedder=lambda: cached)
+    report: dict[str, Any] = {}
+    if not args.no_types:
+        with tempfile.TemporaryDirectory() as tmp:
+            report["document_types"] = type_accuracy(
+                analyzer, document_types(args.types, [*args.corpus, *args.also]), Path(tmp)
+            )
+    if not args.types_only:
+        sets = [("development", args.labels)]
+        if str(args.holdout) != "none" and args.holdout.resolve() != args.labels.resolve():
+            sets.append(("hold-out", args.holdout))
+        for name, folder in sets:
+            folds = args.head_folds if name == "development" else None
+            report[name] = evaluate_set(name, analyzer, load_labels(folder, args.corpus), args.verbose, folds)
     if args.json:
-        report = {"requirements": figures, "all": summary, "document_types": types}
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0
 

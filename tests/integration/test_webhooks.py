@@ -90,6 +90,8 @@ async def test_a_finished_job_is_delivered_signed_with_the_secret_shown_once(ser
                                                    metadata=service.token(tenant=TENANT, roles=ADMIN))
         [record] = [e for e in audit.events if e.details.fields["webhook_id"].string_value == created.webhook.id]
         assert record.actor == "alice" and record.details.fields["url"].string_value == hooks.url
+        assert record.resource == f"webhooks/{created.webhook.id}" and "admin" in record.roles
+        assert record.outcome == "OK"
         assert created.secret not in str(record) and not record.job_id
         with pytest.raises(grpc.aio.AioRpcError) as elsewhere:  # a delivery of another webhook
             await webhooks(service).RedeliverWebhook(wh.RedeliverWebhookRequest(
@@ -190,23 +192,27 @@ async def test_a_persistently_failing_target_is_disabled_and_audited(
         assert details_from_rpc_error(refused.value).reason == "WEBHOOK_DISABLED"
 
 
-async def test_a_committed_event_is_sent_after_a_jobs_restart(
+async def test_a_delivery_in_flight_when_jobs_stops_is_sent_after_the_restart(
         postgres: Postgres, nats_server) -> None:  # type: ignore[no-untyped-def]
-    """The first service's loop looks once at start, then not for an hour: the cancel's delivery is
-    committed with it but unsent when that service stops; the next one sends it."""
+    """The receiver holds the first attempt; the service stops mid-send (nothing recorded). The next
+    service sends the committed delivery again once the attempt's lease ran out: at least once."""
     async with receiver() as hooks:
-        async with webhook_jobs(postgres, nats_server.url, webhook_poll_seconds=3600) as first:
+        hooks.hold = asyncio.Event()
+        async with webhook_jobs(postgres, nats_server.url, webhook_timeout_seconds=1.0) as first:
             created = await subscribe(first, TENANT, hooks.url, "job.cancelled")
             job = await create(first, TENANT)
             await first.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=first.token(tenant=TENANT))
-            [pending] = await deliveries(first, created.webhook.id)
-            assert pending.state == wh.WebhookDelivery.STATE_PENDING and pending.attempt_count == 0
-            settings = first.settings
-        assert hooks.requests == []
-        second = await start_jobs(settings.model_copy(update={"webhook_poll_seconds": 0.05}))
-        try:
             await eventually(lambda: _received(hooks, 1))
-            body = Webhook(created.secret).verify(hooks.requests[0].body, hooks.requests[0].headers)
+            settings = first.settings
+        hooks.hold.set()
+        hooks.hold = None
+        second = await start_jobs(settings)
+        try:
+            [delivered] = await eventually(lambda: _delivered(second, created.webhook.id), timeout=30)
+            assert delivered.attempt_count == 2 and [a.attempt for a in delivered.attempts] == [2]
+            ids = {r.headers["webhook-id"] for r in hooks.requests}
+            assert len(hooks.requests) == 2 and ids == {delivered.message_id}  # the same message twice
+            body = Webhook(created.secret).verify(hooks.requests[1].body, hooks.requests[1].headers)
             assert body["type"] == "job.cancelled" and body["data"]["id"] == job.id
         finally:
             await second.channel.close()
@@ -236,6 +242,14 @@ async def test_tenants_see_and_receive_only_their_own(service: JobsService) -> N
         with pytest.raises(grpc.aio.AioRpcError) as not_admin:
             await webhooks(service).ListWebhooks(wh.ListWebhooksRequest(), metadata=service.token(tenant="tenant-a"))
         assert not_admin.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.aio.AioRpcError) as not_admin:  # a refused change is audited
+            await webhooks(service).DeleteWebhook(wh.DeleteWebhookRequest(id=mine.webhook.id),
+                                                  metadata=service.token(tenant="tenant-a", subject="mallory"))
+        assert not_admin.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        audit = await service.jobs.ListAuditEvents(js.ListAuditEventsRequest(action="webhook.delete"),
+                                                   metadata=service.token(tenant="tenant-a", roles=ADMIN))
+        assert [(e.actor, e.resource, e.outcome) for e in audit.events] == [
+            ("mallory", f"webhooks/{mine.webhook.id}", details_from_rpc_error(not_admin.value).reason)]
 
 
 @pytest.mark.parametrize(("url", "field", "reason"), [
@@ -511,7 +525,7 @@ async def test_a_webhook_deleted_while_its_attempt_is_in_flight_leaves_the_loop_
         later = await create(service, "deleting")
         await service.jobs.CancelJob(js.CancelJobRequest(id=later.id), metadata=service.token(tenant="deleting"))
         await eventually(lambda: _delivered(service, kept.webhook.id, "deleting"))
-    assert "webhook delivery round failed" not in caplog.text
+    assert "webhook delivery failed" not in caplog.text
 
 
 async def test_finished_deliveries_leave_the_log_after_its_retention(
@@ -527,3 +541,21 @@ async def test_finished_deliveries_leave_the_log_after_its_retention(
             return await deliveries(short, created.webhook.id) == []
 
         await eventually(pruned)
+
+
+async def test_a_job_deleted_while_its_delivery_is_in_flight_leaves_the_loop_working(
+        service: JobsService, caplog: pytest.LogCaptureFixture) -> None:
+    async with receiver() as hooks:
+        hooks.hold = asyncio.Event()
+        hook = await subscribe(service, "erasing", hooks.url, "job.cancelled")
+        job = await create(service, "erasing")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=service.token(tenant="erasing"))
+        await eventually(lambda: _received(hooks, 1))
+        await service.jobs.DeleteJob(js.DeleteJobRequest(id=job.id), metadata=service.token(tenant="erasing"))
+        assert await deliveries(service, hook.webhook.id, "erasing") == []  # the payload showed the job
+        hooks.hold.set()  # the attempt ends after its delivery row is gone
+        hooks.hold = None
+        later = await create(service, "erasing")
+        await service.jobs.CancelJob(js.CancelJobRequest(id=later.id), metadata=service.token(tenant="erasing"))
+        await eventually(lambda: _delivered(service, hook.webhook.id, "erasing"))
+    assert "webhook delivery failed" not in caplog.text

@@ -30,6 +30,8 @@ AUDITS = [re.compile(r"audit|inspect", re.IGNORECASE)]
 SUBPROCESSORS = [re.compile(r"sub-?processors?|another\s+processor", re.IGNORECASE)]
 INSTRUCTIONS = [re.compile(r"instruct", re.IGNORECASE), re.compile(r"process", re.IGNORECASE)]
 TRANSFERS = [re.compile(r"third\s+countr|transfer", re.IGNORECASE)]
+BREACH_NOTICE = [re.compile(r"breach|incident", re.IGNORECASE), re.compile(r"notif|inform", re.IGNORECASE)]
+INFORMATION = [re.compile(r"information", re.IGNORECASE), re.compile(r"make\s+available|provide", re.IGNORECASE)]
 
 
 @pytest.mark.parametrize(
@@ -78,6 +80,29 @@ TRANSFERS = [re.compile(r"third\s+countr|transfer", re.IGNORECASE)]
             TRANSFERS,
             "not be required to",
         ),
+        # A "but"/"however" that only inserts a qualification, or a permission, keeps the negation going.
+        (
+            "The Supplier shall not be required to promptly, but within a reasonable period, notify the Customer of a "
+            "security incident.",
+            BREACH_NOTICE,
+            "not be required to",
+        ),
+        (
+            "The Processor need not, but may at its option, delete the personal data after termination.",
+            DELETION,
+            "need not",
+        ),
+        (
+            "The Processor shall not be required to permit audits, but shall make available to the Controller all "
+            "information necessary to demonstrate compliance.",
+            AUDITS,
+            "not be required to",
+        ),
+        (
+            "The Vendor will not, however reasonable the request, permit inspections of its premises.",
+            AUDITS,
+            "not, however reasonable",
+        ),
     ],
 )
 def test_a_negated_or_gutted_obligation_is_a_contradiction(
@@ -99,6 +124,22 @@ def test_a_negated_or_gutted_obligation_is_a_contradiction(
         ("The Processor shall allow audits, including but not limited to inspections of its premises.", AUDITS),
         ("The Processor shall allow audits, but only if such an audit may not impose a threat to others.", AUDITS),
         ("The Processor shall not only delete the personal data but also certify the deletion.", DELETION),
+        # A "but"/"however" opening a new clause with its own duty ends the negation.
+        (
+            "The Processor shall not be required to permit audits, but shall make available to the Controller all "
+            "information necessary to demonstrate compliance.",
+            INFORMATION,
+        ),
+        (
+            "The Processor is not responsible for the Controller's systems, but it shall notify the Controller of any "
+            "personal data breach without undue delay.",
+            BREACH_NOTICE,
+        ),
+        (
+            "Sub-processors are not engaged by default; however, the Processor shall delete all personal data on "
+            "termination.",
+            DELETION,
+        ),
     ],
 )
 def test_an_affirmed_or_restricting_obligation_is_no_contradiction(

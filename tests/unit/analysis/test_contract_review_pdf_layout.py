@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fpdf import FPDF
 
 from assay.analysis.analyzers.contract_review.extract import extract_file
 from assay.analysis.analyzers.contract_review.segment import segment
+from assay.analysis.plugin import AnalysisInputError
 
 LEFT = 20.0
 TOP = 30.0
@@ -176,3 +178,21 @@ def test_a_first_word_drawn_apart_is_not_a_heading_of_its_own(tmp_path: Path) ->
     texts = [c.text for c in clauses]
     assert "Processor shall notify the Customer of a personal data breach without undue delay." in texts
     assert "The Processor shall implement appropriate measures to protect the personal data." in texts
+
+
+def _encrypted(path: Path, user_password: str) -> Path:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_encryption(owner_password="owner-secret", user_password=user_password)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(LEFT, TOP, "1.1 The Processor shall delete all personal data at the end of the services.")
+    pdf.output(str(path))
+    return path
+
+
+def test_a_pdf_locked_with_a_password_is_refused_and_an_owner_only_lock_is_read(tmp_path: Path) -> None:
+    with pytest.raises(AnalysisInputError) as caught:
+        extract_file(_encrypted(tmp_path / "locked.pdf", "user-secret"), file_id="f", display_name="locked.pdf")
+    assert caught.value.code == "INPUT_UNPARSEABLE" and "password-protected" in caught.value.message
+    texts = _texts(_encrypted(tmp_path / "owner.pdf", ""))
+    assert texts == ["1.1 The Processor shall delete all personal data at the end of the services."]

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from assay.analysis.analyzers.contract_review.embedding import shared_embedder
 from assay.analysis.analyzers.sentiment import (
     ANALYZER,
     LANGUAGE_UNSUPPORTED,
-    Head,
+    FastModel,
     LearnedModel,
     Scores,
+    TunedMiniLM,
     Unscored,
+    learned_model,
     lexicon_model,
     model_for,
 )
@@ -57,9 +58,7 @@ NEUTRAL_TEXTS = (
 
 def fresh_model() -> LearnedModel:
     """A learned model without the per-text cache, so every call computes."""
-    embedder = shared_embedder()
-    assert embedder is not None, "the embedding model must be installed for these tests"
-    return LearnedModel(embedder, Head.load(), lexicon_model(), cache_entries=0)
+    return learned_model(cache_entries=0)
 
 
 def scored(outcome: Scores | Unscored) -> Scores:
@@ -143,11 +142,14 @@ def test_confidence_is_the_probability_of_the_label_and_the_class_scores_sum_to_
     assert result.statistics.model == model_for(LEARNED).name
 
 
-def test_the_head_is_calibrated_by_a_temperature_that_softens_no_more_than_bounded() -> None:
-    head = Head.load()
+def test_both_paths_are_calibrated_by_a_fitted_temperature_and_the_gate_is_a_probability() -> None:
+    transformer = TunedMiniLM.load()
+    fast = FastModel.load()
 
-    assert 0.5 <= head.temperature <= 3.0
-    assert head.weights.shape == (3, 388)
+    assert transformer is not None
+    assert 0.5 <= transformer.temperature <= 3.0
+    assert 0.5 <= fast.temperature <= 3.0
+    assert 0.5 < fast.gate <= 1.01
 
 
 def test_scores_are_deterministic_across_models_and_calls() -> None:
@@ -225,8 +227,18 @@ def test_short_texts_and_emoji_are_scored_not_refused_as_foreign() -> None:
     assert labels[2:] == ["POSITIVE", "POSITIVE", "NEGATIVE"]
 
 
-def test_a_text_with_a_clearly_positive_and_a_clearly_negative_clause_is_mixed(tmp_path: Path) -> None:
-    result = run_text(tmp_path, "The screen is gorgeous, but the battery is terrible.")
+def test_a_mixed_text_gets_a_mixed_score_that_is_its_confidence_and_is_counted(tmp_path: Path) -> None:
+    from assay.analysis.analyzers.sentiment import MixedRule, SentimentAnalyzer, _models
+
+    transformer, fast, _ = _models._loaded()
+    # The shipped rule keeps this text NEGATIVE (its whole is confidently negative, see
+    # test_sentiment_cascade); without the whole-text condition its clauses make it MIXED.
+    model = LearnedModel(transformer, fast, lexicon_model(), MixedRule(0.7, 1.01), cache_entries=0)
+    ctx = LocalRunContext(
+        job_id="job-1", tenant_id="tenant-1", params=job_pb2.JobParams(), work_dir=tmp_path,
+        text="The screen is gorgeous, but the battery is terrible.",
+    )
+    result = SentimentAnalyzer(lambda _kind: model).run(ctx).sentiment
     item = result.items[0]
 
     assert item.label == MIX
@@ -313,7 +325,7 @@ def test_a_missing_embedding_model_is_a_clear_error_naming_the_lexicon_fallback(
     from assay.analysis.analyzers.sentiment import ModelUnavailableError, _models
 
     _models._learned.cache_clear()
-    monkeypatch.setattr(_models, "shared_embedder", lambda: None)
+    monkeypatch.setattr(_models, "bundled_model_path", lambda: None)
     try:
         with pytest.raises(ModelUnavailableError, match="model=lexicon"):
             model_for(LEARNED)

@@ -43,3 +43,8 @@ def test_violations_that_add_detail_are_printed():
 def test_a_running_job_with_cancel_requested_says_so(capsys):
     output.print_job(job_pb2.Job(id="j1", state=job_pb2.Job.STATE_RUNNING, cancel_requested=True))
     assert "cancel    requested" in capsys.readouterr().out
+
+
+def test_a_job_answered_from_the_result_cache_names_its_source(capsys):
+    output.print_job(job_pb2.Job(id="j2", state=job_pb2.Job.STATE_SUCCEEDED, cached_from="j1"))
+    assert "cached    answered from job j1's result" in capsys.readouterr().out

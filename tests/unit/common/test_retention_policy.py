@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assay.common.retention import DAY_SECONDS, Retention
+from assay.common.auth import TokenVerifier
+from assay.common.config import CommonSettings
+from assay.common.retention import DAY_SECONDS, SYSTEM_ACTOR, Retention, sweep_token_minter
 
 
 def test_the_most_specific_entry_wins_and_uncovered_data_is_kept() -> None:
@@ -26,3 +28,11 @@ def test_bad_entries_are_refused_naming_the_variable(spec: str, message: str) ->
     with pytest.raises(ValueError, match=message) as refused:
         Retention.parse(spec)
     assert "ASSAY_RETENTION_DAYS" in str(refused.value)
+
+
+def test_the_sweeps_token_needs_a_signing_key_and_names_the_system_actor() -> None:
+    with pytest.raises(ValueError, match="ASSAY_JWT_HS256_SECRET"):
+        sweep_token_minter(CommonSettings(jwt_hs256_secret="", jwt_private_key_file=""))
+    settings = CommonSettings(jwt_hs256_secret="unit-test-secret-0123456789abcdef0123")
+    principal = TokenVerifier(settings).verify(sweep_token_minter(settings)("acme"))
+    assert (principal.subject, principal.tenant, sorted(principal.roles)) == (SYSTEM_ACTOR, "acme", ["user"])

@@ -93,3 +93,12 @@ def test_a_finished_job_stays_answerable_longer_than_a_running_one() -> None:
     assert jobs.body(ACME, "j1") is None and jobs.body(ACME, "j2") is not None
     clock.now += 31
     assert jobs.body(ACME, "j2") is None
+
+
+def test_a_deleted_event_drops_the_job_and_a_late_event_of_it_is_not_taken_back_as_newer() -> None:
+    jobs = view()
+    jobs.apply_event(event(job(Job.STATE_SUCCEEDED, 3)))
+    notice = events_pb2.JobEvent(sequence=4, job=Job(id="j1", tenant_id="acme", state=Job.STATE_SUCCEEDED),
+                                 deleted=True)
+    jobs.apply_event(notice.SerializeToString())
+    assert jobs.body(ACME, "j1") is None and len(jobs) == 0

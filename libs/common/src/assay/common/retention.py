@@ -10,11 +10,17 @@ upload, the tenant's entry without an analyzer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from assay.common.auth import mint_token
+from assay.common.config import CommonSettings
 from assay.common.tenant_values import ANY_TENANT, parse_entries
 
 DAY_SECONDS = 86400.0
+SYSTEM_ACTOR = "system:retention"
+"""The subject the sweeps act as (and the audit log names)."""
+SWEEP_TOKEN_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -55,3 +61,28 @@ class Retention:
             "rule_analyzers": [analyzer for (_, analyzer), _ in ordered],
             "rule_seconds": [seconds for _, seconds in ordered],
         }
+
+
+def retention_seconds_sql(tenant: str, analyzer: str = "'*'") -> str:
+    """A scalar subquery: the retention (seconds, NULL: kept for ever) of the row whose tenant and analyzer
+    are the SQL expressions given, from the ``rules()`` parameters, the most specific entry first."""
+    return f"""(
+        SELECT r.seconds
+        FROM unnest(CAST(:rule_tenants AS text[]), CAST(:rule_analyzers AS text[]), CAST(:rule_seconds AS float8[]))
+             WITH ORDINALITY AS r(tenant, analyzer, seconds, rank)
+        WHERE r.tenant IN ({tenant}, '*') AND r.analyzer IN ({analyzer}, '*')
+        ORDER BY r.rank LIMIT 1)"""
+
+
+def sweep_token_minter(settings: CommonSettings) -> Callable[[str], str]:
+    """A tenant's short-lived token (``SYSTEM_ACTOR``, role user) for a sweep's calls to the other
+    services, signed with the service's key (``ASSAY_JWT_HS256_SECRET`` or ``ASSAY_JWT_PRIVATE_KEY_FILE``);
+    ValueError at once (the service does not start) when it has neither."""
+    if not (settings.jwt_hs256_secret or settings.jwt_private_key_file):
+        raise ValueError("ASSAY_RETENTION_DAYS needs ASSAY_JWT_HS256_SECRET or ASSAY_JWT_PRIVATE_KEY_FILE: the "
+                         "retention sweeps act with a token of each tenant they sweep")
+
+    def mint(tenant: str) -> str:
+        return mint_token(settings, subject=SYSTEM_ACTOR, tenant=tenant, roles=["user"],
+                          ttl_seconds=SWEEP_TOKEN_SECONDS)
+    return mint

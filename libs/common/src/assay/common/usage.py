@@ -2,7 +2,8 @@
 
 Jobs owns the job quotas and ingest the stored files; ``GET /v1/usage`` and ``assay usage`` ask both
 at once and show one list, the bytes stored as the quota ``bytes_stored``. When ingest does not
-answer (``UNAVAILABLE``, deadline) the job quotas are shown without it rather than not at all.
+answer (``UNAVAILABLE``, deadline, an ingest older than the RPC) the job quotas are shown without
+it rather than not at all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from assay.v1 import ingest_service_pb2, jobs_service_pb2
 logger = logging.getLogger(__name__)
 
 BYTES_STORED = "bytes_stored"
-_UNANSWERED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+_UNANSWERED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNIMPLEMENTED)
+"""Ingest unreachable, or older than GetStorageUsage (a rolling upgrade): the job quotas alone."""
 
 
 async def tenant_usage(jobs: Any, ingest: Any, metadata: Any, deadline: float | None = None,

@@ -211,6 +211,8 @@ class ContractReviewResult(_message.Message):
     DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
     DOCUMENT_TYPE_CONFIDENCE_FIELD_NUMBER: _builtins.int
     DOCUMENT_TYPE_REASON_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_UNSUPPORTED_FIELD_NUMBER: _builtins.int
     summary: _builtins.str
     """summary is a one-paragraph overview of the findings."""
     clauses_found: _builtins.int
@@ -231,6 +233,15 @@ class ContractReviewResult(_message.Message):
     """document_type_confidence is how sure the type rules are, 0-1 (rule-based, not calibrated)."""
     document_type_reason: _builtins.str
     """document_type_reason names the signals behind the type (title, processor duties, references)."""
+    language: _builtins.str
+    """language is the document's language as an ISO 639-1 code ("en", "de"), or "und" when it
+    could not be told (too little text, or no confident call).
+    """
+    language_unsupported: _builtins.bool
+    """language_unsupported is true when the playbook's recognisers do not read that language (they
+    read English): no requirement is then assessed, each is STATUS_NOT_ASSESSED, and no risky term
+    is looked for.
+    """
     @_builtins.property
     def requirements(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractRequirementFinding]:
         """requirements has one finding per playbook requirement, in playbook order."""
@@ -254,10 +265,12 @@ class ContractReviewResult(_message.Message):
         document_type: Global___ContractDocumentType.ValueType = ...,
         document_type_confidence: _builtins.float = ...,
         document_type_reason: _builtins.str = ...,
+        language: _builtins.str = ...,
+        language_unsupported: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["clauses_found", b"clauses_found", "document_type", b"document_type", "document_type_confidence", b"document_type_confidence", "document_type_reason", b"document_type_reason", "issues_detected", b"issues_detected", "matcher", b"matcher", "pages_processed", b"pages_processed", "playbook_id", b"playbook_id", "playbook_version", b"playbook_version", "requirements", b"requirements", "risks", b"risks", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clauses_found", b"clauses_found", "document_type", b"document_type", "document_type_confidence", b"document_type_confidence", "document_type_reason", b"document_type_reason", "issues_detected", b"issues_detected", "language", b"language", "language_unsupported", b"language_unsupported", "matcher", b"matcher", "pages_processed", b"pages_processed", "playbook_id", b"playbook_id", "playbook_version", b"playbook_version", "requirements", b"requirements", "risks", b"risks", "summary", b"summary"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -335,6 +348,11 @@ class ContractRequirementFinding(_message.Message):
         document for it (the Standard Contractual Clauses, a security policy, a DPA); the evidence
         quotes the referring sentence and referenced_documents names what must be checked.
         """
+        STATUS_NOT_ASSESSED: ContractRequirementFinding._Status.ValueType  # 6
+        """STATUS_NOT_ASSESSED means the requirement was not checked because the document is in a
+        language the playbook cannot read (ContractReviewResult.language_unsupported); it says
+        nothing about whether the document meets it.
+        """
 
     class Status(_Status, metaclass=_StatusEnumTypeWrapper):
         """Status is whether the document meets the requirement."""
@@ -356,6 +374,11 @@ class ContractRequirementFinding(_message.Message):
     """STATUS_BY_REFERENCE means the document does not meet it itself but refers to another
     document for it (the Standard Contractual Clauses, a security policy, a DPA); the evidence
     quotes the referring sentence and referenced_documents names what must be checked.
+    """
+    STATUS_NOT_ASSESSED: ContractRequirementFinding.Status.ValueType  # 6
+    """STATUS_NOT_ASSESSED means the requirement was not checked because the document is in a
+    language the playbook cannot read (ContractReviewResult.language_unsupported); it says
+    nothing about whether the document meets it.
     """
 
     REQUIREMENT_ID_FIELD_NUMBER: _builtins.int

@@ -63,8 +63,14 @@ class JobEvent(_message.Message):
     SEQUENCE_FIELD_NUMBER: _builtins.int
     JOB_FIELD_NUMBER: _builtins.int
     EVENT_TIME_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """sequence increases by one per event of the same job."""
+    deleted: _builtins.bool
+    """deleted says the job was deleted for good (DeleteJob, a file's cascade, the retention sweep): every
+    cache drops it. Sent once, after its rows are gone, and purged from the stream with its other
+    events; job then carries only its id, tenant and final state.
+    """
     @_builtins.property
     def job(self) -> _job_pb2.Job:
         """job is the job right after the transition."""
@@ -79,10 +85,11 @@ class JobEvent(_message.Message):
         sequence: _builtins.int = ...,
         job: _job_pb2.Job | None = ...,
         event_time: _timestamp_pb2.Timestamp | None = ...,
+        deleted: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["event_time", b"event_time", "job", b"job"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_time", b"event_time", "job", b"job", "sequence", b"sequence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "event_time", b"event_time", "job", b"job", "sequence", b"sequence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

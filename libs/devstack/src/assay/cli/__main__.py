@@ -1,5 +1,5 @@
-"""``assay``: dev | token | submit | jobs (list, get, cancel, watch, retry, redrive)
-| pipeline (submit, get, cancel, watch) | trace | analyzers | usage | audit | webhooks | ask
+"""``assay``: dev | token | submit | jobs (list, get, cancel, watch, retry, redrive, delete)
+| pipeline (submit, get, cancel, watch) | trace | analyzers | usage | audit | webhooks | files (delete) | ask
 | collections (list, create, delete)."""
 
 from __future__ import annotations

@@ -39,6 +39,8 @@ def print_job(job: job_pb2.Job) -> None:
     print(f"job       {job.id}")
     print(f"state     {state_name(job)}   progress {job.progress}%   attempt {job.attempt}/{job.max_attempts}")
     print(f"analyzer  {job.analyzer} {job.analyzer_version}".rstrip())
+    if job.cached_from:
+        print(f"cached    answered from job {job.cached_from}'s result (same input and params; --no-cache runs it)")
     if job.cancel_requested and job.state == job_pb2.Job.STATE_RUNNING:
         print("cancel    requested: the worker stops the job at its next checkpoint")
     if job.HasField("error"):

@@ -12,7 +12,8 @@ records the transition in the job's own trace. A jobs service without the batch 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -24,6 +25,7 @@ from assay.common.telemetry import current_traceparent
 from assay.v1 import job_execution_service_pb2 as pb
 from assay.v1 import job_execution_service_pb2_grpc
 
+Response = TypeVar("Response")
 _CODES = {code.value[0]: code for code in grpc.StatusCode}
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
@@ -67,30 +69,27 @@ class BatchedCalls:
     async def _start_batch(
         self, items: Sequence[tuple[pb.StartJobRequest, str]],
     ) -> Sequence[pb.StartJobResponse | BaseException]:
-        try:
-            response = await self._stub.StartJobs(pb.StartJobsRequest(items=[
-                pb.StartJobsItem(request=request, traceparent=traceparent) for request, traceparent in items]),
-                metadata=bearer(self._token()), timeout=self._timeout)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise
-            self._supported = False
-            return await asyncio.gather(*(self.start(request) for request, _ in items), return_exceptions=True)
-        return [result.response if result.HasField("response") else item_rpc_error(result.error)
-                for result in response.results]
+        request = pb.StartJobsRequest(items=[
+            pb.StartJobsItem(request=single, traceparent=traceparent) for single, traceparent in items])
+        return await self._send(self._stub.StartJobs, request, self.start, [single for single, _ in items])
 
     async def _complete_batch(
         self, items: Sequence[tuple[pb.CompleteJobRequest, str]],
     ) -> Sequence[pb.CompleteJobResponse | BaseException]:
+        request = pb.CompleteJobsRequest(items=[
+            pb.CompleteJobsItem(request=single, traceparent=traceparent) for single, traceparent in items])
+        return await self._send(self._stub.CompleteJobs, request, self.complete, [single for single, _ in items])
+
+    async def _send(self, batch_call: Callable[..., Awaitable[Any]], request: Any,
+                    one_by_one: Callable[[Any], Awaitable[Response]], singles: Sequence[Any],
+                    ) -> Sequence[Response | BaseException]:
+        """Each item's answer from the batch call, or from single calls when jobs lacks the batch call."""
         try:
-            response = await self._stub.CompleteJobs(pb.CompleteJobsRequest(items=[
-                pb.CompleteJobsItem(request=request, traceparent=traceparent) for request, traceparent in items]),
-                metadata=bearer(self._token()), timeout=self._timeout)
+            response = await batch_call(request, metadata=bearer(self._token()), timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise
             self._supported = False
-            return await asyncio.gather(*(self.complete(request) for request, _ in items), return_exceptions=True)
+            return await asyncio.gather(*(one_by_one(single) for single in singles), return_exceptions=True)
         return [result.response if result.HasField("response") else item_rpc_error(result.error)
                 for result in response.results]
-

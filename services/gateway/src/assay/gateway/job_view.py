@@ -97,12 +97,15 @@ class JobView:
             self._take(job, job.event_sequence, lambda: body, rendered=True)
 
     def forget(self, job_id: str) -> None:
-        """Drop a job deleted through this gateway (other gateways hold it at most ``ttl`` longer)."""
+        """Drop a job deleted through this gateway (the others drop it at its ``deleted`` event)."""
         self._entries.pop(job_id)
 
     def apply_event(self, payload: bytes) -> None:
         """Take the job of a lifecycle event."""
         event = events_pb2.JobEvent.FromString(payload)
+        if event.deleted:  # DeleteJob, a cascade or the retention sweep, through any replica
+            self._entries.pop(event.job.id)
+            return
         taken = self._take(event.job, event.sequence, event.job.SerializeToString)
         VIEW_EVENTS.labels(result="applied" if taken else "stale").inc()
 

@@ -11,7 +11,6 @@ finished still names is left for a later round.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -23,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.db import system_transaction
 from assay.common.errors import AssayError, NotFound
-from assay.common.retention import Retention
+from assay.common.periodic import run_every, session_lock
+from assay.common.retention import Retention, retention_seconds_sql
 from assay.ingest.file_deletion import FileDeletion
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 RETENTION_LOCK_KEY = 0x4153_5341_5933  # "ASSAY3": one file retention sweep at a time per database
-SYSTEM_ACTOR = "system:retention"
 MAX_FILES = 10_000
 """Files deleted per round at most (the rest waits for the next round)."""
 
@@ -54,19 +53,13 @@ class FileRetentionSweep:
 
     async def sweep_once(self) -> int | None:
         """One round: how many files were deleted, or None when another replica holds the lock."""
-        async with self._engine.connect() as lock_conn:
-            held = (await lock_conn.execute(_TRY_LOCK, {"key": RETENTION_LOCK_KEY})).scalar_one()
-            await lock_conn.commit()
+        async with session_lock(self._engine, RETENTION_LOCK_KEY) as held:
             if not held:
                 return None
-            try:
-                with tracer.start_as_current_span("ingest.retention_sweep") as span:
-                    deleted = await self._sweep()
-                    span.set_attribute("assay.retention.deleted", deleted)
-                return deleted
-            finally:
-                await lock_conn.execute(_UNLOCK, {"key": RETENTION_LOCK_KEY})
-                await lock_conn.commit()
+            with tracer.start_as_current_span("ingest.retention_sweep") as span:
+                deleted = await self._sweep()
+                span.set_attribute("assay.retention.deleted", deleted)
+            return deleted
 
     async def _sweep(self) -> int:
         deleted, skipped = 0, set[uuid.UUID]()
@@ -97,29 +90,13 @@ class FileRetentionSweep:
 
 async def run_file_retention_sweep(sweep: FileRetentionSweep, interval: float) -> None:
     """A round every ``interval`` seconds until cancelled."""
-    while True:
-        try:
-            await sweep.sweep_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("file retention sweep failed")
-        await asyncio.sleep(interval)
+    await run_every(interval, sweep.sweep_once, "file retention sweep")
 
 
-_TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
-_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
-_EXPIRED = text("""
+_EXPIRED = text(f"""
     SELECT f.id, f.tenant_id FROM ingest.files f
-    JOIN LATERAL (
-        SELECT r.seconds
-        FROM unnest(CAST(:rule_tenants AS text[]), CAST(:rule_analyzers AS text[]), CAST(:rule_seconds AS float8[]))
-             WITH ORDINALITY AS r(tenant, analyzer, seconds, rank)
-        WHERE r.tenant IN (f.tenant_id, '*') AND r.analyzer = '*'
-        ORDER BY r.rank LIMIT 1
-    ) keep ON true
     WHERE f.job_id IS NULL AND f.created_at < now() - make_interval(secs => :shortest)
-      AND f.created_at < now() - make_interval(secs => keep.seconds)
+      AND f.created_at < now() - make_interval(secs => {retention_seconds_sql("f.tenant_id")})
     ORDER BY f.created_at LIMIT :limit
 """)
 """Uploads (not artifacts) older than their tenant's retention."""

@@ -9,11 +9,10 @@ from collections.abc import Sequence
 
 import grpc
 
-from assay.common.auth import mint_token
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_server import GrpcServer, start_grpc_server
-from assay.common.retention import Retention
+from assay.common.retention import Retention, sweep_token_minter
 from assay.common.schema_revision import SchemaRevision
 from assay.common.storage import create_client
 from assay.common.tenant_values import PerTenant
@@ -25,7 +24,7 @@ from assay.ingest.ingest_service import IngestServicer
 from assay.ingest.jobs_client import JobsClient
 from assay.ingest.objects import ObjectStore
 from assay.ingest.orphans import run_orphan_sweeper
-from assay.ingest.retention import SYSTEM_ACTOR, FileRetentionSweep, run_file_retention_sweep
+from assay.ingest.retention import FileRetentionSweep, run_file_retention_sweep
 from assay.ingest.store import FileStore
 from assay.ingest.worker_file_service import WorkerFileServicer
 from assay.v1 import (
@@ -70,7 +69,7 @@ async def start(settings: IngestSettings, *, jobs: JobsClient | None = None) -> 
     retention = Retention.parse(settings.retention_days)
     expiry = (asyncio.create_task(run_file_retention_sweep(FileRetentionSweep(
         engine, FileDeletion(store, objects, jobs_client, index_client), retention,
-        lambda tenant: mint_token(settings, subject=SYSTEM_ACTOR, tenant=tenant, roles=["user"], ttl_seconds=600)),
+        sweep_token_minter(settings)),
         settings.retention_sweep_seconds), name="file-retention-sweep") if retention.enabled else None)
 
     async def stop_background() -> None:

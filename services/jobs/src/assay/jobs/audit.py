@@ -57,18 +57,11 @@ async def list_events(engine: AsyncEngine, tenant: str,
     """A page of the tenant's audit events, newest first, and the next page's token ("" at the end)."""
     cursor = paging.decode(query.page_token, query.filters())
     stmt = select(audit_log).where(audit_log.c.tenant_id == tenant)
-    if query.action:
-        stmt = stmt.where(audit_log.c.action == query.action)
-    if query.job_id:
-        stmt = stmt.where(audit_log.c.job_id == query.job_id)
-    if query.actor:
-        stmt = stmt.where(audit_log.c.actor == query.actor)
-    if query.outcome:
-        stmt = stmt.where(audit_log.c.outcome == query.outcome)
-    if query.resource:
-        stmt = stmt.where(audit_log.c.resource == query.resource)
-    if query.request_id:
-        stmt = stmt.where(audit_log.c.request_id == query.request_id)
+    for column, wanted in ((audit_log.c.action, query.action), (audit_log.c.job_id, query.job_id),
+                           (audit_log.c.actor, query.actor), (audit_log.c.outcome, query.outcome),
+                           (audit_log.c.resource, query.resource), (audit_log.c.request_id, query.request_id)):
+        if wanted:
+            stmt = stmt.where(column == wanted)
     if query.refused_only:
         stmt = stmt.where(audit_log.c.outcome != OK)
     if cursor is not None:

@@ -108,7 +108,7 @@ Method = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Response]]
 
 
 def audit_refusals(action: str, resource: Callable[[Any], str]) -> Callable[[Method[Response]], Method[Response]]:
-    """Decorate a state-changing servicer method (whose object has ``refusals: AuditLog``): a refusal
+    """Decorate a state-changing servicer method (whose object has ``refusals: AuditLog | None``): a refusal
     by role or quota (``AUDITED_REFUSALS``) is recorded with its reason as the outcome, then raised."""
     def decorate(method: Method[Response]) -> Method[Response]:
         @functools.wraps(method)
@@ -116,9 +116,9 @@ def audit_refusals(action: str, resource: Callable[[Any], str]) -> Callable[[Met
             try:
                 return await method(self, request, context)
             except AssayError as refusal:
-                caller = current_principal.get()
-                if refusal.code in AUDITED_REFUSALS and caller is not None:
-                    await self.refusals.record(AuditEntry(
+                caller, log = current_principal.get(), getattr(self, "refusals", None)
+                if refusal.code in AUDITED_REFUSALS and caller is not None and log is not None:
+                    await log.record(AuditEntry(
                         tenant=caller.tenant, action=action, resource=resource(request), outcome=refusal.reason,
                         details={"code": refusal.code.name, "message": refusal.message[:500]}))
                 raise

@@ -87,7 +87,9 @@ class JobCache:
         if entry is None:
             return
         event = events_pb2.JobEvent.FromString(payload)
-        if event.sequence > entry.sequence:
+        if event.deleted:
+            self._entries.pop(job_id)
+        elif event.sequence > entry.sequence:
             self._entries.put(job_id, entry._replace(sequence=event.sequence, wire=event.job.SerializeToString()))
 
     def forget(self, job_id: str) -> None:

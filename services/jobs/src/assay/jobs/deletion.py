@@ -37,12 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from assay.common.db import tenant_transaction
 from assay.common.errors import FailedPrecondition, NotFound, Unavailable
 from assay.common.grpc_client import bearer
+from assay.common.job_states import STATE_VALUES
 from assay.common.nats import EVENTS_STREAM, event_subject
 from assay.jobs.audit_record import AuditEntry, record
 from assay.jobs.cache import JobCache
 from assay.jobs.derived_jobs import derived_jobs
 from assay.jobs.file_releases import lock_files
-from assay.v1 import ingest_service_pb2, ingest_service_pb2_grpc
+from assay.v1 import events_pb2, ingest_service_pb2, ingest_service_pb2_grpc, job_pb2
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -98,6 +99,7 @@ class JobDeletion:
 
     def __init__(self, engine: AsyncEngine, nc: Client, eraser: ArtifactEraser, cache: JobCache) -> None:
         self._engine = engine
+        self._nc = nc
         self._js = nc.jetstream()
         self._eraser = eraser
         self._cache = cache
@@ -139,8 +141,10 @@ class JobDeletion:
         if marked.artifacts:
             await self._eraser.delete_files(marked.artifacts, token)
         await self._purge_events(tenant, marked.job_ids)
-        deleted = await self._remove_rows(tenant, marked.job_ids, reason, actor)
-        await self._purge_events(tenant, marked.job_ids)  # what the relay published meanwhile
+        removed = await self._remove_rows(tenant, marked.job_ids, reason, actor)
+        await self._announce(removed)
+        await self._purge_events(tenant, marked.job_ids)  # what the relay published meanwhile, and the notices
+        deleted = len(removed)
         for job_id in marked.job_ids:
             self._cache.forget(str(job_id))
         JOBS_DELETED.labels(reason=reason).inc(deleted)
@@ -179,16 +183,32 @@ class JobDeletion:
             raise Unavailable("EVENTS_UNAVAILABLE", "could not purge the job's events; it stays marked for "
                               "deletion, repeat the call") from error
 
-    async def _remove_rows(self, tenant: str, job_ids: Sequence[uuid.UUID], reason: str, actor: str | None) -> int:
+    async def _announce(self, removed: Sequence[Any]) -> None:
+        """A ``deleted`` event per job, so that every jobs replica's cache and every gateway's job view
+        drop it (best effort: they expire it anyway, ``ASSAY_JOB_CACHE_FINISHED_SECONDS``)."""
+        try:
+            for row in removed:
+                job = job_pb2.Job(id=str(row["id"]), tenant_id=row["tenant_id"], state=STATE_VALUES[row["state"]])
+                notice = events_pb2.JobEvent(sequence=row["event_seq"] + 1, job=job, deleted=True)
+                await self._nc.publish(event_subject(job.tenant_id, job.id), notice.SerializeToString())
+            await self._nc.flush()
+        except Exception:
+            logger.warning("could not announce deleted jobs; caches expire them", exc_info=True)
+
+    async def _remove_rows(self, tenant: str, job_ids: Sequence[uuid.UUID], reason: str,
+                           actor: str | None) -> list[Any]:
         async with tenant_transaction(self._engine, tenant) as conn:
             await conn.execute(_DELETE_DEPENDENCIES, {"ids": list(job_ids)})
             await conn.execute(_DELETE_WEBHOOK_DELIVERIES, {"ids": list(job_ids)})  # their payloads show the job
             deleted = (await conn.execute(_DELETE_JOBS, {"ids": list(job_ids)})).mappings().all()
+            pipelines = list({row["pipeline_id"] for row in deleted if row["pipeline_id"] is not None})
+            if pipelines:  # a pipeline whose every job is gone goes too (it holds its request id and digest)
+                await conn.execute(_DELETE_EMPTY_PIPELINES, {"ids": pipelines})
             for row in deleted:
                 await record(conn, AuditEntry(
                     tenant=tenant, action="delete", resource=f"jobs/{row['id']}", job_id=row["id"], actor=actor,
                     details={"reason": reason, "analyzer": row["analyzer"], "state": row["state"]}))
-        return len(deleted)
+        return list(deleted)
 
 
 def _artifact_ids(artifacts: Any) -> list[str]:
@@ -217,5 +237,10 @@ _DELETE_OUTBOX = text("DELETE FROM jobs.outbox WHERE msg_id LIKE ANY(:prefixes)"
 _DELETE_DEPENDENCIES = text("DELETE FROM jobs.dependencies WHERE job_id = ANY(:ids)")
 _DELETE_WEBHOOK_DELIVERIES = text("DELETE FROM jobs.webhook_deliveries WHERE job_id = ANY(:ids)")
 _DELETE_JOBS = text("""
-    DELETE FROM jobs.jobs WHERE id = ANY(:ids) AND deleting_at IS NOT NULL RETURNING id, analyzer, state
+    DELETE FROM jobs.jobs WHERE id = ANY(:ids) AND deleting_at IS NOT NULL
+    RETURNING id, tenant_id, analyzer, state, pipeline_id, event_seq
+""")
+_DELETE_EMPTY_PIPELINES = text("""
+    DELETE FROM jobs.pipelines p
+    WHERE p.id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM jobs.jobs j WHERE j.pipeline_id = p.id)
 """)

@@ -14,7 +14,6 @@ deletion are completed too, whatever their age. The audit log gets a ``delete`` 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections import defaultdict
@@ -26,7 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.db import system_transaction, tenant_transaction
-from assay.common.retention import Retention
+from assay.common.periodic import run_every, session_lock
+from assay.common.retention import SYSTEM_ACTOR, Retention, retention_seconds_sql
 from assay.jobs.audit_record import AuditEntry, record
 from assay.jobs.deletion import JobDeletion
 
@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 RETENTION_LOCK_KEY = 0x4153_5341_5932  # "ASSAY2": one retention sweep at a time per database
-SYSTEM_ACTOR = "system:retention"
 MAX_BATCHES = 1000
 """Batches per round at most (the rest waits for the next round)."""
 
@@ -62,21 +61,15 @@ class RetentionSweep:
 
     async def sweep_once(self) -> int | None:
         """One round: how many jobs were deleted, or None when another replica holds the lock."""
-        async with self._engine.connect() as lock_conn:
-            held = (await lock_conn.execute(_TRY_LOCK, {"key": RETENTION_LOCK_KEY})).scalar_one()
-            await lock_conn.commit()
+        async with session_lock(self._engine, RETENTION_LOCK_KEY) as held:
             if not held:
                 SWEEPS.labels(outcome="skipped").inc()
                 return None
-            try:
-                with tracer.start_as_current_span("retention sweep") as span, SWEEP_SECONDS.time():
-                    deleted = await self._sweep()
-                    span.set_attribute("assay.retention.deleted", deleted)
-                SWEEPS.labels(outcome="swept").inc()
-                return deleted
-            finally:
-                await lock_conn.execute(_UNLOCK, {"key": RETENTION_LOCK_KEY})
-                await lock_conn.commit()
+            with tracer.start_as_current_span("retention sweep") as span, SWEEP_SECONDS.time():
+                deleted = await self._sweep()
+                span.set_attribute("assay.retention.deleted", deleted)
+            SWEEPS.labels(outcome="swept").inc()
+            return deleted
 
     async def _sweep(self) -> int:
         deleted: dict[str, int] = defaultdict(int)
@@ -116,32 +109,15 @@ class RetentionSweep:
 
 async def run_retention_sweep(sweep: RetentionSweep, interval: float) -> None:
     """A round every ``interval`` seconds until cancelled."""
-    while True:
-        try:
-            await sweep.sweep_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            SWEEPS.labels(outcome="failed").inc()
-            logger.exception("retention sweep failed")
-        await asyncio.sleep(interval)
+    await run_every(interval, sweep.sweep_once, "retention sweep", SWEEPS.labels(outcome="failed").inc)
 
 
-_TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
-_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
-_EXPIRED = text("""
+_EXPIRED = text(f"""
     SELECT j.id, j.tenant_id FROM jobs.jobs j
-    LEFT JOIN LATERAL (
-        SELECT r.seconds
-        FROM unnest(CAST(:rule_tenants AS text[]), CAST(:rule_analyzers AS text[]), CAST(:rule_seconds AS float8[]))
-             WITH ORDINALITY AS r(tenant, analyzer, seconds, rank)
-        WHERE r.tenant IN (j.tenant_id, '*') AND r.analyzer IN (j.analyzer, '*')
-        ORDER BY r.rank LIMIT 1
-    ) keep ON true
     WHERE j.state IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
       AND (j.deleting_at IS NOT NULL
-           OR (keep.seconds IS NOT NULL AND j.ended_at < now() - make_interval(secs => :shortest)
-               AND j.ended_at < now() - make_interval(secs => keep.seconds)))
+           OR (j.ended_at < now() - make_interval(secs => :shortest)
+               AND j.ended_at < now() - make_interval(secs => {retention_seconds_sql("j.tenant_id", "j.analyzer")})))
       AND NOT EXISTS (SELECT 1 FROM jobs.dependencies d WHERE d.depends_on = j.id)
     ORDER BY j.ended_at LIMIT :limit
 """)

@@ -9,12 +9,12 @@ from contextlib import suppress
 
 import grpc
 
-from assay.common.auth import mint_token
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
 from assay.common.nats import ALL_EVENTS, connect_with_streams
+from assay.common.retention import sweep_token_minter
 from assay.common.schema_revision import SchemaRevision
 from assay.jobs import migrations
 from assay.jobs.audit_record import AuditLog
@@ -29,7 +29,7 @@ from assay.jobs.job_execution_service import JobExecutionServicer
 from assay.jobs.job_service import JobServicer
 from assay.jobs.outbox import OutboxRelay
 from assay.jobs.reaper import run_reaper
-from assay.jobs.retention import SYSTEM_ACTOR, RetentionSweep, run_retention_sweep
+from assay.jobs.retention import RetentionSweep, run_retention_sweep
 from assay.jobs.store import JobStore
 from assay.jobs.webhook_delivery import WebhookDeliverer
 from assay.jobs.webhook_secrets import SecretBox
@@ -92,7 +92,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
             JobExecutionServicer(store, settings, capabilities), server)
         webhooks_service_pb2_grpc.add_WebhookServiceServicer_to_server(
-            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy()), server)
+            WebhookServicer(WebhookStore(engine), webhook_secrets, settings.target_policy(), AuditLog(engine)), server)
         return [
             webhooks_service_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
             jobs_service_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
@@ -101,16 +101,16 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
 
     server = await start_grpc_server(settings, register)
     retention = settings.retention()
-    sweep = RetentionSweep(engine, deletion, retention, lambda tenant: mint_token(
-        settings, subject=SYSTEM_ACTOR, tenant=tenant, roles=["user"], ttl_seconds=600), batch=settings.retention_batch)
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
         asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
                                        calm=settings.lease_seconds), name="lease-reaper"),
-        asyncio.create_task(deliverer.run(), name="webhook-delivery"),
+        asyncio.create_task(deliverer.run(psycopg_url(settings.database_url)), name="webhook-delivery"),
     ]
     if retention.enabled:
+        sweep = RetentionSweep(engine, deletion, retention, sweep_token_minter(settings),
+                               batch=settings.retention_batch)
         tasks.append(asyncio.create_task(run_retention_sweep(sweep, settings.retention_sweep_seconds),
                                          name="retention-sweep"))
 

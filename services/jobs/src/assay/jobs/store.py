@@ -10,7 +10,7 @@ import builtins
 import json
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,6 +75,7 @@ tracer = trace.get_tracer(__name__)
 
 Row = RowMapping
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - a batch item
 Created = tuple[job_pb2.Job, bool]
 """A CreateJob's job, and whether this call created it (False: its request_id named it)."""
 
@@ -584,6 +585,7 @@ class JobStore:
         every other item is decided by ``start`` on its own afterwards, as StartJob decides it."""
         answers: builtins.list[StartOutcome | Exception | None] = [None] * len(items)
         spans = [_item_span(START_SPAN, item.traceparent, item.job_id, item.tenant, len(items)) for item in items]
+        traceparents = [_span_traceparent(span, item.traceparent) for span, item in zip(spans, items, strict=True)]
         try:
             first, _repeats = first_of_each_job([item.job_id for item in items])
             async with self._transaction(None) as tx:
@@ -591,22 +593,15 @@ class JobStore:
                     [items[index] for index in first], self._lease))).mappings().all()
                 by_id = {row["id"]: row for row in rows}
                 started = [(index, by_id[items[index].job_id]) for index in first if items[index].job_id in by_id]
-                traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index, _ in started]
-                jobs = await tx.emit_batch([row for _, row in started], traceparents)
+                jobs = await tx.emit_batch([row for _, row in started], [traceparents[index] for index, _ in started])
                 for (index, row), job in zip(started, jobs, strict=True):
                     dependencies: tuple[job_pb2.Job, ...] = ()
                     if (row["inputs"] or {}).get("jobs"):
                         dependencies = tuple(self._rows.job(dep) for dep in await load_dependencies(tx.conn, row["id"]))
                     answers[index] = StartOutcome("RUN", secret_params.reveal(job, row["secret_params"]),
                                                   dependencies=dependencies)
-            for index, item in enumerate(items):
-                if answers[index] is None:
-                    with trace.use_span(spans[index]):
-                        try:
-                            answers[index] = await self.start(
-                                item.tenant, item.job_id, item.analyzer_version, item.worker)
-                        except AssayError as error:
-                            answers[index] = error
+            await _one_by_one(spans, answers, lambda item: self.start(
+                item.tenant, item.job_id, item.analyzer_version, item.worker), items)
             return _ended(spans, answers)
         finally:
             for span in spans:
@@ -618,27 +613,20 @@ class JobStore:
         whose first answer was lost, a superseded attempt) is answered by ``complete`` on its own."""
         answers: builtins.list[job_pb2.Job | Exception | None] = [None] * len(items)
         spans = [_item_span(COMPLETE_SPAN, item.traceparent, item.job_id, item.tenant, len(items)) for item in items]
+        traceparents = [_span_traceparent(span, item.traceparent) for span, item in zip(spans, items, strict=True)]
         try:
             first, _repeats = first_of_each_job([item.job_id for item in items])
             batch = [items[index] for index in first]
             async with self._transaction(None) as tx:
-                batch_traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index in first]
-                rows = (await tx.conn.execute(
-                    COMPLETE_BATCH, complete_params(batch, batch_traceparents))).mappings().all()
+                rows = (await tx.conn.execute(COMPLETE_BATCH, complete_params(
+                    batch, [traceparents[index] for index in first]))).mappings().all()
                 by_id = {row["id"]: row for row in rows}
                 ended = [(index, by_id[items[index].job_id]) for index in first if items[index].job_id in by_id]
-                traceparents = [_span_traceparent(spans[index], items[index].traceparent) for index, _ in ended]
-                jobs = await tx.emit_batch([row for _, row in ended], traceparents)
+                jobs = await tx.emit_batch([row for _, row in ended], [traceparents[index] for index, _ in ended])
                 for (index, _), job in zip(ended, jobs, strict=True):
                     answers[index] = job
-            for index, item in enumerate(items):
-                if answers[index] is None:
-                    with trace.use_span(spans[index]):
-                        try:
-                            answers[index] = await self.complete(item.tenant, item.job_id, item.attempt,
-                                                                 item.result, item.artifacts, item.cancelled)
-                        except AssayError as error:
-                            answers[index] = error
+            await _one_by_one(spans, answers, lambda item: self.complete(
+                item.tenant, item.job_id, item.attempt, item.result, item.artifacts, item.cancelled), items)
             return _ended(spans, answers)
         finally:
             for span in spans:
@@ -880,6 +868,18 @@ def _span_traceparent(span: trace.Span, given: str) -> str:
     """The item span's traceparent (``given``, the worker's span, when spans are not recorded)."""
     with trace.use_span(span):
         return current_traceparent() or given
+
+
+async def _one_by_one(spans: Sequence[trace.Span], answers: builtins.list[T | Exception | None],
+                      single: Callable[[I], Awaitable[T]], items: Sequence[I]) -> None:
+    """Answer each item the batch statement did not move with its single transition (in its span)."""
+    for index, item in enumerate(items):
+        if answers[index] is None:
+            with trace.use_span(spans[index]):
+                try:
+                    answers[index] = await single(item)
+                except AssayError as error:
+                    answers[index] = error
 
 
 def _ended(spans: Sequence[trace.Span], answers: Sequence[T | Exception | None]) -> list[T | Exception]:

@@ -35,6 +35,7 @@ from standardwebhooks import Webhook
 from assay.common.db import system_transaction
 from assay.common.telemetry import context_from_headers
 from assay.jobs.backoff import retry_delay
+from assay.jobs.notified_loop import run_notified
 from assay.jobs.webhook_config import WebhookSettings
 from assay.jobs.webhook_secrets import SecretBox
 from assay.jobs.webhook_store import audit
@@ -45,9 +46,12 @@ tracer = trace.get_tracer(__name__)
 
 SYSTEM_ACTOR = "system:webhooks"
 USER_AGENT = "Assay-Webhooks/1"
+NOTIFY_CHANNEL = "assay_webhooks"
+"""Migration 0009's trigger notifies it when deliveries are queued."""
 PRUNE_EVERY_SECONDS = 60.0
-LEASE_MARGIN_SECONDS = 30.0
-"""How long past its deadline a claimed attempt stays leased to the replica sending it."""
+LEASE_MARGIN_SECONDS = 5.0
+"""A claimed attempt stays leased to the replica sending it for twice its deadline and this margin
+(time enough to record the outcome); a replica that died mid-send leaves it due again then."""
 
 ATTEMPTS = prometheus_client.Counter(
     "assay_webhook_attempts_total",
@@ -75,22 +79,19 @@ class WebhookDeliverer:
             keepalive_expiry=30.0, retries=0)
         timeout = settings.webhook_timeout_seconds
         self._timeouts = {"connect": min(5.0, timeout), "read": timeout, "write": timeout, "pool": timeout}
+        self._pruned_at = 0.0
 
-    async def run(self) -> None:
-        pruned_at, prune_every = 0.0, min(PRUNE_EVERY_SECONDS, self._settings.webhook_log_retention_seconds)
-        while True:
-            try:
-                if time.monotonic() - pruned_at >= prune_every:
-                    await self.prune_log()
-                    pruned_at = time.monotonic()
-                claimed = await self.deliver_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("webhook delivery round failed; trying again")
-                claimed = 0
-            if claimed < self._settings.webhook_batch_size:
-                await asyncio.sleep(self._settings.webhook_poll_seconds)  # a poll interval, not a synchronisation
+    async def run(self, psycopg_url: str) -> None:
+        """Deliver until cancelled: a round when a delivery is queued (``NOTIFY assay_webhooks``, from
+        any replica), at least every ``ASSAY_WEBHOOK_POLL_SECONDS`` (a retry falling due wakes none)."""
+        await run_notified(psycopg_url, NOTIFY_CHANNEL, self._round,
+                           poll_seconds=self._settings.webhook_poll_seconds, name="webhook delivery")
+
+    async def _round(self) -> bool:
+        if time.monotonic() - self._pruned_at >= min(PRUNE_EVERY_SECONDS, self._settings.webhook_log_retention_seconds):
+            await self.prune_log()
+            self._pruned_at = time.monotonic()
+        return await self.deliver_once() == self._settings.webhook_batch_size
 
     async def close(self) -> None:
         await self._pool.aclose()
@@ -106,7 +107,7 @@ class WebhookDeliverer:
         async with system_transaction(self._engine) as conn:
             rows = (await conn.execute(_CLAIM, {
                 "limit": self._settings.webhook_batch_size,
-                "lease": self._settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS,
+                "lease": 2 * self._settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS,
             })).mappings().all()
         if rows:
             await asyncio.gather(*(self._attempt(row) for row in rows))
@@ -160,22 +161,29 @@ class WebhookDeliverer:
         """The attempt in the log, the delivery's next state, the subscription's failure streak."""
         settings = self._settings
         async with system_transaction(self._engine) as conn:
-            if (await conn.execute(_LOCK_DELIVERY, {"id": row["id"]})).scalar_one_or_none() is None:
-                return  # its subscription was deleted meanwhile (the lock holds a deletion off from here)
-            await conn.execute(_ATTEMPT, {"delivery": row["id"], "attempt": row["attempts"], "tenant": row["tenant_id"],
-                                          "at": at, "status": status, "latency": latency * 1000, "error": error})
+            # The subscription first, as DeleteWebhook's cascade locks them (else the two deadlock).
+            subscription = (await conn.execute(_LOCK_SUBSCRIPTION, {"id": row["subscription_id"]})).one_or_none()
+            if subscription is None:
+                return  # deleted meanwhile (the lock holds a deletion off from here on)
+            if (await conn.execute(_LOCK_DELIVERY, {"id": row["id"]})).one_or_none() is None:
+                return  # its job was deleted meanwhile (DeleteJob and the retention sweep take its deliveries)
+            attempt = {"id": row["id"], "attempt": row["attempts"], "tenant": row["tenant_id"], "at": at,
+                       "status": status, "latency": latency * 1000, "error": error}
             if not error:
-                await conn.execute(_DELIVERED, {"id": row["id"], "attempt": row["attempts"]})
-                await conn.execute(_SUCCEEDED, {"id": row["subscription_id"]})
+                await conn.execute(_DELIVERED, attempt)
+                if subscription.failing_since is not None:  # most successes follow successes: no write
+                    await conn.execute(_SUCCEEDED, {"id": row["subscription_id"]})
                 return
             state = (await conn.execute(_FAILED_ATTEMPT, {
-                "id": row["id"], "attempt": row["attempts"], "retry_for": settings.webhook_retry_for_seconds,
+                **attempt, "retry_for": settings.webhook_retry_for_seconds,
                 "delay": retry_delay(row["attempts"], settings.webhook_retry_base_seconds,
                                      settings.webhook_retry_max_seconds),
             })).scalar_one_or_none()
             if state == "FAILED":
                 GIVEN_UP.inc()
-            await conn.execute(_FAILING, {"id": row["subscription_id"]})
+            if subscription.failing_since is None:  # the first failure of a streak cannot disable
+                await conn.execute(_FAILING, {"id": row["subscription_id"]})
+                return
             disabled = (await conn.execute(_DISABLE_IF_PERSISTENT, {
                 "id": row["subscription_id"], "after": settings.webhook_disable_after_seconds,
                 "reason": f"every attempt failed for {settings.webhook_disable_after_seconds:g} s; last: {error}",
@@ -205,25 +213,30 @@ _CLAIM = text("""
     RETURNING d.id, d.tenant_id, d.subscription_id, d.message_id, d.event_type, d.payload, d.attempts,
               d.traceparent, s.url, s.secret_sealed
 """)
+_LOCK_SUBSCRIPTION = text(
+    "SELECT failing_since FROM jobs.webhook_subscriptions WHERE id = :id FOR NO KEY UPDATE")
 _LOCK_DELIVERY = text("SELECT 1 FROM jobs.webhook_deliveries WHERE id = :id FOR UPDATE")
-_ATTEMPT = text("""
-    INSERT INTO jobs.webhook_attempts (delivery_id, attempt, tenant_id, at, status_code, latency_ms, error)
-    VALUES (:delivery, :attempt, :tenant, :at, :status, :latency, :error)
-    ON CONFLICT (delivery_id, attempt) DO NOTHING
-""")
-_DELIVERED = text("""
+_INSERT_ATTEMPT = """
+    WITH logged AS (
+        INSERT INTO jobs.webhook_attempts (delivery_id, attempt, tenant_id, at, status_code, latency_ms, error)
+        VALUES (:id, :attempt, :tenant, :at, :status, :latency, :error)
+        ON CONFLICT (delivery_id, attempt) DO NOTHING
+    )
+"""
+"""Every outcome's statement logs its attempt in the same round trip."""
+_DELIVERED = text(_INSERT_ATTEMPT + """
     UPDATE jobs.webhook_deliveries SET state = 'DELIVERED'
     WHERE id = :id AND attempts = :attempt AND state = 'PENDING'
 """)
 _SUCCEEDED = text("UPDATE jobs.webhook_subscriptions SET failing_since = NULL WHERE id = :id")
-_FAILED_ATTEMPT = text("""
+_FAILED_ATTEMPT = text(_INSERT_ATTEMPT + """
     UPDATE jobs.webhook_deliveries SET
         state = CASE WHEN now() - created_at >= make_interval(secs => :retry_for) THEN 'FAILED' ELSE 'PENDING' END,
         next_attempt_at = now() + make_interval(secs => :delay)
     WHERE id = :id AND attempts = :attempt AND state = 'PENDING'
     RETURNING state
 """)
-_FAILING = text("UPDATE jobs.webhook_subscriptions SET failing_since = COALESCE(failing_since, now()) WHERE id = :id")
+_FAILING = text("UPDATE jobs.webhook_subscriptions SET failing_since = now() WHERE id = :id")
 _DISABLE_IF_PERSISTENT = text("""
     UPDATE jobs.webhook_subscriptions SET enabled = false, disabled_reason = :reason, updated_at = now()
     WHERE id = :id AND enabled AND now() - failing_since >= make_interval(secs => :after)

@@ -8,6 +8,7 @@ from assay.common.auth import ADMIN, require_role
 from assay.common.errors import FieldViolation, InvalidArgument, invalid_fields
 from assay.common.fields import parse_uuid
 from assay.common.paging import page_size
+from assay.jobs.audit_record import AuditLog, audit_refusals
 from assay.jobs.webhook_events import EVENT_TYPES
 from assay.jobs.webhook_secrets import SecretBox, new_secret
 from assay.jobs.webhook_store import NewWebhook, WebhookStore
@@ -30,11 +31,14 @@ def _event_types(requested: list[str]) -> tuple[tuple[str, ...], list[FieldViola
 class WebhookServicer(webhooks_service_pb2_grpc.WebhookServiceServicer):
     """Every method needs the tenant's admin role and acts in the caller's tenant only."""
 
-    def __init__(self, store: WebhookStore, secrets: SecretBox, targets: TargetPolicy) -> None:
+    def __init__(self, store: WebhookStore, secrets: SecretBox, targets: TargetPolicy, refusals: AuditLog) -> None:
+        self.refusals = refusals
+        """Where refusals by role are recorded (``audit_refusals``)."""
         self._store = store
         self._secrets = secrets
         self._targets = targets
 
+    @audit_refusals("webhook.create", lambda request: "webhooks")
     async def CreateWebhook(
         self, request: wh.CreateWebhookRequest, context: grpc.aio.ServicerContext,
     ) -> wh.CreateWebhookResponse:
@@ -69,6 +73,7 @@ class WebhookServicer(webhooks_service_pb2_grpc.WebhookServiceServicer):
         webhooks, token = await self._store.page(caller.tenant, page_size(request.page_size), request.page_token)
         return wh.ListWebhooksResponse(webhooks=webhooks, next_page_token=token)
 
+    @audit_refusals("webhook.delete", lambda request: f"webhooks/{request.id}")
     async def DeleteWebhook(
         self, request: wh.DeleteWebhookRequest, context: grpc.aio.ServicerContext,
     ) -> wh.DeleteWebhookResponse:
@@ -76,6 +81,7 @@ class WebhookServicer(webhooks_service_pb2_grpc.WebhookServiceServicer):
         await self._store.delete(caller.tenant, caller.subject, parse_uuid(request.id, "id"))
         return wh.DeleteWebhookResponse()
 
+    @audit_refusals("webhook.enable", lambda request: f"webhooks/{request.id}")
     async def EnableWebhook(
         self, request: wh.EnableWebhookRequest, context: grpc.aio.ServicerContext,
     ) -> wh.EnableWebhookResponse:
@@ -83,6 +89,7 @@ class WebhookServicer(webhooks_service_pb2_grpc.WebhookServiceServicer):
         webhook = await self._store.set_enabled(caller.tenant, caller.subject, parse_uuid(request.id, "id"), True)
         return wh.EnableWebhookResponse(webhook=webhook)
 
+    @audit_refusals("webhook.disable", lambda request: f"webhooks/{request.id}")
     async def DisableWebhook(
         self, request: wh.DisableWebhookRequest, context: grpc.aio.ServicerContext,
     ) -> wh.DisableWebhookResponse:
@@ -99,6 +106,7 @@ class WebhookServicer(webhooks_service_pb2_grpc.WebhookServiceServicer):
             request.page_token)
         return wh.ListWebhookDeliveriesResponse(deliveries=deliveries, next_page_token=token)
 
+    @audit_refusals("webhook.redeliver", lambda request: f"webhooks/{request.webhook_id}")
     async def RedeliverWebhook(
         self, request: wh.RedeliverWebhookRequest, context: grpc.aio.ServicerContext,
     ) -> wh.RedeliverWebhookResponse:

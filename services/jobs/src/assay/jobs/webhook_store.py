@@ -8,7 +8,6 @@ tokens (``assay.common.paging``).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from assay.common import paging
 from assay.common.db import tenant_transaction
 from assay.common.errors import FailedPrecondition, NotFound
+from assay.jobs.audit_record import AuditEntry, record
 from assay.v1 import webhooks_service_pb2 as wh
 
 
@@ -153,10 +153,12 @@ async def _load(conn: AsyncConnection, tenant: str, webhook_id: uuid.UUID) -> Ro
 
 
 async def audit(conn: AsyncConnection, tenant: str, actor: str, action: str, row: RowMapping, **more: str) -> None:
-    """An audit record of a change to a subscription (never its secret)."""
-    await conn.execute(_AUDIT, {"tenant": tenant, "actor": actor, "action": action, "details": json.dumps({
-        "webhook_id": str(row["id"]), "url": row["url"], "event_types": list(row["event_types"]),
-        "enabled": row["enabled"], "disabled_reason": row["disabled_reason"], **more})})
+    """An audit record of a change to a subscription (never its secret), with the caller's roles, peer
+    and request id (``audit_record``); ``actor`` names the system outside a call."""
+    await record(conn, AuditEntry(tenant=tenant, action=action, resource=f"webhooks/{row['id']}", actor=actor,
+                                  details={"webhook_id": str(row["id"]), "url": row["url"],
+                                           "event_types": list(row["event_types"]), "enabled": row["enabled"],
+                                           "disabled_reason": row["disabled_reason"], **more}))
 
 
 def _after(cursor: paging.Cursor | None) -> dict[str, Any]:
@@ -204,8 +206,4 @@ _REDELIVER = text("""
     SELECT :id, tenant_id, subscription_id, message_id, event_type, payload, job_id, pipeline_id, id, traceparent
     FROM jobs.webhook_deliveries WHERE id = :of AND subscription_id = :subscription
     RETURNING *
-""")
-_AUDIT = text("""
-    INSERT INTO jobs.audit_log (tenant_id, actor, action, job_id, details)
-    VALUES (:tenant, :actor, :action, NULL, CAST(:details AS jsonb))
 """)

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Connection, create_engine, text
 
 from assay.analysis.analyzers.ask.questions import QuestionRow, read_questions
+from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.extract import decode_text
 from assay.analysis.analyzers.index import search
 from assay.analysis.analyzers.index.answer import answer
@@ -66,44 +67,48 @@ class AskAnalyzer:
         if len(ctx.inputs) != 1:
             raise AnalysisInputError("INPUT_MISSING", "ask takes one CSV file of questions")
         rows = list(read_questions(decode_text(Path(ctx.inputs[0].path).read_bytes()), column, base))
-        asked = [r for r in rows if r.question and not _row_error(r)]
         model = index_embedder()
         if model is None:
             raise RuntimeError("the sentence-embedding model is not available (ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off?)")
+        settings = AnalysisSettings()
+        result = pb.AskResult(collection_id=str(collection), artifact_name=ARTIFACT)
+        engine = create_engine(settings.database_url, pool_size=1)
+        try:
+            with engine.connect() as conn:
+                self._check_collection(conn, ctx.tenant_id, collection)  # before any question is embedded
+                vector_of = self._embed(ctx, model, rows)
+                with ctx.artifact_path(ARTIFACT, "text/csv").open("w", newline="", encoding="utf-8") as out:
+                    writer = SpreadsheetSafeWriter(out)
+                    writer.write_generated_header(COLUMNS)
+                    for done, row in enumerate(rows, start=1):
+                        ctx.check_cancelled()
+                        if not row.question:
+                            result.skipped += 1
+                            continue
+                        result.questions += 1
+                        vector = vector_of.get(row.number)
+                        if vector is None:
+                            writer.writerow([row.number, row.question, "false", *[""] * 10, "", _row_error(row)])
+                            continue
+                        response = self._ask(conn, ctx.tenant_id, collection, row, vector, settings)
+                        result.answered += response.answered
+                        writer.writerow(_cells(row, response))
+                        if done % 20 == 0:
+                            ctx.report_progress(30 + 70 * done // len(rows))
+        finally:
+            engine.dispose()
+        return job_pb2.JobResult(ask=result)
+
+    def _embed(self, ctx: RunContext, model: Embedder, rows: list[QuestionRow]) -> dict[int, str]:
+        """The vector of every usable row's question, by row number (batched, spread over the cores)."""
+        asked = [r for r in rows if r.question and not _row_error(r)]
 
         def embedded(done: int, total: int) -> None:
             ctx.check_cancelled()
             ctx.report_progress(30 * done // max(total, 1))
 
         vectors = embed_passages(model, [r.question for r in asked], embedded)
-        vector_of = {r.number: vector_literal(v) for r, v in zip(asked, vectors, strict=True)}
-        settings = AnalysisSettings()
-        result = pb.AskResult(collection_id=str(collection), artifact_name=ARTIFACT)
-        engine = create_engine(settings.database_url, pool_size=1)
-        try:
-            with engine.connect() as conn, ctx.artifact_path(ARTIFACT, "text/csv").open(
-                    "w", newline="", encoding="utf-8") as out:
-                writer = SpreadsheetSafeWriter(out)
-                writer.write_generated_header(COLUMNS)
-                self._check_collection(conn, ctx.tenant_id, collection)
-                for done, row in enumerate(rows, start=1):
-                    ctx.check_cancelled()
-                    if not row.question:
-                        result.skipped += 1
-                        continue
-                    result.questions += 1
-                    vector = vector_of.get(row.number)
-                    if vector is None:
-                        writer.writerow([row.number, row.question, "false", *[""] * 10, "", _row_error(row)])
-                        continue
-                    response = self._ask(conn, ctx.tenant_id, collection, row, vector, settings)
-                    result.answered += response.answered
-                    writer.writerow(_cells(row, response))
-                    if done % 20 == 0:
-                        ctx.report_progress(30 + 70 * done // len(rows))
-        finally:
-            engine.dispose()
-        return job_pb2.JobResult(ask=result)
+        return {r.number: vector_literal(v) for r, v in zip(asked, vectors, strict=True)}
 
     def _check_collection(self, conn: Connection, tenant: str, collection: uuid.UUID) -> None:
         """Refuse an unknown (or another tenant's) collection before any row is written."""

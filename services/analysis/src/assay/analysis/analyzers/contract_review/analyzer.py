@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from opentelemetry import trace
+
 from assay.analysis.analyzers.contract_review.document_type import classify
 from assay.analysis.analyzers.contract_review.embedding import Embedder, default_embedder
 from assay.analysis.analyzers.contract_review.extract import (
@@ -12,6 +14,7 @@ from assay.analysis.analyzers.contract_review.extract import (
     extract_file,
     extract_text,
 )
+from assay.analysis.analyzers.contract_review.language import identify, not_assessed
 from assay.analysis.analyzers.contract_review.matching import Matcher, build_units, match_playbook
 from assay.analysis.analyzers.contract_review.playbook import Playbook, select_playbook
 from assay.analysis.analyzers.contract_review.references import apply_references
@@ -23,6 +26,7 @@ from assay.common.analyzers import CONTRACT_REVIEW
 from assay.v1 import contract_review_pb2 as pb
 from assay.v1 import job_pb2
 
+_tracer = trace.get_tracer(__name__)
 VERSION = CONTRACT_REVIEW.version
 MAX_INPUT_BYTES = CONTRACT_REVIEW.max_input_bytes
 MAX_TEXT_CHARS = CONTRACT_REVIEW.max_text_chars
@@ -138,16 +142,23 @@ class ContractReviewAnalyzer:
                 )
             ),
         )
-        units = build_units(clauses, playbook)
+        with _tracer.start_as_current_span("contract_review.language") as span:
+            language = identify([b.text for d in documents for b in d.blocks])
+            span.set_attribute("assay.contract_review.language", language.code)
+            span.set_attribute("assay.contract_review.language_unsupported", not language.supported)
         matcher = self._matcher()
+        if language.supported:
+            units = build_units(clauses, playbook)
 
-        def on_batch(done: int, total: int) -> None:
+            def on_batch(done: int, total: int) -> None:
+                ctx.check_cancelled()
+                ctx.report_progress(MATCH_START + (MATCH_END - MATCH_START) * done // max(total, 1))
+
+            matches = apply_references(match_playbook(playbook, units, matcher, on_batch), units, document_type)
             ctx.check_cancelled()
-            ctx.report_progress(MATCH_START + (MATCH_END - MATCH_START) * done // max(total, 1))
-
-        matches = apply_references(match_playbook(playbook, units, matcher, on_batch), units, document_type)
-        ctx.check_cancelled()
-        risks = find_risks(playbook, units)
+            risks = find_risks(playbook, units)
+        else:
+            matches, risks = not_assessed(playbook, language), []
         for warning in (d for d in documents if d.pages_without_text):
             ctx.logger.warning(
                 "contract_review: %s has pages without text: %s",
@@ -163,6 +174,7 @@ class ContractReviewAnalyzer:
             unit_name=unit_name,
             matcher=matcher.name,
             document_type=document_type,
+            language=language,
         )
         ctx.report_progress(95)
         return job_pb2.JobResult(contract_review=result)

@@ -37,10 +37,11 @@ from assay.analysis.analyzers.contract_review.playbook import (
     Requirement,
     all_recognisers,
 )
+from assay.analysis.analyzers.contract_review.requirement_head import RequirementHead, load_head
 from assay.analysis.analyzers.contract_review.segment import Clause, Span, sentences
 from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_definition, is_heading_like
 
-Status = Literal["present", "weak", "missing", "contradicted", "by_reference"]
+Status = Literal["present", "weak", "missing", "contradicted", "by_reference", "not_assessed"]
 FloatMatrix = npt.NDArray[np.float32]
 OUT_OF_CONTEXT_FACTOR = 0.0
 PATTERN_SCORE = 1.0
@@ -65,7 +66,6 @@ stray element elsewhere (a "categories of data subjects" line of an SCC annex) i
 requirement addressed."""
 TOP_MARGIN = 0.05
 """A sentence supports a requirement semantically only within this of its best requirement."""
-
 
 
 @dataclass(frozen=True)
@@ -149,15 +149,31 @@ class Matcher:
         on_batch: Callable[[int, int], None] | None = None,
     ) -> FloatMatrix:
         """``len(texts) x len(anchors)`` similarities."""
+        return self.similarity_and_vectors(texts, anchors, on_batch)[0]
+
+    def similarity_and_vectors(
+        self,
+        texts: Sequence[str],
+        anchors: tuple[str, ...],
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> tuple[FloatMatrix, FloatMatrix | None]:
+        """The similarities, and the texts' embeddings (None for the lexical fallback)."""
         if not texts or not anchors:
-            return np.zeros((len(texts), len(anchors)), dtype=np.float32)
+            return np.zeros((len(texts), len(anchors)), dtype=np.float32), None
         if self._embedder is None:
             result = self._lexical.similarity(texts, anchors)
             if on_batch is not None:
                 on_batch(len(texts), len(texts))
-            return result
+            return result, None
         vectors = self._embedder.embed(texts, on_batch)
-        return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32)
+        return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32), vectors
+
+    def head(self) -> RequirementHead | None:
+        """The requirement head, when it was trained on this matcher's embeddings."""
+        head = load_head()
+        if head is None or self._embedder is None or head.embedding_model != self._embedder.name:
+            return None
+        return head
 
 
 def _lead_in(clauses: Sequence[Clause]) -> dict[int, str]:
@@ -268,7 +284,9 @@ def score_units(
     texts = [canonical_roles(u.semantic_text) for u in units]
     distinct = list(dict.fromkeys(t for t, u in zip(texts, units, strict=True) if u.in_context))
     row_of = {t: i for i, t in enumerate(distinct)}
-    scored = matcher.similarity(distinct, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch)
+    scored, vectors = matcher.similarity_and_vectors(
+        distinct, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch
+    )
     sims = np.zeros((len(units), len(anchors)), dtype=np.float32)
     for i, (text, unit) in enumerate(zip(texts, units, strict=True)):
         if unit.in_context:
@@ -287,6 +305,13 @@ def score_units(
         columns = sims[:, owners == index]
         if columns.shape[1]:
             semantic[:, index] = columns.max(axis=1)
+    ruled_out = np.zeros((len(units), len(recognisers)), dtype=bool)
+    head = matcher.head()
+    if head is not None and vectors is not None:
+        rows = [row_of[t] if u.in_context else -1 for t, u in zip(texts, units, strict=True)]
+        requirement_ids = [req.id for req in playbook.requirements for _ in all_recognisers(req)]
+        ruled_out = _ruled_out(rows, head, head.probabilities(vectors), requirement_ids)
+        semantic[ruled_out] = 0.0
     # Semantically near, or a loose pattern, is not enough: the sentence must name the
     # obligation's operative concept (every one of the recogniser's operative patterns).
     lacks = np.zeros((len(units), len(recognisers)), dtype=bool)
@@ -314,6 +339,8 @@ def score_units(
             if any(p.search(unit.match_text) for p in recogniser.patterns):
                 hits[row, index] = True
     hits &= ~lacks
+    # A pattern hit on a sentence the head rules out is a stray keyword, not the obligation.
+    hits &= ~ruled_out
     if len(units):
         # A sentence that a requirement's main patterns claim is not semantic evidence for
         # another requirement (element patterns, e.g. "immediately", are too loose to claim).
@@ -344,6 +371,25 @@ def score_units(
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
     return ScoreTable(recognisers=recognisers, scores=scores, pattern_hits=hits)
+
+
+def _ruled_out(
+    rows: Sequence[int],
+    head: RequirementHead,
+    probabilities: FloatMatrix,
+    requirement_ids: Sequence[str],
+) -> npt.NDArray[np.bool_]:
+    """``units x recognisers``: where the requirement head rules the sentence out for the
+    recogniser's requirement. ``rows`` maps each unit to its row of ``probabilities`` (-1: not
+    embedded), ``requirement_ids`` each recogniser to its requirement."""
+    index = np.asarray(rows, dtype=np.int64)
+    counted = index >= 0
+    out = np.zeros((len(index), len(requirement_ids)), dtype=bool)
+    for position, requirement_id in enumerate(requirement_ids):
+        column = head.column(requirement_id)
+        if column is not None:
+            out[counted, position] = probabilities[index[counted], column] < head.veto
+    return out
 
 
 def _section(unit: Unit) -> str:

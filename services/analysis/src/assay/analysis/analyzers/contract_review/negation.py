@@ -87,7 +87,15 @@ _LOOPHOLE = re.compile(
 _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE)
 """A permission widened past the obligation: "may not only process ... on instructions" (but
 also otherwise). "shall not only ... but also" stays a duty."""
-_BOUNDARY = re.compile(r"[;:]|[.!?](?=\s|$)|\s(?:but|however|whereas)\s", re.IGNORECASE)
+_NEW_CLAUSE = r"(?:[\w'’-]+\s+){0,4}?(?:shall|will|must|agrees?|undertakes?|is|are|has|have|does|do|remains?)\b"
+_TURN = re.compile(rf",?\s(?:but|however|whereas)\b(?=,?\s+{_NEW_CLAUSE})", re.IGNORECASE)
+_BOUNDARY = re.compile(rf"[;:]|[.!?](?=\s|$)|{_TURN.pattern}", re.IGNORECASE)
+"""Where the scope of a negation ends: a clause or sentence end, or "but" / "however" /
+"whereas" opening a new clause with its own verb ("... shall not be required to audit, but shall
+make available ..."). A "but" that only inserts a qualification keeps the negation going: in
+"shall not be required to promptly, but within 72 hours, notify" nothing after "but" has a verb
+of its own before "notify", which is still what is not required; nor does a permission ("need
+not, but may, delete"), which makes the duty an option rather than restoring it."""
 _WORD = re.compile(r"\S+")
 
 
@@ -115,10 +123,20 @@ def _words_after(text: str, start: int, count: int) -> int:
 
 
 def _governs(text: str, start: int, operative: Sequence[re.Pattern[str]]) -> bool:
-    """An operative word within ``SCOPE_WORDS`` words after ``start``, in the same clause."""
-    stop = min(_words_after(text, start, SCOPE_WORDS), _clause_end(text, start))
-    window = text[start:stop]
-    return _DUTY.search(window) is not None or any(p.search(window) for p in operative)
+    """An operative word within ``SCOPE_WORDS`` words after ``start``, in the same clause; or a
+    duty verb there, when the obligation is not stated after the clause instead."""
+    end = _clause_end(text, start)
+    window = text[start : min(_words_after(text, start, SCOPE_WORDS), end)]
+    if any(p.search(window) for p in operative):
+        return True
+    return _DUTY.search(window) is not None and not _stated_after(text, end, operative)
+
+
+def _stated_after(text: str, end: int, operative: Sequence[re.Pattern[str]]) -> bool:
+    """The obligation is named after a negation's scope ("not be required to permit inspections,
+    but shall make available all information"): the negated duty verb is another obligation."""
+    turn = _TURN.match(text, end)
+    return turn is not None and any(p.search(text, turn.end()) for p in operative)
 
 
 def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction | None:
@@ -129,12 +147,18 @@ def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradict
     if whole is not None:
         return Contradiction(" ".join(whole.group(0).split()))
     for cue in _STRONG.finditer(text):
-        clause = text[cue.end() : _clause_end(text, cue.end())]
+        scope_end = _clause_end(text, cue.end())
+        clause = text[cue.end() : scope_end]
         # The concept may also be the clause's subject: "Any transfer to a third country shall
         # not be required to ...".
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         subject = text[begin : cue.start()]
-        if _DUTY.search(clause) or any(p.search(clause) or p.search(subject) for p in operative):
+        if any(p.search(clause) or p.search(subject) for p in operative):
+            return Contradiction(" ".join(cue.group(0).split()))
+        # A duty verb taken away negates the obligation the sentence is about, unless that
+        # obligation is stated after the negation's scope ("not be required to permit
+        # inspections, but shall make available all information").
+        if _DUTY.search(clause) and not _stated_after(text, scope_end, operative):
             return Contradiction(" ".join(cue.group(0).split()))
     for cue in _CUE.finditer(text):
         if not _governs(text, cue.end(), operative):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assay.analysis.analyzers.contract_review.document_type import DocumentType, DocumentTypeVerdict
+from assay.analysis.analyzers.contract_review.language import Language
 from assay.analysis.analyzers.contract_review.matching import RequirementMatch, Unit
 from assay.analysis.analyzers.contract_review.playbook import Playbook, Severity
 from assay.analysis.analyzers.contract_review.risks import RiskMatch
@@ -26,6 +27,7 @@ STATUS = {
     "missing": pb.ContractRequirementFinding.STATUS_MISSING,
     "contradicted": pb.ContractRequirementFinding.STATUS_CONTRADICTED,
     "by_reference": pb.ContractRequirementFinding.STATUS_BY_REFERENCE,
+    "not_assessed": pb.ContractRequirementFinding.STATUS_NOT_ASSESSED,
 }
 DOCUMENT_TYPE: dict[DocumentType, pb.ContractDocumentType.ValueType] = {
     "processor_terms": pb.CONTRACT_DOCUMENT_TYPE_PROCESSOR_TERMS,
@@ -101,8 +103,16 @@ def summary(
     pages: int,
     unit_name: str,
     document_type: DocumentTypeVerdict,
+    language: Language,
 ) -> str:
     """One paragraph led by the document type: counts by status, the most serious gaps, the risky terms."""
+    if not language.supported:
+        return (
+            f"Document type: {document_type.label} (confidence {document_type.confidence:.2f}). "
+            f"Language: '{language.code}', which {playbook.title} ({playbook.id} v{playbook.version}) cannot read: "
+            f"none of its {len(matches)} requirements was assessed (NOT_ASSESSED, not MISSING) and no risky term "
+            f"was looked for in {pages} {unit_name}{'' if pages == 1 else 's'}."
+        )
     present = sum(1 for m in matches if m.status == "present")
     weak = sum(1 for m in matches if m.status == "weak")
     missing = sum(1 for m in matches if m.status == "missing")
@@ -141,11 +151,12 @@ def build_result(
     unit_name: str,
     matcher: str,
     document_type: DocumentTypeVerdict,
+    language: Language,
 ) -> pb.ContractReviewResult:
     """The full typed result."""
-    issues = sum(1 for m in matches if m.status != "present") + len(risks)
+    issues = sum(1 for m in matches if m.status not in ("present", "not_assessed")) + len(risks)
     return pb.ContractReviewResult(
-        summary=summary(playbook, matches, risks, clauses, pages, unit_name, document_type),
+        summary=summary(playbook, matches, risks, clauses, pages, unit_name, document_type, language),
         clauses_found=clauses,
         issues_detected=issues,
         playbook_id=playbook.id,
@@ -157,4 +168,6 @@ def build_result(
         document_type=DOCUMENT_TYPE[document_type.type],
         document_type_confidence=document_type.confidence,
         document_type_reason=document_type.reason,
+        language=language.code,
+        language_unsupported=not language.supported,
     )

@@ -1,8 +1,9 @@
 """What kind of sentence a unit is, before it may count as evidence: markup, headings, definitions.
 
-- :func:`clean_markup` removes Markdown and HTML markup (``**``, ``__``, backslash escapes,
-  leading ``#``, ``<span ...>``/``<li>`` tags, link targets) from a sentence, for matching and for
-  the quoted excerpt.
+- :func:`clean_markup` removes Markdown and HTML markup (``**``, ``__``, ``~~``, backslash
+  escapes, leading ``#``, ``<span ...>``/``<li>`` tags, link targets, reference links, images,
+  autolinks' brackets, character references such as ``&amp;``) from a sentence, for matching and
+  for the quoted excerpt.
 - :func:`is_heading_like` is true for a heading, a table-of-contents line or a field label that
   the segmenter left inside a clause ("2. Subject-matter and duration of the processing.",
   "## Processor's obligations", "Categories of data subjects:"): short and without a verb that
@@ -14,9 +15,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+_IMAGE = re.compile(r"!\[[^\]]{0,300}\]\([^)]{0,500}\)")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]{1,500})>")
+_REFERENCE_LINK = re.compile(r"\[([^\]]{1,300})\]\[[^\]]{0,50}\]")
 _LINK = re.compile(r"\[([^\]]{0,300})\]\([^)]{0,500}\)")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|`")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
@@ -42,8 +47,13 @@ _DEFINITION = re.compile(
 
 def clean_markup(text: str) -> str:
     """The sentence without Markdown/HTML markup, whitespace normalised."""
+    text = _IMAGE.sub("", text)
+    text = _AUTOLINK.sub(r"\1", text)
     text = _TAG.sub(" ", text)
     text = _LINK.sub(r"\1", text)
+    text = _REFERENCE_LINK.sub(r"\1", text)
+    text = html.unescape(text)
+    text = text.replace("~~", "")
     text = _ESCAPE.sub(r"\1", text)
     text = _EMPHASIS.sub("", text)
     text = _HEADING_MARK.sub("", text)

@@ -92,18 +92,21 @@ class QuestionEmbeddings:
         self._model = model
         self._cache: ByteLRU[str, str] = ByteLRU("index_question_embeddings", max_bytes,
                                                  lambda v: len(v))
+        self._lock = threading.Lock()  # called from several threads; the LRU is not thread-safe
 
     def vector(self, question: str) -> str | None:
         """The question's vector literal; ``None`` when the model is unavailable. Blocking: run it
         in a thread."""
-        cached = self._cache.get(question)
+        with self._lock:
+            cached = self._cache.get(question)
         if cached is not None:
             return cached
         model = self._model()
         if model is None:
             return None
         literal = vector_literal(model.embed([question])[0])
-        self._cache.put(question, literal)
+        with self._lock:
+            self._cache.put(question, literal)
         return literal
 
 

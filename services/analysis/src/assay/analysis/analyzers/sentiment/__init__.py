@@ -6,8 +6,9 @@ from assay.analysis.analyzers.sentiment._analyzer import (
     MAX_TEXT_CHARS,
     SentimentAnalyzer,
 )
-from assay.analysis.analyzers.sentiment._head import Head, decide, features
-from assay.analysis.analyzers.sentiment._learned import LANGUAGE_UNSUPPORTED, LearnedModel
+from assay.analysis.analyzers.sentiment._fast import FastModel
+from assay.analysis.analyzers.sentiment._head import decide
+from assay.analysis.analyzers.sentiment._learned import LANGUAGE_UNSUPPORTED, LearnedModel, MixedRule
 from assay.analysis.analyzers.sentiment._model import (
     NEGATIVE_THRESHOLD,
     POSITIVE_THRESHOLD,
@@ -26,8 +27,10 @@ from assay.analysis.analyzers.sentiment._models import (
     LEXICON,
     ModelKind,
     ModelUnavailableError,
+    learned_model,
     model_for,
 )
+from assay.analysis.analyzers.sentiment._transformer import TunedMiniLM
 
 ANALYZER = SentimentAnalyzer()
 """The registered plugin object."""
@@ -44,19 +47,21 @@ __all__ = [
     "NEGATIVE_THRESHOLD",
     "POSITIVE_THRESHOLD",
     "Aspect",
-    "Head",
+    "FastModel",
     "Label",
     "LearnedModel",
+    "MixedRule",
     "ModelKind",
     "ModelUnavailableError",
     "Scores",
     "SentimentAnalyzer",
     "SentimentModel",
+    "TunedMiniLM",
     "Unscored",
     "VaderModel",
     "decide",
-    "features",
     "label_for",
+    "learned_model",
     "lexicon_model",
     "model_for",
 ]

@@ -32,8 +32,8 @@ ITEMS_LIMIT = 10_000
 DEFAULT_TEXT_COLUMN = "text"
 """Column (CSV) or key (JSON objects) holding the text when ``text_column`` is unset."""
 ARTIFACT_NAME = "sentiment.csv"
-BATCH_ROWS = 64
-"""Rows scored together (the learned model embeds them in one call); cancellation is checked between."""
+BATCH_ROWS = 256
+"""Rows scored together (the learned model dedupes and length-batches them); cancellation is checked between."""
 
 EMPTY_TEXT = "EMPTY_TEXT"
 TEXT_TOO_LONG = "TEXT_TOO_LONG"
@@ -54,7 +54,7 @@ class SentimentAnalyzer:
         progress_rows: report progress and check cancellation every this many rows, or sooner
             once ``progress_seconds`` have passed since the last report (slow rows).
         progress_seconds: the longest time between two reports while rows are being read.
-        batch_rows: rows scored together (the learned model embeds them in one call).
+        batch_rows: rows scored together (the learned model dedupes and length-batches them).
     """
 
     spec = SENTIMENT

@@ -1,15 +1,21 @@
-"""The learned sentiment model: sentence embeddings + VADER features + a calibrated linear head.
+"""The learned sentiment model: a cascade of a fast n-gram model and a fine-tuned transformer.
 
-Per batch of texts: the language is identified (non-English texts are ``Unscored``), VADER scores
-every text, contract_review's all-MiniLM-L6-v2 embedder (int8 ONNX on onnxruntime, shared, loaded
-once per process) embeds the texts and the clauses that need their own score in one call, and
-the head (``model/head.json``) turns features into calibrated POSITIVE/NEGATIVE/NEUTRAL
-probabilities.
+Per batch of texts (each distinct text once): the language is identified (non-English texts are
+``Unscored``), VADER scores every text, and
 
-MIXED: a text in which VADER finds both positive and negative words is split into clauses
-(``_clauses.py``); when one clause is POSITIVE and another NEGATIVE, each with a probability of at
-least ``MIXED_MIN``, the text is MIXED with the smaller of the two as its score (the other three
-scores are scaled to share the rest).
+1. the **fast path** (``_fast.py``, a calibrated word n-gram logistic regression) scores every
+   text; where its confidence reaches its ``gate`` (chosen on held-out calibration data so that
+   the rows it keeps are labelled as accurately as by the transformer) and the text is not a
+   MIXED candidate, its probabilities are the result;
+2. the rest go to the **transformer** (``_transformer.py``, all-MiniLM-L6-v2 with its top two
+   layers fine-tuned), batched by length.
+
+MIXED (``MixedRule``): a text in which VADER finds both positive and negative words and that
+splits into clauses (``_clauses.py``) is a candidate; it is MIXED when the transformer is not
+confident of the whole text's polarity (``whole_max``) and one clause is POSITIVE and another
+NEGATIVE, each with a probability of at least ``clause_min``. The MIXED score is the smaller of the
+two; the other three scores are scaled to share the rest. Both thresholds are chosen on reviews
+assembled from held-out calibration sentences (``bench/train_sentiment.py``).
 
 Aspects (on request): each clause naming an aspect (``_aspects.py``) is scored on its own.
 
@@ -19,48 +25,83 @@ Results are cached per text (review exports repeat short texts), bounded in entr
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from opentelemetry import metrics
 
-from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.sentiment._aspects import mentions
 from assay.analysis.analyzers.sentiment._clauses import clauses
-from assay.analysis.analyzers.sentiment._head import CLASSES, Head, decide, features
+from assay.analysis.analyzers.sentiment._fast import FastModel
+from assay.analysis.analyzers.sentiment._head import CLASSES, decide
 from assay.analysis.analyzers.sentiment._language import detect_language, is_supported
 from assay.analysis.analyzers.sentiment._model import Aspect, Label, Scores, Unscored, VaderModel
+from assay.analysis.analyzers.sentiment._transformer import TunedMiniLM
 
-MIXED_MIN = 0.7
-"""A clause counts as clearly positive (negative) from this probability on."""
 CACHE_ENTRIES = 20_000
 """Most texts whose results are kept for reuse."""
 LANGUAGE_UNSUPPORTED = "LANGUAGE_UNSUPPORTED"
+FAST = "fast"
+TRANSFORMER = "transformer"
+
+_DECIDED = metrics.get_meter("assay.analysis.sentiment").create_counter(
+    "assay.sentiment.decided",
+    unit="{text}",
+    description="Distinct texts the learned model labelled, by the path that decided (fast, transformer)",
+)
+
+Probabilities = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class MixedRule:
+    """When a MIXED candidate is MIXED (see the module doc)."""
+
+    clause_min: float
+    """A clause counts as clearly positive (negative) from this probability on."""
+    whole_max: float
+    """A text whose own POSITIVE or NEGATIVE probability reaches this is one-sided, never MIXED."""
 
 
 @dataclass
 class _Plan:
-    """What one text needs embedded: itself, plus the clauses that get their own score."""
+    """What one text needs: its probabilities, and the clauses that get their own score."""
 
     text: str
     language: str
     lexicon: Scores
+    mixed_candidate: bool = False
     clauses: list[str] = field(default_factory=list)
-    mixed_check: bool = False
+    probabilities: Probabilities | None = None
+    path: str = ""
 
 
 class LearnedModel:
-    """Scores English texts with the embedding model and the trained head (see the module doc)."""
+    """Scores English texts with the fast path and the fine-tuned transformer (see the module doc)."""
 
-    def __init__(self, embedder: Embedder, head: Head, lexicon: VaderModel, cache_entries: int = CACHE_ENTRIES):
-        self._embedder = embedder
-        self._head = head
+    def __init__(
+        self,
+        transformer: TunedMiniLM,
+        fast: FastModel,
+        lexicon: VaderModel,
+        mixed: MixedRule,
+        *,
+        cache_entries: int = CACHE_ENTRIES,
+        cascade: bool = True,
+    ):
+        self._transformer = transformer
+        self._fast = fast
         self._lexicon = lexicon
+        self._mixed = mixed
+        self._cascade = cascade
         self._cache: OrderedDict[tuple[str, bool], Scores | Unscored] = OrderedDict()
         self._cache_entries = cache_entries
         self._lock = threading.Lock()
-        self.name = f"learned:{head.version}"
+        self.name = f"learned:{transformer.version}"
+        self.decided: Counter[str] = Counter()
+        """Distinct texts labelled so far, by the path that decided (``fast``, ``transformer``)."""
 
     def score(self, text: str) -> Scores:
         """The scores of one text; an unsupported language raises ``ValueError``."""
@@ -97,33 +138,75 @@ class LearnedModel:
                 plans.append(Unscored(LANGUAGE_UNSUPPORTED, language))
                 continue
             lexicon = self._lexicon.score(text)
-            plan = _Plan(text, language, lexicon, mixed_check=lexicon.positive > 0 and lexicon.negative > 0)
-            if plan.mixed_check or aspects:
+            plan = _Plan(text, language, lexicon)
+            if (lexicon.positive > 0 and lexicon.negative > 0) or aspects:
                 parts = clauses(text)
                 if len(parts) > 1:
-                    plan.clauses = [p for p in parts if plan.mixed_check or mentions(p)]
+                    plan.mixed_candidate = lexicon.positive > 0 and lexicon.negative > 0
+                    plan.clauses = parts
             plans.append(plan)
-        units = sorted({u for p in plans if isinstance(p, _Plan) for u in (p.text, *p.clauses)})
-        probabilities = dict(zip(units, self._probabilities(units), strict=True))
-        return [p if isinstance(p, Unscored) else self._scores(p, probabilities, aspects) for p in plans]
+        todo = [p for p in plans if isinstance(p, _Plan)]
+        self._fast_path(todo)
+        self._transformer_path([p for p in todo if p.probabilities is None])
+        needed: set[str] = set()
+        for p in todo:
+            if self._may_be_mixed(p):
+                needed.update(p.clauses)
+            elif aspects:
+                needed.update(c for c in p.clauses if mentions(c))
+        units = sorted(needed - {p.text for p in todo})
+        clause_probabilities = dict(zip(units, self._transformer_probabilities(units), strict=True))
+        for p in todo:
+            if p.probabilities is not None:
+                clause_probabilities[p.text] = p.probabilities
+        return [p if isinstance(p, Unscored) else self._scores(p, clause_probabilities, aspects) for p in plans]
 
-    def _probabilities(self, units: Sequence[str]) -> list[tuple[float, float, float]]:
+    def _fast_path(self, plans: Sequence[_Plan]) -> None:
+        if not self._cascade:
+            return
+        eligible = [p for p in plans if not p.mixed_candidate]
+        probabilities = self._fast.probabilities([p.text for p in eligible], [p.lexicon for p in eligible])
+        kept = 0
+        for plan, row in zip(eligible, probabilities, strict=True):
+            if float(row.max()) >= self._fast.gate:
+                plan.probabilities = (float(row[0]), float(row[1]), float(row[2]))
+                plan.path = FAST
+                kept += 1
+        if kept:
+            self.decided[FAST] += kept
+            _DECIDED.add(kept, {"path": FAST})
+
+    def _transformer_path(self, plans: Sequence[_Plan]) -> None:
+        if not plans:
+            return
+        rows = self._transformer.probabilities([p.text for p in plans], [p.lexicon for p in plans])
+        for plan, row in zip(plans, rows, strict=True):
+            plan.probabilities = (float(row[0]), float(row[1]), float(row[2]))
+            plan.path = TRANSFORMER
+        self.decided[TRANSFORMER] += len(plans)
+        _DECIDED.add(len(plans), {"path": TRANSFORMER})
+
+    def _transformer_probabilities(self, units: Sequence[str]) -> list[Probabilities]:
         if not units:
             return []
-        lexicon = [self._lexicon.score(u) for u in units]
-        rows = features(self._embedder.embed(units), lexicon, self._head.lexicon_scale)
-        probs = self._head.probabilities(rows).astype(np.float64)
-        return [(float(p[0]), float(p[1]), float(p[2])) for p in probs]
+        rows = self._transformer.probabilities(units, [self._lexicon.score(u) for u in units]).astype(np.float64)
+        return [(float(r[0]), float(r[1]), float(r[2])) for r in rows]
 
-    def _scores(self, plan: _Plan, probabilities: dict[str, tuple[float, float, float]], aspects: bool) -> Scores:
-        positive, negative, neutral = probabilities[plan.text]
+    def _may_be_mixed(self, plan: _Plan) -> bool:
+        if not plan.mixed_candidate or plan.probabilities is None:
+            return False
+        return max(plan.probabilities[0], plan.probabilities[1]) < self._mixed.whole_max
+
+    def _scores(self, plan: _Plan, probabilities: dict[str, Probabilities], aspects: bool) -> Scores:
+        assert plan.probabilities is not None
+        positive, negative, neutral = plan.probabilities
         label = decide((positive, negative, neutral))
         confidence = (positive, negative, neutral)[CLASSES.index(label)]
         mixed = 0.0
-        if plan.mixed_check and len(plan.clauses) > 1:
+        if self._may_be_mixed(plan):
             strongest_positive = max(probabilities[c][0] for c in plan.clauses)
             strongest_negative = max(probabilities[c][1] for c in plan.clauses)
-            if min(strongest_positive, strongest_negative) >= MIXED_MIN:
+            if min(strongest_positive, strongest_negative) >= self._mixed.clause_min:
                 mixed = min(strongest_positive, strongest_negative)
                 rest = 1.0 - mixed
                 positive, negative, neutral = positive * rest, negative * rest, neutral * rest
@@ -131,11 +214,12 @@ class LearnedModel:
         found: tuple[Aspect, ...] = ()
         if aspects:
             found = tuple(self._aspects(plan, probabilities))
+        whole = plan.probabilities
         return Scores(
             positive=round(positive, 4),
             negative=round(negative, 4),
             neutral=round(neutral, 4),
-            compound=round(probabilities[plan.text][0] - probabilities[plan.text][1], 4),
+            compound=round(whole[0] - whole[1], 4),
             assigned=label,
             confidence=round(confidence, 4),
             mixed=round(mixed, 4),
@@ -144,7 +228,7 @@ class LearnedModel:
         )
 
     @staticmethod
-    def _aspects(plan: _Plan, probabilities: dict[str, tuple[float, float, float]]) -> list[Aspect]:
+    def _aspects(plan: _Plan, probabilities: dict[str, Probabilities]) -> list[Aspect]:
         found: list[Aspect] = []
         for clause in plan.clauses or [plan.text]:
             clause_probs = probabilities.get(clause, probabilities[plan.text])

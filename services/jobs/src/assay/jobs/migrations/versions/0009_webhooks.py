@@ -79,6 +79,16 @@ def upgrade() -> None:
             PRIMARY KEY (delivery_id, attempt)
         )
     """)
+    # Wakes the delivery loops of every jobs replica (LISTEN assay_webhooks) when deliveries are queued.
+    op.execute("""
+        CREATE FUNCTION jobs.notify_webhooks() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('assay_webhooks', '');
+            RETURN NULL;
+        END $$
+    """)
+    op.execute("CREATE TRIGGER webhook_deliveries_notify AFTER INSERT ON jobs.webhook_deliveries "
+               "FOR EACH STATEMENT EXECUTE FUNCTION jobs.notify_webhooks()")
     for table in ("jobs.webhook_subscriptions", "jobs.webhook_deliveries", "jobs.webhook_attempts"):
         for statement in rls_policy_sql(table):
             op.execute(statement)
@@ -88,4 +98,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TABLE jobs.webhook_attempts")
     op.execute("DROP TABLE jobs.webhook_deliveries")
+    op.execute("DROP FUNCTION jobs.notify_webhooks()")
     op.execute("DROP TABLE jobs.webhook_subscriptions")

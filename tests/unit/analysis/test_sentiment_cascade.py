@@ -1,0 +1,102 @@
+"""The learned sentiment model's cascade, its whole-review MIXED rule, and the parts behind them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assay.analysis.analyzers.sentiment import (
+    LearnedModel,
+    MixedRule,
+    Scores,
+    Unscored,
+    _models,
+    learned_model,
+    lexicon_model,
+)
+from assay.analysis.analyzers.sentiment._fast import terms
+from assay.analysis.analyzers.sentiment._transformer import load_tuned, quantise
+
+CLEAR = [
+    "I love this product, it is wonderful!",
+    "Absolutely fantastic, highly recommended.",
+    "This is terrible, I hate it.",
+    "Awful quality, a complete waste of money.",
+]
+MIXED_CANDIDATES = [  # VADER finds praise and complaint in several clauses: always the transformer's
+    "The screen is gorgeous, but the battery is terrible.",
+    "Great food, awful service.",
+]
+
+
+def labels(outcomes: list[Scores | Unscored]) -> list[str]:
+    return [o.label.name if isinstance(o, Scores) else o.reason for o in outcomes]
+
+
+def test_confident_rows_are_decided_by_the_fast_path_and_the_others_by_the_transformer() -> None:
+    cascade = learned_model(cache_entries=0)
+    transformer_only = learned_model(cache_entries=0, cascade=False)
+
+    together = cascade.score_batch([*CLEAR, *MIXED_CANDIDATES])
+
+    assert cascade.decided["fast"] >= 1
+    assert cascade.decided["transformer"] >= len(MIXED_CANDIDATES)
+    assert cascade.decided["fast"] + cascade.decided["transformer"] == len(CLEAR) + len(MIXED_CANDIDATES)
+    assert labels(together) == labels(transformer_only.score_batch([*CLEAR, *MIXED_CANDIDATES]))
+    assert transformer_only.decided == {"transformer": len(CLEAR) + len(MIXED_CANDIDATES)}
+
+
+def test_identical_rows_are_scored_once_and_get_the_same_result() -> None:
+    model = learned_model(cache_entries=0)
+
+    outcomes = model.score_batch(["Great value!", "Broke after a day.", "Great value!", "Great value!"])
+
+    assert sum(model.decided.values()) == 2
+    assert outcomes[0] == outcomes[2] == outcomes[3]
+
+
+def test_a_negative_review_that_praises_one_thing_is_negative_not_mixed() -> None:
+    # Before the whole-text condition both were MIXED (a confident praise and a confident complaint).
+    reviews = [
+        "The room was dirty and the staff were rude. The location is great. We will never come back.",
+        "Terrible hotel. Dirty room, rude staff, broken shower. The breakfast was nice though. Avoid.",
+    ]
+
+    outcomes = learned_model(cache_entries=0).score_batch(reviews)
+
+    assert labels(outcomes) == ["NEGATIVE", "NEGATIVE"]
+    assert all(isinstance(o, Scores) and o.mixed == 0.0 for o in outcomes)
+
+
+def test_mixed_needs_conflicting_confident_clauses_and_a_whole_text_the_model_is_unsure_of() -> None:
+    transformer, fast, rule = _models._loaded()
+    text = "The screen is gorgeous, but the battery is terrible."
+
+    def label_with(clause_min: float, whole_max: float) -> str:
+        model = LearnedModel(transformer, fast, lexicon_model(), MixedRule(clause_min, whole_max), cache_entries=0)
+        return labels(model.score_batch([text]))[0]
+
+    assert label_with(0.7, 1.01) == "MIXED"  # no whole-text condition: the clauses conflict
+    assert label_with(1.01, 1.01) != "MIXED"  # no clause is that sure
+    assert label_with(0.7, 0.0) != "MIXED"  # the whole text is one-sided enough
+    assert 0.5 <= rule.clause_min <= 1.0 and 0.5 <= rule.whole_max <= 1.01
+
+
+def test_words_after_a_negation_are_marked_until_punctuation_and_pairs_are_added() -> None:
+    assert terms("Not good, but it works!") == [
+        "not", "not_good", "but", "it", "works", "!",
+        "not not_good", "not_good but", "but it", "it works", "works !",
+    ]
+    assert terms("I didn\u2019t like it at all")[:6] == ["i", "didn't", "not_like", "not_it", "not_at", "all"]
+
+
+def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:
+    weight = np.random.default_rng(24).normal(size=(8, 16)).astype(np.float32)
+
+    q, scale = quantise(weight)
+
+    assert q.dtype == np.int8
+    assert np.abs(q.astype(np.float32) * scale[:, None] - weight).max() <= scale.max() / 2 + 1e-6
+    params, meta = load_tuned()
+    assert {"layer4.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
+    assert params["head.weight"].shape == (384 + 4, 3)
+    assert 0.5 <= meta["mixed_clause_min"] <= 1.0
