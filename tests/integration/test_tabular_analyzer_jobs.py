@@ -79,7 +79,8 @@ async def test_the_cli_compares_two_csv_files_through_a_worker_into_a_downloadab
     conn = Connection(jobs=file_stack.jobs.jobs, ingest=file_stack.ingest.files, analysis=None, index=None,
                       metadata=owner, channels=())  # submit never asks the analysis or index service
     args = argparse.Namespace(analyzer="compare", param=["key_columns=isin"], text=None, file=str(old),
-                              more_files=[str(new)], priority=0, request_id=None, wait=True, json=True)
+                              more_files=[str(new)], priority=0, request_id=None, wait=True, json=True,
+                              no_cache=False)
     worker = await file_stack.start_worker(worker_analyzers="compare")
     try:
         assert await asyncio.wait_for(cmd_submit(args, conn), timeout=60) == 0
