@@ -39,7 +39,9 @@ TENANT = "hooked"
 
 @pytest.fixture(scope="module")
 async def service(postgres: Postgres, nats_server) -> AsyncIterator[JobsService]:  # type: ignore[no-untyped-def]
-    async with webhook_jobs(postgres, nats_server.url) as running:
+    # A job lease of 30 s, not the harness's 2 s: the tests play the worker themselves, and on a loaded
+    # machine the reaper would re-queue a job between their StartJob and CompleteJob.
+    async with webhook_jobs(postgres, nats_server.url, lease_seconds=30.0) as running:
         yield running
 
 
