@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -60,15 +61,16 @@ async def run(service: JobsService, tenant: str, job: job_pb2.Job) -> job_pb2.Jo
     capability = service.capability(tenant, job.id)
     await service.execution.StartJob(ex.StartJobRequest(
         id=job.id, tenant_id=tenant, attempt=1, analyzer_version="1", capability=capability), metadata=service.worker)
-    for _ in range(5):  # ABORTED (two completions met in a deadlock PostgreSQL broke) is retried, as a worker does
-        try:
+    for _ in range(20):  # ABORTED (completions met in a deadlock PostgreSQL broke) is retried, as a worker does:
+        try:  # after a jittered pause, so the callers that collided do not collide again
             done = await service.execution.CompleteJob(ex.CompleteJobRequest(
                 id=job.id, tenant_id=tenant, attempt=1, capability=capability), metadata=service.worker)
             return done.job
         except grpc.aio.AioRpcError as error:
             if error.code() != grpc.StatusCode.ABORTED:
                 raise
-    raise AssertionError(f"CompleteJob of {job.id} was ABORTED five times")
+        await asyncio.sleep(random.uniform(0.05, 0.5))  # retry back-off, not synchronisation
+    raise AssertionError(f"CompleteJob of {job.id} was ABORTED 20 times")
 
 
 async def test_a_finished_job_is_delivered_signed_with_the_secret_shown_once(service: JobsService) -> None:
