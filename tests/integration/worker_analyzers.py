@@ -13,6 +13,7 @@ artifact ``copy.txt``: its dependencies' artifacts' bytes, concatenated).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -68,3 +69,12 @@ class ScriptedAnalyzer:
 
 
 SCRIPTED = ScriptedAnalyzer()
+
+
+class BatchedScriptedAnalyzer(ScriptedAnalyzer):
+    """The scripted analyzer, its inline texts small work: run in batches (``small_batches``)."""
+
+    spec = dataclasses.replace(ScriptedAnalyzer.spec, batch_inline_text=True)
+
+
+SCRIPTED_BATCHED = BatchedScriptedAnalyzer()

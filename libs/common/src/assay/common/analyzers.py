@@ -68,6 +68,10 @@ class AnalyzerSpec:
     """Whether a job's result depends on its analyzer version, params and input content alone, so a
     succeeded job can answer a later identical one (jobs' result cache); False for an analyzer whose
     work is a side effect (index writes a collection)."""
+    batch_inline_text: bool = False
+    """Whether a job with inline text only (no files, no dependencies) is small work: workers run
+    such attempts in their own many slots (``ASSAY_WORKER_SMALL_CONCURRENCY``), several in one
+    exchange with a warm analyzer process, instead of one per heavy slot."""
 
     def __post_init__(self) -> None:
         descriptor = params_descriptor(self.name)
@@ -97,6 +101,7 @@ SENTIMENT = AnalyzerSpec(
     max_text_chars=512,
     max_input_bytes=10 * MIB,
     time_limit_seconds=1800.0,  # a 10 MB file of distinct short reviews takes minutes on the learned model
+    batch_inline_text=True,  # one text of at most 512 characters: milliseconds
 )
 
 CONTRACT_REVIEW = AnalyzerSpec(

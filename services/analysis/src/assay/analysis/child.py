@@ -5,6 +5,11 @@ pipe, runs it, reports, and waits for the next, so imports and lazily built mode
 paid once per child rather than once per attempt. The parent only sends the next payload after
 the previous attempt's final message, and replaces a child that crashed, was killed or raised.
 
+A ``ChildBatch`` (small attempts, ``small_batches``) is one exchange: the child runs its payloads
+one after the other, without progress messages, and answers with one message,
+``("batch", [final, ...])``, each item's final message as below, in order. A child that dies
+during a batch has no answer for any of them.
+
 Messages to the parent (tuples over a one-way pipe):
 ``("progress", percent, partial_bytes | None)``, and exactly one final message:
 ``("done", result_bytes, [(path, name, media_type), ...])``, ``("input_error", code, message)``
@@ -59,6 +64,23 @@ class ChildPayload:
     """The dependencies' artifacts on local disk."""
 
 
+@dataclass(frozen=True)
+class ChildBatch:
+    """Several small attempts run in one exchange with a warm child."""
+
+    payloads: tuple[ChildPayload, ...]
+
+    @property
+    def job_id(self) -> str:
+        """For log lines about the exchange."""
+        return f"a batch of {len(self.payloads)}"
+
+    @property
+    def time_limit_seconds(self) -> float:
+        """The whole batch may take as long as its slowest item could: past it, each runs alone."""
+        return max(payload.time_limit_seconds for payload in self.payloads)
+
+
 @dataclass
 class PipeRunContext:
     """The child's RunContext: progress to the parent, cancellation from a shared Event."""
@@ -70,7 +92,8 @@ class PipeRunContext:
     text: str
     inputs: Sequence[InputDocument]
     logger: logging.Logger
-    conn: Connection
+    conn: Connection | None
+    """None in a batch: progress is not reported."""
     cancel: Event
     deadline: float
     work_dir: Path
@@ -91,7 +114,7 @@ class PipeRunContext:
             self.flush()
 
     def flush(self) -> None:
-        if self._pending is not None:
+        if self._pending is not None and self.conn is not None:
             self.conn.send(("progress", *self._pending))
             self._pending = None
             self._last_sent = time.monotonic()
@@ -141,11 +164,19 @@ def serve_attempts(
             payload = commands.recv()
         except (EOFError, OSError):
             return  # the worker closed the pool
-        run_attempt(payload, conn, cancel)
+        if isinstance(payload, ChildBatch):
+            conn.send(("batch", [attempt_final(item, None, cancel) for item in payload.payloads]))
+        else:
+            run_attempt(payload, conn, cancel)
 
 
 def run_attempt(payload: ChildPayload, conn: Connection, cancel: Event) -> None:
     """Run one attempt and send its progress and exactly one final message."""
+    conn.send(attempt_final(payload, conn, cancel))
+
+
+def attempt_final(payload: ChildPayload, conn: Connection | None, cancel: Event) -> tuple[Any, ...]:
+    """Run one attempt (its progress to ``conn``, if any) and return its final message."""
     ctx = PipeRunContext(
         job_id=payload.job_id, tenant_id=payload.tenant_id, attempt=payload.attempt,
         params=job_pb2.JobParams.FromString(payload.params), text=payload.text, inputs=payload.inputs,
@@ -169,4 +200,4 @@ def run_attempt(payload: ChildPayload, conn: Connection, cancel: Event) -> None:
     except BaseException as exc:  # every failure is reported to the parent
         limit = limit_error(exc)  # a RecursionError, MemoryError or PDF decoding cap: INPUT_TOO_COMPLEX
         final = ("input_error", limit.code, limit.message) if limit else ("error", type(exc).__name__, str(exc)[:2000])
-    conn.send(final)
+    return final

@@ -33,6 +33,12 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     Deployment's pod template) would have their live attempts re-run: never set it to one."""
     worker_concurrency: int = Field(default=2, ge=1, le=256)
     """Attempts this process runs at once (one child process each)."""
+    worker_small_concurrency: int = Field(default=32, ge=0, le=1024)
+    """Small attempts (inline text of an analyzer whose spec says ``batch_inline_text``) this process
+    runs at once besides ``worker_concurrency``: fetched by a fetch loop of their own and run
+    several per exchange with a warm child (``small_batches``); 0: they take the ordinary slots."""
+    worker_small_batch_size: int = Field(default=32, ge=1, le=1024)
+    """Most small attempts one child runs in one exchange."""
     worker_batch_size: int = Field(default=64, ge=0, le=256)
     """Most StartJob / CompleteJob calls of concurrent attempts sent to jobs together, as one
     StartJobs / CompleteJobs call (0: each on its own)."""

@@ -168,7 +168,10 @@ class WorkDispatcher:
     """The worker's fetch loop over all its sources; hands each message to ``handler`` in its own task."""
 
     def __init__(self, nc: Client, sources: Sequence[WorkSource], settings: AnalysisSettings, slots: Slots,
-                 handler: Handler, tasks: set[asyncio.Task[None]], breakers: Breakers | None = None) -> None:
+                 handler: Handler, tasks: set[asyncio.Task[None]], breakers: Breakers | None = None,
+                 capacity: int | None = None) -> None:
+        """``capacity``: the most messages one fetch takes (default: ``worker_concurrency``, the slots)."""
+        self._capacity = capacity if capacity is not None else settings.worker_concurrency
         self._nc = nc
         self._breakers = breakers
         self._js = nc.jetstream()
@@ -197,7 +200,7 @@ class WorkDispatcher:
                 self._bell.clear()  # before looking: a message stored meanwhile rings again
                 if self._breakers is not None:  # a dependency is down: fetch nothing until it is back
                     await self._breakers.wait_all_closed(self._stopping)
-                taken = await self._slots.take(self._settings.worker_concurrency)
+                taken = await self._slots.take(self._capacity)
                 if self._stopping.is_set() or taken == 0:
                     self._slots.give(taken)
                     break

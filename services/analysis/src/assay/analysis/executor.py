@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
 
-from assay.analysis.child import ChildPayload, serve_attempts
+from assay.analysis.child import ChildBatch, ChildPayload, serve_attempts
 from assay.analysis.input_limits import TOO_COMPLEX
 from assay.analysis.plugin import ArtifactFile
 from assay.v1 import job_pb2
@@ -110,8 +110,9 @@ class Executor:
         """Address-space limit (RLIMIT_AS) of each child; 0: none."""
         self._idle: list[_Child] = []
 
-    async def start(self, payload: ChildPayload) -> Execution:
-        """Run the attempt in an idle warm child, or in a new one (the first also starts the forkserver)."""
+    async def start(self, payload: ChildPayload | ChildBatch) -> Execution:
+        """Run the attempt (or a batch of small ones) in an idle warm child, or in a new one (the first
+        also starts the forkserver)."""
         while self._idle:
             child = self._idle.pop()
             if child.usable():
@@ -125,10 +126,10 @@ class Executor:
         child.started()
         return self._run(child, payload)
 
-    def _run(self, child: _Child, payload: ChildPayload) -> Execution:
+    def _run(self, child: _Child, payload: ChildPayload | ChildBatch) -> Execution:
         child.cancel.clear()
         child.commands.send(payload)
-        child.attempts += 1
+        child.attempts += len(payload.payloads) if isinstance(payload, ChildBatch) else 1
         execution = Execution(self, child, payload)
         execution.started()
         return execution
@@ -147,9 +148,9 @@ class Executor:
 
 
 class Execution:
-    """One running attempt: its latest progress, cancellation, and how it ended."""
+    """One running attempt (or batch): its latest progress, cancellation, and how it ended."""
 
-    def __init__(self, executor: Executor, child: _Child, payload: ChildPayload) -> None:
+    def __init__(self, executor: Executor, child: _Child, payload: ChildPayload | ChildBatch) -> None:
         self._executor = executor
         self._child = child
         self._payload = payload
@@ -182,8 +183,19 @@ class Execution:
         self._kill()
 
     async def wait(self) -> Outcome:
+        """How the attempt ended; for a batch, how the exchange ended (succeeded: see ``batch_outcomes``)."""
         assert self._done is not None, "start() the execution first"
         return await asyncio.shield(self._done)
+
+    async def batch_outcomes(self) -> list[Outcome] | None:
+        """Each item's outcome of a batch, in order; None when the exchange ended without them
+        (the child crashed, was killed, or the batch passed its time limit)."""
+        exchange = await self.wait()
+        if exchange.kind != "succeeded" or self._final is None or self._final[0] != "batch":
+            return None
+        assert isinstance(self._payload, ChildBatch)
+        return [final_outcome(final, "", item.time_limit_seconds, None)
+                for final, item in zip(self._final[1], self._payload.payloads, strict=True)]
 
     def _stop(self, reason: Literal["cancel", "time_limit"]) -> None:
         if self._reason or self._done is None or self._done.done():
@@ -209,7 +221,9 @@ class Execution:
             return
         if self._final is not None and self._reason != "abort":
             # The attempt ended and the child lives on: settle now, keep the child if it is clean.
-            self._finish(reusable=self._final[0] in _REUSABLE_FINALS and self._final[1:2] != (TOO_COMPLEX,))
+            finals = self._final[1] if self._final[0] == "batch" else [self._final]
+            self._finish(reusable=all(final[0] in _REUSABLE_FINALS and final[1:2] != (TOO_COMPLEX,)
+                                      for final in finals))
 
     def _receive(self, message: tuple[Any, ...]) -> None:
         if message[0] == "progress":
@@ -244,22 +258,29 @@ class Execution:
         self._executor._release(self._child, reusable)
 
     def _outcome(self) -> Outcome:
-        final, reason = self._final, self._reason
-        if final is not None and final[0] == "done":
-            return Outcome("succeeded", result=job_pb2.JobResult.FromString(final[1]), artifacts=[
-                ArtifactFile(path=Path(p), name=n, media_type=m) for p, n, m in final[2]])
-        if reason == "time_limit" or (final is not None and final[0] == "cancelled" and final[1] == "time_limit"):
-            return Outcome("failed", "TIME_LIMIT_EXCEEDED", retryable=False, message=(
-                f"the analyzer ran longer than its {self._payload.time_limit_seconds:g}s time limit"))
-        if reason == "cancel" or (final is not None and final[0] == "cancelled"):
-            return Outcome("cancelled")
-        if reason == "abort":
-            return Outcome("failed", "ABORTED", "the attempt was abandoned", retryable=True)
-        if final is not None and final[0] == "input_error":
-            return Outcome("input_error", final[1], final[2])
-        if final is not None and final[0] == "error":
-            return Outcome("failed", "ANALYZER_ERROR", f"{final[1]}: {final[2]}", retryable=True)
-        code = self.process.exitcode
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-        return Outcome("failed", "WORKER_CRASHED", f"the analyzer process {how} without a result",
-                       retryable=True)
+        if self._final is not None and self._final[0] == "batch":  # each item's outcome: batch_outcomes
+            return Outcome("succeeded") if not self._reason else Outcome(
+                "failed", "BATCH_INTERRUPTED", f"the batch ended early ({self._reason})", retryable=True)
+        return final_outcome(self._final, self._reason, self._payload.time_limit_seconds, self.process.exitcode)
+
+
+def final_outcome(final: tuple[Any, ...] | None, reason: str, time_limit_seconds: float,
+                  exitcode: int | None) -> Outcome:
+    """An attempt's outcome from its final message (None: there was none) and why the parent stopped it."""
+    if final is not None and final[0] == "done":
+        return Outcome("succeeded", result=job_pb2.JobResult.FromString(final[1]), artifacts=[
+            ArtifactFile(path=Path(p), name=n, media_type=m) for p, n, m in final[2]])
+    if reason == "time_limit" or (final is not None and final[0] == "cancelled" and final[1] == "time_limit"):
+        return Outcome("failed", "TIME_LIMIT_EXCEEDED", retryable=False, message=(
+            f"the analyzer ran longer than its {time_limit_seconds:g}s time limit"))
+    if reason == "cancel" or (final is not None and final[0] == "cancelled"):
+        return Outcome("cancelled")
+    if reason == "abort":
+        return Outcome("failed", "ABORTED", "the attempt was abandoned", retryable=True)
+    if final is not None and final[0] == "input_error":
+        return Outcome("input_error", final[1], final[2])
+    if final is not None and final[0] == "error":
+        return Outcome("failed", "ANALYZER_ERROR", f"{final[1]}: {final[2]}", retryable=True)
+    killed = exitcode is not None and exitcode < 0
+    how = f"was killed by signal {-exitcode}" if killed and exitcode is not None else f"exited with code {exitcode}"
+    return Outcome("failed", "WORKER_CRASHED", f"the analyzer process {how} without a result", retryable=True)

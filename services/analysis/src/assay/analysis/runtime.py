@@ -23,13 +23,14 @@ Acknowledgement rules (the attempt number in PostgreSQL fences everything):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -39,6 +40,7 @@ from nats.aio.msg import Msg
 from opentelemetry import trace
 
 from assay.analysis.child import ChildPayload
+from assay.analysis.consumer import Slots
 from assay.analysis.executor import Execution, Executor, Outcome
 from assay.analysis.files import (
     ArtifactSink,
@@ -54,6 +56,7 @@ from assay.analysis.plugin import AnalyzerSpec, InputDocument
 from assay.analysis.registry import Registry
 from assay.analysis.resilience import DEFAULT_BACKOFF, Backoff, Breakers, retry_while_unreachable
 from assay.analysis.result_attributes import ocr_summary, result_attributes
+from assay.analysis.small_batches import SmallBatches, is_small
 from assay.common.logging import bind_log_context, log_context
 from assay.common.nats import work_destination
 from assay.common.telemetry import context_from_headers
@@ -123,7 +126,12 @@ class AttemptRunner:
     """Handles work messages; safe to call concurrently (one call per message)."""
 
     def __init__(self, registry: Registry, executor: Executor, jobs: JobsClient, inputs: InputStore,
-                 artifacts: ArtifactSink, options: RuntimeOptions, breakers: Breakers | None = None) -> None:
+                 artifacts: ArtifactSink, options: RuntimeOptions, breakers: Breakers | None = None, *,
+                 small: SmallBatches | None = None, child_slots: Slots | None = None) -> None:
+        """``small``: where small attempts run (None: like any other); ``child_slots``: the ordinary
+        slots, taken by attempts of small-work analyzers that turn out not small."""
+        self._small = small
+        self._child_slots = child_slots
         self._breakers = breakers if breakers is not None else Breakers(FILE_DEPENDENCIES)
         self._registry = registry
         self._executor = executor
@@ -236,14 +244,19 @@ class AttemptRunner:
                 outcome = Outcome("failed", "INPUT_UNAVAILABLE", str(exc), retryable=True)
             else:
                 limit = self._options.time_limit_override_seconds or entry.spec.time_limit_seconds
-                execution = await self._executor.start(ChildPayload(
+                payload = ChildPayload(
                     ref=entry.ref, job_id=job.id, tenant_id=job.tenant_id, attempt=job.attempt,
                     params=job.params.SerializeToString(), text=job.inputs.text, inputs=tuple(inputs),
                     work_dir=str(work_dir), time_limit_seconds=limit,
                     dependencies=tuple(dep.SerializeToString() for dep in started.dependencies),
-                    dependency_files=tuple(dependency_files)))
-                running.execution = execution
-                outcome = await self._analyze(entry.spec, job, execution)
+                    dependency_files=tuple(dependency_files))
+                if self._small is not None and is_small(entry.spec, job):
+                    outcome = await self._analyze(entry.spec, job, self._small.run(payload), batched=True)
+                else:
+                    async with self._child_slot(entry.spec):
+                        execution = await self._executor.start(payload)
+                        running.execution = execution
+                        outcome = await self._analyze(entry.spec, job, execution.wait())
                 release()  # the analyzer process is free: the next attempt may start meanwhile
                 running.execution = None  # heartbeats go on while the outcome is reported, the run is over
             if lost.is_set():
@@ -281,13 +294,29 @@ class AttemptRunner:
         dest.mkdir(exist_ok=True)  # a retry after an outage fetches again into the same place
         return await self._inputs.fetch(job.tenant_id, ids, dest, job_id=job.id, capability=capability)
 
-    async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, execution: Execution) -> Outcome:
+    @contextlib.asynccontextmanager
+    async def _child_slot(self, spec: AnalyzerSpec) -> AsyncIterator[None]:
+        """One of the worker's ordinary slots for an attempt that is not small but was fetched by the
+        small attempts' loop (an analyzer batching its inline texts, given a file): ordinary
+        attempts are bounded by the ordinary slots whichever loop fetched them."""
+        if self._small is None or self._child_slots is None or not spec.batch_inline_text:
+            yield
+            return
+        taken = await self._child_slots.take(1)  # 0 once the worker stops: the attempt is cancelled soon
+        try:
+            yield
+        finally:
+            self._child_slots.give(taken)
+
+    async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, ending: Awaitable[Outcome],
+                       batched: bool = False) -> Outcome:
         """The analyzer run as a span of its own: analyzer, version, job, outcome."""
-        attributes: dict[str, str | int] = {"assay.analyzer": spec.name, "assay.analyzer.version": spec.version,
-                      "job.id": job.id, "tenant": job.tenant_id, "assay.attempt": job.attempt,
-                      "assay.priority": job.priority}
+        attributes: dict[str, str | int | bool] = {
+            "assay.analyzer": spec.name, "assay.analyzer.version": spec.version, "job.id": job.id,
+            "tenant": job.tenant_id, "assay.attempt": job.attempt, "assay.priority": job.priority,
+            "assay.small_batch": batched}
         with tracer.start_as_current_span(f"analyze {spec.name}", attributes=attributes) as span:
-            outcome = await execution.wait()
+            outcome = await ending
             span.set_attribute("assay.outcome", outcome.label)
             if outcome.result is not None:
                 span.set_attributes(result_attributes(outcome.result))

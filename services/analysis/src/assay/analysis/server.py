@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.analysis.analysis_service import AnalysisServicer
 from assay.analysis.config import AnalysisSettings
-from assay.analysis.consumer import Slots, WorkDispatcher, provision_sources
+from assay.analysis.consumer import Handler, Slots, WorkDispatcher, WorkSource, provision_sources
 from assay.analysis.deadletter import DeadLetterListener
 from assay.analysis.executor import Executor
 from assay.analysis.files import ArtifactSink, InputStore, NoFiles, ObjectStorageFiles
@@ -26,6 +26,7 @@ from assay.analysis.jobs_client import JobsClient
 from assay.analysis.registry import Registry, load_registry
 from assay.analysis.resilience import DEPENDENCIES, Backoff, Breakers
 from assay.analysis.runtime import AttemptRunner, RuntimeOptions
+from assay.analysis.small_batches import SmallBatches
 from assay.analysis.worker_slot import release_predecessors
 from assay.common.auth import worker_credential
 from assay.common.db import create_engine
@@ -46,8 +47,8 @@ class AnalysisWorker:
     registry: Registry
     nc: Client
     executor: Executor
-    slots: Slots
-    dispatcher: WorkDispatcher
+    slots: list[Slots]
+    dispatchers: list[WorkDispatcher]
     in_flight: set[asyncio.Task[None]]
     background: list[asyncio.Task[None]]
     dead_letters: DeadLetterListener
@@ -64,8 +65,10 @@ class AnalysisWorker:
     async def stop(self, grace: float | None = None) -> None:
         """Stop fetching, let running attempts finish for ``grace`` seconds, hand back the rest."""
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
-        self.dispatcher.stop()
-        self.slots.close()
+        for dispatcher in self.dispatchers:
+            dispatcher.stop()
+        for slots in self.slots:
+            slots.close()
         await asyncio.wait(self.loops, timeout=self.settings.worker_fetch_timeout_seconds + 2)
         for loop in self.loops:
             loop.cancel()
@@ -131,25 +134,30 @@ async def start(
     executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
                         settings.worker_memory_limit_bytes, {"ASSAY_DATABASE_URL": settings.database_url})
     boot = uuid.uuid4().hex  # this process, within its slot
+    slots = Slots(settings.worker_concurrency)
+    small_slots = Slots(settings.worker_small_concurrency) if settings.worker_small_concurrency else None
+    small = SmallBatches(executor, max_size=settings.worker_small_batch_size,
+                         concurrency=settings.worker_concurrency) if small_slots is not None else None
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
         worker_id=settings.worker_id, max_deliver=settings.consumer_max_deliver,
         worker_slot=settings.worker_slot, worker_boot=boot,
         heartbeat_seconds=settings.worker_heartbeat_seconds,
         time_limit_override_seconds=settings.worker_time_limit_seconds,
-        dependency_wait_seconds=settings.worker_dependency_wait_seconds, backoff=backoff), breakers)
+        dependency_wait_seconds=settings.worker_dependency_wait_seconds, backoff=backoff), breakers,
+        small=small, child_slots=slots)
 
     nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
     sources = [source for name in registry.names() for source in await provision_sources(nc, name, settings)]
-    slots = Slots(settings.worker_concurrency)
     in_flight: set[asyncio.Task[None]] = set()
-    dispatcher = WorkDispatcher(nc, sources, settings, slots, runner.handle, in_flight, breakers)
+    dispatchers = fetch_loops(nc, sources, settings, registry, slots, small_slots, runner.handle, in_flight, breakers)
     dead_letters = DeadLetterListener(nc, jobs, settings.worker_id, sources,
                                       {e.spec.name: e.spec.version for e in registry.entries()})
     await dead_letters.start()
     worker = AnalysisWorker(
-        settings=settings, registry=registry, nc=nc, executor=executor, slots=slots, dispatcher=dispatcher,
+        settings=settings, registry=registry, nc=nc, executor=executor,
+        slots=[slots] if small_slots is None else [slots, small_slots], dispatchers=dispatchers,
         in_flight=in_flight, dead_letters=dead_letters, channels=channels,
-        background=[asyncio.create_task(dispatcher.export_stats(), name="consumer-stats")],
+        background=[asyncio.create_task(d.export_stats(), name="consumer-stats") for d in dispatchers],
     )
     if serve_grpc:
         servicer = AnalysisServicer(registry)
@@ -171,10 +179,26 @@ async def start(
 
         worker.grpc = await start_grpc_server(settings, register)
         breakers.on_change(worker.grpc.set_serving)  # readiness: NOT_SERVING while a dependency is down
-    worker.loops = [asyncio.create_task(dispatcher.run(), name="dispatch")]
+    worker.loops = [asyncio.create_task(d.run(), name="dispatch") for d in dispatchers]
     if settings.worker_slot:  # the predecessor in the slot is gone: its attempts run again now
         worker.background.append(asyncio.create_task(release_predecessors(jobs, settings.worker_slot, boot),
                                                      name="release-slot"))
     logger.info("analysis worker started", extra={"analyzers": registry.names(),
-                                                  "concurrency": settings.worker_concurrency})
+                                                  "concurrency": settings.worker_concurrency,
+                                                  "small_concurrency": settings.worker_small_concurrency})
     return worker
+
+
+def fetch_loops(nc: Client, sources: Sequence[WorkSource], settings: AnalysisSettings, registry: Registry,
+                slots: Slots, small_slots: Slots | None, handler: Handler, in_flight: set[asyncio.Task[None]],
+                breakers: Breakers) -> list[WorkDispatcher]:
+    """The worker's fetch loops: one over the ordinary slots; with ``small_slots``, one more over them
+    for the analyzers whose inline texts are small work (their sources then only there)."""
+    batching = {e.spec.name for e in registry.entries() if e.spec.batch_inline_text} if small_slots else set()
+    ordinary = [source for source in sources if source.analyzer not in batching]
+    small = [source for source in sources if source.analyzer in batching]
+    loops = [WorkDispatcher(nc, ordinary, settings, slots, handler, in_flight, breakers)] if ordinary else []
+    if small and small_slots is not None:
+        loops.append(WorkDispatcher(nc, small, settings, small_slots, handler, in_flight, breakers,
+                                    capacity=settings.worker_small_concurrency))
+    return loops
