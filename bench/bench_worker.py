@@ -1,21 +1,29 @@
 """End-to-end worker throughput: N small sentiment text jobs through jobs → JetStream → workers.
 
+Every job is scored by VADER (``model=lexicon``, as ``make bench`` and the peer score) with
+``no_cache`` (the result cache would answer the repeated texts without a worker).
+
 Run: ``.venv/bin/python bench/bench_worker.py [--jobs N] [--workers 1,2,4] [--concurrency C]``.
 Starts PostgreSQL and NATS (assay.devstack.servers), the jobs service as a ``python -m assay.jobs``
 subprocess (its own process and core, as deployed), and the analysis workers as
 ``python -m assay.analysis`` subprocesses. For each worker count it submits N jobs at
 once and prints jobs/s (first create to last SUCCEEDED event) and the latency create → SUCCEEDED
-(p50/p95/p99), measured from the jobs service's own event timestamps.
+(p50/p95/p99), measured from the jobs service's own event timestamps, and the CPU seconds per 1,000 jobs of
+the jobs service, the workers (with their analyzer children), PostgreSQL and NATS, and the load
+average. ``--small 0,32`` repeats every round with each ``ASSAY_WORKER_SMALL_CONCURRENCY`` (0: the
+small attempts take the ordinary slots, one child exchange each).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
 
+from compare.procs import cpu_by_group
 from local_jobs import SECRET, NatsServer, PostgresServer, analysis_worker, free_port, jobs_database, jobs_service
 
 from assay.common.auth import mint_token
@@ -24,7 +32,7 @@ from assay.common.nats import connect
 from assay.devstack.servers import start_all, stop_all
 from assay.devstack.servers.service import AssayService
 from assay.jobs.config import JobsSettings
-from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc
+from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc, sentiment_pb2
 
 TEXTS = ("I love this product, it is wonderful!", "This is terrible, I hate it.",
          "The package arrived on Tuesday.", "Great value, works as described :)")
@@ -35,8 +43,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def start_workers(count: int, nats_url: str, jobs_port: int, concurrency: int) -> list[AssayService]:
-    workers = [analysis_worker(nats_url, jobs_port, concurrency) for _ in range(count)]
+def start_workers(count: int, nats_url: str, jobs_port: int, concurrency: int, small: int) -> list[AssayService]:
+    workers = [analysis_worker(nats_url, jobs_port, concurrency, ASSAY_WORKER_SMALL_CONCURRENCY=str(small))
+               for _ in range(count)]
     start_all(workers)
     return workers
 
@@ -58,8 +67,11 @@ async def round_trip(stub: jobs_service_pb2_grpc.JobServiceStub, nc: object, set
 
     sub = await nc.subscribe(f"assay.events.{tenant}.>", cb=on_event)  # type: ignore[attr-defined]
     began = time.perf_counter()
+    params = job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(
+        model=sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON))  # as make bench's c1 (and the peer) score
     await asyncio.gather(*(stub.CreateJob(jobs_service_pb2.CreateJobRequest(
-        analyzer="sentiment", inputs=job_pb2.JobInputs(text=TEXTS[i % len(TEXTS)])), metadata=metadata)
+        analyzer="sentiment", inputs=job_pb2.JobInputs(text=TEXTS[i % len(TEXTS)]), params=params,
+        no_cache=True), metadata=metadata)  # every job runs: the result cache would answer repeated texts
         for i in range(count)))
     await asyncio.wait_for(finished.wait(), timeout=600)
     elapsed = time.perf_counter() - began
@@ -77,19 +89,30 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.wait_for(channel.channel_ready(), timeout=30)
         stub = jobs_service_pb2_grpc.JobServiceStub(channel)
         nc = await connect(settings, "bench")
-        print(f"{args.jobs} sentiment text jobs per round, {args.concurrency} slots per worker process")
-        print(f"{'workers':>7} {'jobs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        print(f"{args.jobs} sentiment text jobs per round, {args.concurrency} slots per worker process; "
+              "CPU s per 1,000 jobs")
+        print(f"{'small':>5} {'workers':>7} {'jobs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+              f"{'jobs':>6} {'workers':>7} {'pg':>6} {'nats':>6} {'load':>5}")
         try:
-            for count in args.workers:
-                workers = start_workers(count, nats.url, port, args.concurrency)
-                try:
-                    await round_trip(stub, nc, settings, max(4, count * args.concurrency))  # warm-up
-                    elapsed, latencies = await round_trip(stub, nc, settings, args.jobs)
-                finally:
-                    stop_all(workers, timeout=20)
-                ms = [v * 1000 for v in latencies]
-                print(f"{count:>7} {args.jobs / elapsed:>8.1f} {statistics.median(ms):>8.0f} "
-                      f"{percentile(ms, 0.95):>8.0f} {percentile(ms, 0.99):>8.0f}", flush=True)
+            for small in args.small:
+                for count in args.workers:
+                    workers = start_workers(count, nats.url, port, args.concurrency, small)
+                    try:
+                        await round_trip(stub, nc, settings, max(4, count * args.concurrency))  # warm-up
+                        groups = {"jobs": jobs.pid or 0, "pg": postgres.pid or 0, "nats": nats.pid or 0,
+                                  **{f"w{i}": w.pid or 0 for i, w in enumerate(workers)}}
+                        before = cpu_by_group(groups)
+                        elapsed, latencies = await round_trip(stub, nc, settings, args.jobs)
+                        after = cpu_by_group(groups)
+                    finally:
+                        stop_all(workers, timeout=20)
+                    per_k = {name: (after[name] - before[name]) * 1000 / args.jobs for name in groups}
+                    workers_cpu = sum(v for name, v in per_k.items() if name.startswith("w"))
+                    ms = [v * 1000 for v in latencies]
+                    print(f"{small:>5} {count:>7} {args.jobs / elapsed:>8.1f} {statistics.median(ms):>8.0f} "
+                          f"{percentile(ms, 0.95):>8.0f} {percentile(ms, 0.99):>8.0f} {per_k['jobs']:>6.2f} "
+                          f"{workers_cpu:>7.2f} {per_k['pg']:>6.2f} {per_k['nats']:>6.2f} "
+                          f"{os.getloadavg()[0]:>5.1f}", flush=True)
         finally:
             await nc.drain()
             await channel.close()
@@ -101,4 +124,6 @@ if __name__ == "__main__":
     parser.add_argument("--jobs", type=int, default=300)
     parser.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4])
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--small", type=lambda s: [int(x) for x in s.split(",")], default=[32],
+                        help="ASSAY_WORKER_SMALL_CONCURRENCY values, each a round (0: off)")
     asyncio.run(main(parser.parse_args()))

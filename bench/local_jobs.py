@@ -60,10 +60,11 @@ def jobs_service(database_url: str, nats_url: str, port: int, trace_file: str | 
     return AssayService("jobs", env, port=port)
 
 
-def analysis_worker(nats_url: str, jobs_port: int, concurrency: int) -> AssayService:
-    """An analysis worker consuming sentiment jobs (start it, or use ``with``)."""
+def analysis_worker(nats_url: str, jobs_port: int, concurrency: int, **settings: str) -> AssayService:
+    """An analysis worker consuming sentiment jobs (start it, or use ``with``); ``settings`` are further
+    ``ASSAY_*`` variables."""
     port = free_port()
     env = _env(ASSAY_NATS_URL=nats_url, ASSAY_JOBS_ADDR=f"127.0.0.1:{jobs_port}", ASSAY_INGEST_ADDR="",
                ASSAY_GRPC_PORT=str(port), ASSAY_WORKER_ANALYZERS="sentiment",
-               ASSAY_WORKER_CONCURRENCY=str(concurrency))
+               ASSAY_WORKER_CONCURRENCY=str(concurrency), **settings)
     return AssayService("analysis", env, port=port)

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import random
 import resource
 import sys
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import grpc
 
-from assay.v1 import job_pb2, jobs_service_pb2, jobs_service_pb2_grpc
+from assay.v1 import job_pb2, jobs_service_pb2, jobs_service_pb2_grpc, sentiment_pb2
 
 TERMINAL = {
     job_pb2.Job.STATE_SUCCEEDED: "completed",
@@ -87,6 +88,11 @@ class Driver:
     def __init__(self, args: argparse.Namespace) -> None:
         self.a = args
         self.metadata = (("authorization", f"Bearer {args.token}"),)
+        # The REST adapter's sentiment model (bench/assay_adapter.py): VADER unless ASSAY_BENCH_SENTIMENT_MODEL says.
+        model = os.environ.get("ASSAY_BENCH_SENTIMENT_MODEL") or "lexicon"
+        self.params = job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(
+            model=sentiment_pb2.SentimentModelKind.Value(f"SENTIMENT_MODEL_KIND_{model.upper()}"),
+        )) if args.analyzer == "sentiment" else job_pb2.JobParams()
         opts = [("grpc.max_receive_message_length", 64 * 2**20)]
         self.channels = [
             grpc.aio.insecure_channel(args.target, options=[*opts, ("grpc.channel_id", i)])
@@ -121,7 +127,8 @@ class Driver:
         t0 = time.perf_counter()
         try:
             resp = await stub.CreateJob(
-                jobs_service_pb2.CreateJobRequest(analyzer=self.a.analyzer, inputs=job_pb2.JobInputs(text=text)),
+                jobs_service_pb2.CreateJobRequest(analyzer=self.a.analyzer, inputs=job_pb2.JobInputs(text=text),
+                                                  params=self.params, no_cache=True),  # the peer has no cache
                 metadata=self.metadata,
                 timeout=self.a.request_timeout,
             )
