@@ -10,6 +10,7 @@ from worker_fixtures import Stack, stack  # noqa: F401 - fixture
 
 from assay.analysis.registry import Registry
 from assay.v1 import job_pb2
+from assay.v1 import jobs_service_pb2 as js
 
 Job = job_pb2.Job
 BATCHED = "worker_analyzers:SCRIPTED_BATCHED"
@@ -93,5 +94,23 @@ async def test_a_batch_past_its_time_limit_ends_only_the_runaway_attempt(stack: 
         assert {job.attempt for job in fine} == {1}
         assert hung.state == Job.STATE_FAILED and hung.error.code == "TIME_LIMIT_EXCEEDED"
         assert batches_run_alone() - alone >= 1
+    finally:
+        await worker.stop(2.0)
+
+
+async def test_attempts_of_a_batching_analyzer_that_are_not_small_share_the_ordinary_slots(
+        stack: Stack) -> None:  # noqa: F811
+    worker = await stack.start_worker(batched_registry(), worker_concurrency=1, worker_small_concurrency=16)
+    try:
+        dependency = (await finished(stack, [(await stack.create("ok")).id]))[0]
+        assert dependency.state == Job.STATE_SUCCEEDED
+        not_small = [(await stack.jobs.jobs.CreateJob(js.CreateJobRequest(
+            analyzer="sentiment", inputs=job_pb2.JobInputs(text="sleep:1.5", jobs=[dependency.id])),
+            metadata=stack.jobs.token())).job.id for _ in range(2)]
+        first, second = sorted((await finished(stack, not_small)), key=lambda job: job.end_time.ToDatetime())
+        assert first.state == second.state == Job.STATE_SUCCEEDED
+        # One ordinary slot: the second ran after the first, not beside it in a child of its own.
+        ran_apart = (second.end_time.ToDatetime() - first.end_time.ToDatetime()).total_seconds()
+        assert ran_apart >= 1.2, ran_apart
     finally:
         await worker.stop(2.0)
