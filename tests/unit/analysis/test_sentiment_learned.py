@@ -310,13 +310,16 @@ def test_the_lexicon_model_is_selectable_and_keeps_its_shape(tmp_path: Path) -> 
     assert list(result.statistics.confidence_histogram) == []
 
 
-def test_the_param_schema_and_the_cli_name_both_models() -> None:
+def test_the_param_schema_and_the_cli_name_every_model() -> None:
     schema = params_schema(sentiment_pb2.SentimentParams.DESCRIPTOR)
 
-    assert schema["properties"]["model"]["enum"] == ["SENTIMENT_MODEL_KIND_LEARNED", "SENTIMENT_MODEL_KIND_LEXICON"]
+    assert schema["properties"]["model"]["enum"] == [
+        "SENTIMENT_MODEL_KIND_LEARNED", "SENTIMENT_MODEL_KIND_LEXICON", "SENTIMENT_MODEL_KIND_FAST"
+    ]
     assert schema["properties"]["aspects"] == {"type": "boolean"}
     assert parse_params("sentiment", ["model=lexicon"]).sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON
     assert parse_params("sentiment", ["model=learned"]).sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_LEARNED
+    assert parse_params("sentiment", ["model=fast"]).sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_FAST
 
 
 def test_a_missing_embedding_model_is_a_clear_error_naming_the_lexicon_fallback(
