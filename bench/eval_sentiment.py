@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import random
 import resource
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sentiment_data import fetch_sdist, load_sentences
+from sentiment_data import fetch_sdist, load_sentences, write_review_csv
 
 from assay.analysis.analyzers.sentiment import (
     FAST,
@@ -214,19 +213,8 @@ def report(name: str, gold: list[str], texts: list[str], classes: Sequence[str],
 
 def throughput(texts: Sequence[str], rows: int, work: Path, kind: ModelKind) -> None:
     """One batch job of ``kind`` over ``rows`` distinct two-sentence reviews (see the module doc)."""
-    rng = random.Random(24)
-    seen: set[str] = set()
-    while len(seen) < rows:
-        review = f"{rng.choice(texts)} {rng.choice(texts)}"
-        if len(review) <= MAX_TEXT_CHARS:
-            seen.add(review)
-    reviews = sorted(seen)
-    rng.shuffle(reviews)
     path = work / f"throughput-{kind}.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text"])
-        writer.writerows([i, t] for i, t in enumerate(reviews))
+    write_review_csv(path, texts, rows=rows, max_chars=MAX_TEXT_CHARS)
     size = path.stat().st_size
     model = learned_model(fast_only=kind == FAST)
     model.score_batch(["A warm-up sentence, great and awful."])

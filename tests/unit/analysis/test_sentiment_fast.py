@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures.sentiment_jobs import run_csv
 
 from assay.analysis.analyzers.sentiment import (
-    ANALYZER,
     FAST,
     LANGUAGE_UNSUPPORTED,
     LearnedModel,
@@ -22,9 +21,7 @@ from assay.analysis.analyzers.sentiment import (
 )
 from assay.analysis.analyzers.sentiment._fast import FastModel
 from assay.analysis.analyzers.sentiment._static import StaticEmbeddings
-from assay.analysis.plugin import InputDocument
-from assay.analysis.testing import LocalRunContext
-from assay.v1 import job_pb2, sentiment_pb2
+from assay.v1 import sentiment_pb2
 
 # VADER finds praise and complaint in two clauses: a MIXED candidate.
 CANDIDATE = "I love the screen, but the battery is bad."
@@ -90,25 +87,6 @@ def test_a_mixed_candidate_goes_to_the_transformer_when_the_fast_path_is_below_t
         assert model.decided == {"transformer": 1}
 
 
-def _run_csv(tmp_path: Path, texts: list[str], kind: int) -> tuple[sentiment_pb2.SentimentResult, list[list[str]]]:
-    path = tmp_path / "reviews.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text"])
-        writer.writerows([i + 1, text] for i, text in enumerate(texts))
-    (tmp_path / "work").mkdir()
-    ctx = LocalRunContext(
-        job_id="job-1",
-        tenant_id="tenant-1",
-        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(model=kind)),  # type: ignore[arg-type]
-        work_dir=tmp_path / "work",
-        inputs=[InputDocument("file-1", path, "text/csv", "reviews.csv", path.stat().st_size)],
-    )
-    result = ANALYZER.run(ctx).sentiment
-    with ctx.artifacts[0].path.open(encoding="utf-8", newline="") as f:
-        return result, list(csv.reader(f))
-
-
 def test_the_fast_model_kind_gives_the_learned_results_shape_without_a_transformer_pass(tmp_path: Path) -> None:
     longest = ("Great value. " * 40)[:512]
     texts = [
@@ -120,7 +98,7 @@ def test_the_fast_model_kind_gives_the_learned_results_shape_without_a_transform
     assert isinstance(model, LearnedModel)
     before = model.decided.copy()
 
-    result, rows = _run_csv(tmp_path, texts, FAST)
+    result, rows = run_csv(tmp_path, texts, model=FAST)
 
     items = result.items
     assert [i.skip_reason for i in items] == [
