@@ -9,7 +9,7 @@ result cache), polls the job until it ends and prints: rows, bytes, the upload a
 time (submit to SUCCEEDED), rows/s, the CPU seconds of the analysis service and its children (the
 worker runs jobs in warm child processes) and of the whole stack, rows per analysis CPU-second,
 the analysis processes' peak resident memory, and the load average before and after. The stack is
-stopped (SIGINT to its supervisor) however the run ends.
+stopped (SIGINT to its supervisor; after 120 s, SIGKILL to its process group) however the run ends.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def main() -> None:
             try:
                 supervisor.wait(timeout=120)
             except subprocess.TimeoutExpired:
-                supervisor.kill()
+                os.killpg(supervisor.pid, signal.SIGKILL)  # its own session: the stack it started
 
 
 def run(stack: dict[str, Any], csv_path: Path, rows: int, size: int, args: argparse.Namespace) -> None:
@@ -135,7 +135,7 @@ def run(stack: dict[str, Any], csv_path: Path, rows: int, size: int, args: argpa
 
     def finished() -> dict[str, Any] | None:
         job = httpx.get(f"{gateway}/v1/jobs/{job_id}", headers=headers, timeout=30).json()
-        ended = job.get("state") in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
+        ended = job.get("state") in ("STATE_SUCCEEDED", "STATE_FAILED", "STATE_CANCELLED")
         return dict(job) if ended else None
 
     job = wait_for(finished, f"job {job_id}", args.timeout)
@@ -144,7 +144,7 @@ def run(stack: dict[str, Any], csv_path: Path, rows: int, size: int, args: argpa
     cpu_after = cpu_seconds(every + analysis)
     analysis_cpu = sum(cpu_after[p.pid] - cpu_before.get(p.pid, 0.0) for p in analysis if p.pid in cpu_after)
     stack_cpu = sum(cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after)
-    if job["state"] != "JOB_STATE_SUCCEEDED":
+    if job["state"] != "STATE_SUCCEEDED":
         raise SystemExit(f"job {job_id} ended {job['state']}: {job.get('error')}")
     print(f"model {args.model}: {rows} rows, {size / 1e6:.2f} MB; upload {uploaded:.1f} s, submit to SUCCEEDED "
           f"{wall:.1f} s = {rows / wall:.0f} rows/s wall; analysis CPU {analysis_cpu:.1f} s "

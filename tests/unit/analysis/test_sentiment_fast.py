@@ -20,6 +20,7 @@ from assay.analysis.analyzers.sentiment import (
     model_for,
 )
 from assay.analysis.analyzers.sentiment._fast import FastModel
+from assay.analysis.analyzers.sentiment._language import detect_language, plainly_english
 from assay.analysis.analyzers.sentiment._static import StaticEmbeddings
 from assay.v1 import sentiment_pb2
 
@@ -133,3 +134,26 @@ def test_the_fast_model_kind_is_deterministic_and_a_batch_agrees_with_each_text_
         assert isinstance(a, Scores) and isinstance(b, Scores)
         assert a.label == b.label
         assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
+
+
+def test_cached_chunk_pieces_are_the_tokenizers_pieces_of_the_whole_text() -> None:
+    embeddings = StaticEmbeddings.load()
+    texts = ["Great😍 product", "café au lait", "foo_bar baz", "这个产品非常好，我很喜欢", "don't\tstop\nnow",
+             "a\u00a0b", "x" * 600, " ".join(["word"] * 300), "", "   ", "Great product. Great product!"]
+
+    whole = embeddings.tokenizer.encode_batch(texts)
+
+    assert [embeddings.pieces(t) for t in texts] == [ids[1:-1] for ids in whole]
+    assert embeddings.pieces("Great product. Great product!") == whole[-1][1:-1]  # from the cache now
+
+
+def test_plain_english_skips_the_identifier_and_other_languages_do_not() -> None:
+    english = ["The battery died and the screen is dim.", "I would buy it again, but not at this price."]
+    others = ["Het product is niet goed en de batterij was leeg, maar het is wel goedkoop",
+              "Das ist ein tolles Produkt, ich bin sehr zufrieden.", "To jest dobre i tanie, polecam",
+              "Produktet var ikke godt, men det var billigt", "C'est vraiment nul, je déteste ce produit.",
+              "La comida estaba fria y el servicio fue lento", "Not bad", "meh"]
+
+    assert [plainly_english(t) for t in english] == [True, True]
+    assert [plainly_english(t) for t in others] == [False] * len(others)
+    assert [detect_language(t) for t in others[:3]] == ["nl", "de", "pl"]
