@@ -1,11 +1,13 @@
-"""Rate limits of the tenant API per tenant and per token: token buckets, checked after authentication.
+"""Rate limits of the tenant API per tenant and per token: token buckets, checked once the token is verified.
 
 Each bucket holds up to ``rate * burst_seconds`` requests and refills at ``rate`` per second; a call
 takes one request from its tenant's bucket and from its token's, or is refused with
 ``RESOURCE_EXHAUSTED RATE_LIMITED`` (nothing taken from either) whose ErrorInfo metadata says which
 limit, its policy (quota and window, as the IETF RateLimit fields draft names them), what is left and
-``retry_after_seconds``. The buckets live in each service process (a replica limits its own share);
-at most ``max_buckets`` are kept, the least recently used forgotten (it starts full again).
+``retry_after_seconds``. The buckets live in each process that checks them — the gateway for REST
+(``assay.gateway.rate_limit``), every service for gRPC (``assay.common.rate_limit_interceptor``) —
+each limiting what it sees (docs/architecture.md, "Rate limits"); at most ``max_buckets`` are kept,
+the least recently used forgotten (it starts full again).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import prometheus_client
 
 from assay.common.auth import Principal
+from assay.common.config import RateLimitSettings
 from assay.common.errors import ResourceExhausted
 from assay.common.tenant_values import parse_entries
 
@@ -66,6 +69,10 @@ class RateLimiter:
         self._buckets: OrderedDict[tuple[str, str], TokenBucket] = OrderedDict()
         self._max_buckets = max_buckets
         self._clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: RateLimitSettings) -> RateLimiter:
+        return cls(settings.rate_limit_tenant, settings.rate_limit_token, settings.rate_limit_burst_seconds)
 
     @property
     def enabled(self) -> bool:

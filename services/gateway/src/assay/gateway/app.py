@@ -21,6 +21,7 @@ from assay.gateway.docs import add_docs
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from assay.gateway.rate_limit import add_rate_limits, tenant_verifier
 from assay.gateway.routes import (
     analyzers,
     audit,
@@ -79,7 +80,8 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
                   docs_url=None, redoc_url=None)  # served offline by add_docs
     app.state.settings = settings
     app.state.job_bodies = RenderCache()  # status polls mostly see a job unchanged since the last read
-    app.state.job_view = job_view(settings)  # recent jobs fed by their events: polls answered here
+    verifier = tenant_verifier(settings)
+    app.state.job_view = job_view(settings, verifier)  # recent jobs fed by their events: polls answered here
     app.state.tickets = TicketBox(settings.stream_ticket_secret, settings.stream_ticket_seconds)
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
@@ -96,6 +98,8 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     app.add_exception_handler(StarletteHTTPException, problems.handle_http_exception)
     app.add_exception_handler(Exception, problems.handle_unexpected)
 
+    # Added first = innermost: a request over its rate limit is answered before routing, body or upstream.
+    add_rate_limits(app, settings, verifier)
     # Added last = outermost: CORS preflights and problem responses get ids and security headers too.
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assay.common.errors import FieldViolation, details_from_rpc_error
+from assay.common.errors import AssayError, ErrorDetails, FieldViolation, details_from_rpc_error
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,17 @@ class Problem(Exception):
     @classmethod
     def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> Problem:
         """The problem for a failed upstream call."""
-        details = details_from_rpc_error(error)
+        return cls.from_details(details_from_rpc_error(error))
+
+    @classmethod
+    def from_error(cls, error: AssayError) -> Problem:
+        """The problem for a domain error raised in the gateway, as if a service had sent it."""
+        return cls.from_details(ErrorDetails(error.code, error.message, error.reason, error.violations,
+                                             error.metadata))
+
+    @classmethod
+    def from_details(cls, details: ErrorDetails) -> Problem:
+        """The problem for an error's code, reason, message, violations and ErrorInfo metadata."""
         reason = details.reason or details.code.name
         message = details.message or details.code.name.replace("_", " ").lower()
         if details.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN) \
