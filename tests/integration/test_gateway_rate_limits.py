@@ -83,6 +83,20 @@ async def test_each_token_has_its_own_bucket_at_the_gateway(unlimited_jobs: Jobs
     assert refused.json()["detail"].startswith("this token is over its rate limit")
 
 
+async def test_a_browser_reads_the_refusal_and_its_headers_across_origins(unlimited_jobs: JobsService) -> None:
+    origin = "https://console.example"
+    async with gateway_over(f"127.0.0.1:{unlimited_jobs.server.port}", "127.0.0.1:1", jwt_hs256_secret=JWT_SECRET,
+                            rate_limit_tenant="cors=0.01", rate_limit_burst_seconds=100, cors_origins=origin) as client:
+        headers = {**bearer(unlimited_jobs, "cors"), "Origin": origin}
+        assert (await client.get("/v1/usage", headers=headers)).status_code == 200
+        refused = await client.get("/v1/usage", headers=headers)
+
+    assert refused.status_code == 429
+    assert refused.headers["Access-Control-Allow-Origin"] == origin
+    exposed = {name.strip().lower() for name in refused.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"retry-after", "ratelimit", "ratelimit-policy", "x-request-id"} <= exposed
+
+
 async def test_requests_the_gateway_cannot_attribute_go_on_to_be_answered_by_the_service(
     unlimited_jobs: JobsService,
 ) -> None:

@@ -209,11 +209,13 @@ def _grpc_code_of(status: int) -> grpc.StatusCode:
 
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
     """Render ``problem`` for ``request``."""
-    request_id = getattr(request.state, "request_id", None)
-    return JSONResponse(
-        problem.body(request.url.path, request_id), status_code=problem.status,
-        media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers,
-    )
+    return problem_json(problem, request.url.path, getattr(request.state, "request_id", None))
+
+
+def problem_json(problem: Problem, instance: str, request_id: str | None) -> JSONResponse:
+    """Render ``problem`` about ``instance`` (the request's path)."""
+    return JSONResponse(problem.body(instance, request_id), status_code=problem.status,
+                        media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers)
 
 
 def violations_from_validation(errors: Iterable[Any]) -> list[FieldViolation]:
