@@ -211,15 +211,16 @@ class Phase:
 
 
 async def phase(name: str, running: Stack, submit: Submit, args: argparse.Namespace,
-                flood_token: str | None) -> Phase:
-    """One measurement: the trickle alone, or beside a flooder process (``flood_token``)."""
+                flood_token: str | None, factor: float = 0) -> Phase:
+    """One measurement: the trickle alone, or beside a flooder process (``flood_token``) offering
+    ``factor`` times its limit."""
     pids = {"jobs": running.jobs.pid, **({"gateway": running.gateway.pid} if running.gateway else {})}
     flooder = None
     if flood_token is not None:
         target = f"127.0.0.1:{running.gateway_port if args.via == 'rest' else running.jobs_port}"
         flooder = await asyncio.create_subprocess_exec(
             sys.executable, str(FLOOD_CLIENT), "--via", args.via, "--target", target, "--token", flood_token,
-            "--rate", str(args.flood_factor * args.rate), "--connections", str(args.flood_connections),
+            "--rate", str(factor * args.rate), "--connections", str(args.flood_connections),
             "--call", args.flood_call, stdout=asyncio.subprocess.PIPE)
         assert flooder.stdout is not None
         ready = await asyncio.wait_for(flooder.stdout.readline(), timeout=60)
@@ -274,18 +275,26 @@ async def rate_limits(args: argparse.Namespace) -> None:
                 phases = []
                 for index in (1, 2):
                     phases.append(await phase(f"alone {index}", running, submit, args, None))
-                    phases.append(await phase(f"flooded {index}", running, submit, args, flood_token))
-                alone = [v for p in phases if p.name.startswith("alone") for v in p.latencies]
-                flooded = [v for p in phases if p.name.startswith("flooded") for v in p.latencies]
+                    if args.at_limit:
+                        phases.append(await phase(f"limit {index}", running, submit, args, flood_token, 1))
+                    phases.append(await phase(f"flooded {index}", running, submit, args, flood_token,
+                                              args.flood_factor))
                 print(f"rate limits via {args.via} (run {repeat}): flood tenant limited to {args.rate:g}/s, offered "
                       f"{args.flood_factor * args.rate:g}/s of {args.flood_call} from {args.flood_connections} "
                       f"connections; {args.trickle} trickle submits per phase every {args.interval} s")
                 for p in phases:
                     print(phase_line(p))
+                alone = pooled(phases, "alone")
                 print(f"  trickle submit alone    {summary(alone)}")
-                print(f"  trickle submit flooded  {summary(flooded)}")
-                print(f"  p99 flooded / alone = {percentile(flooded, 0.99) / percentile(alone, 0.99):.2f}, "
-                      f"p50 {statistics.median(flooded) / statistics.median(alone):.2f}", flush=True)
+                for kind in ("limit", "flooded"):
+                    if values := pooled(phases, kind):
+                        print(f"  trickle submit {kind:<8} {summary(values)}   p99 / alone = "
+                              f"{percentile(values, 0.99) / percentile(alone, 0.99):.2f}, p50 / alone = "
+                              f"{statistics.median(values) / statistics.median(alone):.2f}", flush=True)
+
+
+def pooled(phases: list[Phase], kind: str) -> list[float]:
+    return [v for p in phases if p.name.startswith(kind) for v in p.latencies]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -309,7 +318,9 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=1, help="rate limits: runs of the four phases")
     parser.add_argument("--flood-factor", type=float, default=10,
                         help="rate limits: the flooding tenant offers this many times its limit")
-    parser.add_argument("--flood-connections", type=int, default=4, help="rate limits: the flood's calls in flight")
+    parser.add_argument("--at-limit", action="store_true",
+                        help="rate limits: also a phase with the flooding tenant at exactly its limit (1x)")
+    parser.add_argument("--flood-connections", type=int, default=16, help="rate limits: the flood's calls in flight")
     parser.add_argument("--flood-call", choices=("usage", "create"), default="usage",
                         help="rate limits: what the flooding tenant calls (GET /v1/usage or a create)")
     parser.add_argument("--only", default="fair,rate", help="fair, rate or both (comma-separated)")

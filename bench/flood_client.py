@@ -2,7 +2,7 @@
 what it sent and what came back as one JSON line (bench_tenants.py starts it).
 
 Run: ``python bench/flood_client.py --via rest|grpc --target HOST:PORT --token JWT --rate 200
-[--connections 4] [--call usage|create]``. ``--connections`` bounds its concurrency: each connection
+[--connections 16] [--call usage|create]``. ``--connections`` bounds its concurrency: each connection
 sends one request at a time, paced so that together they offer ``--rate`` calls per second (fewer
 when the answers are slower than the pace). REST goes over raw keep-alive HTTP/1.1 connections with a
 prebuilt request, so the client's own CPU per call stays far below the server's; gRPC over one
@@ -111,6 +111,6 @@ if __name__ == "__main__":
     parser.add_argument("--target", required=True, help="HOST:PORT of the gateway (rest) or jobs (grpc)")
     parser.add_argument("--token", required=True, help="the flooding tenant's bearer token")
     parser.add_argument("--rate", type=float, required=True, help="calls per second offered, all connections together")
-    parser.add_argument("--connections", type=int, default=4, help="concurrent connections (calls in flight)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections (calls in flight)")
     parser.add_argument("--call", choices=("usage", "create"), default="usage")
     asyncio.run(main(parser.parse_args()))

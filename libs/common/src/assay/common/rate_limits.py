@@ -7,7 +7,9 @@ limit, its policy (quota and window, as the IETF RateLimit fields draft names th
 ``retry_after_seconds``. The buckets live in each process that checks them — the gateway for REST
 (``assay.gateway.rate_limit``), every service for gRPC (``assay.common.rate_limit_interceptor``) —
 each limiting what it sees (docs/architecture.md, "Rate limits"); at most ``max_buckets`` are kept,
-the least recently used forgotten (it starts full again).
+the least recently used forgotten (it starts full again). The retention sweeps' calls for a tenant
+(subject ``system:retention``, a token only a service's key mints) are never counted: housekeeping
+must not use up a tenant's rate.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ import prometheus_client
 from assay.common.auth import Principal
 from assay.common.config import RateLimitSettings
 from assay.common.errors import ResourceExhausted
+from assay.common.retention import SYSTEM_ACTOR
 from assay.common.tenant_values import parse_entries
 
 RATE_LIMITED = prometheus_client.Counter(
     "assay_rate_limited_total", "Calls refused by a per-tenant or per-token rate limit.", ["limit"])
+UNLIMITED_SUBJECTS = frozenset({SYSTEM_ACTOR})
+"""Callers no bucket counts: the retention sweeps acting for a tenant."""
 
 
 @dataclass
@@ -80,6 +85,8 @@ class RateLimiter:
 
     def check(self, caller: Principal) -> None:
         """Take one request for ``caller`` or raise RATE_LIMITED."""
+        if caller.subject in UNLIMITED_SUBJECTS:
+            return
         now = self._clock()
         limits = []
         tenant_rate = self._tenant_rates.get(caller.tenant, self._tenant_rates.get("*"))
