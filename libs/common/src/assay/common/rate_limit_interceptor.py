@@ -15,12 +15,12 @@ interceptor in its own words; worker and public methods are never limited.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 
-from assay.common.errors import AssayError, ResourceExhausted, abort_with
+from assay.common.errors import ResourceExhausted, abort_with
 from assay.common.interceptors import PUBLIC_SERVICES, WORKER_SERVICES, CachingVerifier, bearer_token
 from assay.common.metrics import RPC_LATENCY
 from assay.common.rate_limits import RateLimiter
@@ -47,24 +47,10 @@ class RateLimitInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES) or method.startswith(WORKER_SERVICES):
             return handler
-        refusal = self._over_limit(handler_call_details.invocation_metadata or ())
+        refusal = self._limiter.refusal(bearer_token(handler_call_details.invocation_metadata or ()), self._verifier)
         if refusal is None:
             return handler
         return _refusing(handler, method, refusal, self._drain_bytes)
-
-    def _over_limit(self, metadata: Sequence[tuple[str, str | bytes]]) -> ResourceExhausted | None:
-        token = bearer_token(metadata)
-        if token is None:
-            return None
-        try:
-            caller = self._verifier.verify(token)
-        except AssayError:
-            return None  # the auth interceptor refuses it with the reason
-        try:
-            self._limiter.check(caller)
-        except ResourceExhausted as refusal:
-            return refusal
-        return None
 
 
 def _refusing(handler: grpc.RpcMethodHandler[Any, Any], method: str, refusal: ResourceExhausted,

@@ -20,12 +20,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import prometheus_client
 
 from assay.common.auth import Principal
 from assay.common.config import RateLimitSettings
-from assay.common.errors import ResourceExhausted
+from assay.common.errors import AssayError, ResourceExhausted
 from assay.common.retention import SYSTEM_ACTOR
 from assay.common.tenant_values import parse_entries
 
@@ -55,6 +56,10 @@ class TokenBucket:
     def reset(self) -> float:
         """Seconds until the bucket is full again."""
         return (self.capacity - self.tokens) / self.rate
+
+
+class Verifier(Protocol):
+    def verify(self, token: str) -> Principal: ...
 
 
 class RateLimiter:
@@ -101,6 +106,21 @@ class RateLimiter:
                 raise _refusal(name, caller, bucket)
         for _, bucket in limits:
             bucket.tokens -= 1
+
+    def refusal(self, token: str | None, verifier: Verifier) -> ResourceExhausted | None:
+        """Take one request for the holder of ``token``, or the refusal to answer with; None too when
+        the request cannot be attributed (no token, or one ``verifier`` refuses: the service says why)."""
+        if token is None:
+            return None
+        try:
+            caller = verifier.verify(token)
+        except AssayError:
+            return None
+        try:
+            self.check(caller)
+        except ResourceExhausted as refusal:
+            return refusal
+        return None
 
     def _bucket(self, key: tuple[str, str], rate: float, now: float) -> TokenBucket:
         bucket = self._buckets.get(key)

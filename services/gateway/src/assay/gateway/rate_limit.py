@@ -27,7 +27,6 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assay.common.auth import TokenVerifier
-from assay.common.errors import AssayError, ResourceExhausted
 from assay.common.interceptors import CachingVerifier
 from assay.common.rate_limits import RateLimiter
 from assay.gateway.config import GatewaySettings
@@ -75,26 +74,12 @@ class RateLimitGate(_HttpMiddleware):
         self._answer = answer
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        refusal = self._over_limit(scope)
+        refusal = self._limiter.refusal(_bearer_token(scope), self._verifier)
         if refusal is None:
             await self.app(scope, receive, send)
             return
         scope[REFUSAL] = refusal
         await self._answer(scope, receive, send)
-
-    def _over_limit(self, scope: Scope) -> ResourceExhausted | None:
-        token = _bearer_token(scope)
-        if token is None:
-            return None
-        try:
-            caller = self._verifier.verify(token)
-        except AssayError:
-            return None  # the service refuses it with the reason
-        try:
-            self._limiter.check(caller)
-        except ResourceExhausted as refusal:
-            return refusal
-        return None
 
 
 async def answer_refusal(scope: Scope, receive: Receive, send: Send) -> None:
