@@ -244,7 +244,7 @@ def phase_line(p: Phase) -> str:
     if p.flood:
         seconds = p.flood["seconds"]
         flood = (f"   flood {p.flood.get('accepted', 0) / seconds:5.1f} accepted/s "
-                 f"{p.flood.get('refused', 0) / seconds:6.1f} refused/s"
+                 f"{p.flood.get('refused', 0) / seconds:6.1f} refused/s over {seconds:4.1f} s"
                  + "".join(f" {k} {v:g}" for k, v in p.flood.items()
                            if k not in ("accepted", "refused", "seconds", "cpu_seconds")))
     cpu = " ".join(f"{name} {seconds:5.2f}" for name, seconds in p.cpu.items())
