@@ -13,9 +13,9 @@ async def test_unreachable_nats_is_reported_once_per_period_with_the_count_in_be
     log = ConnectionErrorLog("assay-test", every=30.0, clock=lambda: now[0])
     with caplog.at_level(logging.INFO, logger="assay.common.nats"):
         for _ in range(60):  # 30 s of attempts every 0.5 s
-            await log(ConnectionRefusedError(111, "Connect call failed"))
+            await log.report(ConnectionRefusedError(111, "Connect call failed"))
             now[0] += 0.5
-        await log(ConnectionRefusedError(111, "Connect call failed"))
+        await log.report(ConnectionRefusedError(111, "Connect call failed"))
     lines = [r for r in caplog.records if r.name == "assay.common.nats"]
     assert [r.levelno for r in lines] == [logging.WARNING, logging.WARNING]
     assert lines[1].failures_since_last_report == 59 and not any(r.exc_info for r in lines)
@@ -28,7 +28,7 @@ async def test_other_errors_are_logged_each_time_with_their_traceback(caplog):
             try:
                 raise ValueError("a protocol surprise")
             except ValueError as error:
-                await log(error)
+                await log.report(error)
     errors = [r for r in caplog.records if r.name == "assay.common.nats"]
     assert [r.levelno for r in errors] == [logging.ERROR, logging.ERROR] and all(r.exc_info for r in errors)
 

@@ -69,7 +69,8 @@ class ConnectionErrorLog:
         self._last = -math.inf
         self._suppressed = 0
 
-    async def __call__(self, error: Exception) -> None:
+    async def report(self, error: Exception) -> None:
+        """The callback itself (nats-py takes only coroutine functions, not callable objects)."""
         if not isinstance(error, OSError | TimeoutError | UnexpectedEOF | StaleConnectionError):
             logger.error("nats: encountered error", exc_info=error, extra={"client": self._name})
             return
@@ -86,7 +87,7 @@ async def connect(settings: NatsSettings, name: str, **callbacks: Any) -> Client
     """Connect with unbounded reconnects, so a NATS restart is ridden out, not fatal; ``callbacks``
     (``error_cb``, ``disconnected_cb``, ...) go to ``nats.connect``. The first connection is also
     retried for ever: await it only where nothing can be served without NATS (see ``nats_link``)."""
-    callbacks.setdefault("error_cb", ConnectionErrorLog(name))
+    callbacks.setdefault("error_cb", ConnectionErrorLog(name).report)
     return await nats.connect(
         servers=settings.nats_url.split(","), name=name, max_reconnect_attempts=-1,
         reconnect_time_wait=0.5, connect_timeout=5, **callbacks,
