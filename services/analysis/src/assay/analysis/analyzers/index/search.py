@@ -154,8 +154,9 @@ def statement(chosen: DocumentSelection) -> TextClause:
             ORDER BY c.embedding <=> CAST(:q AS vector) LIMIT :n
         ), text_pool AS (
             -- ts_rank_cd reads every row it ranks: rank the first :pool chunks holding any word of the
-            -- question (all of them in a collection of ordinary size). Row-level security keeps the GIN
-            -- index out (@@ is not leakproof), so this reads the collection's chunks until :pool match.
+            -- question (all of them in a collection of ordinary size). The GIN index serves @@ under
+            -- row-level security only where the match is marked leakproof (analysis revision 0004);
+            -- for common words the planner reads the collection in table order until :pool match.
             SELECT c.id FROM "index".chunks c
             WHERE c.collection_id = :collection {documents} AND c.tsv @@ {_ANY} LIMIT :pool
         ), by_text AS (
