@@ -29,8 +29,8 @@ from ingest_fixtures import ingest_settings, new_tenant, start_ingest, stop_inge
 from integration.gateway_fixtures import gateway_settings
 
 from assay.analysis.analyzers.index import search
-from assay.analysis.analyzers.index.chunks import Chunk
-from assay.analysis.analyzers.index.embedding import vector_literal
+from assay.analysis.analyzers.index.chunks import Chunk, embedding_texts
+from assay.analysis.analyzers.index.embedding import SAME_MODEL_COSINE, vector_literal
 from assay.analysis.analyzers.index.writer import IndexWriter
 from assay.analysis.generation import Generator
 from assay.analysis.index_service import IndexServicer
@@ -293,6 +293,27 @@ async def test_the_full_text_search_uses_its_gin_index_under_row_level_security(
         assert await IndexStore(checked).full_text_uses_index()
     finally:
         await checked.dispose()
+
+
+async def test_a_reindexed_file_finds_its_stored_vectors_by_what_was_embedded(index_stack: IndexStack) -> None:
+    """What re-indexing reuses: each stored chunk's vector under the text it was embedded from, and only
+    the tenant's own (another tenant asking for the same file in a guessed collection gets nothing)."""
+    tenant = new_tenant()
+    collection, file_id = uuid.UUID(await index_stack.collection(tenant)), uuid.uuid4()
+    chunks = [Chunk("Leave is 28 days.", "Annual leave", "text", 1, 1, 0, 17),
+              Chunk("city: Oslo; employees: 45", "offices | city, employees", "table_row", 0, 2, 0, 25)]
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(2, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    with IndexWriter(index_stack.database_url, tenant) as writer:
+        writer.replace(collection, file_id, display_name="hand_book.md", media_type="text/markdown",
+                       job_id=str(uuid.uuid4()), chunks=chunks, vectors=vectors)
+        stored = writer.stored_vectors(collection, file_id)
+    assert list(stored) == embedding_texts("hand_book.md", chunks)
+    for text, vector in zip(embedding_texts("hand_book.md", chunks), vectors, strict=True):
+        assert float(np.dot(stored[text], vector)) > SAME_MODEL_COSINE
+    with IndexWriter(index_stack.database_url, new_tenant()) as stranger:
+        assert stranger.stored_vectors(collection, file_id) == {}
 
 
 async def test_the_full_text_search_never_returns_another_tenants_chunks(index_stack: IndexStack) -> None:

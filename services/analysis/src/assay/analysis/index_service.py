@@ -11,7 +11,6 @@ with the nearest passages.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import unicodedata
@@ -84,7 +83,7 @@ class IndexServicer(index_pb2_grpc.IndexServiceServicer):
     async def warm(self) -> None:
         """Load the model and run it once, so the first question does not pay for either; warn
         when the database leaves the full-text search without its index."""
-        await asyncio.to_thread(self._questions.vector, "warm up")
+        await self._questions.embed("warm up")
         try:
             indexed = await self._store.full_text_uses_index()
         except Exception:  # the database may still be starting: the check is advice, not a condition
@@ -96,7 +95,7 @@ class IndexServicer(index_pb2_grpc.IndexServiceServicer):
                            "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF)")
 
     async def _vector(self, question: str) -> str:
-        vector = await asyncio.to_thread(self._questions.vector, question)
+        vector = await self._questions.embed(question)
         if vector is None:
             raise Unavailable("EMBEDDING_MODEL_UNAVAILABLE", "the sentence-embedding model is not available")
         return vector
