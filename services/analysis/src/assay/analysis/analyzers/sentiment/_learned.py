@@ -171,23 +171,25 @@ class LearnedModel:
         if not self._cascade or not plans:
             return
         probabilities = self._fast.probabilities([p.text for p in plans], [p.lexicon for p in plans])
-        one_sided = max(self._fast.gate, self._mixed.whole_max)
         kept = 0
         for plan, row in zip(plans, probabilities, strict=True):
-            confidence = float(row.max())
-            # A MIXED candidate the fast path finds clearly one-sided (at or above both the gate and
-            # the MIXED rule's whole-text bound) cannot be MIXED: it is decided here as well.
-            if self._fast_only or (
-                (confidence >= one_sided and int(row.argmax()) != 2) if plan.mixed_candidate else (
-                    confidence >= self._fast.gate
-                )
-            ):
+            if self._fast_decides(plan, float(row.max()), int(row.argmax())):
                 plan.probabilities = (float(row[0]), float(row[1]), float(row[2]))
                 plan.path = FAST
                 kept += 1
         if kept:
             self.decided[FAST] += kept
             _DECIDED.add(kept, {"path": FAST})
+
+    def _fast_decides(self, plan: _Plan, confidence: float, top: int) -> bool:
+        """Whether the fast path's probabilities are the result (its top class ``top``, 2 = NEUTRAL)."""
+        if self._fast_only:
+            return True
+        if not plan.mixed_candidate:
+            return confidence >= self._fast.gate
+        # A MIXED candidate the fast path finds clearly one-sided (at or above both the gate and the
+        # MIXED rule's whole-text bound) cannot be MIXED: it is decided here as well.
+        return top != 2 and confidence >= max(self._fast.gate, self._mixed.whole_max)
 
     def _transformer_path(self, plans: Sequence[_Plan]) -> None:
         if not plans:
