@@ -22,6 +22,8 @@ read, then its rendered JSON (rendered once per job version, so repeated polls c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -165,28 +167,51 @@ def job_view(settings: GatewaySettings, verifier: CachingVerifier | None) -> Job
 
 
 class EventFeed:
-    """The NATS connection and subscription that keep a :class:`JobView` current."""
+    """The NATS connection and subscription that keep a :class:`JobView` current.
+
+    It connects in the background: the gateway must start and serve while NATS is down (a gateway
+    restarted during a NATS outage refused every client until NATS was back, since the client's
+    first connection retries for ever); the view turns live once the subscription is in place.
+    """
 
     def __init__(self, view: JobView) -> None:
         self._view = view
         self._nc: Client | None = None
+        self._following: asyncio.Task[None] | None = None
+        self.subscribed = asyncio.Event()
+        """Set once the view follows the events (it is live from then on while connected)."""
 
     async def start(self, settings: GatewaySettings) -> None:
-        """Connect and subscribe; without NATS the gateway still serves (every read goes to jobs)."""
-        if not self._view.enabled:
+        """Begin following the events; returns at once, without waiting for NATS (every read goes to
+        jobs until the view is live)."""
+        if not self._view.enabled or self._following is not None:
             return
+        self._following = asyncio.create_task(self._follow(settings), name="job-view-feed")
+
+    async def _follow(self, settings: GatewaySettings) -> None:
         try:
             self._nc = await connect(settings, "assay-gateway", error_cb=self._on_error,
                                      disconnected_cb=self._on_disconnect, reconnected_cb=self._on_reconnect)
             await self._nc.subscribe(ALL_EVENTS, cb=self._on_event)
             await self._nc.flush()
+        except asyncio.CancelledError:
+            raise
         except Exception as error:
             logger.warning("job view off: cannot follow job events", extra={"reason": repr(error)})
-            await self.close()
+            await self._disconnect()
             return
         self._view.set_live(True)
+        self.subscribed.set()
 
     async def close(self) -> None:
+        if self._following is not None:
+            following, self._following = self._following, None
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
         self._view.set_live(False)
         if self._nc is not None:
             nc, self._nc = self._nc, None
@@ -207,4 +232,5 @@ class EventFeed:
         self._view.set_live(False)
 
     async def _on_reconnect(self) -> None:
-        self._view.set_live(True)
+        if self.subscribed.is_set():  # a reconnect before the first subscription has nothing to follow yet
+            self._view.set_live(True)
