@@ -135,9 +135,27 @@ async def test_requests_the_gateway_cannot_attribute_go_on_to_be_answered_by_the
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "UNAUTHENTICATED"
 
 
+async def test_with_two_gateways_the_service_behind_them_bounds_the_tenant(limited_jobs: JobsService) -> None:
+    """Each gateway replica applies the full limit to what it sees; jobs, with the same limit, refuses
+    what the replicas pass on together beyond it (docs/architecture.md, "Rate limits")."""
+    limits = {"jwt_hs256_secret": JWT_SECRET, "rate_limit_tenant": "spread=0.01", "rate_limit_burst_seconds": 100}
+    jobs_addr = f"127.0.0.1:{limited_jobs.server.port}"
+    headers = bearer(limited_jobs, "spread")
+    async with gateway_over(jobs_addr, "127.0.0.1:1", **limits) as first, \
+            gateway_over(jobs_addr, "127.0.0.1:1", **limits) as second:
+        served_before = calls_served_by_jobs(GET_USAGE)
+        through_first = (await first.get("/v1/usage", headers=headers)).status_code
+        through_second = await second.get("/v1/usage", headers=headers)  # within the second gateway's own bucket
+
+    assert through_first == 200
+    assert through_second.status_code == 429 and through_second.json()["code"] == "RATE_LIMITED"
+    assert through_second.headers["RateLimit-Policy"] == '"tenant";q=1;w=100'
+    assert calls_served_by_jobs(GET_USAGE) - served_before == 1
+
+
 @pytest.fixture(scope="module")
 async def limited_jobs(postgres: Postgres, nats_server) -> AsyncIterator[JobsService]:  # type: ignore[no-untyped-def]
-    limits = {"rate_limit_tenant": "flood=0.01,traced=0.01", "rate_limit_burst_seconds": 100}
+    limits = {"rate_limit_tenant": "flood=0.01,traced=0.01,spread=0.01", "rate_limit_burst_seconds": 100}
     async with jobs_on_fresh_database(postgres, nats_server.url, "grpcrates", **limits) as service:
         yield service
 
