@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+from harness import eventually
 from prometheus_client import REGISTRY
 from worker_fixtures import Stack, stack  # noqa: F401 - fixture
 
 from assay.analysis.registry import Registry
-from assay.v1 import job_pb2
+from assay.common.nats import WORK_STREAM, connect
+from assay.v1 import events_pb2, job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
 Job = job_pb2.Job
@@ -47,6 +49,20 @@ async def finished(stack: Stack, job_ids: list[str], timeout: float = 30.0) -> l
 async def test_small_attempts_run_many_at_once_in_shared_exchanges_beyond_the_ordinary_slots(
         stack: Stack) -> None:  # noqa: F811
     ids = [(await stack.create("ok")).id for _ in range(12)]  # all in the stream before the worker looks
+    nc = await connect(stack.worker_settings(), "reader")
+    try:
+        js_ctx = nc.jetstream()
+
+        async def dispatched() -> list[events_pb2.WorkMessage]:
+            stored = (await js_ctx.stream_info(WORK_STREAM)).state.messages
+            assert stored == 12
+            return [events_pb2.WorkMessage.FromString((await js_ctx.get_msg(WORK_STREAM, seq)).data or b"")
+                    for seq in range(1, 13)]
+
+        messages = await eventually(dispatched, timeout=10)
+        assert all(message.small for message in messages)  # jobs says so: inline text of sentiment
+    finally:
+        await nc.drain()
     items, batches = batch_sizes()
     worker = await stack.start_worker(batched_registry(), worker_concurrency=1, worker_small_concurrency=16,
                                       worker_small_batch_size=16)

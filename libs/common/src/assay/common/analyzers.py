@@ -83,6 +83,10 @@ class AnalyzerSpec:
         if self.inputs_from_dependencies and (self.accepted_media_types or self.accepts_text):
             raise ValueError(f"{self.name}: an analyzer whose inputs are its dependencies takes no file or text")
 
+    def is_small(self, inputs: job_pb2.JobInputs) -> bool:
+        """Whether a job with these inputs is small work: inline text only, of an analyzer that says so."""
+        return self.batch_inline_text and bool(inputs.text) and not inputs.file_ids and not inputs.jobs
+
     @property
     def accepts_files(self) -> bool:
         return bool(self.accepted_media_types) and self.max_files > 0

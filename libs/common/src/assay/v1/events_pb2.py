@@ -26,7 +26,7 @@ from assay.v1 import job_pb2 as assay_dot_v1_dot_job__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61ssay/v1/events.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"U\n\x0bWorkMessage\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x12\n\ncapability\x18\x04 \x01(\t\"y\n\x08JobEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x1a\n\x03job\x18\x02 \x01(\x0b\x32\r.assay.v1.Job\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x64\x65leted\x18n \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61ssay/v1/events.proto\x12\x08\x61ssay.v1\x1a\x12\x61ssay/v1/job.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"e\n\x0bWorkMessage\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x12\n\ncapability\x18\x04 \x01(\t\x12\x0e\n\x05small\x18\xdc\x01 \x01(\x08\"y\n\x08JobEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x1a\n\x03job\x18\x02 \x01(\x0b\x32\r.assay.v1.Job\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x64\x65leted\x18n \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,7 +34,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assay.v1.events_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_WORKMESSAGE']._serialized_start=88
-  _globals['_WORKMESSAGE']._serialized_end=173
-  _globals['_JOBEVENT']._serialized_start=175
-  _globals['_JOBEVENT']._serialized_end=296
+  _globals['_WORKMESSAGE']._serialized_end=189
+  _globals['_JOBEVENT']._serialized_start=191
+  _globals['_JOBEVENT']._serialized_end=312
 # @@protoc_insertion_point(module_scope)

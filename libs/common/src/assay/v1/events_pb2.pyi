@@ -28,6 +28,7 @@ class WorkMessage(_message.Message):
     TENANT_ID_FIELD_NUMBER: _builtins.int
     ATTEMPT_FIELD_NUMBER: _builtins.int
     CAPABILITY_FIELD_NUMBER: _builtins.int
+    SMALL_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     """job_id is the job's UUID."""
     tenant_id: _builtins.str
@@ -38,6 +39,11 @@ class WorkMessage(_message.Message):
     """capability is the job-scoped capability jobs signed for this job and tenant; the worker passes
     it on to every JobExecutionService and WorkerFileService call about the job.
     """
+    small: _builtins.bool
+    """small says the job is small work for its analyzer (inline text only, of an analyzer whose spec
+    says batch_inline_text): a worker may run it in its small slots, several per child exchange.
+    False from a jobs service that predates it: the worker then runs the job in an ordinary slot.
+    """
     def __init__(
         self,
         *,
@@ -45,10 +51,11 @@ class WorkMessage(_message.Message):
         tenant_id: _builtins.str = ...,
         attempt: _builtins.int = ...,
         capability: _builtins.str = ...,
+        small: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "capability", b"capability", "job_id", b"job_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "capability", b"capability", "job_id", b"job_id", "small", b"small", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

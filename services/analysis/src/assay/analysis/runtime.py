@@ -56,7 +56,7 @@ from assay.analysis.plugin import AnalyzerSpec, InputDocument
 from assay.analysis.registry import Registry
 from assay.analysis.resilience import DEFAULT_BACKOFF, Backoff, Breakers, retry_while_unreachable
 from assay.analysis.result_attributes import ocr_summary, result_attributes
-from assay.analysis.small_batches import SmallBatches, is_small
+from assay.analysis.small_batches import SmallBatches
 from assay.common.logging import bind_log_context, log_context
 from assay.common.nats import work_destination
 from assay.common.telemetry import context_from_headers
@@ -129,7 +129,8 @@ class AttemptRunner:
                  artifacts: ArtifactSink, options: RuntimeOptions, breakers: Breakers | None = None, *,
                  small: SmallBatches | None = None, child_slots: Slots | None = None) -> None:
         """``small``: where small attempts run (None: like any other); ``child_slots``: the ordinary
-        slots, taken by attempts of small-work analyzers that turn out not small."""
+        slots, taken before StartJob by the attempts of small-work analyzers whose work message does
+        not say they are small."""
         self._small = small
         self._child_slots = child_slots
         self._breakers = breakers if breakers is not None else Breakers(FILE_DEPENDENCIES)
@@ -176,6 +177,19 @@ class AttemptRunner:
             logger.error("no analyzer registered for work message")
             await _nak(msg, 30.0)
             return trace.Status(trace.StatusCode.ERROR, f"no analyzer {analyzer!r} registered")
+        small_loop = self._small is not None and entry.spec.batch_inline_text  # fetched by the small slots' loop
+        if small_loop and not work.small:
+            # Not small work (a file, a dependency; or from a jobs service that does not say): it is
+            # started only once one of the ordinary slots is its, so a worker never runs more such
+            # attempts than those slots, whichever loop fetched them.
+            async with self._ordinary_slot(msg):
+                return await self._start_and_run(analyzer, entry.spec, msg, work, release, small=False)
+        return await self._start_and_run(analyzer, entry.spec, msg, work, release, small=small_loop)
+
+    async def _start_and_run(self, analyzer: str, spec: AnalyzerSpec, msg: Msg, work: events_pb2.WorkMessage,
+                             release: Callable[[], None], small: bool) -> trace.Status:
+        entry = self._registry.get(analyzer)
+        assert entry is not None
         delivered = msg.metadata.num_delivered or 1
         try:
             started = await self._jobs.start(pb.StartJobRequest(
@@ -197,7 +211,8 @@ class AttemptRunner:
             return trace.Status(trace.StatusCode.OK)
         last_delivery = delivered >= self._options.max_deliver
         capability = started.capability or work.capability  # fresh when the message's had expired
-        return _span_status(await self._run(analyzer, msg, started, capability, last_delivery, release))
+        return _span_status(await self._run(analyzer, msg, started, capability, last_delivery, release,
+                                            small and spec.is_small(started.job.inputs)))
 
     async def _start_refused(self, analyzer: str, msg: Msg, exc: grpc.aio.AioRpcError, delivered: int) -> None:
         if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
@@ -211,7 +226,7 @@ class AttemptRunner:
         await _nak(msg, delay)
 
     async def _run(self, analyzer: str, msg: Msg, started: pb.StartJobResponse, capability: str,
-                   last_delivery: bool, release: Callable[[], None]) -> Outcome:
+                   last_delivery: bool, release: Callable[[], None], small: bool = False) -> Outcome:
         """``capability``: the work message's (or StartJob's fresh one), passed on to every call about the job."""
         job = started.job
         entry = self._registry.get(analyzer)
@@ -250,13 +265,12 @@ class AttemptRunner:
                     work_dir=str(work_dir), time_limit_seconds=limit,
                     dependencies=tuple(dep.SerializeToString() for dep in started.dependencies),
                     dependency_files=tuple(dependency_files))
-                if self._small is not None and is_small(entry.spec, job):
+                if small and self._small is not None:
                     outcome = await self._analyze(entry.spec, job, self._small.run(payload), batched=True)
                 else:
-                    async with self._child_slot(entry.spec):
-                        execution = await self._executor.start(payload)
-                        running.execution = execution
-                        outcome = await self._analyze(entry.spec, job, execution.wait())
+                    execution = await self._executor.start(payload)
+                    running.execution = execution
+                    outcome = await self._analyze(entry.spec, job, execution.wait())
                 release()  # the analyzer process is free: the next attempt may start meanwhile
                 running.execution = None  # heartbeats go on while the outcome is reported, the run is over
             if lost.is_set():
@@ -295,18 +309,24 @@ class AttemptRunner:
         return await self._inputs.fetch(job.tenant_id, ids, dest, job_id=job.id, capability=capability)
 
     @contextlib.asynccontextmanager
-    async def _child_slot(self, spec: AnalyzerSpec) -> AsyncIterator[None]:
-        """One of the worker's ordinary slots for an attempt that is not small but was fetched by the
-        small attempts' loop (an analyzer batching its inline texts, given a file): ordinary
-        attempts are bounded by the ordinary slots whichever loop fetched them."""
-        if self._small is None or self._child_slots is None or not spec.batch_inline_text:
+    async def _ordinary_slot(self, msg: Msg) -> AsyncIterator[None]:
+        """One of the worker's ordinary slots, the delivery kept in progress while it waits for one."""
+        slots = self._child_slots
+        if slots is None:
             yield
             return
-        taken = await self._child_slots.take(1)  # 0 once the worker stops: the attempt is cancelled soon
+        taking = asyncio.ensure_future(slots.take(1))
+        try:
+            while not (await asyncio.wait({taking}, timeout=self._options.heartbeat_seconds))[0]:
+                await _keep_in_progress(msg)
+        except BaseException:
+            taking.cancel()  # a slot handed over meanwhile is given back by ``take``
+            raise
+        taken = taking.result()  # 0 once the worker stops: the attempt is cancelled soon
         try:
             yield
         finally:
-            self._child_slots.give(taken)
+            slots.give(taken)
 
     async def _analyze(self, spec: AnalyzerSpec, job: job_pb2.Job, ending: Awaitable[Outcome],
                        batched: bool = False) -> Outcome:

@@ -1,10 +1,11 @@
 """Small attempts run in batches: one exchange with a warm child runs several of them.
 
-A small attempt (``is_small``: an analyzer that says its inline text is small work, a job with
-inline text and no files or dependencies) costs milliseconds in the analyzer and ~10 ms of
-process round trip and bookkeeping around it. Attempts that reach this point together go to one
-child as one ``ChildBatch`` (``assay.common.group_commit``: a batch starts at once when fewer
-than ``concurrency`` are running, and takes every attempt waiting, up to ``max_size``).
+A small attempt (``AnalyzerSpec.is_small``: an analyzer that says its inline text is small work,
+a job with inline text and no files or dependencies; jobs marks its work message ``small``)
+costs milliseconds in the analyzer and ~10 ms of process round trip and bookkeeping around it.
+Attempts that reach this point together go to one child as one ``ChildBatch``
+(``assay.common.group_commit``: a batch starts at once when fewer than ``concurrency`` are
+running, and takes every attempt waiting, up to ``max_size``).
 
 Isolation is kept: when the exchange ends without every item's answer (the child crashed, was
 killed, or the batch ran past its slowest item's time limit), each of the batch's attempts runs
@@ -22,21 +23,13 @@ import prometheus_client
 
 from assay.analysis.child import ChildBatch, ChildPayload
 from assay.analysis.executor import Executor, Outcome
-from assay.common.analyzers import AnalyzerSpec
 from assay.common.group_commit import GroupCommitter
-from assay.v1 import job_pb2
 
 logger = logging.getLogger(__name__)
 
 BATCHES_RUN_ALONE = prometheus_client.Counter(
     "assay_worker_small_batches_run_alone_total",
     "Batches of small attempts whose exchange failed as a whole, their attempts then run one by one.")
-
-
-def is_small(spec: AnalyzerSpec, job: job_pb2.Job) -> bool:
-    """Whether the attempt is small work: inline text only, of an analyzer that says it is small."""
-    return (spec.batch_inline_text and bool(job.inputs.text) and not job.inputs.file_ids
-            and not job.inputs.jobs)
 
 
 class SmallBatches:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from assay.common.analyzers import SPECS
 from assay.common.capabilities import JobCapabilities
 from assay.common.nats import work_subject
 from assay.jobs.dependencies import load_dependencies
@@ -29,8 +30,9 @@ async def work_message(conn: AsyncConnection, capabilities: JobCapabilities, job
     """The outbox row of the job's next attempt's work message (``Nats-Msg-Id`` job id + attempt)."""
     next_attempt = job.attempt + 1
     capability = capabilities.issue(job.tenant_id, job.id, await readable_files(conn, job))
+    spec = SPECS.get(job.analyzer)
     message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=next_attempt,
-                                     capability=capability)
+                                     capability=capability, small=spec is not None and spec.is_small(job.inputs))
     return {
         "subject": work_subject(job.analyzer, job.priority), "msg_id": f"{job.id}.{next_attempt}",
         "payload": message.SerializeToString(), "traceparent": traceparent,
