@@ -182,7 +182,10 @@ class AttemptRunner:
             # Not small work (a file, a dependency; or from a jobs service that does not say): it is
             # started only once one of the ordinary slots is its, so a worker never runs more such
             # attempts than those slots, whichever loop fetched them.
-            async with self._ordinary_slot(msg):
+            async with self._ordinary_slot(msg) as taken:
+                if not taken:  # the worker is stopping: leave the job to another worker soon
+                    await _nak(msg, 1.0)
+                    return trace.Status(trace.StatusCode.OK)
                 return await self._start_and_run(analyzer, entry.spec, msg, work, release, small=False)
         return await self._start_and_run(analyzer, entry.spec, msg, work, release, small=small_loop)
 
@@ -309,11 +312,12 @@ class AttemptRunner:
         return await self._inputs.fetch(job.tenant_id, ids, dest, job_id=job.id, capability=capability)
 
     @contextlib.asynccontextmanager
-    async def _ordinary_slot(self, msg: Msg) -> AsyncIterator[None]:
-        """One of the worker's ordinary slots, the delivery kept in progress while it waits for one."""
+    async def _ordinary_slot(self, msg: Msg) -> AsyncIterator[int]:
+        """One of the worker's ordinary slots (1), the delivery kept in progress while it waits for one;
+        0 once the worker stops."""
         slots = self._child_slots
         if slots is None:
-            yield
+            yield 1
             return
         taking = asyncio.ensure_future(slots.take(1))
         try:
@@ -322,9 +326,9 @@ class AttemptRunner:
         except BaseException:
             taking.cancel()  # a slot handed over meanwhile is given back by ``take``
             raise
-        taken = taking.result()  # 0 once the worker stops: the attempt is cancelled soon
+        taken = taking.result()
         try:
-            yield
+            yield taken
         finally:
             slots.give(taken)
 
