@@ -1,4 +1,5 @@
-"""Runs attempts in child processes: a warm pool of long-lived children, one attempt at a time each.
+"""Runs attempts in child processes: a warm pool of long-lived children, one attempt at a time each
+(or one ``ChildBatch`` of small attempts, see ``small_batches``).
 
 Children (not threads, not a shared ProcessPoolExecutor) keep failures local: each child runs
 exactly one attempt at a time, so a crash, a hang or a kill ends exactly that attempt, never other

@@ -18,6 +18,11 @@ Acknowledgement rules (the attempt number in PostgreSQL fences everything):
   message acked: whoever owns the job now settles it.
 * worker shutdown with the attempt still running → child killed, FailJob(retryable,
   WORKER_SHUTDOWN) and ``nak(delay)`` so another worker takes over without waiting for the lease.
+
+Small attempts (the work message says ``small``, the analyzer's spec ``batch_inline_text``) come
+from a fetch loop of their own and run in ``small_batches`` (several per child exchange); every
+rule above holds for each of them. A message of such an analyzer that is not small waits (kept in
+progress) for one of the ordinary slots before StartJob.
 """
 
 from __future__ import annotations
