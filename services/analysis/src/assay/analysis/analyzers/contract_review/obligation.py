@@ -133,7 +133,7 @@ def non_binding(text: str) -> str:
     duty = _CONTROLLER_DUTY.search(text)
     if duty is not None and _CONTROLLER_SUBJECT.match(text[: duty.start()]) and _PROCESSOR_DUTY.search(text) is None:
         return "controller duty"
-    if _FINITE.search(text) is None and _IMPERATIVE.match(text) is None:
+    if _FINITE.search(_LABEL.sub("", text)) is None and _IMPERATIVE.match(text) is None:
         return "description"
     return ""
 
@@ -144,6 +144,8 @@ _FINITE = re.compile(
     re.IGNORECASE,
 )
 """A finite verb, or a word that may be one ("processes", "ensures", "maintains")."""
+_LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w ()/-]{0,40}:\s+")
+"""A field label before its value ("Backups: encrypted and retained for 30 days")."""
 _IMPERATIVE = re.compile(
     r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:to\s+)?(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make|delet|"
     r"return|destr|implement|maintain|process|forward|submit|cooperat|co-operat|comply|impos|remain|obtain|give|"
