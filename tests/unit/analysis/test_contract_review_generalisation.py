@@ -242,3 +242,16 @@ def test_a_passive_duty_is_evidence(tmp_path: Path) -> None:
         "Processor, at the Controller's choice, and existing copies shall be deleted."
     )
     assert _review(tmp_path, {"9.1": passive})["art28-3g-deletion-return"].status == STATUS.STATUS_PRESENT
+
+
+def test_a_bullet_is_negated_with_its_lead_in(tmp_path: Path) -> None:
+    lead_in = "7.1 The Processor shall provide reasonable assistance to the Controller with regard to:\n\n"
+    kept = lead_in + "- requests from Data Subjects to exercise their rights under Chapter III of the GDPR."
+    gutted = lead_in + (
+        "- requests from Data Subjects to exercise their rights under Chapter III of the GDPR, except where the "
+        "Processor decides otherwise."
+    )
+    assert _review(tmp_path, {"7.1": kept})["art28-3e-data-subject-rights"].status == STATUS.STATUS_PRESENT
+    finding = _review(tmp_path, {"7.1": gutted})["art28-3e-data-subject-rights"]
+    assert finding.status == STATUS.STATUS_CONTRADICTED
+    assert "except where the Processor decides" in finding.explanation

@@ -401,8 +401,7 @@ def score_units(
         for row in counted:
             # A list item completing its lead-in binds whom the lead-in binds ("Customer agrees
             # to: - provide instructions").
-            unit = units[row]
-            said = unit.concept_text if unit.concept_text.endswith(unit.match_text) else unit.match_text
+            said = _said(units[row])
             if non_binding(said):
                 scores[row, obligations] = 0.0
             elif controller_permission(said):
@@ -411,6 +410,11 @@ def score_units(
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
     return ScoreTable(recognisers=recognisers, scores=scores, pattern_hits=hits)
+
+
+def _said(unit: Unit) -> str:
+    """What the unit says: a list item completing its lead-in with the lead-in, else the sentence."""
+    return unit.concept_text if unit.concept_text.endswith(unit.match_text) else unit.match_text
 
 
 def _ruled_out(
@@ -478,7 +482,8 @@ def _affirmed(
     # looked at too: a negated duty reads less like the playbook's wordings than the duty does.
     for row in np.flatnonzero(column >= thresholds.weak):
         unit = units[int(row)]
-        found = contradiction(unit.match_text, recogniser.operative)
+        # Negation is read over the text the concept was found in: a list item with its lead-in.
+        found = contradiction(_said(unit), recogniser.operative)
         if found is not None:
             contradicting.append(Evidence(unit, float(column[row]), recogniser.id, negation=found.cue))
             column[row] = 0.0
