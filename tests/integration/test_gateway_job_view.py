@@ -15,6 +15,8 @@ from integration.gateway_fixtures import Gateway, drive_to_success, gateway_sett
 from prometheus_client import REGISTRY
 
 from assay.common.nats import event_subject
+from assay.devstack.servers import free_port
+from assay.devstack.servers.nats import NatsServer
 from assay.gateway.app import create_app
 from assay.gateway.job_view import EventFeed, JobView
 from assay.v1 import events_pb2, job_pb2
@@ -43,6 +45,7 @@ async def viewing(gateway: Gateway, nats_server) -> AsyncIterator[Viewing]:  # t
     app = create_app(settings, gateway.channels)
     feed = EventFeed(app.state.job_view)
     await feed.start(settings)  # what the lifespan does (httpx's ASGI transport runs no lifespan)
+    await asyncio.wait_for(feed.subscribed.wait(), timeout=10)  # it connects in the background
     assert app.state.job_view.live
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         yield Viewing(client, app.state.job_view, gateway)
@@ -140,3 +143,27 @@ async def test_a_cancellation_is_seen_by_the_next_read(viewing):
     cancelled = await viewing.client.post(f"/v1/jobs/{job['id']}:cancel", headers=viewing.gateway.auth())
     assert cancelled.status_code == 200
     assert (await get(viewing, job["id"])).json()["state"] == "STATE_CANCELLED"
+
+
+async def test_the_gateway_starts_and_serves_while_nats_is_down_and_follows_events_once_it_is_back(gateway):
+    """Issue 20: a gateway restarted during a NATS outage must serve (reads through jobs) rather than
+    wait for NATS; before, its start-up waited for NATS's first connection, which retries for ever."""
+    port = free_port()
+    settings = gateway_settings(nats_url=f"nats://127.0.0.1:{port}", job_view_seconds=60,
+                                jwt_hs256_secret=gateway.jobs.settings.jwt_hs256_secret)
+    app = create_app(settings, gateway.channels)
+    view: JobView = app.state.job_view
+    async with asyncio.timeout(30), app.router.lifespan_context(app):
+        client = gateway.client_for(app)
+        created = await client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "ok"}},
+                                    headers=gateway.auth())
+        assert created.status_code == 202, created.text
+        assert not view.live
+        fetched = await client.get(f"/v1/jobs/{created.json()['id']}", headers=gateway.auth())
+        assert fetched.status_code == 200 and fetched.json()["id"] == created.json()["id"]
+        with NatsServer(server_name="assay-late", port=port):
+
+            async def live() -> bool:
+                return view.live
+
+            await eventually(live, timeout=20)

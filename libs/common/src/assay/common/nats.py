@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections.abc import Callable
 from typing import Any
 
 import nats
 from nats.aio.client import Client
+from nats.errors import StaleConnectionError, UnexpectedEOF
 from nats.js.api import DiscardPolicy, RePublish, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
@@ -52,9 +56,38 @@ def event_subject(tenant: str, job_id: str) -> str:
     return f"assay.events.{tenant}.{job_id}"
 
 
+class ConnectionErrorLog:
+    """The client's error callback: while NATS is unreachable the client fails a connection attempt
+    every ``reconnect_time_wait`` (0.5 s), and nats-py's default callback logs each one with a
+    traceback (about 600 per service over a 5-minute outage). Unreachability is logged as a warning
+    at most once per ``every`` seconds, with the count since the last line; other errors as before."""
+
+    def __init__(self, name: str, every: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._name = name
+        self._every = every
+        self._clock = clock
+        self._last = -math.inf
+        self._suppressed = 0
+
+    async def report(self, error: Exception) -> None:
+        """The callback itself (nats-py takes only coroutine functions, not callable objects)."""
+        if not isinstance(error, OSError | TimeoutError | UnexpectedEOF | StaleConnectionError):
+            logger.error("nats: encountered error", exc_info=error, extra={"client": self._name})
+            return
+        now = self._clock()
+        if now - self._last < self._every:
+            self._suppressed += 1
+            return
+        logger.warning("NATS unreachable; reconnecting", extra={
+            "client": self._name, "error": repr(error), "failures_since_last_report": self._suppressed})
+        self._last, self._suppressed = now, 0
+
+
 async def connect(settings: NatsSettings, name: str, **callbacks: Any) -> Client:
     """Connect with unbounded reconnects, so a NATS restart is ridden out, not fatal; ``callbacks``
-    (``error_cb``, ``disconnected_cb``, ...) go to ``nats.connect``."""
+    (``error_cb``, ``disconnected_cb``, ...) go to ``nats.connect``. The first connection is also
+    retried for ever: await it only where nothing can be served without NATS (see ``nats_link``)."""
+    callbacks.setdefault("error_cb", ConnectionErrorLog(name).report)
     return await nats.connect(
         servers=settings.nats_url.split(","), name=name, max_reconnect_attempts=-1,
         reconnect_time_wait=0.5, connect_timeout=5, **callbacks,

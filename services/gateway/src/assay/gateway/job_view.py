@@ -22,6 +22,8 @@ read, then its rendered JSON (rendered once per job version, so repeated polls c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -33,7 +35,7 @@ from nats.aio.msg import Msg
 from nats.errors import SlowConsumerError
 from opentelemetry import trace
 
-from assay.common.auth import READERS, TokenVerifier
+from assay.common.auth import READERS
 from assay.common.byte_cache import ByteLRU
 from assay.common.errors import AssayError
 from assay.common.interceptors import CachingVerifier
@@ -152,41 +154,64 @@ class JobView:
         self._entries.clear()
 
 
-def job_view(settings: GatewaySettings) -> JobView:
-    """The view the settings ask for: inert without NATS or a token key (every read goes to jobs)."""
-    verifier = None
-    if settings.nats_url and settings.job_view_bytes > 0:
-        try:
-            verifier = CachingVerifier(TokenVerifier(settings), name="gateway_verified_tokens")
-        except ValueError as error:
-            logger.warning("job view off: no token key to check tenants with", extra={"reason": str(error)})
+def job_view(settings: GatewaySettings, verifier: CachingVerifier | None) -> JobView:
+    """The view the settings ask for: inert without NATS or a token key (``verifier`` None; every
+    read goes to jobs)."""
+    if not (settings.nats_url and settings.job_view_bytes > 0):
+        verifier = None
+    elif verifier is None:
+        logger.warning("job view off: no token key to check tenants with "
+                       "(ASSAY_JWT_HS256_SECRET or ASSAY_JWT_PUBLIC_KEY_FILE)")
     return JobView(settings.job_view_bytes, settings.job_view_seconds, verifier,
                    finished_ttl_seconds=settings.job_view_finished_seconds)
 
 
 class EventFeed:
-    """The NATS connection and subscription that keep a :class:`JobView` current."""
+    """The NATS connection and subscription that keep a :class:`JobView` current.
+
+    It connects in the background: the gateway must start and serve while NATS is down (a gateway
+    restarted during a NATS outage refused every client until NATS was back, since the client's
+    first connection retries for ever); the view turns live once the subscription is in place.
+    """
 
     def __init__(self, view: JobView) -> None:
         self._view = view
         self._nc: Client | None = None
+        self._following: asyncio.Task[None] | None = None
+        self.subscribed = asyncio.Event()
+        """Set once the view follows the events (it is live from then on while connected)."""
 
     async def start(self, settings: GatewaySettings) -> None:
-        """Connect and subscribe; without NATS the gateway still serves (every read goes to jobs)."""
-        if not self._view.enabled:
+        """Begin following the events; returns at once, without waiting for NATS (every read goes to
+        jobs until the view is live)."""
+        if not self._view.enabled or self._following is not None:
             return
+        self._following = asyncio.create_task(self._follow(settings), name="job-view-feed")
+
+    async def _follow(self, settings: GatewaySettings) -> None:
         try:
             self._nc = await connect(settings, "assay-gateway", error_cb=self._on_error,
                                      disconnected_cb=self._on_disconnect, reconnected_cb=self._on_reconnect)
             await self._nc.subscribe(ALL_EVENTS, cb=self._on_event)
             await self._nc.flush()
+        except asyncio.CancelledError:
+            raise
         except Exception as error:
             logger.warning("job view off: cannot follow job events", extra={"reason": repr(error)})
-            await self.close()
+            await self._disconnect()
             return
         self._view.set_live(True)
+        self.subscribed.set()
 
     async def close(self) -> None:
+        if self._following is not None:
+            following, self._following = self._following, None
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
         self._view.set_live(False)
         if self._nc is not None:
             nc, self._nc = self._nc, None
@@ -207,4 +232,5 @@ class EventFeed:
         self._view.set_live(False)
 
     async def _on_reconnect(self) -> None:
-        self._view.set_live(True)
+        if self.subscribed.is_set():  # a reconnect before the first subscription has nothing to follow yet
+            self._view.set_live(True)

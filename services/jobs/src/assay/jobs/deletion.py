@@ -29,7 +29,6 @@ from typing import Any, Protocol
 
 import grpc
 import prometheus_client
-from nats.aio.client import Client
 from opentelemetry import trace
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +38,7 @@ from assay.common.errors import FailedPrecondition, NotFound, Unavailable
 from assay.common.grpc_client import bearer
 from assay.common.job_states import STATE_VALUES
 from assay.common.nats import EVENTS_STREAM, event_subject
+from assay.common.nats_link import NatsLink
 from assay.jobs.audit_record import AuditEntry, record
 from assay.jobs.cache import JobCache
 from assay.jobs.derived_jobs import derived_jobs
@@ -97,10 +97,9 @@ class Marked:
 class JobDeletion:
     """The four steps above, for one job (DeleteJob) or a set of them (cascade, retention)."""
 
-    def __init__(self, engine: AsyncEngine, nc: Client, eraser: ArtifactEraser, cache: JobCache) -> None:
+    def __init__(self, engine: AsyncEngine, nats: NatsLink, eraser: ArtifactEraser, cache: JobCache) -> None:
         self._engine = engine
-        self._nc = nc
-        self._js = nc.jetstream()
+        self._nats = nats
         self._eraser = eraser
         self._cache = cache
 
@@ -178,7 +177,8 @@ class JobDeletion:
     async def _purge_events(self, tenant: str, job_ids: Iterable[uuid.UUID]) -> None:
         try:
             for job_id in job_ids:
-                await self._js.purge_stream(EVENTS_STREAM, subject=event_subject(tenant, str(job_id)))
+                await self._nats.client().jetstream().purge_stream(
+                    EVENTS_STREAM, subject=event_subject(tenant, str(job_id)))
         except Exception as error:
             raise Unavailable("EVENTS_UNAVAILABLE", "could not purge the job's events; it stays marked for "
                               "deletion, repeat the call") from error
@@ -190,8 +190,8 @@ class JobDeletion:
             for row in removed:
                 job = job_pb2.Job(id=str(row["id"]), tenant_id=row["tenant_id"], state=STATE_VALUES[row["state"]])
                 notice = events_pb2.JobEvent(sequence=row["event_seq"] + 1, job=job, deleted=True)
-                await self._nc.publish(event_subject(job.tenant_id, job.id), notice.SerializeToString())
-            await self._nc.flush()
+                await self._nats.client().publish(event_subject(job.tenant_id, job.id), notice.SerializeToString())
+            await self._nats.client().flush()
         except Exception:
             logger.warning("could not announce deleted jobs; caches expire them", exc_info=True)
 

@@ -7,13 +7,13 @@ import uuid
 from collections.abc import AsyncIterator
 
 import grpc
-from nats.aio.client import Client
 from opentelemetry import trace
 
 from assay.common.auth import ADMIN, READERS, WRITERS, require_role
 from assay.common.errors import AssayError
 from assay.common.fields import parse_uuid
 from assay.common.job_states import STATE_NAMES
+from assay.common.nats_link import NatsLink
 from assay.common.paging import page_size
 from assay.common.telemetry import current_trace_id
 from assay.jobs.audit import audit_query
@@ -38,7 +38,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
     """The client-facing job API; every call is scoped to the caller's tenant."""
 
     def __init__(
-        self, store: JobStore, files: FileCatalog, nc: Client, default_max_attempts: int, releases: FileReleases,
+        self, store: JobStore, files: FileCatalog, nats: NatsLink, default_max_attempts: int, releases: FileReleases,
         deletion: JobDeletion, refusals: AuditLog, creator: JobCreator | None = None,
     ) -> None:
         self._store = store
@@ -48,7 +48,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         """Where refusals by role or quota are recorded (``audit_refusals``)."""
         self._releases = releases
         self._files = files
-        self._nc = nc
+        self._nats = nats
         self._default_max_attempts = default_max_attempts
 
     @audit_refusals('create', lambda request: "jobs")
@@ -141,7 +141,7 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.WatchJobRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[jobs_service_pb2.WatchJobResponse]:
         caller = require_role(*READERS)
-        async for job in watch_job(self._nc, self._store, caller.tenant, parse_uuid(request.id, "id")):
+        async for job in watch_job(self._nats.client(), self._store, caller.tenant, parse_uuid(request.id, "id")):
             yield jobs_service_pb2.WatchJobResponse(job=job)
 
     @audit_refusals('retry', lambda request: f"jobs/{request.id}")

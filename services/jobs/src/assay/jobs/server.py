@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from contextlib import suppress
 
 import grpc
+from nats.aio.client import Client
 
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import create_engine
 from assay.common.grpc_client import open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
-from assay.common.nats import ALL_EVENTS, connect_with_streams
+from assay.common.nats import ALL_EVENTS
+from assay.common.nats_link import NatsLink
 from assay.common.retention import sweep_token_minter
 from assay.common.schema_revision import SchemaRevision
 from assay.jobs import migrations
@@ -47,6 +49,8 @@ from assay.v1 import (
 logger = logging.getLogger(__name__)
 
 FINAL_DRAIN_SECONDS = 10.0
+NATS_START_WAIT_SECONDS = 5.0
+"""How long start-up waits for NATS before serving without it (it connects in the background)."""
 
 
 def psycopg_url(sqlalchemy_url: str) -> str:
@@ -60,25 +64,25 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     ``files`` defaults to ingest's ``BatchGetFiles`` at ``settings.ingest_addr``.
     """
     engine = create_engine(settings)
-    nc = await connect_with_streams(settings, "assay-jobs")
+    # NATS is connected in the background: jobs accepts work into its outbox while NATS is down
+    # and relays it once NATS is back (awaiting the first connection held jobs down for an outage).
+    nats = NatsLink(settings, "assay-jobs")
     cache = JobCache(settings.job_cache_bytes, settings.job_cache_seconds,
                      finished_ttl_seconds=settings.job_cache_finished_seconds)
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
-        await nc.subscribe(ALL_EVENTS, cb=cache.on_event)
+        nats.when_connected(lambda nc: nc.subscribe(ALL_EVENTS, cb=cache.on_event))
     capabilities = JobCapabilities(settings)
     store = JobStore(engine, settings.lease_seconds, cache, settings.quotas())
     channel = None
     if files is None:
         channel = open_channel(settings.ingest_addr)
         files = IngestFileCatalog(channel, settings.ingest_timeout_seconds)
-    relay = OutboxRelay(engine, nc, psycopg_url(settings.database_url),
-                        batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
     dispatcher = Dispatcher(engine, capabilities, settings.fair_share(), backlog=settings.dispatch_backlog,
                             backlog_per_running=settings.dispatch_backlog_per_running,
                             poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
     resolved_files = files
     eraser_channel = open_channel(settings.ingest_addr)
-    deletion = JobDeletion(engine, nc, IngestArtifactEraser(eraser_channel, settings.ingest_timeout_seconds), cache)
+    deletion = JobDeletion(engine, nats, IngestArtifactEraser(eraser_channel, settings.ingest_timeout_seconds), cache)
     creator = JobCreator(store, max_size=settings.create_batch_max, concurrency=settings.create_batch_concurrency,
                          max_wait=settings.create_batch_wait_seconds)
     webhook_secrets = SecretBox(settings.secret_key_material(settings.job_capability_secret))
@@ -86,7 +90,7 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
 
     def register(server: grpc.aio.Server) -> Sequence[str]:
         jobs_service_pb2_grpc.add_JobServiceServicer_to_server(
-            JobServicer(store, resolved_files, nc, settings.default_max_attempts, FileReleases(engine), deletion,
+            JobServicer(store, resolved_files, nats, settings.default_max_attempts, FileReleases(engine), deletion,
                         AuditLog(engine), creator),
             server)
         job_execution_service_pb2_grpc.add_JobExecutionServiceServicer_to_server(
@@ -102,7 +106,6 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     server = await start_grpc_server(settings, register)
     retention = settings.retention()
     tasks = [
-        asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
         asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
                                        calm=settings.lease_seconds), name="lease-reaper"),
@@ -114,7 +117,21 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         tasks.append(asyncio.create_task(run_retention_sweep(sweep, settings.retention_sweep_seconds),
                                          name="retention-sweep"))
 
+    relays: list[OutboxRelay] = []
+
+    async def start_relay(nc: Client) -> None:
+        relay = OutboxRelay(engine, nc, psycopg_url(settings.database_url),
+                            batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
+        relays.append(relay)
+        tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+
+    nats.when_connected(start_relay)
+    nats.start()
+    if not await nats.wait_connected(NATS_START_WAIT_SECONDS):
+        logger.warning("NATS unreachable: serving without it; jobs are relayed once it is back")
+
     async def stop_background() -> None:
+        await nats.stop_connecting()  # no relay starts after this
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -122,9 +139,10 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
                 await task
         with suppress(Exception):  # best effort, bounded: the next leader relays what is left
             async with asyncio.timeout(FINAL_DRAIN_SECONDS):
-                await relay.drain_once()
+                for relay in relays:
+                    await relay.drain_once()
         await deliverer.close()
-        await nc.drain()
+        await nats.close()
         if channel is not None:
             await channel.close()
         await eraser_channel.close()
