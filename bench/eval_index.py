@@ -20,7 +20,8 @@ every question asked through ``IndexServicer.AskQuestion`` (in process: no gRPC 
   does not distort), with the load average;
 - **latency**: AskQuestion p50/p99 through gRPC (the analysis service's own server: auth interceptor,
   IndexServicer, pooled engine) over ``--asks`` questions from ``--askers`` concurrent askers in this
-  process, once with the question-embedding cache off (every question embedded) and once with it on;
+  process, once with the question-embedding cache off (every question embedded) and once with it on,
+  with the CPU per ask of this process and of PostgreSQL (the postmaster and its backends);
   with ``--scale N`` the collection then gets N synthetic chunks and both are measured again, and
   the labelled questions are asked again (quality with N distractors).
 
