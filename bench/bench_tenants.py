@@ -87,7 +87,8 @@ class Completions:
 
 
 def request(text: str = "Great value, works as described :)") -> jobs_service_pb2.CreateJobRequest:
-    return jobs_service_pb2.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=text))
+    """A sentiment job that runs (no_cache: the result cache would answer a repeat at once)."""
+    return jobs_service_pb2.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=text), no_cache=True)
 
 
 async def trickle(stub: jobs_service_pb2_grpc.JobServiceStub, metadata: object, count: int,

@@ -2,11 +2,12 @@
 what it sent and what came back as one JSON line (bench_tenants.py starts it).
 
 Run: ``python bench/flood_client.py --via rest|grpc --target HOST:PORT --token JWT --rate 200
-[--connections 16] [--call usage|create]``. ``--connections`` bounds its concurrency: each connection
-sends one request at a time, paced so that together they offer ``--rate`` calls per second (fewer
-when the answers are slower than the pace). REST goes over raw keep-alive HTTP/1.1 connections with a
-prebuilt request, so the client's own CPU per call stays far below the server's; gRPC over one
-channel with a grpc.aio stub. It prints ``ready`` once every connection is open.
+[--connections 16] [--call usage|create]``. ``--connections`` bounds its concurrency: each
+connection sends one request at a time, paced so that together they offer ``--rate`` calls per
+second (fewer when the answers are slower than the pace), their starts spread over one period (not
+in bursts). REST goes over raw keep-alive HTTP/1.1 connections with a prebuilt request, so the
+client's own CPU per call stays far below the server's; gRPC over one channel with a grpc.aio stub.
+It prints ``ready`` once every connection is open.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ def http_request(host: str, call: str, token: str) -> bytes:
 
 
 async def rest_connection(target: str, request: bytes, period: float, stop: asyncio.Event, counts: Counter[str],
-                          opened: asyncio.Event) -> None:
+                          opened: asyncio.Event, offset: float) -> None:
     host, port = target.rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
     opened.set()
+    await asyncio.sleep(offset)
     try:
         while not stop.is_set():
             began = time.perf_counter()
@@ -57,7 +59,8 @@ async def rest_connection(target: str, request: bytes, period: float, stop: asyn
 
 
 async def grpc_loop(stub: jobs_service_pb2_grpc.JobServiceStub, call: str, metadata: object, period: float,
-                    stop: asyncio.Event, counts: Counter[str]) -> None:
+                    stop: asyncio.Event, counts: Counter[str], offset: float) -> None:
+    await asyncio.sleep(offset)
     while not stop.is_set():
         began = time.perf_counter()
         try:
@@ -86,8 +89,9 @@ async def main(args: argparse.Namespace) -> None:
     if args.via == "rest":
         request = http_request(args.target, args.call, args.token)
         opened = [asyncio.Event() for _ in range(args.connections)]
-        tasks = [asyncio.create_task(rest_connection(args.target, request, period, stop, counts, ready))
-                 for ready in opened]
+        tasks = [asyncio.create_task(rest_connection(args.target, request, period, stop, counts, ready,
+                                                     period * index / args.connections))
+                 for index, ready in enumerate(opened)]
         await asyncio.gather(*(ready.wait() for ready in opened))
         began, cpu = time.perf_counter(), cpu_seconds()
         print("ready", flush=True)
@@ -98,8 +102,8 @@ async def main(args: argparse.Namespace) -> None:
         stub = jobs_service_pb2_grpc.JobServiceStub(channel)
         began, cpu = time.perf_counter(), cpu_seconds()
         print("ready", flush=True)
-        await asyncio.gather(*(grpc_loop(stub, args.call, bearer(args.token), period, stop, counts)
-                               for _ in range(args.connections)))
+        await asyncio.gather(*(grpc_loop(stub, args.call, bearer(args.token), period, stop, counts,
+                                         period * index / args.connections) for index in range(args.connections)))
         await channel.close()
     print(json.dumps({**counts, "seconds": time.perf_counter() - began, "cpu_seconds": cpu_seconds() - cpu}),
           flush=True)

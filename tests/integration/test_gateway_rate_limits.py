@@ -14,7 +14,10 @@ from gateway_fixtures import gateway_over
 from harness import Postgres
 from harness.jobs import JWT_SECRET, JobsService, jobs_on_fresh_database
 from ingest_fixtures import ingest_stack, ingest_variant, new_tenant, upload_requests  # noqa: F401 - fixtures
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
+from test_worker_tracing import span_exporter, spans  # noqa: F401 - fixtures
 
 from assay.common.errors import details_from_rpc_error
 from assay.v1 import jobs_service_pb2 as js
@@ -83,6 +86,28 @@ async def test_each_token_has_its_own_bucket_at_the_gateway(unlimited_jobs: Jobs
     assert refused.json()["detail"].startswith("this token is over its rate limit")
 
 
+async def test_refusals_are_counted_not_traced(unlimited_jobs: JobsService, limited_jobs: JobsService,
+                                               spans: InMemorySpanExporter) -> None:
+    refused_before = REGISTRY.get_sample_value("assay_rate_limited_total", {"limit": "tenant"}) or 0.0
+    async with gateway_over(f"127.0.0.1:{unlimited_jobs.server.port}", "127.0.0.1:1", jwt_hs256_secret=JWT_SECRET,
+                            rate_limit_tenant="traced=0.01", rate_limit_burst_seconds=100) as client:
+        statuses = [(await client.get("/v1/usage", headers=bearer(unlimited_jobs, "traced"))).status_code
+                    for _ in range(4)]
+    grpc_token = limited_jobs.token(tenant="traced")
+    await limited_jobs.jobs.GetUsage(js.GetUsageRequest(), metadata=grpc_token)  # its burst of one
+    for _ in range(3):
+        with pytest.raises(grpc.aio.AioRpcError):
+            await limited_jobs.jobs.GetUsage(js.GetUsageRequest(), metadata=grpc_token)
+
+    assert statuses == [200, 429, 429, 429]
+    assert (REGISTRY.get_sample_value("assay_rate_limited_total", {"limit": "tenant"}) or 0.0) - refused_before == 6
+    codes = [str(value) for span in spans.get_finished_spans() if span.kind == SpanKind.SERVER
+             for key, value in (span.attributes or {}).items()
+             if key in ("http.status_code", "http.response.status_code", "rpc.grpc.status_code")]
+    assert "200" in codes and "0" in codes  # the accepted requests were traced
+    assert "429" not in codes and str(grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]) not in codes
+
+
 async def test_a_browser_reads_the_refusal_and_its_headers_across_origins(unlimited_jobs: JobsService) -> None:
     origin = "https://console.example"
     async with gateway_over(f"127.0.0.1:{unlimited_jobs.server.port}", "127.0.0.1:1", jwt_hs256_secret=JWT_SECRET,
@@ -110,10 +135,28 @@ async def test_requests_the_gateway_cannot_attribute_go_on_to_be_answered_by_the
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "UNAUTHENTICATED"
 
 
+async def test_with_two_gateways_the_service_behind_them_bounds_the_tenant(limited_jobs: JobsService) -> None:
+    """Each gateway replica applies the full limit to what it sees; jobs, with the same limit, refuses
+    what the replicas pass on together beyond it (docs/architecture.md, "Rate limits")."""
+    limits = {"jwt_hs256_secret": JWT_SECRET, "rate_limit_tenant": "spread=0.01", "rate_limit_burst_seconds": 100}
+    jobs_addr = f"127.0.0.1:{limited_jobs.server.port}"
+    headers = bearer(limited_jobs, "spread")
+    async with gateway_over(jobs_addr, "127.0.0.1:1", **limits) as first, \
+            gateway_over(jobs_addr, "127.0.0.1:1", **limits) as second:
+        served_before = calls_served_by_jobs(GET_USAGE)
+        through_first = (await first.get("/v1/usage", headers=headers)).status_code
+        through_second = await second.get("/v1/usage", headers=headers)  # within the second gateway's own bucket
+
+    assert through_first == 200
+    assert through_second.status_code == 429 and through_second.json()["code"] == "RATE_LIMITED"
+    assert through_second.headers["RateLimit-Policy"] == '"tenant";q=1;w=100'
+    assert calls_served_by_jobs(GET_USAGE) - served_before == 1
+
+
 @pytest.fixture(scope="module")
 async def limited_jobs(postgres: Postgres, nats_server) -> AsyncIterator[JobsService]:  # type: ignore[no-untyped-def]
-    async with jobs_on_fresh_database(postgres, nats_server.url, "grpcrates", rate_limit_tenant="flood=0.01",
-                                      rate_limit_burst_seconds=100) as service:
+    limits = {"rate_limit_tenant": "flood=0.01,traced=0.01,spread=0.01", "rate_limit_burst_seconds": 100}
+    async with jobs_on_fresh_database(postgres, nats_server.url, "grpcrates", **limits) as service:
         yield service
 
 

@@ -35,7 +35,8 @@ async def test_a_fast_analyzers_jobs_keep_flowing_while_a_slow_one_has_a_backlog
     """Both backlogs are queued before the worker starts (as after an outage); its two slots are free
     at once. Before: the contract reviews, listed first, took both slots and every sentiment job
     waited for a review to end (one sentiment start per review ended). Now one slot each: all
-    sentiment jobs run while the first review still runs, and only then a second review starts."""
+    sentiment jobs run while the first review still runs, and a second review starts only once the
+    last sentiment job has (the slot it frees)."""
     reviews = [await create(stack, "contract_review", "sleep:60") for _ in range(4)]
     sentiment = [await create(stack, "sentiment", "ok") for _ in range(12)]
     await stored(stack, {work_subject("contract_review", 0): 4, work_subject("sentiment", 0): 12})
@@ -45,9 +46,10 @@ async def test_a_fast_analyzers_jobs_keep_flowing_while_a_slow_one_has_a_backlog
     worker = await stack.start_worker(registry, worker_concurrency=2)
     try:
         done = await in_state(stack, sentiment, Job.STATE_SUCCEEDED, timeout=50.0)
-        last_end = max(job.end_time.ToDatetime() for job in done)
-        started = await eventually(lambda: _started(stack, reviews), timeout=15.0)
-        assert len([job for job in started if job.start_time.ToDatetime() < last_end]) == 1
+        last_start = max(job.start_time.ToDatetime() for job in done)  # its slot is freed before it is settled,
+        started = await eventually(lambda: _started(stack, reviews), timeout=15.0)  # so not its end
+        assert sorted(job.start_time.ToDatetime() < last_start for job in started) == [False, True], \
+            [(job.start_time.ToDatetime(), last_start) for job in started]
         assert all(job.state == Job.STATE_RUNNING and job.attempt == 1 for job in started)
         assert all(job.attempt == 1 for job in done)  # each ran once
     finally:
