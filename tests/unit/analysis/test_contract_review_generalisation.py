@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, context, edit, fixture_text, lexical_analyzer, params
+from fixtures.contracts.support import STATUS, fixture_text, lexical_findings
 
 from assay.analysis.analyzers.contract_review.negation import contradiction
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
@@ -25,9 +25,7 @@ POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 
 
 def _review(tmp_path: Path, changes: dict[str, str]) -> dict[str, contract_review_pb2.ContractRequirementFinding]:
-    text = edit(fixture_text("eu_dpa.txt"), changes)
-    result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
-    return {f.requirement_id: f for f in result.requirements}
+    return lexical_findings(tmp_path, changes)
 
 
 @pytest.mark.parametrize(

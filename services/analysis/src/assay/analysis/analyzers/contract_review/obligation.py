@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import re
 
+from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB
+
 _REFERENCE = re.compile(
     r"\b(?:are|is|shall\s+be|will\s+be|be)\s+(?:deemed\s+(?:to\s+be\s+)?completed\s+(?:with|by)\s+(?:the\s+)?"
     r"(?:information|details)\s+|as\s+)?(?:set\s+(?:out|forth)|described|specified|contained|listed|detailed|"
@@ -133,17 +135,14 @@ def non_binding(text: str) -> str:
     duty = _CONTROLLER_DUTY.search(text)
     if duty is not None and _CONTROLLER_SUBJECT.match(text[: duty.start()]) and _PROCESSOR_DUTY.search(text) is None:
         return "controller duty"
-    if _FINITE.search(_LABEL.sub("", text)) is None and _IMPERATIVE.match(text) is None:
+    value = _LABEL.sub("", text)
+    if FINITE_VERB.search(value) is None and _THIRD_PERSON.search(value) is None and _IMPERATIVE.match(text) is None:
         return "description"
     return ""
 
 
-_FINITE = re.compile(
-    r"\b(?:shall|will|must|may|can|should|would|is|are|was|were|has|have|does|do|agrees?|undertakes?|"
-    r"warrants?|commits?|remains?)\b|\b[a-z]{3,}(?<!ss)(?<!ous)(?<!ics)(?<!ies)(?<!ers)(?<!ons)(?<!ents)s\b",
-    re.IGNORECASE,
-)
-"""A finite verb, or a word that may be one ("processes", "ensures", "maintains")."""
+_THIRD_PERSON = re.compile(r"\b[a-z]{3,}(?<!ss)(?<!ous)(?<!ics)(?<!ies)(?<!ers)(?<!ons)(?<!ents)s\b", re.IGNORECASE)
+"""A word that may be a verb in the third person ("processes", "ensures", "maintains")."""
 _LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w ()/-]{0,40}:\s+")
 """A field label before its value ("Backups: encrypted and retained for 30 days")."""
 _IMPERATIVE = re.compile(
