@@ -83,6 +83,11 @@ class Problem(Exception):
     def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> Problem:
         """The problem for a failed upstream call."""
         details = details_from_rpc_error(error)
+        if details.code == grpc.StatusCode.CANCELLED:
+            # The gateway's own client did not cancel (it would not read the answer): an upstream
+            # cancelled the call under it (a handler cut short, a server stopping). Retryable, not
+            # 499 "client closed request", which a client takes as final (issue 20's 5,000-job run).
+            details = replace(details, code=grpc.StatusCode.UNAVAILABLE)
         reason = details.reason or details.code.name
         message = details.message or details.code.name.replace("_", " ").lower()
         if details.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN) \
