@@ -1,16 +1,25 @@
 """Tenant isolation: a flooding tenant against a trickling one, for fair share and for rate limits.
 
 Run: ``.venv/bin/python bench/bench_tenants.py [--flood 2000] [--trickle 40] [--interval 0.25]
-[--backlog 2] [--per-running 2] [--concurrency 2] [--rate 20]``. Starts PostgreSQL, NATS, the jobs service and one
-analysis worker as processes (``local_jobs``). Two measurements:
+[--backlog 2] [--per-running 2] [--concurrency 2] [--rate 20] [--via rest|grpc] [--repeat 1]
+[--flood-connections 4] [--flood-call usage|create]``. Starts PostgreSQL, NATS and the jobs service as
+processes (``local_jobs``), with one analysis worker for fair share and the REST gateway for rate
+limits over REST. Two measurements:
 
 1. **fair share**: the trickling tenant submits one sentiment job every ``--interval`` seconds,
    first alone, then right after the flooding tenant queued ``--flood`` jobs at once; prints the
    trickle's completion latency (create → SUCCEEDED, from the jobs service's own event times)
    p50/p99 unloaded and loaded, and their ratio.
-2. **rate limits**: with ``ASSAY_RATE_LIMIT_TENANT=flood=<rate>``, the trickling tenant's CreateJob
-   latency p50/p99 alone, then while the flooding tenant calls GetUsage at ten times its rate (refused
-   calls counted).
+2. **rate limits**: with ``ASSAY_RATE_LIMIT_TENANT=flood=<rate>`` (burst 1 s) on the gateway and
+   jobs, the trickling tenant's submit latency (``POST /v1/jobs`` through the gateway, or CreateJob
+   straight to jobs with ``--via grpc``; ``--trickle`` submits every ``--interval`` s, no worker)
+   in four phases: alone, flooded, alone, flooded. While flooded, the flooding tenant calls at ten
+   times its limit from a process of its own (``flood_client.py``: ``--flood-connections`` calls in
+   flight at most, raw keep-alive HTTP/1.1, so the flood's client costs the machine little and cannot
+   starve the measuring client of CPU). Per phase: the trickle's p50/p99, the flood's accepted and
+   refused calls per second, the CPU seconds of jobs, the gateway, the flooder and this client, and
+   the load average; then the p99 of both flooded phases over both alone phases. ``--repeat`` runs
+   the four phases again on the same stack.
 """
 
 from __future__ import annotations
@@ -18,22 +27,38 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
+import signal
 import statistics
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 
-import grpc
-from local_jobs import SECRET, NatsServer, PostgresServer, analysis_worker, free_port, jobs_database, jobs_service
+import httpx
+from local_jobs import (
+    SECRET,
+    NatsServer,
+    PostgresServer,
+    analysis_worker,
+    cpu_seconds,
+    free_port,
+    gateway_service,
+    jobs_database,
+    jobs_service,
+)
 
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import connect
 from assay.devstack.servers import start_all, stop_all
+from assay.devstack.servers.service import AssayService
 from assay.jobs.config import JobsSettings
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc
 
-FLOODERS = 20
-"""Concurrent loops of the flooding tenant in the rate-limit measurement."""
+FLOOD_CLIENT = Path(__file__).with_name("flood_client.py")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -62,7 +87,8 @@ class Completions:
 
 
 def request(text: str = "Great value, works as described :)") -> jobs_service_pb2.CreateJobRequest:
-    return jobs_service_pb2.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=text))
+    """A sentiment job that runs (no_cache: the result cache would answer a repeat at once)."""
+    return jobs_service_pb2.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=text), no_cache=True)
 
 
 async def trickle(stub: jobs_service_pb2_grpc.JobServiceStub, metadata: object, count: int,
@@ -87,34 +113,55 @@ async def wait_done(completions: Completions, ids: list[str], within: float) -> 
     return [completions.latency[i] for i in ids if i in completions.latency]
 
 
+@dataclass
+class Stack:
+    stub: jobs_service_pb2_grpc.JobServiceStub
+    settings: JobsSettings
+    nc: object
+    jobs: AssayService
+    jobs_port: int
+    gateway: AssayService | None
+    gateway_port: int
+
+
 @contextlib.asynccontextmanager
-async def stack(args: argparse.Namespace, **settings: str) -> AsyncIterator[tuple[object, JobsSettings, object]]:
+async def stack(args: argparse.Namespace, *, workers: int = 1, gateway: bool = False,
+                **settings: str) -> AsyncIterator[Stack]:
+    """PostgreSQL, NATS, jobs and ``workers`` analysis workers (and the gateway) as processes;
+    ``settings``: further ``ASSAY_*`` variables of jobs and the gateway."""
     with PostgresServer() as postgres, NatsServer() as nats:
         url = jobs_database(postgres)
         jobs_settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
-        port = free_port()
+        port, gateway_port = free_port(), free_port()
         jobs = jobs_service(url, nats.url, port, ASSAY_DISPATCH_BACKLOG=str(args.backlog),
                             ASSAY_DISPATCH_BACKLOG_PER_RUNNING=str(args.per_running), **settings).start()
-        workers = [analysis_worker(nats.url, port, args.concurrency)]
-        start_all(workers)
+        services = [analysis_worker(nats.url, port, args.concurrency) for _ in range(workers)]
+        front = gateway_service(port, gateway_port, **settings) if gateway else None
+        start_all([*services, *([front] if front else [])])
         channel = open_channel(f"127.0.0.1:{port}")
         nc = await connect(jobs_settings, "bench")
         try:
             await asyncio.wait_for(channel.channel_ready(), timeout=30)
-            yield jobs_service_pb2_grpc.JobServiceStub(channel), jobs_settings, nc
+            yield Stack(jobs_service_pb2_grpc.JobServiceStub(channel), jobs_settings, nc, jobs, port, front,
+                        gateway_port)
         finally:
             await nc.drain()
             await channel.close()
-            stop_all(workers, timeout=20)
+            stop_all([*services, *([front] if front else [])], timeout=20)
             jobs.close()
 
 
+def jwt(settings: JobsSettings, tenant: str) -> str:
+    return mint_token(settings, subject="bench", tenant=tenant, roles=["user"])
+
+
 def token(settings: JobsSettings, tenant: str) -> object:
-    return bearer(mint_token(settings, subject="bench", tenant=tenant, roles=["user"]))
+    return bearer(jwt(settings, tenant))
 
 
 async def fair_share(args: argparse.Namespace) -> None:
-    async with stack(args) as (stub, settings, nc):
+    async with stack(args) as running:
+        stub, settings, nc = running.stub, running.settings, running.nc
         completions = Completions()
         await nc.subscribe("assay.events.>", cb=completions.on_event)  # type: ignore[attr-defined]
         small = token(settings, "trickle")
@@ -141,40 +188,114 @@ async def fair_share(args: argparse.Namespace) -> None:
               f"{rate:.1f} jobs/s completed meanwhile", flush=True)
 
 
-async def rate_limits(args: argparse.Namespace) -> None:
-    async with stack(args, ASSAY_RATE_LIMIT_TENANT=f"flood={args.rate}", ASSAY_RATE_LIMIT_BURST_SECONDS="1") \
-            as (stub, settings, _):
-        small, flood = token(settings, "trickle"), token(settings, "flood")
-        await trickle(stub, small, 8, 0.05)
-        _, alone = await trickle(stub, small, args.trickle, args.interval)
-        refused = accepted = 0
-        stop = asyncio.Event()
+Submit = Callable[[], Awaitable[None]]
 
-        async def flooding() -> None:  # one of FLOODERS loops, together at ten times the rate
-            nonlocal refused, accepted
-            period = FLOODERS / (10 * args.rate)
-            while not stop.is_set():
-                began = time.perf_counter()
-                try:
-                    await stub.GetUsage(jobs_service_pb2.GetUsageRequest(), metadata=flood)
-                    accepted += 1
-                except grpc.aio.AioRpcError as error:
-                    if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
-                        raise
-                    refused += 1
-                await asyncio.sleep(max(0.0, period - (time.perf_counter() - began)))
 
-        tasks = [asyncio.create_task(flooding()) for _ in range(FLOODERS)]
+async def submit_latencies(submit: Submit, count: int, interval: float) -> list[float]:
+    """``count`` submits, one every ``interval`` s (or as soon as the last one answered); their latencies."""
+    latencies = []
+    for _ in range(count):
         began = time.perf_counter()
-        _, flooded = await trickle(stub, small, args.trickle, args.interval)
-        stop.set()
-        await asyncio.gather(*tasks)
-        offered = (accepted + refused) / (time.perf_counter() - began)
-        print(f"rate limits: flood tenant limited to {args.rate:g}/s, calling at {offered:.0f}/s "
-              f"({accepted} accepted, {refused} refused)")
-        print(f"  trickle CreateJob alone    {summary(alone)}")
-        print(f"  trickle CreateJob flooded  {summary(flooded)}")
-        print(f"  p99 flooded / alone = {percentile(flooded, 0.99) / percentile(alone, 0.99):.2f}", flush=True)
+        await submit()
+        latencies.append(time.perf_counter() - began)
+        await asyncio.sleep(max(0.0, interval - (time.perf_counter() - began)))
+    return latencies
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float]
+    cpu: dict[str, float]
+    load: float
+    flood: dict[str, float]
+
+
+async def phase(name: str, running: Stack, submit: Submit, args: argparse.Namespace,
+                flood_token: str | None, factor: float = 0) -> Phase:
+    """One measurement: the trickle alone, or beside a flooder process (``flood_token``) offering
+    ``factor`` times its limit."""
+    pids = {"jobs": running.jobs.pid, **({"gateway": running.gateway.pid} if running.gateway else {})}
+    flooder = None
+    if flood_token is not None:
+        target = f"127.0.0.1:{running.gateway_port if args.via == 'rest' else running.jobs_port}"
+        flooder = await asyncio.create_subprocess_exec(
+            sys.executable, str(FLOOD_CLIENT), "--via", args.via, "--target", target, "--token", flood_token,
+            "--rate", str(factor * args.rate), "--connections", str(args.flood_connections),
+            "--call", args.flood_call, stdout=asyncio.subprocess.PIPE)
+        assert flooder.stdout is not None
+        ready = await asyncio.wait_for(flooder.stdout.readline(), timeout=60)
+        assert ready.strip() == b"ready", ready
+    before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid is not None}
+    client_before, load = time.process_time(), os.getloadavg()[0]
+    latencies = await submit_latencies(submit, args.trickle, args.interval)
+    cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items() if pid is not None}
+    cpu["client"] = time.process_time() - client_before
+    flood: dict[str, float] = {}
+    if flooder is not None:
+        flooder.send_signal(signal.SIGTERM)
+        out, _ = await flooder.communicate()
+        flood = json.loads(out.decode().strip().splitlines()[-1])
+        cpu["flooder"] = flood["cpu_seconds"]
+    return Phase(name, latencies, cpu, load, flood)
+
+
+def phase_line(p: Phase) -> str:
+    flood = ""
+    if p.flood:
+        seconds = p.flood["seconds"]
+        flood = (f"   flood {p.flood.get('accepted', 0) / seconds:5.1f} accepted/s "
+                 f"{p.flood.get('refused', 0) / seconds:6.1f} refused/s over {seconds:4.1f} s"
+                 + "".join(f" {k} {v:g}" for k, v in p.flood.items()
+                           if k not in ("accepted", "refused", "seconds", "cpu_seconds")))
+    cpu = " ".join(f"{name} {seconds:5.2f}" for name, seconds in p.cpu.items())
+    return f"  {p.name:<9} {summary(p.latencies)}   load {p.load:5.2f}   CPU s: {cpu}{flood}"
+
+
+async def rate_limits(args: argparse.Namespace) -> None:
+    limits = {"ASSAY_RATE_LIMIT_TENANT": f"flood={args.rate}", "ASSAY_RATE_LIMIT_BURST_SECONDS": "1"}
+    async with stack(args, workers=0, gateway=args.via == "rest", **limits) as running:
+        trickle_token = jwt(running.settings, "trickle")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.gateway_port}",
+                                     headers={"Authorization": f"Bearer {trickle_token}"}) as client:
+
+            async def submit_rest() -> None:
+                response = await client.post("/v1/jobs", json={
+                    "analyzer": "sentiment", "inputs": {"text": "Great value :)"}, "no_cache": True})
+                assert response.status_code < 300, response.text
+
+            async def submit_grpc() -> None:
+                await running.stub.CreateJob(jobs_service_pb2.CreateJobRequest(
+                    analyzer="sentiment", inputs=job_pb2.JobInputs(text="Great value :)"), no_cache=True),
+                    metadata=bearer(trickle_token))
+
+            submit = submit_rest if args.via == "rest" else submit_grpc
+            await submit_latencies(submit, 20, 0.02)  # warm connections, caches and prepared statements
+            flood_token = jwt(running.settings, "flood")
+            for repeat in range(1, args.repeat + 1):
+                phases = []
+                for index in (1, 2):
+                    phases.append(await phase(f"alone {index}", running, submit, args, None))
+                    if args.at_limit:
+                        phases.append(await phase(f"limit {index}", running, submit, args, flood_token, 1))
+                    phases.append(await phase(f"flooded {index}", running, submit, args, flood_token,
+                                              args.flood_factor))
+                print(f"rate limits via {args.via} (run {repeat}): flood tenant limited to {args.rate:g}/s, offered "
+                      f"{args.flood_factor * args.rate:g}/s of {args.flood_call} from {args.flood_connections} "
+                      f"connections; {args.trickle} trickle submits per phase every {args.interval} s")
+                for p in phases:
+                    print(phase_line(p))
+                alone = pooled(phases, "alone")
+                print(f"  trickle submit alone    {summary(alone)}")
+                for kind in ("limit", "flooded"):
+                    if values := pooled(phases, kind):
+                        print(f"  trickle submit {kind:<8} {summary(values)}   p99 / alone = "
+                              f"{percentile(values, 0.99) / percentile(alone, 0.99):.2f}, p50 / alone = "
+                              f"{statistics.median(values) / statistics.median(alone):.2f}", flush=True)
+
+
+def pooled(phases: list[Phase], kind: str) -> list[float]:
+    return [v for p in phases if p.name.startswith(kind) for v in p.latencies]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -193,5 +314,15 @@ if __name__ == "__main__":
     parser.add_argument("--per-running", type=float, default=2.0, help="ASSAY_DISPATCH_BACKLOG_PER_RUNNING")
     parser.add_argument("--concurrency", type=int, default=2, help="the worker's slots")
     parser.add_argument("--rate", type=float, default=20, help="the flooding tenant's rate limit (calls/s)")
+    parser.add_argument("--via", choices=("rest", "grpc"), default="rest",
+                        help="rate limits: submit and flood through the gateway (rest) or straight to jobs (grpc)")
+    parser.add_argument("--repeat", type=int, default=1, help="rate limits: runs of the four phases")
+    parser.add_argument("--flood-factor", type=float, default=10,
+                        help="rate limits: the flooding tenant offers this many times its limit")
+    parser.add_argument("--at-limit", action="store_true",
+                        help="rate limits: also a phase with the flooding tenant at exactly its limit (1x)")
+    parser.add_argument("--flood-connections", type=int, default=16, help="rate limits: the flood's calls in flight")
+    parser.add_argument("--flood-call", choices=("usage", "create"), default="usage",
+                        help="rate limits: what the flooding tenant calls (GET /v1/usage or a create)")
     parser.add_argument("--only", default="fair,rate", help="fair, rate or both (comma-separated)")
     asyncio.run(main(parser.parse_args()))

@@ -168,8 +168,26 @@ def evaluate(labels: dict[str, Any], answers: list[pb.AskQuestionResponse], file
     }
 
 
+def server_cpu_seconds(pid: int | None) -> float:
+    """CPU time of a server process and its children (PostgreSQL: the postmaster and its backends)."""
+    import psutil
+
+    if pid is None:
+        return 0.0
+    root = psutil.Process(pid)
+    times = root.cpu_times()  # with the backends that have exited (reaped children)
+    total = times.user + times.system + times.children_user + times.children_system
+    for process in root.children(recursive=True):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 async def latency(client: Client, collection: uuid.UUID, questions: list[str], asks: int, askers: int,
-                  top_k: int) -> dict[str, Any]:
+                  top_k: int, postgres_pid: int | None = None) -> dict[str, Any]:
     queue = [questions[i % len(questions)] for i in range(asks)]
     timings: list[float] = []
 
@@ -181,13 +199,16 @@ async def latency(client: Client, collection: uuid.UUID, questions: list[str], a
             timings.append(time.perf_counter() - started)
 
     load_before, started, cpu = load(), time.perf_counter(), cpu_seconds()
+    database_cpu = server_cpu_seconds(postgres_pid)
     await asyncio.gather(*(asker() for _ in range(askers)))
     wall = time.perf_counter() - started
+    database_cpu = server_cpu_seconds(postgres_pid) - database_cpu
     timings.sort()
     return {"asks": asks, "askers": askers, "p50_ms": round(1000 * statistics.median(timings), 1),
             "p99_ms": round(1000 * timings[min(len(timings) - 1, int(0.99 * len(timings)))], 1),
             "asks_per_second": round(asks / wall, 1),
-            "cpu_ms_per_ask": round(1000 * (cpu_seconds() - cpu) / asks, 1), "load": [load_before, load()]}
+            "cpu_ms_per_ask": round(1000 * (cpu_seconds() - cpu) / asks, 1),
+            "postgres_cpu_ms_per_ask": round(1000 * database_cpu / asks, 1), "load": [load_before, load()]}
 
 
 def add_synthetic_chunks(superuser_url: str, collection: uuid.UUID, count: int, vocabulary: list[str]) -> float:
@@ -257,9 +278,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         async def both(key: str) -> None:
             servicer._questions._cache.max_bytes = 0  # every question embedded
-            speed[key] = {"cache_off": await latency(client, collection, questions, args.asks, args.askers, args.k)}
+            speed[key] = {"cache_off": await latency(client, collection, questions, args.asks, args.askers, args.k,
+                                                     postgres.pid)}
             servicer._questions = type(servicer._questions)(index_embedder, settings.index_question_cache_bytes)
-            speed[key]["cache_on"] = await latency(client, collection, questions, args.asks, args.askers, args.k)
+            speed[key]["cache_on"] = await latency(client, collection, questions, args.asks, args.askers, args.k,
+                                                   postgres.pid)
 
         if args.asks:
             await both("small")

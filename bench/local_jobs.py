@@ -1,6 +1,7 @@
 """What the single-part benchmarks share: PostgreSQL and NATS from ``assay.devstack.servers``, the
-jobs service and analysis workers as processes on them, and a process's CPU seconds
-(bench_worker.py, bench_jobs_cpu.py, bench_gateway_reads.py import it as a sibling of the script).
+jobs service and analysis workers as processes on them, the gateway as a process over that jobs
+service, and a process's CPU seconds (bench_worker.py, bench_jobs_cpu.py, bench_gateway_reads.py and
+bench_tenants.py import it as a sibling of the script).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ CAPABILITY_SECRET = "bench-capability-secret-0123456789abcdef"
 TICKS = os.sysconf("SC_CLK_TCK")
 __all__ = [
     "CAPABILITY_SECRET", "SECRET", "WORKER_SECRET",
-    "NatsServer", "PostgresServer", "analysis_worker", "cpu_seconds", "free_port", "jobs_database",
-    "jobs_service",
+    "NatsServer", "PostgresServer", "analysis_worker", "cpu_seconds", "free_port", "gateway_service",
+    "jobs_database", "jobs_service",
 ]
 
 
@@ -67,3 +68,11 @@ def analysis_worker(nats_url: str, jobs_port: int, concurrency: int) -> AssaySer
                ASSAY_GRPC_PORT=str(port), ASSAY_WORKER_ANALYZERS="sentiment",
                ASSAY_WORKER_CONCURRENCY=str(concurrency))
     return AssayService("analysis", env, port=port)
+
+
+def gateway_service(jobs_port: int, port: int, **settings: str) -> AssayService:
+    """The REST gateway on 127.0.0.1:``port`` over the jobs service (no ingest, analysis or NATS: its
+    job view off), with further ``ASSAY_*`` ``settings``."""
+    env = _env(ASSAY_HTTP_HOST="127.0.0.1", ASSAY_HTTP_PORT=str(port), ASSAY_JOBS_ADDR=f"127.0.0.1:{jobs_port}",
+               ASSAY_INGEST_ADDR="127.0.0.1:1", ASSAY_ANALYSIS_ADDR="127.0.0.1:1", **settings)
+    return AssayService("gateway", env, port=port)

@@ -203,3 +203,22 @@ async def test_the_backlog_grows_with_the_jobs_running_and_never_falls_under_its
     await stream.start()
     assert await dispatcher.dispatch_once() == 2  # 2 running: 2 may wait
     assert await dispatcher.dispatch_once() == 0
+
+
+async def test_a_round_passes_over_an_entry_another_transaction_is_removing(jobs: Jobs, stream: Stream) -> None:
+    """A StartJob removes its job's held entry by trigger. A round meeting an entry locked so skips it
+    instead of waiting for that transaction (a StartJobs batch removing its entries in its own order
+    while a round deletes them in another could deadlock): the rest are dispatched at once, and the
+    skipped job is dispatched by a later round when that transaction rolls back."""
+    dispatcher = jobs.dispatcher(backlog=10)
+    ids = await jobs.create_many("acme", 3)
+    async with jobs.engine.connect() as other:
+        removing = await other.begin()
+        await other.execute(text("SELECT set_config('assay.system', 'on', true)"))
+        await other.execute(text("DELETE FROM jobs.dispatch_queue WHERE job_id = :id"), {"id": ids[1]})
+        async with asyncio.timeout(10):  # before: the round waited for the other transaction
+            assert await dispatcher.dispatch_once() == 2
+        await removing.rollback()
+    assert await dispatcher.dispatch_once() == 1
+    dispatched = [await stream.next() for _ in range(3)]
+    assert [m.job_id for m in dispatched if m is not None] == [ids[0], ids[2], ids[1]]

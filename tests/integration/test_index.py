@@ -15,8 +15,10 @@ from typing import Any
 
 import grpc
 import httpx
+import numpy as np
 import psycopg
 import pytest
+import sqlalchemy
 import uvicorn
 from fastapi import FastAPI, Request
 from file_job_fixtures import FileStack, chunked, csv_lines, download, file_stack  # noqa: F401 - fixture
@@ -26,6 +28,9 @@ from harness.jobs import fresh_database
 from ingest_fixtures import ingest_settings, new_tenant, start_ingest, stop_ingest, submit_requests
 from integration.gateway_fixtures import gateway_settings
 
+from assay.analysis.analyzers.index import search
+from assay.analysis.analyzers.index.chunks import Chunk, embedding_texts
+from assay.analysis.analyzers.index.embedding import SAME_MODEL_COSINE, vector_literal
 from assay.analysis.analyzers.index.writer import IndexWriter
 from assay.analysis.generation import Generator
 from assay.analysis.index_service import IndexServicer
@@ -36,6 +41,7 @@ from assay.cli.__main__ import main as cli_main
 from assay.common.auth import Principal, current_principal
 from assay.common.config import DatabaseSettings
 from assay.common.db import create_engine
+from assay.common.errors import NotFound
 from assay.common.grpc_client import open_channel
 from assay.common.migrations import upgrade
 from assay.gateway.app import create_app
@@ -248,6 +254,93 @@ async def test_another_tenant_never_sees_a_collection_or_its_chunks(index_stack:
     failed = await index_stack.files.settled(submitted.job.id, other, Job.STATE_FAILED, timeout=60)
     assert failed.error.code == "COLLECTION_NOT_FOUND"
     assert index_stack.chunk_count(file_id=submitted.file.id) == 0
+
+
+async def test_the_full_text_search_uses_its_gin_index_under_row_level_security(index_stack: IndexStack) -> None:
+    """As the services' role (RLS applies), the planner serves the full-text condition from the GIN
+    index: the match is marked leakproof in the database (analysis revision 0004 / provisioning).
+    Without it, the search read every chunk of the collection."""
+    tenant = new_tenant()
+    collection = uuid.UUID(await index_stack.collection(tenant))
+    words = [f"filler{i}" for i in range(300)]
+    chunks = [Chunk(" ".join(words[(i * 7 + k) % 300] for k in range(30)) + (" axolotl" if i == 500 else ""),
+                    "", "text", 1, i, 0, 10) for i in range(3000)]
+    vectors = np.tile(np.full(384, 384 ** -0.5, dtype=np.float32), (len(chunks), 1))
+    with IndexWriter(index_stack.database_url, tenant) as writer:
+        writer.replace(collection, uuid.uuid4(), display_name="filler.txt", media_type="text/plain",
+                       job_id=str(uuid.uuid4()), chunks=chunks, vectors=vectors)
+    selection = search.DocumentSelection()
+    setup, params = search.parameters(tenant, collection, "axolotl", vector_literal(vectors[0]), selection,
+                                      search.CANDIDATES, 100)
+    engine = sqlalchemy.create_engine(index_stack.database_url)
+    try:
+        # What autovacuum does after a load: statistics, and the GIN's pending list merged (a long
+        # pending list makes the planner price the index out).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sqlalchemy.text('VACUUM ANALYZE "index".chunks'))
+        with engine.begin() as conn:
+            conn.execute(search.SETUP, setup)
+            # 3,000 rows fit in 231 pages, which the planner reads whole at any selectivity; at 100k it
+            # chooses the index by itself (docs/architecture.md §9). Either way the index must be usable.
+            conn.execute(sqlalchemy.text("SET LOCAL enable_seqscan = off"))
+            explain = sqlalchemy.text("EXPLAIN (COSTS OFF) " + search.statement(selection).text)
+            plan = "\n".join(conn.execute(explain, params).scalars())
+    finally:
+        engine.dispose()
+    assert "Bitmap Index Scan on chunks_tsv" in plan, plan
+    checked = create_engine(DatabaseSettings(database_url=index_stack.database_url))
+    try:
+        assert await IndexStore(checked).full_text_uses_index()
+    finally:
+        await checked.dispose()
+
+
+async def test_a_reindexed_file_finds_its_stored_vectors_by_what_was_embedded(index_stack: IndexStack) -> None:
+    """What re-indexing reuses: each stored chunk's vector under the text it was embedded from, and only
+    the tenant's own (another tenant asking for the same file in a guessed collection gets nothing)."""
+    tenant = new_tenant()
+    collection, file_id = uuid.UUID(await index_stack.collection(tenant)), uuid.uuid4()
+    chunks = [Chunk("Leave is 28 days.", "Annual leave", "text", 1, 1, 0, 17),
+              Chunk("city: Oslo; employees: 45", "offices | city, employees", "table_row", 0, 2, 0, 25)]
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(2, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    with IndexWriter(index_stack.database_url, tenant) as writer:
+        writer.replace(collection, file_id, display_name="hand_book.md", media_type="text/markdown",
+                       job_id=str(uuid.uuid4()), chunks=chunks, vectors=vectors)
+        stored = writer.stored_vectors(collection, file_id)
+    assert list(stored) == embedding_texts("hand_book.md", chunks)
+    for text, vector in zip(embedding_texts("hand_book.md", chunks), vectors, strict=True):
+        assert float(np.dot(stored[text], vector)) > SAME_MODEL_COSINE
+    with IndexWriter(index_stack.database_url, new_tenant()) as stranger:
+        assert stranger.stored_vectors(collection, file_id) == {}
+
+
+async def test_the_full_text_search_never_returns_another_tenants_chunks(index_stack: IndexStack) -> None:
+    """The GIN index finds every tenant's chunks holding the word; the tenant policy still filters them."""
+    owner, other = new_tenant(), new_tenant()
+    secret = "The quokka protocol governs every zeppelin hangar.\n"
+    theirs = await index_stack.collection(other)
+    stolen = await index_stack.index_upload(other, theirs, ("# Secrets\n\n" + secret).encode(), "secret.md")
+    mine = await index_stack.collection(owner)
+    kept = await index_stack.index_upload(owner, mine, HANDBOOK.encode(), "handbook.md")
+    engine = create_engine(DatabaseSettings(database_url=index_stack.database_url))
+    try:
+        store = IndexStore(engine)
+        vector = "[" + ",".join(["0.05"] * 384) + "]"
+        found = await store.search(owner, uuid.UUID(mine), "quokka protocol zeppelin hangar", vector,
+                                   search.DocumentSelection(), search.CANDIDATES)
+        assert {c.file_id for c in found.by_text + found.by_vector} <= {kept.inputs.file_ids[0]}
+        assert not any("quokka" in c.content for c in found.by_text + found.by_vector)
+        # The other tenant's own search finds it by its words: the index does hold it.
+        theirs_found = await store.search(other, uuid.UUID(theirs), "quokka protocol zeppelin hangar", vector,
+                                          search.DocumentSelection(), search.CANDIDATES)
+        assert [c.file_id for c in theirs_found.by_text] == [stolen.inputs.file_ids[0]]
+        with pytest.raises(NotFound):  # a guessed collection id of the other tenant
+            await store.search(owner, uuid.UUID(theirs), "quokka", vector, search.DocumentSelection(),
+                               search.CANDIDATES)
+    finally:
+        await engine.dispose()
 
 
 async def test_a_question_the_collection_cannot_answer_is_no_answer_with_the_nearest_passages(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from file_job_fixtures import (
@@ -22,6 +23,7 @@ from lifecycle_fixtures import events_of, rows, succeeded_csv_job, system_url
 
 from assay.ingest.jobs_client import JobsClient
 from assay.jobs.retention import RETENTION_LOCK_KEY, SWEEPS
+from assay.v1 import jobs_service_pb2 as js
 
 RETAINED_DAYS = 0.00002  # about 1.7 s
 TENANT = new_tenant()
@@ -34,14 +36,17 @@ class Sweeping:
 
 
 @asynccontextmanager
-async def _replica(file_stack: FileStack) -> AsyncIterator[Sweeping]:
-    """A jobs replica and an ingest on the stack's databases whose sweeps apply a tiny retention to TENANT."""
+async def _replica(file_stack: FileStack, tenant: str = TENANT, **settings: Any) -> AsyncIterator[Sweeping]:
+    """A jobs replica and an ingest on the stack's databases whose sweeps apply a tiny retention to
+    ``tenant``; ``settings``: more of both services' settings."""
     jobs_client = JobsClient()
     ingest = await start_ingest(ingest_settings(
         file_stack.ingest.settings.database_url, file_stack.s3, file_stack.ingest.bucket,
-        retention_days=f"{TENANT}={RETAINED_DAYS}", retention_sweep_seconds=0.3), file_stack.s3, jobs_client)
+        retention_days=f"{tenant}={RETAINED_DAYS}", retention_sweep_seconds=0.3, **settings), file_stack.s3,
+        jobs_client)
     jobs = await start_jobs(file_stack.jobs.settings.model_copy(update={
-        "ingest_addr": ingest.address, "retention_days": f"{TENANT}={RETAINED_DAYS}", "retention_sweep_seconds": 0.3}))
+        "ingest_addr": ingest.address, "retention_days": f"{tenant}={RETAINED_DAYS}", "retention_sweep_seconds": 0.3,
+        **settings}))
     jobs_client.connect(f"127.0.0.1:{jobs.server.port}")
     try:
         yield Sweeping(ingest, jobs)
@@ -93,6 +98,22 @@ async def test_a_tenants_expired_jobs_artifacts_events_and_uploads_are_swept_and
     # nothing of another tenant's
     assert await rows(db, "SELECT 1 FROM jobs.jobs WHERE id = %s", kept.id) != []
     assert any(key.endswith(kept.artifacts[0].file_id) for key in file_stack.ingest.object_keys(other))
+
+
+async def test_the_sweeps_do_not_use_up_the_tenants_rate_limit(file_stack: FileStack) -> None:
+    limited, ingest_db = new_tenant(), file_stack.ingest.settings.database_url
+    for index in range(4):
+        await file_stack.ingest.upload([f"upload {index}\n".encode()], metadata=file_stack.ingest.token(tenant=limited))
+    # one request per 1,000 s on both services: a sweep charged to the tenant would release one file only
+    async with _replica(file_stack, limited, rate_limit_tenant=f"{limited}=0.001", rate_limit_burst_seconds=1000) \
+            as replica:
+
+        async def swept() -> bool:
+            return not await rows(ingest_db, "SELECT 1 FROM ingest.files WHERE tenant_id = %s", limited)
+
+        await eventually(swept, timeout=30, interval=0.2)
+        # and the tenant's own request is still there to be made
+        await replica.jobs.jobs.GetUsage(js.GetUsageRequest(), metadata=replica.jobs.token(tenant=limited))
 
 
 async def _async(value: bool) -> bool:

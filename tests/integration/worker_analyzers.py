@@ -1,6 +1,7 @@
 """Scripted test analyzer for the worker tests; importable by the worker's child processes.
 
-It registers as ``sentiment`` (the API only accepts known analyzer names) and obeys its inline
+It registers as ``sentiment`` (the API only accepts known analyzer names; ``SCRIPTED_CONTRACT``, the
+same script as ``contract_review``, is a second analyzer for one worker) and obeys its inline
 text: ``ok``, ``sleep:<seconds>`` (cancellable, reports progress), ``crash`` (the process dies),
 ``fail-until:<n>`` (a retryable error while the attempt is <= n), ``hang`` (ignores cancellation),
 ``bad`` (an input error), ``sum-dependencies`` (rows_total: the sum of its dependencies' rows_total),
@@ -68,3 +69,11 @@ class ScriptedAnalyzer:
 
 
 SCRIPTED = ScriptedAnalyzer()
+
+
+class ScriptedContractReview(ScriptedAnalyzer):
+    spec = AnalyzerSpec(name="contract_review", version="0.0.0-test", description="Scripted test analyzer.",
+                        accepts_text=True, max_text_chars=512, time_limit_seconds=120)
+
+
+SCRIPTED_CONTRACT = ScriptedContractReview()

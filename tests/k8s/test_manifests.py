@@ -51,8 +51,9 @@ ASSAY_PROCESSES = (
 )
 # Seconds a service drains after SIGTERM (the contract with the services).
 MIN_DRAIN_SECONDS = {"ingest": 20, "jobs": 20, "analysis": 60, "gateway": 20}
-# Env var names that carry credentials; *_FILE names a mounted file instead.
-SECRET_ENV = re.compile(r"(PASSWORD|SECRET|TOKEN|DATABASE_URL|ACCESS_KEY|PRIVATE_KEY)(?!_FILE)")
+# Env var names that carry credentials; *_FILE names a mounted file instead, and
+# ASSAY_RATE_LIMIT_TOKEN is a rate (requests per second per token).
+SECRET_ENV = re.compile(r"(PASSWORD|SECRET|(?<!RATE_LIMIT_)TOKEN|DATABASE_URL|ACCESS_KEY|PRIVATE_KEY)(?!_FILE)")
 CREDENTIAL_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 # Every connection between pods of the namespace that the policies allow: (client, server, port).
@@ -624,6 +625,52 @@ def test_assay_containers_read_the_agreed_settings_from_a_config_map(docs: list[
         assert {k: data.get(k) for k in expected} == expected, ref(workload)
         assert data.get("ASSAY_LOG_LEVEL") and data.get("OTEL_RESOURCE_ATTRIBUTES")
         assert env_value(container, "OTEL_SERVICE_NAME"), ref(workload)
+
+
+# Settings an operator of many tenants sets (README.md, "Operating for many tenants"), with the
+# settings classes of the processes that read them: the base ConfigMap lists each at the code's default.
+TENANCY_SETTINGS = {
+    "ASSAY_RETENTION_DAYS": ("jobs", "ingest"),
+    "ASSAY_RETENTION_SWEEP_SECONDS": ("jobs", "ingest"),
+    "ASSAY_WEBHOOK_LOG_RETENTION_SECONDS": ("jobs",),
+    "ASSAY_RATE_LIMIT_TENANT": ("gateway", "jobs", "ingest", "analysis"),
+    "ASSAY_RATE_LIMIT_TOKEN": ("gateway", "jobs", "ingest", "analysis"),
+    "ASSAY_RATE_LIMIT_BURST_SECONDS": ("gateway", "jobs", "ingest", "analysis"),
+    "ASSAY_QUOTA_JOBS_PER_DAY": ("jobs",),
+    "ASSAY_QUOTA_MAX_QUEUED": ("jobs",),
+    "ASSAY_QUOTA_BYTES_STORED": ("ingest",),
+    "ASSAY_TENANT_WEIGHTS": ("jobs",),
+    "ASSAY_TENANT_CONCURRENCY": ("jobs",),
+    "ASSAY_WEBHOOK_ALLOW_TARGETS": ("jobs",),
+}
+
+
+def settings_class(service: str) -> Any:
+    from assay.analysis.config import AnalysisSettings
+    from assay.gateway.config import GatewaySettings
+    from assay.ingest.config import IngestSettings
+    from assay.jobs.config import JobsSettings
+
+    return {"jobs": JobsSettings, "ingest": IngestSettings, "gateway": GatewaySettings,
+            "analysis": AnalysisSettings}[service]
+
+
+def test_tenancy_and_retention_settings_reach_their_services_at_the_code_defaults(docs: list[Manifest]) -> None:
+    base = yaml.safe_load((K8S_DIR / "base" / "kustomization.yaml").read_text())
+    literals = dict(literal.split("=", 1) for generator in base["configMapGenerator"]
+                    if generator["name"] == "assay-config" for literal in generator["literals"])
+    config_maps = {c["metadata"]["name"]: c.get("data", {}) for c in of_kind(docs, "ConfigMap")}
+    for variable, services in TENANCY_SETTINGS.items():
+        field = variable.removeprefix("ASSAY_").lower()
+        for service in services:
+            cls = settings_class(service)
+            assert field in cls.model_fields, (variable, service)
+            assert cls(**{field: literals[variable]}).model_dump()[field] == cls.model_fields[field].default, \
+                (variable, service, literals[variable])
+        for workload, container in all_containers(docs):
+            if is_assay(container) and container.get("args", [""])[0].removeprefix("assay.") in services:
+                sources = [s["configMapRef"]["name"] for s in container.get("envFrom", [])]
+                assert any(variable in config_maps[name] for name in sources), (variable, ref(workload))
 
 
 def test_the_configured_addresses_name_services_that_exist(docs: list[Manifest]) -> None:

@@ -3,6 +3,7 @@ job stops the batches, a question asked again skips the model."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
 
@@ -10,7 +11,13 @@ import numpy as np
 import pytest
 
 from assay.analysis.analyzers.contract_review.embedding import FloatMatrix
-from assay.analysis.analyzers.index.embedding import PASSAGE_BATCH, QuestionEmbeddings, embed_passages
+from assay.analysis.analyzers.index.embedding import (
+    PASSAGE_BATCH,
+    QuestionEmbeddings,
+    cores,
+    embed_passages,
+    embed_reusing,
+)
 
 
 class CountingModel:
@@ -66,3 +73,38 @@ def test_a_question_asked_again_is_not_embedded_again_and_the_cache_is_bounded_b
     assert questions.vector("How many days of leave?") == first and model.calls[-1] == 1
     assert len(model.calls) == 1 + 200 + 1
     assert QuestionEmbeddings(lambda: None, 1024).vector("anything") is None
+
+
+async def test_questions_are_embedded_on_a_pool_of_their_own_sized_to_cores_and_cached_ones_skip_it() -> None:
+    model = CountingModel()
+    questions = QuestionEmbeddings(lambda: model, 64 * 1024, threads=2)
+    first = await asyncio.gather(*(questions.embed(f"question {'x' * n}") for n in range(12)))
+    assert all(v is not None for v in first) and len(set(first)) == 12
+    assert all(name.startswith("question-embed") for name in model.threads)
+    assert len(model.threads) <= 2  # never more model calls at once than threads (cores by default)
+    assert sum(model.calls) == 12
+    again = await asyncio.gather(*(questions.embed(f"question {'x' * n}") for n in range(12)))
+    assert again == first and sum(model.calls) == 12  # answered from the cache, on the event loop
+    assert QuestionEmbeddings(lambda: model, 1024)._pool._max_workers == cores()
+
+
+def test_reindexing_reuses_the_vectors_of_unchanged_texts_and_embeds_only_the_rest() -> None:
+    model = CountingModel()
+    old = ["x" * n for n in (10, 20, 30, 40)]
+    stored = dict(zip(old, model.embed(old), strict=True))
+    model.calls.clear()
+    texts = [old[0], "y" * 55, old[2], old[3], "z" * 66]
+    vectors, reused = embed_reusing(model, texts, stored)
+    assert reused == 3
+    assert [int(np.argmax(v)) for v in vectors] == [len(t) for t in texts]
+    assert sum(model.calls) == 1 + 2  # one reused text checked against the model, the two new ones
+
+
+def test_vectors_another_model_stored_are_not_reused() -> None:
+    model = CountingModel()
+    texts = ["x" * n for n in (10, 20, 30)]
+    other = {t: np.roll(v, 1) for t, v in zip(texts, model.embed(texts), strict=True)}  # not what this model says
+    model.calls.clear()
+    vectors, reused = embed_reusing(model, texts, other)
+    assert reused == 0 and sum(model.calls) == 1 + 3
+    assert [int(np.argmax(v)) for v in vectors] == [len(t) for t in texts]

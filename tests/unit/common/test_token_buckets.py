@@ -85,3 +85,12 @@ def test_no_rates_means_disabled_and_malformed_rates_are_refused() -> None:
         RateLimiter("acme=0", 0, burst_seconds=1)
     with pytest.raises(ValueError, match="ASSAY_RATE_LIMIT_TENANT"):
         RateLimiter("acme/sentiment=3", 0, burst_seconds=1)
+
+
+def test_the_retention_sweeps_never_take_from_a_tenants_buckets() -> None:
+    limiter = RateLimiter("acme=1", 1, burst_seconds=1, clock=Clock())
+    sweep = Principal(subject="system:retention", tenant="acme", roles=frozenset({"user"}), token="s", expires_at=0)
+    for _ in range(10):
+        limiter.check(sweep)
+    limiter.check(caller())  # the tenant's one request is still there
+    assert refused(limiter, caller()).metadata["rate_limit"] == "tenant"

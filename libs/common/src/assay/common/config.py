@@ -38,7 +38,21 @@ class TokenSettings(BaseSettings):
     """Expected ``aud`` claim."""
 
 
-class CommonSettings(TelemetrySettings, TokenSettings):
+class RateLimitSettings(BaseSettings):
+    """Rate limits of tenant calls (``assay.common.rate_limits``), read by every service and the gateway."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    rate_limit_tenant: str = ""
+    """``tenant=requests per second,…`` (``*``: every other tenant): each process's limit of a tenant's
+    calls (``assay.common.rate_limits``); empty: no per-tenant limit."""
+    rate_limit_token: float = Field(default=0.0, ge=0)
+    """Requests per second one token may make to each process; 0: no per-token limit."""
+    rate_limit_burst_seconds: float = Field(default=2.0, gt=0)
+    """A bucket holds this many seconds of its rate: the burst allowed after a quiet spell."""
+
+
+class CommonSettings(TelemetrySettings, TokenSettings, RateLimitSettings):
     """Settings every service reads; each service subclasses it with its own fields."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -73,13 +87,6 @@ class CommonSettings(TelemetrySettings, TokenSettings):
     job_capability_seconds: int = Field(default=7 * 86400, ge=1)
     """Lifetime of a job capability. A work message unstarted for longer still runs: StartJob renews an
     authentic expired capability (``assay.common.capabilities``); a running attempt must finish within it."""
-    rate_limit_tenant: str = ""
-    """``tenant=requests per second,…`` (``*``: every other tenant): each service's limit of a tenant's
-    calls (``assay.common.rate_limits``); empty: no per-tenant limit."""
-    rate_limit_token: float = Field(default=0.0, ge=0)
-    """Requests per second one token may make to each service; 0: no per-token limit."""
-    rate_limit_burst_seconds: float = Field(default=2.0, gt=0)
-    """A bucket holds this many seconds of its rate: the burst allowed after a quiet spell."""
 
 
 class DatabaseSettings(BaseSettings):

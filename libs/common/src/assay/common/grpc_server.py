@@ -21,6 +21,7 @@ from assay.common.config import CommonSettings, DatabaseSettings
 from assay.common.db_health import DatabaseReadiness
 from assay.common.grpc_limits import MESSAGE_SIZE_OPTIONS
 from assay.common.interceptors import ServerInterceptor
+from assay.common.rate_limit_interceptor import RateLimitInterceptor
 from assay.common.rate_limits import RateLimiter
 from assay.common.schema_revision import SchemaRevision
 
@@ -95,13 +96,18 @@ async def start_grpc_server(
     register: Callable[[grpc.aio.Server], Sequence[str]],
 ) -> GrpcServer:
     """Build, bind and start a server; ``register`` adds servicers and returns their full names."""
+    auth = ServerInterceptor(TokenVerifier(settings), settings.refused_stream_drain_bytes,
+                             WorkerVerifier(settings) if settings.worker_secret else None)
+    limiter = RateLimiter.from_settings(settings)
     server = grpc.aio.server(
-        # Tracing first, so the auth/error interceptor and the handler run inside the server span.
-        interceptors=[aio_server_interceptor(),  # type: ignore[no-untyped-call]
-                      ServerInterceptor(TokenVerifier(settings), settings.refused_stream_drain_bytes,
-                                        WorkerVerifier(settings) if settings.worker_secret else None,
-                                        RateLimiter(settings.rate_limit_tenant, settings.rate_limit_token,
-                                                    settings.rate_limit_burst_seconds))],
+        # Rate limits first, so a refused call costs no span and runs no service code; then tracing,
+        # so the auth/error interceptor and the handler run inside the server span.
+        interceptors=[
+            *([RateLimitInterceptor(limiter, auth.tenant_verifier, settings.refused_stream_drain_bytes)]
+              if limiter.enabled else []),
+            aio_server_interceptor(),  # type: ignore[no-untyped-call]
+            auth,
+        ],
         options=[
             *MESSAGE_SIZE_OPTIONS,
             ("grpc.so_reuseport", 0),

@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,6 @@ from assay.common.byte_cache import ByteLRU
 from assay.common.db_health import database_unavailable, is_database_unavailable
 from assay.common.errors import AssayError, Unauthenticated, abort_with
 from assay.common.metrics import RPC_LATENCY, WORKER_REFUSALS
-from assay.common.rate_limits import RateLimiter
 from assay.common.schema_revision import is_schema_outdated, schema_outdated
 from assay.common.streams import discard
 
@@ -104,13 +103,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
     """
 
     def __init__(self, verifier: TokenVerifier, refused_stream_drain_bytes: int = 64 * 1024 * 1024,
-                 worker_verifier: WorkerVerifier | None = None, rate_limiter: RateLimiter | None = None) -> None:
+                 worker_verifier: WorkerVerifier | None = None) -> None:
         """``verifier`` checks tenant tokens, ``worker_verifier`` the worker credentials that the
-        methods of :data:`WORKER_SERVICES` take instead (refused there without one); ``rate_limiter``
-        limits tenant calls (never worker calls)."""
-        self._verifier = CachingVerifier(verifier)
+        methods of :data:`WORKER_SERVICES` take instead (refused there without one). Rate limits are
+        checked before this runs (``assay.common.rate_limit_interceptor``)."""
+        self.tenant_verifier = CachingVerifier(verifier)
+        """Tenant tokens, verified once per token (the rate-limit interceptor shares it)."""
         self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers(), name="verified_worker_credentials")
-        self._limiter = rate_limiter if rate_limiter is not None and rate_limiter.enabled else None
         self._recorder = RpcRecorder()
         self._drain_bytes = refused_stream_drain_bytes
 
@@ -125,7 +124,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             return handler
         if method.startswith(WORKER_SERVICES):
             return _wrap(handler, method, self._worker_verifier, self._recorder, self._drain_bytes)
-        return _wrap(handler, method, self._verifier, self._recorder, self._drain_bytes, self._limiter)
+        return _wrap(handler, method, self.tenant_verifier, self._recorder, self._drain_bytes)
 
 
 async def _drain_refused(requests: AsyncIterator[Any], refusal: AssayError, max_bytes: int) -> None:
@@ -134,13 +133,21 @@ async def _drain_refused(requests: AsyncIterator[Any], refusal: AssayError, max_
         "assay.reason": refusal.reason, "assay.drained_bytes": dropped, "assay.client_finished": finished})
 
 
-def _token_from(context: grpc.aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
+def bearer_token(metadata: Iterable[tuple[str, str | bytes]]) -> str | None:
+    """The bearer token of a call's ``authorization`` metadata, or None."""
+    for key, value in metadata:
         if key == "authorization":
             scheme, _, token = str(value).partition(" ")
             if scheme.lower() == "bearer" and token:
                 return token.strip()
-    raise Unauthenticated("UNAUTHENTICATED", "missing bearer token in the authorization metadata")
+    return None
+
+
+def _token_from(context: grpc.aio.ServicerContext) -> str:
+    token = bearer_token(context.invocation_metadata() or ())
+    if token is None:
+        raise Unauthenticated("UNAUTHENTICATED", "missing bearer token in the authorization metadata")
+    return token
 
 
 class _Observed:
@@ -186,12 +193,10 @@ class _Observed:
 
 def _wrap(
     handler: grpc.RpcMethodHandler[Any, Any], method: str, verifier: CachingVerifier, recorder: RpcRecorder,
-    drain_bytes: int, limiter: RateLimiter | None = None,
+    drain_bytes: int,
 ) -> grpc.RpcMethodHandler[Any, Any]:
     def authenticate(context: grpc.aio.ServicerContext) -> None:
         caller = verifier.verify(_token_from(context))
-        if limiter is not None:
-            limiter.check(caller)
         current_principal.set(caller)
         current_call.set(context)
 

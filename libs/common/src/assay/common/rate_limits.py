@@ -1,11 +1,15 @@
-"""Rate limits of the tenant API per tenant and per token: token buckets, checked after authentication.
+"""Rate limits of the tenant API per tenant and per token: token buckets, checked once the token is verified.
 
 Each bucket holds up to ``rate * burst_seconds`` requests and refills at ``rate`` per second; a call
 takes one request from its tenant's bucket and from its token's, or is refused with
 ``RESOURCE_EXHAUSTED RATE_LIMITED`` (nothing taken from either) whose ErrorInfo metadata says which
 limit, its policy (quota and window, as the IETF RateLimit fields draft names them), what is left and
-``retry_after_seconds``. The buckets live in each service process (a replica limits its own share);
-at most ``max_buckets`` are kept, the least recently used forgotten (it starts full again).
+``retry_after_seconds``. The buckets live in each process that checks them — the gateway for REST
+(``assay.gateway.rate_limit``), every service for gRPC (``assay.common.rate_limit_interceptor``) —
+each limiting what it sees (docs/architecture.md, "Rate limits"); at most ``max_buckets`` are kept,
+the least recently used forgotten (it starts full again). The retention sweeps' calls for a tenant
+(subject ``system:retention``, a token only a service's key mints) are never counted: housekeeping
+must not use up a tenant's rate.
 """
 
 from __future__ import annotations
@@ -16,15 +20,20 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import prometheus_client
 
 from assay.common.auth import Principal
-from assay.common.errors import ResourceExhausted
+from assay.common.config import RateLimitSettings
+from assay.common.errors import AssayError, ResourceExhausted
+from assay.common.retention import SYSTEM_ACTOR
 from assay.common.tenant_values import parse_entries
 
 RATE_LIMITED = prometheus_client.Counter(
     "assay_rate_limited_total", "Calls refused by a per-tenant or per-token rate limit.", ["limit"])
+UNLIMITED_SUBJECTS = frozenset({SYSTEM_ACTOR})
+"""Callers no bucket counts: the retention sweeps acting for a tenant."""
 
 
 @dataclass
@@ -49,6 +58,10 @@ class TokenBucket:
         return (self.capacity - self.tokens) / self.rate
 
 
+class Verifier(Protocol):
+    def verify(self, token: str) -> Principal: ...
+
+
 class RateLimiter:
     """Buckets per tenant (``tenant=rate,…``, ``*`` for every other tenant) and per token (one rate)."""
 
@@ -67,12 +80,18 @@ class RateLimiter:
         self._max_buckets = max_buckets
         self._clock = clock
 
+    @classmethod
+    def from_settings(cls, settings: RateLimitSettings) -> RateLimiter:
+        return cls(settings.rate_limit_tenant, settings.rate_limit_token, settings.rate_limit_burst_seconds)
+
     @property
     def enabled(self) -> bool:
         return bool(self._tenant_rates) or self._token_rate > 0
 
     def check(self, caller: Principal) -> None:
         """Take one request for ``caller`` or raise RATE_LIMITED."""
+        if caller.subject in UNLIMITED_SUBJECTS:
+            return
         now = self._clock()
         limits = []
         tenant_rate = self._tenant_rates.get(caller.tenant, self._tenant_rates.get("*"))
@@ -87,6 +106,21 @@ class RateLimiter:
                 raise _refusal(name, caller, bucket)
         for _, bucket in limits:
             bucket.tokens -= 1
+
+    def refusal(self, token: str | None, verifier: Verifier) -> ResourceExhausted | None:
+        """Take one request for the holder of ``token``, or the refusal to answer with; None too when
+        the request cannot be attributed (no token, or one ``verifier`` refuses: the service says why)."""
+        if token is None:
+            return None
+        try:
+            caller = verifier.verify(token)
+        except AssayError:
+            return None
+        try:
+            self.check(caller)
+        except ResourceExhausted as refusal:
+            return refusal
+        return None
 
     def _bucket(self, key: tuple[str, str], rate: float, now: float) -> TokenBucket:
         bucket = self._buckets.get(key)

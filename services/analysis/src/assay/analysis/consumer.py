@@ -1,7 +1,8 @@
 """Durable pull consumers on ASSAY_WORK, one per analyzer and priority, and the worker's fetch loop.
 
 The worker fetches only what free slots can start, choosing among its sources with the
-``PriorityPicker`` (higher priority first, lower priority never starved). It keeps the set of
+``PriorityPicker`` (higher priority first, lower priority never starved, analyzers of one priority
+sharing the slots evenly by the slots they hold). It keeps the set of
 sources with work waiting itself: the work stream's doorbell (``STORED_WORK``: a message was
 stored on that subject) adds one, a pull that comes back short removes it, and at least every
 ``worker_fetch_timeout_seconds`` one look at the stream's per-subject counts adds the subjects
@@ -177,7 +178,8 @@ class WorkDispatcher:
         self._slots = slots
         self._handler = handler
         self._tasks = tasks
-        self._picker = PriorityPicker([s.priority for s in self.sources], settings.worker_priority_patience)
+        self._picker = PriorityPicker([s.priority for s in self.sources], settings.worker_priority_patience,
+                                      [s.analyzer for s in self.sources])
         self._index = {s.subject: i for i, s in enumerate(self.sources)}
         self._by_doorbell = {stored_subject(s.subject): i for i, s in enumerate(self.sources)}
         self._waiting: set[int] = set()
@@ -236,8 +238,9 @@ class WorkDispatcher:
         left = wanted
         for index in self._picker.order(waiting):
             rung = self._rung[index]
-            messages = await self._pulls[index].pull(left)
-            if len(messages) < left and self._rung[index] == rung:
+            asked = self._picker.share(index, left, waiting)
+            messages = await self._pulls[index].pull(asked)
+            if len(messages) < asked and self._rung[index] == rung:
                 self._waiting.discard(index)  # nothing else pending there (a later store rings again)
             if not messages:
                 self._picker.drained(index)
@@ -247,7 +250,8 @@ class WorkDispatcher:
                               rule=self._picker.rule(index)).inc(len(messages))
             self._picker.started(index, len(messages), waiting)
             for msg in messages:
-                task = asyncio.create_task(self._process(source.analyzer, msg), name=f"work-{source.analyzer}")
+                self._picker.occupied(index)
+                task = asyncio.create_task(self._process(index, msg), name=f"work-{source.analyzer}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             left -= len(messages)
@@ -263,13 +267,15 @@ class WorkDispatcher:
         self._waiting |= {self._index[subject] for subject, count in stored.items() if count and subject in self._index}
         self._looked_at = looked_at
 
-    async def _process(self, analyzer: str, msg: Msg) -> None:
+    async def _process(self, index: int, msg: Msg) -> None:
+        analyzer = self.sources[index].analyzer
         released = False
 
         def release() -> None:
             nonlocal released
             if not released:
                 released = True
+                self._picker.freed(index)
                 self._slots.give(1)
 
         try:

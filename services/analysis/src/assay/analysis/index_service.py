@@ -11,7 +11,7 @@ with the nearest passages.
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import time
 import unicodedata
 import uuid
@@ -33,6 +33,7 @@ from assay.v1 import index_pb2 as pb
 from assay.v1 import index_pb2_grpc
 
 tracer = trace.get_tracer("assay.analysis.index")
+logger = logging.getLogger(__name__)
 
 MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 2000
@@ -80,11 +81,21 @@ class IndexServicer(index_pb2_grpc.IndexServiceServicer):
         self._questions = QuestionEmbeddings(index_embedder, question_cache_bytes)
 
     async def warm(self) -> None:
-        """Load the model and run it once, so the first question does not pay for either."""
-        await asyncio.to_thread(self._questions.vector, "warm up")
+        """Load the model and run it once, so the first question does not pay for either; warn
+        when the database leaves the full-text search without its index."""
+        await self._questions.embed("warm up")
+        try:
+            indexed = await self._store.full_text_uses_index()
+        except Exception:  # the database may still be starting: the check is advice, not a condition
+            logger.debug("could not check the full-text match's leakproofness", exc_info=True)
+            return
+        if not indexed:
+            logger.warning("the full-text match is not leakproof in this database: under row-level security "
+                           "every question's full-text search reads the whole collection (run, as a superuser: "
+                           "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF)")
 
     async def _vector(self, question: str) -> str:
-        vector = await asyncio.to_thread(self._questions.vector, question)
+        vector = await self._questions.embed(question)
         if vector is None:
             raise Unavailable("EMBEDDING_MODEL_UNAVAILABLE", "the sentence-embedding model is not available")
         return vector

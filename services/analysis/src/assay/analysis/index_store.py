@@ -92,6 +92,16 @@ class IndexStore:
                                        {"tenant": tenant, "file": file_id})).all()
         return len(rows)
 
+    async def full_text_uses_index(self) -> bool:
+        """Whether the full-text match is leakproof in this database, so that the GIN index serves
+        it under row-level security (analysis revision 0004; else every search reads the tenant's
+        whole collection)."""
+        async with self._engine.connect() as conn:
+            leakproof = (await conn.execute(text(
+                "SELECT proleakproof FROM pg_proc WHERE oid = 'pg_catalog.ts_match_vq(tsvector, tsquery)'::regprocedure"
+            ))).scalar_one()
+        return bool(leakproof)
+
     async def search(self, tenant: str, collection_id: uuid.UUID, question: str, vector: str,
                      chosen: DocumentSelection, candidates: int) -> SearchOutcome:
         """The collection's counts, whether it is being indexed, and its chunks nearest the question

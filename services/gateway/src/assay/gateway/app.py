@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from assay.common.fields import REQUEST_ID_REGEX
 from assay.gateway import problems, schemas
@@ -21,6 +23,7 @@ from assay.gateway.docs import add_docs
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from assay.gateway.rate_limit import add_rate_limits, tenant_verifier
 from assay.gateway.routes import (
     analyzers,
     audit,
@@ -75,11 +78,14 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
         finally:
             await feed.close()
 
+    outer = outer_middleware(settings)
     app = FastAPI(title="Assay", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)  # served offline by add_docs
+                  docs_url=None, redoc_url=None,  # served offline by add_docs
+                  middleware=outer)
     app.state.settings = settings
     app.state.job_bodies = RenderCache()  # status polls mostly see a job unchanged since the last read
-    app.state.job_view = job_view(settings)  # recent jobs fed by their events: polls answered here
+    verifier = tenant_verifier(settings)
+    app.state.job_view = job_view(settings, verifier)  # recent jobs fed by their events: polls answered here
     app.state.tickets = TicketBox(settings.stream_ticket_secret, settings.stream_ticket_seconds)
     if channels is not None:
         app.state.channels, app.state.stubs = channels, Stubs.over(channels)
@@ -96,19 +102,32 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     app.add_exception_handler(StarletteHTTPException, problems.handle_http_exception)
     app.add_exception_handler(Exception, problems.handle_unexpected)
 
-    # Added last = outermost: CORS preflights and problem responses get ids and security headers too.
-    if settings.cors_origin_list:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
-                           allow_methods=["GET", "POST", "DELETE"], allow_headers=CORS_HEADERS,
-                           expose_headers=["Location", "X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
-                           max_age=600)
-    app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(AccessMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    # Outermost of all: one server span per request, continuing an incoming traceparent.
+    # Around the whole stack: one server span per request, continuing an incoming traceparent.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,docs,redoc,openapi.json,console",
                                        exclude_spans=["receive", "send"])
+    # In front of everything, tracing included: a request over its rate limit answered at once.
+    add_rate_limits(app, settings, verifier, lambda inner: wrapped(inner, outer))
+    return app
+
+
+def outer_middleware(settings: GatewaySettings) -> list[Middleware]:
+    """The pure-ASGI middleware every response passes through, outermost first: metrics and the
+    access log, security headers, the request id, CORS (preflights and problem responses get ids
+    and security headers too)."""
+    found = [Middleware(AccessMiddleware), Middleware(SecurityHeadersMiddleware), Middleware(RequestIdMiddleware)]
+    if settings.cors_origin_list:
+        found.append(Middleware(
+            CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
+            allow_methods=["GET", "POST", "DELETE"], allow_headers=CORS_HEADERS,
+            expose_headers=["Location", "X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"], max_age=600))
+    return found
+
+
+def wrapped(app: ASGIApp, middleware: list[Middleware]) -> ASGIApp:
+    """``app`` inside ``middleware`` (outermost first), as Starlette builds its stack."""
+    for cls, args, kwargs in reversed(middleware):
+        app = cls(app, *args, **kwargs)
     return app
 
 

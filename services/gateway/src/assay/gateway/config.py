@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from assay.common.config import NatsSettings, TelemetrySettings, TokenSettings
+from assay.common.config import NatsSettings, RateLimitSettings, TelemetrySettings, TokenSettings
 
 
-class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings):
-    """Where the gateway listens, which upstreams it calls and its HTTP policies."""
+class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings, RateLimitSettings):
+    """Where the gateway listens, which upstreams it calls and its HTTP policies (rate limits: the
+    services' ``ASSAY_RATE_LIMIT_*``, checked first at the gateway: ``assay.gateway.rate_limit``)."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
 

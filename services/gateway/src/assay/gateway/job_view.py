@@ -35,7 +35,7 @@ from nats.aio.msg import Msg
 from nats.errors import SlowConsumerError
 from opentelemetry import trace
 
-from assay.common.auth import READERS, TokenVerifier
+from assay.common.auth import READERS
 from assay.common.byte_cache import ByteLRU
 from assay.common.errors import AssayError
 from assay.common.interceptors import CachingVerifier
@@ -154,14 +154,14 @@ class JobView:
         self._entries.clear()
 
 
-def job_view(settings: GatewaySettings) -> JobView:
-    """The view the settings ask for: inert without NATS or a token key (every read goes to jobs)."""
-    verifier = None
-    if settings.nats_url and settings.job_view_bytes > 0:
-        try:
-            verifier = CachingVerifier(TokenVerifier(settings), name="gateway_verified_tokens")
-        except ValueError as error:
-            logger.warning("job view off: no token key to check tenants with", extra={"reason": str(error)})
+def job_view(settings: GatewaySettings, verifier: CachingVerifier | None) -> JobView:
+    """The view the settings ask for: inert without NATS or a token key (``verifier`` None; every
+    read goes to jobs)."""
+    if not (settings.nats_url and settings.job_view_bytes > 0):
+        verifier = None
+    elif verifier is None:
+        logger.warning("job view off: no token key to check tenants with "
+                       "(ASSAY_JWT_HS256_SECRET or ASSAY_JWT_PUBLIC_KEY_FILE)")
     return JobView(settings.job_view_bytes, settings.job_view_seconds, verifier,
                    finished_ttl_seconds=settings.job_view_finished_seconds)
 

@@ -16,6 +16,7 @@ from assay.common.fields import REQUEST_ID_PATTERN
 
 logger = logging.getLogger("assay.gateway.access")
 SLOW_SECONDS = 1.0
+TOO_MANY_REQUESTS = 429
 """A request at least this slow is logged at INFO even when it succeeded."""
 
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
@@ -111,7 +112,9 @@ class AccessMiddleware(_HttpMiddleware):
     (bounded cardinality).
 
     The log follows the services' RPC log: server errors at WARNING, client errors and requests
-    slower than a second at INFO, the rest at DEBUG (so a status poll costs no log line at INFO).
+    slower than a second at INFO, the rest at DEBUG (so a status poll costs no log line at INFO);
+    rate-limit refusals (429) at DEBUG too, so a flood does not become a log flood (the latency
+    metric counts them).
     """
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -134,7 +137,7 @@ def _log(scope: Scope, route: str, status: int, elapsed: float) -> None:
     level = logging.DEBUG
     if status >= 500:
         level = logging.WARNING
-    elif status >= 400 or elapsed >= SLOW_SECONDS:
+    elif (status >= 400 and status != TOO_MANY_REQUESTS) or elapsed >= SLOW_SECONDS:
         level = logging.INFO
     if logger.isEnabledFor(level):
         logger.log(level, "http request finished", extra={

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assay.common.errors import FieldViolation, details_from_rpc_error
+from assay.common.errors import AssayError, ErrorDetails, FieldViolation, details_from_rpc_error
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,17 @@ class Problem(Exception):
             # cancelled the call under it (a handler cut short, a server stopping). Retryable, not
             # 499 "client closed request", which a client takes as final (issue 20's 5,000-job run).
             details = replace(details, code=grpc.StatusCode.UNAVAILABLE)
+        return cls.from_details(details)
+
+    @classmethod
+    def from_error(cls, error: AssayError) -> Problem:
+        """The problem for a domain error raised in the gateway, as if a service had sent it."""
+        return cls.from_details(ErrorDetails(error.code, error.message, error.reason, error.violations,
+                                             error.metadata))
+
+    @classmethod
+    def from_details(cls, details: ErrorDetails) -> Problem:
+        """The problem for an error's code, reason, message, violations and ErrorInfo metadata."""
         reason = details.reason or details.code.name
         message = details.message or details.code.name.replace("_", " ").lower()
         if details.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN) \
@@ -204,11 +215,13 @@ def _grpc_code_of(status: int) -> grpc.StatusCode:
 
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
     """Render ``problem`` for ``request``."""
-    request_id = getattr(request.state, "request_id", None)
-    return JSONResponse(
-        problem.body(request.url.path, request_id), status_code=problem.status,
-        media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers,
-    )
+    return problem_json(problem, request.url.path, getattr(request.state, "request_id", None))
+
+
+def problem_json(problem: Problem, instance: str, request_id: str | None) -> JSONResponse:
+    """Render ``problem`` about ``instance`` (the request's path)."""
+    return JSONResponse(problem.body(instance, request_id), status_code=problem.status,
+                        media_type=PROBLEM_MEDIA_TYPE, headers=problem.headers)
 
 
 def violations_from_validation(errors: Iterable[Any]) -> list[FieldViolation]:

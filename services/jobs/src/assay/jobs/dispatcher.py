@@ -106,16 +106,15 @@ class Dispatcher:
                 if capacity > 0:
                     heads = await _heads(conn, analyzer, capacity)
                     chosen += plan(analyzer, capacity, heads, in_flight, self._policy)
-            if chosen:
-                await self._dispatch(conn, chosen)
-        return len(chosen)
+            dispatched = await self._dispatch(conn, chosen) if chosen else 0
+        return dispatched
 
     def backlog_for(self, running: int) -> int:
         """How many unstarted messages an analyzer with ``running`` jobs may have in the stream: about one
         more round of its workers' slots, so a newcomer waits behind at most that, however large the fleet."""
         return max(self._backlog, math.ceil(running * self._per_running))
 
-    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head]) -> None:
+    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head]) -> int:
         ids = [uuid.UUID(head.job_id) for head in chosen]
         released = {row.job_id: row for row in await conn.execute(_RELEASE, {"ids": ids})}
         jobs = {row["id"]: row for row in (await conn.execute(_QUEUED, {"ids": ids})).mappings()}
@@ -123,7 +122,7 @@ class Dispatcher:
         messages: list[dict[str, Any]] = []
         for job_id in ids:  # the plan's order is the stream's order
             if job_id not in released or job_id not in jobs:
-                continue  # started or cancelled since the round looked
+                continue  # started or cancelled since the round looked (or being so now)
             row, entry = jobs[job_id], released[job_id]
             job = self._rows.job(row)
             with _dispatch_span(row, entry.traceparent, now - entry.held_at):
@@ -132,6 +131,7 @@ class Dispatcher:
             JOB_HOLD_SECONDS.labels(row["analyzer"]).observe((now - entry.held_at).total_seconds())
         if messages:
             await conn.execute(OUTBOX_INSERT, messages)
+        return len(messages)
 
     async def run(self) -> None:
         """Dispatch forever: a round at each notification, at least every ``poll_seconds``."""
@@ -212,5 +212,15 @@ _HEADS = text("""
         ORDER BY q.priority DESC, q.created_at, q.job_id LIMIT :limit
     ) h
 """)
-_RELEASE = text("DELETE FROM jobs.dispatch_queue WHERE job_id = ANY(:ids) RETURNING job_id, traceparent, held_at")
+_RELEASE = text("""
+    DELETE FROM jobs.dispatch_queue WHERE job_id IN (
+        SELECT job_id FROM jobs.dispatch_queue WHERE job_id = ANY(:ids) FOR UPDATE SKIP LOCKED)
+    RETURNING job_id, traceparent, held_at
+""")
+"""Entries another transaction has locked are skipped, not waited for: only a transaction removing
+the entry locks it (a StartJob or cancel, by the ``jobs_left_flight`` trigger), so the job is leaving
+QUEUED; if that transaction rolls back, a later round takes it. Waiting could close a cycle with a
+StartJobs batch, which removes its jobs' entries one by one in its own order while the round deletes
+them in another (jobs re-queued by the reaper are held while their old messages are redelivered);
+never waiting, a round is in no lock cycle."""
 _QUEUED = text("SELECT * FROM jobs.jobs WHERE id = ANY(:ids) AND state = 'QUEUED'")

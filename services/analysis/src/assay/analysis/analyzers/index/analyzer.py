@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import uuid
 
+from opentelemetry import trace
+
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.index.chunks import embedding_texts, pack
-from assay.analysis.analyzers.index.embedding import embed_passages, index_embedder
+from assay.analysis.analyzers.index.embedding import embed_reusing, index_embedder
 from assay.analysis.analyzers.index.metadata import check_given, document_metadata
 from assay.analysis.analyzers.index.units import read_units
 from assay.analysis.analyzers.index.writer import IndexWriter
@@ -85,11 +87,14 @@ class IndexAnalyzer:
             ctx.check_cancelled()
             ctx.report_progress((100 * number + 90 * done // max(count, 1)) // total)
 
-        vectors = embed_passages(model, embedding_texts(document.display_name, chunks), on_batch)
+        file_id = uuid.UUID(document.file_id)
+        vectors, reused = embed_reusing(model, embedding_texts(document.display_name, chunks),
+                                        writer.stored_vectors(collection_id, file_id), on_batch)
+        trace.get_current_span().set_attribute("assay.index.vectors_reused", reused)
         metadata = document_metadata(document.file_id, read, ctx.dependencies, ctx.params.index.metadata)
-        writer.replace(collection_id, uuid.UUID(document.file_id), display_name=document.display_name,
+        writer.replace(collection_id, file_id, display_name=document.display_name,
                        media_type=document.media_type, job_id=ctx.job_id, chunks=chunks, vectors=vectors,
                        metadata=metadata, uploaded_at=document.uploaded_at)
-        ctx.logger.info("indexed", extra={"file_id": document.file_id, "chunks": len(chunks)})
+        ctx.logger.info("indexed", extra={"file_id": document.file_id, "chunks": len(chunks), "reused": reused})
         return index_pb2.IndexedFile(file_id=document.file_id, display_name=document.display_name,
                                      format=read.format, chunks=len(chunks), pages=read.pages, metadata=metadata)

@@ -12,10 +12,11 @@ threads only add synchronisation.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -84,21 +85,65 @@ def embed_passages(model: Embedder, texts: Sequence[str],
     return out
 
 
+SAME_MODEL_COSINE = 0.9999
+"""A stored vector and a fresh one of the same text agree to this (6 significant digits in
+pgvector's text form) when the same model made both."""
+
+
+def embed_reusing(model: Embedder, texts: Sequence[str], stored: Mapping[str, FloatMatrix],
+                  on_batch: Callable[[int, int], None] | None = None) -> tuple[FloatMatrix, int]:
+    """:func:`embed_passages`, except that a text found in ``stored`` (the file's chunks from its
+    last indexing) keeps its vector: re-indexing a file whose passages did not change embeds only
+    what did. One reused text is embedded again first, and if its fresh vector differs (another
+    model wrote the stored ones) nothing is reused. Returns the vectors and how many were reused."""
+    reusable = [i for i, text in enumerate(texts) if text in stored]
+    if reusable:
+        probe = texts[reusable[0]]
+        fresh = model.embed([probe])[0]
+        if float(np.dot(fresh, stored[probe])) < SAME_MODEL_COSINE:
+            reusable = []
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    for i in reusable:
+        out[i] = stored[texts[i]]
+    kept = set(reusable)
+    missing = [i for i in range(len(texts)) if i not in kept]
+    if missing:
+        out[missing] = embed_passages(model, [texts[i] for i in missing], on_batch)
+    return out, len(reusable)
+
+
 class QuestionEmbeddings:
     """Questions' vectors (pgvector's text form), kept in an LRU bounded by bytes: a question asked
-    again (a dashboard, a batch of questions, a retry) skips the model."""
+    again (a dashboard, a batch of questions, a retry) skips the model.
 
-    def __init__(self, model: Callable[[], Embedder | None], max_bytes: int) -> None:
+    :meth:`embed` answers a cached question on the event loop and runs the model on a pool of its
+    own with one thread per core: the model is pure CPU (one intra-op thread per call), so more
+    threads than cores only queue inside onnxruntime (20 askers through asyncio's default pool of
+    cores + 4 threads: 6 model calls at once on 2 cores), and the default pool stays free for the
+    rest of the process."""
+
+    def __init__(self, model: Callable[[], Embedder | None], max_bytes: int, threads: int | None = None) -> None:
         self._model = model
         self._cache: ByteLRU[str, str] = ByteLRU("index_question_embeddings", max_bytes,
                                                  lambda v: len(v))
         self._lock = threading.Lock()  # called from several threads; the LRU is not thread-safe
+        self._pool = ThreadPoolExecutor(max_workers=threads or cores(), thread_name_prefix="question-embed")
+
+    def cached(self, question: str) -> str | None:
+        with self._lock:
+            return self._cache.get(question)
+
+    async def embed(self, question: str) -> str | None:
+        """:meth:`vector` without blocking the event loop (see the class)."""
+        cached = self.cached(question)
+        if cached is not None:
+            return cached
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.vector, question)
 
     def vector(self, question: str) -> str | None:
-        """The question's vector literal; ``None`` when the model is unavailable. Blocking: run it
-        in a thread."""
-        with self._lock:
-            cached = self._cache.get(question)
+        """The question's vector literal; ``None`` when the model is unavailable. Blocking: use
+        :meth:`embed` on an event loop."""
+        cached = self.cached(question)
         if cached is not None:
             return cached
         model = self._model()

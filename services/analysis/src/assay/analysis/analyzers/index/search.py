@@ -154,14 +154,16 @@ def statement(chosen: DocumentSelection) -> TextClause:
             ORDER BY c.embedding <=> CAST(:q AS vector) LIMIT :n
         ), text_pool AS (
             -- ts_rank_cd reads every row it ranks: rank the first :pool chunks holding any word of the
-            -- question (all of them in a collection of ordinary size). Row-level security keeps the GIN
-            -- index out (@@ is not leakproof), so this reads the collection's chunks until :pool match.
-            SELECT c.id FROM "index".chunks c
+            -- question (all of them in a collection of ordinary size), in the same scan that finds
+            -- them, so only the best :n are read again for their text. The GIN index serves @@ under
+            -- row-level security only where the match is marked leakproof (analysis revision 0004);
+            -- for common words the planner reads the collection in table order until :pool match.
+            SELECT c.id, ts_rank_cd(c.tsv, {_ANY}) AS text_rank FROM "index".chunks c
             WHERE c.collection_id = :collection {documents} AND c.tsv @@ {_ANY} LIMIT :pool
+        ), text_best AS (
+            SELECT id, text_rank FROM text_pool ORDER BY text_rank DESC, id LIMIT :n
         ), by_text AS (
-            SELECT 't' AS source, {_CANDIDATE}, ts_rank_cd(c.tsv, {_ANY}) AS text_rank
-            FROM text_pool JOIN "index".chunks c USING (id)
-            ORDER BY text_rank DESC, c.id LIMIT :n
+            SELECT 't' AS source, {_CANDIDATE}, t.text_rank FROM text_best t JOIN "index".chunks c USING (id)
         ), found AS (
             SELECT * FROM by_vector UNION ALL SELECT * FROM by_text
         )

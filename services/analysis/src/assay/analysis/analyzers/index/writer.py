@@ -21,7 +21,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
-from assay.analysis.analyzers.index.chunks import Chunk
+from assay.analysis.analyzers.index.chunks import Chunk, embedding_texts
 from assay.analysis.analyzers.index.embedding import vector_literal
 from assay.analysis.plugin import AnalysisInputError
 from assay.common.db import TENANT_SETTING
@@ -83,6 +83,23 @@ class IndexWriter:
             self._scope(cur)
             cur.execute('DELETE FROM "index".indexing WHERE collection_id = %s AND job_id = %s',
                         (collection_id, job_id))
+
+    def stored_vectors(self, collection_id: uuid.UUID, file_id: uuid.UUID) -> dict[str, npt.NDArray[np.float32]]:
+        """The file's chunks now in the collection, as what was embedded for each (the document's name
+        and the chunk's text, :func:`embedding_texts`) and its vector: re-indexing reuses a vector
+        whose text has not changed (see :func:`embed_reusing`)."""
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            self._scope(cur)
+            cur.execute('SELECT d.display_name, c.kind, c.heading, c.content, c.embedding::text '
+                        'FROM "index".chunks c JOIN "index".documents d USING (collection_id, file_id) '
+                        "WHERE c.collection_id = %s AND c.file_id = %s", (collection_id, file_id))
+            rows = cur.fetchall()
+        if not rows:
+            return {}
+        chunks = [Chunk(content, heading, kind, 0, 0, 0, 0) for _, kind, heading, content, _ in rows]
+        texts = embedding_texts(rows[0][0], chunks)
+        return {text: np.array(row[4][1:-1].split(","), dtype=np.float32)
+                for text, row in zip(texts, rows, strict=True)}
 
     def replace(self, collection_id: uuid.UUID, file_id: uuid.UUID, *, display_name: str, media_type: str,
                 job_id: str, chunks: Sequence[Chunk], vectors: npt.NDArray[np.float32],
