@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python bench/eval_sentiment.py [--data-dir DIR] [--hotel-reviews CSV]
 [--throughput-rows N]``.
 
-Sets, each scored by ``lexicon`` and by ``learned`` (side by side):
+Sets, each scored by ``lexicon``, ``fast`` (the learned model's fast path alone) and ``learned``
+(side by side):
 
 - **held-out**: the test split of ``bench/sentiment_data.py`` (one in five of Hutto & Gilbert's
   rated sentences, never trained or tuned on), POSITIVE / NEGATIVE / NEUTRAL;
@@ -18,9 +19,10 @@ calibration error (ECE, 10 equal-width bins over the label's confidence; learned
 and rows/s of the model and of a whole batch job (the analyzer on a CSV of the set's texts); for
 the learned model, the share of texts its fast path decided.
 
-``--throughput-rows N``: a batch job of the learned model over a CSV of N distinct reviews (each
-two held-out sentences), with its rows/s, bytes, the time a 10 MB CSV of such rows would take,
-the process's peak memory and the load average before and after.
+``--throughput-rows N``: a batch job of each model in ``--throughput-models`` (default
+``fast,learned``) over a CSV of N distinct reviews (each two held-out sentences), with its rows/s
+wall and per CPU-second, bytes, the time a 10 MB CSV of such rows would take, the process's peak
+memory and the load average before and after.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import random
 import resource
 import sys
 import tempfile
@@ -39,9 +40,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sentiment_data import fetch_sdist, load_sentences
+from sentiment_data import fetch_sdist, load_sentences, write_review_csv
 
 from assay.analysis.analyzers.sentiment import (
+    FAST,
     LEARNED,
     LEXICON,
     MAX_TEXT_CHARS,
@@ -59,6 +61,7 @@ from assay.analysis.testing import LocalRunContext
 from assay.v1 import job_pb2, sentiment_pb2
 
 BINS = 10
+MODELS = ((LEXICON, "lexicon"), (FAST, "fast"), (LEARNED, "learned"))
 
 
 @dataclass
@@ -125,7 +128,7 @@ def uncached(kind: ModelKind) -> SentimentModel:
     """The model of ``kind``, the learned one without its per-text cache (every text is new)."""
     if kind == LEXICON:
         return lexicon_model()
-    return learned_model(cache_entries=0)
+    return learned_model(cache_entries=0, fast_only=kind == FAST)
 
 
 def fast_share(model: SentimentModel) -> str:
@@ -192,54 +195,43 @@ def report(name: str, gold: list[str], texts: list[str], classes: Sequence[str],
           + " | MIXED | unscored | ECE | model rows/s (wall / CPU) | fast path | job rows/s |")
     print("|---" * (9 + len(classes)) + "|")
     reliabilities = {}
-    for kind, label in ((LEXICON, "lexicon"), (LEARNED, "learned")):
+    for kind, label in MODELS:
         predicted, confidences, rate, fast = score(kind, texts)
         unscored = predicted.count("UNSCORED")
-        f = figures(gold, predicted, confidences if kind == LEARNED else None, classes, unscored)
+        f = figures(gold, predicted, None if kind == LEXICON else confidences, classes, unscored)
         rate_job = f"{job_rate(kind, texts, work):.0f}" if jobs else "-"
         cells = [f"{p:.2f}/{r:.2f}/{f1:.2f}" for p, r, f1, _ in f.per_class.values()]
         print(f"| {label} | {f.accuracy:.3f} | {f.macro_f1:.3f} | " + " | ".join(cells)
               + f" | {f.mixed_share:.1%} | {f.unscored} | {'-' if f.ece is None else f'{f.ece:.3f}'}"
               + f" | {rate} | {fast} | {rate_job} |")
-        if kind == LEARNED:
+        if kind != LEXICON:
             reliabilities[label] = reliability(confidences, [g == p for g, p in zip(gold, predicted, strict=True)])
     for label, rows in reliabilities.items():
         print(f"\nReliability ({label}): " + "; ".join(
             f"{r} n={n} conf {c:.2f} acc {a:.2f}" for r, n, c, a in rows))
 
 
-def throughput(texts: Sequence[str], rows: int, work: Path) -> None:
-    """One learned batch job over ``rows`` distinct two-sentence reviews (see the module doc)."""
-    rng = random.Random(24)
-    seen: set[str] = set()
-    while len(seen) < rows:
-        review = f"{rng.choice(texts)} {rng.choice(texts)}"
-        if len(review) <= MAX_TEXT_CHARS:
-            seen.add(review)
-    reviews = sorted(seen)
-    rng.shuffle(reviews)
-    path = work / "throughput.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text"])
-        writer.writerows([i, t] for i, t in enumerate(reviews))
+def throughput(texts: Sequence[str], rows: int, work: Path, kind: ModelKind) -> None:
+    """One batch job of ``kind`` over ``rows`` distinct two-sentence reviews (see the module doc)."""
+    path = work / f"throughput-{kind}.csv"
+    write_review_csv(path, texts, rows=rows, max_chars=MAX_TEXT_CHARS)
     size = path.stat().st_size
-    model = learned_model()
+    model = learned_model(fast_only=kind == FAST)
     model.score_batch(["A warm-up sentence, great and awful."])
     model.decided.clear()
-    (work / "work-throughput").mkdir()
+    (work / f"work-throughput-{kind}").mkdir()
     ctx = LocalRunContext(
         job_id="eval",
         tenant_id="eval",
-        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(model=LEARNED)),
-        work_dir=work / "work-throughput", inputs=[InputDocument("eval", path, "text/csv", path.name, size)],
+        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(model=kind)),
+        work_dir=work / f"work-throughput-{kind}", inputs=[InputDocument("eval", path, "text/csv", path.name, size)],
     )
     load_before = os.getloadavg()[0]
     started, started_cpu = time.perf_counter(), time.process_time()
     SentimentAnalyzer(lambda _kind: model).run(ctx)
     wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n## batch job throughput (learned, {rows} distinct reviews, {size / 1e6:.2f} MB)\n")
+    print(f"\n## batch job throughput ({model.name}, {rows} distinct reviews, {size / 1e6:.2f} MB)\n")
     print(f"{rows / wall:.0f} rows/s wall, {rows / cpu:.0f} rows per CPU-s; fast path {fast_share(model)}; "
           f"a 10 MB CSV of such rows: {10e6 / size * wall:.0f} s at this rate; peak memory {peak_mib:.0f} MiB; "
           f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
@@ -252,6 +244,7 @@ def main() -> None:
     parser.add_argument("--hotel-every", type=int, default=1, help="score every k-th review only (time)")
     parser.add_argument("--no-jobs", action="store_true", help="skip the whole-job throughput runs")
     parser.add_argument("--throughput-rows", type=int, default=0, help="distinct rows of the throughput job")
+    parser.add_argument("--throughput-models", default="fast,learned", help="comma-separated: fast, learned")
     parser.add_argument("--skip-sets", action="store_true", help="only the throughput job")
     args = parser.parse_args()
 
@@ -261,7 +254,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if args.throughput_rows:
-            throughput([s.text for s in held_out], args.throughput_rows, work)
+            kinds = {"fast": FAST, "learned": LEARNED}
+            for name in args.throughput_models.split(","):
+                throughput([s.text for s in held_out], args.throughput_rows, work, kinds[name])
         if args.skip_sets:
             return
         report("held-out sentences", [s.label or "" for s in labelled], [s.text for s in labelled],

@@ -18,11 +18,14 @@ is held out for evaluation (``split == "test"``) and never trained or tuned on.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import random
 import subprocess
 import sys
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,3 +111,24 @@ def load_sentences(sdist: Path) -> list[Sentence]:
                 if len(parts) >= 3 and parts[2].strip():
                     sentences.append(Sentence(name, parts[0], float(parts[1]), parts[2].strip()))
     return sentences
+
+
+def write_review_csv(path: Path, texts: Sequence[str], *, rows: int = 0, max_bytes: int = 0,
+                     max_chars: int = 512, seed: int = 24) -> int:
+    """A CSV (``id,text``) of distinct two-sentence reviews made of ``texts``, shuffled with ``seed``:
+    ``rows`` of them, or as many as fit in ``max_bytes``. Returns the row count."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    budget = max_bytes
+    while (len(seen) < rows) if rows else (budget > 0):
+        review = f"{rng.choice(texts)} {rng.choice(texts)}"
+        if len(review) <= max_chars and review not in seen:
+            seen.add(review)
+            budget -= len(review.encode()) + 10
+    reviews = sorted(seen)
+    rng.shuffle(reviews)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text"])
+        writer.writerows([i, t] for i, t in enumerate(reviews))
+    return len(reviews)

@@ -8,12 +8,14 @@ Run: ``.venv/bin/pip install -e '.[sentiment-train]'`` once, then
    labelled ones of the *train* split (the test split is never read here); a hash of each
    sentence's key sets one in ten aside as the **calibration slice** (never fitted on);
 2. fits the **fast path** (``_fast.py``): word and word-pair terms seen in at least two fitting
-   sentences, a multinomial logistic regression (scikit-learn, lbfgs, C 4) over them and VADER's
-   four scores;
+   sentences, a multinomial logistic regression (scikit-learn, lbfgs, C 4) over them, VADER's
+   four scores and the mean static MiniLM word-piece vector (``model/static.npz``, written by
+   ``bench/distil_sentiment_embeddings.py``) times 2;
 3. fine-tunes the **transformer** (``bench/sentiment_finetune.py``): all-MiniLM-L6-v2's top two
    layers and a classifier, over the shipped int8 model's layer-4 states (cached in
    ``--data-dir``), with JAX on CPU (only the top layer is trained, one epoch: see
-   ``bench/sentiment_finetune.py``); saves the layers int8 per output row;
+   ``bench/sentiment_finetune.py``); saves the layers int8 per output row. ``--reuse-transformer``
+   keeps the tuned layers of ``--tuned`` as they are (no JAX needed) and redoes the rest;
 4. on the calibration slice: one temperature per model (grid search on the negative
    log-likelihood); the fast path's **gate**, the lowest confidence from which the fast path's
    labels are at least as accurate as the transformer's on the same sentences;
@@ -47,6 +49,7 @@ from assay.analysis.analyzers.sentiment import lexicon_model
 from assay.analysis.analyzers.sentiment._fast import FAST_PATH, FastModel, softmax, terms
 from assay.analysis.analyzers.sentiment._learned import MixedRule
 from assay.analysis.analyzers.sentiment._model import Scores
+from assay.analysis.analyzers.sentiment._static import StaticEmbeddings
 from assay.analysis.analyzers.sentiment._transformer import (
     MAX_TOKENS,
     TUNED_PATH,
@@ -59,6 +62,8 @@ from assay.analysis.analyzers.sentiment._transformer import (
 CALIBRATION_SHARE = 10
 FAST_C = 4.0
 FAST_SCALE = 1.0
+EMBEDDING_SCALE = 2.0
+"""Static-embedding features times this (chosen on the calibration slice among 1, 2, 4, 8)."""
 TRANSFORMER_SCALE = 3.0
 MIN_DOCUMENT_FREQUENCY = 2
 TEMPERATURES = np.round(np.arange(0.5, 3.0001, 0.01), 2)
@@ -66,7 +71,7 @@ GATES = np.round(np.arange(0.70, 0.9901, 0.01), 2)
 CLAUSE_MINS = (0.6, 0.7, 0.8, 0.9)
 WHOLE_MAXES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
 SEED = 24
-VERSION = "2"
+VERSION = "3"
 
 
 def log(message: str) -> None:
@@ -91,8 +96,13 @@ def vader_rows(scores: list[Scores]) -> np.ndarray:
     return np.array([[s.compound, s.positive, s.negative, s.neutral] for s in scores], dtype=np.float32)
 
 
-def fit_fast(texts: list[str], vader: np.ndarray, y: np.ndarray, fit: np.ndarray) -> dict[str, Any]:
-    """The fast path's vocabulary and weights (temperature and gate added later)."""
+def fit_fast(
+    texts: list[str], vader: np.ndarray, embedded: np.ndarray, y: np.ndarray, fit: np.ndarray
+) -> dict[str, Any]:
+    """The fast path's vocabulary and weights (temperature and gate added later).
+
+    ``embedded``: each text's mean static word-piece vector (``StaticEmbeddings.mean``).
+    """
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
 
@@ -107,7 +117,8 @@ def fit_fast(texts: list[str], vader: np.ndarray, y: np.ndarray, fit: np.ndarray
         cols += known
         vals += [1 / np.sqrt(max(1, len(known)))] * len(known)
     x = sp.hstack([sp.csr_matrix((vals, (rows, cols)), shape=(len(fit), len(vocabulary))),
-                   sp.csr_matrix(vader[fit] * FAST_SCALE)]).tocsr()
+                   sp.csr_matrix(vader[fit] * FAST_SCALE),
+                   sp.csr_matrix(embedded[fit] * EMBEDDING_SCALE)]).tocsr()
     model = LogisticRegression(C=FAST_C, max_iter=5000).fit(x, y[fit])
     assert list(model.classes_) == [0, 1, 2]
     coef = model.coef_.T  # (features, 3)
@@ -116,7 +127,9 @@ def fit_fast(texts: list[str], vader: np.ndarray, y: np.ndarray, fit: np.ndarray
         "classes": list(LABELS),
         "terms": vocabulary,
         "lexicon_scale": FAST_SCALE,
-        "lexicon_weights": [[round(float(w), 5) for w in row] for row in coef[len(vocabulary):]],
+        "lexicon_weights": [[round(float(w), 5) for w in row] for row in coef[len(vocabulary):len(vocabulary) + 4]],
+        "embedding_scale": EMBEDDING_SCALE,
+        "embedding_weights": [round(float(w), 5) for w in coef[len(vocabulary) + 4:].ravel()],
         "bias": [round(float(b), 5) for b in model.intercept_],
         "weights": [round(float(w), 4) for w in coef[: len(vocabulary)].ravel()],
         "temperature": 1.0,
@@ -245,6 +258,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--tuned", type=Path, default=TUNED_PATH)
     parser.add_argument("--fast", type=Path, default=FAST_PATH)
+    parser.add_argument("--reuse-transformer", action="store_true",
+                        help="keep the tuned layers in --tuned; refit the fast path, temperatures, gate, MIXED rule")
     args = parser.parse_args()
 
     sentences = [s for s in load_sentences(fetch_sdist(args.data_dir)) if s.split == "train" and s.label is not None]
@@ -257,18 +272,24 @@ def main() -> None:
     vader = vader_rows(vader_scores)
     log(f"{len(fit)} fitting and {len(cal)} calibration sentences")
 
-    fast_data = fit_fast(texts, vader, y, fit)
+    embeddings = StaticEmbeddings.load()
+    fast_data = fit_fast(texts, vader, embeddings.mean(texts), y, fit)
     args.fast.write_text(json.dumps(fast_data), encoding="utf-8")
-    fast = FastModel.load(args.fast)
-    fast_logits = np.stack([fast.logits(texts[i], vader_scores[i]) for i in cal])
+    fast = FastModel.load(args.fast, embeddings)
+    fast_logits = fast.logits([texts[i] for i in cal], [vader_scores[i] for i in cal])
     fast_data["temperature"] = fit_temperature(fast_logits, y[cal])
 
     started = time.perf_counter()
-    initial = fetch_weights(args.data_dir)
-    states = frozen_states(initial, lower_states(texts, args.data_dir / "train_layer4_states.npz"))
-    log(f"frozen layers done in {time.perf_counter() - started:.0f} s")
-    params = fine_tune(initial, states, vader * TRANSFORMER_SCALE, y, list(fit), args.epochs, log)
-    minutes = (time.perf_counter() - started) / 60
+    if args.reuse_transformer:
+        params, previous = load_tuned(args.tuned)
+        training = previous.get("training", {})
+        minutes, epochs = float(training.get("minutes", 0.0)), int(training.get("epochs", args.epochs))
+    else:
+        initial = fetch_weights(args.data_dir)
+        states = frozen_states(initial, lower_states(texts, args.data_dir / "train_layer4_states.npz"))
+        log(f"frozen layers done in {time.perf_counter() - started:.0f} s")
+        params = fine_tune(initial, states, vader * TRANSFORMER_SCALE, y, list(fit), args.epochs, log)
+        minutes, epochs = (time.perf_counter() - started) / 60, args.epochs
     meta: dict[str, Any] = {"version": VERSION, "classes": list(LABELS), "lexicon_scale": TRANSFORMER_SCALE,
                             "temperature": 1.0}
     save_tuned(args.tuned, params, meta)
@@ -279,10 +300,14 @@ def main() -> None:
     model_p = softmax((model_logits / meta["temperature"]).astype(np.float32))
     fast_p = softmax((fast_logits / fast_data["temperature"]).astype(np.float32))
     fast_data["gate"], gate_table = choose_gate(fast_p, model_p, y[cal])
+    below = fast_p.max(axis=1) < fast_data["gate"]
+    for name, p in (("fast", fast_p), ("transformer", model_p), ("mean of both", (fast_p + model_p) / 2)):
+        log(f"calibration accuracy below the gate ({below.sum()} sentences), {name}: "
+            f"{(p[below].argmax(1) == y[cal][below]).mean():.4f}")
     args.fast.write_text(json.dumps(fast_data), encoding="utf-8")
     save_tuned(args.tuned, params, meta)
     tuned = TunedMiniLM(lower_session(bundled_model_path() or Path()), *load_tuned(args.tuned))
-    fast = FastModel.load(args.fast)
+    fast = FastModel.load(args.fast, embeddings)
 
     reviews = synthetic_reviews([sentences[i] for i in cal], np.random.default_rng(SEED))
     rule, mixed_table = choose_mixed(tuned, fast, reviews)
@@ -296,7 +321,7 @@ def main() -> None:
             "fitting_sentences": len(fit),
             "calibration_sentences": len(cal),
             "per_class": {label: int((y[fit] == i).sum()) for i, label in enumerate(LABELS)},
-            "epochs": args.epochs,
+            "epochs": epochs,
             "minutes": round(minutes, 1),
             "calibration_accuracy": round(float((model_p.argmax(1) == y[cal]).mean()), 4),
             "calibration_accuracy_clearly_polar_reviews": round(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
+from fixtures.sentiment_jobs import run_csv
 
 from assay.analysis.analyzers.sentiment import (
     ANALYZER,
@@ -20,7 +20,6 @@ from assay.analysis.analyzers.sentiment import (
     model_for,
 )
 from assay.analysis.analyzers.sentiment._models import DEFAULT, LEARNED
-from assay.analysis.plugin import InputDocument
 from assay.analysis.testing import LocalRunContext
 from assay.cli.params import parse_params
 from assay.common.json_schema import params_schema
@@ -75,27 +74,6 @@ def run_text(tmp_path: Path, text: str, **params: object) -> sentiment_pb2.Senti
         text=text,
     )
     return ANALYZER.run(ctx).sentiment
-
-
-def run_csv(
-    tmp_path: Path, texts: list[str], **params: object
-) -> tuple[sentiment_pb2.SentimentResult, list[list[str]]]:
-    path = tmp_path / "reviews.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text"])
-        writer.writerows([i + 1, text] for i, text in enumerate(texts))
-    (tmp_path / "work").mkdir()
-    ctx = LocalRunContext(
-        job_id="job-1",
-        tenant_id="tenant-1",
-        params=job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(**params)),  # type: ignore[arg-type]
-        work_dir=tmp_path / "work",
-        inputs=[InputDocument("file-1", path, "text/csv", "reviews.csv", path.stat().st_size)],
-    )
-    result = ANALYZER.run(ctx).sentiment
-    with ctx.artifacts[0].path.open(encoding="utf-8", newline="") as f:
-        return result, list(csv.reader(f))
 
 
 def test_the_learned_model_is_the_default() -> None:
@@ -310,13 +288,16 @@ def test_the_lexicon_model_is_selectable_and_keeps_its_shape(tmp_path: Path) -> 
     assert list(result.statistics.confidence_histogram) == []
 
 
-def test_the_param_schema_and_the_cli_name_both_models() -> None:
+def test_the_param_schema_and_the_cli_name_every_model() -> None:
     schema = params_schema(sentiment_pb2.SentimentParams.DESCRIPTOR)
 
-    assert schema["properties"]["model"]["enum"] == ["SENTIMENT_MODEL_KIND_LEARNED", "SENTIMENT_MODEL_KIND_LEXICON"]
+    assert schema["properties"]["model"]["enum"] == [
+        "SENTIMENT_MODEL_KIND_LEARNED", "SENTIMENT_MODEL_KIND_LEXICON", "SENTIMENT_MODEL_KIND_FAST"
+    ]
     assert schema["properties"]["aspects"] == {"type": "boolean"}
     assert parse_params("sentiment", ["model=lexicon"]).sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON
     assert parse_params("sentiment", ["model=learned"]).sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_LEARNED
+    assert parse_params("sentiment", ["model=fast"]).sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_FAST
 
 
 def test_a_missing_embedding_model_is_a_clear_error_naming_the_lexicon_fallback(
@@ -343,6 +324,9 @@ def test_rest_json_selects_either_model_and_names_a_wrong_one_by_its_path() -> N
     request = from_json(body, jobs_service_pb2.CreateJobRequest())
     assert request.params.sentiment.model == sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON
     assert request.params.sentiment.aspects
+    body["params"] = {"sentiment": {"model": "SENTIMENT_MODEL_KIND_FAST"}}
+    assert from_json(body, jobs_service_pb2.CreateJobRequest()).params.sentiment.model == (
+        sentiment_pb2.SENTIMENT_MODEL_KIND_FAST)
 
     body["params"] = {"sentiment": {"model": "bert"}}
     with pytest.raises(JsonFieldError) as refused:

@@ -69,6 +69,12 @@ class _SentimentModelKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Se
     """
     SENTIMENT_MODEL_KIND_LEXICON: _SentimentModelKind.ValueType  # 2
     """SENTIMENT_MODEL_KIND_LEXICON is plain VADER, the fast path (labels as before this option)."""
+    SENTIMENT_MODEL_KIND_FAST: _SentimentModelKind.ValueType  # 3
+    """SENTIMENT_MODEL_KIND_FAST is the learned model's first stage alone (word n-grams, VADER and
+    static MiniLM word-piece vectors in a calibrated logistic regression) for every text and
+    clause, no transformer: the same outputs as LEARNED, thousands of rows per second, slightly
+    less accurate. For large batch files.
+    """
 
 class SentimentModelKind(_SentimentModelKind, metaclass=_SentimentModelKindEnumTypeWrapper):
     """SentimentModelKind chooses the model that scores the texts."""
@@ -81,6 +87,12 @@ and a trained, calibrated classification head: confidence, class scores, MIXED, 
 """
 SENTIMENT_MODEL_KIND_LEXICON: SentimentModelKind.ValueType  # 2
 """SENTIMENT_MODEL_KIND_LEXICON is plain VADER, the fast path (labels as before this option)."""
+SENTIMENT_MODEL_KIND_FAST: SentimentModelKind.ValueType  # 3
+"""SENTIMENT_MODEL_KIND_FAST is the learned model's first stage alone (word n-grams, VADER and
+static MiniLM word-piece vectors in a calibrated logistic regression) for every text and
+clause, no transformer: the same outputs as LEARNED, thousands of rows per second, slightly
+less accurate. For large batch files.
+"""
 Global___SentimentModelKind: _TypeAlias = SentimentModelKind  # noqa: Y015
 
 @_typing.final

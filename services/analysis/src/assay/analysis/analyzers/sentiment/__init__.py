@@ -23,6 +23,7 @@ from assay.analysis.analyzers.sentiment._model import (
 )
 from assay.analysis.analyzers.sentiment._models import (
     DEFAULT,
+    FAST,
     LEARNED,
     LEXICON,
     ModelKind,
@@ -38,6 +39,7 @@ ANALYZER = SentimentAnalyzer()
 __all__ = [
     "ANALYZER",
     "DEFAULT",
+    "FAST",
     "ITEMS_LIMIT",
     "LANGUAGE_UNSUPPORTED",
     "LEARNED",

@@ -3,7 +3,9 @@
 Terms of a text are its lower-cased words (negated ones, up to three words after "not", "never",
 "n't"... before the next punctuation, prefixed ``not_``), ``!`` and ``?``, and every pair of
 neighbouring terms. Features: each known term weighs 1/sqrt(known terms), then VADER's compound,
-pos, neg and neu times ``lexicon_scale``. Logits are divided by a fitted temperature.
+pos, neg and neu times ``lexicon_scale``, and (version 3 on) the mean of the text's static MiniLM
+word-piece vectors (``_static.py``) times ``embedding_scale``. Logits are divided by a fitted
+temperature.
 
 ``bench/train_sentiment.py`` fits it on the train split and writes ``model/fast.json``: the
 vocabulary with one weight row per term (POSITIVE, NEGATIVE, NEUTRAL), the bias, the VADER
@@ -25,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assay.analysis.analyzers.sentiment._model import Scores
+from assay.analysis.analyzers.sentiment._static import StaticEmbeddings
 
 FAST_PATH = Path(__file__).with_name("model") / "fast.json"
 NEGATION_SCOPE = 3
@@ -62,11 +65,23 @@ class FastModel:
     bias: npt.NDArray[np.float32]
     temperature: float
     gate: float
+    embeddings: StaticEmbeddings | None = None
+    embedding_weights: npt.NDArray[np.float32] | None = None
+    """One row per static-embedding dimension, already times ``embedding_scale``."""
 
     @classmethod
-    def load(cls, path: Path = FAST_PATH) -> FastModel:
+    def load(cls, path: Path = FAST_PATH, embeddings: StaticEmbeddings | None = None) -> FastModel:
+        """The model in ``path``; one with embedding weights needs ``embeddings`` (default: the shipped ones)."""
         data = json.loads(path.read_text(encoding="utf-8"))
         terms_ = data["terms"]
+        embedding_weights = None
+        if data.get("embedding_weights") is not None:
+            embeddings = embeddings or StaticEmbeddings.load()
+            embedding_weights = np.asarray(data["embedding_weights"], dtype=np.float32).reshape(
+                embeddings.dimensions, 3
+            ) * np.float32(data["embedding_scale"])
+        else:
+            embeddings = None
         return cls(
             vocabulary={term: i for i, term in enumerate(terms_)},
             weights=np.asarray(data["weights"], dtype=np.float32).reshape(len(terms_), 3),
@@ -74,26 +89,28 @@ class FastModel:
             bias=np.asarray(data["bias"], dtype=np.float32),
             temperature=float(data["temperature"]),
             gate=float(data["gate"]),
+            embeddings=embeddings,
+            embedding_weights=embedding_weights,
         )
 
-    def logits(self, text: str, lexicon: Scores) -> npt.NDArray[np.float32]:
-        """Uncalibrated class logits of one text."""
-        known = {self.vocabulary[t] for t in terms(text) if t in self.vocabulary}
-        out = self.bias.copy()
-        if known:
-            out += self.weights[sorted(known)].sum(axis=0) / np.float32(math.sqrt(len(known)))
-        vader = np.array([lexicon.compound, lexicon.positive, lexicon.negative, lexicon.neutral], dtype=np.float32)
-        out += vader @ self.lexicon_weights
+    def logits(self, texts: Sequence[str], lexicon: Sequence[Scores]) -> npt.NDArray[np.float32]:
+        """Uncalibrated class logits, one row per text."""
+        out = np.tile(self.bias, (len(texts), 1))
+        for row, text in enumerate(texts):
+            known = {self.vocabulary[t] for t in terms(text) if t in self.vocabulary}
+            if known:
+                out[row] += self.weights[sorted(known)].sum(axis=0) / np.float32(math.sqrt(len(known)))
+        vader = np.array([[s.compound, s.positive, s.negative, s.neutral] for s in lexicon], dtype=np.float32)
+        out += vader.reshape(len(texts), 4) @ self.lexicon_weights
+        if self.embeddings is not None and self.embedding_weights is not None and texts:
+            out += self.embeddings.mean(texts) @ self.embedding_weights
         return out
 
     def probabilities(self, texts: Sequence[str], lexicon: Sequence[Scores]) -> npt.NDArray[np.float32]:
         """Calibrated POSITIVE / NEGATIVE / NEUTRAL probabilities, one row per text."""
         if not texts:
             return np.zeros((0, 3), dtype=np.float32)
-        logits = np.stack([self.logits(t, s) for t, s in zip(texts, lexicon, strict=True)]) / np.float32(
-            self.temperature
-        )
-        return softmax(logits)
+        return softmax(self.logits(texts, lexicon) / np.float32(self.temperature))
 
 
 def softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

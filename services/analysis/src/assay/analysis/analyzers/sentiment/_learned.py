@@ -3,10 +3,12 @@
 Per batch of texts (each distinct text once): the language is identified (non-English texts are
 ``Unscored``), VADER scores every text, and
 
-1. the **fast path** (``_fast.py``, a calibrated word n-gram logistic regression) scores every
-   text; where its confidence reaches its ``gate`` (chosen on held-out calibration data so that
-   the rows it keeps are labelled as accurately as by the transformer) and the text is not a
-   MIXED candidate, its probabilities are the result;
+1. the **fast path** (``_fast.py``, a calibrated logistic regression over word n-grams, VADER and
+   static MiniLM word-piece vectors) scores every text; where its confidence reaches its ``gate``
+   (chosen on held-out calibration data so that the rows it keeps are labelled as accurately as by
+   the transformer), its probabilities are the result; a MIXED candidate is kept only when the
+   fast path finds it POSITIVE or NEGATIVE at or above both the gate and ``whole_max`` (then the
+   MIXED rule could not fire);
 2. the rest go to the **transformer** (``_transformer.py``, all-MiniLM-L6-v2 with its top two
    layers fine-tuned), batched by length.
 
@@ -90,16 +92,20 @@ class LearnedModel:
         *,
         cache_entries: int = CACHE_ENTRIES,
         cascade: bool = True,
+        fast_only: bool = False,
     ):
+        """``cascade=False``: the transformer decides every text; ``fast_only``: the fast path
+        decides every text and scores the clauses (MIXED, aspects) too, no transformer pass."""
         self._transformer = transformer
         self._fast = fast
         self._lexicon = lexicon
         self._mixed = mixed
-        self._cascade = cascade
+        self._cascade = cascade or fast_only
+        self._fast_only = fast_only
         self._cache: OrderedDict[tuple[str, bool], Scores | Unscored] = OrderedDict()
         self._cache_entries = cache_entries
         self._lock = threading.Lock()
-        self.name = f"learned:{transformer.version}"
+        self.name = f"learned-fast:{transformer.version}" if fast_only else f"learned:{transformer.version}"
         self.decided: Counter[str] = Counter()
         """Distinct texts labelled so far, by the path that decided (``fast``, ``transformer``)."""
 
@@ -162,19 +168,28 @@ class LearnedModel:
         return [p if isinstance(p, Unscored) else self._scores(p, clause_probabilities, aspects) for p in plans]
 
     def _fast_path(self, plans: Sequence[_Plan]) -> None:
-        if not self._cascade:
+        if not self._cascade or not plans:
             return
-        eligible = [p for p in plans if not p.mixed_candidate]
-        probabilities = self._fast.probabilities([p.text for p in eligible], [p.lexicon for p in eligible])
+        probabilities = self._fast.probabilities([p.text for p in plans], [p.lexicon for p in plans])
         kept = 0
-        for plan, row in zip(eligible, probabilities, strict=True):
-            if float(row.max()) >= self._fast.gate:
+        for plan, row in zip(plans, probabilities, strict=True):
+            if self._fast_decides(plan, float(row.max()), int(row.argmax())):
                 plan.probabilities = (float(row[0]), float(row[1]), float(row[2]))
                 plan.path = FAST
                 kept += 1
         if kept:
             self.decided[FAST] += kept
             _DECIDED.add(kept, {"path": FAST})
+
+    def _fast_decides(self, plan: _Plan, confidence: float, top: int) -> bool:
+        """Whether the fast path's probabilities are the result (its top class ``top``, 2 = NEUTRAL)."""
+        if self._fast_only:
+            return True
+        if not plan.mixed_candidate:
+            return confidence >= self._fast.gate
+        # A MIXED candidate the fast path finds clearly one-sided (at or above both the gate and the
+        # MIXED rule's whole-text bound) cannot be MIXED: it is decided here as well.
+        return top != 2 and confidence >= max(self._fast.gate, self._mixed.whole_max)
 
     def _transformer_path(self, plans: Sequence[_Plan]) -> None:
         if not plans:
@@ -187,9 +202,11 @@ class LearnedModel:
         _DECIDED.add(len(plans), {"path": TRANSFORMER})
 
     def _transformer_probabilities(self, units: Sequence[str]) -> list[Probabilities]:
+        """Clauses' probabilities: the transformer's, or the fast path's when it works alone."""
         if not units:
             return []
-        rows = self._transformer.probabilities(units, [self._lexicon.score(u) for u in units]).astype(np.float64)
+        scorer = self._fast if self._fast_only else self._transformer
+        rows = scorer.probabilities(units, [self._lexicon.score(u) for u in units]).astype(np.float64)
         return [(float(r[0]), float(r[1]), float(r[2])) for r in rows]
 
     def _may_be_mixed(self, plan: _Plan) -> bool:

@@ -17,6 +17,7 @@ from assay.v1 import sentiment_pb2
 ModelKind: TypeAlias = sentiment_pb2.SentimentModelKind.ValueType
 LEXICON = sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON
 LEARNED = sentiment_pb2.SENTIMENT_MODEL_KIND_LEARNED
+FAST = sentiment_pb2.SENTIMENT_MODEL_KIND_FAST
 DEFAULT = LEARNED
 """What an unset ``model`` parameter means."""
 
@@ -27,7 +28,9 @@ class ModelUnavailableError(RuntimeError):
     """The learned model cannot run here (its runtime or model file is missing)."""
 
 
-def learned_model(*, cache_entries: int | None = None, cascade: bool = True) -> LearnedModel:
+def learned_model(
+    *, cache_entries: int | None = None, cascade: bool = True, fast_only: bool = False
+) -> LearnedModel:
     """A new learned model (own cache) on the process's loaded files; :func:`model_for` keeps one.
 
     Raises:
@@ -40,7 +43,7 @@ def learned_model(*, cache_entries: int | None = None, cascade: bool = True) -> 
         )
     transformer, fast, rule = _loaded()
     extra = {} if cache_entries is None else {"cache_entries": cache_entries}
-    return LearnedModel(transformer, fast, lexicon_model(), rule, cascade=cascade, **extra)
+    return LearnedModel(transformer, fast, lexicon_model(), rule, cascade=cascade, fast_only=fast_only, **extra)
 
 
 @functools.cache
@@ -53,12 +56,14 @@ def _loaded() -> tuple[TunedMiniLM, FastModel, MixedRule]:
 
 
 @functools.cache
-def _learned() -> LearnedModel:
-    return learned_model()
+def _learned(fast_only: bool) -> LearnedModel:
+    return learned_model(fast_only=fast_only)
 
 
 def model_for(kind: ModelKind) -> SentimentModel:
-    """The process-wide model of ``kind`` (unset: the learned default), built on first use.
+    """The process-wide model of ``kind``, built on first use.
+
+    Unset means the learned default; ``FAST`` is the learned model's fast path alone.
 
     Raises:
         ModelUnavailableError: the learned model was asked for and cannot be loaded.
@@ -66,4 +71,4 @@ def model_for(kind: ModelKind) -> SentimentModel:
     if kind == LEXICON:
         return lexicon_model()
     with _lock:
-        return _learned()
+        return _learned(kind == FAST)
