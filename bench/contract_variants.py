@@ -148,4 +148,11 @@ def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
         if near:
             m = min(near, key=lambda m: abs(m.start() - begin))
             return sentence[: m.start()] + replace(m) + sentence[m.end() :]
-    return "It is not agreed that " + sentence[:1].lower() + sentence[1:]
+    # After a list mark or clause number ("* Process ...", "2.1.2 not Process ..."), so the
+    # variant stays one list item or clause, as a drafter would write it.
+    mark = _MARK.match(sentence)
+    head, body = (sentence[: mark.end()], sentence[mark.end() :]) if mark else ("", sentence)
+    return head + "It is not agreed that " + body[:1].lower() + body[1:]
+
+
+_MARK = re.compile(r"\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\([a-z0-9]+\)|\*\*\d+(?:\.\d+)*\.?\*\*)\s+")

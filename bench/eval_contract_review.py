@@ -312,6 +312,9 @@ def evaluate_set(
                 negations[rid].append((not_present, contradicted, status.status in POSITIVE and cites))
                 if not not_present:
                     misses.append(f"negated {label.path.name} {rid}: {quoted(status)} for '{negated[:140]}'")
+                elif not contradicted:
+                    misses.append(f"negated, not CONTRADICTED quoting it, {label.path.name} {rid}: {quoted(status)} "
+                                  f"for '{negated[:140]}'")
     print(
         f"\n== {name} ==\n{len(labels)} labelled documents, {units} pages/paragraphs, {units / seconds:.1f} per second"
     )

@@ -54,3 +54,11 @@ async def test_jobs_started_while_nats_is_down_accepts_jobs_and_relays_them_once
                 await eventually(relayed, timeout=30)
             finally:
                 await nc.close()
+
+
+async def test_jobs_started_and_stopped_while_nats_is_down_stops_promptly(postgres):
+    port = free_port()
+    async with asyncio.timeout(30):
+        async with jobs_on_fresh_database(postgres, f"nats://127.0.0.1:{port}", "nonats") as service:
+            assert (await create(service)).state == job_pb2.Job.STATE_QUEUED
+        # leaving the block stopped it: the pending first connection was given up, nothing hangs

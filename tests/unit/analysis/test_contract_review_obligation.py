@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, context, edit, fixture_text, lexical_analyzer, params
+from fixtures.contracts.support import STATUS, lexical_findings
 
 from assay.analysis.analyzers.contract_review.obligation import non_binding
 from assay.v1 import contract_review_pb2
@@ -57,9 +57,7 @@ def test_obligations_rights_and_restrictions_still_bind(sentence: str) -> None:
 
 
 def _review(tmp_path: Path, changes: dict[str, str]) -> dict[str, contract_review_pb2.ContractRequirementFinding]:
-    text = edit(fixture_text("eu_dpa.txt"), changes)
-    result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
-    return {f.requirement_id: f for f in result.requirements}
+    return lexical_findings(tmp_path, changes)
 
 
 def test_a_pointer_to_a_cut_security_annex_is_not_evidence_of_security(tmp_path: Path) -> None:

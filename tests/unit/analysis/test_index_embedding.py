@@ -17,6 +17,7 @@ from assay.analysis.analyzers.index.embedding import (
     cores,
     embed_passages,
     embed_reusing,
+    index_embedder,
 )
 
 
@@ -108,3 +109,14 @@ def test_vectors_another_model_stored_are_not_reused() -> None:
     vectors, reused = embed_reusing(model, texts, other)
     assert reused == 0 and sum(model.calls) == 1 + 3
     assert [int(np.argmax(v)) for v in vectors] == [len(t) for t in texts]
+
+
+def test_questions_differing_only_in_case_share_one_vector_as_the_uncased_model_sees_them_alike() -> None:
+    model = CountingModel()
+    questions = QuestionEmbeddings(lambda: model, 64 * 1024)
+    assert questions.vector("Where are Plausible's servers?") == questions.vector("WHERE ARE PLAUSIBLE'S SERVERS?")
+    assert sum(model.calls) == 1
+    real = index_embedder()
+    if real is not None:  # the shipped model: the same word pieces, the same vector
+        a, b = real.embed(["Where are Plausible's servers?", "WHERE ARE PLAUSIBLE'S SERVERS?"])
+        assert np.array_equal(a, b)

@@ -43,7 +43,7 @@ def collection_not_found(collection_id: uuid.UUID | str) -> NotFound:
 
 
 class IndexStore:
-    def __init__(self, engine: AsyncEngine, ef_search: int = 100) -> None:
+    def __init__(self, engine: AsyncEngine, ef_search: int = 64) -> None:
         self._engine = engine
         self._ef_search = ef_search
 

@@ -95,6 +95,27 @@ class AnalysisWorker:
         self.executor.close()
 
 
+@dataclass
+class _Served:
+    """What AnalysisService and IndexService hold, started before the worker connects to NATS."""
+
+    grpc: GrpcServer | None = None
+    engine: AsyncEngine | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        """Undo a start that failed (or was cancelled) while connecting to NATS."""
+        for task in self.background:
+            task.cancel()
+        if self.grpc is not None:
+            await self.grpc.stop(0)
+        if self.engine is not None:
+            await self.engine.dispose()
+        for close in self.closers:
+            await close()
+
+
 async def start(
     settings: AnalysisSettings,
     *,
@@ -146,7 +167,32 @@ async def start(
         dependency_wait_seconds=settings.worker_dependency_wait_seconds, backoff=backoff), breakers,
         small=small, child_slots=slots)
 
-    nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
+    served = _Served()
+    if serve_grpc:  # before NATS: Ask and ListAnalyzers need none (its first connection may wait out an outage)
+        servicer = AnalysisServicer(registry)
+        served.engine = create_engine(settings)
+        generator = Generator(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
+                              settings.llm_timeout_seconds) if settings.llm_base_url else None
+        index = IndexServicer(IndexStore(served.engine, settings.index_ef_search), settings.index_min_similarity,
+                              generator, settings.index_question_cache_bytes)
+        # The model loaded and run once before the first question, without delaying readiness.
+        served.background.append(asyncio.create_task(index.warm(), name="index-warm"))
+        if generator is not None:
+            served.closers.append(generator.close)
+
+        def register(server: grpc.aio.Server) -> Sequence[str]:
+            analysis_service_pb2_grpc.add_AnalysisServiceServicer_to_server(servicer, server)
+            index_pb2_grpc.add_IndexServiceServicer_to_server(index, server)
+            return [analysis_service_pb2.DESCRIPTOR.services_by_name["AnalysisService"].full_name,
+                    index_pb2.DESCRIPTOR.services_by_name["IndexService"].full_name]
+
+        served.grpc = await start_grpc_server(settings, register)
+        breakers.on_change(served.grpc.set_serving)  # readiness: NOT_SERVING while a dependency is down
+    try:
+        nc = await connect_with_streams(settings, f"assay-analysis-{settings.worker_id}")
+    except BaseException:
+        await served.close()
+        raise
     sources = [source for name in registry.names() for source in await provision_sources(nc, name, settings)]
     in_flight: set[asyncio.Task[None]] = set()
     dispatchers = fetch_loops(nc, sources, settings, registry, slots, small_slots, runner.handle, in_flight, breakers)
@@ -157,28 +203,10 @@ async def start(
         settings=settings, registry=registry, nc=nc, executor=executor,
         slots=[slots] if small_slots is None else [slots, small_slots], dispatchers=dispatchers,
         in_flight=in_flight, dead_letters=dead_letters, channels=channels,
-        background=[asyncio.create_task(d.export_stats(), name="consumer-stats") for d in dispatchers],
+        background=[*(asyncio.create_task(d.export_stats(), name="consumer-stats") for d in dispatchers),
+                    *served.background],
+        grpc=served.grpc, engine=served.engine, closers=served.closers,
     )
-    if serve_grpc:
-        servicer = AnalysisServicer(registry)
-        worker.engine = create_engine(settings)
-        generator = Generator(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
-                              settings.llm_timeout_seconds) if settings.llm_base_url else None
-        index = IndexServicer(IndexStore(worker.engine, settings.index_ef_search), settings.index_min_similarity,
-                              generator, settings.index_question_cache_bytes)
-        # The model loaded and run once before the first question, without delaying readiness.
-        worker.background.append(asyncio.create_task(index.warm(), name="index-warm"))
-        if generator is not None:
-            worker.closers.append(generator.close)
-
-        def register(server: grpc.aio.Server) -> Sequence[str]:
-            analysis_service_pb2_grpc.add_AnalysisServiceServicer_to_server(servicer, server)
-            index_pb2_grpc.add_IndexServiceServicer_to_server(index, server)
-            return [analysis_service_pb2.DESCRIPTOR.services_by_name["AnalysisService"].full_name,
-                    index_pb2.DESCRIPTOR.services_by_name["IndexService"].full_name]
-
-        worker.grpc = await start_grpc_server(settings, register)
-        breakers.on_change(worker.grpc.set_serving)  # readiness: NOT_SERVING while a dependency is down
     worker.loops = [asyncio.create_task(d.run(), name="dispatch") for d in dispatchers]
     if settings.worker_slot:  # the predecessor in the slot is gone: its attempts run again now
         worker.background.append(asyncio.create_task(release_predecessors(jobs, settings.worker_slot, boot),

@@ -82,7 +82,13 @@ class Problem(Exception):
     @classmethod
     def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> Problem:
         """The problem for a failed upstream call."""
-        return cls.from_details(details_from_rpc_error(error))
+        details = details_from_rpc_error(error)
+        if details.code == grpc.StatusCode.CANCELLED:
+            # The gateway's own client did not cancel (it would not read the answer): an upstream
+            # cancelled the call under it (a handler cut short, a server stopping). Retryable, not
+            # 499 "client closed request", which a client takes as final (issue 20's 5,000-job run).
+            details = replace(details, code=grpc.StatusCode.UNAVAILABLE)
+        return cls.from_details(details)
 
     @classmethod
     def from_error(cls, error: AssayError) -> Problem:

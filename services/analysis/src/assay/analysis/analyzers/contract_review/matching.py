@@ -29,7 +29,7 @@ import numpy.typing as npt
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
 from assay.analysis.analyzers.contract_review.negation import contradiction
-from assay.analysis.analyzers.contract_review.obligation import non_binding
+from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 from assay.analysis.analyzers.contract_review.playbook import (
     Playbook,
@@ -219,19 +219,36 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
     in_context = _in_context(clauses, playbook, parties)
     units: list[Unit] = []
     lead_in = _lead_in(clauses)
+    # Numbers of the clauses that define a term: their sub-clauses ("1.1.8 'Restricted
+    # Transfer' means: 1.1.8.1 ...; 1.1.8.2 ...") continue the definition.
+    defining: list[str] = []
+    lead_in_defines = False
     for clause in clauses:
         if clause.kind == "heading":
             continue
-        intro = ""
         introduction = sentences(lead_in.get(clause.ordinal, ""))
-        if clause.kind == "list_item" and introduction and len(clause.text.split()) <= LIST_ITEM_WORDS:
-            intro = parties.normalise(introduction[-1]) + " "
+        lead = ""
+        if clause.kind == "list_item" and introduction:
+            lead = parties.normalise(clean_markup(introduction[-1])) + " "
+        intro = lead if len(clause.text.split()) <= LIST_ITEM_WORDS else ""
         # A clause that opens with a definition ("SCCs" means ... (ii) for the UK, ...) is a
-        # definition throughout.
+        # definition throughout, and so are its sub-clauses and the items it introduces.
         # Out of context nothing counts, so the checks below are skipped.
         relevant = clause.ordinal in in_context
         first = next((x for sp in clause.spans for x in sentences(sp.text)), "") if relevant else ""
-        defines = relevant and bool(_DEFINITION.match(first) or is_definition(first))
+        defines = relevant and bool(
+            _DEFINITION.match(first)
+            or is_definition(first)
+            or (clause.kind == "list_item" and lead_in_defines)
+            or any(clause.number.startswith(number + ".") for number in defining)
+        )
+        # Only a definition left open ("... means:") continues in what follows it.
+        open_definition = defines and clause.text.rstrip(" *_").endswith(":")
+        if open_definition and clause.number:
+            defining.append(clause.number.rstrip("."))
+        if clause.kind != "list_item":
+            lead_in_defines = open_definition
+        opening = True
         for span in clause.spans:
             for sentence in sentences(span.text):
                 normalised = parties.normalise(clean_markup(sentence))
@@ -247,10 +264,23 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         match_text=normalised,
                         semantic_text=intro + normalised,
                         in_context=evidence_kind and not (verbless and not intro),
-                        concept_text=intro if verbless else normalised,
+                        concept_text=_concept_text(lead, normalised, verbless, opening),
                     )
                 )
+                opening = False
     return units
+
+
+def _concept_text(intro: str, sentence: str, verbless: bool, opening: bool) -> str:
+    """Where a recogniser's operative concept must be named. A list item under a lead-in that
+    ends with a colon completes the lead-in's sentence ("The Processor will assist the Controller
+    with: - the notification of breaches to the authority"): the duty may be in the lead-in and
+    its object in the item, so both are read together; so is a verbless item ("- Email
+    addresses" under "The Processor processes the following personal data:"), which is content
+    of its lead-in."""
+    if (verbless and intro) or (opening and intro.rstrip(" *_").endswith(":")):
+        return intro + sentence
+    return "" if verbless else sentence
 
 
 @dataclass(frozen=True)
@@ -338,6 +368,9 @@ def score_units(
         for index, recogniser in enumerate(recognisers):
             if any(p.search(unit.match_text) for p in recogniser.patterns):
                 hits[row, index] = True
+            elif unit.concept_text != unit.match_text and unit.concept_text.endswith(unit.match_text):
+                # A list item completing its lead-in is matched with it.
+                hits[row, index] = any(p.search(unit.concept_text) for p in recogniser.patterns)
     hits &= ~lacks
     # A pattern hit on a sentence the head rules out is a stray keyword, not the obligation.
     hits &= ~ruled_out
@@ -364,13 +397,24 @@ def score_units(
     if playbook.binds_processor:
         # After ranking too: a pointer or a permission names the topic, it just binds no one.
         obligations = np.asarray([not req.elements_together for req in playbook.requirements])[requirement_of]
+        duties = obligations & ~np.asarray([r.controller_right for r in recognisers], dtype=bool)
         for row in counted:
-            if non_binding(units[row].match_text):
+            # A list item completing its lead-in binds whom the lead-in binds ("Customer agrees
+            # to: - provide instructions").
+            said = _said(units[row])
+            if non_binding(said):
                 scores[row, obligations] = 0.0
+            elif controller_permission(said):
+                scores[row, duties] = 0.0
     context = np.asarray([u.in_context for u in units], dtype=bool)
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
     return ScoreTable(recognisers=recognisers, scores=scores, pattern_hits=hits)
+
+
+def _said(unit: Unit) -> str:
+    """What the unit says: a list item completing its lead-in with the lead-in, else the sentence."""
+    return unit.concept_text if unit.concept_text.endswith(unit.match_text) else unit.match_text
 
 
 def _ruled_out(
@@ -434,9 +478,12 @@ def _affirmed(
     if not recogniser.operative:
         return column
     negated_lead_ins: set[int] = set()
-    for row in np.flatnonzero(column >= thresholds.present):
+    # A sentence near the requirement (at the weak threshold) that negates its concept is
+    # looked at too: a negated duty reads less like the playbook's wordings than the duty does.
+    for row in np.flatnonzero(column >= thresholds.weak):
         unit = units[int(row)]
-        found = contradiction(unit.match_text, recogniser.operative)
+        # Negation is read over the text the concept was found in: a list item with its lead-in.
+        found = contradiction(_said(unit), recogniser.operative)
         if found is not None:
             contradicting.append(Evidence(unit, float(column[row]), recogniser.id, negation=found.cue))
             column[row] = 0.0

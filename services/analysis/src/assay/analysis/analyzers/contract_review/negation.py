@@ -14,8 +14,13 @@ A sentence *contradicts* a requirement when the requirement's operative concept 
   authorisation" restricts, it does not negate), or preceded by a condition ("only if the audit
   does not impose a threat"); "It is not agreed that ..." negates all of it;
 - discretionary wording in the clause that names the concept, turning the duty into an option
-  or a substitute: "reserves the right to", "at its sole discretion", "limited to third-party
-  reports"; or retention "indefinitely";
+  or a substitute: "reserves the right to", "at its (sole) discretion", "limited to (providing
+  its) third-party reports", "reports only", an exception that hands the decision back to the
+  processor ("except where it decides otherwise", "as it sees fit"); or retention
+  "indefinitely" ("unless required by law" is the exception Art. 28(3)(g) itself makes, not a
+  gutting);
+- "no" before the thing owed ("no on-site inspections will be permitted", "no notice will be
+  given"; not "no later than");
 - a permission with an exception: "may process personal data other than on instructions",
   "may engage sub-processors without notice".
 
@@ -33,6 +38,9 @@ SCOPE_WORDS = 8
 
 _CUE = re.compile(
     r"\b(?:not(?!\s+(?:limited|restricted)\s+to)(?!\s+only\b)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
+    r"\bno\b(?!\s+(?:later|less|more|fewer|sooner|event|case|circumstances|other|longer|obligation|duty|right|"
+    r"requirement|responsibility|liability)\b)(?=\s+(?:[\w-]+\s+){0,2}?(?:audits?|inspections?|visits?|access|notice|"
+    r"notification|assistance|copies|deletion|return|information)\b)|"
     r"\bno\s+(?:obligation|duty|right|requirement|responsibility|liability)\b|\bunder\s+no\b|"
     r"\bfree\s+to\s+(?:refuse|decline)\b|\b(?:refuses?|declines?)\s+to\b",
     re.IGNORECASE,
@@ -50,10 +58,18 @@ _CONDITION = re.compile(
 """Before a cue, a condition or purpose: "only if the audit may not impose a threat" is no negation."""
 _DISCRETION = re.compile(
     r"\breserves?\s+the\s+right\s+(?:\(?but\s+not\s+the\s+obligation\)?\s+)?to\b|"
-    r"\bat\s+(?:its|their|his|the\s+processor's|the\s+supplier's)\s+(?:sole|absolute|own)\s+discretion\b|"
+    r"\bat\s+(?:its|their|his|the\s+processor's|the\s+supplier's)\s+(?:(?:sole|absolute|own|reasonable)\s+)?"
+    r"discretion\b|"
     r"\bindefinitely\b|\b(?:(?:solely|only|exclusively)\s+(?:by\s+way\s+of|by|through)|(?:limited|restricted)\s+"
-    r"(?:solely\s+|only\s+|exclusively\s+)?to)\s+(?:providing\s+|making\s+available\s+)?"
-    r"(?:(?:its|a|the|third[- ]party)\s+)?(?:audit\s+)?(?:reports?|certifications?|certificates?|summar\w+)\b",
+    r"(?:solely\s+|only\s+|exclusively\s+)?to)(?:\s+(?!audits?\b|inspections?\b)[\w'’-]+){0,6}?\s+"
+    r"(?:reports?|certifications?|certificates?|summar\w+|attestations?)\b|"
+    r"\b(?:reports?|certifications?|certificates?|summar\w+|attestations?)\s+only\b|"
+    # The exception hands the decision back to the processor: "except where it decides otherwise".
+    r"\b(?:except|unless|save|other\s+than)\s+(?:where|when|if|as|to\s+the\s+extent)?\s*(?:it|they|we|the\s+"
+    r"(?:processor|supplier|vendor|provider|contractor|consultant)s?)\s+(?:otherwise\s+)?(?:decides?|chooses?|elects?|"
+    r"determines?|considers?|deems?|prefers?|wishes?|sees?\s+fit)\b|"
+    r"\b(?:as|whenever|where|if)\s+(?:it|they|we|the\s+(?:processor|supplier|vendor|provider))\s+"
+    r"(?:sees?\s+fit|deems?\s+(?:fit|appropriate)|thinks?\s+fit|considers?\s+appropriate|chooses|elects)\b",
     re.IGNORECASE,
 )
 _WHOLE_SENTENCE = re.compile(

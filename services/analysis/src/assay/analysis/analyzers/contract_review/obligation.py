@@ -18,7 +18,14 @@ its topic without binding the processor to anything, and are never evidence of i
   Controller may audit") are its rights under the requirement and stay evidence;
 - a **duty of the controller**: the customer, as the sentence's subject, warrants, is
   responsible for or shall do something and the processor is not named ("Customer is solely
-  responsible for ... security").
+  responsible for ... security");
+- a **description** without any verb, neither a command nor a finite duty ("Stored
+  encrypted.", "Backups: encrypted and retained for 30 days" in an annex table): it says how
+  something is, not that the processor must keep it so; a list item is read with its lead-in
+  ("The Processor shall: - maintain ..."), so bullets under a duty are not descriptions;
+- a **permission of the controller** ("Customers can also delete the data themselves") binds
+  the processor to nothing either; it is evidence only of requirements whose content is the
+  controller's right (audits, objecting to a sub-processor: ``controller_right`` in the playbook).
 
 These sentences stay in context: a cross-reference still makes a missing requirement
 BY_REFERENCE. Descriptions (the processing details) bind no one and are not checked here.
@@ -28,6 +35,8 @@ Nothing here knows a particular document: the cues are ordinary English drafting
 from __future__ import annotations
 
 import re
+
+from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB
 
 _REFERENCE = re.compile(
     r"\b(?:are|is|shall\s+be|will\s+be|be)\s+(?:deemed\s+(?:to\s+be\s+)?completed\s+(?:with|by)\s+(?:the\s+)?"
@@ -51,7 +60,7 @@ _CONTROLLER = re.compile(
     re.IGNORECASE,
 )
 _PROCESSOR = re.compile(
-    r"\b(?:processors?|sub-?\s?processors?|suppliers?|vendors?|providers?|data\s+importers?|contractors?|"
+    r"\b(?:processors?|sub-?\s?processors?|suppliers?|vendors?|providers?|data\s+importers?|contractors?|consultants?|"
     r"we|us|our)\b",
     re.IGNORECASE,
 )
@@ -79,9 +88,35 @@ obligation of employees to confidentiality"): without a duty of its own it is ev
 its antecedent, which then is the evidence."""
 
 
+def controller_permission(text: str) -> bool:
+    """The controller, as the sentence's subject, may or can do something and the processor is
+    bound to nothing: "Customers can also delete the data themselves", "Client may export its
+    data at any time". Evidence only of the controller's rights (audits, objections), never of a
+    duty of the processor."""
+    permission = _PERMISSION.search(text)
+    if permission is None or _CONTROLLER_SUBJECT.match(text[: permission.start()]) is None:
+        return False
+    if _RESTRICTED.search(text[permission.start() : permission.end() + 12]):
+        return False  # "may not", "may only": a restriction, not a permission
+    return _PROCESSOR_DUTY.search(text) is None
+
+
+_PROCESSOR_DUTY = re.compile(
+    r"\b(?:processors?|suppliers?|vendors?|providers?|data\s+importers?|contractors?|consultants?|we)\s+"
+    r"(?:\w+\s+){0,3}?(?:shall|must|will|agrees?\s+to|undertakes?|commits?|warrants?|(?:is|are)\s+(?:obliged|obligated|"
+    r"required|bound|responsible))\b",
+    re.IGNORECASE,
+)
+"""The processor bound in the same sentence ("Customer may request, and the Processor shall provide ...")."""
+
+
 def non_binding(text: str) -> str:
     """Why ``text`` (party names already read as roles) binds no processor: ``cross-reference``,
-    ``continuation``, ``label``, ``processor permission`` or ``controller duty``; empty when it may."""
+    ``continuation``, ``label``, ``processor permission``, ``controller duty`` or ``description``
+    (no verb at all: "Stored encrypted.", "Backups: encrypted and retained for 30 days"); empty
+    when it may.
+    (A controller's permission is checked apart, :func:`controller_permission`: it is evidence of
+    the controller's rights.)"""
     if _CONTINUATION.match(text) and _DUTY.search(text) is None:
         return "continuation"
     if text.rstrip(" *_").endswith(":") and _DUTY.search(text) is None:
@@ -98,6 +133,24 @@ def non_binding(text: str) -> str:
     ):
         return "processor permission"
     duty = _CONTROLLER_DUTY.search(text)
-    if duty is not None and _CONTROLLER_SUBJECT.match(text[: duty.start()]) and _PROCESSOR.search(text) is None:
+    if duty is not None and _CONTROLLER_SUBJECT.match(text[: duty.start()]) and _PROCESSOR_DUTY.search(text) is None:
         return "controller duty"
+    value = _LABEL.sub("", text)
+    if FINITE_VERB.search(value) is None and _THIRD_PERSON.search(value) is None and _IMPERATIVE.match(text) is None:
+        return "description"
     return ""
+
+
+_THIRD_PERSON = re.compile(r"\b[a-z]{3,}(?<!ss)(?<!ous)(?<!ics)(?<!ies)(?<!ers)(?<!ons)(?<!ents)s\b", re.IGNORECASE)
+"""A word that may be a verb in the third person ("processes", "ensures", "maintains")."""
+_LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w ()/-]{0,40}:\s+")
+"""A field label before its value ("Backups: encrypted and retained for 30 days")."""
+_IMPERATIVE = re.compile(
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:to\s+)?(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make|delet|"
+    r"return|destr|implement|maintain|process|forward|submit|cooperat|co-operat|comply|impos|remain|obtain|give|"
+    r"bind|keep|follow|take|respect|observe|treat|train|report|document|audit|inspect|limit|restrict|use|"
+    r"protect|encrypt|not)\w*\b",
+    re.IGNORECASE,
+)
+"""A duty stated as a command or an infinitive under a lead-in ("Maintain appropriate ...",
+"to notify the Controller ...")."""

@@ -23,6 +23,36 @@ _LEGAL_FORMS = re.compile(
     r"sarl|s\.a\.|sa|b\.v\.|bv|n\.v\.|nv|corp\.?|corporation|co\.?|company|pty|srl|spa|oy|ab|as)$",
     re.IGNORECASE,
 )
+_NAME = r"(?P<name>[A-Z][\w&'’.\-]*(?:[ \t]+[A-Z][\w&'’.\-]*){0,3})"
+_MEANS = r"\s*[\"”]\s+(?:means|shall\s+mean|refers\s+to|is)\s+"
+_ACTS_AS = r"\s+(?:is|acts|shall\s+act|will\s+act)\s+(?:as\s+)?(?:the|a)\s+(?:data\s+)?"
+_ROLE_STATEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # "“Data Processor” means Courier."
+    (re.compile(rf"[\"“]\s*(?:Data\s+)?Processor{_MEANS}{_NAME}"), "Processor"),
+    (re.compile(rf"[\"“]\s*(?:Data\s+)?Controller{_MEANS}{_NAME}"), "Controller"),
+    # "Pipeboard is the Processor", "X acts as a data processor" (not "a sub-processor")
+    (re.compile(rf"{_NAME}{_ACTS_AS}[Pp]rocessor\b"), "Processor"),
+    (re.compile(rf"{_NAME}{_ACTS_AS}[Cc]ontroller\b"), "Controller"),
+    # "personal data processed by Berget on behalf of the Customer", "X processes Personal Data ... on behalf of"
+    (re.compile(rf"\b[Pp]rocessed\s+by\s+{_NAME}\s+on\s+behalf\s+of\b"), "Processor"),
+    (re.compile(rf"{_NAME}\s+processes\s+[^.;]{{0,80}}?\bon\s+behalf\s+of\b"), "Processor"),
+)
+"""How a contract says which party processes for the other without a defined role in brackets:
+the drafting of Art. 4(8) GDPR ("processes personal data on behalf of the controller") and the
+usual role statements. The name is then read as that role, as a bracketed definition would be."""
+_PARTY_ROLE = re.compile(
+    r"(?:the\s+)?(?:data\s+)?(?:processors?|controllers?|customers?|clients?|suppliers?|vendors?|"
+    r"(?:service\s+)?providers?|consultants?|contractors?|company|business|licensee|licensor|subscriber|"
+    r"recipient|discloser|user|we|us|you|importer|exporter|party)",
+    re.IGNORECASE,
+)
+"""Role words a bracketed definition gives a party (any other defined term is no party)."""
+_ROLE_WORDS = re.compile(
+    r"^(?:the\s+)?(?:customers?|clients?|controllers?|processors?|sub-?processors?|data|personal|company|"
+    r"business|parties|party|each|either|both|this|such|any|all|end|ultimate|contracted|relevant)\b",
+    re.IGNORECASE,
+)
+
 _COMMON = frozenset(
     """the this that data services service agreement party parties customer supplier vendor
     provider processor controller company client business contractor recipient discloser
@@ -41,7 +71,8 @@ class PartyAliases:
     def from_texts(cls, texts: Iterable[str]) -> PartyAliases:
         """Read party definitions from the first part of a document."""
         found: dict[str, str] = {}
-        for text in texts:
+        texts_seen = list(texts)
+        for text in texts_seen:
             for match in _DEFINITION.finditer(text):
                 name = " ".join(match.group("name").split())
                 quoted = [" ".join(q.split()) for q in _QUOTED.findall(match.group("inner"))]
@@ -50,8 +81,24 @@ class PartyAliases:
                 role = "we" if "we" in quoted else quoted[0]
                 if role.lower() in {"agreement", "dpa", "addendum", "purpose", "services"}:
                     continue
-                for alias in _aliases(name):
+                # A defined term that is no party ("Keboola Order Form" ("Order Form"), "Data
+                # Protection Impact Assessment" ("DPIA")) stands only for its full name: its first
+                # words are often a party's name or ordinary words.
+                party = _PARTY_ROLE.fullmatch(role) is not None
+                if not party and len(name.split()) < 3:
+                    continue  # "Data Protection" ("FADP"): a fragment of a longer term
+                aliases = _aliases(name) if party else [name]
+                for alias in aliases:
                     if alias.lower() != role.lower():
+                        found.setdefault(alias, role)
+        for text in texts_seen:
+            plain = text.replace("*", "")
+            for pattern, role in _ROLE_STATEMENTS:
+                for match in pattern.finditer(plain):
+                    name = " ".join(match.group("name").split()).rstrip(".,;:")
+                    if _ROLE_WORDS.match(name):
+                        continue
+                    for alias in _aliases(name):
                         found.setdefault(alias, role)
         ordered = sorted(found.items(), key=lambda item: -len(item[0]))
         return cls(tuple(ordered))
@@ -86,7 +133,7 @@ def _aliases(name: str) -> list[str]:
 
 _PROCESSOR_ROLES = re.compile(
     r"(?<![\w-])(?:Suppliers?|Vendors?|Service\s+Providers?|Data\s+Importers?|Providers?|"
-    r"Contractors?)(?![\w-])"
+    r"Contractors?|Consultants?)(?![\w-])"
 )
 _CONTROLLER_ROLES = re.compile(r"(?<![\w-])(?:Customers?|Clients?|Data\s+Exporters?|Business|Company)(?![\w-])")
 

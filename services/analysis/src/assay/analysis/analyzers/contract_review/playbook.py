@@ -10,7 +10,9 @@ semantic anchors), ``operative`` patterns naming the obligation's operative conc
 requirement, or on one recogniser; a sentence must match every one to be evidence, and one
 that negates the concept contradicts the requirement), optional ``elements`` that must all be present
 (``elements_together: true`` when they form one description that is found in one place;
-``not_about`` on a recogniser: wordings that make a sentence about something else), optional
+``not_about`` on a recogniser: wordings that make a sentence about something else;
+``controller_right: true`` on a recogniser whose content is a right of the controller, so that
+the controller's permissions count for it), optional
 ``weak_if`` patterns for qualifying wording, its ``severity`` when missing, the
 ``legal_reference`` and a ``recommendation``.
 """
@@ -56,6 +58,11 @@ class Recogniser:
     """Wordings that make a sentence about something else (an inspection *by the supervisory
     authority* is no audit by the controller): never evidence for this recogniser, while still
     claiming the sentence from other requirements."""
+    controller_right: bool = False
+    """The requirement's content is (also) a right of the controller ("The Customer may audit",
+    "may object to a new sub-processor"): the controller's permissions are evidence for it. For
+    every other recogniser of processor terms they only name the topic ("Customers can delete
+    the data themselves" binds no processor to delete)."""
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -176,6 +183,7 @@ def _recogniser(
         examples=examples,
         operative=own or operative,
         not_about=_compile(data.get("not_about"), f"{where} not_about"),
+        controller_right=bool(data.get("controller_right", False)),
     )
 
 

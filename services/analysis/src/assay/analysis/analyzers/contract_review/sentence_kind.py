@@ -35,6 +35,8 @@ _VERB = re.compile(
     re.IGNORECASE,
 )
 """Finite verbs that can carry an obligation (not the noun-like "return", "use", "notice")."""
+FINITE_VERB = _VERB
+"""The same, for modules that ask whether a sentence has a verb at all."""
 HEADING_WORDS = 14
 """A verbless line up to this many words is a heading or a label."""
 _DEFINITION = re.compile(

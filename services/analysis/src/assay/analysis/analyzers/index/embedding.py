@@ -131,7 +131,7 @@ class QuestionEmbeddings:
 
     def cached(self, question: str) -> str | None:
         with self._lock:
-            return self._cache.get(question)
+            return self._cache.get(_cache_key(question))
 
     async def embed(self, question: str) -> str | None:
         """:meth:`vector` without blocking the event loop (see the class)."""
@@ -151,8 +151,14 @@ class QuestionEmbeddings:
             return None
         literal = vector_literal(model.embed([question])[0])
         with self._lock:
-            self._cache.put(question, literal)
+            self._cache.put(_cache_key(question), literal)
         return literal
+
+
+def _cache_key(question: str) -> str:
+    """Questions differing only in case share a vector: the model's tokenizer lower-cases its input
+    (BERT uncased), so they are the same word pieces."""
+    return question.lower()
 
 
 def vector_literal(row: FloatMatrix) -> str:
