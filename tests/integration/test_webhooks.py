@@ -448,21 +448,27 @@ async def test_two_replicas_never_send_one_attempt_twice(postgres: Postgres,
             await second.server.stop(1.0)
 
 
+
+async def _running_two_job_pipeline(service: JobsService, tenant: str) -> js.Pipeline:
+    """A pipeline of two independent sentiment jobs, both started (attempt 1) as a worker would."""
+    steps = [js.PipelineJob(key=key, job=js.CreateJobRequest(analyzer="sentiment",
+                                                             inputs=job_pb2.JobInputs(text="fine")))
+             for key in ("a", "b")]
+    pipeline = (await service.jobs.CreatePipeline(js.CreatePipelineRequest(jobs=steps),
+                                                  metadata=service.token(tenant=tenant))).pipeline
+    for job in pipeline.jobs:
+        await service.execution.StartJob(ex.StartJobRequest(
+            id=job.id, tenant_id=tenant, attempt=1, analyzer_version="1",
+            capability=service.capability(tenant, job.id)), metadata=service.worker)
+    return pipeline
+
 async def test_of_two_transactions_ending_a_pipelines_last_jobs_exactly_one_reports_it(
         service: JobsService) -> None:
     """The race made deterministic: A's transaction ends its job and looks (B still running), B's
     ends its job and looks before A commits. B's look waits for A's lock on the pipeline row, then
     sees A's commit: one pipeline.finished (without the lock, B saw A running and none was queued)."""
     hook = await subscribe(service, "raced", "http://127.0.0.1:65535/", "pipeline.finished")
-    steps = [js.PipelineJob(key=key, job=js.CreateJobRequest(analyzer="sentiment",
-                                                             inputs=job_pb2.JobInputs(text="fine")))
-             for key in ("a", "b")]
-    pipeline = (await service.jobs.CreatePipeline(js.CreatePipelineRequest(jobs=steps),
-                                                  metadata=service.token(tenant="raced"))).pipeline
-    for job in pipeline.jobs:
-        await service.execution.StartJob(ex.StartJobRequest(
-            id=job.id, tenant_id="raced", attempt=1, analyzer_version="1",
-            capability=service.capability("raced", job.id)), metadata=service.worker)
+    pipeline = await _running_two_job_pipeline(service, "raced")
     engine = create_engine(service.settings)
     rows = JobRows()
     try:
@@ -504,15 +510,7 @@ async def test_traced_completions_of_a_pipelines_last_jobs_do_not_deadlock(servi
     other (a deadlock, 40P01, in full-suite runs, where a tracer provider is installed); the
     ``FOR NO KEY UPDATE`` look does not conflict with the share, and still excludes the other look."""
     hook = await subscribe(service, "traced-race", "http://127.0.0.1:65535/", "pipeline.finished")
-    steps = [js.PipelineJob(key=key, job=js.CreateJobRequest(analyzer="sentiment",
-                                                             inputs=job_pb2.JobInputs(text="fine")))
-             for key in ("a", "b")]
-    pipeline = (await service.jobs.CreatePipeline(js.CreatePipelineRequest(jobs=steps),
-                                                  metadata=service.token(tenant="traced-race"))).pipeline
-    for job in pipeline.jobs:
-        await service.execution.StartJob(ex.StartJobRequest(
-            id=job.id, tenant_id="traced-race", attempt=1, analyzer_version="1",
-            capability=service.capability("traced-race", job.id)), metadata=service.worker)
+    pipeline = await _running_two_job_pipeline(service, "traced-race")
     engine = create_engine(service.settings)
     rows = JobRows()
     request = NonRecordingSpan(SpanContext(trace_id=random.getrandbits(128) or 1, span_id=random.getrandbits(64) or 1,
