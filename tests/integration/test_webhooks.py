@@ -586,14 +586,22 @@ async def test_each_attempt_has_a_span_in_the_changes_trace_and_is_counted(
     assert not any(created.secret in value or "whsec_" in value for value in every_attribute)
 
 
+
+async def _a_delivery_held_in_flight(service: JobsService, hooks: Receiver,
+                                     tenant: str) -> tuple[wh.CreateWebhookResponse, job_pb2.Job]:
+    """A job.cancelled subscription and a cancelled job whose delivery the receiver holds open
+    (until ``hooks.hold`` is set)."""
+    hooks.hold = asyncio.Event()
+    created = await subscribe(service, tenant, hooks.url, "job.cancelled")
+    job = await create(service, tenant)
+    await service.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=service.token(tenant=tenant))
+    await eventually(lambda: _received(hooks, 1))
+    return created, job
+
 async def test_a_webhook_deleted_while_its_attempt_is_in_flight_leaves_the_loop_working(
         service: JobsService, caplog: pytest.LogCaptureFixture) -> None:
     async with receiver() as hooks:
-        hooks.hold = asyncio.Event()
-        doomed = await subscribe(service, "deleting", hooks.url, "job.cancelled")
-        job = await create(service, "deleting")
-        await service.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=service.token(tenant="deleting"))
-        await eventually(lambda: _received(hooks, 1))
+        doomed, _ = await _a_delivery_held_in_flight(service, hooks, "deleting")
         await webhooks(service).DeleteWebhook(wh.DeleteWebhookRequest(id=doomed.webhook.id),
                                               metadata=service.token(tenant="deleting", roles=ADMIN))
         hooks.hold.set()  # the attempt ends after its delivery row is gone
@@ -623,11 +631,7 @@ async def test_finished_deliveries_leave_the_log_after_its_retention(
 async def test_a_job_deleted_while_its_delivery_is_in_flight_leaves_the_loop_working(
         service: JobsService, caplog: pytest.LogCaptureFixture) -> None:
     async with receiver() as hooks:
-        hooks.hold = asyncio.Event()
-        hook = await subscribe(service, "erasing", hooks.url, "job.cancelled")
-        job = await create(service, "erasing")
-        await service.jobs.CancelJob(js.CancelJobRequest(id=job.id), metadata=service.token(tenant="erasing"))
-        await eventually(lambda: _received(hooks, 1))
+        hook, job = await _a_delivery_held_in_flight(service, hooks, "erasing")
         await service.jobs.DeleteJob(js.DeleteJobRequest(id=job.id), metadata=service.token(tenant="erasing"))
         assert await deliveries(service, hook.webhook.id, "erasing") == []  # the payload showed the job
         hooks.hold.set()  # the attempt ends after its delivery row is gone
