@@ -196,13 +196,11 @@ class AttemptRunner:
 
     async def _start_and_run(self, analyzer: str, spec: AnalyzerSpec, msg: Msg, work: events_pb2.WorkMessage,
                              release: Callable[[], None], small: bool) -> trace.Status:
-        entry = self._registry.get(analyzer)
-        assert entry is not None
         delivered = msg.metadata.num_delivered or 1
         try:
             started = await self._jobs.start(pb.StartJobRequest(
                 id=work.job_id, tenant_id=work.tenant_id, attempt=work.attempt,
-                analyzer_version=entry.spec.version, worker_id=self._options.worker_id,
+                analyzer_version=spec.version, worker_id=self._options.worker_id,
                 capability=work.capability, worker_slot=self._options.worker_slot,
                 worker_boot=self._options.worker_boot if self._options.worker_slot else ""),
                 keepalive=functools.partial(_keep_in_progress, msg))
