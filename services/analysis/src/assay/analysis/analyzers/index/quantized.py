@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 ENV_SWITCH = "ASSAY_INDEX_EMBEDDING_INT8"
 ENV_CACHE_DIR = "ASSAY_INDEX_MODEL_CACHE_DIR"
-NAME_SUFFIX = "-dynamic-int8"
+NAME_SUFFIX = "-dynamic"
 """Appended to the model's name in results when the quantized graph is used."""
 
 
@@ -54,7 +54,7 @@ def quantized_path(source: Path, directory: Path | None = None) -> Path:
     """Where the quantized form of ``source`` is kept (made by :func:`quantize` when absent)."""
     import onnxruntime as ort  # type: ignore[import-untyped]
 
-    return (directory or cache_dir()) / f"{source.stem}-{_digest(source)}-ort{ort.__version__}{NAME_SUFFIX}.onnx"
+    return (directory or cache_dir()) / f"{source.stem}-{_digest(source)}-ort{ort.__version__}-dynamic-int8.onnx"
 
 
 def quantize(source: Path, target: Path) -> None:
