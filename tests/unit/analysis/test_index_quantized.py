@@ -51,3 +51,11 @@ def test_a_model_that_cannot_be_quantized_is_used_as_shipped(tmp_path: Path, mon
     monkeypatch.setenv(quantized.ENV_CACHE_DIR, str(tmp_path / "cache"))
     assert index_model_path(broken) == (broken, False)
     assert "could not quantize" in caplog.text
+
+
+@needs_model
+def test_the_index_embeds_with_the_quantized_model_and_says_so_in_its_name() -> None:
+    from assay.analysis.analyzers.index.embedding import index_embedder
+
+    model = index_embedder()
+    assert model is not None and model.name.endswith(quantized.NAME_SUFFIX)
