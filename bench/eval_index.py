@@ -173,24 +173,18 @@ def evaluate(labels: dict[str, Any], answers: list[pb.AskQuestionResponse], file
     }
 
 
-def server_cpu_seconds(pid: int | None, clients_only: bool = False) -> float:
-    """CPU time of a server process and its children (PostgreSQL: the postmaster and its backends);
-    ``clients_only``: of the backends serving client connections alone (their title names the
-    client's address), leaving out autovacuum — which after the run's re-indexing may vacuum the
-    100k-chunk HNSW index in the middle of a latency run — and the other background processes."""
+def server_cpu_seconds(pid: int | None) -> float:
+    """CPU time of a server process and its children (PostgreSQL: the postmaster and its backends,
+    background processes included: autovacuum, checkpoints)."""
     import psutil
 
     if pid is None:
         return 0.0
     root = psutil.Process(pid)
-    total = 0.0
-    if not clients_only:
-        times = root.cpu_times()  # with the backends that have exited (reaped children)
-        total = times.user + times.system + times.children_user + times.children_system
+    times = root.cpu_times()  # with the backends that have exited (reaped children)
+    total = times.user + times.system + times.children_user + times.children_system
     for process in root.children(recursive=True):
         try:
-            if clients_only and "(" not in " ".join(process.cmdline()):
-                continue
             times = process.cpu_times()
         except psutil.NoSuchProcess:
             continue
@@ -244,12 +238,10 @@ async def latency(client: Client, collection: uuid.UUID, questions: list[str], a
         await loop.run_in_executor(pool, load)  # the child started and its imports done before the clock
         load_before, started, cpu = load(), time.perf_counter(), cpu_seconds()
         database_cpu = server_cpu_seconds(postgres_pid)
-        backends_cpu = server_cpu_seconds(postgres_pid, clients_only=True)
         timings, askers_cpu = await loop.run_in_executor(
             pool, run_askers, client.address, client.metadata, collection, queue, askers, top_k, interval)
         wall = time.perf_counter() - started
         database_cpu = server_cpu_seconds(postgres_pid) - database_cpu
-        backends_cpu = server_cpu_seconds(postgres_pid, clients_only=True) - backends_cpu
         service_cpu = cpu_seconds() - cpu
     timings.sort()
     return {"asks": asks, "askers": askers, "interval_s": interval,
@@ -258,7 +250,6 @@ async def latency(client: Client, collection: uuid.UUID, questions: list[str], a
             "asks_per_second": round(asks / wall, 1),
             "cpu_ms_per_ask": round(1000 * service_cpu / asks, 1),
             "postgres_cpu_ms_per_ask": round(1000 * database_cpu / asks, 1),
-            "postgres_client_backends_cpu_ms_per_ask": round(1000 * backends_cpu / asks, 1),
             "askers_cpu_ms_per_ask": round(1000 * askers_cpu / asks, 1), "load": [load_before, load()]}
 
 
