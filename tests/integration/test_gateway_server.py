@@ -2,26 +2,25 @@
 and with two processes on one port, both processes take connections, each has its /metrics port,
 and SIGTERM to the gateway's PID stops every process it started.
 
-Which process serves a connection is read from the kernel, not from the app: the server side of
-the client's socket is found in /proc/net/tcp and its owner among the gateway's processes' fds.
+Which process serves a connection is read from the kernel, not from the app
+(``assay.devstack.servers.serving``).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from harness.waiting import assert_eventually
 
 from assay.devstack.servers import free_port
+from assay.devstack.servers.serving import alive, descendants, serving_pids
 
 HOST = "127.0.0.1"
 SERVERS = ("uvicorn", "granian")
@@ -38,81 +37,6 @@ class GatewayProcess:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        children = [child for child, parent in parents.items() if parent == pid and child not in found]
-        found.update(children)
-        todo += children
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _server_inode(server_port: int, client_port: int) -> str | None:
-    """The inode of the accepted socket whose peer is our ``client_port``."""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local_port, remote_port = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
-        if (local_port, remote_port) == (server_port, client_port):
-            return fields[9]
-    return None
-
-
-def _owner(pids: set[int], inode: str) -> int | None:
-    target = f"socket:[{inode}]"
-    for pid in pids:
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                    return pid
-            except OSError:
-                continue
-    return None
-
-
-def _serving_pids(gateway: GatewayProcess, connections: int) -> set[int]:
-    """Open ``connections`` keep-alive connections at once, make one request on each, and name the
-    gateway process that holds each one's server side."""
-    socks = [socket.create_connection((HOST, gateway.port), timeout=10) for _ in range(connections)]
-    try:
-        for sock in socks:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n")
-        for sock in socks:
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
-        pids = _descendants(gateway.proc.pid) | {gateway.proc.pid}
-        owners = set()
-        for sock in socks:
-            inode = _server_inode(gateway.port, sock.getsockname()[1])
-            assert inode is not None
-            owner = _owner(pids, inode)
-            assert owner is not None
-            owners.add(owner)
-        return owners
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 @pytest.fixture
@@ -135,20 +59,20 @@ def start_gateway() -> Iterator[object]:
 
     yield start
     for gateway in started:  # a failed test still stops what it started, by PID
-        family = _descendants(gateway.proc.pid)
+        family = descendants(gateway.proc.pid)
         if gateway.proc.poll() is None:
             gateway.proc.send_signal(signal.SIGKILL)
             gateway.proc.wait(10)
         for pid in family:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
 def _stops_on_sigterm(gateway: GatewayProcess) -> None:
-    family = _descendants(gateway.proc.pid)
+    family = descendants(gateway.proc.pid)
     gateway.proc.send_signal(signal.SIGTERM)
     assert gateway.proc.wait(30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
-    assert_eventually(lambda: not any(_alive(pid) for pid in family), timeout=10)
+    assert_eventually(lambda: not any(alive(pid) for pid in family), timeout=10)
 
 
 @pytest.mark.parametrize("server", SERVERS)
@@ -170,12 +94,12 @@ def test_two_processes_share_the_port_and_stop_together_on_sigterm(start_gateway
     owners: set[int] = set()
 
     def both_serve() -> bool:
-        owners.update(_serving_pids(gateway, 8))
+        owners.update(serving_pids(HOST, gateway.port, gateway.proc.pid))
         return len(owners) >= 2
 
     assert_eventually(both_serve, timeout=30, interval=0.05)
     assert gateway.proc.pid not in owners  # the parent only supervises
-    assert owners <= _descendants(gateway.proc.pid)
+    assert owners <= descendants(gateway.proc.pid)
     for port in (gateway.metrics_port, gateway.metrics_port + 1):  # one /metrics port per process
         assert_eventually(lambda p=port: httpx.get(f"http://{HOST}:{p}/metrics", timeout=2).status_code == 200,
                           timeout=10, retry_on=(httpx.HTTPError, AssertionError))

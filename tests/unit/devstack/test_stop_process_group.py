@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 from harness.waiting import assert_eventually
 
 from assay.devstack.servers.process import stop_process
+from assay.devstack.servers.serving import alive
 
 PARENT = """
 import signal, subprocess, sys
@@ -23,13 +23,6 @@ child.wait()
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_a_server_ignoring_sigterm_is_killed_with_its_worker_processes() -> None:
     proc = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, start_new_session=True)
     try:
@@ -37,7 +30,7 @@ def test_a_server_ignoring_sigterm_is_killed_with_its_worker_processes() -> None
         child = int(proc.stdout.readline())
         stop_process(proc, timeout=0.5)
         assert proc.returncode == -signal.SIGKILL
-        assert_eventually(lambda: not _alive(child), timeout=10)
+        assert_eventually(lambda: not alive(child), timeout=10)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
