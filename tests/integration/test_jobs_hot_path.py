@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
+from test_jobs_batch_transitions import complete_item, complete_jobs
 from test_jobs_lifecycle import complete, create, start
 
 from assay.v1 import job_execution_service_pb2 as ex
@@ -34,3 +35,18 @@ async def test_starting_a_job_without_dependencies_reads_no_dependencies(jobs_se
     assert not [s for s in statements if "jobs.dependencies" in s], statements
     done = await complete(jobs_service, job, started.job.attempt)
     assert done.job.state == job_pb2.Job.STATE_SUCCEEDED
+
+
+async def test_ending_jobs_of_a_tenant_without_webhooks_queues_no_delivery(jobs_service, statements):
+    """No subscription, no delivery insert (nor its payload, nor the delivery loop's wake-up), whether
+    the job ends alone (CompleteJob) or in a batch (CompleteJobs); test_webhooks covers the tenants
+    that do subscribe, alone and in batches."""
+    single, batched = [await create(jobs_service, text=f"no hooks {n}", tenant="no-hooks") for n in range(2)]
+    for job in (single, batched):
+        assert (await start(jobs_service, job)).decision == ex.StartJobResponse.DECISION_RUN
+    statements.clear()
+    assert (await complete(jobs_service, single, 1)).job.state == job_pb2.Job.STATE_SUCCEEDED
+    [ended] = await complete_jobs(jobs_service, complete_item(jobs_service, batched, 1))
+    assert ended.response.job.state == job_pb2.Job.STATE_SUCCEEDED
+    assert [s for s in statements if "UPDATE jobs.jobs" in s], statements  # the completions ran here
+    assert not [s for s in statements if "INSERT INTO jobs.webhook_deliveries" in s], statements
