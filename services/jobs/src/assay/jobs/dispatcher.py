@@ -116,19 +116,19 @@ class Dispatcher:
 
     async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head]) -> int:
         ids = [uuid.UUID(head.job_id) for head in chosen]
-        released = {row.job_id: row for row in await conn.execute(_RELEASE, {"ids": ids})}
-        jobs = {row["id"]: row for row in (await conn.execute(_QUEUED, {"ids": ids})).mappings()}
+        jobs = {row["id"]: row for row in (await conn.execute(_RELEASE, {"ids": ids})).mappings()}
         now = datetime.now(UTC)
         messages: list[dict[str, Any]] = []
         for job_id in ids:  # the plan's order is the stream's order
-            if job_id not in released or job_id not in jobs:
+            if job_id not in jobs:
                 continue  # started or cancelled since the round looked (or being so now)
-            row, entry = jobs[job_id], released[job_id]
+            row = jobs[job_id]
             job = self._rows.job(row)
-            with _dispatch_span(row, entry.traceparent, now - entry.held_at):
+            held = now - row["held_at"]
+            with _dispatch_span(row, row["hold_traceparent"], held):
                 messages.append(await work_message(conn, self._capabilities, job, current_traceparent()))
             JOBS_DISPATCHED.labels(row["analyzer"]).inc()
-            JOB_HOLD_SECONDS.labels(row["analyzer"]).observe((now - entry.held_at).total_seconds())
+            JOB_HOLD_SECONDS.labels(row["analyzer"]).observe(held.total_seconds())
         if messages:
             await conn.execute(OUTBOX_INSERT, messages)
         return len(messages)
@@ -213,14 +213,19 @@ _HEADS = text("""
     ) h
 """)
 _RELEASE = text("""
-    DELETE FROM jobs.dispatch_queue WHERE job_id IN (
-        SELECT job_id FROM jobs.dispatch_queue WHERE job_id = ANY(:ids) FOR UPDATE SKIP LOCKED)
-    RETURNING job_id, traceparent, held_at
+    WITH released AS (
+        DELETE FROM jobs.dispatch_queue WHERE job_id IN (
+            SELECT job_id FROM jobs.dispatch_queue WHERE job_id = ANY(:ids) FOR UPDATE SKIP LOCKED)
+        RETURNING job_id, traceparent, held_at)
+    SELECT j.*, r.traceparent AS hold_traceparent, r.held_at
+    FROM released r JOIN jobs.jobs j ON j.id = r.job_id WHERE j.state = 'QUEUED'
 """)
-"""Entries another transaction has locked are skipped, not waited for: only a transaction removing
+"""The chosen entries leave the queue and their jobs are read, in one statement: only QUEUED jobs
+(one started or cancelled since the round looked is skipped).
+
+Entries another transaction has locked are skipped, not waited for: only a transaction removing
 the entry locks it (a StartJob or cancel, by the ``jobs_left_flight`` trigger), so the job is leaving
 QUEUED; if that transaction rolls back, a later round takes it. Waiting could close a cycle with a
 StartJobs batch, which removes its jobs' entries one by one in its own order while the round deletes
 them in another (jobs re-queued by the reaper are held while their old messages are redelivered);
 never waiting, a round is in no lock cycle."""
-_QUEUED = text("SELECT * FROM jobs.jobs WHERE id = ANY(:ids) AND state = 'QUEUED'")
