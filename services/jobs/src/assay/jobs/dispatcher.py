@@ -35,7 +35,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common.capabilities import JobCapabilities
-from assay.common.db import system_transaction
+from assay.common.db import SYSTEM_SESSION, system_transaction
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.codec import JobRows
 from assay.jobs.fair_share import Head, InFlight, Policy, plan
@@ -109,6 +109,19 @@ class Dispatcher:
             dispatched = await self._dispatch(conn, chosen) if chosen else 0
         return dispatched
 
+    async def dispatch_if_held(self, probe: psycopg.AsyncConnection[Any]) -> int:
+        """A round (``dispatch_once``) when any job is held, or the held gauges still show some; else
+        only one autocommit statement on ``probe`` (the dispatcher's own connection, system scope for
+        its session) instead of a round's transaction (BEGIN, scope, lock, count, COMMIT). Most
+        notifications are a job starting or ending with nothing held. A job held after the look
+        notifies again, and the loop cleared its wake-up before looking, so none is missed."""
+        if not self._gauged:
+            cursor = await probe.execute(_ANY_HELD)
+            row = await cursor.fetchone()
+            if not (row and row[0]):
+                return 0
+        return await self.dispatch_once()
+
     def backlog_for(self, running: int) -> int:
         """How many unstarted messages an analyzer with ``running`` jobs may have in the stream: about one
         more round of its workers' slots, so a newcomer waits behind at most that, however large the fleet."""
@@ -145,13 +158,15 @@ class Dispatcher:
                 await asyncio.sleep(self._poll)
 
     async def _run_listening(self) -> None:
-        async with await psycopg.AsyncConnection.connect(self._psycopg_url, autocommit=True) as conn:
+        async with await psycopg.AsyncConnection.connect(self._psycopg_url, autocommit=True) as conn, \
+                await psycopg.AsyncConnection.connect(self._psycopg_url, autocommit=True) as probe:
+            await probe.execute(SYSTEM_SESSION)
             await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
             listener = asyncio.create_task(self._listen(conn))
             try:
                 while True:
                     self._wake.clear()
-                    await self.dispatch_once()
+                    await self.dispatch_if_held(probe)
                     if listener.done():
                         listener.result()  # re-raise: the listening connection broke
                     with contextlib.suppress(TimeoutError):
@@ -192,6 +207,7 @@ _HOLD = text("""
     VALUES (:id, :tenant, :analyzer, :priority, :created_at, :traceparent)
     ON CONFLICT (job_id) DO NOTHING
 """)
+_ANY_HELD = "SELECT EXISTS (SELECT 1 FROM jobs.dispatch_queue)"
 _HELD = text("SELECT analyzer, count(*) AS held FROM jobs.dispatch_queue GROUP BY analyzer")
 _IN_FLIGHT = text("""
     SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,

@@ -21,7 +21,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from psycopg.rows import dict_row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from assay.common.db import SYSTEM_SETTING, system_transaction
+from assay.common.db import SYSTEM_SESSION, system_transaction
 from assay.common.telemetry import context_from_headers, inject_headers
 from assay.jobs.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
 
@@ -37,8 +37,6 @@ _FETCH = """
     FROM jobs.outbox ORDER BY id LIMIT %(limit)s
 """
 _DELETE = "DELETE FROM jobs.outbox WHERE id = ANY(%(ids)s)"
-_SYSTEM_SESSION = f"SELECT set_config('{SYSTEM_SETTING}', 'on', false)"
-"""The leader's own connection sees every tenant's rows for its whole session (never pooled)."""
 
 
 class OutboxRelay:
@@ -149,7 +147,7 @@ class OutboxRelay:
             try:
                 self._conn = await psycopg.AsyncConnection.connect(
                     self._psycopg_url, autocommit=True, row_factory=dict_row)
-                await self._conn.execute(_SYSTEM_SESSION)
+                await self._conn.execute(SYSTEM_SESSION)  # sees every tenant's rows; never pooled
                 while True:
                     self._wake.clear()
                     while await self.drain_once() == self._batch:
