@@ -107,6 +107,9 @@ _OBLIGED = re.compile(r"\b(is|are)\s+(obliged|obligated|required|bound|committed
 _UNDERTAKE = re.compile(r"\b(undertakes?|agrees?|commits?|warrants?)\s+to\b", re.IGNORECASE)
 _RIGHT = re.compile(r"\b(has|have)\s+the\s+right\s+to\b", re.IGNORECASE)
 _MAY = re.compile(r"\b(may|can)\s+(?!not\b)", re.IGNORECASE)
+_MAY_NOT = re.compile(r"\b(?:(?:may|can)\s+not|cannot|(?:shall|will|must|may)?\s*never)\b", re.IGNORECASE)
+_AGREE_NOT = re.compile(r"\b(?:agrees?|undertakes?|commits?|covenants?)\s+not\s+to\b", re.IGNORECASE)
+_PROHIBITED = re.compile(r"\b(is|are)\s+(prohibited|forbidden|barred|precluded)\s+from\b", re.IGNORECASE)
 _VERB = re.compile(
     r"\b(processes|ensures|implements|uses|assists|forwards|provides|notifies|informs|allows|permits|"
     r"deletes|returns|remains|maintains|takes|imposes|binds|supports|applies|engages|makes|offers)\b",
@@ -127,6 +130,11 @@ _INFINITIVE = re.compile(r"^(\s*(?:\d+\.\s*)?)to\s+", re.IGNORECASE)
 _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_INFINITIVE, lambda m: f"{m.group(1)}the processor is not required to "),
     (_MODAL_NOT, lambda m: f"may {m.group(2)}"),
+    # A prohibition negated is a permission: "may not sell" -> "may sell", "agrees not to
+    # combine" -> "may combine", "is prohibited from selling" -> "is not prohibited from selling".
+    (_MAY_NOT, lambda m: "may"),
+    (_AGREE_NOT, lambda m: "may"),
+    (_PROHIBITED, lambda m: f"{m.group(1)} not {m.group(2)} from"),
     (_MODAL_BE, lambda m: f"{m.group(1)} not be"),
     (_OBLIGED, lambda m: f"{m.group(1)} not {m.group(2)} to"),
     (_UNDERTAKE, lambda m: f"does not {_base(m.group(1)) if m.group(1).lower().endswith('s') else m.group(1)} to"),
@@ -156,3 +164,81 @@ def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
 
 
 _MARK = re.compile(r"\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\([a-z0-9]+\)|\*\*\d+(?:\.\d+)*\.?\*\*)\s+")
+
+
+_PROHIBITION = re.compile(
+    r"\b(?:(?:shall|will|must|may|can)\s+not|cannot|(?:agrees?|undertakes?|commits?|covenants?)\s+not\s+to|"
+    r"(?:is|are)\s+(?:prohibited|forbidden|barred|precluded)\s+from|(?:shall|will|must|may)?\s*never)\b",
+    re.IGNORECASE,
+)
+_ITEM_MARK = re.compile(r"\s*(?:[*\-•]|\d+\.|\([a-z0-9]+\))\s+")
+_CLAUSE_START = re.compile(r"[,;:.]\s+|\n")
+
+
+def lead_in(text: str, item_start: int) -> tuple[int, str] | None:
+    """For a list item starting at ``item_start``: where the lead-in paragraph that introduces its
+    list starts and its text (joined into one line), when that paragraph ends with ":"."""
+    lines = text[:item_start].split("\n")
+    index = len(lines) - 2  # the line before the item's own
+    while index >= 0 and (not lines[index].strip() or _ITEM_MARK.match(lines[index]) or lines[index][:1].isspace()):
+        index -= 1
+    if index < 0:
+        return None
+    first = index
+    while first > 0 and lines[first - 1].strip() and not _ITEM_MARK.match(lines[first - 1]):
+        first -= 1
+    paragraph = " ".join(line.strip() for line in lines[first : index + 1])
+    if not paragraph.rstrip(" *_").endswith(":"):
+        return None
+    return sum(len(line) + 1 for line in lines[:first]), paragraph
+
+
+def prohibited_by(paragraph: str) -> str | None:
+    """Whom a prohibiting lead-in ("Provider may not:", "Persona shall not, unless ... permitted
+    by the CCPA:") binds: the words before its prohibition in their clause; None for any other."""
+    matches = list(_PROHIBITION.finditer(paragraph))
+    if not matches:
+        return None
+    found = matches[-1]
+    clause_start = 0
+    for mark in _CLAUSE_START.finditer(paragraph, 0, found.start()):
+        clause_start = mark.end()
+    subject = paragraph[clause_start : found.start()].strip()
+    subject = re.sub(r"^(?:and|but|that|it\s+agrees\s+that)\s+", "", subject, flags=re.IGNORECASE)
+    return subject or None
+
+
+def _statement(text: str) -> str:
+    text = re.sub(r"\s*(?:;|,)?\s*(?:and|or)$", "", " ".join(text.split()).rstrip(" ;,"))
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def negate_in_text(text: str, sentence: str, focus: tuple[int, int] | None = None) -> tuple[str, str]:
+    """``text`` with ``sentence`` (its first occurrence) negated, and the negated statement.
+
+    A list item under a lead-in ending in ":" is negated as a drafter would write it, the item
+    leaving the list for one sentence before the lead-in: under a prohibition ("Provider may
+    not: - sell personal information") the act is permitted ("Provider may sell personal
+    information."), never a double negation; under a duty ("Courier will: - maintain security
+    measures") the lead-in's duty is negated with the item as its object ("Courier will not be
+    required to maintain security measures."). Anything else is rewritten in place by
+    :func:`negate_sentence`."""
+    where = text.find(sentence)
+    if where >= 0:
+        line_start = text.rfind("\n", 0, where) + 1
+        mark = _ITEM_MARK.match(text, line_start)
+        lead = lead_in(text, line_start) if mark and mark.end() >= where else None
+        if mark is not None and lead is not None:
+            lead_start, paragraph = lead
+            body = " ".join(text[mark.end() : where + len(sentence)].split())
+            subject = prohibited_by(paragraph)
+            if subject is not None:
+                statement = _statement(f"{subject} may {body[:1].lower()}{body[1:]}")
+            else:
+                intro = paragraph.rstrip(" *_").removesuffix(":").rstrip()
+                statement = _statement(negate_sentence(f"{intro} {body[:1].lower()}{body[1:]}", (0, len(intro))))
+            if "It is not agreed that" not in statement:
+                without = text[:line_start] + text[where + len(sentence) :]
+                return without[:lead_start] + statement + "\n\n" + without[lead_start:], statement
+    negated = negate_sentence(sentence, focus)
+    return text.replace(sentence, negated, 1), negated

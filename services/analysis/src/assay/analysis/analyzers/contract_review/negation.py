@@ -206,3 +206,57 @@ def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradict
             end = cue.end() + exception.end()
             return Contradiction(" ".join(text[cue.start() : end].split()))
     return None
+
+
+_GRANT = re.compile(
+    r"\b(?:(?:may|can)(?!\s+not\b)(?!\s+only\b)|"
+    r"(?:is|are|shall\s+be|will\s+be)\s+(?:free|entitled|permitted|allowed|authori[sz]ed)\s+to|"
+    r"(?:reserves?|has|have|retains?)\s+the\s+right\s+to|"
+    r"(?:is|are|shall\s+not\s+be|will\s+not\s+be)\s+not\s+(?:prohibited|restricted|precluded|prevented|barred)\s+from|"
+    r"(?:is|are)\s+not\s+(?:prohibited|restricted|precluded|prevented|barred)\s+from|"
+    r"nothing\b[^.;:]{0,80}?\b(?:prevents?|prohibits?|restricts?|precludes?|limits?)\b)",
+    re.IGNORECASE,
+)
+"""Wording that allows an act: "may sell", "is entitled to combine", "is not prohibited from
+selling", "reserves the right to share", "nothing in this addendum prevents ... from selling"."""
+_FORBIDS = re.compile(
+    r"\b(?:not|never|no|nor|neither|cannot|prohibit\w*|forbid\w*|refrain\w*|barred|only|solely|exclusively|"
+    r"except|limited\s+to|restrict\w*)\b|n't\b",
+    re.IGNORECASE,
+)
+"""Wording that forbids or confines an act: without it, naming a forbidden act meets no prohibition."""
+
+
+def forbids(text: str) -> bool:
+    """Whether ``text`` has wording that could forbid or confine an act."""
+    return _FORBIDS.search(text) is not None
+
+
+def permission(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction | None:
+    """The wording in ``text`` that allows the act a prohibition forbids (``operative`` names
+    the act), if any: "Provider may sell personal information", "is not prohibited from
+    combining", "It is not agreed that Provider shall not sell", or a prohibition handed back to
+    the provider's discretion ("shall not sell ... unless it decides otherwise")."""
+    if not operative or not all(p.search(text) for p in operative):
+        return None
+    whole = _WHOLE_SENTENCE.search(text)
+    if whole is not None:
+        return Contradiction(" ".join(whole.group(0).split()))
+    for grant in _GRANT.finditer(text):
+        before = text[max((m.end() for m in _BOUNDARY.finditer(text, 0, grant.start())), default=0) : grant.start()]
+        if _CONDITION.search(" ".join(before.split()[-6:])):
+            continue
+        scope = text[grant.end() : _clause_end(text, grant.end())]
+        window = scope[: _words_after(scope, 0, SCOPE_WORDS) or len(scope)]
+        if _CUE.search(window) is not None:
+            continue  # "may in no event sell", "may never sell": still forbidden
+        if any(p.search(window) for p in operative[:1]) and all(p.search(scope) for p in operative):
+            end = grant.end() + _words_after(scope, 0, 3)
+            return Contradiction(" ".join(text[grant.start() : end].split()))
+    for cue in _DISCRETION.finditer(text):
+        if cue.group(0).lower() == "indefinitely":
+            continue
+        begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
+        if all(p.search(text[begin : _clause_end(text, cue.end())]) for p in operative):
+            return Contradiction(" ".join(cue.group(0).split()))
+    return None
