@@ -158,9 +158,17 @@ def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
             return sentence[: m.start()] + replace(m) + sentence[m.end() :]
     # After a list mark or clause number ("* Process ...", "2.1.2 not Process ..."), so the
     # variant stays one list item or clause, as a drafter would write it.
-    mark = _MARK.match(sentence)
-    head, body = (sentence[: mark.end()], sentence[mark.end() :]) if mark else ("", sentence)
+    # A heading line run into the sentence ("4.1 Processing of Client Data\nConsultant will
+    # ...") stays the heading: the negation opens the sentence under it.
+    heading = _HEADING_LINE.match(sentence)
+    start = heading.end() if heading else 0
+    mark = _MARK.match(sentence, start)
+    cut_at = mark.end() if mark else start
+    head, body = sentence[:cut_at], sentence[cut_at:]
     return head + "It is not agreed that " + body[:1].lower() + body[1:]
+
+
+_HEADING_LINE = re.compile(r"[^\n]*[^\n.;:!?\s][ \t*_]*\n(?=\s*\S)")
 
 
 _MARK = re.compile(r"\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\([a-z0-9]+\)|\*\*\d+(?:\.\d+)*\.?\*\*)\s+")
@@ -171,16 +179,44 @@ _PROHIBITION = re.compile(
     r"(?:is|are)\s+(?:prohibited|forbidden|barred|precluded)\s+from|(?:shall|will|must|may)?\s*never)\b",
     re.IGNORECASE,
 )
-_ITEM_MARK = re.compile(r"\s*(?:[*\-•]|\d+\.|\([a-z0-9]+\))\s+")
+_ITEM_MARK = re.compile(r"\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\([a-z0-9]+\))\s+")
 _CLAUSE_START = re.compile(r"[,;:.]\s+|\n")
+
+
+_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)*)\.?\s")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _introduces(line: str, item: str) -> bool:
+    """Whether ``line`` (ending with ":") can introduce ``item``: it is less indented, carries no
+    list mark, carries another kind of mark ("7.1." over "(ii)"), or a number the item's number
+    extends ("2.1" over "2.1.2"); a sibling item ("5." before "8.") introduces nothing."""
+    if _indent(line) < _indent(item) or not _ITEM_MARK.match(line):
+        return True
+    own, other = _NUMBER.match(item), _NUMBER.match(line)
+    if own is None or other is None:
+        return (own is None) != (other is None)
+    return own.group(1).startswith(other.group(1) + ".")
 
 
 def lead_in(text: str, item_start: int) -> tuple[int, str] | None:
     """For a list item starting at ``item_start``: where the lead-in paragraph that introduces its
-    list starts and its text (joined into one line), when that paragraph ends with ":"."""
+    list (the nearest line before it ending with ":", over other items) starts and its text
+    (joined into one line); None when the item follows anything else."""
     lines = text[:item_start].split("\n")
+    item = text[item_start:].split("\n", 1)[0]
     index = len(lines) - 2  # the line before the item's own
-    while index >= 0 and (not lines[index].strip() or _ITEM_MARK.match(lines[index]) or lines[index][:1].isspace()):
+    while index >= 0:
+        line = lines[index]
+        if line.strip().rstrip(" *_").endswith(":"):
+            if not _introduces(line, item):
+                return None
+            break
+        if line.strip() and not _ITEM_MARK.match(line) and not line[:1].isspace():
+            return None
         index -= 1
     if index < 0:
         return None
@@ -188,15 +224,21 @@ def lead_in(text: str, item_start: int) -> tuple[int, str] | None:
     while first > 0 and lines[first - 1].strip() and not _ITEM_MARK.match(lines[first - 1]):
         first -= 1
     paragraph = " ".join(line.strip() for line in lines[first : index + 1])
-    if not paragraph.rstrip(" *_").endswith(":"):
-        return None
     return sum(len(line) + 1 for line in lines[:first]), paragraph
 
 
 def prohibited_by(paragraph: str) -> str | None:
     """Whom a prohibiting lead-in ("Provider may not:", "Persona shall not, unless ... permitted
     by the CCPA:") binds: the words before its prohibition in their clause; None for any other."""
-    matches = list(_PROHIBITION.finditer(paragraph))
+    return _bound_by(paragraph, _PROHIBITION)
+
+
+_DUTY_LEAD = re.compile(r"\b(?:shall|will|must|(?:agrees?|undertakes?|commits?)\s+to)\b", re.IGNORECASE)
+
+
+def _bound_by(paragraph: str, modal: re.Pattern[str]) -> str | None:
+    """The words before the last ``modal`` of ``paragraph`` in their clause (whom it binds)."""
+    matches = list(modal.finditer(paragraph))
     if not matches:
         return None
     found = matches[-1]
@@ -232,6 +274,12 @@ def negate_in_text(text: str, sentence: str, focus: tuple[int, int] | None = Non
             lead_start, paragraph = lead
             body = " ".join(text[mark.end() : where + len(sentence)].split())
             subject = prohibited_by(paragraph)
+            negative_item = re.match(r"(?:not|never)\s+", body, re.IGNORECASE)
+            if subject is None and negative_item is not None:
+                # A prohibition as an item of a duty lead-in ("Processor shall: - not process
+                # ... other than on instructions"): permitted the same way.
+                subject = _bound_by(paragraph, _DUTY_LEAD)
+                body = body[negative_item.end() :]
             if subject is not None:
                 statement = _statement(f"{subject} may {body[:1].lower()}{body[1:]}")
             else:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, context, edit, embedding_analyzer, fixture_text, lexical_analyzer, params
+from fixtures.contracts.support import STATUS, analyzers, edit, findings, fixture_text
 
 from assay.analysis.analyzers.contract_review import ContractReviewAnalyzer, builtin_playbooks
 from assay.analysis.analyzers.contract_review.negation import forbids, permission
@@ -72,17 +72,9 @@ def test_naming_the_act_without_forbidding_it_meets_no_prohibition() -> None:
     assert forbids("The Service Provider uses personal information only for the business purposes.")
 
 
-def _analyzers() -> list[ContractReviewAnalyzer]:
-    found = [lexical_analyzer()]
-    if embedding_analyzer()._embedder() is not None:
-        found.append(embedding_analyzer())
-    return found
-
-
 def _finding(analyzer: ContractReviewAnalyzer, tmp_path: Path, text: str,
              requirement: str) -> contract_review_pb2.ContractRequirementFinding:
-    result = analyzer.run(context(tmp_path, params("vendor_dpa", "US_CA"), text=text)).contract_review
-    return {f.requirement_id: f for f in result.requirements}[requirement]
+    return findings(analyzer, tmp_path, text, "US_CA")[requirement]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +93,7 @@ def test_a_permitted_act_contradicts_its_prohibition_quoting_the_permission(
     tmp_path: Path, clause: str, replacement: str, requirement: str, quoted: str
 ) -> None:
     text = edit(fixture_text("ca_service_provider_addendum.txt"), {clause: replacement})
-    for analyzer in _analyzers():
+    for analyzer in analyzers():
         assert _finding(analyzer, tmp_path, fixture_text("ca_service_provider_addendum.txt"),
                         requirement).status == STATUS.STATUS_PRESENT
         finding = _finding(analyzer, tmp_path, text, requirement)
@@ -115,7 +107,7 @@ def test_prohibitions_as_items_under_a_prohibiting_lead_in_are_present(tmp_path:
               "- combine the personal information it receives from the Business with personal information it "
               "receives from another person.")
     text = edit(fixture_text("ca_service_provider_addendum.txt"), {"2.1": listed, "2.4": ""})
-    for analyzer in _analyzers():
+    for analyzer in analyzers():
         for requirement in ("ccpa-no-sale-or-sharing", "ccpa-no-combining"):
             assert _finding(analyzer, tmp_path, text, requirement).status in POSITIVE, requirement
 
@@ -124,13 +116,13 @@ def test_selling_stated_as_a_fact_is_not_a_prohibition(tmp_path: Path) -> None:
     text = edit(fixture_text("ca_service_provider_addendum.txt"),
                 {"2.1": "2.1 The Service Provider sells personal information received from the Business to "
                         "advertising partners."})
-    for analyzer in _analyzers():
+    for analyzer in analyzers():
         assert _finding(analyzer, tmp_path, text, "ccpa-no-sale-or-sharing").status not in POSITIVE
 
 
 def test_the_businesss_own_disclosure_does_not_restrict_the_service_providers_use(tmp_path: Path) -> None:
     text = edit(fixture_text("ca_service_provider_addendum.txt"), {"2.2": ""})
-    for analyzer in _analyzers():
+    for analyzer in analyzers():
         finding = _finding(analyzer, tmp_path, text, "ccpa-purpose-limitation")
         assert finding.status not in POSITIVE, finding
 

@@ -65,3 +65,26 @@ def test_an_item_completing_a_duty_lead_ins_clause_is_negated_with_it() -> None:
     assert statement == ("7.1. Acme shall not be required to ensure that its personnel who process the data "
                          "are informed of the confidential nature of the data.")
     assert "(ii) are informed" not in variant
+
+
+def test_a_prohibition_as_an_item_of_a_duty_lead_in_becomes_a_permission() -> None:
+    text = ("2.1 Processor shall:\n\n2.1.1 comply with the law; and\n\n"
+            "2.1.2 not process data other than on instructions.\n")
+    variant, statement = negate_in_text(text, "not process data other than on instructions.")
+    assert statement == "2.1 Processor may process data other than on instructions."
+    assert "2.1.2 not process" not in variant
+
+
+def test_the_fallback_negation_opens_the_sentence_under_a_heading_line() -> None:
+    sentence = "4.1 Processing of Client Data\nThe Consultant acts on the Client's documented instructions."
+    assert negate_sentence(sentence, (40, 60)) == (
+        "4.1 Processing of Client Data\nIt is not agreed that the Consultant acts on the Client's documented "
+        "instructions.")
+
+
+def test_a_sibling_clause_ending_with_a_colon_introduces_no_later_clause() -> None:
+    text = ("5. The Processor undertakes to meet the following requirements:\n   1. to act on instructions;\n"
+            "6. The Processor shall notify the Controller of breaches.\n")
+    variant, statement = negate_in_text(text, "The Processor shall notify the Controller of breaches.")
+    assert statement == "The Processor shall not be required to notify the Controller of breaches."
+    assert variant.startswith("5. The Processor undertakes") and "6. The Processor shall not be required" in variant
