@@ -5,7 +5,9 @@ awaited it before serving stayed down for the whole of a NATS outage once it was
 one, although most of what it does needs no NATS (the jobs service accepts jobs into its outbox and
 relays them once NATS is back). A ``NatsLink`` connects (and provisions the streams) in a task of its
 own; what needs NATS asks ``client()`` (UNAVAILABLE until connected) or runs as a ``when_connected``
-hook. Once connected, the client rides out later outages by itself (unbounded reconnects).
+hook. Once connected, the client rides out later outages by itself (unbounded reconnects). A hook
+that fails leaves the link unconnected, logged as an error (the jobs service and the gateway's job
+view both use it).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
@@ -33,10 +36,12 @@ Hook = Callable[[Client], Awaitable[object]]
 class NatsLink:
     """Connects in the background; ``client()`` once connected, ``when_connected`` hooks run once, in order."""
 
-    def __init__(self, settings: NatsSettings, name: str, *, provision: bool = True) -> None:
+    def __init__(self, settings: NatsSettings, name: str, *, provision: bool = True, **callbacks: Any) -> None:
+        """``callbacks`` (``error_cb``, ``disconnected_cb``, ``reconnected_cb``) go to the client."""
         self._settings = settings
         self._name = name
         self._provision = provision
+        self._callbacks = callbacks
         self._hooks: list[Hook] = []
         self._nc: Client | None = None
         self._connected = asyncio.Event()
@@ -74,7 +79,7 @@ class NatsLink:
         return self._nc
 
     async def _connect(self) -> None:
-        nc = await connect(self._settings, self._name)
+        nc = await connect(self._settings, self._name, **self._callbacks)
         try:
             while self._provision:
                 try:
@@ -85,9 +90,14 @@ class NatsLink:
                     await asyncio.sleep(PROVISION_RETRY_SECONDS)  # a pause between attempts, not synchronisation
             for hook in self._hooks:
                 await hook(nc)
-        except BaseException:
+        except asyncio.CancelledError:
             await nc.close()
             raise
+        except Exception as error:  # nothing awaits this task: say it, and stay unconnected
+            logger.error("NATS connection set-up failed; staying unconnected",
+                         extra={"client": self._name, "error": repr(error)})
+            await nc.close()
+            return
         self._nc = nc
         self._connected.set()
         logger.info("connected to NATS", extra={"client": self._name})

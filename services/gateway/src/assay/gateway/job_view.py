@@ -23,7 +23,6 @@ read, then its rendered JSON (rendered once per job version, so repeated polls c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -40,7 +39,8 @@ from assay.common.byte_cache import ByteLRU
 from assay.common.errors import AssayError
 from assay.common.interceptors import CachingVerifier
 from assay.common.job_states import TERMINAL
-from assay.common.nats import ALL_EVENTS, connect
+from assay.common.nats import ALL_EVENTS
+from assay.common.nats_link import NatsLink
 from assay.gateway.config import GatewaySettings
 from assay.gateway.json import render, to_json
 from assay.v1 import events_pb2, job_pb2
@@ -167,55 +167,41 @@ def job_view(settings: GatewaySettings, verifier: CachingVerifier | None) -> Job
 
 
 class EventFeed:
-    """The NATS connection and subscription that keep a :class:`JobView` current.
+    """The NATS subscription that keeps a :class:`JobView` current.
 
-    It connects in the background: the gateway must start and serve while NATS is down (a gateway
-    restarted during a NATS outage refused every client until NATS was back, since the client's
-    first connection retries for ever); the view turns live once the subscription is in place.
+    It connects in the background (:class:`NatsLink`): the gateway must start and serve while NATS
+    is down (a gateway restarted during a NATS outage refused every client until NATS was back, since
+    the client's first connection retries for ever); the view turns live once the subscription is in
+    place.
     """
 
     def __init__(self, view: JobView) -> None:
         self._view = view
-        self._nc: Client | None = None
-        self._following: asyncio.Task[None] | None = None
+        self._link: NatsLink | None = None
         self.subscribed = asyncio.Event()
         """Set once the view follows the events (it is live from then on while connected)."""
 
     async def start(self, settings: GatewaySettings) -> None:
         """Begin following the events; returns at once, without waiting for NATS (every read goes to
         jobs until the view is live)."""
-        if not self._view.enabled or self._following is not None:
+        if not self._view.enabled or self._link is not None:
             return
-        self._following = asyncio.create_task(self._follow(settings), name="job-view-feed")
+        self._link = NatsLink(settings, "assay-gateway", provision=False, error_cb=self._on_error,
+                              disconnected_cb=self._on_disconnect, reconnected_cb=self._on_reconnect)
+        self._link.when_connected(self._follow)
+        self._link.start()
 
-    async def _follow(self, settings: GatewaySettings) -> None:
-        try:
-            self._nc = await connect(settings, "assay-gateway", error_cb=self._on_error,
-                                     disconnected_cb=self._on_disconnect, reconnected_cb=self._on_reconnect)
-            await self._nc.subscribe(ALL_EVENTS, cb=self._on_event)
-            await self._nc.flush()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            logger.warning("job view off: cannot follow job events", extra={"reason": repr(error)})
-            await self._disconnect()
-            return
+    async def _follow(self, nc: Client) -> None:
+        await nc.subscribe(ALL_EVENTS, cb=self._on_event)
+        await nc.flush()
         self._view.set_live(True)
         self.subscribed.set()
 
     async def close(self) -> None:
-        if self._following is not None:
-            following, self._following = self._following, None
-            following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await following
-        await self._disconnect()
-
-    async def _disconnect(self) -> None:
+        if self._link is not None:
+            link, self._link = self._link, None
+            await link.close()
         self._view.set_live(False)
-        if self._nc is not None:
-            nc, self._nc = self._nc, None
-            await nc.close()
 
     async def _on_event(self, msg: Msg) -> None:
         try:
