@@ -102,11 +102,13 @@ def layer_params(params: dict[str, Any], i: int) -> dict[str, Any]:
     return {k[len(f"layer{i}."):]: v for k, v in params.items() if k.startswith(f"layer{i}.")}
 
 
-def forward(params: dict[str, Any], x: Any, mask: Any, vader: Any) -> Any:
+def forward(
+    params: dict[str, Any], x: Any, mask: Any, vader: Any, trained: Sequence[int] = TRAINED_LAYERS
+) -> Any:
     """Class logits of a padded batch of the trained layers' input states."""
     import jax.numpy as jnp
 
-    for i in TRAINED_LAYERS:
+    for i in trained:
         x = _layer(x, mask, layer_params(params, i))
     weights = mask[:, :, None]
     pooled = (x * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
@@ -134,13 +136,17 @@ def _batches(
         yield group, x, mask, v
 
 
-def frozen_states(initial: dict[str, np.ndarray], states: Sequence[np.ndarray]) -> list[np.ndarray]:
+def frozen_states(
+    initial: dict[str, np.ndarray], states: Sequence[np.ndarray], trained: Sequence[int] = TRAINED_LAYERS
+) -> list[np.ndarray]:
     """The states after the frozen layers (their weights rounded to int8 as they ship), per text."""
     import jax
 
     from assay.analysis.analyzers.sentiment._transformer import quantise
 
-    frozen = [i for i in TUNED_LAYERS if i not in TRAINED_LAYERS]
+    frozen = [i for i in TUNED_LAYERS if i not in trained]
+    if not frozen:
+        return list(states)
     rounded = {}
     for name, value in initial.items():
         if value.ndim == 2:
@@ -165,14 +171,14 @@ def frozen_states(initial: dict[str, np.ndarray], states: Sequence[np.ndarray]) 
 
 def fine_tune(
     initial: dict[str, np.ndarray], states: Sequence[np.ndarray], vader: np.ndarray, labels: np.ndarray,
-    idx: Sequence[int], epochs: int = EPOCHS, log: Any = print,
+    idx: Sequence[int], epochs: int = EPOCHS, log: Any = print, trained: Sequence[int] = TRAINED_LAYERS,
 ) -> dict[str, np.ndarray]:
     """The tuned layers and classifier after ``epochs`` over the sentences ``idx``."""
     import jax
     import jax.numpy as jnp
     import optax
 
-    params = {k: jnp.asarray(v) for k, v in initial.items() if int(k.split(".")[0][len("layer"):]) in TRAINED_LAYERS}
+    params = {k: jnp.asarray(v) for k, v in initial.items() if int(k.split(".")[0][len("layer"):]) in trained}
     params["head.weight"] = jnp.zeros((states[0].shape[1] + vader.shape[1], 3), jnp.float32)
     params["head.bias"] = jnp.zeros(3, jnp.float32)
     steps = epochs * -(-len(idx) // BATCH)
@@ -190,7 +196,7 @@ def fine_tune(
     state = optimiser.init(params)
 
     def loss(p: Any, x: Any, mask: Any, v: Any, y: Any, w: Any) -> Any:
-        per_row = optax.softmax_cross_entropy_with_integer_labels(forward(p, x, mask, v), y)
+        per_row = optax.softmax_cross_entropy_with_integer_labels(forward(p, x, mask, v, tuple(trained)), y)
         return (per_row * w).sum() / w.sum()
 
     @jax.jit
