@@ -174,7 +174,8 @@ def evaluate(labels: dict[str, Any], answers: list[pb.AskQuestionResponse], file
 
 
 def server_cpu_seconds(pid: int | None) -> float:
-    """CPU time of a server process and its children (PostgreSQL: the postmaster and its backends)."""
+    """CPU time of a server process and its children (PostgreSQL: the postmaster and its backends,
+    background processes included: autovacuum, checkpoints)."""
     import psutil
 
     if pid is None:
@@ -192,18 +193,29 @@ def server_cpu_seconds(pid: int | None) -> float:
 
 
 def run_askers(address: str, metadata: tuple[tuple[str, str], ...], collection: uuid.UUID, queue: list[str],
-               askers: int, top_k: int) -> tuple[list[float], float]:
+               askers: int, top_k: int, interval: float = 0.0) -> tuple[list[float], float]:
     """The askers, in a process of their own (their event loop and channel), so that their client-side
     CPU is neither counted as the service's nor competing with its event loop; each ask's seconds and
-    this process's CPU seconds."""
+    this process's CPU seconds.
+
+    ``interval`` 0: closed loop, each asker asks again as soon as it has its answer (saturation).
+    Otherwise each asker asks once every ``interval`` seconds (interactive users), starting at a random
+    phase; an answer later than the next slot is followed by the next question at once."""
 
     async def main() -> list[float]:
         channel = open_channel(address)
         client = Client(index_pb2_grpc.IndexServiceStub(channel), metadata, address)
         timings: list[float] = []
+        phases = random.Random(11)
 
         async def asker() -> None:
+            due = time.perf_counter() + phases.uniform(0, interval)
             while queue:
+                if interval:
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    due = max(due + interval, time.perf_counter())
+                if not queue:
+                    break
                 question = queue.pop()
                 started = time.perf_counter()
                 await ask(client, collection, question, top_k)
@@ -219,7 +231,7 @@ def run_askers(address: str, metadata: tuple[tuple[str, str], ...], collection: 
 
 
 async def latency(client: Client, collection: uuid.UUID, questions: list[str], asks: int, askers: int,
-                  top_k: int, postgres_pid: int | None = None) -> dict[str, Any]:
+                  top_k: int, postgres_pid: int | None = None, interval: float = 0.0) -> dict[str, Any]:
     queue = [questions[i % len(questions)] for i in range(asks)]
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -227,12 +239,13 @@ async def latency(client: Client, collection: uuid.UUID, questions: list[str], a
         load_before, started, cpu = load(), time.perf_counter(), cpu_seconds()
         database_cpu = server_cpu_seconds(postgres_pid)
         timings, askers_cpu = await loop.run_in_executor(
-            pool, run_askers, client.address, client.metadata, collection, queue, askers, top_k)
+            pool, run_askers, client.address, client.metadata, collection, queue, askers, top_k, interval)
         wall = time.perf_counter() - started
         database_cpu = server_cpu_seconds(postgres_pid) - database_cpu
         service_cpu = cpu_seconds() - cpu
     timings.sort()
-    return {"asks": asks, "askers": askers, "p50_ms": round(1000 * statistics.median(timings), 1),
+    return {"asks": asks, "askers": askers, "interval_s": interval,
+            "p50_ms": round(1000 * statistics.median(timings), 1),
             "p99_ms": round(1000 * timings[min(len(timings) - 1, int(0.99 * len(timings)))], 1),
             "asks_per_second": round(asks / wall, 1),
             "cpu_ms_per_ask": round(1000 * service_cpu / asks, 1),
@@ -270,11 +283,37 @@ def add_synthetic_chunks(superuser_url: str, collection: uuid.UUID, count: int, 
     return time.perf_counter() - started
 
 
+def _database_exists(postgres: PostgresServer, name: str) -> bool:
+    with postgres.connect() as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+async def _collection(servicer: IndexServicer, name: str) -> uuid.UUID:
+    """The bench's collection: created, or found in a kept ``--data-dir``."""
+    for existing in (await servicer.ListCollections(pb.ListCollectionsRequest(), None)).collections:  # type: ignore[arg-type]
+        if existing.name == name:
+            return uuid.UUID(existing.id)
+    created = await servicer.CreateCollection(pb.CreateCollectionRequest(name=name), None)  # type: ignore[arg-type]
+    return uuid.UUID(created.collection.id)
+
+
+def synthetic_chunks(superuser_url: str, collection: uuid.UUID) -> int:
+    """How many synthetic chunks a kept ``--data-dir`` already holds in ``collection``."""
+    import psycopg
+
+    with psycopg.connect(psycopg_conninfo(superuser_url), autocommit=True) as conn:
+        row = conn.execute('SELECT coalesce(sum(chunk_count), 0) FROM "index".documents '
+                           "WHERE collection_id = %s AND display_name LIKE 'synthetic-%%'", (collection,)).fetchone()
+    return int(row[0]) if row else 0
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     labels = yaml.safe_load(args.labels.read_text())
-    with tempfile.TemporaryDirectory() as tmp, PostgresServer(Path(tmp)) as postgres:
-        postgres.create_role("bench", "bench")
-        postgres.create_database("bench", owner="bench")
+    with tempfile.TemporaryDirectory() as tmp, \
+            PostgresServer(args.data_dir or Path(tmp), throwaway=True) as postgres:
+        if not _database_exists(postgres, "bench"):
+            postgres.create_role("bench", "bench")
+            postgres.create_database("bench", owner="bench")
         url = postgres.url_for("bench", user="bench", password="bench")
         upgrade(url)
         secret = "bench-secret-" + uuid.uuid4().hex
@@ -294,8 +333,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         client = Client(index_pb2_grpc.IndexServiceStub(channel),
                         (("authorization", f"Bearer {token}"),), f"127.0.0.1:{server.port}")
         current_principal.set(Principal("bench", TENANT, frozenset({"user"}), "", 0.0))
-        collection = uuid.UUID((await servicer.CreateCollection(pb.CreateCollectionRequest(name="eval"), None))  # type: ignore[arg-type]
-                               .collection.id)
+        collection = await _collection(servicer, "eval")
         load_before = load()
         indexed = await asyncio.to_thread(index_documents, args.corpus, labels["documents"], url, collection)
         load_after = load()
@@ -306,9 +344,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         speed: dict[str, Any] = {}
 
         async def both(key: str) -> None:
-            servicer._questions._cache.max_bytes = 0  # every question embedded
+            # every question embedded: a fresh cache of no bytes (the "small" run's cache_on would
+            # otherwise answer the scaled cache_off run's questions)
+            servicer._questions = type(servicer._questions)(index_embedder, 0)
             speed[key] = {"cache_off": await latency(client, collection, questions, args.asks, args.askers, args.k,
                                                      postgres.pid)}
+            if args.interval:
+                speed[key]["cache_off_paced"] = await latency(client, collection, questions, args.asks, args.askers,
+                                                              args.k, postgres.pid, args.interval)
             servicer._questions = type(servicer._questions)(index_embedder, settings.index_question_cache_bytes)
             speed[key]["cache_on"] = await latency(client, collection, questions, args.asks, args.askers, args.k,
                                                    postgres.pid)
@@ -318,9 +361,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         scaled_quality = None
         if args.scale:
             vocabulary = sorted({w for i in indexed for t in i.texts for w in t.split() if w.isalpha()})
-            seconds = await asyncio.to_thread(add_synthetic_chunks, postgres.url_for("bench"), collection, args.scale,
-                                              vocabulary)
-            speed["synthetic"] = {"chunks": args.scale, "copy_and_hnsw_seconds": round(seconds, 1)}
+            present = synthetic_chunks(postgres.url_for("bench"), collection)
+            seconds = 0.0
+            if present < args.scale:
+                seconds = await asyncio.to_thread(add_synthetic_chunks, postgres.url_for("bench"), collection,
+                                                  args.scale - present, vocabulary)
+            speed["synthetic"] = {"chunks": args.scale, "kept_from_data_dir": present,
+                                  "copy_and_hnsw_seconds": round(seconds, 1)}
             answers = [await ask(client, collection, q["question"], args.k) for q in labels["questions"]]
             scaled_quality = evaluate(labels, answers, files, args.k)
             if args.asks:
@@ -356,8 +403,14 @@ def main() -> int:
     parser.add_argument("--k", type=int, default=5, help="passages per answer (recall@k)")
     parser.add_argument("--askers", type=int, default=20, help="concurrent askers of the latency run")
     parser.add_argument("--asks", type=int, default=400, help="questions asked in the latency run (0: none)")
+    parser.add_argument("--interval", type=float, default=1.0,
+                        help="seconds between one asker's questions in the paced latency run (interactive users; "
+                             "0: no paced run); the closed-loop run (no think time) is always made")
     parser.add_argument("--scale", type=int, default=0, help="synthetic chunks added before a second latency run")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--data-dir", type=Path,
+                        help="keep the PostgreSQL cluster here and reuse it on the next run (the synthetic chunks "
+                             "are loaded once; the documents are indexed again every run)")
     args = parser.parse_args()
     report = asyncio.run(run(args))
     quality = report["quality"]

@@ -18,6 +18,7 @@ from assay.analysis.analyzers.index.embedding import (
     embed_passages,
     embed_reusing,
     index_embedder,
+    word_pieces,
 )
 
 
@@ -120,3 +121,25 @@ def test_questions_differing_only_in_case_share_one_vector_as_the_uncased_model_
     if real is not None:  # the shipped model: the same word pieces, the same vector
         a, b = real.embed(["Where are Plausible's servers?", "WHERE ARE PLAUSIBLE'S SERVERS?"])
         assert np.array_equal(a, b)
+
+
+def test_passages_are_batched_by_word_pieces_not_characters() -> None:
+    model = CountingModel()
+    # A batch is padded to its longest text in word pieces. Digits and dots are a piece each, a long
+    # known word one piece: by characters the 8 dense texts (100 characters) fall between the 4
+    # shorter and the 4 longer word texts and share both batches with them.
+    dense = ["1.2.3.4.5.6.7.8.9.0," * 5] * 8
+    shorter = ["internationalization " * 4] * 4
+    longer = ["internationalization " * 5] * 4
+    assert len(shorter[0]) < len(dense[0]) < len(longer[0])
+    assert max(word_pieces(shorter + longer)) < min(word_pieces(dense)) / 4
+    batches: list[set[str]] = []
+    original = model.embed
+
+    def recording(texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
+        batches.append(set(texts))
+        return original(texts)
+
+    model.embed = recording  # type: ignore[method-assign]
+    embed_passages(model, dense + shorter + longer)
+    assert sorted(map(sorted, batches)) == sorted([sorted({shorter[0], longer[0]}), [dense[0]]])

@@ -110,7 +110,7 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.1.0",  # 1.1.0: playbooks 1.5.0 and the generalisation rules change verdicts (new cache key)
+    version="1.2.0",  # 1.2.0: prohibitions, more discretion cues, playbooks eu/uk 1.6.0, CCPA 1.2.0 (new cache key)
     description=(
         "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."

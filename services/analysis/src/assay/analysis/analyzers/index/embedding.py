@@ -22,12 +22,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from assay.analysis.analyzers.contract_review.embedding import (
+    MAX_TOKENS,
+    MODEL_NAME,
+    VOCAB_PATH,
     Embedder,
     FloatMatrix,
     OnnxMiniLM,
     bundled_model_path,
     embeddings_enabled,
 )
+from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
+from assay.analysis.analyzers.index.quantized import NAME_SUFFIX, index_model_path
 from assay.common.byte_cache import ByteLRU
 
 PASSAGE_BATCH = 8
@@ -40,17 +45,27 @@ _model: Embedder | None = None
 
 
 def index_embedder() -> Embedder | None:
-    """The process-wide single-threaded session; ``None`` when the model is absent or switched off
-    (``ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off``)."""
+    """The process-wide single-threaded session, on the int8-quantized model (:mod:`.quantized`);
+    ``None`` when the model is absent or switched off (``ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off``)."""
     global _loaded, _model
     if not embeddings_enabled():
         return None
     with _lock:
         if not _loaded:
             _loaded = True
-            path = bundled_model_path()
-            _model = OnnxMiniLM(path, threads=1) if path is not None else None
+            source = bundled_model_path()
+            if source is not None:
+                path, quantized = index_model_path(source)
+                _model = OnnxMiniLM(path, threads=1, name=MODEL_NAME + (NAME_SUFFIX if quantized else ""))
         return _model
+
+
+_tokenizer = BertTokenizer(VOCAB_PATH, MAX_TOKENS)
+
+
+def word_pieces(texts: Sequence[str]) -> list[int]:
+    """How many word pieces the model sees of each text (cut at its maximum)."""
+    return [len(ids) for ids in _tokenizer.encode_batch(texts)]
 
 
 def cores() -> int:
@@ -60,10 +75,14 @@ def cores() -> int:
 
 def embed_passages(model: Embedder, texts: Sequence[str],
                    on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
-    """One unit row per text: batches of texts of similar length, as many at a time as there are
-    cores; ``on_batch(done, total)`` after each (in order, from the calling thread)."""
+    """One unit row per text: batches of texts of similar length in word pieces, as many at a time
+    as there are cores; ``on_batch(done, total)`` after each (in order, from the calling thread).
+
+    Sorted by word pieces, not characters: a batch is padded to its longest text; on a 59-page 10-K
+    (653 passages) sorting by characters ran 63,048 word pieces for 50,001, by word pieces 50,400."""
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    sizes = word_pieces(texts)
+    order = sorted(range(len(texts)), key=lambda i: sizes[i])
     batches = deque(order[s:s + PASSAGE_BATCH] for s in range(0, len(order), PASSAGE_BATCH))
     workers = max(1, min(cores(), len(batches)))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed")

@@ -3,6 +3,7 @@ question's words they contain, and the sentence of a passage that answers the qu
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,18 +54,34 @@ def _terms(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP and len(w) > 1}
 
 
+@functools.lru_cache(maxsize=256)
+def _words_starting_with(wanted: frozenset[str]) -> re.Pattern[str]:
+    """The whole words of a lower-cased text that begin with one of ``wanted``: every word whose
+    term (:func:`_terms`) is wanted is among them."""
+    prefixes = "|".join(re.escape(t) for t in sorted(wanted, key=lambda t: (-len(t), t)))
+    return re.compile(rf"(?<![a-z0-9])(?:{prefixes})[a-z0-9]*")
+
+
+def _wanted_in(wanted: frozenset[str], text: str) -> int:
+    """``len(wanted & _terms(text))``, without making every word of the text a term: one scan for the
+    words that begin with a wanted term (ranking 100 candidates' terms was a fifth of the service's
+    CPU per question at 100k chunks)."""
+    found = {w[:5] for w in _words_starting_with(wanted).findall(text.lower()) if w not in _STOP}
+    return len(found & wanted)
+
+
 def blend(question: str, rankings: Sequence[Sequence[Candidate]], weight: float = LEXICAL_WEIGHT) -> list[Ranked]:
     """Every candidate of the searches once, best first by similarity plus ``weight`` times the share of
     the question's content words it contains (document name and heading included): a passage that
     names what was asked beats one that is merely about the same topic, while the embedding still
     decides between passages that name it equally (ties: id)."""
-    wanted = _terms(question)
+    wanted = frozenset(_terms(question))
     unique = {c.id: c for ranking in rankings for c in ranking}.values()
 
     def share(c: Candidate) -> float:
         if not wanted:
             return 0.0
-        return len(wanted & _terms(f"{c.display_name} {c.heading} {c.content}")) / len(wanted)
+        return _wanted_in(wanted, f"{c.display_name} {c.heading} {c.content}") / len(wanted)
 
     scored = [Ranked(c, c.similarity + weight * share(c)) for c in unique]
     return sorted(scored, key=lambda r: (-r.score, r.candidate.id))

@@ -1,0 +1,61 @@
+"""The index embeds with an int8-quantized form of the shipped model, made once and kept on disk;
+switched off or failing, the shipped model is used as it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assay.analysis.analyzers.contract_review.embedding import OnnxMiniLM, bundled_model_path
+from assay.analysis.analyzers.index import quantized
+from assay.analysis.analyzers.index.quantized import index_model_path, quantized_path
+
+SHIPPED = bundled_model_path()
+needs_model = pytest.mark.skipif(SHIPPED is None, reason="the embedding model package is not installed")
+
+
+@needs_model
+def test_the_quantized_model_is_made_once_and_embeds_like_the_shipped_one(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    assert SHIPPED is not None
+    monkeypatch.setenv(quantized.ENV_CACHE_DIR, str(tmp_path))
+    path, used = index_model_path(SHIPPED)
+    assert used and path == quantized_path(SHIPPED, tmp_path) and path.is_file()
+    assert list(tmp_path.iterdir()) == [path]  # the work files are gone
+    made = path.stat().st_mtime_ns
+    assert index_model_path(SHIPPED) == (path, True) and path.stat().st_mtime_ns == made  # kept, not made again
+    texts = ["How often does Plausible delete old salts?", "Salts are deleted every 24 hours.",
+             "The laws of the Federal Republic of Germany shall apply."]
+    fast, shipped = OnnxMiniLM(path, threads=1).embed(texts), OnnxMiniLM(SHIPPED, threads=1).embed(texts)
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    assert float(np.min((fast * shipped).sum(axis=1))) > 0.85  # the same model, int8 products
+    # the question is nearer its answer than the unrelated clause, as with the shipped model
+    assert float(fast[0] @ fast[1]) > float(fast[0] @ fast[2])
+
+
+@needs_model
+def test_switched_off_the_shipped_model_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert SHIPPED is not None
+    monkeypatch.setenv(quantized.ENV_CACHE_DIR, str(tmp_path))
+    monkeypatch.setenv(quantized.ENV_SWITCH, "off")
+    assert index_model_path(SHIPPED) == (SHIPPED, False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_model_that_cannot_be_quantized_is_used_as_shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    broken = tmp_path / "model.onnx"
+    broken.write_bytes(b"not an onnx graph")
+    monkeypatch.setenv(quantized.ENV_CACHE_DIR, str(tmp_path / "cache"))
+    assert index_model_path(broken) == (broken, False)
+    assert "could not quantize" in caplog.text
+
+
+@needs_model
+def test_the_index_embeds_with_the_quantized_model_and_says_so_in_its_name() -> None:
+    from assay.analysis.analyzers.index.embedding import index_embedder
+
+    model = index_embedder()
+    assert model is not None and model.name.endswith(quantized.NAME_SUFFIX)
