@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
-from local_jobs import cpu_seconds
+from local_jobs import cpu_seconds, family_cpu_seconds
 
 BODY = {"analyzer": "sentiment", "inputs": {"text": "I love it"}}
 
@@ -86,10 +86,10 @@ async def main() -> None:
     await read_load(url, headers, ids, min(args.reads, 1000), args.concurrency)  # warm-up
     print(f"{args.reads} reads of {len(ids)} finished jobs, {args.concurrency} clients, gateway pid {pids['gateway']}")
     for round_ in range(1, args.repeat + 1):
-        gateway0, jobs0, started = cpu_seconds(pids["gateway"]), cpu_seconds(pids["jobs"]), time.perf_counter()
+        gateway0, jobs0, started = family_cpu_seconds(pids["gateway"]), cpu_seconds(pids["jobs"]), time.perf_counter()
         errors = await read_load(url, headers, ids, args.reads, args.concurrency)
         wall = time.perf_counter() - started
-        gateway, jobs = cpu_seconds(pids["gateway"]) - gateway0, cpu_seconds(pids["jobs"]) - jobs0
+        gateway, jobs = family_cpu_seconds(pids["gateway"]) - gateway0, cpu_seconds(pids["jobs"]) - jobs0
         per_k = 1000 / args.reads
         print(f"round {round_}: gateway {gateway * per_k:.2f} CPU s/1000 reads, jobs {jobs * per_k:.2f}, "
               f"{args.reads / wall:.0f} reads/s, {errors} errors")

@@ -44,10 +44,12 @@ from local_jobs import (
     PostgresServer,
     analysis_worker,
     cpu_seconds,
+    family_cpu_seconds,
     free_port,
     gateway_service,
     jobs_database,
     jobs_service,
+    wait_all_gateway_processes,
 )
 
 from assay.common.auth import mint_token
@@ -55,6 +57,7 @@ from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import connect
 from assay.devstack.servers import start_all, stop_all
 from assay.devstack.servers.service import AssayService
+from assay.gateway.config import GatewaySettings
 from assay.jobs.config import JobsSettings
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc
 
@@ -138,6 +141,9 @@ async def stack(args: argparse.Namespace, *, workers: int = 1, gateway: bool = F
         services = [analysis_worker(nats.url, port, args.concurrency) for _ in range(workers)]
         front = gateway_service(port, gateway_port, **settings) if gateway else None
         start_all([*services, *([front] if front else [])])
+        if front is not None:
+            print(f"gateway: {wait_all_gateway_processes(front, gateway_port)} process(es) of "
+                  f"{GatewaySettings().gateway_server}", flush=True)
         channel = open_channel(f"127.0.0.1:{port}")
         nc = await connect(jobs_settings, "bench")
         try:
@@ -216,6 +222,7 @@ async def phase(name: str, running: Stack, submit: Submit, args: argparse.Namesp
     """One measurement: the trickle alone, or beside a flooder process (``flood_token``) offering
     ``factor`` times its limit."""
     pids = {"jobs": running.jobs.pid, **({"gateway": running.gateway.pid} if running.gateway else {})}
+    cpu_of = {"jobs": cpu_seconds, "gateway": family_cpu_seconds}  # every gateway process
     flooder = None
     if flood_token is not None:
         target = f"127.0.0.1:{running.gateway_port if args.via == 'rest' else running.jobs_port}"
@@ -226,10 +233,10 @@ async def phase(name: str, running: Stack, submit: Submit, args: argparse.Namesp
         assert flooder.stdout is not None
         ready = await asyncio.wait_for(flooder.stdout.readline(), timeout=60)
         assert ready.strip() == b"ready", ready
-    before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid is not None}
+    before = {name: cpu_of[name](pid) for name, pid in pids.items() if pid is not None}
     client_before, load = time.process_time(), os.getloadavg()[0]
     latencies = await submit_latencies(submit, args.trickle, args.interval)
-    cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items() if pid is not None}
+    cpu = {name: cpu_of[name](pid) - before[name] for name, pid in pids.items() if pid is not None}
     cpu["client"] = time.process_time() - client_before
     flood: dict[str, float] = {}
     if flooder is not None:

@@ -107,6 +107,9 @@ _OBLIGED = re.compile(r"\b(is|are)\s+(obliged|obligated|required|bound|committed
 _UNDERTAKE = re.compile(r"\b(undertakes?|agrees?|commits?|warrants?)\s+to\b", re.IGNORECASE)
 _RIGHT = re.compile(r"\b(has|have)\s+the\s+right\s+to\b", re.IGNORECASE)
 _MAY = re.compile(r"\b(may|can)\s+(?!not\b)", re.IGNORECASE)
+_MAY_NOT = re.compile(r"\b(?:(?:may|can)\s+not|cannot|(?:shall|will|must|may)?\s*never)\b", re.IGNORECASE)
+_AGREE_NOT = re.compile(r"\b(?:agrees?|undertakes?|commits?|covenants?)\s+not\s+to\b", re.IGNORECASE)
+_PROHIBITED = re.compile(r"\b(is|are)\s+(prohibited|forbidden|barred|precluded)\s+from\b", re.IGNORECASE)
 _VERB = re.compile(
     r"\b(processes|ensures|implements|uses|assists|forwards|provides|notifies|informs|allows|permits|"
     r"deletes|returns|remains|maintains|takes|imposes|binds|supports|applies|engages|makes|offers)\b",
@@ -127,6 +130,11 @@ _INFINITIVE = re.compile(r"^(\s*(?:\d+\.\s*)?)to\s+", re.IGNORECASE)
 _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_INFINITIVE, lambda m: f"{m.group(1)}the processor is not required to "),
     (_MODAL_NOT, lambda m: f"may {m.group(2)}"),
+    # A prohibition negated is a permission: "may not sell" -> "may sell", "agrees not to
+    # combine" -> "may combine", "is prohibited from selling" -> "is not prohibited from selling".
+    (_MAY_NOT, lambda m: "may"),
+    (_AGREE_NOT, lambda m: "may"),
+    (_PROHIBITED, lambda m: f"{m.group(1)} not {m.group(2)} from"),
     (_MODAL_BE, lambda m: f"{m.group(1)} not be"),
     (_OBLIGED, lambda m: f"{m.group(1)} not {m.group(2)} to"),
     (_UNDERTAKE, lambda m: f"does not {_base(m.group(1)) if m.group(1).lower().endswith('s') else m.group(1)} to"),
@@ -150,9 +158,138 @@ def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
             return sentence[: m.start()] + replace(m) + sentence[m.end() :]
     # After a list mark or clause number ("* Process ...", "2.1.2 not Process ..."), so the
     # variant stays one list item or clause, as a drafter would write it.
-    mark = _MARK.match(sentence)
-    head, body = (sentence[: mark.end()], sentence[mark.end() :]) if mark else ("", sentence)
+    # A heading line run into the sentence ("4.1 Processing of Client Data\nConsultant will
+    # ...") stays the heading: the negation opens the sentence under it.
+    heading = _HEADING_LINE.match(sentence)
+    start = heading.end() if heading else 0
+    mark = _MARK.match(sentence, start)
+    cut_at = mark.end() if mark else start
+    head, body = sentence[:cut_at], sentence[cut_at:]
     return head + "It is not agreed that " + body[:1].lower() + body[1:]
 
 
+_HEADING_LINE = re.compile(r"[^\n]*[^\n.;:!?\s][ \t*_]*\n(?=\s*\S)")
+
+
 _MARK = re.compile(r"\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\([a-z0-9]+\)|\*\*\d+(?:\.\d+)*\.?\*\*)\s+")
+
+
+_PROHIBITION = re.compile(
+    r"\b(?:(?:shall|will|must|may|can)\s+not|cannot|(?:agrees?|undertakes?|commits?|covenants?)\s+not\s+to|"
+    r"(?:is|are)\s+(?:prohibited|forbidden|barred|precluded)\s+from|(?:shall|will|must|may)?\s*never)\b",
+    re.IGNORECASE,
+)
+_ITEM_MARK = re.compile(r"\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\([a-z0-9]+\))\s+")
+_CLAUSE_START = re.compile(r"[,;:.]\s+|\n")
+
+
+_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)*)\.?\s")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _introduces(line: str, item: str) -> bool:
+    """Whether ``line`` (ending with ":") can introduce ``item``: it is less indented, carries no
+    list mark, carries another kind of mark ("7.1." over "(ii)"), or a number the item's number
+    extends ("2.1" over "2.1.2"); a sibling item ("5." before "8.") introduces nothing."""
+    if _indent(line) < _indent(item) or not _ITEM_MARK.match(line):
+        return True
+    own, other = _NUMBER.match(item), _NUMBER.match(line)
+    if own is None or other is None:
+        return (own is None) != (other is None)
+    return own.group(1).startswith(other.group(1) + ".")
+
+
+def lead_in(text: str, item_start: int) -> tuple[int, str] | None:
+    """For a list item starting at ``item_start``: where the lead-in paragraph that introduces its
+    list (the nearest line before it ending with ":", over other items) starts and its text
+    (joined into one line); None when the item follows anything else."""
+    lines = text[:item_start].split("\n")
+    item = text[item_start:].split("\n", 1)[0]
+    index = len(lines) - 2  # the line before the item's own
+    while index >= 0:
+        line = lines[index]
+        if line.strip().rstrip(" *_").endswith(":"):
+            if not _introduces(line, item):
+                return None
+            break
+        if line.strip() and not _ITEM_MARK.match(line) and not line[:1].isspace():
+            return None
+        index -= 1
+    if index < 0:
+        return None
+    first = index
+    while first > 0 and lines[first - 1].strip() and not _ITEM_MARK.match(lines[first - 1]):
+        first -= 1
+    paragraph = " ".join(line.strip() for line in lines[first : index + 1])
+    return sum(len(line) + 1 for line in lines[:first]), paragraph
+
+
+def prohibited_by(paragraph: str) -> str | None:
+    """Whom a prohibiting lead-in ("Provider may not:", "Persona shall not, unless ... permitted
+    by the CCPA:") binds: the words before its prohibition in their clause; None for any other."""
+    return _bound_by(paragraph, _PROHIBITION)
+
+
+_LAST_SENTENCE = re.compile(r"(?<=[^\d\s][.!?])\s+(?=[A-Z*_(\d])")
+_DUTY_LEAD = re.compile(r"\b(?:shall|will|must|(?:agrees?|undertakes?|commits?)\s+to)\b", re.IGNORECASE)
+
+
+def _bound_by(paragraph: str, modal: re.Pattern[str]) -> str | None:
+    """The words before the last ``modal`` of ``paragraph`` in their clause (whom it binds)."""
+    matches = list(modal.finditer(paragraph))
+    if not matches:
+        return None
+    found = matches[-1]
+    clause_start = 0
+    for mark in _CLAUSE_START.finditer(paragraph, 0, found.start()):
+        clause_start = mark.end()
+    subject = paragraph[clause_start : found.start()].strip()
+    subject = re.sub(r"^(?:and|but|that|it\s+agrees\s+that)\s+", "", subject, flags=re.IGNORECASE)
+    return subject or None
+
+
+def _statement(text: str) -> str:
+    text = re.sub(r"\s*(?:;|,)?\s*(?:and|or)$", "", " ".join(text.split()).rstrip(" ;,"))
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def negate_in_text(text: str, sentence: str, focus: tuple[int, int] | None = None) -> tuple[str, str]:
+    """``text`` with ``sentence`` (its first occurrence) negated, and the negated statement.
+
+    A list item under a lead-in ending in ":" is negated as a drafter would write it, the item
+    leaving the list for one sentence before the lead-in: under a prohibition ("Provider may
+    not: - sell personal information") the act is permitted ("Provider may sell personal
+    information."), never a double negation; under a duty ("Courier will: - maintain security
+    measures") the lead-in's duty is negated with the item as its object ("Courier will not be
+    required to maintain security measures."). Anything else is rewritten in place by
+    :func:`negate_sentence`."""
+    where = text.find(sentence)
+    if where >= 0:
+        line_start = text.rfind("\n", 0, where) + 1
+        mark = _ITEM_MARK.match(text, line_start)
+        lead = lead_in(text, line_start) if mark and mark.end() >= where else None
+        if mark is not None and lead is not None:
+            lead_start, paragraph = lead
+            body = " ".join(text[mark.end() : where + len(sentence)].split())
+            subject = prohibited_by(paragraph)
+            negative_item = re.match(r"(?:not|never)\s+", body, re.IGNORECASE)
+            if subject is None and negative_item is not None:
+                # A prohibition as an item of a duty lead-in ("Processor shall: - not process
+                # ... other than on instructions"): permitted the same way.
+                subject = _bound_by(paragraph, _DUTY_LEAD)
+                body = body[negative_item.end() :]
+            if subject is not None:
+                statement = _statement(f"{subject} may {body[:1].lower()}{body[1:]}")
+            else:
+                # The duty the list completes is the lead-in's last sentence's ("The Client
+                # undertakes to ... . The Processor undertakes to: - ...").
+                intro = _LAST_SENTENCE.split(paragraph.rstrip(" *_").removesuffix(":").rstrip())[-1]
+                statement = _statement(negate_sentence(f"{intro} {body[:1].lower()}{body[1:]}", (0, len(intro))))
+            if "It is not agreed that" not in statement:
+                without = text[:line_start] + text[where + len(sentence) :]
+                return without[:lead_start] + statement + "\n\n" + without[lead_start:], statement
+    negated = negate_sentence(sentence, focus)
+    return text.replace(sentence, negated, 1), negated

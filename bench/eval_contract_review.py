@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from contract_variants import clauses_of, cut, locate, negate_sentence, sentence_at, sentences_of  # noqa: E402
+from contract_variants import clauses_of, cut, locate, negate_in_text, sentence_at, sentences_of  # noqa: E402
 from fixtures.contracts.support import CachedEmbedder  # noqa: E402
 
 from assay.analysis.analyzers.contract_review import (  # noqa: E402
@@ -296,7 +296,6 @@ def evaluate_set(
                 where = locate(text, spans[0])
                 assert where is not None
                 begin, stop = sentence_at(text, *where)
-                negated = negate_sentence(text[begin:stop], (where[0] - begin, where[1] - begin))
                 own = next(r for r in ranges if r[0] <= begin < r[1])
                 inside = [r for r in sentences_of(text[own[0] : own[1]], spans)]
                 siblings = [(own[0] + a, own[0] + b) for a, b in inside if not (a <= begin - own[0] < b)]
@@ -304,7 +303,8 @@ def evaluate_set(
                 rest = cut(text, others)
                 sentence = text[begin:stop]
                 variant = work / f"neg-{rid}.txt"
-                variant.write_text(rest.replace(sentence, negated, 1), encoding="utf-8")
+                negated_text, negated = negate_in_text(rest, sentence, (where[0] - begin, where[1] - begin))
+                variant.write_text(negated_text, encoding="utf-8")
                 status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
                 cites = any(supports(e.excerpt, [negated[:200]]) for e in status.evidence)
                 not_present = status.status not in POSITIVE

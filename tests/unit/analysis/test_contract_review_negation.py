@@ -297,3 +297,44 @@ def test_the_items_of_a_negated_lead_in_do_not_affirm_it(tmp_path: Path) -> None
     finding = _review(tmp_path, {"11.1": negated})["chapter-v-transfers"]
     assert finding.status == STATUS.STATUS_CONTRADICTED
     assert "not be required to" in finding.explanation
+
+
+@pytest.mark.parametrize(
+    ("sentence", "operative", "cue"),
+    [
+        ("The Processor shall notify the Controller of a personal data breach when it considers it appropriate.",
+         BREACH_NOTICE, "when it considers it appropriate"),
+        ("The Processor may decline audits.", AUDITS, "may decline"),
+        ("The Processor is entitled to refuse the deletion of the data.", DELETION, "is entitled to refuse"),
+        ("The Processor shall delete the data where commercially reasonable, as determined by the Processor.",
+         DELETION, "as determined by the Processor"),
+        ("The Processor will notify the Controller of a personal data breach if it so elects.", BREACH_NOTICE,
+         "if it so elects"),
+        ("The Processor may, in its sole judgement, delete the data.", DELETION, "in its sole judgement"),
+        ("The Processor can choose whether to delete or retain the data.", DELETION, "Processor can choose whether"),
+        ("The Processor will notify the Controller of a personal data breach whenever it wishes.", BREACH_NOTICE,
+         "whenever it wishes"),
+        ("Audits take place at the Processor's option.", AUDITS, "at the Processor's option"),
+    ],
+)
+def test_a_duty_left_to_the_processors_own_choice_is_contradicted(
+    sentence: str, operative: list[re.Pattern[str]], cue: str
+) -> None:
+    found = contradiction(sentence, operative)
+    assert found is not None and cue.lower() in found.cue.lower(), found
+
+
+@pytest.mark.parametrize(
+    ("sentence", "operative"),
+    [
+        ("The Processor may not refuse an audit by the Controller.", AUDITS),
+        ("The Processor shall not unreasonably withhold its cooperation with audits.", AUDITS),
+        ("The Controller may choose whether the Processor deletes or returns the data.", DELETION),
+        ("The Processor shall immediately inform the Controller if, in its opinion, an instruction infringes the GDPR.",
+         [re.compile(r"instruct", re.IGNORECASE), re.compile(r"inform", re.IGNORECASE)]),
+        ("If the Service Provider concludes that it can no longer meet its obligations, it will notify the Business.",
+         [re.compile(r"notif", re.IGNORECASE)]),
+    ],
+)
+def test_a_refusal_negated_or_a_condition_is_no_contradiction(sentence: str, operative: list[re.Pattern[str]]) -> None:
+    assert contradiction(sentence, operative) is None

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import numpy as np
 
+from assay.analysis.analyzers.contract_review.embedding import bundled_model_path
 from assay.analysis.analyzers.sentiment import (
     LearnedModel,
     MixedRule,
     Scores,
+    TunedMiniLM,
     Unscored,
     _models,
     learned_model,
     lexicon_model,
 )
 from assay.analysis.analyzers.sentiment._fast import terms
-from assay.analysis.analyzers.sentiment._transformer import load_tuned, quantise
+from assay.analysis.analyzers.sentiment._transformer import load_tuned, lower_session, quantise
 
 CLEAR = [
     "I love this product, it is wonderful!",
@@ -100,3 +105,31 @@ def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:
     assert {"layer4.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
     assert params["head.weight"].shape == (384 + 4, 3)
     assert 0.5 <= meta["mixed_clause_min"] <= 1.0
+    assert meta["version"] == "4" and meta["training"]["trained_layers"] == "5,6"  # both tuned layers trained
+    assert 0.0 <= meta["fast_weight"] < 1.0
+
+
+def _probabilities(outcomes: list[Scores | Unscored]) -> np.ndarray:
+    return np.array([[o.positive, o.negative, o.neutral] for o in outcomes if isinstance(o, Scores)])
+
+
+def test_texts_the_fast_path_leaves_get_the_blend_of_both_paths_with_the_calibrated_weight() -> None:
+    _, fast, _ = _models._loaded()
+    params, meta = load_tuned()
+    lower = lower_session(bundled_model_path() or Path())
+    transformer = TunedMiniLM(lower, params, {**meta, "fast_weight": 0.3})
+    undecided = dataclasses.replace(fast, gate=1.01)  # the fast path keeps nothing
+    no_mixed = MixedRule(clause_min=1.01, whole_max=0.0)
+    texts = ["It was fine I guess, nothing special.", "Not what I expected."]
+    lexicon = [lexicon_model().score(t) for t in texts]
+
+    cascade = LearnedModel(transformer, undecided, lexicon_model(), no_mixed, cache_entries=0)
+    alone = LearnedModel(transformer, undecided, lexicon_model(), no_mixed, cache_entries=0, cascade=False)
+    blended, transformer_only = _probabilities(cascade.score_batch(texts)), _probabilities(alone.score_batch(texts))
+
+    expected = 0.3 * fast.probabilities(texts, lexicon) + 0.7 * transformer.probabilities(texts, lexicon)
+    assert np.abs(blended - expected).max() <= 1e-3
+    assert np.abs(transformer_only - transformer.probabilities(texts, lexicon)).max() <= 1e-3  # no fast path
+    assert np.abs(blended - transformer_only).max() > 1e-3
+    unblended = {k: v for k, v in meta.items() if k != "fast_weight"}
+    assert TunedMiniLM(lower, params, unblended).fast_weight == 0.0  # files before version 4

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import uvicorn
 
-from assay.gateway.__main__ import uvicorn_options
 from assay.gateway.config import GatewaySettings
+from assay.gateway.serve import uvicorn_options
 
 
 def test_idle_keep_alive_connections_outlive_a_load_balancers_60_seconds() -> None:
@@ -24,6 +24,6 @@ def test_the_keep_alive_timeout_is_configurable(monkeypatch: pytest.MonkeyPatch)
 def test_http_is_parsed_by_httptools_on_the_asyncio_loop() -> None:
     options = uvicorn_options(GatewaySettings())
     assert (options["http"], options["loop"]) == ("httptools", "asyncio")
-    config = uvicorn.Config("assay.gateway.app:create_app", **options)
+    config = uvicorn.Config("assay.gateway.app:create_app", **{**options, "factory": False})
     config.load()
     assert config.http_protocol_class.__name__ == "HttpToolsProtocol"

@@ -19,6 +19,9 @@ SYSTEM_SETTING = "assay.system"
 
 _SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
 _SET_SYSTEM = text(f"SELECT set_config('{SYSTEM_SETTING}', 'on', true)")
+SYSTEM_SESSION = f"SELECT set_config('{SYSTEM_SETTING}', 'on', false)"
+"""The system scope for a whole session: only for a service's own connections that are never pooled
+(the outbox relay's, the dispatcher's probe), never for one a tenant's transaction could get."""
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:

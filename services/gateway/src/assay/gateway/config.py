@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -18,6 +20,12 @@ class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings, RateLimitS
     """Interface the HTTP server binds to."""
     http_port: int = 8080
     """Port the HTTP server binds to."""
+    gateway_server: Literal["uvicorn", "granian"] = "uvicorn"
+    """HTTP server: uvicorn with httptools, or granian (Rust, hyper); ``assay.gateway.serve``."""
+    gateway_processes: int = Field(default=1, ge=1, le=64)
+    """Serving processes sharing the port, each with its own job view, rate limiter and /metrics
+    port (``metrics_port`` + 0 … processes - 1). bench/README.md "The gateway's HTTP server" has
+    the measurements behind the default."""
     http_keep_alive_seconds: int = Field(default=75, gt=0)
     """How long an idle keep-alive connection stays open. Longer than the usual 60 s idle timeout of
     load balancers and clients, so the gateway is never the side that closes a connection while the

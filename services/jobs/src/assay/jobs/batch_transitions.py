@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from assay.jobs import secret_params
+from assay.jobs.webhook_events import webhooks_wanted
 
 if TYPE_CHECKING:
     from assay.jobs.store import NewJob, WorkerSlot
@@ -137,10 +138,11 @@ COMPLETE_BATCH = text(f"""
                 CAST(:results AS text[]), CAST(:artifacts AS text[]), CAST(:traceparents AS text[]))
          AS b(id, tenant, attempt, final, result, artifacts, traceparent)
     WHERE j.id = b.id AND j.tenant_id = b.tenant AND j.state = 'RUNNING' AND j.attempt = b.attempt
-    RETURNING j.*
+    RETURNING j.*, {webhooks_wanted("j")}
 """)
 """CompleteJob's ``_COMPLETE`` for a batch of attempts, with what ``emit`` does at a job's end
-(its end traceparent recorded, its secret params cleared) in the same statement."""
+(its end traceparent recorded, its secret params cleared) in the same statement, and whether each
+job's tenant wants webhooks (``webhooks_wanted``)."""
 
 CREATE_BATCH = text("""
     INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, params, secret_params, inputs, state, max_attempts,

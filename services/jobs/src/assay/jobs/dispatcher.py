@@ -35,7 +35,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common.capabilities import JobCapabilities
-from assay.common.db import system_transaction
+from assay.common.db import SYSTEM_SESSION, system_transaction
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.codec import JobRows
 from assay.jobs.fair_share import Head, InFlight, Policy, plan
@@ -109,6 +109,19 @@ class Dispatcher:
             dispatched = await self._dispatch(conn, chosen) if chosen else 0
         return dispatched
 
+    async def dispatch_if_held(self, probe: psycopg.AsyncConnection[Any]) -> int:
+        """A round (``dispatch_once``) when any job is held, or the held gauges still show some; else
+        only one autocommit statement on ``probe`` (the dispatcher's own connection, system scope for
+        its session) instead of a round's transaction (BEGIN, scope, lock, count, COMMIT). Most
+        notifications are a job starting or ending with nothing held. A job held after the look
+        notifies again, and the loop cleared its wake-up before looking, so none is missed."""
+        if not self._gauged:
+            cursor = await probe.execute(_ANY_HELD)
+            row = await cursor.fetchone()
+            if not (row and row[0]):
+                return 0
+        return await self.dispatch_once()
+
     def backlog_for(self, running: int) -> int:
         """How many unstarted messages an analyzer with ``running`` jobs may have in the stream: about one
         more round of its workers' slots, so a newcomer waits behind at most that, however large the fleet."""
@@ -116,19 +129,19 @@ class Dispatcher:
 
     async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head]) -> int:
         ids = [uuid.UUID(head.job_id) for head in chosen]
-        released = {row.job_id: row for row in await conn.execute(_RELEASE, {"ids": ids})}
-        jobs = {row["id"]: row for row in (await conn.execute(_QUEUED, {"ids": ids})).mappings()}
+        jobs = {row["id"]: row for row in (await conn.execute(_RELEASE, {"ids": ids})).mappings()}
         now = datetime.now(UTC)
         messages: list[dict[str, Any]] = []
         for job_id in ids:  # the plan's order is the stream's order
-            if job_id not in released or job_id not in jobs:
+            if job_id not in jobs:
                 continue  # started or cancelled since the round looked (or being so now)
-            row, entry = jobs[job_id], released[job_id]
+            row = jobs[job_id]
             job = self._rows.job(row)
-            with _dispatch_span(row, entry.traceparent, now - entry.held_at):
+            held = now - row["held_at"]
+            with _dispatch_span(row, row["hold_traceparent"], held):
                 messages.append(await work_message(conn, self._capabilities, job, current_traceparent()))
             JOBS_DISPATCHED.labels(row["analyzer"]).inc()
-            JOB_HOLD_SECONDS.labels(row["analyzer"]).observe((now - entry.held_at).total_seconds())
+            JOB_HOLD_SECONDS.labels(row["analyzer"]).observe(held.total_seconds())
         if messages:
             await conn.execute(OUTBOX_INSERT, messages)
         return len(messages)
@@ -145,13 +158,15 @@ class Dispatcher:
                 await asyncio.sleep(self._poll)
 
     async def _run_listening(self) -> None:
-        async with await psycopg.AsyncConnection.connect(self._psycopg_url, autocommit=True) as conn:
+        async with await psycopg.AsyncConnection.connect(self._psycopg_url, autocommit=True) as conn, \
+                await psycopg.AsyncConnection.connect(self._psycopg_url, autocommit=True) as probe:
+            await probe.execute(SYSTEM_SESSION)
             await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
             listener = asyncio.create_task(self._listen(conn))
             try:
                 while True:
                     self._wake.clear()
-                    await self.dispatch_once()
+                    await self.dispatch_if_held(probe)
                     if listener.done():
                         listener.result()  # re-raise: the listening connection broke
                     with contextlib.suppress(TimeoutError):
@@ -192,6 +207,7 @@ _HOLD = text("""
     VALUES (:id, :tenant, :analyzer, :priority, :created_at, :traceparent)
     ON CONFLICT (job_id) DO NOTHING
 """)
+_ANY_HELD = "SELECT EXISTS (SELECT 1 FROM jobs.dispatch_queue)"
 _HELD = text("SELECT analyzer, count(*) AS held FROM jobs.dispatch_queue GROUP BY analyzer")
 _IN_FLIGHT = text("""
     SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,
@@ -213,14 +229,19 @@ _HEADS = text("""
     ) h
 """)
 _RELEASE = text("""
-    DELETE FROM jobs.dispatch_queue WHERE job_id IN (
-        SELECT job_id FROM jobs.dispatch_queue WHERE job_id = ANY(:ids) FOR UPDATE SKIP LOCKED)
-    RETURNING job_id, traceparent, held_at
+    WITH released AS (
+        DELETE FROM jobs.dispatch_queue WHERE job_id IN (
+            SELECT job_id FROM jobs.dispatch_queue WHERE job_id = ANY(:ids) FOR UPDATE SKIP LOCKED)
+        RETURNING job_id, traceparent, held_at)
+    SELECT j.*, r.traceparent AS hold_traceparent, r.held_at
+    FROM released r JOIN jobs.jobs j ON j.id = r.job_id WHERE j.state = 'QUEUED'
 """)
-"""Entries another transaction has locked are skipped, not waited for: only a transaction removing
+"""The chosen entries leave the queue and their jobs are read, in one statement: only QUEUED jobs
+(one started or cancelled since the round looked is skipped).
+
+Entries another transaction has locked are skipped, not waited for: only a transaction removing
 the entry locks it (a StartJob or cancel, by the ``jobs_left_flight`` trigger), so the job is leaving
 QUEUED; if that transaction rolls back, a later round takes it. Waiting could close a cycle with a
 StartJobs batch, which removes its jobs' entries one by one in its own order while the round deletes
 them in another (jobs re-queued by the reaper are held while their old messages are redelivered);
 never waiting, a round is in no lock cycle."""
-_QUEUED = text("SELECT * FROM jobs.jobs WHERE id = ANY(:ids) AND state = 'QUEUED'")

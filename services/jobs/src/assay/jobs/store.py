@@ -67,7 +67,7 @@ from assay.jobs.metrics import DEPENDENTS_SETTLED
 from assay.jobs.quotas import Quotas, Usage
 from assay.jobs.result_cache import answerable, cached_answer, insert_answered
 from assay.jobs.tables import jobs
-from assay.jobs.webhook_events import WebhookOutbox
+from assay.jobs.webhook_events import WebhookOutbox, webhooks_wanted
 from assay.jobs.work_messages import OUTBOX_INSERT
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2
 
@@ -1029,13 +1029,13 @@ _HEARTBEAT = text(f"""
 """)
 
 _COMPLETE = text(f"""
-    UPDATE jobs.jobs SET state = :final,
+    UPDATE jobs.jobs j SET state = :final,
         progress = CASE WHEN :final = 'SUCCEEDED' THEN 100 ELSE progress END,
         result = COALESCE(CAST(:result AS jsonb), result), artifacts = CAST(:artifacts AS jsonb),
         error = CASE WHEN :final = 'SUCCEEDED' THEN NULL ELSE error END,
         ended_at = now(), lease_expires_at = NULL, {_EVENT}
     WHERE id = :id AND tenant_id = :tenant AND state = 'RUNNING' AND attempt = :attempt
-    RETURNING *
+    RETURNING j.*, {webhooks_wanted("j")}
 """)
 
 _WILL_RETRY = "(NOT cancel_requested AND :retryable AND attempt < max_attempts)"

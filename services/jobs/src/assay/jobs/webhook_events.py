@@ -60,6 +60,20 @@ def basic(job: Job) -> Job:
     return apply_view(copy, jobs_service_pb2.JOB_VIEW_BASIC, jobs_service_pb2.JOB_VIEW_BASIC)
 
 
+def webhooks_wanted(alias: str) -> str:
+    """A ``RETURNING`` column of a statement ending jobs (``alias``: its jobs table): whether the job's
+    tenant has any enabled subscription. A row carrying it False skips the delivery insert and its
+    payload (most tenants have none: the payload's JSON and the statement were ~4 % of the jobs
+    process, and the empty insert's statement trigger woke the delivery loop for nothing). A row
+    without it is handled as before."""
+    return (f"EXISTS (SELECT 1 FROM jobs.webhook_subscriptions s "
+            f"WHERE s.tenant_id = {alias}.tenant_id AND s.enabled) AS webhooks_wanted")
+
+
+def _wanted(row: RowMapping) -> bool:
+    return bool(row.get("webhooks_wanted", True))
+
+
 def payload(event_type: str, timestamp: datetime, data: dict[str, Any]) -> str:
     """The signed body: compact JSON, keys in a stable order."""
     return json.dumps({"type": event_type, "timestamp": timestamp.isoformat().replace("+00:00", "Z"),
@@ -82,6 +96,8 @@ class WebhookOutbox:
             return
         if row.get("pipeline_id") is not None:
             self._pipelines[row["pipeline_id"]] = row["tenant_id"]
+        if not _wanted(row):
+            return
         await self._enqueue(row["tenant_id"], event_type, f"msg_{job.id}.e{row['event_seq']}",
                             payload(event_type, row["updated_at"], to_json(basic(job))),
                             job_id=row["id"], pipeline_id=None)
@@ -96,7 +112,8 @@ class WebhookOutbox:
                 continue
             if row.get("pipeline_id") is not None:
                 self._pipelines[row["pipeline_id"]] = row["tenant_id"]
-            batch.append((row, job, event_type, traceparent))
+            if _wanted(row):
+                batch.append((row, job, event_type, traceparent))
         if batch:
             await self._conn.execute(_ENQUEUE_MANY, {
                 "tenants": [row["tenant_id"] for row, _, _, _ in batch],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -52,10 +53,16 @@ def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeo
 
 
 def _wait_or_kill(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait; past ``timeout`` SIGKILL the process and, when it leads its own process group (servers
+    start in a session of their own), the group: the worker processes of a several-process gateway
+    must not outlive their parent and keep its port."""
     try:
         proc.wait(max(timeout, 0.0))
     except subprocess.TimeoutExpired:
-        proc.kill()
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
         proc.wait(10)
 
 

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
-from assay.analysis.analyzers.contract_review.negation import contradiction
+from assay.analysis.analyzers.contract_review.negation import contradiction, forbids, permission
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 from assay.analysis.analyzers.contract_review.playbook import (
@@ -480,10 +480,21 @@ def _affirmed(
     negated_lead_ins: set[int] = set()
     # A sentence near the requirement (at the weak threshold) that negates its concept is
     # looked at too: a negated duty reads less like the playbook's wordings than the duty does.
-    for row in np.flatnonzero(column >= thresholds.weak):
+    # A permission of a forbidden act reads least like the prohibition's wordings: any sentence
+    # that names the act and scores at all is read.
+    floor = np.float32(1e-6) if recogniser.prohibition else np.float32(thresholds.weak)
+    for row in np.flatnonzero(column >= floor):
         unit = units[int(row)]
         # Negation is read over the text the concept was found in: a list item with its lead-in.
-        found = contradiction(_said(unit), recogniser.operative)
+        said = _said(unit)
+        if recogniser.prohibition:
+            # A prohibition is met by forbidding the act and contradicted by allowing it.
+            found = permission(said, recogniser.operative)
+            if found is None and not forbids(said):
+                column[row] = 0.0
+                continue
+        else:
+            found = contradiction(said, recogniser.operative)
         if found is not None:
             contradicting.append(Evidence(unit, float(column[row]), recogniser.id, negation=found.cue))
             column[row] = 0.0

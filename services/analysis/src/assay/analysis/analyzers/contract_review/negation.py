@@ -35,14 +35,20 @@ from dataclasses import dataclass
 
 SCOPE_WORDS = 8
 """A cue governs an operative word at most this many words after it."""
+CONDITION_WORDS = 10
+"""A condition ("if", "unless", "where") at most this many words before a cue makes it no
+negation ("If the Service Provider concludes it can no longer comply, it will notify ...")."""
 
 _CUE = re.compile(
-    r"\b(?:not(?!\s+(?:limited|restricted)\s+to)(?!\s+only\b)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
+    r"\b(?:not(?!\s+(?:limited|restricted)\s+to)(?!\s+only\b)"
+    # "not refuse", "not unreasonably withhold": a negated refusal keeps the duty.
+    r"(?!\s+(?:unreasonably\s+)?(?:refuse|decline|reject|withhold|prevent|obstruct|hinder|deny)\w*)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
     r"\bno\b(?!\s+(?:later|less|more|fewer|sooner|event|case|circumstances|other|longer|obligation|duty|right|"
     r"requirement|responsibility|liability)\b)(?=\s+(?:[\w-]+\s+){0,2}?(?:audits?|inspections?|visits?|access|notice|"
     r"notification|assistance|copies|deletion|return|information)\b)|"
     r"\bno\s+(?:obligation|duty|right|requirement|responsibility|liability)\b|\bunder\s+no\b|"
-    r"\bfree\s+to\s+(?:refuse|decline)\b|\b(?:refuses?|declines?)\s+to\b",
+    r"\bfree\s+to\s+(?:refuse|decline)\b|\b(?:refuses?|declines?)\s+to\b|"
+    r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+(?:refuse|decline|reject|withhold)\b",
     re.IGNORECASE,
 )
 _STRONG = re.compile(
@@ -68,8 +74,19 @@ _DISCRETION = re.compile(
     r"\b(?:except|unless|save|other\s+than)\s+(?:where|when|if|as|to\s+the\s+extent)?\s*(?:it|they|we|the\s+"
     r"(?:processor|supplier|vendor|provider|contractor|consultant)s?)\s+(?:otherwise\s+)?(?:decides?|chooses?|elects?|"
     r"determines?|considers?|deems?|prefers?|wishes?|sees?\s+fit)\b|"
-    r"\b(?:as|whenever|where|if)\s+(?:it|they|we|the\s+(?:processor|supplier|vendor|provider))\s+"
-    r"(?:sees?\s+fit|deems?\s+(?:fit|appropriate)|thinks?\s+fit|considers?\s+appropriate|chooses|elects)\b",
+    r"\b(?:as|whenever|when|where|if)\s+(?:it|they|we|the\s+(?:processor|supplier|vendor|provider))\s+(?:so\s+)?"
+    r"(?:sees?\s+fit|deems?\s+(?:it\s+)?(?:fit|appropriate)|thinks?\s+(?:it\s+)?fit|"
+    r"considers?\s+(?:it\s+)?(?:appropriate|fit)|chooses|elects|wishes|prefers)\b|"
+    # The judgement, or the choice, is the processor's own: "as determined by the Processor",
+    # "in its sole judgement", "at the Processor's option", "may choose whether to".
+    r"\b(?:as|where|when)\s+(?:determined|decided|judged)\s+by\s+(?:it|them|us|the\s+(?:processor|supplier|vendor|"
+    r"provider))\b|"
+    r"\bin\s+(?:its|their|our|the\s+(?:processor|supplier|vendor|provider)['’]s)\s+(?:sole|absolute)\s+"
+    r"(?:judge?ment|opinion)\b|"
+    r"\bat\s+(?:its|their|our|the\s+(?:processor|supplier|vendor|provider)['’]s)\s+(?:(?:sole|absolute|own)\s+)?"
+    r"(?:option|election|choice)\b|"
+    r"\b(?:it|they|we|the\s+(?:processor|supplier|vendor|provider))\s+(?:may|can)\s+(?:choose|decide|elect)\s+"
+    r"whether\b",
     re.IGNORECASE,
 )
 _WHOLE_SENTENCE = re.compile(
@@ -155,13 +172,24 @@ def _stated_after(text: str, end: int, operative: Sequence[re.Pattern[str]]) -> 
     return turn is not None and any(p.search(text, turn.end()) for p in operative)
 
 
+def _addresses(text: str, operative: Sequence[re.Pattern[str]]) -> bool:
+    """``text`` names the obligation's operative concept (every pattern)."""
+    return bool(operative) and all(p.search(text) for p in operative)
+
+
+def _whole_sentence(text: str) -> Contradiction | None:
+    """"It is not agreed that ...": the whole statement negated."""
+    whole = _WHOLE_SENTENCE.search(text)
+    return Contradiction(" ".join(whole.group(0).split())) if whole is not None else None
+
+
 def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction | None:
     """The wording in ``text`` that negates or guts the obligation ``operative`` names, if any."""
-    if not operative or not all(p.search(text) for p in operative):
+    if not _addresses(text, operative):
         return None
-    whole = _WHOLE_SENTENCE.search(text)
+    whole = _whole_sentence(text)
     if whole is not None:
-        return Contradiction(" ".join(whole.group(0).split()))
+        return whole
     for cue in _STRONG.finditer(text):
         scope_end = _clause_end(text, cue.end())
         clause = text[cue.end() : scope_end]
@@ -180,7 +208,7 @@ def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradict
         if not _governs(text, cue.end(), operative):
             continue
         before = text[max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0) : cue.start()]
-        if _CONDITION.search(" ".join(before.split()[-6:])):
+        if _CONDITION.search(" ".join(before.split()[-CONDITION_WORDS:])):
             continue
         rest = text[cue.end() : _clause_end(text, cue.end())]
         if _EXCEPTION.search(rest):
@@ -205,4 +233,62 @@ def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradict
         ):
             end = cue.end() + exception.end()
             return Contradiction(" ".join(text[cue.start() : end].split()))
+    return None
+
+
+_GRANT = re.compile(
+    r"\b(?:(?:may|can)(?!\s+not\b)(?!\s+only\b)|"
+    r"(?:is|are|shall\s+be|will\s+be)\s+(?:free|entitled|permitted|allowed|authori[sz]ed)\s+to|"
+    r"(?:reserves?|has|have|retains?)\s+the\s+right\s+to|"
+    r"(?:is|are|shall\s+not\s+be|will\s+not\s+be)\s+not\s+(?:prohibited|restricted|precluded|prevented|barred)\s+from|"
+    r"(?:is|are)\s+not\s+(?:prohibited|restricted|precluded|prevented|barred)\s+from|"
+    r"nothing\b[^.;:]{0,80}?\b(?:prevents?|prohibits?|restricts?|precludes?|limits?)\b)",
+    re.IGNORECASE,
+)
+"""Wording that allows an act: "may sell", "is entitled to combine", "is not prohibited from
+selling", "reserves the right to share", "nothing in this addendum prevents ... from selling"."""
+_FORBIDS = re.compile(
+    r"\b(?:not|never|no|nor|neither|cannot|prohibit\w*|forbid\w*|refrain\w*|barred|only|solely|exclusively|"
+    r"except|limited\s+to|restrict\w*)\b|n't\b",
+    re.IGNORECASE,
+)
+"""Wording that forbids or confines an act: without it, naming a forbidden act meets no prohibition."""
+
+
+_CONFINED = re.compile(r"\b(?:only|solely|exclusively|strictly)\b", re.IGNORECASE)
+"""A permission confined to something ("may use it only for the services") restricts the act."""
+
+
+def forbids(text: str) -> bool:
+    """Whether ``text`` has wording that could forbid or confine an act."""
+    return _FORBIDS.search(text) is not None
+
+
+def permission(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction | None:
+    """The wording in ``text`` that allows the act a prohibition forbids (``operative`` names
+    the act), if any: "Provider may sell personal information", "is not prohibited from
+    combining", "It is not agreed that Provider shall not sell", or a prohibition handed back to
+    the provider's discretion ("shall not sell ... unless it decides otherwise")."""
+    if not _addresses(text, operative):
+        return None
+    whole = _whole_sentence(text)
+    if whole is not None:
+        return whole
+    for grant in _GRANT.finditer(text):
+        before = text[max((m.end() for m in _BOUNDARY.finditer(text, 0, grant.start())), default=0) : grant.start()]
+        if _CONDITION.search(" ".join(before.split()[-CONDITION_WORDS:])):
+            continue
+        scope = text[grant.end() : _clause_end(text, grant.end())]
+        window = scope[: _words_after(scope, 0, SCOPE_WORDS) or len(scope)]
+        if _CUE.search(window) is not None or _CONFINED.search(scope) is not None:
+            continue  # "may never sell", "may keep and use it only for the services": still forbidden
+        if any(p.search(window) for p in operative[:1]) and all(p.search(scope) for p in operative):
+            end = grant.end() + _words_after(scope, 0, 3)
+            return Contradiction(" ".join(text[grant.start() : end].split()))
+    for cue in _DISCRETION.finditer(text):
+        if cue.group(0).lower() == "indefinitely":
+            continue
+        begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
+        if all(p.search(text[begin : _clause_end(text, cue.end())]) for p in operative):
+            return Contradiction(" ".join(cue.group(0).split()))
     return None

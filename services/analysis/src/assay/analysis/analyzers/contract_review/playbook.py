@@ -12,7 +12,9 @@ that negates the concept contradicts the requirement), optional ``elements`` tha
 (``elements_together: true`` when they form one description that is found in one place;
 ``not_about`` on a recogniser: wordings that make a sentence about something else;
 ``controller_right: true`` on a recogniser whose content is a right of the controller, so that
-the controller's permissions count for it), optional
+the controller's permissions count for it; ``prohibition: true`` on a requirement that forbids an
+act — its ``operative`` patterns name the act, and a sentence permitting it contradicts the
+requirement instead of a sentence negating it), optional
 ``weak_if`` patterns for qualifying wording, its ``severity`` when missing, the
 ``legal_reference`` and a ``recommendation``.
 """
@@ -63,6 +65,10 @@ class Recogniser:
     "may object to a new sub-processor"): the controller's permissions are evidence for it. For
     every other recogniser of processor terms they only name the topic ("Customers can delete
     the data themselves" binds no processor to delete)."""
+    prohibition: bool = False
+    """The requirement forbids the act its ``operative`` patterns name ("shall not sell personal
+    information"): negating is how it is met, and a sentence permitting the act ("may sell")
+    contradicts it (:func:`.negation.permission`)."""
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -170,6 +176,7 @@ def _recogniser(
     data: Mapping[str, Any],
     where: str,
     operative: tuple[re.Pattern[str], ...] = (),
+    prohibition: bool = False,
 ) -> Recogniser:
     patterns = _compile(data.get("patterns"), where)
     examples = _strings(data, "examples", where)
@@ -184,6 +191,7 @@ def _recogniser(
         operative=own or operative,
         not_about=_compile(data.get("not_about"), f"{where} not_about"),
         controller_right=bool(data.get("controller_right", False)),
+        prohibition=prohibition,
     )
 
 
@@ -194,15 +202,22 @@ def _requirement(data: Any, where: str) -> Requirement:
     where = f"{where} {rid}"
     description = _text(data, "description", where)
     operative = _compile(data.get("operative"), f"{where} operative")
+    prohibition = data.get("prohibition", False)
+    if not isinstance(prohibition, bool):
+        raise PlaybookError(f"{where}: prohibition must be true or false")
+    if prohibition and not operative:
+        raise PlaybookError(f"{where}: a prohibition needs operative patterns naming the forbidden act")
     primary = None
     if data.get("recognise") is not None:
-        primary = _recogniser(rid, description, data["recognise"], f"{where} recognise", operative)
+        primary = _recogniser(rid, description, data["recognise"], f"{where} recognise", operative, prohibition)
     elements: list[Recogniser] = []
     for raw in data.get("elements") or []:
         if not isinstance(raw, dict):
             raise PlaybookError(f"{where}: an element must be a mapping")
         eid = _text(raw, "id", where)
-        elements.append(_recogniser(eid, _text(raw, "description", f"{where}.{eid}"), raw, f"{where}.{eid}", operative))
+        elements.append(
+            _recogniser(eid, _text(raw, "description", f"{where}.{eid}"), raw, f"{where}.{eid}", operative, prohibition)
+        )
     if primary is None and not elements:
         raise PlaybookError(f"{where}: needs 'recognise' or 'elements'")
     if len({e.id for e in elements}) != len(elements):

@@ -10,7 +10,9 @@ Per batch of texts (each distinct text once): the language is identified (non-En
    fast path finds it POSITIVE or NEGATIVE at or above both the gate and ``whole_max`` (then the
    MIXED rule could not fire);
 2. the rest go to the **transformer** (``_transformer.py``, all-MiniLM-L6-v2 with its top two
-   layers fine-tuned), batched by length.
+   layers fine-tuned), batched by length; their probabilities are the blend
+   ``w * fast + (1 - w) * transformer`` with the fast path's weight ``w`` chosen on the calibration
+   slice (``TunedMiniLM.fast_weight``; 0 before version 4: the transformer's alone).
 
 MIXED (``MixedRule``): a text in which VADER finds both positive and negative words and that
 splits into clauses (``_clauses.py``) is a candidate; it is MIXED when the transformer is not
@@ -40,7 +42,7 @@ from assay.analysis.analyzers.sentiment._fast import FastModel
 from assay.analysis.analyzers.sentiment._head import CLASSES, decide
 from assay.analysis.analyzers.sentiment._language import detect_language, is_supported
 from assay.analysis.analyzers.sentiment._model import Aspect, Label, Scores, Unscored, VaderModel
-from assay.analysis.analyzers.sentiment._transformer import TunedMiniLM
+from assay.analysis.analyzers.sentiment._transformer import FloatArray, TunedMiniLM
 
 CACHE_ENTRIES = 20_000
 """Most texts whose results are kept for reuse."""
@@ -78,6 +80,8 @@ class _Plan:
     clauses: list[str] = field(default_factory=list)
     probabilities: Probabilities | None = None
     path: str = ""
+    fast: Probabilities | None = None
+    """The fast path's probabilities (cascade only), blended into the transformer's."""
 
 
 class LearnedModel:
@@ -173,8 +177,9 @@ class LearnedModel:
         probabilities = self._fast.probabilities([p.text for p in plans], [p.lexicon for p in plans])
         kept = 0
         for plan, row in zip(plans, probabilities, strict=True):
+            plan.fast = (float(row[0]), float(row[1]), float(row[2]))
             if self._fast_decides(plan, float(row.max()), int(row.argmax())):
-                plan.probabilities = (float(row[0]), float(row[1]), float(row[2]))
+                plan.probabilities = plan.fast
                 plan.path = FAST
                 kept += 1
         if kept:
@@ -195,7 +200,10 @@ class LearnedModel:
         if not plans:
             return
         rows = self._transformer.probabilities([p.text for p in plans], [p.lexicon for p in plans])
+        weight = self._transformer.fast_weight
         for plan, row in zip(plans, rows, strict=True):
+            if plan.fast is not None and weight > 0:
+                row = blend(np.asarray(plan.fast, dtype=np.float32), row, weight)
             plan.probabilities = (float(row[0]), float(row[1]), float(row[2]))
             plan.path = TRANSFORMER
         self.decided[TRANSFORMER] += len(plans)
@@ -255,3 +263,9 @@ class LearnedModel:
                     Aspect(mention.aspect, mention.term, label, round(clause_probs[CLASSES.index(label)], 4), clause)
                 )
         return found
+
+
+def blend(fast: FloatArray, transformer: FloatArray, weight: float) -> FloatArray:
+    """The cascade's probabilities of a text the fast path did not decide: ``weight`` of the fast path's."""
+    out: FloatArray = (np.float32(weight) * fast + np.float32(1.0 - weight) * transformer).astype(np.float32)
+    return out

@@ -180,6 +180,8 @@ class TunedMiniLM:
         self._head_bias = params["head.bias"]
         self.lexicon_scale = float(meta["lexicon_scale"])
         self.temperature = float(meta["temperature"])
+        self.fast_weight = float(meta.get("fast_weight", 0.0))
+        """The fast path's share in the cascade's blend of the two paths' probabilities (0: none)."""
         self.version = str(meta["version"])
         self._tokenizer = BertTokenizer(VOCAB_PATH, MAX_TOKENS)
 

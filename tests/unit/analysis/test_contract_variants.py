@@ -1,0 +1,99 @@
+"""The evaluation's variant generator (``bench/contract_variants.py``) negates a prohibition as a
+drafter permitting the act would write it, never as a double negation. Texts written for these
+tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+
+from contract_variants import negate_in_text, negate_sentence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        ("The Provider may not sell personal information.", "The Provider may sell personal information."),
+        ("The Provider cannot share personal information.", "The Provider may share personal information."),
+        ("The Provider agrees not to combine personal information.", "The Provider may combine personal information."),
+        ("The Provider is prohibited from selling data.", "The Provider is not prohibited from selling data."),
+        ("The Provider will never sell data.", "The Provider may sell data."),
+        ("The Provider shall not sell data.", "The Provider may sell data."),
+        ("The Processor shall delete the data.", "The Processor shall not be required to delete the data."),
+    ],
+)
+def test_a_prohibition_in_a_sentence_is_negated_into_a_permission(sentence: str, negated: str) -> None:
+    assert negate_sentence(sentence) == negated
+
+
+def test_an_item_under_a_prohibiting_lead_in_becomes_a_permission_before_the_lead_in() -> None:
+    text = ("# Prohibitions\n\nWith respect to such data, Acme shall not, unless the law permits:\n\n"
+            "- sell personal information received from the Customer;\n\n"
+            "- retain personal information outside the direct business relationship.\n\n# Next\n")
+    variant, statement = negate_in_text(text, "sell personal information received from the Customer;")
+    assert statement == "Acme may sell personal information received from the Customer."
+    assert variant.index(statement) < variant.index("Acme shall not")
+    assert "- sell personal" not in variant
+    assert "- retain personal information outside the direct business relationship." in variant
+    assert "It is not agreed" not in variant
+
+
+def test_an_item_whose_lead_in_has_no_duty_to_negate_is_negated_in_place() -> None:
+    text = "The data comprises:\n\n- names and email addresses of users.\n"
+    variant, statement = negate_in_text(text, "names and email addresses of users.")
+    assert statement.startswith("It is not agreed that names")
+    assert variant.startswith("The data comprises:")
+
+
+def test_an_item_under_a_duty_lead_in_negates_the_lead_ins_duty_with_the_item_as_its_object() -> None:
+    text = ("Intro.\n\nAcme will:\n\n* Maintain appropriate technical security measures.\n\n"
+            "* Notify the Customer of breaches.\n")
+    variant, statement = negate_in_text(text, "Maintain appropriate technical security measures.")
+    assert statement == "Acme will not be required to maintain appropriate technical security measures."
+    assert variant.index(statement) < variant.index("Acme will:")
+    assert "* Notify the Customer of breaches." in variant and "* Maintain" not in variant
+
+
+def test_an_item_completing_a_duty_lead_ins_clause_is_negated_with_it() -> None:
+    text = ("7.1. Acme shall ensure that its personnel who process the data:  \n"
+            "(i) process the data only on instructions;  \n(ii) are informed of the confidential nature of the data.\n")
+    variant, statement = negate_in_text(text, "are informed of the confidential nature of the data.")
+    assert statement == ("7.1. Acme shall not be required to ensure that its personnel who process the data "
+                         "are informed of the confidential nature of the data.")
+    assert "(ii) are informed" not in variant
+
+
+def test_a_prohibition_as_an_item_of_a_duty_lead_in_becomes_a_permission() -> None:
+    text = ("2.1 Processor shall:\n\n2.1.1 comply with the law; and\n\n"
+            "2.1.2 not process data other than on instructions.\n")
+    variant, statement = negate_in_text(text, "not process data other than on instructions.")
+    assert statement == "2.1 Processor may process data other than on instructions."
+    assert "2.1.2 not process" not in variant
+
+
+def test_the_fallback_negation_opens_the_sentence_under_a_heading_line() -> None:
+    sentence = "4.1 Processing of Client Data\nThe Consultant acts on the Client's documented instructions."
+    assert negate_sentence(sentence, (40, 60)) == (
+        "4.1 Processing of Client Data\nIt is not agreed that the Consultant acts on the Client's documented "
+        "instructions.")
+
+
+def test_a_sibling_clause_ending_with_a_colon_introduces_no_later_clause() -> None:
+    text = ("5. The Processor undertakes to meet the following requirements:\n   1. to act on instructions;\n"
+            "6. The Processor shall notify the Controller of breaches.\n")
+    variant, statement = negate_in_text(text, "The Processor shall notify the Controller of breaches.")
+    assert statement == "The Processor shall not be required to notify the Controller of breaches."
+    assert variant.startswith("5. The Processor undertakes") and "6. The Processor shall not be required" in variant
+
+
+def test_an_items_duty_is_the_lead_ins_last_sentences() -> None:
+    text = ("5. The Client undertakes to comply with the law. The Processor will in particular:\n"
+            "   1. delete the data at the end of the services;\n")
+    variant, statement = negate_in_text(text, "delete the data at the end of the services;")
+    assert statement == ("The Processor will not be required to in particular delete the data at the end of the "
+                         "services.")
+    assert "The Client undertakes to comply" in variant
