@@ -1,8 +1,9 @@
 """The dispatcher on a real PostgreSQL: fair share across tenants, concurrency limits, replicas.
 
-The work stream is stood in for by the outbox itself (the relay publishes it in id order to a
-FIFO consumer): ``Stream.next`` takes the oldest work message the dispatcher wrote, as a worker's
-fetch would, and the job is started and completed through the store like a worker's RPCs.
+The work stream is stood in for by the outbox itself (the relay publishes it in id order; each
+priority's subject is a FIFO consumer): ``Stream.next`` takes the oldest work message the dispatcher
+wrote on the highest priority's subject, as a worker's fetch would, and the job is started and
+completed through the store like a worker's RPCs.
 """
 
 from __future__ import annotations
@@ -77,9 +78,16 @@ class Stream:
     async def next(self) -> events_pb2.WorkMessage | None:
         async with system_transaction(self._engine) as conn:
             row = (await conn.execute(text(
-                "DELETE FROM jobs.outbox WHERE id = (SELECT min(id) FROM jobs.outbox WHERE subject LIKE 'assay.work.%')"
+                "DELETE FROM jobs.outbox WHERE id = (SELECT id FROM jobs.outbox WHERE subject LIKE 'assay.work.%'"
+                " ORDER BY substring(subject from '[.]p([0-9])$')::int DESC, id LIMIT 1)"
                 " RETURNING payload"))).one_or_none()
         return None if row is None else events_pb2.WorkMessage.FromString(row.payload)
+
+    async def waiting(self) -> int:
+        """Work messages written and not yet taken."""
+        async with system_transaction(self._engine) as conn:
+            return int((await conn.execute(text(
+                "SELECT count(*) FROM jobs.outbox WHERE subject LIKE 'assay.work.%'"))).scalar_one())
 
     async def start(self) -> events_pb2.WorkMessage:
         message = await self.next()
@@ -97,25 +105,41 @@ def stream(jobs: Jobs) -> Stream:
     return Stream(jobs)
 
 
-async def test_a_burst_of_1000_from_one_tenant_holds_back_another_tenants_job_at_most_the_backlog(
+async def test_a_burst_of_1000_from_one_tenant_never_holds_back_another_tenants_job(
     jobs: Jobs, stream: Stream,
 ) -> None:
     dispatcher = jobs.dispatcher()
     await jobs.create_many("flood", 1000)
     assert await dispatcher.dispatch_once() == BACKLOG
+    assert await dispatcher.dispatch_once() == 0  # the backlog is full: the flood's next jobs stay held
     trickle = await jobs.create("trickle")
-    assert await dispatcher.dispatch_once() == 0  # the backlog is full: the newcomer waits, held
+    assert await dispatcher.dispatch_once() == 1  # the newcomer's job is dispatched all the same
 
-    started_before = 0
-    while True:  # one worker slot: start, dispatch into the freed place, complete
-        message = await stream.start()
+    message = await stream.start()  # one worker slot: the newcomer's job comes first
+    assert message.job_id == trickle
+
+
+async def test_with_32_running_a_tenant_with_nothing_waiting_starts_ahead_of_the_whole_backlog(
+    jobs: Jobs, stream: Stream,
+) -> None:
+    """A batch-running worker's 32 small slots make the backlog 64 (2 per running job); the stream is
+    FIFO, so a tenant's job dispatched into it used to start after all 64. Now the share rule's order
+    holds: it starts next, and the tenant's following job waits for it, then goes ahead again."""
+    dispatcher = jobs.dispatcher(backlog=2, per_running=2.0)
+    await jobs.create_many("flood", 300)
+    running: list[events_pb2.WorkMessage] = []
+    while len(running) < 32:  # the worker fills its slots as the dispatcher refills the stream
         await dispatcher.dispatch_once()
-        await stream.complete(message)
-        if message.job_id == trickle:
-            break
-        started_before += 1
-        assert started_before <= BACKLOG, "the trickling tenant's job is still behind the flood"
-    assert started_before == BACKLOG  # only what was already in the stream went before it
+        running += [await stream.start() for _ in range(min(2, 32 - len(running)))]
+    await dispatcher.dispatch_once()
+    assert await dispatcher.dispatch_once() == 0 and await stream.waiting() == 64  # the backlog is full
+    first, second = await jobs.create("trickle"), await jobs.create("trickle")
+
+    assert await dispatcher.dispatch_once() == 1  # one of the tenant's jobs at a time goes ahead
+    assert (await stream.start()).job_id == first
+    await dispatcher.dispatch_once()  # its first one started: nothing of it waits, the next goes ahead
+    assert (await stream.start()).job_id == second
+    assert (await stream.start()).tenant_id == "flood"
 
 
 async def test_weights_divide_the_starts_and_each_tenant_keeps_priority_then_age(

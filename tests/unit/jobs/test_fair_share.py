@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assay.jobs.fair_share import Head, InFlight, Policy, parse_policy, plan
+from assay.jobs.fair_share import Head, InFlight, Policy, parse_policy, plan, plan_round
 
 T0 = datetime(2026, 12, 4, tzinfo=UTC)
 
@@ -74,3 +74,45 @@ def test_a_wildcard_limit_applies_to_tenants_without_their_own() -> None:
 def test_a_malformed_policy_is_refused_with_the_entry_named(weights: str, concurrency: str, named: str) -> None:
     with pytest.raises(ValueError, match=named):
         parse_policy(weights, concurrency)
+
+
+def flooded() -> InFlight:
+    """A tenant with 32 jobs running and 64 waiting in the stream (a batch-running worker's backlog)."""
+    in_flight = InFlight()
+    in_flight.add("flood", "sentiment", 96)
+    return in_flight
+
+
+def test_with_the_backlog_full_a_tenant_with_nothing_waiting_gets_its_next_job_ahead_and_only_that() -> None:
+    in_flight = flooded()
+    in_flight.add("trickle", "sentiment", 1)  # running: it has nothing waiting in the stream
+    heads = {"flood": held("flood", 50), "trickle": held("trickle", 3, start=500)}
+
+    ahead, rest = plan_round("sentiment", 0, heads, in_flight, {"flood": 64, "trickle": 0}, Policy())
+
+    assert [h.job_id for h in ahead] == ["trickle-500"] and rest == []
+    assert in_flight.of("trickle", "sentiment") == 2
+
+
+def test_a_tenant_with_a_message_waiting_or_no_smaller_share_waits_its_turn_in_the_backlog() -> None:
+    heads = {"flood": held("flood", 50), "trickle": held("trickle", 3, start=500)}
+    ahead, rest = plan_round("sentiment", 0, heads, flooded(), {"flood": 64, "trickle": 1}, Policy())
+    assert ahead == [] and rest == []  # its own message still waits: its next one may not pass it
+
+    in_flight = flooded()
+    in_flight.add("big", "sentiment", 96)  # as many in flight, all running: no smaller share
+    heads = {"flood": held("flood", 50), "big": held("big", 3, start=500)}
+    ahead, rest = plan_round("sentiment", 0, heads, in_flight, {"flood": 64, "big": 0}, Policy())
+    assert ahead == [] and rest == []
+
+
+def test_a_job_ahead_takes_a_free_place_first_and_keeps_the_tenants_limits() -> None:
+    heads = {"flood": held("flood", 50), "trickle": held("trickle", 3, start=500)}
+    ahead, rest = plan_round("sentiment", 3, heads, flooded(), {"flood": 64}, Policy())
+    assert [h.job_id for h in ahead] == ["trickle-500"]
+    assert [h.tenant for h in rest] == ["trickle", "trickle"]  # the share rule: still far below the flood
+
+    in_flight = flooded()
+    in_flight.add("trickle", "compare", 2)
+    ahead, rest = plan_round("sentiment", 0, heads, in_flight, {"flood": 64}, parse_policy("", "trickle=2"))
+    assert ahead == [] and rest == []

@@ -7,7 +7,11 @@ yet started, at most ``backlog_for(running)``: the analyzer's running jobs times
 ``dispatch_backlog_per_running``, and never under ``dispatch_backlog`` — with held jobs chosen by
 ``fair_share.plan`` (weighted
 fair share across tenants, each tenant's own jobs by priority then age, concurrency limits), and
-writes their work messages into the outbox in that order, in the round's transaction. Workers
+writes their work messages into the outbox in that order, in the round's transaction. A tenant
+with nothing of the analyzer waiting in the stream and a smaller share than every tenant that has
+has its next job dispatched in the round whether or not the backlog has room, on the analyzer's
+top-priority subject, so it goes ahead of the waiting messages instead of behind them
+(``fair_share.plan_round``). Workers
 are unchanged: every delivery, ack, lease and fencing rule applies to the message as before.
 
 Rounds are serialised across jobs replicas by a transaction-level advisory lock, so any number of
@@ -36,10 +40,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import SYSTEM_SESSION, system_transaction
+from assay.common.nats import MAX_PRIORITY
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.codec import JobRows
-from assay.jobs.fair_share import Head, InFlight, Policy, plan
-from assay.jobs.metrics import JOB_HOLD_SECONDS, JOBS_DISPATCHED, JOBS_HELD
+from assay.jobs.fair_share import Head, InFlight, Policy, plan_round
+from assay.jobs.metrics import JOB_HOLD_SECONDS, JOBS_DISPATCHED, JOBS_DISPATCHED_AHEAD, JOBS_HELD
 from assay.jobs.work_messages import OUTBOX_INSERT, work_message
 
 logger = logging.getLogger(__name__)
@@ -86,7 +91,11 @@ class Dispatcher:
         """One round; returns how many jobs it dispatched."""
         async with system_transaction(self._engine) as conn:
             await conn.execute(_LOCK, {"key": DISPATCH_LOCK_KEY})
-            held = {row.analyzer: row.held for row in await conn.execute(_HELD)}
+            held: dict[str, int] = defaultdict(int)
+            tenants_held: dict[str, set[str]] = defaultdict(set)
+            for row in await conn.execute(_HELD):
+                held[row.analyzer] += row.held
+                tenants_held[row.analyzer].add(row.tenant_id)
             for analyzer in self._gauged - held.keys():  # drained since the last round
                 JOBS_HELD.labels(analyzer).set(0)
             self._gauged = set(held)
@@ -94,19 +103,26 @@ class Dispatcher:
                 return 0
             in_flight = InFlight()
             waiting: dict[str, int] = defaultdict(int)
+            tenants_waiting: dict[str, dict[str, int]] = defaultdict(dict)
             running: dict[str, int] = defaultdict(int)
             for row in await conn.execute(_IN_FLIGHT):
                 in_flight.add(row.tenant_id, row.analyzer, row.in_flight)
                 waiting[row.analyzer] += row.waiting
+                tenants_waiting[row.analyzer][row.tenant_id] = row.waiting
                 running[row.analyzer] += row.running
             chosen: list[Head] = []
+            ahead_of_backlog: set[str] = set()
             for analyzer in sorted(held):
                 JOBS_HELD.labels(analyzer).set(held[analyzer])
                 capacity = self.backlog_for(running[analyzer]) - waiting[analyzer]
-                if capacity > 0:
-                    heads = await _heads(conn, analyzer, capacity)
-                    chosen += plan(analyzer, capacity, heads, in_flight, self._policy)
-            dispatched = await self._dispatch(conn, chosen) if chosen else 0
+                queued = tenants_waiting[analyzer]
+                if capacity > 0 or any(not queued.get(tenant) for tenant in tenants_held[analyzer]):
+                    heads = await _heads(conn, analyzer, max(1, capacity))
+                    ahead, rest = plan_round(analyzer, capacity, heads, in_flight, queued, self._policy)
+                    chosen += ahead + rest
+                    if waiting[analyzer]:  # a FIFO backlog to jump: its top-priority subject
+                        ahead_of_backlog.update(head.job_id for head in ahead)
+            dispatched = await self._dispatch(conn, chosen, ahead_of_backlog) if chosen else 0
         return dispatched
 
     async def dispatch_if_held(self, probe: psycopg.AsyncConnection[Any]) -> int:
@@ -127,7 +143,7 @@ class Dispatcher:
         more round of its workers' slots, so a newcomer waits behind at most that, however large the fleet."""
         return max(self._backlog, math.ceil(running * self._per_running))
 
-    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head]) -> int:
+    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head], ahead_of_backlog: set[str]) -> int:
         ids = [uuid.UUID(head.job_id) for head in chosen]
         jobs = {row["id"]: row for row in (await conn.execute(_RELEASE, {"ids": ids})).mappings()}
         now = datetime.now(UTC)
@@ -138,9 +154,13 @@ class Dispatcher:
             row = jobs[job_id]
             job = self._rows.job(row)
             held = now - row["held_at"]
-            with _dispatch_span(row, row["hold_traceparent"], held):
-                messages.append(await work_message(conn, self._capabilities, job, current_traceparent()))
+            ahead = str(job_id) in ahead_of_backlog
+            with _dispatch_span(row, row["hold_traceparent"], held, ahead):
+                messages.append(await work_message(conn, self._capabilities, job, current_traceparent(),
+                                                   subject_priority=MAX_PRIORITY if ahead else None))
             JOBS_DISPATCHED.labels(row["analyzer"]).inc()
+            if ahead:
+                JOBS_DISPATCHED_AHEAD.labels(row["analyzer"]).inc()
             JOB_HOLD_SECONDS.labels(row["analyzer"]).observe(held.total_seconds())
         if messages:
             await conn.execute(OUTBOX_INSERT, messages)
@@ -190,12 +210,13 @@ async def _heads(conn: AsyncConnection, analyzer: str, limit: int) -> dict[str, 
 
 
 @contextlib.contextmanager
-def _dispatch_span(row: RowMapping, traceparent: str, held: Any) -> Any:
-    """A span in the job's trace for its dispatch (how long it was held); the work message carries it."""
+def _dispatch_span(row: RowMapping, traceparent: str, held: Any, ahead: bool) -> Any:
+    """A span in the job's trace for its dispatch (how long it was held, whether it went ahead of the
+    analyzer's backlog); the work message carries it."""
     parent = context_from_headers({"traceparent": traceparent}) if traceparent else None
     with tracer.start_as_current_span("dispatch job", context=parent, attributes={
         "job.id": str(row["id"]), "tenant": row["tenant_id"], "assay.analyzer": row["analyzer"],
-        "assay.dispatch.held_seconds": held.total_seconds(),
+        "assay.dispatch.held_seconds": held.total_seconds(), "assay.dispatch.ahead_of_backlog": ahead,
     }) as span:
         span.set_status(trace.Status(trace.StatusCode.OK))
         yield span
@@ -208,7 +229,7 @@ _HOLD = text("""
     ON CONFLICT (job_id) DO NOTHING
 """)
 _ANY_HELD = "SELECT EXISTS (SELECT 1 FROM jobs.dispatch_queue)"
-_HELD = text("SELECT analyzer, count(*) AS held FROM jobs.dispatch_queue GROUP BY analyzer")
+_HELD = text("SELECT analyzer, tenant_id, count(*) AS held FROM jobs.dispatch_queue GROUP BY analyzer, tenant_id")
 _IN_FLIGHT = text("""
     SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,
            count(*) FILTER (WHERE j.state = 'QUEUED'

@@ -12,11 +12,23 @@ nothing in flight is served at the next free place, however much another tenant 
 
 A tenant's concurrency limit counts its in-flight jobs of every analyzer, a tenant-and-analyzer
 limit those of one analyzer; a tenant at a limit is passed over until one of its jobs finishes.
+
+Ahead of the backlog (``plan_round``): the work stream is FIFO per priority, so a job dispatched
+into a full backlog still waits behind every message already there (with a batch-running worker's
+32 small slots, ~64), although the share rule put it first. So a tenant with held work, *nothing
+of the analyzer waiting* in the stream (its dispatched jobs all started, or none), and a smaller
+share than every tenant that has messages waiting, has its next job chosen first in the round,
+even when the backlog has no room, and that job goes ahead of the waiting messages (the dispatcher
+publishes it on the analyzer's top-priority subject, which workers take first). At most one such
+message per tenant and analyzer waits at a time, so a tenant's own jobs keep their order, a
+flooding tenant (always with messages waiting) never uses it, and the backlog exceeds its size by
+at most one job per such tenant.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -112,6 +124,24 @@ def plan(analyzer: str, capacity: int, heads: Mapping[str, list[Head]], in_fligh
         in_flight.add(tenant, analyzer)
         offer(tenant)
     return chosen
+
+
+def plan_round(analyzer: str, capacity: int, heads: Mapping[str, list[Head]], in_flight: InFlight,
+               waiting: Mapping[str, int], policy: Policy) -> tuple[list[Head], list[Head]]:
+    """One round's jobs for the analyzer: (jobs to go ahead of the backlog, the rest by ``plan``).
+    ``waiting``: each tenant's messages of the analyzer in the stream not yet started. Each tenant with
+    none waiting and a smaller share than every tenant with some gets its next job (within its limits)
+    whatever ``capacity`` says; the rest share what capacity remains."""
+    def share(tenant: str) -> float:
+        return in_flight.of(tenant, analyzer) / policy.weight(tenant)
+
+    bar = min((share(tenant) for tenant, count in waiting.items() if count > 0), default=math.inf)
+    first = {tenant: jobs[:1] for tenant, jobs in heads.items()
+             if jobs and not waiting.get(tenant, 0) and share(tenant) < bar}
+    ahead = plan(analyzer, len(first), first, in_flight, policy)
+    taken = {head.job_id for head in ahead}
+    rest = {tenant: [head for head in jobs if head.job_id not in taken] for tenant, jobs in heads.items()}
+    return ahead, plan(analyzer, max(0, capacity - len(ahead)), rest, in_flight, policy)
 
 
 def _under_limits(tenant: str, analyzer: str, in_flight: InFlight, policy: Policy) -> bool:

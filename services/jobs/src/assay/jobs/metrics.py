@@ -41,6 +41,9 @@ JOBS_HELD = prometheus_client.Gauge(
     "assay_jobs_held", "Queued jobs held for the dispatcher (their work message not written yet).", ["analyzer"])
 JOBS_DISPATCHED = prometheus_client.Counter(
     "assay_jobs_dispatched_total", "Held jobs whose work message the dispatcher wrote (fair share).", ["analyzer"])
+JOBS_DISPATCHED_AHEAD = prometheus_client.Counter(
+    "assay_jobs_dispatched_ahead_total",
+    "Jobs of a tenant with nothing of the analyzer in flight, dispatched ahead of its waiting backlog.", ["analyzer"])
 JOB_HOLD_SECONDS = prometheus_client.Histogram(
     "assay_job_hold_seconds", "How long a job was held before its dispatch.", ["analyzer"],
     buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600))

@@ -26,15 +26,18 @@ async def readable_files(conn: AsyncConnection, job: job_pb2.Job) -> list[str]:
 
 
 async def work_message(conn: AsyncConnection, capabilities: JobCapabilities, job: job_pb2.Job,
-                       traceparent: str) -> dict[str, Any]:
-    """The outbox row of the job's next attempt's work message (``Nats-Msg-Id`` job id + attempt)."""
+                       traceparent: str, subject_priority: int | None = None) -> dict[str, Any]:
+    """The outbox row of the job's next attempt's work message (``Nats-Msg-Id`` job id + attempt), on
+    the subject of the job's priority or of ``subject_priority`` (a job the dispatcher sends ahead of
+    the analyzer's backlog; the job keeps its own priority)."""
     next_attempt = job.attempt + 1
     capability = capabilities.issue(job.tenant_id, job.id, await readable_files(conn, job))
     spec = SPECS.get(job.analyzer)
+    priority = job.priority if subject_priority is None else subject_priority
     message = events_pb2.WorkMessage(job_id=job.id, tenant_id=job.tenant_id, attempt=next_attempt,
                                      capability=capability, small=spec is not None and spec.is_small(job.inputs))
     return {
-        "subject": work_subject(job.analyzer, job.priority), "msg_id": f"{job.id}.{next_attempt}",
+        "subject": work_subject(job.analyzer, priority), "msg_id": f"{job.id}.{next_attempt}",
         "payload": message.SerializeToString(), "traceparent": traceparent,
     }
 
