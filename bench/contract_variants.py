@@ -233,6 +233,7 @@ def prohibited_by(paragraph: str) -> str | None:
     return _bound_by(paragraph, _PROHIBITION)
 
 
+_LAST_SENTENCE = re.compile(r"(?<=[^\d\s][.!?])\s+(?=[A-Z*_(\d])")
 _DUTY_LEAD = re.compile(r"\b(?:shall|will|must|(?:agrees?|undertakes?|commits?)\s+to)\b", re.IGNORECASE)
 
 
@@ -283,7 +284,9 @@ def negate_in_text(text: str, sentence: str, focus: tuple[int, int] | None = Non
             if subject is not None:
                 statement = _statement(f"{subject} may {body[:1].lower()}{body[1:]}")
             else:
-                intro = paragraph.rstrip(" *_").removesuffix(":").rstrip()
+                # The duty the list completes is the lead-in's last sentence's ("The Client
+                # undertakes to ... . The Processor undertakes to: - ...").
+                intro = _LAST_SENTENCE.split(paragraph.rstrip(" *_").removesuffix(":").rstrip())[-1]
                 statement = _statement(negate_sentence(f"{intro} {body[:1].lower()}{body[1:]}", (0, len(intro))))
             if "It is not agreed that" not in statement:
                 without = text[:line_start] + text[where + len(sentence) :]

@@ -174,7 +174,8 @@ def evaluate(labels: dict[str, Any], answers: list[pb.AskQuestionResponse], file
 
 
 def server_cpu_seconds(pid: int | None) -> float:
-    """CPU time of a server process and its children (PostgreSQL: the postmaster and its backends)."""
+    """CPU time of a server process and its children (PostgreSQL: the postmaster and its backends,
+    background processes included: autovacuum, checkpoints)."""
     import psutil
 
     if pid is None:

