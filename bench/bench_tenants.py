@@ -57,7 +57,6 @@ from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import connect
 from assay.devstack.servers import start_all, stop_all
 from assay.devstack.servers.service import AssayService
-from assay.gateway.config import GatewaySettings
 from assay.jobs.config import JobsSettings
 from assay.v1 import events_pb2, job_pb2, jobs_service_pb2, jobs_service_pb2_grpc
 
@@ -142,8 +141,7 @@ async def stack(args: argparse.Namespace, *, workers: int = 1, gateway: bool = F
         front = gateway_service(port, gateway_port, **settings) if gateway else None
         start_all([*services, *([front] if front else [])])
         if front is not None:
-            print(f"gateway: {wait_all_gateway_processes(front, gateway_port)} process(es) of "
-                  f"{GatewaySettings().gateway_server}", flush=True)
+            print(f"gateway: {wait_all_gateway_processes(front, gateway_port)} process(es)", flush=True)
         channel = open_channel(f"127.0.0.1:{port}")
         nc = await connect(jobs_settings, "bench")
         try:

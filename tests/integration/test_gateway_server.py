@@ -1,6 +1,6 @@
-"""``python -m assay.gateway`` as a real process: each HTTP server (uvicorn, granian) serves with one
-and with two processes on one port, both processes take connections, each has its /metrics port,
-and SIGTERM to the gateway's PID stops every process it started.
+"""``python -m assay.gateway`` as a real process: it serves with one and with two processes on one
+port, both processes take connections, each has its /metrics port, and SIGTERM to the gateway's PID
+stops every process it started.
 
 Which process serves a connection is read from the kernel, not from the app
 (``assay.devstack.servers.serving``).
@@ -23,7 +23,6 @@ from assay.devstack.servers import free_port
 from assay.devstack.servers.serving import alive, descendants, serving_pids
 
 HOST = "127.0.0.1"
-SERVERS = ("uvicorn", "granian")
 START_SECONDS = 60.0
 """A spawned worker imports the whole gateway: slow on a loaded machine."""
 
@@ -43,9 +42,9 @@ class GatewayProcess:
 def start_gateway() -> Iterator[object]:
     started: list[GatewayProcess] = []
 
-    def start(server: str, processes: int) -> GatewayProcess:
+    def start(processes: int) -> GatewayProcess:
         port, metrics_port = free_port(), free_port()
-        env = {**os.environ, "ASSAY_GATEWAY_SERVER": server, "ASSAY_GATEWAY_PROCESSES": str(processes),
+        env = {**os.environ, "ASSAY_GATEWAY_PROCESSES": str(processes),
                "ASSAY_HTTP_HOST": HOST, "ASSAY_HTTP_PORT": str(port), "ASSAY_METRICS_PORT": str(metrics_port),
                "ASSAY_JOBS_ADDR": f"{HOST}:1", "ASSAY_INGEST_ADDR": f"{HOST}:1", "ASSAY_ANALYSIS_ADDR": f"{HOST}:1",
                "ASSAY_NATS_URL": "", "ASSAY_OTLP_ENDPOINT": "", "ASSAY_TRACE_FILE": ""}
@@ -75,9 +74,8 @@ def _stops_on_sigterm(gateway: GatewayProcess) -> None:
     assert_eventually(lambda: not any(alive(pid) for pid in family), timeout=10)
 
 
-@pytest.mark.parametrize("server", SERVERS)
-def test_one_process_serves_the_api_and_stops_on_sigterm(start_gateway, server):
-    gateway = start_gateway(server, 1)
+def test_one_process_serves_the_api_and_stops_on_sigterm(start_gateway):
+    gateway = start_gateway(1)
     response = httpx.get(f"{gateway.url}/healthz", timeout=5)
     assert response.json() == {"status": "ok"}
     assert response.headers["x-request-id"]
@@ -88,9 +86,8 @@ def test_one_process_serves_the_api_and_stops_on_sigterm(start_gateway, server):
     _stops_on_sigterm(gateway)
 
 
-@pytest.mark.parametrize("server", SERVERS)
-def test_two_processes_share_the_port_and_stop_together_on_sigterm(start_gateway, server):
-    gateway = start_gateway(server, 2)
+def test_two_processes_share_the_port_and_stop_together_on_sigterm(start_gateway):
+    gateway = start_gateway(2)
     owners: set[int] = set()
 
     def both_serve() -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import nats
+import psycopg
+import pytest
 from harness import Postgres, eventually
 from harness.jobs import fresh_database
 from nats.aio.client import Client
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.db import create_engine
 from assay.common.migrations import upgrade
+from assay.common.nats import provision_streams
 from assay.jobs.config import JobsSettings
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.jobs.outbox import OutboxRelay
@@ -54,5 +57,46 @@ async def test_a_relay_cancelled_just_as_it_is_woken_still_stops(postgres: Postg
             assert done, "the relay kept running after it was cancelled"
             assert task.cancelled()
     finally:
+        await nc.close()
+        await engine.dispose()
+
+
+async def test_a_deletion_of_outbox_rows_waits_for_the_relay_pass_that_read_them(  # type: ignore[no-untyped-def]
+        postgres: Postgres, nats_server) -> None:
+    # A job's deletion deletes its unpublished outbox rows, then purges its events from the stream.
+    # A pass that had read a row and published it after that purge left the event in the stream for
+    # ever (test_file_erasure caught it): the pass must hold its rows until it has published them.
+    url = fresh_database(postgres, "relay_lock")
+    upgrade(MIGRATIONS, url, "jobs")
+    engine = create_engine(JobsSettings(database_url=url, nats_url=nats_server.url))
+    nc = await nats.connect(nats_server.url)
+    await provision_streams(nc)
+    relay, task = await idle_leader(engine, nc, url)
+    publishing, release = asyncio.Event(), asyncio.Event()
+    publish = relay._publish
+
+    async def held_publish(rows):  # type: ignore[no-untyped-def]
+        publishing.set()
+        await release.wait()
+        return await publish(rows)
+
+    relay._publish = held_publish  # type: ignore[method-assign]
+    try:
+        async with await psycopg.AsyncConnection.connect(psycopg_url(url), autocommit=True) as conn:
+            await conn.execute("INSERT INTO jobs.outbox (subject, msg_id, payload, traceparent) "
+                               "VALUES ('assay.events.t.j', 'j.1', 'x', '')")
+            relay.wake()
+            await asyncio.wait_for(publishing.wait(), timeout=10)  # the pass has read the row
+            await conn.execute("SET lock_timeout = '200ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                await conn.execute("DELETE FROM jobs.outbox WHERE msg_id = 'j.1'")
+            release.set()
+            await conn.execute("SET lock_timeout = '10s'")
+            deleted = await conn.execute("DELETE FROM jobs.outbox WHERE msg_id = 'j.1'")
+            assert deleted.rowcount == 0  # the pass published and deleted it before the deletion went on
+    finally:
+        release.set()
+        task.cancel()
+        await asyncio.wait([task], timeout=5)
         await nc.close()
         await engine.dispose()

@@ -884,12 +884,11 @@ def test_grpc_reflection_is_off_in_prod_and_left_on_in_dev(dev: list[Manifest], 
     assert reflection_settings(dev) == {None}
 
 
-def test_the_gateway_states_its_http_server_and_processes_at_the_code_defaults(docs: list[Manifest]) -> None:
+def test_the_gateway_states_its_serving_processes_at_the_code_default(docs: list[Manifest]) -> None:
     from assay.gateway.config import GatewaySettings
 
     defaults = GatewaySettings()
     gateways = [(w, c) for w, c in all_containers(docs) if workload_name(w) == "gateway" and is_assay(c)]
     assert gateways
     for workload, container in gateways:
-        assert env_value(container, "ASSAY_GATEWAY_SERVER") == defaults.gateway_server, ref(workload)
         assert env_value(container, "ASSAY_GATEWAY_PROCESSES") == str(defaults.gateway_processes), ref(workload)

@@ -59,3 +59,15 @@ def test_the_index_embeds_with_the_quantized_model_and_says_so_in_its_name() -> 
 
     model = index_embedder()
     assert model is not None and model.name.endswith(quantized.NAME_SUFFIX)
+
+
+def test_the_model_cache_is_the_users_own_not_a_shared_temporary_path(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # A predictable path in /tmp could be made first by another account, and its file loaded.
+    monkeypatch.delenv(quantized.ENV_CACHE_DIR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert quantized.cache_dir() == tmp_path / "assay" / "models"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert quantized.cache_dir() == Path.home() / ".cache" / "assay" / "models"
+    monkeypatch.setenv(quantized.ENV_CACHE_DIR, str(tmp_path / "chosen"))
+    assert quantized.cache_dir() == tmp_path / "chosen"

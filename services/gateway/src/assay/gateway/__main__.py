@@ -1,4 +1,4 @@
-"""``python -m assay.gateway``: serve the REST gateway (uvicorn or granian, ``assay.gateway.serve``)."""
+"""``python -m assay.gateway``: serve the REST gateway (uvicorn, ``assay.gateway.serve``)."""
 
 from __future__ import annotations
 

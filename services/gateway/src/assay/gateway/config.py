@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -20,8 +18,6 @@ class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings, RateLimitS
     """Interface the HTTP server binds to."""
     http_port: int = 8080
     """Port the HTTP server binds to."""
-    gateway_server: Literal["uvicorn", "granian"] = "uvicorn"
-    """HTTP server: uvicorn with httptools, or granian (Rust, hyper); ``assay.gateway.serve``."""
     gateway_processes: int = Field(default=1, ge=1, le=64)
     """Serving processes sharing the port, each with its own job view, rate limiter and /metrics
     port (``metrics_port`` + 0 … processes - 1). bench/README.md "The gateway's HTTP server" has

@@ -1,9 +1,10 @@
-"""Serving the gateway app: uvicorn (+ httptools) or granian, in one or several processes on one port.
+"""Serving the gateway app: uvicorn (+ httptools), in one or several processes on one port.
 
-Either server runs ``GatewaySettings.gateway_processes`` serving processes through its own worker
+uvicorn runs ``GatewaySettings.gateway_processes`` serving processes through its own worker
 model: one process binds the listening socket, the serving processes share it, and the parent
 stops them on SIGTERM (each finishing its requests and running the app's lifespan shutdown).
-With one process uvicorn serves in the process itself; granian always has a parent and a worker.
+With one process uvicorn serves in the process itself. granian (Rust, hyper) was measured against
+it and cost more gateway CPU per job and per refusal (bench/README.md, "The gateway's HTTP server").
 
 Every serving process builds its own app (``app_from_environment``): its own upstream channels, job
 view and rate limiter, logging, tracer provider and /metrics side server (ports
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 
 from assay.common.logging import configure_logging
@@ -26,9 +28,9 @@ from assay.gateway.config import GatewaySettings
 logger = logging.getLogger(__name__)
 
 APP_FACTORY = "assay.gateway.serve:app_from_environment"
-"""What each serving process imports and calls to get its app (both servers take an import string)."""
+"""What each serving process imports and calls to get its app."""
 LISTEN_BACKLOG = 2048
-"""Pending connections the listening socket holds (uvicorn's default; granian's is 1024)."""
+"""Pending connections the listening socket holds (uvicorn's default)."""
 
 
 def app_from_environment() -> FastAPI:
@@ -72,35 +74,8 @@ def uvicorn_options(settings: GatewaySettings) -> dict[str, Any]:
             "factory": True, "workers": settings.gateway_processes}
 
 
-def granian_options(settings: GatewaySettings) -> dict[str, Any]:
-    """granian's settings for ``settings``: ASGI with lifespan on the asyncio loop (grpc.aio shares
-    it), HTTP/1.1 only (what uvicorn serves; no websockets), its access log and logging config off
-    (AccessMiddleware; ``configure_logging``). hyper closes a connection on which no complete request
-    head arrives within ``header_read_timeout``, idle keep-alive included: set to the keep-alive time.
-    A worker that dies is respawned."""
-    from granian.constants import HTTPModes, Interfaces, Loops
-    from granian.http import HTTP1Settings
-
-    return {"address": settings.http_host, "port": settings.http_port, "interface": Interfaces.ASGI,
-            "factory": True, "workers": settings.gateway_processes, "loop": Loops.asyncio,
-            "http": HTTPModes.http1, "websockets": False, "backlog": LISTEN_BACKLOG,
-            "http1_settings": HTTP1Settings(header_read_timeout=settings.http_keep_alive_seconds * 1000,
-                                            keep_alive=True),
-            "log_enabled": False, "log_access": False, "respawn_failed_workers": True}
-
-
 def serve(settings: GatewaySettings) -> None:
-    """Serve until SIGTERM/SIGINT with the configured server and process count."""
-    if settings.gateway_server == "granian":
-        from granian import Granian
-
-        server = Granian(APP_FACTORY, **granian_options(settings))
-        configure_logging("gateway", settings.log_level)  # after granian's own dictConfig
-        logger.info("serving on granian with %d process(es)", settings.gateway_processes)
-        server.serve()
-        return
-    import uvicorn
-
+    """Serve until SIGTERM/SIGINT with the configured process count."""
     configure_logging("gateway", settings.log_level)
     logger.info("serving on uvicorn with %d process(es)", settings.gateway_processes)
     uvicorn.run(APP_FACTORY, **uvicorn_options(settings))

@@ -14,8 +14,9 @@ crash interrupts:
 
 A crash after 1 leaves jobs marked for deletion; the same call (or the retention sweep's next
 round) redoes steps 1 to 4, each of which is idempotent. The events are purged after the outbox rows were
-deleted in 1; an event the relay had already read before 1 committed is published within the
-relay's ack timeout (seconds), so step 3 runs again after 4 to remove it.
+deleted in 1; a relay pass that had already read one of those rows holds it locked until it has
+published it (``outbox._FETCH``), so 1 commits only after that publish and step 3 removes it. Step
+3 runs again after 4 for the deletion notices.
 """
 
 from __future__ import annotations

@@ -35,7 +35,11 @@ _FETCH = """
     SELECT id, subject, msg_id, payload, traceparent,
            EXTRACT(EPOCH FROM now() - created_at) AS age
     FROM jobs.outbox ORDER BY id LIMIT %(limit)s
+    FOR UPDATE
 """
+"""Locked until the pass ends: a job's deletion deletes its unpublished rows (``deletion``), and that
+DELETE must wait for a pass that already read them to publish and end, so the deletion's purge of
+the events stream, which follows, removes what the pass published."""
 _DELETE = "DELETE FROM jobs.outbox WHERE id = ANY(%(ids)s)"
 
 
@@ -54,19 +58,19 @@ class OutboxRelay:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._conn: psycopg.AsyncConnection[dict[str, Any]] | None = None
-        """The leader's own autocommit connection (system scope), while it leads."""
+        """The leader's own connection (system scope for its session), while it leads."""
 
     async def drain_once(self) -> int:
         """Publish and delete up to one batch; returns how many rows were relayed.
 
-        The leader reads and deletes on its own autocommit connection: two statements, no BEGIN, tenant
-        setting or COMMIT around them (three round trips a pass fewer). The transaction bought nothing:
-        the read locks nothing, deleting a row already gone (a job's deletion purges its rows) is a
-        no-op, and a row published but not deleted (a crash between them) is published again either
-        way, dropped by JetStream's duplicate window.
-        Outside the leader loop (the final drain at shutdown) a pass is one system transaction."""
+        A pass is one transaction holding the rows it read (``_FETCH``) until they are published and
+        deleted. The leader runs it on its own connection, whose session already has the system
+        scope (no tenant setting per pass, never pooled); outside the leader loop (the final drain at
+        shutdown) it is a pooled system transaction. A row published but not deleted (a crash between
+        them) is published again, dropped by JetStream's duplicate window."""
         if self._conn is not None:
-            return await self._drain(_on_connection(self._conn))
+            async with self._conn.transaction():
+                return await self._drain(_on_connection(self._conn))
         async with system_transaction(self._engine) as conn:
             return await self._drain(_in_transaction(conn))
 

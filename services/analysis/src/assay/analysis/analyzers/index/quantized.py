@@ -11,9 +11,11 @@ the same passages in the evaluation), and re-indexing a file re-embeds them: the
 compares one fresh vector with the stored one (:func:`~.embedding.embed_reusing`).
 
 ``ASSAY_INDEX_EMBEDDING_INT8=off`` keeps the shipped model as it is. The quantized file is written
-to ``ASSAY_INDEX_MODEL_CACHE_DIR`` (default: ``assay-models`` in the system's temporary directory)
-under a name made of the source file's digest and onnxruntime's version, atomically, so processes
-that start together share one file and an upgrade makes a new one. Quantizing takes a few seconds
+to ``ASSAY_INDEX_MODEL_CACHE_DIR`` (default: ``assay/models`` in the user's cache directory,
+``$XDG_CACHE_HOME`` or ``~/.cache``: not a predictable path in a shared temporary directory, where
+another account could leave a file for the service to load) under a name made of the source file's
+digest and onnxruntime's version, atomically, so processes that start together share one file and
+an upgrade makes a new one. Quantizing takes a few seconds
 of CPU once; if it fails the shipped model is used and a warning logged.
 """
 
@@ -39,7 +41,10 @@ def int8_enabled() -> bool:
 
 def cache_dir() -> Path:
     configured = os.environ.get(ENV_CACHE_DIR, "").strip()
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "assay-models"
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "assay" / "models"
 
 
 def _digest(path: Path) -> str:
