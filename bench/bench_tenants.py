@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -78,6 +79,8 @@ class Completions:
 
     def __init__(self) -> None:
         self.latency: dict[str, float] = {}
+        self.finished: list[float] = []
+        """Every SUCCEEDED event's time, in arrival order."""
         self.changed = asyncio.Event()
 
     async def on_event(self, msg) -> None:  # type: ignore[no-untyped-def]
@@ -85,6 +88,7 @@ class Completions:
         if event.job.state == job_pb2.Job.STATE_SUCCEEDED:
             created = event.job.create_time.ToDatetime().timestamp()
             self.latency[event.job.id] = event.event_time.ToDatetime().timestamp() - created
+            self.finished.append(event.event_time.ToDatetime().timestamp())
             self.changed.set()
 
 
@@ -183,13 +187,16 @@ async def fair_share(args: argparse.Namespace) -> None:
         ids, _ = await trickle(stub, small, args.trickle, args.interval)
         loaded = await wait_done(completions, ids, 600)
         rate = (len(completions.latency) - before) / (time.perf_counter() - began)
+        times = sorted(completions.finished[before:])
+        stall = max((b - a for a, b in itertools.pairwise(times)), default=0.0)
         print(f"fair share: 1 worker x {args.concurrency} slots, backlog {args.backlog} (+{args.per_running:g} "
               "per running job), "
               f"{args.flood} flood jobs queued in {queued:.1f} s, a trickle job every {args.interval} s")
         print(f"  trickle completion alone    {summary(alone)}")
         print(f"  trickle completion flooded  {summary(loaded)}")
         print(f"  p99 flooded / alone = {percentile(loaded, 0.99) / percentile(alone, 0.99):.2f}; "
-              f"{rate:.1f} jobs/s completed meanwhile", flush=True)
+              f"{rate:.1f} jobs/s completed meanwhile; longest gap between two completions {stall * 1000:.0f} ms",
+              flush=True)
 
 
 Submit = Callable[[], Awaitable[None]]
