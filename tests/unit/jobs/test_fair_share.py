@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assay.jobs.fair_share import Head, InFlight, Policy, parse_policy, plan, plan_round
+from assay.jobs.fair_share import Head, InFlight, Policy, may_go_ahead, parse_policy, plan, plan_round
 
 T0 = datetime(2026, 12, 4, tzinfo=UTC)
 
@@ -116,3 +116,10 @@ def test_a_job_ahead_takes_a_free_place_first_and_keeps_the_tenants_limits() -> 
     in_flight.add("trickle", "compare", 2)
     ahead, rest = plan_round("sentiment", 0, heads, in_flight, {"flood": 64}, parse_policy("", "trickle=2"))
     assert ahead == [] and rest == []
+
+
+def test_a_tenant_at_its_limit_is_no_candidate_so_a_full_backlog_costs_no_look_at_its_jobs() -> None:
+    in_flight = flooded()
+    in_flight.add("capped", "sentiment", 2)  # both running, nothing waiting
+    policy = parse_policy("", "capped=2")
+    assert may_go_ahead("sentiment", ["capped", "new"], in_flight, {"flood": 64}, policy) == {"new"}

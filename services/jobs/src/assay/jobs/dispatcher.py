@@ -43,7 +43,7 @@ from assay.common.db import SYSTEM_SESSION, system_transaction
 from assay.common.nats import MAX_PRIORITY
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.codec import JobRows
-from assay.jobs.fair_share import Head, InFlight, Policy, plan_round
+from assay.jobs.fair_share import Head, InFlight, Policy, may_go_ahead, plan_round
 from assay.jobs.metrics import JOB_HOLD_SECONDS, JOBS_DISPATCHED, JOBS_DISPATCHED_AHEAD, JOBS_HELD
 from assay.jobs.work_messages import OUTBOX_INSERT, work_message
 
@@ -116,7 +116,7 @@ class Dispatcher:
                 JOBS_HELD.labels(analyzer).set(held[analyzer])
                 capacity = self.backlog_for(running[analyzer]) - waiting[analyzer]
                 queued = tenants_waiting[analyzer]
-                if capacity > 0 or any(not queued.get(tenant) for tenant in tenants_held[analyzer]):
+                if capacity > 0 or may_go_ahead(analyzer, tenants_held[analyzer], in_flight, queued, self._policy):
                     heads = await _heads(conn, analyzer, max(1, capacity))
                     ahead, rest = plan_round(analyzer, capacity, heads, in_flight, queued, self._policy)
                     chosen += ahead + rest

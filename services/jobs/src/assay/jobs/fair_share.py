@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -132,16 +132,24 @@ def plan_round(analyzer: str, capacity: int, heads: Mapping[str, list[Head]], in
     ``waiting``: each tenant's messages of the analyzer in the stream not yet started. Each tenant with
     none waiting and a smaller share than every tenant with some gets its next job (within its limits)
     whatever ``capacity`` says; the rest share what capacity remains."""
-    def share(tenant: str) -> float:
-        return in_flight.of(tenant, analyzer) / policy.weight(tenant)
-
-    bar = min((share(tenant) for tenant, count in waiting.items() if count > 0), default=math.inf)
-    first = {tenant: jobs[:1] for tenant, jobs in heads.items()
-             if jobs and not waiting.get(tenant, 0) and share(tenant) < bar}
+    eligible = may_go_ahead(analyzer, heads.keys(), in_flight, waiting, policy)
+    first = {tenant: jobs[:1] for tenant, jobs in heads.items() if jobs and tenant in eligible}
     ahead = plan(analyzer, len(first), first, in_flight, policy)
     taken = {head.job_id for head in ahead}
     rest = {tenant: [head for head in jobs if head.job_id not in taken] for tenant, jobs in heads.items()}
     return ahead, plan(analyzer, max(0, capacity - len(ahead)), rest, in_flight, policy)
+
+
+def may_go_ahead(analyzer: str, tenants: Iterable[str], in_flight: InFlight, waiting: Mapping[str, int],
+                 policy: Policy) -> set[str]:
+    """Of ``tenants`` (with held work), those whose next job goes ahead of the backlog: nothing of the
+    analyzer waiting, a smaller share than every tenant with some waiting, and under their limits."""
+    def share(tenant: str) -> float:
+        return in_flight.of(tenant, analyzer) / policy.weight(tenant)
+
+    bar = min((share(tenant) for tenant, count in waiting.items() if count > 0), default=math.inf)
+    return {tenant for tenant in tenants if not waiting.get(tenant, 0) and share(tenant) < bar
+            and _under_limits(tenant, analyzer, in_flight, policy)}
 
 
 def _under_limits(tenant: str, analyzer: str, in_flight: InFlight, policy: Policy) -> bool:
