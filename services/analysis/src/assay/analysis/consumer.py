@@ -37,6 +37,9 @@ from assay.common.nats import ALL_WORK, MAX_PRIORITY, WORK_STREAM, stored_subjec
 
 logger = logging.getLogger(__name__)
 
+RECHECK_SECONDS = 0.05
+"""How soon a source is pulled again after a short answer that followed its doorbell (``_short_answer``)."""
+
 
 @dataclass(frozen=True)
 class WorkSource:
@@ -187,6 +190,8 @@ class WorkDispatcher:
         self._by_doorbell = {stored_subject(s.subject): i for i, s in enumerate(self.sources)}
         self._waiting: set[int] = set()
         self._rung = [0] * len(self.sources)
+        self._short: dict[int, tuple[int, float]] = {}
+        """Per source, the doorbell count and time of its first short answer since that doorbell."""
         self._looked_at = -math.inf
         self._pulls = [NoWaitPull(nc, WORK_STREAM, s.consumer, settings.worker_fetch_timeout_seconds)
                        for s in self.sources]
@@ -217,7 +222,7 @@ class WorkDispatcher:
                     self._slots.give(taken - started)
                 if started == 0:
                     with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self._settings.worker_fetch_timeout_seconds):
+                        async with asyncio.timeout(self._idle_wait_seconds()):
                             await self._bell.wait()
         finally:
             for sub in doorbells:
@@ -244,7 +249,9 @@ class WorkDispatcher:
             asked = self._picker.share(index, left, waiting)
             messages = await self._pulls[index].pull(asked)
             if len(messages) < asked and self._rung[index] == rung:
-                self._waiting.discard(index)  # nothing else pending there (a later store rings again)
+                self._short_answer(index, rung)
+            else:
+                self._short.pop(index, None)
             if not messages:
                 self._picker.drained(index)
                 continue
@@ -261,6 +268,26 @@ class WorkDispatcher:
             if left == 0:
                 break
         return wanted - left
+
+    def _short_answer(self, index: int, rung: int) -> None:
+        """A pull answered fewer messages than asked and no doorbell rang meanwhile: nothing else is
+        pending there, and a later store rings again — except that the server can ring a message's
+        doorbell before the source's consumer delivers it, so a pull made at once on the doorbell may
+        miss it. Dropping the source then left the message for the next look
+        (``worker_fetch_timeout_seconds``): measured as 2 s stalls of the whole pipeline, every few
+        seconds under load (bench/README.md, "the 2-second stall"). So the first short answer after a
+        doorbell keeps the source for another pull ``RECHECK_SECONDS`` later; a short answer after
+        that drops it."""
+        first = self._short.get(index)
+        if first is None or first[0] != rung:
+            self._short[index] = (rung, time.monotonic())
+        elif time.monotonic() - first[1] >= RECHECK_SECONDS:
+            del self._short[index]
+            self._waiting.discard(index)
+
+    def _idle_wait_seconds(self) -> float:
+        """How long the fetch loop waits for a doorbell when it found nothing to start."""
+        return RECHECK_SECONDS if self._short else self._settings.worker_fetch_timeout_seconds
 
     async def _look(self) -> None:
         """Add the sources whose subjects hold messages (waiting, delayed, or delivered and unacked)."""
