@@ -21,6 +21,7 @@ from assay.analysis.analyzers.contract_review import segment as segmentation
 from assay.analysis.analyzers.contract_review.extract import extract_text
 from assay.analysis.analyzers.contract_review.negation import contradiction
 from assay.analysis.analyzers.contract_review.obligation import non_binding
+from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
 from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_heading_like
 from assay.v1 import contract_review_pb2
 
@@ -260,3 +261,48 @@ def test_a_plain_ban_on_transfers_is_stricter_than_chapter_v_not_its_negation(se
 )
 def test_a_negated_or_loosened_transfer_duty_is_still_a_contradiction(sentence: str) -> None:
     assert contradiction(sentence, TRANSFER, TRANSFER_ACT) is not None
+
+
+def test_a_form_field_answered_by_a_pointer_is_a_cross_reference() -> None:
+    field = "Annex II: Technical and organisational measures to ensure security: As set out in Schedule 2."
+    assert non_binding(field) == "cross-reference"
+    assert non_binding("The Processor shall implement the measures as set out in Annex II.") == ""
+
+
+@needs_model
+def test_a_pointer_to_the_processing_description_is_not_the_description(tmp_path: Path) -> None:
+    pointer = (
+        "2.1 The subject matter, duration, nature and purpose of the processing, the types of personal data and the "
+        "categories of data subjects are set out in Annex I."
+    )
+    finding = _findings(tmp_path, {"2.1": pointer, "2.2": "", "2.3": "", "2.4": "", "2.5": ""})[
+        "art28-3-processing-details"
+    ]
+    assert finding.status not in POSITIVE
+
+
+@needs_model
+def test_erasure_listed_among_processing_operations_is_not_deletion_at_the_end(tmp_path: Path) -> None:
+    operations = (
+        "9.1 The Controller determines the processing activities using the Services, and these activities are "
+        "anticipated to include receiving, storing, displaying, and erasing Personal Data."
+    )
+    finding = _findings(tmp_path, {"9.1": operations})["art28-3g-deletion-return"]
+    assert finding.status not in POSITIVE
+
+
+@needs_model
+def test_personal_information_is_no_information_on_compliance(tmp_path: Path) -> None:
+    access = (
+        "10.1 The Processor will grant access to Customer Personal Information to its personnel only to the extent "
+        "strictly necessary for implementing, managing and monitoring the Service."
+    )
+    finding = _findings(tmp_path, {"10.1": access, "10.2": ""})["art28-3h-information-audits"]
+    assert finding.status not in POSITIVE
+
+
+def test_providing_the_information_an_impact_assessment_needs_is_assistance_with_it() -> None:
+    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
+    dpia = next(e for r in playbook.requirements for e in r.elements if e.id == "dpia")
+    sentence = "The Processor shall provide all information necessary for any data protection impact assessment."
+    assert all(p.search(sentence) for p in dpia.operative)

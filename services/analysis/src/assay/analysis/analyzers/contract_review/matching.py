@@ -414,7 +414,11 @@ def score_units(
             # A list item completing its lead-in binds whom the lead-in binds ("Customer agrees
             # to: - provide instructions").
             said = _said(units[row])
-            if non_binding(said):
+            why = non_binding(said)
+            if why == "cross-reference":
+                # A pointer is neither a duty nor the description it points to.
+                scores[row, :] = 0.0
+            elif why:
                 scores[row, obligations] = 0.0
             elif controller_permission(said):
                 scores[row, duties] = 0.0

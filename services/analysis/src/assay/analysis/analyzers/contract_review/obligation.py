@@ -39,12 +39,14 @@ import re
 from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB
 
 _REFERENCE = re.compile(
-    r"\b(?:are|is|shall\s+be|will\s+be|be)\s+(?:deemed\s+(?:to\s+be\s+)?completed\s+(?:with|by)\s+(?:the\s+)?"
-    r"(?:information|details)\s+|as\s+)?(?:set\s+(?:out|forth)|described|specified|contained|listed|detailed|"
-    r"found|included|provided)\s+(?:in|at|under|within)\s+(?:the\s+)?(?:annex|appendix|schedule|exhibit|section|"
-    r"clause|attachment|paragraph|part|https?://)",
+    r"(?:\b(?:are|is|shall\s+be|will\s+be|be)\s+(?:deemed\s+(?:to\s+be\s+)?completed\s+(?:with|by)\s+(?:the\s+)?"
+    r"(?:information|details)\s+|as\s+)?|(?:^|:)\s*as\s+)(?:set\s+(?:out|forth)|described|specified|contained|listed|"
+    r"detailed|found|included|provided)\s+(?:in|at|under|within)\s+(?:the\s+)?(?:annex|appendix|schedule|exhibit|"
+    r"section|clause|attachment|paragraph|part|https?://)",
     re.IGNORECASE,
 )
+"""A pointer: "TOMs are as set forth in Schedule B", or a form field answered by one ("Annex II:
+Technical and organisational measures: As set out in Schedule 2 of this DPA")."""
 _DUTY = re.compile(
     r"\b(?:shall|must|will|agrees?\s+to|undertakes?|commits?|warrants?|guarantees?|"
     r"(?:is|are)\s+(?:obliged|obligated|required|bound|responsible))\b",
