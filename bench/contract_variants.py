@@ -182,7 +182,21 @@ def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
     run_in = _RUN_IN_HEADING.match(sentence, cut_at)
     cut_at = run_in.end() if run_in else cut_at
     head, body = sentence[:cut_at], sentence[cut_at:]
-    return head + "It is not agreed that " + body[:1].lower() + body[1:]
+    return head + "It is not agreed that " + _lower_first(body)
+
+
+_COMMON_FIRST = re.compile(
+    r"(?:the|a|an|all|any|each|every|such|this|these|those|if|where|when|whenever|upon|following|in|on|at|to|"
+    r"for|with|without|unless|subject|during|after|before|insofar|notwithstanding|except|its|their|our|we|it|"
+    r"they|personal|data|processing|no|none|both|either|neither)\b",
+    re.IGNORECASE,
+)
+
+
+def _lower_first(text: str) -> str:
+    """``text`` continuing a sentence: an opening common word lower-cased ("The Processor" ->
+    "the Processor"), a name kept ("Berget is entitled" stays, so the party is still recognised)."""
+    return text[:1].lower() + text[1:] if _COMMON_FIRST.match(text) else text
 
 
 _HEADING_LINE = re.compile(r"[^\n]*[^\n.;:!?\s][ \t*_]*\n(?=\s*\S)")

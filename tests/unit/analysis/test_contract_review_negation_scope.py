@@ -306,3 +306,29 @@ def test_providing_the_information_an_impact_assessment_needs_is_assistance_with
     dpia = next(e for r in playbook.requirements for e in r.elements if e.id == "dpia")
     sentence = "The Processor shall provide all information necessary for any data protection impact assessment."
     assert all(p.search(sentence) for p in dpia.operative)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        (
+            "Harbour is entitled to use subprocessors in the provision of the Service.",
+            "It is not agreed that Harbour is entitled to use subprocessors in the provision of the Service.",
+        ),
+        ("The data centres are within the EEA.", "It is not agreed that the data centres are within the EEA."),
+    ],
+)
+def test_the_fallback_keeps_a_partys_name_capitalised(sentence: str, negated: str) -> None:
+    # Lower-cased, the name is no longer read as the processor ("berget is entitled ...").
+    assert negate_sentence(sentence) == negated
+
+
+@needs_model
+def test_a_negated_audit_duty_reading_unlike_the_playbook_is_still_contradicted(tmp_path: Path) -> None:
+    # A duty taken away after an opening condition and a request: still the audit duty negated.
+    negated = (
+        "10.2 Subject to Sections 10.3 and 10.4, upon receiving a prior written request from the Controller, the "
+        "Processor will not be required to provide a reputable auditor to audit its compliance with this DPA."
+    )
+    finding = _findings(tmp_path, {"10.1": "", "10.2": negated})["art28-3h-information-audits"]
+    assert finding.status == STATUS.STATUS_CONTRADICTED

@@ -437,6 +437,9 @@ def score_units(
     )
 
 
+NEGATION_MARGIN = 0.05
+"""A sentence naming a duty's operative concept is read for its negation this far below the weak
+threshold: a negated duty reads less like the playbook's wordings than the duty it negates."""
 NEGATABLE = ("", "processor permission", "continuation")
 _CONSENT = re.compile(r"\b(?:agree|consent|authori[sz]|approv)\w*", re.IGNORECASE)
 """The controller's consent is the processor's authority: "The Customer does not agree to the use of
@@ -453,8 +456,8 @@ def _negation_candidates(
 ) -> npt.NDArray[np.bool_]:
     """Sentences to read for a negation of each recogniser's obligation: in context, naming its
     operative concept (``raw`` is zero where they do not), and near it by a pattern or by
-    similarity (the weak threshold) before the requirement head, the ranking and the binding
-    checks. Those checks are for evidence that *meets* an obligation: the head was trained on
+    similarity (``NEGATION_MARGIN`` below the weak threshold) before the requirement head, the
+    ranking and the binding checks. Those checks are for evidence that *meets* an obligation: the head was trained on
     sentences that implement it, so a negated duty ("will not be required to keep the data
     confidential") scores low on it; a permission ("may transfer ... without consent") binds the
     processor to nothing, which is exactly what makes it a contradiction. A pointer ("as set
@@ -462,7 +465,8 @@ def _negation_candidates(
     unless it is the controller's consent ("The Customer does not agree to the use of
     sub-processors"). Only for playbooks of processor terms, whose requirements are the
     processor's duties."""
-    out = (raw >= thresholds.weak) & context[:, None] if len(units) else np.zeros(raw.shape, dtype=bool)
+    floor = thresholds.weak - NEGATION_MARGIN
+    out = (raw >= floor) & context[:, None] if len(units) else np.zeros(raw.shape, dtype=bool)
     for row in np.flatnonzero(out.any(axis=1)):
         said = _said(units[int(row)])
         why = non_binding(said)
