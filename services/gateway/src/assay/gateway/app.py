@@ -23,7 +23,7 @@ from assay.gateway.docs import add_docs
 from assay.gateway.fast_lane import FastLane
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
-from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from assay.gateway.middleware import FrontMiddleware
 from assay.gateway.rate_limit import add_rate_limits, tenant_verifier
 from assay.gateway.routes import (
     analyzers,
@@ -115,10 +115,10 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
 
 
 def outer_middleware(settings: GatewaySettings) -> list[Middleware]:
-    """The pure-ASGI middleware every response passes through, outermost first: metrics and the
-    access log, security headers, the request id, CORS (preflights and problem responses get ids
-    and security headers too)."""
-    found = [Middleware(AccessMiddleware), Middleware(SecurityHeadersMiddleware), Middleware(RequestIdMiddleware)]
+    """The pure-ASGI middleware every response passes through, outermost first: metrics, the access
+    log, security headers and the request id in one layer, then CORS (preflights and problem
+    responses get ids and security headers too)."""
+    found = [Middleware(FrontMiddleware)]
     if settings.cors_origin_list:
         found.append(Middleware(
             CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,
