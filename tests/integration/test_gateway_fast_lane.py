@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from gateway_fixtures import Gateway, gateway, gateway_settings  # noqa: F401 - fixture
+from gateway_fixtures import Gateway, drive_to_success, gateway, gateway_settings  # noqa: F401 - fixture
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from starlette.types import Receive, Scope, Send
@@ -98,8 +98,16 @@ async def test_the_hot_routes_answer_as_through_the_router_without_it(
         call("GET", f"/v1/jobs/{job_id}", headers=other),  # 404: another tenant's
         call("GET", "/v1/jobs/not-a-job", headers=auth),  # 404 (jobs' INVALID_ARGUMENT or NOT_FOUND)
         call("GET", f"/v1/jobs/{job_id}", headers={"Authorization": "Basic eA=="}),  # 401
+        call("GET", f"/v1/jobs/{job_id}/result", headers=auth),  # 409 while it runs
+        call("GET", f"/v1/jobs/{job_id}/result", headers=other),  # 404
     ]
-    for request in requests:
+    statuses = []
+    for request in [*requests, "succeed", call("GET", f"/v1/jobs/{job_id}", headers=auth),
+                    call("GET", f"/v1/jobs/{job_id}/result", headers=auth)]:
+        if request == "succeed":
+            await drive_to_success(gateway, job_id)
+            continue
+        assert not isinstance(request, str)
         routed_answer = await answer(routed, request)
         routed_span, routed_log = server_span(spans), access_routes(caplog)
         assert routed_calls, "the router served the app without the fast lane"
@@ -110,6 +118,8 @@ async def test_the_hot_routes_answer_as_through_the_router_without_it(
         assert fast_answer == routed_answer, request
         assert server_span(spans) == routed_span, "the same server span with the same attributes"
         assert access_routes(caplog) == routed_log
+        statuses.append(fast_answer[0])
+    assert statuses == [202, 400, 400, 415, 401, 200, 200, 400, 404, 400, 401, 409, 404, 200, 200]
 
 
 async def test_other_requests_still_take_the_router(gateway: Gateway, routed_calls: list[str]) -> None:  # noqa: F811
@@ -120,5 +130,5 @@ async def test_other_requests_still_take_the_router(gateway: Gateway, routed_cal
     await fast.get(f"/v1/jobs/{job_id}?view=BASIC&view=FULL", headers=auth)  # a repeated query parameter
     await fast.head(f"/v1/jobs/{job_id}", headers=auth)
     await fast.get("/v1/jobs", headers=auth)
-    await fast.get(f"/v1/jobs/{job_id}/result", headers=auth)
-    assert routed_calls == ["/v1/jobs/{job_id}", "/v1/jobs/{job_id}", "/v1/jobs", "/v1/jobs/{job_id}/result"]
+    await fast.post(f"/v1/jobs/{job_id}/events:ticket", headers=auth)
+    assert routed_calls == ["/v1/jobs/{job_id}", "/v1/jobs/{job_id}", "/v1/jobs", "/v1/jobs/{job_id}/events:ticket"]

@@ -1,12 +1,12 @@
-"""The hot routes — ``POST /v1/jobs`` and ``GET /v1/jobs/{job_id}`` — served past Starlette's
-router and FastAPI's request handling.
+"""The hot routes — ``POST /v1/jobs``, ``GET /v1/jobs/{job_id}`` and ``GET /v1/jobs/{job_id}/result``
+— served past Starlette's router and FastAPI's request handling.
 
-A REST job is a create and a few status polls; a status read answered from the job view spends
+A REST job is a create, a few status polls and a result read; a status read answered from the job view spends
 under a tenth of its gateway CPU in the route itself, and about half in the layers between the
 middleware and the route: the exception middleware, the router's match over every route, the
 included router's route contexts, FastAPI's request/response wrapper and its dependency solving
 (bench/README.md, "Issue 21: the gateway's CPU per request"). This innermost middleware recognises
-the two routes by their own compiled path patterns and calls their endpoint functions
+the three routes by their own compiled path patterns and calls their endpoint functions
 (``assay.gateway.routes.jobs``) directly, with the scope the router would have given them
 (``route``, ``endpoint``, ``path_params``), and turns what they raise into responses through the
 application's own exception handlers, as the exception middleware would. Everything outside it —
@@ -44,6 +44,7 @@ class FastLane:
                           if isinstance(key, type) and key is not Exception}
         self._create = _route(jobs.router.routes, jobs.create_job)
         self._read = _route(jobs.router.routes, jobs.get_job)
+        self._result = _route(jobs.router.routes, jobs.get_result)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,6 +61,11 @@ class FastLane:
                 await self._serve(scope, receive, send, self._read, params,
                                   lambda request: jobs.get_job(request, params["job_id"], view))
                 return
+        if method == "GET" and (found := self._result.path_regex.match(path)) is not None:
+            params = found.groupdict()
+            await self._serve(scope, receive, send, self._result, params,
+                              lambda request: jobs.get_result(request, params["job_id"]))
+            return
         await self.app(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, route: APIRoute, params: dict[str, str],
