@@ -139,9 +139,15 @@ async def stack(args: argparse.Namespace, *, workers: int = 1, gateway: bool = F
         url = jobs_database(postgres)
         jobs_settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
         port, gateway_port = free_port(), free_port()
-        jobs = jobs_service(url, nats.url, port, ASSAY_DISPATCH_BACKLOG=str(args.backlog),
+        traces = Path(args.trace_dir) if args.trace_dir else None
+        if traces is not None:
+            traces.mkdir(parents=True, exist_ok=True)
+        jobs = jobs_service(url, nats.url, port, str(traces / "jobs.jsonl") if traces else None,
+                            ASSAY_DISPATCH_BACKLOG=str(args.backlog),
                             ASSAY_DISPATCH_BACKLOG_PER_RUNNING=str(args.per_running), **settings).start()
-        services = [analysis_worker(nats.url, port, args.concurrency) for _ in range(workers)]
+        services = [analysis_worker(nats.url, port, args.concurrency,
+                                    **({"ASSAY_TRACE_FILE": str(traces / f"worker{n}.jsonl")} if traces else {}))
+                    for n in range(workers)]
         front = gateway_service(port, gateway_port, **settings) if gateway else None
         start_all([*services, *([front] if front else [])])
         if front is not None:
@@ -336,5 +342,7 @@ if __name__ == "__main__":
     parser.add_argument("--flood-connections", type=int, default=16, help="rate limits: the flood's calls in flight")
     parser.add_argument("--flood-call", choices=("usage", "create"), default="usage",
                         help="rate limits: what the flooding tenant calls (GET /v1/usage or a create)")
+    parser.add_argument("--trace-dir", default="",
+                        help="spans of jobs and the workers to DIR/jobs.jsonl, DIR/worker0.jsonl, ...")
     parser.add_argument("--only", default="fair,rate", help="fair, rate or both (comma-separated)")
     asyncio.run(main(parser.parse_args()))
