@@ -283,7 +283,17 @@ class JobStore:
 
     async def get(self, tenant: str, job_id: uuid.UUID) -> job_pb2.Job:
         """One job of ``tenant``; other tenants' jobs are NOT_FOUND. May come from the job cache."""
-        cached = self._cache.get(tenant, str(job_id))
+        found = await self._lookup(tenant, job_id)
+        return job_pb2.Job.FromString(found) if isinstance(found, bytes) else found
+
+    async def get_wire(self, tenant: str, job_id: uuid.UUID) -> bytes:
+        """``get``'s job as its wire bytes: a cached job as the cache holds it, never parsed."""
+        found = await self._lookup(tenant, job_id)
+        return found if isinstance(found, bytes) else found.SerializeToString()
+
+    async def _lookup(self, tenant: str, job_id: uuid.UUID) -> bytes | job_pb2.Job:
+        """The cached job's wire bytes, or else the job read from the database (NOT_FOUND if none)."""
+        cached = self._cache.get_wire(tenant, str(job_id))
         trace.get_current_span().set_attribute("assay.job_cache.hit", cached is not None)
         if cached is not None:
             return cached
