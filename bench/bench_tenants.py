@@ -184,6 +184,7 @@ async def fair_share(args: argparse.Namespace) -> None:
         ids, _ = await trickle(stub, small, args.trickle, args.interval)
         alone = await wait_done(completions, ids, 300)
         flood = token(settings, "flood")
+        flood_began = len(completions.finished)
         began = time.perf_counter()
         for start in range(0, args.flood, 50):
             await asyncio.gather(*(stub.CreateJob(request("flood"), metadata=flood)
@@ -195,14 +196,16 @@ async def fair_share(args: argparse.Namespace) -> None:
         rate = (len(completions.latency) - before) / (time.perf_counter() - began)
         times = sorted(completions.finished[before:])
         stall = max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+        gaps = [b - a for a, b in itertools.pairwise(sorted(completions.finished[flood_began:]))]
         print(f"fair share: 1 worker x {args.concurrency} slots, backlog {args.backlog} (+{args.per_running:g} "
               "per running job), "
               f"{args.flood} flood jobs queued in {queued:.1f} s, a trickle job every {args.interval} s")
         print(f"  trickle completion alone    {summary(alone)}")
         print(f"  trickle completion flooded  {summary(loaded)}")
         print(f"  p99 flooded / alone = {percentile(loaded, 0.99) / percentile(alone, 0.99):.2f}; "
-              f"{rate:.1f} jobs/s completed meanwhile; longest gap between two completions {stall * 1000:.0f} ms",
-              flush=True)
+              f"{rate:.1f} jobs/s completed meanwhile; longest gap between two completions {stall * 1000:.0f} ms")
+        print(f"  since the flood began: {len(gaps) + 1} completions, longest gap "
+              f"{max(gaps, default=0) * 1000:.0f} ms, gaps over 1 s: {sum(g > 1 for g in gaps)}", flush=True)
 
 
 Submit = Callable[[], Awaitable[None]]
