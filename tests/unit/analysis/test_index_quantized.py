@@ -115,3 +115,26 @@ def test_a_graph_the_fusion_does_not_fit_is_left_alone(tmp_path: Path) -> None:
     onnx.save(helper.make_model(graph), str(source))
     assert fuse(source, tmp_path / "fused.onnx") == 0
     assert not (tmp_path / "fused.onnx").exists()
+
+
+@needs_model
+def test_the_index_session_leaves_residual_adds_and_layer_norms_unmerged(tmp_path: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+
+    from assay.analysis.analyzers.index.embedding import UNFUSED, index_embedder
+
+    model = index_embedder()
+    assert isinstance(model, OnnxMiniLM) and model.disabled_optimizers == UNFUSED
+
+    def optimized_ops(disabled: tuple[str, ...]) -> Counter[str]:
+        assert SHIPPED is not None
+        options = ort.SessionOptions()
+        options.optimized_model_filepath = str(tmp_path / f"optimized-{len(disabled)}.onnx")
+        ort.InferenceSession(str(SHIPPED), options, providers=["CPUExecutionProvider"],
+                             disabled_optimizers=list(disabled))
+        return Counter(n.op_type for n in onnx.load(options.optimized_model_filepath).graph.node)
+
+    assert optimized_ops(())["SkipLayerNormalization"] > 0  # what onnxruntime does by default
+    unmerged = optimized_ops(UNFUSED)
+    assert unmerged["SkipLayerNormalization"] == 0 and unmerged["LayerNormalization"] == 13
