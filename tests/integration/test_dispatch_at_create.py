@@ -1,7 +1,7 @@
-"""Dispatch at create: a CreateJob batch runs the dispatch round itself, in its own transaction.
+"""Dispatch at create: a CreateJob batch writes the work messages a dispatch round would write at once.
 
-No dispatcher loop runs in these tests: a job with a work message in the outbox was dispatched by a
-create's round, a job in ``jobs.dispatch_queue`` is held for the next round, as before.
+No dispatcher runs in these tests: a job with a work message in the outbox was dispatched by its
+create, a job in ``jobs.dispatch_queue`` is held for a round, as before.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from assay.common.migrations import upgrade
 from assay.jobs.batch_transitions import CreateItem
 from assay.jobs.config import JobsSettings
 from assay.jobs.dispatch_at_create import DispatchAtCreate
-from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, Dispatcher
+from assay.jobs.dispatcher import DISPATCH_LOCK_KEY
 from assay.jobs.fair_share import parse_policy
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
-from assay.jobs.server import psycopg_url
 from assay.jobs.store import JobStore, NewJob
 from assay.v1 import events_pb2, job_pb2
 
@@ -38,22 +37,16 @@ class Jobs:
     settings: JobsSettings
     engine: AsyncEngine
 
-    def at_create(self, concurrency: str = "", backlog: int = BACKLOG) -> DispatchAtCreate:
-        return DispatchAtCreate(Dispatcher(
-            self.engine, JobCapabilities(self.settings), parse_policy("", concurrency), backlog=backlog,
-            poll_seconds=1.0, psycopg_url=psycopg_url(self.settings.database_url)))
-
     def store(self, concurrency: str = "", backlog: int = BACKLOG) -> JobStore:
-        return JobStore(self.engine, lease_seconds=30, dispatch_at_create=self.at_create(concurrency, backlog))
+        at_create = DispatchAtCreate(JobCapabilities(self.settings), parse_policy("", concurrency),
+                                     lambda running: max(backlog, running))
+        return JobStore(self.engine, lease_seconds=30, dispatch_at_create=at_create)
 
     async def work_messages(self) -> list[events_pb2.WorkMessage]:
-        return [message for _, message in await self.work_subjects()]
-
-    async def work_subjects(self) -> list[tuple[str, events_pb2.WorkMessage]]:
         async with system_transaction(self.engine) as conn:
             rows = await conn.execute(text(
-                "SELECT subject, payload FROM jobs.outbox WHERE subject LIKE 'assay.work.%' ORDER BY id"))
-            return [(row.subject, events_pb2.WorkMessage.FromString(row.payload)) for row in rows]
+                "SELECT payload FROM jobs.outbox WHERE subject LIKE 'assay.work.%' ORDER BY id"))
+            return [events_pb2.WorkMessage.FromString(row.payload) for row in rows]
 
     async def held(self) -> set[str]:
         async with system_transaction(self.engine) as conn:
@@ -97,16 +90,13 @@ async def test_only_the_backlog_s_room_is_dispatched_highest_priority_first_the_
     assert await jobs.held() == {low.id}
 
 
-async def test_the_round_s_fair_share_applies_a_newcomer_goes_ahead_the_flood_s_job_stays_held(jobs: Jobs) -> None:
+async def test_while_any_job_of_the_analyzer_is_held_new_ones_are_held_behind_it(jobs: Jobs) -> None:
     store = jobs.store()
     await create(store, "acme", 0, 0, 0)  # fills the backlog of 2, holds one
     (first,) = await jobs.held()
-    (later,) = await create(store, "globex", 0)  # nothing of globex waiting: ahead of the full backlog
-    assert await jobs.held() == {first}
-    subject, message = (await jobs.work_subjects())[-1]
-    assert message.job_id == later.id and subject == "assay.work.sentiment.p9"
-    (again,) = await create(store, "globex", 0)  # globex now has one waiting: held like everyone's
-    assert await jobs.held() == {first, again.id}
+    (later,) = await create(store, "globex", 9)
+    assert await jobs.held() == {first, later.id}  # shared out by a round, not jumping the queue
+    assert len(await jobs.work_messages()) == BACKLOG
 
 
 async def test_another_analyzer_s_held_jobs_do_not_hold_back_an_idle_one(jobs: Jobs) -> None:
@@ -134,13 +124,17 @@ async def test_a_create_during_a_dispatch_round_holds_its_jobs_without_waiting_f
     assert await jobs.held() == {job.id}
 
 
-async def test_the_round_runs_across_tenants_and_the_transaction_is_back_in_its_tenant_s_scope(jobs: Jobs) -> None:
-    async with system_transaction(jobs.engine) as round_conn:  # acme's job is held behind a running round
-        await round_conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DISPATCH_LOCK_KEY})
-        (held,) = await create(jobs.store(), "acme", 0)
-    async with tenant_transaction(jobs.engine, "globex") as conn:  # globex's create runs the next round
-        assert await jobs.at_create().dispatch(conn) == 1
+async def test_the_transaction_is_back_in_its_tenant_s_scope_after_the_cross_tenant_counts(jobs: Jobs) -> None:
+    await create(jobs.store(), "globex", 0)
+    at_create = DispatchAtCreate(JobCapabilities(jobs.settings), parse_policy("", ""), lambda running: BACKLOG)
+    async with tenant_transaction(jobs.engine, "acme") as conn:
+        # a batch of one: the counts read every tenant's jobs, then the scope is the tenant's again
+        row = (await conn.execute(text(
+            "INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, state, params, inputs, max_attempts, priority)"
+            " VALUES (gen_random_uuid(), 'acme', 'alice', 'sentiment', 'QUEUED', '{}', '{}', 3, 0) RETURNING *"
+        ))).mappings().one()
+        job = job_pb2.Job(id=str(row["id"]), tenant_id="acme", analyzer="sentiment")
+        assert [job_id for job_id, _ in await at_create.dispatch(conn, "acme", [(row, "", job)])] == [row["id"]]
         assert (await conn.execute(text("SELECT current_setting('assay.system', true)"))).scalar_one() == ""
-        assert (await conn.execute(text("SELECT count(*) FROM jobs.jobs"))).scalar_one() == 0  # acme's unseen
-    assert [message.job_id for message in await jobs.work_messages()] == [held.id]
-    assert await jobs.held() == set()
+        tenants = {r.tenant_id for r in await conn.execute(text("SELECT tenant_id FROM jobs.jobs"))}
+        assert tenants == {"acme"}

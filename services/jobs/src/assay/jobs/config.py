@@ -50,9 +50,9 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettin
     """More may wait while more run: up to this many per running job of the analyzer (so the
     backlog follows the fleet's slots, and a newcomer waits behind about one round of them)."""
     dispatch_at_create: bool = True
-    """A CreateJob batch runs the dispatch round itself in its transaction once its jobs are held, so
-    those the round dispatches at once go with their create (``dispatch_at_create``); when another
-    round is running, the jobs wait for it, as before."""
+    """Write a new job's work message in its CreateJob transaction when a dispatch round would send it
+    at once anyway: nothing of its analyzer held, room in the analyzer's backlog, its tenant under its
+    limits (``dispatch_at_create``); otherwise, or when a round is running, it is held as before."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     """Longest a dispatch round waits without a notification (a retry delay ending wakes none)."""
     tenant_weights: str = ""

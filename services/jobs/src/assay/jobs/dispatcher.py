@@ -28,7 +28,7 @@ import logging
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,10 +87,10 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._gauged: set[str] = set()
 
-    async def dispatch_once(self, within: AsyncConnection | None = None) -> int:
-        """One round; returns how many jobs it dispatched. ``within``: a transaction that already holds
-        the dispatch lock and is in the system scope (a CreateJob batch's, ``dispatch_at_create``)."""
-        async with self._round_transaction(within) as conn:
+    async def dispatch_once(self) -> int:
+        """One round; returns how many jobs it dispatched."""
+        async with system_transaction(self._engine) as conn:
+            await conn.execute(_LOCK, {"key": DISPATCH_LOCK_KEY})
             held: dict[str, int] = defaultdict(int)
             tenants_held: dict[str, set[str]] = defaultdict(set)
             for row in await conn.execute(_HELD):
@@ -124,15 +124,6 @@ class Dispatcher:
                         ahead_of_backlog.update(head.job_id for head in ahead)
             dispatched = await self._dispatch(conn, chosen, ahead_of_backlog) if chosen else 0
         return dispatched
-
-    @contextlib.asynccontextmanager
-    async def _round_transaction(self, within: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
-        if within is not None:
-            yield within
-            return
-        async with system_transaction(self._engine) as conn:
-            await conn.execute(_LOCK, {"key": DISPATCH_LOCK_KEY})
-            yield conn
 
     async def dispatch_if_held(self, probe: psycopg.AsyncConnection[Any]) -> int:
         """A round (``dispatch_once``) when any job is held, or the held gauges still show some; else

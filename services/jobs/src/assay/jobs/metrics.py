@@ -43,7 +43,7 @@ JOBS_DISPATCHED = prometheus_client.Counter(
     "assay_jobs_dispatched_total", "Held jobs whose work message the dispatcher wrote (fair share).", ["analyzer"])
 JOBS_DISPATCHED_AT_CREATE = prometheus_client.Counter(
     "assay_jobs_dispatched_at_create_total",
-    "Jobs dispatched by a round run in a CreateJob batch's transaction (dispatch at create).")
+    "New jobs whose work message their CreateJob transaction wrote (not held for a dispatch round).", ["analyzer"])
 JOBS_DISPATCHED_AHEAD = prometheus_client.Counter(
     "assay_jobs_dispatched_ahead_total",
     "Jobs of a tenant with nothing of the analyzer in flight, dispatched ahead of its waiting backlog.", ["analyzer"])

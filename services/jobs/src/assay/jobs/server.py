@@ -80,7 +80,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     dispatcher = Dispatcher(engine, capabilities, settings.fair_share(), backlog=settings.dispatch_backlog,
                             backlog_per_running=settings.dispatch_backlog_per_running,
                             poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
-    at_create = DispatchAtCreate(dispatcher) if settings.dispatch_at_create else None
+    at_create = (DispatchAtCreate(capabilities, settings.fair_share(), dispatcher.backlog_for)
+                 if settings.dispatch_at_create else None)
     store = JobStore(engine, settings.lease_seconds, cache, settings.quotas(), at_create)
     resolved_files = files
     eraser_channel = open_channel(settings.ingest_addr)

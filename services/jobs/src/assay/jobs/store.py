@@ -758,21 +758,26 @@ class _Transaction:
         """``emit`` for the rows of one batch statement, each event in the trace of its own
         ``traceparents`` entry: one statement for all their events (and one for their work). A
         terminal row's end traceparent and secret params must have been written by that statement.
-        With ``work``, the jobs are held and ``dispatch`` then runs a dispatch round in the transaction."""
-        jobs, messages = [], []
+        With ``work``, ``dispatch`` (one tenant's new jobs) writes the work messages of those a round
+        would send at once with the events; the others are held."""
+        jobs, messages, work_messages = [], [], []
         for row, given in zip(rows, traceparents, strict=True):
             job = self._note(row)
             jobs.append(job)
             messages.append(_event_message(job, row, given or _job_traceparent(row["trace_id"])))
         if work and rows:
             held = [(row, str(message["traceparent"])) for row, message in zip(rows, messages, strict=True)]
+            if dispatch is not None:
+                sent = await dispatch.dispatch(self.conn, str(rows[0]["tenant_id"]), [
+                    (row, traceparent, job) for (row, traceparent), job in zip(held, jobs, strict=True)])
+                sent_ids = {job_id for job_id, _ in sent}
+                held = [(row, traceparent) for row, traceparent in held if row["id"] not in sent_ids]
+                work_messages = [message for _, message in sent]
             await hold_many(self.conn, held)
         await self.webhooks.jobs_ended([(row, job, str(message["traceparent"]))
                                         for row, job, message in zip(rows, jobs, messages, strict=True)])
         if messages:
-            await self.conn.execute(OUTBOX_INSERT, messages)
-        if work and rows and dispatch is not None:
-            await dispatch.dispatch(self.conn)
+            await self.conn.execute(OUTBOX_INSERT, messages + work_messages)
         return jobs
 
     def _note(self, row: Row) -> job_pb2.Job:
