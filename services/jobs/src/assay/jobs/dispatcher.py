@@ -155,7 +155,7 @@ class Dispatcher:
             job = self._rows.job(row)
             held = now - row["held_at"]
             ahead = str(job_id) in ahead_of_backlog
-            with _dispatch_span(row, row["hold_traceparent"], held, ahead):
+            with dispatch_span(row, row["hold_traceparent"], held, ahead):
                 messages.append(await work_message(conn, self._capabilities, job, current_traceparent(),
                                                    subject_priority=MAX_PRIORITY if ahead else None))
             JOBS_DISPATCHED.labels(row["analyzer"]).inc()
@@ -210,7 +210,7 @@ async def _heads(conn: AsyncConnection, analyzer: str, limit: int) -> dict[str, 
 
 
 @contextlib.contextmanager
-def _dispatch_span(row: RowMapping, traceparent: str, held: Any, ahead: bool) -> Any:
+def dispatch_span(row: RowMapping, traceparent: str, held: Any, ahead: bool) -> Any:
     """A span in the job's trace for its dispatch (how long it was held, whether it went ahead of the
     analyzer's backlog); the work message carries it."""
     parent = context_from_headers({"traceparent": traceparent}) if traceparent else None
