@@ -1,0 +1,111 @@
+"""Dispatch at create: a new job's work message in its CreateJob transaction, when a round would send it at once.
+
+A new QUEUED job is held (``dispatcher.hold``) and a dispatch round, woken by ``NOTIFY``, writes its
+work message when its turn comes: a hop of a few round trips on a busy event loop (p50 ~200 ms in
+``bench/trace_hops.py``), even for an analyzer with nothing waiting. Here the CreateJob batch's
+transaction asks, for each analyzer of its jobs, what the round would decide, and writes the work
+messages of the jobs the round would dispatch now itself (the rest are held as before):
+
+- only if it takes the dispatch lock without waiting (``pg_try_advisory_xact_lock``, held to its
+  commit): a round, or another replica's create doing the same, never runs beside it, so nothing is
+  dispatched twice and no backlog is counted twice; if the lock is taken, the jobs are held;
+- only if nothing of the analyzer is held: held jobs go first by fair share, so while any wait the
+  new jobs wait with them (a flood's creates are held and shared out by the rounds);
+- at most the room in the analyzer's backlog (``Dispatcher.backlog_for`` its running jobs, less its
+  waiting messages), chosen and limited by the round's own rule (``fair_share.plan``: the tenant's
+  concurrency limits, its jobs by priority then age).
+
+The counts are cross-tenant, so they are read in the system scope, set for those statements only
+and reset before the transaction goes on in the tenant's scope. The work message is written in the
+same transaction as the job, as the round writes it: at-least-once and crash safety are the outbox's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from assay.common.capabilities import JobCapabilities
+from assay.common.db import SYSTEM_SETTING
+from assay.common.telemetry import current_traceparent
+from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, dispatch_span
+from assay.jobs.fair_share import Head, InFlight, Policy, plan
+from assay.jobs.metrics import JOBS_DISPATCHED_AT_CREATE
+from assay.jobs.work_messages import work_message
+from assay.v1 import job_pb2
+
+NewWork = tuple[RowMapping, str, job_pb2.Job]
+"""A new QUEUED job: its row, the traceparent of its CreateJob call, and the job."""
+
+
+class DispatchAtCreate:
+    """``dispatch`` is called by the CreateJob batch's transaction with its new QUEUED jobs."""
+
+    def __init__(self, capabilities: JobCapabilities, policy: Policy, backlog_for: Callable[[int], int]) -> None:
+        self._capabilities = capabilities
+        self._policy = policy
+        self._backlog_for = backlog_for
+
+    async def dispatch(self, conn: AsyncConnection, tenant: str,
+                       new: Sequence[NewWork]) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+        """The work messages (with their jobs' ids, in the stream's order) of the new jobs a round would
+        dispatch now; the caller writes them into the outbox and holds the other jobs."""
+        if not new or not (await conn.execute(_TRY_LOCK_IN_SYSTEM_SCOPE, {"key": DISPATCH_LOCK_KEY})).scalar_one():
+            if new:
+                await conn.execute(_TENANT_SCOPE)
+            return []
+        by_analyzer: dict[str, list[NewWork]] = defaultdict(list)
+        for work in new:
+            by_analyzer[work[0]["analyzer"]].append(work)
+        ids = [work[0]["id"] for work in new]
+        in_flight = InFlight()
+        chosen: list[Head] = []
+        for analyzer, works in sorted(by_analyzer.items()):
+            room = (await conn.execute(_ROOM, {"analyzer": analyzer, "tenant": tenant, "new": ids})).one()
+            capacity = 0 if room.held else self._backlog_for(room.running) - room.waiting
+            if capacity <= 0:
+                continue
+            in_flight.by_analyzer[(tenant, analyzer)] = room.tenant_analyzer
+            in_flight.by_tenant.setdefault(tenant, room.tenant_all)  # the earlier analyzers' choices added
+            heads = sorted((Head(str(row["id"]), tenant, row["priority"], row["created_at"]) for row, _, _ in works),
+                           key=lambda head: (-head.priority, head.created_at, head.job_id))
+            chosen += plan(analyzer, capacity, {tenant: heads}, in_flight, self._policy)
+        await conn.execute(_TENANT_SCOPE)
+        works_by_id = {str(work[0]["id"]): work for work in new}
+        messages = []
+        for head in chosen:
+            row, traceparent, job = works_by_id[head.job_id]
+            with dispatch_span(row, traceparent, timedelta(0), ahead=False) as span:
+                span.set_attribute("assay.dispatch.at_create", True)
+                messages.append((row["id"], await work_message(conn, self._capabilities, job, current_traceparent())))
+            JOBS_DISPATCHED_AT_CREATE.labels(row["analyzer"]).inc()
+        return messages
+
+
+_TRY_LOCK_IN_SYSTEM_SCOPE = text(
+    f"SELECT pg_try_advisory_xact_lock(:key) FROM set_config('{SYSTEM_SETTING}', 'on', true)")
+_TENANT_SCOPE = text(f"SELECT set_config('{SYSTEM_SETTING}', '', true)")
+"""Back to the transaction's tenant scope (its ``assay.tenant_id`` was never changed)."""
+_ROOM = text("""
+    WITH held AS (SELECT EXISTS (SELECT 1 FROM jobs.dispatch_queue WHERE analyzer = :analyzer) AS any)
+    SELECT held.any AS held, counts.* FROM held CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE j.analyzer = :analyzer AND j.state = 'QUEUED'
+                                  AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting,
+               count(*) FILTER (WHERE j.analyzer = :analyzer AND j.state = 'RUNNING') AS running,
+               count(*) FILTER (WHERE j.analyzer = :analyzer AND j.tenant_id = :tenant) AS tenant_analyzer,
+               count(*) FILTER (WHERE j.tenant_id = :tenant) AS tenant_all
+        FROM jobs.jobs j
+        WHERE NOT held.any AND j.state IN ('QUEUED', 'RUNNING') AND (j.analyzer = :analyzer OR j.tenant_id = :tenant)
+          AND j.id <> ALL(:new)
+          AND NOT EXISTS (SELECT 1 FROM jobs.dispatch_queue d WHERE d.job_id = j.id)
+    ) counts
+""")
+"""Whether any job of the analyzer is held, and (if none) what a round counts: the analyzer's waiting
+and running jobs, the tenant's in flight of it and of all analyzers (the batch's own new jobs left out)."""
