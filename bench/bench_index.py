@@ -22,10 +22,19 @@ from typing import Any
 
 from assay.analysis.analyzers.index.analyzer import embedder
 from assay.analysis.analyzers.index.chunks import embedding_texts, pack
-from assay.analysis.analyzers.index.embedding import embed_passages, embedding_threads, word_pieces
+from assay.analysis.analyzers.index.embedding import cores, embed_passages, word_pieces
 from assay.analysis.analyzers.index.units import read_units
 
 MEDIA_TYPES = {".pdf": "application/pdf", ".csv": "text/csv", ".md": "text/markdown", ".html": "text/html"}
+
+
+def threads() -> int:
+    """The batches embedded at once (code before ``ASSAY_INDEX_EMBEDDING_THREADS``: the cores), so the
+    script also times older code put first on ``PYTHONPATH`` for an A/B."""
+    from assay.analysis.analyzers.index import embedding
+
+    setting = getattr(embedding, "embedding_threads", cores)
+    return int(setting())
 
 
 def cpu_seconds() -> float:
@@ -70,7 +79,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write every run here")
     args = parser.parse_args()
     embedder().embed(["warm up"])
-    print(f"embedding threads: {embedding_threads()}, cores: {os.cpu_count()}")
+    print(f"embedding threads: {threads()}, cores: {os.cpu_count()}")
     report: list[dict[str, Any]] = []
     for path in args.files:
         runs = [measure(path) for _ in range(args.repeat)]

@@ -101,6 +101,8 @@ def cut(text: str, ranges: Iterable[tuple[int, int]]) -> str:
 
 
 _MODAL_BE = re.compile(r"\b(shall|will|must)\s+be\b", re.IGNORECASE)
+_MODAL_INSERT = re.compile(r"\b(shall|will|must),\s+([^,;.]{1,80}),\s+(?!not\b)", re.IGNORECASE)
+"""A modal with an inserted phrase before its verb: "shall, at the choice of Customer, delete"."""
 _MODAL_NOT = re.compile(r"\b(shall|will|must)\s+not\s+(?:on\s+\w+\s+own\s+authority\s+)?(\w+)", re.IGNORECASE)
 _MODAL = re.compile(r"\b(shall|will|must)\s+(?!not\b)", re.IGNORECASE)
 _OBLIGED = re.compile(r"\b(is|are)\s+(obliged|obligated|required|bound|committed)\s+to\b", re.IGNORECASE)
@@ -126,7 +128,11 @@ def _base(verb: str) -> str:
     return lower[:-1]
 
 
-_INFINITIVE = re.compile(r"^(\s*(?:\d+\.\s*)?)to\s+", re.IGNORECASE)
+_INFINITIVE = re.compile(
+    r"^(\s*(?:\d+\.\s*)?)to\s+(?!(?:this|that|the|such|these|those|its|their|all|any|an?)\b)", re.IGNORECASE
+)
+"""A duty stated as an infinitive under a lead-in ("to notify ..."), not "To this end, ..." or "To the
+extent ..."."""
 _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_INFINITIVE, lambda m: f"{m.group(1)}the processor is not required to "),
     (_MODAL_NOT, lambda m: f"may {m.group(2)}"),
@@ -136,6 +142,7 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_AGREE_NOT, lambda m: "may"),
     (_PROHIBITED, lambda m: f"{m.group(1)} not {m.group(2)} from"),
     (_MODAL_BE, lambda m: f"{m.group(1)} not be"),
+    (_MODAL_INSERT, lambda m: f"{m.group(1)} not be required, {m.group(2)}, to "),
     (_OBLIGED, lambda m: f"{m.group(1)} not {m.group(2)} to"),
     (_UNDERTAKE, lambda m: f"does not {_base(m.group(1)) if m.group(1).lower().endswith('s') else m.group(1)} to"),
     (_RIGHT, lambda m: f"{m.group(1)} no right to"),
@@ -151,11 +158,18 @@ characters before the span, or inside it."""
 def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
     """The sentence with its obligation negated: the first rule with a match near ``focus``."""
     begin, stop = focus if focus is not None else (0, len(sentence))
-    for pattern, replace in _RULES:
-        near = [m for m in pattern.finditer(sentence) if begin - FOCUS_BEFORE <= m.start() <= stop]
-        if near:
-            m = min(near, key=lambda m: abs(m.start() - begin))
-            return sentence[: m.start()] + replace(m) + sentence[m.end() :]
+    # The verb nearest the span is the obligation it states ("Provider will assist with any
+    # request Customer cannot satisfy" negates "will assist", not "cannot"); rules in order
+    # break ties at one place ("shall be" before "shall").
+    near = [
+        (abs(m.start() - begin), order, m, replace)
+        for order, (pattern, replace) in enumerate(_RULES)
+        for m in pattern.finditer(sentence)
+        if begin - FOCUS_BEFORE <= m.start() <= stop
+    ]
+    if near:
+        _, _, m, replace = min(near, key=lambda item: (item[0], item[1]))
+        return sentence[: m.start()] + replace(m) + sentence[m.end() :]
     # After a list mark or clause number ("* Process ...", "2.1.2 not Process ..."), so the
     # variant stays one list item or clause, as a drafter would write it.
     # A heading line run into the sentence ("4.1 Processing of Client Data\nConsultant will
@@ -164,11 +178,15 @@ def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
     start = heading.end() if heading else 0
     mark = _MARK.match(sentence, start)
     cut_at = mark.end() if mark else start
+    # So does a run-in heading in bold ("**Deletion of Data.** Following termination ...").
+    run_in = _RUN_IN_HEADING.match(sentence, cut_at)
+    cut_at = run_in.end() if run_in else cut_at
     head, body = sentence[:cut_at], sentence[cut_at:]
     return head + "It is not agreed that " + body[:1].lower() + body[1:]
 
 
 _HEADING_LINE = re.compile(r"[^\n]*[^\n.;:!?\s][ \t*_]*\n(?=\s*\S)")
+_RUN_IN_HEADING = re.compile(r"(?:\*\*|__)[^*_\n]{1,100}(?:\*\*|__)\s+(?=\S)")
 
 
 _MARK = re.compile(r"\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\([a-z0-9]+\)|\*\*\d+(?:\.\d+)*\.?\*\*)\s+")

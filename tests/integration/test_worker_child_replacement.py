@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from assay.analysis.child import ChildBatch, ChildPayload
 from assay.analysis.executor import Executor
+from assay.analysis.plugin import InputDocument
 
 SMALL = "worker_analyzers:SCRIPTED_BATCHED"
 
@@ -32,27 +37,24 @@ async def served_by(executor: Executor, payload: ChildPayload | ChildBatch) -> l
     return [(s.rows_total, s.rows_scored) for s in stats]
 
 
-async def attempts_until(executor: Executor, work_dir: Path, processes: int,
+async def attempts_until(executor: Executor, payload: Callable[[int], ChildPayload | ChildBatch], processes: int,
                          timeout: float = 60.0) -> list[tuple[int, int]]:  # noqa: ASYNC109
-    """Attempts one after another (single ones and batches of 3, in turn) until ``processes``
-    different processes have served them; each attempt's (process id, runs of that process)."""
+    """``payload(1)``, ``payload(2)``, ... one after another until ``processes`` different processes
+    have served them; each attempt's (process id, runs of that process)."""
     served: list[tuple[int, int]] = []
     async with asyncio.timeout(timeout):
         index = 0
         while len({pid for pid, _ in served}) < processes:
             index += 1
-            if index % 2:
-                served += await served_by(executor, whoami(work_dir, index))
-            else:
-                served += await served_by(executor, ChildBatch(tuple(whoami(work_dir, index * 10 + i)
-                                                                     for i in range(3))))
+            served += await served_by(executor, payload(index))
     return served
 
 
 async def test_a_child_past_its_attempt_limit_is_replaced_by_one_that_rehearsed_first(tmp_path: Path) -> None:
     executor = Executor([SMALL], rehearsable=[SMALL], attempts_per_child=5)
     try:
-        served = await attempts_until(executor, tmp_path, processes=3)
+        served = await attempts_until(executor, lambda index: whoami(tmp_path, index) if index % 2 else ChildBatch(
+            tuple(whoami(tmp_path, index * 10 + i) for i in range(3))), processes=3)  # single ones and batches
     finally:
         executor.close()
     pids = list(dict.fromkeys(pid for pid, _ in served))
@@ -65,19 +67,20 @@ async def test_a_child_past_its_attempt_limit_is_replaced_by_one_that_rehearsed_
     assert not await asyncio.to_thread(lambda: list(tmp_path.iterdir()))  # the rehearsals' scratch dirs are gone
 
 
-async def test_the_attempt_limit_holds_without_a_rehearsable_attempt(tmp_path: Path) -> None:
-    executor = Executor([SMALL], rehearsable=[], attempts_per_child=3)
+@pytest.mark.parametrize("rehearsable, with_file", [([], False), ([SMALL], True)],
+                         ids=["analyzer-not-rehearsable", "attempt-with-a-file"])
+async def test_the_attempt_limit_holds_without_a_rehearsable_attempt(
+        tmp_path: Path, rehearsable: list[str], with_file: bool) -> None:
+    """Only inline-text attempts of the rehearsable analyzers are run again; without one the old
+    process still retires at its limit and the replacement takes real work cold."""
+    document = InputDocument(file_id="f", path=tmp_path / "input.txt", media_type="text/plain",
+                             display_name="input.txt", size_bytes=1)
+    executor = Executor([SMALL], rehearsable=rehearsable, attempts_per_child=3)
     try:
-        served = []
-        async with asyncio.timeout(60):
-            index = 0
-            while len({pid for pid, _ in served}) < 2:
-                index += 1
-                served += await served_by(executor, whoami(tmp_path, index))
+        served = await attempts_until(executor, lambda index: replace(whoami(tmp_path, index), inputs=(
+            (document,) if with_file else ())), processes=2)
     finally:
         executor.close()
     first_pid = served[0][0]
-    # the first process ran its limit (and possibly a few more while its replacement started), then
-    # the replacement took over without a rehearsal
     assert max(runs for pid, runs in served if pid == first_pid) >= 3
     assert next(runs for pid, runs in served if pid != first_pid) == 1, served

@@ -133,10 +133,12 @@ def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:
     assert q.dtype == np.int8
     assert np.abs(q.astype(np.float32) * scale[:, None] - weight).max() <= scale.max() / 2 + 1e-6
     params, meta = load_tuned()
-    assert {"layer4.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
+    assert {"layer2.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
+    assert not any(name.startswith(("layer0.", "layer1.")) for name in params)  # those run in the shipped graph
     assert params["head.weight"].shape == (384 + 4, 3)
     assert 0.5 <= meta["mixed_clause_min"] <= 1.0
-    assert meta["version"] == "4" and meta["training"]["trained_layers"] == "5,6"  # both tuned layers trained
+    assert meta["version"] == "5" and meta["training"]["trained_layers"] == "3,4,5,6"  # all tuned layers trained
+    assert tuned_layers(meta) == (2, 3, 4, 5)
     assert 0.0 <= meta["fast_weight"] < 1.0
 
 

@@ -94,7 +94,7 @@ class AnalyzerSpec:
 
 SENTIMENT = AnalyzerSpec(
     name="sentiment",
-    version="1.3.0",
+    version="1.4.0",
     description=(
         "Labels review texts positive, negative, neutral or mixed with calibrated confidence "
         "(a learned model by default, or VADER with model=lexicon), optionally per aspect, for one "
@@ -110,7 +110,7 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.2.0",  # 1.2.0: prohibitions, more discretion cues, playbooks eu/uk 1.6.0, CCPA 1.2.0 (new cache key)
+    version="1.3.0",  # 1.3.0: negations read before the evidence checks, labels/underlined headings, eu/uk 1.7.0
     description=(
         "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."
@@ -212,7 +212,7 @@ CONSOLIDATE = AnalyzerSpec(
 
 INDEX = AnalyzerSpec(
     name="index",
-    version="1.0.0",
+    version="1.1.0",
     description=(
         "Adds documents (PDF with a text layer, DOCX, markdown, HTML, text, CSV, and the CSV tables of its "
         "dependency jobs such as xml_to_csv or financial_statements) to a collection: structure-following "

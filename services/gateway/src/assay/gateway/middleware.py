@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
+from typing import Any
 
 import prometheus_client
 from starlette.datastructures import MutableHeaders
@@ -104,8 +106,15 @@ class FrontMiddleware(_HttpMiddleware):
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_LATENCY.labels(method=scope["method"], route=route, status=str(status)).observe(elapsed)
+            _latency(scope["method"], route, status).observe(elapsed)
             _log(scope, route, status, elapsed)
+
+
+@functools.cache
+def _latency(method: str, route: str, status: int) -> Any:
+    """The latency histogram's child for these labels, looked up once (labels are bounded: the
+    route template, never the raw path; methods and statuses as they come)."""
+    return HTTP_LATENCY.labels(method=method, route=route, status=str(status))
 
 
 def _log(scope: Scope, route: str, status: int, elapsed: float) -> None:

@@ -38,7 +38,7 @@ from assay.analysis.analyzers.contract_review.playbook import (
     all_recognisers,
 )
 from assay.analysis.analyzers.contract_review.requirement_head import RequirementHead, load_head
-from assay.analysis.analyzers.contract_review.segment import Clause, Span, sentences
+from assay.analysis.analyzers.contract_review.segment import Clause, Span, sentence_parts, sentences
 from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_definition, is_heading_like
 
 Status = Literal["present", "weak", "missing", "contradicted", "by_reference", "not_assessed"]
@@ -84,6 +84,9 @@ class Unit:
     concept_text: str = ""
     """Where a recogniser's operative concept must be named: the sentence itself, or for a
     verbless list item ("- Email addresses") the lead-in that gives it its meaning."""
+    sentence_so_far: str = ""
+    """For a later part of an over-long sentence, the sentence up to this part's end (roles
+    normalised, markup removed): a negation it opened with governs this part too."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,7 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
             lead_in_defines = open_definition
         opening = True
         for span in clause.spans:
-            for sentence in sentences(span.text):
+            for sentence, so_far in sentence_parts(span.text):
                 normalised = parties.normalise(clean_markup(sentence))
                 # A verbless list item is content after its lead-in ("Data subjects: - staff"):
                 # its lead-in must name the concept; elsewhere a verbless line is a heading.
@@ -265,6 +268,7 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         semantic_text=intro + normalised,
                         in_context=evidence_kind and not (verbless and not intro),
                         concept_text=_concept_text(lead, normalised, verbless, opening),
+                        sentence_so_far=parties.normalise(clean_markup(so_far)) if so_far != sentence else "",
                     )
                 )
                 opening = False
@@ -291,6 +295,12 @@ class ScoreTable:
     scores: FloatMatrix
     """``units x recognisers``."""
     pattern_hits: npt.NDArray[np.bool_]
+    negation_candidates: npt.NDArray[np.bool_] | None = None
+    """``units x recognisers``: sentences read for a negation of the recogniser's obligation
+    even where they score nothing as evidence (see :func:`_negation_candidates`)."""
+    raw_scores: FloatMatrix | None = None
+    """``units x recognisers``: the similarity (or 1.0 for a pattern hit) before the head, the
+    ranking and the binding checks, the score a contradicting candidate is quoted with."""
 
 
 def score_units(
@@ -335,6 +345,7 @@ def score_units(
         columns = sims[:, owners == index]
         if columns.shape[1]:
             semantic[:, index] = columns.max(axis=1)
+    raw_semantic = semantic.copy()
     ruled_out = np.zeros((len(units), len(recognisers)), dtype=bool)
     head = matcher.head()
     if head is not None and vectors is not None:
@@ -372,6 +383,7 @@ def score_units(
                 # A list item completing its lead-in is matched with it.
                 hits[row, index] = any(p.search(unit.concept_text) for p in recogniser.patterns)
     hits &= ~lacks
+    raw_hits = hits.copy()
     # A pattern hit on a sentence the head rules out is a stray keyword, not the obligation.
     hits &= ~ruled_out
     if len(units):
@@ -409,7 +421,50 @@ def score_units(
     context = np.asarray([u.in_context for u in units], dtype=bool)
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
-    return ScoreTable(recognisers=recognisers, scores=scores, pattern_hits=hits)
+    raw = np.where(raw_hits, PATTERN_SCORE, np.clip(raw_semantic, 0.0, 1.0)).astype(np.float32)
+    raw[lacks] = 0.0
+    candidates = None
+    if playbook.binds_processor:
+        candidates = _negation_candidates(units, raw, context, matcher.thresholds)
+        # A description (the processing details) has no duty to negate.
+        candidates[:, np.asarray([req.elements_together for req in playbook.requirements])[requirement_of]] = False
+    return ScoreTable(
+        recognisers=recognisers, scores=scores, pattern_hits=hits, negation_candidates=candidates, raw_scores=raw
+    )
+
+
+NEGATABLE = ("", "processor permission", "continuation")
+_CONSENT = re.compile(r"\b(?:agree|consent|authori[sz]|approv)\w*", re.IGNORECASE)
+"""The controller's consent is the processor's authority: "The Customer does not agree to the use of
+sub-processors" negates an authorisation, though the controller is its subject."""
+"""What :func:`non_binding` may say of a sentence that can still negate the processor's duty: a
+permission ("may transfer ... without consent") and a continuation are read for it."""
+
+
+def _negation_candidates(
+    units: Sequence[Unit],
+    raw: FloatMatrix,
+    context: npt.NDArray[np.bool_],
+    thresholds: Thresholds,
+) -> npt.NDArray[np.bool_]:
+    """Sentences to read for a negation of each recogniser's obligation: in context, naming its
+    operative concept (``raw`` is zero where they do not), and near it by a pattern or by
+    similarity (the weak threshold) before the requirement head, the ranking and the binding
+    checks. Those checks are for evidence that *meets* an obligation: the head was trained on
+    sentences that implement it, so a negated duty ("will not be required to keep the data
+    confidential") scores low on it; a permission ("may transfer ... without consent") binds the
+    processor to nothing, which is exactly what makes it a contradiction. A pointer ("as set
+    forth in Schedule 3") and a duty of the controller still negate nothing of the processor's,
+    unless it is the controller's consent ("The Customer does not agree to the use of
+    sub-processors"). Only for playbooks of processor terms, whose requirements are the
+    processor's duties."""
+    out = (raw >= thresholds.weak) & context[:, None] if len(units) else np.zeros(raw.shape, dtype=bool)
+    for row in np.flatnonzero(out.any(axis=1)):
+        said = _said(units[int(row)])
+        why = non_binding(said)
+        if why not in NEGATABLE and not (why == "controller duty" and _CONSENT.search(said)):
+            out[row, :] = False
+    return out
 
 
 def _said(unit: Unit) -> str:
@@ -483,7 +538,11 @@ def _affirmed(
     # A permission of a forbidden act reads least like the prohibition's wordings: any sentence
     # that names the act and scores at all is read.
     floor = np.float32(1e-6) if recogniser.prohibition else np.float32(thresholds.weak)
-    for row in np.flatnonzero(column >= floor):
+    index = table.recognisers.index(recogniser)
+    candidates = column >= floor
+    if table.negation_candidates is not None and not recogniser.prohibition:
+        candidates |= table.negation_candidates[:, index]
+    for row in np.flatnonzero(candidates):
         unit = units[int(row)]
         # Negation is read over the text the concept was found in: a list item with its lead-in.
         said = _said(unit)
@@ -494,9 +553,14 @@ def _affirmed(
                 column[row] = 0.0
                 continue
         else:
-            found = contradiction(said, recogniser.operative)
+            found = contradiction(said, recogniser.operative, recogniser.restricts)
+            if found is None and unit.sentence_so_far:
+                # A later part of an over-long sentence, under what the sentence opened with.
+                found = contradiction(unit.sentence_so_far, recogniser.operative, recogniser.restricts)
         if found is not None:
-            contradicting.append(Evidence(unit, float(column[row]), recogniser.id, negation=found.cue))
+            seen = column[row] >= floor or table.raw_scores is None
+            score = float(column[row]) if seen else float(table.raw_scores[row, index])  # type: ignore[index]
+            contradicting.append(Evidence(unit, score, recogniser.id, negation=found.cue))
             column[row] = 0.0
             negated_lead_ins.add(unit.clause.ordinal)
     if negated_lead_ins:

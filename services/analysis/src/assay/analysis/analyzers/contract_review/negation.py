@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 SCOPE_WORDS = 8
 """A cue governs an operative word at most this many words after it."""
+BAN_WORDS = 4
+"""A negation bans a restricted act named at most this many words after it."""
 CONDITION_WORDS = 10
 """A condition ("if", "unless", "where") at most this many words before a cue makes it no
 negation ("If the Service Provider concludes it can no longer comply, it will notify ...")."""
@@ -52,12 +54,15 @@ _CUE = re.compile(
     re.IGNORECASE,
 )
 _STRONG = re.compile(
-    r"\b(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed|responsible)\s+to\b|"
+    r"\b(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed|responsible)"
+    r"(?:\s*,\s*[^,;:.]{1,120}?,\s*|\s+)to\b|"
     r"\b(?:does|do|shall|will)\s+not\s+(?:undertake|commit|agree)\s+to\b|"
     r"\bno\s+(?:obligation|duty|responsibility)\s+(?:to|of|for)\b|\bneed\s+not\b|\bnot\s+be\s+obliged\b",
     re.IGNORECASE,
 )
-"""A duty explicitly taken away: it negates whatever the rest of the clause would oblige."""
+"""A duty explicitly taken away: it negates whatever the rest of the clause would oblige; a phrase
+may stand between ("shall not be required, taking into account the nature of processing, to
+assist")."""
 _CONDITION = re.compile(
     r"\b(?:if|unless|provided\s+that|where|insofar\s+as|so\s+as|in\s+order|whether)\b", re.IGNORECASE
 )
@@ -165,6 +170,27 @@ def _governs(text: str, start: int, operative: Sequence[re.Pattern[str]]) -> boo
     return _DUTY.search(window) is not None and not _stated_after(text, end, operative)
 
 
+def _bans(text: str, start: int, restricts: Sequence[re.Pattern[str]]) -> bool:
+    """The negation at ``start`` bans a restricted act: one of ``restricts`` within its next
+    ``BAN_WORDS`` words and clause ("not process, transfer or disclose the data")."""
+    if not restricts:
+        return False
+    window = text[start : min(_words_after(text, start, BAN_WORDS), _clause_end(text, start))]
+    for pattern in restricts:
+        act = pattern.search(window)
+        # The act itself is what is not done ("not process, transfer"), not the object of
+        # another verb ("does not ensure that any transfer ...").
+        if act is not None and _NOT_THE_ACT.search(window[: act.start()]) is None:
+            return True
+    return False
+
+
+_NOT_THE_ACT = re.compile(
+    r"\b(?:ensure|procure|that|to|be|been|required|obliged|any|all|the|such|its)\b", re.IGNORECASE
+)
+"""Words that make what follows the object of another verb rather than the act negated."""
+
+
 def _stated_after(text: str, end: int, operative: Sequence[re.Pattern[str]]) -> bool:
     """The obligation is named after a negation's scope ("not be required to permit inspections,
     but shall make available all information"): the negated duty verb is another obligation."""
@@ -178,13 +204,17 @@ def _addresses(text: str, operative: Sequence[re.Pattern[str]]) -> bool:
 
 
 def _whole_sentence(text: str) -> Contradiction | None:
-    """"It is not agreed that ...": the whole statement negated."""
+    """ "It is not agreed that ...": the whole statement negated."""
     whole = _WHOLE_SENTENCE.search(text)
     return Contradiction(" ".join(whole.group(0).split())) if whole is not None else None
 
 
-def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction | None:
-    """The wording in ``text`` that negates or guts the obligation ``operative`` names, if any."""
+def contradiction(
+    text: str, operative: Sequence[re.Pattern[str]], restricts: Sequence[re.Pattern[str]] = ()
+) -> Contradiction | None:
+    """The wording in ``text`` that negates or guts the obligation ``operative`` names, if any.
+    A negation cue right before an act in ``restricts`` bans the act ("shall not transfer the
+    data"), which the obligation only allows under conditions: that is no contradiction."""
     if not _addresses(text, operative):
         return None
     whole = _whole_sentence(text)
@@ -212,6 +242,8 @@ def contradiction(text: str, operative: Sequence[re.Pattern[str]]) -> Contradict
             continue
         rest = text[cue.end() : _clause_end(text, cue.end())]
         if _EXCEPTION.search(rest):
+            continue
+        if _bans(text, cue.end(), restricts):
             continue
         end = _words_after(text, cue.end(), 3)
         return Contradiction(" ".join(text[cue.start() : end].split()))

@@ -50,9 +50,7 @@ _DUTY = re.compile(
     r"(?:is|are)\s+(?:obliged|obligated|required|bound|responsible))\b",
     re.IGNORECASE,
 )
-_PERMISSION = re.compile(
-    r"\b(?:may|can|(?:is|are)\s+(?:entitled|permitted|allowed|free)\s+to)\b", re.IGNORECASE
-)
+_PERMISSION = re.compile(r"\b(?:may|can|(?:is|are)\s+(?:entitled|permitted|allowed|free)\s+to)\b", re.IGNORECASE)
 _RESTRICTED = re.compile(r"\b(?:only|solely|exclusively|not|never|no)\b", re.IGNORECASE)
 _CONTROLLER = re.compile(
     r"\b(?:controllers?|customers?|clients?|you|your|data\s+exporters?|business|data\s+subjects?|"
@@ -71,6 +69,14 @@ _CONTROLLER_SUBJECT = re.compile(
 )
 """The controller is the sentence's subject ("Customer is solely responsible ...", "12.4. Furthermore,
 You warrant ..."), not a party named on the way ("Upon the Client's instruction, X undertakes ...")."""
+_CONTROLLER_AFTER_INTRO = re.compile(
+    r"[,;]\s+(?:then\s+)?(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business)\s+$",
+    re.IGNORECASE,
+)
+"""The controller is the subject of the duty after an introductory phrase ("Upon the Processor's
+request, the Customer shall provide all information ...", "To the extent such requests require
+the Processor's assistance, the Customer shall notify the Processor ..."): the processor is only
+named on the way."""
 _CONTROLLER_DUTY = re.compile(
     r"\b(?:shall|must|will)\s+(?!be\b)\w+|\b(?:warrants?|represents?|undertakes?|agrees?\s+to|"
     r"(?:is|are)\s+(?:solely\s+|fully\s+)?responsible)\b",
@@ -133,7 +139,11 @@ def non_binding(text: str) -> str:
     ):
         return "processor permission"
     duty = _CONTROLLER_DUTY.search(text)
-    if duty is not None and _CONTROLLER_SUBJECT.match(text[: duty.start()]) and _PROCESSOR_DUTY.search(text) is None:
+    if (
+        duty is not None
+        and (_CONTROLLER_SUBJECT.match(text[: duty.start()]) or _CONTROLLER_AFTER_INTRO.search(text[: duty.start()]))
+        and _PROCESSOR_DUTY.search(text) is None
+    ):
         return "controller duty"
     value = _LABEL.sub("", text)
     if FINITE_VERB.search(value) is None and _THIRD_PERSON.search(value) is None and _IMPERATIVE.match(text) is None:

@@ -69,6 +69,10 @@ class Recogniser:
     """The requirement forbids the act its ``operative`` patterns name ("shall not sell personal
     information"): negating is how it is met, and a sentence permitting the act ("may sell")
     contradicts it (:func:`.negation.permission`)."""
+    restricts: tuple[re.Pattern[str], ...] = ()
+    """Acts the obligation only allows under conditions (a transfer to a third country only with
+    safeguards): a plain ban on them ("shall not transfer the data") is stricter than the
+    obligation, not its negation."""
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -192,6 +196,7 @@ def _recogniser(
         not_about=_compile(data.get("not_about"), f"{where} not_about"),
         controller_right=bool(data.get("controller_right", False)),
         prohibition=prohibition,
+        restricts=_compile(data.get("restricts"), f"{where} restricts"),
     )
 
 

@@ -82,13 +82,21 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
         heading_style = block.style.lower().startswith(("heading", "title"))
         raw_lines = [" ".join(raw.split()) for raw in block.text.strip("\n").split("\n")]
         for i, text in enumerate(raw_lines):
-            if not text:
-                # A blank line inside a block still ends the running paragraph.
+            if not text or _UNDERLINE.fullmatch(text):
+                # A blank line inside a block still ends the running paragraph; so does a
+                # heading's underline, which is no text.
                 yield _Line("", block, False, False)
                 continue
-            starts = i == 0 or not raw_lines[i - 1]
-            alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1])
-            yield _Line(text, block, heading_style, i == 0, starts, alone)
+            starts = i == 0 or not raw_lines[i - 1] or bool(_UNDERLINE.fullmatch(raw_lines[i - 1]))
+            underlined = i + 1 < len(raw_lines) and bool(_UNDERLINE.fullmatch(raw_lines[i + 1]))
+            alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1] or underlined)
+            # A line underlined with "---" or "===" is a heading (Markdown's setext headings, a
+            # plain-text document's underlined titles), however long.
+            yield _Line(text, block, heading_style or underlined, i == 0, starts or underlined, alone or underlined)
+
+
+_UNDERLINE = re.compile(r"[-=]{3,}")
+"""A line that only underlines the line above it."""
 
 
 def _is_title(text: str) -> bool:
@@ -239,8 +247,8 @@ _BOUNDARY = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[\"“‘(\[]?[A-Z0-9(])")
 MAX_SENTENCE_CHARS = 600
 
 
-def sentences(text: str) -> list[str]:
-    """Split a span's text into sentences (semicolon-separated limbs count as sentences)."""
+def _whole_sentences(text: str) -> list[str]:
+    """A span's text split into sentences (semicolon-separated limbs count as sentences)."""
     out: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
@@ -256,15 +264,37 @@ def sentences(text: str) -> list[str]:
     rest = text[start:].strip()
     if rest:
         out.append(rest)
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """Split a span's text into sentences (semicolon-separated limbs count as sentences); an
+    over-long sentence is cut into parts of at most MAX_SENTENCE_CHARS."""
+    return [part for sentence in _whole_sentences(text) for part in _parts(sentence)]
+
+
+def sentence_parts(text: str) -> list[tuple[str, str]]:
+    """Like :func:`sentences`, each part with its sentence up to the part's end: a later part of
+    an over-long sentence ("..., ensuring that all such individuals are subject to
+    confidentiality undertakings") is still governed by what the sentence opened with ("It is
+    not agreed that the Processor shall take reasonable steps ...")."""
+    out: list[tuple[str, str]] = []
+    for sentence in _whole_sentences(text):
+        parts = _parts(sentence)
+        out.extend((part, " ".join(parts[: index + 1])) for index, part in enumerate(parts))
+    return out
+
+
+def _parts(sentence: str) -> list[str]:
+    """An over-long sentence cut at commas (or spaces) into parts of at most MAX_SENTENCE_CHARS."""
     result: list[str] = []
-    for sentence in out:
-        while len(sentence) > MAX_SENTENCE_CHARS:
-            cut = sentence.rfind(", ", 0, MAX_SENTENCE_CHARS)
-            cut = cut + 1 if cut > 100 else sentence.rfind(" ", 0, MAX_SENTENCE_CHARS)
-            if cut <= 0:
-                cut = MAX_SENTENCE_CHARS
-            result.append(sentence[:cut].strip())
-            sentence = sentence[cut:].strip()
-        if sentence:
-            result.append(sentence)
+    while len(sentence) > MAX_SENTENCE_CHARS:
+        cut = sentence.rfind(", ", 0, MAX_SENTENCE_CHARS)
+        cut = cut + 1 if cut > 100 else sentence.rfind(" ", 0, MAX_SENTENCE_CHARS)
+        if cut <= 0:
+            cut = MAX_SENTENCE_CHARS
+        result.append(sentence[:cut].strip())
+        sentence = sentence[cut:].strip()
+    if sentence:
+        result.append(sentence)
     return result

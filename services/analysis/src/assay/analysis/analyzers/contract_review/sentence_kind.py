@@ -23,7 +23,9 @@ _IMAGE = re.compile(r"!\[[^\]]{0,300}\]\([^)]{0,500}\)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]{1,500})>")
 _REFERENCE_LINK = re.compile(r"\[([^\]]{1,300})\]\[[^\]]{0,50}\]")
 _LINK = re.compile(r"\[([^\]]{0,300})\]\([^)]{0,500}\)")
-_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|`")
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=[\w.,:;!?)\]”’\"'])[*_](?!\w)|`")
+"""Emphasis marks: doubled anywhere, single ones opening before a word or closing after a word or
+after the punctuation it emphasises ("_Categories of data subjects:_")."""
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
 _HEADING_MARK = re.compile(r"^\s*(?:#{1,6}\s+|>\s+|[*\-•]\s+|\|\s*)")
 _NUMBER = re.compile(r"^\s*(?:\(?[0-9ivxlcIVXLC]{1,6}(?:\.[0-9]{1,3}){0,4}[.)]?|\(?[a-zA-Z][.)])\s+")
@@ -37,6 +39,8 @@ _VERB = re.compile(
 """Finite verbs that can carry an obligation (not the noun-like "return", "use", "notice")."""
 FINITE_VERB = _VERB
 """The same, for modules that ask whether a sentence has a verb at all."""
+_RELATIVE = re.compile(r"(?<!,)\s(?:whose|which|who|whom|that|where|when)\b", re.IGNORECASE)
+"""A restrictive relative clause (no comma before it): "data subjects whose data is transferred"."""
 HEADING_WORDS = 14
 """A verbless line up to this many words is a heading or a label."""
 _DEFINITION = re.compile(
@@ -74,8 +78,14 @@ def is_heading_like(text: str) -> bool:
     if re.match(r"^\s*#{1,6}\s", text):
         return True
     body = _body(text)
-    if len(body.split()) > HEADING_WORDS or _VERB.search(body) is not None:
+    if len(body.split()) > HEADING_WORDS:
         return False
+    if _VERB.search(body) is not None:
+        # A field label may hold a relative clause ("Categories of data subjects whose personal
+        # data is transferred:", "The period for which the data will be retained:"): its verb
+        # is not the label's.
+        head = _RELATIVE.split(body, maxsplit=1)[0]
+        return body.endswith(":") and head != body and _VERB.search(head) is None
     raw = _NUMBER.sub("", _HEADING_MARK.sub("", text.strip()))
     if re.fullmatch(r"(\*\*|__)[^*_]+(\*\*|__)\s*[.:]?", raw):
         return True
