@@ -192,14 +192,17 @@ class Executor:
         rehearsal = old.rehearsal
         with tracer.start_as_current_span("replace analyzer process", context=Context(), attributes={
                 "assay.child.attempts": old.attempts, "assay.child.rehearsal": rehearsal.ref if rehearsal else ""}):
+            new: _Child | None = None
             try:
                 new = await self._new_child()
                 if rehearsal is None:
                     self._release(new, reusable=True)
                 rehearsed = rehearsal is not None and await self._rehearse(new, rehearsal)
-            except OSError as exc:  # no replacement: the old one retires anyway, the next start forks
+            except Exception as exc:  # no replacement: the old one retires anyway, the next start forks
                 logger.warning("could not start a replacement analyzer process", extra={"error": repr(exc)})
                 rehearsed = False
+                if new is not None and new not in self._idle:
+                    await asyncio.to_thread(new.close)
             finally:
                 old.retired = True
                 if old in self._idle:
