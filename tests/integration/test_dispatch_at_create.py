@@ -43,10 +43,13 @@ class Jobs:
         return JobStore(self.engine, lease_seconds=30, dispatch_at_create=at_create)
 
     async def work_messages(self) -> list[events_pb2.WorkMessage]:
+        return [message for _, message in await self.work_subjects()]
+
+    async def work_subjects(self) -> list[tuple[str, events_pb2.WorkMessage]]:
         async with system_transaction(self.engine) as conn:
             rows = await conn.execute(text(
-                "SELECT payload FROM jobs.outbox WHERE subject LIKE 'assay.work.%' ORDER BY id"))
-            return [events_pb2.WorkMessage.FromString(row.payload) for row in rows]
+                "SELECT subject, payload FROM jobs.outbox WHERE subject LIKE 'assay.work.%' ORDER BY id"))
+            return [(row.subject, events_pb2.WorkMessage.FromString(row.payload)) for row in rows]
 
     async def held(self) -> set[str]:
         async with system_transaction(self.engine) as conn:
@@ -79,7 +82,8 @@ async def jobs(postgres: Postgres) -> AsyncIterator[Jobs]:
 
 async def test_jobs_of_an_idle_analyzer_are_dispatched_by_their_create(jobs: Jobs) -> None:
     created = await create(jobs.store(), "acme", 0, 0)
-    assert [message.job_id for message in await jobs.work_messages()] == [job.id for job in created]
+    # same priority and creation time: the round's order (job id) decides which goes first
+    assert sorted(message.job_id for message in await jobs.work_messages()) == sorted(job.id for job in created)
     assert await jobs.held() == set()
     assert all(message.attempt == 1 and message.tenant_id == "acme" for message in await jobs.work_messages())
 
@@ -138,3 +142,17 @@ async def test_the_transaction_is_back_in_its_tenant_s_scope_after_the_cross_ten
         assert (await conn.execute(text("SELECT current_setting('assay.system', true)"))).scalar_one() == ""
         tenants = {r.tenant_id for r in await conn.execute(text("SELECT tenant_id FROM jobs.jobs"))}
         assert tenants == {"acme"}
+
+
+async def test_a_newcomer_s_job_goes_ahead_of_another_tenant_s_waiting_messages_as_a_round_sends_it(jobs: Jobs) -> None:
+    store = jobs.store(backlog=8)
+    await create(store, "acme", 0, 0, 0)  # room for all: waiting on their own priority's subject
+    (first,) = await create(store, "globex", 0)  # room too, but acme has messages waiting: ahead of them
+    (second,) = await create(store, "globex", 0)  # globex's only waiting message is ahead: ahead again
+    subjects = {message.job_id: subject for subject, message in await jobs.work_subjects()}
+    assert subjects[first.id] == subjects[second.id] == "assay.work.sentiment.p9"
+    assert sorted(subjects.values()).count("assay.work.sentiment.p0") == 3
+    async with system_transaction(jobs.engine) as conn:
+        ahead = {str(row.id) for row in await conn.execute(text("SELECT id FROM jobs.jobs WHERE dispatched_ahead"))}
+    assert ahead == {first.id, second.id}
+    assert await jobs.held() == set()

@@ -12,8 +12,10 @@ messages of the jobs the round would dispatch now itself (the rest are held as b
 - only if nothing of the analyzer is held: held jobs go first by fair share, so while any wait the
   new jobs wait with them (a flood's creates are held and shared out by the rounds);
 - at most the room in the analyzer's backlog (``Dispatcher.backlog_for`` its running jobs, less its
-  waiting messages), chosen and limited by the round's own rule (``fair_share.plan``: the tenant's
-  concurrency limits, its jobs by priority then age).
+  waiting messages), chosen and limited by the round's own rule (``fair_share.plan_round``: the
+  tenant's concurrency limits, its jobs by priority then age; and a tenant with nothing waiting
+  behind the backlog and a smaller share than every tenant that has sends its next job ahead of it,
+  on the analyzer's top-priority subject, recorded in ``dispatched_ahead`` as the round records it).
 
 The counts are cross-tenant, so they are read in the system scope, set for those statements only
 and reset before the transaction goes on in the tenant's scope. The work message is written in the
@@ -34,10 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.common.capabilities import JobCapabilities
 from assay.common.db import SYSTEM_SETTING
+from assay.common.nats import MAX_PRIORITY
 from assay.common.telemetry import current_traceparent
 from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, dispatch_span
-from assay.jobs.fair_share import Head, InFlight, Policy, plan
-from assay.jobs.metrics import JOBS_DISPATCHED_AT_CREATE
+from assay.jobs.fair_share import Head, InFlight, Policy, may_go_ahead, plan_round
+from assay.jobs.metrics import JOBS_DISPATCHED_AHEAD, JOBS_DISPATCHED_AT_CREATE
 from assay.jobs.work_messages import work_message
 from assay.v1 import job_pb2
 
@@ -65,27 +68,45 @@ class DispatchAtCreate:
         for work in new:
             by_analyzer[work[0]["analyzer"]].append(work)
         ids = [work[0]["id"] for work in new]
-        in_flight = InFlight()
-        chosen: list[Head] = []
+        chosen: list[tuple[Head, bool]] = []
         for analyzer, works in sorted(by_analyzer.items()):
-            room = (await conn.execute(_ROOM, {"analyzer": analyzer, "tenant": tenant, "new": ids})).one()
-            capacity = 0 if room.held else self._backlog_for(room.running) - room.waiting
-            if capacity <= 0:
+            rows = (await conn.execute(_ROOM, {"analyzer": analyzer, "tenant": tenant, "new": ids})).all()
+            if rows[0].held:
                 continue
-            in_flight.by_analyzer[(tenant, analyzer)] = room.tenant_analyzer
-            in_flight.by_tenant.setdefault(tenant, room.tenant_all)  # the earlier analyzers' choices added
+            in_flight, behind, waiting, running = InFlight(), {}, 0, 0
+            for counts in rows:
+                if counts.tenant_id is None:
+                    continue  # nothing in flight at all
+                in_flight.add(counts.tenant_id, counts.analyzer, counts.in_flight)
+                if counts.analyzer == analyzer:
+                    behind[counts.tenant_id] = counts.waiting_behind
+                    waiting += counts.waiting
+                    running += counts.running
+            in_flight.by_tenant[tenant] = in_flight.by_tenant.get(tenant, 0) + len(chosen)  # the earlier analyzers'
+            capacity = self._backlog_for(running) - waiting
+            if capacity <= 0 and not may_go_ahead(analyzer, [tenant], in_flight, behind, self._policy):
+                continue
             heads = sorted((Head(str(row["id"]), tenant, row["priority"], row["created_at"]) for row, _, _ in works),
                            key=lambda head: (-head.priority, head.created_at, head.job_id))
-            chosen += plan(analyzer, capacity, {tenant: heads}, in_flight, self._policy)
+            ahead, rest = plan_round(analyzer, capacity, {tenant: heads}, in_flight, behind, self._policy)
+            jumps = any(behind.values())  # a FIFO backlog to jump: the top-priority subject, as a round sends it
+            chosen += [(head, jumps) for head in ahead] + [(head, False) for head in rest]
         await conn.execute(_TENANT_SCOPE)
         works_by_id = {str(work[0]["id"]): work for work in new}
-        messages = []
-        for head in chosen:
+        messages, went_ahead = [], []
+        for head, ahead_of_backlog in chosen:
             row, traceparent, job = works_by_id[head.job_id]
-            with dispatch_span(row, traceparent, timedelta(0), ahead=False) as span:
+            with dispatch_span(row, traceparent, timedelta(0), ahead=ahead_of_backlog) as span:
                 span.set_attribute("assay.dispatch.at_create", True)
-                messages.append((row["id"], await work_message(conn, self._capabilities, job, current_traceparent())))
+                messages.append((row["id"], await work_message(
+                    conn, self._capabilities, job, current_traceparent(),
+                    subject_priority=MAX_PRIORITY if ahead_of_backlog else None)))
             JOBS_DISPATCHED_AT_CREATE.labels(row["analyzer"]).inc()
+            if ahead_of_backlog:
+                JOBS_DISPATCHED_AHEAD.labels(row["analyzer"]).inc()
+                went_ahead.append(row["id"])
+        if went_ahead:  # the lane the round's counts read (``dispatched_ahead``)
+            await conn.execute(_MARK_AHEAD, {"ids": went_ahead})
         return messages
 
 
@@ -95,17 +116,21 @@ _TENANT_SCOPE = text(f"SELECT set_config('{SYSTEM_SETTING}', '', true)")
 """Back to the transaction's tenant scope (its ``assay.tenant_id`` was never changed)."""
 _ROOM = text("""
     WITH held AS (SELECT EXISTS (SELECT 1 FROM jobs.dispatch_queue WHERE analyzer = :analyzer) AS any)
-    SELECT held.any AS held, counts.* FROM held CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE j.analyzer = :analyzer AND j.state = 'QUEUED'
+    SELECT held.any AS held, counts.* FROM held LEFT JOIN LATERAL (
+        SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,
+               count(*) FILTER (WHERE j.state = 'QUEUED'
                                   AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting,
-               count(*) FILTER (WHERE j.analyzer = :analyzer AND j.state = 'RUNNING') AS running,
-               count(*) FILTER (WHERE j.analyzer = :analyzer AND j.tenant_id = :tenant) AS tenant_analyzer,
-               count(*) FILTER (WHERE j.tenant_id = :tenant) AS tenant_all
+               count(*) FILTER (WHERE j.state = 'QUEUED' AND NOT j.dispatched_ahead
+                                  AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting_behind,
+               count(*) FILTER (WHERE j.state = 'RUNNING') AS running
         FROM jobs.jobs j
         WHERE NOT held.any AND j.state IN ('QUEUED', 'RUNNING') AND (j.analyzer = :analyzer OR j.tenant_id = :tenant)
           AND j.id <> ALL(:new)
           AND NOT EXISTS (SELECT 1 FROM jobs.dispatch_queue d WHERE d.job_id = j.id)
-    ) counts
+        GROUP BY j.tenant_id, j.analyzer
+    ) counts ON true
 """)
-"""Whether any job of the analyzer is held, and (if none) what a round counts: the analyzer's waiting
-and running jobs, the tenant's in flight of it and of all analyzers (the batch's own new jobs left out)."""
+"""Whether any job of the analyzer is held (one row, nothing else, if so), else the round's in-flight
+counts (``dispatcher._IN_FLIGHT``) of the analyzer's tenants and of the batch's tenant across analyzers,
+the batch's own new jobs left out (no row with a tenant: nothing in flight)."""
+_MARK_AHEAD = text("UPDATE jobs.jobs SET dispatched_ahead = true WHERE id = ANY(:ids)")
