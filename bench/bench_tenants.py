@@ -139,9 +139,15 @@ async def stack(args: argparse.Namespace, *, workers: int = 1, gateway: bool = F
         url = jobs_database(postgres)
         jobs_settings = JobsSettings(database_url=url, nats_url=nats.url, jwt_hs256_secret=SECRET)
         port, gateway_port = free_port(), free_port()
-        jobs = jobs_service(url, nats.url, port, ASSAY_DISPATCH_BACKLOG=str(args.backlog),
+        traces = Path(args.trace_dir) if args.trace_dir else None
+        if traces is not None:
+            traces.mkdir(parents=True, exist_ok=True)
+        jobs = jobs_service(url, nats.url, port, str(traces / "jobs.jsonl") if traces else None,
+                            ASSAY_DISPATCH_BACKLOG=str(args.backlog),
                             ASSAY_DISPATCH_BACKLOG_PER_RUNNING=str(args.per_running), **settings).start()
-        services = [analysis_worker(nats.url, port, args.concurrency) for _ in range(workers)]
+        services = [analysis_worker(nats.url, port, args.concurrency,
+                                    **({"ASSAY_TRACE_FILE": str(traces / f"worker{n}.jsonl")} if traces else {}))
+                    for n in range(workers)]
         front = gateway_service(port, gateway_port, **settings) if gateway else None
         start_all([*services, *([front] if front else [])])
         if front is not None:
@@ -178,6 +184,7 @@ async def fair_share(args: argparse.Namespace) -> None:
         ids, _ = await trickle(stub, small, args.trickle, args.interval)
         alone = await wait_done(completions, ids, 300)
         flood = token(settings, "flood")
+        flood_began = len(completions.finished)
         began = time.perf_counter()
         for start in range(0, args.flood, 50):
             await asyncio.gather(*(stub.CreateJob(request("flood"), metadata=flood)
@@ -189,14 +196,16 @@ async def fair_share(args: argparse.Namespace) -> None:
         rate = (len(completions.latency) - before) / (time.perf_counter() - began)
         times = sorted(completions.finished[before:])
         stall = max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+        gaps = [b - a for a, b in itertools.pairwise(sorted(completions.finished[flood_began:]))]
         print(f"fair share: 1 worker x {args.concurrency} slots, backlog {args.backlog} (+{args.per_running:g} "
               "per running job), "
               f"{args.flood} flood jobs queued in {queued:.1f} s, a trickle job every {args.interval} s")
         print(f"  trickle completion alone    {summary(alone)}")
         print(f"  trickle completion flooded  {summary(loaded)}")
         print(f"  p99 flooded / alone = {percentile(loaded, 0.99) / percentile(alone, 0.99):.2f}; "
-              f"{rate:.1f} jobs/s completed meanwhile; longest gap between two completions {stall * 1000:.0f} ms",
-              flush=True)
+              f"{rate:.1f} jobs/s completed meanwhile; longest gap between two completions {stall * 1000:.0f} ms")
+        print(f"  since the flood began: {len(gaps) + 1} completions, longest gap "
+              f"{max(gaps, default=0) * 1000:.0f} ms, gaps over 1 s: {sum(g > 1 for g in gaps)}", flush=True)
 
 
 Submit = Callable[[], Awaitable[None]]
@@ -336,5 +345,7 @@ if __name__ == "__main__":
     parser.add_argument("--flood-connections", type=int, default=16, help="rate limits: the flood's calls in flight")
     parser.add_argument("--flood-call", choices=("usage", "create"), default="usage",
                         help="rate limits: what the flooding tenant calls (GET /v1/usage or a create)")
+    parser.add_argument("--trace-dir", default="",
+                        help="spans of jobs and the workers to DIR/jobs.jsonl, DIR/worker0.jsonl, ...")
     parser.add_argument("--only", default="fair,rate", help="fair, rate or both (comma-separated)")
     asyncio.run(main(parser.parse_args()))

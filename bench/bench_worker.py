@@ -11,7 +11,8 @@ once and prints jobs/s (first create to last SUCCEEDED event) and the latency cr
 (p50/p95/p99), measured from the jobs service's own event timestamps, and the CPU seconds per 1,000 jobs of
 the jobs service, the workers (with their analyzer children), PostgreSQL and NATS, and the load
 average. ``--small 0,32`` repeats every round with each ``ASSAY_WORKER_SMALL_CONCURRENCY`` (0: the
-small attempts take the ordinary slots, one child exchange each).
+small attempts take the ordinary slots, one child exchange each). ``--one-at-a-time`` creates each
+job only once the one before has succeeded: the latency of a lightly loaded system.
 """
 
 from __future__ import annotations
@@ -51,17 +52,19 @@ def start_workers(count: int, nats_url: str, jobs_port: int, concurrency: int, s
 
 
 async def round_trip(stub: jobs_service_pb2_grpc.JobServiceStub, nc: object, settings: JobsSettings,
-                     count: int) -> tuple[float, list[float]]:
+                     count: int, one_at_a_time: bool = False) -> tuple[float, list[float]]:
     tenant = f"bench{uuid.uuid4().hex[:8]}"
     metadata = bearer(mint_token(settings, subject="bench", tenant=tenant, roles=["user"]))
     done: dict[str, float] = {}
     finished = asyncio.Event()
+    progressed = asyncio.Event()
 
     async def on_event(msg) -> None:  # type: ignore[no-untyped-def]
         event = events_pb2.JobEvent.FromString(msg.data)
         if event.job.state == job_pb2.Job.STATE_SUCCEEDED:
             created = event.job.create_time.ToDatetime().timestamp()
             done[event.job.id] = event.event_time.ToDatetime().timestamp() - created
+            progressed.set()
             if len(done) >= count:
                 finished.set()
 
@@ -69,10 +72,20 @@ async def round_trip(stub: jobs_service_pb2_grpc.JobServiceStub, nc: object, set
     began = time.perf_counter()
     params = job_pb2.JobParams(sentiment=sentiment_pb2.SentimentParams(
         model=sentiment_pb2.SENTIMENT_MODEL_KIND_LEXICON))  # as make bench's c1 (and the peer) score
-    await asyncio.gather(*(stub.CreateJob(jobs_service_pb2.CreateJobRequest(
-        analyzer="sentiment", inputs=job_pb2.JobInputs(text=TEXTS[i % len(TEXTS)]), params=params,
-        no_cache=True), metadata=metadata)  # every job runs: the result cache would answer repeated texts
-        for i in range(count)))
+
+    async def create(i: int) -> None:  # every job runs (no_cache): the result cache would answer repeated texts
+        await stub.CreateJob(jobs_service_pb2.CreateJobRequest(
+            analyzer="sentiment", inputs=job_pb2.JobInputs(text=TEXTS[i % len(TEXTS)]), params=params,
+            no_cache=True), metadata=metadata)
+
+    if one_at_a_time:  # a lightly loaded system: each job created once the one before has succeeded
+        for i in range(count):
+            await create(i)
+            while len(done) <= i:
+                progressed.clear()
+                await asyncio.wait_for(progressed.wait(), timeout=60)
+    else:
+        await asyncio.gather(*(create(i) for i in range(count)))
     await asyncio.wait_for(finished.wait(), timeout=600)
     elapsed = time.perf_counter() - began
     await sub.unsubscribe()
@@ -102,7 +115,7 @@ async def main(args: argparse.Namespace) -> None:
                         groups = {"jobs": jobs.pid or 0, "pg": postgres.pid or 0, "nats": nats.pid or 0,
                                   **{f"w{i}": w.pid or 0 for i, w in enumerate(workers)}}
                         before = cpu_by_group(groups)
-                        elapsed, latencies = await round_trip(stub, nc, settings, args.jobs)
+                        elapsed, latencies = await round_trip(stub, nc, settings, args.jobs, args.one_at_a_time)
                         after = cpu_by_group(groups)
                     finally:
                         stop_all(workers, timeout=20)
@@ -126,4 +139,6 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--small", type=lambda s: [int(x) for x in s.split(",")], default=[32],
                         help="ASSAY_WORKER_SMALL_CONCURRENCY values, each a round (0: off)")
+    parser.add_argument("--one-at-a-time", action="store_true",
+                        help="create each job once the one before has succeeded (latency of a lightly loaded system)")
     asyncio.run(main(parser.parse_args()))

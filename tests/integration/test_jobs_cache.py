@@ -14,6 +14,7 @@ from test_jobs_lifecycle import complete, create, start
 from assay.common.migrations import upgrade
 from assay.jobs.config import JobsSettings
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
+from assay.jobs.store import JobStore
 from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
@@ -75,5 +76,30 @@ async def test_another_tenant_asking_for_a_cached_job_gets_not_found(replicas):
     job = await create(first)
     await get(first, job.id)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await get(first, job.id, tenant="globex")
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_cached_job_is_answered_as_its_cached_bytes_without_parsing_them(replicas, monkeypatch):
+    first, _ = replicas
+    job = await create(first)
+    await start(first, job)
+    await complete(first, job, 1)
+    basic = (await first.jobs.GetJob(js.GetJobRequest(id=job.id, view=js.JOB_VIEW_BASIC),
+                                     metadata=first.token(tenant="acme"))).job
+    assert basic.inputs.text == ""  # BASIC still trims (a parsed job)
+
+    async def parsing_refused(*_args: object) -> None:
+        raise AssertionError("a FULL read of a cached job parsed it")
+
+    monkeypatch.setattr(JobStore, "get", parsing_refused)  # the path that parses a job
+    hits = cache_reads("hit")
+    full = await get(first, job.id)
+    explicit = (await first.jobs.GetJob(js.GetJobRequest(id=job.id, view=js.JOB_VIEW_FULL),
+                                        metadata=first.token(tenant="acme"))).job
+    assert full == explicit
+    assert full.state == Job.STATE_SUCCEEDED and full.inputs.text == "I love it"
+    assert cache_reads("hit") - hits == 2
+    with pytest.raises(grpc.aio.AioRpcError) as raised:  # the tenant check stays on every read
         await get(first, job.id, tenant="globex")
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND

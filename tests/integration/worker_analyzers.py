@@ -9,7 +9,8 @@ text: ``ok``, ``sleep:<seconds>`` (cancellable, reports progress), ``crash`` (th
 that much memory), ``pdf-bomb:<MiB>`` (pypdf inflates a FlateDecode stream of that many MiB),
 ``write-artifact:<text>`` (an artifact ``note.txt`` holding the text), ``write-artifacts:<n>`` (n
 artifacts, the i-th holding ``i,``), ``copy-dependency-files`` (an
-artifact ``copy.txt``: its dependencies' artifacts' bytes, concatenated).
+artifact ``copy.txt``: its dependencies' artifacts' bytes, concatenated), ``whoami`` (rows_total: the
+process id, rows_scored: how many attempts this process has run, this one included).
 """
 
 from __future__ import annotations
@@ -23,13 +24,20 @@ import zlib
 from assay.analysis.plugin import AnalysisInputError, AnalyzerSpec, RunContext
 from assay.v1 import job_pb2, sentiment_pb2
 
+RUNS_IN_THIS_PROCESS = 0
+
 
 class ScriptedAnalyzer:
     spec = AnalyzerSpec(name="sentiment", version="0.0.0-test", description="Scripted test analyzer.",
                         accepts_text=True, max_text_chars=512, time_limit_seconds=60)
 
     def run(self, ctx: RunContext) -> job_pb2.JobResult:
+        global RUNS_IN_THIS_PROCESS
+        RUNS_IN_THIS_PROCESS += 1
         command, _, arg = ctx.text.partition(":")
+        if command == "whoami":
+            return job_pb2.JobResult(sentiment=sentiment_pb2.SentimentResult(
+                statistics=sentiment_pb2.SentimentStatistics(rows_total=os.getpid(), rows_scored=RUNS_IN_THIS_PROCESS)))
         if command == "sleep":
             end = time.monotonic() + float(arg)
             while (left := end - time.monotonic()) > 0:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from assay.analysis.analyzers.contract_review.extract import extract_pdf
-from assay.analysis.analyzers.index.chunks import MAX_CHARS, pack
+from assay.analysis.analyzers.index.chunks import MAX_CHARS, document_title, embedding_texts, pack
 from assay.analysis.analyzers.index.retrieval import LEXICAL_WEIGHT, Candidate, blend, highlight
 from assay.analysis.analyzers.index.units import Unit, html_units, markdown_units, read_units, table_units
 
@@ -43,6 +43,22 @@ def test_a_csv_row_keeps_its_column_names_and_row_number() -> None:
     assert units[0].heading == "offices.csv | city, staff"
 
 
+def test_a_csv_row_is_embedded_with_its_column_names_and_the_documents_name_once() -> None:
+    rows = pack(table_units("city;staff\nOslo;45\nRiga;12\n", "offices_2024-05.csv"))
+    assert embedding_texts("offices_2024-05.csv", rows) == ["offices: city: Oslo; staff: 45",
+                                                           "offices: city: Riga; staff: 12"]
+    # a markdown table's rows keep their section's title before the columns
+    section = pack(markdown_units("# Fees\n\n| plan | price |\n|---|---|\n| pro | 9 |\n"))
+    assert embedding_texts("guide.md", section) == ["guide: Fees\nplan: pro; price: 9"]
+
+
+def test_the_document_title_leaves_out_the_digits_of_dates_and_versions() -> None:
+    assert document_title("dpa_hetzner_en_2023-06-27.pdf") == "dpa hetzner en"
+    assert document_title("pati_10-K_FY2023.pdf") == "pati K FY2023"
+    assert document_title("2024.csv") == ""
+    assert embedding_texts("2024.csv", pack([Unit("x: 1", "2024.csv | x", 0, 1, 0, 4, "table_row")])) == ["x: 1"]
+
+
 def test_pdf_units_are_on_their_page_with_offsets_into_the_page_text(tmp_path: Path) -> None:
     pdf = FPDF()
     pdf.set_font("helvetica", size=11)
@@ -71,7 +87,7 @@ def test_pack_joins_small_neighbours_splits_long_units_and_keeps_rows_apart() ->
     assert len(long_parts) > 2 and all(len(c.content) <= MAX_CHARS for c in long_parts)
     assert all(0 <= c.start <= c.end <= len(sentence) * 30 for c in long_parts)
     assert [c.content for c in chunks if c.kind == "table_row"] == ["x: 1", "x: 2"]
-    assert chunks[0].embedding_text.startswith("A\n")
+    assert chunks[0].embedding_text().startswith("A\n")
 
 
 def _candidate(id_: int, similarity: float = 0.5, content: str = "") -> Candidate:

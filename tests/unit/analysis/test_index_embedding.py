@@ -17,6 +17,7 @@ from assay.analysis.analyzers.index.embedding import (
     cores,
     embed_passages,
     embed_reusing,
+    embedding_threads,
     index_embedder,
     word_pieces,
 )
@@ -143,3 +144,38 @@ def test_passages_are_batched_by_word_pieces_not_characters() -> None:
     model.embed = recording  # type: ignore[method-assign]
     embed_passages(model, dense + shorter + longer)
     assert sorted(map(sorted, batches)) == sorted([sorted({shorter[0], longer[0]}), [dense[0]]])
+
+
+class MeetingModel(CountingModel):
+    """Each call waits (bounded) until ``expected`` calls are inside at once: the test sees whether
+    batches really run side by side."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(expected, timeout=5)
+        self.met = 0
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
+        try:
+            self.barrier.wait()
+            with self._lock:
+                self.met += 1
+        except threading.BrokenBarrierError:
+            pass
+        return super().embed(texts, on_batch)
+
+
+def test_one_indexing_embeds_as_many_batches_at_once_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSAY_INDEX_EMBEDDING_THREADS", "3")
+    assert embedding_threads() == 3
+    model = MeetingModel(3)
+    embed_passages(model, ["word"] * (PASSAGE_BATCH * 3))
+    assert model.met == 3 and len(model.threads) == 3
+
+
+def test_the_embedding_threads_default_to_the_cores_and_ignore_a_bad_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ASSAY_INDEX_EMBEDDING_THREADS", raising=False)
+    assert embedding_threads() == cores()
+    for bad in ("0", "-2", "two"):
+        monkeypatch.setenv("ASSAY_INDEX_EMBEDDING_THREADS", bad)
+        assert embedding_threads() == cores()

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from assay.analysis.analyzers.contract_review.embedding import bundled_model_path
 from assay.analysis.analyzers.sentiment import (
@@ -19,7 +20,13 @@ from assay.analysis.analyzers.sentiment import (
     lexicon_model,
 )
 from assay.analysis.analyzers.sentiment._fast import terms
-from assay.analysis.analyzers.sentiment._transformer import load_tuned, lower_session, quantise
+from assay.analysis.analyzers.sentiment._transformer import (
+    cut_output,
+    load_tuned,
+    lower_session,
+    quantise,
+    tuned_layers,
+)
 
 CLEAR = [
     "I love this product, it is wonderful!",
@@ -94,6 +101,30 @@ def test_words_after_a_negation_are_marked_until_punctuation_and_pairs_are_added
     assert terms("I didn\u2019t like it at all")[:6] == ["i", "didn't", "not_like", "not_it", "not_at", "all"]
 
 
+def test_the_model_file_names_its_tuned_layers_and_files_before_version_5_mean_layers_5_and_6() -> None:
+    assert tuned_layers({}) == (4, 5)
+    assert tuned_layers({"tuned_layers": [2, 3, 4, 5]}) == (2, 3, 4, 5)
+    for wrong in ([2, 4, 5], [3, 4], [0, 1, 2, 3, 4, 5], []):
+        with pytest.raises(ValueError):
+            tuned_layers({"tuned_layers": wrong})
+
+
+def test_the_shipped_graph_is_cut_at_the_output_of_the_layer_below_the_first_tuned_one() -> None:
+    import onnx
+
+    graph = onnx.load(str(bundled_model_path() or Path())).graph
+    producers = {node.output[0]: node for node in graph.node}
+    for first_tuned in (2, 4):
+        node = producers[cut_output(first_tuned)]
+        assert node.op_type == "LayerNormalization"
+        assert f"encoder.layer.{first_tuned - 1}.output.LayerNorm.weight" in node.input[1]
+    ids = np.array([[101, 2307, 3185, 102]], dtype=np.int64)
+    feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    below_3, below_5 = (lower_session(bundled_model_path() or Path(), i).run(None, feed)[0] for i in (2, 4))
+    assert below_3.shape == below_5.shape == (1, 4, 384)
+    assert np.abs(below_3 - below_5).max() > 0.1
+
+
 def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:
     weight = np.random.default_rng(24).normal(size=(8, 16)).astype(np.float32)
 
@@ -102,10 +133,12 @@ def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:
     assert q.dtype == np.int8
     assert np.abs(q.astype(np.float32) * scale[:, None] - weight).max() <= scale.max() / 2 + 1e-6
     params, meta = load_tuned()
-    assert {"layer4.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
+    assert {"layer2.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
+    assert not any(name.startswith(("layer0.", "layer1.")) for name in params)  # those run in the shipped graph
     assert params["head.weight"].shape == (384 + 4, 3)
     assert 0.5 <= meta["mixed_clause_min"] <= 1.0
-    assert meta["version"] == "4" and meta["training"]["trained_layers"] == "5,6"  # both tuned layers trained
+    assert meta["version"] == "5" and meta["training"]["trained_layers"] == "3,4,5,6"  # all tuned layers trained
+    assert tuned_layers(meta) == (2, 3, 4, 5)
     assert 0.0 <= meta["fast_weight"] < 1.0
 
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from assay.gateway import middleware
 from assay.gateway.config import GatewaySettings
-from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware
+from assay.gateway.middleware import FrontMiddleware
 from assay.gateway.serve import uvicorn_options
 
 
@@ -22,7 +22,7 @@ async def answer(request: Request) -> PlainTextResponse:
 
 
 def client() -> httpx.AsyncClient:
-    app = RequestIdMiddleware(AccessMiddleware(Starlette(routes=[Route("/answer/{status}", answer)])))
+    app = FrontMiddleware(Starlette(routes=[Route("/answer/{status}", answer)]))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
 

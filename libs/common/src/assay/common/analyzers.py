@@ -94,7 +94,7 @@ class AnalyzerSpec:
 
 SENTIMENT = AnalyzerSpec(
     name="sentiment",
-    version="1.3.0",
+    version="1.4.0",
     description=(
         "Labels review texts positive, negative, neutral or mixed with calibrated confidence "
         "(a learned model by default, or VADER with model=lexicon), optionally per aspect, for one "
@@ -212,7 +212,7 @@ CONSOLIDATE = AnalyzerSpec(
 
 INDEX = AnalyzerSpec(
     name="index",
-    version="1.0.0",
+    version="1.1.0",
     description=(
         "Adds documents (PDF with a text layer, DOCX, markdown, HTML, text, CSV, and the CSV tables of its "
         "dependency jobs such as xml_to_csv or financial_statements) to a collection: structure-following "

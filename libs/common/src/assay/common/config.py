@@ -68,6 +68,10 @@ class CommonSettings(TelemetrySettings, TokenSettings, RateLimitSettings):
     grpc_reflection: bool = True
     """Serve gRPC server reflection (answered without a token: it lists the services and their
     schemas); the production overlay turns it off."""
+    grpc_max_pending_calls: int = Field(default=10_000, ge=1)
+    """Calls received but not yet taken up by the server's event loop (a burst) that gRPC queues; past
+    this, gRPC cancels new calls (the client sees CANCELLED). gRPC's own default refuses at random from
+    1,000 pending calls on, which cancelled bursts of 2,000 simultaneous CreateJob calls."""
     shutdown_grace_seconds: float = 20.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
     refused_stream_drain_bytes: int = Field(default=64 * 1024 * 1024, ge=0)

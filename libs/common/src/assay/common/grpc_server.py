@@ -91,6 +91,22 @@ class GrpcServer:
             await hook()
 
 
+def grpc_server_options(settings: CommonSettings) -> list[tuple[str, int]]:
+    """The server's channel options: message sizes, no port sharing, and the pending-call bound.
+
+    gRPC core queues calls that arrive faster than the event loop takes them up, and past
+    ``grpc.server.max_pending_requests`` (default 1,000) cancels new ones at random, all of them at
+    the hard limit (default 3,000): a burst of simultaneous calls got CANCELLED although the server
+    would have served them. Both bounds are ``grpc_max_pending_calls``: no random refusals below it.
+    """
+    return [
+        *MESSAGE_SIZE_OPTIONS,
+        ("grpc.so_reuseport", 0),
+        ("grpc.server.max_pending_requests", settings.grpc_max_pending_calls),
+        ("grpc.server.max_pending_requests_hard_limit", settings.grpc_max_pending_calls),
+    ]
+
+
 async def start_grpc_server(
     settings: CommonSettings,
     register: Callable[[grpc.aio.Server], Sequence[str]],
@@ -108,10 +124,7 @@ async def start_grpc_server(
             aio_server_interceptor(),  # type: ignore[no-untyped-call]
             auth,
         ],
-        options=[
-            *MESSAGE_SIZE_OPTIONS,
-            ("grpc.so_reuseport", 0),
-        ],
+        options=grpc_server_options(settings),
     )
     names = list(register(server))
     health_servicer = health.aio.HealthServicer()

@@ -112,6 +112,8 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers(), name="verified_worker_credentials")
         self._recorder = RpcRecorder()
         self._drain_bytes = refused_stream_drain_bytes
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler[Any, Any], grpc.RpcMethodHandler[Any, Any]]] = {}
+        """Method → (its handler, that handler wrapped): wrapped once, not on every call."""
 
     async def intercept_service(
         self,
@@ -122,9 +124,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
-        if method.startswith(WORKER_SERVICES):
-            return _wrap(handler, method, self._worker_verifier, self._recorder, self._drain_bytes)
-        return _wrap(handler, method, self.tenant_verifier, self._recorder, self._drain_bytes)
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        verifier = self._worker_verifier if method.startswith(WORKER_SERVICES) else self.tenant_verifier
+        wrapped = _wrap(handler, method, verifier, self._recorder, self._drain_bytes)
+        self._wrapped[method] = (handler, wrapped)  # bounded: only registered methods have a handler
+        return wrapped
 
 
 async def _drain_refused(requests: AsyncIterator[Any], refusal: AssayError, max_bytes: int) -> None:
@@ -221,16 +227,30 @@ def _wrap(
 
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(
-            unary_response(handler.unary_unary), handler.request_deserializer, handler.response_serializer)
+            unary_response(handler.unary_unary), handler.request_deserializer,
+            passing_bytes(handler.response_serializer))
     if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(
             unary_response(handler.stream_unary, client_streaming=True), handler.request_deserializer,
-            handler.response_serializer)
+            passing_bytes(handler.response_serializer))
     if handler.unary_stream:
         return grpc.unary_stream_rpc_method_handler(
             stream_response(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
     return grpc.stream_stream_rpc_method_handler(
         stream_response(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+
+
+def passing_bytes(serialize: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
+    """A unary method's response serializer that sends ``bytes`` as they are: a handler may answer
+    with its response already serialized (the jobs service's GetJob from its job cache)."""
+    if serialize is None:
+        return None
+    checked: Callable[[Any], bytes] = serialize
+
+    def serialized(response: Any) -> bytes:
+        return response if isinstance(response, bytes) else checked(response)
+
+    return serialized
 
 
 SERVER_FAULTS = frozenset({

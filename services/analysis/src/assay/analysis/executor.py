@@ -5,10 +5,18 @@ Children (not threads, not a shared ProcessPoolExecutor) keep failures local: ea
 exactly one attempt at a time, so a crash, a hang or a kill ends exactly that attempt, never other
 in-flight work, and a hung analyzer is stopped with SIGKILL without rebuilding anything. A child
 that finished an attempt cleanly waits, warm (imports done, models built), for the next one; a
-child that crashed, was killed, raised, or ran ``ATTEMPTS_PER_CHILD`` attempts is replaced by a
-fresh one. Forkserver (not fork) because the worker is multi-threaded (gRPC, NATS); the forkserver
-preloads the analyzers so a fork costs milliseconds, and it inherits ``sys.path`` so test
-analyzers import in the child too.
+child that crashed, was killed or raised is replaced by a fresh one. Forkserver (not fork) because
+the worker is multi-threaded (gRPC, NATS); the forkserver preloads the analyzers so a fork costs
+milliseconds, and it inherits ``sys.path`` so test analyzers import in the child too.
+
+A child that ran ``attempts_per_child`` attempts (bounding whatever an analyzer leaks) is replaced
+*warm*: it keeps serving while its replacement starts and rehearses the last attempt the old one
+ran of a ``rehearsable`` analyzer (inline text only, of an analyzer whose result is a function of
+its input: nothing is written anywhere, the result is dropped), which builds the models that
+attempt needs; only then does the old one retire. Retiring at once had cost every attempt that
+reached the fresh child the models' first build: with a worker's children used in turn they reach
+the limit together, and the whole worker stood still 1.5-4 s under a flood (8-22 s on a loaded
+machine) every 1,000 attempts (bench/README.md, "the fair-share gaps").
 """
 
 from __future__ import annotations
@@ -18,11 +26,17 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.context
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import shutil
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
+
+import prometheus_client
+from opentelemetry import trace
+from opentelemetry.context import Context
 
 from assay.analysis.child import ChildBatch, ChildPayload, serve_attempts
 from assay.analysis.input_limits import TOO_COMPLEX
@@ -30,11 +44,17 @@ from assay.analysis.plugin import ArtifactFile
 from assay.v1 import job_pb2
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("assay.analysis")
+
+CHILDREN_REPLACED = prometheus_client.Counter(
+    "assay_worker_children_replaced_total",
+    "Analyzer processes replaced after their attempt limit, by whether the replacement rehearsed an attempt "
+    "(warm) before taking work.", ["rehearsed"])
 
 OutcomeKind = Literal["succeeded", "cancelled", "input_error", "failed"]
 
 ATTEMPTS_PER_CHILD = 500
-"""A child is replaced after this many attempts, bounding whatever an analyzer leaks."""
+"""A child is replaced (warm, see above) after this many attempts, bounding whatever an analyzer leaks."""
 _REUSABLE_FINALS = ("done", "cancelled", "input_error")
 """Final messages after which the child is known to be in a clean state (not after ``error``)."""
 
@@ -72,6 +92,11 @@ class _Child:
             name="analyzer", daemon=True,
         )
         self.attempts = 0
+        self.rehearsal: ChildPayload | None = None
+        """The last attempt it ran that its replacement may rehearse."""
+        self.replacing: asyncio.Task[None] | None = None
+        self.retired = False
+        """Its warm replacement took its place: it ends once idle."""
 
     def started(self) -> None:
         """Drop the parent's copies of the child's pipe ends (so a dead child reads as EOF)."""
@@ -79,7 +104,7 @@ class _Child:
         self._conn_w.close()
 
     def usable(self) -> bool:
-        return self.process.is_alive() and self.attempts < ATTEMPTS_PER_CHILD
+        return not self.retired and self.process.is_alive()
 
     def close(self) -> None:
         """Retire the child: EOF on its command pipe ends it; kill it if it lingers."""
@@ -96,11 +121,14 @@ class Executor:
 
     def __init__(
         self, preload: Sequence[str] = (), cancel_grace_seconds: float = 2.0, memory_limit_bytes: int = 0,
-        environment: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None, *, rehearsable: Collection[str] = (),
+        attempts_per_child: int = ATTEMPTS_PER_CHILD,
     ) -> None:
         """``environment``: variables set in every child before it runs an attempt (the analyzers'
         own settings, e.g. the database the index analyzer writes; the forkserver's environment is
-        the one of its first start)."""
+        the one of its first start); ``rehearsable``: the analyzer refs whose inline-text attempts a
+        replacement child may run again to warm up: small work (``batch_inline_text``) of analyzers
+        whose result is a function of their input alone (``cacheable``)."""
         self._mp = multiprocessing.get_context("forkserver")
         modules = ["assay.analysis.child", *(ref.partition(":")[0] for ref in preload)]
         self._mp.set_forkserver_preload(list(dict.fromkeys(modules)))
@@ -110,6 +138,10 @@ class Executor:
         self.environment = dict(environment or {})
         """Address-space limit (RLIMIT_AS) of each child; 0: none."""
         self._idle: list[_Child] = []
+        self._rehearsable = frozenset(rehearsable)
+        self._attempts_per_child = attempts_per_child
+        self._closed = False
+        self._replacing: set[asyncio.Task[None]] = set()
 
     async def start(self, payload: ChildPayload | ChildBatch) -> Execution:
         """Run the attempt (or a batch of small ones) in an idle warm child, or in a new one (the first
@@ -122,26 +154,83 @@ class Executor:
                 except OSError:  # it died after the check: retire it and try another
                     pass
             await asyncio.to_thread(child.close)
+        return self._run(await self._new_child(), payload)
+
+    async def _new_child(self) -> _Child:
         child = _Child(self._mp, self._alive_r, self.memory_limit_bytes, self.environment)
         await asyncio.to_thread(child.process.start)
         child.started()
-        return self._run(child, payload)
+        return child
 
     def _run(self, child: _Child, payload: ChildPayload | ChildBatch) -> Execution:
         child.cancel.clear()
         child.commands.send(payload)
         child.attempts += len(payload.payloads) if isinstance(payload, ChildBatch) else 1
+        last = payload.payloads[-1] if isinstance(payload, ChildBatch) else payload
+        if self._may_rehearse(last):
+            child.rehearsal = last
         execution = Execution(self, child, payload)
         execution.started()
         return execution
 
+    def _may_rehearse(self, payload: ChildPayload) -> bool:
+        return (payload.ref in self._rehearsable and bool(payload.text) and not payload.inputs
+                and not payload.dependencies and not payload.dependency_files)
+
     def _release(self, child: _Child, reusable: bool) -> None:
-        if reusable and child.usable():
-            self._idle.append(child)
-        else:
+        if self._closed or not (reusable and child.usable()):
             asyncio.get_running_loop().run_in_executor(None, child.close)
+            return
+        self._idle.append(child)
+        if child.attempts >= self._attempts_per_child and child.replacing is None:
+            child.replacing = asyncio.create_task(self._replace(child), name="replace-analyzer-process")
+            self._replacing.add(child.replacing)
+            child.replacing.add_done_callback(self._replacing.discard)
+
+    async def _replace(self, old: _Child) -> None:
+        """Start ``old``'s replacement, let it rehearse, then retire ``old`` (it serves meanwhile)."""
+        rehearsal = old.rehearsal
+        with tracer.start_as_current_span("replace analyzer process", context=Context(), attributes={
+                "assay.child.attempts": old.attempts, "assay.child.rehearsal": rehearsal.ref if rehearsal else ""}):
+            new: _Child | None = None
+            try:
+                new = await self._new_child()
+                if rehearsal is None:
+                    self._release(new, reusable=True)
+                rehearsed = rehearsal is not None and await self._rehearse(new, rehearsal)
+            except Exception as exc:  # no replacement: the old one retires anyway, the next start forks
+                logger.warning("could not start a replacement analyzer process", extra={"error": repr(exc)})
+                rehearsed = False
+                if new is not None and new not in self._idle:
+                    await asyncio.to_thread(new.close)
+            finally:
+                old.retired = True
+                if old in self._idle:
+                    self._idle.remove(old)
+                    await asyncio.to_thread(old.close)
+        CHILDREN_REPLACED.labels(rehearsed=str(rehearsed).lower()).inc()
+
+    async def _rehearse(self, child: _Child, attempt: ChildPayload) -> bool:
+        """Run ``attempt`` again in ``child`` (in a scratch directory, the outcome dropped); whether it
+        succeeded. The child joins the idle ones when it ends clean, as after any attempt."""
+        try:
+            scratch = tempfile.mkdtemp(prefix="assay-rehearsal-", dir=Path(attempt.work_dir).parent)
+        except OSError:
+            self._release(child, reusable=True)
+            return False
+        try:
+            outcome = await self._run(child, replace(attempt, work_dir=scratch)).wait()
+        finally:
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
+        if outcome.kind != "succeeded":
+            logger.warning("a replacement analyzer process failed its rehearsal",
+                           extra={"code": outcome.code, "error_message": outcome.message[:200]})
+        return outcome.kind == "succeeded"
 
     def close(self) -> None:
+        self._closed = True
+        for task in self._replacing:
+            task.cancel()
         while self._idle:
             self._idle.pop().close()
         self._alive_w.close()

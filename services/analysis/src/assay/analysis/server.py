@@ -153,7 +153,9 @@ async def start(
                       start_budget=settings.worker_dependency_wait_seconds, backoff=backoff,
                       batch_size=settings.worker_batch_size)
     executor = Executor([e.ref for e in registry.entries()], settings.worker_cancel_grace_seconds,
-                        settings.worker_memory_limit_bytes, {"ASSAY_DATABASE_URL": settings.database_url})
+                        settings.worker_memory_limit_bytes, {"ASSAY_DATABASE_URL": settings.database_url},
+                        rehearsable=[e.ref for e in registry.entries()
+                                     if e.spec.batch_inline_text and e.spec.cacheable])
     boot = uuid.uuid4().hex  # this process, within its slot
     slots = Slots(settings.worker_concurrency)
     small_slots = Slots(settings.worker_small_concurrency) if settings.worker_small_concurrency else None

@@ -20,9 +20,10 @@ from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
 from assay.gateway.console import add_console
 from assay.gateway.docs import add_docs
+from assay.gateway.fast_lane import FastLane
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
-from assay.gateway.middleware import AccessMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from assay.gateway.middleware import FrontMiddleware
 from assay.gateway.rate_limit import add_rate_limits, tenant_verifier
 from assay.gateway.routes import (
     analyzers,
@@ -101,6 +102,8 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, problems.handle_http_exception)
     app.add_exception_handler(Exception, problems.handle_unexpected)
+    # Innermost: POST /v1/jobs and GET /v1/jobs/{job_id} served past the router (assay.gateway.fast_lane).
+    app.user_middleware.append(Middleware(FastLane, handlers=app.exception_handlers))
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Around the whole stack: one server span per request, continuing an incoming traceparent.
@@ -112,10 +115,10 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
 
 
 def outer_middleware(settings: GatewaySettings) -> list[Middleware]:
-    """The pure-ASGI middleware every response passes through, outermost first: metrics and the
-    access log, security headers, the request id, CORS (preflights and problem responses get ids
-    and security headers too)."""
-    found = [Middleware(AccessMiddleware), Middleware(SecurityHeadersMiddleware), Middleware(RequestIdMiddleware)]
+    """The pure-ASGI middleware every response passes through, outermost first: metrics, the access
+    log, security headers and the request id in one layer, then CORS (preflights and problem
+    responses get ids and security headers too)."""
+    found = [Middleware(FrontMiddleware)]
     if settings.cors_origin_list:
         found.append(Middleware(
             CORSMiddleware, allow_origins=settings.cors_origin_list, allow_credentials=False,

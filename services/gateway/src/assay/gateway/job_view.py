@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 VIEW_READS = prometheus_client.Counter(
     "assay_gateway_job_view_reads_total",
     "Status reads answered from the gateway's job view (hit) or by GetJob (miss, and why).", ["result"])
+_VIEW_HITS = VIEW_READS.labels(result="hit")
+"""Bound once: a hit is every answered status read."""
 VIEW_EVENTS = prometheus_client.Counter(
     "assay_gateway_job_view_events_total", "Lifecycle events the job view took (applied) or ignored (stale).",
     ["result"])
@@ -139,7 +141,7 @@ class JobView:
         if not entry.rendered:
             entry = entry._replace(payload=render(to_json(job_pb2.Job.FromString(entry.payload))), rendered=True)
             self._entries.put(job_id, entry)
-        VIEW_READS.labels(result="hit").inc()
+        _VIEW_HITS.inc()
         trace.get_current_span().set_attribute("assay.job_view.hit", True)
         return entry.payload
 

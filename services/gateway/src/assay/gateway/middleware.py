@@ -1,12 +1,13 @@
-"""Pure-ASGI middleware: request ids, security headers, metrics and the access log (streaming
-responses pass untouched)."""
+"""Pure-ASGI middleware: request ids, security headers, metrics and the access log in one layer
+(streaming responses pass untouched)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from typing import Any
 
 import prometheus_client
 from starlette.datastructures import MutableHeaders
@@ -51,21 +52,29 @@ class _HttpMiddleware:
         raise NotImplementedError
 
 
-def on_response_start(send: Send, edit: Callable[[Message], None]) -> Send:
-    """``send``, calling ``edit`` with the response's start message (status, headers) before it goes."""
+HTTP_LATENCY = prometheus_client.Histogram(
+    "assay_http_request_duration_seconds", "Gateway request latency by method, route template and status.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
-    async def send_edited(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            edit(message)
-        await send(message)
+class FrontMiddleware(_HttpMiddleware):
+    """What every response gets, in one layer (one wrapped ``send`` instead of three):
 
-    return send_edited
-
-
-class RequestIdMiddleware(_HttpMiddleware):
-    """Takes X-Request-ID from the request (or generates one), exposes it and echoes it."""
+    - **the request id**: X-Request-ID from the request when it is a valid one, else a generated
+      UUID; in ``scope["state"]["request_id"]`` for the routes and echoed on the response;
+    - **security headers**: nosniff, DENY, no-referrer, same-origin opener, a Content-Security-
+      Policy (the docs pages get one that lets them render, the console its own) and, except on
+      the docs pages, ``Cache-Control: no-store`` unless the response set its own;
+    - **the access log and latency metric**: every request timed and logged; labels use the route
+      template, never the raw path (bounded cardinality). The log follows the services' RPC log:
+      server errors at WARNING, client errors and requests slower than a second at INFO, the rest
+      at DEBUG (so a status poll costs no log line at INFO); rate-limit refusals (429) at DEBUG
+      too, so a flood does not become a log flood (the latency metric counts them).
+    """
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started, status = time.perf_counter(), 500
         incoming = ""
         for name, value in scope["headers"]:
             if name == b"x-request-id":
@@ -73,64 +82,39 @@ class RequestIdMiddleware(_HttpMiddleware):
                 break
         request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
+        path = scope["path"]
+        docs = path in DOCS_PATHS
+        policy = DOCS_CSP if docs else CONSOLE_CSP if path.startswith(CONSOLE_PREFIX) else API_CSP
 
-        def add_id(message: Message) -> None:
-            MutableHeaders(scope=message)["X-Request-ID"] = request_id
-
-        await self.app(scope, receive, on_response_start(send, add_id))
-
-
-class SecurityHeadersMiddleware(_HttpMiddleware):
-    """Adds the security headers to every response; the docs pages get a CSP that lets them render."""
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        docs = scope["path"] in DOCS_PATHS
-        policy = DOCS_CSP if docs else CONSOLE_CSP if scope["path"].startswith(CONSOLE_PREFIX) else API_CSP
-
-        def add_headers(message: Message) -> None:
-            headers = MutableHeaders(scope=message)
-            headers["X-Content-Type-Options"] = "nosniff"
-            headers["X-Frame-Options"] = "DENY"
-            headers["Referrer-Policy"] = "no-referrer"
-            headers["Content-Security-Policy"] = policy
-            headers["Cross-Origin-Opener-Policy"] = "same-origin"
-            if not docs and "cache-control" not in headers:
-                headers["Cache-Control"] = "no-store"
-
-        await self.app(scope, receive, on_response_start(send, add_headers))
-
-
-HTTP_LATENCY = prometheus_client.Histogram(
-    "assay_http_request_duration_seconds", "Gateway request latency by method, route template and status.",
-    ["method", "route", "status"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-
-
-class AccessMiddleware(_HttpMiddleware):
-    """Times every HTTP request and logs it; labels use the route template, never the raw path
-    (bounded cardinality).
-
-    The log follows the services' RPC log: server errors at WARNING, client errors and requests
-    slower than a second at INFO, the rest at DEBUG (so a status poll costs no log line at INFO);
-    rate-limit refusals (429) at DEBUG too, so a flood does not become a log flood (the latency
-    metric counts them).
-    """
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started, status = time.perf_counter(), 500
-
-        def note_status(message: Message) -> None:
+        async def send_framed(message: Message) -> None:
             nonlocal status
-            status = message["status"]
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["Content-Security-Policy"] = policy
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if not docs and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
 
         try:
-            await self.app(scope, receive, on_response_start(send, note_status))
+            await self.app(scope, receive, send_framed)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_LATENCY.labels(method=scope["method"], route=route, status=str(status)).observe(elapsed)
+            _latency(scope["method"], route, status).observe(elapsed)
             _log(scope, route, status, elapsed)
+
+
+@functools.cache
+def _latency(method: str, route: str, status: int) -> Any:
+    """The latency histogram's child for these labels, looked up once (labels are bounded: the
+    route template, never the raw path; methods and statuses as they come)."""
+    return HTTP_LATENCY.labels(method=method, route=route, status=str(status))
 
 
 def _log(scope: Scope, route: str, status: int, elapsed: float) -> None:

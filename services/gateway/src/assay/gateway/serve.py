@@ -65,7 +65,7 @@ def uvicorn_options(settings: GatewaySettings) -> dict[str, Any]:
 
     HTTP/1.1 is parsed by httptools (~10% less gateway CPU per status read than h11); the event loop
     stays asyncio's (uvloop measured no better, and grpc.aio shares the loop). uvicorn's own access
-    log is off: the gateway's AccessMiddleware logs requests by outcome. With ``workers`` > 1
+    log is off: the gateway's FrontMiddleware logs requests by outcome. With ``workers`` > 1
     uvicorn's supervisor binds the socket and spawns the serving processes (restarting one that dies).
     """
     return {"host": settings.http_host, "port": settings.http_port, "log_config": None, "proxy_headers": False,

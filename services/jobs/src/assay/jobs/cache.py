@@ -29,6 +29,9 @@ from assay.common.job_states import TERMINAL
 from assay.jobs.metrics import CACHE_READS
 from assay.v1 import events_pb2, job_pb2
 
+_HITS = CACHE_READS.labels(result="hit")
+_MISSES = CACHE_READS.labels(result="miss")
+
 
 class _Entry(NamedTuple):
     tenant: str
@@ -61,14 +64,19 @@ class JobCache:
 
     def get(self, tenant: str, job_id: str) -> job_pb2.Job | None:
         """The cached job, or None (not cached, expired, or another tenant's: ask the database)."""
+        wire = self.get_wire(tenant, job_id)
+        return None if wire is None else job_pb2.Job.FromString(wire)
+
+    def get_wire(self, tenant: str, job_id: str) -> bytes | None:
+        """``get``'s job as its wire bytes (what GetJob answers with, unparsed), or None."""
         if not self.enabled:  # a disabled cache counts neither hits nor misses
             return None
         entry = self._entries.get(job_id)
         if entry is None or entry.tenant != tenant or entry.expires <= self._clock():
-            CACHE_READS.labels(result="miss").inc()
+            _MISSES.inc()
             return None
-        CACHE_READS.labels(result="hit").inc()
-        return job_pb2.Job.FromString(entry.wire)
+        _HITS.inc()
+        return entry.wire
 
     def put(self, job: job_pb2.Job, sequence: int) -> None:
         """Remember the job as of event ``sequence`` unless a newer state is already cached."""

@@ -49,6 +49,10 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettin
     dispatch_backlog_per_running: float = Field(default=2.0, ge=0)
     """More may wait while more run: up to this many per running job of the analyzer (so the
     backlog follows the fleet's slots, and a newcomer waits behind about one round of them)."""
+    dispatch_at_create: bool = True
+    """Write a new job's work message in its CreateJob transaction when a dispatch round would send it
+    at once anyway: nothing of its analyzer held, room in the analyzer's backlog, its tenant under its
+    limits (``dispatch_at_create``); otherwise, or when a round is running, it is held as before."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     """Longest a dispatch round waits without a notification (a retry delay ending wakes none)."""
     tenant_weights: str = ""

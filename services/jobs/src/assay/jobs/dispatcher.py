@@ -8,10 +8,11 @@ yet started, at most ``backlog_for(running)``: the analyzer's running jobs times
 ``fair_share.plan`` (weighted
 fair share across tenants, each tenant's own jobs by priority then age, concurrency limits), and
 writes their work messages into the outbox in that order, in the round's transaction. A tenant
-with nothing of the analyzer waiting in the stream and a smaller share than every tenant that has
-has its next job dispatched in the round whether or not the backlog has room, on the analyzer's
-top-priority subject, so it goes ahead of the waiting messages instead of behind them
-(``fair_share.plan_round``). Workers
+with nothing of the analyzer waiting in the stream on its own priority's subject and a smaller share
+than every tenant that has has its next job dispatched in the round whether or not the backlog has
+room, on the analyzer's top-priority subject, so it goes ahead of the waiting messages instead of
+behind them (``fair_share.plan_round``); the job row records that lane (``dispatched_ahead``), so
+such a tenant may send its following jobs ahead too before the first has started. Workers
 are unchanged: every delivery, ack, lease and fencing rule applies to the message as before.
 
 Rounds are serialised across jobs replicas by a transaction-level advisory lock, so any number of
@@ -103,24 +104,25 @@ class Dispatcher:
                 return 0
             in_flight = InFlight()
             waiting: dict[str, int] = defaultdict(int)
-            tenants_waiting: dict[str, dict[str, int]] = defaultdict(dict)
+            # per analyzer, each tenant's waiting messages on their own priority's subject (not ahead)
+            tenants_behind: dict[str, dict[str, int]] = defaultdict(dict)
             running: dict[str, int] = defaultdict(int)
             for row in await conn.execute(_IN_FLIGHT):
                 in_flight.add(row.tenant_id, row.analyzer, row.in_flight)
                 waiting[row.analyzer] += row.waiting
-                tenants_waiting[row.analyzer][row.tenant_id] = row.waiting
+                tenants_behind[row.analyzer][row.tenant_id] = row.waiting_behind
                 running[row.analyzer] += row.running
             chosen: list[Head] = []
             ahead_of_backlog: set[str] = set()
             for analyzer in sorted(held):
                 JOBS_HELD.labels(analyzer).set(held[analyzer])
                 capacity = self.backlog_for(running[analyzer]) - waiting[analyzer]
-                queued = tenants_waiting[analyzer]
+                queued = tenants_behind[analyzer]
                 if capacity > 0 or may_go_ahead(analyzer, tenants_held[analyzer], in_flight, queued, self._policy):
                     heads = await _heads(conn, analyzer, max(1, capacity))
                     ahead, rest = plan_round(analyzer, capacity, heads, in_flight, queued, self._policy)
                     chosen += ahead + rest
-                    if waiting[analyzer]:  # a FIFO backlog to jump: its top-priority subject
+                    if any(queued.values()):  # a FIFO backlog to jump: its top-priority subject
                         ahead_of_backlog.update(head.job_id for head in ahead)
             dispatched = await self._dispatch(conn, chosen, ahead_of_backlog) if chosen else 0
         return dispatched
@@ -155,7 +157,7 @@ class Dispatcher:
             job = self._rows.job(row)
             held = now - row["held_at"]
             ahead = str(job_id) in ahead_of_backlog
-            with _dispatch_span(row, row["hold_traceparent"], held, ahead):
+            with dispatch_span(row, row["hold_traceparent"], held, ahead):
                 messages.append(await work_message(conn, self._capabilities, job, current_traceparent(),
                                                    subject_priority=MAX_PRIORITY if ahead else None))
             JOBS_DISPATCHED.labels(row["analyzer"]).inc()
@@ -164,6 +166,12 @@ class Dispatcher:
             JOB_HOLD_SECONDS.labels(row["analyzer"]).observe(held.total_seconds())
         if messages:
             await conn.execute(OUTBOX_INSERT, messages)
+        # The lane each message took, for the next rounds' counts; written only where it changed
+        # (a job dispatched ahead, or one that went ahead in an earlier attempt): most rounds none.
+        changed = [job_id for job_id, row in jobs.items()
+                   if row["dispatched_ahead"] != (str(job_id) in ahead_of_backlog)]
+        if changed:
+            await conn.execute(_FLIP_AHEAD, {"ids": changed})
         return len(messages)
 
     async def run(self) -> None:
@@ -210,7 +218,7 @@ async def _heads(conn: AsyncConnection, analyzer: str, limit: int) -> dict[str, 
 
 
 @contextlib.contextmanager
-def _dispatch_span(row: RowMapping, traceparent: str, held: Any, ahead: bool) -> Any:
+def dispatch_span(row: RowMapping, traceparent: str, held: Any, ahead: bool) -> Any:
     """A span in the job's trace for its dispatch (how long it was held, whether it went ahead of the
     analyzer's backlog); the work message carries it."""
     parent = context_from_headers({"traceparent": traceparent}) if traceparent else None
@@ -234,6 +242,8 @@ _IN_FLIGHT = text("""
     SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,
            count(*) FILTER (WHERE j.state = 'QUEUED'
                               AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting,
+           count(*) FILTER (WHERE j.state = 'QUEUED' AND NOT j.dispatched_ahead
+                              AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting_behind,
            count(*) FILTER (WHERE j.state = 'RUNNING') AS running
     FROM jobs.jobs j
     WHERE j.state IN ('QUEUED', 'RUNNING')
@@ -249,6 +259,7 @@ _HEADS = text("""
         ORDER BY q.priority DESC, q.created_at, q.job_id LIMIT :limit
     ) h
 """)
+_FLIP_AHEAD = text("UPDATE jobs.jobs SET dispatched_ahead = NOT dispatched_ahead WHERE id = ANY(:ids)")
 _RELEASE = text("""
     WITH released AS (
         DELETE FROM jobs.dispatch_queue WHERE job_id IN (

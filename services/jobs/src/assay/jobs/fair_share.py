@@ -16,13 +16,17 @@ limit those of one analyzer; a tenant at a limit is passed over until one of its
 Ahead of the backlog (``plan_round``): the work stream is FIFO per priority, so a job dispatched
 into a full backlog still waits behind every message already there (with a batch-running worker's
 32 small slots, ~64), although the share rule put it first. So a tenant with held work, *nothing
-of the analyzer waiting* in the stream (its dispatched jobs all started, or none), and a smaller
-share than every tenant that has messages waiting, has its next job chosen first in the round,
-even when the backlog has no room, and that job goes ahead of the waiting messages (the dispatcher
-publishes it on the analyzer's top-priority subject, which workers take first). At most one such
-message per tenant and analyzer waits at a time, so a tenant's own jobs keep their order, a
-flooding tenant (always with messages waiting) never uses it, and the backlog exceeds its size by
-at most one job per such tenant.
+of the analyzer waiting behind* the backlog (no message on its own priority's subject: its
+dispatched jobs all started, or went ahead themselves), and a smaller share than every tenant that
+has messages waiting behind, has its next job chosen first in the round, even when the backlog has
+no room, and that job goes ahead of the waiting messages (the dispatcher publishes it on the
+analyzer's top-priority subject, which workers take first, and records that on the job). One such
+job per tenant and round; everything a tenant has waiting is then on that one FIFO subject, so its
+own jobs keep their order; a flooding tenant (always with messages waiting behind) never uses it;
+and the backlog exceeds its size by at most the jobs that keep such a tenant's share below that
+of every tenant waiting behind. (Until stop 30 a tenant's second job waited until its first had
+started; dispatched meanwhile with the backlog's room, it went behind the ~64, 0.5-0.7 s under a
+flood: bench/README.md, "Stop 30".)
 """
 
 from __future__ import annotations
@@ -129,9 +133,10 @@ def plan(analyzer: str, capacity: int, heads: Mapping[str, list[Head]], in_fligh
 def plan_round(analyzer: str, capacity: int, heads: Mapping[str, list[Head]], in_flight: InFlight,
                waiting: Mapping[str, int], policy: Policy) -> tuple[list[Head], list[Head]]:
     """One round's jobs for the analyzer: (jobs to go ahead of the backlog, the rest by ``plan``).
-    ``waiting``: each tenant's messages of the analyzer in the stream not yet started. Each tenant with
-    none waiting and a smaller share than every tenant with some gets its next job (within its limits)
-    whatever ``capacity`` says; the rest share what capacity remains."""
+    ``waiting``: each tenant's messages of the analyzer waiting behind the backlog (in the stream on
+    their own priority's subject, not yet started). Each tenant with none waiting and a smaller share
+    than every tenant with some gets its next job (within its limits) whatever ``capacity`` says; the
+    rest share what capacity remains."""
     eligible = may_go_ahead(analyzer, heads.keys(), in_flight, waiting, policy)
     first = {tenant: jobs[:1] for tenant, jobs in heads.items() if jobs and tenant in eligible}
     ahead = plan(analyzer, len(first), first, in_flight, policy)

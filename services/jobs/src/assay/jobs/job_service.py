@@ -22,6 +22,7 @@ from assay.jobs.deletion import JobDeletion
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog
 from assay.jobs.group_create import JobCreator
+from assay.jobs.job_response import get_job_response
 from assay.jobs.metrics import JOBS_CREATED
 from assay.jobs.pipelines import pipeline_message, pipeline_request, validate_pipeline
 from assay.jobs.quotas import usage_message
@@ -109,7 +110,10 @@ class JobServicer(jobs_service_pb2_grpc.JobServiceServicer):
         self, request: jobs_service_pb2.GetJobRequest, context: grpc.aio.ServicerContext
     ) -> jobs_service_pb2.GetJobResponse:
         caller = require_role(*READERS)
-        job = await self._store.get(caller.tenant, parse_uuid(request.id, "id"))
+        job_id = parse_uuid(request.id, "id")
+        if request.view in (jobs_service_pb2.JOB_VIEW_UNSPECIFIED, jobs_service_pb2.JOB_VIEW_FULL):
+            return get_job_response(await self._store.get_wire(caller.tenant, job_id))  # as cached: no parse
+        job = await self._store.get(caller.tenant, job_id)
         return jobs_service_pb2.GetJobResponse(job=apply_view(job, request.view, jobs_service_pb2.JOB_VIEW_FULL))
 
     async def ListJobs(

@@ -41,6 +41,9 @@ JOBS_HELD = prometheus_client.Gauge(
     "assay_jobs_held", "Queued jobs held for the dispatcher (their work message not written yet).", ["analyzer"])
 JOBS_DISPATCHED = prometheus_client.Counter(
     "assay_jobs_dispatched_total", "Held jobs whose work message the dispatcher wrote (fair share).", ["analyzer"])
+JOBS_DISPATCHED_AT_CREATE = prometheus_client.Counter(
+    "assay_jobs_dispatched_at_create_total",
+    "New jobs whose work message their CreateJob transaction wrote (not held for a dispatch round).", ["analyzer"])
 JOBS_DISPATCHED_AHEAD = prometheus_client.Counter(
     "assay_jobs_dispatched_ahead_total",
     "Jobs of a tenant with nothing of the analyzer in flight, dispatched ahead of its waiting backlog.", ["analyzer"])

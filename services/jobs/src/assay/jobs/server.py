@@ -23,6 +23,7 @@ from assay.jobs.audit_record import AuditLog
 from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
 from assay.jobs.deletion import IngestArtifactEraser, JobDeletion
+from assay.jobs.dispatch_at_create import DispatchAtCreate
 from assay.jobs.dispatcher import Dispatcher
 from assay.jobs.file_releases import FileReleases
 from assay.jobs.files import FileCatalog, IngestFileCatalog
@@ -72,7 +73,6 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     if cache.enabled:  # other replicas' transitions refresh what this one has cached
         nats.when_connected(lambda nc: nc.subscribe(ALL_EVENTS, cb=cache.on_event))
     capabilities = JobCapabilities(settings)
-    store = JobStore(engine, settings.lease_seconds, cache, settings.quotas())
     channel = None
     if files is None:
         channel = open_channel(settings.ingest_addr)
@@ -80,6 +80,9 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
     dispatcher = Dispatcher(engine, capabilities, settings.fair_share(), backlog=settings.dispatch_backlog,
                             backlog_per_running=settings.dispatch_backlog_per_running,
                             poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
+    at_create = (DispatchAtCreate(capabilities, settings.fair_share(), dispatcher.backlog_for)
+                 if settings.dispatch_at_create else None)
+    store = JobStore(engine, settings.lease_seconds, cache, settings.quotas(), at_create)
     resolved_files = files
     eraser_channel = open_channel(settings.ingest_addr)
     deletion = JobDeletion(engine, nats, IngestArtifactEraser(eraser_channel, settings.ingest_timeout_seconds), cache)

@@ -55,6 +55,7 @@ from assay.jobs.dependencies import (
     record_dependencies,
     settle_waiting,
 )
+from assay.jobs.dispatch_at_create import DispatchAtCreate
 from assay.jobs.dispatcher import hold, hold_many
 from assay.jobs.file_releases import (
     lock_files,
@@ -183,8 +184,10 @@ class JobStore:
     """Reads and transitions jobs; each public method is one short transaction."""
 
     def __init__(self, engine: AsyncEngine, lease_seconds: float, cache: JobCache | None = None,
-                 quotas: Quotas | None = None) -> None:
+                 quotas: Quotas | None = None, dispatch_at_create: DispatchAtCreate | None = None) -> None:
         self._engine = engine
+        self._dispatch_at_create = dispatch_at_create
+        """Writes new jobs' work messages in their CreateJob batch when a round would at once (None: held)."""
         self._quotas = quotas if quotas is not None else Quotas()
         self._lease = lease_seconds
         self._cache = cache if cache is not None else JobCache(max_bytes=0, ttl_seconds=0)
@@ -283,7 +286,17 @@ class JobStore:
 
     async def get(self, tenant: str, job_id: uuid.UUID) -> job_pb2.Job:
         """One job of ``tenant``; other tenants' jobs are NOT_FOUND. May come from the job cache."""
-        cached = self._cache.get(tenant, str(job_id))
+        found = await self._lookup(tenant, job_id)
+        return job_pb2.Job.FromString(found) if isinstance(found, bytes) else found
+
+    async def get_wire(self, tenant: str, job_id: uuid.UUID) -> bytes:
+        """``get``'s job as its wire bytes: a cached job as the cache holds it, never parsed."""
+        found = await self._lookup(tenant, job_id)
+        return found if isinstance(found, bytes) else found.SerializeToString()
+
+    async def _lookup(self, tenant: str, job_id: uuid.UUID) -> bytes | job_pb2.Job:
+        """The cached job's wire bytes, or else the job read from the database (NOT_FOUND if none)."""
+        cached = self._cache.get_wire(tenant, str(job_id))
         trace.get_current_span().set_attribute("assay.job_cache.hit", cached is not None)
         if cached is not None:
             return cached
@@ -548,7 +561,8 @@ class JobStore:
                 by_id = {row["id"]: row for row in rows}
                 inserted = [(position, by_id[job_id]) for position, job_id in inserting if job_id in by_id]
                 jobs = await tx.emit_batch([row for _, row in inserted],
-                                           [items[position].traceparent for position, _ in inserted], work=True)
+                                           [items[position].traceparent for position, _ in inserted], work=True,
+                                           dispatch=self._dispatch_at_create)
                 await _audit_many(tx.conn, [(row, items[position].actor) for position, row in inserted], "create",
                                   [items[position].new.caller for position, _ in inserted])
                 created = {position: job for (position, _), job in zip(inserted, jobs, strict=True)}
@@ -739,22 +753,31 @@ class _Transaction:
 
     async def emit_batch(
         self, rows: Sequence[Row], traceparents: Sequence[str], *, work: bool = False,
+        dispatch: DispatchAtCreate | None = None,
     ) -> list[job_pb2.Job]:
         """``emit`` for the rows of one batch statement, each event in the trace of its own
         ``traceparents`` entry: one statement for all their events (and one for their work). A
-        terminal row's end traceparent and secret params must have been written by that statement."""
-        jobs, messages = [], []
+        terminal row's end traceparent and secret params must have been written by that statement.
+        With ``work``, ``dispatch`` (one tenant's new jobs) writes the work messages of those a round
+        would send at once with the events; the others are held."""
+        jobs, messages, work_messages = [], [], []
         for row, given in zip(rows, traceparents, strict=True):
             job = self._note(row)
             jobs.append(job)
             messages.append(_event_message(job, row, given or _job_traceparent(row["trace_id"])))
         if work and rows:
             held = [(row, str(message["traceparent"])) for row, message in zip(rows, messages, strict=True)]
+            if dispatch is not None:
+                sent = await dispatch.dispatch(self.conn, str(rows[0]["tenant_id"]), [
+                    (row, traceparent, job) for (row, traceparent), job in zip(held, jobs, strict=True)])
+                sent_ids = {job_id for job_id, _ in sent}
+                held = [(row, traceparent) for row, traceparent in held if row["id"] not in sent_ids]
+                work_messages = [message for _, message in sent]
             await hold_many(self.conn, held)
         await self.webhooks.jobs_ended([(row, job, str(message["traceparent"]))
                                         for row, job, message in zip(rows, jobs, messages, strict=True)])
         if messages:
-            await self.conn.execute(OUTBOX_INSERT, messages)
+            await self.conn.execute(OUTBOX_INSERT, messages + work_messages)
         return jobs
 
     def _note(self, row: Row) -> job_pb2.Job:

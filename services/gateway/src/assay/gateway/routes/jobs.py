@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated, Any
 
 import grpc
@@ -194,32 +195,48 @@ async def retry_job(request: Request, job_id: str) -> Response:
             responses={**schemas.ok(200, "the result", {"$ref": "#/components/schemas/JobResultView"}),
                        **schemas.problems(404, 409)})
 async def get_result(request: Request, job_id: str) -> Response:
-    """JobService.GetJob, then IngestService.GetDownloadUrl per artifact; 409 while the job runs.
+    """The job from the gateway's job view when it holds the caller's job (as ``GET /v1/jobs/{id}``),
+    else JobService.GetJob; then IngestService.GetDownloadUrl per artifact; 409 while the job runs.
 
     An artifact whose file was deleted is listed with ``deleted: true`` and no link: the job's
     result stands even when one of its files is gone."""
-    metadata, timeout = call_metadata(request), rpc_timeout(request)
-    job = (await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id), metadata=metadata,
-                                            timeout=timeout)).job
-    if job.state in (job_pb2.Job.STATE_QUEUED, job_pb2.Job.STATE_RUNNING):
-        raise Problem(409, "JOB_NOT_FINISHED", f"the job is {job_pb2.Job.State.Name(job.state)}; "
-                      "the result is available once it has finished",
+    held = job_view_of(request).body(bearer_token(request), job_id)
+    if held is not None:  # the job's FULL JSON: the same fields as rendering GetJob's answer
+        job = json.loads(held)
+        return await _result(request, job["id"], job["state"], job["artifacts"], job.get("result"), job.get("error"))
+    answer = (await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
+                                               metadata=call_metadata(request), timeout=rpc_timeout(request))).job
+    return await _result(
+        request, answer.id, job_pb2.Job.State.Name(answer.state), [to_json(artifact) for artifact in answer.artifacts],
+        to_json(answer.result) if answer.HasField("result") else None,
+        to_json(answer.error) if answer.HasField("error") else None)
+
+
+_UNFINISHED = (job_pb2.Job.State.Name(job_pb2.Job.STATE_QUEUED), job_pb2.Job.State.Name(job_pb2.Job.STATE_RUNNING))
+
+
+async def _result(request: Request, job_id: str, state: str, artifacts: list[dict[str, Any]],
+                  result: dict[str, Any] | None, error: dict[str, Any] | None) -> Response:
+    """The result view of a job given as JSON (its id, state name, artifacts, result and error)."""
+    if state in _UNFINISHED:
+        raise Problem(409, "JOB_NOT_FINISHED", f"the job is {state}; the result is available once it has finished",
                       grpc_code=grpc.StatusCode.FAILED_PRECONDITION)
-    artifacts = await asyncio.gather(*(_artifact_link(request, artifact) for artifact in job.artifacts))
-    body: dict[str, Any] = {"job_id": job.id, "state": job_pb2.Job.State.Name(job.state), "artifacts": artifacts}
-    if job.HasField("result"):
-        body["result"] = to_json(job.result)
-    if job.HasField("error"):
-        body["error"] = to_json(job.error)
+    links = await asyncio.gather(*(_artifact_link(request, artifact) for artifact in artifacts))
+    body: dict[str, Any] = {"job_id": job_id, "state": state, "artifacts": links}
+    if result is not None:
+        body["result"] = result
+    if error is not None:
+        body["error"] = error
     return JSONResponse(body)
 
 
-async def _artifact_link(request: Request, artifact: job_pb2.Artifact) -> dict[str, Any]:
-    """An artifact with a download link, or marked deleted when its file has been deleted since."""
-    link: dict[str, Any] = {"file_id": artifact.file_id, "name": artifact.name, "media_type": artifact.media_type}
+async def _artifact_link(request: Request, artifact: dict[str, Any]) -> dict[str, Any]:
+    """An artifact (as JSON) with a download link, or marked deleted when its file has been deleted since."""
+    link: dict[str, Any] = {"file_id": artifact["file_id"], "name": artifact["name"],
+                            "media_type": artifact["media_type"]}
     try:
         url = await stubs(request).ingest.GetDownloadUrl(
-            ingest_service_pb2.GetDownloadUrlRequest(id=artifact.file_id), metadata=call_metadata(request),
+            ingest_service_pb2.GetDownloadUrlRequest(id=artifact["file_id"]), metadata=call_metadata(request),
             timeout=rpc_timeout(request))
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.NOT_FOUND:

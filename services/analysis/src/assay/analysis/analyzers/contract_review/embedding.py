@@ -58,9 +58,9 @@ class OnnxMiniLM:
     """all-MiniLM-L6-v2 on onnxruntime: mean pooling over the last hidden state, then L2."""
 
     def __init__(self, model_path: Path, vocab_path: Path = VOCAB_PATH, name: str = MODEL_NAME,
-                 threads: int | None = None):
+                 threads: int | None = None, disabled_optimizers: Sequence[str] = ()):
         """``threads``: onnxruntime's intra-op thread count (default ``ASSAY_CONTRACT_REVIEW_THREADS``, else
-        onnxruntime's choice)."""
+        onnxruntime's choice); ``disabled_optimizers``: onnxruntime graph optimizers not to run."""
         import onnxruntime as ort  # type: ignore[import-untyped]
 
         options = ort.SessionOptions()
@@ -74,8 +74,10 @@ class OnnxMiniLM:
         if threads:
             options.intra_op_num_threads = threads
         self._session: Any = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"],
+            disabled_optimizers=list(disabled_optimizers),
         )
+        self.disabled_optimizers = tuple(disabled_optimizers)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.session_options = self._session.get_session_options()
         self._tokenizer = BertTokenizer(vocab_path, MAX_TOKENS)

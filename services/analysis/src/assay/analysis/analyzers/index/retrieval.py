@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assay.analysis.analyzers.contract_review.segment import sentences
-from assay.analysis.analyzers.index.units import locate
+from assay.analysis.analyzers.index.offsets import locate
 
 LEXICAL_WEIGHT = 0.3
 """A candidate's score is its cosine similarity plus this times the share of the question's content

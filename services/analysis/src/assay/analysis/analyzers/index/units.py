@@ -20,6 +20,7 @@ from typing import Literal
 
 from assay.analysis.analyzers.contract_review.extract import ExtractedDocument, decode_text, extract_file
 from assay.analysis.analyzers.contract_review.segment import segment
+from assay.analysis.analyzers.index.offsets import locate
 from assay.analysis.plugin import AnalysisInputError
 
 UnitKind = Literal["text", "table_row"]
@@ -87,21 +88,6 @@ def read_units(path: Path, *, file_id: str, display_name: str, media_type: str) 
     if kind == "markdown":
         return DocumentUnits(kind, list(markdown_units(text)))
     return DocumentUnits(kind, list(html_units(text)))
-
-
-def locate(haystack: str, needle: str, start: int = 0) -> tuple[int, int]:
-    """Offsets of ``needle`` in ``haystack`` where whitespace may differ; ``(start, start)`` if absent."""
-    words = needle.split()
-    if not words:
-        return start, start
-    head = r"\s+".join(re.escape(w) for w in words[:8])
-    found = re.compile(head).search(haystack, start)
-    if found is None:
-        return start, start
-    tail = r"\s+".join(re.escape(w) for w in words[-8:])
-    last = re.compile(tail).search(haystack, found.start())
-    end = last.end() if last is not None else found.end()
-    return found.start(), end
 
 
 def _segmented_units(document: ExtractedDocument) -> Iterator[Unit]:

