@@ -216,6 +216,7 @@ _CLAUSE_START = re.compile(r"[,;:.]\s+|\n")
 
 
 _NUMBER = re.compile(r"\s*(\d+(?:\.\d+)*)\.?\s")
+_BULLET_NUMBER = re.compile(r"\d+(?:\.\d+)+\.?\s+")
 
 
 def _indent(line: str) -> int:
@@ -302,10 +303,14 @@ def negate_in_text(text: str, sentence: str, focus: tuple[int, int] | None = Non
     if where >= 0:
         line_start = text.rfind("\n", 0, where) + 1
         mark = _ITEM_MARK.match(text, line_start)
-        lead = lead_in(text, line_start) if mark and mark.end() >= where else None
+        # A bullet may carry its own clause number ("* 2.1.2 not Process ..."): the item's words
+        # start after it.
+        numbered = _BULLET_NUMBER.match(text, mark.end()) if mark is not None else None
+        item_start = numbered.end() if numbered is not None else mark.end() if mark is not None else -1
+        lead = lead_in(text, line_start) if mark and item_start >= where else None
         if mark is not None and lead is not None:
             lead_start, paragraph = lead
-            body = " ".join(text[mark.end() : where + len(sentence)].split())
+            body = " ".join(text[item_start : where + len(sentence)].split())
             subject = prohibited_by(paragraph)
             negative_item = re.match(r"(?:not|never)\s+", body, re.IGNORECASE)
             if subject is None and negative_item is not None:

@@ -27,7 +27,7 @@ from assay.v1 import contract_review_pb2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
-from contract_variants import negate_sentence
+from contract_variants import negate_in_text, negate_sentence
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 
@@ -332,3 +332,17 @@ def test_a_negated_audit_duty_reading_unlike_the_playbook_is_still_contradicted(
     )
     finding = _findings(tmp_path, {"10.1": "", "10.2": negated})["art28-3h-information-audits"]
     assert finding.status == STATUS.STATUS_CONTRADICTED
+
+
+def test_a_numbered_bullet_under_a_duty_lead_in_is_negated_as_a_permission() -> None:
+    text = (
+        "2.1 Processor shall:\n"
+        "* 2.1.1 comply with all applicable Data Protection Laws; and\n"
+        "* 2.1.2 not Process Personal Data other than on the Company's documented instructions.\n\n"
+        "## 3. Next\n"
+    )
+    variant, statement = negate_in_text(
+        text, "not Process Personal Data other than on the Company's documented instructions."
+    )
+    assert statement == "2.1 Processor may process Personal Data other than on the Company's documented instructions."
+    assert "shall not be required to 2.1.2" not in variant and "It is not agreed" not in variant
