@@ -97,6 +97,15 @@ def request(text: str = "Great value, works as described :)") -> jobs_service_pb
     return jobs_service_pb2.CreateJobRequest(analyzer="sentiment", inputs=job_pb2.JobInputs(text=text), no_cache=True)
 
 
+HEAVY_REVIEW = "the delivery was late and the box was damaged, but support answered quickly and refunded me."
+
+
+def flood_text(args: argparse.Namespace, n: int) -> str:
+    """A flood job's text: the same cheap word, or with ``--flood-heavy`` a distinct mixed review (no cache
+    answers it, and the learned model runs its transformer on it), so the flood outlasts its creates."""
+    return f"Order {n}: {HEAVY_REVIEW}" if args.flood_heavy else "flood"
+
+
 async def trickle(stub: jobs_service_pb2_grpc.JobServiceStub, metadata: object, count: int,
                   interval: float) -> tuple[list[str], list[float]]:
     """``count`` jobs, one every ``interval`` s; their ids and CreateJob latencies."""
@@ -186,9 +195,9 @@ async def fair_share(args: argparse.Namespace) -> None:
         flood = token(settings, "flood")
         flood_began = len(completions.finished)
         began = time.perf_counter()
-        for start in range(0, args.flood, 50):
-            await asyncio.gather(*(stub.CreateJob(request("flood"), metadata=flood)
-                                   for _ in range(min(50, args.flood - start))))
+        for start in range(0, args.flood, args.flood_in_flight):
+            await asyncio.gather(*(stub.CreateJob(request(flood_text(args, start + n)), metadata=flood)
+                                   for n in range(min(args.flood_in_flight, args.flood - start))))
         queued = time.perf_counter() - began
         before, began = len(completions.latency), time.perf_counter()
         ids, _ = await trickle(stub, small, args.trickle, args.interval)
@@ -329,6 +338,10 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flood", type=int, default=2000, help="jobs the flooding tenant queues at once")
+    parser.add_argument("--flood-heavy", action="store_true",
+                        help="fair share: each flood job a distinct mixed review the transformer must read")
+    parser.add_argument("--flood-in-flight", type=int, default=50,
+                        help="fair share: the flood's CreateJob calls in flight at once (more queue it faster)")
     parser.add_argument("--trickle", type=int, default=40, help="jobs the trickling tenant submits")
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between trickle jobs")
     parser.add_argument("--backlog", type=int, default=2, help="ASSAY_DISPATCH_BACKLOG (its minimum)")

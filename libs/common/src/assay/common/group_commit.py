@@ -52,6 +52,17 @@ class GroupCommitter(Generic[T, R]):
         self._tasks: set[asyncio.Task[None]] = set()
         self._sizes = BATCH_SIZE.labels(batcher=name)
 
+    @property
+    def max_size(self) -> int:
+        return self._max_size
+
+    @max_size.setter
+    def max_size(self, size: int) -> None:
+        """Batches starting from now take at most ``size`` items (at least 1)."""
+        if size < 1:
+            raise ValueError("max_size must be at least 1")
+        self._max_size = size
+
     async def submit(self, item: T) -> R:
         """``item``'s answer from the batch it was flushed in."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()

@@ -39,6 +39,12 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     several per exchange with a warm child (``small_batches``); 0: they take the ordinary slots."""
     worker_small_batch_size: int = Field(default=32, ge=1, le=1024)
     """Most small attempts one child runs in one exchange."""
+    worker_small_window_seconds: float = Field(default=0.1, ge=0, le=60)
+    """Work given to a child at a time, in seconds at the small attempts' measured pace: a batch holds
+    at most this many seconds of attempts (at least one) and the small fetch loop holds at most two
+    such batches per child (within the two settings above), so an attempt that arrives — another
+    tenant's, which the dispatcher sent ahead — waits behind about this much work, whether the
+    attempts take 2 ms or 200 ms each. 0: batches and slots always at their maximum."""
     worker_batch_size: int = Field(default=64, ge=0, le=256)
     """Most StartJob / CompleteJob calls of concurrent attempts sent to jobs together, as one
     StartJobs / CompleteJobs call (0: each on its own)."""

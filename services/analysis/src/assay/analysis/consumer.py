@@ -121,6 +121,7 @@ class Slots:
     """The worker's free capacity: the fetch loop takes slots, each attempt gives its slot back."""
 
     def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
         self._free = capacity
         self._closed = False
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
@@ -153,6 +154,17 @@ class Slots:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    def resize(self, capacity: int) -> None:
+        """Hold ``capacity`` slots from now on: added ones wake waiting fetchers at once, removed ones
+        are taken back as attempts give theirs (until then more than ``capacity`` may be out)."""
+        self._free += capacity - self._capacity
+        self._capacity = capacity
+        self.give(0)
 
     def give(self, count: int = 1) -> None:
         self._free += count

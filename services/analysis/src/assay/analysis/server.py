@@ -159,8 +159,9 @@ async def start(
     boot = uuid.uuid4().hex  # this process, within its slot
     slots = Slots(settings.worker_concurrency)
     small_slots = Slots(settings.worker_small_concurrency) if settings.worker_small_concurrency else None
-    small = SmallBatches(executor, max_size=settings.worker_small_batch_size,
-                         concurrency=settings.worker_concurrency) if small_slots is not None else None
+    small = None if small_slots is None else SmallBatches(
+        executor, max_size=settings.worker_small_batch_size, concurrency=settings.worker_concurrency,
+        slots=small_slots, window=settings.worker_small_window_seconds)
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
         worker_id=settings.worker_id, max_deliver=settings.consumer_max_deliver,
         worker_slot=settings.worker_slot, worker_boot=boot,
