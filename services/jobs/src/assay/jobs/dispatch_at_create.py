@@ -38,7 +38,7 @@ from assay.common.capabilities import JobCapabilities
 from assay.common.db import SYSTEM_SETTING
 from assay.common.nats import MAX_PRIORITY
 from assay.common.telemetry import current_traceparent
-from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, dispatch_span
+from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, IN_FLIGHT_COUNTS, dispatch_span
 from assay.jobs.fair_share import Head, InFlight, Policy, may_go_ahead, plan_round
 from assay.jobs.metrics import JOBS_DISPATCHED_AHEAD, JOBS_DISPATCHED_AT_CREATE
 from assay.jobs.work_messages import work_message
@@ -114,15 +114,10 @@ _TRY_LOCK_IN_SYSTEM_SCOPE = text(
     f"SELECT pg_try_advisory_xact_lock(:key) FROM set_config('{SYSTEM_SETTING}', 'on', true)")
 _TENANT_SCOPE = text(f"SELECT set_config('{SYSTEM_SETTING}', '', true)")
 """Back to the transaction's tenant scope (its ``assay.tenant_id`` was never changed)."""
-_ROOM = text("""
+_ROOM = text(f"""
     WITH held AS (SELECT EXISTS (SELECT 1 FROM jobs.dispatch_queue WHERE analyzer = :analyzer) AS any)
     SELECT held.any AS held, counts.* FROM held LEFT JOIN LATERAL (
-        SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,
-               count(*) FILTER (WHERE j.state = 'QUEUED'
-                                  AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting,
-               count(*) FILTER (WHERE j.state = 'QUEUED' AND NOT j.dispatched_ahead
-                                  AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting_behind,
-               count(*) FILTER (WHERE j.state = 'RUNNING') AS running
+        SELECT {IN_FLIGHT_COUNTS}
         FROM jobs.jobs j
         WHERE NOT held.any AND j.state IN ('QUEUED', 'RUNNING') AND (j.analyzer = :analyzer OR j.tenant_id = :tenant)
           AND j.id <> ALL(:new)

@@ -238,13 +238,18 @@ _HOLD = text("""
 """)
 _ANY_HELD = "SELECT EXISTS (SELECT 1 FROM jobs.dispatch_queue)"
 _HELD = text("SELECT analyzer, tenant_id, count(*) AS held FROM jobs.dispatch_queue GROUP BY analyzer, tenant_id")
-_IN_FLIGHT = text("""
-    SELECT j.tenant_id, j.analyzer, count(*) AS in_flight,
-           count(*) FILTER (WHERE j.state = 'QUEUED'
-                              AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting,
-           count(*) FILTER (WHERE j.state = 'QUEUED' AND NOT j.dispatched_ahead
-                              AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting_behind,
-           count(*) FILTER (WHERE j.state = 'RUNNING') AS running
+IN_FLIGHT_COUNTS = """
+    j.tenant_id, j.analyzer, count(*) AS in_flight,
+    count(*) FILTER (WHERE j.state = 'QUEUED'
+                       AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting,
+    count(*) FILTER (WHERE j.state = 'QUEUED' AND NOT j.dispatched_ahead
+                       AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())) AS waiting_behind,
+    count(*) FILTER (WHERE j.state = 'RUNNING') AS running
+"""
+"""The columns of a round's in-flight counts (``fair_share.InFlight``) over ``jobs.jobs j``, grouped by
+tenant and analyzer: also what dispatch at create counts."""
+_IN_FLIGHT = text(f"""
+    SELECT {IN_FLIGHT_COUNTS}
     FROM jobs.jobs j
     WHERE j.state IN ('QUEUED', 'RUNNING')
       AND NOT EXISTS (SELECT 1 FROM jobs.dispatch_queue d WHERE d.job_id = j.id)
