@@ -165,6 +165,27 @@ async def test_a_tenant_whose_waiting_jobs_all_went_ahead_sends_the_next_ahead_t
     assert (await stream.start()).tenant_id == "flood"
 
 
+async def test_a_round_sending_a_job_ahead_does_not_wait_for_its_row_locked_by_a_start_or_cancel(
+    jobs: Jobs, stream: Stream,
+) -> None:
+    """A cancel or StartJob locks the job's row, then deletes its queue entry; a round deletes the entry
+    first, then records the job's lane. Waiting for the row there deadlocked the two (CancelJob right
+    after CreateJob answered ABORTED in the suite). The round now leaves a locked row's lane alone."""
+    dispatcher = jobs.dispatcher(backlog=2, per_running=2.0)
+    await jobs.create_many("flood", 40)
+    running: list[events_pb2.WorkMessage] = []
+    while len(running) < 8:
+        await dispatcher.dispatch_once()
+        running += [await stream.start() for _ in range(min(2, 8 - len(running)))]
+    await dispatcher.dispatch_once()
+    assert await dispatcher.dispatch_once() == 0  # the backlog is full
+    trickle = await jobs.create("trickle")
+    async with system_transaction(jobs.engine) as conn:  # as a cancel holds it
+        await conn.execute(text("SELECT 1 FROM jobs.jobs WHERE id = :id FOR UPDATE"), {"id": uuid.UUID(trickle)})
+        assert await asyncio.wait_for(dispatcher.dispatch_once(), timeout=20) == 1  # waited for ever before
+    assert (await stream.start()).job_id == trickle
+
+
 async def test_weights_divide_the_starts_and_each_tenant_keeps_priority_then_age(
     jobs: Jobs, stream: Stream,
 ) -> None:

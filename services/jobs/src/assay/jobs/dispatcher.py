@@ -264,7 +264,14 @@ _HEADS = text("""
         ORDER BY q.priority DESC, q.created_at, q.job_id LIMIT :limit
     ) h
 """)
-_FLIP_AHEAD = text("UPDATE jobs.jobs SET dispatched_ahead = NOT dispatched_ahead WHERE id = ANY(:ids)")
+_FLIP_AHEAD = text("""
+    UPDATE jobs.jobs SET dispatched_ahead = NOT dispatched_ahead
+    WHERE id IN (SELECT id FROM jobs.jobs WHERE id = ANY(:ids) FOR UPDATE SKIP LOCKED)
+""")
+"""The lane of the released jobs, skipping rows another transaction has locked, as ``_RELEASE`` does:
+only a StartJob(s) or a cancel locks a QUEUED job's row, and it then waits for the queue entry this
+round deleted; waiting here for its row would close that cycle (a deadlock, ABORTED to the caller).
+Such a job is leaving QUEUED, where the lane is no longer counted."""
 _RELEASE = text("""
     WITH released AS (
         DELETE FROM jobs.dispatch_queue WHERE job_id IN (
