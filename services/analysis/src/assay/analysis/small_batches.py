@@ -70,11 +70,6 @@ class SmallBatches:
         self._limits = (max_size, slots.capacity if slots is not None else 0, concurrency)
         self._pace: float | None = None
 
-    @property
-    def pace(self) -> float | None:
-        """Mean seconds per attempt of the batches so far (None before the first)."""
-        return self._pace
-
     def _observe(self, seconds: float, attempts: int) -> None:
         per_attempt = seconds / attempts
         self._pace = per_attempt if self._pace is None else self._pace + PACE_WEIGHT * (per_attempt - self._pace)
