@@ -38,8 +38,8 @@ from assay.common.capabilities import JobCapabilities
 from assay.common.db import SYSTEM_SETTING
 from assay.common.nats import MAX_PRIORITY
 from assay.common.telemetry import current_traceparent
-from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, IN_FLIGHT_COUNTS, dispatch_span
-from assay.jobs.fair_share import Head, InFlight, Policy, may_go_ahead, plan_round
+from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, IN_FLIGHT_COUNTS, dispatch_span, tally
+from assay.jobs.fair_share import Head, Policy, may_go_ahead, plan_round
 from assay.jobs.metrics import JOBS_DISPATCHED_AHEAD, JOBS_DISPATCHED_AT_CREATE
 from assay.jobs.work_messages import work_message
 from assay.v1 import job_pb2
@@ -60,9 +60,10 @@ class DispatchAtCreate:
                        new: Sequence[NewWork]) -> list[tuple[uuid.UUID, dict[str, Any]]]:
         """The work messages (with their jobs' ids, in the stream's order) of the new jobs a round would
         dispatch now; the caller writes them into the outbox and holds the other jobs."""
-        if not new or not (await conn.execute(_TRY_LOCK_IN_SYSTEM_SCOPE, {"key": DISPATCH_LOCK_KEY})).scalar_one():
-            if new:
-                await conn.execute(_TENANT_SCOPE)
+        if not new:
+            return []
+        if not (await conn.execute(_TRY_LOCK_IN_SYSTEM_SCOPE, {"key": DISPATCH_LOCK_KEY})).scalar_one():
+            await conn.execute(_TENANT_SCOPE)
             return []
         by_analyzer: dict[str, list[NewWork]] = defaultdict(list)
         for work in new:
@@ -73,17 +74,10 @@ class DispatchAtCreate:
             rows = (await conn.execute(_ROOM, {"analyzer": analyzer, "tenant": tenant, "new": ids})).all()
             if rows[0].held:
                 continue
-            in_flight, behind, waiting, running = InFlight(), {}, 0, 0
-            for counts in rows:
-                if counts.tenant_id is None:
-                    continue  # nothing in flight at all
-                in_flight.add(counts.tenant_id, counts.analyzer, counts.in_flight)
-                if counts.analyzer == analyzer:
-                    behind[counts.tenant_id] = counts.waiting_behind
-                    waiting += counts.waiting
-                    running += counts.running
+            counts = tally(row for row in rows if row.tenant_id is not None)  # None: nothing in flight at all
+            in_flight, behind = counts.in_flight, counts.behind[analyzer]
             in_flight.by_tenant[tenant] = in_flight.by_tenant.get(tenant, 0) + len(chosen)  # the earlier analyzers'
-            capacity = self._backlog_for(running) - waiting
+            capacity = self._backlog_for(counts.running[analyzer]) - counts.waiting[analyzer]
             if capacity <= 0 and not may_go_ahead(analyzer, [tenant], in_flight, behind, self._policy):
                 continue
             heads = sorted((Head(str(row["id"]), tenant, row["priority"], row["created_at"]) for row, _, _ in works),

@@ -29,7 +29,8 @@ import logging
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,22 +103,14 @@ class Dispatcher:
             self._gauged = set(held)
             if not held:
                 return 0
-            in_flight = InFlight()
-            waiting: dict[str, int] = defaultdict(int)
-            # per analyzer, each tenant's waiting messages on their own priority's subject (not ahead)
-            tenants_behind: dict[str, dict[str, int]] = defaultdict(dict)
-            running: dict[str, int] = defaultdict(int)
-            for row in await conn.execute(_IN_FLIGHT):
-                in_flight.add(row.tenant_id, row.analyzer, row.in_flight)
-                waiting[row.analyzer] += row.waiting
-                tenants_behind[row.analyzer][row.tenant_id] = row.waiting_behind
-                running[row.analyzer] += row.running
+            counts = tally(await conn.execute(_IN_FLIGHT))
+            in_flight = counts.in_flight
             chosen: list[Head] = []
             ahead_of_backlog: set[str] = set()
             for analyzer in sorted(held):
                 JOBS_HELD.labels(analyzer).set(held[analyzer])
-                capacity = self.backlog_for(running[analyzer]) - waiting[analyzer]
-                queued = tenants_behind[analyzer]
+                capacity = self.backlog_for(counts.running[analyzer]) - counts.waiting[analyzer]
+                queued = counts.behind[analyzer]
                 if capacity > 0 or may_go_ahead(analyzer, tenants_held[analyzer], in_flight, queued, self._policy):
                     heads = await _heads(conn, analyzer, max(1, capacity))
                     ahead, rest = plan_round(analyzer, capacity, heads, in_flight, queued, self._policy)
@@ -248,6 +241,27 @@ IN_FLIGHT_COUNTS = """
 """
 """The columns of a round's in-flight counts (``fair_share.InFlight``) over ``jobs.jobs j``, grouped by
 tenant and analyzer: also what dispatch at create counts."""
+
+
+@dataclass
+class Tally:
+    """A round's in-flight counts (rows of ``IN_FLIGHT_COUNTS``), by analyzer."""
+
+    in_flight: InFlight = field(default_factory=InFlight)
+    waiting: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    behind: defaultdict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    """Per analyzer, each tenant's waiting messages on their own priority's subject (not sent ahead)."""
+    running: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def tally(rows: Iterable[Any]) -> Tally:
+    counts = Tally()
+    for row in rows:
+        counts.in_flight.add(row.tenant_id, row.analyzer, row.in_flight)
+        counts.waiting[row.analyzer] += row.waiting
+        counts.behind[row.analyzer][row.tenant_id] = row.waiting_behind
+        counts.running[row.analyzer] += row.running
+    return counts
 _IN_FLIGHT = text(f"""
     SELECT {IN_FLIGHT_COUNTS}
     FROM jobs.jobs j
