@@ -200,34 +200,22 @@ async def get_result(request: Request, job_id: str) -> Response:
 
     An artifact whose file was deleted is listed with ``deleted: true`` and no link: the job's
     result stands even when one of its files is gone."""
-    held = job_view_of(request).body(bearer_token(request), job_id)
-    if held is not None:  # the job's FULL JSON: the same fields as rendering GetJob's answer
-        job = json.loads(held)
-        return await _result(request, job["id"], job["state"], job["artifacts"], job.get("result"), job.get("error"))
-    answer = (await stubs(request).jobs.GetJob(jobs_service_pb2.GetJobRequest(id=job_id),
-                                               metadata=call_metadata(request), timeout=rpc_timeout(request))).job
-    return await _result(
-        request, answer.id, job_pb2.Job.State.Name(answer.state), [to_json(artifact) for artifact in answer.artifacts],
-        to_json(answer.result) if answer.HasField("result") else None,
-        to_json(answer.error) if answer.HasField("error") else None)
-
-
-_UNFINISHED = (job_pb2.Job.State.Name(job_pb2.Job.STATE_QUEUED), job_pb2.Job.State.Name(job_pb2.Job.STATE_RUNNING))
-
-
-async def _result(request: Request, job_id: str, state: str, artifacts: list[dict[str, Any]],
-                  result: dict[str, Any] | None, error: dict[str, Any] | None) -> Response:
-    """The result view of a job given as JSON (its id, state name, artifacts, result and error)."""
+    held = job_view_of(request).body(bearer_token(request), job_id)  # the job's FULL JSON, rendered
+    job = json.loads(held) if held is not None else to_json((await stubs(request).jobs.GetJob(
+        jobs_service_pb2.GetJobRequest(id=job_id), metadata=call_metadata(request), timeout=rpc_timeout(request))).job)
+    state = job["state"]
     if state in _UNFINISHED:
         raise Problem(409, "JOB_NOT_FINISHED", f"the job is {state}; the result is available once it has finished",
                       grpc_code=grpc.StatusCode.FAILED_PRECONDITION)
-    links = await asyncio.gather(*(_artifact_link(request, artifact) for artifact in artifacts))
-    body: dict[str, Any] = {"job_id": job_id, "state": state, "artifacts": links}
-    if result is not None:
-        body["result"] = result
-    if error is not None:
-        body["error"] = error
+    links = await asyncio.gather(*(_artifact_link(request, artifact) for artifact in job["artifacts"]))
+    body: dict[str, Any] = {"job_id": job["id"], "state": state, "artifacts": links}
+    for field in ("result", "error"):
+        if field in job:
+            body[field] = job[field]
     return JSONResponse(body)
+
+
+_UNFINISHED = (job_pb2.Job.State.Name(job_pb2.Job.STATE_QUEUED), job_pb2.Job.State.Name(job_pb2.Job.STATE_RUNNING))
 
 
 async def _artifact_link(request: Request, artifact: dict[str, Any]) -> dict[str, Any]:
