@@ -63,6 +63,10 @@ class CommonSettings(TelemetrySettings, TokenSettings, RateLimitSettings):
     """Port the gRPC server binds to (0 picks a free one)."""
     metrics_port: int = 9464
     """Port of the Prometheus /metrics side server (0 picks a free one, -1 disables it)."""
+    grpc_reuse_port: bool = False
+    """Bind the gRPC port with ``SO_REUSEPORT``, sharing it with the service's other serving processes
+    (``assay.common.serving_processes`` sets it in each); off otherwise, so that a second server
+    started on a port in use fails instead of silently taking part of its connections."""
     log_level: str = "INFO"
     """Root log level."""
     grpc_reflection: bool = True
