@@ -118,6 +118,18 @@ class DatabaseSettings(BaseSettings):
     client-side work."""
 
 
+class JobsClientSettings(BaseSettings):
+    """How a hot-path client of the jobs service (the gateway, the analysis worker) connects to it."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    jobs_connections: int = Field(default=1, ge=1, le=64)
+    """Connections a client of the jobs service (the gateway, the analysis worker) opens to
+    it, its calls sent over them in turn (``assay.common.spread_channel``): a jobs service of several
+    processes on one port (``ASSAY_JOBS_PROCESSES``), or several pods behind one Service address, is
+    handed connections, not calls, so one connection keeps one of them busy."""
+
+
 class NatsSettings(BaseSettings):
     """NATS JetStream connection settings."""
 
