@@ -233,7 +233,7 @@ async def fair_share(args: argparse.Namespace) -> None:
 def process_cpu(running: Stack) -> dict[str, float]:
     """CPU seconds so far of jobs and of the workers with their analyzer processes."""
     assert running.jobs.pid is not None
-    return {"jobs": cpu_seconds(running.jobs.pid),
+    return {"jobs": family_cpu_seconds(running.jobs.pid),
             "worker": sum(family_cpu_seconds(w.pid) for w in running.workers if w.pid is not None)}
 
 
