@@ -63,6 +63,10 @@ class CommonSettings(TelemetrySettings, TokenSettings, RateLimitSettings):
     """Port the gRPC server binds to (0 picks a free one)."""
     metrics_port: int = 9464
     """Port of the Prometheus /metrics side server (0 picks a free one, -1 disables it)."""
+    serving_process: int = Field(default=0, ge=0)
+    """This process's index among the service's serving processes on one port (set by
+    ``assay.common.serving_processes`` in each; 0 for a single process). A service may keep
+    per-node background work to process 0."""
     grpc_reuse_port: bool = False
     """Bind the gRPC port with ``SO_REUSEPORT``, sharing it with the service's other serving processes
     (``assay.common.serving_processes`` sets it in each); off otherwise, so that a second server

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -16,11 +17,19 @@ from assay.common.serving_processes import ServingProcesses
 from assay.common.telemetry import setup_telemetry
 
 S = TypeVar("S", bound=CommonSettings)
+logger = logging.getLogger(__name__)
 
 
-async def serve(start: Callable[[S], Awaitable[RunningService]], settings: S) -> None:
-    """The metrics side server, then the service until SIGTERM or SIGINT, then a graceful stop."""
-    start_metrics_server(settings.grpc_host, settings.metrics_port)
+async def serve(start: Callable[[S], Awaitable[RunningService]], settings: S, *,
+                metrics_optional: bool = False) -> None:
+    """The metrics side server, then the service until SIGTERM or SIGINT, then a graceful stop.
+    ``metrics_optional``: a metrics port in use is logged and the process serves without one."""
+    try:
+        start_metrics_server(settings.grpc_host, settings.metrics_port)
+    except OSError:
+        if not metrics_optional:
+            raise
+        logger.warning("metrics port %d in use: this serving process has no /metrics", settings.metrics_port)
     running = await start(settings)
     await wait_for_shutdown_signal()
     await running.stop()
@@ -30,13 +39,14 @@ def serve_one(service: str, settings_type: Callable[[], S], start: Callable[[S],
               index: int) -> None:
     """One of several serving processes (``ServingProcesses``' target): its settings from the
     environment, the shared port bound with ``SO_REUSEPORT``, its own metrics port (``metrics_port``
-    + ``index``), logging and tracing set up here, in the serving process."""
+    + ``index``) and ``serving_process`` index, logging and tracing set up here, in the serving process."""
     settings = settings_type()
     metrics_port = settings.metrics_port + index if settings.metrics_port > 0 else settings.metrics_port
-    settings = settings.model_copy(update={"grpc_reuse_port": True, "metrics_port": metrics_port})
+    settings = settings.model_copy(update={"grpc_reuse_port": True, "metrics_port": metrics_port,
+                                           "serving_process": index})
     configure_logging(service, settings.log_level)
     setup_telemetry(service, settings)
-    asyncio.run(serve(start, settings))
+    asyncio.run(serve(start, settings, metrics_optional=True))
 
 
 def run_service(

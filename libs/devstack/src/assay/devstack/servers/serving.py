@@ -51,14 +51,17 @@ def _server_inode(server_port: int, client_port: int) -> str | None:
     return None
 
 
-def connection_owners(port: int, root: int) -> set[int]:
+ESTABLISHED, LISTENING = "01", "0A"
+"""Socket states as /proc/net/tcp writes them."""
+
+
+def connection_owners(port: int, root: int, state: str = ESTABLISHED) -> set[int]:
     """The processes of ``root``'s family holding the server side of an established connection on
     ``port`` (IPv4, or IPv6 as gRPC binds), whichever client opened it (a gRPC channel does not say
-    its local port)."""
-    established = "01"
+    its local port); with ``state=LISTENING``, those listening on ``port``."""
     rows = [line.split() for table in ("tcp", "tcp6")
             for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]]
-    inodes = [fields[9] for fields in rows if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == established]
+    inodes = [fields[9] for fields in rows if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state]
     family = descendants(root) | {root}
     return {owner for inode in inodes if (owner := _owner(family, inode)) is not None}
 
