@@ -354,6 +354,8 @@ async def test_a_reindexed_file_finds_its_stored_vectors_by_what_was_embedded(in
     assert list(stored) == embedding_texts("hand_book.md", chunks)
     for text, vector in zip(embedding_texts("hand_book.md", chunks), vectors, strict=True):
         assert float(np.dot(stored[text], vector)) > SAME_MODEL_COSINE
+        # written in pgvector's binary form: every bit of the float32 vector kept (text had six digits)
+        assert np.array_equal(stored[text], vector)
     with IndexWriter(index_stack.database_url, new_tenant()) as stranger:
         assert stranger.stored_vectors(collection, file_id) == {}
 
