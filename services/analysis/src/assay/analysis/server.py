@@ -243,5 +243,5 @@ def fetch_loops(nc: Client, sources: Sequence[WorkSource], settings: AnalysisSet
         top = [source for source in small if source.priority == MAX_PRIORITY]
         if reserve_slots is not None and top:
             loops.append(WorkDispatcher(nc, top, settings, reserve_slots, handler, in_flight, breakers,
-                                        capacity=reserve_slots.capacity))
+                                        capacity=reserve_slots.capacity, stats=False))
     return loops
