@@ -101,6 +101,8 @@ _WHOLE_SENTENCE = re.compile(
 )
 """Negation of the whole statement that follows ("It is not agreed that the processor ...")."""
 _PERMISSION = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\b", re.IGNORECASE)
+STRONG_NEGATION, DISCRETION, WHOLE_SENTENCE = _STRONG, _DISCRETION, _WHOLE_SENTENCE
+"""The cues, as features of the clause head (:mod:`.clause_head`)."""
 _EXCEPTION = re.compile(
     r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|save\s+(?:as|where|for|to)|beyond|"
     r"outside|apart\s+from|prior\s+to|before|until|for\s+(?:its|their|his)\s+own|"
@@ -118,10 +120,11 @@ _DUTY = re.compile(
 """Duty verbs: in a sentence about the obligation, negating one of them negates the obligation."""
 _LOOPHOLE = re.compile(
     r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|other\s+than|otherwise\s+than|for\s+(?:its|their|his)\s+own|"
-    r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of)\b",
+    r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of|whether\s+or\s+not)\b",
     re.IGNORECASE,
 )
-"""After a permission, wording that escapes the obligation: "may engage sub-processors without notice"."""
+"""After a permission, wording that escapes the obligation: "may engage sub-processors without notice",
+"may appoint a sub-processor whether or not authorised"."""
 _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE)
 """A permission widened past the obligation: "may not only process ... on instructions" (but
 also otherwise). "shall not only ... but also" stays a duty."""
