@@ -380,16 +380,9 @@ def main() -> int:
         help="leave-one-document-out: score each development document with the requirement head trained "
         "without it (files written by bench/train_contract_head.py --folds)",
     )
-    parser.add_argument(
-        "--no-clause-head",
-        action="store_true",
-        help="without the clause head's veto (the rules and the requirement head only)",
-    )
     parser.add_argument("--types-only", action="store_true", help="only the document-type accuracy")
     parser.add_argument("--no-types", action="store_true", help="skip the document-type accuracy")
     args = parser.parse_args()
-    if args.no_clause_head:
-        matching.load_clause_head = lambda: None  # type: ignore[assignment]
     embedder = None if args.lexical else default_embedder()
     cached = CachedEmbedder(embedder) if embedder is not None else None
     analyzer = ContractReviewAnalyzer(embedder=lambda: cached)

@@ -26,7 +26,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from assay.analysis.analyzers.contract_review.clause_head import ClauseHead, load_clause_head, structure
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
 from assay.analysis.analyzers.contract_review.negation import contradiction, forbids, permission
@@ -171,13 +170,6 @@ class Matcher:
             return result, None
         vectors = self._embedder.embed(texts, on_batch)
         return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32), vectors
-
-    def clause_head(self) -> ClauseHead | None:
-        """The clause head, when it was trained on this matcher's embeddings."""
-        head = load_clause_head()
-        if head is None or self._embedder is None or head.embedding_model != self._embedder.name:
-            return None
-        return head
 
     def head(self) -> RequirementHead | None:
         """The requirement head, when it was trained on this matcher's embeddings."""
@@ -360,10 +352,7 @@ def score_units(
         rows = [row_of[t] if u.in_context else -1 for t, u in zip(texts, units, strict=True)]
         requirement_ids = [req.id for req in playbook.requirements for _ in all_recognisers(req)]
         ruled_out = _ruled_out(rows, head, head.probabilities(vectors), requirement_ids)
-    clause_head = matcher.clause_head()
-    if clause_head is not None and vectors is not None:
-        ruled_out |= _not_binding(units, [row_of.get(t, -1) for t in texts], vectors, clause_head, playbook)
-    semantic[ruled_out] = 0.0
+        semantic[ruled_out] = 0.0
     # Semantically near, or a loose pattern, is not enough: the sentence must name the
     # obligation's operative concept (every one of the recogniser's operative patterns).
     lacks = np.zeros((len(units), len(recognisers)), dtype=bool)
@@ -507,30 +496,6 @@ def _ruled_out(
         column = head.column(requirement_id)
         if column is not None:
             out[counted, position] = probabilities[index[counted], column] < head.veto
-    return out
-
-
-def _not_binding(
-    units: Sequence[Unit],
-    rows: Sequence[int],
-    vectors: FloatMatrix,
-    head: ClauseHead,
-    playbook: Playbook,
-) -> npt.NDArray[np.bool_]:
-    """``units x recognisers``: where the clause head finds that an in-context sentence does not
-    bind the processor to the recogniser's requirement (it reads as another topic, or negates it).
-    ``rows`` maps each unit to its row of ``vectors``."""
-    recognised = [req.id for req in playbook.requirements for _ in all_recognisers(req)]
-    out = np.zeros((len(units), len(recognised)), dtype=bool)
-    counted = [i for i, unit in enumerate(units) if unit.in_context and rows[i] >= 0]
-    if not counted:
-        return out
-    features = np.asarray([structure(_said(units[i])) for i in counted], dtype=np.float32)
-    binds = head.binds(vectors[[rows[i] for i in counted]], features)
-    for position, requirement_id in enumerate(recognised):
-        column = head.column(requirement_id)
-        if column is not None:
-            out[counted, position] = binds[:, column] < head.veto
     return out
 
 

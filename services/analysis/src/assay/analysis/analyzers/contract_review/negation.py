@@ -101,8 +101,6 @@ _WHOLE_SENTENCE = re.compile(
 )
 """Negation of the whole statement that follows ("It is not agreed that the processor ...")."""
 _PERMISSION = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\b", re.IGNORECASE)
-STRONG_NEGATION, DISCRETION, WHOLE_SENTENCE = _STRONG, _DISCRETION, _WHOLE_SENTENCE
-"""The cues, as features of the clause head (:mod:`.clause_head`)."""
 _EXCEPTION = re.compile(
     r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|save\s+(?:as|where|for|to)|beyond|"
     r"outside|apart\s+from|prior\s+to|before|until|for\s+(?:its|their|his)\s+own|"
