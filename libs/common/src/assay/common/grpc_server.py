@@ -92,7 +92,8 @@ class GrpcServer:
 
 
 def grpc_server_options(settings: CommonSettings) -> list[tuple[str, int]]:
-    """The server's channel options: message sizes, no port sharing, and the pending-call bound.
+    """The server's channel options: message sizes, port sharing only among one service's serving
+    processes (``grpc_reuse_port``), and the pending-call bound.
 
     gRPC core queues calls that arrive faster than the event loop takes them up, and past
     ``grpc.server.max_pending_requests`` (default 1,000) cancels new ones at random, all of them at
@@ -101,7 +102,7 @@ def grpc_server_options(settings: CommonSettings) -> list[tuple[str, int]]:
     """
     return [
         *MESSAGE_SIZE_OPTIONS,
-        ("grpc.so_reuseport", 0),
+        ("grpc.so_reuseport", int(settings.grpc_reuse_port)),
         ("grpc.server.max_pending_requests", settings.grpc_max_pending_calls),
         ("grpc.server.max_pending_requests_hard_limit", settings.grpc_max_pending_calls),
     ]
