@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import tempfile
 import time
@@ -188,9 +189,14 @@ def review(analyzer: ContractReviewAnalyzer, path: Path, work: Path, region: str
     return analyzer.run(ctx).contract_review
 
 
+_CONSENT = re.compile(r"\b(?:agree|consent|authori[sz]|approv)\w*", re.IGNORECASE)
+
+
 def negation_target(text: str, spans: list[str]) -> tuple[int, int] | None:
     """Where the labelled span to negate is: the first whose sentence is not a duty of the
-    controller (party names read as roles), else the first."""
+    controller (party names read as roles), else the first. The controller's consent is the
+    processor's authority ("You agree to Our use of Sub-processors"), so it is negated like a duty
+    of the processor, as the analyzer reads it."""
     parties = PartyAliases.from_texts(text.split("\n\n")[: matching.DEFINITION_CLAUSES])
     first = None
     for span in spans:
@@ -198,7 +204,8 @@ def negation_target(text: str, spans: list[str]) -> tuple[int, int] | None:
         if where is None:
             continue
         first = first or where
-        if non_binding(parties.normalise(text[slice(*sentence_at(text, *where))])) != "controller duty":
+        said = parties.normalise(text[slice(*sentence_at(text, *where))])
+        if non_binding(said) != "controller duty" or _CONSENT.search(said):
             return where
     return first
 

@@ -134,3 +134,16 @@ def test_cutting_every_item_of_a_list_cuts_its_lead_in() -> None:
     ]
     kept = text.replace("* use the SCCs.", "* use the SCCs.\n* keep records.")
     assert "Acme agrees it will:" in cut(kept, clauses_of(kept, ["provide equal protection", "use the SCCs"]))
+
+
+def test_the_evaluation_negates_the_processors_part_of_a_requirement_or_the_controllers_consent() -> None:
+    from eval_contract_review import negation_target
+
+    text = (
+        "For deletion, the Customer shall primarily use the export tools.\n\n"
+        "The Processor shall delete all copies.\n\nThe Customer agrees to the use of Sub-processors.\n"
+    )
+    where = negation_target(text, ["the Customer shall primarily use the export tools", "The Processor shall delete"])
+    assert where is not None and text[where[0] :].startswith("The Processor shall delete")
+    consent = negation_target(text, ["The Customer agrees to the use of Sub-processors"])
+    assert consent is not None and text[consent[0] :].startswith("The Customer agrees")
