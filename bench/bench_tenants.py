@@ -44,7 +44,6 @@ from local_jobs import (
     NatsServer,
     PostgresServer,
     analysis_worker,
-    cpu_seconds,
     family_cpu_seconds,
     free_port,
     gateway_service,
@@ -234,7 +233,7 @@ async def fair_share(args: argparse.Namespace) -> None:
 def process_cpu(running: Stack) -> dict[str, float]:
     """CPU seconds so far of jobs and of the workers with their analyzer processes."""
     assert running.jobs.pid is not None
-    return {"jobs": cpu_seconds(running.jobs.pid),
+    return {"jobs": family_cpu_seconds(running.jobs.pid),
             "worker": sum(family_cpu_seconds(w.pid) for w in running.workers if w.pid is not None)}
 
 
@@ -266,7 +265,7 @@ async def phase(name: str, running: Stack, submit: Submit, args: argparse.Namesp
     """One measurement: the trickle alone, or beside a flooder process (``flood_token``) offering
     ``factor`` times its limit."""
     pids = {"jobs": running.jobs.pid, **({"gateway": running.gateway.pid} if running.gateway else {})}
-    cpu_of = {"jobs": cpu_seconds, "gateway": family_cpu_seconds}  # every gateway process
+    cpu_of = {"jobs": family_cpu_seconds, "gateway": family_cpu_seconds}  # every serving process of each
     flooder = None
     if flood_token is not None:
         target = f"127.0.0.1:{running.gateway_port if args.via == 'rest' else running.jobs_port}"

@@ -8,11 +8,11 @@ import socket
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
+from assay.common.config import CommonSettings, DatabaseSettings, JobsClientSettings, NatsSettings
 from assay.common.storage import StorageSettings
 
 
-class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSettings):
+class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSettings, JobsClientSettings):
     """Everything the analysis worker reads; durations are in seconds."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")

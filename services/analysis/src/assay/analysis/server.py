@@ -134,7 +134,7 @@ async def start(
         raise RuntimeError("no analyzers registered; check ASSAY_WORKER_ANALYZERS / ASSAY_WORKER_PLUGINS")
     token = RefreshingToken(lambda: worker_credential(settings, service="analysis"))
     token()  # no worker credential configured: fail at start, not at the first job
-    jobs_channel = open_channel(settings.jobs_addr)
+    jobs_channel = open_channel(settings.jobs_addr, settings.jobs_connections)
     channels = [jobs_channel]
     if files is None:
         if settings.ingest_addr:
