@@ -62,14 +62,15 @@ def test_the_least_recently_used_job_is_evicted_at_capacity():
     assert len(cache) == 2
 
 
-def test_events_refresh_cached_jobs_forward_only_and_add_no_others():
+def test_events_refresh_cached_jobs_forward_only_and_add_uncached_ones():
     cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
     cache.put(job(), 2)
     cache.apply_event(*event(Job.STATE_SUCCEEDED, 4))
     cache.apply_event(*event(Job.STATE_RUNNING, 3))  # late and out of order
     assert cache.get("acme", "j1").state == Job.STATE_SUCCEEDED
-    cache.apply_event(*event(Job.STATE_QUEUED, 1, job_id="other"))
-    assert cache.get("acme", "other") is None
+    cache.apply_event(*event(Job.STATE_QUEUED, 1, job_id="other"))  # another process's job
+    assert cache.get("acme", "other").state == Job.STATE_QUEUED
+    assert cache.get("globex", "other") is None
 
 
 def test_a_zero_size_or_zero_lifetime_cache_keeps_nothing():
@@ -118,9 +119,13 @@ def test_a_state_read_before_a_newer_event_of_an_uncached_job_is_not_cached():
     cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
     cache.apply_event(*event(Job.STATE_SUCCEEDED, 3))
     cache.put(job(state=Job.STATE_RUNNING), 2)
-    assert cache.get("acme", "j1") is None
-    cache.put(job(state=Job.STATE_SUCCEEDED), 3)
     assert cache.get("acme", "j1").state == Job.STATE_SUCCEEDED
+    one = ENTRY_OVERHEAD + len(job(state=Job.STATE_SUCCEEDED).SerializeToString())
+    small = JobCache(max_bytes=one, ttl_seconds=5)  # room for one job
+    small.apply_event(*event(Job.STATE_SUCCEEDED, 3))
+    small.apply_event(*event(Job.STATE_SUCCEEDED, 3, job_id="j2"))  # j1 evicted, its sequence remembered
+    small.put(job(state=Job.STATE_RUNNING), 2)
+    assert small.get("acme", "j1") is None
 
 
 def test_a_deleted_job_read_before_its_deletion_is_not_cached_again():
@@ -139,7 +144,7 @@ def test_only_the_latest_events_of_uncached_jobs_are_remembered(monkeypatch):
     monkeypatch.setattr("assay.jobs.cache.RECENT_EVENTS", 2)
     cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
     for job_id in ("a", "b", "c"):
-        cache.apply_event(*event(Job.STATE_SUCCEEDED, 3, job_id))
+        cache.forget(job_id)
     cache.put(job("a", state=Job.STATE_RUNNING), 2)  # "a" was forgotten: cached (bounded by its TTL)
     cache.put(job("c", state=Job.STATE_RUNNING), 2)
     assert cache.get("acme", "a") is not None

@@ -4,8 +4,10 @@ Clients poll GetJob (the REST gateway's ``GET /v1/jobs/{id}``) many times per jo
 was a transaction (BEGIN, the tenant setting, SELECT, COMMIT) and a row → proto conversion.
 
 Freshness: every transition this process commits is written through (after the commit), so
-with one replica a cached job is never stale. Transitions committed by another replica arrive
-as lifecycle events on ``assay.events.>`` and replace the cached state within milliseconds;
+with one replica a cached job is never stale. Transitions committed by another replica (or
+serving process, ``ASSAY_JOBS_PROCESSES``) arrive as lifecycle events on ``assay.events.>`` and
+replace the cached state within milliseconds, or add the job: a client's polls spread over the
+processes (``ASSAY_JOBS_CONNECTIONS``) would otherwise miss once in each process per job;
 an entry is anyway dropped ``ttl_seconds`` after it was last read from or written to the
 database (``finished_ttl_seconds`` for a finished job, which only an admin's RetryJob changes
 again), which bounds staleness if an event is missed (core NATS subscriptions may drop
@@ -107,8 +109,9 @@ class JobCache:
         self._entries.put(job.id, _Entry(job.tenant_id, sequence, self._clock() + ttl, job.SerializeToString()))
 
     def apply_event(self, subject: str, payload: bytes) -> None:
-        """Take a newer state from a lifecycle event, for jobs already cached (others are not added,
-        their sequence is remembered)."""
+        """Take a newer state from a lifecycle event: a cached job's is replaced, an uncached job is
+        added (its sequence also remembered, should it be evicted before a read that started earlier
+        puts an older state)."""
         if not self.enabled:
             return
         job_id = subject.rpartition(".")[2]
@@ -116,8 +119,9 @@ class JobCache:
         event = events_pb2.JobEvent.FromString(payload)
         if event.deleted:
             self.forget(job_id)
-        elif entry is None:
+        elif entry is None:  # another process's (or replica's) job: its next read here is answered at once
             self._remember(job_id, event.sequence)
+            self.put(event.job, event.sequence)
         elif event.sequence > entry.sequence:
             self._entries.put(job_id, entry._replace(sequence=event.sequence, wire=event.job.SerializeToString()))
 
