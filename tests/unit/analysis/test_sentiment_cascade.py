@@ -21,9 +21,11 @@ from assay.analysis.analyzers.sentiment import (
 )
 from assay.analysis.analyzers.sentiment._fast import terms
 from assay.analysis.analyzers.sentiment._transformer import (
+    bert_layer,
     cut_output,
     load_tuned,
     lower_session,
+    pad,
     quantise,
     tuned_layers,
 )
@@ -104,7 +106,8 @@ def test_words_after_a_negation_are_marked_until_punctuation_and_pairs_are_added
 def test_the_model_file_names_its_tuned_layers_and_files_before_version_5_mean_layers_5_and_6() -> None:
     assert tuned_layers({}) == (4, 5)
     assert tuned_layers({"tuned_layers": [2, 3, 4, 5]}) == (2, 3, 4, 5)
-    for wrong in ([2, 4, 5], [3, 4], [0, 1, 2, 3, 4, 5], []):
+    assert tuned_layers({"tuned_layers": [0, 1, 2, 3, 4, 5]}) == (0, 1, 2, 3, 4, 5)
+    for wrong in ([2, 4, 5], [3, 4], [-1, 0, 1, 2, 3, 4, 5], []):
         with pytest.raises(ValueError):
             tuned_layers({"tuned_layers": wrong})
 
@@ -123,6 +126,45 @@ def test_the_shipped_graph_is_cut_at_the_output_of_the_layer_below_the_first_tun
     below_3, below_5 = (lower_session(bundled_model_path() or Path(), i).run(None, feed)[0] for i in (2, 4))
     assert below_3.shape == below_5.shape == (1, 4, 384)
     assert np.abs(below_3 - below_5).max() > 0.1
+
+
+def test_tuned_from_layer_1_the_graph_is_cut_below_the_embeddings_layer_norm_which_the_model_file_then_runs() -> None:
+    import onnx
+    from onnx.numpy_helper import to_array
+    from onnx.utils import Extractor
+
+    model_path = bundled_model_path() or Path()
+    graph = onnx.load(str(model_path))
+    initializers = {init.name: to_array(init) for init in graph.graph.initializer}
+    norm = next(n for n in graph.graph.node if n.op_type == "LayerNormalization" and n.input[0] == cut_output(0))
+    assert norm.input[1] == "inner.embeddings.LayerNorm.weight"
+    ids = np.array([[101, 2307, 3185, 102]], dtype=np.int64)
+    feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    below_1 = lower_session(model_path, 0).run(None, feed)[0]
+    inputs = ["input_ids", "attention_mask", "token_type_ids"]
+    shipped = onnx.load_from_string(Extractor(graph).extract_model(inputs, [norm.output[0]]).SerializeToString())
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    normed = ort.InferenceSession(shipped.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+    gain, bias = (initializers[name] for name in norm.input[1:3])
+    mean, var = below_1.mean(-1, keepdims=True), below_1.var(-1, keepdims=True)
+    assert np.abs((below_1 - mean) / np.sqrt(var + 1e-12) * gain + bias - normed).max() < 1e-3
+
+    params, meta = load_tuned()
+    six = {f"layer{i}.{name[len('layer5.'):]}": value
+           for i in range(6) for name, value in params.items() if name.startswith("layer5.")}
+    six |= {"embeddings.LayerNorm.weight": gain, "embeddings.LayerNorm.bias": bias,
+            "head.weight": params["head.weight"], "head.bias": params["head.bias"]}
+    from_layer_1 = TunedMiniLM(lower_session(model_path, 0), six, {**meta, "tuned_layers": [0, 1, 2, 3, 4, 5]})
+    assert from_layer_1.lower_states(pad([ids[0].tolist()])).shape == (1, 4, 384)
+    x = normed.astype(np.float32)
+    for _ in range(6):
+        x = bert_layer(x, np.ones((1, 4), np.float32), {k[len("layer5."):]: v for k, v in params.items()
+                                                        if k.startswith("layer5.")})
+    lexicon = lexicon_model().score("great movie")
+    vader = np.array([[lexicon.compound, lexicon.positive, lexicon.negative, lexicon.neutral]], np.float32)
+    expected = np.hstack([x.mean(axis=1), vader * meta["lexicon_scale"]]) @ params["head.weight"] + params["head.bias"]
+    assert np.abs(from_layer_1.logits(["great movie"], [lexicon]) - expected).max() < 1e-2
 
 
 def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:

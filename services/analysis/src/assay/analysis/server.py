@@ -160,7 +160,9 @@ async def start(
     slots = Slots(settings.worker_concurrency)
     small_slots = Slots(settings.worker_small_concurrency) if settings.worker_small_concurrency else None
     spares = settings.worker_small_spare_children if small_slots is not None else 0
-    reserve_slots = Slots(spares) if spares else None
+    # Jobs sent ahead of the backlog are fetched beside the small slots (their attempts then go first,
+    # in a spare child or the next free one): at least one such fetch, one per spare.
+    reserve_slots = Slots(max(1, spares)) if small_slots is not None else None
     small = None if small_slots is None else SmallBatches(
         executor, max_size=settings.worker_small_batch_size, concurrency=settings.worker_concurrency,
         slots=small_slots, window=settings.worker_small_window_seconds, spares=spares)

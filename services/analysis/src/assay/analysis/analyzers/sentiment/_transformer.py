@@ -6,7 +6,9 @@ on onnxruntime; the tuned layers (the model file's ``tuned_layers``: 3-6 from ve
 before) are the fine-tuned ones (``model/tuned.npz``: weights int8 per output row, biases and layer
 norms float32) run in numpy, then mean pooling over the tokens, VADER's four scores times
 ``lexicon_scale``, and a linear classifier over POSITIVE / NEGATIVE / NEUTRAL whose logits are
-divided by a fitted temperature. ``bench/train_sentiment.py`` writes the file.
+divided by a fitted temperature. ``bench/train_sentiment.py`` writes the file. A file tuned from
+layer 1 (``tuned_layers`` 0-5) also holds the embeddings' layer norm: the graph is then cut below
+it, at the sum of the word, position and token-type embeddings, and only those run in onnxruntime.
 
 Texts are cut to 128 word pieces and batched by length (padding is where the time goes), at most
 ``BATCH_TOKENS`` padded tokens a batch.
@@ -52,6 +54,10 @@ _MATRICES = (
     "output.dense",
 )
 _NORMS = ("attention.output.LayerNorm", "output.LayerNorm")
+EMBEDDING_NORM = "embeddings.LayerNorm"
+"""The embeddings' layer norm, in a model file whose tuned layers start at layer 1 (version 6)."""
+EMBEDDING_SUM = "add_18"
+"""The shipped graph's sum of word, position and token-type embeddings (the input of their layer norm)."""
 
 
 def load_tuned(path: Path = TUNED_PATH) -> tuple[dict[str, FloatArray], dict[str, Any]]:
@@ -131,20 +137,25 @@ def bert_layer(x: FloatArray, mask: FloatArray, p: dict[str, FloatArray]) -> Flo
 
 
 def tuned_layers(meta: dict[str, Any]) -> tuple[int, ...]:
-    """The fine-tuned layers (0-based, consecutive, up to the last) a model file's metadata names."""
+    """The fine-tuned layers (0-based, consecutive, up to the last) a model file's metadata names.
+
+    From layer 1 (index 0) on, the embeddings' layer norm is tuned too (``EMBEDDING_NORM``).
+    """
     layers = tuple(int(i) for i in meta.get("tuned_layers", LEGACY_TUNED_LAYERS))
-    if not layers or layers[0] < 1 or layers != tuple(range(layers[0], 6)):
-        raise ValueError(f"tuned layers {layers}: must be consecutive, above layer 1 and end with layer 6 (index 5)")
+    if not layers or layers[0] < 0 or layers != tuple(range(layers[0], 6)):
+        raise ValueError(f"tuned layers {layers}: must be consecutive and end with layer 6 (index 5)")
     return layers
 
 
 def cut_output(first_tuned: int) -> str:
     """The shipped graph's tensor below the first tuned layer (``first_tuned``, 0-based).
 
-    The graph's layer norms are numbered from 0 (the embeddings') on, two per encoder layer, so
-    the output of encoder layer ``n`` (1-based) is ``layer_norm_{2n}``.
+    The graph's layer norms are numbered ``layer_norm`` (the embeddings'), then ``layer_norm_1``
+    on, two per encoder layer, so the output of encoder layer ``n`` (1-based) is
+    ``layer_norm_{2n}``. Below layer 1 the cut is the embeddings' sum, the input of their layer
+    norm (``EMBEDDING_SUM``), since that norm is tuned with layer 1.
     """
-    return f"layer_norm_{2 * first_tuned}"
+    return EMBEDDING_SUM if first_tuned == 0 else f"layer_norm_{2 * first_tuned}"
 
 
 def lower_session(model_path: Path, first_tuned: int = LEGACY_TUNED_LAYERS[0]) -> Any:
@@ -192,6 +203,10 @@ class TunedMiniLM:
             {name[len(f"layer{i}.") :]: value for name, value in params.items() if name.startswith(f"layer{i}.")}
             for i in tuned_layers(meta)
         ]
+        self._embedding_norm = None
+        """The embeddings' layer norm (gain, bias), run first when the tuned layers start at layer 1."""
+        if tuned_layers(meta)[0] == 0:
+            self._embedding_norm = (params[EMBEDDING_NORM + ".weight"], params[EMBEDDING_NORM + ".bias"])
         self._head_weight = params["head.weight"]
         self._head_bias = params["head.bias"]
         self.lexicon_scale = float(meta["lexicon_scale"])
@@ -233,6 +248,8 @@ class TunedMiniLM:
             padded = pad([encodings[i] for i in idx])
             states = self.lower_states(padded)
             mask = padded.mask.astype(np.float32)
+            if self._embedding_norm is not None:
+                states = _layer_norm(states, *self._embedding_norm)
             for layer in self._layers:
                 states = bert_layer(states, mask, layer)
             weights = mask[:, :, None]
