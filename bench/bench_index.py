@@ -2,8 +2,9 @@
 CPU-second, and the word pieces embedded per page (what the embedding's CPU is proportional to).
 
 Run: ``nice -n 10 .venv/bin/python bench/bench_index.py FILE [FILE ...] [--repeat 3]``, e.g. the
-12-page Hetzner DPA and the 59-page pati 10-K of the development corpus. No database: the single
-INSERT of a file is ~1% of indexing (bench/README.md); the analyzer's own functions are timed
+12-page Hetzner DPA and the 59-page pati 10-K of the development corpus. No database: the write
+(~40 ms of PostgreSQL CPU for the DPA into a 100k-chunk collection) is timed apart by
+``bench/eval_index.py`` (bench/README.md, stop 31); the analyzer's own functions are timed
 (``read_units`` → ``pack`` → ``embedding_texts`` → ``embed_passages``), in this process, after one
 warm-up call of the model. Each repeat is timed apart; the best wall and the matching CPU are printed
 with the load average, since on a shared machine wall time says the load as much as the code.

@@ -4,8 +4,9 @@ Run: ``.venv/bin/python bench/bench_jobs_cpu.py [--jobs N] [--reads M] [--concur
 [--batched]``.
 Starts PostgreSQL and NATS (assay.devstack.servers), the jobs service as a ``python -m assay.jobs``
 subprocess, then drives N x (CreateJob + StartJob + CompleteJob) and N x M GetJob from C
-concurrent gRPC clients. Prints the jobs process's CPU seconds (utime + stime from
-/proc/<pid>/stat) per 1000 jobs (lifecycle only) and per 1000 GetJob, plus wall time.
+concurrent gRPC clients. Prints the jobs service's CPU seconds (utime + stime from
+/proc/<pid>/stat, of every serving process with ``ASSAY_JOBS_PROCESSES``) per 1000 jobs
+(lifecycle only) and per 1000 GetJob, plus wall time.
 ``--trace-file`` exports spans to a JSON-lines file (ASSAY_TRACE_FILE) as ``assay dev`` does.
 ``--batched`` turns on CreateJob's group commit and sends StartJob/CompleteJob as the worker
 does (StartJobs/CompleteJobs batches); without it every call is on its own, as before issue 21.
@@ -27,7 +28,7 @@ from local_jobs import (
     WORKER_SECRET,
     NatsServer,
     PostgresServer,
-    cpu_seconds,
+    family_cpu_seconds,
     free_port,
     jobs_database,
     jobs_service,
@@ -37,6 +38,7 @@ from assay.analysis.batched_calls import BatchedCalls
 from assay.common.auth import mint_token, mint_worker_credential
 from assay.common.capabilities import JobCapabilities
 from assay.common.grpc_client import bearer, open_channel
+from assay.devstack.servers.serving import LISTENING, connection_owners
 from assay.jobs.config import JobsSettings
 from assay.v1 import (
     job_execution_service_pb2,
@@ -105,12 +107,12 @@ async def run_phase(concurrency: int, count: int, work: object) -> list[object]:
 
 
 async def measure(driver: Driver, pid: int, args: argparse.Namespace) -> None:
-    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+    cpu0, wall0 = family_cpu_seconds(pid), time.perf_counter()
     ids = await run_phase(args.concurrency, args.jobs, lambda _i: driver.lifecycle())
-    cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
+    cpu1, wall1 = family_cpu_seconds(pid), time.perf_counter()
     reads = args.jobs * args.reads
     await run_phase(args.concurrency, reads, lambda i: driver.read(ids[i % len(ids)]))  # type: ignore[arg-type]
-    cpu2, wall2 = cpu_seconds(pid), time.perf_counter()
+    cpu2, wall2 = family_cpu_seconds(pid), time.perf_counter()
     per_job = (cpu1 - cpu0) / args.jobs * 1000
     per_read = (cpu2 - cpu1) / max(reads, 1) * 1000
     print(f"trace_file={'on' if args.trace_file else 'off'} batched={'on' if args.batched else 'off'} "
@@ -123,6 +125,16 @@ async def measure(driver: Driver, pid: int, args: argparse.Namespace) -> None:
           flush=True)
 
 
+async def wait_listening(pid: int, port: int, processes: int, within: float = 60.0) -> None:
+    """Until each of the ``ASSAY_JOBS_PROCESSES`` serving processes listens (a connection made
+    before one does would never reach it)."""
+    deadline = time.monotonic() + within
+    while len(connection_owners(port, pid, LISTENING)) < processes:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"fewer than {processes} jobs processes listen on {port} after {within:.0f} s")
+        await asyncio.sleep(0.1)
+
+
 async def main(args: argparse.Namespace) -> None:
     with PostgresServer() as postgres, NatsServer() as nats, tempfile.TemporaryDirectory() as tmp:
         url = jobs_database(postgres)
@@ -132,7 +144,8 @@ async def main(args: argparse.Namespace) -> None:
         trace_file = str(Path(tmp) / "spans.jsonl") if args.trace_file else None
         batching = {} if args.batched else {"ASSAY_CREATE_BATCH_MAX": "0"}
         with jobs_service(url, nats.url, port, trace_file, **batching) as proc:
-            channel = open_channel(f"127.0.0.1:{port}")
+            await wait_listening(proc.pid, port, JobsSettings().jobs_processes)
+            channel = open_channel(f"127.0.0.1:{port}", args.connections)
             await asyncio.wait_for(channel.channel_ready(), timeout=30)
             driver = Driver(channel, settings, batched=args.batched)
             # warm-up: imports, pool connections, JIT-ish caches
@@ -154,6 +167,8 @@ if __name__ == "__main__":
     parser.add_argument("--reads", type=int, default=20, help="GetJob calls per job")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=1,
+                        help="client connections, calls in turn (with ASSAY_JOBS_PROCESSES > 1: spread over them)")
     parser.add_argument("--trace-file", action="store_true", help="export spans to a JSON-lines file")
     parser.add_argument("--hold", action="store_true", help="loop forever (for py-spy)")
     parser.add_argument("--batched", action="store_true",

@@ -2,9 +2,9 @@
 
 Run: ``.venv/bin/python bench/bench_tenants.py [--flood 2000] [--trickle 40] [--interval 0.25]
 [--backlog 2] [--per-running 2] [--concurrency 2] [--rate 20] [--via rest|grpc] [--repeat 1]
-[--flood-connections 4] [--flood-call usage|create]``. Starts PostgreSQL, NATS and the jobs service as
-processes (``local_jobs``), with one analysis worker for fair share and the REST gateway for rate
-limits over REST. Two measurements:
+[--flood-connections 4] [--flood-call usage|create] [--worker-env ASSAY_X=VALUE ...]``. Starts
+PostgreSQL, NATS and the jobs service as processes (``local_jobs``), with one analysis worker for fair
+share and the REST gateway for rate limits over REST. Two measurements:
 
 1. **fair share**: the trickling tenant submits one sentiment job every ``--interval`` seconds,
    first alone, then right after the flooding tenant queued ``--flood`` jobs at once; prints the
@@ -44,7 +44,6 @@ from local_jobs import (
     NatsServer,
     PostgresServer,
     analysis_worker,
-    cpu_seconds,
     family_cpu_seconds,
     free_port,
     gateway_service,
@@ -81,6 +80,8 @@ class Completions:
         self.latency: dict[str, float] = {}
         self.finished: list[float] = []
         """Every SUCCEEDED event's time, in arrival order."""
+        self.tenants: list[str] = []
+        """The tenant of each of them."""
         self.changed = asyncio.Event()
 
     async def on_event(self, msg) -> None:  # type: ignore[no-untyped-def]
@@ -89,6 +90,7 @@ class Completions:
             created = event.job.create_time.ToDatetime().timestamp()
             self.latency[event.job.id] = event.event_time.ToDatetime().timestamp() - created
             self.finished.append(event.event_time.ToDatetime().timestamp())
+            self.tenants.append(event.job.tenant_id)
             self.changed.set()
 
 
@@ -137,6 +139,7 @@ class Stack:
     jobs_port: int
     gateway: AssayService | None
     gateway_port: int
+    workers: list[AssayService]
 
 
 @contextlib.asynccontextmanager
@@ -154,7 +157,8 @@ async def stack(args: argparse.Namespace, *, workers: int = 1, gateway: bool = F
         jobs = jobs_service(url, nats.url, port, str(traces / "jobs.jsonl") if traces else None,
                             ASSAY_DISPATCH_BACKLOG=str(args.backlog),
                             ASSAY_DISPATCH_BACKLOG_PER_RUNNING=str(args.per_running), **settings).start()
-        services = [analysis_worker(nats.url, port, args.concurrency,
+        worker_env = dict(setting.split("=", 1) for setting in args.worker_env)
+        services = [analysis_worker(nats.url, port, args.concurrency, **worker_env,
                                     **({"ASSAY_TRACE_FILE": str(traces / f"worker{n}.jsonl")} if traces else {}))
                     for n in range(workers)]
         front = gateway_service(port, gateway_port, **settings) if gateway else None
@@ -166,7 +170,7 @@ async def stack(args: argparse.Namespace, *, workers: int = 1, gateway: bool = F
         try:
             await asyncio.wait_for(channel.channel_ready(), timeout=30)
             yield Stack(jobs_service_pb2_grpc.JobServiceStub(channel), jobs_settings, nc, jobs, port, front,
-                        gateway_port)
+                        gateway_port, services)
         finally:
             await nc.drain()
             await channel.close()
@@ -200,9 +204,13 @@ async def fair_share(args: argparse.Namespace) -> None:
                                    for n in range(min(args.flood_in_flight, args.flood - start))))
         queued = time.perf_counter() - began
         before, began = len(completions.latency), time.perf_counter()
+        cpu_before, load = process_cpu(running), os.getloadavg()[0]
         ids, _ = await trickle(stub, small, args.trickle, args.interval)
         loaded = await wait_done(completions, ids, 600)
-        rate = (len(completions.latency) - before) / (time.perf_counter() - began)
+        phase_seconds = time.perf_counter() - began
+        rate = (len(completions.latency) - before) / phase_seconds
+        cpu = {name: seconds - cpu_before[name] for name, seconds in process_cpu(running).items()}
+        flood_done = completions.tenants[before:].count("flood")
         times = sorted(completions.finished[before:])
         stall = max((b - a for a, b in itertools.pairwise(times)), default=0.0)
         gaps = [b - a for a, b in itertools.pairwise(sorted(completions.finished[flood_began:]))]
@@ -214,7 +222,19 @@ async def fair_share(args: argparse.Namespace) -> None:
         print(f"  p99 flooded / alone = {percentile(loaded, 0.99) / percentile(alone, 0.99):.2f}; "
               f"{rate:.1f} jobs/s completed meanwhile; longest gap between two completions {stall * 1000:.0f} ms")
         print(f"  since the flood began: {len(gaps) + 1} completions, longest gap "
-              f"{max(gaps, default=0) * 1000:.0f} ms, gaps over 1 s: {sum(g > 1 for g in gaps)}", flush=True)
+              f"{max(gaps, default=0) * 1000:.0f} ms, gaps over 1 s: {sum(g > 1 for g in gaps)}")
+        print(f"  flooded phase: {phase_seconds:.1f} s, load average {load:.2f} at its start, {flood_done} flood jobs "
+              f"completed ({flood_done / phase_seconds:.1f}/s); CPU s: "
+              + ", ".join(f"{name} {seconds:.2f}" for name, seconds in cpu.items())
+              + (f"; worker CPU ms per completed job {1000 * cpu['worker'] / (len(completions.latency) - before):.0f}"
+                 if len(completions.latency) > before else ""), flush=True)
+
+
+def process_cpu(running: Stack) -> dict[str, float]:
+    """CPU seconds so far of jobs and of the workers with their analyzer processes."""
+    assert running.jobs.pid is not None
+    return {"jobs": family_cpu_seconds(running.jobs.pid),
+            "worker": sum(family_cpu_seconds(w.pid) for w in running.workers if w.pid is not None)}
 
 
 Submit = Callable[[], Awaitable[None]]
@@ -245,7 +265,7 @@ async def phase(name: str, running: Stack, submit: Submit, args: argparse.Namesp
     """One measurement: the trickle alone, or beside a flooder process (``flood_token``) offering
     ``factor`` times its limit."""
     pids = {"jobs": running.jobs.pid, **({"gateway": running.gateway.pid} if running.gateway else {})}
-    cpu_of = {"jobs": cpu_seconds, "gateway": family_cpu_seconds}  # every gateway process
+    cpu_of = {"jobs": family_cpu_seconds, "gateway": family_cpu_seconds}  # every serving process of each
     flooder = None
     if flood_token is not None:
         target = f"127.0.0.1:{running.gateway_port if args.via == 'rest' else running.jobs_port}"
@@ -360,5 +380,8 @@ if __name__ == "__main__":
                         help="rate limits: what the flooding tenant calls (GET /v1/usage or a create)")
     parser.add_argument("--trace-dir", default="",
                         help="spans of jobs and the workers to DIR/jobs.jsonl, DIR/worker0.jsonl, ...")
+    parser.add_argument("--worker-env", action="append", default=[], metavar="ASSAY_X=VALUE",
+                        help="fair share: a further setting of the analysis worker (repeatable), e.g. "
+                             "ASSAY_WORKER_SMALL_SPARE_CHILDREN=0")
     parser.add_argument("--only", default="fair,rate", help="fair, rate or both (comma-separated)")
     asyncio.run(main(parser.parse_args()))

@@ -39,7 +39,11 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
     for match in _START.finditer(text, 0, start):
         begin = match.end()
     stop = _END.search(text, end)
-    return begin, (stop.end() if stop else len(text))
+    if stop is None:
+        return begin, len(text)
+    # A sentence ends with its full stop; at a line break it ends before the next paragraph or
+    # list mark ("(ii) ... ;\n(iii) ..."), which belongs to the next item.
+    return begin, (stop.start() if stop.group(0).startswith("\n") else stop.end())
 
 
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\(\w+\)|\*\*\d)\s)")
@@ -80,8 +84,28 @@ def _merge(found: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def clauses_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
-    """The clauses (paragraphs, list items) holding ``spans``, merged and in document order."""
-    return _merge([clause_at(text, *where) for span in spans for where in locate_all(text, span)])
+    """The clauses (paragraphs, list items) holding ``spans``, merged and in document order. A
+    lead-in ("Courier agrees it will:") whose every list item is among them goes with them: cut
+    of all it introduces, it would introduce nothing, and a drafter deleting those terms deletes
+    it too."""
+    found = _merge([clause_at(text, *where) for span in spans for where in locate_all(text, span)])
+    extra: list[tuple[int, int]] = []
+    for begin, _ in found:
+        line_start = text.rfind("\n", 0, begin) + 1
+        if begin != line_start or not _ITEM_MARK.match(text, line_start):
+            continue
+        lead = lead_in(text, line_start)
+        if lead is None:
+            continue
+        lead_start = lead[0]
+        whole = clause_at(text, lead_start, lead_start + 1)
+        lead_end = text.find(":", lead_start) + 1
+        items = text[lead_end : whole[1]]
+        inside = [(max(a, lead_end), min(b, whole[1])) for a, b in found if b > lead_end and a < whole[1]]
+        kept = cut(items, [(a - lead_end, b - lead_end) for a, b in inside])
+        if not kept.strip():
+            extra.append(whole)
+    return _merge(found + extra)
 
 
 def sentences_of(text: str, spans: Iterable[str]) -> list[tuple[int, int]]:
@@ -135,6 +159,8 @@ _INFINITIVE = re.compile(
 extent ..."."""
 _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_INFINITIVE, lambda m: f"{m.group(1)}the processor is not required to "),
+    # "shall not appoint a Subprocessor unless authorized" negated is "may appoint a Subprocessor
+    # whether or not authorized" (see negate_sentence); "without"/"other than" stay as they are.
     (_MODAL_NOT, lambda m: f"may {m.group(2)}"),
     # A prohibition negated is a permission: "may not sell" -> "may sell", "agrees not to
     # combine" -> "may combine", "is prohibited from selling" -> "is not prohibited from selling".
@@ -150,6 +176,7 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_VERB, lambda m: f"does not {_base(m.group(1))}"),
     (_MAY, lambda m: f"{m.group(1)} not "),
 )
+_UNLESS = re.compile(r"\bunless\b", re.IGNORECASE)
 FOCUS_BEFORE = 100
 """A rule applies to the obligation the labelled span is about: a match at most this many
 characters before the span, or inside it."""
@@ -169,7 +196,14 @@ def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
     ]
     if near:
         _, _, m, replace = min(near, key=lambda item: (item[0], item[1]))
-        return sentence[: m.start()] + replace(m) + sentence[m.end() :]
+        rest = sentence[m.end() :]
+        if m.re is _MODAL_NOT:
+            # A restriction lifted: its condition no longer binds ("may appoint ... whether or
+            # not authorized", not "may appoint ... unless authorized", which permits nothing).
+            clause = re.search(r"[;:.]", rest)
+            stop = clause.start() if clause else len(rest)
+            rest = _UNLESS.sub("whether or not", rest[:stop], count=1) + rest[stop:]
+        return sentence[: m.start()] + replace(m) + rest
     # After a list mark or clause number ("* Process ...", "2.1.2 not Process ..."), so the
     # variant stays one list item or clause, as a drafter would write it.
     # A heading line run into the sentence ("4.1 Processing of Client Data\nConsultant will

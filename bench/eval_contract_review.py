@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import tempfile
 import time
@@ -63,6 +64,8 @@ from assay.analysis.analyzers.contract_review import (  # noqa: E402
     matching,
 )
 from assay.analysis.analyzers.contract_review.extract import extract_file  # noqa: E402
+from assay.analysis.analyzers.contract_review.obligation import non_binding  # noqa: E402
+from assay.analysis.analyzers.contract_review.parties import PartyAliases  # noqa: E402
 from assay.analysis.analyzers.contract_review.requirement_head import load_head  # noqa: E402
 from assay.analysis.plugin import InputDocument  # noqa: E402
 from assay.analysis.testing import LocalRunContext  # noqa: E402
@@ -186,6 +189,27 @@ def review(analyzer: ContractReviewAnalyzer, path: Path, work: Path, region: str
     return analyzer.run(ctx).contract_review
 
 
+_CONSENT = re.compile(r"\b(?:agree|consent|authori[sz]|approv)\w*", re.IGNORECASE)
+
+
+def negation_target(text: str, spans: list[str]) -> tuple[int, int] | None:
+    """Where the labelled span to negate is: the first whose sentence is not a duty of the
+    controller (party names read as roles), else the first. The controller's consent is the
+    processor's authority ("You agree to Our use of Sub-processors"), so it is negated like a duty
+    of the processor, as the analyzer reads it."""
+    parties = PartyAliases.from_texts(text.split("\n\n")[: matching.DEFINITION_CLAUSES])
+    first = None
+    for span in spans:
+        where = locate(text, span)
+        if where is None:
+            continue
+        first = first or where
+        said = parties.normalise(text[slice(*sentence_at(text, *where))])
+        if non_binding(said) != "controller duty" or _CONSENT.search(said):
+            return where
+    return first
+
+
 def document_text(path: Path) -> str:
     if path.suffix.lower() in MEDIA:
         doc = extract_file(path, file_id="f1", display_name=path.name, media_type=MEDIA[path.suffix.lower()])
@@ -293,7 +317,10 @@ def evaluate_set(
                     misses.append(f"cut {label.path.name} {rid}: {quoted(status)}")
                 if rid in NO_NEGATION:
                     continue
-                where = locate(text, spans[0])
+                # The obligation negated is the first labelled sentence that binds the processor:
+                # "For deletion ..., the Customer shall primarily use the Service's functions" is
+                # the controller's part of the requirement and is cut like the others.
+                where = negation_target(text, spans)
                 assert where is not None
                 begin, stop = sentence_at(text, *where)
                 own = next(r for r in ranges if r[0] <= begin < r[1])
@@ -306,7 +333,8 @@ def evaluate_set(
                 negated_text, negated = negate_in_text(rest, sentence, (where[0] - begin, where[1] - begin))
                 variant.write_text(negated_text, encoding="utf-8")
                 status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
-                cites = any(supports(e.excerpt, [negated[:200]]) for e in status.evidence)
+                # Any part of the negated sentence (an over-long one is quoted in parts).
+                cites = any(supports(e.excerpt, [negated]) for e in status.evidence)
                 not_present = status.status not in POSITIVE
                 contradicted = status.status == getattr(Finding, "STATUS_CONTRADICTED", -1) and cites
                 negations[rid].append((not_present, contradicted, status.status in POSITIVE and cites))

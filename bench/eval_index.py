@@ -17,7 +17,9 @@ every question asked through ``IndexServicer.AskQuestion`` (in process: no gRPC 
   service's ``ASSAY_INDEX_MIN_SIMILARITY``; with the best similarity of each question, to calibrate it;
 - **indexing**: pages/s (PDF), chunks/s, per document and in total (extraction + embedding + write),
   in wall time and in this process's CPU time (pages per CPU-second: the figure a shared machine
-  does not distort), with the load average;
+  does not distort), with the load average; the write's own wall time and its PostgreSQL backend's
+  CPU per document; with ``--index-rounds N`` the documents are indexed N times and the last round
+  counts (the first after PostgreSQL starts also reads the indexes into its buffers);
 - **latency**: AskQuestion p50/p99 through gRPC (the analysis service's own server: auth interceptor,
   IndexServicer, pooled engine) over ``--asks`` questions from ``--askers`` concurrent askers in a
   process of their own, once with the question-embedding cache off (every question embedded) and once
@@ -90,6 +92,8 @@ class Indexed:
     seconds: float
     cpu_seconds: float
     texts: list[str]
+    write_seconds: float = 0.0
+    write_postgres_cpu_seconds: float | None = None
 
 
 def cpu_seconds() -> float:
@@ -102,8 +106,20 @@ def load() -> float:
     return round(os.getloadavg()[0], 1)
 
 
+def backend_cpu_seconds(writer: IndexWriter) -> float | None:
+    """CPU time of the writer's PostgreSQL backend (``None`` where its process may not be read)."""
+    import psutil
+
+    try:
+        times = psutil.Process(writer._conn.info.backend_pid).cpu_times()
+    except (psutil.Error, OSError):
+        return None
+    return float(times.user + times.system)
+
+
 def index_documents(corpus: Path, names: list[str], database_url: str, collection: uuid.UUID) -> list[Indexed]:
-    """The index analyzer's steps for each document: units, chunks, embeddings, one transaction."""
+    """The index analyzer's steps for each document: units, chunks, embeddings, one transaction (its
+    wall time and its backend's CPU also apart)."""
     model = index_embedder()
     assert model is not None, "the embedding model is not installed"
     model.embed(["warm up"])
@@ -117,10 +133,13 @@ def index_documents(corpus: Path, names: list[str], database_url: str, collectio
             read = read_units(path, file_id=str(file_id), display_name=path.name, media_type=media_type)
             chunks = pack(read.units)
             vectors = embed_passages(model, embedding_texts(path.name, chunks))
+            written, backend = time.perf_counter(), backend_cpu_seconds(writer)
             writer.replace(collection, file_id, display_name=path.name, media_type=media_type, job_id=str(uuid.uuid4()),
                            chunks=chunks, vectors=vectors)
-            out.append(Indexed(str(file_id), name, read.pages, len(chunks), time.perf_counter() - started,
-                               cpu_seconds() - cpu, [c.content for c in chunks]))
+            ended, backend_after = time.perf_counter(), backend_cpu_seconds(writer)
+            out.append(Indexed(str(file_id), name, read.pages, len(chunks), ended - started,
+                               cpu_seconds() - cpu, [c.content for c in chunks], ended - written,
+                               None if backend is None or backend_after is None else backend_after - backend))
     return out
 
 
@@ -307,6 +326,13 @@ def synthetic_chunks(superuser_url: str, collection: uuid.UUID) -> int:
     return int(row[0]) if row else 0
 
 
+def document_figures(i: Indexed) -> dict[str, Any]:
+    backend = i.write_postgres_cpu_seconds
+    return {"name": i.name, "pages": i.pages, "chunks": i.chunks, "seconds": round(i.seconds, 3),
+            "cpu_seconds": round(i.cpu_seconds, 3), "write_seconds": round(i.write_seconds, 3),
+            "write_postgres_cpu_seconds": None if backend is None else round(backend, 3)}
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     labels = yaml.safe_load(args.labels.read_text())
     with tempfile.TemporaryDirectory() as tmp, \
@@ -335,7 +361,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         current_principal.set(Principal("bench", TENANT, frozenset({"user"}), "", 0.0))
         collection = await _collection(servicer, "eval")
         load_before = load()
-        indexed = await asyncio.to_thread(index_documents, args.corpus, labels["documents"], url, collection)
+        rounds = [await asyncio.to_thread(index_documents, args.corpus, labels["documents"], url, collection)
+                  for _ in range(args.index_rounds)]
+        indexed = rounds[-1]
         load_after = load()
         files = {i.name: i.file_id for i in indexed}
         answers = [await ask(client, collection, q["question"], args.k) for q in labels["questions"]]
@@ -383,8 +411,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "quality": quality,
         "quality_at_scale": {k: v for k, v in scaled_quality.items() if k != "rows"} if scaled_quality else None,
         "indexing": {
-            "documents": [{"name": i.name, "pages": i.pages, "chunks": i.chunks, "seconds": round(i.seconds, 2),
-                           "cpu_seconds": round(i.cpu_seconds, 2)} for i in indexed],
+            "rounds": args.index_rounds,
+            "documents": [document_figures(i) for i in indexed],
+            "earlier_rounds": [[document_figures(i) for i in r] for r in rounds[:-1]],
             "chunks_per_second": round(sum(i.chunks for i in indexed) / total_seconds, 1),
             "chunks_per_cpu_second": round(sum(i.chunks for i in indexed) / max(total_cpu, 1e-9), 1),
             "pdf_pages_per_second": round(pdf_pages / max(sum(i.seconds for i in pdf), 1e-9), 1),
@@ -407,6 +436,10 @@ def main() -> int:
                         help="seconds between one asker's questions in the paced latency run (interactive users; "
                              "0: no paced run); the closed-loop run (no think time) is always made")
     parser.add_argument("--scale", type=int, default=0, help="synthetic chunks added before a second latency run")
+    parser.add_argument("--index-rounds", type=int, default=1,
+                        help="index the documents this many times (each round replaces the last's chunks); the "
+                             "figures are the last round's, the earlier rounds' are listed apart (the first write "
+                             "after PostgreSQL starts reads the indexes' pages into its buffers)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--data-dir", type=Path,
                         help="keep the PostgreSQL cluster here and reuse it on the next run (the synthetic chunks "

@@ -301,7 +301,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mode", choices=["flow", "batch", "status"], default="flow")
     p.add_argument("-n", "--n", type=int, default=100)
     p.add_argument("-c", "--concurrency", type=int, default=10)
-    p.add_argument("--channels", type=int, default=4, help="HTTP/2 channels the clients share")
+    p.add_argument("--channels", type=int, default=8,
+                   help="HTTP/2 channels (connections) the clients share: jobs processes sharing a port are"
+                        " handed connections, and 8 spread over 2 processes nearly evenly")
     p.add_argument("--text-len", type=int, default=100)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--poll-interval", type=float, default=0.1)

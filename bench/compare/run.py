@@ -45,6 +45,10 @@ ROOT = Path(__file__).resolve().parents[2]
 WORK = Path(os.environ.get("ASSAY_BENCH_WORK") or ROOT / "bench" / ".work").resolve()
 RESULTS = WORK / "results"
 PEER_SRC = Path(os.environ.get("ASSAY_BENCH_PEER_SRC") or ROOT.parent / "shared" / "bench" / "peer_celery")
+JOBS_PROCESSES = "2"
+"""Assay's jobs serving processes on the benchmark's 2 cores unless ASSAY_JOBS_PROCESSES says
+otherwise (bench/README.md, "Issue 21: several jobs processes per node": two beat one on jobs/s in
+every round; the gateway and the worker get 4 connections per process from assay dev)."""
 PEER = WORK / "peer_celery"
 PEER_URL = "http://127.0.0.1:58000"
 SYSTEMS = ("peer", "assay-rest", "assay-grpc")
@@ -188,6 +192,7 @@ class Assay:
         logf = (self.data_dir.parent / f"{self.data_dir.name}.log").open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "assay.cli", "--data-dir", str(self.data_dir), "dev"],
+            env={**os.environ, "ASSAY_JOBS_PROCESSES": os.environ.get("ASSAY_JOBS_PROCESSES") or JOBS_PROCESSES},
             stdout=logf,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -329,6 +334,8 @@ class Bench:
                 "http": args.http,
                 "peer": args.peer,
                 "cores": os.cpu_count(),
+                "jobs_processes": int(os.environ.get("ASSAY_JOBS_PROCESSES") or JOBS_PROCESSES),
+                "gateway_processes": int(os.environ.get("ASSAY_GATEWAY_PROCESSES") or 1),
             },
             "cases": {},
             "crash": {},

@@ -94,13 +94,31 @@ async def test_only_the_backlog_s_room_is_dispatched_highest_priority_first_the_
     assert await jobs.held() == {low.id}
 
 
-async def test_while_any_job_of_the_analyzer_is_held_new_ones_are_held_behind_it(jobs: Jobs) -> None:
+async def test_while_a_tenant_has_jobs_held_its_new_ones_are_held_behind_them(jobs: Jobs) -> None:
     store = jobs.store()
     await create(store, "acme", 0, 0, 0)  # fills the backlog of 2, holds one
     (first,) = await jobs.held()
-    (later,) = await create(store, "globex", 9)
-    assert await jobs.held() == {first, later.id}  # shared out by a round, not jumping the queue
+    (later,) = await create(store, "acme", 9)
+    assert await jobs.held() == {first, later.id}  # shared out by a round, not jumping its own queue
     assert len(await jobs.work_messages()) == BACKLOG
+
+
+async def test_while_another_tenant_s_jobs_are_held_a_newcomer_s_first_job_goes_ahead_as_the_next_round_would(
+        jobs: Jobs) -> None:
+    """globex has nothing held, nothing waiting and a smaller share than acme, which has messages
+    waiting: the next round would send globex's first job ahead of the backlog, so its create does
+    (before: held for that round, the trickling tenant's longest hop under a flood); the backlog's
+    room stays the held jobs', so globex's second job is held."""
+    store = jobs.store()
+    await create(store, "acme", 0, 0, 0)  # fills the backlog of 2, holds one
+    (first,) = await jobs.held()
+    low, high = await create(store, "globex", 0, 5)
+    subjects = {message.job_id: subject for subject, message in await jobs.work_subjects()}
+    assert subjects[high.id] == "assay.work.sentiment.p9"
+    assert await jobs.held() == {first, low.id}
+    async with system_transaction(jobs.engine) as conn:
+        ahead = {str(row.id) for row in await conn.execute(text("SELECT id FROM jobs.jobs WHERE dispatched_ahead"))}
+    assert ahead == {high.id}
 
 
 async def test_another_analyzer_s_held_jobs_do_not_hold_back_an_idle_one(jobs: Jobs) -> None:

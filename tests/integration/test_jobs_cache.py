@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -12,10 +13,12 @@ from prometheus_client import REGISTRY
 from test_jobs_lifecycle import complete, create, start
 
 from assay.common.migrations import upgrade
+from assay.jobs import store as job_store
+from assay.jobs.cache import JobCache
 from assay.jobs.config import JobsSettings
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.jobs.store import JobStore
-from assay.v1 import job_pb2
+from assay.v1 import events_pb2, job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
 Job = job_pb2.Job
@@ -69,6 +72,46 @@ async def test_a_change_made_by_another_replica_reaches_the_cache_through_its_ev
         return (await get(first, job.id)).state == Job.STATE_SUCCEEDED
 
     await eventually(first_sees_success, timeout=10)  # far sooner than its 60 s time to live
+
+
+async def test_a_change_by_another_replica_during_a_read_that_missed_is_not_overwritten_by_it(
+        replicas, monkeypatch):
+    """The first replica reads a running job from the database (its events were lost, so it is not
+    cached); before its read is cached, the job completes through the second one and the event
+    reaches both caches. The state the read returns is the older one and must not stay cached."""
+    first, second = replicas
+    intervened = False
+    caches_told: set[int] = set()
+    told = asyncio.Event()
+    apply_event = JobCache.apply_event
+
+    def watching(cache: JobCache, subject: str, payload: bytes) -> None:
+        if not intervened:
+            return  # lost (core NATS may drop a message): the first replica reads the job from the database
+        apply_event(cache, subject, payload)
+        if events_pb2.JobEvent.FromString(payload).job.state == Job.STATE_SUCCEEDED:
+            caches_told.add(id(cache))
+            if len(caches_told) == 2:
+                told.set()
+
+    load = job_store._load
+
+    async def completing_meanwhile(conn, tenant, job_id):  # type: ignore[no-untyped-def]
+        nonlocal intervened
+        row = await load(conn, tenant, job_id)
+        if str(job_id) == job.id and not intervened:
+            intervened = True
+            await complete(second, job, 1)
+            await asyncio.wait_for(told.wait(), timeout=10)  # both replicas have the SUCCEEDED event
+        return row
+
+    monkeypatch.setattr(JobCache, "apply_event", watching)
+    job = await create(second)
+    await start(second, job)
+    monkeypatch.setattr(job_store, "_load", completing_meanwhile)
+    assert (await get(first, job.id)).state == Job.STATE_RUNNING  # what it read, before the change
+    assert intervened
+    assert (await get(first, job.id)).state == Job.STATE_SUCCEEDED  # not the read's state, for 60 s
 
 
 async def test_another_tenant_asking_for_a_cached_job_gets_not_found(replicas):

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from harness import eventually
 
 from assay.analysis.child import ChildBatch, ChildPayload
 from assay.analysis.executor import Executor
@@ -84,3 +85,25 @@ async def test_the_attempt_limit_holds_without_a_rehearsable_attempt(
     first_pid = served[0][0]
     assert max(runs for pid, runs in served if pid == first_pid) >= 3
     assert next(runs for pid, runs in served if pid != first_pid) == 1, served
+
+
+async def test_spare_children_are_kept_warm_so_attempts_beyond_the_busy_ones_find_processes_that_rehearsed(
+        tmp_path: Path) -> None:
+    """``keep_warm(3)``: once an attempt has run, two more processes start and rehearse it, so three
+    attempts at once (the spare lane's beside two busy children) all find a process that ran one
+    before; without it the second and third forked a process that had run nothing."""
+    executor = Executor([SMALL], rehearsable=[SMALL])
+    executor.keep_warm(3)
+    try:
+        [(_, runs)] = await served_by(executor, whoami(tmp_path, 0))
+        assert runs == 1  # a fresh process: the one the spares copy their rehearsal from
+
+        async def warm() -> bool:
+            return executor.idle_children() == 3
+        await eventually(warm, timeout=60)
+        served = await asyncio.gather(*(served_by(executor, whoami(tmp_path, n)) for n in range(1, 4)))
+        assert executor.live_children() == 3
+    finally:
+        executor.close()
+    assert len({pid for [(pid, _)] in served}) == 3
+    assert [runs for [(_, runs)] in served] == [2, 2, 2], served

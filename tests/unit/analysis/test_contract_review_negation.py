@@ -103,6 +103,11 @@ INFORMATION = [re.compile(r"information", re.IGNORECASE), re.compile(r"make\s+av
             AUDITS,
             "not, however reasonable",
         ),
+        (
+            "The Processor may appoint any Sub-processor whether or not the Controller has authorised it.",
+            SUBPROCESSORS,
+            "may appoint any Sub-processor whether or not",
+        ),
     ],
 )
 def test_a_negated_or_gutted_obligation_is_a_contradiction(

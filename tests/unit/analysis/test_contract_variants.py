@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
-from contract_variants import negate_in_text, negate_sentence
+from contract_variants import clauses_of, cut, negate_in_text, negate_sentence, sentence_at
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,53 @@ def test_an_items_duty_is_the_lead_ins_last_sentences() -> None:
     assert statement == ("The Processor will not be required to in particular delete the data at the end of the "
                          "services.")
     assert "The Client undertakes to comply" in variant
+
+
+def test_a_restriction_lifted_drops_its_condition() -> None:
+    # "shall not X unless authorised" negated permits X whatever the authorisation; "may X unless
+    # authorised" would permit nothing clearly.
+    negated = negate_sentence("5.1 Processor shall not appoint any Subprocessor unless authorized by the Company.")
+    assert negated == "5.1 Processor may appoint any Subprocessor whether or not authorized by the Company."
+    assert negate_sentence("Processor shall not engage a Subprocessor without consent.") == (
+        "Processor may engage a Subprocessor without consent."
+    )
+
+
+def test_a_list_items_sentence_ends_before_the_next_items_mark() -> None:
+    text = "7.1 Acme shall ensure that its staff:\n(i) are informed of the rules;\n(ii) are bound to secrecy.\n"
+    start = text.index("are informed")
+    begin, stop = sentence_at(text, start, start + 12)
+    assert text[begin:stop] == "are informed of the rules;"
+
+
+def test_an_item_whose_sibling_is_cut_is_still_negated_with_its_lead_in() -> None:
+    text = "7.1 Acme shall ensure that its staff:\n(i) are informed of the rules;\n(ii) are bound to secrecy.\n"
+    rest = cut(text, [(text.index("(ii)"), len(text) - 1)])
+    sentence = text[slice(*sentence_at(text, text.index("are informed"), text.index("are informed") + 1))]
+    _, statement = negate_in_text(rest, sentence)
+    assert statement == "7.1 Acme shall not be required to ensure that its staff are informed of the rules."
+
+
+def test_cutting_every_item_of_a_list_cuts_its_lead_in() -> None:
+    text = ("Intro.\n\nFor transfers, Acme agrees it will:\n\n* provide equal protection; and\n"
+            "* use the SCCs.\n\nGoverning law.")
+    assert cut(text, clauses_of(text, ["provide equal protection", "use the SCCs"])).split() == [
+        "Intro.",
+        "Governing",
+        "law.",
+    ]
+    kept = text.replace("* use the SCCs.", "* use the SCCs.\n* keep records.")
+    assert "Acme agrees it will:" in cut(kept, clauses_of(kept, ["provide equal protection", "use the SCCs"]))
+
+
+def test_the_evaluation_negates_the_processors_part_of_a_requirement_or_the_controllers_consent() -> None:
+    from eval_contract_review import negation_target
+
+    text = (
+        "For deletion, the Customer shall primarily use the export tools.\n\n"
+        "The Processor shall delete all copies.\n\nThe Customer agrees to the use of Sub-processors.\n"
+    )
+    where = negation_target(text, ["the Customer shall primarily use the export tools", "The Processor shall delete"])
+    assert where is not None and text[where[0] :].startswith("The Processor shall delete")
+    consent = negation_target(text, ["The Customer agrees to the use of Sub-processors"])
+    assert consent is not None and text[consent[0] :].startswith("The Customer agrees")

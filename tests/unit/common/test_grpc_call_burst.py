@@ -15,7 +15,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from assay.common.config import CommonSettings
-from assay.common.grpc_server import grpc_server_options, start_grpc_server
+from assay.common.grpc_server import REBALANCE_AFTER_MS, grpc_server_options, start_grpc_server
 
 BURST = 3000
 
@@ -47,3 +47,13 @@ def test_the_pending_call_bound_is_the_setting_without_random_early_refusals() -
     options = dict(grpc_server_options(CommonSettings(grpc_max_pending_calls=12_345)))
     assert options["grpc.server.max_pending_requests"] == 12_345
     assert options["grpc.server.max_pending_requests_hard_limit"] == 12_345
+
+
+def test_only_processes_sharing_a_port_age_their_connections() -> None:
+    """Connections to one of several processes on a port are re-spread by a GOAWAY at an age (with no
+    grace limit, so streams finish); a single process keeps its connections and the port to itself."""
+    shared = dict(grpc_server_options(CommonSettings(grpc_reuse_port=True)))
+    assert (shared["grpc.so_reuseport"], shared["grpc.max_connection_age_ms"]) == (1, REBALANCE_AFTER_MS)
+    assert "grpc.max_connection_age_grace_ms" not in shared
+    alone = dict(grpc_server_options(CommonSettings()))
+    assert alone["grpc.so_reuseport"] == 0 and "grpc.max_connection_age_ms" not in alone

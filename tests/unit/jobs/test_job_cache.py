@@ -62,14 +62,15 @@ def test_the_least_recently_used_job_is_evicted_at_capacity():
     assert len(cache) == 2
 
 
-def test_events_refresh_cached_jobs_forward_only_and_add_no_others():
+def test_events_refresh_cached_jobs_forward_only_and_add_uncached_ones():
     cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
     cache.put(job(), 2)
     cache.apply_event(*event(Job.STATE_SUCCEEDED, 4))
     cache.apply_event(*event(Job.STATE_RUNNING, 3))  # late and out of order
     assert cache.get("acme", "j1").state == Job.STATE_SUCCEEDED
-    cache.apply_event(*event(Job.STATE_QUEUED, 1, job_id="other"))
-    assert cache.get("acme", "other") is None
+    cache.apply_event(*event(Job.STATE_QUEUED, 1, job_id="other"))  # another process's job
+    assert cache.get("acme", "other").state == Job.STATE_QUEUED
+    assert cache.get("globex", "other") is None
 
 
 def test_a_zero_size_or_zero_lifetime_cache_keeps_nothing():
@@ -110,3 +111,41 @@ def test_a_finished_job_is_kept_longer_than_a_running_one():
     assert cache.get("acme", "done") is not None
     clock.now += 31
     assert cache.get("acme", "done") is None
+
+
+def test_a_state_read_before_a_newer_event_of_an_uncached_job_is_not_cached():
+    """Another process completes the job while this one reads it from the database: the event
+    finds no entry, and the older state the read returns must not be cached after it."""
+    cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
+    cache.apply_event(*event(Job.STATE_SUCCEEDED, 3))
+    cache.put(job(state=Job.STATE_RUNNING), 2)
+    assert cache.get("acme", "j1").state == Job.STATE_SUCCEEDED
+    one = ENTRY_OVERHEAD + len(job(state=Job.STATE_SUCCEEDED).SerializeToString())
+    small = JobCache(max_bytes=one, ttl_seconds=5)  # room for one job
+    small.apply_event(*event(Job.STATE_SUCCEEDED, 3))
+    small.apply_event(*event(Job.STATE_SUCCEEDED, 3, job_id="j2"))  # j1 evicted, its sequence remembered
+    small.put(job(state=Job.STATE_RUNNING), 2)
+    assert small.get("acme", "j1") is None
+
+
+def test_a_deleted_job_read_before_its_deletion_is_not_cached_again():
+    cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
+    subject, _ = event(Job.STATE_SUCCEEDED, 3)
+    cache.apply_event(subject, events_pb2.JobEvent(sequence=4, deleted=True).SerializeToString())
+    cache.put(job(state=Job.STATE_SUCCEEDED), 3)
+    assert cache.get("acme", "j1") is None
+    cache.put(job("j2", state=Job.STATE_SUCCEEDED), 3)
+    cache.forget("j2")  # DeleteJob in this process, a concurrent read putting what it read before
+    cache.put(job("j2", state=Job.STATE_SUCCEEDED), 3)
+    assert cache.get("acme", "j2") is None
+
+
+def test_only_the_latest_events_of_uncached_jobs_are_remembered(monkeypatch):
+    monkeypatch.setattr("assay.jobs.cache.RECENT_EVENTS", 2)
+    cache = JobCache(max_bytes=64 * 1024, ttl_seconds=5)
+    for job_id in ("a", "b", "c"):
+        cache.forget(job_id)
+    cache.put(job("a", state=Job.STATE_RUNNING), 2)  # "a" was forgotten: cached (bounded by its TTL)
+    cache.put(job("c", state=Job.STATE_RUNNING), 2)
+    assert cache.get("acme", "a") is not None
+    assert cache.get("acme", "c") is None

@@ -110,7 +110,7 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.3.0",  # 1.3.0: negations read before the evidence checks, labels/underlined headings, eu/uk 1.7.0
+    version="1.4.0",  # 1.4.0: "may ... whether or not authorised" is a loophole (negation)
     description=(
         "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."

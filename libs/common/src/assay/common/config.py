@@ -63,6 +63,14 @@ class CommonSettings(TelemetrySettings, TokenSettings, RateLimitSettings):
     """Port the gRPC server binds to (0 picks a free one)."""
     metrics_port: int = 9464
     """Port of the Prometheus /metrics side server (0 picks a free one, -1 disables it)."""
+    serving_process: int = Field(default=0, ge=0)
+    """This process's index among the service's serving processes on one port (set by
+    ``assay.common.serving_processes`` in each; 0 for a single process). A service may keep
+    per-node background work to process 0."""
+    grpc_reuse_port: bool = False
+    """Bind the gRPC port with ``SO_REUSEPORT``, sharing it with the service's other serving processes
+    (``assay.common.serving_processes`` sets it in each); off otherwise, so that a second server
+    started on a port in use fails instead of silently taking part of its connections."""
     log_level: str = "INFO"
     """Root log level."""
     grpc_reflection: bool = True
@@ -112,6 +120,18 @@ class DatabaseSettings(BaseSettings):
     """A client span per SQL statement (``UPDATE jobs.jobs``); off by default: each RPC and each
     transition keeps its own span, and statement spans cost more CPU than the statements' own
     client-side work."""
+
+
+class JobsClientSettings(BaseSettings):
+    """How a hot-path client of the jobs service (the gateway, the analysis worker) connects to it."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
+
+    jobs_connections: int = Field(default=1, ge=1, le=64)
+    """Connections a client of the jobs service (the gateway, the analysis worker) opens to
+    it, its calls sent over them in turn (``assay.common.spread_channel``): a jobs service of several
+    processes on one port (``ASSAY_JOBS_PROCESSES``), or several pods behind one Service address, is
+    handed connections, not calls, so one connection keeps one of them busy."""
 
 
 class NatsSettings(BaseSettings):

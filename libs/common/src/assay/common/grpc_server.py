@@ -91,8 +91,14 @@ class GrpcServer:
             await hook()
 
 
+REBALANCE_AFTER_MS = 30_000
+"""The age at which a connection to one of several processes sharing a port is asked to reconnect."""
+
+
 def grpc_server_options(settings: CommonSettings) -> list[tuple[str, int]]:
-    """The server's channel options: message sizes, no port sharing, and the pending-call bound.
+    """The server's channel options: message sizes, port sharing only among one service's serving
+    processes (``grpc_reuse_port``, with connections aged so that they spread again), and the
+    pending-call bound.
 
     gRPC core queues calls that arrive faster than the event loop takes them up, and past
     ``grpc.server.max_pending_requests`` (default 1,000) cancels new ones at random, all of them at
@@ -101,7 +107,12 @@ def grpc_server_options(settings: CommonSettings) -> list[tuple[str, int]]:
     """
     return [
         *MESSAGE_SIZE_OPTIONS,
-        ("grpc.so_reuseport", 0),
+        ("grpc.so_reuseport", int(settings.grpc_reuse_port)),
+        # Processes sharing the port get connections, not calls: a client's connections made while
+        # one process was starting (or restarting) would stay with the others for good. A GOAWAY
+        # after this age has clients reconnect, spread again; calls in flight and streams finish
+        # (no grace limit: WatchJob is never cut).
+        *([("grpc.max_connection_age_ms", REBALANCE_AFTER_MS)] if settings.grpc_reuse_port else []),
         ("grpc.server.max_pending_requests", settings.grpc_max_pending_calls),
         ("grpc.server.max_pending_requests_hard_limit", settings.grpc_max_pending_calls),
     ]

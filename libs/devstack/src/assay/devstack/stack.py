@@ -29,6 +29,19 @@ from assay.devstack.servers.service import AssayService
 logger = logging.getLogger(__name__)
 
 SERVICES = ("jobs", "ingest", "analysis", "gateway")
+CONNECTIONS_PER_JOBS_PROCESS = 4
+"""``ASSAY_JOBS_CONNECTIONS`` per jobs serving process when the user sets none: the kernel places
+each connection, and 4 per process spread the calls nearly evenly."""
+
+
+def jobs_client_connections(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """With ``ASSAY_JOBS_PROCESSES`` > 1 and no ``ASSAY_JOBS_CONNECTIONS``: the gateway's and the
+    worker's connections to jobs, ``CONNECTIONS_PER_JOBS_PROCESS`` per process (one connection
+    would keep one process busy)."""
+    processes = int(environ.get("ASSAY_JOBS_PROCESSES") or 1)
+    if processes <= 1 or environ.get("ASSAY_JOBS_CONNECTIONS"):
+        return {}
+    return {"ASSAY_JOBS_CONNECTIONS": str(CONNECTIONS_PER_JOBS_PROCESS * processes)}
 """Each listens on its own port; they start side by side."""
 BUCKET = "assay"
 RESTART_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
@@ -281,6 +294,7 @@ class DevStack:
             "ASSAY_INGEST_ADDR": f"{HOST}:{self.ports['ingest']}",
             "ASSAY_ANALYSIS_ADDR": f"{HOST}:{self.ports['analysis']}",
             "ASSAY_DATA_DIR": str(self.data_dir),
+            **jobs_client_connections(os.environ),
             **self._worker_keys(name),
             # One analysis process at a time, started only after the last one exited (``supervise``):
             # a restarted worker may release what its predecessor left running (ReleaseWorkerAttempts).

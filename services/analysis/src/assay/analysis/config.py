@@ -8,11 +8,11 @@ import socket
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from assay.common.config import CommonSettings, DatabaseSettings, NatsSettings
+from assay.common.config import CommonSettings, DatabaseSettings, JobsClientSettings, NatsSettings
 from assay.common.storage import StorageSettings
 
 
-class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSettings):
+class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSettings, JobsClientSettings):
     """Everything the analysis worker reads; durations are in seconds."""
 
     model_config = SettingsConfigDict(env_prefix="ASSAY_", frozen=True, extra="ignore")
@@ -45,6 +45,14 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     such batches per child (within the two settings above), so an attempt that arrives — another
     tenant's, which the dispatcher sent ahead — waits behind about this much work, whether the
     attempts take 2 ms or 200 ms each. 0: batches and slots always at their maximum."""
+    worker_small_spare_children: int = Field(default=1, ge=0, le=8)
+    """Child processes beyond ``worker_concurrency`` for the small attempts of tenants with nothing running in
+    this worker (kept warm: started once a small attempt has run, rehearsing it), and as many fetches (at
+    least one) of the top-priority subject (where the dispatcher sends a tenant's job ahead of the backlog)
+    kept beside the small fetch loop's slots: such an attempt starts at once, sharing the cores, instead of
+    waiting behind the running ones (``fair_queue``). Costs one more analyzer process's memory per spare.
+    0: no spare (such an attempt is still fetched at once and takes the next free child, before the
+    attempts fetched earlier: the queue is in fair-share order)."""
     worker_batch_size: int = Field(default=64, ge=0, le=256)
     """Most StartJob / CompleteJob calls of concurrent attempts sent to jobs together, as one
     StartJobs / CompleteJobs call (0: each on its own)."""

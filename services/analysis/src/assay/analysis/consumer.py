@@ -185,8 +185,11 @@ class WorkDispatcher:
 
     def __init__(self, nc: Client, sources: Sequence[WorkSource], settings: AnalysisSettings, slots: Slots,
                  handler: Handler, tasks: set[asyncio.Task[None]], breakers: Breakers | None = None,
-                 capacity: int | None = None) -> None:
-        """``capacity``: the most messages one fetch takes (default: ``worker_concurrency``, the slots)."""
+                 capacity: int | None = None, stats: bool = True) -> None:
+        """``capacity``: the most messages one fetch takes (default: ``worker_concurrency``, the slots);
+        ``stats``: ``export_stats`` publishes the pending counts (False for a loop over sources another
+        loop of the worker already covers: the gauges are per analyzer)."""
+        self._stats = stats
         self._capacity = capacity if capacity is not None else settings.worker_concurrency
         self._nc = nc
         self._breakers = breakers
@@ -341,7 +344,7 @@ class WorkDispatcher:
         The loop ends on ``stop`` rather than relying on cancellation alone: on Python 3.11 a cancel
         that races a NATS reply is swallowed inside the client's ``wait_for``.
         """
-        while not self._stopping.is_set():
+        while self._stats and not self._stopping.is_set():
             pending: dict[str, int] = collections.Counter()
             ack_pending: dict[str, int] = collections.Counter()
             try:

@@ -17,6 +17,11 @@ attempt needs; only then does the old one retire. Retiring at once had cost ever
 reached the fresh child the models' first build: with a worker's children used in turn they reach
 the limit together, and the whole worker stood still 1.5-4 s under a flood (8-22 s on a loaded
 machine) every 1,000 attempts (bench/README.md, "the fair-share gaps").
+
+``keep_warm(n)`` keeps at least ``n`` children alive once a rehearsable attempt has run: a child
+beyond the ordinary ones is started the same way (it rehearses that attempt before it joins the idle
+ones), so the spare lane of the small attempts' queue (``fair_queue``) finds a warm child, never one
+that builds its models while a tenant's attempt waits.
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ CHILDREN_REPLACED = prometheus_client.Counter(
     "assay_worker_children_replaced_total",
     "Analyzer processes replaced after their attempt limit, by whether the replacement rehearsed an attempt "
     "(warm) before taking work.", ["rehearsed"])
+SPARES_WARMED = prometheus_client.Counter(
+    "assay_worker_spare_children_warmed_total",
+    "Analyzer processes started beyond the running ones to keep the warm count (keep_warm), by whether they "
+    "rehearsed an attempt.", ["rehearsed"])
 
 OutcomeKind = Literal["succeeded", "cancelled", "input_error", "failed"]
 
@@ -142,6 +151,26 @@ class Executor:
         self._attempts_per_child = attempts_per_child
         self._closed = False
         self._replacing: set[asyncio.Task[None]] = set()
+        self._children: set[_Child] = set()
+        """Every child started and not known to be gone (idle, busy or rehearsing)."""
+        self._warm_count = 0
+        self._warming: asyncio.Task[None] | None = None
+        self._spare_rehearsal: ChildPayload | None = None
+        """The last rehearsable attempt run: what a spare child rehearses."""
+
+    def keep_warm(self, count: int) -> None:
+        """Keep at least ``count`` children alive (idle or busy), each started beyond the running ones
+        rehearsing the last rehearsable attempt first; nothing is started before one has run."""
+        self._warm_count = count
+
+    def idle_children(self) -> int:
+        """Children waiting, warm, for an attempt."""
+        return len(self._idle)
+
+    def live_children(self) -> int:
+        """Children alive and not retired (idle, busy or rehearsing)."""
+        self._children = {child for child in self._children if child.usable()}
+        return len(self._children)
 
     async def start(self, payload: ChildPayload | ChildBatch) -> Execution:
         """Run the attempt (or a batch of small ones) in an idle warm child, or in a new one (the first
@@ -160,6 +189,7 @@ class Executor:
         child = _Child(self._mp, self._alive_r, self.memory_limit_bytes, self.environment)
         await asyncio.to_thread(child.process.start)
         child.started()
+        self._children.add(child)
         return child
 
     def _run(self, child: _Child, payload: ChildPayload | ChildBatch) -> Execution:
@@ -186,6 +216,40 @@ class Executor:
             child.replacing = asyncio.create_task(self._replace(child), name="replace-analyzer-process")
             self._replacing.add(child.replacing)
             child.replacing.add_done_callback(self._replacing.discard)
+        elif child.rehearsal is not None:
+            self._spare_rehearsal = child.rehearsal
+            self._warm_another()
+
+    def _warm_another(self) -> None:
+        """Start warming one more child if fewer than ``keep_warm`` live (one at a time)."""
+        if (self._closed or self._warming is not None or self._spare_rehearsal is None
+                or self.live_children() >= self._warm_count):
+            return
+        self._warming = asyncio.create_task(self._warm_spare(self._spare_rehearsal), name="warm-analyzer-process")
+        self._warming.add_done_callback(self._warmed)
+
+    def _warmed(self, task: asyncio.Task[None]) -> None:
+        if self._warming is task:
+            self._warming = None
+            if not task.cancelled():
+                self._warm_another()  # the next, if still short
+
+    async def _warm_spare(self, rehearsal: ChildPayload) -> None:
+        """Start one more child; it rehearses ``rehearsal`` and then joins the idle ones."""
+        with tracer.start_as_current_span("warm spare analyzer process", context=Context(), attributes={
+                "assay.child.rehearsal": rehearsal.ref, "assay.children.warm": self._warm_count}):
+            new: _Child | None = None
+            try:
+                new = await self._new_child()
+                rehearsed = await self._rehearse(new, rehearsal)
+            except Exception as exc:  # the next start that finds no idle child forks one
+                logger.warning("could not start a spare analyzer process", extra={"error": repr(exc)})
+                rehearsed = False
+                if new is not None and new not in self._idle:
+                    await asyncio.to_thread(new.close)
+            if not rehearsed:  # no retry with the same attempt: the next clean one is tried instead
+                self._spare_rehearsal = None
+        SPARES_WARMED.labels(rehearsed=str(rehearsed).lower()).inc()
 
     async def _replace(self, old: _Child) -> None:
         """Start ``old``'s replacement, let it rehearse, then retire ``old`` (it serves meanwhile)."""
@@ -231,6 +295,8 @@ class Executor:
         self._closed = True
         for task in self._replacing:
             task.cancel()
+        if self._warming is not None:
+            self._warming.cancel()
         while self._idle:
             self._idle.pop().close()
         self._alive_w.close()

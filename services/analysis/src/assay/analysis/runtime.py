@@ -272,7 +272,8 @@ class AttemptRunner:
                     dependencies=tuple(dep.SerializeToString() for dep in started.dependencies),
                     dependency_files=tuple(dependency_files))
                 if small and self._small is not None:
-                    outcome = await self._analyze(entry.spec, job, self._small.run(payload), batched=True)
+                    outcome = await self._analyze(entry.spec, job, self._small.run(payload, job.priority),
+                                                  batched=True)
                 else:
                     execution = await self._executor.start(payload)
                     running.execution = execution

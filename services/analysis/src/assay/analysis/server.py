@@ -32,7 +32,7 @@ from assay.common.auth import worker_credential
 from assay.common.db import create_engine
 from assay.common.grpc_client import RefreshingToken, open_channel
 from assay.common.grpc_server import GrpcServer, start_grpc_server
-from assay.common.nats import connect_with_streams
+from assay.common.nats import MAX_PRIORITY, connect_with_streams
 from assay.common.storage import create_client
 from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc, index_pb2, index_pb2_grpc
 
@@ -134,7 +134,7 @@ async def start(
         raise RuntimeError("no analyzers registered; check ASSAY_WORKER_ANALYZERS / ASSAY_WORKER_PLUGINS")
     token = RefreshingToken(lambda: worker_credential(settings, service="analysis"))
     token()  # no worker credential configured: fail at start, not at the first job
-    jobs_channel = open_channel(settings.jobs_addr)
+    jobs_channel = open_channel(settings.jobs_addr, settings.jobs_connections)
     channels = [jobs_channel]
     if files is None:
         if settings.ingest_addr:
@@ -159,9 +159,15 @@ async def start(
     boot = uuid.uuid4().hex  # this process, within its slot
     slots = Slots(settings.worker_concurrency)
     small_slots = Slots(settings.worker_small_concurrency) if settings.worker_small_concurrency else None
+    spares = settings.worker_small_spare_children if small_slots is not None else 0
+    # Jobs sent ahead of the backlog are fetched beside the small slots (their attempts then go first,
+    # in a spare child or the next free one): at least one such fetch, one per spare.
+    reserve_slots = Slots(max(1, spares)) if small_slots is not None else None
     small = None if small_slots is None else SmallBatches(
         executor, max_size=settings.worker_small_batch_size, concurrency=settings.worker_concurrency,
-        slots=small_slots, window=settings.worker_small_window_seconds)
+        slots=small_slots, window=settings.worker_small_window_seconds, spares=spares)
+    if spares:
+        executor.keep_warm(settings.worker_concurrency + spares)
     runner = AttemptRunner(registry, executor, jobs, inputs, artifacts, RuntimeOptions(
         worker_id=settings.worker_id, max_deliver=settings.consumer_max_deliver,
         worker_slot=settings.worker_slot, worker_boot=boot,
@@ -198,13 +204,14 @@ async def start(
         raise
     sources = [source for name in registry.names() for source in await provision_sources(nc, name, settings)]
     in_flight: set[asyncio.Task[None]] = set()
-    dispatchers = fetch_loops(nc, sources, settings, registry, slots, small_slots, runner.handle, in_flight, breakers)
+    dispatchers = fetch_loops(nc, sources, settings, registry, slots, small_slots, runner.handle, in_flight, breakers,
+                              reserve_slots)
     dead_letters = DeadLetterListener(nc, jobs, settings.worker_id, sources,
                                       {e.spec.name: e.spec.version for e in registry.entries()})
     await dead_letters.start()
     worker = AnalysisWorker(
         settings=settings, registry=registry, nc=nc, executor=executor,
-        slots=[slots] if small_slots is None else [slots, small_slots], dispatchers=dispatchers,
+        slots=[s for s in (slots, small_slots, reserve_slots) if s is not None], dispatchers=dispatchers,
         in_flight=in_flight, dead_letters=dead_letters, channels=channels,
         background=[*(asyncio.create_task(d.export_stats(), name="consumer-stats") for d in dispatchers),
                     *served.background],
@@ -222,9 +229,12 @@ async def start(
 
 def fetch_loops(nc: Client, sources: Sequence[WorkSource], settings: AnalysisSettings, registry: Registry,
                 slots: Slots, small_slots: Slots | None, handler: Handler, in_flight: set[asyncio.Task[None]],
-                breakers: Breakers) -> list[WorkDispatcher]:
+                breakers: Breakers, reserve_slots: Slots | None = None) -> list[WorkDispatcher]:
     """The worker's fetch loops: one over the ordinary slots; with ``small_slots``, one more over them
-    for the analyzers whose inline texts are small work (their sources then only there)."""
+    for the analyzers whose inline texts are small work (their sources then only there); with
+    ``reserve_slots``, one over those analyzers' top-priority sources alone, so a job sent ahead of the
+    backlog is fetched while every small slot is taken (its attempt then takes a spare lane of the small
+    attempts' queue when its tenant has nothing running here, ``fair_queue``)."""
     batching = {e.spec.name for e in registry.entries() if e.spec.batch_inline_text} if small_slots else set()
     ordinary = [source for source in sources if source.analyzer not in batching]
     small = [source for source in sources if source.analyzer in batching]
@@ -232,4 +242,8 @@ def fetch_loops(nc: Client, sources: Sequence[WorkSource], settings: AnalysisSet
     if small and small_slots is not None:
         loops.append(WorkDispatcher(nc, small, settings, small_slots, handler, in_flight, breakers,
                                     capacity=settings.worker_small_concurrency))
+        top = [source for source in small if source.priority == MAX_PRIORITY]
+        if reserve_slots is not None and top:
+            loops.append(WorkDispatcher(nc, top, settings, reserve_slots, handler, in_flight, breakers,
+                                        capacity=reserve_slots.capacity, stats=False))
     return loops

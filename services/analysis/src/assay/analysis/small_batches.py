@@ -14,6 +14,11 @@ keep the configured maxima; slow ones (a flood of long reviews through a transfo
 batches and slots, so an attempt that arrives later — another tenant's, sent ahead by the
 dispatcher's fair share — is not queued in this process behind seconds of work already fetched.
 
+Which attempts go into a batch, and when, is ``fair_queue``'s rule: fair-share order across tenants
+(fewest running in this worker first), and ``spares`` lanes beyond the children for attempts of
+tenants with nothing running here, so another tenant's attempt starts at once in a warm spare child
+(``Executor.keep_warm``) instead of waiting for a slow attempt to end.
+
 Isolation is kept: when the exchange ends without every item's answer (the child crashed, was
 killed, or the batch ran past its slowest item's time limit), each of the batch's attempts runs
 again alone, one after the other, in a child of its own, so a poison input fails alone and the
@@ -28,11 +33,13 @@ import time
 from collections.abc import Callable, Sequence
 
 import prometheus_client
+from opentelemetry import trace
 
 from assay.analysis.child import ChildBatch, ChildPayload
 from assay.analysis.consumer import Slots
 from assay.analysis.executor import Executor, Outcome
-from assay.common.group_commit import GroupCommitter
+from assay.analysis.fair_queue import FairQueue
+from assay.common.group_commit import BATCH_SIZE
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +49,10 @@ BATCHES_RUN_ALONE = prometheus_client.Counter(
 PORTION = prometheus_client.Gauge(
     "assay_worker_small_portion", "Small attempts handed out at a time, by what: batch (per exchange) or slots "
     "(held by the small fetch loop), following the attempts' measured pace.", ["what"])
+QUEUED = prometheus_client.Histogram(
+    "assay_worker_small_queue_seconds", "How long a small attempt waited in the worker for a child, by lane: "
+    "child (one of the ordinary children) or spare (a spare child, its tenant having nothing running).", ["lane"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 PACE_WEIGHT = 0.3
 """Weight of the newest batch in the mean seconds per attempt."""
 
@@ -61,11 +72,12 @@ class SmallBatches:
     """``run`` a small attempt's payload; attempts arriving together share one child exchange."""
 
     def __init__(self, executor: Executor, *, max_size: int, concurrency: int, slots: Slots | None = None,
-                 window: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
-        """``slots``: the small fetch loop's, resized with the pace (``window`` seconds; 0: never)."""
+                 window: float = 0.0, spares: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
+        """``slots``: the small fetch loop's, resized with the pace (``window`` seconds; 0: never);
+        ``concurrency`` batches run at once, and ``spares`` more for tenants with nothing running."""
         self._executor = executor
-        self._batches: GroupCommitter[ChildPayload, Outcome] = GroupCommitter(
-            "small_attempts", self._run_batch, max_size=max_size, concurrency=concurrency)
+        self._batches = FairQueue(self._run_batch, lanes=concurrency, spares=spares, max_size=max_size)
+        self._sizes = BATCH_SIZE.labels(batcher="small_attempts")
         self._slots, self._window, self._clock = slots, window, clock
         self._limits = (max_size, slots.capacity if slots is not None else 0, concurrency)
         self._pace: float | None = None
@@ -83,11 +95,18 @@ class SmallBatches:
             self._slots.resize(slots)
             PORTION.labels(what="slots").set(slots)
 
-    async def run(self, payload: ChildPayload) -> Outcome:
-        """The attempt's outcome, from the batch it ran in (or alone, after its batch failed)."""
-        return await self._batches.submit(payload)
+    async def run(self, payload: ChildPayload, priority: int = 0) -> Outcome:
+        """The attempt's outcome, from the batch it ran in (or alone, after its batch failed); how it
+        reached its child goes on the current span (the attempt's ``analyze`` span)."""
+        outcome, handed = await self._batches.submit(payload, priority)
+        QUEUED.labels(lane=handed.lane).observe(handed.waited)
+        trace.get_current_span().set_attributes({
+            "assay.small_batch.lane": handed.lane, "assay.small_batch.size": handed.size,
+            "assay.small_batch.queued_ms": round(handed.waited * 1000, 1)})
+        return outcome
 
     async def _run_batch(self, payloads: Sequence[ChildPayload]) -> Sequence[Outcome]:
+        self._sizes.observe(len(payloads))
         began = self._clock()
         if len(payloads) == 1:
             outcome = await self._alone(payloads[0])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from assay.common.config import NatsSettings, RateLimitSettings, TelemetrySettings, TokenSettings
+from assay.common.config import JobsClientSettings, NatsSettings, RateLimitSettings, TelemetrySettings, TokenSettings
 
 
-class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings, RateLimitSettings):
+class GatewaySettings(TelemetrySettings, TokenSettings, NatsSettings, RateLimitSettings, JobsClientSettings):
     """Where the gateway listens, which upstreams it calls and its HTTP policies (rate limits: the
     services' ``ASSAY_RATE_LIMIT_*``, checked first at the gateway: ``assay.gateway.rate_limit``)."""
 

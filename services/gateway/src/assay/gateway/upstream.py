@@ -35,7 +35,7 @@ class Channels:
     @classmethod
     def open(cls, settings: GatewaySettings) -> Channels:
         """Open channels to the configured addresses (connections are made lazily)."""
-        return cls(open_channel(settings.jobs_addr), open_channel(settings.ingest_addr),
+        return cls(open_channel(settings.jobs_addr, settings.jobs_connections), open_channel(settings.ingest_addr),
                    open_channel(settings.analysis_addr))
 
     async def close(self) -> None:

@@ -25,7 +25,8 @@ def provision(settings: JobsSettings) -> None:
 
 
 def main() -> None:
-    run_service("jobs", JobsSettings, server.start, description=__doc__, migrate=migrate, provision=provision)
+    run_service("jobs", JobsSettings, server.start, description=__doc__, migrate=migrate, provision=provision,
+                processes=lambda settings: settings.jobs_processes)
 
 
 if __name__ == "__main__":

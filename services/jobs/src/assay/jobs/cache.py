@@ -4,13 +4,22 @@ Clients poll GetJob (the REST gateway's ``GET /v1/jobs/{id}``) many times per jo
 was a transaction (BEGIN, the tenant setting, SELECT, COMMIT) and a row → proto conversion.
 
 Freshness: every transition this process commits is written through (after the commit), so
-with one replica a cached job is never stale. Transitions committed by another replica arrive
-as lifecycle events on ``assay.events.>`` and replace the cached state within milliseconds;
+with one replica a cached job is never stale. Transitions committed by another replica (or
+serving process, ``ASSAY_JOBS_PROCESSES``) arrive as lifecycle events on ``assay.events.>`` and
+replace the cached state within milliseconds, or add the job: a client's polls spread over the
+processes (``ASSAY_JOBS_CONNECTIONS``) would otherwise miss once in each process per job;
 an entry is anyway dropped ``ttl_seconds`` after it was last read from or written to the
 database (``finished_ttl_seconds`` for a finished job, which only an admin's RetryJob changes
 again), which bounds staleness if an event is missed (core NATS subscriptions may drop
 messages). Every entry carries the job's event sequence number, and an older state never
 replaces a newer one, so concurrent writers and late events cannot move a job backwards.
+
+A read that missed races the events: another process's transition (or a deletion) can arrive
+while the job is being read from the database, when there is no entry yet to apply it to, and the
+read's older state would then be cached after it (a deleted job answered for
+``finished_ttl_seconds``). So the sequence of the latest event of each uncached job is remembered
+for the last ``RECENT_EVENTS`` such events (a deletion, or ``forget``, as "gone"), and a state older
+than it is not cached.
 
 Memory: entries are the jobs' wire bytes, bounded in total by ``ASSAY_JOB_CACHE_BYTES``
 (:class:`assay.common.byte_cache.ByteLRU`), so large results cannot make the cache grow past it.
@@ -18,7 +27,9 @@ Memory: entries are the jobs' wire bytes, bounded in total by ``ASSAY_JOB_CACHE_
 
 from __future__ import annotations
 
+import sys
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -31,6 +42,11 @@ from assay.v1 import events_pb2, job_pb2
 
 _HITS = CACHE_READS.labels(result="hit")
 _MISSES = CACHE_READS.labels(result="miss")
+RECENT_EVENTS = 16_384
+"""Uncached jobs whose latest event sequence is remembered (a few seconds of events at c1's rate;
+the race it closes lasts one database read)."""
+GONE = sys.maxsize
+"""The remembered sequence of a deleted job: no state of it is cached again."""
 
 
 class _Entry(NamedTuple):
@@ -52,6 +68,8 @@ class JobCache:
         self._clock = clock
         self._entries: ByteLRU[str, _Entry] = ByteLRU(
             "jobs_job_cache", max_bytes if ttl_seconds > 0 else 0, lambda entry: len(entry.wire))
+        self._recent: OrderedDict[str, int] = OrderedDict()
+        """Job id → the sequence of its latest event that found no entry (``GONE``: deleted)."""
 
     @property
     def enabled(self) -> bool:
@@ -85,24 +103,40 @@ class JobCache:
         entry = self._entries.peek(job.id)
         if entry is not None and entry.sequence > sequence:
             return
+        if self._recent.get(job.id, -1) > sequence:  # a newer event arrived while this state was read
+            return
         ttl = self._finished_ttl if job.state in TERMINAL else self._ttl
         self._entries.put(job.id, _Entry(job.tenant_id, sequence, self._clock() + ttl, job.SerializeToString()))
 
     def apply_event(self, subject: str, payload: bytes) -> None:
-        """Take a newer state from a lifecycle event, for jobs already cached (others are not added)."""
+        """Take a newer state from a lifecycle event: a cached job's is replaced, an uncached job is
+        added (its sequence also remembered, should it be evicted before a read that started earlier
+        puts an older state)."""
+        if not self.enabled:
+            return
         job_id = subject.rpartition(".")[2]
         entry = self._entries.peek(job_id)
-        if entry is None:
-            return
         event = events_pb2.JobEvent.FromString(payload)
         if event.deleted:
-            self._entries.pop(job_id)
+            self.forget(job_id)
+        elif entry is None:  # another process's (or replica's) job: its next read here is answered at once
+            self._remember(job_id, event.sequence)
+            self.put(event.job, event.sequence)
         elif event.sequence > entry.sequence:
             self._entries.put(job_id, entry._replace(sequence=event.sequence, wire=event.job.SerializeToString()))
 
     def forget(self, job_id: str) -> None:
-        """Drop a deleted job (DeleteJob)."""
+        """Drop a deleted job (DeleteJob, or its event), and cache no state of it read before."""
         self._entries.pop(job_id)
+        self._remember(job_id, GONE)
+
+    def _remember(self, job_id: str, sequence: int) -> None:
+        if not self.enabled or self._recent.get(job_id, -1) >= sequence:
+            return
+        self._recent[job_id] = sequence
+        self._recent.move_to_end(job_id)
+        if len(self._recent) > RECENT_EVENTS:
+            self._recent.popitem(last=False)
 
     async def on_event(self, msg: Msg) -> None:
         """Core NATS subscription callback for ``assay.common.nats.ALL_EVENTS``."""

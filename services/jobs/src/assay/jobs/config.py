@@ -20,6 +20,10 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettin
 
     grpc_port: int = 50051
     """Port of JobService and JobExecutionService."""
+    jobs_processes: int = Field(default=1, ge=1)
+    """Serving processes sharing ``grpc_port`` (``SO_REUSEPORT``) under one supervising parent, each
+    with its own metrics port (``metrics_port`` + its index); each connection is served by one of
+    them. One per core a pod is given; in Kubernetes replicas are the first way to scale."""
     ingest_addr: str = "127.0.0.1:50052"
     """Address of the ingest service, asked whether input files exist."""
     ingest_timeout_seconds: float = 10.0

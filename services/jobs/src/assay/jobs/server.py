@@ -108,13 +108,18 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
 
     server = await start_grpc_server(settings, register)
     retention = settings.retention()
+    # With several serving processes on one node (ASSAY_JOBS_PROCESSES) the background work runs in
+    # the first only: the others would repeat each dispatch round (serialised by its lock) and
+    # wait as relay candidates, for nothing but CPU. Every process serves RPCs, dispatches at create
+    # and keeps its cache fresh from the events.
+    background = settings.serving_process == 0
     tasks = [
         asyncio.create_task(dispatcher.run(), name="dispatcher"),
         asyncio.create_task(run_reaper(store, settings.reaper_interval_seconds, grace=settings.lease_seconds,
                                        calm=settings.lease_seconds), name="lease-reaper"),
         asyncio.create_task(deliverer.run(psycopg_url(settings.database_url)), name="webhook-delivery"),
-    ]
-    if retention.enabled:
+    ] if background else []
+    if retention.enabled and background:
         sweep = RetentionSweep(engine, deletion, retention, sweep_token_minter(settings),
                                batch=settings.retention_batch)
         tasks.append(asyncio.create_task(run_retention_sweep(sweep, settings.retention_sweep_seconds),
@@ -128,7 +133,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         relays.append(relay)
         tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
 
-    nats.when_connected(start_relay)
+    if background:
+        nats.when_connected(start_relay)
     nats.start()
     if not await nats.wait_connected(NATS_START_WAIT_SECONDS):
         logger.warning("NATS unreachable: serving without it; jobs are relayed once it is back")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from assay.devstack.servers.process import ServerProcess, port_accepts
+from assay.devstack.servers.serving import LISTENING, connection_owners
 
 GRPC_STARTED = "grpc server started"
 """What assay.common.grpc_server logs once a service's gRPC port listens."""
@@ -15,8 +16,9 @@ GRPC_STARTED = "grpc server started"
 class AssayService(ServerProcess):
     """``python -m assay.<name>`` with ``env`` as its whole environment.
 
-    Ready when ``port`` accepts connections, or, without a port, when it logs that its gRPC
-    server started. SIGTERM lets it drain in-flight work within its own grace period.
+    Ready when ``port`` accepts connections (jobs with several serving processes: when each
+    listens), or, without a port, when it logs that its gRPC server started. SIGTERM lets it drain
+    in-flight work within its own grace period.
     """
 
     def __init__(self, name: str, env: Mapping[str, str], root: Path | None = None, port: int = 0,
@@ -32,7 +34,17 @@ class AssayService(ServerProcess):
         return self.env
 
     def ready(self, output: str) -> bool:
-        return port_accepts(self.port) if self.port else GRPC_STARTED in output
+        if not self.port:
+            return GRPC_STARTED in output
+        return port_accepts(self.port) and self._all_processes_listen()
+
+    def _all_processes_listen(self) -> bool:
+        """With ``ASSAY_JOBS_PROCESSES`` > 1 (jobs), every serving process listens on the port: a
+        client connecting earlier would only ever reach the first ones (until its connections age)."""
+        processes = int(self.env.get("ASSAY_JOBS_PROCESSES") or 1) if self.name == "jobs" else 1
+        if processes <= 1 or self.pid is None:
+            return True
+        return len(connection_owners(self.port, self.pid, LISTENING)) >= processes
 
 
 def run(name: str, env: Mapping[str, str], root: Path | None = None, port: int = 0) -> AssayService:

@@ -1,8 +1,9 @@
 """Which processes of a server's family answer its connections, read from Linux's /proc: the
 server side of each client socket is found in /proc/net/tcp and its owner among the family's fds.
 
-For a server of several processes on one port (the gateway with ``ASSAY_GATEWAY_PROCESSES``):
-tests check that each process serves, benchmarks wait until each does before measuring.
+For a server of several processes on one port (the gateway with ``ASSAY_GATEWAY_PROCESSES``, jobs
+with ``ASSAY_JOBS_PROCESSES``): tests check that each process serves, benchmarks wait until each
+does before measuring.
 """
 
 from __future__ import annotations
@@ -48,6 +49,21 @@ def _server_inode(server_port: int, client_port: int) -> str | None:
         if (local_port, remote_port) == (server_port, client_port):
             return fields[9]
     return None
+
+
+ESTABLISHED, LISTENING = "01", "0A"
+"""Socket states as /proc/net/tcp writes them."""
+
+
+def connection_owners(port: int, root: int, state: str = ESTABLISHED) -> set[int]:
+    """The processes of ``root``'s family holding the server side of an established connection on
+    ``port`` (IPv4, or IPv6 as gRPC binds), whichever client opened it (a gRPC channel does not say
+    its local port); with ``state=LISTENING``, those listening on ``port``."""
+    rows = [line.split() for table in ("tcp", "tcp6")
+            for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]]
+    inodes = [fields[9] for fields in rows if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state]
+    family = descendants(root) | {root}
+    return {owner for inode in inodes if (owner := _owner(family, inode)) is not None}
 
 
 def _owner(pids: set[int], inode: str) -> int | None:

@@ -118,10 +118,11 @@ _DUTY = re.compile(
 """Duty verbs: in a sentence about the obligation, negating one of them negates the obligation."""
 _LOOPHOLE = re.compile(
     r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|other\s+than|otherwise\s+than|for\s+(?:its|their|his)\s+own|"
-    r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of)\b",
+    r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of|whether\s+or\s+not)\b",
     re.IGNORECASE,
 )
-"""After a permission, wording that escapes the obligation: "may engage sub-processors without notice"."""
+"""After a permission, wording that escapes the obligation: "may engage sub-processors without notice",
+"may appoint a sub-processor whether or not authorised"."""
 _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE)
 """A permission widened past the obligation: "may not only process ... on instructions" (but
 also otherwise). "shall not only ... but also" stays a duty."""
