@@ -12,11 +12,11 @@ Run: ``.venv/bin/pip install -e '.[sentiment-train]'`` once, then
    four scores and the mean static MiniLM word-piece vector (``model/static.npz``, written by
    ``bench/distil_sentiment_embeddings.py``) times 2;
 3. fine-tunes the **transformer** (``bench/sentiment_finetune.py``): all-MiniLM-L6-v2's top
-   layers (``--tuned-layers``, version 5: 3-6) and a classifier, over the shipped int8 model's
-   states below them (cached in ``--data-dir``), with JAX on CPU (all tuned layers, three epochs
-   by default: ``--trained-layers``, ``--epochs``; the epoch with the lowest log-loss on the
-   calibration slice is kept; see ``bench/sentiment_finetune.py``); saves the layers int8 per
-   output row.
+   layers (``--tuned-layers``, version 6: 1-6 and the embeddings' layer norm; version 5: 3-6)
+   and a classifier, over the shipped int8 model's states below them (cached in ``--data-dir``),
+   with JAX on CPU (all tuned layers, two epochs by default: ``--trained-layers``, ``--epochs``;
+   the epoch with the lowest log-loss on the calibration slice is kept; see
+   ``bench/sentiment_finetune.py``); saves the layers int8 per output row.
    ``--reuse-transformer`` keeps the tuned layers of ``--tuned`` as they are (no JAX needed) and
    redoes the rest;
 4. on the calibration slice: one temperature per model (grid search on the negative
@@ -93,7 +93,7 @@ WHOLE_MAXES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
 NO_GATE = 1.01
 """The gate with ``--no-gate``: above any probability, so every text reaches the transformer and the blend."""
 SEED = 24
-VERSION = "5"
+VERSION = "6"
 
 
 def log(message: str) -> None:
