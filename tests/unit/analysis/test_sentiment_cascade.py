@@ -175,12 +175,12 @@ def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:
     assert q.dtype == np.int8
     assert np.abs(q.astype(np.float32) * scale[:, None] - weight).max() <= scale.max() / 2 + 1e-6
     params, meta = load_tuned()
-    assert {"layer2.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
-    assert not any(name.startswith(("layer0.", "layer1.")) for name in params)  # those run in the shipped graph
+    assert {"layer0.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
+    assert {"embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"} <= set(params)  # from version 6: tuned too
     assert params["head.weight"].shape == (384 + 4, 3)
     assert 0.5 <= meta["mixed_clause_min"] <= 1.0
-    assert meta["version"] == "5" and meta["training"]["trained_layers"] == "3,4,5,6"  # all tuned layers trained
-    assert tuned_layers(meta) == (2, 3, 4, 5)
+    assert meta["version"] == "6" and meta["training"]["trained_layers"] == "1,2,3,4,5,6"  # all six layers trained
+    assert tuned_layers(meta) == (0, 1, 2, 3, 4, 5)
     assert 0.0 <= meta["fast_weight"] < 1.0
 
 
@@ -191,7 +191,7 @@ def _probabilities(outcomes: list[Scores | Unscored]) -> np.ndarray:
 def test_texts_the_fast_path_leaves_get_the_blend_of_both_paths_with_the_calibrated_weight() -> None:
     _, fast, _ = _models._loaded()
     params, meta = load_tuned()
-    lower = lower_session(bundled_model_path() or Path())
+    lower = lower_session(bundled_model_path() or Path(), tuned_layers(meta)[0])
     transformer = TunedMiniLM(lower, params, {**meta, "fast_weight": 0.3})
     undecided = dataclasses.replace(fast, gate=1.01)  # the fast path keeps nothing
     no_mixed = MixedRule(clause_min=1.01, whole_max=0.0)

@@ -150,7 +150,7 @@ def test_the_plugin_spec_describes_the_limits() -> None:
     spec = ANALYZER.spec
 
     assert spec.name == "sentiment"
-    assert spec.version == "1.4.0"
+    assert spec.version == "1.5.0"
     assert spec.accepts_text
     assert spec.max_text_chars == 512
     assert spec.max_input_bytes == 10 * 1024 * 1024

@@ -94,7 +94,7 @@ class AnalyzerSpec:
 
 SENTIMENT = AnalyzerSpec(
     name="sentiment",
-    version="1.4.0",
+    version="1.5.0",
     description=(
         "Labels review texts positive, negative, neutral or mixed with calibrated confidence "
         "(a learned model by default, or VADER with model=lexicon), optionally per aspect, for one "
