@@ -45,10 +45,11 @@ ROOT = Path(__file__).resolve().parents[2]
 WORK = Path(os.environ.get("ASSAY_BENCH_WORK") or ROOT / "bench" / ".work").resolve()
 RESULTS = WORK / "results"
 PEER_SRC = Path(os.environ.get("ASSAY_BENCH_PEER_SRC") or ROOT.parent / "shared" / "bench" / "peer_celery")
-JOBS_PROCESSES = "2"
-"""Assay's jobs serving processes on the benchmark's 2 cores unless ASSAY_JOBS_PROCESSES says
-otherwise (bench/README.md, "Issue 21: several jobs processes per node": two beat one on jobs/s in
-every round; the gateway and the worker get 4 connections per process from assay dev)."""
+JOBS_PROCESSES = "1"
+"""Assay's jobs serving processes unless ASSAY_JOBS_PROCESSES says otherwise: the service's default.
+Two won on a loaded machine and lost on a quiet one (bench/README.md, "Issue 21: several jobs
+processes per node", the lead's quiet pairs); with 2, assay dev gives the gateway and the worker 4
+connections per process."""
 PEER = WORK / "peer_celery"
 PEER_URL = "http://127.0.0.1:58000"
 SYSTEMS = ("peer", "assay-rest", "assay-grpc")
