@@ -20,7 +20,7 @@ import pytest
 from harness.waiting import assert_eventually
 
 from assay.devstack.servers import free_port
-from assay.devstack.servers.serving import alive, descendants, serving_pids
+from assay.devstack.servers.serving import alive, descendants, kill_family, serving_pids
 
 HOST = "127.0.0.1"
 START_SECONDS = 60.0
@@ -58,13 +58,7 @@ def start_gateway() -> Iterator[object]:
 
     yield start
     for gateway in started:  # a failed test still stops what it started, by PID
-        family = descendants(gateway.proc.pid)
-        if gateway.proc.poll() is None:
-            gateway.proc.send_signal(signal.SIGKILL)
-            gateway.proc.wait(10)
-        for pid in family:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        kill_family(gateway.proc)
 
 
 def _stops_on_sigterm(gateway: GatewayProcess) -> None:

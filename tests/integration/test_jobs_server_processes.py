@@ -27,7 +27,7 @@ from harness.waiting import assert_eventually
 from assay.common.grpc_server import LIVENESS_SERVICE
 from assay.common.migrations import upgrade
 from assay.devstack.servers import free_port, port_is_free
-from assay.devstack.servers.serving import alive, connection_owners, descendants
+from assay.devstack.servers.serving import alive, connection_owners, descendants, kill_family
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 
 HOST = "127.0.0.1"
@@ -87,13 +87,7 @@ def start_jobs_processes(postgres: Postgres, nats_server) -> Iterator[object]:  
 
     yield start
     for jobs in started:  # a failed test still stops what it started, by PID
-        family = descendants(jobs.proc.pid)
-        if jobs.proc.poll() is None:
-            jobs.proc.send_signal(signal.SIGKILL)
-            jobs.proc.wait(10)
-        for pid in family:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        kill_family(jobs.proc)
 
 
 def _both_serve(jobs: JobsProcess) -> set[int]:
@@ -137,7 +131,12 @@ def test_a_killed_parent_takes_its_serving_processes_with_it(start_jobs_processe
     family = descendants(jobs.proc.pid)
     jobs.proc.send_signal(signal.SIGKILL)
     jobs.proc.wait(10)
-    assert_eventually(lambda: not any(alive(pid) for pid in family), timeout=30)
+    try:
+        assert_eventually(lambda: not any(alive(pid) for pid in family), timeout=30)
+    finally:  # the fixture finds no family below a dead parent: stop what survived it here
+        for pid in family:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_a_port_the_processes_cannot_bind_fails_the_parent(start_jobs_processes):

@@ -12,7 +12,7 @@ import pytest
 
 from assay.analysis.child import ChildPayload
 from assay.analysis.executor import Outcome
-from assay.analysis.fair_queue import FairQueue, _Waiting, pick
+from assay.analysis.fair_queue import FairQueue, Lane, _Waiting, pick
 
 
 def payload(tenant: str, n: int) -> ChildPayload:
@@ -32,7 +32,7 @@ class Children:
         self._ends: dict[str, asyncio.Event] = {}
         self.changed = asyncio.Event()
 
-    async def flush(self, payloads: Sequence[ChildPayload]) -> Sequence[Outcome]:
+    async def flush(self, payloads: Sequence[ChildPayload], lane: Lane) -> Sequence[Outcome]:
         ids = [p.job_id for p in payloads]
         self.started.append(ids)
         end = asyncio.Event()
@@ -127,7 +127,7 @@ async def test_attempts_arriving_together_share_a_batch_in_fair_order() -> None:
 
 
 async def test_a_batch_that_raises_fails_each_of_its_callers() -> None:
-    async def broken(payloads: Sequence[ChildPayload]) -> Sequence[Outcome]:
+    async def broken(payloads: Sequence[ChildPayload], lane: Lane) -> Sequence[Outcome]:
         raise RuntimeError("no child")
 
     queue = FairQueue(broken, lanes=1)

@@ -95,3 +95,21 @@ async def test_a_slow_batch_shrinks_the_next_batches_and_the_slots_and_cheap_one
     for n in range(40):
         await small.run(payload(n))
     assert slots.capacity == 32
+
+
+async def test_a_spare_lanes_batches_leave_the_pace_to_the_ordinary_childrens() -> None:
+    """Another tenant's cheap attempts in the spare lane must not make the flood's slow ones look cheap
+    (bigger batches and more slots for the flood): only the ordinary lanes' batches are paced."""
+    clock, slots = Clock(), Slots(32)
+    executor = PacedExecutor(clock, 0.2)
+    small = SmallBatches(executor, max_size=32, concurrency=2, slots=slots, window=0.1,  # type: ignore[arg-type]
+                         spares=1, clock=clock)
+    await small._run_batch([payload(0)], "child")
+    assert slots.capacity == 4
+    executor.seconds = 0.001
+    for n in range(20):
+        await small._run_batch([payload(n)], "spare")
+    assert slots.capacity == 4
+    for n in range(20):  # the same cheap attempts on the ordinary lanes do move it
+        await small._run_batch([payload(n)], "child")
+    assert slots.capacity == 32

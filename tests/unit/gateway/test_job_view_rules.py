@@ -102,3 +102,20 @@ def test_a_deleted_event_drops_the_job_and_a_late_event_of_it_is_not_taken_back_
                                  deleted=True)
     jobs.apply_event(notice.SerializeToString())
     assert jobs.body(ACME, "j1") is None and len(jobs) == 0
+
+
+def test_a_getjob_answer_read_before_the_deletion_is_not_taken_after_its_event() -> None:
+    jobs = view()
+    notice = events_pb2.JobEvent(sequence=4, job=Job(id="j1", tenant_id="acme"), deleted=True)
+    jobs.apply_event(notice.SerializeToString())  # the job was not held: a read of it is in flight
+    jobs.remember(job(Job.STATE_SUCCEEDED, 3))  # that read's answer, from before the deletion
+    jobs.apply_event(event(job(Job.STATE_SUCCEEDED, 3)))  # or a late event of it
+    assert jobs.body(ACME, "j1") is None and len(jobs) == 0
+
+
+def test_deletions_through_this_gateway_are_remembered_too() -> None:
+    jobs = view()
+    jobs.remember(job(Job.STATE_SUCCEEDED, 3))
+    jobs.forget("j1")
+    jobs.remember(job(Job.STATE_SUCCEEDED, 3))
+    assert jobs.body(ACME, "j1") is None

@@ -47,8 +47,8 @@ class AnalysisSettings(CommonSettings, DatabaseSettings, NatsSettings, StorageSe
     attempts take 2 ms or 200 ms each. 0: batches and slots always at their maximum."""
     worker_small_spare_children: int = Field(default=1, ge=0, le=8)
     """Child processes beyond ``worker_concurrency`` for the small attempts of tenants with nothing running in
-    this worker (kept warm: started once a small attempt has run, rehearsing it), and as many fetches (at
-    least one) of the top-priority subject (where the dispatcher sends a tenant's job ahead of the backlog)
+    this worker (kept warm: started once a small attempt has run, rehearsing it), and as many fetches (plus
+    one) of the top-priority subject (where the dispatcher sends a tenant's job ahead of the backlog)
     kept beside the small fetch loop's slots: such an attempt starts at once, sharing the cores, instead of
     waiting behind the running ones (``fair_queue``). Costs one more analyzer process's memory per spare.
     0: no spare (such an attempt is still fetched at once and takes the next free child, before the

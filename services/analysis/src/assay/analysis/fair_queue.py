@@ -35,7 +35,8 @@ from assay.analysis.child import ChildPayload
 from assay.analysis.executor import Outcome
 
 Lane = Literal["child", "spare"]
-Flush = Callable[[Sequence[ChildPayload]], Awaitable[Sequence[Outcome | BaseException]]]
+Flush = Callable[[Sequence[ChildPayload], "Lane"], Awaitable[Sequence[Outcome | BaseException]]]
+"""Runs a batch taken for a lane; one answer per attempt, in order."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class FairQueue:
         now = self._clock()
         handed = [Handed(lane, len(batch), now - entry.queued_at) for entry in batch]
         try:
-            answers = await self._flush([entry.payload for entry in batch])
+            answers = await self._flush([entry.payload for entry in batch], lane)
             if len(answers) != len(batch):
                 raise RuntimeError(f"small attempts: flush answered {len(answers)} of {len(batch)}")
         except asyncio.CancelledError:

@@ -161,8 +161,9 @@ async def start(
     small_slots = Slots(settings.worker_small_concurrency) if settings.worker_small_concurrency else None
     spares = settings.worker_small_spare_children if small_slots is not None else 0
     # Jobs sent ahead of the backlog are fetched beside the small slots (their attempts then go first,
-    # in a spare child or the next free one): at least one such fetch, one per spare.
-    reserve_slots = Slots(max(1, spares)) if small_slots is not None else None
+    # in a spare child or the next free one): one such fetch per spare and one more, so a tenant's next
+    # job is fetched and started while its previous attempt still runs in the spare child.
+    reserve_slots = Slots(spares + 1) if small_slots is not None else None
     small = None if small_slots is None else SmallBatches(
         executor, max_size=settings.worker_small_batch_size, concurrency=settings.worker_concurrency,
         slots=small_slots, window=settings.worker_small_window_seconds, spares=spares)

@@ -15,7 +15,9 @@ jobs. The view holds recent jobs' rendered JSON, kept current by the lifecycle e
   should an event be lost (it is read from jobs again after that).
 
 Never backwards: each job carries the sequence of its latest event (``Job.event_sequence``), and a
-copy older than the one held (a late event, a GetJob answer overtaken by an event) is ignored.
+copy older than the one held (a late event, a GetJob answer overtaken by an event) is ignored. A
+deleted job stays out: its id is remembered (the last ``RECENT_DELETIONS``), so a GetJob answer read
+before the deletion and arriving after its event is not taken.
 Bounded by bytes (``ASSAY_JOB_VIEW_BYTES``): an entry costs its job's wire bytes until it is first
 read, then its rendered JSON (rendered once per job version, so repeated polls cost no rendering).
 """
@@ -41,6 +43,7 @@ from assay.common.interceptors import CachingVerifier
 from assay.common.job_states import TERMINAL
 from assay.common.nats import ALL_EVENTS
 from assay.common.nats_link import NatsLink
+from assay.common.recent_sequences import GONE, RecentSequences
 from assay.gateway.config import GatewaySettings
 from assay.gateway.json import render, to_json
 from assay.v1 import events_pb2, job_pb2
@@ -55,6 +58,8 @@ _VIEW_HITS = VIEW_READS.labels(result="hit")
 VIEW_EVENTS = prometheus_client.Counter(
     "assay_gateway_job_view_events_total", "Lifecycle events the job view took (applied) or ignored (stale).",
     ["result"])
+RECENT_DELETIONS = 16_384
+"""Deleted jobs remembered so that a read in flight at their deletion is not taken (it lasts one GetJob)."""
 
 
 class _Entry(NamedTuple):
@@ -78,6 +83,7 @@ class JobView:
         self._entries: ByteLRU[str, _Entry] = ByteLRU(
             "gateway_job_view", max_bytes if ttl_seconds > 0 and verifier is not None else 0,
             lambda entry: len(entry.payload))
+        self._deleted = RecentSequences(RECENT_DELETIONS)
         self.live = False
         """True while the event feed is subscribed and connected; reads are answered only then."""
 
@@ -103,18 +109,19 @@ class JobView:
     def forget(self, job_id: str) -> None:
         """Drop a job deleted through this gateway (the others drop it at its ``deleted`` event)."""
         self._entries.pop(job_id)
+        self._deleted.note(job_id, GONE)
 
     def apply_event(self, payload: bytes) -> None:
         """Take the job of a lifecycle event."""
         event = events_pb2.JobEvent.FromString(payload)
         if event.deleted:  # DeleteJob, a cascade or the retention sweep, through any replica
-            self._entries.pop(event.job.id)
+            self.forget(event.job.id)
             return
         taken = self._take(event.job, event.sequence, event.job.SerializeToString)
         VIEW_EVENTS.labels(result="applied" if taken else "stale").inc()
 
     def _take(self, job: job_pb2.Job, sequence: int, payload: Callable[[], bytes], rendered: bool = False) -> bool:
-        if not self.live or not job.id or sequence <= 0:
+        if not self.live or not job.id or sequence <= 0 or self._deleted.supersedes(job.id, sequence):
             return False
         held = self._entries.peek(job.id)
         if held is not None and held.sequence > sequence:

@@ -27,9 +27,7 @@ Memory: entries are the jobs' wire bytes, bounded in total by ``ASSAY_JOB_CACHE_
 
 from __future__ import annotations
 
-import sys
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -37,6 +35,7 @@ from nats.aio.msg import Msg
 
 from assay.common.byte_cache import ByteLRU
 from assay.common.job_states import TERMINAL
+from assay.common.recent_sequences import GONE, RecentSequences
 from assay.jobs.metrics import CACHE_READS
 from assay.v1 import events_pb2, job_pb2
 
@@ -45,8 +44,6 @@ _MISSES = CACHE_READS.labels(result="miss")
 RECENT_EVENTS = 16_384
 """Uncached jobs whose latest event sequence is remembered (a few seconds of events at c1's rate;
 the race it closes lasts one database read)."""
-GONE = sys.maxsize
-"""The remembered sequence of a deleted job: no state of it is cached again."""
 
 
 class _Entry(NamedTuple):
@@ -68,7 +65,7 @@ class JobCache:
         self._clock = clock
         self._entries: ByteLRU[str, _Entry] = ByteLRU(
             "jobs_job_cache", max_bytes if ttl_seconds > 0 else 0, lambda entry: len(entry.wire))
-        self._recent: OrderedDict[str, int] = OrderedDict()
+        self._recent = RecentSequences(RECENT_EVENTS)
         """Job id → the sequence of its latest event that found no entry (``GONE``: deleted)."""
 
     @property
@@ -103,7 +100,7 @@ class JobCache:
         entry = self._entries.peek(job.id)
         if entry is not None and entry.sequence > sequence:
             return
-        if self._recent.get(job.id, -1) > sequence:  # a newer event arrived while this state was read
+        if self._recent.supersedes(job.id, sequence):  # a newer event arrived while this state was read
             return
         ttl = self._finished_ttl if job.state in TERMINAL else self._ttl
         self._entries.put(job.id, _Entry(job.tenant_id, sequence, self._clock() + ttl, job.SerializeToString()))
@@ -131,12 +128,8 @@ class JobCache:
         self._remember(job_id, GONE)
 
     def _remember(self, job_id: str, sequence: int) -> None:
-        if not self.enabled or self._recent.get(job_id, -1) >= sequence:
-            return
-        self._recent[job_id] = sequence
-        self._recent.move_to_end(job_id)
-        if len(self._recent) > RECENT_EVENTS:
-            self._recent.popitem(last=False)
+        if self.enabled:
+            self._recent.note(job_id, sequence)
 
     async def on_event(self, msg: Msg) -> None:
         """Core NATS subscription callback for ``assay.common.nats.ALL_EVENTS``."""

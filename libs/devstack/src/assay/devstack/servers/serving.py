@@ -9,7 +9,9 @@ does before measuring.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 from pathlib import Path
 
 
@@ -39,6 +41,17 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def kill_family(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a server started as ``proc`` and every process below it, by PID (a test's teardown)."""
+    family = descendants(proc.pid)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    for pid in family:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _server_inode(server_port: int, client_port: int) -> str | None:
