@@ -13,7 +13,6 @@ from typing import Protocol
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.auth import TokenVerifier, WorkerVerifier
@@ -24,6 +23,7 @@ from assay.common.interceptors import ServerInterceptor
 from assay.common.rate_limit_interceptor import RateLimitInterceptor
 from assay.common.rate_limits import RateLimiter
 from assay.common.schema_revision import SchemaRevision
+from assay.common.server_spans import ServerSpanInterceptor
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ async def start_grpc_server(
         interceptors=[
             *([RateLimitInterceptor(limiter, auth.tenant_verifier, settings.refused_stream_drain_bytes)]
               if limiter.enabled else []),
-            aio_server_interceptor(),  # type: ignore[no-untyped-call]
+            ServerSpanInterceptor(),
             auth,
         ],
         options=grpc_server_options(settings),
