@@ -114,6 +114,25 @@ class MethodSpans:
             span.end()
 
 
+class CallSpan:
+    """One call's span, current while the call runs; an exception escaping the call is recorded on it."""
+
+    __slots__ = ("_context", "_span", "_spans", "_token")
+
+    def __init__(self, spans: MethodSpans, context: grpc.aio.ServicerContext) -> None:
+        self._spans, self._context = spans, context
+
+    def __enter__(self) -> None:
+        self._span, self._token = self._spans.start(self._context)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        try:
+            if isinstance(error, Exception):  # not CancelledError, GeneratorExit: not errors (as the library)
+                self._span.record_exception(error)
+        finally:
+            self._spans.end(self._span, self._token, self._context)
+
+
 def _mark_outcome(span: Span, context: grpc.aio.ServicerContext) -> None:
     """The library's proxy, after the fact: the code an ``abort`` / ``set_code`` left, an error
     status (described as the library does) for a server fault."""
@@ -144,28 +163,16 @@ def peer_attributes(peer: str) -> tuple[tuple[str, str], ...]:
 def _wrap(handler: Handler, spans: MethodSpans) -> Handler:
     def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def traced(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            span, token = spans.start(context)
-            try:
+            with CallSpan(spans, context):
                 return await behavior(request, context)
-            except Exception as error:
-                span.record_exception(error)
-                raise
-            finally:
-                spans.end(span, token, context)
 
         return traced
 
     def stream_response(behavior: Any) -> Callable[..., AsyncIterator[Any]]:
         async def traced(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            span, token = spans.start(context)
-            try:
+            with CallSpan(spans, context):
                 async for response in behavior(request, context):
                     yield response
-            except Exception as error:
-                span.record_exception(error)
-                raise
-            finally:
-                spans.end(span, token, context)
 
         return traced
 
