@@ -84,4 +84,4 @@ def test_a_command_to_the_controller_is_not_evidence_of_documented_instructions(
 
 
 def _status(tmp_path: Path, changes: dict[str, str], requirement: str) -> int:
-    return lexical_findings(tmp_path, changes)[requirement].status
+    return int(lexical_findings(tmp_path, changes)[requirement].status)
