@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from gateway_fixtures import Gateway, drive_to_success, gateway, gateway_settings  # noqa: F401 - fixture
+from opentelemetry.instrumentation import fastapi as fastapi_instrumentation
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from starlette.types import Receive, Scope, Send
@@ -43,12 +44,19 @@ def without_fast_lane(app: FastAPI) -> FastAPI:
     return app
 
 
-def server_span(spans: InMemorySpanExporter) -> tuple[str, dict[str, Any]]:  # noqa: F811 - the fixture
+TRACE_ID, CALLER_SPAN_ID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+TRACEPARENT = f"00-{TRACE_ID}-{CALLER_SPAN_ID}-01"
+
+
+def server_span(spans: InMemorySpanExporter) -> tuple[Any, ...]:  # noqa: F811 - the fixture
+    """The gateway's server span of the request: name, kind, parent, status and attributes."""
     (span,) = [s for s in spans.get_finished_spans()
                if s.kind == SpanKind.SERVER and not (s.attributes or {}).get("rpc.system")]  # not jobs' own
     spans.clear()
     attributes = {key: value for key, value in (span.attributes or {}).items() if key not in VOLATILE_ATTRIBUTES}
-    return span.name, attributes
+    assert span.parent is not None and span.parent.is_remote, "the span continues the caller's traceparent"
+    assert (format(span.context.trace_id, "032x"), format(span.parent.span_id, "016x")) == (TRACE_ID, CALLER_SPAN_ID)
+    return span.name, span.kind, span.status.status_code, attributes
 
 
 def access_routes(caplog: pytest.LogCaptureFixture) -> list[tuple[str, int]]:
@@ -83,7 +91,7 @@ async def test_the_hot_routes_answer_as_through_the_router_without_it(
     caplog.clear()
 
     def call(method: str, path: str, **options: Any) -> Call:
-        options["headers"] = {"X-Request-ID": "req-fast-lane", **options.get("headers", {})}
+        options["headers"] = {"X-Request-ID": "req-fast-lane", "traceparent": TRACEPARENT, **options.get("headers", {})}
         return method, path, options
 
     requests = [
@@ -116,7 +124,7 @@ async def test_the_hot_routes_answer_as_through_the_router_without_it(
         fast_answer = await answer(fast, request)
         assert routed_calls == [], f"{request[0]} {request[1]} went past the router"
         assert fast_answer == routed_answer, request
-        assert server_span(spans) == routed_span, "the same server span with the same attributes"
+        assert server_span(spans) == routed_span, "the same server span: name, kind, parent, status, attributes"
         assert access_routes(caplog) == routed_log
         statuses.append(fast_answer[0])
     assert statuses == [202, 400, 400, 415, 401, 200, 200, 400, 404, 400, 401, 409, 404, 200, 200]
@@ -132,3 +140,30 @@ async def test_other_requests_still_take_the_router(gateway: Gateway, routed_cal
     await fast.get("/v1/jobs", headers=auth)
     await fast.post(f"/v1/jobs/{job_id}/events:ticket", headers=auth)
     assert routed_calls == ["/v1/jobs/{job_id}", "/v1/jobs/{job_id}", "/v1/jobs", "/v1/jobs/{job_id}/events:ticket"]
+
+
+async def test_the_server_span_of_a_hot_route_is_named_without_a_route_lookup(
+    gateway: Gateway, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch,  # noqa: F811 - fixtures
+) -> None:
+    """The OpenTelemetry middleware takes the fast lane's span names (fast_lane.lane_span_details)
+    instead of matching each request against every route; other requests are still looked up."""
+    looked_up: list[str] = []
+    lookup = fastapi_instrumentation._get_route_details
+
+    def counted(scope: Scope) -> str | None:
+        looked_up.append(scope["path"])
+        return lookup(scope)
+
+    monkeypatch.setattr(fastapi_instrumentation, "_get_route_details", counted)
+    fast = gateway.client_for(create_app(gateway_settings(), gateway.channels))
+    auth = gateway.auth()
+    created = await fast.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "ok"}}, headers=auth)
+    job_id = created.json()["id"]
+    await fast.get(f"/v1/jobs/{job_id}?view=BASIC", headers=auth)
+    await fast.get(f"/v1/jobs/{job_id}/result", headers=auth)
+    assert looked_up == []
+    await fast.get("/v1/jobs", headers=auth)
+    assert looked_up == ["/v1/jobs"]
+    names = [s.name for s in spans.get_finished_spans()
+             if s.kind == SpanKind.SERVER and not (s.attributes or {}).get("rpc.system")]
+    assert names == ["POST /v1/jobs", "GET /v1/jobs/{job_id}", "GET /v1/jobs/{job_id}/result", "GET /v1/jobs"]

@@ -10,6 +10,7 @@ import grpc
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
@@ -20,7 +21,7 @@ from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
 from assay.gateway.console import add_console
 from assay.gateway.docs import add_docs
-from assay.gateway.fast_lane import FastLane
+from assay.gateway.fast_lane import FastLane, lane_span_details
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
 from assay.gateway.middleware import FrontMiddleware
@@ -109,9 +110,38 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
     # Around the whole stack: one server span per request, continuing an incoming traceparent.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,docs,redoc,openapi.json,console",
                                        exclude_spans=["receive", "send"])
+    _name_lane_spans_up_front(app)
     # In front of everything, tracing included: a request over its rate limit answered at once.
     add_rate_limits(app, settings, verifier, lambda inner: wrapped(inner, outer))
     return app
+
+
+def _name_lane_spans_up_front(app: FastAPI) -> None:
+    """While the fast lane serves its routes, the OpenTelemetry middleware takes their span names
+    and ``http.route`` from it instead of matching each request against every route
+    (``fast_lane.lane_span_details``): the same span, less CPU per request."""
+    instrumented = app.build_middleware_stack
+
+    def build() -> ASGIApp:
+        stack = instrumented()
+        layers = _layers(stack)
+        tracing = [layer for layer in layers if isinstance(layer, OpenTelemetryMiddleware)]
+        # Without the lane, or if the instrumentation changed its stack: spans still right, only slower.
+        if tracing and any(isinstance(layer, FastLane) for layer in layers):
+            tracing[0].default_span_details = lane_span_details(tracing[0].default_span_details)  # type: ignore[arg-type]
+        return stack
+
+    app.build_middleware_stack = build  # type: ignore[method-assign]
+
+
+def _layers(stack: ASGIApp) -> list[object]:
+    """The middleware layers of a built stack, outermost first (each holds the next as ``app``)."""
+    found: list[object] = []
+    layer: object = stack
+    while layer is not None and len(found) < 100:
+        found.append(layer)
+        layer = getattr(layer, "app", None)
+    return found
 
 
 def outer_middleware(settings: GatewaySettings) -> list[Middleware]:
