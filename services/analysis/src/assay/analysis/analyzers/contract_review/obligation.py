@@ -19,12 +19,18 @@ its topic without binding the processor to anything, and are never evidence of i
 - a **duty of the controller**: the customer, as the sentence's subject, warrants, is
   responsible for or shall do something and the processor is not named ("Customer is solely
   responsible for ... security");
+- a **deeming** without a duty ("use of the Service ... constitutes documented instructions"):
+  it says what counts as something, not what the processor must do;
 - a **description** without any verb, neither a command nor a finite duty ("Stored
-  encrypted.", "Backups: encrypted and retained for 30 days" in an annex table): it says how
+  encrypted.", "Backups: encrypted and retained for 30 days" in an annex table; after a field
+  label a plural noun such as "days" is not read as a verb unless a party is its subject): it says how
   something is, not that the processor must keep it so; a list item is read with its lead-in
   ("The Processor shall: - maintain ..."), so bullets under a duty are not descriptions;
-- a **permission of the controller** ("Customers can also delete the data themselves") binds
-  the processor to nothing either; it is evidence only of requirements whose content is the
+- a **permission of the controller** ("Customers can also delete the data themselves", also
+  after an introductory clause: "Where ..., the Customer may ..."), or a command to act towards
+  the processor ("Provide instructions to the Processor ...", "Obtain information from the
+  Processor" as bullets under a plain heading: whoever is told so is the controller), binds the
+  processor to nothing either; it is evidence only of requirements whose content is the
   controller's right (audits, objecting to a sub-processor: ``controller_right`` in the playbook).
 
 These sentences stay in context: a cross-reference still makes a missing requirement
@@ -99,11 +105,18 @@ its antecedent, which then is the evidence."""
 def controller_permission(text: str) -> bool:
     """The controller, as the sentence's subject, may or can do something and the processor is
     bound to nothing: "Customers can also delete the data themselves", "Client may export its
-    data at any time". Evidence only of the controller's rights (audits, objections), never of a
-    duty of the processor."""
+    data at any time"; so is a command to act towards the processor ("Obtain information from the
+    Processor", "Provide instructions to the Processor": whoever is told so is the controller).
+    Evidence only of the controller's rights (audits, objections), never of a duty of the
+    processor."""
+    if _commands_the_controller(text):
+        return True
     permission = _PERMISSION.search(text)
-    if permission is None or _CONTROLLER_SUBJECT.match(text[: permission.start()]) is None:
+    if permission is None:
         return False
+    before = text[: permission.start()]
+    if _CONTROLLER_SUBJECT.match(before) is None and _CONTROLLER_AFTER_INTRO.search(before) is None:
+        return False  # "Where the Customer reasonably determines ..., the Customer may ..." counts too
     if _RESTRICTED.search(text[permission.start() : permission.end() + 12]):
         return False  # "may not", "may only": a restriction, not a permission
     return _PROCESSOR_DUTY.search(text) is None
@@ -120,9 +133,9 @@ _PROCESSOR_DUTY = re.compile(
 
 def non_binding(text: str) -> str:
     """Why ``text`` (party names already read as roles) binds no processor: ``cross-reference``,
-    ``continuation``, ``label``, ``processor permission``, ``controller duty`` or ``description``
-    (no verb at all: "Stored encrypted.", "Backups: encrypted and retained for 30 days"); empty
-    when it may.
+    ``continuation``, ``label``, ``processor permission``, ``controller duty``, ``deeming`` ("use of the
+    Service constitutes documented instructions") or ``description`` (no verb at all: "Stored
+    encrypted.", "Backups: encrypted and retained for 30 days"); empty when it may.
     (A controller's permission is checked apart, :func:`controller_permission`: it is evidence of
     the controller's rights.)"""
     if _CONTINUATION.match(text) and _DUTY.search(text) is None:
@@ -147,14 +160,65 @@ def non_binding(text: str) -> str:
         and _PROCESSOR_DUTY.search(text) is None
     ):
         return "controller duty"
-    value = _LABEL.sub("", text)
-    if FINITE_VERB.search(value) is None and _THIRD_PERSON.search(value) is None and _IMPERATIVE.match(text) is None:
+    if _DEEMING.search(text) is not None and _DUTY.search(_DEEMING.sub(" ", text)) is None:
+        return "deeming"
+    if _described(text):
         return "description"
     return ""
 
 
+def _described(text: str) -> str | None:
+    """``text`` says how something is without a verb that could bind anyone. After a field label
+    ("Backups: encrypted and retained for 30 days") the value is read alone, and a word that may
+    be a verb in the third person counts only after a party as its subject ("Backups: the
+    Processor encrypts them daily"): in a value it is more often a plural noun ("30 days")."""
+    if _IMPERATIVE.match(text) is not None:
+        return None
+    label = _LABEL.match(text)
+    if label is not None and (_DUTY.search(label.group()) or FINITE_VERB.search(label.group())):
+        label = None  # a lead-in with its duty ("The Processor will: maintain ..."), not a field label
+    value = text[label.end() :] if label is not None else text
+    if FINITE_VERB.search(value) is not None:
+        return None
+    verb = _PARTY_THEN_VERB if label is not None else _THIRD_PERSON
+    return None if verb.search(value) is not None else value
+
+
+def _commands_the_controller(text: str) -> bool:
+    """An imperative (a bullet under a plain heading, no lead-in naming who is bound) whose
+    recipient is the processor and that does not name the controller: "Provide instructions to
+    the Processor ...", "Notify the Processor of any change ...". Whoever is commanded to do
+    something *to* the processor is the controller."""
+    command = _IMPERATIVE.match(text)
+    return (
+        command is not None
+        and not command.group().lower().endswith(("ing", "ed"))  # "Processing ... is important to us"
+        and _DUTY.search(text) is None
+        and _PROCESSOR_AS_OBJECT.search(text) is not None
+        and _CONTROLLER_PARTY.search(text) is None
+    )
+
+
+_PROCESSOR_AS_OBJECT = re.compile(
+    r"\b(?:the\s+(?:processor|supplier|vendor|(?:service\s+)?provider|data\s+importer)|us)\b(?!['’]s)",
+    re.IGNORECASE,
+)
+"""The processor named as the recipient of an act ("to the Processor", "inform us"), not as an owner
+("the Processor's sub-processors")."""
+_CONTROLLER_PARTY = re.compile(r"\b(?:controllers?|customers?|clients?|you|data\s+exporters?)\b", re.IGNORECASE)
+"""The controller as a party (data subjects, who are also named in commands, are not)."""
+_DEEMING = re.compile(r"\b(?:constitutes?|(?:shall|will)\s+constitute)\b", re.IGNORECASE)
+"""A sentence saying what counts as something ("use of the Service ... constitutes documented
+instructions") states an equivalence, not a duty."""
 _THIRD_PERSON = re.compile(r"\b[a-z]{3,}(?<!ss)(?<!ous)(?<!ics)(?<!ies)(?<!ers)(?<!ons)(?<!ents)s\b", re.IGNORECASE)
 """A word that may be a verb in the third person ("processes", "ensures", "maintains")."""
+_PARTY_THEN_VERB = re.compile(
+    r"\b(?:the\s+)?(?:processors?|controllers?|customers?|suppliers?|vendors?|providers?|we|it|they)\s+"
+    r"(?:\w+ly\s+)?" + _THIRD_PERSON.pattern + r"|\b(?:we|they)\s+(?:\w+ly\s+)?[a-z]{3,}\b",
+    re.IGNORECASE,
+)
+"""A party as the subject of such a word ("the Processor encrypts"), or "we" / "they" before a
+word ("we retain")."""
 _LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w ()/-]{0,40}:\s+")
 """A field label before its value ("Backups: encrypted and retained for 30 days")."""
 _IMPERATIVE = re.compile(
