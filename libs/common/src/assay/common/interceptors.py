@@ -112,8 +112,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         self._worker_verifier = CachingVerifier(worker_verifier or NoWorkers(), name="verified_worker_credentials")
         self._recorder = RpcRecorder()
         self._drain_bytes = refused_stream_drain_bytes
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler[Any, Any], grpc.RpcMethodHandler[Any, Any]]] = {}
-        """Method → (its handler, that handler wrapped): wrapped once, not on every call."""
+        self._wrapped = WrappedHandlers()
 
     async def intercept_service(
         self,
@@ -124,12 +123,26 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_SERVICES):
             return handler
+        return self._wrapped.get(method, handler, lambda: _wrap(
+            handler, method, self._worker_verifier if method.startswith(WORKER_SERVICES) else self.tenant_verifier,
+            self._recorder, self._drain_bytes))
+
+
+class WrappedHandlers:
+    """Method → (its handler, that handler wrapped): a server interceptor wraps each method's handler
+    once, not on every call (bounded: only registered methods have a handler)."""
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler[Any, Any], grpc.RpcMethodHandler[Any, Any]]] = {}
+
+    def get(self, method: str, handler: grpc.RpcMethodHandler[Any, Any],
+            wrap: Callable[[], grpc.RpcMethodHandler[Any, Any]]) -> grpc.RpcMethodHandler[Any, Any]:
+        """``handler`` wrapped by ``wrap()``, the first time ``method`` is seen with it."""
         known = self._wrapped.get(method)
         if known is not None and known[0] is handler:
             return known[1]
-        verifier = self._worker_verifier if method.startswith(WORKER_SERVICES) else self.tenant_verifier
-        wrapped = _wrap(handler, method, verifier, self._recorder, self._drain_bytes)
-        self._wrapped[method] = (handler, wrapped)  # bounded: only registered methods have a handler
+        wrapped = wrap()
+        self._wrapped[method] = (handler, wrapped)
         return wrapped
 
 

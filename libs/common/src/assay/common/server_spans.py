@@ -35,7 +35,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.propagate import extract
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from assay.common.interceptors import PUBLIC_SERVICES, SERVER_FAULTS
+from assay.common.interceptors import PUBLIC_SERVICES, SERVER_FAULTS, WrappedHandlers
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ class ServerSpanInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, tracer_provider: trace.TracerProvider | None = None) -> None:
         self._tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, _LIBRARY_VERSION, tracer_provider,
                                         schema_url=SCHEMA_URL)
-        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
-        """Method → (its handler, that handler wrapped): wrapped once, not on every call."""
+        self._wrapped = WrappedHandlers()
 
     async def intercept_service(
         self,
@@ -65,12 +64,7 @@ class ServerSpanInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or not is_instrumentation_enabled():
             return handler
         method: str = handler_call_details.method
-        known = self._wrapped.get(method)
-        if known is not None and known[0] is handler:
-            return known[1]
-        wrapped = _wrap(handler, MethodSpans(self._tracer, method))
-        self._wrapped[method] = (handler, wrapped)  # bounded: only registered methods have a handler
-        return wrapped
+        return self._wrapped.get(method, handler, lambda: _wrap(handler, MethodSpans(self._tracer, method)))
 
 
 class MethodSpans:
