@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, analyzers, edit, findings, fixture_text
+from fixtures.contracts.support import STATUS, edited_findings, fixture_text
 
 from assay.analysis.analyzers.contract_review.duty import carried, main_clause
 from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
-from assay.v1 import contract_review_pb2
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 
@@ -168,13 +167,6 @@ def test_a_sentence_carrying_two_duties_is_evidence_of_both(sentence: str) -> No
     )
 
 
-def _findings(
-    tmp_path: Path, changes: dict[str, str], requirement: str
-) -> list[contract_review_pb2.ContractRequirementFinding]:
-    text = edit(fixture_text("eu_dpa.txt"), changes)
-    return [findings(analyzer, tmp_path, text)[requirement] for analyzer in analyzers()]
-
-
 def test_a_breach_notice_and_kept_documentation_are_not_the_audit_terms(tmp_path: Path) -> None:
     """With both audit clauses cut, a breach notice naming internal audits and a duty to keep
     documentation proving compliance remain: neither makes information or audits available."""
@@ -184,7 +176,7 @@ def test_a_breach_notice_and_kept_documentation_are_not_the_audit_terms(tmp_path
         "10.2": "10.2 The Processor shall keep documentation proving that the Personal Data was processed in "
         "accordance with this DPA for three years after the end of the services.",
     }
-    for finding in _findings(tmp_path, changes, "art28-3h-information-audits"):
+    for finding in edited_findings(tmp_path, changes, "art28-3h-information-audits"):
         assert finding.status not in POSITIVE, finding
 
 
@@ -198,18 +190,18 @@ def test_a_breach_notice_and_kept_documentation_are_not_the_audit_terms(tmp_path
     ],
 )
 def test_returning_equipment_or_keeping_records_is_not_deletion_at_the_end(tmp_path: Path, neighbour: str) -> None:
-    for finding in _findings(tmp_path, {"9.1": neighbour}, "art28-3g-deletion-return"):
+    for finding in edited_findings(tmp_path, {"9.1": neighbour}, "art28-3g-deletion-return"):
         assert finding.status not in POSITIVE, finding
 
 
 def test_paying_for_a_breach_is_not_the_breach_notice(tmp_path: Path) -> None:
     neighbour = ("8.1 If the Controller must notify a Personal Data Breach, the Processor shall charge its reasonable "
                  "costs of assistance at its standard hourly rates.")
-    for finding in _findings(tmp_path, {"8.1": neighbour}, "art33-2-breach-notification"):
+    for finding in edited_findings(tmp_path, {"8.1": neighbour}, "art33-2-breach-notification"):
         assert finding.status not in POSITIVE, finding
 
 
 def test_the_complete_fixture_keeps_every_requirement(tmp_path: Path) -> None:
     for requirement in ("art28-3h-information-audits", "art28-3g-deletion-return", "art33-2-breach-notification"):
-        for finding in _findings(tmp_path, {}, requirement):
+        for finding in edited_findings(tmp_path, {}, requirement):
             assert finding.status == STATUS.STATUS_PRESENT, finding
