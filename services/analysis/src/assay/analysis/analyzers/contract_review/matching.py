@@ -456,7 +456,10 @@ def _keep_own_duties(
     gated = [i for i, req in enumerate(playbook.requirements) if req.duty]
     if not gated:
         return
+    columns = np.isin(requirement_of, gated)
     for row in rows:
+        if not scores[row, columns].any():
+            continue  # evidence of no requirement with a duty: nothing to take away
         found = carried(_said(units[row]), duties)
         for index in gated:
             if found and playbook.requirements[index].id not in found:
