@@ -46,7 +46,13 @@ from assay.common.nats import MAX_PRIORITY
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.codec import JobRows
 from assay.jobs.fair_share import Head, InFlight, Policy, may_go_ahead, plan_round
-from assay.jobs.metrics import JOB_HOLD_SECONDS, JOBS_DISPATCHED, JOBS_DISPATCHED_AHEAD, JOBS_HELD
+from assay.jobs.metrics import (
+    JOB_HOLD_SECONDS,
+    JOBS_DISPATCHED,
+    JOBS_DISPATCHED_AHEAD,
+    JOBS_DISPATCHED_AT_CREATE,
+    JOBS_HELD,
+)
 from assay.jobs.work_messages import OUTBOX_INSERT, work_message
 
 logger = logging.getLogger(__name__)
@@ -93,32 +99,42 @@ class Dispatcher:
         """One round; returns how many jobs it dispatched."""
         async with system_transaction(self._engine) as conn:
             await conn.execute(_LOCK, {"key": DISPATCH_LOCK_KEY})
-            held: dict[str, int] = defaultdict(int)
-            tenants_held: dict[str, set[str]] = defaultdict(set)
-            for row in await conn.execute(_HELD):
-                held[row.analyzer] += row.held
-                tenants_held[row.analyzer].add(row.tenant_id)
-            for analyzer in self._gauged - held.keys():  # drained since the last round
-                JOBS_HELD.labels(analyzer).set(0)
-            self._gauged = set(held)
-            if not held:
-                return 0
-            counts = tally(await conn.execute(_IN_FLIGHT))
-            in_flight = counts.in_flight
-            chosen: list[Head] = []
-            ahead_of_backlog: set[str] = set()
-            for analyzer in sorted(held):
-                JOBS_HELD.labels(analyzer).set(held[analyzer])
-                capacity = self.backlog_for(counts.running[analyzer]) - counts.waiting[analyzer]
-                queued = counts.behind[analyzer]
-                if capacity > 0 or may_go_ahead(analyzer, tenants_held[analyzer], in_flight, queued, self._policy):
-                    heads = await _heads(conn, analyzer, max(1, capacity))
-                    ahead, rest = plan_round(analyzer, capacity, heads, in_flight, queued, self._policy)
-                    chosen += ahead + rest
-                    if any(queued.values()):  # a FIFO backlog to jump: its top-priority subject
-                        ahead_of_backlog.update(head.job_id for head in ahead)
-            dispatched = await self._dispatch(conn, chosen, ahead_of_backlog) if chosen else 0
-        return dispatched
+            return await self.dispatch_within(conn)
+
+    async def dispatch_within(self, conn: AsyncConnection, *, at_create: bool = False) -> int:
+        """One round in ``conn``'s transaction, which holds the dispatch lock and is in the system scope
+        (the dispatcher's own, or a CreateJob batch's: ``at_create``, recorded on each dispatch span)."""
+        held: dict[str, int] = defaultdict(int)
+        tenants_held: dict[str, set[str]] = defaultdict(set)
+        for row in await conn.execute(_HELD):
+            held[row.analyzer] += row.held
+            tenants_held[row.analyzer].add(row.tenant_id)
+        for analyzer in self._gauged - held.keys():  # drained since the last round
+            JOBS_HELD.labels(analyzer).set(0)
+        self._gauged = set()
+        if not held:
+            return 0
+        counts = tally(await conn.execute(_IN_FLIGHT))
+        in_flight = counts.in_flight
+        chosen: list[Head] = []
+        ahead_of_backlog: set[str] = set()
+        for analyzer in sorted(held):
+            capacity = self.backlog_for(counts.running[analyzer]) - counts.waiting[analyzer]
+            queued = counts.behind[analyzer]
+            going: list[Head] = []
+            if capacity > 0 or may_go_ahead(analyzer, tenants_held[analyzer], in_flight, queued, self._policy):
+                heads = await _heads(conn, analyzer, max(1, capacity))
+                ahead, rest = plan_round(analyzer, capacity, heads, in_flight, queued, self._policy)
+                going = ahead + rest
+                if any(queued.values()):  # a FIFO backlog to jump: its top-priority subject
+                    ahead_of_backlog.update(head.job_id for head in ahead)
+            chosen += going
+            # What stays held after this round: the gauge, and whether the next wake-up needs a round
+            # (a round that sent every held job, often a create's, leaves the next one a probe).
+            JOBS_HELD.labels(analyzer).set(held[analyzer] - len(going))
+            if held[analyzer] > len(going):
+                self._gauged.add(analyzer)
+        return await self._dispatch(conn, chosen, ahead_of_backlog, at_create) if chosen else 0
 
     async def dispatch_if_held(self, probe: psycopg.AsyncConnection[Any]) -> int:
         """A round (``dispatch_once``) when any job is held, or the held gauges still show some; else
@@ -138,7 +154,8 @@ class Dispatcher:
         more round of its workers' slots, so a newcomer waits behind at most that, however large the fleet."""
         return max(self._backlog, math.ceil(running * self._per_running))
 
-    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head], ahead_of_backlog: set[str]) -> int:
+    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head], ahead_of_backlog: set[str],
+                        at_create: bool) -> int:
         ids = [uuid.UUID(head.job_id) for head in chosen]
         jobs = {row["id"]: row for row in (await conn.execute(_RELEASE, {"ids": ids})).mappings()}
         now = datetime.now(UTC)
@@ -150,10 +167,14 @@ class Dispatcher:
             job = self._rows.job(row)
             held = now - row["held_at"]
             ahead = str(job_id) in ahead_of_backlog
-            with dispatch_span(row, row["hold_traceparent"], held, ahead):
+            with dispatch_span(row, row["hold_traceparent"], held, ahead) as span:
+                if at_create:
+                    span.set_attribute("assay.dispatch.at_create", True)
                 messages.append(await work_message(conn, self._capabilities, job, current_traceparent(),
                                                    subject_priority=MAX_PRIORITY if ahead else None))
             JOBS_DISPATCHED.labels(row["analyzer"]).inc()
+            if at_create:
+                JOBS_DISPATCHED_AT_CREATE.labels(row["analyzer"]).inc()
             if ahead:
                 JOBS_DISPATCHED_AHEAD.labels(row["analyzer"]).inc()
             JOB_HOLD_SECONDS.labels(row["analyzer"]).observe(held.total_seconds())
