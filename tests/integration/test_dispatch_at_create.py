@@ -11,6 +11,7 @@ import functools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from harness import Postgres
@@ -39,19 +40,21 @@ class Jobs:
     settings: JobsSettings
     engine: AsyncEngine
 
-    def dispatcher(self, concurrency: str = "", backlog: int = BACKLOG) -> Dispatcher:
+    def dispatcher(self, concurrency: str = "", backlog: int = BACKLOG, **options: Any) -> Dispatcher:
         return Dispatcher(self.engine, JobCapabilities(self.settings), parse_policy("", concurrency),
                           backlog=backlog, backlog_per_running=1.0, poll_seconds=1.0,
-                          psycopg_url=psycopg_url(self.settings.database_url))
+                          psycopg_url=psycopg_url(self.settings.database_url), **options)
 
-    def at_create(self, concurrency: str = "", backlog: int = BACKLOG, held_at_most: int = 64) -> DispatchAtCreate:
-        dispatcher = self.dispatcher(concurrency, backlog)
+    def at_create(self, concurrency: str = "", backlog: int = BACKLOG, held_at_most: int = 64,
+                  dispatcher: Dispatcher | None = None) -> DispatchAtCreate:
+        dispatcher = dispatcher or self.dispatcher(concurrency, backlog)
         return DispatchAtCreate(functools.partial(dispatcher.dispatch_within, at_create=True),
                                 held_at_most=held_at_most)
 
-    def store(self, concurrency: str = "", backlog: int = BACKLOG, held_at_most: int = 64) -> JobStore:
+    def store(self, concurrency: str = "", backlog: int = BACKLOG, held_at_most: int = 64,
+              dispatcher: Dispatcher | None = None) -> JobStore:
         return JobStore(self.engine, lease_seconds=30,
-                        dispatch_at_create=self.at_create(concurrency, backlog, held_at_most))
+                        dispatch_at_create=self.at_create(concurrency, backlog, held_at_most, dispatcher))
 
     async def held_during_a_round(self, store: JobStore, tenant: str, count: int) -> list[job_pb2.Job]:
         """``count`` jobs created while another transaction has the dispatch lock: held."""
@@ -222,3 +225,19 @@ async def test_past_the_limit_of_held_jobs_a_create_holds_its_jobs_for_the_dispa
     (last,) = await create(store, "acme", 0)  # 3 held
     assert len(await jobs.work_messages()) == 2
     assert await jobs.held() == {job.id for job in held} | {last.id}
+
+
+async def test_while_creates_run_the_round_the_dispatcher_loop_looks_at_most_every_yield_seconds(jobs: Jobs) -> None:
+    """Its round's lock would make the creates meeting it hold their jobs (under c1 two of three did)."""
+    now = [100.0]
+    dispatcher = jobs.dispatcher(yield_seconds=0.05, clock=lambda: now[0])
+    assert dispatcher.yield_to_creates() == 0  # no create has run a round
+    await create(jobs.store(dispatcher=dispatcher), "acme", 0)
+    now[0] += 0.01
+    assert dispatcher.yield_to_creates() == pytest.approx(0.04)
+    now[0] += 0.05
+    assert dispatcher.yield_to_creates() == 0
+    await jobs.held_during_a_round(jobs.store(), "acme", 1)
+    assert await dispatcher.dispatch_once() == 1  # the loop's own round
+    assert dispatcher.yield_to_creates() == 0
+    assert jobs.dispatcher().yield_to_creates() == 0  # yield_seconds 0 (the default): never

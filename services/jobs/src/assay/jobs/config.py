@@ -60,6 +60,10 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettin
     dispatch_at_create_held_at_most: int = Field(default=64, ge=1)
     """Most jobs held (in all) for which a CreateJob batch still runs the round: past it (a burst, a
     flood) the rounds are the dispatcher's alone, not one per create batch."""
+    dispatch_yield_seconds: float = Field(default=0.05, ge=0, le=1)
+    """While CreateJob batches run the dispatch round themselves, the dispatcher's loop looks at most
+    this often (its round's lock would make the creates meeting it hold their jobs). 0: at every
+    notification."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     """Longest a dispatch round waits without a notification (a retry delay ending wakes none)."""
     tenant_weights: str = ""

@@ -27,9 +27,10 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -81,7 +82,10 @@ class Dispatcher:
     """Moves held jobs into the outbox by fair share. ``run`` loops; ``dispatch_once`` is one round."""
 
     def __init__(self, engine: AsyncEngine, capabilities: JobCapabilities, policy: Policy, *,
-                 backlog: int, poll_seconds: float, psycopg_url: str, backlog_per_running: float = 0.0) -> None:
+                 backlog: int, poll_seconds: float, psycopg_url: str, backlog_per_running: float = 0.0,
+                 yield_seconds: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        """``yield_seconds``: how long the loop leaves held jobs to the CreateJob batches' own rounds
+        after one ran (``yield_to_creates``); 0: never."""
         if backlog < 1 or backlog_per_running < 0:
             raise ValueError("the dispatch backlog must be at least 1 (and its per-running factor not negative)")
         self._engine = engine
@@ -94,6 +98,9 @@ class Dispatcher:
         self._rows = JobRows()
         self._wake = asyncio.Event()
         self._gauged: set[str] = set()
+        self._yield = yield_seconds
+        self._clock = clock
+        self._last_create_round = -math.inf
 
     async def dispatch_once(self) -> int:
         """One round; returns how many jobs it dispatched."""
@@ -104,6 +111,8 @@ class Dispatcher:
     async def dispatch_within(self, conn: AsyncConnection, *, at_create: bool = False) -> int:
         """One round in ``conn``'s transaction, which holds the dispatch lock and is in the system scope
         (the dispatcher's own, or a CreateJob batch's: ``at_create``, recorded on each dispatch span)."""
+        if at_create:
+            self._last_create_round = self._clock()
         held: dict[str, int] = defaultdict(int)
         tenants_held: dict[str, set[str]] = defaultdict(set)
         for row in await conn.execute(_HELD):
@@ -135,6 +144,14 @@ class Dispatcher:
             if held[analyzer] > len(going):
                 self._gauged.add(analyzer)
         return await self._dispatch(conn, chosen, ahead_of_backlog, at_create) if chosen else 0
+
+    def yield_to_creates(self) -> float:
+        """Seconds the loop waits before its next look: while CreateJob batches run the round themselves
+        (``dispatch_at_create``; one ran within ``yield_seconds``), the rest of ``yield_seconds`` since
+        it, so a job held by a create that met a running round goes with the next create instead of
+        the loop's round, whose lock would make that create hold its own jobs too (and so on: under c1
+        two of three creates found the lock taken, most often by the loop's round). Else 0."""
+        return max(0.0, self._last_create_round + self._yield - self._clock())
 
     async def dispatch_if_held(self, probe: psycopg.AsyncConnection[Any]) -> int:
         """A round (``dispatch_once``) when any job is held, or the held gauges still show some; else
@@ -207,6 +224,8 @@ class Dispatcher:
             listener = asyncio.create_task(self._listen(conn))
             try:
                 while True:
+                    if (pause := self.yield_to_creates()) > 0:
+                        await asyncio.sleep(pause)
                     self._wake.clear()
                     await self.dispatch_if_held(probe)
                     if listener.done():
