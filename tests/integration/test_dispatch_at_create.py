@@ -1,4 +1,4 @@
-"""Dispatch at create: a CreateJob batch ends its transaction with the dispatch round itself.
+"""Dispatch at create: a CreateJob batch writes the work messages a dispatch round would write at once.
 
 No dispatcher runs in these tests: a job with a work message in the outbox was dispatched by its
 create, a job in ``jobs.dispatch_queue`` is held for a round, as before.
@@ -7,11 +7,9 @@ create, a job in ``jobs.dispatch_queue`` is held for a round, as before.
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from harness import Postgres
@@ -25,10 +23,9 @@ from assay.common.migrations import upgrade
 from assay.jobs.batch_transitions import CreateItem
 from assay.jobs.config import JobsSettings
 from assay.jobs.dispatch_at_create import DispatchAtCreate
-from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, Dispatcher
+from assay.jobs.dispatcher import DISPATCH_LOCK_KEY
 from assay.jobs.fair_share import parse_policy
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
-from assay.jobs.server import psycopg_url
 from assay.jobs.store import JobStore, NewJob
 from assay.v1 import events_pb2, job_pb2
 
@@ -40,27 +37,10 @@ class Jobs:
     settings: JobsSettings
     engine: AsyncEngine
 
-    def dispatcher(self, concurrency: str = "", backlog: int = BACKLOG, **options: Any) -> Dispatcher:
-        return Dispatcher(self.engine, JobCapabilities(self.settings), parse_policy("", concurrency),
-                          backlog=backlog, backlog_per_running=1.0, poll_seconds=1.0,
-                          psycopg_url=psycopg_url(self.settings.database_url), **options)
-
-    def at_create(self, concurrency: str = "", backlog: int = BACKLOG, held_at_most: int = 64,
-                  dispatcher: Dispatcher | None = None) -> DispatchAtCreate:
-        dispatcher = dispatcher or self.dispatcher(concurrency, backlog)
-        return DispatchAtCreate(functools.partial(dispatcher.dispatch_within, at_create=True),
-                                held_at_most=held_at_most)
-
-    def store(self, concurrency: str = "", backlog: int = BACKLOG, held_at_most: int = 64,
-              dispatcher: Dispatcher | None = None) -> JobStore:
-        return JobStore(self.engine, lease_seconds=30,
-                        dispatch_at_create=self.at_create(concurrency, backlog, held_at_most, dispatcher))
-
-    async def held_during_a_round(self, store: JobStore, tenant: str, count: int) -> list[job_pb2.Job]:
-        """``count`` jobs created while another transaction has the dispatch lock: held."""
-        async with system_transaction(self.engine) as round_conn:
-            await round_conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DISPATCH_LOCK_KEY})
-            return await create(store, tenant, *[0] * count)
+    def store(self, concurrency: str = "", backlog: int = BACKLOG) -> JobStore:
+        at_create = DispatchAtCreate(JobCapabilities(self.settings), parse_policy("", concurrency),
+                                     lambda running: max(backlog, running))
+        return JobStore(self.engine, lease_seconds=30, dispatch_at_create=at_create)
 
     async def work_messages(self) -> list[events_pb2.WorkMessage]:
         return [message for _, message in await self.work_subjects()]
@@ -166,17 +146,20 @@ async def test_a_create_during_a_dispatch_round_holds_its_jobs_without_waiting_f
     assert await jobs.held() == {job.id}
 
 
-async def test_the_transaction_is_back_in_its_tenant_s_scope_after_the_cross_tenant_round(jobs: Jobs) -> None:
-    store = jobs.store()
-    (globex,) = await jobs.held_during_a_round(store, "globex", 1)
-    at_create = jobs.at_create()
+async def test_the_transaction_is_back_in_its_tenant_s_scope_after_the_cross_tenant_counts(jobs: Jobs) -> None:
+    await create(jobs.store(), "globex", 0)
+    at_create = DispatchAtCreate(JobCapabilities(jobs.settings), parse_policy("", ""), lambda running: BACKLOG)
     async with tenant_transaction(jobs.engine, "acme") as conn:
-        # the round reads and releases every tenant's held jobs, then the scope is the tenant's again
-        assert await at_create.dispatch(conn) == 1
+        # a batch of one: the counts read every tenant's jobs, then the scope is the tenant's again
+        row = (await conn.execute(text(
+            "INSERT INTO jobs.jobs (id, tenant_id, created_by, analyzer, state, params, inputs, max_attempts, priority)"
+            " VALUES (gen_random_uuid(), 'acme', 'alice', 'sentiment', 'QUEUED', '{}', '{}', 3, 0) RETURNING *"
+        ))).mappings().one()
+        job = job_pb2.Job(id=str(row["id"]), tenant_id="acme", analyzer="sentiment")
+        assert [job_id for job_id, _ in await at_create.dispatch(conn, "acme", [(row, "", job)])] == [row["id"]]
         assert (await conn.execute(text("SELECT current_setting('assay.system', true)"))).scalar_one() == ""
         tenants = {r.tenant_id for r in await conn.execute(text("SELECT tenant_id FROM jobs.jobs"))}
-        assert tenants == set()
-    assert [message.job_id for message in await jobs.work_messages()] == [globex.id]
+        assert tenants == {"acme"}
 
 
 async def test_a_newcomer_s_job_goes_ahead_of_another_tenant_s_waiting_messages_as_a_round_sends_it(jobs: Jobs) -> None:
@@ -191,53 +174,3 @@ async def test_a_newcomer_s_job_goes_ahead_of_another_tenant_s_waiting_messages_
         ahead = {str(row.id) for row in await conn.execute(text("SELECT id FROM jobs.jobs WHERE dispatched_ahead"))}
     assert ahead == {first.id, second.id}
     assert await jobs.held() == set()
-
-
-async def test_while_a_few_jobs_are_held_a_create_runs_the_round_the_held_first_then_its_own(jobs: Jobs) -> None:
-    """Under a steady load something is nearly always held (a create met a round, and every later
-    create held its jobs behind those): now the next create that takes the lock sends them, oldest
-    first, and its own behind them (before: held too, waiting for the dispatcher's round)."""
-    store = jobs.store()
-    (first,) = await jobs.held_during_a_round(store, "acme", 1)
-    assert await jobs.held() == {first.id}
-    (later,) = await create(store, "acme", 0)
-    assert [message.job_id for message in await jobs.work_messages()] == [first.id, later.id]
-    assert await jobs.held() == set()
-
-
-async def test_the_round_at_create_sends_other_tenants_held_jobs_and_keeps_the_backlog_s_room(jobs: Jobs) -> None:
-    store = jobs.store()
-    (globex,) = await jobs.held_during_a_round(store, "globex", 1)
-    low, high = await create(store, "acme", 0, 9)
-    # the backlog (2) has room for two: globex's held job and acme's highest priority, as a round sends them
-    assert sorted(message.job_id for message in await jobs.work_messages()) == sorted([globex.id, high.id])
-    assert await jobs.held() == {low.id}
-
-
-async def test_past_the_limit_of_held_jobs_a_create_holds_its_jobs_for_the_dispatcher(jobs: Jobs) -> None:
-    """Under a burst the rounds are the dispatcher's: a create does not even try the lock while more
-    than ``held_at_most`` jobs are held (every tenant's counted), its own new ones included."""
-    store = jobs.store(held_at_most=2)
-    (earlier,) = await jobs.held_during_a_round(store, "globex", 1)
-    (later,) = await create(store, "acme", 0)
-    assert [message.job_id for message in await jobs.work_messages()] == [earlier.id, later.id]  # 2 held: a round
-    held = await jobs.held_during_a_round(store, "globex", 2)
-    (last,) = await create(store, "acme", 0)  # 3 held
-    assert len(await jobs.work_messages()) == 2
-    assert await jobs.held() == {job.id for job in held} | {last.id}
-
-
-async def test_while_creates_run_the_round_the_dispatcher_loop_looks_at_most_every_yield_seconds(jobs: Jobs) -> None:
-    """Its round's lock would make the creates meeting it hold their jobs (under c1 two of three did)."""
-    now = [100.0]
-    dispatcher = jobs.dispatcher(yield_seconds=0.05, clock=lambda: now[0])
-    assert dispatcher.yield_to_creates() == 0  # no create has run a round
-    await create(jobs.store(dispatcher=dispatcher), "acme", 0)
-    now[0] += 0.01
-    assert dispatcher.yield_to_creates() == pytest.approx(0.04)
-    now[0] += 0.05
-    assert dispatcher.yield_to_creates() == 0
-    await jobs.held_during_a_round(jobs.store(), "acme", 1)
-    assert await dispatcher.dispatch_once() == 1  # the loop's own round
-    assert dispatcher.yield_to_creates() == 0
-    assert jobs.dispatcher().yield_to_creates() == 0  # yield_seconds 0 (the default): never

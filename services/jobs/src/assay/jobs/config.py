@@ -54,16 +54,9 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettin
     """More may wait while more run: up to this many per running job of the analyzer (so the
     backlog follows the fleet's slots, and a newcomer waits behind about one round of them)."""
     dispatch_at_create: bool = True
-    """A CreateJob batch ends its transaction with the dispatch round itself (``dispatch_at_create``),
-    so the jobs a round would send now go with their create; when another round is running, or more
-    than ``dispatch_at_create_held_at_most`` jobs are held, they wait for the dispatcher's round."""
-    dispatch_at_create_held_at_most: int = Field(default=64, ge=1)
-    """Most jobs held (in all) for which a CreateJob batch still runs the round: past it (a burst, a
-    flood) the rounds are the dispatcher's alone, not one per create batch."""
-    dispatch_yield_seconds: float = Field(default=0.05, ge=0, le=1)
-    """While CreateJob batches run the dispatch round themselves, the dispatcher's loop looks at most
-    this often (its round's lock would make the creates meeting it hold their jobs). 0: at every
-    notification."""
+    """Write a new job's work message in its CreateJob transaction when a dispatch round would send it
+    at once anyway: nothing of its analyzer held, room in the analyzer's backlog, its tenant under its
+    limits (``dispatch_at_create``); otherwise, or when a round is running, it is held as before."""
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     """Longest a dispatch round waits without a notification (a retry delay ending wakes none)."""
     tenant_weights: str = ""

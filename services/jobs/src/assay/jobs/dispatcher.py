@@ -27,10 +27,9 @@ import asyncio
 import contextlib
 import logging
 import math
-import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,13 +46,7 @@ from assay.common.nats import MAX_PRIORITY
 from assay.common.telemetry import context_from_headers, current_traceparent
 from assay.jobs.codec import JobRows
 from assay.jobs.fair_share import Head, InFlight, Policy, may_go_ahead, plan_round
-from assay.jobs.metrics import (
-    JOB_HOLD_SECONDS,
-    JOBS_DISPATCHED,
-    JOBS_DISPATCHED_AHEAD,
-    JOBS_DISPATCHED_AT_CREATE,
-    JOBS_HELD,
-)
+from assay.jobs.metrics import JOB_HOLD_SECONDS, JOBS_DISPATCHED, JOBS_DISPATCHED_AHEAD, JOBS_HELD
 from assay.jobs.work_messages import OUTBOX_INSERT, work_message
 
 logger = logging.getLogger(__name__)
@@ -82,10 +75,7 @@ class Dispatcher:
     """Moves held jobs into the outbox by fair share. ``run`` loops; ``dispatch_once`` is one round."""
 
     def __init__(self, engine: AsyncEngine, capabilities: JobCapabilities, policy: Policy, *,
-                 backlog: int, poll_seconds: float, psycopg_url: str, backlog_per_running: float = 0.0,
-                 yield_seconds: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
-        """``yield_seconds``: how long the loop leaves held jobs to the CreateJob batches' own rounds
-        after one ran (``yield_to_creates``); 0: never."""
+                 backlog: int, poll_seconds: float, psycopg_url: str, backlog_per_running: float = 0.0) -> None:
         if backlog < 1 or backlog_per_running < 0:
             raise ValueError("the dispatch backlog must be at least 1 (and its per-running factor not negative)")
         self._engine = engine
@@ -98,60 +88,37 @@ class Dispatcher:
         self._rows = JobRows()
         self._wake = asyncio.Event()
         self._gauged: set[str] = set()
-        self._yield = yield_seconds
-        self._clock = clock
-        self._last_create_round = -math.inf
 
     async def dispatch_once(self) -> int:
         """One round; returns how many jobs it dispatched."""
         async with system_transaction(self._engine) as conn:
             await conn.execute(_LOCK, {"key": DISPATCH_LOCK_KEY})
-            return await self.dispatch_within(conn)
-
-    async def dispatch_within(self, conn: AsyncConnection, *, at_create: bool = False) -> int:
-        """One round in ``conn``'s transaction, which holds the dispatch lock and is in the system scope
-        (the dispatcher's own, or a CreateJob batch's: ``at_create``, recorded on each dispatch span)."""
-        if at_create:
-            self._last_create_round = self._clock()
-        held: dict[str, int] = defaultdict(int)
-        tenants_held: dict[str, set[str]] = defaultdict(set)
-        for row in await conn.execute(_HELD):
-            held[row.analyzer] += row.held
-            tenants_held[row.analyzer].add(row.tenant_id)
-        for analyzer in self._gauged - held.keys():  # drained since the last round
-            JOBS_HELD.labels(analyzer).set(0)
-        self._gauged = set()
-        if not held:
-            return 0
-        counts = tally(await conn.execute(_IN_FLIGHT))
-        in_flight = counts.in_flight
-        chosen: list[Head] = []
-        ahead_of_backlog: set[str] = set()
-        for analyzer in sorted(held):
-            capacity = self.backlog_for(counts.running[analyzer]) - counts.waiting[analyzer]
-            queued = counts.behind[analyzer]
-            going: list[Head] = []
-            if capacity > 0 or may_go_ahead(analyzer, tenants_held[analyzer], in_flight, queued, self._policy):
-                heads = await _heads(conn, analyzer, max(1, capacity))
-                ahead, rest = plan_round(analyzer, capacity, heads, in_flight, queued, self._policy)
-                going = ahead + rest
-                if any(queued.values()):  # a FIFO backlog to jump: its top-priority subject
-                    ahead_of_backlog.update(head.job_id for head in ahead)
-            chosen += going
-            # What stays held after this round: the gauge, and whether the next wake-up needs a round
-            # (a round that sent every held job, often a create's, leaves the next one a probe).
-            JOBS_HELD.labels(analyzer).set(held[analyzer] - len(going))
-            if held[analyzer] > len(going):
-                self._gauged.add(analyzer)
-        return await self._dispatch(conn, chosen, ahead_of_backlog, at_create) if chosen else 0
-
-    def yield_to_creates(self) -> float:
-        """Seconds the loop waits before its next look: while CreateJob batches run the round themselves
-        (``dispatch_at_create``; one ran within ``yield_seconds``), the rest of ``yield_seconds`` since
-        it, so a job held by a create that met a running round goes with the next create instead of
-        the loop's round, whose lock would make that create hold its own jobs too (and so on: under c1
-        two of three creates found the lock taken, most often by the loop's round). Else 0."""
-        return max(0.0, self._last_create_round + self._yield - self._clock())
+            held: dict[str, int] = defaultdict(int)
+            tenants_held: dict[str, set[str]] = defaultdict(set)
+            for row in await conn.execute(_HELD):
+                held[row.analyzer] += row.held
+                tenants_held[row.analyzer].add(row.tenant_id)
+            for analyzer in self._gauged - held.keys():  # drained since the last round
+                JOBS_HELD.labels(analyzer).set(0)
+            self._gauged = set(held)
+            if not held:
+                return 0
+            counts = tally(await conn.execute(_IN_FLIGHT))
+            in_flight = counts.in_flight
+            chosen: list[Head] = []
+            ahead_of_backlog: set[str] = set()
+            for analyzer in sorted(held):
+                JOBS_HELD.labels(analyzer).set(held[analyzer])
+                capacity = self.backlog_for(counts.running[analyzer]) - counts.waiting[analyzer]
+                queued = counts.behind[analyzer]
+                if capacity > 0 or may_go_ahead(analyzer, tenants_held[analyzer], in_flight, queued, self._policy):
+                    heads = await _heads(conn, analyzer, max(1, capacity))
+                    ahead, rest = plan_round(analyzer, capacity, heads, in_flight, queued, self._policy)
+                    chosen += ahead + rest
+                    if any(queued.values()):  # a FIFO backlog to jump: its top-priority subject
+                        ahead_of_backlog.update(head.job_id for head in ahead)
+            dispatched = await self._dispatch(conn, chosen, ahead_of_backlog) if chosen else 0
+        return dispatched
 
     async def dispatch_if_held(self, probe: psycopg.AsyncConnection[Any]) -> int:
         """A round (``dispatch_once``) when any job is held, or the held gauges still show some; else
@@ -171,8 +138,7 @@ class Dispatcher:
         more round of its workers' slots, so a newcomer waits behind at most that, however large the fleet."""
         return max(self._backlog, math.ceil(running * self._per_running))
 
-    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head], ahead_of_backlog: set[str],
-                        at_create: bool) -> int:
+    async def _dispatch(self, conn: AsyncConnection, chosen: Sequence[Head], ahead_of_backlog: set[str]) -> int:
         ids = [uuid.UUID(head.job_id) for head in chosen]
         jobs = {row["id"]: row for row in (await conn.execute(_RELEASE, {"ids": ids})).mappings()}
         now = datetime.now(UTC)
@@ -184,14 +150,10 @@ class Dispatcher:
             job = self._rows.job(row)
             held = now - row["held_at"]
             ahead = str(job_id) in ahead_of_backlog
-            with dispatch_span(row, row["hold_traceparent"], held, ahead) as span:
-                if at_create:
-                    span.set_attribute("assay.dispatch.at_create", True)
+            with dispatch_span(row, row["hold_traceparent"], held, ahead):
                 messages.append(await work_message(conn, self._capabilities, job, current_traceparent(),
                                                    subject_priority=MAX_PRIORITY if ahead else None))
             JOBS_DISPATCHED.labels(row["analyzer"]).inc()
-            if at_create:
-                JOBS_DISPATCHED_AT_CREATE.labels(row["analyzer"]).inc()
             if ahead:
                 JOBS_DISPATCHED_AHEAD.labels(row["analyzer"]).inc()
             JOB_HOLD_SECONDS.labels(row["analyzer"]).observe(held.total_seconds())
@@ -224,8 +186,6 @@ class Dispatcher:
             listener = asyncio.create_task(self._listen(conn))
             try:
                 while True:
-                    if (pause := self.yield_to_creates()) > 0:
-                        await asyncio.sleep(pause)
                     self._wake.clear()
                     await self.dispatch_if_held(probe)
                     if listener.done():

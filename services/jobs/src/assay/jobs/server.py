@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Sequence
 from contextlib import suppress
@@ -80,10 +79,8 @@ async def start(settings: JobsSettings, *, files: FileCatalog | None = None) -> 
         files = IngestFileCatalog(channel, settings.ingest_timeout_seconds)
     dispatcher = Dispatcher(engine, capabilities, settings.fair_share(), backlog=settings.dispatch_backlog,
                             backlog_per_running=settings.dispatch_backlog_per_running,
-                            poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url),
-                            yield_seconds=settings.dispatch_yield_seconds if settings.dispatch_at_create else 0.0)
-    at_create = (DispatchAtCreate(functools.partial(dispatcher.dispatch_within, at_create=True),
-                                  held_at_most=settings.dispatch_at_create_held_at_most)
+                            poll_seconds=settings.dispatch_poll_seconds, psycopg_url=psycopg_url(settings.database_url))
+    at_create = (DispatchAtCreate(capabilities, settings.fair_share(), dispatcher.backlog_for)
                  if settings.dispatch_at_create else None)
     store = JobStore(engine, settings.lease_seconds, cache, settings.quotas(), at_create)
     resolved_files = files

@@ -561,7 +561,8 @@ class JobStore:
                 by_id = {row["id"]: row for row in rows}
                 inserted = [(position, by_id[job_id]) for position, job_id in inserting if job_id in by_id]
                 jobs = await tx.emit_batch([row for _, row in inserted],
-                                           [items[position].traceparent for position, _ in inserted], work=True)
+                                           [items[position].traceparent for position, _ in inserted], work=True,
+                                           dispatch=self._dispatch_at_create)
                 await _audit_many(tx.conn, [(row, items[position].actor) for position, row in inserted], "create",
                                   [items[position].new.caller for position, _ in inserted])
                 created = {position: job for (position, _), job in zip(inserted, jobs, strict=True)}
@@ -574,8 +575,6 @@ class JobStore:
                 taken += [items[position].new.request_id for position in repeats]
                 existing = {} if not taken else {row["request_id"]: row for row in (await tx.conn.execute(
                     BY_REQUEST_IDS, {"tenant": tenant, "request_ids": taken})).mappings()}
-                if inserted and self._dispatch_at_create is not None:  # last: the dispatch lock is held to the commit
-                    await self._dispatch_at_create.dispatch(tx.conn)
                 committing = True
         except Exception as error:
             if committing:
@@ -754,22 +753,31 @@ class _Transaction:
 
     async def emit_batch(
         self, rows: Sequence[Row], traceparents: Sequence[str], *, work: bool = False,
+        dispatch: DispatchAtCreate | None = None,
     ) -> list[job_pb2.Job]:
         """``emit`` for the rows of one batch statement, each event in the trace of its own
-        ``traceparents`` entry: one statement for all their events (and one holding their work). A
-        terminal row's end traceparent and secret params must have been written by that statement."""
-        jobs, messages = [], []
+        ``traceparents`` entry: one statement for all their events (and one for their work). A
+        terminal row's end traceparent and secret params must have been written by that statement.
+        With ``work``, ``dispatch`` (one tenant's new jobs) writes the work messages of those a round
+        would send at once with the events; the others are held."""
+        jobs, messages, work_messages = [], [], []
         for row, given in zip(rows, traceparents, strict=True):
             job = self._note(row)
             jobs.append(job)
             messages.append(_event_message(job, row, given or _job_traceparent(row["trace_id"])))
         if work and rows:
-            await hold_many(self.conn, [(row, str(message["traceparent"]))
-                                        for row, message in zip(rows, messages, strict=True)])
+            held = [(row, str(message["traceparent"])) for row, message in zip(rows, messages, strict=True)]
+            if dispatch is not None:
+                sent = await dispatch.dispatch(self.conn, str(rows[0]["tenant_id"]), [
+                    (row, traceparent, job) for (row, traceparent), job in zip(held, jobs, strict=True)])
+                sent_ids = {job_id for job_id, _ in sent}
+                held = [(row, traceparent) for row, traceparent in held if row["id"] not in sent_ids]
+                work_messages = [message for _, message in sent]
+            await hold_many(self.conn, held)
         await self.webhooks.jobs_ended([(row, job, str(message["traceparent"]))
                                         for row, job, message in zip(rows, jobs, messages, strict=True)])
         if messages:
-            await self.conn.execute(OUTBOX_INSERT, messages)
+            await self.conn.execute(OUTBOX_INSERT, messages + work_messages)
         return jobs
 
     def _note(self, row: Row) -> job_pb2.Job:
