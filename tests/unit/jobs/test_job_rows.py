@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+import pytest
+from google.protobuf import json_format
 
 from assay.jobs.codec import JobRows
 from assay.v1 import job_pb2
@@ -43,3 +46,47 @@ def test_memo_is_bounded_by_bytes() -> None:
         assert rows.job(row(f"text {index} " + "x" * 500)).inputs.text.startswith(f"text {index} ")
         assert rows._parsed.nbytes <= Small.MAX_BYTES
     assert 0 < len(rows._parsed) < 100
+
+
+def reference(source: dict[str, Any]) -> job_pb2.Job:
+    """The job as ``ParseDict`` and ``FromDatetime`` make it, every value parsed, nothing memoised."""
+    job = JobRows().job({**source, "params": {}, "inputs": {}, "result": None, "error": None, "artifacts": [],
+                         **{column: None for _, column in TIMESTAMPS}})
+    for name in ("params", "inputs", "result", "error"):
+        job.ClearField(name)
+        if source[name] is not None:
+            json_format.ParseDict(source[name], getattr(job, name), ignore_unknown_fields=True)
+    for artifact in source["artifacts"]:
+        json_format.ParseDict(artifact, job.artifacts.add(), ignore_unknown_fields=True)
+    for field, column in TIMESTAMPS:
+        if source[column] is not None:
+            getattr(job, field).FromDatetime(source[column])
+    return job
+
+
+TIMESTAMPS = (("lease_expire_time", "lease_expires_at"), ("create_time", "created_at"), ("start_time", "started_at"),
+              ("end_time", "ended_at"), ("update_time", "updated_at"), ("next_attempt_time", "next_attempt_at"))
+VARIANTS: list[dict[str, Any]] = [
+    {"params": {}, "inputs": {}, "result": {}, "error": {}, "artifacts": [{}]},
+    {"params": {"sentiment": {}}, "inputs": {"file_ids": []}, "result": None, "error": None, "artifacts": []},
+    {"params": {"unknown": 1}, "inputs": {"unknown": "x"}, "result": {"unknown": 2}, "error": None,
+     "artifacts": [{"file_id": "f1", "unknown": 3}, {}]},
+    {"params": {}, "inputs": {"text": "fine", "file_ids": ["a", "b"]}, "result": {"sentiment": {"label": "POSITIVE"}},
+     "error": {"code": "X", "message": "m", "retryable": True}, "artifacts": [{"file_id": "f1"}]},
+    {"lease_expires_at": datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+     "created_at": datetime(2026, 1, 2, 3, 4, 5, 678_901, tzinfo=timezone(timedelta(hours=-5))),
+     "started_at": datetime(2026, 1, 2, 3, 4, 5, 1), "next_attempt_at": datetime(1, 1, 1, tzinfo=UTC),
+     "ended_at": datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)},
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_built_job_is_the_one_parse_dict_and_from_datetime_make_byte_for_byte(variant: dict[str, Any]) -> None:
+    source = {**row("fine"), **variant}
+    rows = JobRows()
+    for _ in range(2):  # parsed, then from the memo
+        job = rows.job(source)
+        assert job == reference(source)
+        assert job.SerializeToString(deterministic=True) == reference(source).SerializeToString(deterministic=True)
+        assert [job.HasField(name) for name in ("params", "inputs", "result", "error")] == [
+            reference(source).HasField(name) for name in ("params", "inputs", "result", "error")]

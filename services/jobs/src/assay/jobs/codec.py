@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from assay.common.byte_cache import ByteLRU
 from assay.common.job_states import STATE_VALUES
@@ -28,10 +30,11 @@ class JobRows:
     """Larger values are parsed every time (one result must not push out every params entry)."""
 
     def __init__(self) -> None:
-        self._parsed: ByteLRU[tuple[str, str], tuple[str, bytes]] = ByteLRU(
+        self._parsed: ByteLRU[tuple[str, str], tuple[str, bytes, bool]] = ByteLRU(
             "jobs_json_memo", self.MAX_BYTES, lambda value: len(value[0]) + len(value[1]))
         """(message, JSON text of a JSONB value) → (that text, the wire form of the message
-        ``ParseDict`` makes of it); the text is the key's own string, counted once."""
+        ``ParseDict`` makes of it, whether it makes the field present); the text is the key's own
+        string, counted once."""
 
     def job(self, row: Mapping[Any, Any]) -> job_pb2.Job:
         """Build the API message from a full ``jobs.jobs`` row."""
@@ -53,32 +56,31 @@ class JobRows:
             event_sequence=row.get("event_seq") or 0,
             cached_from=str(row.get("cached_from") or ""),
         )
-        self._merge_json(row["params"], job.params)
-        self._merge_json(row["inputs"], job.inputs)
+        self._merge_json(row["params"], job, "params")
+        self._merge_json(row["inputs"], job, "inputs")
         if row["result"] is not None:
-            self._merge_json(row["result"], job.result)
+            self._merge_json(row["result"], job, "result")
         if row["error"] is not None:
-            self._merge_json(row["error"], job.error)
+            self._merge_json(row["error"], job, "error")
         for artifact in row["artifacts"]:
-            self._merge_json(artifact, job.artifacts.add())
-        for field, column in (
-            ("lease_expire_time", "lease_expires_at"), ("create_time", "created_at"),
-            ("start_time", "started_at"), ("end_time", "ended_at"), ("update_time", "updated_at"),
-            ("next_attempt_time", "next_attempt_at"),
-        ):
+            self._merge_json(artifact, job.artifacts, None)
+        for field, column in _TIMESTAMPS:
             value = row[column]
             if value is not None:
-                getattr(job, field).FromDatetime(value)
+                _set_timestamp(getattr(job, field), value)
         return job
 
-    def _merge_json(self, value: Any, target: Message) -> None:
-        """``json_format.ParseDict(value, target, ignore_unknown_fields=True)``, memoised.
+    def _merge_json(self, value: Any, parent: Any, field: str | None) -> None:
+        """``json_format.ParseDict(value, parent.<field>, ignore_unknown_fields=True)`` (``field`` None:
+        into a new element of the repeated field ``parent``), memoised.
 
         A job's params, inputs and result are read many times (every GetJob, every transition), and
         ParseDict is slow pure Python; the parsed message is cached by the value's JSON text and
-        merged back from its wire form, which is equivalent. An empty message (whose presence
-        ``MergeFromString`` would not set) always goes through ParseDict.
+        merged back from its wire form, which is equivalent. An empty wire form carries no presence, so
+        the memo also keeps whether ParseDict made the field present (a ``{}`` Struct is, as is any
+        message it touched), and marks it so (``SetInParent``) instead of parsing again.
         """
+        target = parent.add() if field is None else getattr(parent, field)
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
         if len(text) > self.MAX_CHARS:
             json_format.ParseDict(value, target, ignore_unknown_fields=True)
@@ -89,10 +91,34 @@ class JobRows:
             parsed = type(target)()
             json_format.ParseDict(value, parsed, ignore_unknown_fields=True)
             wire = parsed.SerializeToString()
-            self._parsed.put(key, (text, wire))
+            present = bool(wire) or field is None or _parse_sets_presence(value, parent, field)
+            self._parsed.put(key, (text, wire, present))
         else:
-            wire = memo[1]
+            _, wire, present = memo
         if wire:
             target.MergeFromString(wire)
-        else:
-            json_format.ParseDict(value, target, ignore_unknown_fields=True)
+        elif present and field is not None:
+            target.SetInParent()
+
+
+_TIMESTAMPS = (
+    ("lease_expire_time", "lease_expires_at"), ("create_time", "created_at"),
+    ("start_time", "started_at"), ("end_time", "ended_at"), ("update_time", "updated_at"),
+    ("next_attempt_time", "next_attempt_at"),
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+
+
+def _set_timestamp(target: Timestamp, value: datetime) -> None:
+    """``target.FromDatetime(value)`` (a naive value is UTC) without its ``timegm`` round trip."""
+    delta = value - (_EPOCH_NAIVE if value.tzinfo is None else _EPOCH)
+    target.seconds = delta.days * 86400 + delta.seconds
+    target.nanos = delta.microseconds * 1000
+
+
+def _parse_sets_presence(value: Any, parent: Message, field: str) -> bool:
+    """Whether ``ParseDict`` of ``value`` makes ``parent.<field>`` present (it has no wire form)."""
+    probe = type(parent)()
+    json_format.ParseDict(value, getattr(probe, field), ignore_unknown_fields=True)
+    return probe.HasField(field)
