@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from harness import Postgres
 from harness.jobs import SERVICE_KEYS, fresh_database
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.common.capabilities import JobCapabilities
@@ -22,8 +22,8 @@ from assay.common.db import create_engine, system_transaction, tenant_transactio
 from assay.common.migrations import upgrade
 from assay.jobs.batch_transitions import CreateItem
 from assay.jobs.config import JobsSettings
-from assay.jobs.dispatch_at_create import DispatchAtCreate, KnownHeld
-from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, Dispatcher
+from assay.jobs.dispatch_at_create import DispatchAtCreate
+from assay.jobs.dispatcher import DISPATCH_LOCK_KEY
 from assay.jobs.fair_share import parse_policy
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 from assay.jobs.store import JobStore, NewJob
@@ -174,77 +174,3 @@ async def test_a_newcomer_s_job_goes_ahead_of_another_tenant_s_waiting_messages_
         ahead = {str(row.id) for row in await conn.execute(text("SELECT id FROM jobs.jobs WHERE dispatched_ahead"))}
     assert ahead == {first.id, second.id}
     assert await jobs.held() == set()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def statements_of(engine: AsyncEngine) -> list[str]:
-    """Every statement the engine sends from now on."""
-    sent: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    return sent
-
-
-async def test_while_this_process_knows_a_tenant_s_jobs_held_its_next_create_runs_no_check(jobs: Jobs) -> None:
-    store = jobs.store()
-    await create(store, "acme", 0, 0, 0)  # fills the backlog of 2, holds one
-    (first,) = await jobs.held()
-    sent = statements_of(jobs.engine)
-    (later,) = await create(store, "acme", 9)
-    assert await jobs.held() == {first, later.id}  # as the check decides it
-    assert not [statement for statement in sent
-                if "pg_try_advisory_xact_lock" in statement or "dispatch_queue WHERE analyzer" in statement]
-    sent.clear()
-    (other,) = await create(store, "globex", 0)  # another tenant's create still asks
-    assert any("pg_try_advisory_xact_lock" in statement for statement in sent)
-    assert other.id in [message.job_id for message in await jobs.work_messages()]  # ahead, as the check decides
-
-
-async def test_a_stale_known_hold_costs_a_job_only_its_dispatch_at_create_until_it_lapses(jobs: Jobs) -> None:
-    room = [BACKLOG]
-    clock = Clock()
-    at_create = DispatchAtCreate(JobCapabilities(jobs.settings), parse_policy("", ""), lambda running: room[0],
-                                 KnownHeld(seconds=0.25, clock=clock))
-    store = JobStore(jobs.engine, lease_seconds=30, dispatch_at_create=at_create)
-    dispatcher = Dispatcher(jobs.engine, JobCapabilities(jobs.settings), parse_policy("", ""), backlog=10,
-                            poll_seconds=1, psycopg_url="")
-    await create(store, "acme", 0, 0, 0)  # holds one
-    room[0] = 10
-    assert await dispatcher.dispatch_once() == 1  # a round released it: nothing of acme's is held now
-    assert await jobs.held() == set()
-    (stale,) = await create(store, "acme", 0)  # this process still takes acme's jobs as held
-    assert await jobs.held() == {stale.id}
-    assert await dispatcher.dispatch_once() == 1  # the next round sends it: not lost
-    assert stale.id in [message.job_id for message in await jobs.work_messages()]
-    clock.now += 0.25  # acme's last hold lapsed: its next create asks again and is dispatched by it
-    (fresh,) = await create(store, "acme", 0)
-    assert await jobs.held() == set()
-    assert fresh.id in [message.job_id for message in await jobs.work_messages()]
-
-
-def test_known_holds_lapse_are_renewed_and_stay_bounded() -> None:
-    clock = Clock()
-    known = KnownHeld(seconds=1.0, clock=clock, max_entries=2)
-    known.add("acme", {"sentiment"})
-    clock.now += 0.5
-    known.add("acme", {"sentiment"})  # renewed by a later hold
-    clock.now += 0.75
-    assert ("acme", "sentiment") in known and ("acme", "xml_to_csv") not in known
-    known.add("globex", {"sentiment"})
-    known.add("initech", {"sentiment"})  # over the bound: none lapsed, so all forgotten but the new one
-    assert ("initech", "sentiment") in known and ("acme", "sentiment") not in known
-    clock.now += 1.0
-    assert ("initech", "sentiment") not in known
-    off = KnownHeld(seconds=0, clock=clock)
-    off.add("acme", {"sentiment"})
-    assert ("acme", "sentiment") not in off

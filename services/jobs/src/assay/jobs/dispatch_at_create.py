@@ -24,27 +24,16 @@ messages of the jobs the round would dispatch now itself (the rest are held as b
 The counts are cross-tenant, so they are read in the system scope, set for those statements only
 and reset before the transaction goes on in the tenant's scope. The work message is written in the
 same transaction as the job, as the round writes it: at-least-once and crash safety are the outbox's.
-
-While this process knows a tenant has jobs of an analyzer held (``KnownHeld``: a batch of its own held
-some within the last ``held_seconds``), the check is skipped for that analyzer and the new jobs are
-held, as the check would decide; a batch whose analyzers are all known held runs none of its statements
-(lock, counts, scope: 4.5 % of the jobs event loop under c1, where nearly every batch finds its
-tenant's jobs held). The knowledge is a hint, never the truth: if a round released those jobs
-meanwhile, the new ones are held anyway and the round that the hold wakes (``NOTIFY``) dispatches them
-by fair share, so a stale entry costs a job only its dispatch at create, for at most ``held_seconds``
-after the tenant's last hold.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from opentelemetry import trace
 from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -55,7 +44,7 @@ from assay.common.nats import MAX_PRIORITY
 from assay.common.telemetry import current_traceparent
 from assay.jobs.dispatcher import DISPATCH_LOCK_KEY, IN_FLIGHT_COUNTS, dispatch_span, tally
 from assay.jobs.fair_share import Head, Policy, may_go_ahead, plan_round
-from assay.jobs.metrics import DISPATCH_CHECKS_SKIPPED, JOBS_DISPATCHED_AHEAD, JOBS_DISPATCHED_AT_CREATE
+from assay.jobs.metrics import JOBS_DISPATCHED_AHEAD, JOBS_DISPATCHED_AT_CREATE
 from assay.jobs.work_messages import work_message
 from assay.v1 import job_pb2
 
@@ -63,47 +52,13 @@ NewWork = tuple[RowMapping, str, job_pb2.Job]
 """A new QUEUED job: its row, the traceparent of its CreateJob call, and the job."""
 
 
-HELD_SECONDS = 0.25
-"""How long a tenant's hold of an analyzer's jobs is taken as still held without asking (``KnownHeld``)."""
-
-
-class KnownHeld:
-    """Which (tenant, analyzer) pairs this process held jobs of lately: each for ``seconds`` after its
-    last hold (a batch's own hold renews it). Bounded: past ``max_entries`` the lapsed ones are
-    dropped, and if none has lapsed, all (forgetting only costs a check)."""
-
-    def __init__(self, seconds: float = HELD_SECONDS, clock: Callable[[], float] = time.monotonic,
-                 max_entries: int = 4096) -> None:
-        self._seconds = seconds
-        self._clock = clock
-        self._max_entries = max_entries
-        self._until: dict[tuple[str, str], float] = {}
-
-    def __contains__(self, key: tuple[str, str]) -> bool:
-        until = self._until.get(key)
-        return until is not None and self._clock() < until
-
-    def add(self, tenant: str, analyzers: set[str]) -> None:
-        if self._seconds <= 0 or not analyzers:
-            return
-        now = self._clock()
-        if len(self._until) >= self._max_entries:
-            self._until = {key: until for key, until in self._until.items() if until > now}
-            if len(self._until) >= self._max_entries:
-                self._until.clear()
-        for analyzer in analyzers:
-            self._until[(tenant, analyzer)] = now + self._seconds
-
-
 class DispatchAtCreate:
     """``dispatch`` is called by the CreateJob batch's transaction with its new QUEUED jobs."""
 
-    def __init__(self, capabilities: JobCapabilities, policy: Policy, backlog_for: Callable[[int], int],
-                 known_held: KnownHeld | None = None) -> None:
+    def __init__(self, capabilities: JobCapabilities, policy: Policy, backlog_for: Callable[[int], int]) -> None:
         self._capabilities = capabilities
         self._policy = policy
         self._backlog_for = backlog_for
-        self._known_held = known_held if known_held is not None else KnownHeld()
 
     async def dispatch(self, conn: AsyncConnection, tenant: str,
                        new: Sequence[NewWork]) -> list[tuple[uuid.UUID, dict[str, Any]]]:
@@ -111,24 +66,15 @@ class DispatchAtCreate:
         dispatch now; the caller writes them into the outbox and holds the other jobs."""
         if not new:
             return []
+        if not (await conn.execute(_TRY_LOCK_IN_SYSTEM_SCOPE, {"key": DISPATCH_LOCK_KEY})).scalar_one():
+            await conn.execute(_TENANT_SCOPE)
+            return []
         by_analyzer: dict[str, list[NewWork]] = defaultdict(list)
         for work in new:
             by_analyzer[work[0]["analyzer"]].append(work)
-        asked = {analyzer for analyzer in by_analyzer if (tenant, analyzer) not in self._known_held}
-        if not asked:  # held behind the tenant's held jobs, as the check would find them
-            DISPATCH_CHECKS_SKIPPED.inc()
-            trace.get_current_span().set_attribute("assay.dispatch.check_skipped", True)
-            self._known_held.add(tenant, set(by_analyzer))
-            return []
-        if not (await conn.execute(_TRY_LOCK_IN_SYSTEM_SCOPE, {"key": DISPATCH_LOCK_KEY})).scalar_one():
-            await conn.execute(_TENANT_SCOPE)
-            self._known_held.add(tenant, set(by_analyzer))
-            return []
         ids = [work[0]["id"] for work in new]
         chosen: list[tuple[Head, bool]] = []
         for analyzer, works in sorted(by_analyzer.items()):
-            if analyzer not in asked:
-                continue
             rows = (await conn.execute(_ROOM, {"analyzer": analyzer, "tenant": tenant, "new": ids})).all()
             if rows[0].own_held:
                 continue
@@ -145,8 +91,6 @@ class DispatchAtCreate:
             jumps = any(behind.values())  # a FIFO backlog to jump: the top-priority subject, as a round sends it
             chosen += [(head, jumps) for head in ahead] + [(head, False) for head in rest]
         await conn.execute(_TENANT_SCOPE)
-        sent = {head.job_id for head, _ in chosen}
-        self._known_held.add(tenant, {work[0]["analyzer"] for work in new if str(work[0]["id"]) not in sent})
         works_by_id = {str(work[0]["id"]): work for work in new}
         messages, went_ahead = [], []
         for head, ahead_of_backlog in chosen:

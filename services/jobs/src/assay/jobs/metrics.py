@@ -50,6 +50,3 @@ JOBS_DISPATCHED_AHEAD = prometheus_client.Counter(
 JOB_HOLD_SECONDS = prometheus_client.Histogram(
     "assay_job_hold_seconds", "How long a job was held before its dispatch.", ["analyzer"],
     buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600))
-DISPATCH_CHECKS_SKIPPED = prometheus_client.Counter(
-    "assay_dispatch_checks_skipped_total",
-    "CreateJob batches held without dispatch at create's check: this process knew their tenant's jobs held.")
