@@ -29,7 +29,9 @@ from opentelemetry.instrumentation.asgi import (
     set_status_code,
 )
 from opentelemetry.instrumentation.propagators import get_global_response_propagator
-from opentelemetry.instrumentation.utils import _start_internal_or_server_span, is_http_instrumentation_enabled
+from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled
+from opentelemetry.propagate import extract
+from opentelemetry.trace import SpanKind
 from starlette.types import Message, Receive, Scope, Send
 
 LaneDetails = Callable[[Scope], tuple[str, dict[str, str]] | None]
@@ -43,27 +45,37 @@ class LaneServerSpans:
     def __init__(self, traced: OpenTelemetryMiddleware, lane_details: LaneDetails) -> None:
         self.app = traced  # the next layer, as every middleware names it
         self._traced, self._lane_details = traced, lane_details
-        self._lean = (traced.server_request_hook is None and traced.client_request_hook is None
-                      and traced.client_response_hook is None and not traced.http_capture_headers_server_request
-                      and not traced.http_capture_headers_server_response and traced.exclude_receive_span
-                      and traced.exclude_send_span)
+        # Read as the library's version names them; any it no longer has leaves every request to it.
+        self._mode = getattr(traced, "_sem_conv_opt_in_mode", None)
+        hooks = ("server_request_hook", "client_request_hook", "client_response_hook")
+        captured = ("http_capture_headers_server_request", "http_capture_headers_server_response")
+        unspanned = ("exclude_receive_span", "exclude_send_span")
+        self._lean = (self._mode is not None and all(getattr(traced, name, True) is None for name in hooks)
+                      and not any(getattr(traced, name, True) for name in captured)
+                      and all(getattr(traced, name, False) is True for name in unspanned))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         details = self._lane_details(scope) if self._lean and scope["type"] == "http" else None
         if details is None or not _only_the_span_wanted(self._traced, scope):
             await self._traced(scope, receive, send)
             return
-        traced = self._traced
+        traced, mode = self._traced, self._mode
         name, route_attributes = details
-        attributes = collect_request_attributes(scope, traced._sem_conv_opt_in_mode)  # type: ignore[no-untyped-call]
+        attributes = collect_request_attributes(scope, mode)  # type: ignore[no-untyped-call]
         attributes.update(route_attributes)
-        span, token = _start_internal_or_server_span(  # type: ignore[no-untyped-call]
-            tracer=traced.tracer, span_name=name, start_time=None, context_carrier=scope,
-            context_getter=asgi_getter, attributes=attributes)
+        # As the library starts it: a SERVER span continuing the caller's traceparent, or an
+        # INTERNAL one inside a span already current.
+        token = None
+        if trace.get_current_span() is trace.INVALID_SPAN:
+            parent, kind = extract(scope, getter=asgi_getter), SpanKind.SERVER  # type: ignore[misc]
+            token = context.attach(parent)
+        else:
+            parent, kind = context.get_current(), SpanKind.INTERNAL
+        span = traced.tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
 
         async def send_traced(message: Message) -> None:
             if message["type"] == "http.response.start":
-                set_status_code(span, message["status"], None, traced._sem_conv_opt_in_mode)  # type: ignore[no-untyped-call]
+                set_status_code(span, message["status"], None, mode)  # type: ignore[no-untyped-call]
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 span.end()
