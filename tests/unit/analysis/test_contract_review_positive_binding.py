@@ -33,6 +33,7 @@ from assay.analysis.analyzers.contract_review.binding import binds_processor
         "Northwind will notify affected controllers without undue delay.",  # a name read as no role
         "that it has implemented the technical and organisational measures before processing;",
         "the Processor may retain the data for the legal retention period and must securely delete it afterwards.",
+        "the parties acknowledge that the data importer may process the personal data only on behalf of the exporter.",
         # (a) the processor's practice in the present tense
         "We encrypt all data at rest and in transit.",
         "the Processor deletes the Customer Data within 30 days of termination.",
@@ -93,6 +94,12 @@ def test_sentences_that_do_not_bind_the_processor(sentence: str) -> None:
         ("maintain a record of all processing activities.", "the Customer shall:", True),  # a command binds alone
         ("Records of all processing activities.", "the Processor shall keep:", True),
         ("Records of all processing activities.", "The Annex lists:", False),
+        (
+            "that it has instructed the data importer to process the data.",
+            "The data exporter agrees and warrants:",
+            False,
+        ),
+        ("that it has implemented the security measures.", "The data importer agrees and warrants:", True),
     ],
 )
 def test_a_list_item_binds_whom_its_lead_in_binds(item: str, lead_in: str, binds: bool) -> None:

@@ -67,7 +67,7 @@ _POSSESSIVE = r"(?:['’]s?\s+(?:\w+\s+){0,2}?)"
 _DUTY = (
     r"(?:shall|will|must|should|agrees?\s+to|undertakes?|commits?|warrants?|guarantees?|ensures?|"
     r"(?:is|are)\s+(?:(?:also|further|hereby)\s+)?(?:obliged|obligated|required|bound|responsible|committed|liable|subject)|"
-    r"has|have|may\s+(?:only|not)|can\s*not|cannot|does|do)\b"
+    r"has|have|may\s+(?:only|not)|may\s+(?:\w+\s+){1,6}?only|can\s*not|cannot|does|do)\b"
 )
 _PRESENT = (
     r"(?:is|are|(?!(?:this|thus|its|his|hers|ours|yours|theirs|plus|unless|always|towards|afterwards|whereas|"
@@ -182,13 +182,15 @@ def binds_processor(text: str, lead_in: str = "", sentence_so_far: str = "") -> 
     completes it) binds the processor. ``lead_in`` is the sentence introducing a list item: an
     item with no party of its own as subject binds whom the lead-in binds. ``sentence_so_far``,
     for a later part of an over-long sentence, is the sentence up to it: its subject is the part's."""
+    if lead_in and _party_subject(lead_in) and _PRONOUN_DUTY.search(text) and not _binds(text, pronouns=False):
+        return False  # "The data exporter warrants: (b) that it has instructed ...": "it" is the exporter
     if _binds(text) or (sentence_so_far and _binds(sentence_so_far)):
         return True
     return bool(lead_in) and not _party_subject(text) and _binds(lead_in)
 
 
-def _binds(text: str) -> bool:
-    if any(p.search(text) for p in _SUBJECT_READINGS):
+def _binds(text: str, pronouns: bool = True) -> bool:
+    if any(p.search(text) for p in _SUBJECT_READINGS if pronouns or p is not _PRONOUN_DUTY):
         return True
     if _passive_duty(text) or _granted(text):
         return True
