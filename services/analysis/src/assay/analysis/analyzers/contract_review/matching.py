@@ -10,7 +10,9 @@ lexical similarity as a fallback), counted only when
 - the recogniser's requirement is (within ``TOP_MARGIN``) the unit's most similar requirement,
   and more similar than the playbook's *background* wordings (governing law, general
   compliance with law, ...),
-- no other requirement's main patterns already claim the unit.
+- no other requirement's main patterns already claim the unit,
+- its main clause does not carry another requirement's core duty (or one that is no
+  requirement's, such as payment) instead of this one's (:mod:`.duty`).
 
 A recogniser is *found* at or above the matcher's ``present`` threshold.
 """
@@ -26,6 +28,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from assay.analysis.analyzers.contract_review.duty import carried
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
 from assay.analysis.analyzers.contract_review.negation import contradiction, forbids, permission
@@ -406,6 +409,7 @@ def score_units(
             for row in counted:
                 if any(p.search(units[row].concept_text) for p in recogniser.not_about):
                     scores[row, index] = 0.0
+    _keep_own_duties(units, playbook, counted, requirement_of, scores)
     if playbook.binds_processor:
         # After ranking too: a pointer or a permission names the topic, it just binds no one.
         obligations = np.asarray([not req.elements_together for req in playbook.requirements])[requirement_of]
@@ -435,6 +439,31 @@ def score_units(
     return ScoreTable(
         recognisers=recognisers, scores=scores, pattern_hits=hits, negation_candidates=candidates, raw_scores=raw
     )
+
+
+def _keep_own_duties(
+    units: Sequence[Unit],
+    playbook: Playbook,
+    rows: Sequence[int],
+    requirement_of: npt.NDArray[np.int64],
+    scores: FloatMatrix,
+) -> None:
+    """Zero ``scores`` where a sentence's main clause carries another duty than the requirement's
+    (:mod:`.duty`): "The Processor shall keep documentation proving ..." names proof, but its duty
+    is keeping records, not making information available. After the ranking, so the sentence still
+    keeps other requirements from claiming it; a list item is read with its lead-in."""
+    duties = playbook.duties
+    gated = [i for i, req in enumerate(playbook.requirements) if req.duty]
+    if not gated:
+        return
+    columns = np.isin(requirement_of, gated)
+    for row in rows:
+        if not scores[row, columns].any():
+            continue  # evidence of no requirement with a duty: nothing to take away
+        found = carried(_said(units[row]), duties)
+        for index in gated:
+            if found and playbook.requirements[index].id not in found:
+                scores[row, requirement_of == index] = 0.0
 
 
 NEGATION_MARGIN = 0.05
