@@ -100,10 +100,16 @@ async def test_a_background_process_dispatches_and_relays_for_serving_processes_
         worker = await start_process(settings)
         assert worker.port == 0  # it serves no gRPC
         assert background_tasks() - before >= Counter({"dispatcher": 1, "lease-reaper": 1, "webhook-delivery": 1})
-        async with asyncio.timeout(20):  # the NOTIFY of the hold and of the outbox rows woke it, not a poll
+        async with asyncio.timeout(20):  # its first round and relay pass take what was waiting
             while await dispatched.get() != job.id:
                 pass
             while await events.get() != job.id:
+                pass
+        later = await create(serving)
+        async with asyncio.timeout(20):  # polls are 60 s: only the NOTIFY of the hold and the outbox rows wake it
+            while await dispatched.get() != later.id:
+                pass
+            while await events.get() != later.id:
                 pass
     finally:
         await client.close()
