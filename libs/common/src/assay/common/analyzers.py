@@ -110,7 +110,7 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.6.0",  # 1.6.0: evidence carries the requirement's own duty (duty.py, playbook `duty:`)
+    version="1.6.0",  # 1.6.0: evidence carries the requirement's own duty (duty.py), binds the processor (binding.py)
     description=(
         "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."

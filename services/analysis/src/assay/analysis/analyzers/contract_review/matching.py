@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.duty import carried
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
@@ -414,6 +415,7 @@ def score_units(
         # After ranking too: a pointer or a permission names the topic, it just binds no one.
         obligations = np.asarray([not req.elements_together for req in playbook.requirements])[requirement_of]
         duties = obligations & ~np.asarray([r.controller_right for r in recognisers], dtype=bool)
+        lead_ins = _lead_in_texts(units)
         for row in counted:
             # A list item completing its lead-in binds whom the lead-in binds ("Customer agrees
             # to: - provide instructions").
@@ -426,6 +428,8 @@ def score_units(
                 scores[row, obligations] = 0.0
             elif controller_permission(said):
                 scores[row, duties] = 0.0
+            elif not binds_processor(said, lead_ins.get(row, ""), units[row].sentence_so_far):
+                scores[row, duties] = 0.0  # the positive reading: evidence of a duty binds the processor
     context = np.asarray([u.in_context for u in units], dtype=bool)
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
@@ -608,6 +612,18 @@ def _affirmed(
             if introduced_by.get(item.clause.ordinal) in negated_lead_ins:
                 column[index] = 0.0
     return column
+
+
+def _lead_in_texts(units: Sequence[Unit]) -> dict[int, str]:
+    """For each list item's unit (by row), the last sentence of the clause introducing it."""
+    out: dict[int, str] = {}
+    last = ""
+    for row, unit in enumerate(units):
+        if unit.clause.kind == "list_item":
+            out[row] = last
+        else:
+            last = unit.match_text
+    return out
 
 
 def _lead_in_ordinals(units: Sequence[Unit]) -> dict[int, int]:
