@@ -39,26 +39,6 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def comm(pid: int) -> str:
-    """The process's name (``/proc/PID/comm``; a jobs process names itself ``jobs-0``, ``jobs-background``)."""
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def descendant_named(root: int, name: str) -> int | None:
-    """The first process below ``root`` whose ``comm`` is ``name``."""
-    table = _table()
-    todo = [p for p, st in table.items() if st[0] == root]
-    while todo:
-        pid = todo.pop()
-        if comm(pid) == name:
-            return pid
-        todo += [p for p, st in table.items() if st[0] == pid]
-    return None
-
-
 def pgrep(needle: str) -> list[int]:
     me = os.getpid()
     return [
@@ -70,11 +50,8 @@ def pgrep(needle: str) -> list[int]:
 
 def cpu_by_group(groups: dict[str, int]) -> dict[str, float]:
     """CPU seconds per named group: the process and all its descendants, each with what it has reaped
-    (exited PostgreSQL backends, analyzer children). A negative pid means the process alone. A
-    descendant that is itself a group's root counts in that group only (the jobs background process
-    below the jobs parent), so the groups add up to the whole."""
+    (exited PostgreSQL backends, analyzer children). A negative pid means the process alone."""
     table = _table()
-    roots = {abs(root) for root in groups.values()}
     kids: dict[int, list[int]] = {}
     for pid, st in table.items():
         kids.setdefault(st[0], []).append(pid)
@@ -87,7 +64,7 @@ def cpu_by_group(groups: dict[str, int]) -> dict[str, float]:
         total, todo, seen = 0.0, [root], set()
         while todo:
             pid = todo.pop()
-            if pid in seen or pid not in table or (pid != root and pid in roots):
+            if pid in seen or pid not in table:
                 continue
             seen.add(pid)
             total += table[pid][1] + table[pid][2]

@@ -224,10 +224,6 @@ class Assay:
                     if needle in cmd:
                         out[name] = pid
             out["supervisor"] = -self.proc.pid  # negative: the process alone, not its family
-        if "jobs" in out:  # ASSAY_JOBS_BACKGROUND_PROCESS: its CPU apart from the serving processes'
-            background = procs.descendant_named(out["jobs"], "jobs-background")
-            if background is not None:
-                out["jobs-background"] = background
         return out
 
     def stop(self) -> None:
@@ -340,7 +336,6 @@ class Bench:
                 "peer": args.peer,
                 "cores": os.cpu_count(),
                 "jobs_processes": int(os.environ.get("ASSAY_JOBS_PROCESSES") or JOBS_PROCESSES),
-                "jobs_background_process": os.environ.get("ASSAY_JOBS_BACKGROUND_PROCESS") or "service default",
                 "gateway_processes": int(os.environ.get("ASSAY_GATEWAY_PROCESSES") or 1),
             },
             "cases": {},

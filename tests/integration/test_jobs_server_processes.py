@@ -1,9 +1,7 @@
 """``python -m assay.jobs`` with ``ASSAY_JOBS_PROCESSES=2`` as a real process on the real database and
 NATS: two serving processes (never the parent) take the port's connections, each has its /metrics
 port, SIGTERM to the parent's PID stops every one, a SIGKILL of the parent takes its serving
-processes with it, and a start that cannot bind the port fails the parent instead of looping. With
-``ASSAY_JOBS_BACKGROUND_PROCESS`` the parent also runs the background process: it holds no gRPC port,
-has the next /metrics port, is restarted when it dies, and stops with the rest.
+processes with it, and a start that cannot bind the port fails the parent instead of looping.
 
 Which process serves a connection is read from the kernel (``assay.devstack.servers.serving``).
 """
@@ -15,10 +13,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 import httpx
@@ -30,9 +26,8 @@ from harness.waiting import assert_eventually
 
 from assay.common.grpc_server import LIVENESS_SERVICE
 from assay.common.migrations import upgrade
-from assay.common.serving_processes import STARTUP_SECONDS
 from assay.devstack.servers import free_port, port_is_free
-from assay.devstack.servers.serving import LISTENING, alive, connection_owners, descendants, kill_family
+from assay.devstack.servers.serving import alive, connection_owners, descendants, kill_family
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 
 HOST = "127.0.0.1"
@@ -76,11 +71,10 @@ def start_jobs_processes(postgres: Postgres, nats_server) -> Iterator[object]:  
     upgrade(MIGRATIONS, url, "jobs")
     started: list[JobsProcess] = []
 
-    def start(processes: int, port: int | None = None, background: bool = False) -> JobsProcess:
+    def start(processes: int, port: int | None = None) -> JobsProcess:
         port = port or free_port()
         metrics_port = _two_free_ports()
         env = {**os.environ, "ASSAY_JOBS_PROCESSES": str(processes), "ASSAY_GRPC_HOST": HOST,
-               "ASSAY_JOBS_BACKGROUND_PROCESS": str(background).lower(),
                "ASSAY_GRPC_PORT": str(port), "ASSAY_METRICS_PORT": str(metrics_port), "ASSAY_DATABASE_URL": url,
                "ASSAY_NATS_URL": nats_server.url, "ASSAY_INGEST_ADDR": f"{HOST}:1", "ASSAY_OTLP_ENDPOINT": "",
                "ASSAY_TRACE_FILE": "", "ASSAY_SHUTDOWN_GRACE_SECONDS": "1",
@@ -150,38 +144,3 @@ def test_a_port_the_processes_cannot_bind_fails_the_parent(start_jobs_processes)
         jobs = start_jobs_processes(2, port=taken.getsockname()[1])
         assert jobs.proc.wait(START_SECONDS) != 0
     assert_eventually(lambda: not descendants(jobs.proc.pid), timeout=10)
-
-
-def _named(jobs: JobsProcess, name: str) -> int | None:
-    """The process of the family that calls itself ``name`` (``serving_processes.process_name``)."""
-    for pid in descendants(jobs.proc.pid):
-        try:
-            if Path(f"/proc/{pid}/comm").read_text().strip() == name:
-                return pid
-        except OSError:
-            continue
-    return None
-
-
-def test_a_background_process_serves_no_port_is_restarted_and_stops_with_the_rest(start_jobs_processes):
-    jobs = start_jobs_processes(1, background=True)
-    assert_eventually(lambda: _named(jobs, "jobs-0") and _named(jobs, "jobs-background"), timeout=START_SECONDS)
-    serving, background = _named(jobs, "jobs-0"), _named(jobs, "jobs-background")
-    seen = time.monotonic()
-    assert_eventually(lambda: _serving(jobs.port, _channels(jobs.port, 1)), timeout=START_SECONDS,
-                      retry_on=(grpc.RpcError, AssertionError))
-    assert connection_owners(jobs.port, jobs.proc.pid, LISTENING) == {serving}  # no gRPC in the background
-    assert_eventually(lambda: connection_owners(jobs.metrics_port + 1, jobs.proc.pid, LISTENING) == {background},
-                      timeout=START_SECONDS)  # its own /metrics: the port after the serving process's
-    assert httpx.get(f"http://{HOST}:{jobs.metrics_port + 1}/metrics", timeout=5).status_code == 200
-
-    # A death within STARTUP_SECONDS of a start counts as a failed start (it stops all): kill it later.
-    assert_eventually(lambda: time.monotonic() - seen >= STARTUP_SECONDS, timeout=STARTUP_SECONDS + 5)
-    os.kill(background, signal.SIGKILL)
-    assert_eventually(lambda: _named(jobs, "jobs-background") not in (None, background), timeout=30)
-    assert jobs.proc.poll() is None and alive(serving)  # the parent and the serving process went on
-
-    family = descendants(jobs.proc.pid)
-    jobs.proc.send_signal(signal.SIGTERM)
-    assert jobs.proc.wait(30) == 0
-    assert_eventually(lambda: not any(alive(pid) for pid in family), timeout=10)

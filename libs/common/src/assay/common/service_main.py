@@ -7,8 +7,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from assay.common.config import CommonSettings
 from assay.common.grpc_server import RunningService, wait_for_shutdown_signal
@@ -36,39 +35,15 @@ async def serve(start: Callable[[S], Awaitable[RunningService]], settings: S, *,
     await running.stop()
 
 
-@dataclass(frozen=True)
-class Background(Generic[S]):
-    """A service's background work that can run in a process of its own, which serves no port."""
-
-    own_process: Callable[[S], bool]
-    """Whether the settings ask for that process (else the service's ``start`` runs the work itself)."""
-    start: Callable[[S], Awaitable[RunningService]]
-    """Starts the work alone (a module-level function: the spawned process is given it)."""
-
-
 def serve_one(service: str, settings_type: Callable[[], S], start: Callable[[S], Awaitable[RunningService]],
-              index: int, *, share_port: bool = True) -> None:
+              index: int) -> None:
     """One of several serving processes (``ServingProcesses``' target): its settings from the
-    environment, the shared port bound with ``SO_REUSEPORT`` (``share_port``: more than one serving
-    process), its own metrics port (``metrics_port`` + ``index``) and ``serving_process`` index,
-    logging and tracing set up here, in the serving process."""
+    environment, the shared port bound with ``SO_REUSEPORT``, its own metrics port (``metrics_port``
+    + ``index``) and ``serving_process`` index, logging and tracing set up here, in the serving process."""
     settings = settings_type()
     metrics_port = settings.metrics_port + index if settings.metrics_port > 0 else settings.metrics_port
-    settings = settings.model_copy(update={"grpc_reuse_port": share_port, "metrics_port": metrics_port,
+    settings = settings.model_copy(update={"grpc_reuse_port": True, "metrics_port": metrics_port,
                                            "serving_process": index})
-    configure_logging(service, settings.log_level)
-    setup_telemetry(service, settings)
-    asyncio.run(serve(start, settings, metrics_optional=True))
-
-
-def serve_background(service: str, settings_type: Callable[[], S], start: Callable[[S], Awaitable[RunningService]],
-                     serving: int) -> None:
-    """The background process (``ServingProcesses``' ``background``): its settings from the environment,
-    the metrics port after the ``serving`` processes' (``metrics_port`` + ``serving``), logging and
-    tracing set up here; ``start`` runs until SIGTERM as a service would."""
-    settings = settings_type()
-    metrics_port = settings.metrics_port + serving if settings.metrics_port > 0 else settings.metrics_port
-    settings = settings.model_copy(update={"metrics_port": metrics_port})
     configure_logging(service, settings.log_level)
     setup_telemetry(service, settings)
     asyncio.run(serve(start, settings, metrics_optional=True))
@@ -83,14 +58,12 @@ def run_service(
     migrate: Callable[[S], None] | None = None,
     provision: Callable[[S], None] | None = None,
     processes: Callable[[S], int] | None = None,
-    background: Background[S] | None = None,
 ) -> None:
     """Parse the command, read the settings, set up logging and tracing, then run the command.
 
     ``serve`` (the default) runs ``start``, in ``processes(settings)`` serving processes sharing the
-    port when that is more than one, and ``background.start`` in a process of its own when
-    ``background.own_process(settings)`` (``assay.common.serving_processes``: this process
-    supervises them); ``migrate`` and ``provision`` exist where given.
+    port when that is more than one (``assay.common.serving_processes``: this process supervises);
+    ``migrate`` and ``provision`` exist where given.
     """
     commands = {"migrate": migrate, "provision": provision}
     parser = argparse.ArgumentParser(prog=f"python -m assay.{service}", description=description)
@@ -100,15 +73,11 @@ def run_service(
     settings = settings_type()
     configure_logging(service, settings.log_level)
     count = 1 if processes is None or command != "serve" else processes(settings)
-    own = background is not None and command == "serve" and background.own_process(settings)
-    if count > 1 or own:
-        if count > 1 and settings.grpc_port == 0:
+    if count > 1:
+        if settings.grpc_port == 0:
             parser.error(f"{count} serving processes share one port: ASSAY_GRPC_PORT must name it (not 0)")
-        background_target = (functools.partial(serve_background, service, settings_type, background.start, count)
-                             if background is not None and own else None)
-        raise SystemExit(ServingProcesses(
-            count, functools.partial(serve_one, service, settings_type, start, share_port=count > 1),
-            stop_seconds=settings.shutdown_grace_seconds + 10, background=background_target, name=service).run())
+        raise SystemExit(ServingProcesses(count, functools.partial(serve_one, service, settings_type, start),
+                                          stop_seconds=settings.shutdown_grace_seconds + 10).run())
     setup_telemetry(service, settings)
     chosen = commands.get(command)
     if chosen is not None:

@@ -13,12 +13,6 @@ the parent exits with its code, as one process would, so the supervisor above (`
 Kubernetes) sees the failure. A serving process whose parent dies is sent SIGTERM by the kernel
 (``PR_SET_PDEATHSIG``): nothing keeps serving on the port after a SIGKILL of the parent.
 
-Beside them the parent may run one *background* process (``background``: a target without an
-index, e.g. the jobs service's dispatcher and relay, which serves no port): supervised the same way
-(restarted when it dies, a failed start stops all, stopped with the others). Each process names
-itself ``{name}-{index}`` or ``{name}-background`` (Linux ``comm``, what ``ps`` and /proc show), so a
-profiler or a CPU count can tell them apart.
-
 The gateway's processes are uvicorn's (``assay.gateway.serve``): an ASGI server has its own
 supervisor, sharing one listening socket, which gRPC's server cannot take.
 """
@@ -44,24 +38,14 @@ STARTUP_SECONDS = 10.0
 RESTART_SPACING_SECONDS = 1.0
 """The shortest time between two starts of one serving process (a process that keeps dying)."""
 _PR_SET_PDEATHSIG = 1
-_PR_SET_NAME = 15
-BACKGROUND = -1
-"""The index ``run`` gives the background process (the serving processes have 0 … count - 1)."""
 
 _spawn = multiprocessing.get_context("spawn")
 
 
-def process_name(name: str, index: int) -> str:
-    """What a process of ``ServingProcesses(name=name)`` calls itself: ``{name}-{index}`` or
-    ``{name}-background`` (at most 15 bytes are kept, Linux's limit for ``comm``)."""
-    return f"{name}-{'background' if index == BACKGROUND else index}"
-
-
-def _die_with_parent(parent: int, name: str) -> None:
-    """Name this process and ask the kernel for SIGTERM when the parent exits (Linux; elsewhere nothing)."""
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel for SIGTERM when the parent exits (Linux; elsewhere nothing)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_NAME, name.encode()[:15])
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         return
@@ -69,30 +53,20 @@ def _die_with_parent(parent: int, name: str) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _serving_process(target: Callable[[int], None], index: int, parent: int, name: str) -> None:
-    _die_with_parent(parent, process_name(name, index))
+def _serving_process(target: Callable[[int], None], index: int, parent: int) -> None:
+    _die_with_parent(parent)
     target(index)
 
 
-def _background_process(target: Callable[[], None], parent: int, name: str) -> None:
-    _die_with_parent(parent, process_name(name, BACKGROUND))
-    target()
-
-
 class ServingProcesses:
-    """``count`` processes each running ``target(index)`` (index 0 … count - 1), and with
-    ``background`` one more running ``background()``, kept running."""
+    """``count`` processes each running ``target(index)`` (index 0 … count - 1), kept running."""
 
-    def __init__(self, count: int, target: Callable[[int], None], *, stop_seconds: float = 30.0,
-                 background: Callable[[], None] | None = None, name: str = "serving") -> None:
-        """``target`` and ``background`` must be picklable (a module-level function or a
-        ``functools.partial`` of one)."""
+    def __init__(self, count: int, target: Callable[[int], None], *, stop_seconds: float = 30.0) -> None:
+        """``target`` must be picklable (a module-level function or a ``functools.partial`` of one)."""
         if count < 1:
             raise ValueError("at least one serving process")
         self._count = count
         self._target = target
-        self._background = background
-        self._name = name
         self._stop_seconds = stop_seconds
         self._stopping = threading.Event()
         self._processes: list[BaseProcess] = []
@@ -113,11 +87,9 @@ class ServingProcesses:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 signal.signal(sig, lambda *_: self.stop())
-        indices = [*range(self._count), *([BACKGROUND] if self._background is not None else [])]
-        self._processes = [self._start(index) for index in indices]
-        self._started = [time.monotonic()] * len(indices)
-        logger.info("serving with %d processes%s", self._count,
-                    " and a background process" if self._background is not None else "", extra={"pids": self.pids})
+        self._processes = [self._start(index) for index in range(self._count)]
+        self._started = [time.monotonic()] * self._count
+        logger.info("serving with %d processes", self._count, extra={"pids": self.pids})
         code = 0
         while not self._stopping.is_set() and code == 0:
             wait([process.sentinel for process in self._processes], timeout=0.5)
@@ -125,42 +97,29 @@ class ServingProcesses:
         self._stop_all()
         return code
 
-    @property
-    def background_pid(self) -> int | None:
-        """The background process's id now (None without one)."""
-        if self._background is None or len(self._processes) <= self._count:
-            return None
-        return self._processes[self._count].pid
-
     def _start(self, index: int) -> BaseProcess:
-        """Serving process ``index``, or the background process (``BACKGROUND``)."""
-        name = process_name(self._name, index)
-        if index == BACKGROUND:
-            process = _spawn.Process(target=_background_process, args=(self._background, os.getpid(), self._name),
-                                     name=name, daemon=False)
-        else:
-            process = _spawn.Process(target=_serving_process, args=(self._target, index, os.getpid(), self._name),
-                                     name=name, daemon=False)
+        process = _spawn.Process(target=_serving_process, args=(self._target, index, os.getpid()),
+                                 name=f"serving-{index}", daemon=False)
         process.start()
         return process
 
     def _replace_exited(self) -> int:
         """Restart each process that exited while serving; a failed start's exit code stops all."""
-        for slot, process in enumerate(self._processes):
+        for index, process in enumerate(self._processes):
             if process.exitcode is None or self._stopping.is_set():
                 continue
-            ran = time.monotonic() - self._started[slot]
+            ran = time.monotonic() - self._started[index]
             if process.exitcode != 0 and ran < STARTUP_SECONDS:
-                logger.error("process %s (pid %s) failed to start (exit code %s): stopping",
-                             process.name, process.pid, process.exitcode)
+                logger.error("serving process %d (pid %s) failed to start (exit code %s): stopping",
+                             index, process.pid, process.exitcode)
                 return process.exitcode if process.exitcode > 0 else 1
-            logger.warning("process %s (pid %s) exited with code %s after %.0f s: restarting",
-                           process.name, process.pid, process.exitcode, ran)
+            logger.warning("serving process %d (pid %s) exited with code %s after %.0f s: restarting",
+                           index, process.pid, process.exitcode, ran)
             self._stopping.wait(max(0.0, RESTART_SPACING_SECONDS - ran))
             if self._stopping.is_set():
                 break
-            self._processes[slot] = self._start(slot if slot < self._count else BACKGROUND)
-            self._started[slot] = time.monotonic()
+            self._processes[index] = self._start(index)
+            self._started[index] = time.monotonic()
         return 0
 
     def _stop_all(self) -> None:
@@ -172,7 +131,7 @@ class ServingProcesses:
         for process in self._processes:
             process.join(max(0.0, deadline - time.monotonic()))
             if process.exitcode is None:
-                logger.warning("process %s did not stop in %.0f s: killed", process.pid, self._stop_seconds)
+                logger.warning("serving process %s did not stop in %.0f s: killed", process.pid, self._stop_seconds)
                 process.kill()
                 process.join()
 

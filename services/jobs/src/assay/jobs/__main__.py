@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from assay.common.nats import connect_with_streams
-from assay.common.service_main import Background, run_service
-from assay.jobs import background, migrations, server
+from assay.common.service_main import run_service
+from assay.jobs import migrations, server
 from assay.jobs.config import JobsSettings
 
 
@@ -26,8 +26,7 @@ def provision(settings: JobsSettings) -> None:
 
 def main() -> None:
     run_service("jobs", JobsSettings, server.start, description=__doc__, migrate=migrate, provision=provision,
-                processes=lambda settings: settings.jobs_processes,
-                background=Background(lambda settings: settings.jobs_background_process, background.start_process))
+                processes=lambda settings: settings.jobs_processes)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,6 @@ class JobsSettings(CommonSettings, DatabaseSettings, NatsSettings, WebhookSettin
     """Serving processes sharing ``grpc_port`` (``SO_REUSEPORT``) under one supervising parent, each
     with its own metrics port (``metrics_port`` + its index); each connection is served by one of
     them. One per core a pod is given; in Kubernetes replicas are the first way to scale."""
-    jobs_background_process: bool = False
-    """Run the background work (dispatch rounds, outbox relay, lease reaper, webhook delivery, retention
-    sweep) in a process of its own beside the ``jobs_processes`` serving processes, under the same
-    supervising parent; it serves no RPCs (its /metrics port: ``metrics_port`` + ``jobs_processes``),
-    and no serving process runs any of it. Off: serving process 0 runs it."""
     ingest_addr: str = "127.0.0.1:50052"
     """Address of the ingest service, asked whether input files exist."""
     ingest_timeout_seconds: float = 10.0
