@@ -324,6 +324,7 @@ def evaluate_set(
     by_form: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     misses: list[str] = []
     by_reference = 0
+    false_contradicted = 0
     units = 0
     seconds = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -349,6 +350,9 @@ def evaluate_set(
                 if positive:
                     tally.positives += 1
                     tally.supported_positives += supported
+                if spans and finding.status == getattr(Finding, "STATUS_CONTRADICTED", -1):
+                    false_contradicted += 1
+                    misses.append(f"{label.path.name} {rid}: CONTRADICTED on the original, {quoted(finding)}")
                 if spans and positive:
                     tally.tp += 1
                     tally.supported_tp += supported
@@ -432,6 +436,8 @@ def evaluate_set(
     print(f"negated sentence quoted as evidence of a PRESENT/WEAK finding: {summary['negated_cited_as_present']}")
     print(f"cut requirement reported BY_REFERENCE (a reference to another document remains): {by_reference}")
     summary["cut_by_reference"] = str(by_reference)
+    print(f"requirement met in an original document but reported CONTRADICTED there: {false_contradicted}")
+    summary["false_contradicted_originals"] = str(false_contradicted)
     if style.name != "generator":
         print(f"\nnegation style {style.name}, {style.per_sentence} form(s) per requirement, seed {style.seed}:")
         print(f"{'form':32} {'not PRESENT/WEAK':>17} {'CONTRADICTED':>13}")

@@ -110,7 +110,7 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.5.0",  # 1.5.0: evidence must bind the processor (field labels, commands to it, deeming)
+    version="1.6.0",  # 1.6.0: negations of any wording; another duty negated in the sentence is not it
     description=(
         "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."
