@@ -81,6 +81,13 @@ CONFIDENTIALITY = "art28-3b-confidentiality"
             "where commercially practicable",
         ),
         (DELETION, "The Processor will endeavour to delete the personal data where feasible.", "where feasible"),
+        (
+            SECURITY,
+            "The Supplier will use reasonable efforts to establish the security of the data in accordance with Art. 28 "
+            "Para. 3 Sent. 2 lit. c, 32 GDPR, in particular by appropriate technical and organisational measures, "
+            "where commercially practicable.",
+            "reasonable efforts to ... where commercially practicable",
+        ),
         # The controller gives the safeguard up; the duty made optional; a permission without limit.
         (SUBPROCESSORS, "The Customer waives its right to object to sub-processors.", "waives its right to"),
         (AUDITS, "The Controller waives any right to audit the Processor.", "waives any right to"),
@@ -240,6 +247,11 @@ def test_a_negation_that_states_the_obligation_again_still_negates_it(requiremen
             "contribute to audits.",
         ),
         (AUDITS, "The Processor may charge a reasonable fee for audits exceeding one per year."),
+        (
+            DELETION,
+            "The Processor will use reasonable efforts to delete the personal data within 30 days. Where practicable, "
+            "backups are overwritten.",
+        ),
         (
             SUBPROCESSORS,
             "The Controller may object to a new sub-processor within 30 days; if the Controller does not "

@@ -53,6 +53,8 @@ SCOPE_WORDS = 8
 """A cue governs an operative word at most this many words after it."""
 BAN_WORDS = 4
 """A negation bans a restricted act named at most this many words after it."""
+CUE_WORDS = 8
+"""A gutting qualifier longer than this is quoted by its ends."""
 CONDITION_WORDS = 10
 """A condition ("if", "unless", "where") at most this many words before a cue makes it no
 negation ("If the Service Provider concludes it can no longer comply, it will notify ...")."""
@@ -109,6 +111,8 @@ _PRACTICABLE = (
     r"\b(?:where|when|if|to\s+the\s+extent|insofar\s+as|as\s+far\s+as)\s+(?:(?:it\s+is|this\s+is|that\s+is|"
     r"commercially|reasonably|technically)\s+)*(?:practicable|feasible|practical|possible|convenient)\b"
 )
+_IN_SENTENCE = r"(?:[^;:.]|\.(?!\s+(?-i:[A-Z(])))"
+"""A character of the same clause, past an abbreviation's full stop ("Art. 28 Para. 3")."""
 _DISCRETION = re.compile(
     r"\breserves?\s+the\s+right\s+(?:\(?but\s+not\s+the\s+obligation\)?\s+)?to\b|"
     r"\bat\s+(?:its|their|his|the\s+processor's|the\s+supplier's)\s+(?:(?:sole|absolute|own|reasonable)\s+)?"
@@ -147,8 +151,9 @@ _GUTTING = re.compile(
     r"burdensome|commercially\s+unreasonable|uneconomic(?:al)?|not\s+in\s+(?:its|their|the\s+processor['’]s)\s+"
     r"(?:commercial\s+|business\s+)?interests?)\b|"
     # Efforts instead of a duty, and only where practicable: "will use reasonable efforts to delete
-    # ... where commercially practicable" (either alone is ordinary drafting).
-    rf"(?:{_EFFORTS})[^.;:]{{0,200}}?(?:{_PRACTICABLE})|(?:{_PRACTICABLE})[^.;:]{{0,200}}?(?:{_EFFORTS})|"
+    # ... where commercially practicable" (either alone is ordinary drafting). Both in one clause
+    # of the sentence, however long ("... in accordance with Art. 28 Para. 3 ...").
+    rf"(?:{_EFFORTS}){_IN_SENTENCE}{{0,400}}?(?:{_PRACTICABLE})|(?:{_PRACTICABLE}){_IN_SENTENCE}{{0,400}}?(?:{_EFFORTS})|"
     # The controller gives up the safeguard: "waives its right to object", "waives any right to audit".
     r"\bwaives?\s+(?:(?:any|all|its|their|his|the|such|and)\s+)*(?:rights?|entitlements?|ability)\s+to\b|"
     r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:optional|excluded)\b",
@@ -389,7 +394,10 @@ def contradiction(
     for cue in _GUTTING.finditer(text):
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         if any(p.search(text[begin : _clause_end(text, cue.end())]) for p in operative):
-            return Contradiction(" ".join(cue.group(0).split()))
+            words = cue.group(0).split()
+            # "reasonable efforts to ... where commercially practicable": both ends of a long span.
+            said = words if len(words) <= CUE_WORDS else [*words[:3], "...", *words[-3:]]
+            return Contradiction(" ".join(said))
     for cue in _BROADENED.finditer(text):
         if any(p.search(text[cue.end() : _clause_end(text, cue.end())]) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
