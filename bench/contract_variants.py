@@ -13,8 +13,10 @@ import re
 from collections.abc import Callable, Iterable
 
 _GAP = r"[\s*_`\\]+"
-_START = re.compile(r"(?:[.!?]\s+|\n\s*\n|\n\s*(?:[*\-•]|\d+\.|\(\w+\))\s+|\n#+\s|\n\|)")
-_END = re.compile(r"(?:[.!?](?=\s|$)|\n\s*\n|\n\s*(?:[*\-•]|\d+\.|\(\w+\))\s)")
+_CLAUSE_NUMBER = r"\d+\.(?:\d+\.)*\d*"
+"""A clause number at a line start: "2.", "2.1", "6.1.3" (not a bare "2024")."""
+_START = re.compile(rf"(?:[.!?]\s+|\n\s*\n|\n\s*(?:[*\-•]|{_CLAUSE_NUMBER}|\(\w+\))\s+|\n#+\s|\n\|)")
+_END = re.compile(rf"(?:[.!?](?=\s|$)|\n\s*\n|\n\s*(?:[*\-•]|{_CLAUSE_NUMBER}|\(\w+\))\s)")
 
 
 def _pattern(span: str) -> str:

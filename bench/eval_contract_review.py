@@ -75,9 +75,11 @@ from assay.analysis.analyzers.contract_review import (  # noqa: E402
     default_embedder,
     matching,
 )
+from assay.analysis.analyzers.contract_review.duty import carried  # noqa: E402
 from assay.analysis.analyzers.contract_review.extract import extract_file  # noqa: E402
 from assay.analysis.analyzers.contract_review.obligation import non_binding  # noqa: E402
 from assay.analysis.analyzers.contract_review.parties import PartyAliases  # noqa: E402
+from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks  # noqa: E402
 from assay.analysis.analyzers.contract_review.requirement_head import load_head  # noqa: E402
 from assay.analysis.plugin import InputDocument  # noqa: E402
 from assay.analysis.testing import LocalRunContext  # noqa: E402
@@ -230,8 +232,12 @@ def document_text(path: Path) -> str:
 
 
 def quoted(finding: Any) -> str:
-    """A finding's status and the start of each quote, for ``--verbose``."""
-    return f"{Finding.Status.Name(finding.status)} citing {[e.excerpt[:90] for e in finding.evidence]}"
+    """A finding's status and the start of each quote, for ``--verbose``, with the duties (of the EU
+    processor-terms playbook, :mod:`.duty`) each quote's main clause carries."""
+    duties = builtin_playbooks()["eu-gdpr-processor-terms"].duties
+    cited = [f"{e.excerpt[:90]} [duty: {', '.join(sorted(carried(e.excerpt, duties))) or '-'}]"
+             for e in finding.evidence]
+    return f"{Finding.Status.Name(finding.status)} citing {cited}"
 
 
 def ratio(a: int, b: int) -> str:

@@ -8,6 +8,10 @@ call's start, and prints the median and p90 of each offset and of each hop's own
 
     CreateJob → dispatch job → publish assay.work (acked: its end) → process (the worker has the
     message) → start job → analyze → complete job (end) → the job's last event published (end)
+
+Then how the jobs were dispatched (by their CreateJob batch, ``assay.dispatch.at_create``, or by a
+dispatcher round) and how long they were held (``assay.dispatch.held_seconds``), and the GetJob
+calls per job: GetJob server spans ÷ CreateJob server spans (c1's polls, when the file holds one run).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 CREATE = "/assay.v1.JobService/CreateJob"
+GET = "/assay.v1.JobService/GetJob"
 HOPS: tuple[tuple[str, str, str], ...] = (
     ("dispatched", "dispatch job", "start"),
     ("work published", "publish assay.work", "end"),
@@ -59,11 +64,14 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
     traces: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    reads = 0
     for path in args.files:
         with path.open() as handle:
             for line in handle:
                 span = json.loads(line)
-                if span["name"] != "/assay.v1.JobService/GetJob":  # the polls: most of the file, no hop
+                if span["name"] == GET and span["service"] == "assay-jobs":  # the polls: counted, no hop
+                    reads += 1
+                elif span["name"] != GET:
                     traces[span["trace_id"]].append(span)
     jobs = [found for spans in traces.values() if (found := offsets(spans)) is not None]
     print(f"{len(jobs)} jobs with a CreateJob and a completion in their trace; ms from CreateJob's start")
@@ -78,6 +86,22 @@ def main() -> None:
         print(f"{label:<22} {statistics.median(values):>10.0f} {percentile(values, 0.9):>8.0f} "
               f"{statistics.median(deltas):>8.0f} {percentile(deltas, 0.9):>8.0f}")
         previous = label
+    spans = [span for trace_spans in traces.values() for span in trace_spans]
+    print(dispatch_summary(spans))
+    creates = sum(1 for span in spans if span["name"] == CREATE and span["service"] == "assay-jobs")
+    if creates:
+        print(f"GetJob per job: {reads / creates:.2f} ({reads} GetJob, {creates} CreateJob)")
+
+
+def dispatch_summary(spans: list[dict[str, Any]]) -> str:
+    """How the jobs were dispatched (at create / by a round) and how long they were held (ms)."""
+    dispatches = [span["attributes"] for span in spans if span["name"] == "dispatch job"]
+    if not dispatches:
+        return "no dispatch spans"
+    at_create = sum(1 for attributes in dispatches if attributes.get("assay.dispatch.at_create"))
+    held = [1000 * float(attributes.get("assay.dispatch.held_seconds", 0)) for attributes in dispatches]
+    return (f"dispatched: {at_create} by their create, {len(dispatches) - at_create} by a dispatcher round; "
+            f"held p50 {statistics.median(held):.0f} ms, p90 {percentile(held, 0.9):.0f} ms")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from gateway_fixtures import Gateway, drive_to_success, gateway, gateway_settings  # noqa: F401 - fixture
 from opentelemetry.instrumentation import fastapi as fastapi_instrumentation
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.instrumentation.propagators import TraceResponsePropagator, set_global_response_propagator
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from starlette.types import Receive, Scope, Send
@@ -142,11 +144,14 @@ async def test_other_requests_still_take_the_router(gateway: Gateway, routed_cal
     assert routed_calls == ["/v1/jobs/{job_id}", "/v1/jobs/{job_id}", "/v1/jobs", "/v1/jobs/{job_id}/events:ticket"]
 
 
-async def test_the_server_span_of_a_hot_route_is_named_without_a_route_lookup(
+async def test_the_server_span_of_a_hot_route_is_named_without_a_route_lookup_and_made_in_front_of_the_middleware(
     gateway: Gateway, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch,  # noqa: F811 - fixtures
+    traced_paths: list[str],
 ) -> None:
-    """The OpenTelemetry middleware takes the fast lane's span names (fast_lane.lane_span_details)
-    instead of matching each request against every route; other requests are still looked up."""
+    """The fast lane's spans are named without matching each request against every route
+    (fast_lane.lane_span_details) and made by lane_spans.LaneServerSpans in front of OpenTelemetry's
+    middleware (the same spans: the first test compares them with the middleware's own); other
+    requests are still looked up and served by the middleware."""
     looked_up: list[str] = []
     lookup = fastapi_instrumentation._get_route_details
 
@@ -161,9 +166,36 @@ async def test_the_server_span_of_a_hot_route_is_named_without_a_route_lookup(
     job_id = created.json()["id"]
     await fast.get(f"/v1/jobs/{job_id}?view=BASIC", headers=auth)
     await fast.get(f"/v1/jobs/{job_id}/result", headers=auth)
-    assert looked_up == []
+    assert looked_up == [] and traced_paths == []
     await fast.get("/v1/jobs", headers=auth)
-    assert looked_up == ["/v1/jobs"]
+    assert looked_up == ["/v1/jobs"] and traced_paths == ["/v1/jobs"]
     names = [s.name for s in spans.get_finished_spans()
              if s.kind == SpanKind.SERVER and not (s.attributes or {}).get("rpc.system")]
     assert names == ["POST /v1/jobs", "GET /v1/jobs/{job_id}", "GET /v1/jobs/{job_id}/result", "GET /v1/jobs"]
+
+
+@pytest.fixture
+def traced_paths(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The paths of the requests OpenTelemetry's ASGI middleware itself served."""
+    paths: list[str] = []
+    library = OpenTelemetryMiddleware.__call__
+
+    async def counted(self: OpenTelemetryMiddleware, scope: Any, receive: Any, send: Any) -> None:
+        paths.append(scope["path"])
+        await library(self, scope, receive, send)
+
+    monkeypatch.setattr(OpenTelemetryMiddleware, "__call__", counted)
+    yield paths
+
+
+async def test_with_a_response_propagator_set_the_middleware_serves_the_hot_routes_again(
+    gateway: Gateway, spans: InMemorySpanExporter, traced_paths: list[str],  # noqa: F811 - fixtures
+) -> None:
+    """Anything the lean span does not do (here: a traceresponse header) leaves the request to the library."""
+    fast = gateway.client_for(create_app(gateway_settings(), gateway.channels))
+    set_global_response_propagator(TraceResponsePropagator())
+    try:
+        read = await fast.get("/v1/jobs/not-a-job", headers=gateway.auth())
+    finally:
+        set_global_response_propagator(None)  # type: ignore[arg-type]
+    assert traced_paths == ["/v1/jobs/not-a-job"] and "traceresponse" in read.headers

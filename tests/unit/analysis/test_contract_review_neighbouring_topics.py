@@ -8,32 +8,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, analyzers, edit, findings, fixture_text
-
-from assay.v1 import contract_review_pb2
+from fixtures.contracts.support import STATUS, edited_findings
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 NO_SUBPROCESSORS = {"6.1": "", "6.2": "", "6.3": "", "6.4": ""}
 
 
-def _findings(
-    tmp_path: Path, changes: dict[str, str], requirement: str
-) -> list[contract_review_pb2.ContractRequirementFinding]:
-    text = edit(fixture_text("eu_dpa.txt"), changes)
-    return [findings(analyzer, tmp_path, text)[requirement] for analyzer in analyzers()]
-
-
 def test_a_bar_on_disclosure_to_third_parties_is_not_the_sub_processor_terms(tmp_path: Path) -> None:
     bar = ("6.1 The Processor shall not disclose or permit the disclosure of the Personal Data to any third party "
            "without the Controller's prior written approval.")
-    for finding in _findings(tmp_path, {**NO_SUBPROCESSORS, "6.1": bar}, "art28-2-4-subprocessors"):
+    for finding in edited_findings(tmp_path, {**NO_SUBPROCESSORS, "6.1": bar}, "art28-2-4-subprocessors"):
         assert finding.status not in POSITIVE, finding
 
 
 def test_engaging_a_sub_processor_with_written_approval_still_is(tmp_path: Path) -> None:
     engage = ("6.1 The Processor shall not disclose Personal Data to any third party or engage another processor "
               "without the Controller's prior written authorisation.")
-    for finding in _findings(tmp_path, {**NO_SUBPROCESSORS, "6.1": engage}, "art28-2-4-subprocessors"):
+    for finding in edited_findings(tmp_path, {**NO_SUBPROCESSORS, "6.1": engage}, "art28-2-4-subprocessors"):
         assert finding.status in POSITIVE, finding
 
 
@@ -47,11 +38,11 @@ def test_engaging_a_sub_processor_with_written_approval_still_is(tmp_path: Path)
     ],
 )
 def test_the_public_inspecting_source_code_is_not_the_controllers_audit(tmp_path: Path, public: str) -> None:
-    for finding in _findings(tmp_path, {"10.2": public}, "art28-3h-information-audits"):
+    for finding in edited_findings(tmp_path, {"10.2": public}, "art28-3h-information-audits"):
         assert "audits" in finding.missing_elements and "inspections" in finding.missing_elements, finding
 
 
 def test_an_auditor_the_controller_mandates_is_still_its_audit(tmp_path: Path) -> None:
     mandated = "10.2 The Processor shall allow audits and inspections by the Controller or anyone it mandates."
-    for finding in _findings(tmp_path, {"10.2": mandated}, "art28-3h-information-audits"):
+    for finding in edited_findings(tmp_path, {"10.2": mandated}, "art28-3h-information-audits"):
         assert finding.status == STATUS.STATUS_PRESENT, finding

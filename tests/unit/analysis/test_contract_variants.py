@@ -116,6 +116,17 @@ def test_a_list_items_sentence_ends_before_the_next_items_mark() -> None:
     assert text[begin:stop] == "are informed of the rules;"
 
 
+def test_a_numbered_paragraph_under_a_heading_is_its_own_sentence() -> None:
+    """A heading line run into a paragraph numbered "2.1" (no blank line between them) is not part
+    of the paragraph's first sentence, which starts inside the paragraph's clause."""
+    text = "# Agreement\n\n## 2. Processing of data\n2.1 Acme shall process data only on instructions.\n\n"
+    start = text.index("Acme shall")
+    begin, stop = sentence_at(text, start, start + 10)
+    assert text[begin:stop] == "Acme shall process data only on instructions."
+    (clause,) = clauses_of(text, ["Acme shall process data only on instructions"])
+    assert clause[0] <= begin < clause[1]
+
+
 def test_an_item_whose_sibling_is_cut_is_still_negated_with_its_lead_in() -> None:
     text = "7.1 Acme shall ensure that its staff:\n(i) are informed of the rules;\n(ii) are bound to secrecy.\n"
     rest = cut(text, [(text.index("(ii)"), len(text) - 1)])

@@ -3,6 +3,8 @@ never moves a job backwards; bounded by bytes."""
 
 from __future__ import annotations
 
+from prometheus_client import REGISTRY
+
 from assay.common.auth import TokenVerifier, mint_token
 from assay.common.byte_cache import ENTRY_OVERHEAD
 from assay.common.config import CommonSettings
@@ -119,3 +121,20 @@ def test_deletions_through_this_gateway_are_remembered_too() -> None:
     jobs.forget("j1")
     jobs.remember(job(Job.STATE_SUCCEEDED, 3))
     assert jobs.body(ACME, "j1") is None
+
+
+def renders_so_far() -> float:
+    return REGISTRY.get_sample_value("assay_gateway_job_view_renders_total") or 0.0
+
+
+def test_each_job_version_is_rendered_once_however_often_it_is_read() -> None:
+    jobs = view()
+    renders = renders_so_far()
+    jobs.apply_event(event(job(Job.STATE_RUNNING, 2)))
+    bodies = {jobs.body(ACME, "j1") for _ in range(3)}
+    assert len(bodies) == 1 and renders_so_far() == renders + 1
+    jobs.apply_event(event(job(Job.STATE_SUCCEEDED, 3)))
+    assert b'"state":"STATE_SUCCEEDED"' in (jobs.body(ACME, "j1") or b"") and jobs.body(ACME, "j1") is not None
+    assert renders_so_far() == renders + 2
+    jobs.remember(job(Job.STATE_SUCCEEDED, 3, job_id="j2"), render(to_json(job(Job.STATE_SUCCEEDED, 3, "j2"))))
+    assert jobs.body(ACME, "j2") is not None and renders_so_far() == renders + 2, "given rendered"

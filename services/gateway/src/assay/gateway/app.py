@@ -21,9 +21,10 @@ from assay.gateway import problems, schemas
 from assay.gateway.config import GatewaySettings
 from assay.gateway.console import add_console
 from assay.gateway.docs import add_docs
-from assay.gateway.fast_lane import FastLane, lane_span_details
+from assay.gateway.fast_lane import FastLane, lane_route_details, lane_span_details
 from assay.gateway.job_view import EventFeed, job_view
 from assay.gateway.json import RenderCache
+from assay.gateway.lane_spans import LaneServerSpans
 from assay.gateway.middleware import FrontMiddleware
 from assay.gateway.rate_limit import add_rate_limits, tenant_verifier
 from assay.gateway.routes import (
@@ -119,16 +120,20 @@ def create_app(settings: GatewaySettings, channels: Channels | None = None) -> F
 def _name_lane_spans_up_front(app: FastAPI) -> None:
     """While the fast lane serves its routes, the OpenTelemetry middleware takes their span names
     and ``http.route`` from it instead of matching each request against every route
-    (``fast_lane.lane_span_details``): the same span, less CPU per request."""
+    (``fast_lane.lane_span_details``), and their server spans are made in front of it with less
+    work (``lane_spans.LaneServerSpans``): the same span, less CPU per request."""
     instrumented = app.build_middleware_stack
 
     def build() -> ASGIApp:
         stack = instrumented()
         layers = _layers(stack)
-        tracing = [layer for layer in layers if isinstance(layer, OpenTelemetryMiddleware)]
+        at = [index for index, layer in enumerate(layers) if isinstance(layer, OpenTelemetryMiddleware)]
         # Without the lane, or if the instrumentation changed its stack: spans still right, only slower.
-        if tracing and any(isinstance(layer, FastLane) for layer in layers):
-            tracing[0].default_span_details = lane_span_details(tracing[0].default_span_details)  # type: ignore[arg-type]
+        if at and at[0] > 0 and any(isinstance(layer, FastLane) for layer in layers):
+            tracing = layers[at[0]]
+            assert isinstance(tracing, OpenTelemetryMiddleware)
+            tracing.default_span_details = lane_span_details(tracing.default_span_details)  # type: ignore[arg-type]
+            layers[at[0] - 1].app = LaneServerSpans(tracing, lane_route_details())  # type: ignore[attr-defined]
         return stack
 
     app.build_middleware_stack = build  # type: ignore[method-assign]

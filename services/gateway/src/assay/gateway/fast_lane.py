@@ -44,12 +44,23 @@ def lane_span_details(fallback: SpanDetails) -> SpanDetails:
     lane's routes (the method and path it serves, whatever the query), the ones ``fallback`` (the
     FastAPI instrumentation's lookup over every route) gives them, precomputed; for every other
     request, ``fallback``'s. The attributes returned are shared: the middleware only reads them."""
+    lane = lane_route_details()
+
+    def span_details(scope: Scope) -> tuple[str, dict[str, str]]:
+        return lane(scope) or fallback(scope)
+
+    return span_details
+
+
+def lane_route_details() -> Callable[[Scope], tuple[str, dict[str, str]] | None]:
+    """For a request on one of the lane's routes (its method and path, whatever the query) its
+    server span's name and ``http.route``, precomputed; None for any other request."""
     create = _route(jobs.router.routes, jobs.create_job)
     created = f"POST {create.path}", {HTTP_ROUTE: create.path}
     reads = [(route.path_regex, (f"GET {route.path}", {HTTP_ROUTE: route.path}))
              for route in (_route(jobs.router.routes, endpoint) for endpoint in (jobs.get_job, jobs.get_result))]
 
-    def span_details(scope: Scope) -> tuple[str, dict[str, str]]:
+    def details(scope: Scope) -> tuple[str, dict[str, str]] | None:
         method, path = scope.get("method"), scope.get("path", "")
         if method == "POST" and path == create.path:
             return created
@@ -57,9 +68,9 @@ def lane_span_details(fallback: SpanDetails) -> SpanDetails:
             for path_regex, read in reads:
                 if path_regex.match(path) is not None:
                     return read
-        return fallback(scope)
+        return None
 
-    return span_details
+    return details
 
 
 class FastLane:

@@ -58,6 +58,12 @@ _VIEW_HITS = VIEW_READS.labels(result="hit")
 VIEW_EVENTS = prometheus_client.Counter(
     "assay_gateway_job_view_events_total", "Lifecycle events the job view took (applied) or ignored (stale).",
     ["result"])
+_EVENTS_APPLIED, _EVENTS_STALE = VIEW_EVENTS.labels(result="applied"), VIEW_EVENTS.labels(result="stale")
+"""Bound once: every job's every event is counted."""
+VIEW_RENDERS = prometheus_client.Counter(
+    "assay_gateway_job_view_renders_total",
+    "Job versions the job view rendered to JSON for a status read (a version rendered for the create's "
+    "answer, or already rendered, is not rendered again).")
 RECENT_DELETIONS = 16_384
 """Deleted jobs remembered so that a read in flight at their deletion is not taken (it lasts one GetJob)."""
 
@@ -118,7 +124,7 @@ class JobView:
             self.forget(event.job.id)
             return
         taken = self._take(event.job, event.sequence, event.job.SerializeToString)
-        VIEW_EVENTS.labels(result="applied" if taken else "stale").inc()
+        (_EVENTS_APPLIED if taken else _EVENTS_STALE).inc()
 
     def _take(self, job: job_pb2.Job, sequence: int, payload: Callable[[], bytes], rendered: bool = False) -> bool:
         if not self.live or not job.id or sequence <= 0 or self._deleted.supersedes(job.id, sequence):
@@ -148,6 +154,7 @@ class JobView:
         if not entry.rendered:
             entry = entry._replace(payload=render(to_json(job_pb2.Job.FromString(entry.payload))), rendered=True)
             self._entries.put(job_id, entry)
+            VIEW_RENDERS.inc()
         _VIEW_HITS.inc()
         trace.get_current_span().set_attribute("assay.job_view.hit", True)
         return entry.payload

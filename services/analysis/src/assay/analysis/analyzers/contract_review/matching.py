@@ -10,7 +10,9 @@ lexical similarity as a fallback), counted only when
 - the recogniser's requirement is (within ``TOP_MARGIN``) the unit's most similar requirement,
   and more similar than the playbook's *background* wordings (governing law, general
   compliance with law, ...),
-- no other requirement's main patterns already claim the unit.
+- no other requirement's main patterns already claim the unit,
+- its main clause does not carry another requirement's core duty (or one that is no
+  requirement's, such as payment) instead of this one's (:mod:`.duty`).
 
 A recogniser is *found* at or above the matcher's ``present`` threshold.
 """
@@ -26,6 +28,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from assay.analysis.analyzers.contract_review.binding import binds_processor
+from assay.analysis.analyzers.contract_review.duty import carried
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
 from assay.analysis.analyzers.contract_review.negation import contradiction, forbids, permission
@@ -406,10 +410,12 @@ def score_units(
             for row in counted:
                 if any(p.search(units[row].concept_text) for p in recogniser.not_about):
                     scores[row, index] = 0.0
+    _keep_own_duties(units, playbook, counted, requirement_of, scores)
     if playbook.binds_processor:
         # After ranking too: a pointer or a permission names the topic, it just binds no one.
         obligations = np.asarray([not req.elements_together for req in playbook.requirements])[requirement_of]
         duties = obligations & ~np.asarray([r.controller_right for r in recognisers], dtype=bool)
+        lead_ins = _lead_in_texts(units)
         for row in counted:
             # A list item completing its lead-in binds whom the lead-in binds ("Customer agrees
             # to: - provide instructions").
@@ -422,6 +428,8 @@ def score_units(
                 scores[row, obligations] = 0.0
             elif controller_permission(said):
                 scores[row, duties] = 0.0
+            elif not binds_processor(said, lead_ins.get(row, ""), units[row].sentence_so_far):
+                scores[row, duties] = 0.0  # the positive reading: evidence of a duty binds the processor
     context = np.asarray([u.in_context for u in units], dtype=bool)
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
@@ -435,6 +443,31 @@ def score_units(
     return ScoreTable(
         recognisers=recognisers, scores=scores, pattern_hits=hits, negation_candidates=candidates, raw_scores=raw
     )
+
+
+def _keep_own_duties(
+    units: Sequence[Unit],
+    playbook: Playbook,
+    rows: Sequence[int],
+    requirement_of: npt.NDArray[np.int64],
+    scores: FloatMatrix,
+) -> None:
+    """Zero ``scores`` where a sentence's main clause carries another duty than the requirement's
+    (:mod:`.duty`): "The Processor shall keep documentation proving ..." names proof, but its duty
+    is keeping records, not making information available. After the ranking, so the sentence still
+    keeps other requirements from claiming it; a list item is read with its lead-in."""
+    duties = playbook.duties
+    gated = [i for i, req in enumerate(playbook.requirements) if req.duty]
+    if not gated:
+        return
+    columns = np.isin(requirement_of, gated)
+    for row in rows:
+        if not scores[row, columns].any():
+            continue  # evidence of no requirement with a duty: nothing to take away
+        found = carried(_said(units[row]), duties)
+        for index in gated:
+            if found and playbook.requirements[index].id not in found:
+                scores[row, requirement_of == index] = 0.0
 
 
 NEGATION_MARGIN = 0.05
@@ -579,6 +612,18 @@ def _affirmed(
             if introduced_by.get(item.clause.ordinal) in negated_lead_ins:
                 column[index] = 0.0
     return column
+
+
+def _lead_in_texts(units: Sequence[Unit]) -> dict[int, str]:
+    """For each list item's unit (by row), the last sentence of the clause introducing it."""
+    out: dict[int, str] = {}
+    last = ""
+    for row, unit in enumerate(units):
+        if unit.clause.kind == "list_item":
+            out[row] = last
+        else:
+            last = unit.match_text
+    return out
 
 
 def _lead_in_ordinals(units: Sequence[Unit]) -> dict[int, int]:

@@ -230,3 +230,5 @@ _IMPERATIVE = re.compile(
 )
 """A duty stated as a command or an infinitive under a lead-in ("Maintain appropriate ...",
 "to notify the Controller ...")."""
+IMPERATIVE = _IMPERATIVE
+"""The same, for the positive reading (:mod:`.binding`)."""

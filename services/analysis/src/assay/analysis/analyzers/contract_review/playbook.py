@@ -15,7 +15,8 @@ that negates the concept contradicts the requirement), optional ``elements`` tha
 the controller's permissions count for it; ``prohibition: true`` on a requirement that forbids an
 act — its ``operative`` patterns name the act, and a sentence permitting it contradicts the
 requirement instead of a sentence negating it), optional
-``weak_if`` patterns for qualifying wording, its ``severity`` when missing, the
+``weak_if`` patterns for qualifying wording, an optional ``duty`` (the requirement's core duty,
+the act and its object; with the playbook's ``other_duties``, :mod:`.duty`), its ``severity`` when missing, the
 ``legal_reference`` and a ``recommendation``.
 """
 
@@ -30,6 +31,7 @@ from typing import Any, Literal
 
 import yaml
 
+from assay.analysis.analyzers.contract_review.duty import Duty
 from assay.analysis.plugin import AnalysisInputError
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -99,6 +101,10 @@ class Requirement:
     elements_together: bool = False
     """The elements form one description (the processing details): without a primary, the
     requirement is addressed only where several of them are found in one section."""
+    duty: tuple[re.Pattern[str], ...] = ()
+    """The requirement's core duty, the act and its object (``notif`` ... ``breach``): a sentence
+    whose main clause carries another requirement's duty and not this one is no evidence for it
+    (:mod:`.duty`)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,15 @@ class Playbook:
     binds_processor: bool = False
     """Requirements are processor obligations: a cross-reference, a permission of the processor
     or a duty of the controller is never evidence (:mod:`.obligation`)."""
+    other_duties: tuple[Duty, ...] = ()
+    """Duties that are no requirement's (payment, keeping records): a sentence stating only one
+    of them is no evidence for a requirement whose duty it does not carry."""
+
+    @property
+    def duties(self) -> tuple[Duty, ...]:
+        """Every requirement's core duty, then the other duties."""
+        own = tuple(Duty(r.id, r.duty) for r in self.requirements if r.duty)
+        return own + self.other_duties
 
 
 def _compile(patterns: Any, where: str) -> tuple[re.Pattern[str], ...]:
@@ -241,6 +256,7 @@ def _requirement(data: Any, where: str) -> Requirement:
         elements=tuple(elements),
         weak_if=_compile(data.get("weak_if"), where),
         elements_together=together,
+        duty=_compile(data.get("duty"), f"{where} duty"),
     )
 
 
@@ -307,7 +323,15 @@ def parse_playbook(data: Any, source: str = "playbook") -> Playbook:
         risks=risks,
         background=_strings(data, "background", where),
         binds_processor=_binds_processor(data, where),
+        other_duties=_other_duties(data, where),
     )
+
+
+def _other_duties(data: Mapping[str, Any], where: str) -> tuple[Duty, ...]:
+    raw = data.get("other_duties") or {}
+    if not isinstance(raw, dict):
+        raise PlaybookError(f"{where}: other_duties must map a name to patterns")
+    return tuple(Duty(str(name), _compile(patterns, f"{where} other_duties.{name}")) for name, patterns in raw.items())
 
 
 def _binds_processor(data: Mapping[str, Any], where: str) -> bool:

@@ -1,0 +1,68 @@
+"""Which duty a sentence states: a sentence is evidence only of the requirement whose duty it carries.
+
+A sentence can name a requirement's operative concept and bind the processor, and still state a
+*different* duty of Art. 28(3): "The Processor shall ensure that its Sub-processors keep the data
+confidential" names sub-processors but binds to confidentiality; "The Processor shall keep
+documentation proving ... beyond the end of the contract" names proof but binds to keeping
+records; "If the Client exercises its audit rights, the remuneration will be based on ..." names
+audits only in its condition. Each requirement of a processor-terms playbook names its **core
+duty** (``duty:`` in the playbook: the act and what it is done to, e.g. *notify* + *breach*,
+*delete / return* + *data*), and the playbook names a few duties that are no requirement's
+(``other_duties:``: payment, keeping records, a party's business secrets).
+
+The duty is read in the sentence's **main clause**: the sentence after a leading condition or
+circumstance ("If ...,", "Where ...,", "In the event of ...,", "Upon ...,"), where the duty
+stands. A sentence whose main clause carries another duty and not the requirement's is no
+evidence for it; one that carries both (or none this reads) is left to the other checks. Nothing
+here knows a particular document: the cues are the structure of Art. 28(3) and ordinary drafting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_LEADING_CONDITION = re.compile(
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:if|where|when|whenever|in\s+the\s+event|in\s+case|to\s+the\s+extent|"
+    r"insofar|in\s+so\s+far|should|after|upon|on|once|following|in\s+connection\s+with|with\s+respect\s+to|"
+    r"in\s+relation\s+to|for\s+the\s+purposes?\s+of)\b",
+    re.IGNORECASE,
+)
+"""A sentence that opens with a condition or circumstance ("If the Client exercises its audit
+rights, ...", "Upon termination, ...")."""
+_MAIN_CLAUSE = re.compile(
+    r",\s+(?=(?:[^\s,;]+\s+){0,10}?(?:shall|will|must|may|can|agrees?|undertakes?|commits?|warrants?|ensures?|"
+    r"(?:is|are)\s+(?:\w+\s+and\s+)?(?:obliged|obligated|required|entitled|responsible|bound))\b)",
+    re.IGNORECASE,
+)
+"""Where the main clause starts after a leading condition: the first comma followed, within ten
+words and no other comma, by its modal or duty verb ("..., the amount of remuneration to be
+agreed upon will be ...")."""
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One duty a sentence may state: a requirement's core duty, or one that is no requirement's."""
+
+    name: str
+    """The requirement id, or the name of a duty no requirement has (``payment``)."""
+    patterns: tuple[re.Pattern[str], ...]
+    """The act and its object (either order, for a passive): any one carries the duty."""
+
+
+def main_clause(text: str) -> str:
+    """``text`` without a leading condition or circumstance ("If X, Y and Z apply, the Processor
+    shall ..." reads from "the Processor"); the whole sentence when it opens with none, or when no
+    comma before a modal ends it."""
+    if _LEADING_CONDITION.match(text) is None:
+        return text
+    comma = _MAIN_CLAUSE.search(text)
+    return text[comma.end() :] if comma is not None else text
+
+
+def carried(text: str, duties: Iterable[Duty]) -> frozenset[str]:
+    """The names of the duties ``text``'s main clause carries."""
+    clause = main_clause(text)
+    return frozenset(d.name for d in duties if any(p.search(clause) for p in d.patterns))
+
