@@ -184,20 +184,28 @@ FOCUS_BEFORE = 100
 characters before the span, or inside it."""
 
 
-def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
-    """The sentence with its obligation negated: the first rule with a match near ``focus``."""
+def obligation_at(sentence: str, focus: tuple[int, int] | None = None) -> re.Match[str] | None:
+    """The wording that states the sentence's obligation near ``focus`` (a modal, "undertakes to",
+    a present-tense duty verb, a prohibition ...), as a match of one of the rules' patterns; None
+    when no rule matches near it."""
     begin, stop = focus if focus is not None else (0, len(sentence))
     # The verb nearest the span is the obligation it states ("Provider will assist with any
     # request Customer cannot satisfy" negates "will assist", not "cannot"); rules in order
     # break ties at one place ("shall be" before "shall").
     near = [
-        (abs(m.start() - begin), order, m, replace)
-        for order, (pattern, replace) in enumerate(_RULES)
+        (abs(m.start() - begin), order, m)
+        for order, (pattern, _) in enumerate(_RULES)
         for m in pattern.finditer(sentence)
         if begin - FOCUS_BEFORE <= m.start() <= stop
     ]
-    if near:
-        _, _, m, replace = min(near, key=lambda item: (item[0], item[1]))
+    return min(near, key=lambda item: (item[0], item[1]))[2] if near else None
+
+
+def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
+    """The sentence with its obligation negated: the first rule with a match near ``focus``."""
+    m = obligation_at(sentence, focus)
+    if m is not None:
+        replace = next(rule for pattern, rule in _RULES if pattern is m.re)
         rest = sentence[m.end() :]
         if m.re is _MODAL_NOT:
             # A restriction lifted: its condition no longer binds ("may appoint ... whether or
@@ -325,7 +333,13 @@ def _statement(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def negate_in_text(text: str, sentence: str, focus: tuple[int, int] | None = None) -> tuple[str, str]:
+Negator = Callable[[str, tuple[int, int] | None], str]
+"""Rewrites a sentence with its obligation (near the focus span) negated."""
+
+
+def negate_in_text(
+    text: str, sentence: str, focus: tuple[int, int] | None = None, negate: Negator = negate_sentence
+) -> tuple[str, str]:
     """``text`` with ``sentence`` (its first occurrence) negated, and the negated statement.
 
     A list item under a lead-in ending in ":" is negated as a drafter would write it, the item
@@ -334,7 +348,7 @@ def negate_in_text(text: str, sentence: str, focus: tuple[int, int] | None = Non
     information."), never a double negation; under a duty ("Courier will: - maintain security
     measures") the lead-in's duty is negated with the item as its object ("Courier will not be
     required to maintain security measures."). Anything else is rewritten in place by
-    :func:`negate_sentence`."""
+    ``negate`` (by default :func:`negate_sentence`)."""
     where = text.find(sentence)
     if where >= 0:
         line_start = text.rfind("\n", 0, where) + 1
@@ -360,9 +374,9 @@ def negate_in_text(text: str, sentence: str, focus: tuple[int, int] | None = Non
                 # The duty the list completes is the lead-in's last sentence's ("The Client
                 # undertakes to ... . The Processor undertakes to: - ...").
                 intro = _LAST_SENTENCE.split(paragraph.rstrip(" *_").removesuffix(":").rstrip())[-1]
-                statement = _statement(negate_sentence(f"{intro} {body[:1].lower()}{body[1:]}", (0, len(intro))))
+                statement = _statement(negate(f"{intro} {body[:1].lower()}{body[1:]}", (0, len(intro))))
             if "It is not agreed that" not in statement:
                 without = text[:line_start] + text[where + len(sentence) :]
                 return without[:lead_start] + statement + "\n\n" + without[lead_start:], statement
-    negated = negate_sentence(sentence, focus)
+    negated = negate(sentence, focus)
     return text.replace(sentence, negated, 1), negated

@@ -18,7 +18,10 @@ spans of every sentence that implements it (an empty list: not implemented). Pri
   the other clauses (and the other labelled sentences of its own clause) deleted: the finding
   must not be PRESENT/WEAK, and CONTRADICTED quoting the negated sentence is counted
   separately; a PRESENT/WEAK finding quoting the negated sentence is the failure the issue
-  names;
+  names. ``--negation-style paraphrase`` writes them in other wordings instead
+  (``negation_forms``: "is under no obligation to", "need not", "may, at its sole discretion,
+  decline to", "only if the Controller pays" ...; ``--forms-per-sentence K`` of them per
+  requirement, picked by ``--seed``) and prints the figures per form;
 - pages or paragraphs per second over the original documents;
 - **document type**: the result's ``document_type`` against
   ``bench/labels/contract_review_document_types.yaml`` (DPAs, CCPA addenda, NDA, MSAs, terms of
@@ -55,8 +58,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from contract_variants import clauses_of, cut, locate, negate_in_text, sentence_at, sentences_of  # noqa: E402
+from contract_variants import (  # noqa: E402
+    clauses_of,
+    cut,
+    locate,
+    negate_in_text,
+    negate_sentence,
+    sentence_at,
+    sentences_of,
+)
 from fixtures.contracts.support import CachedEmbedder  # noqa: E402
+from negation_forms import FORMS, choose, paraphrases  # noqa: E402
 
 from assay.analysis.analyzers.contract_review import (  # noqa: E402
     ContractReviewAnalyzer,
@@ -255,16 +267,70 @@ def print_row(name: str, row: dict[str, str]) -> dict[str, str]:
     return row
 
 
+@dataclass(frozen=True)
+class NegationStyle:
+    """How the negated variants are written."""
+
+    name: str = "generator"
+    """``generator``: :func:`contract_variants.negate_sentence`'s rules, one variant per
+    requirement; ``paraphrase``: the forms of :mod:`negation_forms` that apply, ``per_sentence``
+    of them per requirement, picked by a rule seeded with ``seed``."""
+    per_sentence: int = 1
+    seed: int = 0
+    negation_only: bool = False
+    """Skip the cut variants (the negations alone, e.g. several forms per sentence)."""
+
+
+def negated_variants(
+    text: str, sentence: str, focus: tuple[int, int], requirement: str, style: NegationStyle, key: str
+) -> dict[str, tuple[str, str]]:
+    """Per form, ``text`` with ``sentence`` negated in that form and the negated statement. A
+    sentence that no paraphrase applies to (or a style of ``generator``) is negated by the
+    generator's rules, as form ``generator``."""
+    applicable: dict[str, str] = {}
+
+    def probe(said: str, near: tuple[int, int] | None) -> str:
+        # The statement actually negated (a list item with its lead-in, or the sentence).
+        applicable.update(paraphrases(said, near, requirement))
+        return negate_sentence(said, near)
+
+    generated = negate_in_text(text, sentence, focus, probe)
+    if style.name == "generator" or not applicable:
+        return {"generator": generated}
+    out: dict[str, tuple[str, str]] = {}
+    for form in choose(applicable, style.per_sentence, style.seed, key):
+        used: list[str] = []
+
+        def negate(said: str, near: tuple[int, int] | None, form: str = form, used: list[str] = used) -> str:
+            # A list item may be negated with its lead-in or alone: the form where it applies.
+            forms = paraphrases(said, near, requirement)
+            if form in forms:
+                used.append(form)
+                return forms[form]
+            return negate_sentence(said, near)
+
+        variant = negate_in_text(text, sentence, focus, negate)
+        out[form if used else "generator"] = variant
+    return out
+
+
 def evaluate_set(
-    name: str, analyzer: ContractReviewAnalyzer, labels: list[Label], verbose: bool, head_folds: Path | None = None
+    name: str,
+    analyzer: ContractReviewAnalyzer,
+    labels: list[Label],
+    verbose: bool,
+    head_folds: Path | None = None,
+    style: NegationStyle = NegationStyle(),
 ) -> dict[str, Any]:
     """Run one label set (originals and variants), print its table and return its figures. With
     ``head_folds``, each document is scored with the requirement head trained without it."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     cuts: dict[str, list[bool]] = defaultdict(list)
     negations: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    by_form: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     misses: list[str] = []
     by_reference = 0
+    false_contradicted = 0
     units = 0
     seconds = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -290,6 +356,9 @@ def evaluate_set(
                 if positive:
                     tally.positives += 1
                     tally.supported_positives += supported
+                if spans and finding.status == getattr(Finding, "STATUS_CONTRADICTED", -1):
+                    false_contradicted += 1
+                    misses.append(f"{label.path.name} {rid}: CONTRADICTED on the original, {quoted(finding)}")
                 if spans and positive:
                     tally.tp += 1
                     tally.supported_tp += supported
@@ -313,14 +382,15 @@ def evaluate_set(
                 if not ranges:
                     print(f"warning: no span of {rid} found in {label.path.name}", file=sys.stderr)
                     continue
-                variant = work / f"cut-{rid}.txt"
-                variant.write_text(cut(text, ranges), encoding="utf-8")
-                status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
-                ok = status.status not in POSITIVE
-                cuts[rid].append(ok)
-                by_reference += status.status == getattr(Finding, "STATUS_BY_REFERENCE", -1)
-                if not ok:
-                    misses.append(f"cut {label.path.name} {rid}: {quoted(status)}")
+                if not style.negation_only:
+                    variant = work / f"cut-{rid}.txt"
+                    variant.write_text(cut(text, ranges), encoding="utf-8")
+                    status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
+                    ok = status.status not in POSITIVE
+                    cuts[rid].append(ok)
+                    by_reference += status.status == getattr(Finding, "STATUS_BY_REFERENCE", -1)
+                    if not ok:
+                        misses.append(f"cut {label.path.name} {rid}: {quoted(status)}")
                 if rid in NO_NEGATION:
                     continue
                 # The obligation negated is the first labelled sentence that binds the processor:
@@ -335,20 +405,25 @@ def evaluate_set(
                 others = [r for r in ranges if r != own] + siblings
                 rest = cut(text, others)
                 sentence = text[begin:stop]
-                variant = work / f"neg-{rid}.txt"
-                negated_text, negated = negate_in_text(rest, sentence, (where[0] - begin, where[1] - begin))
-                variant.write_text(negated_text, encoding="utf-8")
-                status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
-                # Any part of the negated sentence (an over-long one is quoted in parts).
-                cites = any(supports(e.excerpt, [negated]) for e in status.evidence)
-                not_present = status.status not in POSITIVE
-                contradicted = status.status == getattr(Finding, "STATUS_CONTRADICTED", -1) and cites
-                negations[rid].append((not_present, contradicted, status.status in POSITIVE and cites))
-                if not not_present:
-                    misses.append(f"negated {label.path.name} {rid}: {quoted(status)} for '{negated[:140]}'")
-                elif not contradicted:
-                    misses.append(f"negated, not CONTRADICTED quoting it, {label.path.name} {rid}: {quoted(status)} "
-                                  f"for '{negated[:140]}'")
+                focus = (where[0] - begin, where[1] - begin)
+                key = f"{label.path.name}|{rid}"
+                for form, (negated_text, negated) in negated_variants(rest, sentence, focus, rid, style, key).items():
+                    variant = work / f"neg-{rid}.txt"
+                    variant.write_text(negated_text, encoding="utf-8")
+                    status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
+                    # Any part of the negated sentence (an over-long one is quoted in parts).
+                    cites = any(supports(e.excerpt, [negated]) for e in status.evidence)
+                    not_present = status.status not in POSITIVE
+                    contradicted = status.status == getattr(Finding, "STATUS_CONTRADICTED", -1) and cites
+                    outcome = (not_present, contradicted, status.status in POSITIVE and cites)
+                    negations[rid].append(outcome)
+                    by_form[form].append(outcome)
+                    said = f"[{form}] " if style.name != "generator" else ""
+                    if not not_present:
+                        misses.append(f"negated {said}{label.path.name} {rid}: {quoted(status)} for '{negated[:140]}'")
+                    elif not contradicted:
+                        misses.append(f"negated, not CONTRADICTED quoting it, {said}{label.path.name} {rid}: "
+                                      f"{quoted(status)} for '{negated[:140]}'")
     print(
         f"\n== {name} ==\n{len(labels)} labelled documents, {units} pages/paragraphs, {units / seconds:.1f} per second"
     )
@@ -367,6 +442,16 @@ def evaluate_set(
     print(f"negated sentence quoted as evidence of a PRESENT/WEAK finding: {summary['negated_cited_as_present']}")
     print(f"cut requirement reported BY_REFERENCE (a reference to another document remains): {by_reference}")
     summary["cut_by_reference"] = str(by_reference)
+    print(f"requirement met in an original document but reported CONTRADICTED there: {false_contradicted}")
+    summary["false_contradicted_originals"] = str(false_contradicted)
+    if style.name != "generator":
+        print(f"\nnegation style {style.name}, {style.per_sentence} form(s) per requirement, seed {style.seed}:")
+        print(f"{'form':32} {'not PRESENT/WEAK':>17} {'CONTRADICTED':>13}")
+        for form in sorted(by_form, key=lambda f: FORMS.index(f) if f in FORMS else -1):
+            outcomes = by_form[form]
+            print(f"{form:32} {sum(x[0] for x in outcomes):>8}/{len(outcomes):<8} "
+                  f"{sum(x[1] for x in outcomes):>6}/{len(outcomes):<6}")
+        summary["by_form"] = {f: [sum(x[0] for x in o), sum(x[1] for x in o), len(o)] for f, o in by_form.items()}
     if verbose:
         print("\n".join(misses))
     return {"requirements": figures, "all": summary}
@@ -393,6 +478,16 @@ def main() -> int:
         help="leave-one-document-out: score each development document with the requirement head trained "
         "without it (files written by bench/train_contract_head.py --folds)",
     )
+    parser.add_argument(
+        "--negation-style",
+        choices=("generator", "paraphrase"),
+        default="generator",
+        help="negated variants by the generator's rules (default, comparable with earlier figures) or in the "
+        "varied wordings of bench/negation_forms.py, with a table per form",
+    )
+    parser.add_argument("--forms-per-sentence", type=int, default=1, help="paraphrase: forms per requirement")
+    parser.add_argument("--seed", type=int, default=0, help="paraphrase: the seed of the forms' choice")
+    parser.add_argument("--negation-only", action="store_true", help="skip the cut variants")
     parser.add_argument("--types-only", action="store_true", help="only the document-type accuracy")
     parser.add_argument("--no-types", action="store_true", help="skip the document-type accuracy")
     args = parser.parse_args()
@@ -405,13 +500,14 @@ def main() -> int:
             report["document_types"] = type_accuracy(
                 analyzer, document_types(args.types, [*args.corpus, *args.also]), Path(tmp)
             )
+    style = NegationStyle(args.negation_style, args.forms_per_sentence, args.seed, args.negation_only)
     if not args.types_only:
         sets = [("development", args.labels)]
         if str(args.holdout) != "none" and args.holdout.resolve() != args.labels.resolve():
             sets.append(("hold-out", args.holdout))
         for name, folder in sets:
             folds = args.head_folds if name == "development" else None
-            report[name] = evaluate_set(name, analyzer, load_labels(folder, args.corpus), args.verbose, folds)
+            report[name] = evaluate_set(name, analyzer, load_labels(folder, args.corpus), args.verbose, folds, style)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0

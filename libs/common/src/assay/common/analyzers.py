@@ -110,7 +110,8 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.6.0",  # 1.6.0: evidence carries the requirement's own duty (duty.py), binds the processor (binding.py)
+    version="1.6.0",  # 1.6.0: evidence carries the requirement's own duty (duty.py), binds the processor (binding.py);
+    # negations of any wording, another duty negated beside the obligation is not its negation (negation.py)
     description=(
         "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."

@@ -22,7 +22,23 @@ A sentence *contradicts* a requirement when the requirement's operative concept 
 - "no" before the thing owed ("no on-site inspections will be permitted", "no notice will be
   given"; not "no later than");
 - a permission with an exception: "may process personal data other than on instructions",
-  "may engage sub-processors without notice".
+  "may engage sub-processors without notice", "may freely engage";
+- (1.6.0) a duty taken away in other words: "Nothing in this DPA requires ... to", "In no event
+  shall ... be required to", "is exempt / released from its obligation to", "The obligation to
+  ... shall not apply."; a duty gutted by its qualifier: bought rather than owed ("only if the
+  Controller pays", "unless the Customer pays", "subject to payment"), the processor's
+  convenience as the exception ("unless ... otherwise inconvenient"), efforts only where
+  practicable ("will use reasonable efforts to delete ... where commercially practicable"; either
+  alone is ordinary drafting), the safeguard waived ("waives its right to object"), the duty
+  "optional" or "excluded".
+
+A negation of *another* duty in the same sentence leaves the obligation alone (1.6.0): when the
+sentence binds to the obligation before the coordination that joins the negation to it ("The
+Processor shall notify ... of a breach, but is under no obligation to pay the costs of
+notification"), the negation negates it only if its part states the whole concept again, and not
+to limit its extent ("need not allow more than one audit a year"). An exception after a negated
+verb restricts it only within that verb's phrase (not after "..., and will provide ...") and not
+when it is the law's own ("unless retention is prescribed by law").
 
 Nothing here knows a particular document: the cues are ordinary English drafting.
 """
@@ -37,6 +53,8 @@ SCOPE_WORDS = 8
 """A cue governs an operative word at most this many words after it."""
 BAN_WORDS = 4
 """A negation bans a restricted act named at most this many words after it."""
+CUE_WORDS = 8
+"""A gutting qualifier longer than this is quoted by its ends."""
 CONDITION_WORDS = 10
 """A condition ("if", "unless", "where") at most this many words before a cue makes it no
 negation ("If the Service Provider concludes it can no longer comply, it will notify ...")."""
@@ -44,7 +62,9 @@ negation ("If the Service Provider concludes it can no longer comply, it will no
 _CUE = re.compile(
     r"\b(?:not(?!\s+(?:limited|restricted)\s+to)(?!\s+only\b)"
     # "not refuse", "not unreasonably withhold": a negated refusal keeps the duty.
-    r"(?!\s+(?:unreasonably\s+)?(?:refuse|decline|reject|withhold|prevent|obstruct|hinder|deny)\w*)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
+    r"(?!\s+(?:unreasonably\s+)?(?:refuse|decline|reject|withhold|prevent|obstruct|hinder|deny)\w*)"
+    # "shall not be released from its obligation to delete": the duty stays.
+    r"(?!\s+(?:be\s+)?(?:released|relieved|excused|discharged|exempt\w*|absolved)\b)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
     r"\bno\b(?!\s+(?:later|less|more|fewer|sooner|event|case|circumstances|other|longer|obligation|duty|right|"
     r"requirement|responsibility|liability)\b)(?=\s+(?:[\w-]+\s+){0,2}?(?:audits?|inspections?|visits?|access|notice|"
     r"notification|assistance|copies|deletion|return|information)\b)|"
@@ -53,11 +73,27 @@ _CUE = re.compile(
     r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+(?:refuse|decline|reject|withhold)\b",
     re.IGNORECASE,
 )
+_EXEMPT = r"\b(?:exempt(?:ed)?|released|relieved|excused|discharged|absolved)\s+from\b"
+"""A party freed from a duty; "shall not be relieved from its obligations" keeps it (see _AFFIRMED)."""
+_AFFIRMED = re.compile(r"\b(?:not|never|no)\s+(?:be\s+|been\s+|being\s+)?$", re.IGNORECASE)
+"""Right before a freeing ("not be released from"): the duty stays."""
+_NOT_APPLY = re.compile(r"\bnot\s+apply\b", re.IGNORECASE)
+_DUTY_NOUN = re.compile(r"\b(?:obligations?|dut(?:y|ies)|requirements?|undertakings?|commitments?)\b", re.IGNORECASE)
+"""What a "shall not apply" must have as its subject to take a duty away ("The Processor's
+obligation to delete ... shall not apply"; "Clause 7 shall not apply" takes away no duty)."""
 _STRONG = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed|responsible)"
     r"(?:\s*,\s*[^,;:.]{1,120}?,\s*|\s+)to\b|"
     r"\b(?:does|do|shall|will)\s+not\s+(?:undertake|commit|agree)\s+to\b|"
-    r"\bno\s+(?:obligation|duty|responsibility)\s+(?:to|of|for)\b|\bneed\s+not\b|\bnot\s+be\s+obliged\b",
+    r"\bno\s+(?:obligation|duty|responsibility)\s+(?:to|of|for)\b|\bneed\s+not\b|\bnot\s+be\s+obliged\b|"
+    # "Nothing in this DPA requires the Processor to delete", "In no event shall the Processor be
+    # required to", "is exempt from any obligation to", "is released from its obligation to".
+    r"\bnothing\b[^.;:]{0,80}?\b(?:requires?|obliges?|obligates?|compels?)\b|"
+    r"\bin\s+no\s+(?:event|case)\s+(?:shall|will|is|are)\s+(?:[\w'’-]+\s+){1,5}?(?:be\s+)?"
+    r"(?:required|obliged|obligated|bound)\s+to\b|"
+    rf"{_EXEMPT}|"
+    # "The Processor's obligation to delete ... shall not apply." (not "... does not apply if ...").
+    r"\b(?:shall|will|does|do)\s+not\s+apply(?=\s*(?:[.;:]|$))",
     re.IGNORECASE,
 )
 """A duty explicitly taken away: it negates whatever the rest of the clause would oblige; a phrase
@@ -67,6 +103,16 @@ _CONDITION = re.compile(
     r"\b(?:if|unless|provided\s+that|where|insofar\s+as|so\s+as|in\s+order|whether)\b", re.IGNORECASE
 )
 """Before a cue, a condition or purpose: "only if the audit may not impose a threat" is no negation."""
+_EFFORTS = (
+    r"\b(?:(?:commercially\s+)?reasonable|best|good[\s-]faith)\s+(?:efforts?|endeavou?rs?)\b|"
+    r"\bendeavou?r(?:s|ing)?\s+to\b|\b(?:try|tries|attempts?)\s+to\b"
+)
+_PRACTICABLE = (
+    r"\b(?:where|when|if|to\s+the\s+extent|insofar\s+as|as\s+far\s+as)\s+(?:(?:it\s+is|this\s+is|that\s+is|"
+    r"commercially|reasonably|technically)\s+)*(?:practicable|feasible|practical|possible|convenient)\b"
+)
+_IN_SENTENCE = r"(?:[^;:.]|\.(?!\s+(?-i:[A-Z(])))"
+"""A character of the same clause, past an abbreviation's full stop ("Art. 28 Para. 3")."""
 _DISCRETION = re.compile(
     r"\breserves?\s+the\s+right\s+(?:\(?but\s+not\s+the\s+obligation\)?\s+)?to\b|"
     r"\bat\s+(?:its|their|his|the\s+processor's|the\s+supplier's)\s+(?:(?:sole|absolute|own|reasonable)\s+)?"
@@ -94,6 +140,26 @@ _DISCRETION = re.compile(
     r"whether\b",
     re.IGNORECASE,
 )
+_GUTTING = re.compile(
+    # The duty bought, not owed: "only if the Controller pays", "unless the Customer pays",
+    # "conditional upon payment of the Processor's fees".
+    r"\b(?:only\s+(?:if|when|where|upon|after|once|on\s+condition\s+that)|unless|(?:conditional|contingent|"
+    r"dependent)\s+(?:up)?on|subject\s+to)\b(?:\s+[\w'’-]+){0,6}?\s+(?:pays?|paid|paying|payment|"
+    r"fees?)\b|\b(?:upon|on|against|after)\s+(?:the\s+)?payment\s+of\s+(?:an?\s+)?(?:additional|extra|separate|further)\b|"
+    # The processor's convenience as an exception: "unless ... otherwise inconvenient".
+    r"\b(?:unless|except\s+(?:where|when|if|to\s+the\s+extent)|save\s+where)\b[^.;:]{0,80}?\b(?:inconvenient|"
+    r"burdensome|commercially\s+unreasonable|uneconomic(?:al)?|not\s+in\s+(?:its|their|the\s+processor['’]s)\s+"
+    r"(?:commercial\s+|business\s+)?interests?)\b|"
+    # Efforts instead of a duty, and only where practicable: "will use reasonable efforts to delete
+    # ... where commercially practicable" (either alone is ordinary drafting). Both in one clause
+    # of the sentence, however long ("... in accordance with Art. 28 Para. 3 ...").
+    rf"(?:{_EFFORTS}){_IN_SENTENCE}{{0,400}}?(?:{_PRACTICABLE})|(?:{_PRACTICABLE}){_IN_SENTENCE}{{0,400}}?(?:{_EFFORTS})|"
+    # The controller gives up the safeguard: "waives its right to object", "waives any right to audit".
+    r"\bwaives?\s+(?:(?:any|all|its|their|his|the|such|and)\s+)*(?:rights?|entitlements?|ability)\s+to\b|"
+    r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:optional|excluded)\b",
+    re.IGNORECASE,
+)
+"""A duty gutted by its qualifier, in the clause that names the obligation."""
 _WHOLE_SENTENCE = re.compile(
     r"\b(?:it\s+is|does|do|shall|will)\s+not\s+(?:agreed|intended|the\s+case|warranted|guaranteed|"
     r"warrant|guarantee|represent|agree)\s+that\b",
@@ -102,12 +168,23 @@ _WHOLE_SENTENCE = re.compile(
 """Negation of the whole statement that follows ("It is not agreed that the processor ...")."""
 _PERMISSION = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\b", re.IGNORECASE)
 _EXCEPTION = re.compile(
-    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|save\s+(?:as|where|for|to)|beyond|"
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|save\s+(?:as|where|for|to)|(?<!even\s)beyond|"
     r"outside|apart\s+from|prior\s+to|before|until|for\s+(?:its|their|his)\s+own|"
     r"(?:on|of|by)\s+(?:its|their|his)\s+own\s+(?:authority|initiative|account)|"
     r"for\s+any\s+(?:other\s+)?purpose)\b",
     re.IGNORECASE,
 )
+_COORDINATED_DUTY = re.compile(
+    r",?\s+(?:and|or)\s+(?:(?:it|they|we|the\s+[\w-]+)\s+)?(?:shall|will|must|agrees?|undertakes?)\b", re.IGNORECASE
+)
+"""A duty of its own coordinated after a negated verb phrase ("..., and will provide ...")."""
+_LEGAL_EXCEPTION = re.compile(
+    r"\b(?:unless|except|save)\b[^.;:]{0,100}?\b(?:by|under)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
+    r"regulations?)\b",
+    re.IGNORECASE,
+)
+"""An exception the law makes ("unless further retention is prescribed by the law"): after a negated
+duty it is the duty's own exception, not a condition that turns the negation into a restriction."""
 _DUTY = re.compile(
     r"\b(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make\s+available|delet|return|destr|"
     r"implement|maintain|process|forward|submit|cooperat|comply|impos|remain|obtain|give|bind|keep|follow|"
@@ -118,11 +195,11 @@ _DUTY = re.compile(
 """Duty verbs: in a sentence about the obligation, negating one of them negates the obligation."""
 _LOOPHOLE = re.compile(
     r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|other\s+than|otherwise\s+than|for\s+(?:its|their|his)\s+own|"
-    r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of|whether\s+or\s+not)\b",
+    r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of|whether\s+or\s+not|freely|at\s+will)\b",
     re.IGNORECASE,
 )
 """After a permission, wording that escapes the obligation: "may engage sub-processors without notice",
-"may appoint a sub-processor whether or not authorised"."""
+"may appoint a sub-processor whether or not authorised", "may freely engage any sub-processor"."""
 _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE)
 """A permission widened past the obligation: "may not only process ... on instructions" (but
 also otherwise). "shall not only ... but also" stays a duty."""
@@ -199,6 +276,53 @@ def _stated_after(text: str, end: int, operative: Sequence[re.Pattern[str]]) -> 
     return turn is not None and any(p.search(text, turn.end()) for p in operative)
 
 
+_AFFIRMATIVE_DUTY = re.compile(
+    r"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|commits?\s+to|(?:is|are)\s+(?:obliged|obligated|"
+    r"required|bound)\s+to)\b(?!\s+(?:not|never|be\s+under\s+no)\b)"
+    r"(?!\s+be\s+(?:entitled|permitted|allowed|free|authori[sz]ed)\b)(?!\s+have\s+the\s+right\b)",
+    re.IGNORECASE,
+)
+_EXTENT = re.compile(
+    r"\b(?:more\s+than|beyond|in\s+excess\s+of|exceeding|additional|directly|itself|themselves|"
+    r"more\s+often|other\s+than)\b",
+    re.IGNORECASE,
+)
+"""In a negation after the duty is stated, wording that limits its extent rather than taking it away
+("need not allow more than one audit a year", "is not required to respond to them directly")."""
+
+
+def _other_duty(text: str, cue: re.Match[str], scope_end: int, operative: Sequence[re.Pattern[str]]) -> bool:
+    """Whether the negation ``cue`` (its clause ending at ``scope_end``) takes away another duty
+    than the obligation. Only when the sentence already binds to the obligation (a duty modal and
+    the whole concept) before the coordination that joins the negation to it; then a negation
+    that only limits the extent ("; the Processor is under no obligation to allow more than one
+    audit a year") takes nothing away; one that states the whole concept again does; one that
+    does not is another duty when it is a predicate coordinated to the same subject ("The
+    Processor shall notify the Controller of a breach, but is under no obligation to pay the
+    costs of notification"), while a clause of its own ("...; no on-site audits will be
+    permitted") still negates the sentence's obligation, as before 1.6.0."""
+    joins = list(_COORDINATION.finditer(text, 0, cue.start()))
+    if not joins:
+        return False
+    join = joins[-1]
+    head, part = text[: join.start()], text[join.start() : scope_end]
+    if _AFFIRMATIVE_DUTY.search(head) is None or not _addresses(head, operative):
+        return False
+    if _EXTENT.search(part) is not None:
+        return True
+    if _addresses(part, operative):
+        return False
+    between = text[join.end() : cue.start()].split()
+    owed_thing = cue.group(0).lower() == "no"  # "no on-site audits": the cue names what is owed
+    return join.group(0) != ";" and len(between) <= PREDICATE_WORDS and not owed_thing
+
+
+PREDICATE_WORDS = 3
+"""At most this many words between a coordination and a negation make the negation a predicate of
+the same subject ("and is not obliged to", "but is under no obligation to")."""
+_COORDINATION = re.compile(r"[,;]|\b(?:and|but|while|whereas|however)\b", re.IGNORECASE)
+
+
 def _addresses(text: str, operative: Sequence[re.Pattern[str]]) -> bool:
     """``text`` names the obligation's operative concept (every pattern)."""
     return bool(operative) and all(p.search(text) for p in operative)
@@ -228,6 +352,12 @@ def contradiction(
         # not be required to ...".
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         subject = text[begin : cue.start()]
+        if _AFFIRMED.search(subject) and re.match(_EXEMPT, cue.group(0), re.IGNORECASE):
+            continue  # "shall not be released from its obligation to delete": still owed
+        if _NOT_APPLY.search(cue.group(0)) and not _DUTY_NOUN.search(subject):
+            continue  # "Clause 7 shall not apply": no duty named as taken away
+        if _other_duty(text, cue, scope_end, operative):
+            continue
         if any(p.search(clause) or p.search(subject) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
         # A duty verb taken away negates the obligation the sentence is about, unless that
@@ -238,11 +368,19 @@ def contradiction(
     for cue in _CUE.finditer(text):
         if not _governs(text, cue.end(), operative):
             continue
-        before = text[max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0) : cue.start()]
+        begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
+        before = text[begin : cue.start()]
         if _CONDITION.search(" ".join(before.split()[-CONDITION_WORDS:])):
             continue
         rest = text[cue.end() : _clause_end(text, cue.end())]
-        if _EXCEPTION.search(rest):
+        # The exception restricts the negated act itself: not one of a duty coordinated after it
+        # ("will not notify ..., and will provide the information ... for its own notification").
+        coordinated = _COORDINATED_DUTY.search(rest)
+        restriction = rest[: coordinated.start()] if coordinated is not None else rest
+        # The law's own exception ("unless retention is prescribed by law") restricts nothing.
+        if _EXCEPTION.search(_LEGAL_EXCEPTION.sub(" ", restriction)):
+            continue
+        if _other_duty(text, cue, cue.end() + len(rest), operative):
             continue
         if _bans(text, cue.end(), restricts):
             continue
@@ -253,6 +391,13 @@ def contradiction(
         clause = text[begin : _clause_end(text, cue.end())]
         if cue.group(0).lower() == "indefinitely" or any(p.search(clause) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
+    for cue in _GUTTING.finditer(text):
+        begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
+        if any(p.search(text[begin : _clause_end(text, cue.end())]) for p in operative):
+            words = cue.group(0).split()
+            # "reasonable efforts to ... where commercially practicable": both ends of a long span.
+            said = words if len(words) <= CUE_WORDS else [*words[:3], "...", *words[-3:]]
+            return Contradiction(" ".join(said))
     for cue in _BROADENED.finditer(text):
         if any(p.search(text[cue.end() : _clause_end(text, cue.end())]) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))

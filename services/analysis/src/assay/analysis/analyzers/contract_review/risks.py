@@ -1,7 +1,8 @@
 """Risky terms: wording to flag wherever it appears, as the playbook's risk rules describe.
 
 ``pattern`` rules flag a sentence matching any pattern, unless its clause matches
-``unless_in_clause`` or the document matches ``unless_in_document``. ``notice_deadline`` rules
+``unless_in_clause`` or a clause of the document matches ``unless_in_document`` without negating
+it ("may object" exempts, "waives its right to object" does not). ``notice_deadline`` rules
 read notice periods (``within five (5) business days``, ``no later than 72 hours``) in sentences
 matching the rule's patterns and flag those longer than ``max_hours``.
 """
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assay.analysis.analyzers.contract_review.matching import Unit
+from assay.analysis.analyzers.contract_review.negation import contradiction
 from assay.analysis.analyzers.contract_review.playbook import Playbook, RiskRule
 
 _NUMBERS = {
@@ -96,13 +98,25 @@ def _deadline_risk(rule: RiskRule, unit: Unit) -> RiskMatch | None:
     )
 
 
-def _pattern_risk(rule: RiskRule, unit: Unit, document: str) -> RiskMatch | None:
+def exempted(rule: RiskRule, clauses: Sequence[str]) -> bool:
+    """Whether a clause of the document meets the rule's ``unless_in_document`` safeguard and
+    keeps it: "the Controller may object to new sub-processors" exempts, "the Controller waives
+    its right to object to new sub-processors" or "may not object" does not (the safeguard is
+    negated, :mod:`.negation`)."""
+    return any(
+        pattern.search(clause) is not None and contradiction(clause, (pattern,)) is None
+        for pattern in rule.unless_in_document
+        for clause in clauses
+    )
+
+
+def _pattern_risk(rule: RiskRule, unit: Unit, exempt: bool) -> RiskMatch | None:
     found = next((m for p in rule.patterns if (m := p.search(unit.match_text)) is not None), None)
     if found is None:
         return None
     if any(p.search(unit.clause.text) for p in rule.unless_in_clause):
         return None
-    if any(p.search(document) for p in rule.unless_in_document):
+    if exempt:
         return None
     return RiskMatch(
         rule=rule,
@@ -114,17 +128,16 @@ def _pattern_risk(rule: RiskRule, unit: Unit, document: str) -> RiskMatch | None
 
 def find_risks(playbook: Playbook, units: Sequence[Unit]) -> list[RiskMatch]:
     """Every risky term of the playbook's rules, at most one per rule and clause."""
-    document = " ".join(dict.fromkeys(u.clause.text for u in units))
+    clauses = list(dict.fromkeys(u.clause.text for u in units))
     out: list[RiskMatch] = []
     for rule in playbook.risks:
         seen: set[str] = set()
+        exempt = bool(rule.unless_in_document) and exempted(rule, clauses)
         for unit in units:
             if not unit.in_context or unit.clause.clause_id in seen:
                 continue
-            if rule.kind == "notice_deadline":
-                match = _deadline_risk(rule, unit)
-            else:
-                match = _pattern_risk(rule, unit, document)
+            deadline = rule.kind == "notice_deadline"
+            match = _deadline_risk(rule, unit) if deadline else _pattern_risk(rule, unit, exempt)
             if match is not None:
                 seen.add(unit.clause.clause_id)
                 out.append(match)
