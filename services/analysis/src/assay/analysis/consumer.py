@@ -29,7 +29,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError, NotFoundError
 
 from assay.analysis.config import AnalysisSettings
-from assay.analysis.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING, DISPATCHED
+from assay.analysis.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING, DISPATCHED, FETCH_LOOP, FREE_SLOTS
 from assay.analysis.picker import PriorityPicker
 from assay.analysis.pull import NoWaitPull
 from assay.analysis.resilience import Breakers
@@ -118,13 +118,16 @@ async def _update_consumer(nc: Client, config: ConsumerConfig) -> None:
 
 
 class Slots:
-    """The worker's free capacity: the fetch loop takes slots, each attempt gives its slot back."""
+    """The worker's free capacity: the fetch loop takes slots, each attempt gives its slot back.
 
-    def __init__(self, capacity: int) -> None:
+    ``name`` labels ``assay_worker_free_slots`` (read at scrape time: nothing on the hot path)."""
+
+    def __init__(self, capacity: int, name: str = "ordinary") -> None:
         self._capacity = capacity
         self._free = capacity
         self._closed = False
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        FREE_SLOTS.labels(loop=name).set_function(lambda: self._free)
 
     async def take(self, most: int) -> int:
         """Wait (FIFO) for one free slot, then take up to ``most`` if nobody else waits; 0 once closed."""
@@ -143,7 +146,10 @@ class Slots:
                 raise
             if self._closed:
                 return 0
-        extra = 0 if self._waiters else min(most - 1, self._free)
+        # Never fewer than the slot taken or handed over: ``resize`` may have taken slots back
+        # (``_free`` below 0) between the handover and now, and a share of a negative count used to
+        # return 0 here, which the fetch loop takes for "closed": it stopped for good (issue 21).
+        extra = 0 if self._waiters else max(0, min(most - 1, self._free))
         self._free -= extra
         return 1 + extra
 
@@ -158,6 +164,15 @@ class Slots:
     @property
     def capacity(self) -> int:
         return self._capacity
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def free(self) -> int:
+        """Slots free now; below 0 while more are out than ``capacity`` after a ``resize`` down."""
+        return self._free
 
     def resize(self, capacity: int) -> None:
         """Hold ``capacity`` slots from now on: added ones wake waiting fetchers at once, removed ones
@@ -185,10 +200,13 @@ class WorkDispatcher:
 
     def __init__(self, nc: Client, sources: Sequence[WorkSource], settings: AnalysisSettings, slots: Slots,
                  handler: Handler, tasks: set[asyncio.Task[None]], breakers: Breakers | None = None,
-                 capacity: int | None = None, stats: bool = True) -> None:
+                 capacity: int | None = None, stats: bool = True, name: str = "ordinary") -> None:
         """``capacity``: the most messages one fetch takes (default: ``worker_concurrency``, the slots);
         ``stats``: ``export_stats`` publishes the pending counts (False for a loop over sources another
-        loop of the worker already covers: the gauges are per analyzer)."""
+        loop of the worker already covers: the gauges are per analyzer); ``name``: the loop's, in
+        ``assay_worker_fetch_loop`` (what it is waiting for) and its logs."""
+        self.name = name
+        self._state = FETCH_LOOP.labels(loop=name)
         self._stats = stats
         self._capacity = capacity if capacity is not None else settings.worker_concurrency
         self._nc = nc
@@ -220,26 +238,36 @@ class WorkDispatcher:
                 doorbells.append(await self._nc.subscribe(subject, cb=self._ring))
             while not self._stopping.is_set():
                 self._bell.clear()  # before looking: a message stored meanwhile rings again
-                if self._breakers is not None:  # a dependency is down: fetch nothing until it is back
+                if self._breakers is not None and self._breakers.open():  # fetch nothing until it is back
+                    self._state.state("breaker")
                     await self._breakers.wait_all_closed(self._stopping)
+                self._state.state("slots")
                 taken = await self._slots.take(self._capacity)
-                if self._stopping.is_set() or taken == 0:
+                if self._stopping.is_set() or self._slots.closed:
                     self._slots.give(taken)
                     break
+                self._state.state("pulling")
                 try:
                     started = await self._dispatch(taken)
                 except Exception as exc:
-                    logger.warning("fetch failed", extra={"error": repr(exc)})
+                    logger.warning("fetch failed", extra={"error": repr(exc), "loop": self.name})
                     self._slots.give(taken)
+                    self._state.state("backoff")
                     await asyncio.sleep(0.5)
                     continue
                 if started < taken:
                     self._slots.give(taken - started)
                 if started == 0:
+                    self._state.state("doorbell")
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self._idle_wait_seconds()):
                             await self._bell.wait()
         finally:
+            self._state.state("stopped")
+            if self._stopping.is_set():
+                logger.info("fetch loop stopped", extra={"loop": self.name})
+            else:  # the worker would strand its jobs until a restart: never silently
+                logger.error("fetch loop ended while the worker runs", extra={"loop": self.name})
             for sub in doorbells:
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()

@@ -30,6 +30,13 @@ DEPENDENCY_RETRIES = prometheus_client.Counter(
     "assay_worker_dependency_retries_total",
     "Calls retried because a dependency (jobs, ingest, s3) was unreachable, by dependency and call.",
     ["dependency", "call"])
+FREE_SLOTS = prometheus_client.Gauge(
+    "assay_worker_free_slots", "Slots of a fetch loop (ordinary, small, reserve) free now; below 0 while more "
+    "attempts are out than its capacity after the small loop's slots shrank with the pace.", ["loop"])
+FETCH_LOOP = prometheus_client.Enum(
+    "assay_worker_fetch_loop", "What a fetch loop (ordinary, small, reserve) is doing: pulling, or waiting for "
+    "slots, a doorbell (or its next look), a circuit breaker, a retry after a failed fetch; stopped.", ["loop"],
+    states=["pulling", "slots", "doorbell", "breaker", "backoff", "stopped"])
 BREAKER_OPEN = prometheus_client.Gauge(
     "assay_worker_breaker_open", "1 while the worker's circuit breaker of a dependency is open.", ["dependency"])
 OCR_PAGES = prometheus_client.Counter(

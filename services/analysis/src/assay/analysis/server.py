@@ -158,12 +158,12 @@ async def start(
                                      if e.spec.batch_inline_text and e.spec.cacheable])
     boot = uuid.uuid4().hex  # this process, within its slot
     slots = Slots(settings.worker_concurrency)
-    small_slots = Slots(settings.worker_small_concurrency) if settings.worker_small_concurrency else None
+    small_slots = Slots(settings.worker_small_concurrency, "small") if settings.worker_small_concurrency else None
     spares = settings.worker_small_spare_children if small_slots is not None else 0
     # Jobs sent ahead of the backlog are fetched beside the small slots (their attempts then go first,
     # in a spare child or the next free one): one such fetch per spare and one more, so a tenant's next
     # job is fetched and started while its previous attempt still runs in the spare child.
-    reserve_slots = Slots(spares + 1) if small_slots is not None else None
+    reserve_slots = Slots(spares + 1, "reserve") if small_slots is not None else None
     small = None if small_slots is None else SmallBatches(
         executor, max_size=settings.worker_small_batch_size, concurrency=settings.worker_concurrency,
         slots=small_slots, window=settings.worker_small_window_seconds, spares=spares)
@@ -242,9 +242,9 @@ def fetch_loops(nc: Client, sources: Sequence[WorkSource], settings: AnalysisSet
     loops = [WorkDispatcher(nc, ordinary, settings, slots, handler, in_flight, breakers)] if ordinary else []
     if small and small_slots is not None:
         loops.append(WorkDispatcher(nc, small, settings, small_slots, handler, in_flight, breakers,
-                                    capacity=settings.worker_small_concurrency))
+                                    capacity=settings.worker_small_concurrency, name="small"))
         top = [source for source in small if source.priority == MAX_PRIORITY]
         if reserve_slots is not None and top:
             loops.append(WorkDispatcher(nc, top, settings, reserve_slots, handler, in_flight, breakers,
-                                        capacity=reserve_slots.capacity, stats=False))
+                                        capacity=reserve_slots.capacity, stats=False, name="reserve"))
     return loops

@@ -1,0 +1,119 @@
+"""The fetch loop never stops fetching while the worker runs (issue 21, the c1 stall).
+
+In one loaded ``bench.compare`` run the analysis worker stopped pulling for good: messages unread
+on the sentiment consumer, no pull waiting, the worker's loop idle and its log silent. The small
+fetch loop's slots follow the attempts' pace (``SmallBatches`` resizes them after each batch). When
+an attempt gave its slot to the waiting fetch loop and a batch then shrank the slots before the loop
+resumed, ``Slots.take`` returned ``1 + min(most - 1, free)`` with ``free`` below 0: 0 (or less),
+which the loop read as "closed" and ended, silently. ``take`` now returns at least the slot handed
+over, and the loop ends only when stopped (saying so), its state on ``assay_worker_fetch_loop``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import prometheus_client
+
+from assay.analysis.config import AnalysisSettings
+from assay.analysis.consumer import Slots, WorkDispatcher, WorkSource
+
+SOURCE = WorkSource(analyzer="sentiment", priority=0, consumer="analysis-sentiment-p0",
+                    subject="assay.work.sentiment.p0")
+
+
+async def test_a_slot_handed_over_stays_taken_when_the_slots_shrink_before_the_fetcher_resumes() -> None:
+    slots = Slots(2, "handover")
+    assert await slots.take(2) == 2
+    fetcher = asyncio.create_task(slots.take(2))
+    await asyncio.sleep(0)  # queued: nothing free
+    slots.give(1)  # an attempt ends: its slot is handed to the waiting fetcher
+    slots.resize(1)  # a batch's pace shrinks the slots before the fetcher runs again
+    assert await asyncio.wait_for(fetcher, 1) == 1  # was 0: the fetch loop took that for "closed"
+    assert slots.free == -1  # two out against a capacity of one: taken back as attempts give theirs
+    slots.give(1)
+    slots.give(1)
+    assert slots.free == 1 == slots.capacity
+    assert prometheus_client.REGISTRY.get_sample_value("assay_worker_free_slots", {"loop": "handover"}) == 1
+
+
+class Subscription:
+    async def unsubscribe(self) -> None:
+        pass
+
+
+class FakeNats:
+    def jetstream(self) -> Any:
+        async def stream_info(*_args: Any, **_kwargs: Any) -> Any:
+            return SimpleNamespace(state=SimpleNamespace(subjects={SOURCE.subject: 10}))
+        return SimpleNamespace(stream_info=stream_info)
+
+    async def subscribe(self, *_args: Any, **_kwargs: Any) -> Subscription:
+        return Subscription()
+
+
+class EndlessPull:
+    """A consumer with messages always waiting: answers every pull in full."""
+
+    def __init__(self) -> None:
+        self.pulled = 0
+
+    async def pull(self, batch: int) -> list[Any]:
+        self.pulled += batch
+        return [SimpleNamespace(subject=SOURCE.subject) for _ in range(batch)]
+
+    async def close(self) -> None:
+        pass
+
+
+def loop_state(loop: str, state: str) -> float | None:
+    return prometheus_client.REGISTRY.get_sample_value("assay_worker_fetch_loop",
+                                                       {"loop": loop, "assay_worker_fetch_loop": state})
+
+
+async def until(condition: Any, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_the_fetch_loop_goes_on_pulling_after_its_slots_shrink_during_a_handover() -> None:
+    slots = Slots(2, "shrinking")
+    releases: list[Any] = []
+    running: list[asyncio.Event] = []
+
+    async def handler(_analyzer: str, _msg: Any, release: Any) -> None:
+        releases.append(release)
+        done = asyncio.Event()
+        running.append(done)
+        await done.wait()
+
+    tasks: set[asyncio.Task[None]] = set()
+    dispatcher = WorkDispatcher(FakeNats(), [SOURCE], AnalysisSettings(), slots, handler,  # type: ignore[arg-type]
+                                tasks=tasks, capacity=2, name="shrinking")
+    pull = EndlessPull()
+    dispatcher._pulls = [pull]  # type: ignore[list-item]
+    loop = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: len(releases) == 2 and loop_state("shrinking", "slots") == 1)  # both slots taken
+        releases[0]()  # the first attempt's slot goes to the waiting loop ...
+        slots.resize(1)  # ... and a batch's pace shrinks the slots before the loop resumes
+        await until(lambda: pull.pulled == 3)  # the loop pulled with the slot it was handed
+        assert not loop.done()  # it used to end here, for good, without a word
+        assert slots.free == -1
+        releases[1]()
+        releases[2]()
+        await until(lambda: pull.pulled == 4)  # one out again, within the new capacity of 1
+        assert slots.free == 0
+    finally:
+        dispatcher.stop()
+        slots.close()
+        for event in running:
+            event.set()
+        await asyncio.wait_for(loop, 5)
+        await asyncio.gather(*tasks)
+    assert loop_state("shrinking", "stopped") == 1
