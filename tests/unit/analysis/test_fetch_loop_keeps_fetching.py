@@ -7,6 +7,8 @@ an attempt gave its slot to the waiting fetch loop and a batch then shrank the s
 resumed, ``Slots.take`` returned ``1 + min(most - 1, free)`` with ``free`` below 0: 0 (or less),
 which the loop read as "closed" and ended, silently. ``take`` now returns at least the slot handed
 over, and the loop ends only when stopped (saying so), its state on ``assay_worker_fetch_loop``.
+Found on the way: a pull failing after another source's messages had started gave every slot of the
+fetch back, the started ones twice (the worker then ran more than its slots).
 """
 
 from __future__ import annotations
@@ -117,3 +119,49 @@ async def test_the_fetch_loop_goes_on_pulling_after_its_slots_shrink_during_a_ha
         await asyncio.wait_for(loop, 5)
         await asyncio.gather(*tasks)
     assert loop_state("shrinking", "stopped") == 1
+
+
+class ScriptedPull:
+    """Answers each pull with the next entry of its script (an exception is raised), then nothing."""
+
+    def __init__(self, *answers: list[Any] | Exception) -> None:
+        self.answers = list(answers)
+
+    async def pull(self, batch: int) -> list[Any]:
+        answer = self.answers.pop(0) if self.answers else []
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_pull_failing_after_another_source_started_work_gives_back_only_the_unused_slots() -> None:
+    sources = [WorkSource("sentiment", 1, "analysis-sentiment-p1", "assay.work.sentiment.p1"), SOURCE]
+    slots = Slots(2, "failing")
+    ended: list[int] = []
+
+    async def handler(_analyzer: str, _msg: Any, release: Any) -> None:
+        release()
+        ended.append(slots.free)
+
+    class TwoSubjects(FakeNats):
+        def jetstream(self) -> Any:
+            async def stream_info(*_args: Any, **_kwargs: Any) -> Any:
+                return SimpleNamespace(state=SimpleNamespace(subjects={s.subject: 1 for s in sources}))
+            return SimpleNamespace(stream_info=stream_info)
+
+    tasks: set[asyncio.Task[None]] = set()
+    dispatcher = WorkDispatcher(TwoSubjects(), sources, AnalysisSettings(), slots, handler,  # type: ignore[arg-type]
+                                tasks=tasks, capacity=2, name="failing")
+    dispatcher._pulls = [ScriptedPull([SimpleNamespace(subject=sources[0].subject)]),  # type: ignore[list-item]
+                         ScriptedPull(TimeoutError("no answer"))]
+    loop = asyncio.create_task(dispatcher.run())
+    try:
+        await until(lambda: ended and loop_state("failing", "doorbell") == 1)
+        assert slots.free == slots.capacity == 2  # was 3: the started attempt's slot was given back twice
+    finally:
+        dispatcher.stop()
+        await asyncio.wait_for(loop, 5)
+        await asyncio.gather(*tasks)

@@ -290,7 +290,15 @@ class WorkDispatcher:
         for index in self._picker.order(waiting):
             rung = self._rung[index]
             asked = self._picker.share(index, left, waiting)
-            messages = await self._pulls[index].pull(asked)
+            try:
+                messages = await self._pulls[index].pull(asked)
+            except Exception as exc:
+                if left == wanted:
+                    raise  # nothing started: the loop gives every slot back
+                # Some started, each giving its own slot back when it ends: the loop must give back
+                # only the rest (giving back all of them counted the started ones twice).
+                logger.warning("fetch failed", extra={"error": repr(exc), "loop": self.name})
+                break
             if len(messages) < asked and self._rung[index] == rung:
                 self._short_answer(index, rung)
             else:
