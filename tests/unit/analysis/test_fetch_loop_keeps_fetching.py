@@ -14,14 +14,18 @@ fetch back, the started ones twice (the worker then ran more than its slots).
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from types import SimpleNamespace
 from typing import Any
 
 import prometheus_client
 
+from assay.analysis.child import ChildBatch, ChildPayload
 from assay.analysis.config import AnalysisSettings
 from assay.analysis.consumer import Slots, WorkDispatcher, WorkSource
+from assay.analysis.executor import Outcome
+from assay.analysis.small_batches import SmallBatches
 
 SOURCE = WorkSource(analyzer="sentiment", priority=0, consumer="analysis-sentiment-p0",
                     subject="assay.work.sentiment.p0")
@@ -163,5 +167,64 @@ async def test_a_pull_failing_after_another_source_started_work_gives_back_only_
         assert slots.free == slots.capacity == 2  # was 3: the started attempt's slot was given back twice
     finally:
         dispatcher.stop()
+        await asyncio.wait_for(loop, 5)
+        await asyncio.gather(*tasks)
+
+
+class Paced:
+    """A clock moved on by a fake child whose attempts take 5 ms or 30 ms each, batch by batch (on either
+    side of the pace at which two children's small slots shrink below 32), answering after 0 to 3 turns."""
+
+    def __init__(self, seed: int) -> None:
+        self.now = 0.0
+        self.random = random.Random(seed)
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def start(self, payload: ChildBatch | ChildPayload) -> Any:
+        count = len(payload.payloads) if isinstance(payload, ChildBatch) else 1
+        seconds = self.random.choice([0.005, 0.03]) * count
+
+        async def answer() -> Any:
+            for _ in range(self.random.randint(0, 3)):
+                await asyncio.sleep(0)
+            self.now += seconds
+            return [Outcome("succeeded")] * count if isinstance(payload, ChildBatch) else Outcome("succeeded")
+        return SimpleNamespace(batch_outcomes=answer, wait=answer)
+
+
+async def test_with_the_pace_resizing_the_small_slots_the_loop_keeps_fetching_within_its_slots() -> None:
+    """The real small-attempt path (SmallBatches, FairQueue, the slots' resize, the fetch loop) with
+    a fake child and consumer: before the fix, within a few dozen fetches ``take`` returned 0 (the
+    loop ended) or less (slots created from nothing: more attempts out than the capacity)."""
+    paced = Paced(seed=2)
+    slots = Slots(32, "paced")
+    small = SmallBatches(paced, max_size=32, concurrency=2, slots=slots, window=0.1,  # type: ignore[arg-type]
+                         spares=1, clock=paced)
+    handled = 0
+
+    async def handler(_analyzer: str, _msg: Any, release: Any) -> None:
+        nonlocal handled
+        handled += 1
+        await small.run(ChildPayload(ref="x:Y", job_id=f"job-{handled}", tenant_id="t", attempt=1, params=b"",
+                                     text="t", inputs=(), work_dir="/tmp", time_limit_seconds=5.0))
+        release()
+
+    tasks: set[asyncio.Task[None]] = set()
+    dispatcher = WorkDispatcher(FakeNats(), [SOURCE], AnalysisSettings(), slots, handler,  # type: ignore[arg-type]
+                                tasks=tasks, capacity=32, name="paced")
+    pull = EndlessPull()
+    dispatcher._pulls = [pull]  # type: ignore[list-item]
+    loop = asyncio.create_task(dispatcher.run())
+    try:
+        for _ in range(5000):
+            await asyncio.sleep(0)
+            assert not loop.done()
+            assert slots.free <= slots.capacity
+        assert pull.pulled > 1000  # it kept fetching (a 2 s idle wait would have stopped it here)
+    finally:
+        dispatcher.stop()
+        slots.close()
         await asyncio.wait_for(loop, 5)
         await asyncio.gather(*tasks)
