@@ -75,6 +75,16 @@ class EndlessPull:
         pass
 
 
+def endless_fetch_loop(slots: Slots, handler: Any, tasks: set[asyncio.Task[None]],
+                       name: str) -> tuple[WorkDispatcher, EndlessPull, asyncio.Task[None]]:
+    """A running fetch loop over one source that always has messages, taking up to all of ``slots``."""
+    dispatcher = WorkDispatcher(FakeNats(), [SOURCE], AnalysisSettings(), slots, handler,  # type: ignore[arg-type]
+                                tasks=tasks, capacity=slots.capacity, name=name)
+    pull = EndlessPull()
+    dispatcher._pulls = [pull]  # type: ignore[list-item]
+    return dispatcher, pull, asyncio.create_task(dispatcher.run())
+
+
 def loop_state(loop: str, state: str) -> float | None:
     return prometheus_client.REGISTRY.get_sample_value("assay_worker_fetch_loop",
                                                        {"loop": loop, "assay_worker_fetch_loop": state})
@@ -99,11 +109,7 @@ async def test_the_fetch_loop_goes_on_pulling_after_its_slots_shrink_during_a_ha
         await done.wait()
 
     tasks: set[asyncio.Task[None]] = set()
-    dispatcher = WorkDispatcher(FakeNats(), [SOURCE], AnalysisSettings(), slots, handler,  # type: ignore[arg-type]
-                                tasks=tasks, capacity=2, name="shrinking")
-    pull = EndlessPull()
-    dispatcher._pulls = [pull]  # type: ignore[list-item]
-    loop = asyncio.create_task(dispatcher.run())
+    dispatcher, pull, loop = endless_fetch_loop(slots, handler, tasks, "shrinking")
     try:
         await until(lambda: len(releases) == 2 and loop_state("shrinking", "slots") == 1)  # both slots taken
         releases[0]()  # the first attempt's slot goes to the waiting loop ...
@@ -212,11 +218,7 @@ async def test_with_the_pace_resizing_the_small_slots_the_loop_keeps_fetching_wi
         release()
 
     tasks: set[asyncio.Task[None]] = set()
-    dispatcher = WorkDispatcher(FakeNats(), [SOURCE], AnalysisSettings(), slots, handler,  # type: ignore[arg-type]
-                                tasks=tasks, capacity=32, name="paced")
-    pull = EndlessPull()
-    dispatcher._pulls = [pull]  # type: ignore[list-item]
-    loop = asyncio.create_task(dispatcher.run())
+    dispatcher, pull, loop = endless_fetch_loop(slots, handler, tasks, "paced")
     try:
         for _ in range(5000):
             await asyncio.sleep(0)
