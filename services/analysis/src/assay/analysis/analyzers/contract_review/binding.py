@@ -21,7 +21,12 @@ processor when
   ...": an item under a lead-in, or a bullet under a heading), whose recipient is not the
   processor (:func:`.obligation.controller_permission` reads those as the controller's);
 - it is **a list item under a lead-in that binds the processor** ("The Processor shall: (a) ...")
-  and has no other party as its own subject.
+  and has no other party as its own subject;
+- (1.7.0) it **restricts the act** the processor does, the act as its subject ("Any transfer ... may
+  only take place / shall only occur / requires the prior consent of the Controller"), names **a
+  duty by its gerund** as a list item with no verb of its own ("Assisting the Client with its
+  DPIA"), or names **the contract as the controller's instructions** ("The Agreement and this DPA
+  set out Customer's complete documented instructions").
 
 Everything else is not evidence of the processor's obligation: the controller's duties,
 acknowledgements and rights, things or documents as subjects ("This Annex contains ...", "the
