@@ -21,7 +21,12 @@ processor when
   ...": an item under a lead-in, or a bullet under a heading), whose recipient is not the
   processor (:func:`.obligation.controller_permission` reads those as the controller's);
 - it is **a list item under a lead-in that binds the processor** ("The Processor shall: (a) ...")
-  and has no other party as its own subject.
+  and has no other party as its own subject;
+- (1.7.0) it **restricts the act** the processor does, the act as its subject ("Any transfer ... may
+  only take place / shall only occur / requires the prior consent of the Controller"), names **a
+  duty by its gerund** as a list item with no verb of its own ("Assisting the Client with its
+  DPIA"), or names **the contract as the controller's instructions** ("The Agreement and this DPA
+  set out Customer's complete documented instructions").
 
 Everything else is not evidence of the processor's obligation: the controller's duties,
 acknowledgements and rights, things or documents as subjects ("This Annex contains ...", "the
@@ -37,6 +42,7 @@ from __future__ import annotations
 import re
 
 from assay.analysis.analyzers.contract_review.obligation import IMPERATIVE
+from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB
 
 _PROCESSOR = (
     r"(?:(?:the|any|each|all|its|our|such)\s+)?(?:(?:data\s+)?processors?|(?-i:Services?|App|Application|Platform|"
@@ -194,7 +200,7 @@ def _binds(text: str, pronouns: bool = True) -> bool:
         return True
     if _passive_duty(text) or _granted(text):
         return True
-    if _is_verb_opening(text):
+    if _is_verb_opening(text) or _gerund_item(text) or _INSTRUCTIONS_DOCUMENT.search(text):
         return True
     # A label's value that lists duties ("The measures include: Implementing and maintaining ...").
     colon = text.find(": ")
@@ -210,12 +216,35 @@ _RESTRICTION = re.compile(
 """A restriction in the passive ("Engaging subcontractors ... is only permitted with prior consent")."""
 
 
+_ACT = (
+    r"(?:(?:onward|international|further|cross-border)\s+)?(?:transfers?|transferring|processing|disclosures?|disclosing|"
+    r"movements?|moving|relocations?|relocating|subcontracting|sub-?processing|engagement|engaging|appointment|appointing|"
+    r"use|using|access|storage|storing|deletion|deleting|destruction|erasure|return|notifications?|audits?|inspections?)"
+)
+"""An act the processor does (or owes), named as a noun or a gerund."""
+_ACT_RESTRICTED = re.compile(
+    rf"(?:^|[;:]\s+|,\s+and\s+)[\W\d]*(?:[a-z]{{1,4}}[.)]\s+)?(?:(?:any|each|all|every|such|the|a|an|no)\s+)?"
+    rf"{_ACT}\b[^.;:]{{0,160}}?\b(?:"
+    rf"(?:shall|must|will|may|can)\s+(?:only|not|never|exclusively|solely)\s+(?:\w+ly\s+)?"
+    rf"(?:take\s+place|occur|happen|be\s+(?:carried\s+out|performed|made|effected|undertaken))"
+    rf"|(?:shall|must|will)\s+(?:\w+ly\s+)?(?:take\s+place|occur|happen)"
+    rf"|(?:(?:shall|will)\s+(?:\w+ly\s+)?)?(?:requires?|(?:is|are|be)\s+subject\s+to)\s+(?:the\s+)?(?:[\w-]+\s+){{0,3}}?"
+    rf"(?:consent|approval|authori[sz]ation|instructions?|agreement))\b",
+    re.IGNORECASE,
+)
+"""A restriction whose subject is the act ("Any transfer of Personal Data to a third country may
+only take place with the Controller's prior consent", "Processing shall take place exclusively
+within the EEA", "any movement of the data outside the EU requires the prior written consent of
+the Customer"): it binds whoever does the act, in processor terms the processor. A permission
+("Processing may take place outside the EEA") restricts nothing and is none."""
+
+
 _CONTROLLER_BEFORE = re.compile(rf"(?:^|\s){_CONTROLLER}(?:\s+\w+ly)?\s+$", re.IGNORECASE)
 _OWED = re.compile(r"^(?:required|obliged|obligated|bound|subject)$", re.IGNORECASE)
 
 
 def _passive_duty(text: str) -> bool:
-    if _RESTRICTION.search(text):
+    if _RESTRICTION.search(text) or _ACT_RESTRICTED.search(text):
         return True
     for passive in _PASSIVE.finditer(text):
         if _NO_DUTY_PARTICIPLE.match(passive.group("verb")):
@@ -254,6 +283,33 @@ def _is_verb_opening(text: str) -> bool:
         return not command.group("verb").lower().endswith(("ing", "ed"))
     command = IMPERATIVE.match(_LEADING_ADVERB.sub(r"\1", text))
     return command is not None and _NOUN_ENDING.search(command.group()) is None
+
+
+def _gerund_item(text: str) -> bool:
+    """A duty named by its gerund, as an item of a list of duties with no verb of its own
+    ("Assisting the Client with its data protection impact assessment", "Implementing and
+    maintaining procedures for regularly testing ..."): the gerund of a duty's verb followed by
+    its object, not by "of" (a noun: "Processing of data ...") or a finite verb ("Engaging
+    subcontractors ... is only permitted ...", which :data:`_RESTRICTION` reads)."""
+    command = IMPERATIVE.match(_LEADING_ADVERB.sub(r"\1", text))
+    if command is None or not command.group().lower().endswith("ing"):
+        return False
+    rest = text[command.end() :]
+    return _GERUND_OBJECT.match(rest) is not None and FINITE_VERB.search(rest) is None
+
+
+_GERUND_OBJECT = re.compile(r"^\s+(?!of\b|for\b|is\b|are\b|by\b)(?:and\s+[a-z]+ing\s+)?[\w\"“]", re.IGNORECASE)
+_DOCUMENTS = r"(?:(?:the|this|these|such)\s+)?(?:agreement|dpa|addendum|terms|order\s+forms?|contract)"
+_INSTRUCTIONS_DOCUMENT = re.compile(
+    rf"^[\W\d]*(?:[a-z]{{1,4}}[.)]\s+)?{_DOCUMENTS}(?:\s*,\s*{_DOCUMENTS})*(?:,?\s+and\s+{_DOCUMENTS})?"
+    rf"(?:\s+\([^()]{{0,60}}\))?\s+(?:are|is|constitutes?|set\s+out|sets\s+out|forms?|represents?)\s+"
+    rf"(?:the\s+)?(?:{_CONTROLLER}['’]s?\s+)?(?:\w+\s+){{0,4}}?instructions\b",
+    re.IGNORECASE,
+)
+"""The contract as the controller's instructions ("The Agreement and this DPA set out Customer's
+complete documented instructions to the Processor", "This DPA and the Agreement are the
+Controller's complete and final instructions"): what the processor is to process on, a term
+of 28(3)(a) in ordinary drafting, though a document is its subject."""
 
 
 _NOUN_ENDING = re.compile(
