@@ -19,7 +19,7 @@ import httpx
 import pytest
 from harness.waiting import assert_eventually
 
-from assay.devstack.servers import free_port
+from assay.devstack.servers import free_consecutive_ports, free_port
 from assay.devstack.servers.serving import alive, descendants, kill_family, serving_pids
 
 HOST = "127.0.0.1"
@@ -43,7 +43,8 @@ def start_gateway() -> Iterator[object]:
     started: list[GatewayProcess] = []
 
     def start(processes: int) -> GatewayProcess:
-        port, metrics_port = free_port(), free_port()
+        # /metrics is metrics_port + the process's index: every port of the range must be free.
+        port, metrics_port = free_port(), free_consecutive_ports(processes)
         env = {**os.environ, "ASSAY_GATEWAY_PROCESSES": str(processes),
                "ASSAY_HTTP_HOST": HOST, "ASSAY_HTTP_PORT": str(port), "ASSAY_METRICS_PORT": str(metrics_port),
                "ASSAY_JOBS_ADDR": f"{HOST}:1", "ASSAY_INGEST_ADDR": f"{HOST}:1", "ASSAY_ANALYSIS_ADDR": f"{HOST}:1",

@@ -26,7 +26,7 @@ from harness.waiting import assert_eventually
 
 from assay.common.grpc_server import LIVENESS_SERVICE
 from assay.common.migrations import upgrade
-from assay.devstack.servers import free_port, port_is_free
+from assay.devstack.servers import free_consecutive_ports, free_port
 from assay.devstack.servers.serving import alive, connection_owners, descendants, kill_family
 from assay.jobs.migrations import SCRIPT_LOCATION as MIGRATIONS
 
@@ -40,15 +40,6 @@ class JobsProcess:
     proc: subprocess.Popen[bytes]
     port: int
     metrics_port: int
-
-
-def _two_free_ports() -> int:
-    """A free port whose successor is free too (one /metrics port per serving process)."""
-    for _ in range(50):
-        port = free_port()
-        if port_is_free(port + 1):
-            return port
-    raise AssertionError("no two consecutive free ports")
 
 
 def _serving(port: int, channels: list[grpc.Channel]) -> bool:
@@ -73,7 +64,7 @@ def start_jobs_processes(postgres: Postgres, nats_server) -> Iterator[object]:  
 
     def start(processes: int, port: int | None = None) -> JobsProcess:
         port = port or free_port()
-        metrics_port = _two_free_ports()
+        metrics_port = free_consecutive_ports(2)  # one /metrics port per serving process
         env = {**os.environ, "ASSAY_JOBS_PROCESSES": str(processes), "ASSAY_GRPC_HOST": HOST,
                "ASSAY_GRPC_PORT": str(port), "ASSAY_METRICS_PORT": str(metrics_port), "ASSAY_DATABASE_URL": url,
                "ASSAY_NATS_URL": nats_server.url, "ASSAY_INGEST_ADDR": f"{HOST}:1", "ASSAY_OTLP_ENDPOINT": "",

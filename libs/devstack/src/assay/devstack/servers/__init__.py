@@ -17,6 +17,7 @@ stopped server back on the same port and data.
 from assay.devstack.servers.process import (
     HOST,
     ServerProcess,
+    free_consecutive_ports,
     free_port,
     port_accepts,
     port_is_free,
@@ -24,4 +25,5 @@ from assay.devstack.servers.process import (
     stop_all,
 )
 
-__all__ = ["HOST", "ServerProcess", "free_port", "port_accepts", "port_is_free", "start_all", "stop_all"]
+__all__ = ["HOST", "ServerProcess", "free_consecutive_ports", "free_port", "port_accepts", "port_is_free", "start_all",
+           "stop_all"]

@@ -24,6 +24,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_consecutive_ports(count: int) -> int:
+    """The first of ``count`` consecutive ports the kernel considered free a moment ago (servers
+    that bind ``port + index``, one per process, need all of them)."""
+    for _ in range(50):
+        port = free_port()
+        if port + count - 1 <= 65535 and all(port_is_free(port + step) for step in range(1, count)):
+            return port
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
 def port_is_free(port: int) -> bool:
     """True when nothing listens on ``port`` and a server can bind it (as servers do, with
     SO_REUSEADDR, so connections of a stopped server still in TIME_WAIT don't count)."""
