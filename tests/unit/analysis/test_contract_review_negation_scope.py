@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, context, edit, embedding_analyzer, fixture_text, needs_model, params
+from fixtures.contracts.support import STATUS, edit, embedding_analyzer, findings, fixture_text, needs_model
 
 from assay.analysis.analyzers.contract_review import segment as segmentation
 from assay.analysis.analyzers.contract_review.extract import extract_text
@@ -33,9 +33,7 @@ POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 
 
 def _findings(tmp_path: Path, changes: dict[str, str]) -> dict[str, contract_review_pb2.ContractRequirementFinding]:
-    text = edit(fixture_text("eu_dpa.txt"), changes)
-    result = embedding_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
-    return {f.requirement_id: f for f in result.requirements}
+    return findings(embedding_analyzer(), tmp_path, edit(fixture_text("eu_dpa.txt"), changes))
 
 
 @needs_model

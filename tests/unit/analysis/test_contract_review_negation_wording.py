@@ -10,7 +10,15 @@ import re
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, context, edit, fixture_text, lexical_analyzer, params
+from fixtures.contracts.support import (
+    STATUS,
+    context,
+    edit,
+    fixture_text,
+    lexical_analyzer,
+    lexical_findings,
+    params,
+)
 
 from assay.analysis.analyzers.contract_review.negation import Contradiction, contradiction
 from assay.analysis.analyzers.contract_review.playbook import all_recognisers, builtin_playbooks
@@ -268,12 +276,6 @@ def _review(tmp_path: Path, changes: dict[str, str]) -> contract_review_pb2.Cont
     return lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
 
 
-def _finding(
-    result: contract_review_pb2.ContractReviewResult, requirement: str
-) -> contract_review_pb2.ContractRequirementFinding:
-    return next(f for f in result.requirements if f.requirement_id == requirement)
-
-
 @pytest.mark.parametrize(
     ("clause", "gutted", "requirement", "cue"),
     [
@@ -303,7 +305,7 @@ def _finding(
 def test_a_gutted_clause_is_contradicted_quoting_it(
     tmp_path: Path, clause: str, gutted: str, requirement: str, cue: str
 ) -> None:
-    finding = _finding(_review(tmp_path, {clause: gutted}), requirement)
+    finding = lexical_findings(tmp_path, {clause: gutted})[requirement]
     assert finding.status == STATUS.STATUS_CONTRADICTED
     assert [e.excerpt for e in finding.evidence] == [gutted]
     assert cue in finding.explanation
@@ -315,7 +317,7 @@ def test_a_duty_met_beside_another_duty_taken_away_stays_present(tmp_path: Path)
         "becoming aware of a Personal Data Breach, but is under no obligation to pay the Controller's costs of "
         "notification."
     )
-    finding = _finding(_review(tmp_path, {"8.1": sentence}), BREACH)
+    finding = lexical_findings(tmp_path, {"8.1": sentence})[BREACH]
     assert finding.status == STATUS.STATUS_PRESENT
     assert [e.excerpt for e in finding.evidence] == [sentence]
 
