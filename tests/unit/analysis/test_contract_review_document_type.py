@@ -96,3 +96,58 @@ def test_the_result_carries_the_type_and_the_summary_leads_with_it(tmp_path: Pat
     assert result.document_type_confidence >= 0.5
     assert result.document_type_reason
     assert result.summary.startswith("Document type: non-disclosure agreement (confidence ")
+
+
+STATEMENT_OPENING = (
+    "# Data Processing Addendum (DPA) Statement\n\n"
+    "This statement explains how Acme Ltd (\"Acme\") handles personal data in its licence shop and why a "
+    "separate Article 28 data processing addendum is not required for it."
+)
+CONTROLLER_EXPLANATION = (
+    "A DPA under Article 28 is required where a processor processes personal data on behalf of a controller, "
+    "acting only on that controller's documented instructions.\n\n"
+    "Acme processes account, billing and support data for its own purposes, not on customer instructions. "
+    "Acme therefore acts as an **independent controller** for this personal data rather than as the "
+    "customer's processor.\n\n"
+    "The categories of personal data, legal bases and retention periods are described in the Privacy Policy."
+)
+
+
+def test_a_text_that_says_it_is_no_contract_is_a_notice_whatever_its_title() -> None:
+    text = (
+        STATEMENT_OPENING
+        + "\n\nThis statement is provided for transparency. It is not a contract and does not create rights or "
+        "obligations beyond those in the Terms.\n\n"
+        + CONTROLLER_EXPLANATION
+    )
+    verdict = classify(text)
+    assert verdict.type == "privacy_notice", verdict
+    assert "says it is no contract" in verdict.reason
+
+
+def test_a_statement_about_no_personal_data_that_says_it_is_no_contract_is_not_a_contract() -> None:
+    text = (
+        "# Service Level Statement\n\nThis document describes the uptime the hosting service aims for. "
+        "This document does not constitute an agreement. Monthly uptime was 99.95 % in 2025."
+    )
+    assert classify(text).type == "not_a_contract"
+
+
+def test_a_vendor_declaring_itself_controller_not_processor_explains_the_law() -> None:
+    verdict = classify(STATEMENT_OPENING + "\n\n" + CONTROLLER_EXPLANATION)
+    assert verdict.type == "privacy_notice", verdict
+    assert "controller, not a processor" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        # An agreement saying something of another thing, or a DPA that names the vendor's own
+        # controller role for its account data, stays what it is.
+        "This Agreement is not a contract of employment and creates no partnership.",
+        "With regard to its own account data, Processor acts as an independent controller, not as a processor.",
+    ],
+)
+def test_processor_terms_keep_their_type_beside_such_asides(aside: str) -> None:
+    text = "DATA PROCESSING AGREEMENT\n\n" + aside + "\n\n" + PROCESSOR_CLAUSES
+    assert classify(text).type == "processor_terms"

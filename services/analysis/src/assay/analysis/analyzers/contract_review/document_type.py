@@ -11,6 +11,14 @@ Deterministic rules over two kinds of signal, each explained in the verdict's re
   words), how notice-like ("we collect", "your information") and how much of it is a financial
   filing.
 
+A text that says of itself that it is no contract ("This statement is provided for transparency.
+It is not a contract and does not create rights or obligations") is none, whatever its title: a
+privacy notice when it explains how its author handles personal data, else not a contract. So is
+a text titled as processor terms whose author declares itself a controller and not the reader's
+processor ("Remotion acts as an independent controller for this data rather than as the
+customer's processor") while binding no processor and reading like no contract: it explains the
+law, it does not take on Art. 28 duties.
+
 Confidence is high when title and body agree, lower when only one of them speaks, and lowest for
 a fallback; it is a rule-based certainty, not a calibrated probability.
 """
@@ -49,6 +57,8 @@ MIN_PROCESSOR_DUTIES = 5
 """Sentences binding a processor / service provider that make a document carry processor terms."""
 PROCESSOR_DUTY_SHARE = 0.08
 """... and their share of all sentences that makes an untitled document processor terms."""
+NO_CONTRACT_CHARS = 3000
+"""The opening searched for the text's word about itself ("It is not a contract")."""
 MIN_CONTRACT_DENSITY = 4.0
 """Contract words (shall, parties, agreement, hereby ...) per 1,000 words below which a document
 without a contract title is not read as a contract."""
@@ -109,6 +119,26 @@ _NOTICE = re.compile(
     r"\bwe (?:may )?(?:collect|use|share|process|store|retain|disclose)\b|\byour (?:personal )?(?:information|data)\b|"
     r"\bcookies\b|\bopt[- ]out\b"
 )
+_NO_CONTRACT = re.compile(
+    r"\b(?:it|this|the)\s+(?!(?:\w+\s+)?(?:agreement|addendum|contract|dpa|terms|schedule|annex|exhibit|appendix)\b)"
+    r"(?:\w+\s+){0,2}?(?:is\s+not|isn['’]t|does\s+not\s+constitute|is\s+not\s+intended\s+to\s+(?:be|constitute))\s+"
+    r"(?:a|an|any)\s+(?:legally\s+binding\s+)?(?:contract|agreement|offer)\b|"
+    r"\b(?:this|the)\s+(?!(?:\w+\s+)?(?:agreement|addendum|contract|dpa|terms)\b)(?:\w+\s+){0,2}?"
+    r"(?:is\s+not\s+legally\s+binding|does\s+not\s+create\s+(?:any\s+)?(?:legal\s+|contractual\s+)?(?:rights|obligations))"
+)
+"""The text says of itself that it is no contract ("It is not a contract", "This statement does not
+create rights or obligations"); an agreement, addendum or DPA saying so of something else ("This
+Agreement is not a contract of employment") is left out."""
+_CONTROLLER_NOT_PROCESSOR = re.compile(
+    r"\b(?:acts?|acting|is|are|am|as)\s+(?:an?\s+|the\s+)?(?:independent\s+|separate\s+|sole\s+)?controllers?\b"
+    r"[^.;]{0,120}?\b(?:rather\s+than|not|instead\s+of)\s+(?:as\s+)?(?:an?\s+|the\s+)?(?:\w+['’]s?\s+)?processors?\b|"
+    r"\b(?:is|are|am|acts?)\s+not\s+(?:acting\s+)?(?:as\s+)?(?:an?\s+|the\s+)?(?:\w+['’]s?\s+)?processors?\b"
+)
+"""The author declares itself a controller and not the reader's processor ("acts as an independent
+controller for this data rather than as the customer's processor", "we are not a processor")."""
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
+"""Markdown emphasis, dropped where a phrase is read across it ("an **independent controller**")."""
+_PERSONAL_DATA = re.compile(r"personal (?:data|information)|\bpersonenbezogene")
 _CONFIDENTIAL = re.compile(r"confidential information|vertrauliche informationen")
 _FILING = re.compile(
     r"fiscal (?:year|quarter)|net (?:income|loss|revenue)|\bshareholders?\b|\bstockholders?\b|"
@@ -131,6 +161,11 @@ class Signals:
     notice_density: float
     confidential_mentions: int
     filing_density: float
+    disclaims_contract: bool = False
+    """The opening says the text itself is no contract."""
+    controller_not_processor: bool = False
+    """The author declares itself a controller, not a processor."""
+    personal_data_mentions: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,6 +195,7 @@ def read_signals(text: str) -> Signals:
     duties = sum(1 for s in sentences if _PROCESSOR.search(s) and _DUTY.search(s) and _about_data(s))
     references = sum(1 for s in sentences if _DPA_NAME.search(s) and _REFERENCE.search(s))
     per_k = 1000 / words
+    plain = _EMPHASIS.sub("", lowered)
     return Signals(
         title=title,
         title_text=title_text,
@@ -171,6 +207,9 @@ def read_signals(text: str) -> Signals:
         notice_density=len(_NOTICE.findall(lowered)) * per_k,
         confidential_mentions=len(_CONFIDENTIAL.findall(lowered)),
         filing_density=len(_FILING.findall(lowered)) * per_k,
+        disclaims_contract=_NO_CONTRACT.search(plain[:NO_CONTRACT_CHARS]) is not None,
+        controller_not_processor=_CONTROLLER_NOT_PROCESSOR.search(plain) is not None,
+        personal_data_mentions=len(_PERSONAL_DATA.findall(lowered)),
     )
 
 
@@ -196,6 +235,18 @@ def classify(text: str) -> DocumentTypeVerdict:
 
     if s.title == "not_a_contract" or (not s.title and not contract_like and s.filing_density > s.notice_density):
         return verdict("not_a_contract", 0.9 if not contract_like else 0.6)
+    explains_data = s.controller_not_processor or s.notice_density >= 1 or s.personal_data_mentions >= 3
+    if s.disclaims_contract and not carries_terms:
+        # It says it is no contract: what it explains is a notice, whatever its title.
+        return DocumentTypeVerdict(
+            "privacy_notice" if explains_data else "not_a_contract",
+            0.8,
+            titled + "says it is no contract; " + body,
+        )
+    if s.title == "processor_terms" and s.controller_not_processor and not carries_terms and not contract_like:
+        return DocumentTypeVerdict(
+            "privacy_notice", 0.6, titled + "its author declares itself a controller, not a processor; " + body
+        )
     if s.title == "privacy_notice":
         return verdict("privacy_notice", 0.9 if s.notice_density > s.contract_density / 4 else 0.7)
     if s.title == "nda":
