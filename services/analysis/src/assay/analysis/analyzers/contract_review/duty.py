@@ -13,8 +13,21 @@ duty** (``duty:`` in the playbook: the act and what it is done to, e.g. *notify*
 The duty is read in the sentence's **main clause**: the sentence after a leading condition or
 circumstance ("If ...,", "Where ...,", "In the event of ...,", "Upon ...,"), where the duty
 stands. A sentence whose main clause carries another duty and not the requirement's is no
-evidence for it; one that carries both (or none this reads) is left to the other checks. Nothing
-here knows a particular document: the cues are the structure of Art. 28(3) and ordinary drafting.
+evidence for it; one that carries both (or none this reads) is left to the other checks.
+
+Two phrases of a main clause name a duty without stating it (1.8.0), and are read as what they
+are:
+
+- **what information is about**: "The Contractor will provide regular proof of ... the full
+  implementation of the agreed technical and organisational measures", "We shall provide you with
+  sufficient information to enable you to ensure that the security measures are implemented"
+  bind to providing proof of compliance (Art. 28(3)(h)), not to implementing security;
+- **a point in time**: "Processing ... shall continue ... until termination of this contract and
+  the subsequent final deletion of any personal data" says how long processing lasts, not that the
+  data must be deleted.
+
+Nothing here knows a particular document: the cues are the structure of Art. 28(3) and ordinary
+drafting.
 """
 
 from __future__ import annotations
@@ -39,6 +52,40 @@ _MAIN_CLAUSE = re.compile(
 """Where the main clause starts after a leading condition: the first comma followed, within ten
 words and no other comma, by its modal or duty verb ("..., the amount of remuneration to be
 agreed upon will be ...")."""
+_INFORMATION_TOPIC = re.compile(
+    r"\b(?:provid\w*|suppl(?:y|ies|ied|ying)|furnish\w*|giv(?:e|es|en|ing)|submit\w*|send\w*|deliver\w*|"
+    r"shar(?:e|es|ed|ing)|mak(?:e|es|ing)\s+available|made\s+available)\b[^.;:]{0,80}?"
+    r"\b(?:information|documentation|proof|evidence|reports?|confirmation)\b"
+    r"(?:\s+(?!(?:of|on|about)\b)\w+){0,2}?\s+"
+    r"(?:of|on|about|regarding|concerning|relating\s+to|as\s+to|that|"
+    r"(?:necessary|needed|required|sufficient)?\s*to\s+(?:enable|allow|demonstrate|show|prove|verify|ensure|check))\b"
+    r"([^;]*)",
+    re.IGNORECASE,
+)
+"""Information handed over and what it is about (group 1: "provide regular proof of | fulfillment
+...", "provide you with sufficient information to enable | you to ensure ...")."""
+_COMPLIANCE = re.compile(
+    r"\b(?:complian\w*|compl(?:y|ies|ied)|fulfil\w*|implement\w*|in\s+place|adher\w*|observ\w*|met|meets?|"
+    r"demonstrat\w*)\b",
+    re.IGNORECASE,
+)
+"""The information is proof that duties are met ("... the full implementation of the agreed
+measures", "... that the security measures are implemented")."""
+_UNTIL = re.compile(r"\b(?:until|till|up\s+to\s+the\s+(?:time|date)\s+of|pending)\b[^,;:]*", re.IGNORECASE)
+"""A point in time, up to the end of its phrase ("until termination ... and the subsequent final
+deletion of any personal data")."""
+
+
+def stated_duties(clause: str) -> str:
+    """``clause`` with what only names duties read as what it is: a point in time dropped, and
+    proof that duties are met read as proof of compliance ("provide regular proof of fulfillment
+    ... of the agreed technical and organisational measures" reads "provide regular proof of
+    compliance")."""
+    clause = _UNTIL.sub(" ", clause)
+    topic = _INFORMATION_TOPIC.search(clause)
+    if topic is not None and _COMPLIANCE.search(topic.group(1)):
+        clause = clause[: topic.start(1)] + " compliance" + clause[topic.end(1) :]
+    return clause
 
 
 @dataclass(frozen=True)
@@ -63,6 +110,6 @@ def main_clause(text: str) -> str:
 
 def carried(text: str, duties: Iterable[Duty]) -> frozenset[str]:
     """The names of the duties ``text``'s main clause carries."""
-    clause = main_clause(text)
+    clause = stated_duties(main_clause(text))
     return frozenset(d.name for d in duties if any(p.search(clause) for p in d.patterns))
 
