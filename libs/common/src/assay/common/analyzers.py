@@ -110,7 +110,9 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.7.0",  # 1.7.0: a restriction on the act, a duty's gerund and the contract as the instructions bind
+    version="1.8.0",  # 1.8.0: a duty named but not stated is not carried (duty.py), a pointer to the processing
+    # details is no description (sentence_kind.py), a text that says it is no contract is no processor terms
+    # (document_type.py); 1.7.0: a restriction on the act, a duty's gerund and the contract as the instructions bind
     # the processor (binding.py); 1.6.0: evidence carries the requirement's own duty (duty.py), binds the processor
     # (binding.py); negations of any wording, another duty negated beside the obligation is not its negation
     # (negation.py)

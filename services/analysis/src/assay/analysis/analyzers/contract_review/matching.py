@@ -43,7 +43,12 @@ from assay.analysis.analyzers.contract_review.playbook import (
 )
 from assay.analysis.analyzers.contract_review.requirement_head import RequirementHead, load_head
 from assay.analysis.analyzers.contract_review.segment import Clause, Span, sentence_parts, sentences
-from assay.analysis.analyzers.contract_review.sentence_kind import clean_markup, is_definition, is_heading_like
+from assay.analysis.analyzers.contract_review.sentence_kind import (
+    clean_markup,
+    describes_elsewhere,
+    is_definition,
+    is_heading_like,
+)
 
 Status = Literal["present", "weak", "missing", "contradicted", "by_reference", "not_assessed"]
 FloatMatrix = npt.NDArray[np.float32]
@@ -421,6 +426,10 @@ def score_units(
             # to: - provide instructions").
             said = _said(units[row])
             why = non_binding(said)
+            if not why and units[row].sentence_so_far and non_binding(units[row].sentence_so_far) == "controller duty":
+                why = "controller duty"  # a later part of the controller's over-long sentence (1.8.0)
+            if describes_elsewhere(said):
+                scores[row, ~obligations] = 0.0  # the processing details only pointed to elsewhere (1.8.0)
             if why == "cross-reference":
                 # A pointer is neither a duty nor the description it points to.
                 scores[row, :] = 0.0

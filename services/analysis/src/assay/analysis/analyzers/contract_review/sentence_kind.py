@@ -8,6 +8,11 @@
   the segmenter left inside a clause ("2. Subject-matter and duration of the processing.",
   "## Processor's obligations", "Categories of data subjects:"): short and without a verb that
   could carry an obligation.
+- :func:`describes_elsewhere` is true for a pointer to the description of the processing: the
+  details named only as what another document sets out ("... the categories of personal data and
+  for the purposes set out in Appendix 1", "Annex I(B) on the Cover Page describes the subject
+  matter ...", "Our processing ... is governed by the Data Processing Agreement set out in
+  Schedule 1"); a reference, never the description itself (1.8.0);
 - :func:`is_definition` is true for a definition ("'Processor' means ...", "... shall be
   interpreted in accordance with ...", "... refers to ..."), which says what words mean, not
   what a party must do.
@@ -99,3 +104,32 @@ def is_definition(text: str) -> bool:
     """A sentence that defines words rather than binding a party."""
     body = re.sub(r"^(?:in\s+this|for\s+the\s+purposes?\s+of)\b[^,]{1,80},\s*", "", _body(text), flags=re.I)
     return _DEFINITION.match(body) is not None
+
+
+_ELSEWHERE = (
+    r"(?:(?:the|an?|its|our|your|separate|attached)\s+)?(?:annex|appendix|schedule|exhibit|attachment|cover\s+page|order\s+form|"
+    r"data\s+process(?:ing|or)\s+(?:agreement|addendum|terms)|dpa|privacy\s+(?:policy|notice))\b"
+)
+_POINTS_TO = re.compile(
+    r"\b(?:set\s+(?:out|forth)|described|specified|listed|detailed|identified|contained|included)\s+"
+    r"(?:in|at|under|within)\s+" + _ELSEWHERE + r"|\bgoverned\s+by\s+" + _ELSEWHERE,
+    re.IGNORECASE,
+)
+"""The processing details pointed to in another document ("the purposes set out in Appendix 1",
+"is governed by the Data Processing Agreement set out in Schedule 1"). ``this`` Annex is the text
+at hand, so "set out in this Annex" is no pointer."""
+_DESCRIBES = re.compile(
+    r"^[\W\d]*(?:\d+(?:\.\d+)*\.?\s+)?(?:[A-Z][\w-]*\s+){0,4}?(?:[\w\s]{0,40}\.\s+)?"
+    r"(?:the\s+)?(?:annex|appendix|schedule|exhibit|attachment|cover\s+page|order\s+form)\b[^.;]{0,60}?\s"
+    r"(?:describes|sets\s+(?:out|forth)|lists|specifies|details|contains|identifies)\b",
+    re.IGNORECASE,
+)
+"""Another document as the subject that describes ("Annex I(B) on the Cover Page describes the
+subject matter ...", also after a heading run in: "1. Processing Details. Annex I(B) ...")."""
+
+
+def describes_elsewhere(text: str) -> bool:
+    """The description of the processing is only pointed to in another document (an annex, a
+    schedule, a cover page, a DPA, a privacy policy), not given."""
+    body = clean_markup(text)
+    return _POINTS_TO.search(body) is not None or _DESCRIBES.match(body) is not None
