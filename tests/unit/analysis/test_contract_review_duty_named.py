@@ -1,6 +1,7 @@
 """A duty named but not stated is not carried (analyzer 1.8.0, issue 15's cut variants): what a
 proof of compliance is about, a point in time ("until ... deletion"), audits *at* sub-processors,
-the processor notifying the supervisory authority, suspending an instruction. Each sentence binds
+sub-processors as co-agents of a transfer ban, the processor notifying the supervisory authority,
+suspending an instruction. Each sentence binds
 the processor to a neighbouring duty and names the requirement's words on the way; with the
 requirement's own clauses cut it must not be reported PRESENT or WEAK.
 
@@ -41,6 +42,11 @@ NOTICE_TO_THE_AUTHORITY = (
     "In the event of a Personal Data Breach, the Processor notifies the competent supervisory authority within "
     "72 hours of becoming aware of it."
 )
+TRANSFER_BAN_FOR_SUBPROCESSORS = (
+    "The Processor shall not transfer or allow its Sub-processors, if any, to transfer Personal Data to a third "
+    "country without the Controller's prior written consent, unless the Processor or its Sub-processors are "
+    "required to do so by Union law."
+)
 SUSPENDING_AN_INSTRUCTION = (
     "The Processor shall be entitled to suspend the execution of an instruction until it has been confirmed or "
     "changed by the Controller."
@@ -61,6 +67,7 @@ def _carried(sentence: str, playbook: str) -> frozenset[str]:
         (INSPECTIONS_AT_SUBPROCESSORS, "art28-2-4-subprocessors", "art28-3h-information-audits"),
         (NOTICE_TO_THE_AUTHORITY, "authority-notice", "art33-2-breach-notification"),
         (SUSPENDING_AN_INSTRUCTION, "art28-3-infringing-instructions", "art28-3a-documented-instructions"),
+        (TRANSFER_BAN_FOR_SUBPROCESSORS, "chapter-v-transfers", "art28-2-4-subprocessors"),
     ],
 )
 def test_a_duty_named_on_the_way_is_not_carried(
@@ -93,6 +100,12 @@ def test_a_duty_named_on_the_way_is_not_carried(
         ),
         ("The Controller may audit the Processor and its Sub-processors.", "art28-3h-information-audits"),
         (
+            "The Processor shall not allow any Sub-processor to process Personal Data without the Controller's "
+            "prior written authorisation of that Sub-processor.",
+            "art28-2-4-subprocessors",
+        ),
+        ("The Processor shall remain liable for its own acts and its Sub-processors' acts.", "art28-2-4-subprocessors"),
+        (
             "Processing continues for the term of the Agreement, and the Processor shall delete all Personal Data "
             "at its end.",
             "art28-3g-deletion-return",
@@ -119,6 +132,10 @@ def test_proof_of_compliance_is_read_as_what_it_is() -> None:
             {"10.1": "10.1 " + INSPECTIONS_AT_SUBPROCESSORS, "10.2": "10.2 " + SUSPENDING_AN_INSTRUCTION},
         ),
         ("art33-2-breach-notification", {"8.1": "8.1 " + NOTICE_TO_THE_AUTHORITY}),
+        (
+            "art28-2-4-subprocessors",
+            {"6.1": "6.1 " + TRANSFER_BAN_FOR_SUBPROCESSORS, "6.2": "", "6.3": "", "6.4": ""},
+        ),
     ],
 )
 def test_with_the_clauses_cut_the_named_duty_is_no_evidence(

@@ -24,7 +24,10 @@ are:
   bind to providing proof of compliance (Art. 28(3)(h)), not to implementing security;
 - **a point in time**: "Processing ... shall continue ... until termination of this contract and
   the subsequent final deletion of any personal data" says how long processing lasts, not that the
-  data must be deleted.
+  data must be deleted;
+- **sub-processors as co-agents**: "shall not transfer or allow its sub-processors to transfer
+  personal data to a third country" binds to the transfer terms, extended to the sub-processors,
+  not to the terms of engaging them.
 
 Nothing here knows a particular document: the cues are the structure of Art. 28(3) and ordinary
 drafting.
@@ -71,17 +74,28 @@ _COMPLIANCE = re.compile(
 )
 """The information is proof that duties are met ("... the full implementation of the agreed
 measures", "... that the security measures are implemented")."""
+_CO_AGENT = re.compile(
+    r"\b(?:(?:or|and|nor)\s+)?(?:to\s+)?(?:allow|permit|cause|require|authori[sz]e|let)\s+(?:its|any|their|the|such)\s+"
+    r"(?:sub-?\s?processors?|sub-?contractors?)(?:\s*,\s*if\s+any\s*,)?\s+(?:to\s+)?(?=\w)|"
+    r"\b(?:or|and)\s+(?:its|their)\s+(?:sub-?\s?processors?|sub-?contractors?)(?!\w|['’])(?:\s*,\s*if\s+any\s*,)?",
+    re.IGNORECASE,
+)
+"""Sub-processors as co-agents of another act ("shall not transfer or allow its sub-processors, if
+any, to transfer personal data to a third country", "unless the Processor or its sub-processors
+are required to do so"): the act is the duty, extended to them."""
 _UNTIL = re.compile(r"\b(?:until|till|up\s+to\s+the\s+(?:time|date)\s+of|pending)\b[^,;:]*", re.IGNORECASE)
 """A point in time, up to the end of its phrase ("until termination ... and the subsequent final
 deletion of any personal data")."""
 
 
 def stated_duties(clause: str) -> str:
-    """``clause`` with what only names duties read as what it is: a point in time dropped, and
+    """``clause`` with what only names duties read as what it is: a point in time and sub-processors
+    named as co-agents of another act dropped, and
     proof that duties are met read as proof of compliance ("provide regular proof of fulfillment
     ... of the agreed technical and organisational measures" reads "provide regular proof of
     compliance")."""
     clause = _UNTIL.sub(" ", clause)
+    clause = _CO_AGENT.sub(" ", clause)
     topic = _INFORMATION_TOPIC.search(clause)
     if topic is not None and _COMPLIANCE.search(topic.group(1)):
         clause = clause[: topic.start(1)] + " compliance" + clause[topic.end(1) :]
