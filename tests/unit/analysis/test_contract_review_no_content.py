@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fixtures.contracts.support import STATUS, edited_findings
 
-from assay.analysis.analyzers.contract_review.sentence_kind import describes_elsewhere
+from assay.analysis.analyzers.contract_review.sentence_kind import describes_elsewhere, introduces_definitions
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 DETAILS = "art28-3-processing-details"
@@ -91,4 +91,38 @@ def test_a_later_part_of_the_controllers_long_sentence_binds_no_processor(tmp_pa
     security appropriate") is still the controller's: with the security clause cut, it is no
     evidence of the processor's duty."""
     for finding in edited_findings(tmp_path, {"5.1": CONTROLLER_ACKNOWLEDGEMENT}, "art28-3c-security"):
+        assert finding.status not in POSITIVE, finding
+
+
+DEFINITIONS_LIST = (
+    "11.1 In this clause, the following terms have the following meanings:\n\n"
+    '- "GDPR" means Regulation (EU) 2016/679.\n\n'
+    '- "Transfer Clauses" means the module of the standard contractual clauses for transfers to a processor, '
+    "which shall be applied as follows:\n\n"
+    "- for Restricted Transfers from the European Economic Area, the Transfer Clauses in the EU SCCs shall "
+    "apply;\n\n"
+    "- for Restricted Transfers from the United Kingdom, the Transfer Clauses in the UK Addendum shall apply."
+)
+
+
+@pytest.mark.parametrize(
+    ("lead_in", "expected"),
+    [
+        ("In this DPA, the following terms have the following meanings:", True),
+        ("For the purposes of this Agreement the following definitions apply:", True),
+        ("In this DPA the following capitalised terms shall have the meanings set out below:", True),
+        ("The following terms apply to Sub-processors:", False),
+        ("The Processor shall do the following:", False),
+    ],
+)
+def test_a_list_of_definitions_is_known_by_its_lead_in(lead_in: str, expected: bool) -> None:
+    assert introduces_definitions(lead_in) is expected
+
+
+def test_an_item_nested_in_a_definitions_list_is_no_transfer_term(tmp_path: Path) -> None:
+    """With the transfer clause replaced by definitions, a nested item of a definition ("for
+    Restricted Transfers from the EEA, the Transfer Clauses in the EU SCCs shall apply;") names the
+    transfer terms, it does not make them."""
+    changes = {"11.1": DEFINITIONS_LIST}
+    for finding in edited_findings(tmp_path, changes, "chapter-v-transfers"):
         assert finding.status not in POSITIVE, finding

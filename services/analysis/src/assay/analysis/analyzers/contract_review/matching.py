@@ -46,6 +46,7 @@ from assay.analysis.analyzers.contract_review.segment import Clause, Span, sente
 from assay.analysis.analyzers.contract_review.sentence_kind import (
     clean_markup,
     describes_elsewhere,
+    introduces_definitions,
     is_definition,
     is_heading_like,
 )
@@ -237,6 +238,7 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
     lead_in_defines = False
     for clause in clauses:
         if clause.kind == "heading":
+            lead_in_defines = False  # a definitions list ends at the next heading
             continue
         introduction = sentences(lead_in.get(clause.ordinal, ""))
         lead = ""
@@ -259,7 +261,9 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
         if open_definition and clause.number:
             defining.append(clause.number.rstrip("."))
         if clause.kind != "list_item":
-            lead_in_defines = open_definition
+            # ... and so does a list introduced as definitions ("the following terms have the
+            # following meanings:"), nested items included (1.8.0).
+            lead_in_defines = open_definition or (relevant and introduces_definitions(clause.text))
         opening = True
         for span in clause.spans:
             for sentence, so_far in sentence_parts(span.text):

@@ -13,6 +13,9 @@
   for the purposes set out in Appendix 1", "Annex I(B) on the Cover Page describes the subject
   matter ...", "Our processing ... is governed by the Data Processing Agreement set out in
   Schedule 1"); a reference, never the description itself (1.8.0);
+- :func:`introduces_definitions` is true for the lead-in of a list of definitions ("In this
+  Agreement, the following terms have the following meanings:"): its items, nested ones included,
+  are definitions (1.8.0);
 - :func:`is_definition` is true for a definition ("'Processor' means ...", "... shall be
   interpreted in accordance with ...", "... refers to ..."), which says what words mean, not
   what a party must do.
@@ -98,6 +101,20 @@ def is_heading_like(text: str) -> bool:
         return True
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", body) if len(w) >= 4]
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+_DEFINITIONS_LEAD_IN = re.compile(
+    r"\bthe\s+following\s+(?:capitali[sz]ed\s+)?(?:(?:terms|words|expressions)\b[^.:]{0,60}?"
+    r"\b(?:ha(?:ve|s)|shall\s+(?:have|bear)|bear)\b[^.:]{0,40}?\bmeanings?|definitions\s+(?:shall\s+)?apply)\b"
+    r"[^.:]{0,60}:\s*$",
+    re.IGNORECASE,
+)
+
+
+def introduces_definitions(text: str) -> bool:
+    """A lead-in that introduces a list of definitions ("In this DPA, the following terms have the
+    following meanings:", "The following definitions apply:")."""
+    return _DEFINITIONS_LEAD_IN.search(clean_markup(text)) is not None
 
 
 def is_definition(text: str) -> bool:
