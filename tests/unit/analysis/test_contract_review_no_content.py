@@ -126,3 +126,20 @@ def test_an_item_nested_in_a_definitions_list_is_no_transfer_term(tmp_path: Path
     changes = {"11.1": DEFINITIONS_LIST}
     for finding in edited_findings(tmp_path, changes, "chapter-v-transfers"):
         assert finding.status not in POSITIVE, finding
+
+
+@pytest.mark.parametrize(
+    "pointer",
+    [
+        "2.1 Appendix 1 describes the subject matter, duration, nature and purpose of the processing, the types "
+        "of Personal Data and the categories of Data Subjects.",
+        "2.1 The Processor shall process the types of Personal Data and the categories of Data Subjects, for "
+        "the nature and purposes and for the duration set out in Appendix 1.",
+    ],
+)
+def test_processing_details_left_to_another_document_are_by_reference_naming_it(tmp_path: Path, pointer: str) -> None:
+    changes = {"2.1": pointer, "2.2": "", "2.3": "", "2.4": "", "2.5": ""}
+    for finding in edited_findings(tmp_path, changes, DETAILS):
+        assert finding.status == STATUS.STATUS_BY_REFERENCE, finding
+        assert list(finding.referenced_documents) == ["Appendix 1"]
+        assert [e.excerpt for e in finding.evidence] == [pointer]

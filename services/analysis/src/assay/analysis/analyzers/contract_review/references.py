@@ -8,6 +8,9 @@ stays PRESENT or WEAK, one negated stays CONTRADICTED). Such a requirement is BY
   refers to a named document with a reference cue ("the Standard Contractual Clauses are
   incorporated", "the measures set out in the Security Policy", "as described at https://...");
   or
+- for the processing details (a description, no operative concept), a sentence in context points
+  to the description in a named other document ("Annex I(B) on the Cover Page describes the
+  subject matter ...", :func:`.sentence_kind.describes_elsewhere`; 1.8.0); or
 - the document is an agreement that only incorporates a DPA by reference (``document_type``):
   then every processor requirement is left to that DPA, quoting the sentence that incorporates it.
 
@@ -23,6 +26,7 @@ from dataclasses import replace
 
 from assay.analysis.analyzers.contract_review.document_type import DocumentTypeVerdict
 from assay.analysis.analyzers.contract_review.matching import Evidence, RequirementMatch, Unit
+from assay.analysis.analyzers.contract_review.sentence_kind import describes_elsewhere
 
 _DOCUMENT = re.compile(
     r"standard\s+contractual\s+clauses|\bSCCs?\b|"
@@ -47,14 +51,33 @@ def referenced_document(text: str) -> str:
     """The document a sentence refers to ("Standard Contractual Clauses"), or empty."""
     if _CUE.search(text) is None:
         return ""
+    return _named_document(text)
+
+
+def _named_document(text: str) -> str:
+    """The first other document ``text`` names ("Annex I", not "this Annex"), or empty."""
     for found in _DOCUMENT.finditer(text):
         if _SELF.search(text, 0, found.start()) is None:
             return " ".join(found.group(0).split()).rstrip(".,;")
     return ""
 
 
+def _description_reference(units: Sequence[Unit]) -> tuple[Unit, str] | None:
+    """A pointer to the description of the processing in another document ("Annex I(B) on the
+    Cover Page describes the subject matter ...", "... for the purposes set out in Appendix 1"):
+    the processing details are left to it (1.8.0)."""
+    for unit in units:
+        if unit.in_context and describes_elsewhere(unit.match_text):
+            name = _named_document(unit.match_text)
+            if name:
+                return unit, name
+    return None
+
+
 def _topic_reference(match: RequirementMatch, units: Sequence[Unit]) -> tuple[Unit, str] | None:
     primary = match.requirement.primary
+    if primary is None and match.requirement.elements_together:
+        return _description_reference(units)
     if primary is None or not primary.operative:
         return None
     topic = primary.operative[0]
