@@ -62,12 +62,23 @@ def _named_document(text: str) -> str:
     return ""
 
 
+_DETAILS = re.compile(
+    r"subject[- ]matter|\bnature\s+(?:and\s+purposes?\s+)?of\s+(?:the\s+)?processing|"
+    r"(?:purposes?|duration)\s+of\s+(?:the\s+)?processing|"
+    r"(?:types?|categor(?:y|ies)|kinds?)\s+(?:and\s+categories\s+)?of\s+(?:personal\s+data|data\s+subjects?)|"
+    r"(?:details|description)\s+of\s+(?:the\s+)?(?:processing|transfers?)|processing\s+details",
+    re.IGNORECASE,
+)
+"""What the description of the processing consists of (Art. 28(3), first subparagraph)."""
+
+
 def _description_reference(units: Sequence[Unit]) -> tuple[Unit, str] | None:
     """A pointer to the description of the processing in another document ("Annex I(B) on the
-    Cover Page describes the subject matter ...", "... for the purposes set out in Appendix 1"):
-    the processing details are left to it (1.8.0)."""
+    Cover Page describes the subject matter ...", "... the categories of personal data and the
+    purposes set out in Appendix 1"): the processing details are left to it (1.8.0). A pointer to
+    anything else ("the measures listed in Annex 2") is not."""
     for unit in units:
-        if unit.in_context and describes_elsewhere(unit.match_text):
+        if unit.in_context and _DETAILS.search(unit.match_text) and describes_elsewhere(unit.match_text):
             name = _named_document(unit.match_text)
             if name:
                 return unit, name
