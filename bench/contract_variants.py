@@ -153,7 +153,7 @@ _AGREE_NOT = re.compile(r"\b(?:agrees?|undertakes?|commits?|covenants?)\s+not\s+
 _PROHIBITED = re.compile(r"\b(is|are)\s+(prohibited|forbidden|barred|precluded)\s+from\b", re.IGNORECASE)
 _VERB = re.compile(
     r"\b(processes|ensures|implements|uses|assists|forwards|provides|notifies|informs|allows|permits|"
-    r"deletes|returns|remains|maintains|takes|imposes|binds|supports|applies|engages|makes|offers|entrusts)\b",
+    r"deletes|returns|remains|maintains|takes(?!\s+place)|imposes|binds|supports|applies|engages|makes|offers|entrusts)\b",
     re.IGNORECASE,
 )
 

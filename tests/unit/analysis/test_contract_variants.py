@@ -248,3 +248,6 @@ def test_the_sentences_main_duty_is_negated_not_a_condition_or_another_verb(
 def test_a_duty_after_the_span_is_another_one_and_a_sentence_with_none_is_negated_whole() -> None:
     sentence = "The data centres are located in the European Economic Area, and the Processor may relocate them."
     assert negate_sentence(sentence, (0, 20)).startswith("It is not agreed that the data centres")
+    # Where processing takes place is a statement, not a duty: negated whole, and so counted apart.
+    located = "Processing takes place within the European Union."
+    assert negate_sentence(located) == "It is not agreed that processing takes place within the European Union."
