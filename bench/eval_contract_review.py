@@ -21,9 +21,10 @@ spans of every sentence that implements it (an empty list: not implemented). Pri
   names. A sentence that states no duty the generator can negate (a location, a fact, the
   controller's authorisation) is negated whole ("It is not agreed that ..."), which no drafter
   writes: those variants stay in the totals and are counted apart. ``--negation-style
-  paraphrase`` writes them in other wordings instead (``negation_forms``: "is under no obligation to", "need not", "may, at its sole discretion,
-  decline to", "only if the Controller pays" ...; ``--forms-per-sentence K`` of them per
-  requirement, picked by ``--seed``) and prints the figures per form;
+  paraphrase`` writes them in other wordings instead (``negation_forms``: "is under no
+  obligation to", "need not", "may, at its sole discretion, decline to", "only if the
+  Controller pays" ...; ``--forms-per-sentence K`` of them per requirement, picked by
+  ``--seed``) and prints the figures per form;
 - pages or paragraphs per second over the original documents;
 - **document type**: the result's ``document_type`` against
   ``bench/labels/contract_review_document_types.yaml`` (DPAs, CCPA addenda, NDA, MSAs, terms of
