@@ -17,7 +17,9 @@ import pytest
 from fixtures.contracts.support import STATUS, edited_findings, lexical_findings, normalise
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
+from assay.analysis.analyzers.contract_review.negation import contradiction
 from assay.analysis.analyzers.contract_review.obligation import non_binding
+from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
 
 POSITIVE = (STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK)
 SUBPROCESSOR_CLAUSES = {"6.2": "", "6.3": "", "6.4": ""}
@@ -84,6 +86,29 @@ CASES = {
         {
             "10.1": "10.1 On request, the Processor gives the Controller sufficient information to enable the "
             "Controller to ascertain that the measures of Annex 2 are in place."
+        },
+    ),
+    "documented instructions, 'only ... as directed'": (
+        "art28-3a-documented-instructions",
+        {
+            "3.1": "3.1 Apart from what the law of a Member State requires of it, the Processor processes the "
+            "Personal Data exclusively as the pricing schedule of the Services Agreement sets out or as directed by "
+            "the Controller."
+        },
+    ),
+    "audit information, 'proof' of compliance": (
+        "art28-3h-information-audits",
+        {
+            "10.1": "10.1 Whenever the Controller asks, the Processor shall provide proof of its compliance with "
+            "Article 28 of the GDPR."
+        },
+    ),
+    "sub-processors, a written agreement with each of them (Art. 28(4) alone)": (
+        "art28-2-4-subprocessors",
+        {
+            "6.1": "6.1 The Processor concludes a written agreement with each sub-processor that binds it to the "
+            "data protection obligations of this DPA.",
+            **SUBPROCESSOR_CLAUSES,
         },
     ),
     "data-subject assistance, the condition first": (
@@ -165,3 +190,29 @@ def test_the_controllers_acceptance_of_the_processors_subcontractor_binds_the_pr
         "the operator of that region."
     )
     assert not binds_processor("By choosing a hosting region, the Customer accepts the price list.")
+
+
+@pytest.mark.parametrize(
+    "sentence,negated",
+    [
+        # the condition first, the negation in the main clause: the wording found above, negated
+        (
+            "Where Data Subjects assert their rights against the Controller, the Processor will not support the "
+            "Controller.",
+            True,
+        ),
+        ("If a data subject exercises its rights, the processor does not assist the controller.", True),
+        # a negation inside the condition is none
+        (
+            "If a data subject's request does not concern the Controller, the Processor shall forward it to the "
+            "Controller.",
+            False,
+        ),
+    ],
+)
+def test_a_negation_after_a_leading_condition_negates_the_duty(sentence: str, negated: bool) -> None:
+    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
+    requirement = next(r for r in playbook.requirements if r.id == "art28-3e-data-subject-rights")
+    assert requirement.primary is not None
+    found = contradiction(sentence, requirement.primary.operative, requirement.primary.restricts)
+    assert (found is not None) is negated

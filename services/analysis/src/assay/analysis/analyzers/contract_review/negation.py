@@ -103,6 +103,9 @@ _CONDITION = re.compile(
     r"\b(?:if|unless|provided\s+that|where|insofar\s+as|so\s+as|in\s+order|whether)\b", re.IGNORECASE
 )
 """Before a cue, a condition or purpose: "only if the audit may not impose a threat" is no negation."""
+_MAIN_CLAUSE = re.compile(r",\s+(?:then\s+)?(?:the\s+)?[\w-]+\s+(?:shall|will|must|does|do|is|are)\s*$", re.IGNORECASE)
+"""The cue in the main clause after a leading condition ("If a data subject exercises its rights, the
+Processor will not assist ..."), not in the condition (recall2, 1.8.0: the condition-first wording)."""
 _EFFORTS = (
     r"\b(?:(?:commercially\s+)?reasonable|best|good[\s-]faith)\s+(?:efforts?|endeavou?rs?)\b|"
     r"\bendeavou?r(?:s|ing)?\s+to\b|\b(?:try|tries|attempts?)\s+to\b"
@@ -370,7 +373,7 @@ def contradiction(
             continue
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         before = text[begin : cue.start()]
-        if _CONDITION.search(" ".join(before.split()[-CONDITION_WORDS:])):
+        if _CONDITION.search(" ".join(before.split()[-CONDITION_WORDS:])) and not _MAIN_CLAUSE.search(before):
             continue
         rest = text[cue.end() : _clause_end(text, cue.end())]
         # The exception restricts the negated act itself: not one of a duty coordinated after it
