@@ -216,3 +216,28 @@ def test_a_negation_after_a_leading_condition_negates_the_duty(sentence: str, ne
     assert requirement.primary is not None
     found = contradiction(sentence, requirement.primary.operative, requirement.primary.restricts)
     assert (found is not None) is negated
+
+
+@pytest.mark.parametrize(
+    "sentence,negated",
+    [
+        # "only as instructed", found since 1.8.0, negated with the law's own exception after it
+        (
+            "The Processor will not process the Personal Data exclusively as the Controller instructs, unless it "
+            "is legally obliged to process it otherwise.",
+            True,
+        ),
+        # a restriction with the law's exception is the duty, not its negation
+        (
+            "The Processor shall not process the Personal Data other than on the Controller's documented "
+            "instructions, unless it is legally required to do so.",
+            False,
+        ),
+    ],
+)
+def test_the_laws_own_exception_in_other_words_keeps_a_negation(sentence: str, negated: bool) -> None:
+    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
+    requirement = next(r for r in playbook.requirements if r.id == "art28-3a-documented-instructions")
+    assert requirement.primary is not None
+    found = contradiction(sentence, requirement.primary.operative, requirement.primary.restricts)
+    assert (found is not None) is negated
