@@ -241,3 +241,13 @@ def test_the_laws_own_exception_in_other_words_keeps_a_negation(sentence: str, n
     assert requirement.primary is not None
     found = contradiction(sentence, requirement.primary.operative, requirement.primary.restricts)
     assert (found is not None) is negated
+
+
+def test_the_controllers_assent_to_something_else_is_no_sub_processor_term() -> None:
+    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
+    requirement = next(r for r in playbook.requirements if r.id == "art28-2-4-subprocessors")
+    assert requirement.primary is not None
+    said = "You agree to give us accurate billing details, which our sub-processors for payments will also see."
+    assert not any(p.search(said) for p in requirement.primary.patterns)
+    said = "The Customer agrees that the Processor uses the sub-processors listed in Annex 3."
+    assert any(p.search(said) for p in requirement.primary.patterns)
