@@ -19,7 +19,7 @@ from fixtures.contracts.support import STATUS, edited_findings, lexical_findings
 from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.negation import contradiction
 from assay.analysis.analyzers.contract_review.obligation import non_binding
-from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
+from assay.analysis.analyzers.contract_review.playbook import Recogniser, builtin_playbooks
 
 POSITIVE = (STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK)
 SUBPROCESSOR_CLAUSES = {"6.2": "", "6.3": "", "6.4": ""}
@@ -192,62 +192,60 @@ def test_the_controllers_acceptance_of_the_processors_subcontractor_binds_the_pr
     assert not binds_processor("By choosing a hosting region, the Customer accepts the price list.")
 
 
+DATA_SUBJECTS = "art28-3e-data-subject-rights"
+INSTRUCTIONS = "art28-3a-documented-instructions"
+
+
 @pytest.mark.parametrize(
-    "sentence,negated",
+    "requirement,sentence,negated",
     [
         # the condition first, the negation in the main clause: the wording found above, negated
         (
+            DATA_SUBJECTS,
             "Where Data Subjects assert their rights against the Controller, the Processor will not support the "
             "Controller.",
             True,
         ),
-        ("If a data subject exercises its rights, the processor does not assist the controller.", True),
+        (DATA_SUBJECTS, "If a data subject exercises its rights, the processor does not assist the controller.", True),
         # a negation inside the condition is none
         (
+            DATA_SUBJECTS,
             "If a data subject's request does not concern the Controller, the Processor shall forward it to the "
             "Controller.",
             False,
         ),
-    ],
-)
-def test_a_negation_after_a_leading_condition_negates_the_duty(sentence: str, negated: bool) -> None:
-    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
-    requirement = next(r for r in playbook.requirements if r.id == "art28-3e-data-subject-rights")
-    assert requirement.primary is not None
-    found = contradiction(sentence, requirement.primary.operative, requirement.primary.restricts)
-    assert (found is not None) is negated
-
-
-@pytest.mark.parametrize(
-    "sentence,negated",
-    [
         # "only as instructed", found since 1.8.0, negated with the law's own exception after it
         (
+            INSTRUCTIONS,
             "The Processor will not process the Personal Data exclusively as the Controller instructs, unless it "
             "is legally obliged to process it otherwise.",
             True,
         ),
         # a restriction with the law's exception is the duty, not its negation
         (
+            INSTRUCTIONS,
             "The Processor shall not process the Personal Data other than on the Controller's documented "
             "instructions, unless it is legally required to do so.",
             False,
         ),
     ],
 )
-def test_the_laws_own_exception_in_other_words_keeps_a_negation(sentence: str, negated: bool) -> None:
-    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
-    requirement = next(r for r in playbook.requirements if r.id == "art28-3a-documented-instructions")
-    assert requirement.primary is not None
-    found = contradiction(sentence, requirement.primary.operative, requirement.primary.restricts)
+def test_the_new_wordings_negated_are_read_as_negations(requirement: str, sentence: str, negated: bool) -> None:
+    primary = _primary(requirement)
+    found = contradiction(sentence, primary.operative, primary.restricts)
     assert (found is not None) is negated
 
 
 def test_the_controllers_assent_to_something_else_is_no_sub_processor_term() -> None:
-    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
-    requirement = next(r for r in playbook.requirements if r.id == "art28-2-4-subprocessors")
-    assert requirement.primary is not None
+    primary = _primary("art28-2-4-subprocessors")
     said = "You agree to give us accurate billing details, which our sub-processors for payments will also see."
-    assert not any(p.search(said) for p in requirement.primary.patterns)
+    assert not any(p.search(said) for p in primary.patterns)
     said = "The Customer agrees that the Processor uses the sub-processors listed in Annex 3."
-    assert any(p.search(said) for p in requirement.primary.patterns)
+    assert any(p.search(said) for p in primary.patterns)
+
+
+def _primary(requirement_id: str) -> Recogniser:
+    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
+    primary = next(r for r in playbook.requirements if r.id == requirement_id).primary
+    assert primary is not None
+    return primary
