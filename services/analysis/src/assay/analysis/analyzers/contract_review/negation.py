@@ -205,12 +205,13 @@ _COORDINATED_DUTY = re.compile(
 )
 """A duty of its own coordinated after a negated verb phrase ("..., and will provide ...")."""
 _LEGAL_EXCEPTION = re.compile(
-    r"\b(?:unless|except|save)\b[^.;:]{0,100}?\b(?:by|under)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
-    r"regulations?)\b",
+    r"\b(?:unless|except|save)\b[^.;:]{0,100}?\b(?:(?:by|under)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
+    r"regulations?)|legally\s+(?:obliged|obligated|required|bound))\b",
     re.IGNORECASE,
 )
-"""An exception the law makes ("unless further retention is prescribed by the law"): after a negated
-duty it is the duty's own exception, not a condition that turns the negation into a restriction."""
+"""An exception the law makes ("unless further retention is prescribed by the law", "unless it is legally
+obliged to": 1.8.0): after a negated duty it is the duty's own exception, not a condition that turns the
+negation into a restriction."""
 _DUTY = re.compile(
     r"\b(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make\s+available|delet|return|destr|"
     r"implement|maintain|process|forward|submit|cooperat|comply|impos|remain|obtain|give|bind|keep|follow|"
