@@ -18,10 +18,13 @@ spans of every sentence that implements it (an empty list: not implemented). Pri
   the other clauses (and the other labelled sentences of its own clause) deleted: the finding
   must not be PRESENT/WEAK, and CONTRADICTED quoting the negated sentence is counted
   separately; a PRESENT/WEAK finding quoting the negated sentence is the failure the issue
-  names. ``--negation-style paraphrase`` writes them in other wordings instead
-  (``negation_forms``: "is under no obligation to", "need not", "may, at its sole discretion,
-  decline to", "only if the Controller pays" ...; ``--forms-per-sentence K`` of them per
-  requirement, picked by ``--seed``) and prints the figures per form;
+  names. A sentence that states no duty the generator can negate (a location, a fact, the
+  controller's authorisation) is negated whole ("It is not agreed that ..."), which no drafter
+  writes: those variants stay in the totals and are counted apart. ``--negation-style
+  paraphrase`` writes them in other wordings instead (``negation_forms``: "is under no
+  obligation to", "need not", "may, at its sole discretion, decline to", "only if the
+  Controller pays" ...; ``--forms-per-sentence K`` of them per requirement, picked by
+  ``--seed``) and prints the figures per form;
 - pages or paragraphs per second over the original documents;
 - **document type**: the result's ``document_type`` against
   ``bench/labels/contract_review_document_types.yaml`` (DPAs, CCPA addenda, NDA, MSAs, terms of
@@ -59,6 +62,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from contract_variants import (  # noqa: E402
+    WHOLE_STATEMENT,
     clauses_of,
     cut,
     locate,
@@ -328,6 +332,7 @@ def evaluate_set(
     cuts: dict[str, list[bool]] = defaultdict(list)
     negations: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     by_form: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    no_duty: list[tuple[bool, bool, bool]] = []
     misses: list[str] = []
     by_reference = 0
     false_contradicted = 0
@@ -418,6 +423,8 @@ def evaluate_set(
                     outcome = (not_present, contradicted, status.status in POSITIVE and cites)
                     negations[rid].append(outcome)
                     by_form[form].append(outcome)
+                    if WHOLE_STATEMENT in negated:
+                        no_duty.append(outcome)
                     said = f"[{form}] " if style.name != "generator" else ""
                     if not not_present:
                         misses.append(f"negated {said}{label.path.name} {rid}: {quoted(status)} for '{negated[:140]}'")
@@ -443,6 +450,11 @@ def evaluate_set(
     print(f"cut requirement reported BY_REFERENCE (a reference to another document remains): {by_reference}")
     summary["cut_by_reference"] = str(by_reference)
     print(f"requirement met in an original document but reported CONTRADICTED there: {false_contradicted}")
+    # Marked, not dropped (the totals stay comparable): a sentence stating no duty the generator
+    # can negate is negated whole ("It is not agreed that ..."), which no drafter writes.
+    print(f"negated variants whose sentence states no duty to negate ('{WHOLE_STATEMENT.strip()} ...'): "
+          f"{len(no_duty)}, CONTRADICTED quoting it {sum(x[1] for x in no_duty)}")
+    summary["negated_no_duty"] = f"{sum(x[1] for x in no_duty)}/{len(no_duty)}"
     summary["false_contradicted_originals"] = str(false_contradicted)
     if style.name != "generator":
         print(f"\nnegation style {style.name}, {style.per_sentence} form(s) per requirement, seed {style.seed}:")

@@ -38,6 +38,7 @@ from contract_variants import (
     _MODAL_INSERT,
     _MODAL_NOT,
     _OBLIGED,
+    _PLURAL_VERB,
     _UNDERTAKE,
     _UNLESS,
     _VERB,
@@ -95,7 +96,7 @@ _GERUND = re.compile(r"\s*(?:\w+ly\s+)?\w+ing\b")
 _RIGHT_AFTER = re.compile(r"\s*(?:have|has)\s+the\s+right\b|\s*be\s+(?:entitled|permitted)\b", re.IGNORECASE)
 """A right after the modal ("shall have the right to audit"): only "will not" takes it away."""
 _PROHIBITIONS = (_MODAL_NOT, _MAY_NOT, _AGREE_NOT)
-_DUTIES = (_MODAL, _OBLIGED, _UNDERTAKE, _MODAL_INSERT, _INFINITIVE, _VERB)
+_DUTIES = (_MODAL, _OBLIGED, _UNDERTAKE, _MODAL_INSERT, _INFINITIVE, _VERB, _PLURAL_VERB)
 
 
 def _with_suffix(sentence: str, suffix: str) -> str:
@@ -116,6 +117,12 @@ def _duty_replacer(m: re.Match[str]) -> Callable[[str], str] | None:
         return lambda wording: f"{m.group(1)}the processor {wording}"
     if m.re is _VERB:
         return lambda wording: f"{wording}{_base(m.group(1))}"
+    if m.re is _PLURAL_VERB:
+        # "We implement" -> "We will not implement".
+        return lambda wording: f"{m.group(1)} {wording}{m.group(2)}"
+    if m.re is _MODAL and ":" in m.group(0):
+        # An inline list: "will: (a) notify" -> "need not: (a) notify".
+        return lambda wording: f"{wording.rstrip()}: "
     if m.re is _UNDERTAKE and (_GERUND.match(sentence, m.end()) or m.group(1).lower().startswith("agree")):
         return None  # "commits to promptly informing", "agrees to Our use of ...": no verb to negate
     # A modal, "is obliged to", "undertakes to": the form's wording replaces it, and its "to".

@@ -158,3 +158,96 @@ def test_the_evaluation_negates_the_processors_part_of_a_requirement_or_the_cont
     assert where is not None and text[where[0] :].startswith("The Processor shall delete")
     consent = negation_target(text, ["The Customer agrees to the use of Sub-processors"])
     assert consent is not None and text[consent[0] :].startswith("The Customer agrees")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "focus", "negated"),
+    [
+        # The span in a leading condition: the main clause's duty is negated, not the condition.
+        (
+            "If a data subject makes a request to the Processor, the Processor will forward it to the Controller.",
+            "makes a request",
+            "If a data subject makes a request to the Processor, the Processor will not be required to forward it "
+            "to the Controller.",
+        ),
+        (
+            "To the extent that the Customer makes a transfer, the Standard Contractual Clauses shall apply.",
+            "makes a transfer",
+            "To the extent that the Customer makes a transfer, the Standard Contractual Clauses shall not apply.",
+        ),
+        # A span far after its sentence's duty is that duty's object.
+        (
+            "Acme shall ensure that all Acme personnel (including employees, agents, temporary staff, contractors and "
+            "the staff of its subcontractors) who are authorised to process the data have committed to "
+            "confidentiality.",
+            "have committed to confidentiality",
+            "Acme shall not be required to ensure that all Acme personnel (including employees, agents, temporary "
+            "staff, contractors and the staff of its subcontractors) who are authorised to process the data have "
+            "committed to confidentiality.",
+        ),
+        # An inserted phrase holding commas before the verb.
+        (
+            "Acme shall, upon the Customer's request, and subject to the limits of the Agreement, return all data.",
+            "return all data",
+            "Acme shall not be required, upon the Customer's request, and subject to the limits of the Agreement, "
+            "to return all data.",
+        ),
+        (
+            "Acme shall, taking into account the nature of the processing and the information available to Acme, "
+            "assist the Customer.",
+            "assist the Customer",
+            "Acme shall not be required, taking into account the nature of the processing and the information "
+            "available to Acme, to assist the Customer.",
+        ),
+        # A first-person or plural party's present-tense duty.
+        (
+            "We implement and maintain appropriate technical measures to protect personal data.",
+            "appropriate technical measures",
+            "We do not implement and maintain appropriate technical measures to protect personal data.",
+        ),
+        ("You agree to our use of sub-processors.", "use of sub-processors",
+         "You do not agree to our use of sub-processors."),
+        # A right after a modal is taken away, not "required".
+        (
+            "The Customer shall have the right to audit the Processor's compliance.",
+            "audit the Processor",
+            "The Customer shall have no right to audit the Processor's compliance.",
+        ),
+        ("The Customer may, at regular intervals, audit the measures.", "audit the measures",
+         "The Customer may not, at regular intervals, audit the measures."),
+        # How a thing applies, or what a transfer requires, is negated as such.
+        (
+            "Any transfer to a third country shall require the prior consent of the Customer.",
+            "transfer to a third country",
+            "Any transfer to a third country shall not require the prior consent of the Customer.",
+        ),
+        (
+            "Such transfers are subject to the Standard Contractual Clauses.",
+            "Standard Contractual Clauses",
+            "Such transfers are not subject to the Standard Contractual Clauses.",
+        ),
+        # An adverb before a present-tense duty stays with the verb.
+        ("The Processor immediately informs the Controller of breaches.", "informs the Controller",
+         "The Processor does not immediately inform the Controller of breaches."),
+        # An inline list under a duty's modal: the lead-in's duty is taken away.
+        (
+            "Upon becoming aware of a breach, Acme will: (a) notify the Customer; and (b) provide information.",
+            "notify the Customer",
+            "Upon becoming aware of a breach, Acme will not be required to: (a) notify the Customer; and (b) provide "
+            "information.",
+        ),
+    ],
+)
+def test_the_sentences_main_duty_is_negated_not_a_condition_or_another_verb(
+    sentence: str, focus: str, negated: str
+) -> None:
+    start = sentence.index(focus)
+    assert negate_sentence(sentence, (start, start + len(focus))) == negated
+
+
+def test_a_duty_after_the_span_is_another_one_and_a_sentence_with_none_is_negated_whole() -> None:
+    sentence = "The data centres are located in the European Economic Area, and the Processor may relocate them."
+    assert negate_sentence(sentence, (0, 20)).startswith("It is not agreed that the data centres")
+    # Where processing takes place is a statement, not a duty: negated whole, and so counted apart.
+    located = "Processing takes place within the European Union."
+    assert negate_sentence(located) == "It is not agreed that processing takes place within the European Union."

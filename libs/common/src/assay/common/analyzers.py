@@ -110,12 +110,14 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.8.0",  # 1.8.0: a duty named but not stated is not carried (duty.py), a pointer to the processing
-    # details is no description (sentence_kind.py), a text that says it is no contract is no processor terms
-    # (document_type.py); 1.7.0: a restriction on the act, a duty's gerund and the contract as the instructions bind
-    # the processor (binding.py); 1.6.0: evidence carries the requirement's own duty (duty.py), binds the processor
-    # (binding.py); negations of any wording, another duty negated beside the obligation is not its negation
-    # (negation.py)
+    version="1.8.0",  # 1.8.0: requirements found in more wordings (playbook vocabulary; the controller's assent to
+    # and approval of sub-processors, obligation.py / binding.py); a negation of the requirement's own duty outweighs a
+    # neighbouring sentence, and a negation after a leading condition is read (negation.py); a duty named but not
+    # stated is not carried (duty.py), a pointer to the processing details is no description (sentence_kind.py,
+    # references.py), a text that says it is no contract is no processor terms (document_type.py); 1.7.0: a
+    # restriction on the act, a duty's gerund and the contract as the instructions bind the processor (binding.py);
+    # 1.6.0: evidence carries the requirement's own duty (duty.py), binds the processor (binding.py); negations of any
+    # wording, another duty negated beside the obligation is not its negation (negation.py)
     description=(
         "Checks a DPA, MSA or privacy notice (PDF, DOCX, HTML, markdown or text) against GDPR, UK GDPR, "
         "CCPA or CPA playbooks, quoting the clauses behind each finding."

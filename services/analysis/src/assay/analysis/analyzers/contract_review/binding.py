@@ -27,6 +27,8 @@ processor when
   duty by its gerund** as a list item with no verb of its own ("Assisting the Client with its
   DPIA"), or names **the contract as the controller's instructions** ("The Agreement and this DPA
   set out Customer's complete documented instructions").
+- (1.8.0) it is **the controller's consent to another processor** with the processor named ("the Customer
+  accepts the Supplier's subcontractor", "approves the Processor's sub-processors"): Art. 28(2)'s authorisation.
 
 Everything else is not evidence of the processor's obligation: the controller's duties,
 acknowledgements and rights, things or documents as subjects ("This Annex contains ...", "the
@@ -348,9 +350,19 @@ authorisation to engage the sub-processors listed in Annex III"): what the proce
 under whose authority (read only with the processor named)."""
 
 
+_APPROVED_SUBPROCESSOR = re.compile(
+    r"\b(?:authori[sz]|consent|approv|accept|agree)\w*\b.{0,120}\b(?:sub-?\s?process(?:ors?|ing)|sub-?contractors?|"
+    r"(?:another|other|further)\s+processors?)\b",
+    re.IGNORECASE,
+)
+"""The controller's consent to another processor ("he thereby accepts the Supplier's subcontractor", "Customer
+approves the Processor's sub-processors listed in Annex 3"): the authority under which the processor engages
+it, Art. 28(2)'s own term (1.8.0; read only with the processor named)."""
+
+
 def _granted(text: str) -> bool:
     return (
-        _GRANT.search(text) is not None
+        (_GRANT.search(text) is not None or _APPROVED_SUBPROCESSOR.search(text) is not None)
         and re.search(
             r"\b(?:processors?|suppliers?|vendors?|(?:service\s+)?providers?|data\s+importers?|contractors?|us)\b",
             text,

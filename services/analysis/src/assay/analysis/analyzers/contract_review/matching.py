@@ -29,10 +29,10 @@ import numpy as np
 import numpy.typing as npt
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
-from assay.analysis.analyzers.contract_review.duty import carried
+from assay.analysis.analyzers.contract_review.duty import Duty, carried
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
-from assay.analysis.analyzers.contract_review.negation import contradiction, forbids, permission
+from assay.analysis.analyzers.contract_review.negation import contradiction, forbids, permission, prevailing_negations
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 from assay.analysis.analyzers.contract_review.playbook import (
@@ -703,6 +703,7 @@ def evaluate(
             note += f" Closest wording, in {closest.unit.clause.clause_id}, does not clearly meet it."
         return RequirementMatch(requirement, "missing", (), missing, note)
     evidence = _dedupe([e for e in best.values() if e is not None and e.score >= thresholds.present])
+    where = ", ".join(dict.fromkeys(e.unit.clause.clause_id for e in evidence))
     notes: list[str] = []
     status: Status = "present"
     if missing:
@@ -712,11 +713,18 @@ def evaluate(
     if qualifier:
         status = "weak"
         notes.append(f"Qualified by '{qualifier}'.")
+    duty = Duty(requirement.id, requirement.duty) if requirement.duty else None
+    said = [(_said(e.unit), e.score, e.negation) for e in negated], [(_said(e.unit), e.score) for e in evidence]
+    prevailing = tuple(negated[index] for index in prevailing_negations(duty, *said))
+    if prevailing:
+        # The requirement's own statement negated outweighs what only touches it (negation.py).
+        cues = "; ".join(dict.fromkeys(f"'{e.negation}' in {e.unit.clause.clause_id}" for e in prevailing))
+        note = f"Negated or made optional: {cues}; elsewhere only touched on, in {where}."
+        return RequirementMatch(requirement, "contradicted", prevailing, missing, note)
     if negated:
         status = "weak"
         cues = "; ".join(dict.fromkeys(f"'{e.negation}' in {e.unit.clause.clause_id}" for e in negated))
         notes.append(f"Also negated or made optional: {cues}.")
-    where = ", ".join(dict.fromkeys(e.unit.clause.clause_id for e in evidence))
     notes.insert(0, f"Addressed in {where}." if status == "present" else f"Partly addressed in {where}.")
     return RequirementMatch(requirement, status, evidence, missing, " ".join(notes))
 

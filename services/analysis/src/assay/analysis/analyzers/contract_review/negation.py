@@ -40,6 +40,15 @@ to limit its extent ("need not allow more than one audit a year"). An exception 
 verb restricts it only within that verb's phrase (not after "..., and will provide ...") and not
 when it is the law's own ("unless retention is prescribed by law").
 
+A negation in the main clause after a leading condition is read ("If there is a suspicion of a
+breach, this must not be notified"; the condition's own negation, "If the Processor concludes it
+can no longer comply, ...", still is none), and a duty may be taken away past an inserted phrase
+with commas ("shall not be required, upon request, and subject to the Agreement, to return": 1.8.0).
+
+When both a negating sentence and a meeting one address a requirement, the negation prevails
+(:func:`prevailing_negations`, 1.8.0) only if it takes the requirement's own duty away in so many
+words and every meeting sentence either states no such duty or reads less like the requirement.
+
 Nothing here knows a particular document: the cues are ordinary English drafting.
 """
 
@@ -48,6 +57,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from assay.analysis.analyzers.contract_review.duty import Duty, carried
 
 SCOPE_WORDS = 8
 """A cue governs an operative word at most this many words after it."""
@@ -83,7 +94,7 @@ _DUTY_NOUN = re.compile(r"\b(?:obligations?|dut(?:y|ies)|requirements?|undertaki
 obligation to delete ... shall not apply"; "Clause 7 shall not apply" takes away no duty)."""
 _STRONG = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed|responsible)"
-    r"(?:\s*,\s*[^,;:.]{1,120}?,\s*|\s+)to\b|"
+    r"(?:\s*,\s*[^;:.]{1,240}?,\s*|\s+)to\b|"
     r"\b(?:does|do|shall|will)\s+not\s+(?:undertake|commit|agree)\s+to\b|"
     r"\bno\s+(?:obligation|duty|responsibility)\s+(?:to|of|for)\b|\bneed\s+not\b|\bnot\s+be\s+obliged\b|"
     # "Nothing in this DPA requires the Processor to delete", "In no event shall the Processor be
@@ -98,11 +109,26 @@ _STRONG = re.compile(
 )
 """A duty explicitly taken away: it negates whatever the rest of the clause would oblige; a phrase
 may stand between ("shall not be required, taking into account the nature of processing, to
-assist")."""
+assist"), commas and all ("shall not be required, upon request, and subject to the limits of the
+Agreement, to return": 1.8.0)."""
 _CONDITION = re.compile(
     r"\b(?:if|unless|provided\s+that|where|insofar\s+as|so\s+as|in\s+order|whether)\b", re.IGNORECASE
 )
 """Before a cue, a condition or purpose: "only if the audit may not impose a threat" is no negation."""
+_MAIN_CLAUSE_NEXT = re.compile(
+    r",\s+(?:[\w'’-]+\s+){0,4}?(?:shall|will|must|may|can|is|are|does|do|has|have)\s*$", re.IGNORECASE
+)
+"""After a condition, the main clause's subject and verb right before a cue ("If there is a
+suspicion of a breach, this must [not be notified]"): the cue is the main clause's, not the
+condition's."""
+
+
+def _in_condition(before: str) -> bool:
+    """Whether a cue after ``before`` (its clause's last words) stands in a condition or purpose
+    ("only if the audit may not", "If the Service Provider concludes it can no longer comply"),
+    not in the main clause after one ("If data subjects assert rights, the contractor will not")."""
+    conditions = list(_CONDITION.finditer(before))
+    return bool(conditions) and _MAIN_CLAUSE_NEXT.search(before, conditions[-1].end()) is None
 _EFFORTS = (
     r"\b(?:(?:commercially\s+)?reasonable|best|good[\s-]faith)\s+(?:efforts?|endeavou?rs?)\b|"
     r"\bendeavou?r(?:s|ing)?\s+to\b|\b(?:try|tries|attempts?)\s+to\b"
@@ -179,12 +205,13 @@ _COORDINATED_DUTY = re.compile(
 )
 """A duty of its own coordinated after a negated verb phrase ("..., and will provide ...")."""
 _LEGAL_EXCEPTION = re.compile(
-    r"\b(?:unless|except|save)\b[^.;:]{0,100}?\b(?:by|under)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
-    r"regulations?)\b",
+    r"\b(?:unless|except|save)\b[^.;:]{0,100}?\b(?:(?:by|under)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
+    r"regulations?)|legally\s+(?:obliged|obligated|required|bound))\b",
     re.IGNORECASE,
 )
-"""An exception the law makes ("unless further retention is prescribed by the law"): after a negated
-duty it is the duty's own exception, not a condition that turns the negation into a restriction."""
+"""An exception the law makes ("unless further retention is prescribed by the law", "unless it is legally
+obliged to": 1.8.0): after a negated duty it is the duty's own exception, not a condition that turns the
+negation into a restriction."""
 _DUTY = re.compile(
     r"\b(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make\s+available|delet|return|destr|"
     r"implement|maintain|process|forward|submit|cooperat|comply|impos|remain|obtain|give|bind|keep|follow|"
@@ -221,6 +248,12 @@ class Contradiction:
 
     cue: str
     """The negating or discretionary wording, e.g. ``not be required to``."""
+
+
+def _quoted(cue: str) -> str:
+    """A cue as the explanation quotes it: a long one by its ends ("not be required, ... the Page, to")."""
+    words = cue.split()
+    return " ".join(words if len(words) <= CUE_WORDS else [*words[:3], "...", *words[-3:]])
 
 
 def _clause_end(text: str, start: int) -> int:
@@ -359,18 +392,18 @@ def contradiction(
         if _other_duty(text, cue, scope_end, operative):
             continue
         if any(p.search(clause) or p.search(subject) for p in operative):
-            return Contradiction(" ".join(cue.group(0).split()))
+            return Contradiction(_quoted(cue.group(0)))
         # A duty verb taken away negates the obligation the sentence is about, unless that
         # obligation is stated after the negation's scope ("not be required to permit
         # inspections, but shall make available all information").
         if _DUTY.search(clause) and not _stated_after(text, scope_end, operative):
-            return Contradiction(" ".join(cue.group(0).split()))
+            return Contradiction(_quoted(cue.group(0)))
     for cue in _CUE.finditer(text):
         if not _governs(text, cue.end(), operative):
             continue
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         before = text[begin : cue.start()]
-        if _CONDITION.search(" ".join(before.split()[-CONDITION_WORDS:])):
+        if _in_condition(" ".join(before.split()[-CONDITION_WORDS:])):
             continue
         rest = text[cue.end() : _clause_end(text, cue.end())]
         # The exception restricts the negated act itself: not one of a duty coordinated after it
@@ -394,10 +427,8 @@ def contradiction(
     for cue in _GUTTING.finditer(text):
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         if any(p.search(text[begin : _clause_end(text, cue.end())]) for p in operative):
-            words = cue.group(0).split()
             # "reasonable efforts to ... where commercially practicable": both ends of a long span.
-            said = words if len(words) <= CUE_WORDS else [*words[:3], "...", *words[-3:]]
-            return Contradiction(" ".join(said))
+            return Contradiction(_quoted(cue.group(0)))
     for cue in _BROADENED.finditer(text):
         if any(p.search(text[cue.end() : _clause_end(text, cue.end())]) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
@@ -470,3 +501,47 @@ def permission(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction
         if all(p.search(text[begin : _clause_end(text, cue.end())]) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
     return None
+
+
+
+_BARE = re.compile(r"(?:not|never|no|cannot|neither|nor)\b|n't\b", re.IGNORECASE)
+"""A cue that is only a negation word before a verb ("not modify or delete", "no on-site audits")."""
+_REQUIRED = re.compile(r"(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed)\b", re.IGNORECASE)
+"""The opening of a duty taken away, also when a long cue is quoted by its ends ("not be required,
+... the Page, to")."""
+
+
+def takes_duty_away(cue: str) -> bool:
+    """Whether a :class:`Contradiction`'s ``cue`` takes the duty away in so many words ("not be
+    required to", "does not undertake to", "need not", "is exempt from"), hands it to the
+    processor's discretion, guts it by a qualifier, or negates the whole statement; not a bare
+    negation word before a verb ("does not modify or delete", "a country that does not provide"),
+    which may as well restrict an act or describe a fact."""
+    return _BARE.match(cue) is None or _STRONG.match(cue) is not None or _REQUIRED.match(cue) is not None
+
+
+def prevailing_negations(
+    duty: Duty | None, negating: Sequence[tuple[str, float, str]], meeting: Sequence[tuple[str, float]]
+) -> list[int]:
+    """Which of the sentences that negate a requirement (``negating``: text, score and cue)
+    outweigh those that meet it (``meeting``: text and score), by index; none when they do not.
+    They outweigh them when they take the requirement's own ``duty`` away (:func:`takes_duty_away`;
+    their main clause carries the duty, :mod:`.duty`) and every sentence that meets the
+    requirement either carries no such duty (a neighbouring sentence that only names the topic:
+    "Backups are encrypted and rotated") or reads less like the requirement than the negation does
+    (the requirement's own statement negated, a side remark left). A narrow exception elsewhere
+    ("need not delete copies held in backups") reads less like the requirement than its main
+    statement, which leaves it met."""
+    if duty is None or not negating or not meeting:
+        return []
+    own = [
+        index
+        for index, (text, _, cue) in enumerate(negating)
+        if takes_duty_away(cue) and duty.name in carried(text, (duty,))
+    ]
+    if not own:
+        return []
+    strongest = max(negating[index][1] for index in own)
+    if any(duty.name in carried(text, (duty,)) and score > strongest for text, score in meeting):
+        return []
+    return own

@@ -18,7 +18,8 @@ its topic without binding the processor to anything, and are never evidence of i
   Controller may audit") are its rights under the requirement and stay evidence;
 - a **duty of the controller**: the customer, as the sentence's subject, warrants, is
   responsible for or shall do something and the processor is not named ("Customer is solely
-  responsible for ... security");
+  responsible for ... security"); not its assent to what another party does ("The Client agrees that
+  Acme shall engage ...": the duty is Acme's, 1.8.0);
 - a **deeming** without a duty ("use of the Service ... constitutes documented instructions"):
   it says what counts as something, not what the processor must do;
 - a **description** without any verb, neither a command nor a finite duty ("Stored
@@ -92,6 +93,17 @@ _CONTROLLER_DUTY = re.compile(
 )
 
 
+_ASSENT_TO_ANOTHER = re.compile(
+    r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+(?:and\s+\w+\s+)?that\s+"
+    r"(?!(?:it|they|he|she|you)\b)(?!(?:the\s+)?(?:controllers?|customers?|clients?|"
+    r"data\s+exporters?|business)\b)\S",
+    re.IGNORECASE,
+)
+"""The controller assents to what another party does ("The Customer agrees that the Processor shall engage
+...", "Client acknowledges and consents that X engages ..."): the duty that follows is the other party's,
+and the assent is the controller's consent (1.8.0)."""
+
+
 _CONTINUATION = re.compile(
     r"^[\W\d]*(?:this|these|such|that|it)\s+(?:also\s+)?(?:includes?|comprises?|covers?|involves?|entails?|"
     r"encompass(?:es)?)\b",
@@ -158,6 +170,7 @@ def non_binding(text: str) -> str:
         duty is not None
         and (_CONTROLLER_SUBJECT.match(text[: duty.start()]) or _CONTROLLER_AFTER_INTRO.search(text[: duty.start()]))
         and _PROCESSOR_DUTY.search(text) is None
+        and _ASSENT_TO_ANOTHER.search(text[: duty.start()]) is None
     ):
         return "controller duty"
     if _DEEMING.search(text) is not None and _DUTY.search(_DEEMING.sub(" ", text)) is None:

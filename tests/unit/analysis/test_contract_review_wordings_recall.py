@@ -1,0 +1,251 @@
+"""Requirements met in other ordinary wordings are found (issue 15, analyzer 1.8.0: recall).
+
+Each case rewrites one clause of the EU DPA fixture in a wording of ordinary drafting that 1.7.0
+did not read as meeting the requirement: a variant of the requirement's object ("data protection
+breach", "subprocessing", "Art. 33"), the security measures named with other adjectives or by
+Art. 32's purpose, a condition put first ("If a data subject exercises its rights ..., the
+Processor shall support ..."), "non-compliant" for an infringing instruction, and the
+controller's consent to sub-processors or advance notice of them. The sentences were written for
+these tests; none is taken from an evaluation document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures.contracts.support import STATUS, edited_findings, lexical_findings, normalise
+
+from assay.analysis.analyzers.contract_review.binding import binds_processor
+from assay.analysis.analyzers.contract_review.negation import contradiction
+from assay.analysis.analyzers.contract_review.obligation import non_binding
+from assay.analysis.analyzers.contract_review.playbook import Recogniser, builtin_playbooks
+
+POSITIVE = (STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK)
+SUBPROCESSOR_CLAUSES = {"6.2": "", "6.3": "", "6.4": ""}
+"""The fixture's other sub-processor clauses dropped, so the rewritten one alone decides."""
+
+CASES = {
+    "breach notice, 'data protection breach'": (
+        "art33-2-breach-notification",
+        {
+            "8.1": "8.1 Data protection breaches that come to the Processor's knowledge are reported to the "
+            "Controller at once."
+        },
+    ),
+    "breach notice, 'privacy breaches'": (
+        "art33-2-breach-notification",
+        {
+            "8.1": "8.1 The Processor shall report privacy breaches affecting the Personal Data to the Controller "
+            "within 24 hours."
+        },
+    ),
+    "Arts 32-36 assistance, 'Art. 33 and 34'": (
+        "art28-3f-assistance-arts-32-36",
+        {"7.2": "7.2 The Processor shall support the Controller in meeting its obligations under Art. 33 and 34 GDPR."},
+    ),
+    "sub-processors, 'subprocessing'": (
+        "art28-2-4-subprocessors",
+        {
+            "6.1": "6.1 Subprocessing is permitted only with the prior written authorisation of the Controller.",
+            **SUBPROCESSOR_CLAUSES,
+        },
+    ),
+    "sub-processors, the controller agrees that the processor engages them": (
+        "art28-2-4-subprocessors",
+        {
+            "6.1": "6.1 The Controller agrees that the Processor engages the sub-processors listed in Annex 3 for "
+            "hosting and support.",
+            **SUBPROCESSOR_CLAUSES,
+        },
+    ),
+    "sub-processors, advance notice of new ones": (
+        "art28-2-4-subprocessors",
+        {
+            "6.1": "6.1 New sub-processors are notified to the Controller in writing before they start processing "
+            "the Personal Data.",
+            **SUBPROCESSOR_CLAUSES,
+        },
+    ),
+    "security, other adjectives and Art. 32's purpose": (
+        "art28-3c-security",
+        {
+            "5.1": "5.1 The Processor maintains organisational, physical and IT technical measures that prevent the "
+            "Personal Data from being accidentally or unlawfully destroyed, lost or disclosed."
+        },
+    ),
+    "security, the data protected against Art. 32's harms": (
+        "art28-3c-security",
+        {
+            "5.1": "5.1 The Processor shall protect the Personal Data against unauthorised disclosure, accidental "
+            "loss and any threat to its integrity."
+        },
+    ),
+    "audit information, 'sufficient information to enable' the controller to check": (
+        "art28-3h-information-audits",
+        {
+            "10.1": "10.1 On request, the Processor gives the Controller sufficient information to enable the "
+            "Controller to ascertain that the measures of Annex 2 are in place."
+        },
+    ),
+    "documented instructions, 'only ... as directed'": (
+        "art28-3a-documented-instructions",
+        {
+            "3.1": "3.1 Apart from what the law of a Member State requires of it, the Processor processes the "
+            "Personal Data exclusively as the pricing schedule of the Services Agreement sets out or as directed by "
+            "the Controller."
+        },
+    ),
+    "audit information, 'proof' of compliance": (
+        "art28-3h-information-audits",
+        {
+            "10.1": "10.1 Whenever the Controller asks, the Processor shall provide proof of its compliance with "
+            "Article 28 of the GDPR."
+        },
+    ),
+    "sub-processors, a written agreement with each of them (Art. 28(4) alone)": (
+        "art28-2-4-subprocessors",
+        {
+            "6.1": "6.1 The Processor concludes a written agreement with each sub-processor that binds it to the "
+            "data protection obligations of this DPA.",
+            **SUBPROCESSOR_CLAUSES,
+        },
+    ),
+    "data-subject assistance, the condition first": (
+        "art28-3e-data-subject-rights",
+        {
+            "7.1": "7.1 Where Data Subjects assert their rights against the Controller, the Processor supports the "
+            "Controller to the extent needed."
+        },
+    ),
+    "infringing instruction, 'non-compliant'": (
+        "art28-3-infringing-instructions",
+        {
+            "3.2": "3.2 If the Processor finds that an instruction for the processing of Personal Data is "
+            "non-compliant with the GDPR, it shall notify the Controller without delay."
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_requirement_is_found_in_this_wording_and_quoted(tmp_path: Path, case: str) -> None:
+    requirement, changes = CASES[case]
+    rewritten = normalise(next(iter(changes.values())).split(" ", 1)[1])
+    for finding in edited_findings(tmp_path, changes, requirement):  # lexical, and embeddings when installed
+        assert finding.status in POSITIVE, finding.explanation
+        assert any(rewritten in normalise(e.excerpt) for e in finding.evidence), [e.excerpt for e in finding.evidence]
+
+
+@pytest.mark.parametrize(
+    "changes,requirement",
+    [
+        # a contract's breach is no personal data breach; "breach of data protection law" is an infringement
+        (
+            {"8.1": "8.1 Each party shall notify the other of any breach of this Agreement within 30 days."},
+            "art33-2-breach-notification",
+        ),
+        # "part 33" is no article
+        (
+            {"7.2": "7.2 The Processor shall support the Controller as described in part 33 of the price list."},
+            "art28-3f-assistance-arts-32-36",
+        ),
+        # measures required of a sub-processor, with the GDPR named after them, are the flow-down term
+        (
+            {
+                "5.1": "5.1 Each Sub-processor shall be bound by contract to implement technical and organisational "
+                "measures in such a manner that the processing meets the requirements of the General Data "
+                "Protection Regulation."
+            },
+            "art28-3c-security",
+        ),
+        # measures of another purpose are no Art. 32 security
+        (
+            {
+                "5.1": "5.1 The Processor shall maintain organisational measures that improve the usability of the "
+                "dashboards."
+            },
+            "art28-3c-security",
+        ),
+    ],
+)
+def test_neighbouring_wordings_stay_unmet(tmp_path: Path, changes: dict[str, str], requirement: str) -> None:
+    finding = lexical_findings(tmp_path, changes)[requirement]
+    rewritten = normalise(next(iter(changes.values())).split(" ", 1)[1])
+    assert not any(rewritten in normalise(e.excerpt) for e in finding.evidence), finding.explanation
+
+
+def test_the_controller_assenting_to_what_a_named_party_does_is_no_duty_of_the_controller() -> None:
+    said = "The Client also agrees that Acme shall engage further processors as needed to provide the Services."
+    assert non_binding(said) == ""
+    assert binds_processor(said)
+    # the controller's own duty after its assent stays its own
+    assert non_binding("The Customer agrees that it shall give all instructions in writing.") == "controller duty"
+    assert non_binding("The Customer acknowledges that the Customer shall back up its data.") == "controller duty"
+
+
+def test_the_controllers_acceptance_of_the_processors_subcontractor_binds_the_processor() -> None:
+    assert binds_processor(
+        "If the Customer chooses a hosting region outside the EEA, it thereby accepts the Supplier's subcontractor as "
+        "the operator of that region."
+    )
+    assert not binds_processor("By choosing a hosting region, the Customer accepts the price list.")
+
+
+DATA_SUBJECTS = "art28-3e-data-subject-rights"
+INSTRUCTIONS = "art28-3a-documented-instructions"
+
+
+@pytest.mark.parametrize(
+    "requirement,sentence,negated",
+    [
+        # the condition first, the negation in the main clause: the wording found above, negated
+        (
+            DATA_SUBJECTS,
+            "Where Data Subjects assert their rights against the Controller, the Processor will not support the "
+            "Controller.",
+            True,
+        ),
+        (DATA_SUBJECTS, "If a data subject exercises its rights, the processor does not assist the controller.", True),
+        # a negation inside the condition is none
+        (
+            DATA_SUBJECTS,
+            "If a data subject's request does not concern the Controller, the Processor shall forward it to the "
+            "Controller.",
+            False,
+        ),
+        # "only as instructed", found since 1.8.0, negated with the law's own exception after it
+        (
+            INSTRUCTIONS,
+            "The Processor will not process the Personal Data exclusively as the Controller instructs, unless it "
+            "is legally obliged to process it otherwise.",
+            True,
+        ),
+        # a restriction with the law's exception is the duty, not its negation
+        (
+            INSTRUCTIONS,
+            "The Processor shall not process the Personal Data other than on the Controller's documented "
+            "instructions, unless it is legally required to do so.",
+            False,
+        ),
+    ],
+)
+def test_the_new_wordings_negated_are_read_as_negations(requirement: str, sentence: str, negated: bool) -> None:
+    primary = _primary(requirement)
+    found = contradiction(sentence, primary.operative, primary.restricts)
+    assert (found is not None) is negated
+
+
+def test_the_controllers_assent_to_something_else_is_no_sub_processor_term() -> None:
+    primary = _primary("art28-2-4-subprocessors")
+    said = "You agree to give us accurate billing details, which our sub-processors for payments will also see."
+    assert not any(p.search(said) for p in primary.patterns)
+    said = "The Customer agrees that the Processor uses the sub-processors listed in Annex 3."
+    assert any(p.search(said) for p in primary.patterns)
+
+
+def _primary(requirement_id: str) -> Recogniser:
+    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
+    primary = next(r for r in playbook.requirements if r.id == requirement_id).primary
+    assert primary is not None
+    return primary
