@@ -129,6 +129,8 @@ def _in_condition(before: str) -> bool:
     not in the main clause after one ("If data subjects assert rights, the contractor will not")."""
     conditions = list(_CONDITION.finditer(before))
     return bool(conditions) and _MAIN_CLAUSE_NEXT.search(before, conditions[-1].end()) is None
+
+
 _EFFORTS = (
     r"\b(?:(?:commercially\s+)?reasonable|best|good[\s-]faith)\s+(?:efforts?|endeavou?rs?)\b|"
     r"\bendeavou?r(?:s|ing)?\s+to\b|\b(?:try|tries|attempts?)\s+to\b"
@@ -501,7 +503,6 @@ def permission(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction
         if all(p.search(text[begin : _clause_end(text, cue.end())]) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
     return None
-
 
 
 _BARE = re.compile(r"(?:not|never|no|cannot|neither|nor)\b|n't\b", re.IGNORECASE)
