@@ -339,6 +339,14 @@ def test_a_duty_left_to_the_processors_own_choice_is_contradicted(
          [re.compile(r"instruct", re.IGNORECASE), re.compile(r"inform", re.IGNORECASE)]),
         ("If the Service Provider concludes that it can no longer meet its obligations, it will notify the Business.",
          [re.compile(r"notif", re.IGNORECASE)]),
+        # A prohibition with its exception is the duty itself, not a permission with a loophole (1.8.0).
+        ("The Processor may not engage any sub-processor that stores data abroad without the Controller's prior "
+         "written approval.", SUBPROCESSORS),
+        ("The Processor can't appoint another processor without prior written authorisation.", SUBPROCESSORS),
+        ("We may not transfer personal data to a third country without your written permission.", TRANSFERS),
+        # A condition opened by "to the extent" (1.8.0).
+        ("To the extent that the Controller does not otherwise have the information, the Processor will assist "
+         "the Controller with impact assessments.", [re.compile(r"assist", re.IGNORECASE)]),
     ],
 )
 def test_a_refusal_negated_or_a_condition_is_no_contradiction(sentence: str, operative: list[re.Pattern[str]]) -> None:

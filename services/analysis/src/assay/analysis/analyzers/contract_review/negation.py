@@ -112,9 +112,11 @@ may stand between ("shall not be required, taking into account the nature of pro
 assist"), commas and all ("shall not be required, upon request, and subject to the limits of the
 Agreement, to return": 1.8.0)."""
 _CONDITION = re.compile(
-    r"\b(?:if|unless|provided\s+that|where|insofar\s+as|so\s+as|in\s+order|whether)\b", re.IGNORECASE
+    r"\b(?:if|unless|provided\s+that|where|insofar\s+as|to\s+the\s+extent|so\s+as|in\s+order|whether)\b",
+    re.IGNORECASE,
 )
-"""Before a cue, a condition or purpose: "only if the audit may not impose a threat" is no negation."""
+"""Before a cue, a condition or purpose: "only if the audit may not impose a threat", "to the extent
+that the Controller does not otherwise have access" is no negation."""
 _MAIN_CLAUSE_NEXT = re.compile(
     r",\s+(?:[\w'’-]+\s+){0,4}?(?:shall|will|must|may|can|is|are|does|do|has|have)\s*$", re.IGNORECASE
 )
@@ -194,7 +196,11 @@ _WHOLE_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 """Negation of the whole statement that follows ("It is not agreed that the processor ...")."""
-_PERMISSION = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\b", re.IGNORECASE)
+_PERMISSION = re.compile(
+    r"\b(?:(?:may|can)(?!\s+(?:not|never)\b)(?!['’]t\b)|is\s+(?:free|entitled|permitted)\s+to)\b", re.IGNORECASE
+)
+"""A permission, whose loophole ("may engage sub-processors without notice") guts the duty; "may not"
+/ "can't" forbid, and "may not engage sub-processors without approval" is the duty itself (1.8.0)."""
 _EXCEPTION = re.compile(
     r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|save\s+(?:as|where|for|to)|(?<!even\s)beyond|"
     r"outside|apart\s+from|prior\s+to|before|until|for\s+(?:its|their|his)\s+own|"
