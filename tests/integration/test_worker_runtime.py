@@ -7,17 +7,21 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from harness import eventually
-from worker_fixtures import LEASE_SECONDS, Stack, builtin_registry, stack  # noqa: F401 - fixture
+from prometheus_client.parser import text_string_to_metric_families
+from worker_fixtures import LEASE_SECONDS, SCRIPTED_BATCHED, Stack, builtin_registry, stack  # noqa: F401 - fixture
 
 from assay.analysis.consumer import consumer_name
 from assay.common.analyzers import SPECS
 from assay.common.auth import mint_token
 from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import WORK_STREAM, connect, event_subject
+from assay.devstack.servers import free_port
 from assay.devstack.servers.service import AssayService
 from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc, events_pb2, job_pb2
 
@@ -127,11 +131,27 @@ async def test_a_runaway_analyzer_is_killed_at_its_time_limit(stack: Stack) -> N
         await worker.stop(2.0)
 
 
-def _spawn_worker(stack: Stack) -> AssayService:  # noqa: F811
-    """``python -m assay.analysis`` launched (not awaited), its log in a temp dir of its own."""
-    worker = AssayService("analysis", {**os.environ, **stack.worker_env()})
+def _spawn_worker(stack: Stack, **env: str) -> AssayService:  # noqa: F811
+    """``python -m assay.analysis`` launched (not awaited), its log in a temp dir of its own; ``env``
+    overrides the stack's worker environment."""
+    worker = AssayService("analysis", {**os.environ, **stack.worker_env(**env)})
     worker.launch()
     return worker
+
+
+def _stop_workers(*workers: AssayService | None) -> None:
+    """SIGTERM each worker still running and wait for it to drain (10 s), then close it."""
+    for worker in workers:
+        if worker is not None and worker.running:
+            assert worker.proc is not None
+            worker.proc.send_signal(signal.SIGTERM)
+            try:
+                worker.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.close()
+                pytest.fail("the worker did not drain within 10 s of SIGTERM")
+        if worker is not None:
+            worker.close()
 
 
 async def test_a_sigkilled_worker_s_job_succeeds_once_on_attempt_two(stack: Stack) -> None:  # noqa: F811
@@ -148,17 +168,88 @@ async def test_a_sigkilled_worker_s_job_succeeds_once_on_attempt_two(stack: Stac
         done = await settled(stack, job.id, Job.STATE_SUCCEEDED, timeout=LEASE_SECONDS * 4 + 15)
         assert done.attempt == 2
     finally:
-        for worker in (first, second):
-            if worker is not None and worker.running:
-                assert worker.proc is not None
-                worker.proc.send_signal(signal.SIGTERM)
-                try:
-                    worker.proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    worker.close()
-                    pytest.fail("the worker did not drain within 10 s of SIGTERM")
-            if worker is not None:
-                worker.close()
+        _stop_workers(first, second)
+
+
+SMALL_BATCHES_ENV = {
+    "ASSAY_WORKER_PLUGINS": SCRIPTED_BATCHED, "ASSAY_WORKER_CONCURRENCY": "1",
+    "ASSAY_WORKER_SMALL_CONCURRENCY": "16", "ASSAY_WORKER_SMALL_BATCH_SIZE": "16",
+    # Batches keep their size whatever the attempts' pace; no spare child to take one attempt alone.
+    "ASSAY_WORKER_SMALL_WINDOW_SECONDS": "0", "ASSAY_WORKER_SMALL_SPARE_CHILDREN": "0",
+}
+
+
+async def _metric(port: int, name: str, **labels: str) -> float:
+    """A sample of the worker's /metrics on ``port`` (0 when absent)."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{port}/metrics", timeout=5)).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+async def _small_batches(port: int) -> tuple[float, float]:
+    """(attempts, batches) the worker on metrics ``port`` has handed to small-attempt exchanges."""
+    return (await _metric(port, "assay_group_commit_batch_size_sum", batcher="small_attempts"),
+            await _metric(port, "assay_group_commit_batch_size_count", batcher="small_attempts"))
+
+
+def _process_group(leader: int) -> list[int]:
+    """The PIDs of ``leader``'s process group: a spawned worker (a session of its own), its forkserver
+    and the analyzer children forked from it."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        state, _ppid, pgrp = stat.rpartition(")")[2].split()[:3]
+        if int(pgrp) == leader and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+async def test_a_worker_sigkilled_while_small_jobs_share_a_child_exchange_loses_none_of_them(
+        stack: Stack) -> None:  # noqa: F811
+    ids = [(await stack.create("sleep:1")).id for _ in range(6)]  # in the stream before the worker fetches
+    first_metrics, second_metrics = free_port(), free_port()
+    first = _spawn_worker(stack, ASSAY_METRICS_PORT=str(first_metrics), **SMALL_BATCHES_ENV)
+    second: AssayService | None = None
+    try:
+        async def inside_one_exchange() -> bool:
+            jobs = [await stack.get(job_id) for job_id in ids]
+            assert [(job.state, job.attempt) for job in jobs] == [(Job.STATE_RUNNING, 1)] * 6
+            assert await _small_batches(first_metrics) == (6.0, 1.0)  # all six in one child exchange
+            return True
+        # The exchange runs its six one-second attempts one after the other and answers once, at its end.
+        await eventually(inside_one_exchange, timeout=60, retry_on=(AssertionError, httpx.TransportError))
+        assert first.pid is not None and first.proc is not None
+        group = _process_group(first.pid)
+        assert len(group) >= 3, group  # the worker, its forkserver, the child running the exchange
+        for pid in group:
+            os.kill(pid, signal.SIGKILL)
+        first.proc.wait(5)
+
+        second = _spawn_worker(stack, ASSAY_METRICS_PORT=str(second_metrics), **SMALL_BATCHES_ENV)
+
+        async def all_succeeded() -> list[Job]:
+            jobs = [await stack.get(job_id) for job_id in ids]
+            assert not [job for job in jobs if job.state == Job.STATE_FAILED], jobs
+            return jobs if all(job.state == Job.STATE_SUCCEEDED for job in jobs) else []
+        jobs = await eventually(all_succeeded, timeout=LEASE_SECONDS * 4 + 6 + 30)
+        assert [job.attempt for job in jobs] == [2] * 6
+        assert all(job.result.sentiment.statistics.rows_scored == 1 for job in jobs)
+        # Each ran to success exactly once after the kill, in the second worker, again as small attempts.
+        assert await _metric(second_metrics, "assay_worker_attempt_duration_seconds_count",
+                             analyzer="sentiment", outcome="succeeded") == 6
+        assert (await _small_batches(second_metrics))[0] == 6
+        assert _process_group(first.pid) == []  # nothing of the killed worker left running
+    finally:
+        _stop_workers(first, second)
 
 
 async def test_unauthenticated_list_analyzers_is_refused(stack: Stack) -> None:  # noqa: F811

@@ -7,7 +7,7 @@ import asyncio
 
 from harness import eventually
 from prometheus_client import REGISTRY
-from worker_fixtures import Stack, stack  # noqa: F401 - fixture
+from worker_fixtures import SCRIPTED_BATCHED, Stack, stack  # noqa: F401 - fixture
 
 from assay.analysis.registry import Registry
 from assay.common.nats import WORK_STREAM, connect
@@ -15,12 +15,11 @@ from assay.v1 import events_pb2, job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
 Job = job_pb2.Job
-BATCHED = "worker_analyzers:SCRIPTED_BATCHED"
 
 
 def batched_registry() -> Registry:
     registry = Registry()
-    registry.add_ref(BATCHED)
+    registry.add_ref(SCRIPTED_BATCHED)
     return registry
 
 

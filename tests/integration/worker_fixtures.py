@@ -29,6 +29,8 @@ from assay.v1 import job_pb2
 from assay.v1 import jobs_service_pb2 as js
 
 SCRIPTED = "worker_analyzers:SCRIPTED"
+SCRIPTED_BATCHED = "worker_analyzers:SCRIPTED_BATCHED"
+"""The scripted analyzer, its inline texts small work (run in batches of one child exchange)."""
 TESTS_DIR = Path(__file__).parent
 LEASE_SECONDS = 2.0
 
