@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import grpc
 import httpx
@@ -23,6 +22,7 @@ from assay.common.grpc_client import bearer, open_channel
 from assay.common.nats import WORK_STREAM, connect, event_subject
 from assay.devstack.servers import free_port
 from assay.devstack.servers.service import AssayService
+from assay.devstack.servers.serving import alive, descendants, kill_family
 from assay.v1 import analysis_service_pb2, analysis_service_pb2_grpc, events_pb2, job_pb2
 
 Job = job_pb2.Job
@@ -196,23 +196,6 @@ async def _small_batches(port: int) -> tuple[float, float]:
             await _metric(port, "assay_group_commit_batch_size_count", batcher="small_attempts"))
 
 
-def _process_group(leader: int) -> list[int]:
-    """The PIDs of ``leader``'s process group: a spawned worker (a session of its own), its forkserver
-    and the analyzer children forked from it."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone meanwhile
-            continue
-        state, _ppid, pgrp = stat.rpartition(")")[2].split()[:3]
-        if int(pgrp) == leader and state != "Z":
-            members.append(int(entry.name))
-    return members
-
-
 async def test_a_worker_sigkilled_while_small_jobs_share_a_child_exchange_loses_none_of_them(
         stack: Stack) -> None:  # noqa: F811
     ids = [(await stack.create("sleep:1")).id for _ in range(6)]  # in the stream before the worker fetches
@@ -228,11 +211,9 @@ async def test_a_worker_sigkilled_while_small_jobs_share_a_child_exchange_loses_
         # The exchange runs its six one-second attempts one after the other and answers once, at its end.
         await eventually(inside_one_exchange, timeout=60, retry_on=(AssertionError, httpx.TransportError))
         assert first.pid is not None and first.proc is not None
-        group = _process_group(first.pid)
-        assert len(group) >= 3, group  # the worker, its forkserver, the child running the exchange
-        for pid in group:
-            os.kill(pid, signal.SIGKILL)
-        first.proc.wait(5)
+        family = {pid for pid in descendants(first.pid) if alive(pid)}
+        assert len(family) >= 2, family  # the worker's forkserver and the child running the exchange
+        kill_family(first.proc)
 
         second = _spawn_worker(stack, ASSAY_METRICS_PORT=str(second_metrics), **SMALL_BATCHES_ENV)
 
@@ -247,7 +228,7 @@ async def test_a_worker_sigkilled_while_small_jobs_share_a_child_exchange_loses_
         assert await _metric(second_metrics, "assay_worker_attempt_duration_seconds_count",
                              analyzer="sentiment", outcome="succeeded") == 6
         assert (await _small_batches(second_metrics))[0] == 6
-        assert _process_group(first.pid) == []  # nothing of the killed worker left running
+        assert not [pid for pid in family if alive(pid)]  # nothing of the killed worker left running
     finally:
         _stop_workers(first, second)
 
