@@ -89,7 +89,9 @@ OPERATIONS_LISTED = 3
 """A sentence naming at least this many distinct operations lists the nature of the processing."""
 _PURPOSE = re.compile(
     r"\b(?:process\w*|us(?:e|es|ed|ing)|handl\w*)\b[^.;]{0,100}?\b(?:for\s+(?:the\s+|these\s+)?(?:following\s+)?"
-    r"purposes?|purposes?\s+of|in\s+order\s+to|so\s+that|(?:only|solely|exclusively)\s+(?:to|for))\b",
+    r"purposes?|purposes?\s+of|in\s+order\s+to|so\s+that)\b"
+    r"|\b(?:process\w*|us(?:e|es|ed|ing)|handl\w*)\s+(?:(?:the|such|this|that|any|all|its|your|our)\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:data|information|records)\s+(?:[\w-]+\s+){0,2}?(?:only|solely|exclusively)\s+(?:to|for)\b",
     re.IGNORECASE,
 )
 """Processing the data for a purpose stated ("shall process personal data solely for the purpose of
