@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
+from assay.analysis.analyzers.contract_review.description import continues, empty_field, not_description
 from assay.analysis.analyzers.contract_review.duty import Duty, carried
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
@@ -443,6 +444,7 @@ def score_units(
                 scores[row, duties] = 0.0
             elif not binds_processor(said, lead_ins.get(row, ""), units[row].sentence_so_far):
                 scores[row, duties] = 0.0  # the positive reading: evidence of a duty binds the processor
+        _descriptions_only(units, playbook, counted, requirement_of, scores)
     context = np.asarray([u.in_context for u in units], dtype=bool)
     if len(units):
         scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
@@ -639,6 +641,43 @@ def _lead_in_texts(units: Sequence[Unit]) -> dict[int, str]:
     return out
 
 
+def _descriptions_only(
+    units: Sequence[Unit],
+    playbook: Playbook,
+    rows: Sequence[int],
+    requirement_of: npt.NDArray[np.int64],
+    scores: FloatMatrix,
+) -> None:
+    """Zero the elements of a description (``elements_together``: the processing details) where a
+    sentence does not describe the processing (:mod:`.description`: a role statement, another
+    duty, the controller's warranty ...); a continuation ("This includes ...") is read with the
+    sentence before it in its section (1.9.0)."""
+    described = [i for i, req in enumerate(playbook.requirements) if req.elements_together]
+    if not described:
+        return
+    columns = np.isin(requirement_of, described)
+    elements = {e.id for i in described for e in playbook.requirements[i].elements}
+    duties = playbook.duties
+
+    def why(row: int) -> str:
+        said = _said(units[row])
+        reason = not_description(said, duties, elements) or (
+            "empty field" if empty_field(units[row].match_text) else ""
+        )
+        heading = units[row].clause.heading
+        if not reason and units[row].clause.kind == "list_item" and heading and is_definition(heading):
+            reason = "definition"  # an item completing a definition ("'Customer Data' means data: - that ...")
+        if not reason and row > 0 and continues(units[row].match_text):
+            before = units[row - 1]
+            if _section(before) == _section(units[row]):
+                reason = not_description(_said(before), duties, elements)
+        return reason
+
+    for row in rows:
+        if scores[row, columns].any() and why(row):
+            scores[row, columns] = 0.0
+
+
 def _lead_in_ordinals(units: Sequence[Unit]) -> dict[int, int]:
     """For each list item's clause, the ordinal of the clause that introduces it."""
     out: dict[int, int] = {}
@@ -691,6 +730,10 @@ def evaluate(
     missing = tuple(e.id for e in requirement.elements if not found(e.id))
     deciding = [requirement.primary.id] if requirement.primary else [e.id for e in requirement.elements]
     negated = _dedupe([e for e in contradicting if e.recogniser_id in deciding])
+    if requirement.elements_together:
+        # A description has no duty to negate: what it says is not processed is no evidence of
+        # the description, and no contradiction of it either (1.9.0).
+        negated = ()
     if not any(found(rid) for rid in deciding) and negated:
         cues = "; ".join(dict.fromkeys(f"'{e.negation}' in {e.unit.clause.clause_id}" for e in negated))
         note = f"Addressed only to be negated or made optional: {cues}."
@@ -732,11 +775,25 @@ def evaluate(
 def _most_colocated(requirement: Requirement, units: Sequence[Unit], table: ScoreTable, thresholds: Thresholds) -> int:
     """The most elements of ``requirement`` found in any one section."""
     by_section: dict[str, set[str]] = {}
+    sections = _described_sections(units)
     for element in requirement.elements:
         column = table.scores[:, table.recognisers.index(element)]
         for row in np.flatnonzero(column >= thresholds.present):
-            by_section.setdefault(_section(units[int(row)]), set()).add(element.id)
+            by_section.setdefault(sections[int(row)], set()).add(element.id)
     return max((len(found) for found in by_section.values()), default=0)
+
+
+def _described_sections(units: Sequence[Unit]) -> list[str]:
+    """Each unit's section for a description: its clause's heading, else the last heading-like line
+    before it ("## 2. Subject and duration of processing" over numbered paragraphs the segmenter
+    gave no heading), else its clause (1.9.0)."""
+    out: list[str] = []
+    last = ""
+    for unit in units:
+        if not unit.in_context and is_heading_like(unit.text):
+            last = f"after {unit.clause.clause_id}"
+        out.append(unit.clause.heading or last or unit.clause.clause_id)
+    return out
 
 
 def _dedupe(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
