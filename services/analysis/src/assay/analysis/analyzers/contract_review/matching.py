@@ -615,6 +615,9 @@ def _affirmed(
             seen = column[row] >= floor or table.raw_scores is None
             score = float(column[row]) if seen else float(table.raw_scores[row, index])  # type: ignore[index]
             contradicting.append(Evidence(unit, score, recogniser.id, negation=found.cue))
+            lead_in = _negating_lead_in(units, int(row), said, recogniser)
+            if lead_in is not None:
+                contradicting.append(Evidence(lead_in, score, recogniser.id, negation=found.cue))
             column[row] = 0.0
             negated_lead_ins.add(unit.clause.ordinal)
     if negated_lead_ins:
@@ -625,6 +628,19 @@ def _affirmed(
             if introduced_by.get(item.clause.ordinal) in negated_lead_ins:
                 column[index] = 0.0
     return column
+
+
+def _negating_lead_in(units: Sequence[Unit], row: int, said: str, recogniser: Recogniser) -> Unit | None:
+    """The lead-in that negates a list item read with it ("The Processor shall not be required to
+    notify the Controller if: - it receives a request from a data subject"), to be quoted with the
+    item: the negation is in the lead-in, not in the item alone (1.9.0)."""
+    unit = units[row]
+    if unit.clause.kind != "list_item" or said == unit.match_text:
+        return None
+    if contradiction(unit.match_text, recogniser.operative, recogniser.restricts) is not None:
+        return None  # the item negates it by itself
+    ordinal = _lead_in_ordinals(units).get(unit.clause.ordinal)
+    return next((u for u in reversed(units[:row]) if u.clause.ordinal == ordinal), None)
 
 
 def _lead_in_texts(units: Sequence[Unit]) -> dict[int, str]:
