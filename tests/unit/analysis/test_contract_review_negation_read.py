@@ -225,3 +225,49 @@ def test_efforts_where_practicable_at_the_two_ends_of_a_long_clause_gut_the_duty
     dpia = next(e for e in requirement.elements if e.id == "dpia")
     found = contradiction(sentence, dpia.operative, dpia.restricts)
     assert found is not None and found.cue.startswith("reasonable efforts")
+
+
+@needs_model
+def test_a_duty_taken_away_beside_a_pointer_to_an_annex_is_read(tmp_path: Path) -> None:
+    negated = (
+        "5.1 The Processor need not implement and maintain the technical and organisational measures, which are "
+        "described in Annex 2, intended to protect the Personal Data against accidental or unlawful loss."
+    )
+    finding = findings(embedding_analyzer(), tmp_path, edit(fixture_text("eu_dpa.txt"), {"5.1": negated}))[SECURITY]
+    assert finding.status == STATUS.STATUS_CONTRADICTED
+    assert negated in [e.excerpt for e in finding.evidence]
+
+
+TRANSFERS = "chapter-v-transfers"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "cue"),
+    [
+        (
+            "For transfers of Personal Data from the EEA to a third country, the Standard Contractual Clauses shall "
+            "not apply, completed as set out below:",
+            "Standard Contractual Clauses shall not apply",
+        ),
+        (
+            "Where the Customer makes a restricted transfer, the transfer mechanisms below will not apply to such "
+            "transfers and the parties rely on none of them.",
+            "transfer mechanisms below ... to such transfers",
+        ),
+    ],
+)
+def test_a_transfer_safeguard_withdrawn_takes_the_duty_away(sentence: str, cue: str) -> None:
+    found = contradiction(sentence, *_operative(TRANSFERS))
+    assert found is not None and found.cue == cue and takes_duty_away(found.cue)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "For transfers to third countries, Clause 7 of the Standard Contractual Clauses shall not apply.",
+        "The Standard Contractual Clauses will not apply to Personal Data that is not transferred outside the EEA.",
+    ],
+)
+def test_an_optional_clause_or_data_not_transferred_withdraws_no_safeguard(sentence: str) -> None:
+    found = contradiction(sentence, *_operative(TRANSFERS))
+    assert found is None or not takes_duty_away(found.cue)

@@ -32,7 +32,13 @@ from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.duty import Duty, carried
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
-from assay.analysis.analyzers.contract_review.negation import contradiction, forbids, permission, prevailing_negations
+from assay.analysis.analyzers.contract_review.negation import (
+    contradiction,
+    duty_taken_away,
+    forbids,
+    permission,
+    prevailing_negations,
+)
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 from assay.analysis.analyzers.contract_review.playbook import (
@@ -516,6 +522,8 @@ def _negation_candidates(
     for row in np.flatnonzero(out.any(axis=1)):
         said = _said(units[int(row)])
         why = non_binding(said)
+        if why == "cross-reference" and duty_taken_away(said):
+            continue  # "need not implement the measures described in Annex 4": the duty taken away (1.9.0)
         if why not in NEGATABLE and not (why == "controller duty" and _CONSENT.search(said)):
             out[row, :] = False
     return out

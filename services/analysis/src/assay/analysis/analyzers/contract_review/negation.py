@@ -92,6 +92,18 @@ _NOT_APPLY = re.compile(r"\bnot\s+apply\b", re.IGNORECASE)
 _DUTY_NOUN = re.compile(r"\b(?:obligations?|dut(?:y|ies)|requirements?|undertakings?|commitments?)\b", re.IGNORECASE)
 """What a "shall not apply" must have as its subject to take a duty away ("The Processor's
 obligation to delete ... shall not apply"; "Clause 7 shall not apply" takes away no duty)."""
+_SAFEGUARD_NOT_APPLY = (
+    r"\b(?:SCCs|standard\s+contractual\s+clauses|(?:transfer\s+)?mechanisms?|safeguards?|binding\s+corporate\s+rules|"
+    r"BCRs)\b[^.;:]{0,80}?\b(?:shall|will|does|do)\s+not\s+apply(?:\s+to\s+(?:such|these|those|the|any|all)\s+"
+    r"transfers?)?(?=\s*(?:[.;:,]|and\b|$))"
+)
+"""A transfer safeguard withdrawn (1.9.0)."""
+_PART_OF = re.compile(
+    r"\b(?:clauses?|sections?|modules?|options?|annex(?:es)?|appendix|paragraphs?|parts?)\s+[\w.()]+\s+(?:of|in|to)\s+"
+    r"(?:the\s+)?$",
+    re.IGNORECASE,
+)
+"""Before a safeguard, what makes the cue's subject a part of it ("Clause 7 of the")."""
 _STRONG = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed|responsible)"
     r"(?:\s*,\s*[^;:.]{1,240}?,\s*|\s+)to\b|"
@@ -104,7 +116,11 @@ _STRONG = re.compile(
     r"(?:required|obliged|obligated|bound)\s+to\b|"
     rf"{_EXEMPT}|"
     # "The Processor's obligation to delete ... shall not apply." (not "... does not apply if ...").
-    r"\b(?:shall|will|does|do)\s+not\s+apply(?=\s*(?:[.;:]|$))",
+    r"\b(?:shall|will|does|do)\s+not\s+apply(?=\s*(?:[.;:]|$))|"
+    # The transfer safeguard itself withdrawn: "the SCCs shall not apply, completed as follows", "the
+    # transfer mechanisms listed below shall not apply to such transfers and ..." (not "shall not apply
+    # to transfers to an adequate country", nor "... to data that is not transferred": 1.9.0).
+    rf"{_SAFEGUARD_NOT_APPLY}",
     re.IGNORECASE,
 )
 """A duty explicitly taken away: it negates whatever the rest of the clause would oblige; a phrase
@@ -414,7 +430,10 @@ def contradiction(
         subject = text[begin : cue.start()]
         if _AFFIRMED.search(subject) and re.match(_EXEMPT, cue.group(0), re.IGNORECASE):
             continue  # "shall not be released from its obligation to delete": still owed
-        if _NOT_APPLY.search(cue.group(0)) and not _DUTY_NOUN.search(subject):
+        safeguard = re.match(_SAFEGUARD_NOT_APPLY, cue.group(0), re.IGNORECASE) is not None
+        if safeguard and _PART_OF.search(subject):
+            continue  # "Clause 7 of the SCCs shall not apply": an optional clause, the SCCs still do
+        if _NOT_APPLY.search(cue.group(0)) and not _DUTY_NOUN.search(subject) and not safeguard:
             continue  # "Clause 7 shall not apply": no duty named as taken away
         if _other_duty(text, cue, scope_end, operative):
             continue
@@ -538,6 +557,13 @@ _BARE = re.compile(r"(?:not|never|no|cannot|neither|nor)\b|n't\b", re.IGNORECASE
 _REQUIRED = re.compile(r"(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed)\b", re.IGNORECASE)
 """The opening of a duty taken away, also when a long cue is quoted by its ends ("not be required,
 ... the Page, to")."""
+
+
+def duty_taken_away(text: str) -> bool:
+    """Whether ``text`` takes a duty away in so many words anywhere ("need not implement the measures
+    described in Annex 4", "is not required to ..."): such a sentence negates a duty though it also
+    points to another document (1.9.0)."""
+    return _STRONG.search(text) is not None
 
 
 def takes_duty_away(cue: str) -> bool:
