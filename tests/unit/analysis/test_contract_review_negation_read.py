@@ -37,9 +37,9 @@ SUBJECT_RIGHTS = "art28-3e-data-subject-rights"
 ASSISTANCE = "art28-3f-assistance-arts-32-36"
 
 
-def _operative(requirement_id: str, playbook: str = "eu-gdpr-processor-terms") -> tuple[
-    Sequence[re.Pattern[str]], Sequence[re.Pattern[str]]
-]:
+def _operative(
+    requirement_id: str, playbook: str = "eu-gdpr-processor-terms"
+) -> tuple[Sequence[re.Pattern[str]], Sequence[re.Pattern[str]]]:
     requirement = next(r for r in builtin_playbooks()[playbook].requirements if r.id == requirement_id)
     recogniser = requirement.primary or requirement.elements[0]
     return recogniser.operative, recogniser.restricts
@@ -110,13 +110,10 @@ def test_the_data_subject_duty_in_other_words_is_read_negated(playbook: str, sen
 
 
 def test_notifying_a_request_received_is_the_data_subject_duty_and_its_negation_prevails() -> None:
-    requirement = next(
-        r for r in builtin_playbooks()["eu-gdpr-processor-terms"].requirements if r.id == SUBJECT_RIGHTS
-    )
+    requirement = next(r for r in builtin_playbooks()["eu-gdpr-processor-terms"].requirements if r.id == SUBJECT_RIGHTS)
     duty = Duty(requirement.id, requirement.duty)
     negated = (
-        "The Processor shall not be required to notify the Controller if it receives a request from a data "
-        "subject."
+        "The Processor shall not be required to notify the Controller if it receives a request from a data subject."
     )
     assert SUBJECT_RIGHTS in carried(negated, (duty,))
     touching = ("Data subjects may contact the Controller's privacy team at any time.", 0.6)
@@ -153,12 +150,12 @@ def test_a_lead_in_taking_the_duty_away_is_quoted_with_its_item(tmp_path: Path) 
 
 def test_proving_compliance_on_request_is_the_information_duty_and_its_negation_prevails() -> None:
     requirement = next(
-        r
-        for r in builtin_playbooks()["eu-gdpr-processor-terms"].requirements
-        if r.id == "art28-3h-information-audits"
+        r for r in builtin_playbooks()["eu-gdpr-processor-terms"].requirements if r.id == "art28-3h-information-audits"
     )
     duty = Duty(requirement.id, requirement.duty)
-    negated = "The Supplier is not obliged to keep a procedure to prove compliance with the GDPR on request of the Customer."
+    negated = (
+        "The Supplier is not obliged to keep a procedure to prove compliance with the GDPR on request of a client."
+    )
     touching = ("The Supplier checks its subcontractors' compliance once a year.", 0.7)
     assert prevailing_negations(duty, [(negated, 0.5, "not obliged")], [touching]) == [0]
 
@@ -198,9 +195,13 @@ def test_not_only_but_also_adds_to_the_duty() -> None:
     assert contradiction(sentence, *_operative(INSTRUCTIONS)) is None or not takes_duty_away(
         contradiction(sentence, *_operative(INSTRUCTIONS)).cue  # type: ignore[union-attr]
     )
-    assert contradiction(
-        "The Processor shall not only delete the data but also certify the deletion in writing.", *_operative(DELETION)
-    ) is None
+    assert (
+        contradiction(
+            "The Processor shall not only delete the data but also certify the deletion in writing.",
+            *_operative(DELETION),
+        )
+        is None
+    )
 
 
 def test_the_laws_own_exception_in_other_words_does_not_make_a_negation_a_restriction() -> None:
