@@ -24,12 +24,16 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fixtures.contracts.support import STATUS, edit, embedding_analyzer, findings, fixture_text, needs_model
 
+from assay.analysis.analyzers.contract_review import matching
 from assay.analysis.analyzers.contract_review.duty import Duty, carried
+from assay.analysis.analyzers.contract_review.extract import extract_text
 from assay.analysis.analyzers.contract_review.negation import contradiction, prevailing_negations, takes_duty_away
-from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
+from assay.analysis.analyzers.contract_review.playbook import all_recognisers, builtin_playbooks
+from assay.analysis.analyzers.contract_review.segment import segment
 
 INSTRUCTIONS = "art28-3a-documented-instructions"
 SECURITY = "art28-3c-security"
@@ -272,3 +276,24 @@ def test_a_transfer_safeguard_withdrawn_takes_the_duty_away(sentence: str, cue: 
 def test_an_optional_clause_or_data_not_transferred_withdraws_no_safeguard(sentence: str) -> None:
     found = contradiction(sentence, *_operative(TRANSFERS))
     assert found is None or not takes_duty_away(found.cue)
+
+
+def test_a_duty_taken_away_is_read_however_little_it_reads_like_the_requirements_wordings() -> None:
+    # 1.9.0: a sentence that takes a duty away and carries the requirement's own duty is read for its
+    # negation at any similarity (it was read only 0.05 below the weak threshold).
+    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
+    text = (
+        "1. Data processing agreement\n\n"
+        "1.1 The Processor shall not be required, to the extent legally permitted, to promptly notify the Controller "
+        "if the Processor receives a Data Subject Request.\n\n"
+        "1.2 The Processor shall not be required to keep the personal data of data subjects in the EU."
+    )
+    units = matching.build_units(segment([extract_text(text)]), playbook)
+    recognisers = [r for req in playbook.requirements for r in all_recognisers(req)]
+    requirement_of = np.asarray([i for i, req in enumerate(playbook.requirements) for _ in all_recognisers(req)])
+    raw = np.full((len(units), len(recognisers)), 0.2, dtype=np.float32)  # far below the weak threshold
+    context = np.asarray([u.in_context for u in units], dtype=bool)
+    found = matching._duties_taken_away(units, raw, context, playbook, requirement_of)
+    subject_rights = requirement_of == next(i for i, r in enumerate(playbook.requirements) if r.id == SUBJECT_RIGHTS)
+    rows = {units[row].clause.clause_id for row in np.flatnonzero(found[:, subject_rights].any(axis=1))}
+    assert rows == {"cl-1.1"}  # 1.2 takes a duty away, but not this requirement's

@@ -457,6 +457,7 @@ def score_units(
     candidates = None
     if playbook.binds_processor:
         candidates = _negation_candidates(units, raw, context, matcher.thresholds)
+        candidates |= _duties_taken_away(units, raw, context, playbook, requirement_of)
         # A description (the processing details) has no duty to negate.
         candidates[:, np.asarray([req.elements_together for req in playbook.requirements])[requirement_of]] = False
     return ScoreTable(
@@ -526,6 +527,34 @@ def _negation_candidates(
             continue  # "need not implement the measures described in Annex 4": the duty taken away (1.9.0)
         if why not in NEGATABLE and not (why == "controller duty" and _CONSENT.search(said)):
             out[row, :] = False
+    return out
+
+
+def _duties_taken_away(
+    units: Sequence[Unit],
+    raw: FloatMatrix,
+    context: npt.NDArray[np.bool_],
+    playbook: Playbook,
+    requirement_of: npt.NDArray[np.int64],
+) -> npt.NDArray[np.bool_]:
+    """Sentences to read for a negation of a requirement however little they read like its
+    wordings: in context, naming its operative concept, taking a duty away in so many words ("shall
+    not be required, to the extent legally permitted, to promptly notify Customer if it receives a
+    Data Subject Request") and carrying the requirement's own duty in their main clause (1.9.0). A
+    duty taken away reads even less like the playbook's wordings than a negated one, and the duty it
+    carries says which requirement it takes away."""
+    out = np.zeros(raw.shape, dtype=bool)
+    duties = {req.id: Duty(req.id, req.duty) for req in playbook.requirements if req.duty}
+    for row in np.flatnonzero(context & (raw > 0).any(axis=1)):
+        said = _said(units[int(row)])
+        if not duty_taken_away(said):
+            continue
+        why = non_binding(said)
+        if why not in (*NEGATABLE, "cross-reference") and not (why == "controller duty" and _CONSENT.search(said)):
+            continue
+        for name in carried(said, tuple(duties.values())):
+            index = next(i for i, req in enumerate(playbook.requirements) if req.id == name)
+            out[row] |= (requirement_of == index) & (raw[row] > 0)
     return out
 
 
