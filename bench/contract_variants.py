@@ -146,8 +146,10 @@ _MODAL = re.compile(r"\b(shall|will|must)(?:\s+|:\s*(?=\(\w{1,4}\)\s))(?!not\b)"
 _OBLIGED = re.compile(r"\b(is|are)\s+(obliged|obligated|required|bound|committed)\s+to\b", re.IGNORECASE)
 _UNDERTAKE = re.compile(r"\b(undertakes?|agrees?|commits?|warrants?)\s+to\b", re.IGNORECASE)
 _RIGHT = re.compile(r"\b(has|have)\s+the\s+right\s+to\b", re.IGNORECASE)
-_MAY = re.compile(r"\b(may|can)(?:\s+|,\s+(?=[^,;.]{1,120},))(?!not\b)", re.IGNORECASE)
-"""A permission, also with an inserted phrase ("Customer may, at regular intervals, audit")."""
+_MAY = re.compile(r"\b(may|can)(?:\s+|,\s+(?=[^,;.]{1,120},))(?!not\b)(?!no\b)(?!never\b)", re.IGNORECASE)
+"""A permission, also with an inserted phrase ("Customer may, at regular intervals, audit"); not an
+ability already negated ("if it can no longer meet its obligations", a condition: negating it wrote
+"can not no longer")."""
 _MAY_NOT = re.compile(r"\b(?:(?:may|can)\s+not|cannot|(?:shall|will|must|may)?\s*never)\b", re.IGNORECASE)
 _AGREE_NOT = re.compile(r"\b(?:agrees?|undertakes?|commits?|covenants?)\s+not\s+to\b", re.IGNORECASE)
 _PROHIBITED = re.compile(r"\b(is|are)\s+(prohibited|forbidden|barred|precluded)\s+from\b", re.IGNORECASE)
@@ -345,7 +347,8 @@ _CLAUSE_START = re.compile(r"[,;:.]\s+|\n")
 
 
 _NUMBER = re.compile(r"\s*(\d+(?:\.\d+)*)\.?\s")
-_BULLET_NUMBER = re.compile(r"\d+(?:\.\d+)+\.?\s+")
+_BULLET_NUMBER = re.compile(r"(?:\d+(?:\.\d+)+\.?|(?i:[ivx]{1,5})\.|\([a-z0-9]{1,4}\))\s+")
+"""A bullet's own clause or item number ("* 2.1.2 ...", "- v. ...", "- (c) ...")."""
 
 
 def _indent(line: str) -> int:

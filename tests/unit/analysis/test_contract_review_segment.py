@@ -113,3 +113,16 @@ def test_very_long_sentences_are_cut_into_quotable_pieces() -> None:
     assert len(pieces) > 1
     assert all(len(p) <= 600 for p in pieces)
     assert " ".join(pieces) == text
+
+
+def test_a_markdown_heading_right_under_another_line_is_a_heading_of_its_own() -> None:
+    # 1.9.0: "### 4.1 ..." under "## 4. ..." with no blank line between them was read as the first
+    # words of the paragraph under it, which then read as a heading and counted as no evidence.
+    text = (
+        "## 4. Use of Data\n### 4.1 Supplier Processing of Customer Data\n"
+        "The Supplier will not be required to process Customer Data only on the Customer's instructions."
+    )
+    clauses = segment([extract_text(text)])
+    assert [c.kind for c in clauses] == ["heading", "heading", "paragraph"]
+    assert clauses[2].text.startswith("The Supplier will not be required")
+    assert clauses[2].heading == "### 4.1 Supplier Processing of Customer Data"

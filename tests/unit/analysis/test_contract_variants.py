@@ -251,3 +251,13 @@ def test_a_duty_after_the_span_is_another_one_and_a_sentence_with_none_is_negate
     # Where processing takes place is a statement, not a duty: negated whole, and so counted apart.
     located = "Processing takes place within the European Union."
     assert negate_sentence(located) == "It is not agreed that processing takes place within the European Union."
+
+
+def test_an_ability_already_negated_in_an_items_condition_is_not_the_duty_negated() -> None:
+    # 1.9.0: "if it can no longer comply" was negated into "can not no longer": the item's duty
+    # ("Immediately notify") is its lead-in's, and that is what is negated.
+    item = "Immediately notify the Customer if Acme determines that it can no longer meet its obligations."
+    text = f"Intro.\n\nAcme shall:\n\n- i. Keep records of processing.\n\n- ii. {item}\n"
+    variant, statement = negate_in_text(text, item)
+    assert "can not no longer" not in statement and "can no longer" in statement
+    assert statement.startswith("Acme shall not be required to") and f"- ii. {item}" not in variant

@@ -33,7 +33,13 @@ from assay.analysis.analyzers.contract_review.description import continues, empt
 from assay.analysis.analyzers.contract_review.duty import Duty, carried
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
-from assay.analysis.analyzers.contract_review.negation import contradiction, forbids, permission, prevailing_negations
+from assay.analysis.analyzers.contract_review.negation import (
+    contradiction,
+    duty_taken_away,
+    forbids,
+    permission,
+    prevailing_negations,
+)
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 from assay.analysis.analyzers.contract_review.playbook import (
@@ -453,6 +459,7 @@ def score_units(
     candidates = None
     if playbook.binds_processor:
         candidates = _negation_candidates(units, raw, context, matcher.thresholds)
+        candidates |= _duties_taken_away(units, raw, context, playbook, requirement_of)
         # A description (the processing details) has no duty to negate.
         candidates[:, np.asarray([req.elements_together for req in playbook.requirements])[requirement_of]] = False
     return ScoreTable(
@@ -518,8 +525,38 @@ def _negation_candidates(
     for row in np.flatnonzero(out.any(axis=1)):
         said = _said(units[int(row)])
         why = non_binding(said)
+        if why == "cross-reference" and duty_taken_away(said):
+            continue  # "need not implement the measures described in Annex 4": the duty taken away (1.9.0)
         if why not in NEGATABLE and not (why == "controller duty" and _CONSENT.search(said)):
             out[row, :] = False
+    return out
+
+
+def _duties_taken_away(
+    units: Sequence[Unit],
+    raw: FloatMatrix,
+    context: npt.NDArray[np.bool_],
+    playbook: Playbook,
+    requirement_of: npt.NDArray[np.int64],
+) -> npt.NDArray[np.bool_]:
+    """Sentences to read for a negation of a requirement however little they read like its
+    wordings: in context, naming its operative concept, taking a duty away in so many words ("shall
+    not be required, to the extent legally permitted, to promptly notify Customer if it receives a
+    Data Subject Request") and carrying the requirement's own duty in their main clause (1.9.0). A
+    duty taken away reads even less like the playbook's wordings than a negated one, and the duty it
+    carries says which requirement it takes away."""
+    out = np.zeros(raw.shape, dtype=bool)
+    duties = {req.id: Duty(req.id, req.duty) for req in playbook.requirements if req.duty}
+    for row in np.flatnonzero(context & (raw > 0).any(axis=1)):
+        said = _said(units[int(row)])
+        if not duty_taken_away(said):
+            continue
+        why = non_binding(said)
+        if why not in (*NEGATABLE, "cross-reference") and not (why == "controller duty" and _CONSENT.search(said)):
+            continue
+        for name in carried(said, tuple(duties.values())):
+            index = next(i for i, req in enumerate(playbook.requirements) if req.id == name)
+            out[row] |= (requirement_of == index) & (raw[row] > 0)
     return out
 
 
@@ -617,6 +654,9 @@ def _affirmed(
             seen = column[row] >= floor or table.raw_scores is None
             score = float(column[row]) if seen else float(table.raw_scores[row, index])  # type: ignore[index]
             contradicting.append(Evidence(unit, score, recogniser.id, negation=found.cue))
+            lead_in = _negating_lead_in(units, int(row), said, recogniser)
+            if lead_in is not None:
+                contradicting.append(Evidence(lead_in, score, recogniser.id, negation=found.cue))
             column[row] = 0.0
             negated_lead_ins.add(unit.clause.ordinal)
     if negated_lead_ins:
@@ -627,6 +667,19 @@ def _affirmed(
             if introduced_by.get(item.clause.ordinal) in negated_lead_ins:
                 column[index] = 0.0
     return column
+
+
+def _negating_lead_in(units: Sequence[Unit], row: int, said: str, recogniser: Recogniser) -> Unit | None:
+    """The lead-in that negates a list item read with it ("The Processor shall not be required to
+    notify the Controller if: - it receives a request from a data subject"), to be quoted with the
+    item: the negation is in the lead-in, not in the item alone (1.9.0)."""
+    unit = units[row]
+    if unit.clause.kind != "list_item" or said == unit.match_text:
+        return None
+    if contradiction(unit.match_text, recogniser.operative, recogniser.restricts) is not None:
+        return None  # the item negates it by itself
+    ordinal = _lead_in_ordinals(units).get(unit.clause.ordinal)
+    return next((u for u in reversed(units[:row]) if u.clause.ordinal == ordinal), None)
 
 
 def _lead_in_texts(units: Sequence[Unit]) -> dict[int, str]:

@@ -92,6 +92,18 @@ _NOT_APPLY = re.compile(r"\bnot\s+apply\b", re.IGNORECASE)
 _DUTY_NOUN = re.compile(r"\b(?:obligations?|dut(?:y|ies)|requirements?|undertakings?|commitments?)\b", re.IGNORECASE)
 """What a "shall not apply" must have as its subject to take a duty away ("The Processor's
 obligation to delete ... shall not apply"; "Clause 7 shall not apply" takes away no duty)."""
+_SAFEGUARD_NOT_APPLY = (
+    r"\b(?:SCCs|standard\s+contractual\s+clauses|(?:transfer\s+)?mechanisms?|safeguards?|binding\s+corporate\s+rules|"
+    r"BCRs)\b[^.;:]{0,80}?\b(?:shall|will|does|do)\s+not\s+apply(?:\s+to\s+(?:such|these|those|the|any|all)\s+"
+    r"transfers?)?(?=\s*(?:[.;:,]|and\b|$))"
+)
+"""A transfer safeguard withdrawn (1.9.0)."""
+_PART_OF = re.compile(
+    r"\b(?:clauses?|sections?|modules?|options?|annex(?:es)?|appendix|paragraphs?|parts?)\s+[\w.()]+\s+(?:of|in|to)\s+"
+    r"(?:the\s+)?$",
+    re.IGNORECASE,
+)
+"""Before a safeguard, what makes the cue's subject a part of it ("Clause 7 of the")."""
 _STRONG = re.compile(
     r"\b(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated|bound|committed|responsible)"
     r"(?:\s*,\s*[^;:.]{1,240}?,\s*|\s+)to\b|"
@@ -104,7 +116,11 @@ _STRONG = re.compile(
     r"(?:required|obliged|obligated|bound)\s+to\b|"
     rf"{_EXEMPT}|"
     # "The Processor's obligation to delete ... shall not apply." (not "... does not apply if ...").
-    r"\b(?:shall|will|does|do)\s+not\s+apply(?=\s*(?:[.;:]|$))",
+    r"\b(?:shall|will|does|do)\s+not\s+apply(?=\s*(?:[.;:]|$))|"
+    # The transfer safeguard itself withdrawn: "the SCCs shall not apply, completed as follows", "the
+    # transfer mechanisms listed below shall not apply to such transfers and ..." (not "shall not apply
+    # to transfers to an adequate country", nor "... to data that is not transferred": 1.9.0).
+    rf"{_SAFEGUARD_NOT_APPLY}",
     re.IGNORECASE,
 )
 """A duty explicitly taken away: it negates whatever the rest of the clause would oblige; a phrase
@@ -183,7 +199,7 @@ _GUTTING = re.compile(
     # Efforts instead of a duty, and only where practicable: "will use reasonable efforts to delete
     # ... where commercially practicable" (either alone is ordinary drafting). Both in one clause
     # of the sentence, however long ("... in accordance with Art. 28 Para. 3 ...").
-    rf"(?:{_EFFORTS}){_IN_SENTENCE}{{0,400}}?(?:{_PRACTICABLE})|(?:{_PRACTICABLE}){_IN_SENTENCE}{{0,400}}?(?:{_EFFORTS})|"
+    rf"(?:{_EFFORTS}){_IN_SENTENCE}{{0,800}}?(?:{_PRACTICABLE})|(?:{_PRACTICABLE}){_IN_SENTENCE}{{0,800}}?(?:{_EFFORTS})|"
     # The controller gives up the safeguard: "waives its right to object", "waives any right to audit".
     r"\bwaives?\s+(?:(?:any|all|its|their|his|the|such|and)\s+)*(?:rights?|entitlements?|ability)\s+to\b|"
     r"\b(?:is|are|shall\s+be|will\s+be)\s+(?:optional|excluded)\b",
@@ -202,7 +218,7 @@ _PERMISSION = re.compile(
 """A permission, whose loophole ("may engage sub-processors without notice") guts the duty; "may not"
 / "can't" forbid, and "may not engage sub-processors without approval" is the duty itself (1.8.0)."""
 _EXCEPTION = re.compile(
-    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|save\s+(?:as|where|for|to)|(?<!even\s)beyond|"
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|other\s+(?:[\w'’-]+\s+){1,2}?than|save\s+(?:as|where|for|to)|(?<!even\s)beyond|"
     r"outside|apart\s+from|prior\s+to|before|until|for\s+(?:its|their|his)\s+own|"
     r"(?:on|of|by)\s+(?:its|their|his)\s+own\s+(?:authority|initiative|account)|"
     r"for\s+any\s+(?:other\s+)?purpose)\b",
@@ -213,7 +229,7 @@ _COORDINATED_DUTY = re.compile(
 )
 """A duty of its own coordinated after a negated verb phrase ("..., and will provide ...")."""
 _LEGAL_EXCEPTION = re.compile(
-    r"\b(?:unless|except|save)\b[^.;:]{0,100}?\b(?:(?:by|under)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
+    r"\b(?:unless|except|save)\b[^.;:]{0,100}?\b(?:(?:by|under|pursuant\s+to|in\s+accordance\s+with|according\s+to)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
     r"regulations?)|legally\s+(?:obliged|obligated|required|bound))\b",
     re.IGNORECASE,
 )
@@ -229,7 +245,7 @@ _DUTY = re.compile(
 )
 """Duty verbs: in a sentence about the obligation, negating one of them negates the obligation."""
 _LOOPHOLE = re.compile(
-    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|other\s+than|otherwise\s+than|for\s+(?:its|their|his)\s+own|"
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|other\s+than|otherwise\s+than|other\s+(?:[\w'’-]+\s+){1,2}?than|for\s+(?:its|their|his)\s+own|"
     r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of|whether\s+or\s+not|freely|at\s+will)\b",
     re.IGNORECASE,
 )
@@ -240,7 +256,7 @@ _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+
 also otherwise). "shall not only ... but also" stays a duty."""
 _NEW_CLAUSE = r"(?:[\w'’-]+\s+){0,4}?(?:shall|will|must|agrees?|undertakes?|is|are|has|have|does|do|remains?)\b"
 _TURN = re.compile(rf",?\s(?:but|however|whereas)\b(?=,?\s+{_NEW_CLAUSE})", re.IGNORECASE)
-_BOUNDARY = re.compile(rf"[;:]|[.!?](?=\s|$)|{_TURN.pattern}", re.IGNORECASE)
+_BOUNDARY = re.compile(rf"[;:]|[!?](?=\s|$)|\.(?=\s*$|\s+(?-i:[^a-z]))|{_TURN.pattern}", re.IGNORECASE)
 """Where the scope of a negation ends: a clause or sentence end, or "but" / "however" /
 "whereas" opening a new clause with its own verb ("... shall not be required to audit, but shall
 make available ..."). A "but" that only inserts a qualification keeps the negation going: in
@@ -369,6 +385,25 @@ def _addresses(text: str, operative: Sequence[re.Pattern[str]]) -> bool:
     return bool(operative) and all(p.search(text) for p in operative)
 
 
+_LIFTED = re.compile(r"(?:not|never)\s+(?:[\w'’()-]+\s+){1,6}?(?:only|solely|exclusively)\b", re.IGNORECASE)
+"""A restriction lifted: the negation stands on the "only" that confines the act ("will not process the
+data only on instructions", "shall not be retained only as long as necessary"): the act is no longer
+confined, whatever exception follows (1.9.0). "not only ... but also" adds to the duty instead."""
+_ALSO = re.compile(r"\bbut\s+(?:[\w'’-]+\s+){0,3}?also\b", re.IGNORECASE)
+
+
+def _lifted(text: str, cue: re.Match[str], operative: Sequence[re.Pattern[str]]) -> Contradiction | None:
+    """The restriction the negation ``cue`` lifts, if it stands on an "only" in a clause that names
+    the obligation ("shall not be retained only as long as necessary, and then destroyed")."""
+    lifted = _LIFTED.match(text, cue.start())
+    end = _clause_end(text, cue.start())
+    if lifted is None or lifted.end() > end or _ALSO.search(text, lifted.end()):
+        return None
+    if not any(p.search(text, cue.start(), end) for p in operative):
+        return None
+    return Contradiction(" ".join(lifted.group(0).split()))
+
+
 def _whole_sentence(text: str) -> Contradiction | None:
     """ "It is not agreed that ...": the whole statement negated."""
     whole = _WHOLE_SENTENCE.search(text)
@@ -395,7 +430,10 @@ def contradiction(
         subject = text[begin : cue.start()]
         if _AFFIRMED.search(subject) and re.match(_EXEMPT, cue.group(0), re.IGNORECASE):
             continue  # "shall not be released from its obligation to delete": still owed
-        if _NOT_APPLY.search(cue.group(0)) and not _DUTY_NOUN.search(subject):
+        safeguard = re.match(_SAFEGUARD_NOT_APPLY, cue.group(0), re.IGNORECASE) is not None
+        if safeguard and _PART_OF.search(subject):
+            continue  # "Clause 7 of the SCCs shall not apply": an optional clause, the SCCs still do
+        if _NOT_APPLY.search(cue.group(0)) and not _DUTY_NOUN.search(subject) and not safeguard:
             continue  # "Clause 7 shall not apply": no duty named as taken away
         if _other_duty(text, cue, scope_end, operative):
             continue
@@ -407,12 +445,15 @@ def contradiction(
         if _DUTY.search(clause) and not _stated_after(text, scope_end, operative):
             return Contradiction(_quoted(cue.group(0)))
     for cue in _CUE.finditer(text):
-        if not _governs(text, cue.end(), operative):
+        lifted = _lifted(text, cue, operative)
+        if lifted is None and not _governs(text, cue.end(), operative):
             continue
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         before = text[begin : cue.start()]
         if _in_condition(" ".join(before.split()[-CONDITION_WORDS:])):
             continue
+        if lifted is not None:
+            return lifted
         rest = text[cue.end() : _clause_end(text, cue.end())]
         # The exception restricts the negated act itself: not one of a duty coordinated after it
         # ("will not notify ..., and will provide the information ... for its own notification").
@@ -518,13 +559,25 @@ _REQUIRED = re.compile(r"(?:not|never)\s+(?:be\s+)?(?:required|obliged|obligated
 ... the Page, to")."""
 
 
+def duty_taken_away(text: str) -> bool:
+    """Whether ``text`` takes a duty away in so many words anywhere ("need not implement the measures
+    described in Annex 4", "is not required to ..."): such a sentence negates a duty though it also
+    points to another document (1.9.0)."""
+    return _STRONG.search(text) is not None
+
+
 def takes_duty_away(cue: str) -> bool:
     """Whether a :class:`Contradiction`'s ``cue`` takes the duty away in so many words ("not be
     required to", "does not undertake to", "need not", "is exempt from"), hands it to the
     processor's discretion, guts it by a qualifier, or negates the whole statement; not a bare
     negation word before a verb ("does not modify or delete", "a country that does not provide"),
     which may as well restrict an act or describe a fact."""
-    return _BARE.match(cue) is None or _STRONG.match(cue) is not None or _REQUIRED.match(cue) is not None
+    return (
+        _BARE.match(cue) is None
+        or _STRONG.match(cue) is not None
+        or _REQUIRED.match(cue) is not None
+        or _LIFTED.fullmatch(cue) is not None
+    )
 
 
 def prevailing_negations(

@@ -97,6 +97,9 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
 
 _UNDERLINE = re.compile(r"[-=]{3,}")
 """A line that only underlines the line above it."""
+_ATX_HEADING = re.compile(r"#{1,6}\s")
+"""A Markdown heading ("### 4.1 Processing of Client Data"): a heading also when the line above it is
+no blank (a heading right under another, "## 4. Data Use"), and the line under it is not part of it."""
 
 
 def _is_title(text: str) -> bool:
@@ -214,7 +217,7 @@ class _Builder:
             self._start(self._child("b"), "list_item", "", self.anchor_heading)
             self._append(text, line.block)
             return
-        if line.heading_style or (_is_title(text) and line.starts_paragraph):
+        if line.heading_style or (_is_title(text) and (line.starts_paragraph or _ATX_HEADING.match(text))):
             self.anchor = f"h-{_slug(text)}"
             self.anchor_heading = text
             self._start(self.anchor, "heading", "", text)
