@@ -125,6 +125,21 @@ suspicion of a breach, this must [not be notified]"): the cue is the main clause
 condition's."""
 
 
+_DESTINATION = re.compile(
+    r"\b(?:third\s+)?(?:countr(?:y|ies)|territor(?:y|ies)|jurisdictions?|destinations?|international\s+organi[sz]ations?)"
+    r"\s*,?\s+(?:that|which|where|whose|(?:for|in|to|of)\s+which)\b[^,;:()]{0,100}$",
+    re.IGNORECASE,
+)
+"""A relative clause describing where data goes ("to a country that does not provide an adequate level
+of protection", "a territory for which the Commission has not issued an adequacy decision"): Chapter
+V's own description of a third country, not a negation of the processor's duty (1.9.0)."""
+
+
+def _describes_destination(before: str) -> bool:
+    """Whether a cue after ``before`` (its clause so far) stands in a relative clause on a country."""
+    return _DESTINATION.search(before) is not None
+
+
 def _in_condition(before: str) -> bool:
     """Whether a cue after ``before`` (its clause's last words) stands in a condition or purpose
     ("only if the audit may not", "If the Service Provider concludes it can no longer comply"),
@@ -411,7 +426,7 @@ def contradiction(
             continue
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         before = text[begin : cue.start()]
-        if _in_condition(" ".join(before.split()[-CONDITION_WORDS:])):
+        if _in_condition(" ".join(before.split()[-CONDITION_WORDS:])) or _describes_destination(before):
             continue
         rest = text[cue.end() : _clause_end(text, cue.end())]
         # The exception restricts the negated act itself: not one of a duty coordinated after it
