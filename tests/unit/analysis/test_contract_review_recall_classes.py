@@ -40,6 +40,20 @@ CASES = {
             "in its hosting environment."
         },
     ),
+    "data-subject assistance, 'data-subject requests' hyphenated": (
+        "art28-3e-data-subject-rights",
+        {
+            "7.1": "7.1 The Processor will help the Controller answer data-subject requests within the "
+            "time the GDPR allows."
+        },
+    ),
+    "data-subject assistance, notice to the controller of a request received": (
+        "art28-3e-data-subject-rights",
+        {
+            "7.1": "7.1 The Processor shall tell the Controller without delay, where the law allows, on receiving a "
+            "complaint or request from a Data Subject about the processing."
+        },
+    ),
     "transfers, the destination described by a negated relative clause": (
         "chapter-v-transfers",
         {
@@ -75,6 +89,14 @@ def test_the_requirement_is_found_in_this_wording_and_quoted(tmp_path: Path, cas
         (
             {"5.1": "5.1 The Processor shall maintain data security incident records for three years."},
             "art28-3c-security",
+        ),
+        # notice of a request from an authority is no data-subject assistance
+        (
+            {
+                "7.1": "7.1 The Processor shall notify the Controller of any request from a supervisory authority "
+                "relating to the processing."
+            },
+            "art28-3e-data-subject-rights",
         ),
         # a breach of personal data protection law is an infringement, not a personal data breach
         (
@@ -140,6 +162,7 @@ This Data Processing Agreement is entered into between Northwind Retail GmbH ("C
 The Processor will process Personal Data only on the documented instructions of the Controller.
 ### 4.2 Aggregated Data
 The Processor may create aggregated statistics that identify no data subject.
+## 5. Assessments The Processor shall assist the Controller with its data protection impact assessments.
 """
 
 
@@ -155,6 +178,10 @@ def test_a_markdown_heading_line_without_a_blank_line_after_it_is_a_heading_of_i
     units = matching.build_units(clauses, playbook)
     unit = next(u for u in units if "documented instructions" in u.text)
     assert unit.in_context
+    # a heading line that runs into its clause's text reads as no title: it stays the clause
+    clause = next(c for c in clauses if "impact assessments" in c.text)
+    assert clause.kind == "paragraph"
+    assert next(u for u in units if "impact assessments" in u.text).in_context
 
 
 def test_the_clause_under_a_markdown_heading_is_quoted(tmp_path: Path) -> None:
@@ -174,3 +201,27 @@ def _primary(requirement_id: str) -> Recogniser:
     primary = next(r for r in playbook.requirements if r.id == requirement_id).primary
     assert primary is not None
     return primary
+
+
+def test_a_negation_reaches_over_a_clause_label_inside_the_sentence() -> None:
+    primary = _primary("art28-3e-data-subject-rights")
+    said = (
+        "When it processes Personal Data for the Services, the Processor will not be required to 3.2. notify the "
+        "Controller upon receiving a request from a Data Subject."
+    )
+    found = contradiction(said, primary.operative, primary.restricts)
+    assert found is not None and found.cue == "not be required to"
+
+
+def test_of_sentences_tied_on_a_pattern_the_one_carrying_the_duty_is_quoted(tmp_path: Path) -> None:
+    # both name the measures by a pattern; the first only gives access to their description
+    changes = {
+        "5.1": "5.1 The Processor shall give the Controller access to its written technical and organisational "
+        "security measures.\n\n5.2 The Processor shall implement appropriate technical and organisational "
+        "measures to ensure a level of security appropriate to the risk."
+    }
+    finding = lexical_findings(tmp_path, changes)["art28-3c-security"]
+    assert finding.status in POSITIVE, finding.explanation
+    excerpts = [normalise(e.excerpt) for e in finding.evidence]
+    assert any("shall implement appropriate technical" in e for e in excerpts), excerpts
+    assert not any("give the Controller access" in e for e in excerpts), excerpts

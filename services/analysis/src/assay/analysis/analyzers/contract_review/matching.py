@@ -554,15 +554,30 @@ def _best(
     column: npt.NDArray[np.float32],
     recogniser: Recogniser,
     sections: set[str] | None = None,
+    duty: Duty | None = None,
 ) -> Evidence | None:
-    """The best-scoring unit (the earliest of equals), only within ``sections`` if given."""
+    """The best-scoring unit (the earliest of equals; with ``duty``, the earliest of equals that
+    carries it), only within ``sections`` if given."""
     if not units:
         return None
     if sections is not None:
         allowed = np.asarray([_section(u) in sections for u in units], dtype=bool)
         column = np.where(allowed, column, 0.0)
     row = int(np.argmax(column))
+    if duty is not None and column[row] > 0:
+        row = _carrying_duty(units, column, row, duty)
     return Evidence(unit=units[row], score=float(column[row]), recogniser_id=recogniser.id)
+
+
+def _carrying_duty(units: Sequence[Unit], column: npt.NDArray[np.float32], row: int, duty: Duty) -> int:
+    """Among the units tied at the best score (several pattern hits), the earliest whose main clause
+    carries the requirement's own duty, else ``row`` (the earliest): "The Processor is obliged to give
+    the Controller access to its written security measures" names the measures, "The Processor shall
+    protect the Personal Data against unauthorised access" is the duty (1.9.0)."""
+    for tied in np.flatnonzero(column == column[row]):
+        if duty.name in carried(_said(units[int(tied)]), (duty,)):
+            return int(tied)
+    return row
 
 
 def _qualifier(requirement: Requirement, evidence: Sequence[Evidence]) -> str:
@@ -673,7 +688,8 @@ def evaluate(
     if requirement.primary is not None:
         column = _affirmed(units, table, requirement.primary, thresholds, contradicting)
         sections = {_section(units[int(i)]) for i in np.flatnonzero(column >= thresholds.present)}
-        best[requirement.primary.id] = _best(units, column, requirement.primary)
+        own = Duty(requirement.id, requirement.duty) if requirement.duty else None
+        best[requirement.primary.id] = _best(units, column, requirement.primary, duty=own)
     for element in requirement.elements:
         column = _affirmed(units, table, element, thresholds, contradicting)
         best[element.id] = _best(units, column, element, sections)

@@ -255,8 +255,9 @@ _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+
 also otherwise). "shall not only ... but also" stays a duty."""
 _NEW_CLAUSE = r"(?:[\w'’-]+\s+){0,4}?(?:shall|will|must|agrees?|undertakes?|is|are|has|have|does|do|remains?)\b"
 _TURN = re.compile(rf",?\s(?:but|however|whereas)\b(?=,?\s+{_NEW_CLAUSE})", re.IGNORECASE)
-_BOUNDARY = re.compile(rf"[;:]|[.!?](?=\s|$)|{_TURN.pattern}", re.IGNORECASE)
-"""Where the scope of a negation ends: a clause or sentence end, or "but" / "however" /
+_BOUNDARY = re.compile(rf"[;:]|(?<!\d\.\d)[.!?](?=\s|$)|{_TURN.pattern}", re.IGNORECASE)
+"""Where the scope of a negation ends: a clause or sentence end (not a clause label's dot, "will
+not be required to 3.2. notify": 1.9.0), or "but" / "however" /
 "whereas" opening a new clause with its own verb ("... shall not be required to audit, but shall
 make available ..."). A "but" that only inserts a qualification keeps the negation going: in
 "shall not be required to promptly, but within 72 hours, notify" nothing after "but" has a verb

@@ -88,19 +88,23 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
                 yield _Line("", block, False, False)
                 continue
             starts = i == 0 or not raw_lines[i - 1] or bool(_UNDERLINE.fullmatch(raw_lines[i - 1]))
+            if not starts and _ATX_HEADING.match(text):
+                # A line opening with "#" to "######" (Markdown's ATX heading) starts a paragraph of
+                # its own though no blank line sets it off, and is a heading when it reads as a
+                # title ("### 4.1 Processing of Client Data"), not the clause it heads (1.9.0).
+                yield _Line("", block, False, False)
+                starts = True
             underlined = i + 1 < len(raw_lines) and bool(_UNDERLINE.fullmatch(raw_lines[i + 1]))
             alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1] or underlined)
             # A line underlined with "---" or "===" is a heading (Markdown's setext headings, a
-            # plain-text document's underlined titles), however long; so is a line opening with
-            # "#" to "######" (Markdown's ATX headings), though no blank line sets it off (1.9.0).
-            own = underlined or bool(_ATX_HEADING.match(text))
-            yield _Line(text, block, heading_style or own, i == 0, starts or own, alone or own)
+            # plain-text document's underlined titles), however long.
+            yield _Line(text, block, heading_style or underlined, i == 0, starts or underlined, alone or underlined)
 
 
 _UNDERLINE = re.compile(r"[-=]{3,}")
 """A line that only underlines the line above it."""
 _ATX_HEADING = re.compile(r"#{1,6}\s+\S")
-"""A Markdown heading line ("### 4.1 Processing of Client Data"): a heading wherever it stands."""
+"""A Markdown heading line ("### 4.1 Processing of Client Data")."""
 
 
 def _is_title(text: str) -> bool:
