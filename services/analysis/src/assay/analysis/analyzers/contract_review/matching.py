@@ -570,12 +570,13 @@ def _best(
 
 
 def _carrying_duty(units: Sequence[Unit], column: npt.NDArray[np.float32], row: int, duty: Duty) -> int:
-    """Among the units tied at the best score (several pattern hits), the earliest whose main clause
-    carries the requirement's own duty, else ``row`` (the earliest): "The Processor is obliged to give
+    """Among the units tied at the best score (several pattern hits), the earliest whose own main
+    clause (not a lead-in's) carries the requirement's own duty, else ``row`` (the earliest): "The
+    Processor is obliged to give
     the Controller access to its written security measures" names the measures, "The Processor shall
     protect the Personal Data against unauthorised access" is the duty (1.9.0)."""
     for tied in np.flatnonzero(column == column[row]):
-        if duty.name in carried(_said(units[int(tied)]), (duty,)):
+        if duty.name in carried(units[int(tied)].match_text, (duty,)):
             return int(tied)
     return row
 
