@@ -198,6 +198,25 @@ def test_the_clause_under_a_markdown_heading_is_quoted(tmp_path: Path) -> None:
     ]
 
 
+def test_a_later_limb_of_a_run_in_list_completes_the_words_before_its_first(tmp_path: Path) -> None:
+    changes = {
+        "3.2": "3.2 The Processor shall notify the Controller at once if it finds that (a) it can no longer meet its "
+        "obligations under this DPA; (b) a sub-processor has breached this DPA; or (c) in its opinion, an "
+        "instruction of the Controller infringes the GDPR."
+    }
+    finding = lexical_findings(tmp_path, changes)["art28-3-infringing-instructions"]
+    assert finding.status in POSITIVE, finding.explanation
+    assert any("an instruction of the Controller infringes the GDPR" in normalise(e.excerpt) for e in finding.evidence)
+
+
+def test_only_a_first_limb_closed_by_a_semicolon_opens_a_run_in_list() -> None:
+    lead = "The Processor shall inform the Controller if it finds that"
+    assert matching._run_in_lead(f"{lead} (a) it can no longer comply with this DPA;") == lead
+    assert matching._run_in_lead(f"{lead} (a) it can no longer comply with this DPA; or") == lead
+    assert matching._run_in_lead(f"{lead} (a) it can no longer comply with this DPA.") == ""
+    assert matching._run_in_lead("The Processor shall keep records of processing;") == ""
+
+
 def _primary(requirement_id: str) -> Recogniser:
     playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
     primary = next(r for r in playbook.requirements if r.id == requirement_id).primary

@@ -265,9 +265,13 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
             # following meanings:"), nested items included (1.8.0).
             lead_in_defines = open_definition or (relevant and introduces_definitions(clause.text))
         opening = True
+        run_in = ""
         for span in clause.spans:
             for sentence, so_far in sentence_parts(span.text):
                 normalised = parties.normalise(clean_markup(sentence))
+                limb = bool(run_in) and _LATER_LIMB.match(normalised) is not None
+                if not limb:
+                    run_in = _run_in_lead(normalised)
                 # A verbless list item is content after its lead-in ("Data subjects: - staff"):
                 # its lead-in must name the concept; elsewhere a verbless line is a heading.
                 verbless = relevant and is_heading_like(sentence)
@@ -280,12 +284,26 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         match_text=normalised,
                         semantic_text=intro + normalised,
                         in_context=evidence_kind and not (verbless and not intro),
-                        concept_text=_concept_text(lead, normalised, verbless, opening),
+                        concept_text=(
+                            f"{run_in} {normalised}" if limb else _concept_text(lead, normalised, verbless, opening)
+                        ),
                         sentence_so_far=parties.normalise(clean_markup(so_far)) if so_far != sentence else "",
                     )
                 )
                 opening = False
     return units
+
+
+_FIRST_LIMB = re.compile(r"^(?P<lead>.{12,}?)\s\((?:a|i|1)\)\s[^;]+;\s*(?:and|or)?\s*$", re.IGNORECASE)
+_LATER_LIMB = re.compile(r"^(?:and\s+|or\s+)?\((?:[b-h]|ii|iii|iv|v|vi|vii|viii|[2-8])\)\s", re.IGNORECASE)
+
+
+def _run_in_lead(sentence: str) -> str:
+    """The words that introduce a run-in list whose first limb ``sentence`` ends ("The Processor shall
+    notify the Controller if it determines that (a) it can no longer comply;"): each later limb ("(c)
+    an instruction infringes the GDPR.") completes them, as a list item completes its lead-in (1.9.0)."""
+    found = _FIRST_LIMB.match(sentence)
+    return found.group("lead") if found is not None else ""
 
 
 def _concept_text(intro: str, sentence: str, verbless: bool, opening: bool) -> str:
