@@ -20,6 +20,7 @@ from fixtures.contracts.support import STATUS, edited_findings, lexical_findings
 from assay.analysis.analyzers.contract_review import matching
 from assay.analysis.analyzers.contract_review.extract import extract_text
 from assay.analysis.analyzers.contract_review.negation import contradiction
+from assay.analysis.analyzers.contract_review.obligation import non_binding
 from assay.analysis.analyzers.contract_review.playbook import Recogniser, builtin_playbooks
 from assay.analysis.analyzers.contract_review.segment import segment
 
@@ -215,6 +216,17 @@ def test_only_a_first_limb_closed_by_a_semicolon_opens_a_run_in_list() -> None:
     assert matching._run_in_lead(f"{lead} (a) it can no longer comply with this DPA; or") == lead
     assert matching._run_in_lead(f"{lead} (a) it can no longer comply with this DPA.") == ""
     assert matching._run_in_lead("The Processor shall keep records of processing;") == ""
+
+
+def test_business_secrets_are_no_controller_before_the_processors_permission() -> None:
+    # a permission of the processor binds it to nothing, whatever it protects (no security duty)
+    said = (
+        "To the extent necessary to protect business secrets or other confidential information, including personal "
+        "data, the Processor may redact the text of its agreement with its sub-processor before sharing a copy."
+    )
+    assert non_binding(said) == "processor permission"
+    # the CCPA's business is the controller's side: its permission is not the processor's
+    assert non_binding("The Business may ask the Service Provider for a copy of its security policy.") == ""
 
 
 def _primary(requirement_id: str) -> Recogniser:
