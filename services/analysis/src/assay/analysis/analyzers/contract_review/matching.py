@@ -272,9 +272,13 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
             # following meanings:"), nested items included (1.8.0).
             lead_in_defines = open_definition or (relevant and introduces_definitions(clause.text))
         opening = True
+        run_in = ""
         for span in clause.spans:
             for sentence, so_far in sentence_parts(span.text):
                 normalised = parties.normalise(clean_markup(sentence))
+                limb = bool(run_in) and _LATER_LIMB.match(normalised) is not None
+                if not limb:
+                    run_in = _run_in_lead(normalised)
                 # A verbless list item is content after its lead-in ("Data subjects: - staff"):
                 # its lead-in must name the concept; elsewhere a verbless line is a heading.
                 verbless = relevant and is_heading_like(sentence)
@@ -287,12 +291,26 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         match_text=normalised,
                         semantic_text=intro + normalised,
                         in_context=evidence_kind and not (verbless and not intro),
-                        concept_text=_concept_text(lead, normalised, verbless, opening),
+                        concept_text=(
+                            f"{run_in} {normalised}" if limb else _concept_text(lead, normalised, verbless, opening)
+                        ),
                         sentence_so_far=parties.normalise(clean_markup(so_far)) if so_far != sentence else "",
                     )
                 )
                 opening = False
     return units
+
+
+_FIRST_LIMB = re.compile(r"^(?P<lead>.{12,}?)\s\((?:a|i|1)\)\s[^;]+;\s*(?:and|or)?\s*$", re.IGNORECASE)
+_LATER_LIMB = re.compile(r"^(?:and\s+|or\s+)?\((?:[b-h]|ii|iii|iv|v|vi|vii|viii|[2-8])\)\s", re.IGNORECASE)
+
+
+def _run_in_lead(sentence: str) -> str:
+    """The words that introduce a run-in list whose first limb ``sentence`` ends ("The Processor shall
+    notify the Controller if it determines that (a) it can no longer comply;"): each later limb ("(c)
+    an instruction infringes the GDPR.") completes them, as a list item completes its lead-in (1.9.0)."""
+    found = _FIRST_LIMB.match(sentence)
+    return found.group("lead") if found is not None else ""
 
 
 def _concept_text(intro: str, sentence: str, verbless: bool, opening: bool) -> str:
@@ -593,15 +611,31 @@ def _best(
     column: npt.NDArray[np.float32],
     recogniser: Recogniser,
     sections: set[str] | None = None,
+    duty: Duty | None = None,
 ) -> Evidence | None:
-    """The best-scoring unit (the earliest of equals), only within ``sections`` if given."""
+    """The best-scoring unit (the earliest of equals; with ``duty``, the earliest of equals that
+    carries it), only within ``sections`` if given."""
     if not units:
         return None
     if sections is not None:
         allowed = np.asarray([_section(u) in sections for u in units], dtype=bool)
         column = np.where(allowed, column, 0.0)
     row = int(np.argmax(column))
+    if duty is not None and column[row] > 0:
+        row = _carrying_duty(units, column, row, duty)
     return Evidence(unit=units[row], score=float(column[row]), recogniser_id=recogniser.id)
+
+
+def _carrying_duty(units: Sequence[Unit], column: npt.NDArray[np.float32], row: int, duty: Duty) -> int:
+    """Among the units tied at the best score (several pattern hits), the earliest whose own main
+    clause (not a lead-in's) carries the requirement's own duty, else ``row`` (the earliest): "The
+    Processor is obliged to give
+    the Controller access to its written security measures" names the measures, "The Processor shall
+    protect the Personal Data against unauthorised access" is the duty (1.9.0)."""
+    for tied in np.flatnonzero(column == column[row]):
+        if duty.name in carried(units[int(tied)].match_text, (duty,)):
+            return int(tied)
+    return row
 
 
 def _qualifier(requirement: Requirement, evidence: Sequence[Evidence]) -> str:
@@ -765,7 +799,8 @@ def evaluate(
     if requirement.primary is not None:
         column = _affirmed(units, table, requirement.primary, thresholds, contradicting)
         sections = {_section(units[int(i)]) for i in np.flatnonzero(column >= thresholds.present)}
-        best[requirement.primary.id] = _best(units, column, requirement.primary)
+        own = Duty(requirement.id, requirement.duty) if requirement.duty else None
+        best[requirement.primary.id] = _best(units, column, requirement.primary, duty=own)
     for element in requirement.elements:
         column = _affirmed(units, table, element, thresholds, contradicting)
         best[element.id] = _best(units, column, element, sections)

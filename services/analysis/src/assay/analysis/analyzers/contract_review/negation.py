@@ -141,6 +141,21 @@ suspicion of a breach, this must [not be notified]"): the cue is the main clause
 condition's."""
 
 
+_DESTINATION = re.compile(
+    r"\b(?:third\s+)?(?:countr(?:y|ies)|territor(?:y|ies)|jurisdictions?|destinations?|international\s+organi[sz]ations?)"
+    r"\s*,?\s+(?:that|which|where|whose|(?:for|in|to|of)\s+which)\b[^,;:()]{0,100}$",
+    re.IGNORECASE,
+)
+"""A relative clause describing where data goes ("to a country that does not provide an adequate level
+of protection", "a territory for which the Commission has not issued an adequacy decision"): Chapter
+V's own description of a third country, not a negation of the processor's duty (1.9.0)."""
+
+
+def _describes_destination(before: str) -> bool:
+    """Whether a cue after ``before`` (its clause so far) stands in a relative clause on a country."""
+    return _DESTINATION.search(before) is not None
+
+
 def _in_condition(before: str) -> bool:
     """Whether a cue after ``before`` (its clause's last words) stands in a condition or purpose
     ("only if the audit may not", "If the Service Provider concludes it can no longer comply"),
@@ -256,8 +271,9 @@ _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+
 also otherwise). "shall not only ... but also" stays a duty."""
 _NEW_CLAUSE = r"(?:[\w'’-]+\s+){0,4}?(?:shall|will|must|agrees?|undertakes?|is|are|has|have|does|do|remains?)\b"
 _TURN = re.compile(rf",?\s(?:but|however|whereas)\b(?=,?\s+{_NEW_CLAUSE})", re.IGNORECASE)
-_BOUNDARY = re.compile(rf"[;:]|[!?](?=\s|$)|\.(?=\s*$|\s+(?-i:[^a-z]))|{_TURN.pattern}", re.IGNORECASE)
-"""Where the scope of a negation ends: a clause or sentence end, or "but" / "however" /
+_BOUNDARY = re.compile(rf"[;:]|[!?](?=\s|$)|(?<!\d\.\d)\.(?=\s*$|\s+(?-i:[^a-z]))|{_TURN.pattern}", re.IGNORECASE)
+"""Where the scope of a negation ends: a clause or sentence end (not a dot before a lowercase word
+or a clause label's dot, "will not be required to 3.2. notify": 1.9.0), or "but" / "however" /
 "whereas" opening a new clause with its own verb ("... shall not be required to audit, but shall
 make available ..."). A "but" that only inserts a qualification keeps the negation going: in
 "shall not be required to promptly, but within 72 hours, notify" nothing after "but" has a verb
@@ -450,7 +466,7 @@ def contradiction(
             continue
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         before = text[begin : cue.start()]
-        if _in_condition(" ".join(before.split()[-CONDITION_WORDS:])):
+        if _in_condition(" ".join(before.split()[-CONDITION_WORDS:])) or _describes_destination(before):
             continue
         if lifted is not None:
             return lifted

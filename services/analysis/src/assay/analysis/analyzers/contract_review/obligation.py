@@ -62,7 +62,9 @@ _DUTY = re.compile(
 _PERMISSION = re.compile(r"\b(?:may|can|(?:is|are)\s+(?:entitled|permitted|allowed|free)\s+to)\b", re.IGNORECASE)
 _RESTRICTED = re.compile(r"\b(?:only|solely|exclusively|not|never|no)\b", re.IGNORECASE)
 _CONTROLLER = re.compile(
-    r"\b(?:controllers?|customers?|clients?|you|your|data\s+exporters?|business|data\s+subjects?|"
+    r"\b(?:controllers?|customers?|clients?|you|your|data\s+exporters?|data\s+subjects?|"
+    # the CCPA's "business", not "business secrets / days / information" (1.9.0)
+    r"business(?!\s+(?:secrets?|days?|hours?|purposes?|information|continuity|operations?|partners?|associates?))|"
     r"individuals?|end[- ]users?)\b",
     re.IGNORECASE,
 )

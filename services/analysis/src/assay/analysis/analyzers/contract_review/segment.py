@@ -88,6 +88,12 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
                 yield _Line("", block, False, False)
                 continue
             starts = i == 0 or not raw_lines[i - 1] or bool(_UNDERLINE.fullmatch(raw_lines[i - 1]))
+            if not starts and _ATX_HEADING.match(text):
+                # A line opening with "#" to "######" (Markdown's ATX heading) starts a paragraph of
+                # its own though no blank line sets it off, and is a heading when it reads as a
+                # title ("### 4.1 Processing of Client Data"), not the clause it heads (1.9.0).
+                yield _Line("", block, False, False)
+                starts = True
             underlined = i + 1 < len(raw_lines) and bool(_UNDERLINE.fullmatch(raw_lines[i + 1]))
             alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1] or underlined)
             # A line underlined with "---" or "===" is a heading (Markdown's setext headings, a
@@ -97,9 +103,10 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
 
 _UNDERLINE = re.compile(r"[-=]{3,}")
 """A line that only underlines the line above it."""
-_ATX_HEADING = re.compile(r"#{1,6}\s")
-"""A Markdown heading ("### 4.1 Processing of Client Data"): a heading also when the line above it is
-no blank (a heading right under another, "## 4. Data Use"), and the line under it is not part of it."""
+_ATX_HEADING = re.compile(r"#{1,6}\s+\S")
+"""A Markdown heading line ("### 4.1 Processing of Client Data"): a paragraph of its own also when the
+line above it is no blank (a heading right under another, "## 4. Data Use"), and the line under it
+is not part of it."""
 
 
 def _is_title(text: str) -> bool:
@@ -217,7 +224,7 @@ class _Builder:
             self._start(self._child("b"), "list_item", "", self.anchor_heading)
             self._append(text, line.block)
             return
-        if line.heading_style or (_is_title(text) and (line.starts_paragraph or _ATX_HEADING.match(text))):
+        if line.heading_style or (_is_title(text) and line.starts_paragraph):
             self.anchor = f"h-{_slug(text)}"
             self.anchor_heading = text
             self._start(self.anchor, "heading", "", text)
