@@ -90,7 +90,7 @@ def _findings(tmp_path: Path, changes: dict[str, str]) -> dict[str, contract_rev
             "5.1 The Processor does not commit to implementing appropriate technical and organisational measures to "
             "ensure a level of security appropriate to the risk.",
             "12.1 The Processor ensures that only its own trained employees, who are familiar with the data "
-            "security rules, work on the platform.",
+            "protection rules, work on the platform.",
         ),
         (
             "art28-3a-documented-instructions",
