@@ -88,6 +88,12 @@ _UNTIL = re.compile(r"\b(?:until|till|up\s+to\s+the\s+(?:time|date)\s+of|pending
 deletion of any personal data")."""
 
 
+_PURPOSE_INSERT = re.compile(r",\s*(?:in\s+order|so\s+as)\s+to\b[^,;]{1,200},", re.IGNORECASE)
+"""A purpose set between commas ("shall, in order to assist the Controller with its obligations on
+security and impact assessments, take appropriate technical and organisational measures"): the duty
+stated is what follows it (1.9.0)."""
+
+
 def stated_duties(clause: str) -> str:
     """``clause`` with what only names duties read as what it is: a point in time and sub-processors
     named as co-agents of another act dropped, and
@@ -95,6 +101,7 @@ def stated_duties(clause: str) -> str:
     ... of the agreed technical and organisational measures" reads "provide regular proof of
     compliance")."""
     clause = _UNTIL.sub(" ", clause)
+    clause = _PURPOSE_INSERT.sub(" ", clause)
     clause = _CO_AGENT.sub(" ", clause)
     topic = _INFORMATION_TOPIC.search(clause)
     if topic is not None and _COMPLIANCE.search(topic.group(1)):
@@ -122,8 +129,40 @@ def main_clause(text: str) -> str:
     return text[comma.end() :] if comma is not None else text
 
 
+_PURPOSE_FRAME = re.compile(
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:for\s+(?:the\s+)?purposes?\s+of\s+|(?:pursuant\s+to|under|in\s+accordance\s+with|"
+    r"as\s+required\s+by|in\s+(?:relation|respect)\s+to)\s+(?=(?:clauses?|sections?|articles?|paragraphs?)\s+\d))",
+    re.IGNORECASE,
+)
+"""A sentence framed by what it is said for ("For the purposes of Clause 8.6(c) of the Standard
+Contractual Clauses, ...", "For the purposes of the UK Addendum, the following is deemed ...") or by
+the numbered clause it fills in ("Pursuant to Clause 9(a) of the Standard Contractual Clauses, ...")."""
+FRAME_CHARACTERS = 200
+"""A frame longer than this is no run-in phrase: the sentence is read whole."""
+
+
+def without_purpose_frame(text: str) -> str | None:
+    """``text`` after a leading "For the purposes of X," frame (the first comma outside brackets ends
+    it), or None when it opens with none (1.9.0). What the frame names is what the rest is said
+    *for*, a document or a clause of one, not what the sentence states: "For the purposes of Clause
+    9 of the SCCs, the Customer authorises the engagement of sub-processors" is a sub-processor term,
+    not a transfer safeguard."""
+    frame = _PURPOSE_FRAME.match(text)
+    if frame is None:
+        return None
+    depth = 0
+    for index in range(frame.end(), min(len(text), frame.end() + FRAME_CHARACTERS)):
+        char = text[index]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        elif char == "," and depth == 0:
+            return text[index + 1 :].strip()
+    return None
+
+
 def carried(text: str, duties: Iterable[Duty]) -> frozenset[str]:
     """The names of the duties ``text``'s main clause carries."""
     clause = stated_duties(main_clause(text))
     return frozenset(d.name for d in duties if any(p.search(clause) for p in d.patterns))
-

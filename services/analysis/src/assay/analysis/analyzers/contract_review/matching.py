@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.description import continues, empty_field, not_description
-from assay.analysis.analyzers.contract_review.duty import Duty, carried
+from assay.analysis.analyzers.contract_review.duty import Duty, carried, without_purpose_frame
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
 from assay.analysis.analyzers.contract_review.negation import (
@@ -444,6 +444,7 @@ def score_units(
             for row in counted:
                 if any(p.search(units[row].concept_text) for p in recogniser.not_about):
                     scores[row, index] = 0.0
+    _drop_framed_concepts(units, recognisers, counted, scores)
     _keep_own_duties(units, playbook, counted, requirement_of, scores)
     if playbook.binds_processor:
         # After ranking too: a pointer or a permission names the topic, it just binds no one.
@@ -455,8 +456,13 @@ def score_units(
             # to: - provide instructions").
             said = _said(units[row])
             why = non_binding(said)
-            if not why and units[row].sentence_so_far and non_binding(units[row].sentence_so_far) == "controller duty":
-                why = "controller duty"  # a later part of the controller's over-long sentence (1.8.0)
+            so_far = units[row].sentence_so_far
+            if (
+                not why
+                and so_far
+                and "controller duty" in (non_binding(so_far), _item_under(lead_ins.get(row, ""), so_far))
+            ):
+                why = "controller duty"  # a later part of the controller's over-long sentence (1.8.0, 1.9.0)
             if describes_elsewhere(said):
                 scores[row, ~obligations] = 0.0  # the processing details only pointed to elsewhere (1.8.0)
             if why == "cross-reference":
@@ -483,6 +489,31 @@ def score_units(
     return ScoreTable(
         recognisers=recognisers, scores=scores, pattern_hits=hits, negation_candidates=candidates, raw_scores=raw
     )
+
+
+def _item_under(lead_in: str, so_far: str) -> str:
+    """What :func:`non_binding` says of an item read with the lead-in it completes ("The data exporter
+    agrees and warrants: (d) that ... and that these measures ensure ...": the controller's warranty)."""
+    return non_binding(f"{lead_in} {so_far}") if lead_in.rstrip(" *_").endswith(":") else ""
+
+
+def _drop_framed_concepts(
+    units: Sequence[Unit], recognisers: Sequence[Recogniser], rows: Sequence[int], scores: FloatMatrix
+) -> None:
+    """Zero ``scores`` where a recogniser's operative concept is named only in a leading "For the
+    purposes of X," frame (1.9.0): "For the purposes of Clause 8.6(c) of the Standard Contractual
+    Clauses, personal data breaches will be handled in accordance with clause 5.2" fills in a clause
+    of the SCCs with a breach term; it is no transfer safeguard. After the ranking, like the other
+    gates, so the sentence still keeps other requirements from claiming it."""
+    for row in rows:
+        if not scores[row].any():
+            continue
+        rest = without_purpose_frame(units[row].concept_text)
+        if rest is None:
+            continue
+        for index, recogniser in enumerate(recognisers):
+            if recogniser.operative and not all(p.search(rest) for p in recogniser.operative):
+                scores[row, index] = 0.0
 
 
 def _keep_own_duties(

@@ -43,13 +43,15 @@ from __future__ import annotations
 
 import re
 
-from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB
+from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB, annex_as_subject
 
 _REFERENCE = re.compile(
     r"(?:\b(?:are|is|shall\s+be|will\s+be|be)\s+(?:deemed\s+(?:to\s+be\s+)?completed\s+(?:with|by)\s+(?:the\s+)?"
     r"(?:information|details)\s+|as\s+)?|(?:^|:)\s*as\s+)(?:set\s+(?:out|forth)|described|specified|contained|listed|"
     r"detailed|found|included|provided)\s+(?:in|at|under|within)\s+(?:the\s+)?(?:annex|appendix|schedule|exhibit|"
-    r"section|clause|attachment|paragraph|part|https?://)",
+    r"section|clause|attachment|paragraph|part|https?://|"
+    r"(?:(?:the\s+)?[\w&.-]+(?:\s+[\w&.-]+)?['’]s?\s+|its\s+|our\s+|their\s+)?(?:privacy\s+(?:polic(?:y|ies)|notice)|"
+    r"security\s+(?:polic(?:y|ies)|documentation|page|overview|white\s?paper)|trust\s+(?:cent(?:er|re)|portal|page)))",
     re.IGNORECASE,
 )
 """A pointer: "TOMs are as set forth in Schedule B", or a form field answered by one ("Annex II:
@@ -75,11 +77,15 @@ _PROCESSOR = re.compile(
 )
 _CONTROLLER_SUBJECT = re.compile(
     r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:(?:furthermore|moreover|additionally|also|further|in\s+addition|however|"
-    r"accordingly|therefore),?\s+)?(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business)\b",
+    r"accordingly|therefore),?\s+)?"
+    r"(?:(?:the\s+|both\s+)?parties\s+(?:hereby\s+|further\s+|also\s+)?(?:agree|acknowledge|understand|confirm)\s+that\s+|"
+    r"it\s+is\s+(?:hereby\s+)?(?:agreed|understood|acknowledged)\s+that\s+)?"
+    r"(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business)\b",
     re.IGNORECASE,
 )
 """The controller is the sentence's subject ("Customer is solely responsible ...", "12.4. Furthermore,
-You warrant ..."), not a party named on the way ("Upon the Client's instruction, X undertakes ...")."""
+You warrant ...", also after the parties' agreement: "The parties agree that Customer shall ...", 1.9.0),
+not a party named on the way ("Upon the Client's instruction, X undertakes ...")."""
 _CONTROLLER_AFTER_INTRO = re.compile(
     r"[,;]\s+(?:then\s+)?(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business)\s+$",
     re.IGNORECASE,
@@ -89,7 +95,7 @@ request, the Customer shall provide all information ...", "To the extent such re
 the Processor's assistance, the Customer shall notify the Processor ..."): the processor is only
 named on the way."""
 _CONTROLLER_DUTY = re.compile(
-    r"\b(?:shall|must|will)\s+(?!be\b)\w+|\b(?:warrants?|represents?|undertakes?|agrees?\s+to|"
+    r"\b(?:shall|must|will)(?:\s*,[^,;]{1,150},)?\s+(?!be\b)\w+|\b(?:warrants?|represents?|undertakes?|agrees?\s+to|"
     r"(?:is|are)\s+(?:solely\s+|fully\s+)?responsible)\b",
     re.IGNORECASE,
 )
@@ -104,6 +110,25 @@ _ASSENT_TO_ANOTHER = re.compile(
 """The controller assents to what another party does ("The Customer agrees that the Processor shall engage
 ...", "Client acknowledges and consents that X engages ..."): the duty that follows is the other party's,
 and the assent is the controller's consent (1.8.0)."""
+
+
+_WARRANTY_THAT = re.compile(
+    r"(?:warrants?|represents?)(?:\s+and\s+(?:warrants?|represents?|undertakes?|agrees?))?\s*"
+    r"(?::\s*(?:\(?[a-z0-9]{1,4}[.)]\s*)?)?that\b",
+    re.IGNORECASE,
+)
+"""The controller's warranty of what the processor will do ("The data exporter agrees and warrants: (c)
+that the data importer will provide sufficient guarantees ..."): the warranty is the controller's, the
+processor named inside it is bound by it to nothing (1.9.0)."""
+_THIRD_PARTY_RIGHT = re.compile(
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:the\s+|a\s+|any\s+|each\s+)?(?:data\s+subjects?|(?:competent\s+)?"
+    r"supervisory\s+authorit(?:y|ies)|third[- ]part(?:y|ies)|beneficiar(?:y|ies)|courts?)\s+(?:\w+ly\s+)?"
+    r"(?:can|may|(?:is|are|shall\s+be)\s+entitled\s+to|(?:has|have|shall\s+have)\s+the\s+right\s+to)\s+(?!not\b)",
+    re.IGNORECASE,
+)
+"""A third party's right as the sentence's subject ("The data subject can enforce against the
+sub-processor this Clause ...", "Data subjects may invoke these Clauses as third-party
+beneficiaries"): it binds no processor (1.9.0)."""
 
 
 _CONTINUATION = re.compile(
@@ -159,6 +184,10 @@ def non_binding(text: str) -> str:
     reference = _REFERENCE.search(text)
     if reference is not None and _DUTY.search(text[: reference.start()] + " " + text[reference.end() :]) is None:
         return "cross-reference"
+    if annex_as_subject(text) and _DUTY.search(text) is None:
+        return "cross-reference"  # "Annex 2 lists the Sub-processors ..." (1.9.0)
+    if _THIRD_PARTY_RIGHT.match(text) is not None and _PROCESSOR_DUTY.search(text) is None:
+        return "third-party right"
     permission = _PERMISSION.search(text)
     if (
         permission is not None
@@ -171,7 +200,7 @@ def non_binding(text: str) -> str:
     if (
         duty is not None
         and (_CONTROLLER_SUBJECT.match(text[: duty.start()]) or _CONTROLLER_AFTER_INTRO.search(text[: duty.start()]))
-        and _PROCESSOR_DUTY.search(text) is None
+        and (_PROCESSOR_DUTY.search(text) is None or _WARRANTY_THAT.match(text, duty.start()) is not None)
         and _ASSENT_TO_ANOTHER.search(text[: duty.start()]) is None
     ):
         return "controller duty"
@@ -220,8 +249,12 @@ _PROCESSOR_AS_OBJECT = re.compile(
 )
 """The processor named as the recipient of an act ("to the Processor", "inform us"), not as an owner
 ("the Processor's sub-processors")."""
-_CONTROLLER_PARTY = re.compile(r"\b(?:controllers?|customers?|clients?|you|data\s+exporters?)\b", re.IGNORECASE)
-"""The controller as a party (data subjects, who are also named in commands, are not)."""
+_CONTROLLER_PARTY = re.compile(
+    r"\b(?:controllers?|customers?|clients?|you|data\s+exporters?)\b(?!\s+(?:personal\s+)?(?:data|content|information)\b)",
+    re.IGNORECASE,
+)
+"""The controller as a party (data subjects, who are also named in commands, are not; nor is the data named
+after it, "Customer Personal Data", 1.9.0)."""
 _DEEMING = re.compile(r"\b(?:constitutes?|(?:shall|will)\s+constitute)\b", re.IGNORECASE)
 """A sentence saying what counts as something ("use of the Service ... constitutes documented
 instructions") states an equivalence, not a duty."""

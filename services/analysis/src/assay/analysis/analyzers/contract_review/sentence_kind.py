@@ -145,6 +145,13 @@ _DESCRIBES = re.compile(
 subject matter ...", also after a heading run in: "1. Processing Details. Annex I(B) ...")."""
 
 
+def annex_as_subject(text: str) -> bool:
+    """Another document is the subject that lists or describes ("Annex 2 lists the Sub-processors ...",
+    "Schedule 3 sets out the technical and organisational measures"): a pointer to its content, for
+    any requirement (1.9.0)."""
+    return _DESCRIBES.match(clean_markup(text)) is not None
+
+
 def describes_elsewhere(text: str) -> bool:
     """The description of the processing is only pointed to in another document (an annex, a
     schedule, a cover page, a DPA, a privacy policy), not given."""
