@@ -294,6 +294,11 @@ class Contradiction:
 
     cue: str
     """The negating or discretionary wording, e.g. ``not be required to``."""
+    negates: bool = True
+    """False for a negation beside the obligation that takes nothing of it away but is no evidence of it
+    either: a duty to check taken away ("not obliged to verify whether instructions are compliant"),
+    disclosure banned ("under no circumstances make them available to third parties"), a classification
+    ("does not engage them as sub-processors"). Such a sentence is neither evidence nor contradiction (1.9.0)."""
 
 
 def _quoted(cue: str) -> str:
@@ -425,6 +430,7 @@ def contradiction(
     if whole is not None:
         return whole
     checks: list[tuple[int, int]] = []
+    aside: Contradiction | None = None
     for cue in _STRONG.finditer(text):
         scope_end = _clause_end(text, cue.end())
         clause = text[cue.end() : scope_end]
@@ -441,6 +447,7 @@ def contradiction(
         check = _CHECK.match(clause)
         if check is not None and (check.group(2) or not any(p.search(check.group(1)) for p in operative)):
             checks.append(cue.span())
+            aside = aside or Contradiction(_quoted(cue.group(0)), negates=False)
             continue  # "shall not be obliged to verify whether instructions are compliant": a check, not the duty
         if any(p.search(clause) or p.search(subject) for p in operative):
             return Contradiction(_quoted(cue.group(0)))
@@ -460,8 +467,6 @@ def contradiction(
         before = text[begin : cue.start()]
         if _in_condition(" ".join(_INSERTED.sub(" ", before).split()[-CONDITION_WORDS:])) or _opens_condition(before):
             continue
-        if _negates_no_duty(text, cue, before, operative):
-            continue
         rest = text[cue.end() : _clause_end(text, cue.end())]
         # The exception restricts the negated act itself: not one of a duty coordinated after it
         # ("will not notify ..., and will provide the information ... for its own notification").
@@ -475,6 +480,10 @@ def contradiction(
         if _bans(text, cue.end(), restricts):
             continue
         end = _words_after(text, cue.end(), 3)
+        if _negates_no_duty(text, cue, before, operative):
+            if aside is None and (_DISCLOSURE_BAN.match(rest) or _CHARACTERISED.match(rest)):
+                aside = Contradiction(" ".join(text[cue.start() : end].split()), negates=False)
+            continue
         return Contradiction(" ".join(text[cue.start() : end].split()))
     for cue in _DISCRETION.finditer(text):
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
@@ -502,7 +511,7 @@ def contradiction(
         if _loophole_of(text[begin : cue.start()], rest, exception, operative):
             end = cue.end() + exception.end()
             return Contradiction(" ".join(text[cue.start() : end].split()))
-    return None
+    return aside
 
 
 _RELATIVE = re.compile(
@@ -576,9 +585,14 @@ _DISCLOSURE_BAN = re.compile(
 """After a negation, disclosure to others banned ("shall not disclose any of the records reviewed", "are kept
 confidential and not shared among personnel", "under no circumstances make them available to third parties",
 "will not give any third party access"): confidentiality, which no requirement's duty is the opposite of (1.9.0)."""
-_RETENTION_BAN = re.compile(r"^(?:\s+[\w'’-]+){0,1}?\s+(?:retain\w*|stor(?:e|es|ed|ing))\b", re.IGNORECASE)
+_RETENTION_BAN = re.compile(
+    r"^(?:\s+[\w'’-]+){0,1}?\s+(?:retain\w*|stor(?:e|es|ed|ing))\b(?!\s+as\b)(?:\s+[\w'’-]+){0,4}?\s+"
+    r"(?:data|copies|records|information)\b",
+    re.IGNORECASE,
+)
 """After a negation, keeping the data banned ("shall not retain any personal data after termination"): a
-storage limit, what the deletion duty owes, not its negation (1.9.0)."""
+storage limit, what the deletion duty owes, not its negation; not "may not be retained as sub-processors"
+(1.9.0)."""
 _LIABILITY = re.compile(
     r"^\s+(?:(?:be|been|being)\s+)?(?:held\s+)?(?:(?P<who>liable)\b|(?P<what>responsible|accountable)\s+for(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?:loss\w*|damage\w*|incidents?|breach\w*|acts?|omissions?|failures?|consequences?|claims?|costs?|caused|"
