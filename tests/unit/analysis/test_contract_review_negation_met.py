@@ -324,6 +324,18 @@ def test_qualifiers_already_read_as_no_negation_stay_so(requirement: str, senten
         ),
         (AUDITS, "No audits or inspections of the Supplier will be permitted.", "no audits"),
         (
+            AUDITS,
+            "The Supplier shall make available all information necessary to demonstrate compliance; audits are "
+            "limited to third-party reports, and no on-site audits will be permitted.",
+            "",  # the inspections' concept ("on-site") is in what "no" denies
+        ),
+        (
+            DELETION,
+            "Other than to the extent required by law, the Supplier will not delete the personal data after "
+            "termination.",
+            "not delete",
+        ),
+        (
             SUBPROCESSORS,
             "The Customer agrees that the Supplier's affiliates may not be retained as sub-processors.",
             "not be retained",

@@ -619,6 +619,12 @@ _LEADING_EXCEPTION = re.compile(
 )
 """A sentence that opens with an exception ("Unless it receives Client's prior written consent, Keboola will not
 give any third party access"): the negation after it is a restriction, as with the exception after it (1.9.0)."""
+_CONTROLLERS_SAY = re.compile(
+    r"\b(?:instruct\w*|consent\w*|authori[sz]\w*|approv\w*|agree\w*|permission|request\w*)\b", re.IGNORECASE
+)
+"""What an opening exception must name to restrict the ban after it: the controller's say ("Unless it
+receives Client's prior written consent"), not the law's ("Other than to the extent required by law, the
+Processor will not delete")."""
 _CONTROLLER_OPENS = re.compile(
     r"^\W*(?:[\d.()a-z]{1,6}\s+)?(?:[^,;:]{0,60},\s*)?(?:the\s+)?(?:controllers?|customers?|clients?|you|"
     r"data\s+exporters?)\b(?!['’]s)",
@@ -698,11 +704,11 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
     if _BROADENING.search(before) and _BROADENED_ITEM.match(after):
         return True
     owed = _OWED.match(after) if word == "no" else None
-    if owed is not None and not any(p.search(owed.group(1)) for p in operative):
+    if owed is not None and not any(p.search(owed.group(0)) for p in operative):
         return True
     leading = [m for m in _LEADING_EXCEPTION.finditer(text, 0, cue.start())]
     if leading and re.search(r"[.!?](?=\s|$)", text[leading[-1].end() : cue.start()]) is None:
-        return _EXCEPTION.search(_LEGAL_EXCEPTION.sub(" ", leading[-1].group(0))) is not None
+        return _CONTROLLERS_SAY.search(leading[-1].group(0)) is not None
     return False
 
 
