@@ -715,6 +715,9 @@ def _affirmed(
             if found is None and unit.sentence_so_far:
                 # A later part of an over-long sentence, under what the sentence opened with.
                 found = contradiction(unit.sentence_so_far, recogniser.operative, recogniser.restricts)
+        if found is not None and not found.negates:
+            column[row] = 0.0  # beside the obligation, neither meeting nor negating it (negation.py)
+            continue
         if found is not None:
             seen = column[row] >= floor or table.raw_scores is None
             score = float(column[row]) if seen else float(table.raw_scores[row, index])  # type: ignore[index]

@@ -71,7 +71,7 @@ CONDITION_WORDS = 10
 negation ("If the Service Provider concludes it can no longer comply, it will notify ...")."""
 
 _CUE = re.compile(
-    r"\b(?:not(?!\s+(?:limited|restricted)\s+to)(?!\s+only\b)"
+    r"\b(?:not(?!\s+(?:limited|restricted)\s+to)(?!\s+(?:only|just|merely)\b)"
     # "not refuse", "not unreasonably withhold": a negated refusal keeps the duty.
     r"(?!\s+(?:unreasonably\s+)?(?:refuse|decline|reject|withhold|prevent|obstruct|hinder|deny)\w*)"
     # "shall not be released from its obligation to delete": the duty stays.
@@ -127,8 +127,18 @@ _STRONG = re.compile(
 may stand between ("shall not be required, taking into account the nature of processing, to
 assist"), commas and all ("shall not be required, upon request, and subject to the limits of the
 Agreement, to return": 1.8.0)."""
+_CHECK = re.compile(
+    r"^\s*(?:[\w'’-]+ly\s+)?((?:verify|verifi|check|review|monitor|assess|examin|investigat|scrutini[sz]|"
+    r"audit|inspect)\w*)\b(\s+(?:whether|what|which|if|how)\b)?",
+    re.IGNORECASE,
+)
+"""A duty to check taken away ("shall not be obliged to verify whether any processing instructions are
+compliant", "has no obligation to verify what types of personal data the Customer transfers"): it negates
+an obligation only when checking is its concept (audits) and what is checked is no question the processor
+answers for itself ("whether", "what"), not the duty the checked thing belongs to (1.9.0)."""
 _CONDITION = re.compile(
-    r"\b(?:if|unless|provided\s+that|where|insofar\s+as|to\s+the\s+extent|so\s+as|in\s+order|whether)\b",
+    r"\b(?:if|unless|provided\s+that|where|insofar\s+as|to\s+the\s+extent|so\s+as|in\s+order|whether|because|"
+    r"as\s+long\s+as)\b",
     re.IGNORECASE,
 )
 """Before a cue, a condition or purpose: "only if the audit may not impose a threat", "to the extent
@@ -154,6 +164,28 @@ V's own description of a third country, not a negation of the processor's duty (
 def _describes_destination(before: str) -> bool:
     """Whether a cue after ``before`` (its clause so far) stands in a relative clause on a country."""
     return _DESTINATION.search(before) is not None
+
+
+_INSERTED = re.compile(
+    r",\s+(?:in|on|at|for|with|by|under|upon|through|during|as|via)\s+[^,;:]{1,80},(?=\s)", re.IGNORECASE
+)
+"""A phrase inserted with commas ("to the extent Customer, in its use of the Services, does not have the
+ability"): read without it, the condition's subject and verb are not taken for a main clause (1.9.0)."""
+
+
+_OPENING_CONDITION = re.compile(
+    r"^\W*(?:[\w.()]{1,6}\s+)?(?:if|where|to\s+the\s+extent|insofar\s+as|provided\s+that|as\s+long\s+as|"
+    r"in\s+(?:case|the\s+event))\b",
+    re.IGNORECASE,
+)
+
+
+def _opens_condition(before: str) -> bool:
+    """Whether a cue after ``before`` (its clause up to the cue) is still in the condition its clause opens
+    with, however long: no comma (but an inserted phrase) has closed it yet ("To the extent that the required
+    information is available to Processor and the Controller does not otherwise have access ...": 1.9.0)."""
+    opening = _OPENING_CONDITION.match(before)
+    return opening is not None and "," not in _INSERTED.sub(" ", before[opening.end() :])
 
 
 def _in_condition(before: str) -> bool:
@@ -233,10 +265,13 @@ _PERMISSION = re.compile(
 """A permission, whose loophole ("may engage sub-processors without notice") guts the duty; "may not"
 / "can't" forbid, and "may not engage sub-processors without approval" is the duty itself (1.8.0)."""
 _EXCEPTION = re.compile(
-    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+than|otherwise\s+than|other\s+(?:[\w'’-]+\s+){1,2}?than|save\s+(?:as|where|for|to)|(?<!even\s)beyond|"
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+(?:[\w'’-]+\s+){0,2}?than|otherwise\s+than|save\s+(?:as|where|for|to)|(?<!even\s)beyond|"
     r"outside|apart\s+from|prior\s+to|before|until|for\s+(?:its|their|his)\s+own|"
     r"(?:on|of|by)\s+(?:its|their|his)\s+own\s+(?:authority|initiative|account)|"
-    r"for\s+any\s+(?:other\s+)?purpose)\b",
+    r"for\s+any\s+(?:other\s+)?purposes?|but\s+only|"
+    # A ban on escaping a duty affirms it: "may not rely on a breach by a sub-processor to avoid its own
+    # liability" (1.9.0).
+    r"(?:in\s+order\s+)?to\s+(?:avoid|evade|escape|circumvent)\s+(?:its|their|his|any|the)\b)\b",
     re.IGNORECASE,
 )
 _COORDINATED_DUTY = re.compile(
@@ -244,13 +279,16 @@ _COORDINATED_DUTY = re.compile(
 )
 """A duty of its own coordinated after a negated verb phrase ("..., and will provide ...")."""
 _LEGAL_EXCEPTION = re.compile(
-    r"\b(?:unless|except|save)\b[^.;:]{0,100}?\b(?:(?:by|under|pursuant\s+to|in\s+accordance\s+with|according\s+to)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
+    r"\b(?:unless|except|save)\b(?:(?!\b(?:unless|except|save|instruct\w*|consent\w*|authori[sz]\w*|approv\w*|"
+    r"agree\w*|permission)\b)[^.;:]){0,100}?\b(?:(?:by|under|pursuant\s+to|in\s+accordance\s+with|according\s+to)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
     r"regulations?)|legally\s+(?:obliged|obligated|required|bound))\b",
     re.IGNORECASE,
 )
 """An exception the law makes ("unless further retention is prescribed by the law", "unless it is legally
 obliged to": 1.8.0): after a negated duty it is the duty's own exception, not a condition that turns the
-negation into a restriction."""
+negation into a restriction. It stops at another exception and at the controller's say ("except on the
+Controller's instructions, unless required by law"; "unless instructed or required by law"), which still restrict
+(1.9.0)."""
 _DUTY = re.compile(
     r"\b(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make\s+available|delet|return|destr|"
     r"implement|maintain|process|forward|submit|cooperat|comply|impos|remain|obtain|give|bind|keep|follow|"
@@ -288,6 +326,11 @@ class Contradiction:
 
     cue: str
     """The negating or discretionary wording, e.g. ``not be required to``."""
+    negates: bool = True
+    """False for a negation beside the obligation that takes nothing of it away but is no evidence of it
+    either: a duty to check taken away ("not obliged to verify whether instructions are compliant"),
+    disclosure banned ("under no circumstances make them available to third parties"), a classification
+    ("does not engage them as sub-processors"). Such a sentence is neither evidence nor contradiction (1.9.0)."""
 
 
 def _quoted(cue: str) -> str:
@@ -437,6 +480,8 @@ def contradiction(
     whole = _whole_sentence(text)
     if whole is not None:
         return whole
+    checks: list[tuple[int, int]] = []
+    aside: Contradiction | None = None
     for cue in _STRONG.finditer(text):
         scope_end = _clause_end(text, cue.end())
         clause = text[cue.end() : scope_end]
@@ -453,6 +498,11 @@ def contradiction(
             continue  # "Clause 7 shall not apply": no duty named as taken away
         if _other_duty(text, cue, scope_end, operative):
             continue
+        check = _CHECK.match(clause)
+        if check is not None and (check.group(2) or not any(p.search(check.group(1)) for p in operative)):
+            checks.append(cue.span())
+            aside = aside or Contradiction(_quoted(cue.group(0)), negates=False)
+            continue  # "shall not be obliged to verify whether instructions are compliant": a check, not the duty
         if any(p.search(clause) or p.search(subject) for p in operative):
             return Contradiction(_quoted(cue.group(0)))
         # A duty verb taken away negates the obligation the sentence is about, unless that
@@ -461,12 +511,19 @@ def contradiction(
         if _DUTY.search(clause) and not _stated_after(text, scope_end, operative):
             return Contradiction(_quoted(cue.group(0)))
     for cue in _CUE.finditer(text):
+        if any(a <= cue.start() < b for a, b in checks):
+            continue
         lifted = _lifted(text, cue, operative)
         if lifted is None and not _governs(text, cue.end(), operative):
             continue
+        # "cannot control and has no obligation to verify what ...": through a duty to check only.
+        check_next = [a for a, _ in checks if cue.end() <= a]
+        if lifted is None and check_next and not _governs(text[: check_next[0]], cue.end(), operative):
+            continue
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         before = text[begin : cue.start()]
-        if _in_condition(" ".join(before.split()[-CONDITION_WORDS:])) or _describes_destination(before):
+        condition = " ".join(_INSERTED.sub(" ", before).split()[-CONDITION_WORDS:])
+        if _in_condition(condition) or _opens_condition(before) or _describes_destination(before):
             continue
         if lifted is not None:
             return lifted
@@ -483,10 +540,16 @@ def contradiction(
         if _bans(text, cue.end(), restricts):
             continue
         end = _words_after(text, cue.end(), 3)
+        if _negates_no_duty(text, cue, before, operative):
+            if aside is None and (_DISCLOSURE_BAN.match(rest) or _CHARACTERISED.match(rest)):
+                aside = Contradiction(" ".join(text[cue.start() : end].split()), negates=False)
+            continue
         return Contradiction(" ".join(text[cue.start() : end].split()))
     for cue in _DISCRETION.finditer(text):
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         clause = text[begin : _clause_end(text, cue.end())]
+        if cue.group(0).lower() != "indefinitely" and _controllers_own(text[begin : cue.start()]):
+            continue  # "The Controller is entitled to audit ... at its discretion": the controller's choice
         if cue.group(0).lower() == "indefinitely" or any(p.search(clause) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
     for cue in _GUTTING.finditer(text):
@@ -502,12 +565,211 @@ def contradiction(
         exception = _LOOPHOLE.search(rest)
         if exception is None:
             continue
-        if any(p.search(rest[: exception.start()]) for p in operative) or _governs(
-            text, cue.end() + exception.end(), operative
-        ):
+        begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
+        if _controllers_own(text[begin : cue.start()]):
+            continue  # "The Customer may terminate without penalty": the controller's right, no loophole
+        if _loophole_of(text[begin : cue.start()], rest, exception, operative):
             end = cue.end() + exception.end()
             return Contradiction(" ".join(text[cue.start() : end].split()))
-    return None
+    return aside
+
+
+_RELATIVE = re.compile(
+    r"\b(?:that|which|who|whom)\s+(?:(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|may|might|"
+    r"shall|should|must)\b\s*)?$",
+    re.IGNORECASE,
+)
+"""Right before a negation, a relative pronoun (and an auxiliary): the negation describes a noun ("drives
+that cannot be securely deleted shall be destroyed", "subcontractors who do not process exclusively in the
+EU", "a country which is not subject to an adequacy decision"), it negates no duty. A complement clause
+has its own subject first ("ensure that it does not")."""
+_REDUCED_RELATIVE = re.compile(
+    r"(?<![\w'’-])(?!(?:does|do|did|is|are|was|were|be|been|being|has|have|had|shall|will|would|should|may|might|must|"
+    r"can|could|need|and|or|but|to|it|they|we|he|she|you|if|where|when|whether|that|which|who)\b)[\w'’-]+\s+$",
+    re.IGNORECASE,
+)
+_PARTICIPLE = re.compile(r"\s+(?:described|covered|listed|specified|mentioned|referred|included|addressed|governed)\b")
+"""A noun, "not" and a participle of description: "European Data not described in this DPA" (1.9.0)."""
+_DESTINATION = re.compile(
+    r"^(?:\s+[\w'’-]+){0,8}?\s+(?:adequacy\s+(?:decisions?|determinations?|regulations?|findings?|rulings?)|"
+    r"adequate\s+(?:level\s+of\s+)?(?:data\s+)?protection)\b",
+    re.IGNORECASE,
+)
+"""After a negation, the adequacy of a third country ("a territory for which the Commission has not issued an
+adequacy decision", "the transfer is not governed by an adequacy decision", "a country not providing adequate
+protection"): Chapter V describing a destination, no duty negated (1.9.0)."""
+_DISCLAIMER = re.compile(
+    r"^\s+(?:(?:be|been|being)\s+)?(?:construed|deemed|interpreted|considered|regarded|treated|understood)\b|"
+    r"^\s+(?:(?:be|constitute|amount\s+to)\s+)?an?\s+(?:admission|acknowledge?ment|waiver|assumption|"
+    r"concession)\b",
+    re.IGNORECASE,
+)
+"""After a negation, how a statement is to be read: "Vendor's notification of a Security Incident shall not be
+construed as an acknowledgement of fault", "Notification is not an admission of liability", "ancillary services
+are not considered subcontracting": no duty negated (1.9.0)."""
+_SCOPE = re.compile(
+    r"^\s+(?:(?:apply|applies|extend|extends|relate|relates)\s+(?P<to>to)\b|(?:(?:apply|applies|be\s+applicable|"
+    r"applicable)\s+(?:where|when|if|as|because|in\s+(?:case|the\s+event)|to\s+the\s+extent)\b))",
+    re.IGNORECASE,
+)
+_MANNER = re.compile(r"^\s+(?:unreasonably|unduly|excessively|materially|disproportionately)\b", re.IGNORECASE)
+"""After a negation, a manner ("audits shall not unreasonably interfere with the Processor's business"): only
+that manner is banned (1.9.0)."""
+_CEASED = re.compile(
+    r"^(?:\s+\w+ly)?\s+(?:process|use)\w*\b[^.;:]{0,80}?\b(?:anymore|any\s+more|any\s+longer)\b|"
+    r"^\s+(?:anticipate|expect|foresee|envisage)\w*\b",
+    re.IGNORECASE,
+)
+"""After a negation, processing ceased ("will not actively process the personal data transferred anymore")
+or what the parties do not expect ("The parties do not anticipate the transfer of special categories"): no
+duty negated (1.9.0)."""
+_CHARACTERISED = re.compile(
+    r"^\s+(?:engage|treat|regard|consider|classify|designate|qualify)\w*\s+(?:[\w'’-]+\s+){1,3}?as\b", re.IGNORECASE
+)
+"""After a negation, what something is not taken as ("does not engage them as Sub-processors": they are
+independent controllers): a classification, no duty negated (1.9.0)."""
+_BOUND_PARTY = re.compile(
+    r"\b(?:it|us|we|them|the\s+(?:processor|supplier|vendor|(?:service\s+)?provider|contractor|data\s+importer)s?)\b"
+    r"(?!['’]s)",
+    re.IGNORECASE,
+)
+"""What a "does not apply to" must name to take the duty away: the party bound ("shall not apply to the
+Processor"); anything else is the duty's scope ("does not apply to anonymised data", "do not extend to the
+Processor's payroll records")."""
+_DISCLOSURE_BAN = re.compile(
+    r"^(?:\s+[\w'’-]+){0,2}?\s+(?:disclos\w*|divulg\w*|reveal\w*|leak\w*|shar(?:e|es|ed|ing))\b|"
+    r"^[^.;:]{0,60}?\b(?:(?:to|with)\s+(?:any\s+)?(?:other\s+)?(?:third[\s-]+part(?:y|ies)|anyone|any\s+(?:other\s+)?"
+    r"(?:person|party|one))|(?:give|grant|allow|permit)\w*\s+(?:any\s+)?third[\s-]+part(?:y|ies)\s+access)\b",
+    re.IGNORECASE,
+)
+"""After a negation, disclosure to others banned ("shall not disclose any of the records reviewed", "are kept
+confidential and not shared among personnel", "under no circumstances make them available to third parties",
+"will not give any third party access"): confidentiality, which no requirement's duty is the opposite of (1.9.0)."""
+_RETENTION_BAN = re.compile(
+    r"^(?:\s+[\w'’-]+){0,1}?\s+(?:retain\w*|stor(?:e|es|ed|ing))\b(?!\s+as\b)(?:\s+[\w'’-]+){0,4}?\s+"
+    r"(?:data|copies|records|information)\b",
+    re.IGNORECASE,
+)
+"""After a negation, keeping the data banned ("shall not retain any personal data after termination"): a
+storage limit, what the deletion duty owes, not its negation; not "may not be retained as sub-processors"
+(1.9.0)."""
+_LIABILITY = re.compile(
+    r"^\s+(?:(?:be|been|being)\s+)?(?:held\s+)?(?:(?P<who>liable)\b|(?P<what>responsible|accountable)\s+for(?:\s+[\w'’-]+){0,4}?\s+"
+    r"(?:loss\w*|damage\w*|incidents?|breach\w*|acts?|omissions?|failures?|consequences?|claims?|costs?|caused|"
+    r"arising|resulting|delays?)\b)",
+    re.IGNORECASE,
+)
+"""After a negation, liability disclaimed ("shall not be liable for any security incident caused by the
+Customer", "is not responsible for losses caused by ..."): a disclaimer beside a duty takes away only a duty
+to be liable (1.9.0)."""
+_REFUSAL = re.compile(r"(?:may|can|is\s+(?:free|entitled|permitted)\s+to|free\s+to)\s|(?:refuses?|declines?)\s", re.I)
+"""A refusal cue of :data:`_CUE`; by the controller it is its right to object, no negation (1.9.0)."""
+_OWED = re.compile(
+    r"^\s+(?:[\w-]+\s+){0,2}?(audits?|inspections?|visits?|access|notice|notification|assistance|copies|deletion|"
+    r"return|information)\b",
+    re.IGNORECASE,
+)
+"""The thing "no" denies (as :data:`_CUE` reads it): what is owed only when it is the obligation's concept ("no
+on-site inspections", not "No Sensitive Personal Information is to be transferred" for transfers: 1.9.0)."""
+_BROADENING = re.compile(r"\bbut\s*$", re.IGNORECASE)
+_BROADENED_ITEM = re.compile(r"^\s+(?:exclusively|solely|only|just|merely|necessarily|limited)\b", re.IGNORECASE)
+""""particularly but not exclusively": an example, not a negation."""
+_LEADING_EXCEPTION = re.compile(
+    r"(?:^|[.!?;:)]\s+|\*\*\s*)(?-i:Unless|Except|Save|Without|Other\s+than)\b[^.;:!?]{1,200}?,", re.IGNORECASE
+)
+"""A sentence that opens with an exception ("Unless it receives Client's prior written consent, Keboola will not
+give any third party access"): the negation after it is a restriction, as with the exception after it (1.9.0)."""
+_CONTROLLERS_SAY = re.compile(
+    r"\b(?:instruct\w*|consent\w*|authori[sz]\w*|approv\w*|agree\w*|permission|request\w*)\b", re.IGNORECASE
+)
+"""What an opening exception must name to restrict the ban after it: the controller's say ("Unless it
+receives Client's prior written consent"), not the law's ("Other than to the extent required by law, the
+Processor will not delete")."""
+_CONTROLLER_OPENS = re.compile(
+    r"^\W*(?:[\d.()a-z]{1,6}\s+)?(?:[^,;:]{0,60},\s*)?(?:the\s+)?(?:controllers?|customers?|clients?|you|"
+    r"data\s+exporters?)\b(?!['’]s)",
+    re.IGNORECASE,
+)
+_CONTROLLER_RIGHT_NEXT = re.compile(
+    r"(?:^|[,;]\s*)(?:then\s+)?(?:the\s+|any\s+|such\s+|an?\s+)?(?:(?:controllers?|customers?|clients?|you|"
+    r"data\s+exporters?)|(?:on-?\s?site\s+)?(?:audits?|inspections?))\s*$",
+    re.IGNORECASE,
+)
+_PROCESSOR_ACTS = re.compile(
+    r"\b(?:that|processors?|suppliers?|vendors?|(?:service\s+)?providers?|contractors?|data\s+importers?|we)\b"
+    r"(?:\s+[\w'’-]+){0,2}?\s+(?:shall|will|must|may|can|is|are|has|have|agrees?|undertakes?)\b|\bthat\b",
+    re.IGNORECASE,
+)
+
+
+def _controllers_own(subject: str) -> bool:
+    """Whether the clause before a permission or a discretion (``subject``) makes the controller its subject
+    ("The Customer may terminate without penalty", "The Controller is entitled to verify ... at its
+    discretion", "If the Processor cannot offer a change, the Customer may terminate"), or the controller's
+    audit ("In special cases, the audit may be conducted without prior notice"): then it is the
+    controller's right or choice, no loophole of the processor's (1.9.0)."""
+    if _CONTROLLER_RIGHT_NEXT.search(subject) is not None:
+        return True
+    return _CONTROLLER_OPENS.match(subject) is not None and _PROCESSOR_ACTS.search(subject) is None
+
+
+_AFTER_CONDITION = re.compile(r"\b(?:if|where|when|unless|provided|in\s+(?:case|the\s+event))\b", re.IGNORECASE)
+
+
+def _loophole_of(subject: str, rest: str, exception: re.Match[str], operative: Sequence[re.Pattern[str]]) -> bool:
+    """Whether a permission's exception (``exception`` in ``rest``, the clause after the modal) escapes the
+    obligation: the permission's own subject (after an introductory phrase), its verb phrase and the words
+    the exception governs, up to a condition, name the whole concept ("may engage sub-processors without
+    notice", "may process personal data other than on instructions"); not "the audit may be conducted without
+    prior notice" for breach notification, nor "may terminate without notice if a serious breach occurs"
+    (1.9.0)."""
+    after = rest[exception.end() :]
+    after = after[: _words_after(after, 0, SCOPE_WORDS)]
+    condition = _AFTER_CONDITION.search(after)
+    if condition is not None:
+        after = after[: condition.start()]
+    return _addresses(" ".join((subject.split(",")[-1], rest[: exception.end()], after)), operative)
+
+
+def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequence[re.Pattern[str]]) -> bool:
+    """Whether a negation word (``cue``, after ``before`` in its clause) negates no duty: it describes a noun
+    in a relative clause or a third country's adequacy, says how a statement is to be read, limits a duty's
+    scope, bans disclosure, disclaims liability, gives an example ("but not exclusively"), names something
+    else than what is owed ("No Sensitive Personal Information is transferred"), or follows an exception that
+    opens the sentence. Each is ordinary drafting around a duty that is met (1.9.0)."""
+    word = cue.group(0).lower()
+    after = text[cue.end() : _clause_end(text, cue.end())]
+    if _REFUSAL.match(word) and _controllers_own(before):
+        return True  # "The client can reject subcontractors": the controller's right to object
+    if word != "no" and _RELATIVE.search(before):
+        return True
+    if word == "not" and _REDUCED_RELATIVE.search(before) and _PARTICIPLE.match(after):
+        return True
+    if _DESTINATION.match(after) or _DISCLAIMER.match(after):
+        return True
+    scope = _SCOPE.match(after)
+    if scope is not None:
+        if scope.group("to") is None:
+            return True  # "This provision does not apply where Customer is a competitor"
+        named = after[scope.end() :][: _words_after(after[scope.end() :], 0, SCOPE_WORDS)]
+        if _BOUND_PARTY.search(named) is None and not _addresses(named, operative):
+            return True
+    if _MANNER.match(after) or _CHARACTERISED.match(after) or _CEASED.match(after):
+        return True
+    if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after):
+        return True
+    liable = _LIABILITY.match(after)
+    if liable is not None and not any(p.search(liable.group("who") or liable.group("what")) for p in operative):
+        return True
+    if _BROADENING.search(before) and _BROADENED_ITEM.match(after):
+        return True
+    owed = _OWED.match(after) if word == "no" else None
+    if owed is not None and not any(p.search(owed.group(0)) for p in operative):
+        return True
+    leading = [m for m in _LEADING_EXCEPTION.finditer(text, 0, cue.start())]
+    if leading and re.search(r"[.!?](?=\s|$)", text[leading[-1].end() : cue.start()]) is None:
+        return _CONTROLLERS_SAY.search(leading[-1].group(0)) is not None
+    return False
 
 
 _GRANT = re.compile(
