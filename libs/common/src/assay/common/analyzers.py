@@ -110,7 +110,11 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.8.0",  # 1.8.0: requirements found in more wordings (playbook vocabulary; the controller's assent to
+    version="1.9.0",  # 1.9.0: the processing details only from sentences that describe them (description.py); negations
+    # read in more wordings and scopes (negation.py); more wordings and run-in list items found, the quote that states
+    # the duty preferred among ties (matching.py); met duties with cost, scope or purpose qualifiers not read as
+    # negated; cut requirements no longer held up by neighbouring duties or sentences that bind no processor;
+    # 1.8.0: requirements found in more wordings (playbook vocabulary; the controller's assent to
     # and approval of sub-processors, obligation.py / binding.py); a negation of the requirement's own duty outweighs a
     # neighbouring sentence, and a negation after a leading condition is read (negation.py); a duty named but not
     # stated is not carried (duty.py), a pointer to the processing details is no description (sentence_kind.py,

@@ -526,6 +526,8 @@ def contradiction(
         if _in_condition(condition) or _opens_condition(before) or _describes_destination(before):
             continue
         if lifted is not None:
+            if _negates_no_duty(text, cue, before, operative):
+                continue
             return lifted
         rest = text[cue.end() : _clause_end(text, cue.end())]
         # The exception restricts the negated act itself: not one of a duty coordinated after it
