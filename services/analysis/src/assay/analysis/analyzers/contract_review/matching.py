@@ -595,7 +595,8 @@ def _duties_taken_away(
     duty taken away reads even less like the playbook's wordings than a negated one, and the duty it
     carries says which requirement it takes away."""
     out = np.zeros(raw.shape, dtype=bool)
-    duties = {req.id: Duty(req.id, req.duty) for req in playbook.requirements if req.duty}
+    duties = tuple(Duty(req.id, req.duty) for req in playbook.requirements if req.duty)
+    index_of = {req.id: i for i, req in enumerate(playbook.requirements)}
     for row in np.flatnonzero(context & (raw > 0).any(axis=1)):
         said = _said(units[int(row)])
         if not duty_taken_away(said):
@@ -603,9 +604,8 @@ def _duties_taken_away(
         why = non_binding(said)
         if why not in (*NEGATABLE, "cross-reference") and not (why == "controller duty" and _CONSENT.search(said)):
             continue
-        for name in carried(said, tuple(duties.values())):
-            index = next(i for i, req in enumerate(playbook.requirements) if req.id == name)
-            out[row] |= (requirement_of == index) & (raw[row] > 0)
+        for name in carried(said, duties):
+            out[row] |= (requirement_of == index_of[name]) & (raw[row] > 0)
     return out
 
 
