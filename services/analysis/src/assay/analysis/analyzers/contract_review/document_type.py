@@ -110,7 +110,14 @@ _DPA_NAME = re.compile(
     r"data process(?:ing|or) (?:agreement|addendum|terms)|data protection (?:agreement|addendum)|\bdpa\b|"
     r"auftragsverarbeitungsvertrag"
 )
-_REFERENCE = re.compile(r"incorporat|forms? (?:a )?part|\bcomply with\b|\bsubject to\b|\bmeans\b|\bgoverned by\b")
+_REFERENCE = re.compile(
+    r"incorporat|forms? (?:a )?part|\bcomply with\b|\bsubject to\b|\bmeans\b|\bgoverned by\b|"
+    r"\b(?:annex(?:es)?|appendi(?:x|ces)|schedules?|exhibits?)\b|\battached\b"
+)
+"""A sentence naming a DPA hands something to it: incorporated, governing, defined, or the DPA is one
+of the agreement's annexes, appendices, schedules or exhibits ("the Data Processing Agreement at
+Schedule B", "consult the annex to this Framework Agreement, specifically our Data Processing
+Agreement")."""
 _CONTRACT = re.compile(
     r"\bshall\b|\bparties\b|\bparty\b|\bagreement\b|\bhereby\b|\bhereunder\b|\bherein\b|\bvertrag|"
     r"\bparteien\b|\baftale|\bskal\b|\bverpflichtet"
@@ -136,6 +143,21 @@ _CONTROLLER_NOT_PROCESSOR = re.compile(
 )
 """The author declares itself a controller and not the reader's processor ("acts as an independent
 controller for this data rather than as the customer's processor", "we are not a processor")."""
+_BULLET = re.compile(r"\s*[-*+•]\s+")
+"""A bulleted line ("- ", "* "; not a numbered clause, which may be a DPA's own)."""
+_DECLARED_PROCESSOR = re.compile(
+    r"(?P<name>[A-Z][\w&'’.\-]*(?:[ \t]+[A-Z][\w&'’.\-]*){0,3})\s+"
+    r"(?:is|acts|shall\s+act|will\s+act)\s+as\s+(?:the\s+|a\s+)?(?:data\s+)?processor\b|"
+    r"(?P<name2>[A-Z][\w&'’.\-]*(?:[ \t]+[A-Z][\w&'’.\-]*){0,3})\s+is\s+the\s+(?:data\s+)?processor\b"
+)
+"""A party declared the processor anywhere in the text, with or without an article ("Client is the
+data controller and Baton acts as data processor", "Acme is the processor"); its sentences are then
+read as the processor's, as a bracketed definition in the opening would be."""
+_NOT_A_PROCESSOR_NAME = re.compile(
+    r"(?:the\s+)?(?:customers?|clients?|controllers?|processors?|sub-?processors?|users?|you|we|each|either|"
+    r"both|this|such|any|all|party|parties|it|which|who|that|where|if|when)$",
+    re.IGNORECASE,
+)
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
 """Markdown emphasis, dropped where a phrase is read across it ("an **independent controller**")."""
 _PERSONAL_DATA = re.compile(r"personal (?:data|information)|\bpersonenbezogene")
@@ -184,16 +206,16 @@ class DocumentTypeVerdict:
 def read_signals(text: str) -> Signals:
     """Title and body signals of ``text``."""
     head = text[:HEAD_CHARS].lower()
-    lowered = canonical_roles(PartyAliases.from_texts([text[:HEAD_CHARS]]).normalise(text)).lower()
+    lowered = canonical_roles(_declared_processors(text).normalise(text)).lower()
     title, title_text, first = "", "", len(head) + 1
     for kind, pattern in _TITLES:
-        found = pattern.search(head)
+        found = _title_match(pattern, head) if kind == "processor_terms" else pattern.search(head)
         if found is not None and found.start() < first:
             title, title_text, first = kind, found.group(0), found.start()
     sentences = [s for s in _SENTENCE.split(lowered) if s.strip()]
     words = max(len(_WORD.findall(lowered)), 1)
     duties = sum(1 for s in sentences if _PROCESSOR.search(s) and _DUTY.search(s) and _about_data(s))
-    references = sum(1 for s in sentences if _DPA_NAME.search(s) and _REFERENCE.search(s))
+    references = sum(1 for s in sentences if _refers_to_dpa(" ".join(s.split())))
     per_k = 1000 / words
     plain = _EMPHASIS.sub("", lowered)
     return Signals(
@@ -211,6 +233,43 @@ def read_signals(text: str) -> Signals:
         controller_not_processor=_CONTROLLER_NOT_PROCESSOR.search(plain) is not None,
         personal_data_mentions=len(_PERSONAL_DATA.findall(lowered)),
     )
+
+
+def _title_match(pattern: re.Pattern[str], head: str) -> re.Match[str] | None:
+    """The first processor-terms name in the opening that names the document itself: an agreement
+    often opens with a list of the documents that go with it, and a name that is an item of such a
+    list (a bulleted line) or the text of a link ("- Data Processing Agreement (DPA): https://...",
+    "* [Data Processing Agreement](data-processing-agreement)") points to another document and is no
+    title."""
+    for found in pattern.finditer(head):
+        line_start = head.rfind("\n", 0, found.start()) + 1
+        after = _EMPHASIS.sub("", head[found.end() : found.end() + 4])
+        if _BULLET.match(head, line_start) or after.startswith("]("):
+            continue
+        return found
+    return None
+
+
+def _declared_processors(text: str) -> PartyAliases:
+    """The parties defined in the opening, plus any party the text declares the processor."""
+    defined = PartyAliases.from_texts([text[:HEAD_CHARS]])
+    known = {alias for alias, _ in defined.aliases}
+    declared: dict[str, str] = {}
+    for match in _DECLARED_PROCESSOR.finditer(_EMPHASIS.sub("", text)):
+        name = " ".join((match.group("name") or match.group("name2")).split())
+        if name in known or _NOT_A_PROCESSOR_NAME.fullmatch(name):
+            continue
+        declared.setdefault(name, "Processor")
+    if not declared:
+        return defined
+    aliases = sorted([*defined.aliases, *declared.items()], key=lambda item: -len(item[0]))
+    return PartyAliases(tuple(aliases))
+
+
+def _refers_to_dpa(sentence: str) -> bool:
+    """The sentence names a DPA and hands something to it; read on one line, so that a name or a
+    reference wrapped over two lines ("the Data\nProcessing Agreement") still counts."""
+    return bool(_DPA_NAME.search(sentence) and _REFERENCE.search(sentence))
 
 
 def _about_data(sentence: str) -> bool:
