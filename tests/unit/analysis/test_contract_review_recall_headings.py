@@ -17,7 +17,7 @@ from fixtures.contracts.support import POSITIVE, lexical_findings, normalise
 from assay.analysis.analyzers.contract_review import matching
 from assay.analysis.analyzers.contract_review.extract import extract_text
 from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
-from assay.analysis.analyzers.contract_review.segment import segment
+from assay.analysis.analyzers.contract_review.segment import Clause, segment
 
 MARKDOWN = """# Data Processing Agreement
 
@@ -26,7 +26,7 @@ Cloudlane Analytics Ltd ("Processor") for the processing of personal data.
 
 ## 6. Confidentiality and security
 ### 6.1
-The Processor shall ensure that every person it authorises to process the personal data is bound by a duty of confidentiality.
+The Processor shall ensure that every person it authorises to process the data is bound by a duty of confidentiality.
 ### 6.2
 The Processor shall implement appropriate technical and organisational measures to protect the personal data.
 ## 7. Sub-processing of the personal data
@@ -34,7 +34,7 @@ The Processor shall not engage another processor without the Controller's prior 
 """
 
 
-def _clauses() -> list:
+def _clauses() -> list[Clause]:
     return segment([extract_text(MARKDOWN, file_id="f1", display_name="dpa.md")])
 
 

@@ -66,8 +66,8 @@ def test_the_duty_paid_for_is_found_and_quoted(tmp_path: Path) -> None:
 
 def test_assistance_with_articles_32_to_36_paid_for_is_found_and_quoted(tmp_path: Path) -> None:
     changes = {
-        "7.2": "7.2 The Processor shall take reasonable steps to assist the Controller in meeting its obligations under "
-        "Articles 32 to 36 of the GDPR, provided that the Processor reserves the right to be reimbursed for the "
+        "7.2": "7.2 The Processor shall take reasonable steps to assist the Controller in meeting its obligations "
+        "under Articles 32 to 36 of the GDPR, provided that the Processor reserves the right to be reimbursed for the "
         "reasonable cost of any time spent on such assistance."
     }
     assert_found_and_quoted(tmp_path, changes, ASSISTANCE)
