@@ -88,10 +88,14 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
                 yield _Line("", block, False, False)
                 continue
             starts = i == 0 or not raw_lines[i - 1] or bool(_UNDERLINE.fullmatch(raw_lines[i - 1]))
-            if not starts and _ATX_HEADING.match(text):
+            if not starts and (_ATX_HEADING.match(text) or _ATX_HEADING.match(raw_lines[i - 1])):
                 # A line opening with "#" to "######" (Markdown's ATX heading) starts a paragraph of
                 # its own though no blank line sets it off, and is a heading when it reads as a
-                # title ("### 4.1 Processing of Client Data"), not the clause it heads (1.9.0).
+                # title ("### 4.1 Processing of Client Data"), not the clause it heads (1.9.0). Such
+                # a heading is one line: the line under it starts its clause, also under a bare
+                # number ("### 6.1") or a heading in sentence case ("## 1. Nature of the processing"),
+                # which read as no title and would otherwise make the clause's first sentence a
+                # heading (1.10.0).
                 yield _Line("", block, False, False)
                 starts = True
             underlined = i + 1 < len(raw_lines) and bool(_UNDERLINE.fullmatch(raw_lines[i + 1]))
