@@ -94,8 +94,14 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
                 # title ("### 4.1 Processing of Client Data"), not the clause it heads (1.9.0).
                 yield _Line("", block, False, False)
                 starts = True
+            elif not starts and _ATX_HEADING.match(raw_lines[i - 1]):
+                # An ATX heading is one line: the clause under it ("### 6.2" / "NewPath shall not be
+                # required to implement ...") starts a paragraph of its own, not the heading's (1.10.0).
+                yield _Line("", block, False, False)
+                starts = True
             underlined = i + 1 < len(raw_lines) and bool(_UNDERLINE.fullmatch(raw_lines[i + 1]))
-            alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1] or underlined)
+            heading_line = _ATX_HEADING.match(text) is not None
+            alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1] or underlined or heading_line)
             # A line underlined with "---" or "===" is a heading (Markdown's setext headings, a
             # plain-text document's underlined titles), however long.
             yield _Line(text, block, heading_style or underlined, i == 0, starts or underlined, alone or underlined)
