@@ -125,3 +125,20 @@ def test_a_restriction_worded_as_a_fact_stays_the_duty(tmp_path: Path) -> None:
     text = edit(fixture_text("eu_dpa.txt"), {"6.1": restriction, "6.2": "", "6.3": "", "6.4": ""})
     finding = findings(embedding_analyzer(), tmp_path, text)[SUBPROCESSORS]
     assert finding.status != STATUS.STATUS_CONTRADICTED
+
+
+AUDITS = "art28-3h-information-audits"
+
+
+@needs_model
+def test_a_mechanism_to_prove_compliance_taken_away_is_read(tmp_path: Path) -> None:
+    # Proving compliance on request is the information duty (1.9.0); its operative concept now names it
+    # too, so the duty taken away is read (it was MISSING: "prove" is not "proof").
+    negated = (
+        "10.1 The Processor shall not be required to set up a compliance mechanism to prove compliance with the GDPR "
+        "on request of the Controller."
+    )
+    text = edit(fixture_text("eu_dpa.txt"), {"10.1": negated, "10.2": ""})
+    finding = findings(embedding_analyzer(), tmp_path, text)[AUDITS]
+    assert finding.status == STATUS.STATUS_CONTRADICTED
+    assert negated in [e.excerpt for e in finding.evidence]
