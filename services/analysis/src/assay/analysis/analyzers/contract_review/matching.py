@@ -37,6 +37,7 @@ from assay.analysis.analyzers.contract_review.negation import (
     contradiction,
     duty_taken_away,
     forbids,
+    negation_word,
     permission,
     prevailing_negations,
 )
@@ -484,6 +485,7 @@ def score_units(
     if playbook.binds_processor:
         candidates = _negation_candidates(units, raw, context, matcher.thresholds)
         candidates |= _duties_taken_away(units, raw, context, playbook, requirement_of)
+        candidates |= _own_duties_negated(units, raw, context, playbook, recognisers, requirement_of)
         # A description (the processing details) has no duty to negate.
         candidates[:, np.asarray([req.elements_together for req in playbook.requirements])[requirement_of]] = False
     return ScoreTable(
@@ -606,6 +608,38 @@ def _duties_taken_away(
             continue
         for name in carried(said, duties):
             out[row] |= (requirement_of == index_of[name]) & (raw[row] > 0)
+    return out
+
+
+def _own_duties_negated(
+    units: Sequence[Unit],
+    raw: FloatMatrix,
+    context: npt.NDArray[np.bool_],
+    playbook: Playbook,
+    recognisers: Sequence[Recogniser],
+    requirement_of: npt.NDArray[np.int64],
+) -> npt.NDArray[np.bool_]:
+    """Sentences to read for a negation of a requirement however little they read like its wordings:
+    in context, naming its operative concept, carrying the requirement's own duty in their main clause
+    and negating it there (1.10.0). A duty worded as a fact and negated ("Baton does not maintain a list
+    of authorised sub-processors", a clause under its own heading) reads less like the playbook's
+    wordings than the duty does, and the duty it carries says which requirement it is about. Whether
+    the negation may prevail over what meets the duty elsewhere is decided as for any other."""
+    out = np.zeros(raw.shape, dtype=bool)
+    duties = tuple(Duty(req.id, req.duty) for req in playbook.requirements if req.duty)
+    index_of = {req.id: i for i, req in enumerate(playbook.requirements)}
+    for row in np.flatnonzero(context & (raw > 0).any(axis=1)):
+        said = _said(units[int(row)])
+        if not negation_word(said):
+            continue
+        why = non_binding(said)
+        if why not in NEGATABLE and not (why == "controller duty" and _CONSENT.search(said)):
+            continue
+        for name in carried(said, duties):
+            for index in np.flatnonzero((requirement_of == index_of[name]) & (raw[row] > 0)):
+                recogniser = recognisers[int(index)]
+                found = contradiction(said, recogniser.operative, recogniser.restricts)
+                out[row, index] = found is not None and found.negates
     return out
 
 

@@ -574,6 +574,10 @@ def contradiction(
         exception = _LOOPHOLE.search(rest)
         if exception is None:
             continue
+        if _CONFINED.search(rest[: exception.start()]) or _CUE.search(rest[: exception.start()]):
+            # "may process ... solely to the extent necessary ..., and may not otherwise process ... for
+            # purposes other than ...": the exception is the confinement's or the ban's, no loophole (1.10.0).
+            continue
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         if _controllers_own(text[begin : cue.start()]):
             continue  # "The Customer may terminate without penalty": the controller's right, no loophole
@@ -722,6 +726,9 @@ def _controllers_own(subject: str) -> bool:
     return _CONTROLLER_OPENS.match(subject) is not None and _PROCESSOR_ACTS.search(subject) is None
 
 
+COMPARED_WORDS = 16
+"""A permission's "other than ..." governs this many words: what it is compared with (1.10.0)."""
+_COMPARISON = re.compile(r"\bthan$", re.IGNORECASE)
 _AFTER_CONDITION = re.compile(r"\b(?:if|where|when|unless|provided|in\s+(?:case|the\s+event))\b", re.IGNORECASE)
 
 
@@ -733,7 +740,10 @@ def _loophole_of(subject: str, rest: str, exception: re.Match[str], operative: S
     prior notice" for breach notification, nor "may terminate without notice if a serious breach occurs"
     (1.9.0)."""
     after = rest[exception.end() :]
-    after = after[: _words_after(after, 0, SCOPE_WORDS)]
+    # A comparison's other side is often a whole relative clause ("in any other manner than what is agreed
+    # in this DPA and on documented instructions"): read it to its end, within the clause (1.10.0).
+    words = COMPARED_WORDS if _COMPARISON.search(exception.group(0)) else SCOPE_WORDS
+    after = after[: _words_after(after, 0, words)]
     condition = _AFTER_CONDITION.search(after)
     if condition is not None:
         after = after[: condition.start()]
@@ -851,6 +861,12 @@ def duty_taken_away(text: str) -> bool:
     described in Annex 4", "is not required to ..."): such a sentence negates a duty though it also
     points to another document (1.9.0)."""
     return _STRONG.search(text) is not None
+
+
+def negation_word(text: str) -> bool:
+    """Whether ``text`` holds a negation cue at all ("not", "never", "no obligation" ...): a cheap test
+    before :func:`contradiction` reads where it stands (1.10.0)."""
+    return _CUE.search(text) is not None
 
 
 def takes_duty_away(cue: str) -> bool:

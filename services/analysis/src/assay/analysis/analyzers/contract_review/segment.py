@@ -99,7 +99,9 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
                 yield _Line("", block, False, False)
                 starts = True
             underlined = i + 1 < len(raw_lines) and bool(_UNDERLINE.fullmatch(raw_lines[i + 1]))
-            alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1] or underlined)
+            # An ATX heading is the whole of its paragraph: the line under it starts its own.
+            heading_line = _ATX_HEADING.match(text) is not None
+            alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1] or underlined or heading_line)
             # A line underlined with "---" or "===" is a heading (Markdown's setext headings, a
             # plain-text document's underlined titles), however long.
             yield _Line(text, block, heading_style or underlined, i == 0, starts or underlined, alone or underlined)
