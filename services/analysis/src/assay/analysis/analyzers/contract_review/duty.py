@@ -94,6 +94,31 @@ security and impact assessments, take appropriate technical and organisational m
 stated is what follows it (1.9.0)."""
 
 
+_RISK_TO_PERSONS = re.compile(
+    r"\b(?:the\s+)?rights\s+and\s+freedoms\s+of\s+(?:the\s+)?(?:natural\s+persons|(?:affected\s+)?individuals|"
+    r"(?:the\s+)?data\s+subjects|persons)\b",
+    re.IGNORECASE,
+)
+"""Whose rights the risk is to, Art. 32(1)'s formula ("... the risk of varying likelihood and severity
+for the rights and freedoms of natural persons, the Processor shall implement measures ... to protect
+the security, confidentiality and integrity of the data"): what the measures weigh, not persons bound
+to confidentiality (1.10.0)."""
+
+
+_MEASURES_DOCUMENTED = re.compile(
+    r"\b(?:prepar(?:e|es|ed|ing)|keep(?:s|ing)?|kept|maintain(?:s|ed|ing)?|draw(?:s|ing)?\s+up|drawn\s+up|document(?:s|ed|ing)?)"
+    r"(?:\s+and\s+(?:keep|maintain|update)\w*)?\s+(?:updated\s+|up[- ]to[- ]date\s+)?(?:an?\s+|the\s+)?"
+    r"(?:written\s+|up[- ]to[- ]date\s+|updated\s+|current\s+)?"
+    r"(?:descriptions?|documentation|records?|overview)\s+of\s+"
+    r"(?:its|the|all|any|such)?\s*[^;.]{0,80}?\bmeasures\b|"
+    r"\b(?:shall|will|must|to)\s+(?:\w+ly\s+)?document\s+(?:its\s+|the\s+|all\s+|any\s+)?[^;.]{0,60}?\bmeasures\b",
+    re.IGNORECASE,
+)
+"""Measures described, not taken ("shall prepare and keep updated a description of its technical,
+organisational and physical measures", "shall document routines and other measures taken to comply"):
+keeping records of the measures, not implementing them (1.10.0)."""
+
+
 def stated_duties(clause: str) -> str:
     """``clause`` with what only names duties read as what it is: a point in time and sub-processors
     named as co-agents of another act dropped, and
@@ -101,6 +126,8 @@ def stated_duties(clause: str) -> str:
     ... of the agreed technical and organisational measures" reads "provide regular proof of
     compliance")."""
     clause = _UNTIL.sub(" ", clause)
+    clause = _RISK_TO_PERSONS.sub(" ", clause)
+    clause = _MEASURES_DOCUMENTED.sub(" archives records ", clause)
     clause = _PURPOSE_INSERT.sub(" ", clause)
     clause = _CO_AGENT.sub(" ", clause)
     topic = _INFORMATION_TOPIC.search(clause)

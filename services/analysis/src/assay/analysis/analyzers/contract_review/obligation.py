@@ -141,6 +141,16 @@ obligation of employees to confidentiality"): without a duty of its own it is ev
 its antecedent, which then is the evidence."""
 
 
+_ATTITUDE = re.compile(
+    r"\b(?:takes?|treats?)\s+(?:\S+\s+){1,12}?(?:very\s+|extremely\s+|most\s+|so\s+)?seriously\b|"
+    r"\b(?:places?|attach(?:es)?|gives?|puts?)\s+(?:a\s+)?(?:great|high|particular|the\s+(?:highest|utmost|greatest))\s+"
+    r"(?:importance|priority|value|emphasis)\s+(?:on|to)\b",
+    re.IGNORECASE,
+)
+"""An attitude, not a duty ("X takes the security and privacy of data very seriously", "We place the
+highest importance on protecting your data"): with no modal or duty verb it binds no one (1.10.0)."""
+
+
 def controller_permission(text: str) -> bool:
     """The controller, as the sentence's subject, may or can do something and the processor is
     bound to nothing: "Customers can also delete the data themselves", "Client may export its
@@ -173,8 +183,9 @@ _PROCESSOR_DUTY = re.compile(
 def non_binding(text: str) -> str:
     """Why ``text`` (party names already read as roles) binds no processor: ``cross-reference``,
     ``continuation``, ``label``, ``processor permission``, ``controller duty``, ``deeming`` ("use of the
-    Service constitutes documented instructions") or ``description`` (no verb at all: "Stored
-    encrypted.", "Backups: encrypted and retained for 30 days"); empty when it may.
+    Service constitutes documented instructions"), ``attitude`` ("X takes security very seriously", 1.10.0)
+    or ``description`` (no verb at all: "Stored encrypted.", "Backups: encrypted and retained for 30
+    days"); empty when it may.
     (A controller's permission is checked apart, :func:`controller_permission`: it is evidence of
     the controller's rights.)"""
     if _CONTINUATION.match(text) and _DUTY.search(text) is None:
@@ -206,6 +217,8 @@ def non_binding(text: str) -> str:
         return "controller duty"
     if _DEEMING.search(text) is not None and _DUTY.search(_DEEMING.sub(" ", text)) is None:
         return "deeming"
+    if _ATTITUDE.search(text) is not None and _DUTY.search(text) is None:
+        return "attitude"
     if _described(text):
         return "description"
     return ""

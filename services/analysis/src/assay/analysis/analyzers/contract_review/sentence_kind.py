@@ -117,10 +117,19 @@ def introduces_definitions(text: str) -> bool:
     return _DEFINITIONS_LEAD_IN.search(clean_markup(text)) is not None
 
 
+_COLON_DEFINITION = re.compile(
+    r"^[\"“'‘][^\"”'’]{1,80}[\"”'’](?:\s*\([^()]{1,60}\))?\s*:\s+(?![^.;]{0,60}\b(?:shall|must|will|agrees?)\b)\S",
+    re.IGNORECASE,
+)
+"""A definition written as a glossary entry, the quoted term and a colon ("“Sub-processor”: an entity
+engaged by the Processor ...", "\"Personal Data\": any information relating to ..."); a quoted
+heading that opens a duty ("\"Audits\": the Processor shall ...") is none (1.10.0)."""
+
+
 def is_definition(text: str) -> bool:
     """A sentence that defines words rather than binding a party."""
     body = re.sub(r"^(?:in\s+this|for\s+the\s+purposes?\s+of)\b[^,]{1,80},\s*", "", _body(text), flags=re.I)
-    return _DEFINITION.match(body) is not None
+    return _DEFINITION.match(body) is not None or _COLON_DEFINITION.match(body) is not None
 
 
 _ELSEWHERE = (
