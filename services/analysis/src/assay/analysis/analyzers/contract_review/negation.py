@@ -233,6 +233,18 @@ _DISCRETION = re.compile(
     r"whether\b",
     re.IGNORECASE,
 )
+_RESERVED = re.compile(r"reserves?\b", re.IGNORECASE)
+_PAID = re.compile(
+    r"\s*(?:(?:be\s+)?(?:reimburs\w*|compensat\w*|remunerat\w*|paid)|(?:charg|invoic|bill)\w*|"
+    r"(?:claim|seek|request|recover|recoup|receive|demand)\s+(?:[\w'’-]+\s+){0,3}?(?:reimbursement|compensation|"
+    r"payment|remuneration|fees?|costs?|expenses?|charges?)|(?:(?:full\s+|prior\s+)?(?:reimbursement|compensation|"
+    r"payment|remuneration)|(?:additional\s+|reasonable\s+)?(?:fees?|costs?|expenses?)))\b",
+    re.IGNORECASE,
+)
+"""After "reserves the right to", a price for the duty ("provided that the Processor reserves the right to
+reimbursement of the reasonable costs of such assistance", "reserves the right to charge a reasonable fee"): the
+duty is still owed and paid for, no discretion over it (1.10.0). A duty bought only on payment ("only if the
+Controller pays") is still gutted (:data:`_GUTTING`)."""
 _GUTTING = re.compile(
     # The duty bought, not owed: "only if the Controller pays", "unless the Customer pays",
     # "conditional upon payment of the Processor's fees".
@@ -552,6 +564,8 @@ def contradiction(
         clause = text[begin : _clause_end(text, cue.end())]
         if cue.group(0).lower() != "indefinitely" and _controllers_own(text[begin : cue.start()]):
             continue  # "The Controller is entitled to audit ... at its discretion": the controller's choice
+        if _RESERVED.match(cue.group(0)) and _PAID.match(text, cue.end()):
+            continue  # "provided that it reserves the right to reimbursement of its costs": a price, the duty stays
         if cue.group(0).lower() == "indefinitely" or any(p.search(clause) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
     for cue in _GUTTING.finditer(text):
@@ -656,14 +670,28 @@ _RETENTION_BAN = re.compile(
 storage limit, what the deletion duty owes, not its negation; not "may not be retained as sub-processors"
 (1.9.0)."""
 _LIABILITY = re.compile(
-    r"^\s+(?:(?:be|been|being)\s+)?(?:held\s+)?(?:(?P<who>liable)\b|(?P<what>responsible|accountable)\s+for(?:\s+[\w'’-]+){0,4}?\s+"
+    r"^\s+(?:(?:assume|accept|bear|take|undertake)\s+(?:any\s+|all\s+)?(?P<assumed>liability|responsibility)\b|"
+    r"(?:(?:be|been|being)\s+)?(?:held\s+)?(?:(?P<who>liable)\b|(?P<what>responsible|accountable)\s+for(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?:loss\w*|damage\w*|incidents?|breach\w*|acts?|omissions?|failures?|consequences?|claims?|costs?|caused|"
-    r"arising|resulting|delays?)\b)",
+    r"arising|resulting|delays?)\b))",
     re.IGNORECASE,
 )
 """After a negation, liability disclaimed ("shall not be liable for any security incident caused by the
 Customer", "is not responsible for losses caused by ..."): a disclaimer beside a duty takes away only a duty
 to be liable (1.9.0)."""
+_THIRD_PARTY_PRODUCT = re.compile(
+    r"\s+(?:for|of|in\s+respect\s+of|with\s+respect\s+to)\s+(?:[\w'’-]+\s+){0,3}?third[\s-]+part(?:y|ies)['’]?s?\s+"
+    r"(?:services?|software|products?|websites?|sites?|content|applications?|apps|platforms?|integrations?|tools?|"
+    r"links?|add-?ons?|plug-?ins?)\b(?!\s+(?:providers?|vendors?))",
+    re.IGNORECASE,
+)
+"""After a liability disclaimer, the things it disclaims: a third party's services, software or websites that the
+customer chooses to use ("We do not assume any liability for such Third-Party services or software"), no processor
+engaged by the processor; "not liable for its sub-processors" or "for third-party service providers" still negates
+(1.10.0)."""
+_RIGHT_NAMED = re.compile(r"\brights?\s+$", re.IGNORECASE)
+"""Before "not", a right's name ("the right not to be subject to a decision based solely on automated processing",
+Art. 22): the data subject's right, no duty negated (1.10.0)."""
 _REFUSAL = re.compile(r"(?:may|can|is\s+(?:free|entitled|permitted)\s+to|free\s+to)\s|(?:refuses?|declines?)\s", re.I)
 """A refusal cue of :data:`_CUE`; by the controller it is its right to object, no negation (1.9.0)."""
 _OWED = re.compile(
@@ -745,6 +773,8 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         return True  # "The client can reject subcontractors": the controller's right to object
     if word != "no" and _RELATIVE.search(before):
         return True
+    if word == "not" and _RIGHT_NAMED.search(before):
+        return True  # "its right not to be subject to automated decision-making": a right's name
     if word == "not" and _REDUCED_RELATIVE.search(before) and _PARTICIPLE.match(after):
         return True
     if _DESTINATION.match(after) or _DISCLAIMER.match(after):
@@ -761,7 +791,10 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
     if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after):
         return True
     liable = _LIABILITY.match(after)
-    if liable is not None and not any(p.search(liable.group("who") or liable.group("what")) for p in operative):
+    if liable is not None and _THIRD_PARTY_PRODUCT.match(after, liable.end()):
+        return True  # "does not assume any liability for Third-Party services": no processor engaged
+    said = liable and (liable.group("who") or liable.group("what") or liable.group("assumed"))
+    if said and not any(p.search(said) for p in operative):
         return True
     if _BROADENING.search(before) and _BROADENED_ITEM.match(after):
         return True
