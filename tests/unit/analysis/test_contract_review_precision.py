@@ -10,9 +10,15 @@ concepts are the EU processor-terms playbook's.
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from fixtures.contracts.support import STATUS, context, lexical_analyzer, params
+
+from assay.analysis.analyzers.contract_review.document_type import DocumentTypeVerdict, classify
+from assay.analysis.analyzers.contract_review.matching import RequirementMatch
 from assay.analysis.analyzers.contract_review.negation import Contradiction, contradiction
+from assay.analysis.analyzers.contract_review.notice_scope import notice_findings
 from assay.analysis.analyzers.contract_review.playbook import all_recognisers, builtin_playbooks
 
 _PLAYBOOK = builtin_playbooks()["eu-gdpr-processor-terms"]
@@ -160,3 +166,59 @@ def test_assisting_with_the_controllers_own_breach_notifications_is_no_notice(se
 )
 def test_a_notice_to_the_controller_stays_about_breach_notice(sentence: str) -> None:
     assert not _not_about_breach(sentence)
+
+
+# Class 1: a privacy notice meets no processor duty.
+_NOTICE = """Privacy Policy
+
+This Privacy Policy explains how Example Ltd ("we", "us") collects, uses and shares your personal information when
+you visit our website or use our services.
+
+Information we collect. We collect your name, email address, billing information and the pages you visit.
+
+How we use your information. We use your personal information to provide and improve our services, to process
+payments and to send you updates.
+
+Security. We implement and maintain appropriate technical and organisational measures to protect your personal
+information against unauthorised access, loss or disclosure.
+
+International transfers. When we transfer your personal information outside the EEA, we rely on the Standard
+Contractual Clauses approved by the European Commission.
+
+Your rights. You may ask us for access to, correction of or deletion of your personal information at any time by
+writing to privacy@example.com.
+"""
+
+
+def test_a_privacy_notice_meets_no_processor_requirement(tmp_path: Path) -> None:
+    result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=_NOTICE)).contract_review
+    assert classify(_NOTICE).type == "privacy_notice"
+    met = [f.requirement_id for f in result.requirements if f.status in (STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK)]
+    assert met == []
+    security = next(f for f in result.requirements if f.requirement_id == "art28-3c-security")
+    assert security.status == STATUS.STATUS_MISSING and "privacy notice" in security.explanation
+
+
+def _match(status: str) -> RequirementMatch:
+    requirement = _requirement("art28-3c-security")
+    return RequirementMatch(requirement, status, (), (), "Addressed in cl-1.")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("verdict", "playbook", "kept"),
+    [
+        # A privacy notice typed only from its body is a guess: its findings stay.
+        (DocumentTypeVerdict("privacy_notice", 0.6, "no type named in its opening"), "eu-gdpr-processor-terms", True),
+        (DocumentTypeVerdict("processor_terms", 0.95, "titled 'DPA'"), "eu-gdpr-processor-terms", True),
+        # A privacy notice checked against a privacy-notice playbook is what that playbook is for.
+        (DocumentTypeVerdict("privacy_notice", 0.9, "titled 'Privacy Policy'"), "eu-gdpr-privacy-notice", True),
+        (DocumentTypeVerdict("privacy_notice", 0.9, "titled 'Privacy Policy'"), "eu-gdpr-processor-terms", False),
+    ],
+)
+def test_only_a_privacy_notice_checked_as_processor_terms_loses_its_findings(
+    verdict: DocumentTypeVerdict, playbook: str, kept: bool
+) -> None:
+    chosen = builtin_playbooks()[playbook]
+    [weak, contradicted] = notice_findings(chosen, [_match("weak"), _match("contradicted")], verdict)
+    assert (weak.status == "weak") is kept
+    assert contradicted.status == "contradicted"
