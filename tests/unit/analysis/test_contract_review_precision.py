@@ -23,6 +23,7 @@ from assay.analysis.analyzers.contract_review.playbook import all_recognisers, b
 
 _PLAYBOOK = builtin_playbooks()["eu-gdpr-processor-terms"]
 
+SECURITY = "art28-3c-security"
 SUBPROCESSORS = "art28-2-4-subprocessors"
 DATA_SUBJECTS = "art28-3e-data-subject-rights"
 ASSISTANCE = "art28-3f-assistance-arts-32-36"
@@ -84,6 +85,28 @@ def _negation(requirement: str, sentence: str) -> Contradiction | None:
             SUBPROCESSORS,
             "The Provider does not accept any responsibility for third-party websites linked from the Service.",
         ),
+        # Measures updated at the processor's discretion, on condition that protection is not lowered.
+        (
+            SECURITY,
+            "The Supplier may update or modify the Security Measures from time to time at its discretion, provided "
+            "that such updates do not result in a material decrease of the overall security of the Services.",
+        ),
+        (
+            SECURITY,
+            "The technical and organisational measures are subject to technical progress; the Processor may change "
+            "them at its own discretion, as long as the level of protection is not reduced.",
+        ),
+        # The audit kept away from other customers' data.
+        (
+            AUDITS,
+            "Audits will be conducted during business hours and will not permit access to other customers' data or "
+            "to the Processor's confidential information.",
+        ),
+        (
+            AUDITS,
+            "Any on-site inspection shall not give the auditor access to the personal data of other clients of "
+            "the Vendor.",
+        ),
     ],
 )
 def test_wording_around_a_met_duty_is_no_negation(requirement: str, sentence: str) -> None:
@@ -111,6 +134,9 @@ def test_wording_around_a_met_duty_is_no_negation(requirement: str, sentence: st
             "Controller pays the Processor's fees.",
             "only if",
         ),
+        # Measures changed at its discretion with no floor stay gutted; audits barred from the premises stay negated.
+        (SECURITY, "The Processor may modify the security measures at its sole discretion.", "at its sole discretion"),
+        (AUDITS, "The Processor will not permit access to its premises for audits or inspections.", "not permit"),
         # Liability for the processor's own sub-processors disclaimed stays a negation of that element.
         (SUBPROCESSORS, "The Processor does not assume any liability for the acts of its sub-processors.", "not"),
         (

@@ -245,6 +245,20 @@ _PAID = re.compile(
 reimbursement of the reasonable costs of such assistance", "reserves the right to charge a reasonable fee"): the
 duty is still owed and paid for, no discretion over it (1.10.0). A duty bought only on payment ("only if the
 Controller pays") is still gutted (:data:`_GUTTING`)."""
+_UPDATED = re.compile(
+    r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+(?:from\s+time\s+to\s+time\s+)?(?:update|modif|chang|amend|"
+    r"revis|replac|adapt|improv|evolv)\w*",
+    re.IGNORECASE,
+)
+_NOT_DEGRADED = re.compile(
+    r"\b(?:provided|so\s+long\s+as|as\s+long\s+as|on\s+condition)\b[^.;]{0,120}?\b(?:not|no)\b[^.;]{0,80}?"
+    r"\b(?:degrad\w*|decreas\w*|reduc\w*|lessen\w*|diminish\w*|weaken\w*|lower\w*|undermin\w*)",
+    re.IGNORECASE,
+)
+"""A permission to update what the duty requires at the processor's discretion, on condition that protection is not
+lowered ("may update or modify the Security Measures from time to time at its discretion, provided that such updates
+do not result in the degradation of the overall security"): the measures stay owed, only their form may change
+(1.10.0). Without the condition the discretion still guts the duty."""
 _GUTTING = re.compile(
     # The duty bought, not owed: "only if the Controller pays", "unless the Customer pays",
     # "conditional upon payment of the Processor's fees".
@@ -566,6 +580,8 @@ def contradiction(
             continue  # "The Controller is entitled to audit ... at its discretion": the controller's choice
         if _RESERVED.match(cue.group(0)) and _PAID.match(text, cue.end()):
             continue  # "provided that it reserves the right to reimbursement of its costs": a price, the duty stays
+        if _UPDATED.search(text, begin, cue.start()) and _NOT_DEGRADED.search(text, cue.end()):
+            continue  # "may update the measures at its discretion, provided ... no degradation": the duty kept
         if cue.group(0).lower() == "indefinitely" or any(p.search(clause) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
     for cue in _GUTTING.finditer(text):
@@ -661,6 +677,14 @@ _DISCLOSURE_BAN = re.compile(
 """After a negation, disclosure to others banned ("shall not disclose any of the records reviewed", "are kept
 confidential and not shared among personnel", "under no circumstances make them available to third parties",
 "will not give any third party access"): confidentiality, which no requirement's duty is the opposite of (1.9.0)."""
+_OTHERS_DATA = re.compile(
+    r"^(?:\s+[\w'’-]+){0,3}?\s+access\s+to\s+(?:(?:any|the)\s+)?(?:(?:personal\s+)?(?:data|information|systems?|"
+    r"premises)\s+(?:of|belonging\s+to)\s+(?:any\s+)?other\s+(?:customers?|clients?|tenants?|controllers?)\b|other\s+"
+    r"(?:customers?|clients?|tenants?|controllers?)['’]?s?['’]?\s+(?:personal\s+)?(?:data|information|systems?))",
+    re.IGNORECASE,
+)
+"""After a negation, another customer's data kept out of reach ("Audits will not permit access to other customers'
+data"): the audit's scope, protecting the processor's other controllers; no duty negated (1.10.0)."""
 _RETENTION_BAN = re.compile(
     r"^(?:\s+[\w'’-]+){0,1}?\s+(?:retain\w*|stor(?:e|es|ed|ing))\b(?!\s+as\b)(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?:data|copies|records|information)\b",
@@ -788,7 +812,7 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
             return True
     if _MANNER.match(after) or _CHARACTERISED.match(after) or _CEASED.match(after):
         return True
-    if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after):
+    if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after) or _OTHERS_DATA.match(after):
         return True
     liable = _LIABILITY.match(after)
     if liable is not None and _THIRD_PARTY_PRODUCT.match(after, liable.end()):
