@@ -16,6 +16,7 @@ from assay.analysis.analyzers.contract_review.extract import (
 )
 from assay.analysis.analyzers.contract_review.language import identify, not_assessed
 from assay.analysis.analyzers.contract_review.matching import Matcher, build_units, match_playbook
+from assay.analysis.analyzers.contract_review.notice_scope import notice_findings
 from assay.analysis.analyzers.contract_review.playbook import Playbook, select_playbook
 from assay.analysis.analyzers.contract_review.references import apply_references
 from assay.analysis.analyzers.contract_review.result import build_result
@@ -155,6 +156,7 @@ class ContractReviewAnalyzer:
                 ctx.report_progress(MATCH_START + (MATCH_END - MATCH_START) * done // max(total, 1))
 
             matches = apply_references(match_playbook(playbook, units, matcher, on_batch), units, document_type)
+            matches = notice_findings(playbook, matches, document_type)
             ctx.check_cancelled()
             risks = find_risks(playbook, units)
         else:

@@ -240,6 +240,32 @@ _DISCRETION = re.compile(
     r"whether\b",
     re.IGNORECASE,
 )
+_RESERVED = re.compile(r"reserves?\b", re.IGNORECASE)
+_PAID = re.compile(
+    r"\s*(?:(?:be\s+)?(?:reimburs\w*|compensat\w*|remunerat\w*|paid)|(?:charg|invoic|bill)\w*|"
+    r"(?:claim|seek|request|recover|recoup|receive|demand)\s+(?:[\w'’-]+\s+){0,3}?(?:reimbursement|compensation|"
+    r"payment|remuneration|fees?|costs?|expenses?|charges?)|(?:(?:full\s+|prior\s+)?(?:reimbursement|compensation|"
+    r"payment|remuneration)|(?:additional\s+|reasonable\s+)?(?:fees?|costs?|expenses?)))\b",
+    re.IGNORECASE,
+)
+"""After "reserves the right to", a price for the duty ("provided that the Processor reserves the right to
+reimbursement of the reasonable costs of such assistance", "reserves the right to charge a reasonable fee"): the
+duty is still owed and paid for, no discretion over it (1.10.0). A duty bought only on payment ("only if the
+Controller pays") is still gutted (:data:`_GUTTING`)."""
+_UPDATED = re.compile(
+    r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+(?:from\s+time\s+to\s+time\s+)?(?:update|modif|chang|amend|"
+    r"revis|replac|adapt|improv|evolv)\w*",
+    re.IGNORECASE,
+)
+_NOT_DEGRADED = re.compile(
+    r"\b(?:provided|so\s+long\s+as|as\s+long\s+as|on\s+condition)\b[^.;]{0,120}?\b(?:not|no)\b[^.;]{0,80}?"
+    r"\b(?:degrad\w*|decreas\w*|reduc\w*|lessen\w*|diminish\w*|weaken\w*|lower\w*|undermin\w*)",
+    re.IGNORECASE,
+)
+"""A permission to update what the duty requires at the processor's discretion, on condition that protection is not
+lowered ("may update or modify the Security Measures from time to time at its discretion, provided that such updates
+do not result in the degradation of the overall security"): the measures stay owed, only their form may change
+(1.10.0). Without the condition the discretion still guts the duty."""
 _GUTTING = re.compile(
     # The duty bought, not owed: "only if the Controller pays", "unless the Customer pays",
     # "conditional upon payment of the Processor's fees".
@@ -559,6 +585,10 @@ def contradiction(
         clause = text[begin : _clause_end(text, cue.end())]
         if cue.group(0).lower() != "indefinitely" and _controllers_own(text[begin : cue.start()]):
             continue  # "The Controller is entitled to audit ... at its discretion": the controller's choice
+        if _RESERVED.match(cue.group(0)) and _PAID.match(text, cue.end()):
+            continue  # "provided that it reserves the right to reimbursement of its costs": a price, the duty stays
+        if _UPDATED.search(text, begin, cue.start()) and _NOT_DEGRADED.search(text, cue.end()):
+            continue  # "may update the measures at its discretion, provided ... no degradation": the duty kept
         if cue.group(0).lower() == "indefinitely" or any(p.search(clause) for p in operative):
             return Contradiction(" ".join(cue.group(0).split()))
     for cue in _GUTTING.finditer(text):
@@ -658,6 +688,14 @@ _DISCLOSURE_BAN = re.compile(
 """After a negation, disclosure to others banned ("shall not disclose any of the records reviewed", "are kept
 confidential and not shared among personnel", "under no circumstances make them available to third parties",
 "will not give any third party access"): confidentiality, which no requirement's duty is the opposite of (1.9.0)."""
+_OTHERS_DATA = re.compile(
+    r"^(?:\s+[\w'’-]+){0,3}?\s+access\s+to\s+(?:(?:any|the)\s+)?(?:(?:personal\s+)?(?:data|information|systems?|"
+    r"premises)\s+(?:of|belonging\s+to)\s+(?:any\s+)?other\s+(?:customers?|clients?|tenants?|controllers?)\b|other\s+"
+    r"(?:customers?|clients?|tenants?|controllers?)['’]?s?['’]?\s+(?:personal\s+)?(?:data|information|systems?))",
+    re.IGNORECASE,
+)
+"""After a negation, another customer's data kept out of reach ("Audits will not permit access to other customers'
+data"): the audit's scope, protecting the processor's other controllers; no duty negated (1.10.0)."""
 _RETENTION_BAN = re.compile(
     r"^(?:\s+[\w'’-]+){0,1}?\s+(?:retain\w*|stor(?:e|es|ed|ing))\b(?!\s+as\b)(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?:data|copies|records|information)\b",
@@ -667,14 +705,28 @@ _RETENTION_BAN = re.compile(
 storage limit, what the deletion duty owes, not its negation; not "may not be retained as sub-processors"
 (1.9.0)."""
 _LIABILITY = re.compile(
-    r"^\s+(?:(?:be|been|being)\s+)?(?:held\s+)?(?:(?P<who>liable)\b|(?P<what>responsible|accountable)\s+for(?:\s+[\w'’-]+){0,4}?\s+"
+    r"^\s+(?:(?:assume|accept|bear|take|undertake)\s+(?:any\s+|all\s+)?(?P<assumed>liability|responsibility)\b|"
+    r"(?:(?:be|been|being)\s+)?(?:held\s+)?(?:(?P<who>liable)\b|(?P<what>responsible|accountable)\s+for(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?:loss\w*|damage\w*|incidents?|breach\w*|acts?|omissions?|failures?|consequences?|claims?|costs?|caused|"
-    r"arising|resulting|delays?)\b)",
+    r"arising|resulting|delays?)\b))",
     re.IGNORECASE,
 )
 """After a negation, liability disclaimed ("shall not be liable for any security incident caused by the
 Customer", "is not responsible for losses caused by ..."): a disclaimer beside a duty takes away only a duty
 to be liable (1.9.0)."""
+_THIRD_PARTY_PRODUCT = re.compile(
+    r"\s+(?:for|of|in\s+respect\s+of|with\s+respect\s+to)\s+(?:[\w'’-]+\s+){0,3}?third[\s-]+part(?:y|ies)['’]?s?\s+"
+    r"(?:services?|software|products?|websites?|sites?|content|applications?|apps|platforms?|integrations?|tools?|"
+    r"links?|add-?ons?|plug-?ins?)\b(?!\s+(?:providers?|vendors?))",
+    re.IGNORECASE,
+)
+"""After a liability disclaimer, the things it disclaims: a third party's services, software or websites that the
+customer chooses to use ("We do not assume any liability for such Third-Party services or software"), no processor
+engaged by the processor; "not liable for its sub-processors" or "for third-party service providers" still negates
+(1.10.0)."""
+_RIGHT_NAMED = re.compile(r"\brights?\s+$", re.IGNORECASE)
+"""Before "not", a right's name ("the right not to be subject to a decision based solely on automated processing",
+Art. 22): the data subject's right, no duty negated (1.10.0)."""
 _REFUSAL = re.compile(r"(?:may|can|is\s+(?:free|entitled|permitted)\s+to|free\s+to)\s|(?:refuses?|declines?)\s", re.I)
 """A refusal cue of :data:`_CUE`; by the controller it is its right to object, no negation (1.9.0)."""
 _OWED = re.compile(
@@ -762,6 +814,8 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         return True  # "The client can reject subcontractors": the controller's right to object
     if word != "no" and _RELATIVE.search(before):
         return True
+    if word == "not" and _RIGHT_NAMED.search(before):
+        return True  # "its right not to be subject to automated decision-making": a right's name
     if word == "not" and _REDUCED_RELATIVE.search(before) and _PARTICIPLE.match(after):
         return True
     if _DESTINATION.match(after) or _DISCLAIMER.match(after):
@@ -775,10 +829,13 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
             return True
     if _MANNER.match(after) or _CHARACTERISED.match(after) or _CEASED.match(after):
         return True
-    if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after):
+    if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after) or _OTHERS_DATA.match(after):
         return True
     liable = _LIABILITY.match(after)
-    if liable is not None and not any(p.search(liable.group("who") or liable.group("what")) for p in operative):
+    if liable is not None and _THIRD_PARTY_PRODUCT.match(after, liable.end()):
+        return True  # "does not assume any liability for Third-Party services": no processor engaged
+    said = liable and (liable.group("who") or liable.group("what") or liable.group("assumed"))
+    if said and not any(p.search(said) for p in operative):
         return True
     if _BROADENING.search(before) and _BROADENED_ITEM.match(after):
         return True
