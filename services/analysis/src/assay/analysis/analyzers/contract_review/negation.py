@@ -206,15 +206,8 @@ _PRACTICABLE = (
 )
 _IN_SENTENCE = r"(?:[^;:.]|\.(?!\s+(?-i:[A-Z(])))"
 """A character of the same clause, past an abbreviation's full stop ("Art. 28 Para. 3")."""
-_PAID_FOR = (
-    r"(?!\s+(?:(?:full|be\s+(?:fully\s+)?)?reimburse\w*|(?:be\s+)?compensat\w*|charg\w*|invoic\w*|bill\w*|"
-    r"(?:be\s+)?paid\b|payment|recover\s+(?:its|their|the|any|all|such|reasonable)\b|(?:additional\s+)?fees?\b))"
-)
-"""After "reserves the right to": money for the work, not a choice over it ("provided that the Processor
-reserves the right to reimbursement for the reasonable cost of such assistance", "reserves the right to
-charge for ..."): the duty is still owed, paid for (1.10.0)."""
 _DISCRETION = re.compile(
-    r"\breserves?\s+the\s+right\s+(?:\(?but\s+not\s+the\s+obligation\)?\s+)?to\b" + _PAID_FOR + "|"
+    r"\breserves?\s+the\s+right\s+(?:\(?but\s+not\s+the\s+obligation\)?\s+)?to\b|"
     r"\bat\s+(?:its|their|his|the\s+processor's|the\s+supplier's)\s+(?:(?:sole|absolute|own|reasonable)\s+)?"
     r"discretion\b|"
     r"\bindefinitely\b|\b(?:(?:solely|only|exclusively)\s+(?:by\s+way\s+of|by|through)|(?:limited|restricted)\s+"
@@ -242,7 +235,7 @@ _DISCRETION = re.compile(
 )
 _RESERVED = re.compile(r"reserves?\b", re.IGNORECASE)
 _PAID = re.compile(
-    r"\s*(?:(?:be\s+)?(?:reimburs\w*|compensat\w*|remunerat\w*|paid)|(?:charg|invoic|bill)\w*|"
+    r"\s*(?:(?:be\s+(?:fully\s+)?)?(?:reimburs\w*|compensat\w*|remunerat\w*|paid)|(?:charg|invoic|bill)\w*|"
     r"(?:claim|seek|request|recover|recoup|receive|demand)\s+(?:[\w'’-]+\s+){0,3}?(?:reimbursement|compensation|"
     r"payment|remuneration|fees?|costs?|expenses?|charges?)|(?:(?:full\s+|prior\s+)?(?:reimbursement|compensation|"
     r"payment|remuneration)|(?:additional\s+|reasonable\s+)?(?:fees?|costs?|expenses?)))\b",
