@@ -188,3 +188,28 @@ def test_an_incidental_bare_negation_beside_the_duty_leaves_it_met(tmp_path: Pat
     )
     finding = _findings(tmp_path, {"12.1": incidental})[DELETION]
     assert finding.status in (STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The parties agree that the copies of the sub-processor contracts that the Vendor must provide pursuant to "
+        "Clause 9(c) of the Standard Contractual Clauses may have commercial terms removed beforehand.",
+        "Audit reports owed under the applicable SCCs will be provided to the Customer once a year.",
+    ],
+)
+def test_the_sccs_named_as_what_another_duty_is_owed_under_carry_no_transfer_duty(sentence: str) -> None:
+    assert TRANSFERS not in carried(sentence, PLAYBOOK.duties)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # A transfer named beside them: the clauses are the safeguard.
+        "Any transfer of Customer Data to a third country shall be made under the Standard Contractual Clauses.",
+        # The clauses as what applies or is entered into.
+        "The Standard Contractual Clauses shall apply to the processing by the Vendor.",
+    ],
+)
+def test_the_sccs_as_the_safeguard_still_carry_the_transfer_duty(sentence: str) -> None:
+    assert TRANSFERS in carried(sentence, PLAYBOOK.duties)
