@@ -119,6 +119,21 @@ organisational and physical measures", "shall document routines and other measur
 keeping records of the measures, not implementing them (1.10.0)."""
 
 
+_SCC_SOURCE = re.compile(
+    r"\b(?:pursuant\s+to|under|in\s+accordance\s+with|(?:as\s+)?required\s+by|(?:un)?related\s+to)\s+"
+    r"(?:(?:clause|section)\s+[\w.()]+\s+of\s+)?(?:the\s+)?(?:applicable\s+)?(?:EU\s+|UK\s+)?"
+    r"(?:standard\s+contractual\s+clauses|SCCs?)\b",
+    re.IGNORECASE,
+)
+"""The standard contractual clauses named as what another duty is owed under ("copies of the
+sub-processor agreements that must be provided pursuant to Clause 9(c) of the Standard Contractual
+Clauses"): the clauses as a rulebook, not a transfer safeguard (1.10.0)."""
+_TRANSFER_WORD = re.compile(
+    r"\b(?:transfer\w*|third\s+countr\w*|international|export\w*|import\w*|outside|cross-border|abroad|adequa\w*)",
+    re.IGNORECASE,
+)
+
+
 def stated_duties(clause: str) -> str:
     """``clause`` with what only names duties read as what it is: a point in time and sub-processors
     named as co-agents of another act dropped, and
@@ -130,6 +145,8 @@ def stated_duties(clause: str) -> str:
     clause = _MEASURES_DOCUMENTED.sub(" archives records ", clause)
     clause = _PURPOSE_INSERT.sub(" ", clause)
     clause = _CO_AGENT.sub(" ", clause)
+    if _TRANSFER_WORD.search(clause) is None:
+        clause = _SCC_SOURCE.sub(" ", clause)
     topic = _INFORMATION_TOPIC.search(clause)
     if topic is not None and _COMPLIANCE.search(topic.group(1)):
         clause = clause[: topic.start(1)] + " compliance" + clause[topic.end(1) :]

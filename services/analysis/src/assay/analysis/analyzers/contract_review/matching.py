@@ -39,7 +39,6 @@ from assay.analysis.analyzers.contract_review.negation import (
     forbids,
     negation_word,
     permission,
-    prevailing_negations,
 )
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
 from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
@@ -58,6 +57,7 @@ from assay.analysis.analyzers.contract_review.sentence_kind import (
     is_definition,
     is_heading_like,
 )
+from assay.analysis.analyzers.contract_review.weighing import prevailing as weigh_negations
 
 Status = Literal["present", "weak", "missing", "contradicted", "by_reference", "not_assessed"]
 FloatMatrix = npt.NDArray[np.float32]
@@ -851,6 +851,7 @@ def evaluate(
     units: Sequence[Unit],
     table: ScoreTable,
     thresholds: Thresholds,
+    duties: Sequence[Duty] = (),
 ) -> RequirementMatch:
     """Decide present / weak / missing / contradicted for one requirement and pick its evidence.
 
@@ -914,7 +915,9 @@ def evaluate(
         notes.append(f"Qualified by '{qualifier}'.")
     duty = Duty(requirement.id, requirement.duty) if requirement.duty else None
     said = [(_said(e.unit), e.score, e.negation) for e in negated], [(_said(e.unit), e.score) for e in evidence]
-    prevailing = tuple(negated[index] for index in prevailing_negations(duty, *said))
+    # With the playbook's ``duties``, also a clear negation of the duty alone over sentences that
+    # commit the processor to nothing (weighing.py, 1.10.0).
+    prevailing = tuple(negated[index] for index in weigh_negations(duty, duties, *said))
     if prevailing:
         # The requirement's own statement negated outweighs what only touches it (negation.py).
         cues = "; ".join(dict.fromkeys(f"'{e.negation}' in {e.unit.clause.clause_id}" for e in prevailing))
@@ -971,4 +974,4 @@ def match_playbook(
 ) -> list[RequirementMatch]:
     """Evaluate every requirement of the playbook, in playbook order."""
     table = score_units(units, playbook, matcher, on_batch)
-    return [evaluate(r, units, table, matcher.thresholds) for r in playbook.requirements]
+    return [evaluate(r, units, table, matcher.thresholds, playbook.duties) for r in playbook.requirements]
