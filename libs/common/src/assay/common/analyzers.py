@@ -110,7 +110,12 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.9.0",  # 1.9.0: the processing details only from sentences that describe them (description.py); negations
+    version="1.10.0",  # 1.10.0: a Markdown heading line is a paragraph of its own (segment.py); negations of duties
+    # worded as facts read at any similarity, and outweighed only by a sentence that binds the processor (weighing.py);
+    # a price reserved for a duty, named rights and disclaimers are no negation; attitude statements, glossary entries,
+    # governing law and measures described bind no processor to the duty; a privacy notice meets no processor term
+    # (notice_scope.py); a processor named anywhere and a DPA annexed type the document (document_type.py);
+    # 1.9.0: the processing details only from sentences that describe them (description.py); negations
     # read in more wordings and scopes (negation.py); more wordings and run-in list items found, the quote that states
     # the duty preferred among ties (matching.py); met duties with cost, scope or purpose qualifiers not read as
     # negated; cut requirements no longer held up by neighbouring duties or sentences that bind no processor;
