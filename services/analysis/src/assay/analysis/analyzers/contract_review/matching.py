@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -597,17 +597,10 @@ def _duties_taken_away(
     duty taken away reads even less like the playbook's wordings than a negated one, and the duty it
     carries says which requirement it takes away."""
     out = np.zeros(raw.shape, dtype=bool)
-    duties = tuple(Duty(req.id, req.duty) for req in playbook.requirements if req.duty)
-    index_of = {req.id: i for i, req in enumerate(playbook.requirements)}
-    for row in np.flatnonzero(context & (raw > 0).any(axis=1)):
-        said = _said(units[int(row)])
-        if not duty_taken_away(said):
-            continue
-        why = non_binding(said)
-        if why not in (*NEGATABLE, "cross-reference") and not (why == "controller duty" and _CONSENT.search(said)):
-            continue
-        for name in carried(said, duties):
-            out[row] |= (requirement_of == index_of[name]) & (raw[row] > 0)
+    for row, _, columns in _carrying_negated(
+        units, raw, context, playbook, requirement_of, duty_taken_away, (*NEGATABLE, "cross-reference")
+    ):
+        out[row, columns] = True
     return out
 
 
@@ -626,21 +619,40 @@ def _own_duties_negated(
     wordings than the duty does, and the duty it carries says which requirement it is about. Whether
     the negation may prevail over what meets the duty elsewhere is decided as for any other."""
     out = np.zeros(raw.shape, dtype=bool)
+    for row, said, columns in _carrying_negated(
+        units, raw, context, playbook, requirement_of, negation_word, NEGATABLE
+    ):
+        for index in columns:
+            recogniser = recognisers[int(index)]
+            found = contradiction(said, recogniser.operative, recogniser.restricts)
+            out[row, index] = found is not None and found.negates
+    return out
+
+
+def _carrying_negated(
+    units: Sequence[Unit],
+    raw: FloatMatrix,
+    context: npt.NDArray[np.bool_],
+    playbook: Playbook,
+    requirement_of: npt.NDArray[np.int64],
+    negates: Callable[[str], object],
+    readable: tuple[str, ...],
+) -> Iterator[tuple[int, str, npt.NDArray[np.int64]]]:
+    """``(row, sentence, recogniser columns)`` for each sentence in context that ``negates`` picks out,
+    binds in a way a negation may be read in (``readable`` reasons of :func:`non_binding`, or the
+    controller withholding consent) and carries a requirement's own duty: the columns are that
+    requirement's recognisers the sentence names the concept of."""
     duties = tuple(Duty(req.id, req.duty) for req in playbook.requirements if req.duty)
     index_of = {req.id: i for i, req in enumerate(playbook.requirements)}
     for row in np.flatnonzero(context & (raw > 0).any(axis=1)):
         said = _said(units[int(row)])
-        if not negation_word(said):
+        if not negates(said):
             continue
         why = non_binding(said)
-        if why not in NEGATABLE and not (why == "controller duty" and _CONSENT.search(said)):
+        if why not in readable and not (why == "controller duty" and _CONSENT.search(said)):
             continue
         for name in carried(said, duties):
-            for index in np.flatnonzero((requirement_of == index_of[name]) & (raw[row] > 0)):
-                recogniser = recognisers[int(index)]
-                found = contradiction(said, recogniser.operative, recogniser.restricts)
-                out[row, index] = found is not None and found.negates
-    return out
+            yield int(row), said, np.flatnonzero((requirement_of == index_of[name]) & (raw[row] > 0))
 
 
 def _said(unit: Unit) -> str:
