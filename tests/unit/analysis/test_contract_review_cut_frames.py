@@ -21,11 +21,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, edited_findings
+from fixtures.contracts.support import STATUS, carried_duties, edited_findings
 
-from assay.analysis.analyzers.contract_review.duty import carried
 from assay.analysis.analyzers.contract_review.obligation import non_binding
-from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
 from assay.analysis.analyzers.contract_review.sentence_kind import is_definition
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
@@ -63,10 +61,6 @@ MEASURES_DOCUMENTED = (
     "The Processor shall document the procedures and other measures it relies on to meet these requirements for its "
     "information systems and security measures."
 )
-
-
-def _carried(sentence: str, playbook: str) -> frozenset[str]:
-    return carried(sentence, builtin_playbooks()[playbook].duties)
 
 
 @pytest.mark.parametrize("sentence", [GLOSSARY_SUBPROCESSOR, GLOSSARY_BREACH])
@@ -115,7 +109,7 @@ def test_an_attitude_with_its_duty_still_binds() -> None:
 def test_a_neighbouring_duty_is_not_the_requirements(
     sentence: str, carries: str, not_evidence_of: str, playbook: str
 ) -> None:
-    found = _carried(sentence, playbook)
+    found = carried_duties(sentence, playbook)
     assert carries in found
     assert not_evidence_of not in found
 
@@ -146,8 +140,8 @@ def test_a_neighbouring_duty_is_not_the_requirements(
         ),
     ],
 )
-def test_the_requirements_own_duty_is_still_carried(sentence: str, requirement: str, playbook: str) -> None:
-    assert requirement in _carried(sentence, playbook)
+def test_the_requirements_own_duty_is_stillcarried_duties(sentence: str, requirement: str, playbook: str) -> None:
+    assert requirement in carried_duties(sentence, playbook)
 
 
 @pytest.mark.parametrize(

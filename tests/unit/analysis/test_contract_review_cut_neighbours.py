@@ -25,11 +25,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, edited_findings
+from fixtures.contracts.support import STATUS, carried_duties, edited_findings
 
-from assay.analysis.analyzers.contract_review.duty import carried, without_purpose_frame
+from assay.analysis.analyzers.contract_review.duty import without_purpose_frame
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
-from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 PLAYBOOKS = ("eu-gdpr-processor-terms", "uk-gdpr-processor-terms")
@@ -93,10 +92,6 @@ CONFIDENTIAL_INFORMATION_TO_ANY_PERSON = (
     "Non-Disclosure. Each party agrees that it will not disclose the other party's Confidential Information to "
     "any person, or use it for any other purpose, during or after the term of the Agreement."
 )
-
-
-def _carried(sentence: str, playbook: str) -> frozenset[str]:
-    return carried(sentence, builtin_playbooks()[playbook].duties)
 
 
 def test_a_purpose_frame_is_read_apart_from_what_it_frames() -> None:
@@ -174,7 +169,7 @@ def test_a_command_about_customer_data_is_the_controllers() -> None:
 def test_a_neighbouring_duty_is_not_the_requirements(
     sentence: str, carries: str, not_evidence_of: str, playbook: str
 ) -> None:
-    found = _carried(sentence, playbook)
+    found = carried_duties(sentence, playbook)
     assert carries in found
     assert not_evidence_of not in found
 
@@ -209,8 +204,8 @@ def test_a_neighbouring_duty_is_not_the_requirements(
         ),
     ],
 )
-def test_the_requirements_own_duty_is_still_carried(sentence: str, requirement: str, playbook: str) -> None:
-    assert requirement in _carried(sentence, playbook)
+def test_the_requirements_own_duty_is_stillcarried_duties(sentence: str, requirement: str, playbook: str) -> None:
+    assert requirement in carried_duties(sentence, playbook)
 
 
 @pytest.mark.parametrize(

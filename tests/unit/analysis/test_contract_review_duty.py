@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, edited_findings, fixture_text
+from fixtures.contracts.support import STATUS, carried_duties, edited_findings, fixture_text
 
-from assay.analysis.analyzers.contract_review.duty import carried, main_clause
+from assay.analysis.analyzers.contract_review.duty import main_clause
 from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
@@ -22,10 +22,6 @@ POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 
 def _duties(playbook: str = "eu-gdpr-processor-terms") -> frozenset[str]:
     return frozenset(d.name for d in builtin_playbooks()[playbook].duties)
-
-
-def _carried(sentence: str, playbook: str = "eu-gdpr-processor-terms") -> frozenset[str]:
-    return carried(sentence, builtin_playbooks()[playbook].duties)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +112,7 @@ def test_the_main_clause_is_read_after_a_leading_condition(sentence: str, main: 
 def test_a_neighbouring_duty_is_carried_instead_of_the_requirements(
     sentence: str, not_evidence_of: str, duty: str
 ) -> None:
-    found = _carried(sentence)
+    found = carried_duties(sentence)
     assert duty in found
     assert not_evidence_of not in found
     assert not_evidence_of in _duties()
@@ -145,7 +141,7 @@ def test_a_neighbouring_duty_is_carried_instead_of_the_requirements(
 @pytest.mark.parametrize("playbook", ["eu-gdpr-processor-terms", "uk-gdpr-processor-terms"])
 def test_every_implementing_clause_carries_its_own_duty(clause: str, requirement: str, playbook: str) -> None:
     paragraph = next(p for p in fixture_text("eu_dpa.txt").split("\n\n") if p.startswith(clause + " "))
-    assert requirement in _carried(paragraph, playbook)
+    assert requirement in carried_duties(paragraph, playbook)
 
 
 @pytest.mark.parametrize(
@@ -161,8 +157,8 @@ def test_every_implementing_clause_carries_its_own_duty(clause: str, requirement
     ],
 )
 def test_a_sentence_carrying_two_duties_is_evidence_of_both(sentence: str) -> None:
-    assert len(_carried(sentence) - {"records", "payment", "business-secrets"}) >= 1
-    assert {"art28-3h-information-audits", "art28-3g-deletion-return", "art33-2-breach-notification"} & _carried(
+    assert len(carried_duties(sentence) - {"records", "payment", "business-secrets"}) >= 1
+    assert {"art28-3h-information-audits", "art28-3g-deletion-return", "art33-2-breach-notification"} & carried_duties(
         sentence
     )
 
@@ -195,8 +191,10 @@ def test_returning_equipment_or_keeping_records_is_not_deletion_at_the_end(tmp_p
 
 
 def test_paying_for_a_breach_is_not_the_breach_notice(tmp_path: Path) -> None:
-    neighbour = ("8.1 If the Controller must notify a Personal Data Breach, the Processor shall charge its reasonable "
-                 "costs of assistance at its standard hourly rates.")
+    neighbour = (
+        "8.1 If the Controller must notify a Personal Data Breach, the Processor shall charge its reasonable "
+        "costs of assistance at its standard hourly rates."
+    )
     for finding in edited_findings(tmp_path, {"8.1": neighbour}, "art33-2-breach-notification"):
         assert finding.status not in POSITIVE, finding
 

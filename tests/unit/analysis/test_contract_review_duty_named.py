@@ -14,10 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, edited_findings
+from fixtures.contracts.support import STATUS, carried_duties, edited_findings
 
-from assay.analysis.analyzers.contract_review.duty import carried, stated_duties
-from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
+from assay.analysis.analyzers.contract_review.duty import stated_duties
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 PLAYBOOKS = ("eu-gdpr-processor-terms", "uk-gdpr-processor-terms")
@@ -53,10 +52,6 @@ SUSPENDING_AN_INSTRUCTION = (
 )
 
 
-def _carried(sentence: str, playbook: str) -> frozenset[str]:
-    return carried(sentence, builtin_playbooks()[playbook].duties)
-
-
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 @pytest.mark.parametrize(
     ("sentence", "carries", "not_evidence_of"),
@@ -70,10 +65,10 @@ def _carried(sentence: str, playbook: str) -> frozenset[str]:
         (TRANSFER_BAN_FOR_SUBPROCESSORS, "chapter-v-transfers", "art28-2-4-subprocessors"),
     ],
 )
-def test_a_duty_named_on_the_way_is_not_carried(
+def test_a_duty_named_on_the_way_is_notcarried_duties(
     sentence: str, carries: str, not_evidence_of: str, playbook: str
 ) -> None:
-    found = _carried(sentence, playbook)
+    found = carried_duties(sentence, playbook)
     assert carries in found
     assert not_evidence_of not in found
 
@@ -112,8 +107,8 @@ def test_a_duty_named_on_the_way_is_not_carried(
         ),
     ],
 )
-def test_the_duty_itself_is_still_carried(sentence: str, requirement: str, playbook: str) -> None:
-    assert requirement in _carried(sentence, playbook)
+def test_the_duty_itself_is_stillcarried_duties(sentence: str, requirement: str, playbook: str) -> None:
+    assert requirement in carried_duties(sentence, playbook)
 
 
 def test_proof_of_compliance_is_read_as_what_it_is() -> None:
