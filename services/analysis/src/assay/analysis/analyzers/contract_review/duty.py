@@ -120,18 +120,41 @@ keeping records of the measures, not implementing them (1.10.0)."""
 
 
 _SCC_SOURCE = re.compile(
-    r"\b(?:pursuant\s+to|under|in\s+accordance\s+with|(?:as\s+)?required\s+by|(?:un)?related\s+to)\s+"
-    r"(?:(?:clause|section)\s+[\w.()]+\s+of\s+)?(?:the\s+)?(?:applicable\s+)?(?:EU\s+|UK\s+)?"
+    r"\b(?:pursuant\s+to|under|in\s+accordance\s+with|(?:as\s+)?required\s+by|(?:un)?related\s+to|"
+    r"(?:described|set\s+out|set\s+forth|referred\s+to|provided\s+for|contemplated)\s+(?:in|by|under))\s+"
+    r"(?:(?:clauses?|sections?)\s+[\w.()]+(?:\s*(?:,|and|or|&)\s*[\w.()]+)*\s+of\s+)?(?:the\s+)?(?:applicable\s+)?"
+    r"(?:EU\s+|UK\s+)?"
     r"(?:standard\s+contractual\s+clauses|SCCs?)\b",
     re.IGNORECASE,
 )
 """The standard contractual clauses named as what another duty is owed under ("copies of the
 sub-processor agreements that must be provided pursuant to Clause 9(c) of the Standard Contractual
-Clauses"): the clauses as a rulebook, not a transfer safeguard (1.10.0)."""
+Clauses"; 1.11.0: "the certification of deletion ... described in Clauses 8.5 and 16(d) of the Standard
+Contractual Clauses"): the clauses as a rulebook, not a transfer safeguard (1.10.0)."""
 _TRANSFER_WORD = re.compile(
     r"\b(?:transfer\w*|third\s+countr\w*|international|export\w*|import\w*|outside|cross-border|abroad|adequa\w*)",
     re.IGNORECASE,
 )
+
+
+_EXCEPTION_IN_BRACKETS = re.compile(
+    r"\(\s*(?:other\s+than|except(?:\s+for)?|excluding|save\s+for|apart\s+from)\b[^()]*(?:\)|$)", re.IGNORECASE
+)
+"""An exception set in brackets ("cease all Processing (other than merely storing and maintaining the
+security of the affected Personal Data)"): what the duty leaves out, not a duty (1.11.0); an open
+bracket runs to the end of a sentence read in parts."""
+
+
+_SUBPROCESSOR = re.compile(r"\b(?:sub-?\s?processors?|sub-?contractors?|another\s+processor)\b", re.IGNORECASE)
+_GUARANTEED_MEASURES = re.compile(
+    r"\bsufficient\s+guarantees?\b[^;.]{0,60}?\b(?:technical\s+and\s+organi[sz]ational|organi[sz]ational\s+and\s+"
+    r"technical)\s+(?:security\s+)?measures\b(?:\s+(?:are|will\s+be|shall\s+be|be)\s+implemented)?",
+    re.IGNORECASE,
+)
+"""Art. 28(4)'s guarantees of another processor ("sufficient guarantees shall be provided that the
+appropriate technical and organizational measures are implemented in such a way that the processing by
+the sub-processor ..."): measures a sub-processor guarantees, the terms of engaging it, not the
+processor's own security; read only when the sentence names a sub-processor (1.11.0)."""
 
 
 def stated_duties(clause: str) -> str:
@@ -141,6 +164,9 @@ def stated_duties(clause: str) -> str:
     ... of the agreed technical and organisational measures" reads "provide regular proof of
     compliance")."""
     clause = _UNTIL.sub(" ", clause)
+    clause = _EXCEPTION_IN_BRACKETS.sub(" ", clause)
+    if _SUBPROCESSOR.search(clause):
+        clause = _GUARANTEED_MEASURES.sub(" guarantees engaging the sub-processor ", clause)
     clause = _RISK_TO_PERSONS.sub(" ", clause)
     clause = _MEASURES_DOCUMENTED.sub(" archives records ", clause)
     clause = _PURPOSE_INSERT.sub(" ", clause)
