@@ -110,7 +110,10 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.10.0",  # 1.10.0: a Markdown heading line is a paragraph of its own (segment.py); negations of duties
+    version="1.11.0",  # 1.11.0: the processor's own confidentiality read (and its negation); neighbouring
+    # sentences count as the duty they carry (staff trained in the law, a legal requirement notified, sub-processor
+    # guarantees, accurate questionnaires, SCC clauses cited as the source of another duty);
+    # 1.10.0: a Markdown heading line is a paragraph of its own (segment.py); negations of duties
     # worded as facts read at any similarity, and outweighed only by a sentence that binds the processor (weighing.py);
     # a price reserved for a duty, named rights and disclaimers are no negation; attitude statements, glossary entries,
     # governing law and measures described bind no processor to the duty; a privacy notice meets no processor term
