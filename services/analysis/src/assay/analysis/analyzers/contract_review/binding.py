@@ -75,7 +75,8 @@ _POSSESSIVE = r"(?:['’]s?\s+(?:\w+\s+){0,2}?)"
 _DUTY = (
     r"(?:shall|will|must|should|agrees?\s+to|undertakes?|commits?|warrants?|guarantees?|ensures?|"
     r"(?:is|are)\s+(?:(?:also|further|hereby)\s+)?(?:obliged|obligated|required|bound|responsible|committed|liable|subject)|"
-    r"has|have|may\s+(?:only|not)|may\s+(?:\w+\s+){1,6}?only|can\s*not|cannot|does|do)\b"
+    r"has|have|may\s+(?:only|solely|exclusively|not)|may\s+(?:\w+\s+){1,6}?(?:only|solely|exclusively)|can\s*not|cannot|"
+    r"does|do)\b"
 )
 _PRESENT = (
     r"(?:is|are|(?!(?:this|thus|its|his|hers|ours|yours|theirs|plus|unless|always|towards|afterwards|whereas|"

@@ -75,6 +75,8 @@ class _Line:
     """First line of its block or after a blank line."""
     whole_paragraph: bool = False
     """The only line of its paragraph."""
+    label_row: bool = False
+    """A Markdown table row whose first cell is a label ("| **Categories of data subjects:** | ...")."""
 
 
 def _lines(document: ExtractedDocument) -> Iterator[_Line]:
@@ -98,17 +100,31 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
                 # heading (1.10.0).
                 yield _Line("", block, False, False)
                 starts = True
+            label_row = _LABEL_ROW.match(text) is not None
+            if not starts and label_row and raw_lines[i - 1].startswith("|"):
+                # A Markdown table row whose first cell is a label ("| **Nature and purpose of the
+                # processing:** | The Processor will ... |") is a "Label: value" line: it starts a
+                # paragraph of its own, as the same details written one per line would (1.11.0).
+                # Rows of other tables (a list of sub-processors, a security annex whose first
+                # column names a measure) still run together.
+                yield _Line("", block, False, False)
+                starts = True
             underlined = i + 1 < len(raw_lines) and bool(_UNDERLINE.fullmatch(raw_lines[i + 1]))
             # An ATX heading is the whole of its paragraph: the line under it starts its own.
             heading_line = _ATX_HEADING.match(text) is not None
             alone = starts and (i + 1 == len(raw_lines) or not raw_lines[i + 1] or underlined or heading_line)
             # A line underlined with "---" or "===" is a heading (Markdown's setext headings, a
             # plain-text document's underlined titles), however long.
-            yield _Line(text, block, heading_style or underlined, i == 0, starts or underlined, alone or underlined)
+            yield _Line(
+                text, block, heading_style or underlined, i == 0, starts or underlined, alone or underlined, label_row
+            )
 
 
 _UNDERLINE = re.compile(r"[-=]{3,}")
 """A line that only underlines the line above it."""
+_LABEL_ROW = re.compile(r"\|\s*(?:\*\*[^|*]{3,}?[:?]\s*\*\*|__[^|_]{3,}?[:?]\s*__|[^|*_]{3,}?[:?])\s*\|\s*\S")
+"""A Markdown table row whose first cell is a label, bold or not, ending with ":" or "?"
+("| **Nature and purpose of processing:** | ..."), followed by a value cell."""
 _ATX_HEADING = re.compile(r"#{1,6}\s+\S")
 """A Markdown heading line ("### 4.1 Processing of Client Data"): a paragraph of its own also when the
 line above it is no blank (a heading right under another, "## 4. Data Use"), and the line under it
@@ -230,7 +246,7 @@ class _Builder:
             self._start(self._child("b"), "list_item", "", self.anchor_heading)
             self._append(text, line.block)
             return
-        if line.heading_style or (_is_title(text) and line.starts_paragraph):
+        if line.heading_style or (_is_title(text) and line.starts_paragraph and not line.label_row):
             self.anchor = f"h-{_slug(text)}"
             self.anchor_heading = text
             self._start(self.anchor, "heading", "", text)
