@@ -101,7 +101,9 @@ def _subject_verb(subject: str) -> re.Pattern[str]:
     )
 
 
-_PROCESSOR_VERB = _subject_verb(_PROCESSOR)
+PROCESSOR_VERB = _subject_verb(_PROCESSOR)
+"""The processor as the subject of a duty or a present-tense verb ("the Processor shall ...", "Provider
+maintains ...")."""
 _PERMISSION_THEN_DUTY = re.compile(
     _subject_verb(_PROCESSOR).pattern.replace(f"(?:{_DUTY}|{_PRESENT})", "(?:may|can)")
     + r"\b[^.;]{0,200}?\b(?:and|but)\s+(?:\w+ly\s+)?(?:shall|must|will)\b",
@@ -155,7 +157,8 @@ _PEOPLE_VERB = re.compile(
 )
 """People as the subject ("All personnel with access to ... are bound by ...", "Everyone at the
 Processor who can see the data must ...")."""
-_WE = re.compile(rf"\bwe{_SUBJECT_END}{_VERB_AFTER_WE}", re.IGNORECASE)
+WE_VERB = re.compile(rf"\bwe{_SUBJECT_END}{_VERB_AFTER_WE}", re.IGNORECASE)
+"""The processor writing its own terms as "we", the subject of a verb ("we will notify ...")."""
 _OUR = re.compile(rf"\bour\s+(?:[\w-]+\s+){{0,2}}?[\w-]+{_SUBJECT_END}(?:{_DUTY}|{_PRESENT})", re.IGNORECASE)
 """The processor's things as the subject ("our data centres are within the EEA")."""
 _PASSIVE = re.compile(
@@ -376,9 +379,9 @@ def _granted(text: str) -> bool:
 _SUBJECT_READINGS = (
     _DUTY_NOUN,
     _PERMISSION_THEN_DUTY,
-    _PROCESSOR_VERB,
+    PROCESSOR_VERB,
     _PEOPLE_VERB,
-    _WE,
+    WE_VERB,
     _OUR,
     _PRONOUN_DUTY,
     _NAME_VERB,

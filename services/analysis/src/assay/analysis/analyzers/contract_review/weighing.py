@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assay.analysis.analyzers.contract_review.binding import _PROCESSOR_VERB, _WE
+from assay.analysis.analyzers.contract_review.binding import PROCESSOR_VERB, WE_VERB
 from assay.analysis.analyzers.contract_review.duty import Duty, carried, main_clause
 from assay.analysis.analyzers.contract_review.negation import prevailing_negations, takes_duty_away
 
@@ -72,7 +72,7 @@ def commits(text: str, duty: Duty) -> bool:
     if _COMMITMENT.search(clause) is not None:
         return True
     spans = [m.span() for p in duty.patterns for m in p.finditer(clause)]
-    verbs = [m.end() for r in (_PROCESSOR_VERB, _WE) for m in r.finditer(clause)]
+    verbs = [m.end() for r in (PROCESSOR_VERB, WE_VERB) for m in r.finditer(clause)]
     verbs += [m.end("verb") for m in _PASSIVE_PRESENT.finditer(clause)]
     return any(start < end_of_verb <= stop for end_of_verb in verbs for start, stop in spans)
 
