@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, carried_duties, edited_findings
+from fixtures.contracts.support import STATUS, assert_carries_instead, carried_duties, edited_findings
 
 from assay.analysis.analyzers.contract_review.duty import without_purpose_frame
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
@@ -169,9 +169,7 @@ def test_a_command_about_customer_data_is_the_controllers() -> None:
 def test_a_neighbouring_duty_is_not_the_requirements(
     sentence: str, carries: str, not_evidence_of: str, playbook: str
 ) -> None:
-    found = carried_duties(sentence, playbook)
-    assert carries in found
-    assert not_evidence_of not in found
+    assert_carries_instead(sentence, carries, not_evidence_of, playbook)
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
@@ -204,7 +202,7 @@ def test_a_neighbouring_duty_is_not_the_requirements(
         ),
     ],
 )
-def test_the_requirements_own_duty_is_stillcarried_duties(sentence: str, requirement: str, playbook: str) -> None:
+def test_the_requirements_own_duty_is_still_carried(sentence: str, requirement: str, playbook: str) -> None:
     assert requirement in carried_duties(sentence, playbook)
 
 

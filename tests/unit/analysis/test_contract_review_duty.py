@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, carried_duties, edited_findings, fixture_text
+from fixtures.contracts.support import STATUS, assert_carries_instead, carried_duties, edited_findings, fixture_text
 
 from assay.analysis.analyzers.contract_review.duty import main_clause
 from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
@@ -112,9 +112,7 @@ def test_the_main_clause_is_read_after_a_leading_condition(sentence: str, main: 
 def test_a_neighbouring_duty_is_carried_instead_of_the_requirements(
     sentence: str, not_evidence_of: str, duty: str
 ) -> None:
-    found = carried_duties(sentence)
-    assert duty in found
-    assert not_evidence_of not in found
+    assert_carries_instead(sentence, duty, not_evidence_of)
     assert not_evidence_of in _duties()
 
 
