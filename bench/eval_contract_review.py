@@ -318,6 +318,17 @@ def negated_variants(
     return out
 
 
+def evidence_record(document: str, variant: str, rid: str, finding: Finding, spans: list[str]) -> dict[str, Any]:
+    """One finding's evidence, for ``--dump-evidence``: each excerpt and whether a label supports it."""
+    return {
+        "document": document,
+        "variant": variant,
+        "requirement": rid,
+        "status": Finding.Status.Name(finding.status),
+        "evidence": [{"excerpt": e.excerpt, "supported": supports(e.excerpt, spans)} for e in finding.evidence],
+    }
+
+
 def evaluate_set(
     name: str,
     analyzer: ContractReviewAnalyzer,
@@ -325,6 +336,7 @@ def evaluate_set(
     verbose: bool,
     head_folds: Path | None = None,
     style: NegationStyle = NegationStyle(),
+    dump: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run one label set (originals and variants), print its table and return its figures. With
     ``head_folds``, each document is scored with the requirement head trained without it."""
@@ -355,6 +367,8 @@ def evaluate_set(
             found = {f.requirement_id: f for f in result.requirements}
             for rid, spans in label.requirements.items():
                 finding = found[rid]
+                if dump is not None:
+                    dump.append(evidence_record(label.path.name, "original", rid, finding, spans))
                 tally = tallies[rid]
                 positive = finding.status in POSITIVE
                 supported = positive and any(supports(e.excerpt, spans) for e in finding.evidence)
@@ -393,6 +407,8 @@ def evaluate_set(
                     status = {f.requirement_id: f for f in review(analyzer, variant, work, region).requirements}[rid]
                     ok = status.status not in POSITIVE
                     cuts[rid].append(ok)
+                    if dump is not None:
+                        dump.append(evidence_record(label.path.name, "cut", rid, status, []))
                     by_reference += status.status == getattr(Finding, "STATUS_BY_REFERENCE", -1)
                     if not ok:
                         misses.append(f"cut {label.path.name} {rid}: {quoted(status)}")
@@ -500,6 +516,7 @@ def main() -> int:
     parser.add_argument("--forms-per-sentence", type=int, default=1, help="paraphrase: forms per requirement")
     parser.add_argument("--seed", type=int, default=0, help="paraphrase: the seed of the forms' choice")
     parser.add_argument("--negation-only", action="store_true", help="skip the cut variants")
+    parser.add_argument("--dump-evidence", type=Path, help="write every finding's evidence as JSON lines")
     parser.add_argument("--types-only", action="store_true", help="only the document-type accuracy")
     parser.add_argument("--no-types", action="store_true", help="skip the document-type accuracy")
     args = parser.parse_args()
@@ -519,7 +536,12 @@ def main() -> int:
             sets.append(("hold-out", args.holdout))
         for name, folder in sets:
             folds = args.head_folds if name == "development" else None
-            report[name] = evaluate_set(name, analyzer, load_labels(folder, args.corpus), args.verbose, folds, style)
+            dump: list[dict[str, Any]] | None = [] if args.dump_evidence else None
+            labels = load_labels(folder, args.corpus)
+            report[name] = evaluate_set(name, analyzer, labels, args.verbose, folds, style, dump)
+            if args.dump_evidence and dump is not None:
+                with args.dump_evidence.open("a", encoding="utf-8") as out:
+                    out.writelines(json.dumps(record) + "\n" for record in dump)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0

@@ -83,7 +83,12 @@ def document_sentences(path: Path) -> tuple[list[str], list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path, nargs="+")
-    parser.add_argument("--labels", type=Path, default=ROOT / "bench" / "labels" / "contract_review")
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        action="append",
+        help="a folder of label files (repeatable; default: the development set bench/labels/contract_review)",
+    )
     parser.add_argument("--write", action="store_true", help="store the head in the analyzer's model folder")
     parser.add_argument("--cache", type=Path, help="keep sentence embeddings in this .npz between runs")
     parser.add_argument(
@@ -100,7 +105,9 @@ def main() -> int:
     playbook = select_playbook("vendor_dpa", "EU", "", None)
     ids = [r.id for r in playbook.requirements]
     groups: list[tuple[str, np.ndarray, np.ndarray]] = []
-    for label in load_labels(args.labels, args.corpus):
+    folders = args.labels or [ROOT / "bench" / "labels" / "contract_review"]
+    labels = [label for folder in folders for label in load_labels(folder, args.corpus)]
+    for label in labels:
         texts, quoted = document_sentences(label.path)
         y = np.zeros((len(texts), len(ids)), dtype=np.int8)
         for row, sentence in enumerate(quoted):
@@ -179,8 +186,8 @@ def main() -> int:
                 {
                     "about": "contract_review requirement head: logistic regression per requirement on "
                     "all-MiniLM-L6-v2 int8 sentence embeddings; trained by bench/train_contract_head.py on the "
-                    "development labels "
-                    "(bench/labels/contract_review) and the playbook's own wordings",
+                    f"labels of {', '.join(folder.name for folder in folders)} (bench/labels) and the playbook's "
+                    "own wordings",
                     "embedding_model": embedder.name,
                     "playbook": playbook.id,
                     "requirements": ids,
