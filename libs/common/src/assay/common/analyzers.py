@@ -110,7 +110,10 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.11.0",  # 1.11.0: the processor's own confidentiality read (and its negation); neighbouring
+    version="1.12.0",  # 1.12.0: parties read however a document names them (a role word its own role
+    # statement gives, "the Company shall be the Data Processor"; brand names in lower case, "abcAssess",
+    # "moooon B.V."); what the controller's users or the vendor's customers may do binds no processor;
+    # 1.11.0: the processor's own confidentiality read (and its negation); neighbouring
     # sentences count as the duty they carry (staff trained in the law, a legal requirement notified, sub-processor
     # guarantees, accurate questionnaires, SCC clauses cited as the source of another duty);
     # 1.10.0: a Markdown heading line is a paragraph of its own (segment.py); negations of duties

@@ -75,19 +75,26 @@ _PROCESSOR = re.compile(
     r"we|us|our)\b",
     re.IGNORECASE,
 )
+_THEIR_USERS = (
+    r"our\s+customers|(?:admin(?:istrator)?s?\s+|administrative\s+|end[- ]|authori[sz]ed\s+)?users"
+    r"(?:\s+(?:of|in)\s+(?:the\s+)?(?:controller|customer|client)['’]?s?\s+[\w-]+)?"
+)
+"""The controller's side as its users or the vendor's customers ("Admin users in the controller's
+account may delete ...", "our customers can enforce 2FA"): what they may do binds no processor
+(1.12.0)."""
 _CONTROLLER_SUBJECT = re.compile(
     r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:(?:furthermore|moreover|additionally|also|further|in\s+addition|however|"
     r"accordingly|therefore),?\s+)?"
     r"(?:(?:the\s+|both\s+)?parties\s+(?:hereby\s+|further\s+|also\s+)?(?:agree|acknowledge|understand|confirm)\s+that\s+|"
     r"it\s+is\s+(?:hereby\s+)?(?:agreed|understood|acknowledged)\s+that\s+)?"
-    r"(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business)\b",
+    rf"(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business|{_THEIR_USERS})\b",
     re.IGNORECASE,
 )
 """The controller is the sentence's subject ("Customer is solely responsible ...", "12.4. Furthermore,
 You warrant ...", also after the parties' agreement: "The parties agree that Customer shall ...", 1.9.0),
 not a party named on the way ("Upon the Client's instruction, X undertakes ...")."""
 _CONTROLLER_AFTER_INTRO = re.compile(
-    r"[,;]\s+(?:then\s+)?(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business)\s+$",
+    rf"[,;]\s+(?:then\s+)?(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business|{_THEIR_USERS})\s+$",
     re.IGNORECASE,
 )
 """The controller is the subject of the duty after an introductory phrase ("Upon the Processor's

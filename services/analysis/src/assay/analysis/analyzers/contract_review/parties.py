@@ -12,8 +12,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+_LEGAL_FORM_AFTER = (
+    r"(?=[ \t]+(?:B\.V\.|BV|N\.V\.|GmbH|AG|Inc\b|Ltd\b|LLC|Limited|S\.A\.|SAS|AB\b|Oy\b|AS\b|ApS|Pty\b))"
+)
+_FIRST_WORD = rf"(?:[A-Z][\w&'’.\-]*|(?<![\w&'’.\-])(?:[a-z]+[A-Z][\w&'’.\-]*|[a-z][\w&'’\-]*{_LEGAL_FORM_AFTER}))"
+"""A name's first word: capitalised ("Cloudlane"), or a brand written in lower case that a capital
+inside ("abcAssess", "eBay") or a legal form after ("moooon B.V.") marks as a name (1.12.0)."""
 _DEFINITION = re.compile(
-    r"(?P<name>[A-Z][\w&'’.\-]*(?:[ \t]+(?:[A-Z][\w&'’.\-]*|of|&|de|du|van|von)){0,6}"
+    rf"(?P<name>{_FIRST_WORD}(?:[ \t]+(?:[A-Z][\w&'’.\-]*|of|&|de|du|van|von)){{0,6}}"
     r"(?:,\s+(?:Inc|LLC|Ltd|L\.L\.C|Limited|Corp)\.?)?)"
     r",?\s*\((?P<inner>[^()]{1,120})\)",
 )
@@ -23,9 +29,10 @@ _LEGAL_FORMS = re.compile(
     r"sarl|s\.a\.|sa|b\.v\.|bv|n\.v\.|nv|corp\.?|corporation|co\.?|company|pty|srl|spa|oy|ab|as)$",
     re.IGNORECASE,
 )
-_NAME = r"(?P<name>[A-Z][\w&'’.\-]*(?:[ \t]+[A-Z][\w&'’.\-]*){0,3})"
+_DOTTED_END = re.compile(r"(?:\b\w\.)+$")
+_NAME = rf"(?P<name>{_FIRST_WORD}(?:[ \t]+[A-Z][\w&'’.\-]*){{0,3}})"
 _MEANS = r"\s*[\"”]\s+(?:means|shall\s+mean|refers\s+to|is)\s+"
-_ACTS_AS = r"\s+(?:is|acts|shall\s+act|will\s+act)\s+(?:as\s+)?(?:the|a)\s+(?:data\s+)?"
+_ACTS_AS = r"\s+(?:is|acts|shall\s+(?:act|be)|will\s+(?:act|be))\s+(?:as\s+)?(?:the|a)\s+(?:[Dd]ata\s+)?"
 _ROLE_STATEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "“Data Processor” means Courier."
     (re.compile(rf"[\"“]\s*(?:Data\s+)?Processor{_MEANS}{_NAME}"), "Processor"),
@@ -52,6 +59,11 @@ _ROLE_WORDS = re.compile(
     r"business|parties|party|each|either|both|this|such|any|all|end|ultimate|contracted|relevant)\b",
     re.IGNORECASE,
 )
+
+_EITHER_ROLE = frozenset({"Company", "Business"})
+"""Role words that stand for either party: a supplier's own terms call it "the Company" ("the
+Customer shall be the Data Controller and the Company shall be the Data Processor"), a controller's
+template calls its customer that. The document's role statement says which (1.12.0)."""
 
 _COMMON = frozenset(
     """the this that data services service agreement party parties customer supplier vendor
@@ -95,7 +107,12 @@ class PartyAliases:
             plain = text.replace("*", "")
             for pattern, role in _ROLE_STATEMENTS:
                 for match in pattern.finditer(plain):
-                    name = " ".join(match.group("name").split()).rstrip(".,;:")
+                    name = " ".join(match.group("name").split()).rstrip(",;:")
+                    if not _DOTTED_END.search(name):
+                        name = name.rstrip(".")  # a full stop, not the last dot of "B.V."
+                    if name in _EITHER_ROLE:
+                        found.setdefault(name, role)
+                        continue
                     if _ROLE_WORDS.match(name):
                         continue
                     for alias in _aliases(name):

@@ -1,0 +1,111 @@
+"""Parties read however a document names them (1.12.0): a role word given by the document's own
+role statement (a supplier's own terms call it "the Company" and say "the Customer shall be the
+Data Controller and the Company shall be the Data Processor"; its duties are then the processor's,
+and so are their negations), and brand names written in lower case ("quillSoft", "tessera B.V.").
+
+The document is the EU DPA fixture with its parties renamed; no evaluation document is quoted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures.contracts.support import STATUS, analyzers, edit, findings, fixture_text
+
+from assay.analysis.analyzers.contract_review.obligation import controller_permission
+from assay.analysis.analyzers.contract_review.parties import PartyAliases
+
+ROLES = (
+    "2.0 The parties agree that the Customer shall be the Data Controller and the Company shall be the Data Processor."
+)
+
+
+def _company_as_processor(changes: dict[str, str] | None = None) -> str:
+    """The fixture with the processor called "the Company" and the controller "the Customer"."""
+    text = fixture_text("eu_dpa.txt")
+    text = text.replace(
+        'Northwind Retail GmbH ("Controller") and Cloudlane Analytics Ltd ("Processor")',
+        "Northwind Retail GmbH and Cloudlane Analytics Ltd",
+    )
+    text = text.replace("2. Details of the Processing\n\n", f"2. Details of the Processing\n\n{ROLES}\n\n")
+    text = text.replace("the Processor", "the Company").replace("The Processor", "The Company")
+    text = text.replace("the Controller", "the Customer").replace("The Controller", "The Customer")
+    return edit(text, changes or {})
+
+
+@pytest.mark.parametrize(
+    ("statement", "name", "role"),
+    [
+        (ROLES, "The Company", "Processor"),
+        (
+            "Between them, the Company shall be the Data Controller and the Supplier the processor.",
+            "The Company",
+            "Controller",
+        ),
+        ("Nimbus Hosting GmbH shall act as the Data Processor.", "Nimbus Hosting", "Processor"),
+        ("For the Customer Data, Harbour Labs will be the Data Processor.", "Harbour Labs", "Processor"),
+        ('between quillSoft ("Provider") and the Customer', "quillSoft", "Provider"),
+        ("The Service is operated by tessera B.V. and tessera B.V. is the processor.", "tessera B.V.", "Processor"),
+        ("The Service is operated by tessera B.V. and tessera B.V. is the processor.", "tessera", "Processor"),
+    ],
+)
+def test_a_role_statement_names_the_party_however_it_is_called(statement: str, name: str, role: str) -> None:
+    parties = PartyAliases.from_texts([statement])
+    assert parties.normalise(f"{name} shall delete the data.") == f"the {role} shall delete the data."
+
+
+def test_the_customer_stated_as_controller_stays_the_customer() -> None:
+    assert PartyAliases.from_texts(["The Customer shall be the Data Controller."]).aliases == ()
+
+
+def test_lower_case_words_are_no_names_without_a_capital_inside_or_a_legal_form_after() -> None:
+    assert (
+        PartyAliases.from_texts(
+            ["Where personal data is the processor's to protect, data acts as the processor."]
+        ).aliases
+        == ()
+    )
+
+
+def test_the_company_stated_as_processor_is_bound_by_the_processors_duties(tmp_path: Path) -> None:
+    text = _company_as_processor()
+    for analyzer in analyzers():
+        found = findings(analyzer, tmp_path, text)
+        for requirement in ("art28-3c-security", "art28-3f-assistance-arts-32-36", "art33-2-breach-notification"):
+            assert found[requirement].status == STATUS.STATUS_PRESENT, requirement
+
+
+def test_the_company_stated_as_processor_relieved_of_a_duty_is_contradicted(tmp_path: Path) -> None:
+    negated = (
+        "7.2 The Company shall not be required to assist the Customer in ensuring compliance with the obligations "
+        "pursuant to Articles 32 to 36 of the GDPR."
+    )
+    text = _company_as_processor({"7.2": negated})
+    for analyzer in analyzers():
+        finding = findings(analyzer, tmp_path, text)["art28-3f-assistance-arts-32-36"]
+        assert finding.status == STATUS.STATUS_CONTRADICTED
+        assert any("shall not be required to assist" in e.excerpt for e in finding.evidence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Admin users in the Controller's account may delete any user in the account, also deleting their data.",
+        "As part of the single sign-on integration, our customers can enforce two-factor authentication.",
+        "Authorised users can export or erase their records from the dashboard.",
+    ],
+)
+def test_what_the_controllers_users_may_do_binds_no_processor(sentence: str) -> None:
+    assert controller_permission(sentence)
+
+
+def test_a_restriction_on_users_beside_the_processors_duty_is_no_permission() -> None:
+    assert not controller_permission("Users may not delete the data, and the Processor shall delete it on request.")
+
+
+def test_a_cut_deletion_clause_is_not_replaced_by_what_the_controllers_users_may_delete(tmp_path: Path) -> None:
+    users = "9.1 Admin users in the Controller's account may delete any user in the account, also deleting their data."
+    for analyzer in analyzers():
+        finding = findings(analyzer, tmp_path, edit(fixture_text("eu_dpa.txt"), {"9.1": users}))
+        assert finding["art28-3g-deletion-return"].status not in {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
