@@ -25,9 +25,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, assert_carries_instead, carried_duties, edited_findings
+from fixtures.contracts.support import POSITIVE, assert_carries_instead, carried_duties, edited_findings
 
-POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 PLAYBOOKS = ("eu-gdpr-processor-terms", "uk-gdpr-processor-terms")
 
 STAFF_ACQUAINTED = (

@@ -105,7 +105,7 @@ PROCESSOR_VERB = _subject_verb(_PROCESSOR)
 """The processor as the subject of a duty or a present-tense verb ("the Processor shall ...", "Provider
 maintains ...")."""
 _PERMISSION_THEN_DUTY = re.compile(
-    _subject_verb(_PROCESSOR).pattern.replace(f"(?:{_DUTY}|{_PRESENT})", "(?:may|can)")
+    PROCESSOR_VERB.pattern.replace(f"(?:{_DUTY}|{_PRESENT})", "(?:may|can)")
     + r"\b[^.;]{0,200}?\b(?:and|but)\s+(?:\w+ly\s+)?(?:shall|must|will)\b",
     re.IGNORECASE,
 )

@@ -17,7 +17,9 @@ _LEGAL_FORM_AFTER = (
 )
 _FIRST_WORD = rf"(?:[A-Z][\w&'’.\-]*|(?<![\w&'’.\-])(?:[a-z]+[A-Z][\w&'’.\-]*|[a-z][\w&'’\-]*{_LEGAL_FORM_AFTER}))"
 """A name's first word: capitalised ("Cloudlane"), or a brand written in lower case that a capital
-inside ("abcAssess", "eBay") or a legal form after ("moooon B.V.") marks as a name (1.12.0)."""
+inside ("abcAssess", "eBay") or a legal form after ("moooon B.V.") marks as a name (1.12.0). The legal
+forms here are written as registered, capitalised: ``_LEGAL_FORMS`` strips them from a name in any case
+("co", "as", "sa"), which after a lower-case word would make "processed as ..." a name."""
 _DEFINITION = re.compile(
     rf"(?P<name>{_FIRST_WORD}(?:[ \t]+(?:[A-Z][\w&'’.\-]*|of|&|de|du|van|von)){{0,6}}"
     r"(?:,\s+(?:Inc|LLC|Ltd|L\.L\.C|Limited|Corp)\.?)?)"
