@@ -63,6 +63,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from contract_variants import (  # noqa: E402
     WHOLE_STATEMENT,
+    clause_at,
     clauses_of,
     cut,
     locate,
@@ -226,6 +227,21 @@ def negation_target(text: str, spans: list[str]) -> tuple[int, int] | None:
         if non_binding(said) != "controller duty" or _CONSENT.search(said):
             return where
     return first
+
+
+def negation_base(text: str, spans: list[str], ranges: list[tuple[int, int]], begin: int, stop: int) -> str:
+    """``text`` with every labelled clause of a requirement (``ranges``, from ``spans``) cut but the
+    sentence to negate, ``text[begin:stop]``. A lead-in to negate ("X shall:") keeps the items it
+    introduces: cut of them it would be half a deleted clause, not a negation ("X shall not be
+    required to:" and nothing after it)."""
+    own = next(r for r in ranges if r[0] <= begin < r[1])
+    inside = sentences_of(text[own[0] : own[1]], spans)
+    siblings = [(own[0] + a, own[0] + b) for a, b in inside if not (a <= begin - own[0] < b)]
+    others = [r for r in ranges if r != own] + siblings
+    if text[begin:stop].rstrip(" *_").endswith(":"):
+        items = (stop, clause_at(text, begin, stop)[1])
+        others = [r for r in others if not (items[0] <= r[0] and r[1] <= items[1])]
+    return cut(text, others)
 
 
 def document_text(path: Path) -> str:
@@ -420,11 +436,7 @@ def evaluate_set(
                 where = negation_target(text, spans)
                 assert where is not None
                 begin, stop = sentence_at(text, *where)
-                own = next(r for r in ranges if r[0] <= begin < r[1])
-                inside = [r for r in sentences_of(text[own[0] : own[1]], spans)]
-                siblings = [(own[0] + a, own[0] + b) for a, b in inside if not (a <= begin - own[0] < b)]
-                others = [r for r in ranges if r != own] + siblings
-                rest = cut(text, others)
+                rest = negation_base(text, spans, ranges, begin, stop)
                 sentence = text[begin:stop]
                 focus = (where[0] - begin, where[1] - begin)
                 key = f"{label.path.name}|{rid}"

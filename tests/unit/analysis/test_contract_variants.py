@@ -160,6 +160,26 @@ def test_the_evaluation_negates_the_processors_part_of_a_requirement_or_the_cont
     assert consent is not None and text[consent[0] :].startswith("The Customer agrees")
 
 
+def test_a_negated_lead_in_keeps_the_items_it_introduces() -> None:
+    from eval_contract_review import negation_base
+
+    text = (
+        "Intro.\n\nAcme shall:\n\n* notify the Customer of breaches.\n* describe each breach.\n\n"
+        "Acme shall also notify within 24 hours.\n\nGoverning law."
+    )
+    spans = ["Acme shall:", "notify the Customer of breaches", "describe each breach", "notify within 24 hours"]
+    ranges = clauses_of(text, spans)
+    lead_in = sentence_at(text, text.index("Acme shall:"), text.index("Acme shall:") + 5)
+    kept = negation_base(text, spans, ranges, *lead_in)
+    assert "* notify the Customer of breaches." in kept and "* describe each breach." in kept
+    assert "within 24 hours" not in kept
+    # Any other sentence to negate stands alone: the rest of the requirement is cut.
+    other = sentence_at(text, text.index("Acme shall also"), text.index("Acme shall also") + 5)
+    alone = negation_base(text, spans, ranges, *other)
+    assert "Acme shall also notify within 24 hours." in alone
+    assert "breaches" not in alone and "Acme shall:" not in alone
+
+
 @pytest.mark.parametrize(
     ("sentence", "focus", "negated"),
     [
