@@ -126,3 +126,68 @@ def test_a_markdown_heading_right_under_another_line_is_a_heading_of_its_own() -
     assert [c.kind for c in clauses] == ["heading", "heading", "paragraph"]
     assert clauses[2].text.startswith("The Supplier will not be required")
     assert clauses[2].heading == "### 4.1 Supplier Processing of Customer Data"
+
+
+def _kinds(text: str) -> list[tuple[str, str, str]]:
+    return [(c.kind, c.number, " ".join(s.text for s in c.spans)[:24]) for c in segment([extract_text(text)])]
+
+
+def test_numbered_clauses_under_a_lead_in_are_its_items_markdown_emphasis_and_all() -> None:
+    # 1.13.0: "3.1 **Title.** Text" is numbered like "3.1 Text", and under "Acme will:" it completes
+    # the lead-in, so the imperative in it binds Acme.
+    text = (
+        "## 3. Processor Obligations\n\nAcme will:\n\n"
+        "3.1 **Instructions.** Process Personal Data only on the Customer's\ndocumented instructions.\n\n"
+        "3.2 **Assistance (Articles 32–36).** Assist the Customer in\nensuring compliance with Articles 32 to 36.\n\n"
+        "## 4. Sub-processors\n\n4.1 **Authorisation.** The Customer authorises sub-processors."
+    )
+    assert _kinds(text) == [
+        ("heading", "", "## 3. Processor Obligati"),
+        ("paragraph", "", "Acme will:"),
+        ("list_item", "3.1", "3.1 **Instructions.** Pr"),
+        ("list_item", "3.2", "3.2 **Assistance (Articl"),
+        ("heading", "", "## 4. Sub-processors"),
+        ("paragraph", "4.1", "4.1 **Authorisation.** T"),
+    ]
+
+
+def test_sub_clauses_in_lower_case_complete_their_numbered_lead_in() -> None:
+    text = (
+        "7.1 In respect of any Personal Data Breach, the Processor shall, without undue delay:\n\n"
+        "7.1.1 notify the Customer of the Personal Data Breach; and\n\n"
+        "7.1.2 provide the Customer with details of the Personal Data Breach.\n\n"
+        "7.2 The Processor shall keep a record of breaches."
+    )
+    assert [k[:2] for k in _kinds(text)] == [
+        ("paragraph", "7.1"),
+        ("list_item", "7.1.1"),
+        ("list_item", "7.1.2"),
+        ("paragraph", "7.2"),
+    ]
+
+
+def test_the_first_line_of_a_wrapped_clause_is_no_title() -> None:
+    # Capitalised words, but a sentence runs on in it, or it ends in a word the next line completes.
+    for first in (
+        "Assistance With Compliance (Articles 32–36). Assist the Customer in",
+        "Notify The Customer Of The Breach; and",
+    ):
+        kinds = [k[0] for k in _kinds(f"Intro paragraph.\n\n{first}\nensuring compliance with the law.")]
+        assert kinds == ["paragraph", "paragraph"], first
+
+
+def test_an_ordinary_numbered_list_and_the_next_section_are_no_items_of_an_unnumbered_lead_in() -> None:
+    text = (
+        "In Table 3 of the UK SCCs:\n\n1. Annex 1A: Parties are as set forth in Schedule A.\n\n"
+        "2. Annex II: TOMs are as set forth in Schedule B.\n\nAcme will:\n\n3.1 Process data on instructions.\n\n"
+        "3.2 Keep it confidential.\n\n4.1 The Customer authorises sub-processors."
+    )
+    assert [k[:2] for k in _kinds(text)] == [
+        ("paragraph", ""),
+        ("paragraph", "1"),
+        ("paragraph", "2"),
+        ("paragraph", ""),
+        ("list_item", "3.1"),
+        ("list_item", "3.2"),
+        ("paragraph", "4.1"),
+    ]

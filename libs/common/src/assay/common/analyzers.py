@@ -110,7 +110,9 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.12.0",  # 1.12.0: parties read however a document names them (a role word its own role
+    version="1.13.0",  # 1.13.0: numbered clauses that complete a lead-in are its items ("Acme will: 3.1
+    # **Title.** Process ...", "8.1 ... shall: 8.1.1 notify ..."), and the first line of a wrapped clause is no
+    # heading (segment.py); 1.12.0: parties read however a document names them (a role word its own role
     # statement gives, "the Company shall be the Data Processor"; brand names in lower case, "abcAssess",
     # "moooon B.V."); what the controller's users or the vendor's customers may do binds no processor;
     # 1.11.0: the processor's own confidentiality read (and its negation); neighbouring

@@ -21,8 +21,15 @@ ClauseKind = Literal["heading", "paragraph", "list_item"]
 
 _SECTION = re.compile(
     r"^(?:(?i:section|clause|article|art\.|§)\s*)?(\d{1,3}(?:\.\d{1,3}){0,4})(?:\.(?!\d)|\))?\s+"
-    r"(?=[A-Z\"'“‘(\[])"
+    r"(?=[*_]{0,3}[A-Z\"'“‘(\[])"
 )
+"""A clause number before its text, which opens with a capital (after Markdown emphasis: "3.1 **Documented
+instructions.** Process ...", 1.13.0)."""
+_SUB_CLAUSE = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,4})\.?\s+(?=[a-z])")
+"""A sub-clause number (two levels or more) before text in lower case, an item completing its
+clause's lead-in ("5.2 ... in relation to: 5.2.1 security of processing;", 1.13.0)."""
+_RUN_ON = re.compile(r"[a-z)][.!?]\W{0,3}\s+[A-Z]")
+"""A sentence ending inside a line, and another starting ("(Articles 32–36).** Assist the ..."): no title."""
 _SECTION_WORD = re.compile(r"^(?:section|clause|article)\s+(\d{1,3}(?:\.\d{1,3}){0,4})\b[.:]?\s*", re.IGNORECASE)
 _LIST_PAREN = re.compile(r"^\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)\s+", re.IGNORECASE)
 _LIST_DOT = re.compile(r"^([a-z]|[ivx]{1,4})[.)]\s+(?=\S)")
@@ -132,10 +139,13 @@ is not part of it."""
 
 
 def _is_title(text: str) -> bool:
-    if len(text) > 90 or (_SENTENCE_END.search(text) and not text.endswith(")")):
+    """Whether a line reads as a title: short, mostly capitalised words, no sentence in it, and not
+    ending in a small word that a next line would complete ("... Assist the Customer in", "... the
+    Personal Data Breach; and": the first line of a wrapped clause, 1.13.0)."""
+    if len(text) > 90 or (_SENTENCE_END.search(text) and not text.endswith(")")) or _RUN_ON.search(text):
         return False
     words = re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)
-    if not words or len(words) > 12:
+    if not words or len(words) > 12 or words[-1] in _SMALL_WORDS:
         return False
     if text.upper() == text and any(c.isalpha() for c in text):
         return True
@@ -207,6 +217,22 @@ class _Builder:
         else:
             spans.append(Span(text, block.page, block.paragraph, block.file_id))
 
+    def _completes_lead_in(self, number: str) -> bool:
+        """Whether a numbered clause is an item of the lead-in before it (1.13.0): the last clause that
+        is no list item ends with ":" and is either this clause's parent ("5.2 ... in relation to: 5.2.1
+        ...") or unnumbered with sub-clauses of one parent after it ("Freepod will: 3.1 ... 3.2 ...";
+        not a top-level "1." of an ordinary numbered list, not "4.1" after the run of "3.x")."""
+        index = next((i for i in range(len(self.clauses) - 1, -1, -1) if self.clauses[i].kind != "list_item"), None)
+        if index is None:
+            return False
+        lead = self.clauses[index]
+        if lead.kind == "heading" or not lead.spans or not lead.spans[-1].text.rstrip(" *_").endswith(":"):
+            return False
+        if lead.number:
+            return number.startswith(lead.number.rstrip(".") + ".")
+        first = next((c.number for c in self.clauses[index + 1 :] if c.number), number)
+        return "." in number and number.rsplit(".", 1)[0] == first.rsplit(".", 1)[0]
+
     def end_paragraph(self) -> None:
         if self.current is not None and self.current.kind == "heading":
             return
@@ -220,7 +246,7 @@ class _Builder:
         if line.starts_block and not line.block.continues:
             self.current = None
         word = _SECTION_WORD.match(text)
-        section = word or _SECTION.match(text)
+        section = word or _SECTION.match(text) or _SUB_CLAUSE.match(text)
         if section is not None:
             number = section.group(1).rstrip(".")
             rest = text[section.end() :]
@@ -232,7 +258,8 @@ class _Builder:
                 self.anchor_heading = rest.strip() or text
                 self._start(self.anchor, "heading", number, self.anchor_heading)
             else:
-                self._start(self.anchor, "paragraph", number, self.anchor_heading)
+                kind: ClauseKind = "list_item" if self._completes_lead_in(number) else "paragraph"
+                self._start(self.anchor, kind, number, self.anchor_heading)
             self._append(text, line.block)
             return
         listed = _LIST_PAREN.match(text) or _LIST_DOT.match(text)
