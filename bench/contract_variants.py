@@ -19,9 +19,14 @@ _START = re.compile(rf"(?:[.!?]\s+|\n\s*\n|\n\s*(?:[*\-•]|{_CLAUSE_NUMBER}|\(\
 _END = re.compile(rf"(?:[.!?](?=\s|$)|\n\s*\n|\n\s*(?:[*\-•]|{_CLAUSE_NUMBER}|\(\w+\))\s)")
 
 
+_MARKUP = r"[*_`\\]*"
+"""Emphasis and escapes may also sit inside a word or before its punctuation ("(“**Legal Purpose**”)",
+"section 3\\."), as the labels' own matching ignores them."""
+
+
 def _pattern(span: str) -> str:
-    words = [re.escape(w) for w in span.replace("’", "'").split()]
-    return _GAP.join(words).replace("'", "['’]")
+    words = [_MARKUP.join("['’]" if c == "'" else re.escape(c) for c in w) for w in span.replace("’", "'").split()]
+    return _GAP.join(words)
 
 
 def locate(text: str, span: str) -> tuple[int, int] | None:
