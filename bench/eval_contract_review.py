@@ -551,7 +551,7 @@ def main() -> int:
             dump: list[dict[str, Any]] | None = [] if args.dump_evidence else None
             labels = load_labels(folder, args.corpus)
             report[name] = evaluate_set(name, analyzer, labels, args.verbose, folds, style, dump)
-            if args.dump_evidence and dump is not None:
+            if dump is not None:
                 with args.dump_evidence.open("a", encoding="utf-8") as out:
                     out.writelines(json.dumps(record) + "\n" for record in dump)
     if args.json:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import POSITIVE, edited_findings
+from fixtures.contracts.support import POSITIVE, edited_findings, normalise
 
 ASSISTANCE_AS_COMMAND = (
     "The Processor will:\n\n"
@@ -42,6 +42,4 @@ def test_a_numbered_item_of_a_lead_in_meets_the_requirement(
 ) -> None:
     for finding in edited_findings(tmp_path, changes, requirement):  # lexical, and embeddings when installed
         assert finding.status in POSITIVE, finding.explanation
-        assert any(quoted in " ".join(e.excerpt.split()) for e in finding.evidence), [
-            e.excerpt for e in finding.evidence
-        ]
+        assert any(quoted in normalise(e.excerpt) for e in finding.evidence), [e.excerpt for e in finding.evidence]

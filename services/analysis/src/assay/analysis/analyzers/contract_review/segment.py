@@ -182,6 +182,10 @@ class _Builder:
         self.used: dict[str, int] = {}
         self.child_counts: dict[str, int] = {}
         self.preamble = 0
+        self.lead = -1
+        """The index of the last clause that is no list item: what a list item after it completes."""
+        self.first_item = ""
+        """The number of the first numbered list item after ``lead`` ("" while there is none)."""
 
     def _unique(self, base: str) -> str:
         n = self.used.get(base, 0) + 1
@@ -198,6 +202,10 @@ class _Builder:
         )
         self.clauses.append(clause)
         self.current = clause
+        if kind != "list_item":
+            self.lead, self.first_item = clause.ordinal, ""
+        elif number and not self.first_item:
+            self.first_item = number
         return clause
 
     def _child(self, suffix: str) -> str:
@@ -222,15 +230,14 @@ class _Builder:
         is no list item ends with ":" and is either this clause's parent ("5.2 ... in relation to: 5.2.1
         ...") or unnumbered with sub-clauses of one parent after it ("Freepod will: 3.1 ... 3.2 ...";
         not a top-level "1." of an ordinary numbered list, not "4.1" after the run of "3.x")."""
-        index = next((i for i in range(len(self.clauses) - 1, -1, -1) if self.clauses[i].kind != "list_item"), None)
-        if index is None:
+        if self.lead < 0:
             return False
-        lead = self.clauses[index]
+        lead = self.clauses[self.lead]
         if lead.kind == "heading" or not lead.spans or not lead.spans[-1].text.rstrip(" *_").endswith(":"):
             return False
         if lead.number:
             return number.startswith(lead.number.rstrip(".") + ".")
-        first = next((c.number for c in self.clauses[index + 1 :] if c.number), number)
+        first = self.first_item or number
         return "." in number and number.rsplit(".", 1)[0] == first.rsplit(".", 1)[0]
 
     def end_paragraph(self) -> None:
