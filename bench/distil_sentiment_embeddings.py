@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from assay.analysis.analyzers.contract_review.embedding import VOCAB_PATH, bundled_model_path
+from assay.analysis.analyzers.contract_review.minilm_layers import quantise
 from assay.analysis.analyzers.sentiment._static import STATIC_PATH
-from assay.analysis.analyzers.sentiment._transformer import quantise
 
 CLS, SEP = 101, 102
 BATCH = 512

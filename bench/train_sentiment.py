@@ -61,21 +61,14 @@ from sentiment_finetune import (
 )
 
 from assay.analysis.analyzers.contract_review.embedding import VOCAB_PATH, bundled_model_path
+from assay.analysis.analyzers.contract_review.minilm_layers import MAX_TOKENS, load_tuned, lower_session, pad
 from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
 from assay.analysis.analyzers.sentiment import lexicon_model
 from assay.analysis.analyzers.sentiment._fast import FAST_PATH, FastModel, softmax, terms
 from assay.analysis.analyzers.sentiment._learned import MixedRule
 from assay.analysis.analyzers.sentiment._model import Scores
 from assay.analysis.analyzers.sentiment._static import StaticEmbeddings
-from assay.analysis.analyzers.sentiment._transformer import (
-    MAX_TOKENS,
-    TUNED_PATH,
-    TunedMiniLM,
-    load_tuned,
-    lower_session,
-    pad,
-    tuned_layers,
-)
+from assay.analysis.analyzers.sentiment._transformer import TUNED_PATH, TunedMiniLM, tuned_layers
 
 CALIBRATION_SHARE = 10
 FAST_C = 4.0

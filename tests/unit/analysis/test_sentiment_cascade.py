@@ -9,6 +9,14 @@ import numpy as np
 import pytest
 
 from assay.analysis.analyzers.contract_review.embedding import bundled_model_path
+from assay.analysis.analyzers.contract_review.minilm_layers import (
+    bert_layer,
+    cut_output,
+    load_tuned,
+    lower_session,
+    pad,
+    quantise,
+)
 from assay.analysis.analyzers.sentiment import (
     LearnedModel,
     MixedRule,
@@ -20,15 +28,7 @@ from assay.analysis.analyzers.sentiment import (
     lexicon_model,
 )
 from assay.analysis.analyzers.sentiment._fast import terms
-from assay.analysis.analyzers.sentiment._transformer import (
-    bert_layer,
-    cut_output,
-    load_tuned,
-    lower_session,
-    pad,
-    quantise,
-    tuned_layers,
-)
+from assay.analysis.analyzers.sentiment._transformer import TUNED_PATH, tuned_layers
 
 CLEAR = [
     "I love this product, it is wonderful!",
@@ -150,7 +150,7 @@ def test_tuned_from_layer_1_the_graph_is_cut_below_the_embeddings_layer_norm_whi
     mean, var = below_1.mean(-1, keepdims=True), below_1.var(-1, keepdims=True)
     assert np.abs((below_1 - mean) / np.sqrt(var + 1e-12) * gain + bias - normed).max() < 1e-3
 
-    params, meta = load_tuned()
+    params, meta = load_tuned(TUNED_PATH)
     six = {f"layer{i}.{name[len('layer5.'):]}": value
            for i in range(6) for name, value in params.items() if name.startswith("layer5.")}
     six |= {"embeddings.LayerNorm.weight": gain, "embeddings.LayerNorm.bias": bias,
@@ -174,7 +174,7 @@ def test_the_tuned_layers_round_trip_through_int8_within_half_a_step() -> None:
 
     assert q.dtype == np.int8
     assert np.abs(q.astype(np.float32) * scale[:, None] - weight).max() <= scale.max() / 2 + 1e-6
-    params, meta = load_tuned()
+    params, meta = load_tuned(TUNED_PATH)
     assert {"layer0.attention.self.query.weight", "layer5.output.dense.weight", "head.weight"} <= set(params)
     assert {"embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"} <= set(params)  # from version 6: tuned too
     assert params["head.weight"].shape == (384 + 4, 3)
@@ -190,7 +190,7 @@ def _probabilities(outcomes: list[Scores | Unscored]) -> np.ndarray:
 
 def test_texts_the_fast_path_leaves_get_the_blend_of_both_paths_with_the_calibrated_weight() -> None:
     _, fast, _ = _models._loaded()
-    params, meta = load_tuned()
+    params, meta = load_tuned(TUNED_PATH)
     lower = lower_session(bundled_model_path() or Path(), tuned_layers(meta)[0])
     transformer = TunedMiniLM(lower, params, {**meta, "fast_weight": 0.3})
     undecided = dataclasses.replace(fast, gate=1.01)  # the fast path keeps nothing

@@ -36,13 +36,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from opentelemetry import metrics
 
+from assay.analysis.analyzers.contract_review.minilm_layers import FloatArray
 from assay.analysis.analyzers.sentiment._aspects import mentions
 from assay.analysis.analyzers.sentiment._clauses import clauses
 from assay.analysis.analyzers.sentiment._fast import FastModel
 from assay.analysis.analyzers.sentiment._head import CLASSES, decide
 from assay.analysis.analyzers.sentiment._language import detect_language, is_supported
 from assay.analysis.analyzers.sentiment._model import Aspect, Label, Scores, Unscored, VaderModel
-from assay.analysis.analyzers.sentiment._transformer import FloatArray, TunedMiniLM
+from assay.analysis.analyzers.sentiment._transformer import TunedMiniLM
 
 CACHE_ENTRIES = 20_000
 """Most texts whose results are kept for reuse."""

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TypeAlias
 
 from assay.analysis.analyzers.contract_review.embedding import bundled_model_path
+from assay.analysis.analyzers.contract_review.minilm_layers import load_tuned, lower_session
 from assay.analysis.analyzers.sentiment._fast import FastModel
 from assay.analysis.analyzers.sentiment._learned import LearnedModel, MixedRule
 from assay.analysis.analyzers.sentiment._model import SentimentModel, lexicon_model
-from assay.analysis.analyzers.sentiment._transformer import TunedMiniLM, load_tuned, lower_session, tuned_layers
+from assay.analysis.analyzers.sentiment._transformer import TUNED_PATH, TunedMiniLM, tuned_layers
 from assay.v1 import sentiment_pb2
 
 ModelKind: TypeAlias = sentiment_pb2.SentimentModelKind.ValueType
@@ -49,7 +50,7 @@ def learned_model(
 @functools.cache
 def _loaded() -> tuple[TunedMiniLM, FastModel, MixedRule]:
     """The transformer (its ONNX session built once), the fast path and the MIXED rule."""
-    params, meta = load_tuned()
+    params, meta = load_tuned(TUNED_PATH)
     transformer = TunedMiniLM(lower_session(bundled_model_path() or Path(), tuned_layers(meta)[0]), params, meta)
     rule = MixedRule(float(meta["mixed_clause_min"]), float(meta["mixed_whole_max"]))
     return transformer, FastModel.load(), rule
