@@ -85,7 +85,6 @@ from assay.analysis.analyzers.contract_review.extract import extract_file  # noq
 from assay.analysis.analyzers.contract_review.obligation import non_binding  # noqa: E402
 from assay.analysis.analyzers.contract_review.parties import PartyAliases  # noqa: E402
 from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks  # noqa: E402
-from assay.analysis.analyzers.contract_review.requirement_head import load_head  # noqa: E402
 from assay.analysis.plugin import InputDocument  # noqa: E402
 from assay.analysis.testing import LocalRunContext  # noqa: E402
 from assay.v1 import contract_review_pb2 as pb  # noqa: E402
@@ -350,12 +349,10 @@ def evaluate_set(
     analyzer: ContractReviewAnalyzer,
     labels: list[Label],
     verbose: bool,
-    head_folds: Path | None = None,
     style: NegationStyle = NegationStyle(),
     dump: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Run one label set (originals and variants), print its table and return its figures. With
-    ``head_folds``, each document is scored with the requirement head trained without it."""
+    """Run one label set (originals and variants), print its table and return its figures."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     cuts: dict[str, list[bool]] = defaultdict(list)
     negations: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
@@ -371,11 +368,6 @@ def evaluate_set(
         for label in labels:
             print(f"{label.path.name} ...", file=sys.stderr)
             region = label.jurisdiction
-            if head_folds is not None:
-                fold = load_head(head_folds / f"{label.path.name}.json")
-                if fold is None:
-                    raise SystemExit(f"no fold head for {label.path.name} in {head_folds}")
-                matching.load_head = lambda fold=fold: fold  # type: ignore[misc]
             start = time.perf_counter()
             result = review(analyzer, label.path, work, region)
             seconds += time.perf_counter() - start
@@ -513,12 +505,6 @@ def main() -> int:
     parser.add_argument("--types", type=Path, default=ROOT / "bench" / "labels" / "contract_review_document_types.yaml")
     parser.add_argument("--also", type=Path, action="append", default=[], help="more folders for --types")
     parser.add_argument(
-        "--head-folds",
-        type=Path,
-        help="leave-one-document-out: score each development document with the requirement head trained "
-        "without it (files written by bench/train_contract_head.py --folds)",
-    )
-    parser.add_argument(
         "--negation-style",
         choices=("generator", "paraphrase"),
         default="generator",
@@ -547,10 +533,9 @@ def main() -> int:
         if str(args.holdout) != "none" and args.holdout.resolve() != args.labels.resolve():
             sets.append(("hold-out", args.holdout))
         for name, folder in sets:
-            folds = args.head_folds if name == "development" else None
             dump: list[dict[str, Any]] | None = [] if args.dump_evidence else None
             labels = load_labels(folder, args.corpus)
-            report[name] = evaluate_set(name, analyzer, labels, args.verbose, folds, style, dump)
+            report[name] = evaluate_set(name, analyzer, labels, args.verbose, style, dump)
             if dump is not None:
                 with args.dump_evidence.open("a", encoding="utf-8") as out:
                     out.writelines(json.dumps(record) + "\n" for record in dump)

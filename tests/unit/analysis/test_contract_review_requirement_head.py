@@ -1,42 +1,100 @@
-"""The requirement head (a logistic regression per requirement on the sentence embeddings) vetoes
-evidence it rules out, and is used only with the embeddings it was trained on."""
+"""The requirement head (all-MiniLM-L6-v2's top layers fine-tuned per requirement) tells a
+requirement's own clause from the neighbour a cut leaves behind, vetoes the evidence it rules out,
+and is used only next to the embedding model it was tuned from."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 import pytest
-from fixtures.contracts.support import embedding_analyzer, fixture_text, needs_model
+from fixtures.contracts.support import STATUS, edit, embedding_analyzer, findings, fixture_text, needs_model
 
 from assay.analysis.analyzers.contract_review import matching
 from assay.analysis.analyzers.contract_review.extract import extract_text
-from assay.analysis.analyzers.contract_review.playbook import select_playbook
+from assay.analysis.analyzers.contract_review.minilm_layers import FloatArray
+from assay.analysis.analyzers.contract_review.parties import canonical_roles
+from assay.analysis.analyzers.contract_review.playbook import all_recognisers, select_playbook
 from assay.analysis.analyzers.contract_review.requirement_head import HEAD_PATH, RequirementHead, load_head
 from assay.analysis.analyzers.contract_review.segment import segment
 
+NEIGHBOURS = {
+    "art28-3g-deletion-return": (
+        "At the end of the provision of the services, the Processor shall delete or return all Personal Data to "
+        "the Controller.",
+        "The Processor performs daily backups of all data, including Personal Data, and keeps them for 30 days.",
+    ),
+    "art28-3h-information-audits": (
+        "The Processor shall make available to the Controller all information necessary to demonstrate "
+        "compliance and allow for audits, including inspections.",
+        "Each party shall bear its own costs of the audit.",
+    ),
+    "art28-3b-confidentiality": (
+        "The Processor shall ensure that persons authorised to process the Personal Data have committed "
+        "themselves to confidentiality.",
+        "Each party shall keep the terms of this Agreement confidential.",
+    ),
+    "art28-2-4-subprocessors": (
+        "The Processor shall not engage another processor without the prior written authorisation of the Controller.",
+        "The Controller may request a list of the Processor's offices.",
+    ),
+}
+"""A requirement's own clause and a sentence on its topic that states no such duty (written for these tests)."""
 
+
+@needs_model
 def test_the_shipped_head_covers_the_processor_playbooks_requirements() -> None:
     head = load_head(HEAD_PATH)
     assert head is not None
     for jurisdiction in ("EU", "UK"):
         ids = [r.id for r in select_playbook("vendor_dpa", jurisdiction, "", None).requirements]
         assert all(head.column(rid) is not None for rid in ids)
-    assert head.weights.shape == (len(head.requirements), 384)
     assert 0.0 < head.veto < 0.5
-    probabilities = head.probabilities(np.zeros((2, 384), dtype=np.float32))
+    probabilities = head.probabilities(["The processor shall notify the controller.", "Governing law."])
     assert probabilities.shape == (2, len(head.requirements))
     assert np.all((probabilities > 0.0) & (probabilities < 1.0))
 
 
-def _veto_everything(embedding_model: str) -> RequirementHead:
-    ids = tuple(r.id for r in select_playbook("vendor_dpa", "EU", "", None).requirements)
-    return RequirementHead(
-        requirements=ids,
-        weights=np.zeros((len(ids), 384), dtype=np.float32),
-        bias=np.full(len(ids), -20.0, dtype=np.float32),
-        veto=0.5,
-        accept=1.01,
-        embedding_model=embedding_model,
-    )
+@needs_model
+@pytest.mark.parametrize("requirement", sorted(NEIGHBOURS))
+def test_the_head_tells_the_requirements_own_clause_from_a_neighbour_on_its_topic(requirement: str) -> None:
+    head = load_head(HEAD_PATH)
+    assert head is not None
+    column = head.column(requirement)
+    own, neighbour = head.probabilities([canonical_roles(t) for t in NEIGHBOURS[requirement]])[:, column]
+    assert own >= head.veto > neighbour, (own, neighbour)
+
+
+@needs_model
+def test_a_sentences_probabilities_do_not_depend_on_the_sentences_batched_with_it() -> None:
+    head = load_head.__wrapped__(HEAD_PATH)  # a fresh head: nothing remembered
+    assert head is not None
+    own = canonical_roles(NEIGHBOURS["art28-3g-deletion-return"][0])
+    alone = head.probabilities([own])
+    fresh = load_head.__wrapped__(HEAD_PATH)
+    assert fresh is not None
+    batched = fresh.probabilities(["A much longer sentence " * 12, own, "Short."])
+    np.testing.assert_allclose(batched[1], alone[0], atol=1e-5)
+    np.testing.assert_array_equal(head.probabilities([own])[0], alone[0])  # remembered
+
+
+@needs_model
+def test_cut_audit_terms_are_not_met_by_the_audit_costs_left_behind(tmp_path: Path) -> None:
+    costs_only = {"10.1": "10.1 The Controller bears its own costs of any audit.", "10.2": ""}
+    text = edit(fixture_text("eu_dpa.txt"), costs_only)
+    finding = findings(embedding_analyzer(), tmp_path, text)["art28-3h-information-audits"]
+    assert finding.status == STATUS.STATUS_MISSING, finding
+
+
+class _RulesOutEverything(RequirementHead):
+    def __init__(self, embedding_model: str) -> None:  # no model: every probability is 0
+        self.requirements = tuple(r.id for r in select_playbook("vendor_dpa", "EU", "", None).requirements)
+        self.veto = 0.5
+        self.embedding_model = embedding_model
+
+    def probabilities(self, texts: Sequence[str]) -> FloatArray:
+        return np.zeros((len(texts), len(self.requirements)), dtype=np.float32)
 
 
 def _scores() -> np.ndarray:
@@ -46,18 +104,28 @@ def _scores() -> np.ndarray:
     return matching.score_units(units, playbook, embedding_analyzer()._matcher()).scores
 
 
+def _vetoed_columns() -> np.ndarray:
+    """The recognisers the head vetoes: each requirement's primary one (all of a requirement without one)."""
+    playbook = select_playbook("vendor_dpa", "EU", "", None)
+    return np.asarray(
+        [r is req.primary or req.primary is None for req in playbook.requirements for r in all_recognisers(req)]
+    )
+
+
 @needs_model
 def test_a_sentence_the_head_rules_out_is_no_evidence_not_even_by_a_keyword(monkeypatch: pytest.MonkeyPatch) -> None:
-    with_head = _scores()
+    with_head = _scores()[:, _vetoed_columns()]
     assert ((with_head > 0.0) & (with_head < 1.0)).any(), "some sentences score semantically"
     assert (with_head == 1.0).any(), "some sentences match a pattern"
     name = embedding_analyzer()._matcher().name
-    monkeypatch.setattr(matching, "load_head", lambda: _veto_everything(name))
-    assert not _scores().any(), "a head that rules every sentence out leaves no evidence"
+    monkeypatch.setattr(matching, "load_head", lambda: _RulesOutEverything(name))
+    ruled_out = _scores()
+    assert not ruled_out[:, _vetoed_columns()].any(), "a head that rules every sentence out leaves no evidence"
+    assert ruled_out[:, ~_vetoed_columns()].any(), "an element in a sentence of its own is not the head's to veto"
 
 
 @needs_model
-def test_a_head_trained_on_other_embeddings_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(matching, "load_head", lambda: _veto_everything("another-model"))
-    scores = _scores()
+def test_a_head_tuned_from_another_model_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matching, "load_head", lambda: _RulesOutEverything("another-model"))
+    scores = _scores()[:, _vetoed_columns()]
     assert ((scores > 0.0) & (scores < 1.0)).any()

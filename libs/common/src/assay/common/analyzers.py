@@ -110,7 +110,9 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.13.0",  # 1.13.0: numbered clauses that complete a lead-in are its items ("Acme will: 3.1
+    version="1.14.0",  # 1.14.0: the requirement head is all-MiniLM-L6-v2's top two layers fine-tuned per
+    # requirement (requirement_head.npz), vetoing a requirement's primary evidence below 0.10 (elements in
+    # sentences of their own are not its to veto); 1.13.0: numbered clauses that complete a lead-in are its items ("Acme will: 3.1
     # **Title.** Process ...", "8.1 ... shall: 8.1.1 notify ..."), and the first line of a wrapped clause is no
     # heading (segment.py); 1.12.0: parties read however a document names them (a role word its own role
     # statement gives, "the Company shall be the Data Processor"; brand names in lower case, "abcAssess",

@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from opentelemetry import trace
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.description import continues, empty_field, not_description
@@ -84,6 +85,8 @@ stray element elsewhere (a "categories of data subjects" line of an SCC annex) i
 requirement addressed."""
 TOP_MARGIN = 0.05
 """A sentence supports a requirement semantically only within this of its best requirement."""
+
+_tracer = trace.get_tracer(__name__)
 
 
 @dataclass(frozen=True)
@@ -170,29 +173,22 @@ class Matcher:
         on_batch: Callable[[int, int], None] | None = None,
     ) -> FloatMatrix:
         """``len(texts) x len(anchors)`` similarities."""
-        return self.similarity_and_vectors(texts, anchors, on_batch)[0]
-
-    def similarity_and_vectors(
-        self,
-        texts: Sequence[str],
-        anchors: tuple[str, ...],
-        on_batch: Callable[[int, int], None] | None = None,
-    ) -> tuple[FloatMatrix, FloatMatrix | None]:
-        """The similarities, and the texts' embeddings (None for the lexical fallback)."""
         if not texts or not anchors:
-            return np.zeros((len(texts), len(anchors)), dtype=np.float32), None
+            return np.zeros((len(texts), len(anchors)), dtype=np.float32)
         if self._embedder is None:
             result = self._lexical.similarity(texts, anchors)
             if on_batch is not None:
                 on_batch(len(texts), len(texts))
-            return result, None
+            return result
         vectors = self._embedder.embed(texts, on_batch)
-        return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32), vectors
+        return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32)
 
     def head(self) -> RequirementHead | None:
-        """The requirement head, when it was trained on this matcher's embeddings."""
+        """The requirement head, when it was tuned from this matcher's embedding model."""
+        if self._embedder is None:
+            return None
         head = load_head()
-        if head is None or self._embedder is None or head.embedding_model != self._embedder.name:
+        if head is None or head.embedding_model != self._embedder.name:
             return None
         return head
 
@@ -363,9 +359,7 @@ def score_units(
     texts = [canonical_roles(u.semantic_text) for u in units]
     distinct = list(dict.fromkeys(t for t, u in zip(texts, units, strict=True) if u.in_context))
     row_of = {t: i for i, t in enumerate(distinct)}
-    scored, vectors = matcher.similarity_and_vectors(
-        distinct, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch
-    )
+    scored = matcher.similarity(distinct, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch)
     sims = np.zeros((len(units), len(anchors)), dtype=np.float32)
     for i, (text, unit) in enumerate(zip(texts, units, strict=True)):
         if unit.in_context:
@@ -387,10 +381,20 @@ def score_units(
     raw_semantic = semantic.copy()
     ruled_out = np.zeros((len(units), len(recognisers)), dtype=bool)
     head = matcher.head()
-    if head is not None and vectors is not None:
+    if head is not None:
         rows = [row_of[t] if u.in_context else -1 for t, u in zip(texts, units, strict=True)]
-        requirement_ids = [req.id for req in playbook.requirements for _ in all_recognisers(req)]
-        ruled_out = _ruled_out(rows, head, head.probabilities(vectors), requirement_ids)
+        # The head reads whether a sentence carries the requirement at all: it vetoes the primary
+        # recogniser's evidence (and that of a requirement made only of elements), not an element
+        # found in a sentence of its own (a flow-down or liability term worded without keywords).
+        requirement_ids = [
+            req.id if r is req.primary or req.primary is None else ""
+            for req in playbook.requirements
+            for r in all_recognisers(req)
+        ]
+        with _tracer.start_as_current_span("contract_review.requirement_head") as span:
+            ruled_out = _ruled_out(rows, head, head.probabilities(distinct), requirement_ids)
+            span.set_attribute("assay.contract_review.head_sentences", len(distinct))
+            span.set_attribute("assay.contract_review.head_ruled_out", int(ruled_out.any(axis=1).sum()))
         semantic[ruled_out] = 0.0
     # Semantically near, or a loose pattern, is not enough: the sentence must name the
     # obligation's operative concept (every one of the recogniser's operative patterns).
