@@ -672,7 +672,8 @@ def _ruled_out(
 ) -> npt.NDArray[np.bool_]:
     """``units x recognisers``: where the requirement head rules the sentence out for the
     recogniser's requirement. ``rows`` maps each unit to its row of ``probabilities`` (-1: not
-    embedded), ``requirement_ids`` each recogniser to its requirement."""
+    embedded), ``requirement_ids`` each recogniser to its requirement ("" for one the head
+    does not veto)."""
     index = np.asarray(rows, dtype=np.int64)
     counted = index >= 0
     out = np.zeros((len(index), len(requirement_ids)), dtype=bool)
