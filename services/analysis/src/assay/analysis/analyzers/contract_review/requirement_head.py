@@ -55,13 +55,10 @@ class RequirementHead:
 
     def probabilities(self, texts: Sequence[str]) -> FloatArray:
         """``len(texts) x len(requirements)`` probabilities (party names already read as roles)."""
-        rows: dict[str, FloatArray] = {}
+        distinct = list(dict.fromkeys(texts))
         with self._lock:
-            for text in dict.fromkeys(texts):
-                known = self._known.get(text)
-                if known is not None:
-                    rows[text] = known
-        todo = [t for t in dict.fromkeys(texts) if t not in rows]
+            rows = {t: known for t in distinct if (known := self._known.get(t)) is not None}
+        todo = [t for t in distinct if t not in rows]
         if todo:
             fresh = self._sigmoid(self._encoder.pooled(todo))
             with self._lock:
