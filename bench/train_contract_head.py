@@ -47,17 +47,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from eval_contract_review import MEDIA, load_labels, supports  # noqa: E402
-from sentiment_finetune import _layer, fetch_weights, layer_params, save_tuned  # noqa: E402
+from sentiment_finetune import _batches as batches  # noqa: E402
+from sentiment_finetune import fetch_weights, forward, layer_states, save_tuned  # noqa: E402
 
-from assay.analysis.analyzers.contract_review.embedding import MODEL_NAME, VOCAB_PATH, bundled_model_path  # noqa: E402
+from assay.analysis.analyzers.contract_review.embedding import MODEL_NAME, bundled_model_path  # noqa: E402
 from assay.analysis.analyzers.contract_review.extract import extract_file  # noqa: E402
 from assay.analysis.analyzers.contract_review.matching import build_units  # noqa: E402
-from assay.analysis.analyzers.contract_review.minilm_layers import MAX_TOKENS, lower_session, pad  # noqa: E402
 from assay.analysis.analyzers.contract_review.parties import canonical_roles  # noqa: E402
 from assay.analysis.analyzers.contract_review.playbook import all_recognisers, select_playbook  # noqa: E402
 from assay.analysis.analyzers.contract_review.requirement_head import HEAD_PATH  # noqa: E402
 from assay.analysis.analyzers.contract_review.segment import segment  # noqa: E402
-from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer  # noqa: E402
 
 TUNED_LAYERS = (4, 5)
 """0-based: layers 5 and 6."""
@@ -127,47 +126,21 @@ def playbook_wordings(ids: Sequence[str]) -> list[Sentence]:
 
 def states_of(texts: Sequence[str]) -> dict[str, np.ndarray]:
     """The layer-4 token states of each distinct text (the tuned layers' input), computed once."""
-    session = lower_session(bundled_model_path() or Path(), TUNED_LAYERS[0])
     distinct = list(dict.fromkeys(texts))
-    encodings = BertTokenizer(VOCAB_PATH, MAX_TOKENS).encode_batch(distinct)
-    out: dict[str, np.ndarray] = {}
-    order = sorted(range(len(distinct)), key=lambda i: len(encodings[i]))
-    for start in range(0, len(order), 64):
-        idx = order[start : start + 64]
-        padded = pad([encodings[i] for i in idx])
-        feed = {"input_ids": padded.ids, "attention_mask": padded.mask, "token_type_ids": np.zeros_like(padded.ids)}
-        states = np.asarray(session.run(None, feed)[0], dtype=np.float32)
-        for row, i in enumerate(idx):
-            out[distinct[i]] = states[row, : len(encodings[i])]
-    return out
+    return dict(zip(distinct, layer_states(distinct, TUNED_LAYERS[0]), strict=True))
 
 
 def _batches(
-    states: Sequence[np.ndarray], order: Sequence[int], rng: np.random.Generator | None
+    states: Sequence[np.ndarray], rng: np.random.Generator | None
 ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    ordered = sorted(order, key=lambda i: (len(states[i]), i))
-    groups = [ordered[s : s + BATCH] for s in range(0, len(ordered), BATCH)]
-    if rng is not None:
-        rng.shuffle(groups)  # type: ignore[arg-type]
-    for group in groups:
-        width = next(w for w in WIDTHS if w >= max(len(states[i]) for i in group))
-        x = np.zeros((BATCH, width, 384), np.float32)
-        mask = np.zeros((BATCH, width), np.float32)
-        mask[:, 0] = 1  # padding rows attend to one zero token (their loss weight is 0)
-        for row, i in enumerate(group):
-            x[row, : len(states[i])] = states[i]
-            mask[row, : len(states[i])] = 1
+    """The sentiment trainer's batches of every text, without its VADER features."""
+    for group, x, mask, _ in batches(states, np.zeros((len(states), 0)), range(len(states)), BATCH, rng, WIDTHS):
         yield group, x, mask
 
 
 def _forward(params: dict[str, Any], x: Any, mask: Any) -> Any:
-    import jax.numpy as jnp
-
-    for i in TUNED_LAYERS:
-        x = _layer(x, mask, layer_params(params, i))
-    weights = mask[:, :, None]
-    pooled = (x * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
-    return pooled @ params["head.weight"] + params["head.bias"]
+    """The sentiment trainer's forward pass over the tuned layers, with no VADER features."""
+    return forward(params, x, mask, np.zeros((x.shape[0], 0), np.float32), TUNED_LAYERS)
 
 
 def fine_tune(
@@ -205,7 +178,7 @@ def fine_tune(
     rng = np.random.default_rng(SEED)
     started, done = time.perf_counter(), 0
     for _ in range(EPOCHS):
-        for group, x, mask in _batches(states, range(len(states)), rng):
+        for group, x, mask in _batches(states, rng):
             y = np.zeros((BATCH, labels.shape[1]), np.float32)
             y[: len(group)] = labels[group]
             w = np.zeros(BATCH, np.float32)
@@ -225,7 +198,7 @@ def predict(params: dict[str, np.ndarray], states: Sequence[np.ndarray]) -> np.n
 
     run = jax.jit(_forward)
     out = np.zeros((len(states), params["head.bias"].shape[0]), np.float32)
-    for group, x, mask in _batches(states, range(len(states)), None):
+    for group, x, mask in _batches(states, None):
         out[group] = 1.0 / (1.0 + np.exp(-np.asarray(run(params, x, mask))[: len(group)]))
     return out
 

