@@ -92,7 +92,12 @@ from assay.v1 import job_pb2  # noqa: E402
 
 Finding = pb.ContractRequirementFinding
 POSITIVE = {Finding.STATUS_PRESENT, Finding.STATUS_WEAK}
-MEDIA = {".pdf": "application/pdf", ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+MEDIA = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".html": "text/html",
+    ".htm": "text/html",
+}
 NO_NEGATION = {"art28-3-processing-details"}
 """A description of the processing has no obligation to negate: cut variants only."""
 MIN_OVERLAP = 40
