@@ -54,7 +54,7 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\(\w+\)|\*\*\d)\s)")
-_LIST_ITEM = re.compile(r"\s*\n\s*(?:[*\-•]|\d+\.|\([a-z0-9]+\))\s+\S")
+_LIST_ITEM = re.compile(r"\s*\n\s*(?:[*\-•]|\d+\.(?:\d+\.?)*|\([a-z0-9]+\))\s+\S")
 MAX_CLAUSE_CHARS = 1500
 """A paragraph longer than this (a PDF page without blank lines) is cut sentence by sentence."""
 
@@ -70,10 +70,16 @@ def clause_at(text: str, start: int, end: int) -> tuple[int, int]:
         return sentence_at(text, start, end)
     if text[begin:finish].rstrip().endswith(":"):
         # A lead-in ("... the following categories:") takes its list items with it.
+        own = _NUMBER.match(text, begin)
         while True:
             item = _LIST_ITEM.match(text, finish)
             if item is None:
                 break
+            number = _NUMBER.match(text, item.start())
+            if number is not None and "." in number.group(1):
+                # "4.1.2" under "4.1 ...:" is its item; "4.2" is the next clause.
+                if own is None or not number.group(1).startswith(own.group(1) + "."):
+                    break
             following = _PARAGRAPH.search(text, item.end())
             finish = following.start() if following else len(text)
     return begin, finish
@@ -211,7 +217,8 @@ extent ..."."""
 _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_INFINITIVE, lambda m: f"{m.group(1)}the processor is not required to "),
     # "shall not appoint a Subprocessor unless authorized" negated is "may appoint a Subprocessor
-    # whether or not authorized" (see negate_sentence); "without"/"other than" stay as they are.
+    # whether or not authorized", and so is "except" (see negate_sentence); "without"/"other than"
+    # stay as they are.
     (_MODAL_NOT, lambda m: f"may {m.group(2)}"),
     # A prohibition negated is a permission: "may not sell" -> "may sell", "agrees not to
     # combine" -> "may combine", "is prohibited from selling" -> "is not prohibited from selling".
@@ -230,7 +237,7 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_SUBJECT_TO, lambda m: f"{m.group(1)} not subject to"),
     (_MAY, lambda m: f"{m.group(1)} not{',' if ',' in m.group(0) else ''} "),
 )
-_UNLESS = re.compile(r"\bunless\b", re.IGNORECASE)
+_UNLESS = re.compile(r"\b(?:unless|except)\b", re.IGNORECASE)
 FOCUS_BEFORE = 100
 """A rule applies to the obligation the labelled span is about: a match at most this many
 characters before the span, or inside it."""
@@ -292,9 +299,10 @@ def negate_sentence(sentence: str, focus: tuple[int, int] | None = None) -> str:
             return sentence[: adverb.start()] + said + sentence[m.end() :]
         replace = next(rule for pattern, rule in _RULES if pattern is m.re)
         rest = sentence[m.end() :]
-        if m.re is _MODAL_NOT:
+        if m.re in (_MODAL_NOT, _MAY_NOT, _AGREE_NOT):
             # A restriction lifted: its condition no longer binds ("may appoint ... whether or
-            # not authorized", not "may appoint ... unless authorized", which permits nothing).
+            # not authorized", not "may appoint ... unless authorized" or "may transfer ...
+            # except in compliance with the law", which permit nothing).
             clause = re.search(r"[;:.]", rest)
             stop = clause.start() if clause else len(rest)
             rest = _UNLESS.sub("whether or not", rest[:stop], count=1) + rest[stop:]

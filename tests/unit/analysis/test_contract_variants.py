@@ -107,6 +107,13 @@ def test_a_restriction_lifted_drops_its_condition() -> None:
     assert negate_sentence("Processor shall not engage a Subprocessor without consent.") == (
         "Processor may engage a Subprocessor without consent."
     )
+    # "except" is the same condition: "may transfer ... except in compliance" permits nothing clearly.
+    assert negate_sentence("5.1 Acme may not transfer Personal Data outside the EEA except in compliance with law.") == (
+        "5.1 Acme may transfer Personal Data outside the EEA whether or not in compliance with law."
+    )
+    assert negate_sentence("Acme agrees not to sell personal information except as permitted.") == (
+        "Acme may sell personal information whether or not as permitted."
+    )
 
 
 def test_a_list_items_sentence_ends_before_the_next_items_mark() -> None:
@@ -193,6 +200,23 @@ def test_a_negated_lead_in_keeps_the_items_it_introduces() -> None:
     alone = negation_base(text, spans, ranges, *other)
     assert "Acme shall also notify within 24 hours." in alone
     assert "breaches" not in alone and "Acme shall:" not in alone
+
+
+def test_a_negated_lead_in_keeps_its_items_numbered_under_its_own_number() -> None:
+    from eval_contract_review import negation_base
+
+    text = (
+        "4.1 Acme shall implement the technical and organisational measures:\n\n"
+        "4.1.1 in relation to its processing; and\n\n"
+        "4.1.2 to assist the Customer in responding to Data Subject Requests.\n\n"
+        "4.2 Additional measures are at the Customer's cost.\n\nGoverning law."
+    )
+    spans = ["Acme shall implement the technical and organisational measures", "to assist the Customer in responding"]
+    ranges = clauses_of(text, spans)
+    assert text[slice(*ranges[0])].endswith("Data Subject Requests.")
+    lead_in = sentence_at(text, 4, 40)
+    kept = negation_base(text, spans, ranges, *lead_in)
+    assert "4.1.2 to assist the Customer in responding to Data Subject Requests." in kept
 
 
 @pytest.mark.parametrize(
