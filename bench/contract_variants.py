@@ -76,10 +76,10 @@ def clause_at(text: str, start: int, end: int) -> tuple[int, int]:
             if item is None:
                 break
             number = _NUMBER.match(text, item.start())
-            if number is not None and "." in number.group(1):
-                # "4.1.2" under "4.1 ...:" is its item; "4.2" is the next clause.
-                if own is None or not number.group(1).startswith(own.group(1) + "."):
-                    break
+            dotted = number.group(1) if number is not None and "." in number.group(1) else None
+            # "4.1.2" under "4.1 ...:" is its item; "4.2" is the next clause.
+            if dotted is not None and (own is None or not dotted.startswith(own.group(1) + ".")):
+                break
             following = _PARAGRAPH.search(text, item.end())
             finish = following.start() if following else len(text)
     return begin, finish

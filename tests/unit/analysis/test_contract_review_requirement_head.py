@@ -1,6 +1,7 @@
 """The requirement head (all-MiniLM-L6-v2's top layers fine-tuned per requirement) tells a
 requirement's own clause from the neighbour a cut leaves behind, vetoes the evidence it rules out,
-and is used only next to the embedding model it was tuned from."""
+reads the token states the embedder computes anyway, and is used only next to the embedding model
+it was tuned from."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from fixtures.contracts.support import STATUS, edit, embedding_analyzer, findings, fixture_text, needs_model
 
 from assay.analysis.analyzers.contract_review import matching
+from assay.analysis.analyzers.contract_review.embedding import Embedder, FloatMatrix, default_embedder
 from assay.analysis.analyzers.contract_review.extract import extract_text
 from assay.analysis.analyzers.contract_review.minilm_layers import FloatArray
 from assay.analysis.analyzers.contract_review.parties import canonical_roles
@@ -51,7 +53,7 @@ def test_the_shipped_head_covers_the_processor_playbooks_requirements() -> None:
         ids = [r.id for r in select_playbook("vendor_dpa", jurisdiction, "", None).requirements]
         assert all(head.column(rid) is not None for rid in ids)
     assert 0.0 < head.veto < 0.5
-    probabilities = head.probabilities(["The processor shall notify the controller.", "Governing law."])
+    probabilities = head.probabilities(["The processor shall notify the controller.", "Governing law."], _embedder())
     assert probabilities.shape == (2, len(head.requirements))
     assert np.all((probabilities > 0.0) & (probabilities < 1.0))
 
@@ -62,7 +64,7 @@ def test_the_head_tells_the_requirements_own_clause_from_a_neighbour_on_its_topi
     head = load_head(HEAD_PATH)
     assert head is not None
     column = head.column(requirement)
-    own, neighbour = head.probabilities([canonical_roles(t) for t in NEIGHBOURS[requirement]])[:, column]
+    own, neighbour = head.probabilities([canonical_roles(t) for t in NEIGHBOURS[requirement]], _embedder())[:, column]
     assert own >= head.veto > neighbour, (own, neighbour)
 
 
@@ -71,12 +73,43 @@ def test_a_sentences_probabilities_do_not_depend_on_the_sentences_batched_with_i
     head = load_head.__wrapped__(HEAD_PATH)  # a fresh head: nothing remembered
     assert head is not None
     own = canonical_roles(NEIGHBOURS["art28-3g-deletion-return"][0])
-    alone = head.probabilities([own])
+    alone = head.probabilities([own], _embedder())
     fresh = load_head.__wrapped__(HEAD_PATH)
     assert fresh is not None
-    batched = fresh.probabilities(["A much longer sentence " * 12, own, "Short."])
+    batched = fresh.probabilities(["A much longer sentence " * 12, own, "Short."], _embedder())
     np.testing.assert_allclose(batched[1], alone[0], atol=1e-5)
-    np.testing.assert_array_equal(head.probabilities([own])[0], alone[0])  # remembered
+    np.testing.assert_array_equal(head.probabilities([own], _embedder())[0], alone[0])  # remembered
+
+
+class _Plain:
+    """The embedder without its tap: the head reads each sentence with its own lower layers."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+        self.name = inner.name
+
+    def embed(self, texts: Sequence[str], on_batch: object = None) -> FloatMatrix:
+        return self._inner.embed(texts)
+
+
+@needs_model
+def test_the_head_reads_the_token_states_the_embedder_computes_and_loads_no_lower_layers_of_its_own() -> None:
+    texts = [canonical_roles(t) for pair in NEIGHBOURS.values() for t in pair] + ["Short."]
+    shared = load_head.__wrapped__(HEAD_PATH)
+    assert shared is not None
+    vectors, probabilities = shared.read(texts, _embedder())
+    assert shared._own is None, "the embedder's states were enough"
+    np.testing.assert_array_equal(vectors, _embedder().embed(texts))
+    own = load_head.__wrapped__(HEAD_PATH)
+    assert own is not None
+    np.testing.assert_allclose(own.probabilities(texts, _Plain(_embedder())), probabilities, atol=1e-5)
+    assert own._own is not None
+
+
+def _embedder() -> Embedder:
+    embedder = default_embedder()
+    assert embedder is not None
+    return embedder
 
 
 @needs_model
@@ -93,8 +126,8 @@ class _RulesOutEverything(RequirementHead):
         self.veto = 0.5
         self.embedding_model = embedding_model
 
-    def probabilities(self, texts: Sequence[str]) -> FloatArray:
-        return np.zeros((len(texts), len(self.requirements)), dtype=np.float32)
+    def read(self, texts: Sequence[str], embedder: Embedder, on_batch: object = None) -> tuple[FloatMatrix, FloatArray]:
+        return embedder.embed(texts), np.zeros((len(texts), len(self.requirements)), dtype=np.float32)
 
 
 def _scores() -> np.ndarray:

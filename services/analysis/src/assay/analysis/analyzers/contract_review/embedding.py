@@ -42,6 +42,13 @@ ENV_MODEL_PATH = "ASSAY_CONTRACT_REVIEW_MODEL_PATH"
 ENV_THREADS = "ASSAY_CONTRACT_REVIEW_THREADS"
 """Optional onnxruntime intra-op thread count (default: onnxruntime's choice)."""
 SPINNING_CONFIG_KEY = "session.intra_op.allow_spinning"
+TAP = "layer_norm_8"
+"""The token states after encoder layer 4, which the process-wide embedder also returns: the
+requirement head tunes layers 5 and 6 and runs them on these states (``minilm_layers.cut_output(4)``)
+instead of running layers 1-4 a second time."""
+
+StatesCallback = Callable[[Sequence[int], npt.NDArray[np.int64], FloatMatrix], None]
+"""Called per batch with the batch's positions in the texts, its attention mask and its tapped states."""
 
 
 class Embedder(Protocol):
@@ -49,8 +56,14 @@ class Embedder(Protocol):
 
     name: str
 
-    def embed(self, texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
-        """Return one unit-length row per text; ``on_batch(done, total)`` after each batch."""
+    def embed(
+        self,
+        texts: Sequence[str],
+        on_batch: Callable[[int, int], None] | None = None,
+        on_states: StatesCallback | None = None,
+    ) -> FloatMatrix:
+        """Return one unit-length row per text; ``on_batch(done, total)`` after each batch;
+        ``on_states`` with the token states of the texts it runs the model on, when it has a ``tap``."""
         ...
 
 
@@ -58,9 +71,11 @@ class OnnxMiniLM:
     """all-MiniLM-L6-v2 on onnxruntime: mean pooling over the last hidden state, then L2."""
 
     def __init__(self, model_path: Path, vocab_path: Path = VOCAB_PATH, name: str = MODEL_NAME,
-                 threads: int | None = None, disabled_optimizers: Sequence[str] = ()):
+                 threads: int | None = None, disabled_optimizers: Sequence[str] = (), tap: str | None = None):
         """``threads``: onnxruntime's intra-op thread count (default ``ASSAY_CONTRACT_REVIEW_THREADS``, else
-        onnxruntime's choice); ``disabled_optimizers``: onnxruntime graph optimizers not to run."""
+        onnxruntime's choice); ``disabled_optimizers``: onnxruntime graph optimizers not to run; ``tap``: a
+        tensor of the graph (token states) also returned by :meth:`embed` when asked (``self.tap`` is None
+        when the graph has no such tensor)."""
         import onnxruntime as ort  # type: ignore[import-untyped]
 
         options = ort.SessionOptions()
@@ -73,17 +88,26 @@ class OnnxMiniLM:
             threads = int(configured)
         if threads:
             options.intra_op_num_threads = threads
+        model = _with_output(model_path, tap) if tap is not None else None
+        self.tap = tap if model is not None else None
         self._session: Any = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"],
-            disabled_optimizers=list(disabled_optimizers),
+            model if model is not None else str(model_path), sess_options=options,
+            providers=["CPUExecutionProvider"], disabled_optimizers=list(disabled_optimizers),
         )
+        self._outputs = [self._session.get_outputs()[0].name, *([self.tap] if self.tap else [])]
         self.disabled_optimizers = tuple(disabled_optimizers)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.session_options = self._session.get_session_options()
         self._tokenizer = BertTokenizer(vocab_path, MAX_TOKENS)
         self.name = f"embedding:{name}"
 
-    def embed(self, texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
+    def embed(
+        self,
+        texts: Sequence[str],
+        on_batch: Callable[[int, int], None] | None = None,
+        on_states: StatesCallback | None = None,
+    ) -> FloatMatrix:
+        """One unit-length row per text; ``on_states`` also gets each batch's ``tap`` states."""
         out = np.zeros((len(texts), 384), dtype=np.float32)
         if not texts:
             return out
@@ -102,7 +126,10 @@ class OnnxMiniLM:
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
-            hidden = np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+            outputs = self._session.run(self._outputs if on_states is not None else self._outputs[:1], feed)
+            hidden = np.asarray(outputs[0], dtype=np.float32)
+            if on_states is not None and self.tap is not None:
+                on_states(idx, mask, np.asarray(outputs[1], dtype=np.float32))
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -110,6 +137,18 @@ class OnnxMiniLM:
             if on_batch is not None:
                 on_batch(min(start + BATCH_SIZE, len(order)), len(order))
         return out
+
+
+def _with_output(model_path: Path, tensor: str) -> bytes | None:
+    """The model with ``tensor`` also a graph output, serialised; None when the graph has no such tensor."""
+    import onnx
+
+    graph = onnx.load(str(model_path))
+    if not any(tensor in node.output for node in graph.graph.node):
+        logger.warning("the embedding model has no tensor %s: its token states are not shared", tensor)
+        return None
+    graph.graph.output.append(onnx.helper.make_tensor_value_info(tensor, onnx.TensorProto.FLOAT, None))
+    return bytes(graph.SerializeToString())
 
 
 def bundled_model_path() -> Path | None:
@@ -159,7 +198,7 @@ def shared_embedder() -> Embedder | None:
                 logger.warning("no embedding model found (%s)", MODEL_PACKAGE)
             else:
                 try:
-                    _embedder = OnnxMiniLM(path)
+                    _embedder = OnnxMiniLM(path, tap=TAP)
                 except Exception:  # a broken runtime must not take the analyzers down with it
                     logger.exception("the embedding model failed to load")
                     _embedder = None

@@ -62,7 +62,6 @@ from assay.analysis.analyzers.contract_review.weighing import prevailing as weig
 
 Status = Literal["present", "weak", "missing", "contradicted", "by_reference", "not_assessed"]
 FloatMatrix = npt.NDArray[np.float32]
-OUT_OF_CONTEXT_FACTOR = 0.0
 PATTERN_SCORE = 1.0
 _DEFINITIONS = re.compile(r"^\s*(definitions?|interpretation)\b", re.IGNORECASE)
 _DEFINITION = re.compile(
@@ -182,6 +181,21 @@ class Matcher:
             return result
         vectors = self._embedder.embed(texts, on_batch)
         return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32)
+
+    def read(
+        self,
+        texts: Sequence[str],
+        anchors: tuple[str, ...],
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> tuple[FloatMatrix, FloatMatrix | None]:
+        """:meth:`similarity`, and the requirement head's probabilities (None without a head), from
+        one run of the model."""
+        head = self.head()
+        if head is None or not texts or not anchors:
+            return self.similarity(texts, anchors, on_batch), None
+        assert self._embedder is not None  # head() checked it
+        vectors, probabilities = head.read(texts, self._embedder, on_batch)
+        return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32), probabilities
 
     def head(self) -> RequirementHead | None:
         """The requirement head, when it was tuned from this matcher's embedding model."""
@@ -359,7 +373,7 @@ def score_units(
     texts = [canonical_roles(u.semantic_text) for u in units]
     distinct = list(dict.fromkeys(t for t, u in zip(texts, units, strict=True) if u.in_context))
     row_of = {t: i for i, t in enumerate(distinct)}
-    scored = matcher.similarity(distinct, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch)
+    scored, probabilities = matcher.read(distinct, tuple(canonical_roles(a, any_case=True) for a in anchors), on_batch)
     sims = np.zeros((len(units), len(anchors)), dtype=np.float32)
     for i, (text, unit) in enumerate(zip(texts, units, strict=True)):
         if unit.in_context:
@@ -381,7 +395,7 @@ def score_units(
     raw_semantic = semantic.copy()
     ruled_out = np.zeros((len(units), len(recognisers)), dtype=bool)
     head = matcher.head()
-    if head is not None:
+    if head is not None and probabilities is not None:
         rows = [row_of[t] if u.in_context else -1 for t, u in zip(texts, units, strict=True)]
         # The head reads whether a sentence carries the requirement at all: it vetoes the primary
         # recogniser's evidence (and that of a requirement made only of elements), not an element
@@ -392,7 +406,7 @@ def score_units(
             for r in all_recognisers(req)
         ]
         with _tracer.start_as_current_span("contract_review.requirement_head") as span:
-            ruled_out = _ruled_out(rows, head, head.probabilities(distinct), requirement_ids)
+            ruled_out = _ruled_out(rows, head, probabilities, requirement_ids)
             span.set_attribute("assay.contract_review.head_sentences", len(distinct))
             span.set_attribute("assay.contract_review.head_ruled_out", int(ruled_out.any(axis=1).sum()))
         semantic[ruled_out] = 0.0
@@ -418,7 +432,10 @@ def score_units(
         leading = (by_requirement >= top - TOP_MARGIN) & (by_requirement > floor)
         semantic = np.where(leading[:, requirement_of], semantic, 0.0).astype(np.float32)
     hits = np.zeros((len(units), len(recognisers)), dtype=bool)
-    for row, unit in enumerate(units):
+    # Only sentences in context can count: they alone are embedded and matched (the others score
+    # zero; in a long commercial contract they are most of the patterns' work).
+    for row in counted:
+        unit = units[row]
         for index, recogniser in enumerate(recognisers):
             if any(p.search(unit.match_text) for p in recogniser.patterns):
                 hits[row, index] = True
@@ -481,8 +498,6 @@ def score_units(
                 scores[row, duties] = 0.0  # the positive reading: evidence of a duty binds the processor
         _descriptions_only(units, playbook, counted, requirement_of, scores)
     context = np.asarray([u.in_context for u in units], dtype=bool)
-    if len(units):
-        scores[~context, :] *= OUT_OF_CONTEXT_FACTOR
     raw = np.where(raw_hits, PATTERN_SCORE, np.clip(raw_semantic, 0.0, 1.0)).astype(np.float32)
     raw[lacks] = 0.0
     candidates = None

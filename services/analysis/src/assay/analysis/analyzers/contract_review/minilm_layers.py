@@ -165,8 +165,9 @@ def pad(encodings: Sequence[Sequence[int]]) -> Padded:
 class TunedEncoder:
     """Mean-pooled token states after the tuned layers: the lower layers in onnxruntime, the tuned ones in numpy."""
 
-    def __init__(self, lower: Any, params: dict[str, FloatArray], layers: Sequence[int]) -> None:
-        """``lower``: a :func:`lower_session` cut below ``layers[0]``; ``params``: a model file's arrays."""
+    def __init__(self, lower: Any | None, params: dict[str, FloatArray], layers: Sequence[int]) -> None:
+        """``lower``: a :func:`lower_session` cut below ``layers[0]`` (None for an encoder only given
+        states computed elsewhere, :meth:`pool`); ``params``: a model file's arrays."""
         self._lower = lower
         self._layers = [
             {name[len(f"layer{i}.") :]: value for name, value in params.items() if name.startswith(f"layer{i}.")}
@@ -180,6 +181,7 @@ class TunedEncoder:
 
     def lower_states(self, padded: Padded) -> FloatArray:
         """The token states below the first tuned layer, of a padded batch (what the tuned layers read)."""
+        assert self._lower is not None, "an encoder without lower layers is only given their states"
         feed = {"input_ids": padded.ids, "attention_mask": padded.mask, "token_type_ids": np.zeros_like(padded.ids)}
         return np.asarray(self._lower.run(None, feed)[0], dtype=np.float32)
 
@@ -199,12 +201,18 @@ class TunedEncoder:
             idx = order[start : start + size]
             start += size
             padded = pad([encodings[i] for i in idx])
-            states = self.lower_states(padded)
-            mask = padded.mask.astype(np.float32)
-            if self._embedding_norm is not None:
-                states = layer_norm(states, *self._embedding_norm)
-            for layer in self._layers:
-                states = bert_layer(states, mask, layer)
-            weights = mask[:, :, None]
-            out[idx] = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), np.float32(1e-9))
+            out[idx] = self.pool(self.lower_states(padded), padded.mask)
         return out
+
+    def pool(self, states: FloatArray, mask: npt.NDArray[np.int64]) -> FloatArray:
+        """Mean-pooled final token states of a padded batch, from its token states below the first
+        tuned layer and its attention mask."""
+        weights = mask.astype(np.float32)
+        if self._embedding_norm is not None:
+            states = layer_norm(states, *self._embedding_norm)
+        for layer in self._layers:
+            states = bert_layer(states, weights, layer)
+        pooled: FloatArray = (states * weights[:, :, None]).sum(axis=1) / np.maximum(
+            weights.sum(axis=1)[:, None], np.float32(1e-9)
+        )
+        return pooled

@@ -2,7 +2,8 @@
 
 all-MiniLM-L6-v2 with its top two layers fine-tuned as a multi-label sentence classifier: a
 sigmoid per requirement over the mean-pooled token states. The lower four layers are the shipped
-int8 ONNX model's, the tuned ones run in numpy (``minilm_layers.TunedEncoder``). Trained by
+int8 ONNX model's, run once with the sentence embeddings: the embedder returns their token states
+(``embedding.TAP``) and the tuned layers run on them in numpy (``minilm_layers.TunedEncoder``). Trained by
 ``bench/train_contract_head.py`` on the labelled sentences of the design documents (provenance in
 ``model/README.md``); shipped as ``model/requirement_head.npz`` (int8 weights, 3.3 MB): no download,
 deterministic.
@@ -18,16 +19,18 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from assay.analysis.analyzers.contract_review.embedding import bundled_model_path
+from assay.analysis.analyzers.contract_review.embedding import Embedder, FloatMatrix, bundled_model_path
 from assay.analysis.analyzers.contract_review.minilm_layers import (
     FloatArray,
     TunedEncoder,
+    cut_output,
     load_tuned,
     lower_session,
 )
@@ -41,8 +44,15 @@ CACHE_BYTES = 8 * 1024 * 1024
 class RequirementHead:
     """Per-requirement probabilities that a sentence carries the requirement."""
 
-    def __init__(self, encoder: TunedEncoder, params: dict[str, FloatArray], meta: dict[str, Any]) -> None:
-        self._encoder = encoder
+    def __init__(self, params: dict[str, FloatArray], meta: dict[str, Any], model_path: Path) -> None:
+        """``params``, ``meta``: a model file's; ``model_path``: the shipped ONNX model it was tuned from."""
+        self._params = params
+        self._layers = tuple(int(i) for i in meta["tuned_layers"])
+        self._model_path = model_path
+        self._encoder = TunedEncoder(None, params, self._layers)
+        self._own: TunedEncoder | None = None
+        self.tap = cut_output(self._layers[0])
+        """The token states the tuned layers read, as an embedder's ``tap``."""
         self._weight = params["head.weight"]
         self._bias = params["head.bias"]
         self.requirements: tuple[str, ...] = tuple(str(r) for r in meta["requirements"])
@@ -53,21 +63,51 @@ class RequirementHead:
         )
         self._lock = threading.Lock()
 
-    def probabilities(self, texts: Sequence[str]) -> FloatArray:
-        """``len(texts) x len(requirements)`` probabilities (party names already read as roles)."""
-        distinct = list(dict.fromkeys(texts))
+    def read(
+        self, texts: Sequence[str], embedder: Embedder, on_batch: Callable[[int, int], None] | None = None
+    ) -> tuple[FloatMatrix, FloatArray]:
+        """The embeddings of ``texts`` (party names already read as roles) and the head's
+        ``len(texts) x len(requirements)`` probabilities, from one run of the model: the tuned layers
+        read the token states ``embedder`` returns for its ``tap``. A sentence whose states it does
+        not return (an embedder without this tap, or one that remembers vectors) is read by the
+        head's own copy of the lower layers, loaded on first need."""
+        out = np.zeros((len(texts), len(self.requirements)), dtype=np.float32)
         with self._lock:
-            rows = {t: known for t in distinct if (known := self._known.get(t)) is not None}
-        todo = [t for t in distinct if t not in rows]
-        if todo:
-            fresh = self._sigmoid(self._encoder.pooled(todo))
-            with self._lock:
-                for text, row in zip(todo, fresh, strict=True):
-                    self._known.put(text, row)
-                    rows[text] = row
-        if not texts:
-            return np.zeros((0, len(self.requirements)), dtype=np.float32)
-        return np.stack([rows[t] for t in texts])
+            known = {i: row for i, text in enumerate(texts) if (row := self._known.get(text)) is not None}
+        done = set(known)
+
+        def on_states(positions: Sequence[int], mask: npt.NDArray[np.int64], states: FloatMatrix) -> None:
+            fresh = [k for k, i in enumerate(positions) if i not in done]
+            if fresh:
+                rows = self._sigmoid(self._encoder.pool(states[fresh], mask[fresh]))
+                self._remember([positions[k] for k in fresh], rows, texts, out)
+                done.update(positions[k] for k in fresh)
+
+        shares = getattr(embedder, "tap", None) == self.tap
+        vectors = embedder.embed(texts, on_batch, on_states) if shares else embedder.embed(texts, on_batch)
+        for i, row in known.items():
+            out[i] = row
+        left = [i for i in range(len(texts)) if i not in done]
+        if left:
+            self._remember(left, self._sigmoid(self._lower_layers().pooled([texts[i] for i in left])), texts, out)
+        return vectors, out
+
+    def probabilities(self, texts: Sequence[str], embedder: Embedder) -> FloatArray:
+        """``len(texts) x len(requirements)`` probabilities (see :meth:`read`)."""
+        return self.read(texts, embedder)[1]
+
+    def _remember(self, positions: Sequence[int], rows: FloatArray, texts: Sequence[str], out: FloatArray) -> None:
+        with self._lock:
+            for i, row in zip(positions, rows, strict=True):
+                out[i] = row
+                self._known.put(texts[i], row)
+
+    def _lower_layers(self) -> TunedEncoder:
+        """The tuned layers over the head's own session of the shipped model's lower layers."""
+        with self._lock:
+            if self._own is None:
+                self._own = TunedEncoder(lower_session(self._model_path, self._layers[0]), self._params, self._layers)
+            return self._own
 
     def forget(self) -> None:
         """Drop the remembered probabilities (a benchmark times the model, not the memory)."""
@@ -89,6 +129,4 @@ def load_head(path: Path = HEAD_PATH) -> RequirementHead | None:
     model_path = bundled_model_path()
     if model_path is None or not path.is_file():
         return None
-    params, meta = load_tuned(path)
-    layers = tuple(int(i) for i in meta["tuned_layers"])
-    return RequirementHead(TunedEncoder(lower_session(model_path, layers[0]), params, layers), params, meta)
+    return RequirementHead(*load_tuned(path), model_path)
