@@ -102,6 +102,21 @@ CONFIDENTIALITY = "art28-3b-confidentiality"
         (DELETION, "Deletion of the personal data is optional for the Processor.", "is optional"),
         (AUDITS, "On-site audits are excluded.", "are excluded"),
         (SUBPROCESSORS, "The Processor may freely engage any sub-processor.", "may freely"),
+        # Plain words for a duty taken away (1.15.0).
+        (
+            DELETION,
+            "The Processor shall not be under any obligation to delete or return the personal data.",
+            "under any obligation to",
+        ),
+        (AUDITS, "The Processor is entitled, but not obliged, to allow for audits by the Controller.", "but not obliged"),
+        (BREACH, "The Processor makes no commitment to notify the Controller of a personal data breach.", "no commitment"),
+        (
+            CONFIDENTIALITY,
+            "It is not the Processor's responsibility to bind its staff to confidentiality.",
+            "responsibility to",
+        ),
+        (DELETION, "The Processor may choose not to delete the personal data after the services end.", "choose not to"),
+        (DELETION, "The Processor reserves the right not to return the personal data.", "right not to"),
     ],
 )
 def test_a_duty_negated_or_gutted_in_other_words_is_a_contradiction(requirement: str, sentence: str, cue: str) -> None:
@@ -123,6 +138,18 @@ def test_a_duty_negated_or_gutted_in_other_words_is_a_contradiction(requirement:
             DELETION,
             "The Processor will not delete or return the personal data, unless further retention is prescribed by "
             "the law.",
+        ),
+        # ... also in Art. 28(3)(g)'s own words.
+        (
+            DELETION,
+            "At the end of the services, the Processor will not delete or return the personal data unless Union or "
+            "Member State law requires storage of the personal data.",
+        ),
+        (
+            DELETION,
+            "On termination of the services, the data processor shall not be under obligation to return all the "
+            "personal data to the data controller and delete existing copies unless Union or Member State law "
+            "requires storage of the personal data.",
         ),
         # "even beyond" extends, it does not restrict.
         (

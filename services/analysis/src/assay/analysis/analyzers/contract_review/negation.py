@@ -109,6 +109,13 @@ _STRONG = re.compile(
     r"(?:\s*,\s*[^;:.]{1,240}?,\s*|\s+)to\b|"
     r"\b(?:does|do|shall|will)\s+not\s+(?:undertake|commit|agree)\s+to\b|"
     r"\bno\s+(?:obligation|duty|responsibility)\s+(?:to|of|for)\b|\bneed\s+not\b|\bnot\s+be\s+obliged\b|"
+    # Plain words for the same (1.15.0): "shall not be under any obligation to", "is entitled, but not obliged,
+    # to", "makes no commitment to", "It is not the Processor's responsibility to", "may choose not to".
+    r"\b(?:not|never)\s+(?:be\s+)?under\s+(?:any|an)\s+(?:obligation|duty)\s+to\b|"
+    r"\b(?:entitled|permitted|free|allowed)\s*,?\s+but\s+not\s+(?:obliged|obligated|required|bound)\s*,?\s+to\b|"
+    r"\b(?:makes?|gives?)\s+no\s+(?:commitment|undertaking|promise)\s+to\b|"
+    r"\bnot\s+(?:the\s+[\w-]+['’]s|its|their|our)\s+(?:responsibility|obligation|duty)\s+to\b|"
+    r"\b(?:may|can)\s+(?:choose|decide|elect)\s+not\s+to\b|"
     # "Nothing in this DPA requires the Processor to delete", "In no event shall the Processor be
     # required to", "is exempt from any obligation to", "is released from its obligation to".
     r"\bnothing\b[^.;:]{0,80}?\b(?:requires?|obliges?|obligates?|compels?)\b|"
@@ -207,7 +214,7 @@ _PRACTICABLE = (
 _IN_SENTENCE = r"(?:[^;:.]|\.(?!\s+(?-i:[A-Z(])))"
 """A character of the same clause, past an abbreviation's full stop ("Art. 28 Para. 3")."""
 _DISCRETION = re.compile(
-    r"\breserves?\s+the\s+right\s+(?:\(?but\s+not\s+the\s+obligation\)?\s+)?to\b|"
+    r"\breserves?\s+the\s+right\s+(?:\(?but\s+not\s+the\s+obligation\)?\s+)?(?:not\s+)?to\b|"
     r"\bat\s+(?:its|their|his|the\s+processor's|the\s+supplier's)\s+(?:(?:sole|absolute|own|reasonable)\s+)?"
     r"discretion\b|"
     r"\bindefinitely\b|\b(?:(?:solely|only|exclusively)\s+(?:by\s+way\s+of|by|through)|(?:limited|restricted)\s+"
@@ -307,11 +314,13 @@ _COORDINATED_DUTY = re.compile(
 _LEGAL_EXCEPTION = re.compile(
     r"\b(?:unless|except|save)\b(?:(?!\b(?:unless|except|save|instruct\w*|consent\w*|authori[sz]\w*|approv\w*|"
     r"agree\w*|permission)\b)[^.;:]){0,100}?\b(?:(?:by|under|pursuant\s+to|in\s+accordance\s+with|according\s+to)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
-    r"regulations?)|legally\s+(?:obliged|obligated|required|bound))\b",
+    r"regulations?)|legally\s+(?:obliged|obligated|required|bound)|"
+    r"(?:laws?|legislation|regulations?)\s+(?:so\s+)?(?:requires?|prescribes?|mandates?|obliges?))\b",
     re.IGNORECASE,
 )
 """An exception the law makes ("unless further retention is prescribed by the law", "unless it is legally
-obliged to": 1.8.0): after a negated duty it is the duty's own exception, not a condition that turns the
+obliged to": 1.8.0; "unless Union or Member State law requires storage", Art. 28(3)(g)'s own words:
+1.15.0): after a negated duty it is the duty's own exception, not a condition that turns the
 negation into a restriction. It stops at another exception and at the controller's say ("except on the
 Controller's instructions, unless required by law"; "unless instructed or required by law"), which still restrict
 (1.9.0)."""
