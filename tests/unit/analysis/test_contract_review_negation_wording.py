@@ -108,8 +108,8 @@ CONFIDENTIALITY = "art28-3b-confidentiality"
             "The Processor shall not be under any obligation to delete or return the personal data.",
             "under any obligation to",
         ),
-        (AUDITS, "The Processor is entitled, but not obliged, to allow for audits by the Controller.", "but not obliged"),
-        (BREACH, "The Processor makes no commitment to notify the Controller of a personal data breach.", "no commitment"),
+        (AUDITS, "The Processor is entitled, but not obliged, to allow for audits.", "but not obliged"),
+        (BREACH, "The Processor makes no commitment to notify the Controller of a breach.", "no commitment"),
         (
             CONFIDENTIALITY,
             "It is not the Processor's responsibility to bind its staff to confidentiality.",
