@@ -107,3 +107,12 @@ def test_the_model_s_idle_threads_sleep_instead_of_spinning() -> None:
     # Spinning intra-op threads burn a shared worker's CPU against each other.
     model = OnnxMiniLM(bundled_model_path())
     assert model.session_options.get_session_config_entry(embedding.SPINNING_CONFIG_KEY) == "0"
+
+
+@needs_model
+def test_a_tap_the_graph_does_not_have_is_dropped_and_no_states_are_passed_on() -> None:
+    model = OnnxMiniLM(bundled_model_path(), tap="no_such_tensor")
+    assert model.tap is None
+    seen: list[object] = []
+    vectors = model.embed(["The processor shall delete the data."], on_states=lambda *batch: seen.append(batch))
+    assert vectors.shape == (1, 384) and not seen
