@@ -110,32 +110,32 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.15.0",  # 1.15.0: a negated deletion keeps Art. 28(3)(g)'s own legal exception, and plain words
-    # for a duty taken away are read ("shall not be under any obligation to", "makes no commitment to"); 1.14.1: the
-    # head reads the embedder's layer-4 token states (same verdicts, less CPU and memory); 1.14.0: the requirement
-    # head is all-MiniLM-L6-v2's top two layers fine-tuned per requirement (requirement_head.npz), vetoing a
-    # requirement's primary evidence below 0.10 (elements in sentences of their own are not its to veto); 1.13.0: numbered clauses that complete a lead-in are its items ("Acme will: 3.1 **Title.**
-    # Process ...", "8.1 ... shall: 8.1.1 notify ..."), and the first line of a wrapped clause is no heading
-    # (segment.py); 1.12.0: parties read however a document names them (a role word its own role statement gives, "the
-    # Company shall be the Data Processor"; brand names in lower case, "abcAssess", "moooon B.V."); what the
-    # controller's users or the vendor's customers may do binds no processor; 1.11.0: the processor's own
-    # confidentiality read (and its negation); neighbouring sentences count as the duty they carry (staff trained in the
-    # law, a legal requirement notified, sub-processor guarantees, accurate questionnaires, SCC clauses cited as the
-    # source of another duty); 1.10.0: a Markdown heading line is a paragraph of its own (segment.py); negations of
-    # duties worded as facts read at any similarity, and outweighed only by a sentence that binds the processor
-    # (weighing.py); a price reserved for a duty, named rights and disclaimers are no negation; attitude statements,
-    # glossary entries, governing law and measures described bind no processor to the duty; a privacy notice meets no
-    # processor term (notice_scope.py); a processor named anywhere and a DPA annexed type the document
-    # (document_type.py); 1.9.0: the processing details only from sentences that describe them (description.py);
-    # negations read in more wordings and scopes (negation.py); more wordings and run-in list items found, the quote
-    # that states the duty preferred among ties (matching.py); met duties with cost, scope or purpose qualifiers not
-    # read as negated; cut requirements no longer held up by neighbouring duties or sentences that bind no processor;
-    # 1.8.0: requirements found in more wordings (playbook vocabulary; the controller's assent to and approval of
-    # sub-processors, obligation.py / binding.py); a negation of the requirement's own duty outweighs a neighbouring
-    # sentence, and a negation after a leading condition is read (negation.py); a duty named but not stated is not
-    # carried (duty.py), a pointer to the processing details is no description (sentence_kind.py, references.py), a text
-    # that says it is no contract is no processor terms (document_type.py); 1.7.0: a restriction on the act, a duty's
-    # gerund and the contract as the instructions bind the processor (binding.py); 1.6.0: evidence carries the
+    version="1.15.0",  # 1.15.0: a negated deletion keeps Art. 28(3)(g)'s own legal exception, and plain words for a
+    # duty taken away are read ("shall not be under any obligation to", "makes no commitment to"); 1.14.1: the head
+    # reads the embedder's layer-4 token states (same verdicts, less CPU and memory); 1.14.0: the requirement head is
+    # all-MiniLM-L6-v2's top two layers fine-tuned per requirement (requirement_head.npz), vetoing a requirement's
+    # primary evidence below 0.10 (elements in sentences of their own are not its to veto); 1.13.0: numbered clauses
+    # that complete a lead-in are its items ("Acme will: 3.1 **Title.** Process ...", "8.1 ... shall: 8.1.1 notify
+    # ..."), and the first line of a wrapped clause is no heading (segment.py); 1.12.0: parties read however a document
+    # names them (a role word its own role statement gives, "the Company shall be the Data Processor"; brand names in
+    # lower case, "abcAssess", "moooon B.V."); what the controller's users or the vendor's customers may do binds no
+    # processor; 1.11.0: the processor's own confidentiality read (and its negation); neighbouring sentences count as
+    # the duty they carry (staff trained in the law, a legal requirement notified, sub-processor guarantees, accurate
+    # questionnaires, SCC clauses cited as the source of another duty); 1.10.0: a Markdown heading line is a paragraph
+    # of its own (segment.py); negations of duties worded as facts read at any similarity, and outweighed only by a
+    # sentence that binds the processor (weighing.py); a price reserved for a duty, named rights and disclaimers are no
+    # negation; attitude statements, glossary entries, governing law and measures described bind no processor to the
+    # duty; a privacy notice meets no processor term (notice_scope.py); a processor named anywhere and a DPA annexed
+    # type the document (document_type.py); 1.9.0: the processing details only from sentences that describe them
+    # (description.py); negations read in more wordings and scopes (negation.py); more wordings and run-in list items
+    # found, the quote that states the duty preferred among ties (matching.py); met duties with cost, scope or purpose
+    # qualifiers not read as negated; cut requirements no longer held up by neighbouring duties or sentences that bind
+    # no processor; 1.8.0: requirements found in more wordings (playbook vocabulary; the controller's assent to and
+    # approval of sub-processors, obligation.py / binding.py); a negation of the requirement's own duty outweighs a
+    # neighbouring sentence, and a negation after a leading condition is read (negation.py); a duty named but not stated
+    # is not carried (duty.py), a pointer to the processing details is no description (sentence_kind.py, references.py),
+    # a text that says it is no contract is no processor terms (document_type.py); 1.7.0: a restriction on the act, a
+    # duty's gerund and the contract as the instructions bind the processor (binding.py); 1.6.0: evidence carries the
     # requirement's own duty (duty.py), binds the processor (binding.py); negations of any wording, another duty negated
     # beside the obligation is not its negation (negation.py)
     description=(
