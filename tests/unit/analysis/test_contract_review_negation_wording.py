@@ -133,6 +133,12 @@ def test_a_duty_negated_or_gutted_in_other_words_is_a_contradiction(requirement:
             "The Processor will not notify the Controller without undue delay after becoming aware of a personal "
             "data breach, and will provide the information the Controller needs for its own notification duties.",
         ),
+        # Nor one of a permission coordinated after it (1.15.0).
+        (
+            "art28-3-infringing-instructions",
+            "If we believe an instruction infringes the GDPR, we will not tell you and may suspend that instruction "
+            "until it is resolved.",
+        ),
         # The law's own exception is no condition that makes the negation a restriction.
         (
             DELETION,

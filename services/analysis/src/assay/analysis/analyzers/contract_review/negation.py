@@ -308,9 +308,11 @@ _EXCEPTION = re.compile(
     re.IGNORECASE,
 )
 _COORDINATED_DUTY = re.compile(
-    r",?\s+(?:and|or)\s+(?:(?:it|they|we|the\s+[\w-]+)\s+)?(?:shall|will|must|agrees?|undertakes?)\b", re.IGNORECASE
+    r",?\s+(?:and|or)\s+(?:(?:it|they|we|the\s+[\w-]+)\s+)?(?:shall|will|must|agrees?|undertakes?|may(?!\s+only\b))\b",
+    re.IGNORECASE,
 )
-"""A duty of its own coordinated after a negated verb phrase ("..., and will provide ...")."""
+"""A duty, or a permission, of its own coordinated after a negated verb phrase ("..., and will provide ...",
+"will not tell you and may suspend that instruction until it is resolved": 1.15.0)."""
 _LEGAL_EXCEPTION = re.compile(
     r"\b(?:unless|except|save)\b(?:(?!\b(?:unless|except|save|instruct\w*|consent\w*|authori[sz]\w*|approv\w*|"
     r"agree\w*|permission)\b)[^.;:]){0,100}?\b(?:(?:by|under|pursuant\s+to|in\s+accordance\s+with|according\s+to)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
