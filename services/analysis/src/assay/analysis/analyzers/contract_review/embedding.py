@@ -57,14 +57,8 @@ class Embedder(Protocol):
 
     name: str
 
-    def embed(
-        self,
-        texts: Sequence[str],
-        on_batch: Callable[[int, int], None] | None = None,
-        on_states: StatesCallback | None = None,
-    ) -> FloatMatrix:
-        """Return one unit-length row per text; ``on_batch(done, total)`` after each batch;
-        ``on_states`` with the token states of the texts it runs the model on, when it has a ``tap``."""
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int, int], None] | None = None) -> FloatMatrix:
+        """Return one unit-length row per text; ``on_batch(done, total)`` after each batch."""
         ...
 
 

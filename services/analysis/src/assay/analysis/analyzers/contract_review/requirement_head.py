@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assay.analysis.analyzers.contract_review.embedding import Embedder, FloatMatrix, bundled_model_path
+from assay.analysis.analyzers.contract_review.embedding import Embedder, FloatMatrix, OnnxMiniLM, bundled_model_path
 from assay.analysis.analyzers.contract_review.minilm_layers import (
     FloatArray,
     TunedEncoder,
@@ -83,8 +83,10 @@ class RequirementHead:
                 self._remember([positions[k] for k in fresh], rows, texts, out)
                 done.update(positions[k] for k in fresh)
 
-        shares = getattr(embedder, "tap", None) == self.tap
-        vectors = embedder.embed(texts, on_batch, on_states) if shares else embedder.embed(texts, on_batch)
+        if isinstance(embedder, OnnxMiniLM) and embedder.tap == self.tap:
+            vectors = embedder.embed(texts, on_batch, on_states)
+        else:
+            vectors = embedder.embed(texts, on_batch)
         for i, row in known.items():
             out[i] = row
         left = [i for i in range(len(texts)) if i not in done]
