@@ -92,6 +92,8 @@ FORMS = (*ACTIVE, *[f for f in SUFFIX if f not in ACTIVE], *LIFTED, *[f for r in
 """Every form's name, in a fixed order."""
 
 _END = re.compile(r"\s*[.;:!?]?\s*$")
+_SENTENCE_END = re.compile(r"\s*[.!?](?=\s+(?-i:[A-Z*_(]))")
+"""A full stop another sentence follows ("... Customer Data. Unless you ask otherwise, ..."; not "Art. 28")."""
 _GERUND = re.compile(r"\s*(?:\w+ly\s+)?\w+ing\b")
 _RIGHT_AFTER = re.compile(r"\s*(?:have|has)\s+the\s+right\b|\s*be\s+(?:entitled|permitted)\b", re.IGNORECASE)
 """A right after the modal ("shall have the right to audit"): only "will not" takes it away."""
@@ -99,10 +101,11 @@ _PROHIBITIONS = (_MODAL_NOT, _MAY_NOT, _AGREE_NOT)
 _DUTIES = (_MODAL, _OBLIGED, _UNDERTAKE, _MODAL_INSERT, _INFINITIVE, _VERB, _PLURAL_VERB)
 
 
-def _with_suffix(sentence: str, suffix: str) -> str:
-    """``suffix`` added before the sentence's final punctuation."""
-    end = _END.search(sentence)
-    cut_at = end.start() if end is not None else len(sentence)
+def _with_suffix(sentence: str, suffix: str, after: int = 0) -> str:
+    """``suffix`` added before the end of the sentence stating the obligation, which starts at
+    ``after``: a labelled span may run on into another sentence, which the qualifier would not touch."""
+    stop = _SENTENCE_END.search(sentence, after) or _END.search(sentence)
+    cut_at = stop.start() if stop is not None else len(sentence)
     return sentence[:cut_at] + suffix + sentence[cut_at:]
 
 
@@ -146,7 +149,7 @@ def _duty_forms(sentence: str, m: re.Match[str]) -> dict[str, str]:
     for name, suffix in SUFFIX.items():
         if name in ACTIVE and name not in out:
             continue  # "where commercially practicable" guts only "reasonable efforts"
-        out[name] = _with_suffix(out.get(name, sentence), suffix)
+        out[name] = _with_suffix(out.get(name, sentence), suffix, m.start())
     return out
 
 
@@ -175,7 +178,7 @@ def paraphrases(sentence: str, focus: tuple[int, int] | None = None, requirement
         out = _duty_forms(sentence, m)
     if m is not None:
         for name, suffix in BY_REQUIREMENT.get(requirement, {}).items():
-            out[name] = _with_suffix(sentence, suffix)
+            out[name] = _with_suffix(sentence, suffix, m.start())
     return out
 
 

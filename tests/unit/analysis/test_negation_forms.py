@@ -77,6 +77,18 @@ def test_requirement_specific_gutting_is_added_to_the_sentence() -> None:
     )
 
 
+def test_a_qualifier_guts_the_sentence_stating_the_duty_not_the_next_one() -> None:
+    span = "On termination, Acme will delete the data. Unless you ask otherwise, we do so within 30 days of Art. 5."
+    forms = paraphrases(span, (0, 30), requirement="art28-3g-deletion-return")
+    assert forms["only if paid"].startswith(
+        "On termination, Acme will delete the data, but only if the Controller pays the Processor's fees for doing so. "
+    )
+    assert forms["reasonable efforts, where practicable"].startswith(
+        "On termination, Acme will use reasonable efforts to delete the data where commercially practicable. Unless"
+    )
+    assert "the personal data indefinitely. Unless you ask otherwise" in forms["retain indefinitely"]
+
+
 def test_an_item_under_a_lead_in_is_negated_in_the_chosen_form() -> None:
     text = "The Processor shall:\n\n- delete all personal data on termination;\n- keep records.\n"
     variant, statement = negate_in_text(
