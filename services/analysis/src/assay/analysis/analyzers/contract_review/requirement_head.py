@@ -26,11 +26,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assay.analysis.analyzers.contract_review.embedding import Embedder, FloatMatrix, OnnxMiniLM, bundled_model_path
+from assay.analysis.analyzers.contract_review.embedding import (
+    Embedder,
+    FloatMatrix,
+    OnnxMiniLM,
+    bundled_model_path,
+    cut_output,
+)
 from assay.analysis.analyzers.contract_review.minilm_layers import (
     FloatArray,
     TunedEncoder,
-    cut_output,
     load_tuned,
     lower_session,
 )
