@@ -59,7 +59,7 @@ def test_the_shipped_head_covers_the_processor_playbooks_requirements() -> None:
         ids = [r.id for r in select_playbook("vendor_dpa", jurisdiction, "", None).requirements]
         assert all(head.column(rid) is not None for rid in ids)
     assert 0.0 < head.veto < 0.5
-    probabilities = head.probabilities(["The processor shall notify the controller.", "Governing law."], _embedder())
+    probabilities = head.read(["The processor shall notify the controller.", "Governing law."], _embedder())[1]
     assert probabilities.shape == (2, len(head.requirements))
     assert np.all((probabilities > 0.0) & (probabilities < 1.0))
 
@@ -70,7 +70,7 @@ def test_the_head_tells_the_requirements_own_clause_from_a_neighbour_on_its_topi
     head = load_head(HEAD_PATH)
     assert head is not None
     column = head.column(requirement)
-    own, neighbour = head.probabilities([canonical_roles(t) for t in NEIGHBOURS[requirement]], _embedder())[:, column]
+    own, neighbour = head.read([canonical_roles(t) for t in NEIGHBOURS[requirement]], _embedder())[1][:, column]
     assert own >= head.veto > neighbour, (own, neighbour)
 
 
@@ -79,12 +79,12 @@ def test_a_sentences_probabilities_do_not_depend_on_the_sentences_batched_with_i
     head = load_head.__wrapped__(HEAD_PATH)  # a fresh head: nothing remembered
     assert head is not None
     own = canonical_roles(NEIGHBOURS["art28-3g-deletion-return"][0])
-    alone = head.probabilities([own], _embedder())
+    alone = head.read([own], _embedder())[1]
     fresh = load_head.__wrapped__(HEAD_PATH)
     assert fresh is not None
-    batched = fresh.probabilities(["A much longer sentence " * 12, own, "Short."], _embedder())
+    batched = fresh.read(["A much longer sentence " * 12, own, "Short."], _embedder())[1]
     np.testing.assert_allclose(batched[1], alone[0], atol=1e-5)
-    np.testing.assert_array_equal(head.probabilities([own], _embedder())[0], alone[0])  # remembered
+    np.testing.assert_array_equal(head.read([own], _embedder())[1][0], alone[0])  # remembered
 
 
 class _Plain:
@@ -109,7 +109,7 @@ def test_the_head_reads_the_token_states_the_embedder_computes_and_loads_no_lowe
     np.testing.assert_array_equal(vectors, untapped.embed(texts))  # the extra output changes no embedding
     own = load_head.__wrapped__(HEAD_PATH)
     assert own is not None
-    np.testing.assert_allclose(own.probabilities(texts, _Plain(_embedder())), probabilities, atol=1e-5)
+    np.testing.assert_allclose(own.read(texts, _Plain(_embedder()))[1], probabilities, atol=1e-5)
     assert own._own is not None
 
 

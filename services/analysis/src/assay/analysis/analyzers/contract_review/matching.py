@@ -179,7 +179,10 @@ class Matcher:
             if on_batch is not None:
                 on_batch(len(texts), len(texts))
             return result
-        vectors = self._embedder.embed(texts, on_batch)
+        return self._against(self._embedder.embed(texts, on_batch), anchors)
+
+    def _against(self, vectors: FloatMatrix, anchors: tuple[str, ...]) -> FloatMatrix:
+        """Cosine similarities of unit ``vectors`` to the anchors'."""
         return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32)
 
     def read(
@@ -195,7 +198,7 @@ class Matcher:
             return self.similarity(texts, anchors, on_batch), None
         assert self._embedder is not None  # head() checked it
         vectors, probabilities = head.read(texts, self._embedder, on_batch)
-        return np.asarray(vectors @ self._anchor_vectors(anchors).T, dtype=np.float32), probabilities
+        return self._against(vectors, anchors), probabilities
 
     def head(self) -> RequirementHead | None:
         """The requirement head, when it was tuned from this matcher's embedding model."""

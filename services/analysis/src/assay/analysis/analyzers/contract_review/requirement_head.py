@@ -99,10 +99,6 @@ class RequirementHead:
             self._remember(left, self._sigmoid(self._lower_layers().pooled([texts[i] for i in left])), texts, out)
         return vectors, out
 
-    def probabilities(self, texts: Sequence[str], embedder: Embedder) -> FloatArray:
-        """``len(texts) x len(requirements)`` probabilities (see :meth:`read`)."""
-        return self.read(texts, embedder)[1]
-
     def _remember(self, positions: Sequence[int], rows: FloatArray, texts: Sequence[str], out: FloatArray) -> None:
         with self._lock:
             for i, row in zip(positions, rows, strict=True):
