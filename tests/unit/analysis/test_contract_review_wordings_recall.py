@@ -116,6 +116,24 @@ CASES = {
             "Controller to the extent needed."
         },
     ),
+    "breach notice, 'Security Event'": (
+        "art33-2-breach-notification",
+        {
+            "8.1": "8.1 The Processor shall notify the Controller of any Security Event affecting the Personal Data "
+            "without undue delay."
+        },
+    ),
+    "infringing instruction, 'breaks'": (
+        "art28-3-infringing-instructions",
+        {"3.2": "3.2 The Processor will tell the Controller at once if it believes an instruction breaks the GDPR."},
+    ),
+    "infringing instruction, 'contrary to'": (
+        "art28-3-infringing-instructions",
+        {
+            "3.2": "3.2 The Processor shall inform the Controller immediately where an instruction is, in its "
+            "opinion, contrary to Data Protection Law."
+        },
+    ),
     "infringing instruction, 'non-compliant'": (
         "art28-3-infringing-instructions",
         {
@@ -212,6 +230,17 @@ INSTRUCTIONS = "art28-3a-documented-instructions"
             INSTRUCTIONS,
             "The Processor will not process the Personal Data exclusively as the Controller instructs, unless it "
             "is legally obliged to process it otherwise.",
+            True,
+        ),
+        # the wordings found above (1.16.0), their duty taken away
+        (
+            "art28-3-infringing-instructions",
+            "The Processor will not be required to tell the Controller if it believes an instruction breaks the GDPR.",
+            True,
+        ),
+        (
+            "art33-2-breach-notification",
+            "The Processor shall not be required to notify the Controller of a Security Event.",
             True,
         ),
         # a restriction with the law's exception is the duty, not its negation
