@@ -13,7 +13,7 @@ processor when
   "will", "must", "agrees to", "undertakes to", "is obliged to", "is responsible for", "commits
   to", "ensures") **or the present tense** ("We encrypt all data at rest", "the Processor deletes
   the data within 30 days of termination"): in processor terms a statement of the processor's
-  own practice is read as its commitment (see the analyzer's README, 1.6.0);
+  own practice is read as its commitment (see the analyzer's EVALUATION.md, 1.6.0);
 - it states **a passive duty** ("Personal Data shall be deleted ...", "Sub-processors will only
   be engaged ...", "the Controller shall be notified ...") whose agent is not the controller (a
   passive of entitlement or deeming, "the Customer shall be entitled / responsible", is none);
