@@ -8,22 +8,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import STATUS, edited_findings
+from fixtures.contracts.support import STATUS, below_the_veto, edited_findings
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
 NO_SUBPROCESSORS = {"6.1": "", "6.2": "", "6.3": "", "6.4": ""}
 
 
 def test_a_bar_on_disclosure_to_third_parties_is_not_the_sub_processor_terms(tmp_path: Path) -> None:
-    bar = ("6.1 The Processor shall not disclose or permit the disclosure of the Personal Data to any third party "
-           "without the Controller's prior written approval.")
+    bar = (
+        "6.1 The Processor shall not disclose or permit the disclosure of the Personal Data to any third party "
+        "without the Controller's prior written approval."
+    )
     for finding in edited_findings(tmp_path, {**NO_SUBPROCESSORS, "6.1": bar}, "art28-2-4-subprocessors"):
         assert finding.status not in POSITIVE, finding
 
 
+@below_the_veto  # the head reads the disclosure bar as the instructions term, the engagement below its veto
 def test_engaging_a_sub_processor_with_written_approval_still_is(tmp_path: Path) -> None:
-    engage = ("6.1 The Processor shall not disclose Personal Data to any third party or engage another processor "
-              "without the Controller's prior written authorisation.")
+    engage = (
+        "6.1 The Processor shall not disclose Personal Data to any third party or engage another processor "
+        "without the Controller's prior written authorisation."
+    )
     for finding in edited_findings(tmp_path, {**NO_SUBPROCESSORS, "6.1": engage}, "art28-2-4-subprocessors"):
         assert finding.status in POSITIVE, finding
 

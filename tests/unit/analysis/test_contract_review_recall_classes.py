@@ -210,6 +210,21 @@ def test_a_later_limb_of_a_run_in_list_completes_the_words_before_its_first(tmp_
     assert any("an instruction of the Controller infringes the GDPR" in normalise(e.excerpt) for e in finding.evidence)
 
 
+def test_a_later_limb_is_embedded_and_read_by_the_head_with_the_words_it_completes() -> None:
+    text = (
+        "2.4 Assistance. Taking into account the nature of processing, the Processor will assist the Controller "
+        "with: (a) data-subject requests; (b) security, breach notifications, DPIAs and consultations; and (c) "
+        "demonstrating compliance with Article 28.\n"
+    )
+    playbook = builtin_playbooks()["eu-gdpr-processor-terms"]
+    units = matching.build_units(segment([extract_text(text, file_id="t")]), playbook)
+    limb = next(u for u in units if u.match_text.startswith("(b) security"))
+    assert limb.semantic_text == (
+        "Taking into account the nature of processing, the Processor will assist the Controller with: (b) security, "
+        "breach notifications, DPIAs and consultations; and (c) demonstrating compliance with Article 28."
+    )
+
+
 def test_only_a_first_limb_closed_by_a_semicolon_opens_a_run_in_list() -> None:
     lead = "The Processor shall inform the Controller if it finds that"
     assert matching._run_in_lead(f"{lead} (a) it can no longer comply with this DPA;") == lead

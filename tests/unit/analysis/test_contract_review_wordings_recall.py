@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import assert_found_and_quoted, assert_not_quoted, eu_primary
+from fixtures.contracts.support import assert_found_and_quoted, assert_not_quoted, below_the_veto, eu_primary
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.negation import contradiction
@@ -144,7 +144,22 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+BELOW_THE_VETO = {"data-subject assistance, the condition first"}
+"""Wordings the requirement head reads below its veto (``requirement_head.VETO``, 0.30 since analyzer
+1.16.0): "the Processor supports the Controller to the extent needed" names no request or assistance
+the head knows."""
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            case,
+            marks=[below_the_veto] if case in BELOW_THE_VETO else [],
+        )
+        for case in sorted(CASES)
+    ],
+)
 def test_the_requirement_is_found_in_this_wording_and_quoted(tmp_path: Path, case: str) -> None:
     requirement, changes = CASES[case]
     assert_found_and_quoted(tmp_path, changes, requirement)

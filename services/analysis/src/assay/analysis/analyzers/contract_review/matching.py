@@ -296,6 +296,10 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                 # A verbless list item is content after its lead-in ("Data subjects: - staff"):
                 # its lead-in must name the concept; elsewhere a verbless line is a heading.
                 verbless = relevant and is_heading_like(sentence)
+                # A later limb is read with the words it completes, as a list item with its lead-in
+                # (1.16.0): "(b) security, breach notifications, DPIAs" says what the Processor
+                # "will assist Client with:" only after them.
+                context = f"{run_in} " if limb and len(normalised.split()) <= LIST_ITEM_WORDS else intro
                 evidence_kind = relevant and not (defines or _DEFINITION.match(sentence) or is_definition(sentence))
                 units.append(
                     Unit(
@@ -303,7 +307,7 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         span=span,
                         text=sentence,
                         match_text=normalised,
-                        semantic_text=intro + normalised,
+                        semantic_text=context + normalised,
                         in_context=evidence_kind and not (verbless and not intro),
                         concept_text=(
                             f"{run_in} {normalised}" if limb else _concept_text(lead, normalised, verbless, opening)

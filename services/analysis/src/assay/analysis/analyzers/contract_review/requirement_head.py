@@ -42,6 +42,14 @@ from assay.analysis.analyzers.contract_review.minilm_layers import (
 from assay.common.byte_cache import ByteLRU
 
 HEAD_PATH = Path(__file__).with_name("model") / "requirement_head.npz"
+VETO = 0.30
+"""Below this probability a sentence is no evidence for the requirement (1.16.0; 0.10 in 1.14.0-1.15.0,
+the training script's proposal). Chosen on holdout11 and holdout12, which the head was never trained
+on: there the best labelled sentence of a met requirement scores below 0.30 in 2 of 165 cases (both
+below 0.10 too; the 1 % quantile is 0.39), while most sentences a cut clause leaves standing as
+evidence score 0.10-0.40. The price: a few plain-language wordings written for the unit tests, read
+below it ("Everyone at Cloudlane who can see the personal data must have promised to keep it
+secret": 0.10), are no longer found; those tests are strict expected failures."""
 CACHE_BYTES = 8 * 1024 * 1024
 """Probabilities remembered by sentence (a re-submitted or edited document repeats most of its own)."""
 
@@ -61,7 +69,7 @@ class RequirementHead:
         self._weight = params["head.weight"]
         self._bias = params["head.bias"]
         self.requirements: tuple[str, ...] = tuple(str(r) for r in meta["requirements"])
-        self.veto = float(meta["veto"])
+        self.veto = VETO
         self.embedding_model = str(meta["embedding_model"])
         self._known: ByteLRU[str, FloatArray] = ByteLRU(
             "contract_review_requirement_head", CACHE_BYTES, lambda row: int(row.nbytes)
