@@ -103,6 +103,17 @@ def test_a_dash_list_of_document_links_is_not_the_title() -> None:
     assert classify(text).type != "processor_terms"
 
 
+def test_a_banner_linking_to_another_document_is_not_the_title() -> None:
+    # a web page's banner above the DPA's own title points to the site's privacy notice (1.16.0)
+    banner = "[**We recently updated our consumer Privacy Notice.**](https://example.com/privacy-notice)\n\n"
+    text = banner + "We added more detail about cookies.\n\nNorthwind Data Processing Addendum\n" + "=" * 34
+    verdict = classify(text + "\n\n" + NAMED_PROCESSOR_DUTIES)
+    assert verdict.type == "processor_terms", verdict
+    # a privacy notice titled as such keeps its title, with or without a link elsewhere
+    notice = "# Privacy Notice\n\nWe collect your information when you use our site. See [our terms](/terms).\n"
+    assert classify(notice).type == "privacy_notice"
+
+
 def test_a_dpa_titled_in_a_heading_or_its_first_line_keeps_its_type() -> None:
     for heading in ("# Data Processing Agreement", "DATA PROCESSING ADDENDUM", "**Acme Data Processing Agreement**"):
         text = heading + "\n\n" + NAMED_PROCESSOR_DUTIES

@@ -209,7 +209,7 @@ def read_signals(text: str) -> Signals:
     lowered = canonical_roles(_declared_processors(text).normalise(text)).lower()
     title, title_text, first = "", "", len(head) + 1
     for kind, pattern in _TITLES:
-        found = _title_match(pattern, head) if kind == "processor_terms" else pattern.search(head)
+        found = _title_match(pattern, head)
         if found is not None and found.start() < first:
             title, title_text, first = kind, found.group(0), found.start()
     sentences = [s for s in _SENTENCE.split(lowered) if s.strip()]
@@ -236,18 +236,27 @@ def read_signals(text: str) -> Signals:
 
 
 def _title_match(pattern: re.Pattern[str], head: str) -> re.Match[str] | None:
-    """The first processor-terms name in the opening that names the document itself: an agreement
-    often opens with a list of the documents that go with it, and a name that is an item of such a
-    list (a bulleted line) or the text of a link ("- Data Processing Agreement (DPA): https://...",
-    "* [Data Processing Agreement](data-processing-agreement)") points to another document and is no
-    title."""
+    """The first type name in the opening that names the document itself: an agreement often opens
+    with a list of the documents that go with it, and a web page with a banner, and a name that is an
+    item of such a list (a bulleted line) or inside the text of a link ("- Data Processing Agreement
+    (DPA): https://...", "* [Data Processing Agreement](data-processing-agreement)", "[**We recently
+    updated our consumer Privacy Notice.**](https://...)": 1.16.0) points to another document and is
+    no title."""
     for found in pattern.finditer(head):
         line_start = head.rfind("\n", 0, found.start()) + 1
-        after = _EMPHASIS.sub("", head[found.end() : found.end() + 4])
-        if _BULLET.match(head, line_start) or after.startswith("]("):
+        if _BULLET.match(head, line_start) or _in_link_text(head, found.start(), found.end()):
             continue
         return found
     return None
+
+
+def _in_link_text(head: str, start: int, end: int) -> bool:
+    """Whether ``head[start:end]`` lies inside a Markdown link's text, on one line: "[... name ...](...)"."""
+    line_end = head.find("\n", end)
+    line_end = len(head) if line_end < 0 else line_end
+    opening = head.rfind("[", head.rfind("\n", 0, start) + 1, start)
+    closing = head.find("](", end, line_end)
+    return opening >= 0 and closing >= 0 and "]" not in head[opening:start] and "[" not in head[end:closing]
 
 
 def _declared_processors(text: str) -> PartyAliases:
