@@ -14,6 +14,7 @@ from fixtures.contracts.support import (
     STATUS,
     context,
     edit,
+    edited_findings,
     fixture_text,
     lexical_analyzer,
     lexical_findings,
@@ -117,6 +118,13 @@ CONFIDENTIALITY = "art28-3b-confidentiality"
         ),
         (DELETION, "The Processor may choose not to delete the personal data after the services end.", "choose not to"),
         (DELETION, "The Processor reserves the right not to return the personal data.", "right not to"),
+        # negated before a lead-in that ends in its condition: still the duty's negation (1.16.0)
+        (
+            "art28-3-infringing-instructions",
+            "The Processor will not inform the Controller if: (a) an instruction infringes the GDPR; or (b) it "
+            "cannot follow an instruction.",
+            "not",
+        ),
     ],
 )
 def test_a_duty_negated_or_gutted_in_other_words_is_a_contradiction(requirement: str, sentence: str, cue: str) -> None:
@@ -298,6 +306,17 @@ def test_a_negation_that_states_the_obligation_again_still_negates_it(requiremen
             "The Controller may object to a new sub-processor within 30 days; if the Controller does not "
             "object, the sub-processor is deemed approved.",
         ),
+        # a negation in the items of a lead-in that ends in its condition is the condition's (1.16.0)
+        (
+            "art28-3-infringing-instructions",
+            "The Processor shall notify the Controller promptly if it: (i) makes a determination that it can no "
+            "longer comply with its obligations; or (ii) believes an instruction infringes the GDPR.",
+        ),
+        (
+            "art28-3-infringing-instructions",
+            "The Processor will inform the Controller where: (a) an instruction infringes the GDPR; or (b) it "
+            "cannot follow an instruction.",
+        ),
     ],
 )
 def test_ordinary_drafting_with_the_same_words_is_no_contradiction(requirement: str, sentence: str) -> None:
@@ -342,6 +361,17 @@ def test_a_gutted_clause_is_contradicted_quoting_it(
     assert finding.status == STATUS.STATUS_CONTRADICTED
     assert [e.excerpt for e in finding.evidence] == [gutted]
     assert cue in finding.explanation
+
+
+def test_a_negation_in_a_sentence_carrying_another_duty_negates_none_of_this_one(tmp_path: Path) -> None:
+    # an audit kept from business secrets names a compromise and a notice: it is no breach notice negated (1.16.0)
+    audit = (
+        "10.2 The Controller may request an audit subject to reasonable confidentiality procedures, which will: (i) "
+        "not include access to any information that could compromise confidential information relating to other "
+        "customers; and (ii) be performed upon not less than thirty (30) days' notice."
+    )
+    for finding in edited_findings(tmp_path, {"8.1": "", "10.2": audit}, BREACH):
+        assert finding.status != STATUS.STATUS_CONTRADICTED, finding.explanation
 
 
 def test_a_duty_met_beside_another_duty_taken_away_stays_present(tmp_path: Path) -> None:

@@ -195,6 +195,22 @@ def _opens_condition(before: str) -> bool:
     return opening is not None and "," not in _INSERTED.sub(" ", before[opening.end() :])
 
 
+_CONDITION_LEAD_IN = re.compile(
+    r"\b(?:if|where|when|unless|in\s+(?:case|the\s+event)(?:\s+that)?)(?:\s+[\w'’-]+){0,2}\s*:\s*$", re.IGNORECASE
+)
+"""A lead-in that ends in its condition ("shall notify the Controller promptly if it: (i) ... can no longer
+comply"): what its items say, negations included, is the condition (1.16.0)."""
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def _in_conditional_items(text: str, at: int) -> bool:
+    """Whether ``text[at:]`` is in an item of a lead-in that ends in its condition, in the same sentence."""
+    colon = text.rfind(":", 0, at)
+    if colon < 0 or _SENTENCE_END.search(text, colon, at):
+        return False
+    return _CONDITION_LEAD_IN.search(text, 0, colon + 1) is not None
+
+
 def _in_condition(before: str) -> bool:
     """Whether a cue after ``before`` (its clause's last words) stands in a condition or purpose
     ("only if the audit may not", "If the Service Provider concludes it can no longer comply"),
@@ -560,7 +576,12 @@ def contradiction(
         begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
         before = text[begin : cue.start()]
         condition = " ".join(_INSERTED.sub(" ", before).split()[-CONDITION_WORDS:])
-        if _in_condition(condition) or _opens_condition(before) or _describes_destination(before):
+        if (
+            _in_condition(condition)
+            or _opens_condition(before)
+            or _describes_destination(before)
+            or _in_conditional_items(text, cue.start())
+        ):
             continue
         if lifted is not None:
             if _negates_no_duty(text, cue, before, operative):
