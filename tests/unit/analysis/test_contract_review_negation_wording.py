@@ -14,7 +14,6 @@ from fixtures.contracts.support import (
     STATUS,
     context,
     edit,
-    edited_findings,
     fixture_text,
     lexical_analyzer,
     lexical_findings,
@@ -361,17 +360,6 @@ def test_a_gutted_clause_is_contradicted_quoting_it(
     assert finding.status == STATUS.STATUS_CONTRADICTED
     assert [e.excerpt for e in finding.evidence] == [gutted]
     assert cue in finding.explanation
-
-
-def test_a_negation_in_a_sentence_carrying_another_duty_negates_none_of_this_one(tmp_path: Path) -> None:
-    # an audit kept from business secrets names a compromise and a notice: it is no breach notice negated (1.16.0)
-    audit = (
-        "10.2 The Controller may request an audit subject to reasonable confidentiality procedures, which will: (i) "
-        "not include access to any information that could compromise confidential information relating to other "
-        "customers; and (ii) be performed upon not less than thirty (30) days' notice."
-    )
-    for finding in edited_findings(tmp_path, {"8.1": "", "10.2": audit}, BREACH):
-        assert finding.status != STATUS.STATUS_CONTRADICTED, finding.explanation
 
 
 def test_a_duty_met_beside_another_duty_taken_away_stays_present(tmp_path: Path) -> None:

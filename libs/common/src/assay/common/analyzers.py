@@ -110,13 +110,14 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.16.0",  # 1.16.0: the head vetoes below 0.30 (chosen on holdout11-12, never trained on), and a run-in
-    # list's later limb is embedded with the words it completes; 1.15.0: a negated deletion keeps Art. 28(3)(g)'s own
-    # legal exception, and plain words for a duty taken away are read ("shall not be under any obligation to", "makes
-    # no commitment to"); 1.14.1: the head reads the embedder's layer-4 token states (same verdicts, less CPU and
-    # memory); 1.14.0: the requirement head is
-    # all-MiniLM-L6-v2's top two layers fine-tuned per requirement (requirement_head.npz), vetoing a requirement's
-    # primary evidence below 0.10 (elements in sentences of their own are not its to veto); 1.13.0: numbered clauses
+    version="1.16.0",  # 1.16.0: the head vetoes below 0.30 (chosen on holdout11-12, never trained on), a run-in
+    # list's later limb is embedded with the words it completes, and a lead-in's condition ("if it:") holds its
+    # items' negations; 1.15.0: a negated deletion keeps
+    # Art. 28(3)(g)'s own legal exception, and plain words for a duty taken away are read ("shall not be under any
+    # obligation to", "makes no commitment to"); 1.14.1: the head reads the embedder's layer-4 token states (same
+    # verdicts, less CPU and memory); 1.14.0: the requirement head is all-MiniLM-L6-v2's top two layers fine-tuned per
+    # requirement (requirement_head.npz), vetoing a requirement's primary evidence below 0.10 (elements in sentences
+    # of their own are not its to veto); 1.13.0: numbered clauses
     # that complete a lead-in are its items ("Acme will: 3.1 **Title.** Process ...", "8.1 ... shall: 8.1.1 notify
     # ..."), and the first line of a wrapped clause is no heading (segment.py); 1.12.0: parties read however a document
     # names them (a role word its own role statement gives, "the Company shall be the Data Processor"; brand names in

@@ -514,10 +514,6 @@ def score_units(
         candidates |= _own_duties_negated(units, raw, context, playbook, recognisers, requirement_of)
         # A description (the processing details) has no duty to negate.
         candidates[:, np.asarray([req.elements_together for req in playbook.requirements])[requirement_of]] = False
-        # Nor does a sentence whose main clause carries another duty and not the requirement's negate it
-        # ("an audit ..., which will: (i) not include access to any information that could compromise
-        # confidential information" keeps business secrets, it is no breach notice negated: 1.16.0).
-        _keep_own_duties(units, playbook, counted, requirement_of, candidates)
     return ScoreTable(
         recognisers=recognisers, scores=scores, pattern_hits=hits, negation_candidates=candidates, raw_scores=raw
     )
@@ -553,12 +549,12 @@ def _keep_own_duties(
     playbook: Playbook,
     rows: Sequence[int],
     requirement_of: npt.NDArray[np.int64],
-    scores: npt.NDArray[np.float32] | npt.NDArray[np.bool_],
+    scores: FloatMatrix,
 ) -> None:
-    """Zero ``scores`` (or candidates) where a sentence's main clause carries another duty than the
-    requirement's (:mod:`.duty`): "The Processor shall keep documentation proving ..." names proof, but
-    its duty is keeping records, not making information available. After the ranking, so the sentence
-    still keeps other requirements from claiming it; a list item is read with its lead-in."""
+    """Zero ``scores`` where a sentence's main clause carries another duty than the requirement's
+    (:mod:`.duty`): "The Processor shall keep documentation proving ..." names proof, but its duty
+    is keeping records, not making information available. After the ranking, so the sentence still
+    keeps other requirements from claiming it; a list item is read with its lead-in."""
     duties = playbook.duties
     gated = [i for i, req in enumerate(playbook.requirements) if req.duty]
     if not gated:
