@@ -37,7 +37,6 @@ EMBEDDING_NORM = "embeddings.LayerNorm"
 """The embeddings' layer norm, in a model file whose tuned layers start at layer 1."""
 
 
-
 def load_tuned(path: Path) -> tuple[dict[str, FloatArray], dict[str, Any]]:
     """A model file's float32 arrays (int8 weights scaled back) and its metadata."""
     with np.load(path) as stored:
