@@ -54,7 +54,12 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[*\-•]|\d+(?:\.\d+)*\.?|\(\w+\)|\*\*\d)\s)")
-_LIST_ITEM = re.compile(r"\s*\n\s*(?:[*\-•]|\d+\.(?:\d+\.?)*|\([a-z0-9]+\))\s+\S")
+_LIST_ITEM = re.compile(
+    r"\s*\n\s*(?:[*\-•]|\d+\.(?:\d+\.?)*|\([a-z0-9]+\)|[a-z]\.|[ivx]{1,5}\.|[A-Z](?:\.\w+)+\.?)\s+\S"
+)
+"""A list item's mark: a bullet, "2.", "4.1.2", "(c)", "c.", "iv." or an outline number ("H.1.a.")."""
+_OUTLINE_NUMBER = re.compile(r"\s*(\d+(?:\.\w+)*|[A-Z](?:\.\w+)+)\.?\s")
+"""A clause's number, digits or an outline's ("4.1", "H.1.a"): an item's extends its lead-in's."""
 MAX_CLAUSE_CHARS = 1500
 """A paragraph longer than this (a PDF page without blank lines) is cut sentence by sentence."""
 
@@ -70,19 +75,27 @@ def clause_at(text: str, start: int, end: int) -> tuple[int, int]:
         return sentence_at(text, start, end)
     if text[begin:finish].rstrip().endswith(":"):
         # A lead-in ("... the following categories:") takes its list items with it.
-        own = _NUMBER.match(text, begin)
+        own = _OUTLINE_NUMBER.match(text, begin)
         while True:
             item = _LIST_ITEM.match(text, finish)
             if item is None:
                 break
-            number = _NUMBER.match(text, item.start())
-            dotted = number.group(1) if number is not None and "." in number.group(1) else None
-            # "4.1.2" under "4.1 ...:" is its item; "4.2" is the next clause.
-            if dotted is not None and (own is None or not dotted.startswith(own.group(1) + ".")):
+            number = _OUTLINE_NUMBER.match(text, item.start())
+            if number is not None and _next_clause(number.group(1), own.group(1) if own else None):
                 break
             following = _PARAGRAPH.search(text, item.end())
             finish = following.start() if following else len(text)
     return begin, finish
+
+
+def _next_clause(number: str, lead_in: str | None) -> bool:
+    """Whether a numbered paragraph after a lead-in numbered ``lead_in`` is the next clause rather than
+    one of its items: "4.1.2" under "4.1 ...:" is its item, "4.2" the next clause, and so are "H.2"
+    after "H.1 ...:" and "6." after "5.2 ...:" (an item "1." restarts the numbering under it)."""
+    if "." in number:
+        return lead_in is None or not number.startswith(lead_in + ".")
+    top = lead_in.split(".")[0] if lead_in else ""
+    return top.isdigit() and int(number) > int(top)
 
 
 def _merge(found: list[tuple[int, int]]) -> list[tuple[int, int]]:

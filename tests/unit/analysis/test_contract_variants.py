@@ -219,6 +219,32 @@ def test_a_negated_lead_in_keeps_its_items_numbered_under_its_own_number() -> No
     assert "4.1.2 to assist the Customer in responding to Data Subject Requests." in kept
 
 
+def test_a_negated_lead_in_keeps_its_items_lettered_or_in_outline_and_no_more() -> None:
+    from eval_contract_review import negation_base
+
+    # Before, the items marked "a." or "H.1.a." were cut with the rest of the requirement: the variant was
+    # a lead-in introducing nothing. The next clause ("6.", "H.2.") is no item of it.
+    for lead_in, items, after in (
+        (
+            "5.2 Acme will assist the Customer, including:",
+            ["a. Assisting with any investigation;", "b. Providing access to the records."],
+            "6. Transfers of Personal Data",
+        ),
+        (
+            "H.1. Within thirty days, Acme will:",
+            ["H.1.a. return all Customer Data; and", "H.1.b. delete all copies of Customer Data."],
+            "H.2. Acme certifies the deletion.",
+        ),
+    ):
+        text = "\n\n".join(["Intro.", lead_in, *items, after, "Governing law."])
+        spans = [lead_in.split(" ", 1)[1], *(item.split(" ", 1)[1] for item in items)]
+        ranges = clauses_of(text, spans)
+        begin = text.index(lead_in)
+        kept = negation_base(text, spans, ranges, *sentence_at(text, begin + 6, begin + 12))
+        assert all(item in kept for item in items), kept
+        assert text[slice(*ranges[0])].endswith(items[-1]) and after in cut(text, ranges)
+
+
 @pytest.mark.parametrize(
     ("sentence", "focus", "negated"),
     [
