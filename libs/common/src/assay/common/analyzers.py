@@ -110,9 +110,10 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.16.0",  # 1.16.0: the head vetoes below 0.30 (chosen on holdout11-12, never trained on), a run-in
-    # list's later limb is embedded with the words it completes, and a lead-in's condition ("if it:") holds its
-    # items' negations; 1.15.0: a negated deletion keeps
+    version="1.17.0",  # 1.17.0: a list item is read with its lead-in also when numbered afresh, in lower case or
+    # in outline ("H.1.a."), and a lead-in's negation and party go on into the item; 1.16.0: the head vetoes below
+    # 0.30 (chosen on holdout11-12, never trained on), a run-in list's later limb is embedded with the words it
+    # completes, and a lead-in's condition ("if it:") holds its items' negations; 1.15.0: a negated deletion keeps
     # Art. 28(3)(g)'s own legal exception, and plain words for a duty taken away are read ("shall not be under any
     # obligation to", "makes no commitment to"); 1.14.1: the head reads the embedder's layer-4 token states (same
     # verdicts, less CPU and memory); 1.14.0: the requirement head is all-MiniLM-L6-v2's top two layers fine-tuned per

@@ -196,8 +196,8 @@ def binds_processor(text: str, lead_in: str = "", sentence_so_far: str = "") -> 
     for a later part of an over-long sentence, is the sentence up to it: its subject is the part's."""
     if lead_in and _party_subject(lead_in) and _PRONOUN_DUTY.search(text) and not _binds(text, pronouns=False):
         return False  # "The data exporter warrants: (b) that it has instructed ...": "it" is the exporter
-    if _binds(text) or (sentence_so_far and _binds(sentence_so_far)):
-        return True
+    if _binds(text) or _binds(joined_items(text)) or (sentence_so_far and _binds(sentence_so_far)):
+        return True  # "Embrace: 2) shall notify ...": the lead-in's party is the item's subject (1.17.0)
     return bool(lead_in) and not _party_subject(text) and _binds(lead_in)
 
 
@@ -388,3 +388,38 @@ _SUBJECT_READINGS = (
     _AGENT_OF_INFINITIVE,
     _TRANSFER_TOOL,
 )
+
+
+_ITEM_JOIN = re.compile(
+    r":\s+(?:\(?(?:[a-z]{1,2}|[ivx]{1,5}|\d{1,2})[.)]|[A-Z](?:\.\w+)+\.?|\d{1,2}(?:\.\d{1,2})+\.?|[-*•–])\s+"
+)
+"""Where a list item joins the lead-in it completes: the colon and the item's mark."""
+
+
+def joined_items(text: str) -> str:
+    """``text`` (a list item read with its lead-in) with the junction of lead-in and item blanked out, the
+    offsets kept, where the item completes the lead-in's clause: it opens with a verb, after an inserted
+    phrase or not. "the Processor does not undertake to: 2. delete all copies" then reads as one sentence,
+    the lead-in's subject and negation going on into the item (1.17.0); an item with a subject of its own
+    ("completed as follows: (ii) in Clause 7, the docking clause does not apply") stays apart."""
+    return _ITEM_JOIN.sub(lambda m: " " * len(m.group(0)) if _completes(m.string[m.end() :]) else m.group(0), text)
+
+
+def _completes(item: str) -> bool:
+    if _opens_with_verb(item):
+        return True
+    comma = item.find(", ")
+    return 0 < comma < INSERTED_PHRASE_CHARS and FINITE_VERB.search(item[:comma]) is None and _opens_with_verb(
+        item[comma + 2 :]
+    )
+
+
+def _opens_with_verb(text: str) -> bool:
+    """Whether ``text`` opens with a word read as a verb, capitalised or not ("Certify the destruction ...",
+    "Assisting with ...", "shall notify ..."): no article, pronoun, preposition or party."""
+    command = _COMMAND.match(text)
+    return command is not None and _NOT_A_VERB.match(command.group("verb")) is None
+
+
+INSERTED_PHRASE_CHARS = 60
+"""An item may open with a phrase this long before its verb ("at the request of the Customer, provide ...")."""

@@ -58,6 +58,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assay.analysis.analyzers.contract_review.binding import joined_items
 from assay.analysis.analyzers.contract_review.duty import Duty, carried
 
 SCOPE_WORDS = 8
@@ -530,6 +531,8 @@ def contradiction(
     data"), which the obligation only allows under conditions: that is no contradiction."""
     if not _addresses(text, operative):
         return None
+    conditional_items = text
+    text = joined_items(text)  # a lead-in's negation goes on into its item (1.17.0)
     whole = _whole_sentence(text)
     if whole is not None:
         return whole
@@ -580,7 +583,7 @@ def contradiction(
             _in_condition(condition)
             or _opens_condition(before)
             or _describes_destination(before)
-            or _in_conditional_items(text, cue.start())
+            or _in_conditional_items(conditional_items, cue.start())
         ):
             continue
         if lifted is not None:
@@ -908,6 +911,7 @@ def permission(text: str, operative: Sequence[re.Pattern[str]]) -> Contradiction
     the provider's discretion ("shall not sell ... unless it decides otherwise")."""
     if not _addresses(text, operative):
         return None
+    text = joined_items(text)  # "may: (a) sell" permits the act as "may sell" does (1.17.0)
     whole = _whole_sentence(text)
     if whole is not None:
         return whole

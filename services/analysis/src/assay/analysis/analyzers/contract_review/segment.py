@@ -19,20 +19,25 @@ from assay.analysis.analyzers.contract_review.extract import Block, ExtractedDoc
 
 ClauseKind = Literal["heading", "paragraph", "list_item"]
 
+_OUTLINE = r"[A-Z]\.\d{1,3}(?:\.(?:\d{1,3}|[a-z]))*"
+"""An outline number: a letter, then levels of digits or a lower-case letter ("C.2", "H.1.a")."""
 _SECTION = re.compile(
-    r"^(?:(?i:section|clause|article|art\.|§)\s*)?(\d{1,3}(?:\.\d{1,3}){0,4})(?:\.(?!\d)|\))?\s+"
+    rf"^(?:(?i:section|clause|article|art\.|§)\s*)?(\d{{1,3}}(?:\.\d{{1,3}}){{0,4}}|{_OUTLINE})(?:\.(?!\d)|\))?\s+"
     r"(?=[*_]{0,3}[A-Z\"'“‘(\[])"
 )
 """A clause number before its text, which opens with a capital (after Markdown emphasis: "3.1 **Documented
 instructions.** Process ...", 1.13.0)."""
-_SUB_CLAUSE = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,4})\.?\s+(?=[a-z])")
-"""A sub-clause number (two levels or more) before text in lower case, an item completing its
-clause's lead-in ("5.2 ... in relation to: 5.2.1 security of processing;", 1.13.0)."""
+_SUB_CLAUSE = re.compile(rf"^(\d{{1,3}}(?:\.\d{{1,3}}){{1,4}}|{_OUTLINE})\.?\s+(?=[a-z])")
+"""A sub-clause number (two levels or more, or an outline number) before text in lower case, an item
+completing its clause's lead-in ("5.2 ... in relation to: 5.2.1 security of processing;", 1.13.0; "H.1
+... will: H.1.a. return ...", 1.17.0)."""
 _RUN_ON = re.compile(r"[a-z)][.!?]\W{0,3}\s+[A-Z]")
 """A sentence ending inside a line, and another starting ("(Articles 32–36).** Assist the ..."): no title."""
 _SECTION_WORD = re.compile(r"^(?:section|clause|article)\s+(\d{1,3}(?:\.\d{1,3}){0,4})\b[.:]?\s*", re.IGNORECASE)
 _LIST_PAREN = re.compile(r"^\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)\s+", re.IGNORECASE)
-_LIST_DOT = re.compile(r"^([a-z]|[ivx]{1,4})[.)]\s+(?=\S)")
+_LIST_DOT = re.compile(r"^([a-z]|[ivx]{1,4}|\d{1,2}(?=[.)]\s+[a-z]))[.)]\s+(?=\S)")
+"""A list item's mark: "a.", "iv)", or a number before text in lower case ("2. delete all copies ...",
+1.17.0; before a capital it is a clause number)."""
 _BULLET = re.compile(r"^[•·▪◦‣●○■□\-–—*]\s+")
 _SENTENCE_END = re.compile(r"[.;:!?)\"”’]$")
 _MODALS = {"shall", "will", "must", "may", "should", "is", "are", "can"}
@@ -186,6 +191,8 @@ class _Builder:
         """The index of the last clause that is no list item: what a list item after it completes."""
         self.first_item = ""
         """The number of the first numbered list item after ``lead`` ("" while there is none)."""
+        self.section = ""
+        """The number of the last numbered clause that is no list item (its heading's, "11")."""
 
     def _unique(self, base: str) -> str:
         n = self.used.get(base, 0) + 1
@@ -204,6 +211,7 @@ class _Builder:
         self.current = clause
         if kind != "list_item":
             self.lead, self.first_item = clause.ordinal, ""
+            self.section = number or self.section
         elif number and not self.first_item:
             self.first_item = number
         return clause
@@ -229,16 +237,25 @@ class _Builder:
         """Whether a numbered clause is an item of the lead-in before it (1.13.0): the last clause that
         is no list item ends with ":" and is either this clause's parent ("5.2 ... in relation to: 5.2.1
         ...") or unnumbered with sub-clauses of one parent after it ("Freepod will: 3.1 ... 3.2 ...";
-        not a top-level "1." of an ordinary numbered list, not "4.1" after the run of "3.x")."""
+        not a top-level "1." of an ordinary numbered list, not "4.1" after the run of "3.x"), or a list
+        numbered afresh inside a numbered section."""
         if self.lead < 0:
             return False
         lead = self.clauses[self.lead]
         if lead.kind == "heading" or not lead.spans or not lead.spans[-1].text.rstrip(" *_").endswith(":"):
             return False
+        first = (self.first_item or number).strip("()")
+        if "." not in number:
+            # A list numbered afresh inside a numbered clause or section ("11. RETENTION ... Hook0 will:
+            # 1. Return ...; 2. Delete ...") is no run of top-level clauses: those would go on from 11, with
+            # 12 next (1.17.0).
+            section = (lead.number or self.section).split(".")[0]
+            if not (first.isdigit() and section.isdigit() and number.isdigit()):
+                return False
+            return int(first) < int(section) and int(number) != int(section) + 1
         if lead.number:
             return number.startswith(lead.number.rstrip(".") + ".")
-        first = self.first_item or number
-        return "." in number and number.rsplit(".", 1)[0] == first.rsplit(".", 1)[0]
+        return number.rsplit(".", 1)[0] == first.rsplit(".", 1)[0]
 
     def end_paragraph(self) -> None:
         if self.current is not None and self.current.kind == "heading":
