@@ -14,6 +14,7 @@ from fixtures.contracts.support import (
     STATUS,
     context,
     edit,
+    edited_findings,
     fixture_text,
     lexical_analyzer,
     lexical_findings,
@@ -395,3 +396,23 @@ def test_the_negating_wording_is_not_in_the_unmodified_dpa() -> None:
             for sentence in re.split(r"(?<=\.)\s+", text):
                 if all(p.search(sentence) for p in recogniser.operative):
                     assert contradiction(sentence, recogniser.operative, recogniser.restricts) is None, sentence
+
+
+@pytest.mark.parametrize(
+    "clause",
+    [
+        "3.1 The Processor shall not be required to process Personal Data only in accordance with the Services "
+        "Agreement and this DPA.",
+        "3.1 The Processor does not process Personal Data solely for the purpose of providing the services.",
+    ],
+    ids=["agreement-as-the-instructions", "purpose-limitation"],
+)
+def test_documented_instructions_worded_as_purpose_limitation_negated_are_contradicted(
+    tmp_path: Path, clause: str
+) -> None:
+    # Playbooks 1.13.0: processing "only in accordance with the Agreement" or "solely for the purpose of
+    # providing the services" names the instructions duty's concept; before, a negation of it was not read
+    # and the requirement was MISSING.
+    for finding in edited_findings(tmp_path, {"3.1": clause}, "art28-3a-documented-instructions"):
+        assert finding.status == STATUS.STATUS_CONTRADICTED, finding.explanation
+        assert any(clause[4:40] in e.excerpt for e in finding.evidence), [e.excerpt for e in finding.evidence]
