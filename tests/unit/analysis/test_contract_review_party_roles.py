@@ -48,6 +48,10 @@ def _company_as_processor(changes: dict[str, str] | None = None) -> str:
         ('between quillSoft ("Provider") and the Customer', "quillSoft", "Provider"),
         ("The Service is operated by tessera B.V. and tessera B.V. is the processor.", "tessera B.V.", "Processor"),
         ("The Service is operated by tessera B.V. and tessera B.V. is the processor.", "tessera", "Processor"),
+        # The possessive "on Customer's behalf", and "is its Processor" (1.17.0).
+        ("Services through which Nimbus processes Personal Data on Customer’s behalf.", "Nimbus", "Processor"),
+        ("Personal Data processed by Harbour Labs on the Customer's behalf.", "Harbour Labs", "Processor"),
+        ("Customer is the Controller, and Nimbus is its Processor or Subprocessor.", "Nimbus", "Processor"),
     ],
 )
 def test_a_role_statement_names_the_party_however_it_is_called(statement: str, name: str, role: str) -> None:

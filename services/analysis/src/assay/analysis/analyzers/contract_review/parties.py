@@ -34,17 +34,20 @@ _LEGAL_FORMS = re.compile(
 _DOTTED_END = re.compile(r"(?:\b\w\.)+$")
 _NAME = rf"(?P<name>{_FIRST_WORD}(?:[ \t]+[A-Z][\w&'’.\-]*){{0,3}})"
 _MEANS = r"\s*[\"”]\s+(?:means|shall\s+mean|refers\s+to|is)\s+"
-_ACTS_AS = r"\s+(?:is|acts|shall\s+(?:act|be)|will\s+(?:act|be))\s+(?:as\s+)?(?:the|a)\s+(?:[Dd]ata\s+)?"
+_ACTS_AS = r"\s+(?:is|acts|shall\s+(?:act|be)|will\s+(?:act|be))\s+(?:as\s+)?(?:the|a|its|their)\s+(?:[Dd]ata\s+)?"
+_ON_BEHALF = r"\bon\s+(?:behalf\s+of\b|(?:the\s+)?[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*){0,2}['’]s?\s+behalf\b)"
+""""on behalf of the Customer", or with the possessive: "on Customer's behalf" (1.17.0)."""
 _ROLE_STATEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "“Data Processor” means Courier."
     (re.compile(rf"[\"“]\s*(?:Data\s+)?Processor{_MEANS}{_NAME}"), "Processor"),
     (re.compile(rf"[\"“]\s*(?:Data\s+)?Controller{_MEANS}{_NAME}"), "Controller"),
-    # "Pipeboard is the Processor", "X acts as a data processor" (not "a sub-processor")
+    # "Pipeboard is the Processor", "X acts as a data processor", "Hanzo is its Processor" (not "a sub-processor")
     (re.compile(rf"{_NAME}{_ACTS_AS}[Pp]rocessor\b"), "Processor"),
     (re.compile(rf"{_NAME}{_ACTS_AS}[Cc]ontroller\b"), "Controller"),
-    # "personal data processed by Berget on behalf of the Customer", "X processes Personal Data ... on behalf of"
-    (re.compile(rf"\b[Pp]rocessed\s+by\s+{_NAME}\s+on\s+behalf\s+of\b"), "Processor"),
-    (re.compile(rf"{_NAME}\s+processes\s+[^.;]{{0,80}}?\bon\s+behalf\s+of\b"), "Processor"),
+    # "personal data processed by Berget on behalf of the Customer", "X processes Personal Data ... on Customer's
+    # behalf"
+    (re.compile(rf"\b[Pp]rocessed\s+by\s+{_NAME}\s+{_ON_BEHALF}"), "Processor"),
+    (re.compile(rf"{_NAME}\s+processes\s+[^.;]{{0,80}}?{_ON_BEHALF}"), "Processor"),
 )
 """How a contract says which party processes for the other without a defined role in brackets:
 the drafting of Art. 4(8) GDPR ("processes personal data on behalf of the controller") and the
