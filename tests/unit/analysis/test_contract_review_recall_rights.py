@@ -25,6 +25,10 @@ FOUND = {
         "7.1": "7.1 The Processor shall help the Controller answer access and erasure requests within the "
         "periods that apply to them."
     },
+    "access, deletion, opt-out and other valid requests": {
+        "7.1": "7.1 The Processor will provide reasonable assistance for the Controller to respond to access, "
+        "correction, deletion, opt-out, and other valid requests."
+    },
     "requests to access, rectify or erase": {
         "7.1": "7.1 The Processor shall support the Controller in dealing with requests to access, rectify or erase "
         "Personal Data held on the platform."
@@ -43,6 +47,8 @@ def test_requests_named_by_the_rights_they_exercise_are_data_subject_requests(tm
         ("assist the Customer in responding to requests for access, correction or deletion of personal data", True),
         ("help with rectification and erasure requests", True),
         ("requests to restrict or object to the processing", True),
+        # an opt-out among the rights, and "and other valid requests" after them (playbooks 1.13.0)
+        ("respond to access, correction, deletion, portability, opt-out, and other valid requests", True),
         # one right alone, or a request of the controller's for its own access, names no data subject
         ("assist the Customer with requests for access to the hosting systems", False),
         ("support the Customer's request for deletion of the account", False),
