@@ -406,6 +406,8 @@ def joined_items(text: str) -> str:
 
 
 def _completes(item: str) -> bool:
+    """Whether a list item completes its lead-in's clause: it opens with a verb, or with a short phrase
+    and then a verb ("at the request of the Customer, provide ...")."""
     if _opens_with_verb(item):
         return True
     comma = item.find(", ")

@@ -531,7 +531,7 @@ def contradiction(
     data"), which the obligation only allows under conditions: that is no contradiction."""
     if not _addresses(text, operative):
         return None
-    conditional_items = text
+    as_written = text  # its colons kept: what a lead-in ending in its condition introduces is found by them
     text = joined_items(text)  # a lead-in's negation goes on into its item (1.17.0)
     whole = _whole_sentence(text)
     if whole is not None:
@@ -583,7 +583,7 @@ def contradiction(
             _in_condition(condition)
             or _opens_condition(before)
             or _describes_destination(before)
-            or _in_conditional_items(conditional_items, cue.start())
+            or _in_conditional_items(as_written, cue.start())
         ):
             continue
         if lifted is not None:
