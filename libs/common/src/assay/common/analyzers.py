@@ -111,7 +111,8 @@ SENTIMENT = AnalyzerSpec(
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
     version="1.17.0",  # 1.17.0: a list item is read with its lead-in also when numbered afresh, in lower case or
-    # in outline ("H.1.a."), and a lead-in's negation and party go on into the item; 1.16.0: the head vetoes below
+    # in outline ("H.1.a."), and a lead-in's negation and party go on into the item; "X processes ... on
+    # Customer's behalf" and "X is its Processor" name the processor; 1.16.0: the head vetoes below
     # 0.30 (chosen on holdout11-12, never trained on), a run-in list's later limb is embedded with the words it
     # completes, and a lead-in's condition ("if it:") holds its items' negations; 1.15.0: a negated deletion keeps
     # Art. 28(3)(g)'s own legal exception, and plain words for a duty taken away are read ("shall not be under any
