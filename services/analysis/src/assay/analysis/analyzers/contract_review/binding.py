@@ -196,8 +196,9 @@ def binds_processor(text: str, lead_in: str = "", sentence_so_far: str = "") -> 
     for a later part of an over-long sentence, is the sentence up to it: its subject is the part's."""
     if lead_in and _party_subject(lead_in) and _PRONOUN_DUTY.search(text) and not _binds(text, pronouns=False):
         return False  # "The data exporter warrants: (b) that it has instructed ...": "it" is the exporter
-    if _binds(text) or _binds(joined_items(text)) or (sentence_so_far and _binds(sentence_so_far)):
-        return True  # "Embrace: 2) shall notify ...": the lead-in's party is the item's subject (1.17.0)
+    joined = joined_items(text)  # "Embrace: 2) shall notify ...": the lead-in's party is the item's subject (1.17.0)
+    if _binds(text) or (joined != text and _binds(joined)) or (sentence_so_far and _binds(sentence_so_far)):
+        return True
     return bool(lead_in) and not _party_subject(text) and _binds(lead_in)
 
 

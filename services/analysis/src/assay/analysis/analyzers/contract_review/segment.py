@@ -249,7 +249,7 @@ class _Builder:
             # A list numbered afresh inside a numbered clause or section ("11. RETENTION ... Hook0 will:
             # 1. Return ...; 2. Delete ...") is no run of top-level clauses: those would go on from 11, with
             # 12 next (1.17.0).
-            section = (lead.number or self.section).split(".")[0]
+            section = self.section.split(".")[0]  # the lead-in's own number, or its section's
             if not (first.isdigit() and section.isdigit() and number.isdigit()):
                 return False
             return int(first) < int(section) and int(number) != int(section) + 1
