@@ -41,11 +41,11 @@ def locate_all(text: str, span: str) -> list[tuple[int, int]]:
 
 
 def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence (or list item) around ``text[start:end]``."""
+    """The sentence (or list item) around ``text[start:end]``, which may end with its full stop."""
     begin = 0
     for match in _START.finditer(text, 0, start):
         begin = match.end()
-    stop = _END.search(text, end)
+    stop = _END.search(text, max(start, end - 1))
     if stop is None:
         return begin, len(text)
     # A sentence ends with its full stop; at a line break it ends before the next paragraph or

@@ -123,6 +123,21 @@ def test_a_list_items_sentence_ends_before_the_next_items_mark() -> None:
     assert text[begin:stop] == "are informed of the rules;"
 
 
+def test_a_span_ending_with_its_full_stop_is_one_sentence() -> None:
+    from eval_contract_review import negation_base
+
+    # Before, the search for the sentence's end started after the span's own full stop: the
+    # sentence ran on into the next one, which the negated variant then kept although it is labelled.
+    text = "2.3 Transfers.\nAll transfers shall be governed by the Clauses (SCCs).\nAcme will abide by the law.\n"
+    span = "All transfers shall be governed by the Clauses (SCCs)."
+    start = text.index(span)
+    begin, stop = sentence_at(text, start, start + len(span))
+    assert text[begin:stop] == span
+    spans = [span, "Acme will abide by the law."]
+    kept = negation_base(text, spans, clauses_of(text, spans), begin, stop)
+    assert span in kept and "abide" not in kept
+
+
 def test_a_numbered_paragraph_under_a_heading_is_its_own_sentence() -> None:
     """A heading line run into a paragraph numbered "2.1" (no blank line between them) is not part
     of the paragraph's first sentence, which starts inside the paragraph's clause."""
