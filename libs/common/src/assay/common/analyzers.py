@@ -110,7 +110,10 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.17.0",  # 1.17.0: a list item is read with its lead-in also when numbered afresh, in lower case or
+    version="1.18.0",  # 1.18.0: a negated duty of another requirement negates none of this one's, nor does a
+    # negation in a relative clause opened by a preposition ("in respect of which ... are not performed"), discretion
+    # over which of two remedies or to keep compliance, or "not sell ... Information" (a noun, no duty verb);
+    # 1.17.0: a list item is read with its lead-in also when numbered afresh, in lower case or
     # in outline ("H.1.a."), and a lead-in's negation and party go on into the item; "X processes ... on
     # Customer's behalf" and "X is its Processor" name the processor; 1.16.0: the head vetoes below
     # 0.30 (chosen on holdout11-12, never trained on), a run-in list's later limb is embedded with the words it

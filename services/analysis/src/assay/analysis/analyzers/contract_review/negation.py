@@ -257,6 +257,14 @@ _DISCRETION = re.compile(
     r"whether\b",
     re.IGNORECASE,
 )
+_FOR_COMPLIANCE = re.compile(
+    r"\b(?:in\s+order\s+)?to\s+(?:ensure|maintain|achieve|remain\s+in)\s+(?:(?:its|their|continued|ongoing|full)\s+)*"
+    r"compliance\b",
+    re.IGNORECASE,
+)
+"""The discretion's stated purpose is to keep the processing compliant: it serves the duty (1.18.0)."""
+_CHOICE = re.compile(r"[\s,]+either\b", re.IGNORECASE)
+"""Discretion over which of the alternatives that follow, each of which meets the duty (1.18.0)."""
 _RESERVED = re.compile(r"reserves?\b", re.IGNORECASE)
 _PAID = re.compile(
     r"\s*(?:(?:be\s+(?:fully\s+)?)?(?:reimburs\w*|compensat\w*|remunerat\w*|paid)|(?:charg|invoic|bill)\w*|"
@@ -344,7 +352,7 @@ negation into a restriction. It stops at another exception and at the controller
 Controller's instructions, unless required by law"; "unless instructed or required by law"), which still restrict
 (1.9.0)."""
 _DUTY = re.compile(
-    r"\b(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make\s+available|delet|return|destr|"
+    r"\b(?:notif|inform(?!ation)|assist|help|support|provid(?!ers?\b)|allow|permit|ensur|make\s+available|delet|return|destr|"
     r"implement|maintain|process|forward|submit|cooperat|comply|impos|remain|obtain|give|bind|keep|follow|"
     r"enforc|establish|uphold|adopt|take|respect|observe|honou?r|guarantee|treat|train|entrust|report|"
     r"document|audit|inspect)\w*",
@@ -613,6 +621,10 @@ def contradiction(
         clause = text[begin : _clause_end(text, cue.end())]
         if cue.group(0).lower() != "indefinitely" and _controllers_own(text[begin : cue.start()]):
             continue  # "The Controller is entitled to audit ... at its discretion": the controller's choice
+        if _FOR_COMPLIANCE.search(clause, cue.end() - begin):
+            continue  # "reserves the right to amend the DPA by replacing the SCCs ... to ensure continued compliance"
+        if _CHOICE.match(text, cue.end()):
+            continue  # "at its sole discretion, either not appoint it or let Customer terminate": which, not whether
         if _RESERVED.match(cue.group(0)) and _PAID.match(text, cue.end()):
             continue  # "provided that it reserves the right to reimbursement of its costs": a price, the duty stays
         if _UPDATED.search(text, begin, cue.start()) and _NOT_DEGRADED.search(text, cue.end()):
@@ -654,6 +666,12 @@ _RELATIVE = re.compile(
 that cannot be securely deleted shall be destroyed", "subcontractors who do not process exclusively in the
 EU", "a country which is not subject to an adequacy decision"), it negates no duty. A complement clause
 has its own subject first ("ensure that it does not")."""
+_PREPOSITIONAL_RELATIVE = re.compile(
+    r"\b(?:of|in|for|to|with|by|under|on|from|through|about)\s+(?:which|whom)\b[^,;:.]{0,120}$", re.IGNORECASE
+)
+"""Before a negation, a relative clause opened by a preposition, with its own subject: "rights in respect of which
+the controller's obligations are not performed by the processor", "data to which the Processor does not have
+access": the negation describes a noun (1.18.0)."""
 _REDUCED_RELATIVE = re.compile(
     r"(?<![\w'’-])(?!(?:does|do|did|is|are|was|were|be|been|being|has|have|had|shall|will|would|should|may|might|must|"
     r"can|could|need|and|or|but|to|it|they|we|he|she|you|if|where|when|whether|that|which|who)\b)[\w'’-]+\s+$",
@@ -840,7 +858,7 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
     after = text[cue.end() : _clause_end(text, cue.end())]
     if _REFUSAL.match(word) and _controllers_own(before):
         return True  # "The client can reject subcontractors": the controller's right to object
-    if word != "no" and _RELATIVE.search(before):
+    if word != "no" and (_RELATIVE.search(before) or _PREPOSITIONAL_RELATIVE.search(before)):
         return True
     if word == "not" and _RIGHT_NAMED.search(before):
         return True  # "its right not to be subject to automated decision-making": a right's name

@@ -1,0 +1,101 @@
+"""Wording around a duty that negates none of it (analyzer 1.18.0): a noun read as a duty verb, a relative
+clause opened by a preposition, discretion over which remedy or serving compliance, and a negated duty of
+another requirement.
+
+Sentences written for these tests, after the readings holdout14's originals showed; the operative concepts
+are the EU processor-terms playbook's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures.contracts.support import STATUS, edited_findings, needs_model
+
+from assay.analysis.analyzers.contract_review.negation import contradiction
+from assay.analysis.analyzers.contract_review.playbook import all_recognisers, builtin_playbooks
+
+_PLAYBOOK = builtin_playbooks()["eu-gdpr-processor-terms"]
+INSTRUCTIONS = "art28-3a-documented-instructions"
+SUBPROCESSORS = "art28-2-4-subprocessors"
+DATA_SUBJECTS = "art28-3e-data-subject-rights"
+TRANSFERS = "chapter-v-transfers"
+BREACH = "art33-2-breach-notification"
+
+
+def _negations(requirement: str, sentence: str) -> list[str]:
+    """The cues that negate the requirement in the sentence, for each recogniser naming its concept."""
+    [wanted] = [r for r in _PLAYBOOK.requirements if r.id == requirement]
+    addressed = [r for r in all_recognisers(wanted) if r.operative and all(p.search(sentence) for p in r.operative)]
+    assert addressed, f"{sentence!r} does not name the concept of {requirement}"
+    found = (contradiction(sentence, r.operative, r.restricts) for r in addressed)
+    return [f.cue for f in found if f is not None and f.negates]
+
+
+@pytest.mark.parametrize(
+    ("requirement", "sentence"),
+    [
+        # "Information" and "Provider" are nouns, not the duty verbs "inform" and "provide".
+        (
+            INSTRUCTIONS,
+            "The Parties agree that the Customer does not sell California Personal Information to Acme because, "
+            "as a Service Provider, Acme may only use it for the purposes of providing the Services.",
+        ),
+        # A relative clause opened by a preposition describes the rights; the main clause is the duty.
+        (
+            DATA_SUBJECTS,
+            "Should a data subject exercise any of its rights with the Processor, in respect of which the "
+            "Controller's obligations to the data subject are not performed by the Processor, the Processor shall "
+            "immediately notify the Controller and assist it in responding to the request.",
+        ),
+        # Discretion over which of two remedies, each of which meets the duty.
+        (
+            SUBPROCESSORS,
+            "If no resolution can be reached, the Processor will, at its sole discretion, either not appoint the new "
+            "sub-processor or permit the Controller to terminate the affected Service without penalty.",
+        ),
+        # Discretion whose stated purpose is compliance.
+        (
+            TRANSFERS,
+            "In the event that replacement standard contractual clauses are approved by the European Commission, "
+            "the Processor reserves the right to amend this DPA by replacing the standard contractual clauses in "
+            "order to ensure continued compliance with data protection laws.",
+        ),
+    ],
+)
+def test_wording_beside_the_duty_is_no_negation_of_it(requirement: str, sentence: str) -> None:
+    assert _negations(requirement, sentence) == []
+
+
+@pytest.mark.parametrize(
+    ("requirement", "sentence"),
+    [
+        (
+            INSTRUCTIONS,
+            "The Processor does not process Personal Data only on the documented instructions of the Controller.",
+        ),
+        (TRANSFERS, "The Processor reserves the right to replace the standard contractual clauses at any time."),
+        (BREACH, "The Processor will, at its sole discretion, notify the Controller of a Personal Data Breach."),
+        (
+            DATA_SUBJECTS,
+            "Should a data subject exercise any of its rights with the Processor, the Processor shall not be "
+            "required to notify the Controller or assist it in responding to the request.",
+        ),
+    ],
+)
+def test_the_duty_negated_or_left_to_discretion_is_still_read(requirement: str, sentence: str) -> None:
+    assert _negations(requirement, sentence)
+
+
+@needs_model
+def test_a_negated_duty_of_another_requirement_does_not_contradict_this_one(tmp_path: Path) -> None:
+    # The sentence names instructions ("directed by the Controller"), but what it takes away is deletion.
+    # Before, with the instructions clause cut, the embedding analyzer read instructions CONTRADICTED, quoting it
+    # (it is near instructions' wordings; the lexical analyzer never read it).
+    deletion_taken_away = (
+        "12.1 The Processor shall not be required to delete any Personal Data to comply with a Data Subject's "
+        "request directed by the Controller where retaining it is permitted by law."
+    )
+    for finding in edited_findings(tmp_path, {"3.1": "", "12.1": deletion_taken_away}, INSTRUCTIONS):
+        assert finding.status == STATUS.STATUS_MISSING, finding.explanation
