@@ -49,6 +49,12 @@ def _negations(requirement: str, sentence: str) -> list[str]:
             "Controller's obligations to the data subject are not performed by the Processor, the Processor shall "
             "immediately notify the Controller and assist it in responding to the request.",
         ),
+        # Keeping the data banned is what the deletion duty owes, also when worded as no entitlement.
+        (
+            "art28-3g-deletion-return",
+            "The Processor is not entitled to retain a copy of Personal Data in any format after termination, and "
+            "all copies shall be deleted.",
+        ),
         # Discretion over which of two remedies, each of which meets the duty.
         (
             SUBPROCESSORS,

@@ -743,13 +743,13 @@ _OTHERS_DATA = re.compile(
 """After a negation, another customer's data kept out of reach ("Audits will not permit access to other customers'
 data"): the audit's scope, protecting the processor's other controllers; no duty negated (1.10.0)."""
 _RETENTION_BAN = re.compile(
-    r"^(?:\s+[\w'’-]+){0,1}?\s+(?:retain\w*|stor(?:e|es|ed|ing))\b(?!\s+as\b)(?:\s+[\w'’-]+){0,4}?\s+"
-    r"(?:data|copies|records|information)\b",
+    r"^(?:\s+(?:be\s+)?(?:entitled|permitted|allowed|authori[sz]ed)\s+to|(?:\s+[\w'’-]+){0,1}?)\s+"
+    r"(?:retain\w*|stor(?:e|es|ed|ing))\b(?!\s+as\b)(?:\s+[\w'’-]+){0,4}?\s+(?:data|copies|records|information)\b",
     re.IGNORECASE,
 )
-"""After a negation, keeping the data banned ("shall not retain any personal data after termination"): a
-storage limit, what the deletion duty owes, not its negation; not "may not be retained as sub-processors"
-(1.9.0)."""
+"""After a negation, keeping the data banned ("shall not retain any personal data after termination", "is not
+entitled to retain a copy of Personal Data": 1.18.0): a storage limit, what the deletion duty owes, not its
+negation; not "may not be retained as sub-processors" (1.9.0)."""
 _LIABILITY = re.compile(
     r"^\s+(?:(?:assume|accept|bear|take|undertake)\s+(?:any\s+|all\s+)?(?P<assumed>liability|responsibility)\b|"
     r"(?:(?:be|been|being)\s+)?(?:held\s+)?(?:(?P<who>liable)\b|(?P<what>responsible|accountable)\s+for(?:\s+[\w'’-]+){0,4}?\s+"

@@ -87,14 +87,15 @@ _CONTROLLER_SUBJECT = re.compile(
     r"accordingly|therefore),?\s+)?"
     r"(?:(?:the\s+|both\s+)?parties\s+(?:hereby\s+|further\s+|also\s+)?(?:agree|acknowledge|understand|confirm)\s+that\s+|"
     r"it\s+is\s+(?:hereby\s+)?(?:agreed|understood|acknowledged)\s+that\s+)?"
-    rf"(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business|{_THEIR_USERS})\b",
+    rf"(?:the\s+)?(?:(?:data\s+)?controllers?|customers?|clients?|you|data\s+exporters?|business|{_THEIR_USERS})\b",
     re.IGNORECASE,
 )
 """The controller is the sentence's subject ("Customer is solely responsible ...", "12.4. Furthermore,
 You warrant ...", also after the parties' agreement: "The parties agree that Customer shall ...", 1.9.0),
 not a party named on the way ("Upon the Client's instruction, X undertakes ...")."""
 _CONTROLLER_AFTER_INTRO = re.compile(
-    rf"[,;]\s+(?:then\s+)?(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?|business|{_THEIR_USERS})\s+$",
+    rf"[,;]\s+(?:then\s+)?(?:the\s+)?(?:(?:data\s+)?controllers?|customers?|clients?|you|data\s+exporters?|business|"
+    rf"{_THEIR_USERS})\s+$",
     re.IGNORECASE,
 )
 """The controller is the subject of the duty after an introductory phrase ("Upon the Processor's
@@ -197,7 +198,7 @@ def non_binding(text: str) -> str:
     the controller's rights.)"""
     if _CONTINUATION.match(text) and _DUTY.search(text) is None:
         return "continuation"
-    if text.rstrip(" *_").endswith(":") and _DUTY.search(text) is None:
+    if text.rstrip(" *_").endswith(":") and _DUTY.search(text) is None and _PARTY_STATES.match(text) is None:
         return "label"
     reference = _REFERENCE.search(text)
     if reference is not None and _DUTY.search(text[: reference.start()] + " " + text[reference.end() :]) is None:
@@ -287,6 +288,15 @@ _PARTY_THEN_VERB = re.compile(
 )
 """A party as the subject of such a word ("the Processor encrypts"), or "we" / "they" before a
 word ("we retain")."""
+_PARTY_STATES = re.compile(
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:we|the\s+(?:processor|supplier|vendor|(?:service\s+)?provider))\s+(?:\w+ly\s+)?"
+    r"(?:(?:do|does)\s+not\s+)?(?!(?:obligations?|dut(?:y|ies)|responsibilities|rights|personnel|staff|data|shall|will|"
+    r"must|may)\b)[a-z]{3,}\b(?!['’])",
+    re.IGNORECASE,
+)
+"""A lead-in that is a statement of the processor's ("We implement appropriate measures to protect personal
+data:", "OpenPanel implements the following measures under GDPR Art. 32:"): its subject and a verb, not a
+field label (1.18.0)."""
 _LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w ()/-]{0,40}:\s+")
 """A field label before its value ("Backups: encrypted and retained for 30 days")."""
 _IMPERATIVE = re.compile(
