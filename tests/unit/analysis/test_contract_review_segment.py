@@ -191,3 +191,25 @@ def test_an_ordinary_numbered_list_and_the_next_section_are_no_items_of_an_unnum
         ("list_item", "3.2"),
         ("paragraph", "4.1"),
     ]
+
+
+def test_a_list_quoted_in_markdown_is_read_as_the_list_under_its_lead_in() -> None:
+    # 1.18.0: before, the blockquote marks kept the quoted list one paragraph ("Access ... > > 2\."), and a
+    # short numbered line set off by blank lines was a heading, not the lead-in's item.
+    text = (
+        "5.9 The Processor shall keep a record of processing.\n\n"
+        "The Processor will assist the Controller in responding to the exercise of the rights of:\n\n"
+        "> 1\\. Access, rectification, erasure, and objection\n>\n> 2\\. Restriction of processing\n>\n"
+        "> 3\\. Data portability\n\n"
+        "When data subjects exercise their rights, the Processor shall inform the Controller."
+    )
+    assert [k[:2] for k in _kinds(text)] == [
+        ("paragraph", "5.9"),
+        ("paragraph", ""),
+        ("list_item", "1"),
+        ("list_item", "2"),
+        ("list_item", "3"),
+        ("paragraph", ""),
+    ]
+    items = [c for c in segment([extract_text(text)]) if c.kind == "list_item"]
+    assert [c.spans[0].text for c in items][1] == "2. Restriction of processing"

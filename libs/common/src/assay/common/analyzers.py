@@ -110,11 +110,12 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.18.0",  # 1.18.0: a negated duty of another requirement negates none of this one's, nor does a
-    # negation in a relative clause opened by a preposition ("in respect of which ... are not performed"), discretion
-    # over which of two remedies or to keep compliance, or "not sell ... Information" (a noun, no duty verb); "is
-    # not entitled to retain a copy" bans retention; "The Data Controller shall" is the controller's duty; "We
-    # implement ... measures:" is a statement, no field label;
+    version="1.18.0",  # 1.18.0: no negation of a duty is read in a relative clause opened by a preposition
+    # ("in respect of which ... are not performed"), in discretion over which of two remedies or to keep compliance,
+    # in a purpose clause of the controller's, in "not sell ... Information" (a noun, no duty verb) or in Art. 22's
+    # right named alone; "is not entitled to retain a copy" bans retention; "The Data Controller shall" is the
+    # controller's duty; "We implement ... measures:" is a statement, no field label; a list quoted in Markdown
+    # ("> 1\\. Access") is read as a list, and a short numbered line under a lead-in is its item, not a heading;
     # 1.17.0: a list item is read with its lead-in also when numbered afresh, in lower case or
     # in outline ("H.1.a."), and a lead-in's negation and party go on into the item; "X processes ... on
     # Customer's behalf" and "X is its Processor" name the processor; 1.16.0: the head vetoes below

@@ -510,10 +510,6 @@ def score_units(
     candidates = None
     if playbook.binds_processor:
         candidates = _negation_candidates(units, raw, context, matcher.thresholds)
-        # A negated duty of another requirement negates nothing of this one: "Vendor shall not be
-        # required to delete any data to comply with a request directed by Customer" names
-        # instructions, but what it takes away is deletion (1.18.0).
-        _keep_own_duties(units, playbook, counted, requirement_of, candidates)
         candidates |= _duties_taken_away(units, raw, context, playbook, requirement_of)
         candidates |= _own_duties_negated(units, raw, context, playbook, recognisers, requirement_of)
         # A description (the processing details) has no duty to negate.
@@ -553,13 +549,12 @@ def _keep_own_duties(
     playbook: Playbook,
     rows: Sequence[int],
     requirement_of: npt.NDArray[np.int64],
-    scores: FloatMatrix | npt.NDArray[np.bool_],
+    scores: FloatMatrix,
 ) -> None:
-    """Zero ``scores`` (or clear negation candidates) where a sentence's main clause carries another
-    duty than the requirement's (:mod:`.duty`): "The Processor shall keep documentation proving ..."
-    names proof, but its duty is keeping records, not making information available. After the
-    ranking, so the sentence still keeps other requirements from claiming it; a list item is read
-    with its lead-in."""
+    """Zero ``scores`` where a sentence's main clause carries another duty than the requirement's
+    (:mod:`.duty`): "The Processor shall keep documentation proving ..." names proof, but its duty
+    is keeping records, not making information available. After the ranking, so the sentence still
+    keeps other requirements from claiming it; a list item is read with its lead-in."""
     duties = playbook.duties
     gated = [i for i, req in enumerate(playbook.requirements) if req.duty]
     if not gated:

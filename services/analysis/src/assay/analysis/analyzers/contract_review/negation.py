@@ -770,6 +770,12 @@ _THIRD_PARTY_PRODUCT = re.compile(
 customer chooses to use ("We do not assume any liability for such Third-Party services or software"), no processor
 engaged by the processor; "not liable for its sub-processors" or "for third-party service providers" still negates
 (1.10.0)."""
+_AUTOMATED_DECISIONS = re.compile(
+    r"^\s+to\s+be\s+subject(?:ed)?\s+to\s+(?:a\s+decision|decisions|automated|individual\s+automated|profiling)\b",
+    re.IGNORECASE,
+)
+"""Art. 22's right named by itself, also without "right" before it ("the rights of: ... 4. Not to be subject to
+automated individual decisions", 1.18.0)."""
 _RIGHT_NAMED = re.compile(r"\brights?\s+$", re.IGNORECASE)
 """Before "not", a right's name ("the right not to be subject to a decision based solely on automated processing",
 Art. 22): the data subject's right, no duty negated (1.10.0)."""
@@ -806,6 +812,13 @@ _CONTROLLER_RIGHT_NEXT = re.compile(
     r"data\s+exporters?)|(?:on-?\s?site\s+)?(?:audits?|inspections?))\s*$",
     re.IGNORECASE,
 )
+_CONTROLLER_PURPOSE = re.compile(
+    r"\b(?:so\s+that|in\s+order\s+that|to\s+(?:enable|allow|permit)|enabling|allowing)\s+(?:the\s+)?(?:controllers?|"
+    r"customers?|clients?|you|data\s+exporters?)\b[^.;:]*$",
+    re.IGNORECASE,
+)
+"""A purpose clause whose subject is the controller ("will inform the Controller in advance, so that the
+Controller can take such actions as they deem appropriate"): the choice in it is the controller's (1.18.0)."""
 _PROCESSOR_ACTS = re.compile(
     r"\b(?:that|processors?|suppliers?|vendors?|(?:service\s+)?providers?|contractors?|data\s+importers?|we)\b"
     r"(?:\s+[\w'’-]+){0,2}?\s+(?:shall|will|must|may|can|is|are|has|have|agrees?|undertakes?)\b|\bthat\b",
@@ -819,7 +832,7 @@ def _controllers_own(subject: str) -> bool:
     discretion", "If the Processor cannot offer a change, the Customer may terminate"), or the controller's
     audit ("In special cases, the audit may be conducted without prior notice"): then it is the
     controller's right or choice, no loophole of the processor's (1.9.0)."""
-    if _CONTROLLER_RIGHT_NEXT.search(subject) is not None:
+    if _CONTROLLER_RIGHT_NEXT.search(subject) is not None or _CONTROLLER_PURPOSE.search(subject) is not None:
         return True
     return _CONTROLLER_OPENS.match(subject) is not None and _PROCESSOR_ACTS.search(subject) is None
 
@@ -860,7 +873,7 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         return True  # "The client can reject subcontractors": the controller's right to object
     if word != "no" and (_RELATIVE.search(before) or _PREPOSITIONAL_RELATIVE.search(before)):
         return True
-    if word == "not" and _RIGHT_NAMED.search(before):
+    if word == "not" and (_RIGHT_NAMED.search(before) or _AUTOMATED_DECISIONS.match(after)):
         return True  # "its right not to be subject to automated decision-making": a right's name
     if word == "not" and _REDUCED_RELATIVE.search(before) and _PARTICIPLE.match(after):
         return True

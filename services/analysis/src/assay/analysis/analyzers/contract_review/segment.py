@@ -94,7 +94,7 @@ class _Line:
 def _lines(document: ExtractedDocument) -> Iterator[_Line]:
     for block in document.blocks:
         heading_style = block.style.lower().startswith(("heading", "title"))
-        raw_lines = [" ".join(raw.split()) for raw in block.text.strip("\n").split("\n")]
+        raw_lines = [" ".join(_unquoted(raw).split()) for raw in block.text.strip("\n").split("\n")]
         for i, text in enumerate(raw_lines):
             if not text or _UNDERLINE.fullmatch(text):
                 # A blank line inside a block still ends the running paragraph; so does a
@@ -134,6 +134,18 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
 
 _UNDERLINE = re.compile(r"[-=]{3,}")
 """A line that only underlines the line above it."""
+_QUOTE_MARK = re.compile(r"^[ \t]*>(?:[ \t]*>)*[ \t]?")
+"""Markdown's blockquote marks at a line's start ("> ", "> > "): a line of them alone is a blank line."""
+_ESCAPED_MARK = re.compile(r"^(\d{1,3}|[a-zA-Z])\\([.)])")
+"""A list number whose dot or parenthesis Markdown escapes ("1\\. Access", "a\\) Name")."""
+
+
+def _unquoted(line: str) -> str:
+    """A line without its blockquote marks, its list number unescaped: a list quoted in Markdown ("> 1\\. Access,
+    rectification, erasure", ">", "> 2\\. Restriction of processing") is read as the same list unquoted (1.18.0)."""
+    if not line.lstrip().startswith(">"):
+        return line
+    return _ESCAPED_MARK.sub(r"\1\2", _QUOTE_MARK.sub("", line))
 _LABEL_ROW = re.compile(r"\|\s*(?:\*\*[^|*]{3,}?[:?]\s*\*\*|__[^|_]{3,}?[:?]\s*__|[^|*_]{3,}?[:?])\s*\|\s*\S")
 """A Markdown table row whose first cell is a label, bold or not, ending with ":" or "?"
 ("| **Nature and purpose of processing:** | ..."), followed by a value cell."""
@@ -274,7 +286,10 @@ class _Builder:
         if section is not None:
             number = section.group(1).rstrip(".")
             rest = text[section.end() :]
-            is_heading = (
+            # A short line numbered under a lead-in ("the rights of:" then "1. Data portability") is its item, not
+            # a heading, though it reads as a title (1.18.0).
+            item = not line.heading_style and bool(rest) and self._completes_lead_in(number)
+            is_heading = not item and (
                 line.heading_style or not rest or _is_title(rest) or (line.whole_paragraph and _is_short_title(rest))
             )
             self.anchor = f"cl-{number}"
@@ -282,7 +297,7 @@ class _Builder:
                 self.anchor_heading = rest.strip() or text
                 self._start(self.anchor, "heading", number, self.anchor_heading)
             else:
-                kind: ClauseKind = "list_item" if self._completes_lead_in(number) else "paragraph"
+                kind: ClauseKind = "list_item" if item or self._completes_lead_in(number) else "paragraph"
                 self._start(self.anchor, kind, number, self.anchor_heading)
             self._append(text, line.block)
             return
