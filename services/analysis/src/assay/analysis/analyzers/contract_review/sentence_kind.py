@@ -117,6 +117,12 @@ def introduces_definitions(text: str) -> bool:
     return _DEFINITIONS_LEAD_IN.search(clean_markup(text)) is not None
 
 
+_PLAIN_DEFINITION = re.compile(
+    r"^(?!(?:This|That|It|Which|Such|These|There|Compliance)\b)(?:[A-Z][\w()’'/-]*\s+){1,5}(?:means|shall\s+mean)\s+"
+    r"(?:any|an?|the|all|each|every)\b"
+)
+"""A definition whose term is not quoted (bold in Markdown: "**Data Subject(s)** means any information relating
+to ..."): a capitalised term, "means" and a determiner (1.18.0); not "This means that ..."."""
 _COLON_DEFINITION = re.compile(
     r"^[\"“'‘][^\"”'’]{1,80}[\"”'’](?:\s*\([^()]{1,60}\))?\s*:\s+(?![^.;]{0,60}\b(?:shall|must|will|agrees?)\b)\S",
     re.IGNORECASE,
@@ -129,7 +135,7 @@ heading that opens a duty ("\"Audits\": the Processor shall ...") is none (1.10.
 def is_definition(text: str) -> bool:
     """A sentence that defines words rather than binding a party."""
     body = re.sub(r"^(?:in\s+this|for\s+the\s+purposes?\s+of)\b[^,]{1,80},\s*", "", _body(text), flags=re.I)
-    return _DEFINITION.match(body) is not None or _COLON_DEFINITION.match(body) is not None
+    return any(p.match(body) is not None for p in (_DEFINITION, _COLON_DEFINITION, _PLAIN_DEFINITION))
 
 
 _ELSEWHERE = (
