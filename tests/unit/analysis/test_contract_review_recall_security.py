@@ -85,6 +85,12 @@ def test_measures_named_by_the_aims_of_art_32_1_b_are_security() -> None:
         ("Technical measures:", "label"),
         ("The Processor Obligations:", "label"),
         ("The Processor's duties:", "label"),
+        # The controller's duties introduced as its responsibility, read with their lead-in.
+        (
+            "It is the responsibility of the Controller: e) To supervise the processing of data, including carrying "
+            "out inspections and audits.",
+            "controller duty",
+        ),
         # The controller named "Data Controller" is still the subject of its own duty.
         (
             "The Data Controller shall ensure that adequate technical and organisational measures are taken to "

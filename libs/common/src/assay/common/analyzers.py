@@ -116,7 +116,8 @@ CONTRACT_REVIEW = AnalyzerSpec(
     # right named alone; "is not entitled to retain a copy" bans retention; "The Data Controller shall" is the
     # controller's duty; "We implement ... measures:" is a statement, no field label; a list quoted in Markdown
     # ("> 1\\. Access") is read as a list, and a short numbered line under a lead-in is its item, not a heading;
-    # a term defined in bold ("**Data Subject(s)** means any ...") is a definition;
+    # a term defined in bold ("**Data Subject(s)** means any ...") is a definition; "It is the responsibility of the
+    # CONTROLLER:" introduces the controller's duties;
     # 1.17.0: a list item is read with its lead-in also when numbered afresh, in lower case or
     # in outline ("H.1.a."), and a lead-in's negation and party go on into the item; "X processes ... on
     # Customer's behalf" and "X is its Processor" name the processor; 1.16.0: the head vetoes below

@@ -109,6 +109,14 @@ _CONTROLLER_DUTY = re.compile(
 )
 
 
+_CONTROLLERS_RESPONSIBILITY = re.compile(
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:it\s+(?:is|shall\s+be|will\s+be)|(?:these|the\s+following)\s+(?:are|shall\s+be))\s+"
+    r"(?:the\s+)?(?:sole\s+)?(?:responsibilit(?:y|ies)|obligations?|dut(?:y|ies))\s+of\s+(?:the\s+)?(?:(?:data\s+)?"
+    r"controllers?|customers?|clients?|data\s+exporters?)\b",
+    re.IGNORECASE,
+)
+"""The controller's duties introduced as its responsibility ("It is the responsibility of the CONTROLLER: ... e) To
+supervise the processing, including carrying out inspections and audits"), 1.18.0."""
 _ASSENT_TO_ANOTHER = re.compile(
     r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+(?:and\s+\w+\s+)?that\s+"
     r"(?!(?:it|they|he|she|you)\b)(?!(?:the\s+)?(?:controllers?|customers?|clients?|"
@@ -215,6 +223,8 @@ def non_binding(text: str) -> str:
         and _CONTROLLER.search(text[: permission.start()]) is None
     ):
         return "processor permission"
+    if _CONTROLLERS_RESPONSIBILITY.match(text) is not None and _PROCESSOR_DUTY.search(text) is None:
+        return "controller duty"
     duty = _CONTROLLER_DUTY.search(text)
     if (
         duty is not None
