@@ -213,3 +213,6 @@ def test_a_list_quoted_in_markdown_is_read_as_the_list_under_its_lead_in() -> No
     ]
     items = [c for c in segment([extract_text(text)]) if c.kind == "list_item"]
     assert [c.spans[0].text for c in items][1] == "2. Restriction of processing"
+    # An address numbered without a dot under a lead-in stays what it was.
+    address = "5.9 The Processor shall keep a record.\n\nOur office is at:\n\n1 Canada Square, London"
+    assert [k[0] for k in _kinds(address)] == ["paragraph", "paragraph", "heading"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assay.analysis.analyzers.contract_review.extract import Block, ExtractedDocument
+from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB
 
 ClauseKind = Literal["heading", "paragraph", "list_item"]
 
@@ -34,6 +35,8 @@ completing its clause's lead-in ("5.2 ... in relation to: 5.2.1 security of proc
 _RUN_ON = re.compile(r"[a-z)][.!?]\W{0,3}\s+[A-Z]")
 """A sentence ending inside a line, and another starting ("(Articles 32–36).** Assist the ..."): no title."""
 _SECTION_WORD = re.compile(r"^(?:section|clause|article)\s+(\d{1,3}(?:\.\d{1,3}){0,4})\b[.:]?\s*", re.IGNORECASE)
+_ITEM_NUMBER = re.compile(r"^\d{1,2}[.)]\s")
+"""A list item's number, "1." or "1)" (not "1 Canada Square", an address under a lead-in)."""
 _LIST_PAREN = re.compile(r"^\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)\s+", re.IGNORECASE)
 _LIST_DOT = re.compile(r"^([a-z]|[ivx]{1,4}|\d{1,2}(?=[.)]\s+[a-z]))[.)]\s+(?=\S)")
 """A list item's mark: "a.", "iv)", or a number before text in lower case ("2. delete all copies ...",
@@ -286,13 +289,20 @@ class _Builder:
         if section is not None:
             number = section.group(1).rstrip(".")
             rest = text[section.end() :]
-            # A short line numbered under a lead-in ("the rights of:" then "1. Data portability") is its item, not
-            # a heading, though it reads as a title (1.18.0).
-            item = not line.heading_style and bool(rest) and self._completes_lead_in(number)
+            self.anchor = f"cl-{number}"
+            # A verbless line numbered under a lead-in ("the rights of:" then "1. Data portability") is its item,
+            # not a heading, though it reads as a title (1.18.0); a line with a verb that reads as one stays a
+            # heading ("3. Annex II: Technical and organisational measures ...: TOMs are as set forth in ...").
+            item = (
+                not line.heading_style
+                and bool(rest)
+                and _ITEM_NUMBER.match(text) is not None
+                and FINITE_VERB.search(rest) is None
+                and self._completes_lead_in(number)
+            )
             is_heading = not item and (
                 line.heading_style or not rest or _is_title(rest) or (line.whole_paragraph and _is_short_title(rest))
             )
-            self.anchor = f"cl-{number}"
             if is_heading:
                 self.anchor_heading = rest.strip() or text
                 self._start(self.anchor, "heading", number, self.anchor_heading)
