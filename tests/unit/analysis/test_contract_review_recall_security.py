@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fixtures.contracts.support import assert_found_and_quoted, assert_not_quoted, eu_primary
 
-from assay.analysis.analyzers.contract_review.obligation import non_binding
+from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
 
 SECURITY = "art28-3c-security"
 CONFIDENTIALITY = "art28-3b-confidentiality"
@@ -101,3 +101,21 @@ def test_measures_named_by_the_aims_of_art_32_1_b_are_security() -> None:
 )
 def test_who_a_sentence_binds(sentence: str, why: str) -> None:
     assert non_binding(sentence) == why
+
+
+@pytest.mark.parametrize(
+    ("sentence", "controllers"),
+    [
+        # The controller's assent to the processor's act: the permission is the processor's, authorised.
+        (
+            "The Data Controller agrees the Processor may engage third-party Sub-processors to provide the Services.",
+            False,
+        ),
+        ("The Customer agrees that we may engage sub-processors.", False),
+        # The controller's own rights.
+        ("The Customer may export its data at any time.", True),
+        ("The Customer acknowledges it may audit the Processor once a year.", True),
+    ],
+)
+def test_whose_permission_a_sentence_states(sentence: str, controllers: bool) -> None:
+    assert controller_permission(sentence) is controllers

@@ -117,6 +117,14 @@ _CONTROLLERS_RESPONSIBILITY = re.compile(
 )
 """The controller's duties introduced as its responsibility ("It is the responsibility of the CONTROLLER: ... e) To
 supervise the processing, including carrying out inspections and audits"), 1.18.0."""
+_ASSENTS_TO_OTHER = re.compile(
+    r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+(?:that\s+)?"
+    r"(?!(?:it|they|he|she|you|the\s+(?:data\s+)?controllers?|the\s+customers?|the\s+clients?|(?:data\s+)?controllers?|"
+    r"customers?|clients?)\b)[^,;:]{1,60}$",
+    re.IGNORECASE,
+)
+"""Right before a permission, the controller's assent to another party's act ("The Data Controller agrees OOPSpam may
+engage third-party Sub-processors"): the permission is the processor's, authorised (1.18.0)."""
 _ASSENT_TO_ANOTHER = re.compile(
     r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+(?:and\s+\w+\s+)?that\s+"
     r"(?!(?:it|they|he|she|you)\b)(?!(?:the\s+)?(?:controllers?|customers?|clients?|"
@@ -182,6 +190,8 @@ def controller_permission(text: str) -> bool:
     before = text[: permission.start()]
     if _CONTROLLER_SUBJECT.match(before) is None and _CONTROLLER_AFTER_INTRO.search(before) is None:
         return False  # "Where the Customer reasonably determines ..., the Customer may ..." counts too
+    if _ASSENTS_TO_OTHER.search(before) is not None:
+        return False  # "The Data Controller agrees OOPSpam may engage Sub-processors": the processor's, authorised
     if _RESTRICTED.search(text[permission.start() : permission.end() + 12]):
         return False  # "may not", "may only": a restriction, not a permission
     return _PROCESSOR_DUTY.search(text) is None
