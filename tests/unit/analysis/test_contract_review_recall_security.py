@@ -112,7 +112,8 @@ def test_who_a_sentence_binds(sentence: str, why: str) -> None:
             False,
         ),
         ("The Customer agrees that we may engage sub-processors.", False),
-        # The controller's own rights.
+        # The controller's own rights, and what it acknowledges may happen to its data.
+        ("You agree and acknowledge that Customer Data may be irretrievably deleted if your account lapses.", True),
         ("The Customer may export its data at any time.", True),
         ("The Customer acknowledges it may audit the Processor once a year.", True),
     ],

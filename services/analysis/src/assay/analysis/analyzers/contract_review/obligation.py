@@ -125,6 +125,9 @@ _ASSENTS_TO_OTHER = re.compile(
 )
 """Right before a permission, the controller's assent to another party's act ("The Data Controller agrees OOPSpam may
 engage third-party Sub-processors"): the permission is the processor's, authorised (1.18.0)."""
+_DATA_AS_SUBJECT = re.compile(r"\b(?:data|information|content|materials?)\s*$", re.IGNORECASE)
+"""The data as the permission's subject ("You agree that Customer Data may be irretrievably deleted"): what may
+happen to the controller's data, acknowledged by it, is no processor's act."""
 _ASSENT_TO_ANOTHER = re.compile(
     r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+(?:and\s+\w+\s+)?that\s+"
     r"(?!(?:it|they|he|she|you)\b)(?!(?:the\s+)?(?:controllers?|customers?|clients?|"
@@ -190,7 +193,7 @@ def controller_permission(text: str) -> bool:
     before = text[: permission.start()]
     if _CONTROLLER_SUBJECT.match(before) is None and _CONTROLLER_AFTER_INTRO.search(before) is None:
         return False  # "Where the Customer reasonably determines ..., the Customer may ..." counts too
-    if _ASSENTS_TO_OTHER.search(before) is not None:
+    if _ASSENTS_TO_OTHER.search(before) is not None and _DATA_AS_SUBJECT.search(before) is None:
         return False  # "The Data Controller agrees OOPSpam may engage Sub-processors": the processor's, authorised
     if _RESTRICTED.search(text[permission.start() : permission.end() + 12]):
         return False  # "may not", "may only": a restriction, not a permission
