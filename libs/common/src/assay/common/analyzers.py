@@ -115,9 +115,9 @@ CONTRACT_REVIEW = AnalyzerSpec(
     # in a purpose clause of the controller's, in "not sell ... Information" (a noun, no duty verb) or in Art. 22's
     # right named alone; "is not entitled to retain a copy" bans retention; "The Data Controller shall" is the
     # controller's duty; "We implement ... measures:" is a statement, no field label; a list quoted in Markdown
-    # ("> 1\\. Access") is read as a list, and a short numbered line under a lead-in is its item, not a heading;
+    # ("> 1\\. Access") is read as a list, and a verbless line numbered "1." under a lead-in is its item, not a heading;
     # a term defined in bold ("**Data Subject(s)** means any ...") is a definition; "It is the responsibility of the
-    # CONTROLLER:" introduces the controller's duties;
+    # CONTROLLER:" introduces the controller's duties; "The Data Controller agrees X may engage ..." is X's permission;
     # 1.17.0: a list item is read with its lead-in also when numbered afresh, in lower case or
     # in outline ("H.1.a."), and a lead-in's negation and party go on into the item; "X processes ... on
     # Customer's behalf" and "X is its Processor" name the processor; 1.16.0: the head vetoes below
