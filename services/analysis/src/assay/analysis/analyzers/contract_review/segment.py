@@ -141,6 +141,13 @@ _QUOTE_MARK = re.compile(r"^[ \t]*>(?:[ \t]*>)*[ \t]?")
 """Markdown's blockquote marks at a line's start ("> ", "> > "): a line of them alone is a blank line."""
 _ESCAPED_MARK = re.compile(r"^(\d{1,3}|[a-zA-Z])\\([.)])")
 """A list number whose dot or parenthesis Markdown escapes ("1\\. Access", "a\\) Name")."""
+_LABEL_ROW = re.compile(r"\|\s*(?:\*\*[^|*]{3,}?[:?]\s*\*\*|__[^|_]{3,}?[:?]\s*__|[^|*_]{3,}?[:?])\s*\|\s*\S")
+"""A Markdown table row whose first cell is a label, bold or not, ending with ":" or "?"
+("| **Nature and purpose of processing:** | ..."), followed by a value cell."""
+_ATX_HEADING = re.compile(r"#{1,6}\s+\S")
+"""A Markdown heading line ("### 4.1 Processing of Client Data"): a paragraph of its own also when the
+line above it is no blank (a heading right under another, "## 4. Data Use"), and the line under it
+is not part of it."""
 
 
 def _unquoted(line: str) -> str:
@@ -149,13 +156,6 @@ def _unquoted(line: str) -> str:
     if not line.lstrip().startswith(">"):
         return line
     return _ESCAPED_MARK.sub(r"\1\2", _QUOTE_MARK.sub("", line))
-_LABEL_ROW = re.compile(r"\|\s*(?:\*\*[^|*]{3,}?[:?]\s*\*\*|__[^|_]{3,}?[:?]\s*__|[^|*_]{3,}?[:?])\s*\|\s*\S")
-"""A Markdown table row whose first cell is a label, bold or not, ending with ":" or "?"
-("| **Nature and purpose of processing:** | ..."), followed by a value cell."""
-_ATX_HEADING = re.compile(r"#{1,6}\s+\S")
-"""A Markdown heading line ("### 4.1 Processing of Client Data"): a paragraph of its own also when the
-line above it is no blank (a heading right under another, "## 4. Data Use"), and the line under it
-is not part of it."""
 
 
 def _is_title(text: str) -> bool:
@@ -293,12 +293,13 @@ class _Builder:
             # A verbless line numbered under a lead-in ("the rights of:" then "1. Data portability") is its item,
             # not a heading, though it reads as a title (1.18.0); a line with a verb that reads as one stays a
             # heading ("3. Annex II: Technical and organisational measures ...: TOMs are as set forth in ...").
+            completes = self._completes_lead_in(number)
             item = (
-                not line.heading_style
+                completes
+                and not line.heading_style
                 and bool(rest)
                 and _ITEM_NUMBER.match(text) is not None
                 and FINITE_VERB.search(rest) is None
-                and self._completes_lead_in(number)
             )
             is_heading = not item and (
                 line.heading_style or not rest or _is_title(rest) or (line.whole_paragraph and _is_short_title(rest))
@@ -307,7 +308,7 @@ class _Builder:
                 self.anchor_heading = rest.strip() or text
                 self._start(self.anchor, "heading", number, self.anchor_heading)
             else:
-                kind: ClauseKind = "list_item" if item or self._completes_lead_in(number) else "paragraph"
+                kind: ClauseKind = "list_item" if completes else "paragraph"
                 self._start(self.anchor, kind, number, self.anchor_heading)
             self._append(text, line.block)
             return
