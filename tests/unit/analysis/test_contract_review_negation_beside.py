@@ -9,11 +9,8 @@ are the EU processor-terms playbook's.
 from __future__ import annotations
 
 import pytest
+from fixtures.contracts.support import eu_contradictions
 
-from assay.analysis.analyzers.contract_review.negation import contradiction
-from assay.analysis.analyzers.contract_review.playbook import all_recognisers, builtin_playbooks
-
-_PLAYBOOK = builtin_playbooks()["eu-gdpr-processor-terms"]
 INSTRUCTIONS = "art28-3a-documented-instructions"
 SUBPROCESSORS = "art28-2-4-subprocessors"
 DATA_SUBJECTS = "art28-3e-data-subject-rights"
@@ -23,11 +20,7 @@ BREACH = "art33-2-breach-notification"
 
 def _negations(requirement: str, sentence: str) -> list[str]:
     """The cues that negate the requirement in the sentence, for each recogniser naming its concept."""
-    [wanted] = [r for r in _PLAYBOOK.requirements if r.id == requirement]
-    addressed = [r for r in all_recognisers(wanted) if r.operative and all(p.search(sentence) for p in r.operative)]
-    assert addressed, f"{sentence!r} does not name the concept of {requirement}"
-    found = (contradiction(sentence, r.operative, r.restricts) for r in addressed)
-    return [f.cue for f in found if f is not None and f.negates]
+    return [found.cue for found in eu_contradictions(requirement, sentence) if found.negates]
 
 
 @pytest.mark.parametrize(

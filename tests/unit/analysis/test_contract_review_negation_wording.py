@@ -15,6 +15,7 @@ from fixtures.contracts.support import (
     context,
     edit,
     edited_findings,
+    eu_contradictions,
     fixture_text,
     lexical_analyzer,
     lexical_findings,
@@ -30,11 +31,7 @@ _PLAYBOOK = builtin_playbooks()["eu-gdpr-processor-terms"]
 
 def _negation(requirement: str, sentence: str) -> Contradiction | None:
     """What negates the requirement in the sentence, read for each recogniser naming its concept."""
-    [wanted] = [r for r in _PLAYBOOK.requirements if r.id == requirement]
-    addressed = [r for r in all_recognisers(wanted) if r.operative and all(p.search(sentence) for p in r.operative)]
-    assert addressed, f"{sentence!r} does not name the concept of {requirement}"
-    found = (contradiction(sentence, r.operative, r.restricts) for r in addressed)
-    return next((f for f in found if f is not None), None)
+    return next(iter(eu_contradictions(requirement, sentence)), None)
 
 
 DELETION = "art28-3g-deletion-return"
