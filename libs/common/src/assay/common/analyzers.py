@@ -110,7 +110,10 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.18.0",  # 1.18.0: no negation of a duty is read in a relative clause opened by a preposition
+    version="1.19.0",  # 1.19.0: a sentence read for several recognisers of a requirement is weighed with its
+    # strongest reading; the warning about an infringing instruction is carried by its condition; playbooks 1.15.0:
+    # the German model's internal organisation as security, "hand over" as return, "disclose" information.
+    # 1.18.0: no negation of a duty is read in a relative clause opened by a preposition
     # ("in respect of which ... are not performed"), in discretion over which of two remedies or to keep compliance,
     # in a purpose clause of the controller's, in "not sell ... Information" (a noun, no duty verb) or in Art. 22's
     # right named alone; "is not entitled to retain a copy" bans retention; "The Data Controller shall" is the

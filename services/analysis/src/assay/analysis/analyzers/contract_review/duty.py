@@ -187,6 +187,10 @@ class Duty:
     """The requirement id, or the name of a duty no requirement has (``payment``)."""
     patterns: tuple[re.Pattern[str], ...]
     """The act and its object (either order, for a passive): any one carries the duty."""
+    in_condition: bool = False
+    """The duty is owed when its condition holds and names it there ("If the Processor believes that
+    an instruction infringes the GDPR, it shall inform the Controller"): read over the whole sentence,
+    its leading condition included (1.19.0)."""
 
 
 def main_clause(text: str) -> str:
@@ -233,6 +237,8 @@ def without_purpose_frame(text: str) -> str | None:
 
 
 def carried(text: str, duties: Iterable[Duty]) -> frozenset[str]:
-    """The names of the duties ``text``'s main clause carries."""
+    """The names of the duties ``text``'s main clause carries (the whole sentence, for a duty named
+    in its condition)."""
     clause = stated_duties(main_clause(text))
-    return frozenset(d.name for d in duties if any(p.search(clause) for p in d.patterns))
+    whole = stated_duties(text)
+    return frozenset(d.name for d in duties if any(p.search(whole if d.in_condition else clause) for p in d.patterns))

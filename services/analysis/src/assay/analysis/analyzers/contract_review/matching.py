@@ -668,7 +668,7 @@ def _carrying_negated(
     binds in a way a negation may be read in (``readable`` reasons of :func:`non_binding`, or the
     controller withholding consent) and carries a requirement's own duty: the columns are that
     requirement's recognisers the sentence names the concept of."""
-    duties = tuple(Duty(req.id, req.duty) for req in playbook.requirements if req.duty)
+    duties = tuple(duty for req in playbook.requirements if (duty := req.core_duty) is not None)
     index_of = {req.id: i for i, req in enumerate(playbook.requirements)}
     for row in np.flatnonzero(context & (raw > 0).any(axis=1)):
         said = _said(units[int(row)])
@@ -907,7 +907,7 @@ def evaluate(
     if requirement.primary is not None:
         column = _affirmed(units, table, requirement.primary, thresholds, contradicting)
         sections = {_section(units[int(i)]) for i in np.flatnonzero(column >= thresholds.present)}
-        own = Duty(requirement.id, requirement.duty) if requirement.duty else None
+        own = requirement.core_duty
         best[requirement.primary.id] = _best(units, column, requirement.primary, duty=own)
     for element in requirement.elements:
         column = _affirmed(units, table, element, thresholds, contradicting)
@@ -952,7 +952,7 @@ def evaluate(
     if qualifier:
         status = "weak"
         notes.append(f"Qualified by '{qualifier}'.")
-    duty = Duty(requirement.id, requirement.duty) if requirement.duty else None
+    duty = requirement.core_duty
     said = [(_said(e.unit), e.score, e.negation) for e in negated], [(_said(e.unit), e.score) for e in evidence]
     # With the playbook's ``duties``, also a clear negation of the duty alone over sentences that
     # commit the processor to nothing (weighing.py, 1.10.0).
@@ -995,14 +995,15 @@ def _described_sections(units: Sequence[Unit]) -> list[str]:
 
 
 def _dedupe(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
-    seen: set[tuple[str, str]] = set()
-    out: list[Evidence] = []
+    """One item per sentence, in document order: the reading that scores it highest (a sentence
+    negating "make available documentation ... or allow ... an audit" reads more like the audits
+    than like the information it also names, and is weighed with that score, 1.19.0)."""
+    strongest: dict[tuple[str, str], Evidence] = {}
     for item in sorted(evidence, key=lambda e: e.unit.clause.ordinal):
         key = (item.unit.clause.clause_id, item.unit.text)
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return tuple(out)
+        if key not in strongest or item.score > strongest[key].score:
+            strongest[key] = item
+    return tuple(strongest.values())
 
 
 def match_playbook(

@@ -105,6 +105,14 @@ class Requirement:
     """The requirement's core duty, the act and its object (``notif`` ... ``breach``): a sentence
     whose main clause carries another requirement's duty and not this one is no evidence for it
     (:mod:`.duty`)."""
+    duty_in_condition: bool = False
+    """The duty is named in the condition that triggers it (``duty_in_condition: true``: an
+    instruction that infringes the law), so it is read over the whole sentence (1.19.0)."""
+
+    @property
+    def core_duty(self) -> Duty | None:
+        """The requirement's core duty, when it names one."""
+        return Duty(self.id, self.duty, self.duty_in_condition) if self.duty else None
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,7 @@ class Playbook:
     @property
     def duties(self) -> tuple[Duty, ...]:
         """Every requirement's core duty, then the other duties."""
-        own = tuple(Duty(r.id, r.duty) for r in self.requirements if r.duty)
+        own = tuple(duty for r in self.requirements if (duty := r.core_duty) is not None)
         return own + self.other_duties
 
 
@@ -257,6 +265,7 @@ def _requirement(data: Any, where: str) -> Requirement:
         weak_if=_compile(data.get("weak_if"), where),
         elements_together=together,
         duty=_compile(data.get("duty"), f"{where} duty"),
+        duty_in_condition=data.get("duty_in_condition") is True,
     )
 
 
