@@ -157,12 +157,23 @@ the sub-processor ..."): measures a sub-processor guarantees, the terms of engag
 processor's own security; read only when the sentence names a sub-processor (1.11.0)."""
 
 
+_SUBPROCESSORS_BOUND = re.compile(
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:(?:all|any|each|every|its|our|the|such|these|those)\s+)?"
+    r"(?:sub-?\s?processors?|sub-?contractors?)\b[^.;:,]{0,40}?\b(?:must|shall|will|(?:is|are)\s+(?:required|obliged|"
+    r"bound)\s+to)\b.*",
+    re.IGNORECASE | re.DOTALL,
+)
+"""Sub-processors as the subject bound ("All sub-processors must: - Implement appropriate security measures"): the
+terms of engaging them, not the processor's own security or breach notice (1.19.0)."""
+
+
 def stated_duties(clause: str) -> str:
     """``clause`` with what only names duties read as what it is: a point in time and sub-processors
     named as co-agents of another act dropped, and
     proof that duties are met read as proof of compliance ("provide regular proof of fulfillment
     ... of the agreed technical and organisational measures" reads "provide regular proof of
     compliance")."""
+    clause = _SUBPROCESSORS_BOUND.sub(" guarantees engaging the sub-processor ", clause)
     clause = _UNTIL.sub(" ", clause)
     clause = _EXCEPTION_IN_BRACKETS.sub(" ", clause)
     if _SUBPROCESSOR.search(clause):

@@ -296,7 +296,7 @@ _GUTTING = re.compile(
     # "conditional upon payment of the Processor's fees".
     r"\b(?:only\s+(?:if|when|where|upon|after|once|on\s+condition\s+that)|unless|(?:conditional|contingent|"
     r"dependent)\s+(?:up)?on|subject\s+to)\b(?:\s+[\w'’-]+){0,6}?\s+(?:pays?|paid|paying|payment|"
-    r"fees?)\b|\b(?:upon|on|against|after)\s+(?:the\s+)?payment\s+of\s+(?:an?\s+)?(?:additional|extra|separate|further)\b|"
+    r"fees?)\b(?!\s+(?:incurred|accrued|already|outstanding))|\b(?:upon|on|against|after)\s+(?:the\s+)?payment\s+of\s+(?:an?\s+)?(?:additional|extra|separate|further)\b|"
     # The processor's convenience as an exception: "unless ... otherwise inconvenient".
     r"\b(?:unless|except\s+(?:where|when|if|to\s+the\s+extent)|save\s+where)\b[^.;:]{0,80}?\b(?:inconvenient|"
     r"burdensome|commercially\s+unreasonable|uneconomic(?:al)?|not\s+in\s+(?:its|their|the\s+processor['’]s)\s+"
@@ -460,6 +460,13 @@ _AFFIRMATIVE_DUTY = re.compile(
     r"(?!\s+be\s+(?:entitled|permitted|allowed|free|authori[sz]ed)\b)(?!\s+have\s+the\s+right\b)",
     re.IGNORECASE,
 )
+_FREQUENCY = re.compile(
+    r"\bmore\s+(?:often|frequently)\s+than\b|"
+    r"\bmore\s+than\s+(?:once|twice|(?:one|two|three|four|\d+)\s+(?:times?|audits?|inspections?|requests?))\b",
+    re.IGNORECASE,
+)
+"""How often, not whether: "Customer may not audit the Processor more than once annually" limits the audits the
+controller may make and leaves them owed (1.19.0)."""
 _EXTENT = re.compile(
     r"\b(?:more\s+than|beyond|in\s+excess\s+of|exceeding|additional|directly|itself|themselves|"
     r"more\s+often|other\s+than)\b",
@@ -599,6 +606,8 @@ def contradiction(
                 continue
             return lifted
         rest = text[cue.end() : _clause_end(text, cue.end())]
+        if _FREQUENCY.search(rest):
+            continue  # "may not audit ... more than once annually": a limit on how often
         # The exception restricts the negated act itself: not one of a duty coordinated after it
         # ("will not notify ..., and will provide the information ... for its own notification").
         coordinated = _COORDINATED_DUTY.search(rest)
