@@ -33,6 +33,8 @@ def _negates(requirement: str, sentence: str) -> bool:
         (AUDITS, "The Controller may not audit the Processor more than once annually.", False),
         (AUDITS, "The Controller may not audit the Processor more often than once in any twelve months.", False),
         (AUDITS, "The Controller may not audit the Processor.", True),
+        # The limit "may audit no more than once a year" negated.
+        (AUDITS, "The Controller may not audit the Processor no more than once per calendar year.", True),
         (
             SUBPROCESSORS,
             "If no resolution is achievable, the Processor may either not engage the proposed sub-processor or allow "

@@ -461,12 +461,13 @@ _AFFIRMATIVE_DUTY = re.compile(
     re.IGNORECASE,
 )
 _FREQUENCY = re.compile(
-    r"\bmore\s+(?:often|frequently)\s+than\b|"
-    r"\bmore\s+than\s+(?:once|twice|(?:one|two|three|four|\d+)\s+(?:times?|audits?|inspections?|requests?))\b",
+    r"(?<!no\s)\bmore\s+(?:often|frequently)\s+than\b|"
+    r"(?<!no\s)\bmore\s+than\s+(?:once|twice|(?:one|two|three|four|\d+)\s+(?:times?|audits?|inspections?|requests?))\b",
     re.IGNORECASE,
 )
 """How often, not whether: "Customer may not audit the Processor more than once annually" limits the audits the
-controller may make and leaves them owed (1.19.0)."""
+controller may make and leaves them owed (1.19.0). Not "may not audit ... no more than once a year": the limit
+"may audit no more than once" negated."""
 _EXTENT = re.compile(
     r"\b(?:more\s+than|beyond|in\s+excess\s+of|exceeding|additional|directly|itself|themselves|"
     r"more\s+often|other\s+than)\b",
