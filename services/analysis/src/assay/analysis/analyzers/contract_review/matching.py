@@ -925,7 +925,7 @@ def evaluate(
         best = dict.fromkeys(best)
     missing = tuple(e.id for e in requirement.elements if not found(e.id))
     deciding = [requirement.primary.id] if requirement.primary else [e.id for e in requirement.elements]
-    negated = _dedupe([e for e in contradicting if e.recogniser_id in deciding])
+    negated = _dedupe([e for e in contradicting if e.recogniser_id in deciding], strongest=True)
     if requirement.elements_together:
         # A description has no duty to negate: what it says is not processed is no evidence of
         # the description, and no contradiction of it either (1.9.0).
@@ -994,16 +994,18 @@ def _described_sections(units: Sequence[Unit]) -> list[str]:
     return out
 
 
-def _dedupe(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
-    """One item per sentence, in document order: the reading that scores it highest (a sentence
-    negating "make available documentation ... or allow ... an audit" reads more like the audits
-    than like the information it also names, and is weighed with that score, 1.19.0)."""
-    strongest: dict[tuple[str, str], Evidence] = {}
+def _dedupe(evidence: Sequence[Evidence], strongest: bool = False) -> tuple[Evidence, ...]:
+    """One item per sentence, in document order: its first reading (the primary recogniser's before the
+    elements'), or with ``strongest`` the reading that scores it highest. A negation is weighed with its
+    strongest reading among the recognisers that decide the requirement: one negating "make available
+    documentation ... or allow ... an audit" reads more like the audits than like the information it also
+    names (1.19.0)."""
+    kept: dict[tuple[str, str], Evidence] = {}
     for item in sorted(evidence, key=lambda e: e.unit.clause.ordinal):
         key = (item.unit.clause.clause_id, item.unit.text)
-        if key not in strongest or item.score > strongest[key].score:
-            strongest[key] = item
-    return tuple(strongest.values())
+        if key not in kept or (strongest and item.score > kept[key].score):
+            kept[key] = item
+    return tuple(kept.values())
 
 
 def match_playbook(
