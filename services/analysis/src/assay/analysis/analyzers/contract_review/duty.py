@@ -250,6 +250,7 @@ def without_purpose_frame(text: str) -> str | None:
 def carried(text: str, duties: Iterable[Duty]) -> frozenset[str]:
     """The names of the duties ``text``'s main clause carries (the whole sentence, for a duty named
     in its condition)."""
-    clause = stated_duties(main_clause(text))
-    whole = stated_duties(text)
+    main = main_clause(text)
+    clause = stated_duties(main)
+    whole = clause if main == text else stated_duties(text)
     return frozenset(d.name for d in duties if any(p.search(whole if d.in_condition else clause) for p in d.patterns))
