@@ -9,7 +9,9 @@
   instructions).
 - Playbooks 1.15.0: the German model's opening of the security section ("shall structure its internal
   organisation in such a way that it meets the special requirements of data protection"), handing over the
-  data at the end as its return, and disclosing the information that demonstrates compliance.
+  data at the end as its return, and disclosing the information that demonstrates compliance; the
+  standard contractual clauses' assistance "in particular to notify the competent supervisory authority and
+  the affected data subjects" (holdout16).
 
 Sentences written for these tests (the EU DPA fixture with clauses rewritten), after the readings the
 originals of holdout12-15 showed.
@@ -39,6 +41,7 @@ AUDITS = "art28-3h-information-audits"
 INFRINGING = "art28-3-infringing-instructions"
 SECURITY = "art28-3c-security"
 DELETION = "art28-3g-deletion-return"
+ASSISTANCE = "art28-3f-assistance-arts-32-36"
 
 
 def _carried(sentence: str) -> frozenset[str]:
@@ -86,6 +89,14 @@ def test_the_warning_negated_in_its_main_clause_outweighs_a_neighbour_that_only_
             "and documents in its possession.",
             DELETION,
         ),
+        # The standard contractual clauses' Clause 8.6(d): the authority and data subjects notified, Arts 33-34.
+        (
+            ASSISTANCE,
+            "The Processor shall cooperate with and assist the Controller to enable the Controller to comply with its "
+            "obligations under the GDPR, in particular to notify the competent supervisory authority and the affected "
+            "data subjects.",
+            ASSISTANCE,
+        ),
         (
             AUDITS,
             "The Processor shall disclose to the Controller the information necessary to demonstrate compliance "
@@ -94,7 +105,7 @@ def test_the_warning_negated_in_its_main_clause_outweighs_a_neighbour_that_only_
         ),
     ],
 )
-def test_the_duty_worded_by_the_german_model_or_as_disclosure_is_carried_and_its_negation_read(
+def test_the_duty_worded_by_the_german_model_the_sccs_or_as_disclosure_is_carried_and_its_negation_read(
     requirement: str, sentence: str, duty: str
 ) -> None:
     assert duty in _carried(sentence)
