@@ -112,7 +112,8 @@ CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
     version="1.19.0",  # 1.19.0: a sentence read for several recognisers of a requirement is weighed with its
     # strongest reading; the warning about an infringing instruction is carried by its condition; playbooks 1.15.0:
-    # the German model's internal organisation as security, "hand over" as return, "disclose" information; "may not
+    # the German model's internal organisation as security, "hand over" as return, "disclose" information, the SCCs'
+    # "assist ... to notify the competent supervisory authority" as Arts 33-34 assistance; "may not
     # audit more than once annually" limits how often; fees already incurred are no price; duties placed on
     # sub-processors are the terms of engaging them.
     # 1.18.0: no negation of a duty is read in a relative clause opened by a preposition
