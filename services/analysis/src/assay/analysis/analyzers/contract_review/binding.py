@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 
 from assay.analysis.analyzers.contract_review.obligation import IMPERATIVE
-from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB
+from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB, SENTENCE_START
 
 _PROCESSOR = (
     r"(?:(?:the|any|each|all|its|our|such)\s+)?(?:(?:data\s+)?processors?|(?-i:Services?|App|Application|Platform|"
@@ -179,14 +179,14 @@ _NO_DUTY_PARTICIPLE = re.compile(
 ("the Customer shall be entitled", "is governed by", "are listed in", "is deemed")."""
 _BY_CONTROLLER = re.compile(rf"^\s*(?:\w+\s+){{0,3}}?by\s+{_CONTROLLER}\b", re.IGNORECASE)
 _COMMAND = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:and\s+|or\s+)?(?:to\s+|not\s+to\s+|shall\s+|will\s+|must\s+)?"
+    SENTENCE_START + r"(?:and\s+|or\s+)?(?:to\s+|not\s+to\s+|shall\s+|will\s+|must\s+)?"
     r"(?:not\s+)?(?!is\b|are\b|was\b|were\b|has\b|have\b|the\b|this\b|these\b|that\b|such\b|a\b|an\b|all\b|any\b|each\b)"
     r"(?P<verb>[a-z]{2,})(?=\s)",
     re.IGNORECASE,
 )
 """A sentence opening with a verb: a command or an infinitive ("Notify the Controller ...", "to
 assist ...", "(b) not disclose ..."), a list item under its lead-in."""
-_LOWER_START = re.compile(r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?[a-z]")
+_LOWER_START = re.compile(SENTENCE_START + r"[a-z]")
 
 
 def binds_processor(text: str, lead_in: str = "", sentence_so_far: str = "") -> bool:
@@ -339,7 +339,7 @@ def _party_subject(text: str) -> bool:
 
 
 _DUTY_NOUN = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:the\s+|an?\s+)?(?:obligations?|duty|duties|commitments?)\s+"
+    SENTENCE_START + r"(?:the\s+|an?\s+)?(?:obligations?|duty|duties|commitments?)\s+"
     r"(?:of\s+the\s+(?:processor|supplier|vendor|(?:service\s+)?provider|contractor)\s+)?to\s+(?:\w+ly\s+)?[a-z]{3,}",
     re.IGNORECASE,
 )
@@ -366,15 +366,11 @@ it, Art. 28(2)'s own term (1.8.0; read only with the processor named)."""
 
 
 def _granted(text: str) -> bool:
-    return (
-        (_GRANT.search(text) is not None or _APPROVED_SUBPROCESSOR.search(text) is not None)
-        and re.search(
-            r"\b(?:processors?|suppliers?|vendors?|(?:service\s+)?providers?|data\s+importers?|contractors?|us)\b",
-            text,
-            re.IGNORECASE,
-        )
-        is not None
-    )
+    return (_GRANT.search(text) is not None or _APPROVED_SUBPROCESSOR.search(text) is not None) and re.search(
+        r"\b(?:processors?|suppliers?|vendors?|(?:service\s+)?providers?|data\s+importers?|contractors?|us)\b",
+        text,
+        re.IGNORECASE,
+    ) is not None
 
 
 _SUBJECT_READINGS = (
@@ -412,8 +408,10 @@ def _completes(item: str) -> bool:
     if _opens_with_verb(item):
         return True
     comma = item.find(", ")
-    return 0 < comma < INSERTED_PHRASE_CHARS and FINITE_VERB.search(item[:comma]) is None and _opens_with_verb(
-        item[comma + 2 :]
+    return (
+        0 < comma < INSERTED_PHRASE_CHARS
+        and FINITE_VERB.search(item[:comma]) is None
+        and _opens_with_verb(item[comma + 2 :])
     )
 
 

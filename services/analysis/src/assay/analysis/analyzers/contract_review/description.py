@@ -40,7 +40,7 @@ from collections.abc import Collection, Iterable
 
 from assay.analysis.analyzers.contract_review.duty import Duty, carried
 from assay.analysis.analyzers.contract_review.obligation import non_binding
-from assay.analysis.analyzers.contract_review.sentence_kind import is_definition
+from assay.analysis.analyzers.contract_review.sentence_kind import SENTENCE_START, is_definition
 
 _ROLE = re.compile(
     r"\b(?:is|are|acts?|acting|be|serves?|serving|remains?)\s+"
@@ -118,7 +118,7 @@ _APPLIES_IF = re.compile(
 the Services, the terms of this Agreement will apply", "This DPA will apply only to the extent
 that ..."): a condition of the contract, not a description of what is processed."""
 _CONTROLLER_ASSENT = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?)\s+"
+    SENTENCE_START + r"(?:the\s+)?(?:controllers?|customers?|clients?|you|data\s+exporters?)\s+"
     r"(?:\w+\s+)?(?:acknowledges?|understands?|accepts?|recognises?|recognizes?)\b",
     re.IGNORECASE,
 )
@@ -140,7 +140,7 @@ _VALUE_VERB = re.compile(
 """What gives a field its value: a colon or dash, or a verb ("Categories of data subjects include
 ..."); a relative clause of the field's name ("... whose personal data is transferred") gives none."""
 _OTHERS_SUBJECT = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:(?:any|all|such|its|the|each|our|their)\s+)*"
+    SENTENCE_START + r"(?:(?:any|all|such|its|the|each|our|their)\s+)*"
     r"(?:sub-?\s?processors?|sub-?contractors?|personnel|employees|staff|third\s+part(?:y|ies)|service\s+providers)\b",
     re.IGNORECASE,
 )

@@ -39,8 +39,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assay.analysis.analyzers.contract_review.sentence_kind import SENTENCE_START
+
 _LEADING_CONDITION = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:if|where|when|whenever|in\s+the\s+event|in\s+case|to\s+the\s+extent|"
+    SENTENCE_START + r"(?:if|where|when|whenever|in\s+the\s+event|in\s+case|to\s+the\s+extent|"
     r"insofar|in\s+so\s+far|should|after|upon|on|once|following|in\s+connection\s+with|with\s+respect\s+to|"
     r"in\s+relation\s+to|for\s+the\s+purposes?\s+of)\b",
     re.IGNORECASE,
@@ -74,10 +76,14 @@ _COMPLIANCE = re.compile(
 )
 """The information is proof that duties are met ("... the full implementation of the agreed
 measures", "... that the security measures are implemented")."""
+_SUBPROCESSORS = r"(?:sub-?\s?processors?|sub-?contractors?)"
+"""Sub-processors named (or subcontractors)."""
 _CO_AGENT = re.compile(
     r"\b(?:(?:or|and|nor)\s+)?(?:to\s+)?(?:allow|permit|cause|require|authori[sz]e|let)\s+(?:its|any|their|the|such)\s+"
-    r"(?:sub-?\s?processors?|sub-?contractors?)(?:\s*,\s*if\s+any\s*,)?\s+(?:to\s+)?(?=\w)|"
-    r"\b(?:or|and)\s+(?:its|their)\s+(?:sub-?\s?processors?|sub-?contractors?)(?!\w|['’])(?:\s*,\s*if\s+any\s*,)?",
+    + _SUBPROCESSORS
+    + r"(?:\s*,\s*if\s+any\s*,)?\s+(?:to\s+)?(?=\w)|\b(?:or|and)\s+(?:its|their)\s+"
+    + _SUBPROCESSORS
+    + r"(?!\w|['’])(?:\s*,\s*if\s+any\s*,)?",
     re.IGNORECASE,
 )
 """Sub-processors as co-agents of another act ("shall not transfer or allow its sub-processors, if
@@ -145,7 +151,7 @@ security of the affected Personal Data)"): what the duty leaves out, not a duty 
 bracket runs to the end of a sentence read in parts."""
 
 
-_SUBPROCESSOR = re.compile(r"\b(?:sub-?\s?processors?|sub-?contractors?|another\s+processor)\b", re.IGNORECASE)
+_SUBPROCESSOR = re.compile(rf"\b(?:{_SUBPROCESSORS}|another\s+processor)\b", re.IGNORECASE)
 _GUARANTEED_MEASURES = re.compile(
     r"\bsufficient\s+guarantees?\b[^;.]{0,60}?\b(?:technical\s+and\s+organi[sz]ational|organi[sz]ational\s+and\s+"
     r"technical)\s+(?:security\s+)?measures\b(?:\s+(?:are|will\s+be|shall\s+be|be)\s+implemented)?",
@@ -158,8 +164,10 @@ processor's own security; read only when the sentence names a sub-processor (1.1
 
 
 _SUBPROCESSORS_BOUND = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:(?:all|any|each|every|its|our|the|such|these|those)\s+)?"
-    r"(?:sub-?\s?processors?|sub-?contractors?)\b[^.;:,]{0,40}?\b(?:must|shall|will|(?:is|are)\s+(?:required|obliged|"
+    SENTENCE_START
+    + r"(?:(?:all|any|each|every|its|our|the|such|these|those)\s+)?"
+    + _SUBPROCESSORS
+    + r"\b[^.;:,]{0,40}?\b(?:must|shall|will|(?:is|are)\s+(?:required|obliged|"
     r"bound)\s+to)\b.*",
     re.IGNORECASE | re.DOTALL,
 )
@@ -215,7 +223,7 @@ def main_clause(text: str) -> str:
 
 
 _PURPOSE_FRAME = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:for\s+(?:the\s+)?purposes?\s+of\s+|(?:pursuant\s+to|under|in\s+accordance\s+with|"
+    SENTENCE_START + r"(?:for\s+(?:the\s+)?purposes?\s+of\s+|(?:pursuant\s+to|under|in\s+accordance\s+with|"
     r"as\s+required\s+by|in\s+(?:relation|respect)\s+to)\s+(?=(?:clauses?|sections?|articles?|paragraphs?)\s+\d))",
     re.IGNORECASE,
 )

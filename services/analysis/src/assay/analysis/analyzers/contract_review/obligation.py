@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 
-from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB, annex_as_subject
+from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB, SENTENCE_START, annex_as_subject
 
 _REFERENCE = re.compile(
     r"(?:\b(?:are|is|shall\s+be|will\s+be|be)\s+(?:deemed\s+(?:to\s+be\s+)?completed\s+(?:with|by)\s+(?:the\s+)?"
@@ -83,7 +83,7 @@ _THEIR_USERS = (
 account may delete ...", "our customers can enforce 2FA"): what they may do binds no processor
 (1.12.0)."""
 _CONTROLLER_SUBJECT = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:(?:furthermore|moreover|additionally|also|further|in\s+addition|however|"
+    SENTENCE_START + r"(?:(?:furthermore|moreover|additionally|also|further|in\s+addition|however|"
     r"accordingly|therefore),?\s+)?"
     r"(?:(?:the\s+|both\s+)?parties\s+(?:hereby\s+|further\s+|also\s+)?(?:agree|acknowledge|understand|confirm)\s+that\s+|"
     r"it\s+is\s+(?:hereby\s+)?(?:agreed|understood|acknowledged)\s+that\s+)?"
@@ -110,15 +110,17 @@ _CONTROLLER_DUTY = re.compile(
 
 
 _CONTROLLERS_RESPONSIBILITY = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:it\s+(?:is|shall\s+be|will\s+be)|(?:these|the\s+following)\s+(?:are|shall\s+be))\s+"
+    SENTENCE_START + r"(?:it\s+(?:is|shall\s+be|will\s+be)|(?:these|the\s+following)\s+(?:are|shall\s+be))\s+"
     r"(?:the\s+)?(?:sole\s+)?(?:responsibilit(?:y|ies)|obligations?|dut(?:y|ies))\s+of\s+(?:the\s+)?(?:(?:data\s+)?"
     r"controllers?|customers?|clients?|data\s+exporters?)\b",
     re.IGNORECASE,
 )
 """The controller's duties introduced as its responsibility ("It is the responsibility of the CONTROLLER: ... e) To
 supervise the processing, including carrying out inspections and audits"), 1.18.0."""
+_ASSENT = r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+"
+"""The controller's assent ("agrees", "acknowledges", "consents" ...), before what it assents to."""
 _ASSENTS_TO_OTHER = re.compile(
-    r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+(?:that\s+)?"
+    _ASSENT + r"(?:that\s+)?"
     r"(?!(?:it|they|he|she|you|the\s+(?:data\s+)?controllers?|the\s+customers?|the\s+clients?|(?:data\s+)?controllers?|"
     r"customers?|clients?)\b)[^,;:]{1,60}$",
     re.IGNORECASE,
@@ -129,7 +131,7 @@ _DATA_AS_SUBJECT = re.compile(r"\b(?:data|information|content|materials?)\s*$", 
 """The data as the permission's subject ("You agree that Customer Data may be irretrievably deleted"): what may
 happen to the controller's data, acknowledged by it, is no processor's act."""
 _ASSENT_TO_ANOTHER = re.compile(
-    r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+(?:and\s+\w+\s+)?that\s+"
+    _ASSENT + r"(?:and\s+\w+\s+)?that\s+"
     r"(?!(?:it|they|he|she|you)\b)(?!(?:the\s+)?(?:controllers?|customers?|clients?|"
     r"data\s+exporters?|business)\b)\S",
     re.IGNORECASE,
@@ -148,7 +150,7 @@ _WARRANTY_THAT = re.compile(
 that the data importer will provide sufficient guarantees ..."): the warranty is the controller's, the
 processor named inside it is bound by it to nothing (1.9.0)."""
 _THIRD_PARTY_RIGHT = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:the\s+|a\s+|any\s+|each\s+)?(?:data\s+subjects?|(?:competent\s+)?"
+    SENTENCE_START + r"(?:the\s+|a\s+|any\s+|each\s+)?(?:data\s+subjects?|(?:competent\s+)?"
     r"supervisory\s+authorit(?:y|ies)|third[- ]part(?:y|ies)|beneficiar(?:y|ies)|courts?)\s+(?:\w+ly\s+)?"
     r"(?:can|may|(?:is|are|shall\s+be)\s+entitled\s+to|(?:has|have|shall\s+have)\s+the\s+right\s+to)\s+(?!not\b)",
     re.IGNORECASE,
@@ -312,7 +314,7 @@ _PARTY_THEN_VERB = re.compile(
 """A party as the subject of such a word ("the Processor encrypts"), or "we" / "they" before a
 word ("we retain")."""
 _PARTY_STATES = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:we|the\s+(?:processor|supplier|vendor|(?:service\s+)?provider))\s+(?:\w+ly\s+)?"
+    SENTENCE_START + r"(?:we|the\s+(?:processor|supplier|vendor|(?:service\s+)?provider))\s+(?:\w+ly\s+)?"
     r"(?:(?:do|does)\s+not\s+)?(?!(?:obligations?|dut(?:y|ies)|responsibilities|rights|personnel|staff|data|shall|will|"
     r"must|may)\b)[a-z]{3,}\b(?!['’])",
     re.IGNORECASE,
@@ -323,7 +325,7 @@ field label (1.18.0)."""
 _LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w ()/-]{0,40}:\s+")
 """A field label before its value ("Backups: encrypted and retained for 30 days")."""
 _IMPERATIVE = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:to\s+)?(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make|delet|"
+    SENTENCE_START + r"(?:to\s+)?(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make|delet|"
     r"return|destr|implement|maintain|process|forward|submit|cooperat|co-operat|comply|impos|remain|obtain|give|"
     r"bind|keep|follow|take|respect|observe|treat|train|report|document|audit|inspect|limit|restrict|use|"
     r"protect|encrypt|not)\w*\b",

@@ -58,6 +58,10 @@ _DEFINITION = re.compile(
     re.IGNORECASE,
 )
 
+SENTENCE_START = r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?"
+"""A sentence's start before its first word: punctuation, a clause number and an item mark ("3.1 ", "(a) ",
+"b. ")."""
+
 
 def clean_markup(text: str) -> str:
     """The sentence without Markdown/HTML markup, whitespace normalised."""
