@@ -12,10 +12,7 @@ Sentences written for these tests, after the readings holdout16's originals show
 from __future__ import annotations
 
 import pytest
-from fixtures.contracts.support import eu_contradictions
-
-from assay.analysis.analyzers.contract_review.duty import carried
-from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
+from fixtures.contracts.support import carried_duties, eu_contradictions
 
 AUDITS = "art28-3h-information-audits"
 SUBPROCESSORS = "art28-2-4-subprocessors"
@@ -60,4 +57,4 @@ def test_a_limit_on_how_often_or_fees_already_incurred_negate_nothing(
     ],
 )
 def test_duties_placed_on_sub_processors_are_the_terms_of_engaging_them(sentence: str, duties: set[str]) -> None:
-    assert carried(sentence, builtin_playbooks()["eu-gdpr-processor-terms"].duties) == duties
+    assert carried_duties(sentence) == duties

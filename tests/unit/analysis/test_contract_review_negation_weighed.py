@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from fixtures.contracts.support import (
     STATUS,
+    carried_duties,
     edit,
     embedding_analyzer,
     eu_contradictions,
@@ -32,7 +33,6 @@ from fixtures.contracts.support import (
     needs_model,
 )
 
-from assay.analysis.analyzers.contract_review.duty import carried
 from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
 from assay.analysis.analyzers.contract_review.weighing import prevailing
 from assay.v1 import contract_review_pb2
@@ -44,17 +44,13 @@ DELETION = "art28-3g-deletion-return"
 ASSISTANCE = "art28-3f-assistance-arts-32-36"
 
 
-def _carried(sentence: str) -> frozenset[str]:
-    return carried(sentence, builtin_playbooks()["eu-gdpr-processor-terms"].duties)
-
-
 def test_the_warning_about_an_infringing_instruction_is_carried_by_its_condition() -> None:
-    assert INFRINGING in _carried(
+    assert INFRINGING in carried_duties(
         "If the Processor believes that an instruction violates applicable laws, it shall promptly notify the "
         "Controller."
     )
     # Another duty's condition still names no duty: read in the main clause.
-    assert DELETION not in _carried("Upon deletion of the data, the Processor shall send an invoice.")
+    assert DELETION not in carried_duties("Upon deletion of the data, the Processor shall send an invoice.")
 
 
 def test_the_warning_negated_in_its_main_clause_outweighs_a_neighbour_that_only_touches_it() -> None:
@@ -108,7 +104,7 @@ def test_the_warning_negated_in_its_main_clause_outweighs_a_neighbour_that_only_
 def test_the_duty_worded_by_the_german_model_the_sccs_or_as_disclosure_is_carried_and_its_negation_read(
     requirement: str, sentence: str, duty: str
 ) -> None:
-    assert duty in _carried(sentence)
+    assert duty in carried_duties(sentence)
     negated = sentence.replace("shall ", "shall not be required to ", 1)
     assert any(found.negates for found in eu_contradictions(requirement, negated))
 
