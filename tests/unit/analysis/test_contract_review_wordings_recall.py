@@ -134,6 +134,13 @@ CASES = {
             "opinion, contrary to Data Protection Law."
         },
     ),
+    "infringing instruction, 'may conflict with' the law": (
+        "art28-3-infringing-instructions",
+        {
+            "3.2": "3.2 Should the Processor find that an instruction may conflict with the applicable data "
+            "protection laws, it will notify the Controller promptly."
+        },
+    ),
     "infringing instruction, 'non-compliant'": (
         "art28-3-infringing-instructions",
         {
@@ -172,6 +179,14 @@ def test_the_requirement_is_found_in_this_wording_and_quoted(tmp_path: Path, cas
         (
             {"8.1": "8.1 Each party shall notify the other of any breach of this Agreement within 30 days."},
             "art33-2-breach-notification",
+        ),
+        # a conflict between the parties' documents is no instruction that infringes the law
+        (
+            {
+                "3.2": "3.2 In the event of a conflict between an instruction of the Controller and this DPA, the "
+                "Processor shall notify the Controller and this DPA shall prevail."
+            },
+            "art28-3-infringing-instructions",
         ),
         # "part 33" is no article
         (
