@@ -485,6 +485,8 @@ def score_units(
             # to: - provide instructions").
             said = _said(units[row])
             why = non_binding(said)
+            if not why and _item_under(lead_ins.get(row, ""), said) == "liability":
+                why = "liability"  # an item of what the processor is liable for (1.20.0)
             so_far = units[row].sentence_so_far
             if (
                 not why

@@ -170,6 +170,14 @@ obligation of employees to confidentiality"): without a duty of its own it is ev
 its antecedent, which then is the evidence."""
 
 
+_LIABILITY = re.compile(
+    SENTENCE_START + r"(?:[\w'’-]+\s+){1,4}?(?:(?:is|are|shall\s+be|will\s+be|remains?|shall\s+remain|will\s+remain)\s+"
+    r"(?:\w+ly\s+)?liable|(?:shall|will|agrees?\s+to)\s+(?:\w+ly\s+)?indemnify)\s+(?:[\w'’-]+\s+){0,4}?"
+    r"(?:for|against)\s+(?:any\s+|all\s+)?(?:damages?|loss(?:es)?|harm|claims?|costs?|fines?|penalt(?:y|ies))\b",
+    re.IGNORECASE,
+)
+"""Liability for harm ("Starbox is liable for damages caused by processing that: - fails to implement appropriate
+security measures"): what it names is what the processor answers for, not a duty it takes on (1.20.0)."""
 _ATTITUDE = re.compile(
     r"\b(?:takes?|treats?)\s+(?:\S+\s+){1,12}?(?:very\s+|extremely\s+|most\s+|so\s+)?seriously\b|"
     r"\b(?:places?|attach(?:es)?|gives?|puts?)\s+(?:a\s+)?(?:great|high|particular|the\s+(?:highest|utmost|greatest))\s+"
@@ -214,8 +222,8 @@ _PROCESSOR_DUTY = re.compile(
 def non_binding(text: str) -> str:
     """Why ``text`` (party names already read as roles) binds no processor: ``cross-reference``,
     ``continuation``, ``label``, ``processor permission``, ``controller duty``, ``deeming`` ("use of the
-    Service constitutes documented instructions"), ``attitude`` ("X takes security very seriously", 1.10.0)
-    or ``description`` (no verb at all: "Stored encrypted.", "Backups: encrypted and retained for 30
+    Service constitutes documented instructions"), ``attitude`` ("X takes security very seriously", 1.10.0),
+    ``liability`` ("X is liable for damages caused by ...", 1.20.0) or ``description`` (no verb at all: "Stored encrypted.", "Backups: encrypted and retained for 30
     days"); empty when it may.
     (A controller's permission is checked apart, :func:`controller_permission`: it is evidence of
     the controller's rights.)"""
@@ -252,6 +260,8 @@ def non_binding(text: str) -> str:
         return "deeming"
     if _ATTITUDE.search(text) is not None and _DUTY.search(text) is None:
         return "attitude"
+    if _LIABILITY.match(text) is not None:
+        return "liability"
     if _described(text):
         return "description"
     return ""
