@@ -52,11 +52,33 @@ def _company_as_processor(changes: dict[str, str] | None = None) -> str:
         ("Services through which Nimbus processes Personal Data on Customer’s behalf.", "Nimbus", "Processor"),
         ("Personal Data processed by Harbour Labs on the Customer's behalf.", "Harbour Labs", "Processor"),
         ("Customer is the Controller, and Nimbus is its Processor or Subprocessor.", "Nimbus", "Processor"),
+        # A heading in capitals, and the processor's obligations named as its own (1.20.0).
+        ("PART II - PERSONAL DATA PROCESSING FOR WHICH NIMBUS IS A PROCESSOR", "NIMBUS", "Processor"),
+        (
+            "information necessary to demonstrate Nimbus's compliance with its obligations as a Processor",
+            "Nimbus",
+            "Processor",
+        ),
     ],
 )
 def test_a_role_statement_names_the_party_however_it_is_called(statement: str, name: str, role: str) -> None:
     parties = PartyAliases.from_texts([statement])
     assert parties.normalise(f"{name} shall delete the data.") == f"the {role} shall delete the data."
+
+
+def test_the_words_of_a_heading_in_capitals_before_the_name_are_no_name() -> None:
+    parties = PartyAliases.from_texts(["PART II - PERSONAL DATA PROCESSING FOR WHICH NIMBUS IS A PROCESSOR"])
+    assert parties.aliases == (("NIMBUS", "Processor"),)
+
+
+def test_the_processors_role_said_before_its_name_is_dropped() -> None:
+    parties = PartyAliases.from_texts(["Nimbus shall act as the Data Processor."])
+    assert parties.normalise("As a Subcontractor, Nimbus undertakes to respect the following obligations:") == (
+        "the Processor undertakes to respect the following obligations:"
+    )
+    assert parties.normalise("As a Subcontractor, the Customer may engage Nimbus.") == (
+        "As a Subcontractor, the Customer may engage the Processor."
+    )
 
 
 def test_the_customer_stated_as_controller_stays_the_customer() -> None:

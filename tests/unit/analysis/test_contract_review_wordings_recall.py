@@ -14,7 +14,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import assert_found_and_quoted, assert_not_quoted, below_the_veto, eu_primary
+from fixtures.contracts.support import (
+    POSITIVE,
+    assert_found_and_quoted,
+    assert_not_quoted,
+    below_the_veto,
+    edit,
+    embedding_analyzer,
+    eu_primary,
+    findings,
+    fixture_text,
+    needs_model,
+)
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.negation import contradiction
@@ -294,3 +305,15 @@ def test_the_controllers_assent_to_something_else_is_no_sub_processor_term() -> 
     assert not any(p.search(said) for p in primary.patterns)
     said = "The Customer agrees that the Processor uses the sub-processors listed in Annex 3."
     assert any(p.search(said) for p in primary.patterns)
+
+
+@needs_model
+@pytest.mark.parametrize("word", ["only", "strictly"])
+def test_purpose_limitation_strictly_is_read_as_only(tmp_path: Path, word: str) -> None:
+    """Processing "strictly for the purpose of providing the Services" is limited as "only for the purpose"
+    is (1.20.0; the lexical analyzer reads neither without the word "instructions")."""
+    clause = f"3.1 The Processor shall process the Personal Data {word} for the purpose of providing the Services."
+    text = edit(fixture_text("eu_dpa.txt"), {"3.1": clause})
+    finding = findings(embedding_analyzer(), tmp_path, text)["art28-3a-documented-instructions"]
+    assert finding.status in POSITIVE
+    assert any(f"{word} for the purpose" in e.excerpt for e in finding.evidence)

@@ -35,6 +35,8 @@ _DOTTED_END = re.compile(r"(?:\b\w\.)+$")
 _NAME = rf"(?P<name>{_FIRST_WORD}(?:[ \t]+[A-Z][\w&'’.\-]*){{0,3}})"
 _MEANS = r"\s*[\"”]\s+(?:means|shall\s+mean|refers\s+to|is)\s+"
 _ACTS_AS = r"\s+(?:is|acts|shall\s+(?:act|be)|will\s+(?:act|be))\s+(?:as\s+)?(?:the|a|its|their)\s+(?:[Dd]ata\s+)?"
+_CAPITALS_NAME = r"\b(?P<name>[A-Z][A-Z0-9&\-]{2,})"
+_CAPITALS_ACTS_AS = r"[ \t]+(?:IS|ACTS)[ \t]+(?:AS[ \t]+)?(?:THE|A)[ \t]+(?:DATA[ \t]+)?"
 _ON_BEHALF = r"\bon\s+(?:behalf\s+of\b|(?:the\s+)?[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*){0,2}['’]s?\s+behalf\b)"
 """"on behalf of the Customer", or with the possessive: "on Customer's behalf" (1.17.0)."""
 _ROLE_STATEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -44,6 +46,15 @@ _ROLE_STATEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "Pipeboard is the Processor", "X acts as a data processor", "Hanzo is its Processor" (not "a sub-processor")
     (re.compile(rf"{_NAME}{_ACTS_AS}[Pp]rocessor\b"), "Processor"),
     (re.compile(rf"{_NAME}{_ACTS_AS}[Cc]ontroller\b"), "Controller"),
+    # "Meta's compliance with its obligations as a Processor" (1.20.0)
+    (
+        re.compile(
+            rf"{_NAME}['’]s\s+(?:[\w-]+\s+){{0,4}}?(?:obligations|duties)\s+as\s+(?:a|the)\s+(?:[Dd]ata\s+)?[Pp]rocessor\b"
+        ),
+        "Processor",
+    ),
+    # a heading in capitals: "PROCESSING FOR WHICH SCALINGO IS A PROCESSOR" (the name is the one word before, 1.20.0)
+    (re.compile(rf"{_CAPITALS_NAME}{_CAPITALS_ACTS_AS}PROCESSOR\b"), "Processor"),
     # "personal data processed by Berget on behalf of the Customer", "X processes Personal Data ... on Customer's
     # behalf"
     (re.compile(rf"\b[Pp]rocessed\s+by\s+{_NAME}\s+{_ON_BEHALF}"), "Processor"),
@@ -126,13 +137,21 @@ class PartyAliases:
         return cls(tuple(ordered))
 
     def normalise(self, text: str) -> str:
-        """Replace every alias by ``the <Role>`` (``we`` stays ``we``)."""
+        """Replace every alias by ``the <Role>`` (``we`` stays ``we``), and drop the processor's role said
+        before it ("As a Subcontractor, the Processor undertakes ...": the French *sous-traitant*)."""
         for alias, role in self.aliases:
             if alias not in text:
                 continue
             target = role if role in {"we", "us"} else f"the {role}"
             text = re.sub(rf"(?:\b[Tt]he\s+)?(?<![\w-]){re.escape(alias)}(?![\w-])", target, text)
-        return text
+        return _PROCESSOR_APPOSITION.sub("", text)
+
+
+_PROCESSOR_APPOSITION = re.compile(
+    r"(?<![\w,;])[Aa]s\s+(?:a|the)\s+(?:[Dd]ata\s+)?(?:[Pp]rocessor|[Ss]ub-?contractor)\s*,\s*(?=the\s+Processor\b|we\b)"
+)
+"""The processor's role said before its name, which then names it again ("As a Subcontractor, SCALINGO
+undertakes ..."): a translation's word for the processor, read by the embeddings as a sub-processor (1.20.0)."""
 
 
 def _aliases(name: str) -> list[str]:
