@@ -10,6 +10,7 @@ from fixtures.contracts import docgen
 from fixtures.contracts.support import fixture_text
 
 from assay.analysis.analyzers.contract_review.extract import decode_text, extract_file, extract_html, extract_text
+from assay.analysis.analyzers.contract_review.segment import segment
 from assay.analysis.plugin import AnalysisInputError
 
 
@@ -159,3 +160,14 @@ def test_an_empty_text_is_refused() -> None:
     with pytest.raises(AnalysisInputError) as caught:
         extract_text("  \n\n  ")
     assert caught.value.code == "INPUT_EMPTY"
+
+
+def test_a_markdown_rule_with_spaces_or_stars_is_no_clause() -> None:
+    text = (
+        "1. The Processor shall delete the data.\n\n- - -\n\nAnnex 1\n\n* * *\n\n"
+        "2. The Processor shall keep records.\n"
+    )
+    document = extract_text(text, file_id="", display_name="dpa.md")
+    clauses = [c.text for c in segment([document])]
+    assert not [c for c in clauses if not any(ch.isalnum() for ch in c)], clauses
+    assert "1. The Processor shall delete the data." in clauses[0]
