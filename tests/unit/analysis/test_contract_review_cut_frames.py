@@ -63,7 +63,16 @@ MEASURES_DOCUMENTED = (
 )
 
 
-@pytest.mark.parametrize("sentence", [GLOSSARY_SUBPROCESSOR, GLOSSARY_BREACH])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        GLOSSARY_SUBPROCESSOR,
+        GLOSSARY_BREACH,
+        # an unquoted term ending with a colon, and "refers to" (1.20.0)
+        "3. Customer Data: means all data, including all text, sound, video or image files, provided by Client.",
+        "2. Processor: refers to the company that Processes Personal Data on behalf of the Data Controller;",
+    ],
+)
 def test_a_glossary_entry_is_a_definition(sentence: str) -> None:
     assert is_definition(sentence)
 
@@ -74,6 +83,7 @@ def test_a_glossary_entry_is_a_definition(sentence: str) -> None:
         # A quoted heading that opens a duty, and a quotation inside a duty, are no definitions.
         '"Audits": the Processor shall allow for and contribute to audits conducted by the Controller.',
         'The Processor shall label the data "confidential": no other marking is needed.',
+        "The Processor shall refer to the Controller any request it receives from a Data Subject.",
     ],
 )
 def test_a_quoted_heading_with_its_duty_is_no_definition(sentence: str) -> None:

@@ -122,11 +122,13 @@ def introduces_definitions(text: str) -> bool:
 
 
 _PLAIN_DEFINITION = re.compile(
-    r"^(?!(?:This|That|It|Which|Such|These|There|Compliance)\b)(?:[A-Z][\w()’'/-]*\s+){1,5}(?:means|shall\s+mean)\s+"
-    r"(?:any|an?|the|all|each|every)\b"
+    r"^(?!(?:This|That|It|Which|Such|These|There|Compliance)\b)(?:[A-Z][\w()’'/-]*\s+){0,4}[A-Z][\w()’'/-]*:?\s+"
+    r"(?:means|shall\s+mean|refers\s+to)\s+(?:any|an?|the|all|each|every)\b"
 )
 """A definition whose term is not quoted (bold in Markdown: "**Data Subject(s)** means any information relating
-to ..."): a capitalised term, "means" and a determiner (1.18.0); not "This means that ..."."""
+to ..."): a capitalised term, "means" and a determiner (1.18.0); not "This means that ...". The term may end
+with a colon, and "refers to" means the same ("**Customer Data**: means all data ...", "**Processor**: refers to
+the company that ...", 1.20.0)."""
 _COLON_DEFINITION = re.compile(
     r"^[\"“'‘][^\"”'’]{1,80}[\"”'’](?:\s*\([^()]{1,60}\))?\s*:\s+(?![^.;]{0,60}\b(?:shall|must|will|agrees?)\b)\S",
     re.IGNORECASE,
