@@ -107,6 +107,13 @@ def test_the_main_clause_is_read_after_a_leading_condition(sentence: str, main: 
             "art28-3b-confidentiality",
             "business-secrets",
         ),
+        # supplementary measures are the transfer term since Schrems II, not Art. 32 security (1.20.0)
+        (
+            "The Processor shall implement supplementary measures where necessary to ensure the level of protection "
+            "required by EU law.",
+            "art28-3c-security",
+            "chapter-v-transfers",
+        ),
     ],
 )
 def test_a_neighbouring_duty_is_carried_instead_of_the_requirements(
@@ -201,3 +208,12 @@ def test_the_complete_fixture_keeps_every_requirement(tmp_path: Path) -> None:
     for requirement in ("art28-3h-information-audits", "art28-3g-deletion-return", "art33-2-breach-notification"):
         for finding in edited_findings(tmp_path, {}, requirement):
             assert finding.status == STATUS.STATUS_PRESENT, finding
+
+
+def test_information_about_a_breach_is_the_breach_notice_whatever_it_lets_the_controller_fulfil() -> None:
+    sentence = (
+        "Upon becoming aware of a Security Incident, the Processor will inform the Controller without undue delay "
+        "and will provide timely information relating to the Security Incident as it becomes known, to allow the "
+        "Controller to fulfil its data breach reporting obligations."
+    )
+    assert "art33-2-breach-notification" in carried_duties(sentence)

@@ -76,6 +76,13 @@ _COMPLIANCE = re.compile(
 )
 """The information is proof that duties are met ("... the full implementation of the agreed
 measures", "... that the security measures are implemented")."""
+_ABOUT_AN_INCIDENT = re.compile(
+    r"\s*(?:(?:the|any|such|a|an|each|that|this)\s+)?(?:[\w-]+\s+){0,3}?(?:breach\w*|incidents?|security\s+events?)\b",
+    re.IGNORECASE,
+)
+"""Information about a breach ("provide timely information relating to the Security Incident ... to allow Customer
+to fulfill its data breach reporting obligations"): the breach notice, whatever it lets the controller fulfil
+(1.20.0)."""
 _SUBPROCESSORS = r"(?:sub-?\s?processors?|sub-?contractors?)"
 """Sub-processors named (or subcontractors)."""
 _CO_AGENT = re.compile(
@@ -175,6 +182,16 @@ _SUBPROCESSORS_BOUND = re.compile(
 terms of engaging them, not the processor's own security or breach notice (1.19.0)."""
 
 
+_SUPPLEMENTARY_MEASURES = re.compile(
+    r"\bsupplementary\s+(?:(?:technical|contractual|organi[sz]ational|security|and|or|,)\s+){0,4}measures\b"
+    r"(?:[^.;]{0,80}?\blevel\s+of\s+protection\b)?",
+    re.IGNORECASE,
+)
+"""Supplementary measures, the term of transfers since Schrems II ("implement supplementary measures where
+necessary to ensure the level of protection required by EU law"): transfer terms, not Art. 32 security
+(1.20.0)."""
+
+
 def stated_duties(clause: str) -> str:
     """``clause`` with what only names duties read as what it is: a point in time and sub-processors
     named as co-agents of another act dropped, and
@@ -182,6 +199,7 @@ def stated_duties(clause: str) -> str:
     ... of the agreed technical and organisational measures" reads "provide regular proof of
     compliance")."""
     clause = _SUBPROCESSORS_BOUND.sub(" guarantees engaging the sub-processor ", clause)
+    clause = _SUPPLEMENTARY_MEASURES.sub(" international transfer terms ", clause)
     clause = _UNTIL.sub(" ", clause)
     clause = _EXCEPTION_IN_BRACKETS.sub(" ", clause)
     if _SUBPROCESSOR.search(clause):
@@ -193,7 +211,7 @@ def stated_duties(clause: str) -> str:
     if _TRANSFER_WORD.search(clause) is None:
         clause = _SCC_SOURCE.sub(" ", clause)
     topic = _INFORMATION_TOPIC.search(clause)
-    if topic is not None and _COMPLIANCE.search(topic.group(1)):
+    if topic is not None and _COMPLIANCE.search(topic.group(1)) and not _ABOUT_AN_INCIDENT.match(topic.group(1)):
         clause = clause[: topic.start(1)] + " compliance" + clause[topic.end(1) :]
     return clause
 
