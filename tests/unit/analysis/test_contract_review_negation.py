@@ -157,6 +157,15 @@ def test_headings_labels_and_definitions_are_recognised_and_markup_is_stripped()
     assert is_heading_like("## Processor's obligations with respect to the controller")
     assert is_heading_like("2. **Subject-matter and duration of the processing**.")
     assert is_heading_like("Categories of personal data transferred:")
+    # a long verbless line all in bold (1.20.0)
+    assert is_heading_like(
+        "4. **Supplementary provisions for transfers of personal data subject to both the GDPR and the Swiss "
+        "Federal Act on Data Protection**"
+    )
+    assert not is_heading_like(
+        "**The Processor shall notify the Controller of any Personal Data Breach within twenty four hours of "
+        "becoming aware of it**"
+    )
     assert not is_heading_like("The Processor shall delete all personal data.")
     assert is_definition(
         '"data controller", "data subject" and "processing" shall be interpreted in accordance with the GDPR.'

@@ -51,6 +51,9 @@ _RELATIVE = re.compile(r"(?<!,)\s(?:whose|which|who|whom|that|where|when)\b", re
 """A restrictive relative clause (no comma before it): "data subjects whose data is transferred"."""
 HEADING_WORDS = 14
 """A verbless line up to this many words is a heading or a label."""
+BOLD_HEADING_WORDS = 30
+"""A verbless line all in bold is a heading up to this long ("4. **Supplementary provisions for transfers of
+Personal data subject to both the GDPR and Swiss Data Protection Laws**", 1.20.0)."""
 _DEFINITION = re.compile(
     r"^[\"“'‘][^\"”'’]{1,80}[\"”'’](?:\s*(?:,|and|or)\s*[\"“'‘][^\"”'’]{1,80}[\"”'’])*[^.]{0,120}?\s+"
     r"(?:means|mean|shall\s+mean|refers?\s+to|has\s+the\s+meaning|have\s+the\s+meanings?|"
@@ -90,7 +93,9 @@ def is_heading_like(text: str) -> bool:
     if re.match(r"^\s*#{1,6}\s", text):
         return True
     body = _body(text)
-    if len(body.split()) > HEADING_WORDS:
+    raw = _NUMBER.sub("", _HEADING_MARK.sub("", text.strip()))
+    bold = re.fullmatch(r"(\*\*|__)[^*_]+(\*\*|__)\s*[.:]?", raw) is not None
+    if len(body.split()) > (BOLD_HEADING_WORDS if bold else HEADING_WORDS):
         return False
     if _VERB.search(body) is not None:
         # A field label may hold a relative clause ("Categories of data subjects whose personal
@@ -98,8 +103,7 @@ def is_heading_like(text: str) -> bool:
         # is not the label's.
         head = _RELATIVE.split(body, maxsplit=1)[0]
         return body.endswith(":") and head != body and _VERB.search(head) is None
-    raw = _NUMBER.sub("", _HEADING_MARK.sub("", text.strip()))
-    if re.fullmatch(r"(\*\*|__)[^*_]+(\*\*|__)\s*[.:]?", raw):
+    if bold:
         return True
     if body.endswith(":") or not re.search(r"[.;!?]$", body):
         return True
