@@ -107,6 +107,13 @@ def test_the_main_clause_is_read_after_a_leading_condition(sentence: str, main: 
             "art28-3b-confidentiality",
             "business-secrets",
         ),
+        # the guarantees a subsequent processor offers are the terms of engaging it (1.20.0)
+        (
+            "The Processor guarantees that any subsequent processor it appoints offers sufficient guarantees to "
+            "implement the appropriate technical and organisational measures.",
+            "art28-3c-security",
+            "art28-2-4-subprocessors",
+        ),
         # supplementary measures are the transfer term since Schrems II, not Art. 32 security (1.20.0)
         (
             "The Processor shall implement supplementary measures where necessary to ensure the level of protection "

@@ -79,6 +79,9 @@ def test_the_processors_role_said_before_its_name_is_dropped() -> None:
     assert parties.normalise("As a Subcontractor, the Customer may engage Nimbus.") == (
         "As a Subcontractor, the Customer may engage the Processor."
     )
+    assert parties.normalise("The responsibility of Nimbus, as a subcontractor, is limited to this DPA.") == (
+        "The responsibility of the Processor is limited to this DPA."
+    )
 
 
 def test_the_customer_stated_as_controller_stays_the_customer() -> None:

@@ -158,7 +158,7 @@ security of the affected Personal Data)"): what the duty leaves out, not a duty 
 bracket runs to the end of a sentence read in parts."""
 
 
-_SUBPROCESSOR = re.compile(rf"\b(?:{_SUBPROCESSORS}|another\s+processor)\b", re.IGNORECASE)
+_SUBPROCESSOR = re.compile(rf"\b(?:{_SUBPROCESSORS}|(?:another|subsequent|further)\s+processors?)\b", re.IGNORECASE)
 _GUARANTEED_MEASURES = re.compile(
     r"\bsufficient\s+guarantees?\b[^;.]{0,60}?\b(?:technical\s+and\s+organi[sz]ational|organi[sz]ational\s+and\s+"
     r"technical)\s+(?:security\s+)?measures\b(?:\s+(?:are|will\s+be|shall\s+be|be)\s+implemented)?",

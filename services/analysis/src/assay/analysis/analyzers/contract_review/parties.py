@@ -147,11 +147,13 @@ class PartyAliases:
         return _PROCESSOR_APPOSITION.sub("", text)
 
 
+_ROLE = r"(?:a|the)\s+(?:[Dd]ata\s+)?(?:[Pp]rocessor|[Ss]ub-?contractor)"
 _PROCESSOR_APPOSITION = re.compile(
-    r"(?<![\w,;])[Aa]s\s+(?:a|the)\s+(?:[Dd]ata\s+)?(?:[Pp]rocessor|[Ss]ub-?contractor)\s*,\s*(?=the\s+Processor\b|we\b)"
+    rf"(?<![\w,;])[Aa]s\s+{_ROLE}\s*,\s*(?=the\s+Processor\b|we\b)|(?<=\bthe\sProcessor),\s+as\s+{_ROLE}\s*,"
 )
-"""The processor's role said before its name, which then names it again ("As a Subcontractor, SCALINGO
-undertakes ..."): a translation's word for the processor, read by the embeddings as a sub-processor (1.20.0)."""
+"""The processor's role said beside its name ("As a Subcontractor, SCALINGO undertakes ...", "the responsibility
+of SCALINGO, as a subcontractor, is ..."): a translation's word for the processor, read by the embeddings as a
+sub-processor (1.20.0)."""
 
 
 def _aliases(name: str) -> list[str]:
