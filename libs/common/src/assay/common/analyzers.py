@@ -110,7 +110,13 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.19.0",  # 1.19.0: a sentence read for several recognisers of a requirement is weighed with its
+    version="1.20.0",  # 1.20.0: the processor named in a heading in capitals ("... SCALINGO IS A PROCESSOR") or
+    # by "X's ... obligations as a Processor", its role said beside its name ("As a Subcontractor, X") dropped; what
+    # the processor is liable for is no duty; supplementary measures are a transfer term; information about a breach
+    # is the breach notice; a "- - -" rule is no clause; "Term: means" and "refers to" define; a long all-bold line
+    # is a heading; a subsequent processor is a sub-processor; playbooks 1.16.0: an instruction that may conflict
+    # with the law is an infringing one, "strictly for the purpose" limits processing.
+    # 1.19.0: a sentence read for several recognisers of a requirement is weighed with its
     # strongest reading; the warning about an infringing instruction is carried by its condition; playbooks 1.15.0:
     # the German model's internal organisation as security, "hand over" as return, "disclose" information, the SCCs'
     # "assist ... to notify the competent supervisory authority" as Arts 33-34 assistance; "may not
