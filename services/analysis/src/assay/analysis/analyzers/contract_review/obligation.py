@@ -223,8 +223,8 @@ def non_binding(text: str) -> str:
     """Why ``text`` (party names already read as roles) binds no processor: ``cross-reference``,
     ``continuation``, ``label``, ``processor permission``, ``controller duty``, ``deeming`` ("use of the
     Service constitutes documented instructions"), ``attitude`` ("X takes security very seriously", 1.10.0),
-    ``liability`` ("X is liable for damages caused by ...", 1.20.0) or ``description`` (no verb at all: "Stored encrypted.", "Backups: encrypted and retained for 30
-    days"); empty when it may.
+    ``liability`` ("X is liable for damages caused by ...", 1.20.0) or ``description`` (no verb at all:
+    "Stored encrypted.", "Backups: encrypted and retained for 30 days"); empty when it may.
     (A controller's permission is checked apart, :func:`controller_permission`: it is evidence of
     the controller's rights.)"""
     if _CONTINUATION.match(text) and _DUTY.search(text) is None:
