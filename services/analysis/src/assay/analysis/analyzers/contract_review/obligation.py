@@ -63,6 +63,12 @@ _DUTY = re.compile(
 )
 _PERMISSION = re.compile(r"\b(?:may|can|(?:is|are)\s+(?:entitled|permitted|allowed|free)\s+to)\b", re.IGNORECASE)
 _RESTRICTED = re.compile(r"\b(?:only|solely|exclusively|not|never|no)\b", re.IGNORECASE)
+_CONDITIONS_LISTED = re.compile(
+    r"\b(?:subject\s+to|provided\s+that|on\s+condition\s+that)\s*(?::|the\s+following\b)", re.IGNORECASE
+)
+"""A permission given on the conditions listed after it ("Starbox may engage sub-processors for data processing,
+subject to: - Written agreement imposing equivalent data protection obligations"): the conditions are the term,
+not a bare permission (1.20.0)."""
 _CONTROLLER = re.compile(
     r"\b(?:controllers?|customers?|clients?|you|your|data\s+exporters?|data\s+subjects?|"
     # the CCPA's "business", not "business secrets / days / information" (1.9.0)
@@ -243,6 +249,7 @@ def non_binding(text: str) -> str:
         permission is not None
         and _DUTY.search(text) is None
         and _RESTRICTED.search(text) is None
+        and _CONDITIONS_LISTED.search(text) is None
         and _CONTROLLER.search(text[: permission.start()]) is None
     ):
         return "processor permission"
