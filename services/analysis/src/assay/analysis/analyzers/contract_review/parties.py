@@ -138,7 +138,7 @@ class PartyAliases:
 
     def normalise(self, text: str) -> str:
         """Replace every alias by ``the <Role>`` (``we`` stays ``we``), and drop the processor's role said
-        before it ("As a Subcontractor, the Processor undertakes ...": the French *sous-traitant*)."""
+        beside it ("As a Subcontractor, the Processor undertakes ...": the French *sous-traitant*)."""
         for alias, role in self.aliases:
             if alias not in text:
                 continue
