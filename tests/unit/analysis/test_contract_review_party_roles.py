@@ -71,7 +71,7 @@ def test_the_words_of_a_heading_in_capitals_before_the_name_are_no_name() -> Non
     assert parties.aliases == (("NIMBUS", "Processor"),)
 
 
-def test_the_processors_role_said_before_its_name_is_dropped() -> None:
+def test_the_processors_role_said_beside_its_name_is_dropped() -> None:
     parties = PartyAliases.from_texts(["Nimbus shall act as the Data Processor."])
     assert parties.normalise("As a Subcontractor, Nimbus undertakes to respect the following obligations:") == (
         "the Processor undertakes to respect the following obligations:"
