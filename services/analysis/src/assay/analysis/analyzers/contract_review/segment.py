@@ -99,16 +99,12 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
         heading_style = block.style.lower().startswith(("heading", "title"))
         raw_lines = [" ".join(_unquoted(raw).split()) for raw in block.text.strip("\n").split("\n")]
         for i, text in enumerate(raw_lines):
-            if not text or _UNDERLINE.fullmatch(text) or _THEMATIC_BREAK.fullmatch(text):
+            if _no_text(text):
                 # A blank line inside a block still ends the running paragraph; so does a
                 # heading's underline or a rule ("- - -"), which is no text.
                 yield _Line("", block, False, False)
                 continue
-            starts = (
-                i == 0
-                or not raw_lines[i - 1]
-                or bool(_UNDERLINE.fullmatch(raw_lines[i - 1]) or _THEMATIC_BREAK.fullmatch(raw_lines[i - 1]))
-            )
+            starts = i == 0 or _no_text(raw_lines[i - 1])
             if not starts and (_ATX_HEADING.match(text) or _ATX_HEADING.match(raw_lines[i - 1])):
                 # A line opening with "#" to "######" (Markdown's ATX heading) starts a paragraph of
                 # its own though no blank line sets it off, and is a heading when it reads as a
@@ -144,6 +140,13 @@ _UNDERLINE = re.compile(r"[-=]{3,}")
 _THEMATIC_BREAK = re.compile(r"(?:[-*_] ?){3,}")
 """Markdown's rule written with spaces or stars ("- - -", "* * *", "___"): no text, and no underline either
 (a setext underline has no spaces), so the line above it stays what it is (1.20.0)."""
+
+
+def _no_text(line: str) -> bool:
+    """A blank line, a heading's underline or a rule: it ends the running paragraph and holds no text."""
+    return not line or bool(_UNDERLINE.fullmatch(line) or _THEMATIC_BREAK.fullmatch(line))
+
+
 _QUOTE_MARK = re.compile(r"^[ \t]*>(?:[ \t]*>)*[ \t]?")
 """Markdown's blockquote marks at a line's start ("> ", "> > "): a line of them alone is a blank line."""
 _ESCAPED_MARK = re.compile(r"^(\d{1,3}|[a-zA-Z])\\([.)])")
