@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,10 @@ class DevStack:
 
     # -- description ---------------------------------------------------------------------------
 
+    @cached_property
     def dev_token(self) -> str:
+        """The dev tenant's token, minted once per stack: stack.json and the console link printed carry the same
+        one (minted twice, they differed whenever the clock's second turned between them)."""
         settings = CommonSettings(jwt_hs256_secret=self.secrets["jwt_secret"])
         return mint_token(settings, subject="dev", tenant="dev", roles=["user", "admin"], ttl_seconds=30 * 86400)
 
@@ -253,7 +257,7 @@ class DevStack:
             "backing_pids": {name: server.pid for name, server in (
                 ("postgres", self.postgres), ("nats", self.nats), ("s3", self.s3)) if server.pid is not None},
             "supervisor_pid": os.getpid(),
-            "token": self.dev_token(),
+            "token": self.dev_token,
             "ports": self.ports,
         }
 
