@@ -113,6 +113,25 @@ def test_html_is_told_by_its_content_when_no_type_is_given(tmp_path: Path) -> No
     assert extract_file(path, file_id="f1", display_name="dpa.txt").kind == "html"
 
 
+_CURLY = "The Client\u2019s data stays in the EU \u2013 always."
+_CP1252_DECLARED = '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+
+
+@pytest.mark.parametrize(
+    ("head", "body"),
+    [
+        ("", _CURLY.encode()),
+        ('<meta charset="utf-8">', _CURLY.encode()),
+        ("", _CURLY.encode("cp1252")),
+        (_CP1252_DECLARED, _CURLY.encode("cp1252")),
+    ],
+    ids=["utf8-undeclared", "utf8-declared", "cp1252-undeclared", "cp1252-declared"],
+)
+def test_html_is_decoded_as_its_bytes_say_when_the_page_declares_no_charset(head: str, body: bytes) -> None:
+    page = b"<html><head>" + head.encode() + b"</head><body><p>" + body + b"</p></body></html>"
+    assert [block.text for block in extract_html(page).blocks] == [_CURLY]
+
+
 def test_an_html_page_without_text_is_refused_as_empty() -> None:
     with pytest.raises(AnalysisInputError) as caught:
         extract_html(b"<html><head><script>x()</script></head><body><p> </p></body></html>")
