@@ -302,3 +302,18 @@ def test_when_processing_starts_and_how_long_it_continues_is_its_duration(
     details = next(r for r in builtin_playbooks()[playbook].requirements if r.id == DETAILS)
     duration = next(e for e in details.elements if e.id == "duration")
     assert any(p.search(sentence) for p in duration.patterns) is expected
+
+
+def test_a_description_written_under_headings_that_name_its_elements_is_found(tmp_path: Path) -> None:
+    """1.21.0: the value under "## Categories of data subjects" is read after its heading, as "Categories
+    of data subjects: ..." on one line would be, and the headed elements one after another are one
+    description. Before, sentence-case Markdown headings headed nothing and the values named no element."""
+    changes = {
+        **CUT,
+        "2.1": "## Categories of data subjects\n\nVisitors to the websites the Controller has registered.\n\n"
+        "## Categories of personal data\n\nPage paths, referrer hosts and an approximate location.\n\n"
+        "## Duration of the processing\n\nFor as long as the Controller's account exists.",
+    }
+    for finding in edited_findings(tmp_path, changes, DETAILS):
+        assert finding.status in {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}, finding
+        assert any("Visitors to the websites" in e.excerpt for e in finding.evidence), finding

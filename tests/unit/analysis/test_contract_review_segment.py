@@ -216,3 +216,34 @@ def test_a_list_quoted_in_markdown_is_read_as_the_list_under_its_lead_in() -> No
     # An address numbered without a dot under a lead-in stays what it was.
     address = "5.9 The Processor shall keep a record.\n\nOur office is at:\n\n1 Canada Square, London"
     assert [k[0] for k in _kinds(address)] == ["paragraph", "paragraph", "heading"]
+
+
+def _headings(text: str) -> list[tuple[str, str, str]]:
+    """Each clause's kind, number and heading."""
+    return [(c.kind, c.number, c.heading) for c in segment([extract_text(text)])]
+
+
+def test_a_street_number_in_a_partys_address_is_no_clause_and_sentence_case_markdown_headings_head_their_text() -> None:
+    # 1.21.0: "901 Harbour Road" was clause 901, and the "## 1." headings under it its paragraphs.
+    text = (
+        "**Processor:** Example Analytics Ltd\\\n901 Harbour Road, Suite 4\\\nSpringfield\n\n"
+        "## 1. Subject matter and duration\n\nWe process visitor data for as long as the account exists.\n\n"
+        "## 2. Our obligations\n\n- We process only on your documented instructions."
+    )
+    kinds = _headings(text)
+    assert not any(number == "901" for _, number, _ in kinds)
+    assert ("heading", "", "## 1. Subject matter and duration") in kinds
+    assert ("paragraph", "", "## 1. Subject matter and duration") in kinds
+    assert ("list_item", "", "## 2. Our obligations") in kinds
+    # "Section 101" still numbers a clause; a sentence in a Markdown heading line is still no heading.
+    assert ("heading", "101", "Definitions") in _headings("Section 101 Definitions\n\nTerms have these meanings.")
+    assert _headings("## The Processor shall delete all personal data when the services end.")[0][0] == "paragraph"
+
+
+def test_a_restructuredtext_heading_underlined_with_tildes_heads_its_section() -> None:
+    # 1.21.0: only "-" and "=" underlined; a sentence-case title over "~~~" was a paragraph, "~~~" its text.
+    text = "Processing of personal data\n~~~~~~~~~~~~~~~~~~~~~~~~~~~\n\nThe Provider processes it on instructions."
+    assert _headings(text) == [
+        ("heading", "", "Processing of personal data"),
+        ("paragraph", "", "Processing of personal data"),
+    ]

@@ -266,6 +266,7 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
         if clause.kind == "list_item" and introduction:
             lead = parties.normalise(clean_markup(introduction[-1])) + " "
         intro = lead if len(clause.text.split()) <= LIST_ITEM_WORDS else ""
+        label = "" if lead else _description_label(clause.heading)
         # A clause that opens with a definition ("SCCs" means ... (ii) for the UK, ...) is a
         # definition throughout, and so are its sub-clauses and the items it introduces.
         # Out of context nothing counts, so the checks below are skipped.
@@ -300,6 +301,9 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                 # (1.16.0): "(b) security, breach notifications, DPIAs" says what the Processor
                 # "will assist Client with:" only after them.
                 context = f"{run_in} " if limb and len(normalised.split()) <= LIST_ITEM_WORDS else intro
+                # The first sentence under a heading naming an element of the description is its value.
+                labelled = label if opening and not context else ""
+                context = context or labelled
                 evidence_kind = relevant and not (defines or _DEFINITION.match(sentence) or is_definition(sentence))
                 units.append(
                     Unit(
@@ -308,9 +312,11 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         text=sentence,
                         match_text=normalised,
                         semantic_text=context + normalised,
-                        in_context=evidence_kind and not (verbless and not intro),
+                        in_context=evidence_kind and not (verbless and not (intro or labelled)),
                         concept_text=(
-                            f"{run_in} {normalised}" if limb else _concept_text(lead, normalised, verbless, opening)
+                            f"{run_in} {normalised}"
+                            if limb
+                            else _concept_text(lead or labelled, normalised, verbless, opening)
                         ),
                         sentence_so_far=parties.normalise(clean_markup(so_far)) if so_far != sentence else "",
                     )
@@ -329,6 +335,26 @@ def _run_in_lead(sentence: str) -> str:
     an instruction infringes the GDPR.") completes them, as a list item completes its lead-in (1.9.0)."""
     found = _FIRST_LIMB.match(sentence)
     return found.group("lead") if found is not None else ""
+
+
+_DESCRIPTION_HEADING = re.compile(
+    r"^(?:(?:annex|appendix|schedule|part|section)\s+[\w.]+\W+)?(?:[\d.()a-z]{1,6}\s+)?"
+    r"(?:subject[- ]matter|duration|nature|purposes?|(?:categor(?:y|ies)|types?|kinds?)\s+of\s+(?:personal\s+)?"
+    r"(?:data|information|individuals)|(?:categor(?:y|ies)\s+of\s+)?data\s+subjects?)\b"
+    r"(?:[\s,&/]+(?:of|the|and|processing|purposes?|nature|duration|data|personal|subjects?|categor(?:y|ies)|types?|"
+    r"concerned|affected|involved|processed))*\s*$",
+    re.IGNORECASE,
+)
+"""A heading that names an element of the processing's description ("## 3. Categories of data subject",
+"Nature and purpose", "Annex I - Categories of personal data")."""
+
+
+def _description_label(heading: str) -> str:
+    """What the first sentence of a paragraph under a heading naming an element of the description is
+    read after: the heading as its label ("Categories of data subject: Visitors to your websites."), as the same
+    description written "Label: value" on one line is (1.21.0)."""
+    title = re.sub(r"^#{1,6}\s+|^[\d.]{1,6}\s+", "", clean_markup(heading)).strip(" *_:")
+    return f"{title}: " if _DESCRIPTION_HEADING.match(title) else ""
 
 
 def _concept_text(intro: str, sentence: str, verbless: bool, opening: bool) -> str:
@@ -986,13 +1012,18 @@ def _most_colocated(requirement: Requirement, units: Sequence[Unit], table: Scor
 def _described_sections(units: Sequence[Unit]) -> list[str]:
     """Each unit's section for a description: its clause's heading, else the last heading-like line
     before it ("## 2. Subject and duration of processing" over numbered paragraphs the segmenter
-    gave no heading), else its clause (1.9.0)."""
+    gave no heading), else its clause (1.9.0); consecutive headings naming elements are one section."""
     out: list[str] = []
     last = ""
+    run = ""
     for unit in units:
         if not unit.in_context and is_heading_like(unit.text):
             last = f"after {unit.clause.clause_id}"
-        out.append(unit.clause.heading or last or unit.clause.clause_id)
+        section = unit.clause.heading or last or unit.clause.clause_id
+        # Headings that each name an element, one after another ("## 3. Categories of data subjects",
+        # "## 4. Categories of personal data"), head one description (1.21.0).
+        run = (run or section) if _description_label(unit.clause.heading) else ""
+        out.append(run or section)
     return out
 
 

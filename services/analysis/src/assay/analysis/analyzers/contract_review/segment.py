@@ -23,11 +23,12 @@ ClauseKind = Literal["heading", "paragraph", "list_item"]
 _OUTLINE = r"[A-Z]\.\d{1,3}(?:\.(?:\d{1,3}|[a-z]))*"
 """An outline number: a letter, then levels of digits or a lower-case letter ("C.2", "H.1.a")."""
 _SECTION = re.compile(
-    rf"^(?:(?i:section|clause|article|art\.|§)\s*)?(\d{{1,3}}(?:\.\d{{1,3}}){{0,4}}|{_OUTLINE})(?:\.(?!\d)|\))?\s+"
+    rf"^(?:(?i:section|clause|article|art\.|§)\s*|(?!\d{{3}}\s))(\d{{1,3}}(?:\.\d{{1,3}}){{0,4}}|{_OUTLINE})(?:\.(?!\d)|\))?\s+"
     r"(?=[*_]{0,3}[A-Z\"'“‘(\[])"
 )
 """A clause number before its text, which opens with a capital (after Markdown emphasis: "3.1 **Documented
-instructions.** Process ...", 1.13.0)."""
+instructions.** Process ...", 1.13.0). Three digits and a space with no "Section" before them are a street
+number or an amount ("901 Brutscher Street" in a party's address), no clause (1.21.0)."""
 _SUB_CLAUSE = re.compile(rf"^(\d{{1,3}}(?:\.\d{{1,3}}){{1,4}}|{_OUTLINE})\.?\s+(?=[a-z])")
 """A sub-clause number (two levels or more, or an outline number) before text in lower case, an item
 completing its clause's lead-in ("5.2 ... in relation to: 5.2.1 security of processing;", 1.13.0; "H.1
@@ -135,8 +136,8 @@ def _lines(document: ExtractedDocument) -> Iterator[_Line]:
             )
 
 
-_UNDERLINE = re.compile(r"[-=]{3,}")
-"""A line that only underlines the line above it."""
+_UNDERLINE = re.compile(r"[-=~^]{3,}")
+"""A line that only underlines the line above it (reStructuredText also with "~" or "^", 1.21.0)."""
 _THEMATIC_BREAK = re.compile(r"(?:[-*_] ?){3,}")
 """Markdown's rule written with spaces or stars ("- - -", "* * *", "___"): no text, and no underline either
 (a setext underline has no spaces), so the line above it stays what it is (1.20.0)."""
@@ -195,6 +196,17 @@ def _is_short_title(text: str) -> bool:
         and text[0].isupper()
         and not any(w.lower() in _MODALS for w in words)
     )
+
+
+_ATX_MARKS = re.compile(r"#{1,6}\s+(?:\d{1,3}(?:\.\d{1,3}){0,4}[.)]?\s+)?")
+"""A Markdown heading's marks and the number after them ("## 1. ")."""
+
+
+def _is_atx_title(text: str) -> bool:
+    """A Markdown heading line whose words read as a short title, also in sentence case ("## 1. Subject
+    matter and duration", "## 5. Our obligations"): its marks say it is a heading (1.21.0)."""
+    marks = _ATX_MARKS.match(text)
+    return marks is not None and _is_short_title(text[marks.end() :].strip("*_ "))
 
 
 def _slug(text: str) -> str:
@@ -333,7 +345,11 @@ class _Builder:
             self._start(self._child("b"), "list_item", "", self.anchor_heading)
             self._append(text, line.block)
             return
-        if line.heading_style or (_is_title(text) and line.starts_paragraph and not line.label_row):
+        if (
+            line.heading_style
+            or (_is_title(text) and line.starts_paragraph and not line.label_row)
+            or _is_atx_title(text)
+        ):
             self.anchor = f"h-{_slug(text)}"
             self.anchor_heading = text
             self._start(self.anchor, "heading", "", text)
