@@ -30,6 +30,9 @@ from assay.analysis.analyzers.contract_review.binding import binds_processor
         "Each transfer to a third country shall require the prior approval of the Client and may only occur if the "
         "conditions of Article 44 are met.",
         "Any subcontracting may only take place with the prior written authorisation of the Controller.",
+        # the act after the data it acts on (1.21.0)
+        "Data transfers to a country outside the EEA may only occur with the Client's prior written approval.",
+        "Personal data processing shall take place exclusively within the European Union.",
         "Disclosure of the data to third parties shall not take place without the Controller's instructions.",
         "Engaging further processors in a third country is subject to the prior written consent of the Customer.",
         # a duty named by its gerund, an item of a list of duties

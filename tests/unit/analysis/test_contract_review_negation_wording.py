@@ -115,6 +115,23 @@ CONFIDENTIALITY = "art28-3b-confidentiality"
         ),
         (DELETION, "The Processor may choose not to delete the personal data after the services end.", "choose not to"),
         (DELETION, "The Processor reserves the right not to return the personal data.", "right not to"),
+        # the transfer chapter named by its number (1.21.0)
+        (
+            "chapter-v-transfers",
+            "Onward transfers will not be made in compliance with Chapter V of the GDPR.",
+            "not be made in",
+        ),
+        (
+            "chapter-v-transfers",
+            "The Vendor does not ensure that its data exports meet Articles 44 to 49 GDPR.",
+            "not ensure that",
+        ),
+        # a restriction broadened, the act as its subject (1.21.0)
+        (
+            "chapter-v-transfers",
+            "Transfers to a third country may not only occur with the prior written consent of the Controller.",
+            "may not only",
+        ),
         # negated before a lead-in that ends in its condition: still the duty's negation (1.16.0)
         (
             "art28-3-infringing-instructions",
@@ -313,6 +330,18 @@ def test_a_negation_that_states_the_obligation_again_still_negates_it(requiremen
             "art28-3-infringing-instructions",
             "The Processor will inform the Controller where: (a) an instruction infringes the GDPR; or (b) it "
             "cannot follow an instruction.",
+        ),
+        # a role something does not have, and another customer's data kept out of an audit (1.21.0)
+        (
+            SUBPROCESSORS,
+            "Payment providers the Customer chooses are the Customer's responsibility and are not sub-processors of "
+            "the Processor.",
+        ),
+        (SUBPROCESSORS, "A hosting provider the Customer contracts directly is not a sub-processor."),
+        (
+            AUDITS,
+            "The Processor shall allow audits, provided that: (a) the Controller gives 30 days' notice; and (b) the "
+            "Processor shall not be obliged to provide access to customer data of other customers.",
         ),
     ],
 )

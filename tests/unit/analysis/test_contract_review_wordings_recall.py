@@ -24,7 +24,10 @@ from fixtures.contracts.support import (
     eu_primary,
     findings,
     fixture_text,
+    lexical_findings,
     needs_model,
+    normalise,
+    rewritten_sentence,
 )
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
@@ -152,6 +155,31 @@ CASES = {
             "protection laws, it will notify the Controller promptly."
         },
     ),
+    # 1.21.0
+    "security, the measures kept in Art. 32's words": (
+        "art28-3c-security",
+        {"5.1": "5.1 The Processor keeps appropriate technical and organisational measures at all times."},
+    ),
+    "confidentiality, 'a duty of confidence'": (
+        "art28-3b-confidentiality",
+        {"4.1": "4.1 Everyone with access to the Personal Data is under a duty of confidence."},
+    ),
+    "sub-processors, notice given before one is added": (
+        "art28-2-4-subprocessors",
+        {
+            "6.1": "6.1 The Processor gives the Controller notice before adding or replacing a Sub-processor, and "
+            "the Controller may object.",
+            **SUBPROCESSOR_CLAUSES,
+        },
+    ),
+    "sub-processors, their use covered by a contract": (
+        "art28-2-4-subprocessors",
+        {
+            "6.1": "6.1 Any use of Sub-processors will be covered by a written contract between the Processor and "
+            "the Sub-processor.",
+            **SUBPROCESSOR_CLAUSES,
+        },
+    ),
     "infringing instruction, 'non-compliant'": (
         "art28-3-infringing-instructions",
         {
@@ -162,10 +190,11 @@ CASES = {
 }
 
 
-BELOW_THE_VETO = {"data-subject assistance, the condition first"}
+BELOW_THE_VETO = {"data-subject assistance, the condition first", "confidentiality, 'a duty of confidence'"}
 """Wordings the requirement head reads below its veto (``requirement_head.VETO``, 0.30 since analyzer
 1.16.0): "the Processor supports the Controller to the extent needed" names no request or assistance
-the head knows."""
+the head knows, nor "a duty of confidence" a confidentiality it knows (the lexical analyzer finds it:
+:func:`test_a_duty_of_confidence_is_read_by_the_patterns`)."""
 
 
 @pytest.mark.parametrize(
@@ -181,6 +210,13 @@ the head knows."""
 def test_the_requirement_is_found_in_this_wording_and_quoted(tmp_path: Path, case: str) -> None:
     requirement, changes = CASES[case]
     assert_found_and_quoted(tmp_path, changes, requirement)
+
+
+def test_a_duty_of_confidence_is_read_by_the_patterns(tmp_path: Path) -> None:
+    requirement, changes = CASES["confidentiality, 'a duty of confidence'"]
+    finding = lexical_findings(tmp_path, changes)[requirement]
+    assert finding.status in POSITIVE, finding.explanation
+    assert any(rewritten_sentence(changes) in normalise(e.excerpt) for e in finding.evidence)
 
 
 @pytest.mark.parametrize(
@@ -210,6 +246,21 @@ def test_the_requirement_is_found_in_this_wording_and_quoted(tmp_path: Path, cas
                 "5.1": "5.1 Each Sub-processor shall be bound by contract to implement technical and organisational "
                 "measures in such a manner that the processing meets the requirements of the General Data "
                 "Protection Regulation."
+            },
+            "art28-3c-security",
+        ),
+        # Art. 28(3)(e)'s measures for requests, kept in Art. 32's words, are no security (1.21.0)
+        (
+            {
+                "5.1": "5.1 The Processor keeps appropriate technical and organisational measures to assist the "
+                "Controller with data subject requests."
+            },
+            "art28-3c-security",
+        ),
+        (
+            {
+                "5.1": "5.1 The Processor shall implement the necessary technical and organisational measures enabling "
+                "the Controller to respect the rights of the persons concerned, in particular the right of access."
             },
             "art28-3c-security",
         ),

@@ -224,11 +224,12 @@ _RESTRICTION = re.compile(
 
 
 _ACT = (
-    r"(?:(?:onward|international|further|cross-border)\s+)?(?:transfers?|transferring|processing|disclosures?|disclosing|"
+    r"(?:(?:personal\s+)?data\s+)?(?:(?:onward|international|further|cross-border)\s+)?(?:transfers?|transferring|processing|disclosures?|disclosing|"
     r"movements?|moving|relocations?|relocating|subcontracting|sub-?processing|engagement|engaging|appointment|appointing|"
     r"use|using|access|storage|storing|deletion|deleting|destruction|erasure|return|notifications?|audits?|inspections?)"
 )
-"""An act the processor does (or owes), named as a noun or a gerund."""
+"""An act the processor does (or owes), named as a noun or a gerund, perhaps after the data it acts
+on ("Data transfers to third countries ... may only occur with the prior written consent", 1.21.0)."""
 _ACT_RESTRICTED = re.compile(
     rf"(?:^|[;:]\s+|,\s+and\s+)[\W\d]*(?:[a-z]{{1,4}}[.)]\s+)?(?:(?:any|each|all|every|such|the|a|an|no)\s+)?"
     rf"{_ACT}\b[^.;:]{{0,160}}?\b(?:"

@@ -570,6 +570,8 @@ def contradiction(
             continue  # "Clause 7 shall not apply": no duty named as taken away
         if _other_duty(text, cue, scope_end, operative):
             continue
+        if _OTHERS_DATA.match(clause):
+            continue  # "shall not be obliged to provide access to customer data of other customers": a scope (1.21.0)
         check = _CHECK.match(clause)
         if check is not None and (check.group(2) or not any(p.search(check.group(1)) for p in operative)):
             checks.append(cue.span())
@@ -647,7 +649,13 @@ def contradiction(
             # "reasonable efforts to ... where commercially practicable": both ends of a long span.
             return Contradiction(_quoted(cue.group(0)))
     for cue in _BROADENED.finditer(text):
-        if any(p.search(text[cue.end() : _clause_end(text, cue.end())]) for p in operative):
+        # The concept after the cue, or as the clause's subject ("Transfers to third countries may not only
+        # occur with the Controller's consent", 1.21.0).
+        begin = max((m.end() for m in _BOUNDARY.finditer(text, 0, cue.start())), default=0)
+        if any(
+            p.search(text[cue.end() : _clause_end(text, cue.end())]) or p.search(text[begin : cue.start()])
+            for p in operative
+        ):
             return Contradiction(" ".join(cue.group(0).split()))
     for cue in _PERMISSION.finditer(text):
         rest = text[cue.end() : _clause_end(text, cue.end())]
@@ -727,6 +735,14 @@ _CHARACTERISED = re.compile(
 )
 """After a negation, what something is not taken as ("does not engage them as Sub-processors": they are
 independent controllers): a classification, no duty negated (1.9.0)."""
+_CLASSIFIED = re.compile(
+    r"^\s+(?:(?:deemed|considered|regarded\s+as|treated\s+as)\s+)?(?:an?\s+|the\s+|our\s+|its\s+|their\s+)?"
+    r"(?:sub-?\s?processors?|(?:data\s+)?processors?|(?:data\s+)?controllers?)\b",
+    re.IGNORECASE,
+)
+_COPULA = re.compile(r"\b(?:is|are|be|been|being)\s*$", re.IGNORECASE)
+"""After a copula and a negation, the role something does not have ("Those providers ... are not subprocessors
+of the Company", "is not a sub-processor"): a classification, as :data:`_CHARACTERISED`, no duty negated (1.21.0)."""
 _BOUND_PARTY = re.compile(
     r"\b(?:it|us|we|them|the\s+(?:processor|supplier|vendor|(?:service\s+)?provider|contractor|data\s+importer)s?)\b"
     r"(?!['’]s)",
@@ -745,13 +761,14 @@ _DISCLOSURE_BAN = re.compile(
 confidential and not shared among personnel", "under no circumstances make them available to third parties",
 "will not give any third party access"): confidentiality, which no requirement's duty is the opposite of (1.9.0)."""
 _OTHERS_DATA = re.compile(
-    r"^(?:\s+[\w'’-]+){0,3}?\s+access\s+to\s+(?:(?:any|the)\s+)?(?:(?:personal\s+)?(?:data|information|systems?|"
+    r"^(?:\s+[\w'’-]+){0,5}?\s+access\s+to\s+(?:(?:any|the)\s+)?(?:(?:(?:personal|customer|client)\s+)?(?:data|information|systems?|"
     r"premises)\s+(?:of|belonging\s+to)\s+(?:any\s+)?other\s+(?:customers?|clients?|tenants?|controllers?)\b|other\s+"
     r"(?:customers?|clients?|tenants?|controllers?)['’]?s?['’]?\s+(?:personal\s+)?(?:data|information|systems?))",
     re.IGNORECASE,
 )
 """After a negation, another customer's data kept out of reach ("Audits will not permit access to other customers'
-data"): the audit's scope, protecting the processor's other controllers; no duty negated (1.10.0)."""
+data", "shall not be obliged to provide access to customer data of other customers", 1.21.0): the audit's scope,
+protecting the processor's other controllers; no duty negated (1.10.0)."""
 _RETENTION_BAN = re.compile(
     r"^(?:\s+(?:be\s+)?(?:entitled|permitted|allowed|authori[sz]ed)\s+to|(?:\s+[\w'’-]+){0,1}?)\s+"
     r"(?:retain\w*|stor(?:e|es|ed|ing))\b(?!\s+as\b)(?:\s+[\w'’-]+){0,4}?\s+(?:data|copies|records|information)\b",
@@ -897,6 +914,8 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         if _BOUND_PARTY.search(named) is None and not _addresses(named, operative):
             return True
     if _MANNER.match(after) or _CHARACTERISED.match(after) or _CEASED.match(after):
+        return True
+    if word == "not" and _COPULA.search(before) and _CLASSIFIED.match(after):
         return True
     if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after) or _OTHERS_DATA.match(after):
         return True
