@@ -110,7 +110,14 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.20.0",  # 1.20.0: the processor named in a heading in capitals ("... SCALINGO IS A PROCESSOR") or
+    version="1.21.0",  # 1.21.0: an HTML page with no declared charset read as UTF-8; a street number is no clause,
+    # a sentence-case Markdown heading and a reStructuredText "~~~" underline head their text; the value under a
+    # heading naming an element of the processing's description is read after it; "are not sub-processors of X"
+    # and no access to other customers' data in an audit negate no duty; "may not only" broadens a restriction
+    # whose subject is the act; playbooks 1.17.0: transfers named by Chapter V / Arts 44-49, by where the data
+    # stays and by the country left, "a duty of confidence", measures kept in Art. 32's words, notice before a
+    # sub-processor is added, its use covered by a contract.
+    # 1.20.0: the processor named in a heading in capitals ("... SCALINGO IS A PROCESSOR") or
     # by "X's ... obligations as a Processor", its role said beside its name ("As a Subcontractor, X") dropped; what
     # the processor is liable for is no duty; supplementary measures are a transfer term; information about a breach
     # is the breach notice; a "- - -" rule is no clause; "Term: means" and "refers to" define; a long all-bold line

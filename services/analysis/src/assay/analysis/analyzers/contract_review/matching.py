@@ -107,6 +107,10 @@ class Unit:
     sentence_so_far: str = ""
     """For a later part of an over-long sentence, the sentence up to this part's end (roles
     normalised, markup removed): a negation it opened with governs this part too."""
+    label: str = ""
+    """For the value under a heading naming an element of the description ("Categories of data subject:
+    "), that heading: the sentence is embedded and read for its concept after it, and matched by the
+    patterns alone (1.21.0)."""
 
 
 @dataclass(frozen=True)
@@ -301,8 +305,9 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                 # (1.16.0): "(b) security, breach notifications, DPIAs" says what the Processor
                 # "will assist Client with:" only after them.
                 context = f"{run_in} " if limb and len(normalised.split()) <= LIST_ITEM_WORDS else intro
-                # The first sentence under a heading naming an element of the description is its value.
-                labelled = label if opening and not context else ""
+                # The first sentence under a heading naming an element of the description is its value,
+                # unless it speaks of the document or states a duty (1.21.0).
+                labelled = label if opening and not context and not _NO_VALUE.search(normalised) else ""
                 context = context or labelled
                 evidence_kind = relevant and not (defines or _DEFINITION.match(sentence) or is_definition(sentence))
                 units.append(
@@ -316,9 +321,12 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         concept_text=(
                             f"{run_in} {normalised}"
                             if limb
-                            else _concept_text(lead or labelled, normalised, verbless, opening)
+                            else labelled + normalised
+                            if labelled
+                            else _concept_text(lead, normalised, verbless, opening)
                         ),
                         sentence_so_far=parties.normalise(clean_markup(so_far)) if so_far != sentence else "",
+                        label=labelled,
                     )
                 )
                 opening = False
@@ -349,10 +357,20 @@ _DESCRIPTION_HEADING = re.compile(
 "Nature and purpose", "Annex I - Categories of personal data")."""
 
 
+_NO_VALUE = re.compile(
+    r"^(?:this|these|the)\s+(?:[\w“”\"()-]+\s+){0,3}?(?:agreement|addendum|dpa|annex|schedule|appendix|section|clause|"
+    r"terms)\b|\b(?:shall|will|must|may|agrees?|undertakes?|commits?|warrants?|(?:is|are)\s+(?:\w+\s+)?(?:responsible|"
+    r"obliged|required|entitled|liable))\b",
+    re.IGNORECASE,
+)
+"""A first sentence under a description heading that is no value of it: about the document itself ("This Data
+Processing Agreement is an annex to ..."), or promising, permitting or assigning something."""
+
+
 def _description_label(heading: str) -> str:
     """What the first sentence of a paragraph under a heading naming an element of the description is
-    read after: the heading as its label ("Categories of data subject: Visitors to your websites."), as the same
-    description written "Label: value" on one line is (1.21.0)."""
+    embedded after: the heading as its label ("Categories of data subject: Visitors to your websites."), as the
+    same description written "Label: value" on one line is (1.21.0)."""
     title = re.sub(r"^#{1,6}\s+|^[\d.]{1,6}\s+", "", clean_markup(heading)).strip(" *_:")
     return f"{title}: " if _DESCRIPTION_HEADING.match(title) else ""
 
@@ -473,8 +491,8 @@ def score_units(
             if any(p.search(unit.match_text) for p in recogniser.patterns):
                 hits[row, index] = True
             elif unit.concept_text != unit.match_text and unit.concept_text.endswith(unit.match_text):
-                # A list item completing its lead-in is matched with it.
-                hits[row, index] = any(p.search(unit.concept_text) for p in recogniser.patterns)
+                # A list item completing its lead-in is matched with it; a description's value is not (1.21.0).
+                hits[row, index] = not unit.label and any(p.search(unit.concept_text) for p in recogniser.patterns)
     hits &= ~lacks
     raw_hits = hits.copy()
     # A pattern hit on a sentence the head rules out is a stray keyword, not the obligation.
