@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from fixtures.contracts.support import STATUS, lexical_findings
 
+from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.obligation import controller_permission, non_binding
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
@@ -85,3 +86,14 @@ def test_a_command_to_the_controller_is_not_evidence_of_documented_instructions(
 
 def _status(tmp_path: Path, changes: dict[str, str], requirement: str) -> int:
     return int(lexical_findings(tmp_path, changes)[requirement].status)
+
+
+def test_what_the_controller_shall_do_is_no_evidence_of_the_processors_security(tmp_path: Path) -> None:
+    """1.21.0: an item under "Customer shall:" read with its lead-in ("Customer shall: Implement appropriate
+    technical and organizational measures") was a label's value listing duties, so it bound the processor and
+    stood for its security once the processor's own clause was cut."""
+    assert not binds_processor("Customer shall: Implement appropriate technical and organizational measures")
+    assert binds_processor("The Processor shall: Implement appropriate technical and organizational measures")
+    assert binds_processor("The measures include: Implementing and maintaining encrypted backups")
+    changes = {"5.1": "5.1 The Controller shall:\n\n- Implement appropriate technical and organisational measures"}
+    assert _status(tmp_path, changes, "art28-3c-security") == STATUS.STATUS_MISSING

@@ -209,8 +209,11 @@ def _binds(text: str, pronouns: bool = True) -> bool:
         return True
     if _is_verb_opening(text) or _gerund_item(text) or _INSTRUCTIONS_DOCUMENT.search(text):
         return True
-    # A label's value that lists duties ("The measures include: Implementing and maintaining ...").
+    # A label's value that lists duties ("The measures include: Implementing and maintaining ..."); not what
+    # another party "shall:" do ("Customer shall: Implement appropriate ... measures", 1.21.0).
     colon = text.find(": ")
+    if colon > 0 and _party_subject(text[:colon]):
+        return False
     value = IMPERATIVE.match(text[colon + 2 :]) if colon > 0 else None
     return value is not None and not value.group().lower().endswith("ed")  # "Backups: encrypted ..." describes
 
