@@ -126,6 +126,7 @@ CONFIDENTIALITY = "art28-3b-confidentiality"
             "The Vendor does not ensure that its data exports meet Articles 44 to 49 GDPR.",
             "not ensure that",
         ),
+        (DELETION, "When the services end, the Processor will not remove the personal data from its systems.", "not"),
         # a restriction broadened, the act as its subject (1.21.0)
         (
             "chapter-v-transfers",

@@ -164,6 +164,13 @@ CASES = {
         "art28-3b-confidentiality",
         {"4.1": "4.1 Everyone with access to the Personal Data is under a duty of confidence."},
     ),
+    "deletion, 'removes'": (
+        "art28-3g-deletion-return",
+        {
+            "9.1": "9.1 When the services end, the Processor removes all the Personal Data and existing copies from "
+            "its systems, unless Union or Member State law requires storage."
+        },
+    ),
     "sub-processors, notice given before one is added": (
         "art28-2-4-subprocessors",
         {
