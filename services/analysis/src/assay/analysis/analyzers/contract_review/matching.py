@@ -321,9 +321,7 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
                         concept_text=(
                             f"{run_in} {normalised}"
                             if limb
-                            else labelled + normalised
-                            if labelled
-                            else _concept_text(lead, normalised, verbless, opening)
+                            else _concept_text(lead or labelled, normalised, verbless, opening)
                         ),
                         sentence_so_far=parties.normalise(clean_markup(so_far)) if so_far != sentence else "",
                         label=labelled,
