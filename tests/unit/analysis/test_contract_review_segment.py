@@ -247,3 +247,17 @@ def test_a_restructuredtext_heading_underlined_with_tildes_heads_its_section() -
         ("heading", "", "Processing of personal data"),
         ("paragraph", "", "Processing of personal data"),
     ]
+
+
+def test_a_markdown_heading_line_with_a_verb_but_no_duty_heads_its_section() -> None:
+    # 1.22.0: a heading of more than eight words, or one with "are", was a paragraph and its words evidence.
+    text = (
+        "### 8. Measures for ensuring physical security of locations at which personal data are processed\n\n"
+        "Offices are protected by badge access."
+    )
+    assert _headings(text)[0] == (
+        "heading",
+        "",
+        "### 8. Measures for ensuring physical security of locations at which personal data are processed",
+    )
+    assert _headings("### 4. The Processor will delete all personal data when the services end")[0][0] == "paragraph"

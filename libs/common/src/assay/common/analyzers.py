@@ -110,7 +110,11 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.21.0",  # 1.21.0: an HTML page with no declared charset read as UTF-8; a street number is no clause,
+    version="1.22.0",  # 1.22.0: a recital ("WHEREAS ...", under a "WHEREAS" heading) is no evidence, nor is a
+    # precedence clause ("in case of conflict the SCCs prevail"), a reservation ("notification is not an
+    # acknowledgement of fault") or a form field completed "as set forth in Annex II"; a Markdown heading line with
+    # a verb but no modal ("### 8. Measures for ensuring physical security ... are processed") is a heading.
+    # 1.21.0: an HTML page with no declared charset read as UTF-8; a street number is no clause,
     # a sentence-case Markdown heading and a reStructuredText "~~~" underline head their text; the value under a
     # heading naming an element of the processing's description is read after it; "are not sub-processors of X"
     # and no access to other customers' data in an audit negate no duty; "may not only" broadens a restriction

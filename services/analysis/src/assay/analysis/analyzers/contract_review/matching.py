@@ -57,6 +57,7 @@ from assay.analysis.analyzers.contract_review.sentence_kind import (
     introduces_definitions,
     is_definition,
     is_heading_like,
+    is_recital,
 )
 from assay.analysis.analyzers.contract_review.weighing import prevailing as weigh_negations
 
@@ -274,7 +275,8 @@ def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
         # A clause that opens with a definition ("SCCs" means ... (ii) for the UK, ...) is a
         # definition throughout, and so are its sub-clauses and the items it introduces.
         # Out of context nothing counts, so the checks below are skipped.
-        relevant = clause.ordinal in in_context
+        # A recital says why the parties contract, not what they agree: never evidence (1.22.0).
+        relevant = clause.ordinal in in_context and not is_recital(clause.heading, clause.text)
         first = next((x for sp in clause.spans for x in sentences(sp.text)), "") if relevant else ""
         defines = relevant and bool(
             _DEFINITION.match(first)

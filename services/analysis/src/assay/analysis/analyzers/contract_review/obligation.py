@@ -46,8 +46,8 @@ import re
 from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB, SENTENCE_START, annex_as_subject
 
 _REFERENCE = re.compile(
-    r"(?:\b(?:are|is|shall\s+be|will\s+be|be)\s+(?:deemed\s+(?:to\s+be\s+)?completed\s+(?:with|by)\s+(?:the\s+)?"
-    r"(?:information|details)\s+|as\s+)?|(?:^|:)\s*as\s+)(?:set\s+(?:out|forth)|described|specified|contained|listed|"
+    r"(?:\b(?:are|is|shall\s+be|will\s+be|be)\s+(?:(?:deemed\s+(?:to\s+be\s+)?)?completed\s+(?:(?:with|by)\s+(?:the\s+)?"
+    r"(?:information|details)\s+|as\s+)|as\s+)?|(?:^|:)\s*as\s+)(?:set\s+(?:out|forth)|described|specified|contained|listed|"
     r"detailed|found|included|provided)\s+(?:in|at|under|within)\s+(?:the\s+)?(?:annex|appendix|schedule|exhibit|"
     r"section|clause|attachment|paragraph|part|https?://|"
     r"(?:(?:the\s+)?[\w&.-]+(?:\s+[\w&.-]+)?['’]s?\s+|its\s+|our\s+|their\s+)?(?:privacy\s+(?:polic(?:y|ies)|notice)|"
@@ -55,7 +55,8 @@ _REFERENCE = re.compile(
     re.IGNORECASE,
 )
 """A pointer: "TOMs are as set forth in Schedule B", or a form field answered by one ("Annex II:
-Technical and organisational measures: As set out in Schedule 2 of this DPA")."""
+Technical and organisational measures: As set out in Schedule 2 of this DPA", "...: shall be completed as
+set forth in ANNEX II above", 1.22.0)."""
 _DUTY = re.compile(
     r"\b(?:shall|must|will|agrees?\s+to|undertakes?|commits?|warrants?|guarantees?|"
     r"(?:is|are)\s+(?:obliged|obligated|required|bound|responsible))\b",
@@ -184,6 +185,28 @@ _LIABILITY = re.compile(
 )
 """Liability for harm ("Starbox is liable for damages caused by processing that: - fails to implement appropriate
 security measures"): what it names is what the processor answers for, not a duty it takes on (1.20.0)."""
+_PRECEDENCE = re.compile(
+    r"\b(?:(?:shall|will|should|must)\s+)?(?:prevail|take\s+precedence|govern|control)\b|\b(?:prevails|takes\s+precedence)\b",
+    re.IGNORECASE,
+)
+_CONFLICT = re.compile(
+    r"\b(?:conflicts?|inconsisten\w+|discrepanc\w+)\b|\b(?:prevails?|precedence)\s+over\b", re.IGNORECASE
+)
+_APPLIES = re.compile(
+    r"\b(?:appl(?:y|ies)|form(?:s|ing)?\s+(?:an?\s+)?(?:integral\s+)?part|incorporat\w*)\b", re.IGNORECASE
+)
+"""Precedence between documents ("To the extent there is any conflict between the Standard Contractual Clauses and
+any other terms in this Addendum, the provisions of the Standard Contractual Clauses will prevail"): which text wins
+a conflict, not a duty, unless the sentence also makes the other text apply (1.22.0)."""
+_NO_ADMISSION = re.compile(
+    r"\b(?:(?:is|are|shall|will|does|do)\s+)?not\s+(?:and\s+will\s+not\s+)?(?:be\s+(?:construed|deemed|considered|"
+    r"interpreted)\s+(?:as\s+|to\s+be\s+)?|constitute\s+)?(?:an?\s+)?(?:acknowledge?ment|admission)\b[^.;]{0,80}?"
+    r"\b(?:fault|liability|wrongdoing)\b",
+    re.IGNORECASE,
+)
+"""A reservation ("Tale's obligation to notify the Customer of a Data Breach is not an acknowledgment of fault or
+liability", "X's notification of a Security Incident shall not be construed as an acknowledgement by X of any
+fault"): what a duty does not mean, not the duty (1.22.0)."""
 _ATTITUDE = re.compile(
     r"\b(?:takes?|treats?)\s+(?:\S+\s+){1,12}?(?:very\s+|extremely\s+|most\s+|so\s+)?seriously\b|"
     r"\b(?:places?|attach(?:es)?|gives?|puts?)\s+(?:a\s+)?(?:great|high|particular|the\s+(?:highest|utmost|greatest))\s+"
@@ -229,7 +252,9 @@ def non_binding(text: str) -> str:
     """Why ``text`` (party names already read as roles) binds no processor: ``cross-reference``,
     ``continuation``, ``label``, ``processor permission``, ``controller duty``, ``deeming`` ("use of the
     Service constitutes documented instructions"), ``attitude`` ("X takes security very seriously", 1.10.0),
-    ``liability`` ("X is liable for damages caused by ...", 1.20.0) or ``description`` (no verb at all:
+    ``liability`` ("X is liable for damages caused by ...", 1.20.0), ``precedence`` ("in case of conflict, the
+    SCCs prevail", 1.22.0), ``reservation`` ("notification is not an acknowledgement of fault", 1.22.0) or
+    ``description`` (no verb at all:
     "Stored encrypted.", "Backups: encrypted and retained for 30 days"); empty when it may.
     (A controller's permission is checked apart, :func:`controller_permission`: it is evidence of
     the controller's rights.)"""
@@ -242,6 +267,17 @@ def non_binding(text: str) -> str:
         return "cross-reference"
     if annex_as_subject(text) and _DUTY.search(text) is None:
         return "cross-reference"  # "Annex 2 lists the Sub-processors ..." (1.9.0)
+    precedence = _PRECEDENCE.search(text)
+    if (
+        precedence is not None
+        and _CONFLICT.search(text) is not None
+        and _APPLIES.search(text) is None
+        and _DUTY.search(text[: precedence.start()] + " " + text[precedence.end() :]) is None
+    ):
+        return "precedence"
+    admission = _NO_ADMISSION.search(text)
+    if admission is not None and _DUTY.search(text[: admission.start()] + " " + text[admission.end() :]) is None:
+        return "reservation"
     if _THIRD_PARTY_RIGHT.match(text) is not None and _PROCESSOR_DUTY.search(text) is None:
         return "third-party right"
     permission = _PERMISSION.search(text)

@@ -45,6 +45,9 @@ _LIST_DOT = re.compile(r"^([a-z]|[ivx]{1,4}|\d{1,2}(?=[.)]\s+[a-z]))[.)]\s+(?=\S
 _BULLET = re.compile(r"^[•·▪◦‣●○■□\-–—*]\s+")
 _SENTENCE_END = re.compile(r"[.;:!?)\"”’]$")
 _MODALS = {"shall", "will", "must", "may", "should", "is", "are", "can"}
+_DUTY_MODALS = _MODALS - {"is", "are"}
+ATX_TITLE_WORDS = 16
+"""A Markdown heading line up to this many words is a title (1.22.0)."""
 _SMALL_WORDS = {
     "a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with",
     "under", "from", "into", "its", "their", "per", "vs", "&",
@@ -203,10 +206,21 @@ _ATX_MARKS = re.compile(r"#{1,6}\s+(?:\d{1,3}(?:\.\d{1,3}){0,4}[.)]?\s+)?")
 
 
 def _is_atx_title(text: str) -> bool:
-    """A Markdown heading line whose words read as a short title, also in sentence case ("## 1. Subject
-    matter and duration", "## 5. Our obligations"): its marks say it is a heading (1.21.0)."""
+    """A Markdown heading line whose words read as a title, also in sentence case ("## 1. Subject matter and
+    duration", "## 5. Our obligations", 1.21.0) and also with a verb that states no duty ("### 8. Measures for
+    ensuring physical security of locations at which personal data are processed", 1.22.0): its marks say it
+    is a heading. A line that ends a sentence or holds a modal ("## 4. The Processor shall ...") is a clause."""
     marks = _ATX_MARKS.match(text)
-    return marks is not None and _is_short_title(text[marks.end() :].strip("*_ "))
+    if marks is None:
+        return False
+    title = text[marks.end() :].strip("*_ ")
+    words = title.split()
+    return (
+        0 < len(words) <= ATX_TITLE_WORDS
+        and title[0].isupper()
+        and not (_SENTENCE_END.search(title) and not title.endswith(")"))
+        and not any(w.lower() in _DUTY_MODALS for w in words)
+    )
 
 
 def _slug(text: str) -> str:

@@ -19,6 +19,9 @@
 - :func:`is_definition` is true for a definition ("'Processor' means ...", "... shall be
   interpreted in accordance with ...", "... refers to ..."), which says what words mean, not
   what a party must do.
+- :func:`is_recital` is true for a recital ("WHEREAS, the parties will process Personal Data ...",
+  "(C) The Parties seek to implement a data processing agreement ..." under a "WHEREAS" heading),
+  which says why the parties contract, not what they agree (1.22.0).
 """
 
 from __future__ import annotations
@@ -140,6 +143,16 @@ _COLON_DEFINITION = re.compile(
 """A definition written as a glossary entry, the quoted term and a colon ("“Sub-processor”: an entity
 engaged by the Processor ...", "\"Personal Data\": any information relating to ..."); a quoted
 heading that opens a duty ("\"Audits\": the Processor shall ...") is none (1.10.0)."""
+
+
+_RECITALS_HEADING = re.compile(r"^\W*(?:whereas|recitals?)\W*$", re.IGNORECASE)
+_WHEREAS = re.compile(r"^\W*whereas\b", re.IGNORECASE)
+
+
+def is_recital(heading: str, text: str) -> bool:
+    """Whether a clause is a recital: it opens with "WHEREAS" or stands under a "WHEREAS" or "Recitals"
+    heading (the heading ends the recitals: "NOW IT IS HEREBY AGREED", "1. Definitions")."""
+    return _RECITALS_HEADING.match(clean_markup(heading)) is not None or _WHEREAS.match(clean_markup(text)) is not None
 
 
 def is_definition(text: str) -> bool:
