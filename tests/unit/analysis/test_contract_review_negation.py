@@ -167,6 +167,7 @@ def test_headings_labels_and_definitions_are_recognised_and_markup_is_stripped()
         "becoming aware of it**"
     )
     assert not is_heading_like("The Processor shall delete all personal data.")
+    assert not is_heading_like("#### The Provider will delete all personal data at the end of the services")  # 1.22.0
     assert is_definition(
         '"data controller", "data subject" and "processing" shall be interpreted in accordance with the GDPR.'
     )

@@ -1,6 +1,7 @@
 """Sentences about a term that are not the term (analyzer 1.22.0): a recital says why the parties contract, a
 precedence clause which text wins a conflict, a reservation what a notification does not admit. None of them is
 evidence that a requirement is met, so once the requirement's own clauses are cut it is no longer reported met.
+And the other way round: a clause written as a Markdown heading line is still the clause.
 
 Sentences written for these tests (the EU DPA fixture with clauses rewritten); none is taken from an evaluation
 document.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import POSITIVE, edited_findings, normalise
+from fixtures.contracts.support import POSITIVE, STATUS, assert_found_and_quoted, edited_findings, normalise
 
 from assay.analysis.analyzers.contract_review.obligation import non_binding
 from assay.analysis.analyzers.contract_review.sentence_kind import is_recital
@@ -120,3 +121,16 @@ def test_what_is_left_of_a_cut_term_does_not_meet_it(tmp_path: Path, requirement
     for finding in edited_findings(tmp_path, changes, requirement):  # lexical, and embeddings when installed
         assert finding.status not in POSITIVE, finding.explanation
         assert not any(left in normalise(e.excerpt) for e in finding.evidence), finding.explanation
+
+
+def test_a_clause_written_as_a_markdown_heading_line_is_read_and_its_negation_caught(tmp_path: Path) -> None:
+    # 1.22.0: every "####" line was heading-like, so a document writing its clauses as such lines had none.
+    duty = (
+        "#### The Processor will assist the Controller in responding to requests from data subjects exercising "
+        "their rights under the GDPR."
+    )
+    assert_found_and_quoted(tmp_path, {"7.1": duty}, "art28-3e-data-subject-rights")
+    negated = {"7.1": duty.replace("will assist", "will not be required to assist")}
+    for finding in edited_findings(tmp_path, negated, "art28-3e-data-subject-rights"):
+        assert finding.status == STATUS.STATUS_CONTRADICTED, finding.explanation
+        assert any("not be required to assist" in e.excerpt for e in finding.evidence), finding.explanation

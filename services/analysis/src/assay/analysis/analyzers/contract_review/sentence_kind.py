@@ -50,6 +50,7 @@ _VERB = re.compile(
 """Finite verbs that can carry an obligation (not the noun-like "return", "use", "notice")."""
 FINITE_VERB = _VERB
 """The same, for modules that ask whether a sentence has a verb at all."""
+_DUTY_MODAL = re.compile(r"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"(?<!,)\s(?:whose|which|who|whom|that|where|when)\b", re.IGNORECASE)
 """A restrictive relative clause (no comma before it): "data subjects whose data is transferred"."""
 HEADING_WORDS = 14
@@ -93,9 +94,11 @@ def _body(text: str) -> str:
 def is_heading_like(text: str) -> bool:
     """A heading, a table-of-contents entry or a field label: a short verbless line that is a
     Markdown heading, all bold, ends with a colon or without punctuation, or is in title case."""
-    if re.match(r"^\s*#{1,6}\s", text):
-        return True
     body = _body(text)
+    if re.match(r"^\s*#{1,6}\s", text):
+        # A Markdown heading line, unless it states a duty: a document may write each clause as one ("#### X will
+        # assist the Subscriber in responding to requests from data subjects ...", 1.22.0).
+        return _DUTY_MODAL.search(body) is None
     raw = _NUMBER.sub("", _HEADING_MARK.sub("", text.strip()))
     bold = re.fullmatch(r"(\*\*|__)[^*_]+(\*\*|__)\s*[.:]?", raw) is not None
     if len(body.split()) > (BOLD_HEADING_WORDS if bold else HEADING_WORDS):
