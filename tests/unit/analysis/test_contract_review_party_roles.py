@@ -66,6 +66,22 @@ def test_a_role_statement_names_the_party_however_it_is_called(statement: str, n
     assert parties.normalise(f"{name} shall delete the data.") == f"the {role} shall delete the data."
 
 
+def test_a_role_without_an_article_names_the_party_and_one_said_in_a_relative_clause_does_not() -> None:
+    # 1.22.0: "will act as processor" (no article) named no one, and "personal data for which X is a controller"
+    # made the processor the controller, so none of its duties bound a processor.
+    parties = PartyAliases.from_texts(
+        [
+            "With regard to the processing of Customer Data, Harbour Labs will act as processor to Customer.",
+            "Nothing prevents Harbour Labs from answering requests about personal data for which Harbour Labs is a "
+            "controller.",
+        ]
+    )
+    assert parties.normalise("Harbour Labs shall delete the data.") == "the Processor shall delete the data."
+    assert PartyAliases.from_texts(["data for which Harbour Labs is a controller"]).aliases == ()
+    acting = PartyAliases.from_texts(["To the extent that Harbour Labs is acting as a Data Processor for you:"])
+    assert acting.normalise("Harbour Labs will:") == "the Processor will:"
+
+
 def test_the_words_of_a_heading_in_capitals_before_the_name_are_no_name() -> None:
     parties = PartyAliases.from_texts(["PART II - PERSONAL DATA PROCESSING FOR WHICH NIMBUS IS A PROCESSOR"])
     assert parties.aliases == (("NIMBUS", "Processor"),)

@@ -34,7 +34,16 @@ _LEGAL_FORMS = re.compile(
 _DOTTED_END = re.compile(r"(?:\b\w\.)+$")
 _NAME = rf"(?P<name>{_FIRST_WORD}(?:[ \t]+[A-Z][\w&'’.\-]*){{0,3}})"
 _MEANS = r"\s*[\"”]\s+(?:means|shall\s+mean|refers\s+to|is)\s+"
-_ACTS_AS = r"\s+(?:is|acts|shall\s+(?:act|be)|will\s+(?:act|be))\s+(?:as\s+)?(?:the|a|its|their)\s+(?:[Dd]ata\s+)?"
+_ACTS_AS = (
+    r"\s+(?:is(?:\s+acting)?|acts|shall\s+(?:act|be)|will\s+(?:act|be))\s+(?:as\s+)?(?:(?:the|a|its|their)\s+)?"
+    r"(?:[Dd]ata\s+)?"
+)
+"""The verb of a role statement, its article optional ("X will act as processor to Customer", "X is acting as a
+Data Processor", 1.22.0)."""
+_IN_RELATIVE_CLAUSE = re.compile(r"\b(?:which|whom|whose)\s+$", re.IGNORECASE)
+"""A controller's role said in a relative clause is said of other data ("personal data for which X is a
+controller": the processor's own data), not of the party in this agreement; a processor's is the agreement's
+("Services through which X processes Personal Data on Customer's behalf", 1.22.0)."""
 _CAPITALS_NAME = r"\b(?P<name>[A-Z][A-Z0-9&\-]{2,})"
 _CAPITALS_ACTS_AS = r"[ \t]+(?:IS|ACTS)[ \t]+(?:AS[ \t]+)?(?:THE|A)[ \t]+(?:DATA[ \t]+)?"
 _ON_BEHALF = r"\bon\s+(?:behalf\s+of\b|(?:the\s+)?[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*){0,2}['’]s?\s+behalf\b)"
@@ -123,6 +132,8 @@ class PartyAliases:
             plain = text.replace("*", "")
             for pattern, role in _ROLE_STATEMENTS:
                 for match in pattern.finditer(plain):
+                    if role == "Controller" and _IN_RELATIVE_CLAUSE.search(plain, 0, match.start()):
+                        continue
                     name = " ".join(match.group("name").split()).rstrip(",;:")
                     if not _DOTTED_END.search(name):
                         name = name.rstrip(".")  # a full stop, not the last dot of "B.V."
