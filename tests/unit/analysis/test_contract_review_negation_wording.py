@@ -344,6 +344,12 @@ def test_a_negation_that_states_the_obligation_again_still_negates_it(requiremen
             "The Processor shall allow audits, provided that: (a) the Controller gives 30 days' notice; and (b) the "
             "Processor shall not be obliged to provide access to customer data of other customers.",
         ),
+        # what the law does not require (1.22.0)
+        (
+            "chapter-v-transfers",
+            "The parties acknowledge that the GDPR does not require the Standard Contractual Clauses for transfers "
+            "to a country with an adequacy decision.",
+        ),
     ],
 )
 def test_ordinary_drafting_with_the_same_words_is_no_contradiction(requirement: str, sentence: str) -> None:

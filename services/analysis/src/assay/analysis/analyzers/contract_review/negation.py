@@ -740,6 +740,10 @@ _CLASSIFIED = re.compile(
     r"(?:sub-?\s?processors?|(?:data\s+)?processors?|(?:data\s+)?controllers?)\b",
     re.IGNORECASE,
 )
+_LAW_SAYS = re.compile(
+    r"\b(?:laws?|legislation|regulations?|GDPR|directive|act)\s+(?:does|do|shall|will|would)\s*$", re.IGNORECASE
+)
+"""A law as the subject of a negation: what the law does not require is no duty of a party negated."""
 _COPULA = re.compile(r"\b(?:is|are|be|been|being)\s*$", re.IGNORECASE)
 """After a copula and a negation, the role something does not have ("Those providers ... are not subprocessors
 of the Company", "is not a sub-processor"): a classification, as :data:`_CHARACTERISED`, no duty negated (1.21.0)."""
@@ -891,9 +895,10 @@ def _loophole_of(subject: str, rest: str, exception: re.Match[str], operative: S
 def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequence[re.Pattern[str]]) -> bool:
     """Whether a negation word (``cue``, after ``before`` in its clause) negates no duty: it describes a noun
     in a relative clause or a third country's adequacy, says how a statement is to be read, limits a duty's
-    scope, bans disclosure, disclaims liability, gives an example ("but not exclusively"), names something
-    else than what is owed ("No Sensitive Personal Information is transferred"), or follows an exception that
-    opens the sentence. Each is ordinary drafting around a duty that is met (1.9.0)."""
+    scope, bans disclosure, disclaims liability, says what a law does not require (1.22.0), gives an example
+    ("but not exclusively"), names something else than what is owed ("No Sensitive Personal Information is
+    transferred"), or follows an exception that opens the sentence. Each is ordinary drafting around a duty
+    that is met (1.9.0)."""
     word = cue.group(0).lower()
     after = text[cue.end() : _clause_end(text, cue.end())]
     if _REFUSAL.match(word) and _controllers_own(before):
@@ -917,6 +922,8 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         return True
     if word == "not" and _COPULA.search(before) and _CLASSIFIED.match(after):
         return True
+    if word == "not" and _LAW_SAYS.search(before):
+        return True  # "the GDPR does not require the SCCs for transfers to an adequate country" (1.22.0)
     if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after) or _OTHERS_DATA.match(after):
         return True
     liable = _LIABILITY.match(after)
