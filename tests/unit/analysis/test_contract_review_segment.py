@@ -261,3 +261,15 @@ def test_a_markdown_heading_line_with_a_verb_but_no_duty_heads_its_section() -> 
         "### 8. Measures for ensuring physical security of locations at which personal data are processed",
     )
     assert _headings("### 4. The Processor will delete all personal data when the services end")[0][0] == "paragraph"
+    # closed by a full stop without a verb (1.22.0)
+    assert _headings("### 4.1. Obligations.\n\nThe Provider will:")[0] == ("heading", "", "### 4.1. Obligations.")
+
+
+def test_a_clause_number_in_bold_numbers_its_clause() -> None:
+    # 1.22.0: "**4.1** Ensure ..." was an unnumbered paragraph, so no item of "The Customer shall:".
+    text = "The Customer shall:\n\n**4.1** Ensure a lawful basis exists.\n\n**4.2** Inform the Provider."
+    assert [(kind, number) for kind, number, _ in _headings(text)] == [
+        ("paragraph", ""),
+        ("list_item", "4.1"),
+        ("list_item", "4.2"),
+    ]

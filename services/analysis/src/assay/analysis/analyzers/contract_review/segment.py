@@ -23,12 +23,14 @@ ClauseKind = Literal["heading", "paragraph", "list_item"]
 _OUTLINE = r"[A-Z]\.\d{1,3}(?:\.(?:\d{1,3}|[a-z]))*"
 """An outline number: a letter, then levels of digits or a lower-case letter ("C.2", "H.1.a")."""
 _SECTION = re.compile(
-    rf"^(?:(?i:section|clause|article|art\.|§)\s*|(?!\d{{3}}\s))(\d{{1,3}}(?:\.\d{{1,3}}){{0,4}}|{_OUTLINE})(?:\.(?!\d)|\))?\s+"
+    rf"^(?:[*_]{{2}}(?=\d))?(?:(?i:section|clause|article|art\.|§)\s*|(?!\d{{3}}\s))"
+    rf"(\d{{1,3}}(?:\.\d{{1,3}}){{0,4}}|{_OUTLINE})(?:\.(?!\d)|\))?(?:(?<=[\d.)])[*_]{{2}})?\s+"
     r"(?=[*_]{0,3}[A-Z\"'“‘(\[])"
 )
 """A clause number before its text, which opens with a capital (after Markdown emphasis: "3.1 **Documented
-instructions.** Process ...", 1.13.0). Three digits and a space with no "Section" before them are a street
-number or an amount ("901 Brutscher Street" in a party's address), no clause (1.21.0)."""
+instructions.** Process ...", 1.13.0; the number itself in bold: "**4.1** Ensure ...", 1.22.0). Three digits and
+a space with no "Section" before them are a street number or an amount ("901 Brutscher Street" in a party's
+address), no clause (1.21.0)."""
 _SUB_CLAUSE = re.compile(rf"^(\d{{1,3}}(?:\.\d{{1,3}}){{1,4}}|{_OUTLINE})\.?\s+(?=[a-z])")
 """A sub-clause number (two levels or more, or an outline number) before text in lower case, an item
 completing its clause's lead-in ("5.2 ... in relation to: 5.2.1 security of processing;", 1.13.0; "H.1
@@ -208,8 +210,9 @@ _ATX_MARKS = re.compile(r"#{1,6}\s+(?:\d{1,3}(?:\.\d{1,3}){0,4}[.)]?\s+)?")
 def _is_atx_title(text: str) -> bool:
     """A Markdown heading line whose words read as a title, also in sentence case ("## 1. Subject matter and
     duration", "## 5. Our obligations", 1.21.0) and also with a verb that states no duty ("### 8. Measures for
-    ensuring physical security of locations at which personal data are processed", 1.22.0): its marks say it
-    is a heading. A line that ends a sentence or holds a modal ("## 4. The Processor shall ...") is a clause."""
+    ensuring physical security of locations at which personal data are processed", 1.22.0), or closed by a full
+    stop without one ("### 4.1. Obligations."): its marks say it is a heading. A line that ends a sentence or
+    holds a modal ("## 4. The Processor shall ...") is a clause."""
     marks = _ATX_MARKS.match(text)
     if marks is None:
         return False
@@ -218,9 +221,14 @@ def _is_atx_title(text: str) -> bool:
     return (
         0 < len(words) <= ATX_TITLE_WORDS
         and title[0].isupper()
-        and not (_SENTENCE_END.search(title) and not title.endswith(")"))
+        and not (_SENTENCE_END.search(title) and not title.endswith(")") and not _verbless_with_full_stop(title))
         and not any(w.lower() in _DUTY_MODALS for w in words)
     )
+
+
+def _verbless_with_full_stop(title: str) -> bool:
+    """A title closed by a full stop, with no verb that would make it a sentence ("### 4.1. Obligations.")."""
+    return title.endswith(".") and FINITE_VERB.search(title) is None
 
 
 def _slug(text: str) -> str:
