@@ -216,15 +216,47 @@ class Matcher:
 
 
 def _lead_in(clauses: Sequence[Clause]) -> dict[int, str]:
-    """For each list item, the text of the clause that introduces it."""
+    """For each list item, the text of the clause that introduces it (1.22.0 also):
+
+    - an item that ends with a colon introduces the items after it marked otherwise ("5.5. Assist Controller
+      with:" and its bullets), up to the next item marked as it is;
+    - a paragraph between two items that ends as an item does ("Personal Data;") is the rest of the item before
+      it, not a new lead-in.
+    """
     out: dict[int, str] = {}
     last = ""
+    nested: tuple[str, str] | None = None  # the introducing item's marker style and text
+    after_item = False
     for clause in clauses:
         if clause.kind == "list_item":
-            out[clause.ordinal] = last
-        else:
+            style = _marker_style(clause.number)
+            if nested is not None and style == nested[0]:
+                nested = None
+            out[clause.ordinal] = nested[1] if nested is not None else last
+            if nested is None and clause.text.rstrip(" *_").endswith(":"):
+                nested = (style, clause.text)
+        elif not (after_item and _ITEM_END.search(clause.text)):
             last = clause.text
+            nested = None
+        after_item = clause.kind == "list_item"
     return out
+
+
+_ITEM_END = re.compile(r";\s*(?:and|or)?[\s*_]*$", re.IGNORECASE)
+"""How a list item ends: "...;", "...; and", "...; or"."""
+
+
+def _marker_style(number: str) -> str:
+    """How a list item is marked: ``bullet`` (no number), ``letter`` ("(a)", "b."), ``roman`` ("(iv)") or
+    ``number`` ("3", "5.5")."""
+    mark = number.strip("().")
+    if not mark:
+        return "bullet"
+    if mark[0].isdigit():
+        return "number"
+    if re.fullmatch(r"[ivxlc]{2,}", mark, re.IGNORECASE):
+        return "roman"
+    return "letter"
 
 
 def _in_context(clauses: Sequence[Clause], playbook: Playbook, parties: PartyAliases) -> set[int]:
@@ -873,11 +905,13 @@ def _lead_in_texts(units: Sequence[Unit]) -> dict[int, str]:
     """For each list item's unit (by row), the last sentence of the clause introducing it."""
     out: dict[int, str] = {}
     last = ""
+    after_item = False
     for row, unit in enumerate(units):
         if unit.clause.kind == "list_item":
             out[row] = last
-        else:
-            last = unit.match_text
+        elif not (after_item and _ITEM_END.search(unit.clause.text)):
+            last = unit.match_text  # not the rest of an item ("Personal Data;", as in _lead_in)
+        after_item = unit.clause.kind == "list_item"
     return out
 
 
