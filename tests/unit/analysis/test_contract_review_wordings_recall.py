@@ -194,6 +194,14 @@ CASES = {
             "non-compliant with the GDPR, it shall notify the Controller without delay."
         },
     ),
+    # 1.22.0
+    "infringing instruction, one that 'does not comply with' the law": (
+        "art28-3-infringing-instructions",
+        {
+            "3.2": "3.2 The Processor will immediately notify the Controller if, in its opinion, an Instruction "
+            "does not comply with the GDPR."
+        },
+    ),
 }
 
 
@@ -340,6 +348,19 @@ INSTRUCTIONS = "art28-3a-documented-instructions"
         (
             "art33-2-breach-notification",
             "The Processor shall not be required to notify the Controller of a Security Event.",
+            True,
+        ),
+        # an instruction that does not comply is the warning's condition; the warning taken away is a negation
+        (
+            "art28-3-infringing-instructions",
+            "The Processor will immediately notify the Controller if, in its opinion, an Instruction does not "
+            "comply with the GDPR.",
+            False,
+        ),
+        (
+            "art28-3-infringing-instructions",
+            "The Processor will not be required to notify the Controller if an Instruction does not comply with "
+            "the GDPR.",
             True,
         ),
         # a restriction with the law's exception is the duty, not its negation

@@ -744,6 +744,8 @@ _LAW_SAYS = re.compile(
     r"\b(?:laws?|legislation|regulations?|GDPR|directive|act)\s+(?:does|do|shall|will|would)\s*$", re.IGNORECASE
 )
 """A law as the subject of a negation: what the law does not require is no duty of a party negated."""
+_INSTRUCTION_IS = re.compile(r"\binstructions?\s+(?:does|do|would|will|may|is|are)\s*$", re.IGNORECASE)
+"""An instruction as the subject of a negation ("an Instruction does not comply with the GDPR")."""
 _COPULA = re.compile(r"\b(?:is|are|be|been|being)\s*$", re.IGNORECASE)
 """After a copula and a negation, the role something does not have ("Those providers ... are not subprocessors
 of the Company", "is not a sub-processor"): a classification, as :data:`_CHARACTERISED`, no duty negated (1.21.0)."""
@@ -922,8 +924,10 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         return True
     if word == "not" and _COPULA.search(before) and _CLASSIFIED.match(after):
         return True
-    if word == "not" and _LAW_SAYS.search(before):
-        return True  # "the GDPR does not require the SCCs for transfers to an adequate country" (1.22.0)
+    if word == "not" and (_LAW_SAYS.search(before) or _INSTRUCTION_IS.search(before)):
+        # What the law does not require ("the GDPR does not require the SCCs for transfers to an adequate
+        # country"), an instruction that does not comply with it (the warning's condition), 1.22.0.
+        return True
     if _DISCLOSURE_BAN.match(after) or _RETENTION_BAN.match(after) or _OTHERS_DATA.match(after):
         return True
     liable = _LIABILITY.match(after)
