@@ -113,7 +113,13 @@ CONTRACT_REVIEW = AnalyzerSpec(
     version="1.22.0",  # 1.22.0: a recital ("WHEREAS ...", under a "WHEREAS" heading) is no evidence, nor is a
     # precedence clause ("in case of conflict the SCCs prevail"), a reservation ("notification is not an
     # acknowledgement of fault") or a form field completed "as set forth in Annex II"; a Markdown heading line with
-    # a verb but no modal ("### 8. Measures for ensuring physical security ... are processed") is a heading.
+    # a verb but no modal ("### 8. Measures for ensuring physical security ... are processed") or closed by a full
+    # stop ("### 4.1. Obligations.") is a heading, one stating a duty is a clause; a clause number in bold
+    # ("**4.1**") numbers its clause; an item ending with a colon introduces the items under it marked otherwise,
+    # and a stray line ending as an item does is no lead-in; a role said without an article ("will act as
+    # processor") names the party, a controller's role in a relative clause ("data for which X is a controller")
+    # does not; what a law does not require negates no duty; playbooks 1.18.0: an instruction that "does not
+    # comply with" the law infringes it.
     # 1.21.0: an HTML page with no declared charset read as UTF-8; a street number is no clause,
     # a sentence-case Markdown heading and a reStructuredText "~~~" underline head their text; the value under a
     # heading naming an element of the processing's description is read after it; "are not sub-processors of X"
