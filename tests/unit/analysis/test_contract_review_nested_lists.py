@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures.contracts.support import POSITIVE, edited_findings, normalise
+from fixtures.contracts.support import POSITIVE, STATUS, edited_findings, normalise
 
 RIGHTS = "art28-3e-data-subject-rights"
 
@@ -32,6 +32,22 @@ def test_the_items_of_an_item_ending_with_a_colon_are_read_with_it(tmp_path: Pat
         "(c) cooperate with the supervisory authority."
     )
     _quoted(tmp_path, {"7.1": nested, "7.2": ""}, RIGHTS, "requests from data subjects exercising their rights")
+
+
+def test_a_negated_item_ending_with_a_colon_negates_the_items_under_it_and_is_quoted(tmp_path: Path) -> None:
+    nested = (
+        "7.1 The Processor commits to:\n\n"
+        "(a) keep a record of all processing activities;\n\n"
+        "(b) The Processor is not required to assist the Controller with:\n\n"
+        "- requests from data subjects exercising their rights, within a reasonable time;\n\n"
+        "- impact assessments where they apply;\n\n"
+        "(c) cooperate with the supervisory authority."
+    )
+    for finding in edited_findings(tmp_path, {"7.1": nested, "7.2": ""}, RIGHTS):
+        assert finding.status == STATUS.STATUS_CONTRADICTED, finding.explanation
+        assert any("not required to assist the Controller with" in e.excerpt for e in finding.evidence), [
+            e.excerpt for e in finding.evidence
+        ]
 
 
 def test_a_wrapped_items_last_line_does_not_replace_the_lists_lead_in(tmp_path: Path) -> None:

@@ -215,31 +215,39 @@ class Matcher:
         return head
 
 
-def _lead_in(clauses: Sequence[Clause]) -> dict[int, str]:
-    """For each list item, the text of the clause that introduces it (1.22.0 also):
+def _introducers(clauses: Sequence[Clause]) -> dict[int, Clause]:
+    """For each list item (by ordinal), the clause that introduces it: the last clause before it that is no
+    list item, and since 1.22.0
 
-    - an item that ends with a colon introduces the items after it marked otherwise ("5.5. Assist Controller
-      with:" and its bullets), up to the next item marked as it is;
-    - a paragraph between two items that ends as an item does ("Personal Data;") is the rest of the item before
-      it, not a new lead-in.
+    - an item that ends with a colon for the items after it marked otherwise ("5.5. Assist Controller with:"
+      and its bullets), up to the next item marked as it is;
+    - not a paragraph between two items that ends as an item does ("Personal Data;"): it is the rest of the
+      item before it.
     """
-    out: dict[int, str] = {}
-    last = ""
-    nested: tuple[str, str] | None = None  # the introducing item's marker style and text
+    out: dict[int, Clause] = {}
+    last: Clause | None = None
+    nested: tuple[str, Clause] | None = None  # the introducing item's marker style, and the item
     after_item = False
     for clause in clauses:
         if clause.kind == "list_item":
             style = _marker_style(clause.number)
             if nested is not None and style == nested[0]:
                 nested = None
-            out[clause.ordinal] = nested[1] if nested is not None else last
+            introducer = nested[1] if nested is not None else last
+            if introducer is not None:
+                out[clause.ordinal] = introducer
             if nested is None and clause.text.rstrip(" *_").endswith(":"):
-                nested = (style, clause.text)
+                nested = (style, clause)
         elif not (after_item and _ITEM_END.search(clause.text)):
-            last = clause.text
+            last = clause
             nested = None
         after_item = clause.kind == "list_item"
     return out
+
+
+def _lead_in(clauses: Sequence[Clause]) -> dict[int, str]:
+    """For each list item, the text of the clause that introduces it."""
+    return {ordinal: clause.text for ordinal, clause in _introducers(clauses).items()}
 
 
 _ITEM_END = re.compile(r";\s*(?:and|or)?[\s*_]*$", re.IGNORECASE)
@@ -902,17 +910,23 @@ def _negating_lead_in(units: Sequence[Unit], row: int, said: str, recogniser: Re
 
 
 def _lead_in_texts(units: Sequence[Unit]) -> dict[int, str]:
-    """For each list item's unit (by row), the last sentence of the clause introducing it."""
-    out: dict[int, str] = {}
-    last = ""
-    after_item = False
-    for row, unit in enumerate(units):
-        if unit.clause.kind == "list_item":
-            out[row] = last
-        elif not (after_item and _ITEM_END.search(unit.clause.text)):
-            last = unit.match_text  # not the rest of an item ("Personal Data;", as in _lead_in)
-        after_item = unit.clause.kind == "list_item"
-    return out
+    """For each list item's unit (by row), the last sentence of the clause introducing it (among the clauses
+    that have sentences: a heading introduces no item here)."""
+    introducers = _unit_introducers(units)
+    last_sentence = {unit.clause.ordinal: unit.match_text for unit in units}
+    return {
+        row: last_sentence[introducers[unit.clause.ordinal].ordinal] if unit.clause.ordinal in introducers else ""
+        for row, unit in enumerate(units)
+        if unit.clause.kind == "list_item"
+    }
+
+
+def _unit_introducers(units: Sequence[Unit]) -> dict[int, Clause]:
+    """:func:`_introducers` of the clauses that have sentences."""
+    clauses: dict[int, Clause] = {}
+    for unit in units:
+        clauses.setdefault(unit.clause.ordinal, unit.clause)
+    return _introducers(list(clauses.values()))
 
 
 def _descriptions_only(
@@ -954,15 +968,7 @@ def _descriptions_only(
 
 def _lead_in_ordinals(units: Sequence[Unit]) -> dict[int, int]:
     """For each list item's clause, the ordinal of the clause that introduces it."""
-    out: dict[int, int] = {}
-    last = -1
-    for unit in units:
-        clause = unit.clause
-        if clause.kind == "list_item":
-            out.setdefault(clause.ordinal, last)
-        else:
-            last = clause.ordinal
-    return out
+    return {ordinal: clause.ordinal for ordinal, clause in _unit_introducers(units).items()}
 
 
 def evaluate(
