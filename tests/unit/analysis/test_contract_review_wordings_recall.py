@@ -20,6 +20,7 @@ from fixtures.contracts.support import (
     assert_not_quoted,
     below_the_veto,
     edit,
+    edited_findings,
     embedding_analyzer,
     eu_primary,
     findings,
@@ -291,6 +292,13 @@ def test_a_duty_of_confidence_is_read_by_the_patterns(tmp_path: Path) -> None:
 )
 def test_neighbouring_wordings_stay_unmet(tmp_path: Path, changes: dict[str, str], requirement: str) -> None:
     assert_not_quoted(tmp_path, changes, requirement)
+
+
+def test_an_instruction_the_processor_cannot_follow_is_no_instruction_that_does_not_comply(tmp_path: Path) -> None:
+    # 1.22.0: "cannot comply with" held "not comply with", the wording of an instruction that infringes the law.
+    changes = {"3.2": "3.2 If the Processor cannot comply with an instruction, it will notify the Controller."}
+    for finding in edited_findings(tmp_path, changes, "art28-3-infringing-instructions"):
+        assert finding.status not in POSITIVE, finding.explanation
 
 
 def test_the_controller_assenting_to_what_a_named_party_does_is_no_duty_of_the_controller() -> None:

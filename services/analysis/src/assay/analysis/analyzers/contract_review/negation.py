@@ -746,6 +746,7 @@ _LAW_SAYS = re.compile(
 """A law as the subject of a negation: what the law does not require is no duty of a party negated."""
 _INSTRUCTION_IS = re.compile(r"\binstructions?\s+(?:does|do|would|will|may|is|are)\s*$", re.IGNORECASE)
 """An instruction as the subject of a negation ("an Instruction does not comply with the GDPR")."""
+_COMPLY = re.compile(r"\s*comply\s+with\b", re.IGNORECASE)
 _COPULA = re.compile(r"\b(?:is|are|be|been|being)\s*$", re.IGNORECASE)
 """After a copula and a negation, the role something does not have ("Those providers ... are not subprocessors
 of the Company", "is not a sub-processor"): a classification, as :data:`_CHARACTERISED`, no duty negated (1.21.0)."""
@@ -924,7 +925,7 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         return True
     if word == "not" and _COPULA.search(before) and _CLASSIFIED.match(after):
         return True
-    if word == "not" and (_LAW_SAYS.search(before) or _INSTRUCTION_IS.search(before)):
+    if word == "not" and (_LAW_SAYS.search(before) or (_INSTRUCTION_IS.search(before) and _COMPLY.match(after))):
         # What the law does not require ("the GDPR does not require the SCCs for transfers to an adequate
         # country"), an instruction that does not comply with it (the warning's condition), 1.22.0.
         return True
