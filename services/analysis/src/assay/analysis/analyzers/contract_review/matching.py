@@ -267,7 +267,9 @@ def _marker_style(number: str) -> str:
     return "letter"
 
 
-def _in_context(clauses: Sequence[Clause], playbook: Playbook, parties: PartyAliases) -> set[int]:
+def _in_context(
+    clauses: Sequence[Clause], playbook: Playbook, parties: PartyAliases, lead_in: dict[int, str]
+) -> set[int]:
     """Ordinals of the clauses whose sentences may count as evidence.
 
     A clause is in context when it, its section heading or the clause introducing it matches
@@ -277,7 +279,6 @@ def _in_context(clauses: Sequence[Clause], playbook: Playbook, parties: PartyAli
     """
     if not playbook.context:
         return {c.ordinal for c in clauses if not _DEFINITIONS.search(c.heading)}
-    lead_in = _lead_in(clauses)
     body = [c for c in clauses if c.kind != "heading" and not _DEFINITIONS.search(c.heading)]
     direct: set[int] = set()
     sections: set[str] = set()
@@ -295,9 +296,9 @@ def _in_context(clauses: Sequence[Clause], playbook: Playbook, parties: PartyAli
 def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
     """Split every non-heading clause into sentence units and mark which are in context."""
     parties = PartyAliases.from_texts(c.text for c in clauses[:DEFINITION_CLAUSES])
-    in_context = _in_context(clauses, playbook, parties)
-    units: list[Unit] = []
     lead_in = _lead_in(clauses)
+    in_context = _in_context(clauses, playbook, parties, lead_in)
+    units: list[Unit] = []
     # Numbers of the clauses that define a term: their sub-clauses ("1.1.8 'Restricted
     # Transfer' means: 1.1.8.1 ...; 1.1.8.2 ...") continue the definition.
     defining: list[str] = []
@@ -859,6 +860,7 @@ def _affirmed(
     candidates = column >= floor
     if table.negation_candidates is not None and not recogniser.prohibition:
         candidates |= table.negation_candidates[:, index]
+    introduced_by = _lead_in_ordinals(units) if candidates.any() else {}
     for row in np.flatnonzero(candidates):
         unit = units[int(row)]
         # Negation is read over the text the concept was found in: a list item with its lead-in.
@@ -881,7 +883,7 @@ def _affirmed(
             seen = column[row] >= floor or table.raw_scores is None
             score = float(column[row]) if seen else float(table.raw_scores[row, index])  # type: ignore[index]
             contradicting.append(Evidence(unit, score, recogniser.id, negation=found.cue))
-            lead_in = _negating_lead_in(units, int(row), said, recogniser)
+            lead_in = _negating_lead_in(units, int(row), said, recogniser, introduced_by)
             if lead_in is not None:
                 contradicting.append(Evidence(lead_in, score, recogniser.id, negation=found.cue))
             column[row] = 0.0
@@ -889,14 +891,15 @@ def _affirmed(
     if negated_lead_ins:
         # The items of a negated lead-in ("the SCCs shall not be required to apply, completed as
         # follows:") complete what it negates: they do not affirm it.
-        introduced_by = _lead_in_ordinals(units)
         for index, item in enumerate(units):
             if introduced_by.get(item.clause.ordinal) in negated_lead_ins:
                 column[index] = 0.0
     return column
 
 
-def _negating_lead_in(units: Sequence[Unit], row: int, said: str, recogniser: Recogniser) -> Unit | None:
+def _negating_lead_in(
+    units: Sequence[Unit], row: int, said: str, recogniser: Recogniser, introduced_by: dict[int, int]
+) -> Unit | None:
     """The lead-in that negates a list item read with it ("The Processor shall not be required to
     notify the Controller if: - it receives a request from a data subject"), to be quoted with the
     item: the negation is in the lead-in, not in the item alone (1.9.0)."""
@@ -905,7 +908,7 @@ def _negating_lead_in(units: Sequence[Unit], row: int, said: str, recogniser: Re
         return None
     if contradiction(unit.match_text, recogniser.operative, recogniser.restricts) is not None:
         return None  # the item negates it by itself
-    ordinal = _lead_in_ordinals(units).get(unit.clause.ordinal)
+    ordinal = introduced_by.get(unit.clause.ordinal)
     return next((u for u in reversed(units[:row]) if u.clause.ordinal == ordinal), None)
 
 
