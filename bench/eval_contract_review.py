@@ -49,6 +49,7 @@ import re
 import sys
 import tempfile
 import time
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -126,7 +127,8 @@ class Tally:
 
 
 def norm(text: str) -> str:
-    return " ".join(text.replace("’", "'").replace("*", "").replace("\\", "").lower().split())
+    folded = unicodedata.normalize("NFKC", text)  # a label copies "conﬁdentiality", a quote reads "confidentiality"
+    return " ".join(folded.replace("’", "'").replace("*", "").replace("\\", "").lower().split())
 
 
 def supports(excerpt: str, spans: list[str]) -> bool:
@@ -220,7 +222,9 @@ def negation_target(text: str, spans: list[str]) -> tuple[int, int] | None:
     controller (party names read as roles), else the first. The controller's consent is the
     processor's authority ("You agree to Our use of Sub-processors"), so it is negated like a duty
     of the processor, as the analyzer reads it."""
-    parties = PartyAliases.from_texts(text.split("\n\n")[: matching.DEFINITION_CLAUSES])
+    paragraphs = text.split("\n\n")
+    head = matching.DEFINITION_CLAUSES
+    parties = PartyAliases.from_texts(paragraphs[:head], rest=paragraphs[head:])
     first = None
     for span in spans:
         where = locate(text, span)

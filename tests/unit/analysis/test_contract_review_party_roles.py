@@ -82,6 +82,35 @@ def test_a_role_without_an_article_names_the_party_and_one_said_in_a_relative_cl
     assert acting.normalise("Harbour Labs will:") == "the Processor will:"
 
 
+def test_a_role_stated_after_the_opening_names_the_processor_only_when_the_opening_named_none() -> None:
+    # 1.23.0: roles were read from the first forty clauses only; "To the extent that Self is acting as a Data
+    # Processor for you" came at clause 41, so none of the processor's duties bound anyone.
+    later = ["To the extent that Harbour Labs is acting as a Data Processor for you, Harbour Labs will:"]
+    opening = ["1. Definitions", "This DPA forms part of the Terms of Service."]
+    parties = PartyAliases.from_texts(opening, rest=later)
+    assert parties.normalise("Harbour Labs will delete the data.") == "the Processor will delete the data."
+    named = PartyAliases.from_texts([*opening, "Nimbus shall act as the Data Processor."], rest=later)
+    assert named.aliases == (("Nimbus", "Processor"),)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "Clauses apply to any transfer pursuant to the Agreement. When Customer is acting as a processor, they apply.",
+        "It is Processed. Where Customer acts as a Controller, it decides.",
+    ],
+)
+def test_a_name_does_not_run_back_across_a_full_stop(statement: str) -> None:
+    # 1.23.0: "Agreement. When Customer" was read as the processor's name, and its alias "Agreement." turned every
+    # "the Agreement." into "the Processor".
+    assert PartyAliases.from_texts([statement]).aliases == ()
+
+
+def test_a_legal_form_s_full_stop_is_no_sentence_break() -> None:
+    parties = PartyAliases.from_texts(["Harbour Labs Inc. Europe shall act as the Data Processor."])
+    assert parties.normalise("Harbour Labs Inc. Europe will:") == "the Processor will:"
+
+
 def test_the_words_of_a_heading_in_capitals_before_the_name_are_no_name() -> None:
     parties = PartyAliases.from_texts(["PART II - PERSONAL DATA PROCESSING FOR WHICH NIMBUS IS A PROCESSOR"])
     assert parties.aliases == (("NIMBUS", "Processor"),)

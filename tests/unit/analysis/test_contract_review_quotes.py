@@ -44,3 +44,18 @@ def test_markdown_quotes_are_clean_and_name_the_original_paragraph(tmp_path: Pat
     for item in evidence:
         assert _MARKUP.search(item.excerpt) is None, item.excerpt
         assert item.excerpt in clean_markup(source[item.paragraph - 1]), (item.paragraph, item.excerpt)
+
+
+def test_typographic_ligatures_are_read_and_quoted_as_their_letters(tmp_path: Path) -> None:
+    # 1.23.0: a text copied from a PDF keeps "conﬁdentiality" (U+FB01): no confidentiality pattern read it,
+    # and a quote kept the ligature.
+    text = fixture_text("eu_dpa.txt").replace("fi", "ﬁ").replace("ffl", "ﬄ")
+    assert "conﬁdential" in text
+    path = tmp_path / "dpa.txt"
+    path.write_text(text, encoding="utf-8")
+    result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), files=[path])).contract_review
+    found = {f.requirement_id: f for f in result.requirements}
+    confidentiality = found["art28-3b-confidentiality"]
+    assert confidentiality.status == STATUS.STATUS_PRESENT
+    assert any("confidential" in e.excerpt for e in confidentiality.evidence)
+    assert all(not re.search("[ﬀ-ﬆ]", e.excerpt) for f in result.requirements for e in f.evidence)

@@ -110,7 +110,11 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.22.0",  # 1.22.0: a recital ("WHEREAS ...", under a "WHEREAS" heading) is no evidence, nor is a
+    version="1.23.0",  # 1.23.0: when the first forty clauses name no processor, a role statement later in the
+    # document does ("To the extent that X is acting as a Data Processor"); a party's name does not run back across
+    # a full stop ("the Agreement. When Customer is acting as a processor"); typographic ligatures ("conﬁdential")
+    # are read and quoted as their letters.
+    # 1.22.0: a recital ("WHEREAS ...", under a "WHEREAS" heading) is no evidence, nor is a
     # precedence clause ("in case of conflict the SCCs prevail"), a reservation ("notification is not an
     # acknowledgement of fault") or a form field completed "as set forth in Annex II"; a Markdown heading line with
     # a verb but no modal ("### 8. Measures for ensuring physical security ... are processed") or closed by a full

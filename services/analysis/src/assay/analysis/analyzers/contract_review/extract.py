@@ -276,7 +276,12 @@ def extract_text(text: str, *, file_id: str = "", display_name: str = "text") ->
     return ExtractedDocument(file_id=file_id, display_name=display_name, kind="text", blocks=blocks, units=len(blocks))
 
 
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+"""Typographic ligatures a PDF's text (or a text copied from one) keeps: "conﬁdentiality" is the word "confidentiality"
+to read and to quote (1.23.0). Not NFKC as a whole, which would also turn a footnote's "¹" into a digit of the word."""
+
+
 def _clean(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\x00", "")
-    return text
+    return text.translate(_LIGATURES)

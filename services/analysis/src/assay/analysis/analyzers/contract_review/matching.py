@@ -75,9 +75,10 @@ _DEFINITION = re.compile(
 DOCUMENT_CONTEXT_SHARE = 0.3
 """When this share of clauses is about the playbook's subject, the whole document is."""
 DEFINITION_CLAUSES = 40
+"""Party definitions are read from this many clauses at the start of the document (role statements from the
+rest too when these name no processor)."""
 LIST_ITEM_WORDS = 25
 """A list item this short is embedded after its lead-in ("You can ask us to: ...")."""
-"""Party definitions are read from this many clauses at the start of the document."""
 MIN_COLOCATED_ELEMENTS = 2
 """A requirement whose elements form one description (``elements_together``: the processing
 details) and that has no primary recogniser needs this many of them found in one section: one
@@ -295,7 +296,9 @@ def _in_context(
 
 def build_units(clauses: Sequence[Clause], playbook: Playbook) -> list[Unit]:
     """Split every non-heading clause into sentence units and mark which are in context."""
-    parties = PartyAliases.from_texts(c.text for c in clauses[:DEFINITION_CLAUSES])
+    parties = PartyAliases.from_texts(
+        (c.text for c in clauses[:DEFINITION_CLAUSES]), rest=(c.text for c in clauses[DEFINITION_CLAUSES:])
+    )
     lead_in = _lead_in(clauses)
     in_context = _in_context(clauses, playbook, parties, lead_in)
     units: list[Unit] = []

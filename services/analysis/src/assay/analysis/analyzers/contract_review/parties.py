@@ -105,45 +105,15 @@ class PartyAliases:
     """``(alias, role)``, longest alias first."""
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> PartyAliases:
-        """Read party definitions from the first part of a document."""
-        found: dict[str, str] = {}
-        texts_seen = list(texts)
-        for text in texts_seen:
-            for match in _DEFINITION.finditer(text):
-                name = " ".join(match.group("name").split())
-                quoted = [" ".join(q.split()) for q in _QUOTED.findall(match.group("inner"))]
-                if not quoted:
-                    continue
-                role = "we" if "we" in quoted else quoted[0]
-                if role.lower() in {"agreement", "dpa", "addendum", "purpose", "services"}:
-                    continue
-                # A defined term that is no party ("Keboola Order Form" ("Order Form"), "Data
-                # Protection Impact Assessment" ("DPIA")) stands only for its full name: its first
-                # words are often a party's name or ordinary words.
-                party = _PARTY_ROLE.fullmatch(role) is not None
-                if not party and len(name.split()) < 3:
-                    continue  # "Data Protection" ("FADP"): a fragment of a longer term
-                aliases = _aliases(name) if party else [name]
-                for alias in aliases:
-                    if alias.lower() != role.lower():
-                        found.setdefault(alias, role)
-        for text in texts_seen:
-            plain = text.replace("*", "")
-            for pattern, role in _ROLE_STATEMENTS:
-                for match in pattern.finditer(plain):
-                    if role == "Controller" and _IN_RELATIVE_CLAUSE.search(plain, 0, match.start()):
-                        continue
-                    name = " ".join(match.group("name").split()).rstrip(",;:")
-                    if not _DOTTED_END.search(name):
-                        name = name.rstrip(".")  # a full stop, not the last dot of "B.V."
-                    if name in _EITHER_ROLE:
-                        found.setdefault(name, role)
-                        continue
-                    if _ROLE_WORDS.match(name):
-                        continue
-                    for alias in _aliases(name):
-                        found.setdefault(alias, role)
+    def from_texts(cls, texts: Iterable[str], rest: Iterable[str] = ()) -> PartyAliases:
+        """Read party definitions and role statements from the first part of a document (``texts``), and
+        the role statements of the ``rest`` when that first part names no processor (1.23.0: "To the extent
+        that Self is acting as a Data Processor for you" said first in clause 41)."""
+        head = list(texts)
+        found = _defined(head)
+        found.update((alias, role) for alias, role in _stated(head).items() if alias not in found)
+        if not any(_names_processor(role) for role in found.values()):
+            found.update((alias, role) for alias, role in _stated(list(rest)).items() if alias not in found)
         ordered = sorted(found.items(), key=lambda item: -len(item[0]))
         return cls(tuple(ordered))
 
@@ -156,6 +126,72 @@ class PartyAliases:
             target = role if role in {"we", "us"} else f"the {role}"
             text = re.sub(rf"(?:\b[Tt]he\s+)?(?<![\w-]){re.escape(alias)}(?![\w-])", target, text)
         return _PROCESSOR_APPOSITION.sub("", text)
+
+
+def _defined(texts: list[str]) -> dict[str, str]:
+    """Aliases of the parties a bracketed definition names (``Cloudlane Analytics Ltd ("Processor")``)."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for match in _DEFINITION.finditer(text):
+            name = _after_sentence_break(" ".join(match.group("name").split()))
+            quoted = [" ".join(q.split()) for q in _QUOTED.findall(match.group("inner"))]
+            if not quoted:
+                continue
+            role = "we" if "we" in quoted else quoted[0]
+            if role.lower() in {"agreement", "dpa", "addendum", "purpose", "services"}:
+                continue
+            # A defined term that is no party ("Keboola Order Form" ("Order Form"), "Data
+            # Protection Impact Assessment" ("DPIA")) stands only for its full name: its first
+            # words are often a party's name or ordinary words.
+            party = _PARTY_ROLE.fullmatch(role) is not None
+            if not party and len(name.split()) < 3:
+                continue  # "Data Protection" ("FADP"): a fragment of a longer term
+            aliases = _aliases(name) if party else [name]
+            for alias in aliases:
+                if alias.lower() != role.lower():
+                    found.setdefault(alias, role)
+    return found
+
+
+def _stated(texts: list[str]) -> dict[str, str]:
+    """Aliases of the parties a role statement names ("Nimbus shall act as the Data Processor")."""
+    found: dict[str, str] = {}
+    for text in texts:
+        plain = text.replace("*", "")
+        for pattern, role in _ROLE_STATEMENTS:
+            for match in pattern.finditer(plain):
+                if role == "Controller" and _IN_RELATIVE_CLAUSE.search(plain, 0, match.start()):
+                    continue
+                name = _after_sentence_break(" ".join(match.group("name").split()).rstrip(",;:"))
+                if not _DOTTED_END.search(name):
+                    name = name.rstrip(".")  # a full stop, not the last dot of "B.V."
+                if name in _EITHER_ROLE:
+                    found.setdefault(name, role)
+                    continue
+                if not name or _ROLE_WORDS.match(name):
+                    continue
+                for alias in _aliases(name):
+                    found.setdefault(alias, role)
+    return found
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[a-z]{2}\.)\s+")
+_SUBORDINATOR = re.compile(r"^(?:When|Where|Whereas|If|Unless|While|Whilst|Although|Because|Since|As|Once)\s+")
+
+
+def _after_sentence_break(name: str) -> str:
+    """The name after the last full stop a name's words run across, without the conjunction that opens its
+    sentence: "... pursuant to the Agreement. When Customer is acting as a processor" names "Customer", not
+    "Agreement. When Customer" (1.23.0: the alias "Agreement." made every "the Agreement." the processor)."""
+    pieces = _SENTENCE_BREAK.split(name)
+    last = pieces[-1]
+    if len(pieces) > 1 and _LEGAL_FORMS.match(" " + pieces[-2].rsplit(" ", 1)[-1]):
+        return name  # "Harbour Inc. Europe": the dot of a legal form
+    return _SUBORDINATOR.sub("", last)
+
+
+def _names_processor(role: str) -> bool:
+    return role in {"Processor", "we"} or _PROCESSOR_ROLES.fullmatch(role) is not None
 
 
 _ROLE = r"(?:a|the)\s+(?:[Dd]ata\s+)?(?:[Pp]rocessor|[Ss]ub-?contractor)"
