@@ -1,4 +1,4 @@
-"""Wording around a duty that negates none of it (analyzer 1.18.0): a noun read as a duty verb, a relative
+"""Wording around a duty that negates none of it (analyzers 1.18.0 and 1.23.0): a noun read as a duty verb, a relative
 clause opened by a preposition, discretion over which remedy, serving compliance or the controller's, Art. 22's
 right named alone, a ban on keeping the data.
 
@@ -71,6 +71,23 @@ def _negations(requirement: str, sentence: str) -> list[str]:
             "the Processor reserves the right to amend this DPA by replacing the standard contractual clauses in "
             "order to ensure continued compliance with data protection laws.",
         ),
+        # 1.23.0: the controller's remedy after "or", a list "without limitation", another provision's scope.
+        (
+            SUBPROCESSORS,
+            "If the Customer objects to the engagement of a new Sub-Processor, the Processor will propose a reasonable "
+            "alternative or the Customer may elect to terminate the affected Services without liability to either "
+            "party.",
+        ),
+        (
+            TRANSFERS,
+            "Such measures may include (without limitation) transferring such data to a recipient that is covered "
+            "by a suitable framework or other legally adequate transfer mechanism.",
+        ),
+        (
+            TRANSFERS,
+            "This provision shall not apply to data transferred (copied) to Receiving Controllers that are no longer "
+            "subject to the Sending Controller's control.",
+        ),
     ],
 )
 def test_wording_beside_the_duty_is_no_negation_of_it(requirement: str, sentence: str) -> None:
@@ -86,6 +103,12 @@ def test_wording_beside_the_duty_is_no_negation_of_it(requirement: str, sentence
         ),
         (TRANSFERS, "The Processor reserves the right to replace the standard contractual clauses at any time."),
         (BREACH, "The Processor will, at its sole discretion, notify the Controller of a Personal Data Breach."),
+        (
+            "art28-3b-confidentiality",
+            "The Processor shall not be required to maintain the Personal Data processed on behalf of the Controller "
+            "in confidence.",
+        ),
+        (TRANSFERS, "The Processor may transfer the Personal Data to any country without any safeguards."),
         (
             DATA_SUBJECTS,
             "Should a data subject exercise any of its rights with the Processor, the Processor shall not be "

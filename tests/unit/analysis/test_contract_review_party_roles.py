@@ -106,6 +106,26 @@ def test_a_name_does_not_run_back_across_a_full_stop(statement: str) -> None:
     assert PartyAliases.from_texts([statement]).aliases == ()
 
 
+def test_the_short_name_defined_beside_the_role_names_the_party() -> None:
+    # 1.23.0: in 'F7 Platform, Inc. ("Processor" or "F7")' only the role was read, and "F7" (two characters, a
+    # digit) was no alias, so "F7 implements the following measures" bound no one.
+    parties = PartyAliases.from_texts(['This DPA is between F7 Platform, Inc. ("Processor" or "F7") and the customer.'])
+    assert parties.normalise("F7 implements the measures.") == "the Processor implements the measures."
+    supplier = PartyAliases.from_texts(['Harbour Labs, Inc. ("Harbour", "The Service", "we", "our")'])
+    assert supplier.normalise("Harbour will notify you.") == "we will notify you."
+    assert supplier.normalise("our Service") == "our Service"
+    assert PartyAliases.from_texts(['NIMBUS INDUSTRIES, INC. ("NIMBUS", OR "WE")']).normalise("NIMBUS shall") == (
+        "we shall"
+    )
+
+
+def test_a_document_named_before_a_partys_bracket_is_no_party() -> None:
+    # 1.23.0: "The Customer that accepted the Principal Agreement ("Controller", "you")" made "Principal Agreement"
+    # the controller.
+    parties = PartyAliases.from_texts(['The Customer that accepted the Principal Agreement ("Controller", "you").'])
+    assert parties.aliases == ()
+
+
 def test_a_legal_form_s_full_stop_is_no_sentence_break() -> None:
     parties = PartyAliases.from_texts(["Harbour Labs Inc. Europe shall act as the Data Processor."])
     assert parties.normalise("Harbour Labs Inc. Europe will:") == "the Processor will:"

@@ -195,6 +195,21 @@ CASES = {
             "non-compliant with the GDPR, it shall notify the Controller without delay."
         },
     ),
+    # 1.23.0
+    "security, 'will use reasonable technical and organizational measures'": (
+        "art28-3c-security",
+        {
+            "5.1": "5.1 The Processor will use reasonable technical and organizational measures appropriate to the "
+            "limited processing described here."
+        },
+    ),
+    "confidentiality, the data maintained 'in confidence'": (
+        "art28-3b-confidentiality",
+        {
+            "4.1": "4.1 The Processor shall maintain the Personal Data processed on behalf of the Controller in "
+            "confidence."
+        },
+    ),
     # 1.22.0
     "infringing instruction, one that 'does not comply with' the law": (
         "art28-3-infringing-instructions",
@@ -206,11 +221,16 @@ CASES = {
 }
 
 
-BELOW_THE_VETO = {"data-subject assistance, the condition first", "confidentiality, 'a duty of confidence'"}
+BELOW_THE_VETO = {
+    "data-subject assistance, the condition first",
+    "confidentiality, 'a duty of confidence'",
+    "confidentiality, the data maintained 'in confidence'",
+}
 """Wordings the requirement head reads below its veto (``requirement_head.VETO``, 0.30 since analyzer
 1.16.0): "the Processor supports the Controller to the extent needed" names no request or assistance
-the head knows, nor "a duty of confidence" a confidentiality it knows (the lexical analyzer finds it:
-:func:`test_a_duty_of_confidence_is_read_by_the_patterns`)."""
+the head knows, nor "a duty of confidence" or the data kept "in confidence" a confidentiality it knows (the
+lexical analyzer finds them: :func:`test_a_duty_of_confidence_is_read_by_the_patterns`); a negation of either
+is read all the same (``test_contract_review_negation_beside.py``)."""
 
 
 @pytest.mark.parametrize(
@@ -228,11 +248,27 @@ def test_the_requirement_is_found_in_this_wording_and_quoted(tmp_path: Path, cas
     assert_found_and_quoted(tmp_path, changes, requirement)
 
 
-def test_a_duty_of_confidence_is_read_by_the_patterns(tmp_path: Path) -> None:
-    requirement, changes = CASES["confidentiality, 'a duty of confidence'"]
+@pytest.mark.parametrize(
+    "case", ["confidentiality, 'a duty of confidence'", "confidentiality, the data maintained 'in confidence'"]
+)
+def test_a_duty_of_confidence_is_read_by_the_patterns(tmp_path: Path, case: str) -> None:
+    requirement, changes = CASES[case]
     finding = lexical_findings(tmp_path, changes)[requirement]
     assert finding.status in POSITIVE, finding.explanation
     assert any(rewritten_sentence(changes) in normalise(e.excerpt) for e in finding.evidence)
+
+
+def test_the_measures_the_processor_implements_as_listed_are_its_security(tmp_path: Path) -> None:
+    # 1.23.0: "implements the following technical and organisational measures:" before a list or table of them met
+    # no security wording (only "appropriate", "adequate" ... measures did).
+    changes = {
+        "5.1": "5.1 The Processor implements the following technical and organisational measures:\n\n"
+        "- TLS 1.3 for all communications\n- Role-based access with tenant isolation"
+    }
+    for finding in edited_findings(tmp_path, changes, "art28-3c-security"):
+        assert finding.status in POSITIVE, finding.explanation
+        quoted = [normalise(e.excerpt) for e in finding.evidence]
+        assert any("implements the following technical and organisational measures" in q for q in quoted), quoted
 
 
 @pytest.mark.parametrize(

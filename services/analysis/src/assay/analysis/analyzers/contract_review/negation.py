@@ -323,7 +323,7 @@ _PERMISSION = re.compile(
 """A permission, whose loophole ("may engage sub-processors without notice") guts the duty; "may not"
 / "can't" forbid, and "may not engage sub-processors without approval" is the duty itself (1.8.0)."""
 _EXCEPTION = re.compile(
-    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|unless|except|excluding|other\s+(?:[\w'’-]+\s+){0,2}?than|otherwise\s+than|save\s+(?:as|where|for|to)|(?<!even\s)beyond|"
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)(?!\s+limitation)|unless|except|excluding|other\s+(?:[\w'’-]+\s+){0,2}?than|otherwise\s+than|save\s+(?:as|where|for|to)|(?<!even\s)beyond|"
     r"outside|apart\s+from|prior\s+to|before|until|for\s+(?:its|their|his)\s+own|"
     r"(?:on|of|by)\s+(?:its|their|his)\s+own\s+(?:authority|initiative|account)|"
     r"for\s+any\s+(?:other\s+)?purposes?|but\s+only|"
@@ -360,12 +360,13 @@ _DUTY = re.compile(
 )
 """Duty verbs: in a sentence about the obligation, negating one of them negates the obligation."""
 _LOOPHOLE = re.compile(
-    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)|other\s+than|otherwise\s+than|other\s+(?:[\w'’-]+\s+){1,2}?than|for\s+(?:its|their|his)\s+own|"
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)(?!\s+limitation)|other\s+than|otherwise\s+than|other\s+(?:[\w'’-]+\s+){1,2}?than|for\s+(?:its|their|his)\s+own|"
     r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of|whether\s+or\s+not|freely|at\s+will)\b",
     re.IGNORECASE,
 )
 """After a permission, wording that escapes the obligation: "may engage sub-processors without notice",
-"may appoint a sub-processor whether or not authorised", "may freely engage any sub-processor"."""
+"may appoint a sub-processor whether or not authorised", "may freely engage any sub-processor"; not "may include
+(without limitation) transferring such data to ...", which lists (1.23.0)."""
 _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE)
 """A permission widened past the obligation: "may not only process ... on instructions" (but
 also otherwise). "shall not only ... but also" stays a duty."""
@@ -758,6 +759,14 @@ _BOUND_PARTY = re.compile(
 """What a "does not apply to" must name to take the duty away: the party bound ("shall not apply to the
 Processor"); anything else is the duty's scope ("does not apply to anonymised data", "do not extend to the
 Processor's payroll records")."""
+_PROVISION_POINTED = re.compile(
+    r"\b(?:this|that|such|the\s+(?:foregoing|above|preceding))\s+(?:provision|requirement|obligation|paragraph|"
+    r"sub-?section|section|clause|sentence)\s+(?:shall|will|does|do|would)\s*$",
+    re.IGNORECASE,
+)
+"""Before a "does not apply to", a provision pointed at: the duty whose scope is limited is that provision's, not the
+one its scope names ("This provision shall not apply to data transferred (copied) to Receiving Controllers", said of
+deletion, negates no transfer term, 1.23.0)."""
 _DISCLOSURE_BAN = re.compile(
     r"^(?:\s+[\w'’-]+){0,2}?\s+(?:disclos\w*|divulg\w*|reveal\w*|leak\w*|shar(?:e|es|ed|ing))\b|"
     r"^[^.;:]{0,60}?\b(?:(?:to|with)\s+(?:any\s+)?(?:other\s+)?(?:third[\s-]+part(?:y|ies)|anyone|any\s+(?:other\s+)?"
@@ -842,7 +851,7 @@ _CONTROLLER_OPENS = re.compile(
     re.IGNORECASE,
 )
 _CONTROLLER_RIGHT_NEXT = re.compile(
-    r"(?:^|[,;]\s*)(?:then\s+)?(?:the\s+|any\s+|such\s+|an?\s+)?(?:(?:controllers?|customers?|clients?|you|"
+    r"(?:^|[,;]\s*|\b(?:or|and)\s+)(?:then\s+)?(?:the\s+|any\s+|such\s+|an?\s+)?(?:(?:controllers?|customers?|clients?|you|"
     r"data\s+exporters?)|(?:on-?\s?site\s+)?(?:audits?|inspections?))\s*$",
     re.IGNORECASE,
 )
@@ -863,7 +872,8 @@ _PROCESSOR_ACTS = re.compile(
 def _controllers_own(subject: str) -> bool:
     """Whether the clause before a permission or a discretion (``subject``) makes the controller its subject
     ("The Customer may terminate without penalty", "The Controller is entitled to verify ... at its
-    discretion", "If the Processor cannot offer a change, the Customer may terminate"), or the controller's
+    discretion", "If the Processor cannot offer a change, the Customer may terminate", "either X will not engage the
+    Sub-Processor or the Customer may elect to terminate ... without liability", 1.23.0), or the controller's
     audit ("In special cases, the audit may be conducted without prior notice"): then it is the
     controller's right or choice, no loophole of the processor's (1.9.0)."""
     if _CONTROLLER_RIGHT_NEXT.search(subject) is not None or _CONTROLLER_PURPOSE.search(subject) is not None:
@@ -921,6 +931,8 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         named = after[scope.end() :][: _words_after(after[scope.end() :], 0, SCOPE_WORDS)]
         if _BOUND_PARTY.search(named) is None and not _addresses(named, operative):
             return True
+        if _PROVISION_POINTED.search(before):
+            return True  # "This provision shall not apply to data transferred to ...": the scope of another duty
     if _MANNER.match(after) or _CHARACTERISED.match(after) or _CEASED.match(after):
         return True
     if word == "not" and _COPULA.search(before) and _CLASSIFIED.match(after):

@@ -25,7 +25,7 @@ _DEFINITION = re.compile(
     r"(?:,\s+(?:Inc|LLC|Ltd|L\.L\.C|Limited|Corp)\.?)?)"
     r",?\s*\((?P<inner>[^()]{1,120})\)",
 )
-_QUOTED = re.compile(r"[\"“'‘]([A-Za-z][A-Za-z\- ]{0,40})[\"”'’]")
+_QUOTED = re.compile(r"[\"“'‘]([A-Za-z][A-Za-z0-9\- ]{0,40})[\"”'’]")
 _LEGAL_FORMS = re.compile(
     r"\s+(?:ltd\.?|limited|inc\.?|incorporated|llc|l\.l\.c\.|llp|plc|gmbh|ag|s\.a\.r?\.?l?\.?|"
     r"sarl|s\.a\.|sa|b\.v\.|bv|n\.v\.|nv|corp\.?|corporation|co\.?|company|pty|srl|spa|oy|ab|as)$",
@@ -128,6 +128,14 @@ class PartyAliases:
         return _PROCESSOR_APPOSITION.sub("", text)
 
 
+_DOCUMENT_NAME = re.compile(
+    r"\b(?:Agreement|Terms|Addendum|DPA|Policy|Notice|Contract|Schedule|Annex|Exhibit|Appendix|Order|Form)$"
+)
+"""The last word of a document's name: the name before a party's bracket is then the document it accepted."""
+_SHORT_NAME = re.compile(r"(?!(?:The|This|Our|Its)\b)[A-Z][\w-]*(?:\s+[\w-]+){0,2}")
+"""A party's short name defined beside its role ("F7", "Courier service"): capitalised, not "The Service" nor "our"."""
+
+
 def _defined(texts: list[str]) -> dict[str, str]:
     """Aliases of the parties a bracketed definition names (``Cloudlane Analytics Ltd ("Processor")``)."""
     found: dict[str, str] = {}
@@ -137,16 +145,22 @@ def _defined(texts: list[str]) -> dict[str, str]:
             quoted = [" ".join(q.split()) for q in _QUOTED.findall(match.group("inner"))]
             if not quoted:
                 continue
-            role = "we" if "we" in quoted else quoted[0]
+            roles = [q for q in quoted if _PARTY_ROLE.fullmatch(q)]
+            first_person = any(q.lower() in {"we", "us", "our"} for q in quoted)  # the supplier's own terms
+            role = "we" if first_person else (roles or quoted)[0]
             if role.lower() in {"agreement", "dpa", "addendum", "purpose", "services"}:
                 continue
             # A defined term that is no party ("Keboola Order Form" ("Order Form"), "Data
             # Protection Impact Assessment" ("DPIA")) stands only for its full name: its first
             # words are often a party's name or ordinary words.
             party = _PARTY_ROLE.fullmatch(role) is not None
+            if party and _DOCUMENT_NAME.search(name):
+                continue  # "... that accepted the Principal Agreement ("Controller", "you")": a document is no party
             if not party and len(name.split()) < 3:
                 continue  # "Data Protection" ("FADP"): a fragment of a longer term
             aliases = _aliases(name) if party else [name]
+            if party:  # the short name defined beside the role: "F7 Platform, Inc. ("Processor" or "F7")"
+                aliases += [q for q in quoted if q not in roles and _SHORT_NAME.fullmatch(q)]
             for alias in aliases:
                 if alias.lower() != role.lower():
                     found.setdefault(alias, role)
