@@ -88,6 +88,12 @@ def _negations(requirement: str, sentence: str) -> list[str]:
             "This provision shall not apply to data transferred (copied) to Receiving Controllers that are no longer "
             "subject to the Sending Controller's control.",
         ),
+        # A use banned for a purpose, whatever else the sentence names.
+        (
+            SUBPROCESSORS,
+            "The Processor does not use Customer Personal Data or prompts to train, fine-tune or otherwise improve any "
+            "general-purpose AI model owned by the Processor or any AI Sub-processor.",
+        ),
     ],
 )
 def test_wording_beside_the_duty_is_no_negation_of_it(requirement: str, sentence: str) -> None:

@@ -3,7 +3,9 @@ variants): a pointer to the description of the processing is a reference, never 
 ("... the categories of personal data and for the purposes set out in Appendix 1", "Annex 1
 describes the subject matter ...", "... is governed by the Data Processing Agreement set out in
 Schedule 1" name the processing details without giving them); a later part of the controller's
-over-long sentence is still the controller's.
+over-long sentence is still the controller's. Since 1.23.0 also a glossary under a numbered "Definitions"
+heading, a sentence that only says who is controller and who processor, and the controller's duties said after
+its assent or done to the data before it is sent.
 
 Sentences and documents here were written for these tests (the EU DPA fixture with its details
 rewritten); none is taken from an evaluation document.
@@ -16,6 +18,11 @@ from pathlib import Path
 import pytest
 from fixtures.contracts.support import STATUS, edited_findings
 
+from assay.analysis.analyzers.contract_review import matching
+from assay.analysis.analyzers.contract_review.extract import extract_text
+from assay.analysis.analyzers.contract_review.obligation import non_binding
+from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks
+from assay.analysis.analyzers.contract_review.segment import segment
 from assay.analysis.analyzers.contract_review.sentence_kind import describes_elsewhere, introduces_definitions
 
 POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
@@ -143,3 +150,52 @@ def test_processing_details_left_to_another_document_are_by_reference_naming_it(
         assert finding.status == STATUS.STATUS_BY_REFERENCE, finding
         assert list(finding.referenced_documents) == ["Appendix 1"]
         assert [e.excerpt for e in finding.evidence] == [pointer]
+
+
+@pytest.mark.parametrize(
+    "heading", ["## 1. Definitions", "1. Definitions", "**Section 2. Definitions and Interpretation**"]
+)
+def test_a_numbered_definitions_heading_keeps_its_glossary_out_of_the_evidence(heading: str) -> None:
+    # 1.23.0: only a heading reading "Definitions" from its first letter was known, so "## 1. Definitions" and its
+    # "- **Personal Data:** Any information relating to ..." stood as the processing details of a cut document.
+    text = (
+        f"{heading}\n\n- **Personal Data:** Any information relating to an identified or identifiable natural "
+        "person.\n\n## 2. Processing\n\nThe Processor shall process the personal data only on documented "
+        "instructions."
+    )
+    units = matching.build_units(segment([extract_text(text)]), builtin_playbooks()["eu-gdpr-processor-terms"])
+    in_context = {u.text: u.in_context for u in units}
+    glossary = next(t for t in in_context if "Any information relating" in t)
+    assert not in_context[glossary]
+    assert in_context["The Processor shall process the personal data only on documented instructions."]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        # 1.23.0: who is controller and who processor, said with "in accordance with Controller's Instructions"
+        # before it, stood as the documented instructions of a document whose instruction clauses were cut.
+        (
+            "When Processing European Data in accordance with the Controller's Instructions, the Parties acknowledge "
+            "and agree that the Customer is the Controller of European Data and the Processor is the Processor.",
+            "roles",
+        ),
+        ("The Processor is a processor and processes the personal data only on documented instructions.", ""),
+        # 1.23.0: the controller's responsibilities introduced after a phrase and its assent, and what is done to the
+        # data before it is sent to the processor.
+        (
+            "In particular but without prejudice to the generality of the foregoing, the Customer acknowledges and "
+            "agrees that it will be solely responsible for: (c) agreeing that certain Instructions may result in the "
+            "Processing of Data.",
+            "controller duty",
+        ),
+        (
+            "All Personal Data must be identified as such, using Instructions provided by the Processor, prior to "
+            "transfer to the Processor for Processing.",
+            "controller duty",
+        ),
+        ("All Personal Data must be deleted by the Processor within 30 days of termination.", ""),
+    ],
+)
+def test_what_binds_no_processor_is_known(sentence: str, reason: str) -> None:
+    assert non_binding(sentence) == reason

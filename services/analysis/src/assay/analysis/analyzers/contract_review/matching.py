@@ -64,7 +64,12 @@ from assay.analysis.analyzers.contract_review.weighing import prevailing as weig
 Status = Literal["present", "weak", "missing", "contradicted", "by_reference", "not_assessed"]
 FloatMatrix = npt.NDArray[np.float32]
 PATTERN_SCORE = 1.0
-_DEFINITIONS = re.compile(r"^\s*(definitions?|interpretation)\b", re.IGNORECASE)
+_DEFINITIONS = re.compile(
+    r"^[\s#*_]*(?:(?:section|article|clause)\s+)?(?:(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.)]?\s+)?[*_]*"
+    r"(?:definitions?|interpretation)\b",
+    re.IGNORECASE,
+)
+"""A definitions section's heading, its number and Markdown marks before it ("## 1. Definitions", 1.23.0)."""
 _DEFINITION = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s+|\([a-z0-9]+\)\s+)?(?:in\s+this\s+\w+,?\s+)?"
     r"[\"“][^\"”]{1,60}[\"”](?:[^.]{0,200}?)\s+"

@@ -741,6 +741,14 @@ _CLASSIFIED = re.compile(
     r"(?:sub-?\s?processors?|(?:data\s+)?processors?|(?:data\s+)?controllers?)\b",
     re.IGNORECASE,
 )
+_PURPOSE_BAN = re.compile(
+    r"^\s+(?:use|process|exploit)\w*\b[^.;:]{0,160}?\b(?:to\s+(?:train|fine-tune|sell|market|advertise|profile)|"
+    r"for\s+(?:the\s+purposes?\s+of\s+)?(?:training|marketing|advertising|profiling|its\s+own))\b",
+    re.IGNORECASE,
+)
+"""After a negation, a use banned for a purpose ("does not use Customer Personal Data ... to train ... any AI model
+owned by X or any AI Sub-processor", "does not process personal data for its own purposes"): a ban that keeps the
+processing to its purpose, no duty negated, whatever else the sentence names (1.23.0)."""
 _LAW_SAYS = re.compile(
     r"\b(?:laws?|legislation|regulations?|GDPR|directive|act)\s+(?:does|do|shall|will|would)\s*$", re.IGNORECASE
 )
@@ -934,6 +942,8 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
         if _PROVISION_POINTED.search(before):
             return True  # "This provision shall not apply to data transferred to ...": the scope of another duty
     if _MANNER.match(after) or _CHARACTERISED.match(after) or _CEASED.match(after):
+        return True
+    if word == "not" and _PURPOSE_BAN.match(after):
         return True
     if word == "not" and _COPULA.search(before) and _CLASSIFIED.match(after):
         return True

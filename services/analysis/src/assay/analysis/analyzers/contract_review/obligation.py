@@ -100,18 +100,19 @@ _CONTROLLER_SUBJECT = re.compile(
 """The controller is the sentence's subject ("Customer is solely responsible ...", "12.4. Furthermore,
 You warrant ...", also after the parties' agreement: "The parties agree that Customer shall ...", 1.9.0),
 not a party named on the way ("Upon the Client's instruction, X undertakes ...")."""
+_ASSENT_VERB = r"(?:acknowledges?|agrees?|accepts?|confirms?|understands?)"
 _CONTROLLER_AFTER_INTRO = re.compile(
     rf"[,;]\s+(?:then\s+)?(?:the\s+)?(?:(?:data\s+)?controllers?|customers?|clients?|you|data\s+exporters?|business|"
-    rf"{_THEIR_USERS})\s+$",
+    rf"{_THEIR_USERS})\s+(?:(?:hereby\s+)?{_ASSENT_VERB}(?:\s+and\s+{_ASSENT_VERB})?\s+that\s+(?:it|they|you)\s+)?$",
     re.IGNORECASE,
 )
 """The controller is the subject of the duty after an introductory phrase ("Upon the Processor's
 request, the Customer shall provide all information ...", "To the extent such requests require
-the Processor's assistance, the Customer shall notify the Processor ..."): the processor is only
-named on the way."""
+the Processor's assistance, the Customer shall notify the Processor ...", "In particular ..., CUSTOMER acknowledges
+and agrees that it will be solely responsible for:", 1.23.0): the processor is only named on the way."""
 _CONTROLLER_DUTY = re.compile(
     r"\b(?:shall|must|will)(?:\s*,[^,;]{1,150},)?\s+(?!be\b)\w+|\b(?:warrants?|represents?|undertakes?|agrees?\s+to|"
-    r"(?:is|are)\s+(?:solely\s+|fully\s+)?responsible)\b",
+    r"(?:(?:is|are)|(?:shall|will)\s+be)\s+(?:solely\s+|fully\s+)?responsible)\b",
     re.IGNORECASE,
 )
 
@@ -124,6 +125,14 @@ _CONTROLLERS_RESPONSIBILITY = re.compile(
 )
 """The controller's duties introduced as its responsibility ("It is the responsibility of the CONTROLLER: ... e) To
 supervise the processing, including carrying out inspections and audits"), 1.18.0."""
+_BEFORE_SENDING = re.compile(
+    r"\b(?:must|shall|will|should)\s+be\s+\w+(?:ed|en)\b[^.;]{0,120}?\b(?:prior\s+to|before)\s+(?:its\s+|their\s+|the\s+)?"
+    r"(?:transfer|transmission|submission|upload|disclosure|provision|sending)\w*\s+(?:of\s+[\w\s]{1,30}?)?to\s+the\s+"
+    r"(?:processor|supplier|vendor|(?:service\s+)?provider)\b",
+    re.IGNORECASE,
+)
+"""A passive duty done to the data before it is sent to the processor ("All Personal Data must be identified as such
+... prior to transfer to the Processor for Processing"): the sender's, the controller's (1.23.0)."""
 _ASSENT = r"\b(?:agrees?|acknowledges?|accepts?|consents?|confirms?|approves?|authori[sz]es?)\s+"
 """The controller's assent ("agrees", "acknowledges", "consents" ...), before what it assents to."""
 _ASSENTS_TO_OTHER = re.compile(
@@ -248,12 +257,27 @@ _PROCESSOR_DUTY = re.compile(
 """The processor bound in the same sentence ("Customer may request, and the Processor shall provide ...")."""
 
 
+_ROLE_IS = (
+    r"[\w'’.\- ]{1,60}?\s+(?:is|are|acts?\s+as)\s+(?:the\s+|a\s+|an\s+)?(?:data\s+)?(?:controller|processor)s?"
+    r"(?:\s+(?:of|for|in\s+respect\s+of|with\s+respect\s+to)\s+[\w'’\- ]{1,60}?)?"
+)
+_ROLES_ONLY = re.compile(
+    r"^\W*(?:[^,;:]{1,120},\s*)?(?:(?:the\s+)?parties\s+\w+(?:\s+and\s+\w+)?\s+that\s+)?"
+    rf"{_ROLE_IS}(?:\s*(?:,|;|,?\s*and)\s+{_ROLE_IS})*\s*[.;]?\s*$",
+    re.IGNORECASE,
+)
+"""A sentence that only says who is controller and who processor ("When Processing European Data in accordance
+with Controller's Instructions, the Parties acknowledge and agree that CUSTOMER is the Controller of European Data
+and Vendia is the Processor."): a role statement, no duty (1.23.0)."""
+
+
 def non_binding(text: str) -> str:
     """Why ``text`` (party names already read as roles) binds no processor: ``cross-reference``,
     ``continuation``, ``label``, ``processor permission``, ``controller duty``, ``deeming`` ("use of the
     Service constitutes documented instructions"), ``attitude`` ("X takes security very seriously", 1.10.0),
     ``liability`` ("X is liable for damages caused by ...", 1.20.0), ``precedence`` ("in case of conflict, the
-    SCCs prevail", 1.22.0), ``reservation`` ("notification is not an acknowledgement of fault", 1.22.0) or
+    SCCs prevail", 1.22.0), ``reservation`` ("notification is not an acknowledgement of fault", 1.22.0), ``roles``
+    ("the Parties agree that the Customer is the Controller and the Processor is the Processor", 1.23.0) or
     ``description`` (no verb at all:
     "Stored encrypted.", "Backups: encrypted and retained for 30 days"); empty when it may.
     (A controller's permission is checked apart, :func:`controller_permission`: it is evidence of
@@ -278,6 +302,8 @@ def non_binding(text: str) -> str:
     admission = _NO_ADMISSION.search(text)
     if admission is not None and _DUTY.search(text[: admission.start()] + " " + text[admission.end() :]) is None:
         return "reservation"
+    if _ROLES_ONLY.match(text) is not None:
+        return "roles"
     if _THIRD_PARTY_RIGHT.match(text) is not None and _PROCESSOR_DUTY.search(text) is None:
         return "third-party right"
     permission = _PERMISSION.search(text)
@@ -290,6 +316,8 @@ def non_binding(text: str) -> str:
     ):
         return "processor permission"
     if _CONTROLLERS_RESPONSIBILITY.match(text) is not None and _PROCESSOR_DUTY.search(text) is None:
+        return "controller duty"
+    if _BEFORE_SENDING.search(text) is not None and _PROCESSOR_DUTY.search(text) is None:
         return "controller duty"
     duty = _CONTROLLER_DUTY.search(text)
     if (
