@@ -273,3 +273,25 @@ def test_a_clause_number_in_bold_numbers_its_clause() -> None:
         ("list_item", "4.1"),
         ("list_item", "4.2"),
     ]
+
+
+def test_an_inline_enumeration_wrapped_at_a_marker_stays_one_clause() -> None:
+    # 1.23.0: "(iv) ensuring ..." at the start of a wrapped line was a list item with no lead-in, so the
+    # controller's responsibility it continues ("The Customer shall take sole responsibility for: (i) ...") read
+    # as the processor's.
+    text = (
+        "The Customer shall take sole responsibility for: (i) the accuracy of the data; (ii) the consents;\n"
+        "(iii) its right to transfer the data;\n"
+        "(iv) ensuring that its Instructions comply with the law; and (v) its own compliance.\n\n"
+        "The Processor shall:\n\n(a) process the data on instructions;\n\n(b) keep it confidential."
+    )
+    clauses = segment([extract_text(text)])
+    assert [(c.kind, c.number) for c in clauses] == [
+        ("paragraph", ""),
+        ("paragraph", ""),
+        ("list_item", "(a)"),
+        ("list_item", "(b)"),
+    ]
+    assert clauses[0].text.endswith(
+        "(iv) ensuring that its Instructions comply with the law; and (v) its own compliance."
+    )

@@ -148,6 +148,21 @@ _THEMATIC_BREAK = re.compile(r"(?:[-*_] ?){3,}")
 (a setext underline has no spaces), so the line above it stays what it is (1.20.0)."""
 
 
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv")
+
+
+def _previous_markers(marker: str) -> list[str]:
+    """The marker before ``marker`` in its series: "iii" before "iv" (roman), "b" before "c", "2" before "3"."""
+    out = []
+    if marker.isdigit() and int(marker) > 1:
+        out.append(str(int(marker) - 1))
+    if marker in _ROMAN[1:]:
+        out.append(_ROMAN[_ROMAN.index(marker) - 1])
+    if len(marker) == 1 and marker.isalpha() and marker != "a":
+        out.append(chr(ord(marker) - 1))
+    return out
+
+
 def _no_text(line: str) -> bool:
     """A blank line, a heading's underline or a rule: it ends the running paragraph and holds no text."""
     return not line or bool(_UNDERLINE.fullmatch(line) or _THEMATIC_BREAK.fullmatch(line))
@@ -316,6 +331,20 @@ class _Builder:
             return number.startswith(lead.number.rstrip(".") + ".")
         return number.rsplit(".", 1)[0] == first.rsplit(".", 1)[0]
 
+    def _enumerated_inline(self, marker: str) -> bool:
+        """Whether a line opening with a list marker goes on with the clause being read: the marker before it
+        is inside that clause's text, not its own number ("Organization shall take sole responsibility for: (i)
+        ...; (iii) ...;" with "(iv) ensuring that ..." at the start of the next line of the same paragraph,
+        1.23.0). A list item of its own follows its sibling's clause, whose number that marker is."""
+        current = self.current
+        if current is None or current.kind == "heading":
+            return False
+        text = current.text
+        return any(
+            re.search(rf"\s\(?{re.escape(previous)}[.)]\s", text) is not None and current.number != f"({previous})"
+            for previous in _previous_markers(marker)
+        )
+
     def end_paragraph(self) -> None:
         if self.current is not None and self.current.kind == "heading":
             return
@@ -357,6 +386,9 @@ class _Builder:
             self._append(text, line.block)
             return
         listed = _LIST_PAREN.match(text) or _LIST_DOT.match(text)
+        if listed is not None and self._enumerated_inline(listed.group(1).lower()):
+            self._append(text, line.block)  # "...; (iii) ...;" then "(iv) ensuring ..." wrapped to a new line
+            return
         if listed is not None:
             label = f"({listed.group(1).lower()})"
             base = f"{self.anchor}{label}" if self.anchor else f"item{label}"
