@@ -94,6 +94,12 @@ def _negations(requirement: str, sentence: str) -> list[str]:
             "The Processor does not use Customer Personal Data or prompts to train, fine-tune or otherwise improve any "
             "general-purpose AI model owned by the Processor or any AI Sub-processor.",
         ),
+        (
+            INSTRUCTIONS,
+            "No CCPA Sale. The Parties agree that the Customer does not sell California Personal Information to the "
+            "Processor in connection with the Agreement, and the Processor processes it only on the Customer's "
+            "documented instructions.",
+        ),
     ],
 )
 def test_wording_beside_the_duty_is_no_negation_of_it(requirement: str, sentence: str) -> None:

@@ -742,13 +742,15 @@ _CLASSIFIED = re.compile(
     re.IGNORECASE,
 )
 _PURPOSE_BAN = re.compile(
-    r"^\s+(?:use|process|exploit)\w*\b[^.;:]{0,160}?\b(?:to\s+(?:train|fine-tune|sell|market|advertise|profile)|"
-    r"for\s+(?:the\s+purposes?\s+of\s+)?(?:training|marketing|advertising|profiling|its\s+own))\b",
+    r"^\s+(?:(?:use|process|exploit)\w*\b[^.;:]{0,160}?\b(?:to\s+(?:train|fine-tune|sell|market|advertise|profile)|"
+    r"for\s+(?:the\s+purposes?\s+of\s+)?(?:training|marketing|advertising|profiling|its\s+own))\b|"
+    r"(?:sell|rent|lease|share)\w*\s+(?:any\s+)?(?:California\s+|Colorado\s+)?(?:personal|customer|consumer)\b)",
     re.IGNORECASE,
 )
 """After a negation, a use banned for a purpose ("does not use Customer Personal Data ... to train ... any AI model
-owned by X or any AI Sub-processor", "does not process personal data for its own purposes"): a ban that keeps the
-processing to its purpose, no duty negated, whatever else the sentence names (1.23.0)."""
+owned by X or any AI Sub-processor", "does not process personal data for its own purposes") or the data not sold
+(the CCPA's "Organization does not sell California Personal Information to X"): a ban that keeps the processing to
+its purpose, no duty negated, whatever else the sentence names (1.23.0)."""
 _LAW_SAYS = re.compile(
     r"\b(?:laws?|legislation|regulations?|GDPR|directive|act)\s+(?:does|do|shall|will|would)\s*$", re.IGNORECASE
 )
