@@ -111,12 +111,11 @@ def test_the_short_name_defined_beside_the_role_names_the_party() -> None:
     # digit) was no alias, so "F7 implements the following measures" bound no one.
     parties = PartyAliases.from_texts(['This DPA is between F7 Platform, Inc. ("Processor" or "F7") and the customer.'])
     assert parties.normalise("F7 implements the measures.") == "the Processor implements the measures."
-    supplier = PartyAliases.from_texts(['Harbour Labs, Inc. ("Harbour", "The Service", "we", "our")'])
-    assert supplier.normalise("Harbour will notify you.") == "we will notify you."
-    assert supplier.normalise("our Service") == "our Service"
-    assert PartyAliases.from_texts(['NIMBUS INDUSTRIES, INC. ("NIMBUS", OR "WE")']).normalise("NIMBUS shall") == (
-        "we shall"
-    )
+    # Beside "we" the party is the first person, in capitals too; its short names stay names ("we" reads only as a
+    # subject: "Provide instructions to Courier" is no "to we").
+    supplier = PartyAliases.from_texts(['Nimbus Industries Ltd ("Cirrus", OR "WE")'])
+    assert supplier.normalise("Nimbus Industries shall notify you.") == "we shall notify you."
+    assert supplier.normalise("Provide instructions to Cirrus.") == "Provide instructions to Cirrus."
 
 
 def test_a_document_named_before_a_partys_bracket_is_no_party() -> None:

@@ -159,7 +159,9 @@ def _defined(texts: list[str]) -> dict[str, str]:
             if not party and len(name.split()) < 3:
                 continue  # "Data Protection" ("FADP"): a fragment of a longer term
             aliases = _aliases(name) if party else [name]
-            if party:  # the short name defined beside the role: "F7 Platform, Inc. ("Processor" or "F7")"
+            if party and not first_person:
+                # The short name defined beside the role: "F7 Platform, Inc. ("Processor" or "F7")". Not beside
+                # "we": "we" reads only as a subject ("Provide instructions to Courier" is no "to we").
                 aliases += [q for q in quoted if q not in roles and _SHORT_NAME.fullmatch(q)]
             for alias in aliases:
                 if alias.lower() != role.lower():
