@@ -112,8 +112,15 @@ CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
     version="1.23.0",  # 1.23.0: when the first forty clauses name no processor, a role statement later in the
     # document does ("To the extent that X is acting as a Data Processor"); a party's name does not run back across
-    # a full stop ("the Agreement. When Customer is acting as a processor"); typographic ligatures ("conﬁdential")
-    # are read and quoted as their letters.
+    # a full stop ("the Agreement. When Customer is acting as a processor"); the short name defined beside a role
+    # ('("Processor" or "F7")') is an alias, a document named before a party's bracket is no party; typographic
+    # ligatures ("conﬁdential") are read and quoted as their letters; a glossary under a numbered definitions
+    # heading, a sentence that only says who is controller and who processor, the controller's duties after its
+    # assent and a passive duty done to the data before it is sent are no processor's evidence; an inline
+    # enumeration wrapped at a marker stays one clause; the controller's remedy after "or", "(without limitation)",
+    # "This provision shall not apply to ..." and a use banned for a purpose negate no duty; playbooks 1.19.0: the
+    # data kept "in confidence" is confidentiality, "will use reasonable" / "implements the following" technical and
+    # organisational measures are security.
     # 1.22.0: a recital ("WHEREAS ...", under a "WHEREAS" heading) is no evidence, nor is a
     # precedence clause ("in case of conflict the SCCs prevail"), a reservation ("notification is not an
     # acknowledgement of fault") or a form field completed "as set forth in Annex II"; a Markdown heading line with

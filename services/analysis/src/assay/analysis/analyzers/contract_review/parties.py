@@ -207,6 +207,7 @@ def _after_sentence_break(name: str) -> str:
 
 
 def _names_processor(role: str) -> bool:
+    """Whether a role read from the document is the processor's (its name, a supplier word, or the supplier's "we")."""
     return role in {"Processor", "we"} or _PROCESSOR_ROLES.fullmatch(role) is not None
 
 
