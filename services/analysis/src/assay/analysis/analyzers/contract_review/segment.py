@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assay.analysis.analyzers.contract_review.docx_numbering import format_number
 from assay.analysis.analyzers.contract_review.extract import Block, ExtractedDocument
 from assay.analysis.analyzers.contract_review.sentence_kind import FINITE_VERB
 
@@ -148,19 +149,18 @@ _THEMATIC_BREAK = re.compile(r"(?:[-*_] ?){3,}")
 (a setext underline has no spaces), so the line above it stays what it is (1.20.0)."""
 
 
-_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv")
+_MARKER_SERIES = (("decimal", 99), ("lowerLetter", 26), ("lowerRoman", 15))
+"""The series a list marker may count in, written as DOCX numbering writes them, and how far each is read."""
 
 
 def _previous_markers(marker: str) -> list[str]:
     """The marker before ``marker`` in its series: "iii" before "iv" (roman), "b" before "c", "2" before "3"."""
-    out = []
-    if marker.isdigit() and int(marker) > 1:
-        out.append(str(int(marker) - 1))
-    if marker in _ROMAN[1:]:
-        out.append(_ROMAN[_ROMAN.index(marker) - 1])
-    if len(marker) == 1 and marker.isalpha() and marker != "a":
-        out.append(chr(ord(marker) - 1))
-    return out
+    return [
+        format_number(value - 1, series)
+        for series, last in _MARKER_SERIES
+        for value in range(2, last + 1)
+        if format_number(value, series) == marker
+    ]
 
 
 def _no_text(line: str) -> bool:
