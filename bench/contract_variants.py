@@ -9,6 +9,7 @@ modal or main verb ("shall delete" -> "shall not be required to delete", "permit
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable
 
@@ -31,13 +32,17 @@ def _pattern(span: str) -> str:
 
 def locate(text: str, span: str) -> tuple[int, int] | None:
     """Where ``span`` first is in ``text`` (whitespace, emphasis and escapes may differ), or None."""
-    found = re.search(_pattern(span), text, re.IGNORECASE)
-    return (found.start(), found.end()) if found else None
+    found = locate_all(text, span)
+    return found[0] if found else None
 
 
 def locate_all(text: str, span: str) -> list[tuple[int, int]]:
-    """Every place ``span`` is in ``text``."""
-    return [(m.start(), m.end()) for m in re.finditer(_pattern(span), text, re.IGNORECASE)]
+    """Every place ``span`` is in ``text``; a span copied from HTML source ("&sect; 8") also where ``text``
+    is the page's text ("§ 8")."""
+    found = [(m.start(), m.end()) for m in re.finditer(_pattern(span), text, re.IGNORECASE)]
+    if not found and "&" in span:
+        found = [(m.start(), m.end()) for m in re.finditer(_pattern(html.unescape(span)), text, re.IGNORECASE)]
+    return found
 
 
 def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
 import re
 import sys
@@ -82,7 +83,7 @@ from assay.analysis.analyzers.contract_review import (  # noqa: E402
     matching,
 )
 from assay.analysis.analyzers.contract_review.duty import carried  # noqa: E402
-from assay.analysis.analyzers.contract_review.extract import extract_file  # noqa: E402
+from assay.analysis.analyzers.contract_review.extract import HTML_BLOCK, extract_file, extract_text  # noqa: E402
 from assay.analysis.analyzers.contract_review.obligation import non_binding  # noqa: E402
 from assay.analysis.analyzers.contract_review.parties import PartyAliases  # noqa: E402
 from assay.analysis.analyzers.contract_review.playbook import builtin_playbooks  # noqa: E402
@@ -127,7 +128,8 @@ class Tally:
 
 
 def norm(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text)  # a label copies "conﬁdentiality", a quote reads "confidentiality"
+    # A label copies "conﬁdentiality" or "&sect;", a quote reads "confidentiality" or "§".
+    folded = unicodedata.normalize("NFKC", html.unescape(text))
     return " ".join(folded.replace("’", "'").replace("*", "").replace("\\", "").lower().split())
 
 
@@ -253,10 +255,15 @@ def negation_base(text: str, spans: list[str], ranges: list[tuple[int, int]], be
 
 
 def document_text(path: Path) -> str:
+    """The text the variants are made of: the analyzer's for a PDF, DOCX or HTML page and for markdown holding
+    raw HTML blocks (a Hugo page's ``<p>``s), else the file's own."""
     if path.suffix.lower() in MEDIA:
         doc = extract_file(path, file_id="f1", display_name=path.name, media_type=MEDIA[path.suffix.lower()])
         return "\n\n".join(b.text for b in doc.blocks)
-    return path.read_text(encoding="utf-8", errors="replace")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if any(HTML_BLOCK.match(p) for p in re.split(r"\n[ \t]*\n", text)):
+        return "\n\n".join(b.text for b in extract_text(text).blocks)
+    return text
 
 
 def quoted(finding: Any) -> str:

@@ -110,7 +110,13 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.23.0",  # 1.23.0: when the first forty clauses name no processor, a role statement later in the
+    version="1.24.0",  # 1.24.0: markdown's raw HTML blocks (a Hugo page's "<p>", "<h2>", "<ul>") are read as HTML;
+    # "X processes Personal Data for which ... qualify as the Controller" names the processor; a bracketed term
+    # that is neither made of the words before it nor a company's short name is no alias ("... under Data
+    # Protection Laws ("Data Subject Requests")"), nor is a product's name a party; "we" before a word is a verb,
+    # so "We tell the controller ..." is no verbless description; a modal in a relative clause ("what we can see")
+    # is no permission; playbooks 1.20.0: "keep the measures listed in Article 32" is security.
+    # 1.23.0: when the first forty clauses name no processor, a role statement later in the
     # document does ("To the extent that X is acting as a Data Processor"); a party's name does not run back across
     # a full stop ("the Agreement. When Customer is acting as a processor"); the short name defined beside a role
     # ('("Processor" or "F7")') is an alias, a document named before a party's bracket is no party; typographic

@@ -266,15 +266,36 @@ def decode_text(data: bytes) -> str:
 
 
 def extract_text(text: str, *, file_id: str = "", display_name: str = "text") -> ExtractedDocument:
-    """One block per blank-line-separated paragraph; lines inside a paragraph are kept."""
-    paragraphs = [p for p in re.split(r"\n[ \t]*\n", _clean(text)) if p.strip()]
+    """One block per blank-line-separated paragraph; lines inside a paragraph are kept. A paragraph
+    that is an HTML block (markdown's raw HTML: ``<p>``, ``<ul>``, ``<h2>`` ... up to a blank line, as
+    CommonMark reads it) is read as HTML, one block per block-level element (1.24.0)."""
+    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", _clean(text)) if p.strip()]
+    pieces = [
+        piece
+        for p in paragraphs
+        for piece in (
+            [(_clean(h.text), h.style) for h in html_paragraphs(p.encode("utf-8"))]
+            if HTML_BLOCK.match(p)
+            else [(p, "")]
+        )
+    ]
     blocks = tuple(
-        Block(text=p.strip("\n"), page=0, paragraph=i, file_id=file_id) for i, p in enumerate(paragraphs, start=1)
+        Block(text=text, page=0, paragraph=i, file_id=file_id, style=style)
+        for i, (text, style) in enumerate(pieces, start=1)
     )
     if not blocks:
         raise AnalysisInputError("INPUT_EMPTY", "the contract contains no text")
     return ExtractedDocument(file_id=file_id, display_name=display_name, kind="text", blocks=blocks, units=len(blocks))
 
+
+HTML_BLOCK = re.compile(
+    r"[ ]{0,3}<(?:address|article|aside|blockquote|center|details|dialog|dd|div|dl|dt|fieldset|figcaption|figure|"
+    r"footer|form|h[1-6]|header|hr|main|nav|ol|p|pre|script|section|style|summary|table|tbody|td|tfoot|th|thead|"
+    r"tr|ul|li)(?=[\s/>])",
+    re.IGNORECASE,
+)
+"""The start of an HTML block in markdown: a block-level tag opening the paragraph (CommonMark's HTML blocks of
+kinds 1 and 6)."""
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 """Typographic ligatures a PDF's text (or a text copied from one) keeps: "conﬁdentiality" is the word "confidentiality"

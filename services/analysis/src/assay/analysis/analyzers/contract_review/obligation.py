@@ -63,6 +63,9 @@ _DUTY = re.compile(
     re.IGNORECASE,
 )
 _PERMISSION = re.compile(r"\b(?:may|can|(?:is|are)\s+(?:entitled|permitted|allowed|free)\s+to)\b", re.IGNORECASE)
+_RELATIVE_SUBJECT = re.compile(r"\b(?:what|whatever|which)\s+(?:we|it|they|you|the\s+\w+)\s+$", re.IGNORECASE)
+"""The subject of a relative clause before a modal: "in proportion to ... what we can see from our side" is no
+permission of the sentence (1.24.0)."""
 _RESTRICTED = re.compile(r"\b(?:only|solely|exclusively|not|never|no)\b", re.IGNORECASE)
 _CONDITIONS_LISTED = re.compile(
     r"\b(?:subject\s+to|provided\s+that|on\s+condition\s+that)\s*(?::|the\s+following\b)", re.IGNORECASE
@@ -306,7 +309,7 @@ def non_binding(text: str) -> str:
         return "roles"
     if _THIRD_PARTY_RIGHT.match(text) is not None and _PROCESSOR_DUTY.search(text) is None:
         return "third-party right"
-    permission = _PERMISSION.search(text)
+    permission = next((m for m in _PERMISSION.finditer(text) if not _RELATIVE_SUBJECT.search(text, 0, m.start())), None)
     if (
         permission is not None
         and _DUTY.search(text) is None
@@ -351,6 +354,8 @@ def _described(text: str) -> str | None:
     value = text[label.end() :] if label is not None else text
     if FINITE_VERB.search(value) is not None:
         return None
+    if _FIRST_PERSON_VERB.search(value) is not None:
+        return None  # "We tell the controller without undue delay ..." (1.24.0)
     verb = _PARTY_THEN_VERB if label is not None else _THIRD_PERSON
     return None if verb.search(value) is not None else value
 
@@ -387,13 +392,15 @@ _DEEMING = re.compile(r"\b(?:constitutes?|(?:shall|will)\s+constitute)\b", re.IG
 instructions") states an equivalence, not a duty."""
 _THIRD_PERSON = re.compile(r"\b[a-z]{3,}(?<!ss)(?<!ous)(?<!ics)(?<!ies)(?<!ers)(?<!ons)(?<!ents)s\b", re.IGNORECASE)
 """A word that may be a verb in the third person ("processes", "ensures", "maintains")."""
+_FIRST_PERSON_VERB = re.compile(r"\b(?:we|they)\s+(?:\w+ly\s+)?[a-z]{3,}\b", re.IGNORECASE)
+""""we" / "they" before a word, which is then a verb ("we retain", "we tell"): a plain-language contract's
+present tense."""
 _PARTY_THEN_VERB = re.compile(
     r"\b(?:the\s+)?(?:processors?|controllers?|customers?|suppliers?|vendors?|providers?|we|it|they)\s+"
-    r"(?:\w+ly\s+)?" + _THIRD_PERSON.pattern + r"|\b(?:we|they)\s+(?:\w+ly\s+)?[a-z]{3,}\b",
+    r"(?:\w+ly\s+)?" + _THIRD_PERSON.pattern,
     re.IGNORECASE,
 )
-"""A party as the subject of such a word ("the Processor encrypts"), or "we" / "they" before a
-word ("we retain")."""
+"""A party as the subject of such a word ("the Processor encrypts")."""
 _PARTY_STATES = re.compile(
     SENTENCE_START + r"(?:we|the\s+(?:processor|supplier|vendor|(?:service\s+)?provider))\s+(?:\w+ly\s+)?"
     r"(?:(?:do|does)\s+not\s+)?(?!(?:obligations?|dut(?:y|ies)|responsibilities|rights|personnel|staff|data|shall|will|"

@@ -48,6 +48,10 @@ _CAPITALS_NAME = r"\b(?P<name>[A-Z][A-Z0-9&\-]{2,})"
 _CAPITALS_ACTS_AS = r"[ \t]+(?:IS|ACTS)[ \t]+(?:AS[ \t]+)?(?:THE|A)[ \t]+(?:DATA[ \t]+)?"
 _ON_BEHALF = r"\bon\s+(?:behalf\s+of\b|(?:the\s+)?[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*){0,2}['’]s?\s+behalf\b)"
 """"on behalf of the Customer", or with the possessive: "on Customer's behalf" (1.17.0)."""
+_CONTROLLER_IS = (
+    r"[^.;]{0,80}?\b(?:qualif(?:y|ies)\s+as|is|are|acts?\s+as)\s+(?:the|a)\s+(?:[Dd]ata\s+)?[Cc]ontrollers?\b"
+)
+"""Whoever else is said to be the controller of the data a party processes (1.24.0)."""
 _ROLE_STATEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "“Data Processor” means Courier."
     (re.compile(rf"[\"“]\s*(?:Data\s+)?Processor{_MEANS}{_NAME}"), "Processor"),
@@ -68,6 +72,8 @@ _ROLE_STATEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # behalf"
     (re.compile(rf"\b[Pp]rocessed\s+by\s+{_NAME}\s+{_ON_BEHALF}"), "Processor"),
     (re.compile(rf"{_NAME}\s+processes\s+[^.;]{{0,80}}?{_ON_BEHALF}"), "Processor"),
+    # "to the extent GAPP processes Personal Data for which such Authorized Affiliates qualify as the Controller"
+    (re.compile(rf"{_NAME}\s+processes\s+[^.;]{{0,80}}?\bfor\s+which\s+{_CONTROLLER_IS}"), "Processor"),
 )
 """How a contract says which party processes for the other without a defined role in brackets:
 the drafting of Art. 4(8) GDPR ("processes personal data on behalf of the controller") and the
@@ -129,9 +135,11 @@ class PartyAliases:
 
 
 _DOCUMENT_NAME = re.compile(
-    r"\b(?:Agreement|Terms|Addendum|DPA|Policy|Notice|Contract|Schedule|Annex|Exhibit|Appendix|Order|Form)$"
+    r"\b(?:Agreement|Terms|Addendum|DPA|Policy|Notice|Contract|Schedule|Annex|Exhibit|Appendix|Order|Form|"
+    r"Platform|Website|Software|Application)$"
 )
-"""The last word of a document's name: the name before a party's bracket is then the document it accepted."""
+"""The last word of a document's or a product's name: the name before a party's bracket is then what the party
+accepted or uses ("any person who accesses or uses the Alpha Vantage Platform ("User" or "you")", 1.24.0)."""
 _SHORT_NAME = re.compile(r"(?!(?:The|This|Our|Its)\b)[A-Z][\w-]*(?:\s+[\w-]+){0,2}")
 """A party's short name defined beside its role ("F7", "Courier service"): capitalised, not "The Service" nor "our"."""
 
@@ -156,8 +164,10 @@ def _defined(texts: list[str]) -> dict[str, str]:
             party = _PARTY_ROLE.fullmatch(role) is not None
             if party and _DOCUMENT_NAME.search(name):
                 continue  # "... that accepted the Principal Agreement ("Controller", "you")": a document is no party
-            if not party and len(name.split()) < 3:
-                continue  # "Data Protection" ("FADP"): a fragment of a longer term
+            if not party and (len(name.split()) < 3 or not _abbreviates(role, name)):
+                # "Data Protection" ("FADP"): a fragment of a longer term; "... their rights under applicable Data
+                # Protection Laws ("Data Subject Requests")": a term for more than the words before it (1.24.0).
+                continue
             aliases = _aliases(name) if party else [name]
             if party and not first_person:
                 # The short name defined beside the role: "F7 Platform, Inc. ("Processor" or "F7")". Not beside
@@ -167,6 +177,17 @@ def _defined(texts: list[str]) -> dict[str, str]:
                 if alias.lower() != role.lower():
                     found.setdefault(alias, role)
     return found
+
+
+def _abbreviates(term: str, name: str) -> bool:
+    """Whether a defined ``term`` is made of the ``name`` before it: its words ("Keboola Order Form" ("Order
+    Form")) or its initials ("Data Protection Impact Assessment" ("DPIA")), or is a company's short name ("Motif
+    Land Inc." ("Markprompt"))."""
+    if _LEGAL_FORMS.search(name):
+        return True
+    words = name.lower().split()
+    initials = "".join(w[0] for w in words)
+    return set(term.lower().split()) <= set(words) or term.lower() in (initials, initials + "s")
 
 
 def _stated(texts: list[str]) -> dict[str, str]:
