@@ -69,6 +69,26 @@ def test_plain_text_paragraphs_are_numbered_from_one(tmp_path: Path) -> None:
     ]
 
 
+def test_markdown_s_raw_html_blocks_are_read_as_html() -> None:
+    # 1.24.0: a Hugo page's clauses written as raw HTML were read with their tags and entities, a whole section as
+    # one paragraph.
+    text = (
+        "## Scope\n\nThis DPA applies.\n\n"
+        '<h2 id="s8">&sect; 8 Measures</h2>\n<p><strong>8.1</strong> The Processor encrypts\nthe data.</p>\n'
+        "<ul>\n<li>Backups &amp; logs</li>\n</ul>\n\n"
+        "<style>\n  .badge { border: 0 }\n</style>\n\nClosing words with a <b>tag</b> inside."
+    )
+    document = extract_text(text, file_id="", display_name="t")
+    assert [(b.paragraph, b.text, b.style) for b in document.blocks] == [
+        (1, "## Scope", ""),
+        (2, "This DPA applies.", ""),
+        (3, "§ 8 Measures", "Heading 2"),
+        (4, "8.1 The Processor encrypts the data.", ""),
+        (5, "- Backups & logs", ""),
+        (6, "Closing words with a <b>tag</b> inside.", ""),
+    ]
+
+
 def test_a_text_file_is_detected_by_content_not_by_name(tmp_path: Path) -> None:
     path = tmp_path / "contract.pdf"
     path.write_text(fixture_text("eu_dpa.txt"), encoding="utf-8")

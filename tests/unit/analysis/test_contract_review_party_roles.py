@@ -52,6 +52,13 @@ def _company_as_processor(changes: dict[str, str] | None = None) -> str:
         ("Services through which Nimbus processes Personal Data on Customer’s behalf.", "Nimbus", "Processor"),
         ("Personal Data processed by Harbour Labs on the Customer's behalf.", "Harbour Labs", "Processor"),
         ("Customer is the Controller, and Nimbus is its Processor or Subprocessor.", "Nimbus", "Processor"),
+        # Whoever else is the controller of the data a party processes (1.24.0).
+        (
+            "to the extent Nimbus processes Personal Data for which such Authorized Affiliates qualify as the"
+            " Controller.",
+            "Nimbus",
+            "Processor",
+        ),
         # A heading in capitals, and the processor's obligations named as its own (1.20.0).
         ("PART II - PERSONAL DATA PROCESSING FOR WHICH NIMBUS IS A PROCESSOR", "NIMBUS", "Processor"),
         (
@@ -123,6 +130,31 @@ def test_a_document_named_before_a_partys_bracket_is_no_party() -> None:
     # the controller.
     parties = PartyAliases.from_texts(['The Customer that accepted the Principal Agreement ("Controller", "you").'])
     assert parties.aliases == ()
+
+
+def test_a_term_defined_for_more_than_the_words_before_it_and_a_product_are_no_aliases() -> None:
+    # 1.24.0: '... their rights under applicable Data Protection Laws ("Data Subject Requests")' made every "Data
+    # Protection Laws" the "Data Subject Requests", and the platform a user uses was read as the user.
+    parties = PartyAliases.from_texts(
+        [
+            'requests from Data Subjects to exercise their rights under applicable Data Protection Laws ("Data Subject'
+            ' Requests").',
+            'These Terms apply to any person who uses the Nimbus Analytics Platform ("User" or "you").',
+        ]
+    )
+    assert parties.aliases == ()
+    # A term made of the words before it, or of their initials, or a company's short name, still is.
+    kept = PartyAliases.from_texts(
+        [
+            'the Keboola Order Form ("Order Form"), a Data Protection Impact Assessment ("DPIA") and Motif Land Inc.'
+            ' ("Markprompt")'
+        ]
+    )
+    assert {alias for alias, _ in kept.aliases} == {
+        "Keboola Order Form",
+        "Data Protection Impact Assessment",
+        "Motif Land Inc.",
+    }
 
 
 def test_a_legal_form_s_full_stop_is_no_sentence_break() -> None:

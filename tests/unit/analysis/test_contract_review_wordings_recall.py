@@ -203,6 +203,14 @@ CASES = {
             "limited processing described here."
         },
     ),
+    # 1.24.0
+    "security, 'keep the measures listed in Article 32'": (
+        "art28-3c-security",
+        {
+            "5.1": "5.1 We keep the measures listed in Article 32 of the regulation: encryption in transit and "
+            "encrypted nightly backups."
+        },
+    ),
     "confidentiality, the data maintained 'in confidence'": (
         "art28-3b-confidentiality",
         {

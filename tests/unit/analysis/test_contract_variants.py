@@ -361,3 +361,11 @@ def test_an_ability_already_negated_in_an_items_condition_is_not_the_duty_negate
     variant, statement = negate_in_text(text, item)
     assert "can not no longer" not in statement and "can no longer" in statement
     assert statement.startswith("Acme shall not be required to") and f"- ii. {item}" not in variant
+
+
+def test_a_span_copied_from_html_source_is_found_in_the_pages_text() -> None:
+    # A label copies "&sect; 8" from a page's source; the variants are made of the text the analyzer reads.
+    text = "Intro.\n\nThe Processor implements the measures described in § 8 and keeps the user’s data safe."
+    found = locate(text, "The Processor implements the measures described\n\nin &sect; 8")
+    assert found is not None and text[found[0] : found[1]].endswith("in § 8")
+    assert locate(text, "Tom &amp; Jerry") is None
