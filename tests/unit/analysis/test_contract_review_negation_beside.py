@@ -100,6 +100,11 @@ def _negations(requirement: str, sentence: str) -> list[str]:
             "Processor in connection with the Agreement, and the Processor processes it only on the Customer's "
             "documented instructions.",
         ),
+        # The purpose alone after the cue (1.24.0).
+        (
+            INSTRUCTIONS,
+            "We process the controller's data only on its documented instruction, and never for our own purposes.",
+        ),
     ],
 )
 def test_wording_beside_the_duty_is_no_negation_of_it(requirement: str, sentence: str) -> None:
@@ -125,6 +130,12 @@ def test_wording_beside_the_duty_is_no_negation_of_it(requirement: str, sentence
             DATA_SUBJECTS,
             "Should a data subject exercise any of its rights with the Processor, the Processor shall not be "
             "required to notify the Controller or assist it in responding to the request.",
+        ),
+        # A statutory duty is the law's exception to the duty, no condition of its negation (1.24.0).
+        (
+            "art28-3g-deletion-return",
+            "Upon termination, the Processor does not delete the personal data without undue delay, unless a "
+            "statutory retention obligation applies.",
         ),
     ],
 )

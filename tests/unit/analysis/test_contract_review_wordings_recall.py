@@ -211,6 +211,13 @@ CASES = {
             "encrypted nightly backups."
         },
     ),
+    "breach notice, Art. 4(12)'s words without 'breach'": (
+        "art33-2-breach-notification",
+        {
+            "8.1": "8.1 The Processor shall notify the Controller promptly upon becoming aware of and confirming any "
+            "accidental, unauthorized, or unlawful processing of, disclosure of, or access to the Personal Data."
+        },
+    ),
     "confidentiality, the data maintained 'in confidence'": (
         "art28-3b-confidentiality",
         {
@@ -285,6 +292,14 @@ def test_the_measures_the_processor_implements_as_listed_are_its_security(tmp_pa
         # a contract's breach is no personal data breach; "breach of data protection law" is an infringement
         (
             {"8.1": "8.1 Each party shall notify the other of any breach of this Agreement within 30 days."},
+            "art33-2-breach-notification",
+        ),
+        # an instruction that would lead to unlawful processing is no breach (1.24.0)
+        (
+            {
+                "8.1": "8.1 The Processor shall inform the Controller without delay if, in its opinion, an instruction "
+                "would lead to unlawful processing of the Personal Data."
+            },
             "art33-2-breach-notification",
         ),
         # a conflict between the parties' documents is no instruction that infringes the law

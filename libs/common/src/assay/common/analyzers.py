@@ -115,7 +115,10 @@ CONTRACT_REVIEW = AnalyzerSpec(
     # that is neither made of the words before it nor a company's short name is no alias ("... under Data
     # Protection Laws ("Data Subject Requests")"), nor is a product's name a party; "we" before a word is a verb,
     # so "We tell the controller ..." is no verbless description; a modal in a relative clause ("what we can see")
-    # is no permission; playbooks 1.20.0: "keep the measures listed in Article 32" is security.
+    # is no permission; "never for our own purposes" after the duty and "unless a statutory retention obligation
+    # applies" after its negation negate nothing and condition nothing; playbooks 1.20.0: "keep the measures listed
+    # in Article 32" is security, notice of "any accidental, unauthorized, or unlawful processing of ... the Personal
+    # Data" is breach notification.
     # 1.23.0: when the first forty clauses name no processor, a role statement later in the
     # document does ("To the extent that X is acting as a Data Processor"); a party's name does not run back across
     # a full stop ("the Agreement. When Customer is acting as a processor"); the short name defined beside a role

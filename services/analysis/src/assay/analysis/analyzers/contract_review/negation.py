@@ -342,6 +342,7 @@ _LEGAL_EXCEPTION = re.compile(
     r"\b(?:unless|except|save)\b(?:(?!\b(?:unless|except|save|instruct\w*|consent\w*|authori[sz]\w*|approv\w*|"
     r"agree\w*|permission)\b)[^.;:]){0,100}?\b(?:(?:by|under|pursuant\s+to|in\s+accordance\s+with|according\s+to)\s+(?:[\w'’-]+\s+){0,5}?(?:laws?|legislation|"
     r"regulations?)|legally\s+(?:obliged|obligated|required|bound)|"
+    r"statutory\s+(?:[\w-]+\s+){0,2}?(?:obligations?|dut(?:y|ies)|requirements?|periods?)|"
     r"(?:laws?|legislation|regulations?)\s+(?:so\s+)?(?:requires?|prescribes?|mandates?|obliges?))\b",
     re.IGNORECASE,
 )
@@ -350,7 +351,7 @@ obliged to": 1.8.0; "unless Union or Member State law requires storage", Art. 28
 1.15.0): after a negated duty it is the duty's own exception, not a condition that turns the
 negation into a restriction. It stops at another exception and at the controller's say ("except on the
 Controller's instructions, unless required by law"; "unless instructed or required by law"), which still restrict
-(1.9.0)."""
+(1.9.0). A statutory duty is the law's too ("unless a statutory retention obligation applies", 1.24.0)."""
 _DUTY = re.compile(
     r"\b(?:notif|inform(?!ation)|assist|help|support|provid(?!ers?\b)|allow|permit|ensur|make\s+available|delet|return|destr|"
     r"implement|maintain|process|forward|submit|cooperat|comply|impos|remain|obtain|give|bind|keep|follow|"
@@ -744,13 +745,15 @@ _CLASSIFIED = re.compile(
 _PURPOSE_BAN = re.compile(
     r"^\s+(?:(?:use|process|exploit)\w*\b[^.;:]{0,160}?\b(?:to\s+(?:train|fine-tune|sell|market|advertise|profile)|"
     r"for\s+(?:the\s+purposes?\s+of\s+)?(?:training|marketing|advertising|profiling|its\s+own))\b|"
-    r"(?:sell|rent|lease|share)\w*\s+(?:any\s+)?(?:California\s+|Colorado\s+)?(?:personal|customer|consumer)\b)",
+    r"(?:sell|rent|lease|share)\w*\s+(?:any\s+)?(?:California\s+|Colorado\s+)?(?:personal|customer|consumer)\b|"
+    r"for\s+(?:its|our|their)\s+own\s+purposes?\b)",
     re.IGNORECASE,
 )
 """After a negation, a use banned for a purpose ("does not use Customer Personal Data ... to train ... any AI model
 owned by X or any AI Sub-processor", "does not process personal data for its own purposes") or the data not sold
 (the CCPA's "Organization does not sell California Personal Information to X"): a ban that keeps the processing to
-its purpose, no duty negated, whatever else the sentence names (1.23.0)."""
+its purpose, no duty negated, whatever else the sentence names (1.23.0); the purpose alone after the cue ("only on
+its documented instruction ... and never for our own purposes", 1.24.0)."""
 _LAW_SAYS = re.compile(
     r"\b(?:laws?|legislation|regulations?|GDPR|directive|act)\s+(?:does|do|shall|will|would)\s*$", re.IGNORECASE
 )
@@ -945,7 +948,7 @@ def _negates_no_duty(text: str, cue: re.Match[str], before: str, operative: Sequ
             return True  # "This provision shall not apply to data transferred to ...": the scope of another duty
     if _MANNER.match(after) or _CHARACTERISED.match(after) or _CEASED.match(after):
         return True
-    if word == "not" and _PURPOSE_BAN.match(after):
+    if word in {"not", "never"} and _PURPOSE_BAN.match(after):
         return True
     if word == "not" and _COPULA.search(before) and _CLASSIFIED.match(after):
         return True
