@@ -75,7 +75,7 @@ def test_markdown_s_raw_html_blocks_are_read_as_html() -> None:
     text = (
         "## Scope\n\nThis DPA applies.\n\n"
         '<h2 id="s8">&sect; 8 Measures</h2>\n<p><strong>8.1</strong> The Processor encrypts\nthe data.</p>\n'
-        "<ul>\n<li>Backups &amp; logs</li>\n</ul>\n\n"
+        "<ul>\n<li>Backups &amp; logs</li>\n</ul>\n\n</div>\n\n"
         "<style>\n  .badge { border: 0 }\n</style>\n\nClosing words with a <b>tag</b> inside."
     )
     document = extract_text(text, file_id="", display_name="t")

@@ -270,15 +270,7 @@ def extract_text(text: str, *, file_id: str = "", display_name: str = "text") ->
     that is an HTML block (markdown's raw HTML: ``<p>``, ``<ul>``, ``<h2>`` ... up to a blank line, as
     CommonMark reads it) is read as HTML, one block per block-level element (1.24.0)."""
     paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", _clean(text)) if p.strip()]
-    pieces = [
-        piece
-        for p in paragraphs
-        for piece in (
-            [(_clean(h.text), h.style) for h in html_paragraphs(p.encode("utf-8"))]
-            if HTML_BLOCK.match(p)
-            else [(p, "")]
-        )
-    ]
+    pieces = [piece for p in paragraphs for piece in (_html_block(p) if HTML_BLOCK.match(p) else [(p, "")])]
     blocks = tuple(
         Block(text=text, page=0, paragraph=i, file_id=file_id, style=style)
         for i, (text, style) in enumerate(pieces, start=1)
@@ -289,13 +281,22 @@ def extract_text(text: str, *, file_id: str = "", display_name: str = "text") ->
 
 
 HTML_BLOCK = re.compile(
-    r"[ ]{0,3}<(?:address|article|aside|blockquote|center|details|dialog|dd|div|dl|dt|fieldset|figcaption|figure|"
+    r"[ ]{0,3}</?(?:address|article|aside|blockquote|center|details|dialog|dd|div|dl|dt|fieldset|figcaption|figure|"
     r"footer|form|h[1-6]|header|hr|main|nav|ol|p|pre|script|section|style|summary|table|tbody|td|tfoot|th|thead|"
     r"tr|ul|li)(?=[\s/>])",
     re.IGNORECASE,
 )
-"""The start of an HTML block in markdown: a block-level tag opening the paragraph (CommonMark's HTML blocks of
-kinds 1 and 6)."""
+"""The start of an HTML block in markdown: a block-level tag opening or closing at the paragraph's start (CommonMark's
+HTML blocks of kinds 1 and 6); a closing "</div>" alone is no clause, nor a heading of the clauses after it."""
+
+
+def _html_block(paragraph: str) -> list[tuple[str, str]]:
+    """An HTML block's paragraphs and their styles; none for markup without content ("</div>")."""
+    try:
+        return [(_clean(p.text), p.style) for p in html_paragraphs(paragraph.encode("utf-8"))]
+    except AnalysisInputError:
+        return []  # lxml reads an empty document
+
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 """Typographic ligatures a PDF's text (or a text copied from one) keeps: "conﬁdentiality" is the word "confidentiality"
