@@ -272,8 +272,8 @@ def extract_text(text: str, *, file_id: str = "", display_name: str = "text") ->
     paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", _clean(text)) if p.strip()]
     pieces = [piece for p in paragraphs for piece in (_html_block(p) if HTML_BLOCK.match(p) else [(p, "")])]
     blocks = tuple(
-        Block(text=text, page=0, paragraph=i, file_id=file_id, style=style)
-        for i, (text, style) in enumerate(pieces, start=1)
+        Block(text=body, page=0, paragraph=i, file_id=file_id, style=style)
+        for i, (body, style) in enumerate(pieces, start=1)
     )
     if not blocks:
         raise AnalysisInputError("INPUT_EMPTY", "the contract contains no text")
