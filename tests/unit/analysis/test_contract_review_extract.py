@@ -89,6 +89,22 @@ def test_markdown_s_raw_html_blocks_are_read_as_html() -> None:
     ]
 
 
+def test_an_html_block_interrupts_a_markdown_paragraph_and_a_lone_clause_number_numbers_the_next_text() -> None:
+    # 1.24.0: a Docusaurus page writes each clause as <div>4.1<div>text</div></div>, its blocks not always after a
+    # blank line; the clause numbers stood alone and the headings were lost, so every clause sat under
+    # "DEFINITIONS".
+    text = (
+        '"SCCs" means the standard contractual clauses.\n</div>\n<div class="bold">\n4<div>OBLIGATIONS</div>\n</div>\n'
+        '<div class="paragraph">\n4.1<div>The Processor shall process the data only on instructions.</div>\n</div>'
+    )
+    document = extract_text(text, file_id="", display_name="t")
+    assert [b.text for b in document.blocks] == [
+        '"SCCs" means the standard contractual clauses.',
+        "4 OBLIGATIONS",
+        "4.1 The Processor shall process the data only on instructions.",
+    ]
+
+
 def test_a_text_file_is_detected_by_content_not_by_name(tmp_path: Path) -> None:
     path = tmp_path / "contract.pdf"
     path.write_text(fixture_text("eu_dpa.txt"), encoding="utf-8")

@@ -110,7 +110,9 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.24.0",  # 1.24.0: markdown's raw HTML blocks (a Hugo page's "<p>", "<h2>", "<ul>") are read as HTML;
+    version="1.24.0",  # 1.24.0: markdown's raw HTML blocks (a Hugo page's "<p>", "<h2>", "<ul>") are read as HTML,
+    # each from its first line, as it interrupts a paragraph, and a clause number alone in its element numbers the
+    # next element's text ("<div>4.1<div>text</div></div>");
     # "X processes Personal Data for which ... qualify as the Controller" names the processor; a bracketed term
     # that is neither made of the words before it nor a company's short name is no alias ("... under Data
     # Protection Laws ("Data Subject Requests")"), nor is a product's name a party; "we" before a word is a verb,

@@ -270,7 +270,7 @@ def extract_text(text: str, *, file_id: str = "", display_name: str = "text") ->
     that is an HTML block (markdown's raw HTML: ``<p>``, ``<ul>``, ``<h2>`` ... up to a blank line, as
     CommonMark reads it) is read as HTML, one block per block-level element (1.24.0)."""
     paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", _clean(text)) if p.strip()]
-    pieces = [piece for p in paragraphs for piece in (_html_block(p) if HTML_BLOCK.match(p) else [(p, "")])]
+    pieces = [piece for p in paragraphs for piece in _markdown_blocks(p)]
     blocks = tuple(
         Block(text=body, page=0, paragraph=i, file_id=file_id, style=style)
         for i, (body, style) in enumerate(pieces, start=1)
@@ -288,6 +288,17 @@ HTML_BLOCK = re.compile(
 )
 """The start of an HTML block in markdown: a block-level tag opening or closing at the paragraph's start (CommonMark's
 HTML blocks of kinds 1 and 6); a closing "</div>" alone is no clause, nor a heading of the clauses after it."""
+
+
+def _markdown_blocks(paragraph: str) -> list[tuple[str, str]]:
+    """A paragraph's text and styles: from the first line that opens an HTML block (which interrupts a paragraph,
+    as in CommonMark) to the paragraph's end, read as HTML."""
+    lines = paragraph.split("\n")
+    start = next((i for i, line in enumerate(lines) if HTML_BLOCK.match(line)), None)
+    if start is None:
+        return [(paragraph, "")]
+    text = "\n".join(lines[:start])
+    return ([(text, "")] if text.strip() else []) + _html_block("\n".join(lines[start:]))
 
 
 def _html_block(paragraph: str) -> list[tuple[str, str]]:

@@ -6,7 +6,8 @@ and anything hidden with ``display:none`` or ``hidden``. Every block-level eleme
 ``li``, ``h1`` to ``h6``, ``td``, ``div`` text, ...) becomes one paragraph, its inline markup
 (``<span>``, ``<b>``, ``<a>``) flattened into its text and ``<br>`` a line break; headings carry a
 ``Heading N`` style like DOCX headings, and list items are written as ``- item`` or ``3. item``
-so the segmenter sees them as list items.
+so the segmenter sees them as list items. A clause number alone in its element numbers the text of the next
+("<div>1.1<div>This DPA ...</div></div>" is "1.1 This DPA ...").
 """
 
 from __future__ import annotations
@@ -38,17 +39,26 @@ class HtmlParagraph:
     style: str = ""
 
 
+_CLAUSE_NUMBER = re.compile(r"(?:§\s*)?(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,2}\)|\(?[ivx]{1,5}\)|\(\d{1,3}\))")
+"""A clause number alone in its element ("1.1", "(a)", "§ 3"): it numbers the next element's text."""
+
+
 @dataclass
 class _Walker:
     paragraphs: list[HtmlParagraph] = field(default_factory=list)
     buffer: list[str] = field(default_factory=list)
     style: str = ""
+    number: str = ""
+    """A clause number waiting for the text it numbers (``<div>1.1<div>This DPA ...</div></div>``, 1.24.0)."""
 
     def flush(self) -> None:
         lines = (" ".join(line.split()) for line in "".join(self.buffer).split("\n"))
         text = "\n".join(line for line in lines if line)
-        if text:
-            self.paragraphs.append(HtmlParagraph(text, self.style))
+        if _CLAUSE_NUMBER.fullmatch(text) and not self.style:
+            self.number = f"{self.number}{text} "
+        elif text:
+            self.paragraphs.append(HtmlParagraph(self.number + text, self.style))
+            self.number = ""
         self.buffer.clear()
         self.style = ""
 
