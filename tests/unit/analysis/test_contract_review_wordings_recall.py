@@ -131,6 +131,15 @@ CASES = {
             "Controller to the extent needed."
         },
     ),
+    # 1.24.0
+    "data-subject assistance, a request 'reported'": (
+        "art28-3e-data-subject-rights",
+        {
+            "7.1": "7.1 The Processor will report to the Controller without undue delay any request, demand or order "
+            "received by the Processor from a competent supervisory authority or a data subject relating to the "
+            "processing of personal data on the Controller's behalf."
+        },
+    ),
     "breach notice, 'Security Event'": (
         "art33-2-breach-notification",
         {

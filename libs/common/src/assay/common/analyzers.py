@@ -120,7 +120,7 @@ CONTRACT_REVIEW = AnalyzerSpec(
     # is no permission; "never for our own purposes" after the duty and "unless a statutory retention obligation
     # applies" after its negation negate nothing and condition nothing; playbooks 1.20.0: "keep the measures listed
     # in Article 32" is security, notice of "any accidental, unauthorized, or unlawful processing of ... the Personal
-    # Data" is breach notification.
+    # Data" is breach notification, and a request from a data subject "reported" to the controller is assistance.
     # 1.23.0: when the first forty clauses name no processor, a role statement later in the
     # document does ("To the extent that X is acting as a Data Processor"); a party's name does not run back across
     # a full stop ("the Agreement. When Customer is acting as a processor"); the short name defined beside a role
