@@ -266,9 +266,9 @@ def decode_text(data: bytes) -> str:
 
 
 def extract_text(text: str, *, file_id: str = "", display_name: str = "text") -> ExtractedDocument:
-    """One block per blank-line-separated paragraph; lines inside a paragraph are kept. A paragraph
-    that is an HTML block (markdown's raw HTML: ``<p>``, ``<ul>``, ``<h2>`` ... up to a blank line, as
-    CommonMark reads it) is read as HTML, one block per block-level element (1.24.0)."""
+    """One block per blank-line-separated paragraph; lines inside a paragraph are kept. Markdown's raw HTML
+    (``<p>``, ``<ul>``, ``<h2>`` ..., from the line that opens it to the blank line, as CommonMark reads an HTML
+    block) is read as HTML, one block per block-level element (1.24.0)."""
     paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", _clean(text)) if p.strip()]
     pieces = [piece for p in paragraphs for piece in _markdown_blocks(p)]
     blocks = tuple(
@@ -286,8 +286,8 @@ HTML_BLOCK = re.compile(
     r"tr|ul|li)(?=[\s/>])",
     re.IGNORECASE,
 )
-"""The start of an HTML block in markdown: a block-level tag opening or closing at the paragraph's start (CommonMark's
-HTML blocks of kinds 1 and 6); a closing "</div>" alone is no clause, nor a heading of the clauses after it."""
+"""The start of an HTML block in markdown: a block-level tag opening or closing at a line's start (CommonMark's HTML
+blocks of kinds 1 and 6); a closing "</div>" alone is no clause, nor a heading of the clauses after it."""
 
 
 def _markdown_blocks(paragraph: str) -> list[tuple[str, str]]:
