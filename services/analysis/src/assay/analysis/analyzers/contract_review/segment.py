@@ -153,14 +153,21 @@ _MARKER_SERIES = (("decimal", 99), ("lowerLetter", 26), ("lowerRoman", 15))
 """The series a list marker may count in, written as DOCX numbering writes them, and how far each is read."""
 
 
-def _previous_markers(marker: str) -> list[str]:
+def _marker_predecessors() -> dict[str, tuple[str, ...]]:
+    """Each marker's predecessors, one per series it is in ("v": "u" and "iv"), written once at import."""
+    table: dict[str, list[str]] = {}
+    for series, last in _MARKER_SERIES:
+        for value in range(2, last + 1):
+            table.setdefault(format_number(value, series), []).append(format_number(value - 1, series))
+    return {marker: tuple(previous) for marker, previous in table.items()}
+
+
+_PREDECESSORS = _marker_predecessors()
+
+
+def _previous_markers(marker: str) -> tuple[str, ...]:
     """The marker before ``marker`` in its series: "iii" before "iv" (roman), "b" before "c", "2" before "3"."""
-    return [
-        format_number(value - 1, series)
-        for series, last in _MARKER_SERIES
-        for value in range(2, last + 1)
-        if format_number(value, series) == marker
-    ]
+    return _PREDECESSORS.get(marker, ())
 
 
 def _no_text(line: str) -> bool:
