@@ -256,12 +256,12 @@ def negation_base(text: str, spans: list[str], ranges: list[tuple[int, int]], be
 
 def document_text(path: Path) -> str:
     """The text the variants are made of: the analyzer's for a PDF, DOCX or HTML page and for markdown holding
-    raw HTML blocks (a Hugo page's ``<p>``s), else the file's own."""
+    raw HTML blocks (a Hugo page's ``<p>``s, opening on any line, as the analyzer reads them), else the file's own."""
     if path.suffix.lower() in MEDIA:
         doc = extract_file(path, file_id="f1", display_name=path.name, media_type=MEDIA[path.suffix.lower()])
         return "\n\n".join(b.text for b in doc.blocks)
     text = path.read_text(encoding="utf-8", errors="replace")
-    if any(HTML_BLOCK.match(p) for p in re.split(r"\n[ \t]*\n", text)):
+    if any(HTML_BLOCK.match(line) for line in text.split("\n")):
         return "\n\n".join(b.text for b in extract_text(text).blocks)
     return text
 
