@@ -28,6 +28,11 @@ POSITIVE = {STATUS.STATUS_PRESENT, STATUS.STATUS_WEAK}
             "Use of the Service in accordance with the Agreement constitutes the Controller's documented instructions.",
             "deeming",
         ),
+        (
+            "The Processor may from time to time make changes to this DPA (including the Standard Contractual "
+            "Clauses) that it reasonably considers are required by a change in the law.",
+            "variation",
+        ),
     ],
 )
 def test_sentences_that_bind_no_processor(sentence: str, kind: str) -> None:
@@ -39,6 +44,8 @@ def test_sentences_that_bind_no_processor(sentence: str, kind: str) -> None:
     [
         "Backups: the Processor encrypts them daily and retains them for 30 days.",
         "Backups: we encrypt them daily.",
+        # A sentence broken before its object is no field label (1.25.0).
+        "Transfers out of the EEA rely on: the Standard Contractual Clauses or an adequacy decision.",
         "the Processor will: Maintain appropriate organisational and technical security measures for 30 days.",
         "the Processor will: Notify the Customer of any Personal Data Breach within 72 hours.",
         "Notify the Controller of any Personal Data Breach within 24 hours.",

@@ -224,3 +224,14 @@ def test_information_about_a_breach_is_the_breach_notice_whatever_it_lets_the_co
         "Controller to fulfil its data breach reporting obligations."
     )
     assert "art33-2-breach-notification" in carried_duties(sentence)
+
+
+def test_a_breach_named_in_the_condition_of_the_notice_is_the_breach_notice() -> None:
+    """The breach is the notice's condition, and the main clause also gives information: the sentence still
+    carries the breach notice (1.25.0)."""
+    sentence = (
+        "Where a Personal Data Breach is confirmed, the Processor will notify the Controller without undue delay and "
+        "provide the information the Controller reasonably needs to meet its own notification obligations."
+    )
+    assert "art33-2-breach-notification" in carried_duties(sentence)
+    assert "art33-2-breach-notification" in carried_duties(sentence, "uk-gdpr-processor-terms")

@@ -16,6 +16,7 @@ SUBPROCESSORS = "art28-2-4-subprocessors"
 DATA_SUBJECTS = "art28-3e-data-subject-rights"
 TRANSFERS = "chapter-v-transfers"
 BREACH = "art33-2-breach-notification"
+DELETION = "art28-3g-deletion-return"
 
 
 def _negations(requirement: str, sentence: str) -> list[str]:
@@ -104,6 +105,17 @@ def _negations(requirement: str, sentence: str) -> list[str]:
         (
             INSTRUCTIONS,
             "We process the controller's data only on its documented instruction, and never for our own purposes.",
+        ),
+        # 1.25.0: a change allowed so that transfers go on lawfully; nothing kept, so nothing to give back.
+        (
+            TRANSFERS,
+            "The Processor may, on 60 days' notice, amend these terms where a change in the law requires it, so that "
+            "transfers of Personal Data can continue without breach of Data Protection Laws.",
+        ),
+        (
+            DELETION,
+            "As uploaded files are discarded once converted, there is no data to return or delete when the Services "
+            "end.",
         ),
     ],
 )

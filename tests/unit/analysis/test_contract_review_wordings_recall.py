@@ -242,6 +242,36 @@ CASES = {
             "does not comply with the GDPR."
         },
     ),
+    # 1.25.0
+    "data-subject assistance, the rights listed after 'requests, including'": (
+        "art28-3e-data-subject-rights",
+        {
+            "7.1": "7.1 The Processor provides reasonable assistance to the Controller in fulfilling valid requests, "
+            "including access, rectification, erasure and objection."
+        },
+    ),
+    "Arts 32-36 assistance, enabling the controller's 'notification obligations'": (
+        "art28-3f-assistance-arts-32-36",
+        {
+            "7.2": "7.2 The Processor will provide reasonable assistance to enable the Controller to meet its "
+            "notification obligations under the GDPR."
+        },
+    ),
+    "breach notice, the breach named in the notice's condition": (
+        "art33-2-breach-notification",
+        {
+            "8.1": "8.1 Where a Personal Data Breach is confirmed, the Processor will notify the Controller without "
+            "undue delay and provide the information reasonably necessary to enable the Controller to meet its "
+            "notification obligations."
+        },
+    ),
+    "transfers, 'transferred overseas' with the protection kept": (
+        "chapter-v-transfers",
+        {
+            "11.1": "11.1 Where Personal Data is transferred overseas, the Processor will take reasonable steps to "
+            "ensure that the recipient protects it in a manner consistent with the GDPR."
+        },
+    ),
 }
 
 

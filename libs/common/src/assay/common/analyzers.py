@@ -110,7 +110,16 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.24.0",  # 1.24.0: markdown's raw HTML blocks (a Hugo page's "<p>", "<h2>", "<ul>") are read as HTML,
+    version="1.25.0",  # 1.25.0: a "label" ending in a preposition ("Transfers out of the UK/EEA rely on:") is a
+    # sentence, not a field label before a verbless value; a party's right to vary the terms ("We may ... make any
+    # variations to this Addendum (including to the Standard Contractual Clauses)") is no term, and "without breach
+    # of" the law after a permission no loophole; "there is no data to return" negates no deletion duty; a duty
+    # named in its condition (the breach before "X will notify the Customer") is read there when the main clause
+    # gives the notice; playbooks 1.21.0: requests "including access, correction, deletion, and objection" are
+    # data subjects' requests, enabling the controller to meet its "notification obligations" is Arts 32-36
+    # assistance, a transfer "overseas" with the protection the data keeps there is a transfer term, and breach
+    # notification is read with its condition.
+    # 1.24.0: markdown's raw HTML blocks (a Hugo page's "<p>", "<h2>", "<ul>") are read as HTML,
     # each from its first line, as it interrupts a paragraph, and a clause number alone in its element numbers the
     # next element's text ("<div>4.1<div>text</div></div>");
     # "X processes Personal Data for which ... qualify as the Controller" names the processor; a bracketed term

@@ -78,7 +78,10 @@ _CUE = re.compile(
     # "shall not be released from its obligation to delete": the duty stays.
     r"(?!\s+(?:be\s+)?(?:released|relieved|excused|discharged|exempt\w*|absolved)\b)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
     r"\bno\b(?!\s+(?:later|less|more|fewer|sooner|event|case|circumstances|other|longer|obligation|duty|right|"
-    r"requirement|responsibility|liability)\b)(?=\s+(?:[\w-]+\s+){0,2}?(?:audits?|inspections?|visits?|access|notice|"
+    r"requirement|responsibility|liability)\b)"
+    # "there is no data to return": nothing is kept, no duty is negated (1.25.0).
+    r"(?!\s+(?:personal\s+|customer\s+)?(?:data|information)\s+(?:left\s+|remaining\s+)?to\b)"
+    r"(?=\s+(?:[\w-]+\s+){0,2}?(?:audits?|inspections?|visits?|access|notice|"
     r"notification|assistance|copies|deletion|return|information)\b)|"
     r"\bno\s+(?:obligation|duty|right|requirement|responsibility|liability)\b|\bunder\s+no\b|"
     r"\bfree\s+to\s+(?:refuse|decline)\b|\b(?:refuses?|declines?)\s+to\b|"
@@ -361,13 +364,15 @@ _DUTY = re.compile(
 )
 """Duty verbs: in a sentence about the obligation, negating one of them negates the obligation."""
 _LOOPHOLE = re.compile(
-    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)(?!\s+limitation)|other\s+than|otherwise\s+than|other\s+(?:[\w'’-]+\s+){1,2}?than|for\s+(?:its|their|his)\s+own|"
+    r"\b(?:without(?!\s+(?:undue\s+)?delay)(?!\s+prejudice)(?!\s+limitation)"
+    r"(?!\s+(?:a\s+|any\s+)?(?:breach|violation|infringement|contravention)\s+of\b)|other\s+than|otherwise\s+than|other\s+(?:[\w'’-]+\s+){1,2}?than|for\s+(?:its|their|his)\s+own|"
     r"for\s+any\s+(?:other\s+)?purpose|regardless\s+of|irrespective\s+of|whether\s+or\s+not|freely|at\s+will)\b",
     re.IGNORECASE,
 )
 """After a permission, wording that escapes the obligation: "may engage sub-processors without notice",
 "may appoint a sub-processor whether or not authorised", "may freely engage any sub-processor"; not "may include
-(without limitation) transferring such data to ...", which lists (1.23.0)."""
+(without limitation) transferring such data to ...", which lists (1.23.0), nor "may vary this Addendum ... to allow
+transfers to continue without breach of the law", which complies (1.25.0)."""
 _BROADENED = re.compile(r"\b(?:may|can|is\s+(?:free|entitled|permitted)\s+to)\s+not\s+only\b", re.IGNORECASE)
 """A permission widened past the obligation: "may not only process ... on instructions" (but
 also otherwise). "shall not only ... but also" stays a duty."""

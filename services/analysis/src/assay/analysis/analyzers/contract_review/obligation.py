@@ -272,6 +272,15 @@ _ROLES_ONLY = re.compile(
 """A sentence that only says who is controller and who processor ("When Processing European Data in accordance
 with Controller's Instructions, the Parties acknowledge and agree that CUSTOMER is the Controller of European Data
 and Vendia is the Processor."): a role statement, no duty (1.23.0)."""
+_VARIATION = re.compile(
+    r"\b(?:may|can|reserves?\s+the\s+right\s+to)\s+(?:[\w'’,()-]+\s+){0,14}?"
+    r"(?:make\s+(?:any\s+|such\s+)?(?:variations?|amendments?|changes?|modifications?)\s+to|vary|amend|modify|update|change)\s+"
+    r"(?:this|these|the)\s+(?:addendum|DPA|agreement|terms|(?:standard\s+contractual\s+)?clauses|data\s+processing)\b",
+    re.IGNORECASE,
+)
+"""A party's right to vary the contract ("We may on 30 days' notice make any variations to this Addendum (including
+to the Standard Contractual Clauses) ... to allow transfers ... to continue"): how the terms change, not a term
+(1.25.0)."""
 
 
 def non_binding(text: str) -> str:
@@ -280,7 +289,8 @@ def non_binding(text: str) -> str:
     Service constitutes documented instructions"), ``attitude`` ("X takes security very seriously", 1.10.0),
     ``liability`` ("X is liable for damages caused by ...", 1.20.0), ``precedence`` ("in case of conflict, the
     SCCs prevail", 1.22.0), ``reservation`` ("notification is not an acknowledgement of fault", 1.22.0), ``roles``
-    ("the Parties agree that the Customer is the Controller and the Processor is the Processor", 1.23.0) or
+    ("the Parties agree that the Customer is the Controller and the Processor is the Processor", 1.23.0),
+    ``variation`` ("we may make any variations to this Addendum", 1.25.0) or
     ``description`` (no verb at all:
     "Stored encrypted.", "Backups: encrypted and retained for 30 days"); empty when it may.
     (A controller's permission is checked apart, :func:`controller_permission`: it is evidence of
@@ -307,6 +317,8 @@ def non_binding(text: str) -> str:
         return "reservation"
     if _ROLES_ONLY.match(text) is not None:
         return "roles"
+    if _VARIATION.search(text) is not None:
+        return "variation"
     if _THIRD_PARTY_RIGHT.match(text) is not None and _PROCESSOR_DUTY.search(text) is None:
         return "third-party right"
     permission = next((m for m in _PERMISSION.finditer(text) if not _RELATIVE_SUBJECT.search(text, 0, m.start())), None)
@@ -349,6 +361,8 @@ def _described(text: str) -> str | None:
     if _IMPERATIVE.match(text) is not None:
         return None
     label = _LABEL.match(text)
+    if label is not None and _VERB_BEFORE_OBJECT.search(label.group()):
+        return None  # a sentence's verb ending before its object ("Transfers out of the UK rely on: the SCCs", 1.25.0)
     if label is not None and (_DUTY.search(label.group()) or FINITE_VERB.search(label.group())):
         label = None  # a lead-in with its duty ("The Processor will: maintain ..."), not a field label
     value = text[label.end() :] if label is not None else text
@@ -412,6 +426,9 @@ data:", "OpenPanel implements the following measures under GDPR Art. 32:"): its 
 field label (1.18.0)."""
 _LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w ()/-]{0,40}:\s+")
 """A field label before its value ("Backups: encrypted and retained for 30 days")."""
+_VERB_BEFORE_OBJECT = re.compile(r"\w\s+\w+\s+(?:on|upon|to|with|from|by|under|through|via)\s*:\s+$", re.IGNORECASE)
+"""A "label" ending in a preposition is a sentence broken before its object ("Transfers ... rely on:"); a field
+label is a noun ("Backups:", "Duration of processing:")."""
 _IMPERATIVE = re.compile(
     SENTENCE_START + r"(?:to\s+)?(?:notif|inform|assist|help|support|provid|allow|permit|ensur|make|delet|"
     r"return|destr|implement|maintain|process|forward|submit|cooperat|co-operat|comply|impos|remain|obtain|give|"
