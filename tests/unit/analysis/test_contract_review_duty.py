@@ -235,3 +235,14 @@ def test_a_breach_named_in_the_condition_of_the_notice_is_the_breach_notice() ->
     )
     assert "art33-2-breach-notification" in carried_duties(sentence)
     assert "art33-2-breach-notification" in carried_duties(sentence, "uk-gdpr-processor-terms")
+
+
+def test_a_transfer_named_in_the_condition_of_its_safeguards_is_the_transfer_term() -> None:
+    """The transfer is the condition, the safeguards the main clause's act: the sentence carries the transfer
+    terms as well as the protection it names (1.25.0)."""
+    sentence = (
+        "When such transfers take place, the Processor will ensure that appropriate safeguards are in place to "
+        "protect the Personal Data in accordance with Data Protection Laws."
+    )
+    assert "chapter-v-transfers" in carried_duties(sentence)
+    assert "chapter-v-transfers" in carried_duties(sentence, "uk-gdpr-processor-terms")

@@ -39,6 +39,11 @@ NUMBERED_IN_LOWER_CASE = (
     "1. return all the Personal Data to the Controller;\n\n"
     "2. delete existing copies of the Personal Data."
 )
+BULLETS = (
+    "9.1 Upon the end of the provision of the services, the Processor will not be required to:\n\n"
+    "- Return all the Personal Data to the Controller, or\n\n"
+    "- Delete existing copies of the Personal Data."
+)
 OUTLINE_NUMBERS = (
     "I.1. Within thirty days of the end of the provision of the services, the Processor will not be required "
     "to:\n\n"
@@ -53,8 +58,9 @@ OUTLINE_NUMBERS = (
         (NUMBERED_AFRESH, "does not undertake to"),
         (NUMBERED_IN_LOWER_CASE, "does not undertake to"),
         (OUTLINE_NUMBERS, "will not be required"),
+        (BULLETS, "will not be required"),
     ],
-    ids=["list-numbered-afresh-in-a-section", "items-numbered-in-lower-case", "outline-numbers"],
+    ids=["list-numbered-afresh-in-a-section", "items-numbered-in-lower-case", "outline-numbers", "bullets"],
 )
 def test_items_under_a_negated_lead_in_are_contradicted_not_met(tmp_path: Path, clause: str, negation: str) -> None:
     for finding in edited_findings(tmp_path, {"9.1": clause}, DELETION):  # lexical, and embeddings when installed
@@ -66,6 +72,10 @@ def test_an_item_completing_its_lead_in_is_read_with_its_negation() -> None:
     primary = eu_primary(DELETION)
     item = "the Processor does not undertake to, at the end of the services: 2. delete all existing copies of the data;"
     found = contradiction(item, primary.operative, primary.restricts)
+    assert found is not None and found.negates and found.cue == "does not undertake to"
+    # A bullet's mark is not in its item's text: the lead-in's colon alone joins them (1.25.0).
+    bullet = "the Processor does not undertake to, at the end of the services: Delete all existing copies of the data."
+    found = contradiction(bullet, primary.operative, primary.restricts)
     assert found is not None and found.negates and found.cue == "does not undertake to"
     # The same lead-in affirmed negates nothing; an item with a subject of its own stays apart from its lead-in.
     assert contradiction(item.replace("does not undertake", "undertakes"), primary.operative) is None

@@ -149,6 +149,12 @@ def test_wording_beside_the_duty_is_no_negation_of_it(requirement: str, sentence
             "Upon termination, the Processor does not delete the personal data without undue delay, unless a "
             "statutory retention obligation applies.",
         ),
+        # The data made available for export is returned (1.25.0).
+        (
+            DELETION,
+            "On termination of the services, the Processor will not be required to make the Personal Data available "
+            "for export for 30 days.",
+        ),
     ],
 )
 def test_the_duty_negated_or_left_to_discretion_is_still_read(requirement: str, sentence: str) -> None:

@@ -272,6 +272,35 @@ CASES = {
             "ensure that the recipient protects it in a manner consistent with the GDPR."
         },
     ),
+    "Arts 32-36 assistance, with 'security incidents' beside data subjects' requests": (
+        "art28-3f-assistance-arts-32-36",
+        {
+            "7.2": "7.2 The Processor will reasonably assist the Controller with data subject requests, regulatory "
+            "enquiries and security incidents relating to the Personal Data."
+        },
+    ),
+    "Arts 32-36 assistance, hyphenated obligations": (
+        "art28-3f-assistance-arts-32-36",
+        {
+            "7.2": "7.2 The Processor shall assist the Controller in ensuring compliance with its security, "
+            "breach-notification and data-protection-impact-assessment obligations."
+        },
+    ),
+    "transfers, the transfer named in the condition of the safeguards": (
+        "chapter-v-transfers",
+        {
+            "11.1": "11.1 When Personal Data is transferred outside the European Economic Area, the Processor will "
+            "ensure that appropriate safeguards are in place to protect the Personal Data in accordance with Data "
+            "Protection Laws."
+        },
+    ),
+    "infringing instruction, 'a conflict between the instructions and applicable law'": (
+        "art28-3-infringing-instructions",
+        {
+            "3.2": "3.2 The Processor will inform the Controller in writing if it reasonably believes that there is a "
+            "conflict between the Controller's instructions and applicable law."
+        },
+    ),
 }
 
 

@@ -118,7 +118,13 @@ CONTRACT_REVIEW = AnalyzerSpec(
     # gives the notice; playbooks 1.21.0: requests "including access, correction, deletion, and objection" are
     # data subjects' requests, enabling the controller to meet its "notification obligations" is Arts 32-36
     # assistance, a transfer "overseas" with the protection the data keeps there is a transfer term, and breach
-    # notification is read with its condition.
+    # notification is read with its condition; a bullet under a negated lead-in ("will not be required to: - Delete
+    # ...") is read with its negation; a duty named in its condition is read there when the main clause states the
+    # duty's act (``duty_in_condition`` now lists those acts: giving notice, putting safeguards in place), so "When
+    # such transfers occur, X will ensure that appropriate safeguards are in place" is a transfer term; data made
+    # "available for export" is returned; assisting "with ... security incidents" or "security inquiries", a
+    # "privacy impact assessment" and a hyphenated "data-protection-impact-assessment" are Arts 32-36 assistance; "a
+    # conflict between Customer's instructions and applicable law" is an infringing instruction.
     # 1.24.0: markdown's raw HTML blocks (a Hugo page's "<p>", "<h2>", "<ul>") are read as HTML,
     # each from its first line, as it interrupts a paragraph, and a clause number alone in its element numbers the
     # next element's text ("<div>4.1<div>text</div></div>");

@@ -392,9 +392,10 @@ _SUBJECT_READINGS = (
 
 
 _ITEM_JOIN = re.compile(
-    r":\s+(?:\(?(?:[a-z]{1,2}|[ivx]{1,5}|\d{1,2})[.)]|[A-Z](?:\.\w+)+\.?|\d{1,2}(?:\.\d{1,2})+\.?|[-*•–])\s+"
+    r":\s+(?:(?:\(?(?:[a-z]{1,2}|[ivx]{1,5}|\d{1,2})[.)]|[A-Z](?:\.\w+)+\.?|\d{1,2}(?:\.\d{1,2})+\.?|[-*•–])\s+)?"
 )
-"""Where a list item joins the lead-in it completes: the colon and the item's mark."""
+"""Where a list item joins the lead-in it completes: the colon and the item's mark, if it kept one (a bullet's is
+dropped from the item's text, 1.25.0)."""
 
 
 def joined_items(text: str) -> str:

@@ -224,19 +224,13 @@ class Duty:
     """The requirement id, or the name of a duty no requirement has (``payment``)."""
     patterns: tuple[re.Pattern[str], ...]
     """The act and its object (either order, for a passive): any one carries the duty."""
-    in_condition: bool = False
+    in_condition: tuple[re.Pattern[str], ...] = ()
     """The duty is owed when its condition holds and names it there ("If the Processor believes that
     an instruction infringes the GDPR, it shall inform the Controller", "Where a breach is confirmed, X
-    will notify the Customer"): read over the whole sentence, its leading condition included (1.19.0),
-    when the main clause gives the notice (1.25.0; "If the Controller must notify a breach, the Processor
-    shall charge its costs" gives none)."""
-
-
-_NOTICE = re.compile(
-    r"\b(?:notif|inform(?!ation)|tell|alert|advis|warn|report|communicat|suspend|refus|declin|withhold)\w*",
-    re.IGNORECASE,
-)
-"""The act of a duty named in its condition: giving notice (or, of an infringing instruction, not carrying it out)."""
+    will notify the Customer", "When such transfers occur, X will ensure that appropriate safeguards are in
+    place"): read over the whole sentence, its leading condition included (1.19.0), when the main clause
+    states one of these acts (giving notice, putting safeguards in place; 1.25.0): "If the Controller must
+    notify a breach, the Processor shall charge its costs" states none."""
 
 
 def main_clause(text: str) -> str:
@@ -288,7 +282,8 @@ def carried(text: str, duties: Iterable[Duty]) -> frozenset[str]:
     main = main_clause(text)
     clause = stated_duties(main)
     whole = clause if main == text else stated_duties(text)
-    notice = main == text or _NOTICE.search(main) is not None
     return frozenset(
-        d.name for d in duties if any(p.search(whole if d.in_condition and notice else clause) for p in d.patterns)
+        d.name
+        for d in duties
+        if any(p.search(whole if any(a.search(main) for a in d.in_condition) else clause) for p in d.patterns)
     )

@@ -105,9 +105,10 @@ class Requirement:
     """The requirement's core duty, the act and its object (``notif`` ... ``breach``): a sentence
     whose main clause carries another requirement's duty and not this one is no evidence for it
     (:mod:`.duty`)."""
-    duty_in_condition: bool = False
-    """The duty is named in the condition that triggers it (``duty_in_condition: true``: an
-    instruction that infringes the law), so it is read over the whole sentence (1.19.0)."""
+    duty_in_condition: tuple[re.Pattern[str], ...] = ()
+    """The duty may be named in the condition that triggers it (an instruction that infringes the law, a
+    breach, a transfer), so it is read over the whole sentence (1.19.0) when its main clause states one of
+    these acts (``duty_in_condition``: giving notice, putting safeguards in place; 1.25.0)."""
 
     @property
     def core_duty(self) -> Duty | None:
@@ -265,7 +266,7 @@ def _requirement(data: Any, where: str) -> Requirement:
         weak_if=_compile(data.get("weak_if"), where),
         elements_together=together,
         duty=_compile(data.get("duty"), f"{where} duty"),
-        duty_in_condition=data.get("duty_in_condition") is True,
+        duty_in_condition=_compile(data.get("duty_in_condition"), f"{where} duty_in_condition"),
     )
 
 
