@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 import psycopg
 from psycopg import sql
 
-from assay.devstack.servers.process import HOST, ServerProcess, free_port
+from assay.devstack.servers.process import HOST, ServerProcess, free_port, ram_scratch
 
 READY_LINE = "database system is ready to accept connections"
 FULL_TEXT_LEAKPROOF = "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF"
@@ -112,6 +112,11 @@ class PostgresServer(ServerProcess, Postgres):
         ServerProcess.__init__(self, root, port, timeout)
         Postgres.__init__(self, HOST, port, "postgres", password)
         self.throwaway = root is None if throwaway is None else throwaway
+
+    def scratch_parent(self) -> Path | None:
+        """A throwaway cluster in a temporary root lives in RAM when there is room (:func:`ram_scratch`): its
+        thousands of files are deleted in a moment when it closes."""
+        return ram_scratch() if self.throwaway else None
 
     @property
     def data_dir(self) -> Path:
