@@ -113,18 +113,17 @@ CONTRACT_REVIEW = AnalyzerSpec(
     version="1.25.0",  # 1.25.0: a "label" ending in a preposition ("Transfers out of the UK/EEA rely on:") is a
     # sentence, not a field label before a verbless value; a party's right to vary the terms ("We may ... make any
     # variations to this Addendum (including to the Standard Contractual Clauses)") is no term, and "without breach
-    # of" the law after a permission no loophole; "there is no data to return" negates no deletion duty; a duty
-    # named in its condition (the breach before "X will notify the Customer") is read there when the main clause
-    # gives the notice; playbooks 1.21.0: requests "including access, correction, deletion, and objection" are
-    # data subjects' requests, enabling the controller to meet its "notification obligations" is Arts 32-36
-    # assistance, a transfer "overseas" with the protection the data keeps there is a transfer term, and breach
-    # notification is read with its condition; a bullet under a negated lead-in ("will not be required to: - Delete
-    # ...") is read with its negation; a duty named in its condition is read there when the main clause states the
-    # duty's act (``duty_in_condition`` now lists those acts: giving notice, putting safeguards in place), so "When
-    # such transfers occur, X will ensure that appropriate safeguards are in place" is a transfer term; data made
-    # "available for export" is returned; assisting "with ... security incidents" or "security inquiries", a
-    # "privacy impact assessment" and a hyphenated "data-protection-impact-assessment" are Arts 32-36 assistance; "a
-    # conflict between Customer's instructions and applicable law" is an infringing instruction.
+    # of" the law after a permission no loophole; "there is no data to return" negates no deletion duty; a bullet
+    # under a negated lead-in ("will not be required to: - Delete ...") is read with its negation; a duty named in
+    # the condition that triggers it is read there when the main clause states the duty's act (the playbooks'
+    # ``duty_in_condition`` now lists those acts), so "Where a breach is confirmed, X will notify the Customer" is
+    # the breach notice and "When such transfers occur, X will ensure that appropriate safeguards are in place" a
+    # transfer term; playbooks 1.21.0: requests "including access, correction, deletion, and objection" are data
+    # subjects' requests; helping the controller meet its "notification obligations", assisting "with ... security
+    # incidents" or "security inquiries", a "privacy impact assessment" and a hyphenated
+    # "data-protection-impact-assessment" are Arts 32-36 assistance; a transfer "overseas" with the protection the
+    # data keeps there is a transfer term; data made "available for export" is returned; "a conflict between
+    # Customer's instructions and applicable law" is an infringing instruction.
     # 1.24.0: markdown's raw HTML blocks (a Hugo page's "<p>", "<h2>", "<ul>") are read as HTML,
     # each from its first line, as it interrupts a paragraph, and a clause number alone in its element numbers the
     # next element's text ("<div>4.1<div>text</div></div>");
