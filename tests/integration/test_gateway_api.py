@@ -171,11 +171,25 @@ def parse_sse(text: str) -> list[dict[str, str]]:
 
 
 async def test_events_stream_the_job_as_sse_until_it_succeeds(gateway):
+    """The job is driven only once the stream has sent a heartbeat: the test client buffers the whole
+    response, so the app's own sends are watched to know the stream is open and quiet (a fixed sleep
+    before driving lost the race on a fast machine)."""
+    heartbeat = asyncio.Event()
+
+    async def watched(scope, receive, send):
+        async def sending(message):
+            if message["type"] == "http.response.body" and message.get("body", b"").startswith(b":"):
+                heartbeat.set()
+            await send(message)
+
+        await gateway.app(scope, receive, sending)
+
     job = (await create(gateway)).json()
-    stream = asyncio.create_task(gateway.client.get(f"/v1/jobs/{job['id']}/events", headers=gateway.auth()))
-    await asyncio.sleep(0.5)
-    await drive_to_success(gateway, job["id"])
-    response = await asyncio.wait_for(stream, 20)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=watched), base_url="http://gateway") as client:
+        stream = asyncio.create_task(client.get(f"/v1/jobs/{job['id']}/events", headers=gateway.auth()))
+        await asyncio.wait_for(heartbeat.wait(), 20)
+        await drive_to_success(gateway, job["id"])
+        response = await asyncio.wait_for(stream, 20)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     messages = [m for m in parse_sse(response.text) if m.get("event") == "job"]
