@@ -18,7 +18,7 @@ HOST = "127.0.0.1"
 RAM_SCRATCH = Path("/dev/shm")
 """Where a throwaway server that writes many files keeps them when the machine has the room (Linux's tmpfs)."""
 RAM_SCRATCH_MIN_FREE = 4 * 1024**3
-"""The room a throwaway PostgreSQL cluster may take: a whole test session's databases came to 1.5 GB."""
+"""The room a throwaway server's files may take: a whole test session's PostgreSQL databases came to 1.5 GB."""
 
 
 def ram_scratch() -> Path | None:
@@ -26,11 +26,14 @@ def ram_scratch() -> Path | None:
     A test session's PostgreSQL cluster is some 50,000 files; deleting them from a disk mounted with ``discard``
     took over three minutes, on tmpfs a moment."""
     try:
-        if RAM_SCRATCH.is_dir() and os.access(RAM_SCRATCH, os.W_OK | os.X_OK):
-            return RAM_SCRATCH if shutil.disk_usage(RAM_SCRATCH).free >= RAM_SCRATCH_MIN_FREE else None
+        usable = (
+            RAM_SCRATCH.is_dir()
+            and os.access(RAM_SCRATCH, os.W_OK | os.X_OK)
+            and shutil.disk_usage(RAM_SCRATCH).free >= RAM_SCRATCH_MIN_FREE
+        )
     except OSError:
         return None
-    return None
+    return RAM_SCRATCH if usable else None
 
 
 def free_port() -> int:
