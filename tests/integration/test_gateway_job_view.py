@@ -192,3 +192,27 @@ async def test_a_result_is_read_from_the_view_as_it_would_be_from_jobs(viewing):
     assert held.content == from_jobs.content and held.json()["state"] == "STATE_SUCCEEDED"
     other = await viewing.client.get(f"/v1/jobs/{job['id']}/result", headers=viewing.gateway.auth(tenant="other"))
     assert other.status_code == 404, "another tenant's job is never read from the view"
+
+
+async def test_a_job_followed_over_sse_to_its_end_reads_as_ended_before_the_views_own_event_arrives(gateway):
+    """A client that saw ``end`` asks for the result at once; the view's copy of the final event can
+    still be on its way (it is a separate subscription). Here it never arrives: the view is live but
+    follows no events, so only what the stream relays can bring it the ending."""
+    settings = gateway_settings(nats_url="nats://127.0.0.1:1", jwt_hs256_secret=gateway.jobs.settings.jwt_hs256_secret,
+                                job_view_seconds=60)
+    app = create_app(settings, gateway.channels)
+    app.state.job_view.set_live(True)  # no EventFeed: nothing but the gateway's own answers reaches it
+    auth = gateway.auth()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        created = await client.post("/v1/jobs", json={"analyzer": "sentiment", "inputs": {"text": "fine"}},
+                                    headers=auth)
+        job = created.json()
+        assert (await client.get(f"/v1/jobs/{job['id']}", headers=auth)).json()["state"] == "STATE_QUEUED"
+        await drive_to_success(gateway, job["id"])
+        stream = await client.get(f"/v1/jobs/{job['id']}/events", headers=auth)
+        assert '"state":"STATE_SUCCEEDED"' in stream.text and "event: end" in stream.text
+        hits = reads("hit")
+        result = await client.get(f"/v1/jobs/{job['id']}/result", headers=auth)
+        assert reads("hit") == hits + 1, "answered from the view"
+    assert result.status_code == 200, result.text
+    assert result.json()["state"] == "STATE_SUCCEEDED"

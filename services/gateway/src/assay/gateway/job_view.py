@@ -2,8 +2,10 @@
 
 Clients poll ``GET /v1/jobs/{id}``; each poll used to be a gateway request plus a GetJob call into
 jobs. The view holds recent jobs' rendered JSON, kept current by the lifecycle events on
-``assay.events.>`` (the events WatchJob follows), by every CreateJob answer the gateway relays
-(read-your-writes) and by GetJob on a miss. A read is answered from it only when all of these hold:
+``assay.events.>`` (the events WatchJob follows), by every CreateJob answer and WatchJob snapshot
+the gateway relays (read-your-writes: a client that saw a job end over SSE reads it ended, even
+while the view's own copy of that event is still on its way) and by GetJob on a miss. A read is
+answered from it only when all of these hold:
 
 - the view is *live*: subscribed to the events and connected to NATS (while disconnected, or once
   NATS reported that this subscriber dropped messages, the view is emptied and reads go to jobs
@@ -105,7 +107,7 @@ class JobView:
         return len(self._entries)
 
     def remember(self, job: job_pb2.Job, body: bytes | None = None) -> None:
-        """Take a job from a CreateJob or GetJob answer (with its rendered ``body`` when it has one),
+        """Take a job from a CreateJob, GetJob or WatchJob answer (with its rendered ``body`` when it has one),
         unless a newer copy is held."""
         if body is None:
             self._take(job, job.event_sequence, job.SerializeToString)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -54,9 +54,13 @@ def format_event(event: str, data: Any, event_id: int | None = None) -> bytes:
     return ("\n".join(lines) + "\n\n").encode()
 
 
-async def job_events(call: Any, heartbeat_seconds: float, after: int = 0) -> StreamingResponse:
+async def job_events(
+    call: Any, heartbeat_seconds: float, after: int = 0,
+    on_snapshot: Callable[[job_pb2.Job], None] = lambda job: None,
+) -> StreamingResponse:
     """Wait for the first snapshot (so a bad id is a problem response), then stream the snapshots
-    with a sequence above ``after``, then ``end``.
+    with a sequence above ``after``, then ``end``. Each snapshot goes to ``on_snapshot`` before it
+    is sent (the gateway's job view takes it, so a client that saw the end reads the ended job next).
 
     A reader task moves snapshots into a queue; the response waits on the queue with a timeout
     and sends a comment line as heartbeat, so the gRPC read itself is never cancelled by a timer.
@@ -90,6 +94,7 @@ async def job_events(call: Any, heartbeat_seconds: float, after: int = 0) -> Str
 
         def snapshot(item: Any) -> bytes:
             nonlocal sent
+            on_snapshot(item.job)
             sequence = item.job.event_sequence
             if not sequence:  # a job not numbered by its upstream: sent, without an id
                 return format_event("job", to_json(item.job))

@@ -243,8 +243,10 @@ async def watch_job(request: Request, job_id: str, ticket: str | None = None) ->
     """JobService.WatchJob as SSE; errors before the first snapshot are problem+json.
 
     Authenticated by the Authorization header or by ``ticket`` (``POST …/events:ticket``, for
-    EventSource); ``Last-Event-ID`` resumes after the snapshot it names, without repeating it."""
+    EventSource); ``Last-Event-ID`` resumes after the snapshot it names, without repeating it.
+    The job view takes each snapshot relayed, so the job read after the stream's end is the ended one."""
     after = resume_after(request)
     metadata = stream_metadata(request, job_id, ticket)
     call = stubs(request).jobs.WatchJob(jobs_service_pb2.WatchJobRequest(id=job_id), metadata=metadata)
-    return await job_events(call, settings_of(request).sse_heartbeat_seconds, after)
+    return await job_events(call, settings_of(request).sse_heartbeat_seconds, after,
+                            on_snapshot=job_view_of(request).remember)
