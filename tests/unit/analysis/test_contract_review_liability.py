@@ -62,3 +62,18 @@ def test_a_duty_worded_as_a_responsibility_still_meets_the_requirement(tmp_path:
         "to protect the Personal Data against unauthorised access, loss and disclosure."
     }
     assert_found_and_quoted(tmp_path, changes, "art28-3c-security")
+
+
+def test_a_list_under_the_next_heading_is_not_what_the_processor_is_liable_for(tmp_path: Path) -> None:
+    """A heading ends a lead-in's list: the bullets under "5. Security" were read as items of the liability
+    lead-in that closed section 4, and the security they state was lost (1.26.0)."""
+    changes = {
+        "4.1": "4.1 The Processor shall ensure that persons authorised to process the Personal Data have committed "
+        "themselves to confidentiality. The Processor is liable for any damage caused by:\n\n"
+        "- processing that infringes this DPA;\n- processing outside the Controller's instructions.",
+        "5.1": "- The Processor implements appropriate technical and organisational measures to protect the Personal "
+        "Data against unauthorised or unlawful processing and accidental loss.",
+    }
+    for finding in edited_findings(tmp_path, changes, "art28-3c-security"):
+        assert finding.status == STATUS.STATUS_PRESENT, finding.explanation
+        assert any("The Processor implements appropriate" in e.excerpt for e in finding.evidence)

@@ -46,6 +46,12 @@ def _negations(requirement: str, sentence: str) -> list[str]:
             "The Processor will assist the Controller in responding to requests of data subjects exercising the "
             "rights of: 4. Not to be subject to automated individual decisions (including profiling)",
         ),
+        # The controller's discretion over its own duty, after two introductory phrases, is its own (1.26.0).
+        (
+            TRANSFERS,
+            "In particular, if applicable, Customer shall, at its own discretion and expense, register its "
+            "databases and obtain all approvals for the transfer of Customer Data to the Processor.",
+        ),
         # The choice in a purpose clause whose subject is the controller is the controller's.
         (
             TRANSFERS,

@@ -56,6 +56,9 @@ def test_sentences_that_only_name_the_topic_bind_no_processor(sentence: str, kin
         " breach affecting its data, with what we know at the time.",
         # ... and a modal in a relative clause is no permission of the sentence (1.24.0).
         "We assist with security and any impact assessment, in proportion to what we can see from our side.",
+        # A run-in title naming the controller is not the sentence's subject (1.26.0).
+        "(d) Customer's Instructions: Cloudlane shall only process Customer Data in accordance with the instructions"
+        " described in Section 2.",
     ],
 )
 def test_obligations_rights_and_restrictions_still_bind(sentence: str) -> None:

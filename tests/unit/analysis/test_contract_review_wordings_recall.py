@@ -301,6 +301,65 @@ CASES = {
             "conflict between the Controller's instructions and applicable law."
         },
     ),
+    # 1.26.0
+    "Arts 32-36 assistance, notifying 'competent authorities'": (
+        "art28-3f-assistance-arts-32-36",
+        {
+            "7.2": "7.2 At the Controller's request, the Processor will promptly provide all reasonable assistance "
+            "necessary to enable the Controller to notify relevant Personal Data Breaches to competent authorities "
+            "and affected Data Subjects."
+        },
+    ),
+    "Arts 32-36 assistance, 'with' after an aside": (
+        "art28-3f-assistance-arts-32-36",
+        {
+            "7.2": "7.2 The Processor will assist the Controller, as far as it is able, with personal data breaches "
+            "affecting the Personal Data."
+        },
+    ),
+    "Arts 32-36 assistance, 'impact assessments' without 'data protection'": (
+        "art28-3f-assistance-arts-32-36",
+        {
+            "7.2": "7.2 The Processor will assist the Controller, to the extent it is able, with data subject "
+            "requests, security, breach notification and impact assessments."
+        },
+    ),
+    "Arts 32-36 assistance, a short plain sentence the requirement head doubts": (
+        "art28-3f-assistance-arts-32-36",
+        {"7.2": "7.2 We help with data subject requests, impact assessments, and regulator consultations."},
+    ),
+    "transfers, the measures a transfer to 'third countries' needs": (
+        "chapter-v-transfers",
+        {
+            "11.1": "11.1 If the processing of Personal Data involves transfers of Personal Data to third countries, "
+            "the Processor will take such measures as are necessary to ensure that the transfer complies with Data "
+            "Protection Laws.",
+            "3.1": "3.1 The Processor shall process Personal Data only on the documented instructions of the "
+            "Controller.",
+        },
+    ),
+    "deletion, 'when the Agreement ends'": (
+        "art28-3g-deletion-return",
+        {
+            "9.1": "9.1 When the Agreement ends, the Processor deletes all Personal Data within 30 days, unless the "
+            "law requires otherwise, and confirms the deletion on request."
+        },
+    ),
+    "audits, 'you or your auditor may audit'": (
+        "art28-3h-information-audits",
+        {
+            "10.2": "10.2 If that information is not enough, you or your auditor may audit the Processor once a year, "
+            "at your cost, with 30 days' notice."
+        },
+    ),
+    "documented instructions, under a run-in title naming the controller, the instructions named last": (
+        "art28-3a-documented-instructions",
+        {
+            "3.1": "3.1 Customer's Instructions: Cloudlane shall only process Customer Data in accordance with its "
+            "obligations as set out in this DPA, the Agreement and with the instructions described in Section 2, "
+            "unless applicable law requires otherwise."
+        },
+    ),
 }
 
 
@@ -419,6 +478,16 @@ def test_the_measures_the_processor_implements_as_listed_are_its_security(tmp_pa
 )
 def test_neighbouring_wordings_stay_unmet(tmp_path: Path, changes: dict[str, str], requirement: str) -> None:
     assert_not_quoted(tmp_path, changes, requirement)
+
+
+def test_deletion_while_the_services_run_is_no_deletion_at_their_end(tmp_path: Path) -> None:
+    # 1.26.0: the embedding analyzer found Art. 28(3)(g) met by the controller's own deletion "during the Term".
+    changes = {
+        "9.1": "9.1 Deletion during the Term: the Processor enables the Controller to delete Personal Data during the "
+        "term of the Agreement in a manner consistent with the functionality of the Services."
+    }
+    for finding in edited_findings(tmp_path, changes, "art28-3g-deletion-return"):
+        assert finding.status not in POSITIVE, finding.explanation
 
 
 def test_an_instruction_the_processor_cannot_follow_is_no_instruction_that_does_not_comply(tmp_path: Path) -> None:

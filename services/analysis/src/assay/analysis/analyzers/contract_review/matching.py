@@ -31,7 +31,7 @@ from opentelemetry import trace
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
 from assay.analysis.analyzers.contract_review.description import continues, empty_field, not_description
-from assay.analysis.analyzers.contract_review.duty import Duty, carried, without_purpose_frame
+from assay.analysis.analyzers.contract_review.duty import Duty, carried, main_clause, without_purpose_frame
 from assay.analysis.analyzers.contract_review.embedding import Embedder
 from assay.analysis.analyzers.contract_review.lexical import LexicalSimilarity
 from assay.analysis.analyzers.contract_review.negation import (
@@ -494,6 +494,7 @@ def score_units(
             semantic[:, index] = columns.max(axis=1)
     raw_semantic = semantic.copy()
     ruled_out = np.zeros((len(units), len(recognisers)), dtype=bool)
+    firmly_out = ruled_out.copy()
     head = matcher.head()
     if head is not None and probabilities is not None:
         rows = [row_of[t] if u.in_context else -1 for t, u in zip(texts, units, strict=True)]
@@ -506,7 +507,8 @@ def score_units(
             for r in all_recognisers(req)
         ]
         with _tracer.start_as_current_span("contract_review.requirement_head") as span:
-            ruled_out = _ruled_out(rows, head, probabilities, requirement_ids)
+            ruled_out = _ruled_out(rows, head, probabilities, requirement_ids, head.veto)
+            firmly_out = _ruled_out(rows, head, probabilities, requirement_ids, head.veto * WAIVABLE_VETO)
             span.set_attribute("assay.contract_review.head_sentences", len(distinct))
             span.set_attribute("assay.contract_review.head_ruled_out", int(ruled_out.any(axis=1).sum()))
         semantic[ruled_out] = 0.0
@@ -544,8 +546,10 @@ def score_units(
                 hits[row, index] = not unit.label and any(p.search(unit.concept_text) for p in recogniser.patterns)
     hits &= ~lacks
     raw_hits = hits.copy()
-    # A pattern hit on a sentence the head rules out is a stray keyword, not the obligation.
-    hits &= ~ruled_out
+    # A pattern hit on a sentence the head rules out is a stray keyword, not the obligation; unless the head
+    # only doubts it and the sentence's main clause carries the requirement's own duty (1.26.0).
+    waived = _own_duty_carried(units, playbook, counted, requirement_of, hits & ruled_out & ~firmly_out)
+    hits &= ~(ruled_out & ~waived)
     if len(units):
         # A sentence that a requirement's main patterns claim is not semantic evidence for
         # another requirement (element patterns, e.g. "immediately", are too loose to claim).
@@ -637,6 +641,43 @@ def _drop_framed_concepts(
         for index, recogniser in enumerate(recognisers):
             if recogniser.operative and not all(p.search(rest) for p in recogniser.operative):
                 scores[row, index] = 0.0
+
+
+WAIVABLE_VETO = 0.5
+"""Below this share of the head's veto no duty in the sentence waives it: "The Customer is solely responsible for
+complying with incident notification laws" (0.02) names the breach notice's act."""
+_NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\b|n['’]t\b", re.IGNORECASE)
+_PROCESSOR_ACTS = re.compile(
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:we|(?:the\s+)?(?:data\s+)?processor)\s+(?:\w+ly\s+)?[a-z]{3,}\b", re.IGNORECASE
+)
+"""The processor, first person or named by its role, then a verb, opening the main clause."""
+
+
+def _own_duty_carried(
+    units: Sequence[Unit],
+    playbook: Playbook,
+    rows: Sequence[int],
+    requirement_of: npt.NDArray[np.int64],
+    where: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """``units x recognisers``, read only ``where`` asked: the sentence's main clause opens with the processor
+    ("we", "the Processor") acting, not negated, and carries the recogniser's requirement's own duty
+    (:mod:`.duty`). A short plain sentence the requirement head reads poorly is still the duty when it says it: "We
+    help with data subject requests, impact assessments, and regulator consultations." (1.26.0)."""
+    out = np.zeros_like(where)
+    for row in rows:
+        if not where[row].any():
+            continue
+        said = _said(units[row])
+        if _NEGATED.search(main_clause(said)):
+            continue  # "In the event of a Data Breach, X shall not inform any third party ...": a ban, not the duty
+        if _PROCESSOR_ACTS.match(main_clause(said)) is None:
+            continue  # a sub-processor table's "EU SCCs" or a conflicts clause names the duty; no one acts in it
+        found = carried(said, playbook.duties)
+        for index, requirement in enumerate(playbook.requirements):
+            if requirement.id in found:
+                out[row, requirement_of == index] = where[row, requirement_of == index]
+    return out
 
 
 def _keep_own_duties(
@@ -786,9 +827,10 @@ def _ruled_out(
     head: RequirementHead,
     probabilities: FloatMatrix,
     requirement_ids: Sequence[str],
+    veto: float,
 ) -> npt.NDArray[np.bool_]:
-    """``units x recognisers``: where the requirement head rules the sentence out for the
-    recogniser's requirement. ``rows`` maps each unit to its row of ``probabilities`` (-1: not
+    """``units x recognisers``: where the requirement head reads the recogniser's requirement in the
+    sentence below ``veto``. ``rows`` maps each unit to its row of ``probabilities`` (-1: not
     embedded), ``requirement_ids`` each recogniser to its requirement ("" for one the head
     does not veto)."""
     index = np.asarray(rows, dtype=np.int64)
@@ -797,7 +839,7 @@ def _ruled_out(
     for position, requirement_id in enumerate(requirement_ids):
         column = head.column(requirement_id)
         if column is not None:
-            out[counted, position] = probabilities[index[counted], column] < head.veto
+            out[counted, position] = probabilities[index[counted], column] < veto
     return out
 
 
@@ -921,23 +963,31 @@ def _negating_lead_in(
 
 
 def _lead_in_texts(units: Sequence[Unit]) -> dict[int, str]:
-    """For each list item's unit (by row), the last sentence of the clause introducing it (among the clauses
-    that have sentences: a heading introduces no item here)."""
+    """For each list item's unit (by row), the last sentence of the clause introducing it in its section, else
+    the section's heading ("3.2 Each party:" over "3.2.1 ... will notify the other party ...", 1.26.0)."""
     introducers = _unit_introducers(units)
     last_sentence = {unit.clause.ordinal: unit.match_text for unit in units}
     return {
-        row: last_sentence[introducers[unit.clause.ordinal].ordinal] if unit.clause.ordinal in introducers else ""
+        row: last_sentence[introducers[unit.clause.ordinal].ordinal]
+        if unit.clause.ordinal in introducers
+        else unit.clause.heading
         for row, unit in enumerate(units)
         if unit.clause.kind == "list_item"
     }
 
 
 def _unit_introducers(units: Sequence[Unit]) -> dict[int, Clause]:
-    """:func:`_introducers` of the clauses that have sentences."""
+    """:func:`_introducers` of the clauses that have sentences, within a section: a heading has none, so the
+    paragraph before it would otherwise introduce the list under it ("## Our Commitments" and its bullets read
+    after the preamble's last sentence, 1.26.0)."""
     clauses: dict[int, Clause] = {}
     for unit in units:
         clauses.setdefault(unit.clause.ordinal, unit.clause)
-    return _introducers(list(clauses.values()))
+    return {
+        ordinal: introducer
+        for ordinal, introducer in _introducers(list(clauses.values())).items()
+        if introducer.heading == clauses[ordinal].heading
+    }
 
 
 def _descriptions_only(

@@ -864,7 +864,7 @@ _CONTROLLERS_SAY = re.compile(
 receives Client's prior written consent"), not the law's ("Other than to the extent required by law, the
 Processor will not delete")."""
 _CONTROLLER_OPENS = re.compile(
-    r"^\W*(?:[\d.()a-z]{1,6}\s+)?(?:[^,;:]{0,60},\s*)?(?:the\s+)?(?:controllers?|customers?|clients?|you|"
+    r"^\W*(?:[\d.()a-z]{1,6}\s+)?(?:[^,;:]{0,60},\s*){0,2}(?:the\s+)?(?:controllers?|customers?|clients?|you|"
     r"data\s+exporters?)\b(?!['’]s)",
     re.IGNORECASE,
 )

@@ -335,9 +335,10 @@ def non_binding(text: str) -> str:
     if _BEFORE_SENDING.search(text) is not None and _PROCESSOR_DUTY.search(text) is None:
         return "controller duty"
     duty = _CONTROLLER_DUTY.search(text)
+    subject = text[_label_end(text) : duty.start()] if duty is not None else ""
     if (
         duty is not None
-        and (_CONTROLLER_SUBJECT.match(text[: duty.start()]) or _CONTROLLER_AFTER_INTRO.search(text[: duty.start()]))
+        and (_CONTROLLER_SUBJECT.match(subject) or _CONTROLLER_AFTER_INTRO.search(subject))
         and (_PROCESSOR_DUTY.search(text) is None or _WARRANTY_THAT.match(text, duty.start()) is not None)
         and _ASSENT_TO_ANOTHER.search(text[: duty.start()]) is None
     ):
@@ -363,15 +364,26 @@ def _described(text: str) -> str | None:
     label = _LABEL.match(text)
     if label is not None and _VERB_BEFORE_OBJECT.search(label.group()):
         return None  # a sentence's verb ending before its object ("Transfers out of the UK rely on: the SCCs", 1.25.0)
-    if label is not None and (_DUTY.search(label.group()) or FINITE_VERB.search(label.group())):
-        label = None  # a lead-in with its duty ("The Processor will: maintain ..."), not a field label
-    value = text[label.end() :] if label is not None else text
+    start = _label_end(text)
+    value = text[start:]
     if FINITE_VERB.search(value) is not None:
         return None
     if _FIRST_PERSON_VERB.search(value) is not None:
         return None  # "We tell the controller without undue delay ..." (1.24.0)
-    verb = _PARTY_THEN_VERB if label is not None else _THIRD_PERSON
+    verb = _PARTY_THEN_VERB if start else _THIRD_PERSON
     return None if verb.search(value) is not None else value
+
+
+def _label_end(text: str) -> int:
+    """Where a field label or run-in title ends ("Backups: ...", "(d) Customer's Instructions: CloudIL shall ..."),
+    0 without one; a lead-in with its duty ("The Processor will: maintain ...") or a sentence broken before its
+    object ("... rely on:") is no label."""
+    label = _LABEL.match(text)
+    if label is None or _VERB_BEFORE_OBJECT.search(label.group()):
+        return 0
+    if _DUTY.search(label.group()) or FINITE_VERB.search(label.group()):
+        return 0
+    return label.end()
 
 
 def _commands_the_controller(text: str) -> bool:
@@ -424,7 +436,7 @@ _PARTY_STATES = re.compile(
 """A lead-in that is a statement of the processor's ("We implement appropriate measures to protect personal
 data:", "OpenPanel implements the following measures under GDPR Art. 32:"): its subject and a verb, not a
 field label (1.18.0)."""
-_LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w ()/-]{0,40}:\s+")
+_LABEL = re.compile(r"^[\W\d]*[A-Za-z][\w '’()/-]{0,40}:\s+")
 """A field label before its value ("Backups: encrypted and retained for 30 days")."""
 _VERB_BEFORE_OBJECT = re.compile(r"\w\s+\w+\s+(?:on|upon|to|with|from|by|under|through|via)\s*:\s+$", re.IGNORECASE)
 """A "label" ending in a preposition is a sentence broken before its object ("Transfers ... rely on:"); a field
