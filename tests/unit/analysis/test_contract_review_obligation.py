@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fixtures.contracts.support import STATUS, lexical_findings
 
+from assay.analysis.analyzers.contract_review import matching
 from assay.analysis.analyzers.contract_review.obligation import non_binding
 from assay.v1 import contract_review_pb2
 
@@ -96,3 +97,20 @@ def test_documentation_handed_over_is_not_the_information_that_demonstrates_comp
     )
     findings = _review(tmp_path, {"10.1": handed_over, "10.2": ""})
     assert findings["art28-3h-information-audits"].status == STATUS.STATUS_MISSING
+
+
+@pytest.mark.parametrize(
+    ("main_clause", "acts"),
+    [
+        ("We help with data subject requests, impact assessments, and regulator consultations.", True),
+        ("3. The Processor shall assist the Controller with impact assessments.", True),
+        # A permission names the duty it presupposes, it does not perform it (1.26.0).
+        ("The Processor shall be entitled to terminate the contract where, after having informed the Controller that"
+         " its instructions infringe applicable legal requirements, the Controller insists on them.", False),
+        ("EU SCCs adapted for Swiss transfers | Vercel, Inc. | Hosting", False),
+    ],
+)
+def test_the_head_is_overruled_only_where_the_processor_acts(main_clause: str, acts: bool) -> None:
+    """Where the requirement head doubts a pattern hit, the hit stands only in a sentence whose main clause
+    opens with the processor acting (analyzer 1.26.0, ``matching._own_duty_carried``)."""
+    assert (matching._PROCESSOR_ACTS.match(main_clause) is not None) == acts

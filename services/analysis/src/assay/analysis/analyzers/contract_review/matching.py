@@ -648,9 +648,13 @@ WAIVABLE_VETO = 0.5
 complying with incident notification laws" (0.02) names the breach notice's act."""
 _NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\b|n['’]t\b", re.IGNORECASE)
 _PROCESSOR_ACTS = re.compile(
-    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:we|(?:the\s+)?(?:data\s+)?processor)\s+(?:\w+ly\s+)?[a-z]{3,}\b", re.IGNORECASE
+    r"^[\W\d]*(?:[a-z]{1,4}[.)]\s+)?(?:we|(?:the\s+)?(?:data\s+)?processor)\s+"
+    r"(?!(?:\w+\s+){0,2}?(?:may|can|entitled|permitted|allowed)\b)(?:\w+ly\s+)?[a-z]{3,}\b",
+    re.IGNORECASE,
 )
-"""The processor, first person or named by its role, then a verb, opening the main clause."""
+"""The processor, first person or named by its role, then a verb, opening the main clause; not a permission ("The
+Processor shall be entitled to terminate the contract ... where, after having informed the Controller that its
+instructions infringe ...": the SCCs' Clause 9 names the warning, it does not give it)."""
 
 
 def _own_duty_carried(
