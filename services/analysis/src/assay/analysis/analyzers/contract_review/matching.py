@@ -673,9 +673,10 @@ def _own_duty_carried(
         if not where[row].any():
             continue
         said = _said(units[row])
-        if _NEGATED.search(main_clause(said)):
+        main = main_clause(said)
+        if _NEGATED.search(main):
             continue  # "In the event of a Data Breach, X shall not inform any third party ...": a ban, not the duty
-        if _PROCESSOR_ACTS.match(main_clause(said)) is None:
+        if _PROCESSOR_ACTS.match(main) is None:
             continue  # a sub-processor table's "EU SCCs" or a conflicts clause names the duty; no one acts in it
         found = carried(said, playbook.duties)
         for index, requirement in enumerate(playbook.requirements):
