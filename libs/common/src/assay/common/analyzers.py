@@ -110,19 +110,18 @@ SENTIMENT = AnalyzerSpec(
 
 CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
-    version="1.26.0",  # 1.26.0: a list under a heading is introduced by that heading, not by the last sentence of
-    # the section before it (a liability lead-in closing section 4 made the security bullets of section 5 what the
-    # processor is liable for); a run-in title naming the controller ("(d) Customer's Instructions: X shall only
-    # process ...") is not the subject of the sentence after it; the controller's discretion after two introductory
-    # phrases is its own; a pattern hit the requirement head doubts (at least half its veto) stands when the main
-    # clause opens with the processor acting ("we", "the Processor"), is not negated and carries the requirement's
-    # own duty ("We help with data subject requests, impact assessments, and regulator consultations."); playbooks
-    # 1.22.0: assisting the controller to notify "competent" or "relevant" authorities, helping "with" after an
-    # aside ("Assist you, to the extent we are able, with ...") and helping with "impact assessments" are Arts
-    # 32-36 assistance; "only process ... in accordance with ... the instructions" is documented instructions; a
-    # transfer to "third countries" with the measures ensuring it is a transfer term; deletion "when the agreement
-    # ends"; "you or your auditor may audit"; deleting "during the Term", with no word of its end, is no deletion at
-    # the end of the services.
+    version="1.27.0",  # 1.27.0: one sentence limiting the processing ("only for the business purposes of providing
+    # the Services") is no description of it; a description left to the "Principal Agreement" (main, master, services
+    # agreement) is BY_REFERENCE; list marks in bold ("**(iv)**") mark list items, and "(i)" under a lettered item that
+    # introduces it opens a roman list, so the controller's warranties stay the controller's; "This DPA ... is designed
+    # for ..." is no passive duty; playbooks 1.23.0: the measures sub-processors are made to take are no security of
+    # the processor; how an audit is run and paid for grants none; data kept "until the Controller deletes it" is a
+    # retention period, not deletion at the end of the services; where the data stays ("processed and stored within
+    # the European Union", "never leaves the EU", "No transfers outside the EU/EEA") is a transfer term. 1.26.0: a list
+    # under a heading is introduced by that heading, not by the last sentence of the section before it; a run-in
+    # title naming the controller is not the subject of the sentence after it; a pattern hit the requirement head
+    # doubts stands when the main clause opens with the processor acting, is not negated and carries the
+    # requirement's own duty.
     # 1.25.0: a "label" ending in a preposition ("Transfers out of the UK/EEA rely on:") is a
     # sentence, not a field label before a verbless value; a party's right to vary the terms ("We may ... make any
     # variations to this Addendum (including to the Standard Contractual Clauses)") is no term, and "without breach

@@ -250,6 +250,12 @@ the Customer"): it binds whoever does the act, in processor terms the processor.
 ("Processing may take place outside the EEA") restricts nothing and is none."""
 
 
+_DOCUMENT_SUBJECT = re.compile(
+    r"^[\W\d]*(?:this|the|these)\s+(?:data\s+process\w+\s+)?(?:DPA|addendum|agreement|document|policy|terms|annex|"
+    r"appendix|schedule|exhibit|clauses?)\b",
+    re.IGNORECASE,
+)
+"""The document itself as the sentence's subject ("This DPA reflects ...", 1.27.0)."""
 _CONTROLLER_BEFORE = re.compile(rf"(?:^|\s){_CONTROLLER}(?:\s+\w+ly)?\s+$", re.IGNORECASE)
 _OWED = re.compile(r"^(?:required|obliged|obligated|bound|subject)$", re.IGNORECASE)
 
@@ -264,6 +270,8 @@ def _passive_duty(text: str) -> bool:
             continue
         if passive.group("modal") is None and (passive.group("relative") or passive.group("verb").lower() == "subject"):
             continue  # "data that is transferred ...", "audits are subject to ...": a description, not a practice
+        if passive.group("modal") is None and _DOCUMENT_SUBJECT.match(text):
+            continue  # "This DPA reflects ... and is designed for use by enterprise customers": the document described
         if _CONTROLLER_BEFORE.search(text[: passive.start()]) and _OWED.match(passive.group("verb")):
             continue  # "the Customer is required to ...", "Customer shall be bound by": the controller's duty
         return True

@@ -237,6 +237,8 @@ def _introducers(clauses: Sequence[Clause]) -> dict[int, Clause]:
     for clause in clauses:
         if clause.kind == "list_item":
             style = _marker_style(clause.number)
+            if style == "letter" and nested is not None and nested[0] == "letter" and _roman_one(clause, nested[1]):
+                style = "roman"
             if nested is not None and style == nested[0]:
                 nested = None
             introducer = nested[1] if nested is not None else last
@@ -258,6 +260,15 @@ def _lead_in(clauses: Sequence[Clause]) -> dict[int, str]:
 
 _ITEM_END = re.compile(r";\s*(?:and|or)?[\s*_]*$", re.IGNORECASE)
 """How a list item ends: "...;", "...; and", "...; or"."""
+
+
+def _roman_one(item: Clause, introducer: Clause) -> bool:
+    """Whether an item marked "(i)" ("(v)", "(x)") under a lettered item that introduces it is the first of a
+    roman list, not the next letter: the introducer is not "(h)" ("(c) The Customer warrants that:" then
+    "(i) ...", 1.27.0)."""
+    mark = item.number.strip("().").lower()
+    before = introducer.number.strip("().").lower()
+    return mark in ("i", "v", "x") and len(before) == 1 and ord(before) != ord(mark) - 1
 
 
 def _marker_style(number: str) -> str:
@@ -1123,14 +1134,26 @@ def evaluate(
 
 
 def _most_colocated(requirement: Requirement, units: Sequence[Unit], table: ScoreTable, thresholds: Thresholds) -> int:
-    """The most elements of ``requirement`` found in any one section."""
-    by_section: dict[str, set[str]] = {}
+    """The most elements of ``requirement`` found in any one section. Elements found in one sentence alone do not
+    count where it limits the processing ("only", "solely", "exclusively"): "Credenza will Process such Personal Data
+    only for the business purposes of providing the Services" is the instructions' purpose limitation, naming a
+    purpose and the services on the way, and no description of the processing (1.27.0)."""
+    by_section: dict[str, dict[str, set[int]]] = {}
     sections = _described_sections(units)
     for element in requirement.elements:
         column = table.scores[:, table.recognisers.index(element)]
         for row in np.flatnonzero(column >= thresholds.present):
-            by_section.setdefault(sections[int(row)], set()).add(element.id)
-    return max((len(found) for found in by_section.values()), default=0)
+            by_section.setdefault(sections[int(row)], {}).setdefault(element.id, set()).add(int(row))
+    counts = [
+        len(found)
+        for found in by_section.values()
+        if len(rows := set().union(*found.values())) > 1 or not _LIMITED.search(units[rows.pop()].match_text)
+    ]
+    return max(counts, default=0)
+
+
+_LIMITED = re.compile(r"\b(?:only|solely|exclusively)\b", re.IGNORECASE)
+"""A sentence limiting the processing, not describing it (:func:`_most_colocated`)."""
 
 
 def _described_sections(units: Sequence[Unit]) -> list[str]:

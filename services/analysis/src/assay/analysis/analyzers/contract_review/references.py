@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from assay.analysis.analyzers.contract_review.document_type import DocumentTypeVerdict
 from assay.analysis.analyzers.contract_review.matching import Evidence, RequirementMatch, Unit
-from assay.analysis.analyzers.contract_review.sentence_kind import describes_elsewhere
+from assay.analysis.analyzers.contract_review.sentence_kind import MAIN_AGREEMENT, describes_elsewhere
 
 _DOCUMENT = re.compile(
     r"standard\s+contractual\s+clauses|\bSCCs?\b|"
@@ -79,10 +79,17 @@ def _description_reference(units: Sequence[Unit]) -> tuple[Unit, str] | None:
     anything else ("the measures listed in Annex 2") is not."""
     for unit in units:
         if unit.in_context and _DETAILS.search(unit.match_text) and describes_elsewhere(unit.match_text):
-            name = _named_document(unit.match_text)
+            name = _named_document(unit.match_text) or _main_agreement(unit.match_text)
             if name:
                 return unit, name
     return None
+
+
+def _main_agreement(text: str) -> str:
+    """The agreement the DPA supplements, where the description is left to it ("The subject matter and
+    duration of the processing ... are set out in the Principal Agreement", 1.27.0)."""
+    found = re.search(MAIN_AGREEMENT, text, re.IGNORECASE)
+    return " ".join(found.group(0).split()) if found else ""
 
 
 def _topic_reference(match: RequirementMatch, units: Sequence[Unit]) -> tuple[Unit, str] | None:

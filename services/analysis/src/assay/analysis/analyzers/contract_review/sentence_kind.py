@@ -164,9 +164,13 @@ def is_definition(text: str) -> bool:
     return any(p.match(body) is not None for p in (_DEFINITION, _COLON_DEFINITION, _PLAIN_DEFINITION))
 
 
+MAIN_AGREEMENT = r"(?:principal|main|master|underlying|services?|subscription|customer)\s+agreement"
+"""The agreement a DPA supplements, named as such ("set out in the Principal Agreement", 1.27.0)."""
 _ELSEWHERE = (
     r"(?:(?:the|an?|its|our|your|separate|attached)\s+)?(?:annex|appendix|schedule|exhibit|attachment|cover\s+page|order\s+form|"
-    r"data\s+process(?:ing|or)\s+(?:agreement|addendum|terms)|dpa|privacy\s+(?:policy|notice))\b"
+    r"data\s+process(?:ing|or)\s+(?:agreement|addendum|terms)|dpa|privacy\s+(?:policy|notice)|"
+    + MAIN_AGREEMENT
+    + r")\b"
 )
 _POINTS_TO = re.compile(
     r"\b(?:set\s+(?:out|forth)|described|specified|listed|detailed|identified|contained|included)\s+"
