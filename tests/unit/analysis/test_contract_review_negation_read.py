@@ -26,7 +26,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures.contracts.support import STATUS, edit, embedding_analyzer, findings, fixture_text, needs_model
+from fixtures.contracts.support import (
+    STATUS,
+    edit,
+    edited_findings,
+    embedding_analyzer,
+    findings,
+    fixture_text,
+    needs_model,
+)
 
 from assay.analysis.analyzers.contract_review import matching
 from assay.analysis.analyzers.contract_review.duty import Duty, carried
@@ -297,3 +305,14 @@ def test_a_duty_taken_away_is_read_however_little_it_reads_like_the_requirements
     subject_rights = requirement_of == next(i for i, r in enumerate(playbook.requirements) if r.id == SUBJECT_RIGHTS)
     rows = {units[row].clause.clause_id for row in np.flatnonzero(found[:, subject_rights].any(axis=1))}
     assert rows == {"cl-1.1"}  # 1.2 takes a duty away, but not this requirement's
+
+
+def test_the_data_made_available_for_export_taken_away_negates_its_return(tmp_path: Path) -> None:
+    """Making the data available for export is the return's duty (1.27.0): taken away, it is read however little
+    the sentence reads like the requirement's wordings (the lexical analyzer missed it)."""
+    negated = (
+        "9.1 On termination of the Services Agreement, the Processor will not be required to make the Personal Data "
+        "available for export."
+    )
+    for finding in edited_findings(tmp_path, {"9.1": negated}, "art28-3g-deletion-return"):
+        assert finding.status == STATUS.STATUS_CONTRADICTED, finding.explanation
