@@ -25,9 +25,25 @@ _MARKUP = r"[*_`\\]*"
 "section 3\\."), as the labels' own matching ignores them."""
 
 
+_MARKUP_RUN = re.compile(r"([*_`\\]+)")
+
+
 def _pattern(span: str) -> str:
-    words = [_MARKUP.join("['’]" if c == "'" else re.escape(c) for c in w) for w in span.replace("’", "'").split()]
-    return _GAP.join(words)
+    return _GAP.join(_word(w) for w in span.replace("’", "'").split())
+
+
+def _word(word: str) -> str:
+    """A span's word as a pattern: markup may sit between its letters; a run of markup characters in the span itself
+    (a form's blank "______") matches any run of them, once, so that no run is matched in exponentially many ways."""
+    pieces: list[str] = []
+    for part in _MARKUP_RUN.split(word):
+        if not part:
+            continue
+        if _MARKUP_RUN.fullmatch(part):
+            pieces.append("[*_`\\\\]+")
+        else:
+            pieces.append(_MARKUP.join("['’]" if c == "'" else re.escape(c) for c in part))
+    return "".join(pieces)
 
 
 def locate(text: str, span: str) -> tuple[int, int] | None:
