@@ -1,6 +1,6 @@
 """What is left once a requirement's clauses are cut must not hold it up (analyzer 1.27.0, playbooks 1.23.0): one
 sentence limiting the processing to a purpose is no description of it; the description left to the principal
-agreement is BY_REFERENCE; the controller's warranties in bold roman items under a lettered lead-in are the
+agreement is BY_REFERENCE; the controller's warranties in roman items under a lettered lead-in are the
 controller's; the measures sub-processors are made to take are a sub-processing term; the document described is
 no passive duty; how an audit is run and paid for grants none; data kept until the controller deletes it is a
 retention period. And where the data stays is a transfer term.
@@ -50,13 +50,12 @@ def test_a_description_left_to_the_principal_agreement_is_by_reference(tmp_path:
         assert list(finding.referenced_documents) == ["Principal Agreement"]
 
 
-def test_bold_roman_items_under_a_lettered_lead_in_are_its_party(tmp_path: Path) -> None:
+def test_roman_items_under_a_lettered_lead_in_are_its_party(tmp_path: Path) -> None:
     warranties = (
         "12.1 This DPA is governed by the laws of Germany.\n\n"
-        "**(c)** The Controller warrants that:\n\n"
-        "**(i)** it has all necessary rights to provide the Personal Data to the Processor; and,\n\n"
-        "**(ii)** it will inform the Processor without undue delay if, in its opinion, an instruction infringes "
-        "the GDPR."
+        "(c) The Controller warrants that:\n\n"
+        "(i) it has all necessary rights to provide the Personal Data to the Processor; and,\n\n"
+        "(ii) it will inform the Processor without undue delay if, in its opinion, an instruction infringes the GDPR."
     )
     for finding in edited_findings(tmp_path, {"3.2": "", "12.1": warranties}, "art28-3-infringing-instructions"):
         assert finding.status not in POSITIVE, MessageToDict(finding)

@@ -112,8 +112,8 @@ CONTRACT_REVIEW = AnalyzerSpec(
     name="contract_review",
     version="1.27.0",  # 1.27.0: one sentence limiting the processing ("only for the business purposes of providing
     # the Services") is no description of it; a description left to the "Principal Agreement" (main, master, services
-    # agreement) is BY_REFERENCE; list marks in bold ("**(iv)**") mark list items, and "(i)" under a lettered item that
-    # introduces it opens a roman list, so the controller's warranties stay the controller's; "This DPA ... is designed
+    # agreement) is BY_REFERENCE; "(i)" under a lettered item that introduces it opens a roman list, so the
+    # controller's warranties stay the controller's; "This DPA ... is designed
     # for ..." is no passive duty; playbooks 1.23.0: the measures sub-processors are made to take are no security of
     # the processor; how an audit is run and paid for grants none; data kept "until the Controller deletes it" is a
     # retention period, not deletion at the end of the services; where the data stays ("processed and stored within

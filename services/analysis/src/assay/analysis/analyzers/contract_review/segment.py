@@ -41,8 +41,7 @@ _RUN_ON = re.compile(r"[a-z)][.!?]\W{0,3}\s+[A-Z]")
 _SECTION_WORD = re.compile(r"^(?:section|clause|article)\s+(\d{1,3}(?:\.\d{1,3}){0,4})\b[.:]?\s*", re.IGNORECASE)
 _ITEM_NUMBER = re.compile(r"^\d{1,2}[.)]\s")
 """A list item's number, "1." or "1)" (not "1 Canada Square", an address under a lead-in)."""
-_LIST_PAREN = re.compile(r"^(?:[*_]{2})?\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)(?:[*_]{2})?\s+", re.IGNORECASE)
-"""A list item's mark in brackets, also in bold ("**(iv)** it will respond ...", 1.27.0)."""
+_LIST_PAREN = re.compile(r"^\(([a-z]{1,2}|[ivxlc]{1,6}|\d{1,2})\)\s+", re.IGNORECASE)
 _LIST_DOT = re.compile(r"^([a-z]|[ivx]{1,4}|\d{1,2}(?=[.)]\s+[a-z]))[.)]\s+(?=\S)")
 """A list item's mark: "a.", "iv)", or a number before text in lower case ("2. delete all copies ...",
 1.17.0; before a capital it is a clause number)."""
