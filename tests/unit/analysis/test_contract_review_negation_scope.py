@@ -344,3 +344,23 @@ def test_a_numbered_bullet_under_a_duty_lead_in_is_negated_as_a_permission() -> 
     )
     assert statement == "2.1 Processor may process Personal Data other than on the Company's documented instructions."
     assert "shall not be required to 2.1.2" not in variant and "It is not agreed" not in variant
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        (
+            "The Processor will notify the Controller without undue delay and, in any event, not later than the agreed "
+            "notice period, after becoming aware of a Personal Data Breach.",
+            False,
+        ),
+        ("The Processor will not notify the Controller of a Personal Data Breach.", True),
+    ],
+)
+def test_not_later_than_is_a_deadline_as_no_later_than_is(sentence: str, negated: bool) -> None:
+    """1.27.0: "not later than the Specified Notice Period" read as a negation made a breach notice CONTRADICTED."""
+    breach = next(
+        r for r in builtin_playbooks()["eu-gdpr-processor-terms"].requirements if r.id == "art33-2-breach-notification"
+    )
+    assert breach.primary is not None
+    assert (contradiction(sentence, breach.primary.operative, breach.primary.restricts) is not None) is negated

@@ -118,7 +118,8 @@ CONTRACT_REVIEW = AnalyzerSpec(
     # the processor; how an audit is run and paid for grants none; data kept "until the Controller deletes it" is a
     # retention period, not deletion at the end of the services; where the data stays ("processed and stored within
     # the European Union", "never leaves the EU", "No transfers outside the EU/EEA") is a transfer term; making the
-    # data available for export is the return's duty, so its negation is read. 1.26.0: a list
+    # data available for export is the return's duty, so its negation is read; "not later than" is a deadline, as "no
+    # later than" is. 1.26.0: a list
     # under a heading is introduced by that heading, not by the last sentence of the section before it; a run-in
     # title naming the controller is not the subject of the sentence after it; a pattern hit the requirement head
     # doubts stands when the main clause opens with the processor acting, is not negated and carries the

@@ -76,7 +76,9 @@ _CUE = re.compile(
     # "not refuse", "not unreasonably withhold": a negated refusal keeps the duty.
     r"(?!\s+(?:unreasonably\s+)?(?:refuse|decline|reject|withhold|prevent|obstruct|hinder|deny)\w*)"
     # "shall not be released from its obligation to delete": the duty stays.
-    r"(?!\s+(?:be\s+)?(?:released|relieved|excused|discharged|exempt\w*|absolved)\b)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
+    r"(?!\s+(?:be\s+)?(?:released|relieved|excused|discharged|exempt\w*|absolved)\b)"
+    # "not later than the Specified Notice Period": a deadline, as "no later than" is (1.27.0).
+    r"(?!\s+(?:later|earlier|sooner|more|less|fewer)\s+than\b)|never|no\s+longer|cannot|neither|nor)\b|n't\b|"
     r"\bno\b(?!\s+(?:later|less|more|fewer|sooner|event|case|circumstances|other|longer|obligation|duty|right|"
     r"requirement|responsibility|liability)\b)"
     # "there is no data to return": nothing is kept, no duty is negated (1.25.0).
