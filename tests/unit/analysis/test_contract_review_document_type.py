@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fixtures.contracts.support import context, fixture_text, lexical_analyzer, params
 
-from assay.analysis.analyzers.contract_review.document_type import classify
+from assay.analysis.analyzers.contract_review.document_type import classify, read_signals
 from assay.v1 import contract_review_pb2 as pb
 
 PROCESSOR_CLAUSES = "\n\n".join(
@@ -151,3 +151,19 @@ def test_a_vendor_declaring_itself_controller_not_processor_explains_the_law() -
 def test_processor_terms_keep_their_type_beside_such_asides(aside: str) -> None:
     text = "DATA PROCESSING AGREEMENT\n\n" + aside + "\n\n" + PROCESSOR_CLAUSES
     assert classify(text).type == "processor_terms"
+
+
+def test_a_vendor_controller_for_some_data_and_declared_processor_of_the_rest_is_the_readers_processor() -> None:
+    """1.27.0: a brand written as its lower-case domain ("acme.io") was no name, so "acme.io is the processor for
+    ..." declared no processor, and its controller role for its own sign-in data made a long DPA page a notice."""
+    text = (
+        "# Data Processing Agreement\n\n"
+        "This Data Processing Agreement forms part of the contract between acme.io and the customer that uses the "
+        'Product ("Customer").\n\n'
+        "For its own sign-in accounts acme.io decides the purposes and means of processing itself and is controller "
+        "rather than processor.\n\n"
+        "acme.io is the processor for personal data that Customer stores in the Product."
+    )
+    signals = read_signals(text)
+    assert not signals.controller_not_processor
+    assert read_signals(text.replace("acme.io is the processor", "It keeps")).controller_not_processor

@@ -119,7 +119,9 @@ CONTRACT_REVIEW = AnalyzerSpec(
     # retention period, not deletion at the end of the services; where the data stays ("processed and stored within
     # the European Union", "never leaves the EU", "No transfers outside the EU/EEA") is a transfer term; making the
     # data available for export is the return's duty, so its negation is read; "not later than" is a deadline, as "no
-    # later than" is. 1.26.0: a list
+    # later than" is; a brand written as its lower-case domain ("mvdm.io") is a party name, and a vendor that declares
+    # itself the processor of the customer's data is not typed a controller's notice for being controller of its own.
+    # 1.26.0: a list
     # under a heading is introduced by that heading, not by the last sentence of the section before it; a run-in
     # title naming the controller is not the subject of the sentence after it; a pattern hit the requirement head
     # doubts stands when the main clause opens with the processor acting, is not negated and carries the

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
+from assay.analysis.analyzers.contract_review.parties import DOMAIN_NAME, PartyAliases, canonical_roles
 
 DocumentType = Literal[
     "processor_terms",
@@ -146,9 +146,10 @@ controller for this data rather than as the customer's processor", "we are not a
 _BULLET = re.compile(r"\s*[-*+•]\s+")
 """A bulleted line ("- ", "* "; not a numbered clause, which may be a DPA's own)."""
 _DECLARED_PROCESSOR = re.compile(
-    r"(?P<name>[A-Z][\w&'’.\-]*(?:[ \t]+[A-Z][\w&'’.\-]*){0,3})\s+"
+    rf"(?P<name>(?:[A-Z][\w&'’.\-]*|{DOMAIN_NAME})(?:[ \t]+[A-Z][\w&'’.\-]*){{0,3}})\s+"
     r"(?:is|acts|shall\s+act|will\s+act)\s+as\s+(?:the\s+|a\s+)?(?:data\s+)?processor\b|"
-    r"(?P<name2>[A-Z][\w&'’.\-]*(?:[ \t]+[A-Z][\w&'’.\-]*){0,3})\s+is\s+the\s+(?:data\s+)?processor\b"
+    rf"(?P<name2>(?:[A-Z][\w&'’.\-]*|{DOMAIN_NAME})(?:[ \t]+[A-Z][\w&'’.\-]*){{0,3}})"
+    r"\s+is\s+the\s+(?:data\s+)?processor\b"
 )
 """A party declared the processor anywhere in the text, with or without an article ("Client is the
 data controller and Baton acts as data processor", "Acme is the processor"); its sentences are then
@@ -230,7 +231,8 @@ def read_signals(text: str) -> Signals:
         confidential_mentions=len(_CONFIDENTIAL.findall(lowered)),
         filing_density=len(_FILING.findall(lowered)) * per_k,
         disclaims_contract=_NO_CONTRACT.search(plain[:NO_CONTRACT_CHARS]) is not None,
-        controller_not_processor=_CONTROLLER_NOT_PROCESSOR.search(plain) is not None,
+        # A controller for some data that declares itself the processor of the rest is the reader's processor (1.27.0).
+        controller_not_processor=_CONTROLLER_NOT_PROCESSOR.search(plain) is not None and not _declared_names(text),
         personal_data_mentions=len(_PERSONAL_DATA.findall(lowered)),
     )
 
@@ -259,16 +261,21 @@ def _in_link_text(head: str, start: int, end: int) -> bool:
     return opening >= 0 and closing >= 0 and "]" not in head[opening:start] and "[" not in head[end:closing]
 
 
+def _declared_names(text: str) -> list[str]:
+    """The names the text declares the processor ("mvdm.io is the processor for personal data ...")."""
+    names: list[str] = []
+    for match in _DECLARED_PROCESSOR.finditer(_EMPHASIS.sub("", text)):
+        name = " ".join((match.group("name") or match.group("name2")).split())
+        if not _NOT_A_PROCESSOR_NAME.fullmatch(name) and name not in names:
+            names.append(name)
+    return names
+
+
 def _declared_processors(text: str) -> PartyAliases:
     """The parties defined in the opening, plus any party the text declares the processor."""
     defined = PartyAliases.from_texts([text[:HEAD_CHARS]])
     known = {alias for alias, _ in defined.aliases}
-    declared: dict[str, str] = {}
-    for match in _DECLARED_PROCESSOR.finditer(_EMPHASIS.sub("", text)):
-        name = " ".join((match.group("name") or match.group("name2")).split())
-        if name in known or _NOT_A_PROCESSOR_NAME.fullmatch(name):
-            continue
-        declared.setdefault(name, "Processor")
+    declared = {name: "Processor" for name in _declared_names(text) if name not in known}
     if not declared:
         return defined
     aliases = sorted([*defined.aliases, *declared.items()], key=lambda item: -len(item[0]))
