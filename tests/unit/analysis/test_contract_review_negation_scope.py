@@ -364,3 +364,28 @@ def test_not_later_than_is_a_deadline_as_no_later_than_is(sentence: str, negated
     )
     assert breach.primary is not None
     assert (contradiction(sentence, breach.primary.operative, breach.primary.restricts) is not None) is negated
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        (
+            "Nothing in this DPA will require the Processor to allow the Controller or its auditor to access: (v) any "
+            "information that the Controller or its auditor seeks to access for any reason other than the good faith "
+            "fulfilment of the Controller's obligations under the GDPR.",
+            False,
+        ),
+        (
+            "Nothing in this DPA will require the Processor to allow the Controller or its auditor to conduct audits.",
+            True,
+        ),
+    ],
+)
+def test_access_kept_to_its_purpose_is_a_scope_not_a_negation(sentence: str, negated: bool) -> None:
+    """1.27.0: an audit's access confined to the controller's compliance ("for any reason other than ...") read as
+    a negation of the audits, once the roman item was read with the lettered lead-in that introduces it."""
+    audits = next(
+        r for r in builtin_playbooks()["eu-gdpr-processor-terms"].requirements if r.id == "art28-3h-information-audits"
+    )
+    found = any(contradiction(sentence, e.operative, e.restricts) is not None for e in audits.elements)
+    assert found is negated

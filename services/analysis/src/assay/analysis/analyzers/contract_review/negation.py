@@ -581,6 +581,10 @@ def contradiction(
             continue
         if _OTHERS_DATA.match(clause):
             continue  # "shall not be obliged to provide access to customer data of other customers": a scope (1.21.0)
+        if _PURPOSE_LIMIT.search(text, cue.end()):
+            # "Nothing ... will require Google to allow access to: (v) any information ... sought for any reason other
+            # than the good faith fulfilment of Customer's obligations": what the access is for, a scope (1.27.0).
+            continue
         check = _CHECK.match(clause)
         if check is not None and (check.group(2) or not any(p.search(check.group(1)) for p in operative)):
             checks.append(cue.span())
@@ -796,6 +800,8 @@ _DISCLOSURE_BAN = re.compile(
 """After a negation, disclosure to others banned ("shall not disclose any of the records reviewed", "are kept
 confidential and not shared among personnel", "under no circumstances make them available to third parties",
 "will not give any third party access"): confidentiality, which no requirement's duty is the opposite of (1.9.0)."""
+_PURPOSE_LIMIT = re.compile(r"\bfor\s+any\s+(?:reason|purpose)s?\s+other\s+than\b", re.IGNORECASE)
+"""After a duty taken away, the purpose the duty is confined to ("... for any reason other than ...", 1.27.0)."""
 _OTHERS_DATA = re.compile(
     r"^(?:\s+[\w'’-]+){0,5}?\s+access\s+to\s+(?:(?:any|the)\s+)?(?:(?:(?:personal|customer|client)\s+)?(?:data|information|systems?|"
     r"premises)\s+(?:of|belonging\s+to)\s+(?:any\s+)?other\s+(?:customers?|clients?|tenants?|controllers?)\b|other\s+"
