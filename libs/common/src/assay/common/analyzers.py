@@ -119,8 +119,8 @@ CONTRACT_REVIEW = AnalyzerSpec(
     # retention period, not deletion at the end of the services; where the data stays ("processed and stored within
     # the European Union", "never leaves the EU", "No transfers outside the EU/EEA") is a transfer term; making the
     # data available for export is the return's duty, so its negation is read; "not later than" is a deadline, as "no
-    # later than" is; a brand written as its lower-case domain ("mvdm.io") is a party name, and a vendor that declares
-    # itself the processor of the customer's data is not typed a controller's notice for being controller of its own;
+    # later than" is; a vendor that declares itself the processor of the customer's data (also named as its domain,
+    # "mvdm.io is the processor for ...") is not typed a controller's notice for being controller of its own;
     # access kept to its purpose ("for any reason other than ...") after a duty taken away is a scope, not a negation.
     # 1.26.0: a list
     # under a heading is introduced by that heading, not by the last sentence of the section before it; a run-in

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from assay.analysis.analyzers.contract_review.parties import DOMAIN_NAME, PartyAliases, canonical_roles
+from assay.analysis.analyzers.contract_review.parties import PartyAliases, canonical_roles
 
 DocumentType = Literal[
     "processor_terms",
@@ -145,6 +145,8 @@ _CONTROLLER_NOT_PROCESSOR = re.compile(
 controller for this data rather than as the customer's processor", "we are not a processor")."""
 _BULLET = re.compile(r"\s*[-*+•]\s+")
 """A bulleted line ("- ", "* "; not a numbered clause, which may be a DPA's own)."""
+DOMAIN_NAME = r"[a-z][a-z0-9\-]*\.(?:io|com|ai|app|co|net|org|dev|eu|nl|de|so|sh|me|tech|cloud)(?![\w.])"
+"""A brand written as its domain, in lower case ("mvdm.io", 1.27.0)."""
 _DECLARED_PROCESSOR = re.compile(
     rf"(?P<name>(?:[A-Z][\w&'’.\-]*|{DOMAIN_NAME})(?:[ \t]+[A-Z][\w&'’.\-]*){{0,3}})\s+"
     r"(?:is|acts|shall\s+act|will\s+act)\s+as\s+(?:the\s+|a\s+)?(?:data\s+)?processor\b|"

@@ -15,14 +15,9 @@ from dataclasses import dataclass
 _LEGAL_FORM_AFTER = (
     r"(?=[ \t]+(?:B\.V\.|BV|N\.V\.|GmbH|AG|Inc\b|Ltd\b|LLC|Limited|S\.A\.|SAS|AB\b|Oy\b|AS\b|ApS|Pty\b))"
 )
-DOMAIN_NAME = r"[a-z][a-z0-9\-]*\.(?:io|com|ai|app|co|net|org|dev|eu|nl|de|so|sh|me|tech|cloud)(?![\w.])"
-"""A brand written as its domain, in lower case ("mvdm.io", 1.27.0)."""
-_FIRST_WORD = (
-    rf"(?:[A-Z][\w&'’.\-]*|(?<![\w&'’.\-])(?:[a-z]+[A-Z][\w&'’.\-]*|[a-z][\w&'’\-]*{_LEGAL_FORM_AFTER}|{DOMAIN_NAME}))"
-)
+_FIRST_WORD = rf"(?:[A-Z][\w&'’.\-]*|(?<![\w&'’.\-])(?:[a-z]+[A-Z][\w&'’.\-]*|[a-z][\w&'’\-]*{_LEGAL_FORM_AFTER}))"
 """A name's first word: capitalised ("Cloudlane"), or a brand written in lower case that a capital
-inside ("abcAssess", "eBay"), a legal form after ("moooon B.V.", 1.12.0) or its domain ("mvdm.io", 1.27.0) marks
-as a name. The legal
+inside ("abcAssess", "eBay") or a legal form after ("moooon B.V.") marks as a name (1.12.0). The legal
 forms here are written as registered, capitalised: ``_LEGAL_FORMS`` strips them from a name in any case
 ("co", "as", "sa"), which after a lower-case word would make "processed as ..." a name."""
 _DEFINITION = re.compile(
