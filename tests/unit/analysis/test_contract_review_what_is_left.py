@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures.contracts.support import edited_findings
+from fixtures.contracts.support import edit, edited_findings, embedding_analyzer, findings, fixture_text, needs_model
 from google.protobuf.json_format import MessageToDict
 
 from assay.analysis.analyzers.contract_review.binding import binds_processor
@@ -33,6 +33,17 @@ def test_one_sentence_limiting_the_processing_to_a_purpose_is_no_description(tmp
     )
     for finding in edited_findings(tmp_path, {"3.1": limited, "2.1": "", **NO_DETAILS}, DETAILS):
         assert finding.status not in POSITIVE, MessageToDict(finding)
+
+
+@needs_model
+def test_a_limiting_sentence_under_a_heading_naming_the_purpose_is_its_value(tmp_path: Path) -> None:
+    purpose = (
+        "2.1 Purpose of the Processing\n\n"
+        "The Processor will use such Personal Data only for the commercial purposes of delivering the Services."
+    )
+    text = edit(fixture_text("eu_dpa.txt"), {"2.1": purpose, **NO_DETAILS})
+    finding = findings(embedding_analyzer(), tmp_path, text)[DETAILS]
+    assert finding.status in POSITIVE, MessageToDict(finding)
 
 
 def test_that_sentence_with_another_of_the_description_counts(tmp_path: Path) -> None:

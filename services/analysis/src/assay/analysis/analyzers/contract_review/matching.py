@@ -1135,9 +1135,9 @@ def evaluate(
 
 def _most_colocated(requirement: Requirement, units: Sequence[Unit], table: ScoreTable, thresholds: Thresholds) -> int:
     """The most elements of ``requirement`` found in any one section. Elements found in one sentence alone do not
-    count where it limits the processing ("only", "solely", "exclusively"): "Credenza will Process such Personal Data
-    only for the business purposes of providing the Services" is the instructions' purpose limitation, naming a
-    purpose and the services on the way, and no description of the processing (1.27.0)."""
+    count where it limits the processing ("only", "solely", "exclusively") outside a heading naming an element:
+    "Credenza will Process such Personal Data only for the business purposes of providing the Services" is the
+    instructions' purpose limitation, naming a purpose and the services on the way, and no description (1.27.0)."""
     by_section: dict[str, dict[str, set[int]]] = {}
     sections = _described_sections(units)
     for element in requirement.elements:
@@ -1147,13 +1147,20 @@ def _most_colocated(requirement: Requirement, units: Sequence[Unit], table: Scor
     counts = [
         len(found)
         for found in by_section.values()
-        if len(rows := set().union(*found.values())) > 1 or not _LIMITED.search(units[rows.pop()].match_text)
+        if len(rows := set().union(*found.values())) > 1 or not _limits_only(units[rows.pop()])
     ]
     return max(counts, default=0)
 
 
 _LIMITED = re.compile(r"\b(?:only|solely|exclusively)\b", re.IGNORECASE)
-"""A sentence limiting the processing, not describing it (:func:`_most_colocated`)."""
+_ELEMENT_NAMED = re.compile(r"\b(?:subject[- ]matter|duration|nature|purposes?)\b", re.IGNORECASE)
+
+
+def _limits_only(unit: Unit) -> bool:
+    """A sentence limiting the processing, not describing it (:func:`_most_colocated`); under a heading that names an
+    element of the description ("### 2.3 Processing Purpose" over "We process personal data solely to provide ...")
+    it is that element's value."""
+    return _LIMITED.search(unit.match_text) is not None and not _ELEMENT_NAMED.search(unit.clause.heading)
 
 
 def _described_sections(units: Sequence[Unit]) -> list[str]:
