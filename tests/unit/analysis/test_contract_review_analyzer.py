@@ -101,7 +101,7 @@ def test_a_result_carries_playbook_counts_and_per_requirement_details(tmp_path: 
         "without undue delay, and in any event within 24 hours,", "within five business days"
     )
     result = lexical_analyzer().run(context(tmp_path, params("vendor_dpa", "EU"), text=text)).contract_review
-    assert result.playbook_id == "eu-gdpr-processor-terms" and result.playbook_version == "1.22.0"
+    assert result.playbook_id == "eu-gdpr-processor-terms" and result.playbook_version == "1.23.0"
     assert result.matcher == "lexical"
     assert result.clauses_found == 40
     weak = [f for f in result.requirements if f.status != STATUS.STATUS_PRESENT]
