@@ -209,7 +209,8 @@ class DocumentTypeVerdict:
 def read_signals(text: str) -> Signals:
     """Title and body signals of ``text``."""
     head = text[:HEAD_CHARS].lower()
-    lowered = canonical_roles(_declared_processors(text).normalise(text)).lower()
+    declared = _declared_names(text)
+    lowered = canonical_roles(_declared_processors(text, declared).normalise(text)).lower()
     title, title_text, first = "", "", len(head) + 1
     for kind, pattern in _TITLES:
         found = _title_match(pattern, head)
@@ -234,7 +235,7 @@ def read_signals(text: str) -> Signals:
         filing_density=len(_FILING.findall(lowered)) * per_k,
         disclaims_contract=_NO_CONTRACT.search(plain[:NO_CONTRACT_CHARS]) is not None,
         # A controller for some data that declares itself the processor of the rest is the reader's processor (1.27.0).
-        controller_not_processor=_CONTROLLER_NOT_PROCESSOR.search(plain) is not None and not _declared_names(text),
+        controller_not_processor=_CONTROLLER_NOT_PROCESSOR.search(plain) is not None and not declared,
         personal_data_mentions=len(_PERSONAL_DATA.findall(lowered)),
     )
 
@@ -273,11 +274,11 @@ def _declared_names(text: str) -> list[str]:
     return names
 
 
-def _declared_processors(text: str) -> PartyAliases:
-    """The parties defined in the opening, plus any party the text declares the processor."""
+def _declared_processors(text: str, names: list[str]) -> PartyAliases:
+    """The parties defined in the opening, plus ``names``, the parties the text declares the processor."""
     defined = PartyAliases.from_texts([text[:HEAD_CHARS]])
     known = {alias for alias, _ in defined.aliases}
-    declared = {name: "Processor" for name in _declared_names(text) if name not in known}
+    declared = {name: "Processor" for name in names if name not in known}
     if not declared:
         return defined
     aliases = sorted([*defined.aliases, *declared.items()], key=lambda item: -len(item[0]))

@@ -1147,7 +1147,7 @@ def _most_colocated(requirement: Requirement, units: Sequence[Unit], table: Scor
     counts = [
         len(found)
         for found in by_section.values()
-        if len(rows := set().union(*found.values())) > 1 or not _limits_only(units[rows.pop()])
+        if len(rows := set().union(*found.values())) > 1 or not _limits_only(units[next(iter(rows))])
     ]
     return max(counts, default=0)
 

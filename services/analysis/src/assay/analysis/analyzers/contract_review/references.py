@@ -85,10 +85,13 @@ def _description_reference(units: Sequence[Unit]) -> tuple[Unit, str] | None:
     return None
 
 
+_MAIN_AGREEMENT = re.compile(MAIN_AGREEMENT, re.IGNORECASE)
+
+
 def _main_agreement(text: str) -> str:
     """The agreement the DPA supplements, where the description is left to it ("The subject matter and
     duration of the processing ... are set out in the Principal Agreement", 1.27.0)."""
-    found = re.search(MAIN_AGREEMENT, text, re.IGNORECASE)
+    found = _MAIN_AGREEMENT.search(text)
     return " ".join(found.group(0).split()) if found else ""
 
 
